@@ -1,0 +1,147 @@
+package armexpr
+
+import (
+	"fmt"
+	"strings"
+	"time"
+)
+
+// Eval evaluates a parsed expression. Calls go first to ec.Host, then to
+// the library; if is evaluated lazily (only the chosen branch runs) and is
+// never offered to the host. Errors are *Error values carrying the
+// position of the call or accessor that failed.
+func Eval(n Node, ec *EvalContext) (v any, err error) {
+	if ec == nil {
+		ec = &EvalContext{}
+	}
+	defer func() {
+		// Functions return errors rather than panic; this catches a bug in
+		// one so that it cannot take down a policy evaluation.
+		if r := recover(); r != nil {
+			v, err = nil, &Error{Code: CodeInvalidArgument, Pos: n.Pos(), Message: fmt.Sprintf("internal evaluation error: %v", r)}
+		}
+	}()
+	return eval(n, ec)
+}
+
+// EvalString evaluates s when it is an expression; otherwise s is a
+// literal and is returned as is, except that a leading "[[" becomes "[".
+func EvalString(s string, ec *EvalContext) (any, error) {
+	if !IsExpression(s) {
+		if strings.HasPrefix(s, "[[") {
+			return s[1:], nil
+		}
+		return s, nil
+	}
+	n, err := Parse(s)
+	if err != nil {
+		return nil, err
+	}
+	return Eval(n, ec)
+}
+
+// Call calls the library function name (case-insensitive) with evaluated
+// arguments. The host is not consulted.
+func Call(name string, args []any, ec *EvalContext) (any, error) {
+	if ec == nil {
+		ec = &EvalContext{}
+	}
+	fn := lookupFunction(strings.ToLower(name))
+	if fn == nil {
+		return nil, errorf(CodeUnknownFunction, "the template function '%s' is not known", name)
+	}
+	return fn.invoke(ec, args)
+}
+
+// now returns the evaluation time: ec.Now, or the wall clock in UTC.
+func (ec *EvalContext) now() time.Time {
+	if ec.Now.IsZero() {
+		return time.Now().UTC()
+	}
+	return ec.Now.UTC()
+}
+
+func eval(n Node, ec *EvalContext) (any, error) {
+	switch n := n.(type) {
+	case *Expr:
+		return eval(n.X, ec)
+	case *StringLit:
+		return n.Value, nil
+	case *IntLit:
+		return n.Value, nil
+	case *FloatLit:
+		return n.Value, nil
+	case *FuncCall:
+		return evalCall(n, ec)
+	case *Property:
+		target, err := eval(n.Target, ec)
+		if err != nil {
+			return nil, err
+		}
+		v, err := member(target, n.Name)
+		return v, at(err, n.Offset)
+	case *Index:
+		target, err := eval(n.Target, ec)
+		if err != nil {
+			return nil, err
+		}
+		idx, err := eval(n.Index, ec)
+		if err != nil {
+			return nil, err
+		}
+		v, err := index(target, idx)
+		return v, at(err, n.Offset)
+	case nil:
+		return nil, &Error{Code: CodeParse, Pos: -1, Message: "no expression to evaluate"}
+	}
+	return nil, &Error{Code: CodeParse, Pos: n.Pos(), Message: fmt.Sprintf("unknown node %T", n)}
+}
+
+func evalCall(c *FuncCall, ec *EvalContext) (any, error) {
+	lower, fn := c.lower, c.fn
+	if lower == "" {
+		// A Call built by hand rather than by Parse; nodes are not
+		// modified during evaluation so that trees can be shared.
+		lower = strings.ToLower(c.Name)
+		fn = lookupFunction(lower)
+	}
+	if fn != nil && fn.lazy != nil {
+		v, err := fn.lazy(c, ec)
+		return v, at(err, c.Offset)
+	}
+	args := make([]any, len(c.Args))
+	for i, a := range c.Args {
+		v, err := eval(a, ec)
+		if err != nil {
+			return nil, err
+		}
+		args[i] = v
+	}
+	if ec.Host != nil {
+		v, handled, err := ec.Host(lower, args)
+		if handled {
+			return v, at(err, c.Offset)
+		}
+	}
+	if fn == nil {
+		return nil, &Error{Code: CodeUnknownFunction, Pos: c.Offset, Message: fmt.Sprintf("the template function '%s' is not known", c.Name)}
+	}
+	v, err := fn.invoke(ec, args)
+	return v, at(err, c.Offset)
+}
+
+// at gives err the position pos when it is an *Error without one, and
+// wraps any other error as an *Error.
+func at(err error, pos int) error {
+	if err == nil {
+		return nil
+	}
+	e, ok := err.(*Error)
+	if !ok {
+		return &Error{Code: CodeInvalidArgument, Pos: pos, Message: err.Error()}
+	}
+	if e.Pos < 0 {
+		e.Pos = pos
+	}
+	return e
+}
