@@ -1,0 +1,226 @@
+package kql
+
+import (
+	"bytes"
+	"encoding/json"
+	"math"
+	"sort"
+	"strconv"
+	"strings"
+)
+
+// Bag is a dynamic property bag that keeps its keys in insertion order, as
+// Kusto prints them.
+type Bag struct {
+	Keys []string
+	M    map[string]any
+}
+
+// NewBag returns an empty bag.
+func NewBag() *Bag { return &Bag{M: map[string]any{}} }
+
+// Set adds or replaces a key.
+func (b *Bag) Set(k string, v any) {
+	if _, ok := b.M[k]; !ok {
+		b.Keys = append(b.Keys, k)
+	}
+	b.M[k] = v
+}
+
+// Get returns the value under k.
+func (b *Bag) Get(k string) (any, bool) {
+	v, ok := b.M[k]
+	return v, ok
+}
+
+// parseJSON decodes JSON text into dynamic form, keeping key order and
+// integers as int64.
+func parseJSON(s string) (any, error) {
+	dec := json.NewDecoder(strings.NewReader(s))
+	dec.UseNumber()
+	v, err := decodeJSON(dec)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := dec.Token(); err == nil {
+		return nil, errTrailingJSON
+	}
+	return v, nil
+}
+
+type jsonErr string
+
+func (e jsonErr) Error() string { return string(e) }
+
+const errTrailingJSON jsonErr = "trailing data after JSON value"
+
+func decodeJSON(dec *json.Decoder) (any, error) {
+	tok, err := dec.Token()
+	if err != nil {
+		return nil, err
+	}
+	switch t := tok.(type) {
+	case json.Delim:
+		switch t {
+		case '[':
+			arr := []any{}
+			for dec.More() {
+				v, err := decodeJSON(dec)
+				if err != nil {
+					return nil, err
+				}
+				arr = append(arr, v)
+			}
+			_, err := dec.Token()
+			return arr, err
+		case '{':
+			b := NewBag()
+			for dec.More() {
+				kt, err := dec.Token()
+				if err != nil {
+					return nil, err
+				}
+				k, _ := kt.(string)
+				v, err := decodeJSON(dec)
+				if err != nil {
+					return nil, err
+				}
+				b.Set(k, v)
+			}
+			_, err := dec.Token()
+			return b, err
+		}
+	case json.Number:
+		if n, err := strconv.ParseInt(string(t), 10, 64); err == nil {
+			return n, nil
+		}
+		f, err := strconv.ParseFloat(string(t), 64)
+		if err != nil {
+			return nil, err
+		}
+		return f, nil
+	case string, bool, nil:
+		return t, nil
+	}
+	return nil, jsonErr("unexpected JSON token")
+}
+
+// jsonCompact renders a dynamic value as compact JSON, as tostring() does.
+func jsonCompact(x any) string {
+	var b bytes.Buffer
+	writeJSON(&b, x, "", "")
+	return b.String()
+}
+
+// jsonIndent renders a dynamic value as JSON indented by two spaces, the
+// form the conformance data records.
+func jsonIndent(x any) string {
+	var b bytes.Buffer
+	writeJSON(&b, x, "\n", "  ")
+	return b.String()
+}
+
+func writeJSON(b *bytes.Buffer, x any, nl, ind string) {
+	writeJSONAt(b, x, nl, ind, "")
+}
+
+func writeJSONAt(b *bytes.Buffer, x any, nl, ind, cur string) {
+	sep := ":"
+	if nl != "" {
+		sep = ": "
+	}
+	switch t := x.(type) {
+	case nil:
+		b.WriteString("null")
+	case bool:
+		b.WriteString(strconv.FormatBool(t))
+	case int64:
+		b.WriteString(strconv.FormatInt(t, 10))
+	case float64:
+		b.WriteString(jsonReal(t))
+	case string:
+		writeJSONString(b, t)
+	case []any:
+		if len(t) == 0 {
+			b.WriteString("[]")
+			return
+		}
+		b.WriteByte('[')
+		for i, e := range t {
+			if i > 0 {
+				b.WriteByte(',')
+			}
+			b.WriteString(nl + cur + ind)
+			writeJSONAt(b, e, nl, ind, cur+ind)
+		}
+		b.WriteString(nl + cur + "]")
+	case *Bag:
+		if len(t.Keys) == 0 {
+			b.WriteString("{}")
+			return
+		}
+		b.WriteByte('{')
+		for i, k := range t.Keys {
+			if i > 0 {
+				b.WriteByte(',')
+			}
+			b.WriteString(nl + cur + ind)
+			writeJSONString(b, k)
+			b.WriteString(sep)
+			writeJSONAt(b, t.M[k], nl, ind, cur+ind)
+		}
+		b.WriteString(nl + cur + "}")
+	default:
+		b.WriteString("null")
+	}
+}
+
+func writeJSONString(b *bytes.Buffer, s string) {
+	enc, _ := json.Marshal(s)
+	// json.Marshal escapes <, > and & for HTML; Kusto does not.
+	out := strings.NewReplacer(`\u003c`, "<", `\u003e`, ">", `\u0026`, "&").Replace(string(enc))
+	b.WriteString(out)
+}
+
+// jsonReal renders a real inside dynamic JSON: integral values keep ".0",
+// exponents appear below 1e-4 and from 1e16, as the conformance data shows.
+func jsonReal(f float64) string {
+	switch {
+	case math.IsNaN(f):
+		return "NaN"
+	case math.IsInf(f, 1):
+		return "Infinity"
+	case math.IsInf(f, -1):
+		return "-Infinity"
+	}
+	e := strconv.FormatFloat(f, 'e', -1, 64)
+	mant, expStr, _ := strings.Cut(e, "e")
+	exp, _ := strconv.Atoi(expStr)
+	if exp >= 16 || exp < -4 {
+		sign := "+"
+		if exp < 0 {
+			sign = "-"
+			exp = -exp
+		}
+		es := strconv.Itoa(exp)
+		if len(es) < 2 {
+			es = "0" + es
+		}
+		return mant + "e" + sign + es
+	}
+	s := strconv.FormatFloat(f, 'f', -1, 64)
+	if !strings.ContainsAny(s, ".") {
+		s += ".0"
+	}
+	return s
+}
+
+// dynEqual compares two dynamic payloads structurally.
+func dynEqual(a, b any) bool { return jsonCompact(a) == jsonCompact(b) }
+
+// sortedKeys returns a bag's keys in sorted order.
+func sortedKeys(b *Bag) []string {
+	ks := append([]string(nil), b.Keys...)
+	sort.Strings(ks)
+	return ks
+}

@@ -1,0 +1,404 @@
+package kql
+
+import (
+	"fmt"
+	"strings"
+)
+
+// MaxQueryBytes caps the size of a query the parser accepts; Kusto's own
+// limit is far larger, but governance queries are short and the cap keeps
+// hostile input cheap.
+const MaxQueryBytes = 256 << 10
+
+// maxDepth caps expression nesting so that deep input fails with a syntax
+// error instead of exhausting the stack.
+const maxDepth = 200
+
+// parser is a recursive-descent parser over the token slice. Errors are
+// raised by panicking with a *SyntaxError and turned into a return value at
+// the single recover point in Parse.
+type parser struct {
+	src   string
+	toks  []token
+	i     int
+	depth int
+}
+
+// Parse parses a query (let statements and one tabular expression).
+func Parse(src string) (q *Query, err error) {
+	if len(src) > MaxQueryBytes {
+		return nil, &SyntaxError{Pos: Pos{Line: 1, Col: 1}, Msg: fmt.Sprintf("query is %d bytes, more than the %d allowed", len(src), MaxQueryBytes)}
+	}
+	toks, err := lex(src)
+	if err != nil {
+		return nil, err
+	}
+	p := &parser{src: src, toks: toks}
+	defer func() {
+		if r := recover(); r != nil {
+			if se, ok := r.(*SyntaxError); ok {
+				q, err = nil, se
+				return
+			}
+			q, err = nil, &SyntaxError{Pos: p.peek().pos, Msg: fmt.Sprint("unparsable query: ", r)}
+		}
+	}()
+	return p.parseQuery(), nil
+}
+
+func (p *parser) peek() token { return p.toks[p.i] }
+
+func (p *parser) peekAt(k int) token {
+	if p.i+k < len(p.toks) {
+		return p.toks[p.i+k]
+	}
+	return p.toks[len(p.toks)-1]
+}
+
+func (p *parser) next() token {
+	t := p.toks[p.i]
+	if t.kind != tEOF {
+		p.i++
+	}
+	return t
+}
+
+func (p *parser) fail(t token, format string, args ...any) {
+	panic(&SyntaxError{Pos: t.pos, Msg: fmt.Sprintf(format, args...)})
+}
+
+func (p *parser) isPunct(s string) bool {
+	t := p.peek()
+	return t.kind == tPunct && t.text == s
+}
+
+func (p *parser) isWord(w string) bool {
+	t := p.peek()
+	return t.kind == tIdent && t.text == w
+}
+
+func (p *parser) acceptPunct(s string) bool {
+	if p.isPunct(s) {
+		p.i++
+		return true
+	}
+	return false
+}
+
+func (p *parser) acceptWord(w string) bool {
+	if p.isWord(w) {
+		p.i++
+		return true
+	}
+	return false
+}
+
+func (p *parser) expectPunct(s string) token {
+	if !p.isPunct(s) {
+		p.fail(p.peek(), "expected '%s', found %s", s, p.peek())
+	}
+	return p.next()
+}
+
+func (p *parser) expectWord(w string) token {
+	if !p.isWord(w) {
+		p.fail(p.peek(), "expected '%s', found %s", w, p.peek())
+	}
+	return p.next()
+}
+
+// expectName reads an identifier or a bracketed ['name'].
+func (p *parser) expectName() (string, Pos) {
+	t := p.peek()
+	if t.kind == tIdent {
+		p.i++
+		return t.text, t.pos
+	}
+	if t.kind == tPunct && t.text == "[" && p.peekAt(1).kind == tString && p.peekAt(2).text == "]" {
+		p.i += 3
+		return p.toks[p.i-2].val, t.pos
+	}
+	p.fail(t, "expected a name, found %s", t)
+	return "", t.pos
+}
+
+func (p *parser) isName() bool {
+	t := p.peek()
+	return t.kind == tIdent || t.kind == tPunct && t.text == "[" && p.peekAt(1).kind == tString && p.peekAt(2).text == "]"
+}
+
+func (p *parser) parseQuery() *Query {
+	q := &Query{}
+	for {
+		for p.acceptPunct(";") {
+		}
+		switch {
+		case p.isWord("let"):
+			q.Lets = append(q.Lets, p.parseLet())
+		case p.isWord("declare") && p.peekAt(1).text == "query_parameters":
+			q.Lets = append(q.Lets, p.parseDeclare()...)
+		case p.isWord("set") && p.peekAt(1).kind == tIdent:
+			for !p.isPunct(";") && p.peek().kind != tEOF {
+				p.next()
+			}
+		default:
+			if p.peek().kind == tEOF {
+				p.fail(p.peek(), "the query has no tabular expression")
+			}
+			body := p.parseTabOrExpr()
+			q.Body = asPipeline(body)
+			for p.acceptPunct(";") {
+			}
+			if p.peek().kind != tEOF {
+				p.fail(p.peek(), "unexpected %s after the query", p.peek())
+			}
+			return q
+		}
+	}
+}
+
+// asPipeline turns a parsed body into a pipeline: subqueries unwrap, plain
+// expressions (a table name, a function call) become an ExprSource.
+func asPipeline(e Expr) *Pipeline {
+	if s, ok := e.(*SubQuery); ok {
+		return s.Q
+	}
+	return &Pipeline{Source: &ExprSource{X: e}}
+}
+
+func (p *parser) parseLet() *Let {
+	at := p.expectWord("let").pos
+	name, _ := p.expectName()
+	p.expectPunct("=")
+	l := &Let{At: at, Name: name}
+	if p.isPunct("(") && (p.peekAt(1).text == ")" && p.peekAt(2).text == "{" || p.peekAt(1).kind == tIdent && p.peekAt(2).text == ":") {
+		l.Func = p.parseFuncDef()
+	} else {
+		l.Value = p.parseTabOrExpr()
+	}
+	if !p.acceptPunct(";") {
+		p.fail(p.peek(), "expected ';' after let statement, found %s", p.peek())
+	}
+	return l
+}
+
+func (p *parser) parseDeclare() []*Let {
+	p.expectWord("declare")
+	p.next()
+	p.expectPunct("(")
+	var lets []*Let
+	for !p.isPunct(")") {
+		name, at := p.expectName()
+		p.expectPunct(":")
+		typ := p.parseTypeName()
+		l := &Let{At: at, Name: name}
+		if p.acceptPunct("=") {
+			l.Value = p.parseExpr()
+		} else {
+			l.Value = &Call{At: at, Name: "__param", Args: []Expr{&Ident{At: at, Name: typ}}}
+		}
+		lets = append(lets, l)
+		if !p.acceptPunct(",") {
+			break
+		}
+	}
+	p.expectPunct(")")
+	p.expectPunct(";")
+	return lets
+}
+
+func (p *parser) parseTypeName() string {
+	t := p.peek()
+	if t.kind == tIdent {
+		p.i++
+		return t.text
+	}
+	if t.kind == tPunct && t.text == "(" {
+		// tabular parameter type: (*) or (col:type, ...)
+		start := t.pos.Offset
+		depth := 0
+		for {
+			t := p.next()
+			if t.kind == tEOF {
+				p.fail(t, "unclosed tabular parameter type")
+			}
+			if t.text == "(" {
+				depth++
+			}
+			if t.text == ")" {
+				depth--
+				if depth == 0 {
+					return p.src[start : t.pos.Offset+1]
+				}
+			}
+		}
+	}
+	p.fail(t, "expected a type name, found %s", t)
+	return ""
+}
+
+func (p *parser) parseFuncDef() *FuncDef {
+	f := &FuncDef{At: p.expectPunct("(").pos}
+	for !p.isPunct(")") {
+		name, _ := p.expectName()
+		p.expectPunct(":")
+		prm := Param{Name: name, Type: p.parseTypeName()}
+		if p.acceptPunct("=") {
+			prm.Default = p.parseExpr()
+		}
+		f.Params = append(f.Params, prm)
+		if !p.acceptPunct(",") {
+			break
+		}
+	}
+	p.expectPunct(")")
+	p.expectPunct("{")
+	for {
+		for p.acceptPunct(";") {
+		}
+		if p.isWord("let") {
+			f.Lets = append(f.Lets, p.parseLet())
+			continue
+		}
+		break
+	}
+	f.Result = p.parseTabOrExpr()
+	for p.acceptPunct(";") {
+	}
+	p.expectPunct("}")
+	return f
+}
+
+// parseTabOrExpr parses either a tabular expression (returned as a
+// *SubQuery) or a scalar expression.
+func (p *parser) parseTabOrExpr() Expr {
+	t := p.peek()
+	var pl *Pipeline
+	if t.kind == tIdent {
+		switch {
+		case t.text == "datatable" && p.peekAt(1).text == "(":
+			pl = &Pipeline{Source: p.parseDatatable()}
+		case t.text == "print":
+			p.next()
+			pl = &Pipeline{Source: &Print{At: t.pos, Items: p.parseAssigns()}}
+		case t.text == "range" && p.peekAt(2).text == "from":
+			pl = &Pipeline{Source: p.parseRange()}
+		case t.text == "union" && p.peekAt(1).text != "(":
+			pl = &Pipeline{Source: p.parseUnion()}
+		}
+	}
+	if pl == nil {
+		x := p.parseExpr()
+		if !p.isPunct("|") {
+			return x
+		}
+		if sq, ok := x.(*SubQuery); ok {
+			pl = &Pipeline{Source: &ExprSource{X: sq}}
+		} else {
+			pl = &Pipeline{Source: &ExprSource{X: x}}
+		}
+	}
+	for p.acceptPunct("|") {
+		pl.Ops = append(pl.Ops, p.parseOp())
+	}
+	return &SubQuery{At: t.pos, Q: pl}
+}
+
+func (p *parser) parseDatatable() *Datatable {
+	d := &Datatable{At: p.expectWord("datatable").pos}
+	p.expectPunct("(")
+	for !p.isPunct(")") {
+		name, _ := p.expectName()
+		p.expectPunct(":")
+		typ := p.next()
+		if typ.kind != tIdent || typeByName[strings.ToLower(typ.text)] == TypeUnknown {
+			p.fail(typ, "unknown column type %s", typ)
+		}
+		d.Cols = append(d.Cols, ColDecl{Name: name, Type: typ.text})
+		if !p.acceptPunct(",") {
+			break
+		}
+	}
+	p.expectPunct(")")
+	p.expectPunct("[")
+	for !p.isPunct("]") {
+		d.Vals = append(d.Vals, p.parseExpr())
+		if !p.acceptPunct(",") {
+			break
+		}
+	}
+	p.expectPunct("]")
+	return d
+}
+
+func (p *parser) parseRange() *Range {
+	r := &Range{At: p.expectWord("range").pos}
+	r.Name, _ = p.expectName()
+	p.expectWord("from")
+	r.From = p.parseExpr()
+	p.expectWord("to")
+	r.To = p.parseExpr()
+	p.expectWord("step")
+	r.Step = p.parseExpr()
+	return r
+}
+
+func (p *parser) parseUnion() *Union {
+	u := &Union{At: p.expectWord("union").pos}
+	u.Params = p.parseParams("kind", "withsource", "isfuzzy")
+	for {
+		if p.isPunct("(") {
+			open := p.next()
+			x := p.parseTabOrExpr()
+			p.expectPunct(")")
+			if _, ok := x.(*SubQuery); !ok {
+				x = &SubQuery{At: open.pos, Q: asPipeline(x)}
+			}
+			u.Legs = append(u.Legs, x)
+		} else {
+			u.Legs = append(u.Legs, p.parsePostfix())
+		}
+		if !p.acceptPunct(",") {
+			break
+		}
+	}
+	return u
+}
+
+// parseParams reads name=value operator parameters (kind=inner,
+// hint.strategy=shuffle) for the names given.
+func (p *parser) parseParams(names ...string) []NamedParam {
+	var out []NamedParam
+	for {
+		t := p.peek()
+		if t.kind != tIdent {
+			return out
+		}
+		name := t.text
+		k := 1
+		if name == "hint" && p.peekAt(1).text == "." && p.peekAt(2).kind == tIdent {
+			name = "hint." + p.peekAt(2).text
+			k = 3
+		}
+		if p.peekAt(k).text != "=" || p.peekAt(k).kind != tPunct {
+			return out
+		}
+		known := strings.HasPrefix(name, "hint.")
+		for _, n := range names {
+			known = known || n == name
+		}
+		if !known {
+			return out
+		}
+		p.i += k + 1
+		v := p.next()
+		if v.kind == tEOF {
+			p.fail(v, "expected a value for %s", name)
+		}
+		val := v.text
+		if v.kind == tPunct && v.text == "-" { // negative numbers
+			val += p.next().text
+		}
+		out = append(out, NamedParam{Name: name, Value: val})
+	}
+}
