@@ -178,4 +178,3 @@ func parseDateArg(fn string, a []any, i int) (dateTime, error) {
 	}
 	return d, nil
 }
-
