@@ -1,0 +1,221 @@
+package identity
+
+import (
+	"context"
+	"crypto/rsa"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/json"
+	"encoding/pem"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+)
+
+// BootstrapFile and AdminCertFile are the names, in the data directory, of
+// the bootstrap record and of the administrator's PEM certificate and key.
+const (
+	BootstrapFile = "bootstrap.json"
+	AdminCertFile = "admin.pem"
+)
+
+// BootstrapConfig says where bootstrap writes and what endpoints it
+// records.
+type BootstrapConfig struct {
+	// DataDir holds bootstrap.json and admin.pem.
+	DataDir string
+	// AuthorityHost and ARMEndpoint are the public URLs of the token
+	// service and of the management API; CACertPath is the CA certificate
+	// clients must trust.
+	AuthorityHost, ARMEndpoint, CACertPath string
+	// SecretLifetime is the administrator secret's lifetime (default 1 year);
+	// the certificate gets the same.
+	SecretLifetime time.Duration
+}
+
+// BootstrapInfo is the content of DATA/bootstrap.json: everything an Azure
+// SDK program needs to sign in to Steward as its administrator.
+type BootstrapInfo struct {
+	TenantID        string `json:"tenantId"`
+	SubscriptionID  string `json:"subscriptionId"`
+	ClientID        string `json:"clientId"`
+	ObjectID        string `json:"objectId"`
+	ClientSecret    string `json:"clientSecret"`
+	CertificatePath string `json:"certificatePath"`
+	AuthorityHost   string `json:"authorityHost"`
+	ARMEndpoint     string `json:"armEndpoint"`
+	CACertPath      string `json:"caCertPath"`
+}
+
+// ReadBootstrap reads DATA/bootstrap.json.
+func ReadBootstrap(dataDir string) (BootstrapInfo, error) {
+	var info BootstrapInfo
+	b, err := os.ReadFile(filepath.Join(dataDir, BootstrapFile))
+	if err != nil {
+		return info, err
+	}
+	if err := json.Unmarshal(b, &info); err != nil {
+		return info, fmt.Errorf("identity: %s: %w", BootstrapFile, err)
+	}
+	return info, nil
+}
+
+// Bootstrap prepares the home tenant on first start: a tenant, a default
+// subscription ID, and an administrator application whose service
+// principal has a client secret and a certificate credential; it writes
+// admin.pem and then bootstrap.json (both 0600) last, so a crash leaves no
+// half-written record. On later starts it reads bootstrap.json back,
+// refreshes the endpoint fields when they changed, and makes sure the
+// tenant has a signing key. created reports a first start.
+func (s *Service) Bootstrap(ctx context.Context, cfg BootstrapConfig) (info BootstrapInfo, created bool, err error) {
+	info, err = ReadBootstrap(cfg.DataDir)
+	switch {
+	case err == nil:
+		if _, terr := s.dir.Tenant(ctx, info.TenantID); terr != nil {
+			return info, false, fmt.Errorf("identity: %s names tenant %s, which the store does not have (was the store replaced?): %w",
+				BootstrapFile, info.TenantID, terr)
+		}
+		if err := s.keys.Ensure(ctx, info.TenantID); err != nil {
+			return info, false, err
+		}
+		if info.AuthorityHost != cfg.AuthorityHost || info.ARMEndpoint != cfg.ARMEndpoint || info.CACertPath != cfg.CACertPath {
+			info.AuthorityHost, info.ARMEndpoint, info.CACertPath = cfg.AuthorityHost, cfg.ARMEndpoint, cfg.CACertPath
+			if err := writeFileAtomic(filepath.Join(cfg.DataDir, BootstrapFile), mustJSON(info)); err != nil {
+				return info, false, err
+			}
+		}
+		return info, false, nil
+	case !errors.Is(err, fs.ErrNotExist):
+		return info, false, err
+	}
+	return s.firstBootstrap(ctx, cfg)
+}
+
+func (s *Service) firstBootstrap(ctx context.Context, cfg BootstrapConfig) (BootstrapInfo, bool, error) {
+	if cfg.SecretLifetime == 0 {
+		cfg.SecretLifetime = 365 * 24 * time.Hour
+	}
+	t, err := s.CreateTenant(ctx, "Steward home tenant")
+	if err != nil {
+		return BootstrapInfo{}, false, err
+	}
+	app, sp, err := s.CreateApplication(ctx, t.ID, "steward-admin")
+	if err != nil {
+		return BootstrapInfo{}, false, err
+	}
+	secret, _, err := s.AddClientSecret(ctx, t.ID, app.AppID, "bootstrap", cfg.SecretLifetime)
+	if err != nil {
+		return BootstrapInfo{}, false, err
+	}
+	certPEM, cert, err := s.newAdminCertificate(app.AppID, cfg.SecretLifetime)
+	if err != nil {
+		return BootstrapInfo{}, false, err
+	}
+	if _, err := s.AddCertificate(ctx, t.ID, app.AppID, "bootstrap", cert); err != nil {
+		return BootstrapInfo{}, false, err
+	}
+	certPath := filepath.Join(cfg.DataDir, AdminCertFile)
+	if err := writeFileAtomic(certPath, certPEM); err != nil {
+		return BootstrapInfo{}, false, err
+	}
+	info := BootstrapInfo{
+		TenantID:        t.ID,
+		SubscriptionID:  strings.ToLower(s.opts.NewID()),
+		ClientID:        app.AppID,
+		ObjectID:        sp.ID,
+		ClientSecret:    secret,
+		CertificatePath: certPath,
+		AuthorityHost:   cfg.AuthorityHost,
+		ARMEndpoint:     cfg.ARMEndpoint,
+		CACertPath:      cfg.CACertPath,
+	}
+	if err := writeFileAtomic(filepath.Join(cfg.DataDir, BootstrapFile), mustJSON(info)); err != nil {
+		return BootstrapInfo{}, false, err
+	}
+	return info, true, nil
+}
+
+// newAdminCertificate makes a self-signed RSA certificate for the
+// administrator (azidentity's certificate credential takes RSA keys only)
+// and returns the PEM of certificate and PKCS#8 key together.
+func (s *Service) newAdminCertificate(appID string, lifetime time.Duration) ([]byte, *x509.Certificate, error) {
+	key, err := rsa.GenerateKey(s.opts.Rand, 2048)
+	if err != nil {
+		return nil, nil, err
+	}
+	serial, err := randomSerial(s.opts.Rand)
+	if err != nil {
+		return nil, nil, err
+	}
+	now := s.opts.Now()
+	tmpl := &x509.Certificate{
+		SerialNumber: serial,
+		Subject:      pkix.Name{CommonName: "steward-admin " + appID},
+		NotBefore:    now.Add(-time.Hour),
+		NotAfter:     now.Add(lifetime),
+		KeyUsage:     x509.KeyUsageDigitalSignature,
+		ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth},
+	}
+	der, err := x509.CreateCertificate(s.opts.Rand, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		return nil, nil, err
+	}
+	cert, err := x509.ParseCertificate(der)
+	if err != nil {
+		return nil, nil, err
+	}
+	pk, err := x509.MarshalPKCS8PrivateKey(key)
+	if err != nil {
+		return nil, nil, err
+	}
+	out := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})
+	out = append(out, pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: pk})...)
+	return out, cert, nil
+}
+
+func mustJSON(v any) []byte {
+	b, err := json.MarshalIndent(v, "", "  ")
+	if err != nil {
+		panic(err) // only plain structs of strings are passed
+	}
+	return append(b, '\n')
+}
+
+// writeFileAtomic writes data to path with mode 0600: a temporary file in
+// the same directory, fsync, rename, fsync of the directory.
+func writeFileAtomic(path string, data []byte) error {
+	dir := filepath.Dir(path)
+	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp*")
+	if err != nil {
+		return err
+	}
+	tmp := f.Name()
+	defer os.Remove(tmp) // no-op after a successful rename
+	if err := f.Chmod(0o600); err != nil {
+		f.Close()
+		return err
+	}
+	if _, err := f.Write(data); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Close(); err != nil {
+		return err
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		return err
+	}
+	if d, err := os.Open(dir); err == nil {
+		_ = d.Sync()
+		d.Close()
+	}
+	return nil
+}

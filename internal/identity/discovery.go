@@ -1,0 +1,129 @@
+package identity
+
+import (
+	"encoding/json"
+	"errors"
+	"net/http"
+	"strings"
+)
+
+// OpenIDConfiguration is the OIDC discovery document of a tenant, with
+// the fields Entra's v2.0 document carries that apply to Steward.
+type OpenIDConfiguration struct {
+	TokenEndpoint                     string   `json:"token_endpoint"`
+	TokenEndpointAuthMethodsSupported []string `json:"token_endpoint_auth_methods_supported"`
+	JWKSURI                           string   `json:"jwks_uri"`
+	ResponseModesSupported            []string `json:"response_modes_supported"`
+	SubjectTypesSupported             []string `json:"subject_types_supported"`
+	IDTokenSigningAlgValuesSupported  []string `json:"id_token_signing_alg_values_supported"`
+	ResponseTypesSupported            []string `json:"response_types_supported"`
+	ScopesSupported                   []string `json:"scopes_supported"`
+	Issuer                            string   `json:"issuer"`
+	RequestURIParameterSupported      bool     `json:"request_uri_parameter_supported"`
+	AuthorizationEndpoint             string   `json:"authorization_endpoint"`
+	DeviceAuthorizationEndpoint       string   `json:"device_authorization_endpoint"`
+	HTTPLogoutSupported               bool     `json:"http_logout_supported"`
+	FrontchannelLogoutSupported       bool     `json:"frontchannel_logout_supported"`
+	EndSessionEndpoint                string   `json:"end_session_endpoint"`
+	ClaimsSupported                   []string `json:"claims_supported"`
+	TenantRegionScope                 *string  `json:"tenant_region_scope"`
+	CloudInstanceName                 string   `json:"cloud_instance_name"`
+	CloudGraphHostName                string   `json:"cloud_graph_host_name"`
+	MSGraphHost                       string   `json:"msgraph_host"`
+}
+
+// Discovery returns the discovery document of tenantID under authority.
+func Discovery(authority, tenantID string) OpenIDConfiguration {
+	base := strings.TrimSuffix(authority, "/") + "/" + strings.ToLower(tenantID)
+	return OpenIDConfiguration{
+		TokenEndpoint:                     base + "/oauth2/v2.0/token",
+		TokenEndpointAuthMethodsSupported: []string{"client_secret_post", "private_key_jwt"},
+		JWKSURI:                           base + "/discovery/v2.0/keys",
+		ResponseModesSupported:            []string{"query", "fragment", "form_post"},
+		SubjectTypesSupported:             []string{"pairwise"},
+		IDTokenSigningAlgValuesSupported:  []string{"RS256"},
+		ResponseTypesSupported:            []string{"code", "id_token", "code id_token", "id_token token"},
+		ScopesSupported:                   []string{"openid", "profile", "email", "offline_access"},
+		Issuer:                            IssuerFor(authority, tenantID),
+		AuthorizationEndpoint:             base + "/oauth2/v2.0/authorize",
+		DeviceAuthorizationEndpoint:       base + "/oauth2/v2.0/devicecode",
+		EndSessionEndpoint:                base + "/oauth2/v2.0/logout",
+		ClaimsSupported: []string{"sub", "iss", "aud", "exp", "iat", "nbf", "oid", "tid", "azp",
+			"appid", "groups", "idtyp", "ver"},
+		CloudInstanceName:  "steward.local",
+		CloudGraphHostName: "graph.windows.net",
+		MSGraphHost:        "graph.microsoft.com",
+	}
+}
+
+func (s *Service) serveDiscovery(w http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodGet && r.Method != http.MethodHead {
+		s.fail(w, r, errMethodGet())
+		return
+	}
+	t, err := s.dir.Tenant(r.Context(), r.PathValue("tenant"))
+	if err != nil {
+		s.fail(w, r, tenantErr(err, r.PathValue("tenant")))
+		return
+	}
+	writeJSON(w, Discovery(s.authority(r), t.ID))
+}
+
+func (s *Service) serveKeys(w http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodGet && r.Method != http.MethodHead {
+		s.fail(w, r, errMethodGet())
+		return
+	}
+	t, err := s.dir.Tenant(r.Context(), r.PathValue("tenant"))
+	if err != nil {
+		s.fail(w, r, tenantErr(err, r.PathValue("tenant")))
+		return
+	}
+	set, err := s.keys.JWKS(r.Context(), t.ID, IssuerFor(s.authority(r), t.ID))
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	writeJSON(w, set)
+}
+
+// tenantErr turns a tenant lookup failure into the error to send.
+func tenantErr(err error, tenant string) error {
+	if errors.Is(err, ErrNotFound) {
+		return errTenantNotFound(tenant)
+	}
+	return err
+}
+
+func errMethodGet() *OAuthError {
+	return oauthErr(http.StatusMethodNotAllowed, "invalid_request", 900561,
+		"The endpoint only accepts GET requests.")
+}
+
+func writeJSON(w http.ResponseWriter, v any) {
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.Header().Set("Cache-Control", "max-age=86400, private")
+	_ = json.NewEncoder(w).Encode(v)
+}
+
+// fail writes err in Entra's OAuth error form with fresh trace and
+// correlation IDs (the caller's client-request-id is echoed as the
+// correlation ID, as Entra does) and logs it without secrets.
+func (s *Service) fail(w http.ResponseWriter, r *http.Request, err error) {
+	trace := r.Header.Get("x-ms-request-id")
+	if trace == "" {
+		trace = s.opts.NewID()
+	}
+	corr := r.Header.Get("client-request-id")
+	if corr == "" {
+		corr = s.opts.NewID()
+	}
+	var oe *OAuthError
+	if errors.As(err, &oe) {
+		s.opts.Logger.InfoContext(r.Context(), "token service request rejected",
+			"path", r.URL.Path, "error", oe.Code, "aadsts", oe.AADSTS, "trace_id", trace)
+	} else {
+		s.opts.Logger.ErrorContext(r.Context(), "token service failure", "path", r.URL.Path, "err", err.Error(), "trace_id", trace)
+	}
+	writeOAuthError(w, err, s.opts.Now(), trace, corr, s.authority(r))
+}

@@ -1,0 +1,185 @@
+package identity
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"strconv"
+	"time"
+)
+
+// OAuthError is a token-service error in Entra's form: an OAuth error code,
+// an AADSTS code with its message, and the HTTP status. Its wire form
+// (error, error_description, error_codes, timestamp, trace_id,
+// correlation_id, error_uri) is written by [writeOAuthError] only.
+type OAuthError struct {
+	Status  int
+	Code    string // OAuth 2.0 error: invalid_request, invalid_client, ...
+	AADSTS  int
+	Message string
+}
+
+// Error implements error.
+func (e *OAuthError) Error() string {
+	return fmt.Sprintf("%s: AADSTS%d: %s", e.Code, e.AADSTS, e.Message)
+}
+
+func oauthErr(status int, code string, aadsts int, format string, args ...any) *OAuthError {
+	return &OAuthError{Status: status, Code: code, AADSTS: aadsts, Message: fmt.Sprintf(format, args...)}
+}
+
+// The token service's errors. Codes and wording follow Entra's
+// documentation (docs/decisions/identity.md lists the sources); messages are
+// Steward's own.
+func errMissingParam(name string) *OAuthError {
+	return oauthErr(http.StatusBadRequest, "invalid_request", 900144,
+		"The request body must contain the following parameter: '%s'.", name)
+}
+
+func errUnsupportedGrant(grant string) *OAuthError {
+	return oauthErr(http.StatusBadRequest, "unsupported_grant_type", 70003,
+		"The app requested an unsupported grant type '%s'.", grant)
+}
+
+func errTenantNotFound(tenant string) *OAuthError {
+	return oauthErr(http.StatusBadRequest, "invalid_request", 90002,
+		"Tenant '%s' not found. Check that the tenant ID is correct.", tenant)
+}
+
+func errAppNotFound(appID, tenant string) *OAuthError {
+	return oauthErr(http.StatusBadRequest, "unauthorized_client", 700016,
+		"Application with identifier '%s' was not found in the directory '%s'.", appID, tenant)
+}
+
+func errNoCredential() *OAuthError {
+	return oauthErr(http.StatusUnauthorized, "invalid_client", 7000216,
+		"'client_assertion', 'client_secret' or 'request' is required for the 'client_credentials' grant type.")
+}
+
+func errBadSecret(appID string) *OAuthError {
+	return oauthErr(http.StatusUnauthorized, "invalid_client", 7000215,
+		"Invalid client secret provided. Ensure the secret being sent in the request is the client secret value, not the client secret ID, for a secret added to app '%s'.", appID)
+}
+
+func errSecretExpired(appID string) *OAuthError {
+	return oauthErr(http.StatusUnauthorized, "invalid_client", 7000222,
+		"The provided client secret keys for app '%s' are expired.", appID)
+}
+
+func errAssertionType() *OAuthError {
+	return oauthErr(http.StatusBadRequest, "invalid_request", 50027,
+		"client_assertion_type must be 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer'.")
+}
+
+func errMalformedAssertion() *OAuthError {
+	return oauthErr(http.StatusBadRequest, "invalid_request", 50027, "JWT token is invalid or malformed.")
+}
+
+func errNoThumbprint() *OAuthError {
+	return oauthErr(http.StatusUnauthorized, "invalid_client", 50027,
+		"No certificate thumbprint specified in token header (x5t or x5t#S256).")
+}
+
+func errCertNotRegistered(thumb string) *OAuthError {
+	return oauthErr(http.StatusUnauthorized, "invalid_client", 700027,
+		"The certificate with identifier used to sign the client assertion is not registered on application. Thumbprint of key used by client: '%s'.", thumb)
+}
+
+func errBadSignature() *OAuthError {
+	return oauthErr(http.StatusUnauthorized, "invalid_client", 700027,
+		"Client assertion contains an invalid signature.")
+}
+
+func errAssertionSubject() *OAuthError {
+	return oauthErr(http.StatusUnauthorized, "invalid_client", 700021,
+		"Client assertion application identifier doesn't match 'client_id' parameter; iss and sub must both be the client ID.")
+}
+
+func errAssertionAudience() *OAuthError {
+	return oauthErr(http.StatusUnauthorized, "invalid_client", 700023,
+		"Client assertion audience claim does not match Realm issuer; aud must be this tenant's token endpoint.")
+}
+
+func errAssertionTime() *OAuthError {
+	return oauthErr(http.StatusUnauthorized, "invalid_client", 700024,
+		"Client assertion is not within its valid time range.")
+}
+
+// errAssertionReplayed uses a Steward-specific code: Entra documents none
+// for a reused jti (docs/decisions/identity.md).
+func errAssertionReplayed() *OAuthError {
+	return oauthErr(http.StatusUnauthorized, "invalid_client", 9900001,
+		"Client assertion has already been used; each assertion needs a unique jti.")
+}
+
+func errScopeNotDefault(scope string) *OAuthError {
+	return oauthErr(http.StatusBadRequest, "invalid_scope", 1002012,
+		"The provided value for scope %s is not valid. Client credential flows must have a scope value with /.default suffixed to the resource identifier (application ID URI).", scope)
+}
+
+func errScopeMultipleResources() *OAuthError {
+	return oauthErr(http.StatusBadRequest, "invalid_scope", 28000,
+		"Provided value for the input parameter scope is not valid because it contains more than one resource.")
+}
+
+func errResourceNotFound(resource, tenant string) *OAuthError {
+	return oauthErr(http.StatusBadRequest, "invalid_resource", 500011,
+		"The resource principal named %s was not found in the tenant named %s.", resource, tenant)
+}
+
+func errClientDisabled(appID string) *OAuthError {
+	return oauthErr(http.StatusBadRequest, "unauthorized_client", 7000112,
+		"Application '%s' is disabled.", appID)
+}
+
+func errBadRequestBody() *OAuthError {
+	return oauthErr(http.StatusBadRequest, "invalid_request", 900144,
+		"The request body must be application/x-www-form-urlencoded and within the size limit.")
+}
+
+func errMethod() *OAuthError {
+	return oauthErr(http.StatusMethodNotAllowed, "invalid_request", 900561,
+		"The endpoint only accepts POST requests.")
+}
+
+// oauthWire is the JSON body of an error response.
+type oauthWire struct {
+	Error         string `json:"error"`
+	Description   string `json:"error_description"`
+	ErrorCodes    []int  `json:"error_codes"`
+	Timestamp     string `json:"timestamp"`
+	TraceID       string `json:"trace_id"`
+	CorrelationID string `json:"correlation_id"`
+	ErrorURI      string `json:"error_uri"`
+}
+
+// writeOAuthError is the one place a token-service error becomes an HTTP
+// response. Anything that is not an *OAuthError (a storage outage) is sent
+// as 503 temporarily_unavailable without its text: the caller did nothing
+// wrong, and the Azure SDKs retry it.
+func writeOAuthError(w http.ResponseWriter, err error, now time.Time, traceID, correlationID, errorBase string) {
+	var e *OAuthError
+	if !errors.As(err, &e) {
+		e = oauthErr(http.StatusServiceUnavailable, "temporarily_unavailable", 90033,
+			"A transient error has occurred. Please try again.")
+	}
+	ts := now.UTC().Format("2006-01-02 15:04:05Z")
+	body := oauthWire{
+		Error: e.Code,
+		Description: "AADSTS" + strconv.Itoa(e.AADSTS) + ": " + e.Message +
+			"\r\nTrace ID: " + traceID + "\r\nCorrelation ID: " + correlationID + "\r\nTimestamp: " + ts,
+		ErrorCodes:    []int{e.AADSTS},
+		Timestamp:     ts,
+		TraceID:       traceID,
+		CorrelationID: correlationID,
+		ErrorURI:      errorBase + "error?code=" + strconv.Itoa(e.AADSTS),
+	}
+	h := w.Header()
+	h.Set("Content-Type", "application/json; charset=utf-8")
+	h.Set("Cache-Control", "no-store, no-cache")
+	h.Set("Pragma", "no-cache")
+	h.Set("x-ms-request-id", traceID)
+	w.WriteHeader(e.Status)
+	_ = json.NewEncoder(w).Encode(body)
+}

@@ -1,0 +1,72 @@
+package identity
+
+import (
+	"context"
+	"time"
+
+	"github.com/go-jose/go-jose/v4/jwt"
+)
+
+// AccessClaims are the claims of the access tokens Steward issues: the
+// Entra v2.0 app-only token claims, with the v1 appid/appidacr kept beside
+// azp/azpacr because Azure services and tools read either.
+type AccessClaims struct {
+	Audience          string   `json:"aud"`
+	Issuer            string   `json:"iss"`
+	IssuedAt          int64    `json:"iat"`
+	NotBefore         int64    `json:"nbf"`
+	Expiry            int64    `json:"exp"`
+	AppID             string   `json:"appid,omitempty"`
+	AppIDACR          string   `json:"appidacr,omitempty"`
+	AuthorizedParty   string   `json:"azp,omitempty"`
+	AuthorizedPartyAC string   `json:"azpacr,omitempty"`
+	Groups            []string `json:"groups,omitempty"`
+	IdentityProvider  string   `json:"idp,omitempty"`
+	IdentityType      string   `json:"idtyp"`
+	ObjectID          string   `json:"oid"`
+	Subject           string   `json:"sub"`
+	TenantID          string   `json:"tid"`
+	TokenID           string   `json:"uti"`
+	Version           string   `json:"ver"`
+}
+
+// issue signs an app-only access token for sp and resource with the
+// tenant's active key and returns it with its expiry. acr is "1" for a
+// secret and "2" for a certificate, as in Entra.
+func (s *Service) issue(ctx context.Context, tenantID string, sp ServicePrincipal, resource, acr string,
+	now time.Time, authority string) (string, time.Time, error) {
+	key, err := s.keys.active(ctx, tenantID)
+	if err != nil {
+		return "", time.Time{}, err
+	}
+	groups, err := s.dir.TransitiveGroups(ctx, tenantID, sp.ID)
+	if err != nil {
+		return "", time.Time{}, err
+	}
+	exp := now.Add(s.opts.TokenLifetime).Truncate(time.Second)
+	iss := IssuerFor(authority, tenantID)
+	claims := AccessClaims{
+		Audience:          resource,
+		Issuer:            iss,
+		IssuedAt:          now.Unix(),
+		NotBefore:         now.Unix(),
+		Expiry:            exp.Unix(),
+		AppID:             sp.AppID,
+		AppIDACR:          acr,
+		AuthorizedParty:   sp.AppID,
+		AuthorizedPartyAC: acr,
+		Groups:            groups,
+		IdentityProvider:  iss,
+		IdentityType:      "app",
+		ObjectID:          sp.ID,
+		Subject:           sp.ID,
+		TenantID:          tenantID,
+		TokenID:           s.opts.NewID(),
+		Version:           "2.0",
+	}
+	tok, err := jwt.Signed(key.signer).Claims(claims).Serialize()
+	if err != nil {
+		return "", time.Time{}, err
+	}
+	return tok, exp, nil
+}

@@ -1,0 +1,155 @@
+package identity
+
+import (
+	"crypto/rand"
+	"io"
+	"log/slog"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+)
+
+// Options configures a [Service]. The zero value of each field takes the
+// default that NewService documents.
+type Options struct {
+	// AuthorityHost is the public base URL of the token service, such as
+	// "https://localhost:8443/". It makes the issuer, the discovery URLs and
+	// the audience that client assertions must name. Empty means: derive it
+	// from each request's Host and TLS state.
+	AuthorityHost string
+	// TokenLifetime is how long access tokens live (default 1h, Entra's
+	// default for app-only tokens is 60 to 90 minutes).
+	TokenLifetime time.Duration
+	// ClockSkew is the leeway on nbf/exp of client assertions (default 5m).
+	ClockSkew time.Duration
+	// Resources are resource identifiers, besides applications' app IDs and
+	// identifier URIs, that tokens may be requested for (default
+	// [DefaultResources]).
+	Resources []string
+	// Now is the clock (default time.Now).
+	Now func() time.Time
+	// Rand is the randomness for keys and secrets (default crypto/rand).
+	Rand io.Reader
+	// NewID returns a new GUID for objects, token IDs and trace IDs (default
+	// a random UUID).
+	NewID func() string
+	// Logger receives token-service events; never secrets or tokens
+	// (default: discard).
+	Logger *slog.Logger
+	// KeyBits is the RSA size of tenant signing keys (default 2048).
+	KeyBits int
+}
+
+// DefaultResources are the Azure resource identifiers that Steward serves
+// or stands in for: ARM, Key Vault, Log Analytics, Azure Monitor ingestion
+// and Microsoft Graph.
+var DefaultResources = []string{
+	"https://management.azure.com",
+	"https://management.core.windows.net",
+	"https://vault.azure.net",
+	"https://api.loganalytics.io",
+	"https://monitor.azure.com",
+	"https://graph.microsoft.com",
+}
+
+// Service is the token service: the directory, the signing keys, and the
+// HTTP endpoints. It is safe for concurrent use.
+type Service struct {
+	dir       *Directory
+	keys      *KeyRing
+	opts      Options
+	resources map[string]bool
+}
+
+// NewService returns a Service over recs with opts' defaults filled in.
+func NewService(recs Records, opts Options) *Service {
+	if opts.TokenLifetime == 0 {
+		opts.TokenLifetime = time.Hour
+	}
+	if opts.ClockSkew == 0 {
+		opts.ClockSkew = 5 * time.Minute
+	}
+	if opts.Resources == nil {
+		opts.Resources = DefaultResources
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	if opts.Rand == nil {
+		opts.Rand = rand.Reader
+	}
+	if opts.NewID == nil {
+		opts.NewID = func() string { return uuid.NewString() }
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	if opts.AuthorityHost != "" && !strings.HasSuffix(opts.AuthorityHost, "/") {
+		opts.AuthorityHost += "/"
+	}
+	res := map[string]bool{}
+	for _, r := range opts.Resources {
+		res[normalizeResource(r)] = true
+	}
+	return &Service{
+		dir:       NewDirectory(recs),
+		keys:      NewKeyRing(recs, opts.Rand, opts.Now, opts.KeyBits),
+		opts:      opts,
+		resources: res,
+	}
+}
+
+// Directory returns the service's directory.
+func (s *Service) Directory() *Directory { return s.dir }
+
+// Keys returns the service's signing keys.
+func (s *Service) Keys() *KeyRing { return s.keys }
+
+// Handler serves the token service's endpoints under "/{tenant}/":
+// v2.0/.well-known/openid-configuration, discovery/v2.0/keys (both
+// unauthenticated, as in Entra) and oauth2/v2.0/token.
+func (s *Service) Handler() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("/{tenant}/v2.0/.well-known/openid-configuration", s.serveDiscovery)
+	mux.HandleFunc("/{tenant}/discovery/v2.0/keys", s.serveKeys)
+	mux.HandleFunc("/{tenant}/oauth2/v2.0/token", s.serveToken)
+	return mux
+}
+
+// Matches reports whether path is one of the service's endpoints, so a
+// router can send those paths here and the rest elsewhere.
+func Matches(path string) bool {
+	parts := strings.Split(strings.TrimPrefix(path, "/"), "/")
+	if len(parts) < 2 || parts[0] == "" {
+		return false
+	}
+	rest := strings.Join(parts[1:], "/")
+	switch rest {
+	case "v2.0/.well-known/openid-configuration", "discovery/v2.0/keys", "oauth2/v2.0/token":
+		return true
+	}
+	return false
+}
+
+// authority returns the base URL ("https://host/") for a request.
+func (s *Service) authority(r *http.Request) string {
+	if s.opts.AuthorityHost != "" {
+		return s.opts.AuthorityHost
+	}
+	scheme := "https"
+	if r.TLS == nil {
+		scheme = "http"
+	}
+	return scheme + "://" + r.Host + "/"
+}
+
+// IssuerFor returns the issuer of the tokens of tenantID under authority,
+// Entra's v2.0 form "{authority}{tenant}/v2.0".
+func IssuerFor(authority, tenantID string) string {
+	if !strings.HasSuffix(authority, "/") {
+		authority += "/"
+	}
+	return authority + strings.ToLower(tenantID) + "/v2.0"
+}

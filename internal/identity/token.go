@@ -1,0 +1,218 @@
+package identity
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"mime"
+	"net/http"
+	"strings"
+	"time"
+)
+
+// maxTokenRequestBytes caps the token request body; assertions with an x5c
+// chain are a few KiB.
+const maxTokenRequestBytes = 64 << 10
+
+// jwtBearer is the client_assertion_type of a JWT client assertion.
+const jwtBearer = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
+
+// TokenResponse is the body of a successful token response.
+type TokenResponse struct {
+	TokenType    string `json:"token_type"`
+	ExpiresIn    int64  `json:"expires_in"`
+	ExtExpiresIn int64  `json:"ext_expires_in"`
+	AccessToken  string `json:"access_token"`
+}
+
+// TokenRequest is a parsed client_credentials request.
+type TokenRequest struct {
+	Tenant              string // as given in the path: a tenant ID or domain
+	ClientID            string
+	ClientSecret        string
+	ClientAssertion     string
+	ClientAssertionType string
+	Scope               string
+	// Authorities are the base URLs ("https://host/") the request reached
+	// the service under: the configured authority host first, then the
+	// request's own host. Tokens are issued under the first; a client
+	// assertion's aud may name the token endpoint under any.
+	Authorities []string
+}
+
+func (s *Service) serveToken(w http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodPost {
+		s.fail(w, r, errMethod())
+		return
+	}
+	req, err := s.parseTokenRequest(w, r)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	resp, err := s.Token(r.Context(), req)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	h := w.Header()
+	h.Set("Content-Type", "application/json; charset=utf-8")
+	h.Set("Cache-Control", "no-store, no-cache")
+	h.Set("Pragma", "no-cache")
+	_ = json.NewEncoder(w).Encode(resp)
+}
+
+func (s *Service) parseTokenRequest(w http.ResponseWriter, r *http.Request) (TokenRequest, error) {
+	if ct, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); ct != "application/x-www-form-urlencoded" {
+		return TokenRequest{}, errBadRequestBody()
+	}
+	r.Body = http.MaxBytesReader(w, r.Body, maxTokenRequestBytes)
+	if err := r.ParseForm(); err != nil {
+		return TokenRequest{}, errBadRequestBody()
+	}
+	f := r.PostForm
+	tenant := r.PathValue("tenant")
+	authorities := []string{s.authority(r)}
+	if self := "https://" + r.Host + "/"; !strings.EqualFold(self, authorities[0]) {
+		authorities = append(authorities, self)
+	}
+	req := TokenRequest{
+		Tenant:              tenant,
+		ClientID:            f.Get("client_id"),
+		ClientSecret:        f.Get("client_secret"),
+		ClientAssertion:     f.Get("client_assertion"),
+		ClientAssertionType: f.Get("client_assertion_type"),
+		Scope:               f.Get("scope"),
+		Authorities:         authorities,
+	}
+	switch g := f.Get("grant_type"); g {
+	case "":
+		return req, errMissingParam("grant_type")
+	case "client_credentials":
+	default:
+		return req, errUnsupportedGrant(g)
+	}
+	return req, nil
+}
+
+// Token runs a client_credentials request: it finds the tenant and the
+// client, authenticates the client by secret or assertion, checks the scope
+// and issues an access token.
+func (s *Service) Token(ctx context.Context, req TokenRequest) (TokenResponse, error) {
+	tenant, err := s.dir.Tenant(ctx, req.Tenant)
+	if err != nil {
+		return TokenResponse{}, tenantErr(err, req.Tenant)
+	}
+	if req.ClientID == "" {
+		return TokenResponse{}, errMissingParam("client_id")
+	}
+	if req.Scope == "" {
+		return TokenResponse{}, errMissingParam("scope")
+	}
+	resource, err := parseScope(req.Scope)
+	if err != nil {
+		return TokenResponse{}, err
+	}
+	app, err := s.dir.Application(ctx, tenant.ID, req.ClientID)
+	if errors.Is(err, ErrNotFound) {
+		return TokenResponse{}, errAppNotFound(req.ClientID, tenant.ID)
+	} else if err != nil {
+		return TokenResponse{}, err
+	}
+	now := s.opts.Now()
+	var acr string
+	switch {
+	case req.ClientAssertion != "" || req.ClientAssertionType != "":
+		if req.ClientAssertionType != jwtBearer {
+			return TokenResponse{}, errAssertionType()
+		}
+		if req.ClientAssertion == "" {
+			return TokenResponse{}, errMissingParam("client_assertion")
+		}
+		if err := s.verifyAssertion(ctx, tenant.ID, req.Tenant, app, req.ClientAssertion, req.Authorities, now); err != nil {
+			return TokenResponse{}, err
+		}
+		acr = "2"
+	case req.ClientSecret != "":
+		if err := checkSecret(app, req.ClientSecret, now); err != nil {
+			return TokenResponse{}, err
+		}
+		acr = "1"
+	default:
+		return TokenResponse{}, errNoCredential()
+	}
+	sp, err := s.dir.ServicePrincipal(ctx, tenant.ID, app.AppID)
+	if errors.Is(err, ErrNotFound) {
+		return TokenResponse{}, errAppNotFound(req.ClientID, tenant.ID)
+	} else if err != nil {
+		return TokenResponse{}, err
+	}
+	if !sp.AccountEnabled {
+		return TokenResponse{}, errClientDisabled(app.AppID)
+	}
+	if ok, err := s.knownResource(ctx, tenant.ID, resource); err != nil {
+		return TokenResponse{}, err
+	} else if !ok {
+		return TokenResponse{}, errResourceNotFound(resource, tenant.ID)
+	}
+	tok, exp, err := s.issue(ctx, tenant.ID, sp, resource, acr, now, req.Authorities[0])
+	if err != nil {
+		return TokenResponse{}, err
+	}
+	secs := int64(exp.Sub(now) / time.Second)
+	return TokenResponse{TokenType: "Bearer", ExpiresIn: secs, ExtExpiresIn: secs, AccessToken: tok}, nil
+}
+
+// checkSecret accepts secret when it matches one of the app's client
+// secrets that is valid now; a match on an expired one is reported as such.
+func checkSecret(app Application, secret string, now time.Time) error {
+	expired := false
+	for _, c := range app.PasswordCredentials {
+		if !c.Matches(secret) {
+			continue
+		}
+		if activeAt(c.StartDateTime, c.EndDateTime, now) {
+			return nil
+		}
+		expired = true
+	}
+	if expired {
+		return errSecretExpired(app.AppID)
+	}
+	return errBadSecret(app.AppID)
+}
+
+// oidcScopes are the scopes MSAL adds to every request; they name no
+// resource and are ignored, as Entra does for client credentials.
+var oidcScopes = map[string]bool{"openid": true, "profile": true, "offline_access": true, "email": true}
+
+// parseScope returns the one resource of a client_credentials scope, which
+// must be "<resource>/.default".
+func parseScope(scope string) (string, error) {
+	resource := ""
+	for _, sc := range strings.Fields(scope) {
+		if oidcScopes[strings.ToLower(sc)] {
+			continue
+		}
+		r, ok := strings.CutSuffix(sc, "/.default")
+		if !ok || r == "" {
+			return "", errScopeNotDefault(sc)
+		}
+		if resource != "" && normalizeResource(resource) != normalizeResource(r) {
+			return "", errScopeMultipleResources()
+		}
+		resource = r
+	}
+	if resource == "" {
+		return "", errScopeNotDefault(scope)
+	}
+	return resource, nil
+}
+
+// knownResource reports whether tokens may be issued for resource.
+func (s *Service) knownResource(ctx context.Context, tenantID, resource string) (bool, error) {
+	if s.resources[normalizeResource(resource)] {
+		return true, nil
+	}
+	return s.dir.HasResource(ctx, tenantID, resource)
+}
