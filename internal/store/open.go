@@ -50,11 +50,3 @@ func Open(ctx context.Context, url string, opts ...Option) (Store, error) {
 		return openSQLite(ctx, url, o)
 	}
 }
-
-func openPostgres(ctx context.Context, url string, o options) (Store, error) {
-	return nil, fmt.Errorf("store: PostgreSQL backend not implemented yet")
-}
-
-func openSQLite(ctx context.Context, path string, o options) (Store, error) {
-	return nil, fmt.Errorf("store: SQLite backend not implemented yet")
-}

@@ -1,0 +1,81 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+
+	"modernc.org/sqlite"
+)
+
+// SQLite settings. WAL lets readers run beside the single writer;
+// synchronous=FULL fsyncs the WAL on every commit, so an acknowledged
+// commit survives a power loss as well as a killed process
+// (docs/decisions/store.md).
+const (
+	sqliteBusyTimeoutMS = 10000
+	sqliteWriteParams   = "_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=synchronous(FULL)&_txlock=immediate"
+	sqliteReadParams    = "_pragma=busy_timeout(10000)&_pragma=query_only(1)"
+)
+
+// openSQLite opens the database file at path: one writer connection
+// (BEGIN IMMEDIATE, so a write transaction never has to upgrade its lock)
+// and a pool of query-only readers.
+func openSQLite(ctx context.Context, path string, o options) (Store, error) {
+	if path == "" || strings.ContainsAny(path, "?#") {
+		return nil, fmt.Errorf("%w: SQLite path %q must be non-empty and free of '?' and '#'", ErrInvalid, path)
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return nil, fmt.Errorf("store: %w", err)
+	}
+	write, err := sql.Open("sqlite", path+"?"+sqliteWriteParams)
+	if err != nil {
+		return nil, fmt.Errorf("store: open %s: %w", path, err)
+	}
+	write.SetMaxOpenConns(1)
+	write.SetMaxIdleConns(1)
+	write.SetConnMaxLifetime(0)
+	write.SetConnMaxIdleTime(0)
+	if err := write.PingContext(ctx); err != nil {
+		write.Close()
+		return nil, fmt.Errorf("store: open %s: %w", path, err)
+	}
+	read, err := sql.Open("sqlite", path+"?"+sqliteReadParams)
+	if err != nil {
+		write.Close()
+		return nil, fmt.Errorf("store: open %s: %w", path, err)
+	}
+	n := max(4, runtime.NumCPU())
+	read.SetMaxOpenConns(n)
+	read.SetMaxIdleConns(n)
+	s := &sqlStore{
+		dialect:   SQLite,
+		write:     write,
+		read:      read,
+		o:         o,
+		q:         newQueries(SQLite),
+		retryable: sqliteBusy,
+		locker:    newMemLocker(),
+	}
+	if err := s.Migrate(ctx, storeMigrations); err != nil {
+		s.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+// sqliteBusy reports SQLITE_BUSY and SQLITE_LOCKED (primary codes 5 and 6),
+// which another process holding the file lock past the busy timeout causes.
+func sqliteBusy(err error) bool {
+	var e *sqlite.Error
+	if !errors.As(err, &e) {
+		return false
+	}
+	c := e.Code() & 0xff
+	return c == 5 || c == 6
+}

@@ -1,0 +1,131 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"sync/atomic"
+	"time"
+)
+
+// sqlStore is the Store over database/sql that both backends share; the
+// backend differences live in its dialect-specific queries and hooks.
+type sqlStore struct {
+	dialect Dialect
+	write   *sql.DB // SQLite: one connection; PostgreSQL: the pool
+	read    *sql.DB // SQLite: query-only pool; PostgreSQL: same as write
+	schema  string
+	o       options
+	q       queries
+	// retryable reports whether err is a serialization conflict that a
+	// re-run of the transaction may avoid.
+	retryable func(err error) bool
+	// lockKey scopes a named lock to this store (PostgreSQL schema).
+	locker locker
+	closed atomic.Bool
+}
+
+// View implements Store.
+func (s *sqlStore) View(ctx context.Context, fn func(tx Tx) error) error {
+	return s.run(ctx, true, fn)
+}
+
+// Update implements Store.
+func (s *sqlStore) Update(ctx context.Context, fn func(tx Tx) error) error {
+	for attempt := 0; ; attempt++ {
+		err := s.run(ctx, false, fn)
+		if err == nil || !s.retryable(err) {
+			return err
+		}
+		if attempt >= s.o.maxRetries {
+			return fmt.Errorf("%w after %d attempts: %w", ErrConflict, attempt+1, err)
+		}
+		if err := sleep(ctx, backoff(attempt)); err != nil {
+			return err
+		}
+	}
+}
+
+// backoff is the wait before retry attempt+1: exponential from 1ms, capped
+// at 50ms, with full jitter so that colliding writers spread out.
+func backoff(attempt int) time.Duration {
+	d := time.Millisecond << min(attempt, 6)
+	d = min(d, 50*time.Millisecond)
+	return time.Duration(rand.Int64N(int64(d)) + 1)
+}
+
+func sleep(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}
+
+// run executes fn in one transaction: commit on nil, rollback on an error
+// or a panic (which is passed on).
+func (s *sqlStore) run(ctx context.Context, readOnly bool, fn func(tx Tx) error) (err error) {
+	if s.closed.Load() {
+		return ErrClosed
+	}
+	db, opts := s.write, &sql.TxOptions{Isolation: sql.LevelSerializable}
+	if readOnly {
+		db, opts = s.read, &sql.TxOptions{Isolation: sql.LevelRepeatableRead, ReadOnly: true}
+	}
+	if s.dialect == SQLite {
+		// SQLite transactions are serializable by construction; the driver
+		// ignores the level, and ReadOnly only selects a deferred BEGIN.
+		opts.Isolation = sql.LevelDefault
+	}
+	stx, err := db.BeginTx(ctx, opts)
+	if err != nil {
+		return fmt.Errorf("store: begin: %w", err)
+	}
+	t := &sqlTx{s: s, tx: stx, readOnly: readOnly}
+	defer func() {
+		t.done = true
+		if p := recover(); p != nil {
+			_ = stx.Rollback()
+			panic(p)
+		}
+	}()
+	if err := fn(t); err != nil {
+		_ = stx.Rollback()
+		return err
+	}
+	if err := ctx.Err(); err != nil {
+		_ = stx.Rollback()
+		return err
+	}
+	if err := stx.Commit(); err != nil {
+		if cerr := ctx.Err(); cerr != nil {
+			return fmt.Errorf("store: commit: %w", cerr)
+		}
+		return fmt.Errorf("store: commit: %w", err)
+	}
+	return nil
+}
+
+// Raw implements Store.
+func (s *sqlStore) Raw() Raw {
+	return Raw{Dialect: s.dialect, Write: s.write, Read: s.read, Schema: s.schema}
+}
+
+// Close implements Store.
+func (s *sqlStore) Close() error {
+	if s.closed.Swap(true) {
+		return nil
+	}
+	err := s.write.Close()
+	if s.read != s.write {
+		err = errors.Join(err, s.read.Close())
+	}
+	return err
+}
+
+func (s *sqlStore) now() time.Time { return s.o.now().UTC() }
