@@ -71,6 +71,26 @@ func isIdentStart(r rune) bool { return r == '_' || r == '$' || unicode.IsLetter
 
 func isIdentPart(r rune) bool { return isIdentStart(r) || unicode.IsDigit(r) }
 
+// skipSpace skips white space, including Unicode spaces such as U+202F,
+// which built-in policies contain and ARM accepts (.NET's IsWhiteSpace).
+func (l *lexer) skipSpace() {
+	for l.pos < len(l.src) {
+		c := l.src[l.pos]
+		if c < utf8.RuneSelf {
+			if !isSpace(c) {
+				return
+			}
+			l.pos++
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(l.src[l.pos:])
+		if !unicode.IsSpace(r) {
+			return
+		}
+		l.pos += size
+	}
+}
+
 // punct returns the kind of a one-byte punctuation token, or tokEOF.
 func punct(c byte) tokenKind {
 	switch c {
@@ -92,9 +112,7 @@ func punct(c byte) tokenKind {
 
 // next returns the next token, or an error for a malformed one.
 func (l *lexer) next() (token, error) {
-	for l.pos < len(l.src) && isSpace(l.src[l.pos]) {
-		l.pos++
-	}
+	l.skipSpace()
 	start := l.pos
 	if l.pos >= len(l.src) {
 		return token{kind: tokEOF, pos: start}, nil

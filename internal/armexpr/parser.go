@@ -174,7 +174,10 @@ func (p *parser) parseCall(depth int) (Node, error) {
 	}
 	for p.tok.kind != tokRParen {
 		if len(c.Args) > 0 {
-			if err := p.expect(tokComma); err != nil {
+			if p.tok.kind != tokComma {
+				return nil, p.unexpected("',' or ')'")
+			}
+			if err := p.advance(); err != nil {
 				return nil, err
 			}
 		}
