@@ -55,7 +55,9 @@ type EvalError struct {
 	Msg string
 }
 
-func (e *EvalError) Error() string { return fmt.Sprintf("condition evaluation error at offset %d: %s", e.Pos, e.Msg) }
+func (e *EvalError) Error() string {
+	return fmt.Sprintf("condition evaluation error at offset %d: %s", e.Pos, e.Msg)
+}
 
 // Eval evaluates a parsed condition. AND and OR short-circuit from the left,
 // so an error in a branch that does not need evaluating is not reported.
