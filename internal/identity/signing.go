@@ -111,7 +111,15 @@ func (k *KeyRing) Ensure(ctx context.Context, tenantID string) error {
 // with it; tokens signed by older keys still validate while those keys stay
 // published.
 func (k *KeyRing) Rotate(ctx context.Context, tenantID string) error {
-	rec, err := newSigningKey(k.rand, k.now(), strings.ToLower(tenantID), k.bits)
+	existing, err := k.keys(ctx, tenantID, true)
+	if err != nil {
+		return err
+	}
+	created := k.now()
+	if len(existing) > 0 && !created.After(existing[0].created) {
+		created = existing[0].created.Add(time.Millisecond) // keep "newest" well defined
+	}
+	rec, err := newSigningKey(k.rand, created, strings.ToLower(tenantID), k.bits)
 	if err != nil {
 		return err
 	}

@@ -12,7 +12,7 @@ import (
 	"github.com/go-jose/go-jose/v4"
 )
 
-func decodeToken(t *testing.T, body []byte) TokenResponse {
+func decodeToken(t testing.TB, body []byte) TokenResponse {
 	t.Helper()
 	var tr TokenResponse
 	if err := json.Unmarshal(body, &tr); err != nil {
