@@ -1,0 +1,307 @@
+package policy
+
+import (
+	"bufio"
+	"bytes"
+	"compress/gzip"
+	"encoding/csv"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/steward-gov/steward/internal/arm"
+)
+
+// AliasTable maps policy aliases ("Microsoft.Storage/storageAccounts/
+// supportsHttpsTrafficOnly") to the JSON paths they stand for, possibly
+// different per api-version, and records what is known of resource types
+// (their capabilities, used for the Indexed mode). A table is read-only
+// once loaded and safe for concurrent use.
+type AliasTable struct {
+	aliases map[string]*Alias    // by lower-case name
+	types   map[string]*TypeInfo // by lower-case resource type
+}
+
+// Alias is one policy alias.
+type Alias struct {
+	// Name is the alias as written in policy rules.
+	Name string
+	// ResourceType is the type the alias belongs to, e.g.
+	// Microsoft.Storage/storageAccounts.
+	ResourceType string
+	// DefaultPath is the JSON path used when no versioned path applies.
+	DefaultPath string
+	// Paths are versioned paths: each applies to the api-versions listed.
+	Paths []AliasPath
+	// Modifiable reports whether the modify effect may change the alias
+	// (defaultMetadata.attributes contains "Modifiable").
+	Modifiable bool
+}
+
+// AliasPath is the path of an alias for a set of api-versions.
+type AliasPath struct {
+	Path        string
+	APIVersions []string
+	Modifiable  bool
+}
+
+// TypeInfo is what an alias table knows about a resource type.
+type TypeInfo struct {
+	Type             string
+	SupportsTags     bool
+	SupportsLocation bool
+	// CapabilitiesKnown is false when the source did not list capabilities.
+	CapabilitiesKnown bool
+}
+
+// NewAliasTable returns an empty table.
+func NewAliasTable() *AliasTable {
+	return &AliasTable{aliases: map[string]*Alias{}, types: map[string]*TypeInfo{}}
+}
+
+// Len returns the number of aliases in the table.
+func (t *AliasTable) Len() int {
+	if t == nil {
+		return 0
+	}
+	return len(t.aliases)
+}
+
+// Lookup returns the alias with the given name, compared case-insensitively.
+func (t *AliasTable) Lookup(name string) (*Alias, bool) {
+	if t == nil {
+		return nil, false
+	}
+	a, ok := t.aliases[strings.ToLower(name)]
+	return a, ok
+}
+
+// Type returns what the table knows about a resource type.
+func (t *AliasTable) Type(resourceType string) (*TypeInfo, bool) {
+	if t == nil {
+		return nil, false
+	}
+	ti, ok := t.types[strings.ToLower(resourceType)]
+	return ti, ok
+}
+
+// Add adds or replaces an alias.
+func (t *AliasTable) Add(a *Alias) {
+	if a.ResourceType == "" {
+		a.ResourceType = aliasResourceType(a.Name)
+	}
+	t.aliases[strings.ToLower(a.Name)] = a
+	if _, ok := t.types[strings.ToLower(a.ResourceType)]; !ok {
+		t.types[strings.ToLower(a.ResourceType)] = &TypeInfo{Type: a.ResourceType}
+	}
+}
+
+// Merge adds every alias and type of other to t; other wins on conflicts.
+func (t *AliasTable) Merge(other *AliasTable) {
+	if other == nil {
+		return
+	}
+	for k, a := range other.aliases {
+		t.aliases[k] = a
+	}
+	for k, ti := range other.types {
+		if old, ok := t.types[k]; ok && old.CapabilitiesKnown && !ti.CapabilitiesKnown {
+			continue
+		}
+		t.types[k] = ti
+	}
+}
+
+// PathFor returns the path of the alias for an api-version: the versioned
+// path whose list holds apiVersion, else the default path.
+func (a *Alias) PathFor(apiVersion string) (path string, modifiable bool) {
+	if apiVersion != "" {
+		for _, p := range a.Paths {
+			for _, v := range p.APIVersions {
+				if arm.CompareAPIVersions(v, apiVersion) == 0 {
+					return p.Path, p.Modifiable
+				}
+			}
+		}
+	}
+	return a.DefaultPath, a.Modifiable
+}
+
+// aliasResourceType is the resource type an alias belongs to: everything
+// before its last slash.
+func aliasResourceType(name string) string {
+	if i := strings.LastIndexByte(name, '/'); i > 0 {
+		return name[:i]
+	}
+	return ""
+}
+
+// LoadAliasesCSV reads an alias table in the CSV form "alias,path" (one
+// alias and its default path a line, an optional header line), plain or
+// gzip-compressed.
+func LoadAliasesCSV(r io.Reader) (*AliasTable, error) {
+	br := bufio.NewReader(r)
+	if magic, err := br.Peek(2); err == nil && magic[0] == 0x1f && magic[1] == 0x8b {
+		zr, err := gzip.NewReader(br)
+		if err != nil {
+			return nil, fmt.Errorf("alias CSV: %w", err)
+		}
+		defer zr.Close()
+		br = bufio.NewReader(io.LimitReader(zr, 1<<30))
+	}
+	cr := csv.NewReader(br)
+	cr.FieldsPerRecord = -1
+	cr.ReuseRecord = true
+	t := NewAliasTable()
+	for line := 1; ; line++ {
+		rec, err := cr.Read()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return nil, fmt.Errorf("alias CSV line %d: %w", line, err)
+		}
+		if len(rec) < 2 {
+			return nil, fmt.Errorf("alias CSV line %d: want \"alias,path\", got %d fields", line, len(rec))
+		}
+		name, path := strings.TrimSpace(rec[0]), strings.TrimSpace(rec[1])
+		if line == 1 && strings.EqualFold(name, "alias") {
+			continue
+		}
+		if name == "" || !strings.Contains(name, "/") {
+			return nil, fmt.Errorf("alias CSV line %d: %q is not an alias name", line, name)
+		}
+		t.Add(&Alias{Name: name, DefaultPath: path})
+	}
+	return t, nil
+}
+
+// LoadAliasesProviderJSON reads the JSON that `az provider list --expand
+// resourceTypes/aliases` prints (an array of providers), the REST form
+// ({"value": [...]}) or a single provider object. defaultPath may be a
+// string or an object {path, apiVersions} as the CLI emits it.
+func LoadAliasesProviderJSON(data []byte) (*AliasTable, error) {
+	doc, err := decodeJSON(bytes.TrimPrefix(data, []byte("\xef\xbb\xbf")))
+	if err != nil {
+		return nil, fmt.Errorf("alias JSON: %w", err)
+	}
+	var providers []any
+	switch d := doc.(type) {
+	case []any:
+		providers = d
+	case map[string]any:
+		if v, ok := getKey(d, "value"); ok {
+			providers, _ = v.([]any)
+		} else {
+			providers = []any{d}
+		}
+	default:
+		return nil, fmt.Errorf("alias JSON: want an array of providers, got %s", typeName(doc))
+	}
+	t := NewAliasTable()
+	for i, p := range providers {
+		pm, ok := p.(map[string]any)
+		if !ok {
+			return nil, fmt.Errorf("alias JSON: $[%d] is not an object", i)
+		}
+		ns := stringAt(pm, "namespace")
+		rts, _ := getKey(pm, "resourceTypes")
+		rtl, _ := rts.([]any)
+		for j, rt := range rtl {
+			if err := t.addResourceType(ns, rt); err != nil {
+				return nil, fmt.Errorf("alias JSON: $[%d].resourceTypes[%d]: %w", i, j, err)
+			}
+		}
+	}
+	return t, nil
+}
+
+func (t *AliasTable) addResourceType(ns string, rt any) error {
+	m, ok := rt.(map[string]any)
+	if !ok {
+		return errors.New("not an object")
+	}
+	typ := ns + "/" + stringAt(m, "resourceType")
+	ti := &TypeInfo{Type: typ}
+	if caps, ok := getKey(m, "capabilities"); ok {
+		s, _ := caps.(string)
+		ti.CapabilitiesKnown = true
+		for _, c := range strings.Split(s, ",") {
+			switch strings.ToLower(strings.TrimSpace(c)) {
+			case "supportstags":
+				ti.SupportsTags = true
+			case "supportslocation":
+				ti.SupportsLocation = true
+			}
+		}
+	}
+	t.types[strings.ToLower(typ)] = ti
+	al, _ := getKey(m, "aliases")
+	list, _ := al.([]any)
+	for k, e := range list {
+		am, ok := e.(map[string]any)
+		if !ok {
+			return fmt.Errorf("aliases[%d] is not an object", k)
+		}
+		a := &Alias{Name: stringAt(am, "name"), ResourceType: typ}
+		if a.Name == "" {
+			return fmt.Errorf("aliases[%d] has no name", k)
+		}
+		switch dp, _ := getKey(am, "defaultPath"); d := dp.(type) {
+		case string:
+			a.DefaultPath = d
+		case map[string]any:
+			a.DefaultPath = stringAt(d, "path")
+		}
+		a.Modifiable = modifiable(am, "defaultMetadata")
+		ps, _ := getKey(am, "paths")
+		pl, _ := ps.([]any)
+		for _, p := range pl {
+			pm, ok := p.(map[string]any)
+			if !ok {
+				continue
+			}
+			ap := AliasPath{Path: stringAt(pm, "path"), Modifiable: modifiable(pm, "metadata")}
+			vs, _ := getKey(pm, "apiVersions")
+			vl, _ := vs.([]any)
+			for _, v := range vl {
+				if s, ok := v.(string); ok {
+					ap.APIVersions = append(ap.APIVersions, s)
+				}
+			}
+			a.Paths = append(a.Paths, ap)
+		}
+		if a.DefaultPath == "" && len(a.Paths) > 0 {
+			a.DefaultPath = a.Paths[len(a.Paths)-1].Path
+		}
+		t.aliases[strings.ToLower(a.Name)] = a
+	}
+	return nil
+}
+
+// modifiable reports whether obj[key].attributes names "Modifiable".
+func modifiable(obj map[string]any, key string) bool {
+	md, ok := getKey(obj, key)
+	if !ok {
+		return false
+	}
+	mm, _ := md.(map[string]any)
+	attrs := stringAt(mm, "attributes")
+	for _, a := range strings.Split(attrs, ",") {
+		if strings.EqualFold(strings.TrimSpace(a), "Modifiable") {
+			return true
+		}
+	}
+	return false
+}
+
+// LoadAliases reads an alias table in either format, chosen by content:
+// JSON when the first non-space byte is '[' or '{', CSV otherwise.
+func LoadAliases(data []byte) (*AliasTable, error) {
+	trimmed := bytes.TrimLeft(bytes.TrimPrefix(data, []byte("\xef\xbb\xbf")), " \t\r\n")
+	if len(trimmed) > 0 && (trimmed[0] == '[' || trimmed[0] == '{') {
+		return LoadAliasesProviderJSON(trimmed)
+	}
+	return LoadAliasesCSV(bytes.NewReader(data))
+}

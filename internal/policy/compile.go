@@ -1,0 +1,371 @@
+package policy
+
+import (
+	"fmt"
+	"strings"
+	"sync"
+
+	"github.com/steward-gov/steward/internal/armexpr"
+)
+
+// CompileError is a definition that parses but cannot be compiled: a
+// template function policy rules may not use, a modify operation on an
+// alias that is not modifiable, a bad pattern. Path is the JSON path.
+type CompileError struct {
+	Path    string
+	Message string
+}
+
+// Error formats the path and message.
+func (e *CompileError) Error() string { return e.Path + ": " + e.Message }
+
+// CompileOptions configure Compile.
+type CompileOptions struct {
+	// Aliases resolves alias fields; nil uses the documented default rule
+	// ("Namespace/type/a.b" is "properties.a.b").
+	Aliases *AliasTable
+	// Parameters, when non-nil, are the parameter values (as given to an
+	// assignment) bound at compile time: expressions that depend only on
+	// parameters are evaluated once here. Missing values fall back to
+	// defaultValue; a parameter with neither is an error.
+	Parameters map[string]any
+}
+
+// Policy is a compiled policy definition, ready to evaluate many
+// resources. It is read-only and safe for concurrent use.
+type Policy struct {
+	def         *Definition
+	mode        Mode
+	root        node
+	then        *thenNode
+	params      map[string]any // lower-case names
+	paramsBound bool
+	aliases     *AliasTable
+	fields      map[string]*fieldRef // field() arguments known at compile time
+	dynFields   sync.Map             // string -> *fieldRef
+	pool        sync.Pool
+	typeFilter  *typeFilter
+}
+
+// Definition returns the definition the policy was compiled from.
+func (p *Policy) Definition() *Definition { return p.def }
+
+// compiler carries the state of one Compile call.
+type compiler struct {
+	p   *Policy
+	cst *state // evaluates constant expressions
+}
+
+// Compile compiles a parsed definition. Errors are *CompileError or, for
+// bad parameter values, *ParameterError.
+func Compile(d *Definition, opts CompileOptions) (p *Policy, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			p, err = nil, &CompileError{Path: d.rootPath, Message: fmt.Sprintf("internal compiler error: %v", r)}
+		}
+	}()
+	if d == nil || d.Rule == nil {
+		return nil, &CompileError{Path: "$", Message: "definition has no policyRule"}
+	}
+	p = &Policy{def: d, aliases: opts.Aliases, fields: map[string]*fieldRef{}}
+	p.mode = ParseMode(d.Mode)
+	p.params, err = resolveParameters(d.Parameters, opts.Parameters, opts.Parameters != nil)
+	if err != nil {
+		return nil, err
+	}
+	p.paramsBound = opts.Parameters != nil || len(d.Parameters) == 0
+	c := &compiler{p: p}
+	c.cst = &state{pol: p, params: p.params, opts: &EvalOptions{}}
+	c.cst.ec.Host = c.cst.host
+	c.cst.res = NewResource(nil)
+	c.cst.primary = c.cst.res
+	if p.root, err = c.condition(d.Rule.If); err != nil {
+		return nil, err
+	}
+	if p.then, err = c.thenBlock(d.Rule.Then); err != nil {
+		return nil, err
+	}
+	p.typeFilter = buildTypeFilter(d.Rule.If)
+	p.pool.New = func() any {
+		st := &state{pol: p}
+		st.ec.Host = st.host
+		return st
+	}
+	return p, nil
+}
+
+// ParseAndCompile parses and compiles a definition document.
+func ParseAndCompile(data []byte, opts CompileOptions) (*Policy, error) {
+	d, err := ParseDefinition(data)
+	if err != nil {
+		return nil, err
+	}
+	return Compile(d, opts)
+}
+
+func cerr(path, format string, args ...any) *CompileError {
+	return &CompileError{Path: path, Message: fmt.Sprintf(format, args...)}
+}
+
+func (c *compiler) condition(cd *Condition) (node, error) {
+	switch cd.Kind {
+	case CondAllOf, CondAnyOf:
+		kids := make([]node, len(cd.Children))
+		for i, ch := range cd.Children {
+			n, err := c.condition(ch)
+			if err != nil {
+				return nil, err
+			}
+			kids[i] = n
+		}
+		if cd.Kind == CondAllOf {
+			return &allOfNode{kids: kids}, nil
+		}
+		return &anyOfNode{kids: kids}, nil
+	case CondNot:
+		n, err := c.condition(cd.Children[0])
+		if err != nil {
+			return nil, err
+		}
+		return &notNode{kid: n}, nil
+	}
+	l := &leafNode{kind: cd.Kind, op: cd.Op, path: cd.Path}
+	var err error
+	switch cd.Kind {
+	case CondField:
+		l.text = cd.Field
+		if l.field, l.fieldExpr, err = c.fieldOf(cd.Field, cd.Path+".field"); err != nil {
+			return nil, err
+		}
+		l.loc = l.field != nil && l.field.kind == fieldLocation
+	case CondValue:
+		l.text = formatValue(cd.Value)
+		if l.val, err = c.operand(cd.Value, cd.Path+".value"); err != nil {
+			return nil, err
+		}
+	case CondCount:
+		l.text = "count"
+		if l.cnt, err = c.count(cd.Count); err != nil {
+			return nil, err
+		}
+	}
+	if l.rhs, err = c.operand(cd.Operand, cd.Path+"."+cd.Op.String()); err != nil {
+		return nil, err
+	}
+	if l.rhs.folded {
+		if l.rhs.prep, err = prepareRHS(cd.Op, l.rhs.val, l.loc); err != nil {
+			return nil, cerr(cd.Path+"."+cd.Op.String(), "%v", err)
+		}
+	}
+	return l, nil
+}
+
+// fieldOf compiles a field name, or an expression yielding one.
+func (c *compiler) fieldOf(name, path string) (*fieldRef, *operand, error) {
+	if isExpression(name) {
+		o, err := c.operand(name, path)
+		if err != nil {
+			return nil, nil, err
+		}
+		if !o.folded {
+			return nil, o, nil
+		}
+		s, ok := o.val.(string)
+		if !ok {
+			return nil, nil, cerr(path, "field expression gives %s, want a string", typeName(o.val))
+		}
+		name = s
+	}
+	f, err := compileField(name, c.p.aliases)
+	if err != nil {
+		return nil, nil, cerr(path, "%v", err)
+	}
+	return f, nil, nil
+}
+
+func (c *compiler) count(cn *Count) (*countNode, error) {
+	n := &countNode{name: cn.Name, text: cn.Field}
+	var err error
+	if cn.HasValue {
+		n.text = formatValue(cn.Value)
+		if n.value, err = c.operand(cn.Value, cn.Path+".value"); err != nil {
+			return nil, err
+		}
+		if n.name == "" {
+			n.name = "default"
+		}
+	} else {
+		if n.field, n.fieldExpr, err = c.fieldOf(cn.Field, cn.Path+".field"); err != nil {
+			return nil, err
+		}
+		if n.field != nil && !n.field.wildcard {
+			return nil, cerr(cn.Path+".field", "count.field must be an array alias with [*], got %q", cn.Field)
+		}
+	}
+	if cn.Where != nil {
+		if n.where, err = c.condition(cn.Where); err != nil {
+			return nil, err
+		}
+	}
+	return n, nil
+}
+
+// operand compiles a value that may be or contain expressions, folding it
+// to a constant when it depends on nothing but (bound) parameters.
+func (c *compiler) operand(v any, path string) (*operand, error) {
+	o := &operand{raw: v}
+	exprs := 0
+	var info exprInfo
+	var walk func(v any, path string) error
+	walk = func(v any, path string) error {
+		switch x := v.(type) {
+		case string:
+			if !isExpression(x) {
+				return nil
+			}
+			exprs++
+			n, err := parseExpr(x)
+			if err != nil {
+				return cerr(path, "%v", err)
+			}
+			in, err := analyzeExpr(n)
+			if err != nil {
+				return cerr(path, "%v", err)
+			}
+			for _, fa := range in.fieldArgs {
+				if _, ok := c.p.fields[strings.ToLower(fa)]; !ok {
+					f, err := compileField(fa, c.p.aliases)
+					if err != nil {
+						return cerr(path, "field(%q): %v", fa, err)
+					}
+					c.p.fields[strings.ToLower(fa)] = f
+				}
+			}
+			info.usesParams = info.usesParams || in.usesParams
+			info.usesContext = info.usesContext || in.usesContext
+			if o.expr == nil {
+				o.expr = n
+			}
+		case []any:
+			for i, e := range x {
+				if err := walk(e, path+"["+itoa(i)+"]"); err != nil {
+					return err
+				}
+			}
+		case map[string]any:
+			for k, e := range x {
+				if err := walk(e, path+"."+k); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	}
+	if err := walk(v, path); err != nil {
+		return nil, err
+	}
+	if exprs == 0 {
+		o.val, o.folded, o.expr = unescapeLiteral(v), true, nil
+		return o, nil
+	}
+	if s, ok := v.(string); !ok || !isExpression(s) {
+		o.deep, o.expr = true, nil
+	}
+	o.paramDep = info.usesParams
+	if info.usesContext || (info.usesParams && !c.p.paramsBound) {
+		return o, nil
+	}
+	val, err := o.eval(c.cst)
+	if err != nil {
+		// Not foldable (for example a parameter without a value); it is
+		// evaluated, and fails, per resource.
+		return o, nil
+	}
+	o.val, o.folded = val, true
+	return o, nil
+}
+
+// unescapeLiteral turns a leading "[[" into "[" in literal strings,
+// inside arrays and objects too.
+func unescapeLiteral(v any) any {
+	switch x := v.(type) {
+	case string:
+		if strings.HasPrefix(x, "[[") {
+			return x[1:]
+		}
+	case []any:
+		out := make([]any, len(x))
+		for i, e := range x {
+			out[i] = unescapeLiteral(e)
+		}
+		return out
+	case map[string]any:
+		out := make(map[string]any, len(x))
+		for k, e := range x {
+			out[k] = unescapeLiteral(e)
+		}
+		return out
+	}
+	return v
+}
+
+// operand is a compiled value: a literal, or an expression (or a
+// structure holding expressions) with its constant value when folded.
+type operand struct {
+	raw      any
+	expr     armexpr.Node
+	deep     bool // raw is an array or object holding expressions
+	val      any
+	folded   bool
+	paramDep bool // the folded value depends on the bound parameters
+	prep     *rhs // val prepared for the operator
+}
+
+// value returns the operand's value in a state.
+func (o *operand) value(st *state) (any, error) {
+	if o.folded && !(o.paramDep && st.paramsOverride) {
+		return o.val, nil
+	}
+	return o.eval(st)
+}
+
+func (o *operand) eval(st *state) (any, error) {
+	if o.deep {
+		return st.evalDeep(o.raw)
+	}
+	if o.expr == nil {
+		return o.val, nil
+	}
+	return st.evalExpr(o.expr)
+}
+
+// prepared returns the operand prepared for an operator.
+func (o *operand) prepared(st *state, op Operator, loc bool) (*rhs, error) {
+	if o.prep != nil && !(o.paramDep && st.paramsOverride) {
+		return o.prep, nil
+	}
+	v, err := o.value(st)
+	if err != nil {
+		return nil, err
+	}
+	if v == nil && op != OpEquals && op != OpNotEquals && op != OpIn && op != OpNotIn && o.expr != nil {
+		return nil, fmt.Errorf("the value of %s is null", op)
+	}
+	return prepareRHS(op, v, loc)
+}
+
+// fieldByName returns the compiled field for a name used by field().
+func (p *Policy) fieldByName(name string) (*fieldRef, error) {
+	if f, ok := p.fields[strings.ToLower(name)]; ok {
+		return f, nil
+	}
+	if f, ok := p.dynFields.Load(name); ok {
+		return f.(*fieldRef), nil
+	}
+	f, err := compileField(name, p.aliases)
+	if err != nil {
+		return nil, err
+	}
+	p.dynFields.Store(name, f)
+	return f, nil
+}

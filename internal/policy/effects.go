@@ -1,0 +1,350 @@
+package policy
+
+import (
+	"fmt"
+	"strings"
+)
+
+// The effects, in their documented spelling.
+const (
+	EffectDisabled          = "disabled"
+	EffectAppend            = "append"
+	EffectModify            = "modify"
+	EffectDeny              = "deny"
+	EffectDenyAction        = "denyAction"
+	EffectAudit             = "audit"
+	EffectAuditIfNotExists  = "auditIfNotExists"
+	EffectDeployIfNotExists = "deployIfNotExists"
+	EffectManual            = "manual"
+	EffectMutate            = "mutate"
+	EffectAddToNetworkGroup = "addToNetworkGroup"
+)
+
+// knownEffects maps lower-case names to documented spellings; the legacy
+// resource-provider-mode effects found in the built-in corpus are
+// accepted as written.
+var knownEffects = map[string]string{
+	"disabled": EffectDisabled, "append": EffectAppend, "modify": EffectModify,
+	"deny": EffectDeny, "denyaction": EffectDenyAction, "audit": EffectAudit,
+	"auditifnotexists": EffectAuditIfNotExists, "deployifnotexists": EffectDeployIfNotExists,
+	"manual": EffectManual, "mutate": EffectMutate, "addtonetworkgroup": EffectAddToNetworkGroup,
+	"enforceregopolicy": "EnforceRegoPolicy", "enforcesetting": "EnforceSetting", "auditaction": "AuditAction",
+}
+
+// CanonicalEffect returns the documented spelling of an effect name given
+// in any case, and whether the name is an effect.
+func CanonicalEffect(name string) (string, bool) {
+	e, ok := knownEffects[strings.ToLower(strings.TrimSpace(name))]
+	return e, ok
+}
+
+// effectOrder is the documented order effects are evaluated in on a
+// request (effect-basics.md): lower runs first.
+var effectOrder = map[string]int{
+	EffectDisabled: 0, EffectAppend: 1, EffectModify: 1, EffectDeny: 2, EffectAudit: 3,
+	EffectManual: 4, EffectAuditIfNotExists: 5, EffectDenyAction: 6, EffectDeployIfNotExists: 7,
+}
+
+// EffectOrder returns the position of an effect in the documented
+// evaluation order (disabled first; deployIfNotExists, which runs after
+// the resource provider succeeds, last). Unknown effects sort last.
+func EffectOrder(effect string) int {
+	if o, ok := effectOrder[effect]; ok {
+		return o
+	}
+	return 8
+}
+
+// thenNode is a compiled then block.
+type thenNode struct {
+	effect     *operand
+	details    *operand
+	existence  node // existenceCondition of auditIfNotExists/deployIfNotExists
+	path       string
+	hasDetails bool
+}
+
+func (c *compiler) thenBlock(t *Then) (*thenNode, error) {
+	n := &thenNode{path: t.path, hasDetails: t.HasDetails}
+	var err error
+	if n.effect, err = c.operand(t.Effect, t.path+".effect"); err != nil {
+		return nil, err
+	}
+	if n.effect.folded {
+		s, ok := n.effect.val.(string)
+		if !ok {
+			return nil, cerr(t.path+".effect", "effect must be a string, got %s", typeName(n.effect.val))
+		}
+		if _, ok := CanonicalEffect(s); !ok {
+			return nil, cerr(t.path+".effect", "unknown effect %q", s)
+		}
+	}
+	if !t.HasDetails {
+		return n, nil
+	}
+	dm, _ := t.Details.(map[string]any)
+	detailsForOperand := t.Details
+	if dm != nil {
+		rest := make(map[string]any, len(dm))
+		for k, v := range dm {
+			switch strings.ToLower(k) {
+			case "existencecondition":
+				cond, err := parseCondition(v, t.path+".details."+k, 0)
+				if err != nil {
+					return nil, err
+				}
+				if n.existence, err = c.condition(cond); err != nil {
+					return nil, err
+				}
+				continue
+			case "deployment":
+				// The deployment's template is evaluated by the template
+				// engine at deployment time; only its parameter values
+				// are policy expressions.
+				rest[k] = deploymentForPolicy(v)
+				continue
+			case "operations":
+				if err := c.checkModifyOperations(v, t.path+".details."+k); err != nil {
+					return nil, err
+				}
+				// An operation's condition is evaluated when the
+				// operation is applied, so it stays as written here.
+				v = escapeConditions(v)
+			}
+			rest[k] = v
+		}
+		detailsForOperand = rest
+	}
+	if n.details, err = c.operand(detailsForOperand, t.path+".details"); err != nil {
+		return nil, err
+	}
+	return n, nil
+}
+
+// deploymentForPolicy escapes the expressions of a deployment body except
+// properties.parameters.*.value, so evaluating details leaves the
+// template's own expressions for the deployment.
+func deploymentForPolicy(v any) any {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return v
+	}
+	out := escapeExpressions(m).(map[string]any)
+	props, ok := getKey(m, "properties")
+	if !ok {
+		return out
+	}
+	pm, ok := props.(map[string]any)
+	if !ok {
+		return out
+	}
+	params, ok := getKey(pm, "parameters")
+	if !ok {
+		return out
+	}
+	outProps := out[keyOf(m, "properties")].(map[string]any)
+	outProps[keyOf(pm, "parameters")] = params
+	return out
+}
+
+func keyOf(m map[string]any, key string) string {
+	for k := range m {
+		if strings.EqualFold(k, key) {
+			return k
+		}
+	}
+	return key
+}
+
+// escapeExpressions copies a value with "[expr]" strings escaped as
+// "[[expr]" so they survive evaluation unchanged.
+func escapeExpressions(v any) any {
+	switch x := v.(type) {
+	case string:
+		if isExpression(x) {
+			return "[" + x
+		}
+		return x
+	case []any:
+		out := make([]any, len(x))
+		for i, e := range x {
+			out[i] = escapeExpressions(e)
+		}
+		return out
+	case map[string]any:
+		out := make(map[string]any, len(x))
+		for k, e := range x {
+			out[k] = escapeExpressions(e)
+		}
+		return out
+	}
+	return v
+}
+
+// checkModifyOperations rejects, when an alias table is loaded, modify
+// operations on aliases the table does not mark Modifiable.
+func (c *compiler) checkModifyOperations(v any, path string) error {
+	ops, ok := v.([]any)
+	if !ok {
+		return cerr(path, "operations must be an array, got %s", typeName(v))
+	}
+	for i, o := range ops {
+		om, ok := o.(map[string]any)
+		p := path + "[" + itoa(i) + "]"
+		if !ok {
+			return cerr(p, "an operation must be an object, got %s", typeName(o))
+		}
+		switch op := strings.ToLower(stringAt(om, "operation")); op {
+		case "add", "addorreplace", "remove":
+		default:
+			if !isExpression(stringAt(om, "operation")) {
+				return cerr(p+".operation", "unknown operation %q (want addOrReplace, add or remove)", stringAt(om, "operation"))
+			}
+		}
+		field := stringAt(om, "field")
+		if c.p.aliases.Len() == 0 || !strings.Contains(field, "/") {
+			continue
+		}
+		a, ok := c.p.aliases.Lookup(field)
+		if !ok {
+			continue
+		}
+		mod := a.Modifiable
+		for _, ap := range a.Paths {
+			mod = mod || ap.Modifiable
+		}
+		if !mod {
+			return cerr(p+".field", "alias %s is not modifiable", a.Name)
+		}
+	}
+	return nil
+}
+
+// effectName resolves the effect (which may come from a parameter).
+func (t *thenNode) effectName(st *state) (string, error) {
+	v, err := t.effect.value(st)
+	if err != nil {
+		return "", &EvalError{Path: t.path + ".effect", Err: err}
+	}
+	s, _ := v.(string)
+	e, ok := CanonicalEffect(s)
+	if !ok {
+		return "", &EvalError{Path: t.path + ".effect", Err: fmt.Errorf("unknown effect %q", s)}
+	}
+	return e, nil
+}
+
+// apply fills in the result of a matched rule: the effect, its details
+// and the compliance state, looking up related resources for
+// auditIfNotExists and deployIfNotExists.
+func (t *thenNode) apply(st *state, effect string, out *Result) {
+	var details any
+	if t.details != nil {
+		d, err := t.details.value(st)
+		if err != nil {
+			out.State, out.Err = StateError, &EvalError{Path: t.path + ".details", Err: err}
+			return
+		}
+		details = deepCopy(d)
+	}
+	switch effect {
+	case EffectAuditIfNotExists, EffectDeployIfNotExists:
+		found, err := t.relatedSatisfied(st, details)
+		if err != nil {
+			out.State, out.Err = StateError, err
+			return
+		}
+		if found {
+			out.State = StateCompliant
+			return
+		}
+		out.Effect, out.State, out.Details = effect, StateNonCompliant, details
+	case EffectModify:
+		out.Effect, out.State = effect, StateNonCompliant
+		d, err := modifyDetails(st, details)
+		if err != nil {
+			out.State, out.Err = StateError, &EvalError{Path: t.path + ".details", Err: err}
+			return
+		}
+		out.Details = d
+	case EffectManual:
+		out.Effect, out.State, out.Details = effect, StateUnknown, details
+		if dm, ok := details.(map[string]any); ok {
+			if s := stringAt(dm, "defaultState"); s != "" {
+				out.State = ParseComplianceState(s)
+			}
+		}
+	case EffectDenyAction:
+		out.Effect, out.State, out.Details = effect, StateProtected, details
+	default:
+		out.Effect, out.State, out.Details = effect, StateNonCompliant, details
+	}
+}
+
+// modifyDetails returns the details of a modify effect. Operation
+// conditions are kept as written: they are evaluated by whoever applies
+// the operations (see ModifyOperations).
+func modifyDetails(_ *state, details any) (any, error) {
+	return details, nil
+}
+
+// escapeConditions escapes the condition of each modify operation.
+func escapeConditions(v any) any {
+	ops, ok := v.([]any)
+	if !ok {
+		return v
+	}
+	out := make([]any, len(ops))
+	for i, o := range ops {
+		om, ok := o.(map[string]any)
+		if !ok {
+			out[i] = o
+			continue
+		}
+		cp := make(map[string]any, len(om))
+		for k, e := range om {
+			if strings.EqualFold(k, "condition") {
+				e = escapeExpressions(e)
+			}
+			cp[k] = e
+		}
+		out[i] = cp
+	}
+	return out
+}
+
+// relatedSatisfied looks up the related resources and reports whether one
+// satisfies the existenceCondition (any one does when there is none).
+func (t *thenNode) relatedSatisfied(st *state, details any) (bool, error) {
+	if st.opts.Related == nil {
+		return false, nil
+	}
+	dm, _ := details.(map[string]any)
+	q := RelatedQuery{Resource: st.primary}
+	if dm != nil {
+		q.Type, q.Name = stringAt(dm, "type"), stringAt(dm, "name")
+		q.ResourceGroupName, q.ExistenceScope = stringAt(dm, "resourceGroupName"), stringAt(dm, "existenceScope")
+	}
+	related, err := st.opts.Related(st.ctx, q)
+	if err != nil {
+		return false, &EvalError{Path: t.path + ".details", Err: err}
+	}
+	if t.existence == nil {
+		return len(related) > 0, nil
+	}
+	saved := st.res
+	defer func() { st.res = saved }()
+	for _, doc := range related {
+		st.res = NewResource(doc)
+		ok, err := t.existence.eval(st)
+		if err != nil {
+			return false, err
+		}
+		if ok {
+			return true, nil
+		}
+	}
+	return false, nil
+}
+
+func errorf(format string, args ...any) error { return fmt.Errorf(format, args...) }

@@ -1,0 +1,113 @@
+package policy
+
+import (
+	"strings"
+)
+
+// Resource is a resource document prepared for evaluation: the fields
+// every rule reads (type, name, kind, location) are extracted once, so
+// evaluating many definitions against one resource does not repeat the
+// work. A Resource is read-only and safe for concurrent use.
+type Resource struct {
+	doc      map[string]any
+	typ      string
+	name     string
+	kind     string
+	id       string
+	location string // as written
+	locNorm  string // lower case, spaces removed
+	apiVer   string
+	hasLoc   bool
+	hasType  bool
+}
+
+// NewResource prepares a resource document (an ARM resource as JSON
+// decoded into the value model; see Normalize). A nil document is an
+// empty resource.
+func NewResource(doc map[string]any) *Resource {
+	if doc == nil {
+		doc = map[string]any{}
+	}
+	r := &Resource{doc: doc}
+	var v any
+	if v, r.hasType = getKey(doc, "type"); r.hasType {
+		r.typ, _ = v.(string)
+	}
+	r.name = stringAt(doc, "name")
+	r.kind = stringAt(doc, "kind")
+	r.id = stringAt(doc, "id")
+	r.apiVer = stringAt(doc, "apiVersion")
+	if v, r.hasLoc = getKey(doc, "location"); r.hasLoc {
+		r.location, _ = v.(string)
+		r.locNorm = normalizeLocation(r.location)
+	}
+	return r
+}
+
+// ParseResource decodes a JSON resource document.
+func ParseResource(data []byte) (*Resource, error) {
+	v, err := decodeJSON(data)
+	if err != nil {
+		return nil, err
+	}
+	m, ok := v.(map[string]any)
+	if !ok {
+		return nil, &ParseError{Path: "$", Message: "a resource must be a JSON object, got " + typeName(v)}
+	}
+	return NewResource(m), nil
+}
+
+// Document returns the resource document.
+func (r *Resource) Document() map[string]any { return r.doc }
+
+// Type returns the resource type, e.g. Microsoft.Storage/storageAccounts.
+func (r *Resource) Type() string { return r.typ }
+
+// Name returns the resource name.
+func (r *Resource) Name() string { return r.name }
+
+// ID returns the resource ID, or "" when the document has none.
+func (r *Resource) ID() string { return r.id }
+
+// Location returns the location as written, or "".
+func (r *Resource) Location() string { return r.location }
+
+// normalizeLocation folds a location for comparison: "East US 2" and
+// "eastus2" are the same location.
+func normalizeLocation(s string) string {
+	needs := false
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c == ' ' || (c >= 'A' && c <= 'Z') {
+			needs = true
+			break
+		}
+	}
+	if !needs {
+		return s
+	}
+	return strings.ToLower(strings.ReplaceAll(s, " ", ""))
+}
+
+// fullName is the name with parent names prepended, derived from the
+// resource ID when there is one (".../servers/a/databases/b" gives "a/b").
+func (r *Resource) fullName() string {
+	if r.id == "" {
+		return r.name
+	}
+	id := r.id
+	i := strings.LastIndex(strings.ToLower(id), "/providers/")
+	if i < 0 {
+		return r.name
+	}
+	parts := strings.Split(strings.Trim(id[i+len("/providers/"):], "/"), "/")
+	// namespace, then type/name pairs
+	var names []string
+	for j := 2; j < len(parts); j += 2 {
+		names = append(names, parts[j])
+	}
+	if len(names) == 0 {
+		return r.name
+	}
+	return strings.Join(names, "/")
+}
