@@ -71,13 +71,13 @@ func TestDiscoveryUnknownTenantIsEntraError(t *testing.T) {
 
 func TestMatchesRecognisesOnlyTokenServicePaths(t *testing.T) {
 	cases := map[string]bool{
-		"/t/oauth2/v2.0/token":                    true,
+		"/t/oauth2/v2.0/token":                     true,
 		"/t/v2.0/.well-known/openid-configuration": true,
-		"/t/discovery/v2.0/keys":                  true,
-		"/subscriptions/x":                        false,
-		"/oauth2/v2.0/token":                      false,
-		"//oauth2/v2.0/token":                     false,
-		"/t/oauth2/v2.0/token/extra":              false,
+		"/t/discovery/v2.0/keys":                   true,
+		"/subscriptions/x":                         false,
+		"/oauth2/v2.0/token":                       false,
+		"//oauth2/v2.0/token":                      false,
+		"/t/oauth2/v2.0/token/extra":               false,
 	}
 	for p, want := range cases {
 		if got := Matches(p); got != want {

@@ -119,7 +119,9 @@ func TestMiddlewareAnswersARMEnvelope(t *testing.T) {
 		if rec.Code != http.StatusUnauthorized || rec.Header().Get("WWW-Authenticate") == "" {
 			t.Errorf("%q: status %d, challenge %q", authz, rec.Code, rec.Header().Get("WWW-Authenticate"))
 		}
-		var env struct{ Error struct{ Code, Message string } }
+		var env struct {
+			Error struct{ Code, Message string }
+		}
 		if err := json.Unmarshal(rec.Body.Bytes(), &env); err != nil || env.Error.Code == "" {
 			t.Errorf("%q: body %s", authz, rec.Body)
 		}
