@@ -21,7 +21,7 @@ func Eval(n Node, ec *EvalContext) (v any, err error) {
 			v, err = nil, &Error{Code: CodeInvalidArgument, Pos: n.Pos(), Message: fmt.Sprintf("internal evaluation error: %v", r)}
 		}
 	}()
-	return eval(n, ec)
+	return eval(n, &evalState{ec: ec})
 }
 
 // EvalString evaluates s when it is an expression; otherwise s is a
@@ -61,10 +61,10 @@ func (ec *EvalContext) now() time.Time {
 	return ec.Now.UTC()
 }
 
-func eval(n Node, ec *EvalContext) (any, error) {
+func eval(n Node, st *evalState) (any, error) {
 	switch n := n.(type) {
 	case *Expr:
-		return eval(n.X, ec)
+		return eval(n.X, st)
 	case *StringLit:
 		return n.Value, nil
 	case *IntLit:
@@ -72,20 +72,20 @@ func eval(n Node, ec *EvalContext) (any, error) {
 	case *FloatLit:
 		return n.Value, nil
 	case *FuncCall:
-		return evalCall(n, ec)
+		return evalCall(n, st)
 	case *Property:
-		target, err := eval(n.Target, ec)
+		target, err := eval(n.Target, st)
 		if err != nil {
 			return nil, err
 		}
 		v, err := member(target, n.Name)
 		return v, at(err, n.Offset)
 	case *Index:
-		target, err := eval(n.Target, ec)
+		target, err := eval(n.Target, st)
 		if err != nil {
 			return nil, err
 		}
-		idx, err := eval(n.Index, ec)
+		idx, err := eval(n.Index, st)
 		if err != nil {
 			return nil, err
 		}
@@ -97,7 +97,8 @@ func eval(n Node, ec *EvalContext) (any, error) {
 	return nil, &Error{Code: CodeParse, Pos: n.Pos(), Message: fmt.Sprintf("unknown node %T", n)}
 }
 
-func evalCall(c *FuncCall, ec *EvalContext) (any, error) {
+func evalCall(c *FuncCall, st *evalState) (any, error) {
+	ec := st.ec
 	lower, fn := c.lower, c.fn
 	if lower == "" {
 		// A Call built by hand rather than by Parse; nodes are not
@@ -106,12 +107,12 @@ func evalCall(c *FuncCall, ec *EvalContext) (any, error) {
 		fn = lookupFunction(lower)
 	}
 	if fn != nil && fn.lazy != nil {
-		v, err := fn.lazy(c, ec)
+		v, err := fn.lazy(c, st)
 		return v, at(err, c.Offset)
 	}
 	args := make([]any, len(c.Args))
 	for i, a := range c.Args {
-		v, err := eval(a, ec)
+		v, err := eval(a, st)
 		if err != nil {
 			return nil, err
 		}
@@ -120,6 +121,9 @@ func evalCall(c *FuncCall, ec *EvalContext) (any, error) {
 	if ec.Host != nil {
 		v, handled, err := ec.Host(lower, args)
 		if handled {
+			if err == nil {
+				err = st.spend(v)
+			}
 			return v, at(err, c.Offset)
 		}
 	}
@@ -127,6 +131,9 @@ func evalCall(c *FuncCall, ec *EvalContext) (any, error) {
 		return nil, &Error{Code: CodeUnknownFunction, Pos: c.Offset, Message: fmt.Sprintf("the template function '%s' is not known", c.Name)}
 	}
 	v, err := fn.invoke(ec, args)
+	if err == nil {
+		err = st.spend(v)
+	}
 	return v, at(err, c.Offset)
 }
 
@@ -144,4 +151,35 @@ func at(err error, pos int) error {
 		e.Pos = pos
 	}
 	return e
+}
+
+// maxEvalBytes bounds the memory one evaluation may build, counted as
+// the sizes of the strings, arrays and objects its calls return. Single
+// functions that can grow their input a lot (padLeft, replace, format,
+// join, concat) also check their own result against maxStringResult.
+const maxEvalBytes = 64 << 20
+
+// evalState is the per-evaluation state: the caller's context and the
+// memory budget spent so far.
+type evalState struct {
+	ec    *EvalContext
+	spent int
+}
+
+// spend charges the shallow size of a call's result to the budget.
+func (st *evalState) spend(v any) error {
+	switch v := v.(type) {
+	case string:
+		st.spent += len(v)
+	case []any:
+		st.spent += 16 * len(v)
+	case map[string]any:
+		st.spent += 48 * len(v)
+	default:
+		return nil
+	}
+	if st.spent > maxEvalBytes {
+		return errorf(CodeLimitExceeded, "the expression builds more than %d bytes of values", maxEvalBytes)
+	}
+	return nil
 }

@@ -109,6 +109,9 @@ func TestEvalComputesValues(t *testing.T) {
 	}
 }
 
+// bigPad is one argument that builds a 4 MB string.
+const bigPad = "padLeft('', 4000000, ' '), "
+
 func TestEvalReportsErrorsWithPositions(t *testing.T) {
 	ec := &EvalContext{Host: testHost}
 	tests := []struct {
@@ -138,6 +141,11 @@ func TestEvalReportsErrorsWithPositions(t *testing.T) {
 		{"[ipRangeContains('10.0.0.0/8', '::1')]", CodeInvalidArgument, 1},
 		{"[replace('abc', '', 'x')]", CodeInvalidArgument, 1},
 		{"[guid(1)]", CodeArgumentType, 1},
+		{"[replace(padLeft('a', 4000, 'a'), 'a', padLeft('b', 4000, 'b'))]", CodeLimitExceeded, 1},
+		{"[join(range(0, 10000), padLeft('', 1000, ' '))]", CodeLimitExceeded, 1},
+		{"[format('{0}{0}{0}', padLeft('', 2000000, ' '))]", CodeLimitExceeded, 1},
+		// The 17th 4 MB string passes the 64 MiB budget; the error points at it.
+		{"[createArray(" + strings.Repeat(bigPad, 17) + "1)]", CodeLimitExceeded, len("[createArray(") + 16*len(bigPad)},
 	}
 	for _, tt := range tests {
 		_, err := EvalString(tt.expr, ec)
@@ -191,8 +199,8 @@ func TestCallUsesLibraryCaseInsensitively(t *testing.T) {
 	if err != nil || got != "abc" {
 		t.Errorf("Call(ToLower) = %v, %v", got, err)
 	}
-	got, err = Call("if", []any{false, 1, 2}, nil)
-	if err != nil || got != 2 && !Equal(got, int64(2)) {
+	got, err = Call("if", []any{false, int64(1), int64(2)}, nil)
+	if err != nil || !Equal(got, int64(2)) {
 		t.Errorf("Call(if) = %v, %v", got, err)
 	}
 	if _, err := Call("field", []any{"name"}, nil); err == nil {

@@ -207,9 +207,13 @@ func fnJoin(_ *EvalContext, a []any) (any, error) {
 		return nil, err
 	}
 	parts := make([]string, len(arr))
+	size := len(sep) * len(arr)
 	for i, e := range arr {
 		if parts[i], err = toText(e); err != nil {
 			return nil, err
+		}
+		if size += len(parts[i]); size > maxStringResult {
+			return nil, tooLong("join")
 		}
 	}
 	return strings.Join(parts, sep), nil

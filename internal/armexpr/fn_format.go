@@ -43,6 +43,9 @@ func fnFormat(_ *EvalContext, a []any) (any, error) {
 				return nil, err
 			}
 			b.WriteString(s)
+			if b.Len() > maxStringResult {
+				return nil, tooLong("format")
+			}
 			i += end + 1
 		default:
 			b.WriteByte(c)

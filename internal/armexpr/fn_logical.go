@@ -16,11 +16,11 @@ func init() {
 
 // lazyIf evaluates the condition and then only the branch it selects, as
 // ARM documents, so the other branch may be invalid for this input.
-func lazyIf(c *FuncCall, ec *EvalContext) (any, error) {
+func lazyIf(c *FuncCall, st *evalState) (any, error) {
 	if len(c.Args) != 3 {
 		return nil, errorf(CodeArgumentCount, "the template function 'if' expects exactly 3 arguments, got %d", len(c.Args))
 	}
-	cond, err := eval(c.Args[0], ec)
+	cond, err := eval(c.Args[0], st)
 	if err != nil {
 		return nil, err
 	}
@@ -29,7 +29,7 @@ func lazyIf(c *FuncCall, ec *EvalContext) (any, error) {
 		return nil, errorf(CodeArgumentType, "the first argument of 'if' must be a Boolean, got %s", typeName(cond))
 	}
 	if b {
-		return eval(c.Args[1], ec)
+		return eval(c.Args[1], st)
 	}
-	return eval(c.Args[2], ec)
+	return eval(c.Args[2], st)
 }

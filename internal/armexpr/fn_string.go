@@ -7,7 +7,7 @@ import (
 
 // maxStringResult bounds strings that functions such as padLeft build from
 // a length argument, so that one expression cannot exhaust memory.
-const maxStringResult = 1 << 20
+const maxStringResult = 4 << 20
 
 func init() {
 	register("toLower", 1, 1, func(_ *EvalContext, a []any) (any, error) {
@@ -147,6 +147,9 @@ func fnReplace(_ *EvalContext, a []any) (any, error) {
 	if old == "" {
 		return nil, errorf(CodeInvalidArgument, "the template function 'replace' cannot replace an empty string")
 	}
+	if n := strings.Count(s, old); len(s)+n*(len(repl)-len(old)) > maxStringResult {
+		return nil, tooLong("replace")
+	}
 	return strings.ReplaceAll(s, old, repl), nil
 }
 
@@ -183,4 +186,8 @@ func fnPadLeft(_ *EvalContext, a []any) (any, error) {
 		return s, nil
 	}
 	return strings.Repeat(pad, missing) + s, nil
+}
+
+func tooLong(fn string) *Error {
+	return errorf(CodeLimitExceeded, "the result of the template function '%s' would be longer than %d bytes", fn, maxStringResult)
 }

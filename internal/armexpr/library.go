@@ -10,7 +10,7 @@ type function struct {
 	call    func(ec *EvalContext, args []any) (any, error)
 	// lazy, when set, evaluates the call's argument nodes itself (if does,
 	// so that only the chosen branch runs).
-	lazy func(c *FuncCall, ec *EvalContext) (any, error)
+	lazy func(c *FuncCall, st *evalState) (any, error)
 }
 
 // library maps lower-case function names to their implementation. It is
