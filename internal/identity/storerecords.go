@@ -1,0 +1,81 @@
+package identity
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/steward-gov/steward/internal/store"
+)
+
+// StoreRecords adapts a store.Store to [Records]: each call is one store
+// transaction, and store errors are mapped onto ErrNotFound and ErrExists.
+type StoreRecords struct {
+	Store store.Store
+}
+
+// Get implements Records.
+func (s StoreRecords) Get(ctx context.Context, table, key string) ([]byte, error) {
+	var out []byte
+	err := s.Store.View(ctx, func(tx store.Tx) error {
+		rec, err := tx.Get(ctx, table, key)
+		if err != nil {
+			return err
+		}
+		out = rec.Value
+		return nil
+	})
+	return out, mapStoreErr(err)
+}
+
+// Put implements Records.
+func (s StoreRecords) Put(ctx context.Context, table, key string, value []byte) error {
+	return mapStoreErr(s.Store.Update(ctx, func(tx store.Tx) error {
+		_, err := tx.Put(ctx, table, key, value, store.Cond{})
+		return err
+	}))
+}
+
+// Create implements Records.
+func (s StoreRecords) Create(ctx context.Context, table, key string, value []byte) error {
+	return mapStoreErr(s.Store.Update(ctx, func(tx store.Tx) error {
+		_, err := tx.Put(ctx, table, key, value, store.IfAbsent())
+		return err
+	}))
+}
+
+// List implements Records, reading every page of the prefix scan in one
+// snapshot.
+func (s StoreRecords) List(ctx context.Context, table, prefix string) ([][]byte, error) {
+	var out [][]byte
+	err := s.Store.View(ctx, func(tx store.Tx) error {
+		out = out[:0]
+		q := store.Query{Prefix: prefix, Limit: store.MaxPageSize}
+		for {
+			page, err := tx.Scan(ctx, table, q)
+			if err != nil {
+				return err
+			}
+			for _, r := range page.Records {
+				out = append(out, r.Value)
+			}
+			if page.Next == "" {
+				return nil
+			}
+			q.After = page.Next
+		}
+	})
+	return out, mapStoreErr(err)
+}
+
+func mapStoreErr(err error) error {
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, store.ErrNotFound):
+		return fmt.Errorf("%w: %w", ErrNotFound, err)
+	case errors.Is(err, store.ErrExists):
+		return fmt.Errorf("%w: %w", ErrExists, err)
+	}
+	return err
+}

@@ -1,0 +1,74 @@
+package identity
+
+import (
+	"context"
+	"errors"
+	"path/filepath"
+	"testing"
+
+	"github.com/steward-gov/steward/internal/store"
+)
+
+// recordsContract is what the directory relies on from any Records.
+func recordsContract(t *testing.T, r Records) {
+	ctx := context.Background()
+	if _, err := r.Get(ctx, "identity.t", "a/1"); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("Get missing: %v", err)
+	}
+	for _, k := range []string{"a/2", "a/1", "b/1"} {
+		if err := r.Put(ctx, "identity.t", k, []byte(k)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := r.Create(ctx, "identity.t", "a/1", []byte("x")); !errors.Is(err, ErrExists) {
+		t.Fatalf("Create on existing key: %v", err)
+	}
+	if err := r.Create(ctx, "identity.t", "a/3", []byte("a/3")); err != nil {
+		t.Fatal(err)
+	}
+	vals, err := r.List(ctx, "identity.t", "a/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, v := range vals {
+		got = append(got, string(v))
+	}
+	if len(got) != 3 || got[0] != "a/1" || got[1] != "a/2" || got[2] != "a/3" {
+		t.Fatalf("List a/ = %v", got)
+	}
+	v, err := r.Get(ctx, "identity.t", "b/1")
+	if err != nil || string(v) != "b/1" {
+		t.Fatalf("Get = %q, %v", v, err)
+	}
+}
+
+func TestMemRecordsContract(t *testing.T) { recordsContract(t, NewMemRecords()) }
+
+func TestStoreRecordsContractOnSQLite(t *testing.T) {
+	st, err := store.Open(context.Background(), "sqlite:"+filepath.Join(t.TempDir(), "s.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	recordsContract(t, StoreRecords{Store: st})
+}
+
+func TestTokenServiceRunsOnSQLiteStore(t *testing.T) {
+	st, err := store.Open(context.Background(), "sqlite:"+filepath.Join(t.TempDir(), "s.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	svc := NewService(StoreRecords{Store: st}, Options{AuthorityHost: testAuthority})
+	info, _, err := svc.Bootstrap(context.Background(), BootstrapConfig{DataDir: t.TempDir(), AuthorityHost: testAuthority})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := &fixture{svc: svc, tenant: Tenant{ID: info.TenantID}, app: Application{AppID: info.ClientID}, secret: info.ClientSecret}
+	for i := 0; i < 2; i++ {
+		if rec := f.post(f.secretForm()); rec.Code != 200 {
+			t.Fatalf("token on SQLite: %d %s", rec.Code, rec.Body)
+		}
+	}
+}
