@@ -1,0 +1,112 @@
+package store_test
+
+import (
+	"context"
+	"errors"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/steward-gov/steward/internal/store"
+	"github.com/steward-gov/steward/internal/store/storetest"
+)
+
+func TestOpenPicksTheBackendByScheme(t *testing.T) {
+	dir := t.TempDir()
+	cases := []struct {
+		name, url string
+		want      store.Dialect
+		wantErr   error
+	}{
+		{"sqlite scheme", "sqlite:" + filepath.Join(dir, "a.db"), store.SQLite, nil},
+		{"sqlite URL", "sqlite://" + filepath.Join(dir, "b.db"), store.SQLite, nil},
+		{"plain path", filepath.Join(dir, "sub", "c.db"), store.SQLite, nil},
+		{"empty", "", "", store.ErrInvalid},
+		{"unknown scheme", "mysql://localhost/x", "", store.ErrInvalid},
+		{"query in path", filepath.Join(dir, "d.db?mode=memory"), "", store.ErrInvalid},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			s, err := store.Open(context.Background(), c.url)
+			if c.wantErr != nil {
+				if !errors.Is(err, c.wantErr) {
+					t.Fatalf("got %v, want %v", err, c.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer s.Close()
+			if got := s.Raw().Dialect; got != c.want {
+				t.Fatalf("dialect %s, want %s", got, c.want)
+			}
+		})
+	}
+}
+
+func TestReopenKeepsDataAndDoesNotReapplyMigrations(t *testing.T) {
+	backends := []struct {
+		name string
+		url  func(t *testing.T) string
+	}{
+		{"SQLite", func(t *testing.T) string { return "sqlite:" + filepath.Join(t.TempDir(), "r.db") }},
+		{"Postgres", func(t *testing.T) string { return storetest.PostgresSchema(t) }},
+	}
+	for _, b := range backends {
+		t.Run(b.name, func(t *testing.T) {
+			u := b.url(t)
+			var etag string
+			for round := range 3 {
+				s, err := store.Open(context.Background(), u)
+				if err != nil {
+					t.Fatalf("open #%d: %v", round+1, err)
+				}
+				err = s.Update(context.Background(), func(tx store.Tx) error {
+					if round == 0 {
+						r, err := tx.Put(context.Background(), "t", "k", []byte("v"), store.IfAbsent())
+						etag = r.ETag
+						return err
+					}
+					r, err := tx.Get(context.Background(), "t", "k")
+					if err == nil && r.ETag != etag {
+						t.Errorf("etag %s after reopen, want %s", r.ETag, etag)
+					}
+					return err
+				})
+				if err != nil {
+					t.Fatal(err)
+				}
+				var n int
+				if err := s.Raw().Read.QueryRow(`SELECT count(*) FROM steward_migrations WHERE component = 'store'`).Scan(&n); err != nil || n != 1 {
+					t.Fatalf("store migrations recorded %d times (%v), want 1", n, err)
+				}
+				s.Close()
+			}
+		})
+	}
+}
+
+func TestPostgresWithoutItsSchemaIsInvalid(t *testing.T) {
+	u := storetest.PostgresURL(t)
+	if strings.Contains(u, "?") {
+		u += "&search_path=steward_no_such_schema"
+	} else {
+		u += "?search_path=steward_no_such_schema"
+	}
+	_, err := store.Open(context.Background(), u)
+	if !errors.Is(err, store.ErrInvalid) {
+		t.Fatalf("got %v, want ErrInvalid", err)
+	}
+}
+
+func TestClosedStoreRefusesWork(t *testing.T) {
+	s := storetest.SQLite(t)
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	err := s.View(context.Background(), func(store.Tx) error { return nil })
+	if !errors.Is(err, store.ErrClosed) {
+		t.Fatalf("got %v, want ErrClosed", err)
+	}
+}
