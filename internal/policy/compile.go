@@ -54,6 +54,9 @@ func (p *Policy) Definition() *Definition { return p.def }
 type compiler struct {
 	p   *Policy
 	cst *state // evaluates constant expressions
+	// inDetails is set while compiling effect details, where deployment
+	// functions such as uniqueString are allowed.
+	inDetails bool
 }
 
 // Compile compiles a parsed definition. Errors are *CompileError or, for
@@ -229,7 +232,7 @@ func (c *compiler) operand(v any, path string) (*operand, error) {
 				return cerr(path, "%v", err)
 			}
 			in, err := analyzeExpr(n)
-			if err != nil {
+			if err != nil && !c.inDetails {
 				return cerr(path, "%v", err)
 			}
 			for _, fa := range in.fieldArgs {

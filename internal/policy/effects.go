@@ -93,7 +93,12 @@ func (c *compiler) thenBlock(t *Then) (*thenNode, error) {
 				if err != nil {
 					return nil, err
 				}
-				if n.existence, err = c.condition(cond); err != nil {
+				// Built-ins use deployment functions (uniqueString) in
+				// existence conditions; Azure accepts them there.
+				c.inDetails = true
+				n.existence, err = c.condition(cond)
+				c.inDetails = false
+				if err != nil {
 					return nil, err
 				}
 				continue
@@ -115,7 +120,10 @@ func (c *compiler) thenBlock(t *Then) (*thenNode, error) {
 		}
 		detailsForOperand = rest
 	}
-	if n.details, err = c.operand(detailsForOperand, t.path+".details"); err != nil {
+	c.inDetails = true
+	n.details, err = c.operand(detailsForOperand, t.path+".details")
+	c.inDetails = false
+	if err != nil {
 		return nil, err
 	}
 	return n, nil

@@ -33,6 +33,9 @@ type EvalOptions struct {
 	Related RelatedFunc
 	// Explain records every evaluated condition in Result.Explanation.
 	Explain bool
+	// EffectOverride, when set, replaces the rule's effect (an
+	// assignment's policyEffect override).
+	EffectOverride string
 }
 
 // RelatedQuery asks for the resources related to an evaluated resource,
@@ -161,6 +164,11 @@ func (p *Policy) Evaluate(ctx context.Context, res *Resource, opts EvalOptions) 
 	if err != nil {
 		return Result{State: StateError, Err: err}
 	}
+	if opts.EffectOverride != "" {
+		if effect, err = overrideEffect(opts.EffectOverride, p.then.path); err != nil {
+			return Result{State: StateError, Err: err}
+		}
+	}
 	if effect == EffectDisabled {
 		return Result{State: StateNotStarted}
 	}
@@ -203,6 +211,14 @@ func (st *state) begin(ctx context.Context, p *Policy, res *Resource, opts *Eval
 		st.params, st.paramsOverride = params, true
 	}
 	return nil
+}
+
+func overrideEffect(name, path string) (string, error) {
+	e, ok := CanonicalEffect(name)
+	if !ok {
+		return "", &EvalError{Path: path + ".effect", Err: errorf("unknown override effect %q", name)}
+	}
+	return e, nil
 }
 
 func (st *state) takeExplanation() []EvaluatedExpression {

@@ -152,18 +152,31 @@ func checkParameter(d *ParameterDef, v any) error {
 		}
 	}
 	if len(d.AllowedValues) > 0 && !isExpression(asString(v)) {
-		found := false
-		for _, a := range d.AllowedValues {
-			if exactEqual(a, v) {
-				found = true
-				break
-			}
-		}
-		if !found {
+		if !allowed(d.AllowedValues, v) {
 			return &ParameterError{Name: d.Name, Message: fmt.Sprintf("value %s is not one of the allowedValues", formatValue(v))}
 		}
 	}
 	return nil
+}
+
+// allowed reports whether v is one of the allowed values or, for an
+// array, whether each of its members is.
+func allowed(list []any, v any) bool {
+	for _, a := range list {
+		if exactEqual(a, v) {
+			return true
+		}
+	}
+	arr, ok := v.([]any)
+	if !ok {
+		return false
+	}
+	for _, e := range arr {
+		if !allowed(list, e) {
+			return false
+		}
+	}
+	return true
 }
 
 func asString(v any) string { s, _ := v.(string); return s }

@@ -1,0 +1,115 @@
+package policy
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+)
+
+// Assigned is a compiled assignment: the assignment with its definition
+// or set compiled against the assigned parameter values.
+type Assigned struct {
+	Assignment *Assignment
+	// Exactly one of Policy and Set is set.
+	Policy *Policy
+	Set    *CompiledSet
+}
+
+// Resolvers find definitions and set definitions by ID.
+type Resolvers struct {
+	Definition DefinitionResolver
+	Set        func(id string) (*SetDefinition, error)
+}
+
+// CompileAssignment compiles what an assignment assigns, binding its
+// parameters. An ID containing "/policySetDefinitions/" names a set.
+func CompileAssignment(a *Assignment, r Resolvers, aliases *AliasTable) (*Assigned, error) {
+	params := a.Parameters
+	if params == nil {
+		params = map[string]any{}
+	}
+	opts := CompileOptions{Aliases: aliases, Parameters: params}
+	if strings.Contains(strings.ToLower(a.PolicyDefinitionID), "/policysetdefinitions/") {
+		if r.Set == nil {
+			return nil, fmt.Errorf("assignment %s assigns a set, but no set resolver was given", a.Name)
+		}
+		s, err := r.Set(a.PolicyDefinitionID)
+		if err != nil {
+			return nil, err
+		}
+		cs, err := CompileSet(s, r.Definition, opts)
+		if err != nil {
+			return nil, err
+		}
+		return &Assigned{Assignment: a, Set: cs}, nil
+	}
+	d, err := r.Definition(a.PolicyDefinitionID)
+	if err != nil {
+		return nil, err
+	}
+	p, err := Compile(d, opts)
+	if err != nil {
+		return nil, err
+	}
+	return &Assigned{Assignment: a, Policy: p}, nil
+}
+
+// AssignmentResult is the evaluation of one assignment for one resource.
+type AssignmentResult struct {
+	AssignmentID string `json:"policyAssignmentId"`
+	// Applicable is false when the resource is outside the scope, under a
+	// notScope, not selected, or no member's mode applies.
+	Applicable bool `json:"applicable"`
+	// Enforced is false for enforcementMode DoNotEnforce: the effects are
+	// reported but must not block or change requests.
+	Enforced bool            `json:"enforced"`
+	State    ComplianceState `json:"complianceState"`
+	Members  []MemberResult  `json:"policyEvaluations,omitempty"`
+}
+
+// Evaluate evaluates the assignment for a resource: scope and notScopes,
+// resource selectors, effect overrides, exemptions (which turn a member's
+// state into Exempt, keeping its effect for the record), and the roll-up
+// of the members' states. now decides exemption expiry.
+func (x *Assigned) Evaluate(ctx context.Context, res *Resource, exemptions []*Exemption, now time.Time, opts EvalOptions) AssignmentResult {
+	a := x.Assignment
+	out := AssignmentResult{AssignmentID: a.ID, Enforced: a.Enforced(), State: StateNotApplicable}
+	if (res.id != "" && a.Scope != "" && !a.InScope(res.id)) || !a.Selects(res) {
+		return out
+	}
+	opts.Parameters = nil
+	base := map[string]any{"assignmentId": a.ID}
+	var members []*CompiledMember
+	setID := ""
+	if x.Set != nil {
+		members, setID = x.Set.Members, x.Set.Set.ID
+	} else {
+		members = []*CompiledMember{{SetMember: &SetMember{DefinitionID: a.PolicyDefinitionID}, Policy: x.Policy}}
+	}
+	var states []ComplianceState
+	for _, m := range members {
+		if !m.Policy.AppliesTo(res) {
+			continue
+		}
+		o := opts
+		o.Policy = withReference(base, m.ReferenceID, m.DefinitionID, setID)
+		o.EffectOverride, _ = a.EffectOverride(m.ReferenceID, res)
+		r := m.Policy.Evaluate(ctx, res, o)
+		for _, e := range exemptions {
+			if e.Covers(a.ID, m.ReferenceID, res.id, res, now) {
+				r.State = StateExempt
+				break
+			}
+		}
+		out.Members = append(out.Members, MemberResult{ReferenceID: m.ReferenceID, DefinitionID: m.DefinitionID,
+			GroupNames: m.GroupNames, Result: r})
+		states = append(states, r.State)
+	}
+	if len(out.Members) == 0 {
+		return out
+	}
+	out.Applicable = true
+	out.State = Rollup(states...)
+	return out
+}
