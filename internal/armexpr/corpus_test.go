@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"sync"
 	"testing"
 )
 
@@ -15,6 +16,16 @@ import (
 // corpus is absent.
 func corpusExpressions(tb testing.TB) []string {
 	tb.Helper()
+	corpusOnce.Do(func() { corpusCache = loadCorpusExpressions(tb) })
+	return corpusCache
+}
+
+var (
+	corpusOnce  sync.Once
+	corpusCache []string
+)
+
+func loadCorpusExpressions(tb testing.TB) []string {
 	shared := sharedDir(tb)
 	if shared == "" {
 		return nil

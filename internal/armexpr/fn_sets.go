@@ -1,5 +1,7 @@
 package armexpr
 
+import "strconv"
+
 func init() {
 	register("union", 1, -1, fnUnion)
 	register("intersection", 1, -1, fnIntersection)
@@ -10,18 +12,18 @@ func init() {
 func fnUnion(_ *EvalContext, a []any) (any, error) {
 	switch a[0].(type) {
 	case []any:
-		var out []any
+		out := []any{}
+		var seen valueSet
 		for i, v := range a {
 			arr, ok := v.([]any)
 			if !ok {
 				return nil, argTypeError("union", i, "Array", v)
 			}
 			for _, e := range arr {
-				out = appendUnique(out, e)
+				if seen.add(e) {
+					out = append(out, e)
+				}
 			}
-		}
-		if out == nil {
-			out = []any{}
 		}
 		return out, nil
 	case map[string]any:
@@ -38,13 +40,71 @@ func fnUnion(_ *EvalContext, a []any) (any, error) {
 	return nil, argTypeError("union", 0, "Array or Object", a[0])
 }
 
-func appendUnique(out []any, e any) []any {
-	for _, o := range out {
-		if Equal(o, e) {
-			return out
+// valueSet holds values by Equal: scalars in a map under a key that is
+// the same for equal values, arrays and objects in a list.
+type valueSet struct {
+	scalars    map[string]struct{}
+	composites []any
+}
+
+// add inserts v and reports whether it was new.
+func (s *valueSet) add(v any) bool {
+	if s.has(v) {
+		return false
+	}
+	if k, ok := scalarKey(v); ok {
+		if s.scalars == nil {
+			s.scalars = map[string]struct{}{}
+		}
+		s.scalars[k] = struct{}{}
+	} else {
+		s.composites = append(s.composites, v)
+	}
+	return true
+}
+
+func (s *valueSet) has(v any) bool {
+	if k, ok := scalarKey(v); ok {
+		_, found := s.scalars[k]
+		return found
+	}
+	for _, c := range s.composites {
+		if Equal(c, v) {
+			return true
 		}
 	}
-	return append(out, e)
+	return false
+}
+
+// scalarKey returns a key equal for scalars that Equal calls equal.
+func scalarKey(v any) (string, bool) {
+	switch v := v.(type) {
+	case nil:
+		return "z", true
+	case bool:
+		if v {
+			return "t", true
+		}
+		return "f", true
+	case string:
+		return "s" + v, true
+	case int64:
+		return "n" + strconv.FormatInt(v, 10), true
+	case float64:
+		if isIntegral(v) {
+			return "n" + strconv.FormatInt(int64(v), 10), true
+		}
+		return "d" + strconv.FormatFloat(v, 'g', -1, 64), true
+	}
+	return "", false
+}
+
+func newValueSet(arr []any) *valueSet {
+	s := &valueSet{}
+	for _, e := range arr {
+		s.add(e)
+	}
+	return s
 }
 
 // mergeInto copies src into dst, merging objects found under the same key
@@ -76,23 +136,26 @@ func mergeInto(dst, src map[string]any) {
 func fnIntersection(_ *EvalContext, a []any) (any, error) {
 	switch first := a[0].(type) {
 	case []any:
-		rest := make([][]any, 0, len(a)-1)
+		rest := make([]*valueSet, 0, len(a)-1)
 		for i, v := range a[1:] {
 			arr, ok := v.([]any)
 			if !ok {
 				return nil, argTypeError("intersection", i+1, "Array", v)
 			}
-			rest = append(rest, arr)
+			rest = append(rest, newValueSet(arr))
 		}
 		out := []any{}
+		var seen valueSet
 	elements:
 		for _, e := range first {
-			for _, arr := range rest {
-				if !containsValue(arr, e) {
+			for _, set := range rest {
+				if !set.has(e) {
 					continue elements
 				}
 			}
-			out = appendUnique(out, e)
+			if seen.add(e) {
+				out = append(out, e)
+			}
 		}
 		return out, nil
 	case map[string]any:
@@ -118,13 +181,4 @@ func fnIntersection(_ *EvalContext, a []any) (any, error) {
 		return out, nil
 	}
 	return nil, argTypeError("intersection", 0, "Array or Object", a[0])
-}
-
-func containsValue(arr []any, v any) bool {
-	for _, e := range arr {
-		if Equal(e, v) {
-			return true
-		}
-	}
-	return false
 }

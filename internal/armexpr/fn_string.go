@@ -181,11 +181,11 @@ func fnPadLeft(_ *EvalContext, a []any) (any, error) {
 	if total > maxStringResult {
 		return nil, errorf(CodeLimitExceeded, "the total length %d given to 'padLeft' exceeds the maximum of %d", total, maxStringResult)
 	}
-	missing := int(total) - utf8.RuneCountInString(s)
-	if missing <= 0 {
+	have := int64(utf8.RuneCountInString(s))
+	if total <= have {
 		return s, nil
 	}
-	return strings.Repeat(pad, missing) + s, nil
+	return strings.Repeat(pad, int(total-have)) + s, nil
 }
 
 func tooLong(fn string) *Error {
