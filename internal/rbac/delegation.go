@@ -122,8 +122,8 @@ func privilege(rd *RoleDefinition) (kind string, writes []string) {
 	if len(writes) == 0 {
 		return "", nil
 	}
-	_, any := rd.Allows(unknownActionProbe, false)
-	if _, ra := rd.Allows(roleAssignmentWrite, false); any && ra {
+	_, all := rd.Allows(unknownActionProbe, false)
+	if _, ra := rd.Allows(roleAssignmentWrite, false); all && ra {
 		return "owner-equivalent", writes
 	}
 	return "authorization-write", writes
