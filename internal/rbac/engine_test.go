@@ -307,3 +307,14 @@ func TestCheckRejectsMalformedRequests(t *testing.T) {
 		t.Error("cancelled context accepted")
 	}
 }
+
+func TestPrincipalKeysNormaliseGUIDSpellings(t *testing.T) {
+	for _, in := range []string{alice, strings.ToUpper(alice), "{" + alice + "}", strings.ReplaceAll(alice, "-", "")} {
+		if got := principalKey(in); got != alice {
+			t.Errorf("principalKey(%q) = %q, want %q", in, got, alice)
+		}
+	}
+	if got := principalKey(" Not-A-Guid "); got != "not-a-guid" {
+		t.Errorf("non-GUID principal key %q", got)
+	}
+}

@@ -31,6 +31,9 @@ func roleGUID(id string) (string, bool) {
 // principalKey normalises a principal object ID for indexing: GUIDs in
 // canonical form, anything else lower-cased.
 func principalKey(id string) string {
+	if isCanonicalGUID(id) {
+		return id // the common case: no allocation on the check path
+	}
 	if g, ok := canonicalGUID(id); ok {
 		return g
 	}
@@ -39,3 +42,24 @@ func principalKey(id string) string {
 
 // everyone is the principal ID deny assignments use for "all principals".
 const everyone = "00000000-0000-0000-0000-000000000000"
+
+// isCanonicalGUID reports whether s is already lower-case 8-4-4-4-12 hex.
+func isCanonicalGUID(s string) bool {
+	if len(s) != 36 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch i {
+		case 8, 13, 18, 23:
+			if c != '-' {
+				return false
+			}
+		default:
+			if !(c >= '0' && c <= '9' || c >= 'a' && c <= 'f') {
+				return false
+			}
+		}
+	}
+	return true
+}
