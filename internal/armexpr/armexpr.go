@@ -27,6 +27,8 @@ type Node interface {
 
 // HostFunc resolves a function the host defines. It returns handled=false
 // when the host does not define name, so the library's function is used.
+// name is the function name in lower case. args is valid only during the
+// call: the evaluator reuses its backing array, so copy it to keep it.
 type HostFunc func(name string, args []any) (result any, handled bool, err error)
 
 // EvalContext is what an evaluation may depend on besides its arguments.

@@ -45,12 +45,16 @@ type Index struct {
 type StringLit struct {
 	Offset int
 	Value  string
+
+	boxed any // Value as an interface, made once by Parse
 }
 
 // IntLit is an integer literal, possibly negative.
 type IntLit struct {
 	Offset int
 	Value  int64
+
+	boxed any
 }
 
 // FloatLit is a number literal with a fractional part, such as 1.5. ARM
@@ -58,6 +62,8 @@ type IntLit struct {
 type FloatLit struct {
 	Offset int
 	Value  float64
+
+	boxed any
 }
 
 // Pos returns 0: the root starts at the opening bracket.

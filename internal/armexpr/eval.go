@@ -66,10 +66,21 @@ func eval(n Node, st *evalState) (any, error) {
 	case *Expr:
 		return eval(n.X, st)
 	case *StringLit:
+		// Literals carry their value boxed by Parse, so that evaluating
+		// them does not allocate; hand-built nodes are boxed here.
+		if n.boxed != nil {
+			return n.boxed, nil
+		}
 		return n.Value, nil
 	case *IntLit:
+		if n.boxed != nil {
+			return n.boxed, nil
+		}
 		return n.Value, nil
 	case *FloatLit:
+		if n.boxed != nil {
+			return n.boxed, nil
+		}
 		return n.Value, nil
 	case *FuncCall:
 		return evalCall(n, st)
@@ -110,7 +121,8 @@ func evalCall(c *FuncCall, st *evalState) (any, error) {
 		v, err := fn.lazy(c, st)
 		return v, at(err, c.Offset)
 	}
-	args := make([]any, len(c.Args))
+	args := st.take(len(c.Args))
+	defer st.release(args)
 	for i, a := range c.Args {
 		v, err := eval(a, st)
 		if err != nil {
@@ -161,9 +173,38 @@ const maxEvalBytes = 64 << 20
 
 // evalState is the per-evaluation state: the caller's context and the
 // memory budget spent so far.
+//
+// Argument lists are carved from one arena per evaluation rather than
+// allocated per call: calls nest like a stack, so each call takes the
+// slots above its caller's and gives them back when it returns. A frame
+// keeps its own slice even when a deeper call grows the arena, because
+// growing starts a new backing array instead of moving the old one.
 type evalState struct {
 	ec    *EvalContext
 	spent int
+	top   int
+	arena []any
+	buf   [6]any
+}
+
+// take returns n argument slots.
+func (st *evalState) take(n int) []any {
+	if st.arena == nil {
+		st.arena = st.buf[:]
+	}
+	if st.top+n > len(st.arena) {
+		st.arena = make([]any, max(2*len(st.arena), st.top+n))
+	}
+	args := st.arena[st.top : st.top+n : st.top+n]
+	st.top += n
+	return args
+}
+
+// release gives back the slots of the latest take, clearing them so the
+// arena holds no values after the call.
+func (st *evalState) release(args []any) {
+	clear(args)
+	st.top -= len(args)
 }
 
 // spend charges the shallow size of a call's result to the budget.

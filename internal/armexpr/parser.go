@@ -128,19 +128,19 @@ func (p *parser) parseAtom(depth int) (Node, error) {
 	t := p.tok
 	switch t.kind {
 	case tokString:
-		return &StringLit{Offset: t.pos, Value: t.text}, p.advance()
+		return &StringLit{Offset: t.pos, Value: t.text, boxed: t.text}, p.advance()
 	case tokInt:
 		v, err := strconv.ParseInt(t.text, 10, 64)
 		if err != nil {
 			return nil, &Error{Code: CodeParse, Pos: t.pos, Message: fmt.Sprintf("invalid integer %s", t.text)}
 		}
-		return &IntLit{Offset: t.pos, Value: v}, p.advance()
+		return &IntLit{Offset: t.pos, Value: v, boxed: v}, p.advance()
 	case tokFloat:
 		v, err := strconv.ParseFloat(t.text, 64)
 		if err != nil {
 			return nil, &Error{Code: CodeParse, Pos: t.pos, Message: fmt.Sprintf("invalid number %s", t.text)}
 		}
-		return &FloatLit{Offset: t.pos, Value: v}, p.advance()
+		return &FloatLit{Offset: t.pos, Value: v, boxed: v}, p.advance()
 	case tokIdent:
 		return p.parseCall(depth)
 	}
