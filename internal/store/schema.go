@@ -44,34 +44,31 @@ var storeMigrations = MigrationSet{
 }
 
 // queries are the statements of one dialect, with "?" placeholders already
-// rebound.
+// rebound. Where a write sets rev, PostgreSQL draws it from the sequence in
+// the statement and SQLite passes it as a parameter (see sqlTx.nextRev).
 type queries struct {
-	// bumpRev, when set, runs before every write to advance the revision
-	// (SQLite); revExpr is the SQL expression of the new revision.
-	bumpRev                                                     string
 	get, insertIfAbsent, upsert, updateIfMatch, del, delIfMatch string
-	// acquire[true] has an upper key bound, acquire[false] has none.
+	// acquire[1] has an upper key bound, acquire[0] has none.
 	acquire        [2]string
 	renew, release string
 }
 
 func newQueries(d Dialect) queries {
 	revExpr := "nextval('steward_revision')"
-	var q queries
 	skipLocked := " FOR UPDATE SKIP LOCKED"
 	if d == SQLite {
-		q.bumpRev = `UPDATE steward_revision SET rev = rev + 1 WHERE id = 1`
-		revExpr = `(SELECT rev FROM steward_revision WHERE id = 1)`
+		revExpr = "?"
 		skipLocked = "" // one writer: nothing to skip
 	}
+	var q queries
 	r := func(s string) string { return d.Rebind(strings.ReplaceAll(s, "REV", revExpr)) }
 	q.get = r(`SELECT v, rev, created, updated FROM steward_records WHERE tbl = ? AND k = ?`)
-	q.insertIfAbsent = r(`INSERT INTO steward_records (tbl, k, v, rev, created, updated) VALUES (?, ?, ?, REV, ?, ?)
+	q.insertIfAbsent = r(`INSERT INTO steward_records (tbl, k, v, created, updated, rev) VALUES (?, ?, ?, ?, ?, REV)
 		ON CONFLICT (tbl, k) DO NOTHING RETURNING rev, created`)
-	q.upsert = r(`INSERT INTO steward_records (tbl, k, v, rev, created, updated) VALUES (?, ?, ?, REV, ?, ?)
+	q.upsert = r(`INSERT INTO steward_records (tbl, k, v, created, updated, rev) VALUES (?, ?, ?, ?, ?, REV)
 		ON CONFLICT (tbl, k) DO UPDATE SET v = excluded.v, rev = excluded.rev, updated = excluded.updated
 		RETURNING rev, created`)
-	q.updateIfMatch = r(`UPDATE steward_records SET v = ?, rev = REV, updated = ?
+	q.updateIfMatch = r(`UPDATE steward_records SET v = ?, updated = ?, rev = REV
 		WHERE tbl = ? AND k = ? AND rev = ? RETURNING rev, created`)
 	q.del = r(`DELETE FROM steward_records WHERE tbl = ? AND k = ?`)
 	q.delIfMatch = r(`DELETE FROM steward_records WHERE tbl = ? AND k = ? AND rev = ?`)

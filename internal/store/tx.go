@@ -16,6 +16,10 @@ type sqlTx struct {
 	tx       *sql.Tx
 	readOnly bool
 	done     bool
+	// SQLite only: the last revision this transaction handed out, read
+	// from steward_revision at the first write and written back by flush.
+	rev                 int64
+	revLoaded, revDirty bool
 }
 
 var errTxDone = errors.New("store: transaction used after its function returned")
@@ -77,7 +81,8 @@ func (t *sqlTx) Put(ctx context.Context, table, key string, value []byte, cond C
 	if value == nil {
 		value = []byte{} // NOT NULL column
 	}
-	if err := t.bumpRev(ctx); err != nil {
+	revArg, err := t.nextRev(ctx)
+	if err != nil {
 		return Record{}, err
 	}
 	now := t.s.now()
@@ -85,18 +90,19 @@ func (t *sqlTx) Put(ctx context.Context, table, key string, value []byte, cond C
 	var row *sql.Row
 	switch {
 	case cond.IfAbsent:
-		row = t.tx.QueryRowContext(ctx, t.s.q.insertIfAbsent, table, key, value, ns, ns)
+		row = t.tx.QueryRowContext(ctx, t.s.q.insertIfAbsent, append([]any{table, key, value, ns, ns}, revArg...)...)
 	case cond.IfMatch != "":
 		rev, ok := parseETag(cond.IfMatch)
 		if !ok {
 			return Record{}, fmt.Errorf("%w: %s/%s", ErrPrecondition, table, key)
 		}
-		row = t.tx.QueryRowContext(ctx, t.s.q.updateIfMatch, value, ns, table, key, rev)
+		args := append(append([]any{value, ns}, revArg...), table, key, rev)
+		row = t.tx.QueryRowContext(ctx, t.s.q.updateIfMatch, args...)
 	default:
-		row = t.tx.QueryRowContext(ctx, t.s.q.upsert, table, key, value, ns, ns)
+		row = t.tx.QueryRowContext(ctx, t.s.q.upsert, append([]any{table, key, value, ns, ns}, revArg...)...)
 	}
 	var rev, created int64
-	err := row.Scan(&rev, &created)
+	err = row.Scan(&rev, &created)
 	if errors.Is(err, sql.ErrNoRows) {
 		if cond.IfAbsent {
 			return Record{}, fmt.Errorf("%w: %s/%s", ErrExists, table, key)
@@ -210,11 +216,31 @@ func (t *sqlTx) Scan(ctx context.Context, table string, q Query) (Page, error) {
 	return page, nil
 }
 
-func (t *sqlTx) bumpRev(ctx context.Context) error {
-	if t.s.q.bumpRev == "" {
+// nextRev returns the revision parameter of a write: none on PostgreSQL,
+// whose statements draw from a sequence; on SQLite the next number of a
+// counter read once per transaction. The single writer (BEGIN IMMEDIATE)
+// keeps steward_revision unchanged by others until the commit.
+func (t *sqlTx) nextRev(ctx context.Context) ([]any, error) {
+	if t.s.dialect != SQLite {
+		return nil, nil
+	}
+	if !t.revLoaded {
+		if err := t.tx.QueryRowContext(ctx, `SELECT rev FROM steward_revision WHERE id = 1`).Scan(&t.rev); err != nil {
+			return nil, fmt.Errorf("store: revision: %w", err)
+		}
+		t.revLoaded = true
+	}
+	t.rev++
+	t.revDirty = true
+	return []any{t.rev}, nil
+}
+
+// flush writes the revision counter back before the commit.
+func (t *sqlTx) flush(ctx context.Context) error {
+	if !t.revDirty {
 		return nil
 	}
-	if _, err := t.tx.ExecContext(ctx, t.s.q.bumpRev); err != nil {
+	if _, err := t.tx.ExecContext(ctx, `UPDATE steward_revision SET rev = ? WHERE id = 1`, t.rev); err != nil {
 		return fmt.Errorf("store: revision: %w", err)
 	}
 	return nil
