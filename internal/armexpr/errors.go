@@ -14,6 +14,9 @@ const (
 	CodeNotFound        = "PropertyNotFound"
 	CodeIndexRange      = "IndexOutOfRange"
 	CodeLimitExceeded   = "LimitExceeded"
+	// CodeHost marks an error a host function returned that was not an
+	// *Error; the original is kept for errors.Is and errors.As.
+	CodeHost = "HostFunctionError"
 )
 
 // Error is a parse or evaluation error. Pos is the byte offset in the
@@ -23,7 +26,13 @@ type Error struct {
 	Code    string
 	Message string
 	Pos     int
+
+	cause error // a host's own error, for Unwrap
 }
+
+// Unwrap returns the host error this error carries, if any, so that
+// errors.Is finds a host's sentinel errors through evaluation.
+func (e *Error) Unwrap() error { return e.cause }
 
 // Error formats the error with its position when it has one.
 func (e *Error) Error() string {

@@ -150,14 +150,14 @@ func evalCall(c *FuncCall, st *evalState) (any, error) {
 }
 
 // at gives err the position pos when it is an *Error without one, and
-// wraps any other error as an *Error.
+// wraps any other error (a host's) as an *Error with code CodeHost.
 func at(err error, pos int) error {
 	if err == nil {
 		return nil
 	}
 	e, ok := err.(*Error)
 	if !ok {
-		return &Error{Code: CodeInvalidArgument, Pos: pos, Message: err.Error()}
+		return &Error{Code: CodeHost, Pos: pos, Message: err.Error(), cause: err}
 	}
 	if e.Pos < 0 {
 		e.Pos = pos

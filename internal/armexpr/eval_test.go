@@ -8,6 +8,8 @@ import (
 	"time"
 )
 
+var errHostFailure = errors.New("host failure")
+
 // testHost models the policy host functions over fixed data.
 func testHost(name string, args []any) (any, bool, error) {
 	params := map[string]any{
@@ -26,7 +28,7 @@ func testHost(name string, args []any) (any, bool, error) {
 	case "resourcegroup":
 		return map[string]any{"name": "rg", "location": "westeurope"}, true, nil
 	case "fail":
-		return nil, true, errors.New("host failure")
+		return nil, true, errHostFailure
 	}
 	return nil, false, nil
 }
@@ -136,7 +138,7 @@ func TestEvalReportsErrorsWithPositions(t *testing.T) {
 		{"[substring('abc', 2, 5)]", CodeIndexRange, 1},
 		{"[range(0, 10001)]", CodeLimitExceeded, 1},
 		{"[padLeft('a', 100000000, 'x')]", CodeLimitExceeded, 1},
-		{"[fail()]", CodeInvalidArgument, 1},
+		{"[fail()]", CodeHost, 1},
 		{"[less('a', 1)]", CodeArgumentType, 1},
 		{"[ipRangeContains('10.0.0.0/8', '::1')]", CodeInvalidArgument, 1},
 		{"[replace('abc', '', 'x')]", CodeInvalidArgument, 1},
@@ -235,5 +237,13 @@ func TestEvalRecoversFromPanicsInHosts(t *testing.T) {
 	var e *Error
 	if !errors.As(err, &e) || !strings.Contains(e.Message, "boom") {
 		t.Errorf("panic in host gave %v, want an *Error", err)
+	}
+}
+
+func TestHostErrorsStayIdentifiable(t *testing.T) {
+	_, err := EvalString("[concat('a', fail())]", &EvalContext{Host: testHost})
+	var e *Error
+	if !errors.Is(err, errHostFailure) || !errors.As(err, &e) || e.Code != CodeHost || e.Pos != 13 {
+		t.Errorf("host error came back as %v", err)
 	}
 }
