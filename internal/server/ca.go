@@ -1,0 +1,230 @@
+package server
+
+import (
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/pem"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"math/big"
+	"net"
+	"os"
+	"path/filepath"
+	"slices"
+	"time"
+)
+
+// Names of the TLS files in DATA/tls.
+const (
+	tlsDir         = "tls"
+	caCertFile     = "ca.pem"
+	caKeyFile      = "ca-key.pem"
+	serverCertFile = "server.pem"
+	serverKeyFile  = "server-key.pem"
+)
+
+// serverRenewBefore is how close to expiry a server certificate is
+// replaced on start.
+const serverRenewBefore = 30 * 24 * time.Hour
+
+// LocalCA is Steward's local certificate authority and the server
+// certificate it issued, as files in the data directory.
+type LocalCA struct {
+	// CACertPath is the PEM CA certificate clients trust (SSL_CERT_FILE,
+	// REQUESTS_CA_BUNDLE).
+	CACertPath string
+	// CACert is the parsed CA certificate.
+	CACert *x509.Certificate
+	// ServerCert is the serving certificate and key.
+	ServerCert tls.Certificate
+}
+
+// CAPath returns where the CA certificate of a data directory is.
+func CAPath(dataDir string) string { return filepath.Join(dataDir, tlsDir, caCertFile) }
+
+// EnsureCA loads the CA and server certificate from DATA/tls, creating
+// the CA on first start and (re)issuing the server certificate when it is
+// missing, near expiry or lacks one of hosts (localhost, 127.0.0.1 and ::1
+// are always included). Keys are ECDSA P-256 and written 0600.
+func EnsureCA(dataDir string, hosts []string, now time.Time, rand io.Reader) (*LocalCA, error) {
+	dir := filepath.Join(dataDir, tlsDir)
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, err
+	}
+	caCert, caKey, err := loadPair(filepath.Join(dir, caCertFile), filepath.Join(dir, caKeyFile))
+	if errors.Is(err, fs.ErrNotExist) {
+		caCert, caKey, err = newCA(dir, now, rand)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("local CA: %w", err)
+	}
+	hosts = append([]string{"localhost", "127.0.0.1", "::1"}, hosts...)
+	srvCert, srvKey, err := loadPair(filepath.Join(dir, serverCertFile), filepath.Join(dir, serverKeyFile))
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("server certificate: %w", err)
+	}
+	if err != nil || srvCert.NotAfter.Sub(now) < serverRenewBefore || !covers(srvCert, hosts) || srvCert.CheckSignatureFrom(caCert) != nil {
+		srvCert, srvKey, err = newServerCert(dir, caCert, caKey, hosts, now, rand)
+		if err != nil {
+			return nil, fmt.Errorf("server certificate: %w", err)
+		}
+	}
+	return &LocalCA{
+		CACertPath: filepath.Join(dir, caCertFile),
+		CACert:     caCert,
+		ServerCert: tls.Certificate{Certificate: [][]byte{srvCert.Raw, caCert.Raw}, PrivateKey: srvKey, Leaf: srvCert},
+	}, nil
+}
+
+// Pool returns a certificate pool trusting the CA.
+func (ca *LocalCA) Pool() *x509.CertPool {
+	p := x509.NewCertPool()
+	p.AddCert(ca.CACert)
+	return p
+}
+
+func covers(c *x509.Certificate, hosts []string) bool {
+	for _, h := range hosts {
+		if ip := net.ParseIP(h); ip != nil {
+			if !slices.ContainsFunc(c.IPAddresses, ip.Equal) {
+				return false
+			}
+		} else if !slices.Contains(c.DNSNames, h) {
+			return false
+		}
+	}
+	return true
+}
+
+func newCA(dir string, now time.Time, rand io.Reader) (*x509.Certificate, *ecdsa.PrivateKey, error) {
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand)
+	if err != nil {
+		return nil, nil, err
+	}
+	tmpl := &x509.Certificate{
+		Subject:               pkix.Name{CommonName: "Steward local CA", Organization: []string{"Steward"}},
+		NotBefore:             now.Add(-time.Hour),
+		NotAfter:              now.AddDate(10, 0, 0),
+		IsCA:                  true,
+		BasicConstraintsValid: true,
+		MaxPathLenZero:        true,
+		KeyUsage:              x509.KeyUsageCertSign | x509.KeyUsageCRLSign,
+	}
+	return issue(dir, caCertFile, caKeyFile, tmpl, nil, nil, key, rand)
+}
+
+func newServerCert(dir string, ca *x509.Certificate, caKey *ecdsa.PrivateKey, hosts []string, now time.Time, rand io.Reader) (*x509.Certificate, *ecdsa.PrivateKey, error) {
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand)
+	if err != nil {
+		return nil, nil, err
+	}
+	tmpl := &x509.Certificate{
+		Subject:     pkix.Name{CommonName: "localhost", Organization: []string{"Steward"}},
+		NotBefore:   now.Add(-time.Hour),
+		NotAfter:    now.AddDate(1, 0, 0),
+		KeyUsage:    x509.KeyUsageDigitalSignature,
+		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
+	}
+	for _, h := range hosts {
+		if ip := net.ParseIP(h); ip != nil {
+			tmpl.IPAddresses = append(tmpl.IPAddresses, ip)
+		} else if !slices.Contains(tmpl.DNSNames, h) {
+			tmpl.DNSNames = append(tmpl.DNSNames, h)
+		}
+	}
+	return issue(dir, serverCertFile, serverKeyFile, tmpl, ca, caKey, key, rand)
+}
+
+// issue signs tmpl (self-signed when parent is nil) and writes the
+// certificate (0644) and key (0600) as PEM files.
+func issue(dir, certName, keyName string, tmpl, parent *x509.Certificate, parentKey, key *ecdsa.PrivateKey, rand io.Reader) (*x509.Certificate, *ecdsa.PrivateKey, error) {
+	serial := make([]byte, 16)
+	if _, err := io.ReadFull(rand, serial); err != nil {
+		return nil, nil, err
+	}
+	serial[0] &= 0x7f
+	tmpl.SerialNumber = new(big.Int).SetBytes(serial)
+	if parent == nil {
+		parent, parentKey = tmpl, key
+	}
+	der, err := x509.CreateCertificate(rand, tmpl, parent, &key.PublicKey, parentKey)
+	if err != nil {
+		return nil, nil, err
+	}
+	cert, err := x509.ParseCertificate(der)
+	if err != nil {
+		return nil, nil, err
+	}
+	kder, err := x509.MarshalPKCS8PrivateKey(key)
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := writeFile(filepath.Join(dir, keyName), pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: kder}), 0o600); err != nil {
+		return nil, nil, err
+	}
+	if err := writeFile(filepath.Join(dir, certName), pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o644); err != nil {
+		return nil, nil, err
+	}
+	return cert, key, nil
+}
+
+// loadPair reads a PEM certificate and its PKCS#8 ECDSA key.
+func loadPair(certPath, keyPath string) (*x509.Certificate, *ecdsa.PrivateKey, error) {
+	cb, err := os.ReadFile(certPath)
+	if err != nil {
+		return nil, nil, err
+	}
+	kb, err := os.ReadFile(keyPath)
+	if err != nil {
+		return nil, nil, err
+	}
+	cblk, _ := pem.Decode(cb)
+	kblk, _ := pem.Decode(kb)
+	if cblk == nil || kblk == nil {
+		return nil, nil, fmt.Errorf("%s or %s is not PEM", certPath, keyPath)
+	}
+	cert, err := x509.ParseCertificate(cblk.Bytes)
+	if err != nil {
+		return nil, nil, err
+	}
+	k, err := x509.ParsePKCS8PrivateKey(kblk.Bytes)
+	if err != nil {
+		return nil, nil, err
+	}
+	key, ok := k.(*ecdsa.PrivateKey)
+	if !ok {
+		return nil, nil, fmt.Errorf("%s: not an ECDSA key", keyPath)
+	}
+	return cert, key, nil
+}
+
+// writeFile writes data atomically (temporary file, fsync, rename) with
+// mode perm.
+func writeFile(path string, data []byte, perm os.FileMode) error {
+	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(f.Name())
+	if err := f.Chmod(perm); err != nil {
+		f.Close()
+		return err
+	}
+	if _, err := f.Write(data); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Close(); err != nil {
+		return err
+	}
+	return os.Rename(f.Name(), path)
+}

@@ -1,0 +1,160 @@
+package server
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"time"
+
+	"github.com/steward-gov/steward/internal/identity"
+	"github.com/steward-gov/steward/internal/store"
+)
+
+// Steward is the assembled embedded cloud: store, token service, local CA
+// and HTTP server, listening and ready to Run.
+type Steward struct {
+	Config    Config
+	Server    *Server
+	Store     store.Store
+	Identity  *identity.Service
+	CA        *LocalCA
+	Bootstrap identity.BootstrapInfo
+	// BaseURL is the public base URL ("https://localhost:8443/"): the
+	// authority host and the ARM endpoint.
+	BaseURL  string
+	listener net.Listener
+	log      *slog.Logger
+}
+
+// ARMAudiences are the token audiences Steward's management API accepts:
+// Azure Resource Manager's resource identifiers, plus Steward's own base
+// URL.
+func ARMAudiences(baseURL string) []string {
+	return []string{"https://management.azure.com", "https://management.core.windows.net", baseURL}
+}
+
+// Open prepares a Steward for cfg: it creates the data directory, the
+// local CA, opens the store, listens on cfg.Listen, bootstraps the home
+// tenant and mounts the services. Call Run to serve, or Close to give up.
+func Open(ctx context.Context, cfg Config, log *slog.Logger) (*Steward, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
+		return nil, err
+	}
+	var hosts []string
+	if cfg.PublicURL != "" {
+		if u, err := url.Parse(cfg.PublicURL); err == nil {
+			hosts = append(hosts, u.Hostname())
+		}
+	}
+	ca, err := EnsureCA(cfg.DataDir, hosts, time.Now(), rand.Reader)
+	if err != nil {
+		return nil, err
+	}
+	st, err := store.Open(ctx, cfg.Store())
+	if err != nil {
+		return nil, fmt.Errorf("open store: %w", err)
+	}
+	ln, err := net.Listen("tcp", cfg.Listen)
+	if err != nil {
+		st.Close()
+		return nil, err
+	}
+	s := &Steward{Config: cfg, Store: st, CA: ca, listener: ln, log: log, BaseURL: cfg.BaseURL(ln.Addr().String())}
+	if err := s.assemble(ctx); err != nil {
+		s.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+func (s *Steward) assemble(ctx context.Context) error {
+	s.Identity = identity.NewService(identity.StoreRecords{Store: s.Store}, identity.Options{
+		AuthorityHost: s.BaseURL,
+		TokenLifetime: s.Config.TokenLifetime,
+		Logger:        s.log.With("component", "identity"),
+	})
+	info, created, err := s.Identity.Bootstrap(ctx, identity.BootstrapConfig{
+		DataDir:       s.Config.DataDir,
+		AuthorityHost: s.BaseURL,
+		ARMEndpoint:   s.BaseURL,
+		CACertPath:    s.CA.CACertPath,
+	})
+	if err != nil {
+		return fmt.Errorf("bootstrap: %w", err)
+	}
+	s.Bootstrap = info
+	if created {
+		s.log.Info("bootstrapped home tenant", "tenant", info.TenantID, "client_id", info.ClientID,
+			"subscription", info.SubscriptionID)
+	}
+	s.Server = New(s.Config, s.log)
+	s.Server.AddReadiness("store", func(ctx context.Context) error {
+		return s.Store.View(ctx, func(store.Tx) error { return nil })
+	})
+	s.Server.Router.Handle(Route{Name: "identity", Handler: s.Identity.Handler(),
+		Match: func(r *http.Request) bool { return identity.Matches(r.URL.Path) }})
+	s.Server.Router.HandleExact("steward", "/steward/whoami", s.Validator(ARMAudiences(s.BaseURL)...).Middleware(http.HandlerFunc(serveWhoami)))
+	return nil
+}
+
+// Validator returns a token validator for Steward's APIs that accepts the
+// given audiences and tokens issued by this Steward.
+func (s *Steward) Validator(audiences ...string) *identity.Validator {
+	return &identity.Validator{
+		Keys:      s.Identity.Keys(),
+		Issuer:    func(tid string) string { return identity.IssuerFor(s.BaseURL, tid) },
+		Audiences: audiences,
+	}
+}
+
+// Addr is the address the server listens on.
+func (s *Steward) Addr() net.Addr { return s.listener.Addr() }
+
+// Transport returns an in-process transport to this Steward's handler.
+func (s *Steward) Transport() InProcessTransport {
+	return InProcessTransport{Handler: s.Server.Handler()}
+}
+
+// Run serves until ctx is done, shuts down gracefully and closes the
+// store.
+func (s *Steward) Run(ctx context.Context) error {
+	var tlsCfg = TLSConfig(s.CA)
+	if s.Config.InsecureHTTP {
+		tlsCfg = nil
+	}
+	s.log.Info("serving", "addr", s.listener.Addr().String(), "url", s.BaseURL, "tls", tlsCfg != nil)
+	err := s.Server.Serve(ctx, s.listener, tlsCfg)
+	if cerr := s.Store.Close(); err == nil {
+		err = cerr
+	}
+	return err
+}
+
+// Close releases the listener and the store without serving.
+func (s *Steward) Close() error {
+	s.listener.Close()
+	return s.Store.Close()
+}
+
+// serveWhoami answers with the caller's principal, so a user can check
+// that their credentials reach Steward (`curl` with a token, or the SDK).
+func serveWhoami(w http.ResponseWriter, r *http.Request) {
+	p, _ := identity.PrincipalFrom(r.Context())
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	_ = json.NewEncoder(w).Encode(map[string]any{
+		"objectId": p.ObjectID, "tenantId": p.TenantID, "appId": p.AppID,
+		"groups": p.Groups, "identityType": p.IdentityType, "audience": p.Audience,
+	})
+}

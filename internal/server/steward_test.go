@@ -1,0 +1,205 @@
+package server
+
+import (
+	"context"
+	"crypto/tls"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore/cloud"
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
+	"github.com/Azure/azure-sdk-for-go/sdk/azidentity"
+
+	"github.com/steward-gov/steward/internal/identity"
+)
+
+// startSteward opens a Steward on 127.0.0.1:0 in dir and serves it until
+// the test ends; the returned stop function shuts it down and returns
+// Run's error.
+func startSteward(t *testing.T, dir string) (*Steward, func() error) {
+	t.Helper()
+	cfg := DefaultConfig()
+	cfg.DataDir = dir
+	cfg.Listen = "127.0.0.1:0"
+	s, err := Open(context.Background(), cfg, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- s.Run(ctx) }()
+	stopped := false
+	stop := func() error {
+		if stopped {
+			return nil
+		}
+		stopped = true
+		cancel()
+		select {
+		case err := <-done:
+			return err
+		case <-time.After(20 * time.Second):
+			return errors.New("Run did not return after cancel")
+		}
+	}
+	t.Cleanup(func() { _ = stop() })
+	return s, stop
+}
+
+// sdkOptions points the Azure SDK at s, trusting its CA.
+func sdkOptions(s *Steward) azcore.ClientOptions {
+	client := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: s.CA.Pool()}}}
+	return azcore.ClientOptions{
+		Cloud:     cloud.Configuration{ActiveDirectoryAuthorityHost: s.BaseURL},
+		Transport: client,
+		Retry:     policy.RetryOptions{MaxRetries: -1},
+	}
+}
+
+var armScope = []string{"https://management.azure.com/.default"}
+
+func TestServeWithAzureSDKCredentials(t *testing.T) {
+	dir := t.TempDir()
+	s, stop := startSteward(t, dir)
+	info, err := identity.ReadBootstrap(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := os.Stat(filepath.Join(dir, identity.BootstrapFile))
+	if err != nil || st.Mode().Perm() != 0o600 {
+		t.Fatalf("bootstrap.json: %v %v", st, err)
+	}
+	opts := sdkOptions(s)
+
+	secretCred, err := azidentity.NewClientSecretCredential(info.TenantID, info.ClientID, info.ClientSecret,
+		&azidentity.ClientSecretCredentialOptions{ClientOptions: opts, DisableInstanceDiscovery: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	pemBytes, err := os.ReadFile(info.CertificatePath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	certs, key, err := azidentity.ParseCertificates(pemBytes, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	certCred, err := azidentity.NewClientCertificateCredential(info.TenantID, info.ClientID, certs, key,
+		&azidentity.ClientCertificateCredentialOptions{ClientOptions: opts, DisableInstanceDiscovery: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	inProcCred, err := azidentity.NewClientSecretCredential(info.TenantID, info.ClientID, info.ClientSecret,
+		&azidentity.ClientSecretCredentialOptions{DisableInstanceDiscovery: true, ClientOptions: azcore.ClientOptions{
+			Cloud: cloud.Configuration{ActiveDirectoryAuthorityHost: s.BaseURL}, Transport: s.Transport()}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var lastToken string
+	for name, cred := range map[string]azcore.TokenCredential{"secret": secretCred, "certificate": certCred, "in-process": inProcCred} {
+		tok, err := cred.GetToken(context.Background(), policy.TokenRequestOptions{Scopes: armScope})
+		if err != nil {
+			t.Fatalf("%s: GetToken: %v", name, err)
+		}
+		who := whoami(t, s, tok.Token)
+		if who["appId"] != info.ClientID || who["objectId"] != info.ObjectID || who["tenantId"] != info.TenantID {
+			t.Errorf("%s: whoami = %v", name, who)
+		}
+		lastToken = tok.Token
+	}
+
+	// A restart on the same data directory keeps the tenant, the
+	// administrator and the signing key: the old token still validates.
+	if err := stop(); err != nil {
+		t.Fatalf("graceful shutdown: %v", err)
+	}
+	s2, _ := startSteward(t, dir)
+	if s2.Bootstrap.TenantID != info.TenantID || s2.Bootstrap.ClientSecret != info.ClientSecret {
+		t.Errorf("restart re-bootstrapped: %+v", s2.Bootstrap)
+	}
+	set, err := s2.Identity.Keys().JWKS(context.Background(), info.TenantID, "")
+	if err != nil || len(set.Keys) != 1 || set.Keys[0].Kid != tokenKID(t, lastToken) {
+		t.Errorf("signing key not kept across restart: %+v %v", set, err)
+	}
+	if _, err := s2.Validator(ARMAudiences(s2.BaseURL)...).Validate(context.Background(), lastToken); err == nil {
+		// The port changed, so the issuer (https://localhost:PORT/...) did too;
+		// a token from the old address must not validate.
+		t.Error("token from the previous listen address validated under the new issuer")
+	}
+}
+
+func whoami(t *testing.T, s *Steward, token string) map[string]any {
+	t.Helper()
+	req, _ := http.NewRequest(http.MethodGet, s.BaseURL+"steward/whoami", nil)
+	req.Header.Set("Authorization", "Bearer "+token)
+	resp, err := s.Transport().Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var out map[string]any
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("whoami status %d", resp.StatusCode)
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&out); err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+func TestServeRejectsBadTokenRequestsWithoutServerErrors(t *testing.T) {
+	s, _ := startSteward(t, t.TempDir())
+	opts := sdkOptions(s)
+	info := s.Bootstrap
+	cases := map[string]struct{ tenant, client, secret string }{
+		"wrong secret":   {info.TenantID, info.ClientID, "wrong"},
+		"unknown client": {info.TenantID, "00000000-0000-0000-0000-000000000009", info.ClientSecret},
+		"unknown tenant": {"00000000-0000-0000-0000-000000000009", info.ClientID, info.ClientSecret},
+	}
+	for name, c := range cases {
+		cred, err := azidentity.NewClientSecretCredential(c.tenant, c.client, c.secret,
+			&azidentity.ClientSecretCredentialOptions{ClientOptions: opts, DisableInstanceDiscovery: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = cred.GetToken(context.Background(), policy.TokenRequestOptions{Scopes: armScope})
+		var afe *azidentity.AuthenticationFailedError
+		if !errors.As(err, &afe) {
+			t.Errorf("%s: err = %v", name, err)
+			continue
+		}
+		if afe.RawResponse != nil && afe.RawResponse.StatusCode >= 500 {
+			t.Errorf("%s: status %d", name, afe.RawResponse.StatusCode)
+		}
+	}
+	req, _ := http.NewRequest(http.MethodGet, s.BaseURL+"steward/whoami", nil)
+	resp, err := s.Transport().Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if resp.StatusCode != http.StatusUnauthorized {
+		t.Errorf("whoami without token: %d", resp.StatusCode)
+	}
+}
+
+func tokenKID(t *testing.T, raw string) string {
+	t.Helper()
+	h, _, _ := strings.Cut(raw, ".")
+	b, err := base64.RawURLEncoding.DecodeString(h)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var hdr struct{ Kid string }
+	if err := json.Unmarshal(b, &hdr); err != nil {
+		t.Fatal(err)
+	}
+	return hdr.Kid
+}
