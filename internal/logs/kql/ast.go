@@ -115,7 +115,7 @@ func exprOrTabString(e Expr) string {
 
 // Pipeline is a tabular source followed by operators joined with "|".
 type Pipeline struct {
-	Source Source
+	Source SourceNode
 	Ops    []Op
 }
 
@@ -133,9 +133,9 @@ func (p *Pipeline) String() string {
 	return b.String()
 }
 
-// Source is the start of a pipeline: a table or let name, datatable, print,
+// SourceNode is the start of a pipeline: a table or let name, datatable, print,
 // range, union or a parenthesised subquery.
-type Source interface {
+type SourceNode interface {
 	Node
 	sourceNode()
 }

@@ -147,7 +147,7 @@ func negateLit(v Value) (Value, bool) {
 		v.i = -v.i
 		return v, true
 	case TypeReal, TypeDecimal:
-		v.f = -v.f
+		v.i = int64(math.Float64bits(-v.real()))
 		return v, true
 	}
 	return v, false

@@ -73,12 +73,12 @@ var typeByName = map[string]Type{
 //
 // The payload lives in one field chosen by the type: i for bool (0/1), int,
 // long, datetime and timespan (100 ns ticks; datetimes count from
-// 0001-01-01), f for real and decimal, s for string and guid, d for dynamic.
+// 0001-01-01) and the IEEE bits of real and decimal, s for string and
+// guid, d for dynamic.
 type Value struct {
 	T  Type
 	ok bool
 	i  int64
-	f  float64
 	s  string
 	d  any
 }
@@ -102,10 +102,10 @@ func Int(n int64) Value { return Value{T: TypeInt, ok: true, i: int64(int32(n))}
 func Long(n int64) Value { return Value{T: TypeLong, ok: true, i: n} }
 
 // Real returns a real value.
-func Real(f float64) Value { return Value{T: TypeReal, ok: true, f: f} }
+func Real(f float64) Value { return Value{T: TypeReal, ok: true, i: int64(math.Float64bits(f))} }
 
 // Decimal returns a decimal value, held as a float64.
-func Decimal(f float64) Value { return Value{T: TypeDecimal, ok: true, f: f} }
+func Decimal(f float64) Value { return Value{T: TypeDecimal, ok: true, i: int64(math.Float64bits(f))} }
 
 // String returns a string value.
 func String(s string) Value { return Value{T: TypeString, ok: true, s: s} }
@@ -136,7 +136,7 @@ func (v Value) AsInt() int64 { return v.i }
 func (v Value) AsReal() float64 {
 	switch v.T {
 	case TypeReal, TypeDecimal:
-		return v.f
+		return v.real()
 	case TypeInt, TypeLong, TypeBool:
 		return float64(v.i)
 	}
@@ -175,7 +175,7 @@ func (v Value) Text() string {
 	case TypeInt, TypeLong:
 		return strconv.FormatInt(v.i, 10)
 	case TypeReal, TypeDecimal:
-		return formatReal(v.f)
+		return formatReal(v.real())
 	case TypeString, TypeGuid:
 		return "'" + v.s + "'"
 	case TypeDateTime:
@@ -238,3 +238,6 @@ func formatReal(f float64) string {
 	}
 	return strconv.FormatFloat(f, 'f', -1, 64)
 }
+
+// real returns the float payload of a real or decimal.
+func (v Value) real() float64 { return math.Float64frombits(uint64(v.i)) }

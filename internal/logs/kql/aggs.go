@@ -1,0 +1,519 @@
+package kql
+
+import (
+	"math"
+	"sort"
+	"strings"
+)
+
+// aggState accumulates one group's values for one aggregate call and writes
+// its output columns.
+type aggState interface {
+	add(r Row)
+	result(out []Value)
+}
+
+// aggSpec is a compiled aggregate call: its output columns and a factory
+// for per-group state.
+type aggSpec struct {
+	cols     []Column
+	newState func() aggState
+}
+
+// aggPrefix gives the default column-name prefix of each aggregate
+// (Kusto names an unnamed sum(x) "sum_x").
+var aggPrefix = map[string]string{
+	"count": "count", "countif": "countif", "dcount": "dcount", "dcountif": "dcountif", "sum": "sum", "sumif": "sumif",
+	"avg": "avg", "avgif": "avgif", "min": "min", "max": "max", "minif": "minif", "maxif": "maxif",
+	"make_set": "set", "make_list": "list", "make_set_if": "set", "make_list_if": "list", "make_list_with_nulls": "list",
+	"make_bag": "bag", "make_bag_if": "bag", "stdev": "stdev", "stdevp": "stdevp", "variance": "variance", "variancep": "variancep",
+	"stdevif": "stdevif", "varianceif": "varianceif", "take_any": "any", "any": "any", "count_distinct": "count_distinct",
+	"percentile": "percentile", "percentiles": "percentile", "arg_max": "max", "arg_min": "min", "hll": "hll",
+	"countifs": "countif", "binary_all_and": "binary_all_and", "binary_all_or": "binary_all_or",
+}
+
+func isAggregate(name string) bool { _, ok := aggPrefix[name]; return ok }
+
+// aggregate-call argument helper: compiled args with the predicate split off
+// for the *if forms.
+func compileAgg(sc *scope, call *Call, name string) (aggSpec, error) {
+	fn := call.Name
+	argName := ""
+	if len(call.Args) > 0 {
+		if id, ok := call.Args[0].(*Ident); ok {
+			argName = id.Name
+		}
+	}
+	defName := aggPrefix[fn] + "_" + argName
+	if fn == "countif" {
+		defName = "countif_"
+	}
+	if name == "" {
+		name = defName
+	}
+	if fn == "arg_max" || fn == "arg_min" {
+		return compileArgMax(sc, call, name, fn == "arg_max")
+	}
+	var args []cexpr
+	for _, a := range call.Args {
+		if _, ok := a.(*Star); ok {
+			continue
+		}
+		c, err := sc.compileExpr(a)
+		if err != nil {
+			return aggSpec{}, err
+		}
+		args = append(args, c)
+	}
+	need := func(n int) error {
+		if len(args) < n {
+			return errAt(call, "%s needs %d argument(s)", fn, n)
+		}
+		return nil
+	}
+	one := func(t Type, mk func() aggState) (aggSpec, error) {
+		return aggSpec{cols: []Column{{Name: name, Type: t}}, newState: mk}, nil
+	}
+	pred := func(i int) func(Row) bool {
+		if i >= len(args) {
+			return func(Row) bool { return true }
+		}
+		p := args[i].f
+		return func(r Row) bool { v := scalarOf(p(r)); return v.ok && v.T == TypeBool && v.i != 0 }
+	}
+	switch fn {
+	case "count":
+		return one(TypeLong, func() aggState { return &countAgg{keep: func(Row) bool { return true }} })
+	case "countif":
+		if err := need(1); err != nil {
+			return aggSpec{}, err
+		}
+		p := pred(0)
+		return one(TypeLong, func() aggState { return &countAgg{keep: p} })
+	case "dcount", "dcountif", "count_distinct":
+		if err := need(1); err != nil {
+			return aggSpec{}, err
+		}
+		x, p := args[0].f, pred(1)
+		if fn != "dcountif" {
+			p = pred(99)
+		}
+		return one(TypeLong, func() aggState { return &dcountAgg{x: x, keep: p, seen: map[string]bool{}} })
+	case "sum", "sumif":
+		if err := need(1); err != nil {
+			return aggSpec{}, err
+		}
+		t := sumType(args[0].t)
+		if t == TypeUnknown {
+			return aggSpec{}, errAt(call, "sum cannot add %s values", args[0].t)
+		}
+		x, p := args[0].f, pred(1)
+		if fn == "sum" {
+			p = pred(99)
+		}
+		return one(t, func() aggState { return &sumAgg{x: x, keep: p, t: t} })
+	case "avg", "avgif":
+		if err := need(1); err != nil {
+			return aggSpec{}, err
+		}
+		x, p := args[0].f, pred(1)
+		if fn == "avg" {
+			p = pred(99)
+		}
+		if !args[0].t.isNumeric() && args[0].t != TypeDynamic && args[0].t != TypeTimeSpan && args[0].t != TypeDateTime && args[0].t != TypeBool {
+			return aggSpec{}, errAt(call, "avg cannot average %s values", args[0].t)
+		}
+		t := TypeReal
+		if args[0].t == TypeTimeSpan || args[0].t == TypeDateTime {
+			t = args[0].t
+		}
+		return one(t, func() aggState { return &avgAgg{x: x, keep: p, t: t} })
+	case "min", "max", "minif", "maxif":
+		if err := need(1); err != nil {
+			return aggSpec{}, err
+		}
+		x, p := args[0].f, pred(1)
+		if len(fn) == 3 {
+			p = pred(99)
+		}
+		t := concreteType(args[0].t)
+		sign := 1
+		if strings.HasPrefix(fn, "min") {
+			sign = -1
+		}
+		return one(t, func() aggState { return &minMaxAgg{x: x, keep: p, sign: sign, best: Null(t)} })
+	case "make_list", "make_list_if", "make_list_with_nulls", "make_set", "make_set_if":
+		if err := need(1); err != nil {
+			return aggSpec{}, err
+		}
+		x := args[0].f
+		p := pred(99)
+		limitArg := 1
+		if strings.HasSuffix(fn, "_if") {
+			p = pred(1)
+			limitArg = 2
+		}
+		limit := int64(1 << 20)
+		if len(args) > limitArg && args[limitArg].konst {
+			if v := scalarOf(args[limitArg].f(nil)); isIntegral(v.T) && v.ok {
+				limit = v.i
+			}
+		}
+		set := strings.HasPrefix(fn, "make_set")
+		nulls := fn == "make_list_with_nulls"
+		return one(TypeDynamic, func() aggState {
+			a := &listAgg{x: x, keep: p, limit: limit, nulls: nulls, items: []any{}}
+			if set {
+				a.seen = map[string]bool{}
+			}
+			return a
+		})
+	case "make_bag", "make_bag_if":
+		if err := need(1); err != nil {
+			return aggSpec{}, err
+		}
+		x, p := args[0].f, pred(99)
+		if fn == "make_bag_if" {
+			p = pred(1)
+		}
+		return one(TypeDynamic, func() aggState { return &bagAgg{x: x, keep: p, bag: NewBag()} })
+	case "stdev", "stdevp", "variance", "variancep", "stdevif", "varianceif":
+		if err := need(1); err != nil {
+			return aggSpec{}, err
+		}
+		x, p := args[0].f, pred(1)
+		if !strings.HasSuffix(fn, "if") {
+			p = pred(99)
+		}
+		return one(TypeReal, func() aggState { return &varAgg{x: x, keep: p, kind: fn} })
+	case "take_any", "any":
+		if err := need(1); err != nil {
+			return aggSpec{}, err
+		}
+		if argName != "" && name == defName {
+			name = argName
+		}
+		x := args[0].f
+		t := concreteType(args[0].t)
+		return one(t, func() aggState { return &anyAgg{x: x, v: Null(t)} })
+	case "percentile", "percentiles":
+		if err := need(2); err != nil {
+			return aggSpec{}, err
+		}
+		x := args[0].f
+		t := concreteType(args[0].t)
+		var ps []float64
+		var cols []Column
+		for i, a := range args[1:] {
+			if !a.konst {
+				return aggSpec{}, errAt(call, "percentile needs constant percentages")
+			}
+			pv := a.f(nil).AsReal()
+			ps = append(ps, pv)
+			cn := name
+			if fn == "percentiles" || name == defName {
+				cn = defName + "_" + strings.ReplaceAll(formatReal(pv), ".", "_")
+				if fn == "percentiles" && name != defName && i == 0 && len(args) == 2 {
+					cn = name
+				}
+			}
+			cols = append(cols, Column{Name: cn, Type: t})
+		}
+		return aggSpec{cols: cols, newState: func() aggState { return &pctAgg{x: x, ps: ps, t: t} }}, nil
+	}
+	return aggSpec{}, errAt(call, "unknown aggregate function '%s'", fn)
+}
+
+func sumType(t Type) Type {
+	switch t {
+	case TypeInt, TypeLong, TypeBool:
+		return TypeLong
+	case TypeReal, TypeDecimal, TypeTimeSpan:
+		return t
+	case TypeDynamic:
+		return TypeReal
+	}
+	return TypeUnknown
+}
+
+type countAgg struct {
+	keep func(Row) bool
+	n    int64
+}
+
+func (a *countAgg) add(r Row) {
+	if a.keep(r) {
+		a.n++
+	}
+}
+func (a *countAgg) result(out []Value) { out[0] = Long(a.n) }
+
+type dcountAgg struct {
+	x    func(Row) Value
+	keep func(Row) bool
+	seen map[string]bool
+}
+
+func (a *dcountAgg) add(r Row) {
+	if !a.keep(r) {
+		return
+	}
+	v := a.x(r)
+	if v.IsNull() {
+		return
+	}
+	a.seen[keyOf([]Value{v})] = true
+}
+func (a *dcountAgg) result(out []Value) { out[0] = Long(int64(len(a.seen))) }
+
+type sumAgg struct {
+	x    func(Row) Value
+	keep func(Row) bool
+	t    Type
+	i    int64
+	f    float64
+}
+
+func (a *sumAgg) add(r Row) {
+	if !a.keep(r) {
+		return
+	}
+	v := scalarOf(a.x(r))
+	if v.IsNull() {
+		return
+	}
+	if a.t == TypeReal || a.t == TypeDecimal {
+		a.f += v.AsReal()
+	} else {
+		a.i += v.i
+	}
+}
+
+func (a *sumAgg) result(out []Value) {
+	switch a.t {
+	case TypeReal:
+		out[0] = Real(a.f)
+	case TypeDecimal:
+		out[0] = Decimal(a.f)
+	default:
+		out[0] = Value{T: a.t, ok: true, i: a.i}
+	}
+}
+
+type avgAgg struct {
+	x    func(Row) Value
+	keep func(Row) bool
+	t    Type
+	sum  float64
+	n    int64
+}
+
+func (a *avgAgg) add(r Row) {
+	if !a.keep(r) {
+		return
+	}
+	v := scalarOf(a.x(r))
+	if v.IsNull() {
+		return
+	}
+	if v.T == TypeTimeSpan || v.T == TypeDateTime {
+		a.sum += float64(v.i)
+	} else {
+		a.sum += v.AsReal()
+	}
+	a.n++
+}
+
+func (a *avgAgg) result(out []Value) {
+	if a.t != TypeReal {
+		if a.n == 0 {
+			out[0] = Null(a.t)
+			return
+		}
+		out[0] = Value{T: a.t, ok: true, i: int64(math.Round(a.sum / float64(a.n)))}
+		return
+	}
+	out[0] = Real(a.sum / float64(a.n))
+}
+
+type minMaxAgg struct {
+	x    func(Row) Value
+	keep func(Row) bool
+	sign int
+	best Value
+}
+
+func (a *minMaxAgg) add(r Row) {
+	if !a.keep(r) {
+		return
+	}
+	v := a.x(r)
+	if v.IsNull() {
+		return
+	}
+	if a.best.IsNull() {
+		a.best = v
+		return
+	}
+	if c, ok := compareValues(v, a.best); ok && c*a.sign > 0 {
+		a.best = v
+	}
+}
+func (a *minMaxAgg) result(out []Value) { out[0] = a.best }
+
+type listAgg struct {
+	x     func(Row) Value
+	keep  func(Row) bool
+	limit int64
+	nulls bool
+	seen  map[string]bool
+	items []any
+}
+
+func (a *listAgg) add(r Row) {
+	if !a.keep(r) || int64(len(a.items)) >= a.limit {
+		return
+	}
+	v := a.x(r)
+	if v.IsNull() && !a.nulls {
+		return
+	}
+	if a.seen != nil {
+		if arr, ok := v.d.([]any); ok && v.T == TypeDynamic {
+			for _, e := range arr {
+				k := jsonCompact(e)
+				if !a.seen[k] {
+					a.seen[k] = true
+					a.items = append(a.items, e)
+				}
+			}
+			return
+		}
+		k := keyOf([]Value{v})
+		if a.seen[k] {
+			return
+		}
+		a.seen[k] = true
+	}
+	a.items = append(a.items, dynAny(v))
+}
+func (a *listAgg) result(out []Value) { out[0] = Dynamic(a.items) }
+
+type bagAgg struct {
+	x    func(Row) Value
+	keep func(Row) bool
+	bag  *Bag
+}
+
+func (a *bagAgg) add(r Row) {
+	if !a.keep(r) {
+		return
+	}
+	v := a.x(r)
+	if b, ok := v.d.(*Bag); ok && v.T == TypeDynamic {
+		for _, k := range b.Keys {
+			if _, dup := a.bag.M[k]; !dup {
+				a.bag.Set(k, b.M[k])
+			}
+		}
+	}
+}
+func (a *bagAgg) result(out []Value) { out[0] = Dynamic(a.bag) }
+
+type varAgg struct {
+	x    func(Row) Value
+	keep func(Row) bool
+	kind string
+	vals []float64
+}
+
+func (a *varAgg) add(r Row) {
+	if !a.keep(r) {
+		return
+	}
+	v := scalarOf(a.x(r))
+	if v.IsNull() {
+		return
+	}
+	a.vals = append(a.vals, v.AsReal())
+}
+
+func (a *varAgg) result(out []Value) {
+	n := float64(len(a.vals))
+	if n == 0 {
+		out[0] = Real(0)
+		return
+	}
+	var mean float64
+	for _, v := range a.vals {
+		mean += v
+	}
+	mean /= n
+	var ss float64
+	for _, v := range a.vals {
+		ss += (v - mean) * (v - mean)
+	}
+	pop := strings.HasSuffix(a.kind, "p")
+	var variance float64
+	switch {
+	case pop:
+		variance = ss / n
+	case n > 1:
+		variance = ss / (n - 1)
+	}
+	if strings.HasPrefix(a.kind, "stdev") {
+		out[0] = Real(math.Sqrt(variance))
+		return
+	}
+	// Kusto reports variance rounded to ten decimal places.
+	out[0] = Real(math.Round(variance*1e10) / 1e10)
+}
+
+type anyAgg struct {
+	x   func(Row) Value
+	v   Value
+	set bool
+}
+
+func (a *anyAgg) add(r Row) {
+	if !a.set {
+		v := a.x(r)
+		if !v.IsNull() {
+			a.v, a.set = v, true
+		}
+	}
+}
+func (a *anyAgg) result(out []Value) { out[0] = a.v }
+
+type pctAgg struct {
+	x    func(Row) Value
+	ps   []float64
+	t    Type
+	vals []Value
+}
+
+func (a *pctAgg) add(r Row) {
+	v := a.x(r)
+	if !v.IsNull() {
+		a.vals = append(a.vals, v)
+	}
+}
+
+// result uses the nearest-rank method Kusto documents for percentile.
+func (a *pctAgg) result(out []Value) {
+	sort.SliceStable(a.vals, func(i, j int) bool { c, _ := compareValues(a.vals[i], a.vals[j]); return c < 0 })
+	for k, p := range a.ps {
+		if len(a.vals) == 0 {
+			out[k] = Null(a.t)
+			continue
+		}
+		rank := int(math.Ceil(p/100*float64(len(a.vals)))) - 1
+		if rank < 0 {
+			rank = 0
+		}
+		if rank >= len(a.vals) {
+			rank = len(a.vals) - 1
+		}
+		out[k] = a.vals[rank]
+	}
+}

@@ -1,0 +1,412 @@
+package kql
+
+import (
+	"math"
+	"strings"
+)
+
+func (s *scope) compileUnary(x *Unary) (cexpr, error) {
+	c, err := s.compileExpr(x.X)
+	if err != nil {
+		return cexpr{}, err
+	}
+	if x.Op == "+" {
+		return c, nil
+	}
+	switch c.t {
+	case TypeInt, TypeLong, TypeReal, TypeDecimal, TypeTimeSpan, TypeDynamic, TypeUnknown:
+	default:
+		return cexpr{}, errAt(x, "cannot negate a %s", c.t)
+	}
+	f := c.f
+	return fold(cexpr{t: c.t, konst: c.konst, f: func(r Row) Value {
+		v := scalarOf(f(r))
+		if v.IsNull() {
+			return v
+		}
+		switch v.T {
+		case TypeReal, TypeDecimal:
+			return Value{T: v.T, ok: true, i: int64(math.Float64bits(-v.real()))}
+		case TypeInt, TypeLong, TypeTimeSpan:
+			v.i = -v.i
+			return v
+		}
+		return Null(c.t)
+	}}), nil
+}
+
+func (s *scope) compileBinary(x *Binary) (cexpr, error) {
+	l, err := s.compileExpr(x.L)
+	if err != nil {
+		return cexpr{}, err
+	}
+	r, err := s.compileExpr(x.R)
+	if err != nil {
+		return cexpr{}, err
+	}
+	konst := l.konst && r.konst
+	lf, rf := l.f, r.f
+	switch x.Op {
+	case "and", "or":
+		if !boolish(l.t) || !boolish(r.t) {
+			return cexpr{}, errAt(x, "'%s' needs bool operands, not %s and %s", x.Op, l.t, r.t)
+		}
+		and := x.Op == "and"
+		return fold(cexpr{t: TypeBool, konst: konst, f: func(row Row) Value {
+			a := scalarOf(lf(row))
+			if a.ok && a.T == TypeBool && (a.i != 0) != and {
+				return a
+			}
+			b := scalarOf(rf(row))
+			if b.ok && b.T == TypeBool && (b.i != 0) != and {
+				return b
+			}
+			if a.IsNull() || b.IsNull() {
+				return Null(TypeBool)
+			}
+			return Bool(and)
+		}}), nil
+	case "+", "-", "*", "/", "%":
+		t, ok := arithType(x.Op, l.t, r.t)
+		if !ok {
+			return cexpr{}, errAt(x, "operator '%s' cannot be applied to %s and %s", x.Op, l.t, r.t)
+		}
+		op := x.Op
+		return fold(cexpr{t: t, konst: konst, f: func(row Row) Value { return arith(op, t, lf(row), rf(row)) }}), nil
+	case "like", "!like":
+		return cexpr{}, errAt(x, "operator %s is not supported", x.Op)
+	case "matches regex", "!matches regex":
+		neg := strings.HasPrefix(x.Op, "!")
+		var re = compiledRegex(r)
+		return fold(cexpr{t: TypeBool, konst: konst, f: func(row Row) Value {
+			rx, err := re(row)
+			if err != nil || rx == nil {
+				return Null(TypeBool)
+			}
+			return Bool(rx.MatchString(toStr(lf(row))) != neg)
+		}}), nil
+	}
+	fn, ok := binaryOps[x.Op]
+	if !ok {
+		return cexpr{}, errAt(x, "unknown operator %s", x.Op)
+	}
+	if err := checkComparable(x, l.t, r.t); err != nil {
+		return cexpr{}, err
+	}
+	return fold(cexpr{t: TypeBool, konst: konst, f: func(row Row) Value { return fn(lf(row), rf(row)) }}), nil
+}
+
+func boolish(t Type) bool { return t == TypeBool || t == TypeDynamic || t == TypeUnknown }
+
+// checkComparable rejects comparisons Kusto refuses at compile time, such as
+// a string against a number.
+func checkComparable(x *Binary, a, b Type) error {
+	if a == TypeDynamic || b == TypeDynamic || a == TypeUnknown || b == TypeUnknown || a == b {
+		return nil
+	}
+	switch x.Op {
+	case "==", "!=", "<", "<=", ">", ">=":
+	default:
+		return nil
+	}
+	if a.isNumeric() && b.isNumeric() {
+		return nil
+	}
+	if a == TypeString && b == TypeGuid || a == TypeGuid && b == TypeString {
+		return nil
+	}
+	return errAt(x, "cannot compare %s with %s", a, b)
+}
+
+// arithType is the static result type of an arithmetic operator.
+func arithType(op string, a, b Type) (Type, bool) {
+	if a == TypeUnknown {
+		a = b
+	}
+	if b == TypeUnknown {
+		b = a
+	}
+	if a == TypeDynamic || b == TypeDynamic {
+		return TypeDynamic, true
+	}
+	if a.isNumeric() && b.isNumeric() {
+		switch {
+		case a == TypeDecimal || b == TypeDecimal:
+			return TypeDecimal, true
+		case a == TypeReal || b == TypeReal:
+			return TypeReal, true
+		}
+		// int arithmetic widens to long, as gettype(toint(1) / toint(2)) shows
+		return TypeLong, true
+	}
+	switch {
+	case a == TypeDateTime && b == TypeDateTime && op == "-":
+		return TypeTimeSpan, true
+	case a == TypeDateTime && b == TypeTimeSpan && (op == "+" || op == "-"):
+		return TypeDateTime, true
+	case a == TypeTimeSpan && b == TypeDateTime && op == "+":
+		return TypeDateTime, true
+	case a == TypeTimeSpan && b == TypeTimeSpan:
+		switch op {
+		case "+", "-", "%":
+			return TypeTimeSpan, true
+		case "/":
+			return TypeReal, true
+		}
+	case a == TypeTimeSpan && b.isNumeric() && (op == "*" || op == "/"):
+		return TypeTimeSpan, true
+	case a.isNumeric() && b == TypeTimeSpan && op == "*":
+		return TypeTimeSpan, true
+	}
+	return TypeUnknown, false
+}
+
+// arith evaluates an arithmetic operator with Kusto's null rules: any null
+// operand gives null; integer division by zero gives null.
+func arith(op string, t Type, a, b Value) Value {
+	a, b = scalarOf(a), scalarOf(b)
+	if a.IsNull() || b.IsNull() {
+		if t == TypeDynamic {
+			return Null(TypeDynamic)
+		}
+		return Null(t)
+	}
+	rt := t
+	if t == TypeDynamic {
+		var ok bool
+		if rt, ok = arithType(op, a.T, b.T); !ok {
+			return Null(TypeDynamic)
+		}
+		return toDynamic(arith(op, rt, a, b))
+	}
+	switch rt {
+	case TypeInt, TypeLong:
+		x, y := a.i, b.i
+		var n int64
+		switch op {
+		case "+":
+			n = x + y
+		case "-":
+			n = x - y
+		case "*":
+			n = x * y
+		case "/":
+			if y == 0 {
+				return Null(rt)
+			}
+			n = x / y
+		case "%":
+			if y == 0 {
+				return Null(rt)
+			}
+			n = x % y
+		}
+		if rt == TypeInt {
+			return Int(n)
+		}
+		return Long(n)
+	case TypeReal, TypeDecimal:
+		x, y := a.AsReal(), b.AsReal()
+		var f float64
+		switch op {
+		case "+":
+			f = x + y
+		case "-":
+			f = x - y
+		case "*":
+			f = x * y
+		case "/":
+			f = x / y
+		case "%":
+			f = math.Mod(x, y)
+		}
+		if a.T == TypeTimeSpan && b.T == TypeTimeSpan {
+			f = float64(a.i) / float64(b.i)
+		}
+		return Value{T: rt, ok: true, i: int64(math.Float64bits(f))}
+	case TypeDateTime:
+		if a.T == TypeTimeSpan {
+			a, b = b, a
+		}
+		if op == "-" {
+			return DateTime(a.i - b.i)
+		}
+		return DateTime(a.i + b.i)
+	case TypeTimeSpan:
+		switch {
+		case a.T == TypeDateTime:
+			return TimeSpan(a.i - b.i)
+		case a.T == TypeTimeSpan && b.T == TypeTimeSpan:
+			switch op {
+			case "+":
+				return TimeSpan(a.i + b.i)
+			case "-":
+				return TimeSpan(a.i - b.i)
+			case "%":
+				if b.i == 0 {
+					return Null(TypeTimeSpan)
+				}
+				return TimeSpan(a.i % b.i)
+			}
+		case a.T == TypeTimeSpan:
+			if op == "*" {
+				return TimeSpan(int64(float64(a.i) * b.AsReal()))
+			}
+			d := b.AsReal()
+			if d == 0 {
+				return Null(TypeTimeSpan)
+			}
+			return TimeSpan(int64(float64(a.i) / d))
+		default:
+			return TimeSpan(int64(a.AsReal() * float64(b.i)))
+		}
+	}
+	return Null(rt)
+}
+
+// toDynamic wraps a typed value as a dynamic one.
+func toDynamic(v Value) Value {
+	if v.IsNull() {
+		return Null(TypeDynamic)
+	}
+	switch v.T {
+	case TypeDynamic:
+		return v
+	case TypeBool:
+		return Dynamic(v.i != 0)
+	case TypeInt, TypeLong:
+		return Dynamic(v.i)
+	case TypeReal, TypeDecimal:
+		return Dynamic(v.real())
+	case TypeString, TypeGuid:
+		return Dynamic(v.s)
+	case TypeDateTime:
+		return Dynamic(formatDateTime(v.i))
+	case TypeTimeSpan:
+		return Dynamic(formatTimeSpan(v.i))
+	}
+	return Null(TypeDynamic)
+}
+
+// dynAny returns the dynamic payload a typed value would have inside an
+// array or bag.
+func dynAny(v Value) any {
+	return toDynamic(v).d
+}
+
+func (s *scope) compileIn(x *InExpr) (cexpr, error) {
+	l, err := s.compileExpr(x.X)
+	if err != nil {
+		return cexpr{}, err
+	}
+	var items []cexpr
+	for _, e := range x.List {
+		if sq, ok := e.(*SubQuery); ok {
+			vals, err := s.subqueryColumn(sq)
+			if err != nil {
+				return cexpr{}, err
+			}
+			for _, v := range vals {
+				items = append(items, constExpr(v))
+			}
+			continue
+		}
+		c, err := s.compileExpr(e)
+		if err != nil {
+			return cexpr{}, err
+		}
+		items = append(items, c)
+	}
+	op := x.Op
+	neg := strings.HasPrefix(op, "!")
+	ci := strings.HasSuffix(op, "~")
+	lf := l.f
+	konst := l.konst
+	for _, it := range items {
+		konst = konst && it.konst
+	}
+	expand := func(row Row) []Value {
+		var out []Value
+		for _, it := range items {
+			v := it.f(row)
+			if v.T == TypeDynamic {
+				if arr, ok := v.d.([]any); ok {
+					for _, e := range arr {
+						out = append(out, scalarOf(Dynamic(e)))
+					}
+					continue
+				}
+			}
+			out = append(out, v)
+		}
+		return out
+	}
+	if strings.Contains(op, "has_") {
+		all := op == "has_all"
+		return fold(cexpr{t: TypeBool, konst: konst, f: func(row Row) Value {
+			s := strings.ToLower(toStr(lf(row)))
+			vals := expand(row)
+			hit := 0
+			for _, v := range vals {
+				if hasTerm(s, strings.ToLower(toStr(v))) {
+					hit++
+				}
+			}
+			if all {
+				return Bool(hit == len(vals))
+			}
+			return Bool((hit > 0) != neg)
+		}}), nil
+	}
+	return fold(cexpr{t: TypeBool, konst: konst, f: func(row Row) Value {
+		v := lf(row)
+		if v.IsNull() && v.T != TypeString {
+			return Bool(neg)
+		}
+		for _, w := range expand(row) {
+			var eq bool
+			if ci {
+				eq = strings.EqualFold(toStr(v), toStr(w))
+			} else {
+				eq, _ = valuesEqual(v, w)
+			}
+			if eq {
+				return Bool(!neg)
+			}
+		}
+		return Bool(neg)
+	}}), nil
+}
+
+func (s *scope) compileBetween(x *Between) (cexpr, error) {
+	v, err := s.compileExpr(x.X)
+	if err != nil {
+		return cexpr{}, err
+	}
+	lo, err := s.compileExpr(x.Lo)
+	if err != nil {
+		return cexpr{}, err
+	}
+	hi, err := s.compileExpr(x.Hi)
+	if err != nil {
+		return cexpr{}, err
+	}
+	if (v.t == TypeString) != (lo.t == TypeString) {
+		return cexpr{}, errAt(x, "between cannot compare %s with %s", v.t, lo.t)
+	}
+	rel := hi.t == TypeTimeSpan && lo.t == TypeDateTime
+	neg := x.Not
+	vf, lf, hf := v.f, lo.f, hi.f
+	return fold(cexpr{t: TypeBool, konst: v.konst && lo.konst && hi.konst, f: func(row Row) Value {
+		a, l, h := vf(row), lf(row), hf(row)
+		if rel && l.ok && h.ok {
+			h = DateTime(l.i + h.i)
+		}
+		c1, ok1 := compareValues(a, l)
+		c2, ok2 := compareValues(a, h)
+		if !ok1 || !ok2 {
+			return Null(TypeBool)
+		}
+		return Bool((c1 >= 0 && c2 <= 0) != neg)
+	}}), nil
+}

@@ -1,0 +1,373 @@
+package kql
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+)
+
+// planScan plans a table reference against the Source, pushing down the
+// leading where conjuncts the Source can apply, a take limit when every
+// filter was pushed, and the column list of a following plain project. It
+// returns the operators that are left to run.
+func planScan(q *qctx, e *env, id *Ident, ops []Op) (*planTable, []Op, error) {
+	if q.source == nil {
+		return nil, nil, errAt(id, "unknown table or name '%s' (no table store is attached)", id.Name)
+	}
+	cols, err := q.source.Schema(q.ctx, id.Name)
+	if errors.Is(err, ErrNoTable) {
+		return nil, nil, errAt(id, "unknown table or name '%s'", id.Name)
+	}
+	if err != nil {
+		return nil, nil, err
+	}
+	req := ScanRequest{Table: id.Name}
+	rest := append([]Op(nil), ops...)
+	allPushed := true
+	for len(rest) > 0 {
+		w, ok := rest[0].(*Where)
+		if !ok {
+			break
+		}
+		var keep []Expr
+		for _, c := range splitAnd(w.Pred) {
+			if f, ok := toFilter(c, cols); ok && q.source.CanFilter(id.Name, f) {
+				req.Filters = append(req.Filters, f)
+			} else {
+				keep = append(keep, c)
+			}
+		}
+		if len(keep) > 0 {
+			rest[0] = &Where{At: w.At, Pred: joinAnd(keep)}
+			allPushed = false
+			break
+		}
+		rest = rest[1:]
+	}
+	if allPushed && len(rest) > 0 {
+		switch o := rest[0].(type) {
+		case *Take:
+			if l, ok := o.N.(*Lit); ok && isIntegral(l.Val.T) && l.Val.i > 0 {
+				req.Limit = l.Val.i
+			}
+		case *Project:
+			if names, ok := plainProject(o, cols); ok && o.Word == "project" {
+				req.Columns = names
+				narrowed := make([]Column, len(names))
+				for i, n := range names {
+					narrowed[i] = cols[colIndex(cols, n)]
+				}
+				cols = narrowed
+			}
+		}
+	}
+	src := q.source
+	return &planTable{cols: cols, open: func(q *qctx) (RowIter, error) {
+		return src.Scan(q.ctx, req)
+	}}, rest, nil
+}
+
+// plainProject returns the distinct source columns a project reads when
+// every item is a column or a rename of one.
+func plainProject(p *Project, cols []Column) ([]string, bool) {
+	var names []string
+	seen := map[string]bool{}
+	for _, it := range p.Items {
+		id, ok := it.X.(*Ident)
+		if !ok || colIndex(cols, id.Name) < 0 {
+			return nil, false
+		}
+		if !seen[id.Name] {
+			seen[id.Name] = true
+			names = append(names, id.Name)
+		}
+	}
+	return names, true
+}
+
+func splitAnd(e Expr) []Expr {
+	if b, ok := e.(*Binary); ok && b.Op == "and" {
+		return append(splitAnd(b.L), splitAnd(b.R)...)
+	}
+	return []Expr{e}
+}
+
+func joinAnd(es []Expr) Expr {
+	x := es[0]
+	for _, e := range es[1:] {
+		x = &Binary{At: e.Pos(), Op: "and", L: x, R: e}
+	}
+	return x
+}
+
+var flippable = map[string]string{"==": "==", "!=": "!=", "<": ">", "<=": ">=", ">": "<", ">=": "<="}
+
+// toFilter recognises "column op literal" predicates a Source may apply.
+func toFilter(e Expr, cols []Column) (Filter, bool) {
+	isCol := func(x Expr) (string, bool) {
+		id, ok := x.(*Ident)
+		return idName(id, ok), ok && colIndex(cols, id.Name) >= 0
+	}
+	lit := func(x Expr) (Value, bool) {
+		l, ok := x.(*Lit)
+		return litVal(l, ok), ok && !l.Val.IsNull()
+	}
+	switch n := e.(type) {
+	case *Binary:
+		if _, ok := binaryOps[n.Op]; !ok {
+			return Filter{}, false
+		}
+		if c, ok := isCol(n.L); ok {
+			if v, ok := lit(n.R); ok {
+				return Filter{Column: c, Op: n.Op, Values: []Value{v}}, true
+			}
+		}
+		if c, ok := isCol(n.R); ok {
+			if v, ok := lit(n.L); ok {
+				if f, ok := flippable[n.Op]; ok {
+					return Filter{Column: c, Op: f, Values: []Value{v}}, true
+				}
+			}
+		}
+	case *InExpr:
+		if n.Op != "in" && n.Op != "!in" {
+			return Filter{}, false
+		}
+		c, ok := isCol(n.X)
+		if !ok {
+			return Filter{}, false
+		}
+		var vals []Value
+		for _, x := range n.List {
+			v, ok := lit(x)
+			if !ok || v.T == TypeDynamic {
+				return Filter{}, false
+			}
+			vals = append(vals, v)
+		}
+		return Filter{Column: c, Op: n.Op, Values: vals}, true
+	case *Between:
+		c, ok := isCol(n.X)
+		lo, ok1 := lit(n.Lo)
+		hi, ok2 := lit(n.Hi)
+		if !ok || !ok1 || !ok2 || n.Not || lo.T != hi.T {
+			return Filter{}, false
+		}
+		return Filter{Column: c, Op: "between", Values: []Value{lo, hi}}, true
+	}
+	return Filter{}, false
+}
+
+func idName(id *Ident, ok bool) string {
+	if !ok {
+		return ""
+	}
+	return id.Name
+}
+
+func litVal(l *Lit, ok bool) Value {
+	if !ok {
+		return Value{}
+	}
+	return l.Val
+}
+
+func compileSource(q *qctx, e *env, s SourceNode) (*planTable, error) {
+	switch n := s.(type) {
+	case *Datatable:
+		return compileDatatable(n)
+	case *Print:
+		return compilePrint(q, e, n)
+	case *Range:
+		return compileRange(q, e, n)
+	case *Union:
+		return compileUnion(q, e, nil, n)
+	}
+	return nil, errAt(s, "unsupported source")
+}
+
+func compileDatatable(d *Datatable) (*planTable, error) {
+	cols := make([]Column, len(d.Cols))
+	for i, c := range d.Cols {
+		cols[i] = Column{Name: c.Name, Type: typeByName[strings.ToLower(c.Type)]}
+	}
+	if len(cols) == 0 || len(d.Vals)%len(cols) != 0 {
+		return nil, errAt(d, "datatable has %d values for %d columns", len(d.Vals), len(cols))
+	}
+	rows := make([]Row, 0, len(d.Vals)/len(cols))
+	for i := 0; i < len(d.Vals); i += len(cols) {
+		r := make(Row, len(cols))
+		for j := range cols {
+			x := d.Vals[i+j]
+			l, ok := x.(*Lit)
+			if !ok {
+				return nil, errAt(x, "datatable values must be literals")
+			}
+			v, ok := coerceLiteral(l.Val, cols[j].Type)
+			if !ok {
+				return nil, errAt(x, "value %s does not fit column %s of type %s", l.Text, cols[j].Name, cols[j].Type)
+			}
+			r[j] = v
+		}
+		rows = append(rows, r)
+	}
+	return tableOf(cols, rows), nil
+}
+
+// coerceLiteral fits a literal into a column type the way datatable does.
+func coerceLiteral(v Value, t Type) (Value, bool) {
+	if v.T == t {
+		return v, true
+	}
+	if t == TypeDynamic {
+		return toDynamic(v), true
+	}
+	if !v.ok {
+		if t == TypeString {
+			return Value{}, false
+		}
+		return Null(t), v.T == TypeUnknown
+	}
+	switch {
+	case t == TypeInt && isIntegral(v.T) && v.T != TypeBool:
+		return Int(v.i), true
+	case t == TypeLong && isIntegral(v.T) && v.T != TypeBool:
+		return Long(v.i), true
+	case t == TypeReal && v.T.isNumeric():
+		return Real(v.AsReal()), true
+	case t == TypeDecimal && v.T.isNumeric():
+		return Decimal(v.AsReal()), true
+	case t == TypeGuid && v.T == TypeString:
+		if g, ok := parseGuid(v.s); ok {
+			return Guid(g), true
+		}
+	}
+	return Value{}, false
+}
+
+func compilePrint(q *qctx, e *env, p *Print) (*planTable, error) {
+	sc := &scope{env: e, q: q}
+	var cols []Column
+	var exprs []cexpr
+	for i, it := range p.Items {
+		c, err := sc.compileExpr(it.X)
+		if err != nil {
+			return nil, err
+		}
+		name := it.Name
+		if name == "" {
+			name = derivedName(it.X)
+		}
+		if name == "" {
+			name = fmt.Sprintf("print_%d", i)
+		}
+		cols = append(cols, Column{Name: name, Type: concreteType(c.t)})
+		exprs = append(exprs, c)
+	}
+	if err := checkUnique(p, cols); err != nil {
+		return nil, err
+	}
+	return &planTable{cols: cols, open: func(*qctx) (RowIter, error) {
+		r := make(Row, len(exprs))
+		for i, c := range exprs {
+			r[i] = withType(c.f(nil), cols[i].Type)
+		}
+		return &sliceIter{rows: []Row{r}}, nil
+	}}, nil
+}
+
+// concreteType gives an untyped null expression a column type.
+func concreteType(t Type) Type {
+	if t == TypeUnknown {
+		return TypeString
+	}
+	return t
+}
+
+// withType stamps a value with its column's type (nulls of unknown type).
+func withType(v Value, t Type) Value {
+	if v.T == t {
+		return v
+	}
+	if !v.ok {
+		return Null(t)
+	}
+	if t == TypeDynamic {
+		return toDynamic(v)
+	}
+	if t == TypeLong && v.T == TypeInt || t == TypeInt && v.T == TypeLong {
+		v.T = t
+	}
+	return v
+}
+
+func checkUnique(n Node, cols []Column) error {
+	seen := map[string]bool{}
+	for _, c := range cols {
+		if seen[c.Name] {
+			return errAt(n, "duplicate column name '%s'", c.Name)
+		}
+		seen[c.Name] = true
+	}
+	return nil
+}
+
+func compileRange(q *qctx, e *env, r *Range) (*planTable, error) {
+	sc := &scope{env: e, q: q}
+	var vals [3]Value
+	for i, x := range []Expr{r.From, r.To, r.Step} {
+		c, err := sc.compileExpr(x)
+		if err != nil {
+			return nil, err
+		}
+		if !c.konst {
+			return nil, errAt(x, "range bounds must be constants")
+		}
+		vals[i] = scalarOf(c.f(nil))
+	}
+	from, to, step := vals[0], vals[1], vals[2]
+	t := from.T
+	if from.IsNull() || to.IsNull() || step.IsNull() {
+		return tableOf([]Column{{Name: r.Name, Type: concreteType(t)}}, nil), nil
+	}
+	if t == TypeInt {
+		t = TypeLong
+	}
+	if to.T == TypeReal || step.T == TypeReal {
+		if t == TypeLong {
+			t = TypeReal
+		}
+	}
+	cols := []Column{{Name: r.Name, Type: t}}
+	return &planTable{cols: cols, open: func(*qctx) (RowIter, error) {
+		var rows []Row
+		const maxRange = 10_000_000
+		switch t {
+		case TypeLong, TypeDateTime, TypeTimeSpan:
+			s := step.i
+			if s == 0 {
+				return nil, fmtErr("range step must not be zero")
+			}
+			for v := from.i; (s > 0 && v <= to.i) || (s < 0 && v >= to.i); v += s {
+				rows = append(rows, Row{Value{T: t, ok: true, i: v}})
+				if len(rows) > maxRange {
+					return nil, fmtErr("range produces more than %d rows", maxRange)
+				}
+			}
+		case TypeReal:
+			s := step.AsReal()
+			if s == 0 {
+				return nil, fmtErr("range step must not be zero")
+			}
+			for v := from.AsReal(); (s > 0 && v <= to.AsReal()) || (s < 0 && v >= to.AsReal()); v += s {
+				rows = append(rows, Row{Real(v)})
+				if len(rows) > maxRange {
+					return nil, fmtErr("range produces more than %d rows", maxRange)
+				}
+			}
+		default:
+			return nil, fmtErr("range over %s is not supported", t)
+		}
+		return &sliceIter{rows: rows}, nil
+	}}, nil
+}

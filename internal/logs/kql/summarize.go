@@ -1,0 +1,358 @@
+package kql
+
+import (
+	"encoding/binary"
+	"fmt"
+	"strings"
+)
+
+// keyOf encodes values as a map key that distinguishes types and nulls.
+func keyOf(vals []Value) string {
+	var b []byte
+	for _, v := range vals {
+		v = scalarOfKey(v)
+		b = append(b, byte(v.T))
+		if v.IsNull() {
+			b = append(b, 0)
+			continue
+		}
+		b = append(b, 1)
+		switch v.T {
+		case TypeString, TypeGuid:
+			b = binary.AppendUvarint(b, uint64(len(v.s)))
+			b = append(b, v.s...)
+		case TypeDynamic:
+			s := jsonCompact(v.d)
+			b = binary.AppendUvarint(b, uint64(len(s)))
+			b = append(b, s...)
+		default:
+			b = binary.LittleEndian.AppendUint64(b, uint64(v.i))
+		}
+	}
+	return string(b)
+}
+
+// scalarOfKey normalises int to long so that equal numbers group together.
+func scalarOfKey(v Value) Value {
+	if v.T == TypeInt {
+		v.T = TypeLong
+	}
+	return v
+}
+
+// summarizeName is the default name of an unnamed by-expression: the column
+// it reads, also through bin() and floor().
+func summarizeName(x Expr) string {
+	if n := derivedName(x); n != "" {
+		return n
+	}
+	if c, ok := x.(*Call); ok && (c.Name == "bin" || c.Name == "floor" || c.Name == "bin_at") && len(c.Args) > 0 {
+		return derivedName(c.Args[0])
+	}
+	return ""
+}
+
+// uniqueName appends 1, 2, ... to name until no column uses it.
+func uniqueName(cols []Column, name string) string {
+	if colIndex(cols, name) < 0 {
+		return name
+	}
+	for i := 1; ; i++ {
+		n := fmt.Sprintf("%s%d", name, i)
+		if colIndex(cols, n) < 0 {
+			return n
+		}
+	}
+}
+
+// sumAggSlot is one aggregate call of a summarize, with where its columns
+// land in the output row.
+type sumAggSlot struct {
+	spec aggSpec
+	at   int // first output column, or -1 for a hidden slot of a postExpr
+	post int // the postExpr a hidden slot feeds
+	hidx int // its index among that expression's hidden columns
+}
+
+// postExpr is an aggregate item that wraps aggregate calls in a scalar
+// expression (summarize x = 100.0 * countif(p) / count()).
+type postExpr struct {
+	c       cexpr
+	at      int
+	nhidden int
+}
+
+func compileSummarize(sc *scope, in *planTable, o *Summarize) (*planTable, error) {
+	var cols []Column
+	var keys []cexpr
+	namer := columnNamer{taken: func(n string) bool { return colIndex(cols, n) >= 0 }}
+	byCols := map[string]bool{}
+	for _, b := range o.By {
+		c, err := sc.compileExpr(b.X)
+		if err != nil {
+			return nil, err
+		}
+		name := b.Name
+		if name == "" {
+			name = summarizeName(b.X)
+		}
+		if name == "" {
+			name = namer.next()
+		}
+		if id, ok := b.X.(*Ident); ok {
+			byCols[id.Name] = true
+		}
+		cols = append(cols, Column{Name: uniqueName(cols, name), Type: concreteType(c.t)})
+		keys = append(keys, c)
+	}
+	var slots []sumAggSlot
+	var posts []postExpr
+	hidden := 0
+	for _, a := range o.Aggs {
+		call, isCall := a.X.(*Call)
+		if isCall && isAggregate(call.Name) {
+			sub := &scope{cols: sc.cols, env: sc.env, q: sc.q}
+			var spec aggSpec
+			var err error
+			if call.Name == "arg_max" || call.Name == "arg_min" {
+				spec, err = compileArgMaxBy(sub, call, a.Name, call.Name == "arg_max", byCols)
+			} else {
+				spec, err = compileAgg(sub, call, a.Name)
+			}
+			if err != nil {
+				return nil, err
+			}
+			at := len(cols)
+			for _, c := range spec.cols {
+				name := c.Name
+				if name == "" || strings.HasSuffix(name, "_") && name == c.Name && colIndex(cols, name) >= 0 {
+					name = uniqueName(cols, name)
+				}
+				cols = append(cols, Column{Name: uniqueName(cols, name), Type: c.Type})
+			}
+			slots = append(slots, sumAggSlot{spec: spec, at: at})
+			continue
+		}
+		// an expression over aggregates: compute each aggregate into a hidden
+		// slot, then evaluate the expression over those slots
+		var hiddenCols []Column
+		var err error
+		x := rewriteExpr(a.X, func(e Expr) Expr {
+			c, ok := e.(*Call)
+			if !ok || !isAggregate(c.Name) || err != nil {
+				return e
+			}
+			spec, e2 := compileAgg(&scope{cols: sc.cols, env: sc.env, q: sc.q}, c, "")
+			if e2 != nil {
+				err = e2
+				return e
+			}
+			name := fmt.Sprintf("__agg%d", hidden)
+			hidden++
+			slots = append(slots, sumAggSlot{spec: spec, at: -1, post: len(posts), hidx: len(hiddenCols)})
+			hiddenCols = append(hiddenCols, Column{Name: name, Type: spec.cols[0].Type})
+			return &Ident{At: c.At, Name: name}
+		})
+		if err != nil {
+			return nil, err
+		}
+		if len(hiddenCols) == 0 {
+			return nil, errAt(a.X, "summarize needs an aggregate function here")
+		}
+		c, err := (&scope{cols: hiddenCols, env: sc.env, q: sc.q}).compileExpr(x)
+		if err != nil {
+			return nil, err
+		}
+		name := a.Name
+		if name == "" {
+			name = namer.next()
+		}
+		posts = append(posts, postExpr{c: c, at: len(cols), nhidden: len(hiddenCols)})
+		cols = append(cols, Column{Name: uniqueName(cols, name), Type: concreteType(c.t)})
+	}
+	grouped := len(o.By) > 0
+	nk := len(keys)
+	ncol := len(cols)
+	return blocking(in, cols, func(q *qctx, rows []Row) ([]Row, error) {
+		type group struct {
+			key    Row
+			states []aggState
+		}
+		index := map[string]int{}
+		var groups []*group
+		newGroup := func(key Row) *group {
+			g := &group{key: key, states: make([]aggState, len(slots))}
+			for i, s := range slots {
+				g.states[i] = s.spec.newState()
+			}
+			return g
+		}
+		kv := make([]Value, nk)
+		for _, r := range rows {
+			for i, k := range keys {
+				kv[i] = k.f(r)
+			}
+			var g *group
+			if !grouped {
+				if len(groups) == 0 {
+					groups = append(groups, newGroup(nil))
+				}
+				g = groups[0]
+			} else {
+				ks := keyOf(kv)
+				gi, ok := index[ks]
+				if !ok {
+					gi = len(groups)
+					index[ks] = gi
+					key := make(Row, nk)
+					for i := range kv {
+						key[i] = withType(kv[i], cols[i].Type)
+					}
+					groups = append(groups, newGroup(key))
+				}
+				g = groups[gi]
+			}
+			for _, st := range g.states {
+				st.add(r)
+			}
+		}
+		if !grouped && len(groups) == 0 {
+			groups = append(groups, newGroup(nil))
+		}
+		out := make([]Row, 0, len(groups))
+		for _, g := range groups {
+			row := make(Row, ncol)
+			copy(row, g.key)
+			hiddenVals := make([]Row, len(posts))
+			for i, p := range posts {
+				hiddenVals[i] = make(Row, p.nhidden)
+			}
+			for i, s := range slots {
+				if s.at >= 0 {
+					g.states[i].result(row[s.at : s.at+len(s.spec.cols)])
+					continue
+				}
+				g.states[i].result(hiddenVals[s.post][s.hidx : s.hidx+1])
+			}
+			for pi, p := range posts {
+				row[p.at] = withType(p.c.f(hiddenVals[pi]), cols[p.at].Type)
+			}
+			for i := range row {
+				row[i] = withType(row[i], cols[i].Type)
+			}
+			out = append(out, row)
+		}
+		return out, nil
+	}), nil
+}
+
+// compileArgMax is compileArgMaxBy without by-columns.
+func compileArgMax(sc *scope, call *Call, name string, max bool) (aggSpec, error) {
+	return compileArgMaxBy(sc, call, name, max, nil)
+}
+
+// compileArgMaxBy compiles arg_max/arg_min. Its columns are the maximised
+// expression and then the returned ones; "*" returns every input column
+// except the by-columns and the maximised column.
+func compileArgMaxBy(sc *scope, call *Call, name string, max bool, byCols map[string]bool) (aggSpec, error) {
+	if len(call.Args) < 1 {
+		return aggSpec{}, errAt(call, "%s needs at least one argument", call.Name)
+	}
+	target, err := sc.compileExpr(call.Args[0])
+	if err != nil {
+		return aggSpec{}, err
+	}
+	prefix := "min"
+	if max {
+		prefix = "max"
+	}
+	tname := name
+	if tname == "" {
+		tname = derivedName(call.Args[0])
+	}
+	if tname == "" {
+		tname = prefix + "_"
+	}
+	cols := []Column{{Name: tname, Type: concreteType(target.t)}}
+	var rets []cexpr
+	targetCol := ""
+	if id, ok := call.Args[0].(*Ident); ok {
+		targetCol = id.Name
+	}
+	for i, a := range call.Args[1:] {
+		if _, ok := a.(*Star); ok {
+			for ci, c := range sc.cols {
+				if byCols[c.Name] || c.Name == targetCol {
+					continue
+				}
+				ci := ci
+				cols = append(cols, Column{Name: c.Name, Type: c.Type})
+				rets = append(rets, cexpr{t: c.Type, f: func(r Row) Value { return r[ci] }})
+			}
+			continue
+		}
+		c, err := sc.compileExpr(a)
+		if err != nil {
+			return aggSpec{}, err
+		}
+		n := derivedName(a)
+		if n == "" {
+			n = fmt.Sprintf("%s_%s_arg%d", prefix, strings.TrimSuffix(tname, "_"), i+1)
+		}
+		cols = append(cols, Column{Name: n, Type: concreteType(c.t)})
+		rets = append(rets, c)
+	}
+	// make names unique within the aggregate (later collisions are resolved
+	// against the whole output by compileSummarize)
+	for i := 1; i < len(cols); i++ {
+		cols[i].Name = uniqueName(cols[:i], cols[i].Name)
+	}
+	sign := -1
+	if max {
+		sign = 1
+	}
+	tf := target.f
+	return aggSpec{cols: cols, newState: func() aggState {
+		return &argMaxAgg{target: tf, rets: rets, sign: sign}
+	}}, nil
+}
+
+type argMaxAgg struct {
+	target func(Row) Value
+	rets   []cexpr
+	sign   int
+	best   Value
+	row    Row
+	have   bool
+}
+
+func (a *argMaxAgg) add(r Row) {
+	v := a.target(r)
+	if !a.have {
+		a.best, a.row, a.have = v, r, true
+		return
+	}
+	if v.IsNull() {
+		return
+	}
+	if a.best.IsNull() {
+		a.best, a.row = v, r
+		return
+	}
+	if c, ok := compareValues(v, a.best); ok && c*a.sign > 0 {
+		a.best, a.row = v, r
+	}
+}
+
+func (a *argMaxAgg) result(out []Value) {
+	if !a.have {
+		for i := range out {
+			out[i] = Value{}
+		}
+		return
+	}
+	out[0] = a.best
+	for i, c := range a.rets {
+		out[i+1] = c.f(a.row)
+	}
+}
