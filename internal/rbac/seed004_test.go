@@ -3,6 +3,7 @@ package rbac_test
 import (
 	"context"
 	"fmt"
+	"os"
 	"sort"
 	"strings"
 	"testing"
@@ -24,24 +25,17 @@ const (
 	secretsUser   = "4633458b-17de-408a-b874-0445c86b69e6"
 )
 
-// seedCustomRole is the seed's custom role, verbatim but for the
-// placeholders.
-var seedCustomRole = fmt.Sprintf(`{
-  "id": "%s/providers/Microsoft.Authorization/roleDefinitions/%s",
-  "properties": {
-    "roleName": "roleassignments",
-    "description": "Custom Role to allow roleAssignments",
-    "assignableScopes": ["%s"],
-    "permissions": [{
-      "actions": [
-        "Microsoft.Authorization/roleAssignments/read",
-        "Microsoft.Authorization/roleAssignments/write",
-        "Microsoft.Authorization/roleAssignments/delete"
-      ],
-      "notActions": [], "dataActions": [], "notDataActions": []
-    }]
-  }
-}`, seedSub, seedCustomID, seedSub)
+// seedCustomRole is the seed's custom role, verbatim from the seed, with
+// its placeholders filled in.
+func seedCustomRole(t *testing.T) string {
+	t.Helper()
+	data, err := os.ReadFile("testdata/seed004/custom-role.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return strings.NewReplacer("<subscriptionId>", strings.TrimPrefix(seedSub, "/subscriptions/"),
+		"<roleDefinitionId>", seedCustomID).Replace(string(data))
+}
 
 // seedEngine builds the team's situation: built-in roles plus the custom
 // role, Contributor and roleassignments assigned to the team group.
@@ -51,7 +45,7 @@ func seedEngine(t *testing.T) *rbac.Engine {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := c.Import(strings.NewReader(seedCustomRole)); err != nil {
+	if _, err := c.Import(strings.NewReader(seedCustomRole(t))); err != nil {
 		t.Fatal(err)
 	}
 	e := rbac.NewEngine(c)
