@@ -21,6 +21,9 @@ import (
 type AliasTable struct {
 	aliases map[string]*Alias    // by lower-case name
 	types   map[string]*TypeInfo // by lower-case resource type
+	// metadata is set when the source records which aliases are
+	// modifiable (the provider JSON does, the CSV does not).
+	metadata bool
 }
 
 // Alias is one policy alias.
@@ -68,6 +71,10 @@ func (t *AliasTable) Len() int {
 	return len(t.aliases)
 }
 
+// HasMetadata reports whether the table knows which aliases are
+// modifiable.
+func (t *AliasTable) HasMetadata() bool { return t != nil && t.metadata }
+
 // Lookup returns the alias with the given name, compared case-insensitively.
 func (t *AliasTable) Lookup(name string) (*Alias, bool) {
 	if t == nil {
@@ -105,6 +112,7 @@ func (t *AliasTable) Merge(other *AliasTable) {
 	for k, a := range other.aliases {
 		t.aliases[k] = a
 	}
+	t.metadata = t.metadata || other.metadata
 	for k, ti := range other.types {
 		if old, ok := t.types[k]; ok && old.CapabilitiesKnown && !ti.CapabilitiesKnown {
 			continue
@@ -200,6 +208,7 @@ func LoadAliasesProviderJSON(data []byte) (*AliasTable, error) {
 		return nil, fmt.Errorf("alias JSON: want an array of providers, got %s", typeName(doc))
 	}
 	t := NewAliasTable()
+	t.metadata = true
 	for i, p := range providers {
 		pm, ok := p.(map[string]any)
 		if !ok {

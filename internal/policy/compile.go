@@ -76,7 +76,9 @@ func Compile(d *Definition, opts CompileOptions) (p *Policy, err error) {
 	if err != nil {
 		return nil, err
 	}
-	p.paramsBound = opts.Parameters != nil || len(d.Parameters) == 0
+	// Parameters with values (assigned or default) are folded into
+	// constants; one without is evaluated, and fails, per resource.
+	p.paramsBound = true
 	c := &compiler{p: p}
 	c.cst = &state{pol: p, params: p.params, opts: &EvalOptions{}}
 	c.cst.ec.Host = c.cst.host
@@ -174,10 +176,19 @@ func (c *compiler) fieldOf(name, path string) (*fieldRef, *operand, error) {
 			return nil, o, nil
 		}
 		s, ok := o.val.(string)
-		if !ok {
+		if !ok && !o.paramDep {
 			return nil, nil, cerr(path, "field expression gives %s, want a string", typeName(o.val))
 		}
-		name = s
+		f, err := compileField(s, c.p.aliases)
+		if err != nil || !ok {
+			if o.paramDep {
+				// A default that makes no field (an empty tag name):
+				// resolved, and reported, per evaluation.
+				return nil, o, nil
+			}
+			return nil, nil, cerr(path, "%v", err)
+		}
+		return f, o, nil
 	}
 	f, err := compileField(name, c.p.aliases)
 	if err != nil {

@@ -210,7 +210,7 @@ func (c *compiler) checkModifyOperations(v any, path string) error {
 			}
 		}
 		field := stringAt(om, "field")
-		if c.p.aliases.Len() == 0 || !strings.Contains(field, "/") {
+		if !c.p.aliases.HasMetadata() || !strings.Contains(field, "/") {
 			continue
 		}
 		a, ok := c.p.aliases.Lookup(field)

@@ -109,6 +109,7 @@ type state struct {
 	params         map[string]any
 	paramsOverride bool
 	opts           *EvalOptions
+	optsVal        EvalOptions // opts points here during Evaluate
 	apiVersion     string
 	ec             armexpr.EvalContext
 	scopes         []scope
@@ -157,7 +158,8 @@ func (p *Policy) Evaluate(ctx context.Context, res *Resource, opts EvalOptions) 
 		st.reset()
 		p.pool.Put(st)
 	}()
-	if err := st.begin(ctx, p, res, &opts); err != nil {
+	st.optsVal = opts
+	if err := st.begin(ctx, p, res, &st.optsVal); err != nil {
 		return Result{State: StateError, Err: err}
 	}
 	effect, err := p.then.effectName(st)
@@ -232,6 +234,7 @@ func (st *state) takeExplanation() []EvaluatedExpression {
 
 func (st *state) reset() {
 	st.ctx, st.res, st.primary, st.opts, st.params = nil, nil, nil, nil, nil
+	st.optsVal = EvalOptions{}
 	st.scopes, st.vals, st.evaluated = st.scopes[:0], st.vals[:0], st.evaluated[:0]
 	if cap(st.vals) > 4096 {
 		st.vals = nil

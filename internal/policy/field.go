@@ -152,10 +152,7 @@ func (st *state) fieldValue(f *fieldRef) (any, bool) {
 	r := st.res
 	switch f.kind {
 	case fieldType:
-		if !r.hasType {
-			return nil, false
-		}
-		return r.typ, true
+		return r.typV, r.hasType
 	case fieldName:
 		return getKey(r.doc, "name")
 	case fieldFullName:
@@ -174,10 +171,7 @@ func (st *state) fieldValue(f *fieldRef) (any, bool) {
 	case fieldKindF:
 		return getKey(r.doc, "kind")
 	case fieldLocation:
-		if !r.hasLoc {
-			return nil, false
-		}
-		return r.location, true
+		return r.locV, r.hasLoc
 	case fieldID:
 		return getKey(r.doc, "id")
 	}

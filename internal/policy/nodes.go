@@ -62,7 +62,7 @@ func (n *leafNode) eval(st *state) (bool, error) {
 	switch n.kind {
 	case CondField:
 		f := n.field
-		if f == nil {
+		if f == nil || (n.fieldExpr != nil && st.paramsOverride && n.fieldExpr.paramDep) {
 			v, err := n.fieldExpr.value(st)
 			if err != nil {
 				return false, st.fail(n, err)

@@ -226,7 +226,7 @@ func scalarEquals(v any, r *rhs, loc bool) bool {
 	case string:
 		if r.isStr {
 			if loc {
-				return normalizeLocation(x) == r.loc || equalFold(x, r.str)
+				return locEqual(x, r.loc) || equalFold(x, r.str)
 			}
 			return equalFold(x, r.str)
 		}

@@ -19,6 +19,9 @@ type Resource struct {
 	apiVer   string
 	hasLoc   bool
 	hasType  bool
+	// The document's own values, returned as they are so reading a
+	// built-in field does not box a string per evaluation.
+	typV, locV any
 }
 
 // NewResource prepares a resource document (an ARM resource as JSON
@@ -32,12 +35,14 @@ func NewResource(doc map[string]any) *Resource {
 	var v any
 	if v, r.hasType = getKey(doc, "type"); r.hasType {
 		r.typ, _ = v.(string)
+		r.typV = v
 	}
 	r.name = stringAt(doc, "name")
 	r.kind = stringAt(doc, "kind")
 	r.id = stringAt(doc, "id")
 	r.apiVer = stringAt(doc, "apiVersion")
 	if v, r.hasLoc = getKey(doc, "location"); r.hasLoc {
+		r.locV = v
 		r.location, _ = v.(string)
 		r.locNorm = normalizeLocation(r.location)
 	}
@@ -87,6 +92,26 @@ func normalizeLocation(s string) string {
 		return s
 	}
 	return strings.ToLower(strings.ReplaceAll(s, " ", ""))
+}
+
+// locEqual compares a location as written with a normalised one,
+// ignoring spaces and ASCII case, without allocating.
+func locEqual(a, norm string) bool {
+	j := 0
+	for i := 0; i < len(a); i++ {
+		c := a[i]
+		if c == ' ' {
+			continue
+		}
+		if c >= 0x80 {
+			return normalizeLocation(a) == norm
+		}
+		if j >= len(norm) || lowerASCII(c) != norm[j] {
+			return false
+		}
+		j++
+	}
+	return j == len(norm)
 }
 
 // fullName is the name with parent names prepended, derived from the
