@@ -72,7 +72,9 @@ func syntheticEstate(pols []*Policy, n int) []*Resource {
 	for t := range counts {
 		types = append(types, t)
 	}
-	sort.Slice(types, func(i, j int) bool { return counts[types[i]] > counts[types[j]] || counts[types[i]] == counts[types[j]] && types[i] < types[j] })
+	sort.Slice(types, func(i, j int) bool {
+		return counts[types[i]] > counts[types[j]] || counts[types[i]] == counts[types[j]] && types[i] < types[j]
+	})
 	if len(types) > 60 {
 		types = types[:60]
 	}
