@@ -12,7 +12,7 @@ import (
 
 func newRbacDelegationCmd() *cobra.Command {
 	var principal, scope string
-	var groups, targets, roles, types []string
+	var groups, targets, roles, types, policies []string
 	var allowedOnly bool
 	cmd := &cobra.Command{
 		Use:   "delegation --principal P --scope S",
@@ -24,7 +24,11 @@ role-assignment write at the scope is allowed by RBAC and its conditions.
 
 Escalation paths are flagged: the principal can grant itself, one of its
 groups, or anyone a role that holds Microsoft.Authorization writes, or an
-Owner-equivalent role. Exit status 1 when there is at least one.`,
+Owner-equivalent role. Exit status 1 when there is at least one.
+
+With --policy, grants that RBAC allows are also evaluated, as the
+Microsoft.Authorization/roleAssignments resource they would create, against
+Azure Policy definitions; a deny effect refuses them.`,
 		Example: `  steward rbac delegation --state examples/rbac/state.json \
     --principal 5eed0004-0000-0000-0000-00000000a001 \
     --scope /subscriptions/5eed0004-0000-0000-0000-000000000001/resourceGroups/team-rg --allowed`,
@@ -45,8 +49,16 @@ Owner-equivalent role. Exit status 1 when there is at least one.`,
 			if err != nil {
 				return err
 			}
-			rep, err := e.Analyze(cmd.Context(), rbac.DelegationRequest{PrincipalID: principal,
-				Groups: append(st.GroupsOf(principal), groups...), Scope: scope, Roles: roles, PrincipalTypes: types, Targets: targets})
+			req := rbac.DelegationRequest{PrincipalID: principal, Groups: append(st.GroupsOf(principal), groups...),
+				Scope: scope, Roles: roles, PrincipalTypes: types, Targets: targets}
+			pols, err := loadRbacPolicies(policies)
+			if err != nil {
+				return err
+			}
+			if pols != nil {
+				req.Policy = pols
+			}
+			rep, err := e.Analyze(cmd.Context(), req)
 			if err != nil {
 				return err
 			}
@@ -71,6 +83,7 @@ Owner-equivalent role. Exit status 1 when there is at least one.`,
 	f.StringArrayVar(&targets, "target", nil, "a principal to test as assignee (repeatable), besides any and self")
 	f.StringArrayVar(&roles, "role", nil, "limit to this role: name, GUID or ID (repeatable)")
 	f.StringArrayVar(&types, "type", nil, "principal type to test (repeatable; default User, Group, ServicePrincipal)")
+	f.StringArrayVar(&policies, "policy", nil, "Azure Policy definition to consult for each grant (repeatable); a file may wrap it as {\"definition\": ..., \"parameters\": ...}")
 	f.BoolVar(&allowedOnly, "allowed", false, "show only rows with at least one allowed grant")
 	return cmd
 }

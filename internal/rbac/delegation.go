@@ -59,7 +59,8 @@ type Cell struct {
 
 // Escalation is a grant the analysis flags: the principal can give itself
 // (or one of its groups) or anyone a role that manages access or equals
-// Owner.
+// Owner. Re-granting a role the target already holds at the scope or above
+// adds no rights and is not flagged.
 type Escalation struct {
 	RoleName      string `json:"roleName"`
 	PrincipalType string `json:"principalType"`
@@ -182,7 +183,7 @@ func (e *Engine) Analyze(ctx context.Context, req DelegationRequest) (*Delegatio
 					return nil, err
 				}
 				rep.Cells = append(rep.Cells, c)
-				if c.Allowed && kind != "" && t.kind != TargetListed {
+				if c.Allowed && kind != "" && t.kind != TargetListed && !e.holds(t.id, rd.Name, req.Scope) {
 					rep.Escalations = append(rep.Escalations, Escalation{RoleName: rd.RoleName, PrincipalType: pt,
 						Target: c.Target, TargetKind: t.kind, Kind: kind, Actions: writes})
 				}
@@ -255,4 +256,24 @@ func (e *Engine) cell(ctx context.Context, req DelegationRequest, rd *RoleDefini
 	c.Allowed = true
 	c.Reason = d.Reason
 	return c, nil
+}
+
+// holds reports whether principal already has role assigned at scope or
+// above, unconditionally.
+func (e *Engine) holds(principal, role, scope string) bool {
+	chain, err := scopeChain(scope, e.hier)
+	if err != nil {
+		return false
+	}
+	pk := principalKey(principal)
+	e.mu.RLock()
+	defer e.mu.RUnlock()
+	for _, key := range chain {
+		for _, b := range e.grants[key][pk] {
+			if b.roleGUID == role && b.cond == nil {
+				return true
+			}
+		}
+	}
+	return false
 }

@@ -220,3 +220,15 @@ func checkFirstPolicyOnly(t *testing.T, rep *rbac.DelegationReport) {
 		t.Errorf("granting itself RBAC Administrator is not flagged: %+v", rep.Escalations)
 	}
 }
+
+func TestSeed004RegrantingTheTeamItsOwnRolesIsNotAnEscalation(t *testing.T) {
+	rep := seedAnalyze(t, seedEngine(t), nil)
+	for _, x := range rep.Escalations {
+		if x.TargetKind == rbac.TargetGroup && (x.RoleName == "roleassignments" || x.RoleName == "Contributor") {
+			t.Errorf("re-granting the team group its own %s flagged: %+v", x.RoleName, x)
+		}
+	}
+	if !hasEscalation(rep, "roleassignments", "authorization-write", rbac.TargetSelf) {
+		t.Error("granting the user itself roleassignments directly is not flagged")
+	}
+}
