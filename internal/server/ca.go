@@ -228,3 +228,48 @@ func writeFile(path string, data []byte, perm os.FileMode) error {
 	}
 	return os.Rename(f.Name(), path)
 }
+
+// ParseCertificatePEM parses the first certificate of a PEM file.
+func ParseCertificatePEM(b []byte) (*x509.Certificate, error) {
+	for {
+		var blk *pem.Block
+		blk, b = pem.Decode(b)
+		if blk == nil {
+			return nil, errors.New("no PEM certificate")
+		}
+		if blk.Type == "CERTIFICATE" {
+			return x509.ParseCertificate(blk.Bytes)
+		}
+	}
+}
+
+// systemBundles are where Linux distributions keep their trusted roots.
+var systemBundles = []string{
+	"/etc/ssl/certs/ca-certificates.crt", // Debian, Ubuntu, Alpine
+	"/etc/pki/tls/certs/ca-bundle.crt",   // Fedora, RHEL
+	"/etc/ssl/cert.pem",                  // macOS, BSDs
+}
+
+// WriteTrustBundle writes DATA/tls/ca-bundle.pem, the system's trusted
+// roots followed by Steward's CA, and returns its path. Pointing
+// SSL_CERT_FILE at it makes clients trust Steward without distrusting the
+// rest of the web. When no system bundle is found it returns the CA's own
+// path.
+func WriteTrustBundle(dataDir string) (string, error) {
+	ca, err := os.ReadFile(CAPath(dataDir))
+	if err != nil {
+		return "", err
+	}
+	for _, p := range systemBundles {
+		sys, err := os.ReadFile(p)
+		if err != nil {
+			continue
+		}
+		if len(sys) > 0 && sys[len(sys)-1] != '\n' {
+			sys = append(sys, '\n')
+		}
+		out := filepath.Join(dataDir, tlsDir, "ca-bundle.pem")
+		return out, writeFile(out, append(sys, ca...), 0o644)
+	}
+	return CAPath(dataDir), nil
+}

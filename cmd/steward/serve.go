@@ -1,0 +1,108 @@
+package main
+
+import (
+	"fmt"
+	"log/slog"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/spf13/cobra"
+
+	"github.com/steward-gov/steward/internal/server"
+)
+
+func init() { register(newServeCmd) }
+
+func newServeCmd() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "serve",
+		Short: "Run the embedded cloud: token service, management API and the governance apps",
+		Long: `serve starts Steward's embedded, Azure-compatible cloud on one HTTPS port.
+
+On first start it creates the data directory, a local certificate authority
+(trust it with SSL_CERT_FILE / REQUESTS_CA_BUNDLE, see "steward ca print"),
+a SQLite store, a home tenant with an administrator service principal, and
+DATA/bootstrap.json with its credentials ("steward env" turns them into
+environment variables for the Azure SDKs).
+
+Configuration comes from, in rising precedence: defaults, a YAML file
+(--config or STEWARD_CONFIG), STEWARD_* environment variables, and flags.
+SIGINT or SIGTERM shuts the server down gracefully.`,
+		Args: cobra.NoArgs,
+		RunE: runServe,
+	}
+	f := cmd.Flags()
+	f.String("config", "", "YAML config file (also STEWARD_CONFIG)")
+	f.String("data", "", "data directory (also STEWARD_DATA; default ./steward-data)")
+	f.String("listen", "", "listen address (also STEWARD_LISTEN; default 127.0.0.1:8443)")
+	f.String("store", "", "store URL: sqlite:PATH or postgres://... (also STEWARD_STORE; default SQLite in the data directory)")
+	f.String("public-url", "", "base URL clients use (also STEWARD_PUBLIC_URL; default https://localhost:PORT/)")
+	f.Bool("insecure-http", false, "serve plain HTTP behind a TLS-terminating proxy (also STEWARD_INSECURE_HTTP)")
+	f.String("log-level", "", "debug, info, warn or error (also STEWARD_LOG_LEVEL)")
+	return cmd
+}
+
+// loadServeConfig builds the configuration: defaults, then the config
+// file, then STEWARD_* variables, then the flags the user set.
+func loadServeConfig(cmd *cobra.Command) (server.Config, error) {
+	cfg := server.DefaultConfig()
+	f := cmd.Flags()
+	path, _ := f.GetString("config")
+	if path == "" {
+		path = os.Getenv("STEWARD_CONFIG")
+	}
+	if path != "" {
+		if err := cfg.LoadFile(path); err != nil {
+			return cfg, err
+		}
+	}
+	if err := cfg.LoadEnv(os.LookupEnv); err != nil {
+		return cfg, err
+	}
+	strFlags := map[string]*string{"data": &cfg.DataDir, "listen": &cfg.Listen, "store": &cfg.StoreURL,
+		"public-url": &cfg.PublicURL, "log-level": &cfg.LogLevel}
+	for name, dst := range strFlags {
+		if f.Changed(name) {
+			*dst, _ = f.GetString(name)
+		}
+	}
+	if f.Changed("insecure-http") {
+		cfg.InsecureHTTP, _ = f.GetBool("insecure-http")
+	}
+	return cfg, cfg.Validate()
+}
+
+func runServe(cmd *cobra.Command, _ []string) error {
+	cfg, err := loadServeConfig(cmd)
+	if err != nil {
+		return &exitError{code: 2, msg: "steward serve: invalid configuration:\n" + err.Error()}
+	}
+	var level slog.Level
+	_ = level.UnmarshalText([]byte(cfg.LogLevel))
+	log := slog.New(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
+	ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	s, err := server.Open(ctx, cfg, log)
+	if err != nil {
+		return fmt.Errorf("serve: %w", err)
+	}
+	fmt.Fprintf(cmd.ErrOrStderr(), "Steward is serving at %s (data in %s). Run `steward env --data %s` for SDK settings.\n",
+		s.BaseURL, cfg.DataDir, cfg.DataDir)
+	if err := s.Run(ctx); err != nil && ctx.Err() == nil {
+		return fmt.Errorf("serve: %w", err)
+	}
+	return nil
+}
+
+// dataDir resolves the data directory of commands that read one: the
+// --data flag, else STEWARD_DATA, else the serve default.
+func dataDir(cmd *cobra.Command) string {
+	if d, _ := cmd.Flags().GetString("data"); d != "" {
+		return d
+	}
+	if d := os.Getenv("STEWARD_DATA"); d != "" {
+		return d
+	}
+	return server.DefaultConfig().DataDir
+}
