@@ -25,8 +25,8 @@ func init() {
 		}
 		return nil, nil
 	})
-	register("and", 1, -1, func(_ *EvalContext, a []any) (any, error) { return allBool("and", a, false) })
-	register("or", 1, -1, func(_ *EvalContext, a []any) (any, error) { return allBool("or", a, true) })
+	register("and", 2, -1, func(_ *EvalContext, a []any) (any, error) { return allBool("and", a, false) })
+	register("or", 2, -1, func(_ *EvalContext, a []any) (any, error) { return allBool("or", a, true) })
 	register("not", 1, 1, func(_ *EvalContext, a []any) (any, error) {
 		b, err := argBool("not", a, 0)
 		return !b, err
