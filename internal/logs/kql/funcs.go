@@ -149,7 +149,14 @@ func (s *scope) compileCall(x *Call) (cexpr, error) {
 			return DateTime(now - v.i)
 		}}), nil
 	case "typeof":
-		return cexpr{}, errAt(x, "typeof is only allowed in mv-expand and parse")
+		// typeof(T) is a type argument (extract, mv-expand); it stands for
+		// the type's name
+		if len(x.Args) == 1 {
+			if id, ok := x.Args[0].(*Ident); ok && typeByName[strings.ToLower(id.Name)] != TypeUnknown {
+				return constExpr(String(strings.ToLower(id.Name))), nil
+			}
+		}
+		return cexpr{}, errAt(x, "typeof needs a type name")
 	case "column_ifexists":
 		if len(x.Args) != 2 {
 			return cexpr{}, errAt(x, "column_ifexists takes a name and a default")
