@@ -1,11 +1,12 @@
 package rbac
 
 import (
-	"fmt"
+	"net/http"
 	"strings"
 	"sync"
 	"time"
 
+	"github.com/steward-gov/steward/internal/arm"
 	"github.com/steward-gov/steward/internal/rbac/abac"
 )
 
@@ -65,33 +66,39 @@ func (e *Engine) Catalog() *Catalog { return e.roles }
 func (e *Engine) Hierarchy() Hierarchy { return e.hier }
 
 // AddRoleAssignment validates and indexes a role assignment: its scope must
-// be valid, its role must exist and be assignable at the scope, and its
-// condition must parse (conditionVersion 2.0).
+// be valid, its role must exist and be assignable at the scope, its
+// principal type known, its condition must parse (conditionVersion 2.0),
+// and no other assignment may give the same role to the same principal at
+// the same scope. An assignment with the ID of an indexed one replaces it.
+// Errors are *arm.Error values carrying ARM codes.
 func (e *Engine) AddRoleAssignment(ra RoleAssignment) error {
 	if ra.Scope == "" {
 		ra.Scope = scopeOfExtension(ra.ID, "roleAssignments")
 	}
 	key, err := canonicalScope(ra.Scope)
 	if err != nil {
-		return fmt.Errorf("role assignment %q: %w", ra.ID, err)
+		return badRequest(CodeInvalidRoleAssignment, "role assignment %q: %v", ra.ID, err)
 	}
 	if strings.TrimSpace(ra.PrincipalID) == "" {
-		return fmt.Errorf("role assignment %q: principalId is required", ra.ID)
+		return badRequest(CodeInvalidRoleAssignment, "role assignment %q: principalId is required", ra.ID)
+	}
+	if !validPrincipalType(ra.PrincipalType) {
+		return badRequest(CodeInvalidRoleAssignment, "role assignment %q: principalType %q is not User, Group, ServicePrincipal, ForeignGroup or Device", ra.ID, ra.PrincipalType)
 	}
 	rd, ok := e.roles.Get(ra.RoleDefinitionID)
 	if !ok {
-		return fmt.Errorf("role assignment %q: role definition %q does not exist", ra.ID, ra.RoleDefinitionID)
+		return badRequest(CodeRoleDefinitionDoesNotExist, "The specified role definition with ID '%s' does not exist.", ra.RoleDefinitionID)
 	}
 	if !rd.AssignableAt(ra.Scope, e.hier) {
-		return fmt.Errorf("role assignment %q: role %q is not assignable at %s (assignable scopes %v)", ra.ID, rd.RoleName, ra.Scope, rd.AssignableScopes)
+		return badRequest(CodeInvalidRoleAssignment, "role %q cannot be assigned at %s: it is assignable at %v", rd.RoleName, ra.Scope, rd.AssignableScopes)
 	}
 	b := &boundAssignment{RoleAssignment: ra, roleGUID: rd.Name}
 	if ra.Condition != "" {
 		if v := ra.ConditionVersion; v != "" && v != "2.0" {
-			return fmt.Errorf("role assignment %q: conditionVersion must be \"2.0\", got %q", ra.ID, v)
+			return badRequest(CodeInvalidCondition, "role assignment %q: conditionVersion must be \"2.0\", got %q", ra.ID, v)
 		}
 		if b.cond, err = abac.Parse(ra.Condition); err != nil {
-			return fmt.Errorf("role assignment %q: %w", ra.ID, err)
+			return badRequest(CodeInvalidCondition, "role assignment %q: %v", ra.ID, err)
 		}
 	}
 	pk := principalKey(ra.PrincipalID)
@@ -102,9 +109,53 @@ func (e *Engine) AddRoleAssignment(ra RoleAssignment) error {
 		m = map[string][]*boundAssignment{}
 		e.grants[key] = m
 	}
+	for _, old := range m[pk] {
+		if old.roleGUID == b.roleGUID && !strings.EqualFold(old.ID, ra.ID) {
+			return arm.Errorf(http.StatusConflict, CodeRoleAssignmentExists, "The role assignment already exists. The ID of the existing role assignment is %s.", old.Name)
+		}
+	}
+	if ra.ID != "" {
+		e.removeLocked(ra.ID)
+	}
 	m[pk] = append(m[pk], b)
 	e.nGrants++
 	return nil
+}
+
+// RemoveRoleAssignment drops the role assignment with the given ID.
+func (e *Engine) RemoveRoleAssignment(id string) error {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if !e.removeLocked(id) {
+		return arm.NotFound(CodeRoleAssignmentNotFound, "role assignment %q not found", id)
+	}
+	return nil
+}
+
+// removeLocked removes an assignment by ID; the caller holds mu.
+func (e *Engine) removeLocked(id string) bool {
+	key, err := canonicalScope(scopeOfExtension(id, "roleAssignments"))
+	if err != nil {
+		return false
+	}
+	for pk, list := range e.grants[key] {
+		for i, b := range list {
+			if strings.EqualFold(b.ID, id) {
+				e.grants[key][pk] = append(list[:i:i], list[i+1:]...)
+				e.nGrants--
+				return true
+			}
+		}
+	}
+	return false
+}
+
+func validPrincipalType(t string) bool {
+	switch strings.ToLower(t) {
+	case "", "user", "group", "serviceprincipal", "foreigngroup", "device":
+		return true
+	}
+	return false
 }
 
 // AddDenyAssignment validates and indexes a deny assignment.
@@ -114,10 +165,10 @@ func (e *Engine) AddDenyAssignment(d DenyAssignment) error {
 	}
 	key, err := canonicalScope(d.Scope)
 	if err != nil {
-		return fmt.Errorf("deny assignment %q: %w", d.Name, err)
+		return badRequest(CodeInvalidDenyAssignment, "deny assignment %q: %v", d.Name, err)
 	}
 	if len(d.Principals) == 0 {
-		return fmt.Errorf("deny assignment %q: at least one principal is required", d.Name)
+		return badRequest(CodeInvalidDenyAssignment, "deny assignment %q: at least one principal is required", d.Name)
 	}
 	b := &boundDeny{DenyAssignment: d, principals: map[string]bool{}, excluded: map[string]bool{}}
 	b.Permissions = append([]Permission(nil), d.Permissions...)
@@ -127,7 +178,7 @@ func (e *Engine) AddDenyAssignment(d DenyAssignment) error {
 		hasAction = hasAction || len(b.Permissions[i].Actions)+len(b.Permissions[i].DataActions) > 0
 	}
 	if !hasAction {
-		return fmt.Errorf("deny assignment %q: needs actions or dataActions", d.Name)
+		return badRequest(CodeInvalidDenyAssignment, "deny assignment %q: needs actions or dataActions", d.Name)
 	}
 	for _, p := range d.Principals {
 		k := principalKey(p.ID)
@@ -139,7 +190,7 @@ func (e *Engine) AddDenyAssignment(d DenyAssignment) error {
 	for _, p := range d.ExcludePrincipals {
 		k := principalKey(p.ID)
 		if k == everyone {
-			return fmt.Errorf("deny assignment %q: the all-principals ID cannot be excluded", d.Name)
+			return badRequest(CodeInvalidDenyAssignment, "deny assignment %q: the all-principals ID cannot be excluded", d.Name)
 		}
 		b.excluded[k] = true
 	}

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/steward-gov/steward/internal/arm"
 	"github.com/steward-gov/steward/internal/rbac/abac"
 )
 
@@ -316,5 +317,53 @@ func TestPrincipalKeysNormaliseGUIDSpellings(t *testing.T) {
 	}
 	if got := principalKey(" Not-A-Guid "); got != "not-a-guid" {
 		t.Errorf("non-GUID principal key %q", got)
+	}
+}
+
+func TestAssignmentErrorsCarryARMCodes(t *testing.T) {
+	e := newTestEngine(t)
+	assign(t, e, "first", rg, ReaderRoleID, alice, "")
+	cases := []struct {
+		ra     RoleAssignment
+		code   string
+		status int
+	}{
+		{RoleAssignment{ID: rg + "/providers/Microsoft.Authorization/roleAssignments/second", Scope: rg, RoleDefinitionID: ReaderRoleID, PrincipalID: strings.ToUpper(alice)}, CodeRoleAssignmentExists, 409},
+		{RoleAssignment{Scope: rg, RoleDefinitionID: "99999999-9999-9999-9999-999999999999", PrincipalID: alice}, CodeRoleDefinitionDoesNotExist, 400},
+		{RoleAssignment{Scope: rg, RoleDefinitionID: ReaderRoleID, PrincipalID: bob, PrincipalType: "Robot"}, CodeInvalidRoleAssignment, 400},
+		{RoleAssignment{Scope: rg, RoleDefinitionID: ReaderRoleID, PrincipalID: bob, Condition: "nope", ConditionVersion: "2.0"}, CodeInvalidCondition, 400},
+	}
+	for _, c := range cases {
+		err := e.AddRoleAssignment(c.ra)
+		ae := arm.AsError(err)
+		if err == nil || ae.Code != c.code || ae.Status != c.status {
+			t.Errorf("%+v: got %v (status %d), want %s/%d", c.ra, err, ae.Status, c.code, c.status)
+		}
+	}
+}
+
+func TestReplaceAndRemoveAssignments(t *testing.T) {
+	e := newTestEngine(t)
+	assign(t, e, "x", rg, ReaderRoleID, alice, "")
+	id := rg + "/providers/Microsoft.Authorization/roleAssignments/x"
+	// Re-putting the same ID is an update, not a conflict.
+	if err := e.AddRoleAssignment(RoleAssignment{ID: id, RoleDefinitionID: ContributorRoleID, PrincipalID: alice}); err != nil {
+		t.Fatal(err)
+	}
+	if e.Len() != 1 {
+		t.Fatalf("%d assignments after update, want 1", e.Len())
+	}
+	write := Request{PrincipalID: alice, Action: "Microsoft.Compute/virtualMachines/write", Scope: vm}
+	if d := check(t, e, write); !d.Allowed || d.Grant.RoleName != "Contributor" {
+		t.Fatalf("after update: %+v", d)
+	}
+	if err := e.RemoveRoleAssignment(strings.ToUpper(id)); err != nil {
+		t.Fatal(err)
+	}
+	if d := check(t, e, write); d.Allowed {
+		t.Fatalf("after removal: %s", d.Reason)
+	}
+	if err := e.RemoveRoleAssignment(id); arm.AsError(err).Code != CodeRoleAssignmentNotFound {
+		t.Errorf("second removal: %v", err)
 	}
 }

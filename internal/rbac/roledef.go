@@ -195,7 +195,7 @@ func (r *RoleDefinition) normalize() error {
 	}
 	g, ok := roleGUID(src)
 	if !ok {
-		return fmt.Errorf("role definition %q: id %q does not end in a GUID", r.RoleName, src)
+		return badRequest(CodeInvalidRoleDefinition, "role definition %q: id %q does not end in a GUID", r.RoleName, src)
 	}
 	r.Name = g
 	if r.ID == "" {
@@ -277,7 +277,7 @@ func (r *RoleDefinition) Validate() error {
 		bad("only one management group may be an assignable scope, got %d", mgs)
 	}
 	if len(errs) > 0 {
-		return fmt.Errorf("custom role %q: %w", r.RoleName, errors.Join(errs...))
+		return badRequest(CodeInvalidRoleDefinition, "custom role %q: %v", r.RoleName, errors.Join(errs...))
 	}
 	return nil
 }

@@ -41,6 +41,11 @@ func (e *Env) Lookup(src Source, name string) ([]string, bool) {
 	if v, ok := e.attrs[src][strings.ToLower(name)]; ok {
 		return v, true
 	}
+	// The 2021 condition format reads the suboperation as an attribute,
+	// @Request[subOperation], where later ones use SubOperationMatches.
+	if src == Request && strings.EqualFold(name, "subOperation") && e.SubOperation != "" {
+		return []string{e.SubOperation}, true
+	}
 	if src == Environment && strings.EqualFold(name, "UtcNow") && !e.Now.IsZero() {
 		return []string{e.Now.UTC().Format(time.RFC3339Nano)}, true
 	}

@@ -182,6 +182,7 @@ func TestOperatorFamilies(t *testing.T) {
 		{`NOT Exists @Request[missing]`, true},
 		{`@Request[missing] StringNotEquals 'x'`, false},
 		{`SubOperationMatches{'Blob.List'}`, true},
+		{`@Request[subOperation] ForAnyOfAnyValues:StringEqualsIgnoreCase {'blob.list'}`, true},
 		{`!(ActionMatches{'Microsoft.Storage/storageAccounts/blobServices/containers/blobs/read'} AND NOT SubOperationMatches{'Blob.List'})`, true},
 		{`@Request[tags] ForAllOfAnyValues:StringEquals {'a', 'b', 'c'}`, true},
 		{`@Request[tags] ForAllOfAllValues:StringNotEquals {'c', 'd'}`, true},
