@@ -247,3 +247,30 @@ func TestHostErrorsStayIdentifiable(t *testing.T) {
 		t.Errorf("host error came back as %v", err)
 	}
 }
+
+func TestNetworkAndObjectFunctions(t *testing.T) {
+	tests := []struct {
+		expr string
+		want any
+	}{
+		{"[parseCidr('10.144.0.0/20')]", map[string]any{"network": "10.144.0.0", "netmask": "255.255.240.0", "broadcast": "10.144.15.255", "firstUsable": "10.144.0.1", "lastUsable": "10.144.15.254", "cidr": int64(20)}},
+		{"[parseCidr('fdad:3236:5555::/48')]", map[string]any{"network": "fdad:3236:5555::", "netmask": "ffff:ffff:ffff::", "firstUsable": "fdad:3236:5555::", "lastUsable": "fdad:3236:5555:ffff:ffff:ffff:ffff:ffff", "cidr": int64(48)}},
+		{"[cidrSubnet('10.144.0.0/20', 24, 3)]", "10.144.3.0/24"},
+		{"[cidrSubnet('fdad:3236:5555::/48', 52, 1)]", "fdad:3236:5555:1000::/52"},
+		{"[cidrHost('10.144.3.0/24', 0)]", "10.144.3.1"},
+		{"[cidrHost('10.144.3.0/24', 253)]", "10.144.3.254"},
+		{"[objectKeys(createObject('b', 1, 'a', 2))]", []any{"a", "b"}},
+		{"[shallowMerge(createArray(createObject('a', 1, 'n', createObject('x', 1)), createObject('n', createObject('y', 2))))]", map[string]any{"a": int64(1), "n": map[string]any{"y": int64(2)}}},
+	}
+	for _, tt := range tests {
+		got, err := EvalString(tt.expr, nil)
+		if err != nil || !Equal(got, tt.want) {
+			t.Errorf("%s = %v, %v; want %v", tt.expr, got, err, tt.want)
+		}
+	}
+	for _, bad := range []string{"[cidrHost('10.144.3.0/24', 254)]", "[cidrSubnet('10.144.0.0/20', 19, 0)]", "[cidrSubnet('10.144.0.0/20', 24, 16)]", "[parseCidr('10.0.0.1')]"} {
+		if _, err := EvalString(bad, nil); err == nil {
+			t.Errorf("%s succeeded, want an error", bad)
+		}
+	}
+}

@@ -242,3 +242,39 @@ func fnItems(_ *EvalContext, a []any) (any, error) {
 	}
 	return out, nil
 }
+
+func init() {
+	register("objectKeys", 1, 1, func(_ *EvalContext, a []any) (any, error) {
+		items, err := fnItems(nil, a)
+		if err != nil {
+			return nil, err
+		}
+		list := items.([]any)
+		for i, it := range list {
+			list[i] = it.(map[string]any)["key"]
+		}
+		return list, nil
+	})
+	register("shallowMerge", 1, 1, func(_ *EvalContext, a []any) (any, error) {
+		arr, ok := a[0].([]any)
+		if !ok {
+			return nil, argTypeError("shallowMerge", 0, "Array", a[0])
+		}
+		out := map[string]any{}
+		for i, e := range arr {
+			m, ok := e.(map[string]any)
+			if !ok {
+				return nil, errorf(CodeArgumentType, "the template function 'shallowMerge' expects an array of objects; element %d is %s", i, typeName(e))
+			}
+			for k, v := range m {
+				for ok := range out {
+					if ok != k && equalFoldKey(ok, k) {
+						delete(out, ok)
+					}
+				}
+				out[k] = v
+			}
+		}
+		return out, nil
+	})
+}
