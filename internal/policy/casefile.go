@@ -22,22 +22,28 @@ type CaseFile struct {
 	Path             string `yaml:"-"`
 	Aliases          string `yaml:"aliases"`
 	PolicyDefinition any    `yaml:"policy_definition"`
-	Cases            []Case `yaml:"cases"`
+	// PolicyDefinitionFile names a definition JSON file, relative to the
+	// case file (a Steward extension for testing one's own definitions).
+	PolicyDefinitionFile string `yaml:"policy_definition_file"`
+	Cases                []Case `yaml:"cases"`
 }
 
 // Case is one test case: a rule or definition, a resource, inputs, and
 // one expectation.
 type Case struct {
-	Note             string         `yaml:"note"`
-	PolicyRule       any            `yaml:"policy_rule"`
-	PolicyDefinition any            `yaml:"policy_definition"`
-	Resource         any            `yaml:"resource"`
-	Parameters       map[string]any `yaml:"parameters"`
-	Aliases          string         `yaml:"aliases"`
-	APIVersion       string         `yaml:"api_version"`
-	RequestContext   map[string]any `yaml:"request_context"`
-	Context          map[string]any `yaml:"context"`
-	HostAwait        []HostAwait    `yaml:"host_await"`
+	Note             string `yaml:"note"`
+	PolicyRule       any    `yaml:"policy_rule"`
+	PolicyDefinition any    `yaml:"policy_definition"`
+	// PolicyDefinitionFile names a definition JSON file relative to the
+	// case file.
+	PolicyDefinitionFile string         `yaml:"policy_definition_file"`
+	Resource             any            `yaml:"resource"`
+	Parameters           map[string]any `yaml:"parameters"`
+	Aliases              string         `yaml:"aliases"`
+	APIVersion           string         `yaml:"api_version"`
+	RequestContext       map[string]any `yaml:"request_context"`
+	Context              map[string]any `yaml:"context"`
+	HostAwait            []HostAwait    `yaml:"host_await"`
 
 	WantEffect       *string   `yaml:"want_effect"`
 	WantUndefined    bool      `yaml:"want_undefined"`
@@ -161,10 +167,17 @@ func (r *CaseRunner) outcome(ctx context.Context, cf *CaseFile, c *Case) (string
 	if src == nil {
 		src = c.PolicyDefinition
 	}
-	if src == nil {
-		src = cf.PolicyDefinition
+	file := c.PolicyDefinitionFile
+	if src == nil && file == "" {
+		src, file = cf.PolicyDefinition, cf.PolicyDefinitionFile
 	}
-	text, err := sourceText(src)
+	var text []byte
+	var err error
+	if src == nil && file != "" {
+		text, err = os.ReadFile(filepath.Join(filepath.Dir(cf.Path), file))
+	} else {
+		text, err = sourceText(src)
+	}
 	if err != nil {
 		return "parse error: " + err.Error(), nil
 	}

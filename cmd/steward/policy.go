@@ -1,0 +1,126 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+
+	"github.com/spf13/cobra"
+
+	"github.com/steward-gov/steward/internal/cliout"
+	"github.com/steward-gov/steward/internal/policy"
+)
+
+func init() { register(newPolicyCmd) }
+
+func newPolicyCmd() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "policy",
+		Short: "Evaluate, test and lint Azure Policy definitions offline",
+		Long: `policy evaluates Azure Policy definitions and initiatives against resource
+documents without Azure: run YAML test cases (test), explain one evaluation
+(eval), check definitions for errors (lint) and manage alias tables (aliases).
+
+Alias tables stored with "steward policy aliases import" are loaded by every
+policy command; --aliases FILE uses a table file instead.`,
+	}
+	cmd.AddCommand(newPolicyTestCmd(), newPolicyEvalCmd(), newPolicyLintCmd(), newPolicyAliasesCmd())
+	return cmd
+}
+
+// loadAliases returns the table named by --aliases, else the stored ones.
+func loadAliases(cmd *cobra.Command) (*policy.AliasTable, error) {
+	if f, _ := cmd.Flags().GetString("aliases"); f != "" {
+		data, err := os.ReadFile(f)
+		if err != nil {
+			return nil, err
+		}
+		return policy.LoadAliases(data)
+	}
+	dir, err := policy.DefaultAliasDir()
+	if err != nil {
+		return nil, nil
+	}
+	return policy.LoadAliasDir(dir)
+}
+
+func newPolicyTestCmd() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "test PATH...",
+		Short: "Run YAML policy test cases",
+		Long: `test runs the YAML test cases in the files and directories given (the
+format of the Azure Policy conformance suite; see docs/policy.md). Each failure
+is printed with the expectation and the outcome; the last line is
+"N passed, M failed". The exit status is 1 when any case fails.`,
+		Args: cobra.MinimumNArgs(1),
+		RunE: runPolicyTest,
+	}
+	cmd.Flags().String("aliases", "", "alias table file (CSV or provider JSON) for cases that name none")
+	cmd.Flags().BoolP("verbose", "v", false, "also list the cases that pass")
+	return cmd
+}
+
+// testReport is the JSON form of `steward policy test`.
+type testReport struct {
+	Passed   int                 `json:"passed"`
+	Failed   int                 `json:"failed"`
+	Failures []policy.CaseResult `json:"failures"`
+}
+
+func runPolicyTest(cmd *cobra.Command, args []string) error {
+	format, err := outputFormat(cmd)
+	if err != nil {
+		return err
+	}
+	aliases, err := loadAliases(cmd)
+	if err != nil {
+		return err
+	}
+	files, err := policy.CaseFiles(args)
+	if err != nil {
+		return err
+	}
+	verbose, _ := cmd.Flags().GetBool("verbose")
+	out := cmd.OutOrStdout()
+	runner := &policy.CaseRunner{Aliases: aliases}
+	rep := testReport{Failures: []policy.CaseResult{}}
+	for _, f := range files {
+		cf, err := policy.LoadCaseFile(f)
+		if err != nil {
+			return err
+		}
+		for _, res := range runner.RunFile(context.Background(), cf) {
+			if res.Pass {
+				rep.Passed++
+				if verbose && format == cliout.Table {
+					fmt.Fprintf(out, "ok   %s:%s\n", f, res.Note)
+				}
+				continue
+			}
+			rep.Failed++
+			res.File = f
+			rep.Failures = append(rep.Failures, res)
+			if format == cliout.Table {
+				printFailure(out, res)
+			}
+		}
+	}
+	if format == cliout.JSON {
+		if err := cliout.WriteJSON(out, rep); err != nil {
+			return err
+		}
+	} else {
+		fmt.Fprintf(out, "%d passed, %d failed\n", rep.Passed, rep.Failed)
+	}
+	if rep.Failed > 0 {
+		return &exitError{code: 1}
+	}
+	return nil
+}
+
+func printFailure(w io.Writer, r policy.CaseResult) {
+	fmt.Fprintf(w, "FAIL %s:%s\n", r.File, r.Note)
+	fmt.Fprintf(w, "  - want: %s\n", r.Want)
+	fmt.Fprintf(w, "  + got:  %s\n", r.Got)
+}
