@@ -8,8 +8,9 @@ import (
 
 // Env is what a condition is evaluated against: the action being performed,
 // its suboperation, and attribute values by source. Attribute names are
-// matched case-insensitively. A missing attribute makes every comparison on
-// it false (Exists tests for presence).
+// matched case-insensitively. Comparing an attribute the request does not
+// carry is an evaluation error, so the condition fails whatever negations
+// surround it, as Azure fails the access check; Exists tests for presence.
 type Env struct {
 	// Action is the action being performed, such as
 	// "Microsoft.Authorization/roleAssignments/write".
@@ -95,28 +96,34 @@ func Eval(x Expr, env *Env) (bool, error) {
 	return false, &EvalError{Pos: 0, Msg: fmt.Sprintf("unknown expression %T", x)}
 }
 
-func operandValues(o Operand, env *Env) ([]string, bool) {
+func operandValues(o Operand, env *Env) ([]string, error) {
 	switch o := o.(type) {
 	case *Attribute:
 		v, ok := env.Lookup(o.Source, o.Name)
-		return v, ok && len(v) > 0
+		if !ok || len(v) == 0 {
+			return nil, &EvalError{Pos: o.AttrPos, Msg: fmt.Sprintf("attribute %s is not available for this request (test it with Exists)", o)}
+		}
+		return v, nil
 	case *Literal:
-		return []string{o.Value}, true
+		return []string{o.Value}, nil
 	case *Set:
 		v := make([]string, len(o.Elems))
 		for i, e := range o.Elems {
 			v[i] = e.Value
 		}
-		return v, true
+		return v, nil
 	}
-	return nil, false
+	return nil, &EvalError{Pos: o.Pos(), Msg: fmt.Sprintf("unknown operand %T", o)}
 }
 
 func evalComparison(c *Comparison, env *Env) (bool, error) {
-	l, lok := operandValues(c.Left, env)
-	r, rok := operandValues(c.Right, env)
-	if !lok || !rok {
-		return false, nil
+	l, err := operandValues(c.Left, env)
+	if err != nil {
+		return false, err
+	}
+	r, err := operandValues(c.Right, env)
+	if err != nil {
+		return false, err
 	}
 	cmp := func(a, b string) (bool, error) {
 		ok, err := c.Op.cmp(a, b)

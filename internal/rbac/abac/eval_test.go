@@ -180,7 +180,6 @@ func TestOperatorFamilies(t *testing.T) {
 		{`@Environment[isPrivateLink] BoolNotEquals true`, false},
 		{`Exists @Request[count]`, true},
 		{`NOT Exists @Request[missing]`, true},
-		{`@Request[missing] StringNotEquals 'x'`, false},
 		{`SubOperationMatches{'Blob.List'}`, true},
 		{`@Request[subOperation] ForAnyOfAnyValues:StringEqualsIgnoreCase {'blob.list'}`, true},
 		{`!(ActionMatches{'Microsoft.Storage/storageAccounts/blobServices/containers/blobs/read'} AND NOT SubOperationMatches{'Blob.List'})`, true},
@@ -210,6 +209,8 @@ func TestEvalErrorsAreReported(t *testing.T) {
 		`@Request[n] NumericEquals 1`,
 		`@Request[multi] StringEquals 'a'`,
 		`@Request[n] GuidEquals 28c35fea-2099-4cf5-8ad9-473547bc9423`,
+		`@Request[missing] StringNotEquals 'x'`,
+		`!(@Request[missing] StringEquals 'x')`,
 	} {
 		x, err := Parse(cond)
 		if err != nil {
