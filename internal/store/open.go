@@ -20,7 +20,7 @@ type options struct {
 func WithClock(now func() time.Time) Option { return func(o *options) { o.now = now } }
 
 // WithMaxRetries sets how many times Update re-runs a transaction that hit a
-// serialization conflict (default 10).
+// serialization conflict (default 30).
 func WithMaxRetries(n int) Option { return func(o *options) { o.maxRetries = n } }
 
 // Open opens (creating if needed) the store at url and applies the store's
@@ -31,7 +31,7 @@ func WithMaxRetries(n int) Option { return func(o *options) { o.maxRetries = n }
 //   - "sqlite:PATH" or "sqlite://PATH", or a plain file path: SQLite, one
 //     file at PATH (its -wal and -shm files beside it).
 func Open(ctx context.Context, url string, opts ...Option) (Store, error) {
-	o := options{now: time.Now, maxRetries: 10}
+	o := options{now: time.Now, maxRetries: 30}
 	for _, opt := range opts {
 		opt(&o)
 	}

@@ -49,10 +49,10 @@ func (s *sqlStore) Update(ctx context.Context, fn func(tx Tx) error) error {
 }
 
 // backoff is the wait before retry attempt+1: exponential from 1ms, capped
-// at 50ms, with full jitter so that colliding writers spread out.
+// at 100ms, with full jitter so that colliding writers spread out.
 func backoff(attempt int) time.Duration {
-	d := time.Millisecond << min(attempt, 6)
-	d = min(d, 50*time.Millisecond)
+	d := time.Millisecond << min(attempt, 7)
+	d = min(d, 100*time.Millisecond)
 	return time.Duration(rand.Int64N(int64(d)) + 1)
 }
 

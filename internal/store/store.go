@@ -43,7 +43,11 @@ import (
 //     the writes are durable (they survive a kill -9 of the process, and, on
 //     SQLite, a power loss, see docs/decisions/store.md).
 //   - A Tx must not be used after fn returns, nor from goroutines other than
-//     the one running fn while fn is running.
+//     the one running fn while fn is running. fn must not call Update
+//     (directly or through another goroutine it waits for): SQLite has a
+//     single writer, so a nested Update waits forever. A View inside an
+//     Update is fine and, like any other transaction, does not see the
+//     Update's uncommitted writes.
 //   - Cancelling ctx aborts the transaction: the next Tx call (or the commit)
 //     fails with an error matching ctx.Err(), and nothing is written.
 //   - Leases ([Store.Acquire]) and locks ([Store.Lock]) run in transactions of
