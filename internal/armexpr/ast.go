@@ -57,6 +57,14 @@ type IntLit struct {
 	boxed any
 }
 
+// BoolLit is the bare literal true or false (any case). ARM documents the
+// functions true() and false(); the conformance cases also use the bare
+// words, as in string(true).
+type BoolLit struct {
+	Offset int
+	Value  bool
+}
+
 // FloatLit is a number literal with a fractional part, such as 1.5. ARM
 // documents integer literals only; see docs/decisions/armexpr.md.
 type FloatLit struct {
@@ -86,6 +94,12 @@ func (i *IntLit) Pos() int { return i.Offset }
 
 // Pos returns the byte offset of the first digit or minus sign.
 func (f *FloatLit) Pos() int { return f.Offset }
+
+// Pos returns the byte offset of the word.
+func (b *BoolLit) Pos() int { return b.Offset }
+
+// String renders the literal as true or false.
+func (b *BoolLit) String() string { return strconv.FormatBool(b.Value) }
 
 // String renders the expression with its brackets.
 func (e *Expr) String() string { return "[" + e.X.String() + "]" }

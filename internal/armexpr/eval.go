@@ -82,6 +82,8 @@ func eval(n Node, st *evalState) (any, error) {
 			return n.boxed, nil
 		}
 		return n.Value, nil
+	case *BoolLit:
+		return n.Value, nil
 	case *FuncCall:
 		return evalCall(n, st)
 	case *Property:

@@ -40,6 +40,8 @@ func TestEvalComputesValues(t *testing.T) {
 		want any
 	}{
 		{"[concat('a', 'b', 1, true())]", "ab1true"},
+		{"[string(true)]", "true"},
+		{"[and(TRUE, not(false))]", true},
 		{"[concat(createArray(1), createArray(2, 3))]", []any{int64(1), int64(2), int64(3)}},
 		{"[CONCAT(parameters('prefix'), '-vm')]", "pre-vm"},
 		{"[parameters('items')[1]]", "b"},

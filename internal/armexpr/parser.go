@@ -167,6 +167,9 @@ func (p *parser) parseCall(depth int) (Node, error) {
 		}
 	}
 	if p.tok.kind != tokLParen {
+		if lower := strings.ToLower(c.Name); lower == "true" || lower == "false" {
+			return &BoolLit{Offset: c.Offset, Value: lower == "true"}, nil
+		}
 		return nil, p.unexpected(fmt.Sprintf("'(' after function name %q", c.Name))
 	}
 	if err := p.advance(); err != nil {

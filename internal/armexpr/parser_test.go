@@ -49,6 +49,8 @@ func TestParseCanonicalForm(t *testing.T) {
 		{"[requestContext().identity.$schema]", "[requestContext().identity.$schema]"},
 		{"[concat('a',\u202f'b')]", "[concat('a', 'b')]"},
 		{"[f('[]')]", "[f('[]')]"},
+		{"[string(true)]", "[string(true)]"},
+		{"[if(FALSE, 1, 2)]", "[if(false, 1, 2)]"},
 	}
 	for _, tt := range tests {
 		n, err := Parse(tt.in)
@@ -191,6 +193,9 @@ func sameTree(a, b Node) bool {
 		return ok && a.Value == b.Value
 	case *FloatLit:
 		b, ok := b.(*FloatLit)
+		return ok && a.Value == b.Value
+	case *BoolLit:
+		b, ok := b.(*BoolLit)
 		return ok && a.Value == b.Value
 	}
 	return false
