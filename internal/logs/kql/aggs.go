@@ -45,9 +45,6 @@ func compileAgg(sc *scope, call *Call, name string) (aggSpec, error) {
 		}
 	}
 	defName := aggPrefix[fn] + "_" + argName
-	if fn == "countif" {
-		defName = "countif_"
-	}
 	if name == "" {
 		name = defName
 	}
@@ -305,6 +302,9 @@ type avgAgg struct {
 	keep func(Row) bool
 	t    Type
 	sum  float64
+	isum int64 // integer inputs are summed in 64 bits, wrapping as Kusto's do
+	ints bool
+	dec  bool
 	n    int64
 }
 
@@ -318,6 +318,12 @@ func (a *avgAgg) add(r Row) {
 	}
 	if v.T == TypeTimeSpan || v.T == TypeDateTime {
 		a.sum += float64(v.i)
+	} else if v.T == TypeDecimal {
+		a.sum += v.AsReal()
+		a.dec = true
+	} else if isIntegral(v.T) {
+		a.isum += v.i
+		a.ints = true
 	} else {
 		a.sum += v.AsReal()
 	}
@@ -333,7 +339,10 @@ func (a *avgAgg) result(out []Value) {
 		out[0] = Value{T: a.t, ok: true, i: int64(math.Round(a.sum / float64(a.n)))}
 		return
 	}
-	out[0] = Real(a.sum / float64(a.n))
+	out[0] = Real((a.sum + float64(a.isum)) / float64(a.n))
+	if a.t == TypeReal && a.dec {
+		out[0] = Decimal((a.sum + float64(a.isum)) / float64(a.n))
+	}
 }
 
 type minMaxAgg struct {
@@ -351,14 +360,25 @@ func (a *minMaxAgg) add(r Row) {
 	if v.IsNull() {
 		return
 	}
-	if a.best.IsNull() {
+	if a.best.IsNull() || isNaNValue(v) {
 		a.best = v
+		return
+	}
+	if isNaNValue(a.best) {
 		return
 	}
 	if c, ok := compareValues(v, a.best); ok && c*a.sign > 0 {
 		a.best = v
 	}
 }
+
+// isNaNValue reports a real NaN; Kusto's min, max, arg_min and arg_max
+// return NaN when a group holds one.
+func isNaNValue(v Value) bool {
+	v = scalarOf(v)
+	return (v.T == TypeReal || v.T == TypeDecimal) && v.ok && v.real() != v.real()
+}
+
 func (a *minMaxAgg) result(out []Value) { out[0] = a.best }
 
 type listAgg struct {
@@ -375,7 +395,12 @@ func (a *listAgg) add(r Row) {
 		return
 	}
 	v := a.x(r)
-	if v.IsNull() && !a.nulls {
+	if v.IsNull() && !a.nulls && v.T != TypeDynamic {
+		return
+	}
+	if arr, ok := v.d.([]any); ok && v.T == TypeDynamic && a.seen == nil {
+		// make_list appends the elements of an array input
+		a.items = append(a.items, arr...)
 		return
 	}
 	if a.seen != nil {
@@ -461,12 +486,15 @@ func (a *varAgg) result(out []Value) {
 	case n > 1:
 		variance = ss / (n - 1)
 	}
+	// Kusto reports variance rounded to ten decimal places, and stdev as
+	// the square root of that rounded variance (the conformance data shows
+	// both).
+	variance = math.Round(variance*1e10) / 1e10
 	if strings.HasPrefix(a.kind, "stdev") {
 		out[0] = Real(math.Sqrt(variance))
 		return
 	}
-	// Kusto reports variance rounded to ten decimal places.
-	out[0] = Real(math.Round(variance*1e10) / 1e10)
+	out[0] = Real(variance)
 }
 
 type anyAgg struct {

@@ -124,12 +124,14 @@ type binFn func(a, b Value) Value
 // binaryOps holds the comparison and string operators, which work on any
 // operand types at run time and return bool (null when an operand is null).
 var binaryOps = map[string]binFn{
-	"==": func(a, b Value) Value { e, ok := valuesEqual(a, b); return boolOrNull(e, ok) },
-	"!=": func(a, b Value) Value { e, ok := valuesEqual(a, b); return boolOrNull(!e, ok) },
-	"<":  func(a, b Value) Value { c, ok := compareValues(a, b); return boolOrNull(c < 0, ok) },
-	"<=": func(a, b Value) Value { c, ok := compareValues(a, b); return boolOrNull(c <= 0, ok) },
-	">":  func(a, b Value) Value { c, ok := compareValues(a, b); return boolOrNull(c > 0, ok) },
-	">=": func(a, b Value) Value { c, ok := compareValues(a, b); return boolOrNull(c >= 0, ok) },
+	// A comparison with null is false (and != is true): the conformance
+	// data shows "where x != 1" keeping null rows.
+	"==": func(a, b Value) Value { e, ok := valuesEqual(a, b); return Bool(e && ok) },
+	"!=": func(a, b Value) Value { e, ok := valuesEqual(a, b); return Bool(!e || !ok) },
+	"<":  func(a, b Value) Value { c, ok := compareValues(a, b); return Bool(ok && c < 0) },
+	"<=": func(a, b Value) Value { c, ok := compareValues(a, b); return Bool(ok && c <= 0) },
+	">":  func(a, b Value) Value { c, ok := compareValues(a, b); return Bool(ok && c > 0) },
+	">=": func(a, b Value) Value { c, ok := compareValues(a, b); return Bool(ok && c >= 0) },
 	"=~": strOp(func(s, t string) bool { return strings.EqualFold(s, t) }),
 	"!~": strOp(func(s, t string) bool { return !strings.EqualFold(s, t) }),
 }

@@ -155,8 +155,6 @@ func arithType(op string, a, b Type) (Type, bool) {
 		}
 	case a == TypeTimeSpan && b.isNumeric() && (op == "*" || op == "/"):
 		return TypeTimeSpan, true
-	case a.isNumeric() && b == TypeTimeSpan && op == "*":
-		return TypeTimeSpan, true
 	}
 	return TypeUnknown, false
 }
@@ -223,15 +221,18 @@ func arith(op string, t Type, a, b Value) Value {
 		if a.T == TypeTimeSpan && b.T == TypeTimeSpan {
 			f = float64(a.i) / float64(b.i)
 		}
+		if rt == TypeDecimal {
+			return Decimal(f)
+		}
 		return Value{T: rt, ok: true, i: int64(math.Float64bits(f))}
 	case TypeDateTime:
 		if a.T == TypeTimeSpan {
 			a, b = b, a
 		}
 		if op == "-" {
-			return DateTime(a.i - b.i)
+			return dateChecked(a.i - b.i)
 		}
-		return DateTime(a.i + b.i)
+		return dateChecked(a.i + b.i)
 	case TypeTimeSpan:
 		switch {
 		case a.T == TypeDateTime:
@@ -264,6 +265,14 @@ func arith(op string, t Type, a, b Value) Value {
 	return Null(rt)
 }
 
+// dateChecked returns a datetime, or null outside 0001-01-01 to 9999-12-31.
+func dateChecked(ticks int64) Value {
+	if ticks < 0 || ticks > maxDateTicks {
+		return Null(TypeDateTime)
+	}
+	return DateTime(ticks)
+}
+
 // toDynamic wraps a typed value as a dynamic one.
 func toDynamic(v Value) Value {
 	if v.IsNull() {
@@ -276,8 +285,15 @@ func toDynamic(v Value) Value {
 		return Dynamic(v.i != 0)
 	case TypeInt, TypeLong:
 		return Dynamic(v.i)
-	case TypeReal, TypeDecimal:
-		return Dynamic(v.real())
+	case TypeReal:
+		f := v.real()
+		if math.IsNaN(f) || math.IsInf(f, 0) {
+			// JSON has no NaN or Infinity: Kusto stores them as strings
+			return Dynamic(formatReal(f))
+		}
+		return Dynamic(f)
+	case TypeDecimal:
+		return Dynamic(formatReal(v.real()))
 	case TypeString, TypeGuid:
 		return Dynamic(v.s)
 	case TypeDateTime:

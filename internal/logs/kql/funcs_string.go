@@ -85,7 +85,11 @@ func init() {
 			return String("")
 		}
 		if start < 0 {
-			start = 0
+			// a negative start counts from the end
+			start += int64(len(r))
+			if start < 0 {
+				return String("")
+			}
 		}
 		if start >= int64(len(r)) || n <= 0 {
 			return String("")
@@ -101,12 +105,13 @@ func init() {
 			s := str(v, 1)
 			p := str(v, 0)
 			if left {
-				if re, err := regexFor("^(?:" + p + ")+"); err == nil {
+				// one match is removed at each end, as Kusto does
+				if re, err := regexFor("^(?:" + p + ")"); err == nil {
 					s = re.ReplaceAllString(s, "")
 				}
 			}
 			if right {
-				if re, err := regexFor("(?:" + p + ")+$"); err == nil {
+				if re, err := regexFor("(?:" + p + ")$"); err == nil {
 					s = re.ReplaceAllString(s, "")
 				}
 			}
@@ -114,8 +119,8 @@ func init() {
 		})
 	}
 	register(trimFn(true, true), "trim")
-	register(trimFn(true, false), "trim_start", "trimstart")
-	register(trimFn(false, true), "trim_end", "trimend")
+	register(trimFn(true, false), "trim_start")
+	register(trimFn(false, true), "trim_end")
 	register(fixed(3, 3, ret(TypeString), func(_ Type, v []Value) Value {
 		if str(v, 1) == "" {
 			return String(str(v, 0))
@@ -151,7 +156,7 @@ func init() {
 		if len(v) > 2 {
 			i, ok := intArg(v, 2, 0)
 			if !ok || i < 0 || i >= int64(len(arr)) {
-				return Dynamic([]any{})
+				return Null(TypeDynamic)
 			}
 			return Dynamic([]any{arr[i]})
 		}
@@ -163,6 +168,9 @@ func init() {
 		}
 		s := []rune(str(v, 0))
 		look := []rune(str(v, 1))
+		if len(look) == 0 {
+			return Null(TypeLong)
+		}
 		start, _ := intArg(v, 2, 0)
 		length, _ := intArg(v, 3, -1)
 		occ, _ := intArg(v, 4, 1)
@@ -173,7 +181,7 @@ func init() {
 			}
 		}
 		if start > int64(len(s)) {
-			return Null(TypeLong)
+			return Long(-1)
 		}
 		end := int64(len(s))
 		if length >= 0 && start+length < end {

@@ -91,17 +91,32 @@ func init() {
 		if !ok {
 			return Null(TypeTimeSpan)
 		}
+		// Kusto computes the day within its week and returns null when that
+		// week ends after 9999-12-31
+		start := timeToTicks(startOfDay(t, 0)) - int64(t.Weekday())*ticksPerDay
+		if start+7*ticksPerDay > maxDateTicks {
+			return Null(TypeTimeSpan)
+		}
 		return TimeSpan(int64(t.Weekday()) * ticksPerDay)
 	}), "dayofweek")
-	register(fixed(3, 3, func(a []cexpr) (Type, bool) { return TypeLong, true }, func(_ Type, v []Value) Value {
+	register(fixed(3, 3, func(a []cexpr) (Type, bool) {
+		// the conformance data types datetime_diff('week', ...) as real
+		if a[0].konst && strings.EqualFold(a[0].f(nil).s, "week") {
+			return TypeReal, true
+		}
+		return TypeLong, true
+	}, func(t Type, v []Value) Value {
 		a, ok1 := dtArg(v, 1)
 		b, ok2 := dtArg(v, 2)
 		if !ok1 || !ok2 {
-			return Null(TypeLong)
+			return Null(t)
 		}
 		n, ok := datetimeDiff(strings.ToLower(str(v, 0)), a, b, scalarOf(v[1]).i, scalarOf(v[2]).i)
 		if !ok {
-			return Null(TypeLong)
+			return Null(t)
+		}
+		if t == TypeReal {
+			return Real(float64(n))
 		}
 		return Long(n)
 	}), "datetime_diff")
@@ -112,30 +127,29 @@ func init() {
 			return Null(TypeDateTime)
 		}
 		ticks := scalarOf(v[2]).i
-		frac := ticks % ticksPerSecond
 		switch strings.ToLower(str(v, 0)) {
 		case "year":
-			return DateTime(timeToTicks(addMonths(t, 12*int(n))) + 0*frac)
+			return dateChecked(timeToTicks(addMonths(t, 12*int(n))))
 		case "quarter":
-			return DateTime(timeToTicks(addMonths(t, 3*int(n))))
+			return dateChecked(timeToTicks(addMonths(t, 3*int(n))))
 		case "month":
-			return DateTime(timeToTicks(addMonths(t, int(n))))
+			return dateChecked(timeToTicks(addMonths(t, int(n))))
 		case "week":
-			return DateTime(ticks + n*7*ticksPerDay)
+			return dateChecked(ticks + n*7*ticksPerDay)
 		case "day":
-			return DateTime(ticks + n*ticksPerDay)
+			return dateChecked(ticks + n*ticksPerDay)
 		case "hour":
-			return DateTime(ticks + n*ticksPerHour)
+			return dateChecked(ticks + n*ticksPerHour)
 		case "minute":
-			return DateTime(ticks + n*ticksPerMinute)
+			return dateChecked(ticks + n*ticksPerMinute)
 		case "second":
-			return DateTime(ticks + n*ticksPerSecond)
+			return dateChecked(ticks + n*ticksPerSecond)
 		case "millisecond":
-			return DateTime(ticks + n*ticksPerMilli)
+			return dateChecked(ticks + n*ticksPerMilli)
 		case "microsecond":
-			return DateTime(ticks + n*10)
+			return dateChecked(ticks + n*10)
 		case "nanosecond":
-			return DateTime(ticks + n/100)
+			return dateChecked(ticks + n/100)
 		}
 		return Null(TypeDateTime)
 	}), "datetime_add")
@@ -217,17 +231,20 @@ func init() {
 		if len(v) == 2 {
 			p = []float64{0, p[2], p[3], 0}
 		}
+		if p[0] < 0 || p[1] < 0 || p[1] > 23 || p[2] < 0 || p[2] > 59 || p[3] < 0 || p[3] >= 60 {
+			return Null(TypeTimeSpan)
+		}
 		t := p[0]*float64(ticksPerDay) + p[1]*float64(ticksPerHour) + p[2]*float64(ticksPerMinute) + p[3]*float64(ticksPerSecond)
 		return TimeSpan(int64(math.Round(t)))
 	}), "make_timespan")
-	register(fixed(2, 2, ret(TypeString), func(_ Type, v []Value) Value {
+	register(fixed(2, 2, formatCheck("dfFhHmMsyt"), func(_ Type, v []Value) Value {
 		x := scalarOf(v[0])
 		if x.IsNull() || x.T != TypeDateTime {
 			return String("")
 		}
 		return String(formatDateTimeWith(x.i, str(v, 1)))
 	}), "format_datetime")
-	register(fixed(2, 2, ret(TypeString), func(_ Type, v []Value) Value {
+	register(fixed(2, 2, formatCheck("dfFhHms"), func(_ Type, v []Value) Value {
 		x := scalarOf(v[0])
 		if x.IsNull() || x.T != TypeTimeSpan {
 			return String("")
@@ -247,6 +264,36 @@ func init() {
 	register(unix(float64(ticksPerMilli)), "unixtime_milliseconds_todatetime")
 	register(unix(10), "unixtime_microseconds_todatetime")
 	register(unix(0.01), "unixtime_nanoseconds_todatetime")
+}
+
+// formatCheck rejects a constant format string with letters other than the
+// supported specifiers, or with '%', as Kusto does at compile time.
+func formatCheck(letters string) func([]cexpr) (Type, bool) {
+	return func(a []cexpr) (Type, bool) {
+		if !a[1].konst {
+			return TypeString, true
+		}
+		f := a[1].f(nil).s
+		quoted := byte(0)
+		for i := 0; i < len(f); i++ {
+			c := f[i]
+			switch {
+			case quoted != 0:
+				if c == quoted {
+					quoted = 0
+				}
+			case c == '\'' || c == '"':
+				quoted = c
+			case c == '\\':
+				i++
+			case c == '%':
+				return TypeUnknown, false
+			case isLetterByte(c) && !strings.ContainsRune(letters, rune(c)):
+				return TypeUnknown, false
+			}
+		}
+		return TypeString, true
+	}
 }
 
 // addMonths adds calendar months, clamping to the last day of the month.
@@ -314,6 +361,10 @@ func formatDateTimeWith(ticks int64, f string) string {
 		n := 1
 		for i+n < len(f) && f[i+n] == c {
 			n++
+		}
+		// runs longer than two of d, M, H, h, m, s are read as repeated pairs
+		if n > 2 && strings.IndexByte("dMHhms", c) >= 0 {
+			n = 2
 		}
 		switch c {
 		case 'y':

@@ -342,9 +342,6 @@ func (l *lexer) lexNumber(p Pos) (token, error) {
 			l.advance(1)
 		}
 		unit := strings.ToLower(l.src[us:l.off])
-		if unit == "l" && kind == tInt {
-			return token{kind: tInt, text: l.src[start:l.off], pos: p}, nil
-		}
 		if _, ok := timespanUnits[unit]; !ok {
 			return token{}, l.errf(p, "unknown number suffix "+unit)
 		}

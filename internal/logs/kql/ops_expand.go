@@ -30,6 +30,9 @@ func compileMvExpand(sc *scope, in *planTable, o *MvExpand) (*planTable, error) 
 		if name == "" {
 			return nil, errAt(it.X, "mv-expand needs a column or a name = expression")
 		}
+		if c.t != TypeDynamic {
+			return nil, errAt(it.X, "mv-expand needs a dynamic value, not %s", c.t)
+		}
 		t := TypeDynamic
 		var conv func(Value) Value
 		if it.To != "" {

@@ -83,10 +83,8 @@ func compileJoin(q *qctx, e *env, left *planTable, o *Join) (*planTable, error) 
 	}
 	keyFor := func(r Row, idx []int) (string, bool) {
 		vals := make([]Value, len(idx))
+		// null keys match each other, as the conformance data shows
 		for i, k := range idx {
-			if r[k].IsNull() && r[k].T != TypeString {
-				return "", false
-			}
 			vals[i] = scalarOfKey(scalarOf(r[k]))
 		}
 		return keyOf(vals), true

@@ -95,12 +95,55 @@ func regexFor(p string) (*regexp.Regexp, error) {
 	if r, ok := regexCache.Load(p); ok {
 		return r.(*regexp.Regexp), nil
 	}
-	r, err := regexp.Compile(p)
+	r, err := regexp.Compile(dotnetRegex(p))
 	if err != nil {
 		return nil, err
 	}
 	regexCache.Store(p, r)
 	return r, nil
+}
+
+// dotnetRegex rewrites the character classes whose meaning differs between
+// .NET (Kusto's regex engine) and RE2: \d, \s and \w are Unicode-aware in
+// .NET.
+func dotnetRegex(p string) string {
+	var b strings.Builder
+	inClass := false
+	for i := 0; i < len(p); i++ {
+		c := p[i]
+		switch {
+		case c == '\\' && i+1 < len(p):
+			n := p[i+1]
+			i++
+			var rep string
+			switch n {
+			case 'd':
+				rep = `\p{Nd}`
+			case 's':
+				rep = `\s\x{85}\x{a0}\p{Z}`
+			case 'w':
+				rep = `\p{L}\p{Mn}\p{Nd}\p{Pc}`
+			default:
+				b.WriteByte(c)
+				b.WriteByte(n)
+				continue
+			}
+			if inClass || n == 'd' {
+				b.WriteString(rep)
+			} else {
+				b.WriteString("[" + rep + "]")
+			}
+		case c == '[' && !inClass:
+			inClass = true
+			b.WriteByte(c)
+		case c == ']' && inClass:
+			inClass = false
+			b.WriteByte(c)
+		default:
+			b.WriteByte(c)
+		}
+	}
+	return b.String()
 }
 
 // compiledRegex returns a per-row regex getter for a pattern expression.

@@ -141,8 +141,12 @@ func (p *parser) parseAssigns() []Assign {
 func (p *parser) parseAssign() Assign {
 	if p.isName() {
 		save := p.i
+		nameTok := p.peek()
 		name, _ := p.expectName()
 		if p.isPunct("=") {
+			if nameTok.kind == tIdent && (stringOps[name] || name == "and" || name == "or" || name == "in" || name == "between") {
+				p.fail(nameTok, "'%s' is a keyword and cannot name a column", name)
+			}
 			p.next()
 			return Assign{Name: name, X: p.parseExpr()}
 		}

@@ -335,7 +335,10 @@ func (a *argMaxAgg) add(r Row) {
 	if v.IsNull() {
 		return
 	}
-	if a.best.IsNull() {
+	if isNaNValue(a.best) {
+		return
+	}
+	if a.best.IsNull() || isNaNValue(v) {
 		a.best, a.row = v, r
 		return
 	}
