@@ -37,7 +37,7 @@ func Discovery(authority, tenantID string) OpenIDConfiguration {
 	base := strings.TrimSuffix(authority, "/") + "/" + strings.ToLower(tenantID)
 	return OpenIDConfiguration{
 		TokenEndpoint:                     base + "/oauth2/v2.0/token",
-		TokenEndpointAuthMethodsSupported: []string{"client_secret_post", "private_key_jwt"},
+		TokenEndpointAuthMethodsSupported: []string{"client_secret_post", "private_key_jwt", "client_secret_basic"},
 		JWKSURI:                           base + "/discovery/v2.0/keys",
 		ResponseModesSupported:            []string{"query", "fragment", "form_post"},
 		SubjectTypesSupported:             []string{"pairwise"},

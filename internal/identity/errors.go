@@ -138,6 +138,11 @@ func errBadRequestBody() *OAuthError {
 		"The request body must be application/x-www-form-urlencoded and within the size limit.")
 }
 
+func errBasicAuth() *OAuthError {
+	return oauthErr(http.StatusUnauthorized, "invalid_client", 7000216,
+		"The Authorization header's client credentials are malformed or name another client than client_id.")
+}
+
 func errMethod() *OAuthError {
 	return oauthErr(http.StatusMethodNotAllowed, "invalid_request", 900561,
 		"The endpoint only accepts POST requests.")

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"mime"
 	"net/http"
+	"net/url"
 	"strings"
 	"time"
 )
@@ -84,6 +85,14 @@ func (s *Service) parseTokenRequest(w http.ResponseWriter, r *http.Request) (Tok
 		ClientAssertionType: f.Get("client_assertion_type"),
 		Scope:               f.Get("scope"),
 		Authorities:         authorities,
+	}
+	if user, pass, ok := r.BasicAuth(); ok { // client_secret_basic (RFC 6749 §2.3.1)
+		id, err1 := url.QueryUnescape(user)
+		secret, err2 := url.QueryUnescape(pass)
+		if err1 != nil || err2 != nil || (req.ClientID != "" && !strings.EqualFold(req.ClientID, id)) {
+			return req, errBasicAuth()
+		}
+		req.ClientID, req.ClientSecret = id, secret
 	}
 	switch g := f.Get("grant_type"); g {
 	case "":

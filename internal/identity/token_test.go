@@ -242,3 +242,32 @@ func TestDisabledServicePrincipalGetsNoToken(t *testing.T) {
 		t.Errorf("status %d body %s", rec.Code, rec.Body)
 	}
 }
+
+func TestTokenAcceptsClientSecretBasic(t *testing.T) {
+	f := newFixture(t, testAuthority)
+	cases := []struct {
+		name     string
+		user     string
+		pass     string
+		formID   string
+		wantCode int
+	}{
+		{"basic only", f.app.AppID, f.secret, "", http.StatusOK},
+		{"basic with matching client_id", f.app.AppID, f.secret, f.app.AppID, http.StatusOK},
+		{"basic naming another client", f.app.AppID, f.secret, "00000000-0000-0000-0000-000000000002", http.StatusUnauthorized},
+		{"basic with wrong secret", f.app.AppID, "wrong", "", http.StatusUnauthorized},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			form := url.Values{"grant_type": {"client_credentials"}, "scope": {"https://management.azure.com/.default"}}
+			if c.formID != "" {
+				form.Set("client_id", c.formID)
+			}
+			req := newRequest(http.MethodPost, "/"+f.tenant.ID+"/oauth2/v2.0/token", "application/x-www-form-urlencoded", form.Encode())
+			req.SetBasicAuth(url.QueryEscape(c.user), url.QueryEscape(c.pass))
+			if rec := serve(f.svc.Handler(), req); rec.Code != c.wantCode {
+				t.Errorf("status %d, want %d: %s", rec.Code, c.wantCode, rec.Body)
+			}
+		})
+	}
+}

@@ -63,6 +63,9 @@ type Validator struct {
 	Skew time.Duration
 	// Now is the clock (default time.Now).
 	Now func() time.Time
+	// AuthorizationURI is the token service named in the WWW-Authenticate
+	// challenge of a 401, as ARM names login.windows.net; empty omits it.
+	AuthorizationURI string
 }
 
 // TokenError is a rejected bearer token; Code is the ARM error code to
@@ -155,7 +158,7 @@ func (v *Validator) Middleware(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		raw, ok := bearer(r.Header.Get("Authorization"))
 		if !ok {
-			challenge(w, "The authentication failed because of missing 'Authorization' header.")
+			v.challenge(w, "The authentication failed because of missing 'Authorization' header.")
 			arm.WriteError(w, arm.Errorf(http.StatusUnauthorized, "AuthenticationFailed",
 				"Authentication failed. The 'Authorization' header is missing or is not a Bearer token."))
 			return
@@ -164,7 +167,7 @@ func (v *Validator) Middleware(next http.Handler) http.Handler {
 		if err != nil {
 			var te *TokenError
 			if errors.As(err, &te) {
-				challenge(w, te.Message)
+				v.challenge(w, te.Message)
 				arm.WriteError(w, arm.Errorf(http.StatusUnauthorized, te.Code, "%s", te.Message))
 				return
 			}
@@ -184,7 +187,10 @@ func bearer(h string) (string, bool) {
 	return tok, tok != ""
 }
 
-func challenge(w http.ResponseWriter, desc string) {
-	w.Header().Set("WWW-Authenticate", `Bearer authorization_uri="https://login.microsoftonline.com/", error="invalid_token", error_description="`+
-		strings.ReplaceAll(desc, `"`, "'")+`"`)
+func (v *Validator) challenge(w http.ResponseWriter, desc string) {
+	c := "Bearer "
+	if v.AuthorizationURI != "" {
+		c += `authorization_uri="` + v.AuthorizationURI + `", `
+	}
+	w.Header().Set("WWW-Authenticate", c+`error="invalid_token", error_description="`+strings.ReplaceAll(desc, `"`, "'")+`"`)
 }

@@ -116,6 +116,9 @@ func (s *Steward) Validator(audiences ...string) *identity.Validator {
 		Keys:      s.Identity.Keys(),
 		Issuer:    func(tid string) string { return identity.IssuerFor(s.BaseURL, tid) },
 		Audiences: audiences,
+		// The challenge names this Steward's token service, as ARM's names
+		// login.windows.net.
+		AuthorizationURI: s.BaseURL,
 	}
 }
 
