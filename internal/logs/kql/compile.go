@@ -75,6 +75,7 @@ type scope struct {
 	cols []Column
 	env  *env
 	q    *qctx
+	win  *winCtx // set inside an extend or project that uses window functions
 }
 
 func (s *scope) col(name string) int { return colIndex(s.cols, name) }

@@ -166,6 +166,9 @@ func (s *scope) compileCall(x *Call) (cexpr, error) {
 		}
 		return s.compileExpr(x.Args[1])
 	}
+	if windowFuncs[x.Name] {
+		return s.compileWindow(x)
+	}
 	f, ok := funcs[x.Name]
 	if !ok {
 		if isAggregate(x.Name) {

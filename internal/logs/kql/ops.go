@@ -215,6 +215,11 @@ func compileProject(sc *scope, in *planTable, o *Project) (*planTable, error) {
 	var cols []Column
 	var exprs []cexpr
 	namer := columnNamer{}
+	var win *winCtx
+	if usesWindow(o.Items) {
+		win = &winCtx{}
+		sc = &scope{cols: sc.cols, env: sc.env, q: sc.q, win: win}
+	}
 	for _, it := range o.Items {
 		c, err := sc.compileExpr(it.X)
 		if err != nil {
@@ -233,13 +238,17 @@ func compileProject(sc *scope, in *planTable, o *Project) (*planTable, error) {
 	if err := checkUnique(o, cols); err != nil {
 		return nil, err
 	}
-	return streamMap(in, cols, func(r Row) (Row, bool) {
+	row := func(r Row) Row {
 		out := make(Row, len(exprs))
 		for i, c := range exprs {
 			out[i] = withType(c.f(r), cols[i].Type)
 		}
-		return out, true
-	}), nil
+		return out
+	}
+	if win != nil {
+		return windowed(in, cols, len(in.cols), win, row, true), nil
+	}
+	return streamMap(in, cols, func(r Row) (Row, bool) { return row(r), true }), nil
 }
 
 func matchesAny(items []Assign, name string, _ []Column) (bool, error) {
@@ -283,6 +292,11 @@ func compileExtend(sc *scope, in *planTable, items []Assign, at Node) (*planTabl
 	var slots []slot
 	namer := columnNamer{taken: func(n string) bool { return colIndex(cols, n) >= 0 }}
 	cur := &scope{cols: in.cols, env: sc.env, q: sc.q}
+	var win *winCtx
+	if usesWindow(items) {
+		win = &winCtx{}
+		cur.win = win
+	}
 	for _, it := range items {
 		// later items see earlier ones by name
 		cur.cols = cols
@@ -307,14 +321,18 @@ func compileExtend(sc *scope, in *planTable, items []Assign, at Node) (*planTabl
 		}
 	}
 	n := len(cols)
-	return streamMap(in, cols, func(r Row) (Row, bool) {
+	row := func(r Row) Row {
 		out := make(Row, n)
 		copy(out, r)
 		for _, s := range slots {
 			out[s.pos] = withType(s.c.f(out), cols[s.pos].Type)
 		}
-		return out, true
-	}), nil
+		return out
+	}
+	if win != nil {
+		return windowed(in, cols, n, win, row, false), nil
+	}
+	return streamMap(in, cols, func(r Row) (Row, bool) { return row(r), true }), nil
 }
 
 func isColumnRef(x Expr) bool { _, ok := x.(*Ident); return ok }
