@@ -2,11 +2,18 @@ package identity
 
 import (
 	"context"
+	"crypto/rsa"
 	"errors"
+	"os"
 	"path/filepath"
+	"strings"
 	"testing"
+	"time"
+
+	"github.com/Azure/azure-sdk-for-go/sdk/azidentity"
 
 	"github.com/steward-gov/steward/internal/store"
+	"github.com/steward-gov/steward/internal/store/storetest"
 )
 
 // recordsContract is what the directory relies on from any Records.
@@ -54,21 +61,58 @@ func TestStoreRecordsContractOnSQLite(t *testing.T) {
 	recordsContract(t, StoreRecords{Store: st})
 }
 
-func TestTokenServiceRunsOnSQLiteStore(t *testing.T) {
-	st, err := store.Open(context.Background(), "sqlite:"+filepath.Join(t.TempDir(), "s.db"))
+func TestStoreRecordsContractOnPostgres(t *testing.T) {
+	recordsContract(t, StoreRecords{Store: openPostgres(t)})
+}
+
+func openPostgres(t *testing.T) store.Store {
+	t.Helper()
+	st, err := store.Open(context.Background(), storetest.PostgresSchema(t))
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { st.Close() })
+	return st
+}
+
+func TestTokenServiceRunsOnSQLiteStore(t *testing.T) {
+	st := storetest.SQLite(t)
+	tokenServiceOnStore(t, st)
+}
+
+func TestTokenServiceRunsOnPostgresStore(t *testing.T) {
+	tokenServiceOnStore(t, openPostgres(t))
+}
+
+func tokenServiceOnStore(t *testing.T, st store.Store) {
+	t.Helper()
 	svc := NewService(StoreRecords{Store: st}, Options{AuthorityHost: testAuthority})
 	info, _, err := svc.Bootstrap(context.Background(), BootstrapConfig{DataDir: t.TempDir(), AuthorityHost: testAuthority})
 	if err != nil {
 		t.Fatal(err)
 	}
-	f := &fixture{svc: svc, tenant: Tenant{ID: info.TenantID}, app: Application{AppID: info.ClientID}, secret: info.ClientSecret}
-	for i := 0; i < 2; i++ {
-		if rec := f.post(f.secretForm()); rec.Code != 200 {
-			t.Fatalf("token on SQLite: %d %s", rec.Code, rec.Body)
-		}
+	pemBytes, err := os.ReadFile(info.CertificatePath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	certs, key, err := azidentity.ParseCertificates(pemBytes, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	clock := &fakeClock{t: time.Now()}
+	f := &fixture{svc: svc, clock: clock, tenant: Tenant{ID: info.TenantID}, app: Application{AppID: info.ClientID},
+		secret: info.ClientSecret, cert: certs[0], key: key.(*rsa.PrivateKey)}
+	if rec := f.post(f.secretForm()); rec.Code != 200 {
+		t.Fatalf("secret: %d %s", rec.Code, rec.Body)
+	}
+	// A second replica on the same store sees the first one's spent jti.
+	replica := &fixture{svc: NewService(StoreRecords{Store: st}, Options{AuthorityHost: testAuthority}),
+		tenant: f.tenant, app: f.app}
+	a := f.assertion(t, assertionOpts{})
+	if rec := f.post(f.assertionForm(a)); rec.Code != 200 {
+		t.Fatalf("assertion: %d %s", rec.Code, rec.Body)
+	}
+	if rec := replica.post(f.assertionForm(a)); rec.Code != 401 || !strings.Contains(rec.Body.String(), "9900001") {
+		t.Errorf("replay on the other replica: %d %s", rec.Code, rec.Body)
 	}
 }
