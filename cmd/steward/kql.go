@@ -1,0 +1,85 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/steward-gov/steward/internal/cliout"
+	"github.com/steward-gov/steward/internal/logs/kql"
+)
+
+func init() { register(newKQLCmd) }
+
+func newKQLCmd() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "kql QUERY",
+		Short: "Run a KQL query offline",
+		Long: `kql runs a Kusto Query Language query with Steward's engine. Queries built on
+datatable, print and range need no server:
+
+  steward kql 'datatable(k:string, v:long)["a",1, "b",2, "a",3] | summarize sum(v) by k'
+
+The result is a table by default; --output json prints the Log Analytics query
+API's response shape ({"tables":[{"name","columns","rows"}]}). Use "-" as the
+query to read it from standard input. A query that does not parse or compile
+exits with status 1 and the error's line and column.
+
+Querying a workspace's tables (--workspace) arrives with the log store; for now
+only self-contained queries run.`,
+		Args: cobra.ExactArgs(1),
+		RunE: runKQL,
+	}
+	cmd.Flags().Duration("timeout", 30*time.Second, "stop the query after this long")
+	return cmd
+}
+
+func runKQL(cmd *cobra.Command, args []string) error {
+	format, err := outputFormat(cmd)
+	if err != nil {
+		return err
+	}
+	query := args[0]
+	if query == "-" {
+		data, err := io.ReadAll(io.LimitReader(os.Stdin, kql.MaxQueryBytes+1))
+		if err != nil {
+			return err
+		}
+		query = string(data)
+	}
+	timeout, _ := cmd.Flags().GetDuration("timeout")
+	ctx, cancel := context.WithTimeout(cmd.Context(), timeout)
+	defer cancel()
+	res, err := kql.Run(ctx, query, kql.Options{})
+	if err != nil {
+		return &exitError{code: 1, msg: err.Error()}
+	}
+	out := cmd.OutOrStdout()
+	if format == cliout.JSON {
+		return cliout.WriteJSON(out, res.QueryResponse())
+	}
+	header := make([]string, len(res.Columns))
+	for i, c := range res.Columns {
+		header[i] = c.Name
+	}
+	rows := make([][]string, len(res.Rows))
+	for i, r := range res.Rows {
+		cells := make([]string, len(r))
+		for j, v := range r {
+			cells[j] = v.Plain()
+		}
+		rows[i] = cells
+	}
+	if err := cliout.WriteTable(out, header, rows); err != nil {
+		return err
+	}
+	if res.Render != nil {
+		fmt.Fprintln(out, strings.TrimSpace("render: "+res.Render.Chart+" "+res.Render.Text))
+	}
+	return nil
+}

@@ -1,0 +1,90 @@
+package kql
+
+import (
+	"math"
+)
+
+// APIResponse is the Log Analytics query API's response body:
+// {"tables":[{"name","columns":[{"name","type"}],"rows":[[...]]}]}.
+type APIResponse struct {
+	Tables []APITable      `json:"tables"`
+	Render *APIRenderation `json:"render,omitempty"`
+}
+
+// APITable is one result table.
+type APITable struct {
+	Name    string      `json:"name"`
+	Columns []APIColumn `json:"columns"`
+	Rows    [][]any     `json:"rows"`
+}
+
+// APIColumn names a result column and its type (bool, datetime, dynamic,
+// int, long, real, string, guid, decimal, timespan).
+type APIColumn struct {
+	Name string `json:"name"`
+	Type string `json:"type"`
+}
+
+// APIRenderation is the render operator's visualization, returned when the
+// caller asks for it (Prefer: include-render=true).
+type APIRenderation struct {
+	Visualization string `json:"visualization"`
+	Properties    string `json:"properties,omitempty"`
+}
+
+// QueryResponse shapes a result as the query API returns it, in one table
+// named PrimaryResult.
+func (r *Result) QueryResponse() APIResponse {
+	t := APITable{Name: "PrimaryResult", Columns: make([]APIColumn, len(r.Columns)), Rows: make([][]any, len(r.Rows))}
+	for i, c := range r.Columns {
+		t.Columns[i] = APIColumn{Name: c.Name, Type: c.Type.APIName()}
+	}
+	for i, row := range r.Rows {
+		out := make([]any, len(row))
+		for j, v := range row {
+			out[j] = v.APIValue()
+		}
+		t.Rows[i] = out
+	}
+	resp := APIResponse{Tables: []APITable{t}}
+	if r.Render != nil {
+		resp.Render = &APIRenderation{Visualization: r.Render.Chart, Properties: r.Render.Text}
+	}
+	return resp
+}
+
+// APIValue encodes a value as the query API does: numbers and bools as
+// JSON, NaN and infinities as strings, datetimes as ISO 8601 strings,
+// timespans, guids and decimals as strings, dynamic values as a JSON string,
+// nulls as null.
+func (v Value) APIValue() any {
+	if v.T == TypeString {
+		return v.s
+	}
+	if !v.ok {
+		return nil
+	}
+	switch v.T {
+	case TypeBool:
+		return v.i != 0
+	case TypeInt, TypeLong:
+		return v.i
+	case TypeReal:
+		f := v.real()
+		if math.IsNaN(f) || math.IsInf(f, 0) {
+			return formatReal(f)
+		}
+		return f
+	case TypeDecimal:
+		return formatReal(v.real())
+	case TypeGuid:
+		return v.s
+	case TypeDateTime:
+		return formatDateTime(v.i)
+	case TypeTimeSpan:
+		return formatTimeSpan(v.i)
+	case TypeDynamic:
+		return jsonCompact(v.d)
+	}
+	return nil
+}
