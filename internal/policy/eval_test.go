@@ -26,8 +26,8 @@ func TestEvaluateConditions(t *testing.T) {
 		"type": "Microsoft.Compute/virtualMachines", "name": "vm1", "location": "West Europe",
 		"tags": map[string]any{"Env": "Prod", "cost.center": "42"},
 		"properties": map[string]any{
-			"port":  "8080",
-			"count": 3,
+			"port":     "8080",
+			"count":    3,
 			"nullProp": nil,
 			"rules": []any{
 				map[string]any{"access": "Allow", "port": 22},
