@@ -88,3 +88,37 @@ func FuzzEval(f *testing.F) {
 		}
 	})
 }
+
+// FuzzFunctions calls every library function with fuzzed strings and
+// integers in several argument shapes; each call must return a value or
+// an *Error. It reaches the functions' own parsers (format strings,
+// dates, durations, addresses, base64, URIs, JSON) that FuzzEval seldom
+// reaches through whole expressions.
+func FuzzFunctions(f *testing.F) {
+	f.Add("{0,-5:N2} {{x}}", "P1DT2H", int64(3))
+	f.Add("2024-01-15 12:00:00.5+05:30", "yyyy-MM-ddTHH:mm:ssK", int64(-1))
+	f.Add("10.0.0.0/8", "10.1.2.3-10.1.2.9", int64(24))
+	f.Add("data:text/plain;base64,aGk=", "a%2Fb", int64(0))
+	f.Add(`{"a":[1,2.5,"x"]}`, "Straße", int64(1<<40))
+	names := Functions()
+	ec := &EvalContext{Now: time.Date(2025, 2, 20, 12, 0, 0, 0, time.UTC)}
+	f.Fuzz(func(t *testing.T, s1, s2 string, n int64) {
+		shapes := [][]any{{s1}, {s1, s2}, {s1, n}, {s1, s2, s1}, {s1, n, s2}, {s1, s2, n}, {n, s1}, {[]any{s1, n}, s2}}
+		for _, name := range names {
+			for _, args := range shapes {
+				func() {
+					defer func() {
+						if r := recover(); r != nil {
+							t.Fatalf("%s%q panicked: %v", name, args, r)
+						}
+					}()
+					if _, err := Call(name, args, ec); err != nil {
+						if _, ok := err.(*Error); !ok {
+							t.Fatalf("%s%q returned %T", name, args, err)
+						}
+					}
+				}()
+			}
+		}
+	})
+}
