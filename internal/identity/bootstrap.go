@@ -68,9 +68,11 @@ func ReadBootstrap(dataDir string) (BootstrapInfo, error) {
 // subscription ID, and an administrator application whose service
 // principal has a client secret and a certificate credential; it writes
 // admin.pem and then bootstrap.json (both 0600) last, so a crash leaves no
-// half-written record. On later starts it reads bootstrap.json back,
-// refreshes the endpoint fields when they changed, and makes sure the
-// tenant has a signing key. created reports a first start.
+// half-written record. A replica starting on a store that already has a
+// home tenant joins it instead (see firstBootstrap). On later starts it
+// reads bootstrap.json back, refreshes the endpoint fields when they
+// changed, and makes sure the tenant has a signing key. created reports
+// that bootstrap.json was written for the first time.
 func (s *Service) Bootstrap(ctx context.Context, cfg BootstrapConfig) (info BootstrapInfo, created bool, err error) {
 	info, err = ReadBootstrap(cfg.DataDir)
 	switch {
@@ -95,9 +97,30 @@ func (s *Service) Bootstrap(ctx context.Context, cfg BootstrapConfig) (info Boot
 	return s.firstBootstrap(ctx, cfg)
 }
 
+// homeRecord is the store's record of the home tenant, shared by replicas
+// on one database; it holds no secrets.
+type homeRecord struct {
+	TenantID       string `json:"tenantId"`
+	SubscriptionID string `json:"subscriptionId"`
+	ClientID       string `json:"clientId"`
+	ObjectID       string `json:"objectId"`
+}
+
+const tableHome, homeKey = "identity.home", "home"
+
+// firstBootstrap runs when the data directory has no bootstrap.json. If
+// the store already has a home tenant (another replica made it), this data
+// directory joins it with administrator credentials of its own; otherwise
+// it creates the tenant, and when a concurrent replica wins the race to
+// record it, joins that one instead.
 func (s *Service) firstBootstrap(ctx context.Context, cfg BootstrapConfig) (BootstrapInfo, bool, error) {
 	if cfg.SecretLifetime == 0 {
 		cfg.SecretLifetime = 365 * 24 * time.Hour
+	}
+	if home, err := s.readHome(ctx); err == nil {
+		return s.joinHome(ctx, cfg, home)
+	} else if !errors.Is(err, ErrNotFound) {
+		return BootstrapInfo{}, false, err
 	}
 	t, err := s.CreateTenant(ctx, "Steward home tenant")
 	if err != nil {
@@ -107,15 +130,35 @@ func (s *Service) firstBootstrap(ctx context.Context, cfg BootstrapConfig) (Boot
 	if err != nil {
 		return BootstrapInfo{}, false, err
 	}
-	secret, _, err := s.AddClientSecret(ctx, t.ID, app.AppID, "bootstrap", cfg.SecretLifetime)
+	home := homeRecord{TenantID: t.ID, SubscriptionID: strings.ToLower(s.opts.NewID()), ClientID: app.AppID, ObjectID: sp.ID}
+	if err := s.dir.recs.Create(ctx, tableHome, homeKey, mustJSON(home)); errors.Is(err, ErrExists) {
+		if home, err = s.readHome(ctx); err != nil {
+			return BootstrapInfo{}, false, err
+		}
+	} else if err != nil {
+		return BootstrapInfo{}, false, err
+	}
+	return s.joinHome(ctx, cfg, home)
+}
+
+func (s *Service) readHome(ctx context.Context) (homeRecord, error) {
+	var h homeRecord
+	return h, s.dir.get(ctx, tableHome, homeKey, &h)
+}
+
+// joinHome gives this data directory administrator credentials for the
+// home tenant's admin application (a new client secret and certificate)
+// and writes admin.pem, then bootstrap.json.
+func (s *Service) joinHome(ctx context.Context, cfg BootstrapConfig, home homeRecord) (BootstrapInfo, bool, error) {
+	secret, _, err := s.AddClientSecret(ctx, home.TenantID, home.ClientID, "bootstrap", cfg.SecretLifetime)
 	if err != nil {
 		return BootstrapInfo{}, false, err
 	}
-	certPEM, cert, err := s.newAdminCertificate(app.AppID, cfg.SecretLifetime)
+	certPEM, cert, err := s.newAdminCertificate(home.ClientID, cfg.SecretLifetime)
 	if err != nil {
 		return BootstrapInfo{}, false, err
 	}
-	if _, err := s.AddCertificate(ctx, t.ID, app.AppID, "bootstrap", cert); err != nil {
+	if _, err := s.AddCertificate(ctx, home.TenantID, home.ClientID, "bootstrap", cert); err != nil {
 		return BootstrapInfo{}, false, err
 	}
 	certPath := filepath.Join(cfg.DataDir, AdminCertFile)
@@ -123,10 +166,10 @@ func (s *Service) firstBootstrap(ctx context.Context, cfg BootstrapConfig) (Boot
 		return BootstrapInfo{}, false, err
 	}
 	info := BootstrapInfo{
-		TenantID:        t.ID,
-		SubscriptionID:  strings.ToLower(s.opts.NewID()),
-		ClientID:        app.AppID,
-		ObjectID:        sp.ID,
+		TenantID:        home.TenantID,
+		SubscriptionID:  home.SubscriptionID,
+		ClientID:        home.ClientID,
+		ObjectID:        home.ObjectID,
 		ClientSecret:    secret,
 		CertificatePath: certPath,
 		AuthorityHost:   cfg.AuthorityHost,

@@ -55,4 +55,23 @@ func TestBootstrapCreatesAdminOnceAndItsSecretWorks(t *testing.T) {
 	if _, _, err := NewService(NewMemRecords(), Options{}).Bootstrap(context.Background(), cfg); err == nil {
 		t.Error("bootstrap with an empty store accepted an existing bootstrap.json")
 	}
+
+	// A replica with a data directory of its own, on the same store, joins
+	// the home tenant with credentials of its own.
+	dir2 := t.TempDir()
+	cfg.DataDir = dir2
+	joined, created, err := NewService(recs, Options{AuthorityHost: testAuthority}).Bootstrap(context.Background(), cfg)
+	if err != nil || !created {
+		t.Fatalf("replica bootstrap: created=%v err=%v", created, err)
+	}
+	if joined.TenantID != info.TenantID || joined.ClientID != info.ClientID || joined.SubscriptionID != info.SubscriptionID ||
+		joined.ClientSecret == info.ClientSecret {
+		t.Errorf("replica = %+v, first = %+v", joined, info)
+	}
+	for _, secret := range []string{info.ClientSecret, joined.ClientSecret} {
+		f.secret = secret
+		if rec := f.post(f.secretForm()); rec.Code != 200 {
+			t.Errorf("secret of one replica stopped working: %d", rec.Code)
+		}
+	}
 }
