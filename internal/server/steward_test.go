@@ -203,3 +203,38 @@ func tokenKID(t *testing.T, raw string) string {
 	}
 	return hdr.Kid
 }
+
+// TestEnvironmentCredentialFromBootstrap follows what `eval $(steward env)`
+// sets up: azidentity's EnvironmentCredential reads AZURE_TENANT_ID,
+// AZURE_CLIENT_ID, AZURE_CLIENT_SECRET or AZURE_CLIENT_CERTIFICATE_PATH and
+// AZURE_AUTHORITY_HOST.
+func TestEnvironmentCredentialFromBootstrap(t *testing.T) {
+	s, _ := startSteward(t, t.TempDir())
+	info := s.Bootstrap
+	for _, useCert := range []bool{false, true} {
+		t.Setenv("AZURE_TENANT_ID", info.TenantID)
+		t.Setenv("AZURE_CLIENT_ID", info.ClientID)
+		t.Setenv("AZURE_AUTHORITY_HOST", info.AuthorityHost)
+		if useCert {
+			t.Setenv("AZURE_CLIENT_SECRET", "")
+			os.Unsetenv("AZURE_CLIENT_SECRET")
+			t.Setenv("AZURE_CLIENT_CERTIFICATE_PATH", info.CertificatePath)
+		} else {
+			t.Setenv("AZURE_CLIENT_SECRET", info.ClientSecret)
+		}
+		opts := sdkOptions(s)
+		opts.Cloud = cloud.Configuration{} // AZURE_AUTHORITY_HOST must be enough
+		cred, err := azidentity.NewEnvironmentCredential(&azidentity.EnvironmentCredentialOptions{
+			ClientOptions: opts, DisableInstanceDiscovery: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		tok, err := cred.GetToken(context.Background(), policy.TokenRequestOptions{Scopes: armScope})
+		if err != nil {
+			t.Fatalf("certificate=%v: %v", useCert, err)
+		}
+		if who := whoami(t, s, tok.Token); who["appId"] != info.ClientID {
+			t.Errorf("whoami = %v", who)
+		}
+	}
+}
