@@ -18,7 +18,9 @@ func Eval(n Node, ec *EvalContext) (v any, err error) {
 		// Functions return errors rather than panic; this catches a bug in
 		// one so that it cannot take down a policy evaluation.
 		if r := recover(); r != nil {
-			v, err = nil, &Error{Code: CodeInvalidArgument, Pos: n.Pos(), Message: fmt.Sprintf("internal evaluation error: %v", r)}
+			// No position: the node that failed is not known here, and n
+			// itself may be the broken value (a typed nil).
+			v, err = nil, &Error{Code: CodeInvalidArgument, Pos: -1, Message: fmt.Sprintf("internal evaluation error: %v", r)}
 		}
 	}()
 	return eval(n, &evalState{ec: ec})

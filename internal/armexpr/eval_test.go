@@ -276,3 +276,40 @@ func TestNetworkAndObjectFunctions(t *testing.T) {
 		}
 	}
 }
+
+func TestEvalSurvivesBrokenTrees(t *testing.T) {
+	for _, n := range []Node{(*FuncCall)(nil), &Expr{}, &Index{Target: &StringLit{Value: "a"}}} {
+		if _, err := Eval(n, nil); err == nil {
+			t.Errorf("Eval(%#v) succeeded, want an error", n)
+		}
+	}
+}
+
+func TestEvalSharesTreesAcrossGoroutines(t *testing.T) {
+	n, err := Parse("[concat(toLower(parameters('prefix')), '-', string(length(parameters('items'))))]")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ec := &EvalContext{Host: testHost}
+	done := make(chan error, 8)
+	for range 8 {
+		go func() {
+			for range 200 {
+				v, err := Eval(n, ec)
+				if err == nil && v != "pre-2" {
+					err = errors.New("unexpected value")
+				}
+				if err != nil {
+					done <- err
+					return
+				}
+			}
+			done <- nil
+		}()
+	}
+	for range 8 {
+		if err := <-done; err != nil {
+			t.Error(err)
+		}
+	}
+}
