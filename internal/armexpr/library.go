@@ -1,6 +1,9 @@
 package armexpr
 
-import "strings"
+import (
+	"sort"
+	"strings"
+)
 
 // function is one entry of the template function library.
 type function struct {
@@ -27,12 +30,14 @@ func register(name string, min, max int, call func(ec *EvalContext, args []any) 
 
 func lookupFunction(lower string) *function { return library[lower] }
 
-// Functions returns the canonical names of the library's functions.
+// Functions returns the canonical names of the library's functions,
+// sorted.
 func Functions() []string {
 	names := make([]string, 0, len(library))
 	for _, f := range library {
 		names = append(names, f.name)
 	}
+	sort.Strings(names)
 	return names
 }
 
