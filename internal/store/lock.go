@@ -2,8 +2,6 @@ package store
 
 import (
 	"context"
-	"database/sql"
-	"database/sql/driver"
 	"fmt"
 	"sync"
 )
@@ -11,6 +9,7 @@ import (
 // locker is the named-lock half of a backend.
 type locker interface {
 	lock(ctx context.Context, name string, try bool) (Lock, bool, error)
+	close()
 }
 
 // Lock implements Store.
@@ -37,14 +36,16 @@ func checkLockName(name string) error {
 	return checkText("lock name", name)
 }
 
-// memLocker holds named locks in process, for SQLite, whose file belongs
-// to one process.
+// memLocker holds named locks in process: all of them on SQLite, whose
+// file belongs to one process, and the in-process half on PostgreSQL.
 type memLocker struct {
 	mu   sync.Mutex
 	held map[string]chan struct{} // closed on release
 }
 
 func newMemLocker() *memLocker { return &memLocker{held: map[string]chan struct{}{}} }
+
+func (m *memLocker) close() {}
 
 func (m *memLocker) lock(ctx context.Context, name string, try bool) (Lock, bool, error) {
 	for {
@@ -85,67 +86,5 @@ func (l *memLock) Release(context.Context) error {
 	return nil
 }
 
-// pgLocker holds named locks as session-level advisory locks, each on a
-// connection of its own taken from the pool, so a lock dies with its
-// session if the process does. Names are scoped by schema, so stores in
-// different schemas of one database do not contend.
-type pgLocker struct {
-	db    *sql.DB
-	scope string
-}
-
-func (p *pgLocker) lock(ctx context.Context, name string, try bool) (Lock, bool, error) {
-	conn, err := p.db.Conn(ctx)
-	if err != nil {
-		return nil, false, fmt.Errorf("store: lock %s: %w", name, err)
-	}
-	key := p.scope + "/lock/" + name
-	ok := true
-	if try {
-		err = conn.QueryRowContext(ctx, `SELECT pg_try_advisory_lock(hashtextextended($1, 0))`, key).Scan(&ok)
-	} else {
-		_, err = conn.ExecContext(ctx, `SELECT pg_advisory_lock(hashtextextended($1, 0))`, key)
-	}
-	if err != nil {
-		// The lock may have been granted as the wait was cancelled: drop
-		// the session rather than return it to the pool holding a lock.
-		discard(conn)
-		return nil, false, fmt.Errorf("store: lock %s: %w", name, err)
-	}
-	if !ok {
-		conn.Close()
-		return nil, false, nil
-	}
-	return &pgLock{conn: conn, key: key}, true, nil
-}
-
-type pgLock struct {
-	mu   sync.Mutex
-	conn *sql.Conn
-	key  string
-}
-
-func (l *pgLock) Release(ctx context.Context) error {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if l.conn == nil {
-		return nil
-	}
-	conn := l.conn
-	l.conn = nil
-	var ok bool
-	if err := conn.QueryRowContext(ctx, `SELECT pg_advisory_unlock(hashtextextended($1, 0))`, l.key).Scan(&ok); err != nil || !ok {
-		discard(conn) // ending the session releases the lock
-		if err != nil {
-			return fmt.Errorf("store: unlock: %w", err)
-		}
-		return nil
-	}
-	return conn.Close()
-}
-
-// discard closes conn's session instead of returning it to the pool.
-func discard(conn *sql.Conn) {
-	_ = conn.Raw(func(any) error { return driver.ErrBadConn })
-	_ = conn.Close()
-}
+// Lost implements Lock: an in-process lock is never lost.
+func (l *memLock) Lost() <-chan struct{} { return nil }

@@ -44,7 +44,7 @@ func openPostgres(ctx context.Context, url string, o options) (Store, error) {
 		o:         o,
 		q:         newQueries(Postgres),
 		retryable: pgConflict,
-		locker:    &pgLocker{db: db, scope: schema.String},
+		locker:    newPgLocker(db, schema.String),
 	}
 	if err := s.Migrate(ctx, storeMigrations); err != nil {
 		s.Close()

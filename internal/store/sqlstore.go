@@ -22,9 +22,8 @@ type sqlStore struct {
 	// retryable reports whether err is a serialization conflict that a
 	// re-run of the transaction may avoid.
 	retryable func(err error) bool
-	// lockKey scopes a named lock to this store (PostgreSQL schema).
-	locker locker
-	closed atomic.Bool
+	locker    locker
+	closed    atomic.Bool
 }
 
 // View implements Store.
@@ -125,6 +124,7 @@ func (s *sqlStore) Close() error {
 	if s.closed.Swap(true) {
 		return nil
 	}
+	s.locker.close()
 	err := s.write.Close()
 	if s.read != s.write {
 		err = errors.Join(err, s.read.Close())

@@ -74,8 +74,9 @@ type Store interface {
 	// fails with ErrLeaseLost.
 	Release(ctx context.Context, table, key, owner string) error
 
-	// Lock blocks until it holds the named lock (PostgreSQL advisory lock;
-	// an in-process lock on SQLite) or ctx is done.
+	// Lock blocks until it holds the named lock (PostgreSQL advisory lock,
+	// polled while another process holds it; an in-process lock on SQLite)
+	// or ctx is done. Holders in one process exclude each other too.
 	Lock(ctx context.Context, name string) (Lock, error)
 	// TryLock takes the named lock if it is free and reports whether it did.
 	TryLock(ctx context.Context, name string) (Lock, bool, error)
@@ -195,6 +196,12 @@ type Lease struct {
 type Lock interface {
 	// Release gives the lock up. It is safe to call more than once.
 	Release(ctx context.Context) error
+	// Lost is closed when the lock can no longer be vouched for: on
+	// PostgreSQL, the database session that held it failed (a health check
+	// runs every few seconds while locks are held), so another process may
+	// now hold it. A holder doing long work under the lock watches it.
+	// In-process locks are never lost (the channel is never closed).
+	Lost() <-chan struct{}
 }
 
 // Dialect names the SQL dialect of a backend.
