@@ -10,6 +10,12 @@ import (
 // G, N, P, R, X with an optional precision) in the invariant culture.
 // i holds the value when isInt, for formats that only take integers.
 func formatNumber(f float64, i int64, isInt bool, format string) (string, error) {
+	if isCustomNumberFormat(format) {
+		if isInt {
+			f = float64(i)
+		}
+		return formatCustomNumber(f, format)
+	}
 	spec := format[0]
 	prec := -1
 	if len(format) > 1 {
