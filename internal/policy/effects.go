@@ -58,6 +58,7 @@ func EffectOrder(effect string) int {
 // thenNode is a compiled then block.
 type thenNode struct {
 	effect     *operand
+	canon      string // the effect's documented spelling when folded
 	details    *operand
 	existence  node // existenceCondition of auditIfNotExists/deployIfNotExists
 	path       string
@@ -75,9 +76,11 @@ func (c *compiler) thenBlock(t *Then) (*thenNode, error) {
 		if !ok {
 			return nil, cerr(t.path+".effect", "effect must be a string, got %s", typeName(n.effect.val))
 		}
-		if _, ok := CanonicalEffect(s); !ok {
+		canon, ok := CanonicalEffect(s)
+		if !ok {
 			return nil, cerr(t.path+".effect", "unknown effect %q", s)
 		}
+		n.canon = canon
 	}
 	if !t.HasDetails {
 		return n, nil
@@ -230,6 +233,9 @@ func (c *compiler) checkModifyOperations(v any, path string) error {
 
 // effectName resolves the effect (which may come from a parameter).
 func (t *thenNode) effectName(st *state) (string, error) {
+	if t.canon != "" && !(t.effect.paramDep && st.paramsOverride) {
+		return t.canon, nil
+	}
 	v, err := t.effect.value(st)
 	if err != nil {
 		return "", &EvalError{Path: t.path + ".effect", Err: err}
