@@ -57,26 +57,14 @@ func Discovery(authority, tenantID string) OpenIDConfiguration {
 }
 
 func (s *Service) serveDiscovery(w http.ResponseWriter, r *http.Request) {
-	if r.Method != http.MethodGet && r.Method != http.MethodHead {
-		s.fail(w, r, errMethodGet())
-		return
+	if t, ok := s.getTenant(w, r); ok {
+		writeJSON(w, Discovery(s.authority(r), t.ID))
 	}
-	t, err := s.dir.Tenant(r.Context(), r.PathValue("tenant"))
-	if err != nil {
-		s.fail(w, r, tenantErr(err, r.PathValue("tenant")))
-		return
-	}
-	writeJSON(w, Discovery(s.authority(r), t.ID))
 }
 
 func (s *Service) serveKeys(w http.ResponseWriter, r *http.Request) {
-	if r.Method != http.MethodGet && r.Method != http.MethodHead {
-		s.fail(w, r, errMethodGet())
-		return
-	}
-	t, err := s.dir.Tenant(r.Context(), r.PathValue("tenant"))
-	if err != nil {
-		s.fail(w, r, tenantErr(err, r.PathValue("tenant")))
+	t, ok := s.getTenant(w, r)
+	if !ok {
 		return
 	}
 	set, err := s.keys.JWKS(r.Context(), t.ID, IssuerFor(s.authority(r), t.ID))
@@ -85,6 +73,21 @@ func (s *Service) serveKeys(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, set)
+}
+
+// getTenant checks that a discovery request is a GET and finds its tenant;
+// on failure it has written the error.
+func (s *Service) getTenant(w http.ResponseWriter, r *http.Request) (Tenant, bool) {
+	if r.Method != http.MethodGet && r.Method != http.MethodHead {
+		s.fail(w, r, errMethodGet())
+		return Tenant{}, false
+	}
+	t, err := s.dir.Tenant(r.Context(), r.PathValue("tenant"))
+	if err != nil {
+		s.fail(w, r, tenantErr(err, r.PathValue("tenant")))
+		return Tenant{}, false
+	}
+	return t, true
 }
 
 // tenantErr turns a tenant lookup failure into the error to send.
