@@ -122,6 +122,13 @@ var crudTests = []test{
 			wantErr(t, "get "+c.table+"/"+c.key, err, store.ErrInvalid)
 		}
 	}},
+	{"OversizedValueIsInvalid", func(t *testing.T, s store.Store) {
+		err := s.Update(context.Background(), func(tx store.Tx) error {
+			_, err := tx.Put(context.Background(), "blobs", "huge", make([]byte, store.MaxValueLen+1), store.Cond{})
+			return err
+		})
+		wantErr(t, "put of MaxValueLen+1 bytes", err, store.ErrInvalid)
+	}},
 	{"LongestKeyIsAccepted", func(t *testing.T, s store.Store) {
 		k := strings.Repeat("k", store.MaxKeyLen)
 		mustPut(t, s, "things", k, "v")
