@@ -61,6 +61,15 @@ func (c *Catalog) Get(id string) (*RoleDefinition, bool) {
 	return rd, ok
 }
 
+// getCanonical looks a role up by a GUID already in canonical form, without
+// normalising it: the access-check path.
+func (c *Catalog) getCanonical(g string) (*RoleDefinition, bool) {
+	c.mu.RLock()
+	rd, ok := c.byGUID[g]
+	c.mu.RUnlock()
+	return rd, ok
+}
+
 // Find looks a role up by GUID, role definition ID or role name (ignoring
 // case).
 func (c *Catalog) Find(ref string) (*RoleDefinition, bool) {

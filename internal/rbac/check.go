@@ -123,7 +123,7 @@ func (e *Engine) Check(ctx context.Context, req Request) (Decision, error) {
 		}
 		for _, pid := range ids {
 			for _, b := range byPrincipal[pid] {
-				rd, ok := e.roles.Get(b.roleGUID)
+				rd, ok := e.roles.getCanonical(b.roleGUID)
 				if !ok {
 					continue
 				}

@@ -21,6 +21,7 @@ type Engine struct {
 
 	mu      sync.RWMutex
 	grants  map[string]map[string][]*boundAssignment // scope key -> principal key -> assignments
+	byID    map[string]*boundAssignment              // lower-cased assignment ID -> assignment
 	denies  map[string][]*boundDeny                  // scope key -> deny assignments
 	nGrants int
 }
@@ -28,8 +29,9 @@ type Engine struct {
 // boundAssignment is a role assignment with its condition parsed.
 type boundAssignment struct {
 	RoleAssignment
-	roleGUID string
-	cond     abac.Expr
+	roleGUID      string
+	cond          abac.Expr
+	scopeKey, pid string // where it is indexed
 }
 
 // boundDeny is a deny assignment with its principal sets built.
@@ -52,7 +54,8 @@ func WithClock(now func() time.Time) Option { return func(e *Engine) { e.now = n
 
 // NewEngine returns an engine over the roles in c.
 func NewEngine(c *Catalog, opts ...Option) *Engine {
-	e := &Engine{roles: c, now: time.Now, grants: map[string]map[string][]*boundAssignment{}, denies: map[string][]*boundDeny{}}
+	e := &Engine{roles: c, now: time.Now, grants: map[string]map[string][]*boundAssignment{},
+		byID: map[string]*boundAssignment{}, denies: map[string][]*boundDeny{}}
 	for _, o := range opts {
 		o(e)
 	}
@@ -92,7 +95,7 @@ func (e *Engine) AddRoleAssignment(ra RoleAssignment) error {
 	if !rd.AssignableAt(ra.Scope, e.hier) {
 		return badRequest(CodeInvalidRoleAssignment, "role %q cannot be assigned at %s: it is assignable at %v", rd.RoleName, ra.Scope, rd.AssignableScopes)
 	}
-	b := &boundAssignment{RoleAssignment: ra, roleGUID: rd.Name}
+	b := &boundAssignment{RoleAssignment: ra, roleGUID: rd.Name, scopeKey: key}
 	if ra.Condition != "" {
 		if v := ra.ConditionVersion; v != "" && v != "2.0" {
 			return badRequest(CodeInvalidCondition, "role assignment %q: conditionVersion must be \"2.0\", got %q", ra.ID, v)
@@ -102,6 +105,7 @@ func (e *Engine) AddRoleAssignment(ra RoleAssignment) error {
 		}
 	}
 	pk := principalKey(ra.PrincipalID)
+	b.pid = pk
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	m := e.grants[key]
@@ -111,13 +115,20 @@ func (e *Engine) AddRoleAssignment(ra RoleAssignment) error {
 	}
 	for _, old := range m[pk] {
 		if old.roleGUID == b.roleGUID && !strings.EqualFold(old.ID, ra.ID) {
-			return arm.Errorf(http.StatusConflict, CodeRoleAssignmentExists, "The role assignment already exists. The ID of the existing role assignment is %s.", old.Name)
+			existing := old.Name
+			if existing == "" {
+				existing = old.ID
+			}
+			return arm.Errorf(http.StatusConflict, CodeRoleAssignmentExists, "The role assignment already exists. The ID of the existing role assignment is %s.", existing)
 		}
 	}
 	if ra.ID != "" {
 		e.removeLocked(ra.ID)
 	}
 	m[pk] = append(m[pk], b)
+	if ra.ID != "" {
+		e.byID[strings.ToLower(ra.ID)] = b
+	}
 	e.nGrants++
 	return nil
 }
@@ -134,20 +145,21 @@ func (e *Engine) RemoveRoleAssignment(id string) error {
 
 // removeLocked removes an assignment by ID; the caller holds mu.
 func (e *Engine) removeLocked(id string) bool {
-	key, err := canonicalScope(scopeOfExtension(id, "roleAssignments"))
-	if err != nil {
+	lid := strings.ToLower(id)
+	b, ok := e.byID[lid]
+	if !ok {
 		return false
 	}
-	for pk, list := range e.grants[key] {
-		for i, b := range list {
-			if strings.EqualFold(b.ID, id) {
-				e.grants[key][pk] = append(list[:i:i], list[i+1:]...)
-				e.nGrants--
-				return true
-			}
+	delete(e.byID, lid)
+	list := e.grants[b.scopeKey][b.pid]
+	for i, x := range list {
+		if x == b {
+			e.grants[b.scopeKey][b.pid] = append(list[:i:i], list[i+1:]...)
+			break
 		}
 	}
-	return false
+	e.nGrants--
+	return true
 }
 
 func validPrincipalType(t string) bool {

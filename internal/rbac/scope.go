@@ -67,7 +67,81 @@ func canonicalScope(scope string) (string, error) {
 // scopeChain returns the index keys of scope and every scope above it,
 // nearest first, ending with the root "/". Subscriptions and management
 // groups climb through h.
+//
+// This runs on every access check, so instead of formatting each ancestor
+// it formats the scope once and takes the ancestors as prefixes of that
+// string: in ARM's canonical form every ancestor of an ID (a parent
+// resource, the resource group, the subscription, the parent of an
+// extension resource) ends where a name segment ends, at a pair of
+// segments that is not "providers/{namespace}" (but for a tenant-level
+// provider at the root).
 func scopeChain(scope string, h Hierarchy) ([]string, error) {
+	id, err := arm.ParseResourceID(scope)
+	if err != nil {
+		return nil, err
+	}
+	full := strings.ToLower(id.String())
+	chain := make([]string, 0, 8)
+	chain = append(chain, full)
+	if full == "/" {
+		return chain, nil
+	}
+	var ends [maxScopeDepth]int
+	n := 0
+	for i := 1; i < len(full) && n < len(ends); {
+		j := nextSlash(full, i)
+		if j >= len(full) {
+			break // a lone trailing segment: a type without a name
+		}
+		k := nextSlash(full, j+1)
+		// "providers/{namespace}" is not a scope, except at the root where
+		// it names a tenant-level provider such as /providers/Microsoft.Capacity
+		// (an assignable scope of the reservation roles), and where a bare
+		// namespace is itself the parent of an extension resource.
+		if full[i:j] != "providers" || i == 1 && id.ManagementGroup == "" || strings.HasPrefix(full[k:], "/providers/") {
+			ends[n] = k
+			n++
+		}
+		i = k + 1
+	}
+	for x := n - 1; x >= 0; x-- {
+		if ends[x] < len(full) {
+			chain = append(chain, full[:ends[x]])
+		}
+	}
+	var kind arm.ScopeKind
+	var name string
+	switch {
+	case id.SubscriptionID != "":
+		kind, name = arm.ScopeSubscription, id.SubscriptionID
+	case id.ManagementGroup != "":
+		kind, name = arm.ScopeManagementGroup, id.ManagementGroup
+	}
+	for h != nil && name != "" {
+		mg := h.ParentGroup(kind, name)
+		if mg == "" {
+			break
+		}
+		if len(chain) >= maxScopeDepth {
+			return nil, fmt.Errorf("scope %q: hierarchy deeper than %d levels (is there a management-group cycle?)", scope, maxScopeDepth)
+		}
+		chain = append(chain, "/providers/microsoft.management/managementgroups/"+strings.ToLower(mg))
+		kind, name = arm.ScopeManagementGroup, mg
+	}
+	return append(chain, "/"), nil
+}
+
+// nextSlash returns the index of the next '/' at or after i, or len(s).
+func nextSlash(s string, i int) int {
+	if j := strings.IndexByte(s[i:], '/'); j >= 0 {
+		return i + j
+	}
+	return len(s)
+}
+
+// scopeChainByParents is the straightforward form of scopeChain, walking
+// ParentScope and formatting every ancestor. Tests hold the fast form to it.
+func scopeChainByParents(scope string, h Hierarchy) ([]string, error) {
 	id, err := arm.ParseResourceID(scope)
 	if err != nil {
 		return nil, err
@@ -97,5 +171,11 @@ func parentScope(id *arm.ResourceID, h Hierarchy) *arm.ResourceID {
 			}
 		}
 	}
-	return id.ParentScope()
+	p := id.ParentScope()
+	if p != nil && p.Kind() == arm.ScopeRoot && id.SubscriptionID == "" && id.ManagementGroup == "" &&
+		id.Namespace != "" && (len(id.Types) > 0 || id.Parent != nil) {
+		// A tenant-level resource sits in its provider's namespace scope.
+		return &arm.ResourceID{Namespace: id.Namespace}
+	}
+	return p
 }
