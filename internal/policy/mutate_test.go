@@ -8,7 +8,7 @@ import (
 
 func TestMutate(t *testing.T) {
 	base := map[string]any{"type": "Microsoft.Storage/storageAccounts", "location": "westeurope",
-		"tags": map[string]any{"Env": "dev", "old": "x"},
+		"tags":       map[string]any{"Env": "dev", "old": "x"},
 		"properties": map[string]any{"rules": []any{map[string]any{"a": 1}}, "tls": "TLS1_0"}}
 	tests := []struct {
 		name     string
@@ -36,10 +36,15 @@ func TestMutate(t *testing.T) {
 			nil, true},
 		{"modify addOrReplace on [*] replaces members",
 			`{"effect":"modify","details":{"roleDefinitionIds":["/r"],"operations":[{"operation":"addOrReplace","field":"properties.rules[*]","value":{"b":2}}]}}`,
-			func(d map[string]any) bool { r := d["properties"].(map[string]any)["rules"].([]any); return len(r) == 1 && r[0].(map[string]any)["b"] == int64(2) }, false},
+			func(d map[string]any) bool {
+				r := d["properties"].(map[string]any)["rules"].([]any)
+				return len(r) == 1 && r[0].(map[string]any)["b"] == int64(2)
+			}, false},
 		{"modify on [*].p sets every member",
 			`{"effect":"modify","details":{"roleDefinitionIds":["/r"],"operations":[{"operation":"addOrReplace","field":"properties.rules[*].a","value":5}]}}`,
-			func(d map[string]any) bool { return d["properties"].(map[string]any)["rules"].([]any)[0].(map[string]any)["a"] == int64(5) }, false},
+			func(d map[string]any) bool {
+				return d["properties"].(map[string]any)["rules"].([]any)[0].(map[string]any)["a"] == int64(5)
+			}, false},
 		{"append to [*] adds a member",
 			`{"effect":"append","details":[{"field":"properties.rules[*]","value":{"c":3}}]}`,
 			func(d map[string]any) bool { return len(d["properties"].(map[string]any)["rules"].([]any)) == 2 }, false},
