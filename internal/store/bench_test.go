@@ -44,51 +44,61 @@ func perSecond(b *testing.B, n int, unit string) {
 	b.ReportMetric(float64(n)/b.Elapsed().Seconds(), unit)
 }
 
-// BenchmarkPut is one record per committed (durable) transaction.
-func BenchmarkPut(b *testing.B) {
-	for _, be := range benchBackends {
-		b.Run(be.name, func(b *testing.B) {
-			s := be.open(b)
-			ctx := context.Background()
-			i := 0
-			for b.Loop() {
-				err := s.Update(ctx, func(tx store.Tx) error {
-					_, err := tx.Put(ctx, "bench", fmt.Sprintf("k%08d", i), benchValue, store.Cond{})
-					return err
-				})
-				if err != nil {
-					b.Fatal(err)
-				}
-				i++
+// runOps calls op b.N times, from one goroutine or, when parallel, from
+// 4 x GOMAXPROCS goroutines, and reports the rate of ops as unit.
+func runOps(b *testing.B, parallel bool, unit string, op func(i int64) error) {
+	var n atomic.Int64
+	if !parallel {
+		for b.Loop() {
+			if err := op(n.Add(1)); err != nil {
+				b.Fatal(err)
 			}
-			perSecond(b, i, "writes/s")
+		}
+	} else {
+		b.SetParallelism(4)
+		b.RunParallel(func(pb *testing.PB) {
+			for pb.Next() {
+				if err := op(n.Add(1)); err != nil {
+					b.Error(err)
+					return
+				}
+			}
+		})
+	}
+	perSecond(b, int(n.Load()), unit)
+}
+
+// putOne writes record i in a transaction of its own.
+func putOne(s store.Store) func(i int64) error {
+	ctx := context.Background()
+	return func(i int64) error {
+		return s.Update(ctx, func(tx store.Tx) error {
+			_, err := tx.Put(ctx, "bench", fmt.Sprintf("k%08d", i), benchValue, store.Cond{})
+			return err
 		})
 	}
 }
 
-// BenchmarkPutParallel is single-record transactions from 8 goroutines.
-func BenchmarkPutParallel(b *testing.B) {
-	for _, be := range benchBackends {
-		b.Run(be.name, func(b *testing.B) {
-			s := be.open(b)
-			ctx := context.Background()
-			var n atomic.Int64
-			b.SetParallelism(4) // 4 x GOMAXPROCS(2) goroutines
-			b.RunParallel(func(pb *testing.PB) {
-				for pb.Next() {
-					i := n.Add(1)
-					err := s.Update(ctx, func(tx store.Tx) error {
-						_, err := tx.Put(ctx, "bench", fmt.Sprintf("k%08d", i), benchValue, store.Cond{})
-						return err
-					})
-					if err != nil {
-						b.Error(err)
-						return
-					}
-				}
-			})
-			perSecond(b, int(n.Load()), "writes/s")
+// getOne reads one of the 1,000 seeded records in a read-only transaction.
+func getOne(s store.Store) func(i int64) error {
+	ctx := context.Background()
+	return func(i int64) error {
+		return s.View(ctx, func(tx store.Tx) error {
+			_, err := tx.Get(ctx, "bench", fmt.Sprintf("k%08d", i%1000))
+			return err
 		})
+	}
+}
+
+// BenchmarkPut is one record per committed (durable) transaction, from
+// one goroutine and from eight.
+func BenchmarkPut(b *testing.B) {
+	for _, be := range benchBackends {
+		for _, parallel := range []bool{false, true} {
+			b.Run(benchName(be.name, parallel), func(b *testing.B) {
+				runOps(b, parallel, "writes/s", putOne(be.open(b)))
+			})
+		}
 	}
 }
 
@@ -118,54 +128,25 @@ func BenchmarkPutBatch(b *testing.B) {
 	}
 }
 
-// BenchmarkGet is one point read per read-only transaction.
+// BenchmarkGet is one point read per read-only transaction, from one
+// goroutine and from eight.
 func BenchmarkGet(b *testing.B) {
 	for _, be := range benchBackends {
-		b.Run(be.name, func(b *testing.B) {
-			s := be.open(b)
-			seedBench(b, s, 1000)
-			ctx := context.Background()
-			i := 0
-			for b.Loop() {
-				err := s.View(ctx, func(tx store.Tx) error {
-					_, err := tx.Get(ctx, "bench", fmt.Sprintf("k%08d", i%1000))
-					return err
-				})
-				if err != nil {
-					b.Fatal(err)
-				}
-				i++
-			}
-			perSecond(b, i, "reads/s")
-		})
+		for _, parallel := range []bool{false, true} {
+			b.Run(benchName(be.name, parallel), func(b *testing.B) {
+				s := be.open(b)
+				seedBench(b, s, 1000)
+				runOps(b, parallel, "reads/s", getOne(s))
+			})
+		}
 	}
 }
 
-// BenchmarkGetParallel is point reads from 8 goroutines.
-func BenchmarkGetParallel(b *testing.B) {
-	for _, be := range benchBackends {
-		b.Run(be.name, func(b *testing.B) {
-			s := be.open(b)
-			seedBench(b, s, 1000)
-			ctx := context.Background()
-			var n atomic.Int64
-			b.SetParallelism(4)
-			b.RunParallel(func(pb *testing.PB) {
-				for pb.Next() {
-					i := n.Add(1)
-					err := s.View(ctx, func(tx store.Tx) error {
-						_, err := tx.Get(ctx, "bench", fmt.Sprintf("k%08d", i%1000))
-						return err
-					})
-					if err != nil {
-						b.Error(err)
-						return
-					}
-				}
-			})
-			perSecond(b, int(n.Load()), "reads/s")
-		})
+func benchName(backend string, parallel bool) string {
+	if parallel {
+		return backend + "/8goroutines"
 	}
+	return backend + "/1goroutine"
 }
 
 // BenchmarkScan reads 10,000 records in pages of 1,000, all in one View.

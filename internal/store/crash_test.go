@@ -6,13 +6,11 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/steward-gov/steward/internal/store"
-	"github.com/steward-gov/steward/internal/store/storetest"
 )
 
 // crashChildEnv, when set to a store URL, turns this test binary into the
@@ -28,14 +26,7 @@ func TestKill9LosesNoAcknowledgedWrite(t *testing.T) {
 		crashChild(u)
 		return
 	}
-	backends := []struct {
-		name string
-		url  func(t *testing.T) string
-	}{
-		{"SQLite", func(t *testing.T) string { return "sqlite:" + filepath.Join(t.TempDir(), "crash.db") }},
-		{"Postgres", func(t *testing.T) string { return storetest.PostgresSchema(t) }},
-	}
-	for _, b := range backends {
+	for _, b := range urlBackends {
 		t.Run(b.name, func(t *testing.T) {
 			u := b.url(t)
 			acked := runAndKill(t, u)

@@ -77,18 +77,7 @@ func (s *sqlStore) migrateOne(ctx context.Context, tx *sql.Tx, component string,
 // exec runs fn in a write transaction at the backend's default isolation
 // (READ COMMITTED on PostgreSQL), retried on conflicts like Update.
 func (s *sqlStore) exec(ctx context.Context, fn func(tx *sql.Tx) error) error {
-	for attempt := 0; ; attempt++ {
-		err := s.execOnce(ctx, fn)
-		if err == nil || !s.retryable(err) {
-			return err
-		}
-		if attempt >= s.o.maxRetries {
-			return fmt.Errorf("%w after %d attempts: %w", ErrConflict, attempt+1, err)
-		}
-		if err := sleep(ctx, backoff(attempt)); err != nil {
-			return err
-		}
-	}
+	return s.retry(ctx, func() error { return s.execOnce(ctx, fn) })
 }
 
 func (s *sqlStore) execOnce(ctx context.Context, fn func(tx *sql.Tx) error) error {

@@ -46,14 +46,7 @@ func TestOpenPicksTheBackendByScheme(t *testing.T) {
 }
 
 func TestReopenKeepsDataAndDoesNotReapplyMigrations(t *testing.T) {
-	backends := []struct {
-		name string
-		url  func(t *testing.T) string
-	}{
-		{"SQLite", func(t *testing.T) string { return "sqlite:" + filepath.Join(t.TempDir(), "r.db") }},
-		{"Postgres", func(t *testing.T) string { return storetest.PostgresSchema(t) }},
-	}
-	for _, b := range backends {
+	for _, b := range urlBackends {
 		t.Run(b.name, func(t *testing.T) {
 			u := b.url(t)
 			var etag string

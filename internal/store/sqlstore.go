@@ -33,15 +33,21 @@ func (s *sqlStore) View(ctx context.Context, fn func(tx Tx) error) error {
 
 // Update implements Store.
 func (s *sqlStore) Update(ctx context.Context, fn func(tx Tx) error) error {
-	for attempt := 0; ; attempt++ {
-		err := s.run(ctx, false, fn)
+	return s.retry(ctx, func() error { return s.run(ctx, false, fn) })
+}
+
+// retry calls attempt until it succeeds, fails with an error that is not a
+// serialization conflict, or has failed with conflicts maxRetries+1 times.
+func (s *sqlStore) retry(ctx context.Context, attempt func() error) error {
+	for n := 0; ; n++ {
+		err := attempt()
 		if err == nil || !s.retryable(err) {
 			return err
 		}
-		if attempt >= s.o.maxRetries {
-			return fmt.Errorf("%w after %d attempts: %w", ErrConflict, attempt+1, err)
+		if n >= s.o.maxRetries {
+			return fmt.Errorf("%w after %d attempts: %w", ErrConflict, n+1, err)
 		}
-		if err := sleep(ctx, backoff(attempt)); err != nil {
+		if err := sleep(ctx, backoff(n)); err != nil {
 			return err
 		}
 	}
