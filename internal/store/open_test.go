@@ -5,6 +5,7 @@ import (
 	"errors"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/steward-gov/steward/internal/store"
@@ -75,6 +76,34 @@ func TestReopenKeepsDataAndDoesNotReapplyMigrations(t *testing.T) {
 					t.Fatalf("store migrations recorded %d times (%v), want 1", n, err)
 				}
 				s.Close()
+			}
+		})
+	}
+}
+
+// TestConcurrentOpenMigratesOnce opens a fresh store from several pools at
+// once, as replicas starting together would: every Open succeeds and the
+// store's schema is applied once.
+func TestConcurrentOpenMigratesOnce(t *testing.T) {
+	for _, b := range urlBackends {
+		t.Run(b.name, func(t *testing.T) {
+			u := b.url(t)
+			stores := make([]store.Store, 4)
+			errs := make([]error, len(stores))
+			var wg sync.WaitGroup
+			for i := range stores {
+				wg.Go(func() { stores[i], errs[i] = store.Open(context.Background(), u) })
+			}
+			wg.Wait()
+			for i, err := range errs {
+				if err != nil {
+					t.Fatalf("open #%d: %v", i, err)
+				}
+				defer stores[i].Close()
+			}
+			var n int
+			if err := stores[0].Raw().Read.QueryRow(`SELECT count(*) FROM steward_migrations`).Scan(&n); err != nil || n != 1 {
+				t.Fatalf("%d migration records (%v), want 1", n, err)
 			}
 		})
 	}
