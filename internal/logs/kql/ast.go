@@ -1,6 +1,7 @@
 package kql
 
 import (
+	"fmt"
 	"strings"
 )
 
@@ -159,10 +160,38 @@ func quoteName(s string) string {
 			break
 		}
 	}
-	if plain && !reserved[strings.ToLower(s)] {
+	if plain && s != "$" && !reserved[strings.ToLower(s)] {
 		return s
 	}
-	return "['" + strings.ReplaceAll(strings.ReplaceAll(s, `\`, `\\`), "'", `\'`) + "']"
+	return "[" + quoteString(s) + "]"
+}
+
+// quoteString renders s as a single-quoted KQL string literal.
+func quoteString(s string) string {
+	var b strings.Builder
+	b.WriteByte('\'')
+	for _, r := range s {
+		switch r {
+		case '\\':
+			b.WriteString(`\\`)
+		case '\'':
+			b.WriteString(`\'`)
+		case '\n':
+			b.WriteString(`\n`)
+		case '\r':
+			b.WriteString(`\r`)
+		case '\t':
+			b.WriteString(`\t`)
+		default:
+			if r < 0x20 || r == 0x7f {
+				fmt.Fprintf(&b, `\u%04x`, r)
+			} else {
+				b.WriteRune(r)
+			}
+		}
+	}
+	b.WriteByte('\'')
+	return b.String()
 }
 
 // reserved lists words that cannot be bare column names in expressions.

@@ -129,47 +129,103 @@ func (e *Ident) String() string { return quoteName(e.Name) }
 // String renders the literal as written.
 func (e *Lit) String() string { return e.Text }
 
-// String renders the operator and its operand in parentheses.
-func (e *Unary) String() string {
-	if e.Op == "not" {
-		return "not(" + e.X.String() + ")"
+// Operator precedence levels, lowest first, used to print only the
+// parentheses a tree needs.
+const (
+	precOr = iota + 1
+	precAnd
+	precCompare
+	precAdd
+	precMul
+	precUnary
+	precPrimary
+)
+
+func precOf(e Expr) int {
+	switch x := e.(type) {
+	case *Binary:
+		switch x.Op {
+		case "or":
+			return precOr
+		case "and":
+			return precAnd
+		case "+", "-":
+			return precAdd
+		case "*", "/", "%":
+			return precMul
+		}
+		return precCompare
+	case *InExpr, *Between:
+		return precCompare
+	case *Unary:
+		return precUnary
 	}
-	return "(" + e.Op + e.X.String() + ")"
+	return precPrimary
 }
 
-// String renders the operation fully parenthesised.
+// wrap renders e, in parentheses when its precedence is below min.
+func wrap(e Expr, min int) string {
+	if precOf(e) < min {
+		return "(" + e.String() + ")"
+	}
+	return e.String()
+}
+
+// String renders the operator and its operand.
+func (e *Unary) String() string { return e.Op + wrap(e.X, precPrimary) }
+
+// String renders "l op r" with the parentheses precedence needs (operators
+// associate to the left).
 func (e *Binary) String() string {
-	return "(" + e.L.String() + " " + e.Op + " " + e.R.String() + ")"
+	p := precOf(e)
+	return wrap(e.L, p) + " " + e.Op + " " + wrap(e.R, p+1)
 }
 
-// String renders "(x op (a, b))".
+// String renders "x op (a, b)".
 func (e *InExpr) String() string {
-	return "(" + e.X.String() + " " + e.Op + " (" + joinNodes(e.List, ", ") + "))"
+	return wrap(e.X, precCompare+1) + " " + e.Op + " (" + joinNodes(e.List, ", ") + ")"
 }
 
-// String renders "(x between (lo .. hi))".
+// String renders "x between (lo .. hi)".
 func (e *Between) String() string {
 	op := " between "
 	if e.Not {
 		op = " !between "
 	}
-	return "(" + e.X.String() + op + "(" + e.Lo.String() + " .. " + e.Hi.String() + "))"
+	return wrap(e.X, precCompare+1) + op + "(" + wrap(e.Lo, precAdd) + " .. " + wrap(e.Hi, precAdd) + ")"
 }
 
 // String renders "name(args)".
-func (e *Call) String() string { return e.Name + "(" + joinNodes(e.Args, ", ") + ")" }
+func (e *Call) String() string {
+	name := e.Name
+	if typedLiteral[strings.ToLower(name)] {
+		// "time (x)" is a call; "time(x)" would read as a literal
+		name += " "
+	}
+	return name + "(" + joinNodes(e.Args, ", ") + ")"
+}
 
 // String renders "x.name" (bracketed when the name is not plain).
 func (e *Member) String() string {
+	x := e.X.String()
+	if _, ok := e.X.(*Lit); ok {
+		x = "(" + x + ")"
+	}
 	q := quoteName(e.Name)
 	if strings.HasPrefix(q, "[") {
-		return e.X.String() + q
+		return x + q
 	}
-	return e.X.String() + "." + q
+	return x + "." + q
 }
 
 // String renders "x[i]".
-func (e *Index) String() string { return e.X.String() + "[" + e.Idx.String() + "]" }
+func (e *Index) String() string {
+	x := e.X.String()
+	if _, ok := e.X.(*Lit); ok {
+		x = "(" + x + ")"
+	}
+	return x + "[" + e.Idx.String() + "]"
+}
 
 // String renders "*".
 func (e *Star) String() string { return "*" }
