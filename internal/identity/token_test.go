@@ -161,6 +161,8 @@ func badRequests(t *testing.T, f *fixture) []badRequest {
 			status: 401, oauthError: "invalid_client", aadsts: 700021},
 		{name: "unregistered certificate", form: withAssertion(assertionOpts{cert: other}),
 			status: 401, oauthError: "invalid_client", aadsts: 700027},
+		{name: "certificate credential past its end date", form: withAssertion(assertionOpts{}), advance: 49 * time.Hour,
+			status: 401, oauthError: "invalid_client", aadsts: 700027},
 		{name: "no thumbprint header", form: withAssertion(assertionOpts{thumb: "none"}),
 			status: 401, oauthError: "invalid_client", aadsts: 50027},
 		{name: "signature by another key", form: withAssertion(assertionOpts{key: otherKey(t)}),
