@@ -157,14 +157,26 @@ func writeEvalTable(cmd *cobra.Command, rows []evalRow) error {
 				e.Path, val, e.Operator, cliJSON(e.TargetValue)})
 		}
 	}
-	if err := cliout.WriteTable(w, []string{"reference", "effect", "state", "error"}, summary); err != nil {
+	sumHeader := []string{"reference", "effect", "state", "error"}
+	explHeader := []string{"reference", "result", "kind", "expression", "path", "value", "operator", "target"}
+	if len(rows) == 1 && rows[0].ReferenceID == "" {
+		// A single definition: no reference column.
+		sumHeader, explHeader = sumHeader[1:], explHeader[1:]
+		for i := range summary {
+			summary[i] = summary[i][1:]
+		}
+		for i := range expl {
+			expl[i] = expl[i][1:]
+		}
+	}
+	if err := cliout.WriteTable(w, sumHeader, summary); err != nil {
 		return err
 	}
 	if len(expl) == 0 {
 		return nil
 	}
 	fmt.Fprintln(w)
-	return cliout.WriteTable(w, []string{"reference", "result", "kind", "expression", "path", "value", "operator", "target"}, expl)
+	return cliout.WriteTable(w, explHeader, expl)
 }
 
 func cliJSON(v any) string {
