@@ -21,12 +21,19 @@ func newRbacRolesCmd() *cobra.Command {
 	return cmd
 }
 
-func stateCatalog(cmd *cobra.Command) (*rbac.Catalog, error) {
+// formatAndCatalog reads --output and builds the catalog of built-in roles
+// plus the state file's, which every roles subcommand but import needs.
+func formatAndCatalog(cmd *cobra.Command) (cliout.Format, *rbac.Catalog, error) {
+	format, err := outputFormat(cmd)
+	if err != nil {
+		return "", nil, err
+	}
 	st, _, err := loadRbacState(cmd)
 	if err != nil {
-		return nil, err
+		return "", nil, err
 	}
-	return st.Catalog()
+	c, err := st.Catalog()
+	return format, c, err
 }
 
 func newRbacRolesListCmd() *cobra.Command {
@@ -35,11 +42,7 @@ func newRbacRolesListCmd() *cobra.Command {
 		Short: "List the built-in roles Steward ships and those in the state file",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			format, err := outputFormat(cmd)
-			if err != nil {
-				return err
-			}
-			c, err := stateCatalog(cmd)
+			format, c, err := formatAndCatalog(cmd)
 			if err != nil {
 				return err
 			}
@@ -62,11 +65,7 @@ func newRbacRolesShowCmd() *cobra.Command {
 		Short: "Show a role definition by name, GUID or ID",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			format, err := outputFormat(cmd)
-			if err != nil {
-				return err
-			}
-			c, err := stateCatalog(cmd)
+			format, c, err := formatAndCatalog(cmd)
 			if err != nil {
 				return err
 			}
