@@ -82,6 +82,9 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger) (*Steward, error) {
 func (s *Steward) assemble(ctx context.Context) error {
 	s.Identity = identity.NewService(identity.StoreRecords{Store: s.Store}, identity.Options{
 		AuthorityHost: s.BaseURL,
+		// Clients configured with a custom cloud may name Steward's own URL
+		// as the ARM audience.
+		Resources:     append(append([]string(nil), identity.DefaultResources...), s.BaseURL),
 		TokenLifetime: s.Config.TokenLifetime,
 		Logger:        s.log.With("component", "identity"),
 	})

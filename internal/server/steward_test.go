@@ -103,6 +103,14 @@ func TestServeWithAzureSDKCredentials(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// A custom-cloud client may ask for Steward's own URL as the audience.
+	tok, err := secretCred.GetToken(context.Background(), policy.TokenRequestOptions{Scopes: []string{s.BaseURL + ".default"}})
+	if err != nil {
+		t.Fatalf("token for %s: %v", s.BaseURL, err)
+	}
+	if who := whoami(t, s, tok.Token); who["audience"] != strings.TrimSuffix(s.BaseURL, "/") {
+		t.Errorf("whoami = %v", who)
+	}
 	var lastToken string
 	for name, cred := range map[string]azcore.TokenCredential{"secret": secretCred, "certificate": certCred, "in-process": inProcCred} {
 		tok, err := cred.GetToken(context.Background(), policy.TokenRequestOptions{Scopes: armScope})
