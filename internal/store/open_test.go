@@ -3,6 +3,7 @@ package store_test
 import (
 	"context"
 	"errors"
+	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -119,6 +120,31 @@ func TestPostgresWithoutItsSchemaIsInvalid(t *testing.T) {
 	_, err := store.Open(context.Background(), u)
 	if !errors.Is(err, store.ErrInvalid) {
 		t.Fatalf("got %v, want ErrInvalid", err)
+	}
+}
+
+func TestSQLiteFilesAreOwnerOnly(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "data", "steward.db")
+	s, err := store.Open(context.Background(), path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	err = s.Update(context.Background(), func(tx store.Tx) error {
+		_, err := tx.Put(context.Background(), "t", "k", []byte("secret"), store.Cond{})
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range []string{path, path + "-wal", filepath.Dir(path)} {
+		fi, err := os.Stat(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if fi.Mode().Perm()&0o077 != 0 {
+			t.Errorf("%s has mode %v, want no group or other access", filepath.Base(p), fi.Mode().Perm())
+		}
 	}
 }
 

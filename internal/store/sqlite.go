@@ -33,6 +33,14 @@ func openSQLite(ctx context.Context, path string, o options) (Store, error) {
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return nil, fmt.Errorf("store: %w", err)
 	}
+	// The store holds secrets (credential hashes, vault items): create the
+	// file owner-only. SQLite gives its -wal and -shm files the mode of the
+	// database file.
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("store: %w", err)
+	}
+	f.Close()
 	write, err := sql.Open("sqlite", path+"?"+sqliteWriteParams)
 	if err != nil {
 		return nil, fmt.Errorf("store: open %s: %w", path, err)
