@@ -25,6 +25,7 @@ func Run(t *testing.T, newStore NewStore) {
 		{"CRUD", crudTests},
 		{"Conditional", condTests},
 		{"Scan", scanTests},
+		{"Model", modelTests},
 		{"Tx", txTests},
 		{"Concurrency", concurrencyTests},
 		{"Migrate", migrateTests},
