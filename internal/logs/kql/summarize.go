@@ -7,8 +7,11 @@ import (
 )
 
 // keyOf encodes values as a map key that distinguishes types and nulls.
-func keyOf(vals []Value) string {
-	var b []byte
+func keyOf(vals []Value) string { return string(appendKey(nil, vals)) }
+
+// appendKey appends the key encoding of vals to b; summarize reuses one
+// buffer so that looking up an existing group does not allocate.
+func appendKey(b []byte, vals []Value) []byte {
 	for _, v := range vals {
 		v = scalarOfKey(v)
 		b = append(b, byte(v.T))
@@ -29,7 +32,7 @@ func keyOf(vals []Value) string {
 			b = binary.LittleEndian.AppendUint64(b, uint64(v.i))
 		}
 	}
-	return string(b)
+	return b
 }
 
 // scalarOfKey normalises int to long so that equal numbers group together.
@@ -173,7 +176,14 @@ func compileSummarize(sc *scope, in *planTable, o *Summarize) (*planTable, error
 	grouped := len(o.By) > 0
 	nk := len(keys)
 	ncol := len(cols)
-	return blocking(in, cols, func(q *qctx, rows []Row) ([]Row, error) {
+	// summarize consumes its input as a stream: only the groups' states
+	// are kept, never the input rows
+	return &planTable{cols: cols, open: func(q *qctx) (RowIter, error) {
+		it, err := in.open(q)
+		if err != nil {
+			return nil, err
+		}
+		defer it.Close()
 		type group struct {
 			key    Row
 			states []aggState
@@ -188,7 +198,15 @@ func compileSummarize(sc *scope, in *planTable, o *Summarize) (*planTable, error
 			return g
 		}
 		kv := make([]Value, nk)
-		for _, r := range rows {
+		var buf []byte
+		for {
+			r, err := it.Next(q.ctx)
+			if err == errStop {
+				break
+			}
+			if err != nil {
+				return nil, err
+			}
 			for i, k := range keys {
 				kv[i] = k.f(r)
 			}
@@ -199,11 +217,11 @@ func compileSummarize(sc *scope, in *planTable, o *Summarize) (*planTable, error
 				}
 				g = groups[0]
 			} else {
-				ks := keyOf(kv)
-				gi, ok := index[ks]
+				buf = appendKey(buf[:0], kv)
+				gi, ok := index[string(buf)]
 				if !ok {
 					gi = len(groups)
-					index[ks] = gi
+					index[string(buf)] = gi
 					key := make(Row, nk)
 					for i := range kv {
 						key[i] = withType(kv[i], cols[i].Type)
@@ -242,8 +260,8 @@ func compileSummarize(sc *scope, in *planTable, o *Summarize) (*planTable, error
 			}
 			out = append(out, row)
 		}
-		return out, nil
-	}), nil
+		return &sliceIter{rows: out}, nil
+	}}, nil
 }
 
 // compileArgMax is compileArgMaxBy without by-columns.

@@ -1,0 +1,203 @@
+package kql
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+)
+
+// recordingSource wraps a MemSource, remembering the scans it was asked for
+// and counting the rows it produced.
+type recordingSource struct {
+	MemSource
+	reqs     []ScanRequest
+	produced int
+	refuse   map[string]bool // columns whose filters it will not apply
+}
+
+func (s *recordingSource) CanFilter(table string, f Filter) bool {
+	return !s.refuse[f.Column] && s.MemSource.CanFilter(table, f)
+}
+
+func (s *recordingSource) Scan(ctx context.Context, req ScanRequest) (RowIter, error) {
+	s.reqs = append(s.reqs, req)
+	it, err := s.MemSource.Scan(ctx, req)
+	if err != nil {
+		return nil, err
+	}
+	return &funcIter{next: func(ctx context.Context) (Row, error) {
+		r, err := it.Next(ctx)
+		if err == nil {
+			s.produced++
+		}
+		return r, err
+	}}, nil
+}
+
+func eventsSource(n int) *recordingSource {
+	t := &MemTable{Columns: []Column{{"TimeGenerated", TypeDateTime}, {"Resource", TypeString}, {"Level", TypeLong}}}
+	base := timeToTicks(time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC))
+	for i := 0; i < n; i++ {
+		t.Rows = append(t.Rows, Row{DateTime(base + int64(i)*ticksPerMinute), String(fmt.Sprintf("r%d", i%10)), Long(int64(i % 4))})
+	}
+	return &recordingSource{MemSource: MemSource{Tables: map[string]*MemTable{"Events": t}}}
+}
+
+func TestPlannerPushesFiltersProjectionAndLimitToTheSource(t *testing.T) {
+	tests := []struct {
+		name      string
+		query     string
+		filters   []string
+		columns   []string
+		limit     int64
+		rows      int
+		maxReads  int
+		unpushCol string
+	}{
+		{name: "leading where conjuncts", query: `Events | where Level == 2 and Resource in ("r2", "r6") | count`,
+			filters: []string{"Level == 2", `Resource in ('r2', 'r6')`}, rows: 1, maxReads: 50},
+		{name: "take after fully pushed filters", query: `Events | where Level >= 1 | take 5`,
+			filters: []string{"Level >= 1"}, limit: 5, rows: 5, maxReads: 5},
+		{name: "plain project", query: `Events | project Resource, Level`,
+			columns: []string{"Resource", "Level"}, rows: 100, maxReads: 100},
+		{name: "literal on the left is flipped", query: `Events | where 2 < Level`,
+			filters: []string{"Level > 2"}, rows: 25, maxReads: 25},
+		{name: "refused filter stays in the plan", query: `Events | where Level == 1 and Resource == "r1" | take 3`,
+			filters: []string{"Level == 1"}, rows: 3, maxReads: 100, unpushCol: "Resource"},
+		{name: "computed predicate is not pushed", query: `Events | where strlen(Resource) == 2 | take 1`,
+			rows: 1, maxReads: 1},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			src := eventsSource(100)
+			if tt.unpushCol != "" {
+				src.refuse = map[string]bool{tt.unpushCol: true}
+			}
+			res, err := Run(context.Background(), tt.query, Options{Source: src})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(src.reqs) != 1 {
+				t.Fatalf("%d scans, want 1", len(src.reqs))
+			}
+			req := src.reqs[0]
+			var got []string
+			for _, f := range req.Filters {
+				got = append(got, f.String())
+			}
+			if strings.Join(got, "; ") != strings.Join(tt.filters, "; ") {
+				t.Errorf("pushed filters %q, want %q", got, tt.filters)
+			}
+			if strings.Join(req.Columns, ",") != strings.Join(tt.columns, ",") {
+				t.Errorf("pushed columns %v, want %v", req.Columns, tt.columns)
+			}
+			if req.Limit != tt.limit {
+				t.Errorf("pushed limit %d, want %d", req.Limit, tt.limit)
+			}
+			if len(res.Rows) != tt.rows {
+				t.Errorf("%d result rows, want %d", len(res.Rows), tt.rows)
+			}
+			if src.produced > tt.maxReads {
+				t.Errorf("source produced %d rows, want at most %d", src.produced, tt.maxReads)
+			}
+		})
+	}
+}
+
+func TestRefusedFilterIsStillApplied(t *testing.T) {
+	src := eventsSource(100)
+	src.refuse = map[string]bool{"Resource": true}
+	res, err := Run(context.Background(), `Events | where Resource == "r1" | count`, Options{Source: src})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := res.Rows[0][0].AsInt(); got != 10 {
+		t.Errorf("count = %d, want 10", got)
+	}
+}
+
+func TestTakeStopsReadingItsInput(t *testing.T) {
+	src := eventsSource(10000)
+	src.refuse = map[string]bool{"Level": true}
+	if _, err := Run(context.Background(), `Events | where Level == 3 | take 2`, Options{Source: src}); err != nil {
+		t.Fatal(err)
+	}
+	if src.produced > 8 {
+		t.Errorf("source produced %d rows for take 2, want streaming to stop early", src.produced)
+	}
+}
+
+func TestUnknownTableIsASemanticError(t *testing.T) {
+	_, err := Run(context.Background(), `Nope | take 1`, Options{Source: eventsSource(1)})
+	var ce *CompileError
+	if !errors.As(err, &ce) || !strings.Contains(ce.Msg, "Nope") {
+		t.Fatalf("error = %v, want a CompileError naming the table", err)
+	}
+}
+
+func TestNowIsInjectedAndStableWithinAQuery(t *testing.T) {
+	fixed := time.Date(2024, 5, 1, 10, 0, 0, 0, time.UTC)
+	res, err := Run(context.Background(), `print a = now(), b = ago(1d), same = now() == now()`, Options{Now: func() time.Time { return fixed }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := []string{res.Rows[0][0].Text(), res.Rows[0][1].Text(), res.Rows[0][2].Text()}
+	want := []string{"2024-05-01T10:00:00.0000000Z", "2024-04-30T10:00:00.0000000Z", "True"}
+	if strings.Join(got, " ") != strings.Join(want, " ") {
+		t.Errorf("got %v, want %v", got, want)
+	}
+}
+
+// The governance queries the issue names: latest state per assignment, and
+// key age in days.
+func TestGovernanceQueries(t *testing.T) {
+	tbl := &MemTable{Columns: []Column{{"TimeGenerated", TypeDateTime}, {"Policy_assignment_id", TypeString}, {"Is_compliant", TypeBool}}}
+	day := func(d int) Value { return DateTime(timeToTicks(time.Date(2024, 1, d, 0, 0, 0, 0, time.UTC))) }
+	tbl.Rows = []Row{
+		{day(1), String("a1"), Bool(false)}, {day(2), String("a1"), Bool(true)},
+		{day(1), String("a2"), Bool(true)}, {day(3), String("a2"), Bool(false)},
+	}
+	src := &MemSource{Tables: map[string]*MemTable{"PolicyComplianceStates_CL": tbl}}
+	tests := []struct{ query, want string }{
+		{`PolicyComplianceStates_CL | summarize arg_max(TimeGenerated,*) by Policy_assignment_id | where Is_compliant==false`,
+			"Policy_assignment_id,TimeGenerated,Is_compliant|'a2', 2024-01-03T00:00:00.0000000Z, False"},
+		{`PolicyComplianceStates_CL | extend age = datetime_diff('day', now(), TimeGenerated) | where age > 30 | project Policy_assignment_id, age`,
+			"Policy_assignment_id,age|'a1', 40;'a1', 39;'a2', 40;'a2', 38"},
+	}
+	now := func() time.Time { return time.Date(2024, 2, 10, 0, 0, 0, 0, time.UTC) }
+	for _, tt := range tests {
+		res, err := Run(context.Background(), tt.query, Options{Source: src, Now: now})
+		if err != nil {
+			t.Fatalf("%s: %v", tt.query, err)
+		}
+		var names, rows []string
+		for _, c := range res.Columns {
+			names = append(names, c.Name)
+		}
+		for _, r := range res.Rows {
+			var cells []string
+			for _, v := range r {
+				cells = append(cells, v.Text())
+			}
+			rows = append(rows, strings.Join(cells, ", "))
+		}
+		if got := strings.Join(names, ",") + "|" + strings.Join(rows, ";"); got != tt.want {
+			t.Errorf("%s\n got %s\nwant %s", tt.query, got, tt.want)
+		}
+	}
+}
+
+func TestQueryResponseEncodesValuesAsTheAPIDoes(t *testing.T) {
+	res, err := Run(context.Background(), `print s = "x", n = 2, r = real(nan), d = datetime(2020-01-02 03:04:05), t = 90m, j = dynamic({"a":1}), z = long(null), b = true`, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := fmt.Sprintf("%v", res.QueryResponse().Tables[0].Rows[0])
+	want := `[x 2 NaN 2020-01-02T03:04:05.0000000Z 01:30:00 {"a":1} <nil> true]`
+	if got != want {
+		t.Errorf("rows = %s, want %s", got, want)
+	}
+}
