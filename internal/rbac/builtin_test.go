@@ -2,6 +2,7 @@ package rbac
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"flag"
 	"os"
@@ -140,4 +141,41 @@ func TestImportAllCorpusRoles(t *testing.T) {
 		t.Errorf("%d built-in permissions have unparsable conditions, want 1", unparsed)
 	}
 	t.Logf("imported %d roles", n)
+}
+
+// TestDelegationOverAllCorpusRoles runs the analysis over Azure's whole
+// list: an Owner at a resource group can grant every role assignable there,
+// and only the roles whose assignable scopes exclude it are refused.
+func TestDelegationOverAllCorpusRoles(t *testing.T) {
+	readCorpus(t)
+	f, err := os.Open(corpusRoles)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	c := NewCatalog()
+	if _, err := c.Import(f); err != nil {
+		t.Fatal(err)
+	}
+	e := NewEngine(c)
+	assign(t, e, "o", rg, OwnerRoleID, alice, "")
+	rep, err := e.Analyze(context.Background(), DelegationRequest{PrincipalID: alice, Scope: rg, PrincipalTypes: []string{PrincipalUser}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	refused := 0
+	for _, cell := range rep.Cells {
+		rd, _ := c.Find(cell.RoleDefinitionID)
+		wantAllowed := rd.AssignableAt(rg, nil)
+		if cell.Allowed != wantAllowed || !cell.Allowed && cell.RefusedBy != "assignableScopes" {
+			t.Errorf("%s: allowed %v (%s: %s)", cell.RoleName, cell.Allowed, cell.RefusedBy, cell.Reason)
+		}
+		if !cell.Allowed {
+			refused++
+		}
+	}
+	if len(rep.Cells) != 2*c.Len() || refused == 0 {
+		t.Errorf("%d cells for %d roles, %d refused", len(rep.Cells), c.Len(), refused)
+	}
+	t.Logf("%d roles, %d cells refused for their assignable scopes, %d escalations", c.Len(), refused, len(rep.Escalations))
 }
