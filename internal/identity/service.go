@@ -40,6 +40,17 @@ type Options struct {
 	Logger *slog.Logger
 	// KeyBits is the RSA size of tenant signing keys (default 2048).
 	KeyBits int
+	// Observe, when set, is told the outcome of every token request, for
+	// metrics. It must be fast and safe for concurrent use.
+	Observe func(TokenOutcome)
+}
+
+// TokenOutcome is the outcome of one token request: how the client
+// authenticated ("secret", "assertion" or "none") and the AADSTS code of
+// the error, 0 on success, -1 for a failure that is not a request error.
+type TokenOutcome struct {
+	Credential string
+	AADSTS     int
 }
 
 // DefaultResources are the Azure resource identifiers that Steward serves

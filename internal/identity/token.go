@@ -48,10 +48,12 @@ func (s *Service) serveToken(w http.ResponseWriter, r *http.Request) {
 	}
 	req, err := s.parseTokenRequest(w, r)
 	if err != nil {
+		s.observe(req, err)
 		s.fail(w, r, err)
 		return
 	}
 	resp, err := s.Token(r.Context(), req)
+	s.observe(req, err)
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -170,6 +172,29 @@ func (s *Service) Token(ctx context.Context, req TokenRequest) (TokenResponse, e
 	}
 	secs := int64(exp.Sub(now) / time.Second)
 	return TokenResponse{TokenType: "Bearer", ExpiresIn: secs, ExtExpiresIn: secs, AccessToken: tok}, nil
+}
+
+// observe reports a token request's outcome to Options.Observe.
+func (s *Service) observe(req TokenRequest, err error) {
+	if s.opts.Observe == nil {
+		return
+	}
+	o := TokenOutcome{Credential: "none"}
+	switch {
+	case req.ClientAssertion != "" || req.ClientAssertionType != "":
+		o.Credential = "assertion"
+	case req.ClientSecret != "":
+		o.Credential = "secret"
+	}
+	var oe *OAuthError
+	switch {
+	case err == nil:
+	case errors.As(err, &oe):
+		o.AADSTS = oe.AADSTS
+	default:
+		o.AADSTS = -1
+	}
+	s.opts.Observe(o)
 }
 
 // checkSecret accepts secret when it matches one of the app's client

@@ -273,3 +273,24 @@ func TestTokenAcceptsClientSecretBasic(t *testing.T) {
 		})
 	}
 }
+
+func TestObserveSeesEveryTokenRequest(t *testing.T) {
+	f := newFixture(t, testAuthority)
+	var got []TokenOutcome
+	f.svc.opts.Observe = func(o TokenOutcome) { got = append(got, o) }
+	f.post(f.secretForm())
+	bad := f.secretForm()
+	bad.Set("client_secret", "wrong")
+	f.post(bad)
+	f.post(f.assertionForm(f.assertion(t, assertionOpts{})))
+	f.post(url.Values{})
+	want := []TokenOutcome{{"secret", 0}, {"secret", 7000215}, {"assertion", 0}, {"none", 900144}}
+	if len(got) != len(want) {
+		t.Fatalf("outcomes %v, want %v", got, want)
+	}
+	for i := range want {
+		if got[i] != want[i] {
+			t.Errorf("outcome %d = %v, want %v", i, got[i], want[i])
+		}
+	}
+}

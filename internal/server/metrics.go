@@ -8,6 +8,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/steward-gov/steward/internal/identity"
 )
 
 // metrics are the server's Prometheus instruments, on a registry of its
@@ -18,6 +20,7 @@ type metrics struct {
 	duration *prometheus.HistogramVec
 	inFlight prometheus.Gauge
 	panics   prometheus.Counter
+	tokens   *prometheus.CounterVec
 }
 
 func newMetrics() *metrics {
@@ -40,8 +43,12 @@ func newMetrics() *metrics {
 			Name: "steward_http_panics_total",
 			Help: "Handler panics recovered into 500 responses.",
 		}),
+		tokens: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "steward_token_requests_total",
+			Help: "Token endpoint requests, by client credential (secret, assertion, none) and result (ok or the AADSTS code).",
+		}, []string{"credential", "result"}),
 	}
-	m.reg.MustRegister(m.requests, m.duration, m.inFlight, m.panics,
+	m.reg.MustRegister(m.requests, m.duration, m.inFlight, m.panics, m.tokens,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }
@@ -56,6 +63,23 @@ func (m *metrics) observe(route, method string, code int, d time.Duration) {
 	m.requests.WithLabelValues(route, method, strconv.Itoa(code)).Inc()
 	m.duration.WithLabelValues(route).Observe(d.Seconds())
 }
+
+// observeToken counts a token request; the label values are bounded by
+// the token service's fixed set of credentials and error codes.
+func (m *metrics) observeToken(o identity.TokenOutcome) {
+	result := "ok"
+	switch {
+	case o.AADSTS < 0:
+		result = "error"
+	case o.AADSTS > 0:
+		result = "AADSTS" + strconv.Itoa(o.AADSTS)
+	}
+	m.tokens.WithLabelValues(o.Credential, result).Inc()
+}
+
+// ObserveToken is the identity.Options.Observe hook that feeds
+// steward_token_requests_total.
+func (s *Server) ObserveToken(o identity.TokenOutcome) { s.metrics.observeToken(o) }
 
 func (m *metrics) handler() http.Handler {
 	return promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{})

@@ -80,6 +80,7 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger) (*Steward, error) {
 }
 
 func (s *Steward) assemble(ctx context.Context) error {
+	s.Server = New(s.Config, s.log)
 	s.Identity = identity.NewService(identity.StoreRecords{Store: s.Store}, identity.Options{
 		AuthorityHost: s.BaseURL,
 		// Clients configured with a custom cloud may name Steward's own URL
@@ -87,6 +88,7 @@ func (s *Steward) assemble(ctx context.Context) error {
 		Resources:     append(append([]string(nil), identity.DefaultResources...), s.BaseURL),
 		TokenLifetime: s.Config.TokenLifetime,
 		Logger:        s.log.With("component", "identity"),
+		Observe:       s.Server.ObserveToken,
 	})
 	info, created, err := s.Identity.Bootstrap(ctx, identity.BootstrapConfig{
 		DataDir:       s.Config.DataDir,
@@ -102,7 +104,6 @@ func (s *Steward) assemble(ctx context.Context) error {
 		s.log.Info("bootstrapped home tenant", "tenant", info.TenantID, "client_id", info.ClientID,
 			"subscription", info.SubscriptionID)
 	}
-	s.Server = New(s.Config, s.log)
 	s.Server.AddReadiness("store", func(ctx context.Context) error {
 		return s.Store.View(ctx, func(store.Tx) error { return nil })
 	})

@@ -6,6 +6,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"io"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -195,6 +196,18 @@ func TestServeRejectsBadTokenRequestsWithoutServerErrors(t *testing.T) {
 	}
 	if resp.StatusCode != http.StatusUnauthorized {
 		t.Errorf("whoami without token: %d", resp.StatusCode)
+	}
+	req, _ = http.NewRequest(http.MethodGet, s.BaseURL+"metrics", nil)
+	resp, err = s.Transport().Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	for _, want := range []string{`steward_token_requests_total{credential="secret",result="AADSTS7000215"} 1`,
+		`steward_token_requests_total{credential="secret",result="AADSTS700016"} 1`} {
+		if !strings.Contains(string(body), want) {
+			t.Errorf("metrics lack %s", want)
+		}
 	}
 }
 
