@@ -29,6 +29,10 @@ type CompileOptions struct {
 	// parameters are evaluated once here. Missing values fall back to
 	// defaultValue; a parameter with neither is an error.
 	Parameters map[string]any
+
+	// setMember marks a member of an initiative: its allowedValues are
+	// compared ignoring case (see resolveParameters).
+	setMember bool
 }
 
 // Policy is a compiled policy definition, ready to evaluate many
@@ -62,6 +66,12 @@ type compiler struct {
 // Compile compiles a parsed definition. Errors are *CompileError or, for
 // bad parameter values, *ParameterError.
 func Compile(d *Definition, opts CompileOptions) (p *Policy, err error) {
+	return compile(d, opts, opts.Parameters != nil)
+}
+
+// compile compiles a definition; strict makes missing parameter values an
+// error (an assignment binds them all).
+func compile(d *Definition, opts CompileOptions, strict bool) (p *Policy, err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			p, err = nil, &CompileError{Path: d.rootPath, Message: fmt.Sprintf("internal compiler error: %v", r)}
@@ -72,7 +82,7 @@ func Compile(d *Definition, opts CompileOptions) (p *Policy, err error) {
 	}
 	p = &Policy{def: d, aliases: opts.Aliases, fields: map[string]*fieldRef{}}
 	p.mode = ParseMode(d.Mode)
-	p.params, err = resolveParameters(d.Parameters, opts.Parameters, opts.Parameters != nil)
+	p.params, err = resolveParameters(d.Parameters, opts.Parameters, strict, opts.setMember)
 	if err != nil {
 		return nil, err
 	}

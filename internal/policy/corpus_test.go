@@ -1,6 +1,7 @@
 package policy
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -54,12 +55,21 @@ func TestCorpusDefinitionsCompile(t *testing.T) {
 	}
 	t.Logf("definitions: %d/%d compile", len(defs)-failed, len(defs))
 	setFailed, missing, refs := 0, 0, 0
+	resolve := func(id string) (*Definition, error) {
+		if d, ok := byName[strings.ToLower(id[strings.LastIndexByte(id, '/')+1:])]; ok {
+			return d, nil
+		}
+		return nil, fmt.Errorf("definition %s is not in the corpus", id)
+	}
 	for _, path := range sets {
 		data, err := os.ReadFile(path)
 		if err != nil {
 			t.Fatal(err)
 		}
 		s, err := ParseSetDefinition(data)
+		if err == nil {
+			_, err = CompileSet(s, resolve, CompileOptions{})
+		}
 		if err != nil {
 			setFailed++
 			t.Errorf("%s: %v", path, err)
@@ -72,5 +82,5 @@ func TestCorpusDefinitionsCompile(t *testing.T) {
 			}
 		}
 	}
-	t.Logf("sets: %d/%d parse; %d of %d member references name a definition outside the corpus snapshot", len(sets)-setFailed, len(sets), missing, refs)
+	t.Logf("sets: %d/%d parse and compile; %d of %d member references name a definition outside the corpus snapshot", len(sets)-setFailed, len(sets), missing, refs)
 }

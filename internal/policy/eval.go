@@ -206,7 +206,7 @@ func (st *state) begin(ctx context.Context, p *Policy, res *Resource, opts *Eval
 	st.ec.Now = opts.Now
 	st.params, st.paramsOverride = p.params, false
 	if opts.Parameters != nil {
-		params, err := resolveParameters(p.def.Parameters, opts.Parameters, true)
+		params, err := resolveParameters(p.def.Parameters, opts.Parameters, true, false)
 		if err != nil {
 			return err
 		}

@@ -82,10 +82,12 @@ func (e *ParameterError) Error() string {
 // resolveParameters merges assigned values with declared defaults and
 // checks them: every declared parameter needs a value or a default, values
 // must have the declared type and be among allowedValues (compared
-// case-sensitively, as Azure does at assignment time). Values for
+// case-sensitively, as Azure does at assignment time, unless fold is set:
+// values an initiative passes its members are compared ignoring case, as
+// built-in initiatives pass "audit" to members allowing "Audit"). Values for
 // undeclared parameters are kept as given when decls is nil (a bare rule
 // has no declarations). The result is keyed by lower-case name.
-func resolveParameters(decls []*ParameterDef, given map[string]any, strict bool) (map[string]any, error) {
+func resolveParameters(decls []*ParameterDef, given map[string]any, strict, fold bool) (map[string]any, error) {
 	out := make(map[string]any, len(decls)+len(given))
 	lowerGiven := make(map[string]any, len(given))
 	for k, v := range given {
@@ -101,9 +103,12 @@ func resolveParameters(decls []*ParameterDef, given map[string]any, strict bool)
 				}
 				continue
 			}
-			v = d.DefaultValue
+			// Defaults are the author's and are not checked: a built-in
+			// initiative declares a String with the default [].
+			out[key] = d.DefaultValue
+			continue
 		}
-		if err := checkParameter(d, v); err != nil {
+		if err := checkParameter(d, v, fold); err != nil {
 			return nil, err
 		}
 		out[key] = v
@@ -127,7 +132,7 @@ func unwrapParameterValue(v any) any {
 	return v
 }
 
-func checkParameter(d *ParameterDef, v any) error {
+func checkParameter(d *ParameterDef, v any, fold bool) error {
 	if v != nil && !isExpression(asString(v)) {
 		ok := true
 		switch d.Type {
@@ -152,7 +157,7 @@ func checkParameter(d *ParameterDef, v any) error {
 		}
 	}
 	if len(d.AllowedValues) > 0 && !isExpression(asString(v)) {
-		if !allowed(d.AllowedValues, v) {
+		if !allowed(d.AllowedValues, v, fold) {
 			return &ParameterError{Name: d.Name, Message: fmt.Sprintf("value %s is not one of the allowedValues", formatValue(v))}
 		}
 	}
@@ -161,9 +166,9 @@ func checkParameter(d *ParameterDef, v any) error {
 
 // allowed reports whether v is one of the allowed values or, for an
 // array, whether each of its members is.
-func allowed(list []any, v any) bool {
+func allowed(list []any, v any, fold bool) bool {
 	for _, a := range list {
-		if exactEqual(a, v) {
+		if exactEqual(a, v) || (fold && looseEqual(a, v)) {
 			return true
 		}
 	}
@@ -172,7 +177,7 @@ func allowed(list []any, v any) bool {
 		return false
 	}
 	for _, e := range arr {
-		if !allowed(list, e) {
+		if !allowed(list, e, fold) {
 			return false
 		}
 	}

@@ -159,9 +159,12 @@ type CompiledMember struct {
 // CompileSet compiles every member of an initiative. Set parameter values
 // (opts.Parameters, with the set's defaults) are passed to the members:
 // each member parameter value is evaluated with parameters() reading the
-// set's parameters.
+// set's parameters. With opts.Parameters nil the set is compiled unbound:
+// values that need a set parameter without a default are left out, and
+// expressions using them fail per evaluation.
 func CompileSet(s *SetDefinition, resolve DefinitionResolver, opts CompileOptions) (*CompiledSet, error) {
-	setParams, err := resolveParameters(s.Parameters, opts.Parameters, opts.Parameters != nil)
+	strict := opts.Parameters != nil
+	setParams, err := resolveParameters(s.Parameters, opts.Parameters, strict, false)
 	if err != nil {
 		return nil, err
 	}
@@ -172,11 +175,11 @@ func CompileSet(s *SetDefinition, resolve DefinitionResolver, opts CompileOption
 		if err != nil {
 			return nil, &CompileError{Path: path + ".policyDefinitionId", Message: err.Error()}
 		}
-		params, err := memberParameters(mem, setParams, path)
+		params, err := memberParameters(mem, setParams, path, strict)
 		if err != nil {
 			return nil, err
 		}
-		pol, err := Compile(def, CompileOptions{Aliases: opts.Aliases, Parameters: params})
+		pol, err := compile(def, CompileOptions{Aliases: opts.Aliases, Parameters: params, setMember: true}, strict)
 		if err != nil {
 			return nil, fmt.Errorf("%s (%s): %w", path, mem.ReferenceID, err)
 		}
@@ -186,12 +189,15 @@ func CompileSet(s *SetDefinition, resolve DefinitionResolver, opts CompileOption
 }
 
 // memberParameters evaluates the parameter values a set passes a member.
-func memberParameters(mem *SetMember, setParams map[string]any, path string) (map[string]any, error) {
+func memberParameters(mem *SetMember, setParams map[string]any, path string, strict bool) (map[string]any, error) {
 	st := &state{params: setParams, opts: &EvalOptions{}}
 	st.ec.Host = st.host
 	out := make(map[string]any, len(mem.Parameters))
 	for k, v := range mem.Parameters {
 		val, err := st.evalDeep(v)
+		if err != nil && !strict {
+			continue
+		}
 		if err != nil {
 			return nil, &CompileError{Path: path + ".parameters." + k, Message: err.Error()}
 		}

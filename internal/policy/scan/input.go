@@ -1,0 +1,379 @@
+package scan
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/steward-gov/steward/internal/policy"
+)
+
+// Format is the shape of an estate export.
+type Format string
+
+// The estate formats. FormatJSON covers the JSON array of az resource
+// list and Azure Resource Graph output (a page object with a data array,
+// several pages concatenated or in an array, or the bare data array).
+const (
+	FormatAuto  Format = "auto"
+	FormatJSON  Format = "json"
+	FormatJSONL Format = "jsonl"
+)
+
+// ParseFormat reads a --format value: auto, json (aliases resource-list,
+// graph) or jsonl.
+func ParseFormat(s string) (Format, error) {
+	switch strings.ToLower(s) {
+	case "", "auto":
+		return FormatAuto, nil
+	case "json", "resource-list", "graph", "arg":
+		return FormatJSON, nil
+	case "jsonl", "ndjson", "json-lines":
+		return FormatJSONL, nil
+	}
+	return "", fmt.Errorf("unknown estate format %q (want auto, json or jsonl)", s)
+}
+
+// MaxRecordSize caps one resource record (and one JSON Lines line).
+const MaxRecordSize = policy.MaxDocumentSize
+
+// Record is one resource of the estate, or the error that one malformed
+// record gave. Where locates it: "line 12" for JSON Lines, a JSON path and
+// its line for JSON ("$[3] (line 40)").
+type Record struct {
+	Doc   map[string]any
+	Where string
+	Err   error
+}
+
+// RecordError is a malformed record: the scan reports it and goes on.
+type RecordError struct {
+	Where string
+	Err   error
+}
+
+// Error names the record and the problem.
+func (e *RecordError) Error() string { return e.Where + ": " + e.Err.Error() }
+
+// Unwrap returns the cause.
+func (e *RecordError) Unwrap() error { return e.Err }
+
+// Read streams the records of an estate to fn, one at a time, detecting
+// the format when it is FormatAuto. Malformed records reach fn as
+// records with Err set; the error returned is one that stopped the
+// stream (unreadable input, a truncated file) or fn's. The Format
+// returned is the one detected.
+func Read(ctx context.Context, r io.Reader, format Format, fn func(Record) error) (Format, error) {
+	br := bufio.NewReaderSize(r, 1<<20)
+	if format == FormatAuto || format == "" {
+		format = detect(br)
+	}
+	rd := &reader{ctx: ctx, fn: fn}
+	var err error
+	if format == FormatJSONL {
+		err = rd.jsonLines(br)
+	} else {
+		err = rd.json(newSplitter(br, MaxRecordSize))
+	}
+	return format, err
+}
+
+// detect tells JSON Lines from JSON: when the first line alone is a
+// complete JSON object, the input is JSON Lines (a one-line Resource
+// Graph page is expanded there too).
+func detect(br *bufio.Reader) Format {
+	for n := 4096; ; n *= 2 {
+		buf, err := br.Peek(n)
+		trimmed := bytes.TrimLeft(buf, " \t\r\n\xef\xbb\xbf")
+		if len(trimmed) > 0 && trimmed[0] != '{' {
+			return FormatJSON
+		}
+		if i := bytes.IndexByte(trimmed, '\n'); i >= 0 {
+			if json.Valid(trimmed[:i]) {
+				return FormatJSONL
+			}
+			return FormatJSON
+		}
+		if err != nil {
+			// the whole input is one line
+			return FormatJSON
+		}
+		if n >= 1<<20 {
+			return FormatJSON
+		}
+	}
+}
+
+type reader struct {
+	ctx context.Context
+	fn  func(Record) error
+}
+
+// jsonLines reads one record a line; blank lines are skipped.
+func (rd *reader) jsonLines(br *bufio.Reader) error {
+	for line := 1; ; line++ {
+		if err := rd.ctx.Err(); err != nil {
+			return err
+		}
+		raw, tooLong, err := readLine(br, MaxRecordSize)
+		if err != nil && err != io.EOF {
+			return err
+		}
+		where := fmt.Sprintf("line %d", line)
+		switch {
+		case tooLong:
+			if ferr := rd.fail(where, fmt.Errorf("line longer than %d bytes", MaxRecordSize)); ferr != nil {
+				return ferr
+			}
+		case len(bytes.TrimSpace(raw)) > 0:
+			if ferr := rd.raw(where, raw); ferr != nil {
+				return ferr
+			}
+		}
+		if err == io.EOF {
+			return nil
+		}
+	}
+}
+
+// readLine reads up to a newline, dropping (and reporting) lines over max.
+func readLine(br *bufio.Reader, max int) ([]byte, bool, error) {
+	var line []byte
+	tooLong := false
+	for {
+		chunk, err := br.ReadSlice('\n')
+		if !tooLong {
+			if len(line)+len(chunk) > max {
+				tooLong, line = true, nil
+			} else {
+				line = append(line, chunk...)
+			}
+		}
+		if err == bufio.ErrBufferFull {
+			continue
+		}
+		return line, tooLong, err
+	}
+}
+
+// json reads top-level JSON values: arrays of resources (or of pages)
+// and objects (a page whose data array is streamed, or one resource).
+func (rd *reader) json(s *splitter) error {
+	for doc := 0; ; doc++ {
+		b, err := s.peek()
+		if err == io.EOF {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		prefix := "$"
+		if doc > 0 {
+			prefix = fmt.Sprintf("document %d: $", doc+1)
+		}
+		switch b {
+		case '[':
+			err = s.elements(func(i, line int, raw []byte, err error) error {
+				return rd.element(fmt.Sprintf("%s[%d]", prefix, i), line, raw, err, true)
+			})
+		case '{':
+			err = rd.object(s, prefix)
+		default:
+			return fmt.Errorf("line %d: unexpected %q: an estate is a JSON array, a Resource Graph page object or JSON Lines", s.line, b)
+		}
+		if err != nil {
+			return err
+		}
+	}
+}
+
+// element hands one array element on, expanding a Resource Graph page
+// found inside an array when pages may nest.
+func (rd *reader) element(path string, line int, raw []byte, err error, pages bool) error {
+	if err := rd.ctx.Err(); err != nil {
+		return err
+	}
+	where := fmt.Sprintf("%s (line %d)", path, line)
+	if err != nil {
+		return rd.fail(where, fmt.Errorf("record larger than %d bytes", MaxRecordSize))
+	}
+	doc, derr := decodeObject(raw)
+	if derr != nil {
+		return rd.fail(where, derr)
+	}
+	if data, ok := pageData(doc); ok && pages {
+		return rd.page(func(i int) string { return fmt.Sprintf("%s.data[%d] (page at line %d)", path, i, line) }, data)
+	}
+	return rd.doc(where, doc)
+}
+
+// object streams a top-level object: the elements of its data array as
+// records; without a data array the object itself is one record.
+func (rd *reader) object(s *splitter, prefix string) error {
+	start := s.line
+	if _, err := s.expect("{"); err != nil {
+		return err
+	}
+	var kept [][]byte // the other members, to rebuild a lone resource
+	size, sawData := 0, false
+	if b, err := s.peek(); err == nil && b == '}' {
+		_, _ = s.r.ReadByte()
+		return rd.fail(fmt.Sprintf("%s (line %d)", prefix, start), fmt.Errorf("empty object"))
+	}
+	for {
+		key, err := s.value()
+		if err != nil {
+			return fmt.Errorf("line %d: bad object key: %w", s.line, err)
+		}
+		var name string
+		if json.Unmarshal(key, &name) != nil {
+			return fmt.Errorf("line %d: bad object key %s", s.line, key)
+		}
+		if _, err := s.expect(":"); err != nil {
+			return err
+		}
+		if b, _ := s.peek(); strings.EqualFold(name, "data") && b == '[' {
+			sawData = true
+			err = s.elements(func(i, line int, raw []byte, err error) error {
+				return rd.element(fmt.Sprintf("%s.data[%d]", prefix, i), line, raw, err, false)
+			})
+			if err != nil {
+				return err
+			}
+		} else {
+			v, err := s.value()
+			if err != nil && err != errTooLarge {
+				return err
+			}
+			if size += len(key) + len(v); err == nil && size <= MaxRecordSize {
+				kept = append(kept, append(append(key, ':'), v...))
+			}
+		}
+		if b, err := s.expect(",}"); err != nil {
+			return err
+		} else if b == '}' {
+			break
+		}
+	}
+	if sawData {
+		return nil
+	}
+	raw := append(append([]byte("{"), bytes.Join(kept, []byte(","))...), '}')
+	return rd.element(prefix, start, raw, nil, false)
+}
+
+// page hands on the resources of a Resource Graph page held in memory
+// (a page is at most 1,000 rows).
+func (rd *reader) page(where func(i int) string, data []any) error {
+	for i, e := range data {
+		w := where(i)
+		m, ok := e.(map[string]any)
+		if !ok {
+			if err := rd.fail(w, fmt.Errorf("a resource must be a JSON object, got %s", kindOf(e))); err != nil {
+				return err
+			}
+			continue
+		}
+		if err := rd.doc(w, m); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// raw decodes one JSON Lines record.
+func (rd *reader) raw(where string, raw []byte) error {
+	doc, err := decodeObject(raw)
+	if err != nil {
+		return rd.fail(where, err)
+	}
+	if data, ok := pageData(doc); ok {
+		return rd.page(func(i int) string { return fmt.Sprintf("%s: $.data[%d]", where, i) }, data)
+	}
+	return rd.doc(where, doc)
+}
+
+func (rd *reader) doc(where string, doc map[string]any) error {
+	if err := normalizeResource(doc); err != nil {
+		return rd.fail(where, err)
+	}
+	return rd.fn(Record{Doc: doc, Where: where})
+}
+
+func (rd *reader) fail(where string, err error) error {
+	return rd.fn(Record{Where: where, Err: &RecordError{Where: where, Err: err}})
+}
+
+// decodeObject decodes a raw record into the policy value model.
+func decodeObject(raw []byte) (map[string]any, error) {
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.UseNumber()
+	var v any
+	if err := dec.Decode(&v); err != nil {
+		return nil, fmt.Errorf("invalid JSON: %v", err)
+	}
+	if dec.More() {
+		return nil, fmt.Errorf("invalid JSON: unexpected data after the value")
+	}
+	m, ok := policy.Normalize(v).(map[string]any)
+	if !ok {
+		return nil, fmt.Errorf("a resource must be a JSON object, got %s", kindOf(v))
+	}
+	return m, nil
+}
+
+// pageData returns the data array of a Resource Graph page: an object
+// with a data array and neither id nor type.
+func pageData(doc map[string]any) ([]any, bool) {
+	if _, ok := lookup(doc, "id"); ok {
+		return nil, false
+	}
+	if _, ok := lookup(doc, "type"); ok {
+		return nil, false
+	}
+	v, ok := lookup(doc, "data")
+	if !ok {
+		return nil, false
+	}
+	data, ok := v.([]any)
+	return data, ok
+}
+
+func kindOf(v any) string {
+	switch v.(type) {
+	case nil:
+		return "null"
+	case bool:
+		return "a boolean"
+	case string:
+		return "a string"
+	case []any:
+		return "an array"
+	case map[string]any:
+		return "an object"
+	}
+	return "a number"
+}
+
+// lookup reads a key case-insensitively, as ARM treats property names.
+func lookup(m map[string]any, key string) (any, bool) {
+	if v, ok := m[key]; ok {
+		return v, true
+	}
+	for k, v := range m {
+		if strings.EqualFold(k, key) {
+			return v, true
+		}
+	}
+	return nil, false
+}
+
+func lookupString(m map[string]any, key string) string {
+	v, _ := lookup(m, key)
+	s, _ := v.(string)
+	return s
+}

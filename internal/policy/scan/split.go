@@ -1,0 +1,188 @@
+package scan
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+)
+
+// errTooLarge is a record over the size cap; the splitter skips it.
+var errTooLarge = errors.New("record too large")
+
+// splitter cuts a JSON stream into raw values without decoding them, so
+// one malformed record does not stop the others: values are delimited by
+// bracket depth and string state only, and each is decoded on its own.
+// It tracks line numbers for error messages.
+type splitter struct {
+	r    *bufio.Reader
+	line int
+	max  int
+}
+
+func newSplitter(r *bufio.Reader, max int) *splitter { return &splitter{r: r, line: 1, max: max} }
+
+// peek returns the next non-space byte without consuming it.
+func (s *splitter) peek() (byte, error) {
+	for {
+		b, err := s.r.ReadByte()
+		if err != nil {
+			return 0, err
+		}
+		switch b {
+		case '\n':
+			s.line++
+			continue
+		case ' ', '\t', '\r':
+			continue
+		case 0xEF: // a UTF-8 byte order mark
+			if bom, _ := s.r.Peek(2); bytes.Equal(bom, []byte{0xBB, 0xBF}) {
+				_, _ = s.r.Discard(2)
+				continue
+			}
+		}
+		return b, s.r.UnreadByte()
+	}
+}
+
+// expect consumes the next non-space byte, which must be one of want.
+func (s *splitter) expect(want string) (byte, error) {
+	b, err := s.peek()
+	if err != nil {
+		return 0, s.eof(err)
+	}
+	if bytes.IndexByte([]byte(want), b) < 0 {
+		return 0, fmt.Errorf("line %d: unexpected %q, want one of %q", s.line, b, want)
+	}
+	_, _ = s.r.ReadByte()
+	return b, nil
+}
+
+func (s *splitter) eof(err error) error {
+	if err == io.EOF {
+		return fmt.Errorf("line %d: unexpected end of input", s.line)
+	}
+	return err
+}
+
+// value reads one raw JSON value (object, array, string or scalar). A
+// value over the cap is consumed and reported as errTooLarge. An error
+// other than errTooLarge means the stream cannot be resynchronised.
+func (s *splitter) value() ([]byte, error) {
+	first, err := s.peek()
+	if err != nil {
+		return nil, s.eof(err)
+	}
+	if first != '{' && first != '[' && first != '"' {
+		return s.scalar()
+	}
+	var buf []byte
+	depth, inStr, esc, tooLarge := 0, false, false, false
+	for {
+		b, err := s.r.ReadByte()
+		if err != nil {
+			if err == io.EOF && depth == 0 && !inStr && len(buf) > 0 {
+				return s.done(buf, tooLarge)
+			}
+			return nil, s.eof(err)
+		}
+		if b == '\n' {
+			s.line++
+		}
+		if !tooLarge {
+			if len(buf) >= s.max {
+				tooLarge, buf = true, buf[:0:0]
+			} else {
+				buf = append(buf, b)
+			}
+		}
+		switch {
+		case inStr:
+			switch {
+			case esc:
+				esc = false
+			case b == '\\':
+				esc = true
+			case b == '"':
+				inStr = false
+				if depth == 0 {
+					return s.done(buf, tooLarge)
+				}
+			}
+		case b == '"':
+			inStr = true
+		case b == '{' || b == '[':
+			depth++
+		case b == '}' || b == ']':
+			depth--
+			if depth == 0 {
+				return s.done(buf, tooLarge)
+			}
+			if depth < 0 {
+				return nil, fmt.Errorf("line %d: unbalanced %q", s.line, b)
+			}
+		}
+	}
+}
+
+// scalar reads a number, true, false or null: up to the next delimiter.
+func (s *splitter) scalar() ([]byte, error) {
+	var buf []byte
+	for {
+		b, err := s.r.ReadByte()
+		if err == io.EOF {
+			return buf, nil
+		}
+		if err != nil {
+			return nil, err
+		}
+		if bytes.IndexByte([]byte(",]} \t\r\n"), b) >= 0 {
+			_ = s.r.UnreadByte()
+			return buf, nil
+		}
+		if len(buf) >= 64 {
+			return nil, fmt.Errorf("line %d: malformed value", s.line)
+		}
+		buf = append(buf, b)
+	}
+}
+
+func (s *splitter) done(buf []byte, tooLarge bool) ([]byte, error) {
+	if tooLarge {
+		return nil, errTooLarge
+	}
+	return buf, nil
+}
+
+// elements calls fn with each element of the array whose '[' is next,
+// and its index. fn errors stop the walk.
+func (s *splitter) elements(fn func(i, line int, raw []byte, err error) error) error {
+	if _, err := s.expect("["); err != nil {
+		return err
+	}
+	if b, err := s.peek(); err != nil {
+		return s.eof(err)
+	} else if b == ']' {
+		_, _ = s.r.ReadByte()
+		return nil
+	}
+	for i := 0; ; i++ {
+		if _, err := s.peek(); err != nil {
+			return s.eof(err)
+		}
+		line := s.line
+		raw, err := s.value()
+		if err != nil && err != errTooLarge {
+			return err
+		}
+		if err := fn(i, line, raw, err); err != nil {
+			return err
+		}
+		if b, err := s.expect(",]"); err != nil {
+			return err
+		} else if b == ']' {
+			return nil
+		}
+	}
+}
