@@ -16,6 +16,14 @@ const createMigrationsTable = `CREATE TABLE IF NOT EXISTS steward_migrations (
 
 // Migrate implements Store.
 func (s *sqlStore) Migrate(ctx context.Context, set MigrationSet) error {
+	if set.Component == storeMigrations.Component {
+		return fmt.Errorf("%w: migration component %q is reserved", ErrInvalid, set.Component)
+	}
+	return s.migrate(ctx, set)
+}
+
+// migrate applies set; Open uses it for the store's own schema.
+func (s *sqlStore) migrate(ctx context.Context, set MigrationSet) error {
 	if s.closed.Load() {
 		return ErrClosed
 	}

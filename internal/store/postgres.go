@@ -46,7 +46,7 @@ func openPostgres(ctx context.Context, url string, o options) (Store, error) {
 		retryable: pgConflict,
 		locker:    newPgLocker(db, schema.String),
 	}
-	if err := s.Migrate(ctx, storeMigrations); err != nil {
+	if err := s.migrate(ctx, storeMigrations); err != nil {
 		s.Close()
 		return nil, err
 	}

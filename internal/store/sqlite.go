@@ -70,7 +70,7 @@ func openSQLite(ctx context.Context, path string, o options) (Store, error) {
 		retryable: sqliteBusy,
 		locker:    newMemLocker(),
 	}
-	if err := s.Migrate(ctx, storeMigrations); err != nil {
+	if err := s.migrate(ctx, storeMigrations); err != nil {
 		s.Close()
 		return nil, err
 	}

@@ -10,7 +10,7 @@
 // them as a [MigrationSet] and reach the database through [Store.Raw] or
 // [Tx.SQL]; that escape hatch is the only place where SQL dialects leak out.
 //
-// The package imports nothing of Steward's but internal/arm.
+// The package imports no other Steward package.
 package store
 
 import (

@@ -115,6 +115,11 @@ var migrateTests = []test{
 		}}
 		wantErr(t, "migrate", s.Migrate(context.Background(), set), store.ErrInvalid)
 	}},
+	{"ReservedComponentIsInvalid", func(t *testing.T, s store.Store) {
+		set := confMigrations()
+		set.Component = "store"
+		wantErr(t, "migrate", s.Migrate(context.Background(), set), store.ErrInvalid)
+	}},
 	{"DuplicateVersionsAreInvalid", func(t *testing.T, s store.Store) {
 		set := confMigrations(store.Migration{Version: 2, Name: "again", Func: func(context.Context, *sql.Tx, store.Dialect) error { return nil }})
 		wantErr(t, "migrate", s.Migrate(context.Background(), set), store.ErrInvalid)
