@@ -7,7 +7,6 @@ import (
 	"crypto/x509"
 	"encoding/base64"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -150,17 +149,29 @@ func audienceMatches(aud jwt.Audience, authorities []string, tenantID, pathTenan
 }
 
 // spendJTI records an assertion's jti as used until its expiry; a second
-// use is a replay.
+// use is a replay. Keys start with the zero-padded expiry so that
+// PruneAssertions can drop expired records with one range scan; a replay
+// carries the same exp, hence the same key.
 func (s *Service) spendJTI(ctx context.Context, tenantID, appID, jti string, exp time.Time) error {
 	if len(jti) > 256 {
 		return errMalformedAssertion()
 	}
-	b, _ := json.Marshal(map[string]time.Time{"exp": exp.UTC()})
 	sum := sha256.Sum256([]byte(jti)) // any jti spelling becomes a safe key
-	key := strings.ToLower(tenantID) + "/" + strings.ToLower(appID) + "/" + hex.EncodeToString(sum[:])
-	err := s.dir.recs.Create(ctx, tableJTI, key, b)
+	key := jtiKeyPrefix(exp) + strings.ToLower(tenantID) + "/" + strings.ToLower(appID) + "/" + hex.EncodeToString(sum[:])
+	err := s.dir.recs.Create(ctx, tableJTI, key, nil)
 	if errors.Is(err, ErrExists) {
 		return errAssertionReplayed()
 	}
 	return err
+}
+
+func jtiKeyPrefix(exp time.Time) string { return fmt.Sprintf("%020d/", exp.Unix()) }
+
+// PruneAssertions deletes the records of spent assertions that expired
+// long enough ago (beyond the clock skew) that no replay of them could be
+// accepted anyway, and returns how many it deleted. Steward runs it
+// periodically.
+func (s *Service) PruneAssertions(ctx context.Context) (int, error) {
+	cutoff := s.opts.Now().Add(-s.opts.ClockSkew - time.Minute)
+	return s.dir.recs.DeleteBefore(ctx, tableJTI, jtiKeyPrefix(cutoff))
 }

@@ -35,6 +35,9 @@ type Records interface {
 	Create(ctx context.Context, table, key string, value []byte) error
 	// List returns the values whose keys start with prefix, in key order.
 	List(ctx context.Context, table, prefix string) ([][]byte, error)
+	// DeleteBefore deletes the keys that sort before end and returns how
+	// many it deleted.
+	DeleteBefore(ctx context.Context, table, end string) (int, error)
 }
 
 // MemRecords is an in-memory [Records] for tests and benchmarks.
@@ -103,4 +106,18 @@ func (m *MemRecords) List(_ context.Context, table, prefix string) ([][]byte, er
 		out[i] = append([]byte(nil), m.data[table][k]...)
 	}
 	return out, nil
+}
+
+// DeleteBefore implements Records.
+func (m *MemRecords) DeleteBefore(_ context.Context, table, end string) (int, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	n := 0
+	for k := range m.data[table] {
+		if k < end {
+			delete(m.data[table], k)
+			n++
+		}
+	}
+	return n, nil
 }

@@ -68,6 +68,33 @@ func (s StoreRecords) List(ctx context.Context, table, prefix string) ([][]byte,
 	return out, mapStoreErr(err)
 }
 
+// DeleteBefore implements Records, a page of keys per transaction so a
+// large backlog does not make one huge transaction.
+func (s StoreRecords) DeleteBefore(ctx context.Context, table, end string) (int, error) {
+	total := 0
+	for {
+		n := 0
+		err := s.Store.Update(ctx, func(tx store.Tx) error {
+			n = 0
+			page, err := tx.Scan(ctx, table, store.Query{End: end, KeysOnly: true, Limit: store.MaxPageSize})
+			if err != nil {
+				return err
+			}
+			for _, r := range page.Records {
+				if err := tx.Delete(ctx, table, r.Key, store.Cond{}); err != nil && !errors.Is(err, store.ErrNotFound) {
+					return err
+				}
+				n++
+			}
+			return nil
+		})
+		total += n
+		if err != nil || n < store.MaxPageSize {
+			return total, mapStoreErr(err)
+		}
+	}
+}
+
 func mapStoreErr(err error) error {
 	switch {
 	case err == nil:

@@ -48,6 +48,14 @@ func recordsContract(t *testing.T, r Records) {
 	if err != nil || string(v) != "b/1" {
 		t.Fatalf("Get = %q, %v", v, err)
 	}
+	n, err := r.DeleteBefore(ctx, "identity.t", "a/3")
+	if err != nil || n != 2 {
+		t.Fatalf("DeleteBefore = %d, %v; want 2", n, err)
+	}
+	vals, err = r.List(ctx, "identity.t", "")
+	if err != nil || len(vals) != 2 || string(vals[0]) != "a/3" {
+		t.Fatalf("after DeleteBefore: %q %v", vals, err)
+	}
 }
 
 func TestMemRecordsContract(t *testing.T) { recordsContract(t, NewMemRecords()) }

@@ -294,3 +294,28 @@ func TestObserveSeesEveryTokenRequest(t *testing.T) {
 		}
 	}
 }
+
+func TestPruneAssertionsForgetsOnlyExpiredOnes(t *testing.T) {
+	f := newFixture(t, testAuthority)
+	now := f.clock.Now()
+	old := f.assertion(t, assertionOpts{exp: now.Add(time.Minute)})
+	fresh := f.assertion(t, assertionOpts{exp: now.Add(30 * time.Minute)})
+	for _, a := range []string{old, fresh} {
+		if rec := f.post(f.assertionForm(a)); rec.Code != http.StatusOK {
+			t.Fatalf("%d %s", rec.Code, rec.Body)
+		}
+	}
+	f.clock.Add(10 * time.Minute) // old is now beyond exp + skew
+	n, err := f.svc.PruneAssertions(context.Background())
+	if err != nil || n != 1 {
+		t.Fatalf("pruned %d, %v; want 1", n, err)
+	}
+	// The fresh one is still remembered: its replay is refused.
+	if rec := f.post(f.assertionForm(fresh)); rec.Code != http.StatusUnauthorized || !strings.Contains(rec.Body.String(), "9900001") {
+		t.Errorf("replay after prune: %d %s", rec.Code, rec.Body)
+	}
+	// The pruned one cannot be replayed either: it has expired.
+	if rec := f.post(f.assertionForm(old)); !strings.Contains(rec.Body.String(), "700024") {
+		t.Errorf("old assertion: %d %s", rec.Code, rec.Body)
+	}
+}

@@ -142,11 +142,37 @@ func (s *Steward) Run(ctx context.Context) error {
 		tlsCfg = nil
 	}
 	s.log.Info("serving", "addr", s.listener.Addr().String(), "url", s.BaseURL, "tls", tlsCfg != nil)
+	pruneDone := make(chan struct{})
+	pruneCtx, stopPrune := context.WithCancel(ctx)
+	go func() {
+		defer close(pruneDone)
+		s.pruneLoop(pruneCtx, 10*time.Minute)
+	}()
 	err := s.Server.Serve(ctx, s.listener, tlsCfg)
+	stopPrune()
+	<-pruneDone
 	if cerr := s.Store.Close(); err == nil {
 		err = cerr
 	}
 	return err
+}
+
+// pruneLoop forgets expired client-assertion records every interval.
+func (s *Steward) pruneLoop(ctx context.Context, interval time.Duration) {
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			if n, err := s.Identity.PruneAssertions(ctx); err != nil && ctx.Err() == nil {
+				s.log.Warn("pruning spent client assertions", "err", err.Error())
+			} else if n > 0 {
+				s.log.Debug("pruned spent client assertions", "count", n)
+			}
+		}
+	}
 }
 
 // Close releases the listener and the store without serving.
