@@ -99,7 +99,7 @@ func tenantErr(err error, tenant string) error {
 }
 
 func errMethodGet() *OAuthError {
-	return oauthErr(http.StatusMethodNotAllowed, "invalid_request", 900561,
+	return oauthErr(http.StatusBadRequest, "invalid_request", 900561,
 		"The endpoint only accepts GET requests.")
 }
 

@@ -144,7 +144,7 @@ func errBasicAuth() *OAuthError {
 }
 
 func errMethod() *OAuthError {
-	return oauthErr(http.StatusMethodNotAllowed, "invalid_request", 900561,
+	return oauthErr(http.StatusBadRequest, "invalid_request", 900561,
 		"The endpoint only accepts POST requests.")
 }
 

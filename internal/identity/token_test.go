@@ -217,8 +217,8 @@ func TestTokenEndpointRejectsWrongMethodAndContentType(t *testing.T) {
 	f := newFixture(t, testAuthority)
 	req := newRequest(http.MethodGet, "/"+f.tenant.ID+"/oauth2/v2.0/token", "", "")
 	rec := serve(f.svc.Handler(), req)
-	if rec.Code != http.StatusMethodNotAllowed {
-		t.Errorf("GET: status %d", rec.Code)
+	if rec.Code != http.StatusBadRequest || !strings.Contains(rec.Body.String(), "900561") {
+		t.Errorf("GET: status %d %s", rec.Code, rec.Body)
 	}
 	req = newRequest(http.MethodPost, "/"+f.tenant.ID+"/oauth2/v2.0/token", "application/json", `{"grant_type":"client_credentials"}`)
 	rec = serve(f.svc.Handler(), req)
