@@ -154,6 +154,9 @@ func precOf(e Expr) int {
 		case "*", "/", "%":
 			return precMul
 		}
+		if x.Op == ":" {
+			return precPrimary
+		}
 		return precCompare
 	case *InExpr, *Between:
 		return precCompare

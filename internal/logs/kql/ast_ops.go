@@ -142,6 +142,22 @@ type As struct {
 	Name string
 }
 
+// Search keeps the rows matching a search predicate: bare string terms
+// match any column, col:"term" one column, other predicates as in where.
+type Search struct {
+	At     Pos
+	Params []NamedParam
+	Pred   Expr
+}
+
+func (*Search) opNode() {}
+
+// Pos returns the operator's position.
+func (o *Search) Pos() Pos { return o.At }
+
+// String renders the operator.
+func (o *Search) String() string { return "search " + paramsString(o.Params) + o.Pred.String() }
+
 // RawOp is an operator the parser accepts but keeps as text (evaluate,
 // scan, top-nested, ...); the planner rejects the ones it cannot run.
 type RawOp struct {

@@ -166,6 +166,9 @@ func (s *scope) compileCall(x *Call) (cexpr, error) {
 		}
 		return s.compileExpr(x.Args[1])
 	}
+	if x.Name == searchTermFn {
+		return s.compileSearchTerm(x)
+	}
 	if windowFuncs[x.Name] {
 		return s.compileWindow(x)
 	}

@@ -77,6 +77,8 @@ func compileOp(q *qctx, e *env, in *planTable, op Op) (*planTable, error) {
 			rows = append(rows, Row{String(c.Name), Int(int64(i)), String(dotnetTypeName(c.Type)), String(c.Type.String())})
 		}
 		return tableOf(cols, rows), nil
+	case *Search:
+		return compileSearch(sc, in, o)
 	case *RawOp:
 		return compileRawOp(sc, in, o)
 	}

@@ -22,6 +22,9 @@ type parser struct {
 	toks  []token
 	i     int
 	depth int
+	// search is set while parsing a search predicate, where col:"term"
+	// is allowed
+	search bool
 }
 
 // Parse parses a query (let statements and one tabular expression).

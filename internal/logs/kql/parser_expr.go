@@ -235,6 +235,10 @@ func (p *parser) parsePrimary() Expr {
 		if p.isPunct("(") {
 			return &Call{At: t.pos, Name: t.text, Args: p.parseArgs()}
 		}
+		if p.search && p.isPunct(":") && p.peekAt(1).kind == tString {
+			colon := p.next()
+			return &Binary{At: colon.pos, Op: ":", L: &Ident{At: t.pos, Name: t.text}, R: p.parsePrimary()}
+		}
 		return &Ident{At: t.pos, Name: t.text}
 	case tPunct:
 		switch t.text {

@@ -78,6 +78,12 @@ func (p *parser) parseOp() Op {
 			s.Items = p.parseAssigns()
 		}
 		return s
+	case "search":
+		s := &Search{At: t.pos, Params: p.parseParams("kind")}
+		p.search = true
+		s.Pred = p.parseExpr()
+		p.search = false
+		return s
 	case "getschema":
 		return &GetSchema{At: t.pos}
 	case "as":

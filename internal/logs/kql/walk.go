@@ -110,6 +110,8 @@ func children(n Node) []Node {
 		}
 	case *ParseOp:
 		add(x.X)
+	case *Search:
+		add(x.Pred)
 	case *Serialize:
 		addAssigns(x.Items)
 	case *Unary:
