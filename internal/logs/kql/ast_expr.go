@@ -180,6 +180,9 @@ func (e *Unary) String() string { return e.Op + wrap(e.X, precPrimary) }
 // String renders "l op r" with the parentheses precedence needs (operators
 // associate to the left).
 func (e *Binary) String() string {
+	if e.Op == ":" { // search's col:"term"
+		return e.L.String() + ":" + e.R.String()
+	}
 	p := precOf(e)
 	return wrap(e.L, p) + " " + e.Op + " " + wrap(e.R, p+1)
 }
