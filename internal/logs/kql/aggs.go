@@ -40,8 +40,9 @@ func compileAgg(sc *scope, call *Call, name string) (aggSpec, error) {
 	fn := call.Name
 	argName := ""
 	if len(call.Args) > 0 {
-		if id, ok := call.Args[0].(*Ident); ok {
-			argName = id.Name
+		argName = summarizeName(call.Args[0])
+		if c, ok := call.Args[0].(*Call); ok && !conversionFns[c.Name] {
+			argName = ""
 		}
 	}
 	defName := aggPrefix[fn] + "_" + argName

@@ -86,6 +86,15 @@ func cmpFloat(a, b float64) int {
 	return 0
 }
 
+// orderValues is compareValues for the ordering operators: NaN is not
+// ordered against anything.
+func orderValues(a, b Value) (int, bool) {
+	if isNaNValue(a) || isNaNValue(b) {
+		return 0, false
+	}
+	return compareValues(a, b)
+}
+
 // valuesEqual is Kusto's == on two values; ok is false when either is null.
 func valuesEqual(a, b Value) (bool, bool) {
 	a, b = scalarOf(a), scalarOf(b)
@@ -128,10 +137,10 @@ var binaryOps = map[string]binFn{
 	// data shows "where x != 1" keeping null rows.
 	"==": func(a, b Value) Value { e, ok := valuesEqual(a, b); return Bool(e && ok) },
 	"!=": func(a, b Value) Value { e, ok := valuesEqual(a, b); return Bool(!e || !ok) },
-	"<":  func(a, b Value) Value { c, ok := compareValues(a, b); return Bool(ok && c < 0) },
-	"<=": func(a, b Value) Value { c, ok := compareValues(a, b); return Bool(ok && c <= 0) },
-	">":  func(a, b Value) Value { c, ok := compareValues(a, b); return Bool(ok && c > 0) },
-	">=": func(a, b Value) Value { c, ok := compareValues(a, b); return Bool(ok && c >= 0) },
+	"<":  func(a, b Value) Value { c, ok := orderValues(a, b); return Bool(ok && c < 0) },
+	"<=": func(a, b Value) Value { c, ok := orderValues(a, b); return Bool(ok && c <= 0) },
+	">":  func(a, b Value) Value { c, ok := orderValues(a, b); return Bool(ok && c > 0) },
+	">=": func(a, b Value) Value { c, ok := orderValues(a, b); return Bool(ok && c >= 0) },
 	"=~": strOp(func(s, t string) bool { return strings.EqualFold(s, t) }),
 	"!~": strOp(func(s, t string) bool { return !strings.EqualFold(s, t) }),
 }

@@ -127,7 +127,9 @@ func arithType(op string, a, b Type) (Type, bool) {
 		b = a
 	}
 	if a == TypeDynamic || b == TypeDynamic {
-		return TypeDynamic, true
+		// Kusto rejects arithmetic on dynamic values without a cast
+		// (agent-dynamic-json-0033)
+		return TypeUnknown, false
 	}
 	if a.isNumeric() && b.isNumeric() {
 		switch {
@@ -197,7 +199,15 @@ func arith(op string, t Type, a, b Value) Value {
 			if y == 0 {
 				return Null(rt)
 			}
+			// Kusto's modulo is never negative: -7 % 3 is 2, 5 % -3 is 2
 			n = x % y
+			if n < 0 {
+				if y < 0 {
+					n -= y
+				} else {
+					n += y
+				}
+			}
 		}
 		if rt == TypeInt {
 			return Int(n)
@@ -217,6 +227,9 @@ func arith(op string, t Type, a, b Value) Value {
 			f = x / y
 		case "%":
 			f = math.Mod(x, y)
+			if f < 0 {
+				f += math.Abs(y)
+			}
 		}
 		if a.T == TypeTimeSpan && b.T == TypeTimeSpan {
 			f = float64(a.i) / float64(b.i)

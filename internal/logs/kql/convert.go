@@ -40,12 +40,14 @@ func stringOf(v Value) string {
 		return ""
 	}
 	switch v.T {
-	case TypeReal, TypeDecimal:
+	case TypeReal:
 		f := v.real()
 		if math.IsNaN(f) || math.IsInf(f, 0) {
 			return formatReal(f)
 		}
 		return jsonReal(f)
+	case TypeDecimal:
+		return formatReal(v.real())
 	case TypeDynamic:
 		switch x := v.d.(type) {
 		case string:
@@ -83,7 +85,19 @@ func toLongValue(v Value, int32 bool) Value {
 		if math.IsNaN(f) || math.IsInf(f, 0) {
 			return Null(t)
 		}
-		n = int64(f)
+		// out-of-range reals saturate
+		switch {
+		case int32 && f >= math.MaxInt32:
+			return Int(math.MaxInt32)
+		case int32 && f <= math.MinInt32:
+			return Int(math.MinInt32)
+		case f >= math.MaxInt64:
+			n = math.MaxInt64
+		case f <= math.MinInt64:
+			n = math.MinInt64
+		default:
+			n = int64(f)
+		}
 	case TypeString:
 		s := strings.TrimSpace(v.s)
 		s = strings.TrimPrefix(s, "+")
@@ -141,7 +155,7 @@ func toRealValue(v Value, t Type) Value {
 				return Null(t)
 			}
 			var err error
-			if f, err = strconv.ParseFloat(s, 64); err != nil {
+			if f, err = strconv.ParseFloat(s, 64); err != nil && !math.IsInf(f, 0) {
 				return Null(t)
 			}
 		}
@@ -189,6 +203,10 @@ func toDateTimeValue(v Value) Value {
 		if t, ok := parseDateTime(v.s); ok {
 			return DateTime(t)
 		}
+	case TypeInt, TypeLong:
+		return dateChecked(v.i)
+	case TypeReal, TypeDecimal:
+		return dateChecked(int64(v.real()))
 	}
 	return Null(TypeDateTime)
 }

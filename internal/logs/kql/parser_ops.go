@@ -94,6 +94,12 @@ func (p *parser) parseOp() Op {
 	return &RawOp{At: t.pos, Name: t.text, Text: p.rawRest()}
 }
 
+// keywordNames cannot be bare column names in an assignment (Kusto rejects
+// "asc = ...", "first = ...": agent-dynamic-json-0025, agent-aggregation-0025#3).
+var keywordNames = map[string]bool{
+	"and": true, "or": true, "in": true, "between": true, "asc": true, "desc": true, "first": true, "last": true,
+}
+
 // rawRest consumes tokens up to the next top-level "|", ")" , ";" or the
 // end, and returns the source text they cover.
 func (p *parser) rawRest() string {
@@ -150,7 +156,7 @@ func (p *parser) parseAssign() Assign {
 		nameTok := p.peek()
 		name, _ := p.expectName()
 		if p.isPunct("=") {
-			if nameTok.kind == tIdent && (stringOps[name] || name == "and" || name == "or" || name == "in" || name == "between") {
+			if nameTok.kind == tIdent && (stringOps[name] || keywordNames[name]) {
 				p.fail(nameTok, "'%s' is a keyword and cannot name a column", name)
 			}
 			p.next()

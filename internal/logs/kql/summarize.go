@@ -49,10 +49,17 @@ func summarizeName(x Expr) string {
 	if n := derivedName(x); n != "" {
 		return n
 	}
-	if c, ok := x.(*Call); ok && (c.Name == "bin" || c.Name == "floor" || c.Name == "bin_at") && len(c.Args) > 0 {
-		return derivedName(c.Args[0])
+	if c, ok := x.(*Call); ok && (c.Name == "bin" || c.Name == "floor" || c.Name == "bin_at" || conversionFns[c.Name] && len(c.Args) == 1) && len(c.Args) > 0 {
+		return summarizeName(c.Args[0])
 	}
 	return ""
+}
+
+// conversionFns are looked through when naming by-expressions and aggregate
+// arguments: "by tostring(tag)" is named tag, sum(toint(d.v)) sum_v.
+var conversionFns = map[string]bool{
+	"tostring": true, "toint": true, "tolong": true, "todouble": true, "toreal": true, "tobool": true,
+	"todatetime": true, "totimespan": true, "todecimal": true, "toguid": true,
 }
 
 // uniqueName appends 1, 2, ... to name until no column uses it.

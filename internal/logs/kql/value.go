@@ -106,10 +106,10 @@ func Real(f float64) Value { return Value{T: TypeReal, ok: true, i: int64(math.F
 
 // Decimal returns a decimal value, held as a float64.
 func Decimal(f float64) Value {
-	// decimals are exact in Kusto; rounding to 15 significant digits hides
+	// decimals are exact in Kusto; rounding to 16 significant digits hides
 	// the binary representation error (2.2, not 2.1999999999999997)
 	if !math.IsNaN(f) && !math.IsInf(f, 0) {
-		f, _ = strconv.ParseFloat(strconv.FormatFloat(f, 'g', 15, 64), 64)
+		f, _ = strconv.ParseFloat(strconv.FormatFloat(f, 'g', 16, 64), 64)
 	}
 	return Value{T: TypeDecimal, ok: true, i: int64(math.Float64bits(f))}
 }
