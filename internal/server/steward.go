@@ -39,10 +39,18 @@ func ARMAudiences(baseURL string) []string {
 	return []string{"https://management.azure.com", "https://management.core.windows.net", baseURL}
 }
 
+// Service mounts one of Steward's services (the management API, the
+// vault, logs, ...) on an opened Steward: it typically builds its handler
+// from s.Store, s.Bootstrap and s.Authenticate, and adds a Route to
+// s.Server.Router. Services are mounted after the token service, in the
+// order given to Open.
+type Service func(ctx context.Context, s *Steward) error
+
 // Open prepares a Steward for cfg: it creates the data directory, the
 // local CA, opens the store, listens on cfg.Listen, bootstraps the home
-// tenant and mounts the services. Call Run to serve, or Close to give up.
-func Open(ctx context.Context, cfg Config, log *slog.Logger) (*Steward, error) {
+// tenant and mounts the token service, then services. Call Run to serve,
+// or Close to give up.
+func Open(ctx context.Context, cfg Config, log *slog.Logger, services ...Service) (*Steward, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
@@ -75,6 +83,12 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger) (*Steward, error) {
 	if err := s.assemble(ctx); err != nil {
 		s.Close()
 		return nil, err
+	}
+	for _, mount := range services {
+		if err := mount(ctx, s); err != nil {
+			s.Close()
+			return nil, err
+		}
 	}
 	return s, nil
 }
@@ -109,7 +123,7 @@ func (s *Steward) assemble(ctx context.Context) error {
 	})
 	s.Server.Router.Handle(Route{Name: "identity", Handler: s.Identity.Handler(),
 		Match: func(r *http.Request) bool { return identity.Matches(r.URL.Path) }})
-	s.Server.Router.HandleExact("steward", "/steward/whoami", s.Validator(ARMAudiences(s.BaseURL)...).Middleware(http.HandlerFunc(serveWhoami)))
+	s.Server.Router.HandleExact("steward", "/steward/whoami", s.Authenticate(http.HandlerFunc(serveWhoami)))
 	return nil
 }
 
@@ -124,6 +138,13 @@ func (s *Steward) Validator(audiences ...string) *identity.Validator {
 		// login.windows.net.
 		AuthorizationURI: s.BaseURL,
 	}
+}
+
+// Authenticate wraps h with bearer-token authentication for Steward's
+// management API (ARM audiences): the principal lands in the request
+// context (identity.PrincipalFrom), failures are 401 ARM envelopes.
+func (s *Steward) Authenticate(h http.Handler) http.Handler {
+	return s.Validator(ARMAudiences(s.BaseURL)...).Middleware(h)
 }
 
 // Addr is the address the server listens on.

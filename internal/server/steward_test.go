@@ -25,12 +25,12 @@ import (
 // startSteward opens a Steward on 127.0.0.1:0 in dir and serves it until
 // the test ends; the returned stop function shuts it down and returns
 // Run's error.
-func startSteward(t *testing.T, dir string) (*Steward, func() error) {
+func startSteward(t *testing.T, dir string, services ...Service) (*Steward, func() error) {
 	t.Helper()
 	cfg := DefaultConfig()
 	cfg.DataDir = dir
 	cfg.Listen = "127.0.0.1:0"
-	s, err := Open(context.Background(), cfg, nil)
+	s, err := Open(context.Background(), cfg, nil, services...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -257,5 +257,42 @@ func TestEnvironmentCredentialFromBootstrap(t *testing.T) {
 		if who := whoami(t, s, tok.Token); who["appId"] != info.ClientID {
 			t.Errorf("whoami = %v", who)
 		}
+	}
+}
+
+func TestServicesMountAfterTheTokenService(t *testing.T) {
+	mounted := func(ctx context.Context, s *Steward) error {
+		s.Server.Router.HandlePrefix("arm", "/subscriptions/", s.Authenticate(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			p, _ := identity.PrincipalFrom(r.Context())
+			w.Write([]byte(p.ObjectID))
+		})))
+		return nil
+	}
+	s, _ := startSteward(t, t.TempDir(), mounted)
+	cred, err := azidentity.NewClientSecretCredential(s.Bootstrap.TenantID, s.Bootstrap.ClientID, s.Bootstrap.ClientSecret,
+		&azidentity.ClientSecretCredentialOptions{DisableInstanceDiscovery: true, ClientOptions: azcore.ClientOptions{
+			Cloud: cloud.Configuration{ActiveDirectoryAuthorityHost: s.BaseURL}, Transport: s.Transport()}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tok, err := cred.GetToken(context.Background(), policy.TokenRequestOptions{Scopes: armScope})
+	if err != nil {
+		t.Fatal(err)
+	}
+	req, _ := http.NewRequest(http.MethodGet, s.BaseURL+"subscriptions/x", nil)
+	req.Header.Set("Authorization", "Bearer "+tok.Token)
+	resp, err := s.Transport().Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != http.StatusOK || string(body) != s.Bootstrap.ObjectID {
+		t.Errorf("mounted service: %d %q", resp.StatusCode, body)
+	}
+	failing := func(context.Context, *Steward) error { return errors.New("mount failed") }
+	cfg := DefaultConfig()
+	cfg.DataDir, cfg.Listen = t.TempDir(), "127.0.0.1:0"
+	if _, err := Open(context.Background(), cfg, nil, failing); err == nil {
+		t.Error("Open ignored a failing service")
 	}
 }
