@@ -86,6 +86,14 @@ func cmpFloat(a, b float64) int {
 	return 0
 }
 
+func order(a, b Value, f func(int) bool) Value {
+	if (a.IsNull() && a.T != TypeString) || (b.IsNull() && b.T != TypeString) {
+		return Null(TypeBool)
+	}
+	c, ok := orderValues(a, b)
+	return Bool(ok && f(c))
+}
+
 // orderValues is compareValues for the ordering operators: NaN is not
 // ordered against anything.
 func orderValues(a, b Value) (int, bool) {
@@ -137,10 +145,12 @@ var binaryOps = map[string]binFn{
 	// data shows "where x != 1" keeping null rows.
 	"==": func(a, b Value) Value { e, ok := valuesEqual(a, b); return Bool(e && ok) },
 	"!=": func(a, b Value) Value { e, ok := valuesEqual(a, b); return Bool(!e || !ok) },
-	"<":  func(a, b Value) Value { c, ok := orderValues(a, b); return Bool(ok && c < 0) },
-	"<=": func(a, b Value) Value { c, ok := orderValues(a, b); return Bool(ok && c <= 0) },
-	">":  func(a, b Value) Value { c, ok := orderValues(a, b); return Bool(ok && c > 0) },
-	">=": func(a, b Value) Value { c, ok := orderValues(a, b); return Bool(ok && c >= 0) },
+	// Ordering a null is null ("where not(x > 0)" drops null rows,
+	// null-and-edge-0003); ordering NaN is false.
+	"<":  func(a, b Value) Value { return order(a, b, func(c int) bool { return c < 0 }) },
+	"<=": func(a, b Value) Value { return order(a, b, func(c int) bool { return c <= 0 }) },
+	">":  func(a, b Value) Value { return order(a, b, func(c int) bool { return c > 0 }) },
+	">=": func(a, b Value) Value { return order(a, b, func(c int) bool { return c >= 0 }) },
 	"=~": strOp(func(s, t string) bool { return strings.EqualFold(s, t) }),
 	"!~": strOp(func(s, t string) bool { return !strings.EqualFold(s, t) }),
 }

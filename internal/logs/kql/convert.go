@@ -251,6 +251,9 @@ func toGuidValue(v Value) Value {
 // parsed, anything else is wrapped.
 func toDynamicValue(v Value) Value {
 	if v.T == TypeString {
+		if strings.TrimSpace(v.s) == "" {
+			return Null(TypeDynamic)
+		}
 		d, err := parseJSON(v.s)
 		if err != nil {
 			return Dynamic(v.s)

@@ -120,12 +120,10 @@ func init() {
 		return Dynamic(out)
 	}), "bag_remove_keys")
 	register(dynFn(1, -1, func(v []Value) Value {
+		// arguments that are not arrays contribute nothing (t1-dynamic-json-0006)
 		out := []any{}
 		for i := range v {
-			a, ok := arrArg(v, i)
-			if !ok {
-				return Null(TypeDynamic)
-			}
+			a, _ := arrArg(v, i)
 			out = append(out, a...)
 		}
 		return Dynamic(out)
@@ -190,7 +188,7 @@ func init() {
 	register(dynFn(1, 2, sorter(false)), "array_sort_desc")
 	register(fixed(1, 1, ret(TypeReal), func(_ Type, v []Value) Value {
 		a, ok := arrArg(v, 0)
-		if !ok {
+		if !ok || len(a) == 0 {
 			return Null(TypeReal)
 		}
 		s := 0.0

@@ -8,8 +8,31 @@ import (
 	"strings"
 )
 
-// compileOp plans one tabular operator over its input.
+// compileOp plans one tabular operator over its input and tracks whether
+// the output keeps a serialized order.
 func compileOp(q *qctx, e *env, in *planTable, op Op) (*planTable, error) {
+	t, err := compileOp1(q, e, in, op)
+	if err != nil {
+		return nil, err
+	}
+	if t == in {
+		if _, ok := op.(*Serialize); ok && !in.ordered {
+			cp := *in
+			cp.ordered = true
+			return &cp, nil
+		}
+		return t, nil
+	}
+	switch op.(type) {
+	case *Sort, *Top, *Serialize:
+		t.ordered = true
+	case *Where, *Project, *Extend, *Take, *ParseOp, *MvExpand, *Search:
+		t.ordered = in.ordered
+	}
+	return t, nil
+}
+
+func compileOp1(q *qctx, e *env, in *planTable, op Op) (*planTable, error) {
 	sc := &scope{cols: in.cols, env: e, q: q}
 	switch o := op.(type) {
 	case *Where:
@@ -219,6 +242,9 @@ func compileProject(sc *scope, in *planTable, o *Project) (*planTable, error) {
 	namer := columnNamer{}
 	var win *winCtx
 	if usesWindow(o.Items) {
+		if !in.ordered {
+			return nil, errAt(o, "window functions need serialized rows (add sort, serialize or top)")
+		}
 		win = &winCtx{}
 		sc = &scope{cols: sc.cols, env: sc.env, q: sc.q, win: win}
 	}
@@ -296,6 +322,9 @@ func compileExtend(sc *scope, in *planTable, items []Assign, at Node) (*planTabl
 	cur := &scope{cols: in.cols, env: sc.env, q: sc.q}
 	var win *winCtx
 	if usesWindow(items) {
+		if !in.ordered {
+			return nil, errAt(at, "window functions need serialized rows (add sort, serialize or top)")
+		}
 		win = &winCtx{}
 		cur.win = win
 	}
@@ -323,11 +352,28 @@ func compileExtend(sc *scope, in *planTable, items []Assign, at Node) (*planTabl
 		}
 	}
 	n := len(cols)
+	nin := len(in.cols)
 	row := func(r Row) Row {
+		// new columns are visible to later items at once; replaced input
+		// columns keep their input value until every item is computed
+		// ("extend a = c, c = a" swaps, nested-pipelines-let-cte-0021#3)
 		out := make(Row, n)
 		copy(out, r)
+		var late []Value
 		for _, s := range slots {
-			out[s.pos] = withType(s.c.f(out), cols[s.pos].Type)
+			v := withType(s.c.f(out), cols[s.pos].Type)
+			if s.pos < nin {
+				late = append(late, v)
+				continue
+			}
+			out[s.pos] = v
+		}
+		k := 0
+		for _, s := range slots {
+			if s.pos < nin {
+				out[s.pos] = late[k]
+				k++
+			}
 		}
 		return out
 	}

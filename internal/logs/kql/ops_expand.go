@@ -192,6 +192,9 @@ func compileParse(sc *scope, in *planTable, o *ParseOp) (*planTable, error) {
 				re.WriteString(`(-?\d+)`)
 			case kind == "regex" && t == TypeReal:
 				re.WriteString(`(-?\d+(?:\.\d+)?(?:[eE][-+]?\d+)?)`)
+			case kind == "regex":
+				// regex-mode captures are greedy (parse-search-0010)
+				re.WriteString("(.*)")
 			case greedy:
 				re.WriteString("(.*)")
 			default:

@@ -1,5 +1,7 @@
 package kql
 
+import "math"
+
 // compileMakeSeries plans make-series: per group, one array per aggregate
 // with a value for each step of the axis from "from" (inclusive) to "to"
 // (exclusive), filled with the default where a bin has no rows.
@@ -144,7 +146,7 @@ func compileMakeSeries(sc *scope, in *planTable, o *MakeSeries) (*planTable, err
 		}
 		nbins := 0
 		if hi > lo {
-			nbins = int((hi - lo + stepF - 1e-9) / stepF)
+			nbins = int(math.Ceil((hi - lo) / stepF))
 		}
 		if nbins > 1_000_000 {
 			return nil, fmtErr("make-series would produce %d bins", nbins)

@@ -12,6 +12,9 @@ import (
 type planTable struct {
 	cols []Column
 	open func(q *qctx) (RowIter, error)
+	// ordered marks a serialized row order (after sort, top, serialize,
+	// range), which window functions require
+	ordered bool
 }
 
 func tableOf(cols []Column, rows []Row) *planTable {

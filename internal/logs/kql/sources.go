@@ -339,7 +339,7 @@ func compileRange(q *qctx, e *env, r *Range) (*planTable, error) {
 		}
 	}
 	cols := []Column{{Name: r.Name, Type: t}}
-	return &planTable{cols: cols, open: func(*qctx) (RowIter, error) {
+	return &planTable{cols: cols, ordered: true, open: func(*qctx) (RowIter, error) {
 		var rows []Row
 		const maxRange = 10_000_000
 		switch t {

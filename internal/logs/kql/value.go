@@ -83,8 +83,14 @@ type Value struct {
 	d  any
 }
 
-// Null returns the null value of type t.
-func Null(t Type) Value { return Value{T: t} }
+// Null returns the null value of type t; for string, which Kusto never
+// makes null, it is the empty string.
+func Null(t Type) Value {
+	if t == TypeString {
+		return Value{T: TypeString, ok: true}
+	}
+	return Value{T: t}
+}
 
 // Bool returns a bool value.
 func Bool(b bool) Value {
