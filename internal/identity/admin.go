@@ -99,3 +99,33 @@ func (s *Service) CreateUser(ctx context.Context, tenantID, upn, displayName, pa
 		DisplayName: displayName, PasswordHash: hash, AccountEnabled: true}
 	return u, s.dir.PutUser(ctx, u)
 }
+
+// errBadCredentials is returned by AuthenticateUser for an unknown user, a
+// wrong password or a disabled account alike, so callers cannot tell which.
+var errBadCredentials = errors.New("identity: invalid user name or password")
+
+// ErrBadCredentials reports whether err is AuthenticateUser's refusal.
+func ErrBadCredentials(err error) bool { return errors.Is(err, errBadCredentials) }
+
+// dummyHash is checked against when the user does not exist, so that an
+// unknown name costs the same argon2id work as a wrong password.
+const dummyHash = "$argon2id$v=19$m=65536,t=3,p=4$c3Rld2FyZC1kdW1teQ$Wl4mJ6b2c4mQ3eJ0m0m8i8x8o1c0V3o0n9m7k5j3h1g"
+
+// AuthenticateUser checks a user's password and returns the user.
+func (s *Service) AuthenticateUser(ctx context.Context, tenantID, upn, password string) (User, error) {
+	u, err := s.dir.UserByUPN(ctx, tenantID, upn)
+	if errors.Is(err, ErrNotFound) {
+		_, _ = CheckPassword(dummyHash, password)
+		return User{}, errBadCredentials
+	} else if err != nil {
+		return User{}, err
+	}
+	ok, err := CheckPassword(u.PasswordHash, password)
+	if err != nil {
+		return User{}, err
+	}
+	if !ok || !u.AccountEnabled {
+		return User{}, errBadCredentials
+	}
+	return u, nil
+}

@@ -19,6 +19,7 @@ const (
 	tableResources = "identity.resources"
 	tableKeys      = "identity.signingkeys"
 	tableJTI       = "identity.assertions"
+	tableUPNs      = "identity.upns"
 )
 
 // Directory reads and writes the directory objects in [Records]. Keys fold
@@ -126,9 +127,25 @@ func (d *Directory) ServicePrincipal(ctx context.Context, tenantID, appID string
 	return sp, d.get(ctx, tableSPs, tkey(tenantID, appID), &sp)
 }
 
-// PutUser writes a user.
+// PutUser writes a user and indexes its user principal name.
 func (d *Directory) PutUser(ctx context.Context, u User) error {
-	return d.put(ctx, tableUsers, tkey(u.TenantID, u.ID), u)
+	if err := d.put(ctx, tableUsers, tkey(u.TenantID, u.ID), u); err != nil {
+		return err
+	}
+	return d.recs.Put(ctx, tableUPNs, tkey(u.TenantID, u.UserPrincipalName), []byte(u.ID))
+}
+
+// UserByUPN reads a user by user principal name (case-insensitive).
+func (d *Directory) UserByUPN(ctx context.Context, tenantID, upn string) (User, error) {
+	id, err := d.recs.Get(ctx, tableUPNs, tkey(tenantID, upn))
+	if err != nil {
+		return User{}, err
+	}
+	u, err := d.User(ctx, tenantID, string(id))
+	if err == nil && !strings.EqualFold(u.UserPrincipalName, upn) {
+		return User{}, ErrNotFound // a stale index entry after a rename
+	}
+	return u, err
 }
 
 // User reads a user by object ID.
