@@ -102,6 +102,12 @@ func compileOp1(q *qctx, e *env, in *planTable, op Op) (*planTable, error) {
 		return tableOf(cols, rows), nil
 	case *Search:
 		return compileSearch(sc, in, o)
+	case *ParseKV:
+		return compileParseKV(sc, in, o)
+	case *MvApply:
+		return compileMvApply(q, e, in, o)
+	case *TopNested:
+		return compileTopNested(sc, in, o)
 	case *RawOp:
 		return compileRawOp(sc, in, o)
 	}

@@ -84,6 +84,13 @@ func (p *parser) parseOp() Op {
 		s.Pred = p.parseExpr()
 		p.search = false
 		return s
+	case "parse-kv":
+		return p.parseParseKV(t)
+	case "mv-apply":
+		return p.parseMvApply(t)
+	case "top-nested":
+		p.i--
+		return p.parseTopNested()
 	case "getschema":
 		return &GetSchema{At: t.pos}
 	case "as":
@@ -264,6 +271,15 @@ func (p *parser) parseMakeSeries(t token) *MakeSeries {
 
 func (p *parser) parseMvExpand(t token) *MvExpand {
 	m := &MvExpand{At: t.pos, Params: p.parseParams("kind", "bagexpansion", "with_itemindex")}
+	m.Items = p.parseMvItems()
+	if p.acceptWord("limit") {
+		m.Limit = p.parseExpr()
+	}
+	return m
+}
+
+func (p *parser) parseMvItems() []MvItem {
+	var items []MvItem
 	for {
 		it := MvItem{Assign: p.parseAssign()}
 		if p.acceptWord("to") {
@@ -276,15 +292,80 @@ func (p *parser) parseMvExpand(t token) *MvExpand {
 			it.To = typ.text
 			p.expectPunct(")")
 		}
-		m.Items = append(m.Items, it)
+		items = append(items, it)
+		if !p.acceptPunct(",") {
+			return items
+		}
+	}
+}
+
+func (p *parser) parseParseKV(t token) *ParseKV {
+	o := &ParseKV{At: t.pos, X: p.parseAdditive()}
+	p.expectWord("as")
+	p.expectPunct("(")
+	for !p.isPunct(")") {
+		name, _ := p.expectName()
+		p.expectPunct(":")
+		typ := p.next()
+		if typeByName[strings.ToLower(typ.text)] == TypeUnknown {
+			p.fail(typ, "unknown type %s", typ)
+		}
+		o.Cols = append(o.Cols, ColDecl{Name: name, Type: typ.text})
 		if !p.acceptPunct(",") {
 			break
 		}
 	}
-	if p.acceptWord("limit") {
-		m.Limit = p.parseExpr()
+	p.expectPunct(")")
+	p.expectWord("with")
+	p.expectPunct("(")
+	o.With = p.parseAssigns()
+	p.expectPunct(")")
+	return o
+}
+
+func (p *parser) parseMvApply(t token) *MvApply {
+	o := &MvApply{At: t.pos, Params: p.parseParams("kind", "bagexpansion", "with_itemindex")}
+	o.Items = p.parseMvItems()
+	p.expectWord("on")
+	p.expectPunct("(")
+	for {
+		o.Ops = append(o.Ops, p.parseOp())
+		if !p.acceptPunct("|") {
+			break
+		}
 	}
-	return m
+	p.expectPunct(")")
+	return o
+}
+
+func (p *parser) parseTopNested() *TopNested {
+	o := &TopNested{At: p.peek().pos}
+	for {
+		p.expectWord("top-nested")
+		var l NestedLevel
+		if !p.isWord("of") {
+			l.N = p.parseAdditive()
+		}
+		p.expectWord("of")
+		l.Of = p.parseAssign()
+		if p.isWord("with") && p.peekAt(1).text == "others" {
+			p.i += 2
+			p.expectPunct("=")
+			l.Others = p.parseExpr()
+		}
+		p.expectWord("by")
+		l.By = p.parseAssign()
+		if p.acceptWord("asc") {
+			l.Asc = true
+		} else {
+			p.acceptWord("desc")
+		}
+		o.Levels = append(o.Levels, l)
+		if !(p.isPunct(",") && p.peekAt(1).text == "top-nested") {
+			return o
+		}
+		p.next()
+	}
 }
 
 func (p *parser) parseParse(t token) *ParseOp {

@@ -110,6 +110,19 @@ func children(n Node) []Node {
 		}
 	case *ParseOp:
 		add(x.X)
+	case *ParseKV:
+		add(x.X)
+	case *MvApply:
+		for _, it := range x.Items {
+			add(it.X)
+		}
+		for _, o := range x.Ops {
+			add(o)
+		}
+	case *TopNested:
+		for _, l := range x.Levels {
+			add(l.Of.X, l.By.X)
+		}
 	case *Search:
 		add(x.Pred)
 	case *Serialize:

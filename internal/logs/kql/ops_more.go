@@ -1,0 +1,307 @@
+package kql
+
+import (
+	"sort"
+	"strings"
+)
+
+func compileParseKV(sc *scope, in *planTable, o *ParseKV) (*planTable, error) {
+	src, err := sc.compileExpr(o.X)
+	if err != nil {
+		return nil, err
+	}
+	pairDelim, kvDelim, quote := " ", "=", ""
+	for _, w := range o.With {
+		l, ok := w.X.(*Lit)
+		if !ok || l.Val.T != TypeString {
+			return nil, errAt(w.X, "parse-kv options must be string literals")
+		}
+		switch w.Name {
+		case "pair_delimiter":
+			pairDelim = l.Val.s
+		case "kv_delimiter":
+			kvDelim = l.Val.s
+		case "quote":
+			quote = l.Val.s
+		case "escape", "greedy":
+		default:
+			return nil, errAt(w.X, "unknown parse-kv option %s", w.Name)
+		}
+	}
+	if pairDelim == "" || kvDelim == "" {
+		return nil, errAt(o, "parse-kv delimiters must not be empty")
+	}
+	cols := append([]Column(nil), in.cols...)
+	type target struct {
+		pos  int
+		conv func(Value) Value
+	}
+	want := map[string]target{}
+	for _, c := range o.Cols {
+		t := typeByName[strings.ToLower(c.Type)]
+		pos := colIndex(cols, c.Name)
+		if pos < 0 {
+			cols = append(cols, Column{Name: c.Name, Type: t})
+			pos = len(cols) - 1
+		} else {
+			cols[pos].Type = t
+		}
+		want[c.Name] = target{pos: pos, conv: converter(t)}
+	}
+	n := len(cols)
+	sf := src.f
+	return streamMap(in, cols, func(r Row) (Row, bool) {
+		out := make(Row, n)
+		copy(out, r)
+		for _, t := range want {
+			out[t.pos] = t.conv(Null(TypeString))
+			if cols[t.pos].Type != TypeString {
+				out[t.pos] = Null(cols[t.pos].Type)
+			}
+		}
+		seen := map[string]bool{}
+		for _, pair := range splitQuoted(toStr(sf(r)), pairDelim, quote) {
+			k, v, ok := strings.Cut(pair, kvDelim)
+			if !ok {
+				continue
+			}
+			k = strings.TrimSpace(k)
+			t, ok := want[k]
+			if !ok || seen[k] {
+				continue
+			}
+			seen[k] = true
+			v = strings.TrimSpace(v)
+			if quote != "" && len(v) >= 2 && strings.Contains(quote, v[:1]) && v[len(v)-1] == v[0] {
+				v = v[1 : len(v)-1]
+			}
+			out[t.pos] = t.conv(String(v))
+		}
+		return out, true
+	}), nil
+}
+
+// splitQuoted splits s on delim, ignoring delimiters inside quotes.
+func splitQuoted(s, delim, quotes string) []string {
+	if quotes == "" {
+		return strings.Split(s, delim)
+	}
+	var out []string
+	start := 0
+	var inQuote byte
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case inQuote != 0:
+			if c == inQuote {
+				inQuote = 0
+			}
+		case strings.IndexByte(quotes, c) >= 0:
+			inQuote = c
+		case strings.HasPrefix(s[i:], delim):
+			out = append(out, s[start:i])
+			i += len(delim) - 1
+			start = i + 1
+		}
+	}
+	return append(out, s[start:])
+}
+
+func compileMvApply(q *qctx, e *env, in *planTable, o *MvApply) (*planTable, error) {
+	sc := &scope{cols: in.cols, env: e, q: q}
+	innerCols := append([]Column(nil), in.cols...)
+	type item struct {
+		c    cexpr
+		pos  int
+		conv func(Value) Value
+	}
+	var items []item
+	itemNames := map[string]bool{}
+	for _, it := range o.Items {
+		c, err := sc.compileExpr(it.X)
+		if err != nil {
+			return nil, err
+		}
+		if c.t != TypeDynamic {
+			return nil, errAt(it.X, "mv-apply needs a dynamic value, not %s", c.t)
+		}
+		name := it.Name
+		if name == "" {
+			name = derivedName(it.X)
+		}
+		t := TypeDynamic
+		var conv func(Value) Value
+		if it.To != "" {
+			t = typeByName[strings.ToLower(it.To)]
+			conv = converter(t)
+		}
+		pos := colIndex(innerCols, name)
+		if pos < 0 {
+			innerCols = append(innerCols, Column{Name: name, Type: t})
+			pos = len(innerCols) - 1
+		} else {
+			innerCols[pos].Type = t
+		}
+		itemNames[name] = true
+		items = append(items, item{c: c, pos: pos, conv: conv})
+	}
+	var cur []Row
+	sub := &planTable{cols: innerCols, open: func(*qctx) (RowIter, error) { return &sliceIter{rows: cur}, nil }}
+	var err error
+	for _, op := range o.Ops {
+		if sub, err = compileOp(q, e, sub, op); err != nil {
+			return nil, err
+		}
+	}
+	// outer columns the subquery does not return come first
+	var keep []int
+	var cols []Column
+	for i, c := range in.cols {
+		if !itemNames[c.Name] && colIndex(sub.cols, c.Name) < 0 {
+			keep = append(keep, i)
+			cols = append(cols, c)
+		}
+	}
+	nk := len(keep)
+	for _, c := range sub.cols {
+		cols = append(cols, Column{Name: uniqueName(cols, c.Name), Type: c.Type})
+	}
+	plan := sub
+	width := len(innerCols)
+	return blocking(in, cols, func(q *qctx, rows []Row) ([]Row, error) {
+		var out []Row
+		for _, r := range rows {
+			lists := make([][]any, len(items))
+			n := 0
+			for i, it := range items {
+				lists[i] = expandList(it.c.f(r), "")
+				n = max(n, len(lists[i]))
+			}
+			cur = cur[:0]
+			for k := 0; k < n; k++ {
+				x := make(Row, width)
+				copy(x, r)
+				for i, it := range items {
+					v := Null(TypeDynamic)
+					if k < len(lists[i]) {
+						v = Dynamic(lists[i][k])
+					}
+					if it.conv != nil {
+						v = it.conv(v)
+					}
+					x[it.pos] = v
+				}
+				cur = append(cur, x)
+			}
+			res, err := runPlan(q, plan)
+			if err != nil {
+				return nil, err
+			}
+			for _, s := range res {
+				o := make(Row, 0, len(cols))
+				for _, i := range keep {
+					o = append(o, r[i])
+				}
+				o = append(o, s...)
+				out = append(out, o[:nk+len(s)])
+			}
+		}
+		return out, nil
+	}), nil
+}
+
+func compileTopNested(sc *scope, in *planTable, o *TopNested) (*planTable, error) {
+	type level struct {
+		n    int64
+		of   cexpr
+		agg  aggSpec
+		asc  bool
+		name string
+	}
+	var levels []level
+	var cols []Column
+	for _, l := range o.Levels {
+		if l.Others != nil {
+			return nil, errAt(l.Others, "top-nested 'with others' is not supported")
+		}
+		lv := level{n: -1, asc: l.Asc}
+		if l.N != nil {
+			c, err := sc.compileExpr(l.N)
+			if err != nil {
+				return nil, err
+			}
+			lv.n = scalarOf(c.f(nil)).i
+		}
+		of, err := sc.compileExpr(l.Of.X)
+		if err != nil {
+			return nil, err
+		}
+		lv.of = of
+		name := l.Of.Name
+		if name == "" {
+			name = derivedName(l.Of.X)
+		}
+		call, ok := l.By.X.(*Call)
+		if !ok || !isAggregate(call.Name) {
+			return nil, errAt(l.By.X, "top-nested needs an aggregate after by")
+		}
+		aggName := l.By.Name
+		if aggName == "" {
+			aggName = "aggregated_" + name
+		}
+		lv.agg, err = compileAgg(sc, call, aggName)
+		if err != nil {
+			return nil, err
+		}
+		cols = append(cols, Column{Name: uniqueName(cols, name), Type: concreteType(of.t)})
+		cols = append(cols, Column{Name: uniqueName(cols, aggName), Type: lv.agg.cols[0].Type})
+		levels = append(levels, lv)
+	}
+	var walk func(rows []Row, depth int, prefix Row, out *[]Row)
+	walk = func(rows []Row, depth int, prefix Row, out *[]Row) {
+		if depth == len(levels) {
+			*out = append(*out, append(Row(nil), prefix...))
+			return
+		}
+		lv := levels[depth]
+		type group struct {
+			key  Value
+			rows []Row
+			st   aggState
+			agg  Value
+		}
+		index := map[string]*group{}
+		var groups []*group
+		for _, r := range rows {
+			k := lv.of.f(r)
+			ks := keyOf([]Value{k})
+			g := index[ks]
+			if g == nil {
+				g = &group{key: k, st: lv.agg.newState()}
+				index[ks] = g
+				groups = append(groups, g)
+			}
+			g.rows = append(g.rows, r)
+			g.st.add(r)
+		}
+		for _, g := range groups {
+			tmp := make([]Value, 1)
+			g.st.result(tmp)
+			g.agg = tmp[0]
+		}
+		sort.SliceStable(groups, func(i, j int) bool {
+			return sortCompare(groups[i].agg, groups[j].agg, lv.asc, false) < 0
+		})
+		if lv.n >= 0 && int64(len(groups)) > lv.n {
+			groups = groups[:lv.n]
+		}
+		for _, g := range groups {
+			walk(g.rows, depth+1, append(prefix, g.key, g.agg), out)
+		}
+	}
+	return blocking(in, cols, func(_ *qctx, rows []Row) ([]Row, error) {
+		var out []Row
+		walk(rows, 0, nil, &out)
+		return out, nil
+	}), nil
+}
