@@ -93,6 +93,15 @@ func (t *AliasTable) Type(resourceType string) (*TypeInfo, bool) {
 	return ti, ok
 }
 
+// typeLower is Type for a type already in lower case.
+func (t *AliasTable) typeLower(lt string) (*TypeInfo, bool) {
+	if t == nil {
+		return nil, false
+	}
+	ti, ok := t.types[lt]
+	return ti, ok
+}
+
 // Add adds or replaces an alias.
 func (t *AliasTable) Add(a *Alias) {
 	if a.ResourceType == "" {

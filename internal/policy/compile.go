@@ -40,6 +40,7 @@ type CompileOptions struct {
 type Policy struct {
 	def         *Definition
 	mode        Mode
+	rpMode      bool
 	root        node
 	then        *thenNode
 	params      map[string]any // lower-case names
@@ -82,6 +83,7 @@ func compile(d *Definition, opts CompileOptions, strict bool) (p *Policy, err er
 	}
 	p = &Policy{def: d, aliases: opts.Aliases, fields: map[string]*fieldRef{}}
 	p.mode = ParseMode(d.Mode)
+	p.rpMode = p.mode.IsResourceProvider()
 	p.params, err = resolveParameters(d.Parameters, opts.Parameters, strict, opts.setMember)
 	if err != nil {
 		return nil, err

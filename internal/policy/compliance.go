@@ -24,7 +24,7 @@ const (
 // ParseComplianceState reads a state name in any case ("noncompliant",
 // "Non-compliant"); unknown names give StateUnknown.
 func ParseComplianceState(s string) ComplianceState {
-	k := strings.ToLower(strings.NewReplacer("-", "", " ", "", "_", "").Replace(s))
+	k := strings.ToLower(stateNameCleaner.Replace(s))
 	for _, st := range []ComplianceState{StateCompliant, StateNonCompliant, StateExempt, StateConflicting,
 		StateNotStarted, StateUnknown, StateError, StateProtected, StateNotApplicable} {
 		if strings.ToLower(string(st)) == k {
@@ -36,6 +36,8 @@ func ParseComplianceState(s string) ComplianceState {
 	}
 	return StateUnknown
 }
+
+var stateNameCleaner = strings.NewReplacer("-", "", " ", "", "_", "")
 
 // rollupRank is the documented precedence when states roll up: the
 // highest-ranked state present wins. NotStarted and NotApplicable are

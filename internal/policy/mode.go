@@ -45,19 +45,20 @@ func (p *Policy) Mode() Mode { return p.mode }
 // (Microsoft.Resources/* other than subscriptions and resource groups)
 // are excluded.
 func (p *Policy) AppliesTo(r *Resource) bool {
-	lt := strings.ToLower(r.typ)
+	lt := r.typLower
 	if strings.HasPrefix(lt, "microsoft.resources/") && lt != "microsoft.resources/subscriptions" &&
 		lt != "microsoft.resources/subscriptions/resourcegroups" && lt != "microsoft.resources/resourcegroups" {
 		return false
 	}
 	switch {
-	case p.mode.IsResourceProvider():
+	case p.rpMode:
 		return false
 	case p.mode == ModeIndexed:
-		if lt == "microsoft.resources/subscriptions" || strings.Contains(lt, "resourcegroups") {
+		if lt == "microsoft.resources/subscriptions" || lt == "microsoft.resources/subscriptions/resourcegroups" ||
+			lt == "microsoft.resources/resourcegroups" {
 			return false
 		}
-		if ti, ok := p.aliases.Type(r.typ); ok && ti.CapabilitiesKnown {
+		if ti, ok := p.aliases.typeLower(lt); ok && ti.CapabilitiesKnown {
 			if !ti.SupportsTags || !ti.SupportsLocation {
 				return false
 			}
@@ -72,9 +73,8 @@ func (p *Policy) AppliesTo(r *Resource) bool {
 // a rule's top-level allOf (a "field": "type" equals/in/like condition),
 // used to skip definitions that cannot match without evaluating them.
 type typeFilter struct {
-	exact []string
+	exact []string // lower case
 	globs []*glob
-	neg   bool
 }
 
 func buildTypeFilter(c *Condition) *typeFilter {
@@ -89,7 +89,7 @@ func buildTypeFilter(c *Condition) *typeFilter {
 		switch k.Op {
 		case OpEquals:
 			if s, ok := k.Operand.(string); ok && !isExpression(s) {
-				return &typeFilter{exact: []string{s}}
+				return &typeFilter{exact: []string{strings.ToLower(s)}}
 			}
 		case OpIn:
 			list, ok := k.Operand.([]any)
@@ -103,7 +103,7 @@ func buildTypeFilter(c *Condition) *typeFilter {
 					tf = nil
 					break
 				}
-				tf.exact = append(tf.exact, s)
+				tf.exact = append(tf.exact, strings.ToLower(s))
 			}
 			if tf != nil {
 				return tf
@@ -122,7 +122,7 @@ func (tf *typeFilter) allows(r *Resource) bool {
 		return true
 	}
 	for _, e := range tf.exact {
-		if strings.EqualFold(e, r.typ) {
+		if e == r.typLower {
 			return true
 		}
 	}

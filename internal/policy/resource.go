@@ -11,6 +11,7 @@ import (
 type Resource struct {
 	doc      map[string]any
 	typ      string
+	typLower string
 	name     string
 	kind     string
 	id       string
@@ -36,6 +37,7 @@ func NewResource(doc map[string]any) *Resource {
 	if v, r.hasType = getKey(doc, "type"); r.hasType {
 		r.typ, _ = v.(string)
 		r.typV = v
+		r.typLower = strings.ToLower(r.typ)
 	}
 	r.name = stringAt(doc, "name")
 	r.kind = stringAt(doc, "kind")

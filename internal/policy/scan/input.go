@@ -47,12 +47,16 @@ const MaxRecordSize = policy.MaxDocumentSize
 type Record struct {
 	Doc   map[string]any
 	Where string
-	Err   error
+	// Line is the line the record starts on (for a Resource Graph page
+	// held in memory, the page's line).
+	Line int
+	Err  error
 }
 
 // RecordError is a malformed record: the scan reports it and goes on.
 type RecordError struct {
 	Where string
+	Line  int
 	Err   error
 }
 
@@ -68,11 +72,17 @@ func (e *RecordError) Unwrap() error { return e.Err }
 // stream (unreadable input, a truncated file) or fn's. The Format
 // returned is the one detected.
 func Read(ctx context.Context, r io.Reader, format Format, fn func(Record) error) (Format, error) {
+	return read(ctx, r, format, nil, fn)
+}
+
+// read is Read with an optional filter on raw records: those keep
+// rejects are not decoded (nor reported when malformed).
+func read(ctx context.Context, r io.Reader, format Format, keep func([]byte) bool, fn func(Record) error) (Format, error) {
 	br := bufio.NewReaderSize(r, 1<<20)
 	if format == FormatAuto || format == "" {
 		format = detect(br)
 	}
-	rd := &reader{ctx: ctx, fn: fn}
+	rd := &reader{ctx: ctx, fn: fn, keep: keep}
 	var err error
 	if format == FormatJSONL {
 		err = rd.jsonLines(br)
@@ -109,8 +119,10 @@ func detect(br *bufio.Reader) Format {
 }
 
 type reader struct {
-	ctx context.Context
-	fn  func(Record) error
+	ctx  context.Context
+	fn   func(Record) error
+	line int // where the record being read starts
+	keep func([]byte) bool
 }
 
 // jsonLines reads one record a line; blank lines are skipped.
@@ -124,6 +136,7 @@ func (rd *reader) jsonLines(br *bufio.Reader) error {
 			return err
 		}
 		where := fmt.Sprintf("line %d", line)
+		rd.line = line
 		switch {
 		case tooLong:
 			if ferr := rd.fail(where, fmt.Errorf("line longer than %d bytes", MaxRecordSize)); ferr != nil {
@@ -198,8 +211,12 @@ func (rd *reader) element(path string, line int, raw []byte, err error, pages bo
 		return err
 	}
 	where := fmt.Sprintf("%s (line %d)", path, line)
+	rd.line = line
 	if err != nil {
 		return rd.fail(where, fmt.Errorf("record larger than %d bytes", MaxRecordSize))
+	}
+	if rd.keep != nil && !rd.keep(raw) {
+		return nil
 	}
 	doc, derr := decodeObject(raw)
 	if derr != nil {
@@ -222,6 +239,7 @@ func (rd *reader) object(s *splitter, prefix string) error {
 	size, sawData := 0, false
 	if b, err := s.peek(); err == nil && b == '}' {
 		_, _ = s.r.ReadByte()
+		rd.line = start
 		return rd.fail(fmt.Sprintf("%s (line %d)", prefix, start), fmt.Errorf("empty object"))
 	}
 	for {
@@ -287,6 +305,9 @@ func (rd *reader) page(where func(i int) string, data []any) error {
 
 // raw decodes one JSON Lines record.
 func (rd *reader) raw(where string, raw []byte) error {
+	if rd.keep != nil && !rd.keep(raw) {
+		return nil
+	}
 	doc, err := decodeObject(raw)
 	if err != nil {
 		return rd.fail(where, err)
@@ -301,11 +322,11 @@ func (rd *reader) doc(where string, doc map[string]any) error {
 	if err := normalizeResource(doc); err != nil {
 		return rd.fail(where, err)
 	}
-	return rd.fn(Record{Doc: doc, Where: where})
+	return rd.fn(Record{Doc: doc, Where: where, Line: rd.line})
 }
 
 func (rd *reader) fail(where string, err error) error {
-	return rd.fn(Record{Where: where, Err: &RecordError{Where: where, Err: err}})
+	return rd.fn(Record{Where: where, Line: rd.line, Err: &RecordError{Where: where, Line: rd.line, Err: err}})
 }
 
 // decodeObject decodes a raw record into the policy value model.
