@@ -1,0 +1,43 @@
+package logs
+
+import (
+	"context"
+	"fmt"
+	"time"
+)
+
+// DefaultRetentionDays is the retention of a table that sets none, Log
+// Analytics' default for a workspace.
+const DefaultRetentionDays = 30
+
+// Purge deletes, in every table of the workspaces listed, the rows whose
+// TimeGenerated is older than the table's retention, and returns how many
+// rows it deleted. Retention is per table (Table.RetentionDays), with
+// defaultDays for tables that set none (DefaultRetentionDays when 0).
+func (r *Rows) Purge(ctx context.Context, workspaces []string, defaultDays int) (int64, error) {
+	if defaultDays <= 0 {
+		defaultDays = DefaultRetentionDays
+	}
+	now := r.now()
+	var total int64
+	for _, ws := range workspaces {
+		tables, err := r.ListTables(ctx, ws)
+		if err != nil {
+			return total, err
+		}
+		for _, t := range tables {
+			days := t.RetentionDays
+			if days <= 0 {
+				days = defaultDays
+			}
+			cutoff := Ticks(now.Add(-time.Duration(days) * 24 * time.Hour))
+			res, err := r.raw.Write.ExecContext(ctx, r.raw.Dialect.Rebind("DELETE FROM "+t.SQLName+" WHERE c0 < ?"), cutoff)
+			if err != nil {
+				return total, fmt.Errorf("purge %s: %w", t.Name, err)
+			}
+			n, _ := res.RowsAffected()
+			total += n
+		}
+	}
+	return total, nil
+}

@@ -1,0 +1,249 @@
+package logs
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/steward-gov/steward/internal/logs/kql"
+)
+
+// Window bounds the TimeGenerated of the rows a query sees, as the query
+// API's timespan does; a zero bound is open.
+type Window struct {
+	// From and To are kql datetime ticks; To is inclusive.
+	From, To int64
+}
+
+// Source is the kql.Source over one workspace's tables: scans become SQL
+// SELECTs with the pushed-down filters in the WHERE clause, the projection
+// in the column list and the limit as LIMIT, so that rows the query does
+// not need never leave the database.
+type Source struct {
+	rows      *Rows
+	workspace string
+	window    Window
+}
+
+// Source returns the kql.Source over a workspace's tables, restricted to
+// the rows inside w.
+func (r *Rows) Source(workspace string, w Window) *Source {
+	return &Source{rows: r, workspace: workspace, window: w}
+}
+
+// Schema returns a table's columns (an error wrapping kql.ErrNoTable when
+// the workspace has no such table).
+func (s *Source) Schema(ctx context.Context, table string) ([]kql.Column, error) {
+	t, err := s.rows.Table(ctx, s.workspace, table)
+	if err != nil {
+		return nil, err
+	}
+	return t.kqlColumns(), nil
+}
+
+// CanFilter reports whether the filter translates to SQL exactly.
+func (s *Source) CanFilter(table string, f kql.Filter) bool {
+	t, err := s.rows.Table(context.Background(), s.workspace, table)
+	if err != nil {
+		return false
+	}
+	c := t.column(f.Column)
+	if c == nil {
+		return false
+	}
+	_, _, ok := sqlFilter(s.rows.raw.Dialect, *c, f)
+	return ok
+}
+
+// Scan runs the SELECT for req and streams its rows.
+func (s *Source) Scan(ctx context.Context, req kql.ScanRequest) (kql.RowIter, error) {
+	t, err := s.rows.Table(ctx, s.workspace, req.Table)
+	if err != nil {
+		return nil, err
+	}
+	q, args, cols, err := s.selectSQL(t, req)
+	if err != nil {
+		return nil, err
+	}
+	rows, err := s.rows.raw.Read.QueryContext(ctx, s.rows.raw.Dialect.Rebind(q), args...)
+	if err != nil {
+		return nil, fmt.Errorf("scan of %s: %w", req.Table, err)
+	}
+	return newSQLIter(rows, cols), nil
+}
+
+// selectSQL builds the SELECT of a scan request.
+func (s *Source) selectSQL(t *Table, req kql.ScanRequest) (string, []any, []Column, error) {
+	var cols []Column
+	if req.Columns == nil {
+		cols = t.Columns
+	} else {
+		for _, n := range req.Columns {
+			c := t.column(n)
+			if c == nil {
+				return "", nil, nil, fmt.Errorf("scan of %s: unknown column %s", t.Name, n)
+			}
+			cols = append(cols, *c)
+		}
+	}
+	names := make([]string, len(cols))
+	for i, c := range cols {
+		names[i] = c.SQL
+	}
+	if len(names) == 0 {
+		names = []string{"1"}
+	}
+	var where []string
+	var args []any
+	if s.window.From != 0 {
+		where, args = append(where, "c0 >= ?"), append(args, s.window.From)
+	}
+	if s.window.To != 0 {
+		where, args = append(where, "c0 <= ?"), append(args, s.window.To)
+	}
+	for _, f := range req.Filters {
+		c := t.column(f.Column)
+		if c == nil {
+			return "", nil, nil, fmt.Errorf("scan of %s: unknown column %s", t.Name, f.Column)
+		}
+		pred, a, ok := sqlFilter(s.rows.raw.Dialect, *c, f)
+		if !ok {
+			return "", nil, nil, fmt.Errorf("scan of %s: filter %s cannot be applied", t.Name, f)
+		}
+		where, args = append(where, pred), append(args, a...)
+	}
+	var b strings.Builder
+	b.WriteString("SELECT ")
+	b.WriteString(strings.Join(names, ", "))
+	b.WriteString(" FROM ")
+	b.WriteString(t.SQLName)
+	if len(where) > 0 {
+		b.WriteString(" WHERE ")
+		b.WriteString(strings.Join(where, " AND "))
+	}
+	if req.Limit > 0 {
+		fmt.Fprintf(&b, " LIMIT %d", req.Limit)
+	}
+	return b.String(), args, cols, nil
+}
+
+// sqlIter decodes SQL rows into kql rows.
+type sqlIter struct {
+	rows  *sql.Rows
+	cols  []Column
+	dest  []any
+	ints  []sql.NullInt64
+	reals []sql.NullFloat64
+	strs  []sql.NullString
+	done  bool
+}
+
+func newSQLIter(rows *sql.Rows, cols []Column) *sqlIter {
+	it := &sqlIter{rows: rows, cols: cols, ints: make([]sql.NullInt64, len(cols)),
+		reals: make([]sql.NullFloat64, len(cols)), strs: make([]sql.NullString, len(cols))}
+	it.dest = make([]any, max(1, len(cols)))
+	if len(cols) == 0 {
+		it.dest[0] = new(any)
+	}
+	for i, c := range cols {
+		switch c.Type {
+		case kql.TypeBool, kql.TypeInt, kql.TypeLong, kql.TypeDateTime, kql.TypeTimeSpan:
+			it.dest[i] = &it.ints[i]
+		case kql.TypeReal, kql.TypeDecimal:
+			it.dest[i] = &it.reals[i]
+		default:
+			it.dest[i] = &it.strs[i]
+		}
+	}
+	return it
+}
+
+// Next returns the next row, or io.EOF.
+func (it *sqlIter) Next(ctx context.Context) (kql.Row, error) {
+	if it.done {
+		return nil, io.EOF
+	}
+	if !it.rows.Next() {
+		it.done = true
+		err := it.rows.Err()
+		it.rows.Close()
+		if err != nil {
+			return nil, err
+		}
+		return nil, io.EOF
+	}
+	if err := it.rows.Scan(it.dest...); err != nil {
+		return nil, err
+	}
+	row := make(kql.Row, len(it.cols))
+	for i, c := range it.cols {
+		row[i] = decodeValue(c.Type, it.ints[i], it.reals[i], it.strs[i])
+	}
+	return row, nil
+}
+
+// Close releases the SQL rows.
+func (it *sqlIter) Close() error {
+	it.done = true
+	return it.rows.Close()
+}
+
+// decodeValue turns a scanned SQL value into a kql value of type t.
+func decodeValue(t kql.Type, n sql.NullInt64, f sql.NullFloat64, s sql.NullString) kql.Value {
+	switch t {
+	case kql.TypeBool:
+		if !n.Valid {
+			return kql.Null(t)
+		}
+		return kql.Bool(n.Int64 != 0)
+	case kql.TypeInt:
+		if !n.Valid {
+			return kql.Null(t)
+		}
+		return kql.Int(n.Int64)
+	case kql.TypeLong:
+		if !n.Valid {
+			return kql.Null(t)
+		}
+		return kql.Long(n.Int64)
+	case kql.TypeDateTime:
+		if !n.Valid {
+			return kql.Null(t)
+		}
+		return kql.DateTime(n.Int64)
+	case kql.TypeTimeSpan:
+		if !n.Valid {
+			return kql.Null(t)
+		}
+		return kql.TimeSpan(n.Int64)
+	case kql.TypeReal:
+		if !f.Valid {
+			return kql.Null(t)
+		}
+		return kql.Real(f.Float64)
+	case kql.TypeDecimal:
+		if !f.Valid {
+			return kql.Null(t)
+		}
+		return kql.Decimal(f.Float64)
+	case kql.TypeString:
+		return kql.String(s.String)
+	case kql.TypeGuid:
+		if !s.Valid || s.String == "" {
+			return kql.Null(t)
+		}
+		return kql.Guid(s.String)
+	case kql.TypeDynamic:
+		if !s.Valid || s.String == "" {
+			return kql.Null(t)
+		}
+		x, err := parseJSON([]byte(s.String))
+		if err != nil {
+			return kql.Dynamic(s.String)
+		}
+		return kql.Dynamic(toKQL(x))
+	}
+	return kql.Null(t)
+}
