@@ -77,6 +77,10 @@ func compileMakeSeries(sc *scope, in *planTable, o *MakeSeries) (*planTable, err
 			if err != nil {
 				return nil, err
 			}
+			// the default takes the aggregate's type (default = 0 for avg is 0.0)
+			if conv := converter(spec.cols[0].Type); conv != nil && spec.cols[0].Type != TypeDynamic {
+				v = conv(v)
+			}
 			def = dynAny(v)
 		}
 		defaults = append(defaults, def)
