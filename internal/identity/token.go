@@ -110,6 +110,12 @@ func (s *Service) parseTokenRequest(w http.ResponseWriter, r *http.Request) (Tok
 // client, authenticates the client by secret or assertion, checks the scope
 // and issues an access token.
 func (s *Service) Token(ctx context.Context, req TokenRequest) (TokenResponse, error) {
+	if len(req.Authorities) == 0 {
+		if s.opts.AuthorityHost == "" {
+			return TokenResponse{}, errors.New("identity: token request without an authority, and no AuthorityHost configured")
+		}
+		req.Authorities = []string{s.opts.AuthorityHost}
+	}
 	tenant, err := s.dir.Tenant(ctx, req.Tenant)
 	if err != nil {
 		return TokenResponse{}, tenantErr(err, req.Tenant)

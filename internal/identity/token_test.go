@@ -319,3 +319,19 @@ func TestPruneAssertionsForgetsOnlyExpiredOnes(t *testing.T) {
 		t.Errorf("old assertion: %d %s", rec.Code, rec.Body)
 	}
 }
+
+func TestTokenCalledDirectlyUsesTheConfiguredAuthority(t *testing.T) {
+	f := newFixture(t, testAuthority)
+	resp, err := f.svc.Token(context.Background(), TokenRequest{Tenant: f.tenant.ID, ClientID: f.app.AppID,
+		ClientSecret: f.secret, Scope: "https://management.azure.com/.default"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.validator().Validate(context.Background(), resp.AccessToken); err != nil {
+		t.Error(err)
+	}
+	bare := NewService(NewMemRecords(), Options{})
+	if _, err := bare.Token(context.Background(), TokenRequest{Tenant: "x"}); err == nil {
+		t.Error("a service without authority issued a token")
+	}
+}
