@@ -108,6 +108,8 @@ func compileOp1(q *qctx, e *env, in *planTable, op Op) (*planTable, error) {
 		return compileMvApply(q, e, in, o)
 	case *TopNested:
 		return compileTopNested(sc, in, o)
+	case *Scan:
+		return compileScan(sc, in, o)
 	case *RawOp:
 		return compileRawOp(sc, in, o)
 	}

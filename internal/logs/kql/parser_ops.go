@@ -84,6 +84,8 @@ func (p *parser) parseOp() Op {
 		s.Pred = p.parseExpr()
 		p.search = false
 		return s
+	case "scan":
+		return p.parseScan(t)
 	case "parse-kv":
 		return p.parseParseKV(t)
 	case "mv-apply":

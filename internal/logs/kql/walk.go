@@ -123,6 +123,16 @@ func children(n Node) []Node {
 		for _, l := range x.Levels {
 			add(l.Of.X, l.By.X)
 		}
+	case *Scan:
+		for _, d := range x.Declare {
+			if d.Default != nil {
+				add(d.Default)
+			}
+		}
+		for _, s := range x.Steps {
+			add(s.Cond)
+			addAssigns(s.Assigns)
+		}
 	case *Search:
 		add(x.Pred)
 	case *Serialize:
