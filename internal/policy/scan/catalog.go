@@ -1,0 +1,170 @@
+package scan
+
+import (
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"github.com/steward-gov/steward/internal/policy"
+)
+
+// Catalog holds the definitions and initiatives a scan can assign or
+// resolve set members from, indexed by ID, name and file name.
+type Catalog struct {
+	// Definitions and Sets are the documents found under the paths given
+	// to be assigned, in file name order.
+	Definitions []*policy.Definition
+	Sets        []*policy.SetDefinition
+	// Problems are the files that could not be read or parsed.
+	Problems []Problem
+	defs     map[string]*policy.Definition
+	sets     map[string]*policy.SetDefinition
+}
+
+// Problem is a policy document, assignment or definition the scan could
+// not use, and why.
+type Problem struct {
+	Source string `json:"source"`
+	Reason string `json:"reason"`
+}
+
+// NewCatalog returns an empty catalog.
+func NewCatalog() *Catalog {
+	return &Catalog{defs: map[string]*policy.Definition{}, sets: map[string]*policy.SetDefinition{}}
+}
+
+// Load adds the definitions and initiatives in paths (files or folders,
+// searched recursively for .json files). With assign false they only
+// resolve set members and assignments. Assignments and exemptions found
+// are ignored.
+func (c *Catalog) Load(paths []string, assign bool) error {
+	for _, p := range paths {
+		files, err := jsonFiles(p)
+		if err != nil {
+			return err
+		}
+		for _, f := range files {
+			c.loadFile(f, assign)
+		}
+	}
+	return nil
+}
+
+func jsonFiles(root string) ([]string, error) {
+	fi, err := os.Stat(root)
+	if err != nil {
+		return nil, err
+	}
+	if !fi.IsDir() {
+		return []string{root}, nil
+	}
+	var out []string
+	err = filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if !d.IsDir() && strings.EqualFold(filepath.Ext(p), ".json") {
+			out = append(out, p)
+		}
+		return nil
+	})
+	sort.Strings(out)
+	return out, err
+}
+
+func (c *Catalog) loadFile(path string, assign bool) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		c.Problems = append(c.Problems, Problem{Source: path, Reason: err.Error()})
+		return
+	}
+	base := strings.TrimSuffix(filepath.Base(path), filepath.Ext(path))
+	switch policy.DetectKind(data) {
+	case policy.KindSet:
+		s, err := policy.ParseSetDefinition(data)
+		if err != nil {
+			c.Problems = append(c.Problems, Problem{Source: path, Reason: err.Error()})
+			return
+		}
+		if s.Name == "" {
+			s.Name = base
+		}
+		if s.ID == "" {
+			s.ID = "/providers/Microsoft.Authorization/policySetDefinitions/" + s.Name
+		}
+		if c.addSet(s, base) && assign {
+			c.Sets = append(c.Sets, s)
+		}
+	case policy.KindDefinition:
+		d, err := policy.ParseDefinition(data)
+		if err != nil {
+			c.Problems = append(c.Problems, Problem{Source: path, Reason: err.Error()})
+			return
+		}
+		if d.Name == "" {
+			d.Name = base
+		}
+		if d.ID == "" {
+			d.ID = "/providers/Microsoft.Authorization/policyDefinitions/" + d.Name
+		}
+		if c.addDefinition(d, base) && assign {
+			c.Definitions = append(c.Definitions, d)
+		}
+	}
+}
+
+// addDefinition indexes a definition; false when its ID is already known.
+func (c *Catalog) addDefinition(d *policy.Definition, base string) bool {
+	if _, dup := c.defs[strings.ToLower(d.ID)]; dup {
+		return false
+	}
+	for _, k := range []string{d.ID, d.Name, base} {
+		if _, taken := c.defs[strings.ToLower(k)]; !taken {
+			c.defs[strings.ToLower(k)] = d
+		}
+	}
+	return true
+}
+
+func (c *Catalog) addSet(s *policy.SetDefinition, base string) bool {
+	if _, dup := c.sets[strings.ToLower(s.ID)]; dup {
+		return false
+	}
+	for _, k := range []string{s.ID, s.Name, base} {
+		if _, taken := c.sets[strings.ToLower(k)]; !taken {
+			c.sets[strings.ToLower(k)] = s
+		}
+	}
+	return true
+}
+
+// Definition resolves a definition by ID, name or file name; an ID's last
+// segment is tried too, so built-in IDs resolve against the corpus files.
+func (c *Catalog) Definition(id string) (*policy.Definition, error) {
+	if d, ok := c.defs[strings.ToLower(id)]; ok {
+		return d, nil
+	}
+	if d, ok := c.defs[strings.ToLower(id[strings.LastIndexByte(id, '/')+1:])]; ok {
+		return d, nil
+	}
+	return nil, fmt.Errorf("policy definition %s not found in the --policy or --definitions paths", id)
+}
+
+// Set resolves an initiative like Definition does.
+func (c *Catalog) Set(id string) (*policy.SetDefinition, error) {
+	if s, ok := c.sets[strings.ToLower(id)]; ok {
+		return s, nil
+	}
+	if s, ok := c.sets[strings.ToLower(id[strings.LastIndexByte(id, '/')+1:])]; ok {
+		return s, nil
+	}
+	return nil, fmt.Errorf("policy set definition %s not found in the --policy or --definitions paths", id)
+}
+
+// Resolvers returns the catalog as the engine's resolvers.
+func (c *Catalog) Resolvers() policy.Resolvers {
+	return policy.Resolvers{Definition: c.Definition, Set: c.Set}
+}

@@ -1,0 +1,88 @@
+package scan
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+)
+
+// maxKeptMalformed caps the malformed records a JSON or SARIF report
+// lists; the count covers them all.
+const maxKeptMalformed = 1000
+
+// JSONSink writes one JSON document: the findings (or, for a diff, the
+// changes) streamed as an array while the scan runs, then the malformed
+// records and the summary.
+type JSONSink struct {
+	Out       io.Writer
+	open      string // the array being streamed: "findings" or "changes"
+	n         int
+	malformed []*RecordError
+}
+
+func (s *JSONSink) item(key string, v any) error {
+	if s.open == "" {
+		s.open = key
+		if _, err := fmt.Fprintf(s.Out, "{\n  %q: [", key); err != nil {
+			return err
+		}
+	}
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	sep := ","
+	if s.n == 0 {
+		sep = ""
+	}
+	s.n++
+	_, err = fmt.Fprintf(s.Out, "%s\n    %s", sep, b)
+	return err
+}
+
+// Finding streams one finding.
+func (s *JSONSink) Finding(f *Finding) error { return s.item("findings", f) }
+
+// Diff streams one changed resource.
+func (s *JSONSink) Diff(d *DiffEntry) error { return s.item("changes", d) }
+
+// Malformed keeps a bad record for the report.
+func (s *JSONSink) Malformed(e *RecordError) error {
+	if len(s.malformed) < maxKeptMalformed {
+		s.malformed = append(s.malformed, e)
+	}
+	return nil
+}
+
+type malformedJSON struct {
+	Source string `json:"source"`
+	Line   int    `json:"line,omitempty"`
+	Error  string `json:"error"`
+}
+
+// Finish closes the array and writes the malformed records and summary.
+func (s *JSONSink) Finish(r *Report) error {
+	if s.open == "" {
+		key := "findings"
+		if r.Diff {
+			key = "changes"
+		}
+		if _, err := fmt.Fprintf(s.Out, "{\n  %q: [", key); err != nil {
+			return err
+		}
+	}
+	bad := make([]malformedJSON, 0, len(s.malformed))
+	for _, e := range s.malformed {
+		bad = append(bad, malformedJSON{Source: e.Where, Line: e.Line, Error: e.Err.Error()})
+	}
+	mb, err := json.MarshalIndent(bad, "  ", "  ")
+	if err != nil {
+		return err
+	}
+	rb, err := json.MarshalIndent(r, "  ", "  ")
+	if err != nil {
+		return err
+	}
+	_, err = fmt.Fprintf(s.Out, "\n  ],\n  \"malformedRecords\": %s,\n  \"summary\": %s\n}\n", mb, rb)
+	return err
+}

@@ -1,0 +1,210 @@
+package scan
+
+import (
+	"bytes"
+	"context"
+	"strings"
+
+	"github.com/steward-gov/steward/internal/arm"
+	"github.com/steward-gov/steward/internal/policy"
+)
+
+// Index holds what a scan needs to know beyond the resource in hand:
+// resource groups and subscriptions (for resourceGroup() and
+// subscription()) and the resources of the types auditIfNotExists and
+// deployIfNotExists policies look for. It is built in a first pass over
+// the estate and read-only afterwards.
+type Index struct {
+	containers map[string]map[string]any // lower-case ID -> document
+	types      map[string]bool           // lower-case related types
+	all        bool
+	// byType maps a lower-case type to its resources by lower-case ID.
+	byType map[string][]indexed
+	// Count is the number of resources indexed for related lookups.
+	Count int
+}
+
+type indexed struct {
+	id  string // lower case
+	doc map[string]any
+}
+
+// NewIndex returns an index that keeps the given related types (all
+// types when all is true).
+func NewIndex(types map[string]bool, all bool) *Index {
+	return &Index{containers: map[string]map[string]any{}, types: types, all: all, byType: map[string][]indexed{}}
+}
+
+// Wants is the first pass's cheap filter on a raw record: it may hold a
+// container or a related type.
+func (x *Index) Wants(raw []byte) bool {
+	if x.all {
+		return true
+	}
+	low := bytes.ToLower(raw)
+	if bytes.Contains(low, []byte(`microsoft.resources/`)) {
+		return true
+	}
+	for t := range x.types {
+		if bytes.Contains(low, []byte(t+`"`)) {
+			return true
+		}
+	}
+	return false
+}
+
+// Add indexes a resource document if it is a container or of a related
+// type.
+func (x *Index) Add(doc map[string]any) {
+	typ := strings.ToLower(lookupString(doc, "type"))
+	id := strings.ToLower(lookupString(doc, "id"))
+	if typ == strings.ToLower(typeResourceGroup) || typ == strings.ToLower(typeSubscription) {
+		x.containers[id] = doc
+	}
+	if x.all || x.types[typ] {
+		x.byType[typ] = append(x.byType[typ], indexed{id: id, doc: doc})
+		x.Count++
+	}
+}
+
+// containerValues returns what resourceGroup() and subscription() see
+// for a resource: the documents from the estate when it has them, else
+// the names and IDs taken from the resource ID.
+func (x *Index) containerValues(id string) (rg, sub map[string]any) {
+	rid, err := arm.ParseResourceID(id)
+	if err != nil || rid.SubscriptionID == "" {
+		return nil, nil
+	}
+	subID := "/subscriptions/" + rid.SubscriptionID
+	if d, ok := x.containers[strings.ToLower(subID)]; ok {
+		sub = d
+	} else {
+		sub = map[string]any{"id": subID, "subscriptionId": rid.SubscriptionID, "displayName": rid.SubscriptionID}
+	}
+	if rid.ResourceGroup == "" {
+		return nil, sub
+	}
+	rgID := subID + "/resourceGroups/" + rid.ResourceGroup
+	if d, ok := x.containers[strings.ToLower(rgID)]; ok {
+		rg = d
+	} else {
+		rg = map[string]any{"id": rgID, "name": rid.ResourceGroup, "type": typeResourceGroup}
+	}
+	return rg, sub
+}
+
+// Related answers the engine's related-resource queries from the estate
+// (the rule is in docs/decisions/scan.md):
+//   - a type below the evaluated resource's type (its child type), or an
+//     extension type (Microsoft.Insights/diagnosticSettings): resources of
+//     that type under the evaluated resource;
+//   - otherwise the resources of that type in the evaluated resource's
+//     resource group (details.resourceGroupName when given), or in its
+//     subscription with existenceScope Subscription;
+//   - details.name, when given, must equal the related resource's name
+//     or full name ("server/db"); a "?" segment matches any name.
+func (x *Index) Related(_ context.Context, q policy.RelatedQuery) ([]map[string]any, error) {
+	typ := strings.ToLower(q.Type)
+	cands := x.byType[typ]
+	if len(cands) == 0 {
+		return nil, nil
+	}
+	resID := strings.ToLower(q.Resource.ID())
+	resType := strings.ToLower(q.Resource.Type())
+	var scope string
+	underResource := strings.HasPrefix(typ, resType+"/") || isExtensionType(cands)
+	switch {
+	case underResource:
+		scope = resID
+	default:
+		rid, err := arm.ParseResourceID(q.Resource.ID())
+		if err != nil || rid.SubscriptionID == "" {
+			return nil, nil
+		}
+		sub := "/subscriptions/" + strings.ToLower(rid.SubscriptionID)
+		rg := rid.ResourceGroup
+		if q.ResourceGroupName != "" {
+			rg = q.ResourceGroupName
+		}
+		switch {
+		case strings.EqualFold(q.ExistenceScope, "subscription"):
+			scope = sub
+		case rg != "":
+			scope = sub + "/resourcegroups/" + strings.ToLower(rg)
+		default:
+			scope = sub
+		}
+	}
+	var out []map[string]any
+	for _, c := range cands {
+		if c.id == resID || !arm.IsScopeAncestor(scope, c.id) {
+			continue
+		}
+		if underResource && !directlyUnder(resID, c.id) {
+			continue
+		}
+		if q.Name != "" && !nameMatches(q.Name, c.doc, c.id) {
+			continue
+		}
+		out = append(out, c.doc)
+	}
+	return out, nil
+}
+
+// isExtensionType reports whether a type's resources are extension
+// resources: their IDs attach a provider segment to another resource.
+func isExtensionType(cands []indexed) bool {
+	id := cands[0].id
+	i := strings.Index(id, "/providers/")
+	return i >= 0 && strings.Contains(id[i+len("/providers/"):], "/providers/")
+}
+
+// directlyUnder reports whether id is a child or an extension of parent.
+func directlyUnder(parent, id string) bool {
+	rest := strings.TrimPrefix(id, parent+"/")
+	if rest == id {
+		return false
+	}
+	parts := strings.Split(rest, "/")
+	if parts[0] == "providers" {
+		parts = parts[2:] // providers/{namespace}
+	}
+	return len(parts) == 2
+}
+
+// nameMatches compares details.name with a related resource's name.
+func nameMatches(want string, doc map[string]any, id string) bool {
+	name := lookupString(doc, "name")
+	if strings.EqualFold(want, name) {
+		return true
+	}
+	full := fullName(id)
+	ws, fs := strings.Split(want, "/"), strings.Split(full, "/")
+	if len(ws) != len(fs) {
+		ns := strings.Split(name, "/")
+		if len(ws) != len(ns) {
+			return false
+		}
+		fs = ns
+	}
+	for i := range ws {
+		if ws[i] != "?" && !strings.EqualFold(ws[i], fs[i]) {
+			return false
+		}
+	}
+	return true
+}
+
+// fullName is the resource's names after its last provider segment.
+func fullName(id string) string {
+	i := strings.LastIndex(id, "/providers/")
+	if i < 0 {
+		return id[strings.LastIndexByte(id, '/')+1:]
+	}
+	parts := strings.Split(strings.Trim(id[i+len("/providers/"):], "/"), "/")
+	var names []string
+	for j := 2; j < len(parts); j += 2 {
+		names = append(names, parts[j])
+	}
+	return strings.Join(names, "/")
+}

@@ -1,0 +1,145 @@
+package scan
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"time"
+
+	"github.com/steward-gov/steward/internal/policy"
+)
+
+// Policies says which policies a scan assigns: definitions and
+// initiatives to assign (PolicyPaths) or only to resolve members from
+// (DefinitionPaths), assignment and exemption files, and the settings
+// for default assignments.
+type Policies struct {
+	PolicyPaths     []string
+	DefinitionPaths []string
+	AssignmentFiles []string
+	ExemptionFiles  []string
+	Defaults        Defaults
+	Aliases         *policy.AliasTable
+}
+
+// LoadPlan reads and compiles the policies. Without assignment files,
+// every definition and initiative under PolicyPaths is assigned at
+// Defaults.Scope (see DefaultAssignments). Documents that cannot be used
+// are listed in Plan.Problems; an error means the inputs could not be
+// read at all.
+func LoadPlan(in Policies) (*Plan, error) {
+	c := NewCatalog()
+	if err := c.Load(in.PolicyPaths, true); err != nil {
+		return nil, err
+	}
+	if err := c.Load(in.DefinitionPaths, false); err != nil {
+		return nil, err
+	}
+	var assignments []*policy.Assignment
+	var problems []Problem
+	if len(in.AssignmentFiles) > 0 {
+		for _, f := range in.AssignmentFiles {
+			data, err := os.ReadFile(f)
+			if err != nil {
+				return nil, err
+			}
+			a, err := policy.ParseAssignment(data)
+			if err != nil {
+				return nil, fmt.Errorf("%s: %w", f, err)
+			}
+			in.Defaults.Override(a)
+			assignments = append(assignments, a)
+		}
+	} else {
+		assignments, problems = DefaultAssignments(c, in.Defaults)
+	}
+	exemptions, err := loadExemptions(in.ExemptionFiles)
+	if err != nil {
+		return nil, err
+	}
+	p := Compile(c, assignments, exemptions, in.Aliases)
+	p.Problems = append(append(append([]Problem{}, c.Problems...), problems...), p.Problems...)
+	return p, nil
+}
+
+func loadExemptions(files []string) ([]*policy.Exemption, error) {
+	var out []*policy.Exemption
+	for _, f := range files {
+		data, err := os.ReadFile(f)
+		if err != nil {
+			return nil, err
+		}
+		e, err := policy.ParseExemption(data)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", f, err)
+		}
+		out = append(out, e)
+	}
+	return out, nil
+}
+
+// Estate opens an estate export; the scan reads it twice (a first pass
+// indexes resource groups, subscriptions and related resources).
+type Estate func() (io.ReadCloser, error)
+
+// FileEstate opens a file.
+func FileEstate(path string) Estate { return func() (io.ReadCloser, error) { return os.Open(path) } }
+
+// Config is a scan's settings besides its plan and output.
+type Config struct {
+	Format  Format
+	Workers int
+	Now     func() time.Time
+	Aliases *policy.AliasTable
+	// Progress, when set, receives the scanner before the second pass so
+	// the caller can watch Scanned.
+	Progress func(*Scanner)
+}
+
+// Run scans an estate against a plan and writes the output to sink: a
+// first pass builds the index, the second evaluates.
+func Run(ctx context.Context, estate Estate, plan *Plan, cfg Config, sink Sink) (*Report, error) {
+	return run(ctx, estate, &Scanner{Plan: plan}, cfg, sink)
+}
+
+// RunDiff compares two plans' single assignments over an estate (see
+// NewDiffScanner).
+func RunDiff(ctx context.Context, estate Estate, plan *Plan, cfg Config, sink Sink) (*Report, error) {
+	if len(plan.Targets) != 2 {
+		return nil, fmt.Errorf("a diff needs the old and the new initiative compiled, got %d", len(plan.Targets))
+	}
+	return run(ctx, estate, NewDiffScanner(plan, nil), cfg, sink)
+}
+
+func run(ctx context.Context, estate Estate, s *Scanner, cfg Config, sink Sink) (*Report, error) {
+	types, all := s.Plan.relatedTypes()
+	idx := NewIndex(types, all)
+	f, err := estate()
+	if err != nil {
+		return nil, err
+	}
+	_, err = read(ctx, f, cfg.Format, idx.Wants, func(r Record) error {
+		if r.Err == nil {
+			idx.Add(r.Doc)
+		}
+		return nil
+	})
+	f.Close()
+	if err != nil && ctx.Err() != nil {
+		return nil, err
+	}
+	s.Index, s.Aliases, s.Workers, s.Now = idx, cfg.Aliases, cfg.Workers, cfg.Now
+	if cfg.Progress != nil {
+		cfg.Progress(s)
+	}
+	f, err = estate()
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	return s.Scan(ctx, func(fn func(Record) error) error {
+		_, err := read(ctx, f, cfg.Format, nil, fn)
+		return err
+	}, sink)
+}

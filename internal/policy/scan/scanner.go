@@ -1,0 +1,319 @@
+package scan
+
+import (
+	"context"
+	"runtime"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/steward-gov/steward/internal/policy"
+)
+
+type timeFn func() time.Time
+
+// Sink receives a scan's output in estate order: findings and malformed
+// records as they are found, then the report. Calls come from one
+// goroutine.
+type Sink interface {
+	Finding(f *Finding) error
+	Malformed(e *RecordError) error
+	Diff(d *DiffEntry) error
+	Finish(r *Report) error
+}
+
+// Scanner evaluates a plan over an estate.
+type Scanner struct {
+	Plan  *Plan
+	Index *Index
+	// Aliases resolves alias fields when describing modify and append
+	// changes; nil uses the default rule.
+	Aliases *policy.AliasTable
+	// Workers bounds the evaluating goroutines; 0 uses GOMAXPROCS.
+	Workers int
+	// Now is the clock exemption expiry and utcNow() read.
+	Now func() time.Time
+	// Scanned counts the records read so far, for progress reports.
+	Scanned atomic.Int64
+
+	// compare, when set, replaces the findings with a diff between two
+	// targets (see Diff).
+	compare func(res *policy.Resource, where string, out []targetOutcome) *DiffEntry
+}
+
+// batchSize is how many records travel to a worker together.
+const batchSize = 64
+
+type batch struct {
+	seq     int
+	records []Record
+	// filled by the worker
+	findings []*Finding
+	diffs    []*DiffEntry
+}
+
+// targetOutcome is one assignment's result for one resource.
+type targetOutcome struct {
+	t       *Target
+	state   policy.ComplianceState
+	members []memberOutcome
+}
+
+type memberOutcome struct {
+	m     *Member
+	state policy.ComplianceState
+}
+
+// Scan reads the estate with read (which calls its argument once per
+// record, as Read does) and evaluates every record against the plan,
+// handing findings to sink in estate order.
+func (s *Scanner) Scan(ctx context.Context, read func(func(Record) error) error, sink Sink) (*Report, error) {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	workers := s.Workers
+	if workers <= 0 {
+		workers = runtime.GOMAXPROCS(0)
+	}
+	if s.Now == nil {
+		s.Now = time.Now
+	}
+	if s.Index == nil {
+		s.Index = NewIndex(nil, false)
+	}
+	jobs := make(chan *batch, workers)
+	done := make(chan *batch, workers)
+	total := newCounters(s.Plan)
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			c := newCounters(s.Plan)
+			w := &worker{s: s, c: c}
+			for b := range jobs {
+				w.run(ctx, b)
+				done <- b
+			}
+			mu.Lock()
+			total.merge(c)
+			mu.Unlock()
+		}()
+	}
+	var readErr error
+	go func() {
+		defer close(jobs)
+		seq := 0
+		cur := &batch{}
+		readErr = read(func(r Record) error {
+			s.Scanned.Add(1)
+			cur.records = append(cur.records, r)
+			if len(cur.records) == batchSize {
+				cur.seq, seq = seq, seq+1
+				select {
+				case jobs <- cur:
+				case <-ctx.Done():
+					return ctx.Err()
+				}
+				cur = &batch{}
+			}
+			return nil
+		})
+		if len(cur.records) > 0 {
+			cur.seq = seq
+			select {
+			case jobs <- cur:
+			case <-ctx.Done():
+			}
+		}
+	}()
+	go func() { wg.Wait(); close(done) }()
+
+	rep := &Report{Diff: s.compare != nil}
+	sinkErr := s.drain(done, sink, rep)
+	if sinkErr != nil {
+		cancel()
+		for range done {
+		}
+		return nil, sinkErr
+	}
+	rep.fill(s.Plan, total)
+	if readErr != nil {
+		rep.InputError = readErr.Error()
+	}
+	if err := sink.Finish(rep); err != nil {
+		return rep, err
+	}
+	return rep, readErr
+}
+
+// drain hands the workers' batches to the sink in sequence order,
+// holding back those that arrive early (at most a few per worker).
+func (s *Scanner) drain(done <-chan *batch, sink Sink, rep *Report) error {
+	pending := map[int]*batch{}
+	next := 0
+	var err error
+	for b := range done {
+		pending[b.seq] = b
+		for p, ok := pending[next]; ok; p, ok = pending[next] {
+			delete(pending, next)
+			next++
+			if err == nil {
+				err = s.emit(p, sink, rep)
+			}
+		}
+		if err != nil {
+			return err
+		}
+	}
+	return err
+}
+
+func (s *Scanner) emit(b *batch, sink Sink, rep *Report) error {
+	fi, di := 0, 0
+	for _, r := range b.records {
+		if r.Err != nil {
+			rep.Malformed++
+			if err := sink.Malformed(r.Err.(*RecordError)); err != nil {
+				return err
+			}
+			continue
+		}
+		rep.Resources++
+	}
+	for ; fi < len(b.findings); fi++ {
+		f := b.findings[fi]
+		switch {
+		case f.State == policy.StateNonCompliant:
+			rep.NonCompliant++
+		case f.State == policy.StateError:
+			rep.Errors++
+		}
+		if f.NextWrite != nil && f.NextWrite.Denied {
+			rep.Denied++
+		}
+		if err := sink.Finding(f); err != nil {
+			return err
+		}
+	}
+	for ; di < len(b.diffs); di++ {
+		d := b.diffs[di]
+		rep.Changed++
+		if d.New == policy.StateNonCompliant && d.Old != policy.StateNonCompliant {
+			rep.Regressions++
+		}
+		if rep.Transitions == nil {
+			rep.Transitions = map[string]int64{}
+		}
+		rep.Transitions[string(d.Old)+" -> "+string(d.New)]++
+		if err := sink.Diff(d); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// worker evaluates batches with its own counters and buffers.
+type worker struct {
+	s   *Scanner
+	c   *counters
+	out []targetOutcome
+}
+
+func (w *worker) run(ctx context.Context, b *batch) {
+	for _, r := range b.records {
+		if r.Err != nil || ctx.Err() != nil {
+			continue
+		}
+		res := policy.NewResource(r.Doc)
+		w.evaluate(ctx, res, r, b)
+		if w.s.compare != nil {
+			if d := w.s.compare(res, r.Where, w.out); d != nil {
+				b.diffs = append(b.diffs, d)
+			}
+		}
+	}
+	b.records = errorsOnly(b.records)
+}
+
+// errorsOnly drops the documents a batch no longer needs, keeping the
+// count and the malformed records for the sink.
+func errorsOnly(rs []Record) []Record {
+	for i := range rs {
+		rs[i].Doc = nil
+	}
+	return rs
+}
+
+// evaluate runs every target over one resource, counting states and
+// collecting findings.
+func (w *worker) evaluate(ctx context.Context, res *policy.Resource, rec Record, b *batch) {
+	s := w.s
+	rg, sub := s.Index.containerValues(res.ID())
+	base := policy.EvalOptions{ResourceGroup: rg, Subscription: sub, Related: s.Index.Related, Now: s.Now()}
+	w.out = w.out[:0]
+	var overall []policy.ComplianceState
+	for _, t := range s.Plan.Targets {
+		if !t.covers(res) {
+			continue
+		}
+		to := targetOutcome{t: t}
+		var tStates []policy.ComplianceState
+		for _, m := range t.Members {
+			if !m.Policy.AppliesTo(res) {
+				continue
+			}
+			o := base
+			o.Policy = m.policyFn
+			o.EffectOverride, _ = t.Assignment.EffectOverride(m.ReferenceID, res)
+			r := m.Policy.Evaluate(ctx, res, o)
+			if r.State == policy.StateNotStarted {
+				continue // a disabled effect
+			}
+			if t.exempt(m, res, s.Now) {
+				r.State = policy.StateExempt
+			}
+			w.c.members[m.index].add(r.State)
+			tStates = append(tStates, r.State)
+			to.members = append(to.members, memberOutcome{m: m, state: r.State})
+			if s.compare == nil && (r.State == policy.StateNonCompliant || r.State == policy.StateError) {
+				f := w.finding(ctx, res, rec, t, m, o, &r)
+				if f.NextWrite != nil && f.NextWrite.Denied {
+					w.c.denied[m.index]++
+				}
+				b.findings = append(b.findings, f)
+			}
+		}
+		if len(tStates) == 0 {
+			continue
+		}
+		to.state = policy.Rollup(tStates...)
+		w.c.targets[t.index].add(to.state)
+		overall = append(overall, to.state)
+		w.out = append(w.out, to)
+	}
+	if len(overall) > 0 {
+		w.c.overall.add(policy.Rollup(overall...))
+	}
+}
+
+// finding builds the report of a non-compliant or failed evaluation,
+// evaluating it once more with the explanation on.
+func (w *worker) finding(ctx context.Context, res *policy.Resource, rec Record, t *Target, m *Member,
+	o policy.EvalOptions, r *policy.Result) *Finding {
+	if r.State == policy.StateNonCompliant {
+		o.Explain = true
+		if x := m.Policy.Evaluate(ctx, res, o); x.State == r.State {
+			r = &x
+		}
+	}
+	f := &Finding{ResourceID: res.ID(), ResourceType: res.Type(), Where: rec.Where, Line: rec.Line, AssignmentID: t.Assignment.ID,
+		AssignmentName: t.Assignment.Name, SetDefinitionID: t.SetID, ReferenceID: m.ReferenceID,
+		DefinitionID: m.DefinitionID, DefinitionName: m.Policy.Definition().Name, DisplayName: m.DisplayName,
+		State: r.State, Effect: r.Effect, Error: errText(r.Err), Reason: reason(r), EvaluatedExpressions: r.Explanation,
+		Message: t.Assignment.Message(m.ReferenceID)}
+	if r.State == policy.StateNonCompliant {
+		f.NextWrite = nextWrite(r, res, t.Assignment.Enforced(), w.s.Aliases)
+	}
+	return f
+}
