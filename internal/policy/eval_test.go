@@ -3,6 +3,7 @@ package policy
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 )
@@ -271,6 +272,31 @@ func TestAppliesToByMode(t *testing.T) {
 	} {
 		if got := tt.p.AppliesTo(tt.r); got != tt.want {
 			t.Errorf("%s: AppliesTo = %v, want %v", tt.name, got, tt.want)
+		}
+	}
+}
+
+func TestEvaluateConcurrently(t *testing.T) {
+	p := mustCompile(t, `{"if":{"allOf":[{"field":"[concat('tags[', 'env', ']')]","equals":"prod"},
+		{"count":{"field":"properties.rules[*]","where":{"value":"[current('properties.rules[*].port')]","greater":100}},"equals":1}]},
+		"then":{"effect":"audit"}}`, CompileOptions{})
+	r := resource(t, map[string]any{"tags": map[string]any{"env": "prod"},
+		"properties": map[string]any{"rules": []any{map[string]any{"port": 22}, map[string]any{"port": 443}}}})
+	done := make(chan string)
+	for g := 0; g < 8; g++ {
+		go func() {
+			for i := 0; i < 200; i++ {
+				if got := p.Evaluate(context.Background(), r, EvalOptions{Explain: i%2 == 0}); got.Effect != EffectAudit {
+					done <- fmt.Sprintf("got %+v", got)
+					return
+				}
+			}
+			done <- ""
+		}()
+	}
+	for g := 0; g < 8; g++ {
+		if msg := <-done; msg != "" {
+			t.Error(msg)
 		}
 	}
 }
