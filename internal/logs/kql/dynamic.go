@@ -224,3 +224,25 @@ func sortedKeys(b *Bag) []string {
 	sort.Strings(ks)
 	return ks
 }
+
+// sortBags returns a copy of x with every bag's keys sorted, the form
+// dynamic_to_json prints.
+func sortBags(x any) any {
+	switch d := x.(type) {
+	case *Bag:
+		out := NewBag()
+		keys := sortedKeys(d)
+		sort.SliceStable(keys, func(i, j int) bool { return strings.Compare(keys[i], keys[j]) < 0 })
+		for _, k := range keys {
+			out.Set(k, sortBags(d.M[k]))
+		}
+		return out
+	case []any:
+		out := make([]any, len(d))
+		for i, e := range d {
+			out[i] = sortBags(e)
+		}
+		return out
+	}
+	return x
+}

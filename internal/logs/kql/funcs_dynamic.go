@@ -2,7 +2,6 @@ package kql
 
 import (
 	"sort"
-	"strings"
 )
 
 func arrArg(v []Value, i int) ([]any, bool) {
@@ -412,26 +411,4 @@ func init() {
 		}
 		return String(jsonCompact(sortBags(v[0].d)))
 	}), "dynamic_to_json")
-}
-
-// sortBags returns a copy of x with every bag's keys sorted, the form
-// dynamic_to_json prints.
-func sortBags(x any) any {
-	switch d := x.(type) {
-	case *Bag:
-		out := NewBag()
-		keys := sortedKeys(d)
-		sort.SliceStable(keys, func(i, j int) bool { return strings.Compare(keys[i], keys[j]) < 0 })
-		for _, k := range keys {
-			out.Set(k, sortBags(d.M[k]))
-		}
-		return out
-	case []any:
-		out := make([]any, len(d))
-		for i, e := range d {
-			out[i] = sortBags(e)
-		}
-		return out
-	}
-	return x
 }

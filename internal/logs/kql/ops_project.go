@@ -1,0 +1,226 @@
+package kql
+
+import (
+	"path"
+	"strings"
+)
+
+func compileProject(sc *scope, in *planTable, o *Project) (*planTable, error) {
+	switch o.Word {
+	case "project-away", "project-keep":
+		keep := o.Word == "project-keep"
+		var idx []int
+		var cols []Column
+		for i, c := range in.cols {
+			m, err := matchesAny(o.Items, c.Name, in.cols)
+			if err != nil {
+				return nil, err
+			}
+			if m == keep {
+				idx = append(idx, i)
+				cols = append(cols, c)
+			}
+		}
+		for _, it := range o.Items {
+			name := it.X.(*Ident).Name
+			if !strings.Contains(name, "*") && colIndex(in.cols, name) < 0 {
+				return nil, unknownColumn(it.X, name)
+			}
+		}
+		return remap(in, cols, idx), nil
+	case "project-rename":
+		cols := append([]Column(nil), in.cols...)
+		for _, it := range o.Items {
+			id, ok := it.X.(*Ident)
+			if !ok || it.Name == "" {
+				return nil, errAt(it.X, "project-rename needs new = old")
+			}
+			i := colIndex(in.cols, id.Name)
+			if i < 0 {
+				return nil, unknownColumn(id, id.Name)
+			}
+			cols[i].Name = it.Name
+		}
+		if err := checkUnique(o, cols); err != nil {
+			return nil, err
+		}
+		idx := make([]int, len(cols))
+		for i := range idx {
+			idx[i] = i
+		}
+		return remap(in, cols, idx), nil
+	case "project-reorder":
+		var idx []int
+		used := map[int]bool{}
+		for _, it := range o.Items {
+			name := it.X.(*Ident).Name
+			found := false
+			for i, c := range in.cols {
+				if !used[i] && wildMatch(name, c.Name) {
+					idx = append(idx, i)
+					used[i] = true
+					found = true
+				}
+			}
+			if !found && !strings.Contains(name, "*") {
+				return nil, unknownColumn(it.X, name)
+			}
+		}
+		for i := range in.cols {
+			if !used[i] {
+				idx = append(idx, i)
+			}
+		}
+		cols := make([]Column, len(idx))
+		for k, i := range idx {
+			cols[k] = in.cols[i]
+		}
+		return remap(in, cols, idx), nil
+	}
+	var cols []Column
+	var exprs []cexpr
+	namer := columnNamer{}
+	var win *winCtx
+	if usesWindow(o.Items) {
+		if !in.ordered {
+			return nil, errAt(o, "window functions need serialized rows (add sort, serialize or top)")
+		}
+		win = &winCtx{}
+		sc = &scope{cols: sc.cols, env: sc.env, q: sc.q, win: win}
+	}
+	for _, it := range o.Items {
+		c, err := sc.compileExpr(it.X)
+		if err != nil {
+			return nil, err
+		}
+		name := it.Name
+		if name == "" {
+			name = derivedName(it.X)
+		}
+		if name == "" {
+			name = namer.next()
+		}
+		cols = append(cols, Column{Name: name, Type: concreteType(c.t)})
+		exprs = append(exprs, c)
+	}
+	if err := checkUnique(o, cols); err != nil {
+		return nil, err
+	}
+	row := func(r Row) Row {
+		out := make(Row, len(exprs))
+		for i, c := range exprs {
+			out[i] = withType(c.f(r), cols[i].Type)
+		}
+		return out
+	}
+	if win != nil {
+		return windowed(in, cols, len(in.cols), win, row, true), nil
+	}
+	return streamMap(in, cols, func(r Row) (Row, bool) { return row(r), true }), nil
+}
+
+func matchesAny(items []Assign, name string, _ []Column) (bool, error) {
+	for _, it := range items {
+		id, ok := it.X.(*Ident)
+		if !ok {
+			return false, errAt(it.X, "expected a column name")
+		}
+		if wildMatch(id.Name, name) {
+			return true, nil
+		}
+	}
+	return false, nil
+}
+
+func wildMatch(pattern, name string) bool {
+	if !strings.Contains(pattern, "*") {
+		return pattern == name
+	}
+	ok, _ := path.Match(pattern, name)
+	return ok
+}
+
+// remap projects columns by index.
+func remap(in *planTable, cols []Column, idx []int) *planTable {
+	return streamMap(in, cols, func(r Row) (Row, bool) {
+		out := make(Row, len(idx))
+		for k, i := range idx {
+			out[k] = r[i]
+		}
+		return out, true
+	})
+}
+
+func compileExtend(sc *scope, in *planTable, items []Assign, at Node) (*planTable, error) {
+	cols := append([]Column(nil), in.cols...)
+	type slot struct {
+		pos int
+		c   cexpr
+	}
+	var slots []slot
+	namer := columnNamer{taken: func(n string) bool { return colIndex(cols, n) >= 0 }}
+	cur := &scope{cols: in.cols, env: sc.env, q: sc.q}
+	var win *winCtx
+	if usesWindow(items) {
+		if !in.ordered {
+			return nil, errAt(at, "window functions need serialized rows (add sort, serialize or top)")
+		}
+		win = &winCtx{}
+		cur.win = win
+	}
+	for _, it := range items {
+		// later items see earlier ones by name
+		cur.cols = cols
+		c, err := cur.compileExpr(it.X)
+		if err != nil {
+			return nil, err
+		}
+		name := it.Name
+		if name == "" {
+			name = derivedName(it.X)
+			if name == "" || colIndex(cols, name) >= 0 && !isColumnRef(it.X) {
+				name = namer.next()
+			}
+		}
+		t := concreteType(c.t)
+		if i := colIndex(cols, name); i >= 0 {
+			cols[i].Type = t
+			slots = append(slots, slot{i, c})
+		} else {
+			cols = append(cols, Column{Name: name, Type: t})
+			slots = append(slots, slot{len(cols) - 1, c})
+		}
+	}
+	n := len(cols)
+	nin := len(in.cols)
+	row := func(r Row) Row {
+		// new columns are visible to later items at once; replaced input
+		// columns keep their input value until every item is computed
+		// ("extend a = c, c = a" swaps, nested-pipelines-let-cte-0021#3)
+		out := make(Row, n)
+		copy(out, r)
+		var late []Value
+		for _, s := range slots {
+			v := withType(s.c.f(out), cols[s.pos].Type)
+			if s.pos < nin {
+				late = append(late, v)
+				continue
+			}
+			out[s.pos] = v
+		}
+		k := 0
+		for _, s := range slots {
+			if s.pos < nin {
+				out[s.pos] = late[k]
+				k++
+			}
+		}
+		return out
+	}
+	if win != nil {
+		return windowed(in, cols, n, win, row, false), nil
+	}
+	return streamMap(in, cols, func(r Row) (Row, bool) { return row(r), true }), nil
+}
+
+func isColumnRef(x Expr) bool { _, ok := x.(*Ident); return ok }
