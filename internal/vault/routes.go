@@ -1,0 +1,252 @@
+package vault
+
+import (
+	"context"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+)
+
+// op is a routed request: the data action it needs, the object it acts
+// on (for the authorization scope), where its body goes, and what runs.
+type op struct {
+	action string
+	kind   kind
+	object string
+	body   any
+	run    func(ctx context.Context, c *call) (int, any, error)
+}
+
+func ok(v any, err error) (int, any, error) { return http.StatusOK, v, err }
+
+// route maps a method and a path inside a vault to an operation.
+func route(method, rest string) (*op, error) {
+	segs := strings.Split(strings.TrimPrefix(rest, "/"), "/")
+	if len(segs) > 1 && segs[len(segs)-1] == "" {
+		segs = segs[:len(segs)-1]
+	}
+	if len(segs) == 0 || segs[0] == "" {
+		return nil, badParameter("The request path names no collection.")
+	}
+	var o *op
+	switch strings.ToLower(segs[0]) {
+	case "secrets":
+		o = secretRoute(method, segs[1:])
+	case "deletedsecrets":
+		o = deletedRoute(kindSecret, method, segs[1:])
+	case "keys":
+		o = keyRoute(method, segs[1:])
+	case "deletedkeys":
+		o = deletedRoute(kindKey, method, segs[1:])
+	case "certificates":
+		o = certRoute(method, segs[1:])
+	case "deletedcertificates":
+		o = deletedRoute(kindCert, method, segs[1:])
+	}
+	if o == nil {
+		return nil, &Error{Status: http.StatusBadRequest, Code: "BadParameter", Message: "The operation " + method + " " + rest + " is not supported by this vault."}
+	}
+	if o.object != "" && !validName(o.object) {
+		return nil, badParameter("The object name %q is invalid: use 1 to 127 letters, digits and hyphens.", o.object)
+	}
+	return o, nil
+}
+
+func secretRoute(method string, s []string) *op {
+	k := kindSecret
+	switch {
+	case len(s) == 0 && method == http.MethodGet:
+		return &op{action: k.dataAction("readMetadata/action"), kind: k, run: func(ctx context.Context, c *call) (int, any, error) {
+			after, limit, err := c.page()
+			if err != nil {
+				return 0, nil, err
+			}
+			items, next, err := c.svc.ListSecrets(ctx, c.v, after, limit)
+			return ok(c.list(items, next, limit), err)
+		}}
+	case len(s) == 1 && method == http.MethodPut:
+		var p SecretSetParams
+		return &op{action: k.dataAction("setSecret/action"), kind: k, object: s[0], body: &p, run: func(ctx context.Context, c *call) (int, any, error) {
+			return ok(c.svc.SetSecret(ctx, c.v, s[0], p))
+		}}
+	case len(s) == 1 && method == http.MethodDelete:
+		return &op{action: k.dataAction("delete"), kind: k, object: s[0], run: func(ctx context.Context, c *call) (int, any, error) {
+			return ok(c.svc.DeleteSecret(ctx, c.v, s[0]))
+		}}
+	case len(s) == 2 && strings.EqualFold(s[1], "versions") && method == http.MethodGet:
+		return &op{action: k.dataAction("readMetadata/action"), kind: k, object: s[0], run: func(ctx context.Context, c *call) (int, any, error) {
+			after, limit, err := c.page()
+			if err != nil {
+				return 0, nil, err
+			}
+			items, next, err := c.svc.ListSecretVersions(ctx, c.v, s[0], after, limit)
+			return ok(c.list(items, next, limit), err)
+		}}
+	case (len(s) == 1 || len(s) == 2) && method == http.MethodGet:
+		return &op{action: k.dataAction("getSecret/action"), kind: k, object: s[0], run: func(ctx context.Context, c *call) (int, any, error) {
+			return ok(c.svc.GetSecret(ctx, c.v, s[0], at(s, 1)))
+		}}
+	case len(s) == 2 && method == http.MethodPatch:
+		var p UpdateParams
+		return &op{action: k.dataAction("update/action"), kind: k, object: s[0], body: &p, run: func(ctx context.Context, c *call) (int, any, error) {
+			return ok(c.svc.UpdateSecret(ctx, c.v, s[0], s[1], p))
+		}}
+	}
+	return nil
+}
+
+// keyOperations maps the path of a key operation to its key_ops name and
+// data action.
+var keyOperations = map[string][2]string{
+	"sign": {"sign", "sign/action"}, "verify": {"verify", "verify/action"},
+	"encrypt": {"encrypt", "encrypt/action"}, "decrypt": {"decrypt", "decrypt/action"},
+	"wrapkey": {"wrapKey", "wrap/action"}, "unwrapkey": {"unwrapKey", "unwrap/action"},
+}
+
+func keyRoute(method string, s []string) *op {
+	k := kindKey
+	switch {
+	case len(s) == 0 && method == http.MethodGet:
+		return &op{action: k.dataAction("read"), kind: k, run: func(ctx context.Context, c *call) (int, any, error) {
+			after, limit, err := c.page()
+			if err != nil {
+				return 0, nil, err
+			}
+			items, next, err := c.svc.ListKeys(ctx, c.v, after, limit)
+			return ok(c.list(items, next, limit), err)
+		}}
+	case len(s) == 1 && method == http.MethodPut:
+		var p KeyImportParams
+		return &op{action: k.dataAction("import/action"), kind: k, object: s[0], body: &p, run: func(ctx context.Context, c *call) (int, any, error) {
+			return ok(c.svc.ImportKey(ctx, c.v, s[0], p))
+		}}
+	case len(s) == 1 && method == http.MethodDelete:
+		return &op{action: k.dataAction("delete"), kind: k, object: s[0], run: func(ctx context.Context, c *call) (int, any, error) {
+			return ok(c.svc.DeleteKey(ctx, c.v, s[0]))
+		}}
+	case len(s) == 2 && strings.EqualFold(s[1], "create") && method == http.MethodPost:
+		var p KeyCreateParams
+		return &op{action: k.dataAction("create/action"), kind: k, object: s[0], body: &p, run: func(ctx context.Context, c *call) (int, any, error) {
+			return ok(c.svc.CreateKey(ctx, c.v, s[0], p))
+		}}
+	case len(s) == 2 && strings.EqualFold(s[1], "rotate") && method == http.MethodPost:
+		return &op{action: k.dataAction("rotate/action"), kind: k, object: s[0], run: func(ctx context.Context, c *call) (int, any, error) {
+			return ok(c.svc.RotateKey(ctx, c.v, s[0]))
+		}}
+	case len(s) == 2 && strings.EqualFold(s[1], "rotationpolicy") && method == http.MethodGet:
+		return &op{action: "Microsoft.KeyVault/vaults/keyrotationpolicies/read", kind: k, object: s[0], run: func(ctx context.Context, c *call) (int, any, error) {
+			return ok(c.svc.GetRotationPolicy(ctx, c.v, s[0]))
+		}}
+	case len(s) == 2 && strings.EqualFold(s[1], "rotationpolicy") && method == http.MethodPut:
+		var p KeyRotationPolicy
+		return &op{action: "Microsoft.KeyVault/vaults/keyrotationpolicies/write", kind: k, object: s[0], body: &p, run: func(ctx context.Context, c *call) (int, any, error) {
+			return ok(c.svc.SetRotationPolicy(ctx, c.v, s[0], p))
+		}}
+	case len(s) == 2 && strings.EqualFold(s[1], "versions") && method == http.MethodGet:
+		return &op{action: k.dataAction("read"), kind: k, object: s[0], run: func(ctx context.Context, c *call) (int, any, error) {
+			after, limit, err := c.page()
+			if err != nil {
+				return 0, nil, err
+			}
+			items, next, err := c.svc.ListKeyVersions(ctx, c.v, s[0], after, limit)
+			return ok(c.list(items, next, limit), err)
+		}}
+	case (len(s) == 1 || len(s) == 2) && method == http.MethodGet:
+		return &op{action: k.dataAction("read"), kind: k, object: s[0], run: func(ctx context.Context, c *call) (int, any, error) {
+			return ok(c.svc.GetKey(ctx, c.v, s[0], at(s, 1)))
+		}}
+	case len(s) == 2 && method == http.MethodPatch:
+		var p UpdateParams
+		return &op{action: k.dataAction("update/action"), kind: k, object: s[0], body: &p, run: func(ctx context.Context, c *call) (int, any, error) {
+			return ok(c.svc.UpdateKey(ctx, c.v, s[0], s[1], p))
+		}}
+	case len(s) == 3 && method == http.MethodPost:
+		names, found := keyOperations[strings.ToLower(s[2])]
+		if !found {
+			return nil
+		}
+		if names[0] == "verify" {
+			var p KeyVerifyParams
+			return &op{action: k.dataAction(names[1]), kind: k, object: s[0], body: &p, run: func(ctx context.Context, c *call) (int, any, error) {
+				return ok(c.svc.Verify(ctx, c.v, s[0], s[1], p))
+			}}
+		}
+		var p KeyOperationParams
+		return &op{action: k.dataAction(names[1]), kind: k, object: s[0], body: &p, run: func(ctx context.Context, c *call) (int, any, error) {
+			if names[0] == "sign" {
+				return ok(c.svc.Sign(ctx, c.v, s[0], s[1], p))
+			}
+			return ok(c.svc.Crypt(ctx, c.v, s[0], s[1], names[0], p))
+		}}
+	}
+	return nil
+}
+
+func at(s []string, i int) string {
+	if i < len(s) {
+		return s[i]
+	}
+	return ""
+}
+
+// page reads maxresults (1 to 25, default 25) and $skiptoken.
+func (c *call) page() (string, int, error) {
+	q := c.r.URL.Query()
+	limit := 25
+	if m := q.Get("maxresults"); m != "" {
+		n, err := strconv.Atoi(m)
+		if err != nil || n < 1 || n > 25 {
+			return "", 0, badParameter("maxresults must be an integer between 1 and 25.")
+		}
+		limit = n
+	}
+	return q.Get("$skiptoken"), limit, nil
+}
+
+// list renders a page with its nextLink.
+func (c *call) list(items any, next string, limit int) any {
+	var link *string
+	if next != "" {
+		q := url.Values{}
+		q.Set("api-version", c.apiVersion)
+		q.Set("$skiptoken", next)
+		q.Set("maxresults", strconv.Itoa(limit))
+		l := c.v.URL + c.path + "?" + q.Encode()
+		link = &l
+	}
+	return struct {
+		Value    any     `json:"value"`
+		NextLink *string `json:"nextLink"`
+	}{emptyIfNil(items), link}
+}
+
+func emptyIfNil(items any) any {
+	switch v := items.(type) {
+	case []SecretItem:
+		if v == nil {
+			return []SecretItem{}
+		}
+	case []KeyItem:
+		if v == nil {
+			return []KeyItem{}
+		}
+	case []CertificateItem:
+		if v == nil {
+			return []CertificateItem{}
+		}
+	case []DeletedSecretItem:
+		if v == nil {
+			return []DeletedSecretItem{}
+		}
+	case []DeletedKeyItem:
+		if v == nil {
+			return []DeletedKeyItem{}
+		}
+	case []DeletedCertificateItem:
+		if v == nil {
+			return []DeletedCertificateItem{}
+		}
+	}
+	return items
+}
