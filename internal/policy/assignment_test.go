@@ -154,3 +154,37 @@ func TestRollup(t *testing.T) {
 		t.Errorf("percentage %v, want 75", got)
 	}
 }
+
+func TestApplicable(t *testing.T) {
+	vm := resource(t, map[string]any{"type": "Microsoft.Compute/virtualMachines", "name": "vm1", "kind": "linux",
+		"location": "westeurope", "properties": map[string]any{"x": 1}})
+	sub := resource(t, map[string]any{"type": "Microsoft.Resources/subscriptions", "name": "s"})
+	tests := []struct {
+		name string
+		rule string
+		res  *Resource
+		want bool
+	}{
+		{"type condition decides", `{"allOf":[{"field":"type","equals":"Microsoft.Storage/storageAccounts"},{"field":"properties.x","equals":2}]}`, vm, false},
+		{"other conditions count as true", `{"allOf":[{"field":"type","equals":"Microsoft.Compute/virtualMachines"},{"field":"properties.x","equals":2}]}`, vm, true},
+		{"negated other conditions count as false", `{"allOf":[{"field":"type","equals":"Microsoft.Compute/virtualMachines"},{"not":{"field":"properties.x","equals":1}}]}`, vm, true},
+		{"only name conditions apply to all", `{"field":"name","equals":"other"}`, vm, true},
+		{"type and name: only type is considered", `{"allOf":[{"field":"type","equals":"Microsoft.Compute/virtualMachines"},{"field":"name","equals":"other"}]}`, vm, true},
+		{"type, kind and other: kind is considered", `{"allOf":[{"field":"type","equals":"Microsoft.Compute/virtualMachines"},{"field":"kind","equals":"windows"},{"field":"properties.x","equals":1}]}`, vm, false},
+		{"location conditions exclude subscriptions", `{"field":"location","equals":"westeurope"}`, sub, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			p := mustCompile(t, `{"properties":{"mode":"All","policyRule":{"if":`+tt.rule+`,"then":{"effect":"audit"}}}}`, CompileOptions{})
+			got, err := p.Applicable(context.Background(), tt.res, EvalOptions{})
+			if err != nil || got != tt.want {
+				t.Errorf("Applicable = %v, %v; want %v", got, err, tt.want)
+			}
+		})
+	}
+	aine := mustCompile(t, `{"properties":{"mode":"All","policyRule":{"if":{"allOf":[{"field":"type","equals":"Microsoft.Compute/virtualMachines"},
+		{"field":"properties.x","equals":2}]},"then":{"effect":"auditIfNotExists","details":{"type":"Microsoft.Compute/virtualMachines/extensions"}}}}}`, CompileOptions{})
+	if ok, _ := aine.Applicable(context.Background(), vm, EvalOptions{}); ok {
+		t.Error("auditIfNotExists applies only when the whole if holds")
+	}
+}

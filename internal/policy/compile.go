@@ -50,6 +50,9 @@ type Policy struct {
 	dynFields   sync.Map             // string -> *fieldRef
 	pool        sync.Pool
 	typeFilter  *typeFilter
+	// applicability and hasLocation drive Applicable.
+	applicability uint8
+	hasLocation   bool
 }
 
 // Definition returns the definition the policy was compiled from.
@@ -103,6 +106,7 @@ func compile(d *Definition, opts CompileOptions, strict bool) (p *Policy, err er
 		return nil, err
 	}
 	p.typeFilter = buildTypeFilter(d.Rule.If)
+	p.applicability, p.hasLocation = applicabilityOf(d.Rule.If)
 	p.pool.New = func() any {
 		st := &state{pol: p}
 		st.ec.Host = st.host

@@ -96,6 +96,7 @@ func (x *Assigned) Evaluate(ctx context.Context, res *Resource, exemptions []*Ex
 		o.Policy = withReference(base, m.ReferenceID, m.DefinitionID, setID)
 		o.EffectOverride, _ = a.EffectOverride(m.ReferenceID, res)
 		r := m.Policy.Evaluate(ctx, res, o)
+		markNotApplicable(ctx, m.Policy, res, o, &r)
 		for _, e := range exemptions {
 			if e.Covers(a.ID, m.ReferenceID, res.id, res, now) {
 				r.State = StateExempt
@@ -106,10 +107,16 @@ func (x *Assigned) Evaluate(ctx context.Context, res *Resource, exemptions []*Ex
 			GroupNames: m.GroupNames, Result: r})
 		states = append(states, r.State)
 	}
-	if len(out.Members) == 0 {
-		return out
-	}
-	out.Applicable = true
 	out.State = Rollup(states...)
+	if out.State == StateNotStarted {
+		// Nothing applicable (or only disabled members).
+		out.State = StateNotApplicable
+		for _, s := range states {
+			if s == StateNotStarted {
+				out.State = StateNotStarted
+			}
+		}
+	}
+	out.Applicable = out.State != StateNotApplicable
 	return out
 }

@@ -116,6 +116,8 @@ type state struct {
 	vals           []value
 	explain        bool
 	evaluated      []EvaluatedExpression
+	applic         uint8 // applicability mode (see Applicable); 0 evaluates normally
+	negated        bool  // under an odd number of nots, in applicability mode
 }
 
 func (st *state) fail(n *leafNode, err error) error {
@@ -236,6 +238,7 @@ func (st *state) reset() {
 	st.ctx, st.res, st.primary, st.opts, st.params = nil, nil, nil, nil, nil
 	st.optsVal = EvalOptions{}
 	st.scopes, st.vals, st.evaluated = st.scopes[:0], st.vals[:0], st.evaluated[:0]
+	st.applic, st.negated = 0, false
 	if cap(st.vals) > 4096 {
 		st.vals = nil
 	}

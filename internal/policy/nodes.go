@@ -36,7 +36,9 @@ func (n *anyOfNode) eval(st *state) (bool, error) {
 type notNode struct{ kid node }
 
 func (n *notNode) eval(st *state) (bool, error) {
+	st.negated = !st.negated
 	ok, err := n.kid.eval(st)
+	st.negated = !st.negated
 	return !ok && err == nil, err
 }
 
@@ -55,6 +57,11 @@ type leafNode struct {
 }
 
 func (n *leafNode) eval(st *state) (bool, error) {
+	if st.applic != 0 {
+		if res, decided := st.applicabilityLeaf(n); decided {
+			return res, nil
+		}
+	}
 	r, err := n.rhs.prepared(st, n.op, n.loc)
 	if err != nil {
 		return false, st.fail(n, err)

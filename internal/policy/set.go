@@ -228,10 +228,22 @@ func (cs *CompiledSet) Evaluate(ctx context.Context, res *Resource, opts EvalOpt
 		o := opts
 		o.Policy = withReference(opts.Policy, m.ReferenceID, m.DefinitionID, cs.Set.ID)
 		r := m.Policy.Evaluate(ctx, res, o)
+		markNotApplicable(ctx, m.Policy, res, o, &r)
 		out = append(out, MemberResult{ReferenceID: m.ReferenceID, DefinitionID: m.DefinitionID, GroupNames: m.GroupNames, Result: r})
 		states = append(states, r.State)
 	}
 	return out, Rollup(states...)
+}
+
+// markNotApplicable turns a Compliant result into NotApplicable when the
+// policy's applicability rules exclude the resource, so it is not counted.
+func markNotApplicable(ctx context.Context, p *Policy, res *Resource, opts EvalOptions, r *Result) {
+	if r.Matched || r.Err != nil || r.State != StateCompliant {
+		return
+	}
+	if ok, err := p.Applicable(ctx, res, opts); err == nil && !ok {
+		r.State = StateNotApplicable
+	}
 }
 
 // withReference adds the member's identity to what policy() returns.

@@ -24,6 +24,9 @@ var guidRE = regexp.MustCompile(`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[
 func normalizeResource(doc map[string]any) error {
 	id := lookupString(doc, "id")
 	typ := lookupString(doc, "type")
+	if v, ok := lookup(doc, "id"); ok && id == "" && v != nil {
+		return fmt.Errorf("id must be a string, got %s", kindOf(v))
+	}
 	if id == "" {
 		return fmt.Errorf("resource has no id")
 	}
