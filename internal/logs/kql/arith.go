@@ -43,6 +43,8 @@ func arithType(op string, a, b Type) (Type, bool) {
 		}
 	case a == TypeTimeSpan && b.isNumeric() && (op == "*" || op == "/"):
 		return TypeTimeSpan, true
+	case a.isNumeric() && b == TypeTimeSpan && op == "*":
+		return TypeTimeSpan, true
 	}
 	return TypeUnknown, false
 }

@@ -36,6 +36,9 @@ func (s *scope) compileUnary(x *Unary) (cexpr, error) {
 }
 
 func (s *scope) compileBinary(x *Binary) (cexpr, error) {
+	if _, ok := x.L.(*Star); ok {
+		return s.compileStarPredicate(x)
+	}
 	l, err := s.compileExpr(x.L)
 	if err != nil {
 		return cexpr{}, err
@@ -94,6 +97,30 @@ func (s *scope) compileBinary(x *Binary) (cexpr, error) {
 		return cexpr{}, err
 	}
 	return fold(cexpr{t: TypeBool, konst: konst, f: func(row Row) Value { return fn(lf(row), rf(row)) }}), nil
+}
+
+// compileStarPredicate is "* op value": true when any column satisfies the
+// string operator.
+func (s *scope) compileStarPredicate(x *Binary) (cexpr, error) {
+	fn, ok := binaryOps[x.Op]
+	if !ok || flippable[x.Op] != "" {
+		return cexpr{}, errAt(x, "'*' can only be used with a string operator")
+	}
+	r, err := s.compileExpr(x.R)
+	if err != nil {
+		return cexpr{}, err
+	}
+	n := len(s.cols)
+	rf := r.f
+	return cexpr{t: TypeBool, f: func(row Row) Value {
+		w := rf(row)
+		for i := 0; i < n; i++ {
+			if v := fn(row[i], w); v.ok && v.i != 0 {
+				return Bool(true)
+			}
+		}
+		return Bool(false)
+	}}, nil
 }
 
 func boolish(t Type) bool { return t == TypeBool || t == TypeDynamic || t == TypeUnknown }

@@ -243,5 +243,8 @@ func compileParse(sc *scope, in *planTable, o *ParseOp) (*planTable, error) {
 }
 
 func compileRawOp(sc *scope, in *planTable, o *RawOp) (*planTable, error) {
+	if o.Name == "evaluate" {
+		return compileEvaluate(sc, in, o)
+	}
 	return nil, errAt(o, "operator '%s' is not supported", o.Name)
 }

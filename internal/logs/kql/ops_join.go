@@ -133,6 +133,15 @@ func compileJoin(q *qctx, e *env, left *planTable, o *Join) (*planTable, error) 
 				}
 				continue
 			}
+			if o.Word == "lookup" && len(matches) > 1 {
+				// lookup returns a key's right rows last-first
+				// (agent-joins-lookup-union-0030)
+				rev := make([]int, len(matches))
+				for i, m := range matches {
+					rev[len(matches)-1-i] = m
+				}
+				matches = rev
+			}
 			for _, m := range matches {
 				rmatched[m] = true
 				if kind != "rightsemi" && kind != "rightanti" {
