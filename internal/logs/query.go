@@ -1,0 +1,202 @@
+package logs
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/steward-gov/steward/internal/logs/kql"
+)
+
+// Query API limits: Log Analytics returns at most 500,000 rows and waits
+// at most 10 minutes (3 by default).
+const (
+	MaxResultRows    = 500_000
+	DefaultQueryWait = 3 * time.Minute
+	MaxQueryWait     = 10 * time.Minute
+	maxQueryBody     = 1 << 20
+)
+
+// queryBody is the POST body of the query API.
+type queryBody struct {
+	Query      string   `json:"query"`
+	Timespan   string   `json:"timespan"`
+	Workspaces []string `json:"workspaces"`
+}
+
+// QueryError is an error of the query API, in Azure's shape:
+// {"error":{"message","code","correlationId","innererror":{...}}}.
+type QueryError struct {
+	Status int          `json:"-"`
+	Body   queryErrBody `json:"error"`
+}
+
+type queryErrBody struct {
+	Message       string          `json:"message"`
+	Code          string          `json:"code"`
+	CorrelationID string          `json:"correlationId,omitempty"`
+	Inner         *queryInnerBody `json:"innererror,omitempty"`
+}
+
+type queryInnerBody struct {
+	Code    string          `json:"code"`
+	Message string          `json:"message"`
+	Line    int             `json:"line,omitempty"`
+	Pos     int             `json:"pos,omitempty"`
+	Inner   *queryInnerBody `json:"innererror,omitempty"`
+}
+
+func (e *QueryError) Error() string { return e.Body.Code + ": " + e.Body.Message }
+
+func badArgument(innerCode, msg string, pos *kql.Pos) *QueryError {
+	in := &queryInnerBody{Code: innerCode, Message: msg}
+	if pos != nil {
+		in.Line, in.Pos = pos.Line, pos.Col
+	}
+	return &QueryError{Status: http.StatusBadRequest, Body: queryErrBody{
+		Message: "The request had some invalid properties", Code: "BadArgumentError", Inner: in}}
+}
+
+// QueryHandler serves the Log Analytics query API:
+// GET or POST {prefix}/workspaces/{customerId}/query. Callers are
+// authenticated before (a bearer token for https://api.loganalytics.io);
+// the handler checks the query action on the workspace.
+func (s *Service) QueryHandler() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		cid := s.opts.NewID()
+		resp, applied, qe := s.serveQuery(r)
+		w.Header().Set("Content-Type", "application/json; charset=utf-8")
+		if qe != nil {
+			qe.Body.CorrelationID = cid
+			w.WriteHeader(qe.Status)
+			_ = json.NewEncoder(w).Encode(qe)
+			return
+		}
+		if len(applied) > 0 {
+			w.Header().Set("Preference-Applied", strings.Join(applied, ","))
+		}
+		_ = json.NewEncoder(w).Encode(resp)
+	})
+}
+
+// queryPath extracts the workspace of .../workspaces/{id}/query.
+func queryPath(path string) (string, bool) {
+	segs := strings.Split(strings.Trim(path, "/"), "/")
+	n := len(segs)
+	if n < 3 || !strings.EqualFold(segs[n-1], "query") || !strings.EqualFold(segs[n-3], "workspaces") {
+		return "", false
+	}
+	return segs[n-2], true
+}
+
+// queryResponse is the API's body: the result tables, and statistics and
+// render when the client asked for them.
+type queryResponse struct {
+	Tables     []kql.APITable      `json:"tables"`
+	Statistics map[string]any      `json:"statistics,omitempty"`
+	Render     *kql.APIRenderation `json:"render,omitempty"`
+	Error      *queryErrBody       `json:"error,omitempty"`
+}
+
+func (s *Service) serveQuery(r *http.Request) (resp *queryResponse, applied []string, qe *QueryError) {
+	defer func() {
+		if p := recover(); p != nil {
+			resp, applied, qe = nil, nil, badArgument("EngineError", fmt.Sprintf("the query failed: %v", p), nil)
+		}
+	}()
+	wsID, ok := queryPath(r.URL.Path)
+	if !ok {
+		return nil, nil, &QueryError{Status: http.StatusNotFound, Body: queryErrBody{Code: "PathNotFoundError",
+			Message: "The requested path does not exist"}}
+	}
+	var body queryBody
+	switch r.Method {
+	case http.MethodGet:
+		body.Query, body.Timespan = r.URL.Query().Get("query"), r.URL.Query().Get("timespan")
+	case http.MethodPost:
+		b, err := io.ReadAll(io.LimitReader(r.Body, maxQueryBody+1))
+		if err != nil || len(b) > maxQueryBody {
+			return nil, nil, badArgument("InvalidBody", "the request body could not be read or is larger than 1 MB", nil)
+		}
+		if err := json.Unmarshal(b, &body); err != nil {
+			return nil, nil, badArgument("InvalidBody", "the request body is not valid JSON: "+err.Error(), nil)
+		}
+	default:
+		return nil, nil, &QueryError{Status: http.StatusMethodNotAllowed, Body: queryErrBody{Code: "MethodNotAllowed",
+			Message: "The query API accepts GET and POST"}}
+	}
+	if strings.TrimSpace(body.Query) == "" {
+		return nil, nil, badArgument("QueryValidationError", "the query is empty", nil)
+	}
+	ws, err := s.Workspace(r.Context(), wsID)
+	if err != nil {
+		if errors.Is(err, ErrNoWorkspace) {
+			return nil, nil, &QueryError{Status: http.StatusNotFound, Body: queryErrBody{Code: "WorkspaceNotFoundError",
+				Message: "The workspace could not be found"}}
+		}
+		return nil, nil, &QueryError{Status: http.StatusInternalServerError, Body: queryErrBody{Code: "InternalServerError",
+			Message: "The workspace could not be read"}}
+	}
+	if err := s.authorize(r.Context(), ActionQuery, false, ws.ResourceID); err != nil {
+		return nil, nil, &QueryError{Status: http.StatusForbidden, Body: queryErrBody{Code: "InsufficientAccessError",
+			Message: "The provided credentials have insufficient access to perform the requested operation",
+			Inner: &queryInnerBody{Code: "AuthorizationFailed", Message: err.Error()}}}
+	}
+	now := s.opts.Now()
+	win, err := ParseTimespan(body.Timespan, now)
+	if err != nil {
+		return nil, nil, badArgument("InvalidTimespan", err.Error(), nil)
+	}
+	prefs := parsePrefer(r.Header.Values("Prefer"))
+	wait := DefaultQueryWait
+	if v, ok := prefs["wait"]; ok {
+		if n, err := strconv.Atoi(v); err == nil && n > 0 {
+			wait = min(time.Duration(n)*time.Second, MaxQueryWait)
+			applied = append(applied, "wait="+v)
+		}
+	}
+	ctx, cancel := context.WithTimeout(r.Context(), wait)
+	defer cancel()
+	start := time.Now()
+	res, qe := s.RunQuery(ctx, ws.CustomerID, body.Query, win)
+	if qe != nil {
+		return nil, nil, qe
+	}
+	resp = &queryResponse{Tables: res.tables}
+	if res.truncated {
+		resp.Error = &queryErrBody{Code: "PartialError", Message: "There were some errors when processing your query.",
+			Inner: &queryInnerBody{Code: "EngineError",
+				Message: fmt.Sprintf("Query result set has exceeded the internal record count limit %d", MaxResultRows)}}
+	}
+	if prefs["include-statistics"] == "true" {
+		resp.Statistics = map[string]any{"query": map[string]any{
+			"executionTime": time.Since(start).Seconds(), "datasetStatistics": []any{
+				map[string]any{"tableRowCount": len(res.tables[0].Rows)}}}}
+		applied = append(applied, "include-statistics=true")
+	}
+	if prefs["include-render"] == "true" {
+		resp.Render = res.render
+		applied = append(applied, "include-render=true")
+	}
+	return resp, applied, nil
+}
+
+// parsePrefer splits Prefer headers into their name=value preferences.
+func parsePrefer(values []string) map[string]string {
+	out := map[string]string{}
+	for _, v := range values {
+		for _, p := range strings.Split(v, ",") {
+			k, val, _ := strings.Cut(strings.TrimSpace(p), "=")
+			if k != "" {
+				out[strings.ToLower(k)] = strings.Trim(strings.TrimSpace(val), `"`)
+			}
+		}
+	}
+	return out
+}
