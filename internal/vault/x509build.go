@@ -133,8 +133,8 @@ func certTemplate(p *CertificatePolicy, now time.Time, rnd io.Reader) (*x509.Cer
 	}
 	t := &x509.Certificate{
 		SerialNumber: serial, Subject: subject,
-		NotBefore: now.Add(-5 * time.Minute).UTC(),
-		NotAfter:  now.AddDate(0, x.ValidityMonths, 0).UTC(),
+		NotBefore:             now.Add(-5 * time.Minute).UTC(),
+		NotAfter:              now.AddDate(0, x.ValidityMonths, 0).UTC(),
 		BasicConstraintsValid: true,
 	}
 	if x.SANs != nil {
