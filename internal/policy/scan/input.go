@@ -77,13 +77,19 @@ func Read(ctx context.Context, r io.Reader, format Format, fn func(Record) error
 
 // read is Read with an optional filter on raw records: those keep
 // rejects are not decoded (nor reported when malformed).
-func read(ctx context.Context, r io.Reader, format Format, keep func([]byte) bool, fn func(Record) error) (Format, error) {
+func read(ctx context.Context, r io.Reader, format Format, keep func([]byte) bool, fn func(Record) error) (_ Format, err error) {
+	defer func() {
+		// the one recover point of the readers: a bug must not crash a
+		// scan, it stops the input with an error
+		if p := recover(); p != nil {
+			err = fmt.Errorf("internal error reading the estate: %v", p)
+		}
+	}()
 	br := bufio.NewReaderSize(r, 1<<20)
 	if format == FormatAuto || format == "" {
 		format = detect(br)
 	}
 	rd := &reader{ctx: ctx, fn: fn, keep: keep}
-	var err error
 	if format == FormatJSONL {
 		err = rd.jsonLines(br)
 	} else {

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -201,7 +202,7 @@ func TestScanFindingsFollowEstateOrder(t *testing.T) {
 	}
 }
 
-func itoa(i int) string { return strings.TrimSpace(strings.Repeat(" ", 0) + jsonText(i)) }
+func itoa(i int) string { return strconv.Itoa(i) }
 
 func TestScanAssignmentSettings(t *testing.T) {
 	v2 := filepath.Join(examples, "initiative", "v2.json")
@@ -300,5 +301,12 @@ func TestScanReportsMalformedRecordsAndScansTheRest(t *testing.T) {
 	}
 	if out.Malformed[0].Source != "$[1] (line 3)" || out.Malformed[1].Line != 4 || !strings.Contains(out.Malformed[1].Error, "invalid JSON") {
 		t.Errorf("malformed %+v", out.Malformed)
+	}
+}
+
+func writeFile(t *testing.T, path, content string) {
+	t.Helper()
+	if err := os.WriteFile(path, []byte(content), 0o644); err != nil {
+		t.Fatal(err)
 	}
 }
