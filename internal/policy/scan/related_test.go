@@ -27,7 +27,9 @@ func TestRelatedLookup(t *testing.T) {
 	for _, d := range docs {
 		x.Add(d)
 	}
-	resource := func(id, typ string) *policy.Resource { return policy.NewResource(map[string]any{"id": id, "type": typ}) }
+	resource := func(id, typ string) *policy.Resource {
+		return policy.NewResource(map[string]any{"id": id, "type": typ})
+	}
 	tests := []struct {
 		name string
 		q    policy.RelatedQuery
