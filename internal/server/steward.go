@@ -12,6 +12,7 @@ import (
 	"os"
 	"time"
 
+	"github.com/steward-gov/steward/internal/cloud"
 	"github.com/steward-gov/steward/internal/identity"
 	"github.com/steward-gov/steward/internal/store"
 )
@@ -25,6 +26,9 @@ type Steward struct {
 	Identity  *identity.Service
 	CA        *LocalCA
 	Bootstrap identity.BootstrapInfo
+	// Cloud is the embedded ARM (the management API), set when CloudService
+	// is among Open's services; services after it register on it.
+	Cloud *cloud.Cloud
 	// BaseURL is the public base URL ("https://localhost:8443/"): the
 	// authority host and the ARM endpoint.
 	BaseURL  string

@@ -1,0 +1,313 @@
+package cloud
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"strings"
+
+	"github.com/steward-gov/steward/internal/arm"
+	"github.com/steward-gov/steward/internal/store"
+)
+
+// Precondition is a request's If-Match / If-None-Match.
+type Precondition struct {
+	IfMatch     string
+	IfNoneMatch string
+}
+
+// Precondition returns the conditional headers of the call.
+func (c *Call) Precondition() Precondition {
+	return Precondition{IfMatch: c.HTTP.Header.Get("If-Match"), IfNoneMatch: c.HTTP.Header.Get("If-None-Match")}
+}
+
+// check tests the precondition against the stored resource (nil when
+// absent), as HTTP defines If-Match and If-None-Match.
+func (p Precondition) check(existing *Resource) error {
+	if m := strings.TrimSpace(p.IfMatch); m != "" {
+		if existing == nil || (m != "*" && !etagListHas(m, existing.ETag)) {
+			return preconditionFailed()
+		}
+	}
+	if m := strings.TrimSpace(p.IfNoneMatch); m != "" && existing != nil {
+		if m == "*" || etagListHas(m, existing.ETag) {
+			return preconditionFailed()
+		}
+	}
+	return nil
+}
+
+func etagListHas(list, etag string) bool {
+	for _, e := range strings.Split(list, ",") {
+		if unquoteETag(e) == etag {
+			return true
+		}
+	}
+	return false
+}
+
+// PutRequest is a document write through the pipeline.
+type PutRequest struct {
+	ID   string
+	Type string
+	// Doc is the complete document to store (id, name, type, ...). The
+	// pipeline adds systemData.
+	Doc map[string]any
+	// Cond is the client's precondition.
+	Cond Precondition
+	// Build, when set, is called with the stored resource (nil when
+	// absent) to produce Doc, such as a PATCH merging into it. It may
+	// return an *arm.Error.
+	Build func(existing *Resource) (map[string]any, error)
+}
+
+// Put writes a resource through the pipeline: precondition, the type's
+// PutHooks, the PolicyHook, then one transaction storing the document with
+// its activity-log record, then the rbac view and the ComplianceHook. It
+// reports whether the resource was created. call may be nil for writes
+// Steward makes on its own behalf.
+func (c *Cloud) Put(ctx context.Context, call *Call, req PutRequest) (Resource, bool, error) {
+	for attempt := 0; ; attempt++ {
+		r, created, err := c.putOnce(ctx, call, req)
+		if errors.Is(err, errRaced) && attempt < 3 {
+			continue
+		}
+		if errors.Is(err, errRaced) {
+			err = storeError(store.ErrConflict)
+		}
+		return r, created, err
+	}
+}
+
+// errRaced: the resource changed between the read and the write.
+var errRaced = errors.New("cloud: concurrent write")
+
+func (c *Cloud) putOnce(ctx context.Context, call *Call, req PutRequest) (Resource, bool, error) {
+	if len(req.ID) > maxIDLen {
+		return Resource{}, false, badURI(req.ID)
+	}
+	var existing *Resource
+	switch r, err := c.Get(ctx, req.ID); {
+	case err == nil:
+		existing = &r
+	case !errors.Is(err, store.ErrNotFound):
+		return Resource{}, false, storeError(err)
+	}
+	if err := req.Cond.check(existing); err != nil {
+		return Resource{}, false, err
+	}
+	doc := req.Doc
+	if req.Build != nil {
+		var err error
+		if doc, err = req.Build(existing); err != nil {
+			return Resource{}, false, err
+		}
+	}
+	var prev map[string]any
+	if existing != nil {
+		prev = existing.Doc
+	}
+	putHooks, _, policy, _ := c.hooks(req.Type)
+	for _, h := range putHooks {
+		if err := h(ctx, req.ID, doc, cloneDoc(prev)); err != nil {
+			return Resource{}, false, err
+		}
+	}
+	if policy != nil {
+		pr := &PolicyRequest{Operation: OpWrite, ID: req.ID, Type: req.Type, Document: doc, Existing: cloneDoc(prev)}
+		if call != nil {
+			pr.APIVersion, pr.Principal = call.APIVersion, call.Principal
+		}
+		if err := policy.BeforeWrite(ctx, pr); err != nil {
+			return Resource{}, false, err
+		}
+		doc = pr.Document
+	}
+	c.stampSystemData(doc, prev, call)
+	cond := store.IfAbsent()
+	if existing != nil {
+		cond = store.IfMatch(existing.ETag)
+	}
+	var out Resource
+	err := c.store.Update(ctx, func(tx store.Tx) error {
+		var err error
+		out, err = putResource(ctx, tx, Resource{ID: req.ID, Type: req.Type, Doc: doc}, cond)
+		if errors.Is(err, store.ErrPrecondition) || errors.Is(err, store.ErrExists) {
+			return errRaced
+		}
+		if err != nil {
+			return err
+		}
+		return c.recordActivity(ctx, tx, call, req.Type+"/write", req.ID, http.StatusOK)
+	})
+	if err != nil {
+		if errors.Is(err, errRaced) {
+			return Resource{}, false, err
+		}
+		return Resource{}, false, storeError(err)
+	}
+	ch := Change{Operation: OpWrite, ID: out.ID, Type: out.Type, Document: out.Doc, Previous: prev, Time: out.Updated}
+	c.afterCommit(ctx, call, ch)
+	return out, existing == nil, nil
+}
+
+// DeleteRequest is a delete through the pipeline.
+type DeleteRequest struct {
+	ID   string
+	Cond Precondition
+	// Action is the activity-log operation (default {type}/delete).
+	Action string
+}
+
+// Delete removes a resource and everything stored below it (a resource
+// group's resources, a resource's children and extension resources) in one
+// transaction with the activity-log record, after the PolicyHook allowed
+// it; then the DeleteHooks, the rbac view and the ComplianceHook learn of
+// every removed document. found is false (and nothing happens) when the
+// resource does not exist.
+func (c *Cloud) Delete(ctx context.Context, call *Call, req DeleteRequest) (deleted Resource, found bool, err error) {
+	existing, err := c.Get(ctx, req.ID)
+	if errors.Is(err, store.ErrNotFound) {
+		if strings.TrimSpace(req.Cond.IfMatch) != "" {
+			return Resource{}, false, preconditionFailed()
+		}
+		return Resource{}, false, nil
+	}
+	if err != nil {
+		return Resource{}, false, storeError(err)
+	}
+	if err := req.Cond.check(&existing); err != nil {
+		return Resource{}, false, err
+	}
+	if _, _, policy, _ := c.hooks(existing.Type); policy != nil {
+		pr := &PolicyRequest{Operation: OpDelete, ID: existing.ID, Type: existing.Type, Document: cloneDoc(existing.Doc)}
+		if call != nil {
+			pr.APIVersion, pr.Principal = call.APIVersion, call.Principal
+		}
+		if err := policy.BeforeWrite(ctx, pr); err != nil {
+			return Resource{}, false, err
+		}
+	}
+	action := req.Action
+	if action == "" {
+		action = existing.Type + "/delete"
+	}
+	var removed []Resource
+	err = c.store.Update(ctx, func(tx store.Tx) error {
+		removed = nil
+		if err := deleteResource(ctx, tx, existing, store.IfMatch(existing.ETag)); err != nil {
+			if errors.Is(err, store.ErrPrecondition) || errors.Is(err, store.ErrNotFound) {
+				return arm.Errorf(http.StatusConflict, "Conflict", "The resource was changed by a concurrent request. Retry the request.")
+			}
+			return err
+		}
+		removed = append(removed, existing)
+		below, err := deleteBelow(ctx, tx, existing.ID)
+		if err != nil {
+			return err
+		}
+		removed = append(removed, below...)
+		return c.recordActivity(ctx, tx, call, action, existing.ID, http.StatusOK)
+	})
+	if err != nil {
+		return Resource{}, false, storeError(err)
+	}
+	for _, r := range removed {
+		_, delHooks, _, _ := c.hooks(r.Type)
+		for _, h := range delHooks {
+			h(ctx, r.ID, r.Doc)
+		}
+		c.afterCommit(ctx, call, Change{Operation: OpDelete, ID: r.ID, Type: r.Type, Document: r.Doc, Time: c.Now()})
+	}
+	return existing, true, nil
+}
+
+// deleteBelow deletes every document whose ID is below id.
+func deleteBelow(ctx context.Context, tx store.Tx, id string) ([]Resource, error) {
+	var out []Resource
+	q := store.Query{Prefix: resKey(id) + "/", Limit: store.MaxPageSize}
+	for {
+		page, err := tx.Scan(ctx, tableResources, q)
+		if err != nil {
+			return nil, err
+		}
+		for _, rec := range page.Records {
+			r, err := decodeResource(rec)
+			if err != nil {
+				return nil, err
+			}
+			if err := deleteResource(ctx, tx, r, store.Cond{}); err != nil {
+				return nil, err
+			}
+			out = append(out, r)
+		}
+		if page.Next == "" {
+			return out, nil
+		}
+		q.After = page.Next
+	}
+}
+
+// afterCommit brings the in-memory views up to date and tells the
+// compliance hook.
+func (c *Cloud) afterCommit(ctx context.Context, call *Call, ch Change) {
+	if call != nil {
+		ch.CorrelationID = call.CorrelationID
+	}
+	c.applyRBAC(ctx, ch)
+	if _, _, _, comp := c.hooks(ch.Type); comp != nil {
+		comp.AfterCommit(ctx, ch)
+	}
+}
+
+// stampSystemData sets systemData: creation from the previous document,
+// last modification now by the caller.
+func (c *Cloud) stampSystemData(doc, prev map[string]any, call *Call) {
+	by, byType := "Steward", "Application"
+	if call != nil {
+		by = caller(call.Principal)
+		if call.Principal.IdentityType == "user" {
+			byType = "User"
+		}
+	}
+	now := c.Now().Format(timeFormat)
+	sd := map[string]any{"createdBy": by, "createdByType": byType, "createdAt": now}
+	if p, ok := prev["systemData"].(map[string]any); ok {
+		for _, k := range []string{"createdBy", "createdByType", "createdAt"} {
+			if v, ok := p[k]; ok {
+				sd[k] = v
+			}
+		}
+	}
+	sd["lastModifiedBy"], sd["lastModifiedByType"], sd["lastModifiedAt"] = by, byType, now
+	doc["systemData"] = sd
+}
+
+// timeFormat is how ARM writes timestamps.
+const timeFormat = "2006-01-02T15:04:05.0000000Z"
+
+// cloneDoc deep-copies a document so hooks cannot change the stored one.
+func cloneDoc(d map[string]any) map[string]any {
+	if d == nil {
+		return nil
+	}
+	return cloneValue(d).(map[string]any)
+}
+
+func cloneValue(v any) any {
+	switch t := v.(type) {
+	case map[string]any:
+		m := make(map[string]any, len(t))
+		for k, x := range t {
+			m[k] = cloneValue(x)
+		}
+		return m
+	case []any:
+		s := make([]any, len(t))
+		for i, x := range t {
+			s[i] = cloneValue(x)
+		}
+		return s
+	}
+	return v
+}

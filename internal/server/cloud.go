@@ -1,0 +1,79 @@
+package server
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"strings"
+
+	"github.com/steward-gov/steward/internal/cloud"
+	"github.com/steward-gov/steward/internal/rbac"
+)
+
+// ARMMatches selects the management API's paths: everything under
+// /subscriptions and /providers (management groups, tenant-level
+// providers), compared case-insensitively as ARM does.
+func ARMMatches(r *http.Request) bool {
+	p := strings.ToLower(r.URL.Path)
+	for _, pre := range []string{"/subscriptions", "/providers/"} {
+		if p == strings.TrimSuffix(pre, "/") || strings.HasPrefix(p, pre+"/") || (strings.HasSuffix(pre, "/") && strings.HasPrefix(p, pre)) {
+			return true
+		}
+	}
+	return false
+}
+
+// CloudSetup configures the embedded ARM before it starts: it registers
+// providers and hooks (c.Register, c.OnPut, c.SetPolicyHook, ...).
+type CloudSetup func(ctx context.Context, s *Steward, c *cloud.Cloud) error
+
+// CloudService is the Service that mounts the embedded ARM (the management
+// API) at the root of the ARM endpoint. It creates the Cloud, runs setup,
+// starts it, makes sure the bootstrap subscription exists and that the
+// administrator is Owner at the tenant root (so it can create
+// subscriptions and management groups), and sets s.Cloud, where services
+// mounted after it may register more providers and hooks.
+func CloudService(setup ...CloudSetup) Service {
+	return func(ctx context.Context, s *Steward) error { return s.mountCloud(ctx, setup) }
+}
+
+func (s *Steward) mountCloud(ctx context.Context, setup []CloudSetup) error {
+	c, err := cloud.New(cloud.Options{
+		Store:        s.Store,
+		Authenticate: s.Authenticate,
+		TenantID:     s.Bootstrap.TenantID,
+		Logger:       s.log.With("component", "cloud"),
+		MaxBodyBytes: min(s.Config.MaxBodyBytes, cloud.DefaultMaxBodyBytes),
+	})
+	if err != nil {
+		return err
+	}
+	for _, f := range setup {
+		if err := f(ctx, s, c); err != nil {
+			return fmt.Errorf("cloud setup: %w", err)
+		}
+	}
+	if err := c.Start(ctx); err != nil {
+		return fmt.Errorf("cloud: %w", err)
+	}
+	if s.Bootstrap.SubscriptionID != "" {
+		ok, err := c.Exists(ctx, "/subscriptions/"+s.Bootstrap.SubscriptionID)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			if _, _, err := c.CreateSubscription(ctx, nil, cloud.Subscription{ID: s.Bootstrap.SubscriptionID,
+				DisplayName: "Steward"}); err != nil {
+				return fmt.Errorf("cloud: bootstrap subscription: %w", err)
+			}
+		}
+	}
+	if s.Bootstrap.ObjectID != "" {
+		if err := c.EnsureOwner(ctx, "/", s.Bootstrap.ObjectID, rbac.PrincipalServicePrincipal); err != nil {
+			return fmt.Errorf("cloud: administrator role assignment: %w", err)
+		}
+	}
+	s.Cloud = c
+	s.Server.Router.Handle(Route{Name: "arm", Handler: c.Handler(), Match: ARMMatches})
+	return nil
+}
