@@ -87,6 +87,26 @@ func TestPolicyEvalCommand(t *testing.T) {
 		t.Errorf("got %+v", rows)
 	}
 
+	out, code = runPolicyCLI(t, "policy", "eval", "--output", "json",
+		"--set", filepath.Join(policyExamples, "initiative.json"),
+		"--resource", filepath.Join(policyExamples, "resources", "storage-insecure.json"),
+		"--aliases", filepath.Join(policyExamples, "aliases.json"))
+	var members []struct {
+		Ref    string `json:"policyDefinitionReferenceId"`
+		Effect string `json:"effect"`
+	}
+	if err := json.Unmarshal([]byte(out), &members); err != nil || code != 0 {
+		t.Fatalf("exit %d, %v in %s", code, err, out)
+	}
+	effects := map[string]string{}
+	for _, m := range members {
+		effects[m.Ref] = m.Effect
+	}
+	// The set passes storageEffect (default Deny) to the member.
+	if effects["storageTransport"] != "deny" || effects["locations"] != "" {
+		t.Errorf("set members: %v", effects)
+	}
+
 	out, code = runPolicyCLI(t, "policy", "eval", "--resource", "x.json")
 	if code != 2 || !strings.Contains(out, "--definition") {
 		t.Errorf("missing --definition: exit %d, %s", code, out)

@@ -68,3 +68,23 @@ func FuzzParseDefinition(f *testing.F) {
 		}
 	})
 }
+
+// FuzzParseDocuments checks the set, assignment and exemption parsers and
+// the kind detection against arbitrary input.
+func FuzzParseDocuments(f *testing.F) {
+	f.Add([]byte(testSet))
+	f.Add([]byte(`{"properties":{"policyDefinitionId":"/x","notScopes":["/a"],"overrides":[{"kind":"policyEffect","value":"Audit","selectors":[{"kind":"resourceLocation","in":["eu"]}]}]}}`))
+	f.Add([]byte(`{"properties":{"policyAssignmentId":"/a","exemptionCategory":"Waiver","expiresOn":"2030-01-01T00:00:00Z"}}`))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		for _, err := range []error{
+			func() error { _, err := ParseSetDefinition(data); return err }(),
+			func() error { _, err := ParseAssignment(data); return err }(),
+			func() error { _, err := ParseExemption(data); return err }(),
+		} {
+			if err != nil && strings.Contains(err.Error(), "internal parser error") {
+				t.Fatalf("parser panicked: %v", err)
+			}
+		}
+		_ = DetectKind(data)
+	})
+}
