@@ -1,0 +1,104 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+const scanExamples = "../../examples/scan"
+
+func scanArgs(extra ...string) []string {
+	return append([]string{"policy", "scan", filepath.Join(scanExamples, "estate.json"),
+		"--policy", filepath.Join(scanExamples, "policies"), "--parameters", filepath.Join(scanExamples, "parameters.json")}, extra...)
+}
+
+func TestPolicyScanExitStatus(t *testing.T) {
+	t.Setenv("XDG_CONFIG_HOME", t.TempDir())
+	https := filepath.Join(scanExamples, "policies", "storage-https.json")
+	tag := filepath.Join(scanExamples, "policies", "rg-owner-tag.json")
+	estate := filepath.Join(scanExamples, "estate.json")
+	tests := []struct {
+		name string
+		args []string
+		want int
+	}{
+		{"non-compliant fails by default", scanArgs(), 1},
+		{"fail-on none", scanArgs("--fail-on", "none"), 0},
+		{"fail-on deny with a deny", []string{"policy", "scan", estate, "--policy", https, "--fail-on", "deny"}, 1},
+		{"fail-on deny with audits only", []string{"policy", "scan", estate, "--policy", tag, "--fail-on", "deny"}, 0},
+		{"fail-on error without errors", scanArgs("--fail-on", "error"), 0},
+		{"DoNotEnforce denies nothing", []string{"policy", "scan", estate, "--policy", https, "--enforcement-mode", "DoNotEnforce", "--fail-on", "deny"}, 0},
+		{"scope without resources", []string{"policy", "scan", estate, "--policy", https, "--scope", "/subscriptions/other"}, 0},
+		{"bad fail-on", scanArgs("--fail-on", "sometimes"), 2},
+		{"no policies", []string{"policy", "scan", estate}, 2},
+		{"missing estate", []string{"policy", "scan", "nope.json", "--policy", https}, 2},
+		{"diff: a resource becomes non-compliant", []string{"policy", "scan", "--diff", filepath.Join(scanExamples, "initiative", "v1.json"),
+			filepath.Join(scanExamples, "initiative", "v2.json"), estate, "--definitions", filepath.Join(scanExamples, "policies")}, 1},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			out, code := runPolicyCLI(t, tc.args...)
+			if code != tc.want {
+				t.Errorf("exit %d, want %d; output:\n%s", code, tc.want, out)
+			}
+		})
+	}
+}
+
+func TestPolicyScanOutputs(t *testing.T) {
+	t.Setenv("XDG_CONFIG_HOME", t.TempDir())
+	for _, format := range []string{"table", "json", "csv", "sarif"} {
+		t.Run(format, func(t *testing.T) {
+			out, code := runPolicyCLI(t, scanArgs("-o", format, "--fail-on", "none")...)
+			if code != 0 {
+				t.Fatalf("exit %d:\n%s", code, out)
+			}
+			switch format {
+			case "json", "sarif":
+				if !json.Valid([]byte(out)) {
+					t.Errorf("%s output is not JSON:\n%s", format, out)
+				}
+			case "csv":
+				if !strings.HasPrefix(out, "record,resourceId,") {
+					t.Errorf("csv output:\n%s", out)
+				}
+			default:
+				if !strings.Contains(out, "legacylogs") {
+					t.Errorf("table output lacks the non-compliant account:\n%s", out)
+				}
+			}
+		})
+	}
+}
+
+func TestPolicyScanReadsStandardInput(t *testing.T) {
+	t.Setenv("XDG_CONFIG_HOME", t.TempDir())
+	data, err := os.ReadFile(filepath.Join(scanExamples, "estate.jsonl"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	root := newRootCmd()
+	var out bytes.Buffer
+	root.SetOut(&out)
+	root.SetErr(&out)
+	root.SetIn(bytes.NewReader(data))
+	root.SetArgs([]string{"policy", "scan", "-", "--policy", filepath.Join(scanExamples, "policies", "storage-https.json"), "-o", "json"})
+	err = root.Execute()
+	var ex *exitError
+	if !errors.As(err, &ex) || ex.code != 1 {
+		t.Fatalf("err %v, want exit 1; output:\n%s", err, out.String())
+	}
+	var doc struct {
+		Summary struct {
+			Resources int `json:"resources"`
+		} `json:"summary"`
+	}
+	if err := json.Unmarshal(out.Bytes(), &doc); err != nil || doc.Summary.Resources != 9 {
+		t.Errorf("summary %+v, err %v:\n%s", doc.Summary, err, out.String())
+	}
+}
