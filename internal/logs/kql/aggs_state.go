@@ -162,7 +162,9 @@ func (a *minMaxAgg) add(r Row) {
 // isNaNValue reports a real NaN; Kusto's min, max, arg_min and arg_max
 // return NaN when a group holds one.
 func isNaNValue(v Value) bool {
-	v = scalarOf(v)
+	if v.T == TypeDynamic {
+		v = scalarOf(v)
+	}
 	return (v.T == TypeReal || v.T == TypeDecimal) && v.ok && v.real() != v.real()
 }
 

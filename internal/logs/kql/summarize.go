@@ -357,6 +357,14 @@ func (a *argMaxAgg) add(r Row) {
 		a.best, a.row, a.have = v, r, true
 		return
 	}
+	// fast path for the common case of a non-null integer-like key
+	// (TimeGenerated): compare the payloads directly
+	if v.ok && a.best.ok && v.T == a.best.T && (v.T == TypeDateTime || v.T == TypeLong || v.T == TypeInt || v.T == TypeTimeSpan) {
+		if a.sign > 0 && v.i > a.best.i || a.sign < 0 && v.i < a.best.i {
+			a.best, a.row = v, r
+		}
+		return
+	}
 	if v.IsNull() {
 		return
 	}
