@@ -161,7 +161,12 @@ func keyRoute(method string, s []string) *op {
 		return &op{action: k.dataAction("update/action"), kind: k, object: s[0], body: &p, run: func(ctx context.Context, c *call) (int, any, error) {
 			return ok(c.svc.UpdateKey(ctx, c.v, s[0], s[1], p))
 		}}
-	case len(s) == 3 && method == http.MethodPost:
+	case (len(s) == 2 || len(s) == 3) && method == http.MethodPost:
+		// POST keys/{name}/{op} uses the current version, as does an empty
+		// version segment.
+		if len(s) == 2 {
+			s = []string{s[0], "", s[1]}
+		}
 		names, found := keyOperations[strings.ToLower(s[2])]
 		if !found {
 			return nil
