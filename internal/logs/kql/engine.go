@@ -2,6 +2,7 @@ package kql
 
 import (
 	"context"
+	"fmt"
 	"time"
 )
 
@@ -33,15 +34,47 @@ func (p *Plan) Render() *Render {
 
 // Open starts streaming the result rows; blocking operators (summarize,
 // sort, join) read their input when the first row is requested.
-func (p *Plan) Open(ctx context.Context) (RowIter, error) {
+func (p *Plan) Open(ctx context.Context) (it RowIter, err error) {
+	defer recoverInto(&err)
 	q := *p.q
 	q.ctx = ctx
-	return p.t.open(&q)
+	it, err = p.t.open(&q)
+	if err != nil {
+		return nil, err
+	}
+	return safeIter{it}, nil
 }
+
+// InternalError reports a defect in the engine met while running a query
+// (a recovered panic). It is kept apart from query errors so that a server
+// can log it; the query itself gets a plain failure.
+type InternalError struct{ Detail string }
+
+// Error renders the failure without the internal detail.
+func (e *InternalError) Error() string { return "internal error while running the query" }
+
+// recoverInto turns a panic into an *InternalError: the engine must answer
+// bad input with an error, never crash its caller.
+func recoverInto(err *error) {
+	if r := recover(); r != nil {
+		*err = &InternalError{Detail: fmt.Sprint(r)}
+	}
+}
+
+// safeIter applies recoverInto to every row.
+type safeIter struct{ it RowIter }
+
+func (s safeIter) Next(ctx context.Context) (r Row, err error) {
+	defer recoverInto(&err)
+	return s.it.Next(ctx)
+}
+
+func (s safeIter) Close() error { return s.it.Close() }
 
 // Compile plans a parsed query. Lets are bound in order; scalar lets and
 // toscalar() subqueries are evaluated during planning.
-func Compile(ctx context.Context, query *Query, opts Options) (*Plan, error) {
+func Compile(ctx context.Context, query *Query, opts Options) (_ *Plan, err error) {
+	defer recoverInto(&err)
 	now := time.Now
 	if opts.Now != nil {
 		now = opts.Now

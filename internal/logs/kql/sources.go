@@ -1,7 +1,9 @@
 package kql
 
 import (
+	"context"
 	"errors"
+	"io"
 	"fmt"
 	"strings"
 )
@@ -339,35 +341,58 @@ func compileRange(q *qctx, e *env, r *Range) (*planTable, error) {
 		}
 	}
 	cols := []Column{{Name: r.Name, Type: t}}
+	// range streams its values: nothing is held, and cancellation stops it
 	return &planTable{cols: cols, ordered: true, open: func(*qctx) (RowIter, error) {
-		var rows []Row
-		const maxRange = 10_000_000
+		var next func() (Value, bool)
 		switch t {
 		case TypeLong, TypeDateTime, TypeTimeSpan:
 			s := step.i
 			if s == 0 {
 				return nil, fmtErr("range step must not be zero")
 			}
-			for v := from.i; (s > 0 && v <= to.i) || (s < 0 && v >= to.i); v += s {
-				rows = append(rows, Row{Value{T: t, ok: true, i: v}})
-				if len(rows) > maxRange {
-					return nil, fmtErr("range produces more than %d rows", maxRange)
+			v, end, done := from.i, to.i, false
+			next = func() (Value, bool) {
+				if done || s > 0 && v > end || s < 0 && v < end {
+					return Value{}, false
 				}
+				out := Value{T: t, ok: true, i: v}
+				if nv := v + s; (s > 0) != (nv > v) {
+					done = true // overflow
+				} else {
+					v = nv
+				}
+				return out, true
 			}
 		case TypeReal:
 			s := step.AsReal()
-			if s == 0 {
-				return nil, fmtErr("range step must not be zero")
+			if s == 0 || s != s {
+				return nil, fmtErr("range step must be a non-zero number")
 			}
-			for v := from.AsReal(); (s > 0 && v <= to.AsReal()) || (s < 0 && v >= to.AsReal()); v += s {
-				rows = append(rows, Row{Real(v)})
-				if len(rows) > maxRange {
-					return nil, fmtErr("range produces more than %d rows", maxRange)
+			v, end := from.AsReal(), to.AsReal()
+			next = func() (Value, bool) {
+				if s > 0 && v > end || s < 0 && v < end {
+					return Value{}, false
 				}
+				out := Real(v)
+				v += s
+				return out, true
 			}
 		default:
 			return nil, fmtErr("range over %s is not supported", t)
 		}
-		return &sliceIter{rows: rows}, nil
+		n := 0
+		return &funcIter{next: func(ctx context.Context) (Row, error) {
+			n++
+			if n&0xFFF == 0 {
+				if err := ctx.Err(); err != nil {
+					return nil, err
+				}
+			}
+			v, ok := next()
+			if !ok {
+				return nil, io.EOF
+			}
+			return Row{v}, nil
+		}}, nil
 	}}, nil
 }
