@@ -3,8 +3,8 @@ package kql
 import (
 	"context"
 	"errors"
-	"io"
 	"fmt"
+	"io"
 	"strings"
 )
 
