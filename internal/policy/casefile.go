@@ -174,7 +174,12 @@ func (r *CaseRunner) outcome(ctx context.Context, cf *CaseFile, c *Case) (string
 	var text []byte
 	var err error
 	if src == nil && file != "" {
-		text, err = os.ReadFile(filepath.Join(filepath.Dir(cf.Path), file))
+		if !filepath.IsAbs(file) {
+			file = filepath.Join(filepath.Dir(cf.Path), file)
+		}
+		if text, err = os.ReadFile(file); err != nil {
+			return "setup error: " + err.Error(), nil
+		}
 	} else {
 		text, err = sourceText(src)
 	}

@@ -67,6 +67,7 @@ func TestEvaluateConditions(t *testing.T) {
 		{"count of missing array is 0", `{"count":{"field":"properties.missing[*]"},"equals":0}`, true},
 		{"value count with current", `{"count":{"value":["a","b","c"],"name":"x","where":{"value":"[current('x')]","notEquals":"b"}},"equals":2}`, true},
 		{"nested count", `{"count":{"field":"properties.rules[*]","where":{"count":{"value":[22,23],"where":{"value":"[current()]","equals":"[current('properties.rules[*].port')]"}},"equals":1}},"equals":1}`, true},
+		{"field() of a missing property is the empty string", `{"value":"[contains(field('properties.nope'), '-')]","equals":false}`, true},
 		{"field() of [*] is an array", `{"value":"[length(field('properties.rules[*].port'))]","equals":2}`, true},
 		{"not", `{"not":{"field":"name","equals":"vm1"}}`, false},
 		{"empty allOf is true", `{"allOf":[]}`, true},

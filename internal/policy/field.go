@@ -224,7 +224,7 @@ func (st *state) fieldFunc(name string) (any, bool, error) {
 	}
 	v, ok := st.fieldValue(f)
 	if !ok {
-		return nil, true, nil
+		return "", true, nil
 	}
 	return v, true, nil
 }
