@@ -1,8 +1,13 @@
 package cloud_test
 
 import (
+	"bytes"
 	"context"
+	"io"
+	"net/http"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
 	azarm "github.com/Azure/azure-sdk-for-go/sdk/azcore/arm"
@@ -10,6 +15,8 @@ import (
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
 	"github.com/Azure/azure-sdk-for-go/sdk/azidentity"
 
+	"github.com/steward-gov/steward/internal/cloud"
+	"github.com/steward-gov/steward/internal/identity"
 	"github.com/steward-gov/steward/internal/server"
 )
 
@@ -22,12 +29,12 @@ type env struct {
 	sub  string
 }
 
-func newEnv(t testing.TB) *env {
+func newEnv(t testing.TB, setup ...server.CloudSetup) *env {
 	t.Helper()
 	cfg := server.DefaultConfig()
 	cfg.DataDir = t.TempDir()
 	cfg.Listen = "127.0.0.1:0"
-	s, err := server.Open(context.Background(), cfg, nil, server.CloudService())
+	s, err := server.Open(context.Background(), cfg, nil, server.CloudService(setup...))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -44,4 +51,74 @@ func newEnv(t testing.TB) *env {
 		t.Fatal(err)
 	}
 	return &env{s: s, cred: cred, opts: &azarm.ClientOptions{ClientOptions: co}, sub: info.SubscriptionID}
+}
+
+// adminToken is an ARM access token of the bootstrap administrator.
+func (e *env) adminToken(t testing.TB) string {
+	t.Helper()
+	b := e.s.Bootstrap
+	return e.token(t, b.ClientID, b.ClientSecret)
+}
+
+func (e *env) token(t testing.TB, clientID, secret string) string {
+	t.Helper()
+	resp, err := e.s.Identity.Token(context.Background(), identity.TokenRequest{Tenant: e.s.Bootstrap.TenantID,
+		ClientID: clientID, ClientSecret: secret, Scope: "https://management.azure.com/.default",
+		Authorities: []string{e.s.BaseURL}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return resp.AccessToken
+}
+
+// newPrincipal registers an application with no role assignments and
+// returns its service principal's object ID and a token for it.
+func (e *env) newPrincipal(t testing.TB, name string) (objectID, token string) {
+	t.Helper()
+	ctx := context.Background()
+	app, sp, err := e.s.Identity.CreateApplication(ctx, e.s.Bootstrap.TenantID, name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	secret, _, err := e.s.Identity.AddClientSecret(ctx, e.s.Bootstrap.TenantID, app.AppID, "test", time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return sp.ID, e.token(t, app.AppID, secret)
+}
+
+// do sends a raw request through the in-process transport.
+func (e *env) do(t testing.TB, method, path, token string, body []byte, hdr ...string) (*http.Response, []byte) {
+	t.Helper()
+	var rd io.Reader
+	if body != nil {
+		rd = bytes.NewReader(body)
+	}
+	req, err := http.NewRequest(method, strings.TrimSuffix(e.s.BaseURL, "/")+path, rd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	for i := 0; i+1 < len(hdr); i += 2 {
+		req.Header.Set(hdr[i], hdr[i+1])
+	}
+	resp, err := e.s.Transport().Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp, b
+}
+
+// unthrottled turns rate limiting off, for tests that send many requests.
+func unthrottled(_ context.Context, _ *server.Steward, c *cloud.Cloud) error {
+	l := cloud.DefaultRateLimits()
+	l.Disabled = true
+	return c.SetRateLimits(l)
 }

@@ -179,3 +179,16 @@ func (c *Cloud) throttle(w http.ResponseWriter, method, subscription, principal 
 		"Number of '%s' requests for subscription '%s' actor '%s' exceeded. Please try again after '%d' seconds after additional tokens are available. Refer to https://aka.ms/arm-throttling",
 		strings.TrimSuffix(k.String(), "s"), subscription, principal, secs)
 }
+
+// SetRateLimits replaces the throttling configuration; buckets restart
+// full.
+func (c *Cloud) SetRateLimits(l RateLimits) error {
+	if err := l.Validate(); err != nil {
+		return err
+	}
+	c.limiter.mu.Lock()
+	defer c.limiter.mu.Unlock()
+	c.limiter.cfg = l
+	c.limiter.buckets = map[string]*bucketState{}
+	return nil
+}
