@@ -245,7 +245,16 @@ func init() {
 			return String(m[g])
 		}), nil
 	}, "extract")
-	register(fixed(2, 3, ret(TypeDynamic), func(_ Type, v []Value) Value {
+	register(fixed(2, 3, func(a []cexpr) (Type, bool) {
+		// extract_all needs a capture group (agent-string-ops-0022)
+		if a[0].konst {
+			re, err := regexFor(a[0].f(nil).s)
+			if err != nil || re.NumSubexp() == 0 {
+				return TypeUnknown, false
+			}
+		}
+		return TypeDynamic, true
+	}, func(_ Type, v []Value) Value {
 		re, err := regexFor(str(v, 0))
 		if err != nil {
 			return Null(TypeDynamic)

@@ -107,6 +107,7 @@ func (p *parser) parseOp() Op {
 // "asc = ...", "first = ...": agent-dynamic-json-0025, agent-aggregation-0025#3).
 var keywordNames = map[string]bool{
 	"and": true, "or": true, "in": true, "between": true, "asc": true, "desc": true, "first": true, "last": true,
+	"where": true, "from": true,
 }
 
 // rawRest consumes tokens up to the next top-level "|", ")" , ";" or the

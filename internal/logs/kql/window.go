@@ -101,6 +101,10 @@ func (s *scope) compileWindow(x *Call) (cexpr, error) {
 		def := Null(args[0].t)
 		var deff func(Row) Value
 		if len(args) > 2 {
+			// the default must be a constant (agent-window-series-scan-0043)
+			if !args[2].konst {
+				return cexpr{}, errAt(x, "%s's default must be a constant", x.Name)
+			}
 			deff = args[2].f
 		}
 		f := args[0].f
