@@ -146,7 +146,7 @@ func (s *Service) serveQuery(r *http.Request) (resp *queryResponse, applied []st
 	if err := s.authorize(r.Context(), ActionQuery, false, ws.ResourceID); err != nil {
 		return nil, nil, &QueryError{Status: http.StatusForbidden, Body: queryErrBody{Code: "InsufficientAccessError",
 			Message: "The provided credentials have insufficient access to perform the requested operation",
-			Inner: &queryInnerBody{Code: "AuthorizationFailed", Message: err.Error()}}}
+			Inner:   &queryInnerBody{Code: "AuthorizationFailed", Message: err.Error()}}}
 	}
 	now := s.opts.Now()
 	win, err := ParseTimespan(body.Timespan, now)

@@ -40,6 +40,11 @@ type Options struct {
 	// MaxClockSkew bounds how far a Data Collector request's x-ms-date may
 	// be from now (DefaultMaxClockSkew).
 	MaxClockSkew time.Duration
+	// IngestionURL is the base of the Logs Ingestion endpoints Steward
+	// gives data collection endpoints and rules, such as
+	// "https://steward.example:8443/ingest" (the path prefix the ingestion
+	// API is mounted on).
+	IngestionURL string
 	// Authorize checks that the caller of a bearer-authenticated request
 	// may perform action on scope (nil allows every authenticated caller).
 	Authorize Authorizer
