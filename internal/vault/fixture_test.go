@@ -181,6 +181,22 @@ func (f *kvFixture) cred(a tenantApp) azcore.TokenCredential {
 	return c
 }
 
+// testCA makes a certificate authority for signing CSRs.
+func testCA(t *testing.T) (*x509.Certificate, *ecdsa.PrivateKey) {
+	t.Helper()
+	key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	now := time.Now()
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(7), Subject: pkix.Name{CommonName: "issuing CA"},
+		NotBefore: now.Add(-time.Hour), NotAfter: now.Add(48 * time.Hour), IsCA: true, BasicConstraintsValid: true,
+		KeyUsage: x509.KeyUsageCertSign}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, key.Public(), key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cert, _ := x509.ParseCertificate(der)
+	return cert, key
+}
+
 // testTLS makes a CA and a server certificate for the vault DNS names,
 // localhost and 127.0.0.1.
 func testTLS(t *testing.T) (*x509.Certificate, tls.Certificate) {

@@ -87,10 +87,10 @@ func secretRoute(method string, s []string) *op {
 		return &op{action: k.dataAction("getSecret/action"), kind: k, object: s[0], run: func(ctx context.Context, c *call) (int, any, error) {
 			return ok(c.svc.GetSecret(ctx, c.v, s[0], at(s, 1)))
 		}}
-	case len(s) == 2 && method == http.MethodPatch:
+	case (len(s) == 1 || len(s) == 2) && method == http.MethodPatch:
 		var p UpdateParams
 		return &op{action: k.dataAction("update/action"), kind: k, object: s[0], body: &p, run: func(ctx context.Context, c *call) (int, any, error) {
-			return ok(c.svc.UpdateSecret(ctx, c.v, s[0], s[1], p))
+			return ok(c.svc.UpdateSecret(ctx, c.v, s[0], at(s, 1), p))
 		}}
 	}
 	return nil
@@ -156,10 +156,10 @@ func keyRoute(method string, s []string) *op {
 		return &op{action: k.dataAction("read"), kind: k, object: s[0], run: func(ctx context.Context, c *call) (int, any, error) {
 			return ok(c.svc.GetKey(ctx, c.v, s[0], at(s, 1)))
 		}}
-	case len(s) == 2 && method == http.MethodPatch:
+	case (len(s) == 1 || len(s) == 2) && method == http.MethodPatch:
 		var p UpdateParams
 		return &op{action: k.dataAction("update/action"), kind: k, object: s[0], body: &p, run: func(ctx context.Context, c *call) (int, any, error) {
-			return ok(c.svc.UpdateKey(ctx, c.v, s[0], s[1], p))
+			return ok(c.svc.UpdateKey(ctx, c.v, s[0], at(s, 1), p))
 		}}
 	case (len(s) == 2 || len(s) == 3) && method == http.MethodPost:
 		// POST keys/{name}/{op} uses the current version, as does an empty

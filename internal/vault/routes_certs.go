@@ -80,10 +80,10 @@ func certRoute(method string, s []string) *op {
 		return &op{action: k.dataAction("read"), kind: k, object: s[0], run: func(ctx context.Context, c *call) (int, any, error) {
 			return ok(c.svc.GetCertificate(ctx, c.v, s[0], at(s, 1)))
 		}}
-	case len(s) == 2 && method == http.MethodPatch:
+	case (len(s) == 1 || len(s) == 2) && method == http.MethodPatch:
 		var p CertificateUpdateParams
 		return &op{action: k.dataAction("update/action"), kind: k, object: s[0], body: &p, run: func(ctx context.Context, c *call) (int, any, error) {
-			return ok(c.svc.UpdateCertificate(ctx, c.v, s[0], s[1], p))
+			return ok(c.svc.UpdateCertificate(ctx, c.v, s[0], at(s, 1), p))
 		}}
 	}
 	return nil
