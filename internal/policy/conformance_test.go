@@ -98,3 +98,28 @@ func TestConformanceCases(t *testing.T) {
 		t.Logf("overall: %d/%d passed (%.1f%%)", passed, total, 100*float64(passed)/float64(total))
 	}
 }
+
+// TestBuiltinCases runs testdata/builtins.yaml: built-in definitions of the
+// corpus against hand-written resources, with the corpus alias table.
+func TestBuiltinCases(t *testing.T) {
+	requireShared(t, "corpus/azure-policy")
+	f, err := os.Open(filepath.Join(requireShared(t, "corpus/aliases"), "policy-aliases.csv.gz"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	aliases, err := LoadAliasesCSV(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cf, err := LoadCaseFile("testdata/builtins.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	runner := &CaseRunner{Aliases: aliases}
+	for _, res := range runner.RunFile(context.Background(), cf) {
+		if !res.Pass {
+			t.Errorf("%s: want %s, got %s", res.Note, res.Want, res.Got)
+		}
+	}
+}
