@@ -132,66 +132,6 @@ func (c *compiler) thenBlock(t *Then) (*thenNode, error) {
 	return n, nil
 }
 
-// deploymentForPolicy escapes the expressions of a deployment body except
-// properties.parameters.*.value, so evaluating details leaves the
-// template's own expressions for the deployment.
-func deploymentForPolicy(v any) any {
-	m, ok := v.(map[string]any)
-	if !ok {
-		return v
-	}
-	out := escapeExpressions(m).(map[string]any)
-	props, ok := getKey(m, "properties")
-	if !ok {
-		return out
-	}
-	pm, ok := props.(map[string]any)
-	if !ok {
-		return out
-	}
-	params, ok := getKey(pm, "parameters")
-	if !ok {
-		return out
-	}
-	outProps := out[keyOf(m, "properties")].(map[string]any)
-	outProps[keyOf(pm, "parameters")] = params
-	return out
-}
-
-func keyOf(m map[string]any, key string) string {
-	for k := range m {
-		if strings.EqualFold(k, key) {
-			return k
-		}
-	}
-	return key
-}
-
-// escapeExpressions copies a value with "[expr]" strings escaped as
-// "[[expr]" so they survive evaluation unchanged.
-func escapeExpressions(v any) any {
-	switch x := v.(type) {
-	case string:
-		if isExpression(x) {
-			return "[" + x
-		}
-		return x
-	case []any:
-		out := make([]any, len(x))
-		for i, e := range x {
-			out[i] = escapeExpressions(e)
-		}
-		return out
-	case map[string]any:
-		out := make(map[string]any, len(x))
-		for k, e := range x {
-			out[k] = escapeExpressions(e)
-		}
-		return out
-	}
-	return v
-}
-
 // checkModifyOperations rejects, when an alias table is loaded, modify
 // operations on aliases the table does not mark Modifiable.
 func (c *compiler) checkModifyOperations(v any, path string) error {
@@ -325,40 +265,6 @@ func escapeConditions(v any) any {
 		out[i] = cp
 	}
 	return out
-}
-
-// relatedSatisfied looks up the related resources and reports whether one
-// satisfies the existenceCondition (any one does when there is none).
-func (t *thenNode) relatedSatisfied(st *state, details any) (bool, error) {
-	if st.opts.Related == nil {
-		return false, nil
-	}
-	dm, _ := details.(map[string]any)
-	q := RelatedQuery{Resource: st.primary}
-	if dm != nil {
-		q.Type, q.Name = stringAt(dm, "type"), stringAt(dm, "name")
-		q.ResourceGroupName, q.ExistenceScope = stringAt(dm, "resourceGroupName"), stringAt(dm, "existenceScope")
-	}
-	related, err := st.opts.Related(st.ctx, q)
-	if err != nil {
-		return false, &EvalError{Path: t.path + ".details", Err: err}
-	}
-	if t.existence == nil {
-		return len(related) > 0, nil
-	}
-	saved := st.res
-	defer func() { st.res = saved }()
-	for _, doc := range related {
-		st.res = NewResource(doc)
-		ok, err := t.existence.eval(st)
-		if err != nil {
-			return false, err
-		}
-		if ok {
-			return true, nil
-		}
-	}
-	return false, nil
 }
 
 func errorf(format string, args ...any) error { return fmt.Errorf(format, args...) }
