@@ -4,6 +4,7 @@ import (
 	"math"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // Type is a Kusto scalar type.
@@ -125,6 +126,12 @@ func String(s string) Value { return Value{T: TypeString, ok: true, s: s} }
 
 // DateTime returns a datetime from 100 ns ticks since 0001-01-01.
 func DateTime(ticks int64) Value { return Value{T: TypeDateTime, ok: true, i: ticks} }
+
+// DateTimeOf returns the datetime of a time.Time (truncated to 100 ns).
+func DateTimeOf(t time.Time) Value { return DateTime(timeToTicks(t.UTC())) }
+
+// Time returns a datetime value as a UTC time.Time.
+func (v Value) Time() time.Time { return ticksToTime(v.i) }
 
 // TimeSpan returns a timespan of ticks (100 ns).
 func TimeSpan(ticks int64) Value { return Value{T: TypeTimeSpan, ok: true, i: ticks} }
