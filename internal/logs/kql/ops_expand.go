@@ -168,6 +168,11 @@ func compileParse(sc *scope, in *planTable, o *ParseOp) (*planTable, error) {
 	lastCol := -1
 	for i, p := range o.Pattern {
 		if p.Col != "" {
+			// two captures need a literal between them
+			// (agent-parse-search-0033#2)
+			if i > 0 && o.Pattern[i-1].Col != "" {
+				return nil, errAt(o, "parse columns %s and %s need a string between them", o.Pattern[i-1].Col, p.Col)
+			}
 			lastCol = i
 		}
 	}
