@@ -50,22 +50,12 @@ const maxOverrides = 10
 // ({"properties": {...}}) or its properties object.
 func ParseAssignment(data []byte) (a *Assignment, err error) {
 	defer recoverParse(&err)
-	doc, err := decodeJSON(data)
+	env, err := parseEnvelope(data, "an assignment")
 	if err != nil {
-		return nil, &ParseError{Path: "$", Message: "invalid JSON: " + err.Error()}
+		return nil, err
 	}
-	m, ok := doc.(map[string]any)
-	if !ok {
-		return nil, perr("$", "an assignment must be a JSON object, got %s", typeName(doc))
-	}
-	a = &Assignment{ID: stringAt(m, "id"), Name: stringAt(m, "name")}
-	props, path := m, "$"
-	if p, ok := getKey(m, "properties"); ok {
-		if props, ok = p.(map[string]any); !ok {
-			return nil, perr("$.properties", "must be an object")
-		}
-		path = "$.properties"
-	}
+	props, path := env.props, env.path
+	a = &Assignment{ID: env.id, Name: env.name}
 	a.DisplayName = stringAt(props, "displayName")
 	a.Scope = stringAt(props, "scope")
 	a.PolicyDefinitionID = stringAt(props, "policyDefinitionId")

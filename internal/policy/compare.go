@@ -43,8 +43,18 @@ func scalarEquals(v any, r *rhs, loc bool) bool {
 }
 
 // looseEqual is equality of arbitrary values with case-insensitive
-// strings and numeric comparison of numbers.
+// strings and keys and numeric comparison of numbers.
 func looseEqual(a, b any) bool {
+	return deepEqual(a, b, true, func(x, y any) bool {
+		r := rhs{v: y}
+		r.fill(false)
+		return scalarEquals(x, &r, false)
+	})
+}
+
+// deepEqual compares arrays member by member and objects key by key
+// (keys case-insensitively when foldKeys), and anything else with scalar.
+func deepEqual(a, b any, foldKeys bool, scalar func(a, b any) bool) bool {
 	switch x := a.(type) {
 	case nil:
 		return b == nil
@@ -54,7 +64,7 @@ func looseEqual(a, b any) bool {
 			return false
 		}
 		for i := range x {
-			if !looseEqual(x[i], y[i]) {
+			if !deepEqual(x[i], y[i], foldKeys, scalar) {
 				return false
 			}
 		}
@@ -65,16 +75,20 @@ func looseEqual(a, b any) bool {
 			return false
 		}
 		for k, e := range x {
-			f, ok := getKey(y, k)
-			if !ok || !looseEqual(e, f) {
+			f, ok := y[k]
+			if !ok && foldKeys {
+				f, ok = getKey(y, k)
+			}
+			if !ok || !deepEqual(e, f, foldKeys, scalar) {
 				return false
 			}
 		}
 		return true
 	}
-	r := rhs{v: b}
-	r.fill(false)
-	return scalarEquals(a, &r, false)
+	if b == nil {
+		return false
+	}
+	return scalar(a, b)
 }
 
 // foldedCompare orders strings after full case folding.

@@ -213,6 +213,37 @@ func parseThen(v any, path string) (*Then, error) {
 	return t, nil
 }
 
+// envelope is a policy resource document split into its identity and
+// its properties object (the document itself when it has no
+// "properties").
+type envelope struct {
+	id, name string
+	props    map[string]any
+	path     string // JSON path of props
+}
+
+// parseEnvelope decodes a set, assignment or exemption document; what
+// names the kind for errors.
+func parseEnvelope(data []byte, what string) (*envelope, error) {
+	doc, err := decodeJSON(data)
+	if err != nil {
+		return nil, &ParseError{Path: "$", Message: "invalid JSON: " + err.Error()}
+	}
+	m, ok := doc.(map[string]any)
+	if !ok {
+		return nil, perr("$", "%s must be a JSON object, got %s", what, typeName(doc))
+	}
+	env := &envelope{props: m, path: "$"}
+	if p, ok := getKey(m, "properties"); ok {
+		if env.props, ok = p.(map[string]any); !ok {
+			return nil, perr("$.properties", "must be an object, got %s", typeName(p))
+		}
+		env.path = "$.properties"
+		env.id, env.name = stringAt(m, "id"), stringAt(m, "name")
+	}
+	return env, nil
+}
+
 // recoverParse turns a panic inside a parser into a parse error: the one
 // recover point of the package's parsers.
 func recoverParse(err *error) {

@@ -28,22 +28,12 @@ type Exemption struct {
 // or its properties object.
 func ParseExemption(data []byte) (e *Exemption, err error) {
 	defer recoverParse(&err)
-	doc, err := decodeJSON(data)
+	env, err := parseEnvelope(data, "an exemption")
 	if err != nil {
-		return nil, &ParseError{Path: "$", Message: "invalid JSON: " + err.Error()}
+		return nil, err
 	}
-	m, ok := doc.(map[string]any)
-	if !ok {
-		return nil, perr("$", "an exemption must be a JSON object, got %s", typeName(doc))
-	}
-	e = &Exemption{ID: stringAt(m, "id"), Name: stringAt(m, "name")}
-	props, path := m, "$"
-	if p, ok := getKey(m, "properties"); ok {
-		if props, ok = p.(map[string]any); !ok {
-			return nil, perr("$.properties", "must be an object")
-		}
-		path = "$.properties"
-	}
+	props, path := env.props, env.path
+	e = &Exemption{ID: env.id, Name: env.name}
 	e.DisplayName = stringAt(props, "displayName")
 	e.PolicyAssignmentID = stringAt(props, "policyAssignmentId")
 	if e.PolicyAssignmentID == "" {

@@ -22,25 +22,12 @@ type operand struct {
 // unescapeLiteral turns a leading "[[" into "[" in literal strings,
 // inside arrays and objects too.
 func unescapeLiteral(v any) any {
-	switch x := v.(type) {
-	case string:
-		if strings.HasPrefix(x, "[[") {
-			return x[1:]
+	return mapStrings(v, func(s string) string {
+		if strings.HasPrefix(s, "[[") {
+			return s[1:]
 		}
-	case []any:
-		out := make([]any, len(x))
-		for i, e := range x {
-			out[i] = unescapeLiteral(e)
-		}
-		return out
-	case map[string]any:
-		out := make(map[string]any, len(x))
-		for k, e := range x {
-			out[k] = unescapeLiteral(e)
-		}
-		return out
-	}
-	return v
+		return s
+	})
 }
 
 // operand compiles a value that may be or contain expressions, folding it

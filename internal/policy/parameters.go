@@ -195,36 +195,15 @@ func validDateTime(s string) bool {
 	return false
 }
 
-// exactEqual compares values case-sensitively (allowedValues semantics).
+// exactEqual compares values case-sensitively (allowedValues semantics):
+// numbers by value, strings and booleans exactly, arrays and objects
+// member by member.
 func exactEqual(a, b any) bool {
-	switch x := a.(type) {
-	case []any:
-		y, ok := b.([]any)
-		if !ok || len(x) != len(y) {
-			return false
+	return deepEqual(a, b, false, func(x, y any) bool {
+		if fx, ok := toFloat(x); ok {
+			fy, ok := toFloat(y)
+			return ok && fx == fy
 		}
-		for i := range x {
-			if !exactEqual(x[i], y[i]) {
-				return false
-			}
-		}
-		return true
-	case map[string]any:
-		y, ok := b.(map[string]any)
-		if !ok || len(x) != len(y) {
-			return false
-		}
-		for k, e := range x {
-			f, ok := y[k]
-			if !ok || !exactEqual(e, f) {
-				return false
-			}
-		}
-		return true
-	}
-	if fa, ok := toFloat(a); ok {
-		fb, ok := toFloat(b)
-		return ok && fa == fb
-	}
-	return a == b
+		return x == y
+	})
 }

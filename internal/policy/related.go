@@ -76,24 +76,10 @@ func keyOf(m map[string]any, key string) string {
 // escapeExpressions copies a value with "[expr]" strings escaped as
 // "[[expr]" so they survive evaluation unchanged.
 func escapeExpressions(v any) any {
-	switch x := v.(type) {
-	case string:
-		if isExpression(x) {
-			return "[" + x
+	return mapStrings(v, func(s string) string {
+		if isExpression(s) {
+			return "[" + s
 		}
-		return x
-	case []any:
-		out := make([]any, len(x))
-		for i, e := range x {
-			out[i] = escapeExpressions(e)
-		}
-		return out
-	case map[string]any:
-		out := make(map[string]any, len(x))
-		for k, e := range x {
-			out[k] = escapeExpressions(e)
-		}
-		return out
-	}
-	return v
+		return s
+	})
 }

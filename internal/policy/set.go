@@ -38,23 +38,12 @@ type PolicyGroup struct {
 // ({"properties": {...}}) or its properties object.
 func ParseSetDefinition(data []byte) (s *SetDefinition, err error) {
 	defer recoverParse(&err)
-	doc, err := decodeJSON(data)
+	env, err := parseEnvelope(data, "a policy set definition")
 	if err != nil {
-		return nil, &ParseError{Path: "$", Message: "invalid JSON: " + err.Error()}
+		return nil, err
 	}
-	m, ok := doc.(map[string]any)
-	if !ok {
-		return nil, perr("$", "a policy set definition must be a JSON object, got %s", typeName(doc))
-	}
-	s = &SetDefinition{}
-	props, path := m, "$"
-	if p, ok := getKey(m, "properties"); ok {
-		if props, ok = p.(map[string]any); !ok {
-			return nil, perr("$.properties", "must be an object")
-		}
-		path = "$.properties"
-		s.ID, s.Name = stringAt(m, "id"), stringAt(m, "name")
-	}
+	props, path := env.props, env.path
+	s = &SetDefinition{ID: env.id, Name: env.name}
 	s.DisplayName, s.Description = stringAt(props, "displayName"), stringAt(props, "description")
 	s.PolicyType = stringAt(props, "policyType")
 	if md, ok := getKey(props, "metadata"); ok {

@@ -171,18 +171,26 @@ func formatValue(v any) string {
 }
 
 // deepCopy copies arrays and objects so results never alias documents.
-func deepCopy(v any) any {
+func deepCopy(v any) any { return mapStrings(v, nil) }
+
+// mapStrings copies a value, replacing each string s by f(s) (when f is
+// not nil), inside arrays and objects too.
+func mapStrings(v any, f func(string) string) any {
 	switch x := v.(type) {
+	case string:
+		if f != nil {
+			return f(x)
+		}
 	case []any:
 		out := make([]any, len(x))
 		for i, e := range x {
-			out[i] = deepCopy(e)
+			out[i] = mapStrings(e, f)
 		}
 		return out
 	case map[string]any:
 		out := make(map[string]any, len(x))
 		for k, e := range x {
-			out[k] = deepCopy(e)
+			out[k] = mapStrings(e, f)
 		}
 		return out
 	}
