@@ -3,6 +3,7 @@ package scan
 import (
 	"context"
 	"runtime"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -218,6 +219,47 @@ type worker struct {
 	s   *Scanner
 	c   *counters
 	out []targetOutcome
+	// applies caches, per resource type and presence of a location, the
+	// members whose mode and type conditions let them evaluate such a
+	// resource: Policy.AppliesTo is documented to depend on nothing else.
+	applies map[applyKey][]applicable
+}
+
+type applyKey struct {
+	typ string // lower case
+	loc bool
+}
+
+// applicable is a target with the members that may apply.
+type applicable struct {
+	t       *Target
+	members []*Member
+}
+
+// applicableTo returns the targets and members that may apply to res.
+func (w *worker) applicableTo(res *policy.Resource) []applicable {
+	_, loc := lookup(res.Document(), "location")
+	k := applyKey{typ: strings.ToLower(res.Type()), loc: loc}
+	if a, ok := w.applies[k]; ok {
+		return a
+	}
+	var out []applicable
+	for _, t := range w.s.Plan.Targets {
+		var ms []*Member
+		for _, m := range t.Members {
+			if m.Policy.AppliesTo(res) {
+				ms = append(ms, m)
+			}
+		}
+		if len(ms) > 0 {
+			out = append(out, applicable{t: t, members: ms})
+		}
+	}
+	if w.applies == nil {
+		w.applies = map[applyKey][]applicable{}
+	}
+	w.applies[k] = out
+	return out
 }
 
 func (w *worker) run(ctx context.Context, b *batch) {
@@ -253,16 +295,14 @@ func (w *worker) evaluate(ctx context.Context, res *policy.Resource, rec Record,
 	base := policy.EvalOptions{ResourceGroup: rg, Subscription: sub, Related: s.Index.Related, Now: s.Now()}
 	w.out = w.out[:0]
 	var overall []policy.ComplianceState
-	for _, t := range s.Plan.Targets {
+	for _, ap := range w.applicableTo(res) {
+		t := ap.t
 		if !t.covers(res) {
 			continue
 		}
 		to := targetOutcome{t: t}
 		var tStates []policy.ComplianceState
-		for _, m := range t.Members {
-			if !m.Policy.AppliesTo(res) {
-				continue
-			}
+		for _, m := range ap.members {
 			o := base
 			o.Policy = m.policyFn
 			o.EffectOverride, _ = t.Assignment.EffectOverride(m.ReferenceID, res)
