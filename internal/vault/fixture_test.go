@@ -32,6 +32,7 @@ const (
 	roleKVAdministrator = "00482a5a-887f-4fb3-b363-3b7fe8e74483"
 	roleSecretsUser     = "4633458b-17de-408a-b874-0445c86b69e6"
 	roleCryptoUser      = "12338af0-0e69-4776-bea7-57ae8d297424"
+	roleCertificateUser = "db79e9a7-68ee-4b58-9aeb-b90e7c24fcba"
 )
 
 // tenantApp is an application with a client secret in a tenant.
