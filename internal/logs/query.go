@@ -64,7 +64,8 @@ func badArgument(innerCode, msg string, pos *kql.Pos) *QueryError {
 }
 
 // QueryHandler serves the Log Analytics query API:
-// GET or POST {prefix}/workspaces/{customerId}/query. Callers are
+// GET or POST {prefix}/workspaces/{customerId}/query, and the
+// resource-centric {prefix}/{workspace resource ID}/query. Callers are
 // authenticated before (a bearer token for https://api.loganalytics.io);
 // the handler checks the query action on the workspace.
 func (s *Service) QueryHandler() http.Handler {
@@ -85,14 +86,21 @@ func (s *Service) QueryHandler() http.Handler {
 	})
 }
 
-// queryPath extracts the workspace of .../workspaces/{id}/query.
-func queryPath(path string) (string, bool) {
+// queryPath extracts the workspace of .../workspaces/{id}/query, where id
+// is a customerId or, for resource-centric queries
+// ({prefix}/subscriptions/.../workspaces/{name}/query), the ARM ID.
+func queryPath(path string) (id string, isResource bool, ok bool) {
 	segs := strings.Split(strings.Trim(path, "/"), "/")
 	n := len(segs)
 	if n < 3 || !strings.EqualFold(segs[n-1], "query") || !strings.EqualFold(segs[n-3], "workspaces") {
-		return "", false
+		return "", false, false
 	}
-	return segs[n-2], true
+	for i, s := range segs {
+		if strings.EqualFold(s, "subscriptions") {
+			return "/" + strings.Join(segs[i:n-1], "/"), true, true
+		}
+	}
+	return segs[n-2], false, true
 }
 
 // queryResponse is the API's body: the result tables, and statistics and
@@ -110,7 +118,7 @@ func (s *Service) serveQuery(r *http.Request) (resp *queryResponse, applied []st
 			resp, applied, qe = nil, nil, badArgument("EngineError", fmt.Sprintf("the query failed: %v", p), nil)
 		}
 	}()
-	wsID, ok := queryPath(r.URL.Path)
+	wsID, isResource, ok := queryPath(r.URL.Path)
 	if !ok {
 		return nil, nil, &QueryError{Status: http.StatusNotFound, Body: queryErrBody{Code: "PathNotFoundError",
 			Message: "The requested path does not exist"}}
@@ -134,7 +142,13 @@ func (s *Service) serveQuery(r *http.Request) (resp *queryResponse, applied []st
 	if strings.TrimSpace(body.Query) == "" {
 		return nil, nil, badArgument("QueryValidationError", "the query is empty", nil)
 	}
-	ws, err := s.Workspace(r.Context(), wsID)
+	var ws Workspace
+	var err error
+	if isResource {
+		ws, err = s.WorkspaceByResourceID(r.Context(), wsID)
+	} else {
+		ws, err = s.Workspace(r.Context(), wsID)
+	}
 	if err != nil {
 		if errors.Is(err, ErrNoWorkspace) {
 			return nil, nil, &QueryError{Status: http.StatusNotFound, Body: queryErrBody{Code: "WorkspaceNotFoundError",

@@ -1,0 +1,123 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+
+	"github.com/steward-gov/steward/internal/arm"
+	"github.com/steward-gov/steward/internal/cloud"
+	"github.com/steward-gov/steward/internal/logs"
+)
+
+// Token audiences of the logs data plane, as Azure's SDKs request them.
+const (
+	LogAnalyticsAudience = "https://api.loganalytics.io"
+	MonitorAudience      = "https://monitor.azure.com"
+)
+
+// Path prefixes of the logs data plane on Steward's base URL.
+const (
+	// LogsQueryPrefix serves the query API: {base}/v1/workspaces/{id}/query
+	// (point azlogs query clients at {base}/v1).
+	LogsQueryPrefix = "/v1/workspaces/"
+	// LogsResourceQueryPrefix serves resource-centric queries:
+	// {base}/v1/subscriptions/.../workspaces/{name}/query.
+	LogsResourceQueryPrefix = "/v1/subscriptions/"
+	// LogsIngestPrefix serves the Logs Ingestion API; data collection
+	// endpoints and rules get endpoints under it.
+	LogsIngestPrefix = "/ingest/"
+	// LogsCollectorPrefix serves the HTTP Data Collector API at
+	// {base}/ods/{customerId}/api/logs.
+	LogsCollectorPrefix = "/ods/"
+	// collectorHostSuffix is the Data Collector API's Azure host, for
+	// clients whose DNS sends {customerId}.ods.opinsights.azure.com here.
+	collectorHostSuffix = ".ods.opinsights.azure.com"
+)
+
+// LogsService is the Service that mounts Log Analytics: the ARM hooks that
+// give workspaces their customerId and keys, create log tables and
+// register data collection rules and endpoints; the workspace sharedKeys
+// and regenerateSharedKey actions; and the query, Logs Ingestion and Data
+// Collector APIs. It needs the embedded ARM, so it is mounted after
+// CloudService. ready, when given, receives the logs engine.
+func LogsService(ready ...func(*logs.Service)) Service {
+	return func(ctx context.Context, s *Steward) error {
+		svc, err := s.mountLogs()
+		if err != nil {
+			return err
+		}
+		for _, f := range ready {
+			f(svc)
+		}
+		return nil
+	}
+}
+
+func (s *Steward) mountLogs() (*logs.Service, error) {
+	c := s.Cloud
+	if c == nil {
+		return nil, errors.New("logs: mount CloudService before LogsService")
+	}
+	base := strings.TrimSuffix(s.BaseURL, "/")
+	svc := logs.New(s.Store, logs.Options{
+		IngestionURL: base + strings.TrimSuffix(LogsIngestPrefix, "/"),
+		Authorize:    logs.EngineAuthorizer(c.Engine),
+	})
+	for _, h := range svc.Hooks() {
+		c.OnPut(h.Type, h.Put)
+		c.OnDelete(h.Type, h.Delete)
+	}
+	if err := c.Register(cloud.Routes{
+		{Type: logs.TypeWorkspace, Action: "sharedKeys", Handler: workspaceKeys(svc, false)},
+		{Type: logs.TypeWorkspace, Action: "regenerateSharedKey", Handler: workspaceKeys(svc, true)},
+	}); err != nil {
+		return nil, fmt.Errorf("logs: %w", err)
+	}
+	r := s.Server.Router
+	query := s.Validator(LogAnalyticsAudience, base).Middleware(svc.QueryHandler())
+	r.HandlePrefix("logs-query", LogsQueryPrefix, query)
+	r.HandlePrefix("logs-query", LogsResourceQueryPrefix, query)
+	r.HandlePrefix("logs-ingest", LogsIngestPrefix, s.Validator(MonitorAudience, base).Middleware(svc.IngestionHandler()))
+	r.Handle(Route{Name: "logs-collector", Handler: svc.CollectorHandler(), Match: func(r *http.Request) bool {
+		p := strings.ToLower(r.URL.Path)
+		if strings.HasPrefix(p, LogsCollectorPrefix) {
+			return true
+		}
+		host, _, _ := strings.Cut(strings.ToLower(r.Host), ":")
+		return strings.HasSuffix(host, collectorHostSuffix) && p == "/api/logs"
+	}})
+	return svc, nil
+}
+
+// workspaceKeys serves POST {workspace}/sharedKeys, and with regenerate
+// POST {workspace}/regenerateSharedKey {"keyType":"Primary|Secondary"}.
+func workspaceKeys(svc *logs.Service, regenerate bool) cloud.Handler {
+	return func(ctx context.Context, call *cloud.Call) (*cloud.Response, error) {
+		if call.Method != http.MethodPost {
+			return nil, arm.Errorf(http.StatusMethodNotAllowed, "MethodNotAllowed", "Use POST.")
+		}
+		ws, err := svc.WorkspaceByResourceID(ctx, call.Target.ID)
+		if errors.Is(err, logs.ErrNoWorkspace) {
+			return nil, arm.NotFound("ResourceNotFound", "The workspace '%s' was not found.", call.Target.ID)
+		}
+		if err != nil {
+			return nil, err
+		}
+		if regenerate {
+			var body struct {
+				KeyType string `json:"keyType"`
+			}
+			if err := call.Decode(&body); err != nil {
+				return nil, arm.BadRequest("InvalidRequestContent", "The body must be {\"keyType\":\"Primary\"|\"Secondary\"}.")
+			}
+			if ws, err = svc.RegenerateKey(ctx, ws.CustomerID, body.KeyType); err != nil {
+				return nil, arm.BadRequest("InvalidParameter", "%v", err)
+			}
+		}
+		return &cloud.Response{Status: http.StatusOK, Body: map[string]string{
+			"primarySharedKey": ws.PrimaryKey, "secondarySharedKey": ws.SecondaryKey}}, nil
+	}
+}
