@@ -178,14 +178,16 @@ func toBoolValue(v Value) Value {
 	case TypeReal, TypeDecimal:
 		return Bool(v.real() != 0)
 	case TypeString:
-		switch strings.ToLower(strings.TrimSpace(v.s)) {
-		case "true", "1":
+		// exact spellings only: " true" and "1.0" are null
+		// (agent-type-casts-coercion-0058)
+		switch strings.ToLower(v.s) {
+		case "true":
 			return Bool(true)
-		case "false", "0":
+		case "false":
 			return Bool(false)
 		}
-		if n := toLongValue(v, false); n.ok {
-			return Bool(n.i != 0)
+		if n, err := strconv.ParseInt(v.s, 10, 64); err == nil {
+			return Bool(n != 0)
 		}
 	}
 	return Null(TypeBool)

@@ -14,7 +14,8 @@ func gettype(v Value) string {
 		case int64:
 			return "long"
 		case float64:
-			return "real"
+			// a dynamic real reports "double" (agent-type-casts-coercion-0025#3)
+			return "double"
 		case string:
 			return "string"
 		case []any:

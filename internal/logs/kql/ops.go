@@ -90,6 +90,8 @@ func compileOp1(q *qctx, e *env, in *planTable, op Op) (*planTable, error) {
 		}
 		return in, nil
 	case *As:
+		// later parts of the query can name the input ("... | as T1 | join (T1 | ...)")
+		e.vars[o.Name] = &binding{table: in}
 		return in, nil
 	case *GetSchema:
 		cols := []Column{{"ColumnName", TypeString}, {"ColumnOrdinal", TypeInt}, {"DataType", TypeString}, {"ColumnType", TypeString}}
@@ -108,6 +110,8 @@ func compileOp1(q *qctx, e *env, in *planTable, op Op) (*planTable, error) {
 		return compileTopNested(sc, in, o)
 	case *Scan:
 		return compileScan(sc, in, o)
+	case *Partition:
+		return compilePartition(q, e, in, o)
 	case *RawOp:
 		return compileRawOp(sc, in, o)
 	}

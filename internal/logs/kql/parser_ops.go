@@ -86,6 +86,8 @@ func (p *parser) parseOp() Op {
 		return s
 	case "scan":
 		return p.parseScan(t)
+	case "partition":
+		return p.parsePartition(t)
 	case "parse-kv":
 		return p.parseParseKV(t)
 	case "mv-apply":

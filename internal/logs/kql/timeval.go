@@ -204,11 +204,10 @@ func parseTimeSpan(s string) (int64, bool) {
 		for j < len(s) && (s[j] >= '0' && s[j] <= '9' || s[j] == '.') {
 			j++
 		}
+		// a number needs a unit: "1.5" is not a timespan
+		// (agent-type-casts-coercion-0014#3)
 		unit := strings.ToLower(s[j:])
 		per, ok := timespanUnits[unit]
-		if unit == "" {
-			per, ok = ticksPerDay, true
-		}
 		if !ok || j == 0 {
 			return 0, false
 		}

@@ -123,6 +123,10 @@ func children(n Node) []Node {
 		for _, l := range x.Levels {
 			add(l.Of.X, l.By.X)
 		}
+	case *Partition:
+		for _, o := range x.Ops {
+			add(o)
+		}
 	case *Scan:
 		for _, d := range x.Declare {
 			if d.Default != nil {
