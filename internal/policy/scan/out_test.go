@@ -109,7 +109,7 @@ func TestTableOutput(t *testing.T) {
 	scanTo(t, filepath.Join(examples, "estate.json"), &TableSink{Out: &out, Errs: &errs, Limit: 2})
 	s := out.String()
 	for _, want := range []string{"9 resources scanned; overall NonCompliant: 3 compliant, 3 non-compliant",
-		"ASSIGNMENT", "POLICY", "NEXT WRITE", "... 4 more non-compliant results not listed"} {
+		"ASSIGNMENT", "POLICY", "NEXT WRITE", "... 6 more non-compliant results not listed"} {
 		if !strings.Contains(s, want) {
 			t.Errorf("table lacks %q:\n%s", want, s)
 		}

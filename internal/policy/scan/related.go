@@ -58,8 +58,13 @@ func (x *Index) Wants(raw []byte) bool {
 func (x *Index) Add(doc map[string]any) {
 	typ := strings.ToLower(lookupString(doc, "type"))
 	id := strings.ToLower(lookupString(doc, "id"))
-	if typ == strings.ToLower(typeResourceGroup) || typ == strings.ToLower(typeSubscription) {
-		x.containers[id] = doc
+	switch typ {
+	case strings.ToLower(typeResourceGroup):
+		x.containers[id] = withDefaults(doc, map[string]any{"managedBy": "", "tags": map[string]any{},
+			"properties": map[string]any{"provisioningState": "Succeeded"}})
+	case strings.ToLower(typeSubscription):
+		sid := id[strings.LastIndexByte(id, '/')+1:]
+		x.containers[id] = withDefaults(doc, map[string]any{"subscriptionId": sid, "displayName": lookupString(doc, "name")})
 	}
 	if x.all || x.types[typ] {
 		x.byType[typ] = append(x.byType[typ], indexed{id: id, doc: doc})
@@ -88,9 +93,24 @@ func (x *Index) containerValues(id string) (rg, sub map[string]any) {
 	if d, ok := x.containers[strings.ToLower(rgID)]; ok {
 		rg = d
 	} else {
-		rg = map[string]any{"id": rgID, "name": rid.ResourceGroup, "type": typeResourceGroup}
+		rg = map[string]any{"id": rgID, "name": rid.ResourceGroup, "type": typeResourceGroup, "managedBy": "",
+			"tags": map[string]any{}, "properties": map[string]any{"provisioningState": "Succeeded"}}
 	}
 	return rg, sub
+}
+
+// withDefaults returns a copy of doc with the keys of defaults it lacks.
+func withDefaults(doc, defaults map[string]any) map[string]any {
+	out := make(map[string]any, len(doc)+len(defaults))
+	for k, v := range doc {
+		out[k] = v
+	}
+	for k, v := range defaults {
+		if _, ok := lookup(doc, k); !ok {
+			out[k] = v
+		}
+	}
+	return out
 }
 
 // Related answers the engine's related-resource queries from the estate

@@ -89,7 +89,7 @@ func TestContainerValuesComeFromTheEstate(t *testing.T) {
 		t.Errorf("resourceGroup() %v, subscription() %v", rg, sub)
 	}
 	rg, _ = x.containerValues(subID + "/resourceGroups/unknown/providers/Microsoft.Web/sites/w")
-	if rg["name"] != "unknown" {
+	if rg["name"] != "unknown" || rg["managedBy"] != "" {
 		t.Errorf("resourceGroup() of a group the estate lacks: %v", rg)
 	}
 }

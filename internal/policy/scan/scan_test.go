@@ -98,6 +98,7 @@ func TestScanExampleCounts(t *testing.T) {
 		{"storage-network-default-deny", 1, 1, 1, "/legacylogs", "append", "append"},
 		{"rg-owner-tag", 1, 1, 0, "/resourceGroups/data-rg", "audit", "none"},
 		{"sql-auditing", 1, 1, 0, "/sql-b", "auditIfNotExists", "none"},
+		{"location-matches-rg", 2, 2, 0, "/sql-b", "audit", "none"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.assignment, func(t *testing.T) {
@@ -255,8 +256,8 @@ func TestScanDefaultAssignmentsSkipRequiredParameters(t *testing.T) {
 	if len(skipped) != 1 || !strings.Contains(skipped[0], "allowed-locations") || !strings.Contains(skipped[0], "listOfAllowedLocations") {
 		t.Errorf("skipped %q", skipped)
 	}
-	if len(plan.Targets) != 5 {
-		t.Errorf("%d targets, want 5", len(plan.Targets))
+	if len(plan.Targets) != 6 {
+		t.Errorf("%d targets, want 6", len(plan.Targets))
 	}
 }
 

@@ -42,6 +42,11 @@ type Scanner struct {
 	compare func(res *policy.Resource, where string, out []targetOutcome) *DiffEntry
 }
 
+// scanRequestContext is what requestContext() returns in a scan: no
+// request, so no caller identity (the engine adds the resource's
+// apiVersion). It is shared and never written.
+var scanRequestContext = map[string]any{"identity": map[string]any{}}
+
 // batchSize is how many records travel to a worker together.
 const batchSize = 64
 
@@ -292,7 +297,8 @@ func errorsOnly(rs []Record) []Record {
 func (w *worker) evaluate(ctx context.Context, res *policy.Resource, rec Record, b *batch) {
 	s := w.s
 	rg, sub := s.Index.containerValues(res.ID())
-	base := policy.EvalOptions{ResourceGroup: rg, Subscription: sub, Related: s.Index.Related, Now: s.Now()}
+	base := policy.EvalOptions{ResourceGroup: rg, Subscription: sub, Related: s.Index.Related, Now: s.Now(),
+		RequestContext: scanRequestContext}
 	w.out = w.out[:0]
 	var overall []policy.ComplianceState
 	for _, ap := range w.applicableTo(res) {
