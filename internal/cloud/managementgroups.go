@@ -191,10 +191,20 @@ func (c *Cloud) serveMGSubscription(ctx context.Context, call *Call) (*Response,
 		if call.Method != http.MethodGet {
 			return nil, methodNotAllowed(call.Method)
 		}
+		if err := call.Authorize(ctx, TypeManagementGroup+"/read", t.Scope); err != nil {
+			return nil, err
+		}
 		return c.listReadable(ctx, call, TypeMGSubscription, t.Scope)
 	}
-	if err := call.Authorize(ctx, defaultAction(call.Method, t), t.ID); err != nil {
+	// Moving a subscription takes write on the group and, as Azure asks,
+	// Owner-level rights (role-assignment write) on the subscription.
+	if err := call.Authorize(ctx, defaultAction(call.Method, t), t.Scope); err != nil {
 		return nil, err
+	}
+	if call.Method != http.MethodGet {
+		if err := call.Authorize(ctx, TypeRoleAssignment+"/write", "/subscriptions/"+t.Name); err != nil {
+			return nil, err
+		}
 	}
 	switch call.Method {
 	case http.MethodGet:
@@ -265,7 +275,10 @@ func (c *Cloud) listReadable(ctx context.Context, call *Call, typ, scope string)
 		return nil, err
 	}
 	rs, next, err := c.List(ctx, ListQuery{Type: typ, Scope: scope, Limit: size, After: after,
-		Keep: func(r Resource) bool { return c.Allowed(ctx, call.Principal, rbacRead(typ, r.ID)) }})
+		Keep: func(r Resource) bool {
+			// Memberships are readable with their group, checked by the caller.
+			return typ == TypeMGSubscription || c.Allowed(ctx, call.Principal, rbacRead(typ, r.ID))
+		}})
 	if err != nil {
 		return nil, listError(err)
 	}

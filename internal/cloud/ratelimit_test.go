@@ -1,0 +1,59 @@
+package cloud
+
+import (
+	"net/http/httptest"
+	"testing"
+	"time"
+)
+
+func TestThrottleRefillsAndAnswers429(t *testing.T) {
+	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	clock := func() time.Time { return now }
+	c := &Cloud{limiter: newLimiter(RateLimits{Reads: Bucket{3, 1}, Writes: Bucket{2, 0.5}, Deletes: Bucket{1, 1}}, clock)}
+	take := func(method, sub, who string) (int, string, string) {
+		w := httptest.NewRecorder()
+		err := c.throttle(w, method, sub, who)
+		code := ""
+		if err != nil {
+			code = err.Error()
+		}
+		return len(code), w.Header().Get("Retry-After"), w.Header().Get("x-ms-ratelimit-remaining-subscription-writes")
+	}
+	for i := 0; i < 2; i++ {
+		if n, _, _ := take("PUT", "s", "p"); n != 0 {
+			t.Fatalf("write %d throttled", i)
+		}
+	}
+	if n, retry, rem := take("PUT", "s", "p"); n == 0 || retry != "2" || rem != "0" {
+		t.Fatalf("third write: throttled=%v Retry-After=%q remaining=%q", n != 0, retry, rem)
+	}
+	if n, _, _ := take("PUT", "s", "other"); n != 0 {
+		t.Error("another principal shares the bucket")
+	}
+	if n, _, _ := take("PUT", "s2", "p"); n != 0 {
+		t.Error("another subscription shares the bucket")
+	}
+	if n, _, _ := take("GET", "s", "p"); n != 0 {
+		t.Error("reads share the writes bucket")
+	}
+	now = now.Add(2 * time.Second)
+	if n, _, _ := take("PUT", "s", "p"); n != 0 {
+		t.Error("bucket did not refill")
+	}
+	w := httptest.NewRecorder()
+	_ = c.throttle(w, "GET", "", "p")
+	if w.Header().Get("x-ms-ratelimit-remaining-tenant-reads") != "2" {
+		t.Errorf("tenant header: %v", w.Header())
+	}
+}
+
+func TestRateLimitsValidate(t *testing.T) {
+	if err := DefaultRateLimits().Validate(); err != nil {
+		t.Error(err)
+	}
+	bad := DefaultRateLimits()
+	bad.Writes.Refill = 0
+	if bad.Validate() == nil {
+		t.Error("a bucket that never refills passed")
+	}
+}
