@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -123,4 +124,11 @@ func printFailure(w io.Writer, r policy.CaseResult) {
 	fmt.Fprintf(w, "FAIL %s:%s\n", r.File, r.Note)
 	fmt.Fprintf(w, "  - want: %s\n", r.Want)
 	fmt.Fprintf(w, "  + got:  %s\n", r.Got)
+	if r.DetailsDiff != "" {
+		fmt.Fprintln(w, "  details (- want, + got):")
+		for _, line := range strings.SplitAfter(strings.TrimSuffix(r.DetailsDiff, "\n"), "\n") {
+			fmt.Fprintf(w, "    %s", line)
+		}
+		fmt.Fprintln(w)
+	}
 }

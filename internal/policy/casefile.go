@@ -59,11 +59,16 @@ type HostAwait struct {
 
 // CaseResult is the outcome of one case.
 type CaseResult struct {
-	File, Note string
-	Pass       bool
+	File string `json:"file"`
+	Note string `json:"note"`
+	Pass bool   `json:"pass"`
 	// Want and Got describe the expectation and the outcome when the
 	// case failed.
-	Want, Got string
+	Want string `json:"want"`
+	Got  string `json:"got"`
+	// DetailsDiff is a line diff of the expected and actual effect
+	// details (indented JSON, "-" expected, "+" actual) when they differ.
+	DetailsDiff string `json:"detailsDiff,omitempty"`
 }
 
 // maxCaseFileSize caps a YAML case file.
@@ -137,6 +142,7 @@ func (r *CaseRunner) RunCase(ctx context.Context, cf *CaseFile, c *Case) (res Ca
 				res.Pass = false
 				res.Want = want + " with details " + jsonText(wd)
 				res.Got = got + " with details " + jsonText(details)
+				res.DetailsDiff = lineDiff(indentJSON(wd), indentJSON(details))
 			}
 		}
 	default:

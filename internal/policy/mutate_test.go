@@ -83,3 +83,11 @@ func TestMutate(t *testing.T) {
 		})
 	}
 }
+
+func TestLineDiff(t *testing.T) {
+	got := lineDiff([]string{"a", "b", "c"}, []string{"a", "x", "c", "d"})
+	want := "  a\n- b\n+ x\n  c\n+ d\n"
+	if got != want {
+		t.Errorf("lineDiff:\n%s\nwant:\n%s", got, want)
+	}
+}
