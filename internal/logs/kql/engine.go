@@ -15,6 +15,9 @@ type Options struct {
 }
 
 // Plan is a compiled query: its result schema and a way to stream its rows.
+// A Plan runs one execution at a time (window functions, mv-apply and
+// partition keep their per-execution state in the plan); compile a query
+// once per concurrent use.
 type Plan struct {
 	q      *qctx
 	t      *planTable

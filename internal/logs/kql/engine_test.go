@@ -201,3 +201,48 @@ func TestQueryResponseEncodesValuesAsTheAPIDoes(t *testing.T) {
 		t.Errorf("rows = %s, want %s", got, want)
 	}
 }
+
+// Seed 002's two queries over the HTTP Data Collector's AWS access-key table.
+func TestSeed002Queries(t *testing.T) {
+	day := func(y, m, d int) Value { return DateTimeOf(time.Date(y, time.Month(m), d, 0, 0, 0, 0, time.UTC)) }
+	tbl := &MemTable{Columns: []Column{{"TimeGenerated", TypeDateTime}, {"AccessKeyId_s", TypeString}, {"user_s", TypeString}, {"status_s", TypeString}, {"CreateDate_t", TypeDateTime}}}
+	tbl.Rows = []Row{
+		{day(2020, 1, 1), String("AKIA1"), String("azuread"), String("Active"), day(2019, 6, 30)},
+		{day(2020, 1, 1), String("AKIA2"), String("bob"), String("Active"), day(2019, 12, 20)},
+		{day(2020, 1, 1), String("AKIA3"), String("carol"), String("Active"), day(2019, 6, 30)},
+	}
+	src := &MemSource{Tables: map[string]*MemTable{"AWS_Access_Key_Report_CL": tbl}}
+	now := func() time.Time { return time.Date(2020, 1, 10, 12, 0, 0, 0, time.UTC) }
+
+	res, err := Run(context.Background(), "AWS_Access_Key_Report_CL\n| extend key_age = datetime_diff('day',now(),CreateDate_t)\n| project Age=key_age,AccessKey=AccessKeyId_s, User=user_s\n| where Age > 90\n| sort by Age", Options{Source: src, Now: now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, r := range res.Rows {
+		got = append(got, r[0].Text()+" "+r[1].Plain()+" "+r[2].Plain())
+	}
+	if want := "194 AKIA1 azuread;194 AKIA3 carol"; strings.Join(got, ";") != want {
+		t.Errorf("key age query = %q, want %q", strings.Join(got, ";"), want)
+	}
+
+	res, err = Run(context.Background(), "AWS_Access_Key_Report_CL\n| make-series AccessKeys=count() default=0 on CreateDate_t from datetime(2019-01-01) to datetime(2020-01-01) step 1d", Options{Source: src, Now: now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Rows) != 1 || len(res.Columns) != 2 || res.Columns[0].Name != "AccessKeys" || res.Columns[1].Name != "CreateDate_t" {
+		t.Fatalf("make-series shape = %v with %d rows", res.Columns, len(res.Rows))
+	}
+	counts := res.Rows[0][0].AsDynamic().([]any)
+	axis := res.Rows[0][1].AsDynamic().([]any)
+	if len(counts) != 365 || len(axis) != 365 {
+		t.Fatalf("series has %d counts and %d axis points, want 365 (2019 has 365 days, to is exclusive)", len(counts), len(axis))
+	}
+	// 2019-06-30 is day 180 of the year (index 180), 2019-12-20 index 353
+	if counts[180] != int64(2) || counts[353] != int64(1) || counts[0] != int64(0) {
+		t.Errorf("counts[180]=%v counts[353]=%v counts[0]=%v, want 2, 1, 0", counts[180], counts[353], counts[0])
+	}
+	if axis[180] != "2019-06-30T00:00:00.0000000Z" {
+		t.Errorf("axis[180] = %v", axis[180])
+	}
+}
