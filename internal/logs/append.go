@@ -40,6 +40,13 @@ func (r *Rows) Append(ctx context.Context, workspace, name string, cols []kql.Co
 		return fmt.Errorf("invalid table name %q", name)
 	}
 	now := kql.DateTime(Ticks(r.now()))
+	if mode == Evolve && r.schemaChange(ctx, workspace, name, cols) {
+		unlock, err := r.lockTable(ctx, workspace, name)
+		if err != nil {
+			return err
+		}
+		defer unlock()
+	}
 	return r.update(ctx, func(tx store.Tx) error {
 		var t *Table
 		var etag string
@@ -69,6 +76,23 @@ func (r *Rows) Append(ctx context.Context, workspace, name string, cols []kql.Co
 		}
 		return r.insert(ctx, tx, t, cols, rows, now)
 	})
+}
+
+// schemaChange reports whether appending cols may create the table or add
+// columns (a stale answer is safe: the transaction re-reads the schema,
+// and a false "no change" at worst runs unlocked DDL that the etag check
+// then retries).
+func (r *Rows) schemaChange(ctx context.Context, workspace, name string, cols []kql.Column) bool {
+	t, err := r.Table(ctx, workspace, name)
+	if err != nil {
+		return true
+	}
+	for _, c := range cols {
+		if t.column(c.Name) == nil {
+			return true
+		}
+	}
+	return false
 }
 
 // insert writes rows into t's SQL table in multi-row INSERTs.

@@ -124,8 +124,13 @@ func (r *Rows) DefineTable(ctx context.Context, workspace, name string, cols []k
 	if !validName(name, MaxTableNameLen) {
 		return nil, fmt.Errorf("invalid table name %q", name)
 	}
+	unlock, err := r.lockTable(ctx, workspace, name)
+	if err != nil {
+		return nil, err
+	}
+	defer unlock()
 	var out *Table
-	err := r.update(ctx, func(tx store.Tx) error {
+	err = r.update(ctx, func(tx store.Tx) error {
 		t, etag, err := r.ensure(ctx, tx, workspace, name)
 		if err != nil {
 			return err
@@ -161,6 +166,11 @@ func (r *Rows) DefineTable(ctx context.Context, workspace, name string, cols []k
 
 // DropTable deletes a table and its rows.
 func (r *Rows) DropTable(ctx context.Context, workspace, name string) error {
+	unlock, err := r.lockTable(ctx, workspace, name)
+	if err != nil {
+		return err
+	}
+	defer unlock()
 	return r.update(ctx, func(tx store.Tx) error {
 		t, err := r.load(ctx, tx, workspace, name)
 		if err != nil {
@@ -171,6 +181,18 @@ func (r *Rows) DropTable(ctx context.Context, workspace, name string) error {
 		}
 		return tx.Delete(ctx, tablesTable, tableKey(workspace, name), store.Cond{})
 	})
+}
+
+// lockTable holds the named lock of a table while its schema changes, so
+// that replicas creating the same table or adding the same column take
+// turns (PostgreSQL's CREATE TABLE IF NOT EXISTS is not safe against a
+// concurrent create).
+func (r *Rows) lockTable(ctx context.Context, workspace, name string) (func(), error) {
+	l, err := r.st.Lock(ctx, "logs-table:"+tableKey(workspace, name))
+	if err != nil {
+		return nil, err
+	}
+	return func() { _ = l.Release(context.WithoutCancel(ctx)) }, nil
 }
 
 // update runs fn in a store transaction, again when a concurrent schema
