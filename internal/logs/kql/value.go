@@ -225,7 +225,7 @@ func (v Value) Plain() string {
 }
 
 // formatReal renders a float the way .NET's shortest round-trip format does:
-// plain digits for exponents from -5 to 14, otherwise d.dddE+XX.
+// plain digits for exponents from -4 to 14, otherwise d.dddE+XX.
 func formatReal(f float64) string {
 	switch {
 	case math.IsNaN(f):
@@ -244,7 +244,7 @@ func formatReal(f float64) string {
 	e := strconv.FormatFloat(f, 'e', -1, 64)
 	mant, expStr, _ := strings.Cut(e, "e")
 	exp, _ := strconv.Atoi(expStr)
-	if exp >= 15 || exp < -5 {
+	if exp >= 15 || exp < -4 {
 		sign := "+"
 		if exp < 0 {
 			sign = "-"
