@@ -102,3 +102,15 @@ func TestPolicyScanReadsStandardInput(t *testing.T) {
 		t.Errorf("summary %+v, err %v:\n%s", doc.Summary, err, out.String())
 	}
 }
+
+func TestPolicyScanProgress(t *testing.T) {
+	t.Setenv("XDG_CONFIG_HOME", t.TempDir())
+	out, code := runPolicyCLI(t, scanArgs("--progress", "--fail-on", "none", "-o", "csv")...)
+	if code != 0 || !strings.Contains(out, "scanned 9 resources in ") || !strings.Contains(out, "/s)") {
+		t.Errorf("exit %d; output lacks the progress report:\n%s", code, out)
+	}
+	out, _ = runPolicyCLI(t, scanArgs("--fail-on", "none", "-o", "csv")...)
+	if strings.Contains(out, "scanned 9 resources in ") {
+		t.Errorf("progress written without --progress to a non-terminal:\n%s", out)
+	}
+}

@@ -225,6 +225,12 @@ func TestScanAssignmentSettings(t *testing.T) {
 		{"scope elsewhere", func(p *Policies) { p.Defaults.Scope = "/subscriptions/other" }, 0, 0, 0, 0},
 		{"management group scope", func(p *Policies) { p.Defaults.Scope = "/providers/Microsoft.Management/managementGroups/root" }, 1, 1, 0, 1},
 		{"parameters override the file", func(p *Policies) { p.Defaults.Parameters = map[string]any{"storageEffect": "Audit"} }, 1, 1, 0, 0},
+		{"resource selector", func(p *Policies) {
+			p.AssignmentFiles = []string{assignmentWith(t, `"resourceSelectors": [{"name": "eu", "selectors": [{"kind": "resourceLocation", "in": ["westeurope"]}]}]`)}
+		}, 1, 0, 0, 0},
+		{"effect override", func(p *Policies) {
+			p.AssignmentFiles = []string{assignmentWith(t, `"overrides": [{"kind": "policyEffect", "value": "Audit", "selectors": [{"kind": "policyDefinitionReferenceId", "in": ["https"]}]}]`)}
+		}, 1, 1, 0, 0},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -241,6 +247,19 @@ func TestScanAssignmentSettings(t *testing.T) {
 			}
 		})
 	}
+}
+
+// assignmentWith writes the example assignment with extra properties.
+func assignmentWith(t *testing.T, props string) string {
+	t.Helper()
+	data, err := os.ReadFile(filepath.Join(examples, "assignment.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := strings.Replace(string(data), `"properties": {`, `"properties": {`+props+`,`, 1)
+	path := filepath.Join(t.TempDir(), "assignment.json")
+	writeFile(t, path, s)
+	return path
 }
 
 func TestScanDefaultAssignmentsSkipRequiredParameters(t *testing.T) {
