@@ -13,7 +13,7 @@ import (
 	"time"
 
 	"github.com/steward-gov/steward/internal/policy"
-	"github.com/steward-gov/steward/internal/policy/scan/internal/gen"
+	"github.com/steward-gov/steward/internal/policy/scan/internal/gen/synth"
 )
 
 const corpusDir = "../../../../shared/corpus"
@@ -42,7 +42,7 @@ func benchEstate(b *testing.B) (string, int) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	if err := gen.Write(f, n, 1, "jsonl"); err != nil {
+	if err := synth.Write(f, n, 1, "jsonl"); err != nil {
 		b.Fatal(err)
 	}
 	if err := f.Close(); err != nil {

@@ -1,7 +1,7 @@
-// Command estategen writes a synthetic estate for benchmarking steward
+// Command gen writes a synthetic estate for benchmarking steward
 // policy scan:
 //
-//	go run ./internal/policy/scan/internal/gen/estategen -n 100000 > estate.jsonl
+//	go run ./internal/policy/scan/internal/gen -n 100000 > estate.jsonl
 package main
 
 import (
@@ -9,7 +9,7 @@ import (
 	"fmt"
 	"os"
 
-	"github.com/steward-gov/steward/internal/policy/scan/internal/gen"
+	"github.com/steward-gov/steward/internal/policy/scan/internal/gen/synth"
 )
 
 func main() {
@@ -17,7 +17,7 @@ func main() {
 	seed := flag.Uint64("seed", 1, "random seed")
 	format := flag.String("format", "jsonl", "jsonl or json (an array, as az resource list prints)")
 	flag.Parse()
-	if err := gen.Write(os.Stdout, *n, *seed, *format); err != nil {
+	if err := synth.Write(os.Stdout, *n, *seed, *format); err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}

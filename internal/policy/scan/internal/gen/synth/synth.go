@@ -1,9 +1,9 @@
-// Package gen generates synthetic estates for the scan benchmarks: a
+// Package synth generates synthetic estates for the scan benchmarks: a
 // deterministic mix of subscriptions, resource groups and common
 // resource types (storage, key vaults, SQL servers and their auditing
 // settings, web apps, virtual machines, disks, networks), with property
 // values that make some built-in policies compliant and others not.
-package gen
+package synth
 
 import (
 	"bufio"
