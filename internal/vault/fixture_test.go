@@ -97,7 +97,7 @@ func newKVFixture(t *testing.T) *kvFixture {
 	f.ids = identity.NewService(identity.NewMemRecords(), identity.Options{AuthorityHost: f.authority})
 	validator := &identity.Validator{Keys: f.ids.Keys(), Audiences: []string{DefaultResource},
 		Issuer: func(tid string) string { return identity.IssuerFor(f.authority, tid) }}
-	kv := f.svc.Handler(HandlerOptions{Validator: validator, Authorizer: RBACAuthorizer(f.engine), AuthorityHost: f.authority})
+	kv := f.svc.Handler(HandlerOptions{Validator: validator, Authorizer: RBACAuthorizer(func() *rbac.Engine { return f.engine }), AuthorityHost: f.authority})
 	idh := f.ids.Handler()
 	f.srv.Config.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if kv.Matches(r) {

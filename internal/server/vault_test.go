@@ -1,0 +1,130 @@
+package server
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore/to"
+	"github.com/Azure/azure-sdk-for-go/sdk/azidentity"
+	"github.com/Azure/azure-sdk-for-go/sdk/security/keyvault/azsecrets"
+
+	"github.com/steward-gov/steward/internal/identity"
+)
+
+func adminCredential(t *testing.T, dir string, opts azcore.ClientOptions) azcore.TokenCredential {
+	t.Helper()
+	info, err := identity.ReadBootstrap(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cred, err := azidentity.NewClientSecretCredential(info.TenantID, info.ClientID, info.ClientSecret,
+		&azidentity.ClientSecretCredentialOptions{ClientOptions: opts, DisableInstanceDiscovery: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cred
+}
+
+func TestVaultServiceServesTheDefaultVaultInProcessAndOverTLS(t *testing.T) {
+	dir := t.TempDir()
+	var plane *VaultPlane
+	s, _ := startSteward(t, dir, CloudService(), VaultService(VaultOptions{}, func(p *VaultPlane) { plane = p }))
+	if plane == nil || plane.Default.Name != DefaultVaultName {
+		t.Fatal("vault plane not mounted")
+	}
+	ctx := context.Background()
+
+	// In process: the vault's Azure-style URL and the SDK's default
+	// challenge verification.
+	inproc := sdkOptions(s)
+	inproc.Transport = s.Transport()
+	c, err := azsecrets.NewClient("https://steward.vault.azure.net", adminCredential(t, dir, inproc), &azsecrets.ClientOptions{ClientOptions: inproc})
+	if err != nil {
+		t.Fatal(err)
+	}
+	set, err := c.SetSecret(ctx, "in-process", azsecrets.SetSecretParameters{Value: to.Ptr("v1")}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if set.ID.Name() != "in-process" {
+		t.Fatalf("ID = %s", *set.ID)
+	}
+
+	// Over TLS on Steward's own host: the path form, with the SDK's opt-out
+	// of challenge verification.
+	opts := sdkOptions(s)
+	pc, err := azsecrets.NewClient(s.BaseURL+"vaults/steward", adminCredential(t, dir, opts),
+		&azsecrets.ClientOptions{ClientOptions: opts, DisableChallengeResourceVerification: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := pc.GetSecret(ctx, "in-process", "", nil)
+	if err != nil || *got.Value != "v1" {
+		t.Fatalf("path form: %v", err)
+	}
+	if !strings.HasPrefix(string(*got.ID), s.BaseURL+"vaults/steward/secrets/in-process/") {
+		t.Fatalf("path-form ID = %s", *got.ID)
+	}
+}
+
+func TestVaultAsARMResourceGetsVaultURIAndDataPlane(t *testing.T) {
+	dir := t.TempDir()
+	s, _ := startSteward(t, dir, CloudService(), VaultService(VaultOptions{}))
+	ctx := context.Background()
+	opts := sdkOptions(s)
+	opts.Transport = s.Transport()
+	cred := adminCredential(t, dir, opts)
+	tok, err := cred.GetToken(ctx, policy.TokenRequestOptions{Scopes: armScope})
+	if err != nil {
+		t.Fatal(err)
+	}
+	call := func(method, path, body string) (int, map[string]any) {
+		req, _ := http.NewRequest(method, strings.TrimSuffix(s.BaseURL, "/")+path, strings.NewReader(body))
+		req.Header.Set("Authorization", "Bearer "+tok.Token)
+		req.Header.Set("Content-Type", "application/json")
+		resp, err := s.Transport().RoundTrip(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var out map[string]any
+		_ = json.NewDecoder(resp.Body).Decode(&out)
+		return resp.StatusCode, out
+	}
+	sub := "/subscriptions/" + s.Bootstrap.SubscriptionID
+	if st, out := call("PUT", sub+"/resourceGroups/apps?api-version=2021-04-01", `{"location":"local"}`); st >= 300 {
+		t.Fatalf("resource group: %d %v", st, out)
+	}
+	st, out := call("PUT", sub+"/resourceGroups/apps/providers/Microsoft.KeyVault/vaults/apps-kv?api-version=2023-07-01",
+		`{"location":"local","properties":{"tenantId":"`+s.Bootstrap.TenantID+`","sku":{"family":"A","name":"standard"},"enableRbacAuthorization":true}}`)
+	if st >= 300 {
+		t.Fatalf("vault: %d %v", st, out)
+	}
+	props, _ := out["properties"].(map[string]any)
+	if props["vaultUri"] != "https://apps-kv.vault.azure.net/" {
+		t.Fatalf("vaultUri = %v", props["vaultUri"])
+	}
+	if st, _ := call("PUT", sub+"/resourceGroups/apps/providers/Microsoft.KeyVault/vaults/x?api-version=2023-07-01", `{"location":"local","properties":{}}`); st != http.StatusBadRequest {
+		t.Fatalf("invalid vault name: %d", st)
+	}
+	c, err := azsecrets.NewClient(props["vaultUri"].(string), cred, &azsecrets.ClientOptions{ClientOptions: opts})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.SetSecret(ctx, "s", azsecrets.SetSecretParameters{Value: to.Ptr("v")}, nil); err != nil {
+		t.Fatal(err)
+	}
+	if st, _ := call("DELETE", sub+"/resourceGroups/apps/providers/Microsoft.KeyVault/vaults/apps-kv?api-version=2023-07-01", ""); st >= 300 {
+		t.Fatalf("delete vault: %d", st)
+	}
+	_, err = c.GetSecret(ctx, "s", "", nil)
+	var re *azcore.ResponseError
+	if err == nil || !strings.Contains(err.Error(), "VaultNotFound") {
+		t.Fatalf("after vault delete: %v %v", err, re)
+	}
+}
