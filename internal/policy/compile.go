@@ -162,10 +162,10 @@ func (c *compiler) condition(cd *Condition) (node, error) {
 			return nil, err
 		}
 	case CondCount:
-		l.text = "count"
 		if l.cnt, err = c.count(cd.Count); err != nil {
 			return nil, err
 		}
+		l.text = "count(" + l.cnt.text + ")"
 	}
 	if l.rhs, err = c.operand(cd.Operand, cd.Path+"."+cd.Op.String()); err != nil {
 		return nil, err

@@ -103,7 +103,11 @@ func (n *leafNode) eval(st *state) (bool, error) {
 				for _, v := range st.vals[start:] {
 					vals = append(vals, v.v)
 				}
-				st.record(n, f, vals, true, r.v, result)
+				var shown any = vals
+				if len(st.scopes) > 0 && len(vals) == 1 {
+					shown = vals[0] // a field bound to the counted member
+				}
+				st.record(n, f, shown, true, r.v, result)
 			}
 			st.vals = st.vals[:start]
 			return result, nil
