@@ -2,6 +2,7 @@ package scan
 
 import (
 	"bytes"
+	"encoding/json"
 	"context"
 	"strings"
 
@@ -24,9 +25,12 @@ type Index struct {
 	Count int
 }
 
+// indexed is a related resource kept as compact JSON (a fifth of its
+// decoded size) and decoded when a lookup selects it.
 type indexed struct {
-	id  string // lower case
-	doc map[string]any
+	id   string // lower case
+	name string
+	raw  []byte
 }
 
 // NewIndex returns an index that keeps the given related types (all
@@ -67,7 +71,11 @@ func (x *Index) Add(doc map[string]any) {
 		x.containers[id] = withDefaults(doc, map[string]any{"subscriptionId": sid, "displayName": lookupString(doc, "name")})
 	}
 	if x.all || x.types[typ] {
-		x.byType[typ] = append(x.byType[typ], indexed{id: id, doc: doc})
+		raw, err := json.Marshal(doc)
+		if err != nil {
+			return
+		}
+		x.byType[typ] = append(x.byType[typ], indexed{id: id, name: lookupString(doc, "name"), raw: raw})
 		x.Count++
 	}
 }
@@ -163,10 +171,14 @@ func (x *Index) Related(_ context.Context, q policy.RelatedQuery) ([]map[string]
 		if underResource && !directlyUnder(resID, c.id) {
 			continue
 		}
-		if q.Name != "" && !nameMatches(q.Name, c.doc, c.id) {
+		if q.Name != "" && !nameMatches(q.Name, c.name, c.id) {
 			continue
 		}
-		out = append(out, c.doc)
+		doc, err := decodeObject(c.raw)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, doc)
 	}
 	return out, nil
 }
@@ -193,8 +205,7 @@ func directlyUnder(parent, id string) bool {
 }
 
 // nameMatches compares details.name with a related resource's name.
-func nameMatches(want string, doc map[string]any, id string) bool {
-	name := lookupString(doc, "name")
+func nameMatches(want, name, id string) bool {
 	if strings.EqualFold(want, name) {
 		return true
 	}
