@@ -2,8 +2,8 @@ package scan
 
 import (
 	"bytes"
-	"encoding/json"
 	"context"
+	"encoding/json"
 	"strings"
 
 	"github.com/steward-gov/steward/internal/arm"
