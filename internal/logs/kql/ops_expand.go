@@ -12,41 +12,9 @@ func compileMvExpand(sc *scope, in *planTable, o *MvExpand) (*planTable, error) 
 	if kind == "" {
 		kind, _ = param(o.Params, "bagexpansion")
 	}
-	type item struct {
-		c    cexpr
-		pos  int
-		conv func(Value) Value
-	}
-	var items []item
-	for _, it := range o.Items {
-		c, err := sc.compileExpr(it.X)
-		if err != nil {
-			return nil, err
-		}
-		name := it.Name
-		if name == "" {
-			name = derivedName(it.X)
-		}
-		if name == "" {
-			return nil, errAt(it.X, "mv-expand needs a column or a name = expression")
-		}
-		if c.t != TypeDynamic {
-			return nil, errAt(it.X, "mv-expand needs a dynamic value, not %s", c.t)
-		}
-		t := TypeDynamic
-		var conv func(Value) Value
-		if it.To != "" {
-			t = typeByName[strings.ToLower(it.To)]
-			conv = converter(t)
-		}
-		pos := colIndex(cols, name)
-		if pos < 0 || it.Name != "" && !isColumnRef(it.X) && pos < 0 {
-			cols = append(cols, Column{Name: name, Type: t})
-			pos = len(cols) - 1
-		} else {
-			cols[pos].Type = t
-		}
-		items = append(items, item{c: c, pos: pos, conv: conv})
+	cols, items, _, err := compileMvItems(sc, cols, o.Items, "mv-expand")
+	if err != nil {
+		return nil, err
 	}
 	idxCol := -1
 	if name, ok := param(o.Params, "with_itemindex"); ok {
@@ -111,6 +79,54 @@ func compileMvExpand(sc *scope, in *planTable, o *MvExpand) (*planTable, error) 
 			return r, nil
 		}, close: it.Close}, nil
 	}}, nil
+}
+
+// mvItem is a compiled mv-expand or mv-apply item: the expression, the
+// column it fills and the conversion of "to typeof(T)".
+type mvItem struct {
+	c    cexpr
+	pos  int
+	conv func(Value) Value
+}
+
+// compileMvItems compiles mv-expand/mv-apply items, appending a column for
+// each new name and retyping existing ones. It returns the columns, the
+// items and their names.
+func compileMvItems(sc *scope, cols []Column, its []MvItem, op string) ([]Column, []mvItem, []string, error) {
+	var items []mvItem
+	var names []string
+	for _, it := range its {
+		c, err := sc.compileExpr(it.X)
+		if err != nil {
+			return nil, nil, nil, err
+		}
+		name := it.Name
+		if name == "" {
+			name = derivedName(it.X)
+		}
+		if name == "" {
+			return nil, nil, nil, errAt(it.X, "%s needs a column or a name = expression", op)
+		}
+		if c.t != TypeDynamic {
+			return nil, nil, nil, errAt(it.X, "%s needs a dynamic value, not %s", op, c.t)
+		}
+		t := TypeDynamic
+		var conv func(Value) Value
+		if it.To != "" {
+			t = typeByName[strings.ToLower(it.To)]
+			conv = converter(t)
+		}
+		pos := colIndex(cols, name)
+		if pos < 0 {
+			cols = append(cols, Column{Name: name, Type: t})
+			pos = len(cols) - 1
+		} else {
+			cols[pos].Type = t
+		}
+		items = append(items, mvItem{c: c, pos: pos, conv: conv})
+		names = append(names, name)
+	}
+	return cols, items, names, nil
 }
 
 // expandList returns the elements mv-expand produces from a value: array

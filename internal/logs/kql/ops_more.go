@@ -110,44 +110,16 @@ func splitQuoted(s, delim, quotes string) []string {
 func compileMvApply(q *qctx, e *env, in *planTable, o *MvApply) (*planTable, error) {
 	sc := &scope{cols: in.cols, env: e, q: q}
 	innerCols := append([]Column(nil), in.cols...)
-	type item struct {
-		c    cexpr
-		pos  int
-		conv func(Value) Value
+	innerCols, items, names, err := compileMvItems(sc, innerCols, o.Items, "mv-apply")
+	if err != nil {
+		return nil, err
 	}
-	var items []item
 	itemNames := map[string]bool{}
-	for _, it := range o.Items {
-		c, err := sc.compileExpr(it.X)
-		if err != nil {
-			return nil, err
-		}
-		if c.t != TypeDynamic {
-			return nil, errAt(it.X, "mv-apply needs a dynamic value, not %s", c.t)
-		}
-		name := it.Name
-		if name == "" {
-			name = derivedName(it.X)
-		}
-		t := TypeDynamic
-		var conv func(Value) Value
-		if it.To != "" {
-			t = typeByName[strings.ToLower(it.To)]
-			conv = converter(t)
-		}
-		pos := colIndex(innerCols, name)
-		if pos < 0 {
-			innerCols = append(innerCols, Column{Name: name, Type: t})
-			pos = len(innerCols) - 1
-		} else {
-			innerCols[pos].Type = t
-		}
-		itemNames[name] = true
-		items = append(items, item{c: c, pos: pos, conv: conv})
+	for _, n := range names {
+		itemNames[n] = true
 	}
 	var cur []Row
 	sub := &planTable{cols: innerCols, open: func(*qctx) (RowIter, error) { return &sliceIter{rows: cur}, nil }}
-	var err error
 	for _, op := range o.Ops {
 		if sub, err = compileOp(q, e, sub, op); err != nil {
 			return nil, err

@@ -77,8 +77,6 @@ func compileProject(sc *scope, in *planTable, o *Project) (*planTable, error) {
 		}
 		return remap(in, cols, idx), nil
 	}
-	var cols []Column
-	var exprs []cexpr
 	namer := columnNamer{}
 	var win *winCtx
 	if usesWindow(o.Items) {
@@ -88,22 +86,8 @@ func compileProject(sc *scope, in *planTable, o *Project) (*planTable, error) {
 		win = &winCtx{}
 		sc = &scope{cols: sc.cols, env: sc.env, q: sc.q, win: win}
 	}
-	for _, it := range o.Items {
-		c, err := sc.compileExpr(it.X)
-		if err != nil {
-			return nil, err
-		}
-		name := it.Name
-		if name == "" {
-			name = derivedName(it.X)
-		}
-		if name == "" {
-			name = namer.next()
-		}
-		cols = append(cols, Column{Name: name, Type: concreteType(c.t)})
-		exprs = append(exprs, c)
-	}
-	if err := checkUnique(o, cols); err != nil {
+	cols, exprs, err := compileItems(sc, o, o.Items, func(int) string { return namer.next() })
+	if err != nil {
 		return nil, err
 	}
 	row := func(r Row) Row {
@@ -117,6 +101,32 @@ func compileProject(sc *scope, in *planTable, o *Project) (*planTable, error) {
 		return windowed(in, cols, len(in.cols), win, row, true), nil
 	}
 	return streamMap(in, cols, func(r Row) (Row, bool) { return row(r), true }), nil
+}
+
+// compileItems compiles the items of project or print into distinct
+// columns; unnamed items that are not a column or property get fallback(i).
+func compileItems(sc *scope, at Node, items []Assign, fallback func(i int) string) ([]Column, []cexpr, error) {
+	var cols []Column
+	var exprs []cexpr
+	for i, it := range items {
+		c, err := sc.compileExpr(it.X)
+		if err != nil {
+			return nil, nil, err
+		}
+		name := it.Name
+		if name == "" {
+			name = derivedName(it.X)
+		}
+		if name == "" {
+			name = fallback(i)
+		}
+		cols = append(cols, Column{Name: name, Type: concreteType(c.t)})
+		exprs = append(exprs, c)
+	}
+	if err := checkUnique(at, cols); err != nil {
+		return nil, nil, err
+	}
+	return cols, exprs, nil
 }
 
 func matchesAny(items []Assign, name string, _ []Column) (bool, error) {

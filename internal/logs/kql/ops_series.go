@@ -42,19 +42,9 @@ func compileMakeSeries(sc *scope, in *planTable, o *MakeSeries) (*planTable, err
 	if step.IsNull() {
 		return nil, errAt(o.Step, "make-series needs a step")
 	}
-	var cols []Column
-	var keys []cexpr
-	for _, b := range o.By {
-		c, err := sc.compileExpr(b.X)
-		if err != nil {
-			return nil, err
-		}
-		name := b.Name
-		if name == "" {
-			name = summarizeName(b.X)
-		}
-		cols = append(cols, Column{Name: name, Type: concreteType(c.t)})
-		keys = append(keys, c)
+	cols, keys, _, err := compileBy(sc, o.By)
+	if err != nil {
+		return nil, err
 	}
 	var specs []aggSpec
 	var defaults []any

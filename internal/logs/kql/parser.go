@@ -309,20 +309,7 @@ func (p *parser) parseTabOrExpr() Expr {
 
 func (p *parser) parseDatatable() *Datatable {
 	d := &Datatable{At: p.expectWord("datatable").pos}
-	p.expectPunct("(")
-	for !p.isPunct(")") {
-		name, _ := p.expectName()
-		p.expectPunct(":")
-		typ := p.next()
-		if typ.kind != tIdent || typeByName[strings.ToLower(typ.text)] == TypeUnknown {
-			p.fail(typ, "unknown column type %s", typ)
-		}
-		d.Cols = append(d.Cols, ColDecl{Name: name, Type: typ.text})
-		if !p.acceptPunct(",") {
-			break
-		}
-	}
-	p.expectPunct(")")
+	d.Cols = p.parseColDecls()
 	p.expectPunct("[")
 	for !p.isPunct("]") {
 		d.Vals = append(d.Vals, p.parseExpr())
@@ -332,6 +319,27 @@ func (p *parser) parseDatatable() *Datatable {
 	}
 	p.expectPunct("]")
 	return d
+}
+
+// parseColDecls reads "(name:type, ...)", the schema of datatable and
+// parse-kv.
+func (p *parser) parseColDecls() []ColDecl {
+	var cols []ColDecl
+	p.expectPunct("(")
+	for !p.isPunct(")") {
+		name, _ := p.expectName()
+		p.expectPunct(":")
+		typ := p.next()
+		if typ.kind != tIdent || typeByName[strings.ToLower(typ.text)] == TypeUnknown {
+			p.fail(typ, "unknown column type %s", typ)
+		}
+		cols = append(cols, ColDecl{Name: name, Type: typ.text})
+		if !p.acceptPunct(",") {
+			break
+		}
+	}
+	p.expectPunct(")")
+	return cols
 }
 
 func (p *parser) parseRange() *Range {

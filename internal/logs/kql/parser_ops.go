@@ -307,20 +307,7 @@ func (p *parser) parseMvItems() []MvItem {
 func (p *parser) parseParseKV(t token) *ParseKV {
 	o := &ParseKV{At: t.pos, X: p.parseAdditive()}
 	p.expectWord("as")
-	p.expectPunct("(")
-	for !p.isPunct(")") {
-		name, _ := p.expectName()
-		p.expectPunct(":")
-		typ := p.next()
-		if typeByName[strings.ToLower(typ.text)] == TypeUnknown {
-			p.fail(typ, "unknown type %s", typ)
-		}
-		o.Cols = append(o.Cols, ColDecl{Name: name, Type: typ.text})
-		if !p.acceptPunct(",") {
-			break
-		}
-	}
-	p.expectPunct(")")
+	o.Cols = p.parseColDecls()
 	p.expectWord("with")
 	p.expectPunct("(")
 	o.With = p.parseAssigns()
@@ -332,15 +319,23 @@ func (p *parser) parseMvApply(t token) *MvApply {
 	o := &MvApply{At: t.pos, Params: p.parseParams("kind", "bagexpansion", "with_itemindex")}
 	o.Items = p.parseMvItems()
 	p.expectWord("on")
+	o.Ops = p.parseSubOps()
+	return o
+}
+
+// parseSubOps reads "(op | op ...)", the per-group subquery of mv-apply and
+// partition.
+func (p *parser) parseSubOps() []Op {
 	p.expectPunct("(")
+	var ops []Op
 	for {
-		o.Ops = append(o.Ops, p.parseOp())
+		ops = append(ops, p.parseOp())
 		if !p.acceptPunct("|") {
 			break
 		}
 	}
 	p.expectPunct(")")
-	return o
+	return ops
 }
 
 func (p *parser) parseTopNested() *TopNested {

@@ -23,14 +23,7 @@ func (p *parser) parsePartition(t token) *Partition {
 	o := &Partition{At: t.pos, Params: p.parseParams()}
 	p.expectWord("by")
 	o.By, _ = p.expectName()
-	p.expectPunct("(")
-	for {
-		o.Ops = append(o.Ops, p.parseOp())
-		if !p.acceptPunct("|") {
-			break
-		}
-	}
-	p.expectPunct(")")
+	o.Ops = p.parseSubOps()
 	return o
 }
 

@@ -249,24 +249,8 @@ func coerceLiteral(v Value, t Type) (Value, bool) {
 
 func compilePrint(q *qctx, e *env, p *Print) (*planTable, error) {
 	sc := &scope{env: e, q: q}
-	var cols []Column
-	var exprs []cexpr
-	for i, it := range p.Items {
-		c, err := sc.compileExpr(it.X)
-		if err != nil {
-			return nil, err
-		}
-		name := it.Name
-		if name == "" {
-			name = derivedName(it.X)
-		}
-		if name == "" {
-			name = fmt.Sprintf("print_%d", i)
-		}
-		cols = append(cols, Column{Name: name, Type: concreteType(c.t)})
-		exprs = append(exprs, c)
-	}
-	if err := checkUnique(p, cols); err != nil {
+	cols, exprs, err := compileItems(sc, p, p.Items, func(i int) string { return fmt.Sprintf("print_%d", i) })
+	if err != nil {
 		return nil, err
 	}
 	return &planTable{cols: cols, open: func(*qctx) (RowIter, error) {

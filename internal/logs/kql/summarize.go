@@ -92,15 +92,15 @@ type postExpr struct {
 	nhidden int
 }
 
-func compileSummarize(sc *scope, in *planTable, o *Summarize) (*planTable, error) {
-	var cols []Column
-	var keys []cexpr
+// compileBy compiles the by-expressions of summarize and make-series: their
+// output columns, evaluators, and the input columns named plainly.
+func compileBy(sc *scope, by []Assign) (cols []Column, keys []cexpr, byCols map[string]bool, err error) {
+	byCols = map[string]bool{}
 	namer := columnNamer{taken: func(n string) bool { return colIndex(cols, n) >= 0 }}
-	byCols := map[string]bool{}
-	for _, b := range o.By {
+	for _, b := range by {
 		c, err := sc.compileExpr(b.X)
 		if err != nil {
-			return nil, err
+			return nil, nil, nil, err
 		}
 		name := b.Name
 		if name == "" {
@@ -115,6 +115,15 @@ func compileSummarize(sc *scope, in *planTable, o *Summarize) (*planTable, error
 		cols = append(cols, Column{Name: uniqueName(cols, name), Type: concreteType(c.t)})
 		keys = append(keys, c)
 	}
+	return cols, keys, byCols, nil
+}
+
+func compileSummarize(sc *scope, in *planTable, o *Summarize) (*planTable, error) {
+	cols, keys, byCols, err := compileBy(sc, o.By)
+	if err != nil {
+		return nil, err
+	}
+	namer := columnNamer{taken: func(n string) bool { return colIndex(cols, n) >= 0 }}
 	var slots []sumAggSlot
 	var posts []postExpr
 	hidden := 0

@@ -241,22 +241,30 @@ func formatReal(f float64) string {
 		}
 		return "0"
 	}
-	e := strconv.FormatFloat(f, 'e', -1, 64)
-	mant, expStr, _ := strings.Cut(e, "e")
-	exp, _ := strconv.Atoi(expStr)
-	if exp >= 15 || exp < -4 {
-		sign := "+"
-		if exp < 0 {
-			sign = "-"
-			exp = -exp
-		}
-		es := strconv.Itoa(exp)
-		if len(es) < 2 {
-			es = "0" + es
-		}
-		return mant + "E" + sign + es
+	if s, ok := expNotation(f, -4, 15, "E"); ok {
+		return s
 	}
 	return strconv.FormatFloat(f, 'f', -1, 64)
+}
+
+// expNotation renders f's shortest digits as d.dddE+XX (with at least two
+// exponent digits) when its decimal exponent is below lo or at least hi.
+func expNotation(f float64, lo, hi int, e string) (string, bool) {
+	mant, expStr, _ := strings.Cut(strconv.FormatFloat(f, 'e', -1, 64), "e")
+	exp, _ := strconv.Atoi(expStr)
+	if exp >= lo && exp < hi {
+		return "", false
+	}
+	sign := "+"
+	if exp < 0 {
+		sign = "-"
+		exp = -exp
+	}
+	es := strconv.Itoa(exp)
+	if len(es) < 2 {
+		es = "0" + es
+	}
+	return mant + e + sign + es, true
 }
 
 // real returns the float payload of a real or decimal.
