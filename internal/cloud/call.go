@@ -161,15 +161,13 @@ func (c *Cloud) Allowed(ctx context.Context, p identity.Principal, req rbac.Requ
 }
 
 // authorizationFailed is ARM's 403 for a refused action, in its exact
-// message format.
+// message format. ARM names a service principal by its object ID in both
+// places (docs/decisions/cloud.md); Steward's tokens carry no UPN, so users
+// are named the same way.
 func authorizationFailed(p identity.Principal, action, scope string) *arm.Error {
-	client := p.ObjectID
-	if p.IdentityType == "app" && p.AppID != "" {
-		client = p.AppID
-	}
 	return arm.Errorf(http.StatusForbidden, "AuthorizationFailed",
 		"The client '%s' with object id '%s' does not have authorization to perform action '%s' over scope '%s' or the scope is invalid. If access was recently granted, please refresh your credentials.",
-		client, p.ObjectID, action, scope)
+		p.ObjectID, p.ObjectID, action, scope)
 }
 
 // caller is how the activity log names the principal.

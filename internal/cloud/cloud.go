@@ -69,6 +69,7 @@ type Cloud struct {
 	engine    *rbac.Engine
 	hierarchy *hierarchy
 
+	sync    rbacSync
 	generic *Route
 	handler http.Handler
 }
@@ -123,7 +124,17 @@ func (c *Cloud) Start(ctx context.Context) error {
 	if err := c.ensureRootGroup(ctx); err != nil {
 		return err
 	}
-	return c.reloadRBAC(ctx)
+	n, err := c.readRBACGeneration(ctx)
+	if err != nil {
+		return err
+	}
+	if err := c.reloadRBAC(ctx); err != nil {
+		return err
+	}
+	c.sync.mu.Lock()
+	c.sync.applied, c.sync.checked = n, c.now()
+	c.sync.mu.Unlock()
+	return nil
 }
 
 // Handler is the management API: mount it at the root of the ARM endpoint.

@@ -122,3 +122,11 @@ func unthrottled(_ context.Context, _ *server.Steward, c *cloud.Cloud) error {
 	l.Disabled = true
 	return c.SetRateLimits(l)
 }
+
+// principalOf returns the administrator's principal as the API sees it.
+func principalOf(t testing.TB, e *env) (identity.Principal, bool) {
+	t.Helper()
+	v := e.s.Validator(server.ARMAudiences(e.s.BaseURL)...)
+	p, err := v.Validate(context.Background(), e.adminToken(t))
+	return p, err == nil
+}

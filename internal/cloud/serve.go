@@ -69,6 +69,7 @@ func (c *Cloud) dispatch(ctx context.Context, w http.ResponseWriter, r *http.Req
 	if err := c.throttle(w, r.Method, subscriptionOf(t), p.ObjectID); err != nil {
 		return nil, err
 	}
+	c.refreshRBAC(ctx)
 	call := &Call{Cloud: c, HTTP: r, Method: r.Method, Target: t, APIVersion: ver, Query: q, Principal: p, CorrelationID: corr}
 	if !route.SelfAuthorize {
 		if err := call.Authorize(ctx, defaultAction(r.Method, t), t.AccessScope()); err != nil {

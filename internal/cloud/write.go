@@ -129,6 +129,7 @@ func (c *Cloud) putOnce(ctx context.Context, call *Call, req PutRequest) (Resour
 		cond = store.IfMatch(existing.ETag)
 	}
 	var out Resource
+	var gen int64
 	err := c.store.Update(ctx, func(tx store.Tx) error {
 		var err error
 		out, err = putResource(ctx, tx, Resource{ID: req.ID, Type: req.Type, Doc: doc}, cond)
@@ -137,6 +138,11 @@ func (c *Cloud) putOnce(ctx context.Context, call *Call, req PutRequest) (Resour
 		}
 		if err != nil {
 			return err
+		}
+		if feedsRBAC(req.Type) {
+			if gen, err = bumpRBACGeneration(ctx, tx); err != nil {
+				return err
+			}
 		}
 		return c.recordActivity(ctx, tx, call, req.Type+"/write", req.ID, http.StatusOK)
 	})
@@ -148,6 +154,9 @@ func (c *Cloud) putOnce(ctx context.Context, call *Call, req PutRequest) (Resour
 	}
 	ch := Change{Operation: OpWrite, ID: out.ID, Type: out.Type, Document: out.Doc, Previous: prev, Time: out.Updated}
 	c.afterCommit(ctx, call, ch)
+	if gen > 0 {
+		c.noteApplied(gen)
+	}
 	return out, existing == nil, nil
 }
 
@@ -193,8 +202,9 @@ func (c *Cloud) Delete(ctx context.Context, call *Call, req DeleteRequest) (dele
 		action = existing.Type + "/delete"
 	}
 	var removed []Resource
+	var gen int64
 	err = c.store.Update(ctx, func(tx store.Tx) error {
-		removed = nil
+		removed, gen = nil, 0
 		if err := deleteResource(ctx, tx, existing, store.IfMatch(existing.ETag)); err != nil {
 			if errors.Is(err, store.ErrPrecondition) || errors.Is(err, store.ErrNotFound) {
 				return arm.Errorf(http.StatusConflict, "Conflict", "The resource was changed by a concurrent request. Retry the request.")
@@ -207,6 +217,14 @@ func (c *Cloud) Delete(ctx context.Context, call *Call, req DeleteRequest) (dele
 			return err
 		}
 		removed = append(removed, below...)
+		for _, r := range removed {
+			if feedsRBAC(r.Type) {
+				if gen, err = bumpRBACGeneration(ctx, tx); err != nil {
+					return err
+				}
+				break
+			}
+		}
 		return c.recordActivity(ctx, tx, call, action, existing.ID, http.StatusOK)
 	})
 	if err != nil {
@@ -218,6 +236,9 @@ func (c *Cloud) Delete(ctx context.Context, call *Call, req DeleteRequest) (dele
 			h(ctx, r.ID, r.Doc)
 		}
 		c.afterCommit(ctx, call, Change{Operation: OpDelete, ID: r.ID, Type: r.Type, Document: r.Doc, Time: c.Now()})
+	}
+	if gen > 0 {
+		c.noteApplied(gen)
 	}
 	return existing, true, nil
 }

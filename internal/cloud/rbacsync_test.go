@@ -1,0 +1,64 @@
+package cloud
+
+import (
+	"context"
+	"net/http"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/steward-gov/steward/internal/identity"
+	"github.com/steward-gov/steward/internal/rbac"
+	"github.com/steward-gov/steward/internal/store"
+)
+
+func TestReplicasPickUpEachOthersGrants(t *testing.T) {
+	ctx := context.Background()
+	st, err := store.Open(ctx, "sqlite:"+filepath.Join(t.TempDir(), "s.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	clock := func() time.Time { return now }
+	open := func() *Cloud {
+		c, err := New(Options{Store: st, TenantID: uuid.NewString(), Clock: clock,
+			Authenticate: func(h http.Handler) http.Handler { return h }})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := c.Start(ctx); err != nil {
+			t.Fatal(err)
+		}
+		return c
+	}
+	a, b := open(), open()
+	p := identity.Principal{ObjectID: uuid.NewString()}
+	req := rbac.Request{Action: "Microsoft.Web/sites/read", Scope: "/subscriptions/s1"}
+	doc := rbac.RoleAssignmentDocument("/subscriptions/s1", rbac.ReaderRoleID, p.ObjectID, rbac.PrincipalUser)
+	if _, _, err := a.Put(ctx, nil, PutRequest{ID: doc["id"].(string), Type: TypeRoleAssignment, Doc: doc}); err != nil {
+		t.Fatal(err)
+	}
+	if !a.Allowed(ctx, p, req) {
+		t.Fatal("the writing replica does not see its own grant")
+	}
+	b.refreshRBAC(ctx)
+	if b.Allowed(ctx, p, req) {
+		t.Fatal("the other replica looked again before the interval")
+	}
+	now = now.Add(rbacRefreshInterval)
+	b.refreshRBAC(ctx)
+	if !b.Allowed(ctx, p, req) {
+		t.Fatal("the other replica missed the grant after the interval")
+	}
+	if _, found, err := b.Delete(ctx, nil, DeleteRequest{ID: doc["id"].(string)}); err != nil || !found {
+		t.Fatal(found, err)
+	}
+	now = now.Add(rbacRefreshInterval)
+	a.refreshRBAC(ctx)
+	if a.Allowed(ctx, p, req) {
+		t.Fatal("a revocation on the other replica did not reach this one")
+	}
+}
