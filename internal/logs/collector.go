@@ -58,6 +58,7 @@ func (s *Service) CollectorHandler() http.Handler {
 			return
 		}
 		w.WriteHeader(http.StatusOK)
+		s.maybePurge(r.Context())
 	})
 }
 

@@ -51,6 +51,7 @@ func (s *Service) IngestionHandler() http.Handler {
 			return
 		}
 		w.WriteHeader(http.StatusNoContent)
+		s.maybePurge(r.Context())
 	})
 }
 

@@ -41,3 +41,44 @@ func (r *Rows) Purge(ctx context.Context, workspaces []string, defaultDays int) 
 	}
 	return total, nil
 }
+
+// PurgeInterval is how often ingestion triggers a retention purge.
+const PurgeInterval = time.Hour
+
+// PurgeExpired applies retention to every workspace: each table keeps its
+// own retention, or the workspace's.
+func (s *Service) PurgeExpired(ctx context.Context) (int64, error) {
+	wss, err := s.Workspaces(ctx)
+	if err != nil {
+		return 0, err
+	}
+	var total int64
+	for _, ws := range wss {
+		n, err := s.Rows.Purge(ctx, []string{ws.CustomerID}, ws.RetentionInDays)
+		total += n
+		if err != nil {
+			return total, err
+		}
+	}
+	return total, nil
+}
+
+// maybePurge starts a background purge when the last one is older than
+// PurgeInterval, so retention needs no scheduler of its own.
+func (s *Service) maybePurge(ctx context.Context) {
+	now := s.opts.Now()
+	s.purgeMu.Lock()
+	due := now.Sub(s.lastPurge) >= PurgeInterval
+	if due {
+		s.lastPurge = now
+	}
+	s.purgeMu.Unlock()
+	if !due {
+		return
+	}
+	go func() {
+		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Minute)
+		defer cancel()
+		_, _ = s.PurgeExpired(ctx)
+	}()
+}

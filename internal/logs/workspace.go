@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/google/uuid"
@@ -56,6 +57,9 @@ type Service struct {
 	Rows *Rows
 	st   store.Store
 	opts Options
+
+	purgeMu   sync.Mutex
+	lastPurge time.Time
 }
 
 // New returns the logs engine over st.
@@ -72,6 +76,7 @@ func New(st store.Store, opts Options) *Service {
 	if opts.MaxClockSkew <= 0 {
 		opts.MaxClockSkew = DefaultMaxClockSkew
 	}
+	// The first ingestion after start purges.
 	return &Service{Rows: NewRows(st, opts.Now), st: st, opts: opts}
 }
 
