@@ -1,0 +1,138 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"github.com/spf13/cobra"
+
+	"github.com/steward-gov/steward/internal/cliout"
+	"github.com/steward-gov/steward/internal/server"
+	"github.com/steward-gov/steward/internal/store"
+	"github.com/steward-gov/steward/internal/vault"
+)
+
+func newVaultRootKeyCmd() *cobra.Command {
+	cmd := &cobra.Command{Use: "root-key", Short: "Rotate the vault's root key (encryption at rest)"}
+	rotate := &cobra.Command{
+		Use:   "rotate",
+		Short: "Seal the key ring under a new root key; old and new keys both work until retire",
+		Long: `rotate opens the store with the current root key (STEWARD_VAULT_ROOT_KEY or
+DATA/vault-root.key), seals the vault's key ring under a new random root key
+as well, and writes the new key to DATA/vault-root.key (when the key came
+from the file) or prints it (when it came from the environment). No data is
+re-encrypted and running replicas keep working; restart them with the new
+key, then run "steward vault root-key retire" to drop the old one.`,
+		Args: cobra.NoArgs, RunE: runRootKey,
+	}
+	retire := &cobra.Command{Use: "retire", Short: "Drop every root key but the current one from the key ring", Args: cobra.NoArgs, RunE: runRootKey}
+	kek := &cobra.Command{Use: "rotate-kek", Short: "Add a key-encryption key; new values are sealed under it", Args: cobra.NoArgs, RunE: runRootKey}
+	for _, c := range []*cobra.Command{rotate, retire, kek} {
+		c.Flags().String("store", "", "store URL (default: SQLite in the data directory)")
+	}
+	cmd.AddCommand(rotate, retire, kek)
+	return cmd
+}
+
+func runRootKey(cmd *cobra.Command, _ []string) error {
+	format, err := outputFormat(cmd)
+	if err != nil {
+		return err
+	}
+	dir := dataDir(cmd)
+	cfg := server.DefaultConfig()
+	cfg.DataDir = dir
+	if u, _ := cmd.Flags().GetString("store"); u != "" {
+		cfg.StoreURL = u
+	}
+	ctx := context.Background()
+	st, err := store.Open(ctx, cfg.Store())
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	_, fromEnv := os.LookupEnv(vault.RootKeyEnv)
+	root, err := vault.LoadRootKey(dir, os.LookupEnv, rand.Reader)
+	if err != nil {
+		return err
+	}
+	sealer, err := vault.OpenSealer(ctx, st, root, rand.Reader)
+	clear(root)
+	if err != nil {
+		return err
+	}
+	defer sealer.Close()
+	result := map[string]string{}
+	switch cmd.Name() {
+	case "rotate":
+		next, text, err := vault.NewRootKey(rand.Reader)
+		if err != nil {
+			return err
+		}
+		if err := sealer.RotateRoot(ctx, next); err != nil {
+			return err
+		}
+		clear(next)
+		if fromEnv {
+			result["newKey"] = text
+			result["next"] = "set " + vault.RootKeyEnv + " to newKey on every replica, restart them, then run `steward vault root-key retire`"
+		} else {
+			path := filepath.Join(dir, vault.RootKeyFile)
+			if err := writeKeyFile(path, text); err != nil {
+				return fmt.Errorf("the key ring is sealed under the new key too, but writing %s failed (the old key still works): %w", path, err)
+			}
+			result["keyFile"] = path
+			result["next"] = "restart replicas that read the old key, then run `steward vault root-key retire`"
+		}
+	case "retire":
+		if err := sealer.RetireOtherRoots(ctx); err != nil {
+			return err
+		}
+		result["status"] = "only the current root key opens the key ring"
+	default:
+		term, err := sealer.RotateKEK(ctx)
+		if err != nil {
+			return err
+		}
+		result["activeTerm"] = fmt.Sprint(term)
+	}
+	if format == cliout.JSON {
+		return cliout.WriteJSON(cmd.OutOrStdout(), result)
+	}
+	var rows [][]string
+	for _, k := range []string{"newKey", "keyFile", "activeTerm", "status", "next"} {
+		if v, ok := result[k]; ok {
+			rows = append(rows, []string{k, v})
+		}
+	}
+	return cliout.WriteTable(cmd.OutOrStdout(), []string{"FIELD", "VALUE"}, rows)
+}
+
+// writeKeyFile replaces a key file atomically (temp file, fsync, rename),
+// mode 0600.
+func writeKeyFile(path, text string) error {
+	tmp, err := os.CreateTemp(filepath.Dir(path), ".vault-root-*")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp.Name())
+	if err := tmp.Chmod(0o600); err != nil {
+		tmp.Close()
+		return err
+	}
+	if _, err := tmp.WriteString(text + "\n"); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Sync(); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		return err
+	}
+	return os.Rename(tmp.Name(), path)
+}
