@@ -20,6 +20,8 @@ const (
 	IngestionAPIVersion = "2023-01-01"
 	// MaxIngestionBody is the 1 MB limit on a call, compressed or not.
 	MaxIngestionBody = 1 << 20
+	// MaxIngestionField is where a string value is truncated, 64 KB.
+	MaxIngestionField = 64 << 10
 )
 
 // ingestError is the Logs Ingestion API's error envelope.
@@ -46,6 +48,7 @@ func (s *Service) IngestionHandler() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if e := s.ingest(r); e != nil {
 			w.Header().Set("Content-Type", "application/json; charset=utf-8")
+			w.Header().Set("x-ms-error-code", e.Body.Code)
 			w.WriteHeader(e.Status)
 			_ = json.NewEncoder(w).Encode(e)
 			return
@@ -163,6 +166,9 @@ func toStreamRows(cols []Column, records []*kql.Bag) *kql.MemTable {
 				continue
 			}
 			v, _ := coerce(x, c.Type)
+			if v.T == kql.TypeString {
+				v = kql.String(truncateUTF8(v.AsString(), MaxIngestionField))
+			}
 			row[i] = v
 		}
 		t.Rows = append(t.Rows, row)
