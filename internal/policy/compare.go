@@ -23,8 +23,8 @@ func scalarEquals(v any, r *rhs, loc bool) bool {
 		case bool:
 			return strings.EqualFold(x, strconv.FormatBool(y))
 		case int64, float64:
-			f, err := strconv.ParseFloat(strings.TrimSpace(x), 64)
-			return err == nil && f == r.num
+			f, ok := parseNumber(x)
+			return ok && f == r.num
 		}
 		return false
 	case int64, float64:
@@ -135,7 +135,7 @@ func compareOrdered(v any, r *rhs) (int, error) {
 		}
 	case string:
 		if !r.isStr && r.isNum {
-			if f, err := strconv.ParseFloat(strings.TrimSpace(x), 64); err == nil {
+			if f, ok := parseNumber(x); ok {
 				return cmpFloat(f, r.num), nil
 			}
 		} else if r.isStr {
@@ -177,4 +177,27 @@ func lowerASCII(c byte) byte {
 		return c + 'a' - 'A'
 	}
 	return c
+}
+
+// parseNumber reads a string holding a number (spaces around allowed).
+// Strings that cannot be numbers are rejected before strconv, whose
+// error would allocate on this hot path.
+func parseNumber(s string) (float64, bool) {
+	s = strings.TrimSpace(s)
+	if s == "" {
+		return 0, false
+	}
+	switch c := s[0]; {
+	case c >= '0' && c <= '9', c == '-', c == '+', c == '.':
+	default:
+		return 0, false
+	}
+	for i := 1; i < len(s); i++ {
+		c := s[i]
+		if !(c >= '0' && c <= '9' || c == '.' || c == 'e' || c == 'E' || c == '-' || c == '+') {
+			return 0, false
+		}
+	}
+	f, err := strconv.ParseFloat(s, 64)
+	return f, err == nil
 }

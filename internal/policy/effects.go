@@ -199,7 +199,11 @@ func (t *thenNode) apply(st *state, effect string, out *Result) {
 			out.State, out.Err = StateError, &EvalError{Path: t.path + ".details", Err: err}
 			return
 		}
-		details = deepCopy(d)
+		details = d
+		if !t.details.folded || (t.details.paramDep && st.paramsOverride) {
+			// Constant details are shared; evaluated ones are fresh.
+			details = deepCopy(d)
+		}
 	}
 	switch effect {
 	case EffectAuditIfNotExists, EffectDeployIfNotExists:

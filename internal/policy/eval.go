@@ -2,7 +2,6 @@ package policy
 
 import (
 	"context"
-	"errors"
 	"time"
 
 	"github.com/steward-gov/steward/internal/armexpr"
@@ -77,6 +76,8 @@ type Result struct {
 	// State is the compliance state of the resource for this policy.
 	State ComplianceState `json:"complianceState"`
 	// Details are the effect's details with expressions evaluated.
+	// Constant details are shared between evaluations: treat them as
+	// read-only.
 	Details any `json:"details,omitempty"`
 	// Explanation lists the evaluated conditions when requested.
 	Explanation []EvaluatedExpression `json:"evaluatedExpressions,omitempty"`
@@ -91,10 +92,16 @@ type Result struct {
 type EvalError struct {
 	Path string
 	Err  error
+	msg  string // the formatted message, when computed ahead
 }
 
 // Error formats the path and cause.
-func (e *EvalError) Error() string { return e.Path + ": " + e.Err.Error() }
+func (e *EvalError) Error() string {
+	if e.msg != "" {
+		return e.msg
+	}
+	return e.Path + ": " + e.Err.Error()
+}
 
 // Unwrap returns the cause.
 func (e *EvalError) Unwrap() error { return e.Err }
@@ -121,9 +128,8 @@ type state struct {
 }
 
 func (st *state) fail(n *leafNode, err error) error {
-	var ee *EvalError
-	if errors.As(err, &ee) {
-		return err
+	if ee, ok := err.(*EvalError); ok {
+		return ee
 	}
 	return &EvalError{Path: n.path, Err: err}
 }

@@ -12,11 +12,12 @@ import (
 type operand struct {
 	raw      any
 	expr     armexpr.Node
-	deep     bool // raw is an array or object holding expressions
+	deep     *tmpl // raw is an array or object holding expressions
 	val      any
 	folded   bool
 	paramDep bool // the folded value depends on the bound parameters
 	prep     *rhs // val prepared for the operator
+	foldErr  error // the error of a parameter-only expression that cannot be folded
 }
 
 // unescapeLiteral turns a leading "[[" into "[" in literal strings,
@@ -89,7 +90,12 @@ func (c *compiler) operand(v any, path string) (*operand, error) {
 		return o, nil
 	}
 	if s, ok := v.(string); !ok || !isExpression(s) {
-		o.deep, o.expr = true, nil
+		o.expr = nil
+		t, err := compileTemplate(v)
+		if err != nil {
+			return nil, cerr(path, "%v", err)
+		}
+		o.deep = t
 	}
 	o.paramDep = info.usesParams
 	if info.usesContext || (info.usesParams && !c.p.paramsBound) {
@@ -97,8 +103,12 @@ func (c *compiler) operand(v any, path string) (*operand, error) {
 	}
 	val, err := o.eval(c.cst)
 	if err != nil {
-		// Not foldable (for example a parameter without a value); it is
-		// evaluated, and fails, per resource.
+		// It depends on nothing but parameters, so it fails the same way
+		// for every resource (a parameter without a value): keep the
+		// error, formatted once, for the evaluations.
+		ee := &EvalError{Path: path, Err: err}
+		ee.msg = ee.Error()
+		o.foldErr = ee
 		return o, nil
 	}
 	o.val, o.folded = val, true
@@ -110,12 +120,15 @@ func (o *operand) value(st *state) (any, error) {
 	if o.folded && !(o.paramDep && st.paramsOverride) {
 		return o.val, nil
 	}
+	if o.foldErr != nil && !st.paramsOverride {
+		return nil, o.foldErr
+	}
 	return o.eval(st)
 }
 
 func (o *operand) eval(st *state) (any, error) {
-	if o.deep {
-		return st.evalDeep(o.raw)
+	if o.deep != nil {
+		return o.deep.eval(st)
 	}
 	if o.expr == nil {
 		return o.val, nil

@@ -83,7 +83,7 @@ func (r *rhs) fill(loc bool) {
 		if loc {
 			r.loc = normalizeLocation(x)
 		}
-		if f, err := strconv.ParseFloat(strings.TrimSpace(x), 64); err == nil && x != "" {
+		if f, ok := parseNumber(x); ok {
 			r.num, r.isNum = f, true
 		}
 	case int64:
