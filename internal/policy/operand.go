@@ -15,8 +15,8 @@ type operand struct {
 	deep     *tmpl // raw is an array or object holding expressions
 	val      any
 	folded   bool
-	paramDep bool // the folded value depends on the bound parameters
-	prep     *rhs // val prepared for the operator
+	paramDep bool  // the folded value depends on the bound parameters
+	prep     *rhs  // val prepared for the operator
 	foldErr  error // the error of a parameter-only expression that cannot be folded
 }
 
