@@ -4,6 +4,7 @@ import (
 	"math"
 	"strings"
 	"unicode"
+	"unicode/utf8"
 )
 
 // scalarOf unwraps a dynamic scalar (number, string, bool) into a typed
@@ -171,6 +172,12 @@ func init() {
 		binaryOps[name+"_cs"] = strOp(f)
 		binaryOps["!"+name+"_cs"] = strOp(func(s, t string) bool { return !f(s, t) })
 		g := ci(f)
+		switch name {
+		case "has":
+			g = hasTermFold
+		case "contains":
+			g = containsFold
+		}
 		binaryOps[name] = strOp(g)
 		binaryOps["!"+name] = strOp(func(s, t string) bool { return !g(s, t) })
 	}
@@ -195,6 +202,71 @@ func boolOrNull(b, ok bool) Value {
 	return Bool(b)
 }
 
+// isASCII reports whether s has only ASCII bytes.
+func isASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= 0x80 {
+			return false
+		}
+	}
+	return true
+}
+
+// indexFoldASCII finds the lower-case ASCII needle in s at or after from,
+// ignoring ASCII case, without lowering s (the hot path of has and
+// contains, which Kusto runs case-insensitively).
+func indexFoldASCII(s, needle string, from int) int {
+	n := len(needle)
+	for i := from; i+n <= len(s); i++ {
+		j := 0
+		for ; j < n; j++ {
+			c := s[i+j]
+			if 'A' <= c && c <= 'Z' {
+				c += 'a' - 'A'
+			}
+			if c != needle[j] {
+				break
+			}
+		}
+		if j == n {
+			return i
+		}
+	}
+	return -1
+}
+
+// hasTermFold is case-insensitive has.
+func hasTermFold(s, needle string) bool {
+	if !isASCII(needle) {
+		return hasTerm(strings.ToLower(s), strings.ToLower(needle))
+	}
+	needle = strings.ToLower(needle)
+	if needle == "" {
+		return true
+	}
+	if !strings.ContainsFunc(needle, isTermRune) {
+		return indexFoldASCII(s, needle, 0) >= 0
+	}
+	for i := 0; ; {
+		j := indexFoldASCII(s, needle, i)
+		if j < 0 {
+			return false
+		}
+		if boundaryBefore(s, j) && boundaryAfter(s, j+len(needle)) {
+			return true
+		}
+		i = j + 1
+	}
+}
+
+// containsFold is case-insensitive contains.
+func containsFold(s, needle string) bool {
+	if !isASCII(needle) {
+		return strings.Contains(strings.ToLower(s), strings.ToLower(needle))
+	}
+	return indexFoldASCII(s, strings.ToLower(needle), 0) >= 0
+}
+
 func isTermRune(r rune) bool { return unicode.IsLetter(r) || unicode.IsDigit(r) }
 
 // terms splits s into maximal runs of letters and digits.
@@ -208,19 +280,11 @@ func hasTerm(s, needle string) bool {
 	if needle == "" {
 		return true
 	}
-	nt := terms(needle)
-	if len(nt) == 0 {
+	if !strings.ContainsFunc(needle, isTermRune) {
 		return strings.Contains(s, needle)
 	}
-	if len(nt) == 1 && isAllTerm(needle) {
-		for _, t := range terms(s) {
-			if t == needle {
-				return true
-			}
-		}
-		return false
-	}
-	// multi-term or punctuated needle: substring match bounded by term edges
+	// a whole-term match is an occurrence bounded by term edges; this scan
+	// allocates nothing
 	for i := 0; ; {
 		j := strings.Index(s[i:], needle)
 		if j < 0 {
@@ -237,20 +301,11 @@ func hasTerm(s, needle string) bool {
 	}
 }
 
-func isAllTerm(s string) bool {
-	for _, r := range s {
-		if !isTermRune(r) {
-			return false
-		}
-	}
-	return true
-}
-
 func boundaryBefore(s string, i int) bool {
 	if i == 0 {
 		return true
 	}
-	r := lastRune(s[:i])
+	r, _ := utf8.DecodeLastRuneInString(s[:i])
 	return !isTermRune(r)
 }
 
@@ -258,12 +313,8 @@ func boundaryAfter(s string, i int) bool {
 	if i >= len(s) {
 		return true
 	}
-	return !isTermRune([]rune(s[i:])[0])
-}
-
-func lastRune(s string) rune {
-	r := []rune(s)
-	return r[len(r)-1]
+	r, _ := utf8.DecodeRuneInString(s[i:])
+	return !isTermRune(r)
 }
 
 func hasPrefixTerm(s, p string) bool {

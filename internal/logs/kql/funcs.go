@@ -45,22 +45,24 @@ func evalN(t Type, args []cexpr, eval func(t Type, v []Value) Value) cexpr {
 	for _, a := range args {
 		konst = konst && a.konst
 	}
+	// The argument buffer is reused from row to row: a Plan runs one
+	// execution at a time and eval functions do not keep the slice.
 	n := len(args)
+	buf := make([]Value, n)
 	var f func(Row) Value
 	switch n {
 	case 1:
 		a := args[0].f
-		f = func(r Row) Value { return eval(t, []Value{a(r)}) }
+		f = func(r Row) Value { buf[0] = a(r); return eval(t, buf) }
 	case 2:
 		a, b := args[0].f, args[1].f
-		f = func(r Row) Value { return eval(t, []Value{a(r), b(r)}) }
+		f = func(r Row) Value { buf[0], buf[1] = a(r), b(r); return eval(t, buf) }
 	default:
 		f = func(r Row) Value {
-			vs := make([]Value, n)
 			for i, a := range args {
-				vs[i] = a.f(r)
+				buf[i] = a.f(r)
 			}
-			return eval(t, vs)
+			return eval(t, buf)
 		}
 	}
 	return fold(cexpr{t: t, konst: konst, f: f})
