@@ -111,7 +111,7 @@ func (c *Cloud) recordActivity(ctx context.Context, tx store.Tx, call *Call, act
 	if err != nil {
 		return err
 	}
-	_, err = tx.Put(ctx, tableActivity, activityKey(ev.SubscriptionID, now.Format("20060102T150405.000000000"), ev.EventDataID), b, store.Cond{})
+	_, err = tx.Put(ctx, tableActivity, activityKey(ev.SubscriptionID, now.Format(activityKeyTime), ev.EventDataID), b, store.Cond{})
 	return err
 }
 
@@ -127,22 +127,5 @@ func clientIP(r *http.Request) string {
 // subscription ("" for tenant-level events) in time order, and the token of
 // the next page.
 func (c *Cloud) ActivityLog(ctx context.Context, subscriptionID string, limit int, after string) ([]ActivityEvent, string, error) {
-	var out []ActivityEvent
-	var next string
-	err := c.store.View(ctx, func(tx store.Tx) error {
-		page, err := tx.Scan(ctx, tableActivity, store.Query{Prefix: activityPrefix(subscriptionID), Limit: limit, After: after})
-		if err != nil {
-			return err
-		}
-		next = page.Next
-		for _, rec := range page.Records {
-			var ev ActivityEvent
-			if err := json.Unmarshal(rec.Value, &ev); err != nil {
-				return err
-			}
-			out = append(out, ev)
-		}
-		return nil
-	})
-	return out, next, err
+	return c.QueryActivity(ctx, ActivityQuery{SubscriptionID: subscriptionID, Limit: limit, After: after})
 }

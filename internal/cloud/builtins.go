@@ -13,6 +13,7 @@ func (c *Cloud) registerBuiltins() {
 		{Type: TypeManagementGroup, APIVersions: ManagementAPIVersions, SelfAuthorize: true, Handler: c.serveManagementGroup},
 		{Type: TypeMGSubscription, APIVersions: ManagementAPIVersions, SelfAuthorize: true, Handler: c.serveMGSubscription},
 		{Type: TypeProvider, Handler: c.serveProvider},
+		{Type: TypeActivityLog, APIVersions: ActivityAPIVersions, SelfAuthorize: true, Handler: c.serveActivityLog},
 	} {
 		if err := c.routes.add(rt); err != nil {
 			panic(err) // the built-in table is static; a clash is a programming error

@@ -5,9 +5,11 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"net/url"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/steward-gov/steward/internal/arm"
 	"github.com/steward-gov/steward/internal/cloud"
@@ -235,5 +237,37 @@ func TestActivityLogAndETags(t *testing.T) {
 	}
 	if !found || inGroup != 4 {
 		t.Errorf("activity log (%d events in the group, want 4) lacks the group's write: %+v", inGroup, events)
+	}
+	// The same events through the REST API, filtered and paged.
+	from := url.QueryEscape(time.Now().Add(-time.Hour).UTC().Format(time.RFC3339))
+	path := "/subscriptions/" + e.sub + "/providers/Microsoft.Insights/eventtypes/management/values?api-version=2015-04-01&$top=2&$filter=" +
+		url.QueryEscape("eventTimestamp ge '") + from + url.QueryEscape("' and resourceGroupName eq 'audit'")
+	var total, pages int
+	for path != "" && pages < 10 {
+		r, b := e.do(t, "GET", path, admin, nil)
+		var page struct {
+			Value []struct {
+				ResourceGroupName string
+				OperationName     struct{ Value string }
+			}
+			NextLink string
+		}
+		if err := json.Unmarshal(b, &page); err != nil || r.StatusCode != 200 {
+			t.Fatalf("activity API: %d %s", r.StatusCode, b)
+		}
+		for _, ev := range page.Value {
+			if ev.ResourceGroupName != "audit" {
+				t.Errorf("filter let through %+v", ev)
+			}
+		}
+		total += len(page.Value)
+		pages++
+		path = strings.TrimPrefix(page.NextLink, strings.TrimSuffix(e.s.BaseURL, "/"))
+	}
+	if total != 4 || pages < 2 {
+		t.Errorf("activity API listed %d events in %d pages, want 4 in 2+", total, pages)
+	}
+	if r, _ := e.do(t, "GET", "/subscriptions/"+e.sub+"/providers/Microsoft.Insights/eventtypes/management/values?api-version=2015-04-01", admin, nil); r.StatusCode != 400 {
+		t.Errorf("activity API without a time filter: %d", r.StatusCode)
 	}
 }

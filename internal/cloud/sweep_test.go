@@ -32,6 +32,7 @@ func TestMalformedRequestsGetARMErrors(t *testing.T) {
 		"/providers/Microsoft.Management/managementGroups", "/providers/Microsoft.Management/managementGroups/mg1",
 		"/providers/Microsoft.Management/managementGroups/mg1/subscriptions/" + e.sub,
 		sub + "/operationresults/abc", sub + "/providers/Microsoft.Compute", res + "/listKeys",
+		sub + "/providers/Microsoft.Insights/eventtypes/management/values", "/providers/Microsoft.Insights/eventtypes/management/values",
 	}
 	badPaths := []string{
 		"/subscriptions/", "/subscriptions//resourceGroups/x", sub + "/resourceGroups", sub + "/resourceGroups/a/b",
@@ -76,7 +77,7 @@ func TestMalformedRequestsGetARMErrors(t *testing.T) {
 		for _, m := range methods {
 			for _, q := range []string{"", "?api-version=", "?api-version=2021-04-01", "?api-version=abc", "?api-version=2099-01-01",
 				"?api-version=2021-04-01&$top=-1", "?api-version=2021-04-01&$skiptoken=%%%", "?api-version=2021-04-01&$filter=tagName%20eq",
-				"?api-version=2021-04-01&$skiptoken=Zm9v"} {
+				"?api-version=2021-04-01&$skiptoken=Zm9v", "?api-version=2015-04-01&$filter=eventTimestamp%20ge%20'x'"} {
 				for _, tok := range []string{admin, stranger, "", "not.a.token"} {
 					r, b := e.do(t, m, p+q, tok, []byte(`{"location":"westeurope"}`))
 					check(m+" "+p+q, r, b)
