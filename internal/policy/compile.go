@@ -112,6 +112,9 @@ func compile(d *Definition, opts CompileOptions, strict bool) (p *Policy, err er
 	return p, nil
 }
 
+// Compile compiles the definition; see the package function Compile.
+func (d *Definition) Compile(opts CompileOptions) (*Policy, error) { return Compile(d, opts) }
+
 // ParseAndCompile parses and compiles a definition document.
 func ParseAndCompile(data []byte, opts CompileOptions) (*Policy, error) {
 	d, err := ParseDefinition(data)

@@ -88,6 +88,9 @@ func (c *compiler) thenBlock(t *Then) (*thenNode, error) {
 	dm, _ := t.Details.(map[string]any)
 	detailsForOperand := t.Details
 	if dm != nil {
+		if err := checkDetails(dm, t.path+".details"); err != nil {
+			return nil, err
+		}
 		rest := make(map[string]any, len(dm))
 		for k, v := range dm {
 			switch strings.ToLower(k) {

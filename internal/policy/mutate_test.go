@@ -91,3 +91,22 @@ func TestLineDiff(t *testing.T) {
 		t.Errorf("lineDiff:\n%s\nwant:\n%s", got, want)
 	}
 }
+
+func TestDetailsVocabulary(t *testing.T) {
+	for _, tt := range []struct {
+		details string
+		ok      bool
+	}{
+		{`{"conflictEffect":"Audit","operations":[]}`, true},
+		{`{"conflictEffect":"block","operations":[]}`, false},
+		{`{"type":"x","existenceScope":"subscription","evaluationDelay":"PT10M"}`, true},
+		{`{"type":"x","existenceScope":"tenant"}`, false},
+		{`{"type":"x","evaluationDelay":"later"}`, false},
+		{`{"type":"x","evaluationDelay":"[parameters('delay')]"}`, true},
+	} {
+		_, err := ParseAndCompile([]byte(`{"if":{"field":"type","equals":"x"},"then":{"effect":"audit","details":`+tt.details+`}}`), CompileOptions{})
+		if (err == nil) != tt.ok {
+			t.Errorf("%s: error %v, want ok=%v", tt.details, err, tt.ok)
+		}
+	}
+}
