@@ -246,3 +246,47 @@ func TestSeed002Queries(t *testing.T) {
 		t.Errorf("axis[180] = %v", axis[180])
 	}
 }
+
+// Separately compiled queries share no mutable state, so one source can
+// serve concurrent queries (run with -race).
+func TestRunIsSafeForConcurrentQueries(t *testing.T) {
+	src := &eventsSource(2000).MemSource
+	queries := []string{
+		`Events | where Resource has "r1" | summarize n = count(), m = arg_max(TimeGenerated, *) by Level`,
+		`Events | extend s = strcat(Resource, "-", tostring(Level)) | where s contains "R3" | count`,
+		`Events | sort by TimeGenerated desc | extend rn = row_number() | where rn <= 5 | project rn, Resource`,
+	}
+	want := make([]string, len(queries))
+	render := func(res *Result) string {
+		var b strings.Builder
+		for _, r := range res.Rows {
+			for _, v := range r {
+				b.WriteString(v.Text() + ",")
+			}
+		}
+		return b.String()
+	}
+	for i, q := range queries {
+		res, err := Run(context.Background(), q, Options{Source: src})
+		if err != nil {
+			t.Fatal(err)
+		}
+		want[i] = render(res)
+	}
+	errs := make(chan error, 24)
+	for g := 0; g < 24; g++ {
+		go func(g int) {
+			i := g % len(queries)
+			res, err := Run(context.Background(), queries[i], Options{Source: src})
+			if err == nil && render(res) != want[i] {
+				err = fmt.Errorf("query %d gave a different result when run concurrently", i)
+			}
+			errs <- err
+		}(g)
+	}
+	for g := 0; g < 24; g++ {
+		if err := <-errs; err != nil {
+			t.Error(err)
+		}
+	}
+}
