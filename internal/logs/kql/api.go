@@ -2,6 +2,7 @@ package kql
 
 import (
 	"math"
+	"strings"
 )
 
 // APIResponse is the Log Analytics query API's response body:
@@ -53,6 +54,19 @@ func (r *Result) QueryResponse() APIResponse {
 	return resp
 }
 
+// apiDateTime renders a datetime as the query API does: ISO 8601 in UTC
+// with the fraction's trailing zeros dropped ("2017-08-24T06:59:59Z",
+// "2021-03-24T22:35:06.8337386Z"), as in the API's own example
+// (operationalinsights data-plane v1 examples/oms-post-example.json).
+func apiDateTime(ticks int64) string {
+	s := formatDateTime(ticks) // yyyy-MM-ddTHH:mm:ss.fffffffZ
+	frac := strings.TrimRight(s[20:27], "0")
+	if frac == "" {
+		return s[:19] + "Z"
+	}
+	return s[:20] + frac + "Z"
+}
+
 // APIValue encodes a value as the query API does: numbers and bools as
 // JSON, NaN and infinities as strings, datetimes as ISO 8601 strings,
 // timespans, guids and decimals as strings, dynamic values as a JSON string,
@@ -80,7 +94,7 @@ func (v Value) APIValue() any {
 	case TypeGuid:
 		return v.s
 	case TypeDateTime:
-		return formatDateTime(v.i)
+		return apiDateTime(v.i)
 	case TypeTimeSpan:
 		return formatTimeSpan(v.i)
 	case TypeDynamic:

@@ -196,7 +196,7 @@ func TestQueryResponseEncodesValuesAsTheAPIDoes(t *testing.T) {
 		t.Fatal(err)
 	}
 	got := fmt.Sprintf("%v", res.QueryResponse().Tables[0].Rows[0])
-	want := `[x 2 NaN 2020-01-02T03:04:05.0000000Z 01:30:00 {"a":1} <nil> true]`
+	want := `[x 2 NaN 2020-01-02T03:04:05Z 01:30:00 {"a":1} <nil> true]`
 	if got != want {
 		t.Errorf("rows = %s, want %s", got, want)
 	}
@@ -287,6 +287,23 @@ func TestRunIsSafeForConcurrentQueries(t *testing.T) {
 	for g := 0; g < 24; g++ {
 		if err := <-errs; err != nil {
 			t.Error(err)
+		}
+	}
+}
+
+func TestAPIDateTimesDropTrailingZeros(t *testing.T) {
+	tests := map[string]string{
+		"2017-08-24 06:59:59":         "2017-08-24T06:59:59Z",
+		"2021-03-24 22:35:06.8337386": "2021-03-24T22:35:06.8337386Z",
+		"2021-03-24 22:35:06.5":       "2021-03-24T22:35:06.5Z",
+	}
+	for in, want := range tests {
+		ticks, ok := parseDateTime(in)
+		if !ok {
+			t.Fatalf("parseDateTime(%q) failed", in)
+		}
+		if got := DateTime(ticks).APIValue(); got != want {
+			t.Errorf("APIValue(%s) = %v, want %s", in, got, want)
 		}
 	}
 }
