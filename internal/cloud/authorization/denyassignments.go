@@ -41,23 +41,23 @@ func (p *Provider) listDenyAssignments(ctx context.Context, call *cloud.Call) (*
 	if err := call.Authorize(ctx, cloud.TypeDenyAssignment+"/read", scope); err != nil {
 		return nil, err
 	}
-	f, err := parseFilter(call.Query.Get("$filter"), []string{"atscope"}, []string{"principalid", "denyassignmentname"})
+	f, err := cloud.ParseFuncFilter(call.Query.Get("$filter"), []string{"atscope"}, []string{"principalid", "denyassignmentname"})
 	if err != nil {
 		return nil, err
 	}
 	anc := p.ancestry(scope)
 	return p.listStored(ctx, call, cloud.TypeDenyAssignment, func(r cloud.Resource) bool {
-		if v, ok := f.eq["denyassignmentname"]; ok && !strings.EqualFold(stringAt(r.Doc, "properties", "denyAssignmentName"), v) {
+		if v, ok := f.Eq["denyassignmentname"]; ok && !strings.EqualFold(stringAt(r.Doc, "properties", "denyAssignmentName"), v) {
 			return false
 		}
-		if v, ok := f.eq["principalid"]; ok && !denyNames(r.Doc, v) {
+		if v, ok := f.Eq["principalid"]; ok && !denyNames(r.Doc, v) {
 			return false
 		}
 		s := stringAt(r.Doc, "properties", "scope")
 		if s == "" {
 			s = scopeFromID(r.ID)
 		}
-		return p.atOrAbove(anc, s) || (!f.has("atscope") && arm.IsScopeAncestor(scope, s))
+		return p.atOrAbove(anc, s) || (!f.Has("atscope") && arm.IsScopeAncestor(scope, s))
 	})
 }
 

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"net/http"
-	"strconv"
 	"strings"
 
 	"github.com/steward-gov/steward/internal/arm"
@@ -47,68 +46,16 @@ func scopeOf(s string) string {
 	return s
 }
 
-// ancestry returns the scope itself and every scope above it, management
-// groups included (from the engine's hierarchy), lower-cased, as a set.
-func (p *Provider) ancestry(scope string) map[string]bool {
-	out := map[string]bool{"/": true}
-	r, err := arm.ParseResourceID(scope)
-	if err != nil {
-		return out
-	}
-	h := p.c.Engine().Hierarchy()
-	for cur := r; cur != nil; cur = cur.ParentScope() {
-		out[strings.ToLower(cur.String())] = true
-		var kind arm.ScopeKind
-		var name string
-		switch cur.Kind() {
-		case arm.ScopeSubscription:
-			kind, name = arm.ScopeSubscription, cur.SubscriptionID
-		case arm.ScopeManagementGroup:
-			kind, name = arm.ScopeManagementGroup, cur.ManagementGroup
-		default:
-			continue
-		}
-		for i := 0; h != nil && i < 32; i++ {
-			mg := h.ParentGroup(kind, name)
-			if mg == "" {
-				break
-			}
-			out[strings.ToLower("/providers/Microsoft.Management/managementGroups/"+mg)] = true
-			kind, name = arm.ScopeManagementGroup, mg
-		}
-		if cur.Kind() == arm.ScopeManagementGroup {
-			break
-		}
-	}
-	return out
-}
+// ancestry is the set of scopes at and above scope (lower-cased).
+func (p *Provider) ancestry(scope string) map[string]bool { return p.c.ScopeAncestry(scope) }
 
 // relation says how an item's scope relates to a listed scope.
 func (p *Provider) atOrAbove(anc map[string]bool, itemScope string) bool {
 	return anc[strings.ToLower(scopeOf(itemScope))]
 }
 
-// pageOf answers a list computed in memory, paged by position.
-func pageOf(call *cloud.Call, items []any) (*cloud.Response, error) {
-	size, after, err := call.Paging()
-	if err != nil {
-		return nil, err
-	}
-	start := 0
-	if after != "" {
-		n, err := strconv.Atoi(after)
-		if err != nil || n < 0 || n > len(items) {
-			return nil, arm.BadRequest("InvalidSkipToken", "The $skiptoken query parameter is invalid or has expired.")
-		}
-		start = n
-	}
-	end := min(start+size, len(items))
-	out := cloud.List{Value: append([]any{}, items[start:end]...)}
-	if end < len(items) {
-		out.NextLink = call.NextLink(strconv.Itoa(end))
-	}
-	return &cloud.Response{Status: http.StatusOK, Body: out}, nil
-}
+// pageOf answers a list computed in memory.
+func pageOf(call *cloud.Call, items []any) (*cloud.Response, error) { return call.PageItems(items) }
 
 // listStored answers a list of stored documents of a type that keep selects.
 func (p *Provider) listStored(ctx context.Context, call *cloud.Call, typ string, keep func(cloud.Resource) bool) (*cloud.Response, error) {

@@ -2,7 +2,6 @@ package authorization
 
 import (
 	"context"
-	"encoding/json"
 	"net/http"
 	"strings"
 
@@ -58,16 +57,16 @@ func (p *Provider) listRoleAssignments(ctx context.Context, call *cloud.Call) (*
 	if err := call.Authorize(ctx, cloud.TypeRoleAssignment+"/read", scope); err != nil {
 		return nil, err
 	}
-	f, err := parseFilter(call.Query.Get("$filter"), []string{"atscope", "assignedto"}, []string{"principalid"})
+	f, err := cloud.ParseFuncFilter(call.Query.Get("$filter"), []string{"atscope", "assignedto"}, []string{"principalid"})
 	if err != nil {
 		return nil, err
 	}
 	anc := p.ancestry(scope)
 	principals := map[string]bool{}
-	if v, ok := f.eq["principalid"]; ok {
+	if v, ok := f.Eq["principalid"]; ok {
 		principals[strings.ToLower(v)] = true
 	}
-	if v, ok := f.funcs["assignedto"]; ok {
+	if v, ok := f.Funcs["assignedto"]; ok {
 		principals[strings.ToLower(v)] = true
 	}
 	return p.listStored(ctx, call, cloud.TypeRoleAssignment, func(r cloud.Resource) bool {
@@ -81,7 +80,7 @@ func (p *Provider) listRoleAssignments(ctx context.Context, call *cloud.Call) (*
 		if p.atOrAbove(anc, raScope) {
 			return true
 		}
-		return !f.has("atscope") && arm.IsScopeAncestor(scope, raScope)
+		return !f.Has("atscope") && arm.IsScopeAncestor(scope, raScope)
 	})
 }
 
@@ -275,13 +274,4 @@ func (p *Provider) deleteRoleAssignment(ctx context.Context, call *cloud.Call) (
 		return &cloud.Response{Status: http.StatusNoContent}, nil
 	}
 	return &cloud.Response{Status: http.StatusOK, Body: deleted.Doc}, nil
-}
-
-// decodeDoc re-reads a document as a typed value.
-func decodeDoc(doc map[string]any, v any) error {
-	b, err := json.Marshal(doc)
-	if err != nil {
-		return err
-	}
-	return json.Unmarshal(b, v)
 }

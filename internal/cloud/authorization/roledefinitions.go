@@ -51,24 +51,24 @@ func roleDefinitionNotFound(name string) *arm.Error {
 func (p *Provider) listRoleDefinitions(ctx context.Context, call *cloud.Call) (*cloud.Response, error) {
 	call.SkipAuthorization()
 	scope := scopeOf(call.Target.Scope)
-	f, err := parseFilter(call.Query.Get("$filter"), []string{"atscopeandbelow"}, []string{"rolename", "type"})
+	f, err := cloud.ParseFuncFilter(call.Query.Get("$filter"), []string{"atscopeandbelow"}, []string{"rolename", "type"})
 	if err != nil {
 		return nil, err
 	}
 	anc := p.ancestry(scope)
 	var items []any
 	for _, rd := range p.roleCatalog().List() {
-		if v, ok := f.eq["rolename"]; ok && !strings.EqualFold(rd.RoleName, v) {
+		if v, ok := f.Eq["rolename"]; ok && !strings.EqualFold(rd.RoleName, v) {
 			continue
 		}
 		typ := rbac.CustomRole
 		if rd.IsBuiltIn() {
 			typ = rbac.BuiltInRole
 		}
-		if v, ok := f.eq["type"]; ok && !strings.EqualFold(typ, v) {
+		if v, ok := f.Eq["type"]; ok && !strings.EqualFold(typ, v) {
 			continue
 		}
-		if !rd.IsBuiltIn() && scope != "/" && !p.customVisible(rd, scope, anc, f.has("atscopeandbelow")) {
+		if !rd.IsBuiltIn() && scope != "/" && !p.customVisible(rd, scope, anc, f.Has("atscopeandbelow")) {
 			continue
 		}
 		items = append(items, p.renderRole(rd, scope))

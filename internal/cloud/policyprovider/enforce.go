@@ -1,0 +1,155 @@
+package policyprovider
+
+import (
+	"context"
+	"encoding/json"
+	"strings"
+
+	"github.com/steward-gov/steward/internal/policy"
+)
+
+// entry is one compiled assignment with what a denial reports about it.
+type entry struct {
+	id, name, display, scope string
+	notScopes                []string
+	parameters               any
+	defID                    string
+	isSet                    bool
+	// names maps a lower-case definition ID to its name and display name.
+	names map[string][2]string
+	// Assigned keeps the assignment's real scope (for compliance); eval is
+	// the same compiled policy with the scope check left to the hook, which
+	// knows the management-group hierarchy.
+	assigned, eval *policy.Assigned
+}
+
+// compiled is the cache: assignments indexed by lower-case scope, and the
+// parsed exemptions, as of generation gen.
+type compiled struct {
+	gen        uint64
+	byScope    map[string][]*entry
+	all        []*entry
+	exemptions []*policy.Exemption
+}
+
+// current returns the cache, rebuilding it when a policy write happened
+// since it was built.
+func (p *Provider) current(ctx context.Context) (*compiled, error) {
+	g := p.gen.Load()
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.cache != nil && p.cache.gen == g {
+		return p.cache, nil
+	}
+	c, err := p.build(ctx, g)
+	if err != nil {
+		return nil, err
+	}
+	p.cache = c
+	return c, nil
+}
+
+// build compiles every stored assignment and parses every exemption.
+// Assignments that no longer compile (their definition was deleted) are
+// left out: they cannot be enforced.
+func (p *Provider) build(ctx context.Context, gen uint64) (*compiled, error) {
+	out := &compiled{gen: gen, byScope: map[string][]*entry{}}
+	as, err := p.listAll(ctx, TypeAssignment, nil)
+	if err != nil {
+		return nil, err
+	}
+	res := p.resolvers(ctx)
+	for _, r := range as {
+		b, _ := json.Marshal(r.Doc)
+		a, err := policy.ParseAssignment(b)
+		if err != nil {
+			continue
+		}
+		x, err := policy.CompileAssignment(a, res, p.opts.Aliases)
+		if err != nil {
+			continue
+		}
+		ev := *x
+		unscoped := *a
+		unscoped.Scope, unscoped.NotScopes = "", nil
+		ev.Assignment = &unscoped
+		e := &entry{id: a.ID, name: a.Name, display: a.DisplayName, scope: a.Scope, notScopes: a.NotScopes,
+			parameters: propsOf(r.Doc)["parameters"], defID: a.PolicyDefinitionID, isSet: x.Set != nil,
+			names: p.definitionNames(ctx, a.PolicyDefinitionID, x), assigned: x, eval: &ev}
+		k := strings.ToLower(scopeOf(a.Scope))
+		out.byScope[k] = append(out.byScope[k], e)
+		out.all = append(out.all, e)
+	}
+	xs, err := p.listAll(ctx, TypeExemption, nil)
+	if err != nil {
+		return nil, err
+	}
+	for _, r := range xs {
+		b, _ := json.Marshal(r.Doc)
+		if ex, err := policy.ParseExemption(b); err == nil {
+			out.exemptions = append(out.exemptions, ex)
+		}
+	}
+	return out, nil
+}
+
+// definitionNames collects the names and display names of the assigned
+// definition or set and its members, for denial messages.
+func (p *Provider) definitionNames(ctx context.Context, defID string, x *policy.Assigned) map[string][2]string {
+	names := map[string][2]string{}
+	ids := []string{defID}
+	k := kindDefinition
+	if x.Set != nil {
+		k = kindSet
+		for _, m := range x.Set.Members {
+			ids = append(ids, m.DefinitionID)
+		}
+	}
+	for i, id := range ids {
+		kk := kindDefinition
+		if i == 0 {
+			kk = k
+		}
+		doc, err := p.lookup(ctx, kk, id)
+		if err != nil {
+			continue
+		}
+		names[strings.ToLower(id)] = [2]string{stringAt(doc, "name"), stringAt(doc, "properties", "displayName")}
+	}
+	return names
+}
+
+// Assignments returns the compiled assignments (with their scopes) and
+// exemptions as the hook currently enforces them, for compliance
+// evaluation. Management-group scopes need the caller to check containment
+// with cloud.ScopeAncestry.
+func (p *Provider) Assignments(ctx context.Context) ([]*policy.Assigned, []*policy.Exemption, error) {
+	c, err := p.current(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	out := make([]*policy.Assigned, 0, len(c.all))
+	for _, e := range c.all {
+		out = append(out, e.assigned)
+	}
+	return out, c.exemptions, nil
+}
+
+// inScope returns the assignments whose scope holds id and none of whose
+// notScopes do.
+func (p *Provider) inScope(c *compiled, id string) []*entry {
+	anc := p.c.ScopeAncestry(id)
+	var out []*entry
+	for s := range anc {
+	next:
+		for _, e := range c.byScope[s] {
+			for _, ns := range e.notScopes {
+				if anc[strings.ToLower(ns)] {
+					continue next
+				}
+			}
+			out = append(out, e)
+		}
+	}
+	return out
+}

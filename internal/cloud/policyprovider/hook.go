@@ -1,0 +1,133 @@
+package policyprovider
+
+import (
+	"context"
+	"strings"
+
+	"github.com/steward-gov/steward/internal/arm"
+	"github.com/steward-gov/steward/internal/cloud"
+	"github.com/steward-gov/steward/internal/policy"
+)
+
+// BeforeWrite implements cloud.PolicyHook: the request-time decision of
+// the assignments in scope, in the documented effect order. Append and
+// modify change req.Document; deny (and a failed evaluation of an enforced
+// policy) refuses a write, denyAction with "delete" among its actionNames
+// refuses a delete, both with 403 RequestDisallowedByPolicy. Assignments
+// with enforcementMode DoNotEnforce and exempted members never refuse or
+// change a request. Writes of the policy types themselves are not
+// evaluated.
+func (p *Provider) BeforeWrite(ctx context.Context, req *cloud.PolicyRequest) error {
+	switch strings.ToLower(req.Type) {
+	case strings.ToLower(TypeDefinition), strings.ToLower(TypeSetDefinition), strings.ToLower(TypeAssignment), strings.ToLower(TypeExemption):
+		return nil
+	}
+	c, err := p.current(ctx)
+	if err != nil {
+		return err
+	}
+	entries := p.inScope(c, req.ID)
+	if len(entries) == 0 {
+		return nil
+	}
+	doc := evaluationDocument(req)
+	res := policy.NewResource(doc)
+	now := p.c.Now()
+	opts := policy.EvalOptions{APIVersion: req.APIVersion, Now: now,
+		RequestContext: map[string]any{"apiVersion": req.APIVersion}}
+	byID := make(map[string]*entry, len(entries))
+	evals := make([]*policy.Assigned, 0, len(entries))
+	for _, e := range entries {
+		byID[strings.ToLower(e.id)] = e
+		evals = append(evals, e.eval)
+	}
+	if req.Operation == cloud.OpDelete {
+		return p.denyDelete(ctx, req, res, entries, c.exemptions, opts)
+	}
+	d := policy.EvaluateRequest(ctx, evals, res, c.exemptions, now, opts)
+	if d.Denied {
+		return p.violation(ctx, req, res, d.Denials, byID, opts)
+	}
+	if len(d.Modified) > 0 {
+		req.Document = d.Document
+	}
+	return nil
+}
+
+// evaluationDocument is the request as policy sees it: the document with
+// its id, name and type filled in from the request when absent. The
+// document itself is not changed.
+func evaluationDocument(req *cloud.PolicyRequest) map[string]any {
+	doc := make(map[string]any, len(req.Document)+3)
+	for k, v := range req.Document {
+		doc[k] = v
+	}
+	if _, ok := doc["id"]; !ok {
+		doc["id"] = req.ID
+	}
+	if _, ok := doc["type"]; !ok {
+		doc["type"] = req.Type
+	}
+	if _, ok := doc["name"]; !ok {
+		doc["name"] = req.ID[strings.LastIndexByte(req.ID, '/')+1:]
+	}
+	return doc
+}
+
+// denyDelete applies denyAction effects to a delete.
+func (p *Provider) denyDelete(ctx context.Context, req *cloud.PolicyRequest, res *policy.Resource, entries []*entry,
+	exemptions []*policy.Exemption, opts policy.EvalOptions) error {
+	var denials []policy.PolicyReport
+	byID := map[string]*entry{}
+	for _, e := range entries {
+		r := e.eval.Evaluate(ctx, res, exemptions, opts.Now, opts)
+		if !r.Enforced {
+			continue
+		}
+		for _, m := range r.Members {
+			if m.Effect != policy.EffectDenyAction || m.State == policy.StateExempt || !namesDelete(m.Details) {
+				continue
+			}
+			byID[strings.ToLower(e.id)] = e
+			denials = append(denials, policy.PolicyReport{AssignmentID: e.id, DefinitionID: m.DefinitionID,
+				ReferenceID: m.ReferenceID, Effect: m.Effect})
+		}
+	}
+	if len(denials) == 0 {
+		return nil
+	}
+	return p.violation(ctx, req, res, denials, byID, opts)
+}
+
+// namesDelete reports whether denyAction details list the delete action.
+func namesDelete(details any) bool {
+	m, _ := details.(map[string]any)
+	for k, v := range m {
+		if !strings.EqualFold(k, "actionNames") {
+			continue
+		}
+		list, _ := v.([]any)
+		for _, a := range list {
+			if s, _ := a.(string); strings.EqualFold(s, "delete") {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// EvaluateRoleAssignment implements rbac.RoleAssignmentPolicy for the
+// delegation analysis: the role-assignment document is decided as a write
+// would be, against the assignments in the store.
+func (p *Provider) EvaluateRoleAssignment(ctx context.Context, _ string, doc map[string]any) (bool, string, error) {
+	id, _ := doc["id"].(string)
+	req := &cloud.PolicyRequest{Operation: cloud.OpWrite, ID: id, Type: "Microsoft.Authorization/roleAssignments", Document: doc}
+	err := p.BeforeWrite(ctx, req)
+	if err == nil {
+		return false, "", nil
+	}
+	if ae, ok := err.(*arm.Error); ok && ae.Code == codeDisallowed {
+		return true, ae.Message, nil
+	}
+	return false, "", err
+}
