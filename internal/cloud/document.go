@@ -1,6 +1,7 @@
 package cloud
 
 import (
+	"net/http"
 	"strings"
 	"unicode/utf8"
 
@@ -148,6 +149,25 @@ func mergePatch(target map[string]any, patch map[string]any) map[string]any {
 		target[k] = v
 	}
 	return target
+}
+
+// putResponse answers a PUT: 201 with the document when it created the
+// resource, 200 when it updated it.
+func putResponse(r Resource, created bool) *Response {
+	if created {
+		return documentResponse(http.StatusCreated, r)
+	}
+	return documentResponse(http.StatusOK, r)
+}
+
+// docList answers a list of stored documents with the page's nextLink.
+func (c *Call) docList(rs []Resource, next string) *Response {
+	out := List{Value: make([]any, 0, len(rs))}
+	for _, r := range rs {
+		out.Value = append(out.Value, r.Doc)
+	}
+	out.NextLink = c.NextLink(next)
+	return &Response{Status: http.StatusOK, Body: out}
 }
 
 // documentResponse is a stored resource as a response body, with its etag.

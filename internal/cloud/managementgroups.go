@@ -82,7 +82,7 @@ func (c *Cloud) putManagementGroup(ctx context.Context, call *Call) (*Response, 
 	if parentID == "" {
 		parentID = body.ParentGroup
 	}
-	r, created, err := c.Put(ctx, call, PutRequest{ID: t.ID, Type: TypeManagementGroup, Cond: call.Precondition(),
+	r, _, err := c.Put(ctx, call, PutRequest{ID: t.ID, Type: TypeManagementGroup, Cond: call.Precondition(),
 		Build: func(existing *Resource) (map[string]any, error) {
 			if call.Method == http.MethodPatch && existing == nil {
 				return nil, mgNotFound(t.Name)
@@ -111,11 +111,8 @@ func (c *Cloud) putManagementGroup(ctx context.Context, call *Call) (*Response, 
 	if err != nil {
 		return nil, err
 	}
-	status := http.StatusOK
-	if created && call.Method == http.MethodPut {
-		status = http.StatusOK // Azure answers a completed create with 200
-	}
-	return documentResponse(status, r), nil
+	// Azure answers a completed create with 200, like an update.
+	return documentResponse(http.StatusOK, r), nil
 }
 
 // resolveParent checks a requested parent and returns the parent object
@@ -282,12 +279,7 @@ func (c *Cloud) listReadable(ctx context.Context, call *Call, typ, scope string)
 	if err != nil {
 		return nil, listError(err)
 	}
-	out := List{Value: make([]any, 0, len(rs))}
-	for _, r := range rs {
-		out.Value = append(out.Value, r.Doc)
-	}
-	out.NextLink = call.NextLink(next)
-	return &Response{Status: http.StatusOK, Body: out}, nil
+	return call.docList(rs, next), nil
 }
 
 // ensureRootGroup creates the tenant root group on first start.

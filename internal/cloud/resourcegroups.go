@@ -116,11 +116,7 @@ func (c *Cloud) putResourceGroup(ctx context.Context, call *Call) (*Response, er
 	if err != nil {
 		return nil, err
 	}
-	status := http.StatusOK
-	if created {
-		status = http.StatusCreated
-	}
-	return documentResponse(status, r), nil
+	return putResponse(r, created), nil
 }
 
 // patchResourceGroup updates tags and managedBy (ResourceGroupPatchable).
@@ -207,12 +203,7 @@ func (c *Cloud) listResourceGroups(ctx context.Context, call *Call) (*Response, 
 	if err != nil {
 		return nil, listError(err)
 	}
-	out := List{Value: make([]any, 0, len(rs))}
-	for _, r := range rs {
-		out.Value = append(out.Value, r.Doc)
-	}
-	out.NextLink = call.NextLink(next)
-	return &Response{Status: http.StatusOK, Body: out}, nil
+	return call.docList(rs, next), nil
 }
 
 // anyGrantBelow reports whether the caller holds some role assignment

@@ -76,11 +76,7 @@ func (c *Cloud) putGeneric(ctx context.Context, call *Call) (*Response, error) {
 	if err != nil {
 		return nil, err
 	}
-	status := http.StatusOK
-	if created {
-		status = http.StatusCreated
-	}
-	return documentResponse(status, r), nil
+	return putResponse(r, created), nil
 }
 
 // patchGeneric merges a body into a stored resource: tags, sku, identity,
@@ -163,12 +159,7 @@ func (c *Cloud) listOfType(ctx context.Context, call *Call) (*Response, error) {
 	if err != nil {
 		return nil, listError(err)
 	}
-	out := List{Value: make([]any, 0, len(rs))}
-	for _, r := range rs {
-		out.Value = append(out.Value, r.Doc)
-	}
-	out.NextLink = call.NextLink(next)
-	return &Response{Status: http.StatusOK, Body: out}, nil
+	return call.docList(rs, next), nil
 }
 
 // directlyIn reports whether id's container is scope (resources of a

@@ -151,11 +151,7 @@ func (c *Cloud) serveSubscription(ctx context.Context, call *Call) (*Response, e
 		if err != nil {
 			return nil, err
 		}
-		status := http.StatusOK
-		if created {
-			status = http.StatusCreated
-		}
-		return documentResponse(status, r), nil
+		return putResponse(r, created), nil
 	}
 	return nil, methodNotAllowed(call.Method)
 }
@@ -174,12 +170,7 @@ func (c *Cloud) listSubscriptions(ctx context.Context, call *Call) (*Response, e
 	if err != nil {
 		return nil, listError(err)
 	}
-	out := List{Value: make([]any, 0, len(rs))}
-	for _, r := range rs {
-		out.Value = append(out.Value, r.Doc)
-	}
-	out.NextLink = call.NextLink(next)
-	return &Response{Status: http.StatusOK, Body: out}, nil
+	return call.docList(rs, next), nil
 }
 
 func rbacRead(typ, scope string) rbac.Request {
