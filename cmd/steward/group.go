@@ -36,6 +36,16 @@ prints.`,
 	return cmd
 }
 
+// groupCommand reads the output format and builds the client.
+func groupCommand(cmd *cobra.Command) (cliout.Format, *armresources.ResourceGroupsClient, error) {
+	format, err := outputFormat(cmd)
+	if err != nil {
+		return "", nil, err
+	}
+	c, err := groupsClient(cmd)
+	return format, c, err
+}
+
 func groupsClient(cmd *cobra.Command) (*armresources.ResourceGroupsClient, error) {
 	api, err := newAPIClient(cmd)
 	if err != nil {
@@ -70,11 +80,7 @@ func runGroupCreate(cmd *cobra.Command, args []string) error {
 }
 
 func runGroupList(cmd *cobra.Command, _ []string) error {
-	format, err := outputFormat(cmd)
-	if err != nil {
-		return err
-	}
-	c, err := groupsClient(cmd)
+	format, c, err := groupCommand(cmd)
 	if err != nil {
 		return err
 	}
@@ -104,11 +110,7 @@ func tagFilter(tag string) string {
 }
 
 func runGroupShow(cmd *cobra.Command, args []string) error {
-	format, err := outputFormat(cmd)
-	if err != nil {
-		return err
-	}
-	c, err := groupsClient(cmd)
+	format, c, err := groupCommand(cmd)
 	if err != nil {
 		return err
 	}

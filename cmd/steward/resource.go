@@ -77,16 +77,23 @@ func resourcesClient(cmd *cobra.Command) (*armresources.Client, string, error) {
 	return c, api.subscription, err
 }
 
+// resourceTarget returns the client and the ID a create, show or delete
+// names.
+func resourceTarget(cmd *cobra.Command, args []string) (*armresources.Client, string, error) {
+	c, sub, err := resourcesClient(cmd)
+	if err != nil {
+		return nil, "", err
+	}
+	id, err := resourceID(cmd, args, sub)
+	return c, id, err
+}
+
 func runResourceCreate(cmd *cobra.Command, args []string) error {
 	format, err := outputFormat(cmd)
 	if err != nil {
 		return err
 	}
-	c, sub, err := resourcesClient(cmd)
-	if err != nil {
-		return err
-	}
-	id, err := resourceID(cmd, args, sub)
+	c, id, err := resourceTarget(cmd, args)
 	if err != nil {
 		return err
 	}
@@ -125,11 +132,7 @@ func runResourceShow(cmd *cobra.Command, args []string) error {
 	if err != nil {
 		return err
 	}
-	c, sub, err := resourcesClient(cmd)
-	if err != nil {
-		return err
-	}
-	id, err := resourceID(cmd, args, sub)
+	c, id, err := resourceTarget(cmd, args)
 	if err != nil {
 		return err
 	}
@@ -142,11 +145,7 @@ func runResourceShow(cmd *cobra.Command, args []string) error {
 }
 
 func runResourceDelete(cmd *cobra.Command, args []string) error {
-	c, sub, err := resourcesClient(cmd)
-	if err != nil {
-		return err
-	}
-	id, err := resourceID(cmd, args, sub)
+	c, id, err := resourceTarget(cmd, args)
 	if err != nil {
 		return err
 	}
