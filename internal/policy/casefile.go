@@ -88,6 +88,14 @@ func LoadCaseFile(path string) (*CaseFile, error) {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	cf.Path = path
+	if len(cf.Cases) == 0 {
+		return nil, fmt.Errorf("%s: no cases (want a top-level cases: list)", path)
+	}
+	for i, c := range cf.Cases {
+		if c.Note == "" {
+			return nil, fmt.Errorf("%s: case %d has no note", path, i+1)
+		}
+	}
 	return &cf, nil
 }
 
