@@ -119,14 +119,21 @@ func (p *Provider) putRoleDefinition(ctx context.Context, call *cloud.Call) (*cl
 		call.SkipAuthorization()
 		return nil, arm.BadRequest("InvalidRoleDefinitionId", "The role definition ID '%s' is not valid. The role definition ID must be a GUID.", t.Name)
 	}
-	body, err := call.Body()
+	body, err := call.Document()
 	if err != nil {
 		call.SkipAuthorization()
 		return nil, err
 	}
+	// The body names the role by the URL: its own id and name, if any,
+	// are ignored as ARM ignores them.
+	body["id"], body["name"] = t.ID, guid
+	b, _ := json.Marshal(body)
 	var rd rbac.RoleDefinition
-	if err := json.Unmarshal(body, &rd); err != nil {
+	if err := json.Unmarshal(b, &rd); err != nil {
 		call.SkipAuthorization()
+		if ae, ok := err.(*arm.Error); ok {
+			return nil, ae
+		}
 		return nil, arm.BadRequest("InvalidRequestContent", "The request content was invalid and could not be deserialized.")
 	}
 	if len(rd.AssignableScopes) == 0 {
