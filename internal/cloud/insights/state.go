@@ -44,22 +44,21 @@ type State struct {
 // stored is the compact form a state is kept in: what cannot be derived
 // from the key and the IDs.
 type stored struct {
-	T   int64                        `json:"t"`
-	R   string                       `json:"r"`
-	RT  string                       `json:"rt,omitempty"`
-	L   string                       `json:"l,omitempty"`
-	Tg  map[string]string            `json:"tg,omitempty"`
-	A   string                       `json:"a"`
-	D   string                       `json:"d"`
-	S   string                       `json:"s,omitempty"`
-	F   string                       `json:"f,omitempty"`
-	E   string                       `json:"e,omitempty"`
-	G   []string                     `json:"g,omitempty"`
-	C   string                       `json:"c"`
-	M   []string                     `json:"m,omitempty"`
-	X   []policy.EvaluatedExpression `json:"x,omitempty"`
-	RC  string                       `json:"rc,omitempty"`
-	Ver int                          `json:"v,omitempty"`
+	T  int64                        `json:"t"`
+	R  string                       `json:"r"`
+	RT string                       `json:"rt,omitempty"`
+	L  string                       `json:"l,omitempty"`
+	Tg map[string]string            `json:"tg,omitempty"`
+	A  string                       `json:"a"`
+	D  string                       `json:"d"`
+	S  string                       `json:"s,omitempty"`
+	F  string                       `json:"f,omitempty"`
+	E  string                       `json:"e,omitempty"`
+	G  []string                     `json:"g,omitempty"`
+	C  string                       `json:"c"`
+	M  []string                     `json:"m,omitempty"`
+	X  []policy.EvaluatedExpression `json:"x,omitempty"`
+	RC string                       `json:"rc,omitempty"`
 }
 
 func stateKey(resourceID, assignmentID, referenceID string) string {

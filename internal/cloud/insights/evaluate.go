@@ -1,0 +1,189 @@
+package insights
+
+import (
+	"context"
+	"strings"
+	"sync"
+
+	"github.com/steward-gov/steward/internal/cloud"
+	"github.com/steward-gov/steward/internal/policy"
+	"github.com/steward-gov/steward/internal/store"
+)
+
+// scanEnv caches what evaluations share: the documents of resource groups
+// and subscriptions (for resourceGroup() and subscription()) and the
+// management groups above each subscription. It is safe for concurrent use.
+type scanEnv struct {
+	e    *Engine
+	mu   sync.Mutex
+	docs map[string]map[string]any
+	mgs  map[string][]string
+}
+
+func newScanEnv(e *Engine) *scanEnv {
+	return &scanEnv{e: e, docs: map[string]map[string]any{}, mgs: map[string][]string{}}
+}
+
+// doc returns a stored document (nil when absent), cached.
+func (s *scanEnv) doc(ctx context.Context, id string) map[string]any {
+	k := strings.ToLower(id)
+	s.mu.Lock()
+	d, ok := s.docs[k]
+	s.mu.Unlock()
+	if ok {
+		return d
+	}
+	if r, err := s.e.cloud.Get(ctx, id); err == nil {
+		d = r.Doc
+	}
+	s.mu.Lock()
+	s.docs[k] = d
+	s.mu.Unlock()
+	return d
+}
+
+// groups returns the management group IDs and names above a subscription.
+func (s *scanEnv) groups(sub string) (ids, names []string) {
+	k := strings.ToLower(sub)
+	s.mu.Lock()
+	names, ok := s.mgs[k]
+	s.mu.Unlock()
+	if !ok {
+		names = s.e.cloud.ManagementGroupsAbove(sub)
+		s.mu.Lock()
+		s.mgs[k] = names
+		s.mu.Unlock()
+	}
+	ids = make([]string, len(names))
+	for i, n := range names {
+		ids[i] = "/providers/Microsoft.Management/managementGroups/" + n
+	}
+	return ids, names
+}
+
+// evaluate computes the policy states of one resource under every
+// assignment in effect.
+func (e *Engine) evaluate(ctx context.Context, ps *policies, env *scanEnv, r cloud.Resource) []*State {
+	doc := r.Doc
+	if doc == nil {
+		return nil
+	}
+	res := policy.NewResource(doc)
+	sub, group := resourceParts(r.ID)
+	mgIDs, mgNames := env.groups(sub)
+	now := e.now()
+	opts := policy.EvalOptions{Now: now, Related: e.related()}
+	if sub != "" {
+		opts.Subscription = subscriptionValue(env.doc(ctx, "/subscriptions/"+sub), sub, e.cloud.TenantID())
+	}
+	if group != "" {
+		opts.ResourceGroup = env.doc(ctx, "/subscriptions/"+sub+"/resourceGroups/"+group)
+	}
+	var out []*State
+	for _, c := range ps.assigned {
+		if !c.a.InScope(r.ID, mgIDs...) {
+			continue
+		}
+		ar := c.eval.Evaluate(ctx, res, ps.exemptions, now, opts)
+		if !ar.Applicable {
+			continue
+		}
+		var explained map[string]policy.MemberResult
+		for _, m := range ar.Members {
+			if m.State == policy.StateNonCompliant {
+				o := opts
+				o.Explain = true
+				explained = map[string]policy.MemberResult{}
+				for _, x := range c.eval.Evaluate(ctx, res, ps.exemptions, now, o).Members {
+					explained[strings.ToLower(x.ReferenceID)] = x
+				}
+				break
+			}
+		}
+		setID := ""
+		if c.eval.Set != nil {
+			setID = c.a.PolicyDefinitionID
+		}
+		for _, m := range ar.Members {
+			if m.State == policy.StateNotApplicable || strings.EqualFold(m.Effect, policy.EffectDisabled) {
+				continue
+			}
+			st := &State{Timestamp: now, ResourceID: r.ID, ResourceType: r.Type, Location: stringOf(doc["location"]),
+				Tags: tagsOf(doc), AssignmentID: c.a.ID, DefinitionID: m.DefinitionID, SetDefinitionID: setID,
+				ReferenceID: m.ReferenceID, Effect: m.Effect, GroupNames: m.GroupNames, State: m.State,
+				ManagementGroups: mgNames}
+			if m.State == policy.StateError && m.Err != nil {
+				st.ReasonCode = "EvaluationError: " + m.Err.Error()
+			}
+			if x, ok := explained[strings.ToLower(m.ReferenceID)]; ok && m.State == policy.StateNonCompliant {
+				st.Expressions = x.Explanation
+			}
+			out = append(out, st)
+		}
+	}
+	return out
+}
+
+// subscriptionValue is what subscription() returns.
+func subscriptionValue(doc map[string]any, sub, tenant string) map[string]any {
+	out := map[string]any{"id": "/subscriptions/" + sub, "subscriptionId": sub, "tenantId": tenant, "displayName": sub}
+	if doc != nil {
+		if n, ok := doc["displayName"].(string); ok && n != "" {
+			out["displayName"] = n
+		}
+	}
+	return out
+}
+
+// related finds the resources auditIfNotExists and deployIfNotExists look
+// for: resources of a type in the evaluated resource's group (or
+// subscription), optionally by name.
+func (e *Engine) related() policy.RelatedFunc {
+	return func(ctx context.Context, q policy.RelatedQuery) ([]map[string]any, error) {
+		id := q.Resource.ID()
+		sub, group := resourceParts(id)
+		if sub == "" {
+			return nil, nil
+		}
+		scope := "/subscriptions/" + sub
+		if g := q.ResourceGroupName; g != "" {
+			scope += "/resourceGroups/" + g
+		} else if group != "" && !strings.EqualFold(q.ExistenceScope, "subscription") {
+			scope += "/resourceGroups/" + group
+		}
+		var out []map[string]any
+		after := ""
+		for {
+			page, next, err := e.cloud.List(ctx, cloud.ListQuery{Type: q.Type, Scope: scope, Limit: store.MaxPageSize, After: after})
+			if err != nil {
+				return nil, err
+			}
+			for _, r := range page {
+				if q.Name == "" || strings.Contains(q.Name, "?") || strings.EqualFold(lastName(r.ID), lastName(q.Name)) {
+					out = append(out, r.Doc)
+				}
+			}
+			if next == "" {
+				return out, nil
+			}
+			after = next
+		}
+	}
+}
+
+func stringOf(v any) string {
+	s, _ := v.(string)
+	return s
+}
+
+func tagsOf(doc map[string]any) map[string]string {
+	t, _ := doc["tags"].(map[string]any)
+	if len(t) == 0 {
+		return nil
+	}
+	out := make(map[string]string, len(t))
+	for k, v := range t {
+		out[k] = stringOf(v)
+	}
+	return out
+}

@@ -1,0 +1,245 @@
+package insights
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/steward-gov/steward/internal/cloud"
+	"github.com/steward-gov/steward/internal/policy"
+	"github.com/steward-gov/steward/internal/store"
+)
+
+// The Microsoft.Authorization policy types whose changes re-evaluate
+// compliance.
+const (
+	TypeAssignment    = "Microsoft.Authorization/policyAssignments"
+	TypeDefinition    = "Microsoft.Authorization/policyDefinitions"
+	TypeSetDefinition = "Microsoft.Authorization/policySetDefinitions"
+	TypeExemption     = "Microsoft.Authorization/policyExemptions"
+)
+
+// isPolicyType reports whether a write of typ changes what is assigned.
+func isPolicyType(typ string) bool {
+	for _, t := range []string{TypeAssignment, TypeDefinition, TypeSetDefinition, TypeExemption} {
+		if strings.EqualFold(t, typ) {
+			return true
+		}
+	}
+	return false
+}
+
+// evaluated reports whether resources of typ get policy states: everything
+// but the policy objects themselves, this provider's own types and the
+// Cloud's bookkeeping documents.
+func evaluated(typ string) bool {
+	t := strings.ToLower(typ)
+	switch {
+	case strings.HasPrefix(t, "microsoft.authorization/policy"), strings.HasPrefix(t, "microsoft.policyinsights/"),
+		t == strings.ToLower(cloud.TypeTags), t == strings.ToLower(cloud.TypeOperationResult),
+		strings.HasPrefix(t, "microsoft.management/"):
+		return false
+	}
+	return true
+}
+
+// compiled is one assignment ready to evaluate.
+type compiled struct {
+	a *policy.Assignment
+	// eval is the assignment with its scope cleared: the scope (with
+	// management groups) and notScopes are checked by InScope first.
+	eval *policy.Assigned
+	// members are the definitions the assignment evaluates, for finding the
+	// assignments a definition change affects.
+	members map[string]bool
+}
+
+// policies is a snapshot of what is assigned.
+type policies struct {
+	assigned   []*compiled
+	exemptions []*policy.Exemption
+	info       map[string]*assignmentInfo
+	// errors are the assignments that failed to compile, by ID.
+	errors map[string]error
+}
+
+// loadPolicies reads and compiles every assignment and exemption in the
+// store.
+func (e *Engine) loadPolicies(ctx context.Context) (*policies, error) {
+	ps := &policies{info: map[string]*assignmentInfo{}, errors: map[string]error{}}
+	res := policy.Resolvers{
+		Definition: func(id string) (*policy.Definition, error) {
+			if d, err := e.storedDocument(ctx, id, TypeDefinition); err == nil {
+				return policy.ParseDefinition(d)
+			} else if !errors.Is(err, store.ErrNotFound) {
+				return nil, err
+			}
+			if e.opts.Definitions.Definition != nil {
+				return e.opts.Definitions.Definition(id)
+			}
+			return nil, fmt.Errorf("policy definition %s not found", id)
+		},
+		Set: func(id string) (*policy.SetDefinition, error) {
+			if d, err := e.storedDocument(ctx, id, TypeSetDefinition); err == nil {
+				return policy.ParseSetDefinition(d)
+			} else if !errors.Is(err, store.ErrNotFound) {
+				return nil, err
+			}
+			if e.opts.Definitions.Set != nil {
+				return e.opts.Definitions.Set(id)
+			}
+			return nil, fmt.Errorf("policy set definition %s not found", id)
+		},
+	}
+	if e.opts.Assignments != nil {
+		assigned, exemptions, err := e.opts.Assignments(ctx)
+		if err != nil {
+			return nil, err
+		}
+		for _, x := range assigned {
+			ps.add(x)
+		}
+		ps.exemptions = exemptions
+		return ps, nil
+	}
+	err := e.eachDocument(ctx, TypeAssignment, func(r cloud.Resource, raw []byte) error {
+		a, err := policy.ParseAssignment(raw)
+		if err != nil {
+			ps.errors[strings.ToLower(r.ID)] = err
+			return nil
+		}
+		if a.ID == "" {
+			a.ID = r.ID
+		}
+		if a.Scope == "" {
+			a.Scope = assignmentScope(r.ID)
+		}
+		x, err := policy.CompileAssignment(a, res, e.opts.Aliases)
+		if err != nil {
+			ps.errors[strings.ToLower(r.ID)] = err
+			e.log.Warn("policy assignment does not compile; it is not evaluated", "id", r.ID, "err", err)
+			return nil
+		}
+		ps.add(x)
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	err = e.eachDocument(ctx, TypeExemption, func(r cloud.Resource, raw []byte) error {
+		x, err := policy.ParseExemption(raw)
+		if err != nil {
+			e.log.Warn("policy exemption does not parse; it is not honoured", "id", r.ID, "err", err)
+			return nil
+		}
+		if x.Scope == "" {
+			x.Scope = exemptionScope(r.ID)
+		}
+		ps.exemptions = append(ps.exemptions, x)
+		return nil
+	})
+	return ps, err
+}
+
+// add records a compiled assignment.
+func (ps *policies) add(x *policy.Assigned) {
+	a := x.Assignment
+	scoped := *a
+	scoped.Scope = ""
+	eval := *x
+	eval.Assignment = &scoped
+	c := &compiled{a: a, eval: &eval, members: map[string]bool{strings.ToLower(a.PolicyDefinitionID): true}}
+	if x.Set != nil {
+		for _, m := range x.Set.Members {
+			c.members[strings.ToLower(m.DefinitionID)] = true
+		}
+	}
+	params, _ := json.Marshal(wrapParameters(a.Parameters))
+	ps.info[strings.ToLower(a.ID)] = &assignmentInfo{Parameters: string(params)}
+	ps.assigned = append(ps.assigned, c)
+}
+
+// wrapParameters renders assigned values in the {"p": {"value": v}} form
+// of policyAssignmentParameters.
+func wrapParameters(p map[string]any) map[string]any {
+	out := make(map[string]any, len(p))
+	for k, v := range p {
+		out[k] = map[string]any{"value": v}
+	}
+	return out
+}
+
+func exemptionScope(id string) string {
+	if i := strings.Index(strings.ToLower(id), "/providers/microsoft.authorization/policyexemptions/"); i > 0 {
+		return id[:i]
+	}
+	return ""
+}
+
+// storedDocument reads a document of typ by ID as JSON.
+func (e *Engine) storedDocument(ctx context.Context, id, typ string) ([]byte, error) {
+	r, err := e.cloud.Get(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	if !strings.EqualFold(r.Type, typ) {
+		return nil, store.ErrNotFound
+	}
+	return json.Marshal(r.Doc)
+}
+
+// eachDocument calls fn with every stored document of typ.
+func (e *Engine) eachDocument(ctx context.Context, typ string, fn func(cloud.Resource, []byte) error) error {
+	after := ""
+	for {
+		page, next, err := e.cloud.List(ctx, cloud.ListQuery{Type: typ, Limit: store.MaxPageSize, After: after})
+		if err != nil {
+			return err
+		}
+		for _, r := range page {
+			raw, err := json.Marshal(r.Doc)
+			if err != nil {
+				return err
+			}
+			if err := fn(r, raw); err != nil {
+				return err
+			}
+		}
+		if next == "" {
+			return nil
+		}
+		after = next
+	}
+}
+
+// affectedScopes returns the scopes to re-evaluate after a policy object
+// changed: an assignment's scope, an exemption's scope, or the scopes of
+// the assignments that use a changed definition or set.
+func affectedScopes(ps *policies, ch cloud.Change, doc map[string]any) []string {
+	switch {
+	case strings.EqualFold(ch.Type, TypeAssignment):
+		scope, _ := propString(doc, "scope")
+		if scope == "" {
+			scope = assignmentScope(ch.ID)
+		}
+		return []string{scope}
+	case strings.EqualFold(ch.Type, TypeExemption):
+		return []string{exemptionScope(ch.ID)}
+	}
+	id := strings.ToLower(ch.ID)
+	var out []string
+	for _, c := range ps.assigned {
+		if c.members[id] {
+			out = append(out, c.a.Scope)
+		}
+	}
+	return out
+}
+
+func propString(doc map[string]any, key string) (string, bool) {
+	props, _ := doc["properties"].(map[string]any)
+	s, ok := props[key].(string)
+	return s, ok
+}

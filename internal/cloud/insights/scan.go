@@ -1,0 +1,181 @@
+package insights
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"sync"
+
+	"github.com/steward-gov/steward/internal/arm"
+	"github.com/steward-gov/steward/internal/cloud"
+	"github.com/steward-gov/steward/internal/store"
+)
+
+// ScanScope evaluates every resource at and below scope (a management
+// group or "/" covers its subscriptions) against the assignments in effect,
+// replaces their policy states, and removes the states of resources that
+// no longer exist there. Resources are read a page at a time, evaluated by
+// Options.Workers goroutines, and each page's states are written in one
+// transaction, so memory stays bounded by the page size.
+func (e *Engine) ScanScope(ctx context.Context, scope string) error {
+	ps, err := e.reload(ctx)
+	if err != nil {
+		return err
+	}
+	env := newScanEnv(e)
+	subs, err := e.subscriptionsIn(ctx, scope, env)
+	if err != nil {
+		return err
+	}
+	if subs == nil {
+		return e.scanPrefix(ctx, ps, env, scope)
+	}
+	for _, s := range subs {
+		if err := e.scanPrefix(ctx, ps, env, "/subscriptions/"+s); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// subscriptionsIn lists the subscriptions a tenant-level or management
+// group scope covers; nil for other scopes.
+func (e *Engine) subscriptionsIn(ctx context.Context, scope string, env *scanEnv) ([]string, error) {
+	mg := ""
+	if strings.Trim(scope, "/") != "" {
+		r, err := arm.ParseResourceID(scope)
+		if err != nil {
+			return nil, err
+		}
+		if r.Kind() != arm.ScopeManagementGroup {
+			return nil, nil
+		}
+		mg = r.ManagementGroup
+	}
+	subs := []string{}
+	after := ""
+	for {
+		page, next, err := e.cloud.List(ctx, cloud.ListQuery{Type: cloud.TypeSubscription, Limit: store.MaxPageSize, After: after})
+		if err != nil {
+			return nil, err
+		}
+		for _, r := range page {
+			sub := lastName(r.ID)
+			_, names := env.groups(sub)
+			if mg == "" || containsFold(names, mg) {
+				subs = append(subs, sub)
+			}
+		}
+		if next == "" {
+			return subs, nil
+		}
+		after = next
+	}
+}
+
+func containsFold(list []string, s string) bool {
+	for _, x := range list {
+		if strings.EqualFold(x, s) {
+			return true
+		}
+	}
+	return false
+}
+
+// scanPrefix scans one subscription, resource group or resource with
+// everything below it.
+func (e *Engine) scanPrefix(ctx context.Context, ps *policies, env *scanEnv, scope string) error {
+	seen := map[string]bool{}
+	if r, err := e.cloud.Get(ctx, scope); err == nil {
+		if evaluated(r.Type) {
+			if err := e.evaluatePage(ctx, ps, env, []cloud.Resource{r}, seen); err != nil {
+				return err
+			}
+		}
+	} else if !errors.Is(err, store.ErrNotFound) {
+		return err
+	}
+	after := ""
+	for {
+		page, next, err := e.cloud.List(ctx, cloud.ListQuery{Scope: scope, Limit: store.MaxPageSize, After: after,
+			Keep: func(r cloud.Resource) bool { return evaluated(r.Type) }})
+		if err != nil {
+			return err
+		}
+		if err := e.evaluatePage(ctx, ps, env, page, seen); err != nil {
+			return err
+		}
+		if next == "" {
+			break
+		}
+		after = next
+	}
+	return e.sweep(ctx, scope, seen)
+}
+
+// evaluatePage evaluates a page of resources in parallel and writes their
+// states in one transaction.
+func (e *Engine) evaluatePage(ctx context.Context, ps *policies, env *scanEnv, page []cloud.Resource, seen map[string]bool) error {
+	if len(page) == 0 {
+		return ctx.Err()
+	}
+	batch := make([]batchItem, len(page))
+	next := make(chan int)
+	var wg sync.WaitGroup
+	for range min(e.opts.Workers, len(page)) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range next {
+				batch[i] = batchItem{id: page[i].ID, states: e.evaluate(ctx, ps, env, page[i])}
+			}
+		}()
+	}
+	for i := range page {
+		next <- i
+	}
+	close(next)
+	wg.Wait()
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	for _, r := range page {
+		seen[strings.ToLower(r.ID)] = true
+	}
+	return e.writeStates(ctx, batch)
+}
+
+// sweep removes the states below scope of resources the scan did not see.
+func (e *Engine) sweep(ctx context.Context, scope string, seen map[string]bool) error {
+	var gone []string
+	start := ""
+	for {
+		var page store.Page
+		err := e.cloud.Store().View(ctx, func(tx store.Tx) error {
+			var err error
+			page, err = tx.Scan(ctx, tableStates, store.Query{Prefix: scopePrefix(scope), Start: start, KeysOnly: true, Limit: store.MaxPageSize})
+			return err
+		})
+		if err != nil {
+			return err
+		}
+		for _, r := range page.Records {
+			id := r.Key[:strings.IndexByte(r.Key, '|')]
+			if !seen[id] && (len(gone) == 0 || gone[len(gone)-1] != id) {
+				gone = append(gone, id)
+			}
+		}
+		if page.Next == "" || len(page.Records) == 0 {
+			break
+		}
+		start = page.Records[len(page.Records)-1].Key + "\x01"
+	}
+	for _, id := range gone {
+		if err := e.cloud.Store().Update(ctx, func(tx store.Tx) error {
+			return deletePrefix(ctx, tx, id+"|", nil)
+		}); err != nil {
+			return err
+		}
+	}
+	return nil
+}
