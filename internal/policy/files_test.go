@@ -1,0 +1,80 @@
+package policy
+
+import (
+	"os"
+	"path/filepath"
+	"testing"
+)
+
+func TestParseParameterValues(t *testing.T) {
+	for _, src := range []string{
+		`{"effect":"Deny","list":["a"]}`,
+		`{"effect":{"value":"Deny"},"list":{"value":["a"]}}`,
+		`{"$schema":"https://schema.management.azure.com/schemas/2019-04-01/deploymentParameters.json#","contentVersion":"1.0.0.0",
+		  "parameters":{"effect":{"value":"Deny"},"list":{"value":["a"]}}}`,
+	} {
+		got, err := ParseParameterValues([]byte(src))
+		if err != nil {
+			t.Fatalf("%s: %v", src, err)
+		}
+		if got["effect"] != "Deny" || len(got["list"].([]any)) != 1 {
+			t.Errorf("%s: got %v", src, got)
+		}
+	}
+	if _, err := ParseParameterValues([]byte(`[1]`)); err == nil {
+		t.Error("an array is not a parameter file")
+	}
+}
+
+func TestDetectKind(t *testing.T) {
+	for src, want := range map[string]DocumentKind{
+		`{"properties":{"policyRule":{"if":{"field":"type","equals":"x"},"then":{"effect":"audit"}}}}`: KindDefinition,
+		`{"if":{"field":"type","equals":"x"},"then":{"effect":"audit"}}`:                               KindDefinition,
+		`{"properties":{"policyDefinitions":[]}}`:                                                      KindSet,
+		`{"properties":{"policyDefinitionId":"/x","scope":"/subscriptions/s"}}`:                        KindAssignment,
+		`{"properties":{"policyAssignmentId":"/a","exemptionCategory":"Waiver"}}`:                      KindExemption,
+	} {
+		if got := DetectKind([]byte(src)); got != want {
+			t.Errorf("%s: %s, want %s", src, got, want)
+		}
+	}
+}
+
+func TestAliasDirAndResolver(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name, content string) {
+		t.Helper()
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write("a.csv", "alias,path\nMicrosoft.Web/sites/x,properties.one\n")
+	write("b.csv", "alias,path\nMicrosoft.Web/sites/x,properties.two\n")
+	table, err := LoadAliasDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a, ok := table.Lookup("Microsoft.Web/sites/x"); !ok || a.DefaultPath != "properties.two" {
+		t.Errorf("later files win: %+v", a)
+	}
+	if empty, err := LoadAliasDir(filepath.Join(dir, "missing")); err != nil || empty.Len() != 0 {
+		t.Errorf("a missing directory is an empty table: %v %v", empty, err)
+	}
+
+	defs := t.TempDir()
+	if err := os.WriteFile(filepath.Join(defs, "mine.json"), []byte(`{"name":"guid-1","properties":{"policyRule":{"if":{"field":"type","equals":"x"},"then":{"effect":"audit"}}}}`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	resolve, err := DirResolver(defs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, id := range []string{"/providers/Microsoft.Authorization/policyDefinitions/guid-1", "mine"} {
+		if _, err := resolve(id); err != nil {
+			t.Errorf("%s: %v", id, err)
+		}
+	}
+	if _, err := resolve("/providers/Microsoft.Authorization/policyDefinitions/other"); err == nil {
+		t.Error("an unknown definition must not resolve")
+	}
+}
