@@ -47,7 +47,7 @@ type tenantApp struct {
 // ({name}.vault.azure.net, dialled to the test server), Steward's token
 // service on the same server, and an RBAC engine.
 type kvFixture struct {
-	t         *testing.T
+	t         testing.TB
 	dataDir   string
 	st        store.Store
 	svc       *Service
@@ -61,7 +61,7 @@ type kvFixture struct {
 	vaultURL  string
 }
 
-func newKVFixture(t *testing.T) *kvFixture {
+func newKVFixture(t testing.TB) *kvFixture {
 	t.Helper()
 	ctx := context.Background()
 	f := &kvFixture{t: t, dataDir: t.TempDir()}
@@ -200,7 +200,7 @@ func testCA(t *testing.T) (*x509.Certificate, *ecdsa.PrivateKey) {
 
 // testTLS makes a CA and a server certificate for the vault DNS names,
 // localhost and 127.0.0.1.
-func testTLS(t *testing.T) (*x509.Certificate, tls.Certificate) {
+func testTLS(t testing.TB) (*x509.Certificate, tls.Certificate) {
 	t.Helper()
 	caKey, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	now := time.Now()

@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/steward-gov/steward/internal/identity"
 )
@@ -70,8 +71,9 @@ type HandlerOptions struct {
 
 // Handler serves the Key Vault data plane of every vault in a Service.
 type Handler struct {
-	svc  *Service
-	opts HandlerOptions
+	svc    *Service
+	opts   HandlerOptions
+	tokens tokenCache
 }
 
 // Handler returns the data-plane handler.
@@ -228,7 +230,16 @@ func (h *Handler) authenticate(r *http.Request, v Vault) (identity.Principal, er
 	if authz == "" || !strings.EqualFold(scheme, "Bearer") || strings.TrimSpace(raw) == "" {
 		return identity.Principal{}, &Error{Status: 401, Code: "Unauthorized", Message: "AKV10000: Request is missing a Bearer or PoP token.", Header: challenge}
 	}
-	p, err := h.opts.Validator.Validate(r.Context(), strings.TrimSpace(raw))
+	raw = strings.TrimSpace(raw)
+	now := time.Now()
+	p, cached := h.tokens.get(raw, now)
+	var err error
+	if !cached {
+		p, err = h.opts.Validator.Validate(r.Context(), raw)
+		if err == nil {
+			h.tokens.put(raw, p, now)
+		}
+	}
 	if err != nil {
 		var te *identity.TokenError
 		msg := "AKV10022: Invalid token."

@@ -5,6 +5,7 @@ import (
 	"crypto"
 	"fmt"
 	"slices"
+	"time"
 )
 
 // KeyOperationParams is the body of encrypt, decrypt, wrapkey, unwrapkey
@@ -25,15 +26,19 @@ type KeyVerifyParams struct {
 // allow op and be enabled and within its nbf/exp window. The private key
 // (nil for a public-only key) never leaves the process.
 func (s *Service) usableKey(ctx context.Context, v Vault, name, ver, op string) (string, crypto.Signer, crypto.PublicKey, error) {
-	var h head
-	var kv version
-	err := s.view(ctx, func(tx sealedTx) error {
-		var err error
-		h, kv, err = getVersion(ctx, tx, v, kindKey, name, ver)
-		return err
-	})
-	if err != nil {
-		return "", nil, nil, err
+	ck := verKey(v, kindKey, name, ver)
+	h, kv, hit := s.opKeys.get(ck, time.Now())
+	if !hit {
+		gen := s.opKeys.generation()
+		err := s.view(ctx, func(tx sealedTx) error {
+			var err error
+			h, kv, err = getVersion(ctx, tx, v, kindKey, name, ver)
+			return err
+		})
+		if err != nil {
+			return "", nil, nil, err
+		}
+		s.opKeys.put(ck, h, kv, gen, time.Now())
 	}
 	kid := v.objectID(kindKey, h.Name, kv.Version)
 	now := s.unix()

@@ -40,12 +40,14 @@ type Options struct {
 // them, stored through a Sealer. It is safe for concurrent use, and
 // replicas sharing a store see one state.
 type Service struct {
-	st    store.Store
-	seal  *Sealer
-	now   func() time.Time
-	rand  io.Reader
-	log   *slog.Logger
-	cache *keyCache
+	st     store.Store
+	seal   *Sealer
+	now    func() time.Time
+	rand   io.Reader
+	log    *slog.Logger
+	cache  *keyCache
+	vaults vaultCache
+	opKeys opKeyCache
 }
 
 // NewService returns a vault service over st, sealing values with sealer.
@@ -116,11 +118,17 @@ func (s *Service) PutVault(ctx context.Context, v Vault) (Vault, error) {
 		}
 		return putJSON(ctx, tx, tableVaults, strings.ToLower(v.Name), v)
 	})
+	s.vaults.drop(v.Name)
 	return v, err
 }
 
-// GetVault reads a vault by name (case-insensitive).
+// GetVault reads a vault by name (case-insensitive). Records are cached
+// for a few seconds (see vaultCacheTTL).
 func (s *Service) GetVault(ctx context.Context, name string) (Vault, error) {
+	now := time.Now()
+	if v, ok := s.vaults.get(name, now); ok {
+		return v, nil
+	}
 	var v Vault
 	err := s.view(ctx, func(tx sealedTx) error {
 		var err error
@@ -130,12 +138,16 @@ func (s *Service) GetVault(ctx context.Context, name string) (Vault, error) {
 		}
 		return err
 	})
+	if err == nil {
+		s.vaults.put(v, now)
+	}
 	return v, err
 }
 
 // DeleteVault removes a vault and everything in it.
 func (s *Service) DeleteVault(ctx context.Context, name string) error {
 	lname := strings.ToLower(name)
+	defer s.vaults.drop(name)
 	return s.update(ctx, func(tx sealedTx) error {
 		if err := tx.Delete(ctx, tableVaults, lname, store.Cond{}); err != nil {
 			if errors.Is(err, store.ErrNotFound) {
@@ -196,6 +208,8 @@ func deletePrefix(ctx context.Context, tx sealedTx, table, prefix string) error 
 }
 
 func (s *Service) update(ctx context.Context, fn func(tx sealedTx) error) error {
+	s.opKeys.invalidate()
+	defer s.opKeys.invalidate()
 	return s.st.Update(ctx, func(tx store.Tx) error { return fn(sealedTx{tx: tx, s: s.seal}) })
 }
 
