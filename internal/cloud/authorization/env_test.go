@@ -138,4 +138,3 @@ func wantCode(t testing.TB, err error, status int, code string) *azcore.Response
 	}
 	return re
 }
-

@@ -173,10 +173,10 @@ func TestSDKRoleAssignmentsLifecycle(t *testing.T) {
 		want          int
 	}{
 		{rgScope, "principalId eq '" + reader.id + "'", 1},
-		{rgScope, "atScope()", 2},                                      // the reader's and the administrator's at the root
-		{subScope, "atScope()", 1},                                     // only the administrator's
-		{subScope, "", 2},                                              // and below
-		{subScope, "assignedTo('" + reader.id + "')", 1},               // one principal's
+		{rgScope, "atScope()", 2},                                         // the reader's and the administrator's at the root
+		{subScope, "atScope()", 1},                                        // only the administrator's
+		{subScope, "", 2},                                                 // and below
+		{subScope, "assignedTo('" + reader.id + "')", 1},                  // one principal's
 		{subScope, "atScope() and principalId eq '" + reader.id + "'", 0}, // the reader's is below
 	} {
 		if got := count(tc.scope, tc.filter); got != tc.want {
