@@ -13,6 +13,8 @@ func (c *Cloud) registerBuiltins() {
 		{Type: TypeManagementGroup, APIVersions: ManagementAPIVersions, SelfAuthorize: true, Handler: c.serveManagementGroup},
 		{Type: TypeMGSubscription, APIVersions: ManagementAPIVersions, SelfAuthorize: true, Handler: c.serveMGSubscription},
 		{Type: TypeProvider, Handler: c.serveProvider},
+		{Type: TypeProvider, Action: "register", Handler: c.serveProvider},
+		{Type: TypeProvider, Action: "unregister", Handler: c.serveProvider},
 		{Type: TypeActivityLog, APIVersions: ActivityAPIVersions, SelfAuthorize: true, Handler: c.serveActivityLog},
 	} {
 		if err := c.routes.add(rt); err != nil {

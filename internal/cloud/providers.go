@@ -5,11 +5,11 @@ import (
 	"net/http"
 )
 
-// serveProvider answers GET {scope}/providers/{namespace}: every namespace
-// is registered in Steward, since generic resources of any type are
-// accepted.
+// serveProvider answers GET {scope}/providers/{namespace} and POST
+// .../register: every namespace is registered in Steward, since generic
+// resources of any type are accepted, and registering changes nothing.
 func (c *Cloud) serveProvider(_ context.Context, call *Call) (*Response, error) {
-	if call.Method != http.MethodGet || call.Target.Action != "" {
+	if (call.Method != http.MethodGet || call.Target.Action != "") && (call.Method != http.MethodPost || call.Target.Action == "") {
 		return nil, methodNotAllowed(call.Method)
 	}
 	ns := call.Target.Name

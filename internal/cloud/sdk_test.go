@@ -216,6 +216,23 @@ func TestSDKTags(t *testing.T) {
 	}
 }
 
+func TestSDKProvidersAreRegistered(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	pc, err := armresources.NewProvidersClient(e.sub, e.cred, e.opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	reg, err := pc.Register(ctx, "Microsoft.Web", nil)
+	if err != nil || *reg.RegistrationState != "Registered" || *reg.Namespace != "Microsoft.Web" {
+		t.Fatalf("register: %+v %v", reg, err)
+	}
+	got, err := pc.Get(ctx, "Microsoft.Storage", nil)
+	if err != nil || *got.RegistrationState != "Registered" {
+		t.Fatalf("get: %+v %v", got, err)
+	}
+}
+
 // wantCode checks that err is an Azure response error with the status and
 // ARM code.
 func wantCode(t *testing.T, err error, status int, code string) {

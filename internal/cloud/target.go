@@ -99,6 +99,14 @@ func parseTarget(method, path string, reg *registry) (Target, error) {
 	}
 	// One type segment more than names: a collection or an action.
 	last := r.Types[t-1]
+	if n == 0 && r.Parent == nil && method == http.MethodPost && (strings.EqualFold(last, "register") || strings.EqualFold(last, "unregister")) {
+		// POST /subscriptions/{s}/providers/{ns}/register
+		p := *r
+		p.Types = nil
+		tg := Target{ID: p.String(), Resource: &p, Type: TypeProvider, Name: r.Namespace, Scope: containerOf(&p).String(),
+			Action: strings.ToLower(last)}
+		return tg, nil
+	}
 	inst := *r
 	inst.Types = r.Types[:n]
 	if n > 0 && (method == http.MethodPost || reg.hasAction(inst.ResourceType(), last)) {

@@ -43,6 +43,8 @@ func TestParseTargetClassifiesPaths(t *testing.T) {
 			Target{ID: mgPrefix + "mg/subscriptions/s1", Type: TypeMGSubscription, Name: "s1", Scope: mgPrefix + "mg"}},
 		{"PUT", rg + "/providers/Microsoft.Resources/tags/default",
 			Target{ID: rg + "/providers/Microsoft.Resources/tags/default", Type: TypeTags, Name: "default", Scope: rg}},
+		{"POST", s + "/providers/Microsoft.Web/register",
+			Target{ID: s + "/providers/Microsoft.Web", Type: TypeProvider, Name: "Microsoft.Web", Scope: s, Action: "register"}},
 		{"GET", s + "/operationresults/abc", Target{ID: s + "/operationresults/abc", Type: TypeOperationResult, Name: "abc", Scope: s}},
 	}
 	for _, c := range cases {
