@@ -2,6 +2,8 @@ package kql
 
 import (
 	"math"
+	"math/big"
+	"strconv"
 )
 
 // arithType is the static result type of an arithmetic operator.
@@ -103,6 +105,11 @@ func arith(op string, t Type, a, b Value) Value {
 		return Long(n)
 	case TypeReal, TypeDecimal:
 		x, y := a.AsReal(), b.AsReal()
+		if rt == TypeDecimal {
+			if v, ok := decimalArith(op, x, y); ok {
+				return v
+			}
+		}
 		var f float64
 		switch op {
 		case "+":
@@ -164,6 +171,36 @@ func arith(op string, t Type, a, b Value) Value {
 		}
 	}
 	return Null(rt)
+}
+
+// decimalArith computes a decimal operation exactly, on the shortest
+// decimal spelling of each operand, and rounds the result to the nearest
+// float64: decimal(10) / 3 is 3.3333333333333335 and 1.1 + 2.2 is 3.3, as in
+// Kusto (agent-type-casts-coercion-0020#2, -0047).
+func decimalArith(op string, x, y float64) (Value, bool) {
+	rx, ok1 := new(big.Rat).SetString(strconv.FormatFloat(x, 'g', -1, 64))
+	ry, ok2 := new(big.Rat).SetString(strconv.FormatFloat(y, 'g', -1, 64))
+	if !ok1 || !ok2 {
+		return Value{}, false
+	}
+	var r big.Rat
+	switch op {
+	case "+":
+		r.Add(rx, ry)
+	case "-":
+		r.Sub(rx, ry)
+	case "*":
+		r.Mul(rx, ry)
+	case "/":
+		if ry.Sign() == 0 {
+			return Value{}, false
+		}
+		r.Quo(rx, ry)
+	default:
+		return Value{}, false
+	}
+	f, _ := r.Float64()
+	return Value{T: TypeDecimal, ok: true, i: int64(math.Float64bits(f))}, true
 }
 
 // dateChecked returns a datetime, or null outside 0001-01-01 to 9999-12-31.

@@ -26,7 +26,9 @@ func (s *scope) compileUnary(x *Unary) (cexpr, error) {
 		}
 		switch v.T {
 		case TypeReal, TypeDecimal:
-			return Value{T: v.T, ok: true, i: int64(math.Float64bits(-v.real()))}
+			// Kusto negates as 0 - x: -(0.0) is 0, not -0
+			// (agent-type-casts-coercion-0012#2)
+			return Value{T: v.T, ok: true, i: int64(math.Float64bits(0 - v.real()))}
 		case TypeInt, TypeLong, TypeTimeSpan:
 			v.i = -v.i
 			return v

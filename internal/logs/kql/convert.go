@@ -162,6 +162,9 @@ func toRealValue(v Value, t Type) Value {
 	default:
 		return Null(t)
 	}
+	if t == TypeDecimal {
+		return Decimal(f)
+	}
 	return Value{T: t, ok: true, i: int64(math.Float64bits(f))}
 }
 

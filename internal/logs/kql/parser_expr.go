@@ -147,7 +147,7 @@ func negateLit(v Value) (Value, bool) {
 		v.i = -v.i
 		return v, true
 	case TypeReal, TypeDecimal:
-		v.i = int64(math.Float64bits(-v.real()))
+		v.i = int64(math.Float64bits(0 - v.real())) // -0.0 is 0, as Kusto reads it
 		return v, true
 	}
 	return v, false

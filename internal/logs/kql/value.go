@@ -118,6 +118,9 @@ func Decimal(f float64) Value {
 	if !math.IsNaN(f) && !math.IsInf(f, 0) {
 		f, _ = strconv.ParseFloat(strconv.FormatFloat(f, 'g', 16, 64), 64)
 	}
+	if f == 0 {
+		f = 0 // decimals have no negative zero
+	}
 	return Value{T: TypeDecimal, ok: true, i: int64(math.Float64bits(f))}
 }
 
