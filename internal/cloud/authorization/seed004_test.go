@@ -104,7 +104,9 @@ func TestSeed004DelegatedRoleAssignments(t *testing.T) {
 		}
 	}
 	pas, _ := armpolicy.NewAssignmentsClient(e.sub, e.cred, e.opts)
-	defID := func(n string) *string { return to.Ptr(sub + "/providers/Microsoft.Authorization/policyDefinitions/" + n) }
+	defID := func(n string) *string {
+		return to.Ptr(sub + "/providers/Microsoft.Authorization/policyDefinitions/" + n)
+	}
 	for name, a := range map[string]armpolicy.AssignmentProperties{
 		"deny-owner-uaa": {PolicyDefinitionID: defID("deny-owner-useraccessadmin-roleassignment"), DisplayName: to.Ptr("Deny Owner and UAA")},
 		"contributor-to-group": {PolicyDefinitionID: defID("ensure-role-assignments"),
