@@ -271,3 +271,37 @@ func TestActivityLogAndETags(t *testing.T) {
 		t.Errorf("activity API without a time filter: %d", r.StatusCode)
 	}
 }
+
+func TestConcurrentPutsOfOneResourceCreateItOnce(t *testing.T) {
+	e := newEnv(t, unthrottled)
+	admin := e.adminToken(t)
+	rg := "/subscriptions/" + e.sub + "/resourceGroups/race"
+	e.do(t, "PUT", rg+v, admin, []byte(`{"location":"westeurope"}`))
+	res := rg + "/providers/Microsoft.Web/sites/contended"
+	const n = 8
+	codes := make(chan int, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			r, _ := e.do(t, "PUT", res+v, admin, []byte(fmt.Sprintf(`{"location":"westeurope","tags":{"i":"%d"}}`, i)))
+			codes <- r.StatusCode
+		}()
+	}
+	wg.Wait()
+	close(codes)
+	created := 0
+	for c := range codes {
+		switch c {
+		case http.StatusCreated:
+			created++
+		case http.StatusOK:
+		default:
+			t.Errorf("concurrent PUT answered %d", c)
+		}
+	}
+	if created != 1 {
+		t.Errorf("%d PUTs reported creating the resource, want 1", created)
+	}
+}

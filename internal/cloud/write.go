@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/steward-gov/steward/internal/arm"
 	"github.com/steward-gov/steward/internal/store"
@@ -69,7 +70,15 @@ type PutRequest struct {
 func (c *Cloud) Put(ctx context.Context, call *Call, req PutRequest) (Resource, bool, error) {
 	for attempt := 0; ; attempt++ {
 		r, created, err := c.putOnce(ctx, call, req)
-		if errors.Is(err, errRaced) && attempt < 3 {
+		if errors.Is(err, errRaced) && attempt < maxPutAttempts {
+			// Another write of the same resource committed between our read
+			// and our write: read again, after a short pause that spreads
+			// the contenders out.
+			select {
+			case <-ctx.Done():
+				return Resource{}, false, ctx.Err()
+			case <-time.After(time.Duration(attempt+1) * time.Millisecond):
+			}
 			continue
 		}
 		if errors.Is(err, errRaced) {
@@ -78,6 +87,12 @@ func (c *Cloud) Put(ctx context.Context, call *Call, req PutRequest) (Resource, 
 		return r, created, err
 	}
 }
+
+// maxPutAttempts bounds the optimistic retries of a contended write.
+const maxPutAttempts = 20
+
+// errGone: the resource was deleted between the read and the delete.
+var errGone = errors.New("cloud: deleted concurrently")
 
 // errRaced: the resource changed between the read and the write.
 var errRaced = errors.New("cloud: concurrent write")
@@ -206,7 +221,10 @@ func (c *Cloud) Delete(ctx context.Context, call *Call, req DeleteRequest) (dele
 	err = c.store.Update(ctx, func(tx store.Tx) error {
 		removed, gen = nil, 0
 		if err := deleteResource(ctx, tx, existing, store.IfMatch(existing.ETag)); err != nil {
-			if errors.Is(err, store.ErrPrecondition) || errors.Is(err, store.ErrNotFound) {
+			if errors.Is(err, store.ErrNotFound) {
+				return errGone
+			}
+			if errors.Is(err, store.ErrPrecondition) {
 				return arm.Errorf(http.StatusConflict, "Conflict", "The resource was changed by a concurrent request. Retry the request.")
 			}
 			return err
@@ -227,6 +245,9 @@ func (c *Cloud) Delete(ctx context.Context, call *Call, req DeleteRequest) (dele
 		}
 		return c.recordActivity(ctx, tx, call, action, existing.ID, http.StatusOK)
 	})
+	if errors.Is(err, errGone) {
+		return Resource{}, false, nil // a concurrent delete got there first
+	}
 	if err != nil {
 		return Resource{}, false, storeError(err)
 	}
