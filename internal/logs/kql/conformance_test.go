@@ -175,7 +175,7 @@ func TestConformance(t *testing.T) {
 	}
 	t.Logf("%-28s %4d/%4d  %5.1f%%", "overall", pass, len(cases), 100*float64(pass)/float64(len(cases)))
 	if *updateKnown {
-		body := "# KQL conformance cases that do not pass yet: id, two spaces, reason.\n# Regenerate with: go test ./internal/logs/kql -run TestConformance -update-known\n" + strings.Join(newKnown, "\n") + "\n"
+		body := "# KQL conformance cases that do not pass yet: id, two spaces, reason.\n# -update-known rewrites this file with the raw mismatch; edit the reasons after.\n" + strings.Join(newKnown, "\n") + "\n"
 		if err := os.WriteFile(knownPath, []byte(body), 0o644); err != nil {
 			t.Fatal(err)
 		}

@@ -169,6 +169,7 @@ func toRealValue(v Value, t Type) Value {
 }
 
 func toBoolValue(v Value) Value {
+	fromDynamic := v.T == TypeDynamic
 	v = scalarOf(v)
 	if v.IsNull() {
 		return Null(TypeBool)
@@ -191,6 +192,11 @@ func toBoolValue(v Value) Value {
 		}
 		if n, err := strconv.ParseInt(v.s, 10, 64); err == nil {
 			return Bool(n != 0)
+		}
+		// a string inside dynamic converts like tolong, hex included
+		// (agent-type-casts-coercion-0014#2)
+		if n := toLongValue(v, false); fromDynamic && n.ok {
+			return Bool(n.i != 0)
 		}
 	}
 	return Null(TypeBool)
