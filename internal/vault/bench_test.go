@@ -126,7 +126,8 @@ func BenchmarkAPISecretGet(b *testing.B) {
 
 // BenchmarkAPIVersusRawRSA2048 alternates one raw crypto/rsa signature and
 // one signature through the API, with the same kind of key, and reports
-// both times and the API's throughput as a percentage of raw. Alternating
+// both times and the API's throughput as a percentage of raw (mean and
+// fastest-of-each). Alternating
 // op by op cancels the load drift of a shared machine, which separate
 // benchmarks do not.
 func BenchmarkAPIVersusRawRSA2048(b *testing.B) {
@@ -144,6 +145,7 @@ func BenchmarkAPIVersusRawRSA2048(b *testing.B) {
 	}
 	raw, _ := rsa.GenerateKey(rand.Reader, 2048)
 	var rawNS, apiNS int64
+	rawMin, apiMin := int64(1<<62), int64(1<<62)
 	b.ResetTimer()
 	for b.Loop() {
 		t0 := time.Now()
@@ -154,10 +156,14 @@ func BenchmarkAPIVersusRawRSA2048(b *testing.B) {
 		if _, err := c.Sign(ctx, "bench", ver, params, nil); err != nil {
 			b.Fatal(err)
 		}
-		rawNS += int64(t1.Sub(t0))
-		apiNS += int64(time.Since(t1))
+		r, a := int64(t1.Sub(t0)), int64(time.Since(t1))
+		rawNS, apiNS = rawNS+r, apiNS+a
+		rawMin, apiMin = min(rawMin, r), min(apiMin, a)
 	}
 	b.ReportMetric(float64(rawNS)/float64(b.N), "raw-ns/sign")
 	b.ReportMetric(float64(apiNS)/float64(b.N), "api-ns/sign")
 	b.ReportMetric(100*float64(rawNS)/float64(apiNS), "api-%-of-raw")
+	// The fastest of each is what an idle machine does; on a shared one it
+	// is the figure least disturbed by other load.
+	b.ReportMetric(100*float64(rawMin)/float64(apiMin), "best-api-%-of-raw")
 }
