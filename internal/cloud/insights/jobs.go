@@ -214,3 +214,14 @@ func (e *Engine) finish(ctx context.Context, l store.Lease, j job, scanErr error
 		e.log.Error("compliance scan failed", "scope", j.Scope, "err", scanErr)
 	}
 }
+
+// Pending reports whether a scan is queued or running, on any replica.
+func (e *Engine) Pending(ctx context.Context) bool {
+	pending := false
+	_ = e.cloud.Store().View(ctx, func(tx store.Tx) error {
+		page, err := tx.Scan(ctx, tableJobs, store.Query{Limit: 1, KeysOnly: true})
+		pending = err == nil && len(page.Records) > 0
+		return err
+	})
+	return pending
+}

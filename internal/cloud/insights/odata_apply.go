@@ -125,6 +125,9 @@ func ParseApply(s string) (a *Apply, err error) {
 				if st.Aggregates, err = p.parseAggregates(known); err != nil {
 					return nil, err
 				}
+				if _, err := p.expect(tokRParen, "')'"); err != nil {
+					return nil, err
+				}
 			}
 		case "aggregate":
 			if st.Aggregates, err = p.parseAggregates(known); err != nil {

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/steward-gov/steward/internal/arm"
+	"github.com/steward-gov/steward/internal/policy"
 )
 
 // pageToken is what a nextLink's $skiptoken carries: where the next page
@@ -122,7 +123,7 @@ func render(r Row, q *Query, contextURL string) map[string]any {
 		}
 		out["effectiveParameters"] = out["policyAssignmentParameters"]
 		if q.Expand && len(sr.s.Expressions) > 0 {
-			out["policyEvaluationDetails"] = map[string]any{"evaluatedExpressions": sr.s.Expressions}
+			out["policyEvaluationDetails"] = map[string]any{"evaluatedExpressions": expressions(sr.s.Expressions)}
 		}
 		return out
 	}
@@ -167,4 +168,20 @@ func jsonValue(v any) any {
 		}
 	}
 	return v
+}
+
+// expressions renders evaluated conditions in the spec's
+// ExpressionEvaluationDetails shape, where result is the string "True" or
+// "False".
+func expressions(xs []policy.EvaluatedExpression) []map[string]any {
+	out := make([]map[string]any, len(xs))
+	for i, x := range xs {
+		result := "False"
+		if x.Result {
+			result = "True"
+		}
+		out[i] = map[string]any{"result": result, "expressionKind": x.ExpressionKind, "expression": x.Expression,
+			"path": x.Path, "expressionValue": x.ExpressionValue, "targetValue": x.TargetValue, "operator": x.Operator}
+	}
+	return out
 }
