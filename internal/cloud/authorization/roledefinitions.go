@@ -177,7 +177,7 @@ func (p *Provider) putRoleDefinition(ctx context.Context, call *cloud.Call) (*cl
 		props["createdOn"], props["updatedOn"] = now, now
 		props["createdBy"], props["updatedBy"] = call.Principal.ObjectID, call.Principal.ObjectID
 	}
-	r, created, err := p.c.Put(ctx, call, cloud.PutRequest{ID: rd.ID, Type: cloud.TypeRoleDefinition, Cond: call.Precondition(),
+	r, _, err := p.c.Put(ctx, call, cloud.PutRequest{ID: rd.ID, Type: cloud.TypeRoleDefinition, Cond: call.Precondition(),
 		Build: func(existing *cloud.Resource) (map[string]any, error) {
 			if existing != nil && props != nil {
 				if v := stringAt(existing.Doc, "properties", "createdOn"); v != "" {
@@ -192,11 +192,8 @@ func (p *Provider) putRoleDefinition(ctx context.Context, call *cloud.Call) (*cl
 	if err != nil {
 		return nil, err
 	}
-	status := http.StatusOK
-	if created {
-		status = http.StatusCreated
-	}
-	return &cloud.Response{Status: status, Body: r.Doc}, nil
+	// The spec answers a role definition's PUT with 201, created or updated.
+	return &cloud.Response{Status: http.StatusCreated, Body: r.Doc}, nil
 }
 
 // deleteRoleDefinition removes a custom role that no assignment uses.

@@ -148,7 +148,7 @@ func (p *Provider) putAssignment(ctx context.Context, call *cloud.Call) (*cloud.
 	if _, err := policy.CompileAssignment(a, p.resolvers(ctx), p.opts.Aliases); err != nil {
 		return nil, definitionError(err)
 	}
-	r, created, err := p.c.Put(ctx, call, cloud.PutRequest{ID: t.ID, Type: TypeAssignment, Cond: call.Precondition(),
+	r, _, err := p.c.Put(ctx, call, cloud.PutRequest{ID: t.ID, Type: TypeAssignment, Cond: call.Precondition(),
 		Build: func(existing *cloud.Resource) (map[string]any, error) {
 			var prev map[string]any
 			if existing != nil {
@@ -163,11 +163,8 @@ func (p *Provider) putAssignment(ctx context.Context, call *cloud.Call) (*cloud.
 	if err != nil {
 		return nil, err
 	}
-	status := http.StatusOK
-	if created {
-		status = http.StatusCreated
-	}
-	return &cloud.Response{Status: status, Body: r.Doc}, nil
+	// The spec answers an assignment's PUT with 201, created or updated.
+	return &cloud.Response{Status: http.StatusCreated, Body: r.Doc}, nil
 }
 
 // completeIdentity gives a SystemAssigned identity its principalId (kept

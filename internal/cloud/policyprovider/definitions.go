@@ -196,9 +196,11 @@ func (d definitionRoutes) put(ctx context.Context, call *cloud.Call) (*cloud.Res
 	if err != nil {
 		return nil, err
 	}
-	status := http.StatusOK
-	if created {
-		status = http.StatusCreated
+	// The spec answers a definition's PUT with 201 whether it created or
+	// updated; a set's PUT with 200 or 201.
+	status := http.StatusCreated
+	if !created && d.k == kindSet {
+		status = http.StatusOK
 	}
 	return &cloud.Response{Status: status, Body: r.Doc}, nil
 }
