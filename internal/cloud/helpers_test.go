@@ -34,6 +34,12 @@ func newEnv(t testing.TB, setup ...server.CloudSetup) *env {
 	cfg := server.DefaultConfig()
 	cfg.DataDir = t.TempDir()
 	cfg.Listen = "127.0.0.1:0"
+	return newEnvConfig(t, cfg, setup...)
+}
+
+// newEnvConfig is newEnv with a configuration of the caller's.
+func newEnvConfig(t testing.TB, cfg server.Config, setup ...server.CloudSetup) *env {
+	t.Helper()
 	s, err := server.Open(context.Background(), cfg, nil, server.CloudService(setup...))
 	if err != nil {
 		t.Fatal(err)
@@ -130,3 +136,6 @@ func principalOf(t testing.TB, e *env) (identity.Principal, bool) {
 	p, err := v.Validate(context.Background(), e.adminToken(t))
 	return p, err == nil
 }
+
+// cloudDelete is a delete request of id without preconditions.
+func cloudDelete(id string) cloud.DeleteRequest { return cloud.DeleteRequest{ID: id} }

@@ -11,12 +11,16 @@ import (
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/to"
 	"github.com/Azure/azure-sdk-for-go/sdk/resourcemanager/resources/armresources"
+
+	"github.com/steward-gov/steward/internal/server"
+	"github.com/steward-gov/steward/internal/store/storetest"
 )
 
 const apiVersion = "2021-04-01"
 
-func TestSDKResourceGroupsLifecycle(t *testing.T) {
-	e := newEnv(t)
+func TestSDKResourceGroupsLifecycle(t *testing.T) { sdkResourceGroupsLifecycle(t, newEnv(t)) }
+
+func sdkResourceGroupsLifecycle(t *testing.T, e *env) {
 	ctx := context.Background()
 	rgs, err := armresources.NewResourceGroupsClient(e.sub, e.cred, e.opts)
 	if err != nil {
@@ -90,8 +94,9 @@ func TestSDKResourceGroupsLifecycle(t *testing.T) {
 	wantCode(t, err, http.StatusNotFound, "ResourceGroupNotFound")
 }
 
-func TestSDKGenericResources(t *testing.T) {
-	e := newEnv(t)
+func TestSDKGenericResources(t *testing.T) { sdkGenericResources(t, newEnv(t)) }
+
+func sdkGenericResources(t *testing.T, e *env) {
 	ctx := context.Background()
 	rgs, _ := armresources.NewResourceGroupsClient(e.sub, e.cred, e.opts)
 	res, err := armresources.NewClient(e.sub, e.cred, e.opts)
@@ -178,8 +183,9 @@ func TestSDKGenericResources(t *testing.T) {
 	wantCode(t, err, http.StatusNotFound, "ResourceGroupNotFound")
 }
 
-func TestSDKTags(t *testing.T) {
-	e := newEnv(t)
+func TestSDKTags(t *testing.T) { sdkTags(t, newEnv(t)) }
+
+func sdkTags(t *testing.T, e *env) {
 	ctx := context.Background()
 	rgs, _ := armresources.NewResourceGroupsClient(e.sub, e.cred, e.opts)
 	tags, err := armresources.NewTagsClient(e.sub, e.cred, e.opts)
@@ -213,6 +219,19 @@ func TestSDKTags(t *testing.T) {
 	rg, _ = rgs.Get(ctx, "tagged", nil)
 	if len(rg.Tags) != 0 {
 		t.Errorf("after delete the group has %v", rg.Tags)
+	}
+}
+
+// TestSDKOnPostgres runs the SDK scenarios on a PostgreSQL store.
+func TestSDKOnPostgres(t *testing.T) {
+	for name, f := range map[string]func(*testing.T, *env){
+		"resource groups": sdkResourceGroupsLifecycle, "generic resources": sdkGenericResources, "tags": sdkTags,
+	} {
+		t.Run(name, func(t *testing.T) {
+			cfg := server.DefaultConfig()
+			cfg.DataDir, cfg.Listen, cfg.StoreURL = t.TempDir(), "127.0.0.1:0", storetest.PostgresSchema(t)
+			f(t, newEnvConfig(t, cfg))
+		})
 	}
 }
 
