@@ -13,17 +13,23 @@ import (
 	"github.com/steward-gov/steward/internal/cloud"
 	"github.com/steward-gov/steward/internal/rbac"
 	"github.com/steward-gov/steward/internal/server"
+	"github.com/steward-gov/steward/internal/store/storetest"
 )
 
 // benchEnv is a Steward whose subscription and group carry n role
 // assignments to other principals (all in scope of the writes), with a
 // no-op policy hook installed.
-func benchEnv(b *testing.B, n int) (*env, string) {
+func benchEnv(b *testing.B, n int) (*env, string) { return benchEnvOn(b, n, "") }
+
+// benchEnvOn is benchEnv on the store at storeURL ("" for SQLite).
+func benchEnvOn(b *testing.B, n int, storeURL string) (*env, string) {
 	noop := func(_ context.Context, _ *server.Steward, c *cloud.Cloud) error {
 		c.SetPolicyHook(cloud.PolicyHookFunc(func(context.Context, *cloud.PolicyRequest) error { return nil }))
 		return nil
 	}
-	e := newEnv(b, unthrottled, noop)
+	cfg := server.DefaultConfig()
+	cfg.DataDir, cfg.Listen, cfg.StoreURL = b.TempDir(), "127.0.0.1:0", storeURL
+	e := newEnvConfig(b, cfg, unthrottled, noop)
 	ctx := context.Background()
 	rg := "/subscriptions/" + e.sub + "/resourceGroups/bench"
 	if r, body := e.do(b, "PUT", rg+v, e.adminToken(b), []byte(`{"location":"westeurope"}`)); r.StatusCode != 201 {
@@ -59,8 +65,14 @@ func reportPercentiles(b *testing.B, samples []time.Duration) {
 // BenchmarkWritePipeline is a full PUT of a resource through the API:
 // authentication, throttling, RBAC with 1,000 assignments in scope, a
 // no-op policy hook, the store transaction with the activity-log record.
-func BenchmarkWritePipeline(b *testing.B) {
-	e, rg := benchEnv(b, 1000)
+func BenchmarkWritePipeline(b *testing.B) { benchWrites(b, "") }
+
+// BenchmarkWritePipelinePostgres is BenchmarkWritePipeline on PostgreSQL
+// (skipped when the test server is unreachable).
+func BenchmarkWritePipelinePostgres(b *testing.B) { benchWrites(b, storetest.PostgresSchema(b)) }
+
+func benchWrites(b *testing.B, storeURL string) {
+	e, rg := benchEnvOn(b, 1000, storeURL)
 	tok := e.adminToken(b)
 	samples := make([]time.Duration, 0, b.N)
 	b.ResetTimer()
