@@ -63,13 +63,11 @@ workspace name (with -g) or its customerId.`,
 	ingest.Flags().String("log-type", "", "record type: the table is LOG_TYPE_CL (required)")
 	ingest.Flags().String("time-generated-field", "", "field whose value becomes TimeGenerated")
 	q := &cobra.Command{Use: "query QUERY", Short: "Run a KQL query on a workspace (- reads it from standard input)", Args: cobra.ExactArgs(1), RunE: runLogsQuery}
-	q.Flags().String("timespan", "", "ISO 8601 duration or interval, such as PT1H or 2026-01-01T00:00:00Z/P1D")
 	q.Flags().Duration("timeout", 3*time.Minute, "server-side wait")
-	for _, c := range []*cobra.Command{ingest, q} {
-		addAPIFlags(c)
-		c.Flags().StringP("resource-group", "g", "", "resource group of --workspace")
-		c.Flags().StringP("workspace", "w", "", "workspace name (with -g) or customerId (required)")
-	}
+	addWorkspaceQueryFlags(q)
+	addAPIFlags(ingest)
+	ingest.Flags().StringP("resource-group", "g", "", "resource group of --workspace")
+	ingest.Flags().StringP("workspace", "w", "", "workspace name (with -g) or customerId (required)")
 	cmd.AddCommand(ws, ingest, q)
 	return cmd
 }
@@ -365,11 +363,18 @@ func runLogsIngest(cmd *cobra.Command, args []string) error {
 	return nil
 }
 
+// addWorkspaceQueryFlags adds the flags queryWorkspace reads: the API
+// flags, --workspace, --resource-group and --timespan (a command that
+// also runs queries offline, such as kql, can add them and call
+// queryWorkspace when --workspace is set).
+func addWorkspaceQueryFlags(cmd *cobra.Command) {
+	addAPIFlags(cmd)
+	cmd.Flags().StringP("resource-group", "g", "", "resource group of --workspace")
+	cmd.Flags().StringP("workspace", "w", "", "workspace name (with -g) or customerId")
+	cmd.Flags().String("timespan", "", "ISO 8601 duration or interval, such as PT1H or 2026-01-01T00:00:00Z/P1D")
+}
+
 func runLogsQuery(cmd *cobra.Command, args []string) error {
-	format, err := outputFormat(cmd)
-	if err != nil {
-		return err
-	}
 	text := args[0]
 	if text == "-" {
 		b, err := readArg("-", 256<<10)
@@ -377,6 +382,17 @@ func runLogsQuery(cmd *cobra.Command, args []string) error {
 			return err
 		}
 		text = string(b)
+	}
+	return queryWorkspace(cmd, text)
+}
+
+// queryWorkspace runs text through the query API of --workspace and
+// prints the result as a table, or with --output json the API's response.
+// The server-side wait is --timeout when the command has it.
+func queryWorkspace(cmd *cobra.Command, text string) error {
+	format, err := outputFormat(cmd)
+	if err != nil {
+		return err
 	}
 	c, err := newLogsClient(cmd)
 	if err != nil {
@@ -398,9 +414,11 @@ func runLogsQuery(cmd *cobra.Command, args []string) error {
 	if ts, _ := cmd.Flags().GetString("timespan"); ts != "" {
 		body.Timespan = to.Ptr(query.TimeInterval(ts))
 	}
-	timeout, _ := cmd.Flags().GetDuration("timeout")
-	res, err := qc.QueryWorkspace(cmd.Context(), cid, body, &query.QueryWorkspaceOptions{
-		Options: &query.QueryOptions{Wait: to.Ptr(int(timeout.Seconds()))}})
+	var qopts *query.QueryWorkspaceOptions
+	if timeout, _ := cmd.Flags().GetDuration("timeout"); timeout >= time.Second {
+		qopts = &query.QueryWorkspaceOptions{Options: &query.QueryOptions{Wait: to.Ptr(int(timeout.Seconds()))}}
+	}
+	res, err := qc.QueryWorkspace(cmd.Context(), cid, body, qopts)
 	if err != nil {
 		return queryError(err)
 	}
