@@ -19,6 +19,7 @@ import (
 	"github.com/Azure/azure-sdk-for-go/sdk/azidentity"
 	"github.com/spf13/cobra"
 
+	"github.com/steward-gov/steward/internal/cliout"
 	"github.com/steward-gov/steward/internal/identity"
 	"github.com/steward-gov/steward/internal/vault"
 )
@@ -133,4 +134,41 @@ func kvTags(pairs []string) (map[string]*string, error) {
 		out[k] = &v
 	}
 	return out, nil
+}
+
+// lifecycle holds one object kind's delete, recover and purge calls.
+type lifecycle struct {
+	del, recover func(ctx context.Context, name string) (any, error)
+	purge        func(ctx context.Context, name string) error
+}
+
+// lifecycleWord is the table result of delete, recover and purge.
+var lifecycleWord = map[string]string{"delete": "deleted", "recover": "recovered", "purge": "purged"}
+
+// runLifecycle runs the delete, recover or purge subcommand (by the
+// command's name) on --name and prints the result.
+func runLifecycle(cmd *cobra.Command, l lifecycle) error {
+	format, err := outputFormat(cmd)
+	if err != nil {
+		return err
+	}
+	name, _ := cmd.Flags().GetString("name")
+	ctx := cmd.Context()
+	var out any
+	switch cmd.Name() {
+	case "delete":
+		out, err = l.del(ctx, name)
+	case "recover":
+		out, err = l.recover(ctx, name)
+	default:
+		err = l.purge(ctx, name)
+		out = map[string]string{"name": name, "status": "purged"}
+	}
+	if err != nil {
+		return err
+	}
+	if format == cliout.JSON {
+		return cliout.WriteJSON(cmd.OutOrStdout(), out)
+	}
+	return cliout.WriteTable(cmd.OutOrStdout(), []string{"NAME", "RESULT"}, [][]string{{name, lifecycleWord[cmd.Name()]}})
 }

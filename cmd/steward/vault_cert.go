@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"encoding/base64"
 	"encoding/json"
 	"encoding/pem"
@@ -215,38 +216,22 @@ func runCertList(cmd *cobra.Command, _ []string) error {
 }
 
 func runCertLifecycle(cmd *cobra.Command, _ []string) error {
-	format, err := outputFormat(cmd)
-	if err != nil {
-		return err
-	}
-	name, _ := cmd.Flags().GetString("name")
 	c, err := certsClient(cmd)
 	if err != nil {
 		return err
 	}
-	ctx := cmd.Context()
-	var out any
-	switch cmd.Name() {
-	case "delete":
-		r, err := c.DeleteCertificate(ctx, name, nil)
-		if err != nil {
+	return runLifecycle(cmd, lifecycle{
+		del: func(ctx context.Context, n string) (any, error) {
+			r, err := c.DeleteCertificate(ctx, n, nil)
+			return r.DeletedCertificate, err
+		},
+		recover: func(ctx context.Context, n string) (any, error) {
+			r, err := c.RecoverDeletedCertificate(ctx, n, nil)
+			return r.Certificate, err
+		},
+		purge: func(ctx context.Context, n string) error {
+			_, err := c.PurgeDeletedCertificate(ctx, n, nil)
 			return err
-		}
-		out = r.DeletedCertificate
-	case "recover":
-		r, err := c.RecoverDeletedCertificate(ctx, name, nil)
-		if err != nil {
-			return err
-		}
-		out = r.Certificate
-	default:
-		if _, err := c.PurgeDeletedCertificate(ctx, name, nil); err != nil {
-			return err
-		}
-		out = map[string]string{"name": name, "status": "purged"}
-	}
-	if format == cliout.JSON {
-		return cliout.WriteJSON(cmd.OutOrStdout(), out)
-	}
-	return cliout.WriteTable(cmd.OutOrStdout(), []string{"NAME", "RESULT"}, [][]string{{name, lifecycleWord[cmd.Name()]}})
+		},
+	})
 }

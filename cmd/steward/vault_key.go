@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"crypto/sha256"
 	"crypto/sha512"
 	"encoding/base64"
@@ -213,41 +214,19 @@ func runKeySign(cmd *cobra.Command, _ []string) error {
 }
 
 func runKeyLifecycle(cmd *cobra.Command, _ []string) error {
-	format, err := outputFormat(cmd)
-	if err != nil {
-		return err
-	}
-	name, _ := cmd.Flags().GetString("name")
 	c, err := keysClient(cmd)
 	if err != nil {
 		return err
 	}
-	ctx := cmd.Context()
-	var out any
-	switch cmd.Name() {
-	case "delete":
-		r, err := c.DeleteKey(ctx, name, nil)
-		if err != nil {
-			return err
-		}
-		out = r.DeletedKey
-	case "recover":
-		r, err := c.RecoverDeletedKey(ctx, name, nil)
-		if err != nil {
-			return err
-		}
-		out = r.KeyBundle
-	default:
-		if _, err := c.PurgeDeletedKey(ctx, name, nil); err != nil {
-			return err
-		}
-		out = map[string]string{"name": name, "status": "purged"}
-	}
-	if format == cliout.JSON {
-		return cliout.WriteJSON(cmd.OutOrStdout(), out)
-	}
-	return cliout.WriteTable(cmd.OutOrStdout(), []string{"NAME", "RESULT"}, [][]string{{name, lifecycleWord[cmd.Name()]}})
+	return runLifecycle(cmd, lifecycle{
+		del: func(ctx context.Context, n string) (any, error) {
+			r, err := c.DeleteKey(ctx, n, nil)
+			return r.DeletedKey, err
+		},
+		recover: func(ctx context.Context, n string) (any, error) {
+			r, err := c.RecoverDeletedKey(ctx, n, nil)
+			return r.KeyBundle, err
+		},
+		purge: func(ctx context.Context, n string) error { _, err := c.PurgeDeletedKey(ctx, n, nil); return err },
+	})
 }
-
-// lifecycleWord is the table result of delete, recover and purge.
-var lifecycleWord = map[string]string{"delete": "deleted", "recover": "recovered", "purge": "purged"}

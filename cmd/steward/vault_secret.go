@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"os"
 
@@ -172,38 +173,19 @@ func runSecretList(cmd *cobra.Command, _ []string) error {
 }
 
 func runSecretLifecycle(cmd *cobra.Command, _ []string) error {
-	format, err := outputFormat(cmd)
-	if err != nil {
-		return err
-	}
-	name, _ := cmd.Flags().GetString("name")
 	c, err := secretsClient(cmd)
 	if err != nil {
 		return err
 	}
-	ctx := cmd.Context()
-	var out any
-	switch cmd.Name() {
-	case "delete":
-		r, err := c.DeleteSecret(ctx, name, nil)
-		if err != nil {
-			return err
-		}
-		out = r.DeletedSecret
-	case "recover":
-		r, err := c.RecoverDeletedSecret(ctx, name, nil)
-		if err != nil {
-			return err
-		}
-		out = r.Secret
-	default:
-		if _, err := c.PurgeDeletedSecret(ctx, name, nil); err != nil {
-			return err
-		}
-		out = map[string]string{"name": name, "status": "purged"}
-	}
-	if format == cliout.JSON {
-		return cliout.WriteJSON(cmd.OutOrStdout(), out)
-	}
-	return cliout.WriteTable(cmd.OutOrStdout(), []string{"NAME", "RESULT"}, [][]string{{name, lifecycleWord[cmd.Name()]}})
+	return runLifecycle(cmd, lifecycle{
+		del: func(ctx context.Context, n string) (any, error) {
+			r, err := c.DeleteSecret(ctx, n, nil)
+			return r.DeletedSecret, err
+		},
+		recover: func(ctx context.Context, n string) (any, error) {
+			r, err := c.RecoverDeletedSecret(ctx, n, nil)
+			return r.Secret, err
+		},
+		purge: func(ctx context.Context, n string) error { _, err := c.PurgeDeletedSecret(ctx, n, nil); return err },
+	})
 }

@@ -57,14 +57,9 @@ func secretRoute(method string, s []string) *op {
 	k := kindSecret
 	switch {
 	case len(s) == 0 && method == http.MethodGet:
-		return &op{action: k.dataAction("readMetadata/action"), kind: k, run: func(ctx context.Context, c *call) (int, any, error) {
-			after, limit, err := c.page()
-			if err != nil {
-				return 0, nil, err
-			}
-			items, next, err := c.svc.ListSecrets(ctx, c.v, after, limit)
-			return ok(c.list(items, next, limit), err)
-		}}
+		return listOp(k.dataAction("readMetadata/action"), k, "", func(ctx context.Context, c *call, after string, limit int) (any, string, error) {
+			return anyList(c.svc.ListSecrets(ctx, c.v, after, limit))
+		})
 	case len(s) == 1 && method == http.MethodPut:
 		var p SecretSetParams
 		return &op{action: k.dataAction("setSecret/action"), kind: k, object: s[0], body: &p, run: func(ctx context.Context, c *call) (int, any, error) {
@@ -75,14 +70,9 @@ func secretRoute(method string, s []string) *op {
 			return ok(c.svc.DeleteSecret(ctx, c.v, s[0]))
 		}}
 	case len(s) == 2 && strings.EqualFold(s[1], "versions") && method == http.MethodGet:
-		return &op{action: k.dataAction("readMetadata/action"), kind: k, object: s[0], run: func(ctx context.Context, c *call) (int, any, error) {
-			after, limit, err := c.page()
-			if err != nil {
-				return 0, nil, err
-			}
-			items, next, err := c.svc.ListSecretVersions(ctx, c.v, s[0], after, limit)
-			return ok(c.list(items, next, limit), err)
-		}}
+		return listOp(k.dataAction("readMetadata/action"), k, s[0], func(ctx context.Context, c *call, after string, limit int) (any, string, error) {
+			return anyList(c.svc.ListSecretVersions(ctx, c.v, s[0], after, limit))
+		})
 	case (len(s) == 1 || len(s) == 2) && method == http.MethodGet:
 		return &op{action: k.dataAction("getSecret/action"), kind: k, object: s[0], run: func(ctx context.Context, c *call) (int, any, error) {
 			return ok(c.svc.GetSecret(ctx, c.v, s[0], at(s, 1)))
@@ -108,14 +98,9 @@ func keyRoute(method string, s []string) *op {
 	k := kindKey
 	switch {
 	case len(s) == 0 && method == http.MethodGet:
-		return &op{action: k.dataAction("read"), kind: k, run: func(ctx context.Context, c *call) (int, any, error) {
-			after, limit, err := c.page()
-			if err != nil {
-				return 0, nil, err
-			}
-			items, next, err := c.svc.ListKeys(ctx, c.v, after, limit)
-			return ok(c.list(items, next, limit), err)
-		}}
+		return listOp(k.dataAction("read"), k, "", func(ctx context.Context, c *call, after string, limit int) (any, string, error) {
+			return anyList(c.svc.ListKeys(ctx, c.v, after, limit))
+		})
 	case len(s) == 1 && method == http.MethodPut:
 		var p KeyImportParams
 		return &op{action: k.dataAction("import/action"), kind: k, object: s[0], body: &p, run: func(ctx context.Context, c *call) (int, any, error) {
@@ -144,14 +129,9 @@ func keyRoute(method string, s []string) *op {
 			return ok(c.svc.SetRotationPolicy(ctx, c.v, s[0], p))
 		}}
 	case len(s) == 2 && strings.EqualFold(s[1], "versions") && method == http.MethodGet:
-		return &op{action: k.dataAction("read"), kind: k, object: s[0], run: func(ctx context.Context, c *call) (int, any, error) {
-			after, limit, err := c.page()
-			if err != nil {
-				return 0, nil, err
-			}
-			items, next, err := c.svc.ListKeyVersions(ctx, c.v, s[0], after, limit)
-			return ok(c.list(items, next, limit), err)
-		}}
+		return listOp(k.dataAction("read"), k, s[0], func(ctx context.Context, c *call, after string, limit int) (any, string, error) {
+			return anyList(c.svc.ListKeyVersions(ctx, c.v, s[0], after, limit))
+		})
 	case (len(s) == 1 || len(s) == 2) && method == http.MethodGet:
 		return &op{action: k.dataAction("read"), kind: k, object: s[0], run: func(ctx context.Context, c *call) (int, any, error) {
 			return ok(c.svc.GetKey(ctx, c.v, s[0], at(s, 1)))
@@ -223,35 +203,26 @@ func (c *call) list(items any, next string, limit int) any {
 	return struct {
 		Value    any     `json:"value"`
 		NextLink *string `json:"nextLink"`
-	}{emptyIfNil(items), link}
+	}{items, link}
 }
 
-func emptyIfNil(items any) any {
-	switch v := items.(type) {
-	case []SecretItem:
-		if v == nil {
-			return []SecretItem{}
+// listOp is a paged list operation.
+func listOp(action string, k kind, object string, list func(ctx context.Context, c *call, after string, limit int) (any, string, error)) *op {
+	return &op{action: action, kind: k, object: object, run: func(ctx context.Context, c *call) (int, any, error) {
+		after, limit, err := c.page()
+		if err != nil {
+			return 0, nil, err
 		}
-	case []KeyItem:
-		if v == nil {
-			return []KeyItem{}
-		}
-	case []CertificateItem:
-		if v == nil {
-			return []CertificateItem{}
-		}
-	case []DeletedSecretItem:
-		if v == nil {
-			return []DeletedSecretItem{}
-		}
-	case []DeletedKeyItem:
-		if v == nil {
-			return []DeletedKeyItem{}
-		}
-	case []DeletedCertificateItem:
-		if v == nil {
-			return []DeletedCertificateItem{}
-		}
+		items, next, err := list(ctx, c, after, limit)
+		return ok(c.list(items, next, limit), err)
+	}}
+}
+
+// anyList adapts a typed page to listOp, with [] rather than null for an
+// empty page.
+func anyList[T any](items []T, next string, err error) (any, string, error) {
+	if items == nil {
+		items = []T{}
 	}
-	return items
+	return items, next, err
 }

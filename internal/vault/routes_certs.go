@@ -14,14 +14,9 @@ func certRoute(method string, s []string) *op {
 	}
 	switch {
 	case len(s) == 0 && method == http.MethodGet:
-		return &op{action: k.dataAction("read"), kind: k, run: func(ctx context.Context, c *call) (int, any, error) {
-			after, limit, err := c.page()
-			if err != nil {
-				return 0, nil, err
-			}
-			items, next, err := c.svc.ListCertificates(ctx, c.v, after, limit)
-			return ok(c.list(items, next, limit), err)
-		}}
+		return listOp(k.dataAction("read"), k, "", func(ctx context.Context, c *call, after string, limit int) (any, string, error) {
+			return anyList(c.svc.ListCertificates(ctx, c.v, after, limit))
+		})
 	case len(s) == 1 && method == http.MethodDelete:
 		return &op{action: k.dataAction("delete"), kind: k, object: s[0], run: func(ctx context.Context, c *call) (int, any, error) {
 			return ok(c.svc.DeleteCertificate(ctx, c.v, s[0]))
@@ -38,14 +33,9 @@ func certRoute(method string, s []string) *op {
 			return ok(c.svc.ImportCertificate(ctx, c.v, s[0], p))
 		}}
 	case len(s) == 2 && sub == "versions" && method == http.MethodGet:
-		return &op{action: k.dataAction("read"), kind: k, object: s[0], run: func(ctx context.Context, c *call) (int, any, error) {
-			after, limit, err := c.page()
-			if err != nil {
-				return 0, nil, err
-			}
-			items, next, err := c.svc.ListCertificateVersions(ctx, c.v, s[0], after, limit)
-			return ok(c.list(items, next, limit), err)
-		}}
+		return listOp(k.dataAction("read"), k, s[0], func(ctx context.Context, c *call, after string, limit int) (any, string, error) {
+			return anyList(c.svc.ListCertificateVersions(ctx, c.v, s[0], after, limit))
+		})
 	case len(s) == 2 && sub == "policy" && method == http.MethodGet:
 		return &op{action: k.dataAction("read"), kind: k, object: s[0], run: func(ctx context.Context, c *call) (int, any, error) {
 			return ok(c.svc.GetCertificatePolicy(ctx, c.v, s[0]))
@@ -97,23 +87,15 @@ func deletedRoute(k kind, method string, s []string) *op {
 	}
 	switch {
 	case len(s) == 0 && method == http.MethodGet:
-		return &op{action: read, kind: k, run: func(ctx context.Context, c *call) (int, any, error) {
-			after, limit, err := c.page()
-			if err != nil {
-				return 0, nil, err
-			}
-			var items any
-			var next string
+		return listOp(read, k, "", func(ctx context.Context, c *call, after string, limit int) (any, string, error) {
 			switch k {
 			case kindSecret:
-				items, next, err = c.svc.ListDeletedSecrets(ctx, c.v, after, limit)
+				return anyList(c.svc.ListDeletedSecrets(ctx, c.v, after, limit))
 			case kindKey:
-				items, next, err = c.svc.ListDeletedKeys(ctx, c.v, after, limit)
-			default:
-				items, next, err = c.svc.ListDeletedCertificates(ctx, c.v, after, limit)
+				return anyList(c.svc.ListDeletedKeys(ctx, c.v, after, limit))
 			}
-			return ok(c.list(items, next, limit), err)
-		}}
+			return anyList(c.svc.ListDeletedCertificates(ctx, c.v, after, limit))
+		})
 	case len(s) == 1 && method == http.MethodGet:
 		return &op{action: read, kind: k, object: s[0], run: func(ctx context.Context, c *call) (int, any, error) {
 			switch k {

@@ -96,19 +96,7 @@ func (s *Sealer) RotateKEK(ctx context.Context) (uint32, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	var term uint32
-	err := s.st.Update(ctx, func(tx store.Tx) error {
-		rec, ok, err := readRing(ctx, tx)
-		if err != nil {
-			return err
-		}
-		if !ok {
-			return ErrWrongRootKey
-		}
-		ring, err := openRing(s.root, rec.Roots[rootFingerprint(s.root)])
-		if err != nil {
-			return err
-		}
-		defer ring.zero()
+	err := s.editRing(ctx, func(rec *ringRecord, ring *keyRing) error {
 		sortRing(ring)
 		k := make([]byte, 32)
 		if _, err := io.ReadFull(s.rnd, k); err != nil {
@@ -120,7 +108,8 @@ func (s *Sealer) RotateKEK(ctx context.Context) (uint32, error) {
 		if err != nil {
 			return err
 		}
-		return writeRing(ctx, tx, ringRecord{Roots: map[string][]byte{rootFingerprint(s.root): sealed}})
+		rec.Roots = map[string][]byte{rootFingerprint(s.root): sealed}
+		return nil
 	})
 	if err != nil {
 		return 0, err
@@ -138,25 +127,13 @@ func (s *Sealer) RotateRoot(ctx context.Context, next []byte) error {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	err := s.st.Update(ctx, func(tx store.Tx) error {
-		rec, ok, err := readRing(ctx, tx)
-		if err != nil {
-			return err
-		}
-		if !ok {
-			return ErrWrongRootKey
-		}
-		ring, err := openRing(s.root, rec.Roots[rootFingerprint(s.root)])
-		if err != nil {
-			return err
-		}
-		defer ring.zero()
+	err := s.editRing(ctx, func(rec *ringRecord, ring *keyRing) error {
 		sealed, err := sealRing(next, ring, s.rnd)
 		if err != nil {
 			return err
 		}
 		rec.Roots[rootFingerprint(next)] = sealed
-		return writeRing(ctx, tx, rec)
+		return nil
 	})
 	if err != nil {
 		return err
@@ -181,6 +158,34 @@ func (s *Sealer) RetireOtherRoots(ctx context.Context) error {
 			return ErrWrongRootKey
 		}
 		return writeRing(ctx, tx, ringRecord{Roots: map[string][]byte{rootFingerprint(s.root): own}})
+	})
+}
+
+// editRing opens the stored key ring with the current root key and lets
+// edit change the record (the ring is zeroed afterwards), in one
+// transaction. The caller holds s.mu.
+func (s *Sealer) editRing(ctx context.Context, edit func(rec *ringRecord, ring *keyRing) error) error {
+	return s.st.Update(ctx, func(tx store.Tx) error {
+		rec, ok, err := readRing(ctx, tx)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			return ErrWrongRootKey
+		}
+		sealed, found := rec.Roots[rootFingerprint(s.root)]
+		if !found {
+			return ErrWrongRootKey
+		}
+		ring, err := openRing(s.root, sealed)
+		if err != nil {
+			return err
+		}
+		defer ring.zero()
+		if err := edit(&rec, ring); err != nil {
+			return err
+		}
+		return writeRing(ctx, tx, rec)
 	})
 }
 
