@@ -186,6 +186,39 @@ func TestLogsWithAzureSDKClients(t *testing.T) {
 		t.Fatalf("data collector: %d", resp.StatusCode)
 	}
 
+	// The same API on Azure's host name, and a regenerated key retires the
+	// old one.
+	hostPost := func(key string) int {
+		sig, _ := logs.Signature(key, "POST", int64(len(collectorBody)), "application/json", date)
+		req, _ := http.NewRequest("POST", strings.TrimSuffix(e.s.BaseURL, "/")+"/api/logs?api-version=2016-04-01", strings.NewReader(collectorBody))
+		req.Host = customerID + ".ods.opinsights.azure.com"
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Log-Type", "AWS_Access_Key_Report")
+		req.Header.Set("x-ms-date", date)
+		req.Header.Set("Authorization", "SharedKey "+customerID+":"+sig)
+		resp, err := e.client.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	oldKey := keys["primarySharedKey"].(string)
+	if code := hostPost(oldKey); code != http.StatusOK {
+		t.Fatalf("data collector on the ods host: %d", code)
+	}
+	newKeys := e.mustARM(t, "POST", wsID+"/regenerateSharedKey", "2020-08-01", map[string]any{"keyType": "Primary"})
+	if newKeys["primarySharedKey"] == oldKey || newKeys["secondarySharedKey"] != keys["secondarySharedKey"] {
+		t.Fatalf("regenerateSharedKey: %v", newKeys)
+	}
+	if code := hostPost(oldKey); code != http.StatusForbidden {
+		t.Errorf("post signed with the replaced key: %d", code)
+	}
+	// The query below counts alice's key once per accepted post.
+	if code := hostPost(newKeys["primarySharedKey"].(string)); code != http.StatusOK {
+		t.Errorf("post signed with the new key: %d", code)
+	}
+
 	qOpts := &query.ClientOptions{ClientOptions: e.opts}
 	qOpts.Cloud.Services = map[cloudServiceName]cloudServiceConfig{
 		query.ServiceName: {Audience: LogAnalyticsAudience, Endpoint: strings.TrimSuffix(e.s.BaseURL, "/") + "/v1"},
@@ -228,7 +261,7 @@ func TestLogsWithAzureSDKClients(t *testing.T) {
 	if err != nil {
 		t.Fatalf("resource query: %v", err)
 	}
-	if rows := res2.Tables[0].Rows; len(rows) != 1 || rows[0][2] != "alice" {
+	if rows := res2.Tables[0].Rows; len(rows) != 3 || rows[0][2] != "alice" {
 		t.Errorf("keys older than 90 days: %v", rows)
 	}
 
