@@ -75,7 +75,9 @@ func FuzzHandler(f *testing.F) {
 			t.Fatalf("%s %s?%s %q: %d %s", method, path, query, body, w.Code, w.Body.String())
 		}
 		if w.Code >= 400 && w.Body.Len() > 0 {
-			var env struct{ Error struct{ Code, Message string } }
+			var env struct {
+				Error struct{ Code, Message string }
+			}
 			if err := json.Unmarshal(w.Body.Bytes(), &env); err != nil || env.Error.Code == "" {
 				t.Fatalf("%d is not an ARM envelope: %s", w.Code, w.Body.String())
 			}
