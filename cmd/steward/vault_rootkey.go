@@ -81,7 +81,7 @@ func runRootKey(cmd *cobra.Command, _ []string) error {
 			result["next"] = "set " + vault.RootKeyEnv + " to newKey on every replica, restart them, then run `steward vault root-key retire`"
 		} else {
 			path := filepath.Join(dir, vault.RootKeyFile)
-			if err := writeKeyFile(path, text); err != nil {
+			if err := vault.ReplaceRootKeyFile(dir, text); err != nil {
 				return fmt.Errorf("the key ring is sealed under the new key too, but writing %s failed (the old key still works): %w", path, err)
 			}
 			result["keyFile"] = path
@@ -109,30 +109,4 @@ func runRootKey(cmd *cobra.Command, _ []string) error {
 		}
 	}
 	return cliout.WriteTable(cmd.OutOrStdout(), []string{"FIELD", "VALUE"}, rows)
-}
-
-// writeKeyFile replaces a key file atomically (temp file, fsync, rename),
-// mode 0600.
-func writeKeyFile(path, text string) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), ".vault-root-*")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name())
-	if err := tmp.Chmod(0o600); err != nil {
-		tmp.Close()
-		return err
-	}
-	if _, err := tmp.WriteString(text + "\n"); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Sync(); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	return os.Rename(tmp.Name(), path)
 }

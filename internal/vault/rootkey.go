@@ -76,8 +76,9 @@ func decodeRootKey(s string) ([]byte, error) {
 	return k, nil
 }
 
-// createRootKey writes a new key file atomically: temp file, fsync,
-// rename, so a crash never leaves a truncated key.
+// createRootKey writes a new key file atomically: temp file, fsync, then
+// a hard link that fails if another process created the file first, so a
+// crash never leaves a truncated key and two first starts agree on one key.
 func createRootKey(path string, rnd io.Reader) ([]byte, error) {
 	k, text, err := NewRootKey(rnd)
 	if err != nil {
@@ -86,27 +87,12 @@ func createRootKey(path string, rnd io.Reader) ([]byte, error) {
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return nil, err
 	}
-	tmp, err := os.CreateTemp(filepath.Dir(path), ".vault-root-*")
+	tmp, err := writeTempKey(filepath.Dir(path), text)
 	if err != nil {
 		return nil, err
 	}
-	defer os.Remove(tmp.Name())
-	if err := tmp.Chmod(0o600); err != nil {
-		tmp.Close()
-		return nil, err
-	}
-	if _, err := tmp.WriteString(text + "\n"); err != nil {
-		tmp.Close()
-		return nil, err
-	}
-	if err := tmp.Sync(); err != nil {
-		tmp.Close()
-		return nil, err
-	}
-	if err := tmp.Close(); err != nil {
-		return nil, err
-	}
-	if err := os.Link(tmp.Name(), path); err != nil {
+	defer os.Remove(tmp)
+	if err := os.Link(tmp, path); err != nil {
 		if errors.Is(err, fs.ErrExist) {
 			// Another process created it first: use theirs.
 			return LoadRootKey(filepath.Dir(path), nil, rnd)
@@ -114,4 +100,37 @@ func createRootKey(path string, rnd io.Reader) ([]byte, error) {
 		return nil, err
 	}
 	return k, nil
+}
+
+// ReplaceRootKeyFile writes a root key (base64 text, as NewRootKey returns
+// it) to DATA/vault-root.key atomically (temp file, fsync, rename), mode
+// 0600, for a root key rotation.
+func ReplaceRootKeyFile(dataDir, text string) error {
+	tmp, err := writeTempKey(dataDir, text)
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp)
+	return os.Rename(tmp, filepath.Join(dataDir, RootKeyFile))
+}
+
+// writeTempKey writes text to a new 0600 temp file in dir and syncs it.
+func writeTempKey(dir, text string) (string, error) {
+	f, err := os.CreateTemp(dir, ".vault-root-*")
+	if err != nil {
+		return "", err
+	}
+	if err := f.Chmod(0o600); err == nil {
+		if _, err = f.WriteString(text + "\n"); err == nil {
+			err = f.Sync()
+		}
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		os.Remove(f.Name())
+		return "", err
+	}
+	return f.Name(), nil
 }
