@@ -184,34 +184,24 @@ func printWorkspaces(cmd *cobra.Command, format cliout.Format, ws []workspace, l
 }
 
 func runWorkspaceCreate(cmd *cobra.Command, args []string) error {
-	format, err := outputFormat(cmd)
-	if err != nil {
-		return err
-	}
 	loc, _ := cmd.Flags().GetString("location")
 	if loc == "" {
 		return fmt.Errorf("--location is required")
-	}
-	c, err := newLogsClient(cmd)
-	if err != nil {
-		return err
-	}
-	id, err := c.workspaceID(cmd, args[0])
-	if err != nil {
-		return err
 	}
 	props := map[string]any{}
 	if r, _ := cmd.Flags().GetInt("retention"); r > 0 {
 		props["retentionInDays"] = r
 	}
-	doc, err := c.do(cmd.Context(), http.MethodPut, id, workspaceAPIVersion, map[string]any{"location": loc, "properties": props})
-	if err != nil {
-		return err
-	}
-	return printWorkspaces(cmd, format, []workspace{toWorkspace(doc)}, false)
+	return oneWorkspace(cmd, args[0], http.MethodPut, map[string]any{"location": loc, "properties": props})
 }
 
 func runWorkspaceShow(cmd *cobra.Command, args []string) error {
+	return oneWorkspace(cmd, args[0], http.MethodGet, nil)
+}
+
+// oneWorkspace sends method to the workspace name of --resource-group and
+// prints the workspace it answers with.
+func oneWorkspace(cmd *cobra.Command, name, method string, body any) error {
 	format, err := outputFormat(cmd)
 	if err != nil {
 		return err
@@ -220,11 +210,11 @@ func runWorkspaceShow(cmd *cobra.Command, args []string) error {
 	if err != nil {
 		return err
 	}
-	id, err := c.workspaceID(cmd, args[0])
+	id, err := c.workspaceID(cmd, name)
 	if err != nil {
 		return err
 	}
-	doc, err := c.do(cmd.Context(), http.MethodGet, id, workspaceAPIVersion, nil)
+	doc, err := c.do(cmd.Context(), method, id, workspaceAPIVersion, body)
 	if err != nil {
 		return err
 	}

@@ -193,57 +193,46 @@ func (it *sqlIter) Close() error {
 // decodeValue turns a scanned SQL value into a kql value of type t.
 func decodeValue(t kql.Type, n sql.NullInt64, f sql.NullFloat64, s sql.NullString) kql.Value {
 	switch t {
-	case kql.TypeBool:
+	case kql.TypeBool, kql.TypeInt, kql.TypeLong, kql.TypeDateTime, kql.TypeTimeSpan:
 		if !n.Valid {
 			return kql.Null(t)
 		}
-		return kql.Bool(n.Int64 != 0)
-	case kql.TypeInt:
-		if !n.Valid {
-			return kql.Null(t)
-		}
-		return kql.Int(n.Int64)
-	case kql.TypeLong:
-		if !n.Valid {
-			return kql.Null(t)
-		}
-		return kql.Long(n.Int64)
-	case kql.TypeDateTime:
-		if !n.Valid {
-			return kql.Null(t)
-		}
-		return kql.DateTime(n.Int64)
-	case kql.TypeTimeSpan:
-		if !n.Valid {
-			return kql.Null(t)
-		}
-		return kql.TimeSpan(n.Int64)
-	case kql.TypeReal:
+		return intValue(t, n.Int64)
+	case kql.TypeReal, kql.TypeDecimal:
 		if !f.Valid {
 			return kql.Null(t)
+		}
+		if t == kql.TypeDecimal {
+			return kql.Decimal(f.Float64)
 		}
 		return kql.Real(f.Float64)
-	case kql.TypeDecimal:
-		if !f.Valid {
-			return kql.Null(t)
-		}
-		return kql.Decimal(f.Float64)
 	case kql.TypeString:
 		return kql.String(s.String)
-	case kql.TypeGuid:
-		if !s.Valid || s.String == "" {
-			return kql.Null(t)
-		}
-		return kql.Guid(s.String)
-	case kql.TypeDynamic:
-		if !s.Valid || s.String == "" {
-			return kql.Null(t)
-		}
-		x, err := parseJSON([]byte(s.String))
-		if err != nil {
-			return kql.Dynamic(s.String)
-		}
-		return kql.Dynamic(toKQL(x))
 	}
-	return kql.Null(t)
+	if !s.Valid || s.String == "" {
+		return kql.Null(t)
+	}
+	if t == kql.TypeGuid {
+		return kql.Guid(s.String)
+	}
+	x, err := parseJSON([]byte(s.String))
+	if err != nil {
+		return kql.Dynamic(s.String)
+	}
+	return kql.Dynamic(toKQL(x))
+}
+
+// intValue builds a value of an integer-stored type.
+func intValue(t kql.Type, n int64) kql.Value {
+	switch t {
+	case kql.TypeBool:
+		return kql.Bool(n != 0)
+	case kql.TypeInt:
+		return kql.Int(n)
+	case kql.TypeDateTime:
+		return kql.DateTime(n)
+	case kql.TypeTimeSpan:
+		return kql.TimeSpan(n)
+	}
+	return kql.Long(n)
 }
