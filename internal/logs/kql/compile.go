@@ -144,6 +144,15 @@ func (s *scope) compileExpr(e Expr) (cexpr, error) {
 	return cexpr{}, errAt(e, "unsupported expression")
 }
 
+// constValue returns the value of a constant expression, or an error naming
+// what had to be constant.
+func constValue(c cexpr, at Node, what string) (Value, error) {
+	if !c.konst {
+		return Value{}, errAt(at, "%s must be a constant", what)
+	}
+	return scalarOf(c.f(nil)), nil
+}
+
 // fold evaluates a constant expression once.
 func fold(c cexpr) cexpr {
 	if !c.konst {

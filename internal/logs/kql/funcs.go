@@ -122,11 +122,15 @@ func (s *scope) compileCall(x *Call) (cexpr, error) {
 	case "now":
 		now := DateTime(s.q.now)
 		if len(x.Args) == 1 {
-			off, err := s.compileExpr(x.Args[0])
+			c, err := s.compileExpr(x.Args[0])
 			if err != nil {
 				return cexpr{}, err
 			}
-			now = DateTime(s.q.now + off.f(nil).i)
+			off, err := constValue(c, x, "now's offset")
+			if err != nil {
+				return cexpr{}, err
+			}
+			now = DateTime(s.q.now + off.i)
 		}
 		return constExpr(now), nil
 	case "ago":

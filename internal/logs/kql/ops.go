@@ -180,8 +180,11 @@ func compileTake(sc *scope, in *planTable, n Expr) (*planTable, error) {
 	if err != nil {
 		return nil, err
 	}
-	v := scalarOf(c.f(nil))
-	if !c.konst || !isIntegral(v.T) {
+	v, err := constValue(c, n, "take's row count")
+	if err != nil {
+		return nil, err
+	}
+	if !isIntegral(v.T) {
 		return nil, errAt(n, "take needs a constant integer")
 	}
 	limit := v.i

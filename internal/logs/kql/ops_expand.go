@@ -27,7 +27,11 @@ func compileMvExpand(sc *scope, in *planTable, o *MvExpand) (*planTable, error) 
 		if err != nil {
 			return nil, err
 		}
-		limit = scalarOf(c.f(nil)).i
+		v, err := constValue(c, o.Limit, "mv-expand's limit")
+		if err != nil {
+			return nil, err
+		}
+		limit = v.i
 	}
 	ncols := len(cols)
 	return &planTable{cols: cols, open: func(q *qctx) (RowIter, error) {

@@ -202,7 +202,11 @@ func compileTopNested(sc *scope, in *planTable, o *TopNested) (*planTable, error
 			if err != nil {
 				return nil, err
 			}
-			lv.n = scalarOf(c.f(nil)).i
+			v, err := constValue(c, l.N, "top-nested's count")
+			if err != nil {
+				return nil, err
+			}
+			lv.n = v.i
 		}
 		of, err := sc.compileExpr(l.Of.X)
 		if err != nil {

@@ -42,6 +42,9 @@ func compileMakeSeries(sc *scope, in *planTable, o *MakeSeries) (*planTable, err
 	if step.IsNull() {
 		return nil, errAt(o.Step, "make-series needs a step")
 	}
+	if (axis.t == TypeDateTime || axis.t == TypeTimeSpan) != (step.T == TypeTimeSpan) {
+		return nil, errAt(o.Step, "make-series step of type %s does not fit an axis of type %s", step.T, axis.t)
+	}
 	cols, keys, _, err := compileBy(sc, o.By)
 	if err != nil {
 		return nil, err
@@ -108,8 +111,8 @@ func compileMakeSeries(sc *scope, in *planTable, o *MakeSeries) (*planTable, err
 		if step.T == TypeReal || realAxis {
 			stepF = step.AsReal()
 		}
-		if stepF <= 0 {
-			return nil, fmtErr("make-series step must be positive")
+		if !(stepF > 0) || math.IsInf(stepF, 0) {
+			return nil, fmtErr("make-series step must be a positive number")
 		}
 		lo, hi := 0.0, 0.0
 		if hasFrom {
@@ -137,6 +140,9 @@ func compileMakeSeries(sc *scope, in *planTable, o *MakeSeries) (*planTable, err
 			if !hasFrom {
 				lo = floorTo(lo, stepF)
 			}
+		}
+		if math.IsNaN(lo) || math.IsNaN(hi) || math.IsInf(lo, 0) || math.IsInf(hi, 0) {
+			return nil, fmtErr("make-series bounds must be finite")
 		}
 		nbins := 0
 		if hi > lo {

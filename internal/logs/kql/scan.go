@@ -107,7 +107,11 @@ func compileScan(sc *scope, in *planTable, o *Scan) (*planTable, error) {
 			if err != nil {
 				return nil, err
 			}
-			v = castTo(c.f(nil), t)
+			dv, err := constValue(c, d.Default, "a scan variable's default")
+			if err != nil {
+				return nil, err
+			}
+			v = castTo(dv, t)
 		}
 		if colIndex(cols, d.Name) >= 0 {
 			return nil, errAt(o, "scan variable %s collides with a column", d.Name)

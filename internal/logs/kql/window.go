@@ -93,7 +93,11 @@ func (s *scope) compileWindow(x *Call) (cexpr, error) {
 		}
 		off := int64(1)
 		if len(args) > 1 {
-			off = scalarOf(args[1].f(nil)).i
+			v, err := constValue(args[1], x, x.Name+"'s offset")
+			if err != nil {
+				return cexpr{}, err
+			}
+			off = v.i
 		}
 		if x.Name == "next" {
 			off = -off
