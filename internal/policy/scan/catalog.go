@@ -85,57 +85,55 @@ func (c *Catalog) loadFile(path string, assign bool) {
 	switch policy.DetectKind(data) {
 	case policy.KindSet:
 		s, err := policy.ParseSetDefinition(data)
-		if err != nil {
-			c.Problems = append(c.Problems, Problem{Source: path, Reason: err.Error()})
+		if c.problem(path, err) {
 			return
 		}
-		if s.Name == "" {
-			s.Name = base
-		}
-		if s.ID == "" {
-			s.ID = "/providers/Microsoft.Authorization/policySetDefinitions/" + s.Name
-		}
-		if c.addSet(s, base) && assign {
+		s.ID, s.Name = identity(s.ID, s.Name, base, "policySetDefinitions")
+		if addTo(c.sets, s, s.ID, s.Name, base) && assign {
 			c.Sets = append(c.Sets, s)
 		}
 	case policy.KindDefinition:
 		d, err := policy.ParseDefinition(data)
-		if err != nil {
-			c.Problems = append(c.Problems, Problem{Source: path, Reason: err.Error()})
+		if c.problem(path, err) {
 			return
 		}
-		if d.Name == "" {
-			d.Name = base
-		}
-		if d.ID == "" {
-			d.ID = "/providers/Microsoft.Authorization/policyDefinitions/" + d.Name
-		}
-		if c.addDefinition(d, base) && assign {
+		d.ID, d.Name = identity(d.ID, d.Name, base, "policyDefinitions")
+		if addTo(c.defs, d, d.ID, d.Name, base) && assign {
 			c.Definitions = append(c.Definitions, d)
 		}
 	}
 }
 
-// addDefinition indexes a definition; false when its ID is already known.
-func (c *Catalog) addDefinition(d *policy.Definition, base string) bool {
-	if _, dup := c.defs[strings.ToLower(d.ID)]; dup {
-		return false
+// problem records a file that failed to parse; it reports whether err
+// was one.
+func (c *Catalog) problem(path string, err error) bool {
+	if err != nil {
+		c.Problems = append(c.Problems, Problem{Source: path, Reason: err.Error()})
 	}
-	for _, k := range []string{d.ID, d.Name, base} {
-		if _, taken := c.defs[strings.ToLower(k)]; !taken {
-			c.defs[strings.ToLower(k)] = d
-		}
-	}
-	return true
+	return err != nil
 }
 
-func (c *Catalog) addSet(s *policy.SetDefinition, base string) bool {
-	if _, dup := c.sets[strings.ToLower(s.ID)]; dup {
+// identity fills in a document's missing name (its file name) and ID
+// (a tenant-level ID of the given kind).
+func identity(id, name, base, kind string) (string, string) {
+	if name == "" {
+		name = base
+	}
+	if id == "" {
+		id = "/providers/Microsoft.Authorization/" + kind + "/" + name
+	}
+	return id, name
+}
+
+// addTo indexes v under its keys (lower case; earlier documents keep a
+// key); false when its ID (the first key) is already known.
+func addTo[T any](index map[string]T, v T, keys ...string) bool {
+	if _, dup := index[strings.ToLower(keys[0])]; dup {
 		return false
 	}
-	for _, k := range []string{s.ID, s.Name, base} {
-		if _, taken := c.sets[strings.ToLower(k)]; !taken {
-			c.sets[strings.ToLower(k)] = s
+	for _, k := range keys {
+		if _, taken := index[strings.ToLower(k)]; !taken {
+			index[strings.ToLower(k)] = v
 		}
 	}
 	return true

@@ -16,8 +16,28 @@ const maxKeptMalformed = 1000
 type JSONSink struct {
 	Out       io.Writer
 	open      string // the array being streamed: "findings" or "changes"
-	n         int
+	arr       jsonArray
 	malformed []*RecordError
+}
+
+// jsonArray writes the elements of a JSON array one at a time, each on
+// its own line at the given indentation.
+type jsonArray struct {
+	n int
+}
+
+func (a *jsonArray) add(w io.Writer, indent string, v any) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	sep := ","
+	if a.n == 0 {
+		sep = ""
+	}
+	a.n++
+	_, err = fmt.Fprintf(w, "%s\n%s%s", sep, indent, b)
+	return err
 }
 
 func (s *JSONSink) item(key string, v any) error {
@@ -27,17 +47,7 @@ func (s *JSONSink) item(key string, v any) error {
 			return err
 		}
 	}
-	b, err := json.Marshal(v)
-	if err != nil {
-		return err
-	}
-	sep := ","
-	if s.n == 0 {
-		sep = ""
-	}
-	s.n++
-	_, err = fmt.Fprintf(s.Out, "%s\n    %s", sep, b)
-	return err
+	return s.arr.add(s.Out, "    ", v)
 }
 
 // Finding streams one finding.

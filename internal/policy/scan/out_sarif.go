@@ -29,7 +29,7 @@ type SARIFSink struct {
 	rules       []sarifRule
 	ruleIndex   map[string]int
 	notes       []sarifNotification
-	n           int
+	results     jsonArray
 	started     bool
 }
 
@@ -149,17 +149,7 @@ func (s *SARIFSink) Finding(f *Finding) error {
 	}
 	res := sarifResult{RuleID: f.DefinitionName, RuleIndex: idx, Level: level, Message: sarifText{Text: text},
 		Locations: []sarifLocation{s.location(f.ResourceID, f.Line)}, Properties: props}
-	b, err := json.Marshal(res)
-	if err != nil {
-		return err
-	}
-	sep := ","
-	if s.n == 0 {
-		sep = ""
-	}
-	s.n++
-	_, err = fmt.Fprintf(s.Out, "%s\n        %s", sep, b)
-	return err
+	return s.results.add(s.Out, "        ", res)
 }
 
 func (s *SARIFSink) note(level, text, resourceID string, line int) {
