@@ -21,6 +21,9 @@ type entry struct {
 	// the same compiled policy with the scope check left to the hook, which
 	// knows the management-group hierarchy.
 	assigned, eval *policy.Assigned
+	// group is what the entry shares with identical assignments.
+	group    *group
+	enforced bool
 }
 
 // compiled is the cache: assignments indexed by lower-case scope, and the
@@ -30,6 +33,10 @@ type compiled struct {
 	byScope    map[string][]*entry
 	all        []*entry
 	exemptions []*policy.Exemption
+	// exemptionsOf indexes the exemptions by lower-case assignment ID.
+	exemptionsOf map[string][]*policy.Exemption
+	// nGroups is the number of distinct groups.
+	nGroups int
 }
 
 // current returns the cache, rebuilding it when a policy write happened
@@ -53,7 +60,8 @@ func (p *Provider) current(ctx context.Context) (*compiled, error) {
 // Assignments that no longer compile (their definition was deleted) are
 // left out: they cannot be enforced.
 func (p *Provider) build(ctx context.Context, gen uint64) (*compiled, error) {
-	out := &compiled{gen: gen, byScope: map[string][]*entry{}}
+	out := &compiled{gen: gen, byScope: map[string][]*entry{}, exemptionsOf: map[string][]*policy.Exemption{}}
+	groups := map[string]*group{}
 	as, err := p.listAll(ctx, TypeAssignment, nil)
 	if err != nil {
 		return nil, err
@@ -75,11 +83,17 @@ func (p *Provider) build(ctx context.Context, gen uint64) (*compiled, error) {
 		ev.Assignment = &unscoped
 		e := &entry{id: a.ID, name: a.Name, display: a.DisplayName, scope: a.Scope, notScopes: a.NotScopes,
 			parameters: propsOf(r.Doc)["parameters"], defID: a.PolicyDefinitionID, isSet: x.Set != nil,
-			names: p.definitionNames(ctx, a.PolicyDefinitionID, x), assigned: x, eval: &ev}
+			names: p.definitionNames(ctx, a.PolicyDefinitionID, x), assigned: x, eval: &ev, enforced: a.Enforced()}
+		key := groupKey(a)
+		if groups[key] == nil {
+			groups[key] = &group{idx: len(groups), eval: &ev, mutating: mayMutate(x)}
+		}
+		e.group = groups[key]
 		k := strings.ToLower(scopeOf(a.Scope))
 		out.byScope[k] = append(out.byScope[k], e)
 		out.all = append(out.all, e)
 	}
+	out.nGroups = len(groups)
 	xs, err := p.listAll(ctx, TypeExemption, nil)
 	if err != nil {
 		return nil, err
@@ -88,6 +102,8 @@ func (p *Provider) build(ctx context.Context, gen uint64) (*compiled, error) {
 		b, _ := json.Marshal(r.Doc)
 		if ex, err := policy.ParseExemption(b); err == nil {
 			out.exemptions = append(out.exemptions, ex)
+			k := strings.ToLower(ex.PolicyAssignmentID)
+			out.exemptionsOf[k] = append(out.exemptionsOf[k], ex)
 		}
 	}
 	return out, nil

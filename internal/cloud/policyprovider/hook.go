@@ -31,25 +31,18 @@ func (p *Provider) BeforeWrite(ctx context.Context, req *cloud.PolicyRequest) er
 		return nil
 	}
 	doc := evaluationDocument(req)
-	res := policy.NewResource(doc)
 	now := p.c.Now()
 	opts := policy.EvalOptions{APIVersion: req.APIVersion, Now: now,
 		RequestContext: map[string]any{"apiVersion": req.APIVersion}}
-	byID := make(map[string]*entry, len(entries))
-	evals := make([]*policy.Assigned, 0, len(entries))
-	for _, e := range entries {
-		byID[strings.ToLower(e.id)] = e
-		evals = append(evals, e.eval)
-	}
 	if req.Operation == cloud.OpDelete {
-		return p.denyDelete(ctx, req, res, entries, c.exemptions, opts)
+		return p.denyDelete(ctx, req, policy.NewResource(doc), entries, c, opts)
 	}
-	d := policy.EvaluateRequest(ctx, evals, res, c.exemptions, now, opts)
-	if d.Denied {
-		return p.violation(ctx, req, res, d.Denials, byID, opts)
+	d := p.decide(ctx, c, entries, req.ID, doc, opts)
+	if len(d.denials) > 0 {
+		return p.violation(ctx, req, policy.NewResource(d.doc), d.denials, entries, opts)
 	}
-	if len(d.Modified) > 0 {
-		req.Document = d.Document
+	if d.modified {
+		req.Document = d.doc
 	}
 	return nil
 }
@@ -76,19 +69,17 @@ func evaluationDocument(req *cloud.PolicyRequest) map[string]any {
 
 // denyDelete applies denyAction effects to a delete.
 func (p *Provider) denyDelete(ctx context.Context, req *cloud.PolicyRequest, res *policy.Resource, entries []*entry,
-	exemptions []*policy.Exemption, opts policy.EvalOptions) error {
+	c *compiled, opts policy.EvalOptions) error {
 	var denials []policy.PolicyReport
-	byID := map[string]*entry{}
 	for _, e := range entries {
-		r := e.eval.Evaluate(ctx, res, exemptions, opts.Now, opts)
-		if !r.Enforced {
+		if !e.enforced {
 			continue
 		}
+		r := e.eval.Evaluate(ctx, res, nil, opts.Now, opts)
 		for _, m := range r.Members {
-			if m.Effect != policy.EffectDenyAction || m.State == policy.StateExempt || !namesDelete(m.Details) {
+			if m.Effect != policy.EffectDenyAction || !namesDelete(m.Details) || c.exempt(e, m.ReferenceID, req.ID, res, opts) {
 				continue
 			}
-			byID[strings.ToLower(e.id)] = e
 			denials = append(denials, policy.PolicyReport{AssignmentID: e.id, DefinitionID: m.DefinitionID,
 				ReferenceID: m.ReferenceID, Effect: m.Effect})
 		}
@@ -96,7 +87,7 @@ func (p *Provider) denyDelete(ctx context.Context, req *cloud.PolicyRequest, res
 	if len(denials) == 0 {
 		return nil
 	}
-	return p.violation(ctx, req, res, denials, byID, opts)
+	return p.violation(ctx, req, res, denials, entries, opts)
 }
 
 // namesDelete reports whether denyAction details list the delete action.

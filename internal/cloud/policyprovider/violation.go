@@ -30,7 +30,11 @@ type idName struct {
 // policy identifiers, additionalInfo holds one PolicyViolation per denying
 // policy with its evaluation details.
 func (p *Provider) violation(ctx context.Context, req *cloud.PolicyRequest, res *policy.Resource,
-	denials []policy.PolicyReport, byID map[string]*entry, opts policy.EvalOptions) error {
+	denials []policy.PolicyReport, entries []*entry, opts policy.EvalOptions) error {
+	byID := make(map[string]*entry, len(entries))
+	for _, e := range entries {
+		byID[strings.ToLower(e.id)] = e
+	}
 	name := req.ID[strings.LastIndexByte(req.ID, '/')+1:]
 	ids := make([]identifier, 0, len(denials))
 	infos := make([]arm.AdditionalInfo, 0, len(denials))
