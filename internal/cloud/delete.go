@@ -124,4 +124,3 @@ func deleteBelow(ctx context.Context, tx store.Tx, id string) ([]Resource, error
 		q.After = page.Next
 	}
 }
-
