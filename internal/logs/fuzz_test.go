@@ -1,13 +1,20 @@
 package logs
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
+	"net/http"
+	"net/http/httptest"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/steward-gov/steward/internal/logs/kql"
+	"github.com/steward-gov/steward/internal/store"
+	"github.com/steward-gov/steward/internal/store/storetest"
 )
 
 // FuzzCollectorBody feeds arbitrary bodies to the Data Collector API's
@@ -93,4 +100,41 @@ func TestConcurrentIngestionEvolvesOneSchema(t *testing.T) {
 			}
 		})
 	}
+}
+
+// FuzzQueryAPINeverFails500 sends arbitrary queries to the query API over
+// a small table: every answer must be a 200 or a 4xx in Azure's shape.
+func FuzzQueryAPINeverFails500(f *testing.F) {
+	for _, q := range append([]string{"T | where (", "T | summarize arg_max(TimeGenerated,*) by Name", "print 1/0",
+		"T | extend x = todynamic(Props)[0] | mv-expand x", "let x = T; x | join (T) on Name", "T | take -1",
+		"datatable(a:int)[1,2] | make-series count() on a from 0 to 10 step 0"}, pushdownQueries...) {
+		f.Add(q)
+	}
+	s := New(storetest.SQLite(f), Options{Now: clock})
+	ctx := context.Background()
+	if err := s.st.Update(ctx, func(tx store.Tx) error {
+		return putJSON(ctx, tx, workspacesTable, testCustomerID, Workspace{ResourceID: "/x", CustomerID: testCustomerID})
+	}); err != nil {
+		f.Fatal(err)
+	}
+	cols, data := sampleTable()
+	if err := s.Rows.Append(ctx, testCustomerID, "T", cols, data, Evolve); err != nil {
+		f.Fatal(err)
+	}
+	h := s.QueryHandler()
+	f.Fuzz(func(t *testing.T, q string) {
+		b, _ := json.Marshal(map[string]string{"query": q})
+		r := httptest.NewRequest("POST", "/v1/workspaces/"+testCustomerID+"/query", bytes.NewReader(b))
+		ctx, cancel := context.WithTimeout(r.Context(), 5*time.Second)
+		defer cancel()
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, r.WithContext(ctx))
+		if w.Code >= 500 && w.Code != http.StatusGatewayTimeout {
+			t.Fatalf("%q: %d %s", q, w.Code, w.Body)
+		}
+		var body map[string]any
+		if err := json.Unmarshal(w.Body.Bytes(), &body); err != nil {
+			t.Fatalf("%q: answer is not JSON: %s", q, w.Body)
+		}
+	})
 }
