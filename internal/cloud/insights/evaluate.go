@@ -105,7 +105,7 @@ func (e *Engine) evaluate(ctx context.Context, ps *policies, env *scanEnv, r clo
 			setID = c.a.PolicyDefinitionID
 		}
 		for _, m := range ar.Members {
-			if m.State == policy.StateNotApplicable || strings.EqualFold(m.Effect, policy.EffectDisabled) {
+			if m.State == policy.StateNotApplicable || m.State == policy.StateNotStarted || strings.EqualFold(m.Effect, policy.EffectDisabled) {
 				continue
 			}
 			st := &State{Timestamp: now, ResourceID: r.ID, ResourceType: r.Type, Location: stringOf(doc["location"]),

@@ -1,0 +1,208 @@
+package insights_test
+
+import (
+	"encoding/json"
+	"net/http"
+	"net/url"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/steward-gov/steward/internal/cloud/insights"
+)
+
+// states queries {scope}/providers/Microsoft.PolicyInsights/policyStates/latest/queryResults
+// and returns "resource/assignment/reference=state" sorted.
+func (e *env) states(t testing.TB, scope string, params url.Values) []string {
+	t.Helper()
+	if params == nil {
+		params = url.Values{}
+	}
+	params.Set("api-version", "2024-10-01")
+	code, b := e.do(t, http.MethodPost, scope+"/providers/Microsoft.PolicyInsights/policyStates/latest/queryResults?"+params.Encode(), nil)
+	if code != http.StatusOK {
+		t.Fatalf("query %s: %d %s", scope, code, b)
+	}
+	var out struct {
+		Value []map[string]any `json:"value"`
+	}
+	if err := json.Unmarshal(b, &out); err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, v := range out.Value {
+		s := lastSegment(v["resourceId"].(string)) + "/" + v["policyAssignmentName"].(string)
+		if ref, _ := v["policyDefinitionReferenceId"].(string); ref != "" {
+			s += "/" + ref
+		}
+		got = append(got, s+"="+v["complianceState"].(string))
+	}
+	sort.Strings(got)
+	return got
+}
+
+func TestComplianceFollowsWritesAndPolicyChanges(t *testing.T) {
+	e := newEnv(t, insights.Options{})
+	sub := "/subscriptions/" + e.sub
+	e.put(t, e.rg("a"), "2021-04-01", map[string]any{"location": "westeurope"})
+	e.put(t, e.rg("skip"), "2021-04-01", map[string]any{"location": "westeurope"})
+	e.storage(t, "a", "sa1", false)
+	e.storage(t, "skip", "sa2", false)
+	def := e.httpsDefinition(t, "secure-transfer")
+	check := func(step string, want ...string) {
+		t.Helper()
+		e.waitIdle(t)
+		if got := strings.Join(e.states(t, sub, nil), " "); got != strings.Join(want, " ") {
+			t.Errorf("%s: %s, want %s", step, got, strings.Join(want, " "))
+		}
+	}
+	check("no assignment")
+	e.assign(t, sub, "audit", def, map[string]any{"notScopes": []string{e.rg("skip")}})
+	check("a new assignment is evaluated in the background", "sa1/audit=NonCompliant")
+	e.storage(t, "a", "sa1", true)
+	check("a write is evaluated at once", "sa1/audit=Compliant")
+	e.storage(t, "a", "sa3", false)
+	e.put(t, e.rg("a")+"/providers/Microsoft.Authorization/policyExemptions/waive", "2022-07-01-preview",
+		map[string]any{"properties": map[string]any{"policyAssignmentId": sub + "/providers/Microsoft.Authorization/policyAssignments/audit",
+			"exemptionCategory": "Waiver"}})
+	check("an exemption makes the states Exempt", "sa1/audit=Exempt", "sa3/audit=Exempt")
+	code, b := e.do(t, http.MethodDelete, e.rg("a")+"/providers/Microsoft.Authorization/policyExemptions/waive?api-version=2022-07-01-preview", nil)
+	if code != http.StatusOK {
+		t.Fatalf("delete exemption: %d %s", code, b)
+	}
+	check("removing the exemption re-evaluates", "sa1/audit=Compliant", "sa3/audit=NonCompliant")
+	e.assign(t, sub, "audit", def, nil)
+	check("removing a notScope brings its resources in", "sa1/audit=Compliant", "sa2/audit=NonCompliant", "sa3/audit=NonCompliant")
+	code, _ = e.do(t, http.MethodDelete, e.rg("a")+"/providers/Microsoft.Storage/storageAccounts/sa3?api-version=2023-01-01", nil)
+	if code != http.StatusOK {
+		t.Fatalf("delete resource: %d", code)
+	}
+	check("a deleted resource loses its states", "sa1/audit=Compliant", "sa2/audit=NonCompliant")
+	code, _ = e.do(t, http.MethodDelete, sub+"/providers/Microsoft.Authorization/policyAssignments/audit?api-version=2023-04-01", nil)
+	if code != http.StatusOK {
+		t.Fatalf("delete assignment: %d", code)
+	}
+	check("a deleted assignment's states go")
+}
+
+func TestInitiativeStatesCarryReferencesAndGroups(t *testing.T) {
+	e := newEnv(t, insights.Options{})
+	sub := "/subscriptions/" + e.sub
+	e.put(t, e.rg("a"), "2021-04-01", map[string]any{"location": "westeurope"})
+	def := e.httpsDefinition(t, "secure-transfer")
+	set := sub + "/providers/Microsoft.Authorization/policySetDefinitions/baseline"
+	e.put(t, set, "2023-04-01", map[string]any{"properties": map[string]any{
+		"policyDefinitionGroups": []any{map[string]any{"name": "storage"}},
+		"policyDefinitions": []any{
+			map[string]any{"policyDefinitionId": def, "policyDefinitionReferenceId": "httpsAudit", "groupNames": []string{"storage"}},
+			map[string]any{"policyDefinitionId": def, "policyDefinitionReferenceId": "httpsDisabled",
+				"parameters": map[string]any{"effect": map[string]any{"value": "Disabled"}}},
+		}}})
+	e.assign(t, e.rg("a"), "baseline", set, nil)
+	e.waitIdle(t)
+	e.storage(t, "a", "sa1", false)
+	if got := strings.Join(e.states(t, sub, nil), " "); got != "sa1/baseline/httpsAudit=NonCompliant" {
+		t.Errorf("states: %s (a disabled member has none)", got)
+	}
+	if got := e.states(t, sub, url.Values{"$filter": {"'storage' in PolicyDefinitionGroupNames"}}); len(got) != 1 {
+		t.Errorf("group filter: %v", got)
+	}
+	setScope := sub + "/providers/Microsoft.Authorization/policySetDefinitions/baseline"
+	if got := e.states(t, setScope, nil); len(got) != 1 {
+		t.Errorf("set definition scope: %v", got)
+	}
+	defScope := sub + "/providers/Microsoft.Authorization/policyDefinitions/secure-transfer"
+	if got := e.states(t, defScope, nil); len(got) != 1 {
+		t.Errorf("definition scope: %v", got)
+	}
+	assignmentScope := e.rg("a") + "/providers/Microsoft.Authorization/policyAssignments/baseline"
+	if got := e.states(t, assignmentScope, nil); len(got) != 1 {
+		t.Errorf("assignment scope: %v", got)
+	}
+}
+
+func TestManagementGroupAssignment(t *testing.T) {
+	e := newEnv(t, insights.Options{})
+	mg := "/providers/Microsoft.Management/managementGroups/platform"
+	e.put(t, mg, "2021-04-01", map[string]any{"properties": map[string]any{"displayName": "Platform"}})
+	e.put(t, mg+"/subscriptions/"+e.sub, "2021-04-01", nil)
+	e.put(t, e.rg("a"), "2021-04-01", map[string]any{"location": "westeurope"})
+	e.storage(t, "a", "sa1", false)
+	def := e.httpsDefinition(t, "secure-transfer")
+	_ = def
+	mgDef := mg + "/providers/Microsoft.Authorization/policyDefinitions/secure-transfer"
+	code, b := e.do(t, http.MethodGet, def+"?api-version=2023-04-01", nil)
+	if code != http.StatusOK {
+		t.Fatalf("get definition: %d %s", code, b)
+	}
+	var doc map[string]any
+	_ = json.Unmarshal(b, &doc)
+	e.put(t, mgDef, "2023-04-01", map[string]any{"properties": doc["properties"]})
+	e.assign(t, mg, "mg-audit", mgDef, nil)
+	e.waitIdle(t)
+	got := e.states(t, mg, nil)
+	if strings.Join(got, " ") != "sa1/mg-audit=NonCompliant" {
+		t.Fatalf("management group scope: %v", got)
+	}
+	params := url.Values{"api-version": {"2024-10-01"}, "$select": {"ManagementGroupIds, PolicyAssignmentScope"}}
+	code, b = e.do(t, http.MethodPost, mg+"/providers/Microsoft.PolicyInsights/policyStates/latest/queryResults?"+params.Encode(), nil)
+	if code != http.StatusOK || !strings.Contains(string(b), `"managementGroupIds":"platform,`) ||
+		!strings.Contains(string(b), `"policyAssignmentScope":"`+mg+`"`) {
+		t.Errorf("managementGroupIds: %d %s", code, b)
+	}
+}
+
+func TestPolicyStatesAPIErrors(t *testing.T) {
+	e := newEnv(t, insights.Options{})
+	sub := "/subscriptions/" + e.sub
+	q := "/providers/Microsoft.PolicyInsights/policyStates/latest/queryResults?api-version=2024-10-01"
+	cases := []struct {
+		method, path string
+		status       int
+		code         string
+	}{
+		{http.MethodGet, sub + q, http.StatusNotFound, "ResourceTypeNotSupported"},
+		{http.MethodPut, sub + q, http.StatusMethodNotAllowed, "HttpMethodNotSupported"},
+		{http.MethodPost, sub + "/providers/Microsoft.PolicyInsights/policyStates/newest/queryResults?api-version=2024-10-01", http.StatusBadRequest, "InvalidPolicyStatesResource"},
+		{http.MethodPost, sub + "/providers/Microsoft.PolicyInsights/policyStates/default/summarize?api-version=2024-10-01", http.StatusBadRequest, "InvalidPolicyStatesResource"},
+		{http.MethodPost, sub + q + "&$filter=" + url.QueryEscape("IsCompliant eq"), http.StatusBadRequest, "InvalidQueryParameterValue"},
+		{http.MethodPost, sub + q + "&$apply=" + url.QueryEscape("groupby(("), http.StatusBadRequest, "InvalidQueryParameterValue"},
+		{http.MethodPost, sub + q + "&$top=-1", http.StatusBadRequest, "InvalidQueryParameterValue"},
+		{http.MethodPost, sub + q + "&$from=yesterday", http.StatusBadRequest, "InvalidQueryParameterValue"},
+		{http.MethodPost, sub + q + "&$skiptoken=%21%21", http.StatusBadRequest, "InvalidSkipToken"},
+		{http.MethodPost, sub + q + "&$expand=everything", http.StatusBadRequest, "InvalidQueryParameterValue"},
+		{http.MethodPost, "/subscriptions/00000000-0000-0000-0000-000000000001" + q, http.StatusNotFound, "SubscriptionNotFound"},
+		{http.MethodPost, sub + "/resourceGroups/none/providers/Microsoft.Storage/storageAccounts/x/providers/Microsoft.PolicyInsights/policyStates/latest/triggerEvaluation?api-version=2024-10-01", http.StatusBadRequest, "InvalidRequestUri"},
+		{http.MethodGet, sub + "/providers/Microsoft.PolicyInsights/asyncOperationResults/nope?api-version=2024-10-01", http.StatusNotFound, "OperationNotFound"},
+	}
+	for _, c := range cases {
+		code, b := e.do(t, c.method, c.path, nil)
+		var env struct {
+			Error struct{ Code string } `json:"error"`
+		}
+		_ = json.Unmarshal(b, &env)
+		if code != c.status || env.Error.Code != c.code {
+			t.Errorf("%s %s: %d %s, want %d %s", c.method, c.path, code, b, c.status, c.code)
+		}
+	}
+}
+
+func TestTimeWindowSelectsStates(t *testing.T) {
+	now := time.Date(2026, 11, 20, 12, 0, 0, 0, time.UTC)
+	clock := now
+	e := newEnv(t, insights.Options{Clock: func() time.Time { return clock }})
+	sub := "/subscriptions/" + e.sub
+	e.put(t, e.rg("a"), "2021-04-01", map[string]any{"location": "westeurope"})
+	e.assign(t, sub, "audit", e.httpsDefinition(t, "secure-transfer"), nil)
+	e.waitIdle(t)
+	e.storage(t, "a", "sa1", false)
+	clock = now.Add(48 * time.Hour)
+	if got := e.states(t, sub, nil); len(got) != 0 {
+		t.Errorf("a state older than a day is outside latest's default window: %v", got)
+	}
+	from := url.Values{"$from": {now.Add(-time.Hour).Format(time.RFC3339)}}
+	if got := e.states(t, sub, from); len(got) != 1 {
+		t.Errorf("$from reaches it: %v", got)
+	}
+}
