@@ -79,6 +79,11 @@ func normalizePolicy(in *CertificatePolicy, now int64) (*CertificatePolicy, erro
 			p.X509Props.KeyUsage = []string{"digitalSignature"}
 		}
 	}
+	if p.X509Props.Ekus == nil {
+		// Server and client authentication, as the CSR in Key Vault's
+		// CreateCertificate example carries.
+		p.X509Props.Ekus = []string{"1.3.6.1.5.5.7.3.1", "1.3.6.1.5.5.7.3.2"}
+	}
 	if p.Issuer == nil || p.Issuer.Name == "" {
 		p.Issuer = &IssuerParameters{Name: IssuerUnknown}
 	}

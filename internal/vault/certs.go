@@ -95,6 +95,11 @@ func (s *Service) CreateCertificate(ctx context.Context, v Vault, name string, p
 	if err != nil {
 		return CertificateOperation{}, err
 	}
+	// The operation shows the CSR of a self-issued certificate too, as Key
+	// Vault's CreateCertificate example does.
+	if op.CSR, err = makeCSR(pol, key, now, s.rand); err != nil {
+		return CertificateOperation{}, err
+	}
 	var h head
 	err = s.update(ctx, func(tx sealedTx) error {
 		var err error
@@ -178,7 +183,7 @@ func (s *Service) issue(ctx context.Context, tx sealedTx, v Vault, name string, 
 		op = &CertificateOperation{Issuer: pol.Issuer}
 	}
 	op.ID = v.objectID(kindCert, name, "pending")
-	op.Status, op.StatusDetails, op.CSR = "completed", "", nil
+	op.Status, op.StatusDetails = "completed", "Certificate issued."
 	op.Target = v.objectID(kindCert, name, "")
 	h.Name, h.Current, h.CertPolicy = name, id, pol
 	h.Pending = &pendingOp{Op: *op}
