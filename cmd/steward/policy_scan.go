@@ -162,6 +162,9 @@ func runPolicyScan(cmd *cobra.Command, args []string) error {
 		rep, err = scan.Run(cmd.Context(), estate, plan, cfg, sink)
 	}
 	stop()
+	if err != nil && rep != nil {
+		return fmt.Errorf("%s: %w (the records before it were scanned and reported)", args[0], err)
+	}
 	if err != nil {
 		return fmt.Errorf("%s: %w", args[0], err)
 	}

@@ -114,3 +114,20 @@ func TestPolicyScanProgress(t *testing.T) {
 		t.Errorf("progress written without --progress to a non-terminal:\n%s", out)
 	}
 }
+
+func TestPolicyScanTruncatedEstate(t *testing.T) {
+	t.Setenv("XDG_CONFIG_HOME", t.TempDir())
+	data, err := os.ReadFile(filepath.Join(scanExamples, "estate.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "truncated.json")
+	if err := os.WriteFile(path, data[:len(data)*2/3], 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out, code := runPolicyCLI(t, "policy", "scan", path, "--policy", filepath.Join(scanExamples, "policies", "storage-https.json"))
+	if code != 2 || !strings.Contains(out, "input stopped early") || !strings.Contains(out, "legacylogs") ||
+		!strings.Contains(out, "the records before it were scanned and reported") {
+		t.Errorf("exit %d, output:\n%s", code, out)
+	}
+}

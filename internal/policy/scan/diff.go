@@ -105,7 +105,7 @@ func LoadDiffPlan(oldPath, newPath string, in Policies) (*Plan, error) {
 		return nil, err
 	}
 	p := &Plan{}
-	for _, path := range []string{oldPath, newPath} {
+	for i, path := range []string{oldPath, newPath} {
 		data, err := os.ReadFile(path)
 		if err != nil {
 			return nil, err
@@ -128,7 +128,10 @@ func LoadDiffPlan(oldPath, newPath string, in Policies) (*Plan, error) {
 		if scope == "" {
 			scope = "/"
 		}
-		a := &policy.Assignment{ID: assignmentID(scope, set.Name), Name: set.Name, DisplayName: set.DisplayName, Scope: scope,
+		// one ID for both, so exemptions apply to both; the names tell
+		// the two apart in the summary
+		a := &policy.Assignment{ID: assignmentID(scope, set.Name), Name: [2]string{"old/", "new/"}[i] + set.Name,
+			DisplayName: set.DisplayName, Scope: scope,
 			NotScopes: in.Defaults.NotScopes, PolicyDefinitionID: set.ID, Parameters: values,
 			EnforcementMode: enforcementMode(in.Defaults.EnforcementMode)}
 		r := policy.Resolvers{Definition: c.Definition, Set: func(string) (*policy.SetDefinition, error) { return set, nil }}
