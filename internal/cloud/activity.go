@@ -71,9 +71,10 @@ func activityPrefix(sub string) string {
 	return strings.ToLower(sub) + "|"
 }
 
-// recordActivity writes the activity-log record of a successful write in
-// the transaction that makes the write.
-func (c *Cloud) recordActivity(ctx context.Context, tx store.Tx, call *Call, action, resourceID string, status int) error {
+// recordActivity writes the activity-log record of a write: a successful
+// one in the transaction that makes it (failure nil), a refused one in a
+// transaction of its own.
+func (c *Cloud) recordActivity(ctx context.Context, tx store.Tx, call *Call, action, resourceID string, status int, failure *arm.Error) error {
 	now := c.Now()
 	ev := ActivityEvent{
 		Caller: "Steward", Channels: "Operation", Level: "Informational",
@@ -106,6 +107,11 @@ func (c *Cloud) recordActivity(ctx context.Context, tx store.Tx, call *Call, act
 		ev.HTTPRequest = &ActivityHTTPRequest{ClientRequestID: call.HTTP.Header.Get("x-ms-client-request-id"),
 			ClientIPAddress: clientIP(call.HTTP), Method: call.Method}
 	}
+	if failure != nil {
+		ev.Status = Value{"Failed", "Failed"}
+		env, _ := json.Marshal(map[string]any{"error": failure})
+		ev.Properties = map[string]string{"statusCode": strings.ReplaceAll(http.StatusText(status), " ", ""), "statusMessage": string(env)}
+	}
 	ev.ID = fmt.Sprintf("%s/events/%s/ticks/%d", resourceID, ev.EventDataID, now.UnixNano()/100)
 	b, err := json.Marshal(ev)
 	if err != nil {
@@ -128,4 +134,24 @@ func clientIP(r *http.Request) string {
 // the next page.
 func (c *Cloud) ActivityLog(ctx context.Context, subscriptionID string, limit int, after string) ([]ActivityEvent, string, error) {
 	return c.QueryActivity(ctx, ActivityQuery{SubscriptionID: subscriptionID, Limit: limit, After: after})
+}
+
+// recordFailure logs a write the pipeline refused (authorization, policy,
+// validation), as ARM's activity log shows failed operations. Throttled
+// requests are not logged, so that a flood cannot fill the log.
+func (c *Cloud) recordFailure(ctx context.Context, call *Call, err error) {
+	ae := arm.AsError(err)
+	if call.Method == http.MethodGet || call.Method == http.MethodHead || ae.Status == http.StatusTooManyRequests {
+		return
+	}
+	id := call.Target.ID
+	if id == "" {
+		id = call.Target.Scope
+	}
+	action := defaultAction(call.Method, call.Target)
+	if werr := c.store.Update(ctx, func(tx store.Tx) error {
+		return c.recordActivity(ctx, tx, call, action, id, ae.Status, ae)
+	}); werr != nil {
+		c.log.Error("activity log: recording a failed request", "err", werr)
+	}
 }

@@ -78,7 +78,7 @@ func (c *Cloud) Delete(ctx context.Context, call *Call, req DeleteRequest) (dele
 				break
 			}
 		}
-		return c.recordActivity(ctx, tx, call, action, existing.ID, http.StatusOK)
+		return c.recordActivity(ctx, tx, call, action, existing.ID, http.StatusOK, nil)
 	})
 	if errors.Is(err, errGone) {
 		return Resource{}, false, nil // a concurrent delete got there first

@@ -174,6 +174,15 @@ func TestHooksShapeAndObserveWrites(t *testing.T) {
 	if r, _ := e.do(t, "GET", rg+"/providers/Microsoft.Web/sites/cold"+v, admin, nil); r.StatusCode != 404 {
 		t.Errorf("a denied resource was stored: %d", r.StatusCode)
 	}
+	events, _, _ := e.s.Cloud.ActivityLog(context.Background(), e.sub, 100, "")
+	denied := false
+	for _, ev := range events {
+		denied = denied || ev.ResourceID == rg+"/providers/Microsoft.Web/sites/cold" && ev.Status.Value == "Failed" &&
+			ev.Properties["statusCode"] == "Forbidden" && strings.Contains(ev.Properties["statusMessage"], "RequestDisallowedByPolicy")
+	}
+	if !denied {
+		t.Errorf("the denied write is not in the activity log: %+v", events)
+	}
 	e.do(t, "DELETE", rg+v, admin, nil)
 	rec.mu.Lock()
 	defer rec.mu.Unlock()
@@ -225,23 +234,26 @@ func TestActivityLogAndETags(t *testing.T) {
 		t.Fatal(err)
 	}
 	var found bool
-	inGroup := 0
+	inGroup, failed := 0, 0
 	for _, ev := range events {
-		if strings.HasPrefix(ev.ResourceID, rg) {
+		if strings.HasPrefix(ev.ResourceID, rg) && ev.Status.Value == "Succeeded" {
 			inGroup++
+		}
+		if ev.Status.Value == "Failed" && ev.Properties["statusCode"] == "PreconditionFailed" {
+			failed++
 		}
 		if ev.OperationName.Value == cloud.TypeResourceGroup+"/write" && ev.ResourceID == rg {
 			found = ev.CorrelationID == "c0ffee00-0000-0000-0000-000000000001" && ev.Caller == e.s.Bootstrap.ClientID &&
 				ev.Status.Value == "Succeeded" && ev.SubscriptionID == e.sub
 		}
 	}
-	if !found || inGroup != 4 {
-		t.Errorf("activity log (%d events in the group, want 4) lacks the group's write: %+v", inGroup, events)
+	if !found || inGroup != 4 || failed != 3 {
+		t.Errorf("activity log (%d successes in the group, want 4; %d failures, want 3) lacks the group's write: %+v", inGroup, failed, events)
 	}
 	// The same events through the REST API, filtered and paged.
 	from := url.QueryEscape(time.Now().Add(-time.Hour).UTC().Format(time.RFC3339))
 	path := "/subscriptions/" + e.sub + "/providers/Microsoft.Insights/eventtypes/management/values?api-version=2015-04-01&$top=2&$filter=" +
-		url.QueryEscape("eventTimestamp ge '") + from + url.QueryEscape("' and resourceGroupName eq 'audit'")
+		url.QueryEscape("eventTimestamp ge '") + from + url.QueryEscape("' and resourceGroupName eq 'audit' and status eq 'Succeeded'")
 	var total, pages int
 	for path != "" && pages < 10 {
 		r, b := e.do(t, "GET", path, admin, nil)

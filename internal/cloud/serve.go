@@ -27,10 +27,13 @@ func (c *Cloud) serve(w http.ResponseWriter, r *http.Request) {
 		corr = c.newID()
 	}
 	h.Set("x-ms-correlation-request-id", corr)
-	resp, err := c.dispatch(ctx, w, r, corr)
+	call, resp, err := c.dispatch(ctx, w, r, corr)
 	if err != nil {
 		if ae, ok := err.(*arm.Error); !ok || ae.Status >= 500 {
 			c.log.Error("management request failed", "method", r.Method, "path", r.URL.Path, "err", err)
+		}
+		if call != nil {
+			c.recordFailure(ctx, call, err)
 		}
 		arm.WriteError(w, err)
 		return
@@ -38,50 +41,53 @@ func (c *Cloud) serve(w http.ResponseWriter, r *http.Request) {
 	writeResponse(w, r, resp)
 }
 
-func (c *Cloud) dispatch(ctx context.Context, w http.ResponseWriter, r *http.Request, corr string) (*Response, error) {
+// dispatch serves the request; call is set once the request was
+// understood (target, api-version, throttling), so that failures after
+// that point can be logged.
+func (c *Cloud) dispatch(ctx context.Context, w http.ResponseWriter, r *http.Request, corr string) (call *Call, _ *Response, _ error) {
 	p := principalFrom(ctx)
 	if p.ObjectID == "" {
-		return nil, arm.Errorf(http.StatusUnauthorized, "InvalidAuthenticationToken", "The access token is invalid.")
+		return nil, nil, arm.Errorf(http.StatusUnauthorized, "InvalidAuthenticationToken", "The access token is invalid.")
 	}
 	switch r.Method {
 	case http.MethodGet, http.MethodHead, http.MethodPut, http.MethodPatch, http.MethodDelete, http.MethodPost:
 	default:
-		return nil, methodNotAllowed(r.Method)
+		return nil, nil, methodNotAllowed(r.Method)
 	}
 	rawPath := r.URL.EscapedPath()
 	path := r.URL.Path
 	if strings.Contains(rawPath, "%2F") || strings.Contains(rawPath, "%2f") {
-		return nil, badURI(rawPath)
+		return nil, nil, badURI(rawPath)
 	}
 	t, err := parseTarget(r.Method, path, c.routes)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if len(t.ID) > maxIDLen || len(t.Scope) > maxIDLen {
-		return nil, badURI(path)
+		return nil, nil, badURI(path)
 	}
 	q := r.URL.Query()
 	route := c.routeFor(t)
 	ver, err := checkAPIVersion(q, t, route)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if err := c.throttle(w, r.Method, subscriptionOf(t), p.ObjectID); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	c.refreshRBAC(ctx)
-	call := &Call{Cloud: c, HTTP: r, Method: r.Method, Target: t, APIVersion: ver, Query: q, Principal: p, CorrelationID: corr}
+	call = &Call{Cloud: c, HTTP: r, Method: r.Method, Target: t, APIVersion: ver, Query: q, Principal: p, CorrelationID: corr}
 	if !route.SelfAuthorize {
 		if err := call.Authorize(ctx, defaultAction(r.Method, t), t.AccessScope()); err != nil {
-			return nil, err
+			return call, nil, err
 		}
 	}
 	resp, err := route.Handler(ctx, call)
 	if err == nil && route.SelfAuthorize && !call.authorized {
 		c.log.Error("self-authorizing route answered without an access check", "type", t.Type, "action", t.Action)
-		return nil, arm.ErrInternal
+		return call, nil, arm.ErrInternal
 	}
-	return resp, err
+	return call, resp, err
 }
 
 // routeFor picks the registered route of the target, or the generic

@@ -158,7 +158,7 @@ func (c *Cloud) putOnce(ctx context.Context, call *Call, req PutRequest) (Resour
 				return err
 			}
 		}
-		return c.recordActivity(ctx, tx, call, req.Type+"/write", req.ID, http.StatusOK)
+		return c.recordActivity(ctx, tx, call, req.Type+"/write", req.ID, http.StatusOK, nil)
 	})
 	if err != nil {
 		if errors.Is(err, errRaced) {
