@@ -46,8 +46,8 @@ func (x *Index) Wants(raw []byte) bool {
 		return true
 	}
 	low := bytes.ToLower(raw)
-	if bytes.Contains(low, []byte(`microsoft.resources/`)) {
-		return true
+	if bytes.Contains(low, []byte(`microsoft.resources/`)) || bytes.Contains(raw, []byte(`\/`)) {
+		return true // a container, or escaped slashes the filter cannot see through
 	}
 	for t := range x.types {
 		if bytes.Contains(low, []byte(t+`"`)) {

@@ -73,6 +73,7 @@ func TestIndexWantsOnlyContainersAndRelatedTypes(t *testing.T) {
 		{`{"id":"` + rgID + `","type":"Microsoft.Resources/subscriptions/resourceGroups"}`, true},
 		{`{"id":"` + rgID + `/providers/Microsoft.Sql/servers/s/auditingSettings/default","type":"microsoft.sql/servers/auditingsettings"}`, true},
 		{`{"id":"` + rgID + `/providers/Microsoft.Sql/servers/s","type":"Microsoft.Sql/servers"}`, false},
+		{`{"id":"x","type":"Microsoft.Sql\/servers\/auditingSettings"}`, true},
 	}
 	for _, tc := range tests {
 		if got := x.Wants([]byte(tc.raw)); got != tc.want {
