@@ -11,18 +11,22 @@ import (
 	"github.com/steward-gov/steward/internal/policy"
 )
 
-// pageToken is what a nextLink's $skiptoken carries: where the next page
-// starts (a state key when states are read in key order, an offset into
+// PageToken is what a nextLink's $skiptoken carries (JSON, base64): where
+// the next page starts (a state key when states are read in key order, an offset into
 // the sorted or aggregated rows otherwise) and how many records earlier
 // pages returned, for $top.
-type pageToken struct {
-	Key    string `json:"k,omitempty"`
-	Offset int    `json:"o,omitempty"`
-	Done   int    `json:"n,omitempty"`
+type PageToken struct {
+	// Key is the state key the next page starts at.
+	Key string `json:"k,omitempty"`
+	// Offset is the position of the next page among sorted or aggregated
+	// rows.
+	Offset int `json:"o,omitempty"`
+	// Done counts the records earlier pages returned.
+	Done int `json:"n,omitempty"`
 }
 
-func decodePageToken(s string) (pageToken, error) {
-	var t pageToken
+func decodePageToken(s string) (PageToken, error) {
+	var t PageToken
 	if s == "" {
 		return t, nil
 	}
@@ -42,7 +46,7 @@ type Page struct {
 
 // Run executes a query from the page token tok. prefix is the state-key
 // prefix of the query's scope.
-func (e *Engine) Run(ctx context.Context, q *Query, prefix string, tok pageToken) (Page, error) {
+func (e *Engine) Run(ctx context.Context, q *Query, prefix string, tok PageToken) (Page, error) {
 	rc := e.rowContext(ctx)
 	size := PageSize
 	if q.Top >= 0 {
@@ -68,7 +72,7 @@ func (e *Engine) Run(ctx context.Context, q *Query, prefix string, tok pageToken
 		}
 		p := Page{Rows: rows}
 		if resume != "" && (q.Top < 0 || tok.Done+len(rows) < q.Top) {
-			p.Next = encodeToken(pageToken{Key: resume, Done: tok.Done + len(rows)})
+			p.Next = encodeToken(PageToken{Key: resume, Done: tok.Done + len(rows)})
 		}
 		return p, nil
 	}
@@ -93,12 +97,12 @@ func (e *Engine) Run(ctx context.Context, q *Query, prefix string, tok pageToken
 	end := min(tok.Offset+size, len(rows))
 	p := Page{Rows: rows[tok.Offset:end]}
 	if end < len(rows) && (q.Top < 0 || tok.Done+len(p.Rows) < q.Top) {
-		p.Next = encodeToken(pageToken{Offset: end, Done: tok.Done + len(p.Rows)})
+		p.Next = encodeToken(PageToken{Offset: end, Done: tok.Done + len(p.Rows)})
 	}
 	return p, nil
 }
 
-func encodeToken(t pageToken) string {
+func encodeToken(t PageToken) string {
 	b, _ := json.Marshal(t)
 	return string(b)
 }
