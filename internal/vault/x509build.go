@@ -255,7 +255,18 @@ func secretValue(contentType string, key crypto.Signer, cert []byte, chain [][]b
 // PKCS #1/SEC 1 key plus certificates) or base64 PFX with its password.
 // It returns the key, the leaf's DER, the rest of the chain, and the
 // content type the input had.
-func decodeImport(value, password string) (crypto.Signer, []byte, [][]byte, string, error) {
+func decodeImport(value, password string) (key crypto.Signer, leaf []byte, chain [][]byte, ct string, err error) {
+	// The one recover point of certificate parsing: a panic in a decoder
+	// on hostile input becomes a 400.
+	defer func() {
+		if r := recover(); r != nil {
+			key, leaf, chain, ct, err = nil, nil, nil, "", badParameter("The certificate could not be parsed.")
+		}
+	}()
+	return decodeImportUnguarded(value, password)
+}
+
+func decodeImportUnguarded(value, password string) (crypto.Signer, []byte, [][]byte, string, error) {
 	if strings.Contains(value, "-----BEGIN") {
 		key, certs, err := decodePEM([]byte(value))
 		if err != nil {
@@ -270,7 +281,7 @@ func decodeImport(value, password string) (crypto.Signer, []byte, [][]byte, stri
 		}
 	}
 	if pemText, err := base64.StdEncoding.DecodeString(value); err == nil && strings.Contains(string(pemText), "-----BEGIN") {
-		return decodeImport(string(pemText), password)
+		return decodeImportUnguarded(string(pemText), password)
 	}
 	k, leaf, cas, err := pkcs12.DecodeChain(raw, password)
 	if err != nil {
