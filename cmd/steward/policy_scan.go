@@ -153,6 +153,7 @@ func runPolicyScan(cmd *cobra.Command, args []string) error {
 		return fmt.Errorf("no policy to evaluate: give --policy files or folders (%d skipped; see --output json)", len(plan.Problems))
 	}
 	limit, _ := f.GetInt("limit")
+	cfg.LazyExplain = format == cliout.Table
 	sink := newScanSink(format, cmd.OutOrStdout(), cmd.ErrOrStderr(), args[0], limit)
 	stop := startProgress(cmd, &cfg)
 	var rep *scan.Report

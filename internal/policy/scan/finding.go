@@ -29,6 +29,18 @@ type Finding struct {
 	Reason               string                       `json:"reason,omitempty"`
 	NextWrite            *NextWrite                   `json:"nextWrite,omitempty"`
 	EvaluatedExpressions []policy.EvaluatedExpression `json:"evaluatedExpressions,omitempty"`
+
+	explain func(*Finding)
+}
+
+// Explain fills in Reason and EvaluatedExpressions when the scan left
+// them for later (Scanner.LazyExplain): it evaluates the definition once
+// more with the explanation on. Sinks call it from their one goroutine.
+func (f *Finding) Explain() {
+	if f.explain != nil {
+		f.explain(f)
+		f.explain = nil
+	}
 }
 
 // reason summarises the evaluated expressions that decided a result:

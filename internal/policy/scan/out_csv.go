@@ -40,6 +40,7 @@ func (s *CSVSink) row(cells ...string) error {
 
 // Finding writes a finding row.
 func (s *CSVSink) Finding(f *Finding) error {
+	f.Explain()
 	next := ""
 	if f.NextWrite != nil {
 		next = describeWrite(f.NextWrite)

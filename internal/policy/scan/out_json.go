@@ -51,7 +51,10 @@ func (s *JSONSink) item(key string, v any) error {
 }
 
 // Finding streams one finding.
-func (s *JSONSink) Finding(f *Finding) error { return s.item("findings", f) }
+func (s *JSONSink) Finding(f *Finding) error {
+	f.Explain()
+	return s.item("findings", f)
+}
 
 // Diff streams one changed resource.
 func (s *JSONSink) Diff(d *DiffEntry) error { return s.item("changes", d) }

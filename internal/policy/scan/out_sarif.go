@@ -105,6 +105,7 @@ func (s *SARIFSink) location(resourceID string, line int) sarifLocation {
 // Finding streams a result for a non-compliant pair; an evaluation error
 // becomes a notification.
 func (s *SARIFSink) Finding(f *Finding) error {
+	f.Explain()
 	if err := s.start(); err != nil {
 		return err
 	}

@@ -33,6 +33,7 @@ func (s *TableSink) Finding(f *Finding) error {
 		s.dropped++
 		return nil
 	}
+	f.Explain()
 	effect, next := f.Effect, ""
 	if f.State != "NonCompliant" {
 		effect = string(f.State)

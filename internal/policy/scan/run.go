@@ -95,6 +95,9 @@ type Config struct {
 	// Progress, when set, receives the scanner before the second pass so
 	// the caller can watch Scanned.
 	Progress func(*Scanner)
+	// LazyExplain: see Scanner.LazyExplain (the table output keeps at
+	// most --limit findings, so it explains only those).
+	LazyExplain bool
 }
 
 // Run scans an estate against a plan and writes the output to sink: a
@@ -129,7 +132,7 @@ func run(ctx context.Context, estate Estate, s *Scanner, cfg Config, sink Sink) 
 	if err != nil && ctx.Err() != nil {
 		return nil, err
 	}
-	s.Index, s.Aliases, s.Workers, s.Now = idx, cfg.Aliases, cfg.Workers, cfg.Now
+	s.Index, s.Aliases, s.Workers, s.Now, s.LazyExplain = idx, cfg.Aliases, cfg.Workers, cfg.Now, cfg.LazyExplain
 	if cfg.Progress != nil {
 		cfg.Progress(s)
 	}

@@ -36,6 +36,9 @@ type Scanner struct {
 	Now func() time.Time
 	// Scanned counts the records read so far, for progress reports.
 	Scanned atomic.Int64
+	// LazyExplain defers the explanation of non-compliant results until
+	// a sink asks for it (Finding.Explain), for sinks that keep few.
+	LazyExplain bool
 
 	// compare, when set, replaces the findings with a diff between two
 	// targets (see Diff).
@@ -347,11 +350,16 @@ func (w *worker) evaluate(ctx context.Context, res *policy.Resource, rec Record,
 // evaluating it once more with the explanation on.
 func (w *worker) finding(ctx context.Context, res *policy.Resource, rec Record, t *Target, m *Member,
 	o policy.EvalOptions, r *policy.Result) *Finding {
-	if r.State == policy.StateNonCompliant {
+	explain := func(r *policy.Result) *policy.Result {
 		o.Explain = true
 		if x := m.Policy.Evaluate(ctx, res, o); x.State == r.State {
-			r = &x
+			return &x
 		}
+		return r
+	}
+	lazy := r.State == policy.StateNonCompliant && w.s.LazyExplain
+	if r.State == policy.StateNonCompliant && !lazy {
+		r = explain(r)
 	}
 	f := &Finding{ResourceID: res.ID(), ResourceType: res.Type(), Where: rec.Where, Line: rec.Line, AssignmentID: t.Assignment.ID,
 		AssignmentName: t.Assignment.Name, SetDefinitionID: t.SetID, ReferenceID: m.ReferenceID,
@@ -360,6 +368,12 @@ func (w *worker) finding(ctx context.Context, res *policy.Resource, rec Record, 
 		Message: t.Assignment.Message(m.ReferenceID)}
 	if r.State == policy.StateNonCompliant {
 		f.NextWrite = nextWrite(r, res, t.Assignment.Enforced(), w.s.Aliases)
+	}
+	if lazy {
+		f.explain = func(f *Finding) {
+			x := explain(r)
+			f.Reason, f.EvaluatedExpressions = reason(x), x.Explanation
+		}
 	}
 	return f
 }
