@@ -32,8 +32,12 @@ type env struct {
 	policy *policyprovider.Provider
 }
 
-func newEnv(t testing.TB) *env {
+func newEnv(t testing.TB, popts ...policyprovider.Options) *env {
 	t.Helper()
+	var po policyprovider.Options
+	if len(popts) > 0 {
+		po = popts[0]
+	}
 	e := &env{}
 	setup := func(_ context.Context, _ *server.Steward, c *cloud.Cloud) error {
 		l := cloud.DefaultRateLimits()
@@ -44,7 +48,7 @@ func newEnv(t testing.TB) *env {
 		if err := authorization.Register(c); err != nil {
 			return err
 		}
-		p, err := policyprovider.Register(c, policyprovider.Options{})
+		p, err := policyprovider.Register(c, po)
 		e.policy = p
 		return err
 	}

@@ -1,0 +1,139 @@
+package authorization_test
+
+import (
+	"context"
+	"net/http"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore/to"
+	"github.com/Azure/azure-sdk-for-go/sdk/resourcemanager/resources/armpolicy"
+
+	"github.com/steward-gov/steward/internal/cloud/policyprovider"
+)
+
+// putResource writes a generic resource through the API as the
+// administrator and returns the status and body.
+func (e *env) putResource(t *testing.T, id, location string) (int, string) {
+	t.Helper()
+	r, b := e.do(t, "PUT", id+"?api-version=2023-01-01", []byte(`{"location":"`+location+`"}`))
+	return r.StatusCode, string(b)
+}
+
+func TestPolicyAssignedAtManagementGroupReachesItsSubscriptions(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	sub := "/subscriptions/" + e.sub
+	mg := "/providers/Microsoft.Management/managementGroups/corp"
+	for _, w := range []struct{ path, body string }{
+		{mg + "?api-version=2023-04-01", `{"properties":{"displayName":"Corp"}}`},
+		{mg + "/subscriptions/" + e.sub + "?api-version=2023-04-01", ``},
+		{sub + "/resourceGroups/app?api-version=2021-04-01", `{"location":"westeurope"}`},
+		{sub + "/resourceGroups/sandbox?api-version=2021-04-01", `{"location":"westeurope"}`},
+	} {
+		if r, b := e.do(t, "PUT", w.path, []byte(w.body)); r.StatusCode >= 300 {
+			t.Fatalf("PUT %s: %d %s", w.path, r.StatusCode, b)
+		}
+	}
+	defs, _ := armpolicy.NewDefinitionsClient(e.sub, e.cred, e.opts)
+	if _, err := defs.CreateOrUpdateAtManagementGroup(ctx, "corp", "allowed-locations", definition(t, allowedLocations), nil); err != nil {
+		t.Fatal(err)
+	}
+	// The group's definition is visible from the subscription.
+	found := false
+	pager := defs.NewListPager(&armpolicy.DefinitionsClientListOptions{Filter: to.Ptr("policyType eq 'Custom'")})
+	for pager.More() {
+		page, err := pager.NextPage(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, d := range page.Value {
+			found = found || *d.Name == "allowed-locations"
+		}
+	}
+	if !found {
+		t.Error("management-group definition not listed at the subscription")
+	}
+	pas, _ := armpolicy.NewAssignmentsClient(e.sub, e.cred, e.opts)
+	_, err := pas.Create(ctx, mg[1:], "corp-locations", armpolicy.Assignment{Properties: &armpolicy.AssignmentProperties{
+		PolicyDefinitionID: to.Ptr(mg + "/providers/Microsoft.Authorization/policyDefinitions/allowed-locations"),
+		Parameters:         params("listOfAllowedLocations", []any{"westeurope"}),
+		NotScopes:          []*string{to.Ptr(sub + "/resourceGroups/sandbox")}}}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A subscription-level definition cannot be assigned at the group above it.
+	if _, err := defs.CreateOrUpdate(ctx, "sub-only", definition(t, allowedLocations), nil); err != nil {
+		t.Fatal(err)
+	}
+	_, err = pas.Create(ctx, mg[1:], "out-of-scope", armpolicy.Assignment{Properties: &armpolicy.AssignmentProperties{
+		PolicyDefinitionID: to.Ptr(sub + "/providers/Microsoft.Authorization/policyDefinitions/sub-only"),
+		Parameters:         params("listOfAllowedLocations", []any{"westeurope"})}}, nil)
+	wantCode(t, err, http.StatusBadRequest, "InvalidCreatePolicyAssignmentRequest")
+
+	tests := []struct {
+		name, id, location string
+		status             int
+	}{
+		{"denied below the group", sub + "/resourceGroups/app/providers/Microsoft.Web/sites/a", "eastus", http.StatusForbidden},
+		{"allowed location", sub + "/resourceGroups/app/providers/Microsoft.Web/sites/b", "westeurope", http.StatusCreated},
+		{"under a notScope", sub + "/resourceGroups/sandbox/providers/Microsoft.Web/sites/c", "eastus", http.StatusCreated},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			if got, body := e.putResource(t, tc.id, tc.location); got != tc.status {
+				t.Fatalf("status %d, want %d: %s", got, tc.status, body)
+			}
+		})
+	}
+}
+
+// builtInDir is the built-in policy corpus in the shared directory.
+func builtInDir(t *testing.T) string {
+	dir, _ := filepath.Abs("../../../../shared/corpus/azure-policy/built-in-policies")
+	if _, err := os.Stat(filepath.Join(dir, "policyDefinitions")); err != nil {
+		t.Skipf("built-in policy corpus not available at %s (the shared directory is absent)", dir)
+	}
+	return dir
+}
+
+func TestBuiltInPolicyDefinitionsFromTheCorpus(t *testing.T) {
+	e := newEnv(t, policyprovider.Options{BuiltInDir: builtInDir(t)})
+	ctx := context.Background()
+	defs, _ := armpolicy.NewDefinitionsClient(e.sub, e.cred, e.opts)
+	const allowedLocationsID = "e56962a6-4747-49cd-b67b-bf8b01975c4c"
+	got, err := defs.GetBuiltIn(ctx, allowedLocationsID, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if *got.Properties.DisplayName != "Allowed locations" || *got.Properties.PolicyType != armpolicy.PolicyTypeBuiltIn {
+		t.Fatalf("built-in: %+v", got.Properties)
+	}
+	n := 0
+	pager := defs.NewListBuiltInPager(&armpolicy.DefinitionsClientListBuiltInOptions{Top: to.Ptr[int32](1000)})
+	for pager.More() {
+		page, err := pager.NextPage(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		n += len(page.Value)
+	}
+	if n < 1000 {
+		t.Errorf("built-in definitions listed: %d", n)
+	}
+	_, err = defs.GetBuiltIn(ctx, "00000000-0000-0000-0000-000000000000", nil)
+	wantCode(t, err, http.StatusNotFound, "PolicyDefinitionNotFound")
+
+	pas, _ := armpolicy.NewAssignmentsClient(e.sub, e.cred, e.opts)
+	if _, err := pas.Create(ctx, "subscriptions/"+e.sub, "locations", armpolicy.Assignment{Properties: &armpolicy.AssignmentProperties{
+		PolicyDefinitionID: got.ID, Parameters: params("listOfAllowedLocations", []any{"westeurope"})}}, nil); err != nil {
+		t.Fatal(err)
+	}
+	if r, b := e.do(t, "PUT", "/subscriptions/"+e.sub+"/resourceGroups/rg?api-version=2021-04-01", []byte(`{"location":"westeurope"}`)); r.StatusCode != http.StatusCreated {
+		t.Fatalf("%d %s", r.StatusCode, b)
+	}
+	if got, body := e.putResource(t, "/subscriptions/"+e.sub+"/resourceGroups/rg/providers/Microsoft.Web/sites/x", "eastus"); got != http.StatusForbidden {
+		t.Fatalf("built-in deny: %d %s", got, body)
+	}
+}
