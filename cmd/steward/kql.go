@@ -19,7 +19,7 @@ func init() { register(newKQLCmd) }
 func newKQLCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "kql QUERY",
-		Short: "Run a KQL query offline",
+		Short: "Run a KQL query offline, or against a workspace with --workspace",
 		Long: `kql runs a Kusto Query Language query with Steward's engine. Queries built on
 datatable, print and range need no server:
 
@@ -30,12 +30,16 @@ API's response shape ({"tables":[{"name","columns","rows"}]}). Use "-" as the
 query to read it from standard input. A query that does not parse or compile
 exits with status 1 and the error's line and column.
 
-Querying a workspace's tables (--workspace) arrives with the log store; for now
-only self-contained queries run.`,
+With --workspace (a workspace name with -g, or its customerId) the query runs
+on a Log Analytics workspace of a running Steward through the query API, with
+the credentials of --data's bootstrap.json or AZURE_* variables:
+
+  steward kql -w ws1 -g rg-logs 'PolicyComplianceStates_CL | take 10'`,
 		Args: cobra.ExactArgs(1),
 		RunE: runKQL,
 	}
 	cmd.Flags().Duration("timeout", 30*time.Second, "stop the query after this long")
+	addWorkspaceQueryFlags(cmd)
 	return cmd
 }
 
@@ -51,6 +55,9 @@ func runKQL(cmd *cobra.Command, args []string) error {
 			return err
 		}
 		query = string(data)
+	}
+	if ws, _ := cmd.Flags().GetString("workspace"); ws != "" {
+		return queryWorkspace(cmd, query)
 	}
 	timeout, _ := cmd.Flags().GetDuration("timeout")
 	ctx, cancel := context.WithTimeout(cmd.Context(), timeout)

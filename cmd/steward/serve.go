@@ -83,7 +83,7 @@ func runServe(cmd *cobra.Command, _ []string) error {
 	log := slog.New(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
 	ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	s, err := server.Open(ctx, cfg, log)
+	s, err := server.Open(ctx, cfg, log, serveServices()...)
 	if err != nil {
 		return fmt.Errorf("serve: %w", err)
 	}
@@ -93,6 +93,16 @@ func runServe(cmd *cobra.Command, _ []string) error {
 		return fmt.Errorf("serve: %w", err)
 	}
 	return nil
+}
+
+// serveServices lists the services steward serve mounts after the token
+// service, in mount order: the management API first, since the others
+// register their ARM resource types on it.
+func serveServices() []server.Service {
+	return []server.Service{
+		server.CloudService(),
+		server.LogsService(),
+	}
 }
 
 // dataDir resolves the data directory of commands that read one: the

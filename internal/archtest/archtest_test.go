@@ -130,9 +130,11 @@ func allowedByParent(dir string) ([]string, bool) {
 	return nil, false
 }
 
+// permits reports whether rule allows importing imp. Allowing a package
+// allows its sub-packages too (internal/rbac covers internal/rbac/abac).
 func permits(rule []string, imp string) bool {
 	for _, r := range rule {
-		if r == "*" || r == imp {
+		if r == "*" || r == imp || strings.HasPrefix(imp, r+"/") {
 			return true
 		}
 	}
