@@ -117,6 +117,9 @@ func parseTarget(method, path string, reg *registry) (Target, error) {
 		tg.Action = last
 		return tg, nil
 	}
+	if !validTypeWord(last) || (n > 0 && !validNames(&inst)) || (n == 0 && !validTypeWord(r.Namespace)) {
+		return Target{}, badURI(path)
+	}
 	scope := containerOf(&inst)
 	if n > 0 {
 		scope = &inst
@@ -173,15 +176,40 @@ func containerOf(r *arm.ResourceID) *arm.ResourceID {
 	return &arm.ResourceID{}
 }
 
-// validNames rejects names ARM cannot route: empty names and the provider
-// keyword are caught by the parser; here, overlong names.
+// validNames rejects what ARM cannot route: namespaces and types other
+// than letters, digits, '.', '-' and '_' (they become store keys joined by
+// '|'), names longer than 260 bytes or holding control characters; empty
+// names and the provider keyword are caught by the parser.
 func validNames(r *arm.ResourceID) bool {
-	for _, n := range r.Names {
-		if len(n) > 260 {
+	for p := r; p != nil; p = p.Parent {
+		if p.Namespace != "" && !validTypeWord(p.Namespace) {
 			return false
+		}
+		for _, t := range p.Types {
+			if !validTypeWord(t) {
+				return false
+			}
+		}
+		for _, n := range p.Names {
+			if len(n) > 260 || strings.IndexFunc(n, func(r rune) bool { return r < 0x20 || r == 0x7f }) >= 0 {
+				return false
+			}
 		}
 	}
 	return len(r.Names) == len(r.Types)
+}
+
+func validTypeWord(s string) bool {
+	if s == "" || len(s) > 100 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '.' || c == '-' || c == '_') {
+			return false
+		}
+	}
+	return true
 }
 
 func badURI(path string) error {

@@ -63,7 +63,8 @@ func TestParseTargetClassifiesPaths(t *testing.T) {
 func TestParseTargetRejectsMalformedPaths(t *testing.T) {
 	for _, p := range []string{"/", "//", "/subscriptions//resourceGroups/x", "/subscriptions/s/resourceGroups/a/b",
 		"/subscriptions/s/resourceGroups/rg/providers", "/foo/bar", "/subscriptions/s/resourceGroups/rg/providers/ns/t/n/providers",
-		"/subscriptions/ s", "/subscriptions/" + strings.Repeat("x/", 100), "/providers/Microsoft.Management/managementGroups/m/subscriptions/a/b"} {
+		"/subscriptions/ s", "/subscriptions/s/resourceGroups/rg/providers/Microsoft.X/ty|pe/n", "/subscriptions/s/providers/Bad|NS/t",
+		"/subscriptions/s/resourceGroups/rg/providers/Microsoft.X/t/a\x01b", "/subscriptions/" + strings.Repeat("x/", 100), "/providers/Microsoft.Management/managementGroups/m/subscriptions/a/b"} {
 		if got, err := parseTarget(http.MethodGet, p, newRegistry()); err == nil {
 			t.Errorf("%q parsed as %+v", p, got)
 		}
