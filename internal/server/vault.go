@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/steward-gov/steward/internal/cloud"
 	"github.com/steward-gov/steward/internal/identity"
@@ -37,6 +38,17 @@ type VaultPlane struct {
 	Sealer  *vault.Sealer
 	Handler *vault.Handler
 	Default vault.Vault
+}
+
+// MaintenanceInterval is how often RunMaintenance looks for deleted
+// objects to purge, keys to rotate and certificates to renew.
+const MaintenanceInterval = time.Minute
+
+// RunMaintenance purges, rotates and renews what is due every
+// MaintenanceInterval until ctx is done (one replica at a time, under a
+// store lock). steward serve runs it next to Run.
+func (p *VaultPlane) RunMaintenance(ctx context.Context) {
+	p.Service.MaintainEvery(ctx, MaintenanceInterval)
 }
 
 // VaultService is the Service that mounts the Key Vault data plane. With

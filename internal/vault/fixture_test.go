@@ -50,6 +50,7 @@ type kvFixture struct {
 	t         testing.TB
 	dataDir   string
 	st        store.Store
+	sealer    *Sealer
 	svc       *Service
 	ids       *identity.Service
 	engine    *rbac.Engine
@@ -75,12 +76,12 @@ func newKVFixture(t testing.TB) *kvFixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	sealer, err := OpenSealer(ctx, f.st, root, rand.Reader)
+	f.sealer, err = OpenSealer(ctx, f.st, root, rand.Reader)
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(sealer.Close)
-	f.svc = NewService(f.st, sealer, Options{})
+	t.Cleanup(f.sealer.Close)
+	f.svc = NewService(f.st, f.sealer, Options{})
 	cat, err := rbac.BuiltInCatalog()
 	if err != nil {
 		t.Fatal(err)

@@ -213,25 +213,8 @@ func (s *Service) SetRotationPolicy(ctx context.Context, v Vault, name string, p
 	return p, nil
 }
 
-// validISODuration accepts the P[nY][nM][nD] and PT forms Key Vault uses.
+// validISODuration accepts the durations parseISODuration reads.
 func validISODuration(s string) bool {
-	if len(s) < 3 || s[0] != 'P' {
-		return false
-	}
-	digits := false
-	for _, c := range s[1:] {
-		switch {
-		case c >= '0' && c <= '9':
-			digits = true
-		case c == 'T':
-		case c == 'Y' || c == 'M' || c == 'D' || c == 'W' || c == 'H' || c == 'S':
-			if !digits {
-				return false
-			}
-			digits = false
-		default:
-			return false
-		}
-	}
-	return !digits
+	_, ok := parseISODuration(s)
+	return ok
 }

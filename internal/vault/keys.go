@@ -203,6 +203,13 @@ func (s *Service) RotateKey(ctx context.Context, v Vault, name string) (KeyBundl
 		return KeyBundle{}, err
 	}
 	attrs := &Attributes{Enabled: cur.Attributes.Enabled, Exportable: cur.Attributes.Exportable}
+	if h.Rotation != nil && h.Rotation.Attributes != nil {
+		// The policy's expiryTime sets the new version's expiry.
+		if d, ok := parseISODuration(h.Rotation.Attributes.ExpiryTime); ok {
+			exp := d.after(s.now()).Unix()
+			attrs.Expires = &exp
+		}
+	}
 	return s.storeKey(ctx, v, name, cur.Kty, k, nil, cur.KeyOps, attrs, cur.Tags, false)
 }
 
