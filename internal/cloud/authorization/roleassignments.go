@@ -67,6 +67,9 @@ func (p *Provider) listRoleAssignments(ctx context.Context, call *cloud.Call) (*
 		principals[strings.ToLower(v)] = true
 	}
 	if v, ok := f.Funcs["assignedto"]; ok {
+		if v == "" {
+			return nil, arm.BadRequest("InvalidFilterInQueryString", "assignedTo() needs the object ID of a principal.")
+		}
 		principals[strings.ToLower(v)] = true
 	}
 	return p.listStored(ctx, call, cloud.TypeRoleAssignment, func(r cloud.Resource) bool {
