@@ -106,15 +106,25 @@ func (e *Engine) Mount() error {
 	return nil
 }
 
-// current returns the compiled policies, loading them on first use.
+// current returns the compiled policies. With Options.Assignments they are
+// asked for each time (the provider caches them and knows when they
+// change); otherwise they are compiled on first use and after each policy
+// write.
 func (e *Engine) current(ctx context.Context) (*policies, error) {
 	e.mu.RLock()
 	ps := e.policies
 	e.mu.RUnlock()
-	if ps != nil {
+	if ps != nil && e.opts.Assignments == nil {
 		return ps, nil
 	}
 	return e.reload(ctx)
+}
+
+// snapshot is the last loaded policies (nil before the first load).
+func (e *Engine) snapshot() *policies {
+	e.mu.RLock()
+	defer e.mu.RUnlock()
+	return e.policies
 }
 
 // reload recompiles the policies from the store.

@@ -51,6 +51,8 @@ type compiled struct {
 	// eval is the assignment with its scope cleared: the scope (with
 	// management groups) and notScopes are checked by InScope first.
 	eval *policy.Assigned
+	// src is the compiled assignment as given.
+	src *policy.Assigned
 	// members are the definitions the assignment evaluates, for finding the
 	// assignments a definition change affects.
 	members map[string]bool
@@ -98,6 +100,9 @@ func (e *Engine) loadPolicies(ctx context.Context) (*policies, error) {
 		if err != nil {
 			return nil, err
 		}
+		if prev := e.snapshot(); prev != nil && sameSource(prev, assigned, exemptions) {
+			return prev, nil
+		}
 		for _, x := range assigned {
 			ps.add(x)
 		}
@@ -143,6 +148,25 @@ func (e *Engine) loadPolicies(ctx context.Context) (*policies, error) {
 	return ps, err
 }
 
+// sameSource reports whether a snapshot was built from these very
+// compiled assignments and exemptions.
+func sameSource(ps *policies, assigned []*policy.Assigned, exemptions []*policy.Exemption) bool {
+	if len(ps.assigned) != len(assigned) || len(ps.exemptions) != len(exemptions) {
+		return false
+	}
+	for i, x := range assigned {
+		if ps.assigned[i].src != x {
+			return false
+		}
+	}
+	for i, x := range exemptions {
+		if ps.exemptions[i] != x {
+			return false
+		}
+	}
+	return true
+}
+
 // add records a compiled assignment.
 func (ps *policies) add(x *policy.Assigned) {
 	a := x.Assignment
@@ -150,7 +174,7 @@ func (ps *policies) add(x *policy.Assigned) {
 	scoped.Scope = ""
 	eval := *x
 	eval.Assignment = &scoped
-	c := &compiled{a: a, eval: &eval, members: map[string]bool{strings.ToLower(a.PolicyDefinitionID): true}}
+	c := &compiled{a: a, eval: &eval, src: x, members: map[string]bool{strings.ToLower(a.PolicyDefinitionID): true}}
 	if x.Set != nil {
 		for _, m := range x.Set.Members {
 			c.members[strings.ToLower(m.DefinitionID)] = true

@@ -18,10 +18,32 @@ import (
 // Options.Workers goroutines, and each page's states are written in one
 // transaction, so memory stays bounded by the page size.
 func (e *Engine) ScanScope(ctx context.Context, scope string) error {
-	ps, err := e.reload(ctx)
-	if err != nil {
-		return err
+	for range 3 {
+		ps, err := e.reload(ctx)
+		if err != nil {
+			return err
+		}
+		if err := e.scanWith(ctx, ps, scope); err != nil {
+			return err
+		}
+		// A provider may publish a policy change after its write
+		// committed (and queued this scan): scan again if what is
+		// assigned changed meanwhile.
+		if e.opts.Assignments == nil {
+			return nil
+		}
+		now, err := e.loadPolicies(ctx)
+		if err != nil {
+			return err
+		}
+		if now == ps {
+			return nil
+		}
 	}
+	return nil
+}
+
+func (e *Engine) scanWith(ctx context.Context, ps *policies, scope string) error {
 	env := newScanEnv(e)
 	subs, err := e.subscriptionsIn(ctx, scope, env)
 	if err != nil {
