@@ -131,3 +131,43 @@ func TestMalformedRecordsReachEverySink(t *testing.T) {
 		}
 	}
 }
+
+func TestDiffOutputs(t *testing.T) {
+	in := Policies{DefinitionPaths: []string{filepath.Join(examples, "policies")}}
+	plan, err := LoadDiffPlan(filepath.Join(examples, "initiative", "v1.json"), filepath.Join(examples, "initiative", "v2.json"), in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var table, errs, cs, sa bytes.Buffer
+	sinks := map[string]Sink{"table": &TableSink{Out: &table, Errs: &errs}, "csv": &CSVSink{Out: &cs}, "sarif": &SARIFSink{Out: &sa}}
+	for name, sink := range sinks {
+		if _, err := RunDiff(context.Background(), FileEstate(filepath.Join(examples, "estate.json")), plan, Config{Now: exampleNow}, sink); err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+	}
+	for _, want := range []string{"2 resources change compliance", "NotApplicable -> NonCompliant: 1", "sqlAuditing: NotApplicable -> NonCompliant"} {
+		if !strings.Contains(table.String(), want) {
+			t.Errorf("table lacks %q:\n%s", want, table.String())
+		}
+	}
+	rows, err := csv.NewReader(&cs).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	changes, sides := 0, map[string]bool{}
+	for _, r := range rows[1:] {
+		switch r[0] {
+		case "change":
+			changes++
+		case "assignment":
+			sides[r[4]] = true
+		}
+	}
+	if changes != 2 || !sides["old/baseline"] || !sides["new/baseline"] {
+		t.Errorf("csv: %d change rows, assignment rows %v", changes, sides)
+	}
+	var log map[string]any
+	if err := json.Unmarshal(sa.Bytes(), &log); err != nil {
+		t.Fatalf("sarif of a diff is not JSON: %v", err)
+	}
+}

@@ -78,6 +78,3 @@ func (r *Report) fill(p *Plan, c *counters) {
 		r.Assignments = append(r.Assignments, s)
 	}
 }
-
-// Evaluated reports whether the assignment applied to any resource.
-func (s *AssignmentSummary) Evaluated() bool { return s.Resources.Total > 0 }
