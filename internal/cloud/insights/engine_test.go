@@ -151,6 +151,13 @@ func TestManagementGroupAssignment(t *testing.T) {
 		!strings.Contains(string(b), `"policyAssignmentScope":"`+mg+`"`) {
 		t.Errorf("managementGroupIds: %d %s", code, b)
 	}
+	e.put(t, mg+"/providers/Microsoft.Authorization/policyExemptions/waive", "2022-07-01-preview",
+		map[string]any{"properties": map[string]any{"policyAssignmentId": mg + "/providers/Microsoft.Authorization/policyAssignments/mg-audit",
+			"exemptionCategory": "Mitigated"}})
+	e.waitIdle(t)
+	if got := e.states(t, mg, nil); strings.Join(got, " ") != "sa1/mg-audit=Exempt" {
+		t.Errorf("an exemption at the management group: %v", got)
+	}
 }
 
 func TestPolicyStatesAPIErrors(t *testing.T) {

@@ -79,12 +79,13 @@ func (e *Engine) evaluate(ctx context.Context, ps *policies, env *scanEnv, r clo
 	if group != "" {
 		opts.ResourceGroup = env.doc(ctx, "/subscriptions/"+sub+"/resourceGroups/"+group)
 	}
+	exemptions := ps.exemptionsFor(mgNames)
 	var out []*State
 	for _, c := range ps.assigned {
 		if !c.a.InScope(r.ID, mgIDs...) {
 			continue
 		}
-		ar := c.eval.Evaluate(ctx, res, ps.exemptions, now, opts)
+		ar := c.eval.Evaluate(ctx, res, exemptions, now, opts)
 		if !ar.Applicable {
 			continue
 		}
@@ -94,7 +95,7 @@ func (e *Engine) evaluate(ctx context.Context, ps *policies, env *scanEnv, r clo
 				o := opts
 				o.Explain = true
 				explained = map[string]policy.MemberResult{}
-				for _, x := range c.eval.Evaluate(ctx, res, ps.exemptions, now, o).Members {
+				for _, x := range c.eval.Evaluate(ctx, res, exemptions, now, o).Members {
 					explained[strings.ToLower(x.ReferenceID)] = x
 				}
 				break
@@ -186,4 +187,39 @@ func tagsOf(doc map[string]any) map[string]string {
 		out[k] = stringOf(v)
 	}
 	return out
+}
+
+// exemptionsFor returns the exemptions to evaluate a resource with, given
+// the management groups above its subscription: an exemption made at one
+// of them covers the resource, which policy.Exemption.Covers cannot see
+// from IDs alone, so it is passed with its scope cleared; exemptions at
+// other groups are left out.
+func (ps *policies) exemptionsFor(groups []string) []*policy.Exemption {
+	hasGroup := false
+	for _, x := range ps.exemptions {
+		if isGroupScope(x.Scope) {
+			hasGroup = true
+			break
+		}
+	}
+	if !hasGroup {
+		return ps.exemptions
+	}
+	out := make([]*policy.Exemption, 0, len(ps.exemptions))
+	for _, x := range ps.exemptions {
+		if !isGroupScope(x.Scope) {
+			out = append(out, x)
+			continue
+		}
+		if containsFold(groups, lastName(x.Scope)) {
+			c := *x
+			c.Scope = ""
+			out = append(out, &c)
+		}
+	}
+	return out
+}
+
+func isGroupScope(scope string) bool {
+	return strings.HasPrefix(strings.ToLower(scope), "/providers/microsoft.management/managementgroups/")
 }
