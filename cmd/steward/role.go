@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore/runtime"
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/to"
 	"github.com/Azure/azure-sdk-for-go/sdk/resourcemanager/authorization/armauthorization/v2"
 	"github.com/spf13/cobra"
@@ -72,16 +73,35 @@ func (rc *roleClients) listRoleDefinitions(cmd *cobra.Command, filter string) ([
 	if filter != "" {
 		opts.Filter = to.Ptr(filter)
 	}
-	var out []*armauthorization.RoleDefinition
-	pager := rc.defs.NewListPager(sdkScope(rc.scope), opts)
+	return pageAll(cmd, rc.defs.NewListPager(sdkScope(rc.scope), opts),
+		func(r armauthorization.RoleDefinitionsClientListResponse) []*armauthorization.RoleDefinition {
+			return r.Value
+		})
+}
+
+// pageAll collects every item of a pager.
+func pageAll[R any, T any](cmd *cobra.Command, pager *runtime.Pager[R], values func(R) []*T) ([]*T, error) {
+	var out []*T
 	for pager.More() {
 		page, err := pager.NextPage(cmd.Context())
 		if err != nil {
 			return nil, apiError(err)
 		}
-		out = append(out, page.Value...)
+		out = append(out, values(page)...)
 	}
 	return out, nil
+}
+
+// writeJSONItems writes one item as an object (a show) or items as an
+// array (a list, never null).
+func writeJSONItems[T any](cmd *cobra.Command, items []*T, list bool) error {
+	if !list && len(items) == 1 {
+		return cliout.WriteJSON(cmd.OutOrStdout(), items[0])
+	}
+	if items == nil {
+		items = []*T{}
+	}
+	return cliout.WriteJSON(cmd.OutOrStdout(), items)
 }
 
 // findRole resolves a role name, GUID or ID to its definition.
@@ -145,13 +165,7 @@ func runRoleDefinitionShow(cmd *cobra.Command, args []string) error {
 
 func printRoleDefinitions(cmd *cobra.Command, format cliout.Format, roles []*armauthorization.RoleDefinition, list bool) error {
 	if format == cliout.JSON {
-		if !list && len(roles) == 1 {
-			return cliout.WriteJSON(cmd.OutOrStdout(), roles[0])
-		}
-		if roles == nil {
-			roles = []*armauthorization.RoleDefinition{}
-		}
-		return cliout.WriteJSON(cmd.OutOrStdout(), roles)
+		return writeJSONItems(cmd, roles, list)
 	}
 	rows := make([][]string, 0, len(roles))
 	for _, r := range roles {

@@ -81,16 +81,10 @@ func (rc *roleClients) listAssignments(cmd *cobra.Command, filter string) ([]*ar
 	if filter != "" {
 		opts.Filter = to.Ptr(filter)
 	}
-	var out []*armauthorization.RoleAssignment
-	pager := rc.ras.NewListForScopePager(sdkScope(rc.scope), opts)
-	for pager.More() {
-		page, err := pager.NextPage(cmd.Context())
-		if err != nil {
-			return nil, apiError(err)
-		}
-		out = append(out, page.Value...)
-	}
-	return out, nil
+	return pageAll(cmd, rc.ras.NewListForScopePager(sdkScope(rc.scope), opts),
+		func(r armauthorization.RoleAssignmentsClientListForScopeResponse) []*armauthorization.RoleAssignment {
+			return r.Value
+		})
 }
 
 func assignmentFilter(assignee string, atScope bool) string {
@@ -171,13 +165,7 @@ func runRoleAssignmentDelete(cmd *cobra.Command, _ []string) error {
 
 func printRoleAssignments(cmd *cobra.Command, format cliout.Format, ras []*armauthorization.RoleAssignment, list bool) error {
 	if format == cliout.JSON {
-		if !list && len(ras) == 1 {
-			return cliout.WriteJSON(cmd.OutOrStdout(), ras[0])
-		}
-		if ras == nil {
-			ras = []*armauthorization.RoleAssignment{}
-		}
-		return cliout.WriteJSON(cmd.OutOrStdout(), ras)
+		return writeJSONItems(cmd, ras, list)
 	}
 	rows := make([][]string, 0, len(ras))
 	for _, ra := range ras {

@@ -11,26 +11,40 @@ import (
 	"github.com/steward-gov/steward/internal/policy"
 )
 
-// serveAssignments answers policy assignments at management groups,
-// subscriptions, resource groups and resources. The Cloud has already
-// authorized policyAssignments/read|write|delete at the target.
-func (p *Provider) serveAssignments(ctx context.Context, call *cloud.Call) (*cloud.Response, error) {
-	t := call.Target
-	if t.Collection {
-		if call.Method != http.MethodGet {
-			return nil, methodNotAllowed(call.Method)
+// scopedType describes assignments and exemptions, which live at every
+// scope below the root and share their lifecycle.
+type scopedType struct {
+	typ string
+	// field is the lower-case $filter field compared with the property at
+	// path (policyDefinitionId, policyAssignmentId).
+	field string
+	path  []string
+	// notFound is the 404 code and noun.
+	notFound, noun string
+	put            func(context.Context, *cloud.Call) (*cloud.Response, error)
+}
+
+// serveScoped answers a scoped type. The Cloud has already authorized
+// {type}/read|write|delete at the target.
+func (p *Provider) serveScoped(st scopedType) cloud.Handler {
+	return func(ctx context.Context, call *cloud.Call) (*cloud.Response, error) {
+		t := call.Target
+		if t.Collection {
+			if call.Method != http.MethodGet {
+				return nil, methodNotAllowed(call.Method)
+			}
+			return p.listScoped(ctx, call, st.typ, st.field, st.path...)
 		}
-		return p.listScoped(ctx, call, TypeAssignment, "policydefinitionid", "properties", "policyDefinitionId")
+		switch call.Method {
+		case http.MethodGet, http.MethodHead:
+			return p.getScoped(ctx, call, arm.NotFound(st.notFound, "The %s '%s' is not found.", st.noun, t.Name))
+		case http.MethodPut:
+			return st.put(ctx, call)
+		case http.MethodDelete:
+			return p.deleteScoped(ctx, call)
+		}
+		return nil, methodNotAllowed(call.Method)
 	}
-	switch call.Method {
-	case http.MethodGet, http.MethodHead:
-		return p.getScoped(ctx, call, arm.NotFound("PolicyAssignmentNotFound", "The policy assignment '%s' is not found.", t.Name))
-	case http.MethodPut:
-		return p.putAssignment(ctx, call)
-	case http.MethodDelete:
-		return p.deleteScoped(ctx, call)
-	}
-	return nil, methodNotAllowed(call.Method)
 }
 
 func (p *Provider) getScoped(ctx context.Context, call *cloud.Call, notFound *arm.Error) (*cloud.Response, error) {

@@ -12,27 +12,6 @@ import (
 	"github.com/steward-gov/steward/internal/policy"
 )
 
-// serveExemptions answers policy exemptions at every scope an assignment
-// can reach.
-func (p *Provider) serveExemptions(ctx context.Context, call *cloud.Call) (*cloud.Response, error) {
-	t := call.Target
-	if t.Collection {
-		if call.Method != http.MethodGet {
-			return nil, methodNotAllowed(call.Method)
-		}
-		return p.listScoped(ctx, call, TypeExemption, "policyassignmentid", "properties", "policyAssignmentId")
-	}
-	switch call.Method {
-	case http.MethodGet, http.MethodHead:
-		return p.getScoped(ctx, call, arm.NotFound("PolicyExemptionNotFound", "The policy exemption '%s' is not found.", t.Name))
-	case http.MethodPut:
-		return p.putExemption(ctx, call)
-	case http.MethodDelete:
-		return p.deleteScoped(ctx, call)
-	}
-	return nil, methodNotAllowed(call.Method)
-}
-
 // putExemption validates an exemption (its assignment exists and covers
 // the exemption's scope, its category is Waiver or Mitigated) and stores it.
 func (p *Provider) putExemption(ctx context.Context, call *cloud.Call) (*cloud.Response, error) {

@@ -78,8 +78,10 @@ func (p *Provider) Routes() []cloud.Route {
 	return []cloud.Route{
 		{Type: TypeDefinition, SelfAuthorize: true, Handler: p.definitions(kindDefinition).serve},
 		{Type: TypeSetDefinition, SelfAuthorize: true, Handler: p.definitions(kindSet).serve},
-		{Type: TypeAssignment, Handler: p.serveAssignments},
-		{Type: TypeExemption, Handler: p.serveExemptions},
+		{Type: TypeAssignment, Handler: p.serveScoped(scopedType{typ: TypeAssignment, field: "policydefinitionid",
+			path: []string{"properties", "policyDefinitionId"}, notFound: "PolicyAssignmentNotFound", noun: "policy assignment", put: p.putAssignment})},
+		{Type: TypeExemption, Handler: p.serveScoped(scopedType{typ: TypeExemption, field: "policyassignmentid",
+			path: []string{"properties", "policyAssignmentId"}, notFound: "PolicyExemptionNotFound", noun: "policy exemption", put: p.putExemption})},
 	}
 }
 
