@@ -175,7 +175,9 @@ func (c *Cloud) deleteManagementGroup(ctx context.Context, call *Call) (*Respons
 	if !found {
 		return nil, mgNotFound(t.Name)
 	}
-	return &Response{Status: http.StatusOK}, nil
+	// Azure answers 202 and an Azure-AsyncOperation to poll; the delete is
+	// complete here, and 204 is the other status the spec allows.
+	return &Response{Status: http.StatusNoContent}, nil
 }
 
 // serveMGSubscription answers PUT, GET and DELETE of
