@@ -60,6 +60,7 @@ const (
 	opDelete
 )
 
+// String names the kind as the rate-limit headers do.
 func (k opKind) String() string { return [...]string{"reads", "writes", "deletes"}[k] }
 
 func kindOf(method string) opKind {
