@@ -184,7 +184,7 @@ func TestScanIsTheSameForEveryInputFormat(t *testing.T) {
 func TestScanFindingsFollowEstateOrder(t *testing.T) {
 	dir := t.TempDir()
 	var b strings.Builder
-	for i := range 500 {
+	for i := range 3000 {
 		b.WriteString(res("s"+itoa(i)) + "\n")
 	}
 	path := filepath.Join(dir, "estate.jsonl")
@@ -193,8 +193,8 @@ func TestScanFindingsFollowEstateOrder(t *testing.T) {
 	}
 	in := Policies{PolicyPaths: []string{filepath.Join(examples, "policies", "storage-https.json")}}
 	_, out := scanJSON(t, path, in, 4)
-	if len(out.Findings) != 500 {
-		t.Fatalf("%d findings, want 500", len(out.Findings))
+	if len(out.Findings) != 3000 {
+		t.Fatalf("%d findings, want 3000", len(out.Findings))
 	}
 	for i, f := range out.Findings {
 		if !strings.HasSuffix(f.ResourceID, "/s"+itoa(i)) {

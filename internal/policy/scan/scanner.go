@@ -109,6 +109,22 @@ func (s *Scanner) Scan(ctx context.Context, read func(func(Record) error) error,
 			mu.Unlock()
 		}()
 	}
+	// window bounds the batches between the reader and the sink, so a
+	// slow batch cannot make the others pile up waiting for their turn.
+	window := make(chan struct{}, 4*workers)
+	send := func(b *batch) error {
+		select {
+		case window <- struct{}{}:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+		select {
+		case jobs <- b:
+			return nil
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
 	var readErr error
 	go func() {
 		defer close(jobs)
@@ -117,29 +133,23 @@ func (s *Scanner) Scan(ctx context.Context, read func(func(Record) error) error,
 		readErr = read(func(r Record) error {
 			s.Scanned.Add(1)
 			cur.records = append(cur.records, r)
-			if len(cur.records) == batchSize {
-				cur.seq, seq = seq, seq+1
-				select {
-				case jobs <- cur:
-				case <-ctx.Done():
-					return ctx.Err()
-				}
-				cur = &batch{}
+			if len(cur.records) < batchSize {
+				return nil
 			}
-			return nil
+			cur.seq, seq = seq, seq+1
+			b := cur
+			cur = &batch{}
+			return send(b)
 		})
 		if len(cur.records) > 0 {
 			cur.seq = seq
-			select {
-			case jobs <- cur:
-			case <-ctx.Done():
-			}
+			_ = send(cur)
 		}
 	}()
 	go func() { wg.Wait(); close(done) }()
 
 	rep := &Report{Diff: s.compare != nil}
-	sinkErr := s.drain(done, sink, rep)
+	sinkErr := s.drain(done, window, sink, rep)
 	if sinkErr != nil {
 		cancel()
 		for range done {
@@ -157,8 +167,9 @@ func (s *Scanner) Scan(ctx context.Context, read func(func(Record) error) error,
 }
 
 // drain hands the workers' batches to the sink in sequence order,
-// holding back those that arrive early (at most a few per worker).
-func (s *Scanner) drain(done <-chan *batch, sink Sink, rep *Report) error {
+// holding back those that arrive early, and frees a window slot per
+// batch handed on.
+func (s *Scanner) drain(done <-chan *batch, window <-chan struct{}, sink Sink, rep *Report) error {
 	pending := map[int]*batch{}
 	next := 0
 	var err error
@@ -167,6 +178,7 @@ func (s *Scanner) drain(done <-chan *batch, sink Sink, rep *Report) error {
 		for p, ok := pending[next]; ok; p, ok = pending[next] {
 			delete(pending, next)
 			next++
+			<-window
 			if err == nil {
 				err = s.emit(p, sink, rep)
 			}
