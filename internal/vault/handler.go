@@ -9,7 +9,6 @@ import (
 	"net"
 	"net/http"
 	"strings"
-	"time"
 
 	"github.com/steward-gov/steward/internal/identity"
 )
@@ -231,7 +230,7 @@ func (h *Handler) authenticate(r *http.Request, v Vault) (identity.Principal, er
 		return identity.Principal{}, &Error{Status: 401, Code: "Unauthorized", Message: "AKV10000: Request is missing a Bearer or PoP token.", Header: challenge}
 	}
 	raw = strings.TrimSpace(raw)
-	now := time.Now()
+	now := h.svc.now()
 	p, cached := h.tokens.get(raw, now)
 	var err error
 	if !cached {

@@ -5,7 +5,6 @@ import (
 	"crypto"
 	"fmt"
 	"slices"
-	"time"
 )
 
 // KeyOperationParams is the body of encrypt, decrypt, wrapkey, unwrapkey
@@ -27,7 +26,7 @@ type KeyVerifyParams struct {
 // (nil for a public-only key) never leaves the process.
 func (s *Service) usableKey(ctx context.Context, v Vault, name, ver, op string) (string, crypto.Signer, crypto.PublicKey, error) {
 	ck := verKey(v, kindKey, name, ver)
-	h, kv, hit := s.opKeys.get(ck, time.Now())
+	h, kv, hit := s.opKeys.get(ck, s.now())
 	if !hit {
 		gen := s.opKeys.generation()
 		err := s.view(ctx, func(tx sealedTx) error {
@@ -38,7 +37,7 @@ func (s *Service) usableKey(ctx context.Context, v Vault, name, ver, op string) 
 		if err != nil {
 			return "", nil, nil, err
 		}
-		s.opKeys.put(ck, h, kv, gen, time.Now())
+		s.opKeys.put(ck, h, kv, gen, s.now())
 	}
 	kid := v.objectID(kindKey, h.Name, kv.Version)
 	now := s.unix()

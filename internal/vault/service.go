@@ -125,7 +125,7 @@ func (s *Service) PutVault(ctx context.Context, v Vault) (Vault, error) {
 // GetVault reads a vault by name (case-insensitive). Records are cached
 // for a few seconds (see vaultCacheTTL).
 func (s *Service) GetVault(ctx context.Context, name string) (Vault, error) {
-	now := time.Now()
+	now := s.now()
 	if v, ok := s.vaults.get(name, now); ok {
 		return v, nil
 	}
