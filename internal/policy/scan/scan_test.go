@@ -144,8 +144,14 @@ func TestScanIsTheSameForEveryInputFormat(t *testing.T) {
 	if err := json.Unmarshal(data, &docs); err != nil {
 		t.Fatal(err)
 	}
-	var lines, page1, page2 bytes.Buffer
+	var lines, page1, page2, lower bytes.Buffer
 	for i, d := range docs {
+		// Resource Graph spells types in lower case
+		var m map[string]any
+		_ = json.Unmarshal(d, &m)
+		m["type"] = strings.ToLower(m["type"].(string))
+		lc, _ := json.Marshal(m)
+		lower.Write(append(lc, '\n'))
 		var c bytes.Buffer
 		_ = json.Compact(&c, d)
 		lines.Write(append(c.Bytes(), '\n'))
@@ -160,10 +166,11 @@ func TestScanIsTheSameForEveryInputFormat(t *testing.T) {
 	}
 	dir := t.TempDir()
 	inputs := map[string]string{
-		"jsonl":          lines.String(),
-		"graph page":     `{"count": 9, "data": [` + page1.String() + `,` + page2.String() + `], "skip_token": null}`,
-		"graph pages":    "{\n\"data\": [" + page1.String() + "],\n\"$skipToken\": \"t\"\n}\n{\n\"data\": [" + page2.String() + "]\n}\n",
-		"array of pages": `[{"data": [` + page1.String() + `]}, {"data": [` + page2.String() + `]}]`,
+		"jsonl":            lines.String(),
+		"graph page":       `{"count": 9, "data": [` + page1.String() + `,` + page2.String() + `], "skip_token": null}`,
+		"graph pages":      "{\n\"data\": [" + page1.String() + "],\n\"$skipToken\": \"t\"\n}\n{\n\"data\": [" + page2.String() + "]\n}\n",
+		"array of pages":   `[{"data": [` + page1.String() + `]}, {"data": [` + page2.String() + `]}]`,
+		"lower-case types": lower.String(),
 	}
 	want, wantOut := scanJSON(t, filepath.Join(examples, "estate.json"), examplePolicies(t), 1)
 	for name, content := range inputs {
