@@ -100,7 +100,7 @@ func (c *Cloud) putResourceGroup(ctx context.Context, call *Call) (*Response, er
 			}
 			id := t.ID
 			if existing != nil {
-				id = stringAt(existing.Doc, "id")
+				id = orDefault(stringAt(existing.Doc, "id"), id)
 				if was := stringAt(existing.Doc, "location"); was != NormalizeLocation(loc.(string)) {
 					return nil, arm.Errorf(http.StatusConflict, "InvalidResourceGroupLocation",
 						"Invalid resource group location '%s'. The Resource group already exists in location '%s'.", truncate(loc.(string), 60), was)

@@ -69,7 +69,8 @@ func (c *Cloud) putGeneric(ctx context.Context, call *Call) (*Response, error) {
 		Build: func(existing *Resource) (map[string]any, error) {
 			id, typ := t.ID, t.Type
 			if existing != nil {
-				id, typ = stringAt(existing.Doc, "id"), stringAt(existing.Doc, "type")
+				// The first spelling of the ID and type stays.
+				id, typ = orDefault(stringAt(existing.Doc, "id"), id), orDefault(stringAt(existing.Doc, "type"), typ)
 			}
 			return newDocument(id, lastSegment(id), typ, body)
 		}})
@@ -182,4 +183,12 @@ func listError(err error) error {
 
 func lastSegment(id string) string {
 	return id[strings.LastIndexByte(id, '/')+1:]
+}
+
+// orDefault is s, or def when s is empty.
+func orDefault(s, def string) string {
+	if s == "" {
+		return def
+	}
+	return s
 }
