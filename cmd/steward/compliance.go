@@ -58,6 +58,21 @@ otherwise.`,
 	return cmd
 }
 
+// complianceClient reads the output format and the scope flags and builds
+// the Policy Insights client.
+func complianceClient(cmd *cobra.Command) (cliout.Format, *armpolicyinsights.PolicyStatesClient, complianceScope, error) {
+	format, err := outputFormat(cmd)
+	if err != nil {
+		return "", nil, complianceScope{}, err
+	}
+	api, err := newAPIClient(cmd)
+	if err != nil {
+		return "", nil, complianceScope{}, err
+	}
+	c, err := armpolicyinsights.NewPolicyStatesClient(api.cred, api.opts)
+	return format, c, scopeFlags(cmd, api.subscription), err
+}
+
 // complianceScope is where a compliance command looks.
 type complianceScope struct {
 	sub, group, resource, mg, assignment string
@@ -75,15 +90,7 @@ func scopeFlags(cmd *cobra.Command, sub string) complianceScope {
 }
 
 func runComplianceList(cmd *cobra.Command, _ []string) error {
-	format, err := outputFormat(cmd)
-	if err != nil {
-		return err
-	}
-	api, err := newAPIClient(cmd)
-	if err != nil {
-		return err
-	}
-	client, err := armpolicyinsights.NewPolicyStatesClient(api.cred, api.opts)
+	format, client, scope, err := complianceClient(cmd)
 	if err != nil {
 		return err
 	}
@@ -95,7 +102,6 @@ func runComplianceList(cmd *cobra.Command, _ []string) error {
 	if all, _ := cmd.Flags().GetBool("all"); all {
 		resource = armpolicyinsights.PolicyStatesResourceDefault
 	}
-	scope := scopeFlags(cmd, api.subscription)
 	var states []*armpolicyinsights.PolicyState
 	// The nextLink must be POSTed (the SDK pager GETs it, which the
 	// service refuses): each page is a new first request with the
@@ -238,15 +244,7 @@ func show[T any](p *T) string {
 }
 
 func runComplianceSummarize(cmd *cobra.Command, _ []string) error {
-	format, err := outputFormat(cmd)
-	if err != nil {
-		return err
-	}
-	api, err := newAPIClient(cmd)
-	if err != nil {
-		return err
-	}
-	c, err := armpolicyinsights.NewPolicyStatesClient(api.cred, api.opts)
+	format, c, s, err := complianceClient(cmd)
 	if err != nil {
 		return err
 	}
@@ -257,7 +255,6 @@ func runComplianceSummarize(cmd *cobra.Command, _ []string) error {
 	if top, _ := cmd.Flags().GetInt("top"); top > 0 {
 		q.Top = to.Ptr(int32(top))
 	}
-	s := scopeFlags(cmd, api.subscription)
 	ctx, latest := cmd.Context(), armpolicyinsights.PolicyStatesSummaryResourceTypeLatest
 	var res armpolicyinsights.SummarizeResults
 	switch {
@@ -314,19 +311,10 @@ func summaryRow(name, ref string, r *armpolicyinsights.SummaryResults) []string 
 }
 
 func runComplianceTrigger(cmd *cobra.Command, _ []string) error {
-	format, err := outputFormat(cmd)
+	format, c, s, err := complianceClient(cmd)
 	if err != nil {
 		return err
 	}
-	api, err := newAPIClient(cmd)
-	if err != nil {
-		return err
-	}
-	c, err := armpolicyinsights.NewPolicyStatesClient(api.cred, api.opts)
-	if err != nil {
-		return err
-	}
-	s := scopeFlags(cmd, api.subscription)
 	noWait, _ := cmd.Flags().GetBool("no-wait")
 	ctx := cmd.Context()
 	scope := "/subscriptions/" + s.sub
