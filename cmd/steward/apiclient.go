@@ -121,7 +121,11 @@ func apiError(err error) error {
 		if msg == "" {
 			msg = http.StatusText(re.StatusCode)
 		}
-		return &exitError{code: 1, msg: fmt.Sprintf("error: %s (HTTP %d): %s", msg, re.StatusCode, armMessage(re))}
+		text := armMessage(re)
+		if re.StatusCode == http.StatusNotFound && strings.Contains(text, "not served by Steward") {
+			text += " This Steward does not serve the management API."
+		}
+		return &exitError{code: 1, msg: fmt.Sprintf("error: %s (HTTP %d): %s", msg, re.StatusCode, text)}
 	}
 	return err
 }
