@@ -125,12 +125,14 @@ func readRing(ctx context.Context, tx store.Tx) (rec ringRecord, ok bool, err er
 	return rec, true, nil
 }
 
-func writeRing(ctx context.Context, tx store.Tx, rec ringRecord) error {
+// writeRing stores the ring record under cond (IfAbsent when creating it,
+// so two replicas starting on a fresh store cannot both create a ring).
+func writeRing(ctx context.Context, tx store.Tx, rec ringRecord, cond store.Cond) error {
 	b, err := json.Marshal(rec)
 	if err != nil {
 		return err
 	}
-	_, err = tx.Put(ctx, tableKeyring, keyringKey, b, store.Cond{})
+	_, err = tx.Put(ctx, tableKeyring, keyringKey, b, cond)
 	return err
 }
 
@@ -166,8 +168,12 @@ func loadOrInitRing(ctx context.Context, st store.Store, root []byte, rnd io.Rea
 		if err != nil {
 			return err
 		}
-		return writeRing(ctx, tx, ringRecord{Roots: map[string][]byte{rootFingerprint(root): sealed}})
+		return writeRing(ctx, tx, ringRecord{Roots: map[string][]byte{rootFingerprint(root): sealed}}, store.IfAbsent())
 	})
+	if errors.Is(err, store.ErrExists) {
+		// Another replica created the ring first: use theirs.
+		return loadOrInitRing(ctx, st, root, rnd)
+	}
 	return ring, err
 }
 

@@ -157,7 +157,7 @@ func (s *Sealer) RetireOtherRoots(ctx context.Context) error {
 		if !ok || !found {
 			return ErrWrongRootKey
 		}
-		return writeRing(ctx, tx, ringRecord{Roots: map[string][]byte{rootFingerprint(s.root): own}})
+		return writeRing(ctx, tx, ringRecord{Roots: map[string][]byte{rootFingerprint(s.root): own}}, store.Cond{})
 	})
 }
 
@@ -185,7 +185,7 @@ func (s *Sealer) editRing(ctx context.Context, edit func(rec *ringRecord, ring *
 		if err := edit(&rec, ring); err != nil {
 			return err
 		}
-		return writeRing(ctx, tx, rec)
+		return writeRing(ctx, tx, rec, store.Cond{})
 	})
 }
 

@@ -156,3 +156,29 @@ func TestLoadRootKey(t *testing.T) {
 		t.Fatal("world-readable key file accepted")
 	}
 }
+
+func TestConcurrentFirstStartsShareOneKeyRing(t *testing.T) {
+	ctx := context.Background()
+	st, _ := openTestStore(t)
+	const n = 4
+	sealers := make([]*Sealer, n)
+	errs := make(chan error, n)
+	for i := range n {
+		go func() {
+			s, err := OpenSealer(ctx, st, testRoot(9), rand.Reader)
+			sealers[i] = s
+			errs <- err
+		}()
+	}
+	for range n {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+	sealed, _ := sealers[0].Seal("p", []byte("shared"))
+	for i, s := range sealers {
+		if got, err := s.Open(ctx, "p", sealed); err != nil || string(got) != "shared" {
+			t.Fatalf("sealer %d cannot open sealer 0's value: %v", i, err)
+		}
+	}
+}
