@@ -3,6 +3,7 @@ package insights
 import (
 	"context"
 	"errors"
+	"strings"
 
 	"github.com/steward-gov/steward/internal/store"
 )
@@ -29,8 +30,8 @@ func (e *Engine) writeStates(ctx context.Context, batch []batchItem) error {
 		}
 	}
 	return e.cloud.Store().Update(ctx, func(tx store.Tx) error {
+		keep := make(map[string]bool)
 		for i, it := range batch {
-			keep := make(map[string]bool, len(it.states))
 			for j, s := range it.states {
 				k := s.key()
 				keep[k] = true
@@ -38,12 +39,59 @@ func (e *Engine) writeStates(ctx context.Context, batch []batchItem) error {
 					return err
 				}
 			}
-			if err := deletePrefix(ctx, tx, resourcePrefix(it.id), keep); err != nil {
+		}
+		if len(batch) < rangeSweepMin {
+			for _, it := range batch {
+				if err := deletePrefix(ctx, tx, resourcePrefix(it.id), keep); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+		return deleteStale(ctx, tx, batch, keep)
+	})
+}
+
+// rangeSweepMin is the batch size from which stale states are found with
+// one range scan over the batch's keys rather than one scan per resource.
+const rangeSweepMin = 8
+
+// deleteStale removes the states of the batch's resources that keep does
+// not hold, reading the key range from the lowest to the highest resource
+// of the batch once (a scan page is contiguous in key order, so the range
+// holds little else).
+func deleteStale(ctx context.Context, tx store.Tx, batch []batchItem, keep map[string]bool) error {
+	ids := make(map[string]bool, len(batch))
+	lo, hi := "", ""
+	for i, it := range batch {
+		p := resourcePrefix(it.id)
+		ids[p] = true
+		if i == 0 || p < lo {
+			lo = p
+		}
+		if p > hi {
+			hi = p
+		}
+	}
+	q := store.Query{Start: lo, End: hi + "\U0010FFFF", KeysOnly: true, Limit: store.MaxPageSize}
+	for {
+		page, err := tx.Scan(ctx, tableStates, q)
+		if err != nil {
+			return err
+		}
+		for _, r := range page.Records {
+			if keep[r.Key] || !ids[r.Key[:strings.IndexByte(r.Key, '|')+1]] {
+				continue
+			}
+			if err := tx.Delete(ctx, tableStates, r.Key, store.Cond{}); err != nil && !errors.Is(err, store.ErrNotFound) {
 				return err
 			}
 		}
-		return nil
-	})
+		if page.Next == "" {
+			return nil
+		}
+		q.After = page.Next
+	}
 }
 
 // deleteStates removes every state of a resource and of what sits below
