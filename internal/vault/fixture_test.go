@@ -55,6 +55,7 @@ type kvFixture struct {
 	ids       *identity.Service
 	engine    *rbac.Engine
 	srv       *httptest.Server
+	kv        *Handler
 	authority string
 	opts      azcore.ClientOptions
 	home      tenantApp
@@ -98,11 +99,11 @@ func newKVFixture(t testing.TB) *kvFixture {
 	f.ids = identity.NewService(identity.NewMemRecords(), identity.Options{AuthorityHost: f.authority})
 	validator := &identity.Validator{Keys: f.ids.Keys(), Audiences: []string{DefaultResource},
 		Issuer: func(tid string) string { return identity.IssuerFor(f.authority, tid) }}
-	kv := f.svc.Handler(HandlerOptions{Validator: validator, Authorizer: RBACAuthorizer(func() *rbac.Engine { return f.engine }), AuthorityHost: f.authority})
+	f.kv = f.svc.Handler(HandlerOptions{Validator: validator, Authorizer: RBACAuthorizer(func() *rbac.Engine { return f.engine }), AuthorityHost: f.authority})
 	idh := f.ids.Handler()
 	f.srv.Config.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if kv.Matches(r) {
-			kv.ServeHTTP(w, r)
+		if f.kv.Matches(r) {
+			f.kv.ServeHTTP(w, r)
 			return
 		}
 		idh.ServeHTTP(w, r)
