@@ -29,13 +29,17 @@ type RateLimits struct {
 	Reads    Bucket `yaml:"reads"`
 	Writes   Bucket `yaml:"writes"`
 	Deletes  Bucket `yaml:"deletes"`
+	// GlobalFactor sizes the bucket that all principals of a subscription
+	// share: GlobalFactor times the per-principal bucket (0 turns it off).
+	GlobalFactor float64 `yaml:"globalFactor"`
 }
 
 // DefaultRateLimits are ARM's published per-principal figures for the
 // public cloud (request-limits-and-throttling.md, "Subscription and tenant
-// limits"): reads 250 with 25/s refill, writes and deletes 200 with 10/s.
+// limits"): reads 250 with 25/s refill, writes and deletes 200 with 10/s,
+// and a subscription-wide limit 15 times those across all principals.
 func DefaultRateLimits() RateLimits {
-	return RateLimits{Reads: Bucket{250, 25}, Writes: Bucket{200, 10}, Deletes: Bucket{200, 10}}
+	return RateLimits{Reads: Bucket{250, 25}, Writes: Bucket{200, 10}, Deletes: Bucket{200, 10}, GlobalFactor: 15}
 }
 
 // Validate checks that every bucket can ever grant a request.
@@ -48,6 +52,9 @@ func (l RateLimits) Validate() error {
 		if b.b.Size < 1 || b.b.Refill <= 0 || math.IsInf(b.b.Refill, 0) || math.IsNaN(b.b.Refill) {
 			errs = append(errs, fmt.Errorf("cloud: rate limit %s needs size >= 1 and a positive refill rate", b.name))
 		}
+	}
+	if l.GlobalFactor < 0 || math.IsInf(l.GlobalFactor, 0) || math.IsNaN(l.GlobalFactor) || (l.GlobalFactor > 0 && l.GlobalFactor < 1) {
+		errs = append(errs, fmt.Errorf("cloud: rate limit globalFactor must be 0 (off) or at least 1"))
 	}
 	return errors.Join(errs...)
 }
@@ -104,15 +111,22 @@ func (l *limiter) spec(k opKind) Bucket {
 	return l.cfg.Reads
 }
 
-// take takes a token for principal's kind of request in scope (a
-// subscription ID, or "" for the tenant). It returns the tokens left and,
-// when refused, how long until one is available.
-func (l *limiter) take(scope, principal string, k opKind) (remaining int, retry time.Duration, ok bool) {
-	spec := l.spec(k)
-	key := strings.ToLower(scope) + "|" + strings.ToLower(principal) + "|" + k.String()
-	now := l.now()
-	l.mu.Lock()
-	defer l.mu.Unlock()
+// globalPrincipal keys the bucket all principals of a subscription share.
+const globalPrincipal = "*"
+
+// specFor is the bucket of a key: the kind's, scaled by GlobalFactor for
+// a subscription's shared bucket.
+func (l *limiter) specFor(k opKind, global bool) Bucket {
+	s := l.spec(k)
+	if global {
+		s.Size = int(float64(s.Size) * l.cfg.GlobalFactor)
+		s.Refill *= l.cfg.GlobalFactor
+	}
+	return s
+}
+
+// bucket returns the refilled bucket at key.
+func (l *limiter) bucket(key string, spec Bucket, now time.Time) *bucketState {
 	b := l.buckets[key]
 	if b == nil {
 		if len(l.buckets) >= maxBuckets {
@@ -125,14 +139,41 @@ func (l *limiter) take(scope, principal string, k opKind) (remaining int, retry 
 		b.tokens = math.Min(float64(spec.Size), b.tokens+el*spec.Refill)
 		b.last = now
 	}
+	return b
+}
+
+// take takes a token for principal's kind of request in scope (a
+// subscription ID, or "" for the tenant), and one from the subscription's
+// bucket shared by all principals. It returns the principal's tokens left
+// and, when refused, how long until a token is available.
+func (l *limiter) take(scope, principal string, k opKind) (remaining int, retry time.Duration, ok bool) {
+	now := l.now()
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	spec := l.specFor(k, false)
+	b := l.bucket(strings.ToLower(scope)+"|"+strings.ToLower(principal)+"|"+k.String(), spec, now)
+	var g *bucketState
+	gspec := l.specFor(k, true)
+	if scope != "" && l.cfg.GlobalFactor > 0 {
+		g = l.bucket(strings.ToLower(scope)+"|"+globalPrincipal+"|"+k.String(), gspec, now)
+	}
 	if l.cfg.Disabled {
 		return int(b.tokens), 0, true
 	}
+	var wait time.Duration
 	if b.tokens < 1 {
-		wait := time.Duration((1 - b.tokens) / spec.Refill * float64(time.Second))
-		return 0, wait, false
+		wait = time.Duration((1 - b.tokens) / spec.Refill * float64(time.Second))
+	}
+	if g != nil && g.tokens < 1 {
+		wait = max(wait, time.Duration((1-g.tokens)/gspec.Refill*float64(time.Second)))
+	}
+	if wait > 0 {
+		return int(b.tokens), wait, false
 	}
 	b.tokens--
+	if g != nil {
+		g.tokens--
+	}
 	return int(b.tokens), 0, true
 }
 
@@ -146,7 +187,7 @@ func (l *limiter) sweep(now time.Time) {
 		case strings.HasSuffix(k, "|deletes"):
 			kind = opDelete
 		}
-		s := l.spec(kind)
+		s := l.specFor(kind, strings.Contains(k, "|"+globalPrincipal+"|"))
 		if b.tokens+now.Sub(b.last).Seconds()*s.Refill >= float64(s.Size) {
 			delete(l.buckets, k)
 		}

@@ -1,6 +1,7 @@
 package cloud
 
 import (
+	"fmt"
 	"net/http/httptest"
 	"testing"
 	"time"
@@ -47,6 +48,24 @@ func TestThrottleRefillsAndAnswers429(t *testing.T) {
 	}
 }
 
+func TestSubscriptionBucketIsSharedByAllPrincipals(t *testing.T) {
+	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	c := &Cloud{limiter: newLimiter(RateLimits{Reads: Bucket{2, 1}, Writes: Bucket{2, 1}, Deletes: Bucket{2, 1}, GlobalFactor: 2},
+		func() time.Time { return now })}
+	refused := 0
+	for i := range 6 {
+		if err := c.throttle(httptest.NewRecorder(), "PUT", "s", fmt.Sprint("p", i)); err != nil {
+			refused++
+		}
+	}
+	if refused != 2 {
+		t.Errorf("%d of 6 writes by 6 principals refused, want 2 (shared bucket of 4)", refused)
+	}
+	if err := c.throttle(httptest.NewRecorder(), "PUT", "", "p9"); err != nil {
+		t.Error("tenant-level requests use the shared subscription bucket")
+	}
+}
+
 func TestRateLimitsValidate(t *testing.T) {
 	if err := DefaultRateLimits().Validate(); err != nil {
 		t.Error(err)
@@ -55,5 +74,10 @@ func TestRateLimitsValidate(t *testing.T) {
 	bad.Writes.Refill = 0
 	if bad.Validate() == nil {
 		t.Error("a bucket that never refills passed")
+	}
+	bad = DefaultRateLimits()
+	bad.GlobalFactor = 0.5
+	if bad.Validate() == nil {
+		t.Error("a shared bucket smaller than a principal's passed")
 	}
 }
