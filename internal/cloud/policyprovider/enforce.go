@@ -155,7 +155,14 @@ func (p *Provider) Assignments(ctx context.Context) ([]*policy.Assigned, []*poli
 // notScopes do.
 func (p *Provider) inScope(c *compiled, id string) []*entry {
 	anc := p.c.ScopeAncestry(id)
-	var out []*entry
+	n := 0
+	for s := range anc {
+		n += len(c.byScope[s])
+	}
+	if n == 0 {
+		return nil
+	}
+	out := make([]*entry, 0, n)
 	for s := range anc {
 	next:
 		for _, e := range c.byScope[s] {
