@@ -183,3 +183,39 @@ func parseActivityFilter(s string) (ActivityQuery, error) {
 	}
 	return q, nil
 }
+
+// ActivityRetention is how long Azure keeps activity-log events.
+const ActivityRetention = 90 * 24 * time.Hour
+
+// PruneActivity deletes the activity-log events older than before, a page
+// of keys per transaction, and returns how many it deleted. Run it
+// periodically with now minus ActivityRetention.
+func (c *Cloud) PruneActivity(ctx context.Context, before time.Time) (int, error) {
+	cutoff := before.UTC().Format(activityKeyTime)
+	deleted, after := 0, ""
+	for {
+		var next string
+		err := c.store.Update(ctx, func(tx store.Tx) error {
+			page, err := tx.Scan(ctx, tableActivity, store.Query{After: after, KeysOnly: true, Limit: store.MaxPageSize})
+			if err != nil {
+				return err
+			}
+			next = page.Next
+			for _, rec := range page.Records {
+				_, rest, _ := strings.Cut(rec.Key, "|")
+				ts, _, _ := strings.Cut(rest, "|")
+				if ts < cutoff {
+					if err := tx.Delete(ctx, tableActivity, rec.Key, store.Cond{}); err != nil {
+						return err
+					}
+					deleted++
+				}
+			}
+			return nil
+		})
+		if err != nil || next == "" {
+			return deleted, err
+		}
+		after = next
+	}
+}

@@ -62,3 +62,27 @@ func TestReplicasPickUpEachOthersGrants(t *testing.T) {
 		t.Fatal("a revocation on the other replica did not reach this one")
 	}
 }
+
+func TestPruneActivityDropsOldEvents(t *testing.T) {
+	ctx := context.Background()
+	st, err := store.Open(ctx, "sqlite:"+filepath.Join(t.TempDir(), "s.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	c, err := New(Options{Store: st, Clock: func() time.Time { return now }, Authenticate: func(h http.Handler) http.Handler { return h }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range 3 {
+		if _, _, err := c.CreateSubscription(ctx, nil, Subscription{ID: uuid.NewString()}); err != nil {
+			t.Fatal(err)
+		}
+		now = now.Add(time.Duration(i+1) * 24 * time.Hour)
+	}
+	n, err := c.PruneActivity(ctx, time.Date(2026, 1, 2, 12, 0, 0, 0, time.UTC))
+	if err != nil || n != 2 {
+		t.Fatalf("pruned %d (%v), want the 2 events before the cutoff", n, err)
+	}
+}
