@@ -39,7 +39,7 @@ func newVaultCertificateCmd() *cobra.Command {
 	for _, c := range []*cobra.Command{create, show, pending, download, imp, del, rec, purge} {
 		c.Flags().String("name", "", "certificate name")
 	}
-	cmd.AddCommand(create, show, pending, download, imp, list, del, rec, purge)
+	cmd.AddCommand(create, show, pending, download, imp, list, del, rec, purge, newVaultCredentialCmd())
 	return cmd
 }
 

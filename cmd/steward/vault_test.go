@@ -5,11 +5,14 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/steward-gov/steward/internal/identity"
 	"github.com/steward-gov/steward/internal/server"
+	"github.com/steward-gov/steward/internal/store"
 )
 
 // serveVault runs a Steward with the vault in dir until the test ends.
@@ -91,6 +94,22 @@ func TestVaultCLIMirrorsAzKeyvault(t *testing.T) {
 	run("certificate", "create", "--name", "csr", "--subject", "CN=csr", "--issuer", "Unknown")
 	if out := run("certificate", "pending", "--name", "csr"); !strings.Contains(out, "BEGIN CERTIFICATE REQUEST") {
 		t.Fatalf("pending:\n%s", out)
+	}
+	info, err := identity.ReadBootstrap(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if out := run("certificate", "add-credential", "--name", "web", "--app-id", info.ClientID); !strings.Contains(out, info.ClientID) {
+		t.Fatalf("add-credential:\n%s", out)
+	}
+	st, err := store.Open(context.Background(), "sqlite:"+filepath.Join(dir, "steward.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	app, err := identity.NewDirectory(identity.StoreRecords{Store: st}).Application(context.Background(), info.TenantID, info.ClientID)
+	st.Close()
+	if err != nil || !slices.ContainsFunc(app.KeyCredentials, func(k identity.KeyCredential) bool { return k.DisplayName == "vault:steward/web" }) {
+		t.Fatalf("application credentials after add-credential: %+v, %v", app.KeyCredentials, err)
 	}
 	if out, err := runCLI(t, "vault", "secret", "show", "--name", "missing", "--data", dir); err == nil || !strings.Contains(err.Error(), "SecretNotFound") {
 		t.Fatalf("missing secret: %v\n%s", err, out)
