@@ -156,6 +156,17 @@ func TestSDKPolicyResourcesAndEnforcement(t *testing.T) {
 		t.Fatalf("DoNotEnforce: %v", err)
 	}
 
+	// PATCH adds an identity and keeps the rest.
+	upd, err := pas.Update(ctx, sub[1:], "baseline", armpolicy.AssignmentUpdate{Location: to.Ptr("westeurope"),
+		Identity: &armpolicy.Identity{Type: to.Ptr(armpolicy.ResourceIdentityTypeSystemAssigned)}}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if upd.Identity == nil || upd.Identity.PrincipalID == nil || *upd.Properties.EnforcementMode != armpolicy.EnforcementModeDoNotEnforce ||
+		upd.Properties.Parameters["locations"] == nil {
+		t.Fatalf("patched assignment: %+v %+v", upd.Identity, upd.Properties)
+	}
+
 	// Lists at the group see the subscription's assignments (atScope) and
 	// the group's own.
 	n := 0

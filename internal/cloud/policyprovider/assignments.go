@@ -21,7 +21,12 @@ type scopedType struct {
 	path  []string
 	// notFound is the 404 code and noun.
 	notFound, noun string
-	put            func(context.Context, *cloud.Call) (*cloud.Response, error)
+	// write validates and stores a body (a PUT's, or a PATCH merged into
+	// the stored document).
+	write func(ctx context.Context, call *cloud.Call, body map[string]any) (cloud.Resource, bool, error)
+	// alwaysCreated answers every PUT with 201, as the spec of
+	// assignments says.
+	alwaysCreated bool
 }
 
 // serveScoped answers a scoped type. The Cloud has already authorized
@@ -38,8 +43,31 @@ func (p *Provider) serveScoped(st scopedType) cloud.Handler {
 		switch call.Method {
 		case http.MethodGet, http.MethodHead:
 			return p.getScoped(ctx, call, arm.NotFound(st.notFound, "The %s '%s' is not found.", st.noun, t.Name))
-		case http.MethodPut:
-			return st.put(ctx, call)
+		case http.MethodPut, http.MethodPatch:
+			body, err := call.Document()
+			if err != nil {
+				return nil, err
+			}
+			if call.Method == http.MethodPatch {
+				stored, err := p.get(ctx, t.ID)
+				if err != nil {
+					return nil, err
+				}
+				if stored == nil {
+					return nil, arm.NotFound(st.notFound, "The %s '%s' is not found.", st.noun, t.Name)
+				}
+				body = mergePatch(stored.Doc, body)
+			}
+			r, created, err := st.write(ctx, call, body)
+			p.invalidate()
+			if err != nil {
+				return nil, err
+			}
+			status := http.StatusOK
+			if call.Method == http.MethodPut && (created || st.alwaysCreated) {
+				status = http.StatusCreated
+			}
+			return &cloud.Response{Status: status, Body: r.Doc}, nil
 		case http.MethodDelete:
 			return p.deleteScoped(ctx, call)
 		}
@@ -112,33 +140,29 @@ func (p *Provider) listScoped(ctx context.Context, call *cloud.Call, typ, field 
 // putAssignment validates an assignment (its definition exists and is
 // visible from the scope, its parameters bind) and stores it with the
 // defaults ARM fills in; a system-assigned identity gets its principal.
-func (p *Provider) putAssignment(ctx context.Context, call *cloud.Call) (*cloud.Response, error) {
+func (p *Provider) writeAssignment(ctx context.Context, call *cloud.Call, body map[string]any) (cloud.Resource, bool, error) {
 	t := call.Target
 	scope := scopeOf(t.Scope)
 	if scopeKind(scope) == arm.ScopeRoot {
-		return nil, arm.BadRequest("InvalidPolicyAssignmentScope", "Policy assignments cannot be created at the tenant root '/'.")
+		return cloud.Resource{}, false, arm.BadRequest("InvalidPolicyAssignmentScope", "Policy assignments cannot be created at the tenant root '/'.")
 	}
 	if err := p.requireScope(ctx, scope); err != nil {
-		return nil, err
-	}
-	body, err := call.Document()
-	if err != nil {
-		return nil, err
+		return cloud.Resource{}, false, err
 	}
 	props := propsOf(body)
 	defID := stringAt(body, "properties", "policyDefinitionId")
 	if defID == "" {
-		return nil, arm.BadRequest("InvalidRequestContent", "The policy assignment is missing the required property 'policyDefinitionId'.")
+		return cloud.Resource{}, false, arm.BadRequest("InvalidRequestContent", "The policy assignment is missing the required property 'policyDefinitionId'.")
 	}
 	k := kindDefinition
 	if strings.Contains(strings.ToLower(defID), "/policysetdefinitions/") {
 		k = kindSet
 	}
 	if _, err := p.lookup(ctx, k, defID); err != nil {
-		return nil, err
+		return cloud.Resource{}, false, err
 	}
 	if !p.c.ScopeAncestry(scope)[strings.ToLower(scopeFromID(defID))] {
-		return nil, outOfScope(t.Name)
+		return cloud.Resource{}, false, outOfScope(t.Name)
 	}
 	props["scope"] = scope
 	if _, ok := props["notScopes"]; !ok {
@@ -156,13 +180,13 @@ func (p *Provider) putAssignment(ctx context.Context, call *cloud.Call) (*cloud.
 	b, _ := json.Marshal(doc)
 	a, err := policy.ParseAssignment(b)
 	if err != nil {
-		return nil, definitionError(err)
+		return cloud.Resource{}, false, definitionError(err)
 	}
 	a.Scope = ""
 	if _, err := policy.CompileAssignment(a, p.resolvers(ctx), p.opts.Aliases); err != nil {
-		return nil, definitionError(err)
+		return cloud.Resource{}, false, definitionError(err)
 	}
-	r, _, err := p.c.Put(ctx, call, cloud.PutRequest{ID: t.ID, Type: TypeAssignment, Cond: call.Precondition(),
+	return p.c.Put(ctx, call, cloud.PutRequest{ID: t.ID, Type: TypeAssignment, Cond: call.Precondition(),
 		Build: func(existing *cloud.Resource) (map[string]any, error) {
 			var prev map[string]any
 			if existing != nil {
@@ -173,12 +197,6 @@ func (p *Provider) putAssignment(ctx context.Context, call *cloud.Call) (*cloud.
 			}
 			return doc, nil
 		}})
-	p.invalidate()
-	if err != nil {
-		return nil, err
-	}
-	// The spec answers an assignment's PUT with 201, created or updated.
-	return &cloud.Response{Status: http.StatusCreated, Body: r.Doc}, nil
 }
 
 // completeIdentity gives a SystemAssigned identity its principalId (kept
@@ -207,4 +225,32 @@ func (p *Provider) completeIdentity(doc, prev map[string]any) error {
 		return arm.BadRequest("InvalidPolicyAssignmentIdentity", "The identity type '%s' is not supported.", typ)
 	}
 	return nil
+}
+
+// mergePatch applies a PATCH body to a stored assignment or exemption:
+// identity and location are replaced when given, properties are merged
+// key by key.
+func mergePatch(stored, patch map[string]any) map[string]any {
+	out := map[string]any{}
+	for _, k := range []string{"location", "identity"} {
+		if v, ok := stored[k]; ok {
+			out[k] = v
+		}
+		if v, ok := patch[k]; ok {
+			out[k] = v
+		}
+	}
+	props := map[string]any{}
+	if sp, ok := stored["properties"].(map[string]any); ok {
+		for k, v := range sp {
+			props[k] = v
+		}
+	}
+	if pp, ok := patch["properties"].(map[string]any); ok {
+		for k, v := range pp {
+			props[k] = v
+		}
+	}
+	out["properties"] = props
+	return out
 }

@@ -3,7 +3,6 @@ package policyprovider
 import (
 	"context"
 	"encoding/json"
-	"net/http"
 	"strings"
 	"time"
 
@@ -14,27 +13,23 @@ import (
 
 // putExemption validates an exemption (its assignment exists and covers
 // the exemption's scope, its category is Waiver or Mitigated) and stores it.
-func (p *Provider) putExemption(ctx context.Context, call *cloud.Call) (*cloud.Response, error) {
+func (p *Provider) writeExemption(ctx context.Context, call *cloud.Call, body map[string]any) (cloud.Resource, bool, error) {
 	t := call.Target
 	scope := scopeOf(t.Scope)
 	if scopeKind(scope) == arm.ScopeRoot {
-		return nil, arm.BadRequest("InvalidPolicyExemptionScope", "Policy exemptions cannot be created at the tenant root '/'.")
+		return cloud.Resource{}, false, arm.BadRequest("InvalidPolicyExemptionScope", "Policy exemptions cannot be created at the tenant root '/'.")
 	}
 	if err := p.requireScope(ctx, scope); err != nil {
-		return nil, err
-	}
-	body, err := call.Document()
-	if err != nil {
-		return nil, err
+		return cloud.Resource{}, false, err
 	}
 	props := propsOf(body)
 	aid := stringAt(body, "properties", "policyAssignmentId")
 	ar, err := p.get(ctx, aid)
 	if err != nil || aid == "" || ar == nil {
-		return nil, arm.NotFound("PolicyAssignmentNotFound", "The policy assignment '%s' is not found.", aid)
+		return cloud.Resource{}, false, arm.NotFound("PolicyAssignmentNotFound", "The policy assignment '%s' is not found.", aid)
 	}
 	if !p.c.ScopeAncestry(scope)[strings.ToLower(scopeFromID(ar.ID))] {
-		return nil, arm.BadRequest("InvalidPolicyExemptionScope",
+		return cloud.Resource{}, false, arm.BadRequest("InvalidPolicyExemptionScope",
 			"The policy exemption scope '%s' is not at or below the scope of policy assignment '%s'.", scope, aid)
 	}
 	switch c := stringAt(body, "properties", "exemptionCategory"); strings.ToLower(c) {
@@ -43,7 +38,7 @@ func (p *Provider) putExemption(ctx context.Context, call *cloud.Call) (*cloud.R
 	case "mitigated":
 		props["exemptionCategory"] = "Mitigated"
 	default:
-		return nil, arm.BadRequest("InvalidPolicyExemptionCategory", "The exemption category '%s' is not valid: use Waiver or Mitigated.", c)
+		return cloud.Resource{}, false, arm.BadRequest("InvalidPolicyExemptionCategory", "The exemption category '%s' is not valid: use Waiver or Mitigated.", c)
 	}
 	if _, ok := props["policyDefinitionReferenceIds"]; !ok {
 		props["policyDefinitionReferenceIds"] = []any{}
@@ -51,18 +46,9 @@ func (p *Provider) putExemption(ctx context.Context, call *cloud.Call) (*cloud.R
 	doc := map[string]any{"id": t.ID, "name": t.Name, "type": TypeExemption, "properties": props}
 	b, _ := json.Marshal(doc)
 	if _, err := policy.ParseExemption(b); err != nil {
-		return nil, definitionError(err)
+		return cloud.Resource{}, false, definitionError(err)
 	}
-	r, created, err := p.c.Put(ctx, call, cloud.PutRequest{ID: t.ID, Type: TypeExemption, Doc: doc, Cond: call.Precondition()})
-	p.invalidate()
-	if err != nil {
-		return nil, err
-	}
-	status := http.StatusOK
-	if created {
-		status = http.StatusCreated
-	}
-	return &cloud.Response{Status: status, Body: r.Doc}, nil
+	return p.c.Put(ctx, call, cloud.PutRequest{ID: t.ID, Type: TypeExemption, Doc: doc, Cond: call.Precondition()})
 }
 
 // expired reports whether an expiresOn timestamp has passed.

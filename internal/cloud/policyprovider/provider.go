@@ -79,9 +79,9 @@ func (p *Provider) Routes() []cloud.Route {
 		{Type: TypeDefinition, SelfAuthorize: true, Handler: p.definitions(kindDefinition).serve},
 		{Type: TypeSetDefinition, SelfAuthorize: true, Handler: p.definitions(kindSet).serve},
 		{Type: TypeAssignment, Handler: p.serveScoped(scopedType{typ: TypeAssignment, field: "policydefinitionid",
-			path: []string{"properties", "policyDefinitionId"}, notFound: "PolicyAssignmentNotFound", noun: "policy assignment", put: p.putAssignment})},
+			path: []string{"properties", "policyDefinitionId"}, notFound: "PolicyAssignmentNotFound", noun: "policy assignment", write: p.writeAssignment, alwaysCreated: true})},
 		{Type: TypeExemption, Handler: p.serveScoped(scopedType{typ: TypeExemption, field: "policyassignmentid",
-			path: []string{"properties", "policyAssignmentId"}, notFound: "PolicyExemptionNotFound", noun: "policy exemption", put: p.putExemption})},
+			path: []string{"properties", "policyAssignmentId"}, notFound: "PolicyExemptionNotFound", noun: "policy exemption", write: p.writeExemption})},
 	}
 }
 
