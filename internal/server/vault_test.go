@@ -11,9 +11,12 @@ import (
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/to"
 	"github.com/Azure/azure-sdk-for-go/sdk/azidentity"
+	"github.com/Azure/azure-sdk-for-go/sdk/security/keyvault/azcertificates"
+	"github.com/Azure/azure-sdk-for-go/sdk/security/keyvault/azkeys"
 	"github.com/Azure/azure-sdk-for-go/sdk/security/keyvault/azsecrets"
 
 	"github.com/steward-gov/steward/internal/identity"
+	"github.com/steward-gov/steward/internal/vault/assertion"
 )
 
 func adminCredential(t *testing.T, dir string, opts azcore.ClientOptions) azcore.TokenCredential {
@@ -126,5 +129,62 @@ func TestVaultAsARMResourceGetsVaultURIAndDataPlane(t *testing.T) {
 	var re *azcore.ResponseError
 	if err == nil || !strings.Contains(err.Error(), "VaultNotFound") {
 		t.Fatalf("after vault delete: %v %v", err, re)
+	}
+}
+
+// TestSeed002Pattern3ThroughSteward runs pattern 3 on a full Steward: the
+// administrator creates a non-exportable certificate in the default vault,
+// it becomes the credential of an application in another tenant, and that
+// application signs in with assertions the vault signs; Steward's own API
+// accepts the token.
+func TestSeed002Pattern3ThroughSteward(t *testing.T) {
+	dir := t.TempDir()
+	var plane *VaultPlane
+	s, _ := startSteward(t, dir, CloudService(), VaultService(VaultOptions{}, func(p *VaultPlane) { plane = p }))
+	ctx := context.Background()
+	opts := sdkOptions(s)
+	opts.Transport = s.Transport()
+	admin := adminCredential(t, dir, opts)
+	vaultURL := "https://" + DefaultVaultName + ".vault.azure.net"
+	certs, err := azcertificates.NewClient(vaultURL, admin, &azcertificates.ClientOptions{ClientOptions: opts})
+	if err != nil {
+		t.Fatal(err)
+	}
+	keys, err := azkeys.NewClient(vaultURL, admin, &azkeys.ClientOptions{ClientOptions: opts})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = certs.CreateCertificate(ctx, "customer-signer", azcertificates.CreateCertificateParameters{CertificatePolicy: &azcertificates.CertificatePolicy{
+		IssuerParameters:          &azcertificates.IssuerParameters{Name: to.Ptr("Self")},
+		KeyProperties:             &azcertificates.KeyProperties{Exportable: to.Ptr(false), KeyType: to.Ptr(azcertificates.KeyTypeRSA)},
+		X509CertificateProperties: &azcertificates.X509CertificateProperties{Subject: to.Ptr("CN=customer-signer")},
+	}}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	customer, err := s.Identity.CreateTenant(ctx, "customer")
+	if err != nil {
+		t.Fatal(err)
+	}
+	app, _, err := s.Identity.CreateApplication(ctx, customer.ID, "collector")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := plane.Service.AddCertificateCredential(ctx, s.Identity, plane.Default, "customer-signer", "", customer.ID, app.AppID); err != nil {
+		t.Fatal(err)
+	}
+	cred, err := azidentity.NewClientAssertionCredential(customer.ID, app.AppID, assertion.New(assertion.Config{
+		Keys: keys, Certificates: certs, Certificate: "customer-signer",
+		AuthorityHost: s.BaseURL, TenantID: customer.ID, ClientID: app.AppID,
+	}), &azidentity.ClientAssertionCredentialOptions{ClientOptions: opts, DisableInstanceDiscovery: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tok, err := cred.GetToken(ctx, policy.TokenRequestOptions{Scopes: armScope})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if who := whoami(t, s, tok.Token); who["tenantId"] != customer.ID || who["appId"] != app.AppID {
+		t.Fatalf("whoami = %v", who)
 	}
 }
