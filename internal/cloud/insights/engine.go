@@ -164,7 +164,7 @@ func (e *Engine) AfterCommit(ctx context.Context, ch cloud.Change) {
 	env := newScanEnv(e)
 	r := cloud.Resource{ID: ch.ID, Type: ch.Type, Doc: ch.Document}
 	states := e.evaluate(ctx, ps, env, r)
-	if err := e.writeStates(ctx, []batchItem{{id: ch.ID, states: states}}); err != nil {
+	if err := e.writeStates(ctx, []batchItem{{id: ch.ID, at: e.now(), states: states}}); err != nil {
 		e.log.Error("writing policy states failed", "id", ch.ID, "err", err)
 	}
 }

@@ -213,3 +213,48 @@ func TestTimeWindowSelectsStates(t *testing.T) {
 		t.Errorf("$from reaches it: %v", got)
 	}
 }
+
+// TestScanKeepsNewerStates: a scan that evaluated a resource before a
+// write (its clock earlier than the write's) leaves the state the write
+// produced.
+func TestScanKeepsNewerStates(t *testing.T) {
+	t0 := time.Date(2026, 11, 20, 12, 0, 0, 0, time.UTC)
+	clock := t0
+	e := newEnv(t, insights.Options{Clock: func() time.Time { return clock }})
+	sub := "/subscriptions/" + e.sub
+	e.put(t, e.rg("a"), "2021-04-01", map[string]any{"location": "westeurope"})
+	e.assign(t, sub, "audit", e.httpsDefinition(t, "secure-transfer"), nil)
+	e.waitIdle(t)
+	for i := range 10 {
+		e.storage(t, "a", "sa"+string(rune('0'+i)), false)
+	}
+	clock = t0.Add(10 * time.Second)
+	e.storage(t, "a", "sa0", true)
+	clock = t0.Add(5 * time.Second)
+	if err := e.engine.ScanScope(t.Context(), sub); err != nil {
+		t.Fatal(err)
+	}
+	params := url.Values{"api-version": {"2024-10-01"}, "$select": {"ResourceId, Timestamp"}, "$from": {t0.Add(-time.Hour).Format(time.RFC3339)}, "$to": {t0.Add(time.Hour).Format(time.RFC3339)}}
+	code, b := e.do(t, http.MethodPost, sub+"/providers/Microsoft.PolicyInsights/policyStates/latest/queryResults?"+params.Encode(), nil)
+	if code != http.StatusOK {
+		t.Fatalf("%d %s", code, b)
+	}
+	var out struct {
+		Value []struct {
+			ResourceID string    `json:"resourceId"`
+			Timestamp  time.Time `json:"timestamp"`
+		} `json:"value"`
+	}
+	if err := json.Unmarshal(b, &out); err != nil || len(out.Value) != 10 {
+		t.Fatalf("%v %s", err, b)
+	}
+	for _, v := range out.Value {
+		want := t0.Add(5 * time.Second)
+		if strings.HasSuffix(v.ResourceID, "/sa0") {
+			want = t0.Add(10 * time.Second)
+		}
+		if !v.Timestamp.Equal(want) {
+			t.Errorf("%s evaluated at %s, want %s", lastSegment(v.ResourceID), v.Timestamp, want)
+		}
+	}
+}

@@ -149,7 +149,8 @@ func (e *Engine) evaluatePage(ctx context.Context, ps *policies, env *scanEnv, p
 		go func() {
 			defer wg.Done()
 			for i := range next {
-				batch[i] = batchItem{id: page[i].ID, states: e.evaluate(ctx, ps, env, page[i])}
+				at := e.now()
+				batch[i] = batchItem{id: page[i].ID, at: at, states: e.evaluate(ctx, ps, env, page[i])}
 			}
 		}()
 	}

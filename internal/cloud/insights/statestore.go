@@ -2,21 +2,26 @@ package insights
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"strings"
+	"time"
 
 	"github.com/steward-gov/steward/internal/store"
 )
 
-// batchItem is the new set of states of one resource.
+// batchItem is the new set of states of one resource, evaluated at at.
 type batchItem struct {
 	id     string
+	at     time.Time
 	states []*State
 }
 
 // writeStates replaces the states of each resource in the batch with its
 // new ones, in one transaction: states of assignments that no longer apply
-// are removed.
+// are removed. In a scan batch, a resource whose stored states are newer
+// than its evaluation (a write was evaluated by the hook meanwhile) is left
+// as it is.
 func (e *Engine) writeStates(ctx context.Context, batch []batchItem) error {
 	enc := make([][][]byte, len(batch))
 	for i, it := range batch {
@@ -30,8 +35,20 @@ func (e *Engine) writeStates(ctx context.Context, batch []batchItem) error {
 		}
 	}
 	return e.cloud.Store().Update(ctx, func(tx store.Tx) error {
-		keep := make(map[string]bool)
+		var existing map[string]map[string]int64
+		if len(batch) >= rangeSweepMin {
+			var err error
+			if existing, err = rangeStates(ctx, tx, batch); err != nil {
+				return err
+			}
+		}
 		for i, it := range batch {
+			prefix := resourcePrefix(it.id)
+			old := existing[prefix]
+			if newerThan(old, it.at) {
+				continue
+			}
+			keep := make(map[string]bool, len(it.states))
 			for j, s := range it.states {
 				k := s.key()
 				keep[k] = true
@@ -39,33 +56,39 @@ func (e *Engine) writeStates(ctx context.Context, batch []batchItem) error {
 					return err
 				}
 			}
-		}
-		if len(batch) < rangeSweepMin {
-			for _, it := range batch {
-				if err := deletePrefix(ctx, tx, resourcePrefix(it.id), keep); err != nil {
+			if existing == nil {
+				if err := deletePrefix(ctx, tx, prefix, keep); err != nil {
+					return err
+				}
+				continue
+			}
+			for k := range old {
+				if keep[k] {
+					continue
+				}
+				if err := tx.Delete(ctx, tableStates, k, store.Cond{}); err != nil && !errors.Is(err, store.ErrNotFound) {
 					return err
 				}
 			}
-			return nil
 		}
-		return deleteStale(ctx, tx, batch, keep)
+		return nil
 	})
 }
 
-// rangeSweepMin is the batch size from which stale states are found with
-// one range scan over the batch's keys rather than one scan per resource.
+// rangeSweepMin is the batch size from which a batch's stored states are
+// read with one range scan rather than one scan per resource.
 const rangeSweepMin = 8
 
-// deleteStale removes the states of the batch's resources that keep does
-// not hold, reading the key range from the lowest to the highest resource
-// of the batch once (a scan page is contiguous in key order, so the range
-// holds little else).
-func deleteStale(ctx context.Context, tx store.Tx, batch []batchItem, keep map[string]bool) error {
-	ids := make(map[string]bool, len(batch))
+// rangeStates reads the stored states of the batch's resources, by
+// resource key prefix, with their timestamps: one scan of the key range
+// from the lowest to the highest resource of the batch (a scan page is
+// contiguous in key order, so the range holds little else).
+func rangeStates(ctx context.Context, tx store.Tx, batch []batchItem) (map[string]map[string]int64, error) {
+	out := make(map[string]map[string]int64, len(batch))
 	lo, hi := "", ""
 	for i, it := range batch {
 		p := resourcePrefix(it.id)
-		ids[p] = true
+		out[p] = nil
 		if i == 0 || p < lo {
 			lo = p
 		}
@@ -73,25 +96,44 @@ func deleteStale(ctx context.Context, tx store.Tx, batch []batchItem, keep map[s
 			hi = p
 		}
 	}
-	q := store.Query{Start: lo, End: hi + "\U0010FFFF", KeysOnly: true, Limit: store.MaxPageSize}
+	q := store.Query{Start: lo, End: hi + "\U0010FFFF", Limit: store.MaxPageSize}
 	for {
 		page, err := tx.Scan(ctx, tableStates, q)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		for _, r := range page.Records {
-			if keep[r.Key] || !ids[r.Key[:strings.IndexByte(r.Key, '|')+1]] {
+			p := r.Key[:strings.IndexByte(r.Key, '|')+1]
+			m, ok := out[p]
+			if !ok {
 				continue
 			}
-			if err := tx.Delete(ctx, tableStates, r.Key, store.Cond{}); err != nil && !errors.Is(err, store.ErrNotFound) {
-				return err
+			if m == nil {
+				m = map[string]int64{}
+				out[p] = m
 			}
+			var ts struct {
+				T int64 `json:"t"`
+			}
+			_ = json.Unmarshal(r.Value, &ts)
+			m[r.Key] = ts.T
 		}
 		if page.Next == "" {
-			return nil
+			return out, nil
 		}
 		q.After = page.Next
 	}
+}
+
+// newerThan reports whether any stored state is from after at.
+func newerThan(old map[string]int64, at time.Time) bool {
+	ms := at.UnixMilli()
+	for _, t := range old {
+		if t > ms {
+			return true
+		}
+	}
+	return false
 }
 
 // deleteStates removes every state of a resource and of what sits below
