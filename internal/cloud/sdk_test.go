@@ -12,6 +12,7 @@ import (
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/to"
 	"github.com/Azure/azure-sdk-for-go/sdk/resourcemanager/resources/armresources"
 
+	"github.com/steward-gov/steward/internal/cloud"
 	"github.com/steward-gov/steward/internal/server"
 	"github.com/steward-gov/steward/internal/store/storetest"
 )
@@ -262,5 +263,42 @@ func wantCode(t *testing.T, err error, status int, code string) {
 	}
 	if re.StatusCode != status || re.ErrorCode != code {
 		t.Fatalf("want %d %s, got %d %s", status, code, re.StatusCode, re.ErrorCode)
+	}
+}
+
+// TestSDKPagesThroughLargeLists lists 1,050 resources with the default page
+// size: the pager follows every nextLink and sees each resource once.
+func TestSDKPagesThroughLargeLists(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	rg := "/subscriptions/" + e.sub + "/resourceGroups/big"
+	if r, b := e.do(t, "PUT", rg+"?api-version=2021-04-01", e.adminToken(t), []byte(`{"location":"westeurope"}`)); r.StatusCode != 201 {
+		t.Fatalf("%d %s", r.StatusCode, b)
+	}
+	const n = 1050
+	for i := range n {
+		id := fmt.Sprintf("%s/providers/Microsoft.Storage/storageAccounts/sa%04d", rg, i)
+		doc := map[string]any{"id": id, "name": fmt.Sprintf("sa%04d", i), "type": "Microsoft.Storage/storageAccounts", "location": "westeurope"}
+		if _, _, err := e.s.Cloud.Put(ctx, nil, cloud.PutRequest{ID: id, Type: "Microsoft.Storage/storageAccounts", Doc: doc}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	res, _ := armresources.NewClient(e.sub, e.cred, e.opts)
+	seen, pages := map[string]bool{}, 0
+	for pager := res.NewListByResourceGroupPager("big", nil); pager.More(); {
+		page, err := pager.NextPage(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		pages++
+		for _, r := range page.Value {
+			if seen[*r.Name] {
+				t.Fatalf("%s listed twice", *r.Name)
+			}
+			seen[*r.Name] = true
+		}
+	}
+	if len(seen) != n || pages != (n+cloud.DefaultPageSize-1)/cloud.DefaultPageSize {
+		t.Errorf("listed %d resources in %d pages, want %d in %d", len(seen), pages, n, (n+cloud.DefaultPageSize-1)/cloud.DefaultPageSize)
 	}
 }
