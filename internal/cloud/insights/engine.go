@@ -163,7 +163,7 @@ func (e *Engine) AfterCommit(ctx context.Context, ch cloud.Change) {
 	}
 	env := newScanEnv(e)
 	r := cloud.Resource{ID: ch.ID, Type: ch.Type, Doc: ch.Document}
-	states := e.evaluate(ctx, ps, env, r)
+	states := e.evaluate(ctx, ps, env, r, "")
 	if err := e.writeStates(ctx, []batchItem{{id: ch.ID, at: e.now(), states: states}}); err != nil {
 		e.log.Error("writing policy states failed", "id", ch.ID, "err", err)
 	}
@@ -177,6 +177,16 @@ func (e *Engine) policyChanged(ctx context.Context, ch cloud.Change) {
 	doc := ch.Document
 	if doc == nil {
 		doc = ch.Previous
+	}
+	// An assignment or exemption change concerns one assignment: only its
+	// states are re-evaluated. A definition change re-evaluates the scopes
+	// of the assignments that use it.
+	only := ""
+	switch {
+	case strings.EqualFold(ch.Type, TypeAssignment):
+		only = ch.ID
+	case strings.EqualFold(ch.Type, TypeExemption):
+		only, _ = propString(doc, "policyAssignmentId")
 	}
 	var scopes []string
 	if old != nil {
@@ -193,7 +203,13 @@ func (e *Engine) policyChanged(ctx context.Context, ch cloud.Change) {
 			continue
 		}
 		seen[strings.ToLower(s)] = true
-		if err := e.Enqueue(ctx, s, ""); err != nil {
+		var err error
+		if only != "" {
+			err = e.EnqueueAssignment(ctx, s, only)
+		} else {
+			err = e.Enqueue(ctx, s, "")
+		}
+		if err != nil {
 			e.log.Error("queueing a compliance scan failed", "scope", s, "err", err)
 		}
 	}

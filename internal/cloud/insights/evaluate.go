@@ -62,8 +62,9 @@ func (s *scanEnv) groups(sub string) (ids, names []string) {
 }
 
 // evaluate computes the policy states of one resource under every
-// assignment in effect.
-func (e *Engine) evaluate(ctx context.Context, ps *policies, env *scanEnv, r cloud.Resource) []*State {
+// assignment in effect, or only under the assignment only (a lower-case
+// ID) when it is set.
+func (e *Engine) evaluate(ctx context.Context, ps *policies, env *scanEnv, r cloud.Resource, only string) []*State {
 	doc := r.Doc
 	if doc == nil {
 		return nil
@@ -82,6 +83,9 @@ func (e *Engine) evaluate(ctx context.Context, ps *policies, env *scanEnv, r clo
 	exemptions := ps.exemptionsFor(mgNames)
 	var out []*State
 	for _, c := range ps.assigned {
+		if only != "" && strings.ToLower(c.a.ID) != only {
+			continue
+		}
 		if !c.a.InScope(r.ID, mgIDs...) {
 			continue
 		}

@@ -21,7 +21,12 @@ const (
 // job is a queued scan of one scope. Requests for a scope already queued
 // merge into it.
 type job struct {
-	Scope      string    `json:"scope"`
+	Scope string `json:"scope"`
+	// Assignment, when set, limits the scan to one assignment (a lower-case
+	// ID); requests for different assignments of a scope merge into a full
+	// scan.
+	Assignment string    `json:"assignment,omitempty"`
+	Full       bool      `json:"full,omitempty"`
 	Operations []string  `json:"operations,omitempty"`
 	Queued     time.Time `json:"queued"`
 }
@@ -39,14 +44,31 @@ type Operation struct {
 // Enqueue queues a scan of scope, merged with one already queued for it.
 // opID, when set, names a triggerEvaluation operation completed with it.
 func (e *Engine) Enqueue(ctx context.Context, scope, opID string) error {
+	return e.enqueue(ctx, scope, "", opID)
+}
+
+// EnqueueAssignment queues a scan of scope for one assignment (merged with
+// a scan queued for the scope).
+func (e *Engine) EnqueueAssignment(ctx context.Context, scope, assignmentID string) error {
+	return e.enqueue(ctx, scope, strings.ToLower(assignmentID), "")
+}
+
+func (e *Engine) enqueue(ctx context.Context, scope, assignment, opID string) error {
 	key := strings.ToLower(strings.TrimRight(scope, "/"))
 	if key == "" {
 		key = "/"
 	}
 	err := e.cloud.Store().Update(ctx, func(tx store.Tx) error {
-		j := job{Scope: scope, Queued: e.now()}
+		j := job{Scope: scope, Queued: e.now(), Assignment: assignment, Full: assignment == ""}
 		if rec, err := tx.Get(ctx, tableJobs, key); err == nil {
-			_ = json.Unmarshal(rec.Value, &j)
+			var was job
+			if json.Unmarshal(rec.Value, &was) == nil {
+				was.Full = was.Full || j.Full || was.Assignment != j.Assignment
+				if was.Full {
+					was.Assignment = ""
+				}
+				j = was
+			}
 		} else if !errors.Is(err, store.ErrNotFound) {
 			return err
 		}
@@ -161,7 +183,12 @@ func (e *Engine) RunPending(ctx context.Context) int {
 			}
 		}
 	}()
-	scanErr := e.ScanScope(runCtx, j.Scope)
+	var scanErr error
+	if j.Full || j.Assignment == "" {
+		scanErr = e.ScanScope(runCtx, j.Scope)
+	} else {
+		scanErr = e.ScanAssignment(runCtx, j.Scope, j.Assignment)
+	}
 	cancel()
 	<-renewed
 	if ctx.Err() != nil {

@@ -17,13 +17,22 @@ import (
 // no longer exist there. Resources are read a page at a time, evaluated by
 // Options.Workers goroutines, and each page's states are written in one
 // transaction, so memory stays bounded by the page size.
-func (e *Engine) ScanScope(ctx context.Context, scope string) error {
+func (e *Engine) ScanScope(ctx context.Context, scope string) error { return e.scan(ctx, scope, "") }
+
+// ScanAssignment is ScanScope for one assignment: only its states are
+// re-evaluated and replaced (removed, when it no longer exists). A changed
+// assignment needs no more.
+func (e *Engine) ScanAssignment(ctx context.Context, scope, assignmentID string) error {
+	return e.scan(ctx, scope, strings.ToLower(assignmentID))
+}
+
+func (e *Engine) scan(ctx context.Context, scope, only string) error {
 	for range 3 {
 		ps, err := e.reload(ctx)
 		if err != nil {
 			return err
 		}
-		if err := e.scanWith(ctx, ps, scope); err != nil {
+		if err := e.scanWith(ctx, ps, scope, only); err != nil {
 			return err
 		}
 		// A provider may publish a policy change after its write
@@ -43,17 +52,17 @@ func (e *Engine) ScanScope(ctx context.Context, scope string) error {
 	return nil
 }
 
-func (e *Engine) scanWith(ctx context.Context, ps *policies, scope string) error {
+func (e *Engine) scanWith(ctx context.Context, ps *policies, scope, only string) error {
 	env := newScanEnv(e)
 	subs, err := e.subscriptionsIn(ctx, scope, env)
 	if err != nil {
 		return err
 	}
 	if subs == nil {
-		return e.scanPrefix(ctx, ps, env, scope)
+		return e.scanPrefix(ctx, ps, env, scope, only)
 	}
 	for _, s := range subs {
-		if err := e.scanPrefix(ctx, ps, env, "/subscriptions/"+s); err != nil {
+		if err := e.scanPrefix(ctx, ps, env, "/subscriptions/"+s, only); err != nil {
 			return err
 		}
 	}
@@ -106,11 +115,11 @@ func containsFold(list []string, s string) bool {
 
 // scanPrefix scans one subscription, resource group or resource with
 // everything below it.
-func (e *Engine) scanPrefix(ctx context.Context, ps *policies, env *scanEnv, scope string) error {
+func (e *Engine) scanPrefix(ctx context.Context, ps *policies, env *scanEnv, scope, only string) error {
 	seen := map[string]bool{}
 	if r, err := e.cloud.Get(ctx, scope); err == nil {
 		if evaluated(r.Type) {
-			if err := e.evaluatePage(ctx, ps, env, []cloud.Resource{r}, seen); err != nil {
+			if err := e.evaluatePage(ctx, ps, env, []cloud.Resource{r}, seen, only); err != nil {
 				return err
 			}
 		}
@@ -124,7 +133,7 @@ func (e *Engine) scanPrefix(ctx context.Context, ps *policies, env *scanEnv, sco
 		if err != nil {
 			return err
 		}
-		if err := e.evaluatePage(ctx, ps, env, page, seen); err != nil {
+		if err := e.evaluatePage(ctx, ps, env, page, seen, only); err != nil {
 			return err
 		}
 		if next == "" {
@@ -132,12 +141,15 @@ func (e *Engine) scanPrefix(ctx context.Context, ps *policies, env *scanEnv, sco
 		}
 		after = next
 	}
+	if only != "" {
+		return nil // the full scans sweep
+	}
 	return e.sweep(ctx, scope, seen)
 }
 
 // evaluatePage evaluates a page of resources in parallel and writes their
 // states in one transaction.
-func (e *Engine) evaluatePage(ctx context.Context, ps *policies, env *scanEnv, page []cloud.Resource, seen map[string]bool) error {
+func (e *Engine) evaluatePage(ctx context.Context, ps *policies, env *scanEnv, page []cloud.Resource, seen map[string]bool, only string) error {
 	if len(page) == 0 {
 		return ctx.Err()
 	}
@@ -150,7 +162,7 @@ func (e *Engine) evaluatePage(ctx context.Context, ps *policies, env *scanEnv, p
 			defer wg.Done()
 			for i := range next {
 				at := e.now()
-				batch[i] = batchItem{id: page[i].ID, at: at, states: e.evaluate(ctx, ps, env, page[i])}
+				batch[i] = batchItem{id: page[i].ID, only: only, at: at, states: e.evaluate(ctx, ps, env, page[i], only)}
 			}
 		}()
 	}

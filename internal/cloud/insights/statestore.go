@@ -12,9 +12,21 @@ import (
 
 // batchItem is the new set of states of one resource, evaluated at at.
 type batchItem struct {
-	id     string
+	id string
+	// only, when set, is the lower-case ID of the one assignment whose
+	// states the item replaces; the others stay.
+	only   string
 	at     time.Time
 	states []*State
+}
+
+// prefix is the key prefix of the states the item replaces.
+func (it batchItem) prefix() string {
+	p := resourcePrefix(it.id)
+	if it.only != "" {
+		p += it.only + "|"
+	}
+	return p
 }
 
 // writeStates replaces the states of each resource in the batch with its
@@ -43,8 +55,8 @@ func (e *Engine) writeStates(ctx context.Context, batch []batchItem) error {
 			}
 		}
 		for i, it := range batch {
-			prefix := resourcePrefix(it.id)
-			old := existing[prefix]
+			prefix := it.prefix()
+			old := existing[resourcePrefix(it.id)]
 			if newerThan(old, it.at) {
 				continue
 			}
@@ -63,7 +75,7 @@ func (e *Engine) writeStates(ctx context.Context, batch []batchItem) error {
 				continue
 			}
 			for k := range old {
-				if keep[k] {
+				if keep[k] || !strings.HasPrefix(k, prefix) {
 					continue
 				}
 				if err := tx.Delete(ctx, tableStates, k, store.Cond{}); err != nil && !errors.Is(err, store.ErrNotFound) {
