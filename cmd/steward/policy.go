@@ -26,7 +26,7 @@ documents without Azure: run YAML test cases (test), explain one evaluation
 Alias tables stored with "steward policy aliases import" are loaded by every
 policy command; --aliases FILE uses a table file instead.`,
 	}
-	cmd.AddCommand(newPolicyTestCmd(), newPolicyEvalCmd(), newPolicyLintCmd(), newPolicyAliasesCmd())
+	cmd.AddCommand(newPolicyTestCmd(), newPolicyEvalCmd(), newPolicyLintCmd(), newPolicyAliasesCmd(), newPolicyAssignmentCmd())
 	return cmd
 }
 
