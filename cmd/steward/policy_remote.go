@@ -170,10 +170,14 @@ func runPolicyAssignmentList(cmd *cobra.Command, _ []string) error {
 			func(p armpolicy.AssignmentsClientListResponse) []*armpolicy.Assignment { return p.Value })
 	case arm.ScopeResourceGroup:
 		out, err = pageAll(cmd, pc.assignments.NewListForResourceGroupPager(r.ResourceGroup, &armpolicy.AssignmentsClientListForResourceGroupOptions{Filter: filter}),
-			func(p armpolicy.AssignmentsClientListForResourceGroupResponse) []*armpolicy.Assignment { return p.Value })
+			func(p armpolicy.AssignmentsClientListForResourceGroupResponse) []*armpolicy.Assignment {
+				return p.Value
+			})
 	case arm.ScopeManagementGroup:
 		out, err = pageAll(cmd, pc.assignments.NewListForManagementGroupPager(r.ManagementGroup, &armpolicy.AssignmentsClientListForManagementGroupOptions{Filter: filter}),
-			func(p armpolicy.AssignmentsClientListForManagementGroupResponse) []*armpolicy.Assignment { return p.Value })
+			func(p armpolicy.AssignmentsClientListForManagementGroupResponse) []*armpolicy.Assignment {
+				return p.Value
+			})
 	default:
 		return fmt.Errorf("--scope: list at a management group, subscription or resource group")
 	}
