@@ -2,12 +2,14 @@ package insights
 
 import (
 	"encoding/json"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/steward-gov/steward/internal/arm"
 	"github.com/steward-gov/steward/internal/policy"
 )
 
@@ -258,6 +260,32 @@ func FuzzParseApply(f *testing.F) {
 		a.Run(rows)
 		if _, err := ParseApply(a.String()); err != nil {
 			t.Fatalf("%q renders as %q, which does not parse: %v", s, a.String(), err)
+		}
+	})
+}
+
+// FuzzParseQuery: any combination of query parameters is accepted or a
+// 400 ARM error, never a panic or another error.
+func FuzzParseQuery(f *testing.F) {
+	filters, applies := corpusQueries(f)
+	for i, s := range filters {
+		a := ""
+		if i < len(applies) {
+			a = applies[i]
+		}
+		f.Add(s, a, "ResourceId asc", "ResourceId, ComplianceState", "10", "2019-10-05T18:00:00Z")
+	}
+	f.Add("", "groupby((ResourceId), aggregate($count as N))", "N desc", "N", "", "")
+	now := time.Date(2026, 11, 20, 0, 0, 0, 0, time.UTC)
+	f.Fuzz(func(t *testing.T, filter, apply, orderby, sel, top, from string) {
+		q := url.Values{"$filter": {filter}, "$apply": {apply}, "$orderby": {orderby}, "$select": {sel}, "$top": {top}, "$from": {from}}
+		_, err := parseQuery(q, now)
+		if err == nil {
+			return
+		}
+		ae, ok := err.(*arm.Error)
+		if !ok || ae.Status != 400 {
+			t.Fatalf("%v: %T %v", q, err, err)
 		}
 	})
 }
