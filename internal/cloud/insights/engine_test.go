@@ -258,3 +258,27 @@ func TestScanKeepsNewerStates(t *testing.T) {
 		}
 	}
 }
+
+// TestReplicasShareScansThroughLeases: two engines on one store (two
+// replicas) take a queued scan once between them.
+func TestReplicasShareScansThroughLeases(t *testing.T) {
+	e := newEnv(t, insights.Options{})
+	e.engine.Stop()
+	ctx := t.Context()
+	other := insights.New(e.s.Cloud, insights.Options{Owner: "replica-2"})
+	for round := range 5 {
+		if err := e.engine.Enqueue(ctx, "/subscriptions/"+e.sub, ""); err != nil {
+			t.Fatal(err)
+		}
+		ran := make(chan int, 2)
+		for _, eng := range []*insights.Engine{e.engine, other} {
+			go func() { ran <- eng.RunPending(ctx) }()
+		}
+		if n := <-ran + <-ran; n != 1 {
+			t.Errorf("round %d: the scan ran %d times", round, n)
+		}
+		if e.engine.Pending(ctx) {
+			t.Errorf("round %d: a scan is still queued", round)
+		}
+	}
+}
