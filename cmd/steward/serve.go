@@ -83,9 +83,15 @@ func runServe(cmd *cobra.Command, _ []string) error {
 	log := slog.New(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
 	ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	s, err := server.Open(ctx, cfg, log, serveServices()...)
+	var vault *server.VaultPlane
+	s, err := server.Open(ctx, cfg, log, serveServices(func(p *server.VaultPlane) { vault = p })...)
 	if err != nil {
 		return fmt.Errorf("serve: %w", err)
+	}
+	if vault != nil {
+		// Timed vault work: purges after retention, key rotation by
+		// policy, certificate auto-renewal. It stops with ctx.
+		go vault.RunMaintenance(ctx)
 	}
 	fmt.Fprintf(cmd.ErrOrStderr(), "Steward is serving at %s (data in %s). Run `steward env --data %s` for SDK settings.\n",
 		s.BaseURL, cfg.DataDir, cfg.DataDir)
@@ -98,10 +104,12 @@ func runServe(cmd *cobra.Command, _ []string) error {
 // serveServices lists the services steward serve mounts after the token
 // service, in mount order: the management API first, since the others
 // register their ARM resource types on it.
-func serveServices() []server.Service {
+// vaultReady receives the vault data plane once it is mounted.
+func serveServices(vaultReady func(*server.VaultPlane)) []server.Service {
 	return []server.Service{
 		server.CloudService(),
 		server.LogsService(),
+		server.VaultService(server.VaultOptions{}, vaultReady),
 	}
 }
 
