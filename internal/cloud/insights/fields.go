@@ -48,6 +48,7 @@ type assignmentInfo struct {
 	Version    string
 }
 
+// Get implements Row.
 func (r stateRow) Get(field string) (any, bool) {
 	s := r.s
 	switch field {

@@ -39,6 +39,7 @@ type SyntaxError struct {
 	Msg   string
 }
 
+// Error implements error.
 func (e *SyntaxError) Error() string {
 	return fmt.Sprintf("%s: %s at position %d", e.Param, e.Msg, e.Pos)
 }
