@@ -208,4 +208,3 @@ func parseTime(s string) (time.Time, bool) {
 	}
 	return time.Time{}, false
 }
-
