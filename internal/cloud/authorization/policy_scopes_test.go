@@ -87,6 +87,16 @@ func TestPolicyAssignedAtManagementGroupReachesItsSubscriptions(t *testing.T) {
 			}
 		})
 	}
+	// An exemption at the group reaches the subscriptions below it too.
+	exs, _ := armpolicy.NewExemptionsClient(e.sub, e.cred, e.opts)
+	if _, err := exs.CreateOrUpdate(ctx, mg[1:], "corp-waiver", armpolicy.Exemption{Properties: &armpolicy.ExemptionProperties{
+		PolicyAssignmentID: to.Ptr(mg + "/providers/Microsoft.Authorization/policyAssignments/corp-locations"),
+		ExemptionCategory:  to.Ptr(armpolicy.ExemptionCategoryMitigated)}}, nil); err != nil {
+		t.Fatal(err)
+	}
+	if got, body := e.putResource(t, sub+"/resourceGroups/app/providers/Microsoft.Web/sites/d", "eastus"); got != http.StatusCreated {
+		t.Fatalf("exempted by the group: %d %s", got, body)
+	}
 }
 
 // builtInDir is the built-in policy corpus in the shared directory.

@@ -76,7 +76,7 @@ type decision struct {
 // documented order: append and modify change the request, then deny is
 // decided on the changed request. Assignments with DoNotEnforce and
 // exempted members never change or deny it.
-func (p *Provider) decide(ctx context.Context, c *compiled, entries []*entry, id string, doc map[string]any, opts policy.EvalOptions) decision {
+func (p *Provider) decide(ctx context.Context, c *compiled, entries []*entry, anc map[string]bool, doc map[string]any, opts policy.EvalOptions) decision {
 	groups, members := groupEntries(entries, c.nGroups)
 	d := decision{doc: doc}
 	res := policy.NewResource(doc)
@@ -92,7 +92,7 @@ func (p *Provider) decide(ctx context.Context, c *compiled, entries []*entry, id
 			}
 			r := g.eval.Evaluate(ctx, res, nil, opts.Now, opts)
 			for _, m := range r.Members {
-				if (m.Effect != policy.EffectAppend && m.Effect != policy.EffectModify) || c.exempt(e, m.ReferenceID, id, res, opts) {
+				if (m.Effect != policy.EffectAppend && m.Effect != policy.EffectModify) || c.exempt(e, m.ReferenceID, anc, res, opts) {
 					continue
 				}
 				rep := policy.PolicyReport{AssignmentID: e.id, DefinitionID: m.DefinitionID, ReferenceID: m.ReferenceID, Effect: m.Effect}
@@ -126,7 +126,7 @@ func (p *Provider) decide(ctx context.Context, c *compiled, entries []*entry, id
 				continue
 			}
 			for _, m := range r.Members {
-				if (m.State != policy.StateError && m.Effect != policy.EffectDeny) || c.exempt(e, m.ReferenceID, id, res, opts) {
+				if (m.State != policy.StateError && m.Effect != policy.EffectDeny) || c.exempt(e, m.ReferenceID, anc, res, opts) {
 					continue
 				}
 				rep := policy.PolicyReport{AssignmentID: e.id, DefinitionID: m.DefinitionID, ReferenceID: m.ReferenceID, Effect: m.Effect}
@@ -171,9 +171,9 @@ func memberPolicy(x *policy.Assigned, ref string) *policy.Policy {
 
 // exempt reports whether an exemption covers a member of an assignment
 // for the resource.
-func (c *compiled) exempt(e *entry, ref, id string, res *policy.Resource, opts policy.EvalOptions) bool {
+func (c *compiled) exempt(e *entry, ref string, anc map[string]bool, res *policy.Resource, opts policy.EvalOptions) bool {
 	for _, x := range c.exemptionsOf[strings.ToLower(e.id)] {
-		if x.Covers(e.id, ref, id, res, opts.Now) {
+		if anc[x.scope] && x.x.Covers(e.id, ref, "", res, opts.Now) {
 			return true
 		}
 	}

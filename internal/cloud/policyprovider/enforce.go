@@ -26,6 +26,14 @@ type entry struct {
 	enforced bool
 }
 
+// exemption is a parsed exemption with its scope kept apart: the hook
+// decides containment with the management-group hierarchy, which the
+// policy package's scope comparison does not know.
+type exemption struct {
+	scope string
+	x     *policy.Exemption
+}
+
 // compiled is the cache: assignments indexed by lower-case scope, and the
 // parsed exemptions, as of generation gen.
 type compiled struct {
@@ -34,7 +42,7 @@ type compiled struct {
 	all        []*entry
 	exemptions []*policy.Exemption
 	// exemptionsOf indexes the exemptions by lower-case assignment ID.
-	exemptionsOf map[string][]*policy.Exemption
+	exemptionsOf map[string][]exemption
 	// nGroups is the number of distinct groups.
 	nGroups int
 }
@@ -60,7 +68,7 @@ func (p *Provider) current(ctx context.Context) (*compiled, error) {
 // Assignments that no longer compile (their definition was deleted) are
 // left out: they cannot be enforced.
 func (p *Provider) build(ctx context.Context, gen uint64) (*compiled, error) {
-	out := &compiled{gen: gen, byScope: map[string][]*entry{}, exemptionsOf: map[string][]*policy.Exemption{}}
+	out := &compiled{gen: gen, byScope: map[string][]*entry{}, exemptionsOf: map[string][]exemption{}}
 	groups := map[string]*group{}
 	as, err := p.listAll(ctx, TypeAssignment, nil)
 	if err != nil {
@@ -103,7 +111,9 @@ func (p *Provider) build(ctx context.Context, gen uint64) (*compiled, error) {
 		if ex, err := policy.ParseExemption(b); err == nil {
 			out.exemptions = append(out.exemptions, ex)
 			k := strings.ToLower(ex.PolicyAssignmentID)
-			out.exemptionsOf[k] = append(out.exemptionsOf[k], ex)
+			unscoped := *ex
+			unscoped.Scope = ""
+			out.exemptionsOf[k] = append(out.exemptionsOf[k], exemption{scope: strings.ToLower(scopeOf(ex.Scope)), x: &unscoped})
 		}
 	}
 	return out, nil
@@ -153,8 +163,7 @@ func (p *Provider) Assignments(ctx context.Context) ([]*policy.Assigned, []*poli
 
 // inScope returns the assignments whose scope holds id and none of whose
 // notScopes do.
-func (p *Provider) inScope(c *compiled, id string) []*entry {
-	anc := p.c.ScopeAncestry(id)
+func (p *Provider) inScope(c *compiled, anc map[string]bool) []*entry {
 	n := 0
 	for s := range anc {
 		n += len(c.byScope[s])

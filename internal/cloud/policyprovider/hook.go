@@ -26,7 +26,8 @@ func (p *Provider) BeforeWrite(ctx context.Context, req *cloud.PolicyRequest) er
 	if err != nil {
 		return err
 	}
-	entries := p.inScope(c, req.ID)
+	anc := p.c.ScopeAncestry(req.ID)
+	entries := p.inScope(c, anc)
 	if len(entries) == 0 {
 		return nil
 	}
@@ -35,9 +36,9 @@ func (p *Provider) BeforeWrite(ctx context.Context, req *cloud.PolicyRequest) er
 	opts := policy.EvalOptions{APIVersion: req.APIVersion, Now: now,
 		RequestContext: map[string]any{"apiVersion": req.APIVersion}}
 	if req.Operation == cloud.OpDelete {
-		return p.denyDelete(ctx, req, policy.NewResource(doc), entries, c, opts)
+		return p.denyDelete(ctx, req, policy.NewResource(doc), entries, c, anc, opts)
 	}
-	d := p.decide(ctx, c, entries, req.ID, doc, opts)
+	d := p.decide(ctx, c, entries, anc, doc, opts)
 	if len(d.denials) > 0 {
 		return p.violation(ctx, req, policy.NewResource(d.doc), d.denials, entries, opts)
 	}
@@ -69,7 +70,7 @@ func evaluationDocument(req *cloud.PolicyRequest) map[string]any {
 
 // denyDelete applies denyAction effects to a delete.
 func (p *Provider) denyDelete(ctx context.Context, req *cloud.PolicyRequest, res *policy.Resource, entries []*entry,
-	c *compiled, opts policy.EvalOptions) error {
+	c *compiled, anc map[string]bool, opts policy.EvalOptions) error {
 	var denials []policy.PolicyReport
 	for _, e := range entries {
 		if !e.enforced {
@@ -77,7 +78,7 @@ func (p *Provider) denyDelete(ctx context.Context, req *cloud.PolicyRequest, res
 		}
 		r := e.eval.Evaluate(ctx, res, nil, opts.Now, opts)
 		for _, m := range r.Members {
-			if m.Effect != policy.EffectDenyAction || !namesDelete(m.Details) || c.exempt(e, m.ReferenceID, req.ID, res, opts) {
+			if m.Effect != policy.EffectDenyAction || !namesDelete(m.Details) || c.exempt(e, m.ReferenceID, anc, res, opts) {
 				continue
 			}
 			denials = append(denials, policy.PolicyReport{AssignmentID: e.id, DefinitionID: m.DefinitionID,
