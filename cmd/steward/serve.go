@@ -1,14 +1,17 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"log/slog"
 	"os"
 	"os/signal"
 	"syscall"
+	"time"
 
 	"github.com/spf13/cobra"
 
+	"github.com/steward-gov/steward/internal/cloud"
 	"github.com/steward-gov/steward/internal/server"
 )
 
@@ -88,6 +91,9 @@ func runServe(cmd *cobra.Command, _ []string) error {
 	if err != nil {
 		return fmt.Errorf("serve: %w", err)
 	}
+	if s.Cloud != nil {
+		go pruneActivity(ctx, s.Cloud, log)
+	}
 	if vault != nil {
 		// Timed vault work: purges after retention, key rotation by
 		// policy, certificate auto-renewal. It stops with ctx.
@@ -110,6 +116,26 @@ func serveServices(vaultReady func(*server.VaultPlane)) []server.Service {
 		server.CloudService(),
 		server.LogsService(),
 		server.VaultService(server.VaultOptions{}, vaultReady),
+	}
+}
+
+// pruneActivity drops activity-log events older than Azure's 90-day
+// retention, once at start and then hourly, until ctx ends.
+func pruneActivity(ctx context.Context, c *cloud.Cloud, log *slog.Logger) {
+	t := time.NewTicker(time.Hour)
+	defer t.Stop()
+	for {
+		n, err := c.PruneActivity(ctx, time.Now().Add(-cloud.ActivityRetention))
+		if err != nil && ctx.Err() == nil {
+			log.Warn("activity log pruning failed", "err", err)
+		} else if n > 0 {
+			log.Info("activity log pruned", "events", n)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
 	}
 }
 
