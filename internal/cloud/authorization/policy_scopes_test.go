@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/to"
@@ -145,5 +146,52 @@ func TestBuiltInPolicyDefinitionsFromTheCorpus(t *testing.T) {
 	}
 	if got, body := e.putResource(t, "/subscriptions/"+e.sub+"/resourceGroups/rg/providers/Microsoft.Web/sites/x", "eastus"); got != http.StatusForbidden {
 		t.Fatalf("built-in deny: %d %s", got, body)
+	}
+}
+
+const inheritTag = `{"properties":{"mode":"Indexed","parameters":{"tagName":{"type":"String"}},
+"policyRule":{"if":{"allOf":[{"field":"[concat('tags[', parameters('tagName'), ']')]","exists":"false"},
+{"value":"[resourceGroup().tags[parameters('tagName')]]","notEquals":""}]},
+"then":{"effect":"modify","details":{"roleDefinitionIds":["/providers/microsoft.authorization/roleDefinitions/b24988ac-6180-42a0-ab88-20f7382dd24c"],
+"operations":[{"operation":"add","field":"[concat('tags[', parameters('tagName'), ']')]","value":"[resourceGroup().tags[parameters('tagName')]]"}]}}}}}`
+
+func TestModifyReadsTheResourceGroup(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	sub := "/subscriptions/" + e.sub
+	for _, w := range []struct{ path, body string }{
+		{sub + "/resourceGroups/tagged?api-version=2021-04-01", `{"location":"westeurope","tags":{"env":"prod"}}`},
+		{sub + "/resourceGroups/plain?api-version=2021-04-01", `{"location":"westeurope"}`},
+	} {
+		if r, b := e.do(t, "PUT", w.path, []byte(w.body)); r.StatusCode >= 300 {
+			t.Fatalf("PUT %s: %d %s", w.path, r.StatusCode, b)
+		}
+	}
+	defs, _ := armpolicy.NewDefinitionsClient(e.sub, e.cred, e.opts)
+	if _, err := defs.CreateOrUpdate(ctx, "inherit-tag", definition(t, inheritTag), nil); err != nil {
+		t.Fatal(err)
+	}
+	pas, _ := armpolicy.NewAssignmentsClient(e.sub, e.cred, e.opts)
+	if _, err := pas.Create(ctx, sub[1:], "inherit-env", armpolicy.Assignment{Location: to.Ptr("westeurope"),
+		Identity: &armpolicy.Identity{Type: to.Ptr(armpolicy.ResourceIdentityTypeSystemAssigned)},
+		Properties: &armpolicy.AssignmentProperties{PolicyDefinitionID: to.Ptr(sub + "/providers/Microsoft.Authorization/policyDefinitions/inherit-tag"),
+			Parameters: params("tagName", "env")}}, nil); err != nil {
+		t.Fatal(err)
+	}
+	// A group without the tag makes the rule's template fail, which the
+	// docs make an implicit deny ("A failed evaluation is an implicit
+	// deny"); a group with it lends its value.
+	tests := []struct {
+		rg     string
+		status int
+		want   string
+	}{{"tagged", http.StatusCreated, `"env":"prod"`}, {"plain", http.StatusForbidden, "RequestDisallowedByPolicy"}}
+	for _, tc := range tests {
+		t.Run(tc.rg, func(t *testing.T) {
+			r, b := e.do(t, "PUT", sub+"/resourceGroups/"+tc.rg+"/providers/Microsoft.Web/sites/s?api-version=2023-01-01", []byte(`{"location":"westeurope"}`))
+			if r.StatusCode != tc.status || !strings.Contains(string(b), tc.want) {
+				t.Fatalf("resource in %s: %d %s", tc.rg, r.StatusCode, b)
+			}
+		})
 	}
 }

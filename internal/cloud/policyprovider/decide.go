@@ -20,6 +20,9 @@ type group struct {
 	// mutating is false when no member can append or modify (its effect
 	// is a literal other than those), so the first pass skips the group.
 	mutating bool
+	// usesContext is set when a member calls resourceGroup() or
+	// subscription(), so the request loads those documents.
+	usesContext bool
 }
 
 // groupKey identifies what an assignment compiles to.
@@ -59,6 +62,31 @@ func mayMutate(x *policy.Assigned) bool {
 		}
 		e := strings.ToLower(strings.TrimSpace(then.Then.Effect))
 		if e == "" || strings.HasPrefix(e, "[") || e == "append" || e == "modify" {
+			return true
+		}
+	}
+	return false
+}
+
+// usesContext reports whether a compiled assignment's rules call
+// resourceGroup() or subscription().
+func usesContext(x *policy.Assigned) bool {
+	var defs []*policy.Policy
+	if x.Set != nil {
+		for _, m := range x.Set.Members {
+			defs = append(defs, m.Policy)
+		}
+	} else {
+		defs = append(defs, x.Policy)
+	}
+	for _, p := range defs {
+		d := p.Definition()
+		if d == nil || d.Rule == nil {
+			continue
+		}
+		b, _ := json.Marshal(d.Rule)
+		l := strings.ToLower(string(b))
+		if strings.Contains(l, "resourcegroup()") || strings.Contains(l, "subscription()") {
 			return true
 		}
 	}

@@ -94,7 +94,7 @@ func (p *Provider) build(ctx context.Context, gen uint64) (*compiled, error) {
 			names: p.definitionNames(ctx, a.PolicyDefinitionID, x), assigned: x, eval: &ev, enforced: a.Enforced()}
 		key := groupKey(a)
 		if groups[key] == nil {
-			groups[key] = &group{idx: len(groups), eval: &ev, mutating: mayMutate(x)}
+			groups[key] = &group{idx: len(groups), eval: &ev, mutating: mayMutate(x), usesContext: usesContext(x)}
 		}
 		e.group = groups[key]
 		k := strings.ToLower(scopeOf(a.Scope))

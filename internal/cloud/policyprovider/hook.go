@@ -35,6 +35,12 @@ func (p *Provider) BeforeWrite(ctx context.Context, req *cloud.PolicyRequest) er
 	now := p.c.Now()
 	opts := policy.EvalOptions{APIVersion: req.APIVersion, Now: now,
 		RequestContext: map[string]any{"apiVersion": req.APIVersion}}
+	for _, e := range entries {
+		if e.group.usesContext {
+			opts.ResourceGroup, opts.Subscription = p.contextDocuments(ctx, req.ID)
+			break
+		}
+	}
 	if req.Operation == cloud.OpDelete {
 		return p.denyDelete(ctx, req, policy.NewResource(doc), entries, c, anc, opts)
 	}
@@ -122,4 +128,41 @@ func (p *Provider) EvaluateRoleAssignment(ctx context.Context, _ string, doc map
 		return true, ae.Message, nil
 	}
 	return false, "", err
+}
+
+// contextDocuments are what resourceGroup() and subscription() return for
+// a resource: the stored resource group and subscription documents, with
+// the properties ARM always shows (tags, managedBy, subscriptionId, ...)
+// present even when the stored document lacks them, as policy scan does
+// (docs/decisions/scan.md). They are nil when the resource is in none.
+func (p *Provider) contextDocuments(ctx context.Context, id string) (rg, sub map[string]any) {
+	r, err := arm.ParseResourceID(id)
+	if err != nil || r.SubscriptionID == "" {
+		return nil, nil
+	}
+	subID := "/subscriptions/" + r.SubscriptionID
+	sub = map[string]any{"id": subID, "subscriptionId": r.SubscriptionID, "displayName": r.SubscriptionID, "tags": map[string]any{}}
+	if s, err := p.get(ctx, subID); err == nil && s != nil {
+		overlay(sub, s.Doc)
+	}
+	if r.ResourceGroup == "" || r.Kind() == arm.ScopeResourceGroup {
+		return nil, sub
+	}
+	rgID := subID + "/resourceGroups/" + r.ResourceGroup
+	rg = map[string]any{"id": rgID, "name": r.ResourceGroup, "type": cloud.TypeResourceGroup, "managedBy": "",
+		"tags": map[string]any{}, "properties": map[string]any{"provisioningState": "Succeeded"}}
+	if g, err := p.get(ctx, rgID); err == nil && g != nil {
+		overlay(rg, g.Doc)
+	}
+	return rg, sub
+}
+
+// overlay copies doc's top-level values over defaults (a null keeps the
+// default).
+func overlay(defaults, doc map[string]any) {
+	for k, v := range doc {
+		if v != nil {
+			defaults[k] = v
+		}
+	}
 }
