@@ -195,3 +195,43 @@ func TestModifyReadsTheResourceGroup(t *testing.T) {
 		})
 	}
 }
+
+func TestAppendAssignedOnOneResource(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	sub := "/subscriptions/" + e.sub
+	if r, b := e.do(t, "PUT", sub+"/resourceGroups/rg?api-version=2021-04-01", []byte(`{"location":"westeurope"}`)); r.StatusCode != http.StatusCreated {
+		t.Fatalf("%d %s", r.StatusCode, b)
+	}
+	site := sub + "/resourceGroups/rg/providers/Microsoft.Web/sites/one"
+	other := sub + "/resourceGroups/rg/providers/Microsoft.Web/sites/two"
+	for _, id := range []string{site, other} {
+		if got, body := e.putResource(t, id, "westeurope"); got != http.StatusCreated {
+			t.Fatalf("%d %s", got, body)
+		}
+	}
+	defs, _ := armpolicy.NewDefinitionsClient(e.sub, e.cred, e.opts)
+	if _, err := defs.CreateOrUpdate(ctx, "mark", definition(t, `{"properties":{"mode":"Indexed","policyRule":{
+		"if":{"field":"tags['managed']","exists":"false"},"then":{"effect":"append","details":[{"field":"tags['managed']","value":"steward"}]}}}}`), nil); err != nil {
+		t.Fatal(err)
+	}
+	pas, _ := armpolicy.NewAssignmentsClient(e.sub, e.cred, e.opts)
+	if _, err := pas.Create(ctx, site[1:], "mark-one", armpolicy.Assignment{Properties: &armpolicy.AssignmentProperties{
+		PolicyDefinitionID: to.Ptr(sub + "/providers/Microsoft.Authorization/policyDefinitions/mark")}}, nil); err != nil {
+		t.Fatal(err)
+	}
+	_, err := pas.Create(ctx, sub[1:]+"/resourceGroups/rg/providers/Microsoft.Web/sites/none", "x", armpolicy.Assignment{Properties: &armpolicy.AssignmentProperties{
+		PolicyDefinitionID: to.Ptr(sub + "/providers/Microsoft.Authorization/policyDefinitions/mark")}}, nil)
+	wantCode(t, err, http.StatusNotFound, "ParentResourceNotFound")
+
+	tests := []struct {
+		id     string
+		tagged bool
+	}{{site, true}, {other, false}}
+	for _, tc := range tests {
+		_, body := e.putResource(t, tc.id, "westeurope")
+		if got := strings.Contains(body, `"managed":"steward"`); got != tc.tagged {
+			t.Errorf("%s tagged = %v, want %v: %s", tc.id, got, tc.tagged, body)
+		}
+	}
+}
