@@ -73,13 +73,18 @@ func applicabilityOf(c *Condition) (flags uint8, location bool) {
 // type filter (AppliesTo); for auditIfNotExists and deployIfNotExists the
 // whole if condition; for other effects only the type, name and kind
 // conditions, every other condition taken as true (false under not). A
-// rule with a location condition never applies to subscriptions.
+// rule with a location condition never applies to subscriptions, and one
+// using an alias the table does not know (UnknownAliases) applies to
+// nothing.
 func (p *Policy) Applicable(ctx context.Context, res *Resource, opts EvalOptions) (bool, error) {
 	if !p.AppliesTo(res) {
 		return false, nil
 	}
 	if p.hasLocation && res.typLower == "microsoft.resources/subscriptions" {
 		return false, nil
+	}
+	if len(p.unknownAliases) > 0 {
+		return false, nil // an invalid alias makes the policy not applicable
 	}
 	st := p.pool.Get().(*state)
 	defer func() { st.reset(); p.pool.Put(st) }()

@@ -47,6 +47,9 @@ type Policy struct {
 	dynFields   sync.Map             // string -> *fieldRef
 	pool        sync.Pool
 	typeFilter  *typeFilter
+	// unknownAliases are alias fields of the if condition the alias
+	// table does not know.
+	unknownAliases []string
 	// applicability and hasLocation drive Applicable.
 	applicability uint8
 	hasLocation   bool
@@ -114,6 +117,12 @@ func compile(d *Definition, opts CompileOptions, strict bool) (p *Policy, err er
 
 // Compile compiles the definition; see the package function Compile.
 func (d *Definition) Compile(opts CompileOptions) (*Policy, error) { return Compile(d, opts) }
+
+// UnknownAliases lists the alias fields of the rule's if condition that
+// the alias table given to Compile does not know (empty without a table).
+// Azure treats a policy with an invalid alias as not applicable; Steward
+// still evaluates such fields by the default path rule (see Applicable).
+func (p *Policy) UnknownAliases() []string { return p.unknownAliases }
 
 // ParseAndCompile parses and compiles a definition document.
 func ParseAndCompile(data []byte, opts CompileOptions) (*Policy, error) {
@@ -209,6 +218,9 @@ func (c *compiler) fieldOf(name, path string) (*fieldRef, *operand, error) {
 	f, err := compileField(name, c.p.aliases)
 	if err != nil {
 		return nil, nil, cerr(path, "%v", err)
+	}
+	if f.unknown && !c.inDetails {
+		c.p.unknownAliases = append(c.p.unknownAliases, f.text)
 	}
 	return f, nil, nil
 }

@@ -34,6 +34,7 @@ type fieldRef struct {
 	pathText  string
 	variants  []pathVariant
 	wildcard  bool
+	unknown   bool   // an alias-shaped name the loaded table does not know
 	aliasType string // the resource type an alias from a table belongs to
 	nameType  string // the type the alias name spells (child aliases are listed under their parent)
 	alias     *Alias
@@ -97,6 +98,7 @@ func compileField(name string, aliases *AliasTable) (*fieldRef, error) {
 				f.wildcard = f.wildcard || hasWildcard(segs)
 			}
 		} else {
+			f.unknown = aliases.Len() > 0
 			i := strings.LastIndexByte(name, '/')
 			path = "properties." + name[i+1:]
 			if i+1 == len(name) {

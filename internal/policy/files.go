@@ -163,7 +163,8 @@ func has(m map[string]any, k string) bool { _, ok := getKey(m, k); return ok }
 
 // Lint parses and compiles a policy document of any kind, returning the
 // errors found (each a *ParseError or *CompileError with a JSON path).
-// Set members are not resolved.
+// With an alias table, alias fields the table does not know are errors,
+// as Azure rejects invalid aliases. Set members are not resolved.
 func Lint(data []byte, aliases *AliasTable) []error {
 	var err error
 	switch DetectKind(data) {
@@ -174,7 +175,11 @@ func Lint(data []byte, aliases *AliasTable) []error {
 	case KindExemption:
 		_, err = ParseExemption(data)
 	default:
-		_, err = ParseAndCompile(data, CompileOptions{Aliases: aliases})
+		var p *Policy
+		p, err = ParseAndCompile(data, CompileOptions{Aliases: aliases})
+		if err == nil && len(p.UnknownAliases()) > 0 {
+			err = &CompileError{Path: p.def.rootPath + ".if", Message: "aliases not in the alias table: " + strings.Join(p.UnknownAliases(), ", ")}
+		}
 	}
 	if err != nil {
 		return []error{err}

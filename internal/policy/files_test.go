@@ -1,8 +1,10 @@
 package policy
 
 import (
+	"context"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 )
 
@@ -76,5 +78,29 @@ func TestAliasDirAndResolver(t *testing.T) {
 	}
 	if _, err := resolve("/providers/Microsoft.Authorization/policyDefinitions/other"); err == nil {
 		t.Error("an unknown definition must not resolve")
+	}
+}
+
+func TestLintUnknownAliases(t *testing.T) {
+	table, err := LoadAliasesCSV(strings.NewReader("alias,path\nMicrosoft.Web/sites/httpsOnly,properties.httpsOnly\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	def := []byte(`{"if":{"allOf":[{"field":"Microsoft.Web/sites/httpsOnly","equals":false},
+		{"field":"Microsoft.Web/sites/nonsense","exists":true}]},"then":{"effect":"audit"}}`)
+	if errs := Lint(def, nil); len(errs) != 0 {
+		t.Errorf("without a table: %v", errs)
+	}
+	errs := Lint(def, table)
+	if len(errs) != 1 || !strings.Contains(errs[0].Error(), "Microsoft.Web/sites/nonsense") {
+		t.Fatalf("with a table: %v", errs)
+	}
+	p, err := ParseAndCompile(def, CompileOptions{Aliases: table})
+	if err != nil {
+		t.Fatal(err)
+	}
+	site := NewResource(map[string]any{"type": "Microsoft.Web/sites", "name": "s", "location": "eu"})
+	if ok, _ := p.Applicable(context.Background(), site, EvalOptions{}); ok {
+		t.Error("a policy with an invalid alias is not applicable")
 	}
 }
