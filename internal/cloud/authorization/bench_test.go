@@ -142,3 +142,25 @@ func reportPercentiles(b *testing.B, samples []time.Duration) {
 	b.ReportMetric(float64(samples[len(samples)/2].Microseconds()), "p50-µs")
 	b.ReportMetric(float64(samples[len(samples)*99/100].Microseconds()), "p99-µs")
 }
+
+// BenchmarkRecompileAfterPolicyWrite is the cost the first write after a
+// policy change pays: compiling the 1,000 assignments again.
+func BenchmarkRecompileAfterPolicyWrite(b *testing.B) {
+	e, _ := policyBenchEnv(b, 1000, false)
+	ctx := context.Background()
+	path := "/subscriptions/" + e.sub + "/providers/Microsoft.Authorization/policyDefinitions/no-vms?api-version=2023-04-01"
+	var total time.Duration
+	for b.Loop() {
+		b.StopTimer()
+		if r, body := e.do(b, "PUT", path, []byte(benchDefinitions["no-vms"])); r.StatusCode != http.StatusCreated {
+			b.Fatalf("%d %s", r.StatusCode, body)
+		}
+		b.StartTimer()
+		start := time.Now()
+		if _, _, err := e.policy.Assignments(ctx); err != nil {
+			b.Fatal(err)
+		}
+		total += time.Since(start)
+	}
+	b.ReportMetric(float64(total.Milliseconds())/float64(b.N), "ms/recompile")
+}

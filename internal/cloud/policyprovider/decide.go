@@ -23,6 +23,8 @@ type group struct {
 	// usesContext is set when a member calls resourceGroup() or
 	// subscription(), so the request loads those documents.
 	usesContext bool
+	// names are the definition names of the group's members (see entry).
+	names map[string][2]string
 }
 
 // groupKey identifies what an assignment compiles to.

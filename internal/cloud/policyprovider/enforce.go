@@ -68,6 +68,7 @@ func (p *Provider) current(ctx context.Context) (*compiled, error) {
 // Assignments that no longer compile (their definition was deleted) are
 // left out: they cannot be enforced.
 func (p *Provider) build(ctx context.Context, gen uint64) (*compiled, error) {
+	ctx = withMemo(ctx)
 	out := &compiled{gen: gen, byScope: map[string][]*entry{}, exemptionsOf: map[string][]exemption{}}
 	groups := map[string]*group{}
 	as, err := p.listAll(ctx, TypeAssignment, nil)
@@ -81,22 +82,29 @@ func (p *Provider) build(ctx context.Context, gen uint64) (*compiled, error) {
 		if err != nil {
 			continue
 		}
-		x, err := policy.CompileAssignment(a, res, p.opts.Aliases)
-		if err != nil {
+		// Assignments that compile to the same thing share the compiled
+		// policy (it is read-only); only the first of them is compiled.
+		key := groupKey(a)
+		g := groups[key]
+		var x *policy.Assigned
+		if g != nil {
+			x = &policy.Assigned{Assignment: a, Policy: g.eval.Policy, Set: g.eval.Set}
+		} else if x, err = policy.CompileAssignment(a, res, p.opts.Aliases); err != nil {
 			continue
 		}
 		ev := *x
 		unscoped := *a
 		unscoped.Scope, unscoped.NotScopes = "", nil
 		ev.Assignment = &unscoped
+		if g == nil {
+			g = &group{idx: len(groups), eval: &ev, mutating: mayMutate(x), usesContext: usesContext(x),
+				names: p.definitionNames(ctx, a.PolicyDefinitionID, x)}
+			groups[key] = g
+		}
 		e := &entry{id: a.ID, name: a.Name, display: a.DisplayName, scope: a.Scope, notScopes: a.NotScopes,
 			parameters: propsOf(r.Doc)["parameters"], defID: a.PolicyDefinitionID, isSet: x.Set != nil,
-			names: p.definitionNames(ctx, a.PolicyDefinitionID, x), assigned: x, eval: &ev, enforced: a.Enforced()}
-		key := groupKey(a)
-		if groups[key] == nil {
-			groups[key] = &group{idx: len(groups), eval: &ev, mutating: mayMutate(x), usesContext: usesContext(x)}
-		}
-		e.group = groups[key]
+			names: g.names, assigned: x, eval: &ev, enforced: a.Enforced()}
+		e.group = g
 		k := strings.ToLower(scopeOf(a.Scope))
 		out.byScope[k] = append(out.byScope[k], e)
 		out.all = append(out.all, e)

@@ -16,6 +16,29 @@ import (
 // lookup reads a definition or set document by ID: a built-in at the
 // tenant level, a stored one elsewhere.
 func (p *Provider) lookup(ctx context.Context, k kind, id string) (map[string]any, error) {
+	memo, _ := ctx.Value(memoKey{}).(map[string]map[string]any)
+	key := k.typ() + "|" + strings.ToLower(id)
+	if doc, ok := memo[key]; ok {
+		return doc, nil
+	}
+	doc, err := p.lookupStored(ctx, k, id)
+	if err == nil && memo != nil {
+		memo[key] = doc
+	}
+	return doc, err
+}
+
+// memoKey keys the per-rebuild memo of looked-up documents in a context:
+// a rebuild compiles every assignment, and many share definitions.
+type memoKey struct{}
+
+// withMemo returns a context whose lookups are memoized. The memo is not
+// safe for concurrent use: one goroutine (the rebuild) owns it.
+func withMemo(ctx context.Context) context.Context {
+	return context.WithValue(ctx, memoKey{}, map[string]map[string]any{})
+}
+
+func (p *Provider) lookupStored(ctx context.Context, k kind, id string) (map[string]any, error) {
 	r, err := arm.ParseResourceID(id)
 	if err != nil || len(r.Names) == 0 || !strings.EqualFold(r.ResourceType(), k.typ()) {
 		return nil, k.notFound(id)
