@@ -21,7 +21,8 @@ func newPolicyEvalCmd() *cobra.Command {
 against one resource document and prints the effect, the compliance state and
 every evaluated condition with its value and target. Set members are looked up
 by name or ID in --definitions directories (default: the set file's directory
-and a sibling policyDefinitions directory).`,
+and a sibling policyDefinitions directory). resourceGroup() and subscription()
+come from the resource's id, or from a --context file.`,
 		Args: cobra.NoArgs,
 		RunE: runPolicyEval,
 	}
@@ -32,6 +33,7 @@ and a sibling policyDefinitions directory).`,
 	f.String("resource", "", "resource document file (JSON)")
 	f.String("parameters", "", "parameter values file (JSON: {\"p\": v}, {\"p\": {\"value\": v}} or an ARM parameters file)")
 	f.String("api-version", "", "api-version of the request (selects versioned alias paths)")
+	f.String("context", "", "evaluation context file (JSON: resourceGroup, subscription, requestContext, policy); by default derived from the resource's id")
 	f.String("aliases", "", "alias table file (CSV or provider JSON)")
 	return cmd
 }
@@ -78,6 +80,18 @@ func runPolicyEval(cmd *cobra.Command, _ []string) error {
 	}
 	apiVersion, _ := f.GetString("api-version")
 	opts := policy.EvalOptions{APIVersion: apiVersion, Explain: true}
+	policy.ContextForResource(res).Apply(&opts)
+	if c, _ := f.GetString("context"); c != "" {
+		cdata, err := os.ReadFile(c)
+		if err != nil {
+			return err
+		}
+		ec, err := policy.ParseEvalContext(cdata)
+		if err != nil {
+			return fmt.Errorf("%s: %w", c, err)
+		}
+		ec.Apply(&opts)
+	}
 	rows, err := evaluate(cmd, defPath, setPath, res, params, aliases, opts)
 	if err != nil {
 		return err

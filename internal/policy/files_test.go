@@ -104,3 +104,27 @@ func TestLintUnknownAliases(t *testing.T) {
 		t.Error("a policy with an invalid alias is not applicable")
 	}
 }
+
+func TestEvalContext(t *testing.T) {
+	res := NewResource(map[string]any{"id": "/subscriptions/s1/resourceGroups/rg1/providers/Microsoft.Web/sites/a"})
+	c := ContextForResource(res)
+	if c.ResourceGroup["name"] != "rg1" || c.Subscription["subscriptionId"] != "s1" {
+		t.Errorf("from the id: %+v", c)
+	}
+	if c := ContextForResource(NewResource(nil)); c.ResourceGroup != nil || c.Subscription != nil {
+		t.Errorf("no id: %+v", c)
+	}
+	f, err := ParseEvalContext([]byte(`{"resourceGroup":{"name":"x","location":"westeurope"},"requestContext":{"apiVersion":"2024-01-01"}}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var opts EvalOptions
+	c.Apply(&opts)
+	f.Apply(&opts)
+	if opts.ResourceGroup["location"] != "westeurope" || opts.Subscription["subscriptionId"] != "s1" || opts.RequestContext["apiVersion"] != "2024-01-01" {
+		t.Errorf("merged: %+v", opts)
+	}
+	if _, err := ParseEvalContext([]byte(`{"policy":"x"}`)); err == nil {
+		t.Error("a non-object part must be an error")
+	}
+}
