@@ -33,7 +33,7 @@ Credentials come from DATA/bootstrap.json or the AZURE_* variables.`,
 		c.Flags().String("scope", "", "scope (default: the subscription)")
 		def.AddCommand(c)
 	}
-	cmd.AddCommand(def, newRoleAssignmentCmd())
+	cmd.AddCommand(def, newRoleAssignmentCmd(), newRoleDelegationCmd())
 	return cmd
 }
 
