@@ -51,14 +51,41 @@ func openCloudReadOnly(cmd *cobra.Command) (*cloud.Cloud, *policyprovider.Provid
 	return c, pp, func() { st.Close() }, nil
 }
 
+// delegationQuery holds the flags of a delegation analysis.
+type delegationQuery struct {
+	principal, scope              string
+	groups, targets, roles, types []string
+	allowedOnly                   bool
+}
+
+// request is the analysis the flags ask for.
+func (q *delegationQuery) request(policy rbac.RoleAssignmentPolicy) rbac.DelegationRequest {
+	return rbac.DelegationRequest{PrincipalID: q.principal, Groups: q.groups, Scope: q.scope, Roles: q.roles,
+		PrincipalTypes: q.types, Targets: q.targets, Policy: policy}
+}
+
+// printDelegation writes a report as the table or JSON and exits 1 when it
+// holds an escalation path.
+func printDelegation(cmd *cobra.Command, format cliout.Format, rep *rbac.DelegationReport, allowedOnly bool) error {
+	write := func() error { return writeDelegationTable(cmd.OutOrStdout(), rep, allowedOnly) }
+	if format == cliout.JSON {
+		write = func() error { return cliout.WriteJSON(cmd.OutOrStdout(), rep) }
+	}
+	if err := write(); err != nil {
+		return err
+	}
+	if len(rep.Escalations) > 0 {
+		return &exitError{code: 1}
+	}
+	return nil
+}
+
 // newRoleDelegationCmd is `steward role delegation`: the delegation
 // analysis of `steward rbac delegation`, run over a Steward's stored role
 // definitions, role assignments, management-group hierarchy and policy
 // assignments instead of a state file.
 func newRoleDelegationCmd() *cobra.Command {
-	var principal, scope string
-	var groups, targets, roles, types []string
-	var allowedOnly bool
+	var q delegationQuery
 	cmd := &cobra.Command{
 		Use:   "delegation --principal P --scope S",
 		Short: "Enumerate the role assignments a principal can create, from a Steward's data",
@@ -76,7 +103,7 @@ when an escalation path is found.`,
 			if err != nil {
 				return err
 			}
-			if principal == "" || scope == "" {
+			if q.principal == "" || q.scope == "" {
 				return fmt.Errorf("--principal and --scope are required")
 			}
 			c, pp, closeStore, err := openCloudReadOnly(cmd)
@@ -84,33 +111,32 @@ when an escalation path is found.`,
 				return err
 			}
 			defer closeStore()
-			rep, err := c.Engine().Analyze(cmd.Context(), rbac.DelegationRequest{PrincipalID: principal, Groups: groups,
-				Scope: scope, Roles: roles, PrincipalTypes: types, Targets: targets, Policy: pp})
+			rep, err := c.Engine().Analyze(cmd.Context(), q.request(pp))
 			if err != nil {
 				return err
 			}
-			if format == cliout.JSON {
-				err = cliout.WriteJSON(cmd.OutOrStdout(), rep)
-			} else {
-				err = writeDelegationTable(cmd.OutOrStdout(), rep, allowedOnly)
-			}
-			if err != nil {
-				return err
-			}
-			if len(rep.Escalations) > 0 {
-				return &exitError{code: 1}
-			}
-			return nil
+			return printDelegation(cmd, format, rep, q.allowedOnly)
 		},
 	}
 	f := cmd.Flags()
 	f.String("data", "", "data directory of the Steward (also STEWARD_DATA; default ./steward-data)")
-	f.StringVar(&principal, "principal", "", "the delegated principal's object ID")
-	f.StringVar(&scope, "scope", "", "the scope role assignments would be created at")
-	f.StringArrayVar(&groups, "group", nil, "a group the principal belongs to (repeatable)")
-	f.StringArrayVar(&targets, "target", nil, "a principal to test as assignee (repeatable), besides any and self")
-	f.StringArrayVar(&roles, "role", nil, "limit to this role: name, GUID or ID (repeatable)")
-	f.StringArrayVar(&types, "type", nil, "principal type to test (repeatable; default User, Group, ServicePrincipal)")
-	f.BoolVar(&allowedOnly, "allowed", false, "show only rows with at least one allowed grant")
+	for _, v := range []struct {
+		p          *string
+		name, help string
+	}{{&q.principal, "principal", "the delegated principal's object ID"}, {&q.scope, "scope", "the scope role assignments would be created at"}} {
+		f.StringVar(v.p, v.name, "", v.help)
+	}
+	for _, v := range []struct {
+		p          *[]string
+		name, help string
+	}{
+		{&q.groups, "group", "a group the principal belongs to (repeatable)"},
+		{&q.targets, "target", "a principal to test as assignee (repeatable), besides any and self"},
+		{&q.roles, "role", "limit to this role: name, GUID or ID (repeatable)"},
+		{&q.types, "type", "principal type to test (repeatable; default User, Group, ServicePrincipal)"},
+	} {
+		f.StringArrayVar(v.p, v.name, nil, v.help)
+	}
+	f.BoolVar(&q.allowedOnly, "allowed", false, "show only rows with at least one allowed grant")
 	return cmd
 }
