@@ -49,7 +49,8 @@ func scopeOf(s string) string {
 // ancestry is the set of scopes at and above scope (lower-cased).
 func (p *Provider) ancestry(scope string) map[string]bool { return p.c.ScopeAncestry(scope) }
 
-// relation says how an item's scope relates to a listed scope.
+// atOrAbove reports whether an item at itemScope is at or above the scope
+// whose ancestry anc is.
 func (p *Provider) atOrAbove(anc map[string]bool, itemScope string) bool {
 	return anc[strings.ToLower(scopeOf(itemScope))]
 }
@@ -139,7 +140,7 @@ func subscriptionRoleID(scope, guid string) string {
 	return id
 }
 
-// principalGroups is the caller's object ID and groups.
+// callerIDs is the caller's object ID and groups, lower-cased, as a set.
 func callerIDs(call *cloud.Call) map[string]bool {
 	ids := map[string]bool{strings.ToLower(call.Principal.ObjectID): true}
 	for _, g := range call.Principal.Groups {
