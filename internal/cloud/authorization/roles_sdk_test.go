@@ -218,7 +218,8 @@ func TestSDKConditionConstrainsDelegatedWrites(t *testing.T) {
 	roleID := func(g string) *string {
 		return to.Ptr("/subscriptions/" + e.sub + "/providers/Microsoft.Authorization/roleDefinitions/" + g)
 	}
-	cond := "((!(ActionMatches{'Microsoft.Authorization/roleAssignments/write'})) OR (@Request[Microsoft.Authorization/roleAssignments:RoleDefinitionId] ForAnyOfAnyValues:GuidEquals {" + rbac.ReaderRoleID + "}))"
+	cond := "((!(ActionMatches{'Microsoft.Authorization/roleAssignments/write'})) OR (@Request[Microsoft.Authorization/roleAssignments:RoleDefinitionId] ForAnyOfAnyValues:GuidEquals {" + rbac.ReaderRoleID + "}))" +
+		" AND ((!(ActionMatches{'Microsoft.Authorization/roleAssignments/delete'})) OR (@Resource[Microsoft.Authorization/roleAssignments:RoleDefinitionId] ForAnyOfAnyValues:GuidEquals {" + rbac.ReaderRoleID + "}))"
 	if _, err := admin.Create(ctx, rgScope, uuid.NewString(), armauthorization.RoleAssignmentCreateParameters{Properties: &armauthorization.RoleAssignmentProperties{
 		RoleDefinitionID: roleID(rbac.RBACAdministratorRoleID), PrincipalID: to.Ptr(delegate.id),
 		PrincipalType: to.Ptr(armauthorization.PrincipalTypeServicePrincipal), Condition: to.Ptr(cond)}}, nil); err != nil {
@@ -239,5 +240,32 @@ func TestSDKConditionConstrainsDelegatedWrites(t *testing.T) {
 	}
 	for _, role := range []string{rbac.ContributorRoleID, rbac.OwnerRoleID} {
 		wantCode(t, grant(role), http.StatusForbidden, "AuthorizationFailed")
+	}
+
+	// Deletes are constrained by the @Resource attributes of the stored
+	// assignment: the delegate may remove Reader grants only.
+	contributorGrant := uuid.NewString()
+	if _, err := admin.Create(ctx, rgScope, contributorGrant, armauthorization.RoleAssignmentCreateParameters{Properties: &armauthorization.RoleAssignmentProperties{
+		RoleDefinitionID: roleID(rbac.ContributorRoleID), PrincipalID: to.Ptr(target.id), PrincipalType: to.Ptr(armauthorization.PrincipalTypeServicePrincipal)}}, nil); err != nil {
+		t.Fatal(err)
+	}
+	_, err = asDelegate.Delete(ctx, rgScope, contributorGrant, nil)
+	wantCode(t, err, http.StatusForbidden, "AuthorizationFailed")
+	page, err := asDelegate.NewListForScopePager(rgScope, &armauthorization.RoleAssignmentsClientListForScopeOptions{
+		Filter: to.Ptr("principalId eq '" + target.id + "'")}).NextPage(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	deleted := 0
+	for _, ra := range page.Value {
+		if strings.HasSuffix(*ra.Properties.RoleDefinitionID, rbac.ReaderRoleID) {
+			if _, err := asDelegate.DeleteByID(ctx, *ra.ID, nil); err != nil {
+				t.Fatalf("delete of the Reader grant: %v", err)
+			}
+			deleted++
+		}
+	}
+	if deleted != 1 {
+		t.Errorf("deleted %d Reader grants, want 1", deleted)
 	}
 }
