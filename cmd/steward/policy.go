@@ -21,12 +21,14 @@ func newPolicyCmd() *cobra.Command {
 		Short: "Evaluate, test and lint Azure Policy definitions offline",
 		Long: `policy evaluates Azure Policy definitions and initiatives against resource
 documents without Azure: run YAML test cases (test), explain one evaluation
-(eval), check definitions for errors (lint) and manage alias tables (aliases).
+(eval), check definitions for errors (lint), manage alias tables (aliases) and
+scan an exported estate for what-if compliance (scan).
 
 Alias tables stored with "steward policy aliases import" are loaded by every
 policy command; --aliases FILE uses a table file instead.`,
 	}
-	cmd.AddCommand(newPolicyTestCmd(), newPolicyEvalCmd(), newPolicyLintCmd(), newPolicyAliasesCmd(), newPolicyAssignmentCmd())
+	cmd.AddCommand(newPolicyTestCmd(), newPolicyEvalCmd(), newPolicyLintCmd(), newPolicyAliasesCmd(), newPolicyAssignmentCmd(),
+		newPolicyScanCmd())
 	return cmd
 }
 

@@ -15,33 +15,6 @@ import (
 	"github.com/steward-gov/steward/internal/policy/scan"
 )
 
-// init adds "scan" to the policy command group. The group is built in
-// policy.go; until its AddCommand list names newPolicyScanCmd, the
-// constructor registered there is wrapped here (policy.go's init runs
-// first: files initialise in name order).
-func init() {
-	for i, f := range subcommands {
-		subcommands[i] = func() *cobra.Command {
-			c := f()
-			if c.Name() == "policy" {
-				if _, _, err := c.Find([]string{"scan"}); err != nil || !hasSub(c, "scan") {
-					c.AddCommand(newPolicyScanCmd())
-				}
-			}
-			return c
-		}
-	}
-}
-
-func hasSub(c *cobra.Command, name string) bool {
-	for _, s := range c.Commands() {
-		if s.Name() == name {
-			return true
-		}
-	}
-	return false
-}
-
 func newPolicyScanCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "scan ESTATE",
