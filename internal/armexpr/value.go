@@ -90,8 +90,13 @@ func normFloat(f float64) any {
 	return f
 }
 
-// typeName names a value's type as ARM messages do.
-func typeName(v any) string {
+// typeName is TypeName, under the name this package's code uses.
+func typeName(v any) string { return TypeName(v) }
+
+// TypeName names the type of a value of the model as ARM's error messages
+// do: Null, Boolean, Integer, Float, String, Array or Object, and the Go
+// type for anything outside the model.
+func TypeName(v any) string {
 	switch v.(type) {
 	case nil:
 		return "Null"
@@ -111,8 +116,12 @@ func typeName(v any) string {
 	return fmt.Sprintf("%T", v)
 }
 
-// lookup finds key in m, exactly or else ignoring case.
-func lookup(m map[string]any, key string) (any, bool) {
+// lookup is Lookup, under the name this package's code uses.
+func lookup(m map[string]any, key string) (any, bool) { return Lookup(m, key) }
+
+// Lookup finds key in an object as ARM does: the exact spelling first (the
+// common case, one map access), else any key equal to it ignoring case.
+func Lookup(m map[string]any, key string) (any, bool) {
 	if v, ok := m[key]; ok {
 		return v, true
 	}

@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/steward-gov/steward/internal/arm"
+	"github.com/steward-gov/steward/internal/armexpr"
 )
 
 // AliasTable maps policy aliases ("Microsoft.Storage/storageAccounts/
@@ -208,13 +209,13 @@ func LoadAliasesProviderJSON(data []byte) (*AliasTable, error) {
 	case []any:
 		providers = d
 	case map[string]any:
-		if v, ok := getKey(d, "value"); ok {
+		if v, ok := armexpr.Lookup(d, "value"); ok {
 			providers, _ = v.([]any)
 		} else {
 			providers = []any{d}
 		}
 	default:
-		return nil, fmt.Errorf("alias JSON: want an array of providers, got %s", typeName(doc))
+		return nil, fmt.Errorf("alias JSON: want an array of providers, got %s", armexpr.TypeName(doc))
 	}
 	t := NewAliasTable()
 	t.metadata = true
@@ -224,7 +225,7 @@ func LoadAliasesProviderJSON(data []byte) (*AliasTable, error) {
 			return nil, fmt.Errorf("alias JSON: $[%d] is not an object", i)
 		}
 		ns := stringAt(pm, "namespace")
-		rts, _ := getKey(pm, "resourceTypes")
+		rts, _ := armexpr.Lookup(pm, "resourceTypes")
 		rtl, _ := rts.([]any)
 		for j, rt := range rtl {
 			if err := t.addResourceType(ns, rt); err != nil {
@@ -242,7 +243,7 @@ func (t *AliasTable) addResourceType(ns string, rt any) error {
 	}
 	typ := ns + "/" + stringAt(m, "resourceType")
 	ti := &TypeInfo{Type: typ}
-	if caps, ok := getKey(m, "capabilities"); ok {
+	if caps, ok := armexpr.Lookup(m, "capabilities"); ok {
 		s, _ := caps.(string)
 		ti.CapabilitiesKnown = true
 		for _, c := range strings.Split(s, ",") {
@@ -255,7 +256,7 @@ func (t *AliasTable) addResourceType(ns string, rt any) error {
 		}
 	}
 	t.types[strings.ToLower(typ)] = ti
-	al, _ := getKey(m, "aliases")
+	al, _ := armexpr.Lookup(m, "aliases")
 	list, _ := al.([]any)
 	for k, e := range list {
 		am, ok := e.(map[string]any)
@@ -266,14 +267,14 @@ func (t *AliasTable) addResourceType(ns string, rt any) error {
 		if a.Name == "" {
 			return fmt.Errorf("aliases[%d] has no name", k)
 		}
-		switch dp, _ := getKey(am, "defaultPath"); d := dp.(type) {
+		switch dp, _ := armexpr.Lookup(am, "defaultPath"); d := dp.(type) {
 		case string:
 			a.DefaultPath = d
 		case map[string]any:
 			a.DefaultPath = stringAt(d, "path")
 		}
 		a.Modifiable = modifiable(am, "defaultMetadata")
-		ps, _ := getKey(am, "paths")
+		ps, _ := armexpr.Lookup(am, "paths")
 		pl, _ := ps.([]any)
 		for _, p := range pl {
 			pm, ok := p.(map[string]any)
@@ -281,7 +282,7 @@ func (t *AliasTable) addResourceType(ns string, rt any) error {
 				continue
 			}
 			ap := AliasPath{Path: stringAt(pm, "path"), Modifiable: modifiable(pm, "metadata")}
-			vs, _ := getKey(pm, "apiVersions")
+			vs, _ := armexpr.Lookup(pm, "apiVersions")
 			vl, _ := vs.([]any)
 			for _, v := range vl {
 				if s, ok := v.(string); ok {
@@ -300,7 +301,7 @@ func (t *AliasTable) addResourceType(ns string, rt any) error {
 
 // modifiable reports whether obj[key].attributes names "Modifiable".
 func modifiable(obj map[string]any, key string) bool {
-	md, ok := getKey(obj, key)
+	md, ok := armexpr.Lookup(obj, key)
 	if !ok {
 		return false
 	}

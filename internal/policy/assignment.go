@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/steward-gov/steward/internal/arm"
+	"github.com/steward-gov/steward/internal/armexpr"
 )
 
 // Assignment is a parsed policy assignment.
@@ -76,7 +77,7 @@ func ParseAssignment(data []byte) (a *Assignment, err error) {
 			return nil, perr(path+".enforcementMode", "want Default or DoNotEnforce, got %q", em)
 		}
 	}
-	if pv, ok := getKey(props, "parameters"); ok && pv != nil {
+	if pv, ok := armexpr.Lookup(props, "parameters"); ok && pv != nil {
 		pm, ok := pv.(map[string]any)
 		if !ok {
 			return nil, perr(path+".parameters", "must be an object")
@@ -86,7 +87,7 @@ func ParseAssignment(data []byte) (a *Assignment, err error) {
 			a.Parameters[k] = unwrapParameterValue(v)
 		}
 	}
-	if nv, ok := getKey(props, "nonComplianceMessages"); ok && nv != nil {
+	if nv, ok := armexpr.Lookup(props, "nonComplianceMessages"); ok && nv != nil {
 		list, _ := nv.([]any)
 		for _, e := range list {
 			em, _ := e.(map[string]any)
@@ -94,12 +95,12 @@ func ParseAssignment(data []byte) (a *Assignment, err error) {
 				Message: stringAt(em, "message"), ReferenceID: stringAt(em, "policyDefinitionReferenceId")})
 		}
 	}
-	if ov, ok := getKey(props, "overrides"); ok && ov != nil {
+	if ov, ok := armexpr.Lookup(props, "overrides"); ok && ov != nil {
 		if a.Overrides, err = parseOverrides(ov, path+".overrides"); err != nil {
 			return nil, err
 		}
 	}
-	if rv, ok := getKey(props, "resourceSelectors"); ok && rv != nil {
+	if rv, ok := armexpr.Lookup(props, "resourceSelectors"); ok && rv != nil {
 		if a.ResourceSelectors, err = parseResourceSelectors(rv, path+".resourceSelectors"); err != nil {
 			return nil, err
 		}
@@ -131,7 +132,7 @@ func parseOverrides(v any, path string) ([]Override, error) {
 		if !strings.EqualFold(o.Kind, "policyEffect") && !strings.EqualFold(o.Kind, "definitionVersion") {
 			return nil, perr(p+".kind", "unknown override kind %q", o.Kind)
 		}
-		if sv, ok := getKey(m, "selectors"); ok && sv != nil {
+		if sv, ok := armexpr.Lookup(m, "selectors"); ok && sv != nil {
 			sels, err := parseSelectors(sv, p+".selectors")
 			if err != nil {
 				return nil, err

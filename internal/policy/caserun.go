@@ -8,6 +8,8 @@ import (
 	"os"
 	"path/filepath"
 	"time"
+
+	"github.com/steward-gov/steward/internal/armexpr"
 )
 
 // outcome runs a case and describes what happened: "parse error: ...",
@@ -108,7 +110,7 @@ func (r *CaseRunner) evalOptions(c *Case) EvalOptions {
 }
 
 func mapAt(m map[string]any, key string) (map[string]any, bool) {
-	v, ok := getKey(m, key)
+	v, ok := armexpr.Lookup(m, key)
 	if !ok {
 		return nil, false
 	}
@@ -168,7 +170,7 @@ func detailsMatch(want, got any) bool {
 			return false
 		}
 		for k, wv := range w {
-			gv, ok := getKey(g, k)
+			gv, ok := armexpr.Lookup(g, k)
 			if !ok || !detailsMatch(wv, gv) {
 				return false
 			}

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+
+	"github.com/steward-gov/steward/internal/armexpr"
 )
 
 // scalarEquals compares a value with a prepared right-hand side the way
@@ -77,7 +79,7 @@ func deepEqual(a, b any, foldKeys bool, scalar func(a, b any) bool) bool {
 		for k, e := range x {
 			f, ok := y[k]
 			if !ok && foldKeys {
-				f, ok = getKey(y, k)
+				f, ok = armexpr.Lookup(y, k)
 			}
 			if !ok || !deepEqual(e, f, foldKeys, scalar) {
 				return false
@@ -142,7 +144,7 @@ func compareOrdered(v any, r *rhs) (int, error) {
 			return compareFold(x, r.str), nil
 		}
 	}
-	return 0, &errType{msg: fmt.Sprintf("cannot order %s %s against %s %s", typeName(v), formatValue(v), typeName(r.v), formatValue(r.v))}
+	return 0, &errType{msg: fmt.Sprintf("cannot order %s %s against %s %s", armexpr.TypeName(v), formatValue(v), armexpr.TypeName(r.v), formatValue(r.v))}
 }
 
 func cmpFloat(a, b float64) int {

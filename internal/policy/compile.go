@@ -3,6 +3,8 @@ package policy
 import (
 	"fmt"
 	"sync"
+
+	"github.com/steward-gov/steward/internal/armexpr"
 )
 
 // CompileError is a definition that parses but cannot be compiled: a
@@ -202,7 +204,7 @@ func (c *compiler) fieldOf(name, path string) (*fieldRef, *operand, error) {
 		}
 		s, ok := o.val.(string)
 		if !ok && !o.paramDep {
-			return nil, nil, cerr(path, "field expression gives %s, want a string", typeName(o.val))
+			return nil, nil, cerr(path, "field expression gives %s, want a string", armexpr.TypeName(o.val))
 		}
 		f, err := compileField(s, c.p.aliases)
 		if err != nil || !ok {

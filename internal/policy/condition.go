@@ -2,6 +2,8 @@ package policy
 
 import (
 	"strings"
+
+	"github.com/steward-gov/steward/internal/armexpr"
 )
 
 // MaxConditionDepth caps the nesting of conditions (Azure's authoring
@@ -113,7 +115,7 @@ func parseCondition(v any, path string, depth int) (*Condition, error) {
 	}
 	m, ok := v.(map[string]any)
 	if !ok {
-		return nil, perr(path, "a condition must be an object, got %s", typeName(v))
+		return nil, perr(path, "a condition must be an object, got %s", armexpr.TypeName(v))
 	}
 	if len(m) == 0 {
 		return nil, perr(path, "empty condition")
@@ -194,7 +196,7 @@ func parseLogical(kind string, v any, path string, depth int) (*Condition, error
 	}
 	list, ok := v.([]any)
 	if !ok {
-		return nil, perr(path, "%s must be an array of conditions, got %s", kind, typeName(v))
+		return nil, perr(path, "%s must be an array of conditions, got %s", kind, armexpr.TypeName(v))
 	}
 	c.Kind = CondAllOf
 	if kind == "anyof" {
@@ -214,7 +216,7 @@ func parseLogical(kind string, v any, path string, depth int) (*Condition, error
 func parseCount(v any, path string, depth int) (*Count, error) {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return nil, perr(path, "count must be an object, got %s", typeName(v))
+		return nil, perr(path, "count must be an object, got %s", armexpr.TypeName(v))
 	}
 	cnt := &Count{Path: path}
 	var hasField, hasName bool
@@ -280,7 +282,7 @@ func checkOperand(op Operator, v any, path string) error {
 		return perr(path, "exists takes true or false, got %s", formatValue(v))
 	case OpLike, OpNotLike, OpMatch, OpNotMatch, OpMatchInsensitively, OpNotMatchInsensitively:
 		if _, ok := v.(string); !ok {
-			return perr(path, "%s takes a string pattern, got %s", op, typeName(v))
+			return perr(path, "%s takes a string pattern, got %s", op, armexpr.TypeName(v))
 		}
 	}
 	return nil

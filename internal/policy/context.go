@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"github.com/steward-gov/steward/internal/arm"
+	"github.com/steward-gov/steward/internal/armexpr"
 )
 
 // EvalContext is what the scope functions of an evaluation return when
@@ -44,13 +45,13 @@ func ParseEvalContext(data []byte) (EvalContext, error) {
 	}
 	m, ok := doc.(map[string]any)
 	if !ok {
-		return c, fmt.Errorf("a context must be a JSON object, got %s", typeName(doc))
+		return c, fmt.Errorf("a context must be a JSON object, got %s", armexpr.TypeName(doc))
 	}
 	for key, dst := range map[string]*map[string]any{"resourceGroup": &c.ResourceGroup, "subscription": &c.Subscription,
 		"requestContext": &c.RequestContext, "policy": &c.Policy} {
-		if v, ok := getKey(m, key); ok {
+		if v, ok := armexpr.Lookup(m, key); ok {
 			if *dst, ok = v.(map[string]any); !ok {
-				return c, fmt.Errorf("context %s must be an object, got %s", key, typeName(v))
+				return c, fmt.Errorf("context %s must be an object, got %s", key, armexpr.TypeName(v))
 			}
 		}
 	}

@@ -3,6 +3,8 @@ package policy
 import (
 	"fmt"
 	"strings"
+
+	"github.com/steward-gov/steward/internal/armexpr"
 )
 
 // ParseError is a malformed definition, set, assignment or rule. Path is
@@ -77,20 +79,20 @@ func ParseDefinition(data []byte) (d *Definition, err error) {
 func definitionFromValue(doc any, path string) (*Definition, error) {
 	m, ok := doc.(map[string]any)
 	if !ok {
-		return nil, perr(path, "a policy definition must be a JSON object, got %s", typeName(doc))
+		return nil, perr(path, "a policy definition must be a JSON object, got %s", armexpr.TypeName(doc))
 	}
 	d := &Definition{}
 	props := m
 	propsPath := path
-	if p, ok := getKey(m, "properties"); ok {
+	if p, ok := armexpr.Lookup(m, "properties"); ok {
 		pm, ok := p.(map[string]any)
 		if !ok {
-			return nil, perr(path+".properties", "must be an object, got %s", typeName(p))
+			return nil, perr(path+".properties", "must be an object, got %s", armexpr.TypeName(p))
 		}
 		props, propsPath = pm, path+".properties"
 		d.ID, d.Name = stringAt(m, "id"), stringAt(m, "name")
 	}
-	if _, hasIf := getKey(props, "if"); hasIf || isBareRule(props) {
+	if _, hasIf := armexpr.Lookup(props, "if"); hasIf || isBareRule(props) {
 		rule, err := parseRule(props, path)
 		if err != nil {
 			return nil, err
@@ -101,24 +103,24 @@ func definitionFromValue(doc any, path string) (*Definition, error) {
 	d.DisplayName = stringAt(props, "displayName")
 	d.Description = stringAt(props, "description")
 	d.PolicyType = stringAt(props, "policyType")
-	if mv, ok := getKey(props, "mode"); ok && mv != nil {
+	if mv, ok := armexpr.Lookup(props, "mode"); ok && mv != nil {
 		s, ok := mv.(string)
 		if !ok {
-			return nil, perr(propsPath+".mode", "must be a string, got %s", typeName(mv))
+			return nil, perr(propsPath+".mode", "must be a string, got %s", armexpr.TypeName(mv))
 		}
 		d.Mode = s
 	}
-	if md, ok := getKey(props, "metadata"); ok {
+	if md, ok := armexpr.Lookup(props, "metadata"); ok {
 		d.Metadata, _ = md.(map[string]any)
 	}
-	if pv, ok := getKey(props, "parameters"); ok && pv != nil {
+	if pv, ok := armexpr.Lookup(props, "parameters"); ok && pv != nil {
 		params, err := parseParameterDefs(pv, propsPath+".parameters")
 		if err != nil {
 			return nil, err
 		}
 		d.Parameters = params
 	}
-	rv, ok := getKey(props, "policyRule")
+	rv, ok := armexpr.Lookup(props, "policyRule")
 	if !ok {
 		return nil, perr(propsPath, "policyRule is required")
 	}
@@ -134,8 +136,8 @@ func definitionFromValue(doc any, path string) (*Definition, error) {
 // isBareRule reports whether an object looks like a policyRule rather
 // than a definition's properties: it has "then" and no "policyRule".
 func isBareRule(m map[string]any) bool {
-	_, hasThen := getKey(m, "then")
-	_, hasRule := getKey(m, "policyRule")
+	_, hasThen := armexpr.Lookup(m, "then")
+	_, hasRule := armexpr.Lookup(m, "policyRule")
 	return hasThen && !hasRule
 }
 
@@ -152,7 +154,7 @@ func ParseRule(data []byte) (r *Rule, err error) {
 func parseRule(v any, path string) (*Rule, error) {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return nil, perr(path, "policyRule must be an object, got %s", typeName(v))
+		return nil, perr(path, "policyRule must be an object, got %s", armexpr.TypeName(v))
 	}
 	var ifv, thenv any
 	var hasIf, hasThen bool
@@ -186,7 +188,7 @@ func parseRule(v any, path string) (*Rule, error) {
 func parseThen(v any, path string) (*Then, error) {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return nil, perr(path, "then must be an object, got %s", typeName(v))
+		return nil, perr(path, "then must be an object, got %s", armexpr.TypeName(v))
 	}
 	t := &Then{path: path}
 	var hasEffect bool
@@ -231,12 +233,12 @@ func parseEnvelope(data []byte, what string) (*envelope, error) {
 	}
 	m, ok := doc.(map[string]any)
 	if !ok {
-		return nil, perr("$", "%s must be a JSON object, got %s", what, typeName(doc))
+		return nil, perr("$", "%s must be a JSON object, got %s", what, armexpr.TypeName(doc))
 	}
 	env := &envelope{props: m, path: "$"}
-	if p, ok := getKey(m, "properties"); ok {
+	if p, ok := armexpr.Lookup(m, "properties"); ok {
 		if env.props, ok = p.(map[string]any); !ok {
-			return nil, perr("$.properties", "must be an object, got %s", typeName(p))
+			return nil, perr("$.properties", "must be an object, got %s", armexpr.TypeName(p))
 		}
 		env.path = "$.properties"
 		env.id, env.name = stringAt(m, "id"), stringAt(m, "name")

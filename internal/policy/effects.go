@@ -3,6 +3,8 @@ package policy
 import (
 	"fmt"
 	"strings"
+
+	"github.com/steward-gov/steward/internal/armexpr"
 )
 
 // The effects, in their documented spelling.
@@ -74,7 +76,7 @@ func (c *compiler) thenBlock(t *Then) (*thenNode, error) {
 	if n.effect.folded {
 		s, ok := n.effect.val.(string)
 		if !ok {
-			return nil, cerr(t.path+".effect", "effect must be a string, got %s", typeName(n.effect.val))
+			return nil, cerr(t.path+".effect", "effect must be a string, got %s", armexpr.TypeName(n.effect.val))
 		}
 		canon, ok := CanonicalEffect(s)
 		if !ok {
@@ -140,13 +142,13 @@ func (c *compiler) thenBlock(t *Then) (*thenNode, error) {
 func (c *compiler) checkModifyOperations(v any, path string) error {
 	ops, ok := v.([]any)
 	if !ok {
-		return cerr(path, "operations must be an array, got %s", typeName(v))
+		return cerr(path, "operations must be an array, got %s", armexpr.TypeName(v))
 	}
 	for i, o := range ops {
 		om, ok := o.(map[string]any)
 		p := path + "[" + itoa(i) + "]"
 		if !ok {
-			return cerr(p, "an operation must be an object, got %s", typeName(o))
+			return cerr(p, "an operation must be an object, got %s", armexpr.TypeName(o))
 		}
 		switch op := strings.ToLower(stringAt(om, "operation")); op {
 		case "add", "addorreplace", "remove":

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/steward-gov/steward/internal/arm"
+	"github.com/steward-gov/steward/internal/armexpr"
 )
 
 // Exemption exempts resources under its scope from an assignment (or some
@@ -57,7 +58,7 @@ func ParseExemption(data []byte) (e *Exemption, err error) {
 		}
 		e.ExpiresOn = &t
 	}
-	if rv, ok := getKey(props, "resourceSelectors"); ok && rv != nil {
+	if rv, ok := armexpr.Lookup(props, "resourceSelectors"); ok && rv != nil {
 		if e.ResourceSelectors, err = parseResourceSelectors(rv, path+".resourceSelectors"); err != nil {
 			return nil, err
 		}

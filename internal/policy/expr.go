@@ -91,11 +91,11 @@ func (st *state) host(name string, args []any) (any, bool, error) {
 		}
 		pn, ok := args[0].(string)
 		if !ok {
-			return nil, true, fmt.Errorf("parameters takes a string, got %s", typeName(args[0]))
+			return nil, true, fmt.Errorf("parameters takes a string, got %s", armexpr.TypeName(args[0]))
 		}
 		v, ok := st.params[strings.ToLower(pn)]
 		if !ok {
-			if v, ok = getKey(st.params, pn); !ok {
+			if v, ok = armexpr.Lookup(st.params, pn); !ok {
 				return nil, true, fmt.Errorf("parameter %q is not defined or has no value", pn)
 			}
 		}
@@ -106,7 +106,7 @@ func (st *state) host(name string, args []any) (any, bool, error) {
 		}
 		fn, ok := args[0].(string)
 		if !ok {
-			return nil, true, fmt.Errorf("field takes a string, got %s", typeName(args[0]))
+			return nil, true, fmt.Errorf("field takes a string, got %s", armexpr.TypeName(args[0]))
 		}
 		return st.fieldFunc(fn)
 	case "current":
@@ -118,7 +118,7 @@ func (st *state) host(name string, args []any) (any, bool, error) {
 		if rc == nil {
 			rc = map[string]any{}
 		}
-		if _, ok := getKey(rc, "apiVersion"); !ok && st.apiVersion != "" {
+		if _, ok := armexpr.Lookup(rc, "apiVersion"); !ok && st.apiVersion != "" {
 			cp := make(map[string]any, len(rc)+1)
 			for k, v := range rc {
 				cp[k] = v

@@ -3,6 +3,8 @@ package policy
 import (
 	"fmt"
 	"strings"
+
+	"github.com/steward-gov/steward/internal/armexpr"
 )
 
 // fieldKind distinguishes the built-in fields that are read from the
@@ -156,12 +158,12 @@ func (st *state) fieldValue(f *fieldRef) (any, bool) {
 	case fieldType:
 		return r.typV, r.hasType
 	case fieldName:
-		return getKey(r.doc, "name")
+		return armexpr.Lookup(r.doc, "name")
 	case fieldFullName:
-		if v, ok := getKey(r.doc, "fullName"); ok {
+		if v, ok := armexpr.Lookup(r.doc, "fullName"); ok {
 			return v, true
 		}
-		if _, ok := getKey(r.doc, "name"); !ok {
+		if _, ok := armexpr.Lookup(r.doc, "name"); !ok {
 			return nil, false
 		}
 		return r.fullName(), true
@@ -171,11 +173,11 @@ func (st *state) fieldValue(f *fieldRef) (any, bool) {
 		}
 		return st.apiVersion, true
 	case fieldKindF:
-		return getKey(r.doc, "kind")
+		return armexpr.Lookup(r.doc, "kind")
 	case fieldLocation:
 		return r.locV, r.hasLoc
 	case fieldID:
-		return getKey(r.doc, "id")
+		return armexpr.Lookup(r.doc, "id")
 	}
 	if st.typeGated(f) {
 		return nil, false

@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+
+	"github.com/steward-gov/steward/internal/armexpr"
 )
 
 // DefaultAliasDir is where `steward policy aliases import` stores alias
@@ -103,11 +105,11 @@ func ParseParameterValues(data []byte) (map[string]any, error) {
 	}
 	m, ok := doc.(map[string]any)
 	if !ok {
-		return nil, fmt.Errorf("parameters must be a JSON object, got %s", typeName(doc))
+		return nil, fmt.Errorf("parameters must be a JSON object, got %s", armexpr.TypeName(doc))
 	}
-	if inner, ok := getKey(m, "parameters"); ok {
+	if inner, ok := armexpr.Lookup(m, "parameters"); ok {
 		if im, ok := inner.(map[string]any); ok {
-			if _, hasSchema := getKey(m, "$schema"); hasSchema || len(m) <= 2 {
+			if _, hasSchema := armexpr.Lookup(m, "$schema"); hasSchema || len(m) <= 2 {
 				m = im
 			}
 		}
@@ -143,7 +145,7 @@ func DetectKind(data []byte) DocumentKind {
 		return KindDefinition
 	}
 	m, _ := doc.(map[string]any)
-	if p, ok := getKey(m, "properties"); ok {
+	if p, ok := armexpr.Lookup(m, "properties"); ok {
 		if pm, ok := p.(map[string]any); ok {
 			m = pm
 		}
@@ -159,7 +161,7 @@ func DetectKind(data []byte) DocumentKind {
 	return KindDefinition
 }
 
-func has(m map[string]any, k string) bool { _, ok := getKey(m, k); return ok }
+func has(m map[string]any, k string) bool { _, ok := armexpr.Lookup(m, k); return ok }
 
 // Lint parses and compiles a policy document of any kind, returning the
 // errors found (each a *ParseError or *CompileError with a JSON path).

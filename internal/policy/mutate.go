@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"strings"
+
+	"github.com/steward-gov/steward/internal/armexpr"
 )
 
 // ConflictError is an append that would change a value the request sets
@@ -53,7 +55,7 @@ func (p *Policy) Mutate(ctx context.Context, res *Resource, r Result, opts EvalO
 		if conflict == "" {
 			conflict = "deny"
 		}
-		ops, _ := getKey(dm, "operations")
+		ops, _ := armexpr.Lookup(dm, "operations")
 		list, _ := ops.([]any)
 		for _, o := range list {
 			om, _ := o.(map[string]any)
@@ -77,7 +79,7 @@ func (p *Policy) Mutate(ctx context.Context, res *Resource, r Result, opts EvalO
 
 // operationApplies evaluates a modify operation's condition.
 func (p *Policy) operationApplies(ctx context.Context, res *Resource, om map[string]any, opts EvalOptions) (bool, error) {
-	cond, ok := getKey(om, "condition")
+	cond, ok := armexpr.Lookup(om, "condition")
 	if !ok {
 		return true, nil
 	}
@@ -103,7 +105,7 @@ func (p *Policy) operationApplies(ctx context.Context, res *Resource, om map[str
 	case string:
 		return strings.EqualFold(x, "true"), nil
 	}
-	return false, fmt.Errorf("operation condition gives %s, want a boolean", typeName(v))
+	return false, fmt.Errorf("operation condition gives %s, want a boolean", armexpr.TypeName(v))
 }
 
 // targetPath resolves a field of an append or modify operation.

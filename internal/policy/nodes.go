@@ -2,6 +2,8 @@ package policy
 
 import (
 	"fmt"
+
+	"github.com/steward-gov/steward/internal/armexpr"
 )
 
 // node is a compiled condition.
@@ -76,7 +78,7 @@ func (n *leafNode) eval(st *state) (bool, error) {
 			}
 			s, ok := v.(string)
 			if !ok {
-				return false, st.fail(n, fmt.Errorf("field expression gives %s, want a string", typeName(v)))
+				return false, st.fail(n, fmt.Errorf("field expression gives %s, want a string", armexpr.TypeName(v)))
 			}
 			if f, err = st.pol.fieldByName(s); err != nil {
 				return false, st.fail(n, err)
@@ -180,7 +182,7 @@ func (c *countNode) count(st *state) (int64, error) {
 			if v == nil {
 				return 0, nil
 			}
-			return 0, fmt.Errorf("count.value must be an array, got %s", typeName(v))
+			return 0, fmt.Errorf("count.value must be an array, got %s", armexpr.TypeName(v))
 		}
 		if c.where == nil {
 			return int64(len(arr)), nil

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+
+	"github.com/steward-gov/steward/internal/armexpr"
 )
 
 // rhs is an operator's right-hand side, prepared once when it is a
@@ -30,17 +32,17 @@ func prepareRHS(op Operator, v any, loc bool) (*rhs, error) {
 	switch op {
 	case OpLike, OpNotLike:
 		if !r.isStr {
-			return nil, fmt.Errorf("%s takes a string pattern, got %s", op, typeName(v))
+			return nil, fmt.Errorf("%s takes a string pattern, got %s", op, armexpr.TypeName(v))
 		}
 		r.glob = compileGlob(r.str)
 	case OpMatch, OpNotMatch:
 		if !r.isStr {
-			return nil, fmt.Errorf("%s takes a string pattern, got %s", op, typeName(v))
+			return nil, fmt.Errorf("%s takes a string pattern, got %s", op, armexpr.TypeName(v))
 		}
 		r.match = compileMatch(r.str, false)
 	case OpMatchInsensitively, OpNotMatchInsensitively:
 		if !r.isStr {
-			return nil, fmt.Errorf("%s takes a string pattern, got %s", op, typeName(v))
+			return nil, fmt.Errorf("%s takes a string pattern, got %s", op, armexpr.TypeName(v))
 		}
 		r.match = compileMatch(r.str, true)
 	case OpIn, OpNotIn:
@@ -66,11 +68,11 @@ func prepareRHS(op Operator, v any, loc bool) (*rhs, error) {
 				return nil, fmt.Errorf("exists takes true or false, got %q", x)
 			}
 		default:
-			return nil, fmt.Errorf("exists takes true or false, got %s", typeName(v))
+			return nil, fmt.Errorf("exists takes true or false, got %s", armexpr.TypeName(v))
 		}
 	case OpContainsKey, OpNotContainsKey:
 		if !r.isStr {
-			return nil, fmt.Errorf("%s takes a string key, got %s", op, typeName(v))
+			return nil, fmt.Errorf("%s takes a string key, got %s", op, armexpr.TypeName(v))
 		}
 	}
 	return r, nil
@@ -241,7 +243,7 @@ func containsOp(lv value, r *rhs) bool {
 		if !r.isStr {
 			return false
 		}
-		_, ok := getKey(x, r.str)
+		_, ok := armexpr.Lookup(x, r.str)
 		return ok
 	}
 	return false
@@ -252,6 +254,6 @@ func containsKeyOp(lv value, r *rhs) bool {
 	if !lv.ok || !ok {
 		return false
 	}
-	_, ok = getKey(m, r.str)
+	_, ok = armexpr.Lookup(m, r.str)
 	return ok
 }

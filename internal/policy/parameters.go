@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"strings"
 	"time"
+
+	"github.com/steward-gov/steward/internal/armexpr"
 )
 
 // ParameterDef is a declared parameter of a definition or set.
@@ -26,29 +28,29 @@ var parameterTypes = map[string]string{
 func parseParameterDefs(v any, path string) ([]*ParameterDef, error) {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return nil, perr(path, "parameters must be an object, got %s", typeName(v))
+		return nil, perr(path, "parameters must be an object, got %s", armexpr.TypeName(v))
 	}
 	out := make([]*ParameterDef, 0, len(m))
 	for _, name := range sortedKeys(m) {
 		p := path + "." + name
 		pm, ok := m[name].(map[string]any)
 		if !ok {
-			return nil, perr(p, "a parameter must be an object, got %s", typeName(m[name]))
+			return nil, perr(p, "a parameter must be an object, got %s", armexpr.TypeName(m[name]))
 		}
 		def := &ParameterDef{Name: name}
 		tv := stringAt(pm, "type")
 		if def.Type, ok = parameterTypes[strings.ToLower(tv)]; !ok {
 			return nil, perr(p+".type", "unknown parameter type %q (want String, Array, Object, Boolean, Integer, Float or DateTime)", tv)
 		}
-		def.DefaultValue, def.HasDefault = getKey(pm, "defaultValue")
-		if av, ok := getKey(pm, "allowedValues"); ok && av != nil {
+		def.DefaultValue, def.HasDefault = armexpr.Lookup(pm, "defaultValue")
+		if av, ok := armexpr.Lookup(pm, "allowedValues"); ok && av != nil {
 			list, ok := av.([]any)
 			if !ok {
-				return nil, perr(p+".allowedValues", "must be an array, got %s", typeName(av))
+				return nil, perr(p+".allowedValues", "must be an array, got %s", armexpr.TypeName(av))
 			}
 			def.AllowedValues = list
 		}
-		if md, ok := getKey(pm, "metadata"); ok {
+		if md, ok := armexpr.Lookup(pm, "metadata"); ok {
 			def.Metadata, _ = md.(map[string]any)
 		}
 		out = append(out, def)
@@ -125,7 +127,7 @@ func resolveParameters(decls []*ParameterDef, given map[string]any, strict, fold
 // {"p": {"value": value}}.
 func unwrapParameterValue(v any) any {
 	if m, ok := v.(map[string]any); ok && len(m) == 1 {
-		if inner, ok := getKey(m, "value"); ok {
+		if inner, ok := armexpr.Lookup(m, "value"); ok {
 			return inner
 		}
 	}
@@ -153,7 +155,7 @@ func checkParameter(d *ParameterDef, v any, fold bool) error {
 			ok = isStr && validDateTime(s)
 		}
 		if !ok {
-			return &ParameterError{Name: d.Name, Message: fmt.Sprintf("value %s is %s, want %s", formatValue(v), typeName(v), d.Type)}
+			return &ParameterError{Name: d.Name, Message: fmt.Sprintf("value %s is %s, want %s", formatValue(v), armexpr.TypeName(v), d.Type)}
 		}
 	}
 	if len(d.AllowedValues) > 0 && !isExpression(asString(v)) {

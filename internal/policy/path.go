@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+
+	"github.com/steward-gov/steward/internal/armexpr"
 )
 
 // seg is one step of a property path: an object key, an array index, or
@@ -127,7 +129,7 @@ func lookup(v any, segs []seg) (any, bool) {
 			if !ok {
 				return nil, false
 			}
-			if v, ok = getKey(m, s.key); !ok {
+			if v, ok = armexpr.Lookup(m, s.key); !ok {
 				return nil, false
 			}
 		}
@@ -181,7 +183,7 @@ func collect(v any, ok bool, segs []seg, virtual bool, out []value) []value {
 			ok = false
 			break
 		}
-		v, ok = getKey(m, s.key)
+		v, ok = armexpr.Lookup(m, s.key)
 	}
 	if ok || virtual {
 		out = append(out, value{v, ok})

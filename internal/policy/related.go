@@ -2,6 +2,8 @@ package policy
 
 import (
 	"strings"
+
+	"github.com/steward-gov/steward/internal/armexpr"
 )
 
 // relatedSatisfied looks up the related resources and reports whether one
@@ -47,7 +49,7 @@ func deploymentForPolicy(v any) any {
 		return v
 	}
 	out := escapeExpressions(m).(map[string]any)
-	props, ok := getKey(m, "properties")
+	props, ok := armexpr.Lookup(m, "properties")
 	if !ok {
 		return out
 	}
@@ -55,7 +57,7 @@ func deploymentForPolicy(v any) any {
 	if !ok {
 		return out
 	}
-	params, ok := getKey(pm, "parameters")
+	params, ok := armexpr.Lookup(pm, "parameters")
 	if !ok {
 		return out
 	}

@@ -2,6 +2,8 @@ package policy
 
 import (
 	"strings"
+
+	"github.com/steward-gov/steward/internal/armexpr"
 )
 
 // Resource is a resource document prepared for evaluation: the fields
@@ -34,7 +36,7 @@ func NewResource(doc map[string]any) *Resource {
 	}
 	r := &Resource{doc: doc}
 	var v any
-	if v, r.hasType = getKey(doc, "type"); r.hasType {
+	if v, r.hasType = armexpr.Lookup(doc, "type"); r.hasType {
 		r.typ, _ = v.(string)
 		r.typV = v
 		r.typLower = strings.ToLower(r.typ)
@@ -43,7 +45,7 @@ func NewResource(doc map[string]any) *Resource {
 	r.kind = stringAt(doc, "kind")
 	r.id = stringAt(doc, "id")
 	r.apiVer = stringAt(doc, "apiVersion")
-	if v, r.hasLoc = getKey(doc, "location"); r.hasLoc {
+	if v, r.hasLoc = armexpr.Lookup(doc, "location"); r.hasLoc {
 		r.locV = v
 		r.location, _ = v.(string)
 		r.locNorm = normalizeLocation(r.location)
@@ -59,7 +61,7 @@ func ParseResource(data []byte) (*Resource, error) {
 	}
 	m, ok := v.(map[string]any)
 	if !ok {
-		return nil, &ParseError{Path: "$", Message: "a resource must be a JSON object, got " + typeName(v)}
+		return nil, &ParseError{Path: "$", Message: "a resource must be a JSON object, got " + armexpr.TypeName(v)}
 	}
 	return NewResource(m), nil
 }

@@ -3,6 +3,8 @@ package policy
 import (
 	"fmt"
 	"strings"
+
+	"github.com/steward-gov/steward/internal/armexpr"
 )
 
 // ResourceSelector selects resources by location and type
@@ -28,7 +30,7 @@ const maxSelectorValues = 50
 func parseSelectors(v any, path string) ([]Selector, error) {
 	list, ok := v.([]any)
 	if !ok {
-		return nil, perr(path, "selectors must be an array, got %s", typeName(v))
+		return nil, perr(path, "selectors must be an array, got %s", armexpr.TypeName(v))
 	}
 	out := make([]Selector, 0, len(list))
 	for i, e := range list {
@@ -59,7 +61,7 @@ func parseSelectors(v any, path string) ([]Selector, error) {
 }
 
 func stringList(m map[string]any, key, path string) ([]string, error) {
-	v, ok := getKey(m, key)
+	v, ok := armexpr.Lookup(m, key)
 	if !ok || v == nil {
 		return nil, nil
 	}
@@ -93,7 +95,7 @@ func parseResourceSelectors(v any, path string) ([]ResourceSelector, error) {
 		if !ok {
 			return nil, perr(p, "must be an object")
 		}
-		sv, _ := getKey(m, "selectors")
+		sv, _ := armexpr.Lookup(m, "selectors")
 		sels, err := parseSelectors(sv, p+".selectors")
 		if err != nil {
 			return nil, err

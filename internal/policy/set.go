@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"strings"
+
+	"github.com/steward-gov/steward/internal/armexpr"
 )
 
 // SetDefinition is a parsed initiative (policySetDefinition).
@@ -46,21 +48,21 @@ func ParseSetDefinition(data []byte) (s *SetDefinition, err error) {
 	s = &SetDefinition{ID: env.id, Name: env.name}
 	s.DisplayName, s.Description = stringAt(props, "displayName"), stringAt(props, "description")
 	s.PolicyType = stringAt(props, "policyType")
-	if md, ok := getKey(props, "metadata"); ok {
+	if md, ok := armexpr.Lookup(props, "metadata"); ok {
 		s.Metadata, _ = md.(map[string]any)
 	}
-	if pv, ok := getKey(props, "parameters"); ok && pv != nil {
+	if pv, ok := armexpr.Lookup(props, "parameters"); ok && pv != nil {
 		if s.Parameters, err = parseParameterDefs(pv, path+".parameters"); err != nil {
 			return nil, err
 		}
 	}
-	refs, ok := getKey(props, "policyDefinitions")
+	refs, ok := armexpr.Lookup(props, "policyDefinitions")
 	if !ok {
 		return nil, perr(path, "policyDefinitions is required")
 	}
 	list, ok := refs.([]any)
 	if !ok {
-		return nil, perr(path+".policyDefinitions", "must be an array, got %s", typeName(refs))
+		return nil, perr(path+".policyDefinitions", "must be an array, got %s", armexpr.TypeName(refs))
 	}
 	seen := map[string]bool{}
 	for i, e := range list {
@@ -76,7 +78,7 @@ func ParseSetDefinition(data []byte) (s *SetDefinition, err error) {
 		seen[key] = true
 		s.Members = append(s.Members, mem)
 	}
-	if gv, ok := getKey(props, "policyDefinitionGroups"); ok && gv != nil {
+	if gv, ok := armexpr.Lookup(props, "policyDefinitionGroups"); ok && gv != nil {
 		gl, ok := gv.([]any)
 		if !ok {
 			return nil, perr(path+".policyDefinitionGroups", "must be an array")
@@ -94,7 +96,7 @@ func ParseSetDefinition(data []byte) (s *SetDefinition, err error) {
 func parseSetMember(v any, path string) (*SetMember, error) {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return nil, perr(path, "must be an object, got %s", typeName(v))
+		return nil, perr(path, "must be an object, got %s", armexpr.TypeName(v))
 	}
 	mem := &SetMember{ReferenceID: stringAt(m, "policyDefinitionReferenceId"),
 		DefinitionID: stringAt(m, "policyDefinitionId"), DefinitionVersion: stringAt(m, "definitionVersion")}
@@ -105,7 +107,7 @@ func parseSetMember(v any, path string) (*SetMember, error) {
 		// Azure generates one; the definition's name is a stable stand-in.
 		mem.ReferenceID = mem.DefinitionID[strings.LastIndexByte(mem.DefinitionID, '/')+1:]
 	}
-	if pv, ok := getKey(m, "parameters"); ok && pv != nil {
+	if pv, ok := armexpr.Lookup(m, "parameters"); ok && pv != nil {
 		pm, ok := pv.(map[string]any)
 		if !ok {
 			return nil, perr(path+".parameters", "must be an object")
@@ -118,7 +120,7 @@ func parseSetMember(v any, path string) (*SetMember, error) {
 			mem.Parameters[k] = unwrapParameterValue(e)
 		}
 	}
-	if gv, ok := getKey(m, "groupNames"); ok {
+	if gv, ok := armexpr.Lookup(m, "groupNames"); ok {
 		gl, _ := gv.([]any)
 		for _, g := range gl {
 			if s, ok := g.(string); ok {
@@ -243,7 +245,7 @@ func withReference(base map[string]any, refID, defID, setID string) map[string]a
 	}
 	m["definitionReferenceId"] = refID
 	m["definitionId"] = defID
-	if _, ok := getKey(m, "setDefinitionId"); !ok {
+	if _, ok := armexpr.Lookup(m, "setDefinitionId"); !ok {
 		m["setDefinitionId"] = setID
 	}
 	return m

@@ -7,7 +7,8 @@ import (
 	"math"
 	"sort"
 	"strconv"
-	"strings"
+
+	"github.com/steward-gov/steward/internal/armexpr"
 )
 
 // Values follow armexpr's model: nil, bool, int64, float64, string, []any
@@ -88,20 +89,6 @@ func Normalize(v any) any {
 	}
 }
 
-// getKey looks a key up in an object case-insensitively, trying the exact
-// spelling first because that is by far the common case.
-func getKey(m map[string]any, key string) (any, bool) {
-	if v, ok := m[key]; ok {
-		return v, true
-	}
-	for k, v := range m {
-		if strings.EqualFold(k, key) {
-			return v, true
-		}
-	}
-	return nil, false
-}
-
 // getPath walks a dotted path of plain keys.
 func getPath(v any, keys ...string) (any, bool) {
 	for _, k := range keys {
@@ -109,7 +96,7 @@ func getPath(v any, keys ...string) (any, bool) {
 		if !ok {
 			return nil, false
 		}
-		if v, ok = getKey(m, k); !ok {
+		if v, ok = armexpr.Lookup(m, k); !ok {
 			return nil, false
 		}
 	}
@@ -118,7 +105,7 @@ func getPath(v any, keys ...string) (any, bool) {
 
 // stringAt returns the string at key, or "".
 func stringAt(m map[string]any, key string) string {
-	v, _ := getKey(m, key)
+	v, _ := armexpr.Lookup(m, key)
 	s, _ := v.(string)
 	return s
 }
@@ -132,27 +119,6 @@ func toFloat(v any) (float64, bool) {
 		return x, true
 	}
 	return 0, false
-}
-
-// typeName names a value's type as Azure's error messages do.
-func typeName(v any) string {
-	switch v.(type) {
-	case nil:
-		return "Null"
-	case bool:
-		return "Boolean"
-	case int64:
-		return "Integer"
-	case float64:
-		return "Float"
-	case string:
-		return "String"
-	case []any:
-		return "Array"
-	case map[string]any:
-		return "Object"
-	}
-	return fmt.Sprintf("%T", v)
 }
 
 // formatValue renders a value compactly for explanations and messages.
