@@ -14,6 +14,8 @@ import (
 	"path/filepath"
 	"strings"
 	"time"
+
+	"github.com/steward-gov/steward/internal/atomicfile"
 )
 
 // BootstrapFile and AdminCertFile are the names, in the data directory, of
@@ -86,7 +88,7 @@ func (s *Service) Bootstrap(ctx context.Context, cfg BootstrapConfig) (info Boot
 		}
 		if info.AuthorityHost != cfg.AuthorityHost || info.ARMEndpoint != cfg.ARMEndpoint || info.CACertPath != cfg.CACertPath {
 			info.AuthorityHost, info.ARMEndpoint, info.CACertPath = cfg.AuthorityHost, cfg.ARMEndpoint, cfg.CACertPath
-			if err := writeFileAtomic(filepath.Join(cfg.DataDir, BootstrapFile), mustJSON(info)); err != nil {
+			if err := atomicfile.WriteFile(filepath.Join(cfg.DataDir, BootstrapFile), mustJSON(info), 0o600); err != nil {
 				return info, false, err
 			}
 		}
@@ -162,7 +164,7 @@ func (s *Service) joinHome(ctx context.Context, cfg BootstrapConfig, home homeRe
 		return BootstrapInfo{}, false, err
 	}
 	certPath := filepath.Join(cfg.DataDir, AdminCertFile)
-	if err := writeFileAtomic(certPath, certPEM); err != nil {
+	if err := atomicfile.WriteFile(certPath, certPEM, 0o600); err != nil {
 		return BootstrapInfo{}, false, err
 	}
 	info := BootstrapInfo{
@@ -176,7 +178,7 @@ func (s *Service) joinHome(ctx context.Context, cfg BootstrapConfig, home homeRe
 		ARMEndpoint:     cfg.ARMEndpoint,
 		CACertPath:      cfg.CACertPath,
 	}
-	if err := writeFileAtomic(filepath.Join(cfg.DataDir, BootstrapFile), mustJSON(info)); err != nil {
+	if err := atomicfile.WriteFile(filepath.Join(cfg.DataDir, BootstrapFile), mustJSON(info), 0o600); err != nil {
 		return BootstrapInfo{}, false, err
 	}
 	return info, true, nil
@@ -226,39 +228,4 @@ func mustJSON(v any) []byte {
 		panic(err) // only plain structs of strings are passed
 	}
 	return append(b, '\n')
-}
-
-// writeFileAtomic writes data to path with mode 0600: a temporary file in
-// the same directory, fsync, rename, fsync of the directory.
-func writeFileAtomic(path string, data []byte) error {
-	dir := filepath.Dir(path)
-	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp*")
-	if err != nil {
-		return err
-	}
-	tmp := f.Name()
-	defer os.Remove(tmp) // no-op after a successful rename
-	if err := f.Chmod(0o600); err != nil {
-		f.Close()
-		return err
-	}
-	if _, err := f.Write(data); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Close(); err != nil {
-		return err
-	}
-	if err := os.Rename(tmp, path); err != nil {
-		return err
-	}
-	if d, err := os.Open(dir); err == nil {
-		_ = d.Sync()
-		d.Close()
-	}
-	return nil
 }

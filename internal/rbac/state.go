@@ -6,8 +6,9 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 	"sort"
+
+	"github.com/steward-gov/steward/internal/atomicfile"
 )
 
 // MaxStateFile bounds the size of a state file read by LoadState.
@@ -71,30 +72,14 @@ func LoadState(path string) (*State, error) {
 	return s, nil
 }
 
-// Save writes the state atomically: a temporary file in the same
-// directory, synced, then renamed over path.
+// Save writes the state atomically (temporary file, fsync, rename; see
+// package atomicfile) with mode 0600.
 func (s *State) Save(path string) error {
 	data, err := json.MarshalIndent(s, "", "  ")
 	if err != nil {
 		return err
 	}
-	tmp, err := os.CreateTemp(filepath.Dir(path), ".rbac-state-*")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name())
-	if _, err := tmp.Write(append(data, '\n')); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Sync(); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	return os.Rename(tmp.Name(), path)
+	return atomicfile.WriteFile(path, append(data, '\n'), 0o600)
 }
 
 // PutRoleDefinition adds a role definition to the state, replacing one with

@@ -17,6 +17,8 @@ import (
 	"path/filepath"
 	"slices"
 	"time"
+
+	"github.com/steward-gov/steward/internal/atomicfile"
 )
 
 // Names of the TLS files in DATA/tls.
@@ -164,10 +166,10 @@ func issue(dir, certName, keyName string, tmpl, parent *x509.Certificate, parent
 	if err != nil {
 		return nil, nil, err
 	}
-	if err := writeFile(filepath.Join(dir, keyName), pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: kder}), 0o600); err != nil {
+	if err := atomicfile.WriteFile(filepath.Join(dir, keyName), pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: kder}), 0o600); err != nil {
 		return nil, nil, err
 	}
-	if err := writeFile(filepath.Join(dir, certName), pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o644); err != nil {
+	if err := atomicfile.WriteFile(filepath.Join(dir, certName), pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o644); err != nil {
 		return nil, nil, err
 	}
 	return cert, key, nil
@@ -201,32 +203,6 @@ func loadPair(certPath, keyPath string) (*x509.Certificate, *ecdsa.PrivateKey, e
 		return nil, nil, fmt.Errorf("%s: not an ECDSA key", keyPath)
 	}
 	return cert, key, nil
-}
-
-// writeFile writes data atomically (temporary file, fsync, rename) with
-// mode perm.
-func writeFile(path string, data []byte, perm os.FileMode) error {
-	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(f.Name())
-	if err := f.Chmod(perm); err != nil {
-		f.Close()
-		return err
-	}
-	if _, err := f.Write(data); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Close(); err != nil {
-		return err
-	}
-	return os.Rename(f.Name(), path)
 }
 
 // ParseCertificatePEM parses the first certificate of a PEM file.
@@ -269,7 +245,7 @@ func WriteTrustBundle(dataDir string) (string, error) {
 			sys = append(sys, '\n')
 		}
 		out := filepath.Join(dataDir, tlsDir, "ca-bundle.pem")
-		return out, writeFile(out, append(sys, ca...), 0o644)
+		return out, atomicfile.WriteFile(out, append(sys, ca...), 0o644)
 	}
 	return CAPath(dataDir), nil
 }

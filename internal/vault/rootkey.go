@@ -9,6 +9,8 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+
+	"github.com/steward-gov/steward/internal/atomicfile"
 )
 
 // RootKeyEnv is the environment variable that carries the root key
@@ -76,9 +78,9 @@ func decodeRootKey(s string) ([]byte, error) {
 	return k, nil
 }
 
-// createRootKey writes a new key file atomically: temp file, fsync, then
-// a hard link that fails if another process created the file first, so a
-// crash never leaves a truncated key and two first starts agree on one key.
+// createRootKey writes a new key file with atomicfile.Create, whose final
+// hard link fails if another process created the file first, so a crash
+// never leaves a truncated key and two first starts agree on one key.
 func createRootKey(path string, rnd io.Reader) ([]byte, error) {
 	k, text, err := NewRootKey(rnd)
 	if err != nil {
@@ -87,12 +89,7 @@ func createRootKey(path string, rnd io.Reader) ([]byte, error) {
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return nil, err
 	}
-	tmp, err := writeTempKey(filepath.Dir(path), text)
-	if err != nil {
-		return nil, err
-	}
-	defer os.Remove(tmp)
-	if err := os.Link(tmp, path); err != nil {
+	if err := atomicfile.Create(path, []byte(text+"\n"), 0o600); err != nil {
 		if errors.Is(err, fs.ErrExist) {
 			// Another process created it first: use theirs.
 			return LoadRootKey(filepath.Dir(path), nil, rnd)
@@ -106,31 +103,5 @@ func createRootKey(path string, rnd io.Reader) ([]byte, error) {
 // it) to DATA/vault-root.key atomically (temp file, fsync, rename), mode
 // 0600, for a root key rotation.
 func ReplaceRootKeyFile(dataDir, text string) error {
-	tmp, err := writeTempKey(dataDir, text)
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp)
-	return os.Rename(tmp, filepath.Join(dataDir, RootKeyFile))
-}
-
-// writeTempKey writes text to a new 0600 temp file in dir and syncs it.
-func writeTempKey(dir, text string) (string, error) {
-	f, err := os.CreateTemp(dir, ".vault-root-*")
-	if err != nil {
-		return "", err
-	}
-	if err := f.Chmod(0o600); err == nil {
-		if _, err = f.WriteString(text + "\n"); err == nil {
-			err = f.Sync()
-		}
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		os.Remove(f.Name())
-		return "", err
-	}
-	return f.Name(), nil
+	return atomicfile.WriteFile(filepath.Join(dataDir, RootKeyFile), []byte(text+"\n"), 0o600)
 }
