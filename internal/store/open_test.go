@@ -48,9 +48,9 @@ func TestOpenPicksTheBackendByScheme(t *testing.T) {
 }
 
 func TestReopenKeepsDataAndDoesNotReapplyMigrations(t *testing.T) {
-	for _, b := range urlBackends {
-		t.Run(b.name, func(t *testing.T) {
-			u := b.url(t)
+	for _, b := range storetest.URLBackends {
+		t.Run(b.Name, func(t *testing.T) {
+			u := b.URL(t)
 			var etag string
 			for round := range 3 {
 				s, err := store.Open(context.Background(), u)
@@ -86,9 +86,9 @@ func TestReopenKeepsDataAndDoesNotReapplyMigrations(t *testing.T) {
 // once, as replicas starting together would: every Open succeeds and the
 // store's schema is applied once.
 func TestConcurrentOpenMigratesOnce(t *testing.T) {
-	for _, b := range urlBackends {
-		t.Run(b.name, func(t *testing.T) {
-			u := b.url(t)
+	for _, b := range storetest.URLBackends {
+		t.Run(b.Name, func(t *testing.T) {
+			u := b.URL(t)
 			stores := make([]store.Store, 4)
 			errs := make([]error, len(stores))
 			var wg sync.WaitGroup

@@ -102,6 +102,21 @@ func Postgres(t testing.TB, opts ...store.Option) store.Store {
 	return s
 }
 
+// URLBackend names a backend and gives the URL of a fresh, empty store on
+// it, for tests that open (and reopen) stores themselves.
+type URLBackend struct {
+	Name string
+	URL  func(t testing.TB) string
+}
+
+// URLBackends are SQLite, in a file under t.TempDir, and PostgreSQL, in a
+// schema of its own (see PostgresSchema; skipped when the server cannot be
+// reached).
+var URLBackends = []URLBackend{
+	{"SQLite", func(t testing.TB) string { return "sqlite:" + filepath.Join(t.TempDir(), "steward.db") }},
+	{"Postgres", PostgresSchema},
+}
+
 // redact hides a password in a URL for messages.
 func redact(s string) string {
 	u, err := url.Parse(s)

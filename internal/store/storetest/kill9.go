@@ -1,0 +1,106 @@
+package storetest
+
+import (
+	"bufio"
+	"fmt"
+	"os"
+	"os/exec"
+	"strings"
+	"testing"
+	"time"
+)
+
+// Kill9 is a crash test in two processes: the test binary runs itself
+// again as a child that writes and acknowledges each durable write on
+// stdout ([AckLoop]), the parent kills it with SIGKILL in the middle of
+// its writes ([Kill9.Run]) and then checks, on the reopened store, that
+// every acknowledged write survived. A test using it starts with
+//
+//	if url, ok := k.Child(); ok {
+//		storetest.AckLoop(...) // never returns
+//	}
+type Kill9 struct {
+	// Test is the name of the test function; the child runs only it.
+	Test string
+	// Env names the environment variable that hands the store URL to the
+	// child and tells the binary it is the child.
+	Env string
+	// KillAfter is how many acknowledgements the parent waits for before
+	// it kills the child.
+	KillAfter int
+}
+
+// Child reports whether this process is the child, and the store URL it
+// must write to.
+func (k Kill9) Child() (url string, ok bool) {
+	url = os.Getenv(k.Env)
+	return url, url != ""
+}
+
+// Run starts the child on url, kills it with SIGKILL after KillAfter
+// acknowledgements, and returns every id it acknowledged, in order,
+// including those read after the kill was sent. It fails t if the child
+// ends on its own.
+func (k Kill9) Run(t testing.TB, url string) []string {
+	t.Helper()
+	cmd := exec.Command(os.Args[0], "-test.run=^"+k.Test+"$", "-test.count=1")
+	cmd.Env = append(os.Environ(), k.Env+"="+url)
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	var acked []string
+	killed := false
+	sc := bufio.NewScanner(out)
+	for sc.Scan() {
+		id, ok := strings.CutPrefix(sc.Text(), "ack ")
+		if !ok {
+			continue
+		}
+		acked = append(acked, id)
+		if len(acked) == k.KillAfter && !killed {
+			if err := cmd.Process.Kill(); err != nil {
+				t.Fatal(err)
+			}
+			killed = true
+		}
+	}
+	err = cmd.Wait()
+	if !killed {
+		t.Fatalf("child ended after %d acknowledgements without being killed: %v\n%s", len(acked), err, stderr.String())
+	}
+	return acked
+}
+
+// AckLoop is the child's body: it calls write(0), write(1), ... and, once
+// each returns, acknowledges the id it returned on stdout, until the
+// process is killed, or a minute has passed so that a lost parent cannot
+// leave it running. An error from write ends the child with status 2 and
+// the error on stderr. It never returns.
+func AckLoop(write func(i int) (id string, err error)) {
+	deadline := time.Now().Add(time.Minute)
+	for i := 0; time.Now().Before(deadline); i++ {
+		id, err := write(i)
+		if err != nil {
+			ChildExit("child write:", err)
+		}
+		// os.Stdout is unbuffered: the line leaves the process before the
+		// next write starts.
+		if _, err := os.Stdout.WriteString("ack " + id + "\n"); err != nil {
+			os.Exit(2)
+		}
+	}
+	os.Exit(0)
+}
+
+// ChildExit ends the child with status 2 after printing args on stderr,
+// where the parent's failure message shows them.
+func ChildExit(args ...any) {
+	fmt.Fprintln(os.Stderr, args...)
+	os.Exit(2)
+}
