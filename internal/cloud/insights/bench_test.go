@@ -230,3 +230,22 @@ func TestBenchmarkEstateIsCompliantAfterScan(t *testing.T) {
 		t.Errorf("%d states after the assignment went, want 190 (%v)", len(page.Rows), err)
 	}
 }
+
+// BenchmarkWriteHook is the compliance hook's cost on one write: the
+// written resource evaluated against the 20 assignments and its states
+// replaced, on the request's goroutine after commit.
+func BenchmarkWriteHook(b *testing.B) {
+	est := newBenchEstate(b, 100)
+	ctx := context.Background()
+	id := fmt.Sprintf("/subscriptions/%s/resourceGroups/rg000/providers/Microsoft.Storage/storageAccounts/r000000", est.sub)
+	r, err := est.c.Get(ctx, id)
+	if err != nil {
+		b.Fatal(err)
+	}
+	ch := cloud.Change{Operation: cloud.OpWrite, ID: id, Type: r.Type, Document: r.Doc}
+	est.engine.AfterCommit(ctx, ch)
+	b.ResetTimer()
+	for range b.N {
+		est.engine.AfterCommit(ctx, ch)
+	}
+}
