@@ -88,9 +88,16 @@ func (c *compiler) thenBlock(t *Then) (*thenNode, error) {
 		return n, nil
 	}
 	dm, _ := t.Details.(map[string]any)
+	if s, isStr := t.Details.(string); dm == nil && !(isStr && isExpression(s)) &&
+		(n.canon == EffectModify || n.canon == EffectDeployIfNotExists) {
+		return nil, cerr(t.path+".details", "%s details must be an object, got %s", n.canon, armexpr.TypeName(t.Details))
+	}
 	detailsForOperand := t.Details
 	if dm != nil {
 		if err := checkDetails(dm, t.path+".details"); err != nil {
+			return nil, err
+		}
+		if err := checkRequiredDetails(n.canon, dm, t.path+".details"); err != nil {
 			return nil, err
 		}
 		rest := make(map[string]any, len(dm))
@@ -150,12 +157,20 @@ func (c *compiler) checkModifyOperations(v any, path string) error {
 		if !ok {
 			return cerr(p, "an operation must be an object, got %s", armexpr.TypeName(o))
 		}
-		switch op := strings.ToLower(stringAt(om, "operation")); op {
+		op := strings.ToLower(stringAt(om, "operation"))
+		switch op {
 		case "add", "addorreplace", "remove":
 		default:
 			if !isExpression(stringAt(om, "operation")) {
 				return cerr(p+".operation", "unknown operation %q (want addOrReplace, add or remove)", stringAt(om, "operation"))
 			}
+		}
+		fv, ok := armexpr.Lookup(om, "field")
+		if fs, isStr := fv.(string); !ok || !isStr || strings.TrimSpace(fs) == "" {
+			return cerr(p+".field", "an operation needs a field (an alias, tags['name'] or a property path)")
+		}
+		if _, ok := armexpr.Lookup(om, "value"); !ok && op != "remove" && !isExpression(stringAt(om, "operation")) {
+			return cerr(p+".value", "a %s operation needs a value", stringAt(om, "operation"))
 		}
 		field := stringAt(om, "field")
 		if !c.p.aliases.HasMetadata() || !strings.Contains(field, "/") {

@@ -66,7 +66,7 @@ func (p *Policy) Mutate(ctx context.Context, res *Resource, r Result, opts EvalO
 			if !apply {
 				continue
 			}
-			if err := p.modifyOne(doc, om, opts.APIVersion); err != nil {
+			if err := p.modifyOne(doc, res.Type(), om, opts.APIVersion); err != nil {
 				if ce, ok := err.(*ConflictError); ok {
 					ce.ConflictEffect = conflict
 				}
@@ -145,13 +145,16 @@ func (p *Policy) appendOne(doc map[string]any, field string, value any, apiVersi
 	return setPath(doc, segs, value)
 }
 
-func (p *Policy) modifyOne(doc map[string]any, om map[string]any, apiVersion string) error {
+func (p *Policy) modifyOne(doc map[string]any, typ string, om map[string]any, apiVersion string) error {
 	field := stringAt(om, "field")
 	op := strings.ToLower(stringAt(om, "operation"))
 	value := om[keyOf(om, "value")]
 	segs, err := p.targetPath(field, apiVersion)
 	if err != nil {
 		return err
+	}
+	if isIdentityPath(segs) && !identityModifiable(typ) {
+		return &ConflictError{Field: field, Reason: "the managed identity can be modified only on virtual machines and virtual machine scale sets"}
 	}
 	isTag := len(segs) >= 2 && strings.EqualFold(segs[0].key, "tags")
 	if op == "remove" {
@@ -225,4 +228,21 @@ func deletePath(doc map[string]any, segs []seg) {
 	if m, ok := parent.(map[string]any); ok {
 		delete(m, keyOf(m, segs[len(segs)-1].key))
 	}
+}
+
+// isIdentityPath reports whether a modify target is the managed identity's
+// type or user-assigned identities.
+func isIdentityPath(segs []seg) bool {
+	if len(segs) < 2 || !strings.EqualFold(segs[0].key, "identity") {
+		return false
+	}
+	return strings.EqualFold(segs[1].key, "type") || strings.EqualFold(segs[1].key, "userAssignedIdentities")
+}
+
+// identityModifiable reports whether modify may change the managed
+// identity of a resource type: effect-modify.md allows it on virtual
+// machines and virtual machine scale sets only.
+func identityModifiable(typ string) bool {
+	return strings.EqualFold(typ, "Microsoft.Compute/virtualMachines") ||
+		strings.EqualFold(typ, "Microsoft.Compute/virtualMachineScaleSets")
 }
