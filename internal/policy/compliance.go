@@ -62,6 +62,36 @@ func Rollup(states ...ComplianceState) ComplianceState {
 	return best
 }
 
+// memberRollup is the state of an assignment from its members' states:
+// their Rollup, NotStarted when only disabled members matched, and
+// NotApplicable when nothing applied.
+func memberRollup(states []ComplianceState) ComplianceState {
+	st := Rollup(states...)
+	if st != StateNotStarted {
+		return st
+	}
+	for _, s := range states {
+		if s == StateNotStarted {
+			return StateNotStarted
+		}
+	}
+	return StateNotApplicable
+}
+
+// ResourceState is the compliance state of a resource over the results
+// of the assignments in scope (after MarkConflicts): their roll-up,
+// ignoring assignments that do not apply; StateNotApplicable when none
+// applies.
+func ResourceState(results []AssignmentResult) ComplianceState {
+	states := make([]ComplianceState, 0, len(results))
+	for _, r := range results {
+		if r.Applicable {
+			states = append(states, r.State)
+		}
+	}
+	return memberRollup(states)
+}
+
 // Summary counts distinct resources per state.
 type Summary struct {
 	Counts map[ComplianceState]int `json:"counts"`

@@ -107,16 +107,7 @@ func (x *Assigned) Evaluate(ctx context.Context, res *Resource, exemptions []*Ex
 			GroupNames: m.GroupNames, Result: r})
 		states = append(states, r.State)
 	}
-	out.State = Rollup(states...)
-	if out.State == StateNotStarted {
-		// Nothing applicable (or only disabled members).
-		out.State = StateNotApplicable
-		for _, s := range states {
-			if s == StateNotStarted {
-				out.State = StateNotStarted
-			}
-		}
-	}
+	out.State = memberRollup(states)
 	out.Applicable = out.State != StateNotApplicable
 	return out
 }

@@ -202,6 +202,10 @@ type MemberResult struct {
 	ReferenceID  string   `json:"policyDefinitionReferenceId"`
 	DefinitionID string   `json:"policyDefinitionId"`
 	GroupNames   []string `json:"groupNames,omitempty"`
+	// ConflictsWith lists, for a Conflicting member, the members of other
+	// assignments it contradicts ("assignmentID[/referenceID]: field");
+	// see MarkConflicts.
+	ConflictsWith []string `json:"conflictsWith,omitempty"`
 	Result
 }
 
