@@ -49,14 +49,20 @@ func (p *Provider) BeforeWrite(ctx context.Context, req *cloud.PolicyRequest) er
 		return p.violation(ctx, req, policy.NewResource(d.doc), d.denials, entries, opts)
 	}
 	if d.modified {
+		// Keep the document's own type (see evaluationDocument).
+		if t, ok := req.Document["type"]; ok {
+			d.doc["type"] = t
+		} else {
+			delete(d.doc, "type")
+		}
 		req.Document = d.doc
 	}
 	return nil
 }
 
 // evaluationDocument is the request as policy sees it: the document with
-// its id, name and type filled in from the request when absent. The
-// document itself is not changed.
+// its id and name filled in from the request when absent, and the
+// request's canonical type. The document itself is not changed.
 func evaluationDocument(req *cloud.PolicyRequest) map[string]any {
 	doc := make(map[string]any, len(req.Document)+3)
 	for k, v := range req.Document {
@@ -65,9 +71,11 @@ func evaluationDocument(req *cloud.PolicyRequest) map[string]any {
 	if _, ok := doc["id"]; !ok {
 		doc["id"] = req.ID
 	}
-	if _, ok := doc["type"]; !ok {
-		doc["type"] = req.Type
-	}
+	// The type is always the request's canonical one: ARM documents a
+	// resource group as "Microsoft.Resources/resourceGroups", but policy
+	// rules (the built-in "Allowed locations for resource groups") test
+	// "Microsoft.Resources/subscriptions/resourceGroups".
+	doc["type"] = req.Type
 	if _, ok := doc["name"]; !ok {
 		doc["name"] = req.ID[strings.LastIndexByte(req.ID, '/')+1:]
 	}
