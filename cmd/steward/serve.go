@@ -12,6 +12,9 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/steward-gov/steward/internal/cloud"
+	"github.com/steward-gov/steward/internal/cloud/authorization"
+	"github.com/steward-gov/steward/internal/cloud/policyprovider"
+	"github.com/steward-gov/steward/internal/policy"
 	"github.com/steward-gov/steward/internal/server"
 )
 
@@ -43,6 +46,8 @@ SIGINT or SIGTERM shuts the server down gracefully.`,
 	f.String("public-url", "", "base URL clients use (also STEWARD_PUBLIC_URL; default https://localhost:PORT/)")
 	f.Bool("insecure-http", false, "serve plain HTTP behind a TLS-terminating proxy (also STEWARD_INSECURE_HTTP)")
 	f.String("log-level", "", "debug, info, warn or error (also STEWARD_LOG_LEVEL)")
+	f.String("policy-builtins", "", "folder of built-in policy definitions in Azure/azure-policy's layout, served at the tenant scope (also STEWARD_POLICY_BUILTINS)")
+	f.String("aliases", "", "policy alias table file (CSV or provider JSON); default the tables stored with 'steward policy aliases import'")
 	return cmd
 }
 
@@ -86,8 +91,18 @@ func runServe(cmd *cobra.Command, _ []string) error {
 	log := slog.New(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
 	ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	aliases, err := loadAliases(cmd)
+	if err != nil {
+		return &exitError{code: 2, msg: "steward serve: policy aliases: " + err.Error()}
+	}
+	builtins, _ := cmd.Flags().GetString("policy-builtins")
+	if builtins == "" {
+		builtins = os.Getenv("STEWARD_POLICY_BUILTINS")
+	}
 	var vault *server.VaultPlane
-	s, err := server.Open(ctx, cfg, log, serveServices(func(p *server.VaultPlane) { vault = p })...)
+	s, err := server.Open(ctx, cfg, log, serveServices(
+		policyproviderOptions{builtins: builtins, aliases: aliases},
+		func(p *server.VaultPlane) { vault = p })...)
 	if err != nil {
 		return fmt.Errorf("serve: %w", err)
 	}
@@ -111,11 +126,32 @@ func runServe(cmd *cobra.Command, _ []string) error {
 // service, in mount order: the management API first, since the others
 // register their ARM resource types on it.
 // vaultReady receives the vault data plane once it is mounted.
-func serveServices(vaultReady func(*server.VaultPlane)) []server.Service {
+func serveServices(pol policyproviderOptions, vaultReady func(*server.VaultPlane)) []server.Service {
 	return []server.Service{
-		server.CloudService(),
+		server.CloudService(registerProviders(pol)),
 		server.LogsService(),
 		server.VaultService(server.VaultOptions{}, vaultReady),
+	}
+}
+
+// policyproviderOptions are the serve settings of the policy provider.
+type policyproviderOptions struct {
+	builtins string
+	aliases  *policy.AliasTable
+}
+
+// registerProviders adds the resource providers built on the embedded ARM:
+// Microsoft.Authorization (roles, role assignments, deny assignments,
+// permissions) and the policy resources with request-time enforcement.
+func registerProviders(pol policyproviderOptions) server.CloudSetup {
+	return func(ctx context.Context, s *server.Steward, c *cloud.Cloud) error {
+		if err := authorization.Register(c); err != nil {
+			return fmt.Errorf("Microsoft.Authorization: %w", err)
+		}
+		if _, err := policyprovider.Register(c, policyprovider.Options{BuiltInDir: pol.builtins, Aliases: pol.aliases}); err != nil {
+			return fmt.Errorf("policy provider: %w", err)
+		}
+		return nil
 	}
 }
 
