@@ -62,6 +62,12 @@ type Engine struct {
 
 	mu       sync.RWMutex
 	policies *policies
+	// hookEnv caches, for the write hook, the resource group and
+	// subscription documents and management groups evaluations read; it is
+	// dropped when one of those changes here and renewed every
+	// hookEnvTTL (for changes other replicas make).
+	hookEnv   *scanEnv
+	hookEnvAt time.Time
 
 	wake chan struct{}
 	stop context.CancelFunc
@@ -147,6 +153,12 @@ func (e *Engine) AfterCommit(ctx context.Context, ch cloud.Change) {
 		e.policyChanged(ctx, ch)
 		return
 	}
+	if t := strings.ToLower(ch.Type); t == strings.ToLower(cloud.TypeResourceGroup) ||
+		t == strings.ToLower(cloud.TypeSubscription) || strings.HasPrefix(t, "microsoft.management/") {
+		e.mu.Lock()
+		e.hookEnv = nil // it caches these documents and the hierarchy
+		e.mu.Unlock()
+	}
 	if !evaluated(ch.Type) {
 		return
 	}
@@ -161,12 +173,28 @@ func (e *Engine) AfterCommit(ctx context.Context, ch cloud.Change) {
 		e.log.Error("loading policies failed", "err", err)
 		return
 	}
-	env := newScanEnv(e)
+	env := e.writeEnv()
 	r := cloud.Resource{ID: ch.ID, Type: ch.Type, Doc: ch.Document}
 	states := e.evaluate(ctx, ps, env, r, "")
 	if err := e.writeStates(ctx, []batchItem{{id: ch.ID, at: e.now(), states: states}}); err != nil {
 		e.log.Error("writing policy states failed", "id", ch.ID, "err", err)
 	}
+}
+
+// hookEnvTTL bounds how long the write hook trusts its cached documents.
+const hookEnvTTL = 30 * time.Second
+
+// writeEnv returns the write hook's evaluation cache, renewed when it is
+// old (AfterCommit drops it when a resource group, a subscription or the
+// management-group hierarchy changes).
+func (e *Engine) writeEnv() *scanEnv {
+	now := e.now()
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.hookEnv == nil || now.Sub(e.hookEnvAt) > hookEnvTTL || now.Before(e.hookEnvAt) {
+		e.hookEnv, e.hookEnvAt = newScanEnv(e), now
+	}
+	return e.hookEnv
 }
 
 func (e *Engine) policyChanged(ctx context.Context, ch cloud.Change) {

@@ -125,10 +125,10 @@ func TestInitiativeStatesCarryReferencesAndGroups(t *testing.T) {
 func TestManagementGroupAssignment(t *testing.T) {
 	e := newEnv(t, insights.Options{})
 	mg := "/providers/Microsoft.Management/managementGroups/platform"
+	e.put(t, e.rg("a"), "2021-04-01", map[string]any{"location": "westeurope"})
+	e.storage(t, "a", "sa1", false) // evaluated while the subscription is under the root group
 	e.put(t, mg, "2021-04-01", map[string]any{"properties": map[string]any{"displayName": "Platform"}})
 	e.put(t, mg+"/subscriptions/"+e.sub, "2021-04-01", nil)
-	e.put(t, e.rg("a"), "2021-04-01", map[string]any{"location": "westeurope"})
-	e.storage(t, "a", "sa1", false)
 	def := e.httpsDefinition(t, "secure-transfer")
 	_ = def
 	mgDef := mg + "/providers/Microsoft.Authorization/policyDefinitions/secure-transfer"
@@ -141,8 +141,9 @@ func TestManagementGroupAssignment(t *testing.T) {
 	e.put(t, mgDef, "2023-04-01", map[string]any{"properties": doc["properties"]})
 	e.assign(t, mg, "mg-audit", mgDef, nil)
 	e.waitIdle(t)
+	e.storage(t, "a", "sa2", false) // the write hook sees the subscription's new group
 	got := e.states(t, mg, nil)
-	if strings.Join(got, " ") != "sa1/mg-audit=NonCompliant" {
+	if strings.Join(got, " ") != "sa1/mg-audit=NonCompliant sa2/mg-audit=NonCompliant" {
 		t.Fatalf("management group scope: %v", got)
 	}
 	params := url.Values{"api-version": {"2024-10-01"}, "$select": {"ManagementGroupIds, PolicyAssignmentScope"}}
@@ -155,7 +156,7 @@ func TestManagementGroupAssignment(t *testing.T) {
 		map[string]any{"properties": map[string]any{"policyAssignmentId": mg + "/providers/Microsoft.Authorization/policyAssignments/mg-audit",
 			"exemptionCategory": "Mitigated"}})
 	e.waitIdle(t)
-	if got := e.states(t, mg, nil); strings.Join(got, " ") != "sa1/mg-audit=Exempt" {
+	if got := e.states(t, mg, nil); strings.Join(got, " ") != "sa1/mg-audit=Exempt sa2/mg-audit=Exempt" {
 		t.Errorf("an exemption at the management group: %v", got)
 	}
 }
