@@ -1,0 +1,71 @@
+package interop
+
+import (
+	"slices"
+	"strings"
+	"testing"
+)
+
+// TestPythonSDKKeyVaultSecretsOnStewardsAddress pins down why SecretClient
+// cannot use a vault on Steward's own address (path routing,
+// https://HOST:PORT/vaults/{name}); docs/decisions/interop.md has the
+// reasons. Each subtest fails when its gap closes, so the decision record
+// and docs/interop.md get updated.
+func TestPythonSDKKeyVaultSecretsOnStewardsAddress(t *testing.T) {
+	py := pythonWith(t, "azure.identity", "azure.keyvault.secrets")
+	s := serve(t)
+	url := s.BaseURL + "vaults/steward"
+	t.Run("challenge verification refuses a host outside vault.azure.net", func(t *testing.T) {
+		var got struct {
+			SetID      string `json:"set_id"`
+			ParseError string `json:"parse_error"`
+		}
+		runPython(t, s, py, "secret", "keyvault.py", &got, url, "verify")
+		if !strings.Contains(got.ParseError, "does not match the requested domain") {
+			t.Fatalf("got %+v; want the SDK's challenge-resource refusal (if this now works, update docs/interop.md)", got)
+		}
+	})
+	t.Run("the secret is stored but its ID does not parse", func(t *testing.T) {
+		var got struct {
+			SetID      string `json:"set_id"`
+			ParseError string `json:"parse_error"`
+		}
+		runPython(t, s, py, "secret", "keyvault.py", &got, url, "noverify")
+		want := "'" + url + "/secrets/interop/"
+		if !strings.HasPrefix(got.ParseError, want) || !strings.HasSuffix(got.ParseError, "is not a valid ID") {
+			t.Fatalf("got %+v; want the SDK to refuse the ID %s... (if this now works, update docs/interop.md)", got, want)
+		}
+		if !strings.Contains(s.requestLog(), `"method":"PUT","path":"/vaults/steward/secrets/interop","route":"vault","status":200`) {
+			t.Errorf("Steward did not answer the PUT of the secret with 200:\n%s", s.requestLog())
+		}
+	})
+}
+
+// TestPythonSDKManagesRoleAssignments creates a role assignment on a
+// resource group with AuthorizationManagementClient and lists it back.
+func TestPythonSDKManagesRoleAssignments(t *testing.T) {
+	py := pythonWith(t, "azure.identity", "azure.mgmt.resource", "azure.mgmt.authorization")
+	s := serve(t)
+	const name = "3fa85f64-5717-4562-b3fc-2c963f66afa6"
+	var got struct {
+		Created      string
+		Listed       []string
+		Subscription []string
+	}
+	runPython(t, s, py, "secret", "authorization.py", &got, "py-rbac", name, s.Info.ObjectID)
+	want := "/subscriptions/" + s.Info.SubscriptionID + "/resourceGroups/py-rbac/providers/Microsoft.Authorization/roleAssignments/" + name
+	if !strings.EqualFold(got.Created, want) {
+		t.Errorf("created %q, want %q", got.Created, want)
+	}
+	if !slices.ContainsFunc(got.Listed, func(id string) bool { return strings.EqualFold(id, want) }) {
+		t.Errorf("resource group list %v lacks %s", got.Listed, want)
+	}
+	// Azure's list for a subscription without $filter holds the
+	// assignments at, above and below it; steward serve answers with
+	// those stored directly at the subscription only (gap
+	// "role-assignment-list-scope").
+	rg := "/subscriptions/" + s.Info.SubscriptionID + "/resourceGroups/py-rbac"
+	if slices.ContainsFunc(got.Subscription, func(sc string) bool { return strings.EqualFold(sc, rg) }) {
+		t.Errorf("subscription list %v now holds the group's assignment: gap role-assignment-list-scope is closed; update docs/decisions/interop.md and this test", got.Subscription)
+	}
+}
