@@ -3,7 +3,6 @@ package logs
 import (
 	"bytes"
 	"encoding/json"
-	"fmt"
 	"math"
 	"regexp"
 	"strconv"
@@ -214,67 +213,14 @@ func toKQL(x any) any {
 	return x
 }
 
-// maxJSONDepth bounds the nesting decodeJSON accepts.
+// maxJSONDepth bounds the nesting of a request body or stored dynamic.
 const maxJSONDepth = 100
 
-// decodeJSON reads one JSON value keeping object keys in order (as
-// *kql.Bag) and numbers as json.Number.
-func decodeJSON(dec *json.Decoder, depth int) (any, error) {
-	if depth > maxJSONDepth {
-		return nil, fmt.Errorf("JSON nested deeper than %d levels", maxJSONDepth)
-	}
-	tok, err := dec.Token()
-	if err != nil {
-		return nil, err
-	}
-	switch t := tok.(type) {
-	case json.Delim:
-		switch t {
-		case '[':
-			arr := []any{}
-			for dec.More() {
-				v, err := decodeJSON(dec, depth+1)
-				if err != nil {
-					return nil, err
-				}
-				arr = append(arr, v)
-			}
-			_, err := dec.Token()
-			return arr, err
-		case '{':
-			bag := kql.NewBag()
-			for dec.More() {
-				kt, err := dec.Token()
-				if err != nil {
-					return nil, err
-				}
-				k, _ := kt.(string)
-				v, err := decodeJSON(dec, depth+1)
-				if err != nil {
-					return nil, err
-				}
-				bag.Set(k, v)
-			}
-			_, err := dec.Token()
-			return bag, err
-		}
-		return nil, fmt.Errorf("unexpected %v", t)
-	}
-	return tok, nil
-}
-
-// parseJSON decodes a whole document with decodeJSON.
+// parseJSON decodes a whole document keeping object keys in order (as
+// *kql.Bag) and numbers as json.Number, so that coerce sees a number's
+// text as written.
 func parseJSON(b []byte) (any, error) {
-	dec := json.NewDecoder(bytes.NewReader(b))
-	dec.UseNumber()
-	v, err := decodeJSON(dec, 0)
-	if err != nil {
-		return nil, err
-	}
-	if _, err := dec.Token(); err == nil {
-		return nil, fmt.Errorf("trailing data after the JSON value")
-	}
-	return v, nil
+	return kql.DecodeJSON(bytes.NewReader(b), kql.JSONOptions{KeepNumbers: true, MaxDepth: maxJSONDepth})
 }
 
 // sqlArg converts a value to what its SQL column holds.

@@ -265,7 +265,7 @@ func toDynamicValue(v Value) Value {
 		if strings.TrimSpace(v.s) == "" {
 			return Null(TypeDynamic)
 		}
-		d, err := parseJSON(v.s)
+		d, err := ParseJSON(v.s)
 		if err != nil {
 			return Dynamic(v.s)
 		}
@@ -273,7 +273,7 @@ func toDynamicValue(v Value) Value {
 	}
 	if v.T == TypeDynamic {
 		if s, ok := v.d.(string); ok {
-			if d, err := parseJSON(s); err == nil {
+			if d, err := ParseJSON(s); err == nil {
 				return Dynamic(d)
 			}
 		}

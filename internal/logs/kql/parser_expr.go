@@ -300,7 +300,7 @@ func typedLiteralValue(typ, raw string) (Value, string) {
 			return Guid(g), ""
 		}
 	case TypeDynamic:
-		d, err := parseJSON(s)
+		d, err := ParseJSON(s)
 		if err == nil {
 			return Dynamic(d), ""
 		}

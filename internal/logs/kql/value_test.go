@@ -85,7 +85,7 @@ func TestHasMatchesWholeTerms(t *testing.T) {
 }
 
 func TestDynamicRendersAsIndentedJSONInKeyOrder(t *testing.T) {
-	d, err := parseJSON(`{"name":"alice","age":30,"tags":["a",1.0,null],"empty":{}}`)
+	d, err := ParseJSON(`{"name":"alice","age":30,"tags":["a",1.0,null],"empty":{}}`)
 	if err != nil {
 		t.Fatal(err)
 	}
