@@ -52,6 +52,8 @@ otherwise.`,
 			c.Flags().String("resource", "", "resource ID scope")
 			c.Flags().String("management-group", "", "management group scope (name)")
 			c.Flags().String("assignment", "", "policy assignment scope (name, at the subscription or --resource-group)")
+			c.Flags().String("definition", "", "policy definition scope (name, at the subscription)")
+			c.Flags().String("set-definition", "", "policy set definition scope (name, at the subscription)")
 		}
 		cmd.AddCommand(c)
 	}
@@ -75,7 +77,7 @@ func complianceClient(cmd *cobra.Command) (cliout.Format, *armpolicyinsights.Pol
 
 // complianceScope is where a compliance command looks.
 type complianceScope struct {
-	sub, group, resource, mg, assignment string
+	sub, group, resource, mg, assignment, definition, set string
 }
 
 func scopeFlags(cmd *cobra.Command, sub string) complianceScope {
@@ -85,6 +87,8 @@ func scopeFlags(cmd *cobra.Command, sub string) complianceScope {
 		s.resource, _ = cmd.Flags().GetString("resource")
 		s.mg, _ = cmd.Flags().GetString("management-group")
 		s.assignment, _ = cmd.Flags().GetString("assignment")
+		s.definition, _ = cmd.Flags().GetString("definition")
+		s.set, _ = cmd.Flags().GetString("set-definition")
 	}
 	return s
 }
@@ -158,6 +162,12 @@ func firstStatesPage(cmd *cobra.Command, c *armpolicyinsights.PolicyStatesClient
 		return p.PolicyStatesQueryResults, err
 	case s.resource != "":
 		p, err := c.NewListQueryResultsForResourcePager(r, s.resource, q, nil).NextPage(ctx)
+		return p.PolicyStatesQueryResults, err
+	case s.definition != "":
+		p, err := c.NewListQueryResultsForPolicyDefinitionPager(r, s.sub, s.definition, q, nil).NextPage(ctx)
+		return p.PolicyStatesQueryResults, err
+	case s.set != "":
+		p, err := c.NewListQueryResultsForPolicySetDefinitionPager(r, s.sub, s.set, q, nil).NextPage(ctx)
 		return p.PolicyStatesQueryResults, err
 	case s.assignment != "" && s.group != "":
 		p, err := c.NewListQueryResultsForResourceGroupLevelPolicyAssignmentPager(r, s.sub, s.group, s.assignment, q, nil).NextPage(ctx)
@@ -263,6 +273,12 @@ func runComplianceSummarize(cmd *cobra.Command, _ []string) error {
 		res, err = r.SummarizeResults, e
 	case s.resource != "":
 		r, e := c.SummarizeForResource(ctx, latest, s.resource, q, nil)
+		res, err = r.SummarizeResults, e
+	case s.definition != "":
+		r, e := c.SummarizeForPolicyDefinition(ctx, latest, s.sub, s.definition, q, nil)
+		res, err = r.SummarizeResults, e
+	case s.set != "":
+		r, e := c.SummarizeForPolicySetDefinition(ctx, latest, s.sub, s.set, q, nil)
 		res, err = r.SummarizeResults, e
 	case s.assignment != "" && s.group != "":
 		r, e := c.SummarizeForResourceGroupLevelPolicyAssignment(ctx, latest, s.sub, s.group, s.assignment, q, nil)

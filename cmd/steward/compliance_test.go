@@ -100,6 +100,14 @@ func TestComplianceCommandsDriveTheAPI(t *testing.T) {
 	if !strings.Contains(out, "N") || !strings.Contains(out, "3") || !strings.Contains(out, "2") {
 		t.Errorf("list --apply:\n%s", out)
 	}
+	out = must("compliance", "list", "--definition", "https", "--filter", "IsCompliant eq true")
+	if !strings.Contains(out, "2 states") {
+		t.Errorf("list --definition:\n%s", out)
+	}
+	out = must("compliance", "summarize", "--assignment", "audit-https", "-o", "json")
+	if !strings.Contains(out, `"nonCompliantResources": 3`) {
+		t.Errorf("summarize --assignment:\n%s", out)
+	}
 	out = must("compliance", "summarize")
 	if !strings.Contains(out, "audit-https") || !strings.Contains(out, "noncompliant=3") {
 		t.Errorf("summarize:\n%s", out)
