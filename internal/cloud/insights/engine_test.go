@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/steward-gov/steward/internal/cloud/insights"
+	"github.com/steward-gov/steward/internal/identity"
 )
 
 // states queries {scope}/providers/Microsoft.PolicyInsights/policyStates/latest/queryResults
@@ -281,5 +282,50 @@ func TestReplicasShareScansThroughLeases(t *testing.T) {
 		if e.engine.Pending(ctx) {
 			t.Errorf("round %d: a scan is still queued", round)
 		}
+	}
+}
+
+// TestPolicyStatesAccess: reading states needs read access at the scope
+// (Reader has it); triggering an evaluation needs the action Reader lacks.
+func TestPolicyStatesAccess(t *testing.T) {
+	e := newEnv(t, insights.Options{})
+	ctx := t.Context()
+	app, sp, err := e.s.Identity.CreateApplication(ctx, e.s.Bootstrap.TenantID, "auditor")
+	if err != nil {
+		t.Fatal(err)
+	}
+	secret, _, err := e.s.Identity.AddClientSecret(ctx, e.s.Bootstrap.TenantID, app.AppID, "test", time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tok, err := e.s.Identity.Token(ctx, identity.TokenRequest{Tenant: e.s.Bootstrap.TenantID, ClientID: app.AppID,
+		ClientSecret: secret, Scope: "https://management.azure.com/.default", Authorities: []string{e.s.BaseURL}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sub := "/subscriptions/" + e.sub
+	query := sub + "/providers/Microsoft.PolicyInsights/policyStates/latest/queryResults?api-version=2024-10-01"
+	trigger := sub + "/providers/Microsoft.PolicyInsights/policyStates/latest/triggerEvaluation?api-version=2024-10-01"
+	as := func(path string) int {
+		req, _ := http.NewRequest(http.MethodPost, strings.TrimSuffix(e.s.BaseURL, "/")+path, nil)
+		req.Header.Set("Authorization", "Bearer "+tok.AccessToken)
+		resp, err := e.s.Transport().Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	if code := as(query); code != http.StatusForbidden {
+		t.Errorf("query without a role: %d, want 403", code)
+	}
+	reader := sub + "/providers/Microsoft.Authorization/roleDefinitions/acdd72a7-3385-48ef-bd42-f606fba81ae7"
+	e.put(t, sub+"/providers/Microsoft.Authorization/roleAssignments/6f1f4a4e-63c3-4e0b-9a53-6c1b1e9c2d11", "2022-04-01",
+		map[string]any{"properties": map[string]any{"roleDefinitionId": reader, "principalId": sp.ID, "principalType": "ServicePrincipal"}})
+	if code := as(query); code != http.StatusOK {
+		t.Errorf("query as Reader: %d, want 200", code)
+	}
+	if code := as(trigger); code != http.StatusForbidden {
+		t.Errorf("trigger as Reader: %d, want 403", code)
 	}
 }
