@@ -13,6 +13,9 @@ import (
 type CompileError struct {
 	Path    string
 	Message string
+	// Code is Azure's error code where Steward knows it (the rule limits,
+	// see limits.go); empty otherwise.
+	Code string
 }
 
 // Error formats the path and message.
@@ -67,6 +70,11 @@ type compiler struct {
 	// inDetails is set while compiling effect details, where deployment
 	// functions such as uniqueString are allowed.
 	inDetails bool
+	// lim counts what the rule limits bound; maxConds and condBlock are
+	// the condition limit of the block being compiled and its path.
+	lim       limits
+	maxConds  int
+	condBlock string
 }
 
 // Compile compiles a parsed definition. Errors are *CompileError or, for
@@ -101,6 +109,7 @@ func compile(d *Definition, opts CompileOptions, strict bool) (p *Policy, err er
 	c.cst.ec.Host = c.cst.host
 	c.cst.res = NewResource(nil)
 	c.cst.primary = c.cst.res
+	c.maxConds, c.condBlock = MaxIfConditions, d.Rule.If.Path
 	if p.root, err = c.condition(d.Rule.If); err != nil {
 		return nil, err
 	}
@@ -160,6 +169,9 @@ func (c *compiler) condition(cd *Condition) (node, error) {
 			return nil, err
 		}
 		return &notNode{kid: n}, nil
+	}
+	if err := c.lim.condition(c.maxConds, c.condBlock); err != nil {
+		return nil, err
 	}
 	l := &leafNode{kind: cd.Kind, op: cd.Op, path: cd.Path}
 	var err error
@@ -238,7 +250,21 @@ func (c *compiler) count(cn *Count) (*countNode, error) {
 		if n.name == "" {
 			n.name = "default"
 		}
+		constLen := -1
+		if arr, ok := n.value.val.([]any); ok && n.value.folded {
+			constLen = len(arr)
+		}
+		inner, err := c.lim.count(cn, constLen)
+		if err != nil {
+			return nil, err
+		}
+		saved := c.lim.iterations
+		c.lim.iterations = inner
+		defer func() { c.lim.iterations = saved }()
 	} else {
+		if _, err := c.lim.count(cn, -1); err != nil {
+			return nil, err
+		}
 		if n.field, n.fieldExpr, err = c.fieldOf(cn.Field, cn.Path+".field"); err != nil {
 			return nil, err
 		}

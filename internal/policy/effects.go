@@ -111,7 +111,10 @@ func (c *compiler) thenBlock(t *Then) (*thenNode, error) {
 				// Built-ins use deployment functions (uniqueString) in
 				// existence conditions; Azure accepts them there.
 				c.inDetails = true
+				saved := c.lim.conditions
+				c.lim.conditions, c.maxConds, c.condBlock = 0, MaxExistenceConditions, t.path+".details."+k
 				n.existence, err = c.condition(cond)
+				c.lim.conditions = saved
 				c.inDetails = false
 				if err != nil {
 					return nil, err

@@ -125,6 +125,9 @@ type state struct {
 	evaluated      []EvaluatedExpression
 	applic         uint8 // applicability mode (see Applicable); 0 evaluates normally
 	negated        bool  // under an odd number of nots, in applicability mode
+	// iterations is the product of the iterations of the value counts
+	// being evaluated (0 outside any), for MaxValueCountIterations.
+	iterations int
 }
 
 func (st *state) fail(n *leafNode, err error) error {
@@ -244,7 +247,7 @@ func (st *state) reset() {
 	st.ctx, st.res, st.primary, st.opts, st.params = nil, nil, nil, nil, nil
 	st.optsVal = EvalOptions{}
 	st.scopes, st.vals, st.evaluated = st.scopes[:0], st.vals[:0], st.evaluated[:0]
-	st.applic, st.negated = 0, false
+	st.applic, st.negated, st.iterations = 0, false, 0
 	if cap(st.vals) > 4096 {
 		st.vals = nil
 	}

@@ -184,22 +184,29 @@ func (c *countNode) count(st *state) (int64, error) {
 			}
 			return 0, fmt.Errorf("count.value must be an array, got %s", armexpr.TypeName(v))
 		}
+		if err := checkIterations(st.iterations, len(arr)); err != nil {
+			return 0, err
+		}
 		if c.where == nil {
 			return int64(len(arr)), nil
 		}
+		outer := st.iterations
+		st.iterations = max(outer, 1) * len(arr)
 		var n int64
 		for _, e := range arr {
 			st.scopes = append(st.scopes, scope{name: c.name, value: e, ok: true})
-			ok, err := c.where.eval(st)
+			var ok bool
+			ok, err = c.where.eval(st)
 			st.scopes = st.scopes[:len(st.scopes)-1]
 			if err != nil {
-				return 0, err
+				break
 			}
 			if ok {
 				n++
 			}
 		}
-		return n, nil
+		st.iterations = outer
+		return n, err
 	}
 	f := c.field
 	if f == nil {

@@ -49,6 +49,9 @@ func (c *compiler) operand(v any, path string) (*operand, error) {
 			if err != nil {
 				return cerr(path, "%v", err)
 			}
+			if err := c.lim.functions(n, path); err != nil {
+				return err
+			}
 			in, err := analyzeExpr(n)
 			if err != nil && !c.inDetails {
 				return cerr(path, "%v", err)
