@@ -41,17 +41,24 @@ func TestModifyAndDeployDetailsAreValidatedWithTheirPath(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			rule := `{"if":{"field":"type","equals":"x"},"then":{"effect":` + tt.effect + `,"details":` + tt.details + `}}`
 			_, err := ParseAndCompile([]byte(rule), CompileOptions{Parameters: map[string]any{}})
-			var ce *CompileError
-			switch {
-			case tt.wantPath == "" && err != nil:
-				t.Fatalf("compile error %v, want none", err)
-			case tt.wantPath == "":
-			case !errors.As(err, &ce):
-				t.Fatalf("got %v, want a compile error at %s", err, tt.wantPath)
-			case ce.Path != tt.wantPath:
-				t.Errorf("error at %s (%v), want %s", ce.Path, err, tt.wantPath)
-			}
+			checkCompileError(t, err, tt.wantPath, "")
 		})
+	}
+}
+
+// checkCompileError fails unless err is a *CompileError at wantPath with
+// wantCode, or nil when wantPath is "".
+func checkCompileError(t *testing.T, err error, wantPath, wantCode string) {
+	t.Helper()
+	var ce *CompileError
+	switch {
+	case wantPath == "" && err != nil:
+		t.Fatalf("compile error %v, want none", err)
+	case wantPath == "":
+	case !errors.As(err, &ce):
+		t.Fatalf("got %v, want a compile error at %s", err, wantPath)
+	case ce.Path != wantPath || ce.Code != wantCode:
+		t.Errorf("error %q at %s (%v), want %q at %s", ce.Code, ce.Path, err, wantCode, wantPath)
 	}
 }
 

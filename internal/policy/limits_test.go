@@ -2,7 +2,6 @@ package policy
 
 import (
 	"context"
-	"errors"
 	"strings"
 	"testing"
 )
@@ -61,16 +60,7 @@ func TestRuleLimitsAreCompileErrors(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			_, err := ParseAndCompile([]byte(`{"if":`+tt.rule+`}`), CompileOptions{})
-			var ce *CompileError
-			switch {
-			case tt.wantPath == "" && err != nil:
-				t.Fatalf("compile error %v, want none", err)
-			case tt.wantPath == "":
-			case !errors.As(err, &ce):
-				t.Fatalf("got %v, want a compile error at %s", err, tt.wantPath)
-			case ce.Path != tt.wantPath || ce.Code != tt.wantCode:
-				t.Errorf("error %s at %s (%v), want %s at %s", ce.Code, ce.Path, err, tt.wantCode, tt.wantPath)
-			}
+			checkCompileError(t, err, tt.wantPath, tt.wantCode)
 		})
 	}
 }
