@@ -2,6 +2,7 @@ package insights
 
 import (
 	"context"
+	"maps"
 	"strings"
 	"sync"
 
@@ -68,6 +69,13 @@ func (e *Engine) evaluate(ctx context.Context, ps *policies, env *scanEnv, r clo
 	doc := r.Doc
 	if doc == nil {
 		return nil
+	}
+	if t, _ := doc["type"].(string); r.Type != "" && !strings.EqualFold(t, r.Type) {
+		// Policy sees the canonical type: ARM documents a resource group
+		// as Microsoft.Resources/resourceGroups, rules test
+		// Microsoft.Resources/subscriptions/resourceGroups.
+		doc = maps.Clone(doc)
+		doc["type"] = r.Type
 	}
 	res := policy.NewResource(doc)
 	sub, group := resourceParts(r.ID)
