@@ -13,6 +13,7 @@ import (
 
 	"github.com/steward-gov/steward/internal/cloud"
 	"github.com/steward-gov/steward/internal/cloud/authorization"
+	"github.com/steward-gov/steward/internal/cloud/insights"
 	"github.com/steward-gov/steward/internal/cloud/policyprovider"
 	"github.com/steward-gov/steward/internal/policy"
 	"github.com/steward-gov/steward/internal/server"
@@ -100,11 +101,15 @@ func runServe(cmd *cobra.Command, _ []string) error {
 		builtins = os.Getenv("STEWARD_POLICY_BUILTINS")
 	}
 	var vault *server.VaultPlane
+	var compliance *insights.Engine
 	s, err := server.Open(ctx, cfg, log, serveServices(
-		policyproviderOptions{builtins: builtins, aliases: aliases},
+		policyproviderOptions{builtins: builtins, aliases: aliases, log: log, insightsReady: func(e *insights.Engine) { compliance = e }},
 		func(p *server.VaultPlane) { vault = p })...)
 	if err != nil {
 		return fmt.Errorf("serve: %w", err)
+	}
+	if compliance != nil {
+		defer compliance.Stop()
 	}
 	if s.Cloud != nil {
 		go pruneActivity(ctx, s.Cloud, log)
@@ -138,6 +143,9 @@ func serveServices(pol policyproviderOptions, vaultReady func(*server.VaultPlane
 type policyproviderOptions struct {
 	builtins string
 	aliases  *policy.AliasTable
+	// insightsReady receives the compliance engine once it runs.
+	insightsReady func(*insights.Engine)
+	log           *slog.Logger
 }
 
 // registerProviders adds the resource providers built on the embedded ARM:
@@ -148,8 +156,21 @@ func registerProviders(pol policyproviderOptions) server.CloudSetup {
 		if err := authorization.Register(c); err != nil {
 			return fmt.Errorf("Microsoft.Authorization: %w", err)
 		}
-		if _, err := policyprovider.Register(c, policyprovider.Options{BuiltInDir: pol.builtins, Aliases: pol.aliases}); err != nil {
+		p, err := policyprovider.Register(c, policyprovider.Options{BuiltInDir: pol.builtins, Aliases: pol.aliases})
+		if err != nil {
 			return fmt.Errorf("policy provider: %w", err)
+		}
+		// Continuous compliance (Microsoft.PolicyInsights) over the
+		// assignments the policy provider enforces, with Azure's standard
+		// 24-hour evaluation cycle on top of evaluation at every write.
+		eng := insights.New(c, insights.Options{Assignments: p.Assignments, Aliases: pol.aliases,
+			Cycle: 24 * time.Hour, Logger: pol.log})
+		if err := eng.Mount(); err != nil {
+			return fmt.Errorf("policy insights: %w", err)
+		}
+		eng.Start(ctx)
+		if pol.insightsReady != nil {
+			pol.insightsReady(eng)
 		}
 		return nil
 	}
