@@ -10,9 +10,10 @@ import (
 	"github.com/steward-gov/steward/internal/server"
 )
 
-// serveCloud serves a Steward with the management API over TLS on a
-// loopback port until the test ends and returns its data directory.
-func serveCloud(t *testing.T) (string, *server.Steward) {
+// serveCloud serves a Steward over TLS on a loopback port until the test
+// ends and returns its data directory. It mounts the services given, or
+// the management API alone.
+func serveCloud(t *testing.T, services ...server.Service) (string, *server.Steward) {
 	t.Helper()
 	for _, k := range []string{"AZURE_RESOURCE_MANAGER_ENDPOINT", "AZURE_TENANT_ID", "AZURE_CLIENT_ID", "AZURE_SUBSCRIPTION_ID", "STEWARD_DATA"} {
 		t.Setenv(k, "")
@@ -20,7 +21,10 @@ func serveCloud(t *testing.T) (string, *server.Steward) {
 	cfg := server.DefaultConfig()
 	cfg.DataDir = t.TempDir()
 	cfg.Listen = "127.0.0.1:0"
-	s, err := server.Open(context.Background(), cfg, nil, server.CloudService())
+	if len(services) == 0 {
+		services = []server.Service{server.CloudService()}
+	}
+	s, err := server.Open(context.Background(), cfg, nil, services...)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -132,10 +132,14 @@ func runServe(cmd *cobra.Command, _ []string) error {
 // register their ARM resource types on it.
 // vaultReady receives the vault data plane once it is mounted.
 func serveServices(pol policyproviderOptions, vaultReady func(*server.VaultPlane)) []server.Service {
+	var ready []func(*server.VaultPlane)
+	if vaultReady != nil {
+		ready = append(ready, vaultReady)
+	}
 	return []server.Service{
 		server.CloudService(registerProviders(pol)),
 		server.LogsService(),
-		server.VaultService(server.VaultOptions{}, vaultReady),
+		server.VaultService(server.VaultOptions{}, ready...),
 	}
 }
 
