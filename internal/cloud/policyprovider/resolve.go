@@ -106,7 +106,11 @@ func definitionError(err error) error {
 	case errors.As(err, &pe):
 		return arm.BadRequest(codeForPath(pe.Path), "The policy is invalid at '%s': %s.", pe.Path, pe.Message)
 	case errors.As(err, &ce):
-		return arm.BadRequest(codeForPath(ce.Path), "The policy is invalid at '%s': %s.", ce.Path, ce.Message)
+		code := ce.Code // Azure's own code where the engine knows it (rule limits)
+		if code == "" {
+			code = codeForPath(ce.Path)
+		}
+		return arm.BadRequest(code, "The policy is invalid at '%s': %s.", ce.Path, ce.Message)
 	}
 	return arm.BadRequest("InvalidPolicyDefinition", "The policy is invalid: %s.", err.Error())
 }

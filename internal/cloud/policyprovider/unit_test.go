@@ -123,6 +123,7 @@ func TestDefinitionErrorCodes(t *testing.T) {
 		{&policy.ParameterError{Name: "p", Message: "value 3 is not one of the allowedValues"}, "InvalidPolicyParameters"},
 		{&policy.ParseError{Path: "$.properties.policyRule.if", Message: "unknown operator"}, "InvalidPolicyRule"},
 		{&policy.CompileError{Path: "$.properties.policyRule.then.details", Message: "bad"}, "InvalidPolicyRule"},
+		{&policy.CompileError{Path: "$.properties.policyRule.if", Message: "too many", Code: "PolicyRuleTooComplex"}, "PolicyRuleTooComplex"},
 		{&policy.ParseError{Path: "$.properties.parameters.x.type", Message: "bad type"}, "InvalidPolicyParameters"},
 		{&policy.ParseError{Path: "$.properties.mode", Message: "bad mode"}, "InvalidPolicyMode"},
 		{&policy.ParseError{Path: "$.properties.policyDefinitions[0]", Message: "bad"}, "InvalidPolicySetDefinition"},
