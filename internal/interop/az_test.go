@@ -82,6 +82,7 @@ type account struct {
 // know, and az 2.45 has no setting to turn that off (2.53 added `az
 // config set core.instance_discovery=false`).
 func TestAzureCLIRunsInstanceDiscoveryForStewardsAuthority(t *testing.T) {
+	t.Parallel()
 	s := serve(t)
 	az := newAzCLI(t, s)
 	az.registerCloud(t, s.BaseURL, strings.TrimSuffix(s.BaseURL, "/"))
@@ -99,6 +100,7 @@ func TestAzureCLIRunsInstanceDiscoveryForStewardsAuthority(t *testing.T) {
 // bridges of the shim, and manages resource groups, lists resources and
 // reads and writes a vault secret.
 func TestAzureCLIAgainstSteward(t *testing.T) {
+	t.Parallel()
 	s := serve(t)
 	az := newAzCLI(t, s)
 	sh := startShim(t, s)
@@ -140,6 +142,7 @@ func TestAzureCLIAgainstSteward(t *testing.T) {
 			t.Errorf("az resource list: %+v, want the default vault", listed)
 		}
 	})
+	t.Run("resources, tags, vaults, providers, activity log", func(t *testing.T) { resourceCommands(t, s, az) })
 	t.Run("vault secret through az rest", func(t *testing.T) {
 		url := sh.URL + "vaults/steward/secrets/az-secret?api-version=7.4"
 		var set, got struct{ ID, Value string }

@@ -15,6 +15,7 @@ import (
 // open and its bridge is needed; once Steward serves it, the test fails so
 // the bridge and its entry in docs/decisions/interop.md go.
 func TestShimBridgesOnlyOpenGaps(t *testing.T) {
+	t.Parallel()
 	s := serve(t)
 	client := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: s.CA.Pool()}}}
 	token := armToken(t, s, client)

@@ -12,6 +12,7 @@ import (
 // reasons. Each subtest fails when its gap closes, so the decision record
 // and docs/interop.md get updated.
 func TestPythonSDKKeyVaultSecretsOnStewardsAddress(t *testing.T) {
+	t.Parallel()
 	py := pythonWith(t, "azure.identity", "azure.keyvault.secrets")
 	s := serve(t)
 	url := s.BaseURL + "vaults/steward"
@@ -44,6 +45,7 @@ func TestPythonSDKKeyVaultSecretsOnStewardsAddress(t *testing.T) {
 // TestPythonSDKManagesRoleAssignments creates a role assignment on a
 // resource group with AuthorizationManagementClient and lists it back.
 func TestPythonSDKManagesRoleAssignments(t *testing.T) {
+	t.Parallel()
 	py := pythonWith(t, "azure.identity", "azure.mgmt.resource", "azure.mgmt.authorization")
 	s := serve(t)
 	const name = "3fa85f64-5717-4562-b3fc-2c963f66afa6"

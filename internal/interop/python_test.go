@@ -59,6 +59,7 @@ func runPython(t *testing.T, s *served, py, credential, script string, out any, 
 // Steward as authority and instance discovery off, get ARM tokens that
 // Steward's validator accepts for the administrator.
 func TestPythonSDKGetsTokensWithSecretAndCertificate(t *testing.T) {
+	t.Parallel()
 	py := pythonWith(t, "azure.identity")
 	s := serve(t)
 	v := s.Validator("https://management.azure.com")
@@ -81,6 +82,7 @@ func TestPythonSDKGetsTokensWithSecretAndCertificate(t *testing.T) {
 // through a resource group's life: create, update, get, list (with a tag
 // filter), existence check, resource list, delete.
 func TestPythonSDKManagesResourceGroups(t *testing.T) {
+	t.Parallel()
 	py := pythonWith(t, "azure.identity", "azure.mgmt.resource")
 	s := serve(t)
 	var got struct {
@@ -120,6 +122,7 @@ func TestPythonSDKManagesResourceGroups(t *testing.T) {
 // TestPythonSDKQueriesLogs creates a workspace through ARM and runs a KQL
 // query with LogsQueryClient pointed at Steward.
 func TestPythonSDKQueriesLogs(t *testing.T) {
+	t.Parallel()
 	py := pythonWith(t, "azure.identity", "azure.mgmt.resource", "azure.monitor.query")
 	s := serve(t)
 	var got struct {
