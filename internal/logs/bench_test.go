@@ -170,3 +170,41 @@ func BenchmarkArgMaxQuery(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkTopQuery runs "top 10 by TimeGenerated" (the indexed column) and
+// "top 10 by Resource_id" (unindexed) with the order pushed into SQL
+// (pushed) and with the planner sorting every row itself (in-memory).
+func BenchmarkTopQuery(b *testing.B) {
+	n := 100_000
+	if v, err := strconv.Atoi(os.Getenv(benchRowsEnv)); err == nil && v > 0 {
+		n = v
+	}
+	for _, backend := range []string{"sqlite", "postgres"} {
+		b.Run(fmt.Sprintf("%s/rows=%d", backend, n), func(b *testing.B) {
+			rows := NewRows(benchStore(b, backend), clock)
+			loadPolicyStates(b, rows, n)
+			src := rows.Source(testCustomerID, Window{})
+			for _, q := range []string{
+				"PolicyComplianceStates_CL | top 10 by TimeGenerated",
+				"PolicyComplianceStates_CL | top 10 by Resource_id asc",
+			} {
+				for _, mode := range []struct {
+					name string
+					src  kql.Source
+				}{{"pushed", src}, {"in-memory", plainSource{src}}} {
+					b.Run(strings.Fields(q)[5]+"/"+mode.name, func(b *testing.B) {
+						for b.Loop() {
+							res, err := kql.Run(context.Background(), q, kql.Options{Source: mode.src, Now: clock})
+							if err != nil {
+								b.Fatal(err)
+							}
+							if len(res.Rows) != 10 {
+								b.Fatalf("%d rows, want 10", len(res.Rows))
+							}
+						}
+					})
+				}
+			}
+		})
+	}
+}

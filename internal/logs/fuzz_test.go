@@ -110,6 +110,9 @@ func FuzzQueryAPINeverFails500(f *testing.F) {
 		"datatable(a:int)[1,2] | make-series count() on a from 0 to 10 step 0"}, pushdownQueries...) {
 		f.Add(q)
 	}
+	for _, tc := range orderQueries {
+		f.Add(tc.q)
+	}
 	s := New(storetest.SQLite(f), Options{Now: clock})
 	ctx := context.Background()
 	if err := s.st.Update(ctx, func(tx store.Tx) error {

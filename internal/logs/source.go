@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/steward-gov/steward/internal/logs/kql"
+	"github.com/steward-gov/steward/internal/store"
 )
 
 // Window bounds the TimeGenerated of the rows a query sees, as the query
@@ -54,6 +55,21 @@ func (s *Source) CanFilter(table string, f kql.Filter) bool {
 		return false
 	}
 	_, _, ok := sqlFilter(s.rows.raw.Dialect, *c, f)
+	return ok
+}
+
+// CanOrder reports whether ORDER BY on the key's column orders exactly as
+// kql's sort does (see orderSQL).
+func (s *Source) CanOrder(table string, k kql.OrderKey) bool {
+	t, err := s.rows.Table(context.Background(), s.workspace, table)
+	if err != nil {
+		return false
+	}
+	c := t.column(k.Column)
+	if c == nil {
+		return false
+	}
+	_, ok := orderSQL(s.rows.raw.Dialect, *c)
 	return ok
 }
 
@@ -123,10 +139,64 @@ func (s *Source) selectSQL(t *Table, req kql.ScanRequest) (string, []any, []Colu
 		b.WriteString(" WHERE ")
 		b.WriteString(strings.Join(where, " AND "))
 	}
+	if len(req.Order) > 0 {
+		b.WriteString(" ORDER BY ")
+		for _, k := range req.Order {
+			c := t.column(k.Column)
+			if c == nil {
+				return "", nil, nil, fmt.Errorf("scan of %s: unknown column %s", t.Name, k.Column)
+			}
+			expr, ok := orderSQL(s.rows.raw.Dialect, *c)
+			if !ok {
+				return "", nil, nil, fmt.Errorf("scan of %s: cannot order by %s", t.Name, k.Column)
+			}
+			dir, nulls := "DESC", "LAST"
+			if k.Asc {
+				dir = "ASC"
+			}
+			if k.NullsFirst {
+				nulls = "FIRST"
+			}
+			fmt.Fprintf(&b, "%s %s NULLS %s, ", expr, dir, nulls)
+		}
+		// Ties keep scan order, which is insertion order.
+		b.WriteString("seq")
+	}
 	if req.Limit > 0 {
 		fmt.Fprintf(&b, " LIMIT %d", req.Limit)
 	}
 	return b.String(), args, cols, nil
+}
+
+// orderSQL returns the SQL expression whose ORDER BY (with NULLS FIRST or
+// LAST) orders column c as kql's sort orders its values; ok is false for
+// dynamic columns, which sort by their JSON text. Integers, datetimes,
+// timespans and bools are stored as integers and compare as they do in kql.
+// Reals: kql sorts NaN with the nulls; SQLite already stores NaN as NULL,
+// PostgreSQL sorts NaN above every number, so there it becomes NULL for the
+// order. Strings and guids compare by their UTF-8 bytes in kql: SQLite's
+// default BINARY collation does that, PostgreSQL needs COLLATE "C" (the
+// database's collation may be a linguistic one). A guid stored as "" reads
+// back as null (decodeValue), so it orders as NULL.
+func orderSQL(d store.Dialect, c Column) (string, bool) {
+	collate := ""
+	if d == store.Postgres {
+		collate = ` COLLATE "C"`
+	}
+	switch c.Type {
+	case kql.TypeBool, kql.TypeInt, kql.TypeLong, kql.TypeDateTime, kql.TypeTimeSpan:
+		return c.SQL, true
+	case kql.TypeReal, kql.TypeDecimal:
+		if d == store.Postgres {
+			return "NULLIF(" + c.SQL + ", 'NaN'::double precision)", true
+		}
+		return c.SQL, true
+	case kql.TypeString:
+		return c.SQL + collate, true
+	case kql.TypeGuid:
+		return "NULLIF(" + c.SQL + ", '')" + collate, true
+	}
+	return "", false
 }
 
 // sqlIter decodes SQL rows into kql rows.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"sort"
 	"strings"
 )
 
@@ -50,12 +51,39 @@ func (f Filter) String() string {
 
 // ScanRequest is what the planner asks of a Source: the rows of Table that
 // satisfy every filter in Filters, with only Columns (all when nil), at most
-// Limit rows (no limit when zero).
+// Limit rows (no limit when zero). When Order is set (only for a Source
+// that implements Orderer, and always with a Limit), the rows are the first
+// Limit of the filtered table in that order, ties kept in scan order (the
+// order the Source returns rows in without Order), and they come in that
+// order.
 type ScanRequest struct {
 	Table   string
 	Columns []string
 	Filters []Filter
 	Limit   int64
+	Order   []OrderKey
+}
+
+// OrderKey is one key of a pushed-down order, with the semantics of
+// Kusto's sort: by Column, ascending or descending, nulls (and a real's
+// NaN) first or last whichever the direction, values compared as the
+// engine compares them (strings by their UTF-8 bytes).
+type OrderKey struct {
+	Column     string
+	Asc        bool
+	NullsFirst bool
+}
+
+// String renders the key as a KQL sort key.
+func (k OrderKey) String() string {
+	dir, nulls := "desc", "last"
+	if k.Asc {
+		dir = "asc"
+	}
+	if k.NullsFirst {
+		nulls = "first"
+	}
+	return quoteName(k.Column) + " " + dir + " nulls " + nulls
 }
 
 // Source is a store of tables the planner scans. It is the pushdown seam:
@@ -68,11 +96,22 @@ type ScanRequest struct {
 // filter in the request exactly (the planner only pushes the filters for
 // which CanFilter answered true and does not re-check them), return the
 // requested columns in the requested order, and stop after Limit rows.
-// Implementations must be safe for concurrent use by several queries.
+// Implementations must be safe for concurrent use by several queries. A
+// Source that can also sort implements Orderer.
 type Source interface {
 	Schema(ctx context.Context, table string) ([]Column, error)
 	CanFilter(table string, f Filter) bool
 	Scan(ctx context.Context, req ScanRequest) (RowIter, error)
+}
+
+// Orderer is implemented by a Source that can also apply an order, so that
+// "top N by c" and "sort by c | take N" read N rows instead of the whole
+// table. The planner pushes an order (with its limit) only when every key
+// is a column for which CanOrder answered true and every filter was pushed;
+// it still runs its own sort over the rows returned, so a Source only
+// decides which rows come back.
+type Orderer interface {
+	CanOrder(table string, key OrderKey) bool
 }
 
 // ErrNoTable is returned (wrapped) when a query names an unknown table.
@@ -105,8 +144,19 @@ func (m *MemSource) CanFilter(table string, f Filter) bool {
 	return ok && colIndex(t.Columns, f.Column) >= 0
 }
 
-// Scan streams the table's rows through the filters and projection.
-func (m *MemSource) Scan(_ context.Context, req ScanRequest) (RowIter, error) {
+// CanOrder reports that every column of a known table can be ordered by.
+func (m *MemSource) CanOrder(table string, k OrderKey) bool {
+	t, ok := m.Tables[table]
+	return ok && colIndex(t.Columns, k.Column) >= 0
+}
+
+// Scan streams the table's rows through the filters and projection; with
+// an Order it sorts the filtered rows (stably, so ties keep table order)
+// before it applies the limit.
+func (m *MemSource) Scan(ctx context.Context, req ScanRequest) (RowIter, error) {
+	if len(req.Order) > 0 {
+		return m.scanOrdered(ctx, req)
+	}
 	t, ok := m.Tables[req.Table]
 	if !ok {
 		return nil, fmt.Errorf("%w: %s", ErrNoTable, req.Table)
@@ -139,6 +189,42 @@ func (m *MemSource) Scan(_ context.Context, req ScanRequest) (RowIter, error) {
 	}
 	identity := req.Columns == nil
 	return &memIter{rows: t.Rows, preds: preds, proj: proj, identity: identity, limit: req.Limit}, nil
+}
+
+// scanOrdered answers a request with an Order: every matching row, sorted
+// by the keys with the sort operator's comparison, then limit and
+// projection.
+func (m *MemSource) scanOrdered(ctx context.Context, req ScanRequest) (RowIter, error) {
+	t := m.Tables[req.Table]
+	keys := make([]int, len(req.Order))
+	for i, k := range req.Order {
+		if keys[i] = colIndex(t.Columns, k.Column); keys[i] < 0 {
+			return nil, fmt.Errorf("scan of %s: unknown column %s", req.Table, k.Column)
+		}
+	}
+	all := req
+	all.Columns, all.Limit, all.Order = nil, 0, nil
+	it, err := m.Scan(ctx, all)
+	if err != nil {
+		return nil, err
+	}
+	rows, err := drain(ctx, it)
+	if err != nil {
+		return nil, err
+	}
+	sort.SliceStable(rows, func(i, j int) bool {
+		for n, k := range req.Order {
+			if c := sortCompare(rows[i][keys[n]], rows[j][keys[n]], k.Asc, k.NullsFirst); c != 0 {
+				return c < 0
+			}
+		}
+		return false
+	})
+	if req.Limit > 0 && int64(len(rows)) > req.Limit {
+		rows = rows[:req.Limit]
+	}
+	proj := &MemSource{Tables: map[string]*MemTable{req.Table: {Columns: t.Columns, Rows: rows}}}
+	return proj.Scan(ctx, ScanRequest{Table: req.Table, Columns: req.Columns})
 }
 
 type memIter struct {

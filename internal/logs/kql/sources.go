@@ -9,9 +9,10 @@ import (
 )
 
 // planScan plans a table reference against the Source, pushing down the
-// leading where conjuncts the Source can apply, a take limit when every
-// filter was pushed, and the column list of a following plain project. It
-// returns the operators that are left to run.
+// leading where conjuncts the Source can apply and, when every filter was
+// pushed, a take limit, the order and limit of a top or of a sort followed
+// by a take (for a Source that is an Orderer), or the column list of a
+// following plain project. It returns the operators that are left to run.
 func planScan(q *qctx, e *env, id *Ident, ops []Op) (*planTable, []Op, error) {
 	if q.source == nil {
 		return nil, nil, errAt(id, "unknown table or name '%s' (no table store is attached)", id.Name)
@@ -49,8 +50,26 @@ func planScan(q *qctx, e *env, id *Ident, ops []Op) (*planTable, []Op, error) {
 	if allPushed && len(rest) > 0 {
 		switch o := rest[0].(type) {
 		case *Take:
-			if l, ok := o.N.(*Lit); ok && isIntegral(l.Val.T) && l.Val.i > 0 {
-				req.Limit = l.Val.i
+			if n, ok := literalLimit(o.N); ok {
+				req.Limit = n
+			}
+		case *Top:
+			// The top operator stays in the plan and sorts the N rows.
+			if n, ok := literalLimit(o.N); ok {
+				if keys, ok := orderKeys(q.source, id.Name, []SortKey{o.Key}, cols); ok {
+					req.Order, req.Limit = keys, n
+				}
+			}
+		case *Sort:
+			// "sort | take N" is a top: the sort stays in the plan.
+			if len(rest) > 1 {
+				if tk, ok := rest[1].(*Take); ok {
+					if n, ok := literalLimit(tk.N); ok {
+						if keys, ok := orderKeys(q.source, id.Name, o.Keys, cols); ok {
+							req.Order, req.Limit = keys, n
+						}
+					}
+				}
 			}
 		case *Project:
 			if names, ok := plainProject(o, cols); ok && o.Word == "project" {
@@ -67,6 +86,37 @@ func planScan(q *qctx, e *env, id *Ident, ops []Op) (*planTable, []Op, error) {
 	return &planTable{cols: cols, open: func(q *qctx) (RowIter, error) {
 		return src.Scan(q.ctx, req)
 	}}, rest, nil
+}
+
+// literalLimit returns the row count of a take or top written as a
+// positive integer literal.
+func literalLimit(x Expr) (int64, bool) {
+	l, ok := x.(*Lit)
+	if !ok || !isIntegral(l.Val.T) || l.Val.i <= 0 {
+		return 0, false
+	}
+	return l.Val.i, true
+}
+
+// orderKeys translates sort keys into an order the source can apply: every
+// key must be a plain column the source can order by.
+func orderKeys(src Source, table string, keys []SortKey, cols []Column) ([]OrderKey, bool) {
+	o, ok := src.(Orderer)
+	if !ok || len(keys) == 0 {
+		return nil, false
+	}
+	out := make([]OrderKey, len(keys))
+	for i, k := range keys {
+		id, ok := k.X.(*Ident)
+		if !ok || colIndex(cols, id.Name) < 0 {
+			return nil, false
+		}
+		out[i] = OrderKey{Column: id.Name, Asc: k.Asc, NullsFirst: k.NullsFirst}
+		if !o.CanOrder(table, out[i]) {
+			return nil, false
+		}
+	}
+	return out, true
 }
 
 // plainProject returns the distinct source columns a project reads when
