@@ -168,30 +168,18 @@ func TestLogsWithAzureSDKClients(t *testing.T) {
 	// The Data Collector API, signed as seed 002's Python does.
 	collectorBody := `[{"user":"alice","AccessKeyId":"AKIA...0001","CreateDate":"2019-01-15T10:00:00"},{"user":"bob","AccessKeyId":"AKIA...0002","CreateDate":"` + now.Add(-24*time.Hour).Format("2006-01-02T15:04:05") + `"}]`
 	date := now.Format(http.TimeFormat)
-	sig, err := logs.Signature(keys["secondarySharedKey"].(string), "POST", int64(len(collectorBody)), "application/json", date)
-	if err != nil {
-		t.Fatal(err)
-	}
-	req, _ := http.NewRequest("POST", strings.TrimSuffix(e.s.BaseURL, "/")+"/ods/"+customerID+"/api/logs?api-version=2016-04-01", strings.NewReader(collectorBody))
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("Log-Type", "AWS_Access_Key_Report")
-	req.Header.Set("x-ms-date", date)
-	req.Header.Set("Authorization", "SharedKey "+customerID+":"+sig)
-	resp, err := e.client.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		t.Fatalf("data collector: %d", resp.StatusCode)
-	}
-
-	// The same API on Azure's host name, and a regenerated key retires the
-	// old one.
-	hostPost := func(key string) int {
-		sig, _ := logs.Signature(key, "POST", int64(len(collectorBody)), "application/json", date)
-		req, _ := http.NewRequest("POST", strings.TrimSuffix(e.s.BaseURL, "/")+"/api/logs?api-version=2016-04-01", strings.NewReader(collectorBody))
-		req.Host = customerID + ".ods.opinsights.azure.com"
+	// post sends collectorBody to path, on host when it is not empty,
+	// signed with key, and returns the status.
+	post := func(path, host, key string) int {
+		t.Helper()
+		sig, err := logs.Signature(key, "POST", int64(len(collectorBody)), "application/json", date)
+		if err != nil {
+			t.Fatal(err)
+		}
+		req, _ := http.NewRequest("POST", strings.TrimSuffix(e.s.BaseURL, "/")+path+"?api-version=2016-04-01", strings.NewReader(collectorBody))
+		if host != "" {
+			req.Host = host
+		}
 		req.Header.Set("Content-Type", "application/json")
 		req.Header.Set("Log-Type", "AWS_Access_Key_Report")
 		req.Header.Set("x-ms-date", date)
@@ -202,6 +190,15 @@ func TestLogsWithAzureSDKClients(t *testing.T) {
 		}
 		resp.Body.Close()
 		return resp.StatusCode
+	}
+	if code := post("/ods/"+customerID+"/api/logs", "", keys["secondarySharedKey"].(string)); code != http.StatusOK {
+		t.Fatalf("data collector: %d", code)
+	}
+
+	// The same API on Azure's host name, and a regenerated key retires the
+	// old one.
+	hostPost := func(key string) int {
+		return post("/api/logs", customerID+".ods.opinsights.azure.com", key)
 	}
 	oldKey := keys["primarySharedKey"].(string)
 	if code := hostPost(oldKey); code != http.StatusOK {
@@ -272,9 +269,9 @@ func TestLogsWithAzureSDKClients(t *testing.T) {
 	}
 	// Tokens for another audience are refused.
 	armTok, _ := e.cred.GetToken(ctx, policy.TokenRequestOptions{Scopes: armScope})
-	req, _ = http.NewRequest("POST", strings.TrimSuffix(e.s.BaseURL, "/")+"/v1/workspaces/"+customerID+"/query", strings.NewReader(`{"query":"print 1"}`))
+	req, _ := http.NewRequest("POST", strings.TrimSuffix(e.s.BaseURL, "/")+"/v1/workspaces/"+customerID+"/query", strings.NewReader(`{"query":"print 1"}`))
 	req.Header.Set("Authorization", "Bearer "+armTok.Token)
-	resp, err = e.client.Do(req)
+	resp, err := e.client.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}

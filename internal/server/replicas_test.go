@@ -6,11 +6,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
-	"github.com/Azure/azure-sdk-for-go/sdk/azcore/cloud"
-	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
-	"github.com/Azure/azure-sdk-for-go/sdk/azidentity"
-
 	"github.com/steward-gov/steward/internal/store/storetest"
 )
 
@@ -48,17 +43,7 @@ func TestReplicasShareOnePostgres(t *testing.T) {
 	}
 	for _, pair := range [][2]*Steward{{a, b}, {b, a}} {
 		issuer, validator := pair[0], pair[1]
-		cred, err := azidentity.NewClientSecretCredential(issuer.Bootstrap.TenantID, issuer.Bootstrap.ClientID, issuer.Bootstrap.ClientSecret,
-			&azidentity.ClientSecretCredentialOptions{DisableInstanceDiscovery: true, ClientOptions: azcore.ClientOptions{
-				Cloud: cloud.Configuration{ActiveDirectoryAuthorityHost: issuer.BaseURL}, Transport: issuer.Transport()}})
-		if err != nil {
-			t.Fatal(err)
-		}
-		tok, err := cred.GetToken(context.Background(), policy.TokenRequestOptions{Scopes: armScope})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if who := whoami(t, validator, tok.Token); who["objectId"] != issuer.Bootstrap.ObjectID {
+		if who := whoami(t, validator, adminARMToken(t, issuer)); who["objectId"] != issuer.Bootstrap.ObjectID {
 			t.Errorf("token from one replica on the other: %v", who)
 		}
 	}

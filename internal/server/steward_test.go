@@ -260,15 +260,10 @@ func TestEnvironmentCredentialFromBootstrap(t *testing.T) {
 	}
 }
 
-func TestServicesMountAfterTheTokenService(t *testing.T) {
-	mounted := func(ctx context.Context, s *Steward) error {
-		s.Server.Router.HandlePrefix("arm", "/subscriptions/", s.Authenticate(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			p, _ := identity.PrincipalFrom(r.Context())
-			w.Write([]byte(p.ObjectID))
-		})))
-		return nil
-	}
-	s, _ := startSteward(t, t.TempDir(), mounted)
+// adminARMToken signs in as s's bootstrap administrator (client secret,
+// in process) and returns an access token for the management API.
+func adminARMToken(t *testing.T, s *Steward) string {
+	t.Helper()
 	cred, err := azidentity.NewClientSecretCredential(s.Bootstrap.TenantID, s.Bootstrap.ClientID, s.Bootstrap.ClientSecret,
 		&azidentity.ClientSecretCredentialOptions{DisableInstanceDiscovery: true, ClientOptions: azcore.ClientOptions{
 			Cloud: cloud.Configuration{ActiveDirectoryAuthorityHost: s.BaseURL}, Transport: s.Transport()}})
@@ -279,8 +274,20 @@ func TestServicesMountAfterTheTokenService(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return tok.Token
+}
+
+func TestServicesMountAfterTheTokenService(t *testing.T) {
+	mounted := func(ctx context.Context, s *Steward) error {
+		s.Server.Router.HandlePrefix("arm", "/subscriptions/", s.Authenticate(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			p, _ := identity.PrincipalFrom(r.Context())
+			w.Write([]byte(p.ObjectID))
+		})))
+		return nil
+	}
+	s, _ := startSteward(t, t.TempDir(), mounted)
 	req, _ := http.NewRequest(http.MethodGet, s.BaseURL+"subscriptions/x", nil)
-	req.Header.Set("Authorization", "Bearer "+tok.Token)
+	req.Header.Set("Authorization", "Bearer "+adminARMToken(t, s))
 	resp, err := s.Transport().Do(req)
 	if err != nil {
 		t.Fatal(err)
