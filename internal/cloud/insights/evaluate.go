@@ -89,16 +89,35 @@ func (e *Engine) evaluate(ctx context.Context, ps *policies, env *scanEnv, r clo
 		opts.ResourceGroup = env.doc(ctx, "/subscriptions/"+sub+"/resourceGroups/"+group)
 	}
 	exemptions := ps.exemptionsFor(mgNames)
+	var results []policy.AssignmentResult
+	var evaluated []*compiled
+	add := func(pick func(*compiled) bool) {
+		for _, c := range ps.assigned {
+			if !pick(c) || !c.a.InScope(r.ID, mgIDs...) {
+				continue
+			}
+			if ar := c.eval.Evaluate(ctx, res, exemptions, now, opts); ar.Applicable {
+				results = append(results, ar)
+				evaluated = append(evaluated, c)
+			}
+		}
+	}
+	isOnly := func(c *compiled) bool { return only == "" || strings.ToLower(c.a.ID) == only }
+	add(isOnly)
+	// Append and modify members of different assignments that would write
+	// one field differently are Conflicting. That needs the resource's
+	// other assignments too, but only when the rescanned one would write.
+	// Their states are then renewed too, since a conflict involves both
+	// sides.
+	others := only != "" && writes(results)
+	if others {
+		add(func(c *compiled) bool { return !isOnly(c) })
+	}
+	policy.MarkConflicts(results)
 	var out []*State
-	for _, c := range ps.assigned {
-		if only != "" && strings.ToLower(c.a.ID) != only {
-			continue
-		}
-		if !c.a.InScope(r.ID, mgIDs...) {
-			continue
-		}
-		ar := c.eval.Evaluate(ctx, res, exemptions, now, opts)
-		if !ar.Applicable {
+	for i, ar := range results {
+		c := evaluated[i]
+		if !others && !isOnly(c) {
 			continue
 		}
 		var explained map[string]policy.MemberResult
@@ -135,6 +154,19 @@ func (e *Engine) evaluate(ctx context.Context, ps *policies, env *scanEnv, r clo
 		}
 	}
 	return out
+}
+
+// writes reports whether a result has a NonCompliant append or modify
+// member, the only kind that can conflict with another assignment.
+func writes(results []policy.AssignmentResult) bool {
+	for _, ar := range results {
+		for _, m := range ar.Members {
+			if m.State == policy.StateNonCompliant && (strings.EqualFold(m.Effect, policy.EffectAppend) || strings.EqualFold(m.Effect, policy.EffectModify)) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // subscriptionValue is what subscription() returns.
