@@ -71,3 +71,24 @@ func TestPythonSDKManagesRoleAssignments(t *testing.T) {
 		t.Errorf("subscription list %v now holds the group's assignment: gap role-assignment-list-scope is closed; update docs/decisions/interop.md and this test", got.Subscription)
 	}
 }
+
+// TestPythonSDKBetaIgnoresDisableInstanceDiscovery pins down that Debian's
+// azure-identity 1.13.0b2 ignores disable_instance_discovery=True (the
+// spelling of 1.13.0 and later, which docs/serve.md gives) and runs
+// instance discovery, so its users must write instance_discovery=False.
+func TestPythonSDKBetaIgnoresDisableInstanceDiscovery(t *testing.T) {
+	t.Parallel()
+	py := pythonWith(t, "azure.identity")
+	s := serve(t)
+	var got struct {
+		Token bool
+		Error string
+	}
+	runPython(t, s, py, "secret", "spelling.py", &got)
+	if got.Token {
+		t.Skip("this azure-identity honours disable_instance_discovery=True (1.13.0 or later)")
+	}
+	if strings.Contains(s.requestLog(), "/oauth2/v2.0/token") {
+		t.Errorf("the credential failed (%s) but reached Steward's token endpoint", got.Error)
+	}
+}
