@@ -12,49 +12,33 @@ import (
 	"github.com/steward-gov/steward/internal/store/storetest"
 )
 
-// kill9 runs TestKill9LosesNoAcknowledgedRows's ingesting child; the
-// parent kills it after 40 acknowledged posts.
-var kill9 = storetest.Kill9{
-	Test:      "TestKill9LosesNoAcknowledgedRows",
-	Env:       "STEWARD_LOGS_CRASH_CHILD",
-	KillAfter: 40,
-}
+// kill9 kills TestKill9LosesNoAcknowledgedRows's ingesting child after 40
+// acknowledged posts.
+var kill9 = storetest.Kill9{Env: "STEWARD_LOGS_CRASH_CHILD", KillAfter: 40}
 
 // crashBatch is the number of rows each acknowledged post carries.
 const crashBatch = 25
 
 func TestKill9LosesNoAcknowledgedRows(t *testing.T) {
-	if u, ok := kill9.Child(); ok {
-		crashChild(u)
-	}
-	for _, b := range storetest.URLBackends {
-		t.Run(b.Name, func(t *testing.T) {
-			u := b.URL(t)
-			acked := kill9.Run(t, u)
-			st, err := store.Open(context.Background(), u)
-			if err != nil {
-				t.Fatalf("reopen after kill -9: %v", err)
+	kill9.RunEach(t, crashChild, func(t *testing.T, st store.Store, acked []string) {
+		s := New(st, Options{Now: clock})
+		res := runQuery(t, s.Rows.Source(testCustomerID, Window{}), "Crash_CL | summarize n = count() by batch_s")
+		counts := map[string]int64{}
+		for _, r := range res.Rows {
+			counts[r[0].AsString()] = r[1].AsInt()
+		}
+		for _, id := range acked {
+			if counts[id] != crashBatch {
+				t.Errorf("acknowledged batch %s has %d rows after kill -9, want %d", id, counts[id], crashBatch)
 			}
-			defer st.Close()
-			s := New(st, Options{Now: clock})
-			res := runQuery(t, s.Rows.Source(testCustomerID, Window{}), "Crash_CL | summarize n = count() by batch_s")
-			counts := map[string]int64{}
-			for _, r := range res.Rows {
-				counts[r[0].AsString()] = r[1].AsInt()
+		}
+		for id, n := range counts {
+			if n != crashBatch {
+				t.Errorf("batch %s survived half-written: %d rows", id, n)
 			}
-			for _, id := range acked {
-				if counts[id] != crashBatch {
-					t.Errorf("acknowledged batch %s has %d rows after kill -9, want %d", id, counts[id], crashBatch)
-				}
-			}
-			for id, n := range counts {
-				if n != crashBatch {
-					t.Errorf("batch %s survived half-written: %d rows", id, n)
-				}
-			}
-			t.Logf("%d acknowledged posts, all present after kill -9", len(acked))
-		})
-	}
+		}
+		t.Logf("%d acknowledged posts, all present after kill -9", len(acked))
+	})
 }
 
 // crashChild posts batches through the Data Collector API and

@@ -27,17 +27,23 @@ var fixedNow = time.Date(2026, 3, 10, 12, 0, 0, 0, time.UTC)
 
 func clock() time.Time { return fixedNow }
 
+// rowTexts renders a result's rows in their order.
+func rowTexts(r *kql.Result) []string {
+	out := make([]string, len(r.Rows))
+	for i, row := range r.Rows {
+		parts := make([]string, len(row))
+		for j, v := range row {
+			parts[j] = v.Text()
+		}
+		out[i] = strings.Join(parts, "|")
+	}
+	return out
+}
+
 // resultText renders a result's rows as sorted text lines, so results of
 // different sources compare without regard to row order.
 func resultText(r *kql.Result) []string {
-	var out []string
-	for _, row := range r.Rows {
-		parts := make([]string, len(row))
-		for i, v := range row {
-			parts[i] = v.Text()
-		}
-		out = append(out, strings.Join(parts, "|"))
-	}
+	out := rowTexts(r)
 	sort.Strings(out)
 	return out
 }

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"math"
 	"slices"
-	"strings"
 	"testing"
 
 	"github.com/steward-gov/steward/internal/logs/kql"
@@ -62,17 +61,9 @@ var orderQueries = []struct {
 func TestSourceOrderMatchesInMemoryEngine(t *testing.T) {
 	for _, b := range backends {
 		t.Run(b.name, func(t *testing.T) {
-			ctx := context.Background()
-			rows := NewRows(b.open(t), clock)
-			cols, data := sampleTable()
-			if _, err := rows.DefineTable(ctx, "ws1", "T", cols, 0); err != nil {
-				t.Fatal(err)
-			}
+			rows, cols, data := loadSample(t, b.open(t))
 			if rows.raw.Dialect == store.Postgres {
 				linguisticCollation(t, rows, "T", "Name", "Id")
-			}
-			if err := rows.Append(ctx, "ws1", "T", cols, data, Fixed); err != nil {
-				t.Fatal(err)
 			}
 			mem := plainSource{&kql.MemSource{Tables: map[string]*kql.MemTable{"T": {Columns: cols, Rows: data}}}}
 			for _, tc := range orderQueries {
@@ -145,17 +136,4 @@ func linguisticCollation(t *testing.T, rows *Rows, table string, columns ...stri
 			t.Skipf("PostgreSQL without ICU collations: %v", err)
 		}
 	}
-}
-
-// rowTexts renders a result's rows in their order.
-func rowTexts(r *kql.Result) []string {
-	out := make([]string, len(r.Rows))
-	for i, row := range r.Rows {
-		parts := make([]string, len(row))
-		for j, v := range row {
-			parts[j] = v.Text()
-		}
-		out[i] = strings.Join(parts, "|")
-	}
-	return out
 }

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/steward-gov/steward/internal/logs/kql"
+	"github.com/steward-gov/steward/internal/store"
 )
 
 // sampleTable builds rows covering every column type, nulls and mixed case.
@@ -35,6 +36,22 @@ func sampleTable() ([]kql.Column, []kql.Row) {
 		rows = append(rows, row)
 	}
 	return cols, rows
+}
+
+// loadSample defines table T of workspace ws1 in st with sampleTable's
+// columns and appends its rows.
+func loadSample(t *testing.T, st store.Store) (*Rows, []kql.Column, []kql.Row) {
+	t.Helper()
+	ctx := context.Background()
+	rows := NewRows(st, clock)
+	cols, data := sampleTable()
+	if _, err := rows.DefineTable(ctx, "ws1", "T", cols, 0); err != nil {
+		t.Fatal(err)
+	}
+	if err := rows.Append(ctx, "ws1", "T", cols, data, Fixed); err != nil {
+		t.Fatal(err)
+	}
+	return rows, cols, data
 }
 
 // pushdownQueries exercise every filter form the SQL source translates, and
@@ -85,15 +102,7 @@ var pushdownQueries = []string{
 func TestSourceMatchesInMemoryEngine(t *testing.T) {
 	for _, b := range backends {
 		t.Run(b.name, func(t *testing.T) {
-			ctx := context.Background()
-			rows := NewRows(b.open(t), clock)
-			cols, data := sampleTable()
-			if _, err := rows.DefineTable(ctx, "ws1", "T", cols, 0); err != nil {
-				t.Fatal(err)
-			}
-			if err := rows.Append(ctx, "ws1", "T", cols, data, Fixed); err != nil {
-				t.Fatal(err)
-			}
+			rows, cols, data := loadSample(t, b.open(t))
 			mem := &kql.MemSource{Tables: map[string]*kql.MemTable{"T": {Columns: cols, Rows: data}}}
 			src := rows.Source("ws1", Window{})
 			for _, q := range pushdownQueries {
@@ -108,15 +117,8 @@ func TestSourceMatchesInMemoryEngine(t *testing.T) {
 }
 
 func TestSourcePushesFiltersIntoSQL(t *testing.T) {
-	rows := NewRows(backends[0].open(t), clock)
+	rows, _, _ := loadSample(t, backends[0].open(t))
 	ctx := context.Background()
-	cols, data := sampleTable()
-	if _, err := rows.DefineTable(ctx, "ws1", "T", cols, 0); err != nil {
-		t.Fatal(err)
-	}
-	if err := rows.Append(ctx, "ws1", "T", cols, data, Fixed); err != nil {
-		t.Fatal(err)
-	}
 	src := rows.Source("ws1", Window{})
 	cases := []struct {
 		f    kql.Filter

@@ -2,26 +2,24 @@ package storetest
 
 import (
 	"bufio"
+	"context"
 	"fmt"
 	"os"
 	"os/exec"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/steward-gov/steward/internal/store"
 )
 
 // Kill9 is a crash test in two processes: the test binary runs itself
 // again as a child that writes and acknowledges each durable write on
-// stdout ([AckLoop]), the parent kills it with SIGKILL in the middle of
-// its writes ([Kill9.Run]) and then checks, on the reopened store, that
-// every acknowledged write survived. A test using it starts with
-//
-//	if url, ok := k.Child(); ok {
-//		storetest.AckLoop(...) // never returns
-//	}
+// stdout ([AckLoop]); the parent kills it with SIGKILL in the middle of its
+// writes, reopens the store and checks that every acknowledged write
+// survived ([Kill9.RunEach]).
 type Kill9 struct {
-	// Test is the name of the test function; the child runs only it.
-	Test string
 	// Env names the environment variable that hands the store URL to the
 	// child and tells the binary it is the child.
 	Env string
@@ -30,20 +28,39 @@ type Kill9 struct {
 	KillAfter int
 }
 
-// Child reports whether this process is the child, and the store URL it
-// must write to.
-func (k Kill9) Child() (url string, ok bool) {
-	url = os.Getenv(k.Env)
-	return url, url != ""
+// RunEach runs the test on every URLBackend; the child runs only the
+// test that called it (t.Name()). In the child process it calls
+// child with the store URL instead, which must not return (see AckLoop).
+// In the parent, for each backend, it starts the child on a fresh store,
+// kills it after KillAfter acknowledgements, reopens the store and calls
+// check with it and every id the child acknowledged, in order (those read
+// after the kill was sent included).
+func (k Kill9) RunEach(t *testing.T, child func(url string), check func(t *testing.T, st store.Store, acked []string)) {
+	if url := os.Getenv(k.Env); url != "" {
+		child(url)
+		ChildExit("child returned")
+	}
+	test := t.Name()
+	for _, b := range URLBackends {
+		t.Run(b.Name, func(t *testing.T) {
+			url := b.URL(t)
+			acked := k.run(t, test, url)
+			st, err := store.Open(context.Background(), url)
+			if err != nil {
+				t.Fatalf("reopen after kill -9: %v", err)
+			}
+			defer st.Close()
+			check(t, st, acked)
+		})
+	}
 }
 
-// Run starts the child on url, kills it with SIGKILL after KillAfter
-// acknowledgements, and returns every id it acknowledged, in order,
-// including those read after the kill was sent. It fails t if the child
-// ends on its own.
-func (k Kill9) Run(t testing.TB, url string) []string {
+// run starts the child, running test on url, kills it with SIGKILL after KillAfter
+// acknowledgements, and returns every id it acknowledged. It fails t if
+// the child ends on its own.
+func (k Kill9) run(t *testing.T, test, url string) []string {
 	t.Helper()
-	cmd := exec.Command(os.Args[0], "-test.run=^"+k.Test+"$", "-test.count=1")
+	cmd := exec.Command(os.Args[0], "-test.run=^"+regexp.QuoteMeta(test)+"$", "-test.count=1")
 	cmd.Env = append(os.Environ(), k.Env+"="+url)
 	var stderr strings.Builder
 	cmd.Stderr = &stderr
