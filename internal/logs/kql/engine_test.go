@@ -37,6 +37,20 @@ func (s *recordingSource) Scan(ctx context.Context, req ScanRequest) (RowIter, e
 	}}, nil
 }
 
+// runOneScan runs query over src and returns the result and the one scan
+// the planner asked of src.
+func runOneScan(t *testing.T, src *recordingSource, query string) (*Result, ScanRequest) {
+	t.Helper()
+	res, err := Run(context.Background(), query, Options{Source: src})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(src.reqs) != 1 {
+		t.Fatalf("%d scans, want 1", len(src.reqs))
+	}
+	return res, src.reqs[0]
+}
+
 func eventsSource(n int) *recordingSource {
 	t := &MemTable{Columns: []Column{{"TimeGenerated", TypeDateTime}, {"Resource", TypeString}, {"Level", TypeLong}}}
 	base := timeToTicks(time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC))
@@ -76,14 +90,7 @@ func TestPlannerPushesFiltersProjectionAndLimitToTheSource(t *testing.T) {
 			if tt.unpushCol != "" {
 				src.refuse = map[string]bool{tt.unpushCol: true}
 			}
-			res, err := Run(context.Background(), tt.query, Options{Source: src})
-			if err != nil {
-				t.Fatal(err)
-			}
-			if len(src.reqs) != 1 {
-				t.Fatalf("%d scans, want 1", len(src.reqs))
-			}
-			req := src.reqs[0]
+			res, req := runOneScan(t, src, tt.query)
 			var got []string
 			for _, f := range req.Filters {
 				got = append(got, f.String())

@@ -36,14 +36,7 @@ func TestPlannerPushesTheOrderOfTopAndSortTake(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			src := eventsSource(100)
-			res, err := Run(context.Background(), tt.query, Options{Source: src})
-			if err != nil {
-				t.Fatal(err)
-			}
-			if len(src.reqs) != 1 {
-				t.Fatalf("%d scans, want 1", len(src.reqs))
-			}
-			req := src.reqs[0]
+			res, req := runOneScan(t, src, tt.query)
 			var got []string
 			for _, k := range req.Order {
 				got = append(got, k.String())
