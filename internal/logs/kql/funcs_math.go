@@ -132,6 +132,26 @@ func binType(a []cexpr) (Type, bool) {
 	return TypeUnknown, false
 }
 
+// binInt rounds x down to a multiple of s > 0 counted from at (0 when at
+// is null).
+func binInt(x, s int64, at Value) int64 {
+	origin := int64(0)
+	if at.ok {
+		origin = scalarOf(at).i
+	}
+	return origin + floorDiv(x-origin, s)*s
+}
+
+// floorDiv is x / y rounded toward negative infinity (Go's / truncates
+// toward zero).
+func floorDiv(x, y int64) int64 {
+	q := x / y
+	if x%y != 0 && (x < 0) != (y < 0) {
+		q--
+	}
+	return q
+}
+
 // binValue rounds v down to a multiple of size (measured from at); datetime
 // bins count from 0001-01-01, which is Kusto's origin.
 func binValue(v, size, at Value) Value {
@@ -148,16 +168,7 @@ func binValue(v, size, at Value) Value {
 		if s <= 0 {
 			return Null(v.T)
 		}
-		origin := int64(0)
-		if at.ok {
-			origin = scalarOf(at).i
-		}
-		d := v.i - origin
-		q := d / s
-		if d%s != 0 && d < 0 {
-			q--
-		}
-		return Value{T: v.T, ok: true, i: origin + q*s}
+		return Value{T: v.T, ok: true, i: binInt(v.i, s, at)}
 	case TypeInt, TypeLong:
 		if size.T == TypeReal || size.T == TypeDecimal {
 			f := size.real()
@@ -170,16 +181,7 @@ func binValue(v, size, at Value) Value {
 		if s <= 0 {
 			return Null(TypeLong)
 		}
-		origin := int64(0)
-		if at.ok {
-			origin = scalarOf(at).i
-		}
-		d := v.i - origin
-		q := d / s
-		if d%s != 0 && d < 0 {
-			q--
-		}
-		return Long(origin + q*s)
+		return Long(binInt(v.i, s, at))
 	}
 	f := size.AsReal()
 	if f <= 0 || math.IsNaN(f) {

@@ -284,13 +284,6 @@ func addMonths(t time.Time, n int) time.Time {
 
 // datetimeDiff counts the period boundaries between b and a (a - b).
 func datetimeDiff(period string, a, b time.Time, at, bt int64) (int64, bool) {
-	floorDiv := func(x, y int64) int64 {
-		q := x / y
-		if x%y != 0 && (x < 0) != (y < 0) {
-			q--
-		}
-		return q
-	}
 	switch period {
 	case "year":
 		return int64(a.Year() - b.Year()), true
