@@ -46,11 +46,7 @@ func (s *Source) Schema(ctx context.Context, table string) ([]kql.Column, error)
 
 // CanFilter reports whether the filter translates to SQL exactly.
 func (s *Source) CanFilter(table string, f kql.Filter) bool {
-	t, err := s.rows.Table(context.Background(), s.workspace, table)
-	if err != nil {
-		return false
-	}
-	c := t.column(f.Column)
+	c := s.column(table, f.Column)
 	if c == nil {
 		return false
 	}
@@ -61,16 +57,22 @@ func (s *Source) CanFilter(table string, f kql.Filter) bool {
 // CanOrder reports whether ORDER BY on the key's column orders exactly as
 // kql's sort does (see orderSQL).
 func (s *Source) CanOrder(table string, k kql.OrderKey) bool {
-	t, err := s.rows.Table(context.Background(), s.workspace, table)
-	if err != nil {
-		return false
-	}
-	c := t.column(k.Column)
+	c := s.column(table, k.Column)
 	if c == nil {
 		return false
 	}
 	_, ok := orderSQL(s.rows.raw.Dialect, *c)
 	return ok
+}
+
+// column returns a column of one of the workspace's tables, nil when
+// either is unknown. CanFilter and CanOrder have no context to pass.
+func (s *Source) column(table, name string) *Column {
+	t, err := s.rows.Table(context.Background(), s.workspace, table)
+	if err != nil {
+		return nil
+	}
+	return t.column(name)
 }
 
 // Scan runs the SELECT for req and streams its rows.
