@@ -31,8 +31,9 @@ certificate path instead of the client secret.
 SSL_CERT_FILE and REQUESTS_CA_BUNDLE name a bundle of the system's trusted
 roots plus Steward's CA, so other HTTPS sites keep working. The SDKs must
 still be told not to run Entra instance discovery (Go:
-DisableInstanceDiscovery: true; Python: disable_instance_discovery=True),
-which no environment variable controls.`,
+DisableInstanceDiscovery: true; Python: disable_instance_discovery=True, or
+instance_discovery=False in azure-identity releases before 1.13.0), which no
+environment variable controls. See docs/interop.md for the az CLI.`,
 		Args: cobra.NoArgs,
 		RunE: runEnv,
 	}
