@@ -2,6 +2,7 @@ package cloud
 
 import (
 	"net/url"
+	"slices"
 	"strings"
 
 	"github.com/steward-gov/steward/internal/arm"
@@ -16,6 +17,24 @@ var ResourcesAPIVersions = []string{
 	"2019-10-01", "2020-06-01", "2020-08-01", "2020-10-01", "2021-01-01", "2021-04-01", "2022-01-01",
 	"2022-09-01", "2022-12-01", "2023-07-01", "2024-03-01", "2024-07-01", "2024-11-01", "2025-03-01",
 	"2025-04-01",
+}
+
+// SubscriptionsAPIVersions are the api-versions accepted for the
+// subscription list and a subscription: ARM serves them from the
+// subscriptions spec (Microsoft.Resources/stable/*/subscriptions.json),
+// whose versions (2016-06-01, 2018-06-01, 2019-06-01, 2019-11-01,
+// 2020-01-01, 2021-01-01, 2022-12-01) differ from the resources spec's, and
+// Steward also keeps accepting the resources spec's versions it always did.
+// The Azure CLI 2.45 lists subscriptions with 2019-11-01.
+var SubscriptionsAPIVersions = mergeVersions(ResourcesAPIVersions,
+	"2016-06-01", "2018-06-01", "2019-06-01", "2019-11-01", "2020-01-01", "2021-01-01", "2022-12-01")
+
+// mergeVersions returns base and extra as one sorted list without
+// duplicates.
+func mergeVersions(base []string, extra ...string) []string {
+	out := slices.Concat(base, extra)
+	slices.Sort(out)
+	return slices.Compact(out)
 }
 
 // ManagementAPIVersions are the Microsoft.Management api-versions accepted

@@ -5,7 +5,7 @@ package cloud
 func (c *Cloud) registerBuiltins() {
 	resources := ResourcesAPIVersions
 	for _, rt := range []Route{
-		{Type: TypeSubscription, APIVersions: resources, SelfAuthorize: true, Handler: c.serveSubscription},
+		{Type: TypeSubscription, APIVersions: SubscriptionsAPIVersions, SelfAuthorize: true, Handler: c.serveSubscription},
 		{Type: TypeResourceGroup, APIVersions: resources, SelfAuthorize: true, Handler: c.serveResourceGroup},
 		{Type: TypeResources, APIVersions: resources, SelfAuthorize: true, Handler: c.serveResourceList},
 		{Type: TypeOperationResult, APIVersions: resources, SelfAuthorize: true, Handler: c.serveOperationResult},

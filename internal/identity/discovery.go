@@ -62,6 +62,29 @@ func (s *Service) serveDiscovery(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
+// ADFSDiscoveryPath is where an ADFS-shaped authority ("https://host/adfs")
+// has its discovery document: MSAL reads "{authority}/.well-known/openid-configuration"
+// without "/v2.0" when the authority's tenant segment is "adfs", and skips
+// instance discovery, which clients that cannot turn it off (Azure CLI
+// before 2.53) otherwise send to login.microsoftonline.com.
+const ADFSDiscoveryPath = "/adfs/.well-known/openid-configuration"
+
+// serveADFSDiscovery answers ADFSDiscoveryPath with the home tenant's v2.0
+// discovery document, so the client goes on to that tenant's token
+// endpoint.
+func (s *Service) serveADFSDiscovery(w http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodGet && r.Method != http.MethodHead {
+		s.fail(w, r, errMethodGet())
+		return
+	}
+	home, err := s.readHome(r.Context())
+	if err != nil {
+		s.fail(w, r, tenantErr(err, "adfs"))
+		return
+	}
+	writeJSON(w, Discovery(s.authority(r), home.TenantID))
+}
+
 func (s *Service) serveKeys(w http.ResponseWriter, r *http.Request) {
 	t, ok := s.getTenant(w, r)
 	if !ok {

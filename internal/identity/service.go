@@ -120,18 +120,23 @@ func (s *Service) Keys() *KeyRing { return s.keys }
 
 // Handler serves the token service's endpoints under "/{tenant}/":
 // v2.0/.well-known/openid-configuration, discovery/v2.0/keys (both
-// unauthenticated, as in Entra) and oauth2/v2.0/token.
+// unauthenticated, as in Entra) and oauth2/v2.0/token, and the home
+// tenant's discovery document at ADFSDiscoveryPath.
 func (s *Service) Handler() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("/{tenant}/v2.0/.well-known/openid-configuration", s.serveDiscovery)
 	mux.HandleFunc("/{tenant}/discovery/v2.0/keys", s.serveKeys)
 	mux.HandleFunc("/{tenant}/oauth2/v2.0/token", s.serveToken)
+	mux.HandleFunc(ADFSDiscoveryPath, s.serveADFSDiscovery)
 	return mux
 }
 
 // Matches reports whether path is one of the service's endpoints, so a
 // router can send those paths here and the rest elsewhere.
 func Matches(path string) bool {
+	if path == ADFSDiscoveryPath {
+		return true
+	}
 	parts := strings.Split(strings.TrimPrefix(path, "/"), "/")
 	if len(parts) < 2 || parts[0] == "" {
 		return false
