@@ -12,14 +12,15 @@ const maxFilterLen = 2048
 
 // Filter is a parsed $filter of the resource and resource-group lists: a
 // conjunction of equality clauses on resourceType, name, location,
-// tagName and tagValue, and substringof('x', name), the subset ARM
-// documents for these lists.
+// tagName and tagValue, `resourceGroup eq|ne 'x'` (the resource list
+// only: the Azure CLI's `az resource list -g` sends it), and
+// substringof('x', name), the subset ARM documents for these lists.
 type Filter struct {
 	Clauses []Clause
 }
 
-// Clause is one `field eq 'value'` (Op "eq") or `substringof('value',
-// field)` (Op "substringof").
+// Clause is one `field eq 'value'` (Op "eq"), `resourceGroup ne 'value'`
+// (Op "ne") or `substringof('value', field)` (Op "substringof").
 type Clause struct {
 	Field string
 	Op    string
@@ -28,7 +29,7 @@ type Clause struct {
 
 var filterFields = map[string]string{
 	"resourcetype": "resourceType", "name": "name", "location": "location",
-	"tagname": "tagName", "tagvalue": "tagValue",
+	"tagname": "tagName", "tagvalue": "tagValue", "resourcegroup": "resourceGroup",
 }
 
 // ParseFilter parses a $filter. It never panics; malformed input is a 400
@@ -53,12 +54,16 @@ func ParseFilter(s string) (f Filter, err error) {
 	for i := 0; i < len(toks); {
 		var cl Clause
 		switch {
-		case i+2 < len(toks) && toks[i].kind == tokWord && strings.EqualFold(toks[i+1].text, "eq") && toks[i+2].kind == tokString:
+		case i+2 < len(toks) && toks[i].kind == tokWord && isCompare(toks[i+1]) && toks[i+2].kind == tokString:
 			field, ok := filterFields[strings.ToLower(toks[i].text)]
 			if !ok {
 				return Filter{}, badFilter(s, fmt.Sprintf("unsupported field '%s'", truncate(toks[i].text, 40)))
 			}
-			cl = Clause{Field: field, Op: "eq", Value: toks[i+2].text}
+			op := strings.ToLower(toks[i+1].text)
+			if op == "ne" && field != "resourceGroup" {
+				return Filter{}, badFilter(s, fmt.Sprintf("'ne' is not supported for '%s'", field))
+			}
+			cl = Clause{Field: field, Op: op, Value: toks[i+2].text}
 			i += 3
 		case i+5 < len(toks) && strings.EqualFold(toks[i].text, "substringof") && toks[i+1].text == "(" &&
 			toks[i+2].kind == tokString && toks[i+3].text == "," && strings.EqualFold(toks[i+4].text, "name") && toks[i+5].text == ")":
@@ -79,6 +84,11 @@ func ParseFilter(s string) (f Filter, err error) {
 		return Filter{}, badFilter(s, err.Error())
 	}
 	return f, nil
+}
+
+// isCompare reports whether tok is a comparison operator of the filter.
+func isCompare(tok token) bool {
+	return tok.kind == tokWord && (strings.EqualFold(tok.text, "eq") || strings.EqualFold(tok.text, "ne"))
 }
 
 // checkTags requires a tagValue to come with a tagName, as ARM does.
@@ -172,6 +182,14 @@ func (f Filter) Match(doc map[string]any, typ string) bool {
 			name := stringAt(doc, "name")
 			if c.Op == "substringof" && !strings.Contains(strings.ToLower(name), strings.ToLower(c.Value)) ||
 				c.Op == "eq" && !strings.EqualFold(name, c.Value) {
+				return false
+			}
+		case "resourceGroup":
+			group := ""
+			if id, err := arm.ParseResourceID(stringAt(doc, "id")); err == nil {
+				group = id.ResourceGroup
+			}
+			if strings.EqualFold(group, c.Value) != (c.Op == "eq") {
 				return false
 			}
 		case "location":

@@ -3,7 +3,7 @@ package cloud
 import "testing"
 
 func TestFilterMatchesAsARMDocuments(t *testing.T) {
-	doc := map[string]any{"name": "WebApp1", "type": "Microsoft.Web/sites", "location": "westeurope",
+	doc := map[string]any{"id": "/subscriptions/s1/resourceGroups/Web-RG/providers/Microsoft.Web/sites/WebApp1", "name": "WebApp1", "type": "Microsoft.Web/sites", "location": "westeurope",
 		"tags": map[string]any{"Env": "prod", "owner": "o'neil"}}
 	cases := []struct {
 		filter string
@@ -19,6 +19,11 @@ func TestFilterMatchesAsARMDocuments(t *testing.T) {
 		{"resourceType eq 'Microsoft.Sql/servers'", false},
 		{"substringof('app', name)", true},
 		{"name eq 'webapp2'", false},
+		{"resourceGroup eq 'web-rg'", true},
+		{"ResourceGroup EQ 'Web-RG' and name eq 'webapp1'", true},
+		{"resourceGroup eq 'other'", false},
+		{"resourceGroup ne 'other'", true},
+		{"resourceGroup NE 'WEB-RG'", false},
 	}
 	for _, c := range cases {
 		f, err := ParseFilter(c.filter)
@@ -34,7 +39,7 @@ func TestFilterMatchesAsARMDocuments(t *testing.T) {
 
 func TestFilterRejectsMalformedInput(t *testing.T) {
 	for _, s := range []string{"tagName eq", "tagValue eq 'x'", "tagName eq 'a' or tagName eq 'b'", "foo eq 'x'",
-		"tagName eq 'a' and", "tagName eq 'unterminated", "substringof('x', location)", "tagName eq 'a' and tagName eq 'b'"} {
+		"tagName eq 'a' and", "tagName eq 'unterminated", "substringof('x', location)", "name ne 'x'", "resourceGroup eq", "resourceGroup gt 'x'", "tagName eq 'a' and tagName eq 'b'"} {
 		if _, err := ParseFilter(s); err == nil {
 			t.Errorf("%q parsed", s)
 		}
