@@ -128,8 +128,8 @@ func parseTarget(method, path string, reg *registry) (Target, error) {
 }
 
 // containerTarget recognizes the paths under subscriptions that are not
-// resource IDs: lists of subscriptions, resource groups and resources, and
-// operation results.
+// resource IDs: lists of subscriptions, resource groups, resources and
+// resource providers, and operation results.
 func containerTarget(segs []string, path string) (Target, bool, error) {
 	eq := strings.EqualFold
 	switch {
@@ -137,6 +137,8 @@ func containerTarget(segs []string, path string) (Target, bool, error) {
 		return Target{Type: TypeSubscription, Scope: "/", Collection: true}, true, nil
 	case len(segs) == 3 && eq(segs[0], "subscriptions") && eq(segs[2], "resourceGroups"):
 		return Target{Type: TypeResourceGroup, Scope: "/subscriptions/" + segs[1], Collection: true}, true, nil
+	case len(segs) == 3 && eq(segs[0], "subscriptions") && eq(segs[2], "providers"):
+		return Target{Type: TypeProvider, Scope: "/subscriptions/" + segs[1], Collection: true}, true, nil
 	case len(segs) == 3 && eq(segs[0], "subscriptions") && eq(segs[2], "resources"):
 		return Target{Type: TypeResources, Scope: "/subscriptions/" + segs[1], Collection: true}, true, nil
 	case len(segs) == 5 && eq(segs[0], "subscriptions") && eq(segs[2], "resourceGroups") && eq(segs[4], "resources"):

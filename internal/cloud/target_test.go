@@ -45,6 +45,7 @@ func TestParseTargetClassifiesPaths(t *testing.T) {
 			Target{ID: rg + "/providers/Microsoft.Resources/tags/default", Type: TypeTags, Name: "default", Scope: rg}},
 		{"POST", s + "/providers/Microsoft.Web/register",
 			Target{ID: s + "/providers/Microsoft.Web", Type: TypeProvider, Name: "Microsoft.Web", Scope: s, Action: "register"}},
+		{"GET", s + "/providers", Target{Type: TypeProvider, Scope: s, Collection: true}},
 		{"GET", s + "/operationresults/abc", Target{ID: s + "/operationresults/abc", Type: TypeOperationResult, Name: "abc", Scope: s}},
 	}
 	for _, c := range cases {
