@@ -124,15 +124,15 @@ func parseActivityFilter(s string) (ActivityQuery, error) {
 	}
 	eq := map[string]string{}
 	for i := 0; i < len(toks); {
-		if i+2 >= len(toks) || toks[i].kind != tokWord || toks[i+2].kind != tokString {
+		if i+2 >= len(toks) || toks[i].kind != tokWord || !activityValue(toks[i], toks[i+2]) {
 			return q, badFilter(s, "expected `field op 'value'`")
 		}
 		field, op, val := strings.ToLower(toks[i].text), strings.ToLower(toks[i+1].text), toks[i+2].text
 		switch {
 		case field == "eventtimestamp" && (op == "ge" || op == "le"):
-			ts, err := time.Parse(time.RFC3339Nano, val)
+			ts, err := parseEventTime(val)
 			if err != nil {
-				return q, badFilter(s, "eventTimestamp needs an RFC 3339 time")
+				return q, badFilter(s, "eventTimestamp needs an ISO 8601 time")
 			}
 			if op == "ge" {
 				q.From = ts
@@ -182,6 +182,33 @@ func parseActivityFilter(s string) (ActivityQuery, error) {
 		}
 	}
 	return q, nil
+}
+
+// activityValue reports whether val can be the value compared with field:
+// a quoted string, or for eventTimestamp also a bare time, as the Azure CLI
+// sends (`eventTimestamp ge 2026-11-22T07:28:43.020280`).
+func activityValue(field, val token) bool {
+	return val.kind == tokString || val.kind == tokWord && strings.EqualFold(field.text, "eventTimestamp")
+}
+
+// eventTimeLayouts are the ISO 8601 forms without a zone accepted for
+// eventTimestamp; they are read as UTC.
+var eventTimeLayouts = []string{"2006-01-02T15:04:05.999999999", "2006-01-02T15:04", "2006-01-02"}
+
+// parseEventTime reads an eventTimestamp value: RFC 3339, or ISO 8601
+// without a zone, taken as UTC (the Azure CLI formats the bounds of
+// --offset with Python's datetime.isoformat() of a naive UTC time).
+func parseEventTime(v string) (time.Time, error) {
+	ts, err := time.Parse(time.RFC3339Nano, v)
+	if err == nil {
+		return ts, nil
+	}
+	for _, layout := range eventTimeLayouts {
+		if t, e := time.ParseInLocation(layout, v, time.UTC); e == nil {
+			return t, nil
+		}
+	}
+	return time.Time{}, err
 }
 
 // ActivityRetention is how long Azure keeps activity-log events.
