@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -14,6 +15,30 @@ type Assigned struct {
 	// Exactly one of Policy and Set is set.
 	Policy *Policy
 	Set    *CompiledSet
+
+	// The member list and what policy() returns for each member are the
+	// same for every resource: made once, on first use, and shared
+	// read-only by concurrent evaluations.
+	prep     sync.Once
+	members  []*CompiledMember
+	policies []map[string]any
+	setID    string
+}
+
+// prepare fills the per-member data Evaluate shares across resources.
+func (x *Assigned) prepare() {
+	x.prep.Do(func() {
+		if x.Set != nil {
+			x.members, x.setID = x.Set.Members, x.Set.Set.ID
+		} else {
+			x.members = []*CompiledMember{{SetMember: &SetMember{DefinitionID: x.Assignment.PolicyDefinitionID}, Policy: x.Policy}}
+		}
+		base := map[string]any{"assignmentId": x.Assignment.ID}
+		x.policies = make([]map[string]any, len(x.members))
+		for i, m := range x.members {
+			x.policies[i] = withReference(base, m.ReferenceID, m.DefinitionID, x.setID)
+		}
+	})
 }
 
 // Resolvers find definitions and set definitions by ID.
@@ -79,21 +104,15 @@ func (x *Assigned) Evaluate(ctx context.Context, res *Resource, exemptions []*Ex
 		return out
 	}
 	opts.Parameters = nil
-	base := map[string]any{"assignmentId": a.ID}
-	var members []*CompiledMember
-	setID := ""
-	if x.Set != nil {
-		members, setID = x.Set.Members, x.Set.Set.ID
-	} else {
-		members = []*CompiledMember{{SetMember: &SetMember{DefinitionID: a.PolicyDefinitionID}, Policy: x.Policy}}
-	}
-	var states []ComplianceState
-	for _, m := range members {
+	x.prepare()
+	var buf [8]ComplianceState
+	states := buf[:0]
+	for i, m := range x.members {
 		if !m.Policy.AppliesTo(res) {
 			continue
 		}
 		o := opts
-		o.Policy = withReference(base, m.ReferenceID, m.DefinitionID, setID)
+		o.Policy = x.policies[i]
 		o.EffectOverride, _ = a.EffectOverride(m.ReferenceID, res)
 		r := m.Policy.Evaluate(ctx, res, o)
 		markNotApplicable(ctx, m.Policy, res, o, &r)

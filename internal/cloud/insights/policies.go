@@ -172,8 +172,7 @@ func (ps *policies) add(x *policy.Assigned) {
 	a := x.Assignment
 	scoped := *a
 	scoped.Scope = ""
-	eval := *x
-	eval.Assignment = &scoped
+	eval := policy.Assigned{Assignment: &scoped, Policy: x.Policy, Set: x.Set}
 	c := &compiled{a: a, eval: &eval, src: x, members: map[string]bool{strings.ToLower(a.PolicyDefinitionID): true}}
 	if x.Set != nil {
 		for _, m := range x.Set.Members {

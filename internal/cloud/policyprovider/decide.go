@@ -110,7 +110,6 @@ func (p *Provider) decide(ctx context.Context, c *compiled, entries []*entry, an
 	groups, members := groupEntries(entries, c.nGroups)
 	d := decision{doc: doc}
 	res := policy.NewResource(doc)
-	cache := make(map[*group]policy.AssignmentResult, len(groups))
 	// Pass 1: append and modify, each on the document the previous produced.
 	for _, g := range groups {
 		if !g.mutating {
@@ -139,18 +138,13 @@ func (p *Provider) decide(ctx context.Context, c *compiled, entries []*entry, an
 					d.denials = append(d.denials, rep)
 				default:
 					res, d.doc, d.modified = policy.NewResource(mutated), mutated, true
-					clear(cache)
 				}
 			}
 		}
 	}
 	// Pass 2: deny on the changed request, once per group.
 	for _, g := range groups {
-		r, ok := cache[g]
-		if !ok {
-			r = g.eval.Evaluate(ctx, res, nil, opts.Now, opts)
-			cache[g] = r
-		}
+		r := g.eval.Evaluate(ctx, res, nil, opts.Now, opts)
 		for _, e := range members[g.idx] {
 			if !e.enforced {
 				continue

@@ -92,10 +92,9 @@ func (p *Provider) build(ctx context.Context, gen uint64) (*compiled, error) {
 		} else if x, err = policy.CompileAssignment(a, res, p.opts.Aliases); err != nil {
 			continue
 		}
-		ev := *x
 		unscoped := *a
 		unscoped.Scope, unscoped.NotScopes = "", nil
-		ev.Assignment = &unscoped
+		ev := policy.Assigned{Assignment: &unscoped, Policy: x.Policy, Set: x.Set}
 		if g == nil {
 			g = &group{idx: len(groups), eval: &ev, mutating: mayMutate(x), usesContext: usesContext(x),
 				names: p.definitionNames(ctx, a.PolicyDefinitionID, x)}
