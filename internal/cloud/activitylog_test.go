@@ -42,3 +42,17 @@ func TestActivityFilterRejectsUnquotedValuesElsewhere(t *testing.T) {
 		}
 	}
 }
+
+func FuzzParseActivityFilter(f *testing.F) {
+	for _, s := range []string{"eventTimestamp ge '2026-01-01T00:00:00Z' and resourceGroupName eq 'rg'",
+		"eventTimestamp ge 2026-11-22T07:28:43.020280 and eventTimestamp le 2026-11-22T08:28:43.020280",
+		"eventTimestamp ge 2026-11-22"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		q, err := parseActivityFilter(s)
+		if err == nil && q.From.IsZero() {
+			t.Errorf("%q parsed without a lower bound", s)
+		}
+	})
+}

@@ -48,13 +48,14 @@ func TestFilterRejectsMalformedInput(t *testing.T) {
 
 func FuzzParseFilter(f *testing.F) {
 	for _, s := range []string{"tagName eq 'env' and tagValue eq 'prod'", "resourceType eq 'Microsoft.Web/sites'",
-		"substringof('a', name)", "name eq 'o''x'"} {
+		"substringof('a', name)", "name eq 'o''x'", "resourceGroup ne 'rg' and resourceGroup eq 'b'"} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
 		flt, err := ParseFilter(s)
 		if err == nil {
-			flt.Match(map[string]any{"name": "x", "tags": map[string]any{"a": "b"}}, "t")
+			flt.Match(map[string]any{"id": "/subscriptions/s/resourceGroups/rg/providers/A.B/c/x", "name": "x",
+				"tags": map[string]any{"a": "b"}}, "t")
 		}
 	})
 }
