@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"encoding/json"
 	"os"
 	"path/filepath"
@@ -15,28 +14,8 @@ import (
 // serveLogs serves a Steward with the management API and logs.
 func serveLogs(t *testing.T) string {
 	t.Helper()
-	for _, k := range []string{"AZURE_RESOURCE_MANAGER_ENDPOINT", "AZURE_TENANT_ID", "AZURE_CLIENT_ID", "AZURE_SUBSCRIPTION_ID", "STEWARD_DATA"} {
-		t.Setenv(k, "")
-	}
-	cfg := server.DefaultConfig()
-	cfg.DataDir = t.TempDir()
-	cfg.Listen = "127.0.0.1:0"
-	s, err := server.Open(context.Background(), cfg, nil, server.CloudService(), server.LogsService())
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- s.Run(ctx) }()
-	t.Cleanup(func() {
-		cancel()
-		select {
-		case <-done:
-		case <-time.After(20 * time.Second):
-			t.Error("Run did not return")
-		}
-	})
-	return cfg.DataDir
+	dir, _ := serveCloud(t, server.CloudService(), server.LogsService())
+	return dir
 }
 
 func TestLogsCommandsCreateIngestAndQuery(t *testing.T) {

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/steward-gov/steward/internal/cloud"
 	"github.com/steward-gov/steward/internal/cloud/authorization"
@@ -17,12 +16,6 @@ import (
 // authorization and policy providers, until the test ends.
 func serveAuthorization(t *testing.T) (string, *server.Steward) {
 	t.Helper()
-	for _, k := range []string{"AZURE_RESOURCE_MANAGER_ENDPOINT", "AZURE_TENANT_ID", "AZURE_CLIENT_ID", "AZURE_SUBSCRIPTION_ID", "STEWARD_DATA"} {
-		t.Setenv(k, "")
-	}
-	cfg := server.DefaultConfig()
-	cfg.DataDir = t.TempDir()
-	cfg.Listen = "127.0.0.1:0"
 	setup := func(_ context.Context, _ *server.Steward, c *cloud.Cloud) error {
 		if err := authorization.Register(c); err != nil {
 			return err
@@ -30,22 +23,7 @@ func serveAuthorization(t *testing.T) (string, *server.Steward) {
 		_, err := policyprovider.Register(c, policyprovider.Options{})
 		return err
 	}
-	s, err := server.Open(context.Background(), cfg, nil, server.CloudService(setup))
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- s.Run(ctx) }()
-	t.Cleanup(func() {
-		cancel()
-		select {
-		case <-done:
-		case <-time.After(20 * time.Second):
-			t.Error("Run did not return")
-		}
-	})
-	return cfg.DataDir, s
+	return serveCloud(t, server.CloudService(setup))
 }
 
 func TestRoleCommandsDriveTheAPI(t *testing.T) {

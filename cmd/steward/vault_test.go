@@ -8,7 +8,6 @@ import (
 	"slices"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/steward-gov/steward/internal/identity"
 	"github.com/steward-gov/steward/internal/server"
@@ -18,25 +17,7 @@ import (
 // serveVault runs a Steward with the vault in dir until the test ends.
 func serveVault(t *testing.T) string {
 	t.Helper()
-	dir := t.TempDir()
-	cfg := server.DefaultConfig()
-	cfg.DataDir = dir
-	cfg.Listen = "127.0.0.1:0"
-	s, err := server.Open(context.Background(), cfg, nil, server.VaultService(server.VaultOptions{}))
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- s.Run(ctx) }()
-	t.Cleanup(func() {
-		cancel()
-		select {
-		case <-done:
-		case <-time.After(20 * time.Second):
-			t.Error("server did not stop")
-		}
-	})
+	dir, _ := serveCloud(t, server.VaultService(server.VaultOptions{}))
 	return dir
 }
 
