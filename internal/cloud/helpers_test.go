@@ -11,9 +11,6 @@ import (
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
 	azarm "github.com/Azure/azure-sdk-for-go/sdk/azcore/arm"
-	azcloud "github.com/Azure/azure-sdk-for-go/sdk/azcore/cloud"
-	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
-	"github.com/Azure/azure-sdk-for-go/sdk/azidentity"
 
 	"github.com/steward-gov/steward/internal/cloud"
 	"github.com/steward-gov/steward/internal/identity"
@@ -46,17 +43,11 @@ func newEnvConfig(t testing.TB, cfg server.Config, setup ...server.CloudSetup) *
 	}
 	t.Cleanup(func() { s.Close() })
 	info := s.Bootstrap
-	cloudCfg := azcloud.Configuration{ActiveDirectoryAuthorityHost: s.BaseURL,
-		Services: map[azcloud.ServiceName]azcloud.ServiceConfiguration{
-			azcloud.ResourceManager: {Endpoint: s.BaseURL, Audience: "https://management.azure.com"},
-		}}
-	co := azcore.ClientOptions{Cloud: cloudCfg, Transport: s.Transport(), Retry: policy.RetryOptions{MaxRetries: -1}}
-	cred, err := azidentity.NewClientSecretCredential(info.TenantID, info.ClientID, info.ClientSecret,
-		&azidentity.ClientSecretCredentialOptions{ClientOptions: co, DisableInstanceDiscovery: true})
+	cred, err := s.SecretCredential(info.ClientID, info.ClientSecret)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &env{s: s, cred: cred, opts: &azarm.ClientOptions{ClientOptions: co}, sub: info.SubscriptionID}
+	return &env{s: s, cred: cred, opts: &azarm.ClientOptions{ClientOptions: s.ARMClientOptions()}, sub: info.SubscriptionID}
 }
 
 // adminToken is an ARM access token of the bootstrap administrator.

@@ -12,9 +12,7 @@ import (
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
 	azarm "github.com/Azure/azure-sdk-for-go/sdk/azcore/arm"
-	azcloud "github.com/Azure/azure-sdk-for-go/sdk/azcore/cloud"
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
-	"github.com/Azure/azure-sdk-for-go/sdk/azidentity"
 
 	"github.com/steward-gov/steward/internal/cloud"
 	"github.com/steward-gov/steward/internal/cloud/authorization"
@@ -68,18 +66,11 @@ func newEnv(t testing.TB, popts ...policyprovider.Options) *env {
 // credential is an SDK credential and client options for an application.
 func (e *env) credential(t testing.TB, clientID, secret string) (azcore.TokenCredential, *azarm.ClientOptions) {
 	t.Helper()
-	s := e.s
-	cc := azcloud.Configuration{ActiveDirectoryAuthorityHost: s.BaseURL,
-		Services: map[azcloud.ServiceName]azcloud.ServiceConfiguration{
-			azcloud.ResourceManager: {Endpoint: s.BaseURL, Audience: "https://management.azure.com"},
-		}}
-	co := azcore.ClientOptions{Cloud: cc, Transport: s.Transport(), Retry: policy.RetryOptions{MaxRetries: -1}}
-	cred, err := azidentity.NewClientSecretCredential(s.Bootstrap.TenantID, clientID, secret,
-		&azidentity.ClientSecretCredentialOptions{ClientOptions: co, DisableInstanceDiscovery: true})
+	cred, err := e.s.SecretCredential(clientID, secret)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return cred, &azarm.ClientOptions{ClientOptions: co}
+	return cred, &azarm.ClientOptions{ClientOptions: e.s.ARMClientOptions()}
 }
 
 // principal is an application without role assignments.

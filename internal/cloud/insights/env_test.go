@@ -13,9 +13,6 @@ import (
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
 	azarm "github.com/Azure/azure-sdk-for-go/sdk/azcore/arm"
-	azcloud "github.com/Azure/azure-sdk-for-go/sdk/azcore/cloud"
-	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
-	"github.com/Azure/azure-sdk-for-go/sdk/azidentity"
 
 	"github.com/steward-gov/steward/internal/cloud"
 	"github.com/steward-gov/steward/internal/cloud/insights"
@@ -75,13 +72,7 @@ func newEnv(t testing.TB, opts insights.Options) *env {
 		s.Close()
 	})
 	info := s.Bootstrap
-	cloudCfg := azcloud.Configuration{ActiveDirectoryAuthorityHost: s.BaseURL,
-		Services: map[azcloud.ServiceName]azcloud.ServiceConfiguration{
-			azcloud.ResourceManager: {Endpoint: s.BaseURL, Audience: "https://management.azure.com"},
-		}}
-	co := azcore.ClientOptions{Cloud: cloudCfg, Transport: s.Transport(), Retry: policy.RetryOptions{MaxRetries: -1}}
-	cred, err := azidentity.NewClientSecretCredential(info.TenantID, info.ClientID, info.ClientSecret,
-		&azidentity.ClientSecretCredentialOptions{ClientOptions: co, DisableInstanceDiscovery: true})
+	cred, err := s.SecretCredential(info.ClientID, info.ClientSecret)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -91,7 +82,7 @@ func newEnv(t testing.TB, opts insights.Options) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &env{s: s, engine: eng, cred: cred, opts: &azarm.ClientOptions{ClientOptions: co}, sub: info.SubscriptionID,
+	return &env{s: s, engine: eng, cred: cred, opts: &azarm.ClientOptions{ClientOptions: s.ARMClientOptions()}, sub: info.SubscriptionID,
 		token: tok.AccessToken}
 }
 
