@@ -140,6 +140,7 @@ func serveServices(pol policyproviderOptions, vaultReady func(*server.VaultPlane
 		server.CloudService(registerProviders(pol)),
 		server.LogsService(),
 		server.VaultService(server.VaultOptions{}, ready...),
+		server.StorageService(),
 	}
 }
 

@@ -31,10 +31,13 @@ var allowed = map[string][]string{
 	"internal/logs/kql":    {"internal/arm"},
 	"internal/logs":        {"internal/arm", "internal/store", "internal/logs/kql", "internal/identity", "internal/rbac"},
 	"internal/vault":       {"internal/arm", "internal/store", "internal/rbac", "internal/identity", "internal/atomicfile"},
-	"internal/interop":     {"*"},
-	"internal/cloud":       {"internal/arm", "internal/armexpr", "internal/policy", "internal/rbac", "internal/store", "internal/identity"},
-	"internal/server":      {"*"},
-	"cmd/steward":          {"*"},
+	"internal/storage":     {"internal/arm", "internal/store", "internal/identity", "internal/rbac"},
+	"internal/cloud/storageaccounts": {"internal/arm", "internal/armexpr", "internal/policy", "internal/rbac", "internal/store",
+		"internal/identity", "internal/cloud", "internal/storage"},
+	"internal/interop": {"*"},
+	"internal/cloud":   {"internal/arm", "internal/armexpr", "internal/policy", "internal/rbac", "internal/store", "internal/identity"},
+	"internal/server":  {"*"},
+	"cmd/steward":      {"*"},
 }
 
 // packages walks the module from the repository root and returns, per

@@ -35,8 +35,10 @@ type propRef struct{ Name string }
 // literal is a typed constant.
 type literal struct{ V Value }
 
-func (b *binary) String() string { return "(" + b.Left.String() + " " + b.Op + " " + b.Right.String() + ")" }
-func (n *not) String() string    { return "not " + n.X.String() }
+func (b *binary) String() string {
+	return "(" + b.Left.String() + " " + b.Op + " " + b.Right.String() + ")"
+}
+func (n *not) String() string { return "not " + n.X.String() }
 func (p *propRef) String() string {
 	return p.Name
 }
@@ -277,7 +279,7 @@ func describe(t token) string {
 }
 
 func (p *parser) peek() token { return p.toks[p.i] }
-func (p *parser) next() token  { t := p.toks[p.i]; p.i++; return t }
+func (p *parser) next() token { t := p.toks[p.i]; p.i++; return t }
 
 func (p *parser) keyword(w string) bool {
 	if t := p.peek(); t.kind == 'i' && t.text == w {
