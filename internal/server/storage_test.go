@@ -11,6 +11,7 @@ import (
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/arm"
+	azcloud "github.com/Azure/azure-sdk-for-go/sdk/azcore/cloud"
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/runtime"
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/to"
 	"github.com/Azure/azure-sdk-for-go/sdk/data/aztables"
@@ -371,7 +372,11 @@ func TestTablesWithEntraTokensAndRoles(t *testing.T) {
 	e := newStorageEnv(t)
 	ctx := context.Background()
 	opts := sdkOptions(e.s)
-	tc, err := aztables.NewClient(e.tableURL+"audit", adminCredential(t, e.dir, opts), &aztables.ClientOptions{ClientOptions: opts})
+	// A custom cloud names the Tables service (aztables requires it; for
+	// storage endpoints the token audience is https://storage.azure.com).
+	topts := opts
+	topts.Cloud.Services = map[azcloud.ServiceName]azcloud.ServiceConfiguration{aztables.ServiceName: {Audience: "https://storage.azure.com"}}
+	tc, err := aztables.NewClient(e.tableURL+"audit", adminCredential(t, e.dir, opts), &aztables.ClientOptions{ClientOptions: topts})
 	if err != nil {
 		t.Fatal(err)
 	}
