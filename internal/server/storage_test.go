@@ -239,7 +239,10 @@ func TestTablesWithAztablesSharedKey(t *testing.T) {
 		t.Fatalf("stale If-Match: %v", err)
 	}
 	// Transactions: atomic, one partition.
-	mk := func(pk, rk string) []byte { b, _ := json.Marshal(aztables.Entity{PartitionKey: pk, RowKey: rk}); return b }
+	mk := func(pk, rk string) []byte {
+		b, _ := json.Marshal(aztables.Entity{PartitionKey: pk, RowKey: rk})
+		return b
+	}
 	if _, err := tc.SubmitTransaction(ctx, []aztables.TransactionAction{
 		{ActionType: aztables.TransactionTypeAdd, Entity: mk("sub1", "delta")},
 		{ActionType: aztables.TransactionTypeAdd, Entity: mk("sub1", "alpha")}, // exists: the batch fails
