@@ -24,7 +24,9 @@ func TestStorageCommandsDriveAccountsTablesAndEntities(t *testing.T) {
 		t.Errorf("account create:\n%s", out)
 	}
 	out = must("storage", "account", "keys", "-n", "registry001", "-o", "json")
-	var keys struct{ Keys []struct{ KeyName, Value string } }
+	var keys struct {
+		Keys []struct{ KeyName, Value string }
+	}
 	if err := json.Unmarshal([]byte(out), &keys); err != nil || len(keys.Keys) != 2 || len(keys.Keys[1].Value) != 88 {
 		t.Fatalf("keys: %v\n%s", err, out)
 	}
