@@ -3,9 +3,12 @@ package alerts
 import (
 	"bytes"
 	"context"
+	"encoding/base64"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"mime"
 	"net/http"
 	"net/smtp"
 	"strings"
@@ -72,9 +75,15 @@ func (m SMTPMailer) Send(ctx context.Context, to, subject string, body []byte) e
 		auth = smtp.PlainAuth("", m.Username, m.Password, host)
 	}
 	var msg bytes.Buffer
-	fmt.Fprintf(&msg, "From: %s\r\nTo: %s\r\nSubject: %s\r\nMIME-Version: 1.0\r\nContent-Type: application/json; charset=utf-8\r\n\r\n",
-		m.From, to, strings.NewReplacer("\r", " ", "\n", " ").Replace(subject))
-	msg.Write(body)
+	fmt.Fprintf(&msg, "From: %s\r\nTo: %s\r\nSubject: %s\r\nMIME-Version: 1.0\r\n"+
+		"Content-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: base64\r\n\r\n",
+		m.From, to, mime.QEncoding.Encode("utf-8", strings.NewReplacer("\r", " ", "\n", " ").Replace(subject)))
+	enc := base64.StdEncoding.EncodeToString(body)
+	for len(enc) > 76 {
+		msg.WriteString(enc[:76] + "\r\n")
+		enc = enc[76:]
+	}
+	msg.WriteString(enc + "\r\n")
 	done := make(chan error, 1)
 	go func() { done <- smtp.SendMail(m.Addr, auth, m.From, []string{to}, msg.Bytes()) }()
 	select {
@@ -122,4 +131,28 @@ func (s *Service) attempt(ctx context.Context, d *Delivery) (retry bool, err err
 // form ("Fired:Sev3 Azure Monitor Alert rule on target").
 func emailSubject(n *Notification) string {
 	return fmt.Sprintf("%s:Sev%d Azure Monitor Alert %s on %s", n.Event.Condition, n.Rule.Severity, n.Rule.Name, lastSegment(n.target()))
+}
+
+// emailBody is a plain-text alert email: a summary people read, then the
+// payload for tools.
+func emailBody(n *Notification, payload []byte) []byte {
+	var b bytes.Buffer
+	fmt.Fprintf(&b, "Azure Monitor alert %s: %s\n\n", strings.ToLower(n.Event.Condition), n.Rule.Name)
+	fmt.Fprintf(&b, "Severity:    Sev%d\nCondition:   %s\nTarget:      %s\nWindow:      %s to %s\n",
+		n.Rule.Severity, n.Event.Condition, n.target(), n.WindowStart.UTC().Format(time.RFC3339), n.WindowEnd.UTC().Format(time.RFC3339))
+	for _, d := range n.Event.Series.Dimensions {
+		fmt.Fprintf(&b, "Dimension:   %s = %s\n", d.Name, d.Value)
+	}
+	if n.Rule.Description != "" {
+		fmt.Fprintf(&b, "Description: %s\n", n.Rule.Description)
+	}
+	b.WriteString("\nPayload:\n")
+	var pretty bytes.Buffer
+	if json.Indent(&pretty, payload, "", "  ") == nil {
+		b.Write(pretty.Bytes())
+	} else {
+		b.Write(payload)
+	}
+	b.WriteString("\n")
+	return b.Bytes()
 }

@@ -383,7 +383,7 @@ func (s *Service) record(ctx context.Context, tx store.Tx, r *Rule, ev *Event, s
 				d.Payload = common
 			}
 			if rc.Kind == ReceiverEmail {
-				d.Subject = emailSubject(n)
+				d.Subject, d.Payload = emailSubject(n), emailBody(n, d.Payload)
 			}
 			b, _ := json.Marshal(d)
 			if _, err := tx.Put(ctx, tableOutbox, outboxKey(d.Key), b, store.Cond{}); err != nil {

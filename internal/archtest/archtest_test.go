@@ -31,6 +31,7 @@ var allowed = map[string][]string{
 	"internal/logs/kql":    {"internal/arm"},
 	"internal/logs":        {"internal/arm", "internal/store", "internal/logs/kql", "internal/identity", "internal/rbac"},
 	"internal/vault":       {"internal/arm", "internal/store", "internal/rbac", "internal/identity", "internal/atomicfile"},
+	"internal/alerts":      {"internal/arm", "internal/store", "internal/logs/kql"},
 	"internal/interop":     {"*"},
 	"internal/cloud":       {"internal/arm", "internal/armexpr", "internal/policy", "internal/rbac", "internal/store", "internal/identity"},
 	"internal/server":      {"*"},
