@@ -157,6 +157,8 @@ func (n *Notification) CommonSchema() []byte {
 		cond["searchQuery"] = clip(r.Query, keep)
 		cond["linkToSearchResultsUI"], cond["linkToFilteredSearchResultsUI"] = clip(ui, keep), clip(ui, keep)
 		cond["linkToSearchResultsAPI"], cond["linkToFilteredSearchResultsAPI"] = clip(api, keep), clip(api, keep)
+		cond["dimensions"] = clipDimensions(dims, keep)
+		essentials["configurationItems"] = clipAll(n.configurationItems(), keep)
 		small := map[string]string{}
 		for k, v := range r.CustomProperties {
 			small[clip(k, keep)] = clip(v, keep)
@@ -202,6 +204,8 @@ func (n *Notification) LegacySchema() []byte {
 	}
 	return capPayload(doc, func(keep int) {
 		doc["SearchQuery"] = clip(r.Query, keep)
+		doc["Dimensions"] = clipDimensions(ev.Series.Dimensions, keep)
+		doc["AffectedConfigurationItems"] = clipAll(n.configurationItems(), keep)
 		doc["Description"] = clip(r.Description, keep)
 		doc["LinkToSearchResults"], doc["LinkToFilteredSearchResultsUI"] = clip(ui, keep), clip(ui, keep)
 		doc["LinkToSearchResultsAPI"], doc["LinkToFilteredSearchResultsAPI"] = clip(api, keep), clip(api, keep)
@@ -224,4 +228,20 @@ func clip(s string, n int) string {
 		return s
 	}
 	return s[:n] + fmt.Sprintf("… (%d characters cut)", len(s)-n)
+}
+
+func clipDimensions(dims []DimensionValue, keep int) []DimensionValue {
+	out := make([]DimensionValue, len(dims))
+	for i, d := range dims {
+		out[i] = DimensionValue{Name: clip(d.Name, keep), Value: clip(d.Value, keep)}
+	}
+	return out
+}
+
+func clipAll(v []string, keep int) []string {
+	out := make([]string, len(v))
+	for i, s := range v {
+		out[i] = clip(s, keep)
+	}
+	return out
 }

@@ -449,11 +449,19 @@ func (s *Service) Deliver(ctx context.Context) error {
 // ones move to "d/" (delivered) or "f/" (failed) for inspection.
 func (s *Service) finish(ctx context.Context, k string, d *Delivery) error {
 	b, _ := json.Marshal(d)
-	return s.opts.Store.Update(ctx, func(tx store.Tx) error {
-		if d.State == Pending {
+	if d.State == Pending {
+		if err := s.opts.Store.Update(ctx, func(tx store.Tx) error {
 			_, err := tx.Put(ctx, tableOutbox, k, b, store.Cond{})
 			return err
+		}); err != nil {
+			return err
 		}
+		if err := s.opts.Store.Release(ctx, tableOutbox, k, s.opts.Owner); err != nil && !errors.Is(err, store.ErrLeaseLost) {
+			return err
+		}
+		return nil
+	}
+	return s.opts.Store.Update(ctx, func(tx store.Tx) error {
 		if err := tx.Delete(ctx, tableOutbox, k, store.Cond{}); err != nil && !errors.Is(err, store.ErrNotFound) {
 			return err
 		}
