@@ -197,7 +197,9 @@ func TestMeasure(t *testing.T) {
 		t.Errorf("empty result: %+v %v", series, err)
 	}
 	// Columns the rule names must be there.
-	r = mustRule(t, func(p, c map[string]any) { c["dimensions"] = []any{map[string]any{"name": "Missing", "operator": "Include", "values": []any{"*"}}} })
+	r = mustRule(t, func(p, c map[string]any) {
+		c["dimensions"] = []any{map[string]any{"name": "Missing", "operator": "Include", "values": []any{"*"}}}
+	})
 	if _, err := Measure(r, table, end); err == nil || !strings.Contains(err.Error(), "Missing") {
 		t.Errorf("missing dimension column: %v", err)
 	}
