@@ -53,6 +53,10 @@ const (
 	Failed    = "failed"
 )
 
+// ErrNoMailer is the failure of an email receiver when no SMTP server is
+// configured; it is not retried.
+var ErrNoMailer = errors.New("no SMTP server is configured (serve --smtp-addr and --smtp-from)")
+
 // Mailer sends an email.
 type Mailer interface {
 	Send(ctx context.Context, to, subject string, body []byte) error
@@ -67,7 +71,7 @@ type SMTPMailer struct {
 // Send implements Mailer.
 func (m SMTPMailer) Send(ctx context.Context, to, subject string, body []byte) error {
 	if m.Addr == "" || m.From == "" {
-		return errors.New("no SMTP server is configured (serve --smtp-addr and --smtp-from)")
+		return ErrNoMailer
 	}
 	var auth smtp.Auth
 	if m.Username != "" {
@@ -101,7 +105,7 @@ func (s *Service) attempt(ctx context.Context, d *Delivery) (retry bool, err err
 	defer cancel()
 	if d.Kind == ReceiverEmail {
 		if err := s.opts.Mailer.Send(ctx, d.Email, d.Subject, d.Payload); err != nil {
-			return true, err
+			return !errors.Is(err, ErrNoMailer), err
 		}
 		return false, nil
 	}
