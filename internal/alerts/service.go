@@ -78,8 +78,10 @@ type Service struct {
 	ruleErrors  map[string]string
 	refreshedAt time.Time
 	suppressed  map[string]time.Time
-	// lag records how far behind schedule each evaluation finished.
-	lag []time.Duration
+	// lag records how far behind schedule each evaluation finished;
+	// tickWall is the wall time the current tick started.
+	lag      []time.Duration
+	tickWall time.Time
 }
 
 // New returns a Service for opts.
@@ -177,6 +179,7 @@ func (s *Service) Run(ctx context.Context) {
 func (s *Service) Tick(ctx context.Context) error {
 	now := s.opts.Now()
 	s.mu.Lock()
+	s.tickWall = time.Now()
 	stale := now.Sub(s.refreshedAt) >= s.opts.RefreshEvery
 	s.mu.Unlock()
 	if stale {
@@ -304,7 +307,13 @@ func (s *Service) Evaluate(ctx context.Context, r *Rule, now time.Time) (bool, e
 		b, _ := json.Marshal(h)
 		_, err = tx.Put(ctx, tableHealth, key(r.ID), b, store.Cond{})
 		s.mu.Lock()
-		s.lag = append(s.lag, s.opts.Now().Sub(due))
+		// Behind schedule: how late the tick was, plus how long it has
+		// run (in wall time, whatever the injected clock says).
+		wall := s.tickWall
+		if wall.IsZero() {
+			wall = time.Now()
+		}
+		s.lag = append(s.lag, now.Sub(due)+time.Since(wall))
 		s.mu.Unlock()
 		return err
 	})
