@@ -223,6 +223,9 @@ func compileSummarize(sc *scope, in *planTable, o *Summarize) (*planTable, error
 			if err != nil {
 				return nil, err
 			}
+			if err := q.gov.tick(q.ctx); err != nil {
+				return nil, err
+			}
 			for i, k := range keys {
 				kv[i] = k.f(r)
 			}
@@ -243,6 +246,9 @@ func compileSummarize(sc *scope, in *planTable, o *Summarize) (*planTable, error
 						key[i] = withType(kv[i], cols[i].Type)
 					}
 					groups = append(groups, newGroup(key))
+					if err := q.gov.grow("summarize operator", int64(2*len(buf)+64*len(slots))+rowBytes(key)); err != nil {
+						return nil, err
+					}
 				}
 				g = groups[gi]
 			}
