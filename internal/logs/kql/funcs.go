@@ -178,7 +178,7 @@ func (s *scope) compileCall(x *Call) (cexpr, error) {
 		return s.compileWindow(x)
 	}
 	f, ok := funcs[x.Name]
-	if mk, gov := governed[x.Name]; gov {
+	if mk, gov := governedFuncs[x.Name]; gov {
 		f, ok = mk(s.q.gov), true
 	}
 	if !ok {

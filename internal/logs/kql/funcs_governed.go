@@ -4,11 +4,11 @@ import (
 	"strings"
 )
 
-// governed holds the scalar functions whose output size the caller
+// governedFuncs holds the scalar functions whose output size the caller
 // chooses (a repeat count, or arguments that may each be large): they see
 // the query's governor and check the size of what they are about to build
 // against what is left of its memory budget before allocating it.
-var governed = map[string]func(g *governor) fnImpl{}
+var governedFuncs = map[string]func(g *governor) fnImpl{}
 
 // maxStrrep is strrep's largest multiplier (Kusto documents 1 to
 // 67,108,864); a larger one repeats that many times, as Kusto's note on
@@ -16,7 +16,7 @@ var governed = map[string]func(g *governor) fnImpl{}
 const maxStrrep = 64 << 20
 
 func init() {
-	governed["strrep"] = func(g *governor) fnImpl {
+	governedFuncs["strrep"] = func(g *governor) fnImpl {
 		return fixed(2, 3, ret(TypeString), func(_ Type, v []Value) Value {
 			n, ok := intArg(v, 1, 0)
 			if !ok || n < 0 {
@@ -39,7 +39,7 @@ func init() {
 			return String(b.String())
 		})
 	}
-	governed["strcat"] = func(g *governor) fnImpl {
+	governedFuncs["strcat"] = func(g *governor) fnImpl {
 		return fixed(1, -1, ret(TypeString), func(_ Type, v []Value) Value {
 			n := 0
 			for i := range v {
@@ -54,7 +54,7 @@ func init() {
 			return String(b.String())
 		})
 	}
-	governed["strcat_delim"] = func(g *governor) fnImpl {
+	governedFuncs["strcat_delim"] = func(g *governor) fnImpl {
 		return fixed(3, -1, ret(TypeString), func(_ Type, v []Value) Value {
 			parts := make([]string, 0, len(v)-1)
 			n := 0
@@ -66,7 +66,7 @@ func init() {
 			return String(strings.Join(parts, str(v, 0)))
 		})
 	}
-	governed["strcat_array"] = func(g *governor) fnImpl {
+	governedFuncs["strcat_array"] = func(g *governor) fnImpl {
 		return fixed(2, 2, ret(TypeString), func(_ Type, v []Value) Value {
 			arr, _ := v[0].d.([]any)
 			parts := make([]string, len(arr))
@@ -79,7 +79,7 @@ func init() {
 			return String(strings.Join(parts, str(v, 1)))
 		})
 	}
-	governed["replace_string"] = func(g *governor) fnImpl {
+	governedFuncs["replace_string"] = func(g *governor) fnImpl {
 		return fixed(3, 3, ret(TypeString), func(_ Type, v []Value) Value {
 			s, old, repl := str(v, 0), str(v, 1), str(v, 2)
 			if old == "" {
@@ -91,7 +91,7 @@ func init() {
 			return String(strings.ReplaceAll(s, old, repl))
 		})
 	}
-	governed["array_concat"] = func(g *governor) fnImpl {
+	governedFuncs["array_concat"] = func(g *governor) fnImpl {
 		return dynFn(1, -1, func(v []Value) Value {
 			// arguments that are not arrays contribute nothing (t1-dynamic-json-0006)
 			n := 0
@@ -108,7 +108,7 @@ func init() {
 			return Dynamic(out)
 		})
 	}
-	governed["repeat"] = func(g *governor) fnImpl {
+	governedFuncs["repeat"] = func(g *governor) fnImpl {
 		// the value must be a scalar: Kusto refuses a dynamic one
 		// (agent-dynamic-json-0022)
 		scalar := func(a []cexpr) (Type, bool) { return TypeDynamic, a[0].t != TypeDynamic && isIntegral(a[1].t) }

@@ -186,7 +186,7 @@ func compileMakeSeries(sc *scope, in *planTable, o *MakeSeries) (*planTable, err
 			g := groups[gi]
 			for i, s := range specs {
 				if g.states[i][b] == nil {
-					g.states[i][b] = s.newState()
+					g.states[i][b] = govern(s.newState(), q.gov)
 				}
 				g.states[i][b].add(r)
 			}

@@ -209,7 +209,7 @@ func compileSummarize(sc *scope, in *planTable, o *Summarize) (*planTable, error
 		newGroup := func(key Row) *group {
 			g := &group{key: key, states: make([]aggState, len(slots))}
 			for i, s := range slots {
-				g.states[i] = s.spec.newState()
+				g.states[i] = govern(s.spec.newState(), q.gov)
 			}
 			return g
 		}
