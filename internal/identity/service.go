@@ -78,6 +78,7 @@ type Service struct {
 	keys      *KeyRing
 	opts      Options
 	resources map[string]bool
+	lockouts  lockouts
 }
 
 // NewService returns a Service over recs with opts' defaults filled in.
