@@ -9,8 +9,8 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/steward-gov/steward/internal/cliout"
-	"github.com/steward-gov/steward/internal/server"
 	"github.com/steward-gov/steward/internal/seal"
+	"github.com/steward-gov/steward/internal/server"
 	"github.com/steward-gov/steward/internal/store"
 )
 
