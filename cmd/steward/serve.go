@@ -48,6 +48,7 @@ SIGINT or SIGTERM shuts the server down gracefully.`,
 	f.String("public-url", "", "base URL clients use (also STEWARD_PUBLIC_URL; default https://localhost:PORT/)")
 	f.Bool("insecure-http", false, "serve plain HTTP behind a TLS-terminating proxy (also STEWARD_INSECURE_HTTP)")
 	f.String("log-level", "", "debug, info, warn or error (also STEWARD_LOG_LEVEL)")
+	f.String("root-key-file", "", "root key that seals secrets at rest (also STEWARD_ROOT_KEY_FILE; default ~/.config/steward/root.key; STEWARD_ROOT_KEY wins)")
 	f.String("policy-builtins", "", "folder of built-in policy definitions in Azure/azure-policy's layout, served at the tenant scope (also STEWARD_POLICY_BUILTINS)")
 	f.String("smtp-addr", "", "SMTP server (host:port) for alert emails (also STEWARD_SMTP_ADDR; STEWARD_SMTP_USER and STEWARD_SMTP_PASSWORD authenticate)")
 	f.String("smtp-from", "", "sender address of alert emails (also STEWARD_SMTP_FROM)")
@@ -73,7 +74,7 @@ func loadServeConfig(cmd *cobra.Command) (server.Config, error) {
 		return cfg, err
 	}
 	strFlags := map[string]*string{"data": &cfg.DataDir, "listen": &cfg.Listen, "store": &cfg.StoreURL,
-		"public-url": &cfg.PublicURL, "log-level": &cfg.LogLevel}
+		"public-url": &cfg.PublicURL, "log-level": &cfg.LogLevel, "root-key-file": &cfg.RootKeyFile}
 	for name, dst := range strFlags {
 		if f.Changed(name) {
 			*dst, _ = f.GetString(name)
