@@ -48,7 +48,7 @@ SIGINT or SIGTERM shuts the server down gracefully.`,
 	f.Bool("insecure-http", false, "serve plain HTTP behind a TLS-terminating proxy (also STEWARD_INSECURE_HTTP)")
 	f.String("log-level", "", "debug, info, warn or error (also STEWARD_LOG_LEVEL)")
 	f.String("policy-builtins", "", "folder of built-in policy definitions in Azure/azure-policy's layout, served at the tenant scope (also STEWARD_POLICY_BUILTINS)")
-	f.String("aliases", "", "policy alias table file (CSV or provider JSON); default the tables stored with 'steward policy aliases import'")
+	f.String("aliases", "", "policy alias table file (CSV or provider JSON) added over the built-in table and those stored with 'steward policy aliases import'")
 	return cmd
 }
 
