@@ -56,7 +56,9 @@ func TestWritesOfUnimplementedTypesAreRefused(t *testing.T) {
 			if tc.missing == "" {
 				return
 			}
-			var env struct{ Error struct{ Code, Message string } }
+			var env struct {
+				Error struct{ Code, Message string }
+			}
 			if err := json.Unmarshal(out, &env); err != nil || env.Error.Code != cloud.CodeResourceTypeNotImplemented ||
 				!strings.Contains(env.Error.Message, tc.missing) {
 				t.Errorf("want %s naming %q, got %s", cloud.CodeResourceTypeNotImplemented, tc.missing, out)
