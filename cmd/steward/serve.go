@@ -52,7 +52,7 @@ SIGINT or SIGTERM shuts the server down gracefully.`,
 	f.String("policy-builtins", "", "folder of built-in policy definitions in Azure/azure-policy's layout, served at the tenant scope (also STEWARD_POLICY_BUILTINS)")
 	f.String("smtp-addr", "", "SMTP server (host:port) for alert emails (also STEWARD_SMTP_ADDR; STEWARD_SMTP_USER and STEWARD_SMTP_PASSWORD authenticate)")
 	f.String("smtp-from", "", "sender address of alert emails (also STEWARD_SMTP_FROM)")
-	f.String("aliases", "", "policy alias table file (CSV or provider JSON); default the tables stored with 'steward policy aliases import'")
+	f.String("aliases", "", "policy alias table file (CSV or provider JSON) added over the built-in table and those stored with 'steward policy aliases import'")
 	return cmd
 }
 

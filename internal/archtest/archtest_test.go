@@ -23,7 +23,7 @@ var allowed = map[string][]string{
 	"internal/cliout":      nil,
 	"internal/archtest":    nil,
 	"internal/atomicfile":  nil,
-	"internal/policy":      {"internal/arm", "internal/armexpr"},
+	"internal/policy":      {"internal/arm", "internal/armexpr", "internal/atomicfile"},
 	"internal/policy/scan": {"internal/arm", "internal/armexpr", "internal/policy", "internal/cliout"},
 	"internal/rbac":        {"internal/arm", "internal/armexpr", "internal/atomicfile"},
 	"internal/store":       {"internal/arm"},
