@@ -15,6 +15,7 @@ type shared struct {
 	mu        sync.Mutex
 	parsed    map[string]armexpr.Node
 	resources []*Resource
+	existing  []string
 	declared  int
 }
 
@@ -70,7 +71,7 @@ func Expand(t *Template, opts Options) (*Result, error) {
 	if err := x.run(); err != nil {
 		return nil, err
 	}
-	return &Result{Resources: sh.resources, Outputs: x.outputs, Parameters: x.boundParameters(),
+	return &Result{Resources: sh.resources, Existing: sh.existing, Outputs: x.outputs, Parameters: x.boundParameters(),
 		ContentVersion: stringFold(t.Doc, "contentVersion")}, nil
 }
 

@@ -359,6 +359,7 @@ func (x *expander) realize(d *decl) error {
 		deps = append(deps, d.parent.id)
 	}
 	if d.existing {
+		x.shared.existing = append(x.shared.existing, d.id)
 		d.state = 2
 		return nil
 	}

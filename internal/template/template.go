@@ -207,6 +207,9 @@ type Result struct {
 	// written (dependencies first), nested deployments' resources
 	// included. Existing resources are not listed.
 	Resources []*Resource
+	// Existing are the IDs of the resources declared existing (read,
+	// not deployed).
+	Existing []string
 	// Outputs are the template's outputs: {"name": {"type", "value"}}.
 	Outputs map[string]any
 	// Parameters are the parameter values bound ({"name": {"type",
