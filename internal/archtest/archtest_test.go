@@ -26,6 +26,7 @@ var allowed = map[string][]string{
 	"internal/policy":      {"internal/arm", "internal/armexpr", "internal/atomicfile"},
 	"internal/policy/scan": {"internal/arm", "internal/armexpr", "internal/policy", "internal/cliout"},
 	"internal/rbac":        {"internal/arm", "internal/armexpr", "internal/atomicfile"},
+	"internal/template":    {"internal/arm", "internal/armexpr"},
 	"internal/store":       {"internal/arm"},
 	"internal/seal":        {"internal/store", "internal/atomicfile"},
 	"internal/identity":    {"internal/arm", "internal/store", "internal/seal", "internal/atomicfile"},
@@ -34,7 +35,7 @@ var allowed = map[string][]string{
 	"internal/vault":       {"internal/arm", "internal/store", "internal/seal", "internal/rbac", "internal/identity", "internal/atomicfile"},
 	"internal/alerts":      {"internal/arm", "internal/store", "internal/logs/kql"},
 	"internal/interop":     {"*"},
-	"internal/cloud":       {"internal/arm", "internal/armexpr", "internal/policy", "internal/rbac", "internal/store", "internal/identity"},
+	"internal/cloud":       {"internal/arm", "internal/armexpr", "internal/policy", "internal/rbac", "internal/store", "internal/identity", "internal/template"},
 	"internal/server":      {"*"},
 	"cmd/steward":          {"*"},
 }
