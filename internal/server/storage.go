@@ -2,17 +2,14 @@ package server
 
 import (
 	"context"
-	"crypto/rand"
 	"errors"
 	"fmt"
-	"os"
 	"strings"
 
 	"github.com/steward-gov/steward/internal/cloud/storageaccounts"
 	"github.com/steward-gov/steward/internal/identity"
 	"github.com/steward-gov/steward/internal/rbac"
 	"github.com/steward-gov/steward/internal/storage"
-	"github.com/steward-gov/steward/internal/vault"
 )
 
 // StorageAudience is the token audience of the storage data planes.
@@ -33,8 +30,8 @@ type StoragePlane struct {
 // Microsoft.Storage resource provider on the embedded ARM (mount
 // CloudService first) and the Table service at {base}/tables/{account}/,
 // and for hosts {account}.table.core.windows.net. Account keys are sealed
-// with the vault's key ring (the root key of the data directory or
-// STEWARD_VAULT_ROOT_KEY). ready, when given, receives the plane.
+// with Steward's sealer (its key ring under the root key). ready, when
+// given, receives the plane.
 func StorageService(ready ...func(*StoragePlane)) Service {
 	return func(ctx context.Context, s *Steward) error {
 		p, err := s.mountStorage(ctx)
@@ -53,25 +50,14 @@ func (s *Steward) mountStorage(ctx context.Context) (*StoragePlane, error) {
 	if c == nil {
 		return nil, errors.New("storage: mount CloudService before StorageService")
 	}
-	root, err := vault.LoadRootKey(s.Config.DataDir, os.LookupEnv, rand.Reader)
-	if err != nil {
-		return nil, fmt.Errorf("storage: root key: %w", err)
-	}
-	sealer, err := vault.OpenSealer(ctx, s.Store, root, rand.Reader)
-	clear(root)
-	if err != nil {
-		return nil, fmt.Errorf("storage: %w", err)
-	}
 	log := s.log.With("component", "storage")
-	svc, err := storage.New(ctx, s.Store, sealer, storage.Options{Logger: log})
+	svc, err := storage.New(ctx, s.Store, s.Sealer, storage.Options{Logger: log})
 	if err != nil {
-		sealer.Close()
 		return nil, err
 	}
 	base := strings.TrimSuffix(s.BaseURL, "/")
 	if _, err := storageaccounts.Register(c, svc, storageaccounts.Options{Logger: log,
 		TableEndpoint: func(a string) string { return base + storage.PathPrefix + a + "/" }}); err != nil {
-		sealer.Close()
 		return nil, fmt.Errorf("storage: %w", err)
 	}
 	h := svc.Handler(storage.HandlerOptions{

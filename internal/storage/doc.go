@@ -6,7 +6,8 @@
 //
 // Accounts are registered by the Microsoft.Storage/storageAccounts
 // resource provider (internal/cloud/storageaccounts); their two access keys
-// are sealed at rest with the vault's barrier and never logged. Tables and
+// are sealed at rest by a Sealer (Steward's, internal/seal) and never
+// logged. Tables and
 // entities live in typed SQL tables of the store (SQLite or PostgreSQL);
 // a query's conditions on PartitionKey and RowKey become SQL ranges, the
 // rest of its $filter is evaluated on the rows those ranges return.
