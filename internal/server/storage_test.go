@@ -25,6 +25,7 @@ import (
 // created through armstorage, and the account's key.
 type storageEnv struct {
 	s        *Steward
+	stop     func() error
 	dir      string
 	accounts *armstorage.AccountsClient
 	account  string
@@ -36,7 +37,7 @@ type storageEnv struct {
 func newStorageEnv(t *testing.T) *storageEnv {
 	t.Helper()
 	dir := t.TempDir()
-	s, _ := startSteward(t, dir, CloudService(), StorageService())
+	s, stop := startSteward(t, dir, CloudService(), StorageService())
 	ctx := context.Background()
 	opts := s.ARMClientOptions()
 	cred := adminCredential(t, dir, opts)
@@ -51,7 +52,7 @@ func newStorageEnv(t *testing.T) *storageEnv {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e := &storageEnv{s: s, dir: dir, accounts: ac, account: "registry000", rg: rg}
+	e := &storageEnv{s: s, stop: stop, dir: dir, accounts: ac, account: "registry000", rg: rg}
 	poller, err := ac.BeginCreate(ctx, rg, e.account, armstorage.AccountCreateParameters{
 		Kind: to.Ptr(armstorage.KindStorageV2), Location: to.Ptr("westeurope"),
 		SKU: &armstorage.SKU{Name: to.Ptr(armstorage.SKUNameStandardLRS)},
@@ -425,5 +426,27 @@ func TestTableServiceRefusesUnauthenticatedRequests(t *testing.T) {
 	if resp.StatusCode != http.StatusUnauthorized || resp.Header.Get("x-ms-error-code") != "NoAuthenticationInformation" ||
 		!strings.Contains(resp.Header.Get("WWW-Authenticate"), "resource_id=https://storage.azure.com") {
 		t.Fatalf("anonymous: %d %v", resp.StatusCode, resp.Header)
+	}
+}
+
+// TestStorageKeysAreSealedAtRest scans every file of the data directory,
+// after a stop, for both account keys in base64 and raw form, with the
+// table's account name as the control that the scan reads the store.
+func TestStorageKeysAreSealedAtRest(t *testing.T) {
+	e := newStorageEnv(t)
+	keys, err := e.accounts.ListKeys(context.Background(), e.rg, e.account, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := e.stop(); err != nil {
+		t.Fatal(err)
+	}
+	needles := map[string][]byte{}
+	for _, k := range keys.Keys {
+		needles[*k.KeyName+" (base64)"] = []byte(*k.Value)[:40]
+		needles[*k.KeyName+" (raw)"] = mustDecode(t, *k.Value)[8:40]
+	}
+	for what, file := range scanFiles(t, e.dir, []byte(`"resourceId":"/subscriptions/`), needles) {
+		t.Errorf("%s found in %s", what, file)
 	}
 }
