@@ -34,7 +34,7 @@ type storageEnv struct {
 	tableURL string
 }
 
-func newStorageEnv(t *testing.T) *storageEnv {
+func newStorageEnv(t testing.TB) *storageEnv {
 	t.Helper()
 	dir := t.TempDir()
 	s, stop := startSteward(t, dir, CloudService(), StorageService())
@@ -84,7 +84,7 @@ func newStorageEnv(t *testing.T) *storageEnv {
 }
 
 // tables is an aztables service client over TLS with the account key.
-func (e *storageEnv) tables(t *testing.T, key string) *aztables.ServiceClient {
+func (e *storageEnv) tables(t testing.TB, key string) *aztables.ServiceClient {
 	t.Helper()
 	cred, err := aztables.NewSharedKeyCredential(e.account, key)
 	if err != nil {
