@@ -450,3 +450,41 @@ func TestStorageKeysAreSealedAtRest(t *testing.T) {
 		t.Errorf("%s found in %s", what, file)
 	}
 }
+
+func TestStorageAccountWritesAreValidated(t *testing.T) {
+	e := newStorageEnv(t)
+	ctx := context.Background()
+	ok := armstorage.AccountCreateParameters{Kind: to.Ptr(armstorage.KindStorageV2), Location: to.Ptr("westeurope"),
+		SKU: &armstorage.SKU{Name: to.Ptr(armstorage.SKUNameStandardLRS)}}
+	with := func(f func(p *armstorage.AccountCreateParameters)) armstorage.AccountCreateParameters {
+		p := ok
+		f(&p)
+		return p
+	}
+	other := "/subscriptions/" + e.s.Bootstrap.SubscriptionID + "/resourceGroups/other"
+	if _, _, err := e.s.Cloud.Put(ctx, nil, cloud.PutRequest{ID: other, Type: cloud.TypeResourceGroup,
+		Doc: map[string]any{"id": other, "name": "other", "type": cloud.TypeResourceGroup, "location": "westeurope", "properties": map[string]any{}}}); err != nil {
+		t.Fatal(err)
+	}
+	cases := []struct {
+		name, group, account string
+		params               armstorage.AccountCreateParameters
+		code                 string
+	}{
+		{"invalid name", e.rg, "Bad_Name", ok, "AccountNameInvalid"},
+		{"unknown SKU", e.rg, "skutest", with(func(p *armstorage.AccountCreateParameters) {
+			p.SKU = &armstorage.SKU{Name: to.Ptr(armstorage.SKUName("Basic"))}
+		}), "InvalidValuesForRequestParameters"},
+		{"unknown kind", e.rg, "kindtest", with(func(p *armstorage.AccountCreateParameters) { p.Kind = to.Ptr(armstorage.Kind("Nope")) }), "InvalidValuesForRequestParameters"},
+		{"unknown TLS version", e.rg, "tlstest", with(func(p *armstorage.AccountCreateParameters) {
+			p.Properties = &armstorage.AccountPropertiesCreateParameters{MinimumTLSVersion: to.Ptr(armstorage.MinimumTLSVersion("TLS9"))}
+		}), "InvalidValuesForRequestParameters"},
+		{"name taken in another group", "other", e.account, ok, "StorageAccountAlreadyTaken"},
+	}
+	for _, c := range cases {
+		_, err := e.accounts.BeginCreate(ctx, c.group, c.account, c.params, nil)
+		if code(err) != c.code {
+			t.Errorf("%s: %v, want %s", c.name, err, c.code)
+		}
+	}
+}

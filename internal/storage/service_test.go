@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 
@@ -275,5 +276,41 @@ func TestSharedKeyRefusals(t *testing.T) {
 	}
 	if r, b := f.do(t, "GET", "/Tables", "", nil); r.StatusCode != 200 {
 		t.Fatalf("signed: %d %s", r.StatusCode, b)
+	}
+}
+
+// TestHostFormServesTheAccountOfTheHost sends requests as the forward
+// proxy hands them over: Host {account}.table.core.windows.net, paths
+// without the account, signed over /{account}/Tables as on Azure.
+func TestHostFormServesTheAccountOfTheHost(t *testing.T) {
+	f := newFixture(t, sqliteStore(t))
+	h := f.svc.Handler(HandlerOptions{ResolveHost: func(host string) (string, bool) {
+		a, ok := strings.CutSuffix(host, ".table.core.windows.net")
+		return a, ok
+	}})
+	cases := []struct {
+		host, path string
+		want       int
+	}{
+		{"acct.table.core.windows.net", "/Tables", 200},
+		{"acct.table.core.windows.net:443", "/Tables", 200},
+		{"nosuch.table.core.windows.net", "/Tables", 404},
+	}
+	for _, c := range cases {
+		req := httptest.NewRequest("GET", "https://"+c.host+c.path, nil)
+		req.Host = c.host
+		req.Header.Set("x-ms-date", f.now.Format(http.TimeFormat))
+		req.Header.Set("Authorization", "SharedKeyLite acct:"+hmacSign(t, f.acct.Keys[0].Value, f.now.Format(http.TimeFormat)+"\n/acct"+c.path))
+		if !h.Matches(req) {
+			t.Fatalf("%s: not matched", c.host)
+		}
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, req)
+		if w.Code != c.want {
+			t.Errorf("%s%s: %d %s", c.host, c.path, w.Code, w.Body.String())
+		}
+	}
+	if h.Matches(httptest.NewRequest("GET", "https://management.azure.com/subscriptions", nil)) {
+		t.Error("an ARM request matched the Table service")
 	}
 }
