@@ -48,10 +48,11 @@ SIGINT or SIGTERM shuts the server down gracefully.`,
 	f.String("public-url", "", "base URL clients use (also STEWARD_PUBLIC_URL; default https://localhost:PORT/)")
 	f.Bool("insecure-http", false, "serve plain HTTP behind a TLS-terminating proxy (also STEWARD_INSECURE_HTTP)")
 	f.String("log-level", "", "debug, info, warn or error (also STEWARD_LOG_LEVEL)")
+	f.String("root-key-file", "", "root key that seals secrets at rest (also STEWARD_ROOT_KEY_FILE; default ~/.config/steward/root.key; STEWARD_ROOT_KEY wins)")
 	f.String("policy-builtins", "", "folder of built-in policy definitions in Azure/azure-policy's layout, served at the tenant scope (also STEWARD_POLICY_BUILTINS)")
 	f.String("smtp-addr", "", "SMTP server (host:port) for alert emails (also STEWARD_SMTP_ADDR; STEWARD_SMTP_USER and STEWARD_SMTP_PASSWORD authenticate)")
 	f.String("smtp-from", "", "sender address of alert emails (also STEWARD_SMTP_FROM)")
-	f.String("aliases", "", "policy alias table file (CSV or provider JSON); default the tables stored with 'steward policy aliases import'")
+	f.String("aliases", "", "policy alias table file (CSV or provider JSON) added over the built-in table and those stored with 'steward policy aliases import'")
 	return cmd
 }
 
@@ -73,7 +74,7 @@ func loadServeConfig(cmd *cobra.Command) (server.Config, error) {
 		return cfg, err
 	}
 	strFlags := map[string]*string{"data": &cfg.DataDir, "listen": &cfg.Listen, "store": &cfg.StoreURL,
-		"public-url": &cfg.PublicURL, "log-level": &cfg.LogLevel}
+		"public-url": &cfg.PublicURL, "log-level": &cfg.LogLevel, "root-key-file": &cfg.RootKeyFile}
 	for name, dst := range strFlags {
 		if f.Changed(name) {
 			*dst, _ = f.GetString(name)
@@ -158,6 +159,7 @@ func serveServices(pol policyproviderOptions, vaultReady func(*server.VaultPlane
 		server.LogsService(),
 		server.VaultService(server.VaultOptions{}, ready...),
 		server.AlertsService(server.AlertsOptions{Mailer: pol.mailer}),
+		server.StorageService(),
 	}
 }
 

@@ -23,11 +23,13 @@ var allowed = map[string][]string{
 	"internal/cliout":      nil,
 	"internal/archtest":    nil,
 	"internal/atomicfile":  nil,
-	"internal/policy":      {"internal/arm", "internal/armexpr"},
+	"internal/policy":      {"internal/arm", "internal/armexpr", "internal/atomicfile"},
 	"internal/policy/scan": {"internal/arm", "internal/armexpr", "internal/policy", "internal/cliout"},
 	"internal/rbac":        {"internal/arm", "internal/armexpr", "internal/atomicfile"},
+	"internal/template":    {"internal/arm", "internal/armexpr"},
 	"internal/store":       {"internal/arm"},
-	"internal/identity":    {"internal/arm", "internal/store", "internal/atomicfile"},
+	"internal/seal":        {"internal/store", "internal/atomicfile"},
+	"internal/identity":    {"internal/arm", "internal/store", "internal/seal", "internal/atomicfile"},
 	"internal/logs/kql":    {"internal/arm"},
 	"internal/logs":        {"internal/arm", "internal/store", "internal/logs/kql", "internal/identity", "internal/rbac"},
 	"internal/vault":       {"internal/arm", "internal/store", "internal/rbac", "internal/identity", "internal/atomicfile"},
@@ -36,6 +38,9 @@ var allowed = map[string][]string{
 	"internal/cloud":       {"internal/arm", "internal/armexpr", "internal/policy", "internal/rbac", "internal/store", "internal/identity"},
 	"internal/server":      {"*"},
 	"cmd/steward":          {"*"},
+	"internal/storage":     {"internal/arm", "internal/store", "internal/identity", "internal/rbac"},
+	"internal/cloud/storageaccounts": {"internal/arm", "internal/armexpr", "internal/policy", "internal/rbac", "internal/store",
+		"internal/identity", "internal/cloud", "internal/storage"},
 }
 
 // packages walks the module from the repository root and returns, per

@@ -21,6 +21,12 @@ func (c *Cloud) serveGeneric(ctx context.Context, call *Call) (*Response, error)
 		return c.listOfType(ctx, call)
 	}
 	switch call.Method {
+	case http.MethodPut, http.MethodPatch:
+		if missing, refused := c.notImplemented(t.Type); refused {
+			return nil, refuseUnimplemented(t.Type, missing)
+		}
+	}
+	switch call.Method {
 	case http.MethodGet, http.MethodHead:
 		return c.getResource(ctx, call)
 	case http.MethodPut:
