@@ -170,7 +170,7 @@ func Network(resources []map[string]any) ([]Finding, error) {
 		sort.Strings(names)
 		for _, name := range names {
 			out = append(out, Finding{Report: "network", Kind: "ShadowedRule", Severity: Low, ResourceID: n.ID + "/securityRules/" + name,
-				Message: fmt.Sprintf("rule %s never matches: %s decide all its traffic first", name, strings.Join(sh[name], ", ")),
+				Message: fmt.Sprintf("rule %s never matches: higher-priority rules (%s) decide all its traffic first", name, strings.Join(sh[name], ", ")),
 				Details: map[string]any{"rule": name, "shadowedBy": sh[name]}})
 		}
 	}

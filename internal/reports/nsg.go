@@ -1,6 +1,7 @@
 package reports
 
 import (
+	"encoding/json"
 	"fmt"
 	"net/netip"
 	"slices"
@@ -87,6 +88,11 @@ func parseRule(m map[string]any) (Rule, error) {
 		r.Priority = int(v)
 	case int:
 		r.Priority = v
+	case int64:
+		r.Priority = int(v)
+	case json.Number:
+		n, _ := v.Int64()
+		r.Priority = int(n)
 	case string:
 		r.Priority, _ = strconv.Atoi(v)
 	}
@@ -331,15 +337,16 @@ func Shadowed(n *NSG) map[string][]string {
 					!covers(above.Sources, r.Sources) || !covers(above.Destinations, r.Destinations) || !covers(above.SrcPorts, r.SrcPorts) {
 					continue
 				}
-				before := len(left)
+				if len(left) == 0 {
+					break
+				}
+				before := left.String()
 				for _, pr := range above.Ports {
 					s, _ := parsePorts(pr)
 					left = left.minus(s)
 				}
-				if len(left) != before || len(left) == 0 {
-					if !slices.Contains(by, above.Name) {
-						by = append(by, above.Name)
-					}
+				if left.String() != before && !slices.Contains(by, above.Name) {
+					by = append(by, above.Name)
 				}
 			}
 			if len(left) > 0 {
