@@ -43,9 +43,9 @@ type QueryError struct {
 }
 
 type queryErrBody struct {
-	Message       string          `json:"message"`
-	Code          string          `json:"code"`
-	CorrelationID string          `json:"correlationId,omitempty"`
+	Message       string           `json:"message"`
+	Code          string           `json:"code"`
+	CorrelationID string           `json:"correlationId,omitempty"`
 	Details       []queryErrDetail `json:"details,omitempty"`
 	Inner         *queryInnerBody  `json:"innererror,omitempty"`
 }
