@@ -42,6 +42,8 @@ type Config struct {
 	TokenLifetime time.Duration `yaml:"tokenLifetime"`
 	// LogLevel is debug, info, warn or error.
 	LogLevel string `yaml:"logLevel"`
+	// Queries sizes the KQL query governor.
+	Queries QueryConfig `yaml:"queries"`
 }
 
 // DefaultConfig returns the defaults: data in ./steward-data, HTTPS on
@@ -132,6 +134,7 @@ func (c *Config) Validate() error {
 	if c.TokenLifetime < 5*time.Minute || c.TokenLifetime > 24*time.Hour {
 		errs = append(errs, fmt.Errorf("token lifetime %v: between 5m and 24h", c.TokenLifetime))
 	}
+	errs = append(errs, c.Queries.validate()...)
 	switch c.LogLevel {
 	case "debug", "info", "warn", "error":
 	default:

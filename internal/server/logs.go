@@ -65,6 +65,9 @@ func (s *Steward) mountLogs() (*logs.Service, error) {
 	svc := logs.New(s.Store, logs.Options{
 		IngestionURL: base + strings.TrimSuffix(LogsIngestPrefix, "/"),
 		Authorize:    logs.EngineAuthorizer(c.Engine),
+		QueryLimits:  s.Config.Queries.limits(),
+		MaxQueryWait: s.Config.Queries.MaxWait,
+		Gate:         s.Config.Queries.gate(),
 	})
 	for _, h := range svc.Hooks() {
 		c.OnPut(h.Type, h.Put)
