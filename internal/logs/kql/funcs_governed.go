@@ -28,15 +28,10 @@ func init() {
 				return String("")
 			}
 			g.alloc("strrep function", n*int64(len(s))+(n-1)*int64(len(sep)))
-			var b strings.Builder
-			b.Grow(int(n)*len(s) + int(n-1)*len(sep))
-			for i := int64(0); i < n; i++ {
-				if i > 0 {
-					b.WriteString(sep)
-				}
-				b.WriteString(s)
+			if sep == "" {
+				return String(strings.Repeat(s, int(n)))
 			}
-			return String(b.String())
+			return String(strings.Repeat(s+sep, int(n-1)) + s)
 		})
 	}
 	governedFuncs["strcat"] = func(g *governor) fnImpl {
