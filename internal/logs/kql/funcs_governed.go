@@ -28,10 +28,9 @@ func init() {
 				return String("")
 			}
 			g.alloc("strrep function", n*int64(len(s))+(n-1)*int64(len(sep)))
-			if sep == "" {
-				return String(strings.Repeat(s, int(n)))
-			}
-			return String(strings.Repeat(s+sep, int(n-1)) + s)
+			// n times s+sep without the last sep: one allocation, no copy
+			out := strings.Repeat(s+sep, int(n))
+			return String(out[:len(out)-len(sep)])
 		})
 	}
 	governedFuncs["strcat"] = func(g *governor) fnImpl {
