@@ -64,7 +64,7 @@ func runKQL(cmd *cobra.Command, args []string) error {
 	defer cancel()
 	res, err := kql.Run(ctx, query, kql.Options{})
 	if err != nil {
-		return &exitError{code: 1, msg: err.Error()}
+		return &exitError{code: exitUsage, msg: "error: " + err.Error()}
 	}
 	if res.Partial != nil {
 		// the governor truncated the result: say so, never silently
