@@ -5,7 +5,9 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"runtime"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -22,9 +24,29 @@ import (
 // of at most 64 MB and its JSON encoding.
 const heapCeiling = 1 << 30
 
-// heapWatch samples the heap in use until stopped and returns its peak.
-func heapWatch() (stop func() uint64) {
-	var peak atomic.Uint64
+// rssCeiling bounds the process's resident set in the same test, when the
+// race detector (whose shadow memory is resident too) is off.
+const rssCeiling = 3 << 29
+
+// rss reads the process's resident set size from /proc/self/statm; 0 where
+// there is none.
+func rss() uint64 {
+	b, err := os.ReadFile("/proc/self/statm")
+	if err != nil {
+		return 0
+	}
+	f := strings.Fields(string(b))
+	if len(f) < 2 {
+		return 0
+	}
+	pages, _ := strconv.ParseUint(f[1], 10, 64)
+	return pages * uint64(os.Getpagesize())
+}
+
+// memWatch samples the heap in use and the resident set until stopped and
+// returns their peaks.
+func memWatch() (stop func() (heap, res uint64)) {
+	var peakHeap, peakRSS atomic.Uint64
 	done := make(chan struct{})
 	var wg sync.WaitGroup
 	wg.Add(1)
@@ -33,8 +55,11 @@ func heapWatch() (stop func() uint64) {
 		var ms runtime.MemStats
 		for {
 			runtime.ReadMemStats(&ms)
-			if ms.HeapInuse > peak.Load() {
-				peak.Store(ms.HeapInuse)
+			if ms.HeapInuse > peakHeap.Load() {
+				peakHeap.Store(ms.HeapInuse)
+			}
+			if r := rss(); r > peakRSS.Load() {
+				peakRSS.Store(r)
 			}
 			select {
 			case <-done:
@@ -43,7 +68,7 @@ func heapWatch() (stop func() uint64) {
 			}
 		}
 	}()
-	return func() uint64 { close(done); wg.Wait(); return peak.Load() }
+	return func() (uint64, uint64) { close(done); wg.Wait(); return peakHeap.Load(), peakRSS.Load() }
 }
 
 // TestQueryAPIAnswersRunawayQueriesWithinBudget sends the query API the
@@ -72,7 +97,7 @@ func TestQueryAPIAnswersRunawayQueriesWithinBudget(t *testing.T) {
 		{"join sorted over the memory budget", `let t = range x from 1 to 3000 step 1 | extend k = 1; t | join kind=inner (t) on k | order by x`, "", 400, kql.CodeRunaway, "", 0},
 		{"expansion doubling per level", `let a = (x:long) { x }; let b = (x:long) { a(x) + a(x) }; let c = (x:long) { b(x) + b(x) }; let d = (x:long) { c(x) + c(x) }; let e = (x:long) { d(x) + d(x) }; let f = (x:long) { e(x) + e(x) }; let g = (x:long) { f(x) + f(x) }; let h = (x:long) { g(x) + g(x) }; let i = (x:long) { h(x) + h(x) }; let j = (x:long) { i(x) + i(x) }; let k = (x:long) { j(x) + j(x) }; let l = (x:long) { k(x) + k(x) }; let m = (x:long) { l(x) + l(x) }; let n = (x:long) { m(x) + m(x) }; let o = (x:long) { n(x) + n(x) }; print o(1)`, "", 400, kql.CodeTooComplex, "", 0},
 	}
-	stop := heapWatch()
+	stop := memWatch()
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			status, resp := apiQuery(t, s, testCustomerID, c.query, "", c.prefer)
@@ -103,10 +128,14 @@ func TestQueryAPIAnswersRunawayQueriesWithinBudget(t *testing.T) {
 			}
 		})
 	}
-	peak := stop()
-	t.Logf("peak heap in use %d MiB (ceiling %d MiB)", peak>>20, heapCeiling>>20)
+	peak, res := stop()
+	t.Logf("peak heap in use %d MiB (ceiling %d MiB), peak RSS %d MiB (ceiling %d MiB without -race)",
+		peak>>20, heapCeiling>>20, res>>20, rssCeiling>>20)
 	if peak > heapCeiling {
 		t.Errorf("heap in use reached %d MiB, over the ceiling of %d MiB", peak>>20, heapCeiling>>20)
+	}
+	if !raceEnabled && res > rssCeiling {
+		t.Errorf("RSS reached %d MiB, over the ceiling of %d MiB", res>>20, rssCeiling>>20)
 	}
 }
 
