@@ -17,9 +17,9 @@ type Gate struct {
 	sem       chan struct{}
 	queueWait time.Duration
 
-	mu      sync.Mutex
-	queued  int
-	maxWait int
+	mu        sync.Mutex
+	queued    int
+	maxQueued int
 }
 
 // ErrThrottled is returned by Gate.Enter when the queue is full or the
@@ -48,7 +48,7 @@ func NewGate(running, queued int, queueWait time.Duration) *Gate {
 	if queueWait <= 0 {
 		queueWait = DefaultQueryQueueWait
 	}
-	return &Gate{sem: make(chan struct{}, running), queueWait: queueWait, maxWait: queued}
+	return &Gate{sem: make(chan struct{}, running), queueWait: queueWait, maxQueued: queued}
 }
 
 // Enter waits for a running slot. It returns the function that gives the
@@ -60,7 +60,7 @@ func (g *Gate) Enter(ctx context.Context) (release func(), err error) {
 	default:
 	}
 	g.mu.Lock()
-	if g.queued >= g.maxWait {
+	if g.queued >= g.maxQueued {
 		g.mu.Unlock()
 		return nil, ErrThrottled
 	}

@@ -119,6 +119,17 @@ func ctxLimitError(err error) error {
 	return err
 }
 
+// asLimitError gives a context error met anywhere in the engine (a source
+// scanning, a range checking its context) the governor's form; other
+// errors, and errors already in that form, pass unchanged.
+func asLimitError(err error) error {
+	var le *LimitError
+	if err == nil || errors.As(err, &le) {
+		return err
+	}
+	return ctxLimitError(err)
+}
+
 // governor counts one query's resources against its Limits. A query runs
 // on one goroutine (see Plan), so the counters are plain fields.
 type governor struct {
