@@ -58,6 +58,8 @@ type Config struct {
 	// MaxConnsPerIP caps the open connections from one client address;
 	// further connections are closed at once. 0 means no cap.
 	MaxConnsPerIP int `yaml:"maxConnsPerIp"`
+	// Queries sizes the KQL query governor.
+	Queries QueryConfig `yaml:"queries"`
 }
 
 // DefaultConfig returns the defaults: data in ./steward-data, HTTPS on
@@ -164,6 +166,7 @@ func (c *Config) Validate() error {
 	if c.MaxConnsPerIP < 0 {
 		errs = append(errs, fmt.Errorf("max connections per IP %d: 0 (no cap) or more", c.MaxConnsPerIP))
 	}
+	errs = append(errs, c.Queries.validate()...)
 	switch c.LogLevel {
 	case "debug", "info", "warn", "error":
 	default:
