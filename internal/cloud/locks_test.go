@@ -67,7 +67,9 @@ func (e *lockEnv) wantAs(t *testing.T, token, method, path, body string, status 
 		t.Fatalf("%s %s: %d, want %d: %s", method, path, r.StatusCode, status, out)
 	}
 	if code != "" {
-		var env struct{ Error struct{ Code, Message string } }
+		var env struct {
+			Error struct{ Code, Message string }
+		}
 		if err := json.Unmarshal(out, &env); err != nil || env.Error.Code != code {
 			t.Fatalf("%s %s: want code %s, got %s", method, path, code, out)
 		}
