@@ -121,7 +121,7 @@ func TestComplianceCommandsDriveTheAPI(t *testing.T) {
 	}
 	_, err := runCLI(t, "compliance", "list", "--filter", "IsCompliant eq", "--data", dir)
 	var ee *exitError
-	if !errors.As(err, &ee) || ee.code != 1 || !strings.Contains(ee.msg, "InvalidQueryParameterValue") {
+	if !errors.As(err, &ee) || ee.code != exitUsage || !strings.Contains(ee.msg, "InvalidQueryParameterValue") {
 		t.Errorf("a malformed filter: %v", err)
 	}
 }

@@ -59,7 +59,7 @@ command itself exit 2.`,
 	f.StringArray("definitions", nil, "folder or file of definitions to resolve initiative members from, not assigned (repeatable)")
 	f.StringArray("assignment", nil, "policy assignment file (ARM policyAssignment JSON; repeatable); without it every --policy document is assigned")
 	f.String("scope", "", `assignment scope (default "/" for default assignments; overrides an assignment file's)`)
-	f.StringArray("not-scope", nil, "scope excluded from evaluation (repeatable)")
+	f.StringArray("not-scopes", nil, "scope excluded from evaluation (repeatable)")
 	f.String("parameters", "", `parameter values file ({"p": v}, {"p": {"value": v}} or an ARM parameters file)`)
 	f.String("enforcement-mode", "", "Default or DoNotEnforce")
 	f.StringArray("exemption", nil, "policy exemption file (repeatable)")
@@ -176,8 +176,8 @@ func scanPolicies(cmd *cobra.Command) (scan.Policies, error) {
 	in.AssignmentFiles, _ = f.GetStringArray("assignment")
 	in.ExemptionFiles, _ = f.GetStringArray("exemption")
 	in.Defaults.Scope, _ = f.GetString("scope")
-	if f.Changed("not-scope") {
-		in.Defaults.NotScopes, _ = f.GetStringArray("not-scope")
+	if f.Changed("not-scopes") {
+		in.Defaults.NotScopes, _ = f.GetStringArray("not-scopes")
 	}
 	mode, _ := f.GetString("enforcement-mode")
 	var err error

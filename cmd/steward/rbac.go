@@ -118,7 +118,7 @@ Condition attributes are given as name=value, for example
 	}
 	f := cmd.Flags()
 	f.StringArrayVar(&groups, "group", nil, "a group the principal belongs to (repeatable), in addition to the state file's")
-	f.BoolVar(&data, "data", false, "ACTION is a data action (matched against dataActions)")
+	f.BoolVar(&data, "data-action", false, "ACTION is a data action (matched against dataActions)")
 	f.StringVar(&subOp, "suboperation", "", "the request's suboperation, for SubOperationMatches")
 	f.StringArrayVar(&request, "request", nil, "@Request attribute as name=value (repeatable)")
 	f.StringArrayVar(&resource, "resource", nil, "@Resource attribute as name=value (repeatable)")

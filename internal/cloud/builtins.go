@@ -19,6 +19,11 @@ func (c *Cloud) registerBuiltins() {
 		{Type: TypeLock, APIVersions: LocksAPIVersions, Handler: c.serveLock},
 	} {
 		if err := c.routes.add(rt); err != nil {
+			panic(err)
+		}
+	}
+	for _, rt := range c.deploymentRoutes() {
+		if err := c.routes.add(rt); err != nil {
 			panic(err) // the built-in table is static; a clash is a programming error
 		}
 	}
