@@ -14,7 +14,7 @@ import (
 // /subscriptions and /providers (management groups, tenant-level
 // providers), compared case-insensitively as ARM does.
 func ARMMatches(r *http.Request) bool {
-	p := strings.ToLower(r.URL.Path)
+	p := strings.ToLower(cloud.CanonicalPath(r.URL.EscapedPath()))
 	for _, pre := range []string{"/subscriptions", "/providers/"} {
 		if p == strings.TrimSuffix(pre, "/") || strings.HasPrefix(p, pre+"/") || (strings.HasSuffix(pre, "/") && strings.HasPrefix(p, pre)) {
 			return true

@@ -62,13 +62,13 @@ type Config struct {
 	Queries QueryConfig `yaml:"queries"`
 }
 
-// DefaultConfig returns the defaults: data in ./steward-data, HTTPS on
+// DefaultConfig returns the defaults: data in DefaultDataDir, HTTPS on
 // 127.0.0.1:8443, SQLite, 4 MiB bodies, 15 s shutdown, 1 h tokens, 10 s to
 // send headers and 1 min to send a body, 256 connections per client
 // address.
 func DefaultConfig() Config {
 	return Config{
-		DataDir:         "steward-data",
+		DataDir:         DefaultDataDir(),
 		Listen:          "127.0.0.1:8443",
 		MaxBodyBytes:    4 << 20,
 		ShutdownTimeout: 15 * time.Second,
