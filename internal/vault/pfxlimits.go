@@ -77,6 +77,11 @@ func checkPFXWork(der []byte) error {
 			}
 		}
 	}
+	// PBMAC1 names its PBKDF2 parameters inside the MAC's algorithm
+	// identifier; the walk finds them there too.
+	if err := walkPBE(pfx.MacData.FullBytes, 0, add); err != nil {
+		return err
+	}
 	return walkPBE(pfx.AuthSafe.FullBytes, 0, add)
 }
 

@@ -7,6 +7,7 @@ import (
 	"crypto/rand"
 	"crypto/x509"
 	"crypto/x509/pkix"
+	"encoding/asn1"
 	"encoding/base64"
 	"math/big"
 	"net/http"
@@ -81,5 +82,83 @@ func TestPFXImportRefusesHostileIterationCounts(t *testing.T) {
 				t.Logf("refusal took %v; the counts must be read before any derivation", d)
 			}
 		})
+	}
+}
+
+// toBER rewrites DER in the BER forms Windows uses: every constructed
+// value with an indefinite length, and every OCTET STRING that holds DER
+// as a constructed string of two chunks.
+func toBER(t *testing.T, der []byte) []byte {
+	t.Helper()
+	var out []byte
+	for len(der) > 0 {
+		var v asn1.RawValue
+		rest, err := asn1.Unmarshal(der, &v)
+		if err != nil {
+			t.Fatal(err)
+		}
+		tagLen := len(v.FullBytes) - len(v.Bytes)
+		header := v.FullBytes[:tagLen]
+		tag := header[:1]
+		switch {
+		case v.IsCompound:
+			out = append(out, tag[0])
+			out = append(out, 0x80)
+			out = append(out, toBER(t, v.Bytes)...)
+			out = append(out, 0, 0)
+		case v.Class == asn1.ClassUniversal && v.Tag == asn1.TagOctetString && len(v.Bytes) > 4 && validDER(v.Bytes):
+			inner := toBER(t, v.Bytes)
+			half := len(inner) / 2
+			out = append(out, 0x24, 0x80)
+			for _, chunk := range [][]byte{inner[:half], inner[half:]} {
+				out = append(out, 0x04)
+				out = append(out, derLength(len(chunk))...)
+				out = append(out, chunk...)
+			}
+			out = append(out, 0, 0)
+		default:
+			out = append(out, v.FullBytes...)
+		}
+		der = rest
+	}
+	return out
+}
+
+func validDER(b []byte) bool {
+	for len(b) > 0 {
+		var v asn1.RawValue
+		rest, err := asn1.Unmarshal(b, &v)
+		if err != nil {
+			return false
+		}
+		b = rest
+	}
+	return true
+}
+
+// TestPFXLimitsSeeThroughBER checks that the iteration counts of a PFX in
+// BER (indefinite lengths, chunked OCTET STRINGs) are read like DER's.
+func TestPFXLimitsSeeThroughBER(t *testing.T) {
+	key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(2), Subject: pkix.Name{CommonName: "ber"},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour)}
+	der, _ := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	cert, _ := x509.ParseCertificate(der)
+	pfx, err := pkcs12.LegacyDES.WithIterations(1<<16).Encode(key, cert, nil, "pw")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ber := toBER(t, pfx)
+	if bytes.Equal(ber, pfx) {
+		t.Fatal("the BER form is the DER form")
+	}
+	// go-pkcs12 v0.7 reads DER only; the check reads BER too, so a decoder
+	// that learns BER cannot open a way around it.
+	if err := checkPFXWork(ber); err != nil {
+		t.Fatalf("BER PFX within the limits refused: %v", err)
+	}
+	hostile := bytes.ReplaceAll(ber, []byte{2, 3, 1, 0, 0}, []byte{2, 3, 0x7f, 0xff, 0xff})
+	if err := checkPFXWork(hostile); err == nil {
+		t.Fatal("BER PFX with 8M iterations accepted")
 	}
 }
