@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"sync"
 	"time"
 
 	"github.com/steward-gov/steward/internal/cloud"
@@ -38,7 +39,15 @@ type Steward struct {
 	BaseURL  string
 	listener net.Listener
 	log      *slog.Logger
+	// background are the workers services started with Background: run
+	// while the server serves, stopped before the store closes.
+	background []func(context.Context)
 }
+
+// Background registers a worker that runs while the Steward serves (from
+// Run until shutdown), such as the alerts evaluator. Call it from a
+// Service, before Run.
+func (s *Steward) Background(f func(context.Context)) { s.background = append(s.background, f) }
 
 // ARMAudiences are the token audiences Steward's management API accepts:
 // Azure Resource Manager's resource identifiers, plus Steward's own base
@@ -198,9 +207,18 @@ func (s *Steward) Run(ctx context.Context) error {
 		defer close(pruneDone)
 		s.pruneLoop(pruneCtx, 10*time.Minute)
 	}()
+	var workers sync.WaitGroup
+	for _, f := range s.background {
+		workers.Add(1)
+		go func() {
+			defer workers.Done()
+			f(pruneCtx)
+		}()
+	}
 	err := s.Server.Serve(ctx, s.listener, tlsCfg)
 	stopPrune()
 	<-pruneDone
+	workers.Wait()
 	if cerr := s.Store.Close(); err == nil {
 		err = cerr
 	}
