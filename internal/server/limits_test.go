@@ -170,3 +170,31 @@ func TestExistingDataDirectoryIsMadePrivate(t *testing.T) {
 		t.Fatalf("mode %v, %v; want 0700", fi.Mode().Perm(), err)
 	}
 }
+
+// TestRouteBodyLimitOverridesTheServers checks that a route with a larger
+// documented limit (the Data Collector API's 30 MB) takes bodies past the
+// server's 4 MiB, and that other routes still refuse them.
+func TestRouteBodyLimitOverridesTheServers(t *testing.T) {
+	cfg := DefaultConfig()
+	s := New(cfg, slog.New(slog.DiscardHandler))
+	read := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		n, err := io.Copy(io.Discard, r.Body)
+		if err != nil {
+			w.WriteHeader(http.StatusRequestEntityTooLarge)
+			return
+		}
+		fmt.Fprint(w, n)
+	})
+	s.Router.Handle(Route{Name: "big", Match: func(r *http.Request) bool { return r.URL.Path == "/big" }, Handler: read, MaxBodyBytes: 30 << 20})
+	s.Router.HandlePrefix("small", "/small", read)
+	body := strings.Repeat("x", 5<<20)
+	for _, c := range []struct {
+		path string
+		want int
+	}{{"/big", http.StatusOK}, {"/small", http.StatusRequestEntityTooLarge}} {
+		rec := do(s.Handler(), "POST", c.path, body)
+		if rec.Code != c.want {
+			t.Errorf("%s: %d, want %d", c.path, rec.Code, c.want)
+		}
+	}
+}
