@@ -147,7 +147,9 @@ func TestOversizeHeadersGetTheARMEnvelope(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer resp.Body.Close()
-	var env struct{ Error struct{ Code, Message string } }
+	var env struct {
+		Error struct{ Code, Message string }
+	}
 	if err := json.NewDecoder(resp.Body).Decode(&env); err != nil || resp.StatusCode != http.StatusRequestHeaderFieldsTooLarge ||
 		env.Error.Code != "RequestHeaderFieldsTooLarge" {
 		t.Fatalf("%d %+v %v", resp.StatusCode, env, err)
