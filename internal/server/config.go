@@ -177,9 +177,15 @@ func (c *Config) Validate() error {
 
 // KeySource says where the root key comes from: STEWARD_ROOT_KEY (or the
 // older STEWARD_VAULT_ROOT_KEY) when lookup finds it, else RootKeyFile or
-// the default key file.
+// the default key file under the user's configuration directory. Without
+// one (no $HOME), the key file sits beside the data directory
+// (".steward-data-root.key" for ./steward-data), still outside it.
 func (c *Config) KeySource(lookup func(string) (string, bool)) seal.KeySource {
-	return seal.KeySource{File: c.RootKeyFile, Lookup: lookup}
+	fallback := ""
+	if abs, err := filepath.Abs(c.DataDir); err == nil {
+		fallback = filepath.Join(filepath.Dir(abs), "."+filepath.Base(abs)+"-root.key")
+	}
+	return seal.KeySource{File: c.RootKeyFile, Lookup: lookup, Fallback: fallback}
 }
 
 // Store returns the store URL, defaulting to SQLite in the data directory.
