@@ -28,6 +28,7 @@ Alias tables stored with "steward policy aliases import" are loaded by every
 policy command; --aliases FILE uses a table file instead.`,
 	}
 	cmd.AddCommand(newPolicyTestCmd(), newPolicyEvalCmd(), newPolicyLintCmd(), newPolicyAliasesCmd(), newPolicyAssignmentCmd(),
+		newPolicyDefinitionCmd(), newPolicyExemptionCmd(),
 		newPolicyScanCmd())
 	return cmd
 }
