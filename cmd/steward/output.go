@@ -20,20 +20,42 @@ type actionResult struct {
 	Detail string `json:"detail,omitempty"`
 }
 
-// printResult writes an action's result as a one-row table or as JSON.
+// printResult writes an action's result as a one-row table or as a JSON
+// object.
 func printResult(cmd *cobra.Command, r actionResult) error {
+	return printResults(cmd, []actionResult{r}, false)
+}
+
+// printResults writes results as a table, or as JSON: an array when list
+// is set (a command that may act on several things), else the one object.
+func printResults(cmd *cobra.Command, rs []actionResult, list bool) error {
 	format, err := outputFormat(cmd)
 	if err != nil {
 		return err
 	}
 	if format == cliout.JSON {
-		return cliout.WriteJSON(cmd.OutOrStdout(), r)
+		if !list && len(rs) == 1 {
+			return cliout.WriteJSON(cmd.OutOrStdout(), rs[0])
+		}
+		return cliout.WriteJSON(cmd.OutOrStdout(), rs)
 	}
-	header, row := []string{"NAME", "RESULT"}, []string{r.Name, r.Result}
-	if r.Detail != "" {
-		header, row = append(header, "DETAIL"), append(row, r.Detail)
+	header := []string{"NAME", "RESULT"}
+	detail := false
+	for _, r := range rs {
+		detail = detail || r.Detail != ""
 	}
-	return cliout.WriteTable(cmd.OutOrStdout(), header, [][]string{row})
+	if detail {
+		header = append(header, "DETAIL")
+	}
+	rows := make([][]string, 0, len(rs))
+	for _, r := range rs {
+		row := []string{r.Name, r.Result}
+		if detail {
+			row = append(row, r.Detail)
+		}
+		rows = append(rows, row)
+	}
+	return cliout.WriteTable(cmd.OutOrStdout(), header, rows)
 }
 
 // jsonArg reads a flag value that is inline JSON, @FILE or a file path (as
@@ -65,4 +87,3 @@ func requireFlag(cmd *cobra.Command, name string) (string, error) {
 	}
 	return v, nil
 }
-

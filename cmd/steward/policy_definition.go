@@ -96,13 +96,18 @@ func runPolicyDefinitionList(cmd *cobra.Command, _ []string) error {
 	if err != nil {
 		return err
 	}
-	var opts *armpolicy.DefinitionsClientListOptions
-	if custom, _ := cmd.Flags().GetBool("custom-only"); custom {
-		opts = &armpolicy.DefinitionsClientListOptions{Filter: to.Ptr("policyType eq 'Custom'")}
-	}
-	defs, err := pageAll(cmd, c.NewListPager(opts), func(r armpolicy.DefinitionsClientListResponse) []*armpolicy.Definition { return r.Value })
+	defs, err := pageAll(cmd, c.NewListPager(nil), func(r armpolicy.DefinitionsClientListResponse) []*armpolicy.Definition { return r.Value })
 	if err != nil {
 		return err
+	}
+	if custom, _ := cmd.Flags().GetBool("custom-only"); custom {
+		kept := defs[:0]
+		for _, d := range defs {
+			if d.Properties != nil && d.Properties.PolicyType != nil && *d.Properties.PolicyType == armpolicy.PolicyTypeCustom {
+				kept = append(kept, d)
+			}
+		}
+		defs = kept
 	}
 	return printPolicyDefinitions(cmd, defs, true)
 }

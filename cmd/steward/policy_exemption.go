@@ -136,7 +136,9 @@ func runPolicyExemptionList(cmd *cobra.Command, _ []string) error {
 			func(p armpolicy.ExemptionsClientListForResourceGroupResponse) []*armpolicy.Exemption { return p.Value })
 	case arm.ScopeManagementGroup:
 		out, err = pageAll(cmd, ec.c.NewListForManagementGroupPager(r.ManagementGroup, nil),
-			func(p armpolicy.ExemptionsClientListForManagementGroupResponse) []*armpolicy.Exemption { return p.Value })
+			func(p armpolicy.ExemptionsClientListForManagementGroupResponse) []*armpolicy.Exemption {
+				return p.Value
+			})
 	default:
 		return usageError("--scope: list at a management group, subscription or resource group")
 	}
