@@ -103,7 +103,9 @@ func runVaultList(cmd *cobra.Command, _ []string) error {
 	var items []*armresources.GenericResourceExpanded
 	if rg, _ := cmd.Flags().GetString("resource-group"); rg != "" {
 		items, err = pageAll(cmd, c.NewListByResourceGroupPager(rg, &armresources.ClientListByResourceGroupOptions{Filter: filter}),
-			func(p armresources.ClientListByResourceGroupResponse) []*armresources.GenericResourceExpanded { return p.Value })
+			func(p armresources.ClientListByResourceGroupResponse) []*armresources.GenericResourceExpanded {
+				return p.Value
+			})
 	} else {
 		items, err = pageAll(cmd, c.NewListPager(&armresources.ClientListOptions{Filter: filter}),
 			func(p armresources.ClientListResponse) []*armresources.GenericResourceExpanded { return p.Value })
