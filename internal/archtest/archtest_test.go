@@ -35,7 +35,6 @@ var allowed = map[string][]string{
 	"internal/vault":       {"internal/arm", "internal/store", "internal/seal", "internal/rbac", "internal/identity", "internal/atomicfile"},
 	"internal/reports":     {"internal/arm"},
 	"internal/alerts":      {"internal/arm", "internal/store", "internal/logs/kql"},
-<<<<<<< HEAD
 	"internal/storage":     {"internal/arm", "internal/store", "internal/identity", "internal/rbac"},
 	"internal/cloud/storageaccounts": {"internal/arm", "internal/armexpr", "internal/policy", "internal/rbac", "internal/store",
 		"internal/identity", "internal/cloud", "internal/template", "internal/storage"},
@@ -43,15 +42,6 @@ var allowed = map[string][]string{
 	"internal/cloud":   {"internal/arm", "internal/armexpr", "internal/policy", "internal/rbac", "internal/store", "internal/identity", "internal/template"},
 	"internal/server":  {"*"},
 	"cmd/steward":      {"*"},
-=======
-	"internal/interop":     {"*"},
-	"internal/cloud":       {"internal/arm", "internal/armexpr", "internal/policy", "internal/rbac", "internal/store", "internal/identity", "internal/template"},
-	"internal/server":      {"*"},
-	"cmd/steward":          {"*"},
-	"internal/storage":     {"internal/arm", "internal/store", "internal/identity", "internal/rbac"},
-	"internal/cloud/storageaccounts": {"internal/arm", "internal/armexpr", "internal/policy", "internal/rbac", "internal/store",
-		"internal/identity", "internal/cloud", "internal/storage"},
->>>>>>> main
 }
 
 // packages walks the module from the repository root and returns, per
