@@ -43,6 +43,10 @@ type Options struct {
 	// Observe, when set, is told the outcome of every token request, for
 	// metrics. It must be fast and safe for concurrent use.
 	Observe func(TokenOutcome)
+	// FederationClient fetches external issuers' discovery documents and
+	// keys for federated identity credentials (default http.DefaultClient;
+	// each fetch is bounded by a 10s timeout).
+	FederationClient *http.Client
 }
 
 // TokenOutcome is the outcome of one token request: how the client
@@ -72,6 +76,7 @@ type Service struct {
 	keys      *KeyRing
 	opts      Options
 	resources map[string]bool
+	oidc      oidcKeyCache
 }
 
 // NewService returns a Service over recs with opts' defaults filled in.
