@@ -174,3 +174,12 @@ func IssuerFor(authority, tenantID string) string {
 	}
 	return authority + strings.ToLower(tenantID) + "/v2.0"
 }
+
+// NewID returns a new object ID: a lower-case GUID from Options.NewID.
+func (s *Service) NewID() string { return strings.ToLower(s.opts.NewID()) }
+
+// Now reads the service's clock.
+func (s *Service) Now() time.Time { return s.opts.Now() }
+
+// Rand is the service's source of randomness for secrets and salts.
+func (s *Service) Rand() io.Reader { return s.opts.Rand }
