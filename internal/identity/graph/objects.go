@@ -326,7 +326,7 @@ func (c *call) memberFunctions(d *directory, id string, rest []string) error {
 			return methodNotAllowed(c.r)
 		}
 		gs := d.memberOf(id, strings.EqualFold(rest[0], "transitiveMemberOf"))
-		return c.list(groupType, groupsJSON(gs), "directoryObjects")
+		return c.list(objectType, groupsJSON(gs), "directoryObjects")
 	case "checkmembergroups":
 		if c.r.Method != http.MethodPost {
 			return methodNotAllowed(c.r)

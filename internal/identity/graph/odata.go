@@ -210,7 +210,7 @@ func (c *call) list(t typeInfo, items []map[string]any, contextPath string) erro
 	end := min(start+size, total)
 	page := make([]map[string]any, 0, end-start)
 	for _, it := range kept[start:end] {
-		page = append(page, project(it, t.selection(q.selects)))
+		page = append(page, typed(project(it, t.selection(q.selects)), t.name == objectType.name))
 	}
 	body := map[string]any{"@odata.context": c.base + "/$metadata#" + contextPath, "value": page}
 	if q.count {
@@ -251,10 +251,19 @@ func (c *call) one(t typeInfo, obj map[string]any, status int) error {
 	if err := checkSelect(t, obj, q.selects); err != nil {
 		return err
 	}
-	out := project(obj, t.selection(q.selects))
+	out := typed(project(obj, t.selection(q.selects)), t.name == objectType.name)
 	out["@odata.context"] = c.base + "/$metadata#" + t.set + "/$entity"
 	c.writeJSON(status, out)
 	return nil
+}
+
+// typed keeps @odata.type only where Graph sends it: in collections of
+// directory objects, whose members are of several types.
+func typed(obj map[string]any, polymorphic bool) map[string]any {
+	if !polymorphic {
+		delete(obj, "@odata.type")
+	}
+	return obj
 }
 
 func (c *call) pathAfterVersion() string {
