@@ -422,3 +422,33 @@ func testCert(t *testing.T) *x509.Certificate {
 	c, _ := x509.ParseCertificate(der)
 	return c
 }
+
+func TestFederatedIdentityCredentials(t *testing.T) {
+	e := newEnv(t)
+	a := e.admin
+	app := e.must(a, 201, "POST", "/v1.0/applications", map[string]any{"displayName": "pipeline"})
+	base := "/v1.0/applications/" + app["id"].(string) + "/federatedIdentityCredentials"
+	fic := e.must(a, 201, "POST", base, map[string]any{"name": "main", "issuer": "https://token.actions.githubusercontent.com",
+		"subject": "repo:contoso/app:ref:refs/heads/main", "description": "CI"})
+	if aud := fic["audiences"].([]any); len(aud) != 1 || aud[0] != identity.DefaultFederatedAudience {
+		t.Fatalf("created: %v", fic)
+	}
+	for _, bad := range []map[string]any{
+		{"name": "main", "issuer": "https://other.test", "subject": "s"},                                                             // duplicate name
+		{"name": "plain", "issuer": "http://ci.example.com", "subject": "s"},                                                         // not https
+		{"name": "two", "issuer": "https://ci.test", "subject": "s", "audiences": []string{"a", "b"}},                                // two audiences
+		{"name": "same", "issuer": "https://token.actions.githubusercontent.com", "subject": "repo:contoso/app:ref:refs/heads/main"}, // same issuer+subject
+	} {
+		e.must(a, 400, "POST", base, bad)
+	}
+	if vs := values(e.must(a, 200, "GET", base, nil)); len(vs) != 1 {
+		t.Fatalf("list: %v", vs)
+	}
+	e.must(a, 204, "PATCH", base+"/main", map[string]any{"subject": "repo:contoso/app:environment:prod"})
+	if got := e.must(a, 200, "GET", base+"/"+fic["id"].(string), nil); got["subject"] != "repo:contoso/app:environment:prod" {
+		t.Fatalf("after patch: %v", got)
+	}
+	e.must(a, 400, "PATCH", base+"/main", map[string]any{"name": "renamed"})
+	e.must(a, 204, "DELETE", base+"/main", nil)
+	e.must(a, 404, "GET", base+"/main", nil)
+}
