@@ -14,6 +14,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/go-jose/go-jose/v4"
+	"github.com/go-jose/go-jose/v4/jwt"
+
 	"github.com/steward-gov/steward/internal/identity"
 )
 
@@ -369,6 +372,20 @@ func TestServicePrincipalsAndConsent(t *testing.T) {
 		"principalId": e.admin.objectID, "resourceId": sp["id"], "appRoleId": "0d5b5a0e-6a3c-4c7a-9a55-0a9b1c2d3e4f"})
 	if vs := values(e.must(a, 200, "GET", "/v1.0/servicePrincipals/"+e.admin.objectID+"/appRoleAssignments", nil)); len(vs) != 1 || vs[0]["id"] != ara["id"] {
 		t.Fatalf("appRoleAssignments: %v", vs)
+	}
+	// the assignment is the roles claim of the principal's tokens for the API
+	tok, err := e.svc.Token(t.Context(), identity.TokenRequest{Tenant: e.tenant.ID, ClientID: e.admin.appID,
+		ClientSecret: e.admin.secret, Scope: "api://api/.default"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var claims identity.AccessClaims
+	parsed, err := jwt.ParseSigned(tok.AccessToken, []jose.SignatureAlgorithm{jose.RS256})
+	if err != nil || parsed.UnsafeClaimsWithoutVerification(&claims) != nil {
+		t.Fatalf("token: %v", err)
+	}
+	if fmt.Sprint(claims.Roles) != "[Data.Read]" || claims.Audience != "api://api" {
+		t.Fatalf("roles claim %v for aud %s, want [Data.Read]", claims.Roles, claims.Audience)
 	}
 	e.must(a, 400, "POST", "/v1.0/servicePrincipals/"+sp["id"].(string)+"/appRoleAssignedTo", map[string]any{
 		"principalId": e.admin.objectID, "appRoleId": "11111111-1111-4111-8111-111111111111"})
