@@ -100,7 +100,7 @@ func TestTemplateCheckBaselineRules(t *testing.T) {
 						Properties map[string]any `json:"properties"`
 						Locations  []struct {
 							PhysicalLocation struct {
-								ArtifactLocation struct{ URI string } `json:"artifactLocation"`
+								ArtifactLocation struct{ URI string }    `json:"artifactLocation"`
 								Region           struct{ StartLine int } `json:"region"`
 							} `json:"physicalLocation"`
 						} `json:"locations"`
