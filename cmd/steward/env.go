@@ -9,7 +9,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/steward-gov/steward/internal/cliout"
-	"github.com/steward-gov/steward/internal/identity"
 	"github.com/steward-gov/steward/internal/server"
 )
 
@@ -19,7 +18,8 @@ func newEnvCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "env",
 		Short: "Print environment variables that point Azure SDKs and tools at a local Steward",
-		Long: `env reads DATA/bootstrap.json and prints shell export lines for the
+		Long: `env reads DATA/bootstrap.json (or, once that file is removed, the sealed
+copy in the store) and prints shell export lines for the
 administrator's credentials and for trusting Steward's CA, so that
 
     eval "$(steward env --data DIR)"
@@ -54,7 +54,7 @@ func runEnv(cmd *cobra.Command, _ []string) error {
 		return err
 	}
 	dir := dataDir(cmd)
-	info, err := identity.ReadBootstrap(dir)
+	info, err := readBootstrap(cmd, dir)
 	if errors.Is(err, fs.ErrNotExist) {
 		return &exitError{code: 1, msg: fmt.Sprintf("steward env: %s has no bootstrap.json; start `steward serve --data %s` once first", dir, dir)}
 	} else if err != nil {

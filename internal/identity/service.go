@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+
+	"github.com/steward-gov/steward/internal/seal"
 )
 
 // Options configures a [Service]. The zero value of each field takes the
@@ -40,6 +42,10 @@ type Options struct {
 	Logger *slog.Logger
 	// KeyBits is the RSA size of tenant signing keys (default 2048).
 	KeyBits int
+	// Sealer seals the secrets the service stores: the tenants' signing
+	// keys and the bootstrap credential (nil keeps them in clear, for
+	// tests; steward serve always sets it).
+	Sealer *seal.Sealer
 	// Observe, when set, is told the outcome of every token request, for
 	// metrics. It must be fast and safe for concurrent use.
 	Observe func(TokenOutcome)
@@ -72,6 +78,7 @@ type Service struct {
 	keys      *KeyRing
 	opts      Options
 	resources map[string]bool
+	lockouts  lockouts
 }
 
 // NewService returns a Service over recs with opts' defaults filled in.
@@ -106,7 +113,7 @@ func NewService(recs Records, opts Options) *Service {
 	}
 	return &Service{
 		dir:       NewDirectory(recs),
-		keys:      NewKeyRing(recs, opts.Rand, opts.Now, opts.KeyBits),
+		keys:      NewKeyRing(recs, opts.Sealer, opts.Rand, opts.Now, opts.KeyBits),
 		opts:      opts,
 		resources: res,
 	}

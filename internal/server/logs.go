@@ -45,7 +45,7 @@ const (
 // CloudService. ready, when given, receives the logs engine.
 func LogsService(ready ...func(*logs.Service)) Service {
 	return func(ctx context.Context, s *Steward) error {
-		svc, err := s.mountLogs()
+		svc, err := s.mountLogs(ctx)
 		if err != nil {
 			return err
 		}
@@ -56,16 +56,22 @@ func LogsService(ready ...func(*logs.Service)) Service {
 	}
 }
 
-func (s *Steward) mountLogs() (*logs.Service, error) {
+func (s *Steward) mountLogs(ctx context.Context) (*logs.Service, error) {
 	c := s.Cloud
 	if c == nil {
 		return nil, errors.New("logs: mount CloudService before LogsService")
 	}
 	base := strings.TrimSuffix(s.BaseURL, "/")
 	svc := logs.New(s.Store, logs.Options{
+		Sealer:       s.Sealer,
 		IngestionURL: base + strings.TrimSuffix(LogsIngestPrefix, "/"),
 		Authorize:    logs.EngineAuthorizer(c.Engine),
 	})
+	if n, err := svc.SealClearWorkspaces(ctx); err != nil {
+		return nil, fmt.Errorf("logs: sealing workspace keys: %w", err)
+	} else if n > 0 {
+		s.log.Info("sealed workspace shared keys stored in clear by an older version", "count", n)
+	}
 	for _, h := range svc.Hooks() {
 		c.OnPut(h.Type, h.Put)
 		c.OnDelete(h.Type, h.Delete)
@@ -81,7 +87,9 @@ func (s *Steward) mountLogs() (*logs.Service, error) {
 	r.HandlePrefix("logs-query", LogsQueryPrefix, query)
 	r.HandlePrefix("logs-query", LogsResourceQueryPrefix, query)
 	r.HandlePrefix("logs-ingest", LogsIngestPrefix, s.Validator(MonitorAudience, base).Middleware(svc.IngestionHandler()))
-	r.Handle(Route{Name: "logs-collector", Handler: svc.CollectorHandler(), Match: func(r *http.Request) bool {
+	// The Data Collector API documents 30 MB per post, above the server's
+	// default body limit; the collector checks its own limit.
+	r.Handle(Route{Name: "logs-collector", Handler: svc.CollectorHandler(), MaxBodyBytes: max(logs.MaxCollectorBody, s.Config.MaxBodyBytes), Match: func(r *http.Request) bool {
 		p := strings.ToLower(r.URL.Path)
 		if strings.HasPrefix(p, LogsCollectorPrefix) {
 			return true

@@ -13,6 +13,10 @@ type Route struct {
 	Name    string
 	Match   func(r *http.Request) bool
 	Handler http.Handler
+	// MaxBodyBytes caps the request bodies of this route when an API
+	// documents another limit than the server's (the Data Collector API
+	// takes 30 MB); 0 means the server's limit.
+	MaxBodyBytes int64
 }
 
 // Router dispatches requests to routes in the order they were added; the
@@ -21,6 +25,9 @@ type Route struct {
 // through one base URL.
 type Router struct {
 	routes []Route
+	// maxBody is the server's body limit (Config.MaxBodyBytes), applied
+	// to routes without their own; 0 means none.
+	maxBody int64
 }
 
 // Handle adds a route.
@@ -49,6 +56,14 @@ func (rt *Router) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		if route.Match(r) {
 			if info := infoFrom(r.Context()); info != nil {
 				info.route = route.Name
+			}
+			limit := route.MaxBodyBytes
+			if limit == 0 {
+				limit = rt.maxBody
+			}
+			if limit > 0 {
+				withBodyLimit(limit, route.Handler).ServeHTTP(w, r)
+				return
 			}
 			route.Handler.ServeHTTP(w, r)
 			return

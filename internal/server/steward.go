@@ -10,19 +10,24 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"sync"
 	"time"
 
 	"github.com/steward-gov/steward/internal/cloud"
 	"github.com/steward-gov/steward/internal/identity"
+	"github.com/steward-gov/steward/internal/seal"
 	"github.com/steward-gov/steward/internal/store"
 )
 
 // Steward is the assembled embedded cloud: store, token service, local CA
 // and HTTP server, listening and ready to Run.
 type Steward struct {
-	Config    Config
-	Server    *Server
-	Store     store.Store
+	Config Config
+	Server *Server
+	Store  store.Store
+	// Sealer seals every secret the services keep in the store (signing
+	// keys, workspace keys, vault values) under the root key.
+	Sealer    *seal.Sealer
 	Identity  *identity.Service
 	CA        *LocalCA
 	Bootstrap identity.BootstrapInfo
@@ -34,7 +39,15 @@ type Steward struct {
 	BaseURL  string
 	listener net.Listener
 	log      *slog.Logger
+	// background are the workers services started with Background: run
+	// while the server serves, stopped before the store closes.
+	background []func(context.Context)
 }
+
+// Background registers a worker that runs while the Steward serves (from
+// Run until shutdown), such as the alerts evaluator. Call it from a
+// Service, before Run.
+func (s *Steward) Background(f func(context.Context)) { s.background = append(s.background, f) }
 
 // ARMAudiences are the token audiences Steward's management API accepts:
 // Azure Resource Manager's resource identifiers, plus Steward's own base
@@ -61,7 +74,7 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger, services ...Service
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
+	if err := ensurePrivateDir(cfg.DataDir, log); err != nil {
 		return nil, err
 	}
 	var hosts []string
@@ -78,12 +91,27 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger, services ...Service
 	if err != nil {
 		return nil, fmt.Errorf("open store: %w", err)
 	}
+	sealer, moved, err := seal.OpenForDataDir(ctx, st, cfg.KeySource(os.LookupEnv), cfg.DataDir, rand.Reader)
+	if err != nil {
+		st.Close()
+		return nil, fmt.Errorf("root key: %w", err)
+	}
+	if moved {
+		src := cfg.KeySource(os.LookupEnv)
+		where, _ := src.Path()
+		if name, ok := src.FromEnv(); ok {
+			where = name
+		}
+		log.Info("moved the root key out of the data directory", "removed", seal.LegacyRootKeyFile, "rootKey", where)
+	}
 	ln, err := net.Listen("tcp", cfg.Listen)
 	if err != nil {
+		sealer.Close()
 		st.Close()
 		return nil, err
 	}
-	s := &Steward{Config: cfg, Store: st, CA: ca, listener: ln, log: log, BaseURL: cfg.BaseURL(ln.Addr().String())}
+	ln = LimitConnsPerIP(ln, cfg.MaxConnsPerIP)
+	s := &Steward{Config: cfg, Store: st, Sealer: sealer, CA: ca, listener: ln, log: log, BaseURL: cfg.BaseURL(ln.Addr().String())}
 	if err := s.assemble(ctx); err != nil {
 		s.Close()
 		return nil, err
@@ -107,7 +135,13 @@ func (s *Steward) assemble(ctx context.Context) error {
 		TokenLifetime: s.Config.TokenLifetime,
 		Logger:        s.log.With("component", "identity"),
 		Observe:       s.Server.ObserveToken,
+		Sealer:        s.Sealer,
 	})
+	if n, err := s.Identity.Keys().SealClearKeys(ctx); err != nil {
+		return fmt.Errorf("sealing signing keys: %w", err)
+	} else if n > 0 {
+		s.log.Info("sealed token-signing keys stored in clear by an older version", "count", n)
+	}
 	info, created, err := s.Identity.Bootstrap(ctx, identity.BootstrapConfig{
 		DataDir:       s.Config.DataDir,
 		AuthorityHost: s.BaseURL,
@@ -173,12 +207,22 @@ func (s *Steward) Run(ctx context.Context) error {
 		defer close(pruneDone)
 		s.pruneLoop(pruneCtx, 10*time.Minute)
 	}()
+	var workers sync.WaitGroup
+	for _, f := range s.background {
+		workers.Add(1)
+		go func() {
+			defer workers.Done()
+			f(pruneCtx)
+		}()
+	}
 	err := s.Server.Serve(ctx, s.listener, tlsCfg)
 	stopPrune()
 	<-pruneDone
+	workers.Wait()
 	if cerr := s.Store.Close(); err == nil {
 		err = cerr
 	}
+	s.Sealer.Close()
 	return err
 }
 
@@ -203,7 +247,29 @@ func (s *Steward) pruneLoop(ctx context.Context, interval time.Duration) {
 // Close releases the listener and the store without serving.
 func (s *Steward) Close() error {
 	s.listener.Close()
-	return s.Store.Close()
+	err := s.Store.Close()
+	s.Sealer.Close()
+	return err
+}
+
+// ensurePrivateDir creates the data directory 0700, and tightens one that
+// exists with wider permissions: it holds the store, the CA key and the
+// administrator's credentials.
+func ensurePrivateDir(dir string, log *slog.Logger) error {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return err
+	}
+	fi, err := os.Stat(dir)
+	if err != nil {
+		return err
+	}
+	if perm := fi.Mode().Perm(); perm&0o077 != 0 {
+		if err := os.Chmod(dir, perm&0o700); err != nil {
+			return fmt.Errorf("data directory %s has mode %v and cannot be made private: %w", dir, perm, err)
+		}
+		log.Info("tightened the data directory's permissions", "dir", dir, "was", perm.String(), "now", (perm & 0o700).String())
+	}
+	return nil
 }
 
 // serveWhoami answers with the caller's principal, so a user can check

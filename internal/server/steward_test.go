@@ -27,9 +27,7 @@ import (
 // Run's error.
 func startSteward(t *testing.T, dir string, services ...Service) (*Steward, func() error) {
 	t.Helper()
-	cfg := DefaultConfig()
-	cfg.DataDir = dir
-	cfg.Listen = "127.0.0.1:0"
+	cfg := testConfig(dir)
 	s, err := Open(context.Background(), cfg, nil, services...)
 	if err != nil {
 		t.Fatal(err)
@@ -53,6 +51,17 @@ func startSteward(t *testing.T, dir string, services ...Service) (*Steward, func
 	}
 	t.Cleanup(func() { _ = stop() })
 	return s, stop
+}
+
+// testConfig is the configuration of a test Steward in dir: loopback, a
+// free port, and a root key of its own beside (not in) the data
+// directory, the same for every start on dir.
+func testConfig(dir string) Config {
+	cfg := DefaultConfig()
+	cfg.DataDir = dir
+	cfg.Listen = "127.0.0.1:0"
+	cfg.RootKeyFile = dir + "-root.key"
+	return cfg
 }
 
 // sdkOptions points the Azure SDK at s, trusting its CA.

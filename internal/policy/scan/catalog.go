@@ -29,6 +29,9 @@ type Catalog struct {
 type Problem struct {
 	Source string `json:"source"`
 	Reason string `json:"reason"`
+	// Code is Azure's error code for the problem when it has one (such
+	// as InvalidPolicyAlias).
+	Code string `json:"code,omitempty"`
 }
 
 // NewCatalog returns an empty catalog.

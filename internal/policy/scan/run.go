@@ -27,6 +27,14 @@ type Policies struct {
 	ExemptionFiles  []string
 	Defaults        Defaults
 	Aliases         *policy.AliasTable
+	// AllowUnknownAliases makes a field naming an alias Aliases lacks
+	// not applicable instead of an error (see policy.CompileOptions).
+	AllowUnknownAliases bool
+}
+
+// compileOptions are the compile options the policies ask for.
+func (in Policies) compileOptions() policy.CompileOptions {
+	return policy.CompileOptions{Aliases: in.Aliases, AllowUnknownAliases: in.AllowUnknownAliases}
 }
 
 // LoadPlan reads and compiles the policies. Without assignment files,
@@ -74,7 +82,7 @@ func LoadPlan(in Policies) (*Plan, error) {
 	if err != nil {
 		return nil, err
 	}
-	p := Compile(c, assignments, exemptions, in.Aliases)
+	p := Compile(c, assignments, exemptions, in.compileOptions())
 	p.Problems = append(append(append([]Problem{}, c.Problems...), problems...), p.Problems...)
 	return p, nil
 }
