@@ -49,14 +49,13 @@ func vaultRes(purge string) string {
 
 const diagForVault = `    {"type": "Microsoft.Insights/diagnosticSettings", "apiVersion": "2021-05-01-preview", "name": "d", "scope": "Microsoft.KeyVault/vaults/kv1", "properties": {"workspaceId": "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg/providers/Microsoft.OperationalInsights/workspaces/w"}}`
 
-// TestTemplateCheckBaselineRules: for each baseline rule, a template that
-// breaks it exits 1 with a SARIF result on the resource's line, and the
-// compliant version exits 0.
-func TestTemplateCheckBaselineRules(t *testing.T) {
+// baselineCase is a template breaking one baseline rule and its
+// compliant version.
+type baselineCase struct{ rule, bad, good string }
+
+func baselineCases() []baselineCase {
 	gallery := `{"id": "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/img/providers/Microsoft.Compute/galleries/g/images/ubuntu/versions/1.0.0"}`
-	cases := []struct {
-		rule, bad, good string
-	}{
+	return []baselineCase{
 		{"requiredTags", baselineTemplate(storageRes(secureStorage, `"tags": {"environment": "staging", "costCenter": "cc-1"}, `), diagForStorage),
 			baselineTemplate(storageRes(secureStorage, okTags+", "), diagForStorage)},
 		{"allowedLocations", baselineTemplate(strings.Replace(storageRes(secureStorage, okTags+", "), "westeurope", "eastus", 1), diagForStorage),
@@ -72,6 +71,13 @@ func TestTemplateCheckBaselineRules(t *testing.T) {
 			baselineTemplate(storageRes(secureStorage, okTags+", "), diagForStorage)},
 		{"keyVaultPurgeProtection", baselineTemplate(vaultRes(""), diagForVault), baselineTemplate(vaultRes(`, "enablePurgeProtection": true`), diagForVault)},
 	}
+}
+
+// TestTemplateCheckBaselineRules: for each baseline rule, a template that
+// breaks it exits 1 with a SARIF result on the resource's line, and the
+// compliant version exits 0.
+func TestTemplateCheckBaselineRules(t *testing.T) {
+	cases := baselineCases()
 	// The NSG rule reads aliases whose paths differ from the default rule
 	// (securityRules[*].properties.access): it needs the alias table.
 	const aliases = "../../../shared/corpus/aliases/policy-aliases.csv.gz"

@@ -38,8 +38,19 @@ type deployEnv struct {
 	res  *armresources.Client
 }
 
+// providedTypes stands in for the providers of the types the quickstart
+// templates use that Steward's embedded ARM leaves to other services
+// (storage accounts, diagnostic settings): a put hook marks them
+// implemented, so these tests exercise deployments, not those providers.
+func providedTypes(_ context.Context, _ *server.Steward, c *cloud.Cloud) error {
+	for _, typ := range []string{"Microsoft.Storage/storageAccounts", "Microsoft.Insights/diagnosticSettings"} {
+		c.OnPut(typ, func(context.Context, string, map[string]any, map[string]any) error { return nil })
+	}
+	return nil
+}
+
 func newDeployEnv(t *testing.T, setup ...server.CloudSetup) *deployEnv {
-	e := newEnv(t, append([]server.CloudSetup{unthrottled}, setup...)...)
+	e := newEnv(t, append([]server.CloudSetup{unthrottled, providedTypes}, setup...)...)
 	deps, err := armresources.NewDeploymentsClient(e.sub, e.cred, e.opts)
 	if err != nil {
 		t.Fatal(err)
