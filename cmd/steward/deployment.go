@@ -80,12 +80,8 @@ func deploymentInput(cmd *cobra.Command) (tmpl map[string]any, params map[string
 		return nil, nil, "", usageError("%v", err)
 	}
 	if p, _ := f.GetString("parameters"); p != "" {
-		if strings.HasPrefix(strings.TrimSpace(p), "{") {
-			if err := json.Unmarshal([]byte(p), &params); err != nil {
-				return nil, nil, "", usageError("--parameters: %v", err)
-			}
-		} else if params, err = readDeploymentParameters(strings.TrimPrefix(p, "@")); err != nil {
-			return nil, nil, "", usageError("%v", err)
+		if params, err = readDeploymentParameters(p); err != nil {
+			return nil, nil, "", usageError("--parameters: %v", err)
 		}
 		for k, v := range params {
 			if m, ok := v.(map[string]any); ok && (m["value"] != nil || m["reference"] != nil) {
