@@ -153,19 +153,39 @@ func readTemplateInlined(path string, depth int) (map[string]any, error) {
 	return t, walk(t["resources"])
 }
 
-func runDeploymentCreate(cmd *cobra.Command, args []string) error {
+// deploymentRequest is what create, validate and what-if read from their
+// flags.
+type deploymentRequest struct {
+	format cliout.Format
+	tmpl   map[string]any
+	params map[string]any
+	mode   armresources.DeploymentMode
+	client *armresources.DeploymentsClient
+	rg     string
+}
+
+func newDeploymentRequest(cmd *cobra.Command) (*deploymentRequest, error) {
 	format, err := outputFormat(cmd)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	tmpl, params, mode, err := deploymentInput(cmd)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	c, rg, err := deploymentsClient(cmd)
 	if err != nil {
+		return nil, err
+	}
+	return &deploymentRequest{format: format, tmpl: tmpl, params: params, mode: mode, client: c, rg: rg}, nil
+}
+
+func runDeploymentCreate(cmd *cobra.Command, args []string) error {
+	in, err := newDeploymentRequest(cmd)
+	if err != nil {
 		return err
 	}
+	format, tmpl, params, mode, c, rg := in.format, in.tmpl, in.params, in.mode, in.client, in.rg
 	poller, err := c.BeginCreateOrUpdate(cmd.Context(), rg, args[0], armresources.Deployment{Properties: &armresources.DeploymentProperties{
 		Template: tmpl, Parameters: params, Mode: to.Ptr(mode)}}, nil)
 	if err != nil {
@@ -193,18 +213,11 @@ func deploymentError(err error) error {
 }
 
 func runDeploymentValidate(cmd *cobra.Command, args []string) error {
-	format, err := outputFormat(cmd)
+	in, err := newDeploymentRequest(cmd)
 	if err != nil {
 		return err
 	}
-	tmpl, params, mode, err := deploymentInput(cmd)
-	if err != nil {
-		return err
-	}
-	c, rg, err := deploymentsClient(cmd)
-	if err != nil {
-		return err
-	}
+	format, tmpl, params, mode, c, rg := in.format, in.tmpl, in.params, in.mode, in.client, in.rg
 	poller, err := c.BeginValidate(cmd.Context(), rg, args[0], armresources.Deployment{Properties: &armresources.DeploymentProperties{
 		Template: tmpl, Parameters: params, Mode: to.Ptr(mode)}}, nil)
 	if err != nil {
@@ -227,18 +240,11 @@ func runDeploymentValidate(cmd *cobra.Command, args []string) error {
 }
 
 func runDeploymentWhatIf(cmd *cobra.Command, args []string) error {
-	format, err := outputFormat(cmd)
+	in, err := newDeploymentRequest(cmd)
 	if err != nil {
 		return err
 	}
-	tmpl, params, mode, err := deploymentInput(cmd)
-	if err != nil {
-		return err
-	}
-	c, rg, err := deploymentsClient(cmd)
-	if err != nil {
-		return err
-	}
+	format, tmpl, params, mode, c, rg := in.format, in.tmpl, in.params, in.mode, in.client, in.rg
 	rf, _ := cmd.Flags().GetString("result-format")
 	poller, err := c.BeginWhatIf(cmd.Context(), rg, args[0], armresources.DeploymentWhatIf{Properties: &armresources.DeploymentWhatIfProperties{
 		Template: tmpl, Parameters: params, Mode: to.Ptr(mode),
