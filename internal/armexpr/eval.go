@@ -186,6 +186,9 @@ const maxEvalBytes = 64 << 20
 type evalState struct {
 	ec    *EvalContext
 	spent int
+	// lambdas are the parameters of the lambdas being evaluated,
+	// innermost last.
+	lambdas []map[string]any
 	top   int
 	arena []any
 	buf   [6]any
