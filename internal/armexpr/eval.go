@@ -189,9 +189,9 @@ type evalState struct {
 	// lambdas are the parameters of the lambdas being evaluated,
 	// innermost last.
 	lambdas []map[string]any
-	top   int
-	arena []any
-	buf   [6]any
+	top     int
+	arena   []any
+	buf     [6]any
 }
 
 // take returns n argument slots.
