@@ -119,7 +119,7 @@ when an escalation path is found.`,
 		},
 	}
 	f := cmd.Flags()
-	f.String("data", "", "data directory of the Steward (also STEWARD_DATA; default ./steward-data)")
+	f.String("data", "", "data directory of the Steward (also STEWARD_DATA; default $XDG_DATA_HOME/steward or ~/.local/share/steward)")
 	for _, v := range []struct {
 		p          *string
 		name, help string
