@@ -72,8 +72,8 @@ func TestReportCredentials(t *testing.T) {
 	}
 	var rows []struct {
 		Kind, Owner, Name, CredentialId string
-		Age                            int
-		Flags                          []string
+		Age                             int
+		Flags                           []string
 	}
 	if err := json.Unmarshal([]byte(out), &rows); err != nil {
 		t.Fatalf("%v\n%s", err, out)
