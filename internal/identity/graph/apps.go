@@ -113,16 +113,11 @@ func (c *call) findApp(id string, byAppID bool) (identity.Application, error) {
 		}
 		return a, err
 	}
-	apps, err := c.h.dir.Applications(c.ctx, c.tenant)
-	if err != nil {
-		return identity.Application{}, err
+	a, err := c.h.dir.ApplicationByObjectID(c.ctx, c.tenant, id)
+	if errors.Is(err, identity.ErrNotFound) {
+		return a, notFound(id)
 	}
-	for _, a := range apps {
-		if strings.EqualFold(a.ObjectID, id) {
-			return a, nil
-		}
-	}
-	return identity.Application{}, notFound(id)
+	return a, err
 }
 
 func (c *call) applications(key string, rest []string) error {
