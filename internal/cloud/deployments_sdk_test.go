@@ -67,7 +67,7 @@ func (e *deployEnv) deploy(t *testing.T, name string, tmpl map[string]any, param
 // quickstart-style template with armresources.DeploymentsClient, then reads
 // the deployment, its operations and the resources it wrote.
 func TestSDKDeploysQuickstarts(t *testing.T) {
-	e := newDeployEnv(t)
+	e := newDeployEnv(t, standIns("Microsoft.Storage/storageAccounts", "Microsoft.Insights/diagnosticSettings"))
 	ctx := context.Background()
 	cases := []struct {
 		file    string
@@ -279,5 +279,31 @@ func TestSDKCompleteMode(t *testing.T) {
 	}
 	if _, err := e.res.GetByID(ctx, base+"b", "2022-07-01", nil); err == nil {
 		t.Error("b survived a Complete deployment that does not name it")
+	}
+}
+
+// standIns declares resource types implemented for a test of the template
+// engine, with put hooks that accept every document: the engine must
+// deploy whatever types the Cloud implements, and these quickstarts use
+// types whose own behaviour (storage accounts, diagnostic settings) is
+// not this test's subject. Without them the deployment fails with
+// ResourceTypeNotImplemented (see TestDeploymentOfAnUnimplementedTypeFails).
+func standIns(types ...string) server.CloudSetup {
+	return func(_ context.Context, _ *server.Steward, c *cloud.Cloud) error {
+		for _, typ := range types {
+			c.OnPut(typ, func(context.Context, string, map[string]any, map[string]any) error { return nil })
+		}
+		return nil
+	}
+}
+
+func TestDeploymentOfAnUnimplementedTypeFails(t *testing.T) {
+	e := newDeployEnv(t)
+	r, err := e.deploy(t, "storage", readTemplate(t, "storage.json"), nil, armresources.DeploymentModeIncremental)
+	if err == nil && r.Properties != nil && *r.Properties.ProvisioningState == armresources.ProvisioningStateSucceeded {
+		t.Fatal("a deployment of a storage account, which Steward does not implement, succeeded")
+	}
+	if err == nil || !strings.Contains(err.Error(), cloud.CodeResourceTypeNotImplemented) {
+		t.Errorf("want the deployment to fail naming %s, got %v", cloud.CodeResourceTypeNotImplemented, err)
 	}
 }

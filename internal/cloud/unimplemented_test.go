@@ -33,15 +33,14 @@ func TestWritesOfUnimplementedTypesAreRefused(t *testing.T) {
 		status             int
 		missing            string // in the message of a refusal
 	}{
-		{"a deployment", rg + "/providers/Microsoft.Resources/deployments/d1", "PUT", 400, "template deployment"},
-		{"a deployment at the subscription", "/subscriptions/" + e.sub + "/providers/Microsoft.Resources/deployments/d2", "PUT", 400, "template deployment"},
+		{"a deployment script", rg + "/providers/Microsoft.Resources/deploymentScripts/d1", "PUT", 400, "script would not run"},
 		{"a managed application", rg + "/providers/Microsoft.Solutions/applications/app", "PUT", 400, "managed resource group"},
 		{"a log alert rule, any casing", rg + "/providers/microsoft.insights/SCHEDULEDQUERYRULES/r", "PUT", 400, "never be evaluated"},
 		{"a patch of an action group", rg + "/providers/Microsoft.Insights/actionGroups/g", "PATCH", 400, "notification"},
 		{"an arbitrary type is stored", rg + "/providers/Microsoft.Contoso/widgets/w", "PUT", 201, ""},
 		{"a type implemented by a route", rg + "/providers/Microsoft.ManagedIdentity/userAssignedIdentities/id", "PUT", 201, ""},
 		{"a type implemented by a put hook", rg + "/providers/Microsoft.Storage/storageAccounts/sa", "PUT", 201, ""},
-		{"reading a refused type is a plain 404", rg + "/providers/Microsoft.Resources/deployments/d1", "GET", 404, ""},
+		{"reading a refused type is a plain 404", rg + "/providers/Microsoft.Resources/deploymentScripts/d1", "GET", 404, ""},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
