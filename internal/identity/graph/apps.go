@@ -170,6 +170,17 @@ func (c *call) applications(key string, rest []string) error {
 	if !c.reader() && !canWrite {
 		return denied()
 	}
+	if c.r.Method != http.MethodGet {
+		spID := ""
+		if sp, err := c.h.dir.ServicePrincipal(c.ctx, c.tenant, app.AppID); err == nil {
+			spID = sp.ID
+		} else if !errors.Is(err, identity.ErrNotFound) {
+			return err
+		}
+		if canWrite, err = c.guard(canWrite, spID); err != nil {
+			return err
+		}
+	}
 	if len(rest) == 0 {
 		switch c.r.Method {
 		case http.MethodGet:

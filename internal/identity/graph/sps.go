@@ -156,6 +156,11 @@ func (c *call) servicePrincipals(key string, rest []string) error {
 	if !c.reader() && !canWrite && !c.is(sp.ID) {
 		return denied()
 	}
+	if c.r.Method != http.MethodGet {
+		if canWrite, err = c.guard(canWrite, sp.ID); err != nil {
+			return err
+		}
+	}
 	if len(rest) == 0 {
 		switch c.r.Method {
 		case http.MethodGet:
