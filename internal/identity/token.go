@@ -317,7 +317,7 @@ func (s *Service) clientApplication(ctx context.Context, tenantID, clientID stri
 	}
 	sp, err := s.dir.ServicePrincipal(ctx, tenantID, clientID)
 	if errors.Is(err, ErrNotFound) {
-		return Application{}, errAppNotFound(clientID, tenantID)
+		return Application{}, errAppNotFound(clip(clientID), tenantID)
 	} else if err != nil {
 		return Application{}, err
 	}
@@ -327,18 +327,18 @@ func (s *Service) clientApplication(ctx context.Context, tenantID, clientID stri
 			return Application{}, err
 		}
 		if !ok {
-			return Application{}, errAppNotFound(clientID, tenantID)
+			return Application{}, errAppNotFound(clip(clientID), tenantID)
 		}
 		return app, nil
 	}
 	app, err = s.dir.Application(ctx, sp.AppOwnerTenantID, clientID)
 	if errors.Is(err, ErrNotFound) {
-		return Application{}, errAppNotFound(clientID, tenantID)
+		return Application{}, errAppNotFound(clip(clientID), tenantID)
 	} else if err != nil {
 		return Application{}, err
 	}
 	if app.SignInAudience != AudienceMultipleOrgs {
-		return Application{}, errAppNotMultiTenant(clientID, tenantID)
+		return Application{}, errAppNotMultiTenant(clip(clientID), tenantID)
 	}
 	return app, nil
 }
