@@ -181,8 +181,9 @@ func (g *governor) alloc(what string, n int64) {
 }
 
 // tick is called once per row by loops that do not pass through a
-// source's iterator; every 1024 calls it checks the context.
-// tick is small enough to be inlined in the loops that call it.
+// source's iterator: a row went by (what builders allocated for it is
+// forgotten), and every 1024 calls the context is checked. It is small
+// enough to be inlined in those loops.
 func (g *governor) tick(ctx context.Context) error {
 	g.transient = 0
 	g.ticks++
