@@ -108,7 +108,7 @@ func (s *Service) ingest(r *http.Request) *ingestError {
 		return ierr(http.StatusBadRequest, "InvalidContentEncoding", "The Content-Encoding '%s' is not supported.", enc)
 	}
 	dcr, err := s.lookupDCR(r.Context(), rule)
-	if errors.Is(err, errNoDCR) {
+	if errors.Is(err, errNoDCR) || arm.ClassOf(err) == arm.ClassInvalid {
 		return ierr(http.StatusNotFound, "NotFound", "Data collection rule with immutable Id '%s' not found.", rule)
 	} else if err != nil {
 		return ierr(http.StatusInternalServerError, "InternalServerError", "The data collection rule could not be read.")

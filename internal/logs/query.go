@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/steward-gov/steward/internal/arm"
 	"github.com/steward-gov/steward/internal/logs/kql"
 )
 
@@ -166,7 +167,7 @@ func (s *Service) serveQuery(r *http.Request) (resp *queryResponse, applied []st
 		ws, err = s.Workspace(r.Context(), wsID)
 	}
 	if err != nil {
-		if errors.Is(err, ErrNoWorkspace) {
+		if errors.Is(err, ErrNoWorkspace) || arm.ClassOf(err) == arm.ClassInvalid {
 			return nil, nil, &QueryError{Status: http.StatusNotFound, Body: queryErrBody{Code: "WorkspaceNotFoundError",
 				Message: "The workspace could not be found"}}
 		}

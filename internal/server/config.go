@@ -62,13 +62,13 @@ type Config struct {
 	Queries QueryConfig `yaml:"queries"`
 }
 
-// DefaultConfig returns the defaults: data in ./steward-data, HTTPS on
+// DefaultConfig returns the defaults: data in DefaultDataDir, HTTPS on
 // 127.0.0.1:8443, SQLite, 4 MiB bodies, 15 s shutdown, 1 h tokens, 10 s to
 // send headers and 1 min to send a body, 256 connections per client
 // address.
 func DefaultConfig() Config {
 	return Config{
-		DataDir:         "steward-data",
+		DataDir:         DefaultDataDir(),
 		Listen:          "127.0.0.1:8443",
 		MaxBodyBytes:    4 << 20,
 		ShutdownTimeout: 15 * time.Second,
@@ -177,9 +177,15 @@ func (c *Config) Validate() error {
 
 // KeySource says where the root key comes from: STEWARD_ROOT_KEY (or the
 // older STEWARD_VAULT_ROOT_KEY) when lookup finds it, else RootKeyFile or
-// the default key file.
+// the default key file under the user's configuration directory. Without
+// one (no $HOME), the key file sits beside the data directory
+// (".steward-data-root.key" for ./steward-data), still outside it.
 func (c *Config) KeySource(lookup func(string) (string, bool)) seal.KeySource {
-	return seal.KeySource{File: c.RootKeyFile, Lookup: lookup}
+	fallback := ""
+	if abs, err := filepath.Abs(c.DataDir); err == nil {
+		fallback = filepath.Join(filepath.Dir(abs), "."+filepath.Base(abs)+"-root.key")
+	}
+	return seal.KeySource{File: c.RootKeyFile, Lookup: lookup, Fallback: fallback}
 }
 
 // Store returns the store URL, defaulting to SQLite in the data directory.
