@@ -14,7 +14,7 @@ import (
 
 // TestNoRouteAnswers5xxToMalformedInput sweeps the routes of every
 // service steward serve mounts (ARM with its providers, the vault data
-// plane, the token service, the logs APIs) with malformed path segments,
+// plane, the token service, Microsoft Graph, the logs APIs) with malformed path segments,
 // continuation tokens and token-request fields, in process, and fails on
 // any 5xx: input that cannot be understood is the caller's error.
 func TestNoRouteAnswers5xxToMalformedInput(t *testing.T) {
@@ -32,6 +32,7 @@ func TestNoRouteAnswers5xxToMalformedInput(t *testing.T) {
 	}
 	arm, kv, la, mon := token("https://management.azure.com"), token("https://vault.azure.net"),
 		token("https://api.loganalytics.io"), token("https://monitor.azure.com")
+	gr := token("https://graph.microsoft.com")
 	h := s.Server.Handler()
 	base := strings.TrimSuffix(s.BaseURL, "/")
 
@@ -76,6 +77,14 @@ func TestNoRouteAnswers5xxToMalformedInput(t *testing.T) {
 		{[]string{"POST"}, "/ingest/dataCollectionRules/{x}/streams/Custom-X?api-version=2023-01-01", mon},
 		{[]string{"POST"}, "/ingest/dataCollectionRules/dcr-00000000000000000000000000000000/streams/{x}?api-version=2023-01-01", mon},
 		{[]string{"POST"}, "/ods/{x}/api/logs?api-version=2016-04-01", ""},
+		{[]string{"GET", "PATCH", "DELETE"}, "/graph/v1.0/applications/{x}", gr},
+		{[]string{"GET"}, "/graph/v1.0/applications(appId='{x}')", gr},
+		{[]string{"GET", "PATCH", "DELETE"}, "/graph/v1.0/servicePrincipals/{x}", gr},
+		{[]string{"GET"}, "/graph/v1.0/users/{x}", gr},
+		{[]string{"GET"}, "/graph/v1.0/groups/{x}/members", gr},
+		{[]string{"GET"}, "/graph/v1.0/applications?$skiptoken={x}", gr},
+		{[]string{"GET"}, "/graph/v1.0/users?$filter={x}", gr},
+		{[]string{"POST"}, "/graph/v1.0/applications/{x}/addPassword", gr},
 	}
 	// The token endpoint's form fields.
 	tokenForms := []url.Values{}
