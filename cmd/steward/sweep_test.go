@@ -32,7 +32,24 @@ func TestNoRouteAnswers5xxToMalformedInput(t *testing.T) {
 	}
 	arm, kv, la, mon := token("https://management.azure.com"), token("https://vault.azure.net"),
 		token("https://api.loganalytics.io"), token("https://monitor.azure.com")
-	gr := token("https://graph.microsoft.com")
+	gr, sto := token("https://graph.microsoft.com"), token("https://storage.azure.com")
+	// A storage account, so the Table service has one to address.
+	put := httptest.NewRequest("PUT", strings.TrimSuffix(s.BaseURL, "/")+"/subscriptions/"+info.SubscriptionID+
+		"/resourceGroups/sweep/providers/Microsoft.Storage/storageAccounts/sweepacct?api-version=2023-01-01",
+		strings.NewReader(`{"location":"westeurope","kind":"StorageV2","sku":{"name":"Standard_LRS"}}`))
+	put.Header.Set("Authorization", "Bearer "+arm)
+	put.Header.Set("Content-Type", "application/json")
+	rg := httptest.NewRequest("PUT", strings.TrimSuffix(s.BaseURL, "/")+"/subscriptions/"+info.SubscriptionID+
+		"/resourceGroups/sweep?api-version=2021-04-01", strings.NewReader(`{"location":"westeurope"}`))
+	rg.Header.Set("Authorization", "Bearer "+arm)
+	rg.Header.Set("Content-Type", "application/json")
+	for _, r := range []*http.Request{rg, put} {
+		w := httptest.NewRecorder()
+		s.Server.Handler().ServeHTTP(w, r)
+		if w.Code >= 300 {
+			t.Fatalf("setup %s: %d %s", r.URL.Path, w.Code, w.Body)
+		}
+	}
 	h := s.Server.Handler()
 	base := strings.TrimSuffix(s.BaseURL, "/")
 
@@ -85,6 +102,12 @@ func TestNoRouteAnswers5xxToMalformedInput(t *testing.T) {
 		{[]string{"GET"}, "/graph/v1.0/applications?$skiptoken={x}", gr},
 		{[]string{"GET"}, "/graph/v1.0/users?$filter={x}", gr},
 		{[]string{"POST"}, "/graph/v1.0/applications/{x}/addPassword", gr},
+		{[]string{"GET", "POST"}, "/tables/{x}/Tables", sto},
+		{[]string{"GET", "DELETE"}, "/tables/sweepacct/Tables('{x}')", sto},
+		{[]string{"GET", "POST"}, "/tables/sweepacct/{x}", sto},
+		{[]string{"GET", "PUT", "DELETE"}, "/tables/sweepacct/t1(PartitionKey='{x}',RowKey='r')", sto},
+		{[]string{"GET"}, "/tables/sweepacct/t1()?NextPartitionKey={x}&NextRowKey={x}", sto},
+		{[]string{"GET"}, "/tables/sweepacct/Tables?NextTableName={x}", sto},
 	}
 	// The token endpoint's form fields.
 	tokenForms := []url.Values{}
@@ -106,6 +129,10 @@ func TestNoRouteAnswers5xxToMalformedInput(t *testing.T) {
 		}
 		if contentType != "" {
 			r.Header.Set("Content-Type", contentType)
+		}
+		if strings.HasPrefix(target, "/tables/") {
+			r.Header.Set("x-ms-version", "2019-02-02")
+			r.Header.Set("Accept", "application/json;odata=nometadata")
 		}
 		w := httptest.NewRecorder()
 		h.ServeHTTP(w, r)
