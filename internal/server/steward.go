@@ -288,6 +288,9 @@ func (s *Steward) Run(ctx context.Context) error {
 		err = cerr
 	}
 	s.Sealer.Close()
+	// The data directory is free again: a later Open in this process (a
+	// restart) may take it.
+	s.lock.release()
 	return err
 }
 
