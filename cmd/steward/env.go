@@ -37,7 +37,7 @@ environment variable controls. See docs/interop.md for the az CLI.`,
 		Args: cobra.NoArgs,
 		RunE: runEnv,
 	}
-	cmd.Flags().String("data", "", "data directory (also STEWARD_DATA; default ./steward-data)")
+	cmd.Flags().String("data", "", "data directory (also STEWARD_DATA; default $XDG_DATA_HOME/steward or ~/.local/share/steward)")
 	cmd.Flags().String("credential", "secret", "credential to export: secret or certificate")
 	return cmd
 }
