@@ -56,6 +56,8 @@ func TestCommandsAUserReachesFor(t *testing.T) {
 		{[]string{"role", "definition", "delete", "Reader"}, exitNo, []string{"built-in"}},
 		{[]string{"role", "definition", "delete", "Site Reader", "-o", "json"}, exitOK, []string{`"result": "deleted"`}},
 		{[]string{"role", "definition", "delete", "Site Reader"}, exitNo, []string{"no role named"}},
+		{[]string{"group", "delete", "sandbox", "--yes", "-o", "json"}, exitOK, []string{`"result": "deleted"`}},
+		{[]string{"group", "delete", "sandbox", "--yes"}, exitNo, []string{"ResourceGroupNotFound"}},
 	}
 	for _, st := range steps {
 		args := st.args
