@@ -2,7 +2,9 @@ package main
 
 import (
 	"os"
+	"path/filepath"
 	"regexp"
+	"strings"
 	"testing"
 )
 
@@ -24,5 +26,29 @@ func TestReadmeGoVersionMatchesGoMod(t *testing.T) {
 	}
 	if string(m[1]) != string(r[1]) {
 		t.Errorf("README says Go %s or newer, go.mod says go %s", r[1], m[1])
+	}
+}
+
+// TestUserDocsSpeakWithoutProjectJargon keeps the project's internal
+// vocabulary (the seed documents, issue numbers) and stale promises out of
+// the README and the user docs.
+func TestUserDocsSpeakWithoutProjectJargon(t *testing.T) {
+	stale := regexp.MustCompile(`(?i)\bseeds? ?\d{3}\b|\bthe seeds?\b|\bseed's\b|\bthis issue\b|\blater issues?\b|arrives with the`)
+	files, _ := filepath.Glob("../../docs/*.md")
+	readmes, _ := filepath.Glob("../../examples/*/README.md")
+	files = append(append(files, "../../README.md"), readmes...)
+	for _, f := range files {
+		if docsNotRun[filepath.Base(f)] {
+			continue
+		}
+		raw, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i, line := range strings.Split(string(raw), "\n") {
+			if m := stale.FindString(line); m != "" {
+				t.Errorf("%s:%d: %q: say it for a user", f, i+1, m)
+			}
+		}
 	}
 }
