@@ -94,7 +94,7 @@ func (d *deployment) preflight() (*template.Result, error) {
 			policyOnly = false
 			continue
 		}
-		if err := d.c.policyDryRun(d.ctx, d.call, r); err != nil {
+		if _, err := d.c.policyDryRun(d.ctx, d.call, r); err != nil {
 			e := arm.AsError(err)
 			if e.Code != "RequestDisallowedByPolicy" {
 				policyOnly = false
@@ -118,22 +118,27 @@ func (d *deployment) preflight() (*template.Result, error) {
 }
 
 // policyDryRun asks the policy hook what it would say about writing r,
-// without writing.
-func (c *Cloud) policyDryRun(ctx context.Context, call *Call, r *template.Resource) error {
-	_, _, pol, _ := c.hooks(r.Type)
-	if pol == nil {
-		return nil
-	}
+// without writing: a denial, or the document as append and modify would
+// leave it.
+func (c *Cloud) policyDryRun(ctx context.Context, call *Call, r *template.Resource) (map[string]any, error) {
 	doc, err := newDocument(r.ID, lastSegment(r.ID), r.Type, cloneDoc(r.Body))
 	if err != nil {
-		return err
+		return nil, err
+	}
+	_, _, pol, _ := c.hooks(r.Type)
+	if pol == nil {
+		return doc, nil
 	}
 	var existing map[string]any
 	if cur, err := c.Get(ctx, r.ID); err == nil {
 		existing = cur.Doc
 	}
-	return pol.BeforeWrite(ctx, &PolicyRequest{Operation: OpWrite, ID: r.ID, Type: r.Type, APIVersion: r.APIVersion,
-		Document: doc, Existing: existing, Principal: call.Principal})
+	req := &PolicyRequest{Operation: OpWrite, ID: r.ID, Type: r.Type, APIVersion: r.APIVersion,
+		Document: doc, Existing: existing, Principal: call.Principal}
+	if err := pol.BeforeWrite(ctx, req); err != nil {
+		return nil, err
+	}
+	return req.Document, nil
 }
 
 func (c *Cloud) serveValidate(ctx context.Context, call *Call) (*Response, error) {

@@ -376,3 +376,57 @@ func TestSDKDeploysAtOtherScopes(t *testing.T) {
 		t.Errorf("tenant history: %v", err)
 	}
 }
+
+// TestSDKWhatIfDeltasAndModify: a policy's modify effect applies to the
+// resources a deployment writes and to what-if's predicted documents, and a
+// changed property is a Modify with a property-level delta.
+func TestSDKWhatIfDeltasAndModify(t *testing.T) {
+	tagger := func(_ context.Context, _ *server.Steward, c *cloud.Cloud) error {
+		c.SetPolicyHook(cloud.PolicyHookFunc(func(_ context.Context, req *cloud.PolicyRequest) error {
+			if strings.EqualFold(req.Type, "Microsoft.Network/networkSecurityGroups") {
+				tags, _ := req.Document["tags"].(map[string]any)
+				if tags == nil {
+					tags = map[string]any{}
+				}
+				tags["managedBy"] = "policy"
+				req.Document["tags"] = tags
+			}
+			return nil
+		}))
+		return nil
+	}
+	e := newDeployEnv(t, tagger)
+	ctx := context.Background()
+	tmpl := func(owner string) map[string]any {
+		return map[string]any{"$schema": "https://schema.management.azure.com/schemas/2019-04-01/deploymentTemplate.json#", "contentVersion": "1.0.0.0",
+			"resources": []any{map[string]any{"type": "Microsoft.Network/networkSecurityGroups", "apiVersion": "2022-07-01", "name": "n",
+				"location": "westeurope", "tags": map[string]any{"owner": owner}, "properties": map[string]any{"securityRules": []any{}}}}}
+	}
+	if _, err := e.deploy(t, "v1", tmpl("alice"), nil, armresources.DeploymentModeIncremental); err != nil {
+		t.Fatal(err)
+	}
+	got, err := e.res.GetByID(ctx, "/subscriptions/"+e.sub+"/resourceGroups/rg1/providers/Microsoft.Network/networkSecurityGroups/n", "2022-07-01", nil)
+	if err != nil || got.Tags["managedBy"] == nil || *got.Tags["managedBy"] != "policy" {
+		t.Fatalf("modify did not apply to the deployed resource: %v %v", got.Tags, err)
+	}
+	wp, err := e.deps.BeginWhatIf(ctx, "rg1", "v2", armresources.DeploymentWhatIf{Properties: &armresources.DeploymentWhatIfProperties{
+		Template: tmpl("bob"), Mode: to.Ptr(armresources.DeploymentModeIncremental)}}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w, err := wp.PollUntilDone(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(w.Properties.Changes) != 1 {
+		t.Fatalf("changes: %d", len(w.Properties.Changes))
+	}
+	ch := w.Properties.Changes[0]
+	if *ch.ChangeType != armresources.ChangeTypeModify || len(ch.Delta) != 1 {
+		t.Fatalf("change %s with %d deltas", *ch.ChangeType, len(ch.Delta))
+	}
+	d := ch.Delta[0]
+	if *d.Path != "tags.owner" || *d.PropertyChangeType != armresources.PropertyChangeTypeModify || d.Before != "alice" || d.After != "bob" {
+		t.Errorf("delta = %s %s %v -> %v", *d.Path, *d.PropertyChangeType, d.Before, d.After)
+	}
+}
