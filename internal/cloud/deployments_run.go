@@ -67,11 +67,21 @@ func (c *Cloud) newDeployment(ctx context.Context, call *Call) (*deployment, err
 }
 
 // preflight expands the template without writing, as Azure's validation
-// does (reference() and list* stay unevaluated), and checks each resource
-// against RBAC and policy. It returns the expansion, or the 400 a
-// deployment would get.
+// does (reference() reads resources that exist and the template's own as
+// declared; list* stays unevaluated), and checks each resource against
+// RBAC and policy. It returns the expansion, or the 400 a deployment would
+// get.
 func (d *deployment) preflight() (*template.Result, error) {
 	opts := d.opts
+	opts.State = func(id, apiVersion string) (map[string]any, bool, error) {
+		doc, found, err := d.state(id, apiVersion)
+		if err == nil && !found {
+			// Not there yet: the deployment may create it (a nested
+			// deployment, another writer); the write decides.
+			return nil, false, fmt.Errorf("reference('%s'): %w", id, template.ErrDeferred)
+		}
+		return doc, found, err
+	}
 	res, err := template.Expand(d.tmpl, opts)
 	if err != nil {
 		return nil, templateError(err)

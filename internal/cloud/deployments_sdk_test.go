@@ -430,3 +430,45 @@ func TestSDKWhatIfDeltasAndModify(t *testing.T) {
 		t.Errorf("delta = %s %s %v -> %v", *d.Path, *d.PropertyChangeType, d.Before, d.After)
 	}
 }
+
+// TestSDKExistingAndFullReference: a languageVersion 2.0 template reads a
+// resource it declares existing, and reference(..., 'Full') returns the
+// whole stored document during a deployment.
+func TestSDKExistingAndFullReference(t *testing.T) {
+	e := newDeployEnv(t)
+	nsg := map[string]any{"type": "Microsoft.Network/networkSecurityGroups", "apiVersion": "2022-07-01", "name": "pre",
+		"location": "westeurope", "tags": map[string]any{"team": "blue"}, "properties": map[string]any{"securityRules": []any{}}}
+	base := map[string]any{"$schema": "https://schema.management.azure.com/schemas/2019-04-01/deploymentTemplate.json#", "contentVersion": "1.0.0.0"}
+	first := map[string]any{"resources": []any{nsg}}
+	for k, v := range base {
+		first[k] = v
+	}
+	if _, err := e.deploy(t, "pre", first, nil, armresources.DeploymentModeIncremental); err != nil {
+		t.Fatal(err)
+	}
+	second := map[string]any{"languageVersion": "2.0",
+		"resources": map[string]any{
+			"pre": map[string]any{"existing": true, "type": "Microsoft.Network/networkSecurityGroups", "apiVersion": "2022-07-01", "name": "pre"},
+			"copy": map[string]any{"type": "Microsoft.Network/networkSecurityGroups", "apiVersion": "2022-07-01", "name": "post",
+				"location": "[reference('pre', '2022-07-01', 'Full').location]",
+				"tags":     "[reference('pre', '2022-07-01', 'Full').tags]"},
+		},
+		"outputs": map[string]any{"team": map[string]any{"type": "string", "value": "[reference('pre', '2022-07-01', 'Full').tags.team]"}}}
+	for k, v := range base {
+		second[k] = v
+	}
+	r, err := e.deploy(t, "post", second, nil, armresources.DeploymentModeIncremental)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v := r.Properties.Outputs.(map[string]any)["team"].(map[string]any)["value"]; v != "blue" {
+		t.Errorf("output from an existing resource = %v", v)
+	}
+	if len(r.Properties.OutputResources) != 1 {
+		t.Errorf("an existing resource was deployed: %d output resources", len(r.Properties.OutputResources))
+	}
+	got, err := e.res.GetByID(context.Background(), "/subscriptions/"+e.sub+"/resourceGroups/rg1/providers/Microsoft.Network/networkSecurityGroups/post", "2022-07-01", nil)
+	if err != nil || *got.Location != "westeurope" || *got.Tags["team"] != "blue" {
+		t.Errorf("post = %+v %v", got, err)
+	}
+}
