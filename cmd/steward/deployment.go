@@ -28,6 +28,8 @@ Steward (or Azure) resource group through the Azure SDK, as "az deployment
 group" does. Every resource goes through RBAC and policy; a deployment a policy
 denies is refused before anything is written. Templates that link others by
 relativePath are sent with the linked templates in line.`,
+		Example: `  steward deployment what-if web -g app-rg --template-file azuredeploy.json
+  steward deployment create web -g app-rg --template-file azuredeploy.json --parameters azuredeploy.parameters.json`,
 	}
 	create := &cobra.Command{Use: "create NAME", Short: "Run a deployment", Args: cobra.ExactArgs(1), RunE: runDeploymentCreate,
 		Example: `  steward deployment create web -g app-rg --template-file azuredeploy.json --parameters azuredeploy.parameters.json

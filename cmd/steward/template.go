@@ -22,8 +22,9 @@ func init() { register(newTemplateCmd) }
 
 func newTemplateCmd() *cobra.Command {
 	cmd := &cobra.Command{
-		Use:   "template",
-		Short: "Check ARM templates (and bicep build output) against policies, offline",
+		Use:     "template",
+		Short:   "Check ARM templates (and bicep build output) against policies, offline",
+		Example: "  steward template check azuredeploy.json --parameters azuredeploy.parameters.json",
 	}
 	cmd.AddCommand(newTemplateCheckCmd())
 	return cmd
