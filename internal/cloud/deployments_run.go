@@ -205,16 +205,22 @@ func (c *Cloud) createDeployment(ctx context.Context, call *Call) (*Response, er
 	doc := d.document(res, state, failure)
 	opID := fmt.Sprintf("%016X", uint64(c.Now().UnixNano()))
 	rec := &deploymentRecord{Doc: doc, Template: d.req.Template, OperationID: opID, Principal: call.Principal.ObjectID}
-	if err := c.putDeployment(ctx, d.scope, d.name, rec, d.ops); err != nil {
+	status := http.StatusOK
+	if created {
+		status = http.StatusCreated
+	}
+	// The activity log records the deployment as Azure's does
+	// (Microsoft.Resources/deployments/write), failed or not, beside the
+	// writes of its resources.
+	activity := func(tx store.Tx) error {
+		return c.recordActivity(ctx, tx, call, TypeDeployment+"/write", d.id, status, failure)
+	}
+	if err := c.putDeployment(ctx, d.scope, d.name, rec, d.ops, activity); err != nil {
 		return nil, storeError(err)
 	}
 	h := http.Header{}
 	h.Set("Azure-AsyncOperation", call.baseURL()+d.id+"/operationStatuses/"+opID+"?api-version="+url.QueryEscape(call.APIVersion))
 	h.Set("Retry-After", "0")
-	status := http.StatusOK
-	if created {
-		status = http.StatusCreated
-	}
 	// The PUT answers as Azure's does, with the deployment Accepted; the
 	// outcome is read from the Azure-AsyncOperation URL and by GET.
 	accepted := cloneDoc(doc)
@@ -279,7 +285,7 @@ func (d *deployment) writeNested(r *template.Resource) (map[string]any, error) {
 	pm, _ := r.Body["properties"].(map[string]any)
 	tmpl, _ := pm["template"].(map[string]any)
 	rec := &deploymentRecord{Doc: doc, Template: tmpl, OperationID: fmt.Sprintf("%016X", uint64(start.UnixNano())), Principal: d.call.Principal.ObjectID}
-	if err := d.c.putDeployment(d.ctx, scope, r.Name, rec, nil); err != nil {
+	if err := d.c.putDeployment(d.ctx, scope, r.Name, rec, nil, nil); err != nil {
 		return nil, storeError(err)
 	}
 	d.op("Create", r.ID, r.Type, r.Name, http.StatusOK, start, nil)

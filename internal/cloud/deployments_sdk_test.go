@@ -232,6 +232,19 @@ func TestSDKDeploymentFailures(t *testing.T) {
 	if err != nil || *got.Properties.ProvisioningState != armresources.ProvisioningStateFailed || *got.Properties.Error.Code != "DeploymentFailed" {
 		t.Fatalf("failed deployment: %+v %v", got.Properties, err)
 	}
+	events, _, err := e.s.Cloud.ActivityLog(ctx, e.sub, 100, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	found := false
+	for _, ev := range events {
+		if ev.OperationName.Value == "Microsoft.Resources/deployments/write" && strings.HasSuffix(ev.ResourceID, "/runtime") && ev.Status.Value == "Failed" {
+			found = true
+		}
+	}
+	if !found {
+		t.Error("the activity log has no failed Microsoft.Resources/deployments/write for the deployment")
+	}
 	if _, err := e.deps.Cancel(ctx, "rg1", "runtime", nil); err == nil {
 		t.Error("cancel of a finished deployment succeeded")
 	}
