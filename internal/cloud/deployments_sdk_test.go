@@ -255,17 +255,26 @@ func TestSDKDeploymentFailures(t *testing.T) {
 func TestSDKCompleteMode(t *testing.T) {
 	e := newDeployEnv(t)
 	ctx := context.Background()
-	nsg := func(name string) any {
-		return map[string]any{"type": "Microsoft.Network/networkSecurityGroups", "apiVersion": "2022-07-01", "name": name, "location": "westeurope", "properties": map[string]any{}}
+	nsg := func(name string, extra ...string) map[string]any {
+		r := map[string]any{"type": "Microsoft.Network/networkSecurityGroups", "apiVersion": "2022-07-01", "name": name, "location": "westeurope", "properties": map[string]any{}}
+		if len(extra) == 2 {
+			r[extra[0]] = extra[1]
+		}
+		return r
 	}
+	// A child resource of a kept resource, written in its own right.
+	rule := map[string]any{"type": "Microsoft.Network/networkSecurityGroups/securityRules", "apiVersion": "2022-07-01", "name": "a/r1",
+		"properties": map[string]any{"priority": 100}, "dependsOn": []any{"a"}}
 	tmpl := func(rs ...any) map[string]any {
 		return map[string]any{"$schema": "https://schema.management.azure.com/schemas/2019-04-01/deploymentTemplate.json#", "contentVersion": "1.0.0.0", "resources": rs}
 	}
-	if _, err := e.deploy(t, "two", tmpl(nsg("a"), nsg("b")), nil, armresources.DeploymentModeIncremental); err != nil {
+	if _, err := e.deploy(t, "all", tmpl(nsg("a"), nsg("b"), nsg("c"), rule), nil, armresources.DeploymentModeIncremental); err != nil {
 		t.Fatal(err)
 	}
+	// The Complete deployment names a, and c under a false condition.
+	complete := tmpl(nsg("a"), nsg("c", "condition", "[equals(1, 2)]"))
 	wp, err := e.deps.BeginWhatIf(ctx, "rg1", "one", armresources.DeploymentWhatIf{Properties: &armresources.DeploymentWhatIfProperties{
-		Template: tmpl(nsg("a")), Mode: to.Ptr(armresources.DeploymentModeComplete), WhatIfSettings: &armresources.DeploymentWhatIfSettings{ResultFormat: to.Ptr(armresources.WhatIfResultFormatResourceIDOnly)}}}, nil)
+		Template: complete, Mode: to.Ptr(armresources.DeploymentModeComplete), WhatIfSettings: &armresources.DeploymentWhatIfSettings{ResultFormat: to.Ptr(armresources.WhatIfResultFormatResourceIDOnly)}}}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -280,18 +289,25 @@ func TestSDKCompleteMode(t *testing.T) {
 			t.Error("ResourceIdOnly returned payloads")
 		}
 	}
-	if kinds["a"] != armresources.ChangeTypeNoChange || kinds["b"] != armresources.ChangeTypeDelete {
+	if kinds["a"] != armresources.ChangeTypeNoChange || kinds["b"] != armresources.ChangeTypeDelete || kinds["c"] != armresources.ChangeTypeDelete {
 		t.Errorf("what-if complete: %v", kinds)
 	}
-	if _, err := e.deploy(t, "one", tmpl(nsg("a")), nil, armresources.DeploymentModeComplete); err != nil {
+	if _, err := e.deploy(t, "one", complete, nil, armresources.DeploymentModeComplete); err != nil {
 		t.Fatal(err)
 	}
 	base := "/subscriptions/" + e.sub + "/resourceGroups/rg1/providers/Microsoft.Network/networkSecurityGroups/"
-	if _, err := e.res.GetByID(ctx, base+"a", "2022-07-01", nil); err != nil {
-		t.Errorf("a: %v", err)
+	for _, keep := range []string{"a", "a/securityRules/r1"} {
+		if _, err := e.res.GetByID(ctx, base+keep, "2022-07-01", nil); err != nil {
+			t.Errorf("%s: %v", keep, err)
+		}
 	}
-	if _, err := e.res.GetByID(ctx, base+"b", "2022-07-01", nil); err == nil {
-		t.Error("b survived a Complete deployment that does not name it")
+	for _, gone := range []string{"b", "c"} {
+		if _, err := e.res.GetByID(ctx, base+gone, "2022-07-01", nil); err == nil {
+			t.Errorf("%s survived a Complete deployment that does not deploy it", gone)
+		}
+	}
+	if _, err := e.rgs.Get(ctx, "rg1", nil); err != nil {
+		t.Errorf("the group itself: %v", err)
 	}
 }
 
