@@ -180,6 +180,11 @@ func (c *Cloud) serveValidate(ctx context.Context, call *Call) (*Response, error
 // Complete mode's deletions; it answers with the deployment and an
 // Azure-AsyncOperation URL that reports the outcome.
 func (c *Cloud) createDeployment(ctx context.Context, call *Call) (*Response, error) {
+	// Once started, a deployment runs to its end and is recorded even if
+	// the client goes away: a half-written deployment without history
+	// would be worse than a late answer. Its size is bounded by the
+	// template limits.
+	ctx = context.WithoutCancel(ctx)
 	d, err := c.newDeployment(ctx, call)
 	if err != nil {
 		return nil, err
