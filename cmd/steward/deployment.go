@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore/runtime"
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/to"
 	"github.com/Azure/azure-sdk-for-go/sdk/resourcemanager/resources/armresources"
 	"github.com/spf13/cobra"
@@ -182,22 +183,36 @@ func newDeploymentRequest(cmd *cobra.Command) (*deploymentRequest, error) {
 	return &deploymentRequest{format: format, tmpl: tmpl, params: params, mode: mode, client: c, rg: rg}, nil
 }
 
+// deployment is the request body of create and validate.
+func (in *deploymentRequest) deployment() armresources.Deployment {
+	return armresources.Deployment{Properties: &armresources.DeploymentProperties{
+		Template: in.tmpl, Parameters: in.params, Mode: to.Ptr(in.mode)}}
+}
+
+// pollDeployment waits for a deployment operation the SDK started.
+func pollDeployment[T any](cmd *cobra.Command, poller *runtime.Poller[T], err error) (T, error) {
+	var zero T
+	if err != nil {
+		return zero, deploymentError(err)
+	}
+	resp, err := poller.PollUntilDone(cmd.Context(), nil)
+	if err != nil {
+		return zero, deploymentError(err)
+	}
+	return resp, nil
+}
+
 func runDeploymentCreate(cmd *cobra.Command, args []string) error {
 	in, err := newDeploymentRequest(cmd)
 	if err != nil {
 		return err
 	}
-	format, tmpl, params, mode, c, rg := in.format, in.tmpl, in.params, in.mode, in.client, in.rg
-	poller, err := c.BeginCreateOrUpdate(cmd.Context(), rg, args[0], armresources.Deployment{Properties: &armresources.DeploymentProperties{
-		Template: tmpl, Parameters: params, Mode: to.Ptr(mode)}}, nil)
+	poller, err := in.client.BeginCreateOrUpdate(cmd.Context(), in.rg, args[0], in.deployment(), nil)
+	resp, err := pollDeployment(cmd, poller, err)
 	if err != nil {
-		return deploymentError(err)
+		return err
 	}
-	resp, err := poller.PollUntilDone(cmd.Context(), nil)
-	if err != nil {
-		return deploymentError(err)
-	}
-	return printDeployments(cmd, format, []*armresources.DeploymentExtended{&resp.DeploymentExtended}, false)
+	return printDeployments(cmd, in.format, []*armresources.DeploymentExtended{&resp.DeploymentExtended}, false)
 }
 
 // deploymentError renders a deployment's refusal or failure: a deployment
@@ -219,17 +234,12 @@ func runDeploymentValidate(cmd *cobra.Command, args []string) error {
 	if err != nil {
 		return err
 	}
-	format, tmpl, params, mode, c, rg := in.format, in.tmpl, in.params, in.mode, in.client, in.rg
-	poller, err := c.BeginValidate(cmd.Context(), rg, args[0], armresources.Deployment{Properties: &armresources.DeploymentProperties{
-		Template: tmpl, Parameters: params, Mode: to.Ptr(mode)}}, nil)
+	poller, err := in.client.BeginValidate(cmd.Context(), in.rg, args[0], in.deployment(), nil)
+	resp, err := pollDeployment(cmd, poller, err)
 	if err != nil {
-		return deploymentError(err)
+		return err
 	}
-	resp, err := poller.PollUntilDone(cmd.Context(), nil)
-	if err != nil {
-		return deploymentError(err)
-	}
-	if format == cliout.JSON {
+	if in.format == cliout.JSON {
 		return cliout.WriteJSON(cmd.OutOrStdout(), resp.DeploymentValidateResult)
 	}
 	var rows [][]string
@@ -246,19 +256,15 @@ func runDeploymentWhatIf(cmd *cobra.Command, args []string) error {
 	if err != nil {
 		return err
 	}
-	format, tmpl, params, mode, c, rg := in.format, in.tmpl, in.params, in.mode, in.client, in.rg
 	rf, _ := cmd.Flags().GetString("result-format")
-	poller, err := c.BeginWhatIf(cmd.Context(), rg, args[0], armresources.DeploymentWhatIf{Properties: &armresources.DeploymentWhatIfProperties{
-		Template: tmpl, Parameters: params, Mode: to.Ptr(mode),
+	poller, err := in.client.BeginWhatIf(cmd.Context(), in.rg, args[0], armresources.DeploymentWhatIf{Properties: &armresources.DeploymentWhatIfProperties{
+		Template: in.tmpl, Parameters: in.params, Mode: to.Ptr(in.mode),
 		WhatIfSettings: &armresources.DeploymentWhatIfSettings{ResultFormat: to.Ptr(armresources.WhatIfResultFormat(rf))}}}, nil)
+	resp, err := pollDeployment(cmd, poller, err)
 	if err != nil {
-		return deploymentError(err)
+		return err
 	}
-	resp, err := poller.PollUntilDone(cmd.Context(), nil)
-	if err != nil {
-		return deploymentError(err)
-	}
-	if format == cliout.JSON {
+	if in.format == cliout.JSON {
 		return cliout.WriteJSON(cmd.OutOrStdout(), resp.WhatIfOperationResult)
 	}
 	var rows [][]string
