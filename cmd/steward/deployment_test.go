@@ -70,8 +70,13 @@ func TestBaselineRefusesDeployments(t *testing.T) {
 			}
 		})
 	}
+	// A template linking another by relativePath is sent with it in line.
+	if out, err := run("deployment", "create", "linked", "-g", "rg", "--template-file", "../../examples/templates/main-linked.json", "-o", "json"); err != nil ||
+		!strings.Contains(out, "networkSecurityGroups/linked-nsg") {
+		t.Errorf("linked template: %v\n%s", err, out)
+	}
 	out, err := run("deployment", "list", "-g", "rg")
-	if err != nil || strings.Count(out, "Succeeded") != 8 {
+	if err != nil || strings.Count(out, "Succeeded") != 10 {
 		t.Errorf("list: %v\n%s", err, out)
 	}
 }

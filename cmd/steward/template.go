@@ -119,7 +119,11 @@ func runTemplateCheck(cmd *cobra.Command, args []string) error {
 		if r.Nested {
 			continue
 		}
-		records = append(records, scan.Record{Doc: resourceDocument(r), Where: where(r), Line: r.Pos.Line})
+		rec := scan.Record{Doc: resourceDocument(r), Where: where(r), Line: r.Pos.Line}
+		if r.File != "" && r.File != path {
+			rec.URI = filepath.ToSlash(r.File) // a linked template
+		}
+		records = append(records, rec)
 	}
 	cfg := scan.Config{Aliases: in.Aliases, Now: time.Now, LazyExplain: format == cliout.Table}
 	var sink scan.Sink
