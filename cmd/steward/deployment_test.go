@@ -70,6 +70,16 @@ func TestBaselineRefusesDeployments(t *testing.T) {
 			}
 		})
 	}
+	// At the subscription: a copy loop of resource groups.
+	if out, err := run("deployment", "create", "groups", "--location", "westeurope", "--template-file", "../../examples/templates/subscription.json"); err != nil {
+		t.Errorf("subscription deployment: %v\n%s", err, out)
+	}
+	if out, err := run("group", "show", "team-b"); err != nil {
+		t.Errorf("group of the subscription deployment: %v\n%s", err, out)
+	}
+	if out, err := run("deployment", "list"); err != nil || !strings.Contains(out, "groups") {
+		t.Errorf("subscription history: %v\n%s", err, out)
+	}
 	// A template linking another by relativePath is sent with it in line.
 	if out, err := run("deployment", "create", "linked", "-g", "rg", "--template-file", "../../examples/templates/main-linked.json", "-o", "json"); err != nil ||
 		!strings.Contains(out, "networkSecurityGroups/linked-nsg") {
