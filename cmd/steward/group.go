@@ -144,8 +144,7 @@ func runGroupDelete(cmd *cobra.Command, args []string) error {
 	if _, err := poller.PollUntilDone(cmd.Context(), nil); err != nil {
 		return apiError(err)
 	}
-	fmt.Fprintf(cmd.ErrOrStderr(), "Deleted resource group %s.\n", args[0])
-	return nil
+	return printResult(cmd, actionResult{Name: args[0], Result: "deleted"})
 }
 
 // printGroups writes groups as a table or JSON (an array for lists, the

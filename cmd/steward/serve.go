@@ -111,10 +111,12 @@ func runServe(cmd *cobra.Command, _ []string) error {
 	}
 	var vault *server.VaultPlane
 	var compliance *insights.Engine
+	stopProgress := firstStartProgress(cmd, cfg.DataDir)
 	s, err := server.Open(ctx, cfg, log, serveServices(
 		policyproviderOptions{builtins: builtins, aliases: aliases, log: log, insightsReady: func(e *insights.Engine) { compliance = e },
 			mailer: smtpMailer(cmd)},
 		func(p *server.VaultPlane) { vault = p })...)
+	stopProgress()
 	var le *server.ListenError
 	switch {
 	case errors.As(err, &le):
@@ -170,6 +172,7 @@ func serveServices(pol policyproviderOptions, vaultReady func(*server.VaultPlane
 		server.LogsService(),
 		server.VaultService(server.VaultOptions{}, ready...),
 		server.AlertsService(server.AlertsOptions{Mailer: pol.mailer}),
+		server.StorageService(),
 	}
 }
 

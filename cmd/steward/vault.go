@@ -45,6 +45,7 @@ without re-encrypting data (see docs/vault.md).`,
 	cmd.PersistentFlags().String("data", "", "data directory with bootstrap.json (also STEWARD_DATA; default $XDG_DATA_HOME/steward or ~/.local/share/steward)")
 	cmd.PersistentFlags().String("vault-name", "steward", "vault name")
 	cmd.AddCommand(newVaultSecretCmd(), newVaultKeyCmd(), newVaultCertificateCmd(), newVaultRootKeyCmd())
+	cmd.AddCommand(newVaultManageCmds()...)
 	return cmd
 }
 

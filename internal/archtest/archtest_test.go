@@ -33,11 +33,15 @@ var allowed = map[string][]string{
 	"internal/logs/kql":    {"internal/arm"},
 	"internal/logs":        {"internal/arm", "internal/store", "internal/seal", "internal/logs/kql", "internal/identity", "internal/rbac"},
 	"internal/vault":       {"internal/arm", "internal/store", "internal/seal", "internal/rbac", "internal/identity", "internal/atomicfile"},
+	"internal/reports":     {"internal/arm"},
 	"internal/alerts":      {"internal/arm", "internal/store", "internal/logs/kql"},
 	"internal/interop":     {"*"},
 	"internal/cloud":       {"internal/arm", "internal/armexpr", "internal/policy", "internal/rbac", "internal/store", "internal/identity", "internal/template"},
 	"internal/server":      {"*"},
 	"cmd/steward":          {"*"},
+	"internal/storage":     {"internal/arm", "internal/store", "internal/identity", "internal/rbac"},
+	"internal/cloud/storageaccounts": {"internal/arm", "internal/armexpr", "internal/policy", "internal/rbac", "internal/store",
+		"internal/identity", "internal/cloud", "internal/storage"},
 }
 
 // packages walks the module from the repository root and returns, per

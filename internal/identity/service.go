@@ -60,8 +60,8 @@ type TokenOutcome struct {
 }
 
 // DefaultResources are the Azure resource identifiers that Steward serves
-// or stands in for: ARM, Key Vault, Log Analytics, Azure Monitor ingestion
-// and Microsoft Graph.
+// or stands in for: ARM, Key Vault, Log Analytics, Azure Monitor ingestion,
+// Microsoft Graph and Azure Storage.
 var DefaultResources = []string{
 	"https://management.azure.com",
 	"https://management.core.windows.net",
@@ -69,6 +69,7 @@ var DefaultResources = []string{
 	"https://api.loganalytics.io",
 	"https://monitor.azure.com",
 	"https://graph.microsoft.com",
+	"https://storage.azure.com",
 }
 
 // Service is the token service: the directory, the signing keys, and the

@@ -1,6 +1,8 @@
 package identity
 
 import (
+	"github.com/steward-gov/steward/internal/arm"
+
 	"context"
 	"encoding/json"
 	"errors"
@@ -76,7 +78,7 @@ func (s *Service) parseTokenRequest(w http.ResponseWriter, r *http.Request) (Tok
 	f := r.PostForm
 	tenant := r.PathValue("tenant")
 	authorities := []string{s.authority(r)}
-	if self := "https://" + r.Host + "/"; !strings.EqualFold(self, authorities[0]) {
+	if self := "https://" + r.Host + "/"; arm.ValidHost(r.Host) && !strings.EqualFold(self, authorities[0]) {
 		authorities = append(authorities, self)
 	}
 	req := TokenRequest{

@@ -44,6 +44,7 @@ func (s *Steward) mountCloud(ctx context.Context, setup []CloudSetup) error {
 		TenantID:     s.Bootstrap.TenantID,
 		Logger:       s.log.With("component", "cloud"),
 		MaxBodyBytes: min(s.Config.MaxBodyBytes, cloud.DefaultMaxBodyBytes),
+		PublicURL:    s.BaseURL,
 	})
 	if err != nil {
 		return err

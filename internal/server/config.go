@@ -58,6 +58,8 @@ type Config struct {
 	// MaxConnsPerIP caps the open connections from one client address;
 	// further connections are closed at once. 0 means no cap.
 	MaxConnsPerIP int `yaml:"maxConnsPerIp"`
+	// Queries sizes the KQL query governor.
+	Queries QueryConfig `yaml:"queries"`
 }
 
 // DefaultConfig returns the defaults: data in DefaultDataDir, HTTPS on
@@ -164,6 +166,7 @@ func (c *Config) Validate() error {
 	if c.MaxConnsPerIP < 0 {
 		errs = append(errs, fmt.Errorf("max connections per IP %d: 0 (no cap) or more", c.MaxConnsPerIP))
 	}
+	errs = append(errs, c.Queries.validate()...)
 	switch c.LogLevel {
 	case "debug", "info", "warn", "error":
 	default:
@@ -174,9 +177,15 @@ func (c *Config) Validate() error {
 
 // KeySource says where the root key comes from: STEWARD_ROOT_KEY (or the
 // older STEWARD_VAULT_ROOT_KEY) when lookup finds it, else RootKeyFile or
-// the default key file.
+// the default key file under the user's configuration directory. Without
+// one (no $HOME), the key file sits beside the data directory
+// (".steward-data-root.key" for ./steward-data), still outside it.
 func (c *Config) KeySource(lookup func(string) (string, bool)) seal.KeySource {
-	return seal.KeySource{File: c.RootKeyFile, Lookup: lookup}
+	fallback := ""
+	if abs, err := filepath.Abs(c.DataDir); err == nil {
+		fallback = filepath.Join(filepath.Dir(abs), "."+filepath.Base(abs)+"-root.key")
+	}
+	return seal.KeySource{File: c.RootKeyFile, Lookup: lookup, Fallback: fallback}
 }
 
 // Store returns the store URL, defaulting to SQLite in the data directory.

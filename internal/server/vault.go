@@ -106,6 +106,7 @@ func (s *Steward) mountVault(ctx context.Context, opts VaultOptions) (*VaultPlan
 		Validator:     s.Validator(vault.DefaultResource),
 		Authorizer:    authz,
 		AuthorityHost: strings.TrimSuffix(s.BaseURL, "/"),
+		PublicURL:     strings.TrimSuffix(s.BaseURL, "/"),
 		DNSSuffix:     opts.DNSSuffix,
 		Logger:        s.log.With("component", "vault"),
 	})
