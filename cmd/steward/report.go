@@ -20,12 +20,14 @@ func init() { register(newReportCmd) }
 func newReportCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "report",
-		Short: "Governance reviews of an estate: network exposure",
-		Long: `report runs Steward's governance reviews. Each reads an exported estate (the
-output of "az resource list", Resource Graph pages or JSON Lines, as "steward
-policy scan" reads them; "-" reads standard input) and prints its findings as a
-table, JSON or CSV. A report exits 1 when it finds something at or above
---fail-on (default high), 2 when it cannot read the estate.`,
+		Short: "Governance reviews: network exposure, credential age and expiry",
+		Long: `report runs Steward's governance reviews and prints their findings as a table,
+JSON or CSV. "network" reads an exported estate (the output of "az resource
+list", Resource Graph pages or JSON Lines, as "steward policy scan" reads them;
+"-" reads standard input); "credentials" reads the vaults and the application
+registrations of a running Steward (or Azure) through the Azure SDK and
+Microsoft Graph. A report exits 1 when it finds something at or above --fail-on
+(default high), 2 when it cannot read its input.`,
 	}
 	network := &cobra.Command{
 		Use:   "network ESTATE",
@@ -48,7 +50,7 @@ names an NSG or subnet the estate lacks is reported, not guessed.`,
 	}
 	network.Flags().String("format", "auto", "estate format: auto, json (az resource list), graph (Resource Graph pages) or jsonl")
 	network.Flags().String("fail-on", reports.High, "exit 1 when a finding is at least this severe: high, medium, low or none")
-	cmd.AddCommand(network)
+	cmd.AddCommand(network, newReportCredentialsCmd())
 	return cmd
 }
 
@@ -61,7 +63,7 @@ func runReportNetwork(cmd *cobra.Command, args []string) error {
 		return usageError("%v", err)
 	}
 	failOn, _ := cmd.Flags().GetString("fail-on")
-	rank := map[string]int{reports.Low: 1, reports.Medium: 2, reports.High: 3, "none": 4}
+	rank := severityRank
 	if _, ok := rank[failOn]; !ok {
 		return usageError("--fail-on %q: want high, medium, low or none", failOn)
 	}
@@ -127,6 +129,11 @@ func printFindings(cmd *cobra.Command, format cliout.Format, findings []reports.
 		}
 		rows = append(rows, []string{f.Severity, f.Kind, name, f.Message})
 	}
+	return writeRows(cmd, format, header, rows)
+}
+
+// writeRows writes a report's rows as a table or CSV.
+func writeRows(cmd *cobra.Command, format cliout.Format, header []string, rows [][]string) error {
 	if format == formatCSV {
 		w := csv.NewWriter(cmd.OutOrStdout())
 		w.Write(header)
@@ -134,7 +141,7 @@ func printFindings(cmd *cobra.Command, format cliout.Format, findings []reports.
 		return w.Error()
 	}
 	if len(rows) == 0 {
-		fmt.Fprintln(cmd.OutOrStdout(), "No findings.")
+		fmt.Fprintln(cmd.OutOrStdout(), "Nothing to report.")
 		return nil
 	}
 	return cliout.WriteTable(cmd.OutOrStdout(), header, rows)

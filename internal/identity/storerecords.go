@@ -82,6 +82,13 @@ func (s StoreRecords) List(ctx context.Context, table, prefix string) ([][]byte,
 	return out, mapStoreErr(err)
 }
 
+// Delete implements Records.
+func (s StoreRecords) Delete(ctx context.Context, table, key string) error {
+	return mapStoreErr(s.Store.Update(ctx, func(tx store.Tx) error {
+		return tx.Delete(ctx, table, key, store.Cond{})
+	}))
+}
+
 // DeleteBefore implements Records, a page of keys per transaction so a
 // large backlog does not make one huge transaction.
 func (s StoreRecords) DeleteBefore(ctx context.Context, table, end string) (int, error) {

@@ -48,8 +48,9 @@ func (b *syncBuffer) String() string {
 
 // serve starts Steward as `steward serve` assembles it (management API,
 // logs, vault) on a free port of 127.0.0.1 with a temporary data
-// directory, and stops it when the test ends.
-func serve(t *testing.T) *served {
+// directory, and stops it when the test ends. setup configures the
+// management API (such as registering the policy provider).
+func serve(t *testing.T, setup ...server.CloudSetup) *served {
 	t.Helper()
 	dir := t.TempDir()
 	cfg := server.DefaultConfig()
@@ -58,7 +59,7 @@ func serve(t *testing.T) *served {
 	logs := &syncBuffer{}
 	log := slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	s, err := server.Open(context.Background(), cfg, log,
-		server.CloudService(), server.LogsService(), server.VaultService(server.VaultOptions{}))
+		server.CloudService(setup...), server.LogsService(), server.VaultService(server.VaultOptions{}))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -79,7 +79,7 @@ func (s *Steward) mountCloud(ctx context.Context, setup []CloudSetup) error {
 	// cloud discovery read) is a discovery document: served without
 	// authentication, ahead of the management API's routes.
 	s.Server.Router.Handle(Route{Name: "metadata", Handler: cloud.MetadataHandler(cloud.MetadataOptions{
-		ResourceManager: s.BaseURL, Authority: s.BaseURL, TenantID: s.Bootstrap.TenantID}),
+		ResourceManager: s.BaseURL, Authority: s.BaseURL, TenantID: s.Bootstrap.TenantID, MicrosoftGraph: s.GraphURL()}),
 		Match: func(r *http.Request) bool { return cloud.IsMetadataPath(r.URL.Path) }})
 	s.Server.Router.Handle(Route{Name: "arm", Handler: c.Handler(), Match: ARMMatches})
 	return nil

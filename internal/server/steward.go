@@ -16,6 +16,7 @@ import (
 
 	"github.com/steward-gov/steward/internal/cloud"
 	"github.com/steward-gov/steward/internal/identity"
+	"github.com/steward-gov/steward/internal/identity/graph"
 	"github.com/steward-gov/steward/internal/seal"
 	"github.com/steward-gov/steward/internal/store"
 )
@@ -35,6 +36,10 @@ type Steward struct {
 	// Cloud is the embedded ARM (the management API), set when CloudService
 	// is among Open's services; services after it register on it.
 	Cloud *cloud.Cloud
+	// Graph is the Microsoft Graph API over the directory, mounted at
+	// graph.MountPath; a host router mounts it at the root of
+	// graph.microsoft.com.
+	Graph *graph.Handler
 	// BaseURL is the public base URL ("https://localhost:8443/"): the
 	// authority host and the ARM endpoint.
 	BaseURL  string
@@ -175,7 +180,7 @@ func (s *Steward) assemble(ctx context.Context) error {
 		AuthorityHost: s.BaseURL,
 		// Clients configured with a custom cloud may name Steward's own URL
 		// as the ARM audience.
-		Resources:     append(append([]string(nil), identity.DefaultResources...), s.BaseURL),
+		Resources:     append(append([]string(nil), identity.DefaultResources...), s.BaseURL, s.GraphURL()),
 		TokenLifetime: s.Config.TokenLifetime,
 		Logger:        s.log.With("component", "identity"),
 		Observe:       s.Server.ObserveToken,
@@ -206,7 +211,23 @@ func (s *Steward) assemble(ctx context.Context) error {
 	s.Server.Router.Handle(Route{Name: "identity", Handler: s.Identity.Handler(),
 		Match: func(r *http.Request) bool { return identity.Matches(r.URL.Path) }})
 	s.Server.Router.HandleExact("steward", "/steward/whoami", s.Authenticate(http.HandlerFunc(serveWhoami)))
+	s.Graph = graph.New(graph.Options{Identity: s.Identity, HomeTenant: s.Bootstrap.TenantID, Validator: s.Validator(GraphAudiences(s.BaseURL)...)})
+	s.Server.Router.Handle(Route{Name: "graph", Handler: s.Graph, Match: graph.Matches})
+	s.Server.Router.HandleExact("steward-tenants", graph.TenantsPath, s.Graph.TenantsHandler())
 	return nil
+}
+
+// GraphURL is Microsoft Graph's base URL on Steward's main port,
+// "{BaseURL}graph/": its resource ID, and the base clients append
+// "v1.0/..." to.
+func (s *Steward) GraphURL() string {
+	return s.BaseURL + strings.TrimPrefix(graph.MountPath, "/") + "/"
+}
+
+// GraphAudiences are the token audiences Steward's Graph accepts:
+// Microsoft Graph's resource ID and Steward's own Graph URL.
+func GraphAudiences(baseURL string) []string {
+	return []string{graph.DefaultResource, baseURL + strings.TrimPrefix(graph.MountPath, "/")}
 }
 
 // Validator returns a token validator for Steward's APIs that accepts the

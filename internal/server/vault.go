@@ -90,6 +90,7 @@ func (s *Steward) mountVault(ctx context.Context, opts VaultOptions) (*VaultPlan
 		if err := ensureVaultResources(ctx, c, info, defID); err != nil {
 			return nil, err
 		}
+		c.SetSecretResolver(deploymentSecrets(c, svc))
 	} else {
 		if authz, err = standaloneVaultAuthorizer(info.SubscriptionID, info.ObjectID); err != nil {
 			return nil, err
