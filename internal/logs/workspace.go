@@ -46,6 +46,11 @@ type Options struct {
 	// "https://steward.example:8443/ingest" (the path prefix the ingestion
 	// API is mounted on).
 	IngestionURL string
+	// DCEEndpoint, when set, names a data collection endpoint's ingestion
+	// and configuration endpoints from its resource ID and location, as
+	// Azure names them ("https://{name}-{suffix}.{region}-1.ingest.monitor.azure.com"),
+	// instead of a path under IngestionURL.
+	DCEEndpoint func(resourceID, location string) string
 	// Authorize checks that the caller of a bearer-authenticated request
 	// may perform action on scope (nil allows every authenticated caller).
 	Authorize Authorizer

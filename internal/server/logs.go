@@ -2,6 +2,8 @@ package server
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"net/http"
@@ -37,6 +39,27 @@ const (
 	collectorHostSuffix = ".ods.opinsights.azure.com"
 )
 
+// LogAnalyticsHosts are the query API's host names.
+var LogAnalyticsHosts = []string{"api.loganalytics.io", "api.loganalytics.azure.com"}
+
+// IngestionHosts are the host shapes of data collection endpoints
+// ("{name}-{suffix}.{region}-1.ingest.monitor.azure.com") and of rules'
+// own endpoints ("{name}-{suffix}-{region}.logs.z1.ingest.monitor.azure.com").
+var IngestionHosts = []string{"*.*-1.ingest.monitor.azure.com", "*.logs.z1.ingest.monitor.azure.com"}
+
+// dceEndpoint is a data collection endpoint's ingestion URL in Azure's
+// shape: the endpoint's name, four characters derived from its ID, and
+// its region.
+func dceEndpoint(id, location string) string {
+	name := strings.ToLower(id[strings.LastIndex(id, "/")+1:])
+	sum := sha256.Sum256([]byte(strings.ToLower(id)))
+	region := strings.ToLower(strings.ReplaceAll(location, " ", ""))
+	if region == "" {
+		region = "local"
+	}
+	return "https://" + name + "-" + hex.EncodeToString(sum[:2]) + "." + region + "-1.ingest.monitor.azure.com"
+}
+
 // LogsService is the Service that mounts Log Analytics: the ARM hooks that
 // give workspaces their customerId and keys, create log tables and
 // register data collection rules and endpoints; the workspace sharedKeys
@@ -62,10 +85,14 @@ func (s *Steward) mountLogs() (*logs.Service, error) {
 		return nil, errors.New("logs: mount CloudService before LogsService")
 	}
 	base := strings.TrimSuffix(s.BaseURL, "/")
-	svc := logs.New(s.Store, logs.Options{
+	opts := logs.Options{
 		IngestionURL: base + strings.TrimSuffix(LogsIngestPrefix, "/"),
 		Authorize:    logs.EngineAuthorizer(c.Engine),
-	})
+	}
+	if s.ProxyURL != "" {
+		opts.DCEEndpoint = dceEndpoint
+	}
+	svc := logs.New(s.Store, opts)
 	for _, h := range svc.Hooks() {
 		c.OnPut(h.Type, h.Put)
 		c.OnDelete(h.Type, h.Delete)
@@ -81,6 +108,18 @@ func (s *Steward) mountLogs() (*logs.Service, error) {
 	r.HandlePrefix("logs-query", LogsQueryPrefix, query)
 	r.HandlePrefix("logs-query", LogsResourceQueryPrefix, query)
 	r.HandlePrefix("logs-ingest", LogsIngestPrefix, s.Validator(MonitorAudience, base).Middleware(svc.IngestionHandler()))
+	// Azure's host names, through the proxy.
+	always := func(*http.Request) bool { return true }
+	azQuery := s.Validator(LogAnalyticsAudience).Middleware(svc.QueryHandler())
+	for _, h := range LogAnalyticsHosts {
+		r.Host(h).HandlePrefix("logs-query", LogsQueryPrefix, azQuery)
+		r.Host(h).HandlePrefix("logs-query", LogsResourceQueryPrefix, azQuery)
+	}
+	azIngest := s.Validator(MonitorAudience).Middleware(svc.IngestionHandler())
+	for _, h := range IngestionHosts {
+		r.Host(h).Handle(Route{Name: "logs-ingest", Handler: azIngest, Match: always})
+	}
+	r.Host("*" + collectorHostSuffix).Handle(Route{Name: "logs-collector", Handler: svc.CollectorHandler(), Match: always})
 	r.Handle(Route{Name: "logs-collector", Handler: svc.CollectorHandler(), Match: func(r *http.Request) bool {
 		p := strings.ToLower(r.URL.Path)
 		if strings.HasPrefix(p, LogsCollectorPrefix) {

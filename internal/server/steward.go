@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net"
@@ -31,9 +32,31 @@ type Steward struct {
 	Cloud *cloud.Cloud
 	// BaseURL is the public base URL ("https://localhost:8443/"): the
 	// authority host and the ARM endpoint.
-	BaseURL  string
+	BaseURL string
+	// ProxyURL is the forward proxy's URL ("http://127.0.0.1:8444"), empty
+	// when the proxy is off.
+	ProxyURL string
+	// Proxy is the forward proxy for Azure's host names, nil when off.
+	Proxy    *Proxy
 	listener net.Listener
+	proxyLn  net.Listener
 	log      *slog.Logger
+}
+
+// LoginHosts are Entra's public-cloud host names that Steward's token
+// service answers as, through the proxy.
+var LoginHosts = []string{"login.microsoftonline.com", "login.windows.net", "login.microsoft.com"}
+
+// ManagementHosts are Azure Resource Manager's public-cloud host names.
+var ManagementHosts = []string{"management.azure.com", "management.core.windows.net"}
+
+// loginAuthorities are the token-service base URLs of LoginHosts.
+func loginAuthorities() []string {
+	out := make([]string, len(LoginHosts))
+	for i, h := range LoginHosts {
+		out[i] = "https://" + h + "/"
+	}
+	return out
 }
 
 // ARMAudiences are the token audiences Steward's management API accepts:
@@ -84,6 +107,15 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger, services ...Service
 		return nil, err
 	}
 	s := &Steward{Config: cfg, Store: st, CA: ca, listener: ln, log: log, BaseURL: cfg.BaseURL(ln.Addr().String())}
+	if addr := cfg.ProxyAddr(cfg.Listen); addr != "" {
+		pln, err := net.Listen("tcp", addr)
+		if err != nil {
+			s.Close()
+			return nil, fmt.Errorf("proxy (--proxy %s): %w", addr, err)
+		}
+		s.proxyLn = pln
+		s.ProxyURL = "http://" + pln.Addr().String()
+	}
 	if err := s.assemble(ctx); err != nil {
 		s.Close()
 		return nil, err
@@ -93,6 +125,10 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger, services ...Service
 			s.Close()
 			return nil, err
 		}
+	}
+	if err := s.startProxy(); err != nil {
+		s.Close()
+		return nil, err
 	}
 	return s, nil
 }
@@ -107,6 +143,7 @@ func (s *Steward) assemble(ctx context.Context) error {
 		TokenLifetime: s.Config.TokenLifetime,
 		Logger:        s.log.With("component", "identity"),
 		Observe:       s.Server.ObserveToken,
+		Hosts:         LoginHosts,
 	})
 	info, created, err := s.Identity.Bootstrap(ctx, identity.BootstrapConfig{
 		DataDir:       s.Config.DataDir,
@@ -125,8 +162,12 @@ func (s *Steward) assemble(ctx context.Context) error {
 	s.Server.AddReadiness("store", func(ctx context.Context) error {
 		return s.Store.View(ctx, func(store.Tx) error { return nil })
 	})
-	s.Server.Router.Handle(Route{Name: "identity", Handler: s.Identity.Handler(),
-		Match: func(r *http.Request) bool { return identity.Matches(r.URL.Path) }})
+	idRoute := Route{Name: "identity", Handler: s.Identity.Handler(),
+		Match: func(r *http.Request) bool { return identity.Matches(r.URL.Path) }}
+	s.Server.Router.Handle(idRoute)
+	for _, h := range LoginHosts {
+		s.Server.Router.Host(h).Handle(idRoute)
+	}
 	s.Server.Router.HandleExact("steward", "/steward/whoami", s.Authenticate(http.HandlerFunc(serveWhoami)))
 	return nil
 }
@@ -138,6 +179,9 @@ func (s *Steward) Validator(audiences ...string) *identity.Validator {
 		Keys:      s.Identity.Keys(),
 		Issuer:    func(tid string) string { return identity.IssuerFor(s.BaseURL, tid) },
 		Audiences: audiences,
+		// Tokens obtained through the proxy from login.microsoftonline.com
+		// name that host as issuer, as Entra's do.
+		Authorities: loginAuthorities(),
 		// The challenge names this Steward's token service, as ARM's names
 		// login.windows.net.
 		AuthorizationURI: s.BaseURL,
@@ -173,9 +217,19 @@ func (s *Steward) Run(ctx context.Context) error {
 		defer close(pruneDone)
 		s.pruneLoop(pruneCtx, 10*time.Minute)
 	}()
+	proxyDone := make(chan error, 1)
+	if s.Proxy != nil {
+		s.log.Info("proxy serving", "addr", s.proxyLn.Addr().String())
+		go func() { proxyDone <- s.Proxy.Serve(ctx, s.proxyLn) }()
+	} else {
+		proxyDone <- nil
+	}
 	err := s.Server.Serve(ctx, s.listener, tlsCfg)
 	stopPrune()
 	<-pruneDone
+	if perr := <-proxyDone; err == nil && perr != nil && !errors.Is(perr, http.ErrServerClosed) {
+		err = perr
+	}
 	if cerr := s.Store.Close(); err == nil {
 		err = cerr
 	}
@@ -203,6 +257,9 @@ func (s *Steward) pruneLoop(ctx context.Context, interval time.Duration) {
 // Close releases the listener and the store without serving.
 func (s *Steward) Close() error {
 	s.listener.Close()
+	if s.proxyLn != nil {
+		s.proxyLn.Close()
+	}
 	return s.Store.Close()
 }
 
@@ -215,4 +272,22 @@ func serveWhoami(w http.ResponseWriter, r *http.Request) {
 		"objectId": p.ObjectID, "tenantId": p.TenantID, "appId": p.AppID,
 		"groups": p.Groups, "identityType": p.IdentityType, "audience": p.Audience,
 	})
+}
+
+// startProxy builds the forward proxy over the assembled router, when a
+// proxy listener is open, and records the endpoints for `steward env`.
+func (s *Steward) startProxy() error {
+	if s.proxyLn != nil {
+		leaves, err := NewLeafCache(s.CA, rand.Reader, nil)
+		if err != nil {
+			return err
+		}
+		allow, err := ParseAllow(s.Config.ProxyAllow)
+		if err != nil {
+			return err
+		}
+		s.Proxy = NewProxy(ProxyOptions{Router: s.Server.Router, Handler: s.Server.Handler(), Leaves: leaves,
+			Allow: allow, Logger: s.log.With("component", "proxy")})
+	}
+	return WriteEndpoints(s.Config.DataDir, Endpoints{URL: s.BaseURL, Proxy: s.ProxyURL})
 }
