@@ -128,7 +128,7 @@ func (s *Steward) mountVault(ctx context.Context, opts VaultOptions) (*VaultPlan
 	s.Server.Router.Handle(Route{Name: "vault", Match: h.Matches, Handler: h})
 	// {vault}.vault.azure.net through the proxy: the handler reads the
 	// vault's name from the host, and object IDs take Azure's shape.
-	s.Server.Router.Host("*."+opts.DNSSuffix).Handle(Route{Name: "vault", Match: h.Matches, Handler: h})
+	s.Server.Router.Host("*." + opts.DNSSuffix).Handle(Route{Name: "vault", Match: h.Matches, Handler: h})
 	return &VaultPlane{Service: svc, Sealer: sealer, Handler: h, Default: def}, nil
 }
 
