@@ -122,6 +122,7 @@ func (s *Steward) mountVault(ctx context.Context, opts VaultOptions) (*VaultPlan
 		Validator:     s.Validator(vault.DefaultResource),
 		Authorizer:    authz,
 		AuthorityHost: strings.TrimSuffix(s.BaseURL, "/"),
+		HostAuthority: "https://" + LoginHosts[0],
 		DNSSuffix:     opts.DNSSuffix,
 		Logger:        s.log.With("component", "vault"),
 	})
