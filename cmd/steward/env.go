@@ -171,7 +171,7 @@ func writeShell(w io.Writer, shell string, vars []envVar) {
 	}
 }
 
-// shellQuote quotes s for POSIX shells (and fish, where '\'' also
+// shellQuote quotes s for POSIX shells (and fish, where '\” also
 // closes, escapes and reopens).
 func shellQuote(s string) string {
 	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
