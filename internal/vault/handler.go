@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"strings"
 
+	"github.com/steward-gov/steward/internal/arm"
 	"github.com/steward-gov/steward/internal/identity"
 )
 
@@ -178,7 +179,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		writeError(w, nil, badParameter("The api-version query parameter is required."))
 		return
 	}
-	if !supportedAPIVersions[apiVersion] {
+	if !supportedAPIVersions[apiVersion] && !arm.IsPublishedAPIVersion(arm.SpecKeyVaultData, apiVersion) {
 		writeError(w, nil, badParameter("The specified version (%s) is not recognized. Consider using the latest supported version (7.6).", apiVersion))
 		return
 	}
