@@ -28,6 +28,8 @@ const (
 	// LogsResourceQueryPrefix serves resource-centric queries:
 	// {base}/v1/subscriptions/.../workspaces/{name}/query.
 	LogsResourceQueryPrefix = "/v1/subscriptions/"
+	// LogsBatchPath serves the query API's batches ({base}/v1/$batch).
+	LogsBatchPath = "/v1/$batch"
 	// LogsIngestPrefix serves the Logs Ingestion API; data collection
 	// endpoints and rules get endpoints under it.
 	LogsIngestPrefix = "/ingest/"
@@ -107,11 +109,16 @@ func (s *Steward) mountLogs() (*logs.Service, error) {
 	query := s.Validator(LogAnalyticsAudience, base).Middleware(svc.QueryHandler())
 	r.HandlePrefix("logs-query", LogsQueryPrefix, query)
 	r.HandlePrefix("logs-query", LogsResourceQueryPrefix, query)
+	isBatch := func(r *http.Request) bool { return strings.EqualFold(r.URL.Path, LogsBatchPath) }
+	r.Handle(Route{Name: "logs-batch", Match: isBatch,
+		Handler: s.Validator(LogAnalyticsAudience, base).Middleware(svc.BatchHandler())})
 	r.HandlePrefix("logs-ingest", LogsIngestPrefix, s.Validator(MonitorAudience, base).Middleware(svc.IngestionHandler()))
 	// Azure's host names, through the proxy.
 	always := func(*http.Request) bool { return true }
 	azQuery := s.Validator(LogAnalyticsAudience).Middleware(svc.QueryHandler())
+	azBatch := s.Validator(LogAnalyticsAudience).Middleware(svc.BatchHandler())
 	for _, h := range LogAnalyticsHosts {
+		r.Host(h).Handle(Route{Name: "logs-batch", Match: isBatch, Handler: azBatch})
 		r.Host(h).HandlePrefix("logs-query", LogsQueryPrefix, azQuery)
 		r.Host(h).HandlePrefix("logs-query", LogsResourceQueryPrefix, azQuery)
 	}
