@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"net/url"
 	"path/filepath"
 	"strings"
 
@@ -62,6 +63,7 @@ The Azure CLI signs in on its default AzureCloud with the same variables:
 	cmd.Flags().String("data", "", "data directory (also STEWARD_DATA; default ./steward-data)")
 	cmd.Flags().String("credential", "secret", "credential to export: secret or certificate")
 	cmd.Flags().String("shell", "sh", "shell syntax: sh (bash, zsh), fish or pwsh")
+	cmd.Flags().String("managed-identity", "", "act as a managed identity: a user-assigned identity's name or resource ID, or the resource ID of a resource with an identity (prints IDENTITY_ENDPOINT, IDENTITY_HEADER and an IMDS binding instead of the administrator's credentials)")
 	return cmd
 }
 
@@ -135,11 +137,51 @@ func runEnv(cmd *cobra.Command, _ []string) error {
 		envVar{Name: "CURL_CA_BUNDLE", Value: bundle},
 		envVar{Name: "NODE_EXTRA_CA_CERTS", Value: server.CAPath(dir)},
 	)
+	if mi, _ := cmd.Flags().GetString("managed-identity"); mi != "" {
+		if vars, err = managedIdentityVars(dir, mi, ep, vars); err != nil {
+			return err
+		}
+	}
 	if format == cliout.JSON {
 		return cliout.WriteJSON(cmd.OutOrStdout(), vars)
 	}
 	writeShell(cmd.OutOrStdout(), shell, vars)
 	return nil
+}
+
+// managedIdentityVars replaces the administrator's credentials with a
+// managed identity's environment: the App Service endpoint
+// (IDENTITY_ENDPOINT, IDENTITY_HEADER) and, for clients that ask IMDS
+// (http://169.254.169.254 through the proxy), the same binding as the
+// proxy's password in HTTP_PROXY.
+func managedIdentityVars(dir, subject string, ep server.Endpoints, vars []envVar) ([]envVar, error) {
+	if ep.URL == "" {
+		return nil, &exitError{code: 1, msg: fmt.Sprintf("steward env: %s has no endpoints.json; start `steward serve --data %s` first", dir, dir)}
+	}
+	key, err := server.EnsureBindingKey(dir)
+	if err != nil {
+		return nil, err
+	}
+	binding := server.IdentityBinding(key, subject)
+	out := vars[:0:0]
+	for _, v := range vars {
+		switch v.Name {
+		case "AZURE_CLIENT_ID", "AZURE_CLIENT_SECRET", "AZURE_CLIENT_CERTIFICATE_PATH":
+			out = append(out, envVar{Name: v.Name, Unset: true})
+		case "HTTP_PROXY", "http_proxy":
+			u, err := url.Parse(v.Value)
+			if err != nil {
+				return nil, err
+			}
+			u.User = url.UserPassword("msi", binding)
+			out = append(out, envVar{Name: v.Name, Value: u.String()})
+		default:
+			out = append(out, v)
+		}
+	}
+	return append(out,
+		envVar{Name: "IDENTITY_ENDPOINT", Value: strings.TrimSuffix(ep.URL, "/") + server.AppServiceTokenPath},
+		envVar{Name: "IDENTITY_HEADER", Value: binding}), nil
 }
 
 // absIn makes a path recorded relative to the server's working directory

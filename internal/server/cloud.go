@@ -48,6 +48,10 @@ func (s *Steward) mountCloud(ctx context.Context, setup []CloudSetup) error {
 	if err != nil {
 		return err
 	}
+	mi := s.registerManagedIdentities(c)
+	if err := s.mountManagedIdentityEndpoints(mi); err != nil {
+		return fmt.Errorf("managed identities: %w", err)
+	}
 	for _, f := range setup {
 		if err := f(ctx, s, c); err != nil {
 			return fmt.Errorf("cloud setup: %w", err)

@@ -24,7 +24,8 @@ import (
 )
 
 // loopbackGuard is a dialer that refuses, and records, every dial to an
-// address other than 127.0.0.0/8 or ::1, and never resolves names: a test
+// address other than 127.0.0.0/8, ::1 or localhost, and resolves no other
+// name: a test
 // client using it can only ever reach Steward's listeners.
 type loopbackGuard struct {
 	mu      sync.Mutex
@@ -34,7 +35,7 @@ type loopbackGuard struct {
 func (g *loopbackGuard) DialContext(ctx context.Context, network, addr string) (net.Conn, error) {
 	host, _, err := net.SplitHostPort(addr)
 	ip := net.ParseIP(host)
-	if err != nil || ip == nil || !ip.IsLoopback() {
+	if err != nil || (host != "localhost" && (ip == nil || !ip.IsLoopback())) {
 		g.mu.Lock()
 		g.escaped = append(g.escaped, addr)
 		g.mu.Unlock()
@@ -63,7 +64,13 @@ func proxyClientOptions(t *testing.T, s *Steward, g *loopbackGuard) azcore.Clien
 		t.Fatal(err)
 	}
 	tr := &http.Transport{
-		Proxy:             http.ProxyURL(pu),
+		// As HTTPS_PROXY and HTTP_PROXY with NO_PROXY=loopback do.
+		Proxy: func(r *http.Request) (*url.URL, error) {
+			if ip := net.ParseIP(r.URL.Hostname()); r.URL.Hostname() == "localhost" || (ip != nil && ip.IsLoopback()) {
+				return nil, nil
+			}
+			return pu, nil
+		},
 		DialContext:       g.DialContext,
 		TLSClientConfig:   &tls.Config{RootCAs: s.CA.Pool()},
 		ForceAttemptHTTP2: true,
