@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"net/http"
 	"os"
+	"path/filepath"
 	"sort"
 	"strings"
 
@@ -44,14 +45,20 @@ func newAPIClient(cmd *cobra.Command) (*apiClient, error) {
 	explicitData := cmd.Flags().Changed("data")
 	if ep := os.Getenv("AZURE_RESOURCE_MANAGER_ENDPOINT"); ep != "" && !explicitData &&
 		os.Getenv("AZURE_TENANT_ID") != "" && os.Getenv("AZURE_CLIENT_ID") != "" {
+		if err := checkReachable(cmd.Context(), ep, os.Getenv("STEWARD_DATA")); err != nil {
+			return nil, err
+		}
 		return envClient(ep, sub)
 	}
 	dir := dataDir(cmd)
 	info, err := identity.ReadBootstrap(dir)
 	if errors.Is(err, fs.ErrNotExist) {
-		return nil, &exitError{code: 1, msg: fmt.Sprintf("%s has no bootstrap.json: start `steward serve --data %s` once, or set the AZURE_* variables (`steward env`)", dir, dir)}
+		return nil, &exitError{code: exitUnreachable, msg: fmt.Sprintf("%s has no bootstrap.json: start `steward serve --data %s` once, or set the AZURE_* variables (`steward env`)", dir, dir)}
 	}
 	if err != nil {
+		return nil, usageError("%s: %v", filepath.Join(dir, "bootstrap.json"), err)
+	}
+	if err := checkReachable(cmd.Context(), info.ARMEndpoint, dir); err != nil {
 		return nil, err
 	}
 	pool, err := x509.SystemCertPool()
@@ -111,35 +118,6 @@ func clientOptions(authority, endpoint string, transport *http.Client) azcore.Cl
 		co.Transport = transport
 	}
 	return co
-}
-
-// apiError turns an SDK error into a short message with the ARM code.
-func apiError(err error) error {
-	var re *azcore.ResponseError
-	if errors.As(err, &re) {
-		msg := re.ErrorCode
-		if msg == "" {
-			msg = http.StatusText(re.StatusCode)
-		}
-		text := armMessage(re)
-		if re.StatusCode == http.StatusNotFound && strings.Contains(text, "not served by Steward") {
-			text += " This Steward does not serve the management API."
-		}
-		return &exitError{code: 1, msg: fmt.Sprintf("error: %s (HTTP %d): %s", msg, re.StatusCode, text)}
-	}
-	return err
-}
-
-// armMessage extracts the envelope's message from a response error.
-func armMessage(re *azcore.ResponseError) string {
-	s := re.Error()
-	if i := strings.Index(s, `"message": "`); i >= 0 {
-		rest := s[i+len(`"message": "`):]
-		if j := strings.Index(rest, `"`); j >= 0 {
-			return rest[:j]
-		}
-	}
-	return http.StatusText(re.StatusCode)
 }
 
 // parseTags reads k=v pairs.

@@ -38,7 +38,7 @@ otherwise.`,
 	list.Flags().String("from", "", "start of the time window (ISO 8601; default: a day before --to)")
 	list.Flags().String("to", "", "end of the time window (ISO 8601; default: now)")
 	list.Flags().Bool("all", false, "policyStates/default (all states) instead of latest")
-	list.Flags().String("expand", "", "$expand, such as PolicyEvaluationDetails")
+	list.Flags().String("expand", "", "$expand: PolicyEvaluationDetails (with --resource only, as in Azure's API)")
 	summarize := &cobra.Command{Use: "summarize", Short: "Summarize compliance per assignment", Args: cobra.NoArgs, RunE: runComplianceSummarize}
 	summarize.Flags().String("filter", "", "OData $filter applied before summarizing")
 	summarize.Flags().Int("top", 0, "list at most this many assignments (0: all)")
@@ -67,6 +67,9 @@ func complianceClient(cmd *cobra.Command) (cliout.Format, *armpolicyinsights.Pol
 	if err != nil {
 		return "", nil, complianceScope{}, err
 	}
+	if err := scopeFlags(cmd, "").validate(cmd); err != nil {
+		return "", nil, complianceScope{}, err
+	}
 	api, err := newAPIClient(cmd)
 	if err != nil {
 		return "", nil, complianceScope{}, err
@@ -91,6 +94,28 @@ func scopeFlags(cmd *cobra.Command, sub string) complianceScope {
 		s.set, _ = cmd.Flags().GetString("set-definition")
 	}
 	return s
+}
+
+// validate refuses flags the request would not honour: scopes that do
+// not combine (only --assignment takes --resource-group with it), and
+// --expand anywhere but a resource's states, the only scope for which
+// Azure's Policy Insights API (and so its SDK) sends $expand.
+func (s complianceScope) validate(cmd *cobra.Command) error {
+	var set []string
+	for _, f := range []struct{ name, v string }{{"management-group", s.mg}, {"resource", s.resource},
+		{"definition", s.definition}, {"set-definition", s.set}, {"assignment", s.assignment}, {"resource-group", s.group}} {
+		if f.v != "" {
+			set = append(set, "--"+f.name)
+		}
+	}
+	if len(set) > 1 && !(len(set) == 2 && s.assignment != "" && s.group != "") {
+		return &exitError{code: 2, msg: fmt.Sprintf("%s name different scopes: give one (only --assignment combines with --resource-group)",
+			strings.Join(set, " and "))}
+	}
+	if f := cmd.Flags().Lookup("expand"); f != nil && f.Value.String() != "" && s.resource == "" {
+		return &exitError{code: 2, msg: "--expand needs --resource: the Policy Insights API expands policy evaluation details only for one resource's states"}
+	}
+	return nil
 }
 
 func runComplianceList(cmd *cobra.Command, _ []string) error {

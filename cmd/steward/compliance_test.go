@@ -96,6 +96,13 @@ func TestComplianceCommandsDriveTheAPI(t *testing.T) {
 	if err := json.Unmarshal([]byte(out), &states); err != nil || len(states) != 2 {
 		t.Errorf("list --top 2 -o json: %v\n%s", err, out)
 	}
+	if err := json.Unmarshal([]byte(must("compliance", "list", "--filter", "IsCompliant eq false", "--top", "1", "-o", "json")), &states); err != nil || len(states) != 1 {
+		t.Fatalf("a non-compliant state: %v", err)
+	}
+	out = must("compliance", "list", "--resource", states[0].ResourceID, "--expand", "PolicyEvaluationDetails", "-o", "json")
+	if !strings.Contains(out, `"policyEvaluationDetails"`) {
+		t.Errorf("list --resource --expand PolicyEvaluationDetails has no details:\n%s", out)
+	}
 	out = must("compliance", "list", "--apply", "groupby((ComplianceState), aggregate($count as N))")
 	if !strings.Contains(out, "N") || !strings.Contains(out, "3") || !strings.Contains(out, "2") {
 		t.Errorf("list --apply:\n%s", out)
@@ -114,7 +121,32 @@ func TestComplianceCommandsDriveTheAPI(t *testing.T) {
 	}
 	_, err := runCLI(t, "compliance", "list", "--filter", "IsCompliant eq", "--data", dir)
 	var ee *exitError
-	if !errors.As(err, &ee) || ee.code != 1 || !strings.Contains(ee.msg, "InvalidQueryParameterValue") {
+	if !errors.As(err, &ee) || ee.code != exitUsage || !strings.Contains(ee.msg, "InvalidQueryParameterValue") {
 		t.Errorf("a malformed filter: %v", err)
+	}
+}
+
+// TestComplianceRefusesFlagsItCannotHonour: a flag the request would drop
+// is an input error, before any request is sent.
+func TestComplianceRefusesFlagsItCannotHonour(t *testing.T) {
+	t.Setenv("STEWARD_DATA", t.TempDir()) // nothing listens: refusal comes first
+	tests := []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"expand at the subscription", []string{"list", "--expand", "PolicyEvaluationDetails"}, "--expand needs --resource"},
+		{"expand at a group", []string{"list", "-g", "data", "--expand", "PolicyEvaluationDetails"}, "--expand needs --resource"},
+		{"two scopes", []string{"list", "--resource", "/subscriptions/s/resourceGroups/g/providers/A.B/c/d", "--management-group", "mg"}, "--management-group and --resource"},
+		{"group with definition", []string{"summarize", "-g", "data", "--definition", "https"}, "--definition and --resource-group"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := runCLI(t, append([]string{"compliance"}, tc.args...)...)
+			var ee *exitError
+			if !errors.As(err, &ee) || ee.code != 2 || !strings.Contains(ee.msg, tc.want) {
+				t.Errorf("got %v, want exit 2 with %q", err, tc.want)
+			}
+		})
 	}
 }

@@ -12,7 +12,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/steward-gov/steward/internal/cliout"
-	"github.com/steward-gov/steward/internal/identity"
 	"github.com/steward-gov/steward/internal/server"
 )
 
@@ -22,8 +21,9 @@ func newEnvCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "env",
 		Short: "Print environment variables that point Azure SDKs and tools at a local Steward",
-		Long: `env reads DATA/bootstrap.json and DATA/endpoints.json and prints the
-variables that make unmodified Azure programs talk to Steward:
+		Long: `env reads DATA/bootstrap.json (or, once that file is removed, the sealed
+copy in the store) and DATA/endpoints.json and prints the variables that
+make unmodified Azure programs talk to Steward:
 
   HTTPS_PROXY, HTTP_PROXY   Steward's forward proxy, which serves Azure's own
                             host names (management.azure.com,
@@ -91,7 +91,7 @@ func runEnv(cmd *cobra.Command, _ []string) error {
 	if err != nil {
 		return err
 	}
-	info, err := identity.ReadBootstrap(dir)
+	info, err := readBootstrap(cmd, dir)
 	if errors.Is(err, fs.ErrNotExist) {
 		return &exitError{code: 1, msg: fmt.Sprintf("steward env: %s has no bootstrap.json; start `steward serve --data %s` once first", dir, dir)}
 	} else if err != nil {

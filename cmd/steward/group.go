@@ -24,7 +24,8 @@ prints.`,
 	}
 	create := &cobra.Command{Use: "create NAME", Short: "Create or update a resource group", Args: cobra.ExactArgs(1), RunE: runGroupCreate}
 	create.Flags().StringP("location", "l", "", "location, such as westeurope (required)")
-	create.Flags().StringArray("tag", nil, "tag as key=value (repeatable)")
+	create.Flags().StringArray("tags", nil, "tag as key=value (repeatable)")
+	flagAliases(create, map[string]string{"tag": "tags"})
 	list := &cobra.Command{Use: "list", Short: "List resource groups", Args: cobra.NoArgs, RunE: runGroupList}
 	list.Flags().String("tag", "", "only groups with this tag: key or key=value")
 	show := &cobra.Command{Use: "show NAME", Short: "Show a resource group", Args: cobra.ExactArgs(1), RunE: runGroupShow}
@@ -63,7 +64,7 @@ func runGroupCreate(cmd *cobra.Command, args []string) error {
 	if loc == "" {
 		return fmt.Errorf("--location is required")
 	}
-	pairs, _ := cmd.Flags().GetStringArray("tag")
+	pairs, _ := cmd.Flags().GetStringArray("tags")
 	tags, err := parseTags(pairs)
 	if err != nil {
 		return err

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -21,6 +22,12 @@ func serveCloud(t *testing.T, services ...server.Service) (string, *server.Stewa
 	cfg := server.DefaultConfig()
 	cfg.DataDir = t.TempDir()
 	cfg.Listen = "127.0.0.1:0"
+	// A root key of the test's own, which the CLI commands below read too
+	// (root-key rotate must not rewrite the user's key file).
+	cfg.RootKeyFile = filepath.Join(t.TempDir(), "root.key")
+	t.Setenv("STEWARD_ROOT_KEY_FILE", cfg.RootKeyFile)
+	t.Setenv("STEWARD_ROOT_KEY", "")
+	t.Setenv("STEWARD_VAULT_ROOT_KEY", "")
 	if len(services) == 0 {
 		services = []server.Service{server.CloudService()}
 	}

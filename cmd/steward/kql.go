@@ -64,7 +64,7 @@ func runKQL(cmd *cobra.Command, args []string) error {
 	defer cancel()
 	res, err := kql.Run(ctx, query, kql.Options{})
 	if err != nil {
-		return &exitError{code: 1, msg: err.Error()}
+		return &exitError{code: exitUsage, msg: "error: " + err.Error()}
 	}
 	out := cmd.OutOrStdout()
 	if format == cliout.JSON {

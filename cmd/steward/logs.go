@@ -346,8 +346,7 @@ func runLogsIngest(cmd *cobra.Command, args []string) error {
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
-		msg, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
-		return &exitError{code: 1, msg: fmt.Sprintf("error: HTTP %d: %s", resp.StatusCode, strings.TrimSpace(string(msg)))}
+		return apiError(runtime.NewResponseError(resp))
 	}
 	fmt.Fprintf(cmd.ErrOrStderr(), "Posted %d bytes to %s_CL.\n", len(body), logType)
 	return nil
@@ -477,5 +476,5 @@ func queryError(err error) error {
 	if in.Line > 0 {
 		msg += fmt.Sprintf(" (line %d, position %d)", in.Line, in.Pos)
 	}
-	return &exitError{code: 1, msg: msg}
+	return &exitError{code: responseExit(re.StatusCode), msg: msg}
 }

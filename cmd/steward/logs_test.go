@@ -65,7 +65,7 @@ func TestLogsCommandsCreateIngestAndQuery(t *testing.T) {
 	}
 	out, err := run("logs", "query", "AWS_Access_Key_Report_CL | where (", "--workspace", ws.CustomerID)
 	var ee *exitError
-	if !asExit(err, &ee) || ee.code != 1 || !strings.Contains(ee.msg, "BadArgumentError") || !strings.Contains(ee.msg, "line 1") {
+	if !asExit(err, &ee) || ee.code != exitUsage || !strings.Contains(ee.msg, "BadArgumentError") || !strings.Contains(ee.msg, "line 1") {
 		t.Errorf("syntax error: %v %+v\n%s", err, ee, out)
 	}
 }

@@ -24,28 +24,56 @@ documents without Azure: run YAML test cases (test), explain one evaluation
 (eval), check definitions for errors (lint), manage alias tables (aliases) and
 scan an exported estate for what-if compliance (scan).
 
-Alias tables stored with "steward policy aliases import" are loaded by every
-policy command; --aliases FILE uses a table file instead.`,
+Azure's alias table is built in ("steward policy aliases list"; refresh it
+with "steward policy aliases update"). Tables stored with "steward policy
+aliases import" and --aliases FILE add aliases or override them. A rule that
+names an alias the table lacks is an InvalidPolicyAlias error, as in Azure;
+--allow-unknown-aliases makes such a rule not applicable instead.`,
 	}
 	cmd.AddCommand(newPolicyTestCmd(), newPolicyEvalCmd(), newPolicyLintCmd(), newPolicyAliasesCmd(), newPolicyAssignmentCmd(),
 		newPolicyScanCmd())
 	return cmd
 }
 
-// loadAliases returns the table named by --aliases, else the stored ones.
+// loadAliases returns the alias table policy commands use: the built-in
+// table (or the one `aliases update` stored), the tables stored with
+// `aliases import`, and the --aliases file over them.
 func loadAliases(cmd *cobra.Command) (*policy.AliasTable, error) {
+	t, _, err := policy.DefaultAliases()
+	if err != nil {
+		return nil, err
+	}
 	if f, _ := cmd.Flags().GetString("aliases"); f != "" {
 		data, err := os.ReadFile(f)
 		if err != nil {
 			return nil, err
 		}
-		return policy.LoadAliases(data)
+		extra, err := policy.LoadAliases(data)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", f, err)
+		}
+		t = policy.Layer(t)
+		t.Merge(extra)
 	}
-	dir, err := policy.DefaultAliasDir()
+	return t, nil
+}
+
+// compileOptions are the alias table and --allow-unknown-aliases of a
+// policy command.
+func compileOptions(cmd *cobra.Command) (policy.CompileOptions, error) {
+	t, err := loadAliases(cmd)
 	if err != nil {
-		return nil, nil
+		return policy.CompileOptions{}, err
 	}
-	return policy.LoadAliasDir(dir)
+	allow, _ := cmd.Flags().GetBool("allow-unknown-aliases")
+	return policy.CompileOptions{Aliases: t, AllowUnknownAliases: allow}, nil
+}
+
+// aliasFlags adds --aliases and --allow-unknown-aliases.
+func aliasFlags(cmd *cobra.Command, what string) {
+	cmd.Flags().String("aliases", "", "alias table file (CSV or provider JSON) added over the built-in table"+what)
+	cmd.Flags().Bool("allow-unknown-aliases", false,
+		"treat a field naming an alias the table lacks as not applicable instead of an InvalidPolicyAlias error")
 }
 
 func newPolicyTestCmd() *cobra.Command {
@@ -59,7 +87,7 @@ is printed with the expectation and the outcome; the last line is
 		Args: cobra.MinimumNArgs(1),
 		RunE: runPolicyTest,
 	}
-	cmd.Flags().String("aliases", "", "alias table file (CSV or provider JSON) for cases that name none")
+	aliasFlags(cmd, ", for cases that name none")
 	cmd.Flags().BoolP("verbose", "v", false, "also list the cases that pass")
 	return cmd
 }
@@ -76,7 +104,7 @@ func runPolicyTest(cmd *cobra.Command, args []string) error {
 	if err != nil {
 		return err
 	}
-	aliases, err := loadAliases(cmd)
+	copts, err := compileOptions(cmd)
 	if err != nil {
 		return err
 	}
@@ -86,7 +114,7 @@ func runPolicyTest(cmd *cobra.Command, args []string) error {
 	}
 	verbose, _ := cmd.Flags().GetBool("verbose")
 	out := cmd.OutOrStdout()
-	runner := &policy.CaseRunner{Aliases: aliases}
+	runner := &policy.CaseRunner{Aliases: copts.Aliases, AllowUnknownAliases: copts.AllowUnknownAliases}
 	rep := testReport{Failures: []policy.CaseResult{}}
 	for _, f := range files {
 		cf, err := policy.LoadCaseFile(f)

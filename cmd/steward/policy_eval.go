@@ -34,7 +34,7 @@ come from the resource's id, or from a --context file.`,
 	f.String("parameters", "", "parameter values file (JSON: {\"p\": v}, {\"p\": {\"value\": v}} or an ARM parameters file)")
 	f.String("api-version", "", "api-version of the request (selects versioned alias paths)")
 	f.String("context", "", "evaluation context file (JSON: resourceGroup, subscription, requestContext, policy); by default derived from the resource's id")
-	f.String("aliases", "", "alias table file (CSV or provider JSON)")
+	aliasFlags(cmd, "")
 	return cmd
 }
 
@@ -56,7 +56,7 @@ func runPolicyEval(cmd *cobra.Command, _ []string) error {
 	if (defPath == "") == (setPath == "") || resPath == "" {
 		return fmt.Errorf("give --resource and one of --definition and --set")
 	}
-	aliases, err := loadAliases(cmd)
+	copts, err := compileOptions(cmd)
 	if err != nil {
 		return err
 	}
@@ -92,7 +92,7 @@ func runPolicyEval(cmd *cobra.Command, _ []string) error {
 		}
 		ec.Apply(&opts)
 	}
-	rows, err := evaluate(cmd, defPath, setPath, res, params, aliases, opts)
+	rows, err := evaluate(cmd, defPath, setPath, res, params, copts, opts)
 	if err != nil {
 		return err
 	}
@@ -103,14 +103,15 @@ func runPolicyEval(cmd *cobra.Command, _ []string) error {
 }
 
 func evaluate(cmd *cobra.Command, defPath, setPath string, res *policy.Resource, params map[string]any,
-	aliases *policy.AliasTable, opts policy.EvalOptions) ([]evalRow, error) {
+	copts policy.CompileOptions, opts policy.EvalOptions) ([]evalRow, error) {
+	copts.Parameters = params
 	ctx := context.Background()
 	if defPath != "" {
 		data, err := os.ReadFile(defPath)
 		if err != nil {
 			return nil, err
 		}
-		p, err := policy.ParseAndCompile(data, policy.CompileOptions{Aliases: aliases, Parameters: params})
+		p, err := policy.ParseAndCompile(data, copts)
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", defPath, err)
 		}
@@ -135,7 +136,7 @@ func evaluate(cmd *cobra.Command, defPath, setPath string, res *policy.Resource,
 	if err != nil {
 		return nil, err
 	}
-	cs, err := policy.CompileSet(set, resolve, policy.CompileOptions{Aliases: aliases, Parameters: params})
+	cs, err := policy.CompileSet(set, resolve, copts)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", setPath, err)
 	}

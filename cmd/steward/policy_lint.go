@@ -19,7 +19,7 @@ the offending node. The exit status is 1 when any file has an error.`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: runPolicyLint,
 	}
-	cmd.Flags().String("aliases", "", "alias table file (CSV or provider JSON)")
+	aliasFlags(cmd, "")
 	return cmd
 }
 
@@ -36,7 +36,7 @@ func runPolicyLint(cmd *cobra.Command, args []string) error {
 	if err != nil {
 		return err
 	}
-	aliases, err := loadAliases(cmd)
+	copts, err := compileOptions(cmd)
 	if err != nil {
 		return err
 	}
@@ -48,7 +48,7 @@ func runPolicyLint(cmd *cobra.Command, args []string) error {
 			return err
 		}
 		row := lintRow{File: f, Kind: policy.DetectKind(data).String(), OK: true}
-		if errs := policy.Lint(data, aliases); len(errs) > 0 {
+		if errs := policy.Lint(data, copts); len(errs) > 0 {
 			row.OK, row.Error = false, errs[0].Error()
 			bad++
 		}
@@ -75,40 +75,4 @@ func runPolicyLint(cmd *cobra.Command, args []string) error {
 		return &exitError{code: 1, msg: fmt.Sprintf("%d of %d files have errors", bad, len(args))}
 	}
 	return nil
-}
-
-func newPolicyAliasesCmd() *cobra.Command {
-	cmd := &cobra.Command{
-		Use:   "aliases",
-		Short: "Manage the alias tables policy commands load",
-	}
-	imp := &cobra.Command{
-		Use:   "import FILE",
-		Short: "Store an alias table (CSV alias,path or `az provider list --expand resourceTypes/aliases` JSON)",
-		Long: `import checks an alias table and stores it in the user's configuration
-directory ($XDG_CONFIG_HOME/steward/aliases), where every later policy command
-loads it. Importing a file with the same name replaces it.`,
-		Args: cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			dir, err := policy.DefaultAliasDir()
-			if err != nil {
-				return err
-			}
-			dst, n, err := policy.ImportAliases(args[0], dir)
-			if err != nil {
-				return err
-			}
-			format, err := outputFormat(cmd)
-			if err != nil {
-				return err
-			}
-			if format == cliout.JSON {
-				return cliout.WriteJSON(cmd.OutOrStdout(), map[string]any{"path": dst, "aliases": n})
-			}
-			fmt.Fprintf(cmd.OutOrStdout(), "imported %d aliases to %s\n", n, dst)
-			return nil
-		},
-	}
-	cmd.AddCommand(imp)
-	return cmd
 }

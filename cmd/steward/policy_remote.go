@@ -26,12 +26,13 @@ credentials come from DATA/bootstrap.json or the AZURE_* variables.`,
 	}
 	create := &cobra.Command{Use: "create NAME", Short: "Assign a policy definition or initiative", Args: cobra.ExactArgs(1), RunE: runPolicyAssignmentCreate}
 	create.Flags().String("policy", "", "definition or set definition: full ID, or the name of one in the subscription (required)")
-	create.Flags().String("params", "", `parameter values as JSON ({"p":{"value":...}} or {"p":...}), or @FILE`)
+	create.Flags().String("parameters", "", `parameter values as JSON ({"p":{"value":...}} or {"p":...}), or @FILE`)
 	create.Flags().String("display-name", "", "display name")
 	create.Flags().String("enforcement-mode", "Default", "Default or DoNotEnforce")
 	create.Flags().StringArray("not-scopes", nil, "scope excluded from the assignment (repeatable)")
 	create.Flags().Bool("system-identity", false, "give the assignment a system-assigned identity (needs --location)")
 	create.Flags().String("location", "", "location of the assignment's identity")
+	flagAliases(create, map[string]string{"params": "parameters", "p": "parameters", "not-scope": "not-scopes"})
 	list := &cobra.Command{Use: "list", Short: "List the assignments that apply at a scope", Args: cobra.NoArgs, RunE: runPolicyAssignmentList}
 	list.Flags().Bool("at-scope", false, "only assignments at the scope and above")
 	show := &cobra.Command{Use: "show NAME", Short: "Show an assignment", Args: cobra.ExactArgs(1), RunE: runPolicyAssignmentShow}
@@ -113,7 +114,7 @@ func runPolicyAssignmentCreate(cmd *cobra.Command, args []string) error {
 	if ref == "" {
 		return fmt.Errorf("--policy is required")
 	}
-	ps, _ := f.GetString("params")
+	ps, _ := f.GetString("parameters")
 	params, err := parameterValues(ps)
 	if err != nil {
 		return err

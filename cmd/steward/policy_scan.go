@@ -59,7 +59,7 @@ command itself exit 2.`,
 	f.StringArray("definitions", nil, "folder or file of definitions to resolve initiative members from, not assigned (repeatable)")
 	f.StringArray("assignment", nil, "policy assignment file (ARM policyAssignment JSON; repeatable); without it every --policy document is assigned")
 	f.String("scope", "", `assignment scope (default "/" for default assignments; overrides an assignment file's)`)
-	f.StringArray("not-scope", nil, "scope excluded from evaluation (repeatable)")
+	f.StringArray("not-scopes", nil, "scope excluded from evaluation (repeatable)")
 	f.String("parameters", "", `parameter values file ({"p": v}, {"p": {"value": v}} or an ARM parameters file)`)
 	f.String("enforcement-mode", "", "Default or DoNotEnforce")
 	f.StringArray("exemption", nil, "policy exemption file (repeatable)")
@@ -69,7 +69,7 @@ command itself exit 2.`,
 	f.Int("workers", 0, "evaluating goroutines (default: the number of CPUs)")
 	f.Int("limit", scan.DefaultTableLimit, "non-compliant results listed in table output")
 	f.String("now", "", "evaluation time (RFC 3339) for exemption expiry and utcNow(); default the current time")
-	f.String("aliases", "", "alias table file (CSV or provider JSON); default the stored tables")
+	aliasFlags(cmd, "")
 	return cmd
 }
 
@@ -120,6 +120,9 @@ func runPolicyScan(cmd *cobra.Command, args []string) error {
 		plan, err = scan.LoadPlan(in)
 	}
 	if err != nil {
+		return err
+	}
+	if err := invalidAliasProblems(plan.Problems); err != nil {
 		return err
 	}
 	if len(plan.Targets) == 0 {
@@ -173,8 +176,8 @@ func scanPolicies(cmd *cobra.Command) (scan.Policies, error) {
 	in.AssignmentFiles, _ = f.GetStringArray("assignment")
 	in.ExemptionFiles, _ = f.GetStringArray("exemption")
 	in.Defaults.Scope, _ = f.GetString("scope")
-	if f.Changed("not-scope") {
-		in.Defaults.NotScopes, _ = f.GetStringArray("not-scope")
+	if f.Changed("not-scopes") {
+		in.Defaults.NotScopes, _ = f.GetStringArray("not-scopes")
 	}
 	mode, _ := f.GetString("enforcement-mode")
 	var err error
@@ -190,7 +193,8 @@ func scanPolicies(cmd *cobra.Command) (scan.Policies, error) {
 			return in, fmt.Errorf("%s: %w", p, err)
 		}
 	}
-	in.Aliases, err = loadAliases(cmd)
+	copts, err := compileOptions(cmd)
+	in.Aliases, in.AllowUnknownAliases = copts.Aliases, copts.AllowUnknownAliases
 	return in, err
 }
 
@@ -316,4 +320,29 @@ func startProgress(cmd *cobra.Command, cfg *scan.Config) func() {
 			}
 		}
 	}
+}
+
+// invalidAliasProblems refuses a scan some of whose policies name aliases
+// the table lacks: Azure would refuse those definitions, and skipping them
+// would report their resources compliant. --allow-unknown-aliases compiles
+// them as not applicable instead, and no problem has this code then.
+func invalidAliasProblems(problems []scan.Problem) error {
+	var msgs []string
+	for _, p := range problems {
+		if p.Code == policy.CodeInvalidPolicyAlias {
+			msgs = append(msgs, "  "+p.Source+": "+strings.TrimPrefix(p.Reason, "skipped: "))
+		}
+	}
+	if len(msgs) == 0 {
+		return nil
+	}
+	const max = 20
+	n, more := len(msgs), ""
+	if len(msgs) > max {
+		more = fmt.Sprintf("\n  ... and %d more", len(msgs)-max)
+		msgs = msgs[:max]
+	}
+	return &exitError{code: 2, msg: fmt.Sprintf("InvalidPolicyAlias: %d policies name aliases the alias table lacks:\n%s%s\n"+
+		"refresh the table with 'steward policy aliases update', add one with --aliases FILE, or pass --allow-unknown-aliases",
+		n, strings.Join(msgs, "\n"), more)}
 }

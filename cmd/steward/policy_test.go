@@ -27,7 +27,7 @@ func runPolicyCLI(t *testing.T, args ...string) (string, int) {
 	case err == nil:
 		return out.String(), 0
 	case errors.As(err, &ex):
-		return out.String(), ex.code
+		return out.String() + ex.msg, ex.code
 	default:
 		return out.String() + err.Error(), 2
 	}

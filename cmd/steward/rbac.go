@@ -28,15 +28,23 @@ file (--state); see docs/rbac.md for its format.`,
 	return cmd
 }
 
-// loadRbacState reads --state; without it the state is empty (built-in
-// roles only).
+// loadRbacState reads --state; without the flag the state is empty
+// (built-in roles only). A file that does not exist or does not parse is
+// an input error (exit 2), never an empty state.
 func loadRbacState(cmd *cobra.Command) (*rbac.State, string, error) {
+	return readRbacState(cmd, rbac.LoadState)
+}
+
+func readRbacState(cmd *cobra.Command, load func(string) (*rbac.State, error)) (*rbac.State, string, error) {
 	path, _ := cmd.Flags().GetString("state")
 	if path == "" {
 		return &rbac.State{}, "", nil
 	}
-	s, err := rbac.LoadState(path)
-	return s, path, err
+	s, err := load(path)
+	if err != nil {
+		return nil, path, &exitError{code: 2, msg: "--state: " + err.Error()}
+	}
+	return s, path, nil
 }
 
 // parseAttrFlags turns repeated name=value flags into attribute values; a
@@ -110,7 +118,7 @@ Condition attributes are given as name=value, for example
 	}
 	f := cmd.Flags()
 	f.StringArrayVar(&groups, "group", nil, "a group the principal belongs to (repeatable), in addition to the state file's")
-	f.BoolVar(&data, "data", false, "ACTION is a data action (matched against dataActions)")
+	f.BoolVar(&data, "data-action", false, "ACTION is a data action (matched against dataActions)")
 	f.StringVar(&subOp, "suboperation", "", "the request's suboperation, for SubOperationMatches")
 	f.StringArrayVar(&request, "request", nil, "@Request attribute as name=value (repeatable)")
 	f.StringArrayVar(&resource, "resource", nil, "@Resource attribute as name=value (repeatable)")

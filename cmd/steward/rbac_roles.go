@@ -71,7 +71,7 @@ func newRbacRolesShowCmd() *cobra.Command {
 			}
 			rd, ok := c.Find(args[0])
 			if !ok {
-				return fmt.Errorf("role %q not found (try steward rbac roles list)", args[0])
+				return &exitError{code: 1, msg: fmt.Sprintf("role %q not found (try steward rbac roles list)", args[0])}
 			}
 			if format == cliout.JSON {
 				return cliout.WriteJSON(cmd.OutOrStdout(), rd)
@@ -114,7 +114,7 @@ the same GUID.`,
   steward rbac roles import --state state.json roles.json`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			st, path, err := loadRbacState(cmd)
+			st, path, err := readRbacState(cmd, rbac.LoadOrNewState)
 			if err != nil {
 				return err
 			}

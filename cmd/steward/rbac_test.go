@@ -128,3 +128,63 @@ func TestRbacRolesImportShowAndList(t *testing.T) {
 		t.Error("import without --state succeeded")
 	}
 }
+
+func TestRbacStateFileMustExistAndParse(t *testing.T) {
+	dir := t.TempDir()
+	missing := filepath.Join(dir, "missing.json")
+	broken := filepath.Join(dir, "broken.json")
+	if err := os.WriteFile(broken, []byte(`{"roleAssignments": [`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, state := range []string{missing, broken} {
+		for _, args := range [][]string{
+			{"rbac", "can", "--state", state, rbacUser, "Microsoft.Compute/virtualMachines/read", rbacRG},
+			{"rbac", "roles", "show", "--state", state, "Owner"},
+			{"rbac", "roles", "list", "--state", state},
+			{"rbac", "delegation", "--state", state, "--principal", rbacTeam, "--scope", rbacRG},
+		} {
+			t.Run(filepath.Base(state)+" "+strings.Join(args[1:3], " "), func(t *testing.T) {
+				out, err := runSteward(t, args...)
+				if code := exitCode(err); code != 2 {
+					t.Errorf("exit %d, want 2 (input error); output:\n%s", code, out)
+				}
+				var ex *exitError
+				if !errors.As(err, &ex) || !strings.Contains(ex.msg, state) {
+					t.Errorf("the error must name the file: %v", err)
+				}
+			})
+		}
+	}
+}
+
+// TestRbacRolesShowAfterImportingAzCLIOutput imports the flattened shape
+// `az role definition list` prints (name is the GUID, roleName the name),
+// which "roles show NAME" used to miss.
+func TestRbacRolesShowAfterImportingAzCLIOutput(t *testing.T) {
+	dir := t.TempDir()
+	state, roles := filepath.Join(dir, "state.json"), filepath.Join(dir, "roles.json")
+	doc := `[{"assignableScopes": ["/"], "description": "Lets you manage virtual machines.",
+	  "id": "/subscriptions/00000000-0000-0000-0000-0000000000aa/providers/Microsoft.Authorization/roleDefinitions/9980e02c-c2be-4d73-94e8-173b1dc7cf3c",
+	  "name": "9980e02c-c2be-4d73-94e8-173b1dc7cf3c",
+	  "permissions": [{"actions": ["Microsoft.Compute/virtualMachines/*"], "notActions": [], "dataActions": [], "notDataActions": []}],
+	  "roleName": "Virtual Machine Contributor", "roleType": "BuiltInRole", "type": "Microsoft.Authorization/roleDefinitions"}]`
+	if err := os.WriteFile(roles, []byte(doc), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if out, err := runSteward(t, "rbac", "roles", "import", "--state", state, roles); err != nil {
+		t.Fatalf("import: %v\n%s", err, out)
+	}
+	for _, ref := range []string{"Virtual Machine Contributor", "9980e02c-c2be-4d73-94e8-173b1dc7cf3c"} {
+		out, err := runSteward(t, "rbac", "roles", "show", "--state", state, ref, "-o", "json")
+		if err != nil {
+			t.Fatalf("show %q: %v\n%s", ref, err, out)
+		}
+		var rd rbac.RoleDefinition
+		if err := json.Unmarshal([]byte(out), &rd); err != nil || rd.RoleName != "Virtual Machine Contributor" || rd.Type != "BuiltInRole" {
+			t.Errorf("show %q: %+v %v", ref, rd, err)
+		}
+	}
+	if _, err := runSteward(t, "rbac", "roles", "show", "--state", state, "No Such Role"); exitCode(err) != 1 {
+		t.Errorf("an unknown role: exit %d, want 1", exitCode(err))
+	}
+}

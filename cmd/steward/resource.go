@@ -31,7 +31,8 @@ func newResourceCmd() *cobra.Command {
 	create.Flags().StringP("location", "l", "", "location, such as westeurope")
 	create.Flags().String("properties", "", "properties as a JSON object")
 	create.Flags().String("kind", "", "resource kind")
-	create.Flags().StringArray("tag", nil, "tag as key=value (repeatable)")
+	create.Flags().StringArray("tags", nil, "tag as key=value (repeatable)")
+	flagAliases(create, map[string]string{"tag": "tags"})
 	show := &cobra.Command{Use: "show [ID]", Short: "Show a resource", Args: cobra.MaximumNArgs(1), RunE: runResourceShow}
 	del := &cobra.Command{Use: "delete [ID]", Short: "Delete a resource", Args: cobra.MaximumNArgs(1), RunE: runResourceDelete}
 	list := &cobra.Command{Use: "list", Short: "List resources of the subscription or of a group", Args: cobra.NoArgs, RunE: runResourceList}
@@ -111,7 +112,7 @@ func runResourceCreate(cmd *cobra.Command, args []string) error {
 		}
 		res.Properties = props
 	}
-	pairs, _ := cmd.Flags().GetStringArray("tag")
+	pairs, _ := cmd.Flags().GetStringArray("tags")
 	if res.Tags, err = parseTags(pairs); err != nil {
 		return err
 	}

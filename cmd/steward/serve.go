@@ -11,6 +11,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/steward-gov/steward/internal/alerts"
 	"github.com/steward-gov/steward/internal/cloud"
 	"github.com/steward-gov/steward/internal/cloud/authorization"
 	"github.com/steward-gov/steward/internal/cloud/insights"
@@ -55,8 +56,11 @@ SIGINT or SIGTERM shuts the server down gracefully.`,
 	f.String("log-level", "", "debug, info, warn or error (also STEWARD_LOG_LEVEL)")
 	f.String("proxy", "", "forward proxy for Azure's host names: HOST:PORT, 'auto' (next to --listen: 127.0.0.1:8444) or '' to turn it off (also STEWARD_PROXY; default auto)")
 	f.StringSlice("proxy-allow", nil, "client networks (CIDR) allowed to use the proxy (also STEWARD_PROXY_ALLOW; default loopback only)")
+	f.String("root-key-file", "", "root key that seals secrets at rest (also STEWARD_ROOT_KEY_FILE; default ~/.config/steward/root.key; STEWARD_ROOT_KEY wins)")
 	f.String("policy-builtins", "", "folder of built-in policy definitions in Azure/azure-policy's layout, served at the tenant scope (also STEWARD_POLICY_BUILTINS)")
-	f.String("aliases", "", "policy alias table file (CSV or provider JSON); default the tables stored with 'steward policy aliases import'")
+	f.String("smtp-addr", "", "SMTP server (host:port) for alert emails (also STEWARD_SMTP_ADDR; STEWARD_SMTP_USER and STEWARD_SMTP_PASSWORD authenticate)")
+	f.String("smtp-from", "", "sender address of alert emails (also STEWARD_SMTP_FROM)")
+	f.String("aliases", "", "policy alias table file (CSV or provider JSON) added over the built-in table and those stored with 'steward policy aliases import'")
 	return cmd
 }
 
@@ -78,7 +82,8 @@ func loadServeConfig(cmd *cobra.Command) (server.Config, error) {
 		return cfg, err
 	}
 	strFlags := map[string]*string{"data": &cfg.DataDir, "listen": &cfg.Listen, "store": &cfg.StoreURL,
-		"public-url": &cfg.PublicURL, "log-level": &cfg.LogLevel, "proxy": &cfg.Proxy}
+		"public-url": &cfg.PublicURL, "log-level": &cfg.LogLevel, "root-key-file": &cfg.RootKeyFile,
+		"proxy": &cfg.Proxy}
 	if f.Changed("proxy-allow") {
 		cfg.ProxyAllow, _ = f.GetStringSlice("proxy-allow")
 	}
@@ -114,7 +119,8 @@ func runServe(cmd *cobra.Command, _ []string) error {
 	var vault *server.VaultPlane
 	var compliance *insights.Engine
 	s, err := server.Open(ctx, cfg, log, serveServices(
-		policyproviderOptions{builtins: builtins, aliases: aliases, log: log, insightsReady: func(e *insights.Engine) { compliance = e }},
+		policyproviderOptions{builtins: builtins, aliases: aliases, log: log, insightsReady: func(e *insights.Engine) { compliance = e },
+			mailer: smtpMailer(cmd)},
 		func(p *server.VaultPlane) { vault = p })...)
 	if err != nil {
 		return fmt.Errorf("serve: %w", err)
@@ -141,6 +147,19 @@ func runServe(cmd *cobra.Command, _ []string) error {
 	return nil
 }
 
+// smtpMailer is the alerts' mailer from --smtp-addr/--smtp-from and the
+// STEWARD_SMTP_* variables (the password only from the environment).
+func smtpMailer(cmd *cobra.Command) alerts.SMTPMailer {
+	flagOrEnv := func(flag, env string) string {
+		if v, _ := cmd.Flags().GetString(flag); v != "" {
+			return v
+		}
+		return os.Getenv(env)
+	}
+	return alerts.SMTPMailer{Addr: flagOrEnv("smtp-addr", "STEWARD_SMTP_ADDR"), From: flagOrEnv("smtp-from", "STEWARD_SMTP_FROM"),
+		Username: os.Getenv("STEWARD_SMTP_USER"), Password: os.Getenv("STEWARD_SMTP_PASSWORD")}
+}
+
 // serveServices lists the services steward serve mounts after the token
 // service, in mount order: the management API first, since the others
 // register their ARM resource types on it.
@@ -154,6 +173,7 @@ func serveServices(pol policyproviderOptions, vaultReady func(*server.VaultPlane
 		server.CloudService(registerProviders(pol)),
 		server.LogsService(),
 		server.VaultService(server.VaultOptions{}, ready...),
+		server.AlertsService(server.AlertsOptions{Mailer: pol.mailer}),
 	}
 }
 
@@ -164,6 +184,8 @@ type policyproviderOptions struct {
 	// insightsReady receives the compliance engine once it runs.
 	insightsReady func(*insights.Engine)
 	log           *slog.Logger
+	// mailer sends the alerts' email notifications.
+	mailer alerts.Mailer
 }
 
 // registerProviders adds the resource providers built on the embedded ARM:

@@ -62,8 +62,11 @@ func connectVault(cmd *cobra.Command) (*vaultConn, error) {
 	dir := dataDir(cmd)
 	info, err := identity.ReadBootstrap(dir)
 	if errors.Is(err, fs.ErrNotExist) {
-		return nil, &exitError{code: 1, msg: fmt.Sprintf("steward vault: %s has no bootstrap.json; start `steward serve --data %s` first", dir, dir)}
+		return nil, &exitError{code: exitUnreachable, msg: fmt.Sprintf("steward vault: %s has no bootstrap.json; start `steward serve --data %s` first", dir, dir)}
 	} else if err != nil {
+		return nil, err
+	}
+	if err := checkReachable(cmd.Context(), info.ARMEndpoint, dir); err != nil {
 		return nil, err
 	}
 	name, _ := cmd.Flags().GetString("vault-name")

@@ -5,14 +5,13 @@ import (
 	"crypto/rand"
 	"fmt"
 	"os"
-	"path/filepath"
 
 	"github.com/spf13/cobra"
 
 	"github.com/steward-gov/steward/internal/cliout"
+	"github.com/steward-gov/steward/internal/seal"
 	"github.com/steward-gov/steward/internal/server"
 	"github.com/steward-gov/steward/internal/store"
-	"github.com/steward-gov/steward/internal/vault"
 )
 
 func newVaultRootKeyCmd() *cobra.Command {
@@ -20,18 +19,24 @@ func newVaultRootKeyCmd() *cobra.Command {
 	rotate := &cobra.Command{
 		Use:   "rotate",
 		Short: "Seal the key ring under a new root key; old and new keys both work until retire",
-		Long: `rotate opens the store with the current root key (STEWARD_VAULT_ROOT_KEY or
-DATA/vault-root.key), seals the vault's key ring under a new random root key
-as well, and writes the new key to DATA/vault-root.key (when the key came
-from the file) or prints it (when it came from the environment). No data is
+		Long: `rotate opens the store with the current root key (STEWARD_ROOT_KEY, or the
+key file: --root-key-file, STEWARD_ROOT_KEY_FILE, default
+~/.config/steward/root.key), seals the key ring under a new random root key
+as well, and writes the new key to the key file (when the key came from the
+file) or prints it (when it came from the environment). No data is
 re-encrypted and running replicas keep working; restart them with the new
 key, then run "steward vault root-key retire" to drop the old one.`,
+		Example: `  steward vault root-key rotate --data ./steward-data
+  steward vault root-key retire --data ./steward-data`,
 		Args: cobra.NoArgs, RunE: runRootKey,
 	}
-	retire := &cobra.Command{Use: "retire", Short: "Drop every root key but the current one from the key ring", Args: cobra.NoArgs, RunE: runRootKey}
-	kek := &cobra.Command{Use: "rotate-kek", Short: "Add a key-encryption key; new values are sealed under it", Args: cobra.NoArgs, RunE: runRootKey}
+	retire := &cobra.Command{Use: "retire", Short: "Drop every root key but the current one from the key ring", Args: cobra.NoArgs, RunE: runRootKey,
+		Example: "  steward vault root-key retire --data ./steward-data"}
+	kek := &cobra.Command{Use: "rotate-kek", Short: "Add a key-encryption key; new values are sealed under it", Args: cobra.NoArgs, RunE: runRootKey,
+		Example: "  steward vault root-key rotate-kek --data ./steward-data"}
 	for _, c := range []*cobra.Command{rotate, retire, kek} {
 		c.Flags().String("store", "", "store URL (default: SQLite in the data directory)")
+		c.Flags().String("root-key-file", "", "root key file (also STEWARD_ROOT_KEY_FILE; default ~/.config/steward/root.key)")
 	}
 	cmd.AddCommand(rotate, retire, kek)
 	return cmd
@@ -45,8 +50,15 @@ func runRootKey(cmd *cobra.Command, _ []string) error {
 	dir := dataDir(cmd)
 	cfg := server.DefaultConfig()
 	cfg.DataDir = dir
+	if err := cfg.LoadEnv(os.LookupEnv); err != nil {
+		return err
+	}
+	cfg.DataDir = dir
 	if u, _ := cmd.Flags().GetString("store"); u != "" {
 		cfg.StoreURL = u
+	}
+	if f, _ := cmd.Flags().GetString("root-key-file"); f != "" {
+		cfg.RootKeyFile = f
 	}
 	ctx := context.Background()
 	st, err := store.Open(ctx, cfg.Store())
@@ -54,13 +66,13 @@ func runRootKey(cmd *cobra.Command, _ []string) error {
 		return err
 	}
 	defer st.Close()
-	_, fromEnv := os.LookupEnv(vault.RootKeyEnv)
-	root, err := vault.LoadRootKey(dir, os.LookupEnv, rand.Reader)
-	if err != nil {
+	src := cfg.KeySource(os.LookupEnv)
+	envName, fromEnv := src.FromEnv()
+	keyFile, err := src.Path()
+	if err != nil && !fromEnv {
 		return err
 	}
-	sealer, err := vault.OpenSealer(ctx, st, root, rand.Reader)
-	clear(root)
+	sealer, _, err := seal.OpenForDataDir(ctx, st, src, dir, rand.Reader)
 	if err != nil {
 		return err
 	}
@@ -68,7 +80,7 @@ func runRootKey(cmd *cobra.Command, _ []string) error {
 	result := map[string]string{}
 	switch cmd.Name() {
 	case "rotate":
-		next, text, err := vault.NewRootKey(rand.Reader)
+		next, text, err := seal.NewRootKey(rand.Reader)
 		if err != nil {
 			return err
 		}
@@ -78,13 +90,12 @@ func runRootKey(cmd *cobra.Command, _ []string) error {
 		clear(next)
 		if fromEnv {
 			result["newKey"] = text
-			result["next"] = "set " + vault.RootKeyEnv + " to newKey on every replica, restart them, then run `steward vault root-key retire`"
+			result["next"] = "set " + envName + " to newKey on every replica, restart them, then run `steward vault root-key retire`"
 		} else {
-			path := filepath.Join(dir, vault.RootKeyFile)
-			if err := vault.ReplaceRootKeyFile(dir, text); err != nil {
-				return fmt.Errorf("the key ring is sealed under the new key too, but writing %s failed (the old key still works): %w", path, err)
+			if err := seal.ReplaceRootKeyFile(keyFile, text); err != nil {
+				return fmt.Errorf("the key ring is sealed under the new key too, but writing %s failed (the old key still works): %w", keyFile, err)
 			}
-			result["keyFile"] = path
+			result["keyFile"] = keyFile
 			result["next"] = "restart replicas that read the old key, then run `steward vault root-key retire`"
 		}
 	case "retire":

@@ -102,13 +102,14 @@ func TestVaultRootKeyRotation(t *testing.T) {
 	if _, err := runCLI(t, "vault", "secret", "set", "--name", "kept", "--value", "across-rotation", "--data", dir); err != nil {
 		t.Fatal(err)
 	}
-	before, _ := os.ReadFile(filepath.Join(dir, "vault-root.key"))
+	keyFile := os.Getenv("STEWARD_ROOT_KEY_FILE")
+	before, _ := os.ReadFile(keyFile)
 	for _, sub := range []string{"rotate", "rotate-kek", "retire"} {
 		if out, err := runCLI(t, "vault", "root-key", sub, "--data", dir); err != nil {
 			t.Fatalf("root-key %s: %v\n%s", sub, err, out)
 		}
 	}
-	after, _ := os.ReadFile(filepath.Join(dir, "vault-root.key"))
+	after, _ := os.ReadFile(keyFile)
 	if string(before) == string(after) {
 		t.Fatal("root key file unchanged")
 	}

@@ -59,8 +59,9 @@ type envelope struct {
 	Error *Error `json:"error"`
 }
 
-// AsError returns the *Error in err's chain, or ErrInternal when there is
-// none, so that nothing internal reaches a client.
+// AsError returns the *Error in err's chain; for another error, the
+// generic error of its class (ClassOf), so that a store's invalid-argument
+// error is a 400; else ErrInternal. Nothing internal reaches a client.
 func AsError(err error) *Error {
 	var e *Error
 	if errors.As(err, &e) {
@@ -70,6 +71,9 @@ func AsError(err error) *Error {
 			return &c
 		}
 		return e
+	}
+	if ce, ok := classErrors[ClassOf(err)]; ok {
+		return ce
 	}
 	return ErrInternal
 }

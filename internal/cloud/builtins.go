@@ -18,6 +18,11 @@ func (c *Cloud) registerBuiltins() {
 		{Type: TypeActivityLog, APIVersions: ActivityAPIVersions, SelfAuthorize: true, Handler: c.serveActivityLog},
 	} {
 		if err := c.routes.add(rt); err != nil {
+			panic(err)
+		}
+	}
+	for _, rt := range c.deploymentRoutes() {
+		if err := c.routes.add(rt); err != nil {
 			panic(err) // the built-in table is static; a clash is a programming error
 		}
 	}

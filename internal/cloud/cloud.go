@@ -64,6 +64,7 @@ type Cloud struct {
 	delHooks   map[string][]DeleteHook
 	policy     PolicyHook
 	compliance ComplianceHook
+	secrets    SecretResolver
 
 	mu        sync.RWMutex // guards engine and hierarchy swaps
 	engine    *rbac.Engine

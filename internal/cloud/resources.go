@@ -21,6 +21,12 @@ func (c *Cloud) serveGeneric(ctx context.Context, call *Call) (*Response, error)
 		return c.listOfType(ctx, call)
 	}
 	switch call.Method {
+	case http.MethodPut, http.MethodPatch:
+		if missing, refused := c.notImplemented(t.Type); refused {
+			return nil, refuseUnimplemented(t.Type, missing)
+		}
+	}
+	switch call.Method {
 	case http.MethodGet, http.MethodHead:
 		return c.getResource(ctx, call)
 	case http.MethodPut:
@@ -156,11 +162,30 @@ func (c *Cloud) listOfType(ctx context.Context, call *Call) (*Response, error) {
 		}
 	}
 	rs, next, err := c.List(ctx, ListQuery{Type: call.Target.Type, Scope: call.Target.Scope, Limit: size, After: after,
-		Keep: func(r Resource) bool { return directlyIn(r.ID, call.Target.Scope) }})
+		Keep: func(r Resource) bool { return inListScope(r.ID, call.Target.Scope) }})
 	if err != nil {
 		return nil, listError(err)
 	}
 	return call.docList(rs, next), nil
+}
+
+// inListScope reports whether a list of a type at scope includes id: the
+// resources directly in scope and, for a subscription, those directly in
+// its resource groups too (ARM's ListBySubscription operations).
+func inListScope(id, scope string) bool {
+	if directlyIn(id, scope) {
+		return true
+	}
+	s, err := arm.ParseResourceID(scope)
+	if err != nil || s.Kind() != arm.ScopeSubscription {
+		return false
+	}
+	r, err := arm.ParseResourceID(id)
+	if err != nil || r.ResourceGroup == "" || !strings.EqualFold(r.SubscriptionID, s.SubscriptionID) {
+		return false
+	}
+	c := containerOf(r)
+	return c.Kind() == arm.ScopeResourceGroup
 }
 
 // directlyIn reports whether id's container is scope (resources of a

@@ -110,9 +110,9 @@ func sdkGenericResources(t *testing.T, e *env) {
 	rgID := "/subscriptions/" + e.sub + "/resourceGroups/apps"
 	const n = 7
 	for i := range n {
-		id := fmt.Sprintf("%s/providers/Microsoft.Storage/storageAccounts/sa%d", rgID, i)
+		id := fmt.Sprintf("%s/providers/Microsoft.Web/sites/sa%d", rgID, i)
 		p, err := res.BeginCreateOrUpdateByID(ctx, id, apiVersion, armresources.GenericResource{
-			Location: to.Ptr("westeurope"), Kind: to.Ptr("StorageV2"),
+			Location: to.Ptr("westeurope"), Kind: to.Ptr("app"),
 			SKU:        &armresources.SKU{Name: to.Ptr("Standard_LRS")},
 			Tags:       map[string]*string{"idx": to.Ptr(fmt.Sprint(i % 2))},
 			Properties: map[string]any{"supportsHttpsTrafficOnly": true}}, nil)
@@ -120,11 +120,11 @@ func sdkGenericResources(t *testing.T, e *env) {
 			t.Fatal(err)
 		}
 		r, err := p.PollUntilDone(ctx, nil)
-		if err != nil || *r.ID != id || *r.Type != "Microsoft.Storage/storageAccounts" || *r.Kind != "StorageV2" {
+		if err != nil || *r.ID != id || *r.Type != "Microsoft.Web/sites" || *r.Kind != "app" {
 			t.Fatalf("create %d: %+v %v", i, r, err)
 		}
 	}
-	child := rgID + "/providers/Microsoft.Storage/storageAccounts/sa0/blobServices/default"
+	child := rgID + "/providers/Microsoft.Web/sites/sa0/slots/staging"
 	p, err := res.BeginCreateOrUpdateByID(ctx, child, apiVersion, armresources.GenericResource{Properties: map[string]any{"x": 1.0}}, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -132,7 +132,7 @@ func sdkGenericResources(t *testing.T, e *env) {
 	if _, err := p.PollUntilDone(ctx, nil); err != nil {
 		t.Fatal(err)
 	}
-	got, err := res.GetByID(ctx, rgID+"/providers/Microsoft.Storage/storageAccounts/SA3", apiVersion, nil)
+	got, err := res.GetByID(ctx, rgID+"/providers/Microsoft.Web/sites/SA3", apiVersion, nil)
 	if err != nil || *got.Name != "sa3" || got.Properties.(map[string]any)["supportsHttpsTrafficOnly"] != true {
 		t.Fatalf("get: %+v %v", got, err)
 	}
@@ -161,7 +161,7 @@ func sdkGenericResources(t *testing.T, e *env) {
 	if filtered != n/2 {
 		t.Errorf("tag filter listed %d, want %d", filtered, n/2)
 	}
-	dp, err := res.BeginDeleteByID(ctx, rgID+"/providers/Microsoft.Storage/storageAccounts/sa0", apiVersion, nil)
+	dp, err := res.BeginDeleteByID(ctx, rgID+"/providers/Microsoft.Web/sites/sa0", apiVersion, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -170,7 +170,7 @@ func sdkGenericResources(t *testing.T, e *env) {
 	}
 	_, err = res.GetByID(ctx, child, apiVersion, nil)
 	wantCode(t, err, http.StatusNotFound, "ResourceNotFound")
-	if ex, err := res.CheckExistenceByID(ctx, rgID+"/providers/Microsoft.Storage/storageAccounts/sa1", apiVersion, nil); err != nil || !ex.Success {
+	if ex, err := res.CheckExistenceByID(ctx, rgID+"/providers/Microsoft.Web/sites/sa1", apiVersion, nil); err != nil || !ex.Success {
 		t.Fatalf("exists: %v %v", ex, err)
 	}
 	rp, err := rgs.BeginDelete(ctx, "apps", nil)
@@ -180,7 +180,7 @@ func sdkGenericResources(t *testing.T, e *env) {
 	if _, err := rp.PollUntilDone(ctx, nil); err != nil {
 		t.Fatal(err)
 	}
-	_, err = res.GetByID(ctx, rgID+"/providers/Microsoft.Storage/storageAccounts/sa1", apiVersion, nil)
+	_, err = res.GetByID(ctx, rgID+"/providers/Microsoft.Web/sites/sa1", apiVersion, nil)
 	wantCode(t, err, http.StatusNotFound, "ResourceGroupNotFound")
 }
 
@@ -277,9 +277,9 @@ func TestSDKPagesThroughLargeLists(t *testing.T) {
 	}
 	const n = 1050
 	for i := range n {
-		id := fmt.Sprintf("%s/providers/Microsoft.Storage/storageAccounts/sa%04d", rg, i)
-		doc := map[string]any{"id": id, "name": fmt.Sprintf("sa%04d", i), "type": "Microsoft.Storage/storageAccounts", "location": "westeurope"}
-		if _, _, err := e.s.Cloud.Put(ctx, nil, cloud.PutRequest{ID: id, Type: "Microsoft.Storage/storageAccounts", Doc: doc}); err != nil {
+		id := fmt.Sprintf("%s/providers/Microsoft.Web/sites/sa%04d", rg, i)
+		doc := map[string]any{"id": id, "name": fmt.Sprintf("sa%04d", i), "type": "Microsoft.Web/sites", "location": "westeurope"}
+		if _, _, err := e.s.Cloud.Put(ctx, nil, cloud.PutRequest{ID: id, Type: "Microsoft.Web/sites", Doc: doc}); err != nil {
 			t.Fatal(err)
 		}
 	}

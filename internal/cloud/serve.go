@@ -72,8 +72,10 @@ func (c *Cloud) dispatch(ctx context.Context, w http.ResponseWriter, r *http.Req
 	if err != nil {
 		return nil, nil, err
 	}
-	if err := c.throttle(w, r.Method, subscriptionOf(t), p.ObjectID); err != nil {
-		return nil, nil, err
+	if !isInternal(ctx) {
+		if err := c.throttle(w, r.Method, subscriptionOf(t), p.ObjectID); err != nil {
+			return nil, nil, err
+		}
 	}
 	c.refreshRBAC(ctx)
 	call = &Call{Cloud: c, HTTP: r, Method: r.Method, Target: t, APIVersion: ver, Query: q, Principal: p, CorrelationID: corr}

@@ -17,7 +17,7 @@ func TestMalformedRequestsGetARMErrors(t *testing.T) {
 	_, stranger := e.newPrincipal(t, "stranger")
 	sub := "/subscriptions/" + e.sub
 	rg := sub + "/resourceGroups/sweep"
-	res := rg + "/providers/Microsoft.Storage/storageAccounts/sa"
+	res := rg + "/providers/Microsoft.Web/sites/sa"
 	if r, b := e.do(t, "PUT", rg+"?api-version=2021-04-01", admin, []byte(`{"location":"westeurope"}`)); r.StatusCode != 201 {
 		t.Fatalf("setup: %d %s", r.StatusCode, b)
 	}
@@ -26,7 +26,7 @@ func TestMalformedRequestsGetARMErrors(t *testing.T) {
 	}
 	routes := []string{
 		"/subscriptions", sub, sub + "/resourcegroups", rg, sub + "/resources", rg + "/resources",
-		res, res + "/blobServices/default", res + "/blobServices", rg + "/providers/Microsoft.Storage/storageAccounts",
+		res, res + "/slots/staging", res + "/slots", rg + "/providers/Microsoft.Web/sites",
 		res + "/providers/Microsoft.Authorization/roleAssignments/00000000-0000-0000-0000-000000000001",
 		rg + "/providers/Microsoft.Resources/tags/default", sub + "/providers/Microsoft.Resources/tags/default",
 		"/providers/Microsoft.Management/managementGroups", "/providers/Microsoft.Management/managementGroups/mg1",
@@ -40,7 +40,7 @@ func TestMalformedRequestsGetARMErrors(t *testing.T) {
 		sub + "/whatever/x/y", "/providers/Microsoft.Management/managementGroups/mg1/subscriptions/a/b",
 		"/subscriptions/" + strings.Repeat("a", 5000), rg + "/providers/X/" + strings.Repeat("t/n/", 40),
 		sub + "/resourceGroups/%2F..%2F", sub + "/resourceGroups/a%00b", "/providers", "/providers/Microsoft.Management",
-		sub + "/resourceGroups/" + strings.Repeat("r", 91), rg + "/providers/Microsoft.Storage/storageAccounts/" + strings.Repeat("n", 300),
+		sub + "/resourceGroups/" + strings.Repeat("r", 91), rg + "/providers/Microsoft.Web/sites/" + strings.Repeat("n", 300),
 	}
 	methods := []string{"GET", "HEAD", "PUT", "PATCH", "DELETE", "POST", "OPTIONS", "TRACE"}
 	bodies := map[string][]byte{

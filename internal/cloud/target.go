@@ -144,6 +144,15 @@ func containerTarget(segs []string, path string) (Target, bool, error) {
 	case len(segs) == 5 && eq(segs[0], "subscriptions") && eq(segs[2], "resourceGroups") && eq(segs[4], "resources"):
 		return Target{Type: TypeResources, Scope: "/subscriptions/" + segs[1] + "/resourceGroups/" + segs[3],
 			Collection: true}, true, nil
+	case (len(segs) == 7 || len(segs) == 8) && eq(segs[0], "subscriptions") && eq(segs[2], "resourceGroups") &&
+		eq(segs[4], "deployments") && eq(segs[6], "operations"):
+		// The resource-group form of deployment operations has no
+		// provider segment (DeploymentOperations_List).
+		dep := "/subscriptions/" + segs[1] + "/resourceGroups/" + segs[3] + "/providers/Microsoft.Resources/deployments/" + segs[5]
+		if len(segs) == 7 {
+			return Target{Type: TypeDeploymentOperation, Scope: dep, Collection: true}, true, nil
+		}
+		return Target{ID: dep + "/operations/" + segs[7], Type: TypeDeploymentOperation, Name: segs[7], Scope: dep}, true, nil
 	case len(segs) == 4 && eq(segs[0], "subscriptions") && eq(segs[2], operationResultsWord):
 		scope := "/subscriptions/" + segs[1]
 		return Target{ID: scope + "/operationresults/" + segs[3], Type: TypeOperationResult, Name: segs[3],

@@ -96,10 +96,13 @@ func (s *Service) verifyAssertion(ctx context.Context, tenantID, pathTenant stri
 	if now.After(c.Expiry.Time().Add(skew)) {
 		return errAssertionTime()
 	}
+	if c.Expiry.Time().Sub(now) > MaxAssertionLifetime+skew {
+		return errAssertionTooLong()
+	}
 	if c.NotBefore != nil && now.Add(skew).Before(c.NotBefore.Time()) {
 		return errAssertionTime()
 	}
-	return s.spendJTI(ctx, tenantID, app.AppID, c.ID, c.Expiry.Time())
+	return s.spendJTI(ctx, tenantID, app.AppID, c.ID, now)
 }
 
 // findKeyCredential finds the key credential whose thumbprint the header
@@ -148,30 +151,54 @@ func audienceMatches(aud jwt.Audience, authorities []string, tenantID, pathTenan
 	return false
 }
 
-// spendJTI records an assertion's jti as used until its expiry; a second
-// use is a replay. Keys start with the zero-padded expiry so that
-// PruneAssertions can drop expired records with one range scan; a replay
-// carries the same exp, hence the same key.
-func (s *Service) spendJTI(ctx context.Context, tenantID, appID, jti string, exp time.Time) error {
+// MaxAssertionLifetime is how far in the future a client assertion's exp
+// may be (beyond the clock skew). Microsoft documents that an assertion
+// should expire 5 to 10 minutes after its nbf; a longer one is refused, so
+// a leaked assertion is short-lived and the jti records it leaves are too.
+const MaxAssertionLifetime = 10 * time.Minute
+
+// jtiWindow is how long an accepted assertion can stay acceptable: from
+// now, its exp is at most MaxAssertionLifetime plus the skew ahead, and it
+// is accepted until exp plus the skew.
+func (s *Service) jtiWindow() time.Duration { return MaxAssertionLifetime + 2*s.opts.ClockSkew }
+
+// spendJTI records an assertion's jti as used, so that a second use with
+// the same jti is a replay whatever its other claims (another exp, nbf or
+// aud). Time is cut into buckets as long as the window in which an
+// assertion stays acceptable; a jti is recorded in the bucket of now and
+// in the next one, IfAbsent, so any reuse within the window meets one of
+// the two records, even on another replica, and PruneAssertions can drop
+// every bucket before the current one with one range delete.
+func (s *Service) spendJTI(ctx context.Context, tenantID, appID, jti string, now time.Time) error {
 	if len(jti) > 256 {
 		return errMalformedAssertion()
 	}
 	sum := sha256.Sum256([]byte(jti)) // any jti spelling becomes a safe key
-	key := jtiKeyPrefix(exp) + strings.ToLower(tenantID) + "/" + strings.ToLower(appID) + "/" + hex.EncodeToString(sum[:])
-	err := s.dir.recs.Create(ctx, tableJTI, key, nil)
-	if errors.Is(err, ErrExists) {
-		return errAssertionReplayed()
+	id := strings.ToLower(tenantID) + "/" + strings.ToLower(appID) + "/" + hex.EncodeToString(sum[:])
+	b := s.jtiBucket(now)
+	for _, bucket := range []int64{b, b + 1} {
+		err := s.dir.recs.Create(ctx, tableJTI, jtiKeyPrefix(bucket)+id, nil)
+		if errors.Is(err, ErrExists) {
+			return errAssertionReplayed()
+		} else if err != nil {
+			return err
+		}
 	}
-	return err
+	return nil
 }
 
-func jtiKeyPrefix(exp time.Time) string { return fmt.Sprintf("%020d/", exp.Unix()) }
+// jtiBucket numbers the window-long time bucket t falls in.
+func (s *Service) jtiBucket(t time.Time) int64 { return t.Unix() / int64(s.jtiWindow()/time.Second) }
 
-// PruneAssertions deletes the records of spent assertions that expired
-// long enough ago (beyond the clock skew) that no replay of them could be
-// accepted anyway, and returns how many it deleted. Steward runs it
+// jtiKeyPrefix starts the keys of a bucket. The "b/" sorts after the
+// exp-prefixed keys of earlier versions (all digits), so the first prune
+// removes those too.
+func jtiKeyPrefix(bucket int64) string { return fmt.Sprintf("b/%020d/", bucket) }
+
+// PruneAssertions deletes the records of spent assertions in the buckets
+// before the current one, which no reuse can meet any more (see
+// spendJTI), and returns how many it deleted. Steward runs it
 // periodically.
 func (s *Service) PruneAssertions(ctx context.Context) (int, error) {
-	cutoff := s.opts.Now().Add(-s.opts.ClockSkew - time.Minute)
-	return s.dir.recs.DeleteBefore(ctx, tableJTI, jtiKeyPrefix(cutoff))
+	return s.dir.recs.DeleteBefore(ctx, tableJTI, jtiKeyPrefix(s.jtiBucket(s.opts.Now())))
 }

@@ -3,8 +3,10 @@ package identity
 import (
 	"context"
 	"crypto/rsa"
+	"crypto/sha256"
 	"crypto/x509"
 	"crypto/x509/pkix"
+	"encoding/hex"
 	"encoding/json"
 	"encoding/pem"
 	"errors"
@@ -77,26 +79,91 @@ func ReadBootstrap(dataDir string) (BootstrapInfo, error) {
 // that bootstrap.json was written for the first time.
 func (s *Service) Bootstrap(ctx context.Context, cfg BootstrapConfig) (info BootstrapInfo, created bool, err error) {
 	info, err = ReadBootstrap(cfg.DataDir)
-	switch {
-	case err == nil:
-		if _, terr := s.dir.Tenant(ctx, info.TenantID); terr != nil {
-			return info, false, fmt.Errorf("identity: %s names tenant %s, which the store does not have (was the store replaced?): %w",
-				BootstrapFile, info.TenantID, terr)
+	fromFile := err == nil
+	if errors.Is(err, fs.ErrNotExist) {
+		// The file may have been removed after first use: the sealed copy
+		// in the store stands in for it.
+		info, err = s.StoredBootstrap(ctx, cfg.DataDir)
+		if errors.Is(err, ErrNotFound) {
+			return s.firstBootstrap(ctx, cfg)
 		}
-		if err := s.keys.Ensure(ctx, info.TenantID); err != nil {
-			return info, false, err
-		}
-		if info.AuthorityHost != cfg.AuthorityHost || info.ARMEndpoint != cfg.ARMEndpoint || info.CACertPath != cfg.CACertPath {
-			info.AuthorityHost, info.ARMEndpoint, info.CACertPath = cfg.AuthorityHost, cfg.ARMEndpoint, cfg.CACertPath
-			if err := atomicfile.WriteFile(filepath.Join(cfg.DataDir, BootstrapFile), mustJSON(info), 0o600); err != nil {
-				return info, false, err
-			}
-		}
-		return info, false, nil
-	case !errors.Is(err, fs.ErrNotExist):
+	}
+	if err != nil {
 		return info, false, err
 	}
-	return s.firstBootstrap(ctx, cfg)
+	if _, terr := s.dir.Tenant(ctx, info.TenantID); terr != nil {
+		return info, false, fmt.Errorf("identity: %s names tenant %s, which the store does not have (was the store replaced?): %w",
+			BootstrapFile, info.TenantID, terr)
+	}
+	if err := s.keys.Ensure(ctx, info.TenantID); err != nil {
+		return info, false, err
+	}
+	changed := info.AuthorityHost != cfg.AuthorityHost || info.ARMEndpoint != cfg.ARMEndpoint || info.CACertPath != cfg.CACertPath
+	info.AuthorityHost, info.ARMEndpoint, info.CACertPath = cfg.AuthorityHost, cfg.ARMEndpoint, cfg.CACertPath
+	if fromFile && changed {
+		if err := atomicfile.WriteFile(filepath.Join(cfg.DataDir, BootstrapFile), mustJSON(info), 0o600); err != nil {
+			return info, false, err
+		}
+	}
+	// Keep the sealed copy current (and make one for data directories
+	// bootstrapped before it existed), so the file can be removed.
+	return info, false, s.storeBootstrap(ctx, cfg.DataDir, info)
+}
+
+// tableBootstrap holds, sealed, the bootstrap record of each data
+// directory, keyed by bootstrapKey.
+const tableBootstrap = "identity.bootstrap"
+
+// bootstrapKey names a data directory's bootstrap record: a hash of its
+// absolute path, so that replicas sharing a store keep theirs apart.
+func bootstrapKey(dataDir string) string {
+	abs, err := filepath.Abs(dataDir)
+	if err != nil {
+		abs = dataDir
+	}
+	sum := sha256.Sum256([]byte(filepath.Clean(abs)))
+	return hex.EncodeToString(sum[:16])
+}
+
+// storeBootstrap writes the sealed copy of a data directory's bootstrap
+// record. Without a sealer it stores nothing: the client secret is never
+// written to the store in clear.
+func (s *Service) storeBootstrap(ctx context.Context, dataDir string, info BootstrapInfo) error {
+	if s.opts.Sealer == nil {
+		return nil
+	}
+	key := bootstrapKey(dataDir)
+	plain := mustJSON(info)
+	defer clear(plain)
+	sealed, err := s.opts.Sealer.Seal(tableBootstrap+"/"+key, plain)
+	if err != nil {
+		return err
+	}
+	return s.dir.recs.Put(ctx, tableBootstrap, key, sealed)
+}
+
+// StoredBootstrap returns the sealed copy of a data directory's bootstrap
+// record, which `steward env` reads when DATA/bootstrap.json has been
+// removed. It fails with ErrNotFound when the store has none.
+func (s *Service) StoredBootstrap(ctx context.Context, dataDir string) (BootstrapInfo, error) {
+	var info BootstrapInfo
+	if s.opts.Sealer == nil {
+		return info, ErrNotFound
+	}
+	key := bootstrapKey(dataDir)
+	sealed, err := s.dir.recs.Get(ctx, tableBootstrap, key)
+	if err != nil {
+		return info, err
+	}
+	plain, err := s.opts.Sealer.Open(ctx, tableBootstrap+"/"+key, sealed)
+	if err != nil {
+		return info, fmt.Errorf("identity: stored bootstrap record: %w", err)
+	}
+	defer clear(plain)
+	if err := json.Unmarshal(plain, &info); err != nil {
+		return info, fmt.Errorf("identity: stored bootstrap record: %w", err)
+	}
+	return info, nil
 }
 
 // homeRecord is the store's record of the home tenant, shared by replicas
@@ -177,6 +244,9 @@ func (s *Service) joinHome(ctx context.Context, cfg BootstrapConfig, home homeRe
 		AuthorityHost:   cfg.AuthorityHost,
 		ARMEndpoint:     cfg.ARMEndpoint,
 		CACertPath:      cfg.CACertPath,
+	}
+	if err := s.storeBootstrap(ctx, cfg.DataDir, info); err != nil {
+		return BootstrapInfo{}, false, err
 	}
 	if err := atomicfile.WriteFile(filepath.Join(cfg.DataDir, BootstrapFile), mustJSON(info), 0o600); err != nil {
 		return BootstrapInfo{}, false, err

@@ -80,6 +80,9 @@ func (d *Directory) CreateTenant(ctx context.Context, t Tenant) error {
 // Tenant finds a tenant by ID or by one of its domain names.
 func (d *Directory) Tenant(ctx context.Context, idOrDomain string) (Tenant, error) {
 	var t Tenant
+	if !validTenantRef(idOrDomain) {
+		return t, errBadTenantRef
+	}
 	err := d.get(ctx, tableTenants, strings.ToLower(idOrDomain), &t)
 	if !errors.Is(err, ErrNotFound) {
 		return t, err
@@ -94,6 +97,25 @@ func (d *Directory) Tenant(ctx context.Context, idOrDomain string) (Tenant, erro
 		}
 	}
 	return Tenant{}, err
+}
+
+// errBadTenantRef is returned by Tenant for a reference that is neither a
+// tenant ID nor a domain name; it matches ErrNotFound.
+var errBadTenantRef = fmt.Errorf("%w: malformed tenant reference", ErrNotFound)
+
+// validTenantRef reports whether s can be a tenant ID or a domain name:
+// 1 to 253 letters, digits, dots, hyphens and underscores.
+func validTenantRef(s string) bool {
+	if s == "" || len(s) > 253 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '.' || c == '-' || c == '_') {
+			return false
+		}
+	}
+	return true
 }
 
 // PutApplication writes an application and indexes its app ID and

@@ -115,6 +115,9 @@ func (s *Service) getTenant(w http.ResponseWriter, r *http.Request) (Tenant, boo
 
 // tenantErr turns a tenant lookup failure into the error to send.
 func tenantErr(err error, tenant string) error {
+	if errors.Is(err, errBadTenantRef) {
+		return errTenantInvalid(tenant)
+	}
 	if errors.Is(err, ErrNotFound) {
 		return errTenantNotFound(tenant)
 	}

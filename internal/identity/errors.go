@@ -6,7 +6,10 @@ import (
 	"fmt"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
+
+	"github.com/steward-gov/steward/internal/arm"
 )
 
 // OAuthError is a token-service error in Entra's form: an OAuth error code,
@@ -18,6 +21,8 @@ type OAuthError struct {
 	Code    string // OAuth 2.0 error: invalid_request, invalid_client, ...
 	AADSTS  int
 	Message string
+	// RetryAfter, when set, is sent as the Retry-After header.
+	RetryAfter time.Duration
 }
 
 // Error implements error.
@@ -106,6 +111,11 @@ func errAssertionTime() *OAuthError {
 		"Client assertion is not within its valid time range.")
 }
 
+func errAssertionTooLong() *OAuthError {
+	return oauthErr(http.StatusUnauthorized, "invalid_client", 700024,
+		"Client assertion is not within its valid time range: its exp is more than %d minutes in the future.", int(MaxAssertionLifetime/time.Minute))
+}
+
 // errAssertionReplayed uses a Steward-specific code: Entra documents none
 // for a reused jti (docs/decisions/identity.md).
 func errAssertionReplayed() *OAuthError {
@@ -148,6 +158,53 @@ func errMethod() *OAuthError {
 		"The endpoint only accepts POST requests.")
 }
 
+// errInvalidParameter is a parameter the directory cannot look up (a NUL
+// byte, a value longer than any identifier): Entra's InvalidRequestParameter.
+func errInvalidParameter() *OAuthError {
+	return oauthErr(http.StatusBadRequest, "invalid_request", 90100,
+		"A parameter of the request is empty or not valid.")
+}
+
+// errTenantInvalid is a tenant segment that is neither a tenant ID nor a
+// domain name.
+func errTenantInvalid(tenant string) *OAuthError {
+	return oauthErr(http.StatusBadRequest, "invalid_request", 900023,
+		"Specified tenant identifier '%s' is neither a valid DNS name, nor a valid external domain.", clip(tenant))
+}
+
+// errTwoClientAuthMethods: RFC 6749 §2.3 allows one client authentication
+// method per request. Entra documents no code for it, so the code is
+// Steward's own, like the replay code (docs/decisions/identity.md).
+func errTwoClientAuthMethods() *OAuthError {
+	return oauthErr(http.StatusBadRequest, "invalid_request", 9900002,
+		"The request uses more than one client authentication method; send exactly one of client_secret (in the body or in HTTP Basic) and client_assertion.")
+}
+
+// errClientLockedOut is Entra's lockout code (smart lockout's IdsLocked),
+// sent as 429 with Retry-After after too many failed client
+// authentications.
+func errClientLockedOut(appID string, retry time.Duration) *OAuthError {
+	e := oauthErr(http.StatusTooManyRequests, "invalid_client", 50053,
+		"The client '%s' is locked out after too many failed authentication attempts. Retry after %d seconds.", clip(appID), int(retry.Seconds()))
+	e.RetryAfter = retry
+	return e
+}
+
+// clip shortens a caller's value before it is echoed in an error.
+func clip(s string) string {
+	const max = 64
+	s = strings.Map(func(r rune) rune {
+		if r < 0x20 || r == 0x7f {
+			return -1
+		}
+		return r
+	}, s)
+	if len(s) > max {
+		return s[:max] + "..."
+	}
+	return s
+}
+
 // oauthWire is the JSON body of an error response.
 type oauthWire struct {
 	Error         string `json:"error"`
@@ -165,7 +222,11 @@ type oauthWire struct {
 // wrong, and the Azure SDKs retry it.
 func writeOAuthError(w http.ResponseWriter, err error, now time.Time, traceID, correlationID, errorBase string) {
 	var e *OAuthError
-	if !errors.As(err, &e) {
+	switch {
+	case errors.As(err, &e):
+	case arm.ClassOf(err) == arm.ClassInvalid:
+		e = errInvalidParameter()
+	default:
 		e = oauthErr(http.StatusServiceUnavailable, "temporarily_unavailable", 90033,
 			"A transient error has occurred. Please try again.")
 	}
@@ -185,6 +246,9 @@ func writeOAuthError(w http.ResponseWriter, err error, now time.Time, traceID, c
 	h.Set("Cache-Control", "no-store, no-cache")
 	h.Set("Pragma", "no-cache")
 	h.Set("x-ms-request-id", traceID)
+	if e.RetryAfter > 0 {
+		h.Set("Retry-After", strconv.Itoa(int((e.RetryAfter+time.Second-1)/time.Second)))
+	}
 	w.WriteHeader(e.Status)
 	_ = json.NewEncoder(w).Encode(body)
 }

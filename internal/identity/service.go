@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+
+	"github.com/steward-gov/steward/internal/seal"
 )
 
 // Options configures a [Service]. The zero value of each field takes the
@@ -41,6 +43,10 @@ type Options struct {
 	Logger *slog.Logger
 	// KeyBits is the RSA size of tenant signing keys (default 2048).
 	KeyBits int
+	// Sealer seals the secrets the service stores: the tenants' signing
+	// keys and the bootstrap credential (nil keeps them in clear, for
+	// tests; steward serve always sets it).
+	Sealer *seal.Sealer
 	// Observe, when set, is told the outcome of every token request, for
 	// metrics. It must be fast and safe for concurrent use.
 	Observe func(TokenOutcome)
@@ -61,8 +67,8 @@ type TokenOutcome struct {
 }
 
 // DefaultResources are the Azure resource identifiers that Steward serves
-// or stands in for: ARM, Key Vault, Log Analytics, Azure Monitor ingestion
-// and Microsoft Graph.
+// or stands in for: ARM, Key Vault, Log Analytics, Azure Monitor ingestion,
+// Microsoft Graph and Azure Storage.
 var DefaultResources = []string{
 	"https://management.azure.com",
 	"https://management.core.windows.net",
@@ -70,6 +76,7 @@ var DefaultResources = []string{
 	"https://api.loganalytics.io",
 	"https://monitor.azure.com",
 	"https://graph.microsoft.com",
+	"https://storage.azure.com",
 }
 
 // Service is the token service: the directory, the signing keys, and the
@@ -79,6 +86,7 @@ type Service struct {
 	keys      *KeyRing
 	opts      Options
 	resources map[string]bool
+	lockouts  lockouts
 }
 
 // NewService returns a Service over recs with opts' defaults filled in.
@@ -113,7 +121,7 @@ func NewService(recs Records, opts Options) *Service {
 	}
 	return &Service{
 		dir:       NewDirectory(recs),
-		keys:      NewKeyRing(recs, opts.Rand, opts.Now, opts.KeyBits),
+		keys:      NewKeyRing(recs, opts.Sealer, opts.Rand, opts.Now, opts.KeyBits),
 		opts:      opts,
 		resources: res,
 	}

@@ -18,17 +18,27 @@ import (
 	"time"
 
 	"github.com/go-jose/go-jose/v4"
+
+	"github.com/steward-gov/steward/internal/seal"
 )
 
-// signingKeyRecord is a tenant signing key as stored: PKCS#8 private key
-// and a self-signed certificate that JWKS publishes in x5c.
+// signingKeyRecord is a tenant signing key as stored: the PKCS#8 private
+// key, sealed for its storage path, and a self-signed certificate that
+// JWKS publishes in x5c. PrivateKey holds the key in clear only in records
+// an older Steward wrote (and in tests without a sealer); SealClearKeys
+// seals those.
 type signingKeyRecord struct {
 	KID         string    `json:"kid"`
 	TenantID    string    `json:"tenantId"`
-	PrivateKey  []byte    `json:"privateKey"`
+	PrivateKey  []byte    `json:"privateKey,omitempty"`
+	SealedKey   []byte    `json:"sealedPrivateKey,omitempty"`
 	Certificate []byte    `json:"certificate"`
 	Created     time.Time `json:"created"`
 }
+
+// keyPath is the storage path a signing key is sealed for, so a sealed key
+// copied into another tenant's record does not open.
+func (r signingKeyRecord) keyPath() string { return tableKeys + "/" + r.TenantID + "/" + r.KID }
 
 // signingKey is a parsed tenant key with its ready signer.
 type signingKey struct {
@@ -45,6 +55,7 @@ type signingKey struct {
 // that others created.
 type KeyRing struct {
 	recs  Records
+	seal  *seal.Sealer
 	rand  io.Reader
 	now   func() time.Time
 	bits  int
@@ -53,12 +64,13 @@ type KeyRing struct {
 }
 
 // NewKeyRing returns a key ring over recs that generates keys of bits
-// (2048 when 0) from rand.
-func NewKeyRing(recs Records, rand io.Reader, now func() time.Time, bits int) *KeyRing {
+// (2048 when 0) from rand and seals their private keys with sealer (nil
+// keeps them in clear, for tests; steward serve always gives one).
+func NewKeyRing(recs Records, sealer *seal.Sealer, rand io.Reader, now func() time.Time, bits int) *KeyRing {
 	if bits == 0 {
 		bits = 2048
 	}
-	return &KeyRing{recs: recs, rand: rand, now: now, bits: bits, cache: map[string][]*signingKey{}}
+	return &KeyRing{recs: recs, seal: sealer, rand: rand, now: now, bits: bits, cache: map[string][]*signingKey{}}
 }
 
 // keys returns a tenant's keys, newest first, loading them when not
@@ -83,7 +95,11 @@ func (k *KeyRing) keys(ctx context.Context, tenantID string, reload bool) ([]*si
 		if err := json.Unmarshal(b, &rec); err != nil {
 			return nil, fmt.Errorf("identity: decode signing key: %w", err)
 		}
+		if err := k.open(ctx, &rec); err != nil {
+			return nil, err
+		}
 		sk, err := parseSigningKey(rec)
+		clear(rec.PrivateKey)
 		if err != nil {
 			return nil, err
 		}
@@ -123,6 +139,9 @@ func (k *KeyRing) Rotate(ctx context.Context, tenantID string) error {
 	if err != nil {
 		return err
 	}
+	if err := k.sealKey(&rec); err != nil {
+		return err
+	}
 	b, err := json.Marshal(rec)
 	if err != nil {
 		return err
@@ -132,6 +151,77 @@ func (k *KeyRing) Rotate(ctx context.Context, tenantID string) error {
 	}
 	_, err = k.keys(ctx, tenantID, true)
 	return err
+}
+
+// sealKey moves the record's private key into SealedKey, sealed, and
+// zeroes the clear copy. Without a sealer it leaves the record alone.
+func (k *KeyRing) sealKey(rec *signingKeyRecord) error {
+	if k.seal == nil || len(rec.PrivateKey) == 0 {
+		return nil
+	}
+	sealed, err := k.seal.Seal(rec.keyPath(), rec.PrivateKey)
+	if err != nil {
+		return err
+	}
+	clear(rec.PrivateKey)
+	rec.PrivateKey, rec.SealedKey = nil, sealed
+	return nil
+}
+
+// open fills the record's PrivateKey from SealedKey. A record with the key
+// in clear (written before keys were sealed) is accepted as it is;
+// SealClearKeys seals it on the next start.
+func (k *KeyRing) open(ctx context.Context, rec *signingKeyRecord) error {
+	if len(rec.SealedKey) == 0 {
+		if len(rec.PrivateKey) == 0 {
+			return fmt.Errorf("identity: signing key %s has no private key", rec.KID)
+		}
+		return nil
+	}
+	if k.seal == nil {
+		return fmt.Errorf("identity: signing key %s is sealed and no sealer is configured", rec.KID)
+	}
+	pk, err := k.seal.Open(ctx, rec.keyPath(), rec.SealedKey)
+	if err != nil {
+		return fmt.Errorf("identity: signing key %s: %w", rec.KID, err)
+	}
+	rec.PrivateKey = pk
+	return nil
+}
+
+// SealClearKeys seals the private keys that an older Steward stored in
+// clear, and returns how many it sealed. steward serve runs it on every
+// start; it does nothing without a sealer.
+func (k *KeyRing) SealClearKeys(ctx context.Context) (int, error) {
+	if k.seal == nil {
+		return 0, nil
+	}
+	vals, err := k.recs.List(ctx, tableKeys, "")
+	if err != nil {
+		return 0, err
+	}
+	n := 0
+	for _, b := range vals {
+		var rec signingKeyRecord
+		if err := json.Unmarshal(b, &rec); err != nil {
+			return n, fmt.Errorf("identity: decode signing key: %w", err)
+		}
+		if len(rec.PrivateKey) == 0 {
+			continue
+		}
+		if err := k.sealKey(&rec); err != nil {
+			return n, err
+		}
+		out, err := json.Marshal(rec)
+		if err != nil {
+			return n, err
+		}
+		if err := k.recs.Put(ctx, tableKeys, rec.TenantID+"/"+rec.KID, out); err != nil {
+			return n, err
+		}
+		n++
+	}
+	return n, nil
 }
 
 // active returns the key new tokens are signed with.

@@ -89,6 +89,9 @@ func (s *Service) parseTokenRequest(w http.ResponseWriter, r *http.Request) (Tok
 		Authorities:         authorities,
 	}
 	if user, pass, ok := r.BasicAuth(); ok { // client_secret_basic (RFC 6749 §2.3.1)
+		if f.Has("client_secret") || f.Has("client_assertion") || f.Has("client_assertion_type") {
+			return req, errTwoClientAuthMethods()
+		}
 		id, err1 := url.QueryUnescape(user)
 		secret, err2 := url.QueryUnescape(pass)
 		if err1 != nil || err2 != nil || (req.ClientID != "" && !strings.EqualFold(req.ClientID, id)) {
@@ -123,6 +126,12 @@ func (s *Service) Token(ctx context.Context, req TokenRequest) (TokenResponse, e
 	if req.ClientID == "" {
 		return TokenResponse{}, errMissingParam("client_id")
 	}
+	if !validClientID(req.ClientID) {
+		return TokenResponse{}, errAppNotFound(clip(req.ClientID), tenant.ID)
+	}
+	if req.ClientSecret != "" && (req.ClientAssertion != "" || req.ClientAssertionType != "") {
+		return TokenResponse{}, errTwoClientAuthMethods()
+	}
 	if req.Scope == "" {
 		return TokenResponse{}, errMissingParam("scope")
 	}
@@ -137,27 +146,19 @@ func (s *Service) Token(ctx context.Context, req TokenRequest) (TokenResponse, e
 		return TokenResponse{}, err
 	}
 	now := s.opts.Now()
-	var acr string
-	switch {
-	case req.ClientAssertion != "" || req.ClientAssertionType != "":
-		if req.ClientAssertionType != jwtBearer {
-			return TokenResponse{}, errAssertionType()
-		}
-		if req.ClientAssertion == "" {
-			return TokenResponse{}, errMissingParam("client_assertion")
-		}
-		if err := s.verifyAssertion(ctx, tenant.ID, req.Tenant, app, req.ClientAssertion, req.Authorities, now); err != nil {
-			return TokenResponse{}, err
-		}
-		acr = "2"
-	case req.ClientSecret != "":
-		if err := checkSecret(app, req.ClientSecret, now); err != nil {
-			return TokenResponse{}, err
-		}
-		acr = "1"
-	default:
-		return TokenResponse{}, errNoCredential()
+	if d := s.lockouts.locked(tenant.ID, app.AppID, now); d > 0 {
+		return TokenResponse{}, errClientLockedOut(app.AppID, d)
 	}
+	acr, err := s.authenticateClient(ctx, tenant.ID, req, app, now)
+	if err != nil {
+		var oe *OAuthError
+		if errors.As(err, &oe) && oe.Code == "invalid_client" && s.lockouts.fail(tenant.ID, app.AppID, now) {
+			s.opts.Logger.WarnContext(ctx, "client locked out after repeated failed authentication",
+				"tenant", tenant.ID, "client_id", app.AppID, "duration", lockoutDuration.String())
+		}
+		return TokenResponse{}, err
+	}
+	s.lockouts.succeed(tenant.ID, app.AppID)
 	sp, err := s.dir.ServicePrincipal(ctx, tenant.ID, app.AppID)
 	if errors.Is(err, ErrNotFound) {
 		return TokenResponse{}, errAppNotFound(req.ClientID, tenant.ID)
@@ -178,6 +179,49 @@ func (s *Service) Token(ctx context.Context, req TokenRequest) (TokenResponse, e
 	}
 	secs := int64(exp.Sub(now) / time.Second)
 	return TokenResponse{TokenType: "Bearer", ExpiresIn: secs, ExtExpiresIn: secs, AccessToken: tok}, nil
+}
+
+// authenticateClient checks the request's one client credential, a client
+// assertion or a client secret, and returns the token's acr ("2" for an
+// assertion, "1" for a secret).
+func (s *Service) authenticateClient(ctx context.Context, tenantID string, req TokenRequest, app Application, now time.Time) (string, error) {
+	var acr string
+	switch {
+	case req.ClientAssertion != "" || req.ClientAssertionType != "":
+		if req.ClientAssertionType != jwtBearer {
+			return "", errAssertionType()
+		}
+		if req.ClientAssertion == "" {
+			return "", errMissingParam("client_assertion")
+		}
+		if err := s.verifyAssertion(ctx, tenantID, req.Tenant, app, req.ClientAssertion, req.Authorities, now); err != nil {
+			return "", err
+		}
+		acr = "2"
+	case req.ClientSecret != "":
+		if err := checkSecret(app, req.ClientSecret, now); err != nil {
+			return "", err
+		}
+		acr = "1"
+	default:
+		return "", errNoCredential()
+	}
+	return acr, nil
+}
+
+// validClientID reports whether id can name an application: at most 256
+// bytes without control characters (app IDs are GUIDs; identifier URIs
+// are URLs).
+func validClientID(id string) bool {
+	if len(id) > 256 {
+		return false
+	}
+	for i := 0; i < len(id); i++ {
+		if id[i] < 0x20 || id[i] == 0x7f {
+			return false
+		}
+	}
+	return true
 }
 
 // observe reports a token request's outcome to Options.Observe.

@@ -113,7 +113,31 @@ func badRequests(t *testing.T, f *fixture) []badRequest {
 	if rec := f.post(f.assertionForm(replayed)); rec.Code != http.StatusOK {
 		t.Fatalf("first use of assertion: %d %s", rec.Code, rec.Body)
 	}
+	// The same jti again with another exp is still a replay: jtis are
+	// spent per jti, not per (jti, exp).
+	sameJTI := f.assertion(t, assertionOpts{jti: "reused-jti", exp: now.Add(4 * time.Minute)})
+	if rec := f.post(f.assertionForm(sameJTI)); rec.Code != http.StatusOK {
+		t.Fatalf("first use of jti: %d %s", rec.Code, rec.Body)
+	}
+	both := withAssertion(assertionOpts{})
+	both.Set("client_secret", f.secret)
 	return []badRequest{
+		{name: "same jti, another exp", form: withAssertion(assertionOpts{jti: "reused-jti", exp: now.Add(9 * time.Minute)}),
+			status: 401, oauthError: "invalid_client", aadsts: 9900001},
+		{name: "assertion valid for a year", form: withAssertion(assertionOpts{exp: now.AddDate(1, 0, 0)}),
+			status: 401, oauthError: "invalid_client", aadsts: 700024},
+		{name: "assertion valid for 16 minutes", form: withAssertion(assertionOpts{exp: now.Add(16 * time.Minute)}),
+			status: 401, oauthError: "invalid_client", aadsts: 700024},
+		{name: "secret and assertion together", form: both,
+			status: 400, oauthError: "invalid_request", aadsts: 9900002},
+		{name: "tenant of 5,000 characters", tenant: strings.Repeat("t", 5000), form: f.secretForm(),
+			status: 400, oauthError: "invalid_request", aadsts: 900023},
+		{name: "tenant with a NUL", tenant: "a%00b", form: f.secretForm(),
+			status: 400, oauthError: "invalid_request", aadsts: 900023},
+		{name: "client_id of 60,000 characters", form: withSecret(func(v url.Values) { v.Set("client_id", strings.Repeat("c", 60000)) }),
+			status: 400, oauthError: "unauthorized_client", aadsts: 700016},
+		{name: "client_id with a NUL", form: withSecret(func(v url.Values) { v.Set("client_id", f.app.AppID+"\x00") }),
+			status: 400, oauthError: "unauthorized_client", aadsts: 700016},
 		{name: "wrong secret", form: withSecret(func(v url.Values) { v.Set("client_secret", "nope") }),
 			status: 401, oauthError: "invalid_client", aadsts: 7000215},
 		{name: "expired secret", form: f.secretForm(), advance: 25 * time.Hour,
@@ -174,6 +198,9 @@ func TestTokenRejectsBadRequestsInEntraForm(t *testing.T) {
 	f := newFixture(t, testAuthority)
 	for _, c := range badRequests(t, f) {
 		t.Run(c.name, func(t *testing.T) {
+			// Each case starts without the failures of the others, which
+			// would lock the client out (TestRepeatedFailuresLockTheClientOut).
+			f.svc.lockouts = lockouts{}
 			if c.advance != 0 {
 				f.clock.Add(c.advance)
 				defer f.clock.Add(-c.advance)
@@ -295,28 +322,39 @@ func TestObserveSeesEveryTokenRequest(t *testing.T) {
 	}
 }
 
-func TestPruneAssertionsForgetsOnlyExpiredOnes(t *testing.T) {
+func TestSpentJTIsArePrunedOnlyWhenNoReuseCanBeAccepted(t *testing.T) {
 	f := newFixture(t, testAuthority)
-	now := f.clock.Now()
-	old := f.assertion(t, assertionOpts{exp: now.Add(time.Minute)})
-	fresh := f.assertion(t, assertionOpts{exp: now.Add(30 * time.Minute)})
-	for _, a := range []string{old, fresh} {
-		if rec := f.post(f.assertionForm(a)); rec.Code != http.StatusOK {
-			t.Fatalf("%d %s", rec.Code, rec.Body)
+	ctx := context.Background()
+	start := f.clock.Now()
+	first := f.assertion(t, assertionOpts{jti: "once", exp: start.Add(MaxAssertionLifetime)})
+	if rec := f.post(f.assertionForm(first)); rec.Code != http.StatusOK {
+		t.Fatalf("%d %s", rec.Code, rec.Body)
+	}
+	// Until the last moment an assertion with this jti could be accepted
+	// (exp at most MaxAssertionLifetime ahead, plus the skew on each
+	// side), pruning keeps the record and a reuse with a fresh exp is a
+	// replay.
+	for _, at := range []time.Duration{0, 5 * time.Minute, f.svc.jtiWindow() - time.Second} {
+		f.clock.Set(start.Add(at))
+		if _, err := f.svc.PruneAssertions(ctx); err != nil {
+			t.Fatal(err)
+		}
+		again := f.assertion(t, assertionOpts{jti: "once", exp: f.clock.Now().Add(MaxAssertionLifetime)})
+		if rec := f.post(f.assertionForm(again)); rec.Code != http.StatusUnauthorized || !strings.Contains(rec.Body.String(), "9900001") {
+			t.Fatalf("reuse %v later: %d %s", at, rec.Code, rec.Body)
+		}
+		// The original has expired by now, or is a replay.
+		if rec := f.post(f.assertionForm(first)); rec.Code == http.StatusOK {
+			t.Fatalf("original accepted again %v later", at)
 		}
 	}
-	f.clock.Add(10 * time.Minute) // old is now beyond exp + skew
-	n, err := f.svc.PruneAssertions(context.Background())
-	if err != nil || n != 1 {
-		t.Fatalf("pruned %d, %v; want 1", n, err)
+	// Two windows on, every record is gone and the table is empty.
+	f.clock.Set(start.Add(2*f.svc.jtiWindow() + time.Second))
+	if n, err := f.svc.PruneAssertions(ctx); err != nil || n == 0 {
+		t.Fatalf("pruned %d, %v; want the records of the first use", n, err)
 	}
-	// The fresh one is still remembered: its replay is refused.
-	if rec := f.post(f.assertionForm(fresh)); rec.Code != http.StatusUnauthorized || !strings.Contains(rec.Body.String(), "9900001") {
-		t.Errorf("replay after prune: %d %s", rec.Code, rec.Body)
-	}
-	// The pruned one cannot be replayed either: it has expired.
-	if rec := f.post(f.assertionForm(old)); !strings.Contains(rec.Body.String(), "700024") {
-		t.Errorf("old assertion: %d %s", rec.Code, rec.Body)
+	if left, err := f.svc.dir.recs.List(ctx, tableJTI, ""); err != nil || len(left) != 0 {
+		t.Fatalf("%d records left after pruning, %v", len(left), err)
 	}
 }
 

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/steward-gov/steward/internal/seal"
 	"github.com/steward-gov/steward/internal/store"
 )
 
@@ -51,6 +52,9 @@ type Options struct {
 	// Azure names them ("https://{name}-{suffix}.{region}-1.ingest.monitor.azure.com"),
 	// instead of a path under IngestionURL.
 	DCEEndpoint func(resourceID, location string) string
+	// Sealer seals the workspace records, which hold the shared keys (nil
+	// stores them in clear, for tests; steward serve always sets it).
+	Sealer *seal.Sealer
 	// Authorize checks that the caller of a bearer-authenticated request
 	// may perform action on scope (nil allows every authenticated caller).
 	Authorize Authorizer
@@ -99,7 +103,7 @@ func (s *Service) EnsureWorkspace(ctx context.Context, resourceID, customerID st
 			}
 			if retentionDays > 0 && retentionDays != w.RetentionInDays {
 				w.RetentionInDays = retentionDays
-				if err := putJSON(ctx, tx, workspacesTable, w.CustomerID, w); err != nil {
+				if err := putJSON(ctx, s.sealed(tx), workspacesTable, w.CustomerID, w); err != nil {
 					return err
 				}
 			}
@@ -123,7 +127,7 @@ func (s *Service) EnsureWorkspace(ctx context.Context, resourceID, customerID st
 		if ws.SecondaryKey, err = s.newKey(); err != nil {
 			return err
 		}
-		if err := putJSON(ctx, tx, workspacesTable, ws.CustomerID, ws); err != nil {
+		if err := putJSON(ctx, s.sealed(tx), workspacesTable, ws.CustomerID, ws); err != nil {
 			return err
 		}
 		_, err = tx.Put(ctx, wsByIDTable, strings.ToLower(resourceID), []byte(ws.CustomerID), store.Cond{})
@@ -163,7 +167,7 @@ func (s *Service) RegenerateKey(ctx context.Context, customerID, which string) (
 			return fmt.Errorf("keyType must be primary or secondary, not %q", which)
 		}
 		ws = w
-		return putJSON(ctx, tx, workspacesTable, w.CustomerID, w)
+		return putJSON(ctx, s.sealed(tx), workspacesTable, w.CustomerID, w)
 	})
 	return ws, err
 }
@@ -202,7 +206,7 @@ func (s *Service) Workspaces(ctx context.Context) ([]Workspace, error) {
 	err := s.st.View(ctx, func(tx store.Tx) error {
 		q := store.Query{Limit: store.MaxPageSize}
 		for {
-			page, err := tx.Scan(ctx, workspacesTable, q)
+			page, err := s.sealed(tx).Scan(ctx, workspacesTable, q)
 			if err != nil {
 				return err
 			}
@@ -254,7 +258,7 @@ func (s *Service) workspaceTx(ctx context.Context, tx store.Tx, customerID strin
 	if err != nil {
 		return ws, fmt.Errorf("%w: %s", ErrNoWorkspace, customerID)
 	}
-	rec, err := tx.Get(ctx, workspacesTable, id.String())
+	rec, err := s.sealed(tx).Get(ctx, workspacesTable, id.String())
 	if errors.Is(err, store.ErrNotFound) {
 		return ws, fmt.Errorf("%w: %s", ErrNoWorkspace, customerID)
 	}
@@ -263,6 +267,24 @@ func (s *Service) workspaceTx(ctx context.Context, tx store.Tx, customerID strin
 	}
 	err = json.Unmarshal(rec.Value, &ws)
 	return ws, err
+}
+
+// sealed wraps tx so the workspace records, which hold the shared keys,
+// are sealed at rest.
+func (s *Service) sealed(tx store.Tx) store.Tx {
+	if s.opts.Sealer == nil {
+		return tx
+	}
+	return seal.Tx{Tx: tx, S: s.opts.Sealer}
+}
+
+// SealClearWorkspaces seals the workspace records that an older Steward
+// wrote in clear; steward serve runs it on every start.
+func (s *Service) SealClearWorkspaces(ctx context.Context) (int, error) {
+	if s.opts.Sealer == nil {
+		return 0, nil
+	}
+	return s.opts.Sealer.SealClearRecords(ctx, s.st, workspacesTable)
 }
 
 func putJSON(ctx context.Context, tx store.Tx, table, key string, v any) error {

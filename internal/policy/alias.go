@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"sort"
 	"strings"
 
 	"github.com/steward-gov/steward/internal/arm"
@@ -25,6 +26,9 @@ type AliasTable struct {
 	// metadata is set when the source records which aliases are
 	// modifiable (the provider JSON does, the CSV does not).
 	metadata bool
+	// base is the table this one adds to or overrides (see Layer); a
+	// lookup that misses here continues there.
+	base *AliasTable
 }
 
 // Alias is one policy alias.
@@ -64,43 +68,84 @@ func NewAliasTable() *AliasTable {
 	return &AliasTable{aliases: map[string]*Alias{}, types: map[string]*TypeInfo{}}
 }
 
-// Len returns the number of aliases in the table.
+// Layer returns an empty table over base: aliases added to it (Add,
+// Merge) override base's, and lookups that miss it continue in base,
+// which is never modified. It lets a shared table (the built-in one) be
+// extended without copying it.
+func Layer(base *AliasTable) *AliasTable {
+	t := NewAliasTable()
+	t.base = base
+	return t
+}
+
+// Len returns the number of aliases in the table (with its base; an alias
+// overridden in a layer counts once per layer).
 func (t *AliasTable) Len() int {
 	if t == nil {
 		return 0
 	}
-	return len(t.aliases)
+	return len(t.aliases) + t.base.Len()
 }
 
 // HasMetadata reports whether the table knows which aliases are
 // modifiable.
-func (t *AliasTable) HasMetadata() bool { return t != nil && t.metadata }
+func (t *AliasTable) HasMetadata() bool { return t != nil && (t.metadata || t.base.HasMetadata()) }
 
 // Lookup returns the alias with the given name, compared case-insensitively.
 func (t *AliasTable) Lookup(name string) (*Alias, bool) {
-	if t == nil {
-		return nil, false
+	return t.lookupLower(strings.ToLower(name))
+}
+
+func (t *AliasTable) lookupLower(ln string) (*Alias, bool) {
+	for ; t != nil; t = t.base {
+		if a, ok := t.aliases[ln]; ok {
+			return a, true
+		}
 	}
-	a, ok := t.aliases[strings.ToLower(name)]
-	return a, ok
+	return nil, false
 }
 
 // Type returns what the table knows about a resource type.
 func (t *AliasTable) Type(resourceType string) (*TypeInfo, bool) {
-	if t == nil {
-		return nil, false
-	}
-	ti, ok := t.types[strings.ToLower(resourceType)]
-	return ti, ok
+	return t.typeLower(strings.ToLower(resourceType))
 }
 
-// typeLower is Type for a type already in lower case.
+// typeLower is Type for a type already in lower case. A layer's entry
+// wins unless only its base knows the type's capabilities.
 func (t *AliasTable) typeLower(lt string) (*TypeInfo, bool) {
-	if t == nil {
-		return nil, false
+	var found *TypeInfo
+	for ; t != nil; t = t.base {
+		ti, ok := t.types[lt]
+		if !ok {
+			continue
+		}
+		if ti.CapabilitiesKnown {
+			return ti, true
+		}
+		if found == nil {
+			found = ti
+		}
 	}
-	ti, ok := t.types[lt]
-	return ti, ok
+	return found, found != nil
+}
+
+// All returns every alias of the table and its bases, a layer's alias
+// replacing a base's of the same name, sorted by name.
+func (t *AliasTable) All() []*Alias {
+	seen := map[string]*Alias{}
+	for l := t; l != nil; l = l.base {
+		for k, a := range l.aliases {
+			if _, ok := seen[k]; !ok {
+				seen[k] = a
+			}
+		}
+	}
+	out := make([]*Alias, 0, len(seen))
+	for _, a := range seen {
+		out = append(out, a)
+	}
+	sort.Slice(out, func(i, j int) bool { return strings.ToLower(out[i].Name) < strings.ToLower(out[j].Name) })
+	return out
 }
 
 // Add adds or replaces an alias.
@@ -114,11 +159,13 @@ func (t *AliasTable) Add(a *Alias) {
 	}
 }
 
-// Merge adds every alias and type of other to t; other wins on conflicts.
+// Merge adds every alias and type of other (with its bases) to t; other
+// wins on conflicts.
 func (t *AliasTable) Merge(other *AliasTable) {
 	if other == nil {
 		return
 	}
+	t.Merge(other.base)
 	for k, a := range other.aliases {
 		t.aliases[k] = a
 	}
@@ -315,9 +362,20 @@ func modifiable(obj map[string]any, key string) bool {
 	return false
 }
 
-// LoadAliases reads an alias table in either format, chosen by content:
-// JSON when the first non-space byte is '[' or '{', CSV otherwise.
+// LoadAliases reads an alias table in either format, plain or
+// gzip-compressed, chosen by content: JSON when the first non-space byte
+// is '[' or '{', CSV otherwise.
 func LoadAliases(data []byte) (*AliasTable, error) {
+	if len(data) > 2 && data[0] == 0x1f && data[1] == 0x8b {
+		zr, err := gzip.NewReader(bytes.NewReader(data))
+		if err != nil {
+			return nil, fmt.Errorf("alias table: %w", err)
+		}
+		defer zr.Close()
+		if data, err = io.ReadAll(io.LimitReader(zr, 1<<30)); err != nil {
+			return nil, fmt.Errorf("alias table: %w", err)
+		}
+	}
 	trimmed := bytes.TrimLeft(bytes.TrimPrefix(data, []byte("\xef\xbb\xbf")), " \t\r\n")
 	if len(trimmed) > 0 && (trimmed[0] == '[' || trimmed[0] == '{') {
 		return LoadAliasesProviderJSON(trimmed)

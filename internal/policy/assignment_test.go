@@ -95,7 +95,7 @@ func TestAssignmentEvaluation(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			x, err := CompileAssignment(assignment(t, tt.props), testResolvers(t), nil)
+			x, err := CompileAssignment(assignment(t, tt.props), testResolvers(t), CompileOptions{})
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -113,6 +113,10 @@ var (
 type CaseRunner struct {
 	// Aliases is used by cases that name no table of their own.
 	Aliases *AliasTable
+	// AllowUnknownAliases is CompileOptions.AllowUnknownAliases for every
+	// case: without it a rule naming an alias its table lacks is a
+	// compile error.
+	AllowUnknownAliases bool
 	// Now is the time utcNow() sees unless a case's context sets utcNow.
 	Now    time.Time
 	tables map[string]*AliasTable

@@ -46,7 +46,7 @@ func (r *CaseRunner) outcome(ctx context.Context, cf *CaseFile, c *Case) (string
 	if err != nil {
 		return "setup error: " + err.Error(), nil
 	}
-	pol, err := Compile(def, CompileOptions{Aliases: aliases})
+	pol, err := Compile(def, CompileOptions{Aliases: aliases, AllowUnknownAliases: r.AllowUnknownAliases})
 	if err != nil {
 		var pe *ParameterError
 		if errors.As(err, &pe) {

@@ -2,6 +2,7 @@ package policy
 
 import (
 	"fmt"
+	"strings"
 	"sync"
 
 	"github.com/steward-gov/steward/internal/armexpr"
@@ -18,8 +19,13 @@ type CompileError struct {
 	Code string
 }
 
-// Error formats the path and message.
-func (e *CompileError) Error() string { return e.Path + ": " + e.Message }
+// Error formats the path, Azure's code when known, and the message.
+func (e *CompileError) Error() string {
+	if e.Code != "" {
+		return e.Path + ": " + e.Code + ": " + e.Message
+	}
+	return e.Path + ": " + e.Message
+}
 
 // CompileOptions configure Compile.
 type CompileOptions struct {
@@ -31,6 +37,11 @@ type CompileOptions struct {
 	// parameters are evaluated once here. Missing values fall back to
 	// defaultValue; a parameter with neither is an error.
 	Parameters map[string]any
+	// AllowUnknownAliases compiles fields that look like aliases but are
+	// not in Aliases by the documented default rule, and makes the policy
+	// not applicable (UnknownAliases), instead of failing with
+	// InvalidPolicyAlias as Azure does when a definition is created.
+	AllowUnknownAliases bool
 
 	// setMember marks a member of an initiative: its allowedValues are
 	// compared ignoring case (see resolveParameters).
@@ -75,6 +86,8 @@ type compiler struct {
 	lim       limits
 	maxConds  int
 	condBlock string
+	// allowUnknown is CompileOptions.AllowUnknownAliases.
+	allowUnknown bool
 }
 
 // Compile compiles a parsed definition. Errors are *CompileError or, for
@@ -104,7 +117,7 @@ func compile(d *Definition, opts CompileOptions, strict bool) (p *Policy, err er
 	// Parameters with values (assigned or default) are folded into
 	// constants; one without is evaluated, and fails, per resource.
 	p.paramsBound = true
-	c := &compiler{p: p}
+	c := &compiler{p: p, allowUnknown: opts.AllowUnknownAliases}
 	c.cst = &state{pol: p, params: p.params, opts: &EvalOptions{}}
 	c.cst.ec.Host = c.cst.host
 	c.cst.res = NewResource(nil)
@@ -130,9 +143,9 @@ func compile(d *Definition, opts CompileOptions, strict bool) (p *Policy, err er
 func (d *Definition) Compile(opts CompileOptions) (*Policy, error) { return Compile(d, opts) }
 
 // UnknownAliases lists the alias fields of the rule's if condition that
-// the alias table given to Compile does not know (empty without a table).
-// Azure treats a policy with an invalid alias as not applicable; Steward
-// still evaluates such fields by the default path rule (see Applicable).
+// the alias table given to Compile does not know (empty without a table,
+// and without CompileOptions.AllowUnknownAliases, which makes them a
+// compile error). Such a policy is not applicable (see Applicable).
 func (p *Policy) UnknownAliases() []string { return p.unknownAliases }
 
 // ParseAndCompile parses and compiles a definition document.
@@ -233,7 +246,12 @@ func (c *compiler) fieldOf(name, path string) (*fieldRef, *operand, error) {
 	if err != nil {
 		return nil, nil, cerr(path, "%v", err)
 	}
-	if f.unknown && !c.inDetails {
+	// Resource Provider modes name data-plane aliases, which come from the
+	// providers' data policy manifests, not from the ARM table.
+	if f.unknown && !c.inDetails && !c.p.rpMode {
+		if !c.allowUnknown {
+			return nil, nil, invalidAlias(name, path)
+		}
 		c.p.unknownAliases = append(c.p.unknownAliases, f.text)
 	}
 	return f, nil, nil
@@ -278,4 +296,18 @@ func (c *compiler) count(cn *Count) (*countNode, error) {
 		}
 	}
 	return n, nil
+}
+
+// CodeInvalidPolicyAlias is Azure's error code for a policy rule whose
+// field names an alias the resource provider does not declare.
+const CodeInvalidPolicyAlias = "InvalidPolicyAlias"
+
+// invalidAlias is the compile error for an alias the table lacks, worded
+// as Azure words it.
+func invalidAlias(name, path string) *CompileError {
+	typ := aliasResourceType(name)
+	ns, rt, _ := strings.Cut(typ, "/")
+	return &CompileError{Path: path, Code: CodeInvalidPolicyAlias, Message: fmt.Sprintf(
+		"the 'field' property '%s' of the policy rule doesn't exist as an alias under provider '%s' and resource type '%s'",
+		name, ns, rt)}
 }

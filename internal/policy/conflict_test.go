@@ -21,7 +21,7 @@ func tagWriter(t *testing.T, name, then string) *Assigned {
 	}
 	x, err := CompileAssignment(a, Resolvers{Definition: func(string) (*Definition, error) {
 		return ParseDefinition([]byte(def))
-	}}, nil)
+	}}, CompileOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -48,13 +48,14 @@ type Resolvers struct {
 }
 
 // CompileAssignment compiles what an assignment assigns, binding its
-// parameters. An ID containing "/policySetDefinitions/" names a set.
-func CompileAssignment(a *Assignment, r Resolvers, aliases *AliasTable) (*Assigned, error) {
+// parameters (opts.Parameters is ignored). An ID containing
+// "/policySetDefinitions/" names a set.
+func CompileAssignment(a *Assignment, r Resolvers, opts CompileOptions) (*Assigned, error) {
 	params := a.Parameters
 	if params == nil {
 		params = map[string]any{}
 	}
-	opts := CompileOptions{Aliases: aliases, Parameters: params}
+	opts.Parameters = params
 	if strings.Contains(strings.ToLower(a.PolicyDefinitionID), "/policysetdefinitions/") {
 		if r.Set == nil {
 			return nil, fmt.Errorf("assignment %s assigns a set, but no set resolver was given", a.Name)

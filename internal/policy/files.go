@@ -165,9 +165,10 @@ func has(m map[string]any, k string) bool { _, ok := armexpr.Lookup(m, k); retur
 
 // Lint parses and compiles a policy document of any kind, returning the
 // errors found (each a *ParseError or *CompileError with a JSON path).
-// With an alias table, alias fields the table does not know are errors,
-// as Azure rejects invalid aliases. Set members are not resolved.
-func Lint(data []byte, aliases *AliasTable) []error {
+// With an alias table, alias fields the table does not know are errors
+// (InvalidPolicyAlias, as Azure rejects them) unless
+// opts.AllowUnknownAliases. Set members are not resolved.
+func Lint(data []byte, opts CompileOptions) []error {
 	var err error
 	switch DetectKind(data) {
 	case KindSet:
@@ -177,11 +178,7 @@ func Lint(data []byte, aliases *AliasTable) []error {
 	case KindExemption:
 		_, err = ParseExemption(data)
 	default:
-		var p *Policy
-		p, err = ParseAndCompile(data, CompileOptions{Aliases: aliases})
-		if err == nil && len(p.UnknownAliases()) > 0 {
-			err = &CompileError{Path: p.def.rootPath + ".if", Message: "aliases not in the alias table: " + strings.Join(p.UnknownAliases(), ", ")}
-		}
+		_, err = ParseAndCompile(data, CompileOptions{Aliases: opts.Aliases, AllowUnknownAliases: opts.AllowUnknownAliases})
 	}
 	if err != nil {
 		return []error{err}

@@ -2,6 +2,7 @@ package policy
 
 import (
 	"context"
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -81,27 +82,47 @@ func TestAliasDirAndResolver(t *testing.T) {
 	}
 }
 
-func TestLintUnknownAliases(t *testing.T) {
+func TestUnknownAliases(t *testing.T) {
 	table, err := LoadAliasesCSV(strings.NewReader("alias,path\nMicrosoft.Web/sites/httpsOnly,properties.httpsOnly\n"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	def := []byte(`{"if":{"allOf":[{"field":"Microsoft.Web/sites/httpsOnly","equals":false},
 		{"field":"Microsoft.Web/sites/nonsense","exists":true}]},"then":{"effect":"audit"}}`)
-	if errs := Lint(def, nil); len(errs) != 0 {
-		t.Errorf("without a table: %v", errs)
+	countDef := []byte(`{"if":{"count":{"field":"Microsoft.Web/sites/nope[*]"},"greater":0},"then":{"effect":"audit"}}`)
+	tests := []struct {
+		name    string
+		def     []byte
+		opts    CompileOptions
+		wantErr string
+	}{
+		{"without a table the default rule applies", def, CompileOptions{}, ""},
+		{"with a table an unknown alias is InvalidPolicyAlias", def, CompileOptions{Aliases: table}, "'Microsoft.Web/sites/nonsense' of the policy rule doesn't exist as an alias under provider 'Microsoft.Web' and resource type 'sites'"},
+		{"a counted unknown alias too", countDef, CompileOptions{Aliases: table}, "Microsoft.Web/sites/nope[*]"},
+		{"allowed on request", def, CompileOptions{Aliases: table, AllowUnknownAliases: true}, ""},
 	}
-	errs := Lint(def, table)
-	if len(errs) != 1 || !strings.Contains(errs[0].Error(), "Microsoft.Web/sites/nonsense") {
-		t.Fatalf("with a table: %v", errs)
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			errs := Lint(tc.def, tc.opts)
+			if tc.wantErr == "" {
+				if len(errs) != 0 {
+					t.Fatalf("errors: %v", errs)
+				}
+				return
+			}
+			var ce *CompileError
+			if len(errs) != 1 || !errors.As(errs[0], &ce) || ce.Code != CodeInvalidPolicyAlias || !strings.Contains(ce.Message, tc.wantErr) {
+				t.Fatalf("got %v, want an InvalidPolicyAlias naming %q", errs, tc.wantErr)
+			}
+		})
 	}
-	p, err := ParseAndCompile(def, CompileOptions{Aliases: table})
+	p, err := ParseAndCompile(def, CompileOptions{Aliases: table, AllowUnknownAliases: true})
 	if err != nil {
 		t.Fatal(err)
 	}
 	site := NewResource(map[string]any{"type": "Microsoft.Web/sites", "name": "s", "location": "eu"})
 	if ok, _ := p.Applicable(context.Background(), site, EvalOptions{}); ok {
-		t.Error("a policy with an invalid alias is not applicable")
+		t.Error("a policy with an allowed unknown alias is not applicable")
 	}
 }
 

@@ -13,7 +13,7 @@ func compileAssigned(t *testing.T, id, def string, props string) *Assigned {
 	if err != nil {
 		t.Fatal(err)
 	}
-	x, err := CompileAssignment(a, Resolvers{Definition: func(string) (*Definition, error) { return ParseDefinition([]byte(def)) }}, nil)
+	x, err := CompileAssignment(a, Resolvers{Definition: func(string) (*Definition, error) { return ParseDefinition([]byte(def)) }}, CompileOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}

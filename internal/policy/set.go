@@ -170,7 +170,7 @@ func CompileSet(s *SetDefinition, resolve DefinitionResolver, opts CompileOption
 		if err != nil {
 			return nil, err
 		}
-		pol, err := compile(def, CompileOptions{Aliases: opts.Aliases, Parameters: params, setMember: true}, strict)
+		pol, err := compile(def, CompileOptions{Aliases: opts.Aliases, Parameters: params, AllowUnknownAliases: opts.AllowUnknownAliases, setMember: true}, strict)
 		if err != nil {
 			return nil, fmt.Errorf("%s (%s): %w", path, mem.ReferenceID, err)
 		}

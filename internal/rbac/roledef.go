@@ -142,9 +142,14 @@ type roleProperties struct {
 // flatRoleJSON is the flattened shape of role dumps such as the corpus
 // (name is the display name, type the role type, no properties wrapper).
 type flatRoleJSON struct {
-	ID               string       `json:"id"`
-	Name             string       `json:"name"`
-	Type             string       `json:"type"`
+	ID   string `json:"id"`
+	Name string `json:"name"`
+	Type string `json:"type"`
+	// RoleName and RoleType are set in the az CLI's flattened output
+	// (az role definition list), where name is the GUID and type the
+	// resource type; the role dumps put the role name in name instead.
+	RoleName         string       `json:"roleName"`
+	RoleType         string       `json:"roleType"`
 	Description      string       `json:"description"`
 	AssignableScopes []string     `json:"assignableScopes"`
 	Permissions      []Permission `json:"permissions"`
@@ -163,8 +168,9 @@ func (r *RoleDefinition) MarshalJSON() ([]byte, error) {
 	})
 }
 
-// UnmarshalJSON reads the ARM resource shape (with properties) or the
-// flattened dump shape. Property names match case-insensitively, as some
+// UnmarshalJSON reads the ARM resource shape (with properties), the az
+// CLI's flattened shape (roleName, roleType) or the flattened dump shape
+// (name is the role name). Property names match case-insensitively, as some
 // built-in roles spell them "Actions" and "Condition".
 func (r *RoleDefinition) UnmarshalJSON(b []byte) error {
 	var probe roleDefinitionJSON
@@ -182,6 +188,9 @@ func (r *RoleDefinition) UnmarshalJSON(b []byte) error {
 		}
 		*r = RoleDefinition{ID: f.ID, RoleName: f.Name, Description: f.Description, Type: f.Type,
 			AssignableScopes: f.AssignableScopes, Permissions: f.Permissions}
+		if f.RoleName != "" {
+			r.Name, r.RoleName, r.Type = f.Name, f.RoleName, f.RoleType
+		}
 	}
 	return r.normalize()
 }

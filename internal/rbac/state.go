@@ -3,8 +3,10 @@ package rbac
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"sort"
 
@@ -55,12 +57,11 @@ func ReadState(r io.Reader) (*State, error) {
 	return &s, nil
 }
 
-// LoadState reads a state file; a missing file is an empty state.
+// LoadState reads a state file. A file that does not exist is an error
+// (wrapping fs.ErrNotExist), never an empty state: a mistyped path must not
+// answer "denied"; LoadOrNewState is for commands that create the file.
 func LoadState(path string) (*State, error) {
 	f, err := os.Open(path)
-	if os.IsNotExist(err) {
-		return &State{}, nil
-	}
 	if err != nil {
 		return nil, err
 	}
@@ -70,6 +71,16 @@ func LoadState(path string) (*State, error) {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	return s, nil
+}
+
+// LoadOrNewState is LoadState, except that a file that does not exist
+// yet is an empty state, for commands that write the file.
+func LoadOrNewState(path string) (*State, error) {
+	s, err := LoadState(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return &State{}, nil
+	}
+	return s, err
 }
 
 // Save writes the state atomically (temporary file, fsync, rename; see

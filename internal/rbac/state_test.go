@@ -2,6 +2,8 @@ package rbac
 
 import (
 	"context"
+	"errors"
+	"io/fs"
 	"path/filepath"
 	"reflect"
 	"strings"
@@ -68,7 +70,11 @@ func TestStateRejectsTyposAndBadEntries(t *testing.T) {
 			t.Errorf("accepted %s", bad)
 		}
 	}
-	if s, err := LoadState(filepath.Join(t.TempDir(), "missing.json")); err != nil || len(s.RoleAssignments) != 0 {
-		t.Errorf("missing file: %v %v", s, err)
+	missing := filepath.Join(t.TempDir(), "missing.json")
+	if s, err := LoadState(missing); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("a missing file must be an error, got %v %v", s, err)
+	}
+	if s, err := LoadOrNewState(missing); err != nil || len(s.RoleAssignments) != 0 {
+		t.Errorf("LoadOrNewState of a missing file: %v %v", s, err)
 	}
 }

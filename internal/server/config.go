@@ -14,6 +14,8 @@ import (
 	"time"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/steward-gov/steward/internal/seal"
 )
 
 // Config is the configuration of `steward serve`. Values come, in rising
@@ -50,13 +52,29 @@ type Config struct {
 	// ProxyAllow lists the client networks (CIDR prefixes or addresses)
 	// allowed to use the proxy; empty means loopback clients only.
 	ProxyAllow []string `yaml:"proxyAllow"`
+	// RootKeyFile is the root key that seals every secret at rest (signing
+	// keys, workspace keys, vault values). Empty means steward/root.key in
+	// the user's configuration directory, outside the data directory; the
+	// STEWARD_ROOT_KEY variable, when set, wins over any file.
+	RootKeyFile string `yaml:"rootKeyFile"`
+	// ReadHeaderTimeout bounds how long a client may take to send a
+	// request's headers.
+	ReadHeaderTimeout time.Duration `yaml:"readHeaderTimeout"`
+	// BodyReadTimeout bounds how long a client may take to send a request's
+	// body, counted from the end of its headers.
+	BodyReadTimeout time.Duration `yaml:"bodyReadTimeout"`
+	// MaxConnsPerIP caps the open connections from one client address;
+	// further connections are closed at once. 0 means no cap.
+	MaxConnsPerIP int `yaml:"maxConnsPerIp"`
 }
 
 // ProxyAuto is the Proxy value that puts the proxy next to the main port.
 const ProxyAuto = "auto"
 
 // DefaultConfig returns the defaults: data in ./steward-data, HTTPS on
-// 127.0.0.1:8443, SQLite, 4 MiB bodies, 15 s shutdown, 1 h tokens.
+// 127.0.0.1:8443, SQLite, 4 MiB bodies, 15 s shutdown, 1 h tokens, 10 s to
+// send headers and 1 min to send a body, 256 connections per client
+// address.
 func DefaultConfig() Config {
 	return Config{
 		DataDir:         "steward-data",
@@ -66,6 +84,10 @@ func DefaultConfig() Config {
 		TokenLifetime:   time.Hour,
 		LogLevel:        "info",
 		Proxy:           ProxyAuto,
+
+		ReadHeaderTimeout: 10 * time.Second,
+		BodyReadTimeout:   time.Minute,
+		MaxConnsPerIP:     256,
 	}
 }
 
@@ -103,6 +125,10 @@ var envVars = []struct {
 	{"STEWARD_LOG_LEVEL", func(c *Config, v string) error { c.LogLevel = v; return nil }},
 	{"STEWARD_PROXY", func(c *Config, v string) error { c.Proxy = v; return nil }},
 	{"STEWARD_PROXY_ALLOW", func(c *Config, v string) error { c.ProxyAllow = strings.Split(v, ","); return nil }},
+	{"STEWARD_ROOT_KEY_FILE", func(c *Config, v string) error { c.RootKeyFile = v; return nil }},
+	{"STEWARD_READ_HEADER_TIMEOUT", func(c *Config, v string) (err error) { c.ReadHeaderTimeout, err = time.ParseDuration(v); return }},
+	{"STEWARD_BODY_READ_TIMEOUT", func(c *Config, v string) (err error) { c.BodyReadTimeout, err = time.ParseDuration(v); return }},
+	{"STEWARD_MAX_CONNS_PER_IP", func(c *Config, v string) (err error) { c.MaxConnsPerIP, err = strconv.Atoi(v); return }},
 }
 
 // LoadEnv overlays the STEWARD_* variables that lookup finds (pass
@@ -154,12 +180,25 @@ func (c *Config) Validate() error {
 	if _, err := ParseAllow(c.ProxyAllow); err != nil {
 		errs = append(errs, err)
 	}
+	if c.ReadHeaderTimeout <= 0 || c.BodyReadTimeout <= 0 {
+		errs = append(errs, errors.New("read header and body timeouts must be positive"))
+	}
+	if c.MaxConnsPerIP < 0 {
+		errs = append(errs, fmt.Errorf("max connections per IP %d: 0 (no cap) or more", c.MaxConnsPerIP))
+	}
 	switch c.LogLevel {
 	case "debug", "info", "warn", "error":
 	default:
 		errs = append(errs, fmt.Errorf("log level %q: want debug, info, warn or error", c.LogLevel))
 	}
 	return errors.Join(errs...)
+}
+
+// KeySource says where the root key comes from: STEWARD_ROOT_KEY (or the
+// older STEWARD_VAULT_ROOT_KEY) when lookup finds it, else RootKeyFile or
+// the default key file.
+func (c *Config) KeySource(lookup func(string) (string, bool)) seal.KeySource {
+	return seal.KeySource{File: c.RootKeyFile, Lookup: lookup}
 }
 
 // Store returns the store URL, defaulting to SQLite in the data directory.

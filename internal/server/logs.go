@@ -70,7 +70,7 @@ func dceEndpoint(id, location string) string {
 // CloudService. ready, when given, receives the logs engine.
 func LogsService(ready ...func(*logs.Service)) Service {
 	return func(ctx context.Context, s *Steward) error {
-		svc, err := s.mountLogs()
+		svc, err := s.mountLogs(ctx)
 		if err != nil {
 			return err
 		}
@@ -81,13 +81,14 @@ func LogsService(ready ...func(*logs.Service)) Service {
 	}
 }
 
-func (s *Steward) mountLogs() (*logs.Service, error) {
+func (s *Steward) mountLogs(ctx context.Context) (*logs.Service, error) {
 	c := s.Cloud
 	if c == nil {
 		return nil, errors.New("logs: mount CloudService before LogsService")
 	}
 	base := strings.TrimSuffix(s.BaseURL, "/")
 	opts := logs.Options{
+		Sealer:       s.Sealer,
 		IngestionURL: base + strings.TrimSuffix(LogsIngestPrefix, "/"),
 		Authorize:    logs.EngineAuthorizer(c.Engine),
 	}
@@ -95,6 +96,11 @@ func (s *Steward) mountLogs() (*logs.Service, error) {
 		opts.DCEEndpoint = dceEndpoint
 	}
 	svc := logs.New(s.Store, opts)
+	if n, err := svc.SealClearWorkspaces(ctx); err != nil {
+		return nil, fmt.Errorf("logs: sealing workspace keys: %w", err)
+	} else if n > 0 {
+		s.log.Info("sealed workspace shared keys stored in clear by an older version", "count", n)
+	}
 	for _, h := range svc.Hooks() {
 		c.OnPut(h.Type, h.Put)
 		c.OnDelete(h.Type, h.Delete)
@@ -126,8 +132,11 @@ func (s *Steward) mountLogs() (*logs.Service, error) {
 	for _, h := range IngestionHosts {
 		r.Host(h).Handle(Route{Name: "logs-ingest", Handler: azIngest, Match: always})
 	}
-	r.Host("*" + collectorHostSuffix).Handle(Route{Name: "logs-collector", Handler: svc.CollectorHandler(), Match: always})
-	r.Handle(Route{Name: "logs-collector", Handler: svc.CollectorHandler(), Match: func(r *http.Request) bool {
+	// The Data Collector API documents 30 MB per post, above the server's
+	// default body limit; the collector checks its own limit.
+	collectorMax := max(logs.MaxCollectorBody, s.Config.MaxBodyBytes)
+	r.Host("*" + collectorHostSuffix).Handle(Route{Name: "logs-collector", Handler: svc.CollectorHandler(), MaxBodyBytes: collectorMax, Match: always})
+	r.Handle(Route{Name: "logs-collector", Handler: svc.CollectorHandler(), MaxBodyBytes: collectorMax, Match: func(r *http.Request) bool {
 		p := strings.ToLower(r.URL.Path)
 		if strings.HasPrefix(p, LogsCollectorPrefix) {
 			return true

@@ -41,6 +41,13 @@ func newLogsEnv(t *testing.T) *logsEnv {
 	t.Helper()
 	dir := t.TempDir()
 	s, _ := startSteward(t, dir, CloudService(), LogsService())
+	return newLogsEnvFor(t, s, dir)
+}
+
+// newLogsEnvFor is the logsEnv of a started Steward s whose data
+// directory is dir.
+func newLogsEnvFor(t *testing.T, s *Steward, dir string) *logsEnv {
+	t.Helper()
 	info, err := identity.ReadBootstrap(dir)
 	if err != nil {
 		t.Fatal(err)

@@ -165,9 +165,11 @@ func withBodyLimit(max int64, next http.Handler) http.Handler {
 }
 
 // Middleware wraps h in Steward's standard chain, outermost first:
-// request ID, logging and metrics, panic recovery, body limit.
+// request ID, logging and metrics, panic recovery, header size limit, body
+// read deadline. The body size limit is the router's, per route.
 func (s *Server) Middleware(h http.Handler) http.Handler {
-	h = withBodyLimit(s.cfg.MaxBodyBytes, h)
+	h = withBodyDeadline(s.cfg.BodyReadTimeout, h)
+	h = withHeaderLimit(s.headerLimit(), h)
 	h = withRecovery(s.log, s.metrics, h)
 	h = withLogAndMetrics(s.log, s.metrics, s.now, h)
 	return withRequestID(func() string { return uuid.NewString() }, h)

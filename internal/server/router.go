@@ -15,6 +15,10 @@ type Route struct {
 	Name    string
 	Match   func(r *http.Request) bool
 	Handler http.Handler
+	// MaxBodyBytes caps the request bodies of this route when an API
+	// documents another limit than the server's (the Data Collector API
+	// takes 30 MB); 0 means the server's limit.
+	MaxBodyBytes int64
 }
 
 // Router dispatches requests to routes in the order they were added; the
@@ -25,6 +29,9 @@ type Route struct {
 type Router struct {
 	routes []Route
 	hosts  []*hostRouter
+	// maxBody is the server's body limit (Config.MaxBodyBytes), applied
+	// to routes without their own; 0 means none.
+	maxBody int64
 }
 
 // hostRouter is the sub-router of one host pattern.
@@ -52,7 +59,7 @@ func (rt *Router) Host(pattern string) *Router {
 			return h.router
 		}
 	}
-	h := &hostRouter{pattern: pattern, labels: strings.Split(pattern, "."), router: &Router{}}
+	h := &hostRouter{pattern: pattern, labels: strings.Split(pattern, "."), router: &Router{maxBody: rt.maxBody}}
 	rt.hosts = append(rt.hosts, h)
 	return h.router
 }
@@ -129,6 +136,14 @@ func (rt *Router) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		if route.Match(r) {
 			if info := infoFrom(r.Context()); info != nil {
 				info.route = route.Name
+			}
+			limit := route.MaxBodyBytes
+			if limit == 0 {
+				limit = rt.maxBody
+			}
+			if limit > 0 {
+				withBodyLimit(limit, route.Handler).ServeHTTP(w, r)
+				return
 			}
 			route.Handler.ServeHTTP(w, r)
 			return

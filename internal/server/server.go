@@ -1,6 +1,7 @@
 package server
 
 import (
+	"cmp"
 	"context"
 	"crypto/tls"
 	"errors"
@@ -32,7 +33,7 @@ func New(cfg Config, log *slog.Logger) *Server {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	s := &Server{cfg: cfg, log: log, now: time.Now, metrics: newMetrics(), Router: &Router{}}
+	s := &Server{cfg: cfg, log: log, now: time.Now, metrics: newMetrics(), Router: &Router{maxBody: cfg.MaxBodyBytes}}
 	s.Router.HandleExact("healthz", "/healthz", http.HandlerFunc(serveHealthz))
 	s.Router.HandleExact("readyz", "/readyz", http.HandlerFunc(s.serveReadyz))
 	s.Router.HandleExact("metrics", "/metrics", s.metrics.handler())
@@ -48,12 +49,14 @@ func (s *Server) Handler() http.Handler { return s.Middleware(s.Router) }
 func (s *Server) Serve(ctx context.Context, ln net.Listener, tlsCfg *tls.Config) error {
 	hs := &http.Server{
 		Handler:           s.Handler(),
-		ReadHeaderTimeout: 10 * time.Second,
+		ReadHeaderTimeout: cmp.Or(s.cfg.ReadHeaderTimeout, 10*time.Second),
 		IdleTimeout:       2 * time.Minute,
-		MaxHeaderBytes:    64 << 10,
-		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
-		TLSConfig:         tlsCfg,
-		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
+		// Go answers headers past this with a plain-text 431; the smaller
+		// limit of withHeaderLimit answers first, in the ARM envelope.
+		MaxHeaderBytes: hardHeaderLimit,
+		ErrorLog:       slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
+		TLSConfig:      tlsCfg,
+		BaseContext:    func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
 	}
 	errc := make(chan error, 1)
 	go func() {

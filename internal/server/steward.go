@@ -11,19 +11,24 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"sync"
 	"time"
 
 	"github.com/steward-gov/steward/internal/cloud"
 	"github.com/steward-gov/steward/internal/identity"
+	"github.com/steward-gov/steward/internal/seal"
 	"github.com/steward-gov/steward/internal/store"
 )
 
 // Steward is the assembled embedded cloud: store, token service, local CA
 // and HTTP server, listening and ready to Run.
 type Steward struct {
-	Config    Config
-	Server    *Server
-	Store     store.Store
+	Config Config
+	Server *Server
+	Store  store.Store
+	// Sealer seals every secret the services keep in the store (signing
+	// keys, workspace keys, vault values) under the root key.
+	Sealer    *seal.Sealer
 	Identity  *identity.Service
 	CA        *LocalCA
 	Bootstrap identity.BootstrapInfo
@@ -41,6 +46,9 @@ type Steward struct {
 	listener net.Listener
 	proxyLn  net.Listener
 	log      *slog.Logger
+	// background are the workers services started with Background: run
+	// while the server serves, stopped before the store closes.
+	background []func(context.Context)
 }
 
 // LoginHosts are Entra's public-cloud host names that Steward's token
@@ -58,6 +66,11 @@ func loginAuthorities() []string {
 	}
 	return out
 }
+
+// Background registers a worker that runs while the Steward serves (from
+// Run until shutdown), such as the alerts evaluator. Call it from a
+// Service, before Run.
+func (s *Steward) Background(f func(context.Context)) { s.background = append(s.background, f) }
 
 // ARMAudiences are the token audiences Steward's management API accepts:
 // Azure Resource Manager's resource identifiers, plus Steward's own base
@@ -84,7 +97,7 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger, services ...Service
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
+	if err := ensurePrivateDir(cfg.DataDir, log); err != nil {
 		return nil, err
 	}
 	var hosts []string
@@ -101,19 +114,34 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger, services ...Service
 	if err != nil {
 		return nil, fmt.Errorf("open store: %w", err)
 	}
+	sealer, moved, err := seal.OpenForDataDir(ctx, st, cfg.KeySource(os.LookupEnv), cfg.DataDir, rand.Reader)
+	if err != nil {
+		st.Close()
+		return nil, fmt.Errorf("root key: %w", err)
+	}
+	if moved {
+		src := cfg.KeySource(os.LookupEnv)
+		where, _ := src.Path()
+		if name, ok := src.FromEnv(); ok {
+			where = name
+		}
+		log.Info("moved the root key out of the data directory", "removed", seal.LegacyRootKeyFile, "rootKey", where)
+	}
 	ln, err := net.Listen("tcp", cfg.Listen)
 	if err != nil {
+		sealer.Close()
 		st.Close()
 		return nil, err
 	}
-	s := &Steward{Config: cfg, Store: st, CA: ca, listener: ln, log: log, BaseURL: cfg.BaseURL(ln.Addr().String())}
+	ln = LimitConnsPerIP(ln, cfg.MaxConnsPerIP)
+	s := &Steward{Config: cfg, Store: st, Sealer: sealer, CA: ca, listener: ln, log: log, BaseURL: cfg.BaseURL(ln.Addr().String())}
 	if addr := cfg.ProxyAddr(cfg.Listen); addr != "" {
 		pln, err := net.Listen("tcp", addr)
 		if err != nil {
 			s.Close()
 			return nil, fmt.Errorf("proxy (--proxy %s): %w", addr, err)
 		}
-		s.proxyLn = pln
+		s.proxyLn = LimitConnsPerIP(pln, cfg.MaxConnsPerIP)
 		s.ProxyURL = "http://" + pln.Addr().String()
 	}
 	if err := s.assemble(ctx); err != nil {
@@ -144,7 +172,13 @@ func (s *Steward) assemble(ctx context.Context) error {
 		Logger:        s.log.With("component", "identity"),
 		Observe:       s.Server.ObserveToken,
 		Hosts:         LoginHosts,
+		Sealer:        s.Sealer,
 	})
+	if n, err := s.Identity.Keys().SealClearKeys(ctx); err != nil {
+		return fmt.Errorf("sealing signing keys: %w", err)
+	} else if n > 0 {
+		s.log.Info("sealed token-signing keys stored in clear by an older version", "count", n)
+	}
 	info, created, err := s.Identity.Bootstrap(ctx, identity.BootstrapConfig{
 		DataDir:       s.Config.DataDir,
 		AuthorityHost: s.BaseURL,
@@ -217,6 +251,14 @@ func (s *Steward) Run(ctx context.Context) error {
 		defer close(pruneDone)
 		s.pruneLoop(pruneCtx, 10*time.Minute)
 	}()
+	var workers sync.WaitGroup
+	for _, f := range s.background {
+		workers.Add(1)
+		go func() {
+			defer workers.Done()
+			f(pruneCtx)
+		}()
+	}
 	proxyDone := make(chan error, 1)
 	if s.Proxy != nil {
 		s.log.Info("proxy serving", "addr", s.proxyLn.Addr().String())
@@ -230,9 +272,11 @@ func (s *Steward) Run(ctx context.Context) error {
 	if perr := <-proxyDone; err == nil && perr != nil && !errors.Is(perr, http.ErrServerClosed) {
 		err = perr
 	}
+	workers.Wait()
 	if cerr := s.Store.Close(); err == nil {
 		err = cerr
 	}
+	s.Sealer.Close()
 	return err
 }
 
@@ -260,7 +304,29 @@ func (s *Steward) Close() error {
 	if s.proxyLn != nil {
 		s.proxyLn.Close()
 	}
-	return s.Store.Close()
+	err := s.Store.Close()
+	s.Sealer.Close()
+	return err
+}
+
+// ensurePrivateDir creates the data directory 0700, and tightens one that
+// exists with wider permissions: it holds the store, the CA key and the
+// administrator's credentials.
+func ensurePrivateDir(dir string, log *slog.Logger) error {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return err
+	}
+	fi, err := os.Stat(dir)
+	if err != nil {
+		return err
+	}
+	if perm := fi.Mode().Perm(); perm&0o077 != 0 {
+		if err := os.Chmod(dir, perm&0o700); err != nil {
+			return fmt.Errorf("data directory %s has mode %v and cannot be made private: %w", dir, perm, err)
+		}
+		log.Info("tightened the data directory's permissions", "dir", dir, "was", perm.String(), "now", (perm & 0o700).String())
+	}
+	return nil
 }
 
 // serveWhoami answers with the caller's principal, so a user can check

@@ -7,7 +7,9 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -27,9 +29,7 @@ import (
 // Run's error.
 func startSteward(t *testing.T, dir string, services ...Service) (*Steward, func() error) {
 	t.Helper()
-	cfg := DefaultConfig()
-	cfg.DataDir = dir
-	cfg.Listen = "127.0.0.1:0"
+	cfg := testConfig(dir)
 	s, err := Open(context.Background(), cfg, nil, services...)
 	if err != nil {
 		t.Fatal(err)
@@ -55,9 +55,31 @@ func startSteward(t *testing.T, dir string, services ...Service) (*Steward, func
 	return s, stop
 }
 
-// sdkOptions points the Azure SDK at s, trusting its CA.
+// testConfig is the configuration of a test Steward in dir: loopback, a
+// free port, and a root key of its own beside (not in) the data
+// directory, the same for every start on dir.
+func testConfig(dir string) Config {
+	cfg := DefaultConfig()
+	cfg.DataDir = dir
+	cfg.Listen = "127.0.0.1:0"
+	cfg.RootKeyFile = dir + "-root.key"
+	return cfg
+}
+
+// sdkOptions points the Azure SDK at s, trusting its CA. Azure's host
+// names (a data collection endpoint's, say) go through s's proxy, and no
+// dial leaves loopback.
 func sdkOptions(s *Steward) azcore.ClientOptions {
-	client := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: s.CA.Pool()}}}
+	tr := &http.Transport{TLSClientConfig: &tls.Config{RootCAs: s.CA.Pool()}, DialContext: (&loopbackGuard{}).DialContext}
+	if pu, err := url.Parse(s.ProxyURL); err == nil && s.ProxyURL != "" {
+		tr.Proxy = func(r *http.Request) (*url.URL, error) {
+			if ip := net.ParseIP(r.URL.Hostname()); r.URL.Hostname() == "localhost" || (ip != nil && ip.IsLoopback()) {
+				return nil, nil
+			}
+			return pu, nil
+		}
+	}
+	client := &http.Client{Transport: tr}
 	return azcore.ClientOptions{
 		Cloud:     cloud.Configuration{ActiveDirectoryAuthorityHost: s.BaseURL},
 		Transport: client,

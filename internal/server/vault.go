@@ -2,15 +2,14 @@ package server
 
 import (
 	"context"
-	"crypto/rand"
 	"fmt"
-	"os"
 	"strings"
 	"time"
 
 	"github.com/steward-gov/steward/internal/cloud"
 	"github.com/steward-gov/steward/internal/identity"
 	"github.com/steward-gov/steward/internal/rbac"
+	"github.com/steward-gov/steward/internal/seal"
 	"github.com/steward-gov/steward/internal/vault"
 )
 
@@ -27,15 +26,13 @@ type VaultOptions struct {
 	// DNSSuffix routes hosts {name}.{suffix} to vaults and makes the
 	// vaultUri of vault resources (default vault.azure.net).
 	DNSSuffix string
-	// LookupEnv reads STEWARD_VAULT_ROOT_KEY (default os.LookupEnv).
-	LookupEnv func(string) (string, bool)
 }
 
-// VaultPlane is the mounted vault: the service, its sealer, the handler
-// and the default vault.
+// VaultPlane is the mounted vault: the service, its sealer (Steward's, see
+// Steward.Sealer), the handler and the default vault.
 type VaultPlane struct {
 	Service *vault.Service
-	Sealer  *vault.Sealer
+	Sealer  *seal.Sealer
 	Handler *vault.Handler
 	Default vault.Vault
 }
@@ -75,21 +72,11 @@ func VaultService(opts VaultOptions, ready ...func(*VaultPlane)) Service {
 }
 
 func (s *Steward) mountVault(ctx context.Context, opts VaultOptions) (*VaultPlane, error) {
-	if opts.LookupEnv == nil {
-		opts.LookupEnv = os.LookupEnv
-	}
 	if opts.DNSSuffix == "" {
 		opts.DNSSuffix = vault.DefaultDNSSuffix
 	}
-	root, err := vault.LoadRootKey(s.Config.DataDir, opts.LookupEnv, rand.Reader)
-	if err != nil {
-		return nil, fmt.Errorf("vault root key: %w", err)
-	}
-	sealer, err := vault.OpenSealer(ctx, s.Store, root, rand.Reader)
-	clear(root)
-	if err != nil {
-		return nil, fmt.Errorf("vault: %w", err)
-	}
+	sealer := s.Sealer
+	var err error
 	svc := vault.NewService(s.Store, sealer, vault.Options{Logger: s.log.With("component", "vault")})
 	info := s.Bootstrap
 	defID := "/subscriptions/" + info.SubscriptionID + "/resourceGroups/steward/providers/" + vault.TypeVault + "/" + DefaultVaultName
@@ -101,12 +88,10 @@ func (s *Steward) mountVault(ctx context.Context, opts VaultOptions) (*VaultPlan
 			return c.Allowed(ctx, p, rbac.Request{PrincipalID: p.ObjectID, Groups: p.Groups, Action: action, DataAction: true, Scope: scope}), nil
 		})
 		if err := ensureVaultResources(ctx, c, info, defID); err != nil {
-			sealer.Close()
 			return nil, err
 		}
 	} else {
 		if authz, err = standaloneVaultAuthorizer(info.SubscriptionID, info.ObjectID); err != nil {
-			sealer.Close()
 			return nil, err
 		}
 	}
@@ -114,7 +99,6 @@ func (s *Steward) mountVault(ctx context.Context, opts VaultOptions) (*VaultPlan
 	if err != nil {
 		def, err = svc.PutVault(ctx, vault.Vault{Name: DefaultVaultName, TenantID: info.TenantID, ResourceID: defID})
 		if err != nil {
-			sealer.Close()
 			return nil, fmt.Errorf("default vault: %w", err)
 		}
 	}

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net/http"
 
+	"github.com/steward-gov/steward/internal/arm"
 	"github.com/steward-gov/steward/internal/store"
 )
 
@@ -73,6 +74,10 @@ func errorStatus(err error) (*Error, bool) {
 		return &Error{Status: http.StatusServiceUnavailable, Code: "ServiceUnavailable", Message: "The request was cancelled or timed out."}, false
 	case errors.Is(err, store.ErrConflict), errors.Is(err, store.ErrClosed):
 		return &Error{Status: http.StatusServiceUnavailable, Code: "ServiceUnavailable", Message: "The vault is busy; retry the request."}, true
+	case arm.ClassOf(err) == arm.ClassInvalid:
+		// A name, version or continuation token the store cannot take (too
+		// long, a NUL byte, a forged token).
+		return badParameter("A name, version or continuation token in the request is malformed or too long."), false
 	default:
 		return &Error{Status: http.StatusInternalServerError, Code: "InternalError", Message: "The vault could not complete the request."}, true
 	}

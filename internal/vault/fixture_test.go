@@ -24,6 +24,7 @@ import (
 
 	"github.com/steward-gov/steward/internal/identity"
 	"github.com/steward-gov/steward/internal/rbac"
+	"github.com/steward-gov/steward/internal/seal"
 	"github.com/steward-gov/steward/internal/store"
 )
 
@@ -50,7 +51,7 @@ type kvFixture struct {
 	t         testing.TB
 	dataDir   string
 	st        store.Store
-	sealer    *Sealer
+	sealer    *seal.Sealer
 	svc       *Service
 	ids       *identity.Service
 	engine    *rbac.Engine
@@ -73,11 +74,11 @@ func newKVFixture(t testing.TB) *kvFixture {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { f.st.Close() })
-	root, err := LoadRootKey(f.dataDir, nil, rand.Reader)
+	root, err := seal.KeySource{File: filepath.Join(t.TempDir(), "root.key")}.Load(rand.Reader)
 	if err != nil {
 		t.Fatal(err)
 	}
-	f.sealer, err = OpenSealer(ctx, f.st, root, rand.Reader)
+	f.sealer, err = seal.OpenSealer(ctx, f.st, root, rand.Reader)
 	if err != nil {
 		t.Fatal(err)
 	}

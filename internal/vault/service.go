@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/steward-gov/steward/internal/seal"
 	"github.com/steward-gov/steward/internal/store"
 )
 
@@ -41,7 +42,7 @@ type Options struct {
 // replicas sharing a store see one state.
 type Service struct {
 	st     store.Store
-	seal   *Sealer
+	seal   *seal.Sealer
 	now    func() time.Time
 	rand   io.Reader
 	log    *slog.Logger
@@ -51,7 +52,7 @@ type Service struct {
 }
 
 // NewService returns a vault service over st, sealing values with sealer.
-func NewService(st store.Store, sealer *Sealer, opts Options) *Service {
+func NewService(st store.Store, sealer *seal.Sealer, opts Options) *Service {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
@@ -207,14 +208,18 @@ func deletePrefix(ctx context.Context, tx sealedTx, table, prefix string) error 
 	}
 }
 
+// sealedTx is the transaction every vault operation runs in: values are
+// sealed on the way in and opened on the way out.
+type sealedTx = seal.Tx
+
 func (s *Service) update(ctx context.Context, fn func(tx sealedTx) error) error {
 	s.opKeys.invalidate()
 	defer s.opKeys.invalidate()
-	return s.st.Update(ctx, func(tx store.Tx) error { return fn(sealedTx{tx: tx, s: s.seal}) })
+	return s.st.Update(ctx, func(tx store.Tx) error { return fn(sealedTx{Tx: tx, S: s.seal}) })
 }
 
 func (s *Service) view(ctx context.Context, fn func(tx sealedTx) error) error {
-	return s.st.View(ctx, func(tx store.Tx) error { return fn(sealedTx{tx: tx, s: s.seal}) })
+	return s.st.View(ctx, func(tx store.Tx) error { return fn(sealedTx{Tx: tx, S: s.seal}) })
 }
 
 func getJSON[T any](ctx context.Context, tx sealedTx, table, key string) (T, error) {

@@ -65,7 +65,7 @@ func newBenchEstate(b testing.TB, n int) *benchEstate {
 		id := fmt.Sprintf("/subscriptions/%s/resourceGroups/rg%03d", sub, g)
 		put(id, cloud.TypeResourceGroup, map[string]any{"location": "westeurope"})
 	}
-	types := []string{"Microsoft.Storage/storageAccounts", "Microsoft.Compute/virtualMachines", "Microsoft.KeyVault/vaults",
+	types := []string{"Microsoft.Web/sites", "Microsoft.Compute/virtualMachines", "Microsoft.KeyVault/vaults",
 		"Microsoft.Network/publicIPAddresses"}
 	locations := []string{"westeurope", "northeurope", "eastus"}
 	for i := range n {
@@ -76,7 +76,7 @@ func newBenchEstate(b testing.TB, n int) *benchEstate {
 			tags = map[string]any{}
 		}
 		put(id, typ, map[string]any{"location": locations[i%len(locations)], "tags": tags,
-			"properties": map[string]any{"supportsHttpsTrafficOnly": i%2 == 0, "minimumTlsVersion": "TLS1_2",
+			"properties": map[string]any{"httpsOnly": i%2 == 0, "minimumTlsVersion": "TLS1_2",
 				"enableSoftDelete": i%7 != 0, "publicNetworkAccess": "Disabled"}})
 	}
 	for k := range benchAssignments {
@@ -100,7 +100,7 @@ func benchDefinition(k int, types []string) map[string]any {
 	var cond map[string]any
 	switch k % 4 {
 	case 0:
-		cond = map[string]any{"field": typ + "/supportsHttpsTrafficOnly", "notEquals": true}
+		cond = map[string]any{"field": typ + "/httpsOnly", "notEquals": true}
 	case 1:
 		cond = map[string]any{"field": "tags['env']", "exists": false}
 	case 2:
@@ -237,7 +237,7 @@ func TestBenchmarkEstateIsCompliantAfterScan(t *testing.T) {
 func BenchmarkWriteHook(b *testing.B) {
 	est := newBenchEstate(b, 100)
 	ctx := context.Background()
-	id := fmt.Sprintf("/subscriptions/%s/resourceGroups/rg000/providers/Microsoft.Storage/storageAccounts/r000000", est.sub)
+	id := fmt.Sprintf("/subscriptions/%s/resourceGroups/rg000/providers/Microsoft.Web/sites/r000000", est.sub)
 	r, err := est.c.Get(ctx, id)
 	if err != nil {
 		b.Fatal(err)

@@ -20,7 +20,7 @@ func TestContradictingModifyAssignmentsAreConflicting(t *testing.T) {
 		e.put(t, def, "2023-04-01", map[string]any{"properties": map[string]any{"mode": "Indexed",
 			"policyRule": map[string]any{
 				"if": map[string]any{"allOf": []any{
-					map[string]any{"field": "type", "equals": "Microsoft.Storage/storageAccounts"},
+					map[string]any{"field": "type", "equals": "Microsoft.Web/sites"},
 					map[string]any{"field": "tags['env']", "notEquals": v},
 				}},
 				"then": map[string]any{"effect": "modify", "details": map[string]any{

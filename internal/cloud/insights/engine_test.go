@@ -75,7 +75,7 @@ func TestComplianceFollowsWritesAndPolicyChanges(t *testing.T) {
 	check("removing the exemption re-evaluates", "sa1/audit=Compliant", "sa3/audit=NonCompliant")
 	e.assign(t, sub, "audit", def, nil)
 	check("removing a notScope brings its resources in", "sa1/audit=Compliant", "sa2/audit=NonCompliant", "sa3/audit=NonCompliant")
-	code, _ = e.do(t, http.MethodDelete, e.rg("a")+"/providers/Microsoft.Storage/storageAccounts/sa3?api-version=2023-01-01", nil)
+	code, _ = e.do(t, http.MethodDelete, e.rg("a")+"/providers/Microsoft.Web/sites/sa3?api-version=2023-01-01", nil)
 	if code != http.StatusOK {
 		t.Fatalf("delete resource: %d", code)
 	}
@@ -182,7 +182,7 @@ func TestPolicyStatesAPIErrors(t *testing.T) {
 		{http.MethodPost, sub + q + "&$skiptoken=%21%21", http.StatusBadRequest, "InvalidSkipToken"},
 		{http.MethodPost, sub + q + "&$expand=everything", http.StatusBadRequest, "InvalidQueryParameterValue"},
 		{http.MethodPost, "/subscriptions/00000000-0000-0000-0000-000000000001" + q, http.StatusNotFound, "SubscriptionNotFound"},
-		{http.MethodPost, sub + "/resourceGroups/none/providers/Microsoft.Storage/storageAccounts/x/providers/Microsoft.PolicyInsights/policyStates/latest/triggerEvaluation?api-version=2024-10-01", http.StatusBadRequest, "InvalidRequestUri"},
+		{http.MethodPost, sub + "/resourceGroups/none/providers/Microsoft.Web/sites/x/providers/Microsoft.PolicyInsights/policyStates/latest/triggerEvaluation?api-version=2024-10-01", http.StatusBadRequest, "InvalidRequestUri"},
 		{http.MethodGet, sub + "/providers/Microsoft.PolicyInsights/asyncOperationResults/nope?api-version=2024-10-01", http.StatusNotFound, "OperationNotFound"},
 	}
 	for _, c := range cases {

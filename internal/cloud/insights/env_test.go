@@ -137,8 +137,8 @@ func (e *env) httpsDefinition(t testing.TB, name string) string {
 		"parameters": map[string]any{"effect": map[string]any{"type": "String", "defaultValue": "Audit"}},
 		"policyRule": map[string]any{
 			"if": map[string]any{"allOf": []any{
-				map[string]any{"field": "type", "equals": "Microsoft.Storage/storageAccounts"},
-				map[string]any{"field": "Microsoft.Storage/storageAccounts/supportsHttpsTrafficOnly", "notEquals": true},
+				map[string]any{"field": "type", "equals": "Microsoft.Web/sites"},
+				map[string]any{"field": "Microsoft.Web/sites/httpsOnly", "notEquals": true},
 			}},
 			"then": map[string]any{"effect": "[parameters('effect')]"},
 		}}})
@@ -160,9 +160,9 @@ func (e *env) assign(t testing.TB, scope, name, definitionID string, props map[s
 // storage writes a storage account with the given secure-transfer setting.
 func (e *env) storage(t testing.TB, group, name string, https bool) string {
 	t.Helper()
-	id := e.rg(group) + "/providers/Microsoft.Storage/storageAccounts/" + name
+	id := e.rg(group) + "/providers/Microsoft.Web/sites/" + name
 	e.put(t, id, "2023-01-01", map[string]any{"location": "westeurope", "kind": "StorageV2",
-		"properties": map[string]any{"supportsHttpsTrafficOnly": https}})
+		"properties": map[string]any{"httpsOnly": https}})
 	return id
 }
 

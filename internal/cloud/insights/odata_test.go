@@ -16,8 +16,8 @@ import (
 func sampleState() *State {
 	return &State{
 		Timestamp:    time.Date(2026, 11, 20, 10, 0, 0, 0, time.UTC),
-		ResourceID:   "/subscriptions/s1/resourceGroups/RG1/providers/Microsoft.Storage/storageAccounts/sa1",
-		ResourceType: "Microsoft.Storage/storageAccounts", Location: "westeurope",
+		ResourceID:   "/subscriptions/s1/resourceGroups/RG1/providers/Microsoft.Web/sites/sa1",
+		ResourceType: "Microsoft.Web/sites", Location: "westeurope",
 		AssignmentID: "/subscriptions/s1/providers/Microsoft.Authorization/policyAssignments/audit-https",
 		DefinitionID: "/providers/Microsoft.Authorization/policyDefinitions/https", Effect: "audit",
 		GroupNames: []string{"network", "storage"}, State: policy.StateNonCompliant,
@@ -117,7 +117,7 @@ func TestApplyGroupsAndAggregates(t *testing.T) {
 	var rows []Row
 	for i, rg := range []string{"a", "a", "b", "c"} {
 		s := sampleState()
-		s.ResourceID = "/subscriptions/s1/resourceGroups/" + rg + "/providers/Microsoft.Storage/storageAccounts/sa" + string(rune('0'+i))
+		s.ResourceID = "/subscriptions/s1/resourceGroups/" + rg + "/providers/Microsoft.Web/sites/sa" + string(rune('0'+i))
 		if rg == "c" {
 			s.State = policy.StateCompliant
 		}

@@ -121,7 +121,7 @@ func (e *Engine) loadPolicies(ctx context.Context) (*policies, error) {
 		if a.Scope == "" {
 			a.Scope = assignmentScope(r.ID)
 		}
-		x, err := policy.CompileAssignment(a, res, e.opts.Aliases)
+		x, err := policy.CompileAssignment(a, res, policy.CompileOptions{Aliases: e.opts.Aliases, AllowUnknownAliases: true})
 		if err != nil {
 			ps.errors[strings.ToLower(r.ID)] = err
 			e.log.Warn("policy assignment does not compile; it is not evaluated", "id", r.ID, "err", err)

@@ -249,7 +249,7 @@ func TestSDKTriggerEvaluation(t *testing.T) {
 	if _, err := poller.PollUntilDone(ctx, &runtime.PollUntilDoneOptions{Frequency: 100 * time.Millisecond}); err != nil {
 		t.Fatal(err)
 	}
-	p := client.NewListQueryResultsForResourcePager(armpolicyinsights.PolicyStatesResourceLatest, e.rg("a")+"/providers/Microsoft.Storage/storageAccounts/bad",
+	p := client.NewListQueryResultsForResourcePager(armpolicyinsights.PolicyStatesResourceLatest, e.rg("a")+"/providers/Microsoft.Web/sites/bad",
 		&armpolicyinsights.QueryOptions{Expand: to.Ptr("PolicyEvaluationDetails")}, nil)
 	page, err := p.NextPage(ctx)
 	if err != nil || len(page.Value) != 1 || *page.Value[0].ComplianceState != "NonCompliant" {

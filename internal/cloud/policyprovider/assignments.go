@@ -183,7 +183,7 @@ func (p *Provider) writeAssignment(ctx context.Context, call *cloud.Call, body m
 		return cloud.Resource{}, false, definitionError(err)
 	}
 	a.Scope = ""
-	if _, err := policy.CompileAssignment(a, p.resolvers(ctx), p.opts.Aliases); err != nil {
+	if _, err := policy.CompileAssignment(a, p.resolvers(ctx), policy.CompileOptions{Aliases: p.opts.Aliases, AllowUnknownAliases: true}); err != nil {
 		return cloud.Resource{}, false, definitionError(err)
 	}
 	return p.c.Put(ctx, call, cloud.PutRequest{ID: t.ID, Type: TypeAssignment, Cond: call.Precondition(),

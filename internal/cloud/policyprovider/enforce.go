@@ -89,7 +89,7 @@ func (p *Provider) build(ctx context.Context, gen uint64) (*compiled, error) {
 		var x *policy.Assigned
 		if g != nil {
 			x = &policy.Assigned{Assignment: a, Policy: g.eval.Policy, Set: g.eval.Set}
-		} else if x, err = policy.CompileAssignment(a, res, p.opts.Aliases); err != nil {
+		} else if x, err = policy.CompileAssignment(a, res, policy.CompileOptions{Aliases: p.opts.Aliases, AllowUnknownAliases: true}); err != nil {
 			continue
 		}
 		unscoped := *a

@@ -20,7 +20,7 @@ func compileFor(t *testing.T, rule, assignment string) *policy.Assigned {
 	if err != nil {
 		t.Fatal(err)
 	}
-	x, err := policy.CompileAssignment(a, policy.Resolvers{Definition: func(string) (*policy.Definition, error) { return def, nil }}, nil)
+	x, err := policy.CompileAssignment(a, policy.Resolvers{Definition: func(string) (*policy.Definition, error) { return def, nil }}, policy.CompileOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}

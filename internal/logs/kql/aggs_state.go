@@ -171,6 +171,7 @@ func isNaNValue(v Value) bool {
 func (a *minMaxAgg) result(out []Value) { out[0] = a.best }
 
 type listAgg struct {
+	governed
 	x     func(Row) Value
 	keep  func(Row) bool
 	limit int64
@@ -189,6 +190,7 @@ func (a *listAgg) add(r Row) {
 	}
 	if arr, ok := v.d.([]any); ok && v.T == TypeDynamic && a.seen == nil {
 		// make_list appends the elements of an array input
+		a.hold(16 * int64(len(arr)))
 		a.items = append(a.items, arr...)
 		return
 	}
@@ -209,12 +211,14 @@ func (a *listAgg) add(r Row) {
 		}
 		a.seen[k] = true
 	}
+	a.hold(valueBytes(v))
 	a.items = append(a.items, dynAny(v))
 }
 
 func (a *listAgg) result(out []Value) { out[0] = Dynamic(a.items) }
 
 type bagAgg struct {
+	governed
 	x    func(Row) Value
 	keep func(Row) bool
 	bag  *Bag
@@ -228,6 +232,7 @@ func (a *bagAgg) add(r Row) {
 	if b, ok := v.d.(*Bag); ok && v.T == TypeDynamic {
 		for _, k := range b.Keys {
 			if _, dup := a.bag.M[k]; !dup {
+				a.hold(int64(64 + len(k)))
 				a.bag.Set(k, b.M[k])
 			}
 		}
@@ -237,6 +242,7 @@ func (a *bagAgg) add(r Row) {
 func (a *bagAgg) result(out []Value) { out[0] = Dynamic(a.bag) }
 
 type varAgg struct {
+	governed
 	x    func(Row) Value
 	keep func(Row) bool
 	kind string
@@ -251,6 +257,7 @@ func (a *varAgg) add(r Row) {
 	if v.IsNull() {
 		return
 	}
+	a.hold(8)
 	a.vals = append(a.vals, v.AsReal())
 }
 
@@ -306,6 +313,7 @@ func (a *anyAgg) add(r Row) {
 func (a *anyAgg) result(out []Value) { out[0] = a.v }
 
 type pctAgg struct {
+	governed
 	x    func(Row) Value
 	ps   []float64
 	t    Type
@@ -315,6 +323,7 @@ type pctAgg struct {
 func (a *pctAgg) add(r Row) {
 	v := a.x(r)
 	if !v.IsNull() {
+		a.hold(valueBytes(v))
 		a.vals = append(a.vals, v)
 	}
 }
@@ -336,4 +345,26 @@ func (a *pctAgg) result(out []Value) {
 		}
 		out[k] = a.vals[rank]
 	}
+}
+
+// governed is embedded by the aggregation states that keep a value per
+// input row (lists, sets, bags, percentiles, variances): what they keep is
+// counted against the query's memory budget.
+type governed struct{ g *governor }
+
+func (a *governed) govern(g *governor) { a.g = g }
+
+func (a *governed) hold(n int64) {
+	if a.g != nil {
+		a.g.mustGrow("summarize operator", n)
+	}
+}
+
+// govern hands the query's governor to an aggregation state that keeps
+// values.
+func govern(st aggState, g *governor) aggState {
+	if gs, ok := st.(interface{ govern(*governor) }); ok {
+		gs.govern(g)
+	}
+	return st
 }

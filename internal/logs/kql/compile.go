@@ -40,6 +40,7 @@ type qctx struct {
 	now    int64
 	source Source
 	render *Render
+	gov    *governor
 }
 
 // binding is what a let name or function parameter stands for.
@@ -216,6 +217,10 @@ func (s *scope) callUser(call Node, b *binding, args []Expr) (cexpr, error) {
 	if len(args) > len(f.Params) {
 		return cexpr{}, errAt(call, "too many arguments")
 	}
+	if err := s.q.gov.enter(call, f, funcName(call)); err != nil {
+		return cexpr{}, err
+	}
+	defer s.q.gov.leave(f)
 	fe := b.fnEnv.child()
 	for i, p := range f.Params {
 		if strings.HasPrefix(p.Type, "(") {
@@ -260,4 +265,15 @@ func convertTo(c cexpr, t Type) cexpr {
 	}
 	f := c.f
 	return fold(cexpr{t: t, konst: c.konst, f: func(r Row) Value { return conv(f(r)) }})
+}
+
+// funcName names the user function a call node invokes.
+func funcName(n Node) string {
+	switch c := n.(type) {
+	case *Call:
+		return c.Name
+	case *Ident:
+		return c.Name
+	}
+	return "?"
 }

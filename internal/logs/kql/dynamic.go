@@ -52,7 +52,16 @@ func writeJSON(b *bytes.Buffer, x any, nl, ind string) {
 	writeJSONAt(b, x, nl, ind, "")
 }
 
+// maxJSONBytes caps the JSON text of one dynamic value. Arrays and bags
+// may share parts (pack_array(a, a)), so a small value in memory can
+// render as an exponentially large text; past the cap rendering stops with
+// the governor's error.
+const maxJSONBytes = DefaultMaxResultBytes
+
 func writeJSONAt(b *bytes.Buffer, x any, nl, ind, cur string) {
+	if b.Len() > maxJSONBytes {
+		panic(runaway("rendering of a dynamic value as text", maxJSONBytes))
+	}
 	sep := ":"
 	if nl != "" {
 		sep = ": "

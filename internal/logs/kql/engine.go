@@ -3,15 +3,18 @@ package kql
 import (
 	"context"
 	"fmt"
+	"io"
 	"time"
 )
 
 // Options configure planning and execution. Source supplies the tables a
 // query names (nil for queries built on datatable, print and range only);
-// Now is the clock now() and ago() read, once per query (time.Now when nil).
+// Now is the clock now() and ago() read, once per query (time.Now when nil);
+// Limits are the query governor's bounds (zero fields take their defaults).
 type Options struct {
 	Source Source
 	Now    func() time.Time
+	Limits Limits
 }
 
 // Plan is a compiled query: its result schema and a way to stream its rows.
@@ -58,8 +61,14 @@ func (e *InternalError) Error() string { return "internal error while running th
 
 // recoverInto turns a panic into an *InternalError: the engine must answer
 // bad input with an error, never crash its caller.
+// A *LimitError panic is the governor stopping a scalar function that has
+// no error path; it is returned as it is.
 func recoverInto(err *error) {
 	if r := recover(); r != nil {
+		if le, ok := r.(*LimitError); ok {
+			*err = le
+			return
+		}
 		*err = &InternalError{Detail: fmt.Sprint(r)}
 	}
 }
@@ -83,7 +92,7 @@ func Compile(ctx context.Context, query *Query, opts Options) (_ *Plan, err erro
 		now = opts.Now
 	}
 	r := &Render{}
-	q := &qctx{ctx: ctx, now: timeToTicks(now().UTC()), source: opts.Source, render: r}
+	q := &qctx{ctx: ctx, now: timeToTicks(now().UTC()), source: opts.Source, render: r, gov: newGovernor(opts.Limits)}
 	e := (&env{}).child()
 	for _, l := range query.Lets {
 		if err := bindLet(q, e, l); err != nil {
@@ -97,18 +106,26 @@ func Compile(ctx context.Context, query *Query, opts Options) (_ *Plan, err erro
 	return &Plan{q: q, t: t, render: r}, nil
 }
 
-// Result is a fully read query result.
+// Result is a fully read query result. Partial is set when the governor
+// truncated it (CodeResultTooLarge): Rows then hold the first rows only.
 type Result struct {
 	Columns []Column
 	Rows    []Row
 	Render  *Render
+	Partial *LimitError
 }
 
-// Run parses, plans and executes a query, reading the whole result.
+// Run parses, plans and executes a query under the governor of
+// opts.Limits, reading the result up to its truncation limits.
 func Run(ctx context.Context, query string, opts Options) (*Result, error) {
 	ast, err := Parse(query)
 	if err != nil {
 		return nil, err
+	}
+	if t := opts.Limits.Timeout; t > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, t)
+		defer cancel()
 	}
 	p, err := Compile(ctx, ast, opts)
 	if err != nil {
@@ -118,9 +135,43 @@ func Run(ctx context.Context, query string, opts Options) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	rows, err := drain(ctx, it)
+	defer it.Close()
+	res := &Result{Columns: p.Columns(), Render: p.Render()}
+	res.Rows, res.Partial, err = ReadResult(ctx, it, opts.Limits)
 	if err != nil {
 		return nil, err
 	}
-	return &Result{Columns: p.Columns(), Rows: rows, Render: p.Render()}, nil
+	return res, nil
+}
+
+// ReadResult reads rows from it up to the result limits of lim (Kusto's
+// result truncation): past MaxRecords rows or MaxResultBytes bytes it stops
+// and returns the rows read with a partial-result error. Rows are sized as
+// the query API encodes them, roughly.
+func ReadResult(ctx context.Context, it RowIter, lim Limits) ([]Row, *LimitError, error) {
+	lim = lim.withDefaults()
+	var rows []Row
+	var size int64
+	for {
+		r, err := it.Next(ctx)
+		if err == io.EOF {
+			return rows, nil, nil
+		}
+		if err != nil {
+			if ctx.Err() != nil {
+				err = ctxLimitError(err)
+			}
+			return nil, nil, err
+		}
+		if lim.MaxRecords > 0 && len(rows) >= lim.MaxRecords {
+			return rows, &LimitError{Code: CodeResultTooLarge, Msg: fmt.Sprintf(
+				"Query result set has exceeded the internal record count limit %d", lim.MaxRecords)}, nil
+		}
+		size += rowBytes(r)
+		if lim.MaxResultBytes > 0 && size > lim.MaxResultBytes {
+			return rows, &LimitError{Code: CodeResultTooLarge, Msg: fmt.Sprintf(
+				"Query result set has exceeded the internal data size limit %d", lim.MaxResultBytes)}, nil
+		}
+		rows = append(rows, r)
+	}
 }

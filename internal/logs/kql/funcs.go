@@ -178,6 +178,9 @@ func (s *scope) compileCall(x *Call) (cexpr, error) {
 		return s.compileWindow(x)
 	}
 	f, ok := funcs[x.Name]
+	if mk, gov := governedFuncs[x.Name]; gov {
+		f, ok = mk(s.q.gov), true
+	}
 	if !ok {
 		if isAggregate(x.Name) {
 			return cexpr{}, errAt(x, "aggregate function %s is only allowed in summarize", x.Name)
@@ -215,7 +218,7 @@ func runPlan(q *qctx, t *planTable) ([]Row, error) {
 	if err != nil {
 		return nil, err
 	}
-	return drain(q.ctx, it)
+	return q.drain(it, "subquery")
 }
 
 func init() {

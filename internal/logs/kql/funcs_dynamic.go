@@ -118,15 +118,6 @@ func init() {
 		}
 		return Dynamic(out)
 	}), "bag_remove_keys")
-	register(dynFn(1, -1, func(v []Value) Value {
-		// arguments that are not arrays contribute nothing (t1-dynamic-json-0006)
-		out := []any{}
-		for i := range v {
-			a, _ := arrArg(v, i)
-			out = append(out, a...)
-		}
-		return Dynamic(out)
-	}), "array_concat")
 	register(dynFn(3, 3, func(v []Value) Value {
 		a, ok := arrArg(v, 0)
 		s, ok1 := intArg(v, 1, 0)

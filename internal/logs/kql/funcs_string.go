@@ -60,20 +60,6 @@ func init() {
 	register(strFn(url.QueryEscape), "url_encode", "url_encode_component")
 	register(strFn(func(s string) string { u, _ := url.QueryUnescape(s); return u }), "url_decode")
 	register(strFn(func(s string) string { h := sha256.Sum256([]byte(s)); return hex.EncodeToString(h[:]) }), "hash_sha256")
-	register(fixed(1, -1, ret(TypeString), func(_ Type, v []Value) Value {
-		var b strings.Builder
-		for i := range v {
-			b.WriteString(str(v, i))
-		}
-		return String(b.String())
-	}), "strcat")
-	register(fixed(3, -1, ret(TypeString), func(_ Type, v []Value) Value {
-		parts := make([]string, 0, len(v)-1)
-		for i := 1; i < len(v); i++ {
-			parts = append(parts, str(v, i))
-		}
-		return String(strings.Join(parts, str(v, 0)))
-	}), "strcat_delim")
 	register(fixed(2, 3, ret(TypeString), func(_ Type, v []Value) Value {
 		r := []rune(str(v, 0))
 		start, ok := intArg(v, 1, 0)
@@ -121,12 +107,6 @@ func init() {
 	register(trimFn(true, true), "trim")
 	register(trimFn(true, false), "trim_start")
 	register(trimFn(false, true), "trim_end")
-	register(fixed(3, 3, ret(TypeString), func(_ Type, v []Value) Value {
-		if str(v, 1) == "" {
-			return String(str(v, 0))
-		}
-		return String(strings.ReplaceAll(str(v, 0), str(v, 1), str(v, 2)))
-	}), "replace_string")
 	register(fixed(3, 3, ret(TypeString), func(_ Type, v []Value) Value {
 		re, err := regexFor(str(v, 1))
 		if err != nil {
@@ -299,28 +279,9 @@ func init() {
 		}
 		return Dynamic(out)
 	}), "extract_all")
-	register(fixed(2, 3, ret(TypeString), func(_ Type, v []Value) Value {
-		n, ok := intArg(v, 1, 0)
-		if !ok || n < 0 {
-			return String("")
-		}
-		parts := make([]string, n)
-		for i := range parts {
-			parts[i] = str(v, 0)
-		}
-		return String(strings.Join(parts, str(v, 2)))
-	}), "strrep")
 	register(fixed(2, 2, ret(TypeLong), func(_ Type, v []Value) Value {
 		return Long(int64(strings.Compare(str(v, 0), str(v, 1))))
 	}), "strcmp")
-	register(fixed(2, 2, ret(TypeString), func(_ Type, v []Value) Value {
-		arr, _ := v[0].d.([]any)
-		parts := make([]string, len(arr))
-		for i, e := range arr {
-			parts[i] = stringOf(Dynamic(e))
-		}
-		return String(strings.Join(parts, str(v, 1)))
-	}), "strcat_array")
 	register(fixed(1, 1, ret(TypeBool), func(_ Type, v []Value) Value {
 		_, err := regexp.Compile(str(v, 0))
 		return Bool(err == nil)

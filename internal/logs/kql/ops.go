@@ -65,10 +65,7 @@ func compileOp1(q *qctx, e *env, in *planTable, op Op) (*planTable, error) {
 	case *Distinct:
 		return compileDistinct(sc, in, o)
 	case *Count:
-		cols := []Column{{Name: "Count", Type: TypeLong}}
-		return blocking(in, cols, func(_ *qctx, rows []Row) ([]Row, error) {
-			return []Row{{Long(int64(len(rows)))}}, nil
-		}), nil
+		return compileCount(in), nil
 	case *Join:
 		return compileJoin(q, e, in, o)
 	case *Union:
@@ -219,4 +216,44 @@ func compileDistinct(sc *scope, in *planTable, o *Distinct) (*planTable, error) 
 		}
 	}
 	return compileSummarize(sc, in, &Summarize{At: o.At, By: items})
+}
+
+// compileCount counts its input as it streams by: nothing is held, so
+// counting a hundred million rows costs time, not memory.
+func compileCount(in *planTable) *planTable {
+	cols := []Column{{Name: "Count", Type: TypeLong}}
+	return &planTable{cols: cols, open: func(q *qctx) (RowIter, error) {
+		it, err := in.open(q)
+		if err != nil {
+			return nil, err
+		}
+		done := false
+		return &funcIter{next: func(ctx context.Context) (Row, error) {
+			if done {
+				return nil, io.EOF
+			}
+			if in.size != nil {
+				if n, ok := in.size(); ok {
+					done = true
+					return Row{Long(n)}, nil
+				}
+			}
+			var n int64
+			for {
+				_, err := it.Next(ctx)
+				if err == io.EOF {
+					break
+				}
+				if err != nil {
+					return nil, err
+				}
+				if err := q.gov.tick(ctx); err != nil {
+					return nil, err
+				}
+				n++
+			}
+			done = true
+			return Row{Long(n)}, nil
+		}, close: it.Close}, nil
+	}}
 }

@@ -89,10 +89,10 @@ func compileJoin(q *qctx, e *env, left *planTable, o *Join) (*planTable, error) 
 		}
 		return keyOf(vals), true
 	}
-	return blocking(left, cols, func(q *qctx, lrows []Row) ([]Row, error) {
+	return streamingOutput(left, cols, func(q *qctx, lrows []Row, yield func(Row) bool) error {
 		rrows, err := runPlan(q, right)
 		if err != nil {
-			return nil, err
+			return err
 		}
 		if kind == "innerunique" {
 			seen := map[string]bool{}
@@ -113,7 +113,6 @@ func compileJoin(q *qctx, e *env, left *planTable, o *Join) (*planTable, error) 
 				rindex[k] = append(rindex[k], i)
 			}
 		}
-		var out []Row
 		rmatched := make([]bool, len(rrows))
 		for _, l := range lrows {
 			k, ok := keyFor(l, lk)
@@ -124,12 +123,16 @@ func compileJoin(q *qctx, e *env, left *planTable, o *Join) (*planTable, error) 
 			switch kind {
 			case "leftsemi":
 				if len(matches) > 0 {
-					out = append(out, build(l, nil))
+					if !yield(build(l, nil)) {
+						return nil
+					}
 				}
 				continue
 			case "leftanti":
 				if len(matches) == 0 {
-					out = append(out, build(l, nil))
+					if !yield(build(l, nil)) {
+						return nil
+					}
 				}
 				continue
 			}
@@ -145,11 +148,15 @@ func compileJoin(q *qctx, e *env, left *planTable, o *Join) (*planTable, error) 
 			for _, m := range matches {
 				rmatched[m] = true
 				if kind != "rightsemi" && kind != "rightanti" {
-					out = append(out, build(l, rrows[m]))
+					if !yield(build(l, rrows[m])) {
+						return nil
+					}
 				}
 			}
 			if len(matches) == 0 && (kind == "leftouter" || kind == "fullouter") {
-				out = append(out, build(l, nil))
+				if !yield(build(l, nil)) {
+					return nil
+				}
 			}
 		}
 		switch kind {
@@ -157,23 +164,29 @@ func compileJoin(q *qctx, e *env, left *planTable, o *Join) (*planTable, error) 
 			// right outer keeps the inner matches and adds unmatched right rows
 			for i, r := range rrows {
 				if !rmatched[i] {
-					out = append(out, build(nil, r))
+					if !yield(build(nil, r)) {
+						return nil
+					}
 				}
 			}
 		case "fullouter":
 			for i, r := range rrows {
 				if !rmatched[i] {
-					out = append(out, build(nil, r))
+					if !yield(build(nil, r)) {
+						return nil
+					}
 				}
 			}
 		case "rightsemi", "rightanti":
 			for i, r := range rrows {
 				if rmatched[i] == (kind == "rightsemi") {
-					out = append(out, build(nil, r))
+					if !yield(build(nil, r)) {
+						return nil
+					}
 				}
 			}
 		}
-		return out, nil
+		return nil
 	}), nil
 }
 
@@ -321,7 +334,7 @@ func compileUnion(q *qctx, e *env, in *planTable, u *Union) (*planTable, error) 
 						o[p] = r[j]
 					}
 				}
-				out = append(out, o)
+				out = q.keep(out, o, "union operator")
 			}
 		}
 		return out, nil

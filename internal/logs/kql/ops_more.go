@@ -253,7 +253,7 @@ func compileTopNested(sc *scope, in *planTable, o *TopNested) (*planTable, error
 			ks := keyOf([]Value{k})
 			g := index[ks]
 			if g == nil {
-				g = &group{key: k, st: lv.agg.newState()}
+				g = &group{key: k, st: govern(lv.agg.newState(), sc.q.gov)}
 				index[ks] = g
 				groups = append(groups, g)
 			}

@@ -83,7 +83,7 @@ func compileMakeSeries(sc *scope, in *planTable, o *MakeSeries) (*planTable, err
 	nk := len(keys)
 	stepN := step.i
 	realAxis := axis.t == TypeReal
-	return blocking(in, cols, func(_ *qctx, rows []Row) ([]Row, error) {
+	return blocking(in, cols, func(q *qctx, rows []Row) ([]Row, error) {
 		// integer axes (datetime ticks) are measured from a base so that the
 		// float arithmetic below stays exact
 		var base int64
@@ -175,6 +175,9 @@ func compileMakeSeries(sc *scope, in *planTable, o *MakeSeries) (*planTable, err
 			if !ok {
 				gi = len(groups)
 				index[ks] = gi
+				if err := q.gov.grow("make-series operator", int64(len(specs))*int64(nbins)*32+rowBytes(kv)); err != nil {
+					return nil, err
+				}
 				groups = append(groups, &group{key: kv, states: make([][]aggState, len(specs))})
 				for i := range specs {
 					groups[gi].states[i] = make([]aggState, nbins)
@@ -183,7 +186,7 @@ func compileMakeSeries(sc *scope, in *planTable, o *MakeSeries) (*planTable, err
 			g := groups[gi]
 			for i, s := range specs {
 				if g.states[i][b] == nil {
-					g.states[i][b] = s.newState()
+					g.states[i][b] = govern(s.newState(), q.gov)
 				}
 				g.states[i][b].add(r)
 			}

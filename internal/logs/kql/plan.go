@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"iter"
 	"strings"
 )
 
@@ -15,6 +16,9 @@ type planTable struct {
 	// ordered marks a serialized row order (after sort, top, serialize,
 	// range), which window functions require
 	ordered bool
+	// size, when set, gives the number of rows without producing them
+	// (range knows it from its bounds), so count need not stream them
+	size func() (int64, bool)
 }
 
 func tableOf(cols []Column, rows []Row) *planTable {
@@ -113,7 +117,7 @@ func materialize(q *qctx, t *planTable) (*planTable, error) {
 	if err != nil {
 		return nil, err
 	}
-	rows, err := drain(q.ctx, it)
+	rows, err := q.drain(it, "materialize operator")
 	if err != nil {
 		return nil, err
 	}
@@ -122,6 +126,10 @@ func materialize(q *qctx, t *planTable) (*planTable, error) {
 
 func callTabular(q *qctx, e *env, call Node, b *binding, args []Expr) (*planTable, error) {
 	f := b.fn
+	if err := q.gov.enter(call, f, funcName(call)); err != nil {
+		return nil, err
+	}
+	defer q.gov.leave(f)
 	fe := b.fnEnv.child()
 	for i, p := range f.Params {
 		if strings.HasPrefix(p.Type, "(") {
@@ -259,7 +267,7 @@ func blocking(in *planTable, cols []Column, f func(q *qctx, rows []Row) ([]Row, 
 		if err != nil {
 			return nil, err
 		}
-		rows, err := drain(q.ctx, it)
+		rows, err := q.drain(it, "operator's input")
 		if err != nil {
 			return nil, err
 		}
@@ -278,3 +286,75 @@ func unknownColumn(n Node, name string) error {
 }
 
 func fmtErr(format string, args ...any) error { return fmt.Errorf(format, args...) }
+
+// drain reads an iterator to the end under the governor: each row kept is
+// counted against the memory budget (what names the operator for the
+// error), and the context is checked as rows arrive.
+func (q *qctx) drain(it RowIter, what string) ([]Row, error) {
+	defer it.Close()
+	var out []Row
+	for {
+		r, err := it.Next(q.ctx)
+		if err == io.EOF {
+			return out, nil
+		}
+		if err != nil {
+			return nil, err
+		}
+		if err := q.gov.grow(what, rowBytes(r)); err != nil {
+			return nil, err
+		}
+		if err := q.gov.tick(q.ctx); err != nil {
+			return nil, err
+		}
+		out = append(out, r)
+	}
+}
+
+// keep appends r to rows a blocking operator builds, counting it against
+// the memory budget and checking the context; over budget or cancelled it
+// panics with the governor's *LimitError (returned by the recover points).
+func (q *qctx) keep(rows []Row, r Row, what string) []Row {
+	q.gov.mustGrow(what, rowBytes(r))
+	if err := q.gov.tick(q.ctx); err != nil {
+		panic(err)
+	}
+	return append(rows, r)
+}
+
+// streamingOutput builds an operator that reads all of its input and then
+// produces rows one at a time through yield (join's output can be the
+// product of its sides: it is never held, so result truncation or a take
+// ends it early). gen returns when yield reports false.
+func streamingOutput(in *planTable, cols []Column, gen func(q *qctx, rows []Row, yield func(Row) bool) error) *planTable {
+	return &planTable{cols: cols, open: func(q *qctx) (RowIter, error) {
+		it, err := in.open(q)
+		if err != nil {
+			return nil, err
+		}
+		rows, err := q.drain(it, "operator's input")
+		if err != nil {
+			return nil, err
+		}
+		var genErr error
+		next, stop := iter.Pull(func(yield func(Row) bool) {
+			genErr = gen(q, rows, func(r Row) bool {
+				if err := q.gov.tick(q.ctx); err != nil {
+					genErr = err
+					return false
+				}
+				return yield(r)
+			})
+		})
+		return &funcIter{next: func(context.Context) (Row, error) {
+			r, ok := next()
+			if !ok {
+				if genErr != nil {
+					return nil, genErr
+				}
+				return nil, io.EOF
+			}
+			return r, nil
+		}, close: func() error { stop(); return nil }}, nil
+	}}
+}

@@ -375,8 +375,22 @@ func compileRange(q *qctx, e *env, r *Range) (*planTable, error) {
 		}
 	}
 	cols := []Column{{Name: r.Name, Type: t}}
+	size := func() (int64, bool) {
+		if t == TypeReal || step.i == 0 {
+			return 0, false
+		}
+		lo, hi, s := from.i, to.i, step.i
+		if s < 0 {
+			lo, hi, s = to.i, from.i, -s
+		}
+		if hi < lo {
+			return 0, true
+		}
+		n := int64((uint64(hi)-uint64(lo))/uint64(s)) + 1
+		return n, n > 0
+	}
 	// range streams its values: nothing is held, and cancellation stops it
-	return &planTable{cols: cols, ordered: true, open: func(*qctx) (RowIter, error) {
+	return &planTable{cols: cols, ordered: true, size: size, open: func(*qctx) (RowIter, error) {
 		var next func() (Value, bool)
 		switch t {
 		case TypeLong, TypeDateTime, TypeTimeSpan:
@@ -414,7 +428,10 @@ func compileRange(q *qctx, e *env, r *Range) (*planTable, error) {
 		default:
 			return nil, fmtErr("range over %s is not supported", t)
 		}
+		// rows are cut from slabs of 1024 values: one allocation per
+		// slab instead of one per row
 		n := 0
+		var slab []Value
 		return &funcIter{next: func(ctx context.Context) (Row, error) {
 			n++
 			if n&0xFFF == 0 {
@@ -426,7 +443,13 @@ func compileRange(q *qctx, e *env, r *Range) (*planTable, error) {
 			if !ok {
 				return nil, io.EOF
 			}
-			return Row{v}, nil
+			if len(slab) == 0 {
+				slab = make([]Value, 1024)
+			}
+			r := Row(slab[:1:1])
+			r[0] = v
+			slab = slab[1:]
+			return r, nil
 		}}, nil
 	}}, nil
 }

@@ -209,7 +209,7 @@ func compileSummarize(sc *scope, in *planTable, o *Summarize) (*planTable, error
 		newGroup := func(key Row) *group {
 			g := &group{key: key, states: make([]aggState, len(slots))}
 			for i, s := range slots {
-				g.states[i] = s.spec.newState()
+				g.states[i] = govern(s.spec.newState(), q.gov)
 			}
 			return g
 		}
@@ -221,6 +221,9 @@ func compileSummarize(sc *scope, in *planTable, o *Summarize) (*planTable, error
 				break
 			}
 			if err != nil {
+				return nil, err
+			}
+			if err := q.gov.tick(q.ctx); err != nil {
 				return nil, err
 			}
 			for i, k := range keys {
@@ -243,6 +246,9 @@ func compileSummarize(sc *scope, in *planTable, o *Summarize) (*planTable, error
 						key[i] = withType(kv[i], cols[i].Type)
 					}
 					groups = append(groups, newGroup(key))
+					if err := q.gov.grow("summarize operator", int64(2*len(buf)+64*len(slots))+rowBytes(key)); err != nil {
+						return nil, err
+					}
 				}
 				g = groups[gi]
 			}

@@ -29,6 +29,9 @@ type Catalog struct {
 type Problem struct {
 	Source string `json:"source"`
 	Reason string `json:"reason"`
+	// Code is Azure's error code for the problem when it has one (such
+	// as InvalidPolicyAlias).
+	Code string `json:"code,omitempty"`
 }
 
 // NewCatalog returns an empty catalog.
@@ -81,6 +84,37 @@ func (c *Catalog) loadFile(path string, assign bool) {
 		c.Problems = append(c.Problems, Problem{Source: path, Reason: err.Error()})
 		return
 	}
+	c.loadData(path, data, assign)
+}
+
+// LoadFS adds the definitions and initiatives of the .json files of
+// fsys (such as the embedded baseline), as Load does for folders.
+func (c *Catalog) LoadFS(fsys fs.FS, assign bool) error {
+	var paths []string
+	err := fs.WalkDir(fsys, ".", func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if !d.IsDir() && strings.EqualFold(filepath.Ext(p), ".json") {
+			paths = append(paths, p)
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	sort.Strings(paths)
+	for _, p := range paths {
+		data, err := fs.ReadFile(fsys, p)
+		if err != nil {
+			return err
+		}
+		c.loadData(p, data, assign)
+	}
+	return nil
+}
+
+func (c *Catalog) loadData(path string, data []byte, assign bool) {
 	base := strings.TrimSuffix(filepath.Base(path), filepath.Ext(path))
 	switch policy.DetectKind(data) {
 	case policy.KindSet:

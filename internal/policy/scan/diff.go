@@ -135,7 +135,7 @@ func LoadDiffPlan(oldPath, newPath string, in Policies) (*Plan, error) {
 			NotScopes: in.Defaults.NotScopes, PolicyDefinitionID: set.ID, Parameters: values,
 			EnforcementMode: enforcementMode(in.Defaults.EnforcementMode)}
 		r := policy.Resolvers{Definition: c.Definition, Set: func(string) (*policy.SetDefinition, error) { return set, nil }}
-		x, err := policy.CompileAssignment(a, r, in.Aliases)
+		x, err := policy.CompileAssignment(a, r, in.compileOptions())
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", path, err)
 		}

@@ -1,6 +1,7 @@
 package scan
 
 import (
+	"errors"
 	"strings"
 
 	"github.com/steward-gov/steward/internal/arm"
@@ -44,12 +45,17 @@ type Member struct {
 // Compile compiles assignments against a catalog. Assignments that fail
 // (a missing definition, a bad parameter value) are reported in
 // Plan.Problems and left out.
-func Compile(c *Catalog, assignments []*policy.Assignment, exemptions []*policy.Exemption, aliases *policy.AliasTable) *Plan {
+func Compile(c *Catalog, assignments []*policy.Assignment, exemptions []*policy.Exemption, opts policy.CompileOptions) *Plan {
 	p := &Plan{}
 	for _, a := range assignments {
-		x, err := policy.CompileAssignment(a, c.Resolvers(), aliases)
+		x, err := policy.CompileAssignment(a, c.Resolvers(), opts)
 		if err != nil {
-			p.Problems = append(p.Problems, Problem{Source: a.PolicyDefinitionID, Reason: "skipped: " + err.Error()})
+			pr := Problem{Source: a.PolicyDefinitionID, Reason: "skipped: " + err.Error()}
+			var ce *policy.CompileError
+			if errors.As(err, &ce) {
+				pr.Code = ce.Code
+			}
+			p.Problems = append(p.Problems, pr)
 			continue
 		}
 		p.add(x, exemptions)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"time"
 
@@ -17,10 +18,23 @@ import (
 type Policies struct {
 	PolicyPaths     []string
 	DefinitionPaths []string
+	// PolicyFS, when set, adds the definitions and initiatives of a file
+	// system to assign (the embedded baseline).
+	PolicyFS fs.FS
+	// DefinitionFS resolves initiative members without assigning them.
+	DefinitionFS    fs.FS
 	AssignmentFiles []string
 	ExemptionFiles  []string
 	Defaults        Defaults
 	Aliases         *policy.AliasTable
+	// AllowUnknownAliases makes a field naming an alias Aliases lacks
+	// not applicable instead of an error (see policy.CompileOptions).
+	AllowUnknownAliases bool
+}
+
+// compileOptions are the compile options the policies ask for.
+func (in Policies) compileOptions() policy.CompileOptions {
+	return policy.CompileOptions{Aliases: in.Aliases, AllowUnknownAliases: in.AllowUnknownAliases}
 }
 
 // LoadPlan reads and compiles the policies. Without assignment files,
@@ -35,6 +49,16 @@ func LoadPlan(in Policies) (*Plan, error) {
 	}
 	if err := c.Load(in.DefinitionPaths, false); err != nil {
 		return nil, err
+	}
+	if in.PolicyFS != nil {
+		if err := c.LoadFS(in.PolicyFS, true); err != nil {
+			return nil, err
+		}
+	}
+	if in.DefinitionFS != nil {
+		if err := c.LoadFS(in.DefinitionFS, false); err != nil {
+			return nil, err
+		}
 	}
 	var assignments []*policy.Assignment
 	var problems []Problem
@@ -58,7 +82,7 @@ func LoadPlan(in Policies) (*Plan, error) {
 	if err != nil {
 		return nil, err
 	}
-	p := Compile(c, assignments, exemptions, in.Aliases)
+	p := Compile(c, assignments, exemptions, in.compileOptions())
 	p.Problems = append(append(append([]Problem{}, c.Problems...), problems...), p.Problems...)
 	return p, nil
 }
@@ -144,5 +168,27 @@ func run(ctx context.Context, estate Estate, s *Scanner, cfg Config, sink Sink) 
 	return s.Scan(ctx, func(fn func(Record) error) error {
 		_, err := read(ctx, f, cfg.Format, nil, fn)
 		return err
+	}, sink)
+}
+
+// RunRecords scans resources already in memory (such as the resources a
+// template expands to), each with its own location: the index of related
+// resources is built from them, then they are evaluated.
+func RunRecords(ctx context.Context, records []Record, plan *Plan, cfg Config, sink Sink) (*Report, error) {
+	types, all := plan.relatedTypes()
+	idx := NewIndex(types, all)
+	for _, r := range records {
+		if r.Err == nil {
+			idx.Add(r.Doc)
+		}
+	}
+	s := &Scanner{Plan: plan, Index: idx, Aliases: cfg.Aliases, Workers: cfg.Workers, Now: cfg.Now, LazyExplain: cfg.LazyExplain}
+	return s.Scan(ctx, func(fn func(Record) error) error {
+		for _, r := range records {
+			if err := fn(r); err != nil {
+				return err
+			}
+		}
+		return nil
 	}, sink)
 }

@@ -1,4 +1,4 @@
-package vault
+package seal
 
 import (
 	"context"
@@ -11,7 +11,7 @@ import (
 	"github.com/steward-gov/steward/internal/store"
 )
 
-// Sealer owns the vault's encryption at rest: the root key, the key ring it
+// Sealer owns Steward's encryption at rest: the root key, the key ring it
 // unseals from the store, and the [Barrier] over that ring. It reloads the
 // ring when it meets a value sealed under a term it does not know, so a KEK
 // rotated by another replica is picked up without a restart.

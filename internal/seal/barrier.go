@@ -1,4 +1,4 @@
-package vault
+package seal
 
 import (
 	"crypto/aes"
@@ -22,7 +22,7 @@ const sealOverhead = 1 + 4 + 12 + 16
 
 // ErrSealed is returned when a value cannot be opened: it was written under
 // an unknown key term, was altered, or was moved to another storage path.
-var ErrSealed = errors.New("vault: sealed value cannot be opened")
+var ErrSealed = errors.New("seal: sealed value cannot be opened")
 
 // Barrier encrypts values before they reach storage and decrypts them after.
 // Each value is sealed with AES-256-GCM under the newest key-encryption key
@@ -54,7 +54,7 @@ func newBarrier(ring *keyRing, rnd io.Reader) (*Barrier, error) {
 		}
 	}
 	if len(b.aeads) == 0 {
-		return nil, errors.New("vault: key ring is empty")
+		return nil, errors.New("seal: key ring is empty")
 	}
 	return b, nil
 }
@@ -63,7 +63,7 @@ func newBarrier(ring *keyRing, rnd io.Reader) (*Barrier, error) {
 // active when its term is the highest.
 func (b *Barrier) install(term uint32, key []byte) error {
 	if len(key) != 32 {
-		return fmt.Errorf("vault: key-encryption key of term %d has %d bytes, want 32", term, len(key))
+		return fmt.Errorf("seal: key-encryption key of term %d has %d bytes, want 32", term, len(key))
 	}
 	own := append([]byte(nil), key...)
 	blk, err := aes.NewCipher(own)
@@ -91,7 +91,7 @@ func (b *Barrier) Seal(path string, plain []byte) ([]byte, error) {
 	term, gcm := b.active, b.aeads[b.active]
 	b.mu.RUnlock()
 	if gcm == nil {
-		return nil, errors.New("vault: barrier is closed")
+		return nil, errors.New("seal: barrier is closed")
 	}
 	out := make([]byte, 5+12, sealOverhead+len(plain))
 	out[0] = sealVersion

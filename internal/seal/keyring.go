@@ -1,4 +1,4 @@
-package vault
+package seal
 
 import (
 	"context"
@@ -91,14 +91,14 @@ func openRing(root, sealed []byte) (*keyRing, error) {
 	defer clear(plain)
 	var ring keyRing
 	if err := json.Unmarshal(plain, &ring); err != nil {
-		return nil, fmt.Errorf("vault: key ring: %w", err)
+		return nil, fmt.Errorf("seal: key ring: %w", err)
 	}
 	return &ring, nil
 }
 
 func rootAEAD(root []byte) (cipher.AEAD, error) {
 	if len(root) != 32 {
-		return nil, fmt.Errorf("vault: root key has %d bytes, want 32", len(root))
+		return nil, fmt.Errorf("seal: root key has %d bytes, want 32", len(root))
 	}
 	blk, err := aes.NewCipher(root)
 	if err != nil {
@@ -120,7 +120,7 @@ func readRing(ctx context.Context, tx store.Tx) (rec ringRecord, ok bool, err er
 		return ringRecord{}, false, err
 	}
 	if err := json.Unmarshal(r.Value, &rec); err != nil {
-		return ringRecord{}, false, fmt.Errorf("vault: key ring record: %w", err)
+		return ringRecord{}, false, fmt.Errorf("seal: key ring record: %w", err)
 	}
 	return rec, true, nil
 }
@@ -139,7 +139,7 @@ func writeRing(ctx context.Context, tx store.Tx, rec ringRecord, cond store.Cond
 // ErrWrongRootKey is returned when the store's key ring is not sealed under
 // the root key given (a replica started with another key, or a typo in
 // STEWARD_VAULT_ROOT_KEY).
-var ErrWrongRootKey = errors.New("vault: the key ring is not sealed under this root key")
+var ErrWrongRootKey = errors.New("seal: the key ring is not sealed under this root key")
 
 // loadOrInitRing opens the key ring with root, creating it (one KEK, term
 // 1) on first use.

@@ -1,4 +1,4 @@
-package vault
+package seal
 
 import (
 	"bytes"
@@ -126,33 +126,36 @@ func TestKEKRotationIsPickedUpByOtherReplicas(t *testing.T) {
 }
 
 func TestLoadRootKey(t *testing.T) {
-	dir := t.TempDir()
-	k1, err := LoadRootKey(dir, nil, rand.Reader)
+	path := filepath.Join(t.TempDir(), "conf", "root.key")
+	src := KeySource{File: path}
+	k1, err := src.Load(rand.Reader)
 	if err != nil || len(k1) != 32 {
 		t.Fatalf("first load: %d bytes, %v", len(k1), err)
 	}
-	fi, err := os.Stat(filepath.Join(dir, RootKeyFile))
+	fi, err := os.Stat(path)
 	if err != nil || fi.Mode().Perm() != 0o600 {
 		t.Fatalf("key file mode = %v, %v", fi.Mode().Perm(), err)
 	}
-	k2, _ := LoadRootKey(dir, nil, rand.Reader)
+	k2, _ := src.Load(rand.Reader)
 	if !bytes.Equal(k1, k2) {
 		t.Fatal("second load returned another key")
 	}
 	_, text, _ := NewRootKey(rand.Reader)
-	env := func(v string) func(string) (string, bool) {
-		return func(n string) (string, bool) { return v, n == RootKeyEnv }
+	env := func(name, v string) KeySource {
+		return KeySource{File: path, Lookup: func(n string) (string, bool) { return v, n == name }}
 	}
-	if k, err := LoadRootKey(dir, env(text), rand.Reader); err != nil || bytes.Equal(k, k1) {
-		t.Fatalf("env key not preferred: %v", err)
+	for _, name := range []string{RootKeyEnv, LegacyRootKeyEnv} {
+		if k, err := env(name, text).Load(rand.Reader); err != nil || bytes.Equal(k, k1) {
+			t.Fatalf("%s not preferred: %v", name, err)
+		}
 	}
 	for _, bad := range []string{"not base64!", "c2hvcnQ="} {
-		if _, err := LoadRootKey(dir, env(bad), rand.Reader); err == nil {
+		if _, err := env(RootKeyEnv, bad).Load(rand.Reader); err == nil {
 			t.Fatalf("env %q accepted", bad)
 		}
 	}
-	os.Chmod(filepath.Join(dir, RootKeyFile), 0o644)
-	if _, err := LoadRootKey(dir, nil, rand.Reader); err == nil {
+	os.Chmod(path, 0o644)
+	if _, err := src.Load(rand.Reader); err == nil {
 		t.Fatal("world-readable key file accepted")
 	}
 }

@@ -1,0 +1,61 @@
+package main
+
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+
+	"github.com/steward-gov/steward/internal/server"
+)
+
+func TestAlertCommandsDriveTheAPI(t *testing.T) {
+	dir, s := serveCloud(t, server.CloudService(), server.LogsService(), server.AlertsService(server.AlertsOptions{Disabled: true}))
+	must := func(args ...string) string {
+		t.Helper()
+		out, err := runCLI(t, append(args, "--data", dir)...)
+		if err != nil {
+			t.Fatalf("steward %s: %v\n%s", strings.Join(args, " "), err, out)
+		}
+		return out
+	}
+	must("group", "create", "mon", "-l", "westeurope")
+	must("resource", "create", "-g", "mon", "--type", "Microsoft.OperationalInsights/workspaces", "-n", "ws", "-l", "westeurope", "--properties", `{}`)
+	out := must("alert", "group", "create", "oncall", "-g", "mon", "--webhook", "tickets=https://tickets.example/hook", "--email", "me=me@example.com")
+	if !strings.Contains(out, "webhook:tickets") || !strings.Contains(out, "email:me") {
+		t.Errorf("group create:\n%s", out)
+	}
+	out = must("alert", "rule", "create", "violations", "-g", "mon", "--workspace", "ws", "--query", "T | where ok == false",
+		"--dimension", "Assignment", "--action-group", "oncall", "--severity", "2", "--property", "team=platform")
+	if !strings.Contains(out, "violations") || !strings.Contains(out, "Sev2") || !strings.Contains(out, "Count GreaterThan 0") {
+		t.Errorf("rule create:\n%s", out)
+	}
+	out = must("alert", "rule", "list", "-o", "json")
+	var rules []struct {
+		ID         string
+		Properties struct {
+			Scopes  []string
+			Actions struct{ ActionGroups []string }
+		}
+	}
+	if err := json.Unmarshal([]byte(out), &rules); err != nil || len(rules) != 1 ||
+		!strings.HasSuffix(rules[0].Properties.Scopes[0], "/workspaces/ws") || !strings.HasSuffix(rules[0].Properties.Actions.ActionGroups[0], "/actionGroups/oncall") {
+		t.Errorf("rule list: %v\n%s", err, out)
+	}
+	// The service refuses what it cannot evaluate, with its message.
+	_, err := runCLI(t, "alert", "rule", "create", "bad", "-g", "mon", "--workspace", "ws", "--query", "T", "--frequency", "PT7M", "--data", dir)
+	if ex, ok := err.(*exitError); !ok || !strings.Contains(ex.msg, "Supported granularities") {
+		t.Errorf("rule with a 7-minute frequency: %v", err)
+	}
+	out = must("alert", "list", "-o", "json")
+	if strings.TrimSpace(out) != "[]" {
+		t.Errorf("alert list with no alerts: %s", out)
+	}
+	if _, err := runCLI(t, "alert", "ack", "6b2f3c1e-0000-4000-8000-000000000001", "--data", dir); err == nil {
+		t.Error("acknowledging a missing alert succeeded")
+	}
+	must("alert", "rule", "delete", "violations", "-g", "mon")
+	if _, err := runCLI(t, "alert", "rule", "delete", "violations", "-g", "mon", "--data", dir); err == nil {
+		t.Error("deleting a missing rule succeeded")
+	}
+	_ = s
+}

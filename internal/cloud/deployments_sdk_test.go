@@ -1,0 +1,283 @@
+package cloud_test
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"os"
+	"strings"
+	"testing"
+
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore/to"
+	"github.com/Azure/azure-sdk-for-go/sdk/resourcemanager/resources/armresources"
+
+	"github.com/steward-gov/steward/internal/arm"
+	"github.com/steward-gov/steward/internal/cloud"
+	"github.com/steward-gov/steward/internal/server"
+)
+
+func readTemplate(t *testing.T, name string) map[string]any {
+	t.Helper()
+	b, err := os.ReadFile("../template/testdata/" + name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var m map[string]any
+	if err := json.Unmarshal(b, &m); err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
+type deployEnv struct {
+	*env
+	deps *armresources.DeploymentsClient
+	rgs  *armresources.ResourceGroupsClient
+	res  *armresources.Client
+}
+
+func newDeployEnv(t *testing.T, setup ...server.CloudSetup) *deployEnv {
+	e := newEnv(t, append([]server.CloudSetup{unthrottled}, setup...)...)
+	deps, err := armresources.NewDeploymentsClient(e.sub, e.cred, e.opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rgs, _ := armresources.NewResourceGroupsClient(e.sub, e.cred, e.opts)
+	res, _ := armresources.NewClient(e.sub, e.cred, e.opts)
+	if _, err := rgs.CreateOrUpdate(context.Background(), "rg1", armresources.ResourceGroup{Location: to.Ptr("westeurope")}, nil); err != nil {
+		t.Fatal(err)
+	}
+	return &deployEnv{env: e, deps: deps, rgs: rgs, res: res}
+}
+
+func (e *deployEnv) deploy(t *testing.T, name string, tmpl map[string]any, params map[string]any, mode armresources.DeploymentMode) (armresources.DeploymentsClientCreateOrUpdateResponse, error) {
+	t.Helper()
+	ctx := context.Background()
+	poller, err := e.deps.BeginCreateOrUpdate(ctx, "rg1", name, armresources.Deployment{Properties: &armresources.DeploymentProperties{
+		Template: tmpl, Parameters: params, Mode: to.Ptr(mode)}}, nil)
+	if err != nil {
+		return armresources.DeploymentsClientCreateOrUpdateResponse{}, err
+	}
+	return poller.PollUntilDone(ctx, nil)
+}
+
+// TestSDKDeploysQuickstarts validates, what-ifs and deploys each
+// quickstart-style template with armresources.DeploymentsClient, then reads
+// the deployment, its operations and the resources it wrote.
+func TestSDKDeploysQuickstarts(t *testing.T) {
+	e := newDeployEnv(t)
+	ctx := context.Background()
+	cases := []struct {
+		file    string
+		params  map[string]any
+		created int
+		whatIf  int // nested deployments are not in what-if's changes
+	}{
+		{"storage.json", nil, 1, 1},
+		{"vnet-nsg.json", nil, 2, 2},
+		{"vm.json", map[string]any{"adminPassword": map[string]any{"value": "S3cret!pass-word"}}, 3, 3},
+		{"copy.json", map[string]any{"count": map[string]any{"value": 2}}, 3, 3},
+		{"nested.json", nil, 4, 2},
+		{"bicep.json", nil, 3, 3},
+	}
+	for _, c := range cases {
+		t.Run(c.file, func(t *testing.T) {
+			tmpl := readTemplate(t, c.file)
+			name := strings.TrimSuffix(c.file, ".json")
+			props := &armresources.DeploymentProperties{Template: tmpl, Parameters: c.params, Mode: to.Ptr(armresources.DeploymentModeIncremental)}
+			vp, err := e.deps.BeginValidate(ctx, "rg1", name, armresources.Deployment{Properties: props}, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			v, err := vp.PollUntilDone(ctx, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if v.Error != nil || *v.Properties.ProvisioningState != "Succeeded" || len(v.Properties.ValidatedResources) != c.created {
+				t.Fatalf("validate: %+v", v.Properties)
+			}
+			wp, err := e.deps.BeginWhatIf(ctx, "rg1", name, armresources.DeploymentWhatIf{Properties: &armresources.DeploymentWhatIfProperties{
+				Template: tmpl, Parameters: c.params, Mode: to.Ptr(armresources.DeploymentModeIncremental)}}, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			w, err := wp.PollUntilDone(ctx, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			creates := 0
+			for _, ch := range w.Properties.Changes {
+				if *ch.ChangeType == armresources.ChangeTypeCreate {
+					creates++
+				}
+			}
+			if creates != c.whatIf {
+				t.Errorf("what-if creates %d, want %d", creates, c.whatIf)
+			}
+			r, err := e.deploy(t, name, tmpl, c.params, armresources.DeploymentModeIncremental)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if *r.Properties.ProvisioningState != armresources.ProvisioningStateSucceeded || len(r.Properties.OutputResources) != c.created {
+				t.Fatalf("deployment: %+v", r.Properties)
+			}
+			for _, o := range r.Properties.OutputResources {
+				if _, err := e.res.GetByID(ctx, *o.ID, "2022-09-01", nil); err != nil {
+					t.Errorf("resource %s: %v", *o.ID, err)
+				}
+			}
+			opsClient, _ := armresources.NewDeploymentOperationsClient(e.sub, e.cred, e.opts)
+			ops := opsClient.NewListPager("rg1", name, nil)
+			n := 0
+			for ops.More() {
+				p, err := ops.NextPage(ctx)
+				if err != nil {
+					t.Fatal(err)
+				}
+				for _, op := range p.Value {
+					if *op.Properties.ProvisioningState != "Succeeded" {
+						t.Errorf("operation %+v", op.Properties)
+					}
+					n++
+				}
+			}
+			if n != c.created {
+				t.Errorf("operations = %d, want %d", n, c.created)
+			}
+			// A second what-if sees no change.
+			wp, _ = e.deps.BeginWhatIf(ctx, "rg1", name, armresources.DeploymentWhatIf{Properties: &armresources.DeploymentWhatIfProperties{
+				Template: tmpl, Parameters: c.params, Mode: to.Ptr(armresources.DeploymentModeIncremental)}}, nil)
+			w, err = wp.PollUntilDone(ctx, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, ch := range w.Properties.Changes {
+				if id := strings.ToLower(*ch.ResourceID); *ch.ChangeType != armresources.ChangeTypeNoChange && *ch.ChangeType != armresources.ChangeTypeIgnore {
+					t.Errorf("after deploying, %s is %s (delta %v)", id, *ch.ChangeType, len(ch.Delta))
+				}
+			}
+		})
+	}
+	got, err := e.deps.Get(ctx, "rg1", "storage", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Properties.Outputs == nil {
+		t.Error("no outputs")
+	}
+	exp, err := e.deps.ExportTemplate(ctx, "rg1", "storage", nil)
+	if err != nil || exp.Template == nil {
+		t.Fatalf("export: %v %v", exp, err)
+	}
+	pager := e.deps.NewListByResourceGroupPager("rg1", nil)
+	count := 0
+	for pager.More() {
+		p, err := pager.NextPage(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		count += len(p.Value)
+	}
+	// Nested deployments are in the group's history too.
+	if count != 8 {
+		t.Errorf("history has %d deployments, want 8", count)
+	}
+}
+
+// TestSDKDeploymentFailuresLeaveWhatAzureLeaves: a resource refused by
+// policy fails preflight with nothing written; a runtime failure leaves
+// the resources written before it and reports DeploymentFailed.
+func TestSDKDeploymentFailures(t *testing.T) {
+	deny := func(_ context.Context, _ *server.Steward, c *cloud.Cloud) error {
+		c.SetPolicyHook(cloud.PolicyHookFunc(func(_ context.Context, req *cloud.PolicyRequest) error {
+			if strings.HasSuffix(req.ID, "/denied") {
+				return &arm.Error{Status: http.StatusForbidden, Code: "RequestDisallowedByPolicy", Message: "Resource 'denied' was disallowed by policy."}
+			}
+			return nil
+		}))
+		return nil
+	}
+	e := newDeployEnv(t, deny)
+	ctx := context.Background()
+	nsg := func(name string, extra map[string]any) map[string]any {
+		r := map[string]any{"type": "Microsoft.Network/networkSecurityGroups", "apiVersion": "2022-07-01", "name": name, "location": "westeurope", "properties": map[string]any{}}
+		for k, v := range extra {
+			r[k] = v
+		}
+		return r
+	}
+	tmpl := func(rs ...any) map[string]any {
+		return map[string]any{"$schema": "https://schema.management.azure.com/schemas/2019-04-01/deploymentTemplate.json#", "contentVersion": "1.0.0.0", "resources": rs}
+	}
+	_, err := e.deploy(t, "policy", tmpl(nsg("ok1", nil), nsg("denied", nil)), nil, armresources.DeploymentModeIncremental)
+	var re *azcore.ResponseError
+	if !errors.As(err, &re) || re.StatusCode != http.StatusBadRequest || !strings.Contains(err.Error(), "RequestDisallowedByPolicy") {
+		t.Fatalf("deploy with a denied resource: %v", err)
+	}
+	if _, err := e.res.GetByID(ctx, "/subscriptions/"+e.sub+"/resourceGroups/rg1/providers/Microsoft.Network/networkSecurityGroups/ok1", "2022-07-01", nil); err == nil {
+		t.Error("preflight failure wrote a resource")
+	}
+	// ok2 is written, then 'after' reads a resource that does not exist.
+	_, err = e.deploy(t, "runtime", tmpl(nsg("ok2", nil),
+		nsg("after", map[string]any{"dependsOn": []any{"ok2"}, "tags": map[string]any{"x": "[reference('/subscriptions/" + e.sub + "/resourceGroups/rg1/providers/Microsoft.Network/networkSecurityGroups/missing').foo]"}})), nil, armresources.DeploymentModeIncremental)
+	if err == nil || !strings.Contains(err.Error(), "DeploymentFailed") {
+		t.Fatalf("runtime failure: %v", err)
+	}
+	if _, err := e.res.GetByID(ctx, "/subscriptions/"+e.sub+"/resourceGroups/rg1/providers/Microsoft.Network/networkSecurityGroups/ok2", "2022-07-01", nil); err != nil {
+		t.Errorf("the resource written before the failure is gone: %v", err)
+	}
+	got, err := e.deps.Get(ctx, "rg1", "runtime", nil)
+	if err != nil || *got.Properties.ProvisioningState != armresources.ProvisioningStateFailed || *got.Properties.Error.Code != "DeploymentFailed" {
+		t.Fatalf("failed deployment: %+v %v", got.Properties, err)
+	}
+	if _, err := e.deps.Cancel(ctx, "rg1", "runtime", nil); err == nil {
+		t.Error("cancel of a finished deployment succeeded")
+	}
+}
+
+// TestSDKCompleteModeDeletesWhatTheTemplateDropped deploys two NSGs, then
+// one in Complete mode: exactly the other one is deleted.
+func TestSDKCompleteMode(t *testing.T) {
+	e := newDeployEnv(t)
+	ctx := context.Background()
+	nsg := func(name string) any {
+		return map[string]any{"type": "Microsoft.Network/networkSecurityGroups", "apiVersion": "2022-07-01", "name": name, "location": "westeurope", "properties": map[string]any{}}
+	}
+	tmpl := func(rs ...any) map[string]any {
+		return map[string]any{"$schema": "https://schema.management.azure.com/schemas/2019-04-01/deploymentTemplate.json#", "contentVersion": "1.0.0.0", "resources": rs}
+	}
+	if _, err := e.deploy(t, "two", tmpl(nsg("a"), nsg("b")), nil, armresources.DeploymentModeIncremental); err != nil {
+		t.Fatal(err)
+	}
+	wp, err := e.deps.BeginWhatIf(ctx, "rg1", "one", armresources.DeploymentWhatIf{Properties: &armresources.DeploymentWhatIfProperties{
+		Template: tmpl(nsg("a")), Mode: to.Ptr(armresources.DeploymentModeComplete), WhatIfSettings: &armresources.DeploymentWhatIfSettings{ResultFormat: to.Ptr(armresources.WhatIfResultFormatResourceIDOnly)}}}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w, err := wp.PollUntilDone(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	kinds := map[string]armresources.ChangeType{}
+	for _, ch := range w.Properties.Changes {
+		kinds[(*ch.ResourceID)[strings.LastIndex(*ch.ResourceID, "/")+1:]] = *ch.ChangeType
+		if ch.After != nil || ch.Before != nil {
+			t.Error("ResourceIdOnly returned payloads")
+		}
+	}
+	if kinds["a"] != armresources.ChangeTypeNoChange || kinds["b"] != armresources.ChangeTypeDelete {
+		t.Errorf("what-if complete: %v", kinds)
+	}
+	if _, err := e.deploy(t, "one", tmpl(nsg("a")), nil, armresources.DeploymentModeComplete); err != nil {
+		t.Fatal(err)
+	}
+	base := "/subscriptions/" + e.sub + "/resourceGroups/rg1/providers/Microsoft.Network/networkSecurityGroups/"
+	if _, err := e.res.GetByID(ctx, base+"a", "2022-07-01", nil); err != nil {
+		t.Errorf("a: %v", err)
+	}
+	if _, err := e.res.GetByID(ctx, base+"b", "2022-07-01", nil); err == nil {
+		t.Error("b survived a Complete deployment that does not name it")
+	}
+}
