@@ -64,6 +64,12 @@ func TestManagedIdentitiesGetTokensFromBothEndpoints(t *testing.T) {
 	if p, _ := again["properties"].(map[string]any); p["principalId"] != principalID || p["clientId"] != clientID {
 		t.Fatalf("update changed the identity: %v", again)
 	}
+	// The identity hooks on every type implement no type: types Steward
+	// does not implement stay refused.
+	if st, body := armDo(t, s, admin, "PUT", sub+"/providers/Microsoft.ManagedServices/registrationDefinitions/0e2a9c3d-5b1f-4e7a-9c8d-1f2e3d4c5b6a?api-version=2022-10-01",
+		map[string]any{"location": "global", "identity": map[string]any{"type": "SystemAssigned"}}); st != http.StatusBadRequest {
+		t.Fatalf("an unimplemented type was stored: %d %v", st, body)
+	}
 	// A resource with a system-assigned identity and the user-assigned one.
 	siteID := sub + "/resourceGroups/mi/providers/Microsoft.Web/sites/app"
 	_, site := armDo(t, s, admin, "PUT", siteID+"?api-version=2022-03-01", map[string]any{"location": "westeurope",
