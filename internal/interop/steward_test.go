@@ -9,6 +9,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/steward-gov/steward/internal/cloud"
+	"github.com/steward-gov/steward/internal/cloud/authorization"
+	"github.com/steward-gov/steward/internal/cloud/insights"
+	"github.com/steward-gov/steward/internal/cloud/policyprovider"
 	"github.com/steward-gov/steward/internal/identity"
 	"github.com/steward-gov/steward/internal/server"
 )
@@ -49,7 +53,32 @@ func (b *syncBuffer) String() string {
 // serve starts Steward as `steward serve` assembles it (management API,
 // logs, vault) on a free port of 127.0.0.1 with a temporary data
 // directory, and stops it when the test ends.
-func serve(t *testing.T) *served {
+func serve(t *testing.T) *served { t.Helper(); return serveWith(t) }
+
+// serveFull starts Steward with the resource providers `steward serve`
+// registers on the management API (Microsoft.Authorization, the policy
+// provider and policy insights), as serve does otherwise.
+func serveFull(t *testing.T) *served {
+	t.Helper()
+	return serveWith(t, func(ctx context.Context, _ *server.Steward, c *cloud.Cloud) error {
+		if err := authorization.Register(c); err != nil {
+			return err
+		}
+		p, err := policyprovider.Register(c, policyprovider.Options{})
+		if err != nil {
+			return err
+		}
+		eng := insights.New(c, insights.Options{Assignments: p.Assignments, Cycle: 24 * time.Hour})
+		if err := eng.Mount(); err != nil {
+			return err
+		}
+		eng.Start(ctx)
+		t.Cleanup(eng.Stop)
+		return nil
+	})
+}
+
+func serveWith(t *testing.T, setup ...server.CloudSetup) *served {
 	t.Helper()
 	dir := t.TempDir()
 	cfg := server.DefaultConfig()
@@ -58,7 +87,7 @@ func serve(t *testing.T) *served {
 	logs := &syncBuffer{}
 	log := slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	s, err := server.Open(context.Background(), cfg, log,
-		server.CloudService(), server.LogsService(), server.VaultService(server.VaultOptions{}))
+		server.CloudService(setup...), server.LogsService(), server.VaultService(server.VaultOptions{}))
 	if err != nil {
 		t.Fatal(err)
 	}
