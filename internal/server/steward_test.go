@@ -284,7 +284,7 @@ func TestEnvironmentCredentialFromBootstrap(t *testing.T) {
 
 // adminARMToken signs in as s's bootstrap administrator (client secret,
 // in process) and returns an access token for the management API.
-func adminARMToken(t *testing.T, s *Steward) string {
+func adminARMToken(t testing.TB, s *Steward) string {
 	t.Helper()
 	cred, err := azidentity.NewClientSecretCredential(s.Bootstrap.TenantID, s.Bootstrap.ClientID, s.Bootstrap.ClientSecret,
 		&azidentity.ClientSecretCredentialOptions{DisableInstanceDiscovery: true, ClientOptions: azcore.ClientOptions{
