@@ -127,6 +127,12 @@ func (s *served) env(credential string) []string {
 		"AZURE_RESOURCE_MANAGER_ENDPOINT=" + s.Info.ARMEndpoint,
 		"SSL_CERT_FILE=" + s.Bundle,
 		"REQUESTS_CA_BUNDLE=" + s.Bundle,
+		// Whatever a client tries beyond Steward's address (instance
+		// discovery on login.microsoftonline.com, say) goes to Steward's
+		// proxy, never to the network.
+		"HTTPS_PROXY=" + s.ProxyURL, "https_proxy=" + s.ProxyURL,
+		"HTTP_PROXY=" + s.ProxyURL, "http_proxy=" + s.ProxyURL,
+		"NO_PROXY=localhost,127.0.0.1,::1", "no_proxy=localhost,127.0.0.1,::1",
 	}
 	if credential == "certificate" {
 		return append(e, "AZURE_CLIENT_CERTIFICATE_PATH="+s.Info.CertificatePath)
