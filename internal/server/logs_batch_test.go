@@ -1,9 +1,7 @@
 package server
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
 	"net/http"
 	"strings"
@@ -26,17 +24,7 @@ func TestLogsQueryBatch(t *testing.T) {
 		t.Fatal(err)
 	}
 	post := func(body string) (int, map[string]any) {
-		req, _ := http.NewRequest(http.MethodPost, e.s.BaseURL+"v1/$batch", strings.NewReader(body))
-		req.Header.Set("Authorization", "Bearer "+tok.Token)
-		req.Header.Set("Content-Type", "application/json")
-		resp, err := e.client.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
-		var out map[string]any
-		_ = json.NewDecoder(resp.Body).Decode(&out)
-		return resp.StatusCode, out
+		return roundTripJSON(t, e.client.Transport, http.MethodPost, e.s.BaseURL+"v1/$batch", tok.Token, body)
 	}
 	item := func(id, ws, query string) string {
 		return fmt.Sprintf(`{"id":%q,"workspace":%q,"method":"POST","path":"/query","headers":{"Prefer":"include-statistics=true"},"body":{"query":%q}}`, id, ws, query)
@@ -76,9 +64,7 @@ func TestLogsQueryBatch(t *testing.T) {
 			t.Errorf("%s: %d %v", name, st, out)
 		}
 	}
-	var buf bytes.Buffer
-	_ = json.NewEncoder(&buf).Encode(map[string]any{})
-	if st, _ := post(buf.String()); st != http.StatusBadRequest {
+	if st, _ := post("{}"); st != http.StatusBadRequest {
 		t.Errorf("empty object: %d", st)
 	}
 }

@@ -18,15 +18,28 @@ import (
 // armDo sends an ARM request as the administrator, in process.
 func armDo(t *testing.T, s *Steward, token, method, path string, body any) (int, map[string]any) {
 	t.Helper()
+	return roundTripJSON(t, s.Transport(), method, s.BaseURL+strings.TrimPrefix(path, "/"), token, body)
+}
+
+// roundTripJSON sends body (a string as is, anything else as JSON) with a
+// bearer token, when given, and decodes the JSON answer.
+func roundTripJSON(t testing.TB, rt http.RoundTripper, method, url, token string, body any) (int, map[string]any) {
+	t.Helper()
 	var rd io.Reader
-	if body != nil {
-		b, _ := json.Marshal(body)
-		rd = strings.NewReader(string(b))
+	switch b := body.(type) {
+	case nil:
+	case string:
+		rd = strings.NewReader(b)
+	default:
+		raw, _ := json.Marshal(b)
+		rd = strings.NewReader(string(raw))
 	}
-	req, _ := http.NewRequest(method, s.BaseURL+strings.TrimPrefix(path, "/"), rd)
-	req.Header.Set("Authorization", "Bearer "+token)
+	req, _ := http.NewRequest(method, url, rd)
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
 	req.Header.Set("Content-Type", "application/json")
-	resp, err := s.Transport().RoundTrip(req)
+	resp, err := rt.RoundTrip(req)
 	if err != nil {
 		t.Fatal(err)
 	}
