@@ -33,7 +33,7 @@ type apiClient struct {
 
 // addAPIFlags adds the flags that select the Steward to call.
 func addAPIFlags(cmd *cobra.Command) {
-	cmd.Flags().String("data", "", "data directory whose bootstrap.json holds the credentials (also STEWARD_DATA; default ./steward-data)")
+	cmd.Flags().String("data", "", "data directory whose bootstrap.json holds the credentials (also STEWARD_DATA; default $XDG_DATA_HOME/steward or ~/.local/share/steward)")
 	cmd.Flags().String("subscription", "", "subscription ID (default: AZURE_SUBSCRIPTION_ID or the bootstrap subscription)")
 }
 

@@ -31,7 +31,7 @@ it prints the certificate's path, subject, validity and SHA-256 fingerprint.`,
 		Args: cobra.NoArgs,
 		RunE: runCAPrint,
 	}
-	print.Flags().String("data", "", "data directory (also STEWARD_DATA; default ./steward-data)")
+	print.Flags().String("data", "", "data directory (also STEWARD_DATA; default $XDG_DATA_HOME/steward or ~/.local/share/steward)")
 	cmd.AddCommand(print)
 	return cmd
 }

@@ -383,7 +383,10 @@ func runComplianceTrigger(cmd *cobra.Command, _ []string) error {
 	status := "Accepted"
 	if !noWait {
 		start := time.Now()
-		if err := wait(); err != nil {
+		stop := showProgress(cmd.ErrOrStderr(), stderrIsTerminal(cmd), time.Second, "evaluating "+scope, nil)
+		err := wait()
+		stop()
+		if err != nil {
 			return apiError(err)
 		}
 		status = "Succeeded in " + strconv.FormatFloat(time.Since(start).Seconds(), 'f', 1, 64) + "s"

@@ -60,7 +60,7 @@ The Azure CLI signs in on its default AzureCloud with the same variables:
 		Args: cobra.NoArgs,
 		RunE: runEnv,
 	}
-	cmd.Flags().String("data", "", "data directory (also STEWARD_DATA; default ./steward-data)")
+	cmd.Flags().String("data", "", "data directory (also STEWARD_DATA; default $XDG_DATA_HOME/steward or ~/.local/share/steward)")
 	cmd.Flags().String("credential", "secret", "credential to export: secret or certificate")
 	cmd.Flags().String("shell", "sh", "shell syntax: sh (bash, zsh), fish or pwsh")
 	cmd.Flags().String("managed-identity", "", "act as a managed identity: a user-assigned identity's name or resource ID, or the resource ID of a resource with an identity (prints IDENTITY_ENDPOINT, IDENTITY_HEADER and an IMDS binding instead of the administrator's credentials)")

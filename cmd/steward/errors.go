@@ -76,6 +76,9 @@ func renderError(w io.Writer, err error) int {
 // classifyError turns any error a command returns into a message and an
 // exit status, following the table in exitCodeHelp.
 func classifyError(err error) (string, int) {
+	if err == nil {
+		return "", exitOK
+	}
 	var ex *exitError
 	if errors.As(err, &ex) {
 		return ex.msg, ex.code

@@ -29,7 +29,14 @@ prints.`,
 	list := &cobra.Command{Use: "list", Short: "List resource groups", Args: cobra.NoArgs, RunE: runGroupList}
 	list.Flags().String("tag", "", "only groups with this tag: key or key=value")
 	show := &cobra.Command{Use: "show NAME", Short: "Show a resource group", Args: cobra.ExactArgs(1), RunE: runGroupShow}
-	del := &cobra.Command{Use: "delete NAME", Short: "Delete a resource group and everything in it", Args: cobra.ExactArgs(1), RunE: runGroupDelete}
+	del := &cobra.Command{Use: "delete NAME", Short: "Delete a resource group and everything in it", Args: cobra.ExactArgs(1), RunE: runGroupDelete,
+		Long: `delete removes a resource group and every resource in it, and waits for it.
+On a terminal it asks first; elsewhere (a script, a pipe) it needs --yes, as
+"az group delete" does. A lock on the group or on anything in it refuses the
+delete (ScopeLocked); Steward's own group "steward" carries one.`,
+		Example: `  steward group delete team-a          # asks for confirmation
+  steward group delete team-a --yes    # in scripts`}
+	del.Flags().BoolP("yes", "y", false, "do not ask for confirmation")
 	for _, c := range []*cobra.Command{create, list, show, del} {
 		addAPIFlags(c)
 		cmd.AddCommand(c)
@@ -123,6 +130,9 @@ func runGroupShow(cmd *cobra.Command, args []string) error {
 }
 
 func runGroupDelete(cmd *cobra.Command, args []string) error {
+	if err := confirm(cmd, fmt.Sprintf("Delete resource group %s and every resource in it?", args[0])); err != nil {
+		return err
+	}
 	c, err := groupsClient(cmd)
 	if err != nil {
 		return err
@@ -134,8 +144,7 @@ func runGroupDelete(cmd *cobra.Command, args []string) error {
 	if _, err := poller.PollUntilDone(cmd.Context(), nil); err != nil {
 		return apiError(err)
 	}
-	fmt.Fprintf(cmd.ErrOrStderr(), "Deleted resource group %s.\n", args[0])
-	return nil
+	return printResult(cmd, actionResult{Name: args[0], Result: "deleted"})
 }
 
 // printGroups writes groups as a table or JSON (an array for lists, the

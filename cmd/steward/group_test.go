@@ -93,7 +93,7 @@ func TestGroupAndResourceCommandsDriveTheAPI(t *testing.T) {
 	} else if ex, ok := err.(*exitError); !ok || !strings.Contains(ex.msg, "ResourceNotFound") {
 		t.Errorf("show after delete: %v", err)
 	}
-	must("group", "delete", "cli-rg")
+	must("group", "delete", "cli-rg", "--yes")
 	if _, err := runCLI(t, "group", "show", "cli-rg", "--data", dir); err == nil {
 		t.Error("show of a deleted group succeeded")
 	}

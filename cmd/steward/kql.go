@@ -66,6 +66,10 @@ func runKQL(cmd *cobra.Command, args []string) error {
 	if err != nil {
 		return &exitError{code: exitUsage, msg: "error: " + err.Error()}
 	}
+	if res.Partial != nil {
+		// the governor truncated the result: say so, never silently
+		fmt.Fprintf(cmd.ErrOrStderr(), "warning: partial result: %v\n", res.Partial)
+	}
 	out := cmd.OutOrStdout()
 	if format == cliout.JSON {
 		return cliout.WriteJSON(out, res.QueryResponse())

@@ -48,13 +48,14 @@ LOG_TYPE_CL, columns typed by suffix); query runs KQL through the query API and
 prints a table, or with --output json the API's response. --workspace takes a
 workspace name (with -g) or its customerId.`,
 	}
-	ws := &cobra.Command{Use: "workspace", Short: "Create, list and show workspaces"}
+	ws := &cobra.Command{Use: "workspace", Short: "Create, list, show and delete workspaces"}
 	create := &cobra.Command{Use: "create NAME", Short: "Create or update a workspace", Args: cobra.ExactArgs(1), RunE: runWorkspaceCreate}
 	create.Flags().StringP("location", "l", "", "location, such as westeurope (required)")
 	create.Flags().Int("retention", 0, "retention in days (default 30)")
 	list := &cobra.Command{Use: "list", Short: "List workspaces", Args: cobra.NoArgs, RunE: runWorkspaceList}
 	show := &cobra.Command{Use: "show NAME", Short: "Show a workspace with its customerId", Args: cobra.ExactArgs(1), RunE: runWorkspaceShow}
-	for _, c := range []*cobra.Command{create, list, show} {
+	del := &cobra.Command{Use: "delete NAME", Short: "Delete a workspace and its tables", Args: cobra.ExactArgs(1), RunE: runWorkspaceDelete}
+	for _, c := range []*cobra.Command{create, list, show, del} {
 		addAPIFlags(c)
 		c.Flags().StringP("resource-group", "g", "", "resource group")
 		ws.AddCommand(c)
@@ -292,6 +293,9 @@ func readArg(arg string, limit int64) ([]byte, error) {
 }
 
 func runLogsIngest(cmd *cobra.Command, args []string) error {
+	if _, err := outputFormat(cmd); err != nil {
+		return err
+	}
 	logType, _ := cmd.Flags().GetString("log-type")
 	if logType == "" {
 		return fmt.Errorf("--log-type is required")
@@ -348,8 +352,7 @@ func runLogsIngest(cmd *cobra.Command, args []string) error {
 	if resp.StatusCode != http.StatusOK {
 		return apiError(runtime.NewResponseError(resp))
 	}
-	fmt.Fprintf(cmd.ErrOrStderr(), "Posted %d bytes to %s_CL.\n", len(body), logType)
-	return nil
+	return printResult(cmd, actionResult{Name: logType + "_CL", Result: "posted", Detail: fmt.Sprintf("%d bytes", len(body))})
 }
 
 // addWorkspaceQueryFlags adds the flags queryWorkspace reads: the API

@@ -12,10 +12,13 @@ import (
 
 func newPolicyLintCmd() *cobra.Command {
 	cmd := &cobra.Command{
-		Use:   "lint FILE...",
+		Use:   "lint PATH...",
 		Short: "Parse and compile policy definitions, initiatives, assignments and exemptions",
 		Long: `lint checks policy documents and reports each error with the JSON path of
-the offending node. The exit status is 1 when any file has an error.`,
+the offending node. A directory stands for the .json files under it. The
+exit status is 1 when any file has an error.`,
+		Example: `  steward policy lint examples/scan/policies
+  steward policy lint examples/policy/storage-secure-transfer.json -o json`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: runPolicyLint,
 	}
@@ -40,12 +43,16 @@ func runPolicyLint(cmd *cobra.Command, args []string) error {
 	if err != nil {
 		return err
 	}
+	files, err := expandJSONPaths(args)
+	if err != nil {
+		return err
+	}
 	var rows []lintRow
 	bad := 0
-	for _, f := range args {
+	for _, f := range files {
 		data, err := os.ReadFile(f)
 		if err != nil {
-			return err
+			return usageError("%v", err)
 		}
 		row := lintRow{File: f, Kind: policy.DetectKind(data).String(), OK: true}
 		if errs := policy.Lint(data, copts); len(errs) > 0 {
@@ -72,7 +79,7 @@ func runPolicyLint(cmd *cobra.Command, args []string) error {
 		}
 	}
 	if bad > 0 {
-		return &exitError{code: 1, msg: fmt.Sprintf("%d of %d files have errors", bad, len(args))}
+		return &exitError{code: 1, msg: fmt.Sprintf("%d of %d files have errors", bad, len(files))}
 	}
 	return nil
 }

@@ -209,11 +209,15 @@ func runPolicyAssignmentDelete(cmd *cobra.Command, args []string) error {
 	if err != nil {
 		return err
 	}
+	// ARM answers 204 to a delete of nothing; like az, say it is not there.
+	got, err := pc.assignments.Get(cmd.Context(), sdkScope(pc.scope), args[0], nil)
+	if err != nil {
+		return apiError(err)
+	}
 	if _, err := pc.assignments.Delete(cmd.Context(), sdkScope(pc.scope), args[0], nil); err != nil {
 		return apiError(err)
 	}
-	fmt.Fprintf(cmd.ErrOrStderr(), "Deleted policy assignment %s.\n", args[0])
-	return nil
+	return printResult(cmd, actionResult{Name: args[0], ID: deref(got.ID), Result: "deleted"})
 }
 
 func printPolicyAssignments(cmd *cobra.Command, format cliout.Format, as []*armpolicy.Assignment, list bool) error {

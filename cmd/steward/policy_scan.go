@@ -276,8 +276,7 @@ func failed(r *scan.Report, on map[string]bool) string {
 func startProgress(cmd *cobra.Command, cfg *scan.Config) func() {
 	on, _ := cmd.Flags().GetBool("progress")
 	if !on {
-		fi, err := os.Stderr.Stat()
-		on = err == nil && fi.Mode()&os.ModeCharDevice != 0 && cmd.ErrOrStderr() == os.Stderr
+		on = stderrIsTerminal(cmd)
 	}
 	if !on {
 		return func() {}

@@ -11,9 +11,8 @@ import (
 )
 
 func newRbacDelegationCmd() *cobra.Command {
-	var principal, scope string
-	var groups, targets, roles, types, policies []string
-	var allowedOnly bool
+	var q delegationQuery
+	var policies []string
 	cmd := &cobra.Command{
 		Use:   "delegation --principal P --scope S",
 		Short: "Enumerate the role assignments a principal can create at a scope",
@@ -21,6 +20,11 @@ func newRbacDelegationCmd() *cobra.Command {
 every principal type (User, Group, ServicePrincipal) and every target
 (any principal, the principal itself, and each --target) whether a
 role-assignment write at the scope is allowed by RBAC and its conditions.
+
+The roles, assignments and hierarchy come from a state file (--state), or,
+with --data, from the store of a Steward (read in process, so it runs
+beside "steward serve"), whose policy assignments are then consulted as a
+real write would be.
 
 Escalation paths are flagged: the principal can grant itself, one of its
 groups, or anyone a role that holds Microsoft.Authorization writes, or an
@@ -31,15 +35,27 @@ Microsoft.Authorization/roleAssignments resource they would create, against
 Azure Policy definitions; a deny effect refuses them.`,
 		Example: `  steward rbac delegation --state examples/rbac/state.json \
     --principal 5eed0004-0000-0000-0000-00000000a001 \
-    --scope /subscriptions/5eed0004-0000-0000-0000-000000000001/resourceGroups/team-rg --allowed`,
+    --scope /subscriptions/5eed0004-0000-0000-0000-000000000001/resourceGroups/team-rg --allowed
+  steward rbac delegation --data ~/steward-data --principal 5eed0004-0000-0000-0000-00000000a001 \
+    --scope /subscriptions/$AZURE_SUBSCRIPTION_ID/resourceGroups/team-rg`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			format, err := outputFormat(cmd)
 			if err != nil {
 				return err
 			}
-			if principal == "" || scope == "" {
-				return fmt.Errorf("--principal and --scope are required")
+			if q.principal == "" || q.scope == "" {
+				return usageError("--principal and --scope are required")
+			}
+			state, _ := cmd.Flags().GetString("state")
+			if state == "" && (cmd.Flags().Changed("data") || cmd.Parent().Name() == "role") {
+				if len(policies) > 0 {
+					return usageError("--policy applies to a state file; with --data the Steward's policy assignments are consulted")
+				}
+				return delegationFromStore(cmd, format, q)
+			}
+			if state != "" && cmd.Flags().Changed("data") {
+				return usageError("give --state or --data, not both")
 			}
 			st, _, err := loadRbacState(cmd)
 			if err != nil {
@@ -49,42 +65,33 @@ Azure Policy definitions; a deny effect refuses them.`,
 			if err != nil {
 				return err
 			}
-			req := rbac.DelegationRequest{PrincipalID: principal, Groups: append(st.GroupsOf(principal), groups...),
-				Scope: scope, Roles: roles, PrincipalTypes: types, Targets: targets}
 			pols, err := loadRbacPolicies(policies)
 			if err != nil {
 				return err
 			}
+			var policy rbac.RoleAssignmentPolicy
 			if pols != nil {
-				req.Policy = pols
+				policy = pols
 			}
+			req := q.request(policy)
+			req.Groups = append(st.GroupsOf(q.principal), q.groups...)
 			rep, err := e.Analyze(cmd.Context(), req)
 			if err != nil {
 				return err
 			}
-			if format == cliout.JSON {
-				err = cliout.WriteJSON(cmd.OutOrStdout(), rep)
-			} else {
-				err = writeDelegationTable(cmd.OutOrStdout(), rep, allowedOnly)
-			}
-			if err != nil {
-				return err
-			}
-			if len(rep.Escalations) > 0 {
-				return &exitError{code: 1}
-			}
-			return nil
+			return printDelegation(cmd, format, rep, q.allowedOnly)
 		},
 	}
 	f := cmd.Flags()
-	f.StringVar(&principal, "principal", "", "the delegated principal's object ID")
-	f.StringVar(&scope, "scope", "", "the scope role assignments would be created at")
-	f.StringArrayVar(&groups, "group", nil, "a group the principal belongs to (repeatable), in addition to the state file's")
-	f.StringArrayVar(&targets, "target", nil, "a principal to test as assignee (repeatable), besides any and self")
-	f.StringArrayVar(&roles, "role", nil, "limit to this role: name, GUID or ID (repeatable)")
-	f.StringArrayVar(&types, "type", nil, "principal type to test (repeatable; default User, Group, ServicePrincipal)")
+	f.StringVar(&q.principal, "principal", "", "the delegated principal's object ID")
+	f.StringVar(&q.scope, "scope", "", "the scope role assignments would be created at")
+	f.StringArrayVar(&q.groups, "group", nil, "a group the principal belongs to (repeatable), in addition to the state file's")
+	f.StringArrayVar(&q.targets, "target", nil, "a principal to test as assignee (repeatable), besides any and self")
+	f.StringArrayVar(&q.roles, "role", nil, "limit to this role: name, GUID or ID (repeatable)")
+	f.StringArrayVar(&q.types, "type", nil, "principal type to test (repeatable; default User, Group, ServicePrincipal)")
 	f.StringArrayVar(&policies, "policy", nil, "Azure Policy definition to consult for each grant (repeatable); a file may wrap it as {\"definition\": ..., \"parameters\": ...}")
-	f.BoolVar(&allowedOnly, "allowed", false, "show only rows with at least one allowed grant")
+	f.BoolVar(&q.allowedOnly, "allowed", false, "show only rows with at least one allowed grant")
+	f.String("data", "", "read a Steward's data directory instead of --state (also STEWARD_DATA)")
 	return cmd
 }
 

@@ -39,7 +39,8 @@ func newResourceCmd() *cobra.Command {
 	list.Flags().String("tag", "", "only resources with this tag: key or key=value")
 	for _, c := range []*cobra.Command{create, show, del, list} {
 		addAPIFlags(c)
-		c.Flags().StringP("group", "g", "", "resource group")
+		c.Flags().StringP("resource-group", "g", "", "resource group")
+		flagAliases(c, map[string]string{"group": "resource-group"})
 		c.Flags().String("type", "", "resource type, such as Microsoft.Web/sites (list: filter by type)")
 		if c != list {
 			c.Flags().StringP("name", "n", "", "resource name")
@@ -59,12 +60,12 @@ func resourceID(cmd *cobra.Command, args []string, sub string) (string, error) {
 		}
 		return args[0], nil
 	}
-	group, _ := cmd.Flags().GetString("group")
+	group, _ := cmd.Flags().GetString("resource-group")
 	typ, _ := cmd.Flags().GetString("type")
 	name, _ := cmd.Flags().GetString("name")
 	ns, rest, ok := strings.Cut(typ, "/")
 	if group == "" || name == "" || !ok || ns == "" || rest == "" {
-		return "", fmt.Errorf("give a resource ID, or --group, --type {namespace}/{type} and --name")
+		return "", fmt.Errorf("give a resource ID, or --resource-group, --type {namespace}/{type} and --name")
 	}
 	return fmt.Sprintf("/subscriptions/%s/resourceGroups/%s/providers/%s/%s/%s", sub, group, ns, rest, name), nil
 }
@@ -151,6 +152,10 @@ func runResourceDelete(cmd *cobra.Command, args []string) error {
 		return err
 	}
 	ver, _ := cmd.Flags().GetString("api-version")
+	// ARM answers 204 to a delete of nothing; like az, say it is not there.
+	if _, err := c.GetByID(cmd.Context(), id, ver, nil); err != nil {
+		return apiError(err)
+	}
 	poller, err := c.BeginDeleteByID(cmd.Context(), id, ver, nil)
 	if err != nil {
 		return apiError(err)
@@ -158,8 +163,7 @@ func runResourceDelete(cmd *cobra.Command, args []string) error {
 	if _, err := poller.PollUntilDone(cmd.Context(), nil); err != nil {
 		return apiError(err)
 	}
-	fmt.Fprintf(cmd.ErrOrStderr(), "Deleted %s.\n", id)
-	return nil
+	return printResult(cmd, actionResult{Name: lastSegment(id), ID: id, Result: "deleted"})
 }
 
 func runResourceList(cmd *cobra.Command, _ []string) error {
@@ -183,7 +187,7 @@ func runResourceList(cmd *cobra.Command, _ []string) error {
 		filter = to.Ptr(strings.Join(clauses, " and "))
 	}
 	var items []*armresources.GenericResourceExpanded
-	group, _ := cmd.Flags().GetString("group")
+	group, _ := cmd.Flags().GetString("resource-group")
 	if group != "" {
 		pager := c.NewListByResourceGroupPager(group, &armresources.ClientListByResourceGroupOptions{Filter: filter})
 		for pager.More() {

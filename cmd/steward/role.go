@@ -23,12 +23,12 @@ assignments through the Azure SDK, as "az role" does. Scopes default to the
 subscription (--subscription, AZURE_SUBSCRIPTION_ID or the bootstrap one).
 Credentials come from DATA/bootstrap.json or the AZURE_* variables.`,
 	}
-	def := &cobra.Command{Use: "definition", Short: "List and show role definitions"}
+	def := &cobra.Command{Use: "definition", Short: "Create, list, show and delete role definitions"}
 	list := &cobra.Command{Use: "list", Short: "List role definitions", Args: cobra.NoArgs, RunE: runRoleDefinitionList}
 	list.Flags().StringP("name", "n", "", "only the role with this name")
 	list.Flags().Bool("custom-role-only", false, "only custom roles")
 	show := &cobra.Command{Use: "show NAME|GUID|ID", Short: "Show a role definition", Args: cobra.ExactArgs(1), RunE: runRoleDefinitionShow}
-	for _, c := range []*cobra.Command{list, show} {
+	for _, c := range append([]*cobra.Command{list, show}, newRoleDefinitionWriteCmds()...) {
 		addAPIFlags(c)
 		c.Flags().String("scope", "", "scope (default: the subscription)")
 		def.AddCommand(c)

@@ -154,13 +154,19 @@ func runRoleAssignmentDelete(cmd *cobra.Command, _ []string) error {
 			return &exitError{code: 1, msg: "error: no matching role assignment at " + rc.scope}
 		}
 	}
+	var done []actionResult
 	for _, id := range ids {
-		if _, err := rc.ras.DeleteByID(cmd.Context(), id, nil); err != nil {
+		resp, err := rc.ras.DeleteByID(cmd.Context(), id, nil)
+		if err != nil {
 			return apiError(err)
 		}
-		fmt.Fprintf(cmd.ErrOrStderr(), "Deleted role assignment %s.\n", id)
+		if resp.ID == nil {
+			// 204: there was nothing to delete.
+			return notFoundError("no role assignment %s", id)
+		}
+		done = append(done, actionResult{Name: lastSegment(id), ID: id, Result: "deleted"})
 	}
-	return nil
+	return printResults(cmd, done, true)
 }
 
 func printRoleAssignments(cmd *cobra.Command, format cliout.Format, ras []*armauthorization.RoleAssignment, list bool) error {

@@ -80,63 +80,30 @@ func printDelegation(cmd *cobra.Command, format cliout.Format, rep *rbac.Delegat
 	return nil
 }
 
-// newRoleDelegationCmd is `steward role delegation`: the delegation
-// analysis of `steward rbac delegation`, run over a Steward's stored role
-// definitions, role assignments, management-group hierarchy and policy
-// assignments instead of a state file.
+// delegationFromStore runs the delegation analysis over a Steward's stored
+// role definitions, role assignments, management-group hierarchy and policy
+// assignments (steward rbac delegation --data DIR).
+func delegationFromStore(cmd *cobra.Command, format cliout.Format, q delegationQuery) error {
+	c, pp, closeStore, err := openCloudReadOnly(cmd)
+	if err != nil {
+		return err
+	}
+	defer closeStore()
+	rep, err := c.Engine().Analyze(cmd.Context(), q.request(pp))
+	if err != nil {
+		return err
+	}
+	return printDelegation(cmd, format, rep, q.allowedOnly)
+}
+
+// newRoleDelegationCmd keeps `steward role delegation` working as a hidden,
+// deprecated alias of `steward rbac delegation --data DIR`, the one
+// delegation command.
 func newRoleDelegationCmd() *cobra.Command {
-	var q delegationQuery
-	cmd := &cobra.Command{
-		Use:   "delegation --principal P --scope S",
-		Short: "Enumerate the role assignments a principal can create, from a Steward's data",
-		Long: `delegation opens the data directory of a Steward (SQLite, the default
-store of "steward serve --data DIR") in process and decides, for every role,
-principal type and target, whether the principal could create that role
-assignment at the scope: RBAC with its conditions, then the policy
-assignments stored there, as a real write would be decided. Exit status 1
-when an escalation path is found.`,
-		Example: `  steward role delegation --data ./steward-data --principal 5eed0004-0000-0000-0000-00000000a001 \
-    --scope /subscriptions/5eed0004-0000-0000-0000-000000000001/resourceGroups/team-rg --allowed`,
-		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			format, err := outputFormat(cmd)
-			if err != nil {
-				return err
-			}
-			if q.principal == "" || q.scope == "" {
-				return fmt.Errorf("--principal and --scope are required")
-			}
-			c, pp, closeStore, err := openCloudReadOnly(cmd)
-			if err != nil {
-				return err
-			}
-			defer closeStore()
-			rep, err := c.Engine().Analyze(cmd.Context(), q.request(pp))
-			if err != nil {
-				return err
-			}
-			return printDelegation(cmd, format, rep, q.allowedOnly)
-		},
+	cmd := newRbacDelegationCmd()
+	cmd.Hidden = true
+	cmd.PreRun = func(cmd *cobra.Command, _ []string) {
+		fmt.Fprintln(cmd.ErrOrStderr(), `"steward role delegation" is deprecated: use "steward rbac delegation --data DIR"`)
 	}
-	f := cmd.Flags()
-	f.String("data", "", "data directory of the Steward (also STEWARD_DATA; default ./steward-data)")
-	for _, v := range []struct {
-		p          *string
-		name, help string
-	}{{&q.principal, "principal", "the delegated principal's object ID"}, {&q.scope, "scope", "the scope role assignments would be created at"}} {
-		f.StringVar(v.p, v.name, "", v.help)
-	}
-	for _, v := range []struct {
-		p          *[]string
-		name, help string
-	}{
-		{&q.groups, "group", "a group the principal belongs to (repeatable)"},
-		{&q.targets, "target", "a principal to test as assignee (repeatable), besides any and self"},
-		{&q.roles, "role", "limit to this role: name, GUID or ID (repeatable)"},
-		{&q.types, "type", "principal type to test (repeatable; default User, Group, ServicePrincipal)"},
-	} {
-		f.StringArrayVar(v.p, v.name, nil, v.help)
-	}
-	f.BoolVar(&q.allowedOnly, "allowed", false, "show only rows with at least one allowed grant")
 	return cmd
 }

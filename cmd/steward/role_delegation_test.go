@@ -44,7 +44,7 @@ func TestRoleDelegationConsultsStoredPolicies(t *testing.T) {
 		t.Fatal(err)
 	}
 	analyze := func() []string {
-		out, err := runCLI(t, "role", "delegation", "--data", dir, "--principal", team.ID, "--scope", rg, "--type", "ServicePrincipal",
+		out, err := runCLI(t, "rbac", "delegation", "--data", dir, "--principal", team.ID, "--scope", rg, "--type", "ServicePrincipal",
 			"--role", "Owner", "--role", "Reader", "--role", "User Access Administrator", "-o", "json")
 		var ee *exitError
 		if err != nil && !asExit(err, &ee) {

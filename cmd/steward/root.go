@@ -44,6 +44,7 @@ Output is a table by default; pass --output json (-o json) for JSON.
 		root.AddCommand(f())
 	}
 	refuseUnknownSubcommands(root)
+	applyExamples(root)
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
 		return usageError("%v (see %q)", err, c.CommandPath()+" --help")
 	})

@@ -2,10 +2,12 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"syscall"
 	"time"
 
@@ -48,7 +50,7 @@ SIGINT or SIGTERM shuts the server down gracefully.`,
 	}
 	f := cmd.Flags()
 	f.String("config", "", "YAML config file (also STEWARD_CONFIG)")
-	f.String("data", "", "data directory (also STEWARD_DATA; default ./steward-data)")
+	f.String("data", "", "data directory (also STEWARD_DATA; default $XDG_DATA_HOME/steward or ~/.local/share/steward)")
 	f.String("listen", "", "listen address (also STEWARD_LISTEN; default 127.0.0.1:8443)")
 	f.String("store", "", "store URL: sqlite:PATH or postgres://... (also STEWARD_STORE; default SQLite in the data directory)")
 	f.String("public-url", "", "base URL clients use (also STEWARD_PUBLIC_URL; default https://localhost:PORT/)")
@@ -103,6 +105,9 @@ func runServe(cmd *cobra.Command, _ []string) error {
 	if err != nil {
 		return &exitError{code: 2, msg: "steward serve: invalid configuration:\n" + err.Error()}
 	}
+	if err := checkDataDirPlace(cmd, cfg.DataDir); err != nil {
+		return err
+	}
 	var level slog.Level
 	_ = level.UnmarshalText([]byte(cfg.LogLevel))
 	log := slog.New(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
@@ -118,11 +123,23 @@ func runServe(cmd *cobra.Command, _ []string) error {
 	}
 	var vault *server.VaultPlane
 	var compliance *insights.Engine
+	stopProgress := firstStartProgress(cmd, cfg.DataDir)
 	s, err := server.Open(ctx, cfg, log, serveServices(
 		policyproviderOptions{builtins: builtins, aliases: aliases, log: log, insightsReady: func(e *insights.Engine) { compliance = e },
 			mailer: smtpMailer(cmd)},
 		func(p *server.VaultPlane) { vault = p })...)
-	if err != nil {
+	stopProgress()
+	var le *server.ListenError
+	switch {
+	case errors.As(err, &le):
+		flag, env := "--listen", "STEWARD_LISTEN"
+		if le.Flag == "--proxy" {
+			flag, env = "--proxy", "STEWARD_PROXY; --proxy '' turns the proxy off"
+		}
+		return &exitError{code: 2, msg: fmt.Sprintf("steward serve: %v.\nAnother program may be using the port: choose another address with %s HOST:PORT (or %s). Nothing was created.", le, flag, env)}
+	case errors.Is(err, server.ErrDataDirInUse):
+		return &exitError{code: 1, msg: "steward serve: " + err.Error()}
+	case err != nil:
 		return fmt.Errorf("serve: %w", err)
 	}
 	if compliance != nil {
@@ -246,4 +263,25 @@ func dataDir(cmd *cobra.Command) string {
 		return d
 	}
 	return server.DefaultConfig().DataDir
+}
+
+// checkDataDirPlace refuses to create a data directory inside a git work
+// tree unless the user chose the directory (--data, STEWARD_DATA or the
+// config file): it would hold the CA key, the administrator's secret and
+// the store, which "git add ." would pick up. It also points at a
+// ./steward-data left by versions that defaulted to it.
+func checkDataDirPlace(cmd *cobra.Command, dir string) error {
+	explicit := dir != server.DefaultDataDir()
+	if _, err := os.Stat(dir); err == nil || explicit {
+		return nil
+	}
+	if repo := server.GitWorkTree(dir); repo != "" {
+		return &exitError{code: 2, msg: fmt.Sprintf("steward serve: the default data directory %s would be created inside the git work tree %s, "+
+			"where \"git add .\" could commit Steward's keys and secrets.\nChoose its place with --data DIR (or STEWARD_DATA).", dir, repo)}
+	}
+	if _, err := os.Stat(filepath.Join("steward-data", "bootstrap.json")); err == nil {
+		fmt.Fprintf(cmd.ErrOrStderr(), "note: ./steward-data holds the data of an earlier Steward, which defaulted to it; "+
+			"the default is now %s. Pass --data steward-data to keep using it.\n", dir)
+	}
+	return nil
 }

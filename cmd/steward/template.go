@@ -58,7 +58,7 @@ expanded (or another input error).`,
 		RunE: runTemplateCheck,
 	}
 	f := cmd.Flags()
-	f.String("parameters", "", "deployment parameter file (ARM parameters JSON, or {\"name\": value})")
+	f.String("parameters", "", "deployment parameter file (ARM parameters JSON, or {\"name\": value}), or that JSON inline")
 	f.StringArray("policy", nil, "definition or initiative file or folder to assign instead of the baseline (repeatable)")
 	f.StringArray("definitions", nil, "folder or file of definitions to resolve initiative members from (repeatable)")
 	f.StringArray("assignment", nil, "policy assignment file (repeatable)")
@@ -211,9 +211,14 @@ func linkFromFile(from, rel string) (*template.Template, error) {
 // ({"$schema", "contentVersion", "parameters": {...}}) or a plain object of
 // values.
 func readDeploymentParameters(path string) (map[string]any, error) {
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return nil, err
+	var data []byte
+	if strings.HasPrefix(strings.TrimSpace(path), "{") {
+		data = []byte(path) // inline JSON
+	} else {
+		var err error
+		if data, err = os.ReadFile(strings.TrimPrefix(path, "@")); err != nil {
+			return nil, err
+		}
 	}
 	var doc map[string]any
 	if err := json.Unmarshal(data, &doc); err != nil {

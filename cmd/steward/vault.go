@@ -42,9 +42,10 @@ address and presents that host name, so no DNS entry is needed.
 "vault root-key rotate" re-seals the vault's key ring under a new root key
 without re-encrypting data (see docs/vault.md).`,
 	}
-	cmd.PersistentFlags().String("data", "", "data directory with bootstrap.json (also STEWARD_DATA; default ./steward-data)")
+	cmd.PersistentFlags().String("data", "", "data directory with bootstrap.json (also STEWARD_DATA; default $XDG_DATA_HOME/steward or ~/.local/share/steward)")
 	cmd.PersistentFlags().String("vault-name", "steward", "vault name")
 	cmd.AddCommand(newVaultSecretCmd(), newVaultKeyCmd(), newVaultCertificateCmd(), newVaultRootKeyCmd())
+	cmd.AddCommand(newVaultManageCmds()...)
 	return cmd
 }
 

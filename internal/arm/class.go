@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"strings"
 )
 
 // Class is the kind of a failure, whichever package it comes from: the
@@ -98,4 +99,54 @@ var classErrors = map[Class]*Error{
 	ClassPrecondition: {Status: http.StatusPreconditionFailed, Code: "PreconditionFailed", Message: "The object was changed since it was read; read it again and retry."},
 	ClassThrottled:    {Status: http.StatusTooManyRequests, Code: "TooManyRequests", Message: "Too many requests; retry later."},
 	ClassUnavailable:  {Status: http.StatusServiceUnavailable, Code: "ServiceUnavailable", Message: "The service is busy or the request was cancelled; retry the request."},
+}
+
+// ValidHost reports whether h can be the host of a URL Steward builds
+// (object IDs, nextLinks, Location headers): a DNS name or IPv4 address
+// of letters, digits, dots and hyphens, or a bracketed IPv6 address, with
+// an optional numeric port; at most 255 bytes. A Host header that is not
+// one is never reflected into a URL.
+func ValidHost(h string) bool {
+	if h == "" || len(h) > 255 {
+		return false
+	}
+	name, port := h, ""
+	if strings.HasPrefix(h, "[") {
+		end := strings.IndexByte(h, ']')
+		if end < 0 {
+			return false
+		}
+		ip := h[1:end]
+		if ip == "" || strings.Trim(ip, "0123456789abcdefABCDEF:.") != "" {
+			return false
+		}
+		name = "x"
+		if rest := h[end+1:]; rest != "" {
+			if rest[0] != ':' {
+				return false
+			}
+			port = rest[1:]
+			if port == "" {
+				return false
+			}
+		}
+	} else if i := strings.LastIndexByte(h, ':'); i >= 0 {
+		name, port = h[:i], h[i+1:]
+		if port == "" {
+			return false
+		}
+	}
+	if strings.Trim(port, "0123456789") != "" || len(port) > 5 {
+		return false
+	}
+	if name == "" || name[0] == '.' || name[0] == '-' {
+		return false
+	}
+	for i := 0; i < len(name); i++ {
+		c := name[i]
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '.' || c == '-') {
+			return false
+		}
+	}
+	return true
 }

@@ -53,7 +53,7 @@ func BenchmarkParse(b *testing.B) {
 func BenchmarkParseCorpus(b *testing.B) {
 	exprs := corpusExpressions(b)
 	if exprs == nil {
-		b.Skip("../shared is absent: the policy corpus is not available")
+		b.Skip("../shared is absent: the policy corpus is not available; scripts/fetch-conformance.sh assembles it (see docs/contributing.md)")
 	}
 	b.ReportMetric(float64(len(exprs)), "exprs/op")
 	b.ReportAllocs()

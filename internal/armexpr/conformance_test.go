@@ -75,7 +75,7 @@ var conformanceNow = time.Date(2025, 2, 20, 12, 0, 0, 0, time.UTC)
 func TestFunctionConformance(t *testing.T) {
 	shared := sharedDir(t)
 	if shared == "" {
-		t.Skip("../shared is absent: the function conformance cases are not available")
+		t.Skip("../shared is absent: the function conformance cases are not available; scripts/fetch-conformance.sh assembles it (see docs/contributing.md)")
 	}
 	files, err := filepath.Glob(filepath.Join(shared, "conformance", "azure-policy", "functions", "*.yaml"))
 	if err != nil || len(files) == 0 {
@@ -320,7 +320,7 @@ func camelCase(s string) string {
 func TestFunctionConformanceCoversLibrary(t *testing.T) {
 	shared := sharedDir(t)
 	if shared == "" {
-		t.Skip("../shared is absent: the function conformance cases are not available")
+		t.Skip("../shared is absent: the function conformance cases are not available; scripts/fetch-conformance.sh assembles it (see docs/contributing.md)")
 	}
 	files, _ := filepath.Glob(filepath.Join(shared, "conformance", "azure-policy", "functions", "*.yaml"))
 	var missing []string

@@ -83,7 +83,7 @@ func collectExpressions(v any, seen map[string]bool) {
 func TestCorpusExpressionsParse(t *testing.T) {
 	exprs := corpusExpressions(t)
 	if exprs == nil {
-		t.Skip("../shared is absent: the policy corpus is not available")
+		t.Skip("../shared is absent: the policy corpus is not available; scripts/fetch-conformance.sh assembles it (see docs/contributing.md)")
 	}
 	failed := 0
 	for _, s := range exprs {

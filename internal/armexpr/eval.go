@@ -186,9 +186,12 @@ const maxEvalBytes = 64 << 20
 type evalState struct {
 	ec    *EvalContext
 	spent int
-	top   int
-	arena []any
-	buf   [6]any
+	// lambdas are the parameters of the lambdas being evaluated,
+	// innermost last.
+	lambdas []map[string]any
+	top     int
+	arena   []any
+	buf     [6]any
 }
 
 // take returns n argument slots.

@@ -16,6 +16,7 @@ func (c *Cloud) registerBuiltins() {
 		{Type: TypeProvider, Action: "register", Handler: c.serveProvider},
 		{Type: TypeProvider, Action: "unregister", Handler: c.serveProvider},
 		{Type: TypeActivityLog, APIVersions: ActivityAPIVersions, SelfAuthorize: true, Handler: c.serveActivityLog},
+		{Type: TypeLock, APIVersions: LocksAPIVersions, Handler: c.serveLock},
 	} {
 		if err := c.routes.add(rt); err != nil {
 			panic(err)

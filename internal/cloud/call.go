@@ -192,7 +192,8 @@ func defaultAction(method string, t Target) string {
 }
 
 // baseURL is the scheme and host the client reached, for Location headers
-// and nextLinks.
+// and nextLinks. A Host header that is not a valid host is not reflected:
+// the configured public URL stands in for it.
 func (c *Call) baseURL() string {
 	scheme := "https"
 	if c.HTTP.TLS == nil && !strings.EqualFold(c.HTTP.Header.Get("X-Forwarded-Proto"), "https") {
@@ -201,6 +202,12 @@ func (c *Call) baseURL() string {
 	host := c.HTTP.Host
 	if host == "" {
 		host = c.HTTP.URL.Host
+	}
+	if !arm.ValidHost(host) {
+		if c.Cloud != nil && c.Cloud.opts.PublicURL != "" {
+			return strings.TrimSuffix(c.Cloud.opts.PublicURL, "/")
+		}
+		host = "localhost"
 	}
 	return scheme + "://" + host
 }

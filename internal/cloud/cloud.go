@@ -37,6 +37,10 @@ type Options struct {
 	RateLimits *RateLimits
 	// MaxBodyBytes caps request bodies (default 4 MiB, ARM's limit).
 	MaxBodyBytes int64
+	// PublicURL is the base URL clients use ("https://localhost:8443/"),
+	// for the URLs Steward builds when a request's Host header is not a
+	// valid host.
+	PublicURL string
 	// Catalog holds the built-in role definitions (default
 	// rbac.BuiltInCatalog()); custom roles in the store are added to it.
 	Catalog *rbac.Catalog

@@ -26,7 +26,7 @@ type specExample struct {
 // statuses and a body holding every field the example shows.
 func TestResponsesMatchSpecExamples(t *testing.T) {
 	if _, err := os.Stat(examplesDir); err != nil {
-		t.Skip("the shared corpus (../shared/corpus/rest-api) is absent")
+		t.Skip("the shared corpus (../shared/corpus/rest-api) is absent; scripts/fetch-conformance.sh assembles it (see docs/contributing.md)")
 	}
 	e := newEnv(t)
 	admin := e.adminToken(t)

@@ -23,7 +23,9 @@ type DeleteRequest struct {
 // transaction with the activity-log record, after the PolicyHook allowed
 // it; then the DeleteHooks, the rbac view and the ComplianceHook learn of
 // every removed document. found is false (and nothing happens) when the
-// resource does not exist.
+// resource does not exist. A lock at or above the resource, or on a scope
+// below it, refuses the delete (ScopeLocked); Steward's own deletes (call
+// nil) are subject to neither locks nor user policy.
 func (c *Cloud) Delete(ctx context.Context, call *Call, req DeleteRequest) (deleted Resource, found bool, err error) {
 	existing, err := c.Get(ctx, req.ID)
 	if errors.Is(err, store.ErrNotFound) {
@@ -38,7 +40,10 @@ func (c *Cloud) Delete(ctx context.Context, call *Call, req DeleteRequest) (dele
 	if err := req.Cond.check(&existing); err != nil {
 		return Resource{}, false, err
 	}
-	if _, _, policy, _ := c.hooks(existing.Type); policy != nil {
+	if err := c.checkLocks(ctx, call, OpDelete, existing.ID, existing.Type); err != nil {
+		return Resource{}, false, err
+	}
+	if _, _, policy, _ := c.hooks(existing.Type); policy != nil && call != nil {
 		pr := &PolicyRequest{Operation: OpDelete, ID: existing.ID, Type: existing.Type, Document: cloneDoc(existing.Doc)}
 		if call != nil {
 			pr.APIVersion, pr.Principal = call.APIVersion, call.Principal

@@ -139,10 +139,8 @@ func matchProvisioningFilter(f string, doc map[string]any) bool {
 	return strings.EqualFold(strings.Trim(parts[2], "'"), state)
 }
 
-func (c *Cloud) serveCancel(ctx context.Context, call *Call) (*Response, error) {
-	if call.Method != http.MethodPost {
-		return nil, methodNotAllowed(call.Method)
-	}
+// loadDeployment reads the deployment an action targets.
+func (c *Cloud) loadDeployment(ctx context.Context, call *Call) (*deploymentRecord, error) {
 	scope, name := deploymentScope(call.Target)
 	rec, err := c.getDeployment(ctx, scope, name)
 	if errors.Is(err, store.ErrNotFound) {
@@ -150,26 +148,33 @@ func (c *Cloud) serveCancel(ctx context.Context, call *Call) (*Response, error) 
 	}
 	if err != nil {
 		return nil, storeError(err)
+	}
+	return rec, nil
+}
+
+func (c *Cloud) serveCancel(ctx context.Context, call *Call) (*Response, error) {
+	if call.Method != http.MethodPost {
+		return nil, methodNotAllowed(call.Method)
+	}
+	rec, err := c.loadDeployment(ctx, call)
+	if err != nil {
+		return nil, err
 	}
 	props, _ := rec.Doc["properties"].(map[string]any)
 	state, _ := props["provisioningState"].(string)
 	// Steward runs a deployment within its PUT, so none is ever still
 	// Accepted or Running when a cancel arrives (docs/decisions/templates.md).
 	return nil, arm.Errorf(http.StatusConflict, "DeploymentCannotBeCancelled",
-		"The deployment '%s' cannot be cancelled: its provisioning state is '%s'; only Accepted or Running deployments can be.", name, state)
+		"The deployment '%s' cannot be cancelled: its provisioning state is '%s'; only Accepted or Running deployments can be.", call.Target.Name, state)
 }
 
 func (c *Cloud) serveExportTemplate(ctx context.Context, call *Call) (*Response, error) {
 	if call.Method != http.MethodPost {
 		return nil, methodNotAllowed(call.Method)
 	}
-	scope, name := deploymentScope(call.Target)
-	rec, err := c.getDeployment(ctx, scope, name)
-	if errors.Is(err, store.ErrNotFound) {
-		return nil, deploymentNotFound(name)
-	}
+	rec, err := c.loadDeployment(ctx, call)
 	if err != nil {
-		return nil, storeError(err)
+		return nil, err
 	}
 	return &Response{Status: http.StatusOK, Body: map[string]any{"template": rec.Template}}, nil
 }

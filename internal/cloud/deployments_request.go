@@ -42,9 +42,20 @@ func (c *Cloud) secretResolver() SecretResolver {
 }
 
 func (c *Cloud) parseDeploymentRequest(call *Call, scopeKind string) (*deploymentRequest, error) {
-	body, err := call.Document()
+	raw, err := call.Body()
 	if err != nil {
 		return nil, err
+	}
+	var body map[string]any
+	if err := decodeJSON(raw, &body); err != nil {
+		// ARM reads deployment requests leniently: az 2.45 sends the
+		// template as `template:{...}` with the file's comments.
+		if err := decodeJSON(template.StandardJSON(raw), &body); err != nil {
+			return nil, arm.BadRequest("InvalidRequestContent", "The request content was invalid and could not be deserialized: '%s'.", jsonErrText(err))
+		}
+	}
+	if body == nil {
+		return nil, arm.BadRequest("InvalidRequestContent", "The request content was invalid and could not be deserialized: 'expected a JSON object'.")
 	}
 	req := &deploymentRequest{}
 	if l, ok := lookupFold(body, "location"); ok {

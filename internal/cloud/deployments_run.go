@@ -82,6 +82,13 @@ func (d *deployment) preflight() (*template.Result, error) {
 		if r.Nested {
 			continue
 		}
+		if missing, refused := d.c.notImplemented(r.Type); refused {
+			e := refuseUnimplemented(r.Type, missing)
+			e.Status, e.Target = 0, r.Name
+			details = append(details, e)
+			policyOnly = false
+			continue
+		}
 		if !d.c.Allowed(d.ctx, d.call.Principal, rbac.Request{Action: r.Type + "/write", Scope: r.ID}) {
 			details = append(details, authorizationFailed(d.call.Principal, r.Type+"/write", r.ID))
 			policyOnly = false
@@ -193,7 +200,15 @@ func (c *Cloud) createDeployment(ctx context.Context, call *Call) (*Response, er
 	if created {
 		status = http.StatusCreated
 	}
-	return &Response{Status: status, Body: doc, Header: h}, nil
+	// The PUT answers as Azure's does, with the deployment Accepted; the
+	// outcome is read from the Azure-AsyncOperation URL and by GET.
+	accepted := cloneDoc(doc)
+	props := accepted["properties"].(map[string]any)
+	props["provisioningState"] = "Accepted"
+	delete(props, "error")
+	delete(props, "outputs")
+	delete(props, "outputResources")
+	return &Response{Status: status, Body: accepted, Header: h}, nil
 }
 
 // deployFailed is a resource write that failed during a deployment.

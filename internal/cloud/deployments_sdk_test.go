@@ -67,7 +67,7 @@ func (e *deployEnv) deploy(t *testing.T, name string, tmpl map[string]any, param
 // quickstart-style template with armresources.DeploymentsClient, then reads
 // the deployment, its operations and the resources it wrote.
 func TestSDKDeploysQuickstarts(t *testing.T) {
-	e := newDeployEnv(t)
+	e := newDeployEnv(t, standIns("Microsoft.Storage/storageAccounts", "Microsoft.Insights/diagnosticSettings"))
 	ctx := context.Background()
 	cases := []struct {
 		file    string
@@ -279,5 +279,100 @@ func TestSDKCompleteMode(t *testing.T) {
 	}
 	if _, err := e.res.GetByID(ctx, base+"b", "2022-07-01", nil); err == nil {
 		t.Error("b survived a Complete deployment that does not name it")
+	}
+}
+
+// standIns declares resource types implemented for a test of the template
+// engine, with put hooks that accept every document: the engine must
+// deploy whatever types the Cloud implements, and these quickstarts use
+// types whose own behaviour (storage accounts, diagnostic settings) is
+// not this test's subject. Without them the deployment fails with
+// ResourceTypeNotImplemented (see TestDeploymentOfAnUnimplementedTypeFails).
+func standIns(types ...string) server.CloudSetup {
+	return func(_ context.Context, _ *server.Steward, c *cloud.Cloud) error {
+		for _, typ := range types {
+			c.OnPut(typ, func(context.Context, string, map[string]any, map[string]any) error { return nil })
+		}
+		return nil
+	}
+}
+
+func TestDeploymentOfAnUnimplementedTypeFails(t *testing.T) {
+	e := newDeployEnv(t)
+	r, err := e.deploy(t, "storage", readTemplate(t, "storage.json"), nil, armresources.DeploymentModeIncremental)
+	if err == nil && r.Properties != nil && *r.Properties.ProvisioningState == armresources.ProvisioningStateSucceeded {
+		t.Fatal("a deployment of a storage account, which Steward does not implement, succeeded")
+	}
+	if err == nil || !strings.Contains(err.Error(), cloud.CodeResourceTypeNotImplemented) {
+		t.Errorf("want the deployment to fail naming %s, got %v", cloud.CodeResourceTypeNotImplemented, err)
+	}
+}
+
+// TestSDKDeploysAtOtherScopes deploys at subscription scope (a resource
+// group and a nested deployment into it), at the tenant root management
+// group and at the tenant, with the SDK's scope-specific methods.
+func TestSDKDeploysAtOtherScopes(t *testing.T) {
+	e := newDeployEnv(t)
+	ctx := context.Background()
+	tenant := e.s.Bootstrap.TenantID
+	subTmpl := map[string]any{
+		"$schema":        "https://schema.management.azure.com/schemas/2018-05-01/subscriptionDeploymentTemplate.json#",
+		"contentVersion": "1.0.0.0",
+		"resources": []any{
+			map[string]any{"type": "Microsoft.Resources/resourceGroups", "apiVersion": "2021-04-01", "name": "sub-rg", "location": "[deployment().location]"},
+			map[string]any{"type": "Microsoft.Resources/deployments", "apiVersion": "2021-04-01", "name": "into-rg", "resourceGroup": "sub-rg",
+				"dependsOn": []any{"[resourceId('Microsoft.Resources/resourceGroups', 'sub-rg')]"},
+				"properties": map[string]any{"mode": "Incremental", "template": map[string]any{
+					"$schema": "https://schema.management.azure.com/schemas/2019-04-01/deploymentTemplate.json#", "contentVersion": "1.0.0.0",
+					"resources": []any{map[string]any{"type": "Microsoft.Network/networkSecurityGroups", "apiVersion": "2022-07-01", "name": "n1", "location": "[resourceGroup().location]"}},
+					"outputs":   map[string]any{"rg": map[string]any{"type": "string", "value": "[resourceGroup().name]"}}}}},
+		},
+		"outputs": map[string]any{"nested": map[string]any{"type": "string", "value": "[reference('into-rg').outputs.rg.value]"}},
+	}
+	if _, err := e.deps.BeginCreateOrUpdateAtSubscriptionScope(ctx, "no-location", armresources.Deployment{Properties: &armresources.DeploymentProperties{
+		Template: subTmpl, Mode: to.Ptr(armresources.DeploymentModeIncremental)}}, nil); err == nil || !strings.Contains(err.Error(), "LocationRequired") {
+		t.Errorf("subscription deployment without a location: %v", err)
+	}
+	p, err := e.deps.BeginCreateOrUpdateAtSubscriptionScope(ctx, "sub", armresources.Deployment{Location: to.Ptr("westeurope"), Properties: &armresources.DeploymentProperties{
+		Template: subTmpl, Mode: to.Ptr(armresources.DeploymentModeIncremental)}}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := p.PollUntilDone(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if out := r.Properties.Outputs.(map[string]any)["nested"].(map[string]any)["value"]; out != "sub-rg" {
+		t.Errorf("nested output = %v", out)
+	}
+	if _, err := e.res.GetByID(ctx, "/subscriptions/"+e.sub+"/resourceGroups/sub-rg/providers/Microsoft.Network/networkSecurityGroups/n1", "2022-07-01", nil); err != nil {
+		t.Errorf("resource of the nested deployment: %v", err)
+	}
+	if _, err := e.deps.Get(ctx, "sub-rg", "into-rg", nil); err != nil {
+		t.Errorf("the nested deployment is not in the group's history: %v", err)
+	}
+	if _, err := e.deps.GetAtSubscriptionScope(ctx, "sub", nil); err != nil {
+		t.Errorf("subscription history: %v", err)
+	}
+	outputsOnly := map[string]any{"$schema": "https://schema.management.azure.com/schemas/2019-08-01/tenantDeploymentTemplate.json#", "contentVersion": "1.0.0.0",
+		"resources": []any{}, "outputs": map[string]any{"tenant": map[string]any{"type": "string", "value": "[tenant().tenantId]"}}}
+	mp, err := e.deps.BeginCreateOrUpdateAtManagementGroupScope(ctx, tenant, "mg", armresources.ScopedDeployment{Location: to.Ptr("westeurope"),
+		Properties: &armresources.DeploymentProperties{Template: outputsOnly, Mode: to.Ptr(armresources.DeploymentModeIncremental)}}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if mr, err := mp.PollUntilDone(ctx, nil); err != nil || mr.Properties.Outputs.(map[string]any)["tenant"].(map[string]any)["value"] != tenant {
+		t.Errorf("management group deployment: %+v %v", mr.Properties, err)
+	}
+	tp, err := e.deps.BeginCreateOrUpdateAtTenantScope(ctx, "tenant", armresources.ScopedDeployment{Location: to.Ptr("westeurope"),
+		Properties: &armresources.DeploymentProperties{Template: outputsOnly, Mode: to.Ptr(armresources.DeploymentModeIncremental)}}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tr, err := tp.PollUntilDone(ctx, nil); err != nil || *tr.Properties.ProvisioningState != armresources.ProvisioningStateSucceeded {
+		t.Errorf("tenant deployment: %+v %v", tr, err)
+	}
+	if _, err := e.deps.GetAtTenantScope(ctx, "tenant", nil); err != nil {
+		t.Errorf("tenant history: %v", err)
 	}
 }

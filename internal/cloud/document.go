@@ -61,8 +61,12 @@ func lookupFold(m map[string]any, key string) (any, bool) {
 // validateDocument checks the shapes of the well-known properties.
 func validateDocument(doc map[string]any) error {
 	if v, ok := doc["location"]; ok {
-		if s, isStr := v.(string); !isStr || len(s) > 100 {
+		s, isStr := v.(string)
+		if !isStr {
 			return invalidContent("location", "a string")
+		}
+		if err := validateLocation(s); err != nil {
+			return err
 		}
 	}
 	for _, k := range []string{"properties", "sku", "identity", "plan", "extendedLocation"} {
@@ -90,6 +94,26 @@ func validateDocument(doc map[string]any) error {
 			return err
 		}
 		doc["tags"] = tags
+	}
+	return nil
+}
+
+// maxLocation bounds a location string: Azure's region names and display
+// names ("westus2", "West US 2", "(Europe) West Europe") are well under it.
+const maxLocation = 64
+
+// validateLocation accepts a region name or display name: letters,
+// digits, spaces, hyphens, underscores, dots and parentheses, at most
+// maxLocation characters. Anything else names no region.
+func validateLocation(loc string) error {
+	ok := len(loc) <= maxLocation
+	for i := 0; ok && i < len(loc); i++ {
+		c := loc[i]
+		ok = c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || strings.IndexByte(" -_.()", c) >= 0
+	}
+	if !ok {
+		return arm.BadRequest("LocationNotAvailableForResourceType",
+			"The provided location '%s' is not available: a location is a region name of at most %d letters, digits, spaces and hyphens.", truncate(loc, 64), maxLocation)
 	}
 	return nil
 }

@@ -25,6 +25,11 @@ type MetadataOptions struct {
 	// KeyVaultDNSSuffix is the vaults' DNS suffix (default
 	// "vault.azure.net", the one clients are told to register).
 	KeyVaultDNSSuffix string
+	// MicrosoftGraph is the Microsoft Graph resource ID and base URL, with
+	// a trailing slash: Steward's own "{BaseURL}graph/" (clients append
+	// "v1.0/..."), or "https://graph.microsoft.com/" (the default) when a
+	// proxy serves that host name.
+	MicrosoftGraph string
 }
 
 // IsMetadataPath reports whether path is the metadata document's, also in
@@ -56,6 +61,9 @@ func MetadataHandler(opts MetadataOptions) http.Handler {
 	if opts.KeyVaultDNSSuffix == "" {
 		opts.KeyVaultDNSSuffix = "vault.azure.net"
 	}
+	if opts.MicrosoftGraph == "" {
+		opts.MicrosoftGraph = "https://graph.microsoft.com/"
+	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Method != http.MethodGet && r.Method != http.MethodHead {
 			arm.WriteError(w, methodNotAllowed(r.Method))
@@ -84,7 +92,7 @@ func metadataDocument(opts MetadataOptions, q url.Values) (any, error) {
 	const graph = "https://graph.windows.net/"
 	if arm.CompareAPIVersions(v, metadataListVersion) < 0 {
 		return map[string]any{
-			"galleryEndpoint": "", "graphEndpoint": graph, "portalEndpoint": "",
+			"galleryEndpoint": "", "graphEndpoint": graph, "portalEndpoint": "", "microsoftGraphResourceId": opts.MicrosoftGraph,
 			"authentication": map[string]any{"loginEndpoint": opts.Authority + "adfs", "audiences": audiences},
 		}, nil
 	}
@@ -97,7 +105,7 @@ func metadataDocument(opts MetadataOptions, q url.Values) (any, error) {
 		"graphAudience":   graph,
 		"authentication": map[string]any{"loginEndpoint": opts.Authority, "audiences": audiences,
 			"tenant": opts.TenantID, "identityProvider": "AAD"},
-		"microsoftGraphResourceId": "https://graph.microsoft.com/",
+		"microsoftGraphResourceId": opts.MicrosoftGraph,
 		"suffixes":                 map[string]any{"keyVaultDns": opts.KeyVaultDNSSuffix},
 	}
 	if arm.CompareAPIVersions(v, metadataCloudVersion) < 0 {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
+	"net/url"
 	"strings"
 
 	"github.com/steward-gov/steward/internal/arm"
@@ -54,8 +55,11 @@ func (c *Cloud) dispatch(ctx context.Context, w http.ResponseWriter, r *http.Req
 	default:
 		return nil, nil, methodNotAllowed(r.Method)
 	}
-	rawPath := r.URL.EscapedPath()
-	path := r.URL.Path
+	rawPath := CanonicalPath(r.URL.EscapedPath())
+	path, err := url.PathUnescape(rawPath)
+	if err != nil {
+		return nil, nil, badURI(r.URL.EscapedPath())
+	}
 	if strings.Contains(rawPath, "%2F") || strings.Contains(rawPath, "%2f") {
 		return nil, nil, badURI(rawPath)
 	}
@@ -81,6 +85,11 @@ func (c *Cloud) dispatch(ctx context.Context, w http.ResponseWriter, r *http.Req
 	call = &Call{Cloud: c, HTTP: r, Method: r.Method, Target: t, APIVersion: ver, Query: q, Principal: p, CorrelationID: corr}
 	if !route.SelfAuthorize {
 		if err := call.Authorize(ctx, defaultAction(r.Method, t), t.AccessScope()); err != nil {
+			return call, nil, err
+		}
+	}
+	if r.Method == http.MethodPost && t.Action != "" && !readOnlyAction(t) {
+		if err := c.checkLocks(ctx, call, OpAction, t.ID, t.Type); err != nil {
 			return call, nil, err
 		}
 	}

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"net/http"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/google/uuid"
 	"github.com/steward-gov/steward/internal/arm"
@@ -142,6 +144,9 @@ func (c *Cloud) serveSubscription(ctx context.Context, call *Call) (*Response, e
 		if err := call.Decode(&body); err != nil {
 			return nil, err
 		}
+		if err := validateSubscriptionBody(body.DisplayName, body.Tags); err != nil {
+			return nil, err
+		}
 		mg := body.ManagementGroupID
 		if r, err := arm.ParseResourceID(mg); err == nil && r.Kind() == arm.ScopeManagementGroup {
 			mg = r.ManagementGroup
@@ -154,6 +159,28 @@ func (c *Cloud) serveSubscription(ctx context.Context, call *Call) (*Response, e
 		return putResponse(r, created), nil
 	}
 	return nil, methodNotAllowed(call.Method)
+}
+
+// maxSubscriptionName is the longest subscription display name Azure
+// accepts (64 characters).
+const maxSubscriptionName = 64
+
+// validateSubscriptionBody checks a subscription's display name and tags
+// against Azure's limits.
+func validateSubscriptionBody(displayName string, tags map[string]string) error {
+	if utf8.RuneCountInString(displayName) > maxSubscriptionName || strings.ContainsFunc(displayName, unicode.IsControl) {
+		return arm.BadRequest("InvalidSubscriptionName",
+			"The subscription display name must be at most %d characters without control characters.", maxSubscriptionName)
+	}
+	if tags == nil {
+		return nil
+	}
+	m := make(map[string]any, len(tags))
+	for k, v := range tags {
+		m[k] = v
+	}
+	_, err := validateTags(m)
+	return err
 }
 
 // listSubscriptions lists the subscriptions the caller has any access to.

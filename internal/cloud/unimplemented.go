@@ -33,7 +33,6 @@ var unimplementedTypes = map[string]string{
 	"microsoft.insights/diagnosticsettings":             "diagnostic settings: no logs or metrics would be exported",
 	"microsoft.insights/datacollectionrules":            "data collection rules: no ingestion stream or transformation would exist",
 	"microsoft.insights/datacollectionendpoints":        "data collection endpoints: no ingestion endpoint would exist",
-	"microsoft.authorization/locks":                     "management locks: the lock would not be enforced",
 	"microsoft.authorization/policyexemptions":          "policy exemptions: the exemption would not be applied",
 	"microsoft.managedservices/registrationdefinitions": "Azure Lighthouse: no cross-tenant delegation would be granted",
 	"microsoft.managedservices/registrationassignments": "Azure Lighthouse: no cross-tenant delegation would be granted",

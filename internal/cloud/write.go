@@ -61,12 +61,17 @@ type PutRequest struct {
 	Build func(existing *Resource) (map[string]any, error)
 }
 
-// Put writes a resource through the pipeline: precondition, the type's
-// PutHooks, the PolicyHook, then one transaction storing the document with
-// its activity-log record, then the rbac view and the ComplianceHook. It
-// reports whether the resource was created. call may be nil for writes
-// Steward makes on its own behalf.
+// Put writes a resource through the pipeline: management locks,
+// precondition, the type's PutHooks, the PolicyHook, then one transaction
+// storing the document with its activity-log record, then the rbac view
+// and the ComplianceHook. It reports whether the resource was created.
+// call is nil for writes Steward makes on its own behalf (the platform
+// resources at start): like Azure's platform writes they are subject to
+// neither user policy nor locks.
 func (c *Cloud) Put(ctx context.Context, call *Call, req PutRequest) (Resource, bool, error) {
+	if err := c.checkLocks(ctx, call, OpWrite, req.ID, req.Type); err != nil {
+		return Resource{}, false, err
+	}
 	for attempt := 0; ; attempt++ {
 		r, created, err := c.putOnce(ctx, call, req)
 		if errors.Is(err, errRaced) && attempt < maxPutAttempts {
@@ -127,7 +132,7 @@ func (c *Cloud) putOnce(ctx context.Context, call *Call, req PutRequest) (Resour
 			return Resource{}, false, err
 		}
 	}
-	if policy != nil {
+	if policy != nil && call != nil {
 		pr := &PolicyRequest{Operation: OpWrite, ID: req.ID, Type: req.Type, Document: doc, Existing: cloneDoc(prev)}
 		if call != nil {
 			pr.APIVersion, pr.Principal = call.APIVersion, call.Principal

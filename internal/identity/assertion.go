@@ -176,15 +176,27 @@ func (s *Service) spendJTI(ctx context.Context, tenantID, appID, jti string, now
 	sum := sha256.Sum256([]byte(jti)) // any jti spelling becomes a safe key
 	id := strings.ToLower(tenantID) + "/" + strings.ToLower(appID) + "/" + hex.EncodeToString(sum[:])
 	b := s.jtiBucket(now)
-	for _, bucket := range []int64{b, b + 1} {
-		err := s.dir.recs.Create(ctx, tableJTI, jtiKeyPrefix(bucket)+id, nil)
-		if errors.Is(err, ErrExists) {
-			return errAssertionReplayed()
-		} else if err != nil {
-			return err
+	keys := []string{jtiKeyPrefix(b) + id, jtiKeyPrefix(b+1) + id}
+	var err error
+	if m, ok := s.dir.recs.(multiCreator); ok {
+		err = m.CreateAll(ctx, tableJTI, keys, nil) // one commit
+	} else {
+		for _, k := range keys {
+			if err = s.dir.recs.Create(ctx, tableJTI, k, nil); err != nil {
+				break
+			}
 		}
 	}
-	return nil
+	if errors.Is(err, ErrExists) {
+		return errAssertionReplayed()
+	}
+	return err
+}
+
+// multiCreator is implemented by Records that can create several keys in
+// one transaction (StoreRecords), which spends a jti with one commit.
+type multiCreator interface {
+	CreateAll(ctx context.Context, table string, keys []string, value []byte) error
 }
 
 // jtiBucket numbers the window-long time bucket t falls in.

@@ -98,6 +98,9 @@ func (s *Service) Bootstrap(ctx context.Context, cfg BootstrapConfig) (info Boot
 	if err := s.keys.Ensure(ctx, info.TenantID); err != nil {
 		return info, false, err
 	}
+	if err := s.ensureAdminRole(ctx, info.TenantID, info.ObjectID); err != nil {
+		return info, false, err
+	}
 	changed := info.AuthorityHost != cfg.AuthorityHost || info.ARMEndpoint != cfg.ARMEndpoint || info.CACertPath != cfg.CACertPath
 	info.AuthorityHost, info.ARMEndpoint, info.CACertPath = cfg.AuthorityHost, cfg.ARMEndpoint, cfg.CACertPath
 	if fromFile && changed {
@@ -219,6 +222,9 @@ func (s *Service) readHome(ctx context.Context) (homeRecord, error) {
 // home tenant's admin application (a new client secret and certificate)
 // and writes admin.pem, then bootstrap.json.
 func (s *Service) joinHome(ctx context.Context, cfg BootstrapConfig, home homeRecord) (BootstrapInfo, bool, error) {
+	if err := s.ensureAdminRole(ctx, home.TenantID, home.ObjectID); err != nil {
+		return BootstrapInfo{}, false, err
+	}
 	secret, _, err := s.AddClientSecret(ctx, home.TenantID, home.ClientID, "bootstrap", cfg.SecretLifetime)
 	if err != nil {
 		return BootstrapInfo{}, false, err
@@ -298,4 +304,16 @@ func mustJSON(v any) []byte {
 		panic(err) // only plain structs of strings are passed
 	}
 	return append(b, '\n')
+}
+
+// ensureAdminRole makes the bootstrap administrator a Global
+// Administrator of the home tenant (idempotent; stores made before
+// directory roles existed get the assignment on their next start).
+func (s *Service) ensureAdminRole(ctx context.Context, tenantID, objectID string) error {
+	if objectID == "" {
+		return nil
+	}
+	_, err := s.dir.AssignRole(ctx, RoleAssignment{ID: strings.ToLower(s.opts.NewID()), TenantID: tenantID,
+		RoleDefinitionID: RoleGlobalAdministrator, PrincipalID: objectID})
+	return err
 }

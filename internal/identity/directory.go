@@ -121,7 +121,22 @@ func validTenantRef(s string) bool {
 // PutApplication writes an application and indexes its app ID and
 // identifier URIs as resources that tokens can be requested for.
 func (d *Directory) PutApplication(ctx context.Context, a Application) error {
+	var old Application
+	if err := d.get(ctx, tableApps, tkey(a.TenantID, a.AppID), &old); err == nil {
+		for _, uri := range old.IdentifierURIs {
+			if !slices.ContainsFunc(a.IdentifierURIs, func(s string) bool { return normalizeResource(s) == normalizeResource(uri) }) {
+				if err := d.recs.Delete(ctx, tableResources, tkey(a.TenantID, normalizeResource(uri))); err != nil && !errors.Is(err, ErrNotFound) {
+					return err
+				}
+			}
+		}
+	} else if !errors.Is(err, ErrNotFound) {
+		return err
+	}
 	if err := d.put(ctx, tableApps, tkey(a.TenantID, a.AppID), a); err != nil {
+		return err
+	}
+	if err := d.recs.Put(ctx, tableAppIDs, strings.ToLower(a.AppID), []byte(strings.ToLower(a.TenantID))); err != nil {
 		return err
 	}
 	for _, uri := range append([]string{a.AppID}, a.IdentifierURIs...) {
@@ -151,6 +166,12 @@ func (d *Directory) ServicePrincipal(ctx context.Context, tenantID, appID string
 
 // PutUser writes a user and indexes its user principal name.
 func (d *Directory) PutUser(ctx context.Context, u User) error {
+	var old User
+	if err := d.get(ctx, tableUsers, tkey(u.TenantID, u.ID), &old); err == nil && !strings.EqualFold(old.UserPrincipalName, u.UserPrincipalName) {
+		if err := d.recs.Delete(ctx, tableUPNs, tkey(u.TenantID, old.UserPrincipalName)); err != nil && !errors.Is(err, ErrNotFound) {
+			return err
+		}
+	}
 	if err := d.put(ctx, tableUsers, tkey(u.TenantID, u.ID), u); err != nil {
 		return err
 	}

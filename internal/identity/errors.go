@@ -158,6 +158,36 @@ func errMethod() *OAuthError {
 		"The endpoint only accepts POST requests.")
 }
 
+func errFederatedIssuer(iss string) *OAuthError {
+	return oauthErr(http.StatusBadRequest, "invalid_request", 700211,
+		"No matching federated identity record found for presented assertion issuer '%s'.", iss)
+}
+
+func errFederatedAudience(aud string) *OAuthError {
+	return oauthErr(http.StatusBadRequest, "invalid_request", 700212,
+		"No matching federated identity record found for presented assertion audience '%s'.", aud)
+}
+
+func errFederatedSubject(sub string) *OAuthError {
+	return oauthErr(http.StatusBadRequest, "invalid_request", 700213,
+		"No matching federated identity record found for presented assertion subject '%s'.", sub)
+}
+
+func errFederatedNoMatch(iss, sub, aud string) *OAuthError {
+	return oauthErr(http.StatusBadRequest, "invalid_request", 70021,
+		"No matching federated identity record found for presented assertion. Assertion Issuer: '%s'. Assertion Subject: '%s'. Assertion Audience: '%s'.", iss, sub, aud)
+}
+
+func errExternalOIDC(iss string) *OAuthError {
+	return oauthErr(http.StatusUnauthorized, "invalid_client", 50166,
+		"Request to External OIDC endpoint failed: the keys of issuer '%s' could not be read.", iss)
+}
+
+func errAppNotMultiTenant(appID, tenant string) *OAuthError {
+	return oauthErr(http.StatusBadRequest, "unauthorized_client", 700016,
+		"Application with identifier '%s' was not found in the directory '%s'. The application is not multi-tenant or has not been consented to in this tenant.", appID, tenant)
+}
+
 // errInvalidParameter is a parameter the directory cannot look up (a NUL
 // byte, a value longer than any identifier): Entra's InvalidRequestParameter.
 func errInvalidParameter() *OAuthError {

@@ -2,6 +2,12 @@ package identity
 
 import (
 	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"sort"
+	"strings"
 	"time"
 
 	"github.com/go-jose/go-jose/v4/jwt"
@@ -21,6 +27,7 @@ type AccessClaims struct {
 	AuthorizedParty   string   `json:"azp,omitempty"`
 	AuthorizedPartyAC string   `json:"azpacr,omitempty"`
 	Groups            []string `json:"groups,omitempty"`
+	Roles             []string `json:"roles,omitempty"`
 	IdentityProvider  string   `json:"idp,omitempty"`
 	IdentityType      string   `json:"idtyp"`
 	ObjectID          string   `json:"oid"`
@@ -43,6 +50,10 @@ func (s *Service) issue(ctx context.Context, tenantID string, sp ServicePrincipa
 	if err != nil {
 		return "", time.Time{}, err
 	}
+	roles, err := s.appRolesFor(ctx, tenantID, sp.ID, resource)
+	if err != nil {
+		return "", time.Time{}, err
+	}
 	exp := now.Add(s.opts.TokenLifetime).Truncate(time.Second)
 	iss := IssuerFor(authority, tenantID)
 	claims := AccessClaims{
@@ -56,6 +67,7 @@ func (s *Service) issue(ctx context.Context, tenantID string, sp ServicePrincipa
 		AuthorizedParty:   sp.AppID,
 		AuthorizedPartyAC: acr,
 		Groups:            groups,
+		Roles:             roles,
 		IdentityProvider:  iss,
 		IdentityType:      "app",
 		ObjectID:          sp.ID,
@@ -69,4 +81,60 @@ func (s *Service) issue(ctx context.Context, tenantID string, sp ServicePrincipa
 		return "", time.Time{}, err
 	}
 	return tok, exp, nil
+}
+
+// appRolesFor returns the values of the app roles that principalID has
+// been assigned on the application that resource names (its roles claim),
+// or none for the Azure resources Steward serves, which define no app
+// roles.
+func (s *Service) appRolesFor(ctx context.Context, tenantID, principalID, resource string) ([]string, error) {
+	if s.resources[normalizeResource(resource)] {
+		return nil, nil
+	}
+	appID, err := s.dir.ResourceOwner(ctx, tenantID, resource)
+	if errors.Is(err, ErrNotFound) {
+		return nil, nil
+	} else if err != nil {
+		return nil, err
+	}
+	app, err := s.dir.Application(ctx, tenantID, appID)
+	if err != nil {
+		return nil, err
+	}
+	resSP, err := s.dir.ServicePrincipal(ctx, tenantID, appID)
+	if errors.Is(err, ErrNotFound) {
+		return nil, nil
+	} else if err != nil {
+		return nil, err
+	}
+	var defined []struct {
+		ID        string `json:"id"`
+		Value     string `json:"value"`
+		IsEnabled bool   `json:"isEnabled"`
+	}
+	if raw, ok := app.Properties["appRoles"]; ok {
+		if err := json.Unmarshal(raw, &defined); err != nil {
+			return nil, fmt.Errorf("identity: appRoles of %s: %w", appID, err)
+		}
+	}
+	if len(defined) == 0 {
+		return nil, nil
+	}
+	all, err := s.dir.AppRoleAssignments(ctx, tenantID)
+	if err != nil {
+		return nil, err
+	}
+	var out []string
+	for _, a := range all {
+		if !strings.EqualFold(a.PrincipalID, principalID) || !strings.EqualFold(a.ResourceID, resSP.ID) {
+			continue
+		}
+		for _, d := range defined {
+			if strings.EqualFold(d.ID, a.AppRoleID) && d.IsEnabled && d.Value != "" && !slices.Contains(out, d.Value) {
+				out = append(out, d.Value)
+			}
+		}
+	}
+	sort.Strings(out)
+	return out, nil
 }

@@ -1,6 +1,14 @@
 package identity
 
-import "time"
+import (
+	"encoding/json"
+	"time"
+)
+
+// Properties are the Graph properties of a directory object that the
+// directory keeps but does not interpret (an application's api, appRoles,
+// web, a user's givenName, ...). internal/identity/graph validates them.
+type Properties map[string]json.RawMessage
 
 // Tenant is a directory: the unit that owns users, groups, applications and
 // signing keys. Its ID is a GUID, as in Entra.
@@ -14,12 +22,14 @@ type Tenant struct {
 // User is a person in a tenant. The password is kept only as an argon2id
 // hash in PHC string form.
 type User struct {
-	ID                string `json:"id"`
-	TenantID          string `json:"tenantId"`
-	UserPrincipalName string `json:"userPrincipalName"`
-	DisplayName       string `json:"displayName"`
-	PasswordHash      string `json:"passwordHash,omitempty"`
-	AccountEnabled    bool   `json:"accountEnabled"`
+	ID                string     `json:"id"`
+	TenantID          string     `json:"tenantId"`
+	UserPrincipalName string     `json:"userPrincipalName"`
+	DisplayName       string     `json:"displayName"`
+	PasswordHash      string     `json:"passwordHash,omitempty"`
+	AccountEnabled    bool       `json:"accountEnabled"`
+	Created           time.Time  `json:"createdDateTime,omitzero"`
+	Properties        Properties `json:"properties,omitempty"`
 }
 
 // Group is a set of directory objects. Members are object IDs of users,
@@ -30,6 +40,11 @@ type Group struct {
 	TenantID    string   `json:"tenantId"`
 	DisplayName string   `json:"displayName"`
 	Members     []string `json:"members,omitempty"`
+	// Owners are the object IDs of the users and service principals that
+	// may manage the group.
+	Owners     []string   `json:"owners,omitempty"`
+	Created    time.Time  `json:"createdDateTime,omitzero"`
+	Properties Properties `json:"properties,omitempty"`
 }
 
 // Application is an app registration: the client ID (AppID) that callers
@@ -43,6 +58,28 @@ type Application struct {
 	IdentifierURIs      []string             `json:"identifierUris,omitempty"`
 	PasswordCredentials []PasswordCredential `json:"passwordCredentials,omitempty"`
 	KeyCredentials      []KeyCredential      `json:"keyCredentials,omitempty"`
+	// FederatedIdentityCredentials are the external identities (issuer,
+	// subject, audience) whose tokens the app accepts as client assertions.
+	FederatedIdentityCredentials []FederatedIdentityCredential `json:"federatedIdentityCredentials,omitempty"`
+	// SignInAudience is Entra's: AzureADMyOrg (the default, single tenant)
+	// or AzureADMultipleOrgs, which lets other tenants create a service
+	// principal for the app.
+	SignInAudience string     `json:"signInAudience,omitempty"`
+	Owners         []string   `json:"owners,omitempty"`
+	Created        time.Time  `json:"createdDateTime,omitzero"`
+	Properties     Properties `json:"properties,omitempty"`
+}
+
+// FederatedIdentityCredential trusts tokens of an external OIDC issuer
+// whose sub is Subject and whose aud names one of Audiences, as the
+// client's credential (workload identity federation).
+type FederatedIdentityCredential struct {
+	ID          string   `json:"id"`
+	Name        string   `json:"name"`
+	Issuer      string   `json:"issuer"`
+	Subject     string   `json:"subject"`
+	Audiences   []string `json:"audiences"`
+	Description string   `json:"description,omitempty"`
 }
 
 // ServicePrincipal is an application's identity in a tenant: its object ID
@@ -53,6 +90,12 @@ type ServicePrincipal struct {
 	TenantID       string `json:"tenantId"`
 	DisplayName    string `json:"displayName"`
 	AccountEnabled bool   `json:"accountEnabled"`
+	// AppOwnerTenantID is the tenant that registered the application: the
+	// principal's own tenant, or another one for a multi-tenant app.
+	AppOwnerTenantID string     `json:"appOwnerOrganizationId,omitempty"`
+	Owners           []string   `json:"owners,omitempty"`
+	Created          time.Time  `json:"createdDateTime,omitzero"`
+	Properties       Properties `json:"properties,omitempty"`
 }
 
 // PasswordCredential is a client secret. Only a salted hash of the secret

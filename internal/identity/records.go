@@ -35,6 +35,9 @@ type Records interface {
 	Create(ctx context.Context, table, key string, value []byte) error
 	// List returns the values whose keys start with prefix, in key order.
 	List(ctx context.Context, table, prefix string) ([][]byte, error)
+	// Delete removes key, or returns an error matching ErrNotFound when it
+	// is absent.
+	Delete(ctx context.Context, table, key string) error
 	// DeleteBefore deletes the keys that sort before end and returns how
 	// many it deleted.
 	DeleteBefore(ctx context.Context, table, end string) (int, error)
@@ -106,6 +109,17 @@ func (m *MemRecords) List(_ context.Context, table, prefix string) ([][]byte, er
 		out[i] = append([]byte(nil), m.data[table][k]...)
 	}
 	return out, nil
+}
+
+// Delete implements Records.
+func (m *MemRecords) Delete(_ context.Context, table, key string) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if _, ok := m.data[table][key]; !ok {
+		return ErrNotFound
+	}
+	delete(m.data[table], key)
+	return nil
 }
 
 // DeleteBefore implements Records.

@@ -56,6 +56,10 @@ type Options struct {
 	// documents, issuers and endpoints under "https://{host}/", as Entra
 	// names itself.
 	Hosts []string
+	// FederationClient fetches external issuers' discovery documents and
+	// keys for federated identity credentials (default http.DefaultClient;
+	// each fetch is bounded by a 10s timeout).
+	FederationClient *http.Client
 }
 
 // TokenOutcome is the outcome of one token request: how the client
@@ -86,6 +90,7 @@ type Service struct {
 	keys      *KeyRing
 	opts      Options
 	resources map[string]bool
+	oidc      oidcKeyCache
 	lockouts  lockouts
 }
 
@@ -196,3 +201,12 @@ func IssuerFor(authority, tenantID string) string {
 	}
 	return authority + strings.ToLower(tenantID) + "/v2.0"
 }
+
+// NewID returns a new object ID: a lower-case GUID from Options.NewID.
+func (s *Service) NewID() string { return strings.ToLower(s.opts.NewID()) }
+
+// Now reads the service's clock.
+func (s *Service) Now() time.Time { return s.opts.Now() }
+
+// Rand is the service's source of randomness for secrets and salts.
+func (s *Service) Rand() io.Reader { return s.opts.Rand }

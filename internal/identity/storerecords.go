@@ -44,6 +44,20 @@ func (s StoreRecords) Create(ctx context.Context, table, key string, value []byt
 	}))
 }
 
+// CreateAll writes value at every key, IfAbsent, in one transaction: all
+// are written or, when one key is taken, none (an error matching
+// ErrExists).
+func (s StoreRecords) CreateAll(ctx context.Context, table string, keys []string, value []byte) error {
+	return mapStoreErr(s.Store.Update(ctx, func(tx store.Tx) error {
+		for _, k := range keys {
+			if _, err := tx.Put(ctx, table, k, value, store.IfAbsent()); err != nil {
+				return err
+			}
+		}
+		return nil
+	}))
+}
+
 // List implements Records, reading every page of the prefix scan in one
 // snapshot.
 func (s StoreRecords) List(ctx context.Context, table, prefix string) ([][]byte, error) {
@@ -66,6 +80,13 @@ func (s StoreRecords) List(ctx context.Context, table, prefix string) ([][]byte,
 		}
 	})
 	return out, mapStoreErr(err)
+}
+
+// Delete implements Records.
+func (s StoreRecords) Delete(ctx context.Context, table, key string) error {
+	return mapStoreErr(s.Store.Update(ctx, func(tx store.Tx) error {
+		return tx.Delete(ctx, table, key, store.Cond{})
+	}))
 }
 
 // DeleteBefore implements Records, a page of keys per transaction so a

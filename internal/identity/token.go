@@ -1,6 +1,8 @@
 package identity
 
 import (
+	"github.com/steward-gov/steward/internal/arm"
+
 	"context"
 	"encoding/json"
 	"errors"
@@ -76,7 +78,7 @@ func (s *Service) parseTokenRequest(w http.ResponseWriter, r *http.Request) (Tok
 	f := r.PostForm
 	tenant := r.PathValue("tenant")
 	authorities := []string{s.authority(r)}
-	if self := "https://" + r.Host + "/"; !strings.EqualFold(self, authorities[0]) {
+	if self := "https://" + r.Host + "/"; arm.ValidHost(r.Host) && !strings.EqualFold(self, authorities[0]) {
 		authorities = append(authorities, self)
 	}
 	req := TokenRequest{
@@ -139,10 +141,8 @@ func (s *Service) Token(ctx context.Context, req TokenRequest) (TokenResponse, e
 	if err != nil {
 		return TokenResponse{}, err
 	}
-	app, err := s.dir.Application(ctx, tenant.ID, req.ClientID)
-	if errors.Is(err, ErrNotFound) {
-		return TokenResponse{}, errAppNotFound(req.ClientID, tenant.ID)
-	} else if err != nil {
+	app, err := s.clientApplication(ctx, tenant.ID, req.ClientID)
+	if err != nil {
 		return TokenResponse{}, err
 	}
 	now := s.opts.Now()
@@ -194,7 +194,11 @@ func (s *Service) authenticateClient(ctx context.Context, tenantID string, req T
 		if req.ClientAssertion == "" {
 			return "", errMissingParam("client_assertion")
 		}
-		if err := s.verifyAssertion(ctx, tenantID, req.Tenant, app, req.ClientAssertion, req.Authorities, now); err != nil {
+		if isFederatedAssertion(app, req.ClientAssertion) {
+			if err := s.verifyFederated(ctx, app, req.ClientAssertion, now); err != nil {
+				return "", err
+			}
+		} else if err := s.verifyAssertion(ctx, tenantID, req.Tenant, app, req.ClientAssertion, req.Authorities, now); err != nil {
 			return "", err
 		}
 		acr = "2"
@@ -299,4 +303,32 @@ func (s *Service) knownResource(ctx context.Context, tenantID, resource string) 
 		return true, nil
 	}
 	return s.dir.HasResource(ctx, tenantID, resource)
+}
+
+// clientApplication finds the application a client ID names in a tenant:
+// one registered there, or a multi-tenant application of another tenant
+// that has a service principal here (created by consent).
+func (s *Service) clientApplication(ctx context.Context, tenantID, clientID string) (Application, error) {
+	app, err := s.dir.Application(ctx, tenantID, clientID)
+	if err == nil {
+		return app, nil
+	} else if !errors.Is(err, ErrNotFound) {
+		return Application{}, err
+	}
+	sp, err := s.dir.ServicePrincipal(ctx, tenantID, clientID)
+	if errors.Is(err, ErrNotFound) || (err == nil && sp.AppOwnerTenantID == "") {
+		return Application{}, errAppNotFound(clientID, tenantID)
+	} else if err != nil {
+		return Application{}, err
+	}
+	app, err = s.dir.Application(ctx, sp.AppOwnerTenantID, clientID)
+	if errors.Is(err, ErrNotFound) {
+		return Application{}, errAppNotFound(clientID, tenantID)
+	} else if err != nil {
+		return Application{}, err
+	}
+	if app.SignInAudience != AudienceMultipleOrgs {
+		return Application{}, errAppNotMultiTenant(clientID, tenantID)
+	}
+	return app, nil
 }

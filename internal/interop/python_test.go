@@ -138,3 +138,44 @@ func TestPythonSDKQueriesLogs(t *testing.T) {
 		t.Errorf("rows %v, want [[6]] (1+2+3)", got.Rows)
 	}
 }
+
+// TestPythonDrivesGraphWithRawREST runs testdata/graph.py: Debian packages
+// no msgraph SDK, so the script calls Steward's Graph with requests and an
+// azure-identity token, the way Microsoft's REST samples do.
+func TestPythonDrivesGraphWithRawREST(t *testing.T) {
+	t.Parallel()
+	py := pythonWith(t, "azure.identity", "requests")
+	s := serve(t)
+	var got struct {
+		AppID, AppObjectID, SPID string
+		FilteredApps, Members    []string
+		ByIDs                    []string `json:"byIds"`
+		Count, Pages             int
+		NotFound                 struct {
+			Status          int
+			Code, RequestID string
+		}
+		NewAppToken string
+	}
+	runPython(t, s, py, "secret", "graph.py", &got, s.BaseURL+"graph/v1.0")
+	if len(got.FilteredApps) != 1 || got.FilteredApps[0] != got.AppObjectID {
+		t.Errorf("$filter=appId eq: %v, want [%s]", got.FilteredApps, got.AppObjectID)
+	}
+	if len(got.Members) != 1 || got.Members[0] != got.SPID {
+		t.Errorf("transitiveMembers: %v, want [%s]", got.Members, got.SPID)
+	}
+	want := []string{"#microsoft.graph.group", "#microsoft.graph.servicePrincipal", "#microsoft.graph.user"}
+	if !slices.Equal(got.ByIDs, want) {
+		t.Errorf("getByIds types: %v, want %v", got.ByIDs, want)
+	}
+	if got.Count != 2 || got.Pages != 2 { // the administrator's app and py-app
+		t.Errorf("$count %d over %d pages of $top=1, want 2 and 2", got.Count, got.Pages)
+	}
+	if got.NotFound.Status != 404 || got.NotFound.Code != "Request_ResourceNotFound" || got.NotFound.RequestID == "" {
+		t.Errorf("error shape: %+v", got.NotFound)
+	}
+	p, err := s.Validator("https://management.azure.com").Validate(context.Background(), got.NewAppToken)
+	if err != nil || p.AppID != got.AppID || p.ObjectID != got.SPID {
+		t.Errorf("the new app's token: %+v, %v", p, err)
+	}
+}

@@ -50,17 +50,12 @@ func (b *syncBuffer) String() string {
 	return b.buf.String()
 }
 
-// serve starts Steward as `steward serve` assembles it (management API,
-// logs, vault) on a free port of 127.0.0.1 with a temporary data
-// directory, and stops it when the test ends.
-func serve(t *testing.T) *served { t.Helper(); return serveWith(t) }
-
 // serveFull starts Steward with the resource providers `steward serve`
 // registers on the management API (Microsoft.Authorization, the policy
-// provider and policy insights), as serve does otherwise.
+// provider and policy insights).
 func serveFull(t *testing.T) *served {
 	t.Helper()
-	return serveWith(t, func(ctx context.Context, _ *server.Steward, c *cloud.Cloud) error {
+	return serve(t, func(ctx context.Context, _ *server.Steward, c *cloud.Cloud) error {
 		if err := authorization.Register(c); err != nil {
 			return err
 		}
@@ -78,7 +73,11 @@ func serveFull(t *testing.T) *served {
 	})
 }
 
-func serveWith(t *testing.T, setup ...server.CloudSetup) *served {
+// serve starts Steward as `steward serve` assembles it (management API,
+// logs, vault) on a free port of 127.0.0.1 with a temporary data
+// directory, and stops it when the test ends. setup configures the
+// management API (such as registering the policy provider).
+func serve(t *testing.T, setup ...server.CloudSetup) *served {
 	t.Helper()
 	dir := t.TempDir()
 	cfg := server.DefaultConfig()

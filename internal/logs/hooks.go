@@ -164,6 +164,9 @@ func (s *Service) putDCR(ctx context.Context, id string, doc, existing map[strin
 	if err != nil {
 		return err
 	}
+	if err := s.trialTransforms(ctx, d); err != nil {
+		return err
+	}
 	imm := ""
 	if existing != nil {
 		imm, _ = properties(existing)["immutableId"].(string)

@@ -9,7 +9,6 @@ import (
 	"io"
 	"net/http"
 	"strings"
-	"time"
 
 	"github.com/steward-gov/steward/internal/arm"
 	"github.com/steward-gov/steward/internal/logs/kql"
@@ -109,7 +108,7 @@ func (s *Service) ingest(r *http.Request) *ingestError {
 		return ierr(http.StatusBadRequest, "InvalidContentEncoding", "The Content-Encoding '%s' is not supported.", enc)
 	}
 	dcr, err := s.lookupDCR(r.Context(), rule)
-	if errors.Is(err, errNoDCR) {
+	if errors.Is(err, errNoDCR) || arm.ClassOf(err) == arm.ClassInvalid {
 		return ierr(http.StatusNotFound, "NotFound", "Data collection rule with immutable Id '%s' not found.", rule)
 	} else if err != nil {
 		return ierr(http.StatusInternalServerError, "InternalServerError", "The data collection rule could not be read.")
@@ -131,7 +130,7 @@ func (s *Service) ingest(r *http.Request) *ingestError {
 		if !containsFold(f.Streams, stream) {
 			continue
 		}
-		res, err := applyTransform(r.Context(), f.Transform, input, s.opts.Now)
+		res, err := s.applyTransform(r.Context(), f.Transform, input)
 		if err != nil {
 			return ierr(http.StatusBadRequest, "TransformFailed", "The transformation of stream '%s' failed: %v", stream, err)
 		}
@@ -178,10 +177,29 @@ func toStreamRows(cols []Column, records []*kql.Bag) *kql.MemTable {
 }
 
 // applyTransform runs a DCR's transformKql over the input rows, as the
-// table "source".
-func applyTransform(ctx context.Context, transform string, input *kql.MemTable, now func() time.Time) (*kql.Result, error) {
+// table "source", under the governor of Options.TransformLimits.
+func (s *Service) applyTransform(ctx context.Context, transform string, input *kql.MemTable) (*kql.Result, error) {
 	src := &kql.MemSource{Tables: map[string]*kql.MemTable{"source": input}}
-	return kql.Run(ctx, transform, kql.Options{Source: src, Now: now})
+	return kql.Run(ctx, transform, kql.Options{Source: src, Now: s.opts.Now, Limits: s.opts.TransformLimits})
+}
+
+// trialTransforms runs each flow's transformKql over an empty input of each
+// declared stream it reads: a transform that does not compile against its
+// stream, or trips the governor while folding its constants, is refused
+// when the rule is written rather than on every ingestion.
+func (s *Service) trialTransforms(ctx context.Context, d *DCR) error {
+	for i, f := range d.Flows {
+		for _, stream := range f.Streams {
+			cols, ok := d.Streams[stream]
+			if !ok {
+				continue
+			}
+			if _, err := s.applyTransform(ctx, f.Transform, toStreamRows(cols, nil)); err != nil {
+				return arm.BadRequest("InvalidTransformQuery", "Data flow %d: the transformation of stream '%s' failed: %v", i, stream, err)
+			}
+		}
+	}
+	return nil
 }
 
 func containsFold(list []string, s string) bool {

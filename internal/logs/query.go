@@ -11,17 +11,23 @@ import (
 	"strings"
 	"time"
 
+	"github.com/steward-gov/steward/internal/arm"
 	"github.com/steward-gov/steward/internal/logs/kql"
 )
 
 // Query API limits: Log Analytics returns at most 500,000 rows and waits
 // at most 10 minutes (3 by default).
 const (
-	MaxResultRows    = 500_000
+	MaxResultRows    = kql.DefaultMaxRecords
 	DefaultQueryWait = 3 * time.Minute
 	MaxQueryWait     = 10 * time.Minute
 	maxQueryBody     = 1 << 20
 )
+
+// DefaultTransformLimits bound one run of a DCR's transformKql: its input
+// is one request's records (at most MaxIngestionBody), so a transform that
+// needs more than 64 MiB or 10 seconds is refused rather than waited for.
+var DefaultTransformLimits = kql.Limits{MaxMemory: 64 << 20, Timeout: 10 * time.Second, MaxRecords: -1, MaxResultBytes: -1}
 
 // queryBody is the POST body of the query API.
 type queryBody struct {
@@ -38,10 +44,18 @@ type QueryError struct {
 }
 
 type queryErrBody struct {
-	Message       string          `json:"message"`
-	Code          string          `json:"code"`
-	CorrelationID string          `json:"correlationId,omitempty"`
-	Inner         *queryInnerBody `json:"innererror,omitempty"`
+	Message       string           `json:"message"`
+	Code          string           `json:"code"`
+	CorrelationID string           `json:"correlationId,omitempty"`
+	Details       []queryErrDetail `json:"details,omitempty"`
+	Inner         *queryInnerBody  `json:"innererror,omitempty"`
+}
+
+// queryErrDetail is one entry of a partial error's details.
+type queryErrDetail struct {
+	Code    string          `json:"code"`
+	Message string          `json:"message"`
+	Inner   *queryInnerBody `json:"innererror,omitempty"`
 }
 
 type queryInnerBody struct {
@@ -75,6 +89,9 @@ func (s *Service) QueryHandler() http.Handler {
 		w.Header().Set("Content-Type", "application/json; charset=utf-8")
 		if qe != nil {
 			qe.Body.CorrelationID = cid
+			if qe.Status == http.StatusTooManyRequests {
+				w.Header().Set("Retry-After", "10")
+			}
 			w.WriteHeader(qe.Status)
 			_ = json.NewEncoder(w).Encode(qe)
 			return
@@ -150,7 +167,7 @@ func (s *Service) serveQuery(r *http.Request) (resp *queryResponse, applied []st
 		ws, err = s.Workspace(r.Context(), wsID)
 	}
 	if err != nil {
-		if errors.Is(err, ErrNoWorkspace) {
+		if errors.Is(err, ErrNoWorkspace) || arm.ClassOf(err) == arm.ClassInvalid {
 			return nil, nil, &QueryError{Status: http.StatusNotFound, Body: queryErrBody{Code: "WorkspaceNotFoundError",
 				Message: "The workspace could not be found"}}
 		}
@@ -168,25 +185,35 @@ func (s *Service) serveQuery(r *http.Request) (resp *queryResponse, applied []st
 		return nil, nil, badArgument("InvalidTimespan", err.Error(), nil)
 	}
 	prefs := parsePrefer(r.Header.Values("Prefer"))
-	wait := DefaultQueryWait
+	wait := min(DefaultQueryWait, s.opts.MaxQueryWait)
 	if v, ok := prefs["wait"]; ok {
 		if n, err := strconv.Atoi(v); err == nil && n > 0 {
-			wait = min(time.Duration(n)*time.Second, MaxQueryWait)
+			wait = min(time.Duration(n)*time.Second, s.opts.MaxQueryWait)
 			applied = append(applied, "wait="+v)
 		}
 	}
+	// The time budget covers the wait in the queue and the run; the
+	// request's context also ends the query when the client goes away.
 	ctx, cancel := context.WithTimeout(r.Context(), wait)
 	defer cancel()
+	release, err := s.opts.Gate.Enter(ctx)
+	if err != nil {
+		return nil, nil, queryErr(err)
+	}
+	defer release()
 	start := time.Now()
 	res, qe := s.RunQuery(ctx, ws.CustomerID, body.Query, win)
 	if qe != nil {
 		return nil, nil, qe
 	}
 	resp = &queryResponse{Tables: res.tables}
-	if res.truncated {
+	if res.partial != nil {
+		// Kusto's partial query failure: the rows read so far, and the
+		// reason beside them
+		msg := res.partial.Error()
 		resp.Error = &queryErrBody{Code: "PartialError", Message: "There were some errors when processing your query.",
-			Inner: &queryInnerBody{Code: "EngineError",
-				Message: fmt.Sprintf("Query result set has exceeded the internal record count limit %d", MaxResultRows)}}
+			Details: []queryErrDetail{{Code: "EngineError", Message: msg, Inner: &queryInnerBody{Code: res.partial.Code, Message: msg}}},
+			Inner:   &queryInnerBody{Code: "EngineError", Message: msg}}
 	}
 	if prefs["include-statistics"] == "true" {
 		resp.Statistics = map[string]any{"query": map[string]any{

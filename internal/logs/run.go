@@ -4,54 +4,32 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 
 	"github.com/steward-gov/steward/internal/logs/kql"
 )
 
-// queryResult is a query's result shaped for the API.
+// queryResult is a query's result shaped for the API; partial is set
+// when the governor truncated it.
 type queryResult struct {
-	tables    []kql.APITable
-	render    *kql.APIRenderation
-	truncated bool
+	tables  []kql.APITable
+	render  *kql.APIRenderation
+	partial *kql.LimitError
 }
 
 // RunQuery runs a KQL query over a workspace's tables restricted to win,
-// streaming at most MaxResultRows rows. Errors are query API errors:
-// syntax errors with their line and position, semantic errors, timeouts.
+// under the governor of Options.QueryLimits: the result is truncated at
+// its record and size limits (a partial result), and a query that goes
+// over its memory budget, nests too deep or runs out of time fails.
+// Errors are query API errors: syntax errors with their line and
+// position, semantic errors, limits, timeouts.
 func (s *Service) RunQuery(ctx context.Context, workspace, query string, win Window) (*queryResult, *QueryError) {
-	q, err := kql.Parse(query)
+	res, err := kql.Run(ctx, query, kql.Options{Source: s.Rows.Source(workspace, win), Now: s.opts.Now, Limits: s.opts.QueryLimits})
 	if err != nil {
 		return nil, queryErr(err)
-	}
-	plan, err := kql.Compile(ctx, q, kql.Options{Source: s.Rows.Source(workspace, win), Now: s.opts.Now})
-	if err != nil {
-		return nil, queryErr(err)
-	}
-	it, err := plan.Open(ctx)
-	if err != nil {
-		return nil, queryErr(err)
-	}
-	defer it.Close()
-	res := &kql.Result{Columns: plan.Columns(), Render: plan.Render()}
-	out := &queryResult{}
-	for {
-		row, err := it.Next(ctx)
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			return nil, queryErr(err)
-		}
-		if len(res.Rows) == MaxResultRows {
-			out.truncated = true
-			break
-		}
-		res.Rows = append(res.Rows, row)
 	}
 	api := res.QueryResponse()
-	out.tables, out.render = api.Tables, api.Render
+	out := &queryResult{tables: api.Tables, render: api.Render, partial: res.Partial}
 	for i := range out.tables {
 		if out.tables[i].Rows == nil {
 			out.tables[i].Rows = [][]any{}
@@ -64,6 +42,7 @@ func (s *Service) RunQuery(ctx context.Context, workspace, query string, win Win
 func queryErr(err error) *QueryError {
 	var se *kql.SyntaxError
 	var ce *kql.CompileError
+	var le *kql.LimitError
 	switch {
 	case errors.As(err, &se):
 		return badArgument("SyntaxError", fmt.Sprintf("A recognition error occurred in the query: %s", se.Msg), &se.Pos)
@@ -71,6 +50,11 @@ func queryErr(err error) *QueryError {
 		return badArgument("SemanticError", fmt.Sprintf("A semantic error occurred: %s", ce.Msg), &ce.Pos)
 	case errors.Is(err, kql.ErrNoTable):
 		return badArgument("SemanticError", err.Error(), nil)
+	case errors.Is(err, kql.ErrThrottled):
+		return &QueryError{Status: http.StatusTooManyRequests, Body: queryErrBody{Code: "ThrottledError",
+			Message: "Too many queries are running or waiting; retry later"}}
+	case errors.As(err, &le) && le.Code != kql.CodeTimeout && le.Code != kql.CodeCancelled:
+		return badArgument(le.Code, le.Error(), nil)
 	case errors.Is(err, context.DeadlineExceeded):
 		return &QueryError{Status: http.StatusGatewayTimeout, Body: queryErrBody{Code: "GatewayTimeout",
 			Message: "The query exceeded the allowed execution time"}}

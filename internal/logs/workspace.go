@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/steward-gov/steward/internal/logs/kql"
 	"github.com/steward-gov/steward/internal/seal"
 	"github.com/steward-gov/steward/internal/store"
 )
@@ -58,6 +59,17 @@ type Options struct {
 	// Authorize checks that the caller of a bearer-authenticated request
 	// may perform action on scope (nil allows every authenticated caller).
 	Authorize Authorizer
+	// QueryLimits bound each query of the query API (the KQL governor;
+	// zero fields take kql.DefaultLimits); TransformLimits bound each run
+	// of a DCR's transformKql (DefaultTransformLimits).
+	QueryLimits     kql.Limits
+	TransformLimits kql.Limits
+	// MaxQueryWait is the longest time budget a Prefer: wait header may
+	// ask for (MaxQueryWait, Log Analytics' 10 minutes).
+	MaxQueryWait time.Duration
+	// Gate bounds the queries running at once and queues the rest
+	// (kql.NewGate's defaults when nil).
+	Gate *kql.Gate
 }
 
 // Service is the logs engine: workspaces, ingestion and queries over one
@@ -84,6 +96,15 @@ func New(st store.Store, opts Options) *Service {
 	}
 	if opts.MaxClockSkew <= 0 {
 		opts.MaxClockSkew = DefaultMaxClockSkew
+	}
+	if opts.MaxQueryWait <= 0 {
+		opts.MaxQueryWait = MaxQueryWait
+	}
+	if opts.TransformLimits == (kql.Limits{}) {
+		opts.TransformLimits = DefaultTransformLimits
+	}
+	if opts.Gate == nil {
+		opts.Gate = kql.NewGate(0, 0, 0)
 	}
 	// The first ingestion after start purges.
 	return &Service{Rows: NewRows(st, opts.Now), st: st, opts: opts}

@@ -18,7 +18,7 @@ func requireShared(t testing.TB, rel string) string {
 	t.Helper()
 	p := filepath.Join(sharedDir, rel)
 	if _, err := os.Stat(p); err != nil {
-		t.Skipf("skipping: %s not present (../shared is only beside CI checkouts)", p)
+		t.Skipf("skipping: %s not present (../shared is only beside CI checkouts); scripts/fetch-conformance.sh assembles it (see docs/contributing.md)", p)
 	}
 	return p
 }

@@ -19,7 +19,7 @@ func readCorpus(t *testing.T) ([]json.RawMessage, map[string]json.RawMessage) {
 	t.Helper()
 	data, err := os.ReadFile(corpusRoles)
 	if os.IsNotExist(err) {
-		t.Skipf("shared corpus not present (%s); skipping", corpusRoles)
+		t.Skipf("shared corpus not present (%s); skipping; scripts/fetch-conformance.sh assembles it (see docs/contributing.md)", corpusRoles)
 	}
 	if err != nil {
 		t.Fatal(err)

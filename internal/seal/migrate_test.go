@@ -83,3 +83,22 @@ func TestOpenForDataDirMovesTheLegacyKeyOut(t *testing.T) {
 		})
 	}
 }
+
+func TestKeyFileFallsBackWhenThereIsNoConfigDirectory(t *testing.T) {
+	t.Setenv("HOME", "")
+	t.Setenv("XDG_CONFIG_HOME", "")
+	fallback := filepath.Join(t.TempDir(), ".data-root.key")
+	src := KeySource{Fallback: fallback}
+	if p, err := src.Path(); err != nil || p != fallback {
+		t.Fatalf("Path = %q, %v; want the fallback", p, err)
+	}
+	if _, err := src.Load(rand.Reader); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(fallback); err != nil {
+		t.Fatalf("no key file at the fallback: %v", err)
+	}
+	if _, err := (KeySource{}).Path(); err == nil {
+		t.Fatal("no configuration directory and no fallback, yet a path")
+	}
+}

@@ -46,6 +46,9 @@ type KeySource struct {
 	File string
 	// Lookup reads RootKeyEnv and LegacyRootKeyEnv (nil: no environment).
 	Lookup func(string) (string, bool)
+	// Fallback is the key file when File is empty and the user has no
+	// configuration directory (no $HOME, as in some containers).
+	Fallback string
 }
 
 // FromEnv reports whether the key comes from the environment, and from
@@ -67,7 +70,11 @@ func (src KeySource) Path() (string, error) {
 	if src.File != "" {
 		return src.File, nil
 	}
-	return DefaultRootKeyFile()
+	p, err := DefaultRootKeyFile()
+	if err != nil && src.Fallback != "" {
+		return src.Fallback, nil
+	}
+	return p, err
 }
 
 // Load returns the root key: from the environment when set, else from the

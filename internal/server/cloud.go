@@ -14,7 +14,7 @@ import (
 // /subscriptions and /providers (management groups, tenant-level
 // providers), compared case-insensitively as ARM does.
 func ARMMatches(r *http.Request) bool {
-	p := strings.ToLower(r.URL.Path)
+	p := strings.ToLower(cloud.CanonicalPath(r.URL.EscapedPath()))
 	for _, pre := range []string{"/subscriptions", "/providers/"} {
 		if p == strings.TrimSuffix(pre, "/") || strings.HasPrefix(p, pre+"/") || (strings.HasSuffix(pre, "/") && strings.HasPrefix(p, pre)) {
 			return true
@@ -44,6 +44,7 @@ func (s *Steward) mountCloud(ctx context.Context, setup []CloudSetup) error {
 		TenantID:     s.Bootstrap.TenantID,
 		Logger:       s.log.With("component", "cloud"),
 		MaxBodyBytes: min(s.Config.MaxBodyBytes, cloud.DefaultMaxBodyBytes),
+		PublicURL:    s.BaseURL,
 	})
 	if err != nil {
 		return err
@@ -82,7 +83,7 @@ func (s *Steward) mountCloud(ctx context.Context, setup []CloudSetup) error {
 	// cloud discovery read) is a discovery document: served without
 	// authentication, ahead of the management API's routes.
 	s.Server.Router.Handle(Route{Name: "metadata", Handler: cloud.MetadataHandler(cloud.MetadataOptions{
-		ResourceManager: s.BaseURL, Authority: s.BaseURL, TenantID: s.Bootstrap.TenantID}),
+		ResourceManager: s.BaseURL, Authority: s.BaseURL, TenantID: s.Bootstrap.TenantID, MicrosoftGraph: s.GraphURL()}),
 		Match: func(r *http.Request) bool { return cloud.IsMetadataPath(r.URL.Path) }})
 	s.Server.Router.Handle(Route{Name: "arm", Handler: c.Handler(), Match: ARMMatches})
 	// Azure's own host names, reached through the proxy. (The metadata

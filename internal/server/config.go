@@ -66,18 +66,20 @@ type Config struct {
 	// MaxConnsPerIP caps the open connections from one client address;
 	// further connections are closed at once. 0 means no cap.
 	MaxConnsPerIP int `yaml:"maxConnsPerIp"`
+	// Queries sizes the KQL query governor.
+	Queries QueryConfig `yaml:"queries"`
 }
 
 // ProxyAuto is the Proxy value that puts the proxy next to the main port.
 const ProxyAuto = "auto"
 
-// DefaultConfig returns the defaults: data in ./steward-data, HTTPS on
+// DefaultConfig returns the defaults: data in DefaultDataDir, HTTPS on
 // 127.0.0.1:8443, SQLite, 4 MiB bodies, 15 s shutdown, 1 h tokens, 10 s to
 // send headers and 1 min to send a body, 256 connections per client
 // address.
 func DefaultConfig() Config {
 	return Config{
-		DataDir:         "steward-data",
+		DataDir:         DefaultDataDir(),
 		Listen:          "127.0.0.1:8443",
 		MaxBodyBytes:    4 << 20,
 		ShutdownTimeout: 15 * time.Second,
@@ -186,6 +188,7 @@ func (c *Config) Validate() error {
 	if c.MaxConnsPerIP < 0 {
 		errs = append(errs, fmt.Errorf("max connections per IP %d: 0 (no cap) or more", c.MaxConnsPerIP))
 	}
+	errs = append(errs, c.Queries.validate()...)
 	switch c.LogLevel {
 	case "debug", "info", "warn", "error":
 	default:
@@ -196,9 +199,15 @@ func (c *Config) Validate() error {
 
 // KeySource says where the root key comes from: STEWARD_ROOT_KEY (or the
 // older STEWARD_VAULT_ROOT_KEY) when lookup finds it, else RootKeyFile or
-// the default key file.
+// the default key file under the user's configuration directory. Without
+// one (no $HOME), the key file sits beside the data directory
+// (".steward-data-root.key" for ./steward-data), still outside it.
 func (c *Config) KeySource(lookup func(string) (string, bool)) seal.KeySource {
-	return seal.KeySource{File: c.RootKeyFile, Lookup: lookup}
+	fallback := ""
+	if abs, err := filepath.Abs(c.DataDir); err == nil {
+		fallback = filepath.Join(filepath.Dir(abs), "."+filepath.Base(abs)+"-root.key")
+	}
+	return seal.KeySource{File: c.RootKeyFile, Lookup: lookup, Fallback: fallback}
 }
 
 // Store returns the store URL, defaulting to SQLite in the data directory.

@@ -91,6 +91,9 @@ func (s *Steward) mountLogs(ctx context.Context) (*logs.Service, error) {
 		Sealer:       s.Sealer,
 		IngestionURL: base + strings.TrimSuffix(LogsIngestPrefix, "/"),
 		Authorize:    logs.EngineAuthorizer(c.Engine),
+		QueryLimits:  s.Config.Queries.limits(),
+		MaxQueryWait: s.Config.Queries.MaxWait,
+		Gate:         s.Config.Queries.gate(),
 	}
 	if s.ProxyURL != "" {
 		opts.DCEEndpoint = dceEndpoint

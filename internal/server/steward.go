@@ -11,11 +11,13 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"strings"
 	"sync"
 	"time"
 
 	"github.com/steward-gov/steward/internal/cloud"
 	"github.com/steward-gov/steward/internal/identity"
+	"github.com/steward-gov/steward/internal/identity/graph"
 	"github.com/steward-gov/steward/internal/seal"
 	"github.com/steward-gov/steward/internal/store"
 )
@@ -35,6 +37,10 @@ type Steward struct {
 	// Cloud is the embedded ARM (the management API), set when CloudService
 	// is among Open's services; services after it register on it.
 	Cloud *cloud.Cloud
+	// Graph is the Microsoft Graph API over the directory, mounted at
+	// graph.MountPath; a host router mounts it at the root of
+	// graph.microsoft.com.
+	Graph *graph.Handler
 	// BaseURL is the public base URL ("https://localhost:8443/"): the
 	// authority host and the ARM endpoint.
 	BaseURL string
@@ -45,6 +51,7 @@ type Steward struct {
 	Proxy    *Proxy
 	listener net.Listener
 	proxyLn  net.Listener
+	lock     *dataDirLock
 	log      *slog.Logger
 	// background are the workers services started with Background: run
 	// while the server serves, stopped before the store closes.
@@ -54,6 +61,9 @@ type Steward struct {
 // LoginHosts are Entra's public-cloud host names that Steward's token
 // service answers as, through the proxy.
 var LoginHosts = []string{"login.microsoftonline.com", "login.windows.net", "login.microsoft.com"}
+
+// GraphHost is Microsoft Graph's public-cloud host name.
+const GraphHost = "graph.microsoft.com"
 
 // ManagementHosts are Azure Resource Manager's public-cloud host names.
 var ManagementHosts = []string{"management.azure.com", "management.core.windows.net"}
@@ -86,8 +96,10 @@ func ARMAudiences(baseURL string) []string {
 // order given to Open.
 type Service func(ctx context.Context, s *Steward) error
 
-// Open prepares a Steward for cfg: it creates the data directory, the
-// local CA, opens the store, listens on cfg.Listen, bootstraps the home
+// Open prepares a Steward for cfg: it listens on cfg.Listen (a busy port
+// is a *ListenError, before anything is created), creates the data
+// directory and, on SQLite, locks it (ErrDataDirInUse while another serve
+// holds it), creates the local CA, opens the store, bootstraps the home
 // tenant and mounts the token service, then services. Call Run to serve,
 // or Close to give up.
 func Open(ctx context.Context, cfg Config, log *slog.Logger, services ...Service) (*Steward, error) {
@@ -97,9 +109,84 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger, services ...Service
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
+	// The port first, so that a busy one leaves nothing behind; then the
+	// data directory, locked before anything in it is read or written.
+	ln, err := net.Listen("tcp", cfg.Listen)
+	if err != nil {
+		return nil, &ListenError{Addr: cfg.Listen, Err: err, Flag: "--listen"}
+	}
+	var pln net.Listener
+	if addr := cfg.ProxyAddr(cfg.Listen); addr != "" {
+		if pln, err = net.Listen("tcp", addr); err != nil {
+			ln.Close()
+			return nil, &ListenError{Addr: addr, Err: err, Flag: "--proxy"}
+		}
+	}
+	closeListeners := func() {
+		ln.Close()
+		if pln != nil {
+			pln.Close()
+		}
+	}
+	lock, err := openDataDir(cfg, log)
+	if err != nil {
+		closeListeners()
+		return nil, err
+	}
+	s, err := open(ctx, cfg, log, ln, lock)
+	if err != nil {
+		closeListeners()
+		lock.release()
+		return nil, err
+	}
+	if pln != nil {
+		s.proxyLn = LimitConnsPerIP(pln, cfg.MaxConnsPerIP)
+		s.ProxyURL = "http://" + pln.Addr().String()
+	}
+	for _, mount := range services {
+		if err := mount(ctx, s); err != nil {
+			s.Close()
+			return nil, err
+		}
+	}
+	if err := s.startProxy(); err != nil {
+		s.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+// openDataDir creates the data directory (private) and, on SQLite, takes
+// its exclusive lock: one serve per SQLite store. PostgreSQL replicas
+// share their store by design and lock nothing here.
+func openDataDir(cfg Config, log *slog.Logger) (*dataDirLock, error) {
 	if err := ensurePrivateDir(cfg.DataDir, log); err != nil {
 		return nil, err
 	}
+	if !strings.HasPrefix(cfg.Store(), "sqlite:") {
+		return nil, nil
+	}
+	return lockDataDir(cfg.DataDir)
+}
+
+// ListenError is Open's error when the listen address cannot be bound
+// (typically: the port is in use). Nothing was created then.
+type ListenError struct {
+	Addr string
+	Err  error
+	// Flag names the setting of the address (--listen or --proxy).
+	Flag string
+}
+
+// Error names the address and the cause.
+func (e *ListenError) Error() string { return fmt.Sprintf("cannot listen on %s: %v", e.Addr, e.Err) }
+
+// Unwrap returns the cause.
+func (e *ListenError) Unwrap() error { return e.Err }
+
+// open assembles the Steward on a bound listener and a locked data
+// directory; the caller releases both when it fails.
+func open(ctx context.Context, cfg Config, log *slog.Logger, ln net.Listener, lock *dataDirLock) (*Steward, error) {
 	var hosts []string
 	if cfg.PublicURL != "" {
 		if u, err := url.Parse(cfg.PublicURL); err == nil {
@@ -127,34 +214,9 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger, services ...Service
 		}
 		log.Info("moved the root key out of the data directory", "removed", seal.LegacyRootKeyFile, "rootKey", where)
 	}
-	ln, err := net.Listen("tcp", cfg.Listen)
-	if err != nil {
-		sealer.Close()
-		st.Close()
-		return nil, err
-	}
 	ln = LimitConnsPerIP(ln, cfg.MaxConnsPerIP)
-	s := &Steward{Config: cfg, Store: st, Sealer: sealer, CA: ca, listener: ln, log: log, BaseURL: cfg.BaseURL(ln.Addr().String())}
-	if addr := cfg.ProxyAddr(cfg.Listen); addr != "" {
-		pln, err := net.Listen("tcp", addr)
-		if err != nil {
-			s.Close()
-			return nil, fmt.Errorf("proxy (--proxy %s): %w", addr, err)
-		}
-		s.proxyLn = LimitConnsPerIP(pln, cfg.MaxConnsPerIP)
-		s.ProxyURL = "http://" + pln.Addr().String()
-	}
+	s := &Steward{Config: cfg, Store: st, Sealer: sealer, CA: ca, listener: ln, log: log, BaseURL: cfg.BaseURL(ln.Addr().String()), lock: lock}
 	if err := s.assemble(ctx); err != nil {
-		s.Close()
-		return nil, err
-	}
-	for _, mount := range services {
-		if err := mount(ctx, s); err != nil {
-			s.Close()
-			return nil, err
-		}
-	}
-	if err := s.startProxy(); err != nil {
 		s.Close()
 		return nil, err
 	}
@@ -167,7 +229,7 @@ func (s *Steward) assemble(ctx context.Context) error {
 		AuthorityHost: s.BaseURL,
 		// Clients configured with a custom cloud may name Steward's own URL
 		// as the ARM audience.
-		Resources:     append(append([]string(nil), identity.DefaultResources...), s.BaseURL),
+		Resources:     append(append([]string(nil), identity.DefaultResources...), s.BaseURL, s.GraphURL()),
 		TokenLifetime: s.Config.TokenLifetime,
 		Logger:        s.log.With("component", "identity"),
 		Observe:       s.Server.ObserveToken,
@@ -203,7 +265,25 @@ func (s *Steward) assemble(ctx context.Context) error {
 		s.Server.Router.Host(h).Handle(idRoute)
 	}
 	s.Server.Router.HandleExact("steward", "/steward/whoami", s.Authenticate(http.HandlerFunc(serveWhoami)))
+	s.Graph = graph.New(graph.Options{Identity: s.Identity, HomeTenant: s.Bootstrap.TenantID, Validator: s.Validator(GraphAudiences(s.BaseURL)...)})
+	s.Server.Router.Handle(Route{Name: "graph", Handler: s.Graph, Match: graph.Matches})
+	// graph.microsoft.com through the proxy: Graph at the host's root.
+	s.Server.Router.Host(GraphHost).Handle(Route{Name: "graph", Handler: s.Graph, Match: func(*http.Request) bool { return true }})
+	s.Server.Router.HandleExact("steward-tenants", graph.TenantsPath, s.Graph.TenantsHandler())
 	return nil
+}
+
+// GraphURL is Microsoft Graph's base URL on Steward's main port,
+// "{BaseURL}graph/": its resource ID, and the base clients append
+// "v1.0/..." to.
+func (s *Steward) GraphURL() string {
+	return s.BaseURL + strings.TrimPrefix(graph.MountPath, "/") + "/"
+}
+
+// GraphAudiences are the token audiences Steward's Graph accepts:
+// Microsoft Graph's resource ID and Steward's own Graph URL.
+func GraphAudiences(baseURL string) []string {
+	return []string{graph.DefaultResource, baseURL + strings.TrimPrefix(graph.MountPath, "/")}
 }
 
 // Validator returns a token validator for Steward's APIs that accepts the
@@ -277,6 +357,7 @@ func (s *Steward) Run(ctx context.Context) error {
 		err = cerr
 	}
 	s.Sealer.Close()
+	s.lock.release()
 	return err
 }
 
@@ -306,6 +387,7 @@ func (s *Steward) Close() error {
 	}
 	err := s.Store.Close()
 	s.Sealer.Close()
+	s.lock.release()
 	return err
 }
 

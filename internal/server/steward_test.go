@@ -27,7 +27,7 @@ import (
 // startSteward opens a Steward on 127.0.0.1:0 in dir and serves it until
 // the test ends; the returned stop function shuts it down and returns
 // Run's error.
-func startSteward(t *testing.T, dir string, services ...Service) (*Steward, func() error) {
+func startSteward(t testing.TB, dir string, services ...Service) (*Steward, func() error) {
 	t.Helper()
 	cfg := testConfig(dir)
 	s, err := Open(context.Background(), cfg, nil, services...)

@@ -30,8 +30,8 @@ type StoragePlane struct {
 // Microsoft.Storage resource provider on the embedded ARM (mount
 // CloudService first) and the Table service at {base}/tables/{account}/,
 // and for hosts {account}.table.core.windows.net. Account keys are sealed
-// with the vault's key ring (the root key of the data directory or
-// STEWARD_VAULT_ROOT_KEY). ready, when given, receives the plane.
+// with Steward's sealer (its key ring under the root key). ready, when
+// given, receives the plane.
 func StorageService(ready ...func(*StoragePlane)) Service {
 	return func(ctx context.Context, s *Steward) error {
 		p, err := s.mountStorage(ctx)
@@ -50,9 +50,8 @@ func (s *Steward) mountStorage(ctx context.Context) (*StoragePlane, error) {
 	if c == nil {
 		return nil, errors.New("storage: mount CloudService before StorageService")
 	}
-	sealer := s.Sealer
 	log := s.log.With("component", "storage")
-	svc, err := storage.New(ctx, s.Store, sealer, storage.Options{Logger: log})
+	svc, err := storage.New(ctx, s.Store, s.Sealer, storage.Options{Logger: log})
 	if err != nil {
 		return nil, err
 	}
@@ -74,5 +73,7 @@ func (s *Steward) mountStorage(ctx context.Context) (*StoragePlane, error) {
 		Logger:       log,
 	})
 	s.Server.Router.Handle(Route{Name: "storage-table", Match: h.Matches, Handler: h})
+	// {account}.table.core.windows.net through the proxy.
+	s.Server.Router.Host("*" + tableHostSuffix).Handle(Route{Name: "storage-table", Match: h.Matches, Handler: h})
 	return &StoragePlane{Service: svc, Handler: h}, nil
 }

@@ -82,3 +82,33 @@ func TestPythonTablesFromConnectionStringAndSAS(t *testing.T) {
 		}
 	}
 }
+
+// TestPythonMgmtStorageBeginCreate creates an account with azure-mgmt-
+// storage's begin_create (202 then polling to 200), reads its keys and
+// opens its Table service from the connection string they make.
+func TestPythonMgmtStorageBeginCreate(t *testing.T) {
+	py := pythonWithTables(t)
+	if err := exec.Command(py, "-c", "import azure.mgmt.storage, azure.identity").Run(); err != nil {
+		t.Skip("no azure.mgmt.storage (Debian: python3-azure); skipping")
+	}
+	e := newStorageEnv(t)
+	info := e.s.Bootstrap
+	cmd := exec.Command(py, "testdata/storage_mgmt.py", e.s.BaseURL, info.TenantID, info.ClientID, info.ClientSecret,
+		info.SubscriptionID, e.rg, "mgmtpython")
+	cmd.Env = append(cmd.Environ(), "REQUESTS_CA_BUNDLE="+e.s.CA.CACertPath, "SSL_CERT_FILE="+e.s.CA.CACertPath)
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("storage_mgmt.py: %v\n%s", err, out)
+	}
+	var got map[string]any
+	if err := json.Unmarshal(out, &got); err != nil {
+		t.Fatalf("output %s: %v", out, err)
+	}
+	want := map[string]any{"state": "Succeeded", "table": e.s.BaseURL + "tables/mgmtpython/", "https_only": true,
+		"available": false, "keys": []any{"key1", "key2"}, "tables": []any{"fromMgmt"}}
+	for k, w := range want {
+		if !reflect.DeepEqual(got[k], w) {
+			t.Errorf("%s = %#v, want %#v", k, got[k], w)
+		}
+	}
+}

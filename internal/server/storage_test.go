@@ -25,6 +25,7 @@ import (
 // created through armstorage, and the account's key.
 type storageEnv struct {
 	s        *Steward
+	stop     func() error
 	dir      string
 	accounts *armstorage.AccountsClient
 	account  string
@@ -33,10 +34,10 @@ type storageEnv struct {
 	tableURL string
 }
 
-func newStorageEnv(t *testing.T) *storageEnv {
+func newStorageEnv(t testing.TB) *storageEnv {
 	t.Helper()
 	dir := t.TempDir()
-	s, _ := startSteward(t, dir, CloudService(), StorageService())
+	s, stop := startSteward(t, dir, CloudService(), StorageService())
 	ctx := context.Background()
 	opts := s.ARMClientOptions()
 	cred := adminCredential(t, dir, opts)
@@ -51,7 +52,7 @@ func newStorageEnv(t *testing.T) *storageEnv {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e := &storageEnv{s: s, dir: dir, accounts: ac, account: "registry000", rg: rg}
+	e := &storageEnv{s: s, stop: stop, dir: dir, accounts: ac, account: "registry000", rg: rg}
 	poller, err := ac.BeginCreate(ctx, rg, e.account, armstorage.AccountCreateParameters{
 		Kind: to.Ptr(armstorage.KindStorageV2), Location: to.Ptr("westeurope"),
 		SKU: &armstorage.SKU{Name: to.Ptr(armstorage.SKUNameStandardLRS)},
@@ -83,7 +84,7 @@ func newStorageEnv(t *testing.T) *storageEnv {
 }
 
 // tables is an aztables service client over TLS with the account key.
-func (e *storageEnv) tables(t *testing.T, key string) *aztables.ServiceClient {
+func (e *storageEnv) tables(t testing.TB, key string) *aztables.ServiceClient {
 	t.Helper()
 	cred, err := aztables.NewSharedKeyCredential(e.account, key)
 	if err != nil {
@@ -425,5 +426,65 @@ func TestTableServiceRefusesUnauthenticatedRequests(t *testing.T) {
 	if resp.StatusCode != http.StatusUnauthorized || resp.Header.Get("x-ms-error-code") != "NoAuthenticationInformation" ||
 		!strings.Contains(resp.Header.Get("WWW-Authenticate"), "resource_id=https://storage.azure.com") {
 		t.Fatalf("anonymous: %d %v", resp.StatusCode, resp.Header)
+	}
+}
+
+// TestStorageKeysAreSealedAtRest scans every file of the data directory,
+// after a stop, for both account keys in base64 and raw form, with the
+// table's account name as the control that the scan reads the store.
+func TestStorageKeysAreSealedAtRest(t *testing.T) {
+	e := newStorageEnv(t)
+	keys, err := e.accounts.ListKeys(context.Background(), e.rg, e.account, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := e.stop(); err != nil {
+		t.Fatal(err)
+	}
+	needles := map[string][]byte{}
+	for _, k := range keys.Keys {
+		needles[*k.KeyName+" (base64)"] = []byte(*k.Value)[:40]
+		needles[*k.KeyName+" (raw)"] = mustDecode(t, *k.Value)[8:40]
+	}
+	for what, file := range scanFiles(t, e.dir, []byte(`"resourceId":"/subscriptions/`), needles) {
+		t.Errorf("%s found in %s", what, file)
+	}
+}
+
+func TestStorageAccountWritesAreValidated(t *testing.T) {
+	e := newStorageEnv(t)
+	ctx := context.Background()
+	ok := armstorage.AccountCreateParameters{Kind: to.Ptr(armstorage.KindStorageV2), Location: to.Ptr("westeurope"),
+		SKU: &armstorage.SKU{Name: to.Ptr(armstorage.SKUNameStandardLRS)}}
+	with := func(f func(p *armstorage.AccountCreateParameters)) armstorage.AccountCreateParameters {
+		p := ok
+		f(&p)
+		return p
+	}
+	other := "/subscriptions/" + e.s.Bootstrap.SubscriptionID + "/resourceGroups/other"
+	if _, _, err := e.s.Cloud.Put(ctx, nil, cloud.PutRequest{ID: other, Type: cloud.TypeResourceGroup,
+		Doc: map[string]any{"id": other, "name": "other", "type": cloud.TypeResourceGroup, "location": "westeurope", "properties": map[string]any{}}}); err != nil {
+		t.Fatal(err)
+	}
+	cases := []struct {
+		name, group, account string
+		params               armstorage.AccountCreateParameters
+		code                 string
+	}{
+		{"invalid name", e.rg, "Bad_Name", ok, "AccountNameInvalid"},
+		{"unknown SKU", e.rg, "skutest", with(func(p *armstorage.AccountCreateParameters) {
+			p.SKU = &armstorage.SKU{Name: to.Ptr(armstorage.SKUName("Basic"))}
+		}), "InvalidValuesForRequestParameters"},
+		{"unknown kind", e.rg, "kindtest", with(func(p *armstorage.AccountCreateParameters) { p.Kind = to.Ptr(armstorage.Kind("Nope")) }), "InvalidValuesForRequestParameters"},
+		{"unknown TLS version", e.rg, "tlstest", with(func(p *armstorage.AccountCreateParameters) {
+			p.Properties = &armstorage.AccountPropertiesCreateParameters{MinimumTLSVersion: to.Ptr(armstorage.MinimumTLSVersion("TLS9"))}
+		}), "InvalidValuesForRequestParameters"},
+		{"name taken in another group", "other", e.account, ok, "StorageAccountAlreadyTaken"},
+	}
+	for _, c := range cases {
+		_, err := e.accounts.BeginCreate(ctx, c.group, c.account, c.params, nil)
+		if code(err) != c.code {
+			t.Errorf("%s: %v, want %s", c.name, err, c.code)
+		}
 	}
 }

@@ -90,6 +90,7 @@ func (s *Steward) mountVault(ctx context.Context, opts VaultOptions) (*VaultPlan
 		if err := ensureVaultResources(ctx, c, info, defID); err != nil {
 			return nil, err
 		}
+		c.SetSecretResolver(deploymentSecrets(c, svc))
 	} else {
 		if authz, err = standaloneVaultAuthorizer(info.SubscriptionID, info.ObjectID); err != nil {
 			return nil, err
@@ -107,6 +108,7 @@ func (s *Steward) mountVault(ctx context.Context, opts VaultOptions) (*VaultPlan
 		Authorizer:    authz,
 		AuthorityHost: strings.TrimSuffix(s.BaseURL, "/"),
 		HostAuthority: "https://" + LoginHosts[0],
+		PublicURL:     strings.TrimSuffix(s.BaseURL, "/"),
 		DNSSuffix:     opts.DNSSuffix,
 		Logger:        s.log.With("component", "vault"),
 	})
@@ -157,6 +159,27 @@ func ensureVaultResources(ctx context.Context, c *cloud.Cloud, info identity.Boo
 		if _, _, err := c.Put(ctx, nil, cloud.PutRequest{ID: r.id, Type: r.typ, Doc: doc}); err != nil {
 			return fmt.Errorf("default vault resource %s: %w", r.id, err)
 		}
+	}
+	return ensurePlatformLock(ctx, c, rg)
+}
+
+// PlatformLockName is the CanNotDelete lock Steward keeps on its own
+// resource group (and so on the default vault and its secrets in it).
+const PlatformLockName = "steward-platform"
+
+// ensurePlatformLock creates the platform lock on scope when it is
+// missing. A user with Owner may remove it (Azure's rule for locks); the
+// next start puts it back.
+func ensurePlatformLock(ctx context.Context, c *cloud.Cloud, scope string) error {
+	id := scope + "/providers/" + cloud.TypeLock + "/" + PlatformLockName
+	if ok, err := c.Exists(ctx, id); err != nil || ok {
+		return err
+	}
+	doc := map[string]any{"id": id, "name": PlatformLockName, "type": cloud.TypeLock, "properties": map[string]any{
+		"level": cloud.LockCanNotDelete,
+		"notes": "Steward's own resource group: the default vault holds Steward's credentials. Remove this lock only to retire the data directory."}}
+	if _, _, err := c.Put(ctx, nil, cloud.PutRequest{ID: id, Type: cloud.TypeLock, Doc: doc}); err != nil {
+		return fmt.Errorf("platform lock on %s: %w", scope, err)
 	}
 	return nil
 }

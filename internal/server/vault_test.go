@@ -19,7 +19,7 @@ import (
 	"github.com/steward-gov/steward/internal/vault/assertion"
 )
 
-func adminCredential(t *testing.T, dir string, opts azcore.ClientOptions) azcore.TokenCredential {
+func adminCredential(t testing.TB, dir string, opts azcore.ClientOptions) azcore.TokenCredential {
 	t.Helper()
 	info, err := identity.ReadBootstrap(dir)
 	if err != nil {

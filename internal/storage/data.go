@@ -17,6 +17,8 @@ type data struct {
 	st  store.Store
 	d   store.Dialect
 	now func() time.Time
+	// scanLimit is maxScan, lowered by tests.
+	scanLimit int
 }
 
 // maxScan bounds the rows one query request reads; like the service's
@@ -382,14 +384,18 @@ func (d *data) queryEntities(ctx context.Context, account, table string, q entit
 			return err
 		}
 		afterPK, afterRK, hasAfter := q.AfterPK, q.AfterRK, q.HasAfter
+		limit := d.scanLimit
+		if limit <= 0 {
+			limit = maxScan
+		}
 		scanned := 0
-		for scanned < maxScan {
+		for scanned < limit {
 			w, a := where, args
 			if hasAfter {
 				w = append(append([]string(nil), w...), "(pk > ? OR (pk = ? AND rk >= ?))")
 				a = append(append([]any(nil), a...), afterPK, afterPK, afterRK)
 			}
-			chunk := min(maxScan-scanned, 1000)
+			chunk := min(limit-scanned, 1000)
 			a = append(a, chunk+1)
 			rows, err := tx.QueryContext(ctx, d.q(`SELECT pk, rk, ts, props FROM storage_entities WHERE `+
 				strings.Join(w, " AND ")+` ORDER BY pk, rk LIMIT ?`), a...)
@@ -410,7 +416,7 @@ func (d *data) queryEntities(ctx context.Context, account, table string, q entit
 			}
 			afterPK, afterRK, hasAfter = res.NextPK, res.NextRK, true
 			res.More = false
-			if scanned >= maxScan {
+			if scanned >= limit {
 				res.More = true
 			}
 		}

@@ -5,11 +5,12 @@
 // tokens for https://storage.azure.com checked by the RBAC engine).
 //
 // Accounts are registered by the Microsoft.Storage/storageAccounts
-// resource provider (internal/cloud/storageaccounts); their two access keys
-// are sealed at rest with the vault's barrier and never logged. Tables and
-// entities live in typed SQL tables of the store (SQLite or PostgreSQL);
-// a query's conditions on PartitionKey and RowKey become SQL ranges, the
-// rest of its $filter is evaluated on the rows those ranges return.
+// resource provider (internal/cloud/storageaccounts); their two access
+// keys are sealed at rest by a Sealer (Steward's, internal/seal) and never
+// logged. Tables and entities live in typed SQL tables of the store
+// (SQLite or PostgreSQL); a query's conditions on PartitionKey and RowKey
+// become SQL ranges, the rest of its $filter is evaluated on the rows those
+// ranges return.
 //
 // The handler serves two URL forms: the path form
 // https://HOST:PORT/tables/{account}/... on Steward's main port, and the

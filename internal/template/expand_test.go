@@ -208,3 +208,19 @@ func TestExpandRejects(t *testing.T) {
 		})
 	}
 }
+
+// TestStandardJSON checks the lenient forms ARM accepts.
+func TestStandardJSON(t *testing.T) {
+	cases := []struct{ in, want string }{
+		{`{"a": 1}`, `{"a": 1}`},
+		{`{"properties": {"mode": "Incremental"}, template:{"x": "a // not a comment", /* c */ "y": [1, 2,],}}`,
+			`{"properties": {"mode": "Incremental"}, "template":{"x": "a // not a comment",  "y": [1, 2]}}`},
+		{"{\n  // comment\n  \"a\": \"b\\\"c\"\n}", "{\n  \n  \"a\": \"b\\\"c\"\n}"},
+		{`{"s": "x, }"}`, `{"s": "x, }"}`},
+	}
+	for _, c := range cases {
+		if got := string(StandardJSON([]byte(c.in))); got != c.want {
+			t.Errorf("StandardJSON(%q)\n got %q\nwant %q", c.in, got, c.want)
+		}
+	}
+}

@@ -36,6 +36,9 @@ func Parse(data []byte) (*Template, error) {
 		return nil, templateErr("The template is larger than %d bytes.", MaxTemplateSize)
 	}
 	data = bytes.TrimPrefix(data, []byte("\xef\xbb\xbf"))
+	if !json.Valid(data) {
+		data = StandardJSON(data) // comments, bare names, trailing commas
+	}
 	var doc map[string]any
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.UseNumber()

@@ -86,6 +86,9 @@ func decodeImportUnguarded(value, password string) (crypto.Signer, []byte, [][]b
 	if pemText, err := base64.StdEncoding.DecodeString(value); err == nil && strings.Contains(string(pemText), "-----BEGIN") {
 		return decodeImportUnguarded(string(pemText), password)
 	}
+	if err := checkPFXWork(raw); err != nil {
+		return nil, nil, nil, "", badParameter("The PKCS #12 file asks for more than %d key derivation iterations (%d at most per derivation); export it with a lower iteration count.", maxPFXTotalIterations, maxPFXIterations)
+	}
 	k, leaf, cas, err := pkcs12.DecodeChain(raw, password)
 	if err != nil {
 		return nil, nil, nil, "", badParameter("The PKCS #12 certificate could not be read: %v", err)

@@ -95,7 +95,7 @@ var specCases = map[string]specCase{
 
 func TestSpecExamples(t *testing.T) {
 	if _, err := os.Stat(specExamplesDir); err != nil {
-		t.Skipf("Key Vault spec examples not found at %s (../shared absent): %v", specExamplesDir, err)
+		t.Skipf("Key Vault spec examples not found at %s (../shared absent): %v; scripts/fetch-conformance.sh assembles it (see docs/contributing.md)", specExamplesDir, err)
 	}
 	known := readKnownFailures(t, "testdata/spec_examples_known_failures.txt")
 	names := make([]string, 0, len(specCases))

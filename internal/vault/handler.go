@@ -70,6 +70,10 @@ type HandlerOptions struct {
 	// PathPrefix routes paths {prefix}{name}/... (default
 	// DefaultPathPrefix; "-" disables path routing).
 	PathPrefix string
+	// PublicURL is Steward's base URL ("https://localhost:8443"), the base
+	// of path-form object IDs when the request's Host header is not a
+	// valid host (it is never reflected then).
+	PublicURL string
 	// Logger receives internal failures (never values).
 	Logger *slog.Logger
 }
@@ -130,7 +134,11 @@ func (h *Handler) locate(r *http.Request) (name, base, rest string, ok bool) {
 		if after, found := cutPrefixFold(r.URL.Path, h.opts.PathPrefix); found {
 			name, rest, _ = strings.Cut(after, "/")
 			if name != "" {
-				return name, scheme + "://" + host + h.opts.PathPrefix + name, "/" + rest, true
+				origin := scheme + "://" + host
+				if !arm.ValidHost(host) {
+					origin = strings.TrimSuffix(h.opts.PublicURL, "/")
+				}
+				return name, origin + h.opts.PathPrefix + name, "/" + rest, true
 			}
 		}
 	}

@@ -104,7 +104,7 @@ func TestPolicyAssignedAtManagementGroupReachesItsSubscriptions(t *testing.T) {
 func builtInDir(t *testing.T) string {
 	dir, _ := filepath.Abs("../../../../shared/corpus/azure-policy/built-in-policies")
 	if _, err := os.Stat(filepath.Join(dir, "policyDefinitions")); err != nil {
-		t.Skipf("built-in policy corpus not available at %s (the shared directory is absent)", dir)
+		t.Skipf("built-in policy corpus not available at %s (the shared directory is absent); scripts/fetch-conformance.sh assembles it (see docs/contributing.md)", dir)
 	}
 	return dir
 }

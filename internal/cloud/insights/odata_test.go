@@ -182,7 +182,7 @@ func corpusQueries(t testing.TB) (filters, applies []string) {
 		"resource-manager", "Microsoft.PolicyInsights", "stable", "2024-10-01", "examples")
 	files, err := filepath.Glob(filepath.Join(dir, "PolicyStates_*.json"))
 	if err != nil || len(files) == 0 {
-		t.Skip("../shared/corpus (policy insights examples) is absent")
+		t.Skip("../shared/corpus (policy insights examples) is absent; scripts/fetch-conformance.sh assembles it (see docs/contributing.md)")
 	}
 	for _, f := range files {
 		b, err := os.ReadFile(f)

@@ -80,7 +80,36 @@ func (p *Provider) serveAccount(ctx context.Context, call *cloud.Call) (*cloud.R
 	if call.Method == http.MethodPut && !call.Target.Collection {
 		return p.create(ctx, call)
 	}
+	if call.Target.Collection && call.Method == http.MethodGet {
+		if scope, err := arm.ParseResourceID(call.Target.Scope); err == nil && scope.Kind() == arm.ScopeSubscription {
+			return p.listSubscription(ctx, call, scope)
+		}
+	}
 	return p.c.ServeGeneric(ctx, call)
+}
+
+// listSubscription lists the accounts of every group of a subscription,
+// as GET /subscriptions/{s}/providers/Microsoft.Storage/storageAccounts
+// does.
+func (p *Provider) listSubscription(ctx context.Context, call *cloud.Call, scope *arm.ResourceID) (*cloud.Response, error) {
+	if err := p.c.RequireScope(ctx, scope); err != nil {
+		return nil, err
+	}
+	size, after, err := call.Paging()
+	if err != nil {
+		return nil, err
+	}
+	prefix := strings.ToLower(scope.String()) + "/"
+	rs, next, err := p.c.List(ctx, cloud.ListQuery{Type: TypeAccount, Scope: scope.String(), Limit: size, After: after,
+		Keep: func(r cloud.Resource) bool { return strings.HasPrefix(strings.ToLower(r.ID), prefix) }})
+	if err != nil {
+		return nil, err
+	}
+	out := cloud.List{Value: make([]any, 0, len(rs)), NextLink: call.NextLink(next)}
+	for _, r := range rs {
+		out.Value = append(out.Value, r.Doc)
+	}
+	return &cloud.Response{Status: http.StatusOK, Body: out}, nil
 }
 
 // account finds the data plane's account of a resource.

@@ -30,11 +30,13 @@ func BenchmarkParse(b *testing.B) {
 	q := `let cutoff = ago(90d); PolicyComplianceStates_CL | where TimeGenerated > cutoff and Policy_assignment_id has "policyAssignments" | extend age = datetime_diff('day', now(), TimeGenerated) | summarize arg_max(TimeGenerated, *), n = count() by Policy_assignment_id, bin(TimeGenerated, 1d) | where Is_compliant == false | order by n desc | take 100`
 	b.ReportAllocs()
 	b.SetBytes(int64(len(q)))
+	start := cpuTime()
 	for i := 0; i < b.N; i++ {
 		if _, err := Parse(q); err != nil {
 			b.Fatal(err)
 		}
 	}
+	reportCPU(b, start)
 }
 
 // BenchmarkSummarizeArgMax runs the alert query of seed 000 over 1,000,000
@@ -44,6 +46,7 @@ func BenchmarkSummarizeArgMax(b *testing.B) {
 	src := complianceTable(n)
 	b.ReportAllocs()
 	b.ResetTimer()
+	start := cpuTime()
 	for i := 0; i < b.N; i++ {
 		res, err := Run(context.Background(), benchQuery, Options{Source: src})
 		if err != nil {
@@ -53,6 +56,7 @@ func BenchmarkSummarizeArgMax(b *testing.B) {
 			b.Fatal("no rows")
 		}
 	}
+	reportCPU(b, start)
 	b.ReportMetric(float64(n)*float64(b.N)/b.Elapsed().Seconds(), "rows/s")
 }
 
@@ -64,10 +68,12 @@ func BenchmarkStreamingFilter(b *testing.B) {
 	q := `PolicyComplianceStates_CL | where tolower(Policy_assignment_id) has "a42" or strlen(Resource_id) > 5 | extend day = bin(TimeGenerated, 1d) | count`
 	b.ReportAllocs()
 	b.ResetTimer()
+	start := cpuTime()
 	for i := 0; i < b.N; i++ {
 		if _, err := Run(context.Background(), q, Options{Source: src}); err != nil {
 			b.Fatal(err)
 		}
 	}
+	reportCPU(b, start)
 	b.ReportMetric(float64(n)*float64(b.N)/b.Elapsed().Seconds(), "rows/s")
 }

@@ -50,7 +50,7 @@ func loadCases(tb testing.TB) []confCase {
 	tb.Helper()
 	f, err := os.Open(casesPath)
 	if os.IsNotExist(err) {
-		tb.Skipf("conformance data %s not present (../shared is only available in CI and development)", casesPath)
+		tb.Skipf("conformance data %s not present (../shared is only available in CI and development); scripts/fetch-conformance.sh assembles it (see docs/contributing.md)", casesPath)
 	}
 	if err != nil {
 		tb.Fatal(err)

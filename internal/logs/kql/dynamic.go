@@ -56,11 +56,11 @@ func writeJSON(b *bytes.Buffer, x any, nl, ind string) {
 // may share parts (pack_array(a, a)), so a small value in memory can
 // render as an exponentially large text; past the cap rendering stops with
 // the governor's error.
-const maxJSONBytes = DefaultMaxResultBytes
+var maxJSONBytes = DefaultMaxResultBytes
 
 func writeJSONAt(b *bytes.Buffer, x any, nl, ind, cur string) {
 	if b.Len() > maxJSONBytes {
-		panic(runaway("rendering of a dynamic value as text", maxJSONBytes))
+		panic(runaway("rendering of a dynamic value as text", int64(maxJSONBytes)))
 	}
 	sep := ":"
 	if nl != "" {

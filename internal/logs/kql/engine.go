@@ -25,6 +25,9 @@ type Plan struct {
 	q      *qctx
 	t      *planTable
 	render *Render
+	// planned is what planning holds of the memory budget (materialized
+	// lets, toscalar results); each execution starts its count from it
+	planned int64
 }
 
 // Columns returns the result schema.
@@ -44,9 +47,10 @@ func (p *Plan) Open(ctx context.Context) (it RowIter, err error) {
 	defer recoverInto(&err)
 	q := *p.q
 	q.ctx = ctx
+	q.gov.mem = p.planned
 	it, err = p.t.open(&q)
 	if err != nil {
-		return nil, err
+		return nil, asLimitError(err)
 	}
 	return safeIter{it}, nil
 }
@@ -78,7 +82,11 @@ type safeIter struct{ it RowIter }
 
 func (s safeIter) Next(ctx context.Context) (r Row, err error) {
 	defer recoverInto(&err)
-	return s.it.Next(ctx)
+	r, err = s.it.Next(ctx)
+	if err != nil && err != io.EOF {
+		err = asLimitError(err)
+	}
+	return r, err
 }
 
 func (s safeIter) Close() error { return s.it.Close() }
@@ -96,14 +104,14 @@ func Compile(ctx context.Context, query *Query, opts Options) (_ *Plan, err erro
 	e := (&env{}).child()
 	for _, l := range query.Lets {
 		if err := bindLet(q, e, l); err != nil {
-			return nil, err
+			return nil, asLimitError(err)
 		}
 	}
 	t, err := compilePipeline(q, e, query.Body)
 	if err != nil {
-		return nil, err
+		return nil, asLimitError(err)
 	}
-	return &Plan{q: q, t: t, render: r}, nil
+	return &Plan{q: q, t: t, render: r, planned: q.gov.mem}, nil
 }
 
 // Result is a fully read query result. Partial is set when the governor
@@ -158,10 +166,7 @@ func ReadResult(ctx context.Context, it RowIter, lim Limits) ([]Row, *LimitError
 			return rows, nil, nil
 		}
 		if err != nil {
-			if ctx.Err() != nil {
-				err = ctxLimitError(err)
-			}
-			return nil, nil, err
+			return nil, nil, asLimitError(err)
 		}
 		if lim.MaxRecords > 0 && len(rows) >= lim.MaxRecords {
 			return rows, &LimitError{Code: CodeResultTooLarge, Msg: fmt.Sprintf(

@@ -28,15 +28,9 @@ func init() {
 				return String("")
 			}
 			g.alloc("strrep function", n*int64(len(s))+(n-1)*int64(len(sep)))
-			var b strings.Builder
-			b.Grow(int(n)*len(s) + int(n-1)*len(sep))
-			for i := int64(0); i < n; i++ {
-				if i > 0 {
-					b.WriteString(sep)
-				}
-				b.WriteString(s)
-			}
-			return String(b.String())
+			// n times s+sep without the last sep: one allocation, no copy
+			out := strings.Repeat(s+sep, int(n))
+			return String(out[:len(out)-len(sep)])
 		})
 	}
 	governedFuncs["strcat"] = func(g *governor) fnImpl {

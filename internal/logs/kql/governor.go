@@ -119,6 +119,17 @@ func ctxLimitError(err error) error {
 	return err
 }
 
+// asLimitError gives a context error met anywhere in the engine (a source
+// scanning, a range checking its context) the governor's form; other
+// errors, and errors already in that form, pass unchanged.
+func asLimitError(err error) error {
+	var le *LimitError
+	if err == nil || errors.As(err, &le) {
+		return err
+	}
+	return ctxLimitError(err)
+}
+
 // governor counts one query's resources against its Limits. A query runs
 // on one goroutine (see Plan), so the counters are plain fields.
 type governor struct {
@@ -136,11 +147,8 @@ func newGovernor(l Limits) *governor {
 
 // grow counts n more bytes held by what; over budget it fails.
 func (g *governor) grow(what string, n int64) error {
-	if g == nil || g.lim.MaxMemory < 0 {
-		return nil
-	}
 	g.mem += n
-	if g.mem > g.lim.MaxMemory || g.mem < 0 {
+	if g.mem > g.lim.MaxMemory && g.lim.MaxMemory >= 0 || g.mem < 0 {
 		return runaway(what, g.lim.MaxMemory)
 	}
 	return nil
@@ -159,7 +167,7 @@ func (g *governor) mustGrow(what string, n int64) {
 // what is left of the budget, without keeping it counted: the operator that
 // retains the value counts it then.
 func (g *governor) alloc(what string, n int64) {
-	if g == nil || g.lim.MaxMemory < 0 {
+	if g.lim.MaxMemory < 0 {
 		return
 	}
 	if n < 0 || g.mem+n > g.lim.MaxMemory {
@@ -169,14 +177,16 @@ func (g *governor) alloc(what string, n int64) {
 
 // tick is called once per row by loops that do not pass through a
 // source's iterator; every 1024 calls it checks the context.
+// tick is small enough to be inlined in the loops that call it.
 func (g *governor) tick(ctx context.Context) error {
-	if g == nil {
-		return nil
-	}
 	g.ticks++
 	if g.ticks&1023 != 0 {
 		return nil
 	}
+	return checkContext(ctx)
+}
+
+func checkContext(ctx context.Context) error {
 	if err := ctx.Err(); err != nil {
 		return ctxLimitError(err)
 	}

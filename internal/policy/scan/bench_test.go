@@ -55,7 +55,7 @@ func benchAliases(b *testing.B) *policy.AliasTable {
 	b.Helper()
 	f, err := os.Open(filepath.Join(corpusDir, "aliases", "policy-aliases.csv.gz"))
 	if err != nil {
-		b.Skipf("skipping: the alias table of ../shared/corpus is not present: %v", err)
+		b.Skipf("skipping: the alias table of ../shared/corpus is not present: %v; scripts/fetch-conformance.sh assembles it (see docs/contributing.md)", err)
 	}
 	defer f.Close()
 	t, err := policy.LoadAliasesCSV(f)
@@ -69,7 +69,7 @@ func builtIns(b *testing.B) string {
 	b.Helper()
 	dir := filepath.Join(corpusDir, "azure-policy", "built-in-policies", "policyDefinitions")
 	if _, err := os.Stat(dir); err != nil {
-		b.Skipf("skipping: the built-in corpus is not present: %v", err)
+		b.Skipf("skipping: the built-in corpus is not present: %v; scripts/fetch-conformance.sh assembles it (see docs/contributing.md)", err)
 	}
 	return dir
 }

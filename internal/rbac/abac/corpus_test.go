@@ -15,7 +15,7 @@ const corpusRoles = "../../../../shared/corpus/roles/builtin-role-definitions.js
 func corpusConditions(tb testing.TB) map[string][]string {
 	data, err := os.ReadFile(corpusRoles)
 	if os.IsNotExist(err) {
-		tb.Skipf("shared corpus not present (%s); skipping built-in role conditions", corpusRoles)
+		tb.Skipf("shared corpus not present (%s); skipping built-in role conditions; scripts/fetch-conformance.sh assembles it (see docs/contributing.md)", corpusRoles)
 	}
 	if err != nil {
 		tb.Fatal(err)

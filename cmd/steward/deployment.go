@@ -1,0 +1,362 @@
+package main
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore/to"
+	"github.com/Azure/azure-sdk-for-go/sdk/resourcemanager/resources/armresources"
+	"github.com/spf13/cobra"
+
+	"github.com/steward-gov/steward/internal/cliout"
+)
+
+func init() { register(newDeploymentCmd) }
+
+func newDeploymentCmd() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "deployment",
+		Short: "Deploy ARM templates (and bicep build output) through the management API",
+		Long: `deployment validates, previews (what-if) and runs template deployments in a
+Steward (or Azure) resource group through the Azure SDK, as "az deployment
+group" does. Every resource goes through RBAC and policy; a deployment a policy
+denies is refused before anything is written. Templates that link others by
+relativePath are sent with the linked templates in line.`,
+	}
+	create := &cobra.Command{Use: "create NAME", Short: "Run a deployment", Args: cobra.ExactArgs(1), RunE: runDeploymentCreate,
+		Example: `  steward deployment create web -g app-rg --template-file azuredeploy.json --parameters azuredeploy.parameters.json
+  steward deployment create web -g app-rg --template-file main.json --mode Complete`}
+	validate := &cobra.Command{Use: "validate NAME", Short: "Validate a deployment without running it", Args: cobra.ExactArgs(1), RunE: runDeploymentValidate,
+		Example: "  steward deployment validate web -g app-rg --template-file azuredeploy.json"}
+	whatIf := &cobra.Command{Use: "what-if NAME", Short: "Preview the changes a deployment would make", Args: cobra.ExactArgs(1), RunE: runDeploymentWhatIf,
+		Example: "  steward deployment what-if web -g app-rg --template-file azuredeploy.json\n  steward deployment what-if web -g app-rg --template-file main.json --mode Complete -o json"}
+	for _, c := range []*cobra.Command{create, validate, whatIf} {
+		c.Flags().StringP("template-file", "f", "", "template file (ARM JSON or bicep build output; required)")
+		c.Flags().StringP("parameters", "p", "", "parameter file, or inline JSON ({\"name\": value})")
+		c.Flags().String("mode", "Incremental", "Incremental or Complete")
+	}
+	whatIf.Flags().String("result-format", "FullResourcePayloads", "FullResourcePayloads or ResourceIdOnly")
+	list := &cobra.Command{Use: "list", Short: "List a resource group's deployments", Args: cobra.NoArgs, RunE: runDeploymentList,
+		Example: "  steward deployment list -g app-rg"}
+	show := &cobra.Command{Use: "show NAME", Short: "Show a deployment with its outputs", Args: cobra.ExactArgs(1), RunE: runDeploymentShow,
+		Example: "  steward deployment show web -g app-rg -o json"}
+	del := &cobra.Command{Use: "delete NAME", Short: "Delete a deployment from the history (not its resources)", Args: cobra.ExactArgs(1), RunE: runDeploymentDelete,
+		Example: "  steward deployment delete web -g app-rg"}
+	for _, c := range []*cobra.Command{create, validate, whatIf, list, show, del} {
+		c.Flags().StringP("resource-group", "g", "", "resource group (required)")
+		addAPIFlags(c)
+		cmd.AddCommand(c)
+	}
+	return cmd
+}
+
+func deploymentsClient(cmd *cobra.Command) (*armresources.DeploymentsClient, string, error) {
+	rg, _ := cmd.Flags().GetString("resource-group")
+	if rg == "" {
+		return nil, "", usageError("--resource-group is required")
+	}
+	api, err := newAPIClient(cmd)
+	if err != nil {
+		return nil, "", err
+	}
+	c, err := armresources.NewDeploymentsClient(api.subscription, api.cred, api.opts)
+	return c, rg, err
+}
+
+// deploymentInput reads --template-file, --parameters and --mode.
+func deploymentInput(cmd *cobra.Command) (tmpl map[string]any, params map[string]any, mode armresources.DeploymentMode, err error) {
+	f := cmd.Flags()
+	path, _ := f.GetString("template-file")
+	if path == "" {
+		return nil, nil, "", usageError("--template-file is required")
+	}
+	if tmpl, err = readTemplateInlined(path, 0); err != nil {
+		return nil, nil, "", usageError("%v", err)
+	}
+	if p, _ := f.GetString("parameters"); p != "" {
+		if params, err = readDeploymentParameters(p); err != nil {
+			return nil, nil, "", usageError("--parameters: %v", err)
+		}
+		for k, v := range params {
+			if m, ok := v.(map[string]any); ok && (m["value"] != nil || m["reference"] != nil) {
+				continue
+			}
+			params[k] = map[string]any{"value": v}
+		}
+	}
+	m, _ := f.GetString("mode")
+	switch strings.ToLower(m) {
+	case "incremental":
+		mode = armresources.DeploymentModeIncremental
+	case "complete":
+		mode = armresources.DeploymentModeComplete
+	default:
+		return nil, nil, "", usageError("--mode %q: want Incremental or Complete", m)
+	}
+	return tmpl, params, mode, nil
+}
+
+// readTemplateInlined reads a template and puts the templates its nested
+// deployments link by relativePath in line, as a template spec would
+// carry them.
+func readTemplateInlined(path string, depth int) (map[string]any, error) {
+	if depth > 10 {
+		return nil, fmt.Errorf("%s: linked templates nest deeper than 10", path)
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	var t map[string]any
+	if err := json.Unmarshal(data, &t); err != nil {
+		return nil, fmt.Errorf("%s: not a JSON template: %w", path, err)
+	}
+	var walk func(v any) error
+	walk = func(v any) error {
+		var items []any
+		switch rs := v.(type) {
+		case []any:
+			items = rs
+		case map[string]any:
+			for _, r := range rs {
+				items = append(items, r)
+			}
+		}
+		for _, it := range items {
+			r, _ := it.(map[string]any)
+			if r == nil || !strings.EqualFold(fmt.Sprint(r["type"]), "Microsoft.Resources/deployments") {
+				continue
+			}
+			props, _ := r["properties"].(map[string]any)
+			link, _ := props["templateLink"].(map[string]any)
+			if rel, _ := link["relativePath"].(string); rel != "" {
+				inner, err := readTemplateInlined(filepath.Join(filepath.Dir(path), filepath.FromSlash(rel)), depth+1)
+				if err != nil {
+					return err
+				}
+				delete(props, "templateLink")
+				props["template"] = inner
+			} else if inner, ok := props["template"].(map[string]any); ok {
+				if err := walk(inner["resources"]); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	}
+	return t, walk(t["resources"])
+}
+
+// deploymentRequest is what create, validate and what-if read from their
+// flags.
+type deploymentRequest struct {
+	format cliout.Format
+	tmpl   map[string]any
+	params map[string]any
+	mode   armresources.DeploymentMode
+	client *armresources.DeploymentsClient
+	rg     string
+}
+
+func newDeploymentRequest(cmd *cobra.Command) (*deploymentRequest, error) {
+	format, err := outputFormat(cmd)
+	if err != nil {
+		return nil, err
+	}
+	tmpl, params, mode, err := deploymentInput(cmd)
+	if err != nil {
+		return nil, err
+	}
+	c, rg, err := deploymentsClient(cmd)
+	if err != nil {
+		return nil, err
+	}
+	return &deploymentRequest{format: format, tmpl: tmpl, params: params, mode: mode, client: c, rg: rg}, nil
+}
+
+func runDeploymentCreate(cmd *cobra.Command, args []string) error {
+	in, err := newDeploymentRequest(cmd)
+	if err != nil {
+		return err
+	}
+	format, tmpl, params, mode, c, rg := in.format, in.tmpl, in.params, in.mode, in.client, in.rg
+	poller, err := c.BeginCreateOrUpdate(cmd.Context(), rg, args[0], armresources.Deployment{Properties: &armresources.DeploymentProperties{
+		Template: tmpl, Parameters: params, Mode: to.Ptr(mode)}}, nil)
+	if err != nil {
+		return deploymentError(err)
+	}
+	resp, err := poller.PollUntilDone(cmd.Context(), nil)
+	if err != nil {
+		return deploymentError(err)
+	}
+	return printDeployments(cmd, format, []*armresources.DeploymentExtended{&resp.DeploymentExtended}, false)
+}
+
+// deploymentError renders a deployment's refusal or failure: a deployment
+// that policy or a resource provider refused is the answer no (exit 1),
+// not a usage error, even when ARM sends it as a 400.
+func deploymentError(err error) error {
+	var re *azcore.ResponseError
+	if errors.As(err, &re) {
+		switch re.ErrorCode {
+		case "InvalidTemplateDeployment", "DeploymentFailed", "RequestDisallowedByPolicy", "AuthorizationFailed":
+			return &exitError{code: exitNo, msg: responseMessage(re)}
+		}
+	}
+	return apiError(err)
+}
+
+func runDeploymentValidate(cmd *cobra.Command, args []string) error {
+	in, err := newDeploymentRequest(cmd)
+	if err != nil {
+		return err
+	}
+	format, tmpl, params, mode, c, rg := in.format, in.tmpl, in.params, in.mode, in.client, in.rg
+	poller, err := c.BeginValidate(cmd.Context(), rg, args[0], armresources.Deployment{Properties: &armresources.DeploymentProperties{
+		Template: tmpl, Parameters: params, Mode: to.Ptr(mode)}}, nil)
+	if err != nil {
+		return deploymentError(err)
+	}
+	resp, err := poller.PollUntilDone(cmd.Context(), nil)
+	if err != nil {
+		return deploymentError(err)
+	}
+	if format == cliout.JSON {
+		return cliout.WriteJSON(cmd.OutOrStdout(), resp.DeploymentValidateResult)
+	}
+	var rows [][]string
+	if resp.Properties != nil {
+		for _, r := range resp.Properties.ValidatedResources {
+			rows = append(rows, []string{deref(r.ID)})
+		}
+	}
+	return cliout.WriteTable(cmd.OutOrStdout(), []string{"VALIDATED RESOURCE"}, rows)
+}
+
+func runDeploymentWhatIf(cmd *cobra.Command, args []string) error {
+	in, err := newDeploymentRequest(cmd)
+	if err != nil {
+		return err
+	}
+	format, tmpl, params, mode, c, rg := in.format, in.tmpl, in.params, in.mode, in.client, in.rg
+	rf, _ := cmd.Flags().GetString("result-format")
+	poller, err := c.BeginWhatIf(cmd.Context(), rg, args[0], armresources.DeploymentWhatIf{Properties: &armresources.DeploymentWhatIfProperties{
+		Template: tmpl, Parameters: params, Mode: to.Ptr(mode),
+		WhatIfSettings: &armresources.DeploymentWhatIfSettings{ResultFormat: to.Ptr(armresources.WhatIfResultFormat(rf))}}}, nil)
+	if err != nil {
+		return deploymentError(err)
+	}
+	resp, err := poller.PollUntilDone(cmd.Context(), nil)
+	if err != nil {
+		return deploymentError(err)
+	}
+	if format == cliout.JSON {
+		return cliout.WriteJSON(cmd.OutOrStdout(), resp.WhatIfOperationResult)
+	}
+	var rows [][]string
+	if resp.Properties != nil {
+		for _, ch := range resp.Properties.Changes {
+			var paths []string
+			for _, d := range ch.Delta {
+				paths = append(paths, deref(d.Path))
+			}
+			sort.Strings(paths)
+			rows = append(rows, []string{string(*ch.ChangeType), deref(ch.ResourceID), strings.Join(paths, ", ")})
+		}
+	}
+	return cliout.WriteTable(cmd.OutOrStdout(), []string{"CHANGE", "RESOURCE", "CHANGED PROPERTIES"}, rows)
+}
+
+func runDeploymentList(cmd *cobra.Command, _ []string) error {
+	format, err := outputFormat(cmd)
+	if err != nil {
+		return err
+	}
+	c, rg, err := deploymentsClient(cmd)
+	if err != nil {
+		return err
+	}
+	var out []*armresources.DeploymentExtended
+	pager := c.NewListByResourceGroupPager(rg, nil)
+	for pager.More() {
+		p, err := pager.NextPage(cmd.Context())
+		if err != nil {
+			return apiError(err)
+		}
+		out = append(out, p.Value...)
+	}
+	return printDeployments(cmd, format, out, true)
+}
+
+func runDeploymentShow(cmd *cobra.Command, args []string) error {
+	format, err := outputFormat(cmd)
+	if err != nil {
+		return err
+	}
+	c, rg, err := deploymentsClient(cmd)
+	if err != nil {
+		return err
+	}
+	resp, err := c.Get(cmd.Context(), rg, args[0], nil)
+	if err != nil {
+		return apiError(err)
+	}
+	return printDeployments(cmd, format, []*armresources.DeploymentExtended{&resp.DeploymentExtended}, false)
+}
+
+func runDeploymentDelete(cmd *cobra.Command, args []string) error {
+	c, rg, err := deploymentsClient(cmd)
+	if err != nil {
+		return err
+	}
+	poller, err := c.BeginDelete(cmd.Context(), rg, args[0], nil)
+	if err != nil {
+		return apiError(err)
+	}
+	if _, err := poller.PollUntilDone(cmd.Context(), nil); err != nil {
+		return apiError(err)
+	}
+	fmt.Fprintf(cmd.OutOrStdout(), "deleted deployment %s from the history of %s\n", args[0], rg)
+	return nil
+}
+
+func printDeployments(cmd *cobra.Command, format cliout.Format, ds []*armresources.DeploymentExtended, list bool) error {
+	if format == cliout.JSON {
+		if !list && len(ds) == 1 {
+			return cliout.WriteJSON(cmd.OutOrStdout(), ds[0])
+		}
+		return cliout.WriteJSON(cmd.OutOrStdout(), ds)
+	}
+	var rows [][]string
+	for _, d := range ds {
+		state, mode, ts, outputs := "", "", "", ""
+		if p := d.Properties; p != nil {
+			if p.ProvisioningState != nil {
+				state = string(*p.ProvisioningState)
+			}
+			if p.Mode != nil {
+				mode = string(*p.Mode)
+			}
+			if p.Timestamp != nil {
+				ts = p.Timestamp.UTC().Format("2006-01-02T15:04:05Z")
+			}
+			if m, ok := p.Outputs.(map[string]any); ok {
+				var names []string
+				for k, v := range m {
+					vm, _ := v.(map[string]any)
+					names = append(names, fmt.Sprintf("%s=%v", k, vm["value"]))
+				}
+				sort.Strings(names)
+				outputs = strings.Join(names, " ")
+			}
+		}
+		rows = append(rows, []string{deref(d.Name), state, mode, ts, outputs})
+	}
+	return cliout.WriteTable(cmd.OutOrStdout(), []string{"NAME", "STATE", "MODE", "TIMESTAMP", "OUTPUTS"}, rows)
+}

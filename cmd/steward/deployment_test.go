@@ -1,0 +1,77 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/steward-gov/steward/internal/cloud"
+	"github.com/steward-gov/steward/internal/policy"
+	"github.com/steward-gov/steward/internal/server"
+)
+
+// TestBaselineRefusesDeployments assigns the baseline with `steward
+// baseline assign`, then deploys each rule's violating template (refused
+// with RequestDisallowedByPolicy, nothing written) and its compliant
+// version (deployed) with `steward deployment create`.
+func TestBaselineRefusesDeployments(t *testing.T) {
+	const aliasFile = "../../../shared/corpus/aliases/policy-aliases.csv.gz"
+	data, err := os.ReadFile(aliasFile)
+	if err != nil {
+		t.Skipf("alias table not found: %v", err)
+	}
+	aliases, err := policy.LoadAliases(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Storage accounts and diagnostic settings are other services'
+	// resource types; hooks stand in for them so that the compliant
+	// templates deploy here.
+	provided := func(_ context.Context, _ *server.Steward, c *cloud.Cloud) error {
+		for _, typ := range []string{"Microsoft.Storage/storageAccounts", "Microsoft.Insights/diagnosticSettings"} {
+			c.OnPut(typ, func(context.Context, string, map[string]any, map[string]any) error { return nil })
+		}
+		return nil
+	}
+	dir, _ := serveCloud(t, server.CloudService(registerProviders(policyproviderOptions{aliases: aliases}), provided))
+	run := func(args ...string) (string, error) {
+		return runCLI(t, append(args, "--data", dir)...)
+	}
+	if out, err := run("group", "create", "rg", "--location", "westeurope"); err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	if out, err := run("baseline", "assign"); err != nil {
+		t.Fatalf("baseline assign: %v\n%s", err, out)
+	}
+	tmp := t.TempDir()
+	for i, c := range baselineCases() {
+		if c.rule == "diagnosticsToWorkspace" {
+			continue // auditIfNotExists reports; it does not refuse a write
+		}
+		t.Run(c.rule, func(t *testing.T) {
+			bad := filepath.Join(tmp, c.rule+"-bad-"+string(rune('a'+i))+".json")
+			good := filepath.Join(tmp, c.rule+"-good-"+string(rune('a'+i))+".json")
+			_ = os.WriteFile(bad, []byte(c.bad), 0o600)
+			_ = os.WriteFile(good, []byte(c.good), 0o600)
+			name := "d" + string(rune('a'+i))
+			out, err := run("deployment", "create", name+"bad", "-g", "rg", "--template-file", bad)
+			var ex *exitError
+			if !errors.As(err, &ex) || ex.code != 1 || !strings.Contains(ex.msg, "RequestDisallowedByPolicy") {
+				t.Fatalf("violating deployment: %v %+v\n%s", err, ex, out)
+			}
+			if out, err := run("deployment", "what-if", name+"bad", "-g", "rg", "--template-file", bad); err == nil {
+				t.Errorf("what-if of a violating template passed:\n%s", out)
+			}
+			if out, err := run("deployment", "create", name+"good", "-g", "rg", "--template-file", good); err != nil {
+				t.Fatalf("compliant deployment: %v\n%s", err, out)
+			}
+		})
+	}
+	out, err := run("deployment", "list", "-g", "rg")
+	if err != nil || strings.Count(out, "Succeeded") != 8 {
+		t.Errorf("list: %v\n%s", err, out)
+	}
+}

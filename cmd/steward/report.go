@@ -1,0 +1,151 @@
+package main
+
+import (
+	"encoding/csv"
+	"fmt"
+	"io"
+	"os"
+	"sort"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/steward-gov/steward/internal/cliout"
+	"github.com/steward-gov/steward/internal/policy/scan"
+	"github.com/steward-gov/steward/internal/reports"
+)
+
+func init() { register(newReportCmd) }
+
+func newReportCmd() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "report",
+		Short: "Governance reviews of an estate: network exposure",
+		Long: `report runs Steward's governance reviews. Each reads an exported estate (the
+output of "az resource list", Resource Graph pages or JSON Lines, as "steward
+policy scan" reads them; "-" reads standard input) and prints its findings as a
+table, JSON or CSV. A report exits 1 when it finds something at or above
+--fail-on (default high), 2 when it cannot read the estate.`,
+	}
+	network := &cobra.Command{
+		Use:   "network ESTATE",
+		Short: "Which ports each network interface accepts from the Internet, and NSG rules that never match",
+		Long: `network evaluates network security groups as Azure does: rules in priority
+order, the default rules (AllowVnetInBound, AllowAzureLoadBalancerInBound,
+DenyAllInBound), and for inbound traffic the subnet's NSG and the interface's
+NSG combined (both must allow; a level without an NSG allows everything).
+
+It reports, per network interface, the TCP and UDP ports open to the Internet
+(high when SSH or RDP is open on an interface with a public IP, medium for
+other ports, low without a public IP), and, per NSG, the rules that can never
+match because higher-priority rules decide all their traffic. The estate must
+hold the NSGs, virtual networks (or subnets) and network interfaces; one that
+names an NSG or subnet the estate lacks is reported, not guessed.`,
+		Example: `  steward report network examples/reports/network-estate.json
+  az graph query -q "resources | where type startswith 'microsoft.network/'" --first 1000 | steward report network - -o json`,
+		Args: cobra.ExactArgs(1),
+		RunE: runReportNetwork,
+	}
+	network.Flags().String("format", "auto", "estate format: auto, json (az resource list), graph (Resource Graph pages) or jsonl")
+	network.Flags().String("fail-on", reports.High, "exit 1 when a finding is at least this severe: high, medium, low or none")
+	cmd.AddCommand(network)
+	return cmd
+}
+
+// formatCSV is the reports' CSV output.
+const formatCSV cliout.Format = "csv"
+
+func runReportNetwork(cmd *cobra.Command, args []string) error {
+	format, err := outputFormat(cmd, cliout.Table, cliout.JSON, formatCSV)
+	if err != nil {
+		return usageError("%v", err)
+	}
+	failOn, _ := cmd.Flags().GetString("fail-on")
+	rank := map[string]int{reports.Low: 1, reports.Medium: 2, reports.High: 3, "none": 4}
+	if _, ok := rank[failOn]; !ok {
+		return usageError("--fail-on %q: want high, medium, low or none", failOn)
+	}
+	inFormat, _ := cmd.Flags().GetString("format")
+	ef, err := scan.ParseFormat(inFormat)
+	if err != nil {
+		return usageError("%v", err)
+	}
+	var r io.Reader = cmd.InOrStdin()
+	if args[0] != "-" {
+		f, err := os.Open(args[0])
+		if err != nil {
+			return usageError("%v", err)
+		}
+		defer f.Close()
+		r = f
+	}
+	var docs []map[string]any
+	var bad []string
+	if _, err := scan.Read(cmd.Context(), r, ef, func(rec scan.Record) error {
+		if rec.Err != nil {
+			bad = append(bad, rec.Err.Error())
+			return nil
+		}
+		docs = append(docs, rec.Doc)
+		return nil
+	}); err != nil {
+		return usageError("%s: %v", args[0], err)
+	}
+	if len(bad) > 0 {
+		return usageError("%s: %d malformed records, the first: %s", args[0], len(bad), bad[0])
+	}
+	findings, err := reports.Network(docs)
+	if err != nil {
+		return usageError("%v", err)
+	}
+	sort.SliceStable(findings, func(i, j int) bool { return rank[findings[i].Severity] > rank[findings[j].Severity] })
+	if err := printFindings(cmd, format, findings); err != nil {
+		return err
+	}
+	for _, f := range findings {
+		if rank[f.Severity] >= rank[failOn] {
+			return &exitError{code: exitNo}
+		}
+	}
+	return nil
+}
+
+// printFindings writes report findings as a table, JSON or CSV.
+func printFindings(cmd *cobra.Command, format cliout.Format, findings []reports.Finding) error {
+	if format == cliout.JSON {
+		if findings == nil {
+			findings = []reports.Finding{}
+		}
+		return cliout.WriteJSON(cmd.OutOrStdout(), findings)
+	}
+	header := []string{"SEVERITY", "KIND", "RESOURCE", "FINDING"}
+	rows := make([][]string, 0, len(findings))
+	for _, f := range findings {
+		name := f.ResourceID
+		if format == cliout.Table {
+			name = shortID(f.ResourceID)
+		}
+		rows = append(rows, []string{f.Severity, f.Kind, name, f.Message})
+	}
+	if format == formatCSV {
+		w := csv.NewWriter(cmd.OutOrStdout())
+		w.Write(header)
+		w.WriteAll(rows)
+		return w.Error()
+	}
+	if len(rows) == 0 {
+		fmt.Fprintln(cmd.OutOrStdout(), "No findings.")
+		return nil
+	}
+	return cliout.WriteTable(cmd.OutOrStdout(), header, rows)
+}
+
+// shortID keeps the last type/name pairs of a resource ID readable in a
+// table: ".../networkInterfaces/web1".
+func shortID(id string) string {
+	parts := strings.Split(strings.Trim(id, "/"), "/")
+	if len(parts) <= 4 {
+		return id
+	}
+	return ".../" + strings.Join(parts[len(parts)-4:], "/")
+}

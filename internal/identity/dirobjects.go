@@ -1,0 +1,163 @@
+package identity
+
+import (
+	"context"
+	"errors"
+	"slices"
+	"strings"
+)
+
+// Tables that index the directory for Microsoft Graph's lookups.
+const (
+	// tableAppIDs maps an app ID to the tenant that registered it, so a
+	// multi-tenant application is found from another tenant.
+	tableAppIDs = "identity.appids"
+	// tableRoles holds directory role assignments, keyed
+	// tenant/principal/role.
+	tableRoles = "identity.directoryroles"
+)
+
+// Sign-in audiences of an application.
+const (
+	AudienceMyOrg        = "AzureADMyOrg"
+	AudienceMultipleOrgs = "AzureADMultipleOrgs"
+)
+
+// Applications lists a tenant's app registrations.
+func (d *Directory) Applications(ctx context.Context, tenantID string) ([]Application, error) {
+	return list[Application](ctx, d, tableApps, strings.ToLower(tenantID)+"/")
+}
+
+// ServicePrincipals lists a tenant's service principals.
+func (d *Directory) ServicePrincipals(ctx context.Context, tenantID string) ([]ServicePrincipal, error) {
+	return list[ServicePrincipal](ctx, d, tableSPs, strings.ToLower(tenantID)+"/")
+}
+
+// Users lists a tenant's users.
+func (d *Directory) Users(ctx context.Context, tenantID string) ([]User, error) {
+	return list[User](ctx, d, tableUsers, strings.ToLower(tenantID)+"/")
+}
+
+// Tenants lists every tenant.
+func (d *Directory) Tenants(ctx context.Context) ([]Tenant, error) {
+	return list[Tenant](ctx, d, tableTenants, "")
+}
+
+// Group reads a group by object ID.
+func (d *Directory) Group(ctx context.Context, tenantID, id string) (Group, error) {
+	var g Group
+	return g, d.get(ctx, tableGroups, tkey(tenantID, id), &g)
+}
+
+// ApplicationOwnerTenant returns the tenant that registered appID, in any
+// tenant of this directory.
+func (d *Directory) ApplicationOwnerTenant(ctx context.Context, appID string) (string, error) {
+	b, err := d.recs.Get(ctx, tableAppIDs, strings.ToLower(appID))
+	if err != nil {
+		return "", err
+	}
+	return string(b), nil
+}
+
+// ResourceOwner returns the app ID that a resource identifier (app ID or
+// identifier URI) names in a tenant, or ErrNotFound.
+func (d *Directory) ResourceOwner(ctx context.Context, tenantID, resource string) (string, error) {
+	b, err := d.recs.Get(ctx, tableResources, tkey(tenantID, normalizeResource(resource)))
+	if err != nil {
+		return "", err
+	}
+	return string(b), nil
+}
+
+// DeleteApplication removes an app registration and its resource index
+// entries; its service principals are the caller's to remove.
+func (d *Directory) DeleteApplication(ctx context.Context, a Application) error {
+	for _, uri := range append([]string{a.AppID}, a.IdentifierURIs...) {
+		if err := d.recs.Delete(ctx, tableResources, tkey(a.TenantID, normalizeResource(uri))); err != nil && !errors.Is(err, ErrNotFound) {
+			return err
+		}
+	}
+	if err := d.recs.Delete(ctx, tableAppIDs, strings.ToLower(a.AppID)); err != nil && !errors.Is(err, ErrNotFound) {
+		return err
+	}
+	return d.recs.Delete(ctx, tableApps, tkey(a.TenantID, a.AppID))
+}
+
+// DeleteServicePrincipal removes a service principal and its directory
+// role assignments, and takes it out of every group and owner list.
+func (d *Directory) DeleteServicePrincipal(ctx context.Context, sp ServicePrincipal) error {
+	if err := d.forgetObject(ctx, sp.TenantID, sp.ID); err != nil {
+		return err
+	}
+	return d.recs.Delete(ctx, tableSPs, tkey(sp.TenantID, sp.AppID))
+}
+
+// DeleteUser removes a user, its name index and role assignments, and
+// takes it out of every group and owner list.
+func (d *Directory) DeleteUser(ctx context.Context, u User) error {
+	if err := d.forgetObject(ctx, u.TenantID, u.ID); err != nil {
+		return err
+	}
+	if err := d.recs.Delete(ctx, tableUPNs, tkey(u.TenantID, u.UserPrincipalName)); err != nil && !errors.Is(err, ErrNotFound) {
+		return err
+	}
+	return d.recs.Delete(ctx, tableUsers, tkey(u.TenantID, u.ID))
+}
+
+// DeleteGroup removes a group and takes it out of the groups that contain
+// it.
+func (d *Directory) DeleteGroup(ctx context.Context, g Group) error {
+	if err := d.forgetObject(ctx, g.TenantID, g.ID); err != nil {
+		return err
+	}
+	return d.recs.Delete(ctx, tableGroups, tkey(g.TenantID, g.ID))
+}
+
+// forgetObject removes an object ID from group memberships, group and
+// application owners, and deletes its directory role assignments, so a
+// deleted object leaves no dangling reference (and a re-used ID could
+// not inherit rights).
+func (d *Directory) forgetObject(ctx context.Context, tenantID, id string) error {
+	groups, err := d.Groups(ctx, tenantID)
+	if err != nil {
+		return err
+	}
+	drop := func(ids []string) ([]string, bool) {
+		out := slices.DeleteFunc(slices.Clone(ids), func(s string) bool { return strings.EqualFold(s, id) })
+		return out, len(out) != len(ids)
+	}
+	for _, g := range groups {
+		m, c1 := drop(g.Members)
+		o, c2 := drop(g.Owners)
+		if c1 || c2 {
+			g.Members, g.Owners = m, o
+			if err := d.PutGroup(ctx, g); err != nil {
+				return err
+			}
+		}
+	}
+	apps, err := d.Applications(ctx, tenantID)
+	if err != nil {
+		return err
+	}
+	for _, a := range apps {
+		if o, changed := drop(a.Owners); changed {
+			a.Owners = o
+			if err := d.PutApplication(ctx, a); err != nil {
+				return err
+			}
+		}
+	}
+	roles, err := d.RoleAssignments(ctx, tenantID)
+	if err != nil {
+		return err
+	}
+	for _, r := range roles {
+		if strings.EqualFold(r.PrincipalID, id) {
+			if err := d.DeleteRoleAssignment(ctx, r); err != nil && !errors.Is(err, ErrNotFound) {
+				return err
+			}
+		}
+	}
+	return nil
+}

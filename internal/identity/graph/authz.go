@@ -1,0 +1,65 @@
+package graph
+
+import (
+	"slices"
+	"strings"
+
+	"github.com/steward-gov/steward/internal/identity"
+)
+
+// Authorization follows Entra's built-in directory roles, deny by default
+// (docs/decisions/graph.md):
+//
+//   - Global Administrator may do everything;
+//   - Application Administrator manages applications, service principals,
+//     their credentials, consent and app role assignments;
+//   - Groups Administrator manages groups, their members and owners;
+//   - User Administrator manages users and groups, but not users who hold
+//     a directory role;
+//   - owners of an application, service principal or group manage it;
+//   - reading the directory takes any of these roles or Directory Readers;
+//     any caller may read itself and the objects it owns.
+
+// has reports whether the caller holds one of roles (Global
+// Administrator holds them all).
+func (c *call) has(roles ...string) bool {
+	for _, r := range c.roles {
+		if strings.EqualFold(r, identity.RoleGlobalAdministrator) {
+			return true
+		}
+		if slices.ContainsFunc(roles, func(x string) bool { return strings.EqualFold(x, r) }) {
+			return true
+		}
+	}
+	return false
+}
+
+// reader reports whether the caller may read the whole directory.
+func (c *call) reader() bool {
+	return c.has(identity.RoleApplicationAdministrator, identity.RoleGroupsAdministrator,
+		identity.RoleUserAdministrator, identity.RoleDirectoryReaders)
+}
+
+// owns reports whether the caller is among owners.
+func (c *call) owns(owners []string) bool {
+	return slices.ContainsFunc(owners, func(o string) bool { return strings.EqualFold(o, c.p.ObjectID) })
+}
+
+// is reports whether id is the caller itself.
+func (c *call) is(id string) bool { return strings.EqualFold(id, c.p.ObjectID) }
+
+// allow turns a decision into Authorization_RequestDenied.
+func allow(ok bool) error {
+	if !ok {
+		return denied()
+	}
+	return nil
+}
+
+// appAdmin, groupAdmin and userAdmin are the roles that manage each kind
+// of object.
+func (c *call) appAdmin() bool { return c.has(identity.RoleApplicationAdministrator) }
+func (c *call) groupAdmin() bool {
+	return c.has(identity.RoleGroupsAdministrator, identity.RoleUserAdministrator)
+}
+func (c *call) userAdmin() bool { return c.has(identity.RoleUserAdministrator) }

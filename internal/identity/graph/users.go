@@ -1,0 +1,328 @@
+package graph
+
+import (
+	"encoding/json"
+	"errors"
+	"net/http"
+	"strings"
+	"unicode"
+
+	"github.com/steward-gov/steward/internal/identity"
+)
+
+var userType = typeInfo{name: "user", set: "users",
+	filterable: []string{"id", "userPrincipalName", "displayName", "mail", "mailNickname", "accountEnabled", "givenName",
+		"surname", "jobTitle", "department", "employeeId", "otherMails", "createdDateTime"},
+	orderable: []string{"displayName", "userPrincipalName"},
+	defaults: []string{"businessPhones", "displayName", "givenName", "jobTitle", "mail", "mobilePhone", "officeLocation",
+		"preferredLanguage", "surname", "userPrincipalName", "id"}}
+
+func userJSON(u identity.User) map[string]any {
+	m := map[string]any{
+		"@odata.type":           userType.odataType(),
+		"id":                    u.ID,
+		"userPrincipalName":     u.UserPrincipalName,
+		"displayName":           u.DisplayName,
+		"accountEnabled":        u.AccountEnabled,
+		"createdDateTime":       timeOrZero(u.Created),
+		"deletedDateTime":       nil,
+		"userType":              "Member",
+		"businessPhones":        []string{},
+		"otherMails":            []string{},
+		"givenName":             nil,
+		"surname":               nil,
+		"jobTitle":              nil,
+		"department":            nil,
+		"mail":                  nil,
+		"mailNickname":          nil,
+		"mobilePhone":           nil,
+		"officeLocation":        nil,
+		"preferredLanguage":     nil,
+		"usageLocation":         nil,
+		"employeeId":            nil,
+		"companyName":           nil,
+		"city":                  nil,
+		"country":               nil,
+		"onPremisesImmutableId": nil,
+	}
+	return withProps(m, u.Properties)
+}
+
+// findUser finds a user by object ID or user principal name.
+func (c *call) findUser(idOrUPN string) (identity.User, error) {
+	var u identity.User
+	var err error
+	if strings.Contains(idOrUPN, "@") {
+		u, err = c.h.dir.UserByUPN(c.ctx, c.tenant, idOrUPN)
+	} else {
+		u, err = c.h.dir.User(c.ctx, c.tenant, idOrUPN)
+	}
+	if errors.Is(err, identity.ErrNotFound) {
+		return u, notFound(idOrUPN)
+	}
+	return u, err
+}
+
+func (c *call) users(key string, rest []string) error {
+	if key != "" {
+		upn, ok := keyValue(key, "")
+		if !ok {
+			return badRequest("Invalid key '%s': use users/{id | userPrincipalName} or users('{userPrincipalName}').", key)
+		}
+		u, err := c.findUser(upn)
+		if err != nil {
+			return err
+		}
+		return c.userRoutes(u, rest)
+	}
+	if len(rest) == 0 {
+		switch c.r.Method {
+		case http.MethodGet:
+			if !c.reader() {
+				return denied()
+			}
+			us, err := c.h.dir.Users(c.ctx, c.tenant)
+			if err != nil {
+				return err
+			}
+			items := make([]map[string]any, 0, len(us))
+			for _, u := range us {
+				items = append(items, userJSON(u))
+			}
+			return c.list(userType, items, userType.set)
+		case http.MethodPost:
+			return c.createUser()
+		}
+		return methodNotAllowed(c.r)
+	}
+	if rest[0] == "$count" {
+		if !c.reader() {
+			return denied()
+		}
+		us, err := c.h.dir.Users(c.ctx, c.tenant)
+		if err != nil {
+			return err
+		}
+		return c.countOnly(len(us))
+	}
+	u, err := c.findUser(rest[0])
+	if err != nil {
+		return err
+	}
+	return c.userRoutes(u, rest[1:])
+}
+
+// mayManageUser: a User Administrator manages users who hold no
+// directory role; only a Global Administrator manages administrators.
+func (c *call) mayManageUser(u identity.User) (bool, error) {
+	if c.has() {
+		return true, nil
+	}
+	if !c.userAdmin() {
+		return false, nil
+	}
+	roles, err := c.h.dir.RolesOf(c.ctx, c.tenant, u.ID, transitiveGroupsOf(c, u.ID))
+	if err != nil {
+		return false, err
+	}
+	for _, r := range roles {
+		if !strings.EqualFold(r, identity.RoleDirectoryReaders) {
+			return false, nil
+		}
+	}
+	return true, nil
+}
+
+func transitiveGroupsOf(c *call, id string) []string {
+	gs, err := c.h.dir.TransitiveGroups(c.ctx, c.tenant, id)
+	if err != nil {
+		return nil
+	}
+	return gs
+}
+
+func (c *call) userRoutes(u identity.User, rest []string) error {
+	if !c.reader() && !c.is(u.ID) {
+		return denied()
+	}
+	if len(rest) == 0 {
+		switch c.r.Method {
+		case http.MethodGet:
+			return c.one(userType, userJSON(u), http.StatusOK)
+		case http.MethodPatch:
+			ok, err := c.mayManageUser(u)
+			if err != nil {
+				return err
+			}
+			if err := allow(ok); err != nil {
+				return err
+			}
+			body, err := c.decode()
+			if err != nil {
+				return err
+			}
+			if err := c.applyUser(&u, body, false); err != nil {
+				return err
+			}
+			if err := c.h.dir.PutUser(c.ctx, u); err != nil {
+				return err
+			}
+			return c.noContent()
+		case http.MethodDelete:
+			ok, err := c.mayManageUser(u)
+			if err != nil {
+				return err
+			}
+			if err := allow(ok && !c.is(u.ID)); err != nil {
+				return err
+			}
+			if err := c.h.dir.DeleteUser(c.ctx, u); err != nil {
+				return err
+			}
+			return c.noContent()
+		}
+		return methodNotAllowed(c.r)
+	}
+	d, err := c.snapshot()
+	if err != nil {
+		return err
+	}
+	return c.memberFunctions(d, u.ID, rest)
+}
+
+// applyUser applies a user body; a password in passwordProfile is hashed
+// with argon2id and never stored or echoed.
+func (c *call) applyUser(u *identity.User, body map[string]json.RawMessage, create bool) error {
+	if create {
+		for _, req := range []string{"accountEnabled", "displayName", "mailNickname", "passwordProfile", "userPrincipalName"} {
+			if _, ok := body[req]; !ok {
+				return badRequest("Property '%s' is required when creating a user.", req)
+			}
+		}
+	}
+	if s, ok, err := str(body, "displayName"); err != nil {
+		return err
+	} else if ok {
+		if strings.TrimSpace(s) == "" || len(s) > 256 {
+			return badRequest("Invalid value specified for property 'displayName' of resource 'User'.")
+		}
+		u.DisplayName = s
+	}
+	if v, ok, err := boolean(body, "accountEnabled"); err != nil {
+		return err
+	} else if ok {
+		u.AccountEnabled = v
+	}
+	if s, ok, err := str(body, "userPrincipalName"); err != nil {
+		return err
+	} else if ok && !strings.EqualFold(s, u.UserPrincipalName) {
+		if err := c.checkUPN(s); err != nil {
+			return err
+		}
+		u.UserPrincipalName = s
+	}
+	if s, ok, err := str(body, "mailNickname"); err != nil {
+		return err
+	} else if ok && (s == "" || len(s) > 64 || strings.ContainsAny(s, "@()\\[]\";:<>, ")) {
+		return badRequest("Invalid value specified for property 'mailNickname' of resource 'User'.")
+	}
+	if raw, ok := body["passwordProfile"]; ok {
+		var pp struct {
+			Password                             *string `json:"password"`
+			ForceChangePasswordNextSignIn        *bool   `json:"forceChangePasswordNextSignIn"`
+			ForceChangePasswordNextSignInWithMfa *bool   `json:"forceChangePasswordNextSignInWithMfa"`
+		}
+		if err := json.Unmarshal(raw, &pp); err != nil {
+			return badRequest("Invalid value for property 'passwordProfile'.")
+		}
+		if pp.Password == nil {
+			if create {
+				return badRequest("passwordProfile.password is required when creating a user.")
+			}
+		} else {
+			if err := checkPassword(*pp.Password); err != nil {
+				return err
+			}
+			hash, err := identity.HashPassword(c.h.id.Rand(), *pp.Password)
+			if err != nil {
+				return err
+			}
+			u.PasswordHash = hash
+		}
+	}
+	props, err := setProps("microsoft.graph.user", userProps, u.Properties, body,
+		"displayName", "accountEnabled", "userPrincipalName", "passwordProfile", "passwordPolicies")
+	if err != nil {
+		return err
+	}
+	u.Properties = props
+	return nil
+}
+
+// checkUPN requires alias@domain, unused in the tenant, and, when the
+// tenant has domains, one of them.
+func (c *call) checkUPN(upn string) error {
+	alias, domain, ok := strings.Cut(upn, "@")
+	if !ok || alias == "" || domain == "" || strings.ContainsAny(upn, " \"\\()<>,;:[]") || len(upn) > 113 || strings.Count(upn, "@") != 1 {
+		return badRequest("Invalid value specified for property 'userPrincipalName' of resource 'User'.")
+	}
+	t, err := c.h.dir.Tenant(c.ctx, c.tenant)
+	if err != nil {
+		return err
+	}
+	if len(t.Domains) > 0 && !containsFold(t.Domains, domain) {
+		return badRequest("The domain portion of the userPrincipalName property is invalid. You must use one of the verified domain names in your organization (%s).", strings.Join(t.Domains, ", "))
+	}
+	if _, err := c.h.dir.UserByUPN(c.ctx, c.tenant, upn); err == nil {
+		return badRequest("Another object with the same value for property userPrincipalName already exists.")
+	} else if !errors.Is(err, identity.ErrNotFound) {
+		return err
+	}
+	return nil
+}
+
+// checkPassword applies Entra's password complexity: 8 to 256
+// characters with three of lower case, upper case, digits and symbols.
+func checkPassword(p string) error {
+	classes := 0
+	var lower, upper, digit, other bool
+	for _, r := range p {
+		switch {
+		case unicode.IsLower(r):
+			lower = true
+		case unicode.IsUpper(r):
+			upper = true
+		case unicode.IsDigit(r):
+			digit = true
+		default:
+			other = true
+		}
+	}
+	for _, b := range []bool{lower, upper, digit, other} {
+		if b {
+			classes++
+		}
+	}
+	if len(p) < 8 || len(p) > 256 || classes < 3 {
+		return badRequest("The specified password does not comply with password complexity requirements. Please provide a different password (8 to 256 characters with three of: lower case, upper case, digits, symbols).")
+	}
+	return nil
+}
+
+func (c *call) createUser() error {
+	if !c.userAdmin() {
+		return denied()
+	}
+	body, err := c.decode()
+	if err != nil {
+		return err
+	}
+	u := identity.User{ID: c.h.id.NewID(), TenantID: c.tenant, Created: c.h.id.Now().UTC()}
+	if err := c.applyUser(&u, body, true); err != nil {
+		return err
+	}
+	if err := c.h.dir.PutUser(c.ctx, u); err != nil {
+		return err
+	}
+	return c.one(userType, userJSON(u), http.StatusCreated)
+}
