@@ -182,4 +182,19 @@ func TestProxyRefusesWhatItDoesNotServe(t *testing.T) {
 	if s.Proxy.Tunnels.Load() != 0 {
 		t.Errorf("%d tunnels opened for refused CONNECTs", s.Proxy.Tunnels.Load())
 	}
+	// Inside a tunnel to management.azure.com, a request for another host
+	// is misdirected.
+	g := &loopbackGuard{}
+	client := proxyClientOptions(t, s, g).Transport.(*http.Client)
+	req, _ := http.NewRequest(http.MethodGet, "https://management.azure.com/subscriptions?api-version=2022-12-01", nil)
+	req.Host = "steward.vault.azure.net"
+	resp, err := client.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusMisdirectedRequest {
+		t.Errorf("request for another host inside a tunnel: %d, want 421", resp.StatusCode)
+	}
+	g.check(t)
 }
