@@ -191,6 +191,7 @@ func serveServices(pol policyproviderOptions, vaultReady func(*server.VaultPlane
 		server.LogsService(),
 		server.VaultService(server.VaultOptions{}, ready...),
 		server.AlertsService(server.AlertsOptions{Mailer: pol.mailer}),
+		server.StorageService(),
 	}
 }
 
