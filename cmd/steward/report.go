@@ -20,12 +20,14 @@ func init() { register(newReportCmd) }
 func newReportCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "report",
-		Short: "Governance reviews of an estate: network exposure",
-		Long: `report runs Steward's governance reviews. Each reads an exported estate (the
-output of "az resource list", Resource Graph pages or JSON Lines, as "steward
-policy scan" reads them; "-" reads standard input) and prints its findings as a
-table, JSON or CSV. A report exits 1 when it finds something at or above
---fail-on (default high), 2 when it cannot read the estate.`,
+		Short: "Governance reviews: network exposure, credential age and expiry",
+		Long: `report runs Steward's governance reviews and prints their findings as a table,
+JSON or CSV. "network" reads an exported estate (the output of "az resource
+list", Resource Graph pages or JSON Lines, as "steward policy scan" reads them;
+"-" reads standard input); "credentials" reads the vaults and the application
+registrations of a running Steward (or Azure) through the Azure SDK and
+Microsoft Graph. A report exits 1 when it finds something at or above --fail-on
+(default high), 2 when it cannot read its input.`,
 	}
 	network := &cobra.Command{
 		Use:   "network ESTATE",
@@ -44,24 +46,48 @@ names an NSG or subnet the estate lacks is reported, not guessed.`,
 		Example: `  steward report network examples/reports/network-estate.json
   az graph query -q "resources | where type startswith 'microsoft.network/'" --first 1000 | steward report network - -o json`,
 		Args: cobra.ExactArgs(1),
-		RunE: runReportNetwork,
+		RunE: func(cmd *cobra.Command, args []string) error { return runEstateReport(cmd, args, reports.Network) },
 	}
-	network.Flags().String("format", "auto", "estate format: auto, json (az resource list), graph (Resource Graph pages) or jsonl")
-	network.Flags().String("fail-on", reports.High, "exit 1 when a finding is at least this severe: high, medium, low or none")
-	cmd.AddCommand(network)
+	logging := &cobra.Command{
+		Use:   "logging ESTATE",
+		Short: "Resources whose logs no workspace collects",
+		Long: `logging finds the resources of an exported estate whose logs are not collected:
+resources of the types that send platform logs through diagnostic settings (Key
+Vault, NSGs, application gateways, firewalls, SQL databases, web apps, AKS,
+storage accounts, ...; docs/reports.md lists them) without a diagnostic setting
+that sends to a Log Analytics workspace, and virtual machines and scale sets
+without a data collection rule association. The estate must include the
+diagnostic settings and associations (extension resources), as Resource Graph
+returns them.`,
+		Example: `  steward report logging examples/reports/logging-estate.json --fail-on none
+  steward report logging estate.jsonl -o csv > logging.csv`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return runEstateReport(cmd, args, func(docs []map[string]any) ([]reports.Finding, error) { return reports.Logging(docs), nil })
+		},
+	}
+	for _, c := range []*cobra.Command{network, logging} {
+		c.Flags().String("format", "auto", "estate format: auto, json (az resource list), graph (Resource Graph pages) or jsonl")
+		c.Flags().String("fail-on", reports.High, "exit 1 when a finding is at least this severe: high, medium, low or none")
+	}
+	logging.Flags().Lookup("fail-on").DefValue = reports.Medium
+	_ = logging.Flags().Set("fail-on", reports.Medium)
+	cmd.AddCommand(network, logging, newReportCredentialsCmd())
 	return cmd
 }
 
 // formatCSV is the reports' CSV output.
 const formatCSV cliout.Format = "csv"
 
-func runReportNetwork(cmd *cobra.Command, args []string) error {
+// runEstateReport reads the estate named by args[0] and prints what run
+// finds in it.
+func runEstateReport(cmd *cobra.Command, args []string, run func([]map[string]any) ([]reports.Finding, error)) error {
 	format, err := outputFormat(cmd, cliout.Table, cliout.JSON, formatCSV)
 	if err != nil {
 		return usageError("%v", err)
 	}
 	failOn, _ := cmd.Flags().GetString("fail-on")
-	rank := map[string]int{reports.Low: 1, reports.Medium: 2, reports.High: 3, "none": 4}
+	rank := severityRank
 	if _, ok := rank[failOn]; !ok {
 		return usageError("--fail-on %q: want high, medium, low or none", failOn)
 	}
@@ -94,7 +120,7 @@ func runReportNetwork(cmd *cobra.Command, args []string) error {
 	if len(bad) > 0 {
 		return usageError("%s: %d malformed records, the first: %s", args[0], len(bad), bad[0])
 	}
-	findings, err := reports.Network(docs)
+	findings, err := run(docs)
 	if err != nil {
 		return usageError("%v", err)
 	}
@@ -127,6 +153,11 @@ func printFindings(cmd *cobra.Command, format cliout.Format, findings []reports.
 		}
 		rows = append(rows, []string{f.Severity, f.Kind, name, f.Message})
 	}
+	return writeRows(cmd, format, header, rows)
+}
+
+// writeRows writes a report's rows as a table or CSV.
+func writeRows(cmd *cobra.Command, format cliout.Format, header []string, rows [][]string) error {
 	if format == formatCSV {
 		w := csv.NewWriter(cmd.OutOrStdout())
 		w.Write(header)
@@ -134,7 +165,7 @@ func printFindings(cmd *cobra.Command, format cliout.Format, findings []reports.
 		return w.Error()
 	}
 	if len(rows) == 0 {
-		fmt.Fprintln(cmd.OutOrStdout(), "No findings.")
+		fmt.Fprintln(cmd.OutOrStdout(), "Nothing to report.")
 		return nil
 	}
 	return cliout.WriteTable(cmd.OutOrStdout(), header, rows)

@@ -357,6 +357,8 @@ func (s *Steward) Run(ctx context.Context) error {
 		err = cerr
 	}
 	s.Sealer.Close()
+	// The data directory is free again: a later Open in this process (a
+	// restart) may take it.
 	s.lock.release()
 	return err
 }

@@ -442,14 +442,18 @@ func (d *data) scanChunk(rows *sql.Rows, filter expr, top, chunk int, res *query
 			return n, len(res.Entities) == top, nil
 		}
 		n++
-		p, err := unmarshalProps([]byte(props))
+		row := storedRow{pk: pk, rk: rk, ts: time.Unix(0, ts).UTC()}
+		if err := json.Unmarshal([]byte(props), &row.raw); err != nil {
+			return n, true, err
+		}
+		if filter != nil && !match(filter, &row) {
+			continue
+		}
+		e, err := row.entity()
 		if err != nil {
 			return n, true, err
 		}
-		e := Entity{PartitionKey: pk, RowKey: rk, Timestamp: time.Unix(0, ts).UTC(), Props: p}
-		if filter == nil || match(filter, &e) {
-			res.Entities = append(res.Entities, e)
-		}
+		res.Entities = append(res.Entities, e)
 	}
 	return n, true, rows.Err()
 }

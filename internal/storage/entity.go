@@ -191,6 +191,46 @@ func unmarshalProps(b []byte) ([]Property, error) {
 	if err := json.Unmarshal(b, &raw); err != nil {
 		return nil, err
 	}
+	return decodeRawProps(raw)
+}
+
+// storedRow is a row read by a query before the filter has kept it: the
+// filter decodes only the properties it names.
+type storedRow struct {
+	pk, rk string
+	ts     time.Time
+	raw    map[string]json.RawMessage
+}
+
+// Prop implements propSource.
+func (r *storedRow) Prop(name string) (Value, bool) {
+	switch name {
+	case "PartitionKey":
+		return Value{Type: EdmString, S: r.pk}, true
+	case "RowKey":
+		return Value{Type: EdmString, S: r.rk}, true
+	case "Timestamp":
+		return Value{Type: EdmDateTime, T: r.ts}, true
+	}
+	v, ok := r.raw[name]
+	if !ok || strings.Contains(name, "@") {
+		return Value{}, false
+	}
+	ann := ""
+	if a, ok := r.raw[name+"@odata.type"]; ok {
+		_ = json.Unmarshal(a, &ann)
+	}
+	val, err := decodeValue(v, ann)
+	return val, err == nil
+}
+
+// entity decodes the whole row.
+func (r *storedRow) entity() (Entity, error) {
+	p, err := decodeRawProps(r.raw)
+	return Entity{PartitionKey: r.pk, RowKey: r.rk, Timestamp: r.ts, Props: p}, err
+}
+
+func decodeRawProps(raw map[string]json.RawMessage) ([]Property, error) {
 	props := make([]Property, 0, len(raw))
 	for name, v := range raw {
 		if strings.Contains(name, "@") {

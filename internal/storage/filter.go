@@ -396,9 +396,15 @@ func (p *parser) primary() (expr, error) {
 	return nil, filterError(t.pos, "unexpected %s", describe(t))
 }
 
+// propSource is what a filter reads: an Entity, or a stored row whose
+// properties are decoded only when the filter names them.
+type propSource interface {
+	Prop(name string) (Value, bool)
+}
+
 // match evaluates the filter on an entity. A comparison on a property the
 // entity lacks, or of values of different types, is false.
-func match(e expr, ent *Entity) bool {
+func match(e expr, ent propSource) bool {
 	switch x := e.(type) {
 	case *binary:
 		switch x.Op {

@@ -101,6 +101,9 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	reqID := uuid.NewString()
 	hd := w.Header()
 	hd.Set("x-ms-request-id", reqID)
+	if id := r.Header.Get("x-ms-client-request-id"); id != "" && len(id) <= 1024 {
+		hd.Set("x-ms-client-request-id", id)
+	}
 	v := r.Header.Get("x-ms-version")
 	if v == "" {
 		v = SASVersion

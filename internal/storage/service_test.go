@@ -8,6 +8,7 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/steward-gov/steward/internal/store"
 	"github.com/steward-gov/steward/internal/store/storetest"
@@ -312,5 +313,63 @@ func TestHostFormServesTheAccountOfTheHost(t *testing.T) {
 	}
 	if h.Matches(httptest.NewRequest("GET", "https://management.azure.com/subscriptions", nil)) {
 		t.Error("an ARM request matched the Table service")
+	}
+}
+
+func TestAccountSASAndSignatureConstraints(t *testing.T) {
+	f := newFixture(t, sqliteStore(t))
+	f.do(t, "POST", "/Tables", `{"TableName":"things"}`, nil)
+	f.do(t, "POST", "/things", `{"PartitionKey":"p","RowKey":"r"}`, nil)
+	key := f.acct.Keys[0].Value
+	exp := f.now.Add(time.Hour).Format(time.RFC3339)
+	acct := func(s AccountSAS) string {
+		s.Expiry = exp
+		tok, err := s.Sign("acct", key)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return tok
+	}
+	svc := func(s ServiceSAS) string {
+		if s.Expiry == "" {
+			s.Expiry = exp
+		}
+		tok, err := s.Sign("acct", key)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return tok
+	}
+	cases := []struct {
+		name, method, path, token, body string
+		status                          int
+		code                            string
+	}{
+		{"account SAS lists tables", "GET", "/Tables", acct(AccountSAS{Services: "t", ResourceTypes: "c", Permission: "l"}), "", 200, ""},
+		{"account SAS reads entities", "GET", "/things()", acct(AccountSAS{Services: "t", ResourceTypes: "o", Permission: "r"}), "", 200, ""},
+		{"account SAS of version 2020-12-06 (ses signed)", "GET", "/things()", acct(AccountSAS{Version: "2020-12-06", Services: "t", ResourceTypes: "o", Permission: "r"}), "", 200, ""},
+		{"account SAS for containers only", "GET", "/things()", acct(AccountSAS{Services: "t", ResourceTypes: "c", Permission: "rl"}), "", 403, "AuthorizationResourceTypeMismatch"},
+		{"account SAS for blobs only", "GET", "/things()", acct(AccountSAS{Services: "b", ResourceTypes: "o", Permission: "r"}), "", 403, "AuthorizationServiceMismatch"},
+		{"account SAS creates a table with c", "POST", "/Tables", acct(AccountSAS{Services: "t", ResourceTypes: "c", Permission: "c"}), `{"TableName":"made"}`, 201, ""},
+		{"account SAS without create", "POST", "/Tables", acct(AccountSAS{Services: "t", ResourceTypes: "c", Permission: "l"}), `{"TableName":"made2"}`, 403, "AuthorizationPermissionMismatch"},
+		{"service SAS on a table operation", "GET", "/Tables", svc(ServiceSAS{Table: "things", Permission: "r"}), "", 403, "AuthorizationFailure"},
+		{"https-only SAS over http", "GET", "/things()", svc(ServiceSAS{Table: "things", Permission: "r", Protocol: "https"}), "", 403, "AuthorizationProtocolMismatch"},
+		{"SAS for another address", "GET", "/things()", svc(ServiceSAS{Table: "things", Permission: "r", IP: "10.0.0.1-10.0.0.9"}), "", 403, "AuthorizationSourceIPMismatch"},
+		{"SAS for this address", "GET", "/things()", svc(ServiceSAS{Table: "things", Permission: "r", IP: "127.0.0.1"}), "", 200, ""},
+		{"SAS not yet valid", "GET", "/things()", svc(ServiceSAS{Table: "things", Permission: "r", Start: f.now.Add(time.Hour).Format(time.RFC3339), Expiry: f.now.Add(2 * time.Hour).Format(time.RFC3339)}), "", 403, "AuthenticationFailed"},
+		{"SAS upsert needs a and u", "PUT", "/things(PartitionKey='p',RowKey='x')", svc(ServiceSAS{Table: "things", Permission: "u"}), `{}`, 403, "AuthorizationPermissionMismatch"},
+		{"SAS upsert with a and u", "PUT", "/things(PartitionKey='p',RowKey='x')", svc(ServiceSAS{Table: "things", Permission: "au"}), `{}`, 204, ""},
+	}
+	for _, c := range cases {
+		req, _ := http.NewRequest(c.method, f.srv.URL+"/tables/acct"+c.path+"?"+c.token, strings.NewReader(c.body))
+		req.Header.Set("Content-Type", "application/json")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != c.status || resp.Header.Get("x-ms-error-code") != c.code {
+			t.Errorf("%s: %d %s, want %d %s", c.name, resp.StatusCode, resp.Header.Get("x-ms-error-code"), c.status, c.code)
+		}
 	}
 }
