@@ -66,6 +66,9 @@ type Policy struct {
 	// unknownAliases are alias fields of the if condition the alias
 	// table does not know.
 	unknownAliases []string
+	// warnings are what the definition lacks that Azure does not refuse
+	// (missing modify/deployIfNotExists details), reported by lint.
+	warnings []*CompileError
 	// applicability and hasLocation drive Applicable.
 	applicability uint8
 	hasLocation   bool
@@ -147,6 +150,11 @@ func (d *Definition) Compile(opts CompileOptions) (*Policy, error) { return Comp
 // and without CompileOptions.AllowUnknownAliases, which makes them a
 // compile error). Such a policy is not applicable (see Applicable).
 func (p *Policy) UnknownAliases() []string { return p.unknownAliases }
+
+// Warnings returns what the definition lacks that Azure accepts anyway
+// (modify or deployIfNotExists details Learn calls required), each with
+// its JSON path. The policy evaluates what it can without them.
+func (p *Policy) Warnings() []*CompileError { return p.warnings }
 
 // ParseAndCompile parses and compiles a definition document.
 func ParseAndCompile(data []byte, opts CompileOptions) (*Policy, error) {
