@@ -91,6 +91,9 @@ type compiler struct {
 	condBlock string
 	// allowUnknown is CompileOptions.AllowUnknownAliases.
 	allowUnknown bool
+	// counted is the field of the innermost field count whose where is
+	// being compiled, nil outside one.
+	counted *fieldRef
 }
 
 // Compile compiles a parsed definition. Errors are *CompileError or, for
@@ -297,9 +300,23 @@ func (c *compiler) count(cn *Count) (*countNode, error) {
 		if n.field != nil && !n.field.wildcard {
 			return nil, cerr(cn.Path+".field", "count.field must be an array alias with [*], got %q", cn.Field)
 		}
+		// Learn (author-arrays, "Nested field count expressions can only
+		// refer to nested arrays"): inside the where of a count over
+		// a[*], a field count must count an array under a[*].
+		if out := c.counted; out != nil && n.field != nil &&
+			(len(n.field.segs) <= len(out.segs) || !segsPrefix(out.segs, n.field.segs)) {
+			return nil, cerr(cn.Path+".field", "a count inside the where of the count of %q can only count an array nested in it, got %q",
+				out.text, n.field.text)
+		}
 	}
 	if cn.Where != nil {
-		if n.where, err = c.condition(cn.Where); err != nil {
+		saved := c.counted
+		if !cn.HasValue && n.field != nil {
+			c.counted = n.field
+		}
+		n.where, err = c.condition(cn.Where)
+		c.counted = saved
+		if err != nil {
 			return nil, err
 		}
 	}
