@@ -15,6 +15,7 @@ import (
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/runtime"
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/to"
 	"github.com/Azure/azure-sdk-for-go/sdk/data/aztables"
+	"github.com/Azure/azure-sdk-for-go/sdk/resourcemanager/authorization/armauthorization/v2"
 	"github.com/Azure/azure-sdk-for-go/sdk/resourcemanager/resources/armresources"
 	"github.com/Azure/azure-sdk-for-go/sdk/resourcemanager/storage/armstorage"
 	"github.com/Azure/azure-sdk-for-go/sdk/security/keyvault/azsecrets"
@@ -37,9 +38,11 @@ const (
 	VendingAccount       = "stewardvending"
 )
 
-// Storage Account Key Operator Service Role: lists and regenerates keys,
-// nothing else; the internal identity's only role on the catalog account.
-const keyOperatorRole = "81a9662b-bebf-436f-a333-f67b29880f12"
+// keyReaderRole is the custom role the internal identity holds on the
+// catalog account, its only role there: read the account and list its
+// keys (Azure's "Storage Account Key Operator Service Role" also
+// regenerates them, which the valet key needs not).
+const keyReaderRole = "5d0a4c5e-6f7e-4d1a-9b1e-7a3c2d9e8f10"
 
 // VendingOptions configure the vending service.
 type VendingOptions struct {
@@ -255,7 +258,20 @@ func (s *Steward) ensureVendingCatalog(ctx context.Context, p *VendingPlane) err
 			return err
 		}
 	}
-	doc := rbac.RoleAssignmentDocument(p.Account, keyOperatorRole, p.InternalIdentity.ObjectID, rbac.PrincipalServicePrincipal)
+	defs, err := armauthorization.NewRoleDefinitionsClient(cred, opts)
+	if err != nil {
+		return err
+	}
+	rgScope := "/subscriptions/" + sub + "/resourceGroups/" + VendingResourceGroup
+	if _, err := defs.CreateOrUpdate(ctx, rgScope, keyReaderRole, armauthorization.RoleDefinition{Properties: &armauthorization.RoleDefinitionProperties{
+		RoleName: to.Ptr("Steward vending catalog key reader"), RoleType: to.Ptr("CustomRole"),
+		Description:      to.Ptr("Reads the vending catalog's storage account and lists its keys, to sign valet keys."),
+		AssignableScopes: []*string{to.Ptr(rgScope)},
+		Permissions: []*armauthorization.Permission{{Actions: []*string{to.Ptr("Microsoft.Storage/storageAccounts/read"),
+			to.Ptr("Microsoft.Storage/storageAccounts/listKeys/action")}}}}}, nil); err != nil {
+		return err
+	}
+	doc := rbac.RoleAssignmentDocument(p.Account, keyReaderRole, p.InternalIdentity.ObjectID, rbac.PrincipalServicePrincipal)
 	if _, _, err := s.Cloud.Put(ctx, nil, cloud.PutRequest{ID: doc["id"].(string), Type: cloud.TypeRoleAssignment, Doc: doc}); err != nil {
 		var ae *arm.Error
 		if !errors.As(err, &ae) || ae.Code != "RoleAssignmentExists" {

@@ -80,38 +80,40 @@ func (in *Internal) now() time.Time {
 	return time.Now()
 }
 
-// sharedKey returns a table opener signed with the account key, listed
-// through armstorage with the internal identity.
-func (in *Internal) sharedKey(ctx context.Context) (TableClient, error) {
+// sharedKey returns the account's key credential, listed through
+// armstorage with the internal identity, and a table opener signed with it.
+func (in *Internal) sharedKey(ctx context.Context) (TableClient, *aztables.SharedKeyCredential, error) {
 	rid, err := arm.ParseResourceID(in.Account)
 	if err != nil {
-		return nil, fmt.Errorf("vending: catalog account: %w", err)
+		return nil, nil, fmt.Errorf("vending: catalog account: %w", err)
 	}
 	ac, err := armstorage.NewAccountsClient(rid.SubscriptionID, in.Credential, in.ARM)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	keys, err := ac.ListKeys(ctx, rid.ResourceGroup, rid.Name(), nil)
 	if err != nil {
-		return nil, fmt.Errorf("vending: listing the catalog account's keys: %w", err)
+		return nil, nil, fmt.Errorf("vending: listing the catalog account's keys: %w", err)
 	}
 	if len(keys.Keys) == 0 || keys.Keys[0].Value == nil {
-		return nil, fmt.Errorf("vending: the catalog account has no key")
+		return nil, nil, fmt.Errorf("vending: the catalog account has no key")
 	}
 	cred, err := aztables.NewSharedKeyCredential(rid.Name(), *keys.Keys[0].Value)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	base := strings.TrimSuffix(in.TableEndpoint, "/") + "/"
+	base := in.tableBase()
 	return func(table string) (*aztables.Client, error) {
 		return aztables.NewClientWithSharedKey(base+table, cred, in.Tables)
-	}, nil
+	}, cred, nil
 }
+
+func (in *Internal) tableBase() string { return strings.TrimSuffix(in.TableEndpoint, "/") + "/" }
 
 // Writer is the platform team's catalog writer, signed with the account
 // key.
 func (in *Internal) Writer(ctx context.Context) (Writer, error) {
-	open, err := in.sharedKey(ctx)
+	open, _, err := in.sharedKey(ctx)
 	if err != nil {
 		return Writer{}, err
 	}
@@ -120,7 +122,7 @@ func (in *Internal) Writer(ctx context.Context) (Writer, error) {
 
 // ValetKey issues a valet key.
 func (in *Internal) ValetKey(ctx context.Context) (ValetKey, error) {
-	open, err := in.sharedKey(ctx)
+	_, cred, err := in.sharedKey(ctx)
 	if err != nil {
 		return ValetKey{}, err
 	}
@@ -131,19 +133,19 @@ func (in *Internal) ValetKey(ctx context.Context) (ValetKey, error) {
 	now := in.now().UTC()
 	k := ValetKey{Tables: map[string]string{}, ExpiresOn: now.Add(life).Truncate(time.Second)}
 	for _, t := range append(slices.Clone(CatalogTables), TableRequests) {
-		tc, err := open(t)
-		if err != nil {
-			return ValetKey{}, err
-		}
 		perm := aztables.SASPermissions{Read: true}
 		if t == TableRequests {
 			perm.Add, perm.Update = true, true
 		}
-		// Start a minute back, for clock skew between here and the service.
-		u, err := tc.GetTableSASURL(perm, now.Add(-time.Minute), k.ExpiresOn)
+		// Signed here rather than with Client.GetTableSASURL, which drops
+		// the path of a path-style endpoint (Steward's, Azurite's). Start
+		// a minute back, for clock skew between here and the service.
+		qps, err := aztables.SASSignatureValues{TableName: t, Permissions: perm.String(),
+			StartTime: now.Add(-time.Minute), ExpiryTime: k.ExpiresOn}.Sign(cred)
 		if err != nil {
 			return ValetKey{}, err
 		}
+		u := in.tableBase() + t + "?" + qps
 		k.Tables[t] = u
 	}
 	return k, nil
@@ -152,7 +154,7 @@ func (in *Internal) ValetKey(ctx context.Context) (ValetKey, error) {
 // ExecutionToken signs in as the subscription's execution context, with
 // the secret read from its vault, and returns its ARM token.
 func (in *Internal) ExecutionToken(ctx context.Context, subscriptionID string) (azcore.AccessToken, error) {
-	open, err := in.sharedKey(ctx)
+	open, _, err := in.sharedKey(ctx)
 	if err != nil {
 		return azcore.AccessToken{}, err
 	}
