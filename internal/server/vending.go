@@ -288,4 +288,3 @@ func (s *Steward) ensureVendingCatalog(ctx context.Context, p *VendingPlane) err
 	p.ready = true
 	return nil
 }
-

@@ -372,6 +372,45 @@ func TestVendingSeed001EndToEnd(t *testing.T) {
 		t.Error("the team deletes its locked group")
 	}
 
+	// A step that fails undoes what the request created: team b's
+	// subscription now assigns a policy that does not exist.
+	cat := e.admin2(t, http.MethodGet, vending.CatalogPath, nil, http.StatusOK)
+	var subB vending.Subscription
+	for _, raw := range cat["subscriptions"].([]any) {
+		if m := raw.(map[string]any); m["subscriptionId"] == e.subs[1] {
+			b, _ := json.Marshal(m)
+			_ = json.Unmarshal(b, &subB)
+		}
+	}
+	subB.Policies = append(subB.Policies, vending.PolicyAssignment{Name: "missing", DefinitionID: "/subscriptions/" + e.subs[1] + "/providers/Microsoft.Authorization/policyDefinitions/missing"})
+	e.admin2(t, http.MethodPut, vending.CatalogPath+"/subscriptions", subB, http.StatusOK)
+	bad := vending.Request{SubscriptionID: e.subs[1], Name: "api", Environment: "test", CostCenter: "cc2", Region: "westeurope", Tags: map[string]string{"Owner": "team-b"}}
+	st, h, _ = e.call(t, e.teams[1], http.MethodPost, "/vending/v1/resourceGroups", bad, nil)
+	if st != http.StatusAccepted {
+		t.Fatalf("team b's request: %d", st)
+	}
+	e.plane.Public.Wait()
+	_, _, rec = e.call(t, e.teams[1], http.MethodGet, h.Get("Location"), nil, nil)
+	if errObj, _ := rec["error"].(map[string]any); rec["status"] != vending.StatusFailed || !strings.Contains(errObj["message"].(string), "policy assignment missing") {
+		t.Fatalf("failed request: %v", rec)
+	}
+	rgsB, _ := armresources.NewResourceGroupsClient(e.subs[1], e.admin, e.opts)
+	if ok, err := rgsB.CheckExistence(ctx, "rg-test-cc2-api-westeurope", nil); err != nil || ok.Success {
+		t.Fatalf("the group of a failed request is left behind: %v %v", ok.Success, err)
+	}
+	rasB, _ := armauthorization.NewRoleAssignmentsClient(e.subs[1], e.admin, e.opts)
+	for pb := rasB.NewListForSubscriptionPager(nil); pb.More(); {
+		page, err := pb.NextPage(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, ra := range page.Value {
+			if strings.Contains(strings.ToLower(*ra.Properties.Scope), "rg-test-cc2-api") {
+				t.Fatalf("role assignment left behind: %s", *ra.ID)
+			}
+		}
+	}
+
 	// A team's token is refused by the internal API.
 	for _, p := range []string{vending.ValetKeyPath, vending.ExecutionTokenPath, vending.CatalogPath + "/subscriptions"} {
 		if st, _, out := e.call(t, e.teams[0], http.MethodPost, p, map[string]string{}, nil); st != http.StatusForbidden {
