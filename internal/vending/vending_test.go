@@ -128,7 +128,9 @@ func TestCatalogEntriesAreValidated(t *testing.T) {
 		{"bad id", func(s *Subscription) { s.ID = "abc" }, "InvalidSubscriptionId"},
 		{"no execution context", func(s *Subscription) { s.Execution = ExecutionContext{} }, "InvalidExecutionContext"},
 		{"naming without name", func(s *Subscription) { s.Naming = "rg-{env}" }, "InvalidNamingRule"},
-		{"role without definition", func(s *Subscription) { s.Roles = []RoleAssignment{{PrincipalID: guid, RoleDefinitionID: "Contributor"}} }, "InvalidRoleAssignment"},
+		{"role without definition", func(s *Subscription) {
+			s.Roles = []RoleAssignment{{PrincipalID: guid, RoleDefinitionID: "Contributor"}}
+		}, "InvalidRoleAssignment"},
 		{"policy without definition", func(s *Subscription) { s.Policies = []PolicyAssignment{{Name: "p", DefinitionID: "x"}} }, "InvalidPolicyAssignment"},
 	}
 	for _, tc := range cases {
