@@ -29,6 +29,7 @@ on 22, 3389 or any port, diagnostic settings to a Log Analytics workspace
 only from approved image IDs or a shared image gallery, storage HTTPS only with
 TLS 1.2, and Key Vault purge protection. It is the default policy set of
 steward template check.`,
+		Example: "  steward baseline show\n  steward baseline assign --scope /subscriptions/$AZURE_SUBSCRIPTION_ID",
 	}
 	show := &cobra.Command{Use: "show", Short: "List the baseline's rules", Args: cobra.NoArgs, RunE: runBaselineShow,
 		Example: "  steward baseline show\n  steward baseline show -o json > baseline.json"}

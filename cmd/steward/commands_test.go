@@ -41,6 +41,8 @@ func TestCommandsAUserReachesFor(t *testing.T) {
 		{[]string{"vault", "create", "-n", "team-kv", "-g", "sandbox", "-l", "westeurope"}, exitOK, []string{"team-kv", "sandbox", "https://team-kv.vault.azure.net"}},
 		{[]string{"vault", "list", "-o", "json"}, exitOK, []string{`"name": "team-kv"`}},
 		{[]string{"vault", "secret", "set", "--vault-name", "team-kv", "--name", "s1", "--value", "v"}, exitOK, nil},
+		{[]string{"vault", "secret", "show", "--vault-name", "team-kv", "--name", "missing"}, exitNo, []string{"SecretNotFound (HTTP 404)"}},
+		{[]string{"rbac", "roles", "import", "--state", "state.json", "missing.json"}, exitUsage, nil},
 		{[]string{"vault", "delete", "-n", "team-kv", "-g", "sandbox"}, exitOK, []string{"deleted"}},
 		{[]string{"vault", "delete", "-n", "team-kv", "-g", "sandbox"}, exitNo, []string{"NotFound"}},
 		{[]string{"logs", "workspace", "create", "ws1", "-g", "sandbox", "-l", "westeurope"}, exitOK, nil},
@@ -54,6 +56,8 @@ func TestCommandsAUserReachesFor(t *testing.T) {
 		{[]string{"role", "definition", "delete", "Reader"}, exitNo, []string{"built-in"}},
 		{[]string{"role", "definition", "delete", "Site Reader", "-o", "json"}, exitOK, []string{`"result": "deleted"`}},
 		{[]string{"role", "definition", "delete", "Site Reader"}, exitNo, []string{"no role named"}},
+		{[]string{"group", "delete", "sandbox", "--yes", "-o", "json"}, exitOK, []string{`"result": "deleted"`}},
+		{[]string{"group", "delete", "sandbox", "--yes"}, exitNo, []string{"ResourceGroupNotFound"}},
 	}
 	for _, st := range steps {
 		args := st.args
@@ -70,6 +74,9 @@ func TestCommandsAUserReachesFor(t *testing.T) {
 			if !strings.Contains(out+msg, w) {
 				t.Errorf("steward %s: output lacks %q\n%s%s", strings.Join(st.args, " "), w, out, msg)
 			}
+		}
+		if strings.Contains(msg, "RESPONSE") || strings.Count(msg, "\n") > 3 {
+			t.Errorf("steward %s: an SDK dump, not one rendered error:\n%s", strings.Join(st.args, " "), msg)
 		}
 		if code == exitOK && hasJSONFlag(st.args) && !json.Valid([]byte(out)) {
 			t.Errorf("steward %s -o json: not JSON:\n%s", strings.Join(st.args, " "), out)

@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore/runtime"
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/to"
 	"github.com/Azure/azure-sdk-for-go/sdk/resourcemanager/resources/armresources"
 	"github.com/spf13/cobra"
@@ -28,10 +29,13 @@ Steward (or Azure) resource group through the Azure SDK, as "az deployment
 group" does. Every resource goes through RBAC and policy; a deployment a policy
 denies is refused before anything is written. Templates that link others by
 relativePath are sent with the linked templates in line.`,
+		Example: `  steward deployment what-if web -g app-rg --template-file azuredeploy.json
+  steward deployment create web -g app-rg --template-file azuredeploy.json --parameters azuredeploy.parameters.json`,
 	}
 	create := &cobra.Command{Use: "create NAME", Short: "Run a deployment", Args: cobra.ExactArgs(1), RunE: runDeploymentCreate,
 		Example: `  steward deployment create web -g app-rg --template-file azuredeploy.json --parameters azuredeploy.parameters.json
-  steward deployment create web -g app-rg --template-file main.json --mode Complete`}
+  steward deployment create web -g app-rg --template-file main.json --mode Complete
+  steward deployment create groups --location westeurope --template-file subscription.json`}
 	validate := &cobra.Command{Use: "validate NAME", Short: "Validate a deployment without running it", Args: cobra.ExactArgs(1), RunE: runDeploymentValidate,
 		Example: "  steward deployment validate web -g app-rg --template-file azuredeploy.json"}
 	whatIf := &cobra.Command{Use: "what-if NAME", Short: "Preview the changes a deployment would make", Args: cobra.ExactArgs(1), RunE: runDeploymentWhatIf,
@@ -40,6 +44,7 @@ relativePath are sent with the linked templates in line.`,
 		c.Flags().StringP("template-file", "f", "", "template file (ARM JSON or bicep build output; required)")
 		c.Flags().StringP("parameters", "p", "", "parameter file, or inline JSON ({\"name\": value})")
 		c.Flags().String("mode", "Incremental", "Incremental or Complete")
+		c.Flags().StringP("location", "l", "", "where a subscription-scope deployment's data is kept (required without --resource-group)")
 	}
 	whatIf.Flags().String("result-format", "FullResourcePayloads", "FullResourcePayloads or ResourceIdOnly")
 	list := &cobra.Command{Use: "list", Short: "List a resource group's deployments", Args: cobra.NoArgs, RunE: runDeploymentList,
@@ -49,7 +54,7 @@ relativePath are sent with the linked templates in line.`,
 	del := &cobra.Command{Use: "delete NAME", Short: "Delete a deployment from the history (not its resources)", Args: cobra.ExactArgs(1), RunE: runDeploymentDelete,
 		Example: "  steward deployment delete web -g app-rg"}
 	for _, c := range []*cobra.Command{create, validate, whatIf, list, show, del} {
-		c.Flags().StringP("resource-group", "g", "", "resource group (required)")
+		c.Flags().StringP("resource-group", "g", "", "resource group; without it the deployment is at the subscription")
 		addAPIFlags(c)
 		cmd.AddCommand(c)
 	}
@@ -58,9 +63,6 @@ relativePath are sent with the linked templates in line.`,
 
 func deploymentsClient(cmd *cobra.Command) (*armresources.DeploymentsClient, string, error) {
 	rg, _ := cmd.Flags().GetString("resource-group")
-	if rg == "" {
-		return nil, "", usageError("--resource-group is required")
-	}
 	api, err := newAPIClient(cmd)
 	if err != nil {
 		return nil, "", err
@@ -161,7 +163,9 @@ type deploymentRequest struct {
 	params map[string]any
 	mode   armresources.DeploymentMode
 	client *armresources.DeploymentsClient
-	rg     string
+	// rg is "" for a deployment at the subscription, which has a location.
+	rg       string
+	location *string
 }
 
 func newDeploymentRequest(cmd *cobra.Command) (*deploymentRequest, error) {
@@ -177,7 +181,34 @@ func newDeploymentRequest(cmd *cobra.Command) (*deploymentRequest, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &deploymentRequest{format: format, tmpl: tmpl, params: params, mode: mode, client: c, rg: rg}, nil
+	loc, _ := cmd.Flags().GetString("location")
+	if rg == "" && loc == "" {
+		return nil, usageError("give --resource-group, or --location for a deployment at the subscription")
+	}
+	var location *string
+	if rg == "" {
+		location = to.Ptr(loc)
+	}
+	return &deploymentRequest{format: format, tmpl: tmpl, params: params, mode: mode, client: c, rg: rg, location: location}, nil
+}
+
+// deployment is the request body of create and validate.
+func (in *deploymentRequest) deployment() armresources.Deployment {
+	return armresources.Deployment{Location: in.location, Properties: &armresources.DeploymentProperties{
+		Template: in.tmpl, Parameters: in.params, Mode: to.Ptr(in.mode)}}
+}
+
+// pollDeployment waits for a deployment operation the SDK started.
+func pollDeployment[T any](cmd *cobra.Command, poller *runtime.Poller[T], err error) (T, error) {
+	var zero T
+	if err != nil {
+		return zero, deploymentError(err)
+	}
+	resp, err := poller.PollUntilDone(cmd.Context(), nil)
+	if err != nil {
+		return zero, deploymentError(err)
+	}
+	return resp, nil
 }
 
 func runDeploymentCreate(cmd *cobra.Command, args []string) error {
@@ -185,17 +216,23 @@ func runDeploymentCreate(cmd *cobra.Command, args []string) error {
 	if err != nil {
 		return err
 	}
-	format, tmpl, params, mode, c, rg := in.format, in.tmpl, in.params, in.mode, in.client, in.rg
-	poller, err := c.BeginCreateOrUpdate(cmd.Context(), rg, args[0], armresources.Deployment{Properties: &armresources.DeploymentProperties{
-		Template: tmpl, Parameters: params, Mode: to.Ptr(mode)}}, nil)
-	if err != nil {
-		return deploymentError(err)
+	var d armresources.DeploymentExtended
+	if in.rg == "" {
+		poller, err := in.client.BeginCreateOrUpdateAtSubscriptionScope(cmd.Context(), args[0], in.deployment(), nil)
+		resp, err := pollDeployment(cmd, poller, err)
+		if err != nil {
+			return err
+		}
+		d = resp.DeploymentExtended
+	} else {
+		poller, err := in.client.BeginCreateOrUpdate(cmd.Context(), in.rg, args[0], in.deployment(), nil)
+		resp, err := pollDeployment(cmd, poller, err)
+		if err != nil {
+			return err
+		}
+		d = resp.DeploymentExtended
 	}
-	resp, err := poller.PollUntilDone(cmd.Context(), nil)
-	if err != nil {
-		return deploymentError(err)
-	}
-	return printDeployments(cmd, format, []*armresources.DeploymentExtended{&resp.DeploymentExtended}, false)
+	return printDeployments(cmd, in.format, []*armresources.DeploymentExtended{&d}, false)
 }
 
 // deploymentError renders a deployment's refusal or failure: a deployment
@@ -217,22 +254,28 @@ func runDeploymentValidate(cmd *cobra.Command, args []string) error {
 	if err != nil {
 		return err
 	}
-	format, tmpl, params, mode, c, rg := in.format, in.tmpl, in.params, in.mode, in.client, in.rg
-	poller, err := c.BeginValidate(cmd.Context(), rg, args[0], armresources.Deployment{Properties: &armresources.DeploymentProperties{
-		Template: tmpl, Parameters: params, Mode: to.Ptr(mode)}}, nil)
-	if err != nil {
-		return deploymentError(err)
+	var v armresources.DeploymentValidateResult
+	if in.rg == "" {
+		poller, err := in.client.BeginValidateAtSubscriptionScope(cmd.Context(), args[0], in.deployment(), nil)
+		resp, err := pollDeployment(cmd, poller, err)
+		if err != nil {
+			return err
+		}
+		v = resp.DeploymentValidateResult
+	} else {
+		poller, err := in.client.BeginValidate(cmd.Context(), in.rg, args[0], in.deployment(), nil)
+		resp, err := pollDeployment(cmd, poller, err)
+		if err != nil {
+			return err
+		}
+		v = resp.DeploymentValidateResult
 	}
-	resp, err := poller.PollUntilDone(cmd.Context(), nil)
-	if err != nil {
-		return deploymentError(err)
-	}
-	if format == cliout.JSON {
-		return cliout.WriteJSON(cmd.OutOrStdout(), resp.DeploymentValidateResult)
+	if in.format == cliout.JSON {
+		return cliout.WriteJSON(cmd.OutOrStdout(), v)
 	}
 	var rows [][]string
-	if resp.Properties != nil {
-		for _, r := range resp.Properties.ValidatedResources {
+	if v.Properties != nil {
+		for _, r := range v.Properties.ValidatedResources {
 			rows = append(rows, []string{deref(r.ID)})
 		}
 	}
@@ -244,24 +287,32 @@ func runDeploymentWhatIf(cmd *cobra.Command, args []string) error {
 	if err != nil {
 		return err
 	}
-	format, tmpl, params, mode, c, rg := in.format, in.tmpl, in.params, in.mode, in.client, in.rg
 	rf, _ := cmd.Flags().GetString("result-format")
-	poller, err := c.BeginWhatIf(cmd.Context(), rg, args[0], armresources.DeploymentWhatIf{Properties: &armresources.DeploymentWhatIfProperties{
-		Template: tmpl, Parameters: params, Mode: to.Ptr(mode),
-		WhatIfSettings: &armresources.DeploymentWhatIfSettings{ResultFormat: to.Ptr(armresources.WhatIfResultFormat(rf))}}}, nil)
-	if err != nil {
-		return deploymentError(err)
+	body := armresources.DeploymentWhatIf{Location: in.location, Properties: &armresources.DeploymentWhatIfProperties{
+		Template: in.tmpl, Parameters: in.params, Mode: to.Ptr(in.mode),
+		WhatIfSettings: &armresources.DeploymentWhatIfSettings{ResultFormat: to.Ptr(armresources.WhatIfResultFormat(rf))}}}
+	var w armresources.WhatIfOperationResult
+	if in.rg == "" {
+		poller, err := in.client.BeginWhatIfAtSubscriptionScope(cmd.Context(), args[0], body, nil)
+		resp, err := pollDeployment(cmd, poller, err)
+		if err != nil {
+			return err
+		}
+		w = resp.WhatIfOperationResult
+	} else {
+		poller, err := in.client.BeginWhatIf(cmd.Context(), in.rg, args[0], body, nil)
+		resp, err := pollDeployment(cmd, poller, err)
+		if err != nil {
+			return err
+		}
+		w = resp.WhatIfOperationResult
 	}
-	resp, err := poller.PollUntilDone(cmd.Context(), nil)
-	if err != nil {
-		return deploymentError(err)
-	}
-	if format == cliout.JSON {
-		return cliout.WriteJSON(cmd.OutOrStdout(), resp.WhatIfOperationResult)
+	if in.format == cliout.JSON {
+		return cliout.WriteJSON(cmd.OutOrStdout(), w)
 	}
 	var rows [][]string
-	if resp.Properties != nil {
-		for _, ch := range resp.Properties.Changes {
+	if w.Properties != nil {
+		for _, ch := range w.Properties.Changes {
 			var paths []string
 			for _, d := range ch.Delta {
 				paths = append(paths, deref(d.Path))
@@ -283,6 +334,17 @@ func runDeploymentList(cmd *cobra.Command, _ []string) error {
 		return err
 	}
 	var out []*armresources.DeploymentExtended
+	if rg == "" {
+		pager := c.NewListAtSubscriptionScopePager(nil)
+		for pager.More() {
+			p, err := pager.NextPage(cmd.Context())
+			if err != nil {
+				return apiError(err)
+			}
+			out = append(out, p.Value...)
+		}
+		return printDeployments(cmd, format, out, true)
+	}
 	pager := c.NewListByResourceGroupPager(rg, nil)
 	for pager.More() {
 		p, err := pager.NextPage(cmd.Context())
@@ -303,11 +365,21 @@ func runDeploymentShow(cmd *cobra.Command, args []string) error {
 	if err != nil {
 		return err
 	}
-	resp, err := c.Get(cmd.Context(), rg, args[0], nil)
-	if err != nil {
-		return apiError(err)
+	var d armresources.DeploymentExtended
+	if rg == "" {
+		resp, err := c.GetAtSubscriptionScope(cmd.Context(), args[0], nil)
+		if err != nil {
+			return apiError(err)
+		}
+		d = resp.DeploymentExtended
+	} else {
+		resp, err := c.Get(cmd.Context(), rg, args[0], nil)
+		if err != nil {
+			return apiError(err)
+		}
+		d = resp.DeploymentExtended
 	}
-	return printDeployments(cmd, format, []*armresources.DeploymentExtended{&resp.DeploymentExtended}, false)
+	return printDeployments(cmd, format, []*armresources.DeploymentExtended{&d}, false)
 }
 
 func runDeploymentDelete(cmd *cobra.Command, args []string) error {
@@ -315,14 +387,26 @@ func runDeploymentDelete(cmd *cobra.Command, args []string) error {
 	if err != nil {
 		return err
 	}
-	poller, err := c.BeginDelete(cmd.Context(), rg, args[0], nil)
-	if err != nil {
-		return apiError(err)
+	where := rg
+	if rg == "" {
+		poller, err := c.BeginDeleteAtSubscriptionScope(cmd.Context(), args[0], nil)
+		if err != nil {
+			return apiError(err)
+		}
+		if _, err := poller.PollUntilDone(cmd.Context(), nil); err != nil {
+			return apiError(err)
+		}
+		where = "the subscription"
+	} else {
+		poller, err := c.BeginDelete(cmd.Context(), rg, args[0], nil)
+		if err != nil {
+			return apiError(err)
+		}
+		if _, err := poller.PollUntilDone(cmd.Context(), nil); err != nil {
+			return apiError(err)
+		}
 	}
-	if _, err := poller.PollUntilDone(cmd.Context(), nil); err != nil {
-		return apiError(err)
-	}
-	fmt.Fprintf(cmd.OutOrStdout(), "deleted deployment %s from the history of %s\n", args[0], rg)
+	fmt.Fprintf(cmd.OutOrStdout(), "deleted deployment %s from the history of %s\n", args[0], where)
 	return nil
 }
 

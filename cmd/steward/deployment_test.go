@@ -70,8 +70,23 @@ func TestBaselineRefusesDeployments(t *testing.T) {
 			}
 		})
 	}
+	// At the subscription: a copy loop of resource groups.
+	if out, err := run("deployment", "create", "groups", "--location", "westeurope", "--template-file", "../../examples/templates/subscription.json"); err != nil {
+		t.Errorf("subscription deployment: %v\n%s", err, out)
+	}
+	if out, err := run("group", "show", "team-b"); err != nil {
+		t.Errorf("group of the subscription deployment: %v\n%s", err, out)
+	}
+	if out, err := run("deployment", "list"); err != nil || !strings.Contains(out, "groups") {
+		t.Errorf("subscription history: %v\n%s", err, out)
+	}
+	// A template linking another by relativePath is sent with it in line.
+	if out, err := run("deployment", "create", "linked", "-g", "rg", "--template-file", "../../examples/templates/main-linked.json", "-o", "json"); err != nil ||
+		!strings.Contains(out, "networkSecurityGroups/linked-nsg") {
+		t.Errorf("linked template: %v\n%s", err, out)
+	}
 	out, err := run("deployment", "list", "-g", "rg")
-	if err != nil || strings.Count(out, "Succeeded") != 8 {
+	if err != nil || strings.Count(out, "Succeeded") != 10 {
 		t.Errorf("list: %v\n%s", err, out)
 	}
 }

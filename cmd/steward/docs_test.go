@@ -181,7 +181,12 @@ func TestDocsShellBlocks(t *testing.T) {
 		if len(blocks) == 0 {
 			continue
 		}
-		t.Run(rel, func(t *testing.T) { runDocBlocks(t, bash, bin, repo, blocks) })
+		// Each file has its own Steward and scratch directory, so files
+		// run in parallel.
+		t.Run(rel, func(t *testing.T) {
+			t.Parallel()
+			runDocBlocks(t, bash, bin, repo, blocks)
+		})
 	}
 }
 

@@ -66,3 +66,38 @@ func TestExampleTableNamesCommandsThatExist(t *testing.T) {
 		}
 	}
 }
+
+// TestExamplesUseFlagsTheCommandHas checks every flag an Example passes to
+// its own command exists there, so help never shows a command that fails.
+func TestExamplesUseFlagsTheCommandHas(t *testing.T) {
+	var walk func(c *cobra.Command)
+	walk = func(c *cobra.Command) {
+		for _, sub := range c.Commands() {
+			walk(sub)
+		}
+		if c.Example == "" || c.HasSubCommands() {
+			return
+		}
+		// Join continuation lines, then look at the lines that run c.
+		text := strings.ReplaceAll(c.Example, "\\\n", " ")
+		for _, line := range strings.Split(text, "\n") {
+			i := strings.Index(line, c.CommandPath()+" ")
+			if i < 0 {
+				continue
+			}
+			for _, f := range strings.Fields(line[i:]) {
+				if f == "|" || f == ">" || f == "&&" || f == ";" {
+					break
+				}
+				if !strings.HasPrefix(f, "--") {
+					continue
+				}
+				name, _, _ := strings.Cut(strings.TrimPrefix(f, "--"), "=")
+				if c.Flags().Lookup(name) == nil && c.InheritedFlags().Lookup(name) == nil && name != "help" {
+					t.Errorf("%s: its Example passes --%s, which it does not have", c.CommandPath(), name)
+				}
+			}
+		}
+	}
+	walk(newRootCmd())
+}

@@ -32,7 +32,7 @@ credentials come from DATA/bootstrap.json or the AZURE_* variables.`,
 	create.Flags().StringArray("not-scopes", nil, "scope excluded from the assignment (repeatable)")
 	create.Flags().Bool("system-identity", false, "give the assignment a system-assigned identity (needs --location)")
 	create.Flags().String("location", "", "location of the assignment's identity")
-	flagAliases(create, map[string]string{"params": "parameters", "p": "parameters", "not-scope": "not-scopes"})
+	flagAliases(create, map[string]string{"params": "parameters", "not-scope": "not-scopes"})
 	list := &cobra.Command{Use: "list", Short: "List the assignments that apply at a scope", Args: cobra.NoArgs, RunE: runPolicyAssignmentList}
 	list.Flags().Bool("at-scope", false, "only assignments at the scope and above")
 	show := &cobra.Command{Use: "show NAME", Short: "Show an assignment", Args: cobra.ExactArgs(1), RunE: runPolicyAssignmentShow}

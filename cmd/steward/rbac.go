@@ -21,7 +21,8 @@ func newRbacCmd() *cobra.Command {
 		Long: `Evaluate Azure role-based access control offline, exactly as ARM does:
 role and deny assignments, scope inheritance through management groups, and
 role-assignment conditions (ABAC). The assignments come from a JSON state
-file (--state); see docs/rbac.md for its format.`,
+file (--state; see docs/rbac.md for its format), or for delegation from a
+Steward's data directory (--data).`,
 	}
 	cmd.PersistentFlags().String("state", "", "JSON state file with role definitions, assignments, groups and hierarchy")
 	cmd.AddCommand(newRbacCanCmd(), newRbacDelegationCmd(), newRbacRolesCmd())

@@ -147,8 +147,7 @@ the same GUID.`,
 			if err := st.Save(path); err != nil {
 				return err
 			}
-			_, err = fmt.Fprintf(cmd.OutOrStdout(), "imported %d role definitions into %s\n", len(list), path)
-			return err
+			return printResult(cmd, actionResult{Name: path, Result: "imported", Detail: fmt.Sprintf("%d role definitions", len(list))})
 		},
 	}
 }

@@ -108,7 +108,7 @@ func TestRbacRolesImportShowAndList(t *testing.T) {
 	if err := os.WriteFile(roles, []byte(doc), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if out, err := runSteward(t, "rbac", "roles", "import", "--state", state, roles); err != nil || !strings.Contains(out, "imported 1") {
+	if out, err := runSteward(t, "rbac", "roles", "import", "--state", state, roles); err != nil || !strings.Contains(out, "1 role definitions") {
 		t.Fatalf("import: %v\n%s", err, out)
 	}
 	out, err := runSteward(t, "rbac", "roles", "show", "--state", state, "tag editor")

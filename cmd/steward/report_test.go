@@ -27,3 +27,19 @@ func TestReportNetwork(t *testing.T) {
 		t.Errorf("a missing estate file: %v", err)
 	}
 }
+
+func TestReportLogging(t *testing.T) {
+	out, err := runCLI(t, "report", "logging", "../../examples/reports/logging-estate.json", "-o", "json")
+	if ex, ok := err.(*exitError); !ok || ex.code != exitNo {
+		t.Fatalf("resources without logs should exit 1: %v\n%s", err, out)
+	}
+	var findings []struct{ Kind, ResourceID string }
+	if err := json.Unmarshal([]byte(out), &findings); err != nil || len(findings) != 3 {
+		t.Fatalf("findings: %v\n%s", err, out)
+	}
+	for _, f := range findings {
+		if strings.HasSuffix(f.ResourceID, "payments-kv") || strings.HasSuffix(f.ResourceID, "web1") {
+			t.Errorf("a resource with log collection was reported: %+v", f)
+		}
+	}
+}

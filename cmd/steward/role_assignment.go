@@ -16,7 +16,7 @@ func newRoleAssignmentCmd() *cobra.Command {
 	cmd := &cobra.Command{Use: "assignment", Short: "Create, list and delete role assignments"}
 	create := &cobra.Command{Use: "create", Short: "Assign a role to a principal at a scope", Args: cobra.NoArgs, RunE: runRoleAssignmentCreate}
 	create.Flags().String("assignee", "", "object ID of the principal (required)")
-	create.Flags().String("assignee-principal-type", "ServicePrincipal", "User, Group, ServicePrincipal or ForeignGroup")
+	create.Flags().String("assignee-principal-type", "User", "User, Group, ServicePrincipal or ForeignGroup (the API's default is User)")
 	create.Flags().String("role", "", "role name, GUID or ID (required)")
 	create.Flags().String("name", "", "assignment name (a GUID; default: a new one)")
 	create.Flags().String("description", "", "description")

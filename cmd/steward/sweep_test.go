@@ -14,7 +14,7 @@ import (
 
 // TestNoRouteAnswers5xxToMalformedInput sweeps the routes of every
 // service steward serve mounts (ARM with its providers, the vault data
-// plane, the token service, the logs APIs) with malformed path segments,
+// plane, the token service, Microsoft Graph, the logs APIs) with malformed path segments,
 // continuation tokens and token-request fields, in process, and fails on
 // any 5xx: input that cannot be understood is the caller's error.
 func TestNoRouteAnswers5xxToMalformedInput(t *testing.T) {
@@ -32,6 +32,24 @@ func TestNoRouteAnswers5xxToMalformedInput(t *testing.T) {
 	}
 	arm, kv, la, mon := token("https://management.azure.com"), token("https://vault.azure.net"),
 		token("https://api.loganalytics.io"), token("https://monitor.azure.com")
+	gr, sto := token("https://graph.microsoft.com"), token("https://storage.azure.com")
+	// A storage account, so the Table service has one to address.
+	put := httptest.NewRequest("PUT", strings.TrimSuffix(s.BaseURL, "/")+"/subscriptions/"+info.SubscriptionID+
+		"/resourceGroups/sweep/providers/Microsoft.Storage/storageAccounts/sweepacct?api-version=2023-01-01",
+		strings.NewReader(`{"location":"westeurope","kind":"StorageV2","sku":{"name":"Standard_LRS"}}`))
+	put.Header.Set("Authorization", "Bearer "+arm)
+	put.Header.Set("Content-Type", "application/json")
+	rg := httptest.NewRequest("PUT", strings.TrimSuffix(s.BaseURL, "/")+"/subscriptions/"+info.SubscriptionID+
+		"/resourceGroups/sweep?api-version=2021-04-01", strings.NewReader(`{"location":"westeurope"}`))
+	rg.Header.Set("Authorization", "Bearer "+arm)
+	rg.Header.Set("Content-Type", "application/json")
+	for _, r := range []*http.Request{rg, put} {
+		w := httptest.NewRecorder()
+		s.Server.Handler().ServeHTTP(w, r)
+		if w.Code >= 300 {
+			t.Fatalf("setup %s: %d %s", r.URL.Path, w.Code, w.Body)
+		}
+	}
 	h := s.Server.Handler()
 	base := strings.TrimSuffix(s.BaseURL, "/")
 
@@ -76,6 +94,20 @@ func TestNoRouteAnswers5xxToMalformedInput(t *testing.T) {
 		{[]string{"POST"}, "/ingest/dataCollectionRules/{x}/streams/Custom-X?api-version=2023-01-01", mon},
 		{[]string{"POST"}, "/ingest/dataCollectionRules/dcr-00000000000000000000000000000000/streams/{x}?api-version=2023-01-01", mon},
 		{[]string{"POST"}, "/ods/{x}/api/logs?api-version=2016-04-01", ""},
+		{[]string{"GET", "PATCH", "DELETE"}, "/graph/v1.0/applications/{x}", gr},
+		{[]string{"GET"}, "/graph/v1.0/applications(appId='{x}')", gr},
+		{[]string{"GET", "PATCH", "DELETE"}, "/graph/v1.0/servicePrincipals/{x}", gr},
+		{[]string{"GET"}, "/graph/v1.0/users/{x}", gr},
+		{[]string{"GET"}, "/graph/v1.0/groups/{x}/members", gr},
+		{[]string{"GET"}, "/graph/v1.0/applications?$skiptoken={x}", gr},
+		{[]string{"GET"}, "/graph/v1.0/users?$filter={x}", gr},
+		{[]string{"POST"}, "/graph/v1.0/applications/{x}/addPassword", gr},
+		{[]string{"GET", "POST"}, "/tables/{x}/Tables", sto},
+		{[]string{"GET", "DELETE"}, "/tables/sweepacct/Tables('{x}')", sto},
+		{[]string{"GET", "POST"}, "/tables/sweepacct/{x}", sto},
+		{[]string{"GET", "PUT", "DELETE"}, "/tables/sweepacct/t1(PartitionKey='{x}',RowKey='r')", sto},
+		{[]string{"GET"}, "/tables/sweepacct/t1()?NextPartitionKey={x}&NextRowKey={x}", sto},
+		{[]string{"GET"}, "/tables/sweepacct/Tables?NextTableName={x}", sto},
 	}
 	// The token endpoint's form fields.
 	tokenForms := []url.Values{}
@@ -97,6 +129,10 @@ func TestNoRouteAnswers5xxToMalformedInput(t *testing.T) {
 		}
 		if contentType != "" {
 			r.Header.Set("Content-Type", contentType)
+		}
+		if strings.HasPrefix(target, "/tables/") {
+			r.Header.Set("x-ms-version", "2019-02-02")
+			r.Header.Set("Accept", "application/json;odata=nometadata")
 		}
 		w := httptest.NewRecorder()
 		h.ServeHTTP(w, r)

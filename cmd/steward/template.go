@@ -22,8 +22,9 @@ func init() { register(newTemplateCmd) }
 
 func newTemplateCmd() *cobra.Command {
 	cmd := &cobra.Command{
-		Use:   "template",
-		Short: "Check ARM templates (and bicep build output) against policies, offline",
+		Use:     "template",
+		Short:   "Check ARM templates (and bicep build output) against policies, offline",
+		Example: "  steward template check azuredeploy.json --parameters azuredeploy.parameters.json",
 	}
 	cmd.AddCommand(newTemplateCheckCmd())
 	return cmd
@@ -118,7 +119,11 @@ func runTemplateCheck(cmd *cobra.Command, args []string) error {
 		if r.Nested {
 			continue
 		}
-		records = append(records, scan.Record{Doc: resourceDocument(r), Where: where(r), Line: r.Pos.Line})
+		rec := scan.Record{Doc: resourceDocument(r), Where: where(r), Line: r.Pos.Line}
+		if r.File != "" && r.File != path {
+			rec.URI = filepath.ToSlash(r.File) // a linked template
+		}
+		records = append(records, rec)
 	}
 	cfg := scan.Config{Aliases: in.Aliases, Now: time.Now, LazyExplain: format == cliout.Table}
 	var sink scan.Sink

@@ -170,3 +170,19 @@ func TestTemplateCheckInputErrors(t *testing.T) {
 		})
 	}
 }
+
+// TestTemplateCheckLinkedTemplate checks a template that links another by
+// relativePath: the finding's SARIF location is the linked file's line.
+func TestTemplateCheckLinkedTemplate(t *testing.T) {
+	out, err := runCLI(t, "template", "check", "../../examples/templates/main-linked.json", "--parameters", `{"source": "Internet"}`, "-o", "sarif")
+	var ex *exitError
+	if !errors.As(err, &ex) || ex.code != 1 {
+		t.Fatalf("err = %v, want exit 1\n%s", err, out)
+	}
+	if !strings.Contains(out, `"artifactLocation":{"uri":"../../examples/templates/linked/nsg.json"},"region":{"startLine":9}`) {
+		t.Errorf("no finding located in the linked template:\n%s", out)
+	}
+	if _, err := runCLI(t, "template", "check", "../../examples/templates/main-linked.json", "--parameters", `{"source": "Internet"}`, "--policy", "../../examples/templates/linked/nsg.json"); err == nil {
+		t.Error("a template given as --policy was accepted")
+	}
+}

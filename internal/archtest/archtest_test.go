@@ -41,7 +41,7 @@ var allowed = map[string][]string{
 	"cmd/steward":                    {"*"},
 	"internal/storage":               {"internal/arm", "internal/store", "internal/identity", "internal/rbac"},
 	"internal/cloud/storageaccounts": {"internal/arm", "internal/armexpr", "internal/policy", "internal/rbac", "internal/store", "internal/identity", "internal/cloud", "internal/storage", "internal/template"},
-	"internal/identity/graph":        {"internal/identity"},
+	"internal/identity/graph":        {"internal/identity", "internal/arm"},
 	"internal/vending":               {"internal/arm"},
 }
 

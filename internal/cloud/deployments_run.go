@@ -67,11 +67,21 @@ func (c *Cloud) newDeployment(ctx context.Context, call *Call) (*deployment, err
 }
 
 // preflight expands the template without writing, as Azure's validation
-// does (reference() and list* stay unevaluated), and checks each resource
-// against RBAC and policy. It returns the expansion, or the 400 a
-// deployment would get.
+// does (reference() reads resources that exist and the template's own as
+// declared; list* stays unevaluated), and checks each resource against
+// RBAC and policy. It returns the expansion, or the 400 a deployment would
+// get.
 func (d *deployment) preflight() (*template.Result, error) {
 	opts := d.opts
+	opts.State = func(id, apiVersion string) (map[string]any, bool, error) {
+		doc, found, err := d.state(id, apiVersion)
+		if err == nil && !found {
+			// Not there yet: the deployment may create it (a nested
+			// deployment, another writer); the write decides.
+			return nil, false, fmt.Errorf("reference('%s'): %w", id, template.ErrDeferred)
+		}
+		return doc, found, err
+	}
 	res, err := template.Expand(d.tmpl, opts)
 	if err != nil {
 		return nil, templateError(err)
@@ -94,7 +104,7 @@ func (d *deployment) preflight() (*template.Result, error) {
 			policyOnly = false
 			continue
 		}
-		if err := d.c.policyDryRun(d.ctx, d.call, r); err != nil {
+		if _, err := d.c.policyDryRun(d.ctx, d.call, r); err != nil {
 			e := arm.AsError(err)
 			if e.Code != "RequestDisallowedByPolicy" {
 				policyOnly = false
@@ -118,22 +128,27 @@ func (d *deployment) preflight() (*template.Result, error) {
 }
 
 // policyDryRun asks the policy hook what it would say about writing r,
-// without writing.
-func (c *Cloud) policyDryRun(ctx context.Context, call *Call, r *template.Resource) error {
-	_, _, pol, _ := c.hooks(r.Type)
-	if pol == nil {
-		return nil
-	}
+// without writing: a denial, or the document as append and modify would
+// leave it.
+func (c *Cloud) policyDryRun(ctx context.Context, call *Call, r *template.Resource) (map[string]any, error) {
 	doc, err := newDocument(r.ID, lastSegment(r.ID), r.Type, cloneDoc(r.Body))
 	if err != nil {
-		return err
+		return nil, err
+	}
+	_, _, pol, _ := c.hooks(r.Type)
+	if pol == nil {
+		return doc, nil
 	}
 	var existing map[string]any
 	if cur, err := c.Get(ctx, r.ID); err == nil {
 		existing = cur.Doc
 	}
-	return pol.BeforeWrite(ctx, &PolicyRequest{Operation: OpWrite, ID: r.ID, Type: r.Type, APIVersion: r.APIVersion,
-		Document: doc, Existing: existing, Principal: call.Principal})
+	req := &PolicyRequest{Operation: OpWrite, ID: r.ID, Type: r.Type, APIVersion: r.APIVersion,
+		Document: doc, Existing: existing, Principal: call.Principal}
+	if err := pol.BeforeWrite(ctx, req); err != nil {
+		return nil, err
+	}
+	return req.Document, nil
 }
 
 func (c *Cloud) serveValidate(ctx context.Context, call *Call) (*Response, error) {
@@ -165,6 +180,11 @@ func (c *Cloud) serveValidate(ctx context.Context, call *Call) (*Response, error
 // Complete mode's deletions; it answers with the deployment and an
 // Azure-AsyncOperation URL that reports the outcome.
 func (c *Cloud) createDeployment(ctx context.Context, call *Call) (*Response, error) {
+	// Once started, a deployment runs to its end and is recorded even if
+	// the client goes away: a half-written deployment without history
+	// would be worse than a late answer. Its size is bounded by the
+	// template limits.
+	ctx = context.WithoutCancel(ctx)
 	d, err := c.newDeployment(ctx, call)
 	if err != nil {
 		return nil, err
@@ -190,16 +210,22 @@ func (c *Cloud) createDeployment(ctx context.Context, call *Call) (*Response, er
 	doc := d.document(res, state, failure)
 	opID := fmt.Sprintf("%016X", uint64(c.Now().UnixNano()))
 	rec := &deploymentRecord{Doc: doc, Template: d.req.Template, OperationID: opID, Principal: call.Principal.ObjectID}
-	if err := c.putDeployment(ctx, d.scope, d.name, rec, d.ops); err != nil {
+	status := http.StatusOK
+	if created {
+		status = http.StatusCreated
+	}
+	// The activity log records the deployment as Azure's does
+	// (Microsoft.Resources/deployments/write), failed or not, beside the
+	// writes of its resources.
+	activity := func(tx store.Tx) error {
+		return c.recordActivity(ctx, tx, call, TypeDeployment+"/write", d.id, status, failure)
+	}
+	if err := c.putDeployment(ctx, d.scope, d.name, rec, d.ops, activity); err != nil {
 		return nil, storeError(err)
 	}
 	h := http.Header{}
 	h.Set("Azure-AsyncOperation", call.baseURL()+d.id+"/operationStatuses/"+opID+"?api-version="+url.QueryEscape(call.APIVersion))
 	h.Set("Retry-After", "0")
-	status := http.StatusOK
-	if created {
-		status = http.StatusCreated
-	}
 	// The PUT answers as Azure's does, with the deployment Accepted; the
 	// outcome is read from the Azure-AsyncOperation URL and by GET.
 	accepted := cloneDoc(doc)
@@ -264,7 +290,7 @@ func (d *deployment) writeNested(r *template.Resource) (map[string]any, error) {
 	pm, _ := r.Body["properties"].(map[string]any)
 	tmpl, _ := pm["template"].(map[string]any)
 	rec := &deploymentRecord{Doc: doc, Template: tmpl, OperationID: fmt.Sprintf("%016X", uint64(start.UnixNano())), Principal: d.call.Principal.ObjectID}
-	if err := d.c.putDeployment(d.ctx, scope, r.Name, rec, nil); err != nil {
+	if err := d.c.putDeployment(d.ctx, scope, r.Name, rec, nil, nil); err != nil {
 		return nil, storeError(err)
 	}
 	d.op("Create", r.ID, r.Type, r.Name, http.StatusOK, start, nil)

@@ -232,6 +232,19 @@ func TestSDKDeploymentFailures(t *testing.T) {
 	if err != nil || *got.Properties.ProvisioningState != armresources.ProvisioningStateFailed || *got.Properties.Error.Code != "DeploymentFailed" {
 		t.Fatalf("failed deployment: %+v %v", got.Properties, err)
 	}
+	events, _, err := e.s.Cloud.ActivityLog(ctx, e.sub, 100, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	found := false
+	for _, ev := range events {
+		if ev.OperationName.Value == "Microsoft.Resources/deployments/write" && strings.HasSuffix(ev.ResourceID, "/runtime") && ev.Status.Value == "Failed" {
+			found = true
+		}
+	}
+	if !found {
+		t.Error("the activity log has no failed Microsoft.Resources/deployments/write for the deployment")
+	}
 	if _, err := e.deps.Cancel(ctx, "rg1", "runtime", nil); err == nil {
 		t.Error("cancel of a finished deployment succeeded")
 	}
@@ -242,17 +255,26 @@ func TestSDKDeploymentFailures(t *testing.T) {
 func TestSDKCompleteMode(t *testing.T) {
 	e := newDeployEnv(t)
 	ctx := context.Background()
-	nsg := func(name string) any {
-		return map[string]any{"type": "Microsoft.Network/networkSecurityGroups", "apiVersion": "2022-07-01", "name": name, "location": "westeurope", "properties": map[string]any{}}
+	nsg := func(name string, extra ...string) map[string]any {
+		r := map[string]any{"type": "Microsoft.Network/networkSecurityGroups", "apiVersion": "2022-07-01", "name": name, "location": "westeurope", "properties": map[string]any{}}
+		if len(extra) == 2 {
+			r[extra[0]] = extra[1]
+		}
+		return r
 	}
+	// A child resource of a kept resource, written in its own right.
+	rule := map[string]any{"type": "Microsoft.Network/networkSecurityGroups/securityRules", "apiVersion": "2022-07-01", "name": "a/r1",
+		"properties": map[string]any{"priority": 100}, "dependsOn": []any{"a"}}
 	tmpl := func(rs ...any) map[string]any {
 		return map[string]any{"$schema": "https://schema.management.azure.com/schemas/2019-04-01/deploymentTemplate.json#", "contentVersion": "1.0.0.0", "resources": rs}
 	}
-	if _, err := e.deploy(t, "two", tmpl(nsg("a"), nsg("b")), nil, armresources.DeploymentModeIncremental); err != nil {
+	if _, err := e.deploy(t, "all", tmpl(nsg("a"), nsg("b"), nsg("c"), rule), nil, armresources.DeploymentModeIncremental); err != nil {
 		t.Fatal(err)
 	}
+	// The Complete deployment names a, and c under a false condition.
+	complete := tmpl(nsg("a"), nsg("c", "condition", "[equals(1, 2)]"))
 	wp, err := e.deps.BeginWhatIf(ctx, "rg1", "one", armresources.DeploymentWhatIf{Properties: &armresources.DeploymentWhatIfProperties{
-		Template: tmpl(nsg("a")), Mode: to.Ptr(armresources.DeploymentModeComplete), WhatIfSettings: &armresources.DeploymentWhatIfSettings{ResultFormat: to.Ptr(armresources.WhatIfResultFormatResourceIDOnly)}}}, nil)
+		Template: complete, Mode: to.Ptr(armresources.DeploymentModeComplete), WhatIfSettings: &armresources.DeploymentWhatIfSettings{ResultFormat: to.Ptr(armresources.WhatIfResultFormatResourceIDOnly)}}}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -267,18 +289,25 @@ func TestSDKCompleteMode(t *testing.T) {
 			t.Error("ResourceIdOnly returned payloads")
 		}
 	}
-	if kinds["a"] != armresources.ChangeTypeNoChange || kinds["b"] != armresources.ChangeTypeDelete {
+	if kinds["a"] != armresources.ChangeTypeNoChange || kinds["b"] != armresources.ChangeTypeDelete || kinds["c"] != armresources.ChangeTypeDelete {
 		t.Errorf("what-if complete: %v", kinds)
 	}
-	if _, err := e.deploy(t, "one", tmpl(nsg("a")), nil, armresources.DeploymentModeComplete); err != nil {
+	if _, err := e.deploy(t, "one", complete, nil, armresources.DeploymentModeComplete); err != nil {
 		t.Fatal(err)
 	}
 	base := "/subscriptions/" + e.sub + "/resourceGroups/rg1/providers/Microsoft.Network/networkSecurityGroups/"
-	if _, err := e.res.GetByID(ctx, base+"a", "2022-07-01", nil); err != nil {
-		t.Errorf("a: %v", err)
+	for _, keep := range []string{"a", "a/securityRules/r1"} {
+		if _, err := e.res.GetByID(ctx, base+keep, "2022-07-01", nil); err != nil {
+			t.Errorf("%s: %v", keep, err)
+		}
 	}
-	if _, err := e.res.GetByID(ctx, base+"b", "2022-07-01", nil); err == nil {
-		t.Error("b survived a Complete deployment that does not name it")
+	for _, gone := range []string{"b", "c"} {
+		if _, err := e.res.GetByID(ctx, base+gone, "2022-07-01", nil); err == nil {
+			t.Errorf("%s survived a Complete deployment that does not deploy it", gone)
+		}
+	}
+	if _, err := e.rgs.Get(ctx, "rg1", nil); err != nil {
+		t.Errorf("the group itself: %v", err)
 	}
 }
 
@@ -374,5 +403,101 @@ func TestSDKDeploysAtOtherScopes(t *testing.T) {
 	}
 	if _, err := e.deps.GetAtTenantScope(ctx, "tenant", nil); err != nil {
 		t.Errorf("tenant history: %v", err)
+	}
+}
+
+// TestSDKWhatIfDeltasAndModify: a policy's modify effect applies to the
+// resources a deployment writes and to what-if's predicted documents, and a
+// changed property is a Modify with a property-level delta.
+func TestSDKWhatIfDeltasAndModify(t *testing.T) {
+	tagger := func(_ context.Context, _ *server.Steward, c *cloud.Cloud) error {
+		c.SetPolicyHook(cloud.PolicyHookFunc(func(_ context.Context, req *cloud.PolicyRequest) error {
+			if strings.EqualFold(req.Type, "Microsoft.Network/networkSecurityGroups") {
+				tags, _ := req.Document["tags"].(map[string]any)
+				if tags == nil {
+					tags = map[string]any{}
+				}
+				tags["managedBy"] = "policy"
+				req.Document["tags"] = tags
+			}
+			return nil
+		}))
+		return nil
+	}
+	e := newDeployEnv(t, tagger)
+	ctx := context.Background()
+	tmpl := func(owner string) map[string]any {
+		return map[string]any{"$schema": "https://schema.management.azure.com/schemas/2019-04-01/deploymentTemplate.json#", "contentVersion": "1.0.0.0",
+			"resources": []any{map[string]any{"type": "Microsoft.Network/networkSecurityGroups", "apiVersion": "2022-07-01", "name": "n",
+				"location": "westeurope", "tags": map[string]any{"owner": owner}, "properties": map[string]any{"securityRules": []any{}}}}}
+	}
+	if _, err := e.deploy(t, "v1", tmpl("alice"), nil, armresources.DeploymentModeIncremental); err != nil {
+		t.Fatal(err)
+	}
+	got, err := e.res.GetByID(ctx, "/subscriptions/"+e.sub+"/resourceGroups/rg1/providers/Microsoft.Network/networkSecurityGroups/n", "2022-07-01", nil)
+	if err != nil || got.Tags["managedBy"] == nil || *got.Tags["managedBy"] != "policy" {
+		t.Fatalf("modify did not apply to the deployed resource: %v %v", got.Tags, err)
+	}
+	wp, err := e.deps.BeginWhatIf(ctx, "rg1", "v2", armresources.DeploymentWhatIf{Properties: &armresources.DeploymentWhatIfProperties{
+		Template: tmpl("bob"), Mode: to.Ptr(armresources.DeploymentModeIncremental)}}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w, err := wp.PollUntilDone(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(w.Properties.Changes) != 1 {
+		t.Fatalf("changes: %d", len(w.Properties.Changes))
+	}
+	ch := w.Properties.Changes[0]
+	if *ch.ChangeType != armresources.ChangeTypeModify || len(ch.Delta) != 1 {
+		t.Fatalf("change %s with %d deltas", *ch.ChangeType, len(ch.Delta))
+	}
+	d := ch.Delta[0]
+	if *d.Path != "tags.owner" || *d.PropertyChangeType != armresources.PropertyChangeTypeModify || d.Before != "alice" || d.After != "bob" {
+		t.Errorf("delta = %s %s %v -> %v", *d.Path, *d.PropertyChangeType, d.Before, d.After)
+	}
+}
+
+// TestSDKExistingAndFullReference: a languageVersion 2.0 template reads a
+// resource it declares existing, and reference(..., 'Full') returns the
+// whole stored document during a deployment.
+func TestSDKExistingAndFullReference(t *testing.T) {
+	e := newDeployEnv(t)
+	nsg := map[string]any{"type": "Microsoft.Network/networkSecurityGroups", "apiVersion": "2022-07-01", "name": "pre",
+		"location": "westeurope", "tags": map[string]any{"team": "blue"}, "properties": map[string]any{"securityRules": []any{}}}
+	base := map[string]any{"$schema": "https://schema.management.azure.com/schemas/2019-04-01/deploymentTemplate.json#", "contentVersion": "1.0.0.0"}
+	first := map[string]any{"resources": []any{nsg}}
+	for k, v := range base {
+		first[k] = v
+	}
+	if _, err := e.deploy(t, "pre", first, nil, armresources.DeploymentModeIncremental); err != nil {
+		t.Fatal(err)
+	}
+	second := map[string]any{"languageVersion": "2.0",
+		"resources": map[string]any{
+			"pre": map[string]any{"existing": true, "type": "Microsoft.Network/networkSecurityGroups", "apiVersion": "2022-07-01", "name": "pre"},
+			"copy": map[string]any{"type": "Microsoft.Network/networkSecurityGroups", "apiVersion": "2022-07-01", "name": "post",
+				"location": "[reference('pre', '2022-07-01', 'Full').location]",
+				"tags":     "[reference('pre', '2022-07-01', 'Full').tags]"},
+		},
+		"outputs": map[string]any{"team": map[string]any{"type": "string", "value": "[reference('pre', '2022-07-01', 'Full').tags.team]"}}}
+	for k, v := range base {
+		second[k] = v
+	}
+	r, err := e.deploy(t, "post", second, nil, armresources.DeploymentModeIncremental)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v := r.Properties.Outputs.(map[string]any)["team"].(map[string]any)["value"]; v != "blue" {
+		t.Errorf("output from an existing resource = %v", v)
+	}
+	if len(r.Properties.OutputResources) != 1 {
+		t.Errorf("an existing resource was deployed: %d output resources", len(r.Properties.OutputResources))
+	}
+	got, err := e.res.GetByID(context.Background(), "/subscriptions/"+e.sub+"/resourceGroups/rg1/providers/Microsoft.Network/networkSecurityGroups/post", "2022-07-01", nil)
+	if err != nil || *got.Location != "westeurope" || *got.Tags["team"] != "blue" {
+		t.Errorf("post = %+v %v", got, err)
 	}
 }

@@ -48,12 +48,20 @@ func (c *Cloud) getDeployment(ctx context.Context, scope, name string) (*deploym
 	return &rec, nil
 }
 
-func (c *Cloud) putDeployment(ctx context.Context, scope, name string, rec *deploymentRecord, ops []map[string]any) error {
+// putDeployment stores a deployment with its operations; activity, when
+// set, records the deployment's write in the activity log in the same
+// transaction.
+func (c *Cloud) putDeployment(ctx context.Context, scope, name string, rec *deploymentRecord, ops []map[string]any, activity func(tx store.Tx) error) error {
 	b, err := json.Marshal(rec)
 	if err != nil {
 		return err
 	}
 	return c.store.Update(ctx, func(tx store.Tx) error {
+		if activity != nil {
+			if err := activity(tx); err != nil {
+				return err
+			}
+		}
 		key := deploymentKey(scope, name)
 		if _, err := tx.Put(ctx, tableDeployments, key, b, store.Cond{}); err != nil {
 			return err

@@ -17,8 +17,9 @@ import (
 // template is Create, Modify (with property-level deltas), NoChange or
 // Deploy (its document holds values only the deployment can compute); in
 // the resource group, resources the template does not name are Ignore
-// (Incremental) or Delete (Complete). Policy denials and missing access
-// fail it as they would fail the deployment.
+// (Incremental) or Delete (Complete). The predicted documents include what
+// policy's append and modify effects would change. Policy denials and
+// missing access fail it as they would fail the deployment.
 func (c *Cloud) serveWhatIf(ctx context.Context, call *Call) (*Response, error) {
 	if call.Method != http.MethodPost {
 		return nil, methodNotAllowed(call.Method)
@@ -44,7 +45,9 @@ func (c *Cloud) serveWhatIf(ctx context.Context, call *Call) (*Response, error) 
 			continue
 		}
 		named[resKey(r.ID)] = true
-		after, err := newDocument(r.ID, lastSegment(r.ID), r.Type, cloneDoc(r.Body))
+		// The predicted document is the template's as policy's append and
+		// modify effects would leave it.
+		after, err := c.policyDryRun(ctx, call, r)
 		if err != nil {
 			return nil, err
 		}

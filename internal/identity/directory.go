@@ -139,6 +139,9 @@ func (d *Directory) PutApplication(ctx context.Context, a Application) error {
 	if err := d.recs.Put(ctx, tableAppIDs, strings.ToLower(a.AppID), []byte(strings.ToLower(a.TenantID))); err != nil {
 		return err
 	}
+	if err := d.indexObject(ctx, a.TenantID, a.ObjectID, a.AppID); err != nil {
+		return err
+	}
 	for _, uri := range append([]string{a.AppID}, a.IdentifierURIs...) {
 		if err := d.recs.Put(ctx, tableResources, tkey(a.TenantID, normalizeResource(uri)), []byte(a.AppID)); err != nil {
 			return err
@@ -155,7 +158,10 @@ func (d *Directory) Application(ctx context.Context, tenantID, appID string) (Ap
 
 // PutServicePrincipal writes a service principal, keyed by its app ID.
 func (d *Directory) PutServicePrincipal(ctx context.Context, sp ServicePrincipal) error {
-	return d.put(ctx, tableSPs, tkey(sp.TenantID, sp.AppID), sp)
+	if err := d.put(ctx, tableSPs, tkey(sp.TenantID, sp.AppID), sp); err != nil {
+		return err
+	}
+	return d.indexObject(ctx, sp.TenantID, sp.ID, sp.AppID)
 }
 
 // ServicePrincipal reads the service principal of an app in a tenant.

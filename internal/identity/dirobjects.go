@@ -15,7 +15,65 @@ const (
 	// tableRoles holds directory role assignments, keyed
 	// tenant/principal/role.
 	tableRoles = "identity.directoryroles"
+	// tableObjectIDs maps tenant/objectID of an application or service
+	// principal to its app ID, since both are keyed by app ID.
+	tableObjectIDs = "identity.objectids"
 )
+
+// ApplicationByObjectID finds an application by object ID through the
+// index, or by a scan for records written before the index existed.
+func (d *Directory) ApplicationByObjectID(ctx context.Context, tenantID, objectID string) (Application, error) {
+	if b, err := d.recs.Get(ctx, tableObjectIDs, tkey(tenantID, objectID)); err == nil {
+		if a, err := d.Application(ctx, tenantID, string(b)); err == nil && strings.EqualFold(a.ObjectID, objectID) {
+			return a, nil
+		}
+	} else if !errors.Is(err, ErrNotFound) {
+		return Application{}, err
+	}
+	apps, err := d.Applications(ctx, tenantID)
+	if err != nil {
+		return Application{}, err
+	}
+	for _, a := range apps {
+		if strings.EqualFold(a.ObjectID, objectID) {
+			return a, nil
+		}
+	}
+	return Application{}, ErrNotFound
+}
+
+// ServicePrincipalByObjectID finds a service principal by object ID, as
+// ApplicationByObjectID does.
+func (d *Directory) ServicePrincipalByObjectID(ctx context.Context, tenantID, objectID string) (ServicePrincipal, error) {
+	if b, err := d.recs.Get(ctx, tableObjectIDs, tkey(tenantID, objectID)); err == nil {
+		if sp, err := d.ServicePrincipal(ctx, tenantID, string(b)); err == nil && strings.EqualFold(sp.ID, objectID) {
+			return sp, nil
+		}
+	} else if !errors.Is(err, ErrNotFound) {
+		return ServicePrincipal{}, err
+	}
+	sps, err := d.ServicePrincipals(ctx, tenantID)
+	if err != nil {
+		return ServicePrincipal{}, err
+	}
+	for _, sp := range sps {
+		if strings.EqualFold(sp.ID, objectID) {
+			return sp, nil
+		}
+	}
+	return ServicePrincipal{}, ErrNotFound
+}
+
+func (d *Directory) indexObject(ctx context.Context, tenantID, objectID, appID string) error {
+	return d.recs.Put(ctx, tableObjectIDs, tkey(tenantID, objectID), []byte(strings.ToLower(appID)))
+}
+
+func (d *Directory) unindexObject(ctx context.Context, tenantID, objectID string) error {
+	if err := d.recs.Delete(ctx, tableObjectIDs, tkey(tenantID, objectID)); err != nil && !errors.Is(err, ErrNotFound) {
+		return err
+	}
+	return nil
+}
 
 // Sign-in audiences of an application.
 const (
@@ -80,6 +138,9 @@ func (d *Directory) DeleteApplication(ctx context.Context, a Application) error 
 	if err := d.recs.Delete(ctx, tableAppIDs, strings.ToLower(a.AppID)); err != nil && !errors.Is(err, ErrNotFound) {
 		return err
 	}
+	if err := d.unindexObject(ctx, a.TenantID, a.ObjectID); err != nil {
+		return err
+	}
 	return d.recs.Delete(ctx, tableApps, tkey(a.TenantID, a.AppID))
 }
 
@@ -87,6 +148,9 @@ func (d *Directory) DeleteApplication(ctx context.Context, a Application) error 
 // role assignments, and takes it out of every group and owner list.
 func (d *Directory) DeleteServicePrincipal(ctx context.Context, sp ServicePrincipal) error {
 	if err := d.forgetObject(ctx, sp.TenantID, sp.ID); err != nil {
+		return err
+	}
+	if err := d.unindexObject(ctx, sp.TenantID, sp.ID); err != nil {
 		return err
 	}
 	return d.recs.Delete(ctx, tableSPs, tkey(sp.TenantID, sp.AppID))

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -155,5 +156,54 @@ func TestFederatedCredentialChecks(t *testing.T) {
 				t.Fatalf("CheckFederatedCredential: %v, want ok=%v", err, tc.ok)
 			}
 		})
+	}
+}
+
+// TestManagedIdentityFederatedCredential exchanges an external token for
+// a managed identity: a service principal without an application, whose
+// federated credentials are kept beside it (the ARM child resources of a
+// user-assigned identity).
+func TestManagedIdentityFederatedCredential(t *testing.T) {
+	f := newFixture(t, testAuthority)
+	ci := newOIDCIssuer(t)
+	ctx := context.Background()
+	mi := ServicePrincipal{ID: f.svc.NewID(), AppID: f.svc.NewID(), TenantID: f.tenant.ID, DisplayName: "uami", AccountEnabled: true}
+	if err := f.svc.Directory().PutServicePrincipal(ctx, mi); err != nil {
+		t.Fatal(err)
+	}
+	form := func(tok string) url.Values {
+		return url.Values{"grant_type": {"client_credentials"}, "client_id": {mi.AppID},
+			"client_assertion_type": {jwtBearer}, "client_assertion": {tok}, "scope": {"https://management.azure.com/.default"}}
+	}
+	tok := ci.mint(t, ci.key, ci.srv.URL, "system:serviceaccount:prod:api", DefaultFederatedAudience, f.clock.Now().Add(time.Hour))
+	if rec := f.post(form(tok)); rec.Code != 400 || !strings.Contains(rec.Body.String(), "AADSTS700016") {
+		t.Fatalf("before any credential: %d %s", rec.Code, rec.Body)
+	}
+	if _, err := f.svc.PutManagedIdentityFederatedCredential(ctx, f.tenant.ID, mi.AppID, FederatedIdentityCredential{
+		Name: "k8s", Issuer: ci.srv.URL, Subject: "system:serviceaccount:prod:api"}); err != nil {
+		t.Fatal(err)
+	}
+	// rewriting the principal's record (as the ARM hooks do) keeps them
+	if err := f.svc.Directory().PutServicePrincipal(ctx, mi); err != nil {
+		t.Fatal(err)
+	}
+	rec := f.post(form(tok))
+	if rec.Code != 200 {
+		t.Fatalf("exchange: %d %s", rec.Code, rec.Body)
+	}
+	var resp TokenResponse
+	_ = json.Unmarshal(rec.Body.Bytes(), &resp)
+	if p, err := f.validator().Validate(ctx, resp.AccessToken); err != nil || p.ObjectID != mi.ID {
+		t.Fatalf("token principal %+v, %v", p, err)
+	}
+	if rec := f.post(url.Values{"grant_type": {"client_credentials"}, "client_id": {mi.AppID}, "client_secret": {"guess"},
+		"scope": {"https://management.azure.com/.default"}}); rec.Code == 200 {
+		t.Fatal("a managed identity accepted a client secret")
+	}
+	if err := f.svc.DeleteManagedIdentityFederatedCredential(ctx, f.tenant.ID, mi.AppID, "k8s"); err != nil {
+		t.Fatal(err)
+	}
+	if rec := f.post(form(tok)); rec.Code == 200 {
+		t.Fatal("exchange after the credential was deleted")
 	}
 }

@@ -316,19 +316,29 @@ func (s *Service) clientApplication(ctx context.Context, tenantID, clientID stri
 		return Application{}, err
 	}
 	sp, err := s.dir.ServicePrincipal(ctx, tenantID, clientID)
-	if errors.Is(err, ErrNotFound) || (err == nil && sp.AppOwnerTenantID == "") {
-		return Application{}, errAppNotFound(clientID, tenantID)
+	if errors.Is(err, ErrNotFound) {
+		return Application{}, errAppNotFound(clip(clientID), tenantID)
 	} else if err != nil {
 		return Application{}, err
 	}
+	if sp.AppOwnerTenantID == "" || strings.EqualFold(sp.AppOwnerTenantID, tenantID) {
+		app, ok, err := s.managedIdentityClient(ctx, tenantID, sp)
+		if err != nil {
+			return Application{}, err
+		}
+		if !ok {
+			return Application{}, errAppNotFound(clip(clientID), tenantID)
+		}
+		return app, nil
+	}
 	app, err = s.dir.Application(ctx, sp.AppOwnerTenantID, clientID)
 	if errors.Is(err, ErrNotFound) {
-		return Application{}, errAppNotFound(clientID, tenantID)
+		return Application{}, errAppNotFound(clip(clientID), tenantID)
 	} else if err != nil {
 		return Application{}, err
 	}
 	if app.SignInAudience != AudienceMultipleOrgs {
-		return Application{}, errAppNotMultiTenant(clientID, tenantID)
+		return Application{}, errAppNotMultiTenant(clip(clientID), tenantID)
 	}
 	return app, nil
 }

@@ -89,6 +89,17 @@ func TestAzureCLIDirectoryThroughGraph(t *testing.T) {
 		t.Fatalf("az ad app create: %+v", app)
 	}
 
+	fic := filepath.Join(t.TempDir(), "fic.json")
+	if err := os.WriteFile(fic, []byte(`{"name":"main","issuer":"https://token.actions.githubusercontent.com",`+
+		`"subject":"repo:contoso/billing:ref:refs/heads/main","audiences":["api://AzureADTokenExchange"]}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	var cred struct{ Name, Subject string }
+	az.json(t, &cred, "ad", "app", "federated-credential", "create", "--id", app.AppID, "--parameters", "@"+fic)
+	if cred.Name != "main" || cred.Subject != "repo:contoso/billing:ref:refs/heads/main" {
+		t.Fatalf("az ad app federated-credential create: %+v", cred)
+	}
+
 	certPath, bothPath := writeCertificate(t)
 	var rbac struct{ AppID, Tenant string }
 	az.json(t, &rbac, "ad", "sp", "create-for-rbac", "-n", "team-ci", "--cert", "@"+certPath, "--only-show-errors")

@@ -19,6 +19,7 @@ import (
 	"github.com/steward-gov/steward/internal/identity"
 	"github.com/steward-gov/steward/internal/logs"
 	"github.com/steward-gov/steward/internal/seal"
+	"github.com/steward-gov/steward/internal/storage"
 	"github.com/steward-gov/steward/internal/store"
 	"github.com/steward-gov/steward/internal/vault"
 )
@@ -32,11 +33,12 @@ const (
 
 // secretsEnv is a Steward serving every service that keeps a secret.
 type secretsEnv struct {
-	s     *Steward
-	stop  func() error
-	dir   string
-	vault *VaultPlane
-	logs  *logs.Service
+	s       *Steward
+	stop    func() error
+	dir     string
+	vault   *VaultPlane
+	logs    *logs.Service
+	storage *StoragePlane
 }
 
 func startSecretsEnv(t *testing.T, dir string) *secretsEnv {
@@ -44,7 +46,8 @@ func startSecretsEnv(t *testing.T, dir string) *secretsEnv {
 	e := &secretsEnv{dir: dir}
 	e.s, e.stop = startSteward(t, dir, CloudService(),
 		VaultService(VaultOptions{}, func(p *VaultPlane) { e.vault = p }),
-		LogsService(func(l *logs.Service) { e.logs = l }))
+		LogsService(func(l *logs.Service) { e.logs = l }),
+		StorageService(func(p *StoragePlane) { e.storage = p }))
 	return e
 }
 
@@ -126,7 +129,7 @@ func keyNeedles(name string, der []byte, needles map[string][]byte) {
 
 // TestNoSecretStewardGeneratedIsInTheDataDirectory creates one of every
 // secret Steward generates (token-signing keys, workspace shared keys,
-// client secrets, a vault value), stops the server, removes the
+// client secrets, storage account keys, a vault value), stops the server, removes the
 // administrator's credential files as a user may after first use, and
 // scans every file of the data directory (database, WAL, CA) for each
 // secret in raw and encoded forms. The root key lives outside the data
@@ -148,6 +151,14 @@ func TestNoSecretStewardGeneratedIsInTheDataDirectory(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	if _, err := e.storage.Service.EnsureAccount(ctx, "scanacct", storage.Settings{ResourceID: "/subscriptions/" + info.SubscriptionID +
+		"/resourceGroups/rg/providers/Microsoft.Storage/storageAccounts/scanacct", AllowSharedKeyAccess: true}); err != nil {
+		t.Fatal(err)
+	}
+	acct, err := e.storage.Service.Account(ctx, "scanacct")
+	if err != nil {
+		t.Fatal(err)
+	}
 	keys := signingKeys(t, e.s.Store, e.s.Sealer)
 	if err := e.stop(); err != nil {
 		t.Fatal(err)
@@ -163,6 +174,8 @@ func TestNoSecretStewardGeneratedIsInTheDataDirectory(t *testing.T) {
 		"workspace secondary key":        []byte(ws.SecondaryKey),
 		"bootstrap client secret":        []byte(info.ClientSecret),
 		"application client secret":      []byte(appSecret),
+		"storage account key1":           []byte(acct.Keys[0].Value),
+		"storage account key2":           []byte(acct.Keys[1].Value),
 		"workspace primary key (raw)":    mustDecode(t, ws.PrimaryKey)[8:40],
 		"bootstrap secret (base64)":      []byte(base64.StdEncoding.EncodeToString([]byte(info.ClientSecret))[:24]),
 		"root key file content":          mustRead(t, dir+"-root.key")[:32],

@@ -179,7 +179,7 @@ func (c *Config) Validate() error {
 // older STEWARD_VAULT_ROOT_KEY) when lookup finds it, else RootKeyFile or
 // the default key file under the user's configuration directory. Without
 // one (no $HOME), the key file sits beside the data directory
-// (".steward-data-root.key" for ./steward-data), still outside it.
+// (".NAME-root.key" next to the data directory NAME), still outside it.
 func (c *Config) KeySource(lookup func(string) (string, bool)) seal.KeySource {
 	fallback := ""
 	if abs, err := filepath.Abs(c.DataDir); err == nil {

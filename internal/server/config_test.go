@@ -13,7 +13,7 @@ func TestDefaultConfigIsValid(t *testing.T) {
 	if err := c.Validate(); err != nil {
 		t.Fatal(err)
 	}
-	if got := c.Store(); got != "sqlite:"+filepath.Join("steward-data", "steward.db") {
+	if got := c.Store(); got != "sqlite:"+filepath.Join(DefaultDataDir(), "steward.db") {
 		t.Errorf("default store %q", got)
 	}
 	if got := c.BaseURL("127.0.0.1:8443"); got != "https://localhost:8443/" {

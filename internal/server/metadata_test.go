@@ -30,6 +30,26 @@ func TestCloudMetadataIsServedWithoutAuthentication(t *testing.T) {
 	if doc["resourceManager"] != s.BaseURL {
 		t.Errorf("resourceManager = %v, want %s (document %s)", doc["resourceManager"], s.BaseURL, body)
 	}
+	if doc["microsoftGraphResourceId"] != s.BaseURL+"graph/" {
+		t.Errorf("microsoftGraphResourceId = %v, want %sgraph/", doc["microsoftGraphResourceId"], s.BaseURL)
+	}
+	// Graph, at that address, demands a token in Graph's error shape.
+	resp3, err := client.Get(s.BaseURL + "graph/v1.0/organization")
+	if err != nil {
+		t.Fatal(err)
+	}
+	gbody, _ := io.ReadAll(resp3.Body)
+	resp3.Body.Close()
+	var gerr struct {
+		Error struct {
+			Code       string
+			InnerError map[string]any
+		}
+	}
+	if resp3.StatusCode != http.StatusUnauthorized || json.Unmarshal(gbody, &gerr) != nil ||
+		gerr.Error.Code != "InvalidAuthenticationToken" || gerr.Error.InnerError["request-id"] == nil {
+		t.Errorf("Graph without a token: %d %s", resp3.StatusCode, gbody)
+	}
 	// The management API itself still demands a token.
 	resp2, err := client.Get(s.BaseURL + "subscriptions?api-version=2022-12-01")
 	if err != nil {

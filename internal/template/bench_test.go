@@ -53,19 +53,24 @@ func bigTemplate(groups, perGroup int) []byte {
 
 var benchScope = template.Scope{TenantID: "t", SubscriptionID: "00000000-0000-0000-0000-000000000001", ResourceGroup: "rg", Location: "westeurope"}
 
+func expandBig(b *testing.B, data []byte) *template.Result {
+	t, err := template.Parse(data)
+	if err != nil {
+		b.Fatal(err)
+	}
+	r, err := template.Expand(t, template.Options{Scope: benchScope, DeploymentName: "big"})
+	if err != nil {
+		b.Fatal(err)
+	}
+	return r
+}
+
 // BenchmarkExpand5000 expands a template of 5,000 resources.
 func BenchmarkExpand5000(b *testing.B) {
 	data := bigTemplate(10, 500)
 	b.ReportAllocs()
 	for i := 0; i < b.N; i++ {
-		t, err := template.Parse(data)
-		if err != nil {
-			b.Fatal(err)
-		}
-		r, err := template.Expand(t, template.Options{Scope: benchScope, DeploymentName: "big"})
-		if err != nil {
-			b.Fatal(err)
-		}
+		r := expandBig(b, data)
 		if len(r.Resources) != 5010 {
 			b.Fatalf("%d resources", len(r.Resources))
 		}
@@ -85,14 +90,7 @@ func BenchmarkExpandAndCheck5000(b *testing.B) {
 	}
 	b.ReportAllocs()
 	for i := 0; i < b.N; i++ {
-		t, err := template.Parse(data)
-		if err != nil {
-			b.Fatal(err)
-		}
-		r, err := template.Expand(t, template.Options{Scope: benchScope, DeploymentName: "big"})
-		if err != nil {
-			b.Fatal(err)
-		}
+		r := expandBig(b, data)
 		recs := make([]scan.Record, 0, len(r.Resources))
 		for _, res := range r.Resources {
 			if res.Nested {

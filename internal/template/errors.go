@@ -39,9 +39,14 @@ func templateErr(format string, args ...any) *Error {
 	return &Error{Code: CodeInvalidTemplate, Message: fmt.Sprintf(format, args...)}
 }
 
-// errDeferred is the cause of an evaluation an offline expansion cannot
-// make; the engine keeps the expression text as the value.
-var errDeferred = errors.New("the value is only known when the template is deployed")
+// ErrDeferred is the cause of an evaluation an offline expansion cannot
+// make; the engine keeps the expression text as the value. An
+// Options.State that cannot answer yet (a resource a validation does not
+// find, which the deployment may still create) returns an error wrapping
+// it.
+var ErrDeferred = errors.New("the value is only known when the template is deployed")
+
+var errDeferred = ErrDeferred
 
 // IsDeferred reports whether err comes from a function whose result only
 // the live cloud knows.

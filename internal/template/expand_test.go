@@ -125,6 +125,9 @@ func TestExpandQuickstarts(t *testing.T) {
 				if v := r.Outputs["httpsOnly"].(map[string]any)["value"]; v != true {
 					t.Errorf("reference(symbolic) = %v", v)
 				}
+				if c := r.Outputs["containers"].(map[string]any)["value"].([]any); len(c) != 1 || c[0] != "logs-1" {
+					t.Errorf("lambda output = %v", c)
+				}
 				if p := r.Parameters["deployedAt"].(map[string]any)["value"]; p != "20240102T030405Z" {
 					t.Errorf("utcNow default = %v", p)
 				}

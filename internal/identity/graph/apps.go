@@ -113,16 +113,11 @@ func (c *call) findApp(id string, byAppID bool) (identity.Application, error) {
 		}
 		return a, err
 	}
-	apps, err := c.h.dir.Applications(c.ctx, c.tenant)
-	if err != nil {
-		return identity.Application{}, err
+	a, err := c.h.dir.ApplicationByObjectID(c.ctx, c.tenant, id)
+	if errors.Is(err, identity.ErrNotFound) {
+		return a, notFound(id)
 	}
-	for _, a := range apps {
-		if strings.EqualFold(a.ObjectID, id) {
-			return a, nil
-		}
-	}
-	return identity.Application{}, notFound(id)
+	return a, err
 }
 
 func (c *call) applications(key string, rest []string) error {
@@ -174,6 +169,17 @@ func (c *call) applications(key string, rest []string) error {
 	canWrite := c.appAdmin() || c.owns(app.Owners)
 	if !c.reader() && !canWrite {
 		return denied()
+	}
+	if c.r.Method != http.MethodGet {
+		spID := ""
+		if sp, err := c.h.dir.ServicePrincipal(c.ctx, c.tenant, app.AppID); err == nil {
+			spID = sp.ID
+		} else if !errors.Is(err, identity.ErrNotFound) {
+			return err
+		}
+		if canWrite, err = c.guard(canWrite, spID); err != nil {
+			return err
+		}
 	}
 	if len(rest) == 0 {
 		switch c.r.Method {

@@ -63,3 +63,39 @@ func (c *call) groupAdmin() bool {
 	return c.has(identity.RoleGroupsAdministrator, identity.RoleUserAdministrator)
 }
 func (c *call) userAdmin() bool { return c.has(identity.RoleUserAdministrator) }
+
+// privileged reports whether objectID holds a directory role other than
+// Directory Readers, directly or through the groups it belongs to. Only a
+// Global Administrator may change such an object's credentials, owners or
+// (for a group) members: otherwise an Application Administrator could add
+// a secret to a Global Administrator's application, or a Groups
+// Administrator join a group that holds a role, and take its rights.
+func (c *call) privileged(objectID string) (bool, error) {
+	if objectID == "" {
+		return false, nil
+	}
+	groups, err := c.h.dir.TransitiveGroups(c.ctx, c.tenant, objectID)
+	if err != nil {
+		return false, err
+	}
+	roles, err := c.h.dir.RolesOf(c.ctx, c.tenant, objectID, groups)
+	if err != nil {
+		return false, err
+	}
+	for _, r := range roles {
+		if !strings.EqualFold(r, identity.RoleDirectoryReaders) {
+			return true, nil
+		}
+	}
+	return false, nil
+}
+
+// guard withdraws write access to a privileged object from anyone but a
+// Global Administrator.
+func (c *call) guard(canWrite bool, objectID string) (bool, error) {
+	if !canWrite || c.has() {
+		return canWrite, nil
+	}
+	p, err := c.privileged(objectID)
+	return canWrite && !p, err
+}

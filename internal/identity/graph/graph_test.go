@@ -339,6 +339,20 @@ func TestAuthorization(t *testing.T) {
 		e.must(users, 403, "DELETE", "/v1.0/users/"+u, nil)
 		e.must(e.admin, 204, "DELETE", "/v1.0/users/"+u, nil)
 	})
+	t.Run("privileged objects are the Global Administrator's", func(t *testing.T) {
+		adminApp := e.must(e.admin, 200, "GET", "/v1.0/applications(appId='"+e.admin.appID+"')", nil)["id"].(string)
+		e.must(apps, 403, "POST", "/v1.0/applications/"+adminApp+"/addPassword", map[string]any{})
+		e.must(apps, 403, "PATCH", "/v1.0/servicePrincipals/"+e.admin.objectID, map[string]any{"notes": "x"})
+		other := e.must(apps, 201, "POST", "/v1.0/applications", map[string]any{"displayName": "plain"})["id"].(string)
+		e.must(apps, 200, "POST", "/v1.0/applications/"+other+"/addPassword", map[string]any{})
+		admins := e.must(e.admin, 201, "POST", "/v1.0/groups", map[string]any{"displayName": "admins", "mailNickname": "admins",
+			"mailEnabled": false, "securityEnabled": true})["id"].(string)
+		e.must(e.admin, 201, "POST", "/v1.0/roleManagement/directory/roleAssignments", map[string]any{"principalId": admins,
+			"roleDefinitionId": identity.RoleGlobalAdministrator, "directoryScopeId": "/"})
+		join := map[string]any{"@odata.id": "https://graph.microsoft.com/v1.0/directoryObjects/" + groups.objectID}
+		e.must(groups, 403, "POST", "/v1.0/groups/"+admins+"/members/$ref", join)
+		e.must(e.admin, 204, "POST", "/v1.0/groups/"+admins+"/members/$ref", join)
+	})
 	t.Run("no token", func(t *testing.T) {
 		resp, err := http.Get(e.srv.URL + "/v1.0/users")
 		if err != nil {

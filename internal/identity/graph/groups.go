@@ -79,6 +79,11 @@ func (c *call) groups(key string, rest []string) error {
 	if !c.reader() && !canWrite {
 		return denied()
 	}
+	if c.r.Method != http.MethodGet {
+		if canWrite, err = c.guard(canWrite, g.ID); err != nil {
+			return err
+		}
+	}
 	if len(rest) == 0 {
 		switch c.r.Method {
 		case http.MethodGet:

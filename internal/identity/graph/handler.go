@@ -22,6 +22,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/steward-gov/steward/internal/arm"
 	"github.com/steward-gov/steward/internal/identity"
 )
 
@@ -217,6 +218,10 @@ func (c *call) fail(err error) {
 		switch {
 		case errors.Is(err, identity.ErrNotFound):
 			ge = notFound("")
+		case arm.ClassOf(err) == arm.ClassInvalid:
+			// An identifier the store cannot take (a NUL byte, thousands of
+			// characters) names no object.
+			ge = badRequest("Invalid object identifier: it is malformed or too long.")
 		case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
 			ge = gerr(http.StatusServiceUnavailable, "serviceNotAvailable", "The request was cancelled or timed out.")
 		default:

@@ -19,7 +19,7 @@ const testAuthority = "https://login.steward.test/"
 // env is a directory with a home tenant whose administrator (a service
 // principal) is Global Administrator, served by a Graph handler.
 type env struct {
-	t      *testing.T
+	t      testing.TB
 	svc    *identity.Service
 	srv    *httptest.Server
 	tenant identity.Tenant
@@ -31,7 +31,7 @@ type principal struct {
 	appID, objectID, secret, tenant string
 }
 
-func newEnv(t *testing.T) *env {
+func newEnv(t testing.TB) *env {
 	t.Helper()
 	svc := identity.NewService(identity.NewMemRecords(), identity.Options{AuthorityHost: testAuthority})
 	ctx := context.Background()

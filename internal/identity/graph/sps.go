@@ -95,16 +95,11 @@ func (c *call) findSP(id string, byAppID bool) (identity.ServicePrincipal, error
 		}
 		return sp, err
 	}
-	sps, err := c.h.dir.ServicePrincipals(c.ctx, c.tenant)
-	if err != nil {
-		return identity.ServicePrincipal{}, err
+	sp, err := c.h.dir.ServicePrincipalByObjectID(c.ctx, c.tenant, id)
+	if errors.Is(err, identity.ErrNotFound) {
+		return sp, notFound(id)
 	}
-	for _, sp := range sps {
-		if strings.EqualFold(sp.ID, id) {
-			return sp, nil
-		}
-	}
-	return identity.ServicePrincipal{}, notFound(id)
+	return sp, err
 }
 
 func (c *call) servicePrincipals(key string, rest []string) error {
@@ -160,6 +155,11 @@ func (c *call) servicePrincipals(key string, rest []string) error {
 	canWrite := c.appAdmin() || c.owns(sp.Owners)
 	if !c.reader() && !canWrite && !c.is(sp.ID) {
 		return denied()
+	}
+	if c.r.Method != http.MethodGet {
+		if canWrite, err = c.guard(canWrite, sp.ID); err != nil {
+			return err
+		}
 	}
 	if len(rest) == 0 {
 		switch c.r.Method {

@@ -52,7 +52,7 @@ func (p *Plan) Open(ctx context.Context) (it RowIter, err error) {
 	if err != nil {
 		return nil, asLimitError(err)
 	}
-	return safeIter{it}, nil
+	return safeIter{it, q.gov}, nil
 }
 
 // InternalError reports a defect in the engine met while running a query
@@ -77,11 +77,16 @@ func recoverInto(err *error) {
 	}
 }
 
-// safeIter applies recoverInto to every row.
-type safeIter struct{ it RowIter }
+// safeIter applies recoverInto to every row, and tells the governor that
+// a row of the result went by.
+type safeIter struct {
+	it  RowIter
+	gov *governor
+}
 
 func (s safeIter) Next(ctx context.Context) (r Row, err error) {
 	defer recoverInto(&err)
+	s.gov.transient = 0
 	r, err = s.it.Next(ctx)
 	if err != nil && err != io.EOF {
 		err = asLimitError(err)

@@ -133,8 +133,12 @@ func asLimitError(err error) error {
 // governor counts one query's resources against its Limits. A query runs
 // on one goroutine (see Plan), so the counters are plain fields.
 type governor struct {
-	lim        Limits
-	mem        int64
+	lim Limits
+	mem int64
+	// transient counts what builders allocated since the last row went
+	// by: the values of one row (or of constant folding) are all alive
+	// together, and nothing else counts them until an operator keeps them
+	transient  int64
 	ticks      uint32
 	depth      int
 	expansions int
@@ -164,21 +168,24 @@ func (g *governor) mustGrow(what string, n int64) {
 }
 
 // alloc checks that a value of n bytes a builder is about to make fits in
-// what is left of the budget, without keeping it counted: the operator that
-// retains the value counts it then.
+// what is left of the budget. It stays counted until the next row goes by
+// (tick): an operator that keeps the value counts it then.
 func (g *governor) alloc(what string, n int64) {
 	if g.lim.MaxMemory < 0 {
 		return
 	}
-	if n < 0 || g.mem+n > g.lim.MaxMemory {
+	if n < 0 || g.mem+g.transient+n > g.lim.MaxMemory {
 		panic(runaway(what, g.lim.MaxMemory))
 	}
+	g.transient += n
 }
 
 // tick is called once per row by loops that do not pass through a
-// source's iterator; every 1024 calls it checks the context.
-// tick is small enough to be inlined in the loops that call it.
+// source's iterator: a row went by (what builders allocated for it is
+// forgotten), and every 1024 calls the context is checked. It is small
+// enough to be inlined in those loops.
 func (g *governor) tick(ctx context.Context) error {
+	g.transient = 0
 	g.ticks++
 	if g.ticks&1023 != 0 {
 		return nil

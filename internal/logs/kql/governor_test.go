@@ -212,3 +212,22 @@ func TestSharedDynamicRenderingIsCapped(t *testing.T) {
 		t.Fatalf("small shared value: %v %v", res, err)
 	}
 }
+
+// TestBuildersInOneRowCountTogether: each value is under the budget, the
+// row's values together are not.
+func TestBuildersInOneRowCountTogether(t *testing.T) {
+	cols := make([]string, 8)
+	for i := range cols {
+		cols[i] = fmt.Sprintf("c%d = strrep('x', 3000000)", i)
+	}
+	_, err := Run(context.Background(), "print "+strings.Join(cols, ", "), Options{Limits: small})
+	var le *LimitError
+	if !errors.As(err, &le) || le.Code != CodeRunaway {
+		t.Fatalf("got %v, want %s", err, CodeRunaway)
+	}
+	// the same values one per row stream within the budget
+	res, err := Run(context.Background(), "range i from 1 to 8 step 1 | extend s = strrep('x', 3000000) | project n = strlen(s)", Options{Limits: small})
+	if err != nil || len(res.Rows) != 8 {
+		t.Fatalf("one per row: %v, %v", res, err)
+	}
+}

@@ -263,11 +263,7 @@ func streamMap(in *planTable, cols []Column, f func(Row) (Row, bool)) *planTable
 // computed rows.
 func blocking(in *planTable, cols []Column, f func(q *qctx, rows []Row) ([]Row, error)) *planTable {
 	return &planTable{cols: cols, open: func(q *qctx) (RowIter, error) {
-		it, err := in.open(q)
-		if err != nil {
-			return nil, err
-		}
-		rows, err := q.drain(it, "operator's input")
+		rows, err := q.readAll(in)
 		if err != nil {
 			return nil, err
 		}
@@ -328,11 +324,7 @@ func (q *qctx) keep(rows []Row, r Row, what string) []Row {
 // ends it early). gen returns when yield reports false.
 func streamingOutput(in *planTable, cols []Column, gen func(q *qctx, rows []Row, yield func(Row) bool) error) *planTable {
 	return &planTable{cols: cols, open: func(q *qctx) (RowIter, error) {
-		it, err := in.open(q)
-		if err != nil {
-			return nil, err
-		}
-		rows, err := q.drain(it, "operator's input")
+		rows, err := q.readAll(in)
 		if err != nil {
 			return nil, err
 		}
@@ -357,4 +349,13 @@ func streamingOutput(in *planTable, cols []Column, gen func(q *qctx, rows []Row,
 			return r, nil
 		}, close: func() error { stop(); return nil }}, nil
 	}}
+}
+
+// readAll runs a blocking operator's input and keeps its rows, counted.
+func (q *qctx) readAll(in *planTable) ([]Row, error) {
+	it, err := in.open(q)
+	if err != nil {
+		return nil, err
+	}
+	return q.drain(it, "operator's input")
 }

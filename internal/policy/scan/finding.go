@@ -15,6 +15,7 @@ type Finding struct {
 	// Where locates the resource in the estate file.
 	Where                string                       `json:"source"`
 	Line                 int                          `json:"line,omitempty"`
+	URI                  string                       `json:"uri,omitempty"`
 	AssignmentID         string                       `json:"policyAssignmentId"`
 	AssignmentName       string                       `json:"policyAssignmentName"`
 	SetDefinitionID      string                       `json:"policySetDefinitionId,omitempty"`

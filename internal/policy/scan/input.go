@@ -50,7 +50,11 @@ type Record struct {
 	// Line is the line the record starts on (for a Resource Graph page
 	// held in memory, the page's line).
 	Line int
-	Err  error
+	// URI, when set, names the file the record comes from when it is not
+	// the estate itself (a template's linked template); SARIF locations
+	// use it.
+	URI string
+	Err error
 }
 
 // RecordError is a malformed record: the scan reports it and goes on.

@@ -87,6 +87,15 @@ func (s *SARIFSink) start() error {
 	return err
 }
 
+// locationIn is location in another file than the estate, when uri is set.
+func (s *SARIFSink) locationIn(uri, resourceID string, line int) sarifLocation {
+	loc := s.location(resourceID, line)
+	if uri != "" && loc.PhysicalLocation != nil {
+		loc.PhysicalLocation.ArtifactLocation.URI = uri
+	}
+	return loc
+}
+
 func (s *SARIFSink) location(resourceID string, line int) sarifLocation {
 	loc := sarifLocation{LogicalLocations: []sarifLogical{{FullyQualifiedName: resourceID, Kind: "resource"}}}
 	if s.EstateURI != "" {
@@ -149,7 +158,7 @@ func (s *SARIFSink) Finding(f *Finding) error {
 		props["nextWrite"] = f.NextWrite
 	}
 	res := sarifResult{RuleID: f.DefinitionName, RuleIndex: idx, Level: level, Message: sarifText{Text: text},
-		Locations: []sarifLocation{s.location(f.ResourceID, f.Line)}, Properties: props}
+		Locations: []sarifLocation{s.locationIn(f.URI, f.ResourceID, f.Line)}, Properties: props}
 	return s.results.add(s.Out, "        ", res)
 }
 

@@ -373,7 +373,7 @@ func (w *worker) finding(ctx context.Context, res *policy.Resource, rec Record, 
 	if r.State == policy.StateNonCompliant && !lazy {
 		r = explain(r)
 	}
-	f := &Finding{ResourceID: res.ID(), ResourceType: res.Type(), Where: rec.Where, Line: rec.Line, AssignmentID: t.Assignment.ID,
+	f := &Finding{ResourceID: res.ID(), ResourceType: res.Type(), Where: rec.Where, Line: rec.Line, URI: rec.URI, AssignmentID: t.Assignment.ID,
 		AssignmentName: t.Assignment.Name, SetDefinitionID: t.SetID, ReferenceID: m.ReferenceID,
 		DefinitionID: m.DefinitionID, DefinitionName: m.Policy.Definition().Name, DisplayName: m.DisplayName,
 		State: r.State, Effect: r.Effect, Error: errText(r.Err), Reason: reason(r), EvaluatedExpressions: r.Explanation,
