@@ -257,6 +257,10 @@ func TestVendingSeed001EndToEnd(t *testing.T) {
 		}
 	}
 
+	if st, _, doc := e.call(t, e.teams[0], http.MethodGet, "/vending/v1/openapi.json", nil, nil); st != http.StatusOK || doc["openapi"] == nil {
+		t.Fatalf("openapi.json: %d", st)
+	}
+
 	// Requests outside the grants are refused, naming what is not allowed.
 	good := vending.Request{SubscriptionID: e.subs[0], Name: "web", Environment: "dev", CostCenter: "cc1", Region: "westeurope",
 		Tags: map[string]string{"Owner": "team-a", "Criticality": "low"}}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/sha256"
+	_ "embed"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
@@ -26,6 +27,12 @@ import (
 
 // PublicPrefix is the public API's path prefix.
 const PublicPrefix = "/vending/v1/"
+
+// OpenAPI is the public API's OpenAPI document, served at
+// {PublicPrefix}openapi.json.
+//
+//go:embed openapi.json
+var OpenAPI []byte
 
 // InternalClient calls the internal API as the public API's identity.
 type InternalClient struct {
@@ -235,6 +242,9 @@ func (p *Public) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	parts := strings.Split(strings.Trim(strings.TrimPrefix(r.URL.Path, PublicPrefix), "/"), "/")
 	get := r.Method == http.MethodGet
 	switch {
+	case get && len(parts) == 1 && parts[0] == "openapi.json":
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = w.Write(OpenAPI)
 	case get && len(parts) == 1 && parts[0] == "subscriptions":
 		cat, _, err := p.catalog(ctx)
 		if err != nil {

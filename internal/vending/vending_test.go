@@ -1,6 +1,7 @@
 package vending
 
 import (
+	"encoding/json"
 	"errors"
 	"net/http"
 	"strings"
@@ -154,5 +155,31 @@ func TestDeterministicGUIDIsAStableVersion5Shape(t *testing.T) {
 	}
 	if a == deterministicGUID("/subscriptions/x/resourceGroups/rg", bob, "role") {
 		t.Fatal("different principals share a name")
+	}
+}
+
+// TestOpenAPIDocumentCoversThePublicAPI checks the served document parses
+// and names every public route the handler serves.
+func TestOpenAPIDocumentCoversThePublicAPI(t *testing.T) {
+	var doc struct {
+		OpenAPI string                    `json:"openapi"`
+		Paths   map[string]map[string]any `json:"paths"`
+	}
+	if err := json.Unmarshal(OpenAPI, &doc); err != nil || doc.OpenAPI == "" {
+		t.Fatalf("openapi.json: %v", err)
+	}
+	for path, method := range map[string]string{
+		PublicPrefix + "subscriptions": "get", PublicPrefix + "subscriptions/{subscriptionId}/environments": "get",
+		PublicPrefix + "subscriptions/{subscriptionId}/costCenters": "get", PublicPrefix + "subscriptions/{subscriptionId}/regions": "get",
+		PublicPrefix + "resourceGroups": "post", PublicPrefix + "requests": "get", PublicPrefix + "requests/{requestId}": "get",
+	} {
+		if _, ok := doc.Paths[path][method]; !ok {
+			t.Errorf("%s %s is not in the document", method, path)
+		}
+	}
+	for path := range doc.Paths {
+		if strings.Contains(path, "/internal/") {
+			t.Errorf("the public document names the internal API: %s", path)
+		}
 	}
 }
