@@ -217,6 +217,9 @@ func (s *Steward) mountVending(ctx context.Context, opts VendingOptions) (*Vendi
 		pub.ServeHTTP(w, r)
 	}))
 	s.Server.Router.HandlePrefix("vending", "/vending/", h)
+	// Shutdown waits for the requests being carried out, so none is left
+	// half done when the store closes.
+	s.Background(func(ctx context.Context) { <-ctx.Done(); pub.Wait() })
 	return p, nil
 }
 
