@@ -59,7 +59,7 @@ func vendingSetup(ctx context.Context, s *Steward, c *cloud.Cloud) error {
 	return err
 }
 
-func newVendingEnv(t *testing.T) *vendingEnv {
+func newVendingEnv(t testing.TB) *vendingEnv {
 	t.Helper()
 	dir := t.TempDir()
 	e := &vendingEnv{}
@@ -146,7 +146,7 @@ func newVendingEnv(t *testing.T) *vendingEnv {
 	return e
 }
 
-func (e *vendingEnv) assign(t *testing.T, scope, role, principal, ptype string) {
+func (e *vendingEnv) assign(t testing.TB, scope, role, principal, ptype string) {
 	t.Helper()
 	doc := rbac.RoleAssignmentDocument(scope, role, principal, ptype)
 	if _, _, err := e.s.Cloud.Put(context.Background(), nil, cloud.PutRequest{ID: doc["id"].(string), Type: cloud.TypeRoleAssignment, Doc: doc}); err != nil {
@@ -154,7 +154,7 @@ func (e *vendingEnv) assign(t *testing.T, scope, role, principal, ptype string) 
 	}
 }
 
-func (e *vendingEnv) putVault(t *testing.T, sub, name string) {
+func (e *vendingEnv) putVault(t testing.TB, sub, name string) {
 	t.Helper()
 	ctx := context.Background()
 	rgs, _ := armresources.NewResourceGroupsClient(sub, e.admin, e.opts)
@@ -174,7 +174,7 @@ func (e *vendingEnv) putVault(t *testing.T, sub, name string) {
 }
 
 // call sends an API request as cred and decodes the answer.
-func (e *vendingEnv) call(t *testing.T, cred azcore.TokenCredential, method, path string, body any, hdr map[string]string) (int, http.Header, map[string]any) {
+func (e *vendingEnv) call(t testing.TB, cred azcore.TokenCredential, method, path string, body any, hdr map[string]string) (int, http.Header, map[string]any) {
 	t.Helper()
 	tok, err := cred.GetToken(context.Background(), policy.TokenRequestOptions{Scopes: []string{VendingAudience + "/.default"}})
 	if err != nil {
@@ -205,7 +205,7 @@ func (e *vendingEnv) call(t *testing.T, cred azcore.TokenCredential, method, pat
 	return resp.StatusCode, resp.Header, out
 }
 
-func (e *vendingEnv) admin2(t *testing.T, method, path string, body any, want int) map[string]any {
+func (e *vendingEnv) admin2(t testing.TB, method, path string, body any, want int) map[string]any {
 	t.Helper()
 	st, _, out := e.call(t, e.admin, method, path, body, nil)
 	if st != want {
