@@ -192,6 +192,7 @@ func serveServices(pol policyproviderOptions, vaultReady func(*server.VaultPlane
 		server.VaultService(server.VaultOptions{}, ready...),
 		server.AlertsService(server.AlertsOptions{Mailer: pol.mailer}),
 		server.StorageService(),
+		server.VendingService(server.VendingOptions{}),
 	}
 }
 

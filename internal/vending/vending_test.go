@@ -1,0 +1,185 @@
+package vending
+
+import (
+	"encoding/json"
+	"errors"
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/steward-gov/steward/internal/arm"
+)
+
+const (
+	subA  = "00000000-0000-0000-0000-00000000000a"
+	subB  = "00000000-0000-0000-0000-00000000000b"
+	alice = "11111111-1111-1111-1111-111111111111"
+	bob   = "22222222-2222-2222-2222-222222222222"
+	devs  = "33333333-3333-3333-3333-333333333333"
+	guid  = "44444444-4444-4444-4444-444444444444"
+)
+
+func testCatalog() *Catalog {
+	exec := ExecutionContext{TenantID: guid, ClientID: guid, VaultURL: "https://v.vault.azure.net", SecretName: "s"}
+	return &Catalog{
+		Subscriptions: map[string]Subscription{
+			subA: {ID: subA, Execution: exec, Tags: []TagRule{{Name: "Owner", Required: true}, {Name: "Tier", Allowed: []string{"gold", "silver"}}},
+				Naming: "{env}-{costCenter}-{region}-{name}"},
+			subB: {ID: subB, Execution: exec},
+		},
+		Authorizations: []Authorization{
+			{PrincipalID: alice, SubscriptionID: subA, CostCenters: []string{"cc1"}, Environments: []string{"dev"}, Regions: []string{"westeurope"}},
+			{PrincipalID: devs, SubscriptionID: subA, CostCenters: []string{"cc2"}, Environments: []string{"test"}, Regions: []string{"westeurope", "northeurope"}},
+			{PrincipalID: devs, SubscriptionID: subB, CostCenters: []string{"cc2"}, Environments: []string{"dev"}, Regions: []string{"eastus"}},
+			// An authorization on a subscription the catalog no longer
+			// supports grants nothing.
+			{PrincipalID: bob, SubscriptionID: "00000000-0000-0000-0000-0000000000ff", CostCenters: []string{"x"}, Environments: []string{"x"}, Regions: []string{"x"}},
+		},
+	}
+}
+
+func TestGrantsUnionTheCallerAndItsGroups(t *testing.T) {
+	c := testCatalog()
+	cases := []struct {
+		name string
+		who  Caller
+		want map[string]string // subscription -> "costCenters|environments|regions"
+	}{
+		{"alice alone", Caller{ObjectID: alice}, map[string]string{subA: "cc1|dev|westeurope"}},
+		{"alice in devs", Caller{ObjectID: alice, Groups: []string{devs}},
+			map[string]string{subA: "cc1,cc2|dev,test|northeurope,westeurope", subB: "cc2|dev|eastus"}},
+		{"bob", Caller{ObjectID: bob}, map[string]string{}},
+		{"case of the object ID", Caller{ObjectID: strings.ToUpper(alice)}, map[string]string{subA: "cc1|dev|westeurope"}},
+	}
+	for _, tc := range cases {
+		got := c.Grants(tc.who)
+		if len(got) != len(tc.want) {
+			t.Errorf("%s: %d grants, want %d", tc.name, len(got), len(tc.want))
+		}
+		for sub, want := range tc.want {
+			g := got[sub]
+			if g == nil {
+				t.Errorf("%s: no grant on %s", tc.name, sub)
+				continue
+			}
+			if s := strings.Join(g.CostCenters, ",") + "|" + strings.Join(g.Environments, ",") + "|" + strings.Join(g.Regions, ","); s != want {
+				t.Errorf("%s: %s = %s, want %s", tc.name, sub, s, want)
+			}
+		}
+	}
+}
+
+func TestValidateRequest(t *testing.T) {
+	c := testCatalog()
+	alice := Caller{ObjectID: alice}
+	ok := Request{SubscriptionID: subA, Name: "web", Environment: "dev", CostCenter: "cc1", Region: "westeurope", Tags: map[string]string{"Owner": "a"}}
+	cases := []struct {
+		name   string
+		edit   func(r *Request)
+		status int
+		code   string
+		says   string
+	}{
+		{"valid", func(r *Request) {}, 0, "", ""},
+		{"optional tag", func(r *Request) { r.Tags["tier"] = "gold" }, 0, "", ""},
+		{"upper-case subscription", func(r *Request) { r.SubscriptionID = strings.ToUpper(subA) }, 0, "", ""},
+		{"no name", func(r *Request) { r.Name = "" }, 400, "MissingProperty", "'name'"},
+		{"no region", func(r *Request) { r.Region = "" }, 400, "MissingProperty", "'region'"},
+		{"name with space", func(r *Request) { r.Name = "my app" }, 400, "InvalidName", "my app"},
+		{"name ending in a dot", func(r *Request) { r.Name = "web." }, 400, "InvalidName", "web."},
+		{"subscription not granted", func(r *Request) { r.SubscriptionID = subB }, 403, "SubscriptionNotAuthorized", subB},
+		{"environment", func(r *Request) { r.Environment = "prod" }, 403, "NotAuthorized", "environment 'prod'"},
+		{"cost center", func(r *Request) { r.CostCenter = "cc2" }, 403, "NotAuthorized", "allowed: cc1"},
+		{"region", func(r *Request) { r.Region = "eastus" }, 403, "NotAuthorized", "region 'eastus'"},
+		{"unknown tag", func(r *Request) { r.Tags["Color"] = "red" }, 400, "InvalidTag", "Owner, Tier"},
+		{"tag value", func(r *Request) { r.Tags["Tier"] = "bronze" }, 400, "InvalidTagValue", "gold, silver"},
+		{"missing required tag", func(r *Request) { r.Tags = nil }, 400, "MissingTag", "Owner"},
+		{"reserved tag", func(r *Request) { r.Tags["CostCenter"] = "cc9" }, 400, "InvalidTag", "costCenter"},
+	}
+	for _, tc := range cases {
+		r := ok
+		r.Tags = map[string]string{"Owner": "a"}
+		tc.edit(&r)
+		p, err := c.Validate(alice, r)
+		if tc.code == "" {
+			if err != nil {
+				t.Errorf("%s: %v", tc.name, err)
+			} else if p.Group != "dev-cc1-westeurope-web" || p.Tags["Environment"] != "dev" || p.Tags["CostCenter"] != "cc1" || p.Tags["Owner"] != "a" {
+				t.Errorf("%s: plan %+v", tc.name, p)
+			}
+			continue
+		}
+		var e *arm.Error
+		if !errors.As(err, &e) || e.Status != tc.status || e.Code != tc.code || !strings.Contains(e.Message, tc.says) {
+			t.Errorf("%s: %v, want %d %s naming %q", tc.name, err, tc.status, tc.code, tc.says)
+		}
+	}
+}
+
+func TestCatalogEntriesAreValidated(t *testing.T) {
+	good := func() Subscription {
+		return Subscription{ID: subA, Execution: ExecutionContext{TenantID: guid, ClientID: guid, VaultURL: "https://v", SecretName: "s"}}
+	}
+	cases := []struct {
+		name string
+		edit func(s *Subscription)
+		code string
+	}{
+		{"valid", func(s *Subscription) {}, ""},
+		{"bad id", func(s *Subscription) { s.ID = "abc" }, "InvalidSubscriptionId"},
+		{"no execution context", func(s *Subscription) { s.Execution = ExecutionContext{} }, "InvalidExecutionContext"},
+		{"naming without name", func(s *Subscription) { s.Naming = "rg-{env}" }, "InvalidNamingRule"},
+		{"role without definition", func(s *Subscription) {
+			s.Roles = []RoleAssignment{{PrincipalID: guid, RoleDefinitionID: "Contributor"}}
+		}, "InvalidRoleAssignment"},
+		{"policy without definition", func(s *Subscription) { s.Policies = []PolicyAssignment{{Name: "p", DefinitionID: "x"}} }, "InvalidPolicyAssignment"},
+	}
+	for _, tc := range cases {
+		s := good()
+		tc.edit(&s)
+		err := s.Validate()
+		if tc.code == "" && err != nil || tc.code != "" && (err == nil || arm.AsError(err).Code != tc.code || arm.AsError(err).Status != http.StatusBadRequest) {
+			t.Errorf("%s: %v", tc.name, err)
+		}
+	}
+	a := Authorization{PrincipalID: alice, SubscriptionID: subA, CostCenters: []string{"c"}, Environments: []string{"e"}}
+	if err := a.Validate(); err == nil || !strings.Contains(err.Error(), "region") {
+		t.Errorf("authorization without regions: %v", err)
+	}
+}
+
+func TestDeterministicGUIDIsAStableVersion5Shape(t *testing.T) {
+	a := deterministicGUID("/subscriptions/x/resourceGroups/rg", alice, "role")
+	if a != deterministicGUID("/SUBSCRIPTIONS/x/resourceGroups/RG", alice, "role") || !isGUID(a) || a[14] != '5' {
+		t.Fatalf("guid %s", a)
+	}
+	if a == deterministicGUID("/subscriptions/x/resourceGroups/rg", bob, "role") {
+		t.Fatal("different principals share a name")
+	}
+}
+
+// TestOpenAPIDocumentCoversThePublicAPI checks the served document parses
+// and names every public route the handler serves.
+func TestOpenAPIDocumentCoversThePublicAPI(t *testing.T) {
+	var doc struct {
+		OpenAPI string                    `json:"openapi"`
+		Paths   map[string]map[string]any `json:"paths"`
+	}
+	if err := json.Unmarshal(OpenAPI, &doc); err != nil || doc.OpenAPI == "" {
+		t.Fatalf("openapi.json: %v", err)
+	}
+	for path, method := range map[string]string{
+		PublicPrefix + "subscriptions": "get", PublicPrefix + "subscriptions/{subscriptionId}/environments": "get",
+		PublicPrefix + "subscriptions/{subscriptionId}/costCenters": "get", PublicPrefix + "subscriptions/{subscriptionId}/regions": "get",
+		PublicPrefix + "resourceGroups": "post", PublicPrefix + "requests": "get", PublicPrefix + "requests/{requestId}": "get",
+	} {
+		if _, ok := doc.Paths[path][method]; !ok {
+			t.Errorf("%s %s is not in the document", method, path)
+		}
+	}
+	for path := range doc.Paths {
+		if strings.Contains(path, "/internal/") {
+			t.Errorf("the public document names the internal API: %s", path)
+		}
+	}
+}
