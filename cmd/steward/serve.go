@@ -20,6 +20,7 @@ import (
 	"github.com/steward-gov/steward/internal/cloud/policyprovider"
 	"github.com/steward-gov/steward/internal/policy"
 	"github.com/steward-gov/steward/internal/server"
+	"github.com/steward-gov/steward/internal/store"
 )
 
 func init() { register(newServeCmd) }
@@ -121,7 +122,7 @@ func runServe(cmd *cobra.Command, _ []string) error {
 	switch {
 	case errors.As(err, &le):
 		return &exitError{code: 2, msg: fmt.Sprintf("steward serve: %v.\nAnother program may be using the port: choose another address with --listen HOST:PORT (or STEWARD_LISTEN). Nothing was created.", le)}
-	case errors.Is(err, server.ErrDataDirInUse):
+	case errors.Is(err, server.ErrDataDirInUse), errors.As(err, new(*store.SchemaTooNewError)):
 		return &exitError{code: 1, msg: "steward serve: " + err.Error()}
 	case err != nil:
 		return fmt.Errorf("serve: %w", err)
