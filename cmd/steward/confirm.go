@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/spf13/cobra"
+	"golang.org/x/term"
 )
 
 // confirm asks question on a terminal and proceeds on "y" or "yes"; with
@@ -39,6 +40,6 @@ var stdinIsTerminal = func(cmd *cobra.Command) bool {
 	if cmd.InOrStdin() != os.Stdin {
 		return false
 	}
-	fi, err := os.Stdin.Stat()
-	return err == nil && fi.Mode()&os.ModeCharDevice != 0
+	// A terminal, not any character device: /dev/null is one too.
+	return term.IsTerminal(int(os.Stdin.Fd()))
 }

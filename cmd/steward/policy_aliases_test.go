@@ -16,15 +16,7 @@ import (
 // from anywhere. Its fields are aliases of the built-in table whose paths
 // are not the default "properties.x" rule (each security rule keeps its
 // settings under its own "properties").
-const nsgSSHOpen = `{"properties":{"displayName":"nsg-ssh-open","mode":"All","policyRule":{
-  "if":{"allOf":[{"field":"type","equals":"Microsoft.Network/networkSecurityGroups"},
-    {"count":{"field":"Microsoft.Network/networkSecurityGroups/securityRules[*]","where":{"allOf":[
-      {"field":"Microsoft.Network/networkSecurityGroups/securityRules[*].access","equals":"Allow"},
-      {"field":"Microsoft.Network/networkSecurityGroups/securityRules[*].direction","equals":"Inbound"},
-      {"field":"Microsoft.Network/networkSecurityGroups/securityRules[*].destinationPortRange","in":["22","*"]},
-      {"field":"Microsoft.Network/networkSecurityGroups/securityRules[*].sourceAddressPrefix","in":["*","Internet","0.0.0.0/0"]}]}},
-     "greater":0}]},
-  "then":{"effect":"audit"}}}}`
+var nsgSSHOpen = filepath.Join(scanExamples, "nsg-ssh-open.json")
 
 // writeNSGEstate writes n network security groups as JSON Lines, each
 // with one to three rules drawn at random, and returns how many have an
@@ -75,9 +67,7 @@ func TestPolicyScanUsesBuiltInAliases(t *testing.T) {
 	if open == 0 || open == 300 {
 		t.Fatalf("the generated estate must mix open and closed groups, has %d open", open)
 	}
-	pol := filepath.Join(dir, "nsg-ssh-open.json")
-	writePolicyTestFile(t, pol, nsgSSHOpen)
-	out, code := runPolicyCLI(t, "policy", "scan", estate, "--policy", pol, "-o", "json", "--fail-on", "none")
+	out, code := runPolicyCLI(t, "policy", "scan", estate, "--policy", nsgSSHOpen, "-o", "json", "--fail-on", "none")
 	if code != 0 {
 		t.Fatalf("exit %d:\n%s", code, out)
 	}

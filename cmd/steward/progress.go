@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+	"golang.org/x/term"
 )
 
 // stderrIsTerminal reports whether the command writes its diagnostics to
@@ -18,8 +19,7 @@ func stderrIsTerminal(cmd *cobra.Command) bool {
 	if cmd.ErrOrStderr() != os.Stderr {
 		return false
 	}
-	fi, err := os.Stderr.Stat()
-	return err == nil && fi.Mode()&os.ModeCharDevice != 0
+	return term.IsTerminal(int(os.Stderr.Fd())) // /dev/null is a character device, not a terminal
 }
 
 // showProgress starts a progress line on w when on is set; the returned

@@ -38,6 +38,17 @@ var unimplementedTypes = map[string]string{
 	"microsoft.managedservices/registrationassignments": "Azure Lighthouse: no cross-tenant delegation would be granted",
 }
 
+// BuiltInUnimplementedTypes returns the whole list, lower case and
+// sorted, whatever is registered (for documentation).
+func BuiltInUnimplementedTypes() []string {
+	out := make([]string, 0, len(unimplementedTypes))
+	for t := range unimplementedTypes {
+		out = append(out, t)
+	}
+	sort.Strings(out)
+	return out
+}
+
 // UnimplementedTypes returns the resource types a generic write refuses
 // on this Cloud (lower case, sorted): the built-in list minus the types a
 // provider implements with a Route or a put hook.

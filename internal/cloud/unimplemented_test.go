@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
+	"os"
 	"strings"
 	"testing"
 
@@ -67,6 +68,21 @@ func TestWritesOfUnimplementedTypesAreRefused(t *testing.T) {
 	for _, typ := range e.s.Cloud.UnimplementedTypes() {
 		if typ == "microsoft.storage/storageaccounts" || typ == "microsoft.managedidentity/userassignedidentities" {
 			t.Errorf("UnimplementedTypes lists %s, which this Cloud implements", typ)
+		}
+	}
+}
+
+// TestUnimplementedTypesAreDocumented keeps docs/cloud.md's table in step
+// with the list.
+func TestUnimplementedTypesAreDocumented(t *testing.T) {
+	doc, err := os.ReadFile("../../docs/cloud.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	lower := strings.ToLower(string(doc))
+	for _, typ := range cloud.BuiltInUnimplementedTypes() {
+		if !strings.Contains(lower, "| `"+typ+"` |") {
+			t.Errorf("docs/cloud.md does not list %s", typ)
 		}
 	}
 }

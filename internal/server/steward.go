@@ -262,8 +262,8 @@ func (s *Steward) Transport() InProcessTransport {
 	return InProcessTransport{Handler: s.Server.Handler()}
 }
 
-// Run serves until ctx is done, shuts down gracefully and closes the
-// store.
+// Run serves until ctx is done, shuts down gracefully, closes the store
+// and releases the data directory.
 func (s *Steward) Run(ctx context.Context) error {
 	var tlsCfg = TLSConfig(s.CA)
 	if s.Config.InsecureHTTP {
