@@ -38,6 +38,7 @@ by a newer release: migrate (and steward serve) refuse it, exit 1.`,
 		RunE: runMigrate,
 	}
 	f := cmd.Flags()
+	f.String("config", "", "steward serve's YAML config file, for its store and data settings (also STEWARD_CONFIG)")
 	f.String("store", "", "store URL: sqlite:PATH or postgres://... (also STEWARD_STORE; default SQLite in the data directory)")
 	f.String("data", "", "data directory whose SQLite store is migrated when no store URL is given (also STEWARD_DATA)")
 	f.Bool("check", false, "change nothing; list pending migrations and exit 1 when there are any")
@@ -57,10 +58,21 @@ func runMigrate(cmd *cobra.Command, _ []string) error {
 		return err
 	}
 	cfg := server.DefaultConfig()
+	path, _ := cmd.Flags().GetString("config")
+	if path == "" {
+		path = os.Getenv("STEWARD_CONFIG")
+	}
+	if path != "" {
+		if err := cfg.LoadFile(path); err != nil {
+			return usageError("%v", err)
+		}
+	}
 	if err := cfg.LoadEnv(os.LookupEnv); err != nil {
 		return usageError("%v", err)
 	}
-	cfg.DataDir = dataDir(cmd)
+	if cmd.Flags().Changed("data") {
+		cfg.DataDir, _ = cmd.Flags().GetString("data")
+	}
 	if u, _ := cmd.Flags().GetString("store"); u != "" {
 		cfg.StoreURL = u
 	}

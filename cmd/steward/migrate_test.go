@@ -35,12 +35,20 @@ func allSteps() []string {
 	return out
 }
 
+// unsetStewardEnv removes the variables that would point migrate elsewhere
+// (restored when the test ends).
+func unsetStewardEnv(t *testing.T) {
+	for _, k := range []string{"STEWARD_STORE", "STEWARD_DATA", "STEWARD_CONFIG"} {
+		t.Setenv(k, "")
+		os.Unsetenv(k)
+	}
+}
+
 // steward migrate applies what is pending, --check reports it with exit
 // 1, and a database migrated by a newer release is refused by migrate and
 // by steward serve, on both backends.
 func TestMigrateCommand(t *testing.T) {
-	t.Setenv("STEWARD_STORE", "")
-	t.Setenv("STEWARD_DATA", "")
+	unsetStewardEnv(t)
 	for _, b := range storetest.URLBackends {
 		t.Run(b.Name, func(t *testing.T) {
 			u := b.URL(t)
@@ -118,6 +126,10 @@ func TestMigrateCommand(t *testing.T) {
 			if !errors.As(err, &tooNew) || !strings.Contains(err.Error(), "newer than this steward knows") {
 				t.Errorf("server.Open on a newer schema: %v; want a SchemaTooNewError", err)
 			}
+			_, err = runCLI(t, "serve", "--store", u, "--data", t.TempDir(), "--listen", "127.0.0.1:0", "--root-key-file", cfg.RootKeyFile)
+			if msg, code := classifyError(err); code != exitNo || !strings.Contains(msg, "store/99") {
+				t.Errorf("steward serve on a newer schema: exit %d %q; want 1 naming store/99", code, msg)
+			}
 		})
 	}
 }
@@ -125,7 +137,7 @@ func TestMigrateCommand(t *testing.T) {
 // --check on a SQLite file that does not exist reports everything pending
 // and creates nothing.
 func TestMigrateCheckCreatesNothing(t *testing.T) {
-	t.Setenv("STEWARD_STORE", "")
+	unsetStewardEnv(t)
 	dir := t.TempDir()
 	out, err := runCLI(t, "migrate", "--check", "--data", dir)
 	if _, code := classifyError(err); code != exitNo || !strings.Contains(out, "store") {
@@ -133,6 +145,16 @@ func TestMigrateCheckCreatesNothing(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(dir, "steward.db")); !errors.Is(err, os.ErrNotExist) {
 		t.Errorf("migrate --check created the database: %v", err)
+	}
+	cfgFile := filepath.Join(t.TempDir(), "steward.yaml")
+	if err := os.WriteFile(cfgFile, []byte("data: "+dir+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if out, err := runCLI(t, "migrate", "--config", cfgFile); err != nil || !strings.Contains(out, "Applied: ") {
+		t.Errorf("migrate --config with the data directory in the file: %v\n%s", err, out)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "steward.db")); err != nil {
+		t.Errorf("migrate --config did not migrate the store of the file's data directory: %v", err)
 	}
 	if _, err := runCLI(t, "migrate", "--store", "mysql://x"); func() int { _, c := classifyError(err); return c }() != exitUsage {
 		t.Errorf("migrate with an unknown store scheme: %v; want exit 2", err)
