@@ -79,6 +79,65 @@ func TestEnvPrintsExportsForTheSDKs(t *testing.T) {
 	}
 }
 
+func TestEnvPointsAtTheProxyWithAbsolutePaths(t *testing.T) {
+	dir, info := bootstrapDir(t)
+	if err := server.WriteEndpoints(dir, server.Endpoints{URL: "https://localhost:8443/", Proxy: "http://127.0.0.1:8444"}); err != nil {
+		t.Fatal(err)
+	}
+	t.Chdir(filepath.Dir(dir))
+	rel := filepath.Base(dir)
+	out, err := runCLI(t, "env", "--data", rel, "-o", "json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var vars []struct {
+		Name, Value string
+		Unset       bool
+	}
+	if err := json.Unmarshal([]byte(out), &vars); err != nil {
+		t.Fatalf("%v: %s", err, out)
+	}
+	got, unset := map[string]string{}, map[string]bool{}
+	for _, v := range vars {
+		got[v.Name] = v.Value
+		unset[v.Name] = v.Unset
+	}
+	for _, name := range []string{"HTTPS_PROXY", "HTTP_PROXY", "https_proxy", "http_proxy"} {
+		if got[name] != "http://127.0.0.1:8444" {
+			t.Errorf("%s = %q", name, got[name])
+		}
+	}
+	if got["NO_PROXY"] != "localhost,127.0.0.1,::1" {
+		t.Errorf("NO_PROXY = %q", got["NO_PROXY"])
+	}
+	if !unset["AZURE_AUTHORITY_HOST"] {
+		t.Error("AZURE_AUTHORITY_HOST is not unset: the SDKs must use login.microsoftonline.com through the proxy")
+	}
+	for _, name := range []string{"SSL_CERT_FILE", "REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE", "NODE_EXTRA_CA_CERTS"} {
+		if !filepath.IsAbs(got[name]) {
+			t.Errorf("%s = %q, want an absolute path", name, got[name])
+		} else if _, err := os.Stat(got[name]); err != nil {
+			t.Errorf("%s: %v", name, err)
+		}
+	}
+	if got["AZURE_CLIENT_ID"] != info.ClientID || got["AZURE_CLIENT_SECRET"] != info.ClientSecret {
+		t.Errorf("credentials: %v", got)
+	}
+	for _, c := range []struct{ shell, want, unset string }{
+		{"sh", "export HTTPS_PROXY='http://127.0.0.1:8444'\n", "unset AZURE_AUTHORITY_HOST\n"},
+		{"fish", "set -gx HTTPS_PROXY 'http://127.0.0.1:8444'\n", "set -e AZURE_AUTHORITY_HOST\n"},
+		{"pwsh", "$env:HTTPS_PROXY = 'http://127.0.0.1:8444'\n", "Remove-Item Env:AZURE_AUTHORITY_HOST -ErrorAction SilentlyContinue\n"},
+	} {
+		out, err := runCLI(t, "env", "--data", rel, "--shell", c.shell)
+		if err != nil || !strings.Contains(out, c.want) || !strings.Contains(out, c.unset) {
+			t.Errorf("--shell %s: %v\n%s", c.shell, err, out)
+		}
+	}
+	if _, err := runCLI(t, "env", "--data", rel, "--shell", "csh"); err == nil {
+		t.Error("--shell csh accepted")
+	}
+}
+
 func TestEnvAndCAPrintFailClearlyWithoutBootstrap(t *testing.T) {
 	dir := t.TempDir()
 	for _, args := range [][]string{{"env", "--data", dir}, {"ca", "print", "--data", dir}} {

@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"os"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -32,6 +33,9 @@ type lintRow struct {
 	Kind  string `json:"kind"`
 	OK    bool   `json:"ok"`
 	Error string `json:"error,omitempty"`
+	// Warnings are what a definition lacks that Azure accepts anyway
+	// (modify/deployIfNotExists details); they do not fail the lint.
+	Warnings []string `json:"warnings,omitempty"`
 }
 
 func runPolicyLint(cmd *cobra.Command, args []string) error {
@@ -55,9 +59,13 @@ func runPolicyLint(cmd *cobra.Command, args []string) error {
 			return usageError("%v", err)
 		}
 		row := lintRow{File: f, Kind: policy.DetectKind(data).String(), OK: true}
-		if errs := policy.Lint(data, copts); len(errs) > 0 {
+		errs, warns := policy.LintWithWarnings(data, copts)
+		if len(errs) > 0 {
 			row.OK, row.Error = false, errs[0].Error()
 			bad++
+		}
+		for _, w := range warns {
+			row.Warnings = append(row.Warnings, w.Error())
 		}
 		rows = append(rows, row)
 	}
@@ -71,6 +79,8 @@ func runPolicyLint(cmd *cobra.Command, args []string) error {
 			status := "ok"
 			if !r.OK {
 				status = r.Error
+			} else if len(r.Warnings) > 0 {
+				status = "ok, warning: " + strings.Join(r.Warnings, "; ")
 			}
 			table = append(table, []string{r.File, r.Kind, status})
 		}

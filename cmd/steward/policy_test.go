@@ -126,6 +126,14 @@ func TestPolicyLintCommand(t *testing.T) {
 	if code != 1 || !strings.Contains(out, "$.if.anyOf[0].equalz") {
 		t.Errorf("exit %d, output:\n%s", code, out)
 	}
+	// Details Azure accepts though Learn calls them required are a
+	// warning, not a failure.
+	warn := filepath.Join(t.TempDir(), "warn.json")
+	writePolicyTestFile(t, warn, `{"if":{"field":"type","equals":"x"},"then":{"effect":"modify","details":{"operations":[{"operation":"add","field":"tags['a']","value":"b"}]}}}`)
+	out, code = runPolicyCLI(t, "policy", "lint", warn)
+	if code != 0 || !strings.Contains(out, "warning") || !strings.Contains(out, "$.then.details.roleDefinitionIds") {
+		t.Errorf("exit %d, output:\n%s", code, out)
+	}
 }
 
 func TestPolicyAliasesImport(t *testing.T) {

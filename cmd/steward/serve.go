@@ -39,6 +39,12 @@ environment variables for the Azure SDKs).
 
 Configuration comes from, in rising precedence: defaults, a YAML file
 (--config or STEWARD_CONFIG), STEWARD_* environment variables, and flags.
+Next to the main port (127.0.0.1:8444 by default, --proxy) runs a forward
+proxy for Azure's own host names: with HTTPS_PROXY pointing at it (steward
+env), unmodified programs that call management.azure.com,
+login.microsoftonline.com or {vault}.vault.azure.net reach this Steward.
+It refuses every other host and never dials out.
+
 SIGINT or SIGTERM shuts the server down gracefully.`,
 		Args: cobra.NoArgs,
 		RunE: runServe,
@@ -51,6 +57,8 @@ SIGINT or SIGTERM shuts the server down gracefully.`,
 	f.String("public-url", "", "base URL clients use (also STEWARD_PUBLIC_URL; default https://localhost:PORT/)")
 	f.Bool("insecure-http", false, "serve plain HTTP behind a TLS-terminating proxy (also STEWARD_INSECURE_HTTP)")
 	f.String("log-level", "", "debug, info, warn or error (also STEWARD_LOG_LEVEL)")
+	f.String("proxy", "", "forward proxy for Azure's host names: HOST:PORT, 'auto' (next to --listen: 127.0.0.1:8444) or '' to turn it off (also STEWARD_PROXY; default auto)")
+	f.StringSlice("proxy-allow", nil, "client networks (CIDR) allowed to use the proxy (also STEWARD_PROXY_ALLOW; default loopback only)")
 	f.String("root-key-file", "", "root key that seals secrets at rest (also STEWARD_ROOT_KEY_FILE; default ~/.config/steward/root.key; STEWARD_ROOT_KEY wins)")
 	f.String("policy-builtins", "", "folder of built-in policy definitions in Azure/azure-policy's layout, served at the tenant scope (also STEWARD_POLICY_BUILTINS)")
 	f.String("smtp-addr", "", "SMTP server (host:port) for alert emails (also STEWARD_SMTP_ADDR; STEWARD_SMTP_USER and STEWARD_SMTP_PASSWORD authenticate)")
@@ -77,7 +85,11 @@ func loadServeConfig(cmd *cobra.Command) (server.Config, error) {
 		return cfg, err
 	}
 	strFlags := map[string]*string{"data": &cfg.DataDir, "listen": &cfg.Listen, "store": &cfg.StoreURL,
-		"public-url": &cfg.PublicURL, "log-level": &cfg.LogLevel, "root-key-file": &cfg.RootKeyFile}
+		"public-url": &cfg.PublicURL, "log-level": &cfg.LogLevel, "root-key-file": &cfg.RootKeyFile,
+		"proxy": &cfg.Proxy}
+	if f.Changed("proxy-allow") {
+		cfg.ProxyAllow, _ = f.GetStringSlice("proxy-allow")
+	}
 	for name, dst := range strFlags {
 		if f.Changed(name) {
 			*dst, _ = f.GetString(name)
@@ -121,7 +133,11 @@ func runServe(cmd *cobra.Command, _ []string) error {
 	var le *server.ListenError
 	switch {
 	case errors.As(err, &le):
-		return &exitError{code: 2, msg: fmt.Sprintf("steward serve: %v.\nAnother program may be using the port: choose another address with --listen HOST:PORT (or STEWARD_LISTEN). Nothing was created.", le)}
+		flag, env := "--listen", "STEWARD_LISTEN"
+		if le.Flag == "--proxy" {
+			flag, env = "--proxy", "STEWARD_PROXY; --proxy '' turns the proxy off"
+		}
+		return &exitError{code: 2, msg: fmt.Sprintf("steward serve: %v.\nAnother program may be using the port: choose another address with %s HOST:PORT (or %s). Nothing was created.", le, flag, env)}
 	case errors.Is(err, server.ErrDataDirInUse), errors.As(err, new(*store.SchemaTooNewError)):
 		return &exitError{code: 1, msg: "steward serve: " + err.Error()}
 	case err != nil:
@@ -140,6 +156,9 @@ func runServe(cmd *cobra.Command, _ []string) error {
 	}
 	fmt.Fprintf(cmd.ErrOrStderr(), "Steward is serving at %s (data in %s). Run `steward env --data %s` for SDK settings.\n",
 		s.BaseURL, cfg.DataDir, cfg.DataDir)
+	if s.ProxyURL != "" {
+		fmt.Fprintf(cmd.ErrOrStderr(), "Azure's host names (management.azure.com, login.microsoftonline.com, *.vault.azure.net, ...) are served through the proxy at %s (HTTPS_PROXY).\n", s.ProxyURL)
+	}
 	if err := s.Run(ctx); err != nil && ctx.Err() == nil {
 		return fmt.Errorf("serve: %w", err)
 	}

@@ -109,3 +109,29 @@ func wellFormedVersion(v string) bool {
 	}
 	return true
 }
+
+// LatestAPIVersion returns the newest api-version the type's route
+// accepts, a stable one before any preview, or "" when the type has no
+// route or its route lists none. Compliance evaluation, which runs outside
+// any request, gives it to requestContext().apiVersion, as Azure uses the
+// latest api-version there.
+func (c *Cloud) LatestAPIVersion(typ string) string {
+	rt := c.routes.lookup(typ, "")
+	if rt == nil {
+		return ""
+	}
+	latest := ""
+	for _, v := range rt.APIVersions {
+		switch curPre, vPre := arm.IsPreviewAPIVersion(latest), arm.IsPreviewAPIVersion(v); {
+		case latest == "":
+		case curPre != vPre:
+			if vPre {
+				continue
+			}
+		case arm.CompareAPIVersions(v, latest) <= 0:
+			continue
+		}
+		latest = v
+	}
+	return latest
+}

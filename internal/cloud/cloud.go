@@ -180,7 +180,8 @@ func (c *Cloud) SetComplianceHook(h ComplianceHook) {
 }
 
 // OnPut adds a hook run on every PUT and PATCH of resourceType (such as
-// "Microsoft.KeyVault/vaults"), before the policy hook.
+// "Microsoft.KeyVault/vaults"), before the policy hook. AnyType ("*")
+// runs the hook for every type, after the type's own hooks.
 func (c *Cloud) OnPut(resourceType string, h PutHook) {
 	c.hooksMu.Lock()
 	defer c.hooksMu.Unlock()
@@ -188,7 +189,8 @@ func (c *Cloud) OnPut(resourceType string, h PutHook) {
 	c.putHooks[k] = append(c.putHooks[k], h)
 }
 
-// OnDelete adds a hook run after a resource of resourceType is deleted.
+// OnDelete adds a hook run after a resource of resourceType (or, with
+// AnyType, of any type) is deleted.
 func (c *Cloud) OnDelete(resourceType string, h DeleteHook) {
 	c.hooksMu.Lock()
 	defer c.hooksMu.Unlock()
@@ -201,8 +203,16 @@ func (c *Cloud) hooks(resourceType string) (put []PutHook, del []DeleteHook, pol
 	c.hooksMu.RLock()
 	defer c.hooksMu.RUnlock()
 	k := typeKey(resourceType)
-	return c.putHooks[k], c.delHooks[k], c.policy, c.compliance
+	put, del = c.putHooks[k], c.delHooks[k]
+	if all := typeKey(AnyType); k != all {
+		put = append(put[:len(put):len(put)], c.putHooks[all]...)
+		del = append(del[:len(del):len(del)], c.delHooks[all]...)
+	}
+	return put, del, c.policy, c.compliance
 }
+
+// AnyType registers a hook with OnPut or OnDelete for every resource type.
+const AnyType = "*"
 
 // principalFrom returns the authenticated caller of ctx.
 func principalFrom(ctx context.Context) identity.Principal {

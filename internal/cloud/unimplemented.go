@@ -71,7 +71,11 @@ func (c *Cloud) notImplemented(typ string) (string, bool) {
 	if !ok || c.routes.lookup(typ, "") != nil {
 		return "", false
 	}
-	if put, _, _, _ := c.hooks(typ); len(put) > 0 {
+	// Only the type's own hooks count: an AnyType hook implements no type.
+	c.hooksMu.RLock()
+	own := len(c.putHooks[k])
+	c.hooksMu.RUnlock()
+	if own > 0 {
 		return "", false
 	}
 	return missing, true

@@ -56,7 +56,19 @@ func Discovery(authority, tenantID string) OpenIDConfiguration {
 	}
 }
 
+// multiTenant are the authorities that name no tenant. Entra serves their
+// discovery documents with the issuer's tenant as the literal
+// "{tenantid}"; MSAL reads them (az logout, for one, builds an app on
+// "organizations").
+var multiTenant = map[string]bool{"common": true, "organizations": true, "consumers": true}
+
 func (s *Service) serveDiscovery(w http.ResponseWriter, r *http.Request) {
+	if seg := strings.ToLower(r.PathValue("tenant")); multiTenant[seg] && (r.Method == http.MethodGet || r.Method == http.MethodHead) {
+		doc := Discovery(s.authority(r), seg)
+		doc.Issuer = strings.TrimSuffix(s.authority(r), "/") + "/{tenantid}/v2.0"
+		writeJSON(w, doc)
+		return
+	}
 	if t, ok := s.getTenant(w, r); ok {
 		writeJSON(w, Discovery(s.authority(r), t.ID))
 	}

@@ -3,6 +3,7 @@ package identity
 import (
 	"encoding/json"
 	"net/http"
+	"net/http/httptest"
 	"testing"
 )
 
@@ -93,4 +94,20 @@ func headerKID(t *testing.T, raw string) string {
 		t.Fatal(err)
 	}
 	return tok.Headers[0].KeyID
+}
+
+func TestMultiTenantDiscoveryDocuments(t *testing.T) {
+	svc := NewService(NewMemRecords(), Options{AuthorityHost: "https://localhost:8443/"})
+	for _, seg := range []string{"common", "organizations", "consumers"} {
+		req := httptest.NewRequest(http.MethodGet, "https://localhost:8443/"+seg+"/v2.0/.well-known/openid-configuration", nil)
+		rec := httptest.NewRecorder()
+		svc.Handler().ServeHTTP(rec, req)
+		var doc OpenIDConfiguration
+		if err := json.Unmarshal(rec.Body.Bytes(), &doc); err != nil || rec.Code != http.StatusOK {
+			t.Fatalf("%s: %d %s", seg, rec.Code, rec.Body)
+		}
+		if doc.Issuer != "https://localhost:8443/{tenantid}/v2.0" || doc.TokenEndpoint != "https://localhost:8443/"+seg+"/oauth2/v2.0/token" {
+			t.Errorf("%s: issuer %q token endpoint %q", seg, doc.Issuer, doc.TokenEndpoint)
+		}
+	}
 }

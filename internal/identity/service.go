@@ -4,6 +4,7 @@ import (
 	"crypto/rand"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"strings"
 	"time"
@@ -49,6 +50,12 @@ type Options struct {
 	// Observe, when set, is told the outcome of every token request, for
 	// metrics. It must be fast and safe for concurrent use.
 	Observe func(TokenOutcome)
+	// Hosts are other host names the service answers as its own authority
+	// (Azure's login.microsoftonline.com, reached through Steward's
+	// forward proxy): a request whose Host is one of them gets discovery
+	// documents, issuers and endpoints under "https://{host}/", as Entra
+	// names itself.
+	Hosts []string
 	// FederationClient fetches external issuers' discovery documents and
 	// keys for federated identity credentials (default http.DefaultClient;
 	// each fetch is bounded by a 10s timeout).
@@ -141,13 +148,14 @@ func (s *Service) Handler() http.Handler {
 	mux.HandleFunc("/{tenant}/discovery/v2.0/keys", s.serveKeys)
 	mux.HandleFunc("/{tenant}/oauth2/v2.0/token", s.serveToken)
 	mux.HandleFunc(ADFSDiscoveryPath, s.serveADFSDiscovery)
+	mux.HandleFunc(InstanceDiscoveryPath, s.serveInstanceDiscovery)
 	return mux
 }
 
 // Matches reports whether path is one of the service's endpoints, so a
 // router can send those paths here and the rest elsewhere.
 func Matches(path string) bool {
-	if path == ADFSDiscoveryPath {
+	if path == ADFSDiscoveryPath || path == InstanceDiscoveryPath {
 		return true
 	}
 	parts := strings.Split(strings.TrimPrefix(path, "/"), "/")
@@ -164,6 +172,17 @@ func Matches(path string) bool {
 
 // authority returns the base URL ("https://host/") for a request.
 func (s *Service) authority(r *http.Request) string {
+	if len(s.opts.Hosts) > 0 && r.TLS != nil {
+		host := strings.ToLower(r.Host)
+		if h, _, err := net.SplitHostPort(host); err == nil {
+			host = h
+		}
+		for _, h := range s.opts.Hosts {
+			if strings.EqualFold(h, host) {
+				return "https://" + host + "/"
+			}
+		}
+	}
 	if s.opts.AuthorityHost != "" {
 		return s.opts.AuthorityHost
 	}

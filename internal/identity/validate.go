@@ -56,6 +56,10 @@ type Validator struct {
 	Keys KeySource
 	// Issuer returns the issuer expected for a tenant's tokens.
 	Issuer func(tenantID string) string
+	// Authorities are more token-service base URLs whose issuer
+	// ([IssuerFor]) is accepted besides Issuer's: the token service
+	// answering as login.microsoftonline.com names that host in its tokens.
+	Authorities []string
 	// Audiences are the accepted aud values, compared without a trailing
 	// slash and case-insensitively.
 	Audiences []string
@@ -66,6 +70,16 @@ type Validator struct {
 	// AuthorizationURI is the token service named in the WWW-Authenticate
 	// challenge of a 401, as ARM names login.windows.net; empty omits it.
 	AuthorizationURI string
+}
+
+// otherIssuer reports whether c comes from one of v.Authorities.
+func (v *Validator) otherIssuer(c AccessClaims) bool {
+	for _, a := range v.Authorities {
+		if c.Issuer == IssuerFor(a, c.TenantID) {
+			return true
+		}
+	}
+	return false
 }
 
 // TokenError is a rejected bearer token; Code is the ARM error code to
@@ -110,7 +124,7 @@ func (v *Validator) Validate(ctx context.Context, raw string) (p Principal, err 
 	if err := tok.Claims(key, &c); err != nil {
 		return Principal{}, tokenErr("InvalidAuthenticationToken", "The access token signature is invalid.")
 	}
-	if v.Issuer != nil && c.Issuer != v.Issuer(c.TenantID) {
+	if v.Issuer != nil && c.Issuer != v.Issuer(c.TenantID) && !v.otherIssuer(c) {
 		return Principal{}, tokenErr("InvalidAuthenticationTokenTenant", "The access token is from the wrong issuer '%s'.", c.Issuer)
 	}
 	if !v.audienceOK(c.Audience) {

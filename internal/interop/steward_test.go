@@ -9,6 +9,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/steward-gov/steward/internal/cloud"
+	"github.com/steward-gov/steward/internal/cloud/authorization"
+	"github.com/steward-gov/steward/internal/cloud/insights"
+	"github.com/steward-gov/steward/internal/cloud/policyprovider"
 	"github.com/steward-gov/steward/internal/identity"
 	"github.com/steward-gov/steward/internal/server"
 )
@@ -44,6 +48,29 @@ func (b *syncBuffer) String() string {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.buf.String()
+}
+
+// serveFull starts Steward with the resource providers `steward serve`
+// registers on the management API (Microsoft.Authorization, the policy
+// provider and policy insights).
+func serveFull(t *testing.T) *served {
+	t.Helper()
+	return serve(t, func(ctx context.Context, _ *server.Steward, c *cloud.Cloud) error {
+		if err := authorization.Register(c); err != nil {
+			return err
+		}
+		p, err := policyprovider.Register(c, policyprovider.Options{})
+		if err != nil {
+			return err
+		}
+		eng := insights.New(c, insights.Options{Assignments: p.Assignments, Cycle: 24 * time.Hour})
+		if err := eng.Mount(); err != nil {
+			return err
+		}
+		eng.Start(ctx)
+		t.Cleanup(eng.Stop)
+		return nil
+	})
 }
 
 // serve starts Steward as `steward serve` assembles it (management API,
@@ -99,6 +126,12 @@ func (s *served) env(credential string) []string {
 		"AZURE_RESOURCE_MANAGER_ENDPOINT=" + s.Info.ARMEndpoint,
 		"SSL_CERT_FILE=" + s.Bundle,
 		"REQUESTS_CA_BUNDLE=" + s.Bundle,
+		// Whatever a client tries beyond Steward's address (instance
+		// discovery on login.microsoftonline.com, say) goes to Steward's
+		// proxy, never to the network.
+		"HTTPS_PROXY=" + s.ProxyURL, "https_proxy=" + s.ProxyURL,
+		"HTTP_PROXY=" + s.ProxyURL, "http_proxy=" + s.ProxyURL,
+		"NO_PROXY=localhost,127.0.0.1,::1", "no_proxy=localhost,127.0.0.1,::1",
 	}
 	if credential == "certificate" {
 		return append(e, "AZURE_CLIENT_CERTIFICATE_PATH="+s.Info.CertificatePath)

@@ -198,6 +198,9 @@ func (s *Service) putDCE(_ context.Context, id string, doc, _ map[string]any) er
 	p := properties(doc)
 	sum := sha256.Sum256([]byte(strings.ToLower(id)))
 	base := strings.TrimSuffix(s.opts.IngestionURL, "/") + "/dce-" + hex.EncodeToString(sum[:8])
+	if loc, _ := doc["location"].(string); s.opts.DCEEndpoint != nil {
+		base = s.opts.DCEEndpoint(id, loc)
+	}
 	p["logsIngestion"] = map[string]any{"endpoint": base}
 	p["configurationAccess"] = map[string]any{"endpoint": base}
 	p["provisioningState"] = "Succeeded"

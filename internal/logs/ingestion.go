@@ -76,7 +76,7 @@ func (s *Service) ingest(r *http.Request) *ingestError {
 	if r.Method != http.MethodPost {
 		return ierr(http.StatusMethodNotAllowed, "MethodNotAllowed", "The Logs Ingestion API accepts POST only.")
 	}
-	if v := r.URL.Query().Get("api-version"); v != IngestionAPIVersion {
+	if v := r.URL.Query().Get("api-version"); !arm.IsPublishedAPIVersion(arm.SpecLogsIngest, v) {
 		return ierr(http.StatusBadRequest, "InvalidApiVersion", "The api-version '%s' is not supported; use %s.", v, IngestionAPIVersion)
 	}
 	if r.ContentLength > MaxIngestionBody {

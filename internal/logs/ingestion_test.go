@@ -188,7 +188,7 @@ func TestIngestionErrors(t *testing.T) {
 		}(), 400, "InvalidContentEncoding"},
 		{"wrong api-version", func() *http.Request {
 			r := ingestRequest(imm, "Custom-PolicyStates", []byte(`[]`), false)
-			r.URL.RawQuery = "api-version=2021-11-01-preview"
+			r.URL.RawQuery = "api-version=2022-01-01"
 			return r
 		}(), 400, "InvalidApiVersion"},
 	}

@@ -48,6 +48,11 @@ type Options struct {
 	// "https://steward.example:8443/ingest" (the path prefix the ingestion
 	// API is mounted on).
 	IngestionURL string
+	// DCEEndpoint, when set, names a data collection endpoint's ingestion
+	// and configuration endpoints from its resource ID and location, as
+	// Azure names them ("https://{name}-{suffix}.{region}-1.ingest.monitor.azure.com"),
+	// instead of a path under IngestionURL.
+	DCEEndpoint func(resourceID, location string) string
 	// Sealer seals the workspace records, which hold the shared keys (nil
 	// stores them in clear, for tests; steward serve always sets it).
 	Sealer *seal.Sealer

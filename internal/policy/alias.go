@@ -61,6 +61,42 @@ type TypeInfo struct {
 	SupportsLocation bool
 	// CapabilitiesKnown is false when the source did not list capabilities.
 	CapabilitiesKnown bool
+	// LatestAPIVersion is the newest api-version the source lists for the
+	// type (its apiVersions, else those of its alias paths), a stable one
+	// before any preview; "" when the source lists none (the CSV).
+	LatestAPIVersion string
+}
+
+// noteAPIVersion records v as an api-version of the type, keeping the
+// latest: stable versions win over previews, as Azure's "latest API
+// version" of compliance evaluation is a released one.
+func (ti *TypeInfo) noteAPIVersion(v string) {
+	v = strings.TrimSpace(v)
+	if v == "" {
+		return
+	}
+	cur := ti.LatestAPIVersion
+	switch curPre, vPre := arm.IsPreviewAPIVersion(cur), arm.IsPreviewAPIVersion(v); {
+	case cur == "":
+	case curPre != vPre:
+		if vPre {
+			return
+		}
+	case arm.CompareAPIVersions(v, cur) <= 0:
+		return
+	}
+	ti.LatestAPIVersion = v
+}
+
+// LatestAPIVersion returns the latest api-version the table knows for a
+// resource type, or "".
+func (t *AliasTable) LatestAPIVersion(resourceType string) string {
+	for l := t; l != nil; l = l.base {
+		if ti, ok := l.types[strings.ToLower(resourceType)]; ok && ti.LatestAPIVersion != "" {
+			return ti.LatestAPIVersion
+		}
+	}
+	return ""
 }
 
 // NewAliasTable returns an empty table.
@@ -302,6 +338,14 @@ func (t *AliasTable) addResourceType(ns string, rt any) error {
 			}
 		}
 	}
+	if vs, ok := armexpr.Lookup(m, "apiVersions"); ok {
+		vl, _ := vs.([]any)
+		for _, v := range vl {
+			if s, ok := v.(string); ok {
+				ti.noteAPIVersion(s)
+			}
+		}
+	}
 	t.types[strings.ToLower(typ)] = ti
 	al, _ := armexpr.Lookup(m, "aliases")
 	list, _ := al.([]any)
@@ -334,6 +378,7 @@ func (t *AliasTable) addResourceType(ns string, rt any) error {
 			for _, v := range vl {
 				if s, ok := v.(string); ok {
 					ap.APIVersions = append(ap.APIVersions, s)
+					ti.noteAPIVersion(s)
 				}
 			}
 			a.Paths = append(a.Paths, ap)

@@ -66,6 +66,9 @@ type Policy struct {
 	// unknownAliases are alias fields of the if condition the alias
 	// table does not know.
 	unknownAliases []string
+	// warnings are what the definition lacks that Azure does not refuse
+	// (missing modify/deployIfNotExists details), reported by lint.
+	warnings []*CompileError
 	// applicability and hasLocation drive Applicable.
 	applicability uint8
 	hasLocation   bool
@@ -88,6 +91,9 @@ type compiler struct {
 	condBlock string
 	// allowUnknown is CompileOptions.AllowUnknownAliases.
 	allowUnknown bool
+	// counted is the field of the innermost field count whose where is
+	// being compiled, nil outside one.
+	counted *fieldRef
 }
 
 // Compile compiles a parsed definition. Errors are *CompileError or, for
@@ -147,6 +153,11 @@ func (d *Definition) Compile(opts CompileOptions) (*Policy, error) { return Comp
 // and without CompileOptions.AllowUnknownAliases, which makes them a
 // compile error). Such a policy is not applicable (see Applicable).
 func (p *Policy) UnknownAliases() []string { return p.unknownAliases }
+
+// Warnings returns what the definition lacks that Azure accepts anyway
+// (modify or deployIfNotExists details Learn calls required), each with
+// its JSON path. The policy evaluates what it can without them.
+func (p *Policy) Warnings() []*CompileError { return p.warnings }
 
 // ParseAndCompile parses and compiles a definition document.
 func ParseAndCompile(data []byte, opts CompileOptions) (*Policy, error) {
@@ -289,9 +300,23 @@ func (c *compiler) count(cn *Count) (*countNode, error) {
 		if n.field != nil && !n.field.wildcard {
 			return nil, cerr(cn.Path+".field", "count.field must be an array alias with [*], got %q", cn.Field)
 		}
+		// Learn (author-arrays, "Nested field count expressions can only
+		// refer to nested arrays"): inside the where of a count over
+		// a[*], a field count must count an array under a[*].
+		if out := c.counted; out != nil && n.field != nil &&
+			(len(n.field.segs) <= len(out.segs) || !segsPrefix(out.segs, n.field.segs)) {
+			return nil, cerr(cn.Path+".field", "a count inside the where of the count of %q can only count an array nested in it, got %q",
+				out.text, n.field.text)
+		}
 	}
 	if cn.Where != nil {
-		if n.where, err = c.condition(cn.Where); err != nil {
+		saved := c.counted
+		if !cn.HasValue && n.field != nil {
+			c.counted = n.field
+		}
+		n.where, err = c.condition(cn.Where)
+		c.counted = saved
+		if err != nil {
 			return nil, err
 		}
 	}

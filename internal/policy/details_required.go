@@ -7,15 +7,11 @@ import (
 )
 
 // checkRequiredDetails applies the documented structure of modify and
-// deployIfNotExists details (effect-modify.md, effect-deploy-if-not-exists.md):
-// both need roleDefinitionIds (an array of role definition IDs),
-// modify needs operations, deployIfNotExists needs type, and a policy
-// deployment runs in Incremental mode. effect is the
-// effect's documented spelling when it is a literal, else "" (a
-// parameter): the details are then checked only for what they contain,
-// since the same details serve every effect the parameter allows.
-// A value given by an expression is not checked.
-func checkRequiredDetails(effect string, dm map[string]any, path string) error {
+// deployIfNotExists details (effect-modify.md, effect-deploy-if-not-exists.md)
+// to what the details contain: roleDefinitionIds is an array of role
+// definition IDs and a policy deployment runs in Incremental mode. A value
+// given by an expression is not checked.
+func checkRequiredDetails(dm map[string]any, path string) error {
 	if rdi, ok := armexpr.Lookup(dm, "roleDefinitionIds"); ok {
 		if err := checkRoleDefinitionIDs(rdi, path+".roleDefinitionIds"); err != nil {
 			return err
@@ -26,29 +22,44 @@ func checkRequiredDetails(effect string, dm map[string]any, path string) error {
 			return err
 		}
 	}
+	return nil
+}
+
+// missingDetails lists what modify and deployIfNotExists details lack of
+// what Learn calls required: both roleDefinitionIds, modify at least one
+// operation, deployIfNotExists type and deployment. Azure accepts such
+// definitions, so these are lint warnings, not compile errors: what can
+// be evaluated is (the if condition; the existence check needs a type).
+// effect is the effect's documented spelling when it is a literal, else ""
+// (a parameter), when nothing is required since the same details serve
+// every effect the parameter allows. dm is nil when there are no details.
+func missingDetails(effect string, dm map[string]any, path string) []*CompileError {
 	var required []string
 	switch effect {
 	case EffectModify:
 		required = []string{"roleDefinitionIds", "operations"}
 	case EffectDeployIfNotExists:
-		// Learn calls deployment required too, but the conformance
-		// cases evaluate a deployIfNotExists without one
-		// (effect_details.yaml:dine_structured_details), so it is
-		// checked only when present.
-		required = []string{"type", "roleDefinitionIds"}
+		required = []string{"type", "roleDefinitionIds", "deployment"}
+	default:
+		return nil
 	}
+	if dm == nil {
+		return []*CompileError{cerr(path, "%s has no details (Learn requires %s); evaluated without them",
+			effect, strings.Join(required, ", "))}
+	}
+	var out []*CompileError
 	for _, k := range required {
 		if _, ok := armexpr.Lookup(dm, k); !ok {
-			return cerr(path+"."+k, "%s details need %s", effect, k)
+			out = append(out, cerr(path+"."+k, "%s details lack %s (Learn requires it); evaluated without it", effect, k))
 		}
 	}
 	if effect == EffectModify {
 		ops, _ := armexpr.Lookup(dm, "operations")
 		if list, ok := ops.([]any); ok && len(list) == 0 {
-			return cerr(path+".operations", "modify details need at least one operation")
+			out = append(out, cerr(path+".operations", "modify details have no operation; the modify changes nothing"))
 		}
 	}
-	return nil
+	return out
 }
 
 // checkRoleDefinitionIDs wants an array of role definition IDs: the roles

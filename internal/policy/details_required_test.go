@@ -3,6 +3,7 @@ package policy
 import (
 	"context"
 	"errors"
+	"strings"
 	"testing"
 )
 
@@ -14,12 +15,12 @@ func TestModifyAndDeployDetailsAreValidatedWithTheirPath(t *testing.T) {
 	)
 	tests := []struct {
 		name, effect, details string
-		wantPath              string // "" when the definition compiles
+		wantPath              string // "" when the definition compiles; "warn <path>" when it compiles with a warning
 	}{
 		{"complete modify compiles", `"modify"`, `{` + rdi + `,` + op + `}`, ""},
-		{"modify without roleDefinitionIds", `"modify"`, `{` + op + `}`, "$.then.details.roleDefinitionIds"},
-		{"modify without operations", `"modify"`, `{` + rdi + `}`, "$.then.details.operations"},
-		{"modify with no operation", `"modify"`, `{` + rdi + `,"operations":[]}`, "$.then.details.operations"},
+		{"modify without roleDefinitionIds", `"modify"`, `{` + op + `}`, "warn $.then.details.roleDefinitionIds"},
+		{"modify without operations", `"modify"`, `{` + rdi + `}`, "warn $.then.details.operations"},
+		{"modify with no operation", `"modify"`, `{` + rdi + `,"operations":[]}`, "warn $.then.details.operations"},
 		{"modify details not an object", `"modify"`, `[1]`, "$.then.details"},
 		{"roleDefinitionIds not an array", `"modify"`, `{"roleDefinitionIds":"/r",` + op + `}`, "$.then.details.roleDefinitionIds"},
 		{"roleDefinitionIds member not a string", `"modify"`, `{"roleDefinitionIds":[1],` + op + `}`, "$.then.details.roleDefinitionIds[0]"},
@@ -28,8 +29,9 @@ func TestModifyAndDeployDetailsAreValidatedWithTheirPath(t *testing.T) {
 		{"add without value", `"modify"`, `{` + rdi + `,"operations":[{"operation":"add","field":"tags.a"}]}`, "$.then.details.operations[0].value"},
 		{"remove needs no value", `"modify"`, `{` + rdi + `,"operations":[{"operation":"remove","field":"tags.a"}]}`, ""},
 		{"complete deployIfNotExists compiles", `"deployIfNotExists"`, `{"type":"Microsoft.Compute/virtualMachines/extensions",` + rdi + `,` + dep + `}`, ""},
-		{"deployIfNotExists without type", `"deployIfNotExists"`, `{` + rdi + `,` + dep + `}`, "$.then.details.type"},
-		{"deployIfNotExists without roleDefinitionIds", `"DeployIfNotExists"`, `{"type":"x",` + dep + `}`, "$.then.details.roleDefinitionIds"},
+		{"deployIfNotExists without type", `"deployIfNotExists"`, `{` + rdi + `,` + dep + `}`, "warn $.then.details.type"},
+		{"deployIfNotExists without deployment", `"deployIfNotExists"`, `{"type":"x",` + rdi + `}`, "warn $.then.details.deployment"},
+		{"deployIfNotExists without roleDefinitionIds", `"DeployIfNotExists"`, `{"type":"x",` + dep + `}`, "warn $.then.details.roleDefinitionIds"},
 		{"complete mode deployment", `"deployIfNotExists"`, `{"type":"x",` + rdi + `,"deployment":{"properties":{"mode":"Complete","template":{}}}}`, "$.then.details.deployment.properties.mode"},
 		{"deployment without mode", `"deployIfNotExists"`, `{"type":"x",` + rdi + `,"deployment":{"properties":{"template":{}}}}`, "$.then.details.deployment.properties.mode"},
 		{"deployment without properties", `"deployIfNotExists"`, `{"type":"x",` + rdi + `,"deployment":{}}`, "$.then.details.deployment.properties"},
@@ -40,8 +42,24 @@ func TestModifyAndDeployDetailsAreValidatedWithTheirPath(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			rule := `{"if":{"field":"type","equals":"x"},"then":{"effect":` + tt.effect + `,"details":` + tt.details + `}}`
-			_, err := ParseAndCompile([]byte(rule), CompileOptions{Parameters: map[string]any{}})
+			p, err := ParseAndCompile([]byte(rule), CompileOptions{Parameters: map[string]any{}})
+			// Missing details Azure accepts compile, with a warning
+			// (Policy.Warnings) at their path, and nothing else warns.
+			if warnPath, ok := strings.CutPrefix(tt.wantPath, "warn "); ok {
+				checkCompileError(t, err, "", "")
+				var got []string
+				for _, w := range p.Warnings() {
+					got = append(got, w.Path)
+				}
+				if len(got) != 1 || got[0] != warnPath {
+					t.Fatalf("warnings at %v, want one at %s", got, warnPath)
+				}
+				return
+			}
 			checkCompileError(t, err, tt.wantPath, "")
+			if err == nil && strings.Contains(tt.effect, "modify") && len(p.Warnings()) > 0 {
+				t.Fatalf("unexpected warnings %v", p.Warnings())
+			}
 		})
 	}
 }

@@ -85,6 +85,7 @@ func (c *compiler) thenBlock(t *Then) (*thenNode, error) {
 		n.canon = canon
 	}
 	if !t.HasDetails {
+		c.p.warnings = append(c.p.warnings, missingDetails(n.canon, nil, t.path+".details")...)
 		return n, nil
 	}
 	dm, _ := t.Details.(map[string]any)
@@ -97,9 +98,10 @@ func (c *compiler) thenBlock(t *Then) (*thenNode, error) {
 		if err := checkDetails(dm, t.path+".details"); err != nil {
 			return nil, err
 		}
-		if err := checkRequiredDetails(n.canon, dm, t.path+".details"); err != nil {
+		if err := checkRequiredDetails(dm, t.path+".details"); err != nil {
 			return nil, err
 		}
+		c.p.warnings = append(c.p.warnings, missingDetails(n.canon, dm, t.path+".details")...)
 		rest := make(map[string]any, len(dm))
 		for k, v := range dm {
 			switch strings.ToLower(k) {

@@ -118,13 +118,23 @@ func (st *state) host(name string, args []any) (any, bool, error) {
 		if rc == nil {
 			rc = map[string]any{}
 		}
-		if _, ok := armexpr.Lookup(rc, "apiVersion"); !ok && st.apiVersion != "" {
-			cp := make(map[string]any, len(rc)+1)
-			for k, v := range rc {
-				cp[k] = v
+		if _, ok := armexpr.Lookup(rc, "apiVersion"); !ok {
+			// Outside a request (compliance evaluation) Azure uses the
+			// type's latest api-version (Learn, "Policy functions":
+			// requestContext().apiVersion); the caller that knows it passes
+			// it in RequestContext, else the alias table's is used.
+			v := st.apiVersion
+			if v == "" {
+				v = st.pol.aliases.LatestAPIVersion(st.primary.typ)
 			}
-			cp["apiVersion"] = st.apiVersion
-			rc = cp
+			if v != "" {
+				cp := make(map[string]any, len(rc)+1)
+				for k, val := range rc {
+					cp[k] = val
+				}
+				cp["apiVersion"] = v
+				rc = cp
+			}
 		}
 		return rc, true, nil
 	case "resourcegroup":

@@ -69,8 +69,17 @@ func compileField(name string, aliases *AliasTable) (*fieldRef, error) {
 		f.pathText = "tags." + name[5:]
 		return f, nil
 	case strings.HasPrefix(lower, "tags["):
-		end, _, sg, err := parseBracket(name, 4)
-		if err != nil {
+		var (
+			end int
+			sg  seg
+			err error
+		)
+		if strings.HasPrefix(name[4:], "[]") {
+			// An empty tag name, as concat('tags[', parameters('t'), ']')
+			// builds from an empty parameter: the tag named "" (which
+			// ARM never stores), like tags[''], not a malformed path.
+			end, sg = 6, seg{key: "", index: -1}
+		} else if end, _, sg, err = parseBracket(name, 4); err != nil {
 			return nil, err
 		}
 		if end != len(name) {

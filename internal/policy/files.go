@@ -169,6 +169,14 @@ func has(m map[string]any, k string) bool { _, ok := armexpr.Lookup(m, k); retur
 // (InvalidPolicyAlias, as Azure rejects them) unless
 // opts.AllowUnknownAliases. Set members are not resolved.
 func Lint(data []byte, opts CompileOptions) []error {
+	errs, _ := LintWithWarnings(data, opts)
+	return errs
+}
+
+// LintWithWarnings is Lint that also returns the warnings of a definition:
+// what it lacks that Azure accepts anyway (Policy.Warnings), each a
+// *CompileError with a JSON path.
+func LintWithWarnings(data []byte, opts CompileOptions) (errs, warnings []error) {
 	var err error
 	switch DetectKind(data) {
 	case KindSet:
@@ -178,12 +186,18 @@ func Lint(data []byte, opts CompileOptions) []error {
 	case KindExemption:
 		_, err = ParseExemption(data)
 	default:
-		_, err = ParseAndCompile(data, CompileOptions{Aliases: opts.Aliases, AllowUnknownAliases: opts.AllowUnknownAliases})
+		var p *Policy
+		p, err = ParseAndCompile(data, CompileOptions{Aliases: opts.Aliases, AllowUnknownAliases: opts.AllowUnknownAliases})
+		if p != nil {
+			for _, w := range p.Warnings() {
+				warnings = append(warnings, w)
+			}
+		}
 	}
 	if err != nil {
-		return []error{err}
+		return []error{err}, warnings
 	}
-	return nil
+	return nil, warnings
 }
 
 // DirResolver indexes the definitions in directories (recursively) by

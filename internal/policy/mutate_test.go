@@ -45,6 +45,20 @@ func TestMutate(t *testing.T) {
 			func(d map[string]any) bool {
 				return d["properties"].(map[string]any)["rules"].([]any)[0].(map[string]any)["a"] == int64(5)
 			}, false},
+		{"modify a tag whose name holds a dot sets that tag, not a nested one",
+			`{"effect":"modify","details":{"roleDefinitionIds":["/r"],"operations":[{"operation":"add","field":"tags['cost.center']","value":"42"}]}}`,
+			func(d map[string]any) bool { return d["tags"].(map[string]any)["cost.center"] == "42" }, false},
+		{"modify a field built by an expression from the resource",
+			`{"effect":"modify","details":{"roleDefinitionIds":["/r"],"operations":[{"operation":"addOrReplace","field":"[concat('tags[', field('location'), '.zone]')]","value":"1"}]}}`,
+			func(d map[string]any) bool { return d["tags"].(map[string]any)["westeurope.zone"] == "1" }, false},
+		{"modify a property whose name holds hyphens and a dot",
+			`{"effect":"modify","details":{"roleDefinitionIds":["/r"],"operations":[{"operation":"addOrReplace","field":"properties.network-acls['log.level']","value":"debug"}]}}`,
+			func(d map[string]any) bool {
+				return d["properties"].(map[string]any)["network-acls"].(map[string]any)["log.level"] == "debug"
+			}, false},
+		{"append to a dotted tag built by an expression",
+			`{"effect":"append","details":[{"field":"[concat('tags[''', 'a.b', ''']')]","value":"v"}]}`,
+			func(d map[string]any) bool { return d["tags"].(map[string]any)["a.b"] == "v" }, false},
 		{"append to [*] adds a member",
 			`{"effect":"append","details":[{"field":"properties.rules[*]","value":{"c":3}}]}`,
 			func(d map[string]any) bool { return len(d["properties"].(map[string]any)["rules"].([]any)) == 2 }, false},

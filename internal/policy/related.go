@@ -18,6 +18,12 @@ func (t *thenNode) relatedSatisfied(st *state, details any) (bool, error) {
 		q.Type, q.Name = stringAt(dm, "type"), stringAt(dm, "name")
 		q.ResourceGroupName, q.ExistenceScope = stringAt(dm, "resourceGroupName"), stringAt(dm, "existenceScope")
 	}
+	if q.Type == "" {
+		// Details without a type (Azure accepts them; lint warns) name no
+		// related resource: none is found, rather than every resource of
+		// the scope.
+		return false, nil
+	}
 	related, err := st.opts.Related(st.ctx, q)
 	if err != nil {
 		return false, &EvalError{Path: t.path + ".details", Err: err}

@@ -44,6 +44,9 @@ type LocalCA struct {
 	CACert *x509.Certificate
 	// ServerCert is the serving certificate and key.
 	ServerCert tls.Certificate
+	// key is the CA's private key, which signs the forward proxy's leaf
+	// certificates.
+	key *ecdsa.PrivateKey
 }
 
 // CAPath returns where the CA certificate of a data directory is.
@@ -80,6 +83,7 @@ func EnsureCA(dataDir string, hosts []string, now time.Time, rand io.Reader) (*L
 		CACertPath: filepath.Join(dir, caCertFile),
 		CACert:     caCert,
 		ServerCert: tls.Certificate{Certificate: [][]byte{srvCert.Raw, caCert.Raw}, PrivateKey: srvKey, Leaf: srvCert},
+		key:        caKey,
 	}, nil
 }
 

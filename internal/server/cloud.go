@@ -49,6 +49,10 @@ func (s *Steward) mountCloud(ctx context.Context, setup []CloudSetup) error {
 	if err != nil {
 		return err
 	}
+	mi := s.registerManagedIdentities(c)
+	if err := s.mountManagedIdentityEndpoints(mi); err != nil {
+		return fmt.Errorf("managed identities: %w", err)
+	}
 	for _, f := range setup {
 		if err := f(ctx, s, c); err != nil {
 			return fmt.Errorf("cloud setup: %w", err)
@@ -82,5 +86,11 @@ func (s *Steward) mountCloud(ctx context.Context, setup []CloudSetup) error {
 		ResourceManager: s.BaseURL, Authority: s.BaseURL, TenantID: s.Bootstrap.TenantID, MicrosoftGraph: s.GraphURL()}),
 		Match: func(r *http.Request) bool { return cloud.IsMetadataPath(r.URL.Path) }})
 	s.Server.Router.Handle(Route{Name: "arm", Handler: c.Handler(), Match: ARMMatches})
+	// Azure's own host names, reached through the proxy. (The metadata
+	// document is not served there: it names Steward's address, and
+	// clients on the public cloud have its endpoints built in.)
+	for _, h := range ManagementHosts {
+		s.Server.Router.Host(h).Handle(Route{Name: "arm", Handler: c.Handler(), Match: ARMMatches})
+	}
 	return nil
 }

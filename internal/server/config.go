@@ -44,6 +44,14 @@ type Config struct {
 	TokenLifetime time.Duration `yaml:"tokenLifetime"`
 	// LogLevel is debug, info, warn or error.
 	LogLevel string `yaml:"logLevel"`
+	// Proxy is the address of the forward proxy for Azure's host names
+	// (see [Proxy]): "auto" (the default) listens on the main address's
+	// host at the next port (127.0.0.1:8444 next to 127.0.0.1:8443; port 0
+	// when the main port is 0), "" turns the proxy off.
+	Proxy string `yaml:"proxy"`
+	// ProxyAllow lists the client networks (CIDR prefixes or addresses)
+	// allowed to use the proxy; empty means loopback clients only.
+	ProxyAllow []string `yaml:"proxyAllow"`
 	// RootKeyFile is the root key that seals every secret at rest (signing
 	// keys, workspace keys, vault values). Empty means steward/root.key in
 	// the user's configuration directory, outside the data directory; the
@@ -62,6 +70,9 @@ type Config struct {
 	Queries QueryConfig `yaml:"queries"`
 }
 
+// ProxyAuto is the Proxy value that puts the proxy next to the main port.
+const ProxyAuto = "auto"
+
 // DefaultConfig returns the defaults: data in DefaultDataDir, HTTPS on
 // 127.0.0.1:8443, SQLite, 4 MiB bodies, 15 s shutdown, 1 h tokens, 10 s to
 // send headers and 1 min to send a body, 256 connections per client
@@ -74,6 +85,7 @@ func DefaultConfig() Config {
 		ShutdownTimeout: 15 * time.Second,
 		TokenLifetime:   time.Hour,
 		LogLevel:        "info",
+		Proxy:           ProxyAuto,
 
 		ReadHeaderTimeout: 10 * time.Second,
 		BodyReadTimeout:   time.Minute,
@@ -113,6 +125,8 @@ var envVars = []struct {
 	{"STEWARD_SHUTDOWN_TIMEOUT", func(c *Config, v string) (err error) { c.ShutdownTimeout, err = time.ParseDuration(v); return }},
 	{"STEWARD_TOKEN_LIFETIME", func(c *Config, v string) (err error) { c.TokenLifetime, err = time.ParseDuration(v); return }},
 	{"STEWARD_LOG_LEVEL", func(c *Config, v string) error { c.LogLevel = v; return nil }},
+	{"STEWARD_PROXY", func(c *Config, v string) error { c.Proxy = v; return nil }},
+	{"STEWARD_PROXY_ALLOW", func(c *Config, v string) error { c.ProxyAllow = strings.Split(v, ","); return nil }},
 	{"STEWARD_ROOT_KEY_FILE", func(c *Config, v string) error { c.RootKeyFile = v; return nil }},
 	{"STEWARD_READ_HEADER_TIMEOUT", func(c *Config, v string) (err error) { c.ReadHeaderTimeout, err = time.ParseDuration(v); return }},
 	{"STEWARD_BODY_READ_TIMEOUT", func(c *Config, v string) (err error) { c.BodyReadTimeout, err = time.ParseDuration(v); return }},
@@ -160,6 +174,14 @@ func (c *Config) Validate() error {
 	if c.TokenLifetime < 5*time.Minute || c.TokenLifetime > 24*time.Hour {
 		errs = append(errs, fmt.Errorf("token lifetime %v: between 5m and 24h", c.TokenLifetime))
 	}
+	if c.Proxy != "" && c.Proxy != ProxyAuto {
+		if _, _, err := net.SplitHostPort(c.Proxy); err != nil {
+			errs = append(errs, fmt.Errorf("proxy address %q: %w (or \"auto\", or \"\" to turn the proxy off)", c.Proxy, err))
+		}
+	}
+	if _, err := ParseAllow(c.ProxyAllow); err != nil {
+		errs = append(errs, err)
+	}
 	if c.ReadHeaderTimeout <= 0 || c.BodyReadTimeout <= 0 {
 		errs = append(errs, errors.New("read header and body timeouts must be positive"))
 	}
@@ -194,6 +216,23 @@ func (c *Config) Store() string {
 		return c.StoreURL
 	}
 	return "sqlite:" + filepath.Join(c.DataDir, "steward.db")
+}
+
+// ProxyAddr returns the address the proxy listens on for a main listener
+// at addr (its actual address), or "" when the proxy is off.
+func (c *Config) ProxyAddr(addr string) string {
+	if c.Proxy != ProxyAuto {
+		return c.Proxy
+	}
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return ""
+	}
+	n, err := strconv.Atoi(port)
+	if err != nil || n == 0 || n >= 65535 {
+		return net.JoinHostPort(host, "0")
+	}
+	return net.JoinHostPort(host, strconv.Itoa(n+1))
 }
 
 // BaseURL returns the public base URL with a trailing slash, for a server

@@ -2,6 +2,8 @@ package server
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"net/http"
@@ -26,6 +28,8 @@ const (
 	// LogsResourceQueryPrefix serves resource-centric queries:
 	// {base}/v1/subscriptions/.../workspaces/{name}/query.
 	LogsResourceQueryPrefix = "/v1/subscriptions/"
+	// LogsBatchPath serves the query API's batches ({base}/v1/$batch).
+	LogsBatchPath = "/v1/$batch"
 	// LogsIngestPrefix serves the Logs Ingestion API; data collection
 	// endpoints and rules get endpoints under it.
 	LogsIngestPrefix = "/ingest/"
@@ -36,6 +40,27 @@ const (
 	// clients whose DNS sends {customerId}.ods.opinsights.azure.com here.
 	collectorHostSuffix = ".ods.opinsights.azure.com"
 )
+
+// LogAnalyticsHosts are the query API's host names.
+var LogAnalyticsHosts = []string{"api.loganalytics.io", "api.loganalytics.azure.com"}
+
+// IngestionHosts are the host shapes of data collection endpoints
+// ("{name}-{suffix}.{region}-1.ingest.monitor.azure.com") and of rules'
+// own endpoints ("{name}-{suffix}-{region}.logs.z1.ingest.monitor.azure.com").
+var IngestionHosts = []string{"*.*-1.ingest.monitor.azure.com", "*.logs.z1.ingest.monitor.azure.com"}
+
+// dceEndpoint is a data collection endpoint's ingestion URL in Azure's
+// shape: the endpoint's name, four characters derived from its ID, and
+// its region.
+func dceEndpoint(id, location string) string {
+	name := strings.ToLower(id[strings.LastIndex(id, "/")+1:])
+	sum := sha256.Sum256([]byte(strings.ToLower(id)))
+	region := strings.ToLower(strings.ReplaceAll(location, " ", ""))
+	if region == "" {
+		region = "local"
+	}
+	return "https://" + name + "-" + hex.EncodeToString(sum[:2]) + "." + region + "-1.ingest.monitor.azure.com"
+}
 
 // LogsService is the Service that mounts Log Analytics: the ARM hooks that
 // give workspaces their customerId and keys, create log tables and
@@ -62,14 +87,18 @@ func (s *Steward) mountLogs(ctx context.Context) (*logs.Service, error) {
 		return nil, errors.New("logs: mount CloudService before LogsService")
 	}
 	base := strings.TrimSuffix(s.BaseURL, "/")
-	svc := logs.New(s.Store, logs.Options{
+	opts := logs.Options{
 		Sealer:       s.Sealer,
 		IngestionURL: base + strings.TrimSuffix(LogsIngestPrefix, "/"),
 		Authorize:    logs.EngineAuthorizer(c.Engine),
 		QueryLimits:  s.Config.Queries.limits(),
 		MaxQueryWait: s.Config.Queries.MaxWait,
 		Gate:         s.Config.Queries.gate(),
-	})
+	}
+	if s.ProxyURL != "" {
+		opts.DCEEndpoint = dceEndpoint
+	}
+	svc := logs.New(s.Store, opts)
 	if n, err := svc.SealClearWorkspaces(ctx); err != nil {
 		return nil, fmt.Errorf("logs: sealing workspace keys: %w", err)
 	} else if n > 0 {
@@ -89,10 +118,28 @@ func (s *Steward) mountLogs(ctx context.Context) (*logs.Service, error) {
 	query := s.Validator(LogAnalyticsAudience, base).Middleware(svc.QueryHandler())
 	r.HandlePrefix("logs-query", LogsQueryPrefix, query)
 	r.HandlePrefix("logs-query", LogsResourceQueryPrefix, query)
+	isBatch := func(r *http.Request) bool { return strings.EqualFold(r.URL.Path, LogsBatchPath) }
+	r.Handle(Route{Name: "logs-batch", Match: isBatch,
+		Handler: s.Validator(LogAnalyticsAudience, base).Middleware(svc.BatchHandler())})
 	r.HandlePrefix("logs-ingest", LogsIngestPrefix, s.Validator(MonitorAudience, base).Middleware(svc.IngestionHandler()))
+	// Azure's host names, through the proxy.
+	always := func(*http.Request) bool { return true }
+	azQuery := s.Validator(LogAnalyticsAudience).Middleware(svc.QueryHandler())
+	azBatch := s.Validator(LogAnalyticsAudience).Middleware(svc.BatchHandler())
+	for _, h := range LogAnalyticsHosts {
+		r.Host(h).Handle(Route{Name: "logs-batch", Match: isBatch, Handler: azBatch})
+		r.Host(h).HandlePrefix("logs-query", LogsQueryPrefix, azQuery)
+		r.Host(h).HandlePrefix("logs-query", LogsResourceQueryPrefix, azQuery)
+	}
+	azIngest := s.Validator(MonitorAudience).Middleware(svc.IngestionHandler())
+	for _, h := range IngestionHosts {
+		r.Host(h).Handle(Route{Name: "logs-ingest", Handler: azIngest, Match: always})
+	}
 	// The Data Collector API documents 30 MB per post, above the server's
 	// default body limit; the collector checks its own limit.
-	r.Handle(Route{Name: "logs-collector", Handler: svc.CollectorHandler(), MaxBodyBytes: max(logs.MaxCollectorBody, s.Config.MaxBodyBytes), Match: func(r *http.Request) bool {
+	collectorMax := max(logs.MaxCollectorBody, s.Config.MaxBodyBytes)
+	r.Host("*" + collectorHostSuffix).Handle(Route{Name: "logs-collector", Handler: svc.CollectorHandler(), MaxBodyBytes: collectorMax, Match: always})
+	r.Handle(Route{Name: "logs-collector", Handler: svc.CollectorHandler(), MaxBodyBytes: collectorMax, Match: func(r *http.Request) bool {
 		p := strings.ToLower(r.URL.Path)
 		if strings.HasPrefix(p, LogsCollectorPrefix) {
 			return true

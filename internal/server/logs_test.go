@@ -137,7 +137,13 @@ func TestLogsWithAzureSDKClients(t *testing.T) {
 			"outputStream": "Custom-PolicyComplianceStates_CL"}}}})
 	immutableID, _ := props(dcr)["immutableId"].(string)
 
-	ingestOpts := &ingest.ClientOptions{ClientOptions: e.opts}
+	// The endpoint has Azure's host shape; it is reached through the proxy.
+	if !strings.HasSuffix(strings.TrimSuffix(endpoint, "/"), ".eastus-1.ingest.monitor.azure.com") {
+		t.Fatalf("DCE endpoint %q, want Azure's host shape", endpoint)
+	}
+	g := &loopbackGuard{}
+	defer g.check(t)
+	ingestOpts := &ingest.ClientOptions{ClientOptions: proxyClientOptions(t, e.s, g)}
 	ingestOpts.Cloud.Services = map[cloudServiceName]cloudServiceConfig{
 		ingest.ServiceNameIngestion: {Audience: MonitorAudience},
 	}

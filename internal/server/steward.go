@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net"
@@ -42,13 +43,38 @@ type Steward struct {
 	Graph *graph.Handler
 	// BaseURL is the public base URL ("https://localhost:8443/"): the
 	// authority host and the ARM endpoint.
-	BaseURL  string
+	BaseURL string
+	// ProxyURL is the forward proxy's URL ("http://127.0.0.1:8444"), empty
+	// when the proxy is off.
+	ProxyURL string
+	// Proxy is the forward proxy for Azure's host names, nil when off.
+	Proxy    *Proxy
 	listener net.Listener
+	proxyLn  net.Listener
 	lock     *dataDirLock
 	log      *slog.Logger
 	// background are the workers services started with Background: run
 	// while the server serves, stopped before the store closes.
 	background []func(context.Context)
+}
+
+// LoginHosts are Entra's public-cloud host names that Steward's token
+// service answers as, through the proxy.
+var LoginHosts = []string{"login.microsoftonline.com", "login.windows.net", "login.microsoft.com"}
+
+// GraphHost is Microsoft Graph's public-cloud host name.
+const GraphHost = "graph.microsoft.com"
+
+// ManagementHosts are Azure Resource Manager's public-cloud host names.
+var ManagementHosts = []string{"management.azure.com", "management.core.windows.net"}
+
+// loginAuthorities are the token-service base URLs of LoginHosts.
+func loginAuthorities() []string {
+	out := make([]string, len(LoginHosts))
+	for i, h := range LoginHosts {
+		out[i] = "https://" + h + "/"
+	}
+	return out
 }
 
 // Background registers a worker that runs while the Steward serves (from
@@ -87,24 +113,45 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger, services ...Service
 	// data directory, locked before anything in it is read or written.
 	ln, err := net.Listen("tcp", cfg.Listen)
 	if err != nil {
-		return nil, &ListenError{Addr: cfg.Listen, Err: err}
+		return nil, &ListenError{Addr: cfg.Listen, Err: err, Flag: "--listen"}
+	}
+	var pln net.Listener
+	if addr := cfg.ProxyAddr(cfg.Listen); addr != "" {
+		if pln, err = net.Listen("tcp", addr); err != nil {
+			ln.Close()
+			return nil, &ListenError{Addr: addr, Err: err, Flag: "--proxy"}
+		}
+	}
+	closeListeners := func() {
+		ln.Close()
+		if pln != nil {
+			pln.Close()
+		}
 	}
 	lock, err := openDataDir(cfg, log)
 	if err != nil {
-		ln.Close()
+		closeListeners()
 		return nil, err
 	}
 	s, err := open(ctx, cfg, log, ln, lock)
 	if err != nil {
-		ln.Close()
+		closeListeners()
 		lock.release()
 		return nil, err
+	}
+	if pln != nil {
+		s.proxyLn = LimitConnsPerIP(pln, cfg.MaxConnsPerIP)
+		s.ProxyURL = "http://" + pln.Addr().String()
 	}
 	for _, mount := range services {
 		if err := mount(ctx, s); err != nil {
 			s.Close()
 			return nil, err
 		}
+	}
+	if err := s.startProxy(); err != nil {
+		s.Close()
+		return nil, err
 	}
 	return s, nil
 }
@@ -127,6 +174,8 @@ func openDataDir(cfg Config, log *slog.Logger) (*dataDirLock, error) {
 type ListenError struct {
 	Addr string
 	Err  error
+	// Flag names the setting of the address (--listen or --proxy).
+	Flag string
 }
 
 // Error names the address and the cause.
@@ -188,6 +237,7 @@ func (s *Steward) assemble(ctx context.Context) error {
 		TokenLifetime: s.Config.TokenLifetime,
 		Logger:        s.log.With("component", "identity"),
 		Observe:       s.Server.ObserveToken,
+		Hosts:         LoginHosts,
 		Sealer:        s.Sealer,
 	})
 	if n, err := s.Identity.Keys().SealClearKeys(ctx); err != nil {
@@ -212,11 +262,17 @@ func (s *Steward) assemble(ctx context.Context) error {
 	s.Server.AddReadiness("store", func(ctx context.Context) error {
 		return s.Store.View(ctx, func(store.Tx) error { return nil })
 	})
-	s.Server.Router.Handle(Route{Name: "identity", Handler: s.Identity.Handler(),
-		Match: func(r *http.Request) bool { return identity.Matches(r.URL.Path) }})
+	idRoute := Route{Name: "identity", Handler: s.Identity.Handler(),
+		Match: func(r *http.Request) bool { return identity.Matches(r.URL.Path) }}
+	s.Server.Router.Handle(idRoute)
+	for _, h := range LoginHosts {
+		s.Server.Router.Host(h).Handle(idRoute)
+	}
 	s.Server.Router.HandleExact("steward", "/steward/whoami", s.Authenticate(http.HandlerFunc(serveWhoami)))
 	s.Graph = graph.New(graph.Options{Identity: s.Identity, HomeTenant: s.Bootstrap.TenantID, Validator: s.Validator(GraphAudiences(s.BaseURL)...)})
 	s.Server.Router.Handle(Route{Name: "graph", Handler: s.Graph, Match: graph.Matches})
+	// graph.microsoft.com through the proxy: Graph at the host's root.
+	s.Server.Router.Host(GraphHost).Handle(Route{Name: "graph", Handler: s.Graph, Match: func(*http.Request) bool { return true }})
 	s.Server.Router.HandleExact("steward-tenants", graph.TenantsPath, s.Graph.TenantsHandler())
 	return nil
 }
@@ -241,6 +297,9 @@ func (s *Steward) Validator(audiences ...string) *identity.Validator {
 		Keys:      s.Identity.Keys(),
 		Issuer:    func(tid string) string { return identity.IssuerFor(s.BaseURL, tid) },
 		Audiences: audiences,
+		// Tokens obtained through the proxy from login.microsoftonline.com
+		// name that host as issuer, as Entra's do.
+		Authorities: loginAuthorities(),
 		// The challenge names this Steward's token service, as ARM's names
 		// login.windows.net.
 		AuthorizationURI: s.BaseURL,
@@ -284,9 +343,19 @@ func (s *Steward) Run(ctx context.Context) error {
 			f(pruneCtx)
 		}()
 	}
+	proxyDone := make(chan error, 1)
+	if s.Proxy != nil {
+		s.log.Info("proxy serving", "addr", s.proxyLn.Addr().String())
+		go func() { proxyDone <- s.Proxy.Serve(ctx, s.proxyLn) }()
+	} else {
+		proxyDone <- nil
+	}
 	err := s.Server.Serve(ctx, s.listener, tlsCfg)
 	stopPrune()
 	<-pruneDone
+	if perr := <-proxyDone; err == nil && perr != nil && !errors.Is(perr, http.ErrServerClosed) {
+		err = perr
+	}
 	workers.Wait()
 	if cerr := s.Store.Close(); err == nil {
 		err = cerr
@@ -319,6 +388,9 @@ func (s *Steward) pruneLoop(ctx context.Context, interval time.Duration) {
 // Close releases the listener and the store without serving.
 func (s *Steward) Close() error {
 	s.listener.Close()
+	if s.proxyLn != nil {
+		s.proxyLn.Close()
+	}
 	err := s.Store.Close()
 	s.Sealer.Close()
 	s.lock.release()
@@ -354,4 +426,22 @@ func serveWhoami(w http.ResponseWriter, r *http.Request) {
 		"objectId": p.ObjectID, "tenantId": p.TenantID, "appId": p.AppID,
 		"groups": p.Groups, "identityType": p.IdentityType, "audience": p.Audience,
 	})
+}
+
+// startProxy builds the forward proxy over the assembled router, when a
+// proxy listener is open, and records the endpoints for `steward env`.
+func (s *Steward) startProxy() error {
+	if s.proxyLn != nil {
+		leaves, err := NewLeafCache(s.CA, rand.Reader, nil)
+		if err != nil {
+			return err
+		}
+		allow, err := ParseAllow(s.Config.ProxyAllow)
+		if err != nil {
+			return err
+		}
+		s.Proxy = NewProxy(ProxyOptions{Router: s.Server.Router, Handler: s.Server.Handler(), Leaves: leaves,
+			Allow: allow, Logger: s.log.With("component", "proxy")})
+	}
+	return WriteEndpoints(s.Config.DataDir, Endpoints{URL: s.BaseURL, Proxy: s.ProxyURL})
 }

@@ -7,7 +7,9 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -64,9 +66,20 @@ func testConfig(dir string) Config {
 	return cfg
 }
 
-// sdkOptions points the Azure SDK at s, trusting its CA.
+// sdkOptions points the Azure SDK at s, trusting its CA. Azure's host
+// names (a data collection endpoint's, say) go through s's proxy, and no
+// dial leaves loopback.
 func sdkOptions(s *Steward) azcore.ClientOptions {
-	client := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: s.CA.Pool()}}}
+	tr := &http.Transport{TLSClientConfig: &tls.Config{RootCAs: s.CA.Pool()}, DialContext: (&loopbackGuard{}).DialContext}
+	if pu, err := url.Parse(s.ProxyURL); err == nil && s.ProxyURL != "" {
+		tr.Proxy = func(r *http.Request) (*url.URL, error) {
+			if ip := net.ParseIP(r.URL.Hostname()); r.URL.Hostname() == "localhost" || (ip != nil && ip.IsLoopback()) {
+				return nil, nil
+			}
+			return pu, nil
+		}
+	}
+	client := &http.Client{Transport: tr}
 	return azcore.ClientOptions{
 		Cloud:     cloud.Configuration{ActiveDirectoryAuthorityHost: s.BaseURL},
 		Transport: client,
@@ -271,7 +284,7 @@ func TestEnvironmentCredentialFromBootstrap(t *testing.T) {
 
 // adminARMToken signs in as s's bootstrap administrator (client secret,
 // in process) and returns an access token for the management API.
-func adminARMToken(t *testing.T, s *Steward) string {
+func adminARMToken(t testing.TB, s *Steward) string {
 	t.Helper()
 	cred, err := azidentity.NewClientSecretCredential(s.Bootstrap.TenantID, s.Bootstrap.ClientID, s.Bootstrap.ClientSecret,
 		&azidentity.ClientSecretCredentialOptions{DisableInstanceDiscovery: true, ClientOptions: azcore.ClientOptions{

@@ -73,5 +73,7 @@ func (s *Steward) mountStorage(ctx context.Context) (*StoragePlane, error) {
 		Logger:       log,
 	})
 	s.Server.Router.Handle(Route{Name: "storage-table", Match: h.Matches, Handler: h})
+	// {account}.table.core.windows.net through the proxy.
+	s.Server.Router.Host("*" + tableHostSuffix).Handle(Route{Name: "storage-table", Match: h.Matches, Handler: h})
 	return &StoragePlane{Service: svc, Handler: h}, nil
 }

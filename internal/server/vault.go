@@ -107,11 +107,15 @@ func (s *Steward) mountVault(ctx context.Context, opts VaultOptions) (*VaultPlan
 		Validator:     s.Validator(vault.DefaultResource),
 		Authorizer:    authz,
 		AuthorityHost: strings.TrimSuffix(s.BaseURL, "/"),
+		HostAuthority: "https://" + LoginHosts[0],
 		PublicURL:     strings.TrimSuffix(s.BaseURL, "/"),
 		DNSSuffix:     opts.DNSSuffix,
 		Logger:        s.log.With("component", "vault"),
 	})
 	s.Server.Router.Handle(Route{Name: "vault", Match: h.Matches, Handler: h})
+	// {vault}.vault.azure.net through the proxy: the handler reads the
+	// vault's name from the host, and object IDs take Azure's shape.
+	s.Server.Router.Host("*." + opts.DNSSuffix).Handle(Route{Name: "vault", Match: h.Matches, Handler: h})
 	return &VaultPlane{Service: svc, Sealer: sealer, Handler: h, Default: def}, nil
 }
 

@@ -41,9 +41,13 @@ type CertificateUpdateParams struct {
 	Tags       map[string]string  `json:"tags,omitempty"`
 }
 
+// pendingDetails is the status_details of an operation in progress.
+const pendingDetails = "Pending certificate created. Certificate request is in progress. This may take some time based on the issuer provider. Please check again later."
+
 // CreateCertificate starts a certificate version from a policy. With the
-// Self issuer it completes at once (the operation's status is
-// "completed"); with Unknown it leaves a pending operation with a CSR that
+// Self issuer it completes at once (the stored operation's status is
+// "completed", while the answer says "inProgress" as Key Vault's does);
+// with Unknown it leaves a pending operation with a CSR that
 // MergeCertificate completes.
 func (s *Service) CreateCertificate(ctx context.Context, v Vault, name string, p CertificateCreateParams) (CertificateOperation, error) {
 	if !validName(name) {
@@ -60,8 +64,7 @@ func (s *Service) CreateCertificate(ctx context.Context, v Vault, name string, p
 	}
 	now := s.now()
 	requestID, _ := s.newVersion()
-	op := CertificateOperation{Issuer: pol.Issuer, Status: "inProgress", RequestID: requestID,
-		StatusDetails: "Pending certificate created. Certificate request is in progress. This may take some time based on the issuer provider. Please check again later."}
+	op := CertificateOperation{Issuer: pol.Issuer, Status: "inProgress", RequestID: requestID, StatusDetails: pendingDetails}
 	if pol.Issuer.Name == IssuerUnknown {
 		csr, err := makeCSR(pol, key, now, s.rand)
 		if err != nil {
@@ -109,7 +112,13 @@ func (s *Service) CreateCertificate(ctx context.Context, v Vault, name string, p
 	if err != nil {
 		return CertificateOperation{}, err
 	}
-	return h.Pending.Op, nil
+	// Key Vault answers a create with the operation in progress (202) even
+	// for a self-issued certificate, and clients poll the operation: the
+	// Python SDK's poller never polls, and returns no certificate, when the
+	// first answer is already "completed".
+	res := h.Pending.Op
+	res.Status, res.StatusDetails, res.Target = "inProgress", pendingDetails, ""
+	return res, nil
 }
 
 // checkBacking fails when the certificate's key or secret name is taken

@@ -57,6 +57,11 @@ type HandlerOptions struct {
 	// AuthorityHost is the token service named in the 401 challenge,
 	// such as "https://localhost:8443" (the tenant is appended).
 	AuthorityHost string
+	// HostAuthority, when set, is the token service named in the challenge
+	// of requests that address the vault by host name ({name}.{DNSSuffix}),
+	// such as "https://login.microsoftonline.com" when Steward serves Azure's
+	// host names through its proxy.
+	HostAuthority string
 	// Resource is the challenge's resource (default DefaultResource).
 	Resource string
 	// DNSSuffix routes hosts {name}.{suffix} to vault name (default
@@ -182,7 +187,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		writeError(w, nil, badParameter("The api-version query parameter is required."))
 		return
 	}
-	if !supportedAPIVersions[apiVersion] {
+	if !supportedAPIVersions[apiVersion] && !arm.IsPublishedAPIVersion(arm.SpecKeyVaultData, apiVersion) {
 		writeError(w, nil, badParameter("The specified version (%s) is not recognized. Consider using the latest supported version (7.6).", apiVersion))
 		return
 	}
@@ -232,7 +237,11 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // with Key Vault's challenge, naming this vault's tenant.
 func (h *Handler) authenticate(r *http.Request, v Vault) (identity.Principal, error) {
 	challenge := http.Header{}
-	challenge.Set("WWW-Authenticate", `Bearer authorization="`+h.opts.AuthorityHost+"/"+v.TenantID+`", resource="`+h.opts.Resource+`"`)
+	authority := h.opts.AuthorityHost
+	if _, rest, _ := strings.Cut(v.URL, "://"); h.opts.HostAuthority != "" && !strings.Contains(rest, "/") {
+		authority = strings.TrimSuffix(h.opts.HostAuthority, "/")
+	}
+	challenge.Set("WWW-Authenticate", `Bearer authorization="`+authority+"/"+v.TenantID+`", resource="`+h.opts.Resource+`"`)
 	authz := r.Header.Get("Authorization")
 	scheme, raw, _ := strings.Cut(authz, " ")
 	if authz == "" || !strings.EqualFold(scheme, "Bearer") || strings.TrimSpace(raw) == "" {

@@ -48,8 +48,11 @@ func (f *kvFixture) createSelfSigned(c *azcertificates.Client, name, contentType
 	if err != nil {
 		f.t.Fatal(err)
 	}
-	if *op.Status != "completed" {
-		f.t.Fatalf("operation status %q", *op.Status)
+	if *op.Status != "inProgress" {
+		f.t.Fatalf("create answered status %q, want inProgress as Key Vault does", *op.Status)
+	}
+	if done, err := c.GetCertificateOperation(ctx, name, nil); err != nil || *done.Status != "completed" {
+		f.t.Fatalf("operation after create: %v %v", done.Status, err)
 	}
 	got, err := c.GetCertificate(ctx, name, "", nil)
 	if err != nil {

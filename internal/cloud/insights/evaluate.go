@@ -19,10 +19,13 @@ type scanEnv struct {
 	mu   sync.Mutex
 	docs map[string]map[string]any
 	mgs  map[string][]string
+	// rcs holds, by lower-case type, what requestContext() returns during
+	// compliance evaluation: the type's latest api-version.
+	rcs map[string]map[string]any
 }
 
 func newScanEnv(e *Engine) *scanEnv {
-	return &scanEnv{e: e, docs: map[string]map[string]any{}, mgs: map[string][]string{}}
+	return &scanEnv{e: e, docs: map[string]map[string]any{}, mgs: map[string][]string{}, rcs: map[string]map[string]any{}}
 }
 
 // doc returns a stored document (nil when absent), cached.
@@ -41,6 +44,27 @@ func (s *scanEnv) doc(ctx context.Context, id string) map[string]any {
 	s.docs[k] = d
 	s.mu.Unlock()
 	return d
+}
+
+// requestContext is requestContext() for a resource type during
+// compliance evaluation: no request is in flight, and Azure documents that
+// requestContext().apiVersion is then the latest api-version. Nil when the
+// type's route lists none (the alias table's latest is used then).
+func (s *scanEnv) requestContext(typ string) map[string]any {
+	k := strings.ToLower(typ)
+	s.mu.Lock()
+	rc, ok := s.rcs[k]
+	s.mu.Unlock()
+	if ok {
+		return rc
+	}
+	if v := s.e.cloud.LatestAPIVersion(typ); v != "" {
+		rc = map[string]any{"apiVersion": v}
+	}
+	s.mu.Lock()
+	s.rcs[k] = rc
+	s.mu.Unlock()
+	return rc
 }
 
 // groups returns the management group IDs and names above a subscription.
@@ -81,7 +105,7 @@ func (e *Engine) evaluate(ctx context.Context, ps *policies, env *scanEnv, r clo
 	sub, group := resourceParts(r.ID)
 	mgIDs, mgNames := env.groups(sub)
 	now := e.now()
-	opts := policy.EvalOptions{Now: now, Related: e.related()}
+	opts := policy.EvalOptions{Now: now, Related: e.related(), RequestContext: env.requestContext(r.Type)}
 	if sub != "" {
 		opts.Subscription = subscriptionValue(env.doc(ctx, "/subscriptions/"+sub), sub, e.cloud.TenantID())
 	}
