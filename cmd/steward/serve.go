@@ -20,6 +20,7 @@ import (
 	"github.com/steward-gov/steward/internal/cloud/policyprovider"
 	"github.com/steward-gov/steward/internal/policy"
 	"github.com/steward-gov/steward/internal/server"
+	"github.com/steward-gov/steward/internal/store"
 )
 
 func init() { register(newServeCmd) }
@@ -137,7 +138,7 @@ func runServe(cmd *cobra.Command, _ []string) error {
 			flag, env = "--proxy", "STEWARD_PROXY; --proxy '' turns the proxy off"
 		}
 		return &exitError{code: 2, msg: fmt.Sprintf("steward serve: %v.\nAnother program may be using the port: choose another address with %s HOST:PORT (or %s). Nothing was created.", le, flag, env)}
-	case errors.Is(err, server.ErrDataDirInUse):
+	case errors.Is(err, server.ErrDataDirInUse), errors.As(err, new(*store.SchemaTooNewError)):
 		return &exitError{code: 1, msg: "steward serve: " + err.Error()}
 	case err != nil:
 		return fmt.Errorf("serve: %w", err)

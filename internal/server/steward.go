@@ -201,6 +201,10 @@ func open(ctx context.Context, cfg Config, log *slog.Logger, ln net.Listener, lo
 	if err != nil {
 		return nil, fmt.Errorf("open store: %w", err)
 	}
+	if err := store.CheckSchema(ctx, st, MigrationSets()...); err != nil {
+		st.Close()
+		return nil, err
+	}
 	sealer, moved, err := seal.OpenForDataDir(ctx, st, cfg.KeySource(os.LookupEnv), cfg.DataDir, rand.Reader)
 	if err != nil {
 		st.Close()

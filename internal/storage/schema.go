@@ -27,3 +27,7 @@ var migrations = store.MigrationSet{
 		},
 	}},
 }
+
+// Schema returns the Table service's migration set, which New applies;
+// steward migrate applies and reports it ahead of a start.
+func Schema() store.MigrationSet { return migrations }

@@ -13,6 +13,7 @@ type Option func(*options)
 type options struct {
 	now        func() time.Time
 	maxRetries int
+	noMigrate  bool
 }
 
 // WithClock sets the clock used for record timestamps and lease deadlines

@@ -46,6 +46,9 @@ func openPostgres(ctx context.Context, url string, o options) (Store, error) {
 		retryable: pgConflict,
 		locker:    newPgLocker(db, schema.String),
 	}
+	if o.noMigrate {
+		return s, nil
+	}
 	if err := s.migrate(ctx, storeMigrations); err != nil {
 		s.Close()
 		return nil, err

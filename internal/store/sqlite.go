@@ -70,6 +70,9 @@ func openSQLite(ctx context.Context, path string, o options) (Store, error) {
 		retryable: sqliteBusy,
 		locker:    newMemLocker(),
 	}
+	if o.noMigrate {
+		return s, nil
+	}
 	if err := s.migrate(ctx, storeMigrations); err != nil {
 		s.Close()
 		return nil, err
