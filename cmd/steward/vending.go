@@ -172,8 +172,12 @@ func runRGRequest(cmd *cobra.Command, args []string) error {
 		return err
 	}
 	req := vending.Request{Name: args[0]}
-	for flag, dst := range map[string]*string{"subscription-id": &req.SubscriptionID, "environment": &req.Environment, "cost-center": &req.CostCenter, "region": &req.Region} {
-		if *dst, err = requireFlag(cmd, flag); err != nil {
+	// In a fixed order, so the first missing flag is the one named.
+	for _, f := range []struct {
+		flag string
+		dst  *string
+	}{{"subscription-id", &req.SubscriptionID}, {"environment", &req.Environment}, {"cost-center", &req.CostCenter}, {"region", &req.Region}} {
+		if *f.dst, err = requireFlag(cmd, f.flag); err != nil {
 			return err
 		}
 	}
