@@ -160,6 +160,14 @@ func TestNoSecretStewardGeneratedIsInTheDataDirectory(t *testing.T) {
 		t.Fatal(err)
 	}
 	keys := signingKeys(t, e.s.Store, e.s.Sealer)
+	caDER, err := x509.MarshalPKCS8PrivateKey(e.s.CA.key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srvDER, err := x509.MarshalPKCS8PrivateKey(e.s.CA.ServerCert.PrivateKey)
+	if err != nil {
+		t.Fatal(err)
+	}
 	if err := e.stop(); err != nil {
 		t.Fatal(err)
 	}
@@ -187,6 +195,8 @@ func TestNoSecretStewardGeneratedIsInTheDataDirectory(t *testing.T) {
 		}
 		keyNeedles("signing key", der, needles)
 	}
+	keyNeedles("local CA private key", caDER, needles)
+	keyNeedles("serving certificate private key", srvDER, needles)
 	for what, file := range scanFiles(t, dir, []byte(signingKeysTable), needles) {
 		t.Errorf("%s found in %s", what, file)
 	}

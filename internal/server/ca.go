@@ -1,6 +1,8 @@
 package server
 
 import (
+	"bytes"
+	"context"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/tls"
@@ -57,24 +59,39 @@ func CAPath(dataDir string) string { return filepath.Join(dataDir, tlsDir, caCer
 // missing, near expiry or lacks one of hosts (localhost, 127.0.0.1 and ::1
 // are always included). Keys are ECDSA P-256 and written 0600.
 func EnsureCA(dataDir string, hosts []string, now time.Time, rand io.Reader) (*LocalCA, error) {
+	return EnsureSealedCA(context.Background(), dataDir, hosts, now, rand, nil)
+}
+
+// KeySealer seals private keys at rest: Steward's sealer (internal/seal).
+type KeySealer interface {
+	Seal(path string, plain []byte) ([]byte, error)
+	Open(ctx context.Context, path string, sealed []byte) ([]byte, error)
+}
+
+// EnsureSealedCA is EnsureCA with the CA's and the serving certificate's
+// private keys sealed by ks in their files (nil leaves them PEM). A key
+// file still in clear PEM, as an older release wrote it, is read and
+// written back sealed.
+func EnsureSealedCA(ctx context.Context, dataDir string, hosts []string, now time.Time, rand io.Reader, ks KeySealer) (*LocalCA, error) {
+	kf := keyFiles{ctx: ctx, ks: ks}
 	dir := filepath.Join(dataDir, tlsDir)
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, err
 	}
-	caCert, caKey, err := loadPair(filepath.Join(dir, caCertFile), filepath.Join(dir, caKeyFile))
+	caCert, caKey, err := kf.loadPair(filepath.Join(dir, caCertFile), filepath.Join(dir, caKeyFile))
 	if errors.Is(err, fs.ErrNotExist) {
-		caCert, caKey, err = newCA(dir, now, rand)
+		caCert, caKey, err = kf.newCA(dir, now, rand)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("local CA: %w", err)
 	}
 	hosts = append([]string{"localhost", "127.0.0.1", "::1"}, hosts...)
-	srvCert, srvKey, err := loadPair(filepath.Join(dir, serverCertFile), filepath.Join(dir, serverKeyFile))
+	srvCert, srvKey, err := kf.loadPair(filepath.Join(dir, serverCertFile), filepath.Join(dir, serverKeyFile))
 	if err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return nil, fmt.Errorf("server certificate: %w", err)
 	}
 	if err != nil || srvCert.NotAfter.Sub(now) < serverRenewBefore || !covers(srvCert, hosts) || srvCert.CheckSignatureFrom(caCert) != nil {
-		srvCert, srvKey, err = newServerCert(dir, caCert, caKey, hosts, now, rand)
+		srvCert, srvKey, err = kf.newServerCert(dir, caCert, caKey, hosts, now, rand)
 		if err != nil {
 			return nil, fmt.Errorf("server certificate: %w", err)
 		}
@@ -107,7 +124,7 @@ func covers(c *x509.Certificate, hosts []string) bool {
 	return true
 }
 
-func newCA(dir string, now time.Time, rand io.Reader) (*x509.Certificate, *ecdsa.PrivateKey, error) {
+func (kf keyFiles) newCA(dir string, now time.Time, rand io.Reader) (*x509.Certificate, *ecdsa.PrivateKey, error) {
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand)
 	if err != nil {
 		return nil, nil, err
@@ -121,10 +138,10 @@ func newCA(dir string, now time.Time, rand io.Reader) (*x509.Certificate, *ecdsa
 		MaxPathLenZero:        true,
 		KeyUsage:              x509.KeyUsageCertSign | x509.KeyUsageCRLSign,
 	}
-	return issue(dir, caCertFile, caKeyFile, tmpl, nil, nil, key, rand)
+	return kf.issue(dir, caCertFile, caKeyFile, tmpl, nil, nil, key, rand)
 }
 
-func newServerCert(dir string, ca *x509.Certificate, caKey *ecdsa.PrivateKey, hosts []string, now time.Time, rand io.Reader) (*x509.Certificate, *ecdsa.PrivateKey, error) {
+func (kf keyFiles) newServerCert(dir string, ca *x509.Certificate, caKey *ecdsa.PrivateKey, hosts []string, now time.Time, rand io.Reader) (*x509.Certificate, *ecdsa.PrivateKey, error) {
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand)
 	if err != nil {
 		return nil, nil, err
@@ -143,12 +160,12 @@ func newServerCert(dir string, ca *x509.Certificate, caKey *ecdsa.PrivateKey, ho
 			tmpl.DNSNames = append(tmpl.DNSNames, h)
 		}
 	}
-	return issue(dir, serverCertFile, serverKeyFile, tmpl, ca, caKey, key, rand)
+	return kf.issue(dir, serverCertFile, serverKeyFile, tmpl, ca, caKey, key, rand)
 }
 
 // issue signs tmpl (self-signed when parent is nil) and writes the
 // certificate (0644) and key (0600) as PEM files.
-func issue(dir, certName, keyName string, tmpl, parent *x509.Certificate, parentKey, key *ecdsa.PrivateKey, rand io.Reader) (*x509.Certificate, *ecdsa.PrivateKey, error) {
+func (kf keyFiles) issue(dir, certName, keyName string, tmpl, parent *x509.Certificate, parentKey, key *ecdsa.PrivateKey, rand io.Reader) (*x509.Certificate, *ecdsa.PrivateKey, error) {
 	serial := make([]byte, 16)
 	if _, err := io.ReadFull(rand, serial); err != nil {
 		return nil, nil, err
@@ -170,7 +187,7 @@ func issue(dir, certName, keyName string, tmpl, parent *x509.Certificate, parent
 	if err != nil {
 		return nil, nil, err
 	}
-	if err := atomicfile.WriteFile(filepath.Join(dir, keyName), pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: kder}), 0o600); err != nil {
+	if err := kf.write(filepath.Join(dir, keyName), pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: kder})); err != nil {
 		return nil, nil, err
 	}
 	if err := atomicfile.WriteFile(filepath.Join(dir, certName), pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o644); err != nil {
@@ -180,12 +197,12 @@ func issue(dir, certName, keyName string, tmpl, parent *x509.Certificate, parent
 }
 
 // loadPair reads a PEM certificate and its PKCS#8 ECDSA key.
-func loadPair(certPath, keyPath string) (*x509.Certificate, *ecdsa.PrivateKey, error) {
+func (kf keyFiles) loadPair(certPath, keyPath string) (*x509.Certificate, *ecdsa.PrivateKey, error) {
 	cb, err := os.ReadFile(certPath)
 	if err != nil {
 		return nil, nil, err
 	}
-	kb, err := os.ReadFile(keyPath)
+	kb, err := kf.read(keyPath)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -252,4 +269,41 @@ func WriteTrustBundle(dataDir string) (string, error) {
 		return out, atomicfile.WriteFile(out, append(sys, ca...), 0o644)
 	}
 	return CAPath(dataDir), nil
+}
+
+// keyFiles reads and writes private-key files, sealed when ks is set.
+type keyFiles struct {
+	ctx context.Context
+	ks  KeySealer
+}
+
+// sealPath binds a sealed key file to its name, so one file cannot be
+// swapped for another.
+func sealPath(path string) string { return "tls/" + filepath.Base(path) }
+
+func (kf keyFiles) write(path string, pemKey []byte) error {
+	if kf.ks != nil {
+		sealed, err := kf.ks.Seal(sealPath(path), pemKey)
+		clear(pemKey)
+		if err != nil {
+			return err
+		}
+		pemKey = sealed
+	}
+	return atomicfile.WriteFile(path, pemKey, 0o600)
+}
+
+func (kf keyFiles) read(path string) ([]byte, error) {
+	b, err := os.ReadFile(path)
+	if err != nil || kf.ks == nil {
+		return b, err
+	}
+	if bytes.HasPrefix(b, []byte("-----BEGIN")) {
+		// Written in clear by an older release: seal it now.
+		if err := kf.write(path, bytes.Clone(b)); err != nil {
+			return nil, fmt.Errorf("sealing %s: %w", path, err)
+		}
+		return b, nil
+	}
+	return kf.ks.Open(kf.ctx, sealPath(path), b)
 }

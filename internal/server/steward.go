@@ -193,10 +193,6 @@ func open(ctx context.Context, cfg Config, log *slog.Logger, ln net.Listener, lo
 			hosts = append(hosts, u.Hostname())
 		}
 	}
-	ca, err := EnsureCA(cfg.DataDir, hosts, time.Now(), rand.Reader)
-	if err != nil {
-		return nil, err
-	}
 	st, err := store.Open(ctx, cfg.Store())
 	if err != nil {
 		return nil, fmt.Errorf("open store: %w", err)
@@ -217,6 +213,14 @@ func open(ctx context.Context, cfg Config, log *slog.Logger, ln net.Listener, lo
 			where = name
 		}
 		log.Info("moved the root key out of the data directory", "removed", seal.LegacyRootKeyFile, "rootKey", where)
+	}
+	// The CA's and the serving certificate's private keys are sealed like
+	// every other secret, so a copy of the data directory alone is useless.
+	ca, err := EnsureSealedCA(ctx, cfg.DataDir, hosts, time.Now(), rand.Reader, sealer)
+	if err != nil {
+		sealer.Close()
+		st.Close()
+		return nil, err
 	}
 	ln = LimitConnsPerIP(ln, cfg.MaxConnsPerIP)
 	s := &Steward{Config: cfg, Store: st, Sealer: sealer, CA: ca, listener: ln, log: log, BaseURL: cfg.BaseURL(ln.Addr().String()), lock: lock}
