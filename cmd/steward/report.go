@@ -20,7 +20,7 @@ func init() { register(newReportCmd) }
 func newReportCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "report",
-		Short: "Governance reviews: network exposure, credential age and expiry",
+		Short: "Governance reviews: network exposure, credential age and expiry, log collection",
 		Long: `report runs Steward's governance reviews and prints their findings as a table,
 JSON or CSV. "network" reads an exported estate (the output of "az resource
 list", Resource Graph pages or JSON Lines, as "steward policy scan" reads them;
