@@ -32,6 +32,11 @@ func NewClientSecret(rand io.Reader, keyID, displayName string, start, end time.
 	if _, err := io.ReadFull(rand, salt); err != nil {
 		return "", PasswordCredential{}, fmt.Errorf("identity: generate salt: %w", err)
 	}
+	// The first character is a letter (the top bit of the first byte is
+	// clear: A to f), so a secret never begins with "-", which az and other
+	// command lines would read as an option, as Azure's generated secrets
+	// never do. The secret keeps 239 random bits.
+	raw[0] &= 0x7f
 	secret := base64.RawURLEncoding.EncodeToString(raw)
 	return secret, PasswordCredential{
 		KeyID:         keyID,

@@ -52,3 +52,17 @@ func TestDecodeThumbprintAcceptsBothBase64Forms(t *testing.T) {
 		}
 	}
 }
+
+// TestClientSecretsNeverStartLikeAnOption: az (argparse) reads a secret
+// passed as "-p -abc" as an option; a generated secret starts with a letter.
+func TestClientSecretsNeverStartLikeAnOption(t *testing.T) {
+	for i := range 2000 {
+		s, _, err := NewClientSecret(rand.Reader, "k", "n", time.Now(), time.Now().Add(time.Hour))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if c := s[0]; !(c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z') {
+			t.Fatalf("secret %d starts with %q", i, c)
+		}
+	}
+}
