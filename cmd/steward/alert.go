@@ -267,23 +267,16 @@ func runAlertRuleList(cmd *cobra.Command, _ []string) error {
 	}
 	var out []*armmonitor.ScheduledQueryRuleResource
 	if rg, _ := cmd.Flags().GetString("resource-group"); rg != "" {
-		p := c.NewListByResourceGroupPager(rg, nil)
-		for p.More() {
-			page, err := p.NextPage(cmd.Context())
-			if err != nil {
-				return apiError(err)
-			}
-			out = append(out, page.Value...)
-		}
+		out, err = allPages(cmd, c.NewListByResourceGroupPager(rg, nil), func(r armmonitor.ScheduledQueryRulesClientListByResourceGroupResponse) []*armmonitor.ScheduledQueryRuleResource {
+			return r.Value
+		})
 	} else {
-		p := c.NewListBySubscriptionPager(nil)
-		for p.More() {
-			page, err := p.NextPage(cmd.Context())
-			if err != nil {
-				return apiError(err)
-			}
-			out = append(out, page.Value...)
-		}
+		out, err = allPages(cmd, c.NewListBySubscriptionPager(nil), func(r armmonitor.ScheduledQueryRulesClientListBySubscriptionResponse) []*armmonitor.ScheduledQueryRuleResource {
+			return r.Value
+		})
+	}
+	if err != nil {
+		return err
 	}
 	return printRules(cmd, format, out, true)
 }
@@ -449,23 +442,16 @@ func runAlertGroupList(cmd *cobra.Command, _ []string) error {
 	}
 	var out []*armmonitor.ActionGroupResource
 	if rg, _ := cmd.Flags().GetString("resource-group"); rg != "" {
-		p := c.NewListByResourceGroupPager(rg, nil)
-		for p.More() {
-			page, err := p.NextPage(cmd.Context())
-			if err != nil {
-				return apiError(err)
-			}
-			out = append(out, page.Value...)
-		}
+		out, err = allPages(cmd, c.NewListByResourceGroupPager(rg, nil), func(r armmonitor.ActionGroupsClientListByResourceGroupResponse) []*armmonitor.ActionGroupResource {
+			return r.Value
+		})
 	} else {
-		p := c.NewListBySubscriptionIDPager(nil)
-		for p.More() {
-			page, err := p.NextPage(cmd.Context())
-			if err != nil {
-				return apiError(err)
-			}
-			out = append(out, page.Value...)
-		}
+		out, err = allPages(cmd, c.NewListBySubscriptionIDPager(nil), func(r armmonitor.ActionGroupsClientListBySubscriptionIDResponse) []*armmonitor.ActionGroupResource {
+			return r.Value
+		})
+	}
+	if err != nil {
+		return err
 	}
 	return printActionGroups(cmd, format, out, true)
 }
@@ -666,4 +652,18 @@ func printAlerts(cmd *cobra.Command, format cliout.Format, list []any, many bool
 			s("monitorCondition"), s("alertState"), s("startDateTime"), s("targetResourceName")})
 	}
 	return cliout.WriteTable(cmd.OutOrStdout(), []string{"ALERT", "RULE", "SEVERITY", "CONDITION", "STATE", "STARTED", "TARGET"}, rows)
+}
+
+// allPages reads every page of an SDK pager and gathers the items value
+// takes from each.
+func allPages[R, T any](cmd *cobra.Command, p *runtime.Pager[R], value func(R) []T) ([]T, error) {
+	var out []T
+	for p.More() {
+		page, err := p.NextPage(cmd.Context())
+		if err != nil {
+			return nil, apiError(err)
+		}
+		out = append(out, value(page)...)
+	}
+	return out, nil
 }
