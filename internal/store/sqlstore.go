@@ -23,6 +23,7 @@ type sqlStore struct {
 	// re-run of the transaction may avoid.
 	retryable func(err error) bool
 	locker    locker
+	notify    *notifier
 	closed    atomic.Bool
 }
 
@@ -117,6 +118,11 @@ func (s *sqlStore) run(ctx context.Context, readOnly bool, fn func(tx Tx) error)
 		}
 		return fmt.Errorf("store: commit: %w", err)
 	}
+	if s.dialect != Postgres { // PostgreSQL delivers to this process too, through LISTEN
+		for _, ch := range t.notes {
+			s.notify.signal(ch)
+		}
+	}
 	return nil
 }
 
@@ -131,6 +137,7 @@ func (s *sqlStore) Close() error {
 		return nil
 	}
 	s.locker.close()
+	s.notify.close()
 	err := s.write.Close()
 	if s.read != s.write {
 		err = errors.Join(err, s.read.Close())
