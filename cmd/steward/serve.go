@@ -224,7 +224,8 @@ func registerProviders(pol policyproviderOptions) server.CloudSetup {
 		// assignments the policy provider enforces, with Azure's standard
 		// 24-hour evaluation cycle on top of evaluation at every write.
 		eng := insights.New(c, insights.Options{Assignments: p.Assignments, Aliases: pol.aliases,
-			Cycle: 24 * time.Hour, Logger: pol.log})
+			Cycle: 24 * time.Hour, Logger: pol.log, Owner: s.ReplicaID})
+		s.Queue("compliance-scans", insights.JobsTable, "")
 		if err := eng.Mount(); err != nil {
 			return fmt.Errorf("policy insights: %w", err)
 		}

@@ -81,6 +81,10 @@ func (s *sqlStore) Subscribe(channel string) (<-chan struct{}, func(), error) {
 	n := s.notify
 	ch := make(chan struct{}, 1)
 	n.mu.Lock()
+	if s.closed.Load() {
+		n.mu.Unlock()
+		return nil, nil, ErrClosed
+	}
 	n.subs[channel] = append(n.subs[channel], ch)
 	if n.db != nil && !n.started {
 		n.started = true
@@ -122,6 +126,7 @@ func (n *notifier) signal(channel string) {
 	}
 }
 
+// close stops the LISTEN session and closes every subscriber's channel.
 func (n *notifier) close() {
 	n.mu.Lock()
 	stop, finished := n.stop, n.finished
@@ -130,6 +135,14 @@ func (n *notifier) close() {
 		stop()
 		<-finished
 	}
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	for _, subs := range n.subs {
+		for _, c := range subs {
+			close(c)
+		}
+	}
+	n.subs = map[string][]chan struct{}{}
 }
 
 // Notify implements Tx.
