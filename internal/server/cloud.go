@@ -45,6 +45,7 @@ func (s *Steward) mountCloud(ctx context.Context, setup []CloudSetup) error {
 		Logger:       s.log.With("component", "cloud"),
 		MaxBodyBytes: min(s.Config.MaxBodyBytes, cloud.DefaultMaxBodyBytes),
 		PublicURL:    s.BaseURL,
+		RateLimits:   s.Config.armRateLimits(),
 	})
 	if err != nil {
 		return err
