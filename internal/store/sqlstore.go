@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"sync"
 	"sync/atomic"
 	"time"
 )
@@ -24,6 +25,9 @@ type sqlStore struct {
 	retryable func(err error) bool
 	locker    locker
 	closed    atomic.Bool
+	// batchSQL caches the statements of PutMany (by row count) and
+	// DeleteMany (by minus the key count).
+	batchSQL sync.Map
 }
 
 // View implements Store.

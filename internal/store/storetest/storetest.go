@@ -31,6 +31,7 @@ func Run(t *testing.T, newStore NewStore) {
 		{"Migrate", migrateTests},
 		{"Lease", leaseTests},
 		{"Lock", lockTests},
+		{"Batch", batchTests},
 	}
 	for _, g := range groups {
 		t.Run(g.name, func(t *testing.T) {
