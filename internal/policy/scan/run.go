@@ -179,7 +179,9 @@ func run(ctx context.Context, estate Estate, s *Scanner, cfg Config, sink Sink) 
 	}
 	defer f.Close()
 	return s.Scan(ctx, func(fn func(Record) error) error {
-		_, err := read(ctx, s.clock.reader(f), cfg.Format, nil, fn)
+		// the workers decode the records: parsing is most of a scan's
+		// work, and the reader alone would hold it to one core
+		_, err := readLazy(ctx, s.clock.reader(f), cfg.Format, fn)
 		return err
 	}, sink)
 }

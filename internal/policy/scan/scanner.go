@@ -305,6 +305,7 @@ func (w *worker) applicableTo(res *policy.Resource) []applicable {
 }
 
 func (w *worker) run(ctx context.Context, b *batch) {
+	b.records = w.resolve(b.records)
 	for _, r := range b.records {
 		if r.Err != nil || ctx.Err() != nil {
 			continue
@@ -322,6 +323,27 @@ func (w *worker) run(ctx context.Context, b *batch) {
 
 // errorsOnly drops the documents a batch no longer needs, keeping the
 // count and the malformed records for the sink.
+// resolve decodes the batch's lazy records (see readLazy), expanding
+// Resource Graph pages in place so that the estate order holds.
+func (w *worker) resolve(rs []Record) []Record {
+	lazy := false
+	for _, r := range rs {
+		lazy = lazy || r.lazy != nil
+	}
+	if !lazy {
+		return rs
+	}
+	out := make([]Record, 0, len(rs))
+	for _, r := range rs {
+		got := r.resolve()
+		if n := len(got) - 1; n != 0 {
+			w.s.Scanned.Add(int64(n))
+		}
+		out = append(out, got...)
+	}
+	return out
+}
+
 func errorsOnly(rs []Record) []Record {
 	for i := range rs {
 		rs[i].Doc = nil

@@ -13,10 +13,12 @@ import (
 type Stats struct {
 	// Read is the time spent reading the estate (both passes).
 	Read time.Duration
-	// Parse is the time spent splitting and decoding records, and in the
-	// first pass indexing the related resources (both passes).
+	// Parse is the reader's time splitting the input into records (both
+	// passes), decoding them in the first pass and indexing the related
+	// resources.
 	Parse time.Duration
-	// Evaluate is the workers' time evaluating records, summed.
+	// Evaluate is the workers' time, summed: decoding the records of the
+	// second pass and evaluating them.
 	Evaluate time.Duration
 	// Report is the time spent handing results to the output.
 	Report time.Duration

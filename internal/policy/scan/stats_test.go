@@ -3,7 +3,10 @@ package scan
 import (
 	"bytes"
 	"context"
+	"fmt"
+	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 )
@@ -42,5 +45,48 @@ func TestScanStatsAccountsForThePhases(t *testing.T) {
 	}
 	if s := st.String(); !strings.Contains(s, "read ") || !strings.Contains(s, "evaluate ") {
 		t.Errorf("summary %q", s)
+	}
+}
+
+// TestLazyRecordsResolveToTheEagerOnes checks that records handed on
+// undecoded (the scan's second pass, decoded by the workers) resolve to
+// exactly the records the decoding reader gives, in every input format,
+// Resource Graph pages and malformed records included.
+func TestLazyRecordsResolveToTheEagerOnes(t *testing.T) {
+	inputs := map[string]string{
+		"json": "[{\"id\":\"/subscriptions/s/resourceGroups/g\",\"type\":\"Microsoft.Resources/resourceGroups\",\"name\":\"g\"},\n5,\n" +
+			"{\"data\":[{\"id\":\"/subscriptions/s\",\"type\":\"Microsoft.Resources/subscriptions\",\"name\":\"s\"}]}]\n",
+		"jsonl": "{\"id\":\"/subscriptions/s/resourceGroups/g/providers/Microsoft.Storage/storageAccounts/a\",\"type\":\"Microsoft.Storage/storageAccounts\",\"name\":\"a\"}\n" +
+			"{not json\n" +
+			"{\"data\":[{\"id\":\"/subscriptions/s/resourceGroups/g\",\"type\":\"Microsoft.Resources/resourceGroups\",\"name\":\"g\"},7]}\n",
+	}
+	for _, name := range []string{"estate.json", "estate-graph.json", "estate.jsonl"} {
+		data, err := os.ReadFile(filepath.Join(examples, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		inputs[name] = string(data)
+	}
+	for name, in := range inputs {
+		t.Run(name, func(t *testing.T) {
+			var eager, lazy []Record
+			ctx := context.Background()
+			if _, err := read(ctx, strings.NewReader(in), FormatAuto, nil, func(r Record) error { eager = append(eager, r); return nil }); err != nil {
+				t.Fatal(err)
+			}
+			_, _ = readLazy(ctx, strings.NewReader(in), FormatAuto, func(r Record) error {
+				lazy = append(lazy, r.resolve()...)
+				return nil
+			})
+			if len(eager) != len(lazy) {
+				t.Fatalf("%d records decoded, %d resolved", len(eager), len(lazy))
+			}
+			for i := range eager {
+				e, l := eager[i], lazy[i]
+				if e.Where != l.Where || e.Line != l.Line || fmt.Sprint(e.Err) != fmt.Sprint(l.Err) || !reflect.DeepEqual(e.Doc, l.Doc) {
+					t.Errorf("record %d: decoded %+v, resolved %+v", i, e, l)
+				}
+			}
+		})
 	}
 }
