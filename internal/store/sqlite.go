@@ -19,8 +19,8 @@ import (
 // (docs/decisions/store.md).
 const (
 	sqliteBusyTimeoutMS = 10000
-	sqliteWriteParams   = "_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=synchronous(FULL)&_pragma=mmap_size(1073741824)&_pragma=cache_size(-65536)&_txlock=immediate"
-	sqliteReadParams    = "_pragma=busy_timeout(10000)&_pragma=query_only(1)&_pragma=mmap_size(1073741824)"
+	sqliteWriteParams   = "_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=synchronous(FULL)&_txlock=immediate"
+	sqliteReadParams    = "_pragma=busy_timeout(10000)&_pragma=query_only(1)"
 )
 
 // openSQLite opens the database file at path: one writer connection
