@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"sync"
 	"sync/atomic"
 	"time"
 )
@@ -25,6 +26,9 @@ type sqlStore struct {
 	locker    locker
 	notify    *notifier
 	closed    atomic.Bool
+	// batchSQL caches the statements of PutMany (by row count) and
+	// DeleteMany (by minus the key count).
+	batchSQL sync.Map
 }
 
 // View implements Store.

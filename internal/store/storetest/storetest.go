@@ -32,6 +32,7 @@ func Run(t *testing.T, newStore NewStore) {
 		{"Lease", leaseTests},
 		{"Lock", lockTests},
 		{"Notify", notifyTests},
+		{"Batch", batchTests},
 	}
 	for _, g := range groups {
 		t.Run(g.name, func(t *testing.T) {
