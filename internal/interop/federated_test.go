@@ -145,6 +145,8 @@ func claimOf(t *testing.T, tok, claim string) string {
 // /{tenant}/oauth2/v2.0/token, client_id = the identity's clientId).
 func TestFederatedIdentityCredentialsOfAManagedIdentity(t *testing.T) {
 	t.Parallel()
+	survey(t, "Go SDK", "managed identity: federatedIdentityCredentials PUT, GET, LIST, DELETE (azcore pipeline)",
+		"managed identity: ClientAssertionCredential with a workload token")
 	s := serveFull(t, unthrottled)
 	ci := newCIIssuer(t)
 	a := newRawARM(t, s)
