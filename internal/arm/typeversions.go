@@ -24,6 +24,8 @@ const (
 	specManagement    = "managementgroups/resource-manager/Microsoft.Management/management.json"
 	specPolicyStates  = "policyinsights/resource-manager/Microsoft.PolicyInsights/policyStates.json"
 	specMSI           = "msi/resource-manager/Microsoft.ManagedIdentity/ManagedIdentity.json"
+	specVaults        = "keyvault/resource-manager/Microsoft.KeyVault/keyvault.json"
+	specVaultsAll     = "keyvault/resource-manager/Microsoft.KeyVault/openapi.json"
 )
 
 // typeSpec says where a resource type's api-versions come from: the spec
@@ -75,6 +77,7 @@ var typeSpecs = map[string]typeSpec{
 	"microsoft.authorization/denyassignments":                                       {files: []string{specDenyGet, specDeny}},
 	"microsoft.policyinsights/policystates":                                         {files: []string{specPolicyStates}, extra: legacyPolicyStates},
 	"microsoft.managedidentity/userassignedidentities":                              {files: []string{specMSI}, located: true},
+	"microsoft.keyvault/vaults":                                                     {files: []string{specVaults, specVaultsAll}, located: true},
 	"microsoft.managedidentity/userassignedidentities/federatedidentitycredentials": {files: []string{specMSI}, since: "2022-01-31-preview", located: true},
 }
 
