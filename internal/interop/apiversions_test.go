@@ -43,7 +43,6 @@ var versionProbes = map[string]versionProbe{
 	"microsoft.authorization/permissions":                                           {"GET", "subscriptions/{sub}/resourcegroups/{rg}/providers/Microsoft.Authorization/permissions", nil},
 	"microsoft.authorization/denyassignments":                                       {"GET", "subscriptions/{sub}/providers/Microsoft.Authorization/denyAssignments", nil},
 	"microsoft.policyinsights/policystates":                                         {"POST", "subscriptions/{sub}/providers/Microsoft.PolicyInsights/policyStates/latest/queryResults", nil},
-	"microsoft.keyvault/vaults":                                                     {"GET", "subscriptions/{sub}/resourcegroups/steward/providers/Microsoft.KeyVault/vaults/steward", nil},
 	"microsoft.managedidentity/userassignedidentities":                              {"GET", "subscriptions/{sub}/resourcegroups/{rg}/providers/Microsoft.ManagedIdentity/userAssignedIdentities/apiv", nil},
 	"microsoft.managedidentity/userassignedidentities/federatedidentitycredentials": {"GET", "subscriptions/{sub}/resourcegroups/{rg}/providers/Microsoft.ManagedIdentity/userAssignedIdentities/apiv/federatedIdentityCredentials", nil},
 }
