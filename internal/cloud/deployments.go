@@ -23,7 +23,7 @@ const (
 // exportTemplate), their operations and the status of their asynchronous
 // operation.
 func (c *Cloud) deploymentRoutes() []Route {
-	v := ResourcesAPIVersions
+	v := arm.TypeAPIVersions(TypeDeployment)
 	return []Route{
 		{Type: TypeDeployment, APIVersions: v, Handler: c.serveDeployment},
 		{Type: TypeDeployment, Action: "validate", APIVersions: v, Handler: c.serveValidate},

@@ -51,6 +51,7 @@ func (s *Steward) mountCloud(ctx context.Context, setup []CloudSetup) error {
 		return err
 	}
 	mi := s.registerManagedIdentities(c)
+	s.registerFederatedCredentials(c)
 	if err := s.mountManagedIdentityEndpoints(mi); err != nil {
 		return fmt.Errorf("managed identities: %w", err)
 	}
