@@ -59,10 +59,20 @@ func (c *Cloud) newDeployment(ctx context.Context, call *Call) (*deployment, err
 	if err != nil {
 		return nil, err
 	}
+	var spec *templateSpecSource
+	if req.TemplateSpecID != "" {
+		if spec, err = c.loadTemplateSpec(ctx, call, req.TemplateSpecID); err != nil {
+			return nil, err
+		}
+		req.Template = spec.main
+	}
 	d := &deployment{c: c, call: call, ctx: ctx, scope: scope, name: name, id: call.Target.ID, req: req,
 		tmpl: template.FromDocument(req.Template), started: c.Now()}
 	d.opts = template.Options{Scope: ts, DeploymentName: name, Parameters: req.Parameters, Mode: req.Mode,
-		Now: c.Now, NewGUID: c.newID}
+		Now: c.Now, NewGUID: c.newID, TemplateLink: req.TemplateLink}
+	if spec != nil {
+		d.opts.Link = spec.link
+	}
 	if res := c.secretResolver(); res != nil {
 		d.opts.KeyVault = func(vaultID, secret, version string) (string, error) { return res(ctx, vaultID, secret, version) }
 	}

@@ -116,7 +116,7 @@ func TestLinkedTemplateScope(t *testing.T) {
 		"outputs": {"rg": {"type": "string", "value": "[concat(parameters('prefix'), resourceGroup().name)]"}}}`)
 	main := []byte(`{"$schema": "https://schema.management.azure.com/schemas/2019-04-01/deploymentTemplate.json#", "contentVersion": "1.0.0.0",
 		"resources": [{"type": "Microsoft.Resources/deployments", "apiVersion": "2021-04-01", "name": "linked", "resourceGroup": "linkedGroup",
-			"properties": {"mode": "Incremental", "templateLink": {"relativePath": "linked.json"}, "parameters": {"prefix": {"value": "in "}}}}],
+			"properties": {"mode": "Incremental", "templateLink": {"relativePath": "linked.json"}, "parameters": {"prefix": {"value": "[concat('i', 'n ')]"}}}}],
 		"outputs": {"rg": {"type": "string", "value": "[reference('linked').outputs.rg.value]"}}}`)
 	tm, err := Parse(main)
 	if err != nil {
