@@ -190,3 +190,38 @@ func TestStopInterruptsRunningDeployment(t *testing.T) {
 		t.Error("an interrupted deployment went on writing")
 	}
 }
+
+// TestDeployForOtherCloudCode: Cloud.Deploy, which providers use to run a
+// template (a managed application's mainTemplate), returns once the
+// deployment has ended, with its outcome: Succeeded with outputs, or
+// Failed with the failed write's error.
+func TestDeployForOtherCloudCode(t *testing.T) {
+	var got map[string]any
+	var gotErr error
+	setup := func(_ context.Context, _ *server.Steward, c *cloud.Cloud) error {
+		return c.Register(cloud.Routes{{Type: "Test.Deployer/things", Handler: func(ctx context.Context, call *cloud.Call) (*cloud.Response, error) {
+			rg := "/subscriptions/" + call.Target.Resource.SubscriptionID + "/resourceGroups/" + call.Target.Resource.ResourceGroup
+			got, gotErr = c.Deploy(ctx, call, rg, "inner-"+call.Target.Name, map[string]any{"properties": map[string]any{
+				"mode": "Incremental", "template": gatedTemplate(), "parameters": map[string]any{}}})
+			if gotErr != nil {
+				return nil, gotErr
+			}
+			return &cloud.Response{Status: http.StatusOK, Body: map[string]any{"id": call.Target.ID}}, nil
+		}}})
+	}
+	g := newGate()
+	close(g.release)
+	e := newDeployEnv(t, g.setup, setup)
+	resp, out := e.do(t, http.MethodPut, "/subscriptions/"+e.sub+"/resourceGroups/rg1/providers/Test.Deployer/things/a?api-version=2021-04-01", e.adminToken(t), []byte(`{}`))
+	if resp.StatusCode != http.StatusOK || gotErr != nil {
+		t.Fatalf("PUT: %d %s %v", resp.StatusCode, out, gotErr)
+	}
+	<-g.entered
+	props, _ := got["properties"].(map[string]any)
+	if props["provisioningState"] != "Succeeded" {
+		t.Errorf("Deploy returned %v, want the ended deployment", props["provisioningState"])
+	}
+	if _, err := e.res.GetByID(context.Background(), nsgID(e, "after"), "2022-07-01", nil); err != nil {
+		t.Errorf("the deployment's last resource: %v", err)
+	}
+}

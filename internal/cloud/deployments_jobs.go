@@ -4,8 +4,11 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"net/http"
+	"net/url"
+	"strings"
 	"sync"
 
 	"github.com/steward-gov/steward/internal/arm"
@@ -37,26 +40,26 @@ func deploymentLockName(key string) string {
 }
 
 // start registers a job for key and returns the context it runs in (done
-// when the Cloud stops) and the function that ends it; ok is false once
-// the Cloud is stopping.
-func (j *deploymentJobs) start(key string) (ctx context.Context, end func(), ok bool) {
+// when the Cloud stops), the channel closed when it ends and the function
+// that ends it; ok is false once the Cloud is stopping.
+func (j *deploymentJobs) start(key string) (ctx context.Context, done <-chan struct{}, end func(), ok bool) {
 	j.mu.Lock()
 	defer j.mu.Unlock()
 	if j.stopped {
-		return nil, nil, false
+		return nil, nil, nil, false
 	}
 	if j.ctx == nil {
 		j.ctx, j.stop = context.WithCancel(context.Background())
 		j.running = map[string]chan struct{}{}
 	}
-	done := make(chan struct{})
-	j.running[key] = done
+	ch := make(chan struct{})
+	j.running[key] = ch
 	j.wg.Add(1)
-	return j.ctx, func() {
+	return j.ctx, ch, func() {
 		j.mu.Lock()
 		delete(j.running, key)
 		j.mu.Unlock()
-		close(done)
+		close(ch)
 		j.wg.Done()
 	}, true
 }
@@ -205,4 +208,37 @@ func (c *Cloud) settleDoc(ctx context.Context, doc map[string]any) map[string]an
 		return doc
 	}
 	return c.settle(ctx, scope, name, rec).Doc
+}
+
+// Deploy runs a deployment for other cloud code (a managed application's
+// mainTemplate, a remediation): a PUT of body ({"location"?,
+// "properties": {"mode", "template", "parameters", ...}}) at scope
+// (a resource group, subscription, management group or "" for the tenant)
+// through the whole pipeline as the principal in ctx (or the call's), and
+// waits for the deployment's end. It returns the final deployment document
+// (provisioningState Succeeded, Failed with its error, or Canceled), or
+// the PUT's error (a template, permission or policy problem).
+func (c *Cloud) Deploy(ctx context.Context, call *Call, scope, name string, body map[string]any) (map[string]any, error) {
+	path := strings.TrimRight(scope, "/") + "/providers/Microsoft.Resources/deployments/" + url.PathEscape(name)
+	const api = "2021-04-01"
+	status, out := c.subRequest(ctx, call, http.MethodPut, path, api, body)
+	if status >= 300 {
+		if e := arm.DecodeError(status, out); e != nil {
+			return nil, e
+		}
+		return nil, arm.Errorf(status, "DeploymentFailed", "The deployment '%s' could not be started.", name)
+	}
+	// An internal PUT returns once the deployment has ended.
+	status, out = c.subRequest(ctx, call, http.MethodGet, path, api, nil)
+	if status != http.StatusOK {
+		if e := arm.DecodeError(status, out); e != nil {
+			return nil, e
+		}
+		return nil, arm.Errorf(status, "DeploymentNotFound", "The deployment '%s' could not be read.", name)
+	}
+	var doc map[string]any
+	if err := json.Unmarshal(out, &doc); err != nil {
+		return nil, err
+	}
+	return doc, nil
 }

@@ -232,7 +232,7 @@ func (c *Cloud) createDeployment(ctx context.Context, call *Call) (*Response, er
 	opID := fmt.Sprintf("%016X", uint64(c.Now().UnixNano()))
 	doc := d.document(nil, "Accepted", nil)
 	rec := &deploymentRecord{Doc: doc, Template: d.req.Template, OperationID: opID, Principal: call.Principal.ObjectID}
-	job, end, ok := c.deploys.start(key)
+	job, done, end, ok := c.deploys.start(key)
 	if !ok {
 		return nil, arm.Errorf(http.StatusServiceUnavailable, "ServiceUnavailable", "Steward is shutting down; deploy again once it is back.")
 	}
@@ -247,6 +247,12 @@ func (c *Cloud) createDeployment(ctx context.Context, call *Call) (*Response, er
 		defer func() { _ = lock.Release(context.Background()) }()
 		d.run(status)
 	}()
+	if isInternal(ctx) {
+		// A deployment other cloud code starts (Deploy, a managed
+		// application's mainTemplate) ends before its PUT answers, so the
+		// caller reads the outcome with one GET.
+		<-done
+	}
 	h := http.Header{}
 	h.Set("Azure-AsyncOperation", call.baseURL()+d.id+"/operationStatuses/"+opID+"?api-version="+url.QueryEscape(call.APIVersion))
 	h.Set("Retry-After", "0")
