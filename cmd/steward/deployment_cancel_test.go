@@ -50,7 +50,9 @@ func TestDeploymentCancelCommand(t *testing.T) {
 	if cancelErr != nil {
 		t.Fatalf("cancel: %v\n%s", cancelErr, cancelOut)
 	}
-	var shown struct{ Properties struct{ ProvisioningState string } }
+	var shown struct {
+		Properties struct{ ProvisioningState string }
+	}
 	if err := json.Unmarshal([]byte(cancelOut), &shown); err != nil || shown.Properties.ProvisioningState != "Running" {
 		t.Errorf("cancel's output (the deployment still at its held write): %v\n%s", err, cancelOut)
 	}
