@@ -76,6 +76,10 @@ func (c *Cloud) serveDeployment(ctx context.Context, call *Call) (*Response, err
 	case http.MethodPut:
 		return c.createDeployment(ctx, call)
 	case http.MethodDelete:
+		if rec, err := c.getDeployment(ctx, scope, name); err == nil && inProgress(c.settle(ctx, scope, name, rec).state()) {
+			return nil, arm.Errorf(http.StatusConflict, "DeploymentActive",
+				"The deployment '%s' is still running and cannot be deleted; cancel it first, or wait for it to end.", truncate(name, 100))
+		}
 		found, err := c.deleteDeployment(ctx, scope, name)
 		if err != nil {
 			return nil, storeError(err)

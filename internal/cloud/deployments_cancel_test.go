@@ -80,6 +80,10 @@ func TestSDKDeploymentIsLongRunning(t *testing.T) {
 	if err != nil || *got.Properties.ProvisioningState != armresources.ProvisioningStateRunning {
 		t.Fatalf("deployment while its first write is held: %v %v", got.Properties.ProvisioningState, err)
 	}
+	// Deleting it while it runs is refused.
+	if _, err := e.deps.BeginDelete(ctx, "rg1", "slow", nil); !isCode(err, http.StatusConflict, "DeploymentActive") {
+		t.Errorf("DELETE of a running deployment: %v, want 409 DeploymentActive", err)
+	}
 	// A second PUT of the same name while it runs is refused.
 	if _, err := e.deps.BeginCreateOrUpdate(ctx, "rg1", "slow", armresources.Deployment{Properties: &armresources.DeploymentProperties{
 		Template: gatedTemplate(), Mode: to.Ptr(armresources.DeploymentModeIncremental)}}, nil); !isCode(err, http.StatusConflict, "DeploymentActive") {
