@@ -77,6 +77,7 @@ type Cloud struct {
 	hierarchy *hierarchy
 
 	sync    rbacSync
+	deploys deploymentJobs // deployments running in the background
 	generic *Route
 	handler http.Handler
 }

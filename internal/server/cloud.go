@@ -81,6 +81,9 @@ func (s *Steward) mountCloud(ctx context.Context, setup []CloudSetup) error {
 		}
 	}
 	s.Cloud = c
+	// Deployments run in the background; they stop (recorded Failed) when
+	// Steward does, before the store closes.
+	s.Background(func(ctx context.Context) { <-ctx.Done(); c.StopDeployments() })
 	// ARM's cloud metadata document (what az cloud register and the SDKs'
 	// cloud discovery read) is a discovery document: served without
 	// authentication, ahead of the management API's routes.

@@ -405,6 +405,9 @@ func (s *Steward) Close() error {
 	if s.proxyLn != nil {
 		s.proxyLn.Close()
 	}
+	if s.Cloud != nil {
+		s.Cloud.StopDeployments()
+	}
 	err := s.Store.Close()
 	s.Sealer.Close()
 	s.lock.release()
