@@ -55,7 +55,7 @@ type Applications struct {
 
 // NewApplications is an Applications client with cred and opts.
 func NewApplications(cred azcore.TokenCredential, opts *azarm.ClientOptions) (*Applications, error) {
-	c, err := azarm.NewClient("steward-collector", "v1", cred, opts)
+	c, err := azarm.NewClient("steward-collector", "v1.0.0", cred, opts)
 	if err != nil {
 		return nil, err
 	}

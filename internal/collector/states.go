@@ -34,7 +34,7 @@ func newStatesReader(cred azcore.TokenCredential, opts *azarm.ClientOptions) (*s
 	if err != nil {
 		return nil, err
 	}
-	raw, err := azarm.NewClient("steward-collector", "v1", cred, opts)
+	raw, err := azarm.NewClient("steward-collector", "v1.0.0", cred, opts)
 	if err != nil {
 		return nil, err
 	}
