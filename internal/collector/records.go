@@ -144,3 +144,17 @@ func pack(rows []Row, limit int, newID func() string) ([]Batch, error) {
 	}
 	return out, nil
 }
+
+// tenantFromStates returns the tenant of a deployment the publisher cannot
+// read the subscription of: the last of a state's managementGroupIds is
+// the tenant root group, whose name is the tenant ID.
+func tenantFromStates(states []*armpolicyinsights.PolicyState) string {
+	for _, s := range states {
+		if s == nil || s.ManagementGroupIDs == nil || *s.ManagementGroupIDs == "" {
+			continue
+		}
+		ids := strings.Split(*s.ManagementGroupIDs, ",")
+		return strings.TrimSpace(ids[len(ids)-1])
+	}
+	return ""
+}

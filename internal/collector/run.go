@@ -274,6 +274,9 @@ func (c *Collector) collectOne(ctx context.Context, run Run, d Deployment) ([]Ro
 	if err != nil {
 		return nil, err
 	}
+	if d.TenantID == "" {
+		d.TenantID = tenantFromStates(states)
+	}
 	return rowsOf(d, run.ID, run.To, states), nil
 }
 

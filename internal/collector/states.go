@@ -18,7 +18,7 @@ import (
 
 // selectColumns are the policy state columns the collector reads ($select).
 const selectColumns = "Timestamp, ResourceId, ResourceType, PolicyAssignmentId, PolicyAssignmentName, " +
-	"PolicyDefinitionId, PolicyDefinitionReferenceId, PolicySetDefinitionId, ComplianceState, IsCompliant"
+	"PolicyDefinitionId, PolicyDefinitionReferenceId, PolicySetDefinitionId, ComplianceState, IsCompliant, ManagementGroupIds"
 
 // maxPages bounds one deployment's paging (1000 states a page).
 const maxPages = 1000

@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -20,6 +22,11 @@ import (
 	"github.com/Azure/azure-sdk-for-go/sdk/resourcemanager/monitor/armmonitor"
 
 	"github.com/steward-gov/steward/internal/alerts"
+	"github.com/steward-gov/steward/internal/cloud"
+	"github.com/steward-gov/steward/internal/cloud/authorization"
+	"github.com/steward-gov/steward/internal/cloud/insights"
+	"github.com/steward-gov/steward/internal/cloud/policyprovider"
+	"github.com/steward-gov/steward/internal/cloud/solutions"
 	"github.com/steward-gov/steward/internal/collector"
 )
 
@@ -37,6 +44,7 @@ type collectorEnv struct {
 	workspace string
 	query     *query.Client
 	armOpts   *azarm.ClientOptions
+	collOpts  collector.Options
 }
 
 func newCollectorEnv(t *testing.T) *collectorEnv {
@@ -44,7 +52,35 @@ func newCollectorEnv(t *testing.T) *collectorEnv {
 	clock := &fakeClock{now: time.Now()}
 	ce := &collectorEnv{clock: clock}
 	dir := t.TempDir()
-	s, _ := startSteward(t, dir, CloudService(), StorageService(), LogsService(),
+	builtins := filepath.Join(t.TempDir(), "policyDefinitions")
+	if err := os.MkdirAll(builtins, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(builtins, "audit.json"), []byte(auditEnvTag), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	setup := func(ctx context.Context, s *Steward, c *cloud.Cloud) error {
+		if err := authorization.Register(c); err != nil {
+			return err
+		}
+		p, err := policyprovider.Register(c, policyprovider.Options{BuiltInDir: filepath.Dir(builtins)})
+		if err != nil {
+			return err
+		}
+		sol, err := solutions.Register(c, solutions.Options{Client: &http.Client{Transport: s.Transport(), Timeout: 30 * time.Second},
+			Poll: 5 * time.Millisecond, Retry: solutions.RetryPolicy{Base: 5 * time.Millisecond, Max: 20 * time.Millisecond, GiveUp: time.Hour}})
+		if err != nil {
+			return err
+		}
+		sol.Start(ctx)
+		eng := insights.New(c, insights.Options{Assignments: p.Assignments, Cycle: 24 * time.Hour})
+		if err := eng.Mount(); err != nil {
+			return err
+		}
+		eng.Start(ctx)
+		return nil
+	}
+	s, _ := startSteward(t, dir, CloudService(setup), StorageService(), LogsService(),
 		AlertsService(AlertsOptions{Now: clock.Now, Disabled: true}, func(a *alerts.Service) { ce.alerts = a }),
 		CollectorService(func(p *CollectorPlane) { ce.plane = p }))
 	e := newLogsEnvFor(t, s, dir)
@@ -120,13 +156,14 @@ func newCollectorEnv(t *testing.T) *collectorEnv {
 		t.Fatal(err)
 	}
 	ce.workspace = ws
-	ce.coll, err = collector.New(collector.Options{
+	ce.collOpts = collector.Options{
 		Store: s.Store, Inventory: ce.inventory, ARM: *ce.armOpts,
 		Principal: func(string) (collector.Principal, error) {
 			return collector.Principal{Name: e.info.ClientID, Credential: e.cred}, nil
 		},
 		Upload: upload, Verify: verify, Now: clock.Now,
-	})
+	}
+	ce.coll, err = collector.New(ce.collOpts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -134,6 +171,12 @@ func newCollectorEnv(t *testing.T) *collectorEnv {
 	_ = ctx
 	return ce
 }
+
+// auditEnvTag is the built-in definition the managed application's
+// definition assigns: resources need an env tag.
+const auditEnvTag = `{"name":"0a914e76-4921-4c19-b460-a2d36003525a","properties":{"displayName":"Audit resources without an env tag","policyType":"BuiltIn","mode":"Indexed",
+	"parameters":{"tagName":{"type":"String"}},
+	"policyRule":{"if":{"field":"[concat('tags[', parameters('tagName'), ']')]","exists":"false"},"then":{"effect":"audit"}}}}`
 
 // rows runs a KQL query on the collector's workspace.
 func (ce *collectorEnv) rows(t *testing.T, q string) [][]any {
