@@ -58,6 +58,9 @@ type Options struct {
 	Interval time.Duration
 	// Throttle is the client-side token buckets (default: ARM's figures).
 	Throttle *Throttle
+	// OutboxLease is how long a replica holds a batch it sends (default 5
+	// minutes); a replica that dies holding one delays it that long.
+	OutboxLease time.Duration
 	// PageSize is $top (default 1000, the service's page size).
 	PageSize int32
 	Now      func() time.Time
@@ -99,6 +102,9 @@ func (o *Options) Validate() error {
 	}
 	if o.Throttle == nil {
 		o.Throttle = &Throttle{}
+	}
+	if o.OutboxLease <= 0 {
+		o.OutboxLease = 5 * time.Minute
 	}
 	if o.PageSize <= 0 || o.PageSize > 1000 {
 		o.PageSize = 1000

@@ -319,7 +319,7 @@ func putJSONIf(ctx context.Context, tx store.Tx, table, key string, v any, etag 
 // uploadStep leases outbox batches of run and sends them. It reports how
 // many it leased.
 func (c *Collector) uploadStep(ctx context.Context, run Run) (int, error) {
-	leases, err := c.opts.Store.Acquire(ctx, tableOutbox, run.ID+"/", c.opts.Owner, 5*time.Minute, c.opts.Concurrency)
+	leases, err := c.opts.Store.Acquire(ctx, tableOutbox, run.ID+"/", c.opts.Owner, c.opts.OutboxLease, c.opts.Concurrency)
 	if err != nil || len(leases) == 0 {
 		return 0, err
 	}

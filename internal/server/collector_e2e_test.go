@@ -12,6 +12,7 @@ import (
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/to"
 	"github.com/Azure/azure-sdk-for-go/sdk/azidentity"
 	"github.com/Azure/azure-sdk-for-go/sdk/resourcemanager/monitor/armmonitor"
+	"github.com/Azure/azure-sdk-for-go/sdk/resourcemanager/policyinsights/armpolicyinsights"
 	"github.com/Azure/azure-sdk-for-go/sdk/resourcemanager/resources/armresources"
 
 	"github.com/steward-gov/steward/internal/cloud"
@@ -216,6 +217,36 @@ func TestSeed000CollectorEndToEnd(t *testing.T) {
 		t.Fatalf("alert rule: %v", err)
 	}
 
+	// Policy Insights evaluates in the background, as Azure does (there
+	// within about 15 minutes of a write): wait for the states.
+	states, err := armpolicyinsights.NewPolicyStatesClient(ce.cred, ce.armOpts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitState := func(mrg, want string) {
+		t.Helper()
+		_, rg, _ := strings.Cut(mrg, "/resourceGroups/")
+		sub := strings.Split(mrg, "/")[2]
+		deadline := time.Now().Add(30 * time.Second)
+		for {
+			p := states.NewListQueryResultsForResourceGroupPager(armpolicyinsights.PolicyStatesResourceLatest, sub, rg, nil, nil)
+			page, err := p.NextPage(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(page.Value) > 0 && page.Value[0].ComplianceState != nil && *page.Value[0].ComplianceState == want {
+				return
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("%s never became %s", mrg, want)
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+	}
+	for i, a := range deployed {
+		waitState(mrgOf(a), map[bool]string{true: "NonCompliant", false: "Compliant"}[i == 0])
+	}
+
 	// First collection.
 	t0 := ce.clock.Now().UTC().Truncate(5 * time.Minute).Add(5 * time.Minute)
 	ce.clock.Set(t0)
@@ -276,6 +307,8 @@ func TestSeed000CollectorEndToEnd(t *testing.T) {
 	put(t, pub.res(subA), mrgOf(deployed[0])+"/providers/Microsoft.Network/networkSecurityGroups/nsg", "2022-07-01", armresources.GenericResource{
 		Location: to.Ptr("westeurope"), Tags: map[string]*string{"env": to.Ptr("prod")}, Properties: map[string]any{"securityRules": []any{}}})
 
+	waitState(mrgOf(deployed[0]), "Compliant")
+
 	// The next collection; the alert resolves.
 	ce.clock.Set(t0.Add(7 * time.Minute))
 	run2, err := ce.coll.RunOnce(ctx, true)
@@ -299,5 +332,52 @@ func TestSeed000CollectorEndToEnd(t *testing.T) {
 	}
 	if ess := all[1].body["data"].(map[string]any)["essentials"].(map[string]any); ess["monitorCondition"] != "Resolved" {
 		t.Fatalf("second notification: %v", ess)
+	}
+
+	// A crash right after a batch was sent, before the outbox knew: the
+	// replica that takes the batch over finds it in the table (the batch
+	// was marked as being sent first) and does not send it again.
+	crashCtx, crash := context.WithCancel(ctx)
+	sends := 0
+	opts := ce.collOpts
+	opts.Owner, opts.OutboxLease = "replica-a", time.Second
+	opts.Principal = func(string) (collector.Principal, error) { return pub.principal, nil }
+	opts.ARM = *pub.opts
+	opts.Upload = func(c context.Context, body []byte) error {
+		err := ce.collOpts.Upload(c, body)
+		sends++
+		crash()
+		return err
+	}
+	a, err := collector.New(opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ce.clock.Set(t0.Add(20 * time.Minute))
+	if _, err := a.RunOnce(crashCtx, true); err == nil {
+		t.Fatal("the crashed replica finished its run")
+	}
+	cur, err := a.Current(ctx)
+	if err != nil || cur.Done || sends != 1 {
+		t.Fatalf("after the crash: %+v %v, %d sends", cur, err, sends)
+	}
+	opts.Owner, opts.Upload = "replica-b", ce.collOpts.Upload
+	b, err := collector.New(opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	run3, err := b.RunOnce(ctx, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if run3.ID != cur.ID || !run3.Done || run3.Uploaded != run3.Batches || run3.Collected != 3 {
+		t.Fatalf("the run the second replica finished: %+v (crashed in %s)", run3, cur.ID)
+	}
+	n := ce.rows(t, `PolicyComplianceStates_CL | where RunId == '`+run3.ID+`' | count`)
+	if len(n) != 1 || n[0][0] != float64(run3.Rows) {
+		t.Fatalf("rows of the resumed run: %v, want %d", n, run3.Rows)
+	}
+	if dup := ce.rows(t, `PolicyComplianceStates_CL | summarize n = count() by RecordId | where n > 1`); len(dup) != 0 {
+		t.Errorf("duplicated rows after the crash: %v", dup)
 	}
 }
