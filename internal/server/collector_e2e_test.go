@@ -86,40 +86,44 @@ func put(t *testing.T, c *armresources.Client, id, apiVersion string, r armresou
 	return res.GenericResource
 }
 
-// TestSeed000CollectorEndToEnd is seed 000 in one process: a publisher
-// tenant and two customer tenants; three managed applications deployed
-// from the publisher's definition, whose notifications register them with
-// the collector; a policy the definition ships violated in one of them;
-// the collector's rows in PolicyComplianceStates_CL; the default alert
-// fires to a webhook; the resource is fixed; the next collection resolves
-// the alert.
-func TestSeed000CollectorEndToEnd(t *testing.T) {
-	ce := newCollectorEnv(t)
-	ctx := context.Background()
-	const (
-		pubSub = "11111111-1111-4111-8111-111111111111"
-		subA   = "22222222-2222-4222-8222-222222222222"
-		subB   = "33333333-3333-4333-8333-333333333333"
-	)
-	pub := ce.actor(t, "Contoso Publisher", "contoso-collector")
-	custA := ce.actor(t, "Fabrikam", "fabrikam-ops")
-	custB := ce.actor(t, "Northwind", "northwind-ops")
+// seedApp is one of the world's managed applications.
+type seedApp struct {
+	sub, name string
+	owner     seedActor
+	tags      map[string]any
+}
+
+func (a seedApp) id() string {
+	return "/subscriptions/" + a.sub + "/resourceGroups/apps/providers/Microsoft.Solutions/applications/" + a.name
+}
+
+func (a seedApp) mrg() string { return "/subscriptions/" + a.sub + "/resourceGroups/mrg-" + a.name }
+
+// seedWorld is a publisher tenant with its definition, and two customer
+// tenants with three applications of it; app1's resource has no env tag.
+type seedWorld struct {
+	pub, custA, custB seedActor
+	defID             string
+	deployed          []seedApp
+}
+
+const (
+	pubSub = "11111111-1111-4111-8111-111111111111"
+	subA   = "22222222-2222-4222-8222-222222222222"
+	subB   = "33333333-3333-4333-8333-333333333333"
+)
+
+func newSeedWorld(t *testing.T, ce *collectorEnv, before func(w *seedWorld)) *seedWorld {
+	t.Helper()
+	w := &seedWorld{}
+	w.pub = ce.actor(t, "Contoso Publisher", "contoso-collector")
+	w.custA = ce.actor(t, "Fabrikam", "fabrikam-ops")
+	w.custB = ce.actor(t, "Northwind", "northwind-ops")
+	pub, custA, custB := w.pub, w.custA, w.custB
 	ce.subscription(t, pubSub, pub)
 	ce.subscription(t, subA, custA)
 	ce.subscription(t, subB, custB)
-
-	// The collector reads as the publisher's principal, in every tenant.
-	apps, err := collector.NewApplications(pub.principal.Credential, pub.opts)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ce.plane.SetNotifications(&collector.Notifications{Sig: "s3cret", Apps: apps, Inventory: ce.inventory, Now: ce.clock.Now})
-	ce.coll, err = collector.New(collector.Options{Store: ce.s.Store, Inventory: ce.inventory, ARM: *pub.opts,
-		Principal: func(string) (collector.Principal, error) { return pub.principal, nil },
-		Upload:    ce.collOpts.Upload, Verify: ce.collOpts.Verify, Now: ce.clock.Now, Concurrency: 2})
-	if err != nil {
-		t.Fatal(err)
-	}
+	before(w)
 
 	// The publisher's definition: a network security group tagged from a
 	// parameter, the audit-env-tag policy, the publisher's authorization,
@@ -131,7 +135,7 @@ func TestSeed000CollectorEndToEnd(t *testing.T) {
 	}{{pubSub, pub, "offers"}, {subA, custA, "apps"}, {subB, custB, "apps"}} {
 		put(t, g.a.res(g.sub), "/subscriptions/"+g.sub+"/resourceGroups/"+g.rg, "2021-04-01", armresources.GenericResource{Location: to.Ptr("westeurope")})
 	}
-	defID := "/subscriptions/" + pubSub + "/resourceGroups/offers/providers/Microsoft.Solutions/applicationDefinitions/contoso-app"
+	w.defID = "/subscriptions/" + pubSub + "/resourceGroups/offers/providers/Microsoft.Solutions/applicationDefinitions/contoso-app"
 	tmpl := map[string]any{
 		"$schema":        "https://schema.management.azure.com/schemas/2019-04-01/deploymentTemplate.json#",
 		"contentVersion": "1.0.0.0",
@@ -141,7 +145,7 @@ func TestSeed000CollectorEndToEnd(t *testing.T) {
 			"location": "[resourceGroup().location]", "tags": "[parameters('tags')]",
 			"properties": map[string]any{"securityRules": []any{}}}},
 	}
-	put(t, pub.res(pubSub), defID, collector.SolutionsAPIVersion, armresources.GenericResource{Location: to.Ptr("westeurope"), Properties: map[string]any{
+	put(t, pub.res(pubSub), w.defID, collector.SolutionsAPIVersion, armresources.GenericResource{Location: to.Ptr("westeurope"), Properties: map[string]any{
 		"lockLevel": "ReadOnly", "displayName": "Contoso app", "mainTemplate": tmpl,
 		"createUiDefinition": map[string]any{"handler": "Microsoft.Azure.CreateUIDef", "version": "0.1.2-preview", "parameters": map[string]any{}},
 		"authorizations":     []any{map[string]any{"principalId": pub.id, "roleDefinitionId": rbac.ContributorRoleID}},
@@ -152,22 +156,44 @@ func TestSeed000CollectorEndToEnd(t *testing.T) {
 
 	// Three applications in two customer tenants; app1's resource has no
 	// env tag.
-	type app struct {
-		sub, name string
-		owner     seedActor
-		tags      map[string]any
-	}
-	deployed := []app{{subA, "app1", custA, map[string]any{}}, {subA, "app2", custA, map[string]any{"env": "prod"}}, {subB, "app3", custB, map[string]any{"env": "prod"}}}
-	appID := func(a app) string {
-		return "/subscriptions/" + a.sub + "/resourceGroups/apps/providers/Microsoft.Solutions/applications/" + a.name
-	}
-	mrgOf := func(a app) string { return "/subscriptions/" + a.sub + "/resourceGroups/mrg-" + a.name }
-	for _, a := range deployed {
-		put(t, a.owner.res(a.sub), appID(a), collector.SolutionsAPIVersion, armresources.GenericResource{
+	w.deployed = []seedApp{{subA, "app1", custA, map[string]any{}}, {subA, "app2", custA, map[string]any{"env": "prod"}}, {subB, "app3", custB, map[string]any{"env": "prod"}}}
+	for _, a := range w.deployed {
+		put(t, a.owner.res(a.sub), a.id(), collector.SolutionsAPIVersion, armresources.GenericResource{
 			Location: to.Ptr("westeurope"), Kind: to.Ptr("ServiceCatalog"), Properties: map[string]any{
-				"applicationDefinitionId": defID, "managedResourceGroupId": mrgOf(a),
+				"applicationDefinitionId": w.defID, "managedResourceGroupId": a.mrg(),
 				"parameters": map[string]any{"tags": map[string]any{"value": a.tags}}}})
 	}
+
+	return w
+}
+
+// TestSeed000CollectorEndToEnd is seed 000 in one process: a publisher
+// tenant and two customer tenants; three managed applications deployed
+// from the publisher's definition, whose notifications register them with
+// the collector; a policy the definition ships violated in one of them;
+// the collector's rows in PolicyComplianceStates_CL; the default alert
+// fires to a webhook; the resource is fixed; the next collection resolves
+// the alert.
+func TestSeed000CollectorEndToEnd(t *testing.T) {
+	ce := newCollectorEnv(t)
+	ctx := context.Background()
+	w := newSeedWorld(t, ce, func(w *seedWorld) {
+		// The collector reads as the publisher's principal, in every tenant.
+		apps, err := collector.NewApplications(w.pub.principal.Credential, w.pub.opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ce.plane.SetNotifications(&collector.Notifications{Sig: "s3cret", Apps: apps, Inventory: ce.inventory, Now: ce.clock.Now})
+		ce.coll, err = collector.New(collector.Options{Store: ce.s.Store, Inventory: ce.inventory, ARM: *w.pub.opts,
+			Principal: func(string) (collector.Principal, error) { return w.pub.principal, nil },
+			Upload:    ce.collOpts.Upload, Verify: ce.collOpts.Verify, Now: ce.clock.Now, Concurrency: 2})
+		if err != nil {
+			t.Fatal(err)
+		}
+	})
+	pub, deployed := w.pub, w.deployed
+	appID := func(a seedApp) string { return a.id() }
+	mrgOf := func(a seedApp) string { return a.mrg() }
 
 	// The notifications register all three (Steward's outbox delivers them
 	// in the background).
