@@ -22,10 +22,11 @@ import (
 
 // seedActor is a service principal of some tenant with SDK clients.
 type seedActor struct {
-	id, tenant string
-	opts       *azarm.ClientOptions
-	res        func(sub string) *armresources.Client
-	principal  collector.Principal
+	id, tenant       string
+	clientID, secret string
+	opts             *azarm.ClientOptions
+	res              func(sub string) *armresources.Client
+	principal        collector.Principal
 }
 
 func (ce *collectorEnv) actor(t *testing.T, tenantName, appName string) seedActor {
@@ -50,7 +51,7 @@ func (ce *collectorEnv) actor(t *testing.T, tenantName, appName string) seedActo
 		t.Fatal(err)
 	}
 	opts := &azarm.ClientOptions{ClientOptions: o}
-	return seedActor{id: sp.ID, tenant: tn.ID, opts: opts, principal: collector.Principal{Name: app.AppID, Credential: cred},
+	return seedActor{id: sp.ID, tenant: tn.ID, clientID: app.AppID, secret: secret, opts: opts, principal: collector.Principal{Name: app.AppID, Credential: cred},
 		res: func(sub string) *armresources.Client {
 			c, err := armresources.NewClient(sub, cred, opts)
 			if err != nil {

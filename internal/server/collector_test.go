@@ -45,6 +45,7 @@ type collectorEnv struct {
 	query     *query.Client
 	armOpts   *azarm.ClientOptions
 	collOpts  collector.Options
+	dir       string
 }
 
 func newCollectorEnv(t *testing.T) *collectorEnv {
@@ -85,6 +86,7 @@ func newCollectorEnv(t *testing.T) *collectorEnv {
 		CollectorService(func(p *CollectorPlane) { ce.plane = p }))
 	e := newLogsEnvFor(t, s, dir)
 	ce.logsEnv = e
+	ce.dir = dir
 	ctx := context.Background()
 	sub := e.sub
 	rg := "/subscriptions/" + sub + "/resourceGroups/publisher"
@@ -125,9 +127,7 @@ func newCollectorEnv(t *testing.T) *collectorEnv {
 		t.Fatalf("storage account: %d %v", code, out)
 	}
 	role(account, "0a9a7e1f-b9d0-4cc4-a60d-0319b160aaa3", "7b2e1d4f-8a52-4c9f-b1d3-4f6c8e0a2b32")
-	tableOpts := &aztables.ClientOptions{ClientOptions: e.opts}
-	tableOpts.Cloud.Services = map[azcloud.ServiceName]azcloud.ServiceConfiguration{aztables.ServiceName: {Audience: StorageAudience}}
-	tc, err := aztables.NewClient(strings.TrimSuffix(s.BaseURL, "/")+"/tables/publisherinventory/deployments", e.cred, tableOpts)
+	tc, err := aztables.NewClient(strings.TrimSuffix(s.BaseURL, "/")+"/tables/publisherinventory/deployments", e.cred, ce.tableOptions())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -177,6 +177,13 @@ func newCollectorEnv(t *testing.T) *collectorEnv {
 const auditEnvTag = `{"name":"0a914e76-4921-4c19-b460-a2d36003525a","properties":{"displayName":"Audit resources without an env tag","policyType":"BuiltIn","mode":"Indexed",
 	"parameters":{"tagName":{"type":"String"}},
 	"policyRule":{"if":{"field":"[concat('tags[', parameters('tagName'), ']')]","exists":"false"},"then":{"effect":"audit"}}}}`
+
+// tableOptions reach the Table service with Entra tokens.
+func (ce *collectorEnv) tableOptions() *aztables.ClientOptions {
+	o := &aztables.ClientOptions{ClientOptions: ce.opts}
+	o.Cloud.Services = map[azcloud.ServiceName]azcloud.ServiceConfiguration{aztables.ServiceName: {Audience: StorageAudience}}
+	return o
+}
 
 // rows runs a KQL query on the collector's workspace.
 func (ce *collectorEnv) rows(t *testing.T, q string) [][]any {
