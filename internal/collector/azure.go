@@ -89,24 +89,38 @@ type AlertRule struct {
 	Workspace string
 	// ActionGroups are notified when an alert fires or resolves.
 	ActionGroups []string
-	// Window covers at least one collection interval (at most two days).
+	// Window covers at least one collection interval (default one day,
+	// at most two), rounded up to a granularity the service accepts.
 	Window, Frequency time.Duration
 }
 
+// granularities are the window and frequency values, in minutes, that log
+// search alert rules accept (the service's own error lists them).
+var granularities = []int{1, 5, 10, 15, 30, 45, 60, 120, 180, 240, 300, 360, 1440, 2880}
+
+// isoDuration is the smallest accepted granularity at least d, in ISO
+// 8601 (d beyond two days is two days).
 func isoDuration(d time.Duration) string {
-	if d%time.Hour == 0 {
-		return fmt.Sprintf("PT%dH", int(d/time.Hour))
+	m := granularities[len(granularities)-1]
+	for _, g := range granularities {
+		if time.Duration(g)*time.Minute >= d {
+			m = g
+			break
+		}
 	}
-	return fmt.Sprintf("PT%dM", int(d/time.Minute))
+	switch {
+	case m%1440 == 0:
+		return fmt.Sprintf("P%dD", m/1440)
+	case m%60 == 0:
+		return fmt.Sprintf("PT%dH", m/60)
+	}
+	return fmt.Sprintf("PT%dM", m)
 }
 
 // EnsureAlertRule creates or updates the default rule through armmonitor.
 func EnsureAlertRule(ctx context.Context, cred azcore.TokenCredential, opts *azarm.ClientOptions, r AlertRule) (string, error) {
 	if r.Window <= 0 {
-		r.Window = 12 * time.Hour
-	}
-	if r.Window > 48*time.Hour {
-		r.Window = 48 * time.Hour
+		r.Window = 24 * time.Hour
 	}
 	if r.Frequency <= 0 {
 		r.Frequency = 15 * time.Minute

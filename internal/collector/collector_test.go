@@ -202,3 +202,14 @@ func TestNotificationValidation(t *testing.T) {
 		}
 	}
 }
+
+func TestAlertGranularities(t *testing.T) {
+	for d, want := range map[time.Duration]string{
+		5 * time.Minute: "PT5M", 7 * time.Minute: "PT10M", time.Hour: "PT1H", 6 * time.Hour: "PT6H",
+		12 * time.Hour: "P1D", 24 * time.Hour: "P1D", 30 * time.Hour: "P2D", 100 * time.Hour: "P2D",
+	} {
+		if got := isoDuration(d); got != want {
+			t.Errorf("isoDuration(%s) = %s, want %s", d, got, want)
+		}
+	}
+}

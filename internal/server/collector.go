@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"strings"
 	"sync"
 
 	"github.com/steward-gov/steward/internal/arm"
@@ -21,6 +22,10 @@ const CollectorPrefix = "/collector/"
 type CollectorPlane struct {
 	mu sync.RWMutex
 	n  *collector.Notifications
+	// api serves CollectorPrefix+"api/", when set; lazy prepares the
+	// notification handler on first use, when set.
+	api  http.Handler
+	lazy func(context.Context) error
 }
 
 // SetNotifications installs the notification handler.
@@ -33,6 +38,10 @@ func (p *CollectorPlane) SetNotifications(n *collector.Notifications) {
 // ServeHTTP serves {prefix}resource. The endpoint authenticates requests
 // by their sig query parameter, as Azure's notifications carry no token.
 func (p *CollectorPlane) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if p.api != nil && strings.HasPrefix(r.URL.Path, CollectorPrefix+"api/") {
+		p.api.ServeHTTP(w, r)
+		return
+	}
 	if r.URL.Path != CollectorPrefix+"resource" {
 		arm.WriteError(w, arm.NotFound("NotFound", "No collector endpoint at '%s'.", r.URL.Path))
 		return
@@ -40,6 +49,13 @@ func (p *CollectorPlane) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	p.mu.RLock()
 	n := p.n
 	p.mu.RUnlock()
+	if n == nil && p.lazy != nil {
+		if err := p.lazy(r.Context()); err == nil {
+			p.mu.RLock()
+			n = p.n
+			p.mu.RUnlock()
+		}
+	}
 	if n == nil {
 		arm.WriteError(w, arm.Errorf(http.StatusServiceUnavailable, "CollectorNotConfigured", "The collector is not configured yet; retry later."))
 		return

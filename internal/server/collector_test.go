@@ -14,6 +14,7 @@ import (
 	"time"
 
 	azarm "github.com/Azure/azure-sdk-for-go/sdk/azcore/arm"
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
 	azcloud "github.com/Azure/azure-sdk-for-go/sdk/azcore/cloud"
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/to"
 	"github.com/Azure/azure-sdk-for-go/sdk/data/aztables"
@@ -288,4 +289,68 @@ func doJSON(t *testing.T, c *http.Client, method, u string, body any) (int, map[
 	var out map[string]any
 	_ = json.NewDecoder(resp.Body).Decode(&out)
 	return resp.StatusCode, out
+}
+
+// TestCollectorServeAPI: the collector `steward serve` mounts prepares
+// itself on first use, tells the administrator its notification URL, runs
+// collections on demand, and refuses everyone else.
+func TestCollectorServeAPI(t *testing.T) {
+	dir := t.TempDir()
+	s, _ := startSteward(t, dir, CloudService(), StorageService(), LogsService(), AlertsService(AlertsOptions{Disabled: true}),
+		CollectorServeService(CollectorServeOptions{Disabled: true}))
+	e := newLogsEnvFor(t, s, dir)
+	base := strings.TrimSuffix(s.BaseURL, "/")
+	call := func(method, path string) (int, map[string]any) {
+		t.Helper()
+		tok, err := e.cred.GetToken(context.Background(), policy.TokenRequestOptions{Scopes: armScope})
+		if err != nil {
+			t.Fatal(err)
+		}
+		req, _ := http.NewRequest(method, base+path, nil)
+		req.Header.Set("Authorization", "Bearer "+tok.Token)
+		resp, err := e.client.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var out map[string]any
+		_ = json.NewDecoder(resp.Body).Decode(&out)
+		return resp.StatusCode, out
+	}
+	// Nothing is created before the first use.
+	if code, _ := e.arm(t, "GET", "/subscriptions/"+e.sub+"/resourceGroups/"+CollectorResourceGroup, "2021-04-01", nil); code != 404 {
+		t.Fatalf("the collector's resource group exists before first use: %d", code)
+	}
+	code, st := call("GET", "/collector/api/status")
+	u, _ := st["notificationUrl"].(string)
+	if code != 200 || !strings.HasPrefix(u, base+"/collector?sig=") || len(u) < len(base)+30 {
+		t.Fatalf("status: %d %v", code, st)
+	}
+	// The URL works as a notification endpoint (an unknown application is
+	// a 404 Azure retries), and only with its sig.
+	ev := map[string]any{"eventType": "PUT", "applicationId": "/subscriptions/" + e.sub + "/resourceGroups/x/providers/Microsoft.Solutions/applications/y", "provisioningState": "Succeeded"}
+	if code, out := postJSON(t, e.client, strings.Replace(u, "/collector?", "/collector/resource?", 1), ev); code != 404 {
+		t.Errorf("notification: %d %v", code, out)
+	}
+	if code, out := postJSON(t, e.client, base+"/collector/resource?sig=nope", ev); code != 401 {
+		t.Errorf("notification with a wrong sig: %d %v", code, out)
+	}
+	code, out := call("POST", "/collector/api/runs")
+	run, _ := out["run"].(map[string]any)
+	if code != 200 || run["done"] != true || run["deployments"] != float64(0) {
+		t.Fatalf("run: %d %v", code, out)
+	}
+	if code, _ := call("GET", "/collector/api/deployments"); code != 200 {
+		t.Errorf("deployments: %d", code)
+	}
+	// Without a token, and as another principal, the API refuses.
+	req, _ := http.NewRequest("GET", base+"/collector/api/status", nil)
+	resp, err := e.client.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 401 {
+		t.Errorf("without a token: %d", resp.StatusCode)
+	}
 }
