@@ -24,25 +24,26 @@ const (
 // the notification handler keeps in the inventory table.
 type Deployment struct {
 	// ApplicationID is the application's resource ID, as ARM spells it.
-	ApplicationID string
-	TenantID      string
+	ApplicationID string `json:"applicationId"`
+	TenantID      string `json:"tenantId,omitempty"`
 	// SubscriptionID and ResourceGroup locate the application (the
 	// customer's subscription).
-	SubscriptionID string
-	ResourceGroup  string
-	Name           string
+	SubscriptionID string `json:"subscriptionId"`
+	ResourceGroup  string `json:"resourceGroup"`
+	Name           string `json:"name"`
 	// ManagedResourceGroupID is the scope the collector reads.
-	ManagedResourceGroupID string
-	PlanName, PlanProduct  string
-	PlanPublisher          string
-	PlanVersion            string
-	ResourceUsageID        string
+	ManagedResourceGroupID string `json:"managedResourceGroupId"`
+	PlanName               string `json:"planName,omitempty"`
+	PlanProduct            string `json:"planProduct,omitempty"`
+	PlanPublisher          string `json:"planPublisher,omitempty"`
+	PlanVersion            string `json:"planVersion,omitempty"`
+	ResourceUsageID        string `json:"resourceUsageId,omitempty"`
 	// ProvisioningState is the application's state as the last GET on it
 	// returned (not as a notification claimed).
-	ProvisioningState string
-	LastEventType     string
-	LastEventTime     time.Time
-	LastSeen          time.Time
+	ProvisioningState string    `json:"provisioningState"`
+	LastEventType     string    `json:"lastEventType,omitempty"`
+	LastEventTime     time.Time `json:"lastEventTime,omitzero"`
+	LastSeen          time.Time `json:"lastSeen,omitzero"`
 }
 
 // Key is the deployment's inventory key: PartitionKey is the subscription
