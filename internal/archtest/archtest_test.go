@@ -44,7 +44,7 @@ var allowed = map[string][]string{
 	"internal/identity/graph":        {"internal/identity", "internal/arm"},
 	"internal/cloud/solutions":       {"internal/arm", "internal/rbac", "internal/store", "internal/identity", "internal/cloud"},
 	"internal/vending":               {"internal/arm"},
-	"internal/collector":             {"internal/arm", "internal/store"},
+	"internal/collector":             {"internal/arm", "internal/store", "internal/vault/assertion"},
 }
 
 // packages walks the module from the repository root and returns, per

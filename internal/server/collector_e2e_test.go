@@ -14,6 +14,8 @@ import (
 	"github.com/Azure/azure-sdk-for-go/sdk/resourcemanager/monitor/armmonitor"
 	"github.com/Azure/azure-sdk-for-go/sdk/resourcemanager/policyinsights/armpolicyinsights"
 	"github.com/Azure/azure-sdk-for-go/sdk/resourcemanager/resources/armresources"
+	"github.com/Azure/azure-sdk-for-go/sdk/security/keyvault/azcertificates"
+	"github.com/Azure/azure-sdk-for-go/sdk/security/keyvault/azkeys"
 
 	"github.com/steward-gov/steward/internal/cloud"
 	"github.com/steward-gov/steward/internal/collector"
@@ -185,8 +187,35 @@ func TestSeed000CollectorEndToEnd(t *testing.T) {
 			t.Fatal(err)
 		}
 		ce.plane.SetNotifications(&collector.Notifications{Sig: "s3cret", Apps: apps, Inventory: ce.inventory, Now: ce.clock.Now})
+		// The collector signs in as the publisher's principal with a
+		// certificate whose key stays in the vault and signs there.
+		ctx := context.Background()
+		vaultURL := "https://" + DefaultVaultName + ".vault.azure.net"
+		certs, err := azcertificates.NewClient(vaultURL, ce.cred, &azcertificates.ClientOptions{ClientOptions: ce.opts})
+		if err != nil {
+			t.Fatal(err)
+		}
+		keys, err := azkeys.NewClient(vaultURL, ce.cred, &azkeys.ClientOptions{ClientOptions: ce.opts})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := certs.CreateCertificate(ctx, "publisher-collector", azcertificates.CreateCertificateParameters{CertificatePolicy: &azcertificates.CertificatePolicy{
+			IssuerParameters:          &azcertificates.IssuerParameters{Name: to.Ptr("Self")},
+			KeyProperties:             &azcertificates.KeyProperties{Exportable: to.Ptr(false), KeyType: to.Ptr(azcertificates.KeyTypeRSA)},
+			X509CertificateProperties: &azcertificates.X509CertificateProperties{Subject: to.Ptr("CN=publisher-collector")},
+		}}, nil); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := ce.vault.Service.AddCertificateCredential(ctx, ce.s.Identity, ce.vault.Default, "publisher-collector", "", w.pub.tenant, w.pub.clientID); err != nil {
+			t.Fatal(err)
+		}
+		signer, err := collector.CertificatePrincipal(collector.VaultCertificate{TenantID: w.pub.tenant, ClientID: w.pub.clientID,
+			Keys: keys, Certificates: certs, Certificate: "publisher-collector", AuthorityHost: ce.s.BaseURL}, ce.s.ARMClientOptions())
+		if err != nil {
+			t.Fatal(err)
+		}
 		ce.coll, err = collector.New(collector.Options{Store: ce.s.Store, Inventory: ce.inventory, ARM: *w.pub.opts,
-			Principal: func(string) (collector.Principal, error) { return w.pub.principal, nil },
+			Principal: func(string) (collector.Principal, error) { return signer, nil },
 			Upload:    ce.collOpts.Upload, Verify: ce.collOpts.Verify, Now: ce.clock.Now, Concurrency: 2})
 		if err != nil {
 			t.Fatal(err)
@@ -368,7 +397,7 @@ func TestSeed000CollectorEndToEnd(t *testing.T) {
 	sends := 0
 	opts := ce.collOpts
 	opts.Owner, opts.OutboxLease = "replica-a", time.Second
-	opts.Principal = func(string) (collector.Principal, error) { return pub.principal, nil }
+	opts.Principal = func(string) (collector.Principal, error) { return pub.principal, nil } // a secret credential here
 	opts.ARM = *pub.opts
 	opts.Upload = func(c context.Context, body []byte) error {
 		err := ce.collOpts.Upload(c, body)

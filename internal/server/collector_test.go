@@ -47,6 +47,7 @@ type collectorEnv struct {
 	armOpts   *azarm.ClientOptions
 	collOpts  collector.Options
 	dir       string
+	vault     *VaultPlane
 }
 
 func newCollectorEnv(t *testing.T) *collectorEnv {
@@ -84,6 +85,7 @@ func newCollectorEnv(t *testing.T) *collectorEnv {
 	}
 	s, _ := startSteward(t, dir, CloudService(setup), StorageService(), LogsService(),
 		AlertsService(AlertsOptions{Now: clock.Now, Disabled: true}, func(a *alerts.Service) { ce.alerts = a }),
+		VaultService(VaultOptions{}, func(p *VaultPlane) { ce.vault = p }),
 		CollectorService(func(p *CollectorPlane) { ce.plane = p }))
 	e := newLogsEnvFor(t, s, dir)
 	ce.logsEnv = e
