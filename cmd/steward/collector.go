@@ -36,7 +36,9 @@ alert rule on them (see docs/collector.md). The first command prepares it.`,
 		Example: "  steward collector run\n  steward collector run -o json"}
 	deps := &cobra.Command{Use: "deployments", Short: "List the registered deployments", Args: cobra.NoArgs, RunE: runCollectorDeployments,
 		Example: "  steward collector deployments\n  steward collector deployments -o json"}
-	for _, c := range []*cobra.Command{status, run, deps} {
+	reconcile := &cobra.Command{Use: "reconcile", Short: "Read every recorded application again and add those ARM lists that were never notified", Args: cobra.NoArgs, RunE: runCollectorReconcile,
+		Example: "  steward collector reconcile\n  steward collector reconcile -o json"}
+	for _, c := range []*cobra.Command{status, run, deps, reconcile} {
 		addAPIFlags(c)
 		cmd.AddCommand(c)
 	}
@@ -162,4 +164,20 @@ func runCollectorDeployments(cmd *cobra.Command, _ []string) error {
 		rows = append(rows, []string{d.ApplicationID, d.ProvisioningState, d.ManagedResourceGroupID, d.PlanName, d.LastSeen.Format(time.RFC3339)})
 	}
 	return cliout.WriteTable(cmd.OutOrStdout(), []string{"APPLICATION", "STATE", "MANAGED RESOURCE GROUP", "PLAN", "LAST SEEN"}, rows)
+}
+
+func runCollectorReconcile(cmd *cobra.Command, _ []string) error {
+	format, err := outputFormat(cmd)
+	if err != nil {
+		return err
+	}
+	var r collector.Reconciled
+	if err := collectorCall(cmd, http.MethodPost, "reconcile", &r); err != nil {
+		return err
+	}
+	if format == cliout.JSON {
+		return cliout.WriteJSON(cmd.OutOrStdout(), r)
+	}
+	return cliout.WriteTable(cmd.OutOrStdout(), []string{"KNOWN", "ADDED", "UPDATED", "REMOVED"},
+		[][]string{{strconv.Itoa(r.Known), strconv.Itoa(r.Added), strconv.Itoa(r.Updated), strconv.Itoa(r.Removed)}})
 }

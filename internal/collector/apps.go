@@ -45,6 +45,16 @@ type Application struct {
 // 404: the application does not exist (or no longer does).
 var ErrApplicationNotFound = errors.New("application not found")
 
+// ErrApplicationNotVisible is returned by Applications.Get when ARM answers
+// 403: the principal may not read the application. A publisher loses its
+// access when the application is deleted (its authorization goes with it),
+// so ARM answers 403, not 404, for a deleted customer application.
+var ErrApplicationNotVisible = errors.New("application not accessible to this principal")
+
+// StateInaccessible marks a recorded application the principal can no
+// longer read; it is not collected.
+const StateInaccessible = "Inaccessible"
+
 // Applications reads managed applications through an azcore ARM pipeline
 // (the Azure SDK for Go has no stable Microsoft.Solutions module in this
 // build; the raw pipeline keeps authentication, retries and throttling the
@@ -88,6 +98,9 @@ func (a *Applications) Get(ctx context.Context, id string) (Application, error) 
 	var re *azcore.ResponseError
 	if errors.As(err, &re) && re.StatusCode == http.StatusNotFound {
 		return Application{}, ErrApplicationNotFound
+	}
+	if errors.As(err, &re) && re.StatusCode == http.StatusForbidden {
+		return Application{}, ErrApplicationNotVisible
 	}
 	return app, err
 }

@@ -155,12 +155,18 @@ func (n *Notifications) Handle(ctx context.Context, ev Notification) (Outcome, e
 		return Outcome{ApplicationID: prev.ApplicationID, Action: "ignored-stale", ProvisioningState: prev.ProvisioningState}, nil
 	}
 	app, err := n.Apps.Get(ctx, "/subscriptions/"+sub+"/resourceGroups/"+rg+"/providers/Microsoft.Solutions/applications/"+name)
-	if errors.Is(err, ErrApplicationNotFound) {
+	if errors.Is(err, ErrApplicationNotFound) || errors.Is(err, ErrApplicationNotVisible) {
 		if ev.EventType == "DELETE" {
 			if err := n.Inventory.Delete(ctx, pk, rk); err != nil {
 				return Outcome{}, unavailable("the inventory", err)
 			}
 			return Outcome{ApplicationID: ev.ApplicationID, Action: "removed", ProvisioningState: StateDeleted}, nil
+		}
+		if errors.Is(err, ErrApplicationNotVisible) {
+			// Not this publisher's application (or not yet granted): 403,
+			// which Azure does not retry.
+			return Outcome{}, arm.Errorf(http.StatusForbidden, "ApplicationNotAccessible",
+				"The application '%s' cannot be read with the collector's principal; the notification cannot be confirmed.", ev.ApplicationID)
 		}
 		// Azure retries a 404, which covers a GET racing the application's
 		// creation; a forged event is dropped after Azure's ten hours.

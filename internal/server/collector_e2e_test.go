@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"errors"
 	"net/http/httptest"
 	"strings"
 	"testing"
@@ -253,6 +254,29 @@ func TestSeed000CollectorEndToEnd(t *testing.T) {
 		time.Sleep(20 * time.Millisecond)
 	}
 
+	// Reconciliation repairs what notifications missed: a record of an
+	// application the publisher can no longer read (ARM answers 403 for a
+	// deleted customer application: the grant went with it) stops being
+	// collected; the others are read again.
+	apps, err := collector.NewApplications(w.pub.principal.Credential, w.pub.opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ghost := collector.Deployment{ApplicationID: "/subscriptions/" + subA + "/resourceGroups/apps/providers/Microsoft.Solutions/applications/gone",
+		SubscriptionID: subA, ResourceGroup: "apps", Name: "gone", ManagedResourceGroupID: "/subscriptions/" + subA + "/resourceGroups/mrg-gone",
+		ProvisioningState: collector.StateSucceeded}
+	if err := ce.inventory.Put(ctx, ghost); err != nil {
+		t.Fatal(err)
+	}
+	rec, err := collector.Reconcile(ctx, apps, ce.inventory, ce.clock.Now)
+	if err != nil || rec.Known != 4 || rec.Updated != 1 {
+		t.Fatalf("reconcile: %+v %v", rec, err)
+	}
+	pk, rk := ghost.Key()
+	if g, err := ce.inventory.Get(ctx, pk, rk); err != nil || g.ProvisioningState != collector.StateInaccessible || g.Collectable() {
+		t.Fatalf("the vanished application after reconcile: %+v %v", g, err)
+	}
+
 	// The default alert rule, notifying a webhook.
 	hook := &hookRecorder{}
 	receiver := httptest.NewServer(hook)
@@ -435,5 +459,28 @@ func TestSeed000CollectorEndToEnd(t *testing.T) {
 	}
 	if dup := ce.rows(t, `PolicyComplianceStates_CL | summarize n = count() by RecordId | where n > 1`); len(dup) != 0 {
 		t.Errorf("duplicated rows after the crash: %v", dup)
+	}
+
+	// The customer deletes app3: Steward's DELETE notifications reach the
+	// endpoint, whose GET no longer sees the application, and the record
+	// goes.
+	app3 := deployed[2]
+	p, err := app3.owner.res(app3.sub).BeginDeleteByID(ctx, app3.id(), collector.SolutionsAPIVersion, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := p.PollUntilDone(ctx, &poll); err != nil {
+		t.Fatal(err)
+	}
+	pk, rk = collector.Deployment{SubscriptionID: app3.sub, ResourceGroup: "apps", Name: app3.name}.Key()
+	for deadline := time.Now().Add(30 * time.Second); ; {
+		_, err := ce.inventory.Get(ctx, pk, rk)
+		if errors.Is(err, collector.ErrNoDeployment) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("app3 is still recorded after its deletion: %v", err)
+		}
+		time.Sleep(20 * time.Millisecond)
 	}
 }

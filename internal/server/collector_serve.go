@@ -274,6 +274,15 @@ func (cs *collectorServer) ensure(ctx context.Context) (*collector.Notifications
 	return &collector.Notifications{Sig: sig, Apps: apps, Inventory: inv, Log: s.log.With("component", "collector")}, nil
 }
 
+// applications is the ARM client of the collector's principal.
+func (cs *collectorServer) applications() (*collector.Applications, error) {
+	cred, err := cs.s.SecretCredential(cs.s.Bootstrap.ClientID, cs.s.Bootstrap.ClientSecret)
+	if err != nil {
+		return nil, err
+	}
+	return collector.NewApplications(cred, &azarm.ClientOptions{ClientOptions: cs.s.ARMClientOptions()})
+}
+
 // collectorStatus is GET /collector/api/status.
 type collectorStatus struct {
 	NotificationURL string         `json:"notificationUrl"`
@@ -281,7 +290,7 @@ type collectorStatus struct {
 	Run             *collector.Run `json:"run,omitempty"`
 }
 
-// serveAPI serves /collector/api/{status,runs,deployments} to the
+// serveAPI serves /collector/api/{status,runs,reconcile,deployments} to the
 // administrator; every other principal is refused.
 func (cs *collectorServer) serveAPI(w http.ResponseWriter, r *http.Request) {
 	p, ok := identity.PrincipalFrom(r.Context())
@@ -312,6 +321,11 @@ func (cs *collectorServer) serveAPI(w http.ResponseWriter, r *http.Request) {
 		if err == nil {
 			failures, ferr := cs.coll.Failures(ctx, run.ID)
 			out, err = map[string]any{"run": run, "failures": failures}, ferr
+		}
+	case path == "reconcile" && r.Method == http.MethodPost:
+		var apps *collector.Applications
+		if apps, err = cs.applications(); err == nil {
+			out, err = collector.Reconcile(ctx, apps, cs.inventory, time.Now)
 		}
 	case path == "deployments" && r.Method == http.MethodGet:
 		out, err = cs.inventory.List(ctx)
