@@ -2,13 +2,13 @@
 # fetch-seed-code.sh places seed 000's published code (the Azure Functions
 # NotificationHandler and PolicyStates of Azure/azure-marketplace-management-extras,
 # at the commit the research notes read) where TestSeed000PythonFunctionsUnmodified
-# looks for it: ../shared/seed000 beside the checkout, or the directory given as $1
+# looks for it: ../shared/marketplace-extras beside the checkout, or the directory given as $1
 # (then run the test with STEWARD_SEED000_DIR set to it). The code is not
 # Steward's and is never committed here; the test runs it unmodified.
 set -euo pipefail
 
 repo_root=$(cd "$(dirname "$0")/.." && pwd)
-dest=${1:-$repo_root/../shared/seed000}
+dest=${1:-$repo_root/../shared/marketplace-extras}
 commit=43f4067
 if [ -f "$dest/applications/PolicyStates/__init__.py" ]; then
 	echo "present, kept: $dest/applications" >&2

@@ -20,13 +20,13 @@ import (
 )
 
 // seed000Dir is where the seed's published code was placed by
-// scripts/fetch-seed-code.sh: $STEWARD_SEED000_DIR, else ../shared/seed000
+// scripts/fetch-seed-code.sh: $STEWARD_SEED000_DIR, else ../shared/marketplace-extras
 // beside the checkout. It holds applications/{NotificationHandler,PolicyStates}.
 func seed000Dir(t *testing.T) string {
 	t.Helper()
 	dir := os.Getenv("STEWARD_SEED000_DIR")
 	if dir == "" {
-		dir = filepath.Join("..", "..", "..", "shared", "seed000")
+		dir = filepath.Join("..", "..", "..", "shared", "marketplace-extras")
 	}
 	if _, err := os.Stat(filepath.Join(dir, "applications", "PolicyStates", "__init__.py")); err != nil {
 		t.Skipf("seed 000's code is not at %s: scripts/fetch-seed-code.sh places it there (or set STEWARD_SEED000_DIR); skipping", dir)
