@@ -213,3 +213,13 @@ func TestAlertGranularities(t *testing.T) {
 		}
 	}
 }
+
+// POST actions such as queryResults take from the writes bucket, as ARM
+// counts them.
+func TestThrottleBucketsPerKind(t *testing.T) {
+	th := &Throttle{}
+	r, w := th.bucket("p|s|r", false), th.bucket("p|s|w", true)
+	if r.Burst() != 250 || r.Limit() != 25 || w.Burst() != 200 || w.Limit() != 10 {
+		t.Errorf("reads %d/%v, writes %d/%v", r.Burst(), r.Limit(), w.Burst(), w.Limit())
+	}
+}

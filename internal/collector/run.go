@@ -6,9 +6,11 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"net/http"
 	"sync"
 	"time"
 
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
 	"github.com/google/uuid"
 
 	"github.com/steward-gov/steward/internal/store"
@@ -45,6 +47,7 @@ type Run struct {
 type item struct {
 	Deployment Deployment `json:"deployment"`
 	Attempts   int        `json:"attempts"`
+	Throttled  int        `json:"throttled,omitempty"`
 	LastError  string     `json:"lastError,omitempty"`
 }
 
@@ -55,6 +58,9 @@ type outboxBatch struct {
 	Batch
 	Sending bool `json:"sending"`
 }
+
+// maxThrottled bounds the throttled attempts of one deployment in a run.
+const maxThrottled = 20
 
 // Failure is a deployment a run could not collect.
 type Failure struct {
@@ -284,7 +290,14 @@ func (c *Collector) collectOne(ctx context.Context, run Run, d Deployment) ([]Ro
 // lease is extended, so no replica takes it earlier), or after
 // MaxAttempts becomes a Failure of the run.
 func (c *Collector) failOne(ctx context.Context, run Run, l store.Lease, it item, cause error) error {
-	it.Attempts++
+	// Throttling is not the deployment's failure: it waits its turn
+	// without spending an attempt, up to maxThrottled times.
+	var re *azcore.ResponseError
+	if errors.As(cause, &re) && re.StatusCode == http.StatusTooManyRequests && it.Throttled < maxThrottled {
+		it.Throttled++
+	} else {
+		it.Attempts++
+	}
 	it.LastError = cause.Error()
 	c.opts.Log.Warn("collector: deployment failed", "run", run.ID, "applicationId", it.Deployment.ApplicationID,
 		"attempt", it.Attempts, "err", cause)
@@ -299,7 +312,7 @@ func (c *Collector) failOne(ctx context.Context, run Run, l store.Lease, it item
 			return addToRun(ctx, tx, run.ID, func(run *Run) { run.Failed++ })
 		})
 	}
-	if _, err := c.opts.Store.Renew(ctx, tableWork, l.Key, c.opts.Owner, backoff(it.Attempts)); err != nil {
+	if _, err := c.opts.Store.Renew(ctx, tableWork, l.Key, c.opts.Owner, backoff(max(it.Attempts, 1))); err != nil {
 		return err
 	}
 	return c.opts.Store.Update(ctx, func(tx store.Tx) error {

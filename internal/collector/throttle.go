@@ -12,13 +12,16 @@ import (
 )
 
 // Throttle is the client side of ARM's token buckets: one bucket per
-// subscription and principal (ARM's "per subscription, per service
-// principal" reads limit: 250 tokens, 25 per second), taken before every
-// attempt, retries included. It also counts the requests sent.
+// principal, subscription and kind of operation (ARM's limits apply "per
+// subscription, per service principal, and per operation type": reads 250
+// tokens refilled 25/s; writes, which include POST actions such as
+// policyStates/queryResults, 200 refilled 10/s; deletes the same), taken
+// before every attempt, retries included. It also counts the requests
+// sent.
 type Throttle struct {
-	// Size and Refill size every bucket (defaults 250 and 25/s).
-	Size   int
-	Refill float64
+	// Reads and Writes size the buckets (defaults: ARM's public-cloud
+	// figures). Deletes use Writes.
+	Reads, Writes Bucket
 
 	mu       sync.Mutex
 	buckets  map[string]*rate.Limiter
@@ -26,7 +29,13 @@ type Throttle struct {
 	throttle atomic.Int64
 }
 
-func (t *Throttle) bucket(key string) *rate.Limiter {
+// Bucket is one token bucket: Size tokens refilled at Refill per second.
+type Bucket struct {
+	Size   int
+	Refill float64
+}
+
+func (t *Throttle) bucket(key string, write bool) *rate.Limiter {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	if t.buckets == nil {
@@ -34,14 +43,14 @@ func (t *Throttle) bucket(key string) *rate.Limiter {
 	}
 	b := t.buckets[key]
 	if b == nil {
-		size, refill := t.Size, t.Refill
-		if size <= 0 {
-			size = 250
+		spec, def := t.Reads, Bucket{Size: 250, Refill: 25}
+		if write {
+			spec, def = t.Writes, Bucket{Size: 200, Refill: 10}
 		}
-		if refill <= 0 {
-			refill = 25
+		if spec.Size <= 0 || spec.Refill <= 0 {
+			spec = def
 		}
-		b = rate.NewLimiter(rate.Limit(refill), size)
+		b = rate.NewLimiter(rate.Limit(spec.Refill), spec.Size)
 		t.buckets[key] = b
 	}
 	return b
@@ -77,8 +86,9 @@ func subscriptionOf(path string) string {
 
 // Do implements policy.Policy.
 func (p throttlePolicy) Do(req *policy.Request) (*http.Response, error) {
-	key := p.principal + "|" + subscriptionOf(req.Raw().URL.Path)
-	if err := p.t.bucket(key).Wait(req.Raw().Context()); err != nil {
+	write := req.Raw().Method != http.MethodGet && req.Raw().Method != http.MethodHead
+	key := p.principal + "|" + subscriptionOf(req.Raw().URL.Path) + "|" + map[bool]string{false: "r", true: "w"}[write]
+	if err := p.t.bucket(key, write).Wait(req.Raw().Context()); err != nil {
 		return nil, err
 	}
 	p.t.requests.Add(1)
