@@ -18,6 +18,7 @@ import (
 	"github.com/steward-gov/steward/internal/cloud/authorization"
 	"github.com/steward-gov/steward/internal/cloud/insights"
 	"github.com/steward-gov/steward/internal/cloud/policyprovider"
+	"github.com/steward-gov/steward/internal/cloud/solutions"
 	"github.com/steward-gov/steward/internal/policy"
 	"github.com/steward-gov/steward/internal/server"
 	"github.com/steward-gov/steward/internal/store"
@@ -194,6 +195,7 @@ func serveServices(pol policyproviderOptions, vaultReady func(*server.VaultPlane
 		server.AlertsService(server.AlertsOptions{Mailer: pol.mailer}),
 		server.StorageService(),
 		server.VendingService(server.VendingOptions{}),
+		server.CollectorServeService(server.CollectorServeOptions{}),
 	}
 }
 
@@ -220,6 +222,13 @@ func registerProviders(pol policyproviderOptions) server.CloudSetup {
 		if err != nil {
 			return fmt.Errorf("policy provider: %w", err)
 		}
+		// Managed applications (Microsoft.Solutions), with their
+		// notification outbox.
+		sol, err := solutions.Register(c, solutions.Options{Logger: pol.log})
+		if err != nil {
+			return fmt.Errorf("Microsoft.Solutions: %w", err)
+		}
+		sol.Start(ctx)
 		// Continuous compliance (Microsoft.PolicyInsights) over the
 		// assignments the policy provider enforces, with Azure's standard
 		// 24-hour evaluation cycle on top of evaluation at every write.
