@@ -16,6 +16,7 @@ import (
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
 	azarm "github.com/Azure/azure-sdk-for-go/sdk/azcore/arm"
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/runtime"
 	"github.com/Azure/azure-sdk-for-go/sdk/azidentity"
 	"github.com/Azure/azure-sdk-for-go/sdk/resourcemanager/resources/armresources"
@@ -249,6 +250,11 @@ func hasEvent(evs []map[string]any, eventType, state string) bool {
 	}
 	return false
 }
+
+// tokenOpts asks for a Resource Manager token.
+var tokenOpts = policy.TokenRequestOptions{Scopes: []string{"https://management.azure.com/.default"}}
+
+func decodeJSON(r io.Reader, v any) error { return json.NewDecoder(r).Decode(v) }
 
 // runtimePoll polls long-running operations without waiting.
 var runtimePoll = runtime.PollUntilDoneOptions{Frequency: time.Millisecond}

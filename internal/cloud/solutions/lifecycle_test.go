@@ -88,6 +88,9 @@ func newWorld(t *testing.T, failFirst int, lockLevel string) *world {
 	if _, err := p.PollUntilDone(ctx, &runtimePoll); err != nil {
 		t.Fatal(err)
 	}
+	// The publisher shares the definition with the customer (service
+	// catalog: read access to the definition).
+	e.grant(t, w.defID, rbac.ReaderRoleID, w.customer.id)
 	return w
 }
 

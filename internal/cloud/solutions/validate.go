@@ -12,6 +12,7 @@ import (
 	"github.com/steward-gov/steward/internal/arm"
 	"github.com/steward-gov/steward/internal/cloud"
 	"github.com/steward-gov/steward/internal/identity"
+	"github.com/steward-gov/steward/internal/rbac"
 	"github.com/steward-gov/steward/internal/store"
 )
 
@@ -83,6 +84,16 @@ func (p *Provider) applicationHook(ctx context.Context, id string, doc, existing
 	def, err := p.definition(ctx, defID)
 	if err != nil {
 		return err
+	}
+	if canon == "ServiceCatalog" && old == nil {
+		// A service catalog definition is shared through RBAC: the
+		// customer needs read access to it (Marketplace offers are public).
+		pr, _ := identity.PrincipalFrom(ctx)
+		if !p.c.Allowed(ctx, pr, rbac.Request{Action: TypeDefinition + "/read", Scope: def.ID}) {
+			return arm.Errorf(http.StatusForbidden, "LinkedAuthorizationFailed",
+				"The client '%s' with object id '%s' has permission to create the application but not to read the linked application definition '%s'.",
+				pr.ObjectID, pr.ObjectID, def.ID)
+		}
 	}
 	props["applicationDefinitionId"] = def.ID
 	if v := props["parameters"]; v != nil {
