@@ -10,6 +10,7 @@ import (
 	"github.com/Azure/azure-sdk-for-go/sdk/resourcemanager/authorization/armauthorization/v2"
 	"github.com/Azure/azure-sdk-for-go/sdk/resourcemanager/resources/armpolicy"
 	"github.com/Azure/azure-sdk-for-go/sdk/resourcemanager/resources/armresources"
+	"github.com/Azure/azure-sdk-for-go/sdk/resourcemanager/resources/armsubscriptions"
 
 	"github.com/steward-gov/steward/internal/cloud/solutions"
 	"github.com/steward-gov/steward/internal/rbac"
@@ -173,6 +174,25 @@ func TestApplicationLifecycleAcrossTenants(t *testing.T) {
 	wantStatus(t, err, http.StatusForbidden, "AuthorizationFailed")
 	if got, err := pub.GetByID(ctx, appID, apiVersion, nil); err != nil || !eqFold(got.ID, appID) {
 		t.Fatalf("publisher get_by_id of the application: %v", err)
+	}
+	// The publisher finds the customer's subscription (it holds a role in
+	// it), which is how a collector reconciles by listing applications.
+	subs, err := armsubscriptions.NewClient(w.publisher.cred, w.publisher.opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	seen := false
+	for sp := subs.NewListPager(nil); sp.More(); {
+		page, err := sp.NextPage(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, s := range page.Value {
+			seen = seen || eqFold(s.SubscriptionID, custSub)
+		}
+	}
+	if !seen {
+		t.Error("the publisher's subscription list lacks the customer's subscription")
 	}
 
 	// The customer, Owner of its subscription, may read the managed
