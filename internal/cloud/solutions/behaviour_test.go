@@ -12,12 +12,13 @@ import (
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/to"
 	"github.com/Azure/azure-sdk-for-go/sdk/resourcemanager/resources/armresources"
 
+	"github.com/steward-gov/steward/internal/cloud/solutions"
 	"github.com/steward-gov/steward/internal/rbac"
 )
 
 // putDefinition publishes a definition in the publisher's group, shared
 // with the customer, and returns its ID.
-func (w *world) putDefinition(t *testing.T, name string, props map[string]any) string {
+func (w *world) putDefinition(t testing.TB, name string, props map[string]any) string {
 	t.Helper()
 	ctx := context.Background()
 	id := "/subscriptions/" + pubSub + "/resourceGroups/offers/providers/Microsoft.Solutions/applicationDefinitions/" + name
@@ -34,7 +35,7 @@ func (w *world) putDefinition(t *testing.T, name string, props map[string]any) s
 }
 
 // appFrom creates an application from a definition as the customer.
-func (w *world) appFrom(t *testing.T, defID, name, kind string, plan *armresources.Plan) (armresources.GenericResource, error) {
+func (w *world) appFrom(t testing.TB, defID, name, kind string, plan *armresources.Plan) (armresources.GenericResource, error) {
 	t.Helper()
 	ctx := context.Background()
 	id := "/subscriptions/" + custSub + "/resourceGroups/apps/providers/Microsoft.Solutions/applications/" + name
@@ -353,4 +354,85 @@ func TestRefusedNotificationIsNotRetried(t *testing.T) {
 		}
 		time.Sleep(5 * time.Millisecond)
 	}
+}
+
+func TestUndeliverableNotificationIsDroppedAfterTheRetryPeriod(t *testing.T) {
+	e := newEnv(t, solutions.Options{Poll: 5 * time.Millisecond,
+		Retry: solutions.RetryPolicy{Base: time.Millisecond, Max: 5 * time.Millisecond, GiveUp: 1500 * time.Millisecond}})
+	w := &world{env: e, ep: newEndpoint(t, 1<<30)} // always 500
+	w.publisher = e.servicePrincipal(t, e.tenant(t, "P"), "pub")
+	w.customer = e.servicePrincipal(t, e.tenant(t, "C"), "cust")
+	e.subscription(t, pubSub, "publisher", w.publisher)
+	e.subscription(t, custSub, "customer", w.customer)
+	ctx := context.Background()
+	for _, g := range []struct {
+		a         actor
+		sub, name string
+	}{{w.publisher, pubSub, "offers"}, {w.customer, custSub, "apps"}} {
+		if _, err := g.a.groups(t, g.sub).CreateOrUpdate(ctx, g.name, armresources.ResourceGroup{Location: to.Ptr("westeurope")}, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	def := w.putDefinition(t, "unreachable", map[string]any{"lockLevel": "None", "mainTemplate": mainTemplate(),
+		"notificationPolicy": map[string]any{"notificationEndpoints": []any{map[string]any{"uri": w.ep.srv.URL}}}})
+	if _, err := w.appFrom(t, def, "u1", "ServiceCatalog", nil); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		n, err := w.sol.Pending(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		w.ep.mu.Lock()
+		calls := w.ep.calls
+		w.ep.mu.Unlock()
+		if n == 0 {
+			// Each of the two notifications was tried, retried, then dropped.
+			if calls < 3 {
+				t.Errorf("dropped after %d attempts in all, want at least one retry", calls)
+			}
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("outbox still holds %d notifications after %d attempts", n, calls)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+func TestPutOfAnExistingApplicationDeploysAgain(t *testing.T) {
+	w := newWorld(t, 0, "ReadOnly")
+	ctx := context.Background()
+	if _, err := w.createApp(t, "again", "mrg-again"); err != nil {
+		t.Fatal(err)
+	}
+	id := "/subscriptions/" + custSub + "/resourceGroups/apps/providers/Microsoft.Solutions/applications/again"
+	p, err := w.customer.resources(t, custSub).BeginCreateOrUpdateByID(ctx, id, apiVersion, armresources.GenericResource{
+		Location: to.Ptr("westeurope"), Kind: to.Ptr("ServiceCatalog"),
+		Properties: map[string]any{"applicationDefinitionId": w.defID,
+			"parameters": map[string]any{"nsgName": map[string]any{"value": "nsg-second"}}}}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := p.PollUntilDone(ctx, &runtimePoll)
+	if err != nil {
+		t.Fatal(err)
+	}
+	props := res.Properties.(map[string]any)
+	outs, _ := props["outputs"].(map[string]any)
+	out, _ := outs["nsgId"].(map[string]any)
+	if props["provisioningState"] != "Succeeded" || !strings.HasSuffix(stringOr(out["value"]), "/nsg-second") ||
+		!eqFold(props["managedResourceGroupId"], "/subscriptions/"+custSub+"/resourceGroups/mrg-again") {
+		t.Fatalf("after the second PUT: %v", props)
+	}
+	if _, err := w.customer.resources(t, custSub).GetByID(ctx,
+		"/subscriptions/"+custSub+"/resourceGroups/mrg-again/providers/Microsoft.Network/networkSecurityGroups/nsg-second", nsgVersion, nil); err != nil {
+		t.Fatalf("the second deployment's resource: %v", err)
+	}
+}
+
+func stringOr(v any) string {
+	s, _ := v.(string)
+	return s
 }

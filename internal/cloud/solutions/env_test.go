@@ -48,7 +48,7 @@ type actor struct {
 	opts       *azarm.ClientOptions
 }
 
-func newEnv(t *testing.T, opts solutions.Options) *env {
+func newEnv(t testing.TB, opts solutions.Options) *env {
 	t.Helper()
 	dir := t.TempDir()
 	defs := filepath.Join(dir, "policyDefinitions")
@@ -96,7 +96,7 @@ func newEnv(t *testing.T, opts solutions.Options) *env {
 	return e
 }
 
-func (e *env) credential(t *testing.T, tenant, clientID, secret string) actor {
+func (e *env) credential(t testing.TB, tenant, clientID, secret string) actor {
 	t.Helper()
 	o := e.s.ARMClientOptions()
 	cred, err := azidentity.NewClientSecretCredential(tenant, clientID, secret,
@@ -109,7 +109,7 @@ func (e *env) credential(t *testing.T, tenant, clientID, secret string) actor {
 
 // servicePrincipal creates an application in tenant and returns it as an
 // actor without any role.
-func (e *env) servicePrincipal(t *testing.T, tenant, name string) actor {
+func (e *env) servicePrincipal(t testing.TB, tenant, name string) actor {
 	t.Helper()
 	ctx := context.Background()
 	app, sp, err := e.s.Identity.CreateApplication(ctx, tenant, name)
@@ -126,7 +126,7 @@ func (e *env) servicePrincipal(t *testing.T, tenant, name string) actor {
 }
 
 // tenant creates a directory tenant.
-func (e *env) tenant(t *testing.T, name string) string {
+func (e *env) tenant(t testing.TB, name string) string {
 	t.Helper()
 	tn, err := e.s.Identity.CreateTenant(context.Background(), name)
 	if err != nil {
@@ -136,7 +136,7 @@ func (e *env) tenant(t *testing.T, name string) string {
 }
 
 // subscription creates a subscription owned by owner.
-func (e *env) subscription(t *testing.T, id, name string, owner actor) {
+func (e *env) subscription(t testing.TB, id, name string, owner actor) {
 	t.Helper()
 	ctx := context.Background()
 	if _, _, err := e.s.Cloud.CreateSubscription(ctx, nil, cloud.Subscription{ID: id, DisplayName: name}); err != nil {
@@ -148,7 +148,7 @@ func (e *env) subscription(t *testing.T, id, name string, owner actor) {
 }
 
 // grant gives principal a role at scope.
-func (e *env) grant(t *testing.T, scope, role, principal string) {
+func (e *env) grant(t testing.TB, scope, role, principal string) {
 	t.Helper()
 	doc := rbac.RoleAssignmentDocument(scope, role, principal, "ServicePrincipal")
 	id, _ := doc["id"].(string)
@@ -157,7 +157,7 @@ func (e *env) grant(t *testing.T, scope, role, principal string) {
 	}
 }
 
-func (a actor) resources(t *testing.T, sub string) *armresources.Client {
+func (a actor) resources(t testing.TB, sub string) *armresources.Client {
 	t.Helper()
 	c, err := armresources.NewClient(sub, a.cred, a.opts)
 	if err != nil {
@@ -166,7 +166,7 @@ func (a actor) resources(t *testing.T, sub string) *armresources.Client {
 	return c
 }
 
-func (a actor) groups(t *testing.T, sub string) *armresources.ResourceGroupsClient {
+func (a actor) groups(t testing.TB, sub string) *armresources.ResourceGroupsClient {
 	t.Helper()
 	c, err := armresources.NewResourceGroupsClient(sub, a.cred, a.opts)
 	if err != nil {
@@ -199,7 +199,7 @@ type endpoint struct {
 	events    []map[string]any
 }
 
-func newEndpoint(t *testing.T, failFirst int) *endpoint {
+func newEndpoint(t testing.TB, failFirst int) *endpoint {
 	ep := &endpoint{failFirst: failFirst}
 	ep.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		b, _ := io.ReadAll(r.Body)

@@ -48,7 +48,7 @@ type world struct {
 	ep                  *endpoint
 }
 
-func newWorld(t *testing.T, failFirst int, lockLevel string) *world {
+func newWorld(t testing.TB, failFirst int, lockLevel string) *world {
 	t.Helper()
 	e := newEnv(t, solutions.Options{Poll: 5 * time.Millisecond,
 		Retry: solutions.RetryPolicy{Base: 5 * time.Millisecond, Max: 20 * time.Millisecond, GiveUp: time.Hour}})
@@ -96,7 +96,7 @@ func newWorld(t *testing.T, failFirst int, lockLevel string) *world {
 }
 
 // createApp creates an application as the customer and waits for it.
-func (w *world) createApp(t *testing.T, name, mrg string) (armresources.GenericResource, error) {
+func (w *world) createApp(t testing.TB, name, mrg string) (armresources.GenericResource, error) {
 	t.Helper()
 	ctx := context.Background()
 	id := "/subscriptions/" + custSub + "/resourceGroups/apps/providers/Microsoft.Solutions/applications/" + name
