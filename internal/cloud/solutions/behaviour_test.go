@@ -436,3 +436,43 @@ func stringOr(v any) string {
 	s, _ := v.(string)
 	return s
 }
+
+func TestQueuedNotificationsSurviveARestart(t *testing.T) {
+	dir := t.TempDir()
+	ep := newEndpoint(t, 0)
+	// A Steward that queues notifications but never delivers them stops.
+	e := openEnv(t, dir, fastOutbox, false)
+	w := populate(t, e, ep, "None")
+	if _, err := w.createApp(t, "durable", "mrg-durable"); err != nil {
+		t.Fatal(err)
+	}
+	n, err := w.sol.Pending(context.Background())
+	if err != nil || n != 2 {
+		t.Fatalf("queued before the restart: %d (%v), want PUT Accepted and Succeeded", n, err)
+	}
+	e.close()
+	// The next Steward on the same data delivers them.
+	e2 := openEnv(t, dir, fastOutbox, true)
+	ep.waitFor(t, "PUT Accepted and Succeeded after the restart", func(evs []map[string]any) bool {
+		return hasEvent(evs, "PUT", "Accepted") && hasEvent(evs, "PUT", "Succeeded")
+	})
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		n, err := e2.sol.Pending(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n == 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d notifications still queued after delivery", n)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	ep.mu.Lock()
+	defer ep.mu.Unlock()
+	if len(ep.events) != 2 {
+		t.Errorf("delivered %d notifications, want exactly 2", len(ep.events))
+	}
+}

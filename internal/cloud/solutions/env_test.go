@@ -39,6 +39,8 @@ type env struct {
 	sol *solutions.Provider
 	// admin is the home tenant's administrator.
 	admin actor
+	// close stops the Steward (also at the end of the test).
+	close func()
 }
 
 // actor is a principal with an SDK credential.
@@ -50,7 +52,13 @@ type actor struct {
 
 func newEnv(t testing.TB, opts solutions.Options) *env {
 	t.Helper()
-	dir := t.TempDir()
+	return openEnv(t, t.TempDir(), opts, true)
+}
+
+// openEnv opens a Steward on dir (a new one, or one opened before);
+// deliver starts the notification outbox.
+func openEnv(t testing.TB, dir string, opts solutions.Options, deliver bool) *env {
+	t.Helper()
 	defs := filepath.Join(dir, "policyDefinitions")
 	if err := os.MkdirAll(defs, 0o755); err != nil {
 		t.Fatal(err)
@@ -79,7 +87,9 @@ func newEnv(t testing.TB, opts solutions.Options) *env {
 		if err != nil {
 			return err
 		}
-		p.Start(ctx)
+		if deliver {
+			p.Start(ctx)
+		}
 		e.sol = p
 		return nil
 	}
@@ -90,7 +100,9 @@ func newEnv(t testing.TB, opts solutions.Options) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { cancel(); s.Close() })
+	var once sync.Once
+	e.close = func() { once.Do(func() { cancel(); s.Close() }) }
+	t.Cleanup(e.close)
 	e.s = s
 	e.admin = e.credential(t, s.Bootstrap.TenantID, s.Bootstrap.ClientID, s.Bootstrap.ClientSecret)
 	return e

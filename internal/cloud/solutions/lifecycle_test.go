@@ -50,9 +50,19 @@ type world struct {
 
 func newWorld(t testing.TB, failFirst int, lockLevel string) *world {
 	t.Helper()
-	e := newEnv(t, solutions.Options{Poll: 5 * time.Millisecond,
-		Retry: solutions.RetryPolicy{Base: 5 * time.Millisecond, Max: 20 * time.Millisecond, GiveUp: time.Hour}})
-	w := &world{env: e, ep: newEndpoint(t, failFirst)}
+	e := newEnv(t, fastOutbox)
+	return populate(t, e, newEndpoint(t, failFirst), lockLevel)
+}
+
+// fastOutbox polls and retries within milliseconds.
+var fastOutbox = solutions.Options{Poll: 5 * time.Millisecond,
+	Retry: solutions.RetryPolicy{Base: 5 * time.Millisecond, Max: 20 * time.Millisecond, GiveUp: time.Hour}}
+
+// populate adds the tenants, subscriptions, groups and the definition
+// (notifying ep) of a world to e.
+func populate(t testing.TB, e *env, ep *endpoint, lockLevel string) *world {
+	t.Helper()
+	w := &world{env: e, ep: ep}
 	w.publisher = e.servicePrincipal(t, e.tenant(t, "Contoso Publisher"), "contoso-managedapp")
 	w.customer = e.servicePrincipal(t, e.tenant(t, "Fabrikam Customer"), "fabrikam-ops")
 	e.subscription(t, pubSub, "publisher", w.publisher)
