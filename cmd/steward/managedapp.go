@@ -80,6 +80,7 @@ func newManagedAppDefinitionCmd() *cobra.Command {
 	create.Flags().String("policies", "", `policies to assign in the managed resource group, as JSON [{"name","policyDefinitionId","parameters"}], @FILE or a file`)
 	create.Flags().String("notification-uri", "", "endpoint that receives the lifecycle notifications (Steward posts to URI/resource)")
 	create.Flags().String("deployment-mode", "", "Incremental or Complete")
+	create.Flags().String("management-mode", "Managed", "Managed or Unmanaged; it cannot change once the definition exists")
 	create.Flags().Bool("disabled", false, "create the definition disabled (isEnabled false)")
 	list := &cobra.Command{Use: "list", Short: "List managed application definitions", Args: cobra.NoArgs, RunE: runDefList,
 		Example: "  steward managedapp definition list\n  steward managedapp definition list -g offers -o json"}
@@ -163,6 +164,9 @@ func runDefCreate(cmd *cobra.Command, args []string) error {
 	}
 	if s, _ := cmd.Flags().GetString("deployment-mode"); s != "" {
 		props["deploymentPolicy"] = map[string]any{"deploymentMode": s}
+	}
+	if s, _ := cmd.Flags().GetString("management-mode"); s != "" {
+		props["managementPolicy"] = map[string]any{"mode": s}
 	}
 	if off, _ := cmd.Flags().GetBool("disabled"); off {
 		props["isEnabled"] = false

@@ -104,6 +104,13 @@ func TestDefinitionValidation(t *testing.T) {
 			wantStatus(t, err, http.StatusBadRequest, tc.code)
 		})
 	}
+	// The management mode defaults to Managed and cannot change on update
+	// (Azure/azure-cli#29997: an update that omits it is refused).
+	props0 := base()
+	mid := w.putDefinition(t, "modes", props0)
+	props0["managementPolicy"] = map[string]any{"mode": "Unmanaged"}
+	_, err := c.BeginCreateOrUpdateByID(ctx, mid, apiVersion, armresources.GenericResource{Location: to.Ptr("westeurope"), Properties: props0}, nil)
+	wantStatus(t, err, http.StatusConflict, "ApplicationDefinitionApplicationManagementPolicyLockConflict")
 	// The lock level's spelling is canonicalized.
 	props := base()
 	props["lockLevel"] = "readonly"

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"net/http"
 	"net/url"
 	"strings"
 
@@ -28,7 +29,7 @@ func invalid(format string, args ...any) error {
 // canonicalizes its enumerations. Steward has no package store: the
 // package must be given inline (mainTemplate, createUiDefinition), and a
 // packageFileUri alone is refused rather than stored unused.
-func (p *Provider) definitionHook(ctx context.Context, id string, doc, _ map[string]any) error {
+func (p *Provider) definitionHook(ctx context.Context, id string, doc, existing map[string]any) error {
 	props, ok := doc["properties"].(map[string]any)
 	if !ok {
 		return invalid("The property 'properties' is required for an application definition.")
@@ -82,6 +83,9 @@ func (p *Provider) definitionHook(ctx context.Context, id string, doc, _ map[str
 	} else if props["managementPolicy"] != nil {
 		return invalid("The property 'properties.managementPolicy' must be an object.")
 	}
+	if err := keepManagementMode(props, existing); err != nil {
+		return err
+	}
 	props["provisioningState"] = "Succeeded"
 	return p.recordPublisher(ctx, id)
 }
@@ -119,6 +123,39 @@ func (p *Provider) publisherTenant(ctx context.Context, id string) string {
 		return err
 	})
 	return tenant
+}
+
+// keepManagementMode defaults the management mode to Managed on create
+// and refuses to change it afterwards, as Azure does (an update that omits
+// it is a change too).
+func keepManagementMode(props, existing map[string]any) error {
+	mode := ""
+	if mp, ok := props["managementPolicy"].(map[string]any); ok {
+		mode = stringOf(mp["mode"])
+	}
+	if existing == nil {
+		if mode == "" {
+			props["managementPolicy"] = map[string]any{"mode": "Managed"}
+		}
+		return nil
+	}
+	oldProps, _ := existing["properties"].(map[string]any)
+	was := ""
+	if mp, ok := oldProps["managementPolicy"].(map[string]any); ok {
+		was = stringOf(mp["mode"])
+	}
+	if was != "" && mode != was {
+		return arm.Errorf(http.StatusConflict, "ApplicationDefinitionApplicationManagementPolicyLockConflict",
+			"The management mode of an existing application definition cannot change: it is '%s', the request has '%s'.", was, orNull(mode))
+	}
+	return nil
+}
+
+func orNull(s string) string {
+	if s == "" {
+		return "<null>"
+	}
+	return s
 }
 
 // canonEnum replaces props[key] by its canonical spelling.
