@@ -152,6 +152,10 @@ func TestApplicationRefusals(t *testing.T) {
 	wantStatus(t, err, http.StatusBadRequest, "InvalidRequestContent")
 	err = put("a5", armresources.GenericResource{Location: to.Ptr("westeurope"), Kind: to.Ptr("MarketPlace"), Properties: props(sub + "mrg-a5")})
 	wantStatus(t, err, http.StatusBadRequest, "InvalidRequestContent")
+	// Steward creates no managed identity for an application.
+	err = put("a8", armresources.GenericResource{Location: to.Ptr("westeurope"), Kind: to.Ptr("ServiceCatalog"), Properties: props(sub + "mrg-a8"),
+		Identity: &armresources.Identity{Type: to.Ptr(armresources.ResourceIdentityTypeSystemAssigned)}})
+	wantStatus(t, err, http.StatusBadRequest, "ManagedIdentityNotSupported")
 	// The definition must exist, and the customer must be able to read it.
 	missing := props(sub + "mrg-a6")
 	missing["applicationDefinitionId"] = "/subscriptions/" + pubSub + "/resourceGroups/offers/providers/Microsoft.Solutions/applicationDefinitions/nope"
@@ -169,7 +173,7 @@ func TestApplicationRefusals(t *testing.T) {
 	err = put("a7", armresources.GenericResource{Location: to.Ptr("westeurope"), Kind: to.Ptr("ServiceCatalog"), Properties: hidden})
 	wantStatus(t, err, http.StatusForbidden, "LinkedAuthorizationFailed")
 	// None of the refused requests left an application or a group behind.
-	for _, g := range []string{"mrg-a2", "mrg-a4", "mrg-a5", "mrg-a6", "mrg-a7"} {
+	for _, g := range []string{"mrg-a2", "mrg-a4", "mrg-a5", "mrg-a6", "mrg-a7", "mrg-a8"} {
 		_, err := w.customer.groups(t, custSub).Get(ctx, g, nil)
 		wantStatus(t, err, http.StatusNotFound, "ResourceGroupNotFound")
 	}

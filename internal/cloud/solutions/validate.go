@@ -58,6 +58,9 @@ func (p *Provider) applicationHook(ctx context.Context, id string, doc, existing
 	if !ok {
 		return invalid("The property 'properties' is required for a managed application.")
 	}
+	if err := checkIdentity(doc["identity"]); err != nil {
+		return err
+	}
 	if canon == "MarketPlace" {
 		if err := checkPlan(doc["plan"]); err != nil {
 			return err
@@ -232,6 +235,18 @@ func (p *Provider) definition(ctx context.Context, id string) (cloud.Resource, e
 		return cloud.Resource{}, arm.BadRequest("ApplicationDefinitionDisabled", "The application definition '%s' is disabled.", r.Name())
 	}
 	return def, nil
+}
+
+// checkIdentity refuses a managed identity on the application: Steward
+// does not create one for it, and storing the request would show an
+// identity that does not exist.
+func checkIdentity(v any) error {
+	m, _ := v.(map[string]any)
+	if v == nil || (m != nil && (m["type"] == nil || strings.EqualFold(stringOf(m["type"]), "None"))) {
+		return nil
+	}
+	return arm.BadRequest("ManagedIdentityNotSupported",
+		"Steward does not create managed identities for managed applications; leave 'identity' out or set its type to None.")
 }
 
 // checkPlan checks the plan of a MarketPlace application.
