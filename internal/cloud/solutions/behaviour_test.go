@@ -212,6 +212,21 @@ func TestFailedDeploymentIsReportedAndNotified(t *testing.T) {
 	}
 }
 
+func TestUnknownRoleFailsProvisioning(t *testing.T) {
+	w := newWorld(t, 0, "None")
+	def := w.putDefinition(t, "unknown-role", map[string]any{"lockLevel": "None", "mainTemplate": mainTemplate(),
+		"authorizations": []any{map[string]any{"principalId": w.publisher.id, "roleDefinitionId": "0b1c2d3e-4f50-4a6b-8c7d-9e0f1a2b3c4d"}}})
+	_, err := w.appFrom(t, def, "norole", "ServiceCatalog", nil)
+	if err == nil {
+		t.Fatal("an application whose definition grants an unknown role provisioned")
+	}
+	got, gerr := w.customer.resources(t, custSub).GetByID(context.Background(),
+		"/subscriptions/"+custSub+"/resourceGroups/apps/providers/Microsoft.Solutions/applications/norole", apiVersion, nil)
+	if gerr != nil || got.Properties.(map[string]any)["provisioningState"] != "Failed" {
+		t.Fatalf("application after an unknown role: %v %v", got.Properties, gerr)
+	}
+}
+
 func TestPatchChangesTagsAndNotifies(t *testing.T) {
 	w := newWorld(t, 0, "ReadOnly")
 	ctx := context.Background()
