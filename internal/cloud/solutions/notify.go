@@ -242,10 +242,11 @@ func (p *Provider) deliver(ctx context.Context, key string, value []byte) {
 		p.drop(ctx, key)
 		return
 	}
-	wait := p.opts.Retry.Base << min(n.Attempts-1, 30)
-	if wait <= 0 || (p.opts.Retry.Max > 0 && wait > p.opts.Retry.Max) {
-		wait = p.opts.Retry.Max
+	wait := p.opts.Retry.Base
+	for i := 1; i < n.Attempts && wait < p.opts.Retry.Max; i++ {
+		wait *= 2
 	}
+	wait = min(wait, p.opts.Retry.Max)
 	b, merr := json.Marshal(n)
 	if merr != nil {
 		return
