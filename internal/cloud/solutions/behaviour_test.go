@@ -227,6 +227,39 @@ func TestUnknownRoleFailsProvisioning(t *testing.T) {
 	}
 }
 
+func TestDeletingTheApplicationsGroupDeletesTheManagedGroup(t *testing.T) {
+	w := newWorld(t, 0, "ReadOnly")
+	ctx := context.Background()
+	app, err := w.createApp(t, "ingroup", "mrg-ingroup")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := w.customer.groups(t, custSub).BeginDelete(ctx, "apps", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := p.PollUntilDone(ctx, &runtimePoll); err != nil {
+		t.Fatal(err)
+	}
+	_, err = w.customer.groups(t, custSub).Get(ctx, "mrg-ingroup", nil)
+	wantStatus(t, err, http.StatusNotFound, "ResourceGroupNotFound")
+	evs := w.ep.waitFor(t, "DELETE Deleting and Deleted", func(evs []map[string]any) bool {
+		return hasEvent(evs, "DELETE", "Deleting") && hasEvent(evs, "DELETE", "Deleted")
+	})
+	n := 0
+	for _, e := range evs {
+		if e["eventType"] == "DELETE" {
+			n++
+			if !eqFold(e["applicationId"], *app.ID) {
+				t.Errorf("DELETE notification for %v", e["applicationId"])
+			}
+		}
+	}
+	if n != 2 {
+		t.Errorf("%d DELETE notifications, want Deleting and Deleted once each", n)
+	}
+}
+
 func TestPatchChangesTagsAndNotifies(t *testing.T) {
 	w := newWorld(t, 0, "ReadOnly")
 	ctx := context.Background()

@@ -101,6 +101,7 @@ func Register(c *cloud.Cloud, opts Options) (*Provider, error) {
 	}
 	c.OnPut(TypeDefinition, p.definitionHook)
 	c.OnPut(TypeApplication, p.applicationHook)
+	c.OnDelete(TypeApplication, p.onDelete)
 	return p, nil
 }
 
