@@ -70,6 +70,9 @@ func (p *Provider) applicationHook(ctx context.Context, id string, doc, existing
 	if existing != nil {
 		old, _ = existing["properties"].(map[string]any)
 	}
+	if existing != nil && !strings.EqualFold(stringOf(existing["kind"]), canon) {
+		return arm.Errorf(http.StatusConflict, "ApplicationPropertyCannotBeChanged", "The kind of a managed application cannot be changed.")
+	}
 	mrg, err := p.managedGroupOf(ctx, appID, props, old)
 	if err != nil {
 		return err
