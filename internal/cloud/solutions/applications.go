@@ -184,7 +184,7 @@ func (p *Provider) deleteApplication(ctx context.Context, call *cloud.Call) (*cl
 	deleting := cloneMap(r.Doc)
 	setState(deleting, "Deleting")
 	p.enqueue(ctx, deleting, "DELETE", "Deleting", nil)
-	if _, _, err := p.c.Delete(ctx, call, cloud.DeleteRequest{ID: t.ID, Cond: call.Precondition()}); err != nil {
+	if _, _, err := p.c.Delete(context.WithValue(ctx, directDelete{}, true), call, cloud.DeleteRequest{ID: t.ID, Cond: call.Precondition()}); err != nil {
 		return nil, err
 	}
 	state := "Deleted"
@@ -206,6 +206,32 @@ func (p *Provider) deleteApplication(ctx context.Context, call *cloud.Call) (*cl
 	h.Set("Azure-AsyncOperation", p.operationURL(call, t.ID, op.ID))
 	h.Set("Retry-After", "0")
 	return &cloud.Response{Status: http.StatusAccepted, Header: h}, nil
+}
+
+// directDelete marks the context of an application's own DELETE, which
+// cleans up itself.
+type directDelete struct{}
+
+// onDelete cleans up after an application removed otherwise than by its
+// own DELETE (its resource group was deleted): the managed resource group
+// goes too, as in Azure, and the publisher is told. Without it the group
+// would stay behind, locked by its deny assignment.
+func (p *Provider) onDelete(ctx context.Context, _ string, doc map[string]any) {
+	if ctx.Value(directDelete{}) != nil {
+		return
+	}
+	ctx = context.WithoutCancel(ctx)
+	deleting := cloneMap(doc)
+	setState(deleting, "Deleting")
+	p.enqueue(ctx, deleting, "DELETE", "Deleting", nil)
+	state := "Deleted"
+	err := p.deleteManagedGroup(ctx, doc)
+	if err != nil {
+		state = "Failed"
+		p.log.Error("deleting a managed resource group failed", "application", stringOf(doc["id"]), "err", err)
+	}
+	setState(deleting, state)
+	p.enqueue(ctx, deleting, "DELETE", state, err)
 }
 
 // deleteManagedGroup deletes the application's managed resource group,

@@ -16,6 +16,7 @@ import (
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
 	azarm "github.com/Azure/azure-sdk-for-go/sdk/azcore/arm"
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/runtime"
 	"github.com/Azure/azure-sdk-for-go/sdk/azidentity"
 	"github.com/Azure/azure-sdk-for-go/sdk/resourcemanager/resources/armresources"
@@ -38,6 +39,8 @@ type env struct {
 	sol *solutions.Provider
 	// admin is the home tenant's administrator.
 	admin actor
+	// close stops the Steward (also at the end of the test).
+	close func()
 }
 
 // actor is a principal with an SDK credential.
@@ -47,9 +50,15 @@ type actor struct {
 	opts       *azarm.ClientOptions
 }
 
-func newEnv(t *testing.T, opts solutions.Options) *env {
+func newEnv(t testing.TB, opts solutions.Options) *env {
 	t.Helper()
-	dir := t.TempDir()
+	return openEnv(t, t.TempDir(), opts, true)
+}
+
+// openEnv opens a Steward on dir (a new one, or one opened before);
+// deliver starts the notification outbox.
+func openEnv(t testing.TB, dir string, opts solutions.Options, deliver bool) *env {
+	t.Helper()
 	defs := filepath.Join(dir, "policyDefinitions")
 	if err := os.MkdirAll(defs, 0o755); err != nil {
 		t.Fatal(err)
@@ -78,7 +87,9 @@ func newEnv(t *testing.T, opts solutions.Options) *env {
 		if err != nil {
 			return err
 		}
-		p.Start(ctx)
+		if deliver {
+			p.Start(ctx)
+		}
 		e.sol = p
 		return nil
 	}
@@ -89,13 +100,15 @@ func newEnv(t *testing.T, opts solutions.Options) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { cancel(); s.Close() })
+	var once sync.Once
+	e.close = func() { once.Do(func() { cancel(); s.Close() }) }
+	t.Cleanup(e.close)
 	e.s = s
 	e.admin = e.credential(t, s.Bootstrap.TenantID, s.Bootstrap.ClientID, s.Bootstrap.ClientSecret)
 	return e
 }
 
-func (e *env) credential(t *testing.T, tenant, clientID, secret string) actor {
+func (e *env) credential(t testing.TB, tenant, clientID, secret string) actor {
 	t.Helper()
 	o := e.s.ARMClientOptions()
 	cred, err := azidentity.NewClientSecretCredential(tenant, clientID, secret,
@@ -108,7 +121,7 @@ func (e *env) credential(t *testing.T, tenant, clientID, secret string) actor {
 
 // servicePrincipal creates an application in tenant and returns it as an
 // actor without any role.
-func (e *env) servicePrincipal(t *testing.T, tenant, name string) actor {
+func (e *env) servicePrincipal(t testing.TB, tenant, name string) actor {
 	t.Helper()
 	ctx := context.Background()
 	app, sp, err := e.s.Identity.CreateApplication(ctx, tenant, name)
@@ -125,7 +138,7 @@ func (e *env) servicePrincipal(t *testing.T, tenant, name string) actor {
 }
 
 // tenant creates a directory tenant.
-func (e *env) tenant(t *testing.T, name string) string {
+func (e *env) tenant(t testing.TB, name string) string {
 	t.Helper()
 	tn, err := e.s.Identity.CreateTenant(context.Background(), name)
 	if err != nil {
@@ -135,7 +148,7 @@ func (e *env) tenant(t *testing.T, name string) string {
 }
 
 // subscription creates a subscription owned by owner.
-func (e *env) subscription(t *testing.T, id, name string, owner actor) {
+func (e *env) subscription(t testing.TB, id, name string, owner actor) {
 	t.Helper()
 	ctx := context.Background()
 	if _, _, err := e.s.Cloud.CreateSubscription(ctx, nil, cloud.Subscription{ID: id, DisplayName: name}); err != nil {
@@ -147,7 +160,7 @@ func (e *env) subscription(t *testing.T, id, name string, owner actor) {
 }
 
 // grant gives principal a role at scope.
-func (e *env) grant(t *testing.T, scope, role, principal string) {
+func (e *env) grant(t testing.TB, scope, role, principal string) {
 	t.Helper()
 	doc := rbac.RoleAssignmentDocument(scope, role, principal, "ServicePrincipal")
 	id, _ := doc["id"].(string)
@@ -156,7 +169,7 @@ func (e *env) grant(t *testing.T, scope, role, principal string) {
 	}
 }
 
-func (a actor) resources(t *testing.T, sub string) *armresources.Client {
+func (a actor) resources(t testing.TB, sub string) *armresources.Client {
 	t.Helper()
 	c, err := armresources.NewClient(sub, a.cred, a.opts)
 	if err != nil {
@@ -165,7 +178,7 @@ func (a actor) resources(t *testing.T, sub string) *armresources.Client {
 	return c
 }
 
-func (a actor) groups(t *testing.T, sub string) *armresources.ResourceGroupsClient {
+func (a actor) groups(t testing.TB, sub string) *armresources.ResourceGroupsClient {
 	t.Helper()
 	c, err := armresources.NewResourceGroupsClient(sub, a.cred, a.opts)
 	if err != nil {
@@ -198,7 +211,7 @@ type endpoint struct {
 	events    []map[string]any
 }
 
-func newEndpoint(t *testing.T, failFirst int) *endpoint {
+func newEndpoint(t testing.TB, failFirst int) *endpoint {
 	ep := &endpoint{failFirst: failFirst}
 	ep.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		b, _ := io.ReadAll(r.Body)
@@ -249,6 +262,11 @@ func hasEvent(evs []map[string]any, eventType, state string) bool {
 	}
 	return false
 }
+
+// tokenOpts asks for a Resource Manager token.
+var tokenOpts = policy.TokenRequestOptions{Scopes: []string{"https://management.azure.com/.default"}}
+
+func decodeJSON(r io.Reader, v any) error { return json.NewDecoder(r).Decode(v) }
 
 // runtimePoll polls long-running operations without waiting.
 var runtimePoll = runtime.PollUntilDoneOptions{Frequency: time.Millisecond}

@@ -10,6 +10,7 @@ import (
 	"github.com/Azure/azure-sdk-for-go/sdk/resourcemanager/authorization/armauthorization/v2"
 	"github.com/Azure/azure-sdk-for-go/sdk/resourcemanager/resources/armpolicy"
 	"github.com/Azure/azure-sdk-for-go/sdk/resourcemanager/resources/armresources"
+	"github.com/Azure/azure-sdk-for-go/sdk/resourcemanager/resources/armsubscriptions"
 
 	"github.com/steward-gov/steward/internal/cloud/solutions"
 	"github.com/steward-gov/steward/internal/rbac"
@@ -47,11 +48,21 @@ type world struct {
 	ep                  *endpoint
 }
 
-func newWorld(t *testing.T, failFirst int, lockLevel string) *world {
+func newWorld(t testing.TB, failFirst int, lockLevel string) *world {
 	t.Helper()
-	e := newEnv(t, solutions.Options{Poll: 5 * time.Millisecond,
-		Retry: solutions.RetryPolicy{Base: 5 * time.Millisecond, Max: 20 * time.Millisecond, GiveUp: time.Hour}})
-	w := &world{env: e, ep: newEndpoint(t, failFirst)}
+	e := newEnv(t, fastOutbox)
+	return populate(t, e, newEndpoint(t, failFirst), lockLevel)
+}
+
+// fastOutbox polls and retries within milliseconds.
+var fastOutbox = solutions.Options{Poll: 5 * time.Millisecond,
+	Retry: solutions.RetryPolicy{Base: 5 * time.Millisecond, Max: 20 * time.Millisecond, GiveUp: time.Hour}}
+
+// populate adds the tenants, subscriptions, groups and the definition
+// (notifying ep) of a world to e.
+func populate(t testing.TB, e *env, ep *endpoint, lockLevel string) *world {
+	t.Helper()
+	w := &world{env: e, ep: ep}
 	w.publisher = e.servicePrincipal(t, e.tenant(t, "Contoso Publisher"), "contoso-managedapp")
 	w.customer = e.servicePrincipal(t, e.tenant(t, "Fabrikam Customer"), "fabrikam-ops")
 	e.subscription(t, pubSub, "publisher", w.publisher)
@@ -88,11 +99,14 @@ func newWorld(t *testing.T, failFirst int, lockLevel string) *world {
 	if _, err := p.PollUntilDone(ctx, &runtimePoll); err != nil {
 		t.Fatal(err)
 	}
+	// The publisher shares the definition with the customer (service
+	// catalog: read access to the definition).
+	e.grant(t, w.defID, rbac.ReaderRoleID, w.customer.id)
 	return w
 }
 
 // createApp creates an application as the customer and waits for it.
-func (w *world) createApp(t *testing.T, name, mrg string) (armresources.GenericResource, error) {
+func (w *world) createApp(t testing.TB, name, mrg string) (armresources.GenericResource, error) {
 	t.Helper()
 	ctx := context.Background()
 	id := "/subscriptions/" + custSub + "/resourceGroups/apps/providers/Microsoft.Solutions/applications/" + name
@@ -170,6 +184,25 @@ func TestApplicationLifecycleAcrossTenants(t *testing.T) {
 	wantStatus(t, err, http.StatusForbidden, "AuthorizationFailed")
 	if got, err := pub.GetByID(ctx, appID, apiVersion, nil); err != nil || !eqFold(got.ID, appID) {
 		t.Fatalf("publisher get_by_id of the application: %v", err)
+	}
+	// The publisher finds the customer's subscription (it holds a role in
+	// it), which is how a collector reconciles by listing applications.
+	subs, err := armsubscriptions.NewClient(w.publisher.cred, w.publisher.opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	seen := false
+	for sp := subs.NewListPager(nil); sp.More(); {
+		page, err := sp.NextPage(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, s := range page.Value {
+			seen = seen || eqFold(s.SubscriptionID, custSub)
+		}
+	}
+	if !seen {
+		t.Error("the publisher's subscription list lacks the customer's subscription")
 	}
 
 	// The customer, Owner of its subscription, may read the managed

@@ -158,6 +158,12 @@ func (p *Provider) Start(ctx context.Context) {
 // deliverDue sends the notifications that are due, oldest first.
 func (p *Provider) deliverDue(ctx context.Context, owner string) {
 	for ctx.Err() == nil {
+		// A read first: leasing (a write) only when the earliest
+		// notification is due keeps an outbox of retries waiting for
+		// their time from writing at every poll.
+		if !p.anyDue(ctx) {
+			return
+		}
 		leases, err := p.c.Store().Acquire(ctx, tableOutbox, "", owner, 2*time.Minute+p.opts.Client.Timeout, 16)
 		if err != nil {
 			if ctx.Err() == nil {
@@ -182,6 +188,23 @@ func (p *Provider) deliverDue(ctx context.Context, owner string) {
 			return
 		}
 	}
+}
+
+// anyDue reports whether the earliest queued notification is due.
+func (p *Provider) anyDue(ctx context.Context) bool {
+	due := false
+	err := p.c.Store().View(ctx, func(tx store.Tx) error {
+		page, err := tx.Scan(ctx, tableOutbox, store.Query{Limit: 1})
+		if err != nil {
+			return err
+		}
+		due = len(page.Records) > 0 && !keyDue(page.Records[0].Key).After(p.c.Now())
+		return nil
+	})
+	if err != nil && ctx.Err() == nil {
+		p.log.Error("reading the notification outbox failed", "err", err)
+	}
+	return due
 }
 
 // keyDue reads the due time of an outbox key.
@@ -219,10 +242,11 @@ func (p *Provider) deliver(ctx context.Context, key string, value []byte) {
 		p.drop(ctx, key)
 		return
 	}
-	wait := p.opts.Retry.Base << min(n.Attempts-1, 30)
-	if wait <= 0 || (p.opts.Retry.Max > 0 && wait > p.opts.Retry.Max) {
-		wait = p.opts.Retry.Max
+	wait := p.opts.Retry.Base
+	for i := 1; i < n.Attempts && wait < p.opts.Retry.Max; i++ {
+		wait *= 2
 	}
+	wait = min(wait, p.opts.Retry.Max)
 	b, merr := json.Marshal(n)
 	if merr != nil {
 		return

@@ -81,7 +81,13 @@ func Register(c *cloud.Cloud, opts Options) (*Provider, error) {
 			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 	}
 	if opts.Retry.Base <= 0 {
-		opts.Retry = DefaultRetry
+		opts.Retry.Base = DefaultRetry.Base
+	}
+	if opts.Retry.Max < opts.Retry.Base {
+		opts.Retry.Max = max(DefaultRetry.Max, opts.Retry.Base)
+	}
+	if opts.Retry.GiveUp <= 0 {
+		opts.Retry.GiveUp = DefaultRetry.GiveUp
 	}
 	if opts.Poll <= 0 {
 		opts.Poll = 2 * time.Second
@@ -95,6 +101,7 @@ func Register(c *cloud.Cloud, opts Options) (*Provider, error) {
 	}
 	c.OnPut(TypeDefinition, p.definitionHook)
 	c.OnPut(TypeApplication, p.applicationHook)
+	c.OnDelete(TypeApplication, p.onDelete)
 	return p, nil
 }
 

@@ -95,6 +95,12 @@ func (p *Provider) ensureGroup(ctx context.Context, app cloud.Resource, mrg stri
 // platform write: cross-tenant principals are not looked up in the
 // customer's directory, as Azure does not either).
 func (p *Provider) grant(ctx context.Context, mrg, role, principal, principalType string) error {
+	if _, ok := p.c.Engine().Catalog().Get(role); !ok {
+		// A grant the RBAC engine cannot index would be stored and never
+		// take effect.
+		return arm.BadRequest("RoleDefinitionDoesNotExist",
+			"The role definition '%s' of the application definition's authorizations does not exist.", role)
+	}
 	doc := rbac.RoleAssignmentDocument(mrg, role, principal, principalType)
 	id := stringOf(doc["id"])
 	if ok, err := p.c.Exists(ctx, id); err != nil || ok {

@@ -12,6 +12,7 @@ import (
 	"github.com/steward-gov/steward/internal/arm"
 	"github.com/steward-gov/steward/internal/cloud"
 	"github.com/steward-gov/steward/internal/identity"
+	"github.com/steward-gov/steward/internal/rbac"
 	"github.com/steward-gov/steward/internal/store"
 )
 
@@ -57,6 +58,9 @@ func (p *Provider) applicationHook(ctx context.Context, id string, doc, existing
 	if !ok {
 		return invalid("The property 'properties' is required for a managed application.")
 	}
+	if err := checkIdentity(doc["identity"]); err != nil {
+		return err
+	}
 	if canon == "MarketPlace" {
 		if err := checkPlan(doc["plan"]); err != nil {
 			return err
@@ -65,6 +69,9 @@ func (p *Provider) applicationHook(ctx context.Context, id string, doc, existing
 	var old map[string]any
 	if existing != nil {
 		old, _ = existing["properties"].(map[string]any)
+	}
+	if existing != nil && !strings.EqualFold(stringOf(existing["kind"]), canon) {
+		return arm.Errorf(http.StatusConflict, "ApplicationPropertyCannotBeChanged", "The kind of a managed application cannot be changed.")
 	}
 	mrg, err := p.managedGroupOf(ctx, appID, props, old)
 	if err != nil {
@@ -83,6 +90,16 @@ func (p *Provider) applicationHook(ctx context.Context, id string, doc, existing
 	def, err := p.definition(ctx, defID)
 	if err != nil {
 		return err
+	}
+	if canon == "ServiceCatalog" && old == nil {
+		// A service catalog definition is shared through RBAC: the
+		// customer needs read access to it (Marketplace offers are public).
+		pr, _ := identity.PrincipalFrom(ctx)
+		if !p.c.Allowed(ctx, pr, rbac.Request{Action: TypeDefinition + "/read", Scope: def.ID}) {
+			return arm.Errorf(http.StatusForbidden, "LinkedAuthorizationFailed",
+				"The client '%s' with object id '%s' has permission to create the application but not to read the linked application definition '%s'.",
+				pr.ObjectID, pr.ObjectID, def.ID)
+		}
 	}
 	props["applicationDefinitionId"] = def.ID
 	if v := props["parameters"]; v != nil {
@@ -221,6 +238,18 @@ func (p *Provider) definition(ctx context.Context, id string) (cloud.Resource, e
 		return cloud.Resource{}, arm.BadRequest("ApplicationDefinitionDisabled", "The application definition '%s' is disabled.", r.Name())
 	}
 	return def, nil
+}
+
+// checkIdentity refuses a managed identity on the application: Steward
+// does not create one for it, and storing the request would show an
+// identity that does not exist.
+func checkIdentity(v any) error {
+	m, _ := v.(map[string]any)
+	if v == nil || (m != nil && (m["type"] == nil || strings.EqualFold(stringOf(m["type"]), "None"))) {
+		return nil
+	}
+	return arm.BadRequest("ManagedIdentityNotSupported",
+		"Steward does not create managed identities for managed applications; leave 'identity' out or set its type to None.")
 }
 
 // checkPlan checks the plan of a MarketPlace application.
