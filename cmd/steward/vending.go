@@ -64,7 +64,7 @@ func newVendingCmd() *cobra.Command {
 	subAdd := &cobra.Command{Use: "add FILE", Short: "Add or replace a supported subscription from a JSON file", Args: cobra.ExactArgs(1), RunE: runCatalogSubscriptionAdd,
 		Example: `  cat > sub.json <<'JSON'
   {"subscriptionId": "00000000-0000-0000-0000-000000000001",
-   "executionContext": {"tenantId": "...", "clientId": "...", "vaultUrl": "https://exec.vault.azure.net", "secretName": "exec"},
+   "executionContext": {"tenantId": "...", "clientId": "...", "vaultUrl": "https://exec.vault.azure.net", "certificateName": "exec"},
    "tags": [{"name": "Owner", "required": true}],
    "roleAssignments": [{"principalId": "GROUP-ID", "principalType": "Group",
      "roleDefinitionId": "/providers/Microsoft.Authorization/roleDefinitions/b24988ac-6180-42a0-ab88-20f7382dd24c"}],

@@ -14,7 +14,7 @@ func TestVendingCLI(t *testing.T) {
 	me := s.Bootstrap.ObjectID
 	spec := filepath.Join(t.TempDir(), "sub.json")
 	if err := os.WriteFile(spec, []byte(`{"subscriptionId":"`+sub+`","displayName":"home",
-	  "executionContext":{"tenantId":"`+s.Bootstrap.TenantID+`","clientId":"`+s.Bootstrap.ClientID+`","vaultUrl":"https://steward.vault.azure.net","secretName":"exec"},
+	  "executionContext":{"tenantId":"`+s.Bootstrap.TenantID+`","clientId":"`+s.Bootstrap.ClientID+`","vaultUrl":"https://steward.vault.azure.net","certificateName":"exec"},
 	  "tags":[{"name":"Owner","required":true}]}`), 0o600); err != nil {
 		t.Fatal(err)
 	}

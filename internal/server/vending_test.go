@@ -3,6 +3,8 @@ package server
 import (
 	"bytes"
 	"context"
+	"crypto/x509"
+	"encoding/base64"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -15,12 +17,15 @@ import (
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/runtime"
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/to"
+	"github.com/Azure/azure-sdk-for-go/sdk/azidentity"
 	"github.com/Azure/azure-sdk-for-go/sdk/data/aztables"
 	"github.com/Azure/azure-sdk-for-go/sdk/resourcemanager/authorization/armauthorization/v2"
 	"github.com/Azure/azure-sdk-for-go/sdk/resourcemanager/resources/armlocks"
 	"github.com/Azure/azure-sdk-for-go/sdk/resourcemanager/resources/armpolicy"
 	"github.com/Azure/azure-sdk-for-go/sdk/resourcemanager/resources/armresources"
 	"github.com/Azure/azure-sdk-for-go/sdk/resourcemanager/storage/armstorage"
+	"github.com/Azure/azure-sdk-for-go/sdk/security/keyvault/azcertificates"
+	"github.com/Azure/azure-sdk-for-go/sdk/security/keyvault/azkeys"
 	"github.com/Azure/azure-sdk-for-go/sdk/security/keyvault/azsecrets"
 
 	"github.com/steward-gov/steward/internal/cloud"
@@ -31,9 +36,11 @@ import (
 )
 
 const (
-	ownerRole       = "8e3af657-a8ff-443c-a75c-2fe8c4bcb635"
-	contributorRole = "b24988ac-6180-42a0-ab88-20f7382dd24c"
-	secretsUserRole = "4633458b-17de-408a-b874-0445c86b69e6"
+	ownerRole           = "8e3af657-a8ff-443c-a75c-2fe8c4bcb635"
+	contributorRole     = "b24988ac-6180-42a0-ab88-20f7382dd24c"
+	cryptoUserRole      = "12338af0-0e69-4776-bea7-57ae8d297424"
+	vaultAdminRole      = "00482a5a-887f-4fb3-b363-3b7fe8e74483"
+	certificateUserRole = "db79e9a7-68ee-4b58-9aeb-b90e7c24fcba"
 )
 
 // vendingEnv is a Steward with the vending service, two subscriptions
@@ -45,7 +52,11 @@ type vendingEnv struct {
 	admin azcore.TokenCredential
 	opts  *azarm.ClientOptions
 	subs  [2]string
-	teams [2]azcore.TokenCredential
+	// tenants are the subscriptions' tenants: the home tenant and another.
+	tenants [2]string
+	// execApps are the execution contexts' application IDs.
+	execApps [2]string
+	teams    [2]azcore.TokenCredential
 	// devs are the Entra groups the catalog gives Contributor on new
 	// groups; team i is a member of devs[i].
 	devs [2]string
@@ -69,54 +80,89 @@ func newVendingEnv(t testing.TB) *vendingEnv {
 	ctx := context.Background()
 	e.opts = &azarm.ClientOptions{ClientOptions: s.ARMClientOptions()}
 	e.admin = adminCredential(t, dir, s.ARMClientOptions())
-	tenant := s.Bootstrap.TenantID
+	home := s.Bootstrap.TenantID
+	// The second subscription trusts another tenant, as one made with
+	// `steward tenant create` and `steward subscription create --tenant`.
+	other, err := s.Identity.CreateTenant(ctx, "Fabrikam")
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.tenants = [2]string{home, other.ID}
 	e.subs[0] = s.Bootstrap.SubscriptionID
 	e.subs[1] = "5b1e4c6a-7d2f-4e8a-9c3b-1f0a2b3c4d5e"
-	if _, _, err := s.Cloud.CreateSubscription(ctx, nil, cloud.Subscription{ID: e.subs[1], DisplayName: "second"}); err != nil {
+	if _, _, err := s.Cloud.CreateSubscription(ctx, nil, cloud.Subscription{ID: e.subs[1], DisplayName: "second", TenantID: other.ID}); err != nil {
 		t.Fatal(err)
 	}
 	for i, sub := range e.subs {
-		// The execution context: an application that owns the subscription.
+		tenant := e.tenants[i]
+		// The execution context: an application of the subscription's
+		// tenant that owns the subscription.
 		app, sp, err := s.Identity.CreateApplication(ctx, tenant, "exec-"+sub[:8])
 		if err != nil {
 			t.Fatal(err)
 		}
-		secret, _, err := s.Identity.AddClientSecret(ctx, tenant, app.AppID, "x", time.Hour)
-		if err != nil {
-			t.Fatal(err)
-		}
 		e.assign(t, "/subscriptions/"+sub, ownerRole, sp.ID, rbac.PrincipalServicePrincipal)
-		// Its secret lives in the subscription's own vault, which the
-		// internal identity may read.
+		// Its credential is a certificate of the subscription's own vault
+		// with a non-exportable key; the internal identity may sign with
+		// it and read the certificate, nothing more.
 		vaultName := "exec-kv-" + sub[:8]
-		e.putVault(t, sub, vaultName)
+		e.putVault(t, sub, vaultName, tenant)
 		vaultID := "/subscriptions/" + sub + "/resourceGroups/exec/providers/Microsoft.KeyVault/vaults/" + vaultName
-		e.assign(t, vaultID, secretsUserRole, e.plane.InternalIdentity.ObjectID, rbac.PrincipalServicePrincipal)
-		vopts := s.ARMClientOptions()
-		vc, err := azsecrets.NewClient("https://"+vaultName+".vault.azure.net", e.admin, &azsecrets.ClientOptions{ClientOptions: vopts})
+		// The vault is managed by the subscription's owners: in the other
+		// tenant, an application of that tenant.
+		owner := e.admin
+		if tenant != home {
+			oapp, osp, err := s.Identity.CreateApplication(ctx, tenant, "owner-"+sub[:8])
+			if err != nil {
+				t.Fatal(err)
+			}
+			osecret, _, err := s.Identity.AddClientSecret(ctx, tenant, oapp.AppID, "x", time.Hour)
+			if err != nil {
+				t.Fatal(err)
+			}
+			e.assign(t, vaultID, vaultAdminRole, osp.ID, rbac.PrincipalServicePrincipal)
+			if owner, err = azidentity.NewClientSecretCredential(tenant, oapp.AppID, osecret, &azidentity.ClientSecretCredentialOptions{
+				ClientOptions: s.ARMClientOptions(), DisableInstanceDiscovery: true}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		// The internal identity, consented to in the subscription's tenant.
+		internal, err := e.plane.ConsentInternal(ctx, s, tenant)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, err := vc.SetSecret(ctx, "exec", azsecrets.SetSecretParameters{Value: to.Ptr(secret)}, nil); err != nil {
-			t.Fatal(err)
-		}
+		e.assign(t, vaultID, cryptoUserRole, internal, rbac.PrincipalServicePrincipal)
+		e.assign(t, vaultID, certificateUserRole, internal, rbac.PrincipalServicePrincipal)
+		e.execCertificate(t, owner, "https://"+vaultName+".vault.azure.net", tenant, app.AppID)
+		e.execApps[i] = app.AppID
 		// A team and the Entra group the catalog gives Contributor.
-		tapp, tsp, err := s.Identity.CreateApplication(ctx, tenant, "team-"+string(rune('a'+i)))
+		tapp, tsp, err := s.Identity.CreateApplication(ctx, home, "team-"+string(rune('a'+i)))
 		if err != nil {
 			t.Fatal(err)
 		}
-		tsecret, _, err := s.Identity.AddClientSecret(ctx, tenant, tapp.AppID, "x", time.Hour)
+		tsecret, _, err := s.Identity.AddClientSecret(ctx, home, tapp.AppID, "x", time.Hour)
 		if err != nil {
 			t.Fatal(err)
 		}
 		if e.teams[i], err = s.SecretCredential(tapp.AppID, tsecret); err != nil {
 			t.Fatal(err)
 		}
-		g, err := s.Identity.CreateGroup(ctx, tenant, "devs-"+string(rune('a'+i)), tsp.ID)
+		g, err := s.Identity.CreateGroup(ctx, home, "devs-"+string(rune('a'+i)), tsp.ID)
 		if err != nil {
 			t.Fatal(err)
 		}
 		e.devs[i] = g.ID
+		// Azure assigns roles on a subscription only to principals of its
+		// own tenant: in the other tenant, the catalog gives the role to a
+		// group of that tenant.
+		roleGroup := g.ID
+		if tenant != home {
+			og, err := s.Identity.CreateGroup(ctx, tenant, "ops-"+string(rune('a'+i)))
+			if err != nil {
+				t.Fatal(err)
+			}
+			roleGroup = og.ID
+		}
 		// A custom policy the catalog assigns on new groups.
 		pd, err := armpolicy.NewDefinitionsClient(sub, e.admin, e.opts)
 		if err != nil {
@@ -128,9 +174,9 @@ func newVendingEnv(t testing.TB) *vendingEnv {
 			t.Fatal(err)
 		}
 		cat := vending.Subscription{ID: sub, DisplayName: "sub " + string(rune('a'+i)),
-			Execution: vending.ExecutionContext{TenantID: tenant, ClientID: app.AppID, VaultURL: "https://" + vaultName + ".vault.azure.net", SecretName: "exec"},
+			Execution: vending.ExecutionContext{TenantID: tenant, ClientID: app.AppID, VaultURL: "https://" + vaultName + ".vault.azure.net", CertificateName: "exec"},
 			Tags:      []vending.TagRule{{Name: "Owner", Required: true}, {Name: "Criticality", Allowed: []string{"low", "high"}}},
-			Roles:     []vending.RoleAssignment{{PrincipalID: g.ID, PrincipalType: "Group", RoleDefinitionID: "/providers/Microsoft.Authorization/roleDefinitions/" + contributorRole}},
+			Roles:     []vending.RoleAssignment{{PrincipalID: roleGroup, PrincipalType: "Group", RoleDefinitionID: "/providers/Microsoft.Authorization/roleDefinitions/" + contributorRole}},
 			Policies:  []vending.PolicyAssignment{{Name: "deny-public-ip", DefinitionID: "/subscriptions/" + sub + "/providers/Microsoft.Authorization/policyDefinitions/deny-public-ip"}},
 			Naming:    "rg-{env}-{costCenter}-{name}-{region}", Lock: true}
 		e.admin2(t, http.MethodPut, vending.CatalogPath+"/subscriptions", cat, http.StatusOK)
@@ -154,7 +200,38 @@ func (e *vendingEnv) assign(t testing.TB, scope, role, principal, ptype string) 
 	}
 }
 
-func (e *vendingEnv) putVault(t testing.TB, sub, name string) {
+// execCertificate creates the certificate "exec" with a non-exportable
+// key in the vault and makes it a certificate credential of the
+// application.
+func (e *vendingEnv) execCertificate(t testing.TB, owner azcore.TokenCredential, vaultURL, tenant, appID string) {
+	t.Helper()
+	ctx := context.Background()
+	certs, err := azcertificates.NewClient(vaultURL, owner, &azcertificates.ClientOptions{ClientOptions: e.s.ARMClientOptions()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := certs.CreateCertificate(ctx, "exec", azcertificates.CreateCertificateParameters{CertificatePolicy: &azcertificates.CertificatePolicy{
+		IssuerParameters:          &azcertificates.IssuerParameters{Name: to.Ptr("Self")},
+		KeyProperties:             &azcertificates.KeyProperties{Exportable: to.Ptr(false), KeyType: to.Ptr(azcertificates.KeyTypeRSA)},
+		X509CertificateProperties: &azcertificates.X509CertificateProperties{Subject: to.Ptr("CN=vending-exec")},
+	}}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cert, err := certs.GetCertificate(ctx, "exec", "", nil)
+	if err != nil || res.ID == nil {
+		t.Fatal(err)
+	}
+	x, err := x509.ParseCertificate(cert.CER)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.s.Identity.AddCertificate(ctx, tenant, appID, "vault:exec", x); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func (e *vendingEnv) putVault(t testing.TB, sub, name, tenant string) {
 	t.Helper()
 	ctx := context.Background()
 	rgs, _ := armresources.NewResourceGroupsClient(sub, e.admin, e.opts)
@@ -163,7 +240,7 @@ func (e *vendingEnv) putVault(t testing.TB, sub, name string) {
 	}
 	res, _ := armresources.NewClient(sub, e.admin, e.opts)
 	p, err := res.BeginCreateOrUpdateByID(ctx, "/subscriptions/"+sub+"/resourceGroups/exec/providers/Microsoft.KeyVault/vaults/"+name, "2023-07-01",
-		armresources.GenericResource{Location: to.Ptr("westeurope"), Properties: map[string]any{"tenantId": e.s.Bootstrap.TenantID,
+		armresources.GenericResource{Location: to.Ptr("westeurope"), Properties: map[string]any{"tenantId": tenant,
 			"sku": map[string]any{"family": "A", "name": "standard"}, "enableRbacAuthorization": true}}, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -423,7 +500,8 @@ func TestVendingSeed001EndToEnd(t *testing.T) {
 	}
 
 	// The public identity can read neither a vault nor a storage key.
-	pubCred, err := e.s.SecretCredential(e.plane.PublicIdentity.AppID, e.plane.PublicIdentity.secret)
+	pubCred, err := azidentity.NewClientSecretCredential(e.s.Bootstrap.TenantID, e.plane.PublicIdentity.AppID, e.plane.PublicIdentity.secret,
+		&azidentity.ClientSecretCredentialOptions{ClientOptions: e.s.ARMClientOptions(), DisableInstanceDiscovery: true, AdditionallyAllowedTenants: []string{"*"}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -431,9 +509,40 @@ func TestVendingSeed001EndToEnd(t *testing.T) {
 	if _, err := pubAccounts.ListKeys(ctx, VendingResourceGroup, VendingAccount, nil); code(err) != "AuthorizationFailed" {
 		t.Errorf("public identity lists keys: %v", err)
 	}
-	vc, _ := azsecrets.NewClient("https://exec-kv-"+sub[:8]+".vault.azure.net", pubCred, &azsecrets.ClientOptions{ClientOptions: e.s.ARMClientOptions()})
-	if _, err := vc.GetSecret(ctx, "exec", "", nil); code(err) != "Forbidden" {
-		t.Errorf("public identity reads a vault: %v", err)
+	for i, sub := range e.subs {
+		vaultURL := "https://exec-kv-" + sub[:8] + ".vault.azure.net"
+		vopts := e.s.ARMClientOptions()
+		kc, _ := azkeys.NewClient(vaultURL, pubCred, &azkeys.ClientOptions{ClientOptions: vopts})
+		digest := make([]byte, 32)
+		// In its own tenant the vault refuses it (403); in the other tenant
+		// it has no service principal, so it gets no token at all.
+		refused := func(err error) bool {
+			if i == 0 {
+				return code(err) == "Forbidden"
+			}
+			return err != nil && strings.Contains(err.Error(), "AADSTS700016")
+		}
+		if _, err := kc.Sign(ctx, "exec", "", azkeys.SignParameters{Algorithm: to.Ptr(azkeys.SignatureAlgorithmPS256), Value: digest}, nil); !refused(err) {
+			t.Errorf("public identity signs with execution context %d's key: %v", i, err)
+		}
+		cc, _ := azcertificates.NewClient(vaultURL, pubCred, &azcertificates.ClientOptions{ClientOptions: vopts})
+		if _, err := cc.GetCertificate(ctx, "exec", "", nil); !refused(err) {
+			t.Errorf("public identity reads execution context %d's certificate: %v", i, err)
+		}
+		// The key never leaves the vault, not even for the administrator.
+		ac, _ := azsecrets.NewClient(vaultURL, e.admin, &azsecrets.ClientOptions{ClientOptions: vopts})
+		if sec, err := ac.GetSecret(ctx, "exec", "", nil); err == nil && sec.Value != nil && strings.Contains(*sec.Value, "PRIVATE KEY") {
+			t.Errorf("execution context %d's private key is exportable", i)
+		}
+		// The internal API signs in as the execution context of the
+		// subscription's own tenant.
+		tok, err := e.plane.Internal.ExecutionToken(ctx, sub)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if c := jwtClaims(t, tok.Token); c["tid"] != e.tenants[i] || c["appid"] != e.execApps[i] || c["appidacr"] != "2" {
+			t.Errorf("execution token of %s: tid %v appid %v appidacr %v", sub, c["tid"], c["appid"], c["appidacr"])
+		}
 	}
 
 	// A valet key reads the catalog, and is refused once expired; it never
@@ -460,4 +569,22 @@ func TestVendingSeed001EndToEnd(t *testing.T) {
 	if _, err := vending.ReadCatalog(ctx, expired.Open(topts)); code(err) != "AuthenticationFailed" {
 		t.Errorf("expired valet key: %v", err)
 	}
+}
+
+// jwtClaims decodes a JWT's claims without checking it.
+func jwtClaims(t testing.TB, tok string) map[string]any {
+	t.Helper()
+	parts := strings.Split(tok, ".")
+	if len(parts) != 3 {
+		t.Fatalf("not a JWT: %.20s", tok)
+	}
+	b, err := base64.RawURLEncoding.DecodeString(parts[1])
+	if err != nil {
+		t.Fatal(err)
+	}
+	var c map[string]any
+	if err := json.Unmarshal(b, &c); err != nil {
+		t.Fatal(err)
+	}
+	return c
 }

@@ -34,13 +34,15 @@ const (
 var CatalogTables = []string{TableSubscriptions, TableAuthorizations}
 
 // ExecutionContext is the identity groups of a subscription are created
-// as: an application of TenantID whose secret SecretName is kept in the
-// subscription's own vault VaultURL, managed by that subscription's owners.
+// as: an application of TenantID (the home tenant or another one) whose
+// credential is the certificate CertificateName of the subscription's own
+// vault VaultURL, managed by that subscription's owners. The certificate's
+// key is not exportable: the client assertion is signed in the vault.
 type ExecutionContext struct {
-	TenantID   string `json:"tenantId"`
-	ClientID   string `json:"clientId"`
-	VaultURL   string `json:"vaultUrl"`
-	SecretName string `json:"secretName"`
+	TenantID        string `json:"tenantId"`
+	ClientID        string `json:"clientId"`
+	VaultURL        string `json:"vaultUrl"`
+	CertificateName string `json:"certificateName"`
 }
 
 // TagRule is a tag every new group gets (Required) or may get, with the
@@ -103,8 +105,8 @@ func (s *Subscription) Validate() error {
 		return arm.BadRequest("InvalidSubscriptionId", "The subscription ID '%s' is not a GUID.", clip(s.ID))
 	}
 	e := s.Execution
-	if !isGUID(e.TenantID) || !isGUID(e.ClientID) || e.VaultURL == "" || e.SecretName == "" {
-		return arm.BadRequest("InvalidExecutionContext", "The execution context needs tenantId and clientId (GUIDs), vaultUrl and secretName.")
+	if !isGUID(e.TenantID) || !isGUID(e.ClientID) || !strings.HasPrefix(e.VaultURL, "https://") || !validName(e.CertificateName, 127) {
+		return arm.BadRequest("InvalidExecutionContext", "The execution context needs tenantId and clientId (GUIDs), vaultUrl (https://) and certificateName (the certificate in that vault whose key signs its client assertions).")
 	}
 	for _, t := range s.Tags {
 		if t.Name == "" {

@@ -15,9 +15,11 @@ import (
 	"github.com/Azure/azure-sdk-for-go/sdk/azidentity"
 	"github.com/Azure/azure-sdk-for-go/sdk/data/aztables"
 	"github.com/Azure/azure-sdk-for-go/sdk/resourcemanager/storage/armstorage"
-	"github.com/Azure/azure-sdk-for-go/sdk/security/keyvault/azsecrets"
+	"github.com/Azure/azure-sdk-for-go/sdk/security/keyvault/azcertificates"
+	"github.com/Azure/azure-sdk-for-go/sdk/security/keyvault/azkeys"
 
 	"github.com/steward-gov/steward/internal/arm"
+	"github.com/steward-gov/steward/internal/vault/assertion"
 )
 
 // Paths of the internal API.
@@ -59,11 +61,14 @@ type Internal struct {
 	// TableEndpoint its Table service endpoint ("https://…/").
 	Account, TableEndpoint string
 	Tables                 *aztables.ClientOptions
-	Vaults                 *azsecrets.ClientOptions
-	// SignIn are the options execution contexts sign in with; ARMScope the
-	// scope their tokens are for.
-	SignIn   azcore.ClientOptions
-	ARMScope string
+	// Vaults are the options of the vault clients (certificates and keys).
+	Vaults azcore.ClientOptions
+	// SignIn are the options execution contexts sign in with, against
+	// AuthorityHost (the token service); ARMScope the scope their tokens
+	// are for.
+	SignIn        azcore.ClientOptions
+	AuthorityHost string
+	ARMScope      string
 	// KeyLifetime is how long a valet key lasts (default 5 minutes).
 	KeyLifetime time.Duration
 	AllowedApps []string
@@ -151,8 +156,10 @@ func (in *Internal) ValetKey(ctx context.Context) (ValetKey, error) {
 	return k, nil
 }
 
-// ExecutionToken signs in as the subscription's execution context, with
-// the secret read from its vault, and returns its ARM token.
+// ExecutionToken signs in as the subscription's execution context and
+// returns its ARM token. The credential is a certificate of the
+// subscription's own vault: the client assertion is signed there
+// (azkeys Sign), so no key or secret ever leaves the vault.
 func (in *Internal) ExecutionToken(ctx context.Context, subscriptionID string) (azcore.AccessToken, error) {
 	open, _, err := in.sharedKey(ctx)
 	if err != nil {
@@ -167,23 +174,26 @@ func (in *Internal) ExecutionToken(ctx context.Context, subscriptionID string) (
 		return azcore.AccessToken{}, arm.NotFound("SubscriptionNotFound", "The subscription '%s' is not in the catalog.", clip(subscriptionID))
 	}
 	e := sub.Execution
-	vc, err := azsecrets.NewClient(e.VaultURL, in.Credential, in.Vaults)
+	keys, err := azkeys.NewClient(e.VaultURL, in.Credential, &azkeys.ClientOptions{ClientOptions: in.Vaults})
 	if err != nil {
 		return azcore.AccessToken{}, err
 	}
-	secret, err := vc.GetSecret(ctx, e.SecretName, "", nil)
-	if err != nil {
-		return azcore.AccessToken{}, fmt.Errorf("vending: reading the execution context of %s: %w", sub.ID, err)
-	}
-	if secret.Value == nil {
-		return azcore.AccessToken{}, fmt.Errorf("vending: the execution context secret of %s is empty", sub.ID)
-	}
-	cred, err := azidentity.NewClientSecretCredential(e.TenantID, e.ClientID, *secret.Value,
-		&azidentity.ClientSecretCredentialOptions{ClientOptions: in.SignIn, DisableInstanceDiscovery: true})
+	certs, err := azcertificates.NewClient(e.VaultURL, in.Credential, &azcertificates.ClientOptions{ClientOptions: in.Vaults})
 	if err != nil {
 		return azcore.AccessToken{}, err
 	}
-	return cred.GetToken(ctx, policy.TokenRequestOptions{Scopes: []string{in.ARMScope}, TenantID: e.TenantID})
+	sign := assertion.New(assertion.Config{Keys: keys, Certificates: certs, Certificate: e.CertificateName,
+		AuthorityHost: in.AuthorityHost, TenantID: e.TenantID, ClientID: e.ClientID, Now: in.Now})
+	cred, err := azidentity.NewClientAssertionCredential(e.TenantID, e.ClientID, sign,
+		&azidentity.ClientAssertionCredentialOptions{ClientOptions: in.SignIn, DisableInstanceDiscovery: true})
+	if err != nil {
+		return azcore.AccessToken{}, err
+	}
+	tok, err := cred.GetToken(ctx, policy.TokenRequestOptions{Scopes: []string{in.ARMScope}, TenantID: e.TenantID})
+	if err != nil {
+		return azcore.AccessToken{}, fmt.Errorf("vending: signing in as the execution context of %s: %w", sub.ID, err)
+	}
+	return tok, nil
 }
 
 func member(who Caller, apps, groups []string) bool {

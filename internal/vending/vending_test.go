@@ -20,7 +20,7 @@ const (
 )
 
 func testCatalog() *Catalog {
-	exec := ExecutionContext{TenantID: guid, ClientID: guid, VaultURL: "https://v.vault.azure.net", SecretName: "s"}
+	exec := ExecutionContext{TenantID: guid, ClientID: guid, VaultURL: "https://v.vault.azure.net", CertificateName: "exec"}
 	return &Catalog{
 		Subscriptions: map[string]Subscription{
 			subA: {ID: subA, Execution: exec, Tags: []TagRule{{Name: "Owner", Required: true}, {Name: "Tier", Allowed: []string{"gold", "silver"}}},
@@ -118,7 +118,7 @@ func TestValidateRequest(t *testing.T) {
 
 func TestCatalogEntriesAreValidated(t *testing.T) {
 	good := func() Subscription {
-		return Subscription{ID: subA, Execution: ExecutionContext{TenantID: guid, ClientID: guid, VaultURL: "https://v", SecretName: "s"}}
+		return Subscription{ID: subA, Execution: ExecutionContext{TenantID: guid, ClientID: guid, VaultURL: "https://v", CertificateName: "exec"}}
 	}
 	cases := []struct {
 		name string
