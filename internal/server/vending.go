@@ -191,7 +191,9 @@ func (s *Steward) mountVending(ctx context.Context, opts VendingOptions) (*Vendi
 	validator := s.Validator(VendingAudience, VendingAudience+"/")
 	caller := func(r *http.Request) (vending.Caller, bool) {
 		p, ok := identity.PrincipalFrom(r.Context())
-		return vending.Caller{ObjectID: p.ObjectID, TenantID: p.TenantID, AppID: p.AppID, Groups: p.Groups, App: p.IdentityType == "app"}, ok
+		in := identity.SignInFrom(r)
+		return vending.Caller{ObjectID: p.ObjectID, TenantID: p.TenantID, AppID: p.AppID, Groups: p.Groups, App: p.IdentityType == "app",
+			AMR: in.AMR, AuthTime: in.AuthTime}, ok
 	}
 	in := &vending.Internal{
 		Credential: inCred, ARM: &azarm.ClientOptions{ClientOptions: armOpts},
@@ -208,6 +210,7 @@ func (s *Steward) mountVending(ctx context.Context, opts VendingOptions) (*Vendi
 		ARM:    &azarm.ClientOptions{ClientOptions: armOpts},
 		Tables: &aztables.ClientOptions{ClientOptions: tableOpts},
 		Caller: caller, PageSize: opts.PageSize, Log: s.log.With("component", "vending"),
+		AuthorizationURI: base + "/{tenant}/oauth2/v2.0/authorize",
 	}
 	p := &VendingPlane{Public: pub, Internal: in, PublicIdentity: pubID, InternalIdentity: inID, Account: account}
 	h := validator.Middleware(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -83,6 +84,24 @@ type Subscription struct {
 	Naming string `json:"naming,omitempty"`
 	// Lock puts a CanNotDelete lock on every new group.
 	Lock bool `json:"deleteLock,omitempty"`
+	// Approval, when set, makes requests for some environments wait for
+	// a member of an Entra group.
+	Approval *Approval `json:"approval,omitempty"`
+}
+
+// Approval names the environments whose requests wait for approval and
+// the Entra group whose members approve or reject them.
+type Approval struct {
+	Environments    []string `json:"environments"`
+	ApproverGroupID string   `json:"approverGroupId"`
+}
+
+// needsApproval returns the approver group of a request for env, or "".
+func (s *Subscription) needsApproval(env string) string {
+	if s.Approval == nil || !slices.Contains(s.Approval.Environments, env) {
+		return ""
+	}
+	return strings.ToLower(s.Approval.ApproverGroupID)
 }
 
 // DefaultNaming is the naming rule of a subscription that names none.
@@ -122,6 +141,9 @@ func (s *Subscription) Validate() error {
 		if !validName(p.Name, 64) || !strings.Contains(strings.ToLower(p.DefinitionID), "/providers/microsoft.authorization/policy") {
 			return arm.BadRequest("InvalidPolicyAssignment", "A policy assignment needs a name and a policyDefinitionId (a policy definition or set definition ID).")
 		}
+	}
+	if a := s.Approval; a != nil && (!isGUID(a.ApproverGroupID) || len(a.Environments) == 0) {
+		return arm.BadRequest("InvalidApproval", "An approval needs approverGroupId (an Entra group's object ID) and at least one environment.")
 	}
 	n := s.Naming
 	if n == "" {
@@ -284,11 +306,14 @@ func (w Writer) put(ctx context.Context, who, table, pk, rk string, v any) error
 	return nil
 }
 
-// Caller is who calls the public API: the token's object ID and groups.
+// Caller is who calls the public API: the token's object ID and groups,
+// and, for a user, how and when the user signed in (amr, auth_time).
 type Caller struct {
 	ObjectID, TenantID, AppID string
 	Groups                    []string
 	App                       bool
+	AMR                       []string
+	AuthTime                  time.Time
 }
 
 // Grant is what a caller may ask for in one subscription: the union of the
