@@ -38,6 +38,11 @@ func TestVendingCLI(t *testing.T) {
 		{[]string{"rg", "request", "web", "--subscription-id", sub, "--environment", "dev"}, 2, []string{"--cost-center"}},
 		{[]string{"rg", "list"}, 0, []string{"ID", "STATUS"}},
 		{[]string{"rg", "status", "0123456789abcdef01234567"}, 1, []string{"RequestNotFound"}},
+		{[]string{"rg", "requests", "--pending"}, 0, []string{"ID", "REQUESTED BY", "APPROVER GROUP"}},
+		{[]string{"rg", "requests", "-o", "json"}, 0, []string{"["}},
+		{[]string{"rg", "approve", "0123456789abcdef01234567", "--reason", "ok"}, 1, []string{"RequestNotFound"}},
+		{[]string{"rg", "reject", "0123456789abcdef01234567"}, 1, []string{"RequestNotFound"}},
+		{[]string{"rg", "approve"}, 2, []string{"accepts 1 arg"}},
 	}
 	for _, st := range steps {
 		out, err := runCLI(t, append(st.args, "--data", dir)...)
