@@ -14,6 +14,7 @@ import (
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
 	azarm "github.com/Azure/azure-sdk-for-go/sdk/azcore/arm"
+	azcloud "github.com/Azure/azure-sdk-for-go/sdk/azcore/cloud"
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/runtime"
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/to"
@@ -36,10 +37,14 @@ import (
 )
 
 const (
-	ownerRole           = "8e3af657-a8ff-443c-a75c-2fe8c4bcb635"
-	contributorRole     = "b24988ac-6180-42a0-ab88-20f7382dd24c"
-	cryptoUserRole      = "12338af0-0e69-4776-bea7-57ae8d297424"
-	vaultAdminRole      = "00482a5a-887f-4fb3-b363-3b7fe8e74483"
+	ownerRole       = "8e3af657-a8ff-443c-a75c-2fe8c4bcb635"
+	contributorRole = "b24988ac-6180-42a0-ab88-20f7382dd24c"
+	cryptoUserRole  = "12338af0-0e69-4776-bea7-57ae8d297424"
+	vaultAdminRole  = "00482a5a-887f-4fb3-b363-3b7fe8e74483"
+	// tableDataContributorRole is Storage Table Data Contributor.
+	tableDataContributorRole = "0a9a7e1f-b9d0-4cc4-a60d-0319b160aaa3"
+	// noEntityDelete is the catalog's ABAC condition on it.
+	noEntityDelete      = "((!(ActionMatches{'Microsoft.Storage/storageAccounts/tableServices/tables/entities/delete'})))"
 	certificateUserRole = "db79e9a7-68ee-4b58-9aeb-b90e7c24fcba"
 )
 
@@ -176,9 +181,12 @@ func newVendingEnv(t testing.TB) *vendingEnv {
 		cat := vending.Subscription{ID: sub, DisplayName: "sub " + string(rune('a'+i)),
 			Execution: vending.ExecutionContext{TenantID: tenant, ClientID: app.AppID, VaultURL: "https://" + vaultName + ".vault.azure.net", CertificateName: "exec"},
 			Tags:      []vending.TagRule{{Name: "Owner", Required: true}, {Name: "Criticality", Allowed: []string{"low", "high"}}},
-			Roles:     []vending.RoleAssignment{{PrincipalID: roleGroup, PrincipalType: "Group", RoleDefinitionID: "/providers/Microsoft.Authorization/roleDefinitions/" + contributorRole}},
-			Policies:  []vending.PolicyAssignment{{Name: "deny-public-ip", DefinitionID: "/subscriptions/" + sub + "/providers/Microsoft.Authorization/policyDefinitions/deny-public-ip"}},
-			Naming:    "rg-{env}-{costCenter}-{name}-{region}", Lock: true}
+			Roles: []vending.RoleAssignment{{PrincipalID: roleGroup, PrincipalType: "Group", RoleDefinitionID: "/providers/Microsoft.Authorization/roleDefinitions/" + contributorRole},
+				// Table data, but never deleting an entity (an ABAC condition).
+				{PrincipalID: roleGroup, PrincipalType: "Group", RoleDefinitionID: "/providers/Microsoft.Authorization/roleDefinitions/" + tableDataContributorRole,
+					Condition: noEntityDelete}},
+			Policies: []vending.PolicyAssignment{{Name: "deny-public-ip", DefinitionID: "/subscriptions/" + sub + "/providers/Microsoft.Authorization/policyDefinitions/deny-public-ip"}},
+			Naming:   "rg-{env}-{costCenter}-{name}-{region}", Lock: true}
 		e.admin2(t, http.MethodPut, vending.CatalogPath+"/subscriptions", cat, http.StatusOK)
 		// Each team is authorized on its own subscription: team a
 		// directly, team b through its group.
@@ -410,6 +418,7 @@ func TestVendingSeed001EndToEnd(t *testing.T) {
 	ras, _ := armauthorization.NewRoleAssignmentsClient(sub, e.admin, e.opts)
 	pager := ras.NewListForScopePager(scope, &armauthorization.RoleAssignmentsClientListForScopeOptions{Filter: to.Ptr("atScope()")})
 	found := false
+	var abacRA *armauthorization.RoleAssignment
 	for pager.More() {
 		page, err := pager.NextPage(ctx)
 		if err != nil {
@@ -419,10 +428,20 @@ func TestVendingSeed001EndToEnd(t *testing.T) {
 			if *ra.Properties.PrincipalID == e.devs[0] && strings.HasSuffix(*ra.Properties.RoleDefinitionID, contributorRole) && strings.EqualFold(*ra.Properties.Scope, scope) {
 				found = true
 			}
+			if *ra.Properties.PrincipalID == e.devs[0] && strings.HasSuffix(*ra.Properties.RoleDefinitionID, tableDataContributorRole) {
+				abacRA = ra
+			}
 		}
 	}
 	if !found {
 		t.Error("no Contributor assignment for the team's group on the new group")
+	}
+	// The table data role carries its ABAC condition, version 2.0.
+	if abacRA == nil {
+		t.Fatal("no Storage Table Data Contributor assignment on the new group")
+	}
+	if p := abacRA.Properties; p.Condition == nil || *p.Condition != noEntityDelete || p.ConditionVersion == nil || *p.ConditionVersion != "2.0" {
+		t.Fatalf("conditional role assignment: %+v", p)
 	}
 	pas, _ := armpolicy.NewAssignmentsClient(sub, e.admin, e.opts)
 	if pa, err := pas.Get(ctx, scope, "deny-public-ip", nil); err != nil || !strings.HasSuffix(*pa.Properties.PolicyDefinitionID, "/deny-public-ip") {
@@ -444,6 +463,27 @@ func TestVendingSeed001EndToEnd(t *testing.T) {
 	// group-scoped role; the account itself is read back by its ID.)
 	if _, err := teamAccounts.GetProperties(ctx, name, "teamadata", nil); err != nil {
 		t.Fatalf("the team reads its account: %v", err)
+	}
+	// The RBAC engine enforces the condition on the data actions: the team
+	// writes and reads entities in its account's tables, but deletes none.
+	dataOpts := e.s.ARMClientOptions()
+	dataOpts.Cloud.Services = map[azcloud.ServiceName]azcloud.ServiceConfiguration{aztables.ServiceName: {Audience: StorageAudience}}
+	teamTable, err := aztables.NewClient(strings.TrimSuffix(e.s.BaseURL, "/")+"/tables/teamadata/orders", e.teams[0], &aztables.ClientOptions{ClientOptions: dataOpts})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := teamTable.CreateTable(ctx, nil); err != nil {
+		t.Fatalf("the team creates a table: %v", err)
+	}
+	ent, _ := json.Marshal(aztables.EDMEntity{Entity: aztables.Entity{PartitionKey: "p", RowKey: "1"}})
+	if _, err := teamTable.AddEntity(ctx, ent, nil); err != nil {
+		t.Fatalf("the team writes an entity: %v", err)
+	}
+	if _, err := teamTable.GetEntity(ctx, "p", "1", nil); err != nil {
+		t.Fatalf("the team reads an entity: %v", err)
+	}
+	if _, err := teamTable.DeleteEntity(ctx, "p", "1", nil); code(err) != "AuthorizationPermissionMismatch" {
+		t.Errorf("the condition lets the team delete an entity: %v", err)
 	}
 	teamRGs, _ := armresources.NewResourceGroupsClient(sub, e.teams[0], e.opts)
 	if _, err := teamRGs.CreateOrUpdate(ctx, "rogue", armresources.ResourceGroup{Location: to.Ptr("westeurope")}, nil); code(err) != "AuthorizationFailed" {
