@@ -42,6 +42,7 @@ var allowed = map[string][]string{
 	"internal/storage":               {"internal/arm", "internal/store", "internal/identity", "internal/rbac"},
 	"internal/cloud/storageaccounts": {"internal/arm", "internal/armexpr", "internal/policy", "internal/rbac", "internal/store", "internal/identity", "internal/cloud", "internal/storage", "internal/template"},
 	"internal/identity/graph":        {"internal/identity", "internal/arm"},
+	"internal/cloud/consumption":     {"internal/arm"},
 	"internal/vending":               {"internal/arm", "internal/vault/assertion"},
 }
 

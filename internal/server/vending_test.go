@@ -186,7 +186,9 @@ func newVendingEnv(t testing.TB) *vendingEnv {
 				{PrincipalID: roleGroup, PrincipalType: "Group", RoleDefinitionID: "/providers/Microsoft.Authorization/roleDefinitions/" + tableDataContributorRole,
 					Condition: noEntityDelete}},
 			Policies: []vending.PolicyAssignment{{Name: "deny-public-ip", DefinitionID: "/subscriptions/" + sub + "/providers/Microsoft.Authorization/policyDefinitions/deny-public-ip"}},
-			Naming:   "rg-{env}-{costCenter}-{name}-{region}", Lock: true}
+			Naming:   "rg-{env}-{costCenter}-{name}-{region}", Lock: true,
+			Budget: &vending.Budget{Amount: 500, TimeGrain: "Monthly", Notifications: []vending.BudgetNotification{
+				{Threshold: 80, ContactEmails: []string{"team@example.com"}}, {Threshold: 100, ThresholdType: "Forecasted", ContactEmails: []string{"finance@example.com"}}}}}
 		e.admin2(t, http.MethodPut, vending.CatalogPath+"/subscriptions", cat, http.StatusOK)
 		// Each team is authorized on its own subscription: team a
 		// directly, team b through its group.
@@ -446,6 +448,29 @@ func TestVendingSeed001EndToEnd(t *testing.T) {
 	pas, _ := armpolicy.NewAssignmentsClient(sub, e.admin, e.opts)
 	if pa, err := pas.Get(ctx, scope, "deny-public-ip", nil); err != nil || !strings.HasSuffix(*pa.Properties.PolicyDefinitionID, "/deny-public-ip") {
 		t.Errorf("policy assignment: %v", err)
+	}
+	// The budget, a Microsoft.Consumption resource at the group's scope.
+	generic, _ := armresources.NewClient(sub, e.admin, e.opts)
+	budgetID := scope + "/providers/Microsoft.Consumption/budgets/" + vending.BudgetName
+	budget, err := generic.GetByID(ctx, budgetID, vending.BudgetAPIVersion, nil)
+	if err != nil {
+		t.Fatalf("budget: %v", err)
+	}
+	bp, _ := budget.Properties.(map[string]any)
+	notes, _ := bp["notifications"].(map[string]any)
+	if bp["amount"] != 500.0 || bp["timeGrain"] != "Monthly" || bp["category"] != "Cost" || len(notes) != 2 {
+		t.Errorf("budget properties: %v", bp)
+	}
+	for _, n := range notes {
+		if n := n.(map[string]any); n["enabled"] != true || n["operator"] != "GreaterThanOrEqualTo" || len(n["contactEmails"].([]any)) != 1 {
+			t.Errorf("budget notification: %v", n)
+		}
+	}
+	// A budget Azure would refuse is refused (400 InvalidBudget).
+	if _, err := generic.BeginCreateOrUpdateByID(ctx, scope+"/providers/Microsoft.Consumption/budgets/weekly", vending.BudgetAPIVersion,
+		armresources.GenericResource{Properties: map[string]any{"category": "Cost", "amount": 1, "timeGrain": "Weekly",
+			"timePeriod": map[string]any{"startDate": "2026-01-01"}}}, nil); code(err) != "InvalidBudget" {
+		t.Errorf("a weekly budget: %v", err)
 	}
 	locks, _ := armlocks.NewManagementLocksClient(sub, e.admin, e.opts)
 	if l, err := locks.GetAtResourceGroupLevel(ctx, name, "vending-do-not-delete", nil); err != nil || *l.Properties.Level != armlocks.LockLevelCanNotDelete {

@@ -87,6 +87,27 @@ type Subscription struct {
 	// Approval, when set, makes requests for some environments wait for
 	// a member of an Entra group.
 	Approval *Approval `json:"approval,omitempty"`
+	// Budget, when set, is a Microsoft.Consumption budget every new group
+	// gets.
+	Budget *Budget `json:"budget,omitempty"`
+}
+
+// Budget is the cost budget of every new group: Amount per TimeGrain
+// (Monthly, Quarterly, Annually, ...) from the first day of the month the
+// group is created in, with notifications at percentages of the amount.
+type Budget struct {
+	Amount        float64              `json:"amount"`
+	TimeGrain     string               `json:"timeGrain"`
+	Notifications []BudgetNotification `json:"notifications,omitempty"`
+}
+
+// BudgetNotification mails ContactEmails when the actual (or forecasted)
+// cost reaches Threshold percent of the budget.
+type BudgetNotification struct {
+	Threshold     float64  `json:"threshold"`
+	Operator      string   `json:"operator,omitempty"`
+	ThresholdType string   `json:"thresholdType,omitempty"`
+	ContactEmails []string `json:"contactEmails"`
 }
 
 // Approval names the environments whose requests wait for approval and
@@ -140,6 +161,16 @@ func (s *Subscription) Validate() error {
 	for _, p := range s.Policies {
 		if !validName(p.Name, 64) || !strings.Contains(strings.ToLower(p.DefinitionID), "/providers/microsoft.authorization/policy") {
 			return arm.BadRequest("InvalidPolicyAssignment", "A policy assignment needs a name and a policyDefinitionId (a policy definition or set definition ID).")
+		}
+	}
+	if b := s.Budget; b != nil {
+		if b.Amount <= 0 || !slices.Contains([]string{"Monthly", "Quarterly", "Annually", "BillingMonth", "BillingQuarter", "BillingAnnual"}, b.TimeGrain) || len(b.Notifications) > 5 {
+			return arm.BadRequest("InvalidBudget", "A budget needs an amount above 0, a timeGrain (Monthly, Quarterly, Annually, BillingMonth, BillingQuarter or BillingAnnual) and at most 5 notifications.")
+		}
+		for _, n := range b.Notifications {
+			if n.Threshold <= 0 || n.Threshold > 1000 || len(n.ContactEmails) == 0 {
+				return arm.BadRequest("InvalidBudget", "A budget notification needs a threshold above 0 and at most 1000 (percent) and contactEmails.")
+			}
 		}
 	}
 	if a := s.Approval; a != nil && (!isGUID(a.ApproverGroupID) || len(a.Environments) == 0) {

@@ -152,6 +152,10 @@ func Provision(ctx context.Context, cred azcore.TokenCredential, opts *azarm.Cli
 	if err != nil {
 		return nil, err
 	}
+	generic, err := armresources.NewClient(sub, cred, opts)
+	if err != nil {
+		return nil, err
+	}
 	scope := "/subscriptions/" + sub + "/resourceGroups/" + p.Group
 	if ok, err := rgs.CheckExistence(ctx, p.Group, nil); err != nil {
 		return nil, err
@@ -170,6 +174,11 @@ func Provision(ctx context.Context, cred azcore.TokenCredential, opts *azarm.Cli
 				_, err = pas.Delete(ctx, scope, lastSegment(id), nil)
 			case strings.Contains(id, "/providers/Microsoft.Authorization/roleAssignments/"):
 				_, err = ras.DeleteByID(ctx, id, nil)
+			case strings.Contains(id, "/providers/Microsoft.Consumption/budgets/"):
+				poller, perr := generic.BeginDeleteByID(ctx, id, BudgetAPIVersion, nil)
+				if err = perr; err == nil {
+					_, err = poller.PollUntilDone(ctx, &runtime.PollUntilDoneOptions{Frequency: 100 * time.Millisecond})
+				}
 			default:
 				poller, perr := rgs.BeginDelete(ctx, p.Group, nil)
 				if err = perr; err == nil {
@@ -222,6 +231,13 @@ func Provision(ctx context.Context, cred azcore.TokenCredential, opts *azarm.Cli
 		}
 		made = append(made, *res.ID)
 	}
+	if b := p.Subscription.Budget; b != nil {
+		id, err := createBudget(ctx, generic, scope, b, time.Now().UTC())
+		if err != nil {
+			return undo(fmt.Errorf("budget: %w", err))
+		}
+		made = append(made, id)
+	}
 	if p.Subscription.Lock {
 		res, err := locks.CreateOrUpdateByScope(ctx, scope, "vending-do-not-delete", armlocks.ManagementLockObject{Properties: &armlocks.ManagementLockProperties{
 			Level: to.Ptr(armlocks.LockLevelCanNotDelete), Notes: to.Ptr("Created by Steward vending; ask the platform team to remove it.")}}, nil)
@@ -231,6 +247,48 @@ func Provision(ctx context.Context, cred azcore.TokenCredential, opts *azarm.Cli
 		made = append(made, *res.ID)
 	}
 	return made, nil
+}
+
+// BudgetAPIVersion is the Microsoft.Consumption api-version budgets are
+// written with (through the generic resources client: the Azure SDK for
+// Go's armconsumption is not among Steward's dependencies).
+const BudgetAPIVersion = "2023-05-01"
+
+// BudgetName is the name of the budget vending puts on a new group.
+const BudgetName = "vending-budget"
+
+// createBudget puts the catalog's budget on the group at scope, starting
+// the first day of now's month.
+func createBudget(ctx context.Context, generic *armresources.Client, scope string, b *Budget, now time.Time) (string, error) {
+	notes := map[string]any{}
+	for _, n := range b.Notifications {
+		op, tt := n.Operator, n.ThresholdType
+		if op == "" {
+			op = "GreaterThanOrEqualTo"
+		}
+		if tt == "" {
+			tt = "Actual"
+		}
+		notes[fmt.Sprintf("%s%s%g", strings.ToLower(tt), op, n.Threshold)] = map[string]any{"enabled": true, "operator": op,
+			"threshold": n.Threshold, "thresholdType": tt, "contactEmails": n.ContactEmails}
+	}
+	start := time.Date(now.Year(), now.Month(), 1, 0, 0, 0, 0, time.UTC)
+	id := scope + "/providers/Microsoft.Consumption/budgets/" + BudgetName
+	poller, err := generic.BeginCreateOrUpdateByID(ctx, id, BudgetAPIVersion, armresources.GenericResource{Properties: map[string]any{
+		"category": "Cost", "amount": b.Amount, "timeGrain": b.TimeGrain,
+		"timePeriod":    map[string]any{"startDate": start.Format(time.RFC3339)},
+		"notifications": notes}}, nil)
+	if err != nil {
+		return "", err
+	}
+	res, err := poller.PollUntilDone(ctx, &runtime.PollUntilDoneOptions{Frequency: 100 * time.Millisecond})
+	if err != nil {
+		return "", err
+	}
+	if res.ID != nil {
+		id = *res.ID
+	}
+	return id, nil
 }
 
 // deterministicGUID names a role assignment from its scope, principal and
