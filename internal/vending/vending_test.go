@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
+	"reflect"
+	"sort"
 	"strings"
 	"testing"
 
@@ -172,6 +174,7 @@ func TestOpenAPIDocumentCoversThePublicAPI(t *testing.T) {
 		PublicPrefix + "subscriptions": "get", PublicPrefix + "subscriptions/{subscriptionId}/environments": "get",
 		PublicPrefix + "subscriptions/{subscriptionId}/costCenters": "get", PublicPrefix + "subscriptions/{subscriptionId}/regions": "get",
 		PublicPrefix + "resourceGroups": "post", PublicPrefix + "requests": "get", PublicPrefix + "requests/{requestId}": "get",
+		PublicPrefix + "requests/{requestId}/approve": "post", PublicPrefix + "requests/{requestId}/reject": "post",
 	} {
 		if _, ok := doc.Paths[path][method]; !ok {
 			t.Errorf("%s %s is not in the document", method, path)
@@ -180,6 +183,39 @@ func TestOpenAPIDocumentCoversThePublicAPI(t *testing.T) {
 	for path := range doc.Paths {
 		if strings.Contains(path, "/internal/") {
 			t.Errorf("the public document names the internal API: %s", path)
+		}
+	}
+}
+
+// TestOpenAPISchemasMatchTheGoTypes compares the document's schemas with
+// the JSON fields of the types the API writes, so neither drifts.
+func TestOpenAPISchemasMatchTheGoTypes(t *testing.T) {
+	var doc struct {
+		Components struct {
+			Schemas map[string]struct {
+				Properties map[string]json.RawMessage `json:"properties"`
+			} `json:"schemas"`
+		} `json:"components"`
+	}
+	if err := json.Unmarshal(OpenAPI, &doc); err != nil {
+		t.Fatal(err)
+	}
+	for name, v := range map[string]any{"Record": Record{}, "Request": Request{}, "Decision": Decision{}} {
+		var fields []string
+		rt := reflect.TypeOf(v)
+		for i := 0; i < rt.NumField(); i++ {
+			if tag, _, _ := strings.Cut(rt.Field(i).Tag.Get("json"), ","); tag != "" && tag != "-" {
+				fields = append(fields, tag)
+			}
+		}
+		var props []string
+		for p := range doc.Components.Schemas[name].Properties {
+			props = append(props, p)
+		}
+		sort.Strings(fields)
+		sort.Strings(props)
+		if strings.Join(fields, ",") != strings.Join(props, ",") {
+			t.Errorf("schema %s has %v, the Go type %v", name, props, fields)
 		}
 	}
 }
