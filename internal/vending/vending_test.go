@@ -219,3 +219,52 @@ func TestOpenAPISchemasMatchTheGoTypes(t *testing.T) {
 		}
 	}
 }
+
+func TestSubscriptionValidateChecksApprovalAndBudget(t *testing.T) {
+	base := func() Subscription {
+		return Subscription{ID: subA, Execution: ExecutionContext{TenantID: guid, ClientID: guid, VaultURL: "https://v.vault.azure.net", CertificateName: "exec"}}
+	}
+	cases := []struct {
+		name string
+		edit func(s *Subscription)
+		code string
+	}{
+		{"plain", func(s *Subscription) {}, ""},
+		{"secret instead of a certificate", func(s *Subscription) { s.Execution.CertificateName = "" }, "InvalidExecutionContext"},
+		{"vault over http", func(s *Subscription) { s.Execution.VaultURL = "http://v.vault.azure.net" }, "InvalidExecutionContext"},
+		{"approval", func(s *Subscription) { s.Approval = &Approval{Environments: []string{"prod"}, ApproverGroupID: devs} }, ""},
+		{"approval by a name", func(s *Subscription) {
+			s.Approval = &Approval{Environments: []string{"prod"}, ApproverGroupID: "approvers"}
+		}, "InvalidApproval"},
+		{"approval of nothing", func(s *Subscription) { s.Approval = &Approval{ApproverGroupID: devs} }, "InvalidApproval"},
+		{"budget", func(s *Subscription) {
+			s.Budget = &Budget{Amount: 10, TimeGrain: "Monthly", Notifications: []BudgetNotification{{Threshold: 90, ContactEmails: []string{"a@b.c"}}}}
+		}, ""},
+		{"budget without amount", func(s *Subscription) { s.Budget = &Budget{TimeGrain: "Monthly"} }, "InvalidBudget"},
+		{"weekly budget", func(s *Subscription) { s.Budget = &Budget{Amount: 1, TimeGrain: "Weekly"} }, "InvalidBudget"},
+		{"notification without contact", func(s *Subscription) {
+			s.Budget = &Budget{Amount: 1, TimeGrain: "Monthly", Notifications: []BudgetNotification{{Threshold: 90}}}
+		}, "InvalidBudget"},
+	}
+	for _, tc := range cases {
+		s := base()
+		tc.edit(&s)
+		err := s.Validate()
+		if tc.code == "" && err != nil || tc.code != "" && arm.AsError(err).Code != tc.code {
+			t.Errorf("%s: %v, want %q", tc.name, err, tc.code)
+		}
+	}
+}
+
+func TestNeedsApprovalOnlyForTheNamedEnvironments(t *testing.T) {
+	s := Subscription{Approval: &Approval{Environments: []string{"prod"}, ApproverGroupID: strings.ToUpper(devs)}}
+	if got := s.needsApproval("prod"); got != devs {
+		t.Errorf("prod: %q", got)
+	}
+	if got := s.needsApproval("dev"); got != "" {
+		t.Errorf("dev: %q", got)
+	}
+	if got := (&Subscription{}).needsApproval("prod"); got != "" {
+		t.Errorf("no approval: %q", got)
+	}
+}
