@@ -56,7 +56,7 @@ oid=$(json objectId)
 # a non-exportable certificate of the default vault. The internal
 # identity may sign with it and read it.
 st vault certificate create --name exec --subject CN=vending-exec --exportable=false >/dev/null
-st vault certificate add-credential --name exec --app-id "$app" >/dev/null
+st vault certificate add-credential --name exec --app-id "$app" "${storeflag[@]}" >/dev/null
 st rg options >/dev/null 2>&1 || true # mounts the catalog, creating the vending identities
 internal=$(st identity sp list -o json | python3 -c "
 import json,sys
@@ -123,5 +123,11 @@ st rg list -o json | python3 -c "
 import json,sys
 recs=json.load(sys.stdin)
 ok=sum(r['status']=='Succeeded' for r in recs); bad=len(recs)-ok
-print(f'groups created: {ok} (failed: {bad}) in {$end-$start:.1f}s from the first request to the last group: {ok/($end-$start):.1f} groups/s')"
+print(f'groups created: {ok} (failed: {bad}) in {$end-$start:.1f}s from the first request to the last group: {ok/($end-$start):.1f} groups/s')
+why={}
+for r in recs:
+    if r['status']!='Succeeded':
+        m=(r.get('error') or {}).get('message','')
+        why.setdefault(m[:160],0); why[m[:160]]+=1
+for m,n in sorted(why.items(), key=lambda x:-x[1])[:5]: print(f'  failed x{n}: {m}')"
 echo "== load average after: $(cut -d' ' -f1-3 /proc/loadavg)"

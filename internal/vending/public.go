@@ -445,9 +445,16 @@ func (p *Public) start(rec Record, plan Plan) {
 		rec.Updated = p.now().UTC()
 		if err != nil {
 			rec.Status = StatusFailed
-			e := arm.AsError(err)
-			if e.Status >= 500 {
-				e = arm.Errorf(http.StatusBadGateway, "ProvisioningFailed", "%s", clip(err.Error()))
+			// A refusal of the request itself (the group exists) keeps its
+			// code; a failed step is ProvisioningFailed, naming the step and
+			// the upstream error.
+			e, ok := err.(*arm.Error)
+			if !ok || e.Status >= 500 || e.Status == 0 {
+				msg := err.Error()
+				if len(msg) > 600 {
+					msg = msg[:600] + "…"
+				}
+				e = arm.Errorf(http.StatusBadGateway, "ProvisioningFailed", "%s", msg)
 			}
 			rec.Error = e
 		} else {

@@ -158,7 +158,7 @@ func Provision(ctx context.Context, cred azcore.TokenCredential, opts *azarm.Cli
 	}
 	scope := "/subscriptions/" + sub + "/resourceGroups/" + p.Group
 	if ok, err := rgs.CheckExistence(ctx, p.Group, nil); err != nil {
-		return nil, err
+		return nil, fmt.Errorf("resource group: %w", short(err))
 	} else if ok.Success {
 		return nil, arm.Errorf(http.StatusConflict, "ResourceGroupExists", "The resource group '%s' already exists in subscription '%s'.", p.Group, sub)
 	}
@@ -186,7 +186,7 @@ func Provision(ctx context.Context, cred azcore.TokenCredential, opts *azarm.Cli
 				}
 			}
 			if err != nil {
-				cause = errors.Join(cause, fmt.Errorf("undoing %s: %w", id, err))
+				cause = errors.Join(cause, fmt.Errorf("undoing %s: %w", id, short(err)))
 			}
 		}
 		return nil, cause
@@ -197,7 +197,7 @@ func Provision(ctx context.Context, cred azcore.TokenCredential, opts *azarm.Cli
 	}
 	rg, err := rgs.CreateOrUpdate(ctx, p.Group, armresources.ResourceGroup{Location: to.Ptr(p.Location), Tags: tags}, nil)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("resource group: %w", short(err))
 	}
 	made = append(made, *rg.ID)
 	for _, r := range p.Subscription.Roles {
@@ -215,7 +215,7 @@ func Provision(ctx context.Context, cred azcore.TokenCredential, opts *azarm.Cli
 		}
 		res, err := ras.Create(ctx, scope, name, armauthorization.RoleAssignmentCreateParameters{Properties: props}, nil)
 		if err != nil {
-			return undo(fmt.Errorf("role assignment %s for %s: %w", r.RoleDefinitionID, r.PrincipalID, err))
+			return undo(fmt.Errorf("role assignment %s for %s: %w", r.RoleDefinitionID, r.PrincipalID, short(err)))
 		}
 		made = append(made, *res.ID)
 	}
@@ -227,14 +227,14 @@ func Provision(ctx context.Context, cred azcore.TokenCredential, opts *azarm.Cli
 		res, err := pas.Create(ctx, scope, pa.Name, armpolicy.Assignment{Properties: &armpolicy.AssignmentProperties{
 			PolicyDefinitionID: to.Ptr(pa.DefinitionID), Parameters: params, DisplayName: to.Ptr(pa.Name)}}, nil)
 		if err != nil {
-			return undo(fmt.Errorf("policy assignment %s: %w", pa.Name, err))
+			return undo(fmt.Errorf("policy assignment %s: %w", pa.Name, short(err)))
 		}
 		made = append(made, *res.ID)
 	}
 	if b := p.Subscription.Budget; b != nil {
 		id, err := createBudget(ctx, generic, scope, b, time.Now().UTC())
 		if err != nil {
-			return undo(fmt.Errorf("budget: %w", err))
+			return undo(fmt.Errorf("budget: %w", short(err)))
 		}
 		made = append(made, id)
 	}
@@ -242,7 +242,7 @@ func Provision(ctx context.Context, cred azcore.TokenCredential, opts *azarm.Cli
 		res, err := locks.CreateOrUpdateByScope(ctx, scope, "vending-do-not-delete", armlocks.ManagementLockObject{Properties: &armlocks.ManagementLockProperties{
 			Level: to.Ptr(armlocks.LockLevelCanNotDelete), Notes: to.Ptr("Created by Steward vending; ask the platform team to remove it.")}}, nil)
 		if err != nil {
-			return undo(fmt.Errorf("delete lock: %w", err))
+			return undo(fmt.Errorf("delete lock: %w", short(err)))
 		}
 		made = append(made, *res.ID)
 	}
@@ -298,6 +298,21 @@ func deterministicGUID(parts ...string) string {
 	h[6] = (h[6] & 0x0f) | 0x50
 	h[8] = (h[8] & 0x3f) | 0x80
 	return fmt.Sprintf("%x-%x-%x-%x-%x", h[0:4], h[4:6], h[6:8], h[8:10], h[10:16])
+}
+
+// short is an SDK response error as its ARM error (the upstream status,
+// code and message), without the request dump azcore's Error() carries,
+// so a request's error names the cause in a line.
+func short(err error) error {
+	var re *azcore.ResponseError
+	if !errors.As(err, &re) || re.RawResponse == nil {
+		return err
+	}
+	body, _ := runtime.Payload(re.RawResponse)
+	if e := arm.DecodeError(re.StatusCode, body); e != nil {
+		return e
+	}
+	return arm.Errorf(re.StatusCode, re.ErrorCode, "%s %s answered %d.", re.RawResponse.Request.Method, re.RawResponse.Request.URL.Path, re.StatusCode)
 }
 
 func lastSegment(id string) string { return id[strings.LastIndex(id, "/")+1:] }
