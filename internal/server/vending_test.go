@@ -625,9 +625,10 @@ func TestVendingSeed001EndToEnd(t *testing.T) {
 	if _, err := tc.AddEntity(ctx, b, nil); code(err) != "AuthorizationPermissionMismatch" {
 		t.Errorf("valet key writes the catalog: %v", err)
 	}
-	old := *e.plane.Internal
-	old.Now = func() time.Time { return time.Now().Add(-10 * time.Minute) }
-	expired, err := old.ValetKey(ctx)
+	// A key issued ten minutes ago (no request is in flight now).
+	e.plane.Internal.Now = func() time.Time { return time.Now().Add(-10 * time.Minute) }
+	expired, err := e.plane.Internal.ValetKey(ctx)
+	e.plane.Internal.Now = nil
 	if err != nil {
 		t.Fatal(err)
 	}

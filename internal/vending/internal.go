@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
@@ -76,7 +77,19 @@ type Internal struct {
 	AdminGroups []string
 	Caller      func(*http.Request) (Caller, bool)
 	Now         func() time.Time
+
+	mu sync.Mutex
+	// cred is the account key, listed at most once a minute (keyAt).
+	cred  *aztables.SharedKeyCredential
+	keyAt time.Time
+	// signIns are the execution contexts' credentials, which cache their
+	// tokens, by execution context.
+	signIns map[ExecutionContext]azcore.TokenCredential
 }
+
+// keyReuse is how long a listed account key is reused: a rotated key is
+// picked up within it.
+const keyReuse = time.Minute
 
 func (in *Internal) now() time.Time {
 	if in.Now != nil {
@@ -88,29 +101,42 @@ func (in *Internal) now() time.Time {
 // sharedKey returns the account's key credential, listed through
 // armstorage with the internal identity, and a table opener signed with it.
 func (in *Internal) sharedKey(ctx context.Context) (TableClient, *aztables.SharedKeyCredential, error) {
-	rid, err := arm.ParseResourceID(in.Account)
-	if err != nil {
-		return nil, nil, fmt.Errorf("vending: catalog account: %w", err)
-	}
-	ac, err := armstorage.NewAccountsClient(rid.SubscriptionID, in.Credential, in.ARM)
-	if err != nil {
-		return nil, nil, err
-	}
-	keys, err := ac.ListKeys(ctx, rid.ResourceGroup, rid.Name(), nil)
-	if err != nil {
-		return nil, nil, fmt.Errorf("vending: listing the catalog account's keys: %w", err)
-	}
-	if len(keys.Keys) == 0 || keys.Keys[0].Value == nil {
-		return nil, nil, fmt.Errorf("vending: the catalog account has no key")
-	}
-	cred, err := aztables.NewSharedKeyCredential(rid.Name(), *keys.Keys[0].Value)
-	if err != nil {
-		return nil, nil, err
+	in.mu.Lock()
+	cred, at := in.cred, in.keyAt
+	in.mu.Unlock()
+	if cred == nil || time.Since(at) > keyReuse {
+		var err error
+		if cred, err = in.listKey(ctx); err != nil {
+			return nil, nil, err
+		}
+		in.mu.Lock()
+		in.cred, in.keyAt = cred, time.Now()
+		in.mu.Unlock()
 	}
 	base := in.tableBase()
 	return func(table string) (*aztables.Client, error) {
 		return aztables.NewClientWithSharedKey(base+table, cred, in.Tables)
 	}, cred, nil
+}
+
+// listKey lists the account's first key through armstorage.
+func (in *Internal) listKey(ctx context.Context) (*aztables.SharedKeyCredential, error) {
+	rid, err := arm.ParseResourceID(in.Account)
+	if err != nil {
+		return nil, fmt.Errorf("vending: catalog account: %w", err)
+	}
+	ac, err := armstorage.NewAccountsClient(rid.SubscriptionID, in.Credential, in.ARM)
+	if err != nil {
+		return nil, err
+	}
+	keys, err := ac.ListKeys(ctx, rid.ResourceGroup, rid.Name(), nil)
+	if err != nil {
+		return nil, fmt.Errorf("vending: listing the catalog account's keys: %w", short(err))
+	}
+	if len(keys.Keys) == 0 || keys.Keys[0].Value == nil {
+		return nil, fmt.Errorf("vending: the catalog account has no key")
+	}
+	return aztables.NewSharedKeyCredential(rid.Name(), *keys.Keys[0].Value)
 }
 
 func (in *Internal) tableBase() string { return strings.TrimSuffix(in.TableEndpoint, "/") + "/" }
@@ -173,27 +199,45 @@ func (in *Internal) ExecutionToken(ctx context.Context, subscriptionID string) (
 	if !ok {
 		return azcore.AccessToken{}, arm.NotFound("SubscriptionNotFound", "The subscription '%s' is not in the catalog.", clip(subscriptionID))
 	}
-	e := sub.Execution
-	keys, err := azkeys.NewClient(e.VaultURL, in.Credential, &azkeys.ClientOptions{ClientOptions: in.Vaults})
+	cred, err := in.signIn(sub.Execution)
 	if err != nil {
 		return azcore.AccessToken{}, err
 	}
+	tok, err := cred.GetToken(ctx, policy.TokenRequestOptions{Scopes: []string{in.ARMScope}, TenantID: sub.Execution.TenantID})
+	if err != nil {
+		return azcore.AccessToken{}, fmt.Errorf("vending: signing in as the execution context of %s: %w", sub.ID, err)
+	}
+	return tok, nil
+}
+
+// signIn returns the credential of an execution context, made once: it
+// caches its tokens, so the vault signs an assertion once per token.
+func (in *Internal) signIn(e ExecutionContext) (azcore.TokenCredential, error) {
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	if c, ok := in.signIns[e]; ok {
+		return c, nil
+	}
+	keys, err := azkeys.NewClient(e.VaultURL, in.Credential, &azkeys.ClientOptions{ClientOptions: in.Vaults})
+	if err != nil {
+		return nil, err
+	}
 	certs, err := azcertificates.NewClient(e.VaultURL, in.Credential, &azcertificates.ClientOptions{ClientOptions: in.Vaults})
 	if err != nil {
-		return azcore.AccessToken{}, err
+		return nil, err
 	}
 	sign := assertion.New(assertion.Config{Keys: keys, Certificates: certs, Certificate: e.CertificateName,
 		AuthorityHost: in.AuthorityHost, TenantID: e.TenantID, ClientID: e.ClientID, Now: in.Now})
 	cred, err := azidentity.NewClientAssertionCredential(e.TenantID, e.ClientID, sign,
 		&azidentity.ClientAssertionCredentialOptions{ClientOptions: in.SignIn, DisableInstanceDiscovery: true})
 	if err != nil {
-		return azcore.AccessToken{}, err
+		return nil, err
 	}
-	tok, err := cred.GetToken(ctx, policy.TokenRequestOptions{Scopes: []string{in.ARMScope}, TenantID: e.TenantID})
-	if err != nil {
-		return azcore.AccessToken{}, fmt.Errorf("vending: signing in as the execution context of %s: %w", sub.ID, err)
+	if in.signIns == nil {
+		in.signIns = map[ExecutionContext]azcore.TokenCredential{}
 	}
-	return tok, nil
+	in.signIns[e] = cred
+	return cred, nil
 }
 
 func member(who Caller, apps, groups []string) bool {

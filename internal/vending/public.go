@@ -45,6 +45,8 @@ type InternalClient struct {
 
 	mu  sync.Mutex
 	key ValetKey
+	// tokens caches the execution contexts' tokens by subscription.
+	tokens map[string]azcore.AccessToken
 }
 
 func (c *InternalClient) post(ctx context.Context, path string, body, out any) error {
@@ -104,7 +106,15 @@ type executionCredential struct {
 	sub string
 }
 
+// GetToken returns the execution context's token, from the cache while it
+// has more than five minutes left (each ARM client of a request asks).
 func (e executionCredential) GetToken(ctx context.Context, _ policy.TokenRequestOptions) (azcore.AccessToken, error) {
+	e.c.mu.Lock()
+	tok, ok := e.c.tokens[e.sub]
+	e.c.mu.Unlock()
+	if ok && time.Until(tok.ExpiresOn) > 5*time.Minute {
+		return tok, nil
+	}
 	var out struct {
 		AccessToken string    `json:"accessToken"`
 		ExpiresOn   time.Time `json:"expiresOn"`
@@ -112,7 +122,14 @@ func (e executionCredential) GetToken(ctx context.Context, _ policy.TokenRequest
 	if err := e.c.post(ctx, ExecutionTokenPath, map[string]string{"subscriptionId": e.sub}, &out); err != nil {
 		return azcore.AccessToken{}, err
 	}
-	return azcore.AccessToken{Token: out.AccessToken, ExpiresOn: out.ExpiresOn}, nil
+	tok = azcore.AccessToken{Token: out.AccessToken, ExpiresOn: out.ExpiresOn}
+	e.c.mu.Lock()
+	if e.c.tokens == nil {
+		e.c.tokens = map[string]azcore.AccessToken{}
+	}
+	e.c.tokens[e.sub] = tok
+	e.c.mu.Unlock()
+	return tok, nil
 }
 
 // Public is the public API, for teams.
