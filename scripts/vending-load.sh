@@ -79,7 +79,7 @@ base=https://127.0.0.1:$port
 echo "== $(nproc) CPUs; load average before: $(cut -d' ' -f1-3 /proc/loadavg); store: ${store%%:*}"
 echo "== discovery: GET /vending/v1/subscriptions/{id}/costCenters ($duration, $conns connections)"
 wrk -t2 -c"$conns" -d"$duration" --latency -H "Authorization: Bearer $token" \
-  "$base/vending/v1/subscriptions/$sub/costCenters" | grep -E 'Requests/sec|Latency|50%|99%|Non-2xx|requests in'
+  "$base/vending/v1/subscriptions/$sub/costCenters" | grep -E 'Requests/sec|Latency|50%|99%|Non-2xx|requests in|Socket errors'
 
 cat >"$work/post.lua" <<'LUA'
 local n = 0
@@ -112,7 +112,7 @@ curl -sk --fail-with-body -X POST -H "Authorization: Bearer $token" -H "Content-
 echo "== group creation: POST /vending/v1/resourceGroups ($duration, $conns connections)"
 start=$(date +%s.%N)
 SUB=$sub wrk -t2 -c"$conns" -d"$duration" --latency -H "Authorization: Bearer $token" -s "$work/post.lua" \
-  "$base/vending/v1/resourceGroups" | grep -E 'Requests/sec|Latency|50%|99%|Non-2xx|requests in|refused'
+  "$base/vending/v1/resourceGroups" | grep -E 'Requests/sec|Latency|50%|99%|Non-2xx|requests in|refused|Socket errors'
 # Every accepted request is carried out in the background: wait until none
 # is InProgress and count the groups made.
 while st rg list -o json | python3 -c "import json,sys; sys.exit(0 if any(r['status']=='InProgress' for r in json.load(sys.stdin)) else 1)"; do
