@@ -312,7 +312,12 @@ func short(err error) error {
 	if e := arm.DecodeError(re.StatusCode, body); e != nil {
 		return e
 	}
-	return arm.Errorf(re.StatusCode, re.ErrorCode, "%s %s answered %d.", re.RawResponse.Request.Method, re.RawResponse.Request.URL.Path, re.StatusCode)
+	code := re.ErrorCode
+	if code == "" {
+		// A HEAD answer has no body: name the status.
+		code = strings.ReplaceAll(http.StatusText(re.StatusCode), " ", "")
+	}
+	return arm.Errorf(re.StatusCode, code, "%s %s answered %d.", re.RawResponse.Request.Method, re.RawResponse.Request.URL.Path, re.StatusCode)
 }
 
 func lastSegment(id string) string { return id[strings.LastIndex(id, "/")+1:] }

@@ -3,11 +3,14 @@ package vending
 import (
 	"encoding/json"
 	"errors"
+	"io"
 	"net/http"
 	"reflect"
 	"sort"
 	"strings"
 	"testing"
+
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore/runtime"
 
 	"github.com/steward-gov/steward/internal/arm"
 )
@@ -266,5 +269,25 @@ func TestNeedsApprovalOnlyForTheNamedEnvironments(t *testing.T) {
 	}
 	if got := (&Subscription{}).needsApproval("prod"); got != "" {
 		t.Errorf("no approval: %q", got)
+	}
+}
+
+func TestShortKeepsTheUpstreamARMErrorInALine(t *testing.T) {
+	mk := func(method string, status int, body string) error {
+		req, _ := http.NewRequest(method, "https://management.azure.com/subscriptions/s/resourcegroups/rg", nil)
+		resp := &http.Response{StatusCode: status, Header: http.Header{}, Body: io.NopCloser(strings.NewReader(body)), Request: req}
+		return runtime.NewResponseError(resp)
+	}
+	e := arm.AsError(short(mk(http.MethodPut, 429, `{"error":{"code":"SubscriptionRequestsThrottled","message":"Too many writes."}}`)))
+	if e.Status != 429 || e.Code != "SubscriptionRequestsThrottled" || e.Message != "Too many writes." {
+		t.Errorf("PUT: %+v", e)
+	}
+	e = arm.AsError(short(mk(http.MethodHead, 429, "")))
+	if e.Status != 429 || e.Code != "TooManyRequests" || !strings.Contains(e.Message, "HEAD /subscriptions/s/resourcegroups/rg answered 429") {
+		t.Errorf("HEAD: %+v", e)
+	}
+	plain := errors.New("dial tcp: refused")
+	if short(plain) != plain {
+		t.Error("a transport error is changed")
 	}
 }
