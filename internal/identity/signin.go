@@ -20,16 +20,6 @@ type SignIn struct {
 	AuthTime time.Time
 }
 
-// MFAWithin reports whether the sign-in used multifactor authentication
-// no longer than maxAge before now.
-func (s SignIn) MFAWithin(now time.Time, maxAge time.Duration) bool {
-	mfa := false
-	for _, m := range s.AMR {
-		mfa = mfa || m == "mfa"
-	}
-	return mfa && !s.AuthTime.IsZero() && now.Sub(s.AuthTime) <= maxAge && s.AuthTime.Before(now.Add(5*time.Minute))
-}
-
 type signInClaims struct {
 	AMR      []string `json:"amr,omitempty"`
 	AuthTime int64    `json:"auth_time,omitempty"`
