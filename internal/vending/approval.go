@@ -169,7 +169,7 @@ func (p *Public) decide(w http.ResponseWriter, r *http.Request, who Caller, id s
 			writeResult(w, 0, nil, err)
 			return
 		}
-		sub, ok := cat.Subscriptions[rec.Request.SubscriptionID]
+		sub, ok := cat.Subscriptions[strings.ToLower(strings.TrimSpace(rec.Request.SubscriptionID))]
 		if !ok {
 			arm.WriteError(w, arm.Errorf(http.StatusConflict, "SubscriptionNotSupported",
 				"The subscription '%s' is no longer in the catalog; reject the request.", rec.Request.SubscriptionID))
