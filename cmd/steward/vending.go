@@ -99,8 +99,38 @@ func newVendingCmd() *cobra.Command {
 		parent.AddCommand(c)
 	}
 	catalog.AddCommand(subCmd, authCmd)
-	cmd.AddCommand(catalog)
+	consent := &cobra.Command{Use: "consent", Short: "Consent to the vending internal API in another tenant, for that tenant's subscriptions",
+		Long: `consent gives the vending service's internal identity (a multi-tenant application)
+a service principal in another tenant, as that tenant's administrator consenting
+to it does, and prints its object ID there: give that principal Key Vault Crypto
+User and Key Vault Certificate User on the vault of each execution context of
+that tenant's subscriptions.`,
+		Args: cobra.NoArgs, RunE: runVendingConsent,
+		Example: `  steward vending consent --tenant-id 00000000-0000-0000-0000-0000000000f1
+  steward vending consent --tenant-id 00000000-0000-0000-0000-0000000000f1 -o json`}
+	consent.Flags().String("tenant-id", "", "the other tenant (required)")
+	addAPIFlags(consent)
+	cmd.AddCommand(catalog, consent)
 	return cmd
+}
+
+func runVendingConsent(cmd *cobra.Command, _ []string) error {
+	format, err := outputFormat(cmd)
+	if err != nil {
+		return err
+	}
+	tenant, err := requireFlag(cmd, "tenant-id")
+	if err != nil {
+		return err
+	}
+	var out map[string]string
+	if _, err := vendingCall(cmd, http.MethodPost, vending.ConsentPath, map[string]string{"tenantId": tenant}, &out, nil); err != nil {
+		return err
+	}
+	if format == cliout.JSON {
+		return cliout.WriteJSON(cmd.OutOrStdout(), out)
+	}
+	return cliout.WriteTable(cmd.OutOrStdout(), []string{"TENANT", "INTERNAL API PRINCIPAL"}, [][]string{{out["tenantId"], out["principalId"]}})
 }
 
 // vendingCall calls the vending API with the command's credential (a token

@@ -213,6 +213,13 @@ func (s *Steward) mountVending(ctx context.Context, opts VendingOptions) (*Vendi
 		AuthorizationURI: base + "/{tenant}/oauth2/v2.0/authorize",
 	}
 	p := &VendingPlane{Public: pub, Internal: in, PublicIdentity: pubID, InternalIdentity: inID, Account: account}
+	in.Consent = func(ctx context.Context, tenantID string) (string, error) {
+		oid, err := p.ConsentInternal(ctx, s, tenantID)
+		if errors.Is(err, identity.ErrNotFound) {
+			return "", arm.NotFound("TenantNotFound", "There is no tenant '%s'.", tenantID)
+		}
+		return oid, err
+	}
 	h := validator.Middleware(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if err := s.ensureVendingCatalog(r.Context(), p); err != nil {
 			s.log.Error("vending: preparing the catalog", "err", err)

@@ -29,6 +29,7 @@ const (
 	ValetKeyPath       = InternalPrefix + "valetKey"
 	ExecutionTokenPath = InternalPrefix + "executionToken"
 	CatalogPath        = InternalPrefix + "catalog"
+	ConsentPath        = InternalPrefix + "consent"
 )
 
 // ValetKey is a set of table SAS URLs (Get-ValetkeyForAzureTableRead):
@@ -77,6 +78,11 @@ type Internal struct {
 	AdminGroups []string
 	Caller      func(*http.Request) (Caller, bool)
 	Now         func() time.Time
+	// Consent, when set, gives the internal identity a service principal
+	// in another tenant (as that tenant's admin consent does) and returns
+	// its object ID there; the platform team calls it through
+	// POST {ConsentPath}.
+	Consent func(ctx context.Context, tenantID string) (string, error)
 
 	mu sync.Mutex
 	// cred is the account key, listed at most once a minute (keyAt).
@@ -284,6 +290,29 @@ func (in *Internal) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 		tok, err := in.ExecutionToken(r.Context(), body.SubscriptionID)
 		writeResult(w, http.StatusOK, map[string]any{"accessToken": tok.Token, "expiresOn": tok.ExpiresOn.UTC()}, err)
+	case r.URL.Path == ConsentPath:
+		if !member(who, in.AdminApps, in.AdminGroups) {
+			arm.WriteError(w, arm.Errorf(http.StatusForbidden, "AuthorizationFailed",
+				"The client '%s' may not consent for the vending service; only the platform team may.", who.ObjectID))
+			return
+		}
+		if r.Method != http.MethodPost || in.Consent == nil {
+			arm.WriteError(w, arm.Errorf(http.StatusMethodNotAllowed, "MethodNotAllowed", "Use POST %s with {\"tenantId\"}.", ConsentPath))
+			return
+		}
+		var body struct {
+			TenantID string `json:"tenantId"`
+		}
+		if err := decode(r, &body); err != nil {
+			arm.WriteError(w, err)
+			return
+		}
+		if !isGUID(body.TenantID) {
+			arm.WriteError(w, arm.BadRequest("InvalidTenantId", "The tenantId '%s' is not a GUID.", clip(body.TenantID)))
+			return
+		}
+		oid, err := in.Consent(r.Context(), strings.ToLower(body.TenantID))
+		writeResult(w, http.StatusOK, map[string]string{"tenantId": strings.ToLower(body.TenantID), "principalId": oid}, err)
 	case r.URL.Path == CatalogPath || strings.HasPrefix(r.URL.Path, CatalogPath+"/"):
 		if !member(who, in.AdminApps, in.AdminGroups) {
 			arm.WriteError(w, arm.Errorf(http.StatusForbidden, "AuthorizationFailed",
