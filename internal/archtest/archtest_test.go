@@ -43,8 +43,9 @@ var allowed = map[string][]string{
 	"internal/cloud/storageaccounts": {"internal/arm", "internal/armexpr", "internal/policy", "internal/rbac", "internal/store", "internal/identity", "internal/cloud", "internal/storage", "internal/template"},
 	"internal/identity/graph":        {"internal/identity", "internal/arm"},
 	"internal/cloud/solutions":       {"internal/arm", "internal/rbac", "internal/store", "internal/identity", "internal/cloud"},
-	"internal/vending":               {"internal/arm"},
+	"internal/vending":               {"internal/arm", "internal/vault/assertion"},
 	"internal/collector":             {"internal/arm", "internal/store", "internal/vault/assertion"},
+	"internal/cloud/consumption":     {"internal/arm"},
 }
 
 // packages walks the module from the repository root and returns, per

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/steward-gov/steward/internal/cloud"
+	"github.com/steward-gov/steward/internal/cloud/consumption"
 	"github.com/steward-gov/steward/internal/rbac"
 )
 
@@ -55,6 +56,7 @@ func (s *Steward) mountCloud(ctx context.Context, setup []CloudSetup) error {
 	if err := s.mountManagedIdentityEndpoints(mi); err != nil {
 		return fmt.Errorf("managed identities: %w", err)
 	}
+	c.OnPut(consumption.TypeBudget, consumption.PutBudget)
 	for _, f := range setup {
 		if err := f(ctx, s, c); err != nil {
 			return fmt.Errorf("cloud setup: %w", err)
