@@ -129,10 +129,16 @@ func (s *Service) parseAuthorize(ctx context.Context, tenantSeg, raw string) (au
 	if strings.TrimSpace(req.Scope) == "" {
 		return req, redirectErr(errMissingParam("scope"))
 	}
-	if _, err := splitScope(req.Scope); err != nil {
+	// Scopes are checked now (that they exist); consent is decided once
+	// the user is known.
+	if _, err := s.resolveScopes(ctx, tenant.ID, app, sp, "", req.Scope); err != nil {
 		var oe *OAuthError
-		errors.As(err, &oe)
-		return req, redirectErr(oe)
+		if !errors.As(err, &oe) {
+			return req, err
+		}
+		if oe.Code != "consent_required" {
+			return req, redirectErr(oe)
+		}
 	}
 	req.Nonce = q.Get("nonce")
 	req.Challenge = q.Get("code_challenge")
