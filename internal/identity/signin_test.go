@@ -483,4 +483,3 @@ func TestSignInRevocation(t *testing.T) {
 		t.Fatalf("after revocation: %d %q", p.status, p.location)
 	}
 }
-
