@@ -70,6 +70,23 @@ func (s *Service) proceed(w http.ResponseWriter, r *http.Request, req authzReque
 		s.authorizeFailed(w, r, req, err)
 		return
 	}
+	enrolled, err := s.MFAEnrolled(ctx, req.TenantID, user.ID)
+	if err != nil {
+		s.authorizeFailed(w, r, req, err)
+		return
+	}
+	if s.mfaNeeded(req, sess, enrolled, now) {
+		if req.Prompt == "none" {
+			s.respondError(w, r, req, errInteractionRequired())
+			return
+		}
+		if enrolled {
+			s.renderMFA(w, r, req, "", http.StatusOK)
+			return
+		}
+		s.renderEnroll(w, r, req, user, "")
+		return
+	}
 	consent, err := s.consentNeeded(ctx, req, user.ID)
 	if err != nil {
 		s.authorizeFailed(w, r, req, err)
@@ -132,6 +149,13 @@ func (s *Service) serveAuthorizeForm(w http.ResponseWriter, r *http.Request) {
 	switch r.PostForm.Get("action") {
 	case "signin":
 		s.signIn(w, r, req)
+	case "mfa", "enroll", "continue":
+		sess := s.currentSession(r, req.TenantID)
+		if sess == nil {
+			s.renderSignIn(w, r, req, "", http.StatusOK)
+			return
+		}
+		s.secondFactor(w, r, req, sess, r.PostForm.Get("action"))
 	case "consent":
 		sess := s.currentSession(r, req.TenantID)
 		if sess == nil {

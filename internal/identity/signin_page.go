@@ -53,6 +53,44 @@ button.secondary{background:#e6e6e6;color:#1b1b1b}
 </form>
 {{template "foot" .}}{{end}}
 
+{{define "mfa"}}{{template "head" .}}
+<h1>Enter code</h1>
+<p>Enter the code displayed in your authenticator app, or one of your recovery codes.</p>
+{{if .Message}}<p class="error" role="alert">{{.Message}}</p>{{end}}
+<form method="post" action="{{.Action}}">
+<input type="hidden" name="q" value="{{.Query}}"><input type="hidden" name="csrf" value="{{.CSRF}}">
+<input type="hidden" name="action" value="mfa">
+<label for="otc">Code</label>
+<input id="otc" name="otc" type="text" inputmode="numeric" autocomplete="one-time-code" required autofocus>
+<button type="submit">Verify</button>
+</form>
+{{template "foot" .}}{{end}}
+
+{{define "enroll"}}{{template "head" .}}
+<h1>Set up your authenticator app</h1>
+<p>Scan the QR code with an authenticator app, or enter this key: <code id="secret">{{.Secret}}</code>. Then enter the 6-digit code it shows.</p>
+<img src="{{.QR}}" width="256" height="256" alt="QR code of the authenticator key">
+{{if .Message}}<p class="error" role="alert">{{.Message}}</p>{{end}}
+<form method="post" action="{{.Action}}">
+<input type="hidden" name="q" value="{{.Query}}"><input type="hidden" name="csrf" value="{{.CSRF}}">
+<input type="hidden" name="action" value="enroll">
+<label for="otc">Code</label>
+<input id="otc" name="otc" type="text" inputmode="numeric" autocomplete="one-time-code" required autofocus>
+<button type="submit">Verify</button>
+</form>
+{{template "foot" .}}{{end}}
+
+{{define "recovery"}}{{template "head" .}}
+<h1>Save your recovery codes</h1>
+<p>Each code signs you in once if you lose your authenticator app. They are shown only now.</p>
+<ul id="recovery">{{range .Scopes}}<li><code>{{.}}</code></li>{{end}}</ul>
+<form method="post" action="{{.Action}}">
+<input type="hidden" name="q" value="{{.Query}}"><input type="hidden" name="csrf" value="{{.CSRF}}">
+<input type="hidden" name="action" value="continue">
+<button type="submit">Continue</button>
+</form>
+{{template "foot" .}}{{end}}
+
 {{define "error"}}{{template "head" .}}
 <h1>Sorry, we could not sign you in</h1>
 <p class="error" role="alert">{{.Message}}</p>
@@ -78,6 +116,8 @@ button.secondary{background:#e6e6e6;color:#1b1b1b}
 type pageData struct {
 	Title, Nonce, Action, Query, CSRF, AppName, LoginHint, Message, Code string
 	Scopes                                                               []string
+	QR                                                                   template.URL // a data: URI made here
+	Secret                                                               string
 	Params                                                               url.Values
 }
 

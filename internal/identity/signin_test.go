@@ -24,6 +24,7 @@ import (
 // a user.
 type signinEnv struct {
 	svc       *Service
+	clock     *fakeClock
 	srv       *httptest.Server
 	tenant    Tenant
 	web       Application
@@ -45,8 +46,9 @@ const (
 func newSigninEnv(t *testing.T) *signinEnv {
 	t.Helper()
 	ctx := context.Background()
-	svc := NewService(NewMemRecords(), Options{})
-	e := &signinEnv{svc: svc}
+	clock := &fakeClock{t: time.Now()}
+	svc := NewService(NewMemRecords(), Options{Now: clock.Now})
+	e := &signinEnv{svc: svc, clock: clock}
 	e.srv = httptest.NewTLSServer(svc.Handler())
 	t.Cleanup(e.srv.Close)
 	var err error
