@@ -53,7 +53,7 @@ func (s *Service) proceed(w http.ResponseWriter, r *http.Request, req authzReque
 		if req.Prompt == "login" || req.Prompt == "select_account" {
 			needLogin = true
 		}
-		if req.MaxAge >= 0 && now.Sub(sess.rec.AuthTime) > time.Duration(req.MaxAge)*time.Second {
+		if req.MaxAge == 0 || (req.MaxAge > 0 && now.Sub(sess.rec.AuthTime) > time.Duration(req.MaxAge)*time.Second) {
 			needLogin = true
 		}
 	}
