@@ -30,7 +30,9 @@ func userSignInCmds() []*cobra.Command {
 			return g.do(cmd.Context(), http.MethodPost, "/users/"+url.PathEscape(a[0])+"/revokeSignInSessions", nil, nil)
 		})
 	mfa := &cobra.Command{Use: "mfa", Short: "Manage a user's authenticator app (TOTP second factor)"}
-	methods := func(upn string) string { return "/users/" + url.PathEscape(upn) + "/authentication/softwareOathMethods" }
+	methods := func(upn string) string {
+		return "/users/" + url.PathEscape(upn) + "/authentication/softwareOathMethods"
+	}
 	enroll := leaf("enroll ID|UPN", "Enrol an authenticator app for a user: prints the key, its otpauth URI and the recovery codes once",
 		"  steward identity user mfa enroll ann@contoso.test -o json",
 		cobra.ExactArgs(1), func(cmd *cobra.Command, g *graphClient, f cliout.Format, a []string) error {
