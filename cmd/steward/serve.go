@@ -194,6 +194,7 @@ func serveServices(pol policyproviderOptions, vaultReady func(*server.VaultPlane
 		server.AlertsService(server.AlertsOptions{Mailer: pol.mailer}),
 		server.StorageService(),
 		server.VendingService(server.VendingOptions{}),
+		server.WebService(),
 	}
 }
 

@@ -43,6 +43,7 @@ var allowed = map[string][]string{
 	"internal/cloud/storageaccounts": {"internal/arm", "internal/armexpr", "internal/policy", "internal/rbac", "internal/store", "internal/identity", "internal/cloud", "internal/storage", "internal/template"},
 	"internal/identity/graph":        {"internal/identity", "internal/arm"},
 	"internal/vending":               {"internal/arm"},
+	"internal/web":                   nil,
 }
 
 // packages walks the module from the repository root and returns, per
