@@ -123,4 +123,3 @@ func (c *Console) security(w http.ResponseWriter, r *http.Request, s *session) {
 	c.render(w, r, "security", http.StatusOK, pageData{Title: "Security", User: s, FreshMFA: s.freshMFA(c.opts.Now()),
 		AuthTime: s.AuthTime.Format(time.RFC3339)})
 }
-
