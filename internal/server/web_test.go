@@ -16,6 +16,7 @@ import (
 	azarm "github.com/Azure/azure-sdk-for-go/sdk/azcore/arm"
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/to"
 	"github.com/Azure/azure-sdk-for-go/sdk/resourcemanager/authorization/armauthorization/v2"
+	"github.com/google/uuid"
 	"github.com/pquerna/otp/totp"
 
 	"github.com/steward-gov/steward/internal/rbac"
@@ -107,14 +108,7 @@ func TestConsoleSignInRBACAndStepUp(t *testing.T) {
 
 	// A Reader on the subscription sees it: the management API's RBAC
 	// decides, with the user's own token.
-	admin := adminCredential(t, dir, s.ARMClientOptions())
-	ras, _ := armauthorization.NewRoleAssignmentsClient(s.Bootstrap.SubscriptionID, admin, &azarm.ClientOptions{ClientOptions: s.ARMClientOptions()})
-	scope := "/subscriptions/" + s.Bootstrap.SubscriptionID
-	if _, err := ras.Create(ctx, scope, "8f0c9a1e-2b3d-4c5e-8f7a-0b1c2d3e4f5a", armauthorization.RoleAssignmentCreateParameters{
-		Properties: &armauthorization.RoleAssignmentProperties{PrincipalID: to.Ptr(user.ID),
-			RoleDefinitionID: to.Ptr(scope + "/providers/Microsoft.Authorization/roleDefinitions/" + rbac.ReaderRoleID)}}, nil); err != nil {
-		t.Fatal(err)
-	}
+	assignReader(t, s, dir, user.ID)
 	if p = b.get("/console/"); !strings.Contains(p.body, s.Bootstrap.SubscriptionID) {
 		t.Fatalf("a Reader does not see the subscription:\n%.600s", p.body)
 	}
@@ -141,5 +135,19 @@ func TestConsoleSignInRBACAndStepUp(t *testing.T) {
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	if p = b.do(req); p.status != http.StatusForbidden {
 		t.Fatalf("forged sign-out: %d", p.status)
+	}
+}
+
+// assignReader makes principalID a Reader of the home subscription, as the
+// administrator, through the Azure SDK.
+func assignReader(t *testing.T, s *Steward, dir, principalID string) {
+	t.Helper()
+	admin := adminCredential(t, dir, s.ARMClientOptions())
+	ras, _ := armauthorization.NewRoleAssignmentsClient(s.Bootstrap.SubscriptionID, admin, &azarm.ClientOptions{ClientOptions: s.ARMClientOptions()})
+	scope := "/subscriptions/" + s.Bootstrap.SubscriptionID
+	if _, err := ras.Create(context.Background(), scope, uuid.NewString(), armauthorization.RoleAssignmentCreateParameters{
+		Properties: &armauthorization.RoleAssignmentProperties{PrincipalID: to.Ptr(principalID),
+			RoleDefinitionID: to.Ptr(scope + "/providers/Microsoft.Authorization/roleDefinitions/" + rbac.ReaderRoleID)}}, nil); err != nil {
+		t.Fatal(err)
 	}
 }
