@@ -23,7 +23,10 @@ var styleHash = func() string {
 	return base64.StdEncoding.EncodeToString(sum[:])
 }()
 
-var pages = template.Must(template.New("pages").Parse(`
+var pages = template.Must(template.New("pages").Funcs(template.FuncMap{
+	"plus":   func(a, b int) int { return a + b },
+	"height": func(n int) int { return n*24 + 4 },
+}).Parse(`
 {{define "head"}}<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <title>{{.Title}} - Steward console</title><style>` + style + `</style></head><body>
@@ -41,6 +44,16 @@ var pages = template.Must(template.New("pages").Parse(`
 {{range .Subscriptions}}<tr><td>{{.Name}}</td><td>{{.ID}}</td><td>{{.State}}</td></tr>
 {{else}}<tr><td colspan="3">None: you have no role on any subscription.</td></tr>{{end}}
 </tbody></table>{{end}}
+{{range .Compliance}}<section>
+<h2>Compliance of {{.Subscription}}</h2>
+{{if lt .Percent 0}}<p>No resource has been evaluated yet.</p>
+{{else}}<p><strong class="{{if eq .NonCompliant 0}}ok{{else}}warn{{end}}">{{.Percent}}% compliant</strong>: {{.Compliant}} compliant, {{.NonCompliant}} non-compliant resources.</p>{{end}}
+{{with .Assignments}}<h3>Non-compliant resources by assignment</h3>
+<svg role="img" aria-label="Non-compliant resources by assignment" width="100%" viewBox="0 0 600 {{len . | height}}" preserveAspectRatio="xMinYMin meet">
+{{range .}}<g><rect x="0" y="{{.Y}}" width="{{.Width}}" height="18" fill="#a4262c"></rect><text x="{{.Width | plus 6}}" y="{{.Y | plus 14}}" font-size="13">{{.Label}}</text></g>
+{{end}}</svg>{{end}}
+</section>{{end}}
+{{if .ComplianceError}}<p class="warn">{{.ComplianceError}}</p>{{end}}
 {{template "foot" .}}{{end}}
 
 {{define "security"}}{{template "head" .}}
@@ -58,6 +71,9 @@ var pages = template.Must(template.New("pages").Parse(`
 
 type subscriptionRow struct{ Name, ID, State string }
 
+// maxSummaries bounds the compliance summaries one overview reads.
+const maxSummaries = 20
+
 type pageData struct {
 	Title         string
 	User          *session
@@ -65,6 +81,9 @@ type pageData struct {
 	Subscriptions []subscriptionRow
 	FreshMFA      bool
 	AuthTime      string
+	Compliance    []compliance
+	// ComplianceError says that a summary could not be read.
+	ComplianceError string
 }
 
 func (c *Console) render(w http.ResponseWriter, r *http.Request, name string, status int, d pageData) {
@@ -113,6 +132,18 @@ func (c *Console) overview(w http.ResponseWriter, r *http.Request, s *session) {
 	if err != nil {
 		c.opts.Logger.WarnContext(r.Context(), "console: listing subscriptions", "err", err.Error())
 		d.Error = "The management API could not be read; try again."
+	}
+	for i, sub := range d.Subscriptions {
+		if i == maxSummaries {
+			break
+		}
+		cs, err := c.summarize(r.Context(), s, sub.ID)
+		if err != nil {
+			c.opts.Logger.WarnContext(r.Context(), "console: compliance summary", "subscription", sub.ID, "err", err.Error())
+			d.ComplianceError = "The compliance of some subscriptions could not be read."
+			continue
+		}
+		d.Compliance = append(d.Compliance, cs)
 	}
 	c.render(w, r, "overview", http.StatusOK, d)
 }
