@@ -243,7 +243,7 @@ func (s *Service) startSession(ctx context.Context, w http.ResponseWriter, tenan
 	now := s.opts.Now().UTC()
 	rec := signInSession{TenantID: tenantID, UserID: userID, AuthTime: now, AMR: amr, Created: now,
 		Expires: now.Add(sessionLifetime), SID: s.NewID()}
-	if err := s.putRecord(ctx, tableSessions, id, rec); err != nil {
+	if err := s.putRecord(ctx, tableSessions, id, rec, rec.Expires); err != nil {
 		return nil, err
 	}
 	http.SetCookie(w, &http.Cookie{Name: sessionCookie, Value: id, Path: "/", Secure: true, HttpOnly: true,
@@ -277,5 +277,5 @@ func (s *Service) issueCode(ctx context.Context, req authzRequest, sess *session
 		AuthTime: sess.rec.AuthTime, AMR: sess.rec.AMR, ACRS: acrs, SessionID: sess.rec.SID, Public: req.Public,
 		Issued: now, Expires: now.Add(authCodeLifetime), RedirectURI: req.RedirectURI, Nonce: req.Nonce,
 		CodeChallenge: req.Challenge}
-	return code, s.putRecord(ctx, tableAuthCodes, code, g)
+	return code, s.putRecord(ctx, tableAuthCodes, code, g, g.Expires)
 }

@@ -2,7 +2,6 @@ package identity
 
 import (
 	"encoding/base64"
-	"encoding/json"
 	"html/template"
 	"net/http"
 	"slices"
@@ -71,11 +70,7 @@ func (s *Service) secondFactor(w http.ResponseWriter, r *http.Request, req authz
 	if !slices.Contains(sess.rec.AMR, "mfa") {
 		sess.rec.AMR = append(sess.rec.AMR, "mfa")
 	}
-	b, err := json.Marshal(sess.rec)
-	if err == nil {
-		err = s.dir.recs.Put(ctx, tableSessions, secretKey(sess.id), b)
-	}
-	if err != nil {
+	if err := s.updateRecord(ctx, tableSessions, sess.id, sess.rec, sess.rec.Expires); err != nil {
 		s.authorizeFailed(w, r, req, err)
 		return
 	}

@@ -89,12 +89,39 @@ func secretKey(secret string) string {
 	return hex.EncodeToString(sum[:])
 }
 
-func (s *Service) putRecord(ctx context.Context, table, secret string, v any) error {
+// storedRecord is how a sign-in record is kept: its own key and expiry
+// beside the value, so expired records can be found and swept without the
+// secrets their keys hash.
+type storedRecord struct {
+	Key     string          `json:"key"`
+	Expires time.Time       `json:"expires"`
+	Value   json.RawMessage `json:"value"`
+}
+
+func encodeRecord(secret string, v any, expires time.Time) ([]byte, error) {
 	b, err := json.Marshal(v)
+	if err != nil {
+		return nil, err
+	}
+	return json.Marshal(storedRecord{Key: secretKey(secret), Expires: expires.UTC(), Value: b})
+}
+
+// putRecord creates the record of a new secret, which expires at expires.
+func (s *Service) putRecord(ctx context.Context, table, secret string, v any, expires time.Time) error {
+	b, err := encodeRecord(secret, v, expires)
 	if err != nil {
 		return err
 	}
 	return s.dir.recs.Create(ctx, table, secretKey(secret), b)
+}
+
+// updateRecord replaces the record of secret.
+func (s *Service) updateRecord(ctx context.Context, table, secret string, v any, expires time.Time) error {
+	b, err := encodeRecord(secret, v, expires)
+	if err != nil {
+		return err
+	}
+	return s.dir.recs.Put(ctx, table, secretKey(secret), b)
 }
 
 // getRecord reads the record of secret; ok is false when there is none.
@@ -108,7 +135,37 @@ func (s *Service) getRecord(ctx context.Context, table, secret string, v any) (b
 	} else if err != nil {
 		return false, err
 	}
-	return true, json.Unmarshal(b, v)
+	var rec storedRecord
+	if err := json.Unmarshal(b, &rec); err != nil {
+		return false, err
+	}
+	return true, json.Unmarshal(rec.Value, v)
+}
+
+// PruneSignIns deletes the expired sign-in sessions, authorization codes
+// (and their redemption marks) and refresh tokens, and returns how many it
+// deleted. steward serve runs it periodically; expired records are refused
+// when read anyway, so this only keeps the tables small.
+func (s *Service) PruneSignIns(ctx context.Context) (int, error) {
+	now := s.opts.Now()
+	n := 0
+	for _, table := range []string{tableSessions, tableAuthCodes, tableRedeemedCodes, tableRefreshTokens} {
+		vals, err := s.dir.recs.List(ctx, table, "")
+		if err != nil {
+			return n, err
+		}
+		for _, b := range vals {
+			var rec storedRecord
+			if json.Unmarshal(b, &rec) != nil || rec.Key == "" || now.Before(rec.Expires) {
+				continue
+			}
+			if err := s.dir.recs.Delete(ctx, table, rec.Key); err != nil && !errors.Is(err, ErrNotFound) {
+				return n, err
+			}
+			n++
+		}
+	}
+	return n, nil
 }
 
 // deleteRecord removes secret's record and reports whether this call

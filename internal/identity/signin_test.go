@@ -485,3 +485,40 @@ func TestSignInRevocation(t *testing.T) {
 		t.Fatalf("after revocation: %d %q", p.status, p.location)
 	}
 }
+
+func TestPruneSignIns(t *testing.T) {
+	e := newSigninEnv(t)
+	ctx := context.WithValue(context.Background(), oauth2.HTTPClient, e.srv.Client())
+	cfg := oauth2.Config{ClientID: e.web.AppID, ClientSecret: e.webSecret, RedirectURL: webRedirect, Scopes: []string{"openid", "offline_access"},
+		Endpoint: oauth2.Endpoint{AuthURL: e.srv.URL + "/" + e.tenant.ID + "/oauth2/v2.0/authorize", TokenURL: e.srv.URL + "/" + e.tenant.ID + "/oauth2/v2.0/token"}}
+	b := e.browser(t)
+	q := redirectParams(t, b.signIn(b.get(cfg.AuthCodeURL("s")), userUPN, userPass), webRedirect)
+	tok, err := cfg.Exchange(ctx, q.Get("code"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	unused := redirectParams(t, b.get(cfg.AuthCodeURL("s2")), webRedirect).Get("code")
+	// Nothing has expired yet: nothing is pruned.
+	if n, err := e.svc.PruneSignIns(context.Background()); err != nil || n != 0 {
+		t.Fatalf("prune before expiry: %d %v", n, err)
+	}
+	// After 11 minutes the unused code and the mark of the redeemed one go (a
+	// redeemed code itself is deleted when redeemed); the session (24h)
+	// and the refresh token (90 days) stay.
+	e.clock.Add(11 * time.Minute)
+	if n, err := e.svc.PruneSignIns(context.Background()); err != nil || n != 2 {
+		t.Fatalf("prune after the codes expired: %d %v (want the unused code and the redeemed one's mark)", n, err)
+	}
+	if _, err := cfg.Exchange(ctx, unused); !isOAuth(err, "invalid_grant") {
+		t.Fatalf("a pruned code: %v", err)
+	}
+	e.clock.Add(91 * 24 * time.Hour)
+	if n, err := e.svc.PruneSignIns(context.Background()); err != nil || n != 2 {
+		t.Fatalf("prune after 91 days: %d %v (want the session and the refresh token)", n, err)
+	}
+	e.clock.Set(time.Now())
+	_, err = cfg.TokenSource(ctx, &oauth2.Token{RefreshToken: tok.RefreshToken, Expiry: time.Now().Add(-time.Hour)}).Token()
+	if !isOAuth(err, "invalid_grant") {
+		t.Fatalf("a pruned refresh token: %v", err)
+	}
+}

@@ -193,7 +193,7 @@ func (s *Service) spend(ctx context.Context, req TokenRequest, g grantState, now
 			return errPKCEMismatch()
 		}
 	}
-	if err := s.dir.recs.Create(ctx, tableRedeemedCodes, secretKey(req.Code), []byte(`{}`)); errors.Is(err, ErrExists) {
+	if err := s.putRecord(ctx, tableRedeemedCodes, req.Code, struct{}{}, g.Expires); errors.Is(err, ErrExists) {
 		return errCodeRedeemed()
 	} else if err != nil {
 		return err
@@ -260,7 +260,7 @@ func (s *Service) issueUserTokens(ctx context.Context, tenantID string, app Appl
 		next := g
 		next.RedirectURI, next.Nonce, next.CodeChallenge = "", "", ""
 		next.Issued, next.Expires = now.UTC(), now.UTC().Add(refreshTokenLifetime)
-		if err := s.putRecord(ctx, tableRefreshTokens, rt, next); err != nil {
+		if err := s.putRecord(ctx, tableRefreshTokens, rt, next, next.Expires); err != nil {
 			return UserTokenResponse{}, err
 		}
 		out.RefreshToken = rt
