@@ -17,7 +17,9 @@ import (
 
 // fakeARM answers the two calls of the overview as the management API does,
 // and only for the user's token.
-func fakeARM(t *testing.T, summary string) *httptest.Server {
+func fakeARM(t *testing.T, summary string) *httptest.Server { return fakeARMFor(t, summary) }
+
+func fakeARMFor(t testing.TB, summary string) *httptest.Server {
 	srv := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Header.Get("Authorization") != "Bearer user-token" {
 			w.WriteHeader(http.StatusUnauthorized)
