@@ -3,6 +3,7 @@ package main
 import (
 	"net/http"
 	"net/url"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -66,4 +67,23 @@ func userSignInCmds() []*cobra.Command {
 		})
 	mfa.AddCommand(enroll, show, resetMFA)
 	return []*cobra.Command{reset, revoke, mfa}
+}
+
+// "steward user" is "steward identity user" at the top level: people are
+// what an operator manages most, so the short path is the one in the
+// console's documentation.
+func init() {
+	register(func() *cobra.Command {
+		c := newIdentityUserCmd()
+		c.Short = "Manage people: users, passwords, sign-in sessions and authenticator apps (same as steward identity user)"
+		var retitle func(*cobra.Command)
+		retitle = func(c *cobra.Command) {
+			c.Example = strings.ReplaceAll(c.Example, "steward identity user", "steward user")
+			for _, sub := range c.Commands() {
+				retitle(sub)
+			}
+		}
+		retitle(c)
+		return c
+	})
 }

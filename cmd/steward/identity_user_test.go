@@ -17,7 +17,10 @@ func TestIdentityUserSignInCommands(t *testing.T) {
 		}
 		return out
 	}
-	must("identity", "user", "create", "cy@steward.test", "--display-name", "Cy", "--password", "Corr3ct-Horse!")
+	must("user", "create", "cy@steward.test", "--display-name", "Cy", "--password", "Corr3ct-Horse!")
+	if out := must("user", "list"); !strings.Contains(out, "cy@steward.test") {
+		t.Errorf("user list:\n%s", out)
+	}
 	must("identity", "user", "reset-password", "cy@steward.test", "--password", "N3w-Horse-Battery")
 	if _, err := run("identity", "user", "reset-password", "cy@steward.test"); exitCode(err) != 2 {
 		t.Errorf("reset-password without --password: exit %d", exitCode(err))
