@@ -591,6 +591,7 @@ func newIdentityUserCmd() *cobra.Command {
 		})
 	groups.Flags().Bool("transitive", false, "include groups reached through nested groups")
 	cmd.AddCommand(create, list, show, del, groups)
+	cmd.AddCommand(userSignInCmds()...)
 	return cmd
 }
 

@@ -196,6 +196,7 @@ func serveServices(pol policyproviderOptions, vaultReady func(*server.VaultPlane
 		server.StorageService(),
 		server.VendingService(server.VendingOptions{}),
 		server.CollectorServeService(server.CollectorServeOptions{}),
+		server.WebService(),
 	}
 }
 

@@ -46,6 +46,7 @@ var allowed = map[string][]string{
 	"internal/vending":               {"internal/arm", "internal/vault/assertion"},
 	"internal/collector":             {"internal/arm", "internal/store", "internal/vault/assertion"},
 	"internal/cloud/consumption":     {"internal/arm"},
+	"internal/web":                   nil,
 }
 
 // packages walks the module from the repository root and returns, per

@@ -25,6 +25,9 @@ type OpenIDConfiguration struct {
 	HTTPLogoutSupported               bool     `json:"http_logout_supported"`
 	FrontchannelLogoutSupported       bool     `json:"frontchannel_logout_supported"`
 	EndSessionEndpoint                string   `json:"end_session_endpoint"`
+	UserInfoEndpoint                  string   `json:"userinfo_endpoint"`
+	CodeChallengeMethodsSupported     []string `json:"code_challenge_methods_supported"`
+	GrantTypesSupported               []string `json:"grant_types_supported"`
 	ClaimsSupported                   []string `json:"claims_supported"`
 	TenantRegionScope                 *string  `json:"tenant_region_scope"`
 	CloudInstanceName                 string   `json:"cloud_instance_name"`
@@ -42,14 +45,17 @@ func Discovery(authority, tenantID string) OpenIDConfiguration {
 		ResponseModesSupported:            []string{"query", "fragment", "form_post"},
 		SubjectTypesSupported:             []string{"pairwise"},
 		IDTokenSigningAlgValuesSupported:  []string{"RS256"},
-		ResponseTypesSupported:            []string{"code", "id_token", "code id_token", "id_token token"},
+		ResponseTypesSupported:            []string{"code"},
 		ScopesSupported:                   []string{"openid", "profile", "email", "offline_access"},
 		Issuer:                            IssuerFor(authority, tenantID),
 		AuthorizationEndpoint:             base + "/oauth2/v2.0/authorize",
 		DeviceAuthorizationEndpoint:       base + "/oauth2/v2.0/devicecode",
 		EndSessionEndpoint:                base + "/oauth2/v2.0/logout",
-		ClaimsSupported: []string{"sub", "iss", "aud", "exp", "iat", "nbf", "oid", "tid", "azp",
-			"appid", "groups", "idtyp", "ver"},
+		UserInfoEndpoint:                  base + "/openid/userinfo",
+		CodeChallengeMethodsSupported:     []string{"S256"},
+		GrantTypesSupported:               []string{"authorization_code", "refresh_token", "client_credentials"},
+		ClaimsSupported: []string{"sub", "iss", "aud", "exp", "iat", "nbf", "auth_time", "acr", "acrs", "amr", "nonce",
+			"preferred_username", "name", "email", "oid", "tid", "azp", "appid", "groups", "idtyp", "scp", "sid", "ver"},
 		CloudInstanceName:  "steward.local",
 		CloudGraphHostName: "graph.windows.net",
 		MSGraphHost:        "graph.microsoft.com",

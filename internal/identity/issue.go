@@ -35,6 +35,14 @@ type AccessClaims struct {
 	TenantID          string   `json:"tid"`
 	TokenID           string   `json:"uti"`
 	Version           string   `json:"ver"`
+	// Claims of delegated (user) tokens only.
+	Scope             string   `json:"scp,omitempty"`
+	Name              string   `json:"name,omitempty"`
+	PreferredUsername string   `json:"preferred_username,omitempty"`
+	AMR               []string `json:"amr,omitempty"`
+	AuthTime          int64    `json:"auth_time,omitempty"`
+	ACR               string   `json:"acr,omitempty"`
+	ACRS              []string `json:"acrs,omitempty"`
 }
 
 // issue signs an app-only access token for sp and resource with the

@@ -30,6 +30,11 @@ type User struct {
 	AccountEnabled    bool       `json:"accountEnabled"`
 	Created           time.Time  `json:"createdDateTime,omitzero"`
 	Properties        Properties `json:"properties,omitempty"`
+	// SignInSessionsValidFrom revokes: sign-in sessions and refresh tokens
+	// of sign-ins before it are refused (Graph's
+	// signInSessionsValidFromDateTime, set by a password reset and by
+	// revokeSignInSessions).
+	SignInSessionsValidFrom time.Time `json:"signInSessionsValidFromDateTime,omitzero"`
 }
 
 // Group is a set of directory objects. Members are object IDs of users,

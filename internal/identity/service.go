@@ -140,13 +140,18 @@ func (s *Service) Keys() *KeyRing { return s.keys }
 
 // Handler serves the token service's endpoints under "/{tenant}/":
 // v2.0/.well-known/openid-configuration, discovery/v2.0/keys (both
-// unauthenticated, as in Entra) and oauth2/v2.0/token, and the home
+// unauthenticated, as in Entra), oauth2/v2.0/token, the user sign-in
+// endpoints oauth2/v2.0/authorize, oauth2/v2.0/logout and openid/userinfo,
+// and the home
 // tenant's discovery document at ADFSDiscoveryPath.
 func (s *Service) Handler() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("/{tenant}/v2.0/.well-known/openid-configuration", s.serveDiscovery)
 	mux.HandleFunc("/{tenant}/discovery/v2.0/keys", s.serveKeys)
 	mux.HandleFunc("/{tenant}/oauth2/v2.0/token", s.serveToken)
+	mux.HandleFunc("/{tenant}/oauth2/v2.0/authorize", s.serveAuthorize)
+	mux.HandleFunc("/{tenant}/oauth2/v2.0/logout", s.serveLogout)
+	mux.HandleFunc("/{tenant}/openid/userinfo", s.serveUserInfo)
 	mux.HandleFunc(ADFSDiscoveryPath, s.serveADFSDiscovery)
 	mux.HandleFunc(InstanceDiscoveryPath, s.serveInstanceDiscovery)
 	return mux
@@ -164,7 +169,8 @@ func Matches(path string) bool {
 	}
 	rest := strings.Join(parts[1:], "/")
 	switch rest {
-	case "v2.0/.well-known/openid-configuration", "discovery/v2.0/keys", "oauth2/v2.0/token":
+	case "v2.0/.well-known/openid-configuration", "discovery/v2.0/keys", "oauth2/v2.0/token",
+		"oauth2/v2.0/authorize", "oauth2/v2.0/logout", "openid/userinfo":
 		return true
 	}
 	return false

@@ -2,89 +2,280 @@ package identity
 
 import (
 	"context"
+	"crypto/subtle"
 	"errors"
 	"net/http"
+	"net/url"
+	"slices"
 	"strings"
 	"time"
-
-	"github.com/go-jose/go-jose/v4"
-	"github.com/go-jose/go-jose/v4/jwt"
 )
 
-// SignIn is how the user behind a delegated token signed in: the
-// authentication methods (the amr claim, "pwd", "mfa", ...) and when
-// (auth_time). APIs that need a recent multifactor sign-in (step-up)
-// check it.
-type SignIn struct {
-	AMR      []string
-	AuthTime time.Time
+// Cookies of the sign-in pages. Both are Secure and HttpOnly; the session
+// is SameSite=Lax so it comes along when a client sends the browser to the
+// authorization endpoint, the CSRF cookie Strict.
+const (
+	sessionCookie = "steward_sso"
+	csrfCookie    = "steward_csrf"
+)
+
+// serveAuthorize is the authorization endpoint. GET starts (or silently
+// completes) a sign-in; POST is the sign-in or consent form coming back.
+func (s *Service) serveAuthorize(w http.ResponseWriter, r *http.Request) {
+	switch r.Method {
+	case http.MethodGet:
+		req, err := s.parseAuthorize(r.Context(), r.PathValue("tenant"), r.URL.RawQuery)
+		if err != nil {
+			s.authorizeFailed(w, r, req, err)
+			return
+		}
+		s.proceed(w, r, req, s.currentSession(r, req.TenantID), step{})
+	case http.MethodPost:
+		s.serveAuthorizeForm(w, r)
+	default:
+		s.renderError(w, r, http.StatusMethodNotAllowed, errBadAuthorizeParam("method"))
+	}
 }
 
-type signInClaims struct {
-	AMR      []string `json:"amr,omitempty"`
-	AuthTime int64    `json:"auth_time,omitempty"`
-	Name     string   `json:"name,omitempty"`
-	UPN      string   `json:"upn,omitempty"`
+// step says which checks a form post has just satisfied.
+type step struct {
+	signedIn  bool // credentials were just presented
+	consented bool // the consent page was just accepted
 }
 
-// IssueUserToken signs a delegated access token for a user of tenantID
-// and resource, carrying how the user signed in. It is the minting
-// helper for tests and tools until interactive sign-in issues such
-// tokens; the token has Entra's user-token claims (idtyp "user", amr,
-// auth_time, the user's transitive groups).
-func (s *Service) IssueUserToken(ctx context.Context, tenantID, userID, clientAppID, resource string, in SignIn) (string, time.Time, error) {
-	u, err := s.dir.User(ctx, tenantID, strings.ToLower(userID))
-	if err != nil {
-		return "", time.Time{}, err
-	}
-	if !u.AccountEnabled {
-		return "", time.Time{}, errors.New("identity: the user is disabled")
-	}
-	key, err := s.keys.active(ctx, tenantID)
-	if err != nil {
-		return "", time.Time{}, err
-	}
-	groups, err := s.dir.TransitiveGroups(ctx, tenantID, u.ID)
-	if err != nil {
-		return "", time.Time{}, err
-	}
+// proceed decides what the browser sees next: the sign-in page, the
+// consent page, or the redirect with a code.
+func (s *Service) proceed(w http.ResponseWriter, r *http.Request, req authzRequest, sess *sessionRef, st step) {
+	ctx := r.Context()
 	now := s.opts.Now()
-	exp := now.Add(s.opts.TokenLifetime).Truncate(time.Second)
-	iss := IssuerFor(s.opts.AuthorityHost, tenantID)
-	claims := AccessClaims{Audience: resource, Issuer: iss, IssuedAt: now.Unix(), NotBefore: now.Unix(), Expiry: exp.Unix(),
-		AppID: clientAppID, AppIDACR: "0", AuthorizedParty: clientAppID, AuthorizedPartyAC: "0", Groups: groups,
-		IdentityProvider: iss, IdentityType: "user", ObjectID: u.ID, Subject: u.ID, TenantID: strings.ToLower(tenantID),
-		TokenID: s.opts.NewID(), Version: "2.0"}
-	extra := signInClaims{AMR: in.AMR, Name: u.DisplayName, UPN: u.UserPrincipalName}
-	if !in.AuthTime.IsZero() {
-		extra.AuthTime = in.AuthTime.Unix()
+	needLogin := sess == nil
+	if !st.signedIn && sess != nil {
+		if req.Prompt == "login" || req.Prompt == "select_account" {
+			needLogin = true
+		}
+		if req.MaxAge == 0 || (req.MaxAge > 0 && now.Sub(sess.rec.AuthTime) > time.Duration(req.MaxAge)*time.Second) {
+			needLogin = true
+		}
 	}
-	tok, err := jwt.Signed(key.signer).Claims(claims).Claims(extra).Serialize()
+	if needLogin {
+		if req.Prompt == "none" {
+			s.respondError(w, r, req, errLoginRequired())
+			return
+		}
+		s.renderSignIn(w, r, req, "", http.StatusOK)
+		return
+	}
+	user, err := s.dir.User(ctx, req.TenantID, sess.rec.UserID)
 	if err != nil {
-		return "", time.Time{}, err
+		s.authorizeFailed(w, r, req, err)
+		return
 	}
-	return tok, exp, nil
+	enrolled, err := s.MFAEnrolled(ctx, req.TenantID, user.ID)
+	if err != nil {
+		s.authorizeFailed(w, r, req, err)
+		return
+	}
+	if s.mfaNeeded(req, sess, enrolled, now) {
+		if req.Prompt == "none" {
+			s.respondError(w, r, req, errInteractionRequired())
+			return
+		}
+		if enrolled {
+			s.renderMFA(w, r, req, "", http.StatusOK)
+			return
+		}
+		s.renderEnroll(w, r, req, user, "")
+		return
+	}
+	consent, err := s.consentNeeded(ctx, req, user.ID)
+	if err != nil {
+		s.authorizeFailed(w, r, req, err)
+		return
+	}
+	if (len(consent) > 0 || req.Prompt == "consent") && !st.consented {
+		if req.Prompt == "none" {
+			s.respondError(w, r, req, errConsentRequired(req.App.AppID))
+			return
+		}
+		s.renderConsent(w, r, req, user, consent)
+		return
+	}
+	code, err := s.issueCode(ctx, req, sess, user)
+	if err != nil {
+		s.authorizeFailed(w, r, req, err)
+		return
+	}
+	s.respond(w, req, url.Values{"code": {code}, "session_state": {sess.rec.SID}})
 }
 
-// SignInFrom returns the amr and auth_time of the bearer token of r. Call
-// it only behind [Validator.Middleware], which has checked that very
-// token's signature; on its own it checks nothing.
-func SignInFrom(r *http.Request) SignIn {
-	raw, ok := bearer(r.Header.Get("Authorization"))
-	if !ok || len(raw) > maxTokenBytes {
-		return SignIn{}
+// authorizeFailed answers a failure: on the page, at the redirect URI, or
+// (a storage outage) as a 503 page.
+func (s *Service) authorizeFailed(w http.ResponseWriter, r *http.Request, req authzRequest, err error) {
+	var ae *authzError
+	var oe *OAuthError
+	switch {
+	case errors.As(err, &ae) && ae.redirect:
+		s.respondError(w, r, req, ae.err)
+	case errors.As(err, &ae):
+		s.renderError(w, r, ae.err.Status, ae.err)
+	case errors.As(err, &oe) && req.RedirectURI != "" && req.App.AppID != "":
+		s.respondError(w, r, req, oe)
+	case errors.As(err, &oe):
+		s.renderError(w, r, oe.Status, oe)
+	default:
+		s.opts.Logger.ErrorContext(r.Context(), "authorization endpoint failure", "err", err.Error())
+		s.renderError(w, r, http.StatusServiceUnavailable, oauthErr(http.StatusServiceUnavailable,
+			"temporarily_unavailable", 90033, "A transient error has occurred. Please try again."))
 	}
-	tok, err := jwt.ParseSigned(raw, []jose.SignatureAlgorithm{jose.RS256})
+}
+
+// serveAuthorizeForm handles the sign-in and consent forms.
+func (s *Service) serveAuthorizeForm(w http.ResponseWriter, r *http.Request) {
+	r.Body = http.MaxBytesReader(w, r.Body, 2*maxAuthorizeBytes)
+	if err := r.ParseForm(); err != nil {
+		s.renderError(w, r, http.StatusBadRequest, errBadRequestBody())
+		return
+	}
+	if !s.csrfOK(r) {
+		s.renderError(w, r, http.StatusForbidden, oauthErr(http.StatusForbidden, "invalid_request", 90100,
+			"The form has expired or did not come from this sign-in page. Start the sign-in again."))
+		return
+	}
+	req, err := s.parseAuthorize(r.Context(), r.PathValue("tenant"), r.PostForm.Get("q"))
 	if err != nil {
-		return SignIn{}
+		s.authorizeFailed(w, r, req, err)
+		return
 	}
-	var c signInClaims
-	if err := tok.UnsafeClaimsWithoutVerification(&c); err != nil {
-		return SignIn{}
+	switch r.PostForm.Get("action") {
+	case "signin":
+		s.signIn(w, r, req)
+	case "mfa", "enroll", "continue":
+		sess := s.currentSession(r, req.TenantID)
+		if sess == nil {
+			s.renderSignIn(w, r, req, "", http.StatusOK)
+			return
+		}
+		s.secondFactor(w, r, req, sess, r.PostForm.Get("action"))
+	case "consent":
+		sess := s.currentSession(r, req.TenantID)
+		if sess == nil {
+			s.renderSignIn(w, r, req, "", http.StatusOK)
+			return
+		}
+		if r.PostForm.Get("accept") != "yes" {
+			s.respondError(w, r, req, errConsentDeclined())
+			return
+		}
+		if err := s.grantUserConsent(r.Context(), req, sess.rec.UserID); err != nil {
+			s.authorizeFailed(w, r, req, err)
+			return
+		}
+		s.proceed(w, r, req, sess, step{consented: true})
+	default:
+		s.renderError(w, r, http.StatusBadRequest, errBadAuthorizeParam("action"))
 	}
-	out := SignIn{AMR: c.AMR}
-	if c.AuthTime > 0 {
-		out.AuthTime = time.Unix(c.AuthTime, 0)
+}
+
+// signIn checks the user name and password of the sign-in form.
+func (s *Service) signIn(w http.ResponseWriter, r *http.Request, req authzRequest) {
+	ctx := r.Context()
+	upn := strings.TrimSpace(r.PostForm.Get("login"))
+	req.LoginHint = upn
+	now := s.opts.Now()
+	lockKey := "user:" + strings.ToLower(upn)
+	if d := s.lockouts.locked(req.TenantID, lockKey, now); d > 0 {
+		s.renderSignIn(w, r, req, "Your account is locked after too many sign-in attempts. Try again later.", http.StatusTooManyRequests)
+		return
 	}
-	return out
+	user, err := s.AuthenticateUser(ctx, req.TenantID, upn, r.PostForm.Get("passwd"))
+	if ErrBadCredentials(err) {
+		if s.lockouts.fail(req.TenantID, lockKey, now) {
+			s.opts.Logger.WarnContext(ctx, "user locked out after repeated failed sign-in", "tenant", req.TenantID)
+		}
+		s.renderSignIn(w, r, req, "Your account or password is incorrect.", http.StatusOK)
+		return
+	} else if err != nil {
+		s.authorizeFailed(w, r, req, err)
+		return
+	}
+	s.lockouts.succeed(req.TenantID, lockKey)
+	sess, err := s.startSession(ctx, w, req.TenantID, user.ID, []string{"pwd"})
+	if err != nil {
+		s.authorizeFailed(w, r, req, err)
+		return
+	}
+	s.opts.Logger.InfoContext(ctx, "user signed in", "tenant", req.TenantID, "oid", user.ID, "client_id", req.App.AppID)
+	s.proceed(w, r, req, sess, step{signedIn: true})
+}
+
+// sessionRef is a loaded sign-in session and its cookie value.
+type sessionRef struct {
+	id  string
+	rec signInSession
+}
+
+// currentSession returns the browser's session for tenantID, or nil when
+// there is none, it expired, its user is gone or disabled, or the user's
+// sessions were revoked after it began.
+func (s *Service) currentSession(r *http.Request, tenantID string) *sessionRef {
+	c, err := r.Cookie(sessionCookie)
+	if err != nil {
+		return nil
+	}
+	var rec signInSession
+	ok, err := s.getRecord(r.Context(), tableSessions, c.Value, &rec)
+	if err != nil || !ok || !strings.EqualFold(rec.TenantID, tenantID) || !s.opts.Now().Before(rec.Expires) {
+		return nil
+	}
+	u, err := s.dir.User(r.Context(), rec.TenantID, rec.UserID)
+	if err != nil || !u.AccountEnabled || rec.AuthTime.Before(u.SignInSessionsValidFrom) {
+		return nil
+	}
+	return &sessionRef{id: c.Value, rec: rec}
+}
+
+// startSession records a new sign-in session and sets its cookie.
+func (s *Service) startSession(ctx context.Context, w http.ResponseWriter, tenantID, userID string, amr []string) (*sessionRef, error) {
+	id, err := newSecret(s.opts.Rand)
+	if err != nil {
+		return nil, err
+	}
+	now := s.opts.Now().UTC()
+	rec := signInSession{TenantID: tenantID, UserID: userID, AuthTime: now, AMR: amr, Created: now,
+		Expires: now.Add(sessionLifetime), SID: s.NewID()}
+	if err := s.putRecord(ctx, tableSessions, id, rec, rec.Expires); err != nil {
+		return nil, err
+	}
+	http.SetCookie(w, &http.Cookie{Name: sessionCookie, Value: id, Path: "/", Secure: true, HttpOnly: true,
+		SameSite: http.SameSiteLaxMode})
+	return &sessionRef{id: id, rec: rec}, nil
+}
+
+// csrfOK checks the double-submitted CSRF token: the form's value must
+// equal the Strict cookie set with the page.
+func (s *Service) csrfOK(r *http.Request) bool {
+	c, err := r.Cookie(csrfCookie)
+	form := r.PostForm.Get("csrf")
+	if err != nil || len(c.Value) < 32 || form == "" {
+		return false
+	}
+	return subtle.ConstantTimeCompare([]byte(c.Value), []byte(form)) == 1
+}
+
+// issueCode records an authorization code for the signed-in user.
+func (s *Service) issueCode(ctx context.Context, req authzRequest, sess *sessionRef, user User) (string, error) {
+	code, err := newSecret(s.opts.Rand)
+	if err != nil {
+		return "", err
+	}
+	now := s.opts.Now().UTC()
+	acrs := []string(nil)
+	if len(req.ACRS) > 0 && slices.Contains(sess.rec.AMR, "mfa") {
+		acrs = req.ACRS
+	}
+	g := grantState{TenantID: req.TenantID, ClientID: req.App.AppID, UserID: user.ID, Scope: req.Scope,
+		AuthTime: sess.rec.AuthTime, AMR: sess.rec.AMR, ACRS: acrs, SessionID: sess.rec.SID, Public: req.Public,
+		Issued: now, Expires: now.Add(authCodeLifetime), RedirectURI: req.RedirectURI, Nonce: req.Nonce,
+		CodeChallenge: req.Challenge}
+	return code, s.putRecord(ctx, tableAuthCodes, code, g, g.Expires)
 }

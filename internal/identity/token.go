@@ -36,6 +36,13 @@ type TokenRequest struct {
 	ClientAssertion     string
 	ClientAssertionType string
 	Scope               string
+	// GrantType is client_credentials, authorization_code or
+	// refresh_token; the last two are served by [Service.UserToken].
+	GrantType    string
+	Code         string
+	RedirectURI  string
+	CodeVerifier string
+	RefreshToken string
 	// Authorities are the base URLs ("https://host/") the request reached
 	// the service under: the configured authority host first, then the
 	// request's own host. Tokens are issued under the first; a client
@@ -54,7 +61,12 @@ func (s *Service) serveToken(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	resp, err := s.Token(r.Context(), req)
+	var resp any
+	if req.GrantType == "client_credentials" {
+		resp, err = s.Token(r.Context(), req)
+	} else {
+		resp, err = s.UserToken(r.Context(), req)
+	}
 	s.observe(req, err)
 	if err != nil {
 		s.fail(w, r, err)
@@ -88,6 +100,11 @@ func (s *Service) parseTokenRequest(w http.ResponseWriter, r *http.Request) (Tok
 		ClientAssertion:     f.Get("client_assertion"),
 		ClientAssertionType: f.Get("client_assertion_type"),
 		Scope:               f.Get("scope"),
+		GrantType:           f.Get("grant_type"),
+		Code:                f.Get("code"),
+		RedirectURI:         f.Get("redirect_uri"),
+		CodeVerifier:        f.Get("code_verifier"),
+		RefreshToken:        f.Get("refresh_token"),
 		Authorities:         authorities,
 	}
 	if user, pass, ok := r.BasicAuth(); ok { // client_secret_basic (RFC 6749 §2.3.1)
@@ -104,7 +121,7 @@ func (s *Service) parseTokenRequest(w http.ResponseWriter, r *http.Request) (Tok
 	switch g := f.Get("grant_type"); g {
 	case "":
 		return req, errMissingParam("grant_type")
-	case "client_credentials":
+	case "client_credentials", "authorization_code", "refresh_token":
 	default:
 		return req, errUnsupportedGrant(g)
 	}

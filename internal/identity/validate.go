@@ -27,6 +27,14 @@ type Principal struct {
 	Groups       []string // transitive group IDs
 	IdentityType string   // idtyp: "app" or "user"
 	Audience     string   // aud
+	// Delegated (user) tokens only: the scp scopes, the authentication
+	// methods (amr: "pwd", and "mfa" after a second factor), when the user
+	// authenticated (auth_time) and the authentication contexts satisfied
+	// (acrs), so an API can demand a fresh second factor for a change.
+	Scopes   []string
+	AMR      []string
+	AuthTime time.Time
+	ACRS     []string
 }
 
 type principalKey struct{}
@@ -151,8 +159,12 @@ func (v *Validator) Validate(ctx context.Context, raw string) (p Principal, err 
 	if appID == "" {
 		appID = c.AuthorizedParty
 	}
-	return Principal{ObjectID: c.ObjectID, TenantID: c.TenantID, AppID: appID, Groups: c.Groups,
-		IdentityType: c.IdentityType, Audience: c.Audience}, nil
+	p = Principal{ObjectID: c.ObjectID, TenantID: c.TenantID, AppID: appID, Groups: c.Groups,
+		IdentityType: c.IdentityType, Audience: c.Audience, Scopes: strings.Fields(c.Scope), AMR: c.AMR, ACRS: c.ACRS}
+	if c.AuthTime != 0 {
+		p.AuthTime = time.Unix(c.AuthTime, 0).UTC()
+	}
+	return p, nil
 }
 
 func (v *Validator) audienceOK(aud string) bool {

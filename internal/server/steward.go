@@ -395,6 +395,11 @@ func (s *Steward) pruneLoop(ctx context.Context, interval time.Duration) {
 			} else if n > 0 {
 				s.log.Debug("pruned spent client assertions", "count", n)
 			}
+			if n, err := s.Identity.PruneSignIns(ctx); err != nil && ctx.Err() == nil {
+				s.log.Warn("pruning expired sign-in sessions, codes and refresh tokens", "err", err.Error())
+			} else if n > 0 {
+				s.log.Debug("pruned expired sign-in records", "count", n)
+			}
 		}
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net/http"
 	"strings"
+	"time"
 	"unicode"
 
 	"github.com/steward-gov/steward/internal/identity"
@@ -44,6 +45,9 @@ func userJSON(u identity.User) map[string]any {
 		"city":                  nil,
 		"country":               nil,
 		"onPremisesImmutableId": nil,
+	}
+	if !u.SignInSessionsValidFrom.IsZero() {
+		m["signInSessionsValidFromDateTime"] = u.SignInSessionsValidFrom.UTC().Format(time.RFC3339)
 	}
 	return withProps(m, u.Properties)
 }
@@ -183,6 +187,9 @@ func (c *call) userRoutes(u identity.User, rest []string) error {
 		}
 		return methodNotAllowed(c.r)
 	}
+	if ok, err := c.userActions(u, rest); ok {
+		return err
+	}
 	d, err := c.snapshot()
 	if err != nil {
 		return err
@@ -248,6 +255,9 @@ func (c *call) applyUser(u *identity.User, body map[string]json.RawMessage, crea
 				return err
 			}
 			u.PasswordHash = hash
+			if !create { // a reset password ends the user's sign-in sessions
+				u.SignInSessionsValidFrom = c.h.id.Now().UTC()
+			}
 		}
 	}
 	props, err := setProps("microsoft.graph.user", userProps, u.Properties, body,

@@ -1,0 +1,144 @@
+package identity
+
+import (
+	"encoding/base64"
+	"html/template"
+	"net/http"
+	"slices"
+	"strings"
+	"time"
+
+	qrcode "github.com/skip2/go-qrcode"
+)
+
+// mfaNeeded reports whether the sign-in needs a second factor now: the
+// user has one and has not presented it in this session, or the client
+// asks for an authentication context (step-up) and the last second factor
+// is older than mfaFreshness.
+func (s *Service) mfaNeeded(req authzRequest, sess *sessionRef, enrolled bool, now time.Time) bool {
+	has := slices.Contains(sess.rec.AMR, "mfa")
+	if enrolled && !has {
+		return true
+	}
+	if len(req.ACRS) > 0 {
+		return !has || sess.rec.MFATime.IsZero() || now.Sub(sess.rec.MFATime) > mfaFreshness
+	}
+	return false
+}
+
+// secondFactor handles the verification-code, enrolment and
+// recovery-codes forms.
+func (s *Service) secondFactor(w http.ResponseWriter, r *http.Request, req authzRequest, sess *sessionRef, action string) {
+	ctx := r.Context()
+	if action == "continue" { // after the recovery codes were shown
+		s.proceed(w, r, req, sess, step{signedIn: true})
+		return
+	}
+	user, err := s.dir.User(ctx, req.TenantID, sess.rec.UserID)
+	if err != nil {
+		s.authorizeFailed(w, r, req, err)
+		return
+	}
+	now := s.opts.Now()
+	lockKey := "mfa:" + user.ID
+	if d := s.lockouts.locked(req.TenantID, lockKey, now); d > 0 {
+		s.renderMFA(w, r, req, "Too many wrong codes. Try again later.", http.StatusTooManyRequests)
+		return
+	}
+	code := r.PostForm.Get("otc")
+	var recovery []string
+	if action == "enroll" {
+		recovery, err = s.ConfirmTOTP(ctx, req.TenantID, user.ID, code)
+	} else {
+		err = s.VerifySecondFactor(ctx, req.TenantID, user.ID, code)
+	}
+	if ErrBadSecondFactor(err) {
+		s.lockouts.fail(req.TenantID, lockKey, now)
+		msg := "That code didn't work. Check the code and try again."
+		if action == "enroll" {
+			s.renderEnrollAgain(w, r, req, user, msg)
+			return
+		}
+		s.renderMFA(w, r, req, msg, http.StatusOK)
+		return
+	} else if err != nil {
+		s.authorizeFailed(w, r, req, err)
+		return
+	}
+	s.lockouts.succeed(req.TenantID, lockKey)
+	sess.rec.AuthTime, sess.rec.MFATime = now.UTC(), now.UTC()
+	if !slices.Contains(sess.rec.AMR, "mfa") {
+		sess.rec.AMR = append(sess.rec.AMR, "mfa")
+	}
+	if err := s.updateRecord(ctx, tableSessions, sess.id, sess.rec, sess.rec.Expires); err != nil {
+		s.authorizeFailed(w, r, req, err)
+		return
+	}
+	s.opts.Logger.InfoContext(ctx, "second factor verified", "tenant", req.TenantID, "oid", user.ID)
+	if len(recovery) > 0 {
+		nonce := s.securePage(w, "'self'")
+		s.render(w, r, "recovery", http.StatusOK, pageData{Title: "Recovery codes", Nonce: nonce, Action: r.URL.Path,
+			Query: req.Raw, CSRF: s.withCSRF(w), Scopes: recovery})
+		return
+	}
+	s.proceed(w, r, req, sess, step{signedIn: true})
+}
+
+func (s *Service) renderMFA(w http.ResponseWriter, r *http.Request, req authzRequest, msg string, status int) {
+	nonce := s.securePage(w, "'self'")
+	s.render(w, r, "mfa", status, pageData{Title: "Verify your identity", Nonce: nonce, Action: r.URL.Path, Query: req.Raw,
+		CSRF: s.withCSRF(w), AppName: req.App.DisplayName, Message: msg})
+}
+
+// renderEnroll starts a TOTP enrolment and shows its QR code.
+func (s *Service) renderEnroll(w http.ResponseWriter, r *http.Request, req authzRequest, user User, msg string) {
+	e, err := s.BeginTOTP(r.Context(), req.TenantID, user)
+	if err != nil {
+		s.authorizeFailed(w, r, req, err)
+		return
+	}
+	s.showEnroll(w, r, req, e, msg)
+}
+
+// renderEnrollAgain shows the pending enrolment again after a wrong code,
+// with the same secret (the user has already added it to the app).
+func (s *Service) renderEnrollAgain(w http.ResponseWriter, r *http.Request, req authzRequest, user User, msg string) {
+	rec, ok, err := s.readMFA(r.Context(), req.TenantID, user.ID)
+	if err != nil || !ok || rec.Enrolled {
+		s.renderEnroll(w, r, req, user, msg)
+		return
+	}
+	raw, err := s.secret(r.Context(), &rec)
+	if err != nil {
+		s.authorizeFailed(w, r, req, err)
+		return
+	}
+	e := totpEnrollment(raw, user.UserPrincipalName)
+	clear(raw)
+	s.showEnroll(w, r, req, e, msg)
+}
+
+func (s *Service) showEnroll(w http.ResponseWriter, r *http.Request, req authzRequest, e TOTPEnrollment, msg string) {
+	png, err := qrcode.Encode(e.URI, qrcode.Medium, 256)
+	if err != nil {
+		s.authorizeFailed(w, r, req, err)
+		return
+	}
+	nonce := s.securePage(w, "'self'")
+	w.Header().Set("Content-Security-Policy", w.Header().Get("Content-Security-Policy")+"; img-src data:")
+	s.render(w, r, "enroll", http.StatusOK, pageData{Title: "Set up your authenticator app", Nonce: nonce, Action: r.URL.Path,
+		Query: req.Raw, CSRF: s.withCSRF(w), AppName: req.App.DisplayName, Message: msg,
+		QR: template.URL("data:image/png;base64," + base64.StdEncoding.EncodeToString(png)), Secret: groupSecret(e.Secret)}) // a PNG made here, not input
+}
+
+// groupSecret splits a base32 secret in groups of four for typing.
+func groupSecret(s string) string {
+	var b strings.Builder
+	for i, c := range s {
+		if i > 0 && i%4 == 0 {
+			b.WriteByte(' ')
+		}
+		b.WriteRune(c)
+	}
+	return b.String()
+}

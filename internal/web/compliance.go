@@ -1,0 +1,91 @@
+package web
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/Azure/azure-sdk-for-go/sdk/resourcemanager/policyinsights/armpolicyinsights"
+)
+
+// compliance is a subscription's latest compliance summary as the overview
+// shows it.
+type compliance struct {
+	Subscription string
+	// Percent is compliant resources over evaluated ones, -1 when none
+	// was evaluated.
+	Percent      int
+	Compliant    int32
+	NonCompliant int32
+	Assignments  []assignmentBar
+}
+
+// assignmentBar is one bar of the non-compliant-by-assignment chart.
+type assignmentBar struct {
+	Name         string
+	NonCompliant int32
+	// Y and Width place the bar in the SVG (the template draws it).
+	Y, Width int
+}
+
+// chartWidth is the bars' full width in SVG user units.
+const chartWidth = 400
+
+// summarize reads a subscription's latest policy states summary through
+// the Azure SDK (Microsoft.PolicyInsights), as the user.
+func (c *Console) summarize(ctx context.Context, s *session, subscriptionID string) (compliance, error) {
+	out := compliance{Subscription: subscriptionID, Percent: -1}
+	client, err := armpolicyinsights.NewPolicyStatesClient(userCredential{s}, c.opts.ARM)
+	if err != nil {
+		return out, err
+	}
+	res, err := client.SummarizeForSubscription(ctx, armpolicyinsights.PolicyStatesSummaryResourceTypeLatest, subscriptionID, nil, nil)
+	if err != nil {
+		return out, err
+	}
+	if len(res.Value) == 0 || res.Value[0].Results == nil {
+		return out, nil
+	}
+	sum := res.Value[0]
+	for _, d := range sum.Results.ResourceDetails {
+		if d.ComplianceState == nil || d.Count == nil {
+			continue
+		}
+		switch strings.ToLower(*d.ComplianceState) {
+		case "compliant":
+			out.Compliant += *d.Count
+		case "noncompliant":
+			out.NonCompliant += *d.Count
+		}
+	}
+	if total := out.Compliant + out.NonCompliant; total > 0 {
+		out.Percent = int(out.Compliant * 100 / total)
+	}
+	var max int32
+	for _, a := range sum.PolicyAssignments {
+		if a.PolicyAssignmentID == nil || a.Results == nil || a.Results.NonCompliantResources == nil || *a.Results.NonCompliantResources == 0 {
+			continue
+		}
+		id := *a.PolicyAssignmentID
+		bar := assignmentBar{Name: id[strings.LastIndex(id, "/")+1:], NonCompliant: *a.Results.NonCompliantResources}
+		max = maxInt32(max, bar.NonCompliant)
+		out.Assignments = append(out.Assignments, bar)
+	}
+	sort.SliceStable(out.Assignments, func(i, j int) bool { return out.Assignments[i].NonCompliant > out.Assignments[j].NonCompliant })
+	for i := range out.Assignments {
+		out.Assignments[i].Y = i * 24
+		out.Assignments[i].Width = int(int64(out.Assignments[i].NonCompliant) * chartWidth / int64(max))
+	}
+	return out, nil
+}
+
+func maxInt32(a, b int32) int32 {
+	if a > b {
+		return a
+	}
+	return b
+}
+
+// Label is the bar's text.
+func (b assignmentBar) Label() string { return fmt.Sprintf("%s: %d", b.Name, b.NonCompliant) }

@@ -1,0 +1,156 @@
+package web
+
+import (
+	"crypto/sha256"
+	"encoding/base64"
+	"html/template"
+	"net/http"
+	"time"
+
+	"github.com/Azure/azure-sdk-for-go/sdk/resourcemanager/resources/armsubscriptions"
+)
+
+// style is the console's only CSS, inline and allowed by its hash in the
+// Content-Security-Policy (no external assets, no 'unsafe-inline').
+const style = `body{font-family:system-ui,sans-serif;margin:0;color:#1b1b1b;background:#fafafa}
+header{background:#0b3d6b;color:#fff;padding:.6rem 1rem;display:flex;gap:1rem;align-items:center;flex-wrap:wrap}
+header a{color:#fff}main{padding:1rem;max-width:60rem}table{border-collapse:collapse;width:100%}
+th,td{text-align:left;padding:.4rem;border-bottom:1px solid #ccc}.ok{color:#0b6a0b}.warn{color:#a4262c}
+button{padding:.4rem 1rem;background:#0054a6;color:#fff;border:0}form.inline{display:inline;margin-left:auto}`
+
+var styleHash = func() string {
+	sum := sha256.Sum256([]byte(style))
+	return base64.StdEncoding.EncodeToString(sum[:])
+}()
+
+var pages = template.Must(template.New("pages").Funcs(template.FuncMap{
+	"plus":   func(a, b int) int { return a + b },
+	"height": func(n int) int { return n*24 + 4 },
+}).Parse(`
+{{define "head"}}<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{{.Title}} - Steward console</title><style>` + style + `</style></head><body>
+<header><strong>Steward</strong><a href="/console/">Overview</a><a href="/console/security">Security</a>
+{{if .User}}<span>{{.User.Name}}</span><form class="inline" method="post" action="/console/signout">
+<input type="hidden" name="csrf" value="{{.User.CSRF}}"><button type="submit">Sign out</button></form>{{end}}</header>
+<main>{{end}}
+{{define "foot"}}</main></body></html>{{end}}
+
+{{define "overview"}}{{template "head" .}}
+<h1>Overview</h1>
+<h2>Subscriptions you can read</h2>
+{{if .Error}}<p class="warn" role="alert">{{.Error}}</p>{{else}}
+<table><thead><tr><th scope="col">Name</th><th scope="col">Subscription ID</th><th scope="col">State</th></tr></thead><tbody>
+{{range .Subscriptions}}<tr><td>{{.Name}}</td><td>{{.ID}}</td><td>{{.State}}</td></tr>
+{{else}}<tr><td colspan="3">None: you have no role on any subscription.</td></tr>{{end}}
+</tbody></table>{{end}}
+{{range .Compliance}}<section>
+<h2>Compliance of {{.Subscription}}</h2>
+{{if lt .Percent 0}}<p>No resource has been evaluated yet.</p>
+{{else}}<p><strong class="{{if eq .NonCompliant 0}}ok{{else}}warn{{end}}">{{.Percent}}% compliant</strong>: {{.Compliant}} compliant, {{.NonCompliant}} non-compliant resources.</p>{{end}}
+{{with .Assignments}}<h3>Non-compliant resources by assignment</h3>
+<svg role="img" aria-label="Non-compliant resources by assignment" width="100%" viewBox="0 0 600 {{len . | height}}" preserveAspectRatio="xMinYMin meet">
+{{range .}}<g><rect x="0" y="{{.Y}}" width="{{.Width}}" height="18" fill="#a4262c"></rect><text x="{{.Width | plus 6}}" y="{{.Y | plus 14}}" font-size="13">{{.Label}}</text></g>
+{{end}}</svg>{{end}}
+</section>{{end}}
+{{if .ComplianceError}}<p class="warn">{{.ComplianceError}}</p>{{end}}
+{{template "foot" .}}{{end}}
+
+{{define "security"}}{{template "head" .}}
+<h1>Your sign-in</h1>
+<p>Signed in as {{.User.UPN}} at {{.AuthTime}}.</p>
+{{if .FreshMFA}}<p class="ok" id="stepup-status">Verified with a second factor in the last 10 minutes: changes that need it are allowed.</p>
+{{else}}<p class="warn" id="stepup-status">Changes such as closing an alert or approving a request need a recent second factor.</p>
+<p><a href="/console/signin?stepup=1&amp;return=/console/security">Verify with your authenticator app</a></p>{{end}}
+{{template "foot" .}}{{end}}
+
+{{define "error"}}{{template "head" .}}
+<h1>Something went wrong</h1><p class="warn" role="alert">{{.Error}}</p><p><a href="/console/signin">Sign in</a></p>
+{{template "foot" .}}{{end}}
+`))
+
+type subscriptionRow struct{ Name, ID, State string }
+
+// maxSummaries bounds the compliance summaries one overview reads.
+const maxSummaries = 20
+
+type pageData struct {
+	Title         string
+	User          *session
+	Error         string
+	Subscriptions []subscriptionRow
+	FreshMFA      bool
+	AuthTime      string
+	Compliance    []compliance
+	// ComplianceError says that a summary could not be read.
+	ComplianceError string
+}
+
+func (c *Console) render(w http.ResponseWriter, r *http.Request, name string, status int, d pageData) {
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.WriteHeader(status)
+	if err := pages.ExecuteTemplate(w, name, d); err != nil {
+		c.opts.Logger.ErrorContext(r.Context(), "console page rendering failed", "page", name, "err", err.Error())
+	}
+}
+
+// fail shows msg; err (never shown) goes to the log.
+func (c *Console) fail(w http.ResponseWriter, r *http.Request, status int, msg string, err error) {
+	if err != nil {
+		c.opts.Logger.WarnContext(r.Context(), "console request failed", "path", r.URL.Path, "err", err.Error())
+	}
+	c.render(w, r, "error", status, pageData{Title: "Error", Error: msg})
+}
+
+// overview lists the subscriptions the user may read, through the Azure
+// SDK with the user's token: the management API's RBAC filters them.
+func (c *Console) overview(w http.ResponseWriter, r *http.Request, s *session) {
+	d := pageData{Title: "Overview", User: s}
+	client, err := armsubscriptions.NewClient(userCredential{s}, c.opts.ARM)
+	if err == nil {
+		pager := client.NewListPager(nil)
+		for pager.More() && err == nil {
+			var page armsubscriptions.ClientListResponse
+			if page, err = pager.NextPage(r.Context()); err != nil {
+				break
+			}
+			for _, sub := range page.Value {
+				row := subscriptionRow{}
+				if sub.DisplayName != nil {
+					row.Name = *sub.DisplayName
+				}
+				if sub.SubscriptionID != nil {
+					row.ID = *sub.SubscriptionID
+				}
+				if sub.State != nil {
+					row.State = string(*sub.State)
+				}
+				d.Subscriptions = append(d.Subscriptions, row)
+			}
+		}
+	}
+	if err != nil {
+		c.opts.Logger.WarnContext(r.Context(), "console: listing subscriptions", "err", err.Error())
+		d.Error = "The management API could not be read; try again."
+	}
+	for i, sub := range d.Subscriptions {
+		if i == maxSummaries {
+			break
+		}
+		cs, err := c.summarize(r.Context(), s, sub.ID)
+		if err != nil {
+			c.opts.Logger.WarnContext(r.Context(), "console: compliance summary", "subscription", sub.ID, "err", err.Error())
+			d.ComplianceError = "The compliance of some subscriptions could not be read."
+			continue
+		}
+		d.Compliance = append(d.Compliance, cs)
+	}
+	c.render(w, r, "overview", http.StatusOK, d)
+}
+
+// security shows whether the session's second factor is fresh enough for
+// a sensitive change, with the step-up link when it is not.
+func (c *Console) security(w http.ResponseWriter, r *http.Request, s *session) {
+	c.render(w, r, "security", http.StatusOK, pageData{Title: "Security", User: s, FreshMFA: s.freshMFA(c.opts.Now()),
+		AuthTime: s.AuthTime.Format(time.RFC3339)})
+}
