@@ -190,6 +190,7 @@ func serveServices(pol policyproviderOptions, vaultReady func(*server.VaultPlane
 	return []server.Service{
 		server.CloudService(registerProviders(pol)),
 		server.LogsService(),
+		server.ActivityTableService(server.ActivityTableOptions{}),
 		server.VaultService(server.VaultOptions{}, ready...),
 		server.AlertsService(server.AlertsOptions{Mailer: pol.mailer}),
 		server.StorageService(),
