@@ -83,7 +83,10 @@ func Rogue(resources []map[string]any, events []Event, deployments []map[string]
 		id, _ := r["id"].(string)
 		typ, _ := r["type"].(string)
 		lt := strings.ToLower(typ)
-		if id == "" || lt == "microsoft.resources/deployments" || lt == "microsoft.resources/resourcegroups" {
+		// Deployments, groups and authorization objects (role assignments,
+		// locks, policy assignments) are how things are deployed and
+		// governed, not what is deployed.
+		if id == "" || lt == "microsoft.resources/deployments" || lt == "microsoft.resources/resourcegroups" || strings.HasPrefix(lt, "microsoft.authorization/") {
 			continue
 		}
 		k := strings.ToLower(id)
