@@ -40,7 +40,7 @@ func TestReportAccessAndRogue(t *testing.T) {
 
 	type finding struct {
 		Kind, Severity, ResourceID, Message string
-		Details                            map[string]any
+		Details                             map[string]any
 	}
 	report := func(wantExit int, args ...string) []finding {
 		t.Helper()

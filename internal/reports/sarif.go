@@ -62,7 +62,7 @@ func SARIF(w io.Writer, version string, findings []Finding) error {
 			"tool": map[string]any{"driver": map[string]any{
 				"name": "steward", "version": version,
 				"informationUri": "https://github.com/steward-gov/steward/blob/main/docs/reports.md",
-				"rules": rules,
+				"rules":          rules,
 			}},
 			"results": results,
 		}},
