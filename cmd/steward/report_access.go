@@ -1,22 +1,13 @@
 package main
 
 import (
-	"context"
-	"fmt"
-	"strings"
 	"time"
 
-	"github.com/Azure/azure-sdk-for-go/sdk/resourcemanager/authorization/armauthorization/v2"
-	"github.com/Azure/azure-sdk-for-go/sdk/resourcemanager/monitor/armmonitor"
 	"github.com/spf13/cobra"
 
 	"github.com/steward-gov/steward/internal/cliout"
 	"github.com/steward-gov/steward/internal/reports"
 )
-
-// maxActivityDays is how far back the activity log goes (Azure keeps 90
-// days).
-const maxActivityDays = 90
 
 func newReportAccessCmd() *cobra.Command {
 	cmd := &cobra.Command{
@@ -41,7 +32,7 @@ on the group's own object ID: membership is not expanded.`,
 		RunE: runReportAccess,
 	}
 	addAPIFlags(cmd)
-	cmd.Flags().Int("days", maxActivityDays, "how many days of activity count as use (1 to 90)")
+	cmd.Flags().Int("days", reports.MaxActivityDays, "how many days of activity count as use (1 to 90)")
 	cmd.Flags().String("fail-on", reports.Medium, "exit 1 when a finding is at least this severe: high, medium, low or none")
 	return cmd
 }
@@ -52,34 +43,17 @@ func runReportAccess(cmd *cobra.Command, _ []string) error {
 		return err
 	}
 	days, _ := cmd.Flags().GetInt("days")
-	if days < 1 || days > maxActivityDays {
-		return usageError("--days %d: want 1 to %d (the activity log keeps %d days)", days, maxActivityDays, maxActivityDays)
+	if days < 1 || days > reports.MaxActivityDays {
+		return usageError("--days %d: want 1 to %d (the activity log keeps %d days)", days, reports.MaxActivityDays, reports.MaxActivityDays)
 	}
 	api, err := newAPIClient(cmd)
 	if err != nil {
 		return err
 	}
-	ctx := cmd.Context()
-	now := time.Now().UTC()
-	window := time.Duration(days) * 24 * time.Hour
-	roles, err := listRoleDefinitions(ctx, api)
+	findings, err := reports.AccessFrom(cmd.Context(), api.source(), time.Now().UTC(), time.Duration(days)*24*time.Hour)
 	if err != nil {
-		return err
+		return apiError(err)
 	}
-	assignments, err := listRoleAssignments(ctx, api)
-	if err != nil {
-		return err
-	}
-	var ops []reports.Operation
-	err = eachActivity(ctx, api, now.Add(-window), now, func(e *armmonitor.EventData) {
-		if o, ok := operationOf(e); ok {
-			ops = append(ops, o)
-		}
-	})
-	if err != nil {
-		return err
-	}
-	findings := reports.Access(assignments, roles, ops, reports.AccessOptions{Now: now, Window: window})
 	return finishReport(cmd, format, failOn, findings)
 }
 
@@ -96,146 +70,7 @@ func reportFlags(cmd *cobra.Command) (format cliout.Format, failOn string, err e
 	return format, failOn, nil
 }
 
-// listRoleDefinitions reads the role definitions usable in the
-// subscription: built-in and custom.
-func listRoleDefinitions(ctx context.Context, api *apiClient) ([]reports.RoleDefinition, error) {
-	c, err := armauthorization.NewRoleDefinitionsClient(api.cred, api.opts)
-	if err != nil {
-		return nil, err
-	}
-	var out []reports.RoleDefinition
-	p := c.NewListPager("/subscriptions/"+api.subscription, nil)
-	for p.More() {
-		page, err := p.NextPage(ctx)
-		if err != nil {
-			return nil, apiError(err)
-		}
-		for _, d := range page.Value {
-			r := reports.RoleDefinition{ID: deref(d.ID)}
-			if pr := d.Properties; pr != nil {
-				r.Name = deref(pr.RoleName)
-				r.BuiltIn = strings.EqualFold(deref(pr.RoleType), "BuiltInRole")
-				for _, perm := range pr.Permissions {
-					r.Actions = append(r.Actions, derefAll(perm.Actions)...)
-					r.NotActions = append(r.NotActions, derefAll(perm.NotActions)...)
-					r.DataActions = append(r.DataActions, derefAll(perm.DataActions)...)
-					r.NotDataActions = append(r.NotDataActions, derefAll(perm.NotDataActions)...)
-				}
-			}
-			out = append(out, r)
-		}
-	}
-	return out, nil
-}
-
-// listRoleAssignments reads every role assignment in the subscription
-// (at it, its groups and resources, and those inherited from above).
-func listRoleAssignments(ctx context.Context, api *apiClient) ([]reports.RoleAssignment, error) {
-	c, err := armauthorization.NewRoleAssignmentsClient(api.subscription, api.cred, api.opts)
-	if err != nil {
-		return nil, err
-	}
-	var out []reports.RoleAssignment
-	p := c.NewListForSubscriptionPager(nil)
-	for p.More() {
-		page, err := p.NextPage(ctx)
-		if err != nil {
-			return nil, apiError(err)
-		}
-		for _, a := range page.Value {
-			r := reports.RoleAssignment{ID: deref(a.ID)}
-			if pr := a.Properties; pr != nil {
-				r.Scope, r.PrincipalID, r.RoleDefinitionID = deref(pr.Scope), deref(pr.PrincipalID), deref(pr.RoleDefinitionID)
-				if pr.PrincipalType != nil {
-					r.PrincipalType = string(*pr.PrincipalType)
-				}
-			}
-			out = append(out, r)
-		}
-	}
-	return out, nil
-}
-
-// eachActivity pages through the subscription's activity log between
-// from and to.
-func eachActivity(ctx context.Context, api *apiClient, from, to time.Time, fn func(*armmonitor.EventData)) error {
-	c, err := armmonitor.NewActivityLogsClient(api.subscription, api.cred, api.opts)
-	if err != nil {
-		return err
-	}
-	// Fractions of a second matter: the last events are within the second.
-	const layout = "2006-01-02T15:04:05.0000000Z"
-	filter := fmt.Sprintf("eventTimestamp ge '%s' and eventTimestamp le '%s'", from.UTC().Format(layout), to.UTC().Format(layout))
-	p := c.NewListPager(filter, nil)
-	for p.More() {
-		page, err := p.NextPage(ctx)
-		if err != nil {
-			return apiError(err)
-		}
-		for _, e := range page.Value {
-			if e != nil {
-				fn(e)
-			}
-		}
-	}
-	return nil
-}
-
-// oidClaims are the claim names the caller's object ID comes under.
-var oidClaims = []string{"oid", "http://schemas.microsoft.com/identity/claims/objectidentifier"}
-
-// claim returns the first of names present in an event's claims.
-func claim(e *armmonitor.EventData, names ...string) string {
-	for _, n := range names {
-		if v := deref(e.Claims[n]); v != "" {
-			return v
-		}
-	}
-	return ""
-}
-
-// succeeded reports whether an activity event records an operation that
-// was allowed (a failed one was refused: it shows no use of a role).
-func succeeded(e *armmonitor.EventData) bool {
-	if e.Status == nil {
-		return false
-	}
-	switch strings.ToLower(deref(e.Status.Value)) {
-	case "succeeded", "started", "accepted":
-		return true
-	}
-	return false
-}
-
-// operationOf turns an activity event into an operation of its caller.
-func operationOf(e *armmonitor.EventData) (reports.Operation, bool) {
-	if !succeeded(e) {
-		return reports.Operation{}, false
-	}
-	o := reports.Operation{PrincipalID: claim(e, oidClaims...), Scope: deref(e.ResourceID)}
-	if o.PrincipalID == "" {
-		o.PrincipalID = deref(e.Caller)
-	}
-	if e.Authorization != nil && deref(e.Authorization.Action) != "" {
-		o.Action = deref(e.Authorization.Action)
-		if s := deref(e.Authorization.Scope); s != "" {
-			o.Scope = s
-		}
-	} else if e.OperationName != nil {
-		o.Action = deref(e.OperationName.Value)
-	}
-	if e.EventTimestamp != nil {
-		o.Time = *e.EventTimestamp
-	}
-	return o, o.Action != "" && o.PrincipalID != ""
-}
-
-func derefAll(list []*string) []string {
-	out := make([]string, 0, len(list))
-	for _, s := range list {
-		if s != nil {
-			out = append(out, *s)
-		}
-	}
-	return out
+// source is the estate the reports read through this client.
+func (a *apiClient) source() reports.Source {
+	return reports.Source{Credential: a.cred, Options: a.opts, Subscription: a.subscription}
 }

@@ -1,21 +1,13 @@
 package main
 
 import (
-	"context"
-	"encoding/json"
 	"strings"
 	"time"
 
-	"github.com/Azure/azure-sdk-for-go/sdk/resourcemanager/monitor/armmonitor"
-	"github.com/Azure/azure-sdk-for-go/sdk/resourcemanager/resources/armresources"
 	"github.com/spf13/cobra"
 
 	"github.com/steward-gov/steward/internal/reports"
 )
-
-// vmAPIVersion is the Microsoft.Compute api-version the rogue report
-// reads virtual machines with (for their image reference).
-const vmAPIVersion = "2024-07-01"
 
 func newReportRogueCmd() *cobra.Command {
 	cmd := &cobra.Command{
@@ -42,7 +34,7 @@ are NotGoldenImage or OutdatedGoldenImage.`,
 	cmd.Flags().StringSlice("pipeline", nil, "an approved pipeline principal: object ID, application ID or caller (repeatable)")
 	cmd.Flags().StringSlice("template-hash", nil, "the templateHash of an approved template (repeatable)")
 	cmd.Flags().StringSlice("golden-image", nil, "an approved gallery image version ID (repeatable); VMs must run the latest per image")
-	cmd.Flags().Int("days", maxActivityDays, "how many days of the activity log to read (1 to 90)")
+	cmd.Flags().Int("days", reports.MaxActivityDays, "how many days of the activity log to read (1 to 90)")
 	cmd.Flags().String("fail-on", reports.High, "exit 1 when a finding is at least this severe: high, medium, low or none")
 	return cmd
 }
@@ -53,8 +45,8 @@ func runReportRogue(cmd *cobra.Command, _ []string) error {
 		return err
 	}
 	days, _ := cmd.Flags().GetInt("days")
-	if days < 1 || days > maxActivityDays {
-		return usageError("--days %d: want 1 to %d (the activity log keeps %d days)", days, maxActivityDays, maxActivityDays)
+	if days < 1 || days > reports.MaxActivityDays {
+		return usageError("--days %d: want 1 to %d (the activity log keeps %d days)", days, reports.MaxActivityDays, reports.MaxActivityDays)
 	}
 	var opt reports.RogueOptions
 	opt.Pipelines, _ = cmd.Flags().GetStringSlice("pipeline")
@@ -72,114 +64,9 @@ func runReportRogue(cmd *cobra.Command, _ []string) error {
 	if err != nil {
 		return err
 	}
-	ctx := cmd.Context()
-	now := time.Now().UTC()
-	var events []reports.Event
-	err = eachActivity(ctx, api, now.Add(-time.Duration(days)*24*time.Hour), now, func(e *armmonitor.EventData) {
-		if !succeeded(e) || e.OperationName == nil {
-			return
-		}
-		ev := reports.Event{Caller: deref(e.Caller), PrincipalID: claim(e, oidClaims...), AppID: claim(e, "appid"),
-			Action: deref(e.OperationName.Value), ResourceID: deref(e.ResourceID), CorrelationID: deref(e.CorrelationID)}
-		if e.EventTimestamp != nil {
-			ev.Time = *e.EventTimestamp
-		}
-		events = append(events, ev)
-	})
+	findings, err := reports.RogueFrom(cmd.Context(), api.source(), time.Now().UTC(), time.Duration(days)*24*time.Hour, opt)
 	if err != nil {
-		return err
+		return apiError(err)
 	}
-	resources, err := listResourceDocs(ctx, api)
-	if err != nil {
-		return err
-	}
-	deployments, err := listDeploymentDocs(ctx, api)
-	if err != nil {
-		return err
-	}
-	return finishReport(cmd, format, failOn, reports.Rogue(resources, events, deployments, opt))
-}
-
-// asDoc turns an SDK model into its ARM JSON document.
-func asDoc(v any) map[string]any {
-	b, err := json.Marshal(v)
-	if err != nil {
-		return nil
-	}
-	var m map[string]any
-	_ = json.Unmarshal(b, &m)
-	return m
-}
-
-// listResourceDocs lists the subscription's resources; virtual machines
-// are read in full for their image reference.
-func listResourceDocs(ctx context.Context, api *apiClient) ([]map[string]any, error) {
-	c, err := armresources.NewClient(api.subscription, api.cred, api.opts)
-	if err != nil {
-		return nil, err
-	}
-	var out []map[string]any
-	p := c.NewListPager(nil)
-	for p.More() {
-		page, err := p.NextPage(ctx)
-		if err != nil {
-			return nil, apiError(err)
-		}
-		for _, r := range page.Value {
-			doc := asDoc(r)
-			if strings.EqualFold(deref(r.Type), "Microsoft.Compute/virtualMachines") {
-				full, err := c.GetByID(ctx, deref(r.ID), vmAPIVersion, nil)
-				if err != nil {
-					return nil, apiError(err)
-				}
-				doc = asDoc(full.GenericResource)
-			}
-			out = append(out, doc)
-		}
-	}
-	return out, nil
-}
-
-// listDeploymentDocs lists the template deployments of the subscription
-// and of each of its resource groups.
-func listDeploymentDocs(ctx context.Context, api *apiClient) ([]map[string]any, error) {
-	dc, err := armresources.NewDeploymentsClient(api.subscription, api.cred, api.opts)
-	if err != nil {
-		return nil, err
-	}
-	gc, err := armresources.NewResourceGroupsClient(api.subscription, api.cred, api.opts)
-	if err != nil {
-		return nil, err
-	}
-	var out []map[string]any
-	sp := dc.NewListAtSubscriptionScopePager(nil)
-	for sp.More() {
-		page, err := sp.NextPage(ctx)
-		if err != nil {
-			return nil, apiError(err)
-		}
-		for _, d := range page.Value {
-			out = append(out, asDoc(d))
-		}
-	}
-	gp := gc.NewListPager(nil)
-	for gp.More() {
-		page, err := gp.NextPage(ctx)
-		if err != nil {
-			return nil, apiError(err)
-		}
-		for _, g := range page.Value {
-			p := dc.NewListByResourceGroupPager(deref(g.Name), nil)
-			for p.More() {
-				dp, err := p.NextPage(ctx)
-				if err != nil {
-					return nil, apiError(err)
-				}
-				for _, d := range dp.Value {
-					out = append(out, asDoc(d))
-				}
-			}
-		}
-	}
-	return out, nil
+	return finishReport(cmd, format, failOn, findings)
 }
