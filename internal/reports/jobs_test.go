@@ -85,7 +85,9 @@ func TestSchedulerRaisesDeduplicatesAndResolvesIncidents(t *testing.T) {
 			}
 			return current, nil
 		}}},
-		Notify: func(ctx context.Context, payload []byte) error { return PostWebhooks(ctx, srv.Client(), []string{srv.URL}, payload) },
+		Notify: func(ctx context.Context, payload []byte) error {
+			return PostWebhooks(ctx, srv.Client(), []string{srv.URL}, payload)
+		},
 		Record: func(_ context.Context, table string, rows []map[string]any) error {
 			for _, r := range rows {
 				recorded = append(recorded, table+" "+strings.TrimSpace(r["Job_s"].(string)))
