@@ -41,6 +41,15 @@ type Operation struct {
 	// Data marks a data-plane operation, matched against the roles'
 	// DataActions.
 	Data bool
+	// scope and action are Scope and Action lowered once (see lower).
+	scope, action string
+}
+
+// lower fills the lowered forms.
+func (o *Operation) lower() {
+	if o.action == "" {
+		o.scope, o.action = strings.ToLower(strings.TrimRight(o.Scope, "/")), strings.ToLower(o.Action)
+	}
 }
 
 // AccessOptions configure the access report.
@@ -68,12 +77,20 @@ func Access(assignments []RoleAssignment, roles []RoleDefinition, ops []Operatio
 		byRole[roleKey(roles[i].ID)] = &roles[i]
 	}
 	from := opt.Now.Add(-opt.Window)
+	// Operations are lowered once: the loops below compare them with many
+	// assignments.
 	byPrincipal := map[string][]*Operation{}
+	lowered := make([]Operation, 0, len(ops))
 	for i := range ops {
-		o := &ops[i]
+		o := ops[i]
 		if o.Time.Before(from) || o.Time.After(opt.Now) {
 			continue
 		}
+		o.lower()
+		lowered = append(lowered, o)
+	}
+	for i := range lowered {
+		o := &lowered[i]
 		k := strings.ToLower(o.PrincipalID)
 		byPrincipal[k] = append(byPrincipal[k], o)
 	}
@@ -94,8 +111,9 @@ func Access(assignments []RoleAssignment, roles []RoleDefinition, ops []Operatio
 			continue
 		}
 		var used []*Operation
+		scope := strings.ToLower(strings.TrimRight(a.Scope, "/"))
 		for _, o := range byPrincipal[strings.ToLower(a.PrincipalID)] {
-			if underScope(o.Scope, a.Scope) && m.permits(role, o) {
+			if underLowerScope(o.scope, scope) && m.permits(role, o) {
 				used = append(used, o)
 			}
 		}
@@ -135,9 +153,10 @@ func Access(assignments []RoleAssignment, roles []RoleDefinition, ops []Operatio
 func whatBreaks(a *RoleAssignment, used []*Operation, others []*RoleAssignment, byRole map[string]*RoleDefinition, m *matcher) []string {
 	set := map[string]bool{}
 	for _, o := range used {
+		o.lower()
 		covered := false
 		for _, b := range others {
-			if b == a || !underScope(o.Scope, b.Scope) {
+			if b == a || !underLowerScope(o.scope, strings.ToLower(strings.TrimRight(b.Scope, "/"))) {
 				continue
 			}
 			if r := byRole[roleKey(b.RoleDefinitionID)]; r != nil && m.permits(r, o) {
@@ -191,10 +210,10 @@ func roleKey(id string) string {
 	return strings.ToLower(id[strings.LastIndexByte(id, '/')+1:])
 }
 
-// underScope reports whether resource id sits at or below scope.
-func underScope(id, scope string) bool {
-	id, scope = strings.ToLower(strings.TrimRight(id, "/")), strings.ToLower(strings.TrimRight(scope, "/"))
-	return scope == "" || id == scope || strings.HasPrefix(id, scope+"/")
+// underLowerScope reports whether resource id sits at or below scope
+// (both lower case, without a trailing slash).
+func underLowerScope(id, scope string) bool {
+	return scope == "" || id == scope || len(id) > len(scope) && id[len(scope)] == '/' && strings.HasPrefix(id, scope)
 }
 
 // matcher answers "does this role permit this action", memoized: a role's
@@ -233,7 +252,8 @@ func newMatcher(roles []RoleDefinition) *matcher {
 }
 
 func (m *matcher) permits(r *RoleDefinition, o *Operation) bool {
-	k := memoKey{r, strings.ToLower(o.Action), o.Data}
+	o.lower()
+	k := memoKey{r, o.action, o.Data}
 	if v, ok := m.memo[k]; ok {
 		return v
 	}
