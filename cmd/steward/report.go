@@ -72,7 +72,7 @@ returns them.`,
 	}
 	logging.Flags().Lookup("fail-on").DefValue = reports.Medium
 	_ = logging.Flags().Set("fail-on", reports.Medium)
-	cmd.AddCommand(network, logging, newReportCredentialsCmd(), newReportAccessCmd(), newReportRogueCmd(), newReportJobsCmd())
+	cmd.AddCommand(network, logging, newReportCredentialsCmd(), newReportAccessCmd(), newReportRogueCmd(), newReportJobsCmd(), newReportBenchmarkCmd())
 	return cmd
 }
 

@@ -195,8 +195,8 @@ func derefAll(list []*string) []string {
 	return out
 }
 
-// asDoc turns an SDK model into its ARM JSON document.
-func asDoc(v any) map[string]any {
+// AsDoc turns an SDK model into its ARM JSON document.
+func AsDoc(v any) map[string]any {
 	b, err := json.Marshal(v)
 	if err != nil {
 		return nil
@@ -221,13 +221,13 @@ func ListResourceDocs(ctx context.Context, src Source) ([]map[string]any, error)
 			return nil, err
 		}
 		for _, r := range page.Value {
-			doc := asDoc(r)
+			doc := AsDoc(r)
 			if strings.EqualFold(deref(r.Type), "Microsoft.Compute/virtualMachines") {
 				full, err := c.GetByID(ctx, deref(r.ID), vmAPIVersion, nil)
 				if err != nil {
 					return nil, err
 				}
-				doc = asDoc(full.GenericResource)
+				doc = AsDoc(full.GenericResource)
 			}
 			out = append(out, doc)
 		}
@@ -254,7 +254,7 @@ func ListDeploymentDocs(ctx context.Context, src Source) ([]map[string]any, erro
 			return nil, err
 		}
 		for _, d := range page.Value {
-			out = append(out, asDoc(d))
+			out = append(out, AsDoc(d))
 		}
 	}
 	gp := gc.NewListPager(nil)
@@ -271,7 +271,7 @@ func ListDeploymentDocs(ctx context.Context, src Source) ([]map[string]any, erro
 					return nil, err
 				}
 				for _, d := range dp.Value {
-					out = append(out, asDoc(d))
+					out = append(out, AsDoc(d))
 				}
 			}
 		}
