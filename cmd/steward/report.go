@@ -20,14 +20,17 @@ func init() { register(newReportCmd) }
 func newReportCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "report",
-		Short: "Governance reviews: network exposure, credential age and expiry, log collection",
+		Short: "Governance reviews: network exposure, credentials, log collection, unused access, rogue deployments, benchmark",
 		Long: `report runs Steward's governance reviews and prints their findings as a table,
 JSON or CSV. "network" reads an exported estate (the output of "az resource
 list", Resource Graph pages or JSON Lines, as "steward policy scan" reads them;
 "-" reads standard input); "credentials" reads the vaults and the application
 registrations of a running Steward (or Azure) through the Azure SDK and
-Microsoft Graph. A report exits 1 when it finds something at or above --fail-on
-(default high), 2 when it cannot read its input.`,
+Microsoft Graph; "access", "rogue" and "benchmark" read a subscription's role
+assignments, activity log, deployments and policy compliance the same way;
+"jobs" shows the scheduled runs of steward serve. Every report prints a table,
+JSON, CSV or SARIF (-o sarif). A report exits 1 when it finds something at or
+above --fail-on (default high), 2 when it cannot read its input.`,
 	}
 	network := &cobra.Command{
 		Use:   "network ESTATE",
