@@ -2,13 +2,10 @@ package main
 
 import (
 	"github.com/spf13/cobra"
+
+	"github.com/steward-gov/steward/internal/reports"
 )
 
-// reportJobsQuery is the last run of each scheduled report.
-const reportJobsQuery = `StewardReportRuns_CL
-| summarize arg_max(TimeGenerated, *) by Job_s
-| project Job=Job_s, Status=Status_s, LastRun=Started_t, DurationMs=DurationMs_d, Findings=Findings_d, Opened=Opened_d, Resolved=Resolved_d, Error=Error_s, NotifyError=NotifyError_s
-| sort by Job asc`
 
 func newReportJobsCmd() *cobra.Command {
 	cmd := &cobra.Command{
@@ -22,7 +19,7 @@ workspace the jobs write to, through the Log Analytics query API.`,
 		Example: `  steward report jobs --workspace governance -g ops
   steward report jobs -w 2f6c0b9e-1d3a-4c5e-9f7a-0b1c2d3e4f5a -o json`,
 		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error { return queryWorkspace(cmd, reportJobsQuery) },
+		RunE: func(cmd *cobra.Command, _ []string) error { return queryWorkspace(cmd, reports.JobsQuery) },
 	}
 	addWorkspaceQueryFlags(cmd)
 	return cmd

@@ -26,6 +26,13 @@ const (
 	FindingsTable = "StewardReportFindings_CL"
 )
 
+// JobsQuery is the KQL that shows the last run of each job from
+// RunsTable (steward report jobs runs it).
+const JobsQuery = `StewardReportRuns_CL
+| summarize arg_max(TimeGenerated, *) by Job_s
+| project Job=Job_s, Status=Status_s, LastRun=Started_t, DurationMs=DurationMs_d, Findings=Findings_d, Opened=Opened_d, Resolved=Resolved_d, Error=Error_s, NotifyError=NotifyError_s
+| sort by Job asc`
+
 // Job is a report run on a schedule.
 type Job struct {
 	Name  string

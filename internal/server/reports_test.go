@@ -124,4 +124,16 @@ func TestScheduledAccessReportRaisesAndResolvesIncidents(t *testing.T) {
 	if row := fmt.Sprint(res.Tables[0].Rows[0]); row != "[access 3 1 1 0]" {
 		t.Errorf("StewardReportRuns_CL: %s", row)
 	}
+	// steward report jobs' query: the last run, resolving one incident.
+	last, err := qc.QueryWorkspace(ctx, props(ws)["customerId"].(string), query.QueryBody{Query: to.Ptr(reports.JobsQuery)}, nil)
+	if err != nil || last.Error != nil || len(last.Tables) != 1 || len(last.Tables[0].Rows) != 1 {
+		t.Fatalf("jobs query: %v %v", err, last.Error)
+	}
+	cols := map[string]any{}
+	for i, c := range last.Tables[0].Columns {
+		cols[*c.Name] = last.Tables[0].Rows[0][i]
+	}
+	if cols["Job"] != "access" || cols["Status"] != "Succeeded" || cols["Resolved"] != 1.0 || cols["Findings"] != 0.0 || cols["Error"] != "" {
+		t.Errorf("last run: %v", cols)
+	}
 }
