@@ -6,7 +6,6 @@ import (
 	"github.com/steward-gov/steward/internal/reports"
 )
 
-
 func newReportJobsCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "jobs",
