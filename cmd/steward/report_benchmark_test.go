@@ -16,7 +16,7 @@ import (
 func TestReportBenchmarkAssignsAndReportsPerControl(t *testing.T) {
 	const builtins = "../../../shared/corpus/azure-policy/built-in-policies"
 	if _, err := os.Stat(builtins + "/policySetDefinitions/Security Center/AzureSecurityCenter.json"); err != nil {
-		t.Skipf("built-in corpus not found: %v", err)
+		t.Skipf("built-in corpus not found (run scripts/fetch-conformance.sh): %v", err)
 	}
 	dir, s := serveCloud(t, server.CloudService(registerProviders(policyproviderOptions{builtins: builtins})))
 	run := func(args ...string) (string, int) {

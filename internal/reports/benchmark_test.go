@@ -9,7 +9,7 @@ import (
 func TestBenchmarkReportsPerControl(t *testing.T) {
 	b, err := os.ReadFile("../../../shared/corpus/azure-policy/built-in-policies/policySetDefinitions/Security Center/AzureSecurityCenter.json")
 	if err != nil {
-		t.Skipf("built-in corpus not found: %v", err)
+		t.Skipf("built-in corpus not found (run scripts/fetch-conformance.sh): %v", err)
 	}
 	var set map[string]any
 	if err := json.Unmarshal(b, &set); err != nil {
