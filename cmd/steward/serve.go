@@ -65,6 +65,7 @@ SIGINT or SIGTERM shuts the server down gracefully.`,
 	f.String("smtp-addr", "", "SMTP server (host:port) for alert emails (also STEWARD_SMTP_ADDR; STEWARD_SMTP_USER and STEWARD_SMTP_PASSWORD authenticate)")
 	f.String("smtp-from", "", "sender address of alert emails (also STEWARD_SMTP_FROM)")
 	f.String("aliases", "", "policy alias table file (CSV or provider JSON) added over the built-in table and those stored with 'steward policy aliases import'")
+	addServeReportFlags(f)
 	return cmd
 }
 
@@ -128,7 +129,7 @@ func runServe(cmd *cobra.Command, _ []string) error {
 	stopProgress := firstStartProgress(cmd, cfg.DataDir)
 	s, err := server.Open(ctx, cfg, log, serveServices(
 		policyproviderOptions{builtins: builtins, aliases: aliases, log: log, insightsReady: func(e *insights.Engine) { compliance = e },
-			mailer: smtpMailer(cmd)},
+			mailer: smtpMailer(cmd), reports: reportsOptions(cmd)},
 		func(p *server.VaultPlane) { vault = p })...)
 	stopProgress()
 	var le *server.ListenError
@@ -188,9 +189,10 @@ func serveServices(pol policyproviderOptions, vaultReady func(*server.VaultPlane
 	if vaultReady != nil {
 		ready = append(ready, vaultReady)
 	}
-	return []server.Service{
+	services := []server.Service{
 		server.CloudService(registerProviders(pol)),
 		server.LogsService(),
+		server.ActivityTableService(server.ActivityTableOptions{}),
 		server.VaultService(server.VaultOptions{}, ready...),
 		server.AlertsService(server.AlertsOptions{Mailer: pol.mailer}),
 		server.StorageService(),
@@ -198,6 +200,10 @@ func serveServices(pol policyproviderOptions, vaultReady func(*server.VaultPlane
 		server.CollectorServeService(server.CollectorServeOptions{}),
 		server.WebService(),
 	}
+	if pol.reports != nil {
+		services = append(services, server.ReportsService(*pol.reports))
+	}
+	return services
 }
 
 // policyproviderOptions are the serve settings of the policy provider.
@@ -209,6 +215,8 @@ type policyproviderOptions struct {
 	log           *slog.Logger
 	// mailer sends the alerts' email notifications.
 	mailer alerts.Mailer
+	// reports configure the scheduled reports (nil: none).
+	reports *server.ReportsOptions
 }
 
 // registerProviders adds the resource providers built on the embedded ARM:

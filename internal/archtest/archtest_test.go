@@ -33,7 +33,7 @@ var allowed = map[string][]string{
 	"internal/logs/kql":              {"internal/arm"},
 	"internal/logs":                  {"internal/arm", "internal/store", "internal/seal", "internal/logs/kql", "internal/identity", "internal/rbac"},
 	"internal/vault":                 {"internal/arm", "internal/store", "internal/seal", "internal/rbac", "internal/identity", "internal/atomicfile"},
-	"internal/reports":               {"internal/arm"},
+	"internal/reports":               {"internal/arm", "internal/store"},
 	"internal/alerts":                {"internal/arm", "internal/store", "internal/logs/kql"},
 	"internal/interop":               {"*"},
 	"internal/cloud":                 {"internal/arm", "internal/armexpr", "internal/policy", "internal/rbac", "internal/store", "internal/identity", "internal/template"},
