@@ -334,7 +334,7 @@ func docsServeReady(data string) error {
 const stateSkip = `^(BASH.*|SHELLOPTS|BASHOPTS|EUID|UID|PPID|FUNCNAME|GROUPS|PIPESTATUS|RANDOM|SRANDOM|SECONDS|LINENO|HISTCMD|EPOCHREALTIME|EPOCHSECONDS|DIRSTACK|COMP_.*|OPTIND|OPTARG|_|__docs_status|PWD|OLDPWD|SHLVL)$`
 
 // blockTimeout bounds one block.
-const blockTimeout = time.Minute
+const blockTimeout = 3 * time.Minute
 
 // runBashBlock runs one block with bash -eo pipefail in its own process
 // group, restoring the variables and directory the blocks before it left
