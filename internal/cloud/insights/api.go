@@ -21,12 +21,12 @@ var APIVersions = []string{"2017-08-09-preview", "2017-10-17-preview", "2017-12-
 	"2018-07-01-preview", "2019-10-01", "2022-04-01", "2024-10-01"}
 
 func (e *Engine) routes() cloud.Routes {
-	return cloud.Routes{
+	return append(cloud.Routes{
 		{Type: TypePolicyStates, Action: "queryResults", APIVersions: APIVersions, SelfAuthorize: true, Handler: e.serveQuery},
 		{Type: TypePolicyStates, Action: "summarize", APIVersions: APIVersions, SelfAuthorize: true, Handler: e.serveSummarize},
 		{Type: TypePolicyStates, Action: "triggerEvaluation", APIVersions: APIVersions, SelfAuthorize: true, Handler: e.serveTrigger},
 		{Type: TypeAsyncOperations, APIVersions: APIVersions, SelfAuthorize: true, Handler: e.serveOperation},
-	}
+	}, e.remediationRoutes()...)
 }
 
 // target is the scope a policyStates request is about.
