@@ -11,6 +11,7 @@ import (
 
 	"github.com/steward-gov/steward/internal/arm"
 	"github.com/steward-gov/steward/internal/cloud"
+	"github.com/steward-gov/steward/internal/identity"
 	"github.com/steward-gov/steward/internal/policy"
 	"github.com/steward-gov/steward/internal/store"
 )
@@ -276,6 +277,15 @@ func (e *Engine) createRemediation(ctx context.Context, call *cloud.Call) (*clou
 	if err != nil {
 		return nil, err
 	}
+	var runAs identity.Principal
+	if len(targets) > 0 {
+		if runAs, err = e.assignmentPrincipal(ctx, c.a.ID); err != nil {
+			return nil, err
+		}
+	}
+	// The deployments and writes run as the assignment's managed identity,
+	// with the roles granted to it, as on Azure.
+	asIdentity := identity.WithPrincipal(ctx, runAs)
 	now := e.now().Format("2006-01-02T15:04:05.0000000Z")
 	var deps []remediationDeployment
 	failed, succeeded := 0, 0
@@ -285,7 +295,7 @@ func (e *Engine) createRemediation(ctx context.Context, call *cloud.Call) (*clou
 			aborted = true
 			break
 		}
-		d := e.remediate(ctx, call, ps, c, in.ReferenceID, s, fmt.Sprintf("PolicyDeployment_%s_%d", lastName(id), i))
+		d := e.remediate(asIdentity, call, ps, c, in.ReferenceID, s, fmt.Sprintf("PolicyDeployment_%s_%d", lastName(id), i))
 		d.CreatedOn, d.LastUpdatedOn = now, e.now().Format("2006-01-02T15:04:05.0000000Z")
 		if d.Status == "Succeeded" {
 			succeeded++
@@ -581,6 +591,37 @@ func (e *Engine) memberResult(ctx context.Context, ps *policies, c *compiled, r 
 		}
 	}
 	return policy.MemberResult{}, false
+}
+
+// assignmentPrincipal is the managed identity of a policy assignment: its
+// system-assigned principal, or the principal of its user-assigned
+// identity. An assignment without one cannot remediate.
+func (e *Engine) assignmentPrincipal(ctx context.Context, assignmentID string) (identity.Principal, error) {
+	missing := arm.BadRequest("InvalidCreateRemediationRequest", "The policy assignment '%s' has no managed identity: a remediation deploys and writes as the assignment's identity.", truncate(assignmentID, 300))
+	r, err := e.cloud.Get(ctx, assignmentID)
+	if err != nil {
+		return identity.Principal{}, missing
+	}
+	id, _ := r.Doc["identity"].(map[string]any)
+	pid := ""
+	switch t, _ := id["type"].(string); strings.ToLower(t) {
+	case "systemassigned":
+		pid, _ = id["principalId"].(string)
+	case "userassigned":
+		uais, _ := id["userAssignedIdentities"].(map[string]any)
+		for uai := range uais {
+			u, err := e.cloud.Get(ctx, uai)
+			if err != nil {
+				return identity.Principal{}, arm.BadRequest("InvalidCreateRemediationRequest", "The user-assigned identity '%s' of the policy assignment is not found.", truncate(uai, 300))
+			}
+			props, _ := u.Doc["properties"].(map[string]any)
+			pid, _ = props["principalId"].(string)
+		}
+	}
+	if pid == "" {
+		return identity.Principal{}, missing
+	}
+	return identity.Principal{ObjectID: pid, TenantID: e.cloud.TenantID(), AppID: pid, IdentityType: "app"}, nil
 }
 
 // storedRemediation reads the remediation an action is on.

@@ -2,6 +2,7 @@ package insights_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"net/http"
 	"strings"
@@ -10,6 +11,7 @@ import (
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/to"
 	"github.com/Azure/azure-sdk-for-go/sdk/resourcemanager/policyinsights/armpolicyinsights"
+	"github.com/google/uuid"
 
 	"github.com/steward-gov/steward/internal/cloud/insights"
 )
@@ -65,6 +67,22 @@ func (e *env) assignWithIdentity(t testing.TB, scope, name, def string) string {
 	return id
 }
 
+// grantContributor gives the assignment's identity Contributor at scope,
+// as the portal does for the definition's roleDefinitionIds.
+func (e *env) grantContributor(t testing.TB, assignmentID, scope string) {
+	t.Helper()
+	code, b := e.do(t, http.MethodGet, assignmentID+"?api-version=2023-04-01", nil)
+	var doc struct {
+		Identity struct{ PrincipalID string }
+	}
+	if code != http.StatusOK || json.Unmarshal(b, &doc) != nil || doc.Identity.PrincipalID == "" {
+		t.Fatalf("assignment: %d %s", code, b)
+	}
+	e.put(t, scope+"/providers/Microsoft.Authorization/roleAssignments/"+uuid.NewString(), "2022-04-01", map[string]any{
+		"properties": map[string]any{"roleDefinitionId": "/subscriptions/" + e.sub + contributor,
+			"principalId": doc.Identity.PrincipalID, "principalType": "ServicePrincipal"}})
+}
+
 func (e *env) complianceOf(t testing.TB, resourceID, assignmentID string) string {
 	t.Helper()
 	client, err := armpolicyinsights.NewPolicyStatesClient(e.cred, e.opts)
@@ -108,6 +126,7 @@ func TestSDKRemediationDeployIfNotExists(t *testing.T) {
 	e.put(t, farm, "2023-01-01", map[string]any{"location": "westeurope"})
 	e.put(t, other, "2023-01-01", map[string]any{"location": "northeurope"})
 	a := e.assignWithIdentity(t, "/subscriptions/"+e.sub, "farm-site", e.dineDefinition(t))
+	e.grantContributor(t, a, e.rg("apps"))
 	e.waitIdle(t)
 	if got := e.complianceOf(t, farm, a); got != "NonCompliant" {
 		t.Fatalf("before: farm is %q, want NonCompliant", got)
@@ -193,7 +212,23 @@ func TestSDKRemediationModify(t *testing.T) {
 		t.Fatalf("before: %q, want NonCompliant", got)
 	}
 	client := remediationsClient(t, e)
-	resp, err := client.CreateOrUpdateAtResourceGroup(ctx, "net", "tag-env", armpolicyinsights.Remediation{
+	// The assignment's identity has no role yet: the write is refused and
+	// the remediation fails, naming the deployment's error.
+	resp, err := client.CreateOrUpdateAtResourceGroup(ctx, "net", "no-role", armpolicyinsights.Remediation{
+		Properties: &armpolicyinsights.RemediationProperties{PolicyAssignmentID: to.Ptr(a)}}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p := resp.Properties; *p.ProvisioningState != "Failed" || *p.DeploymentStatus.FailedDeployments != 1 {
+		t.Fatalf("remediation without a role: %s %+v", *p.ProvisioningState, *p.DeploymentStatus)
+	}
+	deps := client.NewListDeploymentsAtResourceGroupPager("net", "no-role", nil, nil)
+	dp, err := deps.NextPage(ctx)
+	if err != nil || len(dp.Value) != 1 || *dp.Value[0].Status != "Failed" || *dp.Value[0].Error.Code != "AuthorizationFailed" {
+		t.Fatalf("deployments without a role: %+v %v", dp.Value, err)
+	}
+	e.grantContributor(t, a, e.rg("net"))
+	resp, err = client.CreateOrUpdateAtResourceGroup(ctx, "net", "tag-env", armpolicyinsights.Remediation{
 		Properties: &armpolicyinsights.RemediationProperties{PolicyAssignmentID: to.Ptr(a),
 			ResourceDiscoveryMode: to.Ptr(armpolicyinsights.ResourceDiscoveryModeReEvaluateCompliance)}}, nil)
 	if err != nil {
@@ -241,6 +276,15 @@ func TestRemediationBadInput(t *testing.T) {
 	code, b := e.do(t, http.MethodPost, e.rg("bad")+"/providers/Microsoft.PolicyInsights/remediations/absent/listDeployments?api-version=2021-10-01", nil)
 	if code != http.StatusNotFound {
 		t.Errorf("listDeployments of a missing remediation: %d %s", code, b)
+	}
+	// A deployIfNotExists assignment without a managed identity has no one
+	// to deploy as.
+	e.put(t, e.rg("bad")+"/providers/Microsoft.Web/serverfarms/f1", "2023-01-01", map[string]any{"location": "westeurope"})
+	noID := e.assign(t, e.rg("bad"), "dine-no-identity", e.dineDefinition(t), nil)
+	e.waitIdle(t)
+	code, b = e.do(t, http.MethodPut, base, map[string]any{"properties": map[string]any{"policyAssignmentId": noID}})
+	if code != http.StatusBadRequest || !strings.Contains(string(b), "InvalidCreateRemediationRequest") {
+		t.Errorf("assignment without identity: %d %s", code, b)
 	}
 	// An audit assignment has nothing to remediate: Succeeded, no deployment.
 	code, b = e.do(t, http.MethodPut, base, map[string]any{"properties": map[string]any{"policyAssignmentId": a}})
