@@ -172,6 +172,23 @@ func TestSDKRemediationDeployIfNotExists(t *testing.T) {
 	if err != nil || len(lp.Value) != 1 || *lp.Value[0].Name != "fix-farms" {
 		t.Fatalf("list: %+v %v", lp.Value, err)
 	}
+	// At the other farm's own scope, the remediation fixes just it.
+	at, err := client.CreateOrUpdateAtResource(ctx, strings.TrimPrefix(other, "/"), "fix-one", armpolicyinsights.Remediation{
+		Properties: &armpolicyinsights.RemediationProperties{PolicyAssignmentID: to.Ptr(a)}}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p := at.Properties; *p.ProvisioningState != "Succeeded" || *p.DeploymentStatus.TotalDeployments != 1 ||
+		!strings.EqualFold(*at.ID, other+"/providers/Microsoft.PolicyInsights/remediations/fix-one") {
+		t.Fatalf("resource-scope remediation: %s %s %+v", *at.ID, *p.ProvisioningState, *p.DeploymentStatus)
+	}
+	if got := e.complianceOf(t, other, a); got != "Compliant" {
+		t.Fatalf("after its own remediation: farm2 is %q, want Compliant", got)
+	}
+	rl := client.NewListForResourcePager(strings.TrimPrefix(other, "/"), nil, nil)
+	if rp, err := rl.NextPage(ctx); err != nil || len(rp.Value) != 1 || *rp.Value[0].Name != "fix-one" {
+		t.Fatalf("list at the resource: %+v %v", rp.Value, err)
+	}
 	// Cancel: the remediation has ended.
 	_, err = client.CancelAtResourceGroup(ctx, "apps", "fix-farms", nil)
 	var re *azcore.ResponseError
