@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"math"
 	"net/http"
 	"strings"
 
@@ -119,9 +120,9 @@ func parseRemediationInput(doc map[string]any) (*remediationInput, error) {
 		if !ok || v == nil {
 			return 0, false, nil
 		}
-		f, ok := v.(float64)
-		if !ok || f < lo || f > hi {
-			return 0, false, arm.BadRequest("InvalidRequestContent", "The remediation property '%s' must be a number from %g to %g.", k, lo, hi)
+		f, ok := number(v)
+		if !ok || f < lo || f > hi || f != math.Trunc(f) {
+			return 0, false, arm.BadRequest("InvalidRequestContent", "The remediation property '%s' must be a whole number from %g to %g.", k, lo, hi)
 		}
 		return f, true, nil
 	}
@@ -162,7 +163,7 @@ func parseRemediationInput(doc map[string]any) (*remediationInput, error) {
 			return nil, arm.BadRequest("InvalidRequestContent", "The remediation property 'failureThreshold' must be an object.")
 		}
 		if v, ok := lookupFold(m, "percentage"); ok && v != nil {
-			f, ok := v.(float64)
+			f, ok := number(v)
 			if !ok || f < 0 || f > 1 {
 				return nil, arm.BadRequest("InvalidRequestContent", "The failure threshold percentage must be a number from 0 to 1.")
 			}
@@ -201,6 +202,18 @@ func parseRemediationInput(doc map[string]any) (*remediationInput, error) {
 		}
 	}
 	return in, nil
+}
+
+// number reads a JSON number, decoded as float64 or json.Number.
+func number(v any) (float64, bool) {
+	switch x := v.(type) {
+	case float64:
+		return x, true
+	case json.Number:
+		f, err := x.Float64()
+		return f, err == nil
+	}
+	return 0, false
 }
 
 func lookupFold(m map[string]any, k string) (any, bool) {

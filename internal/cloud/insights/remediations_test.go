@@ -281,6 +281,7 @@ func TestRemediationBadInput(t *testing.T) {
 		{"unknown assignment", map[string]any{"properties": map[string]any{"policyAssignmentId": e.rg("bad") + "/providers/Microsoft.Authorization/policyAssignments/nope"}}, "PolicyAssignmentNotFound"},
 		{"bad mode", map[string]any{"properties": map[string]any{"policyAssignmentId": a, "resourceDiscoveryMode": "Sometimes"}}, "InvalidRequestContent"},
 		{"resourceCount 0", map[string]any{"properties": map[string]any{"policyAssignmentId": a, "resourceCount": 0}}, "InvalidRequestContent"},
+		{"resourceCount 1.5", map[string]any{"properties": map[string]any{"policyAssignmentId": a, "resourceCount": 1.5}}, "InvalidRequestContent"},
 		{"parallel 31", map[string]any{"properties": map[string]any{"policyAssignmentId": a, "parallelDeployments": 31}}, "InvalidRequestContent"},
 		{"threshold 2", map[string]any{"properties": map[string]any{"policyAssignmentId": a, "failureThreshold": map[string]any{"percentage": 2}}}, "InvalidRequestContent"},
 		{"locations not array", map[string]any{"properties": map[string]any{"policyAssignmentId": a, "filters": map[string]any{"locations": "westeurope"}}}, "InvalidRequestContent"},
@@ -307,5 +308,42 @@ func TestRemediationBadInput(t *testing.T) {
 	code, b = e.do(t, http.MethodPut, base, map[string]any{"properties": map[string]any{"policyAssignmentId": a}})
 	if code != http.StatusCreated || !strings.Contains(string(b), `"totalDeployments":0`) || !strings.Contains(string(b), `"provisioningState":"Succeeded"`) {
 		t.Errorf("audit remediation: %d %s", code, b)
+	}
+}
+
+// TestRemediationFailureThreshold: the assignment's identity has no role,
+// so every deployment fails; with failureThreshold 0 the task stops after
+// the first failure of three and says why.
+func TestRemediationFailureThreshold(t *testing.T) {
+	e := newEnv(t, insights.Options{})
+	e.put(t, e.rg("farms"), "2021-04-01", map[string]any{"location": "westeurope"})
+	for _, n := range []string{"f1", "f2", "f3"} {
+		e.put(t, e.rg("farms")+"/providers/Microsoft.Web/serverfarms/"+n, "2023-01-01", map[string]any{"location": "westeurope"})
+	}
+	a := e.assignWithIdentity(t, e.rg("farms"), "farm-site", e.dineDefinition(t))
+	e.waitIdle(t)
+	code, b := e.do(t, http.MethodPut, e.rg("farms")+"/providers/Microsoft.PolicyInsights/remediations/r?api-version=2021-10-01",
+		map[string]any{"properties": map[string]any{"policyAssignmentId": a, "failureThreshold": map[string]any{"percentage": 0}}})
+	var got struct {
+		Properties struct {
+			ProvisioningState string
+			StatusMessage     string
+			DeploymentStatus  struct{ TotalDeployments, FailedDeployments int }
+		}
+	}
+	if code != http.StatusCreated || json.Unmarshal(b, &got) != nil {
+		t.Fatalf("%d %s", code, b)
+	}
+	p := got.Properties
+	if p.ProvisioningState != "Failed" || p.DeploymentStatus.TotalDeployments != 1 || p.DeploymentStatus.FailedDeployments != 1 ||
+		!strings.Contains(p.StatusMessage, "failure threshold") {
+		t.Fatalf("%s", b)
+	}
+	// Without a threshold every resource is tried, up to resourceCount.
+	code, b = e.do(t, http.MethodPut, e.rg("farms")+"/providers/Microsoft.PolicyInsights/remediations/all?api-version=2021-10-01",
+		map[string]any{"properties": map[string]any{"policyAssignmentId": a, "resourceCount": 2}})
+	if code != http.StatusCreated || json.Unmarshal(b, &got) != nil || got.Properties.DeploymentStatus.FailedDeployments != 2 ||
+		got.Properties.ProvisioningState != "Failed" {
+		t.Fatalf("%d %s", code, b)
 	}
 }
