@@ -38,7 +38,9 @@ func (e *Engine) remediationRoutes() cloud.Routes {
 	return cloud.Routes{
 		{Type: TypeRemediations, APIVersions: RemediationAPIVersions, Handler: e.serveRemediation},
 		{Type: TypeRemediations, Action: "cancel", APIVersions: RemediationAPIVersions, Handler: e.serveRemediationCancel},
-		{Type: TypeRemediations, Action: "listDeployments", APIVersions: RemediationAPIVersions, Handler: e.serveRemediationDeployments},
+		// listDeployments is a read on Azure
+		// (Microsoft.PolicyInsights/remediations/listDeployments/read).
+		{Type: TypeRemediations, Action: "listDeployments", APIVersions: RemediationAPIVersions, SelfAuthorize: true, Handler: e.serveRemediationDeployments},
 	}
 }
 
@@ -666,6 +668,9 @@ func (e *Engine) serveRemediationCancel(ctx context.Context, call *cloud.Call) (
 }
 
 func (e *Engine) serveRemediationDeployments(ctx context.Context, call *cloud.Call) (*cloud.Response, error) {
+	if err := call.Authorize(ctx, TypeRemediations+"/listDeployments/read", call.Target.ID); err != nil {
+		return nil, err
+	}
 	if _, err := e.storedRemediation(ctx, call); err != nil {
 		return nil, err
 	}

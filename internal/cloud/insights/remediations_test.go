@@ -4,9 +4,11 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"io"
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/to"
@@ -14,6 +16,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/steward-gov/steward/internal/cloud/insights"
+	"github.com/steward-gov/steward/internal/identity"
 )
 
 const contributor = "/providers/Microsoft.Authorization/roleDefinitions/b24988ac-6180-42a0-ab88-20f7382dd24c"
@@ -345,5 +348,63 @@ func TestRemediationFailureThreshold(t *testing.T) {
 	if code != http.StatusCreated || json.Unmarshal(b, &got) != nil || got.Properties.DeploymentStatus.FailedDeployments != 2 ||
 		got.Properties.ProvisioningState != "Failed" {
 		t.Fatalf("%d %s", code, b)
+	}
+}
+
+// TestRemediationAccess: listing a remediation's deployments is a read
+// (Reader may); creating and canceling are not.
+func TestRemediationAccess(t *testing.T) {
+	e := newEnv(t, insights.Options{})
+	ctx := t.Context()
+	e.put(t, e.rg("acc"), "2021-04-01", map[string]any{"location": "westeurope"})
+	a := e.assign(t, e.rg("acc"), "audit", e.httpsDefinition(t, "https"), nil)
+	rem := e.rg("acc") + "/providers/Microsoft.PolicyInsights/remediations/r"
+	e.put(t, rem, "2021-10-01", map[string]any{"properties": map[string]any{"policyAssignmentId": a}})
+	app, sp, err := e.s.Identity.CreateApplication(ctx, e.s.Bootstrap.TenantID, "auditor")
+	if err != nil {
+		t.Fatal(err)
+	}
+	secret, _, err := e.s.Identity.AddClientSecret(ctx, e.s.Bootstrap.TenantID, app.AppID, "test", time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tok, err := e.s.Identity.Token(ctx, identity.TokenRequest{Tenant: e.s.Bootstrap.TenantID, ClientID: app.AppID,
+		ClientSecret: secret, Scope: "https://management.azure.com/.default", Authorities: []string{e.s.BaseURL}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	as := func(method, path string, body string) int {
+		var rd io.Reader
+		if body != "" {
+			rd = strings.NewReader(body)
+		}
+		req, _ := http.NewRequest(method, strings.TrimSuffix(e.s.BaseURL, "/")+path+"?api-version=2021-10-01", rd)
+		req.Header.Set("Authorization", "Bearer "+tok.AccessToken)
+		req.Header.Set("Content-Type", "application/json")
+		resp, err := e.s.Transport().Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	if code := as(http.MethodPost, rem+"/listDeployments", ""); code != http.StatusForbidden {
+		t.Errorf("listDeployments without a role: %d, want 403", code)
+	}
+	sub := "/subscriptions/" + e.sub
+	reader := sub + "/providers/Microsoft.Authorization/roleDefinitions/acdd72a7-3385-48ef-bd42-f606fba81ae7"
+	e.put(t, sub+"/providers/Microsoft.Authorization/roleAssignments/"+uuid.NewString(), "2022-04-01",
+		map[string]any{"properties": map[string]any{"roleDefinitionId": reader, "principalId": sp.ID, "principalType": "ServicePrincipal"}})
+	if code := as(http.MethodPost, rem+"/listDeployments", ""); code != http.StatusOK {
+		t.Errorf("listDeployments as Reader: %d, want 200", code)
+	}
+	if code := as(http.MethodGet, rem, ""); code != http.StatusOK {
+		t.Errorf("get as Reader: %d, want 200", code)
+	}
+	if code := as(http.MethodPost, rem+"/cancel", ""); code != http.StatusForbidden {
+		t.Errorf("cancel as Reader: %d, want 403", code)
+	}
+	if code := as(http.MethodPut, e.rg("acc")+"/providers/Microsoft.PolicyInsights/remediations/r2", `{"properties":{"policyAssignmentId":"`+a+`"}}`); code != http.StatusForbidden {
+		t.Errorf("create as Reader: %d, want 403", code)
 	}
 }
