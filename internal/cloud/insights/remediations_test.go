@@ -408,3 +408,43 @@ func TestRemediationAccess(t *testing.T) {
 		t.Errorf("create as Reader: %d, want 403", code)
 	}
 }
+
+// TestSDKRemediationAtManagementGroup: a deployIfNotExists assignment at a
+// management group is remediated there, for the farms of the subscription
+// under it.
+func TestSDKRemediationAtManagementGroup(t *testing.T) {
+	e := newEnv(t, insights.Options{})
+	ctx := context.Background()
+	mg := "/providers/Microsoft.Management/managementGroups/platform"
+	e.put(t, mg, "2021-04-01", map[string]any{"properties": map[string]any{"displayName": "Platform"}})
+	e.put(t, mg+"/subscriptions/"+e.sub, "2021-04-01", nil)
+	e.put(t, e.rg("apps"), "2021-04-01", map[string]any{"location": "westeurope"})
+	farm := e.rg("apps") + "/providers/Microsoft.Web/serverfarms/farm1"
+	e.put(t, farm, "2023-01-01", map[string]any{"location": "westeurope"})
+	code, b := e.do(t, http.MethodGet, e.dineDefinition(t)+"?api-version=2023-04-01", nil)
+	var doc map[string]any
+	if code != http.StatusOK || json.Unmarshal(b, &doc) != nil {
+		t.Fatalf("definition: %d %s", code, b)
+	}
+	mgDef := mg + "/providers/Microsoft.Authorization/policyDefinitions/farm-site"
+	e.put(t, mgDef, "2023-04-01", map[string]any{"properties": doc["properties"]})
+	a := e.assignWithIdentity(t, mg, "farm-site", mgDef)
+	e.grantContributor(t, a, e.rg("apps"))
+	e.waitIdle(t)
+	client := remediationsClient(t, e)
+	resp, err := client.CreateOrUpdateAtManagementGroup(ctx, "platform", "fix", armpolicyinsights.Remediation{
+		Properties: &armpolicyinsights.RemediationProperties{PolicyAssignmentID: to.Ptr(a)}}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p := resp.Properties; *p.ProvisioningState != "Succeeded" || *p.DeploymentStatus.SuccessfulDeployments != 1 {
+		t.Fatalf("remediation: %s %+v", *p.ProvisioningState, *p.DeploymentStatus)
+	}
+	if got := e.complianceOf(t, farm, a); got != "Compliant" {
+		t.Fatalf("after: %q, want Compliant", got)
+	}
+	pager := client.NewListForManagementGroupPager("platform", nil, nil)
+	if page, err := pager.NextPage(ctx); err != nil || len(page.Value) != 1 {
+		t.Fatalf("list at the group: %+v %v", page.Value, err)
+	}
+}
