@@ -9,6 +9,7 @@ import (
 	"math"
 	"net/http"
 	"strings"
+	"sync"
 
 	"github.com/steward-gov/steward/internal/arm"
 	"github.com/steward-gov/steward/internal/cloud"
@@ -302,22 +303,53 @@ func (e *Engine) createRemediation(ctx context.Context, call *cloud.Call) (*clou
 	// with the roles granted to it, as on Azure.
 	asIdentity := identity.WithPrincipal(ctx, runAs)
 	now := e.now().Format("2006-01-02T15:04:05.0000000Z")
-	var deps []remediationDeployment
-	failed, succeeded := 0, 0
-	aborted := false
+	// Up to parallelDeployments resources are remediated at once; no new
+	// one starts once the failed share exceeds the threshold.
+	results := make([]*remediationDeployment, len(targets))
+	var (
+		mu      sync.Mutex
+		wg      sync.WaitGroup
+		failedN int
+		aborted bool
+	)
+	slots := make(chan struct{}, in.Parallel)
 	for i, s := range targets {
-		if in.hasFailure && len(targets) > 0 && float64(failed)/float64(len(targets)) > in.Failure {
+		slots <- struct{}{}
+		mu.Lock()
+		stop := in.hasFailure && float64(failedN)/float64(len(targets)) > in.Failure
+		mu.Unlock()
+		if stop {
+			<-slots
 			aborted = true
 			break
 		}
-		d := e.remediate(asIdentity, call, ps, c, in.ReferenceID, s, fmt.Sprintf("PolicyDeployment_%s_%d", lastName(id), i))
-		d.CreatedOn, d.LastUpdatedOn = now, e.now().Format("2006-01-02T15:04:05.0000000Z")
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			defer func() { <-slots }()
+			d := e.remediate(asIdentity, call, ps, c, in.ReferenceID, s, fmt.Sprintf("PolicyDeployment_%s_%d", lastName(id), i))
+			d.CreatedOn, d.LastUpdatedOn = now, e.now().Format("2006-01-02T15:04:05.0000000Z")
+			mu.Lock()
+			results[i] = &d
+			if d.Status != "Succeeded" {
+				failedN++
+			}
+			mu.Unlock()
+		}()
+	}
+	wg.Wait()
+	var deps []remediationDeployment
+	failed, succeeded := 0, 0
+	for _, d := range results {
+		if d == nil {
+			continue
+		}
 		if d.Status == "Succeeded" {
 			succeeded++
 		} else {
 			failed++
 		}
-		deps = append(deps, d)
+		deps = append(deps, *d)
 	}
 	// The deployments changed resources the assignment's rules look at
 	// (deployIfNotExists checks related resources): evaluate again.

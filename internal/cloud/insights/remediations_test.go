@@ -315,8 +315,8 @@ func TestRemediationBadInput(t *testing.T) {
 }
 
 // TestRemediationFailureThreshold: the assignment's identity has no role,
-// so every deployment fails; with failureThreshold 0 the task stops after
-// the first failure of three and says why.
+// so every deployment fails; with failureThreshold 0 and one deployment
+// at a time the task stops after the first failure of three and says why.
 func TestRemediationFailureThreshold(t *testing.T) {
 	e := newEnv(t, insights.Options{})
 	e.put(t, e.rg("farms"), "2021-04-01", map[string]any{"location": "westeurope"})
@@ -326,7 +326,8 @@ func TestRemediationFailureThreshold(t *testing.T) {
 	a := e.assignWithIdentity(t, e.rg("farms"), "farm-site", e.dineDefinition(t))
 	e.waitIdle(t)
 	code, b := e.do(t, http.MethodPut, e.rg("farms")+"/providers/Microsoft.PolicyInsights/remediations/r?api-version=2021-10-01",
-		map[string]any{"properties": map[string]any{"policyAssignmentId": a, "failureThreshold": map[string]any{"percentage": 0}}})
+		map[string]any{"properties": map[string]any{"policyAssignmentId": a, "parallelDeployments": 1,
+			"failureThreshold": map[string]any{"percentage": 0}}})
 	var got struct {
 		Properties struct {
 			ProvisioningState string
@@ -348,6 +349,25 @@ func TestRemediationFailureThreshold(t *testing.T) {
 	if code != http.StatusCreated || json.Unmarshal(b, &got) != nil || got.Properties.DeploymentStatus.FailedDeployments != 2 ||
 		got.Properties.ProvisioningState != "Failed" {
 		t.Fatalf("%d %s", code, b)
+	}
+	// With the role, three deployments at once all succeed.
+	e.grantContributor(t, a, e.rg("farms"))
+	code, b = e.do(t, http.MethodPut, e.rg("farms")+"/providers/Microsoft.PolicyInsights/remediations/parallel?api-version=2021-10-01",
+		map[string]any{"properties": map[string]any{"policyAssignmentId": a, "parallelDeployments": 3}})
+	var ok struct {
+		Properties struct {
+			ProvisioningState string
+			DeploymentStatus  struct{ TotalDeployments, SuccessfulDeployments int }
+		}
+	}
+	if code != http.StatusCreated || json.Unmarshal(b, &ok) != nil || ok.Properties.ProvisioningState != "Succeeded" ||
+		ok.Properties.DeploymentStatus.SuccessfulDeployments != 3 {
+		t.Fatalf("%d %s", code, b)
+	}
+	for _, n := range []string{"f1", "f2", "f3"} {
+		if code, b := e.do(t, http.MethodGet, e.rg("farms")+"/providers/Microsoft.Web/sites/"+n+"-site?api-version=2023-01-01", nil); code != http.StatusOK {
+			t.Errorf("site of %s: %d %s", n, code, b)
+		}
 	}
 }
 
