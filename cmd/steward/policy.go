@@ -31,7 +31,7 @@ names an alias the table lacks is an InvalidPolicyAlias error, as in Azure;
 --allow-unknown-aliases makes such a rule not applicable instead.`,
 	}
 	cmd.AddCommand(newPolicyTestCmd(), newPolicyEvalCmd(), newPolicyLintCmd(), newPolicyAliasesCmd(), newPolicyAssignmentCmd(),
-		newPolicyDefinitionCmd(), newPolicyExemptionCmd(),
+		newPolicyDefinitionCmd(), newPolicyExemptionCmd(), newPolicyRemediationCmd(),
 		newPolicyScanCmd())
 	return cmd
 }

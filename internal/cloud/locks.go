@@ -293,7 +293,7 @@ func (c *Cloud) checkLocks(ctx context.Context, call *Call, op Operation, id, ty
 // lock that made compliance unreadable would defeat its purpose).
 func readOnlyAction(t Target) bool {
 	a := strings.ToLower(t.Action)
-	return strings.HasPrefix(strings.ToLower(t.Type), "microsoft.policyinsights/") && (a == "queryresults" || a == "summarize")
+	return strings.HasPrefix(strings.ToLower(t.Type), "microsoft.policyinsights/") && (a == "queryresults" || a == "summarize" || a == "listdeployments")
 }
 
 func dedupe(s []string) []string {

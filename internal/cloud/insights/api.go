@@ -20,12 +20,12 @@ const (
 var APIVersions = arm.TypeAPIVersions(TypePolicyStates)
 
 func (e *Engine) routes() cloud.Routes {
-	return cloud.Routes{
+	return append(cloud.Routes{
 		{Type: TypePolicyStates, Action: "queryResults", APIVersions: APIVersions, SelfAuthorize: true, Handler: e.serveQuery},
 		{Type: TypePolicyStates, Action: "summarize", APIVersions: APIVersions, SelfAuthorize: true, Handler: e.serveSummarize},
 		{Type: TypePolicyStates, Action: "triggerEvaluation", APIVersions: APIVersions, SelfAuthorize: true, Handler: e.serveTrigger},
 		{Type: TypeAsyncOperations, APIVersions: APIVersions, SelfAuthorize: true, Handler: e.serveOperation},
-	}
+	}, e.remediationRoutes()...)
 }
 
 // target is the scope a policyStates request is about.

@@ -18,4 +18,10 @@
 // POSTed as on Azure. The OData parsers are size-capped and never panic.
 // Behaviours Azure leaves undocumented are written down in
 // docs/decisions/compliance.md.
+//
+// Remediation tasks (remediations.go) fix the NonCompliant resources of a
+// deployIfNotExists or modify assignment: the rule's deployment, or a
+// rewrite of the resource through the write pipeline, runs as the
+// assignment's managed identity, then the assignment is evaluated again;
+// see docs/decisions/templates.md.
 package insights
