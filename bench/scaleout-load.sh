@@ -83,7 +83,7 @@ start_replicas() { # mode
 run_wrk() { # mode scenario script.lua
   local mode=$1 scenario=$2 script=$3 outs=()
   for i in $(seq 1 "$replicas"); do
-    wrk -t"$threads" -c"$conns" -d"$duration" -s "$script" "https://127.0.0.1:$((port0 + i))" >"$work/wrk-$scenario-$i.out" 2>&1 &
+    wrk -t"$threads" -c"$conns" -d"$duration" --timeout 30s -s "$script" "https://127.0.0.1:$((port0 + i))" >"$work/wrk-$scenario-$i.out" 2>&1 &
     outs+=($!)
   done
   for p in "${outs[@]}"; do wait "$p"; done
