@@ -71,8 +71,8 @@ start_replicas() { # mode
     local data=$work/$mode-$i
     "$bin" serve --data "$data" --listen "127.0.0.1:$((port0 + i))" --proxy '' --public-url "https://localhost:$((port0 + 1))/" "${storeflag[@]}" >"$data.log" 2>&1 &
     pids+=($!)
-    for _ in $(seq 1 120); do
-      [[ -f $data/bootstrap.json ]] && "$bin" token --data "$data" >/dev/null 2>&1 && break
+    for _ in $(seq 1 120); do # ready: its store answers
+      curl -skf "https://127.0.0.1:$((port0 + i))/readyz" >/dev/null 2>&1 && break
       sleep 1
     done
     if [[ $mode == pg3 && $i == 1 ]]; then sleep 1; fi # the first one bootstraps the tenant alone
@@ -83,7 +83,7 @@ start_replicas() { # mode
 run_wrk() { # mode scenario script.lua
   local mode=$1 scenario=$2 script=$3 outs=()
   for i in $(seq 1 "$replicas"); do
-    wrk -t"$threads" -c"$conns" -d"$duration" -s "$script" "https://127.0.0.1:$((port0 + i))" >"$work/wrk-$scenario-$i.out" 2>&1 &
+    wrk -t"$threads" -c"$conns" -d"$duration" --timeout 30s -s "$script" "https://127.0.0.1:$((port0 + i))" >"$work/wrk-$scenario-$i.out" 2>&1 &
     outs+=($!)
   done
   for p in "${outs[@]}"; do wait "$p"; done
