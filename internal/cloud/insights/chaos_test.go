@@ -22,7 +22,7 @@ const chaosScanEnv = "STEWARD_CHAOS_SCAN_STORE"
 
 // chaosResources is the estate of the chaos scan: large enough that one
 // worker needs seconds for it on PostgreSQL.
-const chaosResources = 2000
+const chaosResources = 3000
 
 const chaosTenant = "11111111-1111-1111-1111-111111111111"
 
@@ -48,7 +48,7 @@ func openChaosCloud(ctx context.Context, url string) (store.Store, *cloud.Cloud,
 }
 
 // TestKill9DuringComplianceScan: replica A (a child process) takes a
-// queued full scan of a 2,000-resource estate; it is killed with SIGKILL
+// queued full scan of a 3,000-resource estate; it is killed with SIGKILL
 // once it holds the job's lease and has written some states. Replica B
 // (this process) takes the job over when A's lease expires and finishes
 // it: the scan's operation succeeds and every resource has exactly one
