@@ -12,6 +12,7 @@ import (
 
 	"github.com/steward-gov/steward/internal/cloud"
 	"github.com/steward-gov/steward/internal/cloud/insights"
+	"github.com/steward-gov/steward/internal/cloud/policyprovider"
 	"github.com/steward-gov/steward/internal/store"
 	"github.com/steward-gov/steward/internal/store/storetest"
 )
@@ -29,26 +30,40 @@ const chaosTenant = "11111111-1111-1111-1111-111111111111"
 var chaosTypes = []string{"Microsoft.Web/sites", "Microsoft.Compute/virtualMachines", "Microsoft.KeyVault/vaults",
 	"Microsoft.Network/publicIPAddresses"}
 
-// openChaosCloud is one replica's Cloud on the shared store at url.
-func openChaosCloud(ctx context.Context, url string) (store.Store, *cloud.Cloud, error) {
+// chaosReplica is one replica's Cloud, with the policy provider, on the
+// shared store at url, and its compliance engine (neither mounted nor
+// started).
+type chaosReplica struct {
+	st     store.Store
+	c      *cloud.Cloud
+	engine *insights.Engine
+}
+
+func openChaosReplica(ctx context.Context, url string, opts insights.Options) (*chaosReplica, error) {
 	st, err := store.Open(ctx, url)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	c, err := cloud.New(cloud.Options{Store: st, TenantID: chaosTenant,
 		Authenticate: func(h http.Handler) http.Handler { return h }})
+	var p *policyprovider.Provider
+	if err == nil {
+		p, err = policyprovider.Register(c, policyprovider.Options{})
+	}
 	if err == nil {
 		err = c.Start(ctx)
 	}
 	if err != nil {
 		st.Close()
-		return nil, nil, err
+		return nil, err
 	}
-	return st, c, nil
+	opts.Assignments = p.Assignments
+	return &chaosReplica{st: st, c: c, engine: insights.New(c, opts)}, nil
 }
 
-// TestKill9DuringComplianceScan: replica A (a child process) takes a
-// queued full scan of a 3,000-resource estate; it is killed with SIGKILL
+// TestKill9DuringComplianceScan: two replicas, each a Cloud with the
+// policy provider and the compliance engine on one PostgreSQL schema.
+// Replica A (a child process) takes a queued full scan of a 3,000-resource estate; it is killed with SIGKILL
 // once it holds the job's lease and has written some states. Replica B
 // (this process) takes the job over when A's lease expires and finishes
 // it: the scan's operation succeeds and every resource has exactly one
@@ -59,15 +74,15 @@ func TestKill9DuringComplianceScan(t *testing.T) {
 	}
 	url := storetest.PostgresSchema(t)
 	ctx := context.Background()
-	st, c, err := openChaosCloud(ctx, url)
+	rb, err := openChaosReplica(ctx, url, insights.Options{Owner: "replica-b", LeaseTTL: 2 * time.Second,
+		Poll: 50 * time.Millisecond})
 	if err != nil {
 		t.Fatal(err)
 	}
+	st, b := rb.st, rb.engine
 	t.Cleanup(func() { st.Close() })
 	sub := "22222222-2222-2222-2222-222222222222"
-	buildChaosEstate(t, c, sub)
-
-	b := insights.New(c, insights.Options{Owner: "replica-b", LeaseTTL: 2 * time.Second, Poll: 50 * time.Millisecond})
+	buildChaosEstate(t, rb.c, sub)
 	if err := b.Mount(); err != nil {
 		t.Fatal(err)
 	}
@@ -140,12 +155,12 @@ func TestKill9DuringComplianceScan(t *testing.T) {
 // store until it is killed (or a minute has passed).
 func scanReplica(url string) {
 	ctx := context.Background()
-	_, c, err := openChaosCloud(ctx, url)
+	ra, err := openChaosReplica(ctx, url, insights.Options{Owner: "replica-a", LeaseTTL: 2 * time.Second,
+		Poll: 50 * time.Millisecond, Workers: 1})
 	if err != nil {
 		storetest.ChildExit("replica A:", err)
 	}
-	e := insights.New(c, insights.Options{Owner: "replica-a", LeaseTTL: 2 * time.Second, Poll: 50 * time.Millisecond,
-		Workers: 1})
+	e := ra.engine
 	if err := e.Mount(); err != nil {
 		storetest.ChildExit("replica A:", err)
 	}
