@@ -24,6 +24,9 @@ const chaosAlertEnv = "STEWARD_CHAOS_ALERT"
 type chaosReplica struct {
 	Store, Webhook string
 	Now            time.Time
+	// InQuery makes the replica tell the receiver (GET /querying) that it
+	// runs the rule's query and then hang in it, before anything commits.
+	InQuery bool
 }
 
 // chaosGroup is an action group with one webhook receiver at url.
@@ -178,7 +181,13 @@ func alertReplica(settings string) {
 	}
 	a, err := New(Options{Store: st, Source: fakeSource{rule: ruleJSON(nil), group: chaosGroup(cfg.Webhook)},
 		Now: func() time.Time { return cfg.Now }, Owner: "replica-a", DeliveryLease: 2 * time.Second,
-		Query: func(context.Context, string, string, time.Time, time.Time) (*Table, error) {
+		Query: func(ctx context.Context, _, _ string, _, _ time.Time) (*Table, error) {
+			if cfg.InQuery {
+				if resp, err := http.Get(cfg.Webhook + "/querying"); err == nil {
+					resp.Body.Close()
+				}
+				<-ctx.Done() // hangs until killed
+			}
 			return &Table{Columns: []Column{{"c", "string"}}, Rows: [][]any{{"x"}}}, nil
 		}})
 	if err != nil {
@@ -188,4 +197,105 @@ func alertReplica(settings string) {
 		storetest.ChildExit("replica A:", err)
 	}
 	time.Sleep(time.Minute)
+}
+
+// TestKill9DuringAlertEvaluation: replica A (a child process) is killed
+// while it runs a rule's query, holding the rule's lock, before anything
+// is committed. Replica B (this process) gets the lock once A's database
+// session is gone, evaluates that due time itself and notifies once.
+func TestKill9DuringAlertEvaluation(t *testing.T) {
+	if v := os.Getenv(chaosAlertEnv); v != "" {
+		alertReplica(v)
+	}
+	url := storetest.PostgresSchema(t)
+	var mu sync.Mutex
+	accepted := map[string]int{} // notifications per alert ID
+	querying := make(chan struct{})
+	queryingOnce := sync.OnceFunc(func() { close(querying) })
+	recv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodGet && r.URL.Path == "/querying" {
+			queryingOnce()
+			return
+		}
+		var p struct {
+			Data struct {
+				Essentials struct {
+					AlertID string `json:"alertId"`
+				} `json:"essentials"`
+			} `json:"data"`
+		}
+		_ = json.NewDecoder(r.Body).Decode(&p)
+		mu.Lock()
+		accepted[p.Data.Essentials.AlertID]++
+		mu.Unlock()
+	}))
+	defer recv.Close()
+
+	c := &clock{t: time.Date(2026, 12, 6, 10, 0, 1, 0, time.UTC)}
+	settings, _ := json.Marshal(chaosReplica{Store: url, Webhook: recv.URL, Now: c.now(), InQuery: true})
+	a := storetest.StartChild(t, chaosAlertEnv, string(settings))
+	select {
+	case <-querying:
+	case <-time.After(40 * time.Second):
+		_, out := a.Exited()
+		t.Fatalf("replica A did not start the query within 40 s: %s", out)
+	}
+	a.Kill(t)
+	killed := time.Now()
+
+	st, err := store.Open(context.Background(), url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	var queries atomic.Int32
+	b, err := New(Options{Store: st, Source: fakeSource{rule: ruleJSON(nil), group: chaosGroup(recv.URL)}, Now: c.now,
+		Owner: "replica-b", DeliveryLease: 2 * time.Second,
+		Query: func(context.Context, string, string, time.Time, time.Time) (*Table, error) {
+			queries.Add(1)
+			return &Table{Columns: []Column{{"c", "string"}}, Rows: [][]any{{"x"}}}, nil
+		}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	if instances, err := b.Alerts(ctx, Filter{}); err != nil || len(instances) != 0 {
+		t.Fatalf("alerts after A died in its query: %d %v; want none", len(instances), err)
+	}
+	deadline := time.Now().Add(40 * time.Second)
+	for {
+		if err := b.Tick(ctx); err != nil {
+			t.Fatal(err)
+		}
+		mu.Lock()
+		n := len(accepted)
+		mu.Unlock()
+		if n > 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("replica B did not notify within 40 s of the kill (%d queries)", queries.Load())
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	t.Logf("B evaluated the due time and notified %.1f s after A was killed", time.Since(killed).Seconds())
+	for range 3 { // later due times, still violated: no new notification
+		c.add(5 * time.Minute)
+		if err := b.Tick(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	instances, err := b.Alerts(ctx, Filter{})
+	if err != nil || len(instances) != 1 {
+		t.Fatalf("alerts: %d %v; want one", len(instances), err)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	want := alertResourceID(ruleID, instances[0].ID)
+	if len(accepted) != 1 || accepted[want] != 1 {
+		t.Errorf("accepted notifications per alert: %v; want one for %s", accepted, want)
+	}
+	if q := queries.Load(); q != 4 {
+		t.Errorf("B ran %d queries; want 4 (A's due time and three later ones)", q)
+	}
 }
