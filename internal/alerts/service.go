@@ -62,6 +62,11 @@ type Options struct {
 	NewID func() string
 	// Owner names this replica in leases; nil picks a random one.
 	Owner string
+	// DeliveryLease is how long a replica holds a notification while it
+	// posts it (default 1 minute): a replica that dies in the middle
+	// leaves it to the others once the lease expires. Keep it above the
+	// HTTP client's timeout, or a slow receiver may be posted to twice.
+	DeliveryLease time.Duration
 	// Workers evaluate rules in parallel (default 4).
 	Workers int
 	// RefreshEvery is how often the rule list is re-read (default 30 s).
@@ -105,6 +110,9 @@ func New(opts Options) (*Service, error) {
 		var b [8]byte
 		rand.Read(b[:])
 		opts.Owner = "alerts-" + hex.EncodeToString(b[:])
+	}
+	if opts.DeliveryLease <= 0 {
+		opts.DeliveryLease = time.Minute
 	}
 	if opts.Workers <= 0 {
 		opts.Workers = 4
@@ -412,7 +420,7 @@ func outboxKey(k string) string {
 // that replicas never post the same one at once.
 func (s *Service) Deliver(ctx context.Context) error {
 	for {
-		leases, err := s.opts.Store.Acquire(ctx, tableOutbox, "p/", s.opts.Owner, time.Minute, 100)
+		leases, err := s.opts.Store.Acquire(ctx, tableOutbox, "p/", s.opts.Owner, s.opts.DeliveryLease, 100)
 		if err != nil {
 			return err
 		}

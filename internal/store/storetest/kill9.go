@@ -121,3 +121,60 @@ func ChildExit(args ...any) {
 	fmt.Fprintln(os.Stderr, args...)
 	os.Exit(2)
 }
+
+// Child is a copy of the test binary running one test as a child process
+// (see StartChild), for crash tests that decide themselves when to kill
+// it.
+type Child struct {
+	cmd    *exec.Cmd
+	stderr strings.Builder
+	done   chan struct{}
+	err    error
+}
+
+// StartChild runs the test that called it (t.Name()) again in a child
+// process with env set to value; the test tells by that variable that it
+// runs in the child. The child is killed when t ends, if it is still
+// running. Children should end themselves after a while (a minute, say)
+// so that a lost parent cannot leave one running.
+func StartChild(t *testing.T, env, value string) *Child {
+	t.Helper()
+	c := &Child{done: make(chan struct{})}
+	c.cmd = exec.Command(os.Args[0], "-test.run=^"+regexp.QuoteMeta(t.Name())+"$", "-test.count=1")
+	c.cmd.Env = append(os.Environ(), env+"="+value)
+	c.cmd.Stderr = &c.stderr
+	if err := c.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	go func() { c.err = c.cmd.Wait(); close(c.done) }()
+	t.Cleanup(func() {
+		_ = c.cmd.Process.Kill()
+		<-c.done
+	})
+	return c
+}
+
+// Kill sends SIGKILL to the child and waits until it is gone. It fails t
+// if the child had ended on its own before.
+func (c *Child) Kill(t *testing.T) {
+	t.Helper()
+	select {
+	case <-c.done:
+		t.Fatalf("child ended before it was killed: %v\n%s", c.err, c.stderr.String())
+	default:
+	}
+	if err := c.cmd.Process.Kill(); err != nil {
+		t.Fatal(err)
+	}
+	<-c.done
+}
+
+// Exited reports whether the child has ended, and its stderr if so.
+func (c *Child) Exited() (bool, string) {
+	select {
+	case <-c.done:
+		return true, fmt.Sprint(c.err, "\n", c.stderr.String())
+	default:
+		return false, ""
+	}
+}
