@@ -30,7 +30,7 @@ var pages = template.Must(template.New("pages").Funcs(template.FuncMap{
 {{define "head"}}<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <title>{{.Title}} - Steward console</title><style>` + style + `</style></head><body>
-<header><strong>Steward</strong><a href="/console/">Overview</a><a href="/console/security">Security</a>
+<header><strong>Steward</strong><a href="/console/">Overview</a><a href="/console/alerts">Alerts</a><a href="/console/kql">Logs</a><a href="/console/security">Security</a>
 {{if .User}}<span>{{.User.Name}}</span><form class="inline" method="post" action="/console/signout">
 <input type="hidden" name="csrf" value="{{.User.CSRF}}"><button type="submit">Sign out</button></form>{{end}}</header>
 <main>{{end}}
@@ -64,6 +64,21 @@ var pages = template.Must(template.New("pages").Funcs(template.FuncMap{
 <p><a href="/console/signin?stepup=1&amp;return=/console/security">Verify with your authenticator app</a></p>{{end}}
 {{template "foot" .}}{{end}}
 
+{{define "alerts"}}{{template "head" .}}
+<h1>Alerts</h1>
+{{if .Notice}}<p class="ok" role="status">{{.Notice}}</p>{{end}}
+{{if .Error}}<p class="warn" role="alert">{{.Error}}</p>{{end}}
+{{if not .FreshMFA}}<p>Closing an alert needs a second factor from the last 10 minutes: the console asks for it when you close one.</p>{{end}}
+<table><caption>Alerts of the last 30 days, fired first</caption><thead><tr><th scope="col">Rule</th><th scope="col">Severity</th><th scope="col">Condition</th><th scope="col">State</th><th scope="col">Target</th><th scope="col">Fired</th><th scope="col">Resolved</th><th scope="col">Actions</th></tr></thead><tbody>
+{{range .Alerts}}<tr><td>{{.Name}}</td><td>{{.Severity}}</td><td class="{{if eq .Condition "Fired"}}warn{{else}}ok{{end}}">{{.Condition}}</td><td>{{.State}}</td><td>{{.Target}}</td><td>{{.Started}}</td><td>{{.Resolved}}</td>
+<td>{{if ne .State "Closed"}}<form method="post" action="/console/alerts/state">
+<input type="hidden" name="csrf" value="{{$.User.CSRF}}"><input type="hidden" name="alert" value="{{.ID}}">
+{{if eq .State "New"}}<button type="submit" name="state" value="Acknowledged" aria-label="Acknowledge {{.Name}}">Acknowledge</button>{{end}}
+<button type="submit" name="state" value="Closed" aria-label="Close {{.Name}}">Close</button></form>{{end}}</td></tr>
+{{else}}<tr><td colspan="8">No alert in the last 30 days.</td></tr>{{end}}
+</tbody></table>
+{{template "foot" .}}{{end}}
+
 {{define "error"}}{{template "head" .}}
 <h1>Something went wrong</h1><p class="warn" role="alert">{{.Error}}</p><p><a href="/console/signin">Sign in</a></p>
 {{template "foot" .}}{{end}}
@@ -84,6 +99,9 @@ type pageData struct {
 	Compliance    []compliance
 	// ComplianceError says that a summary could not be read.
 	ComplianceError string
+	// Notice confirms a change.
+	Notice string
+	Alerts []alertRow
 }
 
 func (c *Console) render(w http.ResponseWriter, r *http.Request, name string, status int, d pageData) {

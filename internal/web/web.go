@@ -107,6 +107,8 @@ func New(opts Options) (*Console, error) {
 	c.mux.HandleFunc("GET "+Prefix+"auth/callback", c.callback)
 	c.mux.HandleFunc("POST "+Prefix+"signout", c.page(c.signOut))
 	c.mux.HandleFunc("GET "+Prefix+"security", c.page(c.security))
+	c.mux.HandleFunc("GET "+Prefix+"alerts", c.page(c.alertsPage))
+	c.mux.HandleFunc("POST "+Prefix+"alerts/state", c.page(c.alertChange))
 	return c, nil
 }
 
