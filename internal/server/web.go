@@ -6,9 +6,13 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strings"
 	"time"
 
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
 	azarm "github.com/Azure/azure-sdk-for-go/sdk/azcore/arm"
+	azcloud "github.com/Azure/azure-sdk-for-go/sdk/azcore/cloud"
+	"github.com/Azure/azure-sdk-for-go/sdk/monitor/query/azlogs"
 
 	"github.com/steward-gov/steward/internal/identity"
 	"github.com/steward-gov/steward/internal/store"
@@ -38,6 +42,7 @@ func WebService() Service {
 			BaseURL:    s.BaseURL + "console/",
 			HTTPClient: &http.Client{Transport: s.Transport(), Timeout: 30 * time.Second},
 			ARM:        &azarm.ClientOptions{ClientOptions: s.ARMClientOptions()},
+			Logs:       s.consoleLogsOptions(),
 			Sessions:   webSessions{s: s},
 			Logger:     s.log.With("component", "web"),
 		})
@@ -134,4 +139,14 @@ func (w webSessions) Delete(ctx context.Context, key string) error {
 		return nil
 	}
 	return err
+}
+
+// consoleLogsOptions reaches the Log Analytics query API at /v1 with a
+// token for its audience.
+func (s *Steward) consoleLogsOptions() *azlogs.ClientOptions {
+	armOpts := s.ARMClientOptions()
+	return &azlogs.ClientOptions{ClientOptions: azcore.ClientOptions{
+		Cloud: azcloud.Configuration{ActiveDirectoryAuthorityHost: s.BaseURL, Services: map[azcloud.ServiceName]azcloud.ServiceConfiguration{
+			azlogs.ServiceName: {Endpoint: strings.TrimSuffix(s.BaseURL, "/") + "/v1", Audience: LogAnalyticsAudience}}},
+		Transport: s.Transport(), Retry: armOpts.Retry}}
 }

@@ -79,6 +79,36 @@ var pages = template.Must(template.New("pages").Funcs(template.FuncMap{
 </tbody></table>
 {{template "foot" .}}{{end}}
 
+{{define "kql"}}{{template "head" .}}
+<h1>Logs</h1>
+{{if .Error}}<p class="warn" role="alert">{{.Error}}</p>{{end}}
+{{with .KQL}}<form method="post" action="/console/kql">
+<input type="hidden" name="csrf" value="{{$.User.CSRF}}">
+<p><label for="workspace">Workspace</label><br><select id="workspace" name="workspace" required>
+{{range .Workspaces}}<option value="{{.ID}}"{{if eq .ID $.KQL.Workspace}} selected{{end}}>{{.Name}}</option>
+{{else}}<option value="">No workspace you may read</option>{{end}}</select>
+<label for="timespan">Time range</label> <select id="timespan" name="timespan">
+{{range .Timespans}}<option{{if eq . $.KQL.Timespan}} selected{{end}}>{{.}}</option>{{end}}</select></p>
+<p><label for="query">Query (KQL)</label><br><textarea id="query" name="query" rows="6" cols="80" maxlength="10000" required>{{.Query}}</textarea></p>
+<p><button type="submit">Run</button></p></form>
+{{if .Partial}}<p class="warn" role="alert">{{.Partial}}</p>{{end}}
+{{with .Chart}}<section aria-labelledby="chart-title"><h2 id="chart-title">{{if .Title}}{{.Title}}{{else}}Chart ({{.Kind}}){{end}}</h2>
+{{if .Note}}<p class="warn">{{.Note}}</p>{{end}}
+{{if or .Lines .Bars .Slices}}<svg id="chart" role="img" aria-label="{{.Kind}} of the result" width="100%" viewBox="0 0 {{.Width}} {{.Height}}" preserveAspectRatio="xMinYMin meet">
+{{if or .Lines .Bars}}<line x1="60" y1="270" x2="620" y2="270" stroke="#3b3a39"></line><line x1="60" y1="10" x2="60" y2="270" stroke="#3b3a39"></line>
+<text x="56" y="20" font-size="12" text-anchor="end">{{.YMax}}</text><text x="56" y="270" font-size="12" text-anchor="end">{{.YMin}}</text>{{end}}
+{{if .Lines}}<text x="60" y="290" font-size="12">{{.XMin}}</text><text x="620" y="290" font-size="12" text-anchor="end">{{.XMax}}</text>{{end}}
+{{range .Lines}}<polyline fill="none" stroke="{{.Color}}" stroke-width="2" points="{{.Points}}"><title>{{.Label}}</title></polyline>
+{{end}}{{range .Bars}}<rect x="{{printf "%.1f" .X}}" y="{{printf "%.1f" .Y}}" width="{{printf "%.1f" .W}}" height="{{printf "%.1f" .H}}" fill="{{.Color}}"><title>{{.Label}}</title></rect>
+{{end}}{{range .Slices}}<path d="{{.Path}}" fill="{{.Color}}" stroke="#fff"><title>{{.Label}}</title></path>
+{{end}}</svg>
+<ul>{{range .Lines}}<li><svg width="12" height="12" aria-hidden="true"><rect width="12" height="12" fill="{{.Color}}"></rect></svg> {{.Label}}</li>{{end}}{{range .Slices}}<li><svg width="12" height="12" aria-hidden="true"><rect width="12" height="12" fill="{{.Color}}"></rect></svg> {{.Label}}</li>{{end}}{{range .Bars}}<li>{{.Label}}</li>{{end}}</ul>{{end}}
+</section>{{end}}
+{{if .Columns}}<table><caption>{{.Shown}} of {{.Total}} rows</caption><thead><tr>{{range .Columns}}<th scope="col">{{.Name}}</th>{{end}}</tr></thead><tbody>
+{{range .Rows}}<tr>{{range .}}<td>{{.}}</td>{{end}}</tr>
+{{end}}</tbody></table>{{end}}{{end}}
+{{template "foot" .}}{{end}}
+
 {{define "error"}}{{template "head" .}}
 <h1>Something went wrong</h1><p class="warn" role="alert">{{.Error}}</p><p><a href="/console/signin">Sign in</a></p>
 {{template "foot" .}}{{end}}
@@ -102,6 +132,7 @@ type pageData struct {
 	// Notice confirms a change.
 	Notice string
 	Alerts []alertRow
+	KQL    *kqlData
 }
 
 func (c *Console) render(w http.ResponseWriter, r *http.Request, name string, status int, d pageData) {

@@ -24,6 +24,7 @@ import (
 	"time"
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/arm"
+	"github.com/Azure/azure-sdk-for-go/sdk/monitor/query/azlogs"
 	"github.com/coreos/go-oidc/v3/oidc"
 	"golang.org/x/oauth2"
 )
@@ -66,6 +67,9 @@ type Options struct {
 	// ARM is how the console reaches the management API (endpoint,
 	// transport); the credential is the user's token.
 	ARM *arm.ClientOptions
+	// Logs is how the console reaches the Log Analytics query API
+	// (endpoint, audience, transport); the credential is the user's.
+	Logs *azlogs.ClientOptions
 	// ARMScope is the scope of the user's management API token.
 	ARMScope string
 	Sessions Sessions
@@ -82,6 +86,8 @@ type Console struct {
 
 	mu       sync.Mutex
 	provider *oidc.Provider
+	// refreshMu serializes refresh token redemptions (they rotate).
+	refreshMu sync.Mutex
 }
 
 // New returns a console with opts' defaults filled in.
@@ -109,6 +115,8 @@ func New(opts Options) (*Console, error) {
 	c.mux.HandleFunc("GET "+Prefix+"security", c.page(c.security))
 	c.mux.HandleFunc("GET "+Prefix+"alerts", c.page(c.alertsPage))
 	c.mux.HandleFunc("POST "+Prefix+"alerts/state", c.page(c.alertChange))
+	c.mux.HandleFunc("GET "+Prefix+"kql", c.page(c.kqlPage))
+	c.mux.HandleFunc("POST "+Prefix+"kql", c.page(c.kqlPage))
 	return c, nil
 }
 
@@ -142,7 +150,7 @@ func (c *Console) oidcProvider(ctx context.Context) (*oidc.Provider, error) {
 func (c *Console) oauth(p *oidc.Provider) oauth2.Config {
 	return oauth2.Config{ClientID: c.opts.ClientID, ClientSecret: c.opts.ClientSecret, Endpoint: p.Endpoint(),
 		RedirectURL: c.opts.BaseURL + "auth/callback",
-		Scopes:      []string{oidc.ScopeOpenID, "profile", "email", c.opts.ARMScope}}
+		Scopes:      []string{oidc.ScopeOpenID, "profile", "email", oidc.ScopeOfflineAccess, c.opts.ARMScope}}
 }
 
 func randomString() string {
