@@ -53,7 +53,13 @@ relativePath are sent with the linked templates in line.`,
 		Example: "  steward deployment show web -g app-rg -o json"}
 	del := &cobra.Command{Use: "delete NAME", Short: "Delete a deployment from the history (not its resources)", Args: cobra.ExactArgs(1), RunE: runDeploymentDelete,
 		Example: "  steward deployment delete web -g app-rg"}
-	for _, c := range []*cobra.Command{create, validate, whatIf, list, show, del} {
+	cancel := &cobra.Command{Use: "cancel NAME", Short: "Cancel a running deployment (what it already wrote stays)", Args: cobra.ExactArgs(1), RunE: runDeploymentCancel,
+		Long: `cancel stops an Accepted or Running deployment before its next resource write;
+it then reads Canceled. Resources it already wrote stay, as in Azure. A
+deployment that has ended cannot be cancelled (exit 1,
+DeploymentCannotBeCancelled). Prints the deployment as it is after the cancel.`,
+		Example: "  steward deployment cancel web -g app-rg\n  steward deployment cancel groups -o json"}
+	for _, c := range []*cobra.Command{create, validate, whatIf, list, show, del, cancel} {
 		c.Flags().StringP("resource-group", "g", "", "resource group; without it the deployment is at the subscription")
 		addAPIFlags(c)
 		cmd.AddCommand(c)
@@ -373,6 +379,38 @@ func runDeploymentShow(cmd *cobra.Command, args []string) error {
 		}
 		d = resp.DeploymentExtended
 	} else {
+		resp, err := c.Get(cmd.Context(), rg, args[0], nil)
+		if err != nil {
+			return apiError(err)
+		}
+		d = resp.DeploymentExtended
+	}
+	return printDeployments(cmd, format, []*armresources.DeploymentExtended{&d}, false)
+}
+
+func runDeploymentCancel(cmd *cobra.Command, args []string) error {
+	format, err := outputFormat(cmd)
+	if err != nil {
+		return err
+	}
+	c, rg, err := deploymentsClient(cmd)
+	if err != nil {
+		return err
+	}
+	var d armresources.DeploymentExtended
+	if rg == "" {
+		if _, err := c.CancelAtSubscriptionScope(cmd.Context(), args[0], nil); err != nil {
+			return apiError(err)
+		}
+		resp, err := c.GetAtSubscriptionScope(cmd.Context(), args[0], nil)
+		if err != nil {
+			return apiError(err)
+		}
+		d = resp.DeploymentExtended
+	} else {
+		if _, err := c.Cancel(cmd.Context(), rg, args[0], nil); err != nil {
+			return apiError(err)
+		}
 		resp, err := c.Get(cmd.Context(), rg, args[0], nil)
 		if err != nil {
 			return apiError(err)

@@ -66,6 +66,7 @@ command itself exit 2.`,
 	f.StringSlice("diff", nil, "OLD_SET NEW_SET: list the resources whose compliance changes between two initiative versions")
 	f.StringSlice("fail-on", []string{"noncompliant"}, "what makes the exit status 1: none, noncompliant (or denied), deny, error (evaluation errors, malformed records)")
 	f.Bool("progress", false, "report progress on stderr even when it is not a terminal")
+	f.Bool("stats", false, "print on stderr where the time went: read, parse, evaluate, report")
 	f.Int("workers", 0, "evaluating goroutines (default: the number of CPUs)")
 	f.Int("limit", scan.DefaultTableLimit, "non-compliant results listed in table output")
 	f.String("now", "", "evaluation time (RFC 3339) for exemption expiry and utcNow(); default the current time")
@@ -131,6 +132,9 @@ func runPolicyScan(cmd *cobra.Command, args []string) error {
 	limit, _ := f.GetInt("limit")
 	cfg.LazyExplain = format == cliout.Table
 	sink := newScanSink(format, cmd.OutOrStdout(), cmd.ErrOrStderr(), args[0], limit)
+	if stats, _ := f.GetBool("stats"); stats {
+		cfg.Stats = &scan.Stats{}
+	}
 	stop := startProgress(cmd, &cfg)
 	var rep *scan.Report
 	if len(diff) == 2 {
@@ -139,6 +143,9 @@ func runPolicyScan(cmd *cobra.Command, args []string) error {
 		rep, err = scan.Run(cmd.Context(), estate, plan, cfg, sink)
 	}
 	stop()
+	if cfg.Stats != nil {
+		fmt.Fprintln(cmd.ErrOrStderr(), cfg.Stats)
+	}
 	if err != nil && rep != nil {
 		return fmt.Errorf("%s: %w (the records before it were scanned and reported)", args[0], err)
 	}

@@ -115,6 +115,19 @@ func TestPolicyScanProgress(t *testing.T) {
 	}
 }
 
+func TestPolicyScanStats(t *testing.T) {
+	t.Setenv("XDG_CONFIG_HOME", t.TempDir())
+	out, code := runPolicyCLI(t, scanArgs("--stats", "--fail-on", "none", "-o", "csv")...)
+	if code != 0 || !strings.Contains(out, "stats: 9 records in ") || !strings.Contains(out, ", parse ") ||
+		!strings.Contains(out, ", evaluate ") || !strings.Contains(out, ", report ") {
+		t.Errorf("exit %d; output lacks the time split:\n%s", code, out)
+	}
+	out, _ = runPolicyCLI(t, scanArgs("--fail-on", "none", "-o", "csv")...)
+	if strings.Contains(out, "stats: ") {
+		t.Errorf("stats written without --stats:\n%s", out)
+	}
+}
+
 func TestPolicyScanTruncatedEstate(t *testing.T) {
 	t.Setenv("XDG_CONFIG_HOME", t.TempDir())
 	data, err := os.ReadFile(filepath.Join(scanExamples, "estate.json"))

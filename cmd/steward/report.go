@@ -20,14 +20,17 @@ func init() { register(newReportCmd) }
 func newReportCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "report",
-		Short: "Governance reviews: network exposure, credential age and expiry, log collection",
+		Short: "Governance reviews: network exposure, credentials, log collection, unused access, rogue deployments, benchmark",
 		Long: `report runs Steward's governance reviews and prints their findings as a table,
 JSON or CSV. "network" reads an exported estate (the output of "az resource
 list", Resource Graph pages or JSON Lines, as "steward policy scan" reads them;
 "-" reads standard input); "credentials" reads the vaults and the application
 registrations of a running Steward (or Azure) through the Azure SDK and
-Microsoft Graph. A report exits 1 when it finds something at or above --fail-on
-(default high), 2 when it cannot read its input.`,
+Microsoft Graph; "access", "rogue" and "benchmark" read a subscription's role
+assignments, activity log, deployments and policy compliance the same way;
+"jobs" shows the scheduled runs of steward serve. Every report prints a table,
+JSON, CSV or SARIF (-o sarif). A report exits 1 when it finds something at or
+above --fail-on (default high), 2 when it cannot read its input.`,
 	}
 	network := &cobra.Command{
 		Use:   "network ESTATE",
@@ -72,17 +75,23 @@ returns them.`,
 	}
 	logging.Flags().Lookup("fail-on").DefValue = reports.Medium
 	_ = logging.Flags().Set("fail-on", reports.Medium)
-	cmd.AddCommand(network, logging, newReportCredentialsCmd())
+	cmd.AddCommand(network, logging, newReportCredentialsCmd(), newReportAccessCmd(), newReportRogueCmd(), newReportJobsCmd(), newReportBenchmarkCmd())
 	return cmd
 }
 
-// formatCSV is the reports' CSV output.
-const formatCSV cliout.Format = "csv"
+// formatCSV and formatSARIF are the reports' CSV and SARIF 2.1.0 outputs.
+const (
+	formatCSV   cliout.Format = "csv"
+	formatSARIF cliout.Format = "sarif"
+)
+
+// reportFormats are the --output values every report takes.
+var reportFormats = []cliout.Format{cliout.Table, cliout.JSON, formatCSV, formatSARIF}
 
 // runEstateReport reads the estate named by args[0] and prints what run
 // finds in it.
 func runEstateReport(cmd *cobra.Command, args []string, run func([]map[string]any) ([]reports.Finding, error)) error {
-	format, err := outputFormat(cmd, cliout.Table, cliout.JSON, formatCSV)
+	format, err := outputFormat(cmd, reportFormats...)
 	if err != nil {
 		return usageError("%v", err)
 	}
@@ -124,6 +133,13 @@ func runEstateReport(cmd *cobra.Command, args []string, run func([]map[string]an
 	if err != nil {
 		return usageError("%v", err)
 	}
+	return finishReport(cmd, format, failOn, findings)
+}
+
+// finishReport prints findings, most severe first, and turns them into
+// the exit code --fail-on asks for.
+func finishReport(cmd *cobra.Command, format cliout.Format, failOn string, findings []reports.Finding) error {
+	rank := severityRank
 	sort.SliceStable(findings, func(i, j int) bool { return rank[findings[i].Severity] > rank[findings[j].Severity] })
 	if err := printFindings(cmd, format, findings); err != nil {
 		return err
@@ -136,8 +152,11 @@ func runEstateReport(cmd *cobra.Command, args []string, run func([]map[string]an
 	return nil
 }
 
-// printFindings writes report findings as a table, JSON or CSV.
+// printFindings writes report findings as a table, JSON, CSV or SARIF.
 func printFindings(cmd *cobra.Command, format cliout.Format, findings []reports.Finding) error {
+	if format == formatSARIF {
+		return reports.SARIF(cmd.OutOrStdout(), version, findings)
+	}
 	if format == cliout.JSON {
 		if findings == nil {
 			findings = []reports.Finding{}

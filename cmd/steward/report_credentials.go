@@ -59,7 +59,7 @@ report does), where KQL, alerts and charts read them.`,
 }
 
 func runReportCredentials(cmd *cobra.Command, _ []string) error {
-	format, err := outputFormat(cmd, cliout.Table, cliout.JSON, formatCSV)
+	format, err := outputFormat(cmd, reportFormats...)
 	if err != nil {
 		return usageError("%v", err)
 	}
@@ -97,7 +97,12 @@ func runReportCredentials(cmd *cobra.Command, _ []string) error {
 		}
 		fmt.Fprintf(cmd.ErrOrStderr(), "Sent %d rows to %s as %s_CL.\n", len(rows), ws, credentialsLogType)
 	}
-	if err := printCredentialRows(cmd, format, rows); err != nil {
+	if format == formatSARIF {
+		// SARIF carries findings, not the inventory.
+		if err := printFindings(cmd, format, reports.CredentialFindings(rows)); err != nil {
+			return err
+		}
+	} else if err := printCredentialRows(cmd, format, rows); err != nil {
 		return err
 	}
 	for _, f := range reports.CredentialFindings(rows) {

@@ -18,6 +18,7 @@ import (
 	"github.com/steward-gov/steward/internal/cloud/authorization"
 	"github.com/steward-gov/steward/internal/cloud/insights"
 	"github.com/steward-gov/steward/internal/cloud/policyprovider"
+	"github.com/steward-gov/steward/internal/cloud/solutions"
 	"github.com/steward-gov/steward/internal/policy"
 	"github.com/steward-gov/steward/internal/server"
 	"github.com/steward-gov/steward/internal/store"
@@ -64,6 +65,7 @@ SIGINT or SIGTERM shuts the server down gracefully.`,
 	f.String("smtp-addr", "", "SMTP server (host:port) for alert emails (also STEWARD_SMTP_ADDR; STEWARD_SMTP_USER and STEWARD_SMTP_PASSWORD authenticate)")
 	f.String("smtp-from", "", "sender address of alert emails (also STEWARD_SMTP_FROM)")
 	f.String("aliases", "", "policy alias table file (CSV or provider JSON) added over the built-in table and those stored with 'steward policy aliases import'")
+	addServeReportFlags(f)
 	return cmd
 }
 
@@ -127,7 +129,7 @@ func runServe(cmd *cobra.Command, _ []string) error {
 	stopProgress := firstStartProgress(cmd, cfg.DataDir)
 	s, err := server.Open(ctx, cfg, log, serveServices(
 		policyproviderOptions{builtins: builtins, aliases: aliases, log: log, insightsReady: func(e *insights.Engine) { compliance = e },
-			mailer: smtpMailer(cmd)},
+			mailer: smtpMailer(cmd), reports: reportsOptions(cmd)},
 		func(p *server.VaultPlane) { vault = p })...)
 	stopProgress()
 	var le *server.ListenError
@@ -187,15 +189,21 @@ func serveServices(pol policyproviderOptions, vaultReady func(*server.VaultPlane
 	if vaultReady != nil {
 		ready = append(ready, vaultReady)
 	}
-	return []server.Service{
+	services := []server.Service{
 		server.CloudService(registerProviders(pol)),
 		server.LogsService(),
+		server.ActivityTableService(server.ActivityTableOptions{}),
 		server.VaultService(server.VaultOptions{}, ready...),
 		server.AlertsService(server.AlertsOptions{Mailer: pol.mailer}),
 		server.StorageService(),
 		server.VendingService(server.VendingOptions{}),
+		server.CollectorServeService(server.CollectorServeOptions{}),
 		server.WebService(),
 	}
+	if pol.reports != nil {
+		services = append(services, server.ReportsService(*pol.reports))
+	}
+	return services
 }
 
 // policyproviderOptions are the serve settings of the policy provider.
@@ -207,6 +215,8 @@ type policyproviderOptions struct {
 	log           *slog.Logger
 	// mailer sends the alerts' email notifications.
 	mailer alerts.Mailer
+	// reports configure the scheduled reports (nil: none).
+	reports *server.ReportsOptions
 }
 
 // registerProviders adds the resource providers built on the embedded ARM:
@@ -221,11 +231,19 @@ func registerProviders(pol policyproviderOptions) server.CloudSetup {
 		if err != nil {
 			return fmt.Errorf("policy provider: %w", err)
 		}
+		// Managed applications (Microsoft.Solutions), with their
+		// notification outbox.
+		sol, err := solutions.Register(c, solutions.Options{Logger: pol.log})
+		if err != nil {
+			return fmt.Errorf("Microsoft.Solutions: %w", err)
+		}
+		sol.Start(ctx)
 		// Continuous compliance (Microsoft.PolicyInsights) over the
 		// assignments the policy provider enforces, with Azure's standard
 		// 24-hour evaluation cycle on top of evaluation at every write.
 		eng := insights.New(c, insights.Options{Assignments: p.Assignments, Aliases: pol.aliases,
-			Cycle: 24 * time.Hour, Logger: pol.log})
+			Cycle: 24 * time.Hour, Logger: pol.log, Owner: s.ReplicaID})
+		s.Queue("compliance-scans", insights.JobsTable, "")
 		if err := eng.Mount(); err != nil {
 			return fmt.Errorf("policy insights: %w", err)
 		}

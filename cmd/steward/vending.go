@@ -51,7 +51,17 @@ context, within what the catalog allows you (see "steward rg options").`,
 	options := &cobra.Command{Use: "options [SUBSCRIPTION]", Short: "List the subscriptions you may ask in, or a subscription's environments, cost centers and regions",
 		Args: cobra.MaximumNArgs(1), RunE: runRGOptions,
 		Example: "  steward rg options\n  steward rg options 00000000-0000-0000-0000-000000000001 -o json"}
-	for _, c := range []*cobra.Command{request, list, status, options} {
+	requests := &cobra.Command{Use: "requests", Short: "List your requests and those waiting for your approval", Args: cobra.NoArgs, RunE: runRGRequests,
+		Example: "  steward rg requests --pending\n  steward rg requests -o json"}
+	requests.Flags().Bool("pending", false, "only requests waiting for approval")
+	approve := &cobra.Command{Use: "approve ID", Short: "Approve a request waiting for approval (approver group members, after a recent MFA sign-in)",
+		Args: cobra.ExactArgs(1), RunE: runRGDecide(true), Example: `  steward rg approve 3f2a9c0d5e6b7a8c9d0e1f2a --reason "change 42"`}
+	reject := &cobra.Command{Use: "reject ID", Short: "Reject a request waiting for approval (approver group members, after a recent MFA sign-in)",
+		Args: cobra.ExactArgs(1), RunE: runRGDecide(false), Example: `  steward rg reject 3f2a9c0d5e6b7a8c9d0e1f2a --reason "use dev first"`}
+	for _, c := range []*cobra.Command{approve, reject} {
+		c.Flags().String("reason", "", "why, recorded with the decision")
+	}
+	for _, c := range []*cobra.Command{request, list, status, options, requests, approve, reject} {
 		addAPIFlags(c)
 		cmd.AddCommand(c)
 	}
@@ -64,7 +74,7 @@ func newVendingCmd() *cobra.Command {
 	subAdd := &cobra.Command{Use: "add FILE", Short: "Add or replace a supported subscription from a JSON file", Args: cobra.ExactArgs(1), RunE: runCatalogSubscriptionAdd,
 		Example: `  cat > sub.json <<'JSON'
   {"subscriptionId": "00000000-0000-0000-0000-000000000001",
-   "executionContext": {"tenantId": "...", "clientId": "...", "vaultUrl": "https://exec.vault.azure.net", "secretName": "exec"},
+   "executionContext": {"tenantId": "...", "clientId": "...", "vaultUrl": "https://exec.vault.azure.net", "certificateName": "exec"},
    "tags": [{"name": "Owner", "required": true}],
    "roleAssignments": [{"principalId": "GROUP-ID", "principalType": "Group",
      "roleDefinitionId": "/providers/Microsoft.Authorization/roleDefinitions/b24988ac-6180-42a0-ab88-20f7382dd24c"}],
@@ -89,8 +99,38 @@ func newVendingCmd() *cobra.Command {
 		parent.AddCommand(c)
 	}
 	catalog.AddCommand(subCmd, authCmd)
-	cmd.AddCommand(catalog)
+	consent := &cobra.Command{Use: "consent", Short: "Consent to the vending internal API in another tenant, for that tenant's subscriptions",
+		Long: `consent gives the vending service's internal identity (a multi-tenant application)
+a service principal in another tenant, as that tenant's administrator consenting
+to it does, and prints its object ID there: give that principal Key Vault Crypto
+User and Key Vault Certificate User on the vault of each execution context of
+that tenant's subscriptions.`,
+		Args: cobra.NoArgs, RunE: runVendingConsent,
+		Example: `  steward vending consent --tenant-id 00000000-0000-0000-0000-0000000000f1
+  steward vending consent --tenant-id 00000000-0000-0000-0000-0000000000f1 -o json`}
+	consent.Flags().String("tenant-id", "", "the other tenant (required)")
+	addAPIFlags(consent)
+	cmd.AddCommand(catalog, consent)
 	return cmd
+}
+
+func runVendingConsent(cmd *cobra.Command, _ []string) error {
+	format, err := outputFormat(cmd)
+	if err != nil {
+		return err
+	}
+	tenant, err := requireFlag(cmd, "tenant-id")
+	if err != nil {
+		return err
+	}
+	var out map[string]string
+	if _, err := vendingCall(cmd, http.MethodPost, vending.ConsentPath, map[string]string{"tenantId": tenant}, &out, nil); err != nil {
+		return err
+	}
+	if format == cliout.JSON {
+		return cliout.WriteJSON(cmd.OutOrStdout(), out)
+	}
+	return cliout.WriteTable(cmd.OutOrStdout(), []string{"TENANT", "INTERNAL API PRINCIPAL"}, [][]string{{out["tenantId"], out["principalId"]}})
 }
 
 // vendingCall calls the vending API with the command's credential (a token
@@ -244,6 +284,53 @@ func runRGStatus(cmd *cobra.Command, args []string) error {
 		return err
 	}
 	return printRecords(cmd, format, []vending.Record{rec}, false)
+}
+
+func runRGRequests(cmd *cobra.Command, _ []string) error {
+	format, err := outputFormat(cmd)
+	if err != nil {
+		return err
+	}
+	recs, err := vendingList[vending.Record](cmd, vending.PublicPrefix+"requests")
+	if err != nil {
+		return err
+	}
+	if pending, _ := cmd.Flags().GetBool("pending"); pending {
+		kept := recs[:0]
+		for _, r := range recs {
+			if r.Status == vending.StatusPending {
+				kept = append(kept, r)
+			}
+		}
+		recs = kept
+	}
+	if format == cliout.JSON {
+		return cliout.WriteJSON(cmd.OutOrStdout(), recs)
+	}
+	rows := make([][]string, 0, len(recs))
+	for _, r := range recs {
+		rows = append(rows, []string{r.ID, r.Status, r.Caller, r.Request.Environment, r.Group, r.Approvers})
+	}
+	return cliout.WriteTable(cmd.OutOrStdout(), []string{"ID", "STATUS", "REQUESTED BY", "ENVIRONMENT", "RESOURCE GROUP", "APPROVER GROUP"}, rows)
+}
+
+func runRGDecide(approve bool) func(*cobra.Command, []string) error {
+	return func(cmd *cobra.Command, args []string) error {
+		format, err := outputFormat(cmd)
+		if err != nil {
+			return err
+		}
+		verb := "reject"
+		if approve {
+			verb = "approve"
+		}
+		reason, _ := cmd.Flags().GetString("reason")
+		var rec vending.Record
+		if _, err := vendingCall(cmd, http.MethodPost, vending.PublicPrefix+"requests/"+args[0]+"/"+verb, map[string]string{"reason": reason}, &rec, nil); err != nil {
+			return err
+		}
+		return printRecords(cmd, format, []vending.Record{rec}, false)
+	}
 }
 
 func printRecords(cmd *cobra.Command, format cliout.Format, recs []vending.Record, list bool) error {

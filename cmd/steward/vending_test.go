@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"os"
 	"path/filepath"
@@ -12,9 +13,13 @@ func TestVendingCLI(t *testing.T) {
 	dir, s := serveCloud(t, serveServices(policyproviderOptions{}, nil)...)
 	sub := s.Bootstrap.SubscriptionID
 	me := s.Bootstrap.ObjectID
+	other, err := s.Identity.CreateTenant(context.Background(), "Fabrikam")
+	if err != nil {
+		t.Fatal(err)
+	}
 	spec := filepath.Join(t.TempDir(), "sub.json")
 	if err := os.WriteFile(spec, []byte(`{"subscriptionId":"`+sub+`","displayName":"home",
-	  "executionContext":{"tenantId":"`+s.Bootstrap.TenantID+`","clientId":"`+s.Bootstrap.ClientID+`","vaultUrl":"https://steward.vault.azure.net","secretName":"exec"},
+	  "executionContext":{"tenantId":"`+s.Bootstrap.TenantID+`","clientId":"`+s.Bootstrap.ClientID+`","vaultUrl":"https://steward.vault.azure.net","certificateName":"exec"},
 	  "tags":[{"name":"Owner","required":true}]}`), 0o600); err != nil {
 		t.Fatal(err)
 	}
@@ -38,6 +43,15 @@ func TestVendingCLI(t *testing.T) {
 		{[]string{"rg", "request", "web", "--subscription-id", sub, "--environment", "dev"}, 2, []string{"--cost-center"}},
 		{[]string{"rg", "list"}, 0, []string{"ID", "STATUS"}},
 		{[]string{"rg", "status", "0123456789abcdef01234567"}, 1, []string{"RequestNotFound"}},
+		{[]string{"rg", "requests", "--pending"}, 0, []string{"ID", "REQUESTED BY", "APPROVER GROUP"}},
+		{[]string{"rg", "requests", "-o", "json"}, 0, []string{"["}},
+		{[]string{"rg", "approve", "0123456789abcdef01234567", "--reason", "ok"}, 1, []string{"RequestNotFound"}},
+		{[]string{"rg", "reject", "0123456789abcdef01234567"}, 1, []string{"RequestNotFound"}},
+		{[]string{"rg", "approve"}, 2, []string{"accepts 1 arg"}},
+		{[]string{"vending", "consent", "--tenant-id", other.ID}, 0, []string{"INTERNAL API PRINCIPAL", other.ID}},
+		{[]string{"vending", "consent", "--tenant-id", "00000000-0000-0000-0000-0000000000f1"}, 1, []string{"TenantNotFound"}},
+		{[]string{"vending", "consent", "--tenant-id", "fabrikam"}, 2, []string{"InvalidTenantId"}},
+		{[]string{"vending", "consent"}, 2, []string{"--tenant-id"}},
 	}
 	for _, st := range steps {
 		out, err := runCLI(t, append(st.args, "--data", dir)...)

@@ -24,7 +24,7 @@ const (
 	tableState     = "alerts.state"
 	tableHealth    = "alerts.health"
 	tableInstances = "alerts.instances"
-	tableOutbox    = "alerts.outbox"
+	tableOutbox    = OutboxTable
 )
 
 // RawResource is an ARM resource as a source lists it: its ID and JSON.
@@ -590,3 +590,10 @@ func scanAll(ctx context.Context, tx store.Tx, table, prefix string, fn func([]b
 // key folds an ARM ID for use as a store key: IDs compare
 // case-insensitively.
 func key(id string) string { return strings.ToLower(id) }
+
+// The notification outbox, for operators' metrics: pending deliveries are
+// the records of OutboxTable under OutboxPending.
+const (
+	OutboxTable   = "alerts.outbox"
+	OutboxPending = "p/"
+)

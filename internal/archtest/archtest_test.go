@@ -33,7 +33,7 @@ var allowed = map[string][]string{
 	"internal/logs/kql":              {"internal/arm"},
 	"internal/logs":                  {"internal/arm", "internal/store", "internal/seal", "internal/logs/kql", "internal/identity", "internal/rbac"},
 	"internal/vault":                 {"internal/arm", "internal/store", "internal/seal", "internal/rbac", "internal/identity", "internal/atomicfile"},
-	"internal/reports":               {"internal/arm"},
+	"internal/reports":               {"internal/arm", "internal/store"},
 	"internal/alerts":                {"internal/arm", "internal/store", "internal/logs/kql"},
 	"internal/interop":               {"*"},
 	"internal/cloud":                 {"internal/arm", "internal/armexpr", "internal/policy", "internal/rbac", "internal/store", "internal/identity", "internal/template"},
@@ -42,7 +42,10 @@ var allowed = map[string][]string{
 	"internal/storage":               {"internal/arm", "internal/store", "internal/identity", "internal/rbac"},
 	"internal/cloud/storageaccounts": {"internal/arm", "internal/armexpr", "internal/policy", "internal/rbac", "internal/store", "internal/identity", "internal/cloud", "internal/storage", "internal/template"},
 	"internal/identity/graph":        {"internal/identity", "internal/arm"},
-	"internal/vending":               {"internal/arm"},
+	"internal/cloud/solutions":       {"internal/arm", "internal/rbac", "internal/store", "internal/identity", "internal/cloud"},
+	"internal/vending":               {"internal/arm", "internal/vault/assertion"},
+	"internal/collector":             {"internal/arm", "internal/store", "internal/vault/assertion"},
+	"internal/cloud/consumption":     {"internal/arm"},
 	"internal/web":                   nil,
 }
 

@@ -1,6 +1,10 @@
 package cloud
 
 import (
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
 	"net/url"
 	"slices"
 	"strings"
@@ -9,63 +13,109 @@ import (
 )
 
 // ResourcesAPIVersions are the Microsoft.Resources api-versions Steward
-// accepts for subscriptions, resource groups, generic resources and tags
-// (the stable versions of the resources spec).
-var ResourcesAPIVersions = []string{
-	"2014-04-01", "2015-01-01", "2015-11-01", "2016-02-01", "2016-07-01", "2016-09-01", "2017-05-10",
-	"2018-02-01", "2018-05-01", "2019-03-01", "2019-05-01", "2019-05-10", "2019-07-01", "2019-08-01",
-	"2019-10-01", "2020-06-01", "2020-08-01", "2020-10-01", "2021-01-01", "2021-04-01", "2022-01-01",
-	"2022-09-01", "2022-12-01", "2023-07-01", "2024-03-01", "2024-07-01", "2024-11-01", "2025-03-01",
-	"2025-04-01",
-}
+// accepts for resource groups, generic resource lists, tags and operation
+// results: the versions of the resources spec
+// (Microsoft.Resources/resources.json), generated in internal/arm from
+// azure-rest-api-specs, and the older ones ARM registers.
+var ResourcesAPIVersions = arm.TypeAPIVersions(TypeResourceGroup)
 
 // SubscriptionsAPIVersions are the api-versions accepted for the
 // subscription list and a subscription: ARM serves them from the
-// subscriptions spec (Microsoft.Resources/stable/*/subscriptions.json),
-// whose versions (2016-06-01, 2018-06-01, 2019-06-01, 2019-11-01,
-// 2020-01-01, 2021-01-01, 2022-12-01) differ from the resources spec's, and
-// Steward also keeps accepting the resources spec's versions it always did.
-// The Azure CLI 2.45 lists subscriptions with 2019-11-01.
-var SubscriptionsAPIVersions = mergeVersions(ResourcesAPIVersions,
-	"2016-06-01", "2018-06-01", "2019-06-01", "2019-11-01", "2020-01-01", "2021-01-01", "2022-12-01")
-
-// mergeVersions returns base and extra as one sorted list without
-// duplicates.
-func mergeVersions(base []string, extra ...string) []string {
-	out := slices.Concat(base, extra)
-	slices.Sort(out)
-	return slices.Compact(out)
-}
+// subscriptions spec (Microsoft.Resources/subscriptions.json), whose
+// versions differ from the resources spec's, and Steward also keeps
+// accepting the resources spec's versions it always did. The Azure CLI
+// 2.45 lists subscriptions with 2019-11-01.
+var SubscriptionsAPIVersions = arm.TypeAPIVersions(TypeSubscription)
 
 // ManagementAPIVersions are the Microsoft.Management api-versions accepted
-// for management groups.
-var ManagementAPIVersions = []string{
-	"2017-11-01-preview", "2018-01-01-preview", "2018-03-01-preview", "2019-11-01", "2020-02-01",
-	"2020-05-01", "2020-10-01", "2021-04-01", "2023-04-01",
-}
+// for management groups (the management groups spec's versions).
+var ManagementAPIVersions = arm.TypeAPIVersions(TypeManagementGroup)
 
 // checkAPIVersion validates the api-version query parameter against the
-// route's list (or, for routes without one, its form) as ARM does.
-func checkAPIVersion(q url.Values, t Target, route *Route) (string, error) {
+// route's list, or for routes without one the published versions of the
+// type (arm.TypeAPIVersions), or for other types its form, as ARM does.
+func (c *Cloud) checkAPIVersion(ctx context.Context, r *http.Request, q url.Values, t Target, route *Route) (string, error) {
 	vs, ok := q["api-version"]
 	if !ok || len(vs) == 0 || strings.TrimSpace(vs[0]) == "" {
 		return "", arm.BadRequest("MissingApiVersionParameter",
 			"The api-version query parameter (?api-version=) is required for all requests.")
 	}
+	supported := route.APIVersions
+	if len(supported) == 0 {
+		supported = arm.TypeAPIVersions(t.Type)
+	}
 	v := vs[0]
 	if len(vs) > 1 || !wellFormedVersion(v) {
-		return "", invalidVersion(v, t.Type, route.APIVersions)
+		return "", invalidVersion(v, t.Type, supported)
 	}
-	if len(route.APIVersions) == 0 {
+	if len(supported) == 0 {
 		return v, nil
 	}
-	for _, s := range route.APIVersions {
+	for _, s := range supported {
 		if strings.EqualFold(s, v) {
 			return s, nil
 		}
 	}
-	return "", invalidVersion(v, t.Type, route.APIVersions)
+	return "", c.unsupportedVersion(ctx, r, v, t, supported)
 }
+
+// unsupportedVersion is ARM's answer to a well-formed api-version the type
+// does not have, which depends on who serves the type: ARM itself
+// (Microsoft.Resources, Microsoft.Management) answers
+// InvalidApiVersionParameter; a resource provider whose types have a
+// location answers NoRegisteredProviderFound naming the location; other
+// provider types (Microsoft.Authorization, Microsoft.PolicyInsights, ...)
+// answer InvalidResourceType. Each names the supported versions.
+func (c *Cloud) unsupportedVersion(ctx context.Context, r *http.Request, v string, t Target, supported []string) *arm.Error {
+	ns, typ, _ := strings.Cut(t.Type, "/")
+	switch {
+	case strings.EqualFold(ns, "Microsoft.Resources") || strings.EqualFold(ns, "Microsoft.Management"):
+		return invalidVersion(v, t.Type, supported)
+	case arm.IsLocatedType(t.Type):
+		return arm.BadRequest("NoRegisteredProviderFound",
+			"No registered resource provider found for location '%s' and API version '%s' for type '%s'. The supported api-versions are '%s'.",
+			c.locationOf(ctx, r, t), v, typ, strings.Join(newestFirst(supported), ", "))
+	}
+	return arm.BadRequest("InvalidResourceType",
+		"The resource type '%s' could not be found in the namespace '%s' for api version '%s'. The supported api-versions are '%s'.",
+		typ, ns, v, strings.Join(supported, ","))
+}
+
+// newestFirst returns vs (sorted oldest first) in the reverse order, as
+// NoRegisteredProviderFound lists them.
+func newestFirst(vs []string) []string {
+	out := slices.Clone(vs)
+	slices.Reverse(out)
+	return out
+}
+
+// locationOf is the location NoRegisteredProviderFound names: the stored
+// resource's (or its parent's) location, else the location of the request
+// body of a PUT, else "global". It is only called on the error path.
+func (c *Cloud) locationOf(ctx context.Context, r *http.Request, t Target) string {
+	for _, id := range []string{t.ID, t.Scope} {
+		if id == "" {
+			continue
+		}
+		if res, err := c.Get(ctx, id); err == nil {
+			if loc, _ := res.Doc["location"].(string); loc != "" {
+				return loc
+			}
+		}
+	}
+	if r != nil && r.Method == http.MethodPut && r.Body != nil {
+		var body struct {
+			Location string `json:"location"`
+		}
+		if json.NewDecoder(io.LimitReader(r.Body, maxLocationPeek)).Decode(&body) == nil && body.Location != "" && len(body.Location) <= 64 {
+			return body.Location
+		}
+	}
+	return "global"
+}
+
+// maxLocationPeek bounds the body read to find a PUT's location.
+const maxLocationPeek = 1 << 20
 
 func invalidVersion(v, typ string, supported []string) *arm.Error {
 	if len(v) > 40 {

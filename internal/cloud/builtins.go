@@ -27,5 +27,6 @@ func (c *Cloud) registerBuiltins() {
 			panic(err) // the built-in table is static; a clash is a programming error
 		}
 	}
+	c.registerTemplateSpecs()
 	c.generic = &Route{Type: "generic", Handler: c.serveGeneric}
 }

@@ -69,12 +69,15 @@ type Cloud struct {
 	policy     PolicyHook
 	compliance ComplianceHook
 	secrets    SecretResolver
+	// watched maps a type key to the generations that count its writes.
+	watched map[string][]*Generation
 
 	mu        sync.RWMutex // guards engine and hierarchy swaps
 	engine    *rbac.Engine
 	hierarchy *hierarchy
 
 	sync    rbacSync
+	deploys deploymentJobs // deployments running in the background
 	generic *Route
 	handler http.Handler
 }
@@ -88,7 +91,7 @@ func New(opts Options) (*Cloud, error) {
 		return nil, errors.New("cloud: Options.Authenticate is required")
 	}
 	c := &Cloud{opts: opts, store: opts.Store, log: opts.Logger, now: opts.Clock, newID: opts.NewID,
-		routes: newRegistry(), putHooks: map[string][]PutHook{}, delHooks: map[string][]DeleteHook{},
+		routes: newRegistry(), putHooks: map[string][]PutHook{}, delHooks: map[string][]DeleteHook{}, watched: map[string][]*Generation{},
 		hierarchy: newHierarchy(opts.TenantID)}
 	if c.log == nil {
 		c.log = slog.New(slog.DiscardHandler)
@@ -139,6 +142,7 @@ func (c *Cloud) Start(ctx context.Context) error {
 	c.sync.mu.Lock()
 	c.sync.applied, c.sync.checked = n, c.now()
 	c.sync.mu.Unlock()
+	c.subscribe(rbacChannel, &c.sync.notified)
 	return nil
 }
 

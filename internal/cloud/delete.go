@@ -75,6 +75,10 @@ func (c *Cloud) Delete(ctx context.Context, call *Call, req DeleteRequest) (dele
 			return err
 		}
 		removed = append(removed, below...)
+		types := make([]string, 0, len(removed))
+		for _, r := range removed {
+			types = append(types, r.Type)
+		}
 		for _, r := range removed {
 			if feedsRBAC(r.Type) {
 				if gen, err = bumpRBACGeneration(ctx, tx); err != nil {
@@ -82,6 +86,9 @@ func (c *Cloud) Delete(ctx context.Context, call *Call, req DeleteRequest) (dele
 				}
 				break
 			}
+		}
+		if err := c.bumpGenerations(ctx, tx, types...); err != nil {
+			return err
 		}
 		return c.recordActivity(ctx, tx, call, action, existing.ID, http.StatusOK, nil)
 	})

@@ -23,7 +23,7 @@ const (
 // exportTemplate), their operations and the status of their asynchronous
 // operation.
 func (c *Cloud) deploymentRoutes() []Route {
-	v := ResourcesAPIVersions
+	v := arm.TypeAPIVersions(TypeDeployment)
 	return []Route{
 		{Type: TypeDeployment, APIVersions: v, Handler: c.serveDeployment},
 		{Type: TypeDeployment, Action: "validate", APIVersions: v, Handler: c.serveValidate},
@@ -68,6 +68,7 @@ func (c *Cloud) serveDeployment(ctx context.Context, call *Call) (*Response, err
 		if err != nil {
 			return nil, storeError(err)
 		}
+		rec = c.settle(ctx, scope, name, rec)
 		if call.Method == http.MethodHead {
 			return &Response{Status: http.StatusNoContent}, nil
 		}
@@ -75,6 +76,10 @@ func (c *Cloud) serveDeployment(ctx context.Context, call *Call) (*Response, err
 	case http.MethodPut:
 		return c.createDeployment(ctx, call)
 	case http.MethodDelete:
+		if rec, err := c.getDeployment(ctx, scope, name); err == nil && inProgress(c.settle(ctx, scope, name, rec).state()) {
+			return nil, arm.Errorf(http.StatusConflict, "DeploymentActive",
+				"The deployment '%s' is still running and cannot be deleted; cancel it first, or wait for it to end.", truncate(name, 100))
+		}
 		found, err := c.deleteDeployment(ctx, scope, name)
 		if err != nil {
 			return nil, storeError(err)
@@ -115,6 +120,7 @@ func (c *Cloud) serveDeploymentList(ctx context.Context, call *Call) (*Response,
 	f := call.Query.Get("$filter")
 	items := make([]any, 0, len(docs))
 	for _, d := range docs {
+		d = c.settleDoc(ctx, d)
 		if f != "" && !matchProvisioningFilter(f, d) {
 			continue
 		}
@@ -149,23 +155,7 @@ func (c *Cloud) loadDeployment(ctx context.Context, call *Call) (*deploymentReco
 	if err != nil {
 		return nil, storeError(err)
 	}
-	return rec, nil
-}
-
-func (c *Cloud) serveCancel(ctx context.Context, call *Call) (*Response, error) {
-	if call.Method != http.MethodPost {
-		return nil, methodNotAllowed(call.Method)
-	}
-	rec, err := c.loadDeployment(ctx, call)
-	if err != nil {
-		return nil, err
-	}
-	props, _ := rec.Doc["properties"].(map[string]any)
-	state, _ := props["provisioningState"].(string)
-	// Steward runs a deployment within its PUT, so none is ever still
-	// Accepted or Running when a cancel arrives (docs/decisions/templates.md).
-	return nil, arm.Errorf(http.StatusConflict, "DeploymentCannotBeCancelled",
-		"The deployment '%s' cannot be cancelled: its provisioning state is '%s'; only Accepted or Running deployments can be.", call.Target.Name, state)
+	return c.settle(ctx, scope, name, rec), nil
 }
 
 func (c *Cloud) serveExportTemplate(ctx context.Context, call *Call) (*Response, error) {
@@ -236,10 +226,17 @@ func (c *Cloud) serveDeploymentStatus(ctx context.Context, call *Call) (*Respons
 	if err != nil {
 		return nil, storeError(err)
 	}
+	rec = c.settle(ctx, scope, name, rec)
 	props, _ := rec.Doc["properties"].(map[string]any)
 	body := map[string]any{"status": props["provisioningState"]}
 	if e, ok := props["error"]; ok {
 		body["error"] = e
 	}
-	return &Response{Status: http.StatusOK, Body: body}, nil
+	var h http.Header
+	if inProgress(rec.state()) {
+		// Pollers wait this long before asking again (the SDK's default
+		// is 30 seconds without it).
+		h = http.Header{"Retry-After": []string{"1"}}
+	}
+	return &Response{Status: http.StatusOK, Body: body, Header: h}, nil
 }

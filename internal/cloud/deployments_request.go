@@ -17,9 +17,12 @@ type deploymentRequest struct {
 	Tags         map[string]any
 	Template     map[string]any
 	TemplateLink map[string]any
-	Parameters   map[string]any
-	Mode         string
-	ResultFormat string
+	// TemplateSpecID is templateLink.id, a template spec version whose
+	// mainTemplate is the template (then Template is set from it).
+	TemplateSpecID string
+	Parameters     map[string]any
+	Mode           string
+	ResultFormat   string
 }
 
 // SecretResolver returns a Key Vault secret for a deployment parameter
@@ -81,11 +84,17 @@ func (c *Cloud) parseDeploymentRequest(call *Call, scopeKind string) (*deploymen
 	if lv, ok := lookupFold(props, "templateLink"); ok && lv != nil {
 		req.TemplateLink, _ = lv.(map[string]any)
 		if req.Template == nil {
-			uri, _ := lookupFold(req.TemplateLink, "uri")
-			return nil, arm.BadRequest("InvalidContentLink", "Unable to download deployment content from '%v': Steward reaches no external URI and has no template specs. Send the template in properties.template.", uri)
+			id, _ := lookupFold(req.TemplateLink, "id")
+			req.TemplateSpecID, _ = id.(string)
+			if req.TemplateSpecID == "" {
+				// Steward sends no traffic outside: a template is given
+				// inline or as a template spec version stored here.
+				uri, _ := lookupFold(req.TemplateLink, "uri")
+				return nil, arm.BadRequest("InvalidContentLink", "Unable to download deployment content from '%v': Steward reaches no external URI. Send the template in properties.template, or publish it as a template spec and link it by templateLink.id.", uri)
+			}
 		}
 	}
-	if req.Template == nil {
+	if req.Template == nil && req.TemplateSpecID == "" {
 		return nil, arm.BadRequest("InvalidRequestContent", "The request content was invalid and could not be deserialized: 'properties.template or properties.templateLink is required'.")
 	}
 	if _, ok := lookupFold(props, "parametersLink"); ok {

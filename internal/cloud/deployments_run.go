@@ -36,6 +36,9 @@ type deployment struct {
 	ops     []map[string]any
 	opSeq   int
 	started time.Time
+	// job is the context of the background job running the deployment
+	// (nil for validate and what-if): done when the Cloud stops.
+	job context.Context
 }
 
 func (c *Cloud) newDeployment(ctx context.Context, call *Call) (*deployment, error) {
@@ -56,10 +59,20 @@ func (c *Cloud) newDeployment(ctx context.Context, call *Call) (*deployment, err
 	if err != nil {
 		return nil, err
 	}
+	var spec *templateSpecSource
+	if req.TemplateSpecID != "" {
+		if spec, err = c.loadTemplateSpec(ctx, call, req.TemplateSpecID); err != nil {
+			return nil, err
+		}
+		req.Template = spec.main
+	}
 	d := &deployment{c: c, call: call, ctx: ctx, scope: scope, name: name, id: call.Target.ID, req: req,
 		tmpl: template.FromDocument(req.Template), started: c.Now()}
 	d.opts = template.Options{Scope: ts, DeploymentName: name, Parameters: req.Parameters, Mode: req.Mode,
-		Now: c.Now, NewGUID: c.newID}
+		Now: c.Now, NewGUID: c.newID, TemplateLink: req.TemplateLink}
+	if spec != nil {
+		d.opts.Link = spec.link
+	}
 	if res := c.secretResolver(); res != nil {
 		d.opts.KeyVault = func(vaultID, secret, version string) (string, error) { return res(ctx, vaultID, secret, version) }
 	}
@@ -175,14 +188,14 @@ func (c *Cloud) serveValidate(ctx context.Context, call *Call) (*Response, error
 	return &Response{Status: http.StatusOK, Body: doc}, nil
 }
 
-// createDeployment runs a deployment within its PUT: preflight, then
-// every resource through the write pipeline in dependency order, then
-// Complete mode's deletions; it answers with the deployment and an
-// Azure-AsyncOperation URL that reports the outcome.
+// createDeployment starts a deployment: preflight within the PUT (a
+// template or policy error is its 400), then the deployment is stored
+// Accepted and runs in the background (run); the PUT answers 201 (200 when
+// it replaces a deployment of the same name) with the Accepted deployment
+// and an Azure-AsyncOperation URL that reports its outcome.
 func (c *Cloud) createDeployment(ctx context.Context, call *Call) (*Response, error) {
-	// Once started, a deployment runs to its end and is recorded even if
-	// the client goes away: a half-written deployment without history
-	// would be worse than a late answer. Its size is bounded by the
+	// Once accepted, a deployment runs to its end (or its cancel) and is
+	// recorded even though the client is gone. Its size is bounded by the
 	// template limits.
 	ctx = context.WithoutCancel(ctx)
 	d, err := c.newDeployment(ctx, call)
@@ -192,8 +205,80 @@ func (c *Cloud) createDeployment(ctx context.Context, call *Call) (*Response, er
 	if _, err := d.preflight(); err != nil {
 		return nil, err
 	}
+	key := deploymentKey(d.scope, d.name)
+	lock, ok, err := c.store.TryLock(ctx, deploymentLockName(key))
+	if err != nil {
+		return nil, storeError(err)
+	}
+	if !ok {
+		return nil, arm.Errorf(http.StatusConflict, "DeploymentActive",
+			"The deployment with resource id '%s' cannot be saved, because this would overwrite an existing deployment which is still active.", d.id)
+	}
+	started := false
+	defer func() {
+		if !started {
+			_ = lock.Release(ctx)
+		}
+	}()
 	_, existsErr := c.getDeployment(ctx, d.scope, d.name)
 	created := errors.Is(existsErr, store.ErrNotFound)
+	if existsErr != nil && !created {
+		return nil, storeError(existsErr)
+	}
+	status := http.StatusOK
+	if created {
+		status = http.StatusCreated
+	}
+	opID := fmt.Sprintf("%016X", uint64(c.Now().UnixNano()))
+	doc := d.document(nil, "Accepted", nil)
+	rec := &deploymentRecord{Doc: doc, Template: d.req.Template, OperationID: opID, Principal: call.Principal.ObjectID}
+	job, done, end, ok := c.deploys.start(key)
+	if !ok {
+		return nil, arm.Errorf(http.StatusServiceUnavailable, "ServiceUnavailable", "Steward is shutting down; deploy again once it is back.")
+	}
+	if err := c.putDeployment(ctx, d.scope, d.name, rec, nil, nil); err != nil {
+		end()
+		return nil, storeError(err)
+	}
+	started = true
+	d.job = job
+	go func() {
+		defer end()
+		defer func() { _ = lock.Release(context.Background()) }()
+		d.run(status)
+	}()
+	if isInternal(ctx) {
+		// A deployment other cloud code starts (Deploy, a managed
+		// application's mainTemplate) ends before its PUT answers, so the
+		// caller reads the outcome with one GET.
+		<-done
+	}
+	h := http.Header{}
+	h.Set("Azure-AsyncOperation", call.baseURL()+d.id+"/operationStatuses/"+opID+"?api-version="+url.QueryEscape(call.APIVersion))
+	h.Set("Retry-After", "0")
+	accepted := cloneDoc(doc)
+	props := accepted["properties"].(map[string]any)
+	delete(props, "error")
+	delete(props, "outputs")
+	delete(props, "outputResources")
+	return &Response{Status: status, Body: accepted, Header: h}, nil
+}
+
+// run is a deployment's background work: every resource through the write
+// pipeline in dependency order, then Complete mode's deletions; each
+// operation is stored as it ends, and the deployment's outcome
+// (Succeeded, Failed or Canceled) last, with its activity-log event.
+func (d *deployment) run(status int) {
+	c := d.c
+	if _, err := c.updateDeployment(d.ctx, d.scope, d.name, func(r *deploymentRecord) bool {
+		if r.state() != "Accepted" {
+			return false
+		}
+		r.Doc["properties"].(map[string]any)["provisioningState"] = "Running"
+		return true
+	}, nil); err != nil {
+		c.log.Error("deployment: recording Running", "deployment", d.id, "err", err)
+	}
 	opts := d.opts
 	opts.Write = d.write
 	opts.State = d.state
@@ -203,38 +288,26 @@ func (c *Cloud) createDeployment(ctx context.Context, call *Call) (*Response, er
 		runErr = d.completeMode(res)
 	}
 	state, failure := "Succeeded", (*arm.Error)(nil)
-	if runErr != nil {
+	switch {
+	case errors.Is(runErr, errDeploymentCanceled):
+		state = "Canceled"
+	case runErr != nil:
 		state = "Failed"
 		failure = d.failure(runErr)
 	}
 	doc := d.document(res, state, failure)
-	opID := fmt.Sprintf("%016X", uint64(c.Now().UnixNano()))
-	rec := &deploymentRecord{Doc: doc, Template: d.req.Template, OperationID: opID, Principal: call.Principal.ObjectID}
-	status := http.StatusOK
-	if created {
-		status = http.StatusCreated
-	}
 	// The activity log records the deployment as Azure's does
 	// (Microsoft.Resources/deployments/write), failed or not, beside the
 	// writes of its resources.
 	activity := func(tx store.Tx) error {
-		return c.recordActivity(ctx, tx, call, TypeDeployment+"/write", d.id, status, failure)
+		return c.recordActivity(d.ctx, tx, d.call, TypeDeployment+"/write", d.id, status, failure)
 	}
-	if err := c.putDeployment(ctx, d.scope, d.name, rec, d.ops, activity); err != nil {
-		return nil, storeError(err)
+	if _, err := c.updateDeployment(d.ctx, d.scope, d.name, func(r *deploymentRecord) bool {
+		r.Doc = doc
+		return true
+	}, activity); err != nil {
+		c.log.Error("deployment: recording its outcome", "deployment", d.id, "state", state, "err", err)
 	}
-	h := http.Header{}
-	h.Set("Azure-AsyncOperation", call.baseURL()+d.id+"/operationStatuses/"+opID+"?api-version="+url.QueryEscape(call.APIVersion))
-	h.Set("Retry-After", "0")
-	// The PUT answers as Azure's does, with the deployment Accepted; the
-	// outcome is read from the Azure-AsyncOperation URL and by GET.
-	accepted := cloneDoc(doc)
-	props := accepted["properties"].(map[string]any)
-	props["provisioningState"] = "Accepted"
-	delete(props, "error")
-	delete(props, "outputs")
-	delete(props, "outputResources")
-	return &Response{Status: status, Body: accepted, Header: h}, nil
 }
 
 // deployFailed is a resource write that failed during a deployment.
@@ -261,6 +334,9 @@ func (d *deployment) failure(err error) *arm.Error {
 
 // write puts one resource through the pipeline as the caller.
 func (d *deployment) write(r *template.Resource) (map[string]any, error) {
+	if err := d.checkStop(); err != nil {
+		return nil, err
+	}
 	if r.Nested {
 		return d.writeNested(r)
 	}
@@ -359,6 +435,9 @@ func (d *deployment) completeMode(res *template.Result) error {
 		after = next
 	}
 	for _, r := range doomed {
+		if err := d.checkStop(); err != nil {
+			return err
+		}
 		start := d.c.Now()
 		status, body := d.c.subRequest(d.ctx, d.call, http.MethodDelete, r.ID, d.c.apiVersionFor(r.Type), nil)
 		if status >= 300 {
@@ -399,7 +478,13 @@ func (d *deployment) op(kind, id, typ, name string, status int, start time.Time,
 	if message != nil {
 		props["statusMessage"] = message
 	}
-	d.ops = append(d.ops, map[string]any{"id": d.id + "/operations/" + opID, "operationId": opID, "properties": props})
+	o := map[string]any{"id": d.id + "/operations/" + opID, "operationId": opID, "properties": props}
+	d.ops = append(d.ops, o)
+	if d.job != nil {
+		if err := d.c.putDeploymentOp(d.ctx, d.scope, d.name, o); err != nil {
+			d.c.log.Error("deployment: recording an operation", "deployment", d.id, "err", err)
+		}
+	}
 }
 
 func isoDuration(dur time.Duration) string {

@@ -351,7 +351,10 @@ func TestSDKDeploysAtOtherScopes(t *testing.T) {
 			map[string]any{"type": "Microsoft.Resources/resourceGroups", "apiVersion": "2021-04-01", "name": "sub-rg", "location": "[deployment().location]"},
 			map[string]any{"type": "Microsoft.Resources/deployments", "apiVersion": "2021-04-01", "name": "into-rg", "resourceGroup": "sub-rg",
 				"dependsOn": []any{"[resourceId('Microsoft.Resources/resourceGroups', 'sub-rg')]"},
-				"properties": map[string]any{"mode": "Incremental", "template": map[string]any{
+				// Inner scope: with the default (outer) scope resourceGroup()
+				// would answer for the parent, a subscription deployment,
+				// and fail as in Azure.
+				"properties": map[string]any{"mode": "Incremental", "expressionEvaluationOptions": map[string]any{"scope": "inner"}, "template": map[string]any{
 					"$schema": "https://schema.management.azure.com/schemas/2019-04-01/deploymentTemplate.json#", "contentVersion": "1.0.0.0",
 					"resources": []any{map[string]any{"type": "Microsoft.Network/networkSecurityGroups", "apiVersion": "2022-07-01", "name": "n1", "location": "[resourceGroup().location]"}},
 					"outputs":   map[string]any{"rg": map[string]any{"type": "string", "value": "[resourceGroup().name]"}}}}},

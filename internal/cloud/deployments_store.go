@@ -27,7 +27,20 @@ type deploymentRecord struct {
 	Template    map[string]any `json:"template,omitempty"`
 	OperationID string         `json:"operationId"`
 	Principal   string         `json:"principal"`
+	// CancelRequested is set by a cancel while the deployment is Accepted
+	// or Running; the worker running it stops before its next write.
+	CancelRequested bool `json:"cancelRequested,omitempty"`
 }
+
+// state is the deployment's provisioningState.
+func (r *deploymentRecord) state() string {
+	props, _ := r.Doc["properties"].(map[string]any)
+	s, _ := props["provisioningState"].(string)
+	return s
+}
+
+// inProgress says whether a provisioningState is not terminal.
+func inProgress(state string) bool { return state == "Accepted" || state == "Running" }
 
 func deploymentKey(scope, name string) string {
 	return strings.ToLower(strings.TrimRight(scope, "/")) + "|" + strings.ToLower(name)
@@ -174,4 +187,52 @@ func (c *Cloud) listOperations(ctx context.Context, scope, name, opID string) ([
 		}
 	})
 	return out, err
+}
+
+// updateDeployment rewrites a stored deployment's record with fn, in one
+// transaction, so that what another writer set meanwhile (a cancel
+// request) is kept. fn returns false to leave the record as it is;
+// activity, when set, runs in the same transaction.
+func (c *Cloud) updateDeployment(ctx context.Context, scope, name string, fn func(rec *deploymentRecord) bool, activity func(tx store.Tx) error) (*deploymentRecord, error) {
+	var out *deploymentRecord
+	err := c.store.Update(ctx, func(tx store.Tx) error {
+		key := deploymentKey(scope, name)
+		r, err := tx.Get(ctx, tableDeployments, key)
+		if err != nil {
+			return err
+		}
+		var rec deploymentRecord
+		if err := json.Unmarshal(r.Value, &rec); err != nil {
+			return err
+		}
+		out = &rec
+		if !fn(&rec) {
+			return nil
+		}
+		b, err := json.Marshal(&rec)
+		if err != nil {
+			return err
+		}
+		if activity != nil {
+			if err := activity(tx); err != nil {
+				return err
+			}
+		}
+		_, err = tx.Put(ctx, tableDeployments, key, b, store.IfMatch(r.ETag))
+		return err
+	})
+	return out, err
+}
+
+// putDeploymentOp stores one operation of a running deployment, so that
+// the operations list shows its progress.
+func (c *Cloud) putDeploymentOp(ctx context.Context, scope, name string, op map[string]any) error {
+	b, err := json.Marshal(op)
+	if err != nil {
+		return err
+	}
+	return c.store.Update(ctx, func(tx store.Tx) error {
+		_, err := tx.Put(ctx, tableDeploymentOps, deploymentKey(scope, name)+"|"+strings.ToLower(op["operationId"].(string)), b, store.Cond{})
+		return err
+	})
 }

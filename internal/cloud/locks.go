@@ -22,7 +22,7 @@ const (
 )
 
 // LocksAPIVersions are the api-versions of Microsoft.Authorization/locks.
-var LocksAPIVersions = []string{"2015-01-01", "2016-09-01", "2020-05-01"}
+var LocksAPIVersions = arm.TypeAPIVersions(TypeLock)
 
 // maxLockNotes is the longest notes text the API accepts.
 const maxLockNotes = 512

@@ -2,9 +2,8 @@ package cloud
 
 import (
 	"context"
-	"errors"
-	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/steward-gov/steward/internal/store"
@@ -12,21 +11,26 @@ import (
 
 // Replicas sharing a database learn of each other's access changes through
 // a generation counter: every committed write of a document that feeds
-// rbac's engine bumps it in the same transaction, and a replica that finds
-// the counter ahead of what it has applied rebuilds its engine from the
-// store. It looks at most once per rbacRefreshInterval, so another
-// replica's grant or revocation takes effect here within that time; on the
-// replica that made the write it takes effect at once.
+// rbac's engine bumps it in the same transaction and sends a store
+// notification, and a replica that finds the counter ahead of what it has
+// applied rebuilds its engine from the store. It looks when notified, and
+// at the latest once per rbacRefreshInterval (a notification lost with a
+// database session), so another replica's grant or revocation takes effect
+// here within milliseconds; on the replica that made the write, at once.
 const (
 	tableMeta           = "cloud.meta"
 	rbacGenerationKey   = "rbac-generation"
-	rbacRefreshInterval = 2 * time.Second
+	rbacRefreshInterval = generationPoll
+	rbacChannel         = "rbac"
 )
 
 type rbacSync struct {
 	mu      sync.Mutex
 	applied int64 // the generation the engine reflects
 	checked time.Time
+	// notified is set when another replica (or this one) committed an
+	// access change: the next request looks at once.
+	notified atomic.Bool
 }
 
 // feedsRBAC reports whether documents of typ change access decisions.
@@ -39,37 +43,19 @@ func feedsRBAC(typ string) bool {
 	return false
 }
 
-// bumpRBACGeneration increments the counter inside tx and returns the new
-// value.
+// bumpRBACGeneration increments the counter inside tx, notifies the other
+// replicas at commit, and returns the new value.
 func bumpRBACGeneration(ctx context.Context, tx store.Tx) (int64, error) {
-	var n int64
-	rec, err := tx.Get(ctx, tableMeta, rbacGenerationKey)
-	switch {
-	case err == nil:
-		n, _ = strconv.ParseInt(string(rec.Value), 10, 64)
-	case !errors.Is(err, store.ErrNotFound):
+	n, err := bumpCounter(ctx, tx, rbacGenerationKey)
+	if err != nil {
 		return 0, err
 	}
-	n++
-	_, err = tx.Put(ctx, tableMeta, rbacGenerationKey, []byte(strconv.FormatInt(n, 10)), store.Cond{})
-	return n, err
+	return n, tx.Notify(ctx, rbacChannel)
 }
 
 // readRBACGeneration reads the counter (0 before any write).
 func (c *Cloud) readRBACGeneration(ctx context.Context) (int64, error) {
-	var n int64
-	err := c.store.View(ctx, func(tx store.Tx) error {
-		rec, err := tx.Get(ctx, tableMeta, rbacGenerationKey)
-		if errors.Is(err, store.ErrNotFound) {
-			return nil
-		}
-		if err != nil {
-			return err
-		}
-		n, _ = strconv.ParseInt(string(rec.Value), 10, 64)
-		return nil
-	})
-	return n, err
+	return c.readCounter(ctx, rbacGenerationKey)
 }
 
 // noteApplied records that the engine reflects generation n (a local
@@ -88,7 +74,7 @@ func (c *Cloud) refreshRBAC(ctx context.Context) {
 	c.sync.mu.Lock()
 	defer c.sync.mu.Unlock()
 	now := c.now()
-	if now.Sub(c.sync.checked) < rbacRefreshInterval && !c.sync.checked.IsZero() {
+	if !c.sync.notified.Swap(false) && now.Sub(c.sync.checked) < rbacRefreshInterval && !c.sync.checked.IsZero() {
 		return
 	}
 	c.sync.checked = now

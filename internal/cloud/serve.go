@@ -72,7 +72,7 @@ func (c *Cloud) dispatch(ctx context.Context, w http.ResponseWriter, r *http.Req
 	}
 	q := r.URL.Query()
 	route := c.routeFor(t)
-	ver, err := checkAPIVersion(q, t, route)
+	ver, err := c.checkAPIVersion(ctx, r, q, t, route)
 	if err != nil {
 		return nil, nil, err
 	}

@@ -22,6 +22,9 @@ type Subscription struct {
 	// ManagementGroup optionally places the subscription under a group.
 	ManagementGroup string
 	Tags            map[string]string
+	// TenantID is the directory the subscription trusts; empty means the
+	// home tenant.
+	TenantID string
 }
 
 // subscriptionDocument is the ARM shape of a subscription
@@ -40,6 +43,11 @@ func (c *Cloud) subscriptionDocument(s Subscription, prev map[string]any) map[st
 			"quotaId":             "PayAsYouGo_2014-09-01",
 			"spendingLimit":       "Off",
 		},
+	}
+	if s.TenantID != "" {
+		doc["tenantId"] = strings.ToLower(s.TenantID)
+	} else if t := stringAt(prev, "tenantId"); t != "" {
+		doc["tenantId"] = t
 	}
 	if st := stringAt(prev, "state"); st != "" {
 		doc["state"] = st

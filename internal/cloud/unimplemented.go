@@ -36,6 +36,7 @@ var unimplementedTypes = map[string]string{
 	"microsoft.authorization/policyexemptions":          "policy exemptions: the exemption would not be applied",
 	"microsoft.managedservices/registrationdefinitions": "Azure Lighthouse: no cross-tenant delegation would be granted",
 	"microsoft.managedservices/registrationassignments": "Azure Lighthouse: no cross-tenant delegation would be granted",
+	"microsoft.policyinsights/remediations":             "remediation tasks: no deployIfNotExists deployment or modify operation would be applied",
 }
 
 // BuiltInUnimplementedTypes returns the whole list, lower case and

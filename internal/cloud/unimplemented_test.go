@@ -33,15 +33,16 @@ func TestWritesOfUnimplementedTypesAreRefused(t *testing.T) {
 		name, path, method string
 		status             int
 		missing            string // in the message of a refusal
+		version            string // default 2022-09-01
 	}{
-		{"a deployment script", rg + "/providers/Microsoft.Resources/deploymentScripts/d1", "PUT", 400, "script would not run"},
-		{"a managed application", rg + "/providers/Microsoft.Solutions/applications/app", "PUT", 400, "managed resource group"},
-		{"a log alert rule, any casing", rg + "/providers/microsoft.insights/SCHEDULEDQUERYRULES/r", "PUT", 400, "never be evaluated"},
-		{"a patch of an action group", rg + "/providers/Microsoft.Insights/actionGroups/g", "PATCH", 400, "notification"},
-		{"an arbitrary type is stored", rg + "/providers/Microsoft.Contoso/widgets/w", "PUT", 201, ""},
-		{"a type implemented by a route", rg + "/providers/Microsoft.ManagedIdentity/userAssignedIdentities/id", "PUT", 201, ""},
-		{"a type implemented by a put hook", rg + "/providers/Microsoft.Storage/storageAccounts/sa", "PUT", 201, ""},
-		{"reading a refused type is a plain 404", rg + "/providers/Microsoft.Resources/deploymentScripts/d1", "GET", 404, ""},
+		{"a deployment script", rg + "/providers/Microsoft.Resources/deploymentScripts/d1", "PUT", 400, "script would not run", ""},
+		{"a managed application", rg + "/providers/Microsoft.Solutions/applications/app", "PUT", 400, "managed resource group", ""},
+		{"a log alert rule, any casing", rg + "/providers/microsoft.insights/SCHEDULEDQUERYRULES/r", "PUT", 400, "never be evaluated", ""},
+		{"a patch of an action group", rg + "/providers/Microsoft.Insights/actionGroups/g", "PATCH", 400, "notification", ""},
+		{"an arbitrary type is stored", rg + "/providers/Microsoft.Contoso/widgets/w", "PUT", 201, "", ""},
+		{"a type implemented by a route", rg + "/providers/Microsoft.ManagedIdentity/userAssignedIdentities/id", "PUT", 201, "", "2023-01-31"},
+		{"a type implemented by a put hook", rg + "/providers/Microsoft.Storage/storageAccounts/sa", "PUT", 201, "", ""},
+		{"reading a refused type is a plain 404", rg + "/providers/Microsoft.Resources/deploymentScripts/d1", "GET", 404, "", ""},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -49,7 +50,11 @@ func TestWritesOfUnimplementedTypesAreRefused(t *testing.T) {
 			if tc.method != "GET" {
 				b = body
 			}
-			r, out := e.do(t, tc.method, tc.path+"?api-version=2022-09-01", admin, b)
+			v := tc.version
+			if v == "" {
+				v = "2022-09-01"
+			}
+			r, out := e.do(t, tc.method, tc.path+"?api-version="+v, admin, b)
 			if r.StatusCode != tc.status {
 				t.Fatalf("%s: %d, want %d: %s", tc.method, r.StatusCode, tc.status, out)
 			}

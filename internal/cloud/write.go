@@ -163,6 +163,9 @@ func (c *Cloud) putOnce(ctx context.Context, call *Call, req PutRequest) (Resour
 				return err
 			}
 		}
+		if err := c.bumpGenerations(ctx, tx, req.Type); err != nil {
+			return err
+		}
 		return c.recordActivity(ctx, tx, call, req.Type+"/write", req.ID, http.StatusOK, nil)
 	})
 	if err != nil {

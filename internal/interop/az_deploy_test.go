@@ -1,9 +1,16 @@
 package interop
 
 import (
+	"context"
+	"fmt"
+	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
+
+	"github.com/steward-gov/steward/internal/cloud"
+	"github.com/steward-gov/steward/internal/server"
 )
 
 // TestAzureCLIDeploysTemplates runs az 2.45's `az deployment group`
@@ -87,5 +94,58 @@ func TestAzureCLIDeploysTemplates(t *testing.T) {
 	}
 	if got := strings.Join(names, ","); got != "loop" {
 		t.Errorf("deployment list = %s", got)
+	}
+}
+
+// TestAzureCLICancelsDeployment starts a deployment with `az deployment
+// group create --no-wait` whose first write Steward holds, cancels it with
+// `az deployment group cancel`, and waits for it to read Canceled: the
+// resource being written stays, the next one is never written.
+func TestAzureCLICancelsDeployment(t *testing.T) {
+	t.Parallel()
+	entered, release := make(chan struct{}, 1), make(chan struct{})
+	var once sync.Once
+	open := func() { once.Do(func() { close(release) }) }
+	s := serve(t, func(_ context.Context, _ *server.Steward, c *cloud.Cloud) error {
+		c.OnPut("Microsoft.Network/networkSecurityGroups", func(_ context.Context, id string, _, _ map[string]any) error {
+			if strings.HasSuffix(strings.ToLower(id), "/gate") {
+				entered <- struct{}{}
+				<-release
+			}
+			return nil
+		})
+		return nil
+	})
+	t.Cleanup(open) // before serve's cleanup stops the deployments
+	az := newAzCLI(t, s)
+	az.registerCloud(t, s.BaseURL, s.BaseURL+"adfs")
+	az.json(t, nil, "login", "--service-principal", "-u", s.Info.ClientID, "-p", s.Info.ClientSecret, "--tenant", s.Info.TenantID)
+	az.json(t, nil, "group", "create", "-n", "cancel-rg", "-l", "westeurope")
+	nsg := `{"type": "Microsoft.Network/networkSecurityGroups", "apiVersion": "2022-07-01", "name": "%s", "location": "westeurope", "properties": {}%s}`
+	tmpl := `{"$schema": "https://schema.management.azure.com/schemas/2019-04-01/deploymentTemplate.json#", "contentVersion": "1.0.0.0", "resources": [` +
+		fmt.Sprintf(nsg, "gate", "") + `, ` + fmt.Sprintf(nsg, "after", `, "dependsOn": ["gate"]`) + `]}`
+	file := filepath.Join(t.TempDir(), "gated.json")
+	if err := os.WriteFile(file, []byte(tmpl), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if out, err := az.run("deployment", "group", "create", "-g", "cancel-rg", "-n", "held", "--template-file", file, "--no-wait"); err != nil {
+		t.Fatalf("create --no-wait: %v\n%s", err, out)
+	}
+	<-entered
+	if out, err := az.run("deployment", "group", "cancel", "-g", "cancel-rg", "-n", "held"); err != nil {
+		t.Fatalf("cancel: %v\n%s", err, out)
+	}
+	open()
+	if out, err := az.run("deployment", "group", "wait", "-g", "cancel-rg", "-n", "held", "--interval", "1", "--timeout", "50",
+		"--custom", "properties.provisioningState=='Canceled'"); err != nil {
+		t.Fatalf("wait for Canceled: %v\n%s", err, out)
+	}
+	var ids []string
+	az.json(t, &ids, "resource", "list", "-g", "cancel-rg", "--query", "[].name")
+	if strings.Join(ids, ",") != "gate" {
+		t.Errorf("resources after the cancel: %v, want only gate", ids)
+	}
+	if out, err := az.run("deployment", "group", "cancel", "-g", "cancel-rg", "-n", "held"); err == nil || !strings.Contains(out, "DeploymentCannotBeCancelled") {
+		t.Errorf("second cancel: %v\n%s", err, out)
 	}
 }

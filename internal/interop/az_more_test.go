@@ -97,6 +97,7 @@ func resourceCommands(t *testing.T, s *served, az *azCLI) {
 			check: wantContains("/resourceGroups/az-more/providers/Microsoft.Web/sites/site1")},
 	} {
 		t.Run(c.name, func(t *testing.T) {
+			survey(t, azDirect, azGroup(c.args)+": az "+strings.Join(c.args[:2], " "))
 			out, err := az.run(append(c.args, "-o", "json")...)
 			if err != nil {
 				t.Fatalf("az %s: %v\n%s\nSteward's requests:\n%s", strings.Join(c.args, " "), err, out, s.requestLog())
@@ -106,4 +107,29 @@ func resourceCommands(t *testing.T, s *served, az *azCLI) {
 			}
 		})
 	}
+}
+
+// azDirect is the survey's name for az talking to Steward's own address,
+// which needs `az cloud register` (docs/interop.md).
+const azDirect = "az 2.45, direct (needs az cloud register)"
+
+// azGroup is the survey's operation group of an az command.
+func azGroup(args []string) string {
+	switch args[0] {
+	case "group":
+		return "resource groups"
+	case "resource":
+		return "resources"
+	case "tag":
+		return "tags"
+	case "keyvault":
+		return "Key Vault (ARM)"
+	case "provider":
+		return "providers"
+	case "monitor":
+		return "activity log"
+	case "account":
+		return "management groups"
+	}
+	return args[0]
 }

@@ -47,6 +47,7 @@ func (a *azProxied) json(t *testing.T, out any, skips map[string]string, args ..
 	if err != nil {
 		for marker, why := range skips {
 			if strings.Contains(text, marker) {
+				surveySkip(t, why)
 				t.Skipf("az %s: %s", strings.Join(args, " "), why)
 			}
 		}
@@ -76,6 +77,7 @@ func TestAzureCLIOnAzureCloudThroughTheProxy(t *testing.T) {
 	sub := "/subscriptions/" + s.Info.SubscriptionID
 
 	t.Run("login with a client secret", func(t *testing.T) {
+		survey(t, "az 2.45", "sign-in: az login --service-principal (secret)")
 		var got []account
 		az.json(t, &got, nil, "login", "--service-principal", "-u", s.Info.ClientID, "-p", s.Info.ClientSecret, "--tenant", s.Info.TenantID)
 		if len(got) != 1 || got[0].ID != s.Info.SubscriptionID || got[0].CloudName != "AzureCloud" {
@@ -83,6 +85,7 @@ func TestAzureCLIOnAzureCloudThroughTheProxy(t *testing.T) {
 		}
 	})
 	t.Run("group create and list", func(t *testing.T) {
+		survey(t, "az 2.45", "resource groups: az group create", "resource groups: az group list")
 		az.json(t, nil, nil, "group", "create", "-n", "az-proxied", "-l", "westeurope")
 		var groups []struct{ Name string }
 		az.json(t, &groups, nil, "group", "list")
@@ -95,6 +98,7 @@ func TestAzureCLIOnAzureCloudThroughTheProxy(t *testing.T) {
 		}
 	})
 	t.Run("role assignment create", func(t *testing.T) {
+		survey(t, "az 2.45", "role assignments: az role assignment create")
 		var ra struct{ PrincipalID, Scope string }
 		az.json(t, &ra, skipRoleConfig, "role", "assignment", "create", "--assignee-object-id", s.Info.ObjectID,
 			"--assignee-principal-type", "ServicePrincipal", "--role", "Reader", "--scope", sub+"/resourceGroups/az-proxied")
@@ -103,6 +107,8 @@ func TestAzureCLIOnAzureCloudThroughTheProxy(t *testing.T) {
 		}
 	})
 	t.Run("policy definition, assignment, states", func(t *testing.T) {
+		survey(t, "az 2.45", "policy: az policy definition create", "policy: az policy assignment create",
+			"policy: a denied az group create", "policy states: az policy state list")
 		az.json(t, nil, nil, "policy", "definition", "create", "-n", "deny-eastus", "--mode", "All",
 			"--rules", `{"if":{"field":"location","equals":"eastus"},"then":{"effect":"deny"}}`)
 		az.json(t, nil, nil, "policy", "assignment", "create", "-n", "deny-eastus", "--policy", "deny-eastus", "--scope", sub)
@@ -117,6 +123,7 @@ func TestAzureCLIOnAzureCloudThroughTheProxy(t *testing.T) {
 		}
 	})
 	t.Run("keyvault secret set and show, key create", func(t *testing.T) {
+		survey(t, "az 2.45", "Key Vault: az keyvault secret set", "Key Vault: az keyvault secret show", "Key Vault: az keyvault key create")
 		var set, shown struct{ ID, Value string }
 		az.json(t, &set, skipNoKeyVaultModule, "keyvault", "secret", "set", "--vault-name", "steward", "-n", "az-secret", "--value", "v1")
 		az.json(t, &shown, skipNoKeyVaultModule, "keyvault", "secret", "show", "--vault-name", "steward", "-n", "az-secret")
@@ -130,10 +137,12 @@ func TestAzureCLIOnAzureCloudThroughTheProxy(t *testing.T) {
 		}
 	})
 	t.Run("monitor log-analytics query", func(t *testing.T) {
+		survey(t, "az 2.45", "logs query: az monitor log-analytics query")
 		az.json(t, nil, skipNoLogAnalytics, "monitor", "log-analytics", "query", "-w", "00000000-0000-0000-0000-000000000000",
 			"--analytics-query", "print 1")
 	})
 	t.Run("login with a certificate", func(t *testing.T) {
+		survey(t, "az 2.45", "sign-in: az login --service-principal (certificate)", "sign-in: az account show")
 		az.json(t, nil, nil, "logout")
 		az.json(t, nil, nil, "login", "--service-principal", "-u", s.Info.ClientID, "-p", s.Info.CertificatePath, "--tenant", s.Info.TenantID)
 		var got account

@@ -30,6 +30,10 @@ const goChildEnv = "STEWARD_INTEROP_GO_CHILD"
 // prints, plus a managed identity's App Service endpoint.
 func TestGoSDKWithDefaultOptionsThroughTheProxy(t *testing.T) {
 	t.Parallel()
+	survey(t, "Go SDK", "sign-in: DefaultAzureCredential (secret)", "resource groups: armresources CreateOrUpdate",
+		"resources: armresources BeginCreateOrUpdateByID", "Key Vault: azsecrets SetSecret", "Key Vault: azkeys CreateKey",
+		"logs query: azlogs QueryWorkspace", "managed identity: ManagedIdentityCredential (App Service endpoint)",
+		"logs ingestion: azlogs Upload")
 	s := serveFull(t)
 	endpoint, rule, principal := s.ingestionSetup(t, "go-proxied")
 	env := s.identityEnv(t, s.proxyEnv("secret"), "ingestor", false)

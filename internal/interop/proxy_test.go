@@ -183,6 +183,15 @@ func runChild(t *testing.T, s *served, env []string, out any, name string, args 
 // endpoint); then ManagedIdentityCredential on IMDS through the proxy.
 func TestPythonSDKWithDefaultOptionsThroughTheProxy(t *testing.T) {
 	t.Parallel()
+	survey(t, "Python SDK", "sign-in: DefaultAzureCredential (secret)",
+		"resource groups: ResourceManagementClient create_or_update", "resource groups: ResourceManagementClient list",
+		"resources: ResourceManagementClient begin_create_or_update_by_id",
+		"policy states: PolicyInsightsClient list_query_results (sync)", "policy states: PolicyInsightsClient list_query_results (aio)",
+		"Key Vault: SecretClient set_secret", "Key Vault: SecretClient get_secret", "Key Vault: KeyClient create_rsa_key",
+		"Key Vault: CertificateClient begin_create_certificate",
+		"logs query: LogsQueryClient query_workspace", "logs query: LogsQueryClient query_batch",
+		"logs ingestion: LogsIngestionClient upload", "managed identity: ManagedIdentityCredential (App Service endpoint)",
+		"managed identity: ManagedIdentityCredential (IMDS)")
 	py := pythonWith(t, "azure.identity", "azure.mgmt.resource", "azure.mgmt.policyinsights", "azure.keyvault.secrets",
 		"azure.keyvault.keys", "azure.keyvault.certificates", "azure.monitor.query", "azure.monitor.ingestion", "aiohttp")
 	s := serveFull(t)

@@ -9,6 +9,8 @@ import (
 // copy-loop quickstart with Python's ResourceManagementClient.deployments.
 func TestPythonSDKDeploysATemplate(t *testing.T) {
 	t.Parallel()
+	survey(t, pyDirect, "deployments: begin_validate", "deployments: begin_what_if", "deployments: begin_create_or_update",
+		"deployments: deployment_operations.list")
 	py := pythonWith(t, "azure.identity", "azure.mgmt.resource")
 	s := serve(t)
 	file, err := filepath.Abs(filepath.Join("..", "template", "testdata", "copy.json"))

@@ -46,6 +46,8 @@ func TestPythonSDKKeyVaultSecretsOnStewardsAddress(t *testing.T) {
 // resource group with AuthorizationManagementClient and lists it back.
 func TestPythonSDKManagesRoleAssignments(t *testing.T) {
 	t.Parallel()
+	survey(t, pyDirect, "role assignments: AuthorizationManagementClient role_assignments.create", "role assignments: list_for_resource_group",
+		"role assignments: list_for_subscription")
 	py := pythonWith(t, "azure.identity", "azure.mgmt.resource", "azure.mgmt.authorization")
 	s := serve(t)
 	const name = "3fa85f64-5717-4562-b3fc-2c963f66afa6"

@@ -83,6 +83,9 @@ func TestPythonSDKGetsTokensWithSecretAndCertificate(t *testing.T) {
 // filter), existence check, resource list, delete.
 func TestPythonSDKManagesResourceGroups(t *testing.T) {
 	t.Parallel()
+	survey(t, pyDirect, "resource groups: ResourceManagementClient create_or_update", "resource groups: get",
+		"resource groups: list", "resource groups: list with a tag filter", "resource groups: check_existence",
+		"resource groups: begin_delete", "resources: resources.list")
 	py := pythonWith(t, "azure.identity", "azure.mgmt.resource")
 	s := serve(t)
 	var got struct {
@@ -123,6 +126,7 @@ func TestPythonSDKManagesResourceGroups(t *testing.T) {
 // query with LogsQueryClient pointed at Steward.
 func TestPythonSDKQueriesLogs(t *testing.T) {
 	t.Parallel()
+	survey(t, pyDirect, "resources: begin_create_or_update_by_id", "logs query: LogsQueryClient query_workspace")
 	py := pythonWith(t, "azure.identity", "azure.mgmt.resource", "azure.monitor.query")
 	s := serve(t)
 	var got struct {
@@ -179,3 +183,8 @@ func TestPythonDrivesGraphWithRawREST(t *testing.T) {
 		t.Errorf("the new app's token: %+v, %v", p, err)
 	}
 }
+
+// pyDirect is the survey's name for the Python SDK talking to Steward's
+// own address, which needs base_url, the authority and no instance
+// discovery (docs/interop.md).
+const pyDirect = "Python SDK, direct (needs base_url, authority)"

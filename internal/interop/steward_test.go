@@ -52,10 +52,10 @@ func (b *syncBuffer) String() string {
 
 // serveFull starts Steward with the resource providers `steward serve`
 // registers on the management API (Microsoft.Authorization, the policy
-// provider and policy insights).
-func serveFull(t *testing.T) *served {
+// provider and policy insights), and the extra setup given.
+func serveFull(t *testing.T, extra ...server.CloudSetup) *served {
 	t.Helper()
-	return serve(t, func(ctx context.Context, _ *server.Steward, c *cloud.Cloud) error {
+	return serve(t, append([]server.CloudSetup{func(ctx context.Context, _ *server.Steward, c *cloud.Cloud) error {
 		if err := authorization.Register(c); err != nil {
 			return err
 		}
@@ -70,7 +70,15 @@ func serveFull(t *testing.T) *served {
 		eng.Start(ctx)
 		t.Cleanup(eng.Stop)
 		return nil
-	})
+	}}, extra...)...)
+}
+
+// unthrottled turns the management API's rate limiting off, for tests
+// that send many requests.
+func unthrottled(_ context.Context, _ *server.Steward, c *cloud.Cloud) error {
+	l := cloud.DefaultRateLimits()
+	l.Disabled = true
+	return c.SetRateLimits(l)
 }
 
 // serve starts Steward as `steward serve` assembles it (management API,

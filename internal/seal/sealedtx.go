@@ -117,3 +117,6 @@ func (s *Sealer) SealClearRecords(ctx context.Context, st store.Store, table str
 // SQL returns the underlying SQL transaction; what is written through it
 // is not sealed.
 func (t Tx) SQL() *sql.Tx { return t.Tx.SQL() }
+
+// Notify passes through: a notification carries only its channel's name.
+func (t Tx) Notify(ctx context.Context, channel string) error { return t.Tx.Notify(ctx, channel) }

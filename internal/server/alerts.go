@@ -72,6 +72,7 @@ func (s *Steward) mountAlerts(opts AlertsOptions) (*alerts.Service, error) {
 	}
 	svc, err := alerts.New(alerts.Options{
 		Store:     s.Store,
+		Owner:     s.ReplicaID,
 		Source:    alerts.SDKSource{Credential: cred, Options: &azarm.ClientOptions{ClientOptions: armOpts}},
 		Query:     query,
 		QueryBase: base,
@@ -95,6 +96,7 @@ func (s *Steward) mountAlerts(opts AlertsOptions) (*alerts.Service, error) {
 	if !opts.Disabled {
 		s.Background(func(ctx context.Context) { svc.Run(ctx) })
 	}
+	s.Queue("alerts-notifications", alerts.OutboxTable, alerts.OutboxPending)
 	return svc, nil
 }
 

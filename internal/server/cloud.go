@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/steward-gov/steward/internal/cloud"
+	"github.com/steward-gov/steward/internal/cloud/consumption"
 	"github.com/steward-gov/steward/internal/rbac"
 )
 
@@ -45,14 +46,17 @@ func (s *Steward) mountCloud(ctx context.Context, setup []CloudSetup) error {
 		Logger:       s.log.With("component", "cloud"),
 		MaxBodyBytes: min(s.Config.MaxBodyBytes, cloud.DefaultMaxBodyBytes),
 		PublicURL:    s.BaseURL,
+		RateLimits:   s.Config.armRateLimits(),
 	})
 	if err != nil {
 		return err
 	}
 	mi := s.registerManagedIdentities(c)
+	s.registerFederatedCredentials(c)
 	if err := s.mountManagedIdentityEndpoints(mi); err != nil {
 		return fmt.Errorf("managed identities: %w", err)
 	}
+	c.OnPut(consumption.TypeBudget, consumption.PutBudget)
 	for _, f := range setup {
 		if err := f(ctx, s, c); err != nil {
 			return fmt.Errorf("cloud setup: %w", err)
@@ -79,6 +83,9 @@ func (s *Steward) mountCloud(ctx context.Context, setup []CloudSetup) error {
 		}
 	}
 	s.Cloud = c
+	// Deployments run in the background; they stop (recorded Failed) when
+	// Steward does, before the store closes.
+	s.Background(func(ctx context.Context) { <-ctx.Done(); c.StopDeployments() })
 	// ARM's cloud metadata document (what az cloud register and the SDKs'
 	// cloud discovery read) is a discovery document: served without
 	// authentication, ahead of the management API's routes.

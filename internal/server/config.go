@@ -1,6 +1,8 @@
 package server
 
 import (
+	"github.com/steward-gov/steward/internal/cloud"
+
 	"bytes"
 	"errors"
 	"fmt"
@@ -68,6 +70,9 @@ type Config struct {
 	MaxConnsPerIP int `yaml:"maxConnsPerIp"`
 	// Queries sizes the KQL query governor.
 	Queries QueryConfig `yaml:"queries"`
+	// ARMRateLimits replaces ARM's per-principal throttling buckets (nil:
+	// Azure's published figures); see armlimits.go.
+	ARMRateLimits *cloud.RateLimits `yaml:"armRateLimits"`
 }
 
 // ProxyAuto is the Proxy value that puts the proxy next to the main port.

@@ -113,6 +113,8 @@ func withLogAndMetrics(log *slog.Logger, m *metrics, now func() time.Time, next 
 		}
 		log.LogAttrs(r.Context(), level, "request",
 			slog.String("request_id", id),
+			// Set by withRequestID (the client's, bounded, or the request ID).
+			slog.String("correlation_id", w.Header().Get("x-ms-correlation-request-id")),
 			slog.String("method", r.Method),
 			slog.String("path", r.URL.Path),
 			slog.String("route", route),

@@ -42,3 +42,23 @@ func TestQueryConfig(t *testing.T) {
 		}
 	}
 }
+
+func TestARMThrottlingCanBeTurnedOff(t *testing.T) {
+	var c Config
+	if c.armRateLimits() != nil {
+		t.Fatal("default config overrides Azure's throttling")
+	}
+	for _, v := range []string{"off", "on"} {
+		env := map[string]string{"STEWARD_ARM_THROTTLING": v}
+		if err := c.LoadEnv(func(k string) (string, bool) { x, ok := env[k]; return x, ok }); err != nil {
+			t.Fatal(err)
+		}
+		if l := c.armRateLimits(); l == nil || l.Disabled != (v == "off") || l.Reads.Size == 0 {
+			t.Fatalf("STEWARD_ARM_THROTTLING=%s: %+v", v, l)
+		}
+	}
+	env := map[string]string{"STEWARD_ARM_THROTTLING": "maybe"}
+	if err := c.LoadEnv(func(k string) (string, bool) { x, ok := env[k]; return x, ok }); err == nil {
+		t.Fatal("STEWARD_ARM_THROTTLING=maybe accepted")
+	}
+}

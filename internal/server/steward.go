@@ -15,6 +15,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/google/uuid"
+
 	"github.com/steward-gov/steward/internal/cloud"
 	"github.com/steward-gov/steward/internal/identity"
 	"github.com/steward-gov/steward/internal/identity/graph"
@@ -56,6 +58,10 @@ type Steward struct {
 	// background are the workers services started with Background: run
 	// while the server serves, stopped before the store closes.
 	background []func(context.Context)
+	// ReplicaID names this process in the leases its services take (a
+	// new GUID per Open), so that shutdown can hand them all back.
+	ReplicaID string
+	queues    *queueCollector
 }
 
 // LoginHosts are Entra's public-cloud host names that Steward's token
@@ -223,7 +229,8 @@ func open(ctx context.Context, cfg Config, log *slog.Logger, ln net.Listener, lo
 		return nil, err
 	}
 	ln = LimitConnsPerIP(ln, cfg.MaxConnsPerIP)
-	s := &Steward{Config: cfg, Store: st, Sealer: sealer, CA: ca, listener: ln, log: log, BaseURL: cfg.BaseURL(ln.Addr().String()), lock: lock}
+	s := &Steward{Config: cfg, Store: st, Sealer: sealer, CA: ca, listener: ln, log: log, BaseURL: cfg.BaseURL(ln.Addr().String()), lock: lock,
+		ReplicaID: "replica-" + uuid.NewString()}
 	if err := s.assemble(ctx); err != nil {
 		s.Close()
 		return nil, err
@@ -233,6 +240,8 @@ func open(ctx context.Context, cfg Config, log *slog.Logger, ln net.Listener, lo
 
 func (s *Steward) assemble(ctx context.Context) error {
 	s.Server = New(s.Config, s.log)
+	s.queues = newQueueCollector(s.Store, s.log)
+	s.Server.metrics.reg.MustRegister(s.queues)
 	s.Identity = identity.NewService(identity.StoreRecords{Store: s.Store}, identity.Options{
 		AuthorityHost: s.BaseURL,
 		// Clients configured with a custom cloud may name Steward's own URL
@@ -361,6 +370,7 @@ func (s *Steward) Run(ctx context.Context) error {
 		err = perr
 	}
 	workers.Wait()
+	s.handBack()
 	if cerr := s.Store.Close(); err == nil {
 		err = cerr
 	}
@@ -399,6 +409,9 @@ func (s *Steward) Close() error {
 	s.listener.Close()
 	if s.proxyLn != nil {
 		s.proxyLn.Close()
+	}
+	if s.Cloud != nil {
+		s.Cloud.StopDeployments()
 	}
 	err := s.Store.Close()
 	s.Sealer.Close()

@@ -14,11 +14,11 @@ import (
 	azcloud "github.com/Azure/azure-sdk-for-go/sdk/azcore/cloud"
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/runtime"
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/to"
+	"github.com/Azure/azure-sdk-for-go/sdk/azidentity"
 	"github.com/Azure/azure-sdk-for-go/sdk/data/aztables"
 	"github.com/Azure/azure-sdk-for-go/sdk/resourcemanager/authorization/armauthorization/v2"
 	"github.com/Azure/azure-sdk-for-go/sdk/resourcemanager/resources/armresources"
 	"github.com/Azure/azure-sdk-for-go/sdk/resourcemanager/storage/armstorage"
-	"github.com/Azure/azure-sdk-for-go/sdk/security/keyvault/azsecrets"
 
 	"github.com/steward-gov/steward/internal/arm"
 	"github.com/steward-gov/steward/internal/cloud"
@@ -171,7 +171,14 @@ func (s *Steward) mountVending(ctx context.Context, opts VendingOptions) (*Vendi
 	if err != nil {
 		return nil, err
 	}
-	inCred, err := s.SecretCredential(inID.AppID, inID.secret)
+	if err := s.vendingMultiTenant(ctx, inID.AppID); err != nil {
+		return nil, fmt.Errorf("vending: %w", err)
+	}
+	// The internal identity signs in to the vaults of subscriptions of
+	// other tenants too, where it has a service principal by consent.
+	inCred, err := azidentity.NewClientSecretCredential(s.Bootstrap.TenantID, inID.AppID, inID.secret,
+		&azidentity.ClientSecretCredentialOptions{ClientOptions: s.ARMClientOptions(), DisableInstanceDiscovery: true,
+			AdditionallyAllowedTenants: []string{"*"}})
 	if err != nil {
 		return nil, err
 	}
@@ -184,14 +191,15 @@ func (s *Steward) mountVending(ctx context.Context, opts VendingOptions) (*Vendi
 	validator := s.Validator(VendingAudience, VendingAudience+"/")
 	caller := func(r *http.Request) (vending.Caller, bool) {
 		p, ok := identity.PrincipalFrom(r.Context())
-		return vending.Caller{ObjectID: p.ObjectID, TenantID: p.TenantID, AppID: p.AppID, Groups: p.Groups, App: p.IdentityType == "app"}, ok
+		in := identity.SignInFrom(r)
+		return vending.Caller{ObjectID: p.ObjectID, TenantID: p.TenantID, AppID: p.AppID, Groups: p.Groups, App: p.IdentityType == "app",
+			AMR: in.AMR, AuthTime: in.AuthTime}, ok
 	}
 	in := &vending.Internal{
 		Credential: inCred, ARM: &azarm.ClientOptions{ClientOptions: armOpts},
 		Account: account, TableEndpoint: base + "/tables/" + VendingAccount + "/",
-		Tables:   &aztables.ClientOptions{ClientOptions: tableOpts},
-		Vaults:   &azsecrets.ClientOptions{ClientOptions: armOpts},
-		SignIn:   armOpts,
+		Tables: &aztables.ClientOptions{ClientOptions: tableOpts},
+		Vaults: armOpts, SignIn: armOpts, AuthorityHost: s.BaseURL,
 		ARMScope: "https://management.azure.com/.default", KeyLifetime: opts.KeyLifetime,
 		AllowedApps: []string{pubID.AppID}, AdminApps: []string{s.Bootstrap.ClientID},
 		Caller: caller,
@@ -202,8 +210,16 @@ func (s *Steward) mountVending(ctx context.Context, opts VendingOptions) (*Vendi
 		ARM:    &azarm.ClientOptions{ClientOptions: armOpts},
 		Tables: &aztables.ClientOptions{ClientOptions: tableOpts},
 		Caller: caller, PageSize: opts.PageSize, Log: s.log.With("component", "vending"),
+		AuthorizationURI: base + "/{tenant}/oauth2/v2.0/authorize",
 	}
 	p := &VendingPlane{Public: pub, Internal: in, PublicIdentity: pubID, InternalIdentity: inID, Account: account}
+	in.Consent = func(ctx context.Context, tenantID string) (string, error) {
+		oid, err := p.ConsentInternal(ctx, s, tenantID)
+		if errors.Is(err, identity.ErrNotFound) {
+			return "", arm.NotFound("TenantNotFound", "There is no tenant '%s'.", tenantID)
+		}
+		return oid, err
+	}
 	h := validator.Middleware(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if err := s.ensureVendingCatalog(r.Context(), p); err != nil {
 			s.log.Error("vending: preparing the catalog", "err", err)
@@ -221,6 +237,44 @@ func (s *Steward) mountVending(ctx context.Context, opts VendingOptions) (*Vendi
 	// half done when the store closes.
 	s.Background(func(ctx context.Context) { <-ctx.Done(); pub.Wait() })
 	return p, nil
+}
+
+// vendingMultiTenant makes the internal API's application multi-tenant,
+// so that another tenant's administrator can consent to it and give it
+// roles on the vaults of that tenant's subscriptions.
+func (s *Steward) vendingMultiTenant(ctx context.Context, appID string) error {
+	dir := s.Identity.Directory()
+	app, err := dir.Application(ctx, s.Bootstrap.TenantID, appID)
+	if err != nil || app.SignInAudience == identity.AudienceMultipleOrgs {
+		return err
+	}
+	app.SignInAudience = identity.AudienceMultipleOrgs
+	return dir.PutApplication(ctx, app)
+}
+
+// ConsentInternal gives the internal API's identity a service principal in
+// another tenant, as that tenant's administrator consenting to the
+// multi-tenant application does, and returns its object ID there: the
+// principal that tenant's subscription owners give roles on their
+// execution context's vault. It is idempotent.
+func (p *VendingPlane) ConsentInternal(ctx context.Context, s *Steward, tenantID string) (string, error) {
+	tenantID = strings.ToLower(tenantID)
+	if strings.EqualFold(tenantID, s.Bootstrap.TenantID) {
+		return p.InternalIdentity.ObjectID, nil
+	}
+	dir := s.Identity.Directory()
+	if sp, err := dir.ServicePrincipal(ctx, tenantID, p.InternalIdentity.AppID); err == nil {
+		return sp.ID, nil
+	} else if !errors.Is(err, identity.ErrNotFound) {
+		return "", err
+	}
+	if _, err := dir.Tenant(ctx, tenantID); err != nil {
+		return "", err
+	}
+	sp := identity.ServicePrincipal{ID: s.Identity.NewID(), AppID: p.InternalIdentity.AppID, TenantID: tenantID,
+		DisplayName: "Steward vending internal API", AccountEnabled: true, AppOwnerTenantID: strings.ToLower(s.Bootstrap.TenantID),
+		Created: s.Identity.Now().UTC()}
+	return sp.ID, dir.PutServicePrincipal(ctx, sp)
 }
 
 // ensureVendingCatalog creates, the first time, the catalog's storage

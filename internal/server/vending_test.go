@@ -3,6 +3,8 @@ package server
 import (
 	"bytes"
 	"context"
+	"crypto/x509"
+	"encoding/base64"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -12,15 +14,19 @@ import (
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
 	azarm "github.com/Azure/azure-sdk-for-go/sdk/azcore/arm"
+	azcloud "github.com/Azure/azure-sdk-for-go/sdk/azcore/cloud"
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/runtime"
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/to"
+	"github.com/Azure/azure-sdk-for-go/sdk/azidentity"
 	"github.com/Azure/azure-sdk-for-go/sdk/data/aztables"
 	"github.com/Azure/azure-sdk-for-go/sdk/resourcemanager/authorization/armauthorization/v2"
 	"github.com/Azure/azure-sdk-for-go/sdk/resourcemanager/resources/armlocks"
 	"github.com/Azure/azure-sdk-for-go/sdk/resourcemanager/resources/armpolicy"
 	"github.com/Azure/azure-sdk-for-go/sdk/resourcemanager/resources/armresources"
 	"github.com/Azure/azure-sdk-for-go/sdk/resourcemanager/storage/armstorage"
+	"github.com/Azure/azure-sdk-for-go/sdk/security/keyvault/azcertificates"
+	"github.com/Azure/azure-sdk-for-go/sdk/security/keyvault/azkeys"
 	"github.com/Azure/azure-sdk-for-go/sdk/security/keyvault/azsecrets"
 
 	"github.com/steward-gov/steward/internal/cloud"
@@ -33,7 +39,13 @@ import (
 const (
 	ownerRole       = "8e3af657-a8ff-443c-a75c-2fe8c4bcb635"
 	contributorRole = "b24988ac-6180-42a0-ab88-20f7382dd24c"
-	secretsUserRole = "4633458b-17de-408a-b874-0445c86b69e6"
+	cryptoUserRole  = "12338af0-0e69-4776-bea7-57ae8d297424"
+	vaultAdminRole  = "00482a5a-887f-4fb3-b363-3b7fe8e74483"
+	// tableDataContributorRole is Storage Table Data Contributor.
+	tableDataContributorRole = "0a9a7e1f-b9d0-4cc4-a60d-0319b160aaa3"
+	// noEntityDelete is the catalog's ABAC condition on it.
+	noEntityDelete      = "((!(ActionMatches{'Microsoft.Storage/storageAccounts/tableServices/tables/entities/delete'})))"
+	certificateUserRole = "db79e9a7-68ee-4b58-9aeb-b90e7c24fcba"
 )
 
 // vendingEnv is a Steward with the vending service, two subscriptions
@@ -45,7 +57,11 @@ type vendingEnv struct {
 	admin azcore.TokenCredential
 	opts  *azarm.ClientOptions
 	subs  [2]string
-	teams [2]azcore.TokenCredential
+	// tenants are the subscriptions' tenants: the home tenant and another.
+	tenants [2]string
+	// execApps are the execution contexts' application IDs.
+	execApps [2]string
+	teams    [2]azcore.TokenCredential
 	// devs are the Entra groups the catalog gives Contributor on new
 	// groups; team i is a member of devs[i].
 	devs [2]string
@@ -69,54 +85,89 @@ func newVendingEnv(t testing.TB) *vendingEnv {
 	ctx := context.Background()
 	e.opts = &azarm.ClientOptions{ClientOptions: s.ARMClientOptions()}
 	e.admin = adminCredential(t, dir, s.ARMClientOptions())
-	tenant := s.Bootstrap.TenantID
+	home := s.Bootstrap.TenantID
+	// The second subscription trusts another tenant, as one made with
+	// `steward tenant create` and `steward subscription create --tenant`.
+	other, err := s.Identity.CreateTenant(ctx, "Fabrikam")
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.tenants = [2]string{home, other.ID}
 	e.subs[0] = s.Bootstrap.SubscriptionID
 	e.subs[1] = "5b1e4c6a-7d2f-4e8a-9c3b-1f0a2b3c4d5e"
-	if _, _, err := s.Cloud.CreateSubscription(ctx, nil, cloud.Subscription{ID: e.subs[1], DisplayName: "second"}); err != nil {
+	if _, _, err := s.Cloud.CreateSubscription(ctx, nil, cloud.Subscription{ID: e.subs[1], DisplayName: "second", TenantID: other.ID}); err != nil {
 		t.Fatal(err)
 	}
 	for i, sub := range e.subs {
-		// The execution context: an application that owns the subscription.
+		tenant := e.tenants[i]
+		// The execution context: an application of the subscription's
+		// tenant that owns the subscription.
 		app, sp, err := s.Identity.CreateApplication(ctx, tenant, "exec-"+sub[:8])
 		if err != nil {
 			t.Fatal(err)
 		}
-		secret, _, err := s.Identity.AddClientSecret(ctx, tenant, app.AppID, "x", time.Hour)
-		if err != nil {
-			t.Fatal(err)
-		}
 		e.assign(t, "/subscriptions/"+sub, ownerRole, sp.ID, rbac.PrincipalServicePrincipal)
-		// Its secret lives in the subscription's own vault, which the
-		// internal identity may read.
+		// Its credential is a certificate of the subscription's own vault
+		// with a non-exportable key; the internal identity may sign with
+		// it and read the certificate, nothing more.
 		vaultName := "exec-kv-" + sub[:8]
-		e.putVault(t, sub, vaultName)
+		e.putVault(t, sub, vaultName, tenant)
 		vaultID := "/subscriptions/" + sub + "/resourceGroups/exec/providers/Microsoft.KeyVault/vaults/" + vaultName
-		e.assign(t, vaultID, secretsUserRole, e.plane.InternalIdentity.ObjectID, rbac.PrincipalServicePrincipal)
-		vopts := s.ARMClientOptions()
-		vc, err := azsecrets.NewClient("https://"+vaultName+".vault.azure.net", e.admin, &azsecrets.ClientOptions{ClientOptions: vopts})
+		// The vault is managed by the subscription's owners: in the other
+		// tenant, an application of that tenant.
+		owner := e.admin
+		if tenant != home {
+			oapp, osp, err := s.Identity.CreateApplication(ctx, tenant, "owner-"+sub[:8])
+			if err != nil {
+				t.Fatal(err)
+			}
+			osecret, _, err := s.Identity.AddClientSecret(ctx, tenant, oapp.AppID, "x", time.Hour)
+			if err != nil {
+				t.Fatal(err)
+			}
+			e.assign(t, vaultID, vaultAdminRole, osp.ID, rbac.PrincipalServicePrincipal)
+			if owner, err = azidentity.NewClientSecretCredential(tenant, oapp.AppID, osecret, &azidentity.ClientSecretCredentialOptions{
+				ClientOptions: s.ARMClientOptions(), DisableInstanceDiscovery: true}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		// The internal identity, consented to in the subscription's tenant.
+		internal, err := e.plane.ConsentInternal(ctx, s, tenant)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, err := vc.SetSecret(ctx, "exec", azsecrets.SetSecretParameters{Value: to.Ptr(secret)}, nil); err != nil {
-			t.Fatal(err)
-		}
+		e.assign(t, vaultID, cryptoUserRole, internal, rbac.PrincipalServicePrincipal)
+		e.assign(t, vaultID, certificateUserRole, internal, rbac.PrincipalServicePrincipal)
+		e.execCertificate(t, owner, "https://"+vaultName+".vault.azure.net", tenant, app.AppID)
+		e.execApps[i] = app.AppID
 		// A team and the Entra group the catalog gives Contributor.
-		tapp, tsp, err := s.Identity.CreateApplication(ctx, tenant, "team-"+string(rune('a'+i)))
+		tapp, tsp, err := s.Identity.CreateApplication(ctx, home, "team-"+string(rune('a'+i)))
 		if err != nil {
 			t.Fatal(err)
 		}
-		tsecret, _, err := s.Identity.AddClientSecret(ctx, tenant, tapp.AppID, "x", time.Hour)
+		tsecret, _, err := s.Identity.AddClientSecret(ctx, home, tapp.AppID, "x", time.Hour)
 		if err != nil {
 			t.Fatal(err)
 		}
 		if e.teams[i], err = s.SecretCredential(tapp.AppID, tsecret); err != nil {
 			t.Fatal(err)
 		}
-		g, err := s.Identity.CreateGroup(ctx, tenant, "devs-"+string(rune('a'+i)), tsp.ID)
+		g, err := s.Identity.CreateGroup(ctx, home, "devs-"+string(rune('a'+i)), tsp.ID)
 		if err != nil {
 			t.Fatal(err)
 		}
 		e.devs[i] = g.ID
+		// Azure assigns roles on a subscription only to principals of its
+		// own tenant: in the other tenant, the catalog gives the role to a
+		// group of that tenant.
+		roleGroup := g.ID
+		if tenant != home {
+			og, err := s.Identity.CreateGroup(ctx, tenant, "ops-"+string(rune('a'+i)))
+			if err != nil {
+				t.Fatal(err)
+			}
+			roleGroup = og.ID
+		}
 		// A custom policy the catalog assigns on new groups.
 		pd, err := armpolicy.NewDefinitionsClient(sub, e.admin, e.opts)
 		if err != nil {
@@ -128,11 +179,16 @@ func newVendingEnv(t testing.TB) *vendingEnv {
 			t.Fatal(err)
 		}
 		cat := vending.Subscription{ID: sub, DisplayName: "sub " + string(rune('a'+i)),
-			Execution: vending.ExecutionContext{TenantID: tenant, ClientID: app.AppID, VaultURL: "https://" + vaultName + ".vault.azure.net", SecretName: "exec"},
+			Execution: vending.ExecutionContext{TenantID: tenant, ClientID: app.AppID, VaultURL: "https://" + vaultName + ".vault.azure.net", CertificateName: "exec"},
 			Tags:      []vending.TagRule{{Name: "Owner", Required: true}, {Name: "Criticality", Allowed: []string{"low", "high"}}},
-			Roles:     []vending.RoleAssignment{{PrincipalID: g.ID, PrincipalType: "Group", RoleDefinitionID: "/providers/Microsoft.Authorization/roleDefinitions/" + contributorRole}},
-			Policies:  []vending.PolicyAssignment{{Name: "deny-public-ip", DefinitionID: "/subscriptions/" + sub + "/providers/Microsoft.Authorization/policyDefinitions/deny-public-ip"}},
-			Naming:    "rg-{env}-{costCenter}-{name}-{region}", Lock: true}
+			Roles: []vending.RoleAssignment{{PrincipalID: roleGroup, PrincipalType: "Group", RoleDefinitionID: "/providers/Microsoft.Authorization/roleDefinitions/" + contributorRole},
+				// Table data, but never deleting an entity (an ABAC condition).
+				{PrincipalID: roleGroup, PrincipalType: "Group", RoleDefinitionID: "/providers/Microsoft.Authorization/roleDefinitions/" + tableDataContributorRole,
+					Condition: noEntityDelete}},
+			Policies: []vending.PolicyAssignment{{Name: "deny-public-ip", DefinitionID: "/subscriptions/" + sub + "/providers/Microsoft.Authorization/policyDefinitions/deny-public-ip"}},
+			Naming:   "rg-{env}-{costCenter}-{name}-{region}", Lock: true,
+			Budget: &vending.Budget{Amount: 500, TimeGrain: "Monthly", Notifications: []vending.BudgetNotification{
+				{Threshold: 80, ContactEmails: []string{"team@example.com"}}, {Threshold: 100, ThresholdType: "Forecasted", ContactEmails: []string{"finance@example.com"}}}}}
 		e.admin2(t, http.MethodPut, vending.CatalogPath+"/subscriptions", cat, http.StatusOK)
 		// Each team is authorized on its own subscription: team a
 		// directly, team b through its group.
@@ -154,7 +210,38 @@ func (e *vendingEnv) assign(t testing.TB, scope, role, principal, ptype string) 
 	}
 }
 
-func (e *vendingEnv) putVault(t testing.TB, sub, name string) {
+// execCertificate creates the certificate "exec" with a non-exportable
+// key in the vault and makes it a certificate credential of the
+// application.
+func (e *vendingEnv) execCertificate(t testing.TB, owner azcore.TokenCredential, vaultURL, tenant, appID string) {
+	t.Helper()
+	ctx := context.Background()
+	certs, err := azcertificates.NewClient(vaultURL, owner, &azcertificates.ClientOptions{ClientOptions: e.s.ARMClientOptions()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := certs.CreateCertificate(ctx, "exec", azcertificates.CreateCertificateParameters{CertificatePolicy: &azcertificates.CertificatePolicy{
+		IssuerParameters:          &azcertificates.IssuerParameters{Name: to.Ptr("Self")},
+		KeyProperties:             &azcertificates.KeyProperties{Exportable: to.Ptr(false), KeyType: to.Ptr(azcertificates.KeyTypeRSA)},
+		X509CertificateProperties: &azcertificates.X509CertificateProperties{Subject: to.Ptr("CN=vending-exec")},
+	}}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cert, err := certs.GetCertificate(ctx, "exec", "", nil)
+	if err != nil || res.ID == nil {
+		t.Fatal(err)
+	}
+	x, err := x509.ParseCertificate(cert.CER)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.s.Identity.AddCertificate(ctx, tenant, appID, "vault:exec", x); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func (e *vendingEnv) putVault(t testing.TB, sub, name, tenant string) {
 	t.Helper()
 	ctx := context.Background()
 	rgs, _ := armresources.NewResourceGroupsClient(sub, e.admin, e.opts)
@@ -163,7 +250,7 @@ func (e *vendingEnv) putVault(t testing.TB, sub, name string) {
 	}
 	res, _ := armresources.NewClient(sub, e.admin, e.opts)
 	p, err := res.BeginCreateOrUpdateByID(ctx, "/subscriptions/"+sub+"/resourceGroups/exec/providers/Microsoft.KeyVault/vaults/"+name, "2023-07-01",
-		armresources.GenericResource{Location: to.Ptr("westeurope"), Properties: map[string]any{"tenantId": e.s.Bootstrap.TenantID,
+		armresources.GenericResource{Location: to.Ptr("westeurope"), Properties: map[string]any{"tenantId": tenant,
 			"sku": map[string]any{"family": "A", "name": "standard"}, "enableRbacAuthorization": true}}, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -333,6 +420,7 @@ func TestVendingSeed001EndToEnd(t *testing.T) {
 	ras, _ := armauthorization.NewRoleAssignmentsClient(sub, e.admin, e.opts)
 	pager := ras.NewListForScopePager(scope, &armauthorization.RoleAssignmentsClientListForScopeOptions{Filter: to.Ptr("atScope()")})
 	found := false
+	var abacRA *armauthorization.RoleAssignment
 	for pager.More() {
 		page, err := pager.NextPage(ctx)
 		if err != nil {
@@ -342,14 +430,47 @@ func TestVendingSeed001EndToEnd(t *testing.T) {
 			if *ra.Properties.PrincipalID == e.devs[0] && strings.HasSuffix(*ra.Properties.RoleDefinitionID, contributorRole) && strings.EqualFold(*ra.Properties.Scope, scope) {
 				found = true
 			}
+			if *ra.Properties.PrincipalID == e.devs[0] && strings.HasSuffix(*ra.Properties.RoleDefinitionID, tableDataContributorRole) {
+				abacRA = ra
+			}
 		}
 	}
 	if !found {
 		t.Error("no Contributor assignment for the team's group on the new group")
 	}
+	// The table data role carries its ABAC condition, version 2.0.
+	if abacRA == nil {
+		t.Fatal("no Storage Table Data Contributor assignment on the new group")
+	}
+	if p := abacRA.Properties; p.Condition == nil || *p.Condition != noEntityDelete || p.ConditionVersion == nil || *p.ConditionVersion != "2.0" {
+		t.Fatalf("conditional role assignment: %+v", p)
+	}
 	pas, _ := armpolicy.NewAssignmentsClient(sub, e.admin, e.opts)
 	if pa, err := pas.Get(ctx, scope, "deny-public-ip", nil); err != nil || !strings.HasSuffix(*pa.Properties.PolicyDefinitionID, "/deny-public-ip") {
 		t.Errorf("policy assignment: %v", err)
+	}
+	// The budget, a Microsoft.Consumption resource at the group's scope.
+	generic, _ := armresources.NewClient(sub, e.admin, e.opts)
+	budgetID := scope + "/providers/Microsoft.Consumption/budgets/" + vending.BudgetName
+	budget, err := generic.GetByID(ctx, budgetID, vending.BudgetAPIVersion, nil)
+	if err != nil {
+		t.Fatalf("budget: %v", err)
+	}
+	bp, _ := budget.Properties.(map[string]any)
+	notes, _ := bp["notifications"].(map[string]any)
+	if bp["amount"] != 500.0 || bp["timeGrain"] != "Monthly" || bp["category"] != "Cost" || len(notes) != 2 {
+		t.Errorf("budget properties: %v", bp)
+	}
+	for _, n := range notes {
+		if n := n.(map[string]any); n["enabled"] != true || n["operator"] != "GreaterThanOrEqualTo" || len(n["contactEmails"].([]any)) != 1 {
+			t.Errorf("budget notification: %v", n)
+		}
+	}
+	// A budget Azure would refuse is refused (400 InvalidBudget).
+	if _, err := generic.BeginCreateOrUpdateByID(ctx, scope+"/providers/Microsoft.Consumption/budgets/weekly", vending.BudgetAPIVersion,
+		armresources.GenericResource{Properties: map[string]any{"category": "Cost", "amount": 1, "timeGrain": "Weekly",
+			"timePeriod": map[string]any{"startDate": "2026-01-01"}}}, nil); code(err) != "InvalidBudget" {
+		t.Errorf("a weekly budget: %v", err)
 	}
 	locks, _ := armlocks.NewManagementLocksClient(sub, e.admin, e.opts)
 	if l, err := locks.GetAtResourceGroupLevel(ctx, name, "vending-do-not-delete", nil); err != nil || *l.Properties.Level != armlocks.LockLevelCanNotDelete {
@@ -367,6 +488,27 @@ func TestVendingSeed001EndToEnd(t *testing.T) {
 	// group-scoped role; the account itself is read back by its ID.)
 	if _, err := teamAccounts.GetProperties(ctx, name, "teamadata", nil); err != nil {
 		t.Fatalf("the team reads its account: %v", err)
+	}
+	// The RBAC engine enforces the condition on the data actions: the team
+	// writes and reads entities in its account's tables, but deletes none.
+	dataOpts := e.s.ARMClientOptions()
+	dataOpts.Cloud.Services = map[azcloud.ServiceName]azcloud.ServiceConfiguration{aztables.ServiceName: {Audience: StorageAudience}}
+	teamTable, err := aztables.NewClient(strings.TrimSuffix(e.s.BaseURL, "/")+"/tables/teamadata/orders", e.teams[0], &aztables.ClientOptions{ClientOptions: dataOpts})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := teamTable.CreateTable(ctx, nil); err != nil {
+		t.Fatalf("the team creates a table: %v", err)
+	}
+	ent, _ := json.Marshal(aztables.EDMEntity{Entity: aztables.Entity{PartitionKey: "p", RowKey: "1"}})
+	if _, err := teamTable.AddEntity(ctx, ent, nil); err != nil {
+		t.Fatalf("the team writes an entity: %v", err)
+	}
+	if _, err := teamTable.GetEntity(ctx, "p", "1", nil); err != nil {
+		t.Fatalf("the team reads an entity: %v", err)
+	}
+	if _, err := teamTable.DeleteEntity(ctx, "p", "1", nil); code(err) != "AuthorizationPermissionMismatch" {
+		t.Errorf("the condition lets the team delete an entity: %v", err)
 	}
 	teamRGs, _ := armresources.NewResourceGroupsClient(sub, e.teams[0], e.opts)
 	if _, err := teamRGs.CreateOrUpdate(ctx, "rogue", armresources.ResourceGroup{Location: to.Ptr("westeurope")}, nil); code(err) != "AuthorizationFailed" {
@@ -423,7 +565,8 @@ func TestVendingSeed001EndToEnd(t *testing.T) {
 	}
 
 	// The public identity can read neither a vault nor a storage key.
-	pubCred, err := e.s.SecretCredential(e.plane.PublicIdentity.AppID, e.plane.PublicIdentity.secret)
+	pubCred, err := azidentity.NewClientSecretCredential(e.s.Bootstrap.TenantID, e.plane.PublicIdentity.AppID, e.plane.PublicIdentity.secret,
+		&azidentity.ClientSecretCredentialOptions{ClientOptions: e.s.ARMClientOptions(), DisableInstanceDiscovery: true, AdditionallyAllowedTenants: []string{"*"}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -431,9 +574,40 @@ func TestVendingSeed001EndToEnd(t *testing.T) {
 	if _, err := pubAccounts.ListKeys(ctx, VendingResourceGroup, VendingAccount, nil); code(err) != "AuthorizationFailed" {
 		t.Errorf("public identity lists keys: %v", err)
 	}
-	vc, _ := azsecrets.NewClient("https://exec-kv-"+sub[:8]+".vault.azure.net", pubCred, &azsecrets.ClientOptions{ClientOptions: e.s.ARMClientOptions()})
-	if _, err := vc.GetSecret(ctx, "exec", "", nil); code(err) != "Forbidden" {
-		t.Errorf("public identity reads a vault: %v", err)
+	for i, sub := range e.subs {
+		vaultURL := "https://exec-kv-" + sub[:8] + ".vault.azure.net"
+		vopts := e.s.ARMClientOptions()
+		kc, _ := azkeys.NewClient(vaultURL, pubCred, &azkeys.ClientOptions{ClientOptions: vopts})
+		digest := make([]byte, 32)
+		// In its own tenant the vault refuses it (403); in the other tenant
+		// it has no service principal, so it gets no token at all.
+		refused := func(err error) bool {
+			if i == 0 {
+				return code(err) == "Forbidden"
+			}
+			return err != nil && strings.Contains(err.Error(), "AADSTS700016")
+		}
+		if _, err := kc.Sign(ctx, "exec", "", azkeys.SignParameters{Algorithm: to.Ptr(azkeys.SignatureAlgorithmPS256), Value: digest}, nil); !refused(err) {
+			t.Errorf("public identity signs with execution context %d's key: %v", i, err)
+		}
+		cc, _ := azcertificates.NewClient(vaultURL, pubCred, &azcertificates.ClientOptions{ClientOptions: vopts})
+		if _, err := cc.GetCertificate(ctx, "exec", "", nil); !refused(err) {
+			t.Errorf("public identity reads execution context %d's certificate: %v", i, err)
+		}
+		// The key never leaves the vault, not even for the administrator.
+		ac, _ := azsecrets.NewClient(vaultURL, e.admin, &azsecrets.ClientOptions{ClientOptions: vopts})
+		if sec, err := ac.GetSecret(ctx, "exec", "", nil); err == nil && sec.Value != nil && strings.Contains(*sec.Value, "PRIVATE KEY") {
+			t.Errorf("execution context %d's private key is exportable", i)
+		}
+		// The internal API signs in as the execution context of the
+		// subscription's own tenant.
+		tok, err := e.plane.Internal.ExecutionToken(ctx, sub)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if c := jwtClaims(t, tok.Token); c["tid"] != e.tenants[i] || c["appid"] != e.execApps[i] || c["appidacr"] != "2" {
+			t.Errorf("execution token of %s: tid %v appid %v appidacr %v", sub, c["tid"], c["appid"], c["appidacr"])
+		}
 	}
 
 	// A valet key reads the catalog, and is refused once expired; it never
@@ -451,13 +625,32 @@ func TestVendingSeed001EndToEnd(t *testing.T) {
 	if _, err := tc.AddEntity(ctx, b, nil); code(err) != "AuthorizationPermissionMismatch" {
 		t.Errorf("valet key writes the catalog: %v", err)
 	}
-	old := *e.plane.Internal
-	old.Now = func() time.Time { return time.Now().Add(-10 * time.Minute) }
-	expired, err := old.ValetKey(ctx)
+	// A key issued ten minutes ago (no request is in flight now).
+	e.plane.Internal.Now = func() time.Time { return time.Now().Add(-10 * time.Minute) }
+	expired, err := e.plane.Internal.ValetKey(ctx)
+	e.plane.Internal.Now = nil
 	if err != nil {
 		t.Fatal(err)
 	}
 	if _, err := vending.ReadCatalog(ctx, expired.Open(topts)); code(err) != "AuthenticationFailed" {
 		t.Errorf("expired valet key: %v", err)
 	}
+}
+
+// jwtClaims decodes a JWT's claims without checking it.
+func jwtClaims(t testing.TB, tok string) map[string]any {
+	t.Helper()
+	parts := strings.Split(tok, ".")
+	if len(parts) != 3 {
+		t.Fatalf("not a JWT: %.20s", tok)
+	}
+	b, err := base64.RawURLEncoding.DecodeString(parts[1])
+	if err != nil {
+		t.Fatal(err)
+	}
+	var c map[string]any
+	if err := json.Unmarshal(b, &c); err != nil {
+		t.Fatal(err)
+	}
+	return c
 }

@@ -139,3 +139,71 @@ func scanLease(rows *sql.Rows, table string) (Lease, error) {
 	l.Until = time.Unix(0, until).UTC()
 	return l, nil
 }
+
+// QueueStats describes the records of a leased table (a work queue) at one
+// moment.
+type QueueStats struct {
+	// Depth is how many records there are; Leased how many are held now.
+	Depth, Leased int64
+	// Expired counts records whose lease ran out while still naming an
+	// owner: work a crashed or stalled holder did not finish, waiting to
+	// be taken over.
+	Expired int64
+	// Oldest is when the oldest record was written (zero when empty).
+	Oldest time.Time
+}
+
+// QueueStats implements Store.
+func (s *sqlStore) QueueStats(ctx context.Context, table, prefix string) (QueueStats, error) {
+	if err := checkTable(table); err != nil {
+		return QueueStats{}, err
+	}
+	if err := checkText("prefix", prefix); err != nil {
+		return QueueStats{}, err
+	}
+	now := s.now().UnixNano()
+	q := `SELECT COUNT(*),
+		COALESCE(SUM(CASE WHEN lease_until > ? THEN 1 ELSE 0 END), 0),
+		COALESCE(SUM(CASE WHEN lease_owner <> '' AND lease_until <= ? THEN 1 ELSE 0 END), 0),
+		COALESCE(MIN(created), 0)
+		FROM steward_records WHERE tbl = ? AND k >= ?`
+	args := []any{now, now, table, prefix}
+	if hi := prefixEnd(prefix); hi != "" {
+		q += ` AND k < ?`
+		args = append(args, hi)
+	}
+	var st QueueStats
+	var oldest int64
+	err := s.read.QueryRowContext(ctx, s.dialect.Rebind(q), args...).Scan(&st.Depth, &st.Leased, &st.Expired, &oldest)
+	if err != nil {
+		return QueueStats{}, fmt.Errorf("store: queue stats %s: %w", table, err)
+	}
+	if oldest > 0 {
+		st.Oldest = time.Unix(0, oldest).UTC()
+	}
+	return st, nil
+}
+
+// ReleaseAll implements Store.
+func (s *sqlStore) ReleaseAll(ctx context.Context, owner string) (int, error) {
+	if owner == "" || len(owner) > MaxKeyLen {
+		return 0, fmt.Errorf("%w: lease owner must be 1 to %d bytes", ErrInvalid, MaxKeyLen)
+	}
+	if err := checkText("lease owner", owner); err != nil {
+		return 0, err
+	}
+	var n int64
+	err := s.exec(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, s.dialect.Rebind(`UPDATE steward_records SET lease_owner = '', lease_until = 0
+			WHERE lease_owner = ?`), owner)
+		if err != nil {
+			return err
+		}
+		n, err = res.RowsAffected()
+		return err
+	})
+	if err != nil {
+		return 0, fmt.Errorf("store: release the leases of %s: %w", owner, err)
+	}
+	return int(n), nil
+}

@@ -45,7 +45,9 @@ func openPostgres(ctx context.Context, url string, o options) (Store, error) {
 		q:         newQueries(Postgres),
 		retryable: pgConflict,
 		locker:    newPgLocker(db, schema.String),
+		notify:    newNotifier(),
 	}
+	s.notify.db, s.notify.pgName = db, pgChannel(schema.String)
 	if o.noMigrate {
 		return s, nil
 	}

@@ -69,6 +69,7 @@ func openSQLite(ctx context.Context, path string, o options) (Store, error) {
 		q:         newQueries(SQLite),
 		retryable: sqliteBusy,
 		locker:    newMemLocker(),
+		notify:    newNotifier(),
 	}
 	if o.noMigrate {
 		return s, nil

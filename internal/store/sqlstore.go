@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"sync"
 	"sync/atomic"
 	"time"
 )
@@ -23,7 +24,11 @@ type sqlStore struct {
 	// re-run of the transaction may avoid.
 	retryable func(err error) bool
 	locker    locker
+	notify    *notifier
 	closed    atomic.Bool
+	// batchSQL caches the statements of PutMany (by row count) and
+	// DeleteMany (by minus the key count).
+	batchSQL sync.Map
 }
 
 // View implements Store.
@@ -117,6 +122,11 @@ func (s *sqlStore) run(ctx context.Context, readOnly bool, fn func(tx Tx) error)
 		}
 		return fmt.Errorf("store: commit: %w", err)
 	}
+	if s.dialect != Postgres { // PostgreSQL delivers to this process too, through LISTEN
+		for _, ch := range t.notes {
+			s.notify.signal(ch)
+		}
+	}
 	return nil
 }
 
@@ -131,6 +141,7 @@ func (s *sqlStore) Close() error {
 		return nil
 	}
 	s.locker.close()
+	s.notify.close()
 	err := s.write.Close()
 	if s.read != s.write {
 		err = errors.Join(err, s.read.Close())

@@ -73,6 +73,14 @@ type Store interface {
 	// Release gives a lease up. Releasing a lease that owner no longer holds
 	// fails with ErrLeaseLost.
 	Release(ctx context.Context, table, key, owner string) error
+	// ReleaseAll gives up every lease owner holds, in every table, and
+	// reports how many: a replica shutting down hands its work back so
+	// that the others take it at once instead of after the leases expire.
+	ReleaseAll(ctx context.Context, owner string) (int, error)
+	// QueueStats counts the records of table under prefix: all, leased
+	// now, and leases expired without release (see QueueStats). It reads
+	// outside any transaction, for metrics.
+	QueueStats(ctx context.Context, table, prefix string) (QueueStats, error)
 
 	// Lock blocks until it holds the named lock (PostgreSQL advisory lock,
 	// polled while another process holds it; an in-process lock on SQLite)
@@ -80,6 +88,14 @@ type Store interface {
 	Lock(ctx context.Context, name string) (Lock, error)
 	// TryLock takes the named lock if it is free and reports whether it did.
 	TryLock(ctx context.Context, name string) (Lock, bool, error)
+
+	// Subscribe returns a channel that receives a signal after every commit
+	// of a transaction that called Tx.Notify(channel), in this process or
+	// in any other sharing the database, and a function that ends the
+	// subscription. Signals coalesce and carry no data (see notify.go):
+	// the subscriber re-reads what it caches. On PostgreSQL the first
+	// Subscribe opens a LISTEN session that holds one connection.
+	Subscribe(channel string) (<-chan struct{}, func(), error)
 
 	// Migrate applies the migrations of set that have not been applied yet,
 	// in version order, each in its own transaction, recording them in the
@@ -117,6 +133,10 @@ type Tx interface {
 	// Scan returns one page of the records of table selected by q, in
 	// ascending key order.
 	Scan(ctx context.Context, table string, q Query) (Page, error)
+	// Notify signals the subscribers of channel (Store.Subscribe) once this
+	// transaction commits; a rollback signals no one. Channels are 1 to 64
+	// bytes of text; naming one twice in a transaction signals once.
+	Notify(ctx context.Context, channel string) error
 	// SQL is the transaction underneath, for typed tables declared with
 	// Migrate; statements on it commit or roll back with this Tx. Use
 	// Raw().Dialect to write SQL that both backends accept.

@@ -20,6 +20,8 @@ type sqlTx struct {
 	// from steward_revision at the first write and written back by flush.
 	rev                 int64
 	revLoaded, revDirty bool
+	// notes are the channels Notify named, signalled after commit.
+	notes []string
 }
 
 var errTxDone = errors.New("store: transaction used after its function returned")

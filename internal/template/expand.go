@@ -30,9 +30,7 @@ type expander struct {
 	// makes parameters, variables and functions resolve there.
 	parent *expander
 	outer  bool
-	// fnScope is the scope deployment functions (resourceGroup(),
-	// subscription()) answer for: the parent's for an outer-scope nested
-	// template.
+
 	path string // the JSON path prefix of this template in its file
 
 	params map[string]*paramState

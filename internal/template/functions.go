@@ -157,37 +157,54 @@ func copyIndex(f *frame, args []any) (any, error) {
 	return int64(f.idx) + offset, nil
 }
 
+// fnScope is the scope resourceGroup(), subscription(),
+// managementGroup() and the resourceId() family answer for: an outer-scope
+// nested template (the default) evaluates its expressions in its parent's
+// context, so they answer for the parent's scope even when the nested
+// deployment targets another resource group or subscription; its
+// resources still deploy to the target (learn.microsoft.com, "ARM template
+// functions in deployment scopes", function resolution in scopes).
+func (x *expander) fnScope() Scope {
+	e := x
+	for e.outer && e.parent != nil {
+		e = e.parent
+	}
+	return e.scope
+}
+
 func (x *expander) subscriptionFn(args []any) (any, error) {
-	if x.scope.SubscriptionID == "" {
+	scope := x.fnScope()
+	if scope.SubscriptionID == "" {
 		return nil, templateErr("The template function 'subscription' is not expected at this location: the deployment is not in a subscription.")
 	}
-	sub := x.scope.SubscriptionID
+	sub := scope.SubscriptionID
 	if len(args) > 0 {
 		if s, ok := args[0].(string); ok {
 			sub = s
 		}
 	}
-	return map[string]any{"id": "/subscriptions/" + sub, "subscriptionId": sub, "tenantId": x.scope.TenantID,
-		"displayName": x.scope.SubscriptionName}, nil
+	return map[string]any{"id": "/subscriptions/" + sub, "subscriptionId": sub, "tenantId": scope.TenantID,
+		"displayName": scope.SubscriptionName}, nil
 }
 
 func (x *expander) resourceGroupFn(args []any) (any, error) {
-	if x.scope.ResourceGroup == "" {
+	scope := x.fnScope()
+	if scope.ResourceGroup == "" {
 		return nil, templateErr("The template function 'resourceGroup' is not expected at this location: the deployment is not in a resource group.")
 	}
 	if len(args) > 0 {
 		return nil, templateErr("The template function 'resourceGroup' takes no argument in a template.")
 	}
-	tags := x.scope.ResourceGroupTags
+	tags := scope.ResourceGroupTags
 	if tags == nil {
 		tags = map[string]any{}
 	}
-	return map[string]any{"id": x.scope.ID(), "name": x.scope.ResourceGroup, "type": "Microsoft.Resources/resourceGroups",
-		"location": x.scope.Location, "tags": tags, "properties": map[string]any{"provisioningState": "Succeeded"}}, nil
+	return map[string]any{"id": scope.ID(), "name": scope.ResourceGroup, "type": "Microsoft.Resources/resourceGroups",
+		"location": scope.Location, "tags": tags, "properties": map[string]any{"provisioningState": "Succeeded"}}, nil
 }
 
 func (x *expander) managementGroupFn(args []any) (any, error) {
-	mg := x.scope.ManagementGroup
+	mg := x.fnScope().ManagementGroup
 	if len(args) > 0 {
 		if s, ok := args[0].(string); ok {
 			return map[string]any{"id": "/providers/Microsoft.Management/managementGroups/" + s, "name": s, "type": "Microsoft.Management/managementGroups"}, nil
@@ -198,7 +215,7 @@ func (x *expander) managementGroupFn(args []any) (any, error) {
 	}
 	return map[string]any{"id": "/providers/Microsoft.Management/managementGroups/" + mg, "name": mg,
 		"type":       "Microsoft.Management/managementGroups",
-		"properties": map[string]any{"tenantId": x.scope.TenantID, "displayName": mg}}, nil
+		"properties": map[string]any{"tenantId": x.fnScope().TenantID, "displayName": mg}}, nil
 }
 
 func (x *expander) deploymentFn() any {

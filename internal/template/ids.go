@@ -89,7 +89,7 @@ func (x *expander) resourceID(args []any) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := x.scope
+	s := x.fnScope()
 	var scopeID string
 	switch len(pre) {
 	case 0:
@@ -112,7 +112,7 @@ func (x *expander) subscriptionResourceID(args []any) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	sub := x.scope.SubscriptionID
+	sub := x.fnScope().SubscriptionID
 	switch len(pre) {
 	case 0:
 	case 1:
@@ -142,7 +142,7 @@ func (x *expander) managementGroupResourceID(args []any) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	mg := x.scope.ManagementGroup
+	mg := x.fnScope().ManagementGroup
 	if len(pre) == 1 {
 		mg = pre[0]
 	} else if len(pre) > 1 {

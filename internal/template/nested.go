@@ -73,6 +73,10 @@ func (x *expander) expandNested(d *decl, body map[string]any) (map[string]any, e
 				return nil, x.at(d.path, templateErr("The linked template '%s' of deployment '%s' cannot be read: %v", rel, d.name, err))
 			}
 			child.t = t
+			// A linked template is evaluated in its own scope whatever
+			// expressionEvaluationOptions says (learn.microsoft.com,
+			// "ARM template functions in deployment scopes").
+			child.outer = false
 		case stringFold(lm, "uri") != "" || stringFold(lm, "id") != "":
 			return nil, x.at(d.path, templateErr("The nested deployment '%s' links its template by uri or template spec id; Steward reaches no external URI and has no template specs. Inline the template or use relativePath.", d.name))
 		default:

@@ -480,7 +480,15 @@ func (x *expander) body(d *decl) (map[string]any, error) {
 	return out, nil
 }
 
+// innerScope says whether a nested deployment's template is evaluated in
+// its own scope: with expressionEvaluationOptions.scope inner, and always
+// for a linked template (templateLink without an inline template).
 func (x *expander) innerScope(props map[string]any) bool {
+	if _, inline := keyFold(props, "template"); !inline {
+		if _, linked := keyFold(props, "templateLink"); linked {
+			return true
+		}
+	}
 	eo, _ := keyFold(props, "expressionEvaluationOptions")
 	em, _ := eo.(map[string]any)
 	return strings.EqualFold(stringFold(em, "scope"), "inner")

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -34,13 +35,15 @@ const (
 var CatalogTables = []string{TableSubscriptions, TableAuthorizations}
 
 // ExecutionContext is the identity groups of a subscription are created
-// as: an application of TenantID whose secret SecretName is kept in the
-// subscription's own vault VaultURL, managed by that subscription's owners.
+// as: an application of TenantID (the home tenant or another one) whose
+// credential is the certificate CertificateName of the subscription's own
+// vault VaultURL, managed by that subscription's owners. The certificate's
+// key is not exportable: the client assertion is signed in the vault.
 type ExecutionContext struct {
-	TenantID   string `json:"tenantId"`
-	ClientID   string `json:"clientId"`
-	VaultURL   string `json:"vaultUrl"`
-	SecretName string `json:"secretName"`
+	TenantID        string `json:"tenantId"`
+	ClientID        string `json:"clientId"`
+	VaultURL        string `json:"vaultUrl"`
+	CertificateName string `json:"certificateName"`
 }
 
 // TagRule is a tag every new group gets (Required) or may get, with the
@@ -81,6 +84,45 @@ type Subscription struct {
 	Naming string `json:"naming,omitempty"`
 	// Lock puts a CanNotDelete lock on every new group.
 	Lock bool `json:"deleteLock,omitempty"`
+	// Approval, when set, makes requests for some environments wait for
+	// a member of an Entra group.
+	Approval *Approval `json:"approval,omitempty"`
+	// Budget, when set, is a Microsoft.Consumption budget every new group
+	// gets.
+	Budget *Budget `json:"budget,omitempty"`
+}
+
+// Budget is the cost budget of every new group: Amount per TimeGrain
+// (Monthly, Quarterly, Annually, ...) from the first day of the month the
+// group is created in, with notifications at percentages of the amount.
+type Budget struct {
+	Amount        float64              `json:"amount"`
+	TimeGrain     string               `json:"timeGrain"`
+	Notifications []BudgetNotification `json:"notifications,omitempty"`
+}
+
+// BudgetNotification mails ContactEmails when the actual (or forecasted)
+// cost reaches Threshold percent of the budget.
+type BudgetNotification struct {
+	Threshold     float64  `json:"threshold"`
+	Operator      string   `json:"operator,omitempty"`
+	ThresholdType string   `json:"thresholdType,omitempty"`
+	ContactEmails []string `json:"contactEmails"`
+}
+
+// Approval names the environments whose requests wait for approval and
+// the Entra group whose members approve or reject them.
+type Approval struct {
+	Environments    []string `json:"environments"`
+	ApproverGroupID string   `json:"approverGroupId"`
+}
+
+// needsApproval returns the approver group of a request for env, or "".
+func (s *Subscription) needsApproval(env string) string {
+	if s.Approval == nil || !slices.Contains(s.Approval.Environments, env) {
+		return ""
+	}
+	return strings.ToLower(s.Approval.ApproverGroupID)
 }
 
 // DefaultNaming is the naming rule of a subscription that names none.
@@ -103,8 +145,8 @@ func (s *Subscription) Validate() error {
 		return arm.BadRequest("InvalidSubscriptionId", "The subscription ID '%s' is not a GUID.", clip(s.ID))
 	}
 	e := s.Execution
-	if !isGUID(e.TenantID) || !isGUID(e.ClientID) || e.VaultURL == "" || e.SecretName == "" {
-		return arm.BadRequest("InvalidExecutionContext", "The execution context needs tenantId and clientId (GUIDs), vaultUrl and secretName.")
+	if !isGUID(e.TenantID) || !isGUID(e.ClientID) || !strings.HasPrefix(e.VaultURL, "https://") || !validName(e.CertificateName, 127) {
+		return arm.BadRequest("InvalidExecutionContext", "The execution context needs tenantId and clientId (GUIDs), vaultUrl (https://) and certificateName (the certificate in that vault whose key signs its client assertions).")
 	}
 	for _, t := range s.Tags {
 		if t.Name == "" {
@@ -120,6 +162,19 @@ func (s *Subscription) Validate() error {
 		if !validName(p.Name, 64) || !strings.Contains(strings.ToLower(p.DefinitionID), "/providers/microsoft.authorization/policy") {
 			return arm.BadRequest("InvalidPolicyAssignment", "A policy assignment needs a name and a policyDefinitionId (a policy definition or set definition ID).")
 		}
+	}
+	if b := s.Budget; b != nil {
+		if b.Amount <= 0 || !slices.Contains([]string{"Monthly", "Quarterly", "Annually", "BillingMonth", "BillingQuarter", "BillingAnnual"}, b.TimeGrain) || len(b.Notifications) > 5 {
+			return arm.BadRequest("InvalidBudget", "A budget needs an amount above 0, a timeGrain (Monthly, Quarterly, Annually, BillingMonth, BillingQuarter or BillingAnnual) and at most 5 notifications.")
+		}
+		for _, n := range b.Notifications {
+			if n.Threshold <= 0 || n.Threshold > 1000 || len(n.ContactEmails) == 0 {
+				return arm.BadRequest("InvalidBudget", "A budget notification needs a threshold above 0 and at most 1000 (percent) and contactEmails.")
+			}
+		}
+	}
+	if a := s.Approval; a != nil && (!isGUID(a.ApproverGroupID) || len(a.Environments) == 0) {
+		return arm.BadRequest("InvalidApproval", "An approval needs approverGroupId (an Entra group's object ID) and at least one environment.")
 	}
 	n := s.Naming
 	if n == "" {
@@ -282,11 +337,14 @@ func (w Writer) put(ctx context.Context, who, table, pk, rk string, v any) error
 	return nil
 }
 
-// Caller is who calls the public API: the token's object ID and groups.
+// Caller is who calls the public API: the token's object ID and groups,
+// and, for a user, how and when the user signed in (amr, auth_time).
 type Caller struct {
 	ObjectID, TenantID, AppID string
 	Groups                    []string
 	App                       bool
+	AMR                       []string
+	AuthTime                  time.Time
 }
 
 // Grant is what a caller may ask for in one subscription: the union of the

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
@@ -15,9 +16,11 @@ import (
 	"github.com/Azure/azure-sdk-for-go/sdk/azidentity"
 	"github.com/Azure/azure-sdk-for-go/sdk/data/aztables"
 	"github.com/Azure/azure-sdk-for-go/sdk/resourcemanager/storage/armstorage"
-	"github.com/Azure/azure-sdk-for-go/sdk/security/keyvault/azsecrets"
+	"github.com/Azure/azure-sdk-for-go/sdk/security/keyvault/azcertificates"
+	"github.com/Azure/azure-sdk-for-go/sdk/security/keyvault/azkeys"
 
 	"github.com/steward-gov/steward/internal/arm"
+	"github.com/steward-gov/steward/internal/vault/assertion"
 )
 
 // Paths of the internal API.
@@ -26,6 +29,7 @@ const (
 	ValetKeyPath       = InternalPrefix + "valetKey"
 	ExecutionTokenPath = InternalPrefix + "executionToken"
 	CatalogPath        = InternalPrefix + "catalog"
+	ConsentPath        = InternalPrefix + "consent"
 )
 
 // ValetKey is a set of table SAS URLs (Get-ValetkeyForAzureTableRead):
@@ -59,11 +63,14 @@ type Internal struct {
 	// TableEndpoint its Table service endpoint ("https://…/").
 	Account, TableEndpoint string
 	Tables                 *aztables.ClientOptions
-	Vaults                 *azsecrets.ClientOptions
-	// SignIn are the options execution contexts sign in with; ARMScope the
-	// scope their tokens are for.
-	SignIn   azcore.ClientOptions
-	ARMScope string
+	// Vaults are the options of the vault clients (certificates and keys).
+	Vaults azcore.ClientOptions
+	// SignIn are the options execution contexts sign in with, against
+	// AuthorityHost (the token service); ARMScope the scope their tokens
+	// are for.
+	SignIn        azcore.ClientOptions
+	AuthorityHost string
+	ARMScope      string
 	// KeyLifetime is how long a valet key lasts (default 5 minutes).
 	KeyLifetime time.Duration
 	AllowedApps []string
@@ -71,7 +78,24 @@ type Internal struct {
 	AdminGroups []string
 	Caller      func(*http.Request) (Caller, bool)
 	Now         func() time.Time
+	// Consent, when set, gives the internal identity a service principal
+	// in another tenant (as that tenant's admin consent does) and returns
+	// its object ID there; the platform team calls it through
+	// POST {ConsentPath}.
+	Consent func(ctx context.Context, tenantID string) (string, error)
+
+	mu sync.Mutex
+	// cred is the account key, listed at most once a minute (keyAt).
+	cred  *aztables.SharedKeyCredential
+	keyAt time.Time
+	// signIns are the execution contexts' credentials, which cache their
+	// tokens, by execution context.
+	signIns map[ExecutionContext]azcore.TokenCredential
 }
+
+// keyReuse is how long a listed account key is reused: a rotated key is
+// picked up within it.
+const keyReuse = time.Minute
 
 func (in *Internal) now() time.Time {
 	if in.Now != nil {
@@ -83,29 +107,42 @@ func (in *Internal) now() time.Time {
 // sharedKey returns the account's key credential, listed through
 // armstorage with the internal identity, and a table opener signed with it.
 func (in *Internal) sharedKey(ctx context.Context) (TableClient, *aztables.SharedKeyCredential, error) {
-	rid, err := arm.ParseResourceID(in.Account)
-	if err != nil {
-		return nil, nil, fmt.Errorf("vending: catalog account: %w", err)
-	}
-	ac, err := armstorage.NewAccountsClient(rid.SubscriptionID, in.Credential, in.ARM)
-	if err != nil {
-		return nil, nil, err
-	}
-	keys, err := ac.ListKeys(ctx, rid.ResourceGroup, rid.Name(), nil)
-	if err != nil {
-		return nil, nil, fmt.Errorf("vending: listing the catalog account's keys: %w", err)
-	}
-	if len(keys.Keys) == 0 || keys.Keys[0].Value == nil {
-		return nil, nil, fmt.Errorf("vending: the catalog account has no key")
-	}
-	cred, err := aztables.NewSharedKeyCredential(rid.Name(), *keys.Keys[0].Value)
-	if err != nil {
-		return nil, nil, err
+	in.mu.Lock()
+	cred, at := in.cred, in.keyAt
+	in.mu.Unlock()
+	if cred == nil || time.Since(at) > keyReuse {
+		var err error
+		if cred, err = in.listKey(ctx); err != nil {
+			return nil, nil, err
+		}
+		in.mu.Lock()
+		in.cred, in.keyAt = cred, time.Now()
+		in.mu.Unlock()
 	}
 	base := in.tableBase()
 	return func(table string) (*aztables.Client, error) {
 		return aztables.NewClientWithSharedKey(base+table, cred, in.Tables)
 	}, cred, nil
+}
+
+// listKey lists the account's first key through armstorage.
+func (in *Internal) listKey(ctx context.Context) (*aztables.SharedKeyCredential, error) {
+	rid, err := arm.ParseResourceID(in.Account)
+	if err != nil {
+		return nil, fmt.Errorf("vending: catalog account: %w", err)
+	}
+	ac, err := armstorage.NewAccountsClient(rid.SubscriptionID, in.Credential, in.ARM)
+	if err != nil {
+		return nil, err
+	}
+	keys, err := ac.ListKeys(ctx, rid.ResourceGroup, rid.Name(), nil)
+	if err != nil {
+		return nil, fmt.Errorf("vending: listing the catalog account's keys: %w", short(err))
+	}
+	if len(keys.Keys) == 0 || keys.Keys[0].Value == nil {
+		return nil, fmt.Errorf("vending: the catalog account has no key")
+	}
+	return aztables.NewSharedKeyCredential(rid.Name(), *keys.Keys[0].Value)
 }
 
 func (in *Internal) tableBase() string { return strings.TrimSuffix(in.TableEndpoint, "/") + "/" }
@@ -151,8 +188,10 @@ func (in *Internal) ValetKey(ctx context.Context) (ValetKey, error) {
 	return k, nil
 }
 
-// ExecutionToken signs in as the subscription's execution context, with
-// the secret read from its vault, and returns its ARM token.
+// ExecutionToken signs in as the subscription's execution context and
+// returns its ARM token. The credential is a certificate of the
+// subscription's own vault: the client assertion is signed there
+// (azkeys Sign), so no key or secret ever leaves the vault.
 func (in *Internal) ExecutionToken(ctx context.Context, subscriptionID string) (azcore.AccessToken, error) {
 	open, _, err := in.sharedKey(ctx)
 	if err != nil {
@@ -166,24 +205,45 @@ func (in *Internal) ExecutionToken(ctx context.Context, subscriptionID string) (
 	if !ok {
 		return azcore.AccessToken{}, arm.NotFound("SubscriptionNotFound", "The subscription '%s' is not in the catalog.", clip(subscriptionID))
 	}
-	e := sub.Execution
-	vc, err := azsecrets.NewClient(e.VaultURL, in.Credential, in.Vaults)
+	cred, err := in.signIn(sub.Execution)
 	if err != nil {
 		return azcore.AccessToken{}, err
 	}
-	secret, err := vc.GetSecret(ctx, e.SecretName, "", nil)
+	tok, err := cred.GetToken(ctx, policy.TokenRequestOptions{Scopes: []string{in.ARMScope}, TenantID: sub.Execution.TenantID})
 	if err != nil {
-		return azcore.AccessToken{}, fmt.Errorf("vending: reading the execution context of %s: %w", sub.ID, err)
+		return azcore.AccessToken{}, fmt.Errorf("vending: signing in as the execution context of %s: %w", sub.ID, err)
 	}
-	if secret.Value == nil {
-		return azcore.AccessToken{}, fmt.Errorf("vending: the execution context secret of %s is empty", sub.ID)
+	return tok, nil
+}
+
+// signIn returns the credential of an execution context, made once: it
+// caches its tokens, so the vault signs an assertion once per token.
+func (in *Internal) signIn(e ExecutionContext) (azcore.TokenCredential, error) {
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	if c, ok := in.signIns[e]; ok {
+		return c, nil
 	}
-	cred, err := azidentity.NewClientSecretCredential(e.TenantID, e.ClientID, *secret.Value,
-		&azidentity.ClientSecretCredentialOptions{ClientOptions: in.SignIn, DisableInstanceDiscovery: true})
+	keys, err := azkeys.NewClient(e.VaultURL, in.Credential, &azkeys.ClientOptions{ClientOptions: in.Vaults})
 	if err != nil {
-		return azcore.AccessToken{}, err
+		return nil, err
 	}
-	return cred.GetToken(ctx, policy.TokenRequestOptions{Scopes: []string{in.ARMScope}, TenantID: e.TenantID})
+	certs, err := azcertificates.NewClient(e.VaultURL, in.Credential, &azcertificates.ClientOptions{ClientOptions: in.Vaults})
+	if err != nil {
+		return nil, err
+	}
+	sign := assertion.New(assertion.Config{Keys: keys, Certificates: certs, Certificate: e.CertificateName,
+		AuthorityHost: in.AuthorityHost, TenantID: e.TenantID, ClientID: e.ClientID, Now: in.Now})
+	cred, err := azidentity.NewClientAssertionCredential(e.TenantID, e.ClientID, sign,
+		&azidentity.ClientAssertionCredentialOptions{ClientOptions: in.SignIn, DisableInstanceDiscovery: true})
+	if err != nil {
+		return nil, err
+	}
+	if in.signIns == nil {
+		in.signIns = map[ExecutionContext]azcore.TokenCredential{}
+	}
+	in.signIns[e] = cred
+	return cred, nil
 }
 
 func member(who Caller, apps, groups []string) bool {
@@ -230,6 +290,29 @@ func (in *Internal) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 		tok, err := in.ExecutionToken(r.Context(), body.SubscriptionID)
 		writeResult(w, http.StatusOK, map[string]any{"accessToken": tok.Token, "expiresOn": tok.ExpiresOn.UTC()}, err)
+	case r.URL.Path == ConsentPath:
+		if !member(who, in.AdminApps, in.AdminGroups) {
+			arm.WriteError(w, arm.Errorf(http.StatusForbidden, "AuthorizationFailed",
+				"The client '%s' may not consent for the vending service; only the platform team may.", who.ObjectID))
+			return
+		}
+		if r.Method != http.MethodPost || in.Consent == nil {
+			arm.WriteError(w, arm.Errorf(http.StatusMethodNotAllowed, "MethodNotAllowed", "Use POST %s with {\"tenantId\"}.", ConsentPath))
+			return
+		}
+		var body struct {
+			TenantID string `json:"tenantId"`
+		}
+		if err := decode(r, &body); err != nil {
+			arm.WriteError(w, err)
+			return
+		}
+		if !isGUID(body.TenantID) {
+			arm.WriteError(w, arm.BadRequest("InvalidTenantId", "The tenantId '%s' is not a GUID.", clip(body.TenantID)))
+			return
+		}
+		oid, err := in.Consent(r.Context(), strings.ToLower(body.TenantID))
+		writeResult(w, http.StatusOK, map[string]string{"tenantId": strings.ToLower(body.TenantID), "principalId": oid}, err)
 	case r.URL.Path == CatalogPath || strings.HasPrefix(r.URL.Path, CatalogPath+"/"):
 		if !member(who, in.AdminApps, in.AdminGroups) {
 			arm.WriteError(w, arm.Errorf(http.StatusForbidden, "AuthorizationFailed",

@@ -45,6 +45,8 @@ type InternalClient struct {
 
 	mu  sync.Mutex
 	key ValetKey
+	// tokens caches the execution contexts' tokens by subscription.
+	tokens map[string]azcore.AccessToken
 }
 
 func (c *InternalClient) post(ctx context.Context, path string, body, out any) error {
@@ -104,7 +106,15 @@ type executionCredential struct {
 	sub string
 }
 
+// GetToken returns the execution context's token, from the cache while it
+// has more than five minutes left (each ARM client of a request asks).
 func (e executionCredential) GetToken(ctx context.Context, _ policy.TokenRequestOptions) (azcore.AccessToken, error) {
+	e.c.mu.Lock()
+	tok, ok := e.c.tokens[e.sub]
+	e.c.mu.Unlock()
+	if ok && time.Until(tok.ExpiresOn) > 5*time.Minute {
+		return tok, nil
+	}
 	var out struct {
 		AccessToken string    `json:"accessToken"`
 		ExpiresOn   time.Time `json:"expiresOn"`
@@ -112,7 +122,14 @@ func (e executionCredential) GetToken(ctx context.Context, _ policy.TokenRequest
 	if err := e.c.post(ctx, ExecutionTokenPath, map[string]string{"subscriptionId": e.sub}, &out); err != nil {
 		return azcore.AccessToken{}, err
 	}
-	return azcore.AccessToken{Token: out.AccessToken, ExpiresOn: out.ExpiresOn}, nil
+	tok = azcore.AccessToken{Token: out.AccessToken, ExpiresOn: out.ExpiresOn}
+	e.c.mu.Lock()
+	if e.c.tokens == nil {
+		e.c.tokens = map[string]azcore.AccessToken{}
+	}
+	e.c.tokens[e.sub] = tok
+	e.c.mu.Unlock()
+	return tok, nil
 }
 
 // Public is the public API, for teams.
@@ -123,8 +140,13 @@ type Public struct {
 	Caller   func(*http.Request) (Caller, bool)
 	// PageSize bounds list pages (default 100).
 	PageSize int
-	Log      *slog.Logger
-	Now      func() time.Time
+	// AuthorizationURI is the sign-in endpoint named in a claims
+	// challenge ("{tenant}" is replaced by the caller's tenant);
+	// AuthContext the Conditional Access authentication context it asks
+	// for (default "c1").
+	AuthorizationURI, AuthContext string
+	Log                           *slog.Logger
+	Now                           func() time.Time
 
 	wg sync.WaitGroup
 }
@@ -151,11 +173,17 @@ func (p *Public) catalog(ctx context.Context) (*Catalog, ValetKey, error) {
 // Record is a request as kept in the requests table and shown to its
 // caller; its ID is the operation's.
 type Record struct {
-	ID        string     `json:"id"`
-	Caller    string     `json:"caller"`
-	Status    string     `json:"status"`
-	Request   Request    `json:"request"`
-	Group     string     `json:"resourceGroupId,omitempty"`
+	ID      string  `json:"id"`
+	Caller  string  `json:"caller"`
+	Status  string  `json:"status"`
+	Request Request `json:"request"`
+	Group   string  `json:"resourceGroupId,omitempty"`
+	// Tags are the tags the group gets, as validated.
+	Tags map[string]string `json:"tags,omitempty"`
+	// Approvers is the Entra group that approves the request, when its
+	// environment needs approval; Decision is the approval's outcome.
+	Approvers string     `json:"approverGroupId,omitempty"`
+	Decision  *Decision  `json:"decision,omitempty"`
 	Resources []string   `json:"resources,omitempty"`
 	Error     *arm.Error `json:"error,omitempty"`
 	Created   time.Time  `json:"createdAt"`
@@ -167,30 +195,45 @@ const (
 	StatusRunning   = "InProgress"
 	StatusSucceeded = "Succeeded"
 	StatusFailed    = "Failed"
+	// StatusPending is a request waiting for approval.
+	StatusPending = "PendingApproval"
 )
 
-func (p *Public) saveRecord(ctx context.Context, k ValetKey, rec Record, add bool) error {
+// recordEntity is a request's row: the record as JSON in Spec, and its
+// status and approver group as properties, for filters.
+type recordEntity struct {
+	entity
+	Status    string `json:"Status"`
+	Approvers string `json:"Approvers,omitempty"`
+}
+
+// saveRecord adds rec, or replaces it; etag, when given, must match.
+func (p *Public) saveRecord(ctx context.Context, k ValetKey, rec Record, add bool, etag ...azcore.ETag) error {
 	tc, err := k.Open(p.Tables)(TableRequests)
 	if err != nil {
 		return err
 	}
 	spec, _ := json.Marshal(rec)
-	b, _ := json.Marshal(entity{PartitionKey: rec.Caller, RowKey: rec.ID, Spec: string(spec)})
+	b, _ := json.Marshal(recordEntity{entity: entity{PartitionKey: rec.Caller, RowKey: rec.ID, Spec: string(spec)}, Status: rec.Status, Approvers: rec.Approvers})
 	if add {
 		_, err = tc.AddEntity(ctx, b, nil)
 	} else {
-		_, err = tc.UpdateEntity(ctx, b, &aztables.UpdateEntityOptions{UpdateMode: aztables.UpdateModeReplace})
+		opts := &aztables.UpdateEntityOptions{UpdateMode: aztables.UpdateModeReplace}
+		if len(etag) > 0 {
+			opts.IfMatch = &etag[0]
+		}
+		_, err = tc.UpdateEntity(ctx, b, opts)
 	}
 	return err
 }
 
-func (p *Public) records(ctx context.Context, k ValetKey, caller string) ([]Record, error) {
+func (p *Public) records(ctx context.Context, k ValetKey, filter string) ([]Record, error) {
 	tc, err := k.Open(p.Tables)(TableRequests)
 	if err != nil {
 		return nil, err
 	}
 	var out []Record
-	pager := tc.NewListEntitiesPager(&aztables.ListEntitiesOptions{Filter: ptr("PartitionKey eq '" + caller + "'")})
+	pager := tc.NewListEntitiesPager(&aztables.ListEntitiesOptions{Filter: ptr(filter)})
 	for pager.More() {
 		page, err := pager.NextPage(ctx)
 		if err != nil {
@@ -209,23 +252,29 @@ func (p *Public) records(ctx context.Context, k ValetKey, caller string) ([]Reco
 }
 
 func (p *Public) record(ctx context.Context, k ValetKey, caller, id string) (Record, bool, error) {
+	r, _, ok, err := p.recordAt(ctx, k, caller, id)
+	return r, ok, err
+}
+
+// recordAt reads a request with its ETag.
+func (p *Public) recordAt(ctx context.Context, k ValetKey, caller, id string) (Record, azcore.ETag, bool, error) {
 	tc, err := k.Open(p.Tables)(TableRequests)
 	if err != nil {
-		return Record{}, false, err
+		return Record{}, "", false, err
 	}
 	res, err := tc.GetEntity(ctx, caller, id, nil)
 	if isCode(err, "ResourceNotFound") {
-		return Record{}, false, nil
+		return Record{}, "", false, nil
 	}
 	if err != nil {
-		return Record{}, false, err
+		return Record{}, "", false, err
 	}
 	var e entity
 	var r Record
 	if err := json.Unmarshal(res.Value, &e); err != nil {
-		return Record{}, false, err
+		return Record{}, "", false, err
 	}
-	return r, true, json.Unmarshal([]byte(e.Spec), &r)
+	return r, res.ETag, true, json.Unmarshal([]byte(e.Spec), &r)
 }
 
 func ptr[T any](v T) *T { return &v }
@@ -299,7 +348,7 @@ func (p *Public) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			writeResult(w, 0, nil, err)
 			return
 		}
-		recs, err := p.records(ctx, k, who.ObjectID)
+		recs, err := p.visible(ctx, k, who)
 		if err != nil {
 			writeResult(w, 0, nil, err)
 			return
@@ -315,11 +364,10 @@ func (p *Public) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			writeResult(w, 0, nil, err)
 			return
 		}
-		rec, ok, err := p.record(ctx, k, who.ObjectID, parts[1])
-		if err == nil && !ok {
-			err = arm.NotFound("RequestNotFound", "You have no request '%s'.", clip(parts[1]))
-		}
+		rec, _, err := p.find(ctx, k, who, parts[1])
 		writeResult(w, http.StatusOK, rec, err)
+	case r.Method == http.MethodPost && len(parts) == 3 && parts[0] == "requests" && (parts[2] == "approve" || parts[2] == "reject"):
+		p.decide(w, r, who, parts[1], parts[2] == "approve")
 	default:
 		arm.WriteError(w, arm.NotFound("NotFound", "No vending API at %s %s.", r.Method, clip(r.URL.Path)))
 	}
@@ -388,11 +436,23 @@ func (p *Public) request(w http.ResponseWriter, r *http.Request, who Caller) {
 	}
 	now := p.now().UTC()
 	rec := Record{ID: id, Caller: who.ObjectID, Status: StatusRunning, Request: req, Created: now, Updated: now,
-		Group: "/subscriptions/" + plan.Subscription.ID + "/resourceGroups/" + plan.Group}
+		Group: "/subscriptions/" + plan.Subscription.ID + "/resourceGroups/" + plan.Group, Tags: plan.Tags,
+		Approvers: plan.Subscription.needsApproval(req.Environment)}
+	if rec.Approvers != "" {
+		rec.Status = StatusPending
+	}
 	if err := p.saveRecord(ctx, k, rec, true); err != nil {
 		writeResult(w, 0, nil, err)
 		return
 	}
+	if rec.Status == StatusRunning {
+		p.start(rec, plan)
+	}
+	accepted(w, opURL, rec)
+}
+
+// start carries out a request in the background and records its outcome.
+func (p *Public) start(rec Record, plan Plan) {
 	p.wg.Add(1)
 	go func() {
 		defer p.wg.Done()
@@ -402,9 +462,16 @@ func (p *Public) request(w http.ResponseWriter, r *http.Request, who Caller) {
 		rec.Updated = p.now().UTC()
 		if err != nil {
 			rec.Status = StatusFailed
-			e := arm.AsError(err)
-			if e.Status >= 500 {
-				e = arm.Errorf(http.StatusBadGateway, "ProvisioningFailed", "%s", clip(err.Error()))
+			// A refusal of the request itself (the group exists) keeps its
+			// code; a failed step is ProvisioningFailed, naming the step and
+			// the upstream error.
+			e, ok := err.(*arm.Error)
+			if !ok || e.Status >= 500 || e.Status == 0 {
+				msg := err.Error()
+				if len(msg) > 600 {
+					msg = msg[:600] + "…"
+				}
+				e = arm.Errorf(http.StatusBadGateway, "ProvisioningFailed", "%s", msg)
 			}
 			rec.Error = e
 		} else {
@@ -418,7 +485,6 @@ func (p *Public) request(w http.ResponseWriter, r *http.Request, who Caller) {
 			p.Log.Error("vending: recording a request's outcome", "request", rec.ID, "err", kerr)
 		}
 	}()
-	accepted(w, opURL, rec)
 }
 
 func accepted(w http.ResponseWriter, opURL string, rec Record) {

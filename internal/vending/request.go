@@ -152,9 +152,13 @@ func Provision(ctx context.Context, cred azcore.TokenCredential, opts *azarm.Cli
 	if err != nil {
 		return nil, err
 	}
+	generic, err := armresources.NewClient(sub, cred, opts)
+	if err != nil {
+		return nil, err
+	}
 	scope := "/subscriptions/" + sub + "/resourceGroups/" + p.Group
 	if ok, err := rgs.CheckExistence(ctx, p.Group, nil); err != nil {
-		return nil, err
+		return nil, fmt.Errorf("resource group: %w", short(err))
 	} else if ok.Success {
 		return nil, arm.Errorf(http.StatusConflict, "ResourceGroupExists", "The resource group '%s' already exists in subscription '%s'.", p.Group, sub)
 	}
@@ -170,6 +174,11 @@ func Provision(ctx context.Context, cred azcore.TokenCredential, opts *azarm.Cli
 				_, err = pas.Delete(ctx, scope, lastSegment(id), nil)
 			case strings.Contains(id, "/providers/Microsoft.Authorization/roleAssignments/"):
 				_, err = ras.DeleteByID(ctx, id, nil)
+			case strings.Contains(id, "/providers/Microsoft.Consumption/budgets/"):
+				poller, perr := generic.BeginDeleteByID(ctx, id, BudgetAPIVersion, nil)
+				if err = perr; err == nil {
+					_, err = poller.PollUntilDone(ctx, &runtime.PollUntilDoneOptions{Frequency: 100 * time.Millisecond})
+				}
 			default:
 				poller, perr := rgs.BeginDelete(ctx, p.Group, nil)
 				if err = perr; err == nil {
@@ -177,7 +186,7 @@ func Provision(ctx context.Context, cred azcore.TokenCredential, opts *azarm.Cli
 				}
 			}
 			if err != nil {
-				cause = errors.Join(cause, fmt.Errorf("undoing %s: %w", id, err))
+				cause = errors.Join(cause, fmt.Errorf("undoing %s: %w", id, short(err)))
 			}
 		}
 		return nil, cause
@@ -188,7 +197,7 @@ func Provision(ctx context.Context, cred azcore.TokenCredential, opts *azarm.Cli
 	}
 	rg, err := rgs.CreateOrUpdate(ctx, p.Group, armresources.ResourceGroup{Location: to.Ptr(p.Location), Tags: tags}, nil)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("resource group: %w", short(err))
 	}
 	made = append(made, *rg.ID)
 	for _, r := range p.Subscription.Roles {
@@ -206,7 +215,7 @@ func Provision(ctx context.Context, cred azcore.TokenCredential, opts *azarm.Cli
 		}
 		res, err := ras.Create(ctx, scope, name, armauthorization.RoleAssignmentCreateParameters{Properties: props}, nil)
 		if err != nil {
-			return undo(fmt.Errorf("role assignment %s for %s: %w", r.RoleDefinitionID, r.PrincipalID, err))
+			return undo(fmt.Errorf("role assignment %s for %s: %w", r.RoleDefinitionID, r.PrincipalID, short(err)))
 		}
 		made = append(made, *res.ID)
 	}
@@ -218,19 +227,68 @@ func Provision(ctx context.Context, cred azcore.TokenCredential, opts *azarm.Cli
 		res, err := pas.Create(ctx, scope, pa.Name, armpolicy.Assignment{Properties: &armpolicy.AssignmentProperties{
 			PolicyDefinitionID: to.Ptr(pa.DefinitionID), Parameters: params, DisplayName: to.Ptr(pa.Name)}}, nil)
 		if err != nil {
-			return undo(fmt.Errorf("policy assignment %s: %w", pa.Name, err))
+			return undo(fmt.Errorf("policy assignment %s: %w", pa.Name, short(err)))
 		}
 		made = append(made, *res.ID)
+	}
+	if b := p.Subscription.Budget; b != nil {
+		id, err := createBudget(ctx, generic, scope, b, time.Now().UTC())
+		if err != nil {
+			return undo(fmt.Errorf("budget: %w", short(err)))
+		}
+		made = append(made, id)
 	}
 	if p.Subscription.Lock {
 		res, err := locks.CreateOrUpdateByScope(ctx, scope, "vending-do-not-delete", armlocks.ManagementLockObject{Properties: &armlocks.ManagementLockProperties{
 			Level: to.Ptr(armlocks.LockLevelCanNotDelete), Notes: to.Ptr("Created by Steward vending; ask the platform team to remove it.")}}, nil)
 		if err != nil {
-			return undo(fmt.Errorf("delete lock: %w", err))
+			return undo(fmt.Errorf("delete lock: %w", short(err)))
 		}
 		made = append(made, *res.ID)
 	}
 	return made, nil
+}
+
+// BudgetAPIVersion is the Microsoft.Consumption api-version budgets are
+// written with (through the generic resources client: the Azure SDK for
+// Go's armconsumption is not among Steward's dependencies).
+const BudgetAPIVersion = "2023-05-01"
+
+// BudgetName is the name of the budget vending puts on a new group.
+const BudgetName = "vending-budget"
+
+// createBudget puts the catalog's budget on the group at scope, starting
+// the first day of now's month.
+func createBudget(ctx context.Context, generic *armresources.Client, scope string, b *Budget, now time.Time) (string, error) {
+	notes := map[string]any{}
+	for _, n := range b.Notifications {
+		op, tt := n.Operator, n.ThresholdType
+		if op == "" {
+			op = "GreaterThanOrEqualTo"
+		}
+		if tt == "" {
+			tt = "Actual"
+		}
+		notes[fmt.Sprintf("%s%s%g", strings.ToLower(tt), op, n.Threshold)] = map[string]any{"enabled": true, "operator": op,
+			"threshold": n.Threshold, "thresholdType": tt, "contactEmails": n.ContactEmails}
+	}
+	start := time.Date(now.Year(), now.Month(), 1, 0, 0, 0, 0, time.UTC)
+	id := scope + "/providers/Microsoft.Consumption/budgets/" + BudgetName
+	poller, err := generic.BeginCreateOrUpdateByID(ctx, id, BudgetAPIVersion, armresources.GenericResource{Properties: map[string]any{
+		"category": "Cost", "amount": b.Amount, "timeGrain": b.TimeGrain,
+		"timePeriod":    map[string]any{"startDate": start.Format(time.RFC3339)},
+		"notifications": notes}}, nil)
+	if err != nil {
+		return "", err
+	}
+	res, err := poller.PollUntilDone(ctx, &runtime.PollUntilDoneOptions{Frequency: 100 * time.Millisecond})
+	if err != nil {
+		return "", err
+	}
+	if res.ID != nil {
+		id = *res.ID
+	}
+	return id, nil
 }
 
 // deterministicGUID names a role assignment from its scope, principal and
@@ -240,6 +298,26 @@ func deterministicGUID(parts ...string) string {
 	h[6] = (h[6] & 0x0f) | 0x50
 	h[8] = (h[8] & 0x3f) | 0x80
 	return fmt.Sprintf("%x-%x-%x-%x-%x", h[0:4], h[4:6], h[6:8], h[8:10], h[10:16])
+}
+
+// short is an SDK response error as its ARM error (the upstream status,
+// code and message), without the request dump azcore's Error() carries,
+// so a request's error names the cause in a line.
+func short(err error) error {
+	var re *azcore.ResponseError
+	if !errors.As(err, &re) || re.RawResponse == nil {
+		return err
+	}
+	body, _ := runtime.Payload(re.RawResponse)
+	if e := arm.DecodeError(re.StatusCode, body); e != nil {
+		return e
+	}
+	code := re.ErrorCode
+	if code == "" {
+		// A HEAD answer has no body: name the status.
+		code = strings.ReplaceAll(http.StatusText(re.StatusCode), " ", "")
+	}
+	return arm.Errorf(re.StatusCode, code, "%s %s answered %d.", re.RawResponse.Request.Method, re.RawResponse.Request.URL.Path, re.StatusCode)
 }
 
 func lastSegment(id string) string { return id[strings.LastIndex(id, "/")+1:] }

@@ -3,9 +3,14 @@ package vending
 import (
 	"encoding/json"
 	"errors"
+	"io"
 	"net/http"
+	"reflect"
+	"sort"
 	"strings"
 	"testing"
+
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore/runtime"
 
 	"github.com/steward-gov/steward/internal/arm"
 )
@@ -20,7 +25,7 @@ const (
 )
 
 func testCatalog() *Catalog {
-	exec := ExecutionContext{TenantID: guid, ClientID: guid, VaultURL: "https://v.vault.azure.net", SecretName: "s"}
+	exec := ExecutionContext{TenantID: guid, ClientID: guid, VaultURL: "https://v.vault.azure.net", CertificateName: "exec"}
 	return &Catalog{
 		Subscriptions: map[string]Subscription{
 			subA: {ID: subA, Execution: exec, Tags: []TagRule{{Name: "Owner", Required: true}, {Name: "Tier", Allowed: []string{"gold", "silver"}}},
@@ -118,7 +123,7 @@ func TestValidateRequest(t *testing.T) {
 
 func TestCatalogEntriesAreValidated(t *testing.T) {
 	good := func() Subscription {
-		return Subscription{ID: subA, Execution: ExecutionContext{TenantID: guid, ClientID: guid, VaultURL: "https://v", SecretName: "s"}}
+		return Subscription{ID: subA, Execution: ExecutionContext{TenantID: guid, ClientID: guid, VaultURL: "https://v", CertificateName: "exec"}}
 	}
 	cases := []struct {
 		name string
@@ -172,6 +177,7 @@ func TestOpenAPIDocumentCoversThePublicAPI(t *testing.T) {
 		PublicPrefix + "subscriptions": "get", PublicPrefix + "subscriptions/{subscriptionId}/environments": "get",
 		PublicPrefix + "subscriptions/{subscriptionId}/costCenters": "get", PublicPrefix + "subscriptions/{subscriptionId}/regions": "get",
 		PublicPrefix + "resourceGroups": "post", PublicPrefix + "requests": "get", PublicPrefix + "requests/{requestId}": "get",
+		PublicPrefix + "requests/{requestId}/approve": "post", PublicPrefix + "requests/{requestId}/reject": "post",
 	} {
 		if _, ok := doc.Paths[path][method]; !ok {
 			t.Errorf("%s %s is not in the document", method, path)
@@ -181,5 +187,107 @@ func TestOpenAPIDocumentCoversThePublicAPI(t *testing.T) {
 		if strings.Contains(path, "/internal/") {
 			t.Errorf("the public document names the internal API: %s", path)
 		}
+	}
+}
+
+// TestOpenAPISchemasMatchTheGoTypes compares the document's schemas with
+// the JSON fields of the types the API writes, so neither drifts.
+func TestOpenAPISchemasMatchTheGoTypes(t *testing.T) {
+	var doc struct {
+		Components struct {
+			Schemas map[string]struct {
+				Properties map[string]json.RawMessage `json:"properties"`
+			} `json:"schemas"`
+		} `json:"components"`
+	}
+	if err := json.Unmarshal(OpenAPI, &doc); err != nil {
+		t.Fatal(err)
+	}
+	for name, v := range map[string]any{"Record": Record{}, "Request": Request{}, "Decision": Decision{}} {
+		var fields []string
+		rt := reflect.TypeOf(v)
+		for i := 0; i < rt.NumField(); i++ {
+			if tag, _, _ := strings.Cut(rt.Field(i).Tag.Get("json"), ","); tag != "" && tag != "-" {
+				fields = append(fields, tag)
+			}
+		}
+		var props []string
+		for p := range doc.Components.Schemas[name].Properties {
+			props = append(props, p)
+		}
+		sort.Strings(fields)
+		sort.Strings(props)
+		if strings.Join(fields, ",") != strings.Join(props, ",") {
+			t.Errorf("schema %s has %v, the Go type %v", name, props, fields)
+		}
+	}
+}
+
+func TestSubscriptionValidateChecksApprovalAndBudget(t *testing.T) {
+	base := func() Subscription {
+		return Subscription{ID: subA, Execution: ExecutionContext{TenantID: guid, ClientID: guid, VaultURL: "https://v.vault.azure.net", CertificateName: "exec"}}
+	}
+	cases := []struct {
+		name string
+		edit func(s *Subscription)
+		code string
+	}{
+		{"plain", func(s *Subscription) {}, ""},
+		{"secret instead of a certificate", func(s *Subscription) { s.Execution.CertificateName = "" }, "InvalidExecutionContext"},
+		{"vault over http", func(s *Subscription) { s.Execution.VaultURL = "http://v.vault.azure.net" }, "InvalidExecutionContext"},
+		{"approval", func(s *Subscription) { s.Approval = &Approval{Environments: []string{"prod"}, ApproverGroupID: devs} }, ""},
+		{"approval by a name", func(s *Subscription) {
+			s.Approval = &Approval{Environments: []string{"prod"}, ApproverGroupID: "approvers"}
+		}, "InvalidApproval"},
+		{"approval of nothing", func(s *Subscription) { s.Approval = &Approval{ApproverGroupID: devs} }, "InvalidApproval"},
+		{"budget", func(s *Subscription) {
+			s.Budget = &Budget{Amount: 10, TimeGrain: "Monthly", Notifications: []BudgetNotification{{Threshold: 90, ContactEmails: []string{"a@b.c"}}}}
+		}, ""},
+		{"budget without amount", func(s *Subscription) { s.Budget = &Budget{TimeGrain: "Monthly"} }, "InvalidBudget"},
+		{"weekly budget", func(s *Subscription) { s.Budget = &Budget{Amount: 1, TimeGrain: "Weekly"} }, "InvalidBudget"},
+		{"notification without contact", func(s *Subscription) {
+			s.Budget = &Budget{Amount: 1, TimeGrain: "Monthly", Notifications: []BudgetNotification{{Threshold: 90}}}
+		}, "InvalidBudget"},
+	}
+	for _, tc := range cases {
+		s := base()
+		tc.edit(&s)
+		err := s.Validate()
+		if tc.code == "" && err != nil || tc.code != "" && arm.AsError(err).Code != tc.code {
+			t.Errorf("%s: %v, want %q", tc.name, err, tc.code)
+		}
+	}
+}
+
+func TestNeedsApprovalOnlyForTheNamedEnvironments(t *testing.T) {
+	s := Subscription{Approval: &Approval{Environments: []string{"prod"}, ApproverGroupID: strings.ToUpper(devs)}}
+	if got := s.needsApproval("prod"); got != devs {
+		t.Errorf("prod: %q", got)
+	}
+	if got := s.needsApproval("dev"); got != "" {
+		t.Errorf("dev: %q", got)
+	}
+	if got := (&Subscription{}).needsApproval("prod"); got != "" {
+		t.Errorf("no approval: %q", got)
+	}
+}
+
+func TestShortKeepsTheUpstreamARMErrorInALine(t *testing.T) {
+	mk := func(method string, status int, body string) error {
+		req, _ := http.NewRequest(method, "https://management.azure.com/subscriptions/s/resourcegroups/rg", nil)
+		resp := &http.Response{StatusCode: status, Header: http.Header{}, Body: io.NopCloser(strings.NewReader(body)), Request: req}
+		return runtime.NewResponseError(resp)
+	}
+	e := arm.AsError(short(mk(http.MethodPut, 429, `{"error":{"code":"SubscriptionRequestsThrottled","message":"Too many writes."}}`)))
+	if e.Status != 429 || e.Code != "SubscriptionRequestsThrottled" || e.Message != "Too many writes." {
+		t.Errorf("PUT: %+v", e)
+	}
+	e = arm.AsError(short(mk(http.MethodHead, 429, "")))
+	if e.Status != 429 || e.Code != "TooManyRequests" || !strings.Contains(e.Message, "HEAD /subscriptions/s/resourcegroups/rg answered 429") {
+		t.Errorf("HEAD: %+v", e)
+	}
+	plain := errors.New("dial tcp: refused")
+	if short(plain) != plain {
+		t.Error("a transport error is changed")
 	}
 }

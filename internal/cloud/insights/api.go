@@ -16,9 +16,8 @@ const (
 )
 
 // APIVersions are the Microsoft.PolicyInsights api-versions of the policy
-// states operations.
-var APIVersions = []string{"2017-08-09-preview", "2017-10-17-preview", "2017-12-12-preview", "2018-04-04",
-	"2018-07-01-preview", "2019-10-01", "2022-04-01", "2024-10-01"}
+// states operations (generated from the specs in internal/arm).
+var APIVersions = arm.TypeAPIVersions(TypePolicyStates)
 
 func (e *Engine) routes() cloud.Routes {
 	return cloud.Routes{

@@ -14,7 +14,7 @@ import (
 // the replica that runs them) and the status of triggerEvaluation
 // operations by ID.
 const (
-	tableJobs       = "insights.jobs"
+	tableJobs       = JobsTable
 	tableOperations = "insights.operations"
 )
 
@@ -252,3 +252,7 @@ func (e *Engine) Pending(ctx context.Context) bool {
 	})
 	return pending
 }
+
+// JobsTable holds the queued compliance scans, leased by the replica that
+// runs each (for operators' metrics).
+const JobsTable = "insights.jobs"

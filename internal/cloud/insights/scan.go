@@ -114,7 +114,9 @@ func containsFold(list []string, s string) bool {
 }
 
 // scanPrefix scans one subscription, resource group or resource with
-// everything below it.
+// everything below it. Reading, evaluating and writing overlap: one
+// goroutine lists the next page while the workers evaluate the current one
+// and another goroutine writes the states of the previous one.
 func (e *Engine) scanPrefix(ctx context.Context, ps *policies, env *scanEnv, scope, only string) error {
 	seen := map[string]bool{}
 	if r, err := e.cloud.Get(ctx, scope); err == nil {
@@ -126,20 +128,75 @@ func (e *Engine) scanPrefix(ctx context.Context, ps *policies, env *scanEnv, sco
 	} else if !errors.Is(err, store.ErrNotFound) {
 		return err
 	}
-	after := ""
-	for {
-		page, next, err := e.cloud.List(ctx, cloud.ListQuery{Scope: scope, Limit: store.MaxPageSize, After: after,
-			Keep: func(r cloud.Resource) bool { return evaluated(r.Type) }})
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	pages := make(chan []cloud.Resource, 1)
+	listed := make(chan error, 1)
+	go func() {
+		defer close(pages)
+		after := ""
+		for {
+			page, next, err := e.cloud.List(ctx, cloud.ListQuery{Scope: scope, Limit: store.MaxPageSize, After: after,
+				Keep: func(r cloud.Resource) bool { return evaluated(r.Type) }})
+			if err != nil {
+				listed <- err
+				return
+			}
+			select {
+			case pages <- page:
+			case <-ctx.Done():
+				listed <- ctx.Err()
+				return
+			}
+			if next == "" {
+				listed <- nil
+				return
+			}
+			after = next
+		}
+	}()
+	batches := make(chan []batchItem, 1)
+	written := make(chan error, 1)
+	go func() {
+		var err error
+		for b := range batches {
+			if err == nil {
+				if err = e.writeStates(ctx, b); err != nil {
+					cancel() // stops the lister and the evaluation
+				}
+			}
+		}
+		written <- err
+	}()
+	var evalErr error
+	for page := range pages {
+		batch, err := e.evaluateBatch(ctx, ps, env, page, only)
 		if err != nil {
-			return err
-		}
-		if err := e.evaluatePage(ctx, ps, env, page, seen, only); err != nil {
-			return err
-		}
-		if next == "" {
+			evalErr = err
+			cancel()
 			break
 		}
-		after = next
+		for _, r := range page {
+			seen[strings.ToLower(r.ID)] = true
+		}
+		if len(batch) > 0 {
+			batches <- batch
+		}
+	}
+	close(batches)
+	for range pages {
+		// drain: the lister stops at the cancelled context
+	}
+	writeErr, listErr := <-written, <-listed
+	// The first failure is the one to report: a cancelled context in the
+	// other stages is its consequence.
+	for _, err := range []error{writeErr, evalErr, listErr} {
+		if err != nil && !errors.Is(err, context.Canceled) {
+			return err
+		}
+	}
+	if err := errors.Join(writeErr, evalErr, listErr); err != nil {
+		return err
 	}
 	if only != "" {
 		return nil // the full scans sweep
@@ -150,8 +207,21 @@ func (e *Engine) scanPrefix(ctx context.Context, ps *policies, env *scanEnv, sco
 // evaluatePage evaluates a page of resources in parallel and writes their
 // states in one transaction.
 func (e *Engine) evaluatePage(ctx context.Context, ps *policies, env *scanEnv, page []cloud.Resource, seen map[string]bool, only string) error {
+	batch, err := e.evaluateBatch(ctx, ps, env, page, only)
+	if err != nil || len(batch) == 0 {
+		return err
+	}
+	for _, r := range page {
+		seen[strings.ToLower(r.ID)] = true
+	}
+	return e.writeStates(ctx, batch)
+}
+
+// evaluateBatch evaluates a page of resources with Options.Workers
+// goroutines.
+func (e *Engine) evaluateBatch(ctx context.Context, ps *policies, env *scanEnv, page []cloud.Resource, only string) ([]batchItem, error) {
 	if len(page) == 0 {
-		return ctx.Err()
+		return nil, ctx.Err()
 	}
 	batch := make([]batchItem, len(page))
 	next := make(chan int)
@@ -171,13 +241,7 @@ func (e *Engine) evaluatePage(ctx context.Context, ps *policies, env *scanEnv, p
 	}
 	close(next)
 	wg.Wait()
-	if err := ctx.Err(); err != nil {
-		return err
-	}
-	for _, r := range page {
-		seen[strings.ToLower(r.ID)] = true
-	}
-	return e.writeStates(ctx, batch)
+	return batch, ctx.Err()
 }
 
 // sweep removes the states below scope of resources the scan did not see.

@@ -1,9 +1,9 @@
 package insights
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"strings"
 	"time"
 
@@ -54,6 +54,8 @@ func (e *Engine) writeStates(ctx context.Context, batch []batchItem) error {
 				return err
 			}
 		}
+		var puts []store.Entry
+		var gone []string
 		for i, it := range batch {
 			prefix := it.prefix()
 			old := existing[resourcePrefix(it.id)]
@@ -64,9 +66,7 @@ func (e *Engine) writeStates(ctx context.Context, batch []batchItem) error {
 			for j, s := range it.states {
 				k := s.key()
 				keep[k] = true
-				if _, err := tx.Put(ctx, tableStates, k, enc[i][j], store.Cond{}); err != nil {
-					return err
-				}
+				puts = append(puts, store.Entry{Key: k, Value: enc[i][j]})
 			}
 			if existing == nil {
 				if err := deletePrefix(ctx, tx, prefix, keep); err != nil {
@@ -75,15 +75,18 @@ func (e *Engine) writeStates(ctx context.Context, batch []batchItem) error {
 				continue
 			}
 			for k := range old {
-				if keep[k] || !strings.HasPrefix(k, prefix) {
-					continue
-				}
-				if err := tx.Delete(ctx, tableStates, k, store.Cond{}); err != nil && !errors.Is(err, store.ErrNotFound) {
-					return err
+				if !keep[k] && strings.HasPrefix(k, prefix) {
+					gone = append(gone, k)
 				}
 			}
 		}
-		return nil
+		// The states are written in a few multi-row statements rather
+		// than one per state: on SQLite the per-statement cost was most
+		// of a scan.
+		if err := store.DeleteMany(ctx, tx, tableStates, gone); err != nil {
+			return err
+		}
+		return store.PutMany(ctx, tx, tableStates, puts)
 	})
 }
 
@@ -124,17 +127,35 @@ func rangeStates(ctx context.Context, tx store.Tx, batch []batchItem) (map[strin
 				m = map[string]int64{}
 				out[p] = m
 			}
-			var ts struct {
-				T int64 `json:"t"`
-			}
-			_ = json.Unmarshal(r.Value, &ts)
-			m[r.Key] = ts.T
+			m[r.Key] = storedTime(r.Value)
 		}
 		if page.Next == "" {
 			return out, nil
 		}
 		q.After = page.Next
 	}
+}
+
+// storedTime is the evaluation time (Unix milliseconds) of an encoded
+// state. State.encode writes it first, so it is read without decoding the
+// rest; a value of another shape is decoded in full.
+func storedTime(v []byte) int64 {
+	const lead = `{"t":`
+	if bytes.HasPrefix(v, []byte(lead)) {
+		var t int64
+		i := len(lead)
+		for ; i < len(v) && v[i] >= '0' && v[i] <= '9'; i++ {
+			t = t*10 + int64(v[i]-'0')
+		}
+		if i > len(lead) && i < 19+len(lead) && i < len(v) && (v[i] == ',' || v[i] == '}') {
+			return t
+		}
+	}
+	var ts struct {
+		T int64 `json:"t"`
+	}
+	_ = json.Unmarshal(v, &ts)
+	return ts.T
 }
 
 // newerThan reports whether any stored state is from after at.
@@ -171,13 +192,14 @@ func deletePrefix(ctx context.Context, tx store.Tx, prefix string, keep map[stri
 		if err != nil {
 			return err
 		}
+		var gone []string
 		for _, r := range page.Records {
-			if keep[r.Key] {
-				continue
+			if !keep[r.Key] {
+				gone = append(gone, r.Key)
 			}
-			if err := tx.Delete(ctx, tableStates, r.Key, store.Cond{}); err != nil && !errors.Is(err, store.ErrNotFound) {
-				return err
-			}
+		}
+		if err := store.DeleteMany(ctx, tx, tableStates, gone); err != nil {
+			return err
 		}
 		if page.Next == "" {
 			return nil

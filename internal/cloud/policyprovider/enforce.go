@@ -53,11 +53,25 @@ func (p *Provider) current(ctx context.Context) (*compiled, error) {
 	g := p.gen.Load()
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if p.cache != nil && p.cache.gen == g {
+	local := p.cache == nil || p.cache.gen != g
+	elsewhere := false
+	if p.shared != nil {
+		if local {
+			// Rebuilding anyway: what the rebuild reads covers every
+			// write counted so far, here or elsewhere.
+			p.shared.Sync(ctx)
+		} else {
+			elsewhere = p.shared.Changed(ctx)
+		}
+	}
+	if !local && !elsewhere {
 		return p.cache, nil
 	}
 	c, err := p.build(ctx, g)
 	if err != nil {
+		if p.shared != nil {
+			p.shared.Forget()
+		}
 		return nil, err
 	}
 	p.cache = c

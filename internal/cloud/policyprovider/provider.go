@@ -46,6 +46,9 @@ type Provider struct {
 	gen   atomic.Uint64
 	mu    sync.Mutex
 	cache *compiled
+	// shared counts policy writes on every replica (nil until Register):
+	// a write committed elsewhere invalidates the cache here too.
+	shared *cloud.Generation
 }
 
 // New returns the provider over c.
@@ -69,6 +72,7 @@ func Register(c *cloud.Cloud, opts Options) (*Provider, error) {
 	for _, t := range []string{TypeDefinition, TypeSetDefinition, TypeAssignment, TypeExemption} {
 		c.OnDelete(t, func(context.Context, string, map[string]any) { p.invalidate() })
 	}
+	p.shared = c.WatchTypes("policy", TypeDefinition, TypeSetDefinition, TypeAssignment, TypeExemption)
 	c.SetPolicyHook(p)
 	return p, nil
 }

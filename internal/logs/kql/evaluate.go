@@ -1,5 +1,7 @@
 package kql
 
+import "sort"
+
 // compileEvaluate plans the evaluate operator; bag_unpack is the one plugin
 // supported.
 func compileEvaluate(sc *scope, in *planTable, o *RawOp) (*planTable, error) {
@@ -80,6 +82,10 @@ func compileBagUnpack(sc *scope, in *planTable, at Node, call *Call) (*planTable
 			}
 		}
 	}
+	// Kusto orders the unpacked columns by name, not by their order in
+	// the bags (the plugin's documented example turns {"Name", "Age"}
+	// into the columns Age, Name).
+	sort.Strings(keys)
 	var cols []Column
 	var keep []int
 	for i, c := range in.cols {

@@ -21,11 +21,17 @@ func compileOp(q *qctx, e *env, in *planTable, op Op) (*planTable, error) {
 		}
 		return t, nil
 	}
+	// Kusto's serialize documentation lists the operators whose output is
+	// not serialized (count, distinct, evaluate, facet, join, make-series,
+	// mv-expand, reduce, sample, sample-distinct, summarize, top-nested);
+	// every other operator keeps its input's serialization. Union and
+	// partition concatenate several row sets, and are left unordered.
 	switch op.(type) {
 	case *Sort, *Top, *Serialize:
 		t.ordered = true
-	case *Where, *Project, *Extend, *Take, *ParseOp, *MvExpand, *Search:
-		t.ordered = in.ordered
+	case *Summarize, *Distinct, *Count, *Join, *MakeSeries, *MvExpand, *TopNested, *Union, *Partition, *RawOp:
+	default:
+		t.ordered = t.ordered || in.ordered
 	}
 	return t, nil
 }

@@ -55,6 +55,33 @@ type Record struct {
 	// use it.
 	URI string
 	Err error
+	// lazy, when set, holds the record still undecoded: a scan's workers
+	// decode it (resolve), so that parsing runs on every core.
+	lazy *lazyRaw
+}
+
+// lazyRaw is a record read but not decoded yet.
+type lazyRaw struct {
+	raw []byte
+	// pageWhere, when set, locates the records of a Resource Graph page
+	// the raw record may turn out to be.
+	pageWhere func(i int) string
+}
+
+// resolve decodes a lazy record into the records it stands for (several
+// for a Resource Graph page, one malformed record for invalid JSON); other
+// records stand for themselves.
+func (r Record) resolve() []Record {
+	if r.lazy == nil {
+		return []Record{r}
+	}
+	var out []Record
+	rd := &reader{ctx: context.Background(), line: r.Line, fn: func(x Record) error {
+		out = append(out, x)
+		return nil
+	}}
+	_ = rd.decoded(r.Where, r.lazy.raw, r.lazy.pageWhere)
+	return out
 }
 
 // RecordError is a malformed record: the scan reports it and goes on.
@@ -81,7 +108,16 @@ func Read(ctx context.Context, r io.Reader, format Format, fn func(Record) error
 
 // read is Read with an optional filter on raw records: those keep
 // rejects are not decoded (nor reported when malformed).
-func read(ctx context.Context, r io.Reader, format Format, keep func([]byte) bool, fn func(Record) error) (_ Format, err error) {
+func read(ctx context.Context, r io.Reader, format Format, keep func([]byte) bool, fn func(Record) error) (Format, error) {
+	return readWith(ctx, r, format, &reader{ctx: ctx, fn: fn, keep: keep})
+}
+
+// readLazy is read handing on records undecoded (see Record.resolve).
+func readLazy(ctx context.Context, r io.Reader, format Format, fn func(Record) error) (Format, error) {
+	return readWith(ctx, r, format, &reader{ctx: ctx, fn: fn, lazy: true})
+}
+
+func readWith(ctx context.Context, r io.Reader, format Format, rd *reader) (_ Format, err error) {
 	defer func() {
 		// the one recover point of the readers: a bug must not crash a
 		// scan, it stops the input with an error
@@ -93,7 +129,6 @@ func read(ctx context.Context, r io.Reader, format Format, keep func([]byte) boo
 	if format == FormatAuto || format == "" {
 		format = detect(br)
 	}
-	rd := &reader{ctx: ctx, fn: fn, keep: keep}
 	if format == FormatJSONL {
 		err = rd.jsonLines(br)
 	} else {
@@ -133,6 +168,8 @@ type reader struct {
 	fn   func(Record) error
 	line int // where the record being read starts
 	keep func([]byte) bool
+	// lazy hands records on undecoded (readLazy).
+	lazy bool
 }
 
 // jsonLines reads one record a line; blank lines are skipped.
@@ -228,12 +265,33 @@ func (rd *reader) element(path string, line int, raw []byte, err error, pages bo
 	if rd.keep != nil && !rd.keep(raw) {
 		return nil
 	}
-	doc, derr := decodeObject(raw)
-	if derr != nil {
-		return rd.fail(where, derr)
+	var pageWhere func(i int) string
+	if pages {
+		pageWhere = func(i int) string { return fmt.Sprintf("%s.data[%d] (page at line %d)", path, i, line) }
 	}
-	if data, ok := pageData(doc); ok && pages {
-		return rd.page(func(i int) string { return fmt.Sprintf("%s.data[%d] (page at line %d)", path, i, line) }, data)
+	return rd.record(where, raw, pageWhere)
+}
+
+// record decodes raw and hands it on, or in lazy mode hands it on as it
+// is (a copy: the reader's buffers are reused).
+func (rd *reader) record(where string, raw []byte, pageWhere func(i int) string) error {
+	if rd.lazy {
+		return rd.fn(Record{Where: where, Line: rd.line, lazy: &lazyRaw{raw: bytes.Clone(raw), pageWhere: pageWhere}})
+	}
+	return rd.decoded(where, raw, pageWhere)
+}
+
+// decoded decodes raw: a Resource Graph page (when pageWhere is set)
+// hands on its resources, anything else one record.
+func (rd *reader) decoded(where string, raw []byte, pageWhere func(i int) string) error {
+	doc, err := decodeObject(raw)
+	if err != nil {
+		return rd.fail(where, err)
+	}
+	if pageWhere != nil {
+		if data, ok := pageData(doc); ok {
+			return rd.page(pageWhere, data)
+		}
 	}
 	return rd.doc(where, doc)
 }
@@ -318,14 +376,7 @@ func (rd *reader) raw(where string, raw []byte) error {
 	if rd.keep != nil && !rd.keep(raw) {
 		return nil
 	}
-	doc, err := decodeObject(raw)
-	if err != nil {
-		return rd.fail(where, err)
-	}
-	if data, ok := pageData(doc); ok {
-		return rd.page(func(i int) string { return fmt.Sprintf("%s: $.data[%d]", where, i) }, data)
-	}
-	return rd.doc(where, doc)
+	return rd.record(where, raw, func(i int) string { return fmt.Sprintf("%s: $.data[%d]", where, i) })
 }
 
 func (rd *reader) doc(where string, doc map[string]any) error {

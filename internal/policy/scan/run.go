@@ -6,6 +6,7 @@ import (
 	"io"
 	"io/fs"
 	"os"
+	"runtime"
 	"time"
 
 	"github.com/steward-gov/steward/internal/policy"
@@ -122,6 +123,8 @@ type Config struct {
 	// LazyExplain: see Scanner.LazyExplain (the table output keeps at
 	// most --limit findings, so it explains only those).
 	LazyExplain bool
+	// Stats, when set, receives where the scan's time went.
+	Stats *Stats
 }
 
 // Run scans an estate against a plan and writes the output to sink: a
@@ -140,19 +143,29 @@ func RunDiff(ctx context.Context, estate Estate, plan *Plan, cfg Config, sink Si
 }
 
 func run(ctx context.Context, estate Estate, s *Scanner, cfg Config, sink Sink) (*Report, error) {
+	began := time.Now()
+	if cfg.Stats != nil {
+		s.clock = &statClock{}
+		defer func() { cfg.Stats.fill(s, began) }()
+	}
 	types, all := s.Plan.relatedTypes()
 	idx := NewIndex(types, all)
 	f, err := estate()
 	if err != nil {
 		return nil, err
 	}
-	_, err = read(ctx, f, cfg.Format, idx.Wants, func(r Record) error {
+	first := time.Now()
+	_, err = read(ctx, s.clock.reader(f), cfg.Format, idx.Wants, func(r Record) error {
 		if r.Err == nil {
 			idx.Add(r.Doc)
 		}
 		return nil
 	})
 	f.Close()
+	if s.clock != nil {
+		// the first pass is reading, and parsing with the index built
+		s.clock.parse.Add(int64(time.Since(first)) - s.clock.read.Load())
+	}
 	if err != nil && ctx.Err() != nil {
 		return nil, err
 	}
@@ -166,9 +179,23 @@ func run(ctx context.Context, estate Estate, s *Scanner, cfg Config, sink Sink) 
 	}
 	defer f.Close()
 	return s.Scan(ctx, func(fn func(Record) error) error {
-		_, err := read(ctx, f, cfg.Format, nil, fn)
+		// the workers decode the records: parsing is most of a scan's
+		// work, and the reader alone would hold it to one core
+		_, err := readLazy(ctx, s.clock.reader(f), cfg.Format, fn)
 		return err
 	}, sink)
+}
+
+// fill copies the scanner's phase times.
+func (st *Stats) fill(s *Scanner, began time.Time) {
+	c := s.clock
+	workers := s.Workers
+	if workers <= 0 {
+		workers = runtime.GOMAXPROCS(0)
+	}
+	*st = Stats{Read: time.Duration(c.read.Load()), Parse: time.Duration(c.parse.Load()),
+		Evaluate: time.Duration(c.eval.Load()), Report: time.Duration(c.report.Load()),
+		Total: time.Since(began), Workers: workers, Records: s.Scanned.Load()}
 }
 
 // RunRecords scans resources already in memory (such as the resources a

@@ -43,6 +43,8 @@ type Scanner struct {
 	// compare, when set, replaces the findings with a diff between two
 	// targets (see Diff).
 	compare func(res *policy.Resource, where string, out []targetOutcome) *DiffEntry
+	// clock, when set, collects the phase times (Config.Stats).
+	clock *statClock
 }
 
 // scanRequestContext is what requestContext() returns in a scan: no
@@ -101,7 +103,9 @@ func (s *Scanner) Scan(ctx context.Context, read func(func(Record) error) error,
 			c := newCounters(s.Plan)
 			w := &worker{s: s, c: c}
 			for b := range jobs {
+				start := time.Now()
 				w.run(ctx, b)
+				s.clock.addEval(start)
 				done <- b
 			}
 			mu.Lock()
@@ -130,6 +134,13 @@ func (s *Scanner) Scan(ctx context.Context, read func(func(Record) error) error,
 		defer close(jobs)
 		seq := 0
 		cur := &batch{}
+		// The reader's own time is parsing and reading: what it spends
+		// handing batches on (waiting for a worker) is not.
+		start, readBefore := time.Now(), int64(0)
+		var waited time.Duration
+		if s.clock != nil {
+			readBefore = s.clock.read.Load()
+		}
 		readErr = read(func(r Record) error {
 			s.Scanned.Add(1)
 			cur.records = append(cur.records, r)
@@ -139,8 +150,14 @@ func (s *Scanner) Scan(ctx context.Context, read func(func(Record) error) error,
 			cur.seq, seq = seq, seq+1
 			b := cur
 			cur = &batch{}
-			return send(b)
+			t := time.Now()
+			err := send(b)
+			waited += time.Since(t)
+			return err
 		})
+		if s.clock != nil {
+			s.clock.parse.Add(int64(time.Since(start)-waited) - (s.clock.read.Load() - readBefore))
+		}
 		if len(cur.records) > 0 {
 			cur.seq = seq
 			_ = send(cur)
@@ -160,7 +177,10 @@ func (s *Scanner) Scan(ctx context.Context, read func(func(Record) error) error,
 	if readErr != nil {
 		rep.InputError = readErr.Error()
 	}
-	if err := sink.Finish(rep); err != nil {
+	finish := time.Now()
+	err := sink.Finish(rep)
+	s.clock.addReport(finish)
+	if err != nil {
 		return rep, err
 	}
 	return rep, readErr
@@ -180,7 +200,9 @@ func (s *Scanner) drain(done <-chan *batch, window <-chan struct{}, sink Sink, r
 			next++
 			<-window
 			if err == nil {
+				start := time.Now()
 				err = s.emit(p, sink, rep)
+				s.clock.addReport(start)
 			}
 		}
 		if err != nil {
@@ -283,6 +305,7 @@ func (w *worker) applicableTo(res *policy.Resource) []applicable {
 }
 
 func (w *worker) run(ctx context.Context, b *batch) {
+	b.records = w.resolve(b.records)
 	for _, r := range b.records {
 		if r.Err != nil || ctx.Err() != nil {
 			continue
@@ -300,6 +323,27 @@ func (w *worker) run(ctx context.Context, b *batch) {
 
 // errorsOnly drops the documents a batch no longer needs, keeping the
 // count and the malformed records for the sink.
+// resolve decodes the batch's lazy records (see readLazy), expanding
+// Resource Graph pages in place so that the estate order holds.
+func (w *worker) resolve(rs []Record) []Record {
+	lazy := false
+	for _, r := range rs {
+		lazy = lazy || r.lazy != nil
+	}
+	if !lazy {
+		return rs
+	}
+	out := make([]Record, 0, len(rs))
+	for _, r := range rs {
+		got := r.resolve()
+		if n := len(got) - 1; n != 0 {
+			w.s.Scanned.Add(int64(n))
+		}
+		out = append(out, got...)
+	}
+	return out
+}
+
 func errorsOnly(rs []Record) []Record {
 	for i := range rs {
 		rs[i].Doc = nil

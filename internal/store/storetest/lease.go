@@ -29,6 +29,50 @@ func mustAcquire(t *testing.T, s store.Store, prefix, owner string, ttl time.Dur
 }
 
 var leaseTests = []test{
+	{"ReleaseAllHandsBackOneOwnersLeases", func(t *testing.T, s store.Store) {
+		ctx := context.Background()
+		seed(t, s, "jobs", []string{"job/0", "job/1", "job/2"})
+		seed(t, s, "outbox", []string{"p/0"})
+		mustAcquire(t, s, "", "worker-a", time.Hour, 2)
+		if _, err := s.Acquire(ctx, "outbox", "", "worker-a", time.Hour, 1); err != nil {
+			t.Fatal(err)
+		}
+		mustAcquire(t, s, "", "worker-b", time.Hour, 1)
+		n, err := s.ReleaseAll(ctx, "worker-a")
+		if err != nil || n != 3 {
+			t.Fatalf("ReleaseAll = %d, %v; want 3 leases in two tables", n, err)
+		}
+		if got := leaseKeys(mustAcquire(t, s, "", "worker-c", time.Hour, 10)); !slices.Equal(got, []string{"job/0", "job/1"}) {
+			t.Fatalf("after worker-a handed back, worker-c leased %q; want worker-a's two (worker-b keeps its own)", got)
+		}
+		if n, err := s.ReleaseAll(ctx, "worker-a"); err != nil || n != 0 {
+			t.Fatalf("second ReleaseAll = %d, %v; want 0", n, err)
+		}
+		if _, err := s.ReleaseAll(ctx, ""); err == nil {
+			t.Fatal("ReleaseAll with no owner succeeded")
+		}
+	}},
+	{"QueueStatsCountDepthLeasedAndExpired", func(t *testing.T, s store.Store) {
+		ctx := context.Background()
+		st, err := s.QueueStats(ctx, "jobs", "job/")
+		if err != nil || st != (store.QueueStats{}) {
+			t.Fatalf("stats of an empty queue = %+v, %v", st, err)
+		}
+		seed(t, s, "jobs", []string{"job/0", "job/1", "job/2", "job/3", "other/0"})
+		mustAcquire(t, s, "job/", "worker-a", time.Hour, 2)
+		mustAcquire(t, s, "job/", "worker-b", time.Nanosecond, 1) // expires at once: a crashed holder
+		time.Sleep(time.Millisecond)
+		st, err = s.QueueStats(ctx, "jobs", "job/")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if st.Depth != 4 || st.Leased != 2 || st.Expired != 1 || st.Oldest.IsZero() || st.Oldest.After(time.Now()) {
+			t.Fatalf("stats = %+v; want depth 4, leased 2, expired 1 and an oldest time", st)
+		}
+		if _, err := s.QueueStats(ctx, "BAD TABLE", ""); err == nil {
+			t.Fatal("stats of an invalid table name succeeded")
+		}
+	}},
 	{"AcquireTakesFreeRecordsInKeyOrder", func(t *testing.T, s store.Store) {
 		seed(t, s, "jobs", []string{"job/3", "job/1", "job/2", "job/4", "job/0", "other/0"})
 		a := mustAcquire(t, s, "job/", "worker-a", time.Hour, 3)

@@ -31,6 +31,8 @@ func Run(t *testing.T, newStore NewStore) {
 		{"Migrate", migrateTests},
 		{"Lease", leaseTests},
 		{"Lock", lockTests},
+		{"Notify", notifyTests},
+		{"Batch", batchTests},
 	}
 	for _, g := range groups {
 		t.Run(g.name, func(t *testing.T) {

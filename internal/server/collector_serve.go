@@ -1,0 +1,345 @@
+package server
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+
+	azarm "github.com/Azure/azure-sdk-for-go/sdk/azcore/arm"
+	azcloud "github.com/Azure/azure-sdk-for-go/sdk/azcore/cloud"
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore/runtime"
+	"github.com/Azure/azure-sdk-for-go/sdk/data/aztables"
+	ingest "github.com/Azure/azure-sdk-for-go/sdk/monitor/ingestion/azlogs"
+	query "github.com/Azure/azure-sdk-for-go/sdk/monitor/query/azlogs"
+
+	"github.com/steward-gov/steward/internal/arm"
+	"github.com/steward-gov/steward/internal/cloud"
+	"github.com/steward-gov/steward/internal/collector"
+	"github.com/steward-gov/steward/internal/identity"
+	"github.com/steward-gov/steward/internal/rbac"
+	"github.com/steward-gov/steward/internal/store"
+)
+
+// The collector's resources in the home subscription, created on first
+// use by the administrator through the Azure SDK.
+const (
+	CollectorResourceGroup = "steward-collector"
+	CollectorAccount       = "stewardcollector"
+	CollectorWorkspace     = "collector"
+	collectorTable         = "deployments"
+	collectorSigRecord     = "sig"
+	collectorConfigTable   = "collector.config"
+)
+
+// CollectorServeOptions configure the collector `steward serve` runs.
+type CollectorServeOptions struct {
+	// Interval is the collection schedule (default 6 hours); Disabled
+	// runs collections on demand only.
+	Interval time.Duration
+	Disabled bool
+}
+
+// collectorServer is the collector of `steward serve`: the administrator
+// acts as the publisher's principal, and the API under
+// /collector/api/ runs and reports collections.
+type collectorServer struct {
+	s    *Steward
+	opts CollectorServeOptions
+
+	mu        sync.Mutex
+	coll      *collector.Collector
+	inventory *collector.TableInventory
+	sig       string
+}
+
+// CollectorServeService mounts the notification endpoint (CollectorService)
+// with a collector configured for the embedded cloud: its inventory table,
+// workspace, DCE and DCR, and default alert rule are created on first use
+// in resource group steward-collector of the home subscription, and
+// collections run on the schedule and on demand (POST
+// /collector/api/runs, administrator only).
+func CollectorServeService(opts CollectorServeOptions) Service {
+	return func(ctx context.Context, s *Steward) error {
+		var plane *CollectorPlane
+		if err := CollectorService(func(p *CollectorPlane) { plane = p })(ctx, s); err != nil {
+			return err
+		}
+		cs := &collectorServer{s: s, opts: opts}
+		plane.api = s.Validator(ARMAudiences(s.BaseURL)...).Middleware(http.HandlerFunc(cs.serveAPI))
+		plane.lazy = func(ctx context.Context) error {
+			n, err := cs.ensure(ctx)
+			if err == nil {
+				plane.SetNotifications(n)
+			}
+			return err
+		}
+		if !opts.Disabled {
+			// Collections start once the collector has been prepared by its
+			// first use (an API call or a notification), so a serve that
+			// never uses it creates nothing.
+			s.Background(func(ctx context.Context) {
+				for {
+					cs.mu.Lock()
+					c := cs.coll
+					cs.mu.Unlock()
+					if c != nil {
+						c.Run(ctx)
+						return
+					}
+					select {
+					case <-ctx.Done():
+						return
+					case <-time.After(10 * time.Second):
+					}
+				}
+			})
+		}
+		return nil
+	}
+}
+
+// sigValue returns the endpoint's secret, generated once and kept sealed
+// in the store.
+func (cs *collectorServer) sigValue(ctx context.Context) (string, error) {
+	var sig string
+	err := cs.s.Store.Update(ctx, func(tx store.Tx) error {
+		r, err := tx.Get(ctx, collectorConfigTable, collectorSigRecord)
+		if err == nil {
+			plain, err := cs.s.Sealer.Open(ctx, collectorConfigTable+"/"+collectorSigRecord, r.Value)
+			sig = string(plain)
+			return err
+		}
+		if !errors.Is(err, store.ErrNotFound) {
+			return err
+		}
+		b := make([]byte, 24)
+		_, _ = rand.Read(b)
+		sig = hex.EncodeToString(b)
+		sealed, err := cs.s.Sealer.Seal(collectorConfigTable+"/"+collectorSigRecord, []byte(sig))
+		if err != nil {
+			return err
+		}
+		_, err = tx.Put(ctx, collectorConfigTable, collectorSigRecord, sealed, store.IfAbsent())
+		return err
+	})
+	return sig, err
+}
+
+// ensure prepares the collector the first time it is needed.
+func (cs *collectorServer) ensure(ctx context.Context) (*collector.Notifications, error) {
+	cs.mu.Lock()
+	defer cs.mu.Unlock()
+	s := cs.s
+	cred, err := s.SecretCredential(s.Bootstrap.ClientID, s.Bootstrap.ClientSecret)
+	if err != nil {
+		return nil, err
+	}
+	armOpts := &azarm.ClientOptions{ClientOptions: s.ARMClientOptions()}
+	apps, err := collector.NewApplications(cred, armOpts)
+	if err != nil {
+		return nil, err
+	}
+	if cs.coll != nil {
+		return &collector.Notifications{Sig: cs.sig, Apps: apps, Inventory: cs.inventory, Log: s.log.With("component", "collector")}, nil
+	}
+	sig, err := cs.sigValue(ctx)
+	if err != nil {
+		return nil, err
+	}
+	raw, err := azarm.NewClient("steward-collector-setup", "v1.0.0", cred, armOpts)
+	if err != nil {
+		return nil, err
+	}
+	do := func(method, path, apiVersion string, body any) (map[string]any, error) {
+		req, err := runtime.NewRequest(ctx, method, runtime.JoinPaths(raw.Endpoint(), path))
+		if err != nil {
+			return nil, err
+		}
+		q := req.Raw().URL.Query()
+		q.Set("api-version", apiVersion)
+		req.Raw().URL.RawQuery = q.Encode()
+		if body != nil {
+			if err := runtime.MarshalAsJSON(req, body); err != nil {
+				return nil, err
+			}
+		}
+		resp, err := raw.Pipeline().Do(req)
+		if err != nil {
+			return nil, err
+		}
+		if resp.StatusCode >= 300 {
+			return nil, runtime.NewResponseError(resp)
+		}
+		var out map[string]any
+		_ = runtime.UnmarshalAsJSON(resp, &out)
+		return out, nil
+	}
+	sub := s.Bootstrap.SubscriptionID
+	rg := "/subscriptions/" + sub + "/resourceGroups/" + CollectorResourceGroup
+	grant := func(scope, role, name string) error {
+		doc := rbac.RoleAssignmentDocument(scope, role, s.Bootstrap.ObjectID, rbac.PrincipalServicePrincipal)
+		if _, _, err := s.Cloud.Put(ctx, nil, cloud.PutRequest{ID: doc["id"].(string), Type: cloud.TypeRoleAssignment, Doc: doc}); err != nil {
+			var ae *arm.Error
+			if !errors.As(err, &ae) || ae.Code != "RoleAssignmentExists" {
+				return fmt.Errorf("granting %s: %w", name, err)
+			}
+		}
+		return nil
+	}
+	if _, err := do("PUT", rg, "2021-04-01", map[string]any{"location": "westeurope", "tags": map[string]any{"steward": "collector"}}); err != nil {
+		return nil, err
+	}
+	account := rg + "/providers/Microsoft.Storage/storageAccounts/" + CollectorAccount
+	if _, err := do("GET", account, "2023-01-01", nil); err != nil {
+		if _, err := do("PUT", account, "2023-01-01", map[string]any{"location": "westeurope", "kind": "StorageV2", "sku": map[string]any{"name": "Standard_LRS"}}); err != nil {
+			return nil, err
+		}
+	}
+	if err := grant(account, "0a9a7e1f-b9d0-4cc4-a60d-0319b160aaa3", "Storage Table Data Contributor"); err != nil {
+		return nil, err
+	}
+	ws := rg + "/providers/Microsoft.OperationalInsights/workspaces/" + CollectorWorkspace
+	if _, err := do("PUT", ws, "2022-10-01", map[string]any{"location": "westeurope", "properties": map[string]any{}}); err != nil {
+		return nil, err
+	}
+	var cols []any
+	for _, c := range collector.Columns {
+		cols = append(cols, map[string]any{"name": c.Name, "type": c.Type})
+	}
+	if _, err := do("PUT", ws+"/tables/"+collector.Table, "2022-10-01", map[string]any{"properties": map[string]any{
+		"schema": map[string]any{"name": collector.Table, "columns": cols}}}); err != nil {
+		return nil, err
+	}
+	dceID := rg + "/providers/Microsoft.Insights/dataCollectionEndpoints/collector"
+	dce, err := do("PUT", dceID, "2022-06-01", map[string]any{"location": "westeurope", "properties": map[string]any{}})
+	if err != nil {
+		return nil, err
+	}
+	endpoint, _ := propsOf(dce)["logsIngestion"].(map[string]any)["endpoint"].(string)
+	dcrID := rg + "/providers/Microsoft.Insights/dataCollectionRules/collector"
+	dcr, err := do("PUT", dcrID, "2022-06-01", map[string]any{"location": "westeurope", "properties": map[string]any{
+		"dataCollectionEndpointId": dceID,
+		"streamDeclarations":       map[string]any{collector.Stream: map[string]any{"columns": cols}},
+		"destinations":             map[string]any{"logAnalytics": []any{map[string]any{"name": "ws", "workspaceResourceId": ws}}},
+		"dataFlows": []any{map[string]any{"streams": []any{collector.Stream}, "destinations": []any{"ws"},
+			"transformKql": "source", "outputStream": collector.Stream}}}})
+	if err != nil {
+		return nil, err
+	}
+	immutableID, _ := propsOf(dcr)["immutableId"].(string)
+	if err := grant(dcrID, "3913510d-42f4-4e42-8a64-420c390055eb", "Monitoring Metrics Publisher"); err != nil {
+		return nil, err
+	}
+	if _, err := collector.EnsureAlertRule(ctx, cred, armOpts, collector.AlertRule{SubscriptionID: sub, ResourceGroup: CollectorResourceGroup,
+		Name: "managed-app-noncompliant", Location: "westeurope", Workspace: ws}); err != nil {
+		return nil, fmt.Errorf("alert rule: %w", err)
+	}
+
+	base := strings.TrimSuffix(s.BaseURL, "/")
+	tableOpts := &aztables.ClientOptions{ClientOptions: s.ARMClientOptions()}
+	tableOpts.Cloud.Services = map[azcloud.ServiceName]azcloud.ServiceConfiguration{aztables.ServiceName: {Audience: StorageAudience}}
+	tc, err := aztables.NewClient(base+"/tables/"+CollectorAccount+"/"+collectorTable, cred, tableOpts)
+	if err != nil {
+		return nil, err
+	}
+	ingestOpts := ingest.ClientOptions{ClientOptions: s.ARMClientOptions()}
+	ingestOpts.Cloud.Services = map[azcloud.ServiceName]azcloud.ServiceConfiguration{ingest.ServiceNameIngestion: {Audience: MonitorAudience}}
+	upload, err := collector.IngestionUploader(endpoint, cred, ingestOpts, immutableID, collector.Stream)
+	if err != nil {
+		return nil, err
+	}
+	queryOpts := query.ClientOptions{ClientOptions: s.ARMClientOptions()}
+	queryOpts.Cloud.Services = map[azcloud.ServiceName]azcloud.ServiceConfiguration{query.ServiceName: {Endpoint: base + "/v1", Audience: LogAnalyticsAudience}}
+	verify, err := collector.WorkspaceVerifier(cred, queryOpts, ws, 7*24*time.Hour)
+	if err != nil {
+		return nil, err
+	}
+	inv := &collector.TableInventory{Client: tc}
+	coll, err := collector.New(collector.Options{Store: s.Store, Inventory: inv, ARM: *armOpts,
+		Principal: func(string) (collector.Principal, error) {
+			return collector.Principal{Name: s.Bootstrap.ClientID, Credential: cred}, nil
+		},
+		Upload: upload, Verify: verify, Interval: cs.opts.Interval, Log: s.log.With("component", "collector")})
+	if err != nil {
+		return nil, err
+	}
+	cs.coll, cs.inventory, cs.sig = coll, inv, sig
+	return &collector.Notifications{Sig: sig, Apps: apps, Inventory: inv, Log: s.log.With("component", "collector")}, nil
+}
+
+// applications is the ARM client of the collector's principal.
+func (cs *collectorServer) applications() (*collector.Applications, error) {
+	cred, err := cs.s.SecretCredential(cs.s.Bootstrap.ClientID, cs.s.Bootstrap.ClientSecret)
+	if err != nil {
+		return nil, err
+	}
+	return collector.NewApplications(cred, &azarm.ClientOptions{ClientOptions: cs.s.ARMClientOptions()})
+}
+
+// collectorStatus is GET /collector/api/status.
+type collectorStatus struct {
+	NotificationURL string         `json:"notificationUrl"`
+	Workspace       string         `json:"workspace"`
+	Run             *collector.Run `json:"run,omitempty"`
+}
+
+// serveAPI serves /collector/api/{status,runs,reconcile,deployments} to the
+// administrator; every other principal is refused.
+func (cs *collectorServer) serveAPI(w http.ResponseWriter, r *http.Request) {
+	p, ok := identity.PrincipalFrom(r.Context())
+	if !ok || p.AppID != cs.s.Bootstrap.ClientID {
+		arm.WriteError(w, arm.Errorf(http.StatusForbidden, "AuthorizationFailed", "Only Steward's administrator may use the collector API."))
+		return
+	}
+	if _, err := cs.ensure(r.Context()); err != nil {
+		cs.s.log.Error("collector: preparing", "err", err)
+		arm.WriteError(w, arm.Errorf(http.StatusServiceUnavailable, "CollectorUnavailable", "The collector is not ready; try again."))
+		return
+	}
+	ctx := r.Context()
+	var out any
+	var err error
+	switch path := strings.TrimPrefix(r.URL.Path, CollectorPrefix+"api/"); {
+	case path == "status" && r.Method == http.MethodGet:
+		st := collectorStatus{NotificationURL: strings.TrimSuffix(cs.s.BaseURL, "/") + "/collector?sig=" + cs.sig,
+			Workspace: "/subscriptions/" + cs.s.Bootstrap.SubscriptionID + "/resourceGroups/" + CollectorResourceGroup +
+				"/providers/Microsoft.OperationalInsights/workspaces/" + CollectorWorkspace}
+		if run, err := cs.coll.Current(ctx); err == nil {
+			st.Run = &run
+		}
+		out = st
+	case path == "runs" && r.Method == http.MethodPost:
+		var run collector.Run
+		run, err = cs.coll.RunOnce(ctx, true)
+		if err == nil {
+			failures, ferr := cs.coll.Failures(ctx, run.ID)
+			out, err = map[string]any{"run": run, "failures": failures}, ferr
+		}
+	case path == "reconcile" && r.Method == http.MethodPost:
+		var apps *collector.Applications
+		if apps, err = cs.applications(); err == nil {
+			out, err = collector.Reconcile(ctx, apps, cs.inventory, time.Now)
+		}
+	case path == "deployments" && r.Method == http.MethodGet:
+		out, err = cs.inventory.List(ctx)
+	default:
+		arm.WriteError(w, arm.NotFound("NotFound", "No collector API at %s %s.", r.Method, r.URL.Path))
+		return
+	}
+	if err != nil {
+		cs.s.log.Error("collector API", "path", r.URL.Path, "err", err)
+		arm.WriteError(w, arm.Errorf(http.StatusServiceUnavailable, "CollectorUnavailable", "The collector could not complete the request; try again."))
+		return
+	}
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	_ = json.NewEncoder(w).Encode(out)
+}
+
+func propsOf(m map[string]any) map[string]any { p, _ := m["properties"].(map[string]any); return p }

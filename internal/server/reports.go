@@ -1,0 +1,170 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+	"time"
+
+	azarm "github.com/Azure/azure-sdk-for-go/sdk/azcore/arm"
+
+	"github.com/steward-gov/steward/internal/logs"
+	"github.com/steward-gov/steward/internal/logs/kql"
+	"github.com/steward-gov/steward/internal/reports"
+)
+
+// Defaults of the scheduled reports.
+const (
+	DefaultReportsEvery = 24 * time.Hour
+	reportsTick         = time.Minute
+)
+
+// ReportsOptions configure the governance reports that steward serve runs
+// as scheduled jobs.
+type ReportsOptions struct {
+	// Every is how often each report runs (0: DefaultReportsEvery).
+	Every time.Duration
+	// AccessDays is the access report's window (0: 90 days).
+	AccessDays int
+	// Rogue names the approved paths; the rogue job runs only when it
+	// names at least one pipeline or template hash.
+	Rogue reports.RogueOptions
+	// Workspace is the resource ID of the Log Analytics workspace the jobs
+	// write StewardReportRuns_CL and StewardReportFindings_CL to ("" for
+	// none).
+	Workspace string
+	// ActionGroup is the resource ID of the action group incidents go
+	// through ("" for none).
+	ActionGroup string
+	// HTTP posts to webhooks (nil: a client with a timeout).
+	HTTP *http.Client
+	// Now is the scheduler's clock (nil: the wall clock).
+	Now func() time.Time
+	// Disabled mounts the scheduler but starts no loop (tests tick it).
+	Disabled bool
+}
+
+// ReportsService is the Service that runs the governance reports as
+// scheduled jobs: each reads the subscription through the Azure SDK in
+// process as the administrator, as the CLI does; a store lock per job
+// lets one replica run it; each run's outcome and findings go to the
+// workspace's log tables, and findings become incidents of the action
+// group. It needs CloudService, LogsService and AlertsService (for
+// action groups) mounted before it. ready receives the scheduler.
+func ReportsService(opts ReportsOptions, ready ...func(*reports.Scheduler)) Service {
+	return func(ctx context.Context, s *Steward) error {
+		if s.Cloud == nil {
+			return errors.New("reports: mount CloudService and LogsService before ReportsService")
+		}
+		cred, err := s.SecretCredential(s.Bootstrap.ClientID, s.Bootstrap.ClientSecret)
+		if err != nil {
+			return fmt.Errorf("reports: %w", err)
+		}
+		src := reports.Source{Credential: cred, Options: &azarm.ClientOptions{ClientOptions: s.ARMClientOptions()}, Subscription: s.Bootstrap.SubscriptionID}
+		every := opts.Every
+		if every <= 0 {
+			every = DefaultReportsEvery
+		}
+		days := opts.AccessDays
+		if days <= 0 || days > reports.MaxActivityDays {
+			days = reports.MaxActivityDays
+		}
+		now := opts.Now
+		if now == nil {
+			now = time.Now
+		}
+		window := time.Duration(days) * 24 * time.Hour
+		jobs := []reports.Job{{Name: "access", Every: every, Run: func(ctx context.Context) ([]reports.Finding, error) {
+			return reports.AccessFrom(ctx, src, now().UTC(), window)
+		}}}
+		if len(opts.Rogue.Pipelines)+len(opts.Rogue.TemplateHashes) > 0 {
+			jobs = append(jobs, reports.Job{Name: "rogue", Every: every, Run: func(ctx context.Context) ([]reports.Finding, error) {
+				return reports.RogueFrom(ctx, src, now().UTC(), window, opts.Rogue)
+			}})
+		}
+		so := reports.SchedulerOptions{Store: s.Store, Jobs: jobs, Subscription: s.Bootstrap.SubscriptionID, Now: now,
+			Log: s.log.With("component", "reports")}
+		if opts.ActionGroup != "" {
+			if so.Notify, err = reports.ActionGroupNotifier(src, opts.ActionGroup, opts.HTTP); err != nil {
+				return fmt.Errorf("reports: %w", err)
+			}
+		}
+		if opts.Workspace != "" {
+			so.Record = reportsRecorder(logs.New(s.Store, logs.Options{Sealer: s.Sealer}), opts.Workspace)
+		}
+		sched := reports.NewScheduler(so)
+		for _, f := range ready {
+			f(sched)
+		}
+		if opts.Disabled {
+			return nil
+		}
+		s.Background(func(ctx context.Context) {
+			t := time.NewTicker(reportsTick)
+			defer t.Stop()
+			for {
+				if err := sched.Tick(ctx); err != nil && ctx.Err() == nil {
+					so.Log.Warn("scheduled reports", "err", err)
+				}
+				select {
+				case <-ctx.Done():
+					return
+				case <-t.C:
+				}
+			}
+		})
+		return nil
+	}
+}
+
+// reportsRecorder appends the jobs' rows to a workspace's custom tables,
+// typing columns by their Data Collector suffix (_s string, _d real, _t
+// datetime, _b bool).
+func reportsRecorder(svc *logs.Service, workspaceID string) reports.RecordFunc {
+	return func(ctx context.Context, table string, rows []map[string]any) error {
+		if len(rows) == 0 {
+			return nil
+		}
+		ws, err := svc.WorkspaceByResourceID(ctx, workspaceID)
+		if err != nil {
+			return fmt.Errorf("workspace %s: %w", workspaceID, err)
+		}
+		var cols []kql.Column
+		for name := range rows[0] {
+			t := kql.TypeString
+			switch {
+			case strings.HasSuffix(name, "_d"):
+				t = kql.TypeReal
+			case strings.HasSuffix(name, "_t"):
+				t = kql.TypeDateTime
+			case strings.HasSuffix(name, "_b"):
+				t = kql.TypeBool
+			}
+			cols = append(cols, kql.Column{Name: name, Type: t})
+		}
+		out := make([]kql.Row, 0, len(rows))
+		for _, r := range rows {
+			row := make(kql.Row, len(cols))
+			for i, c := range cols {
+				switch v := r[c.Name].(type) {
+				case string:
+					if c.Type == kql.TypeDateTime {
+						if ts, err := time.Parse(time.RFC3339Nano, v); err == nil {
+							row[i] = kql.DateTimeOf(ts)
+						}
+					} else {
+						row[i] = kql.String(v)
+					}
+				case float64:
+					row[i] = kql.Real(v)
+				case bool:
+					row[i] = kql.Bool(v)
+				}
+			}
+			out = append(out, row)
+		}
+		return svc.Rows.Append(ctx, ws.CustomerID, table, cols, out, logs.Evolve)
+	}
+}

@@ -1,0 +1,161 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+)
+
+// Entry is one record of a batch write.
+type Entry struct {
+	Key   string
+	Value []byte
+}
+
+// batchRows is how many records one batch statement carries: six
+// parameters a row stays far below SQLite's limit of 32,766 parameters and
+// PostgreSQL's 65,535.
+const batchRows = 500
+
+// PutMany writes entries to table unconditionally, with the effect of one
+// Put with the zero Cond per entry in order (a key given twice keeps its
+// last value), but in a few multi-row statements instead of one round trip
+// per record, and without returning the records' metadata. Transactions
+// that are not the SQL store's own (wrappers) get one Put per entry.
+func PutMany(ctx context.Context, tx Tx, table string, entries []Entry) error {
+	t, ok := tx.(*sqlTx)
+	if !ok {
+		for _, e := range entries {
+			if _, err := tx.Put(ctx, table, e.Key, e.Value, Cond{}); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	if err := t.check(ctx, table, true); err != nil {
+		return err
+	}
+	// One statement may not touch a row twice on PostgreSQL: keep each
+	// key's last entry, in the order given.
+	last := make(map[string]int, len(entries))
+	for i, e := range entries {
+		if err := checkKey(e.Key); err != nil {
+			return err
+		}
+		if len(e.Value) > MaxValueLen {
+			return fmt.Errorf("%w: value of %d bytes exceeds %d", ErrInvalid, len(e.Value), MaxValueLen)
+		}
+		last[e.Key] = i
+	}
+	rows := entries
+	if len(last) < len(entries) {
+		rows = make([]Entry, 0, len(last))
+		for i, e := range entries {
+			if last[e.Key] == i {
+				rows = append(rows, e)
+			}
+		}
+	}
+	ns := t.s.now().UnixNano()
+	for len(rows) > 0 {
+		n := min(len(rows), batchRows)
+		args := make([]any, 0, 6*n)
+		for _, e := range rows[:n] {
+			v := e.Value
+			if v == nil {
+				v = []byte{} // NOT NULL column
+			}
+			args = append(args, table, e.Key, v, ns, ns)
+			rev, err := t.nextRev(ctx)
+			if err != nil {
+				return err
+			}
+			args = append(args, rev...)
+		}
+		if _, err := t.tx.ExecContext(ctx, t.s.upsertMany(n), args...); err != nil {
+			return fmt.Errorf("store: put %d records in %s: %w", n, table, err)
+		}
+		rows = rows[n:]
+	}
+	return nil
+}
+
+// DeleteMany removes the records at keys from table; keys that are not
+// there are no error. Like PutMany it takes few statements on the SQL
+// store and falls back to one Delete per key on other transactions.
+func DeleteMany(ctx context.Context, tx Tx, table string, keys []string) error {
+	t, ok := tx.(*sqlTx)
+	if !ok {
+		for _, k := range keys {
+			if err := tx.Delete(ctx, table, k, Cond{}); err != nil && !errors.Is(err, ErrNotFound) {
+				return err
+			}
+		}
+		return nil
+	}
+	if err := t.check(ctx, table, true); err != nil {
+		return err
+	}
+	for _, k := range keys {
+		if err := checkKey(k); err != nil {
+			return err
+		}
+	}
+	for len(keys) > 0 {
+		n := min(len(keys), batchRows)
+		args := make([]any, 0, n+1)
+		args = append(args, table)
+		for _, k := range keys[:n] {
+			args = append(args, k)
+		}
+		if _, err := t.tx.ExecContext(ctx, t.s.deleteMany(n), args...); err != nil {
+			return fmt.Errorf("store: delete %d records in %s: %w", n, table, err)
+		}
+		keys = keys[n:]
+	}
+	return nil
+}
+
+// upsertMany is the statement writing n records (built once per n and
+// dialect, then cached).
+func (s *sqlStore) upsertMany(n int) string {
+	if q, ok := s.batchSQL.Load(n); ok {
+		return q.(string)
+	}
+	rev := "?"
+	if s.dialect != SQLite {
+		rev = "nextval('steward_revision')"
+	}
+	var b strings.Builder
+	b.WriteString("INSERT INTO steward_records (tbl, k, v, created, updated, rev) VALUES ")
+	for i := range n {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		b.WriteString("(?, ?, ?, ?, ?, " + rev + ")")
+	}
+	b.WriteString(" ON CONFLICT (tbl, k) DO UPDATE SET v = excluded.v, rev = excluded.rev, updated = excluded.updated")
+	q := s.dialect.Rebind(b.String())
+	s.batchSQL.Store(n, q)
+	return q
+}
+
+// deleteMany is the statement deleting n keys of a table.
+func (s *sqlStore) deleteMany(n int) string {
+	if q, ok := s.batchSQL.Load(-n); ok {
+		return q.(string)
+	}
+	var b strings.Builder
+	b.WriteString("DELETE FROM steward_records WHERE tbl = ? AND k IN (")
+	for i := range n {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		b.WriteByte('?')
+	}
+	b.WriteByte(')')
+	q := s.dialect.Rebind(b.String())
+	s.batchSQL.Store(-n, q)
+	return q
+}

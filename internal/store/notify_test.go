@@ -1,0 +1,59 @@
+package store_test
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"testing"
+	"time"
+
+	"github.com/steward-gov/steward/internal/store"
+)
+
+func awaitSignal(t *testing.T, ch <-chan struct{}, what string) {
+	t.Helper()
+	select {
+	case <-ch:
+	case <-time.After(15 * time.Second):
+		t.Fatalf("no signal %s", what)
+	}
+}
+
+func notify(t *testing.T, s store.Store, channel string) {
+	t.Helper()
+	ctx := context.Background()
+	if err := s.Update(ctx, func(tx store.Tx) error { return tx.Notify(ctx, channel) }); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// A commit on one replica reaches the subscribers of the other, and a
+// LISTEN session killed under a replica comes back and tells its
+// subscribers to re-read (they may have missed commits meanwhile).
+func TestPostgresNotificationsCrossReplicasAndSurviveALostSession(t *testing.T) {
+	a, b := openTwice(t)
+	ctx := context.Background()
+	ch, cancel, err := b.Subscribe("policy")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cancel()
+	notify(t, a, "policy")
+	awaitSignal(t, ch, "on replica b after a commit on replica a")
+
+	// Kill b's LISTEN session (only this schema's: other tests share the
+	// database), as a network failure would.
+	sum := sha256.Sum256([]byte(a.Raw().Schema))
+	listen := `LISTEN "steward_` + hex.EncodeToString(sum[:8]) + `"`
+	res, err := a.Raw().Write.ExecContext(ctx, `SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+		WHERE datname = current_database() AND pid <> pg_backend_pid() AND query = $1`, listen)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		t.Fatal("found no LISTEN session to terminate")
+	}
+	awaitSignal(t, ch, "after the LISTEN session was re-established")
+	notify(t, a, "policy")
+	awaitSignal(t, ch, "from the re-established session")
+}

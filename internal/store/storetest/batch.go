@@ -1,0 +1,95 @@
+package storetest
+
+import (
+	"context"
+	"fmt"
+	"testing"
+
+	"github.com/steward-gov/steward/internal/store"
+)
+
+var batchTests = []test{
+	{"PutManyWritesLikePutsAndOverwrites", func(t *testing.T, s store.Store) {
+		ctx := context.Background()
+		before := mustPut(t, s, "things", "k0005", "old")
+		mustPut(t, s, "things", "keep", "kept")
+		// 1,203 entries: several statements, one key twice (its last
+		// value wins) and one existing key overwritten.
+		var entries []store.Entry
+		for i := range 1200 {
+			entries = append(entries, store.Entry{Key: fmt.Sprintf("k%04d", i), Value: []byte(fmt.Sprint(i))})
+		}
+		entries = append(entries, store.Entry{Key: "k0007", Value: []byte("seven")}, store.Entry{Key: "empty"},
+			store.Entry{Key: "other", Value: []byte("x")})
+		if err := s.Update(ctx, func(tx store.Tx) error { return store.PutMany(ctx, tx, "things", entries) }); err != nil {
+			t.Fatal(err)
+		}
+		if r := mustGet(t, s, "things", "k0007"); string(r.Value) != "seven" {
+			t.Errorf("k0007 = %q, want the last value written", r.Value)
+		}
+		r := mustGet(t, s, "things", "k0005")
+		if string(r.Value) != "5" || r.ETag == before.ETag || !r.Created.Equal(before.Created) {
+			t.Errorf("overwritten k0005 = %+v, was %+v: want new value and etag, same creation", r, before)
+		}
+		if r := mustGet(t, s, "things", "k1199"); string(r.Value) != "1199" || r.ETag == "" {
+			t.Errorf("k1199 = %+v", r)
+		}
+		if r := mustGet(t, s, "things", "empty"); len(r.Value) != 0 {
+			t.Errorf("empty = %q", r.Value)
+		}
+		if r := mustGet(t, s, "things", "keep"); string(r.Value) != "kept" {
+			t.Errorf("keep = %q", r.Value)
+		}
+		// Etags stay unique across the batch.
+		seen := map[string]bool{}
+		for _, k := range []string{"k0000", "k0001", "k0600", "k1199", "other"} {
+			e := mustGet(t, s, "things", k).ETag
+			if seen[e] {
+				t.Errorf("etag %q repeated", e)
+			}
+			seen[e] = true
+		}
+	}},
+	{"DeleteManyRemovesAndIgnoresMissing", func(t *testing.T, s store.Store) {
+		ctx := context.Background()
+		var entries []store.Entry
+		var keys []string
+		for i := range 700 {
+			k := fmt.Sprintf("k%04d", i)
+			entries = append(entries, store.Entry{Key: k, Value: []byte("v")})
+			if i%2 == 0 {
+				keys = append(keys, k)
+			}
+		}
+		keys = append(keys, "missing")
+		err := s.Update(ctx, func(tx store.Tx) error {
+			if err := store.PutMany(ctx, tx, "things", entries); err != nil {
+				return err
+			}
+			return store.DeleteMany(ctx, tx, "things", keys)
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = get(t, s, "things", "k0000")
+		wantErr(t, "deleted k0000", err, store.ErrNotFound)
+		_, err = get(t, s, "things", "k0698")
+		wantErr(t, "deleted k0698", err, store.ErrNotFound)
+		mustGet(t, s, "things", "k0699")
+	}},
+	{"BatchRejectsInvalidKeysAndReadOnly", func(t *testing.T, s store.Store) {
+		ctx := context.Background()
+		err := s.Update(ctx, func(tx store.Tx) error {
+			return store.PutMany(ctx, tx, "things", []store.Entry{{Key: "a"}, {Key: ""}})
+		})
+		wantErr(t, "empty key", err, store.ErrInvalid)
+		_, err = get(t, s, "things", "a")
+		wantErr(t, "rolled back", err, store.ErrNotFound)
+		err = s.View(ctx, func(tx store.Tx) error {
+			return store.PutMany(ctx, tx, "things", []store.Entry{{Key: "a"}})
+		})
+		wantErr(t, "read-only", err, store.ErrReadOnly)
+		err = s.View(ctx, func(tx store.Tx) error { return store.DeleteMany(ctx, tx, "things", []string{"a"}) })
+		wantErr(t, "read-only delete", err, store.ErrReadOnly)
+	}},
+}
