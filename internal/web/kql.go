@@ -12,7 +12,6 @@ import (
 	"time"
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
-	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
 	"github.com/Azure/azure-sdk-for-go/sdk/monitor/query/azlogs"
 )
 
@@ -144,7 +143,7 @@ func queryError(err error) (string, int) {
 // runQuery runs k's query on its workspace with the user's Log Analytics
 // token and fills k with the table and the chart.
 func (c *Console) runQuery(ctx context.Context, s *session, k *kqlData) error {
-	client, err := azlogs.NewClient(logsCredential{c: c, s: s}, c.opts.Logs)
+	client, err := azlogs.NewClient(userCredentialFor{c: c, s: s}, c.opts.Logs)
 	if err != nil {
 		return err
 	}
@@ -211,18 +210,6 @@ func (c *Console) runQuery(ctx context.Context, s *session, k *kqlData) error {
 // errNoRefresh says that the session holds no refresh token.
 var errNoRefresh = errors.New("web: the session has no refresh token")
 
-// logsCredential is the user's token for Log Analytics: the console
-// redeems the session's refresh token for the resource the SDK asks for,
-// as a web app does for a second API, and keeps the rotated refresh token.
-type logsCredential struct {
-	c *Console
-	s *session
-}
-
-func (l logsCredential) GetToken(ctx context.Context, o policy.TokenRequestOptions) (azcore.AccessToken, error) {
-	return l.c.tokenFor(ctx, l.s, strings.Join(o.Scopes, " "))
-}
-
 type tokenAnswer struct {
 	AccessToken  string `json:"access_token"`
 	RefreshToken string `json:"refresh_token"`
@@ -231,7 +218,10 @@ type tokenAnswer struct {
 	Description  string `json:"error_description"`
 }
 
-// tokenFor returns a cached token for scope or redeems the refresh token.
+// tokenFor returns the user's token for another API (Log Analytics, the
+// vending API): a cached one, or one redeemed from the session's refresh
+// token, as a web app does for a second API; the rotated refresh token is
+// kept.
 func (c *Console) tokenFor(ctx context.Context, s *session, scope string) (azcore.AccessToken, error) {
 	c.refreshMu.Lock()
 	defer c.refreshMu.Unlock()

@@ -75,6 +75,31 @@ type fakeCloud struct {
 	refresh map[string]string // refresh token -> user token prefix
 	queries []string
 	prefer  []string
+	// decided are the vending decisions made.
+	decided []string
+}
+
+// vending answers as the vending API: the owner is an approver of the
+// reader's pending request; deciding needs a fresh MFA, which the fake
+// reads from the token name ("-stale" tokens lack it).
+func (f *fakeCloud) vending(w http.ResponseWriter, r *http.Request, auth string) {
+	switch {
+	case r.Method == http.MethodGet && r.URL.Path == "/vending/v1/requests" && auth == "Bearer reader-token-vending":
+		_, _ = io.WriteString(w, `{"value":[{"id":"r1","caller":"u1","status":"PendingApproval","request":{"subscriptionId":"s1","name":"web","environment":"prod","costCenter":"cc1","region":"westeurope"},"createdAt":"2026-12-06T10:00:00Z"}]}`)
+	case r.Method == http.MethodGet && r.URL.Path == "/vending/v1/requests" && auth == "Bearer owner-token-vending":
+		_, _ = io.WriteString(w, `{"value":[{"id":"r1","caller":"someone-else","status":"PendingApproval","request":{"subscriptionId":"s1","name":"web","environment":"prod","costCenter":"cc1","region":"westeurope"},"createdAt":"2026-12-06T10:00:00Z"}]}`)
+	case r.Method == http.MethodPost && r.URL.Path == "/vending/v1/requests/r1/approve" && auth == "Bearer owner-token-vending":
+		var body struct{ Reason string }
+		_ = json.NewDecoder(r.Body).Decode(&body)
+		f.decided = append(f.decided, "approve:"+body.Reason)
+		_, _ = io.WriteString(w, `{"id":"r1","status":"InProgress"}`)
+	case r.Method == http.MethodPost && strings.HasPrefix(r.URL.Path, "/vending/v1/requests/r1/"):
+		w.WriteHeader(http.StatusForbidden)
+		_, _ = io.WriteString(w, `{"error":{"code":"NotApprover","message":"no"}}`)
+	default:
+		w.WriteHeader(http.StatusUnauthorized)
+		_, _ = io.WriteString(w, `{"error":{"code":"InvalidAuthenticationToken","message":"no"}}`)
+	}
 }
 
 func (f *fakeCloud) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -89,7 +114,8 @@ func (f *fakeCloud) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case "/t/oauth2/v2.0/token":
 		_ = r.ParseForm()
 		who, ok := f.refresh[r.PostForm.Get("refresh_token")]
-		if !ok || r.PostForm.Get("grant_type") != "refresh_token" || r.PostForm.Get("scope") != "https://api.loganalytics.io/.default offline_access" {
+		scope, _ := strings.CutSuffix(r.PostForm.Get("scope"), " offline_access")
+		if !ok || r.PostForm.Get("grant_type") != "refresh_token" || (scope != "https://api.loganalytics.io/.default" && scope != VendingScope) {
 			w.WriteHeader(http.StatusBadRequest)
 			_, _ = io.WriteString(w, `{"error":"invalid_grant"}`)
 			return
@@ -97,10 +123,18 @@ func (f *fakeCloud) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		delete(f.refresh, r.PostForm.Get("refresh_token"))
 		next := randomString()
 		f.refresh[next] = who
-		_ = json.NewEncoder(w).Encode(map[string]any{"access_token": who + "-logs", "refresh_token": next, "expires_in": 3600, "token_type": "Bearer"})
+		suffix := "-logs"
+		if scope == VendingScope {
+			suffix = "-vending"
+		}
+		_ = json.NewEncoder(w).Encode(map[string]any{"access_token": who + suffix, "refresh_token": next, "expires_in": 3600, "token_type": "Bearer"})
 		return
 	}
 	auth := r.Header.Get("Authorization")
+	if strings.HasPrefix(r.URL.Path, "/vending/v1/") {
+		f.vending(w, r, auth)
+		return
+	}
 	switch {
 	case r.URL.Path == "/subscriptions" && (auth == "Bearer reader-token" || auth == "Bearer owner-token"):
 		_, _ = io.WriteString(w, `{"value":[{"id":"/subscriptions/s1","subscriptionId":"s1","displayName":"One","state":"Enabled"}]}`)
@@ -132,7 +166,7 @@ func kqlConsole(t *testing.T) (*Console, *fakeCloud) {
 		Cloud: cloud.Configuration{Services: map[cloud.ServiceName]cloud.ServiceConfiguration{
 			cloud.ResourceManager: {Endpoint: srv.URL, Audience: "https://management.azure.com"},
 			azlogs.ServiceName:    {Endpoint: srv.URL + "/v1", Audience: "https://api.loganalytics.io"}}}}
-	c, err := New(Options{Issuer: srv.URL + "/t/v2.0", ClientID: "c", ClientSecret: "s", BaseURL: "https://steward.test/console/",
+	c, err := New(Options{Issuer: srv.URL + "/t/v2.0", ClientID: "c", ClientSecret: "s", BaseURL: "https://steward.test/console/", Vending: srv.URL + "/vending/v1",
 		HTTPClient: srv.Client(), Sessions: memSessions{}, ARM: &arm.ClientOptions{ClientOptions: opts}, Logs: &azlogs.ClientOptions{ClientOptions: opts}})
 	if err != nil {
 		t.Fatal(err)

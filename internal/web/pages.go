@@ -30,7 +30,7 @@ var pages = template.Must(template.New("pages").Funcs(template.FuncMap{
 {{define "head"}}<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <title>{{.Title}} - Steward console</title><style>` + style + `</style></head><body>
-<header><strong>Steward</strong><a href="/console/">Overview</a><a href="/console/alerts">Alerts</a><a href="/console/kql">Logs</a><a href="/console/security">Security</a>
+<header><strong>Steward</strong><a href="/console/">Overview</a><a href="/console/alerts">Alerts</a><a href="/console/kql">Logs</a><a href="/console/vending">Vending</a><a href="/console/security">Security</a>
 {{if .User}}<span>{{.User.Name}}</span><form class="inline" method="post" action="/console/signout">
 <input type="hidden" name="csrf" value="{{.User.CSRF}}"><button type="submit">Sign out</button></form>{{end}}</header>
 <main>{{end}}
@@ -109,6 +109,27 @@ var pages = template.Must(template.New("pages").Funcs(template.FuncMap{
 {{end}}</tbody></table>{{end}}{{end}}
 {{template "foot" .}}{{end}}
 
+{{define "vending"}}{{template "head" .}}
+<h1>Vending</h1>
+{{if .Notice}}<p class="ok" role="status">{{.Notice}}</p>{{end}}
+{{if .Error}}<p class="warn" role="alert">{{.Error}}</p>{{end}}
+{{with .Vending}}<h2>My requests</h2>
+<table><thead><tr><th scope="col">Group</th><th scope="col">Subscription</th><th scope="col">Environment</th><th scope="col">Cost center</th><th scope="col">Region</th><th scope="col">Status</th><th scope="col">Requested</th></tr></thead><tbody>
+{{range .Mine}}<tr><td>{{.Request.Name}}</td><td>{{.Request.SubscriptionID}}</td><td>{{.Request.Environment}}</td><td>{{.Request.CostCenter}}</td><td>{{.Request.Region}}</td>
+<td class="{{if eq .Status "Failed"}}warn{{end}}">{{.Status}}{{with .Error}}: {{.Code}}{{end}}{{with .Decision}} ({{if .Approved}}approved{{else}}rejected{{end}} by {{.By}}){{end}}</td><td>{{.Created.Format "2006-01-02 15:04"}}</td></tr>
+{{else}}<tr><td colspan="7">You have made no request (steward rg request).</td></tr>{{end}}
+</tbody></table>
+{{if .ToApprove}}<h2>Waiting for your approval</h2>
+{{if not $.FreshMFA}}<p>Approving or rejecting needs a second factor from the last 10 minutes: the console asks for it when you decide.</p>{{end}}
+<table><thead><tr><th scope="col">Group</th><th scope="col">Requested by</th><th scope="col">Environment</th><th scope="col">Subscription</th><th scope="col">Decision</th></tr></thead><tbody>
+{{range .ToApprove}}<tr><td>{{.Request.Name}}</td><td>{{.Caller}}</td><td>{{.Request.Environment}}</td><td>{{.Request.SubscriptionID}}</td>
+<td><form method="post" action="/console/vending/decide"><input type="hidden" name="csrf" value="{{$.User.CSRF}}"><input type="hidden" name="request" value="{{.ID}}">
+<label for="reason-{{.ID}}">Reason</label> <input id="reason-{{.ID}}" name="reason" maxlength="1000">
+<button type="submit" name="decision" value="approve" aria-label="Approve {{.Request.Name}}">Approve</button>
+<button type="submit" name="decision" value="reject" aria-label="Reject {{.Request.Name}}">Reject</button></form></td></tr>
+{{end}}</tbody></table>{{end}}{{end}}
+{{template "foot" .}}{{end}}
+
 {{define "error"}}{{template "head" .}}
 <h1>Something went wrong</h1><p class="warn" role="alert">{{.Error}}</p><p><a href="/console/signin">Sign in</a></p>
 {{template "foot" .}}{{end}}
@@ -130,9 +151,10 @@ type pageData struct {
 	// ComplianceError says that a summary could not be read.
 	ComplianceError string
 	// Notice confirms a change.
-	Notice string
-	Alerts []alertRow
-	KQL    *kqlData
+	Notice  string
+	Alerts  []alertRow
+	KQL     *kqlData
+	Vending *vendingData
 }
 
 func (c *Console) render(w http.ResponseWriter, r *http.Request, name string, status int, d pageData) {

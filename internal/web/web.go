@@ -70,6 +70,9 @@ type Options struct {
 	// Logs is how the console reaches the Log Analytics query API
 	// (endpoint, audience, transport); the credential is the user's.
 	Logs *azlogs.ClientOptions
+	// Vending is the vending API's base URL (".../vending/v1"); empty
+	// when it is not served.
+	Vending string
 	// ARMScope is the scope of the user's management API token.
 	ARMScope string
 	Sessions Sessions
@@ -116,6 +119,8 @@ func New(opts Options) (*Console, error) {
 	c.mux.HandleFunc("GET "+Prefix+"alerts", c.page(c.alertsPage))
 	c.mux.HandleFunc("POST "+Prefix+"alerts/state", c.page(c.alertChange))
 	c.mux.HandleFunc("GET "+Prefix+"kql", c.page(c.kqlPage))
+	c.mux.HandleFunc("GET "+Prefix+"vending", c.page(c.vendingPage))
+	c.mux.HandleFunc("POST "+Prefix+"vending/decide", c.page(c.vendingDecide))
 	c.mux.HandleFunc("POST "+Prefix+"kql", c.page(c.kqlPage))
 	return c, nil
 }
