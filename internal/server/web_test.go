@@ -151,3 +151,25 @@ func assignReader(t *testing.T, s *Steward, dir, principalID string) {
 		t.Fatal(err)
 	}
 }
+
+// TestConsoleVendingAsUser reads the vending page as a signed-in user: the
+// console redeems the session's refresh token for the vending API (it is
+// pre-authorized on its user_impersonation scope) and lists the user's
+// requests, none yet.
+func TestConsoleVendingAsUser(t *testing.T) {
+	dir := t.TempDir()
+	s, _ := startSteward(t, dir, CloudService(vendingSetup), VaultService(VaultOptions{}), StorageService(),
+		VendingService(VendingOptions{}), WebService())
+	if _, err := s.Identity.CreateUser(context.Background(), s.Bootstrap.TenantID, "gil@steward.test", "Gil", "Gil-Password-1"); err != nil {
+		t.Fatal(err)
+	}
+	jar, _ := cookiejar.New(nil)
+	b := &consoleBrowser{t: t, base: strings.TrimSuffix(s.BaseURL, "/"), c: &http.Client{Jar: jar,
+		Transport:     &http.Transport{TLSClientConfig: &tls.Config{RootCAs: s.CA.Pool()}},
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
+	p := b.get("/console/vending")
+	p = b.submit(p, url.Values{"login": {"gil@steward.test"}, "passwd": {"Gil-Password-1"}})
+	if p.status != http.StatusOK || !strings.Contains(p.body, "You have made no request") || strings.Contains(p.body, "could not be read") {
+		t.Fatalf("vending page: %d %s\n%.800s", p.status, p.url, p.body)
+	}
+}
