@@ -50,25 +50,11 @@ type kqlData struct {
 func (c *Console) kqlPage(w http.ResponseWriter, r *http.Request, s *session) {
 	d := pageData{Title: "Logs", User: s, KQL: &kqlData{Timespans: timespans, Timespan: "P1D"}}
 	k := d.KQL
-	subs, err := c.subscriptionIDs(r.Context(), s, maxSummaries)
+	ws, err := c.workspaces(r, s)
 	if err != nil {
-		c.opts.Logger.WarnContext(r.Context(), "console: listing subscriptions", "err", err.Error())
-		d.Error = "The management API could not be read; try again."
+		d.Error = err.Error()
 	}
-	for _, sub := range subs {
-		var list struct {
-			Value []struct{ ID, Name string } `json:"value"`
-		}
-		q := url.Values{"api-version": {workspacesAPIVersion}}
-		if err := c.armCall(r.Context(), s, http.MethodGet, "/subscriptions/"+url.PathEscape(sub)+"/providers/Microsoft.OperationalInsights/workspaces", q, &list); err != nil {
-			c.opts.Logger.WarnContext(r.Context(), "console: listing workspaces", "subscription", sub, "err", err.Error())
-			d.Error = "The workspaces of some subscriptions could not be read."
-			continue
-		}
-		for _, ws := range list.Value {
-			k.Workspaces = append(k.Workspaces, workspaceRow{ID: ws.ID, Name: ws.Name})
-		}
-	}
+	k.Workspaces = ws
 	if r.Method != http.MethodPost {
 		c.render(w, r, "kql", http.StatusOK, d)
 		return

@@ -145,8 +145,18 @@ func (f *fakeCloud) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		_ = json.NewDecoder(r.Body).Decode(&body)
 		f.queries = append(f.queries, body.Query+" | "+body.Timespan)
 		f.prefer = append(f.prefer, r.Header.Get("Prefer"))
-		_, _ = io.WriteString(w, `{"tables":[{"name":"PrimaryResult","columns":[{"name":"Level","type":"string"},{"name":"n","type":"long"}],
+		switch {
+		case strings.HasPrefix(body.Query, "StewardCredentials_CL") && strings.HasSuffix(body.Query, "render columnchart"):
+			_, _ = io.WriteString(w, `{"tables":[{"name":"PrimaryResult","columns":[{"name":"Age","type":"string"},{"name":"Credentials","type":"long"}],
+			"rows":[["under 30 days",4],["a year or more",1]]}],"render":{"visualization":"columnchart"}}`)
+		case strings.HasPrefix(body.Query, "StewardCredentials_CL"):
+			_, _ = io.WriteString(w, `{"tables":[{"name":"PrimaryResult","columns":[{"name":"Kind","type":"string"},{"name":"Owner","type":"string"},{"name":"Name","type":"string"},
+			{"name":"Credential","type":"string"},{"name":"Expires","type":"datetime"},{"name":"Flags","type":"string"}],
+			"rows":[["AppPassword","app1","ci","abcd****wxyz","2026-12-20T00:00:00Z","ExpiresWithin30Days"]]}]}`)
+		default:
+			_, _ = io.WriteString(w, `{"tables":[{"name":"PrimaryResult","columns":[{"name":"Level","type":"string"},{"name":"n","type":"long"}],
 			"rows":[["Error",3],["<script>",1]]}],"render":{"visualization":"piechart"}}`)
+		}
 	case r.URL.Path == "/v1"+workspaceID+"/query":
 		w.WriteHeader(http.StatusForbidden)
 		_, _ = io.WriteString(w, `{"error":{"code":"InsufficientAccessError","message":"The provided credentials have insufficient access to perform the requested operation"}}`)

@@ -30,7 +30,7 @@ var pages = template.Must(template.New("pages").Funcs(template.FuncMap{
 {{define "head"}}<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <title>{{.Title}} - Steward console</title><style>` + style + `</style></head><body>
-<header><strong>Steward</strong><a href="/console/">Overview</a><a href="/console/alerts">Alerts</a><a href="/console/kql">Logs</a><a href="/console/vending">Vending</a><a href="/console/security">Security</a>
+<header><strong>Steward</strong><a href="/console/">Overview</a><a href="/console/alerts">Alerts</a><a href="/console/kql">Logs</a><a href="/console/vending">Vending</a><a href="/console/credentials">Credentials</a><a href="/console/security">Security</a>
 {{if .User}}<span>{{.User.Name}}</span><form class="inline" method="post" action="/console/signout">
 <input type="hidden" name="csrf" value="{{.User.CSRF}}"><button type="submit">Sign out</button></form>{{end}}</header>
 <main>{{end}}
@@ -92,7 +92,10 @@ var pages = template.Must(template.New("pages").Funcs(template.FuncMap{
 <p><label for="query">Query (KQL)</label><br><textarea id="query" name="query" rows="6" cols="80" maxlength="10000" required>{{.Query}}</textarea></p>
 <p><button type="submit">Run</button></p></form>
 {{if .Partial}}<p class="warn" role="alert">{{.Partial}}</p>{{end}}
-{{with .Chart}}<section aria-labelledby="chart-title"><h2 id="chart-title">{{if .Title}}{{.Title}}{{else}}Chart ({{.Kind}}){{end}}</h2>
+{{template "result" .}}{{end}}
+{{template "foot" .}}{{end}}
+
+{{define "result"}}{{with .Chart}}<section><h2>{{if .Title}}{{.Title}}{{else}}Chart ({{.Kind}}){{end}}</h2>
 {{if .Note}}<p class="warn">{{.Note}}</p>{{end}}
 {{if or .Lines .Bars .Slices}}<svg id="chart" role="img" aria-label="{{.Kind}} of the result" width="100%" viewBox="0 0 {{.Width}} {{.Height}}" preserveAspectRatio="xMinYMin meet">
 {{if or .Lines .Bars}}<line x1="60" y1="270" x2="620" y2="270" stroke="#3b3a39"></line><line x1="60" y1="10" x2="60" y2="270" stroke="#3b3a39"></line>
@@ -107,6 +110,16 @@ var pages = template.Must(template.New("pages").Funcs(template.FuncMap{
 {{if .Columns}}<table><caption>{{.Shown}} of {{.Total}} rows</caption><thead><tr>{{range .Columns}}<th scope="col">{{.Name}}</th>{{end}}</tr></thead><tbody>
 {{range .Rows}}<tr>{{range .}}<td>{{.}}</td>{{end}}</tr>
 {{end}}</tbody></table>{{end}}{{end}}
+
+{{define "credentials"}}{{template "head" .}}
+<h1>Credentials</h1>
+{{if .Error}}<p class="warn" role="alert">{{.Error}}</p>{{end}}
+{{with .Credentials}}<form method="get" action="/console/credentials"><p><label for="workspace">Workspace with the credential report</label>
+<select id="workspace" name="workspace">{{range .Workspaces}}<option value="{{.ID}}"{{if eq .ID $.Credentials.Workspace}} selected{{end}}>{{.Name}}</option>
+{{else}}<option value="">No workspace you may read</option>{{end}}</select> <button type="submit">Show</button></p></form>
+<p>From the latest <code>steward report credentials --workspace</code> run of the last 7 days.</p>
+{{with .Expiring}}<h2>Expired or expiring in the next 30 days</h2>{{if .Columns}}{{if .Rows}}{{template "result" .}}{{else}}<p class="ok">None.</p>{{end}}{{else}}<p>No credential report in this workspace.</p>{{end}}{{end}}
+{{with .Age}}{{if .Rows}}<h2>Credentials by age</h2>{{template "result" .}}{{end}}{{end}}{{end}}
 {{template "foot" .}}{{end}}
 
 {{define "vending"}}{{template "head" .}}
@@ -151,10 +164,11 @@ type pageData struct {
 	// ComplianceError says that a summary could not be read.
 	ComplianceError string
 	// Notice confirms a change.
-	Notice  string
-	Alerts  []alertRow
-	KQL     *kqlData
-	Vending *vendingData
+	Notice      string
+	Alerts      []alertRow
+	KQL         *kqlData
+	Vending     *vendingData
+	Credentials *credentialsData
 }
 
 func (c *Console) render(w http.ResponseWriter, r *http.Request, name string, status int, d pageData) {

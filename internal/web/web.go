@@ -120,6 +120,7 @@ func New(opts Options) (*Console, error) {
 	c.mux.HandleFunc("POST "+Prefix+"alerts/state", c.page(c.alertChange))
 	c.mux.HandleFunc("GET "+Prefix+"kql", c.page(c.kqlPage))
 	c.mux.HandleFunc("GET "+Prefix+"vending", c.page(c.vendingPage))
+	c.mux.HandleFunc("GET "+Prefix+"credentials", c.page(c.credentialsPage))
 	c.mux.HandleFunc("POST "+Prefix+"vending/decide", c.page(c.vendingDecide))
 	c.mux.HandleFunc("POST "+Prefix+"kql", c.page(c.kqlPage))
 	return c, nil
