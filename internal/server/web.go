@@ -6,9 +6,14 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strings"
 	"time"
 
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
 	azarm "github.com/Azure/azure-sdk-for-go/sdk/azcore/arm"
+	azcloud "github.com/Azure/azure-sdk-for-go/sdk/azcore/cloud"
+	"github.com/Azure/azure-sdk-for-go/sdk/monitor/query/azlogs"
+	"github.com/google/uuid"
 
 	"github.com/steward-gov/steward/internal/identity"
 	"github.com/steward-gov/steward/internal/store"
@@ -32,12 +37,17 @@ func WebService() Service {
 		if err != nil {
 			return fmt.Errorf("web: %w", err)
 		}
+		if err := s.preauthorizeConsole(ctx, id.AppID); err != nil {
+			return fmt.Errorf("web: %w", err)
+		}
 		c, err := web.New(web.Options{
 			Issuer:   identity.IssuerFor(s.BaseURL, s.Bootstrap.TenantID),
 			ClientID: id.AppID, ClientSecret: id.secret,
 			BaseURL:    s.BaseURL + "console/",
 			HTTPClient: &http.Client{Transport: s.Transport(), Timeout: 30 * time.Second},
 			ARM:        &azarm.ClientOptions{ClientOptions: s.ARMClientOptions()},
+			Logs:       s.consoleLogsOptions(),
+			Vending:    strings.TrimSuffix(s.BaseURL, "/") + "/vending/v1",
 			Sessions:   webSessions{s: s},
 			Logger:     s.log.With("component", "web"),
 		})
@@ -134,4 +144,75 @@ func (w webSessions) Delete(ctx context.Context, key string) error {
 		return nil
 	}
 	return err
+}
+
+// consoleLogsOptions reaches the Log Analytics query API at /v1 with a
+// token for its audience.
+func (s *Steward) consoleLogsOptions() *azlogs.ClientOptions {
+	armOpts := s.ARMClientOptions()
+	return &azlogs.ClientOptions{ClientOptions: azcore.ClientOptions{
+		Cloud: azcloud.Configuration{ActiveDirectoryAuthorityHost: s.BaseURL, Services: map[azcloud.ServiceName]azcloud.ServiceConfiguration{
+			azlogs.ServiceName: {Endpoint: strings.TrimSuffix(s.BaseURL, "/") + "/v1", Audience: LogAnalyticsAudience}}},
+		Transport: s.Transport(), Retry: armOpts.Retry}}
+}
+
+// consoleVendingScope is the delegated scope the vending API exposes for
+// the console.
+const consoleVendingScope = "user_impersonation"
+
+// preauthorizeConsole lets the console act as its users on the vending API
+// when it is mounted (mount VendingService first): the API's application
+// exposes the delegated scope user_impersonation and lists the console
+// among its preAuthorizedApplications, as Entra's first-party apps are, so
+// users are not asked to consent. It is idempotent.
+func (s *Steward) preauthorizeConsole(ctx context.Context, consoleAppID string) error {
+	tenant := s.Bootstrap.TenantID
+	dir := s.Identity.Directory()
+	if ok, err := dir.HasResource(ctx, tenant, VendingAudience); err != nil || !ok {
+		return err
+	}
+	appID, err := dir.ResourceOwner(ctx, tenant, VendingAudience)
+	if err != nil {
+		return err
+	}
+	app, err := dir.Application(ctx, tenant, appID)
+	if err != nil {
+		return err
+	}
+	api := map[string]any{}
+	if raw, ok := app.Properties["api"]; ok {
+		if err := json.Unmarshal(raw, &api); err != nil {
+			return fmt.Errorf("api of the vending application: %w", err)
+		}
+	}
+	scopes, _ := api["oauth2PermissionScopes"].([]any)
+	scopeID := ""
+	for _, sc := range scopes {
+		if m, ok := sc.(map[string]any); ok && m["value"] == consoleVendingScope {
+			scopeID, _ = m["id"].(string)
+		}
+	}
+	if scopeID == "" {
+		scopeID = uuid.NewString()
+		scopes = append(scopes, map[string]any{"id": scopeID, "value": consoleVendingScope, "type": "User", "isEnabled": true,
+			"adminConsentDisplayName": "Use the vending API as the signed-in user",
+			"userConsentDisplayName":  "Request resource groups and decide approvals as you"})
+	}
+	pre, _ := api["preAuthorizedApplications"].([]any)
+	for _, p := range pre {
+		if m, ok := p.(map[string]any); ok && strings.EqualFold(fmt.Sprint(m["appId"]), consoleAppID) {
+			return nil
+		}
+	}
+	api["oauth2PermissionScopes"] = scopes
+	api["preAuthorizedApplications"] = append(pre, map[string]any{"appId": consoleAppID, "delegatedPermissionIds": []string{scopeID}})
+	b, err := json.Marshal(api)
+	if err != nil {
+		return err
+	}
+	if app.Properties == nil {
+		app.Properties = identity.Properties{}
+	}
+	app.Properties["api"] = b
+	return dir.PutApplication(ctx, app)
 }

@@ -31,7 +31,11 @@ func TestConsoleInHeadlessChromium(t *testing.T) {
 		t.Fatal(err)
 	}
 	dir := t.TempDir()
-	s, _ := startSteward(t, dir, CloudService(), WebService())
+	s, _ := startSteward(t, dir, CloudService(), LogsService(), WebService())
+	e := newLogsEnvFor(t, s, dir)
+	rg := "/subscriptions/" + e.sub + "/resourceGroups/console"
+	e.mustARM(t, "PUT", rg, "2021-04-01", map[string]any{"location": "eastus"})
+	e.mustARM(t, "PUT", rg+"/providers/Microsoft.OperationalInsights/workspaces/ops", "2022-10-01", map[string]any{"location": "eastus", "properties": map[string]any{}})
 	ctx := context.Background()
 	user, err := s.Identity.CreateUser(ctx, s.Bootstrap.TenantID, "erin@steward.test", "Erin", "Erin-Password-1")
 	if err != nil {
@@ -115,5 +119,20 @@ func TestConsoleInHeadlessChromium(t *testing.T) {
 		t.Fatalf("after the code: %q", security)
 	}
 	shot("06-stepped-up")
+
+	// A KQL query as the Reader, and its chart drawn from render.
+	do(chromedp.Navigate(base+"/console/kql"), chromedp.WaitVisible(chromedp.CSS("#query")),
+		chromedp.SendKeys(chromedp.CSS("#query"), "range t from datetime(2026-12-01) to datetime(2026-12-02) step 1h | extend n = hourofday(t) * 2 | render timechart"),
+		chromedp.Submit(chromedp.CSS("#query")), chromedp.WaitVisible(chromedp.CSS("#chart")))
+	sctx, cancel := context.WithTimeout(bctx, 30*time.Second)
+	defer cancel()
+	lines, err := chromedp.Run(sctx, chromedp.Nodes(chromedp.CSS("#chart polyline")))
+	if err != nil || len(lines) != 1 {
+		t.Fatalf("the timechart has %d lines (%v):\n%s", len(lines), err, text("main"))
+	}
+	if table := text("table"); !strings.Contains(table, "25 of 25 rows") {
+		t.Errorf("the result table: %q", table)
+	}
+	shot("07-kql-timechart")
 	t.Logf("screenshots in %s", artifacts)
 }

@@ -151,3 +151,60 @@ func assignReader(t *testing.T, s *Steward, dir, principalID string) {
 		t.Fatal(err)
 	}
 }
+
+// TestConsoleVendingAsUser reads the vending page as a signed-in user: the
+// console redeems the session's refresh token for the vending API (it is
+// pre-authorized on its user_impersonation scope) and lists the user's
+// requests, none yet.
+func TestConsoleVendingAsUser(t *testing.T) {
+	dir := t.TempDir()
+	s, _ := startSteward(t, dir, CloudService(vendingSetup), VaultService(VaultOptions{}), StorageService(),
+		VendingService(VendingOptions{}), WebService())
+	if _, err := s.Identity.CreateUser(context.Background(), s.Bootstrap.TenantID, "gil@steward.test", "Gil", "Gil-Password-1"); err != nil {
+		t.Fatal(err)
+	}
+	jar, _ := cookiejar.New(nil)
+	b := &consoleBrowser{t: t, base: strings.TrimSuffix(s.BaseURL, "/"), c: &http.Client{Jar: jar,
+		Transport:     &http.Transport{TLSClientConfig: &tls.Config{RootCAs: s.CA.Pool()}},
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
+	p := b.get("/console/vending")
+	p = b.submit(p, url.Values{"login": {"gil@steward.test"}, "passwd": {"Gil-Password-1"}})
+	if p.status != http.StatusOK || !strings.Contains(p.body, "You have made no request") || strings.Contains(p.body, "could not be read") {
+		t.Fatalf("vending page: %d %s\n%.800s", p.status, p.url, p.body)
+	}
+}
+
+// TestConsoleAlertsAndLogsAsReader reads the alerts and logs pages of a
+// served Steward as a Reader: the AlertsManagement API answers with the
+// user's ARM token (no alert yet), and a query runs on a workspace with a
+// Log Analytics token redeemed from the user's refresh token.
+func TestConsoleAlertsAndLogsAsReader(t *testing.T) {
+	dir := t.TempDir()
+	s, _ := startSteward(t, dir, CloudService(), LogsService(), AlertsService(AlertsOptions{Disabled: true}), WebService())
+	e := newLogsEnvFor(t, s, dir)
+	rg := "/subscriptions/" + e.sub + "/resourceGroups/console"
+	e.mustARM(t, "PUT", rg, "2021-04-01", map[string]any{"location": "eastus"})
+	ws := rg + "/providers/Microsoft.OperationalInsights/workspaces/ops"
+	e.mustARM(t, "PUT", ws, "2022-10-01", map[string]any{"location": "eastus", "properties": map[string]any{}})
+	user, err := s.Identity.CreateUser(context.Background(), s.Bootstrap.TenantID, "hal@steward.test", "Hal", "Hal-Password-1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	assignReader(t, s, dir, user.ID)
+	jar, _ := cookiejar.New(nil)
+	b := &consoleBrowser{t: t, base: strings.TrimSuffix(s.BaseURL, "/"), c: &http.Client{Jar: jar,
+		Transport:     &http.Transport{TLSClientConfig: &tls.Config{RootCAs: s.CA.Pool()}},
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
+	p := b.submit(b.get("/console/alerts"), url.Values{"login": {"hal@steward.test"}, "passwd": {"Hal-Password-1"}})
+	if p.status != http.StatusOK || !strings.Contains(p.body, "No alert in the last 30 days") || strings.Contains(p.body, "could not be read") {
+		t.Fatalf("alerts page: %d %s\n%.800s", p.status, p.url, p.body)
+	}
+	p = b.get("/console/kql")
+	if !strings.Contains(p.body, `value="`+ws+`"`) {
+		t.Fatalf("the workspace is not offered:\n%.800s", p.body)
+	}
+	p = b.submit(p, url.Values{"workspace": {ws}, "timespan": {"P1D"}, "query": {"range x from 1 to 3 step 1 | extend Kind = strcat(\"k\", x) | project Kind, x | render piechart"}})
+	if p.status != http.StatusOK || !strings.Contains(p.body, "k3: 3 (50.0%)") {
+		t.Fatalf("query: %d\n%.1500s", p.status, p.body)
+	}
+}

@@ -43,6 +43,18 @@ type session struct {
 	AccessToken string    `json:"accessToken"`
 	Expires     time.Time `json:"expires"`
 	CSRF        string    `json:"csrf"`
+	// RefreshToken gets tokens for other APIs (Log Analytics), kept in
+	// Tokens by scope.
+	RefreshToken string                  `json:"refreshToken,omitempty"`
+	Tokens       map[string]grantedToken `json:"tokens,omitempty"`
+	// key is the session's key in the store.
+	key string
+}
+
+// grantedToken is an access token for another API.
+type grantedToken struct {
+	Token   string    `json:"token"`
+	Expires time.Time `json:"expires"`
 }
 
 // freshMFA reports whether the session's second factor is recent enough
@@ -131,7 +143,7 @@ func (c *Console) callback(w http.ResponseWriter, r *http.Request) {
 	}
 	s := session{ObjectID: claims.OID, TenantID: claims.TID, Name: claims.Name, UPN: claims.UPN, AMR: claims.AMR,
 		ACRS: claims.ACRS, AuthTime: time.Unix(claims.AuthTime, 0).UTC(), AccessToken: tok.AccessToken,
-		Expires: tok.Expiry, CSRF: randomString()}
+		Expires: tok.Expiry, CSRF: randomString(), RefreshToken: tok.RefreshToken}
 	id := randomString()
 	if err := c.put(ctx, hashKey("session", id), s); err != nil {
 		c.fail(w, r, http.StatusServiceUnavailable, "The console cannot keep the session.", err)
@@ -180,6 +192,7 @@ func (c *Console) currentSession(r *http.Request) (*session, bool) {
 	if err != nil || !ok || !c.opts.Now().Before(s.Expires) {
 		return nil, false
 	}
+	s.key = hashKey("session", ck.Value)
 	return &s, true
 }
 

@@ -30,7 +30,7 @@ var pages = template.Must(template.New("pages").Funcs(template.FuncMap{
 {{define "head"}}<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <title>{{.Title}} - Steward console</title><style>` + style + `</style></head><body>
-<header><strong>Steward</strong><a href="/console/">Overview</a><a href="/console/security">Security</a>
+<header><strong>Steward</strong><a href="/console/">Overview</a><a href="/console/alerts">Alerts</a><a href="/console/kql">Logs</a><a href="/console/vending">Vending</a><a href="/console/credentials">Credentials</a><a href="/console/security">Security</a>
 {{if .User}}<span>{{.User.Name}}</span><form class="inline" method="post" action="/console/signout">
 <input type="hidden" name="csrf" value="{{.User.CSRF}}"><button type="submit">Sign out</button></form>{{end}}</header>
 <main>{{end}}
@@ -64,6 +64,85 @@ var pages = template.Must(template.New("pages").Funcs(template.FuncMap{
 <p><a href="/console/signin?stepup=1&amp;return=/console/security">Verify with your authenticator app</a></p>{{end}}
 {{template "foot" .}}{{end}}
 
+{{define "alerts"}}{{template "head" .}}
+<h1>Alerts</h1>
+{{if .Notice}}<p class="ok" role="status">{{.Notice}}</p>{{end}}
+{{if .Error}}<p class="warn" role="alert">{{.Error}}</p>{{end}}
+{{if not .FreshMFA}}<p>Closing an alert needs a second factor from the last 10 minutes: the console asks for it when you close one.</p>{{end}}
+<table><caption>Alerts of the last 30 days, fired first</caption><thead><tr><th scope="col">Rule</th><th scope="col">Severity</th><th scope="col">Condition</th><th scope="col">State</th><th scope="col">Target</th><th scope="col">Fired</th><th scope="col">Resolved</th><th scope="col">Actions</th></tr></thead><tbody>
+{{range .Alerts}}<tr><td>{{.Name}}</td><td>{{.Severity}}</td><td class="{{if eq .Condition "Fired"}}warn{{else}}ok{{end}}">{{.Condition}}</td><td>{{.State}}</td><td>{{.Target}}</td><td>{{.Started}}</td><td>{{.Resolved}}</td>
+<td>{{if ne .State "Closed"}}<form method="post" action="/console/alerts/state">
+<input type="hidden" name="csrf" value="{{$.User.CSRF}}"><input type="hidden" name="alert" value="{{.ID}}">
+{{if eq .State "New"}}<button type="submit" name="state" value="Acknowledged" aria-label="Acknowledge {{.Name}}">Acknowledge</button>{{end}}
+<button type="submit" name="state" value="Closed" aria-label="Close {{.Name}}">Close</button></form>{{end}}</td></tr>
+{{else}}<tr><td colspan="8">No alert in the last 30 days.</td></tr>{{end}}
+</tbody></table>
+{{template "foot" .}}{{end}}
+
+{{define "kql"}}{{template "head" .}}
+<h1>Logs</h1>
+{{if .Error}}<p class="warn" role="alert">{{.Error}}</p>{{end}}
+{{with .KQL}}<form method="post" action="/console/kql">
+<input type="hidden" name="csrf" value="{{$.User.CSRF}}">
+<p><label for="workspace">Workspace</label><br><select id="workspace" name="workspace" required>
+{{range .Workspaces}}<option value="{{.ID}}"{{if eq .ID $.KQL.Workspace}} selected{{end}}>{{.Name}}</option>
+{{else}}<option value="">No workspace you may read</option>{{end}}</select>
+<label for="timespan">Time range</label> <select id="timespan" name="timespan">
+{{range .Timespans}}<option{{if eq . $.KQL.Timespan}} selected{{end}}>{{.}}</option>{{end}}</select></p>
+<p><label for="query">Query (KQL)</label><br><textarea id="query" name="query" rows="6" cols="80" maxlength="10000" required>{{.Query}}</textarea></p>
+<p><button type="submit">Run</button></p></form>
+{{if .Partial}}<p class="warn" role="alert">{{.Partial}}</p>{{end}}
+{{template "result" .}}{{end}}
+{{template "foot" .}}{{end}}
+
+{{define "result"}}{{with .Chart}}<section><h2>{{if .Title}}{{.Title}}{{else}}Chart ({{.Kind}}){{end}}</h2>
+{{if .Note}}<p class="warn">{{.Note}}</p>{{end}}
+{{if or .Lines .Bars .Slices}}<svg id="chart" role="img" aria-label="{{.Kind}} of the result" width="100%" viewBox="0 0 {{.Width}} {{.Height}}" preserveAspectRatio="xMinYMin meet">
+{{if or .Lines .Bars}}<line x1="60" y1="270" x2="620" y2="270" stroke="#3b3a39"></line><line x1="60" y1="10" x2="60" y2="270" stroke="#3b3a39"></line>
+<text x="56" y="20" font-size="12" text-anchor="end">{{.YMax}}</text><text x="56" y="270" font-size="12" text-anchor="end">{{.YMin}}</text>{{end}}
+{{if .Lines}}<text x="60" y="290" font-size="12">{{.XMin}}</text><text x="620" y="290" font-size="12" text-anchor="end">{{.XMax}}</text>{{end}}
+{{range .Lines}}<polyline fill="none" stroke="{{.Color}}" stroke-width="2" points="{{.Points}}"><title>{{.Label}}</title></polyline>
+{{end}}{{range .Bars}}<rect x="{{printf "%.1f" .X}}" y="{{printf "%.1f" .Y}}" width="{{printf "%.1f" .W}}" height="{{printf "%.1f" .H}}" fill="{{.Color}}"><title>{{.Label}}</title></rect>
+{{end}}{{range .Slices}}<path d="{{.Path}}" fill="{{.Color}}" stroke="#fff"><title>{{.Label}}</title></path>
+{{end}}</svg>
+<ul>{{range .Lines}}<li><svg width="12" height="12" aria-hidden="true"><rect width="12" height="12" fill="{{.Color}}"></rect></svg> {{.Label}}</li>{{end}}{{range .Slices}}<li><svg width="12" height="12" aria-hidden="true"><rect width="12" height="12" fill="{{.Color}}"></rect></svg> {{.Label}}</li>{{end}}{{range .Bars}}<li>{{.Label}}</li>{{end}}</ul>{{end}}
+</section>{{end}}
+{{if .Columns}}<table><caption>{{.Shown}} of {{.Total}} rows</caption><thead><tr>{{range .Columns}}<th scope="col">{{.Name}}</th>{{end}}</tr></thead><tbody>
+{{range .Rows}}<tr>{{range .}}<td>{{.}}</td>{{end}}</tr>
+{{end}}</tbody></table>{{end}}{{end}}
+
+{{define "credentials"}}{{template "head" .}}
+<h1>Credentials</h1>
+{{if .Error}}<p class="warn" role="alert">{{.Error}}</p>{{end}}
+{{with .Credentials}}<form method="get" action="/console/credentials"><p><label for="workspace">Workspace with the credential report</label>
+<select id="workspace" name="workspace">{{range .Workspaces}}<option value="{{.ID}}"{{if eq .ID $.Credentials.Workspace}} selected{{end}}>{{.Name}}</option>
+{{else}}<option value="">No workspace you may read</option>{{end}}</select> <button type="submit">Show</button></p></form>
+<p>From the latest <code>steward report credentials --workspace</code> run of the last 7 days.</p>
+{{with .Expiring}}<h2>Expired or expiring in the next 30 days</h2>{{if .Columns}}{{if .Rows}}{{template "result" .}}{{else}}<p class="ok">None.</p>{{end}}{{else}}<p>No credential report in this workspace.</p>{{end}}{{end}}
+{{with .Age}}{{if .Rows}}<h2>Credentials by age</h2>{{template "result" .}}{{end}}{{end}}{{end}}
+{{template "foot" .}}{{end}}
+
+{{define "vending"}}{{template "head" .}}
+<h1>Vending</h1>
+{{if .Notice}}<p class="ok" role="status">{{.Notice}}</p>{{end}}
+{{if .Error}}<p class="warn" role="alert">{{.Error}}</p>{{end}}
+{{with .Vending}}<h2>My requests</h2>
+<table><thead><tr><th scope="col">Group</th><th scope="col">Subscription</th><th scope="col">Environment</th><th scope="col">Cost center</th><th scope="col">Region</th><th scope="col">Status</th><th scope="col">Requested</th></tr></thead><tbody>
+{{range .Mine}}<tr><td>{{.Request.Name}}</td><td>{{.Request.SubscriptionID}}</td><td>{{.Request.Environment}}</td><td>{{.Request.CostCenter}}</td><td>{{.Request.Region}}</td>
+<td class="{{if eq .Status "Failed"}}warn{{end}}">{{.Status}}{{with .Error}}: {{.Code}}{{end}}{{with .Decision}} ({{if .Approved}}approved{{else}}rejected{{end}} by {{.By}}){{end}}</td><td>{{.Created.Format "2006-01-02 15:04"}}</td></tr>
+{{else}}<tr><td colspan="7">You have made no request (steward rg request).</td></tr>{{end}}
+</tbody></table>
+{{if .ToApprove}}<h2>Waiting for your approval</h2>
+{{if not $.FreshMFA}}<p>Approving or rejecting needs a second factor from the last 10 minutes: the console asks for it when you decide.</p>{{end}}
+<table><thead><tr><th scope="col">Group</th><th scope="col">Requested by</th><th scope="col">Environment</th><th scope="col">Subscription</th><th scope="col">Decision</th></tr></thead><tbody>
+{{range .ToApprove}}<tr><td>{{.Request.Name}}</td><td>{{.Caller}}</td><td>{{.Request.Environment}}</td><td>{{.Request.SubscriptionID}}</td>
+<td><form method="post" action="/console/vending/decide"><input type="hidden" name="csrf" value="{{$.User.CSRF}}"><input type="hidden" name="request" value="{{.ID}}">
+<label for="reason-{{.ID}}">Reason</label> <input id="reason-{{.ID}}" name="reason" maxlength="1000">
+<button type="submit" name="decision" value="approve" aria-label="Approve {{.Request.Name}}">Approve</button>
+<button type="submit" name="decision" value="reject" aria-label="Reject {{.Request.Name}}">Reject</button></form></td></tr>
+{{end}}</tbody></table>{{end}}{{end}}
+{{template "foot" .}}{{end}}
+
 {{define "error"}}{{template "head" .}}
 <h1>Something went wrong</h1><p class="warn" role="alert">{{.Error}}</p><p><a href="/console/signin">Sign in</a></p>
 {{template "foot" .}}{{end}}
@@ -84,6 +163,12 @@ type pageData struct {
 	Compliance    []compliance
 	// ComplianceError says that a summary could not be read.
 	ComplianceError string
+	// Notice confirms a change.
+	Notice      string
+	Alerts      []alertRow
+	KQL         *kqlData
+	Vending     *vendingData
+	Credentials *credentialsData
 }
 
 func (c *Console) render(w http.ResponseWriter, r *http.Request, name string, status int, d pageData) {

@@ -24,6 +24,7 @@ import (
 	"time"
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/arm"
+	"github.com/Azure/azure-sdk-for-go/sdk/monitor/query/azlogs"
 	"github.com/coreos/go-oidc/v3/oidc"
 	"golang.org/x/oauth2"
 )
@@ -66,6 +67,12 @@ type Options struct {
 	// ARM is how the console reaches the management API (endpoint,
 	// transport); the credential is the user's token.
 	ARM *arm.ClientOptions
+	// Logs is how the console reaches the Log Analytics query API
+	// (endpoint, audience, transport); the credential is the user's.
+	Logs *azlogs.ClientOptions
+	// Vending is the vending API's base URL (".../vending/v1"); empty
+	// when it is not served.
+	Vending string
 	// ARMScope is the scope of the user's management API token.
 	ARMScope string
 	Sessions Sessions
@@ -82,6 +89,8 @@ type Console struct {
 
 	mu       sync.Mutex
 	provider *oidc.Provider
+	// refreshMu serializes refresh token redemptions (they rotate).
+	refreshMu sync.Mutex
 }
 
 // New returns a console with opts' defaults filled in.
@@ -107,6 +116,13 @@ func New(opts Options) (*Console, error) {
 	c.mux.HandleFunc("GET "+Prefix+"auth/callback", c.callback)
 	c.mux.HandleFunc("POST "+Prefix+"signout", c.page(c.signOut))
 	c.mux.HandleFunc("GET "+Prefix+"security", c.page(c.security))
+	c.mux.HandleFunc("GET "+Prefix+"alerts", c.page(c.alertsPage))
+	c.mux.HandleFunc("POST "+Prefix+"alerts/state", c.page(c.alertChange))
+	c.mux.HandleFunc("GET "+Prefix+"kql", c.page(c.kqlPage))
+	c.mux.HandleFunc("GET "+Prefix+"vending", c.page(c.vendingPage))
+	c.mux.HandleFunc("GET "+Prefix+"credentials", c.page(c.credentialsPage))
+	c.mux.HandleFunc("POST "+Prefix+"vending/decide", c.page(c.vendingDecide))
+	c.mux.HandleFunc("POST "+Prefix+"kql", c.page(c.kqlPage))
 	return c, nil
 }
 
@@ -140,7 +156,7 @@ func (c *Console) oidcProvider(ctx context.Context) (*oidc.Provider, error) {
 func (c *Console) oauth(p *oidc.Provider) oauth2.Config {
 	return oauth2.Config{ClientID: c.opts.ClientID, ClientSecret: c.opts.ClientSecret, Endpoint: p.Endpoint(),
 		RedirectURL: c.opts.BaseURL + "auth/callback",
-		Scopes:      []string{oidc.ScopeOpenID, "profile", "email", c.opts.ARMScope}}
+		Scopes:      []string{oidc.ScopeOpenID, "profile", "email", oidc.ScopeOfflineAccess, c.opts.ARMScope}}
 }
 
 func randomString() string {
