@@ -158,6 +158,16 @@ func newSeedWorld(t *testing.T, ce *collectorEnv, before func(w *seedWorld)) *se
 		"notificationPolicy": map[string]any{"notificationEndpoints": []any{map[string]any{"uri": strings.TrimSuffix(ce.s.BaseURL, "/") + "/collector?sig=s3cret"}}},
 	}})
 
+	// The customers may read the definition they deploy (Azure's rule for
+	// service-catalog definitions).
+	for _, c := range []seedActor{custA, custB} {
+		doc := rbac.RoleAssignmentDocument(w.defID, rbac.ReaderRoleID, c.id, "ServicePrincipal")
+		id, _ := doc["id"].(string)
+		if _, _, err := ce.s.Cloud.Put(context.Background(), nil, cloud.PutRequest{ID: id, Type: cloud.TypeRoleAssignment, Doc: doc}); err != nil {
+			t.Fatal(err)
+		}
+	}
+
 	// Three applications in two customer tenants; app1's resource has no
 	// env tag.
 	w.deployed = []seedApp{{subA, "app1", custA, map[string]any{}}, {subA, "app2", custA, map[string]any{"env": "prod"}}, {subB, "app3", custB, map[string]any{"env": "prod"}}}
