@@ -17,8 +17,30 @@ func init() { register(newResourceCmd) }
 
 // defaultResourceAPIVersion is sent for generic resources unless
 // --api-version names another; Steward accepts any well-formed version for
-// types no provider registered.
+// types no provider registered. A type with published api-versions gets
+// the newest stable one of its own (resourceAPIVersion), as az resource
+// picks one from the provider's list.
 const defaultResourceAPIVersion = "2021-04-01"
+
+// resourceAPIVersion is the --api-version flag when given, else the newest
+// stable published version of id's type, else defaultResourceAPIVersion.
+func resourceAPIVersion(cmd *cobra.Command, id string) string {
+	ver, _ := cmd.Flags().GetString("api-version")
+	if cmd.Flags().Changed("api-version") {
+		return ver
+	}
+	rid, err := arm.ParseResourceID(id)
+	if err != nil {
+		return ver
+	}
+	vs := arm.TypeAPIVersions(rid.ResourceType())
+	for i := len(vs) - 1; i >= 0; i-- {
+		if !arm.IsPreviewAPIVersion(vs[i]) {
+			return vs[i]
+		}
+	}
+	return ver
+}
 
 func newResourceCmd() *cobra.Command {
 	cmd := &cobra.Command{
@@ -44,7 +66,7 @@ func newResourceCmd() *cobra.Command {
 		c.Flags().String("type", "", "resource type, such as Microsoft.Web/sites (list: filter by type)")
 		if c != list {
 			c.Flags().StringP("name", "n", "", "resource name")
-			c.Flags().String("api-version", defaultResourceAPIVersion, "api-version for the resource's type")
+			c.Flags().String("api-version", defaultResourceAPIVersion, "api-version for the resource's type (default: the newest stable one Steward knows for the type, else this)")
 		}
 		cmd.AddCommand(c)
 	}
@@ -117,7 +139,7 @@ func runResourceCreate(cmd *cobra.Command, args []string) error {
 	if res.Tags, err = parseTags(pairs); err != nil {
 		return err
 	}
-	ver, _ := cmd.Flags().GetString("api-version")
+	ver := resourceAPIVersion(cmd, id)
 	poller, err := c.BeginCreateOrUpdateByID(cmd.Context(), id, ver, res, nil)
 	if err != nil {
 		return apiError(err)
@@ -138,7 +160,7 @@ func runResourceShow(cmd *cobra.Command, args []string) error {
 	if err != nil {
 		return err
 	}
-	ver, _ := cmd.Flags().GetString("api-version")
+	ver := resourceAPIVersion(cmd, id)
 	out, err := c.GetByID(cmd.Context(), id, ver, nil)
 	if err != nil {
 		return apiError(err)
@@ -151,7 +173,7 @@ func runResourceDelete(cmd *cobra.Command, args []string) error {
 	if err != nil {
 		return err
 	}
-	ver, _ := cmd.Flags().GetString("api-version")
+	ver := resourceAPIVersion(cmd, id)
 	// ARM answers 204 to a delete of nothing; like az, say it is not there.
 	if _, err := c.GetByID(cmd.Context(), id, ver, nil); err != nil {
 		return apiError(err)

@@ -32,7 +32,7 @@ func TestSpecVersionsCoverCorpus(t *testing.T) {
 	}
 	root := filepath.Join(corpus, "specification")
 	if st, err := os.Stat(root); err != nil || !st.IsDir() {
-		t.Skipf("no spec corpus at %s (scripts/fetch-conformance.sh assembles it): the checked-in table stands", root)
+		t.Skipf("no spec corpus at %s (scripts/fetch-conformance.sh fetches it): the checked-in table stands", root)
 	}
 	n := 0
 	err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {

@@ -28,6 +28,20 @@ const (
 	specVaultsAll     = "keyvault/resource-manager/Microsoft.KeyVault/openapi.json"
 	specStorage       = "storage/resource-manager/Microsoft.Storage/storage.json"
 	specStorageAll    = "storage/resource-manager/Microsoft.Storage/openapi.json"
+	specOIClassic     = "operationalinsights/resource-manager/Microsoft.OperationalInsights/OperationalInsights.json"
+	specOIWorkspaces  = "operationalinsights/resource-manager/Microsoft.OperationalInsights/Workspaces.json"
+	specOITables      = "operationalinsights/resource-manager/Microsoft.OperationalInsights/Tables.json"
+	specOIAll         = "operationalinsights/resource-manager/Microsoft.OperationalInsights/openapi.json"
+	specDCR           = "monitor/resource-manager/Microsoft.Insights/dataCollectionRules_API.json"
+	specDCE           = "monitor/resource-manager/Microsoft.Insights/dataCollectionEndpoints_API.json"
+	specSQR           = "monitor/resource-manager/Microsoft.Insights/scheduledQueryRule_API.json"
+	specActionGroups  = "monitor/resource-manager/Microsoft.Insights/actionGroups_API.json"
+	specDiagSettings  = "monitor/resource-manager/Microsoft.Insights/diagnosticsSettings_API.json"
+	specDiagService   = "monitor/resource-manager/Microsoft.Insights/serviceDiagnosticsSettings_API.json"
+	specAlerts        = "alertsmanagement/resource-manager/Microsoft.AlertsManagement/AlertsManagement.json"
+	specManagedApps   = "solutions/resource-manager/Microsoft.Solutions/managedapplications.json"
+	specConsumption   = "consumption/resource-manager/Microsoft.Consumption/consumption.json"
+	specTemplateSpecs = "resources/resource-manager/Microsoft.Resources/templateSpecs.json"
 )
 
 // typeSpec says where a resource type's api-versions come from: the spec
@@ -52,12 +66,6 @@ var legacyResources = []string{"2014-04-01", "2015-01-01"}
 // policyStates specs, and 2022-04-01, the version of the package-2022-04
 // files of PolicyInsights (componentPolicyStates, operations).
 var legacyPolicyStates = []string{"2017-08-09-preview", "2017-10-17-preview", "2017-12-12-preview", "2022-04-01"}
-
-// Not enforced yet, though their versions are generated (specVaults,
-// specStorage...): Key Vault vaults and storage accounts. Programs (and
-// tests) that read every resource of a deployment with one api-version
-// would be refused for these types, as Azure refuses them; enforcing
-// waits until those callers pick each type's version.
 
 // typeSpecs maps a resource type (lower case) to its specs. The types are
 // those Steward serves with their own routes or hooks; any other type is a
@@ -86,6 +94,21 @@ var typeSpecs = map[string]typeSpec{
 	"microsoft.policyinsights/policystates":                                         {files: []string{specPolicyStates}, extra: legacyPolicyStates},
 	"microsoft.managedidentity/userassignedidentities":                              {files: []string{specMSI}, located: true},
 	"microsoft.managedidentity/userassignedidentities/federatedidentitycredentials": {files: []string{specMSI}, since: "2022-01-31-preview", located: true},
+	"microsoft.keyvault/vaults":                                                     {files: []string{specVaults, specVaultsAll}, located: true},
+	"microsoft.storage/storageaccounts":                                             {files: []string{specStorage, specStorageAll}, located: true},
+	"microsoft.operationalinsights/workspaces":                                      {files: []string{specOIClassic, specOIWorkspaces, specOIAll}, located: true},
+	"microsoft.operationalinsights/workspaces/tables":                               {files: []string{specOITables, specOIAll}, located: true},
+	"microsoft.insights/datacollectionrules":                                        {files: []string{specDCR}, located: true},
+	"microsoft.insights/datacollectionendpoints":                                    {files: []string{specDCE}, located: true},
+	"microsoft.insights/scheduledqueryrules":                                        {files: []string{specSQR}, located: true},
+	"microsoft.insights/actiongroups":                                               {files: []string{specActionGroups}, located: true},
+	"microsoft.insights/diagnosticsettings":                                         {files: []string{specDiagSettings, specDiagService}},
+	"microsoft.alertsmanagement/alerts":                                             {files: []string{specAlerts}},
+	"microsoft.solutions/applications":                                              {files: []string{specManagedApps}, located: true},
+	"microsoft.solutions/applicationdefinitions":                                    {files: []string{specManagedApps}, located: true},
+	"microsoft.consumption/budgets":                                                 {files: []string{specConsumption}},
+	"microsoft.resources/templatespecs":                                             {files: []string{specTemplateSpecs}, located: true},
+	"microsoft.resources/templatespecs/versions":                                    {files: []string{specTemplateSpecs}, located: true},
 }
 
 // TypeAPIVersions returns the api-versions published for a resource type

@@ -156,7 +156,8 @@ func TestHooksShapeAndObserveWrites(t *testing.T) {
 	rg := "/subscriptions/" + e.sub + "/resourceGroups/hooks"
 	e.do(t, "PUT", rg+v, admin, []byte(`{"location":"westeurope"}`))
 	vault := rg + "/providers/Microsoft.KeyVault/vaults/kv1"
-	r, b := e.do(t, "PUT", vault+v, admin, []byte(`{"location":"westeurope","properties":{"sku":{"name":"standard"}}}`))
+	const vv = "?api-version=2023-07-01" // a version of vaults
+	r, b := e.do(t, "PUT", vault+vv, admin, []byte(`{"location":"westeurope","properties":{"sku":{"name":"standard"}}}`))
 	var doc struct {
 		Tags       map[string]string
 		Properties map[string]any
@@ -165,7 +166,7 @@ func TestHooksShapeAndObserveWrites(t *testing.T) {
 	if r.StatusCode != 201 || doc.Properties["vaultUri"] != "https://kv1.vault.example/" || doc.Tags["stamped"] != "yes" {
 		t.Fatalf("hooked put: %d %s", r.StatusCode, b)
 	}
-	if r, b := e.do(t, "PUT", vault+v, admin, []byte(`{"location":"westeurope"}`)); r.StatusCode != 400 {
+	if r, b := e.do(t, "PUT", vault+vv, admin, []byte(`{"location":"westeurope"}`)); r.StatusCode != 400 {
 		t.Errorf("put hook refusal: %d %s", r.StatusCode, b)
 	}
 	if r, _ := e.do(t, "PUT", rg+"/providers/Microsoft.Web/sites/cold"+v, admin, []byte(`{"location":"northpole"}`)); r.StatusCode != 403 {

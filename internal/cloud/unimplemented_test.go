@@ -33,12 +33,12 @@ func TestWritesOfUnimplementedTypesAreRefused(t *testing.T) {
 		name, path, method string
 		status             int
 		missing            string // in the message of a refusal
-		version            string // default 2022-09-01
+		version            string // default 2022-09-01; a type with published versions takes one of them
 	}{
 		{"a deployment script", rg + "/providers/Microsoft.Resources/deploymentScripts/d1", "PUT", 400, "script would not run", ""},
-		{"a managed application", rg + "/providers/Microsoft.Solutions/applications/app", "PUT", 400, "managed resource group", ""},
-		{"a log alert rule, any casing", rg + "/providers/microsoft.insights/SCHEDULEDQUERYRULES/r", "PUT", 400, "never be evaluated", ""},
-		{"a patch of an action group", rg + "/providers/Microsoft.Insights/actionGroups/g", "PATCH", 400, "notification", ""},
+		{"a managed application", rg + "/providers/Microsoft.Solutions/applications/app", "PUT", 400, "managed resource group", "2021-07-01"},
+		{"a log alert rule, any casing", rg + "/providers/microsoft.insights/SCHEDULEDQUERYRULES/r", "PUT", 400, "never be evaluated", "2023-12-01"},
+		{"a patch of an action group", rg + "/providers/Microsoft.Insights/actionGroups/g", "PATCH", 400, "notification", "2023-01-01"},
 		{"an arbitrary type is stored", rg + "/providers/Microsoft.Contoso/widgets/w", "PUT", 201, "", ""},
 		{"a type implemented by a route", rg + "/providers/Microsoft.ManagedIdentity/userAssignedIdentities/id", "PUT", 201, "", "2023-01-31"},
 		{"a type implemented by a put hook", rg + "/providers/Microsoft.Storage/storageAccounts/sa", "PUT", 201, "", ""},

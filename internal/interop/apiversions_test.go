@@ -45,6 +45,21 @@ var versionProbes = map[string]versionProbe{
 	"microsoft.policyinsights/policystates":                                         {"POST", "subscriptions/{sub}/providers/Microsoft.PolicyInsights/policyStates/latest/queryResults", nil},
 	"microsoft.managedidentity/userassignedidentities":                              {"GET", "subscriptions/{sub}/resourcegroups/{rg}/providers/Microsoft.ManagedIdentity/userAssignedIdentities/apiv", nil},
 	"microsoft.managedidentity/userassignedidentities/federatedidentitycredentials": {"GET", "subscriptions/{sub}/resourcegroups/{rg}/providers/Microsoft.ManagedIdentity/userAssignedIdentities/apiv/federatedIdentityCredentials", nil},
+	"microsoft.keyvault/vaults":                                                     {"GET", "subscriptions/{sub}/resourcegroups/{rg}/providers/Microsoft.KeyVault/vaults", nil},
+	"microsoft.storage/storageaccounts":                                             {"GET", "subscriptions/{sub}/resourcegroups/{rg}/providers/Microsoft.Storage/storageAccounts", nil},
+	"microsoft.operationalinsights/workspaces":                                      {"GET", "subscriptions/{sub}/resourcegroups/{rg}/providers/Microsoft.OperationalInsights/workspaces", nil},
+	"microsoft.operationalinsights/workspaces/tables":                               {"GET", "subscriptions/{sub}/resourcegroups/{rg}/providers/Microsoft.OperationalInsights/workspaces/none/tables", nil},
+	"microsoft.insights/datacollectionrules":                                        {"GET", "subscriptions/{sub}/resourcegroups/{rg}/providers/Microsoft.Insights/dataCollectionRules", nil},
+	"microsoft.insights/datacollectionendpoints":                                    {"GET", "subscriptions/{sub}/resourcegroups/{rg}/providers/Microsoft.Insights/dataCollectionEndpoints", nil},
+	"microsoft.insights/scheduledqueryrules":                                        {"GET", "subscriptions/{sub}/resourcegroups/{rg}/providers/Microsoft.Insights/scheduledQueryRules", nil},
+	"microsoft.insights/actiongroups":                                               {"GET", "subscriptions/{sub}/resourcegroups/{rg}/providers/Microsoft.Insights/actionGroups", nil},
+	"microsoft.insights/diagnosticsettings":                                         {"GET", "subscriptions/{sub}/resourcegroups/{rg}/providers/Microsoft.ManagedIdentity/userAssignedIdentities/apiv/providers/Microsoft.Insights/diagnosticSettings", nil},
+	"microsoft.alertsmanagement/alerts":                                             {"GET", "subscriptions/{sub}/providers/Microsoft.AlertsManagement/alerts", nil},
+	"microsoft.solutions/applications":                                              {"GET", "subscriptions/{sub}/resourcegroups/{rg}/providers/Microsoft.Solutions/applications", nil},
+	"microsoft.solutions/applicationdefinitions":                                    {"GET", "subscriptions/{sub}/resourcegroups/{rg}/providers/Microsoft.Solutions/applicationDefinitions", nil},
+	"microsoft.consumption/budgets":                                                 {"GET", "subscriptions/{sub}/providers/Microsoft.Consumption/budgets", nil},
+	"microsoft.resources/templatespecs":                                             {"GET", "subscriptions/{sub}/resourcegroups/{rg}/providers/Microsoft.Resources/templateSpecs", nil},
+	"microsoft.resources/templatespecs/versions":                                    {"GET", "subscriptions/{sub}/resourcegroups/{rg}/providers/Microsoft.Resources/templateSpecs/none/versions", nil},
 }
 
 // versionErrors are the codes of ARM's answers to an api-version a type

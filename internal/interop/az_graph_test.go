@@ -81,6 +81,9 @@ func TestAzureCLIDirectoryThroughGraph(t *testing.T) {
 	s := serve(t)
 	az := newAzCLI(t, s)
 	az.registerGraphCloud(t)
+	survey(t, azDirect, "Graph: az ad app create", "Graph: az ad app federated-credential create",
+		"Graph: az ad sp create-for-rbac --cert", "Graph: az ad sp show", "Graph: az ad group create",
+		"Graph: az ad group member add", "Graph: az ad group member check", "Graph: az ad user create")
 	az.json(t, nil, "login", "--service-principal", "-u", s.Info.ClientID, "-p", s.Info.ClientSecret, "--tenant", s.Info.TenantID)
 
 	var app struct{ AppID, ID, DisplayName string }
@@ -128,6 +131,7 @@ func TestAzureCLIDirectoryThroughGraph(t *testing.T) {
 	}
 
 	t.Run("role assignment list resolves the assignee through Graph", func(t *testing.T) {
+		survey(t, azDirect, "Graph: az role assignment list --assignee (user, service principal)")
 		for _, assignee := range []string{"ann@steward.test", rbac.AppID} {
 			var got []any
 			az.json(t, &got, "role", "assignment", "list", "--assignee", assignee, "--all")
@@ -153,6 +157,7 @@ func TestAzureCLIDirectoryThroughGraph(t *testing.T) {
 		}
 	})
 	t.Run("the new principal signs in with its certificate", func(t *testing.T) {
+		survey(t, azDirect, "sign-in: az login --service-principal (create-for-rbac certificate)")
 		other := newAzCLI(t, s)
 		other.registerGraphCloud(t)
 		var got []account
@@ -162,6 +167,7 @@ func TestAzureCLIDirectoryThroughGraph(t *testing.T) {
 		}
 	})
 	t.Run("delete", func(t *testing.T) {
+		survey(t, azDirect, "Graph: az ad user delete", "Graph: az ad app delete", "Graph: az ad app show (deleted)")
 		az.json(t, nil, "ad", "user", "delete", "--id", "ann@steward.test")
 		az.json(t, nil, "ad", "app", "delete", "--id", app.AppID)
 		out, err := az.run("ad", "app", "show", "--id", app.AppID)

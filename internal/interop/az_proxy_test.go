@@ -24,7 +24,7 @@ func newAzProxied(t *testing.T, s *served, credential string) *azProxied {
 	if err != nil {
 		t.Skip("no az on PATH (Debian: apt-get install azure-cli); skipping the Azure CLI tests")
 	}
-	env := append(s.proxyEnv(credential), "AZURE_CONFIG_DIR="+t.TempDir(), "AZURE_CORE_COLLECT_TELEMETRY=no",
+	env := append(s.proxyEnv(credential), "AZURE_CONFIG_DIR="+azConfigDir(t, path), "AZURE_CORE_COLLECT_TELEMETRY=no",
 		"AZURE_CORE_NO_COLOR=true", "AZURE_CORE_SURVEY_MESSAGE=no", "AZURE_CORE_ONLY_SHOW_ERRORS=true")
 	return &azProxied{path: path, env: env, s: s}
 }

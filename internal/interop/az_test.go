@@ -5,8 +5,10 @@ import (
 	"encoding/json"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -25,7 +27,47 @@ func newAzCLI(t *testing.T, s *served) *azCLI {
 	if err != nil {
 		t.Skip("no az on PATH (Debian: apt-get install azure-cli); skipping the Azure CLI tests")
 	}
-	return &azCLI{path: path, config: t.TempDir(), s: s}
+	return &azCLI{path: path, config: azConfigDir(t, path), s: s}
+}
+
+// azCommandIndex is az's command index (commandIndex.json), built once
+// per package run in a configuration directory of its own.
+var azCommandIndex struct {
+	once sync.Once
+	data []byte
+}
+
+// azConfigDir returns a new, empty az configuration directory for one
+// test, holding only a copy of az's command index: without it, the first
+// az command of every directory loads every command module to rebuild
+// the index (about 11 s on the CI machine). The index depends on az's
+// installation only, never on a test's clouds, sign-ins or subscriptions,
+// so the tests stay independent; when it cannot be built, the directory
+// is left empty and az builds its own.
+func azConfigDir(t *testing.T, az string) string {
+	t.Helper()
+	azCommandIndex.once.Do(func() {
+		seed, err := os.MkdirTemp("", "steward-az-index-")
+		if err != nil {
+			return
+		}
+		defer os.RemoveAll(seed)
+		ctx, cancel := context.WithTimeout(context.Background(), 120*time.Second)
+		defer cancel()
+		cmd := exec.CommandContext(ctx, az, "cloud", "list", "-o", "none")
+		cmd.Env = append(os.Environ(), "AZURE_CONFIG_DIR="+seed, "AZURE_CORE_COLLECT_TELEMETRY=no")
+		if cmd.Run() != nil {
+			return
+		}
+		azCommandIndex.data, _ = os.ReadFile(filepath.Join(seed, "commandIndex.json"))
+	})
+	dir := t.TempDir()
+	if len(azCommandIndex.data) > 0 {
+		if err := os.WriteFile(filepath.Join(dir, "commandIndex.json"), azCommandIndex.data, 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return dir
 }
 
 // run runs az with args and returns its combined output and error.

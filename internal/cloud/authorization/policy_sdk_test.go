@@ -102,7 +102,7 @@ func TestSDKPolicyResourcesAndEnforcement(t *testing.T) {
 
 	res, _ := armresources.NewClient(e.sub, e.cred, e.opts)
 	put := func(id, location string) (armresources.GenericResource, error) {
-		poller, err := res.BeginCreateOrUpdateByID(ctx, id, "2023-01-01", armresources.GenericResource{Location: to.Ptr(location),
+		poller, err := res.BeginCreateOrUpdateByID(ctx, id, "2023-07-01", armresources.GenericResource{Location: to.Ptr(location),
 			Properties: map[string]any{"sku": "standard"}}, nil)
 		if err != nil {
 			return armresources.GenericResource{}, err
@@ -126,7 +126,7 @@ func TestSDKPolicyResourcesAndEnforcement(t *testing.T) {
 	}
 
 	// denyAction protects the vault from deletion.
-	poller, err := res.BeginDeleteByID(ctx, vault, "2023-01-01", nil)
+	poller, err := res.BeginDeleteByID(ctx, vault, "2023-07-01", nil)
 	if err == nil {
 		_, err = poller.PollUntilDone(ctx, &runtime.PollUntilDoneOptions{Frequency: time.Millisecond})
 	}
@@ -184,7 +184,7 @@ func TestSDKPolicyResourcesAndEnforcement(t *testing.T) {
 	if _, err := pas.Delete(ctx, sub[1:], "protect-vaults", nil); err != nil {
 		t.Fatal(err)
 	}
-	poller, err = res.BeginDeleteByID(ctx, vault, "2023-01-01", nil)
+	poller, err = res.BeginDeleteByID(ctx, vault, "2023-07-01", nil)
 	if err == nil {
 		_, err = poller.PollUntilDone(ctx, &runtime.PollUntilDoneOptions{Frequency: time.Millisecond})
 	}
