@@ -42,6 +42,11 @@ type ReportsOptions struct {
 	HTTP *http.Client
 	// Now is the scheduler's clock (nil: the wall clock).
 	Now func() time.Time
+	// BenchmarkAssignment is the name of the subscription's assignment of
+	// the Microsoft cloud security benchmark the benchmark job reports
+	// ("": "mcsb", as steward report benchmark --assign names it). The job
+	// reports nothing while no such assignment exists.
+	BenchmarkAssignment string
 	// Disabled mounts the scheduler but starts no loop (tests tick it).
 	Disabled bool
 }
@@ -84,6 +89,21 @@ func ReportsService(opts ReportsOptions, ready ...func(*reports.Scheduler)) Serv
 				return reports.RogueFrom(ctx, src, now().UTC(), window, opts.Rogue)
 			}})
 		}
+		jobs = append(jobs,
+			reports.Job{Name: "network", Every: every, Run: func(ctx context.Context) ([]reports.Finding, error) {
+				return reports.NetworkFrom(ctx, src)
+			}},
+			reports.Job{Name: "logging", Every: every, Run: func(ctx context.Context) ([]reports.Finding, error) {
+				return reports.LoggingFrom(ctx, src)
+			}},
+			reports.Job{Name: "benchmark", Every: every, Run: func(ctx context.Context) ([]reports.Finding, error) {
+				name := opts.BenchmarkAssignment
+				if name == "" {
+					name = "mcsb"
+				}
+				_, findings, _, err := reports.BenchmarkFrom(ctx, src, reports.MCSBInitiativeID, name)
+				return findings, err
+			}})
 		so := reports.SchedulerOptions{Store: s.Store, Jobs: jobs, Subscription: s.Bootstrap.SubscriptionID, Now: now,
 			Log: s.log.With("component", "reports")}
 		if opts.ActionGroup != "" {
