@@ -10,6 +10,7 @@ import (
 
 	azarm "github.com/Azure/azure-sdk-for-go/sdk/azcore/arm"
 
+	"github.com/steward-gov/steward/internal/identity/graph"
 	"github.com/steward-gov/steward/internal/logs"
 	"github.com/steward-gov/steward/internal/logs/kql"
 	"github.com/steward-gov/steward/internal/reports"
@@ -89,7 +90,12 @@ func ReportsService(opts ReportsOptions, ready ...func(*reports.Scheduler)) Serv
 				return reports.RogueFrom(ctx, src, now().UTC(), window, opts.Rogue)
 			}})
 		}
+		csrc := reports.CredentialSource{Source: src, DataOptions: s.ARMClientOptions(), GraphBase: "https://" + GraphHost + "/" + graph.Version}
 		jobs = append(jobs,
+			reports.Job{Name: "credentials", Every: every, Run: func(ctx context.Context) ([]reports.Finding, error) {
+				rows, err := reports.CredentialsFrom(ctx, csrc, now())
+				return reports.CredentialFindings(rows), err
+			}},
 			reports.Job{Name: "network", Every: every, Run: func(ctx context.Context) ([]reports.Finding, error) {
 				return reports.NetworkFrom(ctx, src)
 			}},

@@ -14,6 +14,8 @@ import (
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/to"
 	query "github.com/Azure/azure-sdk-for-go/sdk/monitor/query/azlogs"
 	"github.com/Azure/azure-sdk-for-go/sdk/resourcemanager/monitor/armmonitor"
+	"github.com/Azure/azure-sdk-for-go/sdk/resourcemanager/resources/armresources"
+	"github.com/Azure/azure-sdk-for-go/sdk/security/keyvault/azsecrets"
 	"github.com/google/uuid"
 
 	"github.com/steward-gov/steward/internal/identity"
@@ -161,7 +163,7 @@ func TestScheduledReportsRaiseAndResolveIncidents(t *testing.T) {
 		}
 	}
 	sort.Strings(jobs)
-	if fmt.Sprint(jobs) != "[access benchmark logging network rogue]" {
+	if fmt.Sprint(jobs) != "[access benchmark credentials logging network rogue]" {
 		t.Errorf("jobs run: %v", jobs)
 	}
 
@@ -182,7 +184,7 @@ func TestScheduledReportsRaiseAndResolveIncidents(t *testing.T) {
 	}
 	// steward report jobs' query: the last run, resolving one incident.
 	last, err := qc.QueryWorkspace(ctx, props(ws)["customerId"].(string), query.QueryBody{Query: to.Ptr(reports.JobsQuery)}, nil)
-	if err != nil || last.Error != nil || len(last.Tables) != 1 || len(last.Tables[0].Rows) != 5 {
+	if err != nil || last.Error != nil || len(last.Tables) != 1 || len(last.Tables[0].Rows) != 6 {
 		t.Fatalf("jobs query: %v %v", err, last.Error)
 	}
 	cols := map[string]any{}
@@ -191,5 +193,78 @@ func TestScheduledReportsRaiseAndResolveIncidents(t *testing.T) {
 	}
 	if cols["Job"] != "access" || cols["Status"] != "Succeeded" || cols["Resolved"] != 1.0 || cols["Findings"] != 0.0 || cols["Error"] != "" {
 		t.Errorf("last run: %v", cols)
+	}
+}
+
+// TestScheduledCredentialsReportReadsVaults runs the credentials job over
+// a vault of the subscription through the Key Vault data plane: a secret
+// without an expiry date is a finding (an incident opens), and once it
+// expires in 60 days the next run resolves it.
+func TestScheduledCredentialsReportReadsVaults(t *testing.T) {
+	dir := t.TempDir()
+	clock := &fakeClock{now: time.Now()}
+	var sched *reports.Scheduler
+	s, _ := startSteward(t, dir, CloudService(), VaultService(VaultOptions{}),
+		ReportsService(ReportsOptions{Now: clock.Now, Disabled: true}, func(r *reports.Scheduler) { sched = r }))
+	ctx := context.Background()
+	cred, err := s.SecretCredential(s.Bootstrap.ClientID, s.Bootstrap.ClientSecret)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sub := s.Bootstrap.SubscriptionID
+	armOpts := &azarm.ClientOptions{ClientOptions: s.ARMClientOptions()}
+	res, err := armresources.NewClient(sub, cred, armOpts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rgs, _ := armresources.NewResourceGroupsClient(sub, cred, armOpts)
+	if _, err := rgs.CreateOrUpdate(ctx, "apps", armresources.ResourceGroup{Location: to.Ptr("westeurope")}, nil); err != nil {
+		t.Fatal(err)
+	}
+	p, err := res.BeginCreateOrUpdateByID(ctx, "/subscriptions/"+sub+"/resourceGroups/apps/providers/Microsoft.KeyVault/vaults/creds-kv", "2023-07-01",
+		armresources.GenericResource{Location: to.Ptr("westeurope"), Properties: map[string]any{"tenantId": s.Bootstrap.TenantID,
+			"sku": map[string]any{"family": "A", "name": "standard"}, "enableRbacAuthorization": true}}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := p.PollUntilDone(ctx, nil); err != nil {
+		t.Fatal(err)
+	}
+	vopts := sdkOptions(s)
+	vopts.Transport = s.Transport()
+	secrets, err := azsecrets.NewClient("https://creds-kv.vault.azure.net", adminCredential(t, dir, vopts), &azsecrets.ClientOptions{ClientOptions: vopts})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := secrets.SetSecret(ctx, "db-password", azsecrets.SetSecretParameters{Value: to.Ptr("s3cret")}, nil); err != nil {
+		t.Fatal(err)
+	}
+	credentialsRun := func() reports.JobRun {
+		t.Helper()
+		if err := sched.Tick(ctx); err != nil {
+			t.Fatal(err)
+		}
+		runs, err := sched.Runs(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, r := range runs {
+			if r.Job == "credentials" {
+				return r
+			}
+		}
+		t.Fatalf("no credentials run in %+v", runs)
+		return reports.JobRun{}
+	}
+	if r := credentialsRun(); r.Error != "" || r.Findings != 1 || r.Opened != 1 {
+		t.Fatalf("first run: %+v, want the secret without expiry found", r)
+	}
+	if _, err := secrets.UpdateSecretProperties(ctx, "db-password", "", azsecrets.UpdateSecretPropertiesParameters{
+		SecretAttributes: &azsecrets.SecretAttributes{Expires: to.Ptr(clock.Now().Add(60 * 24 * time.Hour))}}, nil); err != nil {
+		t.Fatal(err)
+	}
+	clock.Set(clock.Now().Add(DefaultReportsEvery + time.Minute))
+	if r := credentialsRun(); r.Error != "" || r.Findings != 0 || r.Resolved != 1 {
+		t.Fatalf("after setting an expiry: %+v, want the finding resolved", r)
 	}
 }
