@@ -83,7 +83,12 @@ func ReportsService(opts ReportsOptions, ready ...func(*reports.Scheduler)) Serv
 		}
 		window := time.Duration(days) * 24 * time.Hour
 		jobs := []reports.Job{{Name: "access", Every: every, Run: func(ctx context.Context) ([]reports.Finding, error) {
-			return reports.AccessFrom(ctx, src, now().UTC(), window)
+			t := now().UTC()
+			data, err := reports.UsageOperations(ctx, s.Store, t.Add(-window))
+			if err != nil {
+				return nil, fmt.Errorf("data-plane use: %w", err)
+			}
+			return reports.AccessFrom(ctx, src, t, window, data...)
 		}}}
 		if len(opts.Rogue.Pipelines)+len(opts.Rogue.TemplateHashes) > 0 {
 			jobs = append(jobs, reports.Job{Name: "rogue", Every: every, Run: func(ctx context.Context) ([]reports.Finding, error) {

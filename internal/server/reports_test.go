@@ -199,7 +199,8 @@ func TestScheduledReportsRaiseAndResolveIncidents(t *testing.T) {
 // TestScheduledCredentialsReportReadsVaults runs the credentials job over
 // a vault of the subscription through the Key Vault data plane: a secret
 // without an expiry date is a finding (an incident opens), and once it
-// expires in 60 days the next run resolves it.
+// expires in 60 days the next run resolves it. The data-plane calls leave
+// one "last used" record per (principal, scope, data action).
 func TestScheduledCredentialsReportReadsVaults(t *testing.T) {
 	dir := t.TempDir()
 	clock := &fakeClock{now: time.Now()}
@@ -238,6 +239,32 @@ func TestScheduledCredentialsReportReadsVaults(t *testing.T) {
 	}
 	if _, err := secrets.SetSecret(ctx, "db-password", azsecrets.SetSecretParameters{Value: to.Ptr("s3cret")}, nil); err != nil {
 		t.Fatal(err)
+	}
+	// The data plane records the read and the write, once each, for the
+	// access report (reports.UsageOperations feeds it; its unit test shows
+	// a data role used only so is not reported unused).
+	for range 3 {
+		if _, err := secrets.GetSecret(ctx, "db-password", "", nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := s.usage.Drain(ctx); err != nil {
+		t.Fatal(err)
+	}
+	data, err := reports.UsageOperations(ctx, s.Store, time.Now().Add(-time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, o := range data {
+		if o.PrincipalID != s.Bootstrap.ObjectID || !o.Data || !strings.HasSuffix(o.Scope, "/vaults/creds-kv/secrets/db-password") {
+			t.Errorf("record %+v", o)
+		}
+		got = append(got, o.Action)
+	}
+	sort.Strings(got)
+	if fmt.Sprint(got) != "[Microsoft.KeyVault/vaults/secrets/getSecret/action Microsoft.KeyVault/vaults/secrets/setSecret/action]" {
+		t.Fatalf("data-plane records: %v", got)
 	}
 	credentialsRun := func() reports.JobRun {
 		t.Helper()
