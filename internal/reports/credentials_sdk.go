@@ -145,6 +145,10 @@ type CredentialSource struct {
 	Source
 	DataOptions azcore.ClientOptions
 	GraphBase   string
+	// LastUsed, when set, returns when the object at the scope (a vault
+	// object's resource ID: VAULT_ID/secrets/NAME, /keys/NAME or
+	// /certificates/NAME) was last used; zero when not seen.
+	LastUsed func(scope string) time.Time
 }
 
 // CredentialsFrom runs the credentials report: every vault of the
@@ -176,6 +180,11 @@ func CredentialsFrom(ctx context.Context, src CredentialSource, now time.Time) (
 			if err != nil {
 				return nil, fmt.Errorf("vault %s: %w", deref(r.Name), err)
 			}
+			if src.LastUsed != nil {
+				for i := range got {
+					got[i].LastUsed = src.LastUsed(deref(r.ID) + "/" + vaultCollection[got[i].Kind] + "/" + got[i].Name)
+				}
+			}
 			creds = append(creds, got...)
 		}
 	}
@@ -186,6 +195,10 @@ func CredentialsFrom(ctx context.Context, src CredentialSource, now time.Time) (
 	creds = append(creds, AppCredentials(apps)...)
 	return AssessCredentials(creds, now), nil
 }
+
+// vaultCollection is the collection of a vault object's kind in its
+// resource ID.
+var vaultCollection = map[string]string{KindVaultSecret: "secrets", KindVaultKey: "keys", KindVaultCertificate: "certificates"}
 
 // graphScope is the token scope of Microsoft Graph.
 const graphScope = "https://graph.microsoft.com/.default"

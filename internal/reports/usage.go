@@ -184,3 +184,16 @@ func UsageOperations(ctx context.Context, st store.Store, since time.Time) ([]Op
 	})
 	return out, err
 }
+
+// LastUsedByScope indexes operations by their lowered scope, keeping the
+// latest time: the credentials report's LastUsed.
+func LastUsedByScope(ops []Operation) func(scope string) time.Time {
+	last := map[string]time.Time{}
+	for _, o := range ops {
+		k := strings.ToLower(o.Scope)
+		if o.Time.After(last[k]) {
+			last[k] = o.Time
+		}
+	}
+	return func(scope string) time.Time { return last[strings.ToLower(scope)] }
+}

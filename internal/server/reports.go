@@ -98,7 +98,7 @@ func ReportsService(opts ReportsOptions, ready ...func(*reports.Scheduler)) Serv
 		csrc := reports.CredentialSource{Source: src, DataOptions: s.ARMClientOptions(), GraphBase: "https://" + GraphHost + "/" + graph.Version}
 		jobs = append(jobs,
 			reports.Job{Name: "credentials", Every: every, Run: func(ctx context.Context) ([]reports.Finding, error) {
-				rows, err := reports.CredentialsFrom(ctx, csrc, now())
+				rows, err := credentialsReport(ctx, s, csrc, now())
 				return reports.CredentialFindings(rows), err
 			}},
 			reports.Job{Name: "network", Every: every, Run: func(ctx context.Context) ([]reports.Finding, error) {
@@ -198,4 +198,15 @@ func reportsRecorder(svc *logs.Service, workspaceID string) reports.RecordFunc {
 		}
 		return svc.Rows.Append(ctx, ws.CustomerID, table, cols, out, logs.Evolve)
 	}
+}
+
+// credentialsReport runs the credentials report with the last use of
+// each vault object from the data-plane records.
+func credentialsReport(ctx context.Context, s *Steward, src reports.CredentialSource, now time.Time) ([]reports.CredentialRow, error) {
+	used, err := reports.UsageOperations(ctx, s.Store, time.Time{})
+	if err != nil {
+		return nil, fmt.Errorf("data-plane use: %w", err)
+	}
+	src.LastUsed = reports.LastUsedByScope(used)
+	return reports.CredentialsFrom(ctx, src, now)
 }

@@ -19,6 +19,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/steward-gov/steward/internal/identity"
+	"github.com/steward-gov/steward/internal/identity/graph"
 	"github.com/steward-gov/steward/internal/reports"
 )
 
@@ -265,6 +266,21 @@ func TestScheduledCredentialsReportReadsVaults(t *testing.T) {
 	sort.Strings(got)
 	if fmt.Sprint(got) != "[Microsoft.KeyVault/vaults/secrets/getSecret/action Microsoft.KeyVault/vaults/secrets/setSecret/action]" {
 		t.Fatalf("data-plane records: %v", got)
+	}
+	// The credentials report shows the secret's last use.
+	rows, err := credentialsReport(ctx, s, reports.CredentialSource{Source: reports.Source{Credential: cred, Options: armOpts, Subscription: sub},
+		DataOptions: s.ARMClientOptions(), GraphBase: "https://" + GraphHost + "/" + graph.Version}, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var lastUsed *time.Time
+	for _, r := range rows {
+		if r.Kind == reports.KindVaultSecret && r.Name == "db-password" {
+			lastUsed = r.LastUsed
+		}
+	}
+	if lastUsed == nil || time.Since(*lastUsed) > time.Hour {
+		t.Fatalf("db-password last used %v, want the read just made (rows %+v)", lastUsed, rows)
 	}
 	credentialsRun := func() reports.JobRun {
 		t.Helper()
