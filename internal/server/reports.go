@@ -53,7 +53,8 @@ type ReportsOptions struct {
 }
 
 // ReportsService is the Service that runs the governance reports as
-// scheduled jobs: each reads the subscription through the Azure SDK in
+// scheduled jobs (access, credentials, network, logging, benchmark, and
+// rogue when approved paths are named): each reads the subscription through the Azure SDK in
 // process as the administrator, as the CLI does; a store lock per job
 // lets one replica run it; each run's outcome and findings go to the
 // workspace's log tables, and findings become incidents of the action
