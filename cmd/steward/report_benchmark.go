@@ -116,24 +116,7 @@ func runReportBenchmark(cmd *cobra.Command, _ []string) error {
 	if err != nil {
 		return apiError(err)
 	}
-	counts := map[string]reports.GroupCounts{}
-	for _, s := range sum.Value {
-		for _, pa := range s.PolicyAssignments {
-			for _, g := range pa.PolicyGroups {
-				if g == nil || g.Results == nil {
-					continue
-				}
-				c := reports.GroupCounts{NonCompliantResources: int(deref32(g.Results.NonCompliantResources)),
-					NonCompliantPolicies: int(deref32(g.Results.NonCompliantPolicies))}
-				for _, d := range g.Results.ResourceDetails {
-					if d != nil && strings.EqualFold(deref(d.ComplianceState), "compliant") {
-						c.CompliantResources += int(deref32(d.Count))
-					}
-				}
-				counts[deref(g.PolicyGroupName)] = c
-			}
-		}
-	}
+	counts := reports.GroupCountsOf(sum.SummarizeResults)
 	controls, findings := reports.Benchmark(deref(a.ID), reports.AsDoc(set.SetDefinition), counts)
 	if format == cliout.Table || format == cliout.JSON || format == formatCSV {
 		if err := printControls(cmd, format, controls); err != nil {

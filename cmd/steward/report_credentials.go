@@ -15,9 +15,6 @@ import (
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/streaming"
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/to"
 	"github.com/Azure/azure-sdk-for-go/sdk/resourcemanager/resources/armresources"
-	"github.com/Azure/azure-sdk-for-go/sdk/security/keyvault/azcertificates"
-	"github.com/Azure/azure-sdk-for-go/sdk/security/keyvault/azkeys"
-	"github.com/Azure/azure-sdk-for-go/sdk/security/keyvault/azsecrets"
 	"github.com/spf13/cobra"
 
 	"github.com/steward-gov/steward/internal/cliout"
@@ -135,91 +132,15 @@ func listVaults(ctx context.Context, api *apiClient) ([]string, error) {
 	return names, nil
 }
 
-// vaultCredentials lists one vault's secrets, keys (with their rotation
-// policies) and certificates (with their auto-renew actions).
+// vaultCredentials lists one vault's secrets, keys and certificates.
 func vaultCredentials(cmd *cobra.Command, vault string) ([]reports.Credential, error) {
-	ctx := cmd.Context()
 	conn, err := connectVault(cmd)
 	if err != nil {
 		return nil, err
 	}
-	var out []reports.Credential
-	at := func(t *time.Time) time.Time {
-		if t == nil {
-			return time.Time{}
-		}
-		return *t
-	}
-	sc, err := azsecrets.NewClient(conn.url, conn.cred, &azsecrets.ClientOptions{ClientOptions: conn.opts})
+	out, err := reports.VaultCredentials(cmd.Context(), conn.url, vault, conn.cred, conn.opts)
 	if err != nil {
-		return nil, err
-	}
-	for p := sc.NewListSecretPropertiesPager(nil); p.More(); {
-		page, err := p.NextPage(ctx)
-		if err != nil {
-			return nil, apiError(err)
-		}
-		for _, s := range page.Value {
-			if s.Managed != nil && *s.Managed {
-				continue // a certificate's secret: reported with the certificate
-			}
-			c := reports.Credential{Kind: reports.KindVaultSecret, Owner: vault, Name: s.ID.Name(), ID: string(*s.ID)}
-			if a := s.Attributes; a != nil {
-				c.Created, c.Expires, c.Enabled = at(a.Created), at(a.Expires), a.Enabled == nil || *a.Enabled
-			}
-			out = append(out, c)
-		}
-	}
-	kc, err := azkeys.NewClient(conn.url, conn.cred, &azkeys.ClientOptions{ClientOptions: conn.opts})
-	if err != nil {
-		return nil, err
-	}
-	for p := kc.NewListKeyPropertiesPager(nil); p.More(); {
-		page, err := p.NextPage(ctx)
-		if err != nil {
-			return nil, apiError(err)
-		}
-		for _, k := range page.Value {
-			if k.Managed != nil && *k.Managed {
-				continue
-			}
-			c := reports.Credential{Kind: reports.KindVaultKey, Owner: vault, Name: k.KID.Name(), ID: string(*k.KID), Rotatable: true}
-			if a := k.Attributes; a != nil {
-				c.Created, c.Expires, c.Enabled = at(a.Created), at(a.Expires), a.Enabled == nil || *a.Enabled
-			}
-			if pol, err := kc.GetKeyRotationPolicy(ctx, c.Name, nil); err == nil {
-				for _, la := range pol.LifetimeActions {
-					if la != nil && la.Action != nil && la.Action.Type != nil && strings.EqualFold(string(*la.Action.Type), "Rotate") {
-						c.HasRotationPolicy = true
-					}
-				}
-			}
-			out = append(out, c)
-		}
-	}
-	cc, err := azcertificates.NewClient(conn.url, conn.cred, &azcertificates.ClientOptions{ClientOptions: conn.opts})
-	if err != nil {
-		return nil, err
-	}
-	for p := cc.NewListCertificatePropertiesPager(nil); p.More(); {
-		page, err := p.NextPage(ctx)
-		if err != nil {
-			return nil, apiError(err)
-		}
-		for _, crt := range page.Value {
-			c := reports.Credential{Kind: reports.KindVaultCertificate, Owner: vault, Name: crt.ID.Name(), ID: string(*crt.ID), Rotatable: true}
-			if a := crt.Attributes; a != nil {
-				c.Created, c.Expires, c.Enabled = at(a.Created), at(a.Expires), a.Enabled == nil || *a.Enabled
-			}
-			if pol, err := cc.GetCertificatePolicy(ctx, c.Name, nil); err == nil {
-				for _, la := range pol.LifetimeActions {
-					if la != nil && la.Action != nil && la.Action.ActionType != nil && *la.Action.ActionType == azcertificates.CertificatePolicyActionAutoRenew {
-						c.HasRotationPolicy = true
-					}
-				}
-			}
-			out = append(out, c)
-		}
+		return nil, apiError(err)
 	}
 	return out, nil
 }
@@ -235,32 +156,7 @@ func appCredentials(cmd *cobra.Command) ([]reports.Credential, error) {
 	if err != nil {
 		return nil, err
 	}
-	var out []reports.Credential
-	parse := func(v any) time.Time {
-		s, _ := v.(string)
-		t, _ := time.Parse(time.RFC3339Nano, s)
-		return t
-	}
-	for _, a := range apps {
-		owner, _ := a["displayName"].(string)
-		if owner == "" {
-			owner, _ = a["appId"].(string)
-		}
-		for field, kind := range map[string]string{"passwordCredentials": reports.KindAppPassword, "keyCredentials": reports.KindAppCertificate} {
-			list, _ := a[field].([]any)
-			for _, item := range list {
-				m, _ := item.(map[string]any)
-				name, _ := m["displayName"].(string)
-				id, _ := m["keyId"].(string)
-				if name == "" {
-					name = id
-				}
-				out = append(out, reports.Credential{Kind: kind, Owner: owner, Name: name, ID: id,
-					Created: parse(m["startDateTime"]), Expires: parse(m["endDateTime"]), Enabled: true})
-			}
-		}
-	}
-	return out, nil
+	return reports.AppCredentials(apps), nil
 }
 
 // uploadCredentials posts the rows to a workspace with the HTTP Data

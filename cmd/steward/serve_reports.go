@@ -12,7 +12,7 @@ import (
 
 // addServeReportFlags adds serve's flags of the scheduled reports.
 func addServeReportFlags(f *pflag.FlagSet) {
-	f.Duration("reports-every", server.DefaultReportsEvery, "how often the scheduled reports run (access; rogue when approved paths are named); 0 turns them off")
+	f.Duration("reports-every", server.DefaultReportsEvery, "how often the scheduled reports run (access, credentials, network, logging, benchmark; rogue when approved paths are named); 0 turns them off")
 	f.String("reports-workspace", "", "workspace resource ID the scheduled reports write StewardReportRuns_CL and StewardReportFindings_CL to")
 	f.String("reports-action-group", "", "action group resource ID the reports' incidents are posted through (its webhook receivers, common alert schema)")
 	f.StringSlice("reports-pipeline", nil, "approved pipeline principal for the rogue report (repeatable)")

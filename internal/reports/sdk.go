@@ -280,8 +280,10 @@ func ListDeploymentDocs(ctx context.Context, src Source) ([]map[string]any, erro
 }
 
 // AccessFrom runs the access report on a subscription: its role
-// definitions and assignments, and its activity log of the window.
-func AccessFrom(ctx context.Context, src Source, now time.Time, window time.Duration) ([]Finding, error) {
+// definitions and assignments, its activity log of the window, and data,
+// the data-plane operations recorded where the data plane is served (see
+// UsageRecorder).
+func AccessFrom(ctx context.Context, src Source, now time.Time, window time.Duration, data ...Operation) ([]Finding, error) {
 	roles, err := ListRoleDefinitions(ctx, src)
 	if err != nil {
 		return nil, err
@@ -299,6 +301,7 @@ func AccessFrom(ctx context.Context, src Source, now time.Time, window time.Dura
 	if err != nil {
 		return nil, err
 	}
+	ops = append(ops, data...)
 	return Access(assignments, roles, ops, AccessOptions{Now: now, Window: window}), nil
 }
 

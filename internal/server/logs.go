@@ -11,7 +11,9 @@ import (
 
 	"github.com/steward-gov/steward/internal/arm"
 	"github.com/steward-gov/steward/internal/cloud"
+	"github.com/steward-gov/steward/internal/identity"
 	"github.com/steward-gov/steward/internal/logs"
+	"github.com/steward-gov/steward/internal/reports"
 )
 
 // Token audiences of the logs data plane, as Azure's SDKs request them.
@@ -90,7 +92,7 @@ func (s *Steward) mountLogs(ctx context.Context) (*logs.Service, error) {
 	opts := logs.Options{
 		Sealer:       s.Sealer,
 		IngestionURL: base + strings.TrimSuffix(LogsIngestPrefix, "/"),
-		Authorize:    logs.EngineAuthorizer(c.Engine),
+		Authorize:    noteDataUse(logs.EngineAuthorizer(c.Engine), s.usageRecorder()),
 		QueryLimits:  s.Config.Queries.limits(),
 		MaxQueryWait: s.Config.Queries.MaxWait,
 		Gate:         s.Config.Queries.gate(),
@@ -177,5 +179,17 @@ func workspaceKeys(svc *logs.Service, regenerate bool) cloud.Handler {
 		}
 		return &cloud.Response{Status: http.StatusOK, Body: map[string]string{
 			"primarySharedKey": ws.PrimaryKey, "secondarySharedKey": ws.SecondaryKey}}, nil
+	}
+}
+
+// noteDataUse records the data actions authorize allows (the access
+// report's data-plane use).
+func noteDataUse(authorize logs.Authorizer, usage *reports.UsageRecorder) logs.Authorizer {
+	return func(ctx context.Context, p identity.Principal, action string, dataAction bool, scope string) error {
+		err := authorize(ctx, p, action, dataAction, scope)
+		if err == nil && dataAction {
+			usage.Note(p.ObjectID, scope, action)
+		}
+		return err
 	}
 }

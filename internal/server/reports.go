@@ -10,6 +10,7 @@ import (
 
 	azarm "github.com/Azure/azure-sdk-for-go/sdk/azcore/arm"
 
+	"github.com/steward-gov/steward/internal/identity/graph"
 	"github.com/steward-gov/steward/internal/logs"
 	"github.com/steward-gov/steward/internal/logs/kql"
 	"github.com/steward-gov/steward/internal/reports"
@@ -42,12 +43,18 @@ type ReportsOptions struct {
 	HTTP *http.Client
 	// Now is the scheduler's clock (nil: the wall clock).
 	Now func() time.Time
+	// BenchmarkAssignment is the name of the subscription's assignment of
+	// the Microsoft cloud security benchmark the benchmark job reports
+	// ("": "mcsb", as steward report benchmark --assign names it). The job
+	// reports nothing while no such assignment exists.
+	BenchmarkAssignment string
 	// Disabled mounts the scheduler but starts no loop (tests tick it).
 	Disabled bool
 }
 
 // ReportsService is the Service that runs the governance reports as
-// scheduled jobs: each reads the subscription through the Azure SDK in
+// scheduled jobs (access, credentials, network, logging, benchmark, and
+// rogue when approved paths are named): each reads the subscription through the Azure SDK in
 // process as the administrator, as the CLI does; a store lock per job
 // lets one replica run it; each run's outcome and findings go to the
 // workspace's log tables, and findings become incidents of the action
@@ -77,13 +84,38 @@ func ReportsService(opts ReportsOptions, ready ...func(*reports.Scheduler)) Serv
 		}
 		window := time.Duration(days) * 24 * time.Hour
 		jobs := []reports.Job{{Name: "access", Every: every, Run: func(ctx context.Context) ([]reports.Finding, error) {
-			return reports.AccessFrom(ctx, src, now().UTC(), window)
+			t := now().UTC()
+			data, err := reports.UsageOperations(ctx, s.Store, t.Add(-window))
+			if err != nil {
+				return nil, fmt.Errorf("data-plane use: %w", err)
+			}
+			return reports.AccessFrom(ctx, src, t, window, data...)
 		}}}
 		if len(opts.Rogue.Pipelines)+len(opts.Rogue.TemplateHashes) > 0 {
 			jobs = append(jobs, reports.Job{Name: "rogue", Every: every, Run: func(ctx context.Context) ([]reports.Finding, error) {
 				return reports.RogueFrom(ctx, src, now().UTC(), window, opts.Rogue)
 			}})
 		}
+		csrc := reports.CredentialSource{Source: src, DataOptions: s.ARMClientOptions(), GraphBase: "https://" + GraphHost + "/" + graph.Version}
+		jobs = append(jobs,
+			reports.Job{Name: "credentials", Every: every, Run: func(ctx context.Context) ([]reports.Finding, error) {
+				rows, err := credentialsReport(ctx, s, csrc, now())
+				return reports.CredentialFindings(rows), err
+			}},
+			reports.Job{Name: "network", Every: every, Run: func(ctx context.Context) ([]reports.Finding, error) {
+				return reports.NetworkFrom(ctx, src)
+			}},
+			reports.Job{Name: "logging", Every: every, Run: func(ctx context.Context) ([]reports.Finding, error) {
+				return reports.LoggingFrom(ctx, src)
+			}},
+			reports.Job{Name: "benchmark", Every: every, Run: func(ctx context.Context) ([]reports.Finding, error) {
+				name := opts.BenchmarkAssignment
+				if name == "" {
+					name = "mcsb"
+				}
+				_, findings, _, err := reports.BenchmarkFrom(ctx, src, reports.MCSBInitiativeID, name)
+				return findings, err
+			}})
 		so := reports.SchedulerOptions{Store: s.Store, Jobs: jobs, Subscription: s.Bootstrap.SubscriptionID, Now: now,
 			Log: s.log.With("component", "reports")}
 		if opts.ActionGroup != "" {
@@ -167,4 +199,15 @@ func reportsRecorder(svc *logs.Service, workspaceID string) reports.RecordFunc {
 		}
 		return svc.Rows.Append(ctx, ws.CustomerID, table, cols, out, logs.Evolve)
 	}
+}
+
+// credentialsReport runs the credentials report with the last use of
+// each vault object from the data-plane records.
+func credentialsReport(ctx context.Context, s *Steward, src reports.CredentialSource, now time.Time) ([]reports.CredentialRow, error) {
+	used, err := reports.UsageOperations(ctx, s.Store, time.Time{})
+	if err != nil {
+		return nil, fmt.Errorf("data-plane use: %w", err)
+	}
+	src.LastUsed = reports.LastUsedByScope(used)
+	return reports.CredentialsFrom(ctx, src, now)
 }

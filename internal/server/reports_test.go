@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/http/httptest"
+	"sort"
 	"strings"
 	"testing"
 	"time"
@@ -13,18 +14,24 @@ import (
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/to"
 	query "github.com/Azure/azure-sdk-for-go/sdk/monitor/query/azlogs"
 	"github.com/Azure/azure-sdk-for-go/sdk/resourcemanager/monitor/armmonitor"
+	"github.com/Azure/azure-sdk-for-go/sdk/resourcemanager/resources/armresources"
+	"github.com/Azure/azure-sdk-for-go/sdk/security/keyvault/azsecrets"
 	"github.com/google/uuid"
 
 	"github.com/steward-gov/steward/internal/identity"
+	"github.com/steward-gov/steward/internal/identity/graph"
 	"github.com/steward-gov/steward/internal/reports"
 )
 
-// TestScheduledAccessReportRaisesAndResolvesIncidents runs the access
-// report as a job of steward serve: an unused role assignment raises one
-// incident (common alert schema) at the action group's loopback webhook,
-// a second run raises nothing new, and after the assignment is deleted
-// the next run resolves it; the runs land in StewardReportRuns_CL.
-func TestScheduledAccessReportRaisesAndResolvesIncidents(t *testing.T) {
+// TestScheduledReportsRaiseAndResolveIncidents runs the reports as jobs
+// of steward serve: an unused role assignment (access), SSH open from the
+// Internet on a NIC with a public IP (network) and resources without
+// diagnostic settings (logging) each raise one incident (common alert
+// schema) at the action group's loopback webhook; a second run raises
+// nothing new; once the assignment is deleted and the NSG denies SSH the
+// next run resolves those two. Every job is registered and runs without
+// error, and the runs land in StewardReportRuns_CL.
+func TestScheduledReportsRaiseAndResolveIncidents(t *testing.T) {
 	dir := t.TempDir()
 	_, stop := startSteward(t, dir, CloudService())
 	if err := stop(); err != nil {
@@ -43,7 +50,8 @@ func TestScheduledAccessReportRaisesAndResolvesIncidents(t *testing.T) {
 	clock := &fakeClock{now: time.Now()}
 	var sched *reports.Scheduler
 	s, _ := startSteward(t, dir, CloudService(), LogsService(), AlertsService(AlertsOptions{Disabled: true}),
-		ReportsService(ReportsOptions{Workspace: wsID, ActionGroup: groupID, Now: clock.Now, Disabled: true, AccessDays: 30},
+		ReportsService(ReportsOptions{Workspace: wsID, ActionGroup: groupID, Now: clock.Now, Disabled: true, AccessDays: 30,
+			Rogue: reports.RogueOptions{Pipelines: []string{uuid.NewString()}}},
 			func(r *reports.Scheduler) { sched = r }))
 	e := newLogsEnvFor(t, s, dir)
 	ctx := context.Background()
@@ -67,6 +75,23 @@ func TestScheduledAccessReportRaisesAndResolvesIncidents(t *testing.T) {
 	e.mustARM(t, "PUT", assignment, "2022-04-01", map[string]any{"properties": map[string]any{"principalId": idle, "principalType": "User",
 		"roleDefinitionId": "/subscriptions/" + e.sub + "/providers/Microsoft.Authorization/roleDefinitions/acdd72a7-3385-48ef-bd42-f606fba81ae7"}})
 
+	// A NIC with a public IP whose NSG lets SSH in from the Internet.
+	nsgID := rg + "/providers/Microsoft.Network/networkSecurityGroups/web-nsg"
+	nicID := rg + "/providers/Microsoft.Network/networkInterfaces/web-nic"
+	vnetID := rg + "/providers/Microsoft.Network/virtualNetworks/vnet"
+	sshRule := map[string]any{"name": "allow-ssh", "properties": map[string]any{"priority": 100, "direction": "Inbound", "access": "Allow",
+		"protocol": "Tcp", "sourceAddressPrefix": "Internet", "sourcePortRange": "*", "destinationAddressPrefix": "*", "destinationPortRange": "22"}}
+	nsg := map[string]any{"location": "eastus", "properties": map[string]any{"securityRules": []any{sshRule}}}
+	e.mustARM(t, "PUT", nsgID, "2024-05-01", nsg)
+	e.mustARM(t, "PUT", vnetID, "2024-05-01", map[string]any{"location": "eastus", "properties": map[string]any{
+		"addressSpace": map[string]any{"addressPrefixes": []string{"10.0.0.0/16"}},
+		"subnets":      []any{map[string]any{"name": "front", "properties": map[string]any{"addressPrefix": "10.0.0.0/24"}}}}})
+	e.mustARM(t, "PUT", nicID, "2024-05-01", map[string]any{"location": "eastus", "properties": map[string]any{
+		"networkSecurityGroup": map[string]any{"id": nsgID},
+		"ipConfigurations": []any{map[string]any{"name": "ipconfig1", "properties": map[string]any{
+			"subnet":          map[string]any{"id": vnetID + "/subnets/front"},
+			"publicIPAddress": map[string]any{"id": rg + "/providers/Microsoft.Network/publicIPAddresses/web-ip"}}}}}})
+
 	incidents := func() []string {
 		hook.mu.Lock()
 		defer hook.mu.Unlock()
@@ -78,9 +103,25 @@ func TestScheduledAccessReportRaisesAndResolvesIncidents(t *testing.T) {
 				out = append(out, fmt.Sprint("malformed ", r.body))
 				continue
 			}
-			out = append(out, fmt.Sprint(ess["monitorCondition"], " ", ess["severity"], " ", strings.EqualFold(targets[0].(string), assignment)))
+			job := strings.TrimPrefix(fmt.Sprint(ess["alertRule"]), "steward-report-")
+			if job == "rogue" {
+				continue // everything here was made outside the (unused) pipeline: not this test's subject
+			}
+			target := targets[0].(string)
+			switch {
+			case strings.EqualFold(target, assignment):
+				target = "assignment"
+			case strings.EqualFold(target, wsID):
+				target = "workspace"
+			case strings.EqualFold(target, nsgID):
+				target = "nsg"
+			case strings.EqualFold(target, nicID):
+				target = "nic"
+			}
+			out = append(out, fmt.Sprint(job, " ", ess["monitorCondition"], " ", ess["severity"], " ", target))
 		}
 		hook.requests = nil
+		sort.Strings(out)
 		return out
 	}
 	tick := func() {
@@ -90,8 +131,9 @@ func TestScheduledAccessReportRaisesAndResolvesIncidents(t *testing.T) {
 		}
 	}
 	tick()
-	if got := incidents(); len(got) != 1 || got[0] != "Fired Sev3 true" {
-		t.Fatalf("first run: %v, want one incident for the idle Reader", got)
+	want := "[access Fired Sev3 assignment logging Fired Sev2 nsg logging Fired Sev2 workspace network Fired Sev1 nic]"
+	if got := incidents(); fmt.Sprint(got) != want {
+		t.Fatalf("first run: %v, want %s (the idle Reader, no diagnostic settings, SSH open from the Internet)", got, want)
 	}
 	clock.Set(clock.Now().Add(DefaultReportsEvery + time.Minute))
 	tick()
@@ -99,14 +141,31 @@ func TestScheduledAccessReportRaisesAndResolvesIncidents(t *testing.T) {
 		t.Fatalf("second run raised %v; the incident is open already", got)
 	}
 	e.mustARM(t, "DELETE", assignment, "2022-04-01", nil)
+	// The NIC's NSG now denies SSH: the network job's incident resolves.
+	sshRule["properties"].(map[string]any)["access"] = "Deny"
+	e.mustARM(t, "PUT", nsgID, "2024-05-01", nsg)
 	clock.Set(clock.Now().Add(DefaultReportsEvery + time.Minute))
 	tick()
-	if got := incidents(); len(got) != 1 || got[0] != "Resolved Sev3 true" {
-		t.Fatalf("after the deletion: %v, want the incident resolved", got)
+	if got := incidents(); len(got) != 2 || got[0] != "access Resolved Sev3 assignment" || got[1] != "network Resolved Sev1 nic" {
+		t.Fatalf("after the deletion and the deny rule: %v, want both incidents resolved", got)
 	}
 	runs, err := sched.Runs(ctx)
-	if err != nil || len(runs) != 1 || runs[0].Job != "access" || runs[0].Error != "" || runs[0].Resolved != 1 {
-		t.Fatalf("runs: %+v %v", runs, err)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var jobs []string
+	for _, r := range runs {
+		jobs = append(jobs, r.Job)
+		if r.Error != "" {
+			t.Errorf("job %s: %s", r.Job, r.Error)
+		}
+		if (r.Job == "access" || r.Job == "network") && r.Resolved != 1 {
+			t.Errorf("job %s resolved %d, want 1", r.Job, r.Resolved)
+		}
+	}
+	sort.Strings(jobs)
+	if fmt.Sprint(jobs) != "[access benchmark credentials logging network rogue]" {
+		t.Errorf("jobs run: %v", jobs)
 	}
 
 	qOpts := &query.ClientOptions{ClientOptions: e.opts}
@@ -117,7 +176,7 @@ func TestScheduledAccessReportRaisesAndResolvesIncidents(t *testing.T) {
 		t.Fatal(err)
 	}
 	res, err := qc.QueryWorkspace(ctx, props(ws)["customerId"].(string), query.QueryBody{Query: to.Ptr(
-		"StewardReportRuns_CL | summarize Runs=count(), Opened=sum(Opened_d), Resolved=sum(Resolved_d), Errors=countif(Error_s != '') by Job_s")}, nil)
+		"StewardReportRuns_CL | where Job_s == 'access' | summarize Runs=count(), Opened=sum(Opened_d), Resolved=sum(Resolved_d), Errors=countif(Error_s != '') by Job_s")}, nil)
 	if err != nil || res.Error != nil || len(res.Tables) != 1 || len(res.Tables[0].Rows) != 1 {
 		t.Fatalf("runs table: %v %v", err, res.Error)
 	}
@@ -126,7 +185,7 @@ func TestScheduledAccessReportRaisesAndResolvesIncidents(t *testing.T) {
 	}
 	// steward report jobs' query: the last run, resolving one incident.
 	last, err := qc.QueryWorkspace(ctx, props(ws)["customerId"].(string), query.QueryBody{Query: to.Ptr(reports.JobsQuery)}, nil)
-	if err != nil || last.Error != nil || len(last.Tables) != 1 || len(last.Tables[0].Rows) != 1 {
+	if err != nil || last.Error != nil || len(last.Tables) != 1 || len(last.Tables[0].Rows) != 6 {
 		t.Fatalf("jobs query: %v %v", err, last.Error)
 	}
 	cols := map[string]any{}
@@ -135,5 +194,120 @@ func TestScheduledAccessReportRaisesAndResolvesIncidents(t *testing.T) {
 	}
 	if cols["Job"] != "access" || cols["Status"] != "Succeeded" || cols["Resolved"] != 1.0 || cols["Findings"] != 0.0 || cols["Error"] != "" {
 		t.Errorf("last run: %v", cols)
+	}
+}
+
+// TestScheduledCredentialsReportReadsVaults runs the credentials job over
+// a vault of the subscription through the Key Vault data plane: a secret
+// without an expiry date is a finding (an incident opens), and once it
+// expires in 60 days the next run resolves it. The data-plane calls leave
+// one "last used" record per (principal, scope, data action).
+func TestScheduledCredentialsReportReadsVaults(t *testing.T) {
+	dir := t.TempDir()
+	clock := &fakeClock{now: time.Now()}
+	var sched *reports.Scheduler
+	s, _ := startSteward(t, dir, CloudService(), VaultService(VaultOptions{}),
+		ReportsService(ReportsOptions{Now: clock.Now, Disabled: true}, func(r *reports.Scheduler) { sched = r }))
+	ctx := context.Background()
+	cred, err := s.SecretCredential(s.Bootstrap.ClientID, s.Bootstrap.ClientSecret)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sub := s.Bootstrap.SubscriptionID
+	armOpts := &azarm.ClientOptions{ClientOptions: s.ARMClientOptions()}
+	res, err := armresources.NewClient(sub, cred, armOpts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rgs, _ := armresources.NewResourceGroupsClient(sub, cred, armOpts)
+	if _, err := rgs.CreateOrUpdate(ctx, "apps", armresources.ResourceGroup{Location: to.Ptr("westeurope")}, nil); err != nil {
+		t.Fatal(err)
+	}
+	p, err := res.BeginCreateOrUpdateByID(ctx, "/subscriptions/"+sub+"/resourceGroups/apps/providers/Microsoft.KeyVault/vaults/creds-kv", "2023-07-01",
+		armresources.GenericResource{Location: to.Ptr("westeurope"), Properties: map[string]any{"tenantId": s.Bootstrap.TenantID,
+			"sku": map[string]any{"family": "A", "name": "standard"}, "enableRbacAuthorization": true}}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := p.PollUntilDone(ctx, nil); err != nil {
+		t.Fatal(err)
+	}
+	vopts := sdkOptions(s)
+	vopts.Transport = s.Transport()
+	secrets, err := azsecrets.NewClient("https://creds-kv.vault.azure.net", adminCredential(t, dir, vopts), &azsecrets.ClientOptions{ClientOptions: vopts})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := secrets.SetSecret(ctx, "db-password", azsecrets.SetSecretParameters{Value: to.Ptr("s3cret")}, nil); err != nil {
+		t.Fatal(err)
+	}
+	// The data plane records the read and the write, once each, for the
+	// access report (reports.UsageOperations feeds it; its unit test shows
+	// a data role used only so is not reported unused).
+	for range 3 {
+		if _, err := secrets.GetSecret(ctx, "db-password", "", nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := s.usage.Drain(ctx); err != nil {
+		t.Fatal(err)
+	}
+	data, err := reports.UsageOperations(ctx, s.Store, time.Now().Add(-time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, o := range data {
+		if o.PrincipalID != s.Bootstrap.ObjectID || !o.Data || !strings.HasSuffix(o.Scope, "/vaults/creds-kv/secrets/db-password") {
+			t.Errorf("record %+v", o)
+		}
+		got = append(got, o.Action)
+	}
+	sort.Strings(got)
+	if fmt.Sprint(got) != "[Microsoft.KeyVault/vaults/secrets/getSecret/action Microsoft.KeyVault/vaults/secrets/setSecret/action]" {
+		t.Fatalf("data-plane records: %v", got)
+	}
+	// The credentials report shows the secret's last use.
+	rows, err := credentialsReport(ctx, s, reports.CredentialSource{Source: reports.Source{Credential: cred, Options: armOpts, Subscription: sub},
+		DataOptions: s.ARMClientOptions(), GraphBase: "https://" + GraphHost + "/" + graph.Version}, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var lastUsed *time.Time
+	for _, r := range rows {
+		if r.Kind == reports.KindVaultSecret && r.Name == "db-password" {
+			lastUsed = r.LastUsed
+		}
+	}
+	if lastUsed == nil || time.Since(*lastUsed) > time.Hour {
+		t.Fatalf("db-password last used %v, want the read just made (rows %+v)", lastUsed, rows)
+	}
+	credentialsRun := func() reports.JobRun {
+		t.Helper()
+		if err := sched.Tick(ctx); err != nil {
+			t.Fatal(err)
+		}
+		runs, err := sched.Runs(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, r := range runs {
+			if r.Job == "credentials" {
+				return r
+			}
+		}
+		t.Fatalf("no credentials run in %+v", runs)
+		return reports.JobRun{}
+	}
+	if r := credentialsRun(); r.Error != "" || r.Findings != 1 || r.Opened != 1 {
+		t.Fatalf("first run: %+v, want the secret without expiry found", r)
+	}
+	if _, err := secrets.UpdateSecretProperties(ctx, "db-password", "", azsecrets.UpdateSecretPropertiesParameters{
+		SecretAttributes: &azsecrets.SecretAttributes{Expires: to.Ptr(clock.Now().Add(60 * 24 * time.Hour))}}, nil); err != nil {
+		t.Fatal(err)
+	}
+	clock.Set(clock.Now().Add(DefaultReportsEvery + time.Minute))
+	if r := credentialsRun(); r.Error != "" || r.Findings != 0 || r.Resolved != 1 {
+		t.Fatalf("after setting an expiry: %+v, want the finding resolved", r)
 	}
 }

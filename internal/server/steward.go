@@ -20,6 +20,7 @@ import (
 	"github.com/steward-gov/steward/internal/cloud"
 	"github.com/steward-gov/steward/internal/identity"
 	"github.com/steward-gov/steward/internal/identity/graph"
+	"github.com/steward-gov/steward/internal/reports"
 	"github.com/steward-gov/steward/internal/seal"
 	"github.com/steward-gov/steward/internal/store"
 )
@@ -62,6 +63,9 @@ type Steward struct {
 	// new GUID per Open), so that shutdown can hand them all back.
 	ReplicaID string
 	queues    *queueCollector
+	// usage records data-plane use for the access report (usageRecorder).
+	usage     *reports.UsageRecorder
+	usageOnce sync.Once
 }
 
 // LoginHosts are Entra's public-cloud host names that Steward's token
@@ -87,6 +91,16 @@ func loginAuthorities() []string {
 // Run until shutdown), such as the alerts evaluator. Call it from a
 // Service, before Run.
 func (s *Steward) Background(f func(context.Context)) { s.background = append(s.background, f) }
+
+// usageRecorder returns the recorder of data-plane use, started once as
+// a background worker; services call it when they mount.
+func (s *Steward) usageRecorder() *reports.UsageRecorder {
+	s.usageOnce.Do(func() {
+		s.usage = reports.NewUsageRecorder(s.Store, 0, nil)
+		s.Background(s.usage.Run)
+	})
+	return s.usage
+}
 
 // ARMAudiences are the token audiences Steward's management API accepts:
 // Azure Resource Manager's resource identifiers, plus Steward's own base

@@ -60,10 +60,15 @@ func (s *Steward) mountStorage(ctx context.Context) (*StoragePlane, error) {
 		TableEndpoint: func(a string) string { return base + storage.PathPrefix + a + "/" }}); err != nil {
 		return nil, fmt.Errorf("storage: %w", err)
 	}
+	usage := s.usageRecorder()
 	h := svc.Handler(storage.HandlerOptions{
 		Validator: s.Validator(StorageAudience, StorageAudience+"/"),
 		Authorize: func(ctx context.Context, p identity.Principal, action string, data bool, scope string) bool {
-			return c.Allowed(ctx, p, rbac.Request{Action: action, DataAction: data, Scope: scope})
+			ok := c.Allowed(ctx, p, rbac.Request{Action: action, DataAction: data, Scope: scope})
+			if ok && data {
+				usage.Note(p.ObjectID, scope, action)
+			}
+			return ok
 		},
 		ResolveHost: func(host string) (string, bool) {
 			a, ok := strings.CutSuffix(host, tableHostSuffix)

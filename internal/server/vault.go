@@ -84,8 +84,13 @@ func (s *Steward) mountVault(ctx context.Context, opts VaultOptions) (*VaultPlan
 	if c := s.Cloud; c != nil {
 		c.OnPut(vault.TypeVault, svc.PutVaultHook(opts.DNSSuffix, info.TenantID))
 		c.OnDelete(vault.TypeVault, svc.DeleteVaultHook())
+		usage := s.usageRecorder()
 		authz = vault.AuthorizerFunc(func(ctx context.Context, p identity.Principal, action, scope string) (bool, error) {
-			return c.Allowed(ctx, p, rbac.Request{PrincipalID: p.ObjectID, Groups: p.Groups, Action: action, DataAction: true, Scope: scope}), nil
+			ok := c.Allowed(ctx, p, rbac.Request{PrincipalID: p.ObjectID, Groups: p.Groups, Action: action, DataAction: true, Scope: scope})
+			if ok {
+				usage.Note(p.ObjectID, scope, action)
+			}
+			return ok, nil
 		})
 		if err := ensureVaultResources(ctx, c, info, defID); err != nil {
 			return nil, err
