@@ -3,28 +3,20 @@ package identity
 import (
 	"context"
 	"errors"
-	"net/http"
 	"strings"
 	"time"
 
-	"github.com/go-jose/go-jose/v4"
 	"github.com/go-jose/go-jose/v4/jwt"
 )
 
 // SignIn is how the user behind a delegated token signed in: the
 // authentication methods (the amr claim, "pwd", "mfa", ...) and when
-// (auth_time). APIs that need a recent multifactor sign-in (step-up)
-// check it.
+// (auth_time). The validator hands them on as Principal.AMR and
+// Principal.AuthTime, which APIs needing a recent multifactor sign-in
+// (step-up) check.
 type SignIn struct {
 	AMR      []string
 	AuthTime time.Time
-}
-
-type signInClaims struct {
-	AMR      []string `json:"amr,omitempty"`
-	AuthTime int64    `json:"auth_time,omitempty"`
-	Name     string   `json:"name,omitempty"`
-	UPN      string   `json:"upn,omitempty"`
 }
 
 // IssueUserToken signs a delegated access token for a user of tenantID
@@ -54,37 +46,16 @@ func (s *Service) IssueUserToken(ctx context.Context, tenantID, userID, clientAp
 	claims := AccessClaims{Audience: resource, Issuer: iss, IssuedAt: now.Unix(), NotBefore: now.Unix(), Expiry: exp.Unix(),
 		AppID: clientAppID, AppIDACR: "0", AuthorizedParty: clientAppID, AuthorizedPartyAC: "0", Groups: groups,
 		IdentityProvider: iss, IdentityType: "user", ObjectID: u.ID, Subject: u.ID, TenantID: strings.ToLower(tenantID),
-		TokenID: s.opts.NewID(), Version: "2.0"}
-	extra := signInClaims{AMR: in.AMR, Name: u.DisplayName, UPN: u.UserPrincipalName}
+		TokenID: s.opts.NewID(), Version: "2.0", Name: u.DisplayName, AMR: in.AMR}
 	if !in.AuthTime.IsZero() {
-		extra.AuthTime = in.AuthTime.Unix()
+		claims.AuthTime = in.AuthTime.Unix()
 	}
+	extra := struct {
+		UPN string `json:"upn,omitempty"`
+	}{u.UserPrincipalName}
 	tok, err := jwt.Signed(key.signer).Claims(claims).Claims(extra).Serialize()
 	if err != nil {
 		return "", time.Time{}, err
 	}
 	return tok, exp, nil
-}
-
-// SignInFrom returns the amr and auth_time of the bearer token of r. Call
-// it only behind [Validator.Middleware], which has checked that very
-// token's signature; on its own it checks nothing.
-func SignInFrom(r *http.Request) SignIn {
-	raw, ok := bearer(r.Header.Get("Authorization"))
-	if !ok || len(raw) > maxTokenBytes {
-		return SignIn{}
-	}
-	tok, err := jwt.ParseSigned(raw, []jose.SignatureAlgorithm{jose.RS256})
-	if err != nil {
-		return SignIn{}
-	}
-	var c signInClaims
-	if err := tok.UnsafeClaimsWithoutVerification(&c); err != nil {
-		return SignIn{}
-	}
-	out := SignIn{AMR: c.AMR}
-	if c.AuthTime > 0 {
-		out.AuthTime = time.Unix(c.AuthTime, 0)
-	}
-	return out
 }

@@ -191,9 +191,8 @@ func (s *Steward) mountVending(ctx context.Context, opts VendingOptions) (*Vendi
 	validator := s.Validator(VendingAudience, VendingAudience+"/")
 	caller := func(r *http.Request) (vending.Caller, bool) {
 		p, ok := identity.PrincipalFrom(r.Context())
-		in := identity.SignInFrom(r)
 		return vending.Caller{ObjectID: p.ObjectID, TenantID: p.TenantID, AppID: p.AppID, Groups: p.Groups, App: p.IdentityType == "app",
-			AMR: in.AMR, AuthTime: in.AuthTime}, ok
+			AMR: p.AMR, AuthTime: p.AuthTime}, ok
 	}
 	in := &vending.Internal{
 		Credential: inCred, ARM: &azarm.ClientOptions{ClientOptions: armOpts},
