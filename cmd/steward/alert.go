@@ -267,11 +267,11 @@ func runAlertRuleList(cmd *cobra.Command, _ []string) error {
 	}
 	var out []*armmonitor.ScheduledQueryRuleResource
 	if rg, _ := cmd.Flags().GetString("resource-group"); rg != "" {
-		out, err = allPages(cmd, c.NewListByResourceGroupPager(rg, nil), func(r armmonitor.ScheduledQueryRulesClientListByResourceGroupResponse) []*armmonitor.ScheduledQueryRuleResource {
+		out, err = pageAll(cmd, c.NewListByResourceGroupPager(rg, nil), func(r armmonitor.ScheduledQueryRulesClientListByResourceGroupResponse) []*armmonitor.ScheduledQueryRuleResource {
 			return r.Value
 		})
 	} else {
-		out, err = allPages(cmd, c.NewListBySubscriptionPager(nil), func(r armmonitor.ScheduledQueryRulesClientListBySubscriptionResponse) []*armmonitor.ScheduledQueryRuleResource {
+		out, err = pageAll(cmd, c.NewListBySubscriptionPager(nil), func(r armmonitor.ScheduledQueryRulesClientListBySubscriptionResponse) []*armmonitor.ScheduledQueryRuleResource {
 			return r.Value
 		})
 	}
@@ -442,11 +442,11 @@ func runAlertGroupList(cmd *cobra.Command, _ []string) error {
 	}
 	var out []*armmonitor.ActionGroupResource
 	if rg, _ := cmd.Flags().GetString("resource-group"); rg != "" {
-		out, err = allPages(cmd, c.NewListByResourceGroupPager(rg, nil), func(r armmonitor.ActionGroupsClientListByResourceGroupResponse) []*armmonitor.ActionGroupResource {
+		out, err = pageAll(cmd, c.NewListByResourceGroupPager(rg, nil), func(r armmonitor.ActionGroupsClientListByResourceGroupResponse) []*armmonitor.ActionGroupResource {
 			return r.Value
 		})
 	} else {
-		out, err = allPages(cmd, c.NewListBySubscriptionIDPager(nil), func(r armmonitor.ActionGroupsClientListBySubscriptionIDResponse) []*armmonitor.ActionGroupResource {
+		out, err = pageAll(cmd, c.NewListBySubscriptionIDPager(nil), func(r armmonitor.ActionGroupsClientListBySubscriptionIDResponse) []*armmonitor.ActionGroupResource {
 			return r.Value
 		})
 	}
@@ -652,18 +652,4 @@ func printAlerts(cmd *cobra.Command, format cliout.Format, list []any, many bool
 			s("monitorCondition"), s("alertState"), s("startDateTime"), s("targetResourceName")})
 	}
 	return cliout.WriteTable(cmd.OutOrStdout(), []string{"ALERT", "RULE", "SEVERITY", "CONDITION", "STATE", "STARTED", "TARGET"}, rows)
-}
-
-// allPages reads every page of an SDK pager and gathers the items value
-// takes from each.
-func allPages[R, T any](cmd *cobra.Command, p *runtime.Pager[R], value func(R) []T) ([]T, error) {
-	var out []T
-	for p.More() {
-		page, err := p.NextPage(cmd.Context())
-		if err != nil {
-			return nil, apiError(err)
-		}
-		out = append(out, value(page)...)
-	}
-	return out, nil
 }

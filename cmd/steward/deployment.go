@@ -341,23 +341,18 @@ func runDeploymentList(cmd *cobra.Command, _ []string) error {
 	}
 	var out []*armresources.DeploymentExtended
 	if rg == "" {
-		pager := c.NewListAtSubscriptionScopePager(nil)
-		for pager.More() {
-			p, err := pager.NextPage(cmd.Context())
-			if err != nil {
-				return apiError(err)
-			}
-			out = append(out, p.Value...)
-		}
-		return printDeployments(cmd, format, out, true)
+		out, err = pageAll(cmd, c.NewListAtSubscriptionScopePager(nil),
+			func(p armresources.DeploymentsClientListAtSubscriptionScopeResponse) []*armresources.DeploymentExtended {
+				return p.Value
+			})
+	} else {
+		out, err = pageAll(cmd, c.NewListByResourceGroupPager(rg, nil),
+			func(p armresources.DeploymentsClientListByResourceGroupResponse) []*armresources.DeploymentExtended {
+				return p.Value
+			})
 	}
-	pager := c.NewListByResourceGroupPager(rg, nil)
-	for pager.More() {
-		p, err := pager.NextPage(cmd.Context())
-		if err != nil {
-			return apiError(err)
-		}
-		out = append(out, p.Value...)
+	if err != nil {
+		return err
 	}
 	return printDeployments(cmd, format, out, true)
 }
