@@ -5,21 +5,8 @@ import "sort"
 // compileEvaluate plans the evaluate operator: the bag_unpack, pivot and
 // narrow plugins.
 func compileEvaluate(sc *scope, in *planTable, o *RawOp) (*planTable, error) {
-	toks, err := lex(o.Text)
-	if err != nil {
-		return nil, errAt(o, "evaluate: %v", err)
-	}
-	p := &parser{src: o.Text, toks: toks}
-	var call *Call
-	func() {
-		defer func() {
-			if r := recover(); r != nil {
-				call = nil
-			}
-		}()
-		call, _ = p.parsePostfix().(*Call)
-	}()
-	if call == nil || p.peek().kind != tEOF {
+	call, ok := rawCall(o.Text)
+	if !ok {
 		return nil, errAt(o, "evaluate needs a plugin call")
 	}
 	switch call.Name {
