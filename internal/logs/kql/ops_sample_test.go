@@ -39,9 +39,9 @@ func TestSampleInvokeConsume(t *testing.T) {
 		t.Errorf("consume returned %d rows", len(c.Rows))
 	}
 	for q, want := range map[string]string{
-		"range x from 1 to 3 step 1 | sample":                         "sample needs a row count",
-		"range x from 1 to 3 step 1 | sample -1":                      "non-negative",
-		"range x from 1 to 3 step 1 | invoke nothere()":               "not a function defined by let",
+		"range x from 1 to 3 step 1 | sample":                                    "sample needs a row count",
+		"range x from 1 to 3 step 1 | sample -1":                                 "non-negative",
+		"range x from 1 to 3 step 1 | invoke nothere()":                          "not a function defined by let",
 		"let f = (k:long) { print k }; range x from 1 to 3 step 1 | invoke f(1)": "must be a table",
 	} {
 		if _, err := Run(context.Background(), q, Options{}); err == nil || !strings.Contains(err.Error(), want) {
