@@ -568,15 +568,7 @@ func init() {
 		"series_atan": math.Atan, "series_ceiling": math.Ceil, "series_cos": math.Cos,
 		"series_exp": math.Exp, "series_floor": math.Floor, "series_log": math.Log,
 		"series_sin": math.Sin, "series_tan": math.Tan,
-		"series_sign": func(x float64) float64 {
-			switch {
-			case x > 0:
-				return 1
-			case x < 0:
-				return -1
-			}
-			return 0
-		},
+		"series_sign": signum,
 	} {
 		register(unary(f), name)
 	}

@@ -61,15 +61,7 @@ func init() {
 			return Real(f(x.AsReal()))
 		})
 	}
-	register(realFn(func(x float64) float64 {
-		switch {
-		case x > 0:
-			return 1
-		case x < 0:
-			return -1
-		}
-		return 0
-	}), "sign")
+	register(realFn(signum), "sign")
 	register(realFn(math.Sqrt), "sqrt")
 	register(realFn(math.Exp), "exp")
 	register(realFn(math.Exp2), "exp2")
@@ -217,4 +209,15 @@ func init() {
 		}
 		return cexpr{}, errAt(call, "rand takes 0 or 1 argument(s), got %d", len(args))
 	}, "rand")
+}
+
+// signum is -1, 0 or 1 by the sign of x.
+func signum(x float64) float64 {
+	switch {
+	case x > 0:
+		return 1
+	case x < 0:
+		return -1
+	}
+	return 0
 }
