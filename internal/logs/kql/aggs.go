@@ -217,5 +217,8 @@ func compileAgg(sc *scope, call *Call, name string) (aggSpec, error) {
 		}
 		return aggSpec{cols: cols, newState: func() aggState { return &pctAgg{x: x, ps: ps, t: t} }}, nil
 	}
+	if spec, ok, err := compileMoreAgg(call, args, name, pred); ok {
+		return spec, err
+	}
 	return aggSpec{}, errAt(call, "unknown aggregate function '%s'", fn)
 }

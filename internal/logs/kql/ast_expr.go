@@ -52,6 +52,9 @@ type Call struct {
 	At   Pos
 	Name string
 	Args []Expr
+	// memo is set on the shared call behind a several-column function's
+	// columns, so that a row computes it once (multicol.go).
+	memo *callMemo
 }
 
 // Member is "x.name", a property access on a dynamic value or $left/$right.

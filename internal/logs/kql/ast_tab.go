@@ -9,8 +9,9 @@ import (
 // summarize and print lists. Names holds a parenthesised name list
 // ("(a, b) = f()") when there is one.
 type Assign struct {
-	Name string
-	X    Expr
+	Name  string
+	Names []string
+	X     Expr
 }
 
 // Pos returns the expression's position.
@@ -18,6 +19,13 @@ func (a Assign) Pos() Pos { return a.X.Pos() }
 
 // String renders "name = x" or "x".
 func (a Assign) String() string {
+	if len(a.Names) > 0 {
+		q := make([]string, len(a.Names))
+		for i, n := range a.Names {
+			q[i] = quoteName(n)
+		}
+		return "(" + strings.Join(q, ", ") + ") = " + a.X.String()
+	}
 	if a.Name == "" {
 		return a.X.String()
 	}

@@ -2,30 +2,22 @@ package kql
 
 import "sort"
 
-// compileEvaluate plans the evaluate operator; bag_unpack is the one plugin
-// supported.
+// compileEvaluate plans the evaluate operator: the bag_unpack, pivot and
+// narrow plugins.
 func compileEvaluate(sc *scope, in *planTable, o *RawOp) (*planTable, error) {
-	toks, err := lex(o.Text)
-	if err != nil {
-		return nil, errAt(o, "evaluate: %v", err)
-	}
-	p := &parser{src: o.Text, toks: toks}
-	var call *Call
-	func() {
-		defer func() {
-			if r := recover(); r != nil {
-				call = nil
-			}
-		}()
-		call, _ = p.parsePostfix().(*Call)
-	}()
-	if call == nil || p.peek().kind != tEOF {
+	call, ok := rawCall(o.Text)
+	if !ok {
 		return nil, errAt(o, "evaluate needs a plugin call")
 	}
-	if call.Name != "bag_unpack" {
-		return nil, errAt(o, "evaluate plugin '%s' is not supported", call.Name)
+	switch call.Name {
+	case "bag_unpack":
+		return compileBagUnpack(sc, in, o, call)
+	case "pivot":
+		return compilePivot(sc, in, o, call)
+	case "narrow":
+		return compileNarrow(sc, in, o, call)
 	}
-	return compileBagUnpack(sc, in, o, call)
+	return nil, errAt(o, "evaluate plugin '%s' is not supported", call.Name)
 }
 
 // compileBagUnpack expands a dynamic bag column into one column per key.

@@ -182,6 +182,9 @@ func (s *scope) compileCall(x *Call) (cexpr, error) {
 		f, ok = mk(s.q.gov), true
 	}
 	if !ok {
+		if _, multi := multiCols[x.Name]; multi {
+			return cexpr{}, multiColError(x)
+		}
 		if isAggregate(x.Name) {
 			return cexpr{}, errAt(x, "aggregate function %s is only allowed in summarize", x.Name)
 		}
@@ -191,7 +194,11 @@ func (s *scope) compileCall(x *Call) (cexpr, error) {
 	if err != nil {
 		return cexpr{}, err
 	}
-	return f(x, args)
+	c, err := f(x, args)
+	if err != nil || x.memo == nil {
+		return c, err
+	}
+	return x.memo.wrap(c, args), nil
 }
 
 // subqueryColumn runs a subquery and returns its first column's values.

@@ -2,6 +2,7 @@ package kql
 
 import (
 	"math"
+	mrand "math/rand/v2"
 )
 
 func init() {
@@ -60,15 +61,7 @@ func init() {
 			return Real(f(x.AsReal()))
 		})
 	}
-	register(realFn(func(x float64) float64 {
-		switch {
-		case x > 0:
-			return 1
-		case x < 0:
-			return -1
-		}
-		return 0
-	}), "sign")
+	register(realFn(signum), "sign")
 	register(realFn(math.Sqrt), "sqrt")
 	register(realFn(math.Exp), "exp")
 	register(realFn(math.Exp2), "exp2")
@@ -192,4 +185,39 @@ func binValue(v, size, at Value) Value {
 		origin = scalarOf(at).AsReal()
 	}
 	return Real(math.Floor((v.AsReal()-origin)/f)*f + origin)
+}
+
+func init() {
+	// rand() is a real in [0, 1); rand(N) a long in [0, N-1]. Neither is
+	// constant, so neither is folded.
+	register(func(call *Call, args []cexpr) (cexpr, error) {
+		switch len(args) {
+		case 0:
+			return cexpr{t: TypeReal, f: func(Row) Value { return Real(mrand.Float64()) }}, nil
+		case 1:
+			if !isIntegral(args[0].t) {
+				return cexpr{}, errAt(call, "rand takes an integer range, not %s", args[0].t)
+			}
+			n := args[0].f
+			return cexpr{t: TypeLong, f: func(r Row) Value {
+				v := scalarOf(n(r))
+				if v.IsNull() || v.i <= 0 {
+					return Null(TypeLong)
+				}
+				return Long(mrand.Int64N(v.i))
+			}}, nil
+		}
+		return cexpr{}, errAt(call, "rand takes 0 or 1 argument(s), got %d", len(args))
+	}, "rand")
+}
+
+// signum is -1, 0 or 1 by the sign of x.
+func signum(x float64) float64 {
+	switch {
+	case x > 0:
+		return 1
+	case x < 0:
+		return -1
+	}
+	return 0
 }

@@ -268,8 +268,15 @@ func compileParse(sc *scope, in *planTable, o *ParseOp) (*planTable, error) {
 }
 
 func compileRawOp(sc *scope, in *planTable, o *RawOp) (*planTable, error) {
-	if o.Name == "evaluate" {
+	switch o.Name {
+	case "evaluate":
 		return compileEvaluate(sc, in, o)
+	case "sample":
+		return compileSample(sc, in, o)
+	case "invoke":
+		return compileInvoke(sc, in, o)
+	case "consume":
+		return compileConsume(in, o)
 	}
 	return nil, errAt(o, "operator '%s' is not supported", o.Name)
 }

@@ -77,16 +77,20 @@ func compileProject(sc *scope, in *planTable, o *Project) (*planTable, error) {
 		}
 		return remap(in, cols, idx), nil
 	}
+	items, err := expandMulti(o.Items, true)
+	if err != nil {
+		return nil, err
+	}
 	namer := columnNamer{}
 	var win *winCtx
-	if usesWindow(o.Items) {
+	if usesWindow(items) {
 		if !in.ordered {
 			return nil, errAt(o, "window functions need serialized rows (add sort, serialize or top)")
 		}
 		win = &winCtx{}
 		sc = &scope{cols: sc.cols, env: sc.env, q: sc.q, win: win}
 	}
-	cols, exprs, err := compileItems(sc, o, o.Items, func(int) string { return namer.next() })
+	cols, exprs, err := compileItems(sc, o, items, func(int) string { return namer.next() })
 	if err != nil {
 		return nil, err
 	}
@@ -162,6 +166,10 @@ func remap(in *planTable, cols []Column, idx []int) *planTable {
 }
 
 func compileExtend(sc *scope, in *planTable, items []Assign, at Node) (*planTable, error) {
+	items, err := expandMulti(items, false)
+	if err != nil {
+		return nil, err
+	}
 	cols := append([]Column(nil), in.cols...)
 	type slot struct {
 		pos int

@@ -141,7 +141,7 @@ func (p *parser) parseTabOrExpr() Expr {
 			pl = &Pipeline{Source: p.parseDatatable()}
 		case t.text == "print":
 			p.next()
-			pl = &Pipeline{Source: &Print{At: t.pos, Items: p.parseAssigns()}}
+			pl = &Pipeline{Source: &Print{At: t.pos, Items: p.parseAssignList(true)}}
 		case t.text == "range" && p.peekAt(2).text == "from":
 			pl = &Pipeline{Source: p.parseRange()}
 		case t.text == "union" && p.peekAt(1).text != "(":

@@ -1,6 +1,7 @@
 package kql
 
 import (
+	"encoding/json"
 	"math"
 	"strconv"
 	"strings"
@@ -304,6 +305,11 @@ func typedLiteralValue(typ, raw string) (Value, string) {
 		if err == nil {
 			return Dynamic(d), ""
 		}
+		if j, ok := singleQuotedJSON(s); ok {
+			if d, err := ParseJSON(j); err == nil {
+				return Dynamic(d), ""
+			}
+		}
 		if v, ok := dynamicLiteralFallback(s); ok {
 			return v, ""
 		}
@@ -343,6 +349,62 @@ func dynamicLiteralFallback(s string) (Value, bool) {
 		return Dynamic(s[1 : len(s)-1]), true
 	}
 	return Value{}, false
+}
+
+// singleQuotedJSON rewrites the single-quoted strings of a dynamic literal
+// (dynamic(['a', 'b']), as Kusto accepts them) into JSON strings; ok is
+// false when there are none or a string is not closed.
+func singleQuotedJSON(s string) (string, bool) {
+	var b strings.Builder
+	changed := false
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch c {
+		case '"':
+			j := i + 1
+			for j < len(s) && s[j] != '"' {
+				if s[j] == '\\' {
+					j++
+				}
+				j++
+			}
+			if j >= len(s) {
+				return "", false
+			}
+			b.WriteString(s[i : j+1])
+			i = j
+		case '\'':
+			var raw strings.Builder
+			j := i + 1
+			for ; j < len(s) && s[j] != '\''; j++ {
+				if s[j] == '\\' && j+1 < len(s) {
+					j++
+					switch s[j] {
+					case '\'':
+						raw.WriteByte('\'')
+					case 'n':
+						raw.WriteByte('\n')
+					case 't':
+						raw.WriteByte('\t')
+					default:
+						raw.WriteByte(s[j])
+					}
+					continue
+				}
+				raw.WriteByte(s[j])
+			}
+			if j >= len(s) {
+				return "", false
+			}
+			q, _ := json.Marshal(raw.String())
+			b.Write(q)
+			i = j
+			changed = true
+		default:
+			b.WriteByte(c)
+		}
+	}
+	return b.String(), changed
 }
 
 func parseRealText(s string) (float64, bool) {

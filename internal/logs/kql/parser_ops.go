@@ -15,7 +15,7 @@ func (p *parser) parseOp() Op {
 	case "project", "project-away", "project-keep", "project-rename", "project-reorder":
 		return &Project{At: t.pos, Word: t.text, Items: p.parseProjectItems(t.text)}
 	case "extend":
-		return &Extend{At: t.pos, Items: p.parseAssigns()}
+		return &Extend{At: t.pos, Items: p.parseAssignList(true)}
 	case "summarize":
 		s := &Summarize{At: t.pos, Params: p.parseParams()}
 		if !p.isWord("by") {
@@ -153,8 +153,23 @@ func tokenSource(t token) string {
 }
 
 func (p *parser) parseAssigns() []Assign {
+	return p.parseAssignList(false)
+}
+
+// parseAssignList parses a comma-separated list of assignments; tuples
+// allows "(a, b) = f()" items, which extend, project and print accept.
+func (p *parser) parseAssignList(tuples bool) []Assign {
 	var out []Assign
 	for {
+		if tuples {
+			if names, ok := p.tryNameTuple(); ok {
+				out = append(out, Assign{Names: names, X: p.parseExpr()})
+				if !p.acceptPunct(",") {
+					return out
+				}
+				continue
+			}
+		}
 		out = append(out, p.parseAssign())
 		if !p.acceptPunct(",") {
 			return out
@@ -179,8 +194,41 @@ func (p *parser) parseAssign() Assign {
 	return Assign{X: p.parseExpr()}
 }
 
+// tryNameTuple reads "(a, b, ...) =", the column names of a function that
+// returns several columns; it leaves the position unchanged when the
+// tokens are not such a list.
+func (p *parser) tryNameTuple() ([]string, bool) {
+	if !p.isPunct("(") {
+		return nil, false
+	}
+	save := p.i
+	p.next()
+	var names []string
+	for p.isName() {
+		nameTok := p.peek()
+		name, _ := p.expectName()
+		if nameTok.kind == tIdent && (stringOps[name] || keywordNames[name]) {
+			p.i = save
+			return nil, false
+		}
+		names = append(names, name)
+		if !p.acceptPunct(",") {
+			break
+		}
+	}
+	if len(names) == 0 || !p.acceptPunct(")") || !p.isPunct("=") {
+		p.i = save
+		return nil, false
+	}
+	p.next()
+	return names, true
+}
+
 func (p *parser) parseProjectItems(word string) []Assign {
-	if word == "project" || word == "project-rename" {
+	if word == "project" {
+		return p.parseAssignList(true)
+	}
+	if word == "project-rename" {
 		return p.parseAssigns()
 	}
 	var out []Assign

@@ -299,7 +299,11 @@ func coerceLiteral(v Value, t Type) (Value, bool) {
 
 func compilePrint(q *qctx, e *env, p *Print) (*planTable, error) {
 	sc := &scope{env: e, q: q}
-	cols, exprs, err := compileItems(sc, p, p.Items, func(i int) string { return fmt.Sprintf("print_%d", i) })
+	items, err := expandMulti(p.Items, true)
+	if err != nil {
+		return nil, err
+	}
+	cols, exprs, err := compileItems(sc, p, items, func(i int) string { return fmt.Sprintf("print_%d", i) })
 	if err != nil {
 		return nil, err
 	}

@@ -1,7 +1,9 @@
 package kql
 
+import "math"
+
 // Window functions (row_number, prev, next, row_cumsum, row_rank_dense,
-// row_rank_min) read neighbouring rows, so an extend or project that uses
+// row_rank_min, row_window_session) read neighbouring rows, so an extend or project that uses
 // them runs as a blocking operator: it reads its input, then evaluates the
 // items row by row with a window context that points at the current
 // position. The context belongs to the compiled plan, so one plan runs one
@@ -35,6 +37,7 @@ func (w *winCtx) stateFor(c *Call) *winState {
 
 var windowFuncs = map[string]bool{
 	"row_number": true, "prev": true, "next": true, "row_cumsum": true, "row_rank_dense": true, "row_rank_min": true,
+	"row_window_session": true,
 }
 
 // usesWindow reports whether any item calls a window function.
@@ -177,6 +180,52 @@ func (s *scope) compileWindow(x *Call) (cexpr, error) {
 			}
 			st.last = v
 			return Long(st.rank)
+		}}, nil
+	case "row_window_session":
+		// row_window_session(value, maxFromFirst, maxBetweenNeighbours
+		// [, restart]): the value that starts each row's session; a row
+		// starts a new one when it is further than maxFromFirst from the
+		// session's first value or maxBetweenNeighbours from the row
+		// before, or when restart is true
+		if len(args) < 3 {
+			return cexpr{}, errAt(x, "row_window_session needs a value and two maximum distances")
+		}
+		t := concreteType(args[0].t)
+		if !t.isNumeric() && t != TypeDateTime && t != TypeTimeSpan {
+			return cexpr{}, errAt(x, "row_window_session needs datetime, timespan or numeric values, not %s", t)
+		}
+		for _, a := range args[1:3] {
+			if !a.konst {
+				return cexpr{}, errAt(x, "row_window_session's distances must be constants")
+			}
+		}
+		dist := func(a, b Value) float64 {
+			if t == TypeDateTime || t == TypeTimeSpan {
+				return math.Abs(float64(a.i - b.i))
+			}
+			return math.Abs(a.AsReal() - b.AsReal())
+		}
+		span := func(v Value) float64 {
+			v = scalarOf(v)
+			if v.T == TypeTimeSpan || v.T == TypeDateTime || isIntegral(v.T) && (t == TypeDateTime || t == TypeTimeSpan) {
+				return float64(v.i)
+			}
+			return v.AsReal()
+		}
+		maxFirst, maxNext := span(args[1].f(nil)), span(args[2].f(nil))
+		f := args[0].f
+		rs := restart(3)
+		return cexpr{t: t, f: func(r Row) Value {
+			st := w.stateFor(x)
+			v := scalarOf(f(r))
+			if v.IsNull() {
+				return Null(t)
+			}
+			if !st.init || rs(r) || dist(v, st.sum) > maxFirst || dist(v, st.last) > maxNext {
+				st.init, st.sum = true, v
+			}
+			st.last = v
+			return withType(st.sum, t)
 		}}, nil
 	}
 	return cexpr{}, errAt(x, "unknown window function %s", x.Name)
