@@ -15,12 +15,30 @@ import (
 	"time"
 	_ "time/tzdata" // datetime_utc_to_local needs the IANA zones on any machine
 	"unicode/utf8"
+
+	"github.com/cespare/xxhash/v2"
 )
 
 // Strings, hashes, bits, URLs and paths, JSON paths, time zones, and the
 // series reductions.
 
 func init() {
+	// hash(value [, mod]) is xxHash64 of the value's UTF-8 text: the
+	// reference's hash("World") = 1846988464401551951 and, mod 100, 51
+	register(fixed(1, 2, ret(TypeLong), func(_ Type, v []Value) Value {
+		if v[0].IsNull() && v[0].T != TypeString {
+			return Null(TypeLong)
+		}
+		h := int64(xxhash.Sum64String(stringOf(v[0])))
+		if len(v) > 1 {
+			m, ok := intArg(v, 1, 0)
+			if !ok || m <= 0 {
+				return Null(TypeLong)
+			}
+			h = int64(uint64(h) % uint64(m))
+		}
+		return Long(h)
+	}), "hash", "hash_xxhash64")
 	register(strFn(func(s string) string { h := md5.Sum([]byte(s)); return hex.EncodeToString(h[:]) }), "hash_md5")
 	register(strFn(func(s string) string { h := sha1.Sum([]byte(s)); return hex.EncodeToString(h[:]) }), "hash_sha1")
 

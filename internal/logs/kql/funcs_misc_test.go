@@ -42,6 +42,9 @@ func TestMoreScalarFunctions(t *testing.T) {
 		{"format_bytes(20010332)", "'19 MB'"},
 		{"format_bytes(20010332, 2)", "'19.08 MB'"},
 		{"format_bytes(20010332, 0, 'KB')", "'19541 KB'"},
+		// hash-function
+		{"hash('World')", "1846988464401551951"},
+		{"hash('World', 100)", "51"},
 		// hash-md5-function, hash-sha1-function: "World"
 		{"hash_md5('World')", "'f5a7924e621e84c9280a9a27e1bcb7f6'"},
 		{"hash_sha1('World')", "'70c07ec18ef89c5309bbb0937f3a6342411e1fdd'"},
