@@ -103,6 +103,16 @@ func (s *Service) UserToken(ctx context.Context, req TokenRequest) (UserTokenRes
 	if !strings.EqualFold(g.ClientID, app.AppID) {
 		return UserTokenResponse{}, errCodeClient()
 	}
+	if req.Policy != "" {
+		if _, err := s.dir.UserFlow(ctx, tenant.ID, req.Policy); errors.Is(err, ErrNotFound) {
+			return UserTokenResponse{}, errPolicyNotFound(req.Policy, req.Tenant)
+		} else if err != nil {
+			return UserTokenResponse{}, err
+		}
+	}
+	if !strings.EqualFold(g.Policy, req.Policy) {
+		return UserTokenResponse{}, errB2CPolicyMismatch()
+	}
 	azpacr := "0"
 	if req.ClientSecret != "" || req.ClientAssertion != "" || req.ClientAssertionType != "" {
 		if d := s.lockouts.locked(tenant.ID, app.AppID, now); d > 0 {
@@ -163,6 +173,9 @@ func (s *Service) UserToken(ctx context.Context, req TokenRequest) (UserTokenRes
 		return UserTokenResponse{}, err
 	}
 	authorized, _ := splitScope(g.Scope)
+	if g.Policy != "" {
+		return s.issueB2CTokens(ctx, tenant.ID, app, user, g, res, authorized, req.Authorities[0], now)
+	}
 	return s.issueUserTokens(ctx, tenant.ID, app, user, g, res, authorized, azpacr, req.Authorities[0], now)
 }
 
@@ -253,19 +266,23 @@ func (s *Service) issueUserTokens(ctx context.Context, tenantID string, app Appl
 		}
 	}
 	if authorized.has("offline_access") {
-		rt, err := newSecret(s.opts.Rand)
-		if err != nil {
+		if out.RefreshToken, err = s.nextRefreshToken(ctx, g, now); err != nil {
 			return UserTokenResponse{}, err
 		}
-		next := g
-		next.RedirectURI, next.Nonce, next.CodeChallenge = "", "", ""
-		next.Issued, next.Expires = now.UTC(), now.UTC().Add(refreshTokenLifetime)
-		if err := s.putRecord(ctx, tableRefreshTokens, rt, next, next.Expires); err != nil {
-			return UserTokenResponse{}, err
-		}
-		out.RefreshToken = rt
 	}
 	return out, nil
+}
+
+// nextRefreshToken records the refresh token that continues grant g.
+func (s *Service) nextRefreshToken(ctx context.Context, g grantState, now time.Time) (string, error) {
+	rt, err := newSecret(s.opts.Rand)
+	if err != nil {
+		return "", err
+	}
+	next := g
+	next.RedirectURI, next.Nonce, next.CodeChallenge = "", "", ""
+	next.Issued, next.Expires = now.UTC(), now.UTC().Add(refreshTokenLifetime)
+	return rt, s.putRecord(ctx, tableRefreshTokens, rt, next, next.Expires)
 }
 
 // grantedScope is the token response's scope: the granted scopes named
