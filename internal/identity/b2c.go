@@ -214,7 +214,7 @@ func B2CDiscovery(authority, tenantSeg, tenantID, policy string) B2CConfiguratio
 		SubjectTypesSupported:             []string{"pairwise"},
 		IDTokenSigningAlgValuesSupported:  []string{"RS256"},
 		TokenEndpointAuthMethodsSupported: []string{"client_secret_post", "client_secret_basic"},
-		ClaimsSupported:                   []string{"name", "emails", "oid", "sub", "tfp", "iss", "iat", "exp", "aud", "nbf", "auth_time", "nonce", "scp", "azp", "ver"},
+		ClaimsSupported:                   []string{"name", "given_name", "family_name", "emails", "oid", "sub", "tfp", "iss", "iat", "exp", "aud", "nbf", "auth_time", "nonce", "scp", "azp", "ver"},
 	}
 }
 
@@ -251,22 +251,25 @@ func (s *Service) serveB2CKeys(w http.ResponseWriter, r *http.Request) {
 // B2CClaims are the claims of the access tokens and id_tokens issued
 // through a user flow: B2C's, with tfp naming the flow.
 type B2CClaims struct {
-	Audience  string   `json:"aud"`
-	Issuer    string   `json:"iss"`
-	IssuedAt  int64    `json:"iat"`
-	NotBefore int64    `json:"nbf"`
-	Expiry    int64    `json:"exp"`
-	AuthTime  int64    `json:"auth_time"`
-	ObjectID  string   `json:"oid"`
-	Subject   string   `json:"sub"`
-	Name      string   `json:"name,omitempty"`
-	Emails    []string `json:"emails,omitempty"`
-	Policy    string   `json:"tfp"`
-	Nonce     string   `json:"nonce,omitempty"`
-	Scope     string   `json:"scp,omitempty"`
-	AZP       string   `json:"azp,omitempty"`
-	Version   string   `json:"ver"`
-	TenantID  string   `json:"tid"`
+	Audience  string `json:"aud"`
+	Issuer    string `json:"iss"`
+	IssuedAt  int64  `json:"iat"`
+	NotBefore int64  `json:"nbf"`
+	Expiry    int64  `json:"exp"`
+	AuthTime  int64  `json:"auth_time"`
+	ObjectID  string `json:"oid"`
+	Subject   string `json:"sub"`
+	Name      string `json:"name,omitempty"`
+	// GivenName and FamilyName are the user's givenName and surname.
+	GivenName  string   `json:"given_name,omitempty"`
+	FamilyName string   `json:"family_name,omitempty"`
+	Emails     []string `json:"emails,omitempty"`
+	Policy     string   `json:"tfp"`
+	Nonce      string   `json:"nonce,omitempty"`
+	Scope      string   `json:"scp,omitempty"`
+	AZP        string   `json:"azp,omitempty"`
+	Version    string   `json:"ver"`
+	TenantID   string   `json:"tid"`
 }
 
 // b2cClientInfo is B2C's client_info: the uid is "{oid}-{policy}" (lower
@@ -295,6 +298,15 @@ func userEmails(u User) []string {
 		add(u.UserPrincipalName)
 	}
 	return out
+}
+
+// userString is a string property of the user, "" when it has none.
+func userString(u User, name string) string {
+	var v string
+	if raw, ok := u.Properties[name]; ok && json.Unmarshal(raw, &v) == nil {
+		return v
+	}
+	return ""
 }
 
 // B2C's error codes that Steward sends.
@@ -353,7 +365,8 @@ func (s *Service) issueB2CTokens(ctx context.Context, tenantID string, app Appli
 	exp := now.Add(s.opts.TokenLifetime).Truncate(time.Second)
 	base := B2CClaims{Issuer: B2CIssuer(authority, tenantID), IssuedAt: now.Unix(), NotBefore: now.Unix(),
 		Expiry: exp.Unix(), AuthTime: g.AuthTime.Unix(), ObjectID: user.ID, Subject: user.ID, Name: user.DisplayName,
-		Emails: userEmails(user), Policy: g.Policy, Version: "1.0", TenantID: tenantID}
+		Emails: userEmails(user), Policy: g.Policy, Version: "1.0", TenantID: tenantID,
+		GivenName: userString(user, "givenName"), FamilyName: userString(user, "surname")}
 	secs := int64(exp.Sub(now) / time.Second)
 	out := UserTokenResponse{TokenType: "Bearer", ExpiresIn: secs, ExtExpiresIn: secs,
 		ClientInfo: b2cClientInfo(user.ID, g.Policy, tenantID), Scope: strings.Join(res.OIDC, " ")}

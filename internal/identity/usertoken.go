@@ -318,10 +318,4 @@ func clientInfo(oid, tid string) string {
 }
 
 // userMail is the user's Graph mail property, or "" when it has none.
-func userMail(u User) string {
-	var m string
-	if raw, ok := u.Properties["mail"]; ok && json.Unmarshal(raw, &m) == nil {
-		return m
-	}
-	return ""
-}
+func userMail(u User) string { return userString(u, "mail") }
