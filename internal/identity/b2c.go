@@ -385,17 +385,10 @@ func (s *Service) issueB2CTokens(ctx context.Context, tenantID string, app Appli
 		}
 		out.Scope = grantedScope(res)
 	}
-	if authorized.has("openid") {
-		id := base
-		id.Audience, id.Nonce = app.AppID, g.Nonce
-		if out.IDToken, err = jwt.Signed(key.signer).Claims(id).Serialize(); err != nil {
-			return UserTokenResponse{}, err
-		}
-	}
-	if authorized.has("offline_access") {
-		if out.RefreshToken, err = s.nextRefreshToken(ctx, g, now); err != nil {
-			return UserTokenResponse{}, err
-		}
+	id := base
+	id.Audience, id.Nonce = app.AppID, g.Nonce
+	if err := s.finishUserTokens(ctx, &out, key.signer, authorized, id, g, now); err != nil {
+		return UserTokenResponse{}, err
 	}
 	return out, nil
 }

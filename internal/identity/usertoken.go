@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/go-jose/go-jose/v4"
 	"github.com/go-jose/go-jose/v4/jwt"
 )
 
@@ -253,24 +254,33 @@ func (s *Service) issueUserTokens(ctx context.Context, tenantID string, app Appl
 	secs := int64(exp.Sub(now) / time.Second)
 	out := UserTokenResponse{TokenType: "Bearer", ExpiresIn: secs, ExtExpiresIn: secs, AccessToken: access,
 		Scope: grantedScope(res), ClientInfo: clientInfo(user.ID, tenantID)}
+	id := IDClaims{
+		Audience: app.AppID, Issuer: iss, IssuedAt: now.Unix(), NotBefore: now.Unix(), Expiry: exp.Unix(),
+		AuthTime: g.AuthTime.Unix(), Name: user.DisplayName, Nonce: g.Nonce, ObjectID: user.ID,
+		PreferredUsername: user.UserPrincipalName, Email: userMail(user),
+		Subject: pairwiseSubject(tenantID, app.AppID, user.ID), TenantID: tenantID, TokenID: s.opts.NewID(),
+		Version: "2.0", AMR: g.AMR, ACR: "1", ACRS: g.ACRS, SessionID: g.SessionID,
+	}
+	if err := s.finishUserTokens(ctx, &out, key.signer, authorized, id, g, now); err != nil {
+		return UserTokenResponse{}, err
+	}
+	return out, nil
+}
+
+// finishUserTokens adds to out the id_token with claims id (scope openid)
+// and the refresh token that continues g (offline_access).
+func (s *Service) finishUserTokens(ctx context.Context, out *UserTokenResponse, signer jose.Signer, authorized scopeRequest,
+	id any, g grantState, now time.Time) error {
+	var err error
 	if authorized.has("openid") {
-		id := IDClaims{
-			Audience: app.AppID, Issuer: iss, IssuedAt: now.Unix(), NotBefore: now.Unix(), Expiry: exp.Unix(),
-			AuthTime: g.AuthTime.Unix(), Name: user.DisplayName, Nonce: g.Nonce, ObjectID: user.ID,
-			PreferredUsername: user.UserPrincipalName, Email: userMail(user),
-			Subject: pairwiseSubject(tenantID, app.AppID, user.ID), TenantID: tenantID, TokenID: s.opts.NewID(),
-			Version: "2.0", AMR: g.AMR, ACR: "1", ACRS: g.ACRS, SessionID: g.SessionID,
-		}
-		if out.IDToken, err = jwt.Signed(key.signer).Claims(id).Serialize(); err != nil {
-			return UserTokenResponse{}, err
+		if out.IDToken, err = jwt.Signed(signer).Claims(id).Serialize(); err != nil {
+			return err
 		}
 	}
 	if authorized.has("offline_access") {
-		if out.RefreshToken, err = s.nextRefreshToken(ctx, g, now); err != nil {
-			return UserTokenResponse{}, err
-		}
+		out.RefreshToken, err = s.nextRefreshToken(ctx, g, now)
 	}
-	return out, nil
+	return err
 }
 
 // nextRefreshToken records the refresh token that continues grant g.
