@@ -433,7 +433,14 @@ func TestSeed002B2CSampleUnmodified(t *testing.T) {
 		t.Fatalf("account after the change (at %s): %s", br.last, page)
 	}
 
-	// The API refuses a token of another issuer's keys: a forged one.
+	// Sign-out goes through the user flow's logout endpoint.
+	page = br.do("GET", webBase+"/logout", nil)
+	if !strings.HasPrefix(br.last, "https://contosob2c.b2clogin.com/contosob2c.onmicrosoft.com/B2C_1_signupsignin1/oauth2/v2.0/logout") ||
+		!strings.Contains(page, "You signed out") {
+		t.Errorf("logout ended at %s: %.500s", br.last, page)
+	}
+
+	// The API refuses a request without a token.
 	resp, err := http.Get(apiBase + "/acctinfo")
 	if err != nil {
 		t.Fatal(err)
