@@ -236,7 +236,12 @@ func TestB2CMFAProfileAndPasswordReset(t *testing.T) {
 	if !strings.Contains(p.body, "That code didn") {
 		t.Fatalf("wrong code: %d %.500s", p.status, p.body)
 	}
-	p = b2.submit(p, url.Values{"action": {"reset"}, "login": {userUPN}, "otc": {codeAt(time.Minute)}, "newPassword": {"New-Password-77"}})
+	// An unknown account gets the same answer as a wrong code.
+	unknown := b2.submit(p, url.Values{"action": {"reset"}, "login": {"nobody@contoso.test"}, "otc": {"000000"}, "newPassword": {"New-Password-77"}})
+	if !strings.Contains(unknown.body, "That code didn") {
+		t.Fatalf("unknown account: %d %.500s", unknown.status, unknown.body)
+	}
+	p = b2.submit(unknown, url.Values{"action": {"reset"}, "login": {userUPN}, "otc": {codeAt(time.Minute)}, "newPassword": {"New-Password-77"}})
 	redirectParams(t, p, webRedirect)
 	if _, err := e.svc.AuthenticateUser(e.ctx, e.tenant.ID, userUPN, userPass); !ErrBadCredentials(err) {
 		t.Errorf("old password still works: %v", err)

@@ -83,7 +83,8 @@ func (s *Service) userFlowForm(w http.ResponseWriter, r *http.Request, req authz
 // resetPassword is the password reset flow's form. B2C verifies the
 // account's email with a one-time code; Steward sends no mail, so the
 // account proves itself with its authenticator app (or a recovery code).
-// A user without one is told to ask an administrator. Success sets the
+// A user without one cannot (the page says to ask an administrator,
+// without telling which accounts exist). Success sets the
 // password, ends the user's other sessions and refresh tokens (as Graph's
 // password reset does) and signs the user in.
 func (s *Service) resetPassword(w http.ResponseWriter, r *http.Request, req authzRequest) {
@@ -115,18 +116,18 @@ func (s *Service) resetPassword(w http.ResponseWriter, r *http.Request, req auth
 		s.authorizeFailed(w, r, req, err)
 		return
 	}
-	if user.ID != "" && user.AccountEnabled && !enrolled {
-		again("This account has no authenticator app to verify with. Ask an administrator to reset the password.", http.StatusOK)
-		return
-	}
-	if user.ID == "" || !user.AccountEnabled {
+	// One answer for an unknown account, one without an authenticator app
+	// and a wrong code: the page does not tell which accounts exist.
+	const refused = "That code didn't work. Check the account and the code and try again. " +
+		"An account without an authenticator app cannot reset its password here: ask an administrator."
+	if user.ID == "" || !user.AccountEnabled || !enrolled {
 		s.lockouts.fail(req.TenantID, lockKey, now)
-		again("That code didn't work. Check the account and the code and try again.", http.StatusOK)
+		again(refused, http.StatusOK)
 		return
 	}
 	if err := s.VerifySecondFactor(ctx, req.TenantID, user.ID, r.PostForm.Get("otc")); ErrBadSecondFactor(err) {
 		s.lockouts.fail(req.TenantID, lockKey, now)
-		again("That code didn't work. Check the account and the code and try again.", http.StatusOK)
+		again(refused, http.StatusOK)
 		return
 	} else if err != nil {
 		s.authorizeFailed(w, r, req, err)
