@@ -208,7 +208,8 @@ type webApp struct {
 }
 
 type session struct {
-	state, nonce, verifier string // of the sign-in in progress
+	mu                     sync.Mutex // held by the request being served
+	state, nonce, verifier string     // of the sign-in in progress
 	name                   string
 	token                  *oauth2.Token
 	csrf                   string
@@ -221,19 +222,22 @@ func random() string {
 	return base64.RawURLEncoding.EncodeToString(b)
 }
 
-// session returns the browser's session, starting one when it has none.
+// session returns the browser's session, locked (the caller unlocks
+// it), starting one when it has none.
 func (wa *webApp) session(w http.ResponseWriter, r *http.Request) *session {
 	wa.mu.Lock()
-	defer wa.mu.Unlock()
+	s := (*session)(nil)
 	if c, err := r.Cookie("b2c_go"); err == nil {
-		if s, ok := wa.sessions[c.Value]; ok {
-			return s
-		}
+		s = wa.sessions[c.Value]
 	}
-	id := random()
-	s := &session{csrf: random()}
-	wa.sessions[id] = s
-	http.SetCookie(w, &http.Cookie{Name: "b2c_go", Value: id, Path: "/", HttpOnly: true, SameSite: http.SameSiteLaxMode})
+	if s == nil {
+		id := random()
+		s = &session{csrf: random()}
+		wa.sessions[id] = s
+		http.SetCookie(w, &http.Cookie{Name: "b2c_go", Value: id, Path: "/", HttpOnly: true, SameSite: http.SameSiteLaxMode})
+	}
+	wa.mu.Unlock()
+	s.mu.Lock()
 	return s
 }
 
@@ -250,13 +254,19 @@ func (wa *webApp) routes() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {
 		s := wa.session(w, r)
+		defer s.mu.Unlock()
 		wa.render(w, s, nil, "")
 	})
-	mux.HandleFunc("GET /login", func(w http.ResponseWriter, r *http.Request) { wa.start(w, r, wa.signin) })
+	mux.HandleFunc("GET /login", func(w http.ResponseWriter, r *http.Request) {
+		s := wa.session(w, r)
+		defer s.mu.Unlock()
+		wa.start(w, r, s, wa.signin)
+	})
 	mux.HandleFunc("GET /callback", func(w http.ResponseWriter, r *http.Request) { wa.callback(w, r, wa.signin) })
 	mux.HandleFunc("GET /callback-mfa", func(w http.ResponseWriter, r *http.Request) { wa.callback(w, r, wa.mfa) })
 	mux.HandleFunc("GET /account", func(w http.ResponseWriter, r *http.Request) {
 		s := wa.session(w, r)
+		defer s.mu.Unlock()
 		if s.token == nil {
 			http.Redirect(w, r, "/login", http.StatusFound)
 			return
@@ -270,6 +280,7 @@ func (wa *webApp) routes() http.Handler {
 	})
 	mux.HandleFunc("POST /beneficiary", func(w http.ResponseWriter, r *http.Request) {
 		s := wa.session(w, r)
+		defer s.mu.Unlock()
 		if s.token == nil || r.PostFormValue("csrf") != s.csrf {
 			http.Error(w, "sign in first", http.StatusForbidden)
 			return
@@ -286,7 +297,7 @@ func (wa *webApp) change(w http.ResponseWriter, r *http.Request, s *session) {
 	acct, status, err := wa.callAPI(r.Context(), s, http.MethodPost, s.pending)
 	switch {
 	case status == http.StatusForbidden && acct["error"] == "step_up_required":
-		wa.start(w, r, wa.mfa)
+		wa.start(w, r, s, wa.mfa)
 	case err != nil || status != http.StatusOK:
 		wa.render(w, s, nil, fmt.Sprintf("the API answered %d: %v %v", status, acct, err))
 	default:
@@ -297,8 +308,7 @@ func (wa *webApp) change(w http.ResponseWriter, r *http.Request, s *session) {
 
 // start sends the browser to a user flow's authorization endpoint (code
 // flow with PKCE, state and nonce).
-func (wa *webApp) start(w http.ResponseWriter, r *http.Request, f *flow) {
-	s := wa.session(w, r)
+func (wa *webApp) start(w http.ResponseWriter, r *http.Request, s *session, f *flow) {
 	s.state, s.nonce, s.verifier = random(), random(), oauth2.GenerateVerifier()
 	http.Redirect(w, r, f.oauth.AuthCodeURL(s.state, oidc.Nonce(s.nonce), oauth2.S256ChallengeOption(s.verifier)), http.StatusFound)
 }
@@ -306,6 +316,7 @@ func (wa *webApp) start(w http.ResponseWriter, r *http.Request, f *flow) {
 // callback redeems the code, verifies the id_token and keeps the tokens.
 func (wa *webApp) callback(w http.ResponseWriter, r *http.Request, f *flow) {
 	s := wa.session(w, r)
+	defer s.mu.Unlock()
 	q := r.URL.Query()
 	if e := q.Get("error"); e != "" {
 		wa.render(w, s, nil, e+": "+q.Get("error_description"))
