@@ -1,7 +1,6 @@
 package identity
 
 import (
-	"context"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
@@ -37,6 +36,9 @@ type authzRequest struct {
 	ACRS []string
 	// Raw is the query as received, carried through the sign-in form.
 	Raw string
+	// Flow is the B2C user flow named on the authority path, nil on
+	// Entra's paths.
+	Flow *UserFlow
 }
 
 // authzError is an authorization request failure. Redirect is false while
@@ -55,7 +57,8 @@ func redirectErr(e *OAuthError) *authzError { return &authzError{err: e, redirec
 // parseAuthorize validates an authorization request of tenantSeg's tenant.
 // On failure the returned request still carries what is known (redirect
 // URI, state, mode) for the error response.
-func (s *Service) parseAuthorize(ctx context.Context, tenantSeg, raw string) (authzRequest, error) {
+func (s *Service) parseAuthorize(r *http.Request, raw string) (authzRequest, error) {
+	ctx, tenantSeg := r.Context(), r.PathValue("tenant")
 	var req authzRequest
 	if len(raw) > maxAuthorizeBytes {
 		return req, pageErr(errBadAuthorizeParam("query"))
@@ -74,6 +77,13 @@ func (s *Service) parseAuthorize(ctx context.Context, tenantSeg, raw string) (au
 		return req, err
 	}
 	req.TenantID = tenant.ID
+	if req.Flow, err = s.userFlowOf(ctx, r, tenant.ID); err != nil {
+		var oe *OAuthError
+		if errors.As(err, &oe) {
+			return req, pageErr(oe)
+		}
+		return req, err
+	}
 	clientID := q.Get("client_id")
 	if clientID == "" {
 		return req, pageErr(errMissingParam("client_id"))
@@ -278,7 +288,7 @@ func (s *Service) respondError(w http.ResponseWriter, r *http.Request, req authz
 	s.opts.Logger.InfoContext(r.Context(), "authorization request refused", "error", e.Code, "aadsts", e.AADSTS, "trace_id", trace)
 	s.respond(w, req, url.Values{
 		"error":             {e.Code},
-		"error_description": {"AADSTS" + strconv.Itoa(e.AADSTS) + ": " + e.Message + "\r\nTrace ID: " + trace},
+		"error_description": {e.errorPrefix() + strconv.Itoa(e.AADSTS) + ": " + e.Message + "\r\nTrace ID: " + trace},
 		"error_uri":         {s.authority(r) + "error?code=" + strconv.Itoa(e.AADSTS)},
 	})
 }

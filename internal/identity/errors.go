@@ -23,11 +23,13 @@ type OAuthError struct {
 	Message string
 	// RetryAfter, when set, is sent as the Retry-After header.
 	RetryAfter time.Duration
+	// B2C marks Azure AD B2C's errors: their code reads AADB2C{n}.
+	B2C bool
 }
 
 // Error implements error.
 func (e *OAuthError) Error() string {
-	return fmt.Sprintf("%s: AADSTS%d: %s", e.Code, e.AADSTS, e.Message)
+	return fmt.Sprintf("%s: %s%d: %s", e.Code, e.errorPrefix(), e.AADSTS, e.Message)
 }
 
 func oauthErr(status int, code string, aadsts int, format string, args ...any) *OAuthError {
@@ -263,7 +265,7 @@ func writeOAuthError(w http.ResponseWriter, err error, now time.Time, traceID, c
 	ts := now.UTC().Format("2006-01-02 15:04:05Z")
 	body := oauthWire{
 		Error: e.Code,
-		Description: "AADSTS" + strconv.Itoa(e.AADSTS) + ": " + e.Message +
+		Description: e.errorPrefix() + strconv.Itoa(e.AADSTS) + ": " + e.Message +
 			"\r\nTrace ID: " + traceID + "\r\nCorrelation ID: " + correlationID + "\r\nTimestamp: " + ts,
 		ErrorCodes:    []int{e.AADSTS},
 		Timestamp:     ts,

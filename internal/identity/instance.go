@@ -66,7 +66,7 @@ func (s *Service) serveInstanceDiscovery(w http.ResponseWriter, r *http.Request)
 	}
 	aliases := []string{host}
 	for _, h := range s.opts.Hosts {
-		if !strings.EqualFold(h, host) {
+		if !strings.EqualFold(h, host) && !strings.Contains(h, "*") {
 			aliases = append(aliases, strings.ToLower(h))
 		}
 	}

@@ -54,7 +54,8 @@ type Options struct {
 	// (Azure's login.microsoftonline.com, reached through Steward's
 	// forward proxy): a request whose Host is one of them gets discovery
 	// documents, issuers and endpoints under "https://{host}/", as Entra
-	// names itself.
+	// names itself. A pattern "*.b2clogin.com" matches any one label
+	// before the suffix.
 	Hosts []string
 	// FederationClient fetches external issuers' discovery documents and
 	// keys for federated identity credentials (default http.DefaultClient;
@@ -152,6 +153,12 @@ func (s *Service) Handler() http.Handler {
 	mux.HandleFunc("/{tenant}/oauth2/v2.0/authorize", s.serveAuthorize)
 	mux.HandleFunc("/{tenant}/oauth2/v2.0/logout", s.serveLogout)
 	mux.HandleFunc("/{tenant}/openid/userinfo", s.serveUserInfo)
+	// B2C user flows: "/{tenant}/{policy}/...".
+	mux.HandleFunc("/{tenant}/{policy}/v2.0/.well-known/openid-configuration", s.serveB2CDiscovery)
+	mux.HandleFunc("/{tenant}/{policy}/discovery/v2.0/keys", s.serveB2CKeys)
+	mux.HandleFunc("/{tenant}/{policy}/oauth2/v2.0/token", s.serveToken)
+	mux.HandleFunc("/{tenant}/{policy}/oauth2/v2.0/authorize", s.serveAuthorize)
+	mux.HandleFunc("/{tenant}/{policy}/oauth2/v2.0/logout", s.serveLogout)
 	mux.HandleFunc(ADFSDiscoveryPath, s.serveADFSDiscovery)
 	mux.HandleFunc(InstanceDiscoveryPath, s.serveInstanceDiscovery)
 	return mux
@@ -168,6 +175,13 @@ func Matches(path string) bool {
 		return false
 	}
 	rest := strings.Join(parts[1:], "/")
+	if len(parts) > 2 && isPolicySegment(parts[1]) {
+		switch strings.Join(parts[2:], "/") {
+		case "v2.0/.well-known/openid-configuration", "discovery/v2.0/keys", "oauth2/v2.0/token",
+			"oauth2/v2.0/authorize", "oauth2/v2.0/logout":
+			return true
+		}
+	}
 	switch rest {
 	case "v2.0/.well-known/openid-configuration", "discovery/v2.0/keys", "oauth2/v2.0/token",
 		"oauth2/v2.0/authorize", "oauth2/v2.0/logout", "openid/userinfo":
@@ -184,7 +198,7 @@ func (s *Service) authority(r *http.Request) string {
 			host = h
 		}
 		for _, h := range s.opts.Hosts {
-			if strings.EqualFold(h, host) {
+			if strings.EqualFold(h, host) || hostMatches(h, host) {
 				return "https://" + host + "/"
 			}
 		}
@@ -216,3 +230,14 @@ func (s *Service) Now() time.Time { return s.opts.Now() }
 
 // Rand is the service's source of randomness for secrets and salts.
 func (s *Service) Rand() io.Reader { return s.opts.Rand }
+
+// hostMatches reports whether host matches a "*.suffix" pattern: one
+// non-empty label, then the suffix.
+func hostMatches(pattern, host string) bool {
+	suffix, ok := strings.CutPrefix(strings.ToLower(pattern), "*")
+	if !ok || !strings.HasPrefix(suffix, ".") {
+		return false
+	}
+	label, ok := strings.CutSuffix(host, suffix)
+	return ok && label != "" && !strings.Contains(label, ".")
+}

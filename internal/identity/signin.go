@@ -24,7 +24,7 @@ const (
 func (s *Service) serveAuthorize(w http.ResponseWriter, r *http.Request) {
 	switch r.Method {
 	case http.MethodGet:
-		req, err := s.parseAuthorize(r.Context(), r.PathValue("tenant"), r.URL.RawQuery)
+		req, err := s.parseAuthorize(r, r.URL.RawQuery)
 		if err != nil {
 			s.authorizeFailed(w, r, req, err)
 			return
@@ -41,6 +41,7 @@ func (s *Service) serveAuthorize(w http.ResponseWriter, r *http.Request) {
 type step struct {
 	signedIn  bool // credentials were just presented
 	consented bool // the consent page was just accepted
+	flowDone  bool // a user flow's own page (profile, password reset) was just completed
 }
 
 // proceed decides what the browser sees next: the sign-in page, the
@@ -48,6 +49,10 @@ type step struct {
 func (s *Service) proceed(w http.ResponseWriter, r *http.Request, req authzRequest, sess *sessionRef, st step) {
 	ctx := r.Context()
 	now := s.opts.Now()
+	if req.Flow != nil && req.Flow.UserFlowType == UserFlowPasswordReset && !st.flowDone {
+		s.renderB2CPage(w, r, req, "reset", "Reset your password", "", http.StatusOK)
+		return
+	}
 	needLogin := sess == nil
 	if !st.signedIn && sess != nil {
 		if req.Prompt == "login" || req.Prompt == "select_account" {
@@ -92,7 +97,18 @@ func (s *Service) proceed(w http.ResponseWriter, r *http.Request, req authzReque
 		s.authorizeFailed(w, r, req, err)
 		return
 	}
-	if (len(consent) > 0 || req.Prompt == "consent") && !st.consented {
+	if req.Flow != nil {
+		// B2C has no user consent: the app's API permissions need an
+		// administrator's grant.
+		if len(consent) > 0 {
+			s.respondError(w, r, req, errB2CNoAdminConsent(req.App.AppID))
+			return
+		}
+		if req.Flow.UserFlowType == UserFlowProfileUpdate && !st.flowDone {
+			s.renderProfile(w, r, req, user, "")
+			return
+		}
+	} else if (len(consent) > 0 || req.Prompt == "consent") && !st.consented {
 		if req.Prompt == "none" {
 			s.respondError(w, r, req, errConsentRequired(req.App.AppID))
 			return
@@ -141,7 +157,7 @@ func (s *Service) serveAuthorizeForm(w http.ResponseWriter, r *http.Request) {
 			"The form has expired or did not come from this sign-in page. Start the sign-in again."))
 		return
 	}
-	req, err := s.parseAuthorize(r.Context(), r.PathValue("tenant"), r.PostForm.Get("q"))
+	req, err := s.parseAuthorize(r, r.PostForm.Get("q"))
 	if err != nil {
 		s.authorizeFailed(w, r, req, err)
 		return
@@ -156,6 +172,8 @@ func (s *Service) serveAuthorizeForm(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		s.secondFactor(w, r, req, sess, r.PostForm.Get("action"))
+	case "forgot", "reset", "profile", "cancel":
+		s.userFlowForm(w, r, req, r.PostForm.Get("action"))
 	case "consent":
 		sess := s.currentSession(r, req.TenantID)
 		if sess == nil {
@@ -273,7 +291,11 @@ func (s *Service) issueCode(ctx context.Context, req authzRequest, sess *session
 	if len(req.ACRS) > 0 && slices.Contains(sess.rec.AMR, "mfa") {
 		acrs = req.ACRS
 	}
-	g := grantState{TenantID: req.TenantID, ClientID: req.App.AppID, UserID: user.ID, Scope: req.Scope,
+	policy := ""
+	if req.Flow != nil {
+		policy = req.Flow.ID
+	}
+	g := grantState{Policy: policy, TenantID: req.TenantID, ClientID: req.App.AppID, UserID: user.ID, Scope: req.Scope,
 		AuthTime: sess.rec.AuthTime, AMR: sess.rec.AMR, ACRS: acrs, SessionID: sess.rec.SID, Public: req.Public,
 		Issued: now, Expires: now.Add(authCodeLifetime), RedirectURI: req.RedirectURI, Nonce: req.Nonce,
 		CodeChallenge: req.Challenge}

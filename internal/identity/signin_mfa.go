@@ -17,6 +17,9 @@ import (
 // is older than mfaFreshness.
 func (s *Service) mfaNeeded(req authzRequest, sess *sessionRef, enrolled bool, now time.Time) bool {
 	has := slices.Contains(sess.rec.AMR, "mfa")
+	if req.Flow != nil { // a user flow asks for MFA when it is set to
+		return req.Flow.requiresMFA() && !has
+	}
 	if enrolled && !has {
 		return true
 	}

@@ -38,6 +38,10 @@ button.secondary{background:#e6e6e6;color:#1b1b1b}
 <input id="passwd" name="passwd" type="password" autocomplete="current-password" required{{if .LoginHint}} autofocus{{end}}>
 <button type="submit">Sign in</button>
 </form>
+{{if .Forgot}}<form method="post" action="{{.Action}}">
+<input type="hidden" name="q" value="{{.Query}}"><input type="hidden" name="csrf" value="{{.CSRF}}">
+<button type="submit" name="action" value="forgot" class="secondary">Forgot your password?</button>
+</form>{{end}}
 {{template "foot" .}}{{end}}
 
 {{define "consent"}}{{template "head" .}}
@@ -119,6 +123,8 @@ type pageData struct {
 	QR                                                                   template.URL // a data: URI made here
 	Secret                                                               string
 	Params                                                               url.Values
+	// Forgot offers "Forgot your password?" (B2C sign-up or sign-in flows).
+	Forgot bool
 }
 
 // securePage sets the headers of every sign-in page: no caching, no
@@ -161,7 +167,8 @@ func (s *Service) render(w http.ResponseWriter, r *http.Request, name string, st
 func (s *Service) renderSignIn(w http.ResponseWriter, r *http.Request, req authzRequest, msg string, status int) {
 	nonce := s.securePage(w, "'self'")
 	s.render(w, r, "signin", status, pageData{Title: "Sign in", Nonce: nonce, Action: r.URL.Path, Query: req.Raw,
-		CSRF: s.withCSRF(w), AppName: req.App.DisplayName, LoginHint: req.LoginHint, Message: msg})
+		CSRF: s.withCSRF(w), AppName: req.App.DisplayName, LoginHint: req.LoginHint, Message: msg,
+		Forgot: req.Flow != nil && req.Flow.UserFlowType == UserFlowSignUpOrSignIn})
 }
 
 func (s *Service) renderConsent(w http.ResponseWriter, r *http.Request, req authzRequest, user User, scopes []string) {
@@ -173,7 +180,7 @@ func (s *Service) renderConsent(w http.ResponseWriter, r *http.Request, req auth
 func (s *Service) renderError(w http.ResponseWriter, r *http.Request, status int, e *OAuthError) {
 	nonce := s.securePage(w, "'none'")
 	s.render(w, r, "error", status, pageData{Title: "Sign-in error", Nonce: nonce,
-		Message: "AADSTS" + strconv.Itoa(e.AADSTS) + ": " + e.Message, Code: e.Code})
+		Message: e.errorPrefix() + strconv.Itoa(e.AADSTS) + ": " + e.Message, Code: e.Code})
 }
 
 func (s *Service) renderFormPost(w http.ResponseWriter, action string, params url.Values) {

@@ -72,6 +72,10 @@ type grantState struct {
 	RedirectURI   string `json:"redirectUri,omitempty"`
 	Nonce         string `json:"nonce,omitempty"`
 	CodeChallenge string `json:"codeChallenge,omitempty"`
+	// Policy is the B2C user flow the grant was issued through ("" on
+	// Entra's endpoints): its tokens have B2C's claims, and only that
+	// flow's token endpoint redeems it.
+	Policy string `json:"policy,omitempty"`
 }
 
 // newSecret returns a random 256-bit value, base64url without padding.

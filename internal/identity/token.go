@@ -48,6 +48,9 @@ type TokenRequest struct {
 	// request's own host. Tokens are issued under the first; a client
 	// assertion's aud may name the token endpoint under any.
 	Authorities []string
+	// Policy is the B2C user flow named on the token endpoint's path, ""
+	// on Entra's.
+	Policy string
 }
 
 func (s *Service) serveToken(w http.ResponseWriter, r *http.Request) {
@@ -106,6 +109,7 @@ func (s *Service) parseTokenRequest(w http.ResponseWriter, r *http.Request) (Tok
 		CodeVerifier:        f.Get("code_verifier"),
 		RefreshToken:        f.Get("refresh_token"),
 		Authorities:         authorities,
+		Policy:              r.PathValue("policy"),
 	}
 	if user, pass, ok := r.BasicAuth(); ok { // client_secret_basic (RFC 6749 §2.3.1)
 		if f.Has("client_secret") || f.Has("client_assertion") || f.Has("client_assertion_type") {
@@ -121,7 +125,11 @@ func (s *Service) parseTokenRequest(w http.ResponseWriter, r *http.Request) (Tok
 	switch g := f.Get("grant_type"); g {
 	case "":
 		return req, errMissingParam("grant_type")
-	case "client_credentials", "authorization_code", "refresh_token":
+	case "authorization_code", "refresh_token":
+	case "client_credentials":
+		if req.Policy != "" { // a user flow signs users in
+			return req, errUnsupportedGrant("client_credentials")
+		}
 	default:
 		return req, errUnsupportedGrant(g)
 	}

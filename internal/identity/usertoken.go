@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/go-jose/go-jose/v4"
 	"github.com/go-jose/go-jose/v4/jwt"
 )
 
@@ -103,6 +104,16 @@ func (s *Service) UserToken(ctx context.Context, req TokenRequest) (UserTokenRes
 	if !strings.EqualFold(g.ClientID, app.AppID) {
 		return UserTokenResponse{}, errCodeClient()
 	}
+	if req.Policy != "" {
+		if _, err := s.dir.UserFlow(ctx, tenant.ID, req.Policy); errors.Is(err, ErrNotFound) {
+			return UserTokenResponse{}, errPolicyNotFound(req.Policy, req.Tenant)
+		} else if err != nil {
+			return UserTokenResponse{}, err
+		}
+	}
+	if !strings.EqualFold(g.Policy, req.Policy) {
+		return UserTokenResponse{}, errB2CPolicyMismatch()
+	}
 	azpacr := "0"
 	if req.ClientSecret != "" || req.ClientAssertion != "" || req.ClientAssertionType != "" {
 		if d := s.lockouts.locked(tenant.ID, app.AppID, now); d > 0 {
@@ -163,6 +174,9 @@ func (s *Service) UserToken(ctx context.Context, req TokenRequest) (UserTokenRes
 		return UserTokenResponse{}, err
 	}
 	authorized, _ := splitScope(g.Scope)
+	if g.Policy != "" {
+		return s.issueB2CTokens(ctx, tenant.ID, app, user, g, res, authorized, req.Authorities[0], now)
+	}
 	return s.issueUserTokens(ctx, tenant.ID, app, user, g, res, authorized, azpacr, req.Authorities[0], now)
 }
 
@@ -240,32 +254,45 @@ func (s *Service) issueUserTokens(ctx context.Context, tenantID string, app Appl
 	secs := int64(exp.Sub(now) / time.Second)
 	out := UserTokenResponse{TokenType: "Bearer", ExpiresIn: secs, ExtExpiresIn: secs, AccessToken: access,
 		Scope: grantedScope(res), ClientInfo: clientInfo(user.ID, tenantID)}
+	id := IDClaims{
+		Audience: app.AppID, Issuer: iss, IssuedAt: now.Unix(), NotBefore: now.Unix(), Expiry: exp.Unix(),
+		AuthTime: g.AuthTime.Unix(), Name: user.DisplayName, Nonce: g.Nonce, ObjectID: user.ID,
+		PreferredUsername: user.UserPrincipalName, Email: userMail(user),
+		Subject: pairwiseSubject(tenantID, app.AppID, user.ID), TenantID: tenantID, TokenID: s.opts.NewID(),
+		Version: "2.0", AMR: g.AMR, ACR: "1", ACRS: g.ACRS, SessionID: g.SessionID,
+	}
+	if err := s.finishUserTokens(ctx, &out, key.signer, authorized, id, g, now); err != nil {
+		return UserTokenResponse{}, err
+	}
+	return out, nil
+}
+
+// finishUserTokens adds to out the id_token with claims id (scope openid)
+// and the refresh token that continues g (offline_access).
+func (s *Service) finishUserTokens(ctx context.Context, out *UserTokenResponse, signer jose.Signer, authorized scopeRequest,
+	id any, g grantState, now time.Time) error {
+	var err error
 	if authorized.has("openid") {
-		id := IDClaims{
-			Audience: app.AppID, Issuer: iss, IssuedAt: now.Unix(), NotBefore: now.Unix(), Expiry: exp.Unix(),
-			AuthTime: g.AuthTime.Unix(), Name: user.DisplayName, Nonce: g.Nonce, ObjectID: user.ID,
-			PreferredUsername: user.UserPrincipalName, Email: userMail(user),
-			Subject: pairwiseSubject(tenantID, app.AppID, user.ID), TenantID: tenantID, TokenID: s.opts.NewID(),
-			Version: "2.0", AMR: g.AMR, ACR: "1", ACRS: g.ACRS, SessionID: g.SessionID,
-		}
-		if out.IDToken, err = jwt.Signed(key.signer).Claims(id).Serialize(); err != nil {
-			return UserTokenResponse{}, err
+		if out.IDToken, err = jwt.Signed(signer).Claims(id).Serialize(); err != nil {
+			return err
 		}
 	}
 	if authorized.has("offline_access") {
-		rt, err := newSecret(s.opts.Rand)
-		if err != nil {
-			return UserTokenResponse{}, err
-		}
-		next := g
-		next.RedirectURI, next.Nonce, next.CodeChallenge = "", "", ""
-		next.Issued, next.Expires = now.UTC(), now.UTC().Add(refreshTokenLifetime)
-		if err := s.putRecord(ctx, tableRefreshTokens, rt, next, next.Expires); err != nil {
-			return UserTokenResponse{}, err
-		}
-		out.RefreshToken = rt
+		out.RefreshToken, err = s.nextRefreshToken(ctx, g, now)
 	}
-	return out, nil
+	return err
+}
+
+// nextRefreshToken records the refresh token that continues grant g.
+func (s *Service) nextRefreshToken(ctx context.Context, g grantState, now time.Time) (string, error) {
+	rt, err := newSecret(s.opts.Rand)
+	if err != nil {
+		return "", err
+	}
+	next := g
+	next.RedirectURI, next.Nonce, next.CodeChallenge = "", "", ""
+	next.Issued, next.Expires = now.UTC(), now.UTC().Add(refreshTokenLifetime)
+	return rt, s.putRecord(ctx, tableRefreshTokens, rt, next, next.Expires)
 }
 
 // grantedScope is the token response's scope: the granted scopes named
@@ -301,10 +328,4 @@ func clientInfo(oid, tid string) string {
 }
 
 // userMail is the user's Graph mail property, or "" when it has none.
-func userMail(u User) string {
-	var m string
-	if raw, ok := u.Properties["mail"]; ok && json.Unmarshal(raw, &m) == nil {
-		return m
-	}
-	return ""
-}
+func userMail(u User) string { return userString(u, "mail") }

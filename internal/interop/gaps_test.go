@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/url"
-	"strings"
 	"testing"
 )
 
@@ -57,18 +56,5 @@ func TestStewardAnswersTheRequestsAzSends(t *testing.T) {
 // armToken gets an ARM token for the administrator with a client secret.
 func armToken(t *testing.T, s *served, client *http.Client) string {
 	t.Helper()
-	form := url.Values{"grant_type": {"client_credentials"}, "client_id": {s.Info.ClientID},
-		"client_secret": {s.Info.ClientSecret}, "scope": {"https://management.azure.com/.default"}}
-	resp, err := client.Post(s.BaseURL+s.Info.TenantID+"/oauth2/v2.0/token", "application/x-www-form-urlencoded", strings.NewReader(form.Encode()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	var tok struct {
-		AccessToken string `json:"access_token"`
-	}
-	if err := json.NewDecoder(resp.Body).Decode(&tok); err != nil || tok.AccessToken == "" {
-		t.Fatalf("token: %d %v", resp.StatusCode, err)
-	}
-	return tok.AccessToken
+	return tokenFor(t, s, client, s.Info.TenantID, s.Info.ClientID, s.Info.ClientSecret, "https://management.azure.com/.default")
 }

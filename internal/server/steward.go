@@ -72,6 +72,11 @@ type Steward struct {
 // service answers as, through the proxy.
 var LoginHosts = []string{"login.microsoftonline.com", "login.windows.net", "login.microsoft.com"}
 
+// B2CHosts are Azure AD B2C's host names ({tenant}.b2clogin.com), which
+// the token service answers as, through the proxy: a user flow is served
+// at https://{tenant}.b2clogin.com/{tenant}.onmicrosoft.com/{user_flow}.
+var B2CHosts = []string{"*.b2clogin.com"}
+
 // GraphHost is Microsoft Graph's public-cloud host name.
 const GraphHost = "graph.microsoft.com"
 
@@ -264,7 +269,7 @@ func (s *Steward) assemble(ctx context.Context) error {
 		TokenLifetime: s.Config.TokenLifetime,
 		Logger:        s.log.With("component", "identity"),
 		Observe:       s.Server.ObserveToken,
-		Hosts:         LoginHosts,
+		Hosts:         append(append([]string(nil), LoginHosts...), B2CHosts...),
 		Sealer:        s.Sealer,
 	})
 	if n, err := s.Identity.Keys().SealClearKeys(ctx); err != nil {
@@ -293,6 +298,9 @@ func (s *Steward) assemble(ctx context.Context) error {
 		Match: func(r *http.Request) bool { return identity.Matches(r.URL.Path) }}
 	s.Server.Router.Handle(idRoute)
 	for _, h := range LoginHosts {
+		s.Server.Router.Host(h).Handle(idRoute)
+	}
+	for _, h := range B2CHosts {
 		s.Server.Router.Host(h).Handle(idRoute)
 	}
 	s.Server.Router.HandleExact("steward", "/steward/whoami", s.Authenticate(http.HandlerFunc(serveWhoami)))

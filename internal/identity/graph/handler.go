@@ -156,6 +156,10 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		path = strings.TrimPrefix(path, MountPath)
 	}
 	rest, ok := strings.CutPrefix(path, "/"+Version+"/")
+	version := Version
+	if b, beta := strings.CutPrefix(path, "/beta/"); beta && isUserFlowsPath(b) {
+		rest, ok, version = b, true, "beta"
+	}
 	if !ok {
 		c.fail(gerr(http.StatusBadRequest, "BadRequest", "Invalid version: the path must start with /%s/ (Steward serves Graph %s only).", Version, Version))
 		return
@@ -164,7 +168,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if r.TLS == nil {
 		scheme = "http"
 	}
-	c.base = scheme + "://" + r.Host + prefix + "/" + Version
+	c.base = scheme + "://" + r.Host + prefix + "/" + version
 	if err := c.authenticate(); err != nil {
 		c.fail(err)
 		return
@@ -173,7 +177,14 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		c.fail(err)
 		return
 	}
-	if err := c.route(strings.Split(strings.TrimSuffix(rest, "/"), "/")); err != nil {
+	seg := strings.Split(strings.TrimSuffix(rest, "/"), "/")
+	if version == "beta" {
+		if err := c.userFlows(seg[2:]); err != nil {
+			c.fail(err)
+		}
+		return
+	}
+	if err := c.route(seg); err != nil {
 		c.fail(err)
 	}
 }
