@@ -22,8 +22,8 @@ const maxDrillRows = 1000
 // subscription or one of its resource groups) and a resource of it.
 var (
 	subscriptionPattern = regexp.MustCompile(`^[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}$|^[0-9A-Za-z-]{1,64}$`)
-	assignmentPattern   = regexp.MustCompile(`^/subscriptions/[0-9A-Za-z-]{1,64}(/resourceGroups/[-\w.()]{1,90})?/providers/Microsoft\.Authorization/policyAssignments/[^/'\s]{1,128}$`)
-	resourcePattern     = regexp.MustCompile(`^/subscriptions/[0-9A-Za-z-]{1,64}/[^'\s]{1,1000}$`)
+	assignmentPattern   = regexp.MustCompile(`(?i)^/subscriptions/[0-9A-Za-z-]{1,64}(/resourceGroups/[-\w.()]{1,90})?/providers/Microsoft\.Authorization/policyAssignments/[^/'\s]{1,128}$`)
+	resourcePattern     = regexp.MustCompile(`(?i)^/subscriptions/[0-9A-Za-z-]{1,64}/[^'\s]{1,1000}$`)
 )
 
 // drillState is one policy state as the drill-down pages show it.
