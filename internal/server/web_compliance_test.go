@@ -46,10 +46,17 @@ type consoleEstate struct {
 	dir, workspace, customerID, assignment, nsg string
 }
 
-func newConsoleEstate(t *testing.T, services ...Service) *consoleEstate {
+func newConsoleEstate(t *testing.T) *consoleEstate {
 	t.Helper()
 	dir := t.TempDir()
-	s, _ := startSteward(t, dir, append([]Service{CloudService(consoleSetup), LogsService(), WebService()}, services...)...)
+	s, _ := startSteward(t, dir, CloudService(consoleSetup), LogsService(), WebService())
+	return seedConsoleEstate(t, s, dir)
+}
+
+// seedConsoleEstate writes the console estate's workspace, assignment and
+// groups in s (whose cloud setup includes consoleSetup's).
+func seedConsoleEstate(t *testing.T, s *Steward, dir string) *consoleEstate {
+	t.Helper()
 	e := &consoleEstate{logsEnv: newLogsEnvFor(t, s, dir), dir: dir}
 	rg := "/subscriptions/" + e.sub + "/resourceGroups/console"
 	e.mustARM(t, "PUT", rg, "2021-04-01", map[string]any{"location": "eastus"})
