@@ -55,7 +55,7 @@ func newConsoleEstate(t *testing.T) *consoleEstate {
 
 // seedConsoleEstate writes the console estate's workspace, assignment and
 // groups in s (whose cloud setup includes consoleSetup's).
-func seedConsoleEstate(t *testing.T, s *Steward, dir string) *consoleEstate {
+func seedConsoleEstate(t testing.TB, s *Steward, dir string) *consoleEstate {
 	t.Helper()
 	e := &consoleEstate{logsEnv: newLogsEnvFor(t, s, dir), dir: dir}
 	rg := "/subscriptions/" + e.sub + "/resourceGroups/console"
@@ -81,7 +81,7 @@ func seedConsoleEstate(t *testing.T, s *Steward, dir string) *consoleEstate {
 
 // appendRows writes rows to a table of the estate's workspace, as the
 // collector's ingestion and the report jobs do.
-func (e *consoleEstate) appendRows(t *testing.T, table string, cols []kql.Column, rows []kql.Row, mode logs.AppendMode) {
+func (e *consoleEstate) appendRows(t testing.TB, table string, cols []kql.Column, rows []kql.Row, mode logs.AppendMode) {
 	t.Helper()
 	ctx := context.Background()
 	r := logs.NewRows(e.s.Store, nil)
@@ -95,7 +95,7 @@ func (e *consoleEstate) appendRows(t *testing.T, table string, cols []kql.Column
 	}
 }
 
-func (e *consoleEstate) browser(t *testing.T) *consoleBrowser {
+func (e *consoleEstate) browser(t testing.TB) *consoleBrowser {
 	jar, _ := cookiejar.New(nil)
 	return &consoleBrowser{t: t, base: strings.TrimSuffix(e.s.BaseURL, "/"), c: &http.Client{Jar: jar,
 		Transport:     &http.Transport{TLSClientConfig: &tls.Config{RootCAs: e.s.CA.Pool()}},
@@ -103,7 +103,7 @@ func (e *consoleEstate) browser(t *testing.T) *consoleBrowser {
 }
 
 // link returns the href of the first anchor whose text is text.
-func link(t *testing.T, body, text string) string {
+func link(t testing.TB, body, text string) string {
 	t.Helper()
 	m := regexp.MustCompile(`<a href="([^"]+)">` + regexp.QuoteMeta(html.EscapeString(text)) + `</a>`).FindStringSubmatch(body)
 	if m == nil {
