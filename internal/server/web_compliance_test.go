@@ -235,3 +235,51 @@ func TestConsoleAccessPageAsReader(t *testing.T) {
 		t.Fatalf("access page: the latest run's two unused assignments, medium first:\n%.4000s", p.body)
 	}
 }
+
+// TestConsoleDelegationAsReader shows the delegation analysis the
+// management API computes: a Reader sees that it can grant nothing, and
+// sees the administrator's escalation paths; a user without a role is
+// refused by the API; bad input is a 400.
+func TestConsoleDelegationAsReader(t *testing.T) {
+	e := newConsoleEstate(t)
+	ctx := context.Background()
+	user, err := e.s.Identity.CreateUser(ctx, e.s.Bootstrap.TenantID, "max@steward.test", "Max", "Max-Password-1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.s.Identity.CreateUser(ctx, e.s.Bootstrap.TenantID, "ned@steward.test", "Ned", "Ned-Password-1"); err != nil {
+		t.Fatal(err)
+	}
+	assignReader(t, e.s, e.dir, user.ID)
+	scope := "/subscriptions/" + e.sub
+	b := e.browser(t)
+	p := b.submit(b.get("/console/delegation"), url.Values{"login": {"max@steward.test"}, "passwd": {"Max-Password-1"}})
+	if p.status != http.StatusOK || !strings.Contains(p.body, `value="`+scope+`"`) || !strings.Contains(p.body, `value="`+user.ID+`"`) {
+		t.Fatalf("delegation form: %d\n%.3000s", p.status, p.body)
+	}
+	p = b.get("/console/delegation?" + url.Values{"scope": {scope}, "principal": {user.ID}}.Encode())
+	if p.status != http.StatusOK || !strings.Contains(p.body, "The principal can grant no role here.") || !strings.Contains(p.body, "No escalation path.") {
+		t.Fatalf("the Reader's own analysis: %d\n%.3000s", p.status, p.body)
+	}
+	p = b.get("/console/delegation?" + url.Values{"scope": {scope}, "principal": {e.info.ObjectID}, "targets": {user.ID}}.Encode())
+	if p.status != http.StatusOK || !strings.Contains(p.body, "escalation paths</h2>") ||
+		!regexp.MustCompile(`<th scope="row">Owner</th><td>User</td><td class="ok"[^>]*>allowed</td>`).MatchString(p.body) ||
+		!strings.Contains(p.body, `<th scope="col">`+user.ID+` (listed)</th>`) {
+		t.Fatalf("the administrator's analysis: %d\n%.5000s", p.status, p.body)
+	}
+	for _, bad := range []url.Values{{"scope": {scope}, "principal": {"not-a-guid"}}, {"scope": {"/x' or 1"}, "principal": {user.ID}}} {
+		if p = b.get("/console/delegation?" + bad.Encode()); p.status != http.StatusBadRequest {
+			t.Errorf("%v: %d", bad, p.status)
+		}
+	}
+	// The API itself refuses what the console would not send.
+	if code, out := e.arm(t, "GET", scope+"/providers/Microsoft.Authorization/delegationAnalysis", "2022-04-01&principalId=x", nil); code != http.StatusBadRequest {
+		t.Errorf("bad principal: %d %v", code, out)
+	}
+	nb := e.browser(t)
+	p = nb.submit(nb.get("/console/delegation?"+url.Values{"scope": {scope}, "principal": {user.ID}}.Encode()),
+		url.Values{"login": {"ned@steward.test"}, "passwd": {"Ned-Password-1"}})
+	if p.status != http.StatusForbidden || !strings.Contains(p.body, "AuthorizationFailed") {
+		t.Fatalf("no role: %d\n%.2000s", p.status, p.body)
+	}
+}

@@ -37,7 +37,7 @@ var pages = template.Must(template.New("pages").Funcs(template.FuncMap{
 {{define "head"}}<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <title>{{.Title}} - Steward console</title><style>` + style + `</style></head><body>
-<header><strong>Steward</strong><a href="/console/">Overview</a><a href="/console/alerts">Alerts</a><a href="/console/kql">Logs</a><a href="/console/vending">Vending</a><a href="/console/credentials">Credentials</a><a href="/console/access">Access</a><a href="/console/security">Security</a>
+<header><strong>Steward</strong><a href="/console/">Overview</a><a href="/console/alerts">Alerts</a><a href="/console/kql">Logs</a><a href="/console/vending">Vending</a><a href="/console/credentials">Credentials</a><a href="/console/access">Access</a><a href="/console/delegation">Delegation</a><a href="/console/security">Security</a>
 {{if .User}}<span>{{.User.Name}}</span><form class="inline" method="post" action="/console/signout">
 <input type="hidden" name="csrf" value="{{.User.CSRF}}"><button type="submit">Sign out</button></form>{{end}}</header>
 <main>{{end}}
@@ -195,6 +195,26 @@ var pages = template.Must(template.New("pages").Funcs(template.FuncMap{
 {{with .Unused}}{{if .Rows}}<h2>Unused role assignments</h2>{{template "result" .}}{{else if $.Access.Run.Rows}}<p class="ok">No unused role assignment.</p>{{end}}{{end}}{{end}}
 {{template "foot" .}}{{end}}
 
+{{define "delegation"}}{{template "head" .}}
+<h1>Delegation</h1>
+{{if .Error}}<p class="warn" role="alert">{{.Error}}</p>{{end}}
+{{with .Delegation}}<form method="get" action="/console/delegation">
+<p><label for="scope">Scope</label><br><input id="scope" name="scope" size="70" maxlength="300" value="{{.Scope}}" required></p>
+<p><label for="principal">Principal (object ID)</label><br><input id="principal" name="principal" size="40" maxlength="36" value="{{.Principal}}" required></p>
+<p><label for="targets">Other principals to grant to (object IDs, optional)</label><br><input id="targets" name="targets" size="70" maxlength="800" value="{{.Targets}}"></p>
+<p><input type="checkbox" id="all" name="all" value="1"{{if not .AllowedOnly}} checked{{end}}> <label for="all">Also show roles the principal cannot grant</label></p>
+<p><button type="submit">Analyse</button></p></form>
+<p>For each role and principal type: may the principal create that role assignment at the scope, for anyone (<em>any</em>), for itself (<em>self</em>) and for each principal named? Decided by the management API's RBAC (role assignments, deny assignments, conditions, assignable scopes).</p>
+{{if .Ran}}{{with .Escalations}}<h2 class="warn">{{len .}} escalation paths</h2>
+<div class="scroll"><table id="escalations"><thead><tr><th scope="col">Kind</th><th scope="col">Role</th><th scope="col">Type</th><th scope="col">Target</th></tr></thead><tbody>
+{{range .}}<tr><td>{{.Kind}}</td><td>{{.RoleName}}</td><td>{{.PrincipalType}}</td><td>{{.TargetKind}}</td></tr>
+{{end}}</tbody></table></div>{{else}}<p class="ok">No escalation path.</p>{{end}}
+<div class="scroll"><table id="matrix"><caption>What the principal can grant{{if .Hidden}} ({{.Hidden}} rows with no allowed grant hidden){{end}}</caption><thead><tr><th scope="col">Role</th><th scope="col">Principal type</th>{{range .Columns}}<th scope="col">{{.}}</th>{{end}}</tr></thead><tbody>
+{{range .Rows}}<tr><th scope="row">{{.Role}}</th><td>{{.Type}}</td>{{range .Cells}}<td class="{{if .Allowed}}ok{{else}}warn{{end}}" title="{{.Reason}}">{{if .Allowed}}allowed{{else}}refused{{with .RefusedBy}}: {{.}}{{end}}{{end}}</td>{{end}}</tr>
+{{else}}<tr><td colspan="{{len .Columns | plus 2}}">The principal can grant no role here.</td></tr>{{end}}
+</tbody></table></div>{{end}}{{end}}
+{{template "foot" .}}{{end}}
+
 {{define "error"}}{{template "head" .}}
 <h1>Something went wrong</h1><p class="warn" role="alert">{{.Error}}</p><p><a href="/console/signin">Sign in</a></p>
 {{template "foot" .}}{{end}}
@@ -224,6 +244,7 @@ type pageData struct {
 	Trend       *trendData
 	Drill       *drillData
 	Access      *accessData
+	Delegation  *delegationData
 }
 
 func (c *Console) render(w http.ResponseWriter, r *http.Request, name string, status int, d pageData) {

@@ -126,6 +126,7 @@ func New(opts Options) (*Console, error) {
 	c.mux.HandleFunc("GET "+Prefix+"compliance/assignment", c.page(c.complianceAssignment))
 	c.mux.HandleFunc("GET "+Prefix+"compliance/resource", c.page(c.complianceResource))
 	c.mux.HandleFunc("GET "+Prefix+"access", c.page(c.accessPage))
+	c.mux.HandleFunc("GET "+Prefix+"delegation", c.page(c.delegationPage))
 	return c, nil
 }
 
