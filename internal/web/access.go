@@ -24,6 +24,9 @@ StewardReportFindings_CL
 | project LastRun = Started_t, Status = Status_s, Findings = Findings_d, Error = Error_s`
 )
 
+// noReports says that the workspace holds no report tables.
+const noReports = "No report job writes to this workspace (it has no StewardReportRuns_CL or StewardReportFindings_CL table)."
+
 type accessData struct {
 	Workspaces  []workspaceRow
 	Workspace   string
@@ -48,6 +51,9 @@ func (c *Console) accessPage(w http.ResponseWriter, r *http.Request, s *session)
 		a.Unused = &kqlData{Workspace: a.Workspace, Query: accessQuery, Timespan: accessTimespan}
 		if d.Error, status = c.runQueries(r.Context(), s, a.Run, a.Unused); d.Error != "" {
 			a.Run, a.Unused = nil, nil
+			if msg := missingTable(d.Error, "StewardReport", noReports); msg != d.Error {
+				d.Error, status = msg, http.StatusOK
+			}
 		}
 	}
 	c.render(w, r, "access", status, d)

@@ -144,6 +144,7 @@ func (c *Console) trend(r *http.Request, s *session) *trendData {
 	t.Tenants = &kqlData{Workspace: t.Workspace, Query: tenantsQuery, Timespan: tenantsTimespan}
 	if t.Error, _ = c.runQueries(r.Context(), s, t.Trend, t.Tenants); t.Error != "" {
 		t.Trend, t.Tenants = nil, nil
+		t.Error = missingTable(t.Error, "PolicyComplianceStates_CL", "No policy state was collected to this workspace (it has no PolicyComplianceStates_CL table).")
 	}
 	return t
 }

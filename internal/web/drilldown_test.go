@@ -44,3 +44,20 @@ func TestODataString(t *testing.T) {
 		t.Errorf("odataString: %s", got)
 	}
 }
+
+func TestMissingTable(t *testing.T) {
+	const meaning = "no states here"
+	for msg, want := range map[string]string{
+		"The query was refused: BadArgumentError: A semantic error occurred: unknown table or name 'PolicyComplianceStates_CL'": meaning,
+		"The query was refused: SemanticError: Failed to resolve table or column expression named 'PolicyComplianceStates_CL'":  meaning,
+		"The query was refused: SemanticError: Failed to resolve table or column expression named 'Other_CL'":                   "",
+		"The query was refused: Forbidden: The user does not have access to PolicyComplianceStates_CL":                          "",
+	} {
+		if want == "" {
+			want = msg
+		}
+		if got := missingTable(msg, "PolicyComplianceStates_CL", meaning); got != want {
+			t.Errorf("%q: %q", msg, got)
+		}
+	}
+}

@@ -138,6 +138,18 @@ func (c *Console) runQueries(ctx context.Context, s *session, ks ...*kqlData) (m
 	return "", http.StatusOK
 }
 
+// missingTable rewrites a query refusal that says the workspace has no
+// such table (Log Analytics: "Failed to resolve table or column expression
+// named ..."; Steward: "unknown table or name ...") as what it means for
+// a page that reads that table.
+func missingTable(msg, table, meaning string) string {
+	l := strings.ToLower(msg)
+	if strings.Contains(l, strings.ToLower(table)) && (strings.Contains(l, "unknown table") || strings.Contains(l, "resolve table")) {
+		return meaning
+	}
+	return msg
+}
+
 // runQuery runs k's query on its workspace with the user's Log Analytics
 // token and fills k with the table and the chart.
 func (c *Console) runQuery(ctx context.Context, s *session, k *kqlData) error {
