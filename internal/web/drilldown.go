@@ -16,7 +16,7 @@ import (
 // maxDrillRows bounds the non-compliant resources one assignment page
 // lists: the first page of the query ($top), as the portal's list shows
 // the first ones.
-const maxDrillRows = 1000
+const maxDrillRows = 250
 
 // The drill-down names a subscription, an assignment of it (at the
 // subscription or one of its resource groups) and a resource of it.
