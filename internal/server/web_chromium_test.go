@@ -141,6 +141,24 @@ func TestConsoleInHeadlessChromium(t *testing.T) {
 		t.Fatalf("the evaluated expressions: %q", x)
 	}
 	shot("04-evaluated-expressions")
+	// At a phone's width the drill-down's pages do not scroll sideways
+	// (wide tables scroll in their own box).
+	fits := func(page string) {
+		t.Helper()
+		sctx, cancel := context.WithTimeout(bctx, 30*time.Second)
+		defer cancel()
+		ok, err := chromedp.Run(sctx, chromedp.Evaluate[bool](`document.documentElement.scrollWidth <= window.innerWidth`))
+		if err != nil || !ok {
+			t.Errorf("the %s page is wider than a phone's screen (%v)", page, err)
+		}
+	}
+	do(chromedp.EmulateViewport(390, 844), chromedp.Reload(), chromedp.WaitVisible(chromedp.CSS("table.expressions")))
+	fits("resource")
+	shot("04b-phone-evaluated-expressions")
+	do(chromedp.Click(chromedp.CSS(`main p a[href*="compliance/assignment"]`)), chromedp.WaitVisible(chromedp.CSS("#noncompliant")))
+	fits("assignment")
+	shot("04c-phone-noncompliant-resources")
+	do(chromedp.EmulateViewport(1200, 900))
 
 	// Approving the production request steps up first: the approval
 	// form goes through the authorization endpoint with the claims
