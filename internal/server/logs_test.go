@@ -46,7 +46,7 @@ func newLogsEnv(t *testing.T) *logsEnv {
 
 // newLogsEnvFor is the logsEnv of a started Steward s whose data
 // directory is dir.
-func newLogsEnvFor(t *testing.T, s *Steward, dir string) *logsEnv {
+func newLogsEnvFor(t testing.TB, s *Steward, dir string) *logsEnv {
 	t.Helper()
 	info, err := identity.ReadBootstrap(dir)
 	if err != nil {
@@ -64,7 +64,7 @@ func newLogsEnvFor(t *testing.T, s *Steward, dir string) *logsEnv {
 
 // arm sends an ARM request with the administrator's token and decodes the
 // JSON answer.
-func (e *logsEnv) arm(t *testing.T, method, path, apiVersion string, body any) (int, map[string]any) {
+func (e *logsEnv) arm(t testing.TB, method, path, apiVersion string, body any) (int, map[string]any) {
 	t.Helper()
 	tok, err := e.cred.GetToken(context.Background(), policy.TokenRequestOptions{Scopes: armScope})
 	if err != nil {
@@ -88,7 +88,7 @@ func (e *logsEnv) arm(t *testing.T, method, path, apiVersion string, body any) (
 	return resp.StatusCode, out
 }
 
-func (e *logsEnv) mustARM(t *testing.T, method, path, apiVersion string, body any) map[string]any {
+func (e *logsEnv) mustARM(t testing.TB, method, path, apiVersion string, body any) map[string]any {
 	t.Helper()
 	code, out := e.arm(t, method, path, apiVersion, body)
 	if code >= 300 {

@@ -39,6 +39,46 @@ func (e *vendingEnv) userToken(t *testing.T, userID string, amr []string, authTi
 	return staticToken(tok)
 }
 
+// requireApproval makes the production requests of team a's subscription
+// wait for a member of group, and lets team a ask for production.
+func (e *vendingEnv) requireApproval(t *testing.T, group string) {
+	t.Helper()
+	cat := e.admin2(t, http.MethodGet, vending.CatalogPath, nil, http.StatusOK)
+	var sub vending.Subscription
+	for _, raw := range cat["subscriptions"].([]any) {
+		if m := raw.(map[string]any); m["subscriptionId"] == e.subs[0] {
+			b, _ := json.Marshal(m)
+			_ = json.Unmarshal(b, &sub)
+		}
+	}
+	sub.Approval = &vending.Approval{Environments: []string{"prod"}, ApproverGroupID: group}
+	e.admin2(t, http.MethodPut, vending.CatalogPath+"/subscriptions", sub, http.StatusOK)
+	sub.Approval.ApproverGroupID = "approvers"
+	if st, _, out := e.call(t, e.admin, http.MethodPut, vending.CatalogPath+"/subscriptions", sub, nil); st != http.StatusBadRequest {
+		t.Fatalf("an approval without a group ID: %d %v", st, out)
+	}
+	for _, a := range cat["authorizations"].([]any) {
+		m := a.(map[string]any)
+		if m["subscriptionId"] == e.subs[0] {
+			m["environments"] = []string{"dev", "prod"}
+			e.admin2(t, http.MethodPut, vending.CatalogPath+"/authorizations", m, http.StatusOK)
+		}
+	}
+}
+
+// askProd is team a's request for a production group name, which waits
+// for approvers; it returns the request's ID.
+func (e *vendingEnv) askProd(t *testing.T, name, approvers string) string {
+	t.Helper()
+	req := vending.Request{SubscriptionID: e.subs[0], Name: name, Environment: "prod", CostCenter: "cc1", Region: "westeurope",
+		Tags: map[string]string{"Owner": "team-a"}}
+	st, _, out := e.call(t, e.teams[0], http.MethodPost, "/vending/v1/resourceGroups", req, nil)
+	if st != http.StatusAccepted || out["status"] != vending.StatusPending || out["approverGroupId"] != approvers {
+		t.Fatalf("prod request: %d %v", st, out)
+	}
+	return out["id"].(string)
+}
+
 func TestVendingApprovalByAGroupWithStepUp(t *testing.T) {
 	e := newVendingEnv(t)
 	ctx := context.Background()
@@ -56,37 +96,8 @@ func TestVendingApprovalByAGroupWithStepUp(t *testing.T) {
 		t.Fatal(err)
 	}
 	// Production requests in team a's subscription wait for the approvers.
-	cat := e.admin2(t, http.MethodGet, vending.CatalogPath, nil, http.StatusOK)
-	var sub vending.Subscription
-	for _, raw := range cat["subscriptions"].([]any) {
-		if m := raw.(map[string]any); m["subscriptionId"] == e.subs[0] {
-			b, _ := json.Marshal(m)
-			_ = json.Unmarshal(b, &sub)
-		}
-	}
-	sub.Approval = &vending.Approval{Environments: []string{"prod"}, ApproverGroupID: approvers.ID}
-	e.admin2(t, http.MethodPut, vending.CatalogPath+"/subscriptions", sub, http.StatusOK)
-	sub.Approval.ApproverGroupID = "approvers"
-	if st, _, out := e.call(t, e.admin, http.MethodPut, vending.CatalogPath+"/subscriptions", sub, nil); st != http.StatusBadRequest {
-		t.Fatalf("an approval without a group ID: %d %v", st, out)
-	}
-	for _, a := range cat["authorizations"].([]any) {
-		m := a.(map[string]any)
-		if m["subscriptionId"] == e.subs[0] {
-			m["environments"] = []string{"dev", "prod"}
-			e.admin2(t, http.MethodPut, vending.CatalogPath+"/authorizations", m, http.StatusOK)
-		}
-	}
-
-	ask := func(name string) string {
-		req := vending.Request{SubscriptionID: e.subs[0], Name: name, Environment: "prod", CostCenter: "cc1", Region: "westeurope",
-			Tags: map[string]string{"Owner": "team-a"}}
-		st, _, out := e.call(t, e.teams[0], http.MethodPost, "/vending/v1/resourceGroups", req, nil)
-		if st != http.StatusAccepted || out["status"] != vending.StatusPending || out["approverGroupId"] != approvers.ID {
-			t.Fatalf("prod request: %d %v", st, out)
-		}
-		return out["id"].(string)
-	}
+	e.requireApproval(t, approvers.ID)
+	ask := func(name string) string { return e.askProd(t, name, approvers.ID) }
 	web := ask("web")
 	e.plane.Public.Wait()
 	rgs, _ := armresources.NewResourceGroupsClient(e.subs[0], e.admin, e.opts)

@@ -53,6 +53,7 @@ const (
 // vault), and two teams.
 type vendingEnv struct {
 	s     *Steward
+	dir   string
 	plane *VendingPlane
 	admin azcore.TokenCredential
 	opts  *azarm.ClientOptions
@@ -75,12 +76,16 @@ func vendingSetup(ctx context.Context, s *Steward, c *cloud.Cloud) error {
 	return err
 }
 
-func newVendingEnv(t testing.TB) *vendingEnv {
+func newVendingEnv(t testing.TB) *vendingEnv { return newVendingEnvWith(t, vendingSetup) }
+
+// newVendingEnvWith is newVendingEnv with another cloud setup (which must
+// register authorization and policy) and more services.
+func newVendingEnvWith(t testing.TB, setup CloudSetup, extra ...Service) *vendingEnv {
 	t.Helper()
 	dir := t.TempDir()
-	e := &vendingEnv{}
-	s, _ := startSteward(t, dir, CloudService(vendingSetup), VaultService(VaultOptions{}), StorageService(),
-		VendingService(VendingOptions{PageSize: 1}, func(p *VendingPlane) { e.plane = p }))
+	e := &vendingEnv{dir: dir}
+	s, _ := startSteward(t, dir, append([]Service{CloudService(setup), VaultService(VaultOptions{}), StorageService(),
+		VendingService(VendingOptions{PageSize: 1}, func(p *VendingPlane) { e.plane = p })}, extra...)...)
 	e.s = s
 	ctx := context.Background()
 	e.opts = &azarm.ClientOptions{ClientOptions: s.ARMClientOptions()}

@@ -25,7 +25,7 @@ import (
 // consoleBrowser follows redirects itself and fills in forms, as a person
 // with a browser would.
 type consoleBrowser struct {
-	t    *testing.T
+	t    testing.TB
 	c    *http.Client
 	base string
 }
@@ -140,7 +140,7 @@ func TestConsoleSignInRBACAndStepUp(t *testing.T) {
 
 // assignReader makes principalID a Reader of the home subscription, as the
 // administrator, through the Azure SDK.
-func assignReader(t *testing.T, s *Steward, dir, principalID string) {
+func assignReader(t testing.TB, s *Steward, dir, principalID string) {
 	t.Helper()
 	admin := adminCredential(t, dir, s.ARMClientOptions())
 	ras, _ := armauthorization.NewRoleAssignmentsClient(s.Bootstrap.SubscriptionID, admin, &azarm.ClientOptions{ClientOptions: s.ARMClientOptions()})

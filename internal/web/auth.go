@@ -168,7 +168,8 @@ func (c *Console) page(h func(http.ResponseWriter, *http.Request, *session)) htt
 				c.fail(w, r, http.StatusUnauthorized, "Your session has ended. Sign in again.", nil)
 				return
 			}
-			http.Redirect(w, r, Prefix+"signin?return="+url.QueryEscape(r.URL.Path), http.StatusFound)
+			// Back to the same page, its query too (a drill-down link).
+			http.Redirect(w, r, Prefix+"signin?return="+url.QueryEscape(r.URL.RequestURI()), http.StatusFound)
 			return
 		}
 		if r.Method == http.MethodPost {

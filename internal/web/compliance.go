@@ -3,6 +3,7 @@ package web
 import (
 	"context"
 	"fmt"
+	"net/http"
 	"sort"
 	"strings"
 
@@ -23,6 +24,8 @@ type compliance struct {
 
 // assignmentBar is one bar of the non-compliant-by-assignment chart.
 type assignmentBar struct {
+	// ID is the assignment's resource ID, Link its drill-down page.
+	ID, Link     string
 	Name         string
 	NonCompliant int32
 	// Y and Width place the bar in the SVG (the template draws it).
@@ -68,7 +71,7 @@ func (c *Console) summarize(ctx context.Context, s *session, subscriptionID stri
 			continue
 		}
 		id := *a.PolicyAssignmentID
-		bar := assignmentBar{Name: id[strings.LastIndex(id, "/")+1:], NonCompliant: *a.Results.NonCompliantResources}
+		bar := assignmentBar{ID: id, Link: drillLink(subscriptionID, id), Name: id[strings.LastIndex(id, "/")+1:], NonCompliant: *a.Results.NonCompliantResources}
 		max = maxInt32(max, bar.NonCompliant)
 		out.Assignments = append(out.Assignments, bar)
 	}
@@ -89,3 +92,59 @@ func maxInt32(a, b int32) int32 {
 
 // Label is the bar's text.
 func (b assignmentBar) Label() string { return fmt.Sprintf("%s: %d", b.Name, b.NonCompliant) }
+
+// The overview's compliance history comes from the policy states the
+// collector writes to a workspace (PolicyComplianceStates_CL, one row per
+// deployment, assignment and resource per run; docs/collector.md): Policy
+// Insights keeps only each resource's latest state, so it has no history
+// to draw. Compliance is compliant over compliant and non-compliant
+// states, the latest of each state of a day.
+const (
+	trendTimespan = "P30D"
+	trendQuery    = `PolicyComplianceStates_CL
+| where ComplianceState in ("Compliant", "NonCompliant")
+| summarize arg_max(TimeGenerated, ComplianceState) by Day = bin(TimeGenerated, 1d), TenantId, ApplicationId, PolicyAssignmentId, PolicyDefinitionReferenceId, ResourceId
+| summarize Compliant = countif(ComplianceState == "Compliant"), Evaluated = count() by Day
+| extend CompliancePercent = round(100.0 * Compliant / Evaluated, 1)
+| project Day, CompliancePercent
+| sort by Day asc
+| render timechart`
+	tenantsTimespan = "P1D"
+	tenantsQuery    = `PolicyComplianceStates_CL
+| summarize arg_max(TimeGenerated, ComplianceState) by TenantId, ApplicationId, PolicyAssignmentId, PolicyDefinitionReferenceId, ResourceId
+| where ComplianceState == "NonCompliant"
+| summarize NonCompliantResources = dcount(ResourceId) by TenantId
+| sort by NonCompliantResources desc
+| render columnchart`
+)
+
+// trendData is the overview's history section for one workspace.
+type trendData struct {
+	Workspaces     []workspaceRow
+	Workspace      string
+	Trend, Tenants *kqlData
+	// Error is the text shown instead of the charts.
+	Error string
+}
+
+// trend runs the history queries on the chosen workspace (the first one
+// by default) as the user.
+func (c *Console) trend(r *http.Request, s *session) *trendData {
+	t := &trendData{}
+	var bad string
+	t.Workspaces, t.Workspace, t.Error, bad = c.chooseWorkspace(r, s)
+	if bad != "" {
+		t.Error = bad
+		return t
+	}
+	if t.Workspace == "" {
+		return t
+	}
+	t.Trend = &kqlData{Workspace: t.Workspace, Query: trendQuery, Timespan: trendTimespan}
+	t.Tenants = &kqlData{Workspace: t.Workspace, Query: tenantsQuery, Timespan: tenantsTimespan}
+	if t.Error, _ = c.runQueries(r.Context(), s, t.Trend, t.Tenants); t.Error != "" {
+		t.Trend, t.Tenants = nil, nil
+		t.Error = missingTable(t.Error, "PolicyComplianceStates_CL", "No policy state was collected to this workspace (it has no PolicyComplianceStates_CL table).")
+	}
+	return t
+}

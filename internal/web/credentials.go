@@ -33,39 +33,46 @@ type credentialsData struct {
 func (c *Console) credentialsPage(w http.ResponseWriter, r *http.Request, s *session) {
 	d := pageData{Title: "Credentials", User: s, Credentials: &credentialsData{}}
 	cd := d.Credentials
-	ws, err := c.workspaces(r, s)
-	if err != nil {
-		d.Error = err.Error()
-	}
-	cd.Workspaces = ws
-	cd.Workspace = r.URL.Query().Get("workspace")
-	if cd.Workspace == "" && len(ws) > 0 {
-		cd.Workspace = ws[0].ID
+	var bad string
+	cd.Workspaces, cd.Workspace, d.Error, bad = c.chooseWorkspace(r, s)
+	if bad != "" {
+		d.Error = bad
+		c.render(w, r, "credentials", http.StatusBadRequest, d)
+		return
 	}
 	if cd.Workspace == "" {
 		c.render(w, r, "credentials", http.StatusOK, d)
 		return
 	}
-	known := false
-	for _, w := range ws {
-		known = known || strings.EqualFold(w.ID, cd.Workspace)
-	}
-	if !known {
-		d.Error = "Choose one of the workspaces you may read."
-		c.render(w, r, "credentials", http.StatusBadRequest, d)
-		return
-	}
-	status := http.StatusOK
 	cd.Expiring = &kqlData{Workspace: cd.Workspace, Query: expiringQuery, Timespan: credentialsTimespan}
 	cd.Age = &kqlData{Workspace: cd.Workspace, Query: ageQuery, Timespan: credentialsTimespan}
-	for _, k := range []*kqlData{cd.Expiring, cd.Age} {
-		if err := c.runQuery(r.Context(), s, k); err != nil {
-			c.opts.Logger.InfoContext(r.Context(), "console: credentials query refused", "err", err.Error())
-			d.Error, status = queryError(err)
-			break
+	var status int
+	d.Error, status = c.runQueries(r.Context(), s, cd.Expiring, cd.Age)
+	c.render(w, r, "credentials", status, d)
+}
+
+// chooseWorkspace lists the user's workspaces and picks the one of the
+// request's ?workspace= (the first by default, "" when there is none).
+// listErr is a listing failure to show; bad says that the chosen
+// workspace is not one of the user's.
+func (c *Console) chooseWorkspace(r *http.Request, s *session) (ws []workspaceRow, chosen, listErr, bad string) {
+	ws, err := c.workspaces(r, s)
+	if err != nil {
+		listErr = err.Error()
+	}
+	chosen = r.URL.Query().Get("workspace")
+	if chosen == "" && len(ws) > 0 {
+		chosen = ws[0].ID
+	}
+	if chosen == "" {
+		return ws, "", listErr, ""
+	}
+	for _, w := range ws {
+		if strings.EqualFold(w.ID, chosen) {
+			return ws, chosen, listErr, ""
 		}
 	}
-	c.render(w, r, "credentials", status, d)
+	return ws, chosen, listErr, "Choose one of the workspaces you may read."
 }
 
 // workspaces lists the Log Analytics workspaces of the user's

@@ -126,6 +126,30 @@ func queryError(err error) (string, int) {
 	return "The query could not be run; try again.", http.StatusBadGateway
 }
 
+// runQueries runs the queries of a page in turn and stops at the first
+// refused one: msg and status say why ("" and 200 when all ran).
+func (c *Console) runQueries(ctx context.Context, s *session, ks ...*kqlData) (msg string, status int) {
+	for _, k := range ks {
+		if err := c.runQuery(ctx, s, k); err != nil {
+			c.opts.Logger.InfoContext(ctx, "console: query refused", "err", err.Error())
+			return queryError(err)
+		}
+	}
+	return "", http.StatusOK
+}
+
+// missingTable rewrites a query refusal that says the workspace has no
+// such table (Log Analytics: "Failed to resolve table or column expression
+// named ..."; Steward: "unknown table or name ...") as what it means for
+// a page that reads that table.
+func missingTable(msg, table, meaning string) string {
+	l := strings.ToLower(msg)
+	if strings.Contains(l, strings.ToLower(table)) && (strings.Contains(l, "unknown table") || strings.Contains(l, "resolve table")) {
+		return meaning
+	}
+	return msg
+}
+
 // runQuery runs k's query on its workspace with the user's Log Analytics
 // token and fills k with the table and the chart.
 func (c *Console) runQuery(ctx context.Context, s *session, k *kqlData) error {

@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"html/template"
 	"net/http"
+	"net/url"
 	"time"
 
 	"github.com/Azure/azure-sdk-for-go/sdk/resourcemanager/resources/armsubscriptions"
@@ -16,7 +17,9 @@ const style = `body{font-family:system-ui,sans-serif;margin:0;color:#1b1b1b;back
 header{background:#0b3d6b;color:#fff;padding:.6rem 1rem;display:flex;gap:1rem;align-items:center;flex-wrap:wrap}
 header a{color:#fff}main{padding:1rem;max-width:60rem}table{border-collapse:collapse;width:100%}
 th,td{text-align:left;padding:.4rem;border-bottom:1px solid #ccc}.ok{color:#0b6a0b}.warn{color:#a4262c}
-button{padding:.4rem 1rem;background:#0054a6;color:#fff;border:0}form.inline{display:inline;margin-left:auto}`
+button{padding:.4rem 1rem;background:#0054a6;color:#fff;border:0}form.inline{display:inline;margin-left:auto}
+.scroll{overflow-x:auto}td,code,h1,h2{overflow-wrap:anywhere}:focus-visible{outline:2px solid #fff;box-shadow:0 0 0 4px #1b1b1b}
+@media (max-width:40rem){main{padding:.5rem}th,td{padding:.25rem;font-size:.9rem}}`
 
 var styleHash = func() string {
 	sum := sha256.Sum256([]byte(style))
@@ -26,11 +29,15 @@ var styleHash = func() string {
 var pages = template.Must(template.New("pages").Funcs(template.FuncMap{
 	"plus":   func(a, b int) int { return a + b },
 	"height": func(n int) int { return n*24 + 4 },
+	"resourceLink": func(d *drillData, resource string) string {
+		return Prefix + "compliance/resource?" + url.Values{"subscription": {d.Subscription}, "assignment": {d.Assignment}, "resource": {resource}}.Encode()
+	},
+	"assignmentLink": func(d *drillData) string { return drillLink(d.Subscription, d.Assignment) },
 }).Parse(`
 {{define "head"}}<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <title>{{.Title}} - Steward console</title><style>` + style + `</style></head><body>
-<header><strong>Steward</strong><a href="/console/">Overview</a><a href="/console/alerts">Alerts</a><a href="/console/kql">Logs</a><a href="/console/vending">Vending</a><a href="/console/credentials">Credentials</a><a href="/console/security">Security</a>
+<header><strong>Steward</strong><a href="/console/">Overview</a><a href="/console/alerts">Alerts</a><a href="/console/kql">Logs</a><a href="/console/vending">Vending</a><a href="/console/credentials">Credentials</a><a href="/console/access">Access</a><a href="/console/delegation">Delegation</a><a href="/console/security">Security</a>
 {{if .User}}<span>{{.User.Name}}</span><form class="inline" method="post" action="/console/signout">
 <input type="hidden" name="csrf" value="{{.User.CSRF}}"><button type="submit">Sign out</button></form>{{end}}</header>
 <main>{{end}}
@@ -51,9 +58,21 @@ var pages = template.Must(template.New("pages").Funcs(template.FuncMap{
 {{with .Assignments}}<h3>Non-compliant resources by assignment</h3>
 <svg role="img" aria-label="Non-compliant resources by assignment" width="100%" viewBox="0 0 600 {{len . | height}}" preserveAspectRatio="xMinYMin meet">
 {{range .}}<g><rect x="0" y="{{.Y}}" width="{{.Width}}" height="18" fill="#a4262c"></rect><text x="{{.Width | plus 6}}" y="{{.Y | plus 14}}" font-size="13">{{.Label}}</text></g>
-{{end}}</svg>{{end}}
+{{end}}</svg>
+<div class="scroll"><table class="assignments"><caption>Open an assignment to see its non-compliant resources</caption><thead><tr><th scope="col">Assignment</th><th scope="col">Non-compliant resources</th></tr></thead><tbody>
+{{range .}}<tr><td><a href="{{.Link}}">{{.Name}}</a></td><td>{{.NonCompliant}}</td></tr>
+{{end}}</tbody></table></div>{{end}}
 </section>{{end}}
 {{if .ComplianceError}}<p class="warn">{{.ComplianceError}}</p>{{end}}
+{{with .Trend}}<section><h2>Compliance over time</h2>
+<form method="get" action="/console/"><p><label for="workspace">Workspace with the collected policy states</label>
+<select id="workspace" name="workspace">{{range .Workspaces}}<option value="{{.ID}}"{{if eq .ID $.Trend.Workspace}} selected{{end}}>{{.Name}}</option>
+{{else}}<option value="">No workspace you may read</option>{{end}}</select> <button type="submit">Show</button></p></form>
+<p>From the policy states the collector sends to <code>PolicyComplianceStates_CL</code>: the compliance of each day of the last 30, and the non-compliant resources of each tenant in the last day.</p>
+{{if .Error}}<p class="warn" role="alert">{{.Error}}</p>{{end}}
+{{with .Trend}}{{if .Rows}}<h3>Compliance % by day</h3>{{template "result" .}}{{else}}<p>No policy state was collected in the last 30 days.</p>{{end}}{{end}}
+{{with .Tenants}}{{if .Rows}}<h3>Non-compliant resources by tenant</h3>{{template "result" .}}{{end}}{{end}}
+</section>{{end}}
 {{template "foot" .}}{{end}}
 
 {{define "security"}}{{template "head" .}}
@@ -107,9 +126,9 @@ var pages = template.Must(template.New("pages").Funcs(template.FuncMap{
 {{end}}</svg>
 <ul>{{range .Lines}}<li><svg width="12" height="12" aria-hidden="true"><rect width="12" height="12" fill="{{.Color}}"></rect></svg> {{.Label}}</li>{{end}}{{range .Slices}}<li><svg width="12" height="12" aria-hidden="true"><rect width="12" height="12" fill="{{.Color}}"></rect></svg> {{.Label}}</li>{{end}}{{range .Bars}}<li>{{.Label}}</li>{{end}}</ul>{{end}}
 </section>{{end}}
-{{if .Columns}}<table><caption>{{.Shown}} of {{.Total}} rows</caption><thead><tr>{{range .Columns}}<th scope="col">{{.Name}}</th>{{end}}</tr></thead><tbody>
+{{if .Columns}}<div class="scroll"><table><caption>{{.Shown}} of {{.Total}} rows</caption><thead><tr>{{range .Columns}}<th scope="col">{{.Name}}</th>{{end}}</tr></thead><tbody>
 {{range .Rows}}<tr>{{range .}}<td>{{.}}</td>{{end}}</tr>
-{{end}}</tbody></table>{{end}}{{end}}
+{{end}}</tbody></table></div>{{end}}{{end}}
 
 {{define "credentials"}}{{template "head" .}}
 <h1>Credentials</h1>
@@ -143,6 +162,59 @@ var pages = template.Must(template.New("pages").Funcs(template.FuncMap{
 {{end}}</tbody></table>{{end}}{{end}}
 {{template "foot" .}}{{end}}
 
+{{define "assignment"}}{{template "head" .}}
+{{with .Drill}}<p><a href="/console/">Overview</a> &rsaquo; {{.Subscription}}</p>
+<h1>Non-compliant resources of {{.AssignmentName}}</h1>
+<p><code>{{.Assignment}}</code></p>
+<div class="scroll"><table id="noncompliant"><caption>{{len .States}} non-compliant {{if .More}}states shown (there are more){{else}}states{{end}}, latest evaluation</caption><thead><tr><th scope="col">Resource</th><th scope="col">Type</th><th scope="col">Policy definition</th><th scope="col">Reference</th><th scope="col">Effect</th><th scope="col">Evaluated</th></tr></thead><tbody>
+{{range .States}}<tr><td><a href="{{resourceLink $.Drill .Resource}}">{{.Resource}}</a></td><td>{{.ResourceType}}</td><td>{{.Definition}}</td><td>{{.Reference}}</td><td>{{.Effect}}</td><td>{{.Evaluated}}</td></tr>
+{{else}}<tr><td colspan="6" class="ok">No resource is non-compliant with this assignment.</td></tr>{{end}}
+</tbody></table></div>{{end}}
+{{template "foot" .}}{{end}}
+
+{{define "resource"}}{{template "head" .}}
+{{with .Drill}}<p><a href="/console/">Overview</a> &rsaquo; <a href="{{assignmentLink .}}">{{.AssignmentName}}</a></p>
+<h1>Policy evaluation of a resource</h1>
+<p><code>{{.Resource}}</code></p>
+{{range .States}}<section><h2>{{.Definition}}{{with .Reference}} ({{.}}){{end}}: <span class="{{if eq .State "NonCompliant"}}warn{{else}}ok{{end}}">{{.State}}</span></h2>
+<p>Effect {{.Effect}}, evaluated {{.Evaluated}}.</p>
+{{if .Expressions}}<div class="scroll"><table class="expressions"><caption>Evaluated expressions</caption><thead><tr><th scope="col">Kind</th><th scope="col">Expression</th><th scope="col">Path</th><th scope="col">Operator</th><th scope="col">Value</th><th scope="col">Target</th><th scope="col">Result</th></tr></thead><tbody>
+{{range .Expressions}}<tr><td>{{.Kind}}</td><td>{{.Expression}}</td><td>{{.Path}}</td><td>{{.Operator}}</td><td>{{.Value}}</td><td>{{.Target}}</td><td class="{{if eq .Result "True"}}ok{{else}}warn{{end}}">{{.Result}}</td></tr>
+{{end}}</tbody></table></div>{{else}}<p>The service returned no evaluation details for this state.</p>{{end}}
+</section>{{else}}<p>No policy state of this assignment for this resource.</p>{{end}}{{end}}
+{{template "foot" .}}{{end}}
+
+{{define "access"}}{{template "head" .}}
+<h1>Access</h1>
+{{if .Error}}<p class="warn" role="alert">{{.Error}}</p>{{end}}
+{{with .Access}}<form method="get" action="/console/access"><p><label for="workspace">Workspace with the report runs</label>
+<select id="workspace" name="workspace">{{range .Workspaces}}<option value="{{.ID}}"{{if eq .ID $.Access.Workspace}} selected{{end}}>{{.Name}}</option>
+{{else}}<option value="">No workspace you may read</option>{{end}}</select> <button type="submit">Show</button></p></form>
+<p>From the latest succeeded run of the scheduled <code>access</code> report of the last 7 days (<code>StewardReportFindings_CL</code>): role assignments whose principal used none of the role's operations at their scope.</p>
+{{with .Run}}{{if .Rows}}<h2>Latest run</h2>{{template "result" .}}{{else}}<p>No access report run in this workspace in the last 7 days.</p>{{end}}{{end}}
+{{with .Unused}}{{if .Rows}}<h2>Unused role assignments</h2>{{template "result" .}}{{else if $.Access.Run.Rows}}<p class="ok">No unused role assignment.</p>{{end}}{{end}}{{end}}
+{{template "foot" .}}{{end}}
+
+{{define "delegation"}}{{template "head" .}}
+<h1>Delegation</h1>
+{{if .Error}}<p class="warn" role="alert">{{.Error}}</p>{{end}}
+{{with .Delegation}}<form method="get" action="/console/delegation">
+<p><label for="scope">Scope</label><br><input id="scope" name="scope" size="70" maxlength="300" value="{{.Scope}}" required></p>
+<p><label for="principal">Principal (object ID)</label><br><input id="principal" name="principal" size="40" maxlength="36" value="{{.Principal}}" required></p>
+<p><label for="targets">Other principals to grant to (object IDs, optional)</label><br><input id="targets" name="targets" size="70" maxlength="800" value="{{.Targets}}"></p>
+<p><input type="checkbox" id="all" name="all" value="1"{{if not .AllowedOnly}} checked{{end}}> <label for="all">Also show roles the principal cannot grant</label></p>
+<p><button type="submit">Analyse</button></p></form>
+<p>For each role and principal type: may the principal create that role assignment at the scope, for anyone (<em>any</em>), for itself (<em>self</em>) and for each principal named? Decided by the management API's RBAC (role assignments, deny assignments, conditions, assignable scopes).</p>
+{{if .Ran}}{{with .Escalations}}<h2 class="warn">{{len .}} escalation paths</h2>
+<div class="scroll"><table id="escalations"><thead><tr><th scope="col">Kind</th><th scope="col">Role</th><th scope="col">Type</th><th scope="col">Target</th></tr></thead><tbody>
+{{range .}}<tr><td>{{.Kind}}</td><td>{{.RoleName}}</td><td>{{.PrincipalType}}</td><td>{{.TargetKind}}</td></tr>
+{{end}}</tbody></table></div>{{else}}<p class="ok">No escalation path.</p>{{end}}
+<div class="scroll"><table id="matrix"><caption>What the principal can grant{{if .Hidden}} ({{.Hidden}} rows with no allowed grant hidden){{end}}</caption><thead><tr><th scope="col">Role</th><th scope="col">Principal type</th>{{range .Columns}}<th scope="col">{{.}}</th>{{end}}</tr></thead><tbody>
+{{range .Rows}}<tr><th scope="row">{{.Role}}</th><td>{{.Type}}</td>{{range .Cells}}<td class="{{if .Allowed}}ok{{else}}warn{{end}}" title="{{.Reason}}">{{if .Allowed}}allowed{{else}}refused{{with .RefusedBy}}: {{.}}{{end}}{{end}}</td>{{end}}</tr>
+{{else}}<tr><td colspan="{{len .Columns | plus 2}}">The principal can grant no role here.</td></tr>{{end}}
+</tbody></table></div>{{end}}{{end}}
+{{template "foot" .}}{{end}}
+
 {{define "error"}}{{template "head" .}}
 <h1>Something went wrong</h1><p class="warn" role="alert">{{.Error}}</p><p><a href="/console/signin">Sign in</a></p>
 {{template "foot" .}}{{end}}
@@ -169,6 +241,10 @@ type pageData struct {
 	KQL         *kqlData
 	Vending     *vendingData
 	Credentials *credentialsData
+	Trend       *trendData
+	Drill       *drillData
+	Access      *accessData
+	Delegation  *delegationData
 }
 
 func (c *Console) render(w http.ResponseWriter, r *http.Request, name string, status int, d pageData) {
@@ -230,6 +306,7 @@ func (c *Console) overview(w http.ResponseWriter, r *http.Request, s *session) {
 		}
 		d.Compliance = append(d.Compliance, cs)
 	}
+	d.Trend = c.trend(r, s)
 	c.render(w, r, "overview", http.StatusOK, d)
 }
 

@@ -123,6 +123,10 @@ func New(opts Options) (*Console, error) {
 	c.mux.HandleFunc("GET "+Prefix+"credentials", c.page(c.credentialsPage))
 	c.mux.HandleFunc("POST "+Prefix+"vending/decide", c.page(c.vendingDecide))
 	c.mux.HandleFunc("POST "+Prefix+"kql", c.page(c.kqlPage))
+	c.mux.HandleFunc("GET "+Prefix+"compliance/assignment", c.page(c.complianceAssignment))
+	c.mux.HandleFunc("GET "+Prefix+"compliance/resource", c.page(c.complianceResource))
+	c.mux.HandleFunc("GET "+Prefix+"access", c.page(c.accessPage))
+	c.mux.HandleFunc("GET "+Prefix+"delegation", c.page(c.delegationPage))
 	return c, nil
 }
 

@@ -35,6 +35,7 @@ func (p *Provider) Routes() []cloud.Route {
 		{Type: cloud.TypeRoleAssignment, SelfAuthorize: true, Handler: p.serveRoleAssignments},
 		{Type: cloud.TypeDenyAssignment, SelfAuthorize: true, Handler: p.serveDenyAssignments},
 		{Type: TypePermissions, SelfAuthorize: true, Handler: p.servePermissions},
+		{Type: TypeDelegationAnalysis, SelfAuthorize: true, Handler: p.serveDelegationAnalysis},
 	}
 }
 
