@@ -258,7 +258,7 @@ func (e *Engine) sweep(ctx context.Context, scope string, seen map[string]bool) 
 		var page store.Page
 		err := e.cloud.Store().View(ctx, func(tx store.Tx) error {
 			var err error
-			page, err = tx.Scan(ctx, tableStates, store.Query{Prefix: scopePrefix(scope), Start: start, KeysOnly: true, Limit: store.MaxPageSize})
+			page, err = store.Keys(ctx, tx, tableStates, store.Query{Prefix: scopePrefix(scope), Start: start, Limit: store.MaxPageSize})
 			return err
 		})
 		if err != nil {

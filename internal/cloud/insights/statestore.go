@@ -225,7 +225,7 @@ func deletePrefix(ctx context.Context, tx store.Tx, prefix string, keep map[stri
 	}
 	after := ""
 	for {
-		page, err := tx.Scan(ctx, tableStates, store.Query{Prefix: prefix, KeysOnly: true, Limit: store.MaxPageSize, After: after})
+		page, err := store.Keys(ctx, tx, tableStates, store.Query{Prefix: prefix, Limit: store.MaxPageSize, After: after})
 		if err != nil {
 			return err
 		}
