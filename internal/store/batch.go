@@ -179,14 +179,9 @@ func Keys(ctx context.Context, tx Tx, table string, q Query) (Page, error) {
 	if err != nil || empty {
 		return Page{}, err
 	}
-	limit := q.Limit
-	switch {
-	case limit < 0:
-		return Page{}, fmt.Errorf("%w: negative limit", ErrInvalid)
-	case limit == 0:
-		limit = DefaultPageSize
-	case limit > MaxPageSize:
-		limit = MaxPageSize
+	limit, err := pageLimit(q)
+	if err != nil {
+		return Page{}, err
 	}
 	query := "SELECT k FROM steward_records WHERE tbl = ? AND k >= ? AND k > ?"
 	args := []any{table, lo, after}

@@ -49,29 +49,7 @@ func TestRescanKeepsUnchangedRowsCurrent(t *testing.T) {
 		}
 		return out
 	}
-	stamps := func() map[string]time.Time {
-		t.Helper()
-		params := url.Values{"api-version": {"2024-10-01"}, "$select": {"ResourceId, PolicyAssignmentName, Timestamp"}}
-		code, b := e.do(t, http.MethodPost, sub+"/providers/Microsoft.PolicyInsights/policyStates/latest/queryResults?"+params.Encode(), nil)
-		if code != http.StatusOK {
-			t.Fatalf("%d %s", code, b)
-		}
-		var out struct {
-			Value []struct {
-				ResourceID string    `json:"resourceId"`
-				Assignment string    `json:"policyAssignmentName"`
-				Timestamp  time.Time `json:"timestamp"`
-			} `json:"value"`
-		}
-		if err := json.Unmarshal(b, &out); err != nil {
-			t.Fatal(err)
-		}
-		got := map[string]time.Time{}
-		for _, v := range out.Value {
-			got[lastSegment(v.ResourceID)+"/"+v.Assignment] = v.Timestamp
-		}
-		return got
-	}
+	stamps := func() map[string]time.Time { return e.stamps(t, sub, nil) }
 	before := rows()
 	if len(before) != 20 {
 		t.Fatalf("%d stored states, want 20 (10 sites × 2 assignments)", len(before))
@@ -145,4 +123,34 @@ func TestRescanKeepsUnchangedRowsCurrent(t *testing.T) {
 	if len(got) != 20 {
 		t.Errorf("%d states in the window after the change, want 20", len(got))
 	}
+}
+
+// stamps queries the states at scope (params add to the query) and returns
+// their timestamps by "resource name/assignment name".
+func (e *env) stamps(t testing.TB, scope string, params url.Values) map[string]time.Time {
+	t.Helper()
+	if params == nil {
+		params = url.Values{}
+	}
+	params.Set("api-version", "2024-10-01")
+	params.Set("$select", "ResourceId, PolicyAssignmentName, Timestamp")
+	code, b := e.do(t, http.MethodPost, scope+"/providers/Microsoft.PolicyInsights/policyStates/latest/queryResults?"+params.Encode(), nil)
+	if code != http.StatusOK {
+		t.Fatalf("%d %s", code, b)
+	}
+	var out struct {
+		Value []struct {
+			ResourceID string    `json:"resourceId"`
+			Assignment string    `json:"policyAssignmentName"`
+			Timestamp  time.Time `json:"timestamp"`
+		} `json:"value"`
+	}
+	if err := json.Unmarshal(b, &out); err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]time.Time{}
+	for _, v := range out.Value {
+		got[lastSegment(v.ResourceID)+"/"+v.Assignment] = v.Timestamp
+	}
+	return got
 }
