@@ -138,9 +138,6 @@ func rangeStates(ctx context.Context, tx store.Tx, batch []batchItem) (map[strin
 			hi = p
 		}
 	}
-	if batch[0].only != "" {
-		return assignmentStates(ctx, tx, batch, out, lo, hi)
-	}
 	q := store.Query{Start: lo, End: hi + "\U0010FFFF", Limit: store.MaxPageSize}
 	for {
 		page, err := tx.Scan(ctx, tableStates, q)
@@ -164,67 +161,6 @@ func rangeStates(ctx context.Context, tx store.Tx, batch []batchItem) (map[strin
 		}
 		q.After = page.Next
 	}
-}
-
-// assignmentStates is rangeStates for the batch of one assignment's scan,
-// in which most resources have neither a new state nor a stored one of
-// that assignment (it applies to a few types): the keys of the range are
-// read from the index alone, and the stored states only of the resources
-// that have either; the others stay without (nil), and writeStates leaves
-// them alone.
-func assignmentStates(ctx context.Context, tx store.Tx, batch []batchItem, out map[string]map[string]oldState, lo, hi string) (map[string]map[string]oldState, error) {
-	stored := make(map[string]bool, len(batch))
-	q := store.Query{Start: lo, End: hi + "\U0010FFFF", Limit: store.MaxPageSize}
-	for _, it := range batch {
-		stored[it.prefix()] = false
-	}
-	for {
-		page, err := store.Keys(ctx, tx, tableStates, q)
-		if err != nil {
-			return nil, err
-		}
-		for _, r := range page.Records {
-			// resource|assignment|reference: the item's prefix is the key
-			// without its reference.
-			i := strings.IndexByte(r.Key, '|')
-			j := strings.IndexByte(r.Key[i+1:], '|')
-			if j < 0 {
-				continue
-			}
-			if p := r.Key[:i+j+2]; !stored[p] {
-				if _, ok := stored[p]; ok {
-					stored[p] = true
-				}
-			}
-		}
-		if page.Next == "" {
-			break
-		}
-		q.After = page.Next
-	}
-	for _, it := range batch {
-		if len(it.states) == 0 && !stored[it.prefix()] {
-			continue
-		}
-		p := resourcePrefix(it.id)
-		m := map[string]oldState{}
-		after := ""
-		for {
-			page, err := tx.Scan(ctx, tableStates, store.Query{Prefix: p, Limit: store.MaxPageSize, After: after})
-			if err != nil {
-				return nil, err
-			}
-			for _, r := range page.Records {
-				m[r.Key] = oldState{t: storedTime(r.Value), v: r.Value}
-			}
-			if page.Next == "" {
-				break
-			}
-			after = page.Next
-		}
-		out[p] = m
-	}
-	return out, nil
 }
 
 // storedTime is the evaluation time (Unix milliseconds) of an encoded
