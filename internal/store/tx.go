@@ -166,14 +166,9 @@ func (t *sqlTx) Scan(ctx context.Context, table string, q Query) (Page, error) {
 	if err != nil || empty {
 		return Page{}, err
 	}
-	limit := q.Limit
-	switch {
-	case limit < 0:
-		return Page{}, fmt.Errorf("%w: negative limit", ErrInvalid)
-	case limit == 0:
-		limit = DefaultPageSize
-	case limit > MaxPageSize:
-		limit = MaxPageSize
+	limit, err := pageLimit(q)
+	if err != nil {
+		return Page{}, err
 	}
 	var b strings.Builder
 	b.WriteString("SELECT k, ")
@@ -216,6 +211,18 @@ func (t *sqlTx) Scan(ctx context.Context, table string, q Query) (Page, error) {
 		return Page{}, fmt.Errorf("store: scan %s: %w", table, err)
 	}
 	return page, nil
+}
+
+// pageLimit is the page size of a query: DefaultPageSize for 0, at most
+// MaxPageSize.
+func pageLimit(q Query) (int, error) {
+	switch {
+	case q.Limit < 0:
+		return 0, fmt.Errorf("%w: negative limit", ErrInvalid)
+	case q.Limit == 0:
+		return DefaultPageSize, nil
+	}
+	return min(q.Limit, MaxPageSize), nil
 }
 
 // nextRev returns the revision parameter of a write: none on PostgreSQL,

@@ -117,7 +117,11 @@ func containsFold(list []string, s string) bool {
 // everything below it. Reading, evaluating and writing overlap: one
 // goroutine lists the next page while the workers evaluate the current one
 // and another goroutine writes the states of the previous one.
+//
+// A scan that completes records when it started (recordScan): the states
+// it found unchanged keep their rows, and queries report them as of then.
 func (e *Engine) scanPrefix(ctx context.Context, ps *policies, env *scanEnv, scope, only string) error {
+	started := e.now()
 	seen := map[string]bool{}
 	if r, err := e.cloud.Get(ctx, scope); err == nil {
 		if evaluated(r.Type) {
@@ -198,10 +202,12 @@ func (e *Engine) scanPrefix(ctx context.Context, ps *policies, env *scanEnv, sco
 	if err := errors.Join(writeErr, evalErr, listErr); err != nil {
 		return err
 	}
-	if only != "" {
-		return nil // the full scans sweep
+	if only == "" { // the full scans sweep
+		if err := e.sweep(ctx, scope, seen); err != nil {
+			return err
+		}
 	}
-	return e.sweep(ctx, scope, seen)
+	return e.recordScan(ctx, scope, only, started)
 }
 
 // evaluatePage evaluates a page of resources in parallel and writes their
@@ -252,7 +258,7 @@ func (e *Engine) sweep(ctx context.Context, scope string, seen map[string]bool) 
 		var page store.Page
 		err := e.cloud.Store().View(ctx, func(tx store.Tx) error {
 			var err error
-			page, err = tx.Scan(ctx, tableStates, store.Query{Prefix: scopePrefix(scope), Start: start, KeysOnly: true, Limit: store.MaxPageSize})
+			page, err = store.Keys(ctx, tx, tableStates, store.Query{Prefix: scopePrefix(scope), Start: start, Limit: store.MaxPageSize})
 			return err
 		})
 		if err != nil {

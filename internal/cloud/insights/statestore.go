@@ -33,7 +33,9 @@ func (it batchItem) prefix() string {
 // new ones, in one transaction: states of assignments that no longer apply
 // are removed. In a scan batch, a resource whose stored states are newer
 // than its evaluation (a write was evaluated by the hook meanwhile) is left
-// as it is.
+// as it is, and a state whose stored content equals the new one but for
+// its timestamp is not rewritten: the scan's coverage record (scans.go)
+// renews its timestamp for queries.
 func (e *Engine) writeStates(ctx context.Context, batch []batchItem) error {
 	enc := make([][][]byte, len(batch))
 	for i, it := range batch {
@@ -47,7 +49,7 @@ func (e *Engine) writeStates(ctx context.Context, batch []batchItem) error {
 		}
 	}
 	return e.cloud.Store().Update(ctx, func(tx store.Tx) error {
-		var existing map[string]map[string]int64
+		var existing map[string]map[string]oldState
 		if len(batch) >= rangeSweepMin {
 			var err error
 			if existing, err = rangeStates(ctx, tx, batch); err != nil {
@@ -66,6 +68,14 @@ func (e *Engine) writeStates(ctx context.Context, batch []batchItem) error {
 			for j, s := range it.states {
 				k := s.key()
 				keep[k] = true
+				// Only the states the scan's coverage record names may
+				// keep their row: in an assignment's scan, the other
+				// assignments' states (renewed for a conflict) are
+				// written.
+				if o, ok := old[k]; ok && (it.only == "" || strings.EqualFold(s.AssignmentID, it.only)) &&
+					sameContent(o.v, enc[i][j]) {
+					continue
+				}
 				puts = append(puts, store.Entry{Key: k, Value: enc[i][j]})
 			}
 			if existing == nil {
@@ -90,16 +100,33 @@ func (e *Engine) writeStates(ctx context.Context, batch []batchItem) error {
 	})
 }
 
+// oldState is a stored state as writeStates compares it: its evaluation
+// time (Unix milliseconds) and its encoded value.
+type oldState struct {
+	t int64
+	v []byte
+}
+
+// sameContent reports whether two encoded states are equal but for their
+// timestamps. State.encode writes the timestamp first and everything else
+// deterministically (struct fields in order, map keys sorted), so the
+// bytes after it compare.
+func sameContent(a, b []byte) bool {
+	_, ra, ok1 := splitTime(a)
+	_, rb, ok2 := splitTime(b)
+	return ok1 && ok2 && bytes.Equal(ra, rb)
+}
+
 // rangeSweepMin is the batch size from which a batch's stored states are
 // read with one range scan rather than one scan per resource.
 const rangeSweepMin = 8
 
 // rangeStates reads the stored states of the batch's resources, by
-// resource key prefix, with their timestamps: one scan of the key range
+// resource key prefix, with their timestamps and values: one scan of the key range
 // from the lowest to the highest resource of the batch (a scan page is
 // contiguous in key order, so the range holds little else).
-func rangeStates(ctx context.Context, tx store.Tx, batch []batchItem) (map[string]map[string]int64, error) {
-	out := make(map[string]map[string]int64, len(batch))
+func rangeStates(ctx context.Context, tx store.Tx, batch []batchItem) (map[string]map[string]oldState, error) {
+	out := make(map[string]map[string]oldState, len(batch))
 	lo, hi := "", ""
 	for i, it := range batch {
 		p := resourcePrefix(it.id)
@@ -124,10 +151,10 @@ func rangeStates(ctx context.Context, tx store.Tx, batch []batchItem) (map[strin
 				continue
 			}
 			if m == nil {
-				m = map[string]int64{}
+				m = map[string]oldState{}
 				out[p] = m
 			}
-			m[r.Key] = storedTime(r.Value)
+			m[r.Key] = oldState{t: storedTime(r.Value), v: r.Value}
 		}
 		if page.Next == "" {
 			return out, nil
@@ -140,16 +167,8 @@ func rangeStates(ctx context.Context, tx store.Tx, batch []batchItem) (map[strin
 // state. State.encode writes it first, so it is read without decoding the
 // rest; a value of another shape is decoded in full.
 func storedTime(v []byte) int64 {
-	const lead = `{"t":`
-	if bytes.HasPrefix(v, []byte(lead)) {
-		var t int64
-		i := len(lead)
-		for ; i < len(v) && v[i] >= '0' && v[i] <= '9'; i++ {
-			t = t*10 + int64(v[i]-'0')
-		}
-		if i > len(lead) && i < 19+len(lead) && i < len(v) && (v[i] == ',' || v[i] == '}') {
-			return t
-		}
+	if t, _, ok := splitTime(v); ok {
+		return t
 	}
 	var ts struct {
 		T int64 `json:"t"`
@@ -158,11 +177,29 @@ func storedTime(v []byte) int64 {
 	return ts.T
 }
 
+// splitTime reads the leading timestamp of an encoded state and returns
+// it with the rest of the value; false for a value of another shape.
+func splitTime(v []byte) (int64, []byte, bool) {
+	const lead = `{"t":`
+	if !bytes.HasPrefix(v, []byte(lead)) {
+		return 0, nil, false
+	}
+	var t int64
+	i := len(lead)
+	for ; i < len(v) && v[i] >= '0' && v[i] <= '9'; i++ {
+		t = t*10 + int64(v[i]-'0')
+	}
+	if i == len(lead) || i >= 19+len(lead) || i == len(v) || (v[i] != ',' && v[i] != '}') {
+		return 0, nil, false
+	}
+	return t, v[i:], true
+}
+
 // newerThan reports whether any stored state is from after at.
-func newerThan(old map[string]int64, at time.Time) bool {
+func newerThan(old map[string]oldState, at time.Time) bool {
 	ms := at.UnixMilli()
-	for _, t := range old {
-		if t > ms {
+	for _, o := range old {
+		if o.t > ms {
 			return true
 		}
 	}
@@ -188,7 +225,7 @@ func deletePrefix(ctx context.Context, tx store.Tx, prefix string, keep map[stri
 	}
 	after := ""
 	for {
-		page, err := tx.Scan(ctx, tableStates, store.Query{Prefix: prefix, KeysOnly: true, Limit: store.MaxPageSize, After: after})
+		page, err := store.Keys(ctx, tx, tableStates, store.Query{Prefix: prefix, Limit: store.MaxPageSize, After: after})
 		if err != nil {
 			return err
 		}
@@ -212,7 +249,14 @@ func deletePrefix(ctx context.Context, tx store.Tx, prefix string, keep map[stri
 // order, from the key start on (inclusive; "" for the first). fn returns
 // false to stop before the state it was given; scanStates then returns
 // that state's key, where a later scan resumes ("" when none is left).
+//
+// A state's Timestamp is the later of its stored time and the last
+// completed scan that covered it (coverage.at).
 func (e *Engine) scanStates(ctx context.Context, prefix, start string, fn func(s *State) bool) (string, error) {
+	cov, err := e.loadCoverage(ctx)
+	if err != nil {
+		return "", err
+	}
 	after := ""
 	for {
 		var page store.Page
@@ -230,6 +274,7 @@ func (e *Engine) scanStates(ctx context.Context, prefix, start string, fn func(s
 				e.log.Warn("undecodable policy state skipped", "key", r.Key, "err", err)
 				continue
 			}
+			s.Timestamp = cov.at(r.Key, s.Timestamp)
 			if !fn(s) {
 				return r.Key, nil
 			}

@@ -91,5 +91,43 @@ var batchTests = []test{
 		wantErr(t, "read-only", err, store.ErrReadOnly)
 		err = s.View(ctx, func(tx store.Tx) error { return store.DeleteMany(ctx, tx, "things", []string{"a"}) })
 		wantErr(t, "read-only delete", err, store.ErrReadOnly)
+	}}, {"KeysPagesLikeAKeysOnlyScan", func(t *testing.T, s store.Store) {
+		ctx := context.Background()
+		seed(t, s, "res", scanKeys)
+		seed(t, s, "other", []string{"a", "zzz"})
+		for _, q := range []store.Query{{}, {Limit: 3}, {Prefix: "/subscriptions/s1", Limit: 2},
+			{Start: "a", End: "b", Limit: 1}, {Prefix: "a", Start: "a/c"}, {Prefix: "none"}} {
+			want, _ := scanAll(t, s, "res", q)
+			var got []string
+			for pages := 0; ; pages++ {
+				var page store.Page
+				err := s.View(ctx, func(tx store.Tx) error {
+					var err error
+					page, err = store.Keys(ctx, tx, "res", q)
+					return err
+				})
+				if err != nil {
+					t.Fatalf("keys %+v: %v", q, err)
+				}
+				for _, r := range page.Records {
+					if r.Table != "res" || r.Value != nil {
+						t.Errorf("keys %+v returned %+v", q, r)
+					}
+					got = append(got, r.Key)
+				}
+				if page.Next == "" || pages > 100 {
+					break
+				}
+				q.After = page.Next
+			}
+			if fmt.Sprint(got) != fmt.Sprint(want) {
+				t.Errorf("keys %+v = %q, a KeysOnly scan gives %q", q, got, want)
+			}
+		}
+		err := s.View(ctx, func(tx store.Tx) error {
+			_, err := store.Keys(ctx, tx, "res", store.Query{Limit: -1})
+			return err
+		})
+		wantErr(t, "negative limit", err, store.ErrInvalid)
 	}},
 }
