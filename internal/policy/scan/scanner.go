@@ -265,6 +265,7 @@ type worker struct {
 	// members whose mode and type conditions let them evaluate such a
 	// resource: Policy.AppliesTo is documented to depend on nothing else.
 	applies map[applyKey][]applicable
+	dec     decoder
 }
 
 type applyKey struct {
@@ -335,7 +336,7 @@ func (w *worker) resolve(rs []Record) []Record {
 	}
 	out := make([]Record, 0, len(rs))
 	for _, r := range rs {
-		got := r.resolve()
+		got := r.resolve(&w.dec)
 		if n := len(got) - 1; n != 0 {
 			w.s.Scanned.Add(int64(n))
 		}
