@@ -26,8 +26,11 @@ const maxKeys = 4096
 // to encoding/json (which refuses beyond 10,000).
 const fastMaxDepth = 512
 
+// fastDecode switches the fast path off (a test compares whole scans).
+var fastDecode = true
+
 func (d *decoder) decode(raw []byte) (map[string]any, error) {
-	if d != nil {
+	if d != nil && fastDecode {
 		if m, ok := d.fast(raw); ok {
 			return m, nil
 		}

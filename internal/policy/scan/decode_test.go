@@ -1,0 +1,211 @@
+package scan
+
+import (
+	"bufio"
+	"bytes"
+	"fmt"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+
+	"github.com/steward-gov/steward/internal/policy/scan/internal/gen/synth"
+)
+
+// decodeCases are records the fast decoder must decode exactly as
+// encoding/json (decodeObject) does, including the errors.
+var decodeCases = []string{
+	`{"id":"/subscriptions/s/resourceGroups/g","n":1,"f":1.5,"e":1e3,"neg":-0,"big":12345678901234567890,"i53":9007199254740993,
+	  "t":true,"nf":false,"z":null,"a":[],"o":{},"nested":{"x":[1,{"y":"z"},[[]]]}}`,
+	` { "spaces" : [ 1 , 2 ] , "tabs":	"x" } `,
+	`{"dup":1,"dup":2}`,
+	`{"esc":"a\"b\\c\/d\u00e9\ud83d\ude00\n"}`,
+	`{"badsurrogate":"\ud800x"}`,
+	`{"utf8":"é中😀"}`,
+	"{\"invalidutf8\":\"a\xffb\"}",
+	"{\"ctl\":\"a\x01b\"}",
+	`{"num":01}`,
+	`{"num":1.}`,
+	`{"num":1e}`,
+	`{"num":-}`,
+	`{"num":1.0}`,
+	`{"num":-12.50e-1}`,
+	`{"num":1e400}`,
+	`{"num":123456789012345678}`,
+	`{"num":-999999999999999999}`,
+	`{"a":tru}`,
+	`{"a":nul}`,
+	`{"a":1,}`,
+	`{"a" 1}`,
+	`{"a":1} {"b":2}`,
+	`{"a":1} ]`,
+	`{"a":1} }`,
+	`{"a":[1,]}`,
+	`{"a":[1 2]}`,
+	`{a:1}`,
+	`[1,2]`,
+	`"str"`,
+	`12`,
+	``,
+	`{`,
+	`{"a":"unterminated}`,
+	strings.Repeat(`{"a":`, 600) + "1" + strings.Repeat("}", 600),
+	strings.Repeat(`[`, 20000) + strings.Repeat("]", 20000),
+}
+
+func TestDecoderMatchesEncodingJSON(t *testing.T) {
+	d := &decoder{}
+	for _, c := range decodeCases {
+		want, wantErr := decodeObject([]byte(c))
+		got, gotErr := d.decode([]byte(c))
+		if fmt.Sprint(wantErr) != fmt.Sprint(gotErr) {
+			t.Errorf("%.60q: error %v, want %v", c, gotErr, wantErr)
+			continue
+		}
+		if !reflect.DeepEqual(got, want) {
+			t.Errorf("%.60q: decoded %#v, want %#v", c, got, want)
+		}
+	}
+	// the fast path itself took the plain records (not encoding/json)
+	for _, c := range decodeCases[:3] {
+		if _, ok := d.fast([]byte(c)); !ok {
+			t.Errorf("%.60q: the fast path refused a plain record", c)
+		}
+	}
+}
+
+func FuzzDecoderMatchesEncodingJSON(f *testing.F) {
+	for _, c := range decodeCases {
+		f.Add([]byte(c))
+	}
+	f.Fuzz(func(t *testing.T, raw []byte) {
+		want, wantErr := decodeObject(raw)
+		got, gotErr := (&decoder{}).decode(raw)
+		if fmt.Sprint(wantErr) != fmt.Sprint(gotErr) || !reflect.DeepEqual(got, want) {
+			t.Fatalf("%q: got %#v, %v; want %#v, %v", raw, got, gotErr, want, wantErr)
+		}
+	})
+}
+
+// splitOneByOne is the splitter's value() written the plain way, a byte
+// at a time: the reference the buffered scan must agree with.
+func splitOneByOne(r *bufio.Reader, line *int) ([]byte, error) {
+	var buf []byte
+	depth, inStr, esc := 0, false, false
+	for {
+		b, err := r.ReadByte()
+		if err != nil {
+			return nil, err
+		}
+		if b == '\n' {
+			*line++
+		}
+		buf = append(buf, b)
+		switch {
+		case inStr:
+			switch {
+			case esc:
+				esc = false
+			case b == '\\':
+				esc = true
+			case b == '"':
+				inStr = false
+				if depth == 0 {
+					return buf, nil
+				}
+			}
+		case b == '"':
+			inStr = true
+		case b == '{' || b == '[':
+			depth++
+		case b == '}' || b == ']':
+			depth--
+			if depth == 0 {
+				return buf, nil
+			}
+			if depth < 0 {
+				return nil, fmt.Errorf("unbalanced")
+			}
+		}
+	}
+}
+
+// TestSplitterScansInRuns reads values with the smallest reader buffer
+// (values then span many refills) and compares each value and line count
+// with the byte-at-a-time reference.
+func TestSplitterScansInRuns(t *testing.T) {
+	values := []string{
+		`{"a":"x\"y\\","b":[1,{"c":"}\n]"}],"d":"line\
+break"}`,
+		`"a string with \"quotes\" and \\ and } ]"`,
+		`[[["deep"]],{"k":"` + strings.Repeat("long ", 40) + `"}]`,
+		"{\n  \"pretty\": [\n    1,\n    2\n  ]\n}",
+		`{"unbalanced": 1}}`,
+	}
+	for _, v := range values {
+		for _, size := range []int{16, 17, 64, 4096} {
+			s := newSplitter(bufio.NewReaderSize(strings.NewReader(v+"\n"), size), 1<<20)
+			got, gotErr := s.value()
+			line := 1
+			want, wantErr := splitOneByOne(bufio.NewReader(strings.NewReader(v+"\n")), &line)
+			if (gotErr != nil) != (wantErr != nil) || !bytes.Equal(got, want) || s.line != line {
+				t.Errorf("buffer %d, %.40q: got %q (line %d, %v), want %q (line %d, %v)", size, v, got, s.line, gotErr, want, line, wantErr)
+			}
+		}
+	}
+	// a value over the cap is consumed whole and reported too large
+	big := `{"k":"` + strings.Repeat("x", 100) + `"} {"next":1}`
+	s := newSplitter(bufio.NewReaderSize(strings.NewReader(big), 16), 50)
+	if _, err := s.value(); err != errTooLarge {
+		t.Fatalf("over the cap: %v, want errTooLarge", err)
+	}
+	if v, err := s.value(); err != nil || string(v) != `{"next":1}` {
+		t.Fatalf("after a value over the cap: %q, %v", v, err)
+	}
+	// a truncated value is an unexpected end
+	s = newSplitter(bufio.NewReaderSize(strings.NewReader(`{"a":"b`), 16), 50)
+	if _, err := s.value(); err == nil || !strings.Contains(err.Error(), "unexpected end") {
+		t.Fatalf("truncated: %v", err)
+	}
+}
+
+// TestFastDecodeKeepsOutput scans estates in every format, with
+// malformed records among them, with the fast decoder and with
+// encoding/json alone: every output must be the same bytes.
+func TestFastDecodeKeepsOutput(t *testing.T) {
+	dir := t.TempDir()
+	var estates []string
+	for _, format := range []string{"json", "jsonl"} {
+		var buf bytes.Buffer
+		if err := synth.Write(&buf, 1500, 7, format); err != nil {
+			t.Fatal(err)
+		}
+		path := filepath.Join(dir, "synth."+format)
+		writeFile(t, path, buf.String())
+		estates = append(estates, path)
+	}
+	bad := filepath.Join(dir, "bad.jsonl")
+	writeFile(t, bad, res("a")+"\nnot json\n"+`{"id":"/subscriptions/s/resourceGroups/g/providers/Microsoft.Storage/storageAccounts/b","type":"Microsoft.Storage/storageAccounts","location":"eastus","tags":{"owner":"caf\u00e9"},"n":1e400}`+
+		"\n{\"id\":\"/subscriptions/s/resourceGroups/g/providers/Microsoft.Storage/storageAccounts/c\",\"location\":\"x\xffy\"}\n{\"id\":1}\n{\"id\":\"/subscriptions/s\"} trailing\n")
+	estates = append(estates, bad, filepath.Join(examples, "estate.json"), filepath.Join(examples, "estate-graph.json"), filepath.Join(examples, "estate.jsonl"))
+	outputs := func() []string {
+		var out []string
+		for _, e := range estates {
+			var js, cs, sa, table, errs bytes.Buffer
+			for _, s := range []Sink{&JSONSink{Out: &js}, &CSVSink{Out: &cs}, &SARIFSink{Out: &sa}, &TableSink{Out: &table, Errs: &errs}} {
+				scanTo(t, e, s)
+			}
+			out = append(out, js.String(), cs.String(), sa.String(), table.String()+errs.String())
+		}
+		return out
+	}
+	fast := outputs()
+	fastDecode = false
+	defer func() { fastDecode = true }()
+	slow := outputs()
+	for i := range fast {
+		if fast[i] != slow[i] {
+			t.Errorf("%s, output %d differs with the fast decoder:\n%s\n---- encoding/json:\n%s", estates[i/4], i%4, fast[i], slow[i])
+		}
+	}
+}
