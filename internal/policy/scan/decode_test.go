@@ -209,3 +209,34 @@ func TestFastDecodeKeepsOutput(t *testing.T) {
 		}
 	}
 }
+
+// TestContainerCacheAgrees checks the worker's cache of resourceGroup()
+// and subscription() values against the index itself, for IDs that
+// share a prefix and IDs the cache must not answer.
+func TestContainerCacheAgrees(t *testing.T) {
+	idx := NewIndex(nil, false)
+	idx.Add(map[string]any{"id": "/subscriptions/s1/resourceGroups/g1", "type": typeResourceGroup, "name": "g1", "location": "westeurope"})
+	w := &worker{s: &Scanner{Index: idx}}
+	ids := []string{
+		"/subscriptions/s1/resourceGroups/g1/providers/Microsoft.Storage/storageAccounts/a",
+		"/subscriptions/s1/resourceGroups/g1/providers/Microsoft.Storage/storageAccounts/b",
+		"/subscriptions/s1/resourcegroups/G1/providers/Microsoft.Storage/storageAccounts/c",
+		"/subscriptions/s1/resourceGroups/g2/providers/Microsoft.Network/networkSecurityGroups/n",
+		"/subscriptions/s1/resourceGroups/g1/providers/Microsoft.Storage/storageAccounts/a/providers",
+		"/subscriptions/s1/resourceGroups/g1/providers//x",
+		"/subscriptions/s1/resourceGroups/g1",
+		"/subscriptions/s1",
+	}
+	for round := 0; round < 2; round++ {
+		for _, id := range ids {
+			rg, sub := w.containers(id)
+			wrg, wsub := idx.containerValues(id)
+			if !reflect.DeepEqual(rg, wrg) || !reflect.DeepEqual(sub, wsub) {
+				t.Errorf("%s: cached %v %v, want %v %v", id, rg, sub, wrg, wsub)
+			}
+		}
+	}
+	if len(w.scopes) != 3 {
+		t.Errorf("%d prefixes cached, want 3 (g1, G1, g2)", len(w.scopes))
+	}
+}

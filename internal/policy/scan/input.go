@@ -132,7 +132,10 @@ func readWith(ctx context.Context, r io.Reader, format Format, rd *reader) (_ Fo
 	if format == FormatJSONL {
 		err = rd.jsonLines(br)
 	} else {
-		err = rd.json(newSplitter(br, MaxRecordSize))
+		sp := newSplitter(br, MaxRecordSize)
+		// a decoding reader is done with a record before it reads on
+		sp.borrow = !rd.lazy
+		err = rd.json(sp)
 	}
 	return format, err
 }

@@ -41,11 +41,26 @@ func NewIndex(types map[string]bool, all bool) *Index {
 
 // Wants is the first pass's cheap filter on a raw record: it may hold a
 // container or a related type.
-func (x *Index) Wants(raw []byte) bool {
+func (x *Index) Wants(raw []byte) bool { return x.wants(raw, nil) }
+
+// filter is Wants for one goroutine: it lower-cases records into a buffer
+// it reuses rather than a new copy of each.
+func (x *Index) filter() func([]byte) bool {
+	var buf []byte
+	return func(raw []byte) bool { return x.wants(raw, &buf) }
+}
+
+func (x *Index) wants(raw []byte, buf *[]byte) bool {
 	if x.all {
 		return true
 	}
-	low := bytes.ToLower(raw)
+	var low []byte
+	if buf != nil && isASCII(raw) {
+		low = lowerASCII((*buf)[:0], raw)
+		*buf = low
+	} else {
+		low = bytes.ToLower(raw)
+	}
 	if bytes.Contains(low, []byte(`microsoft.resources/`)) || bytes.Contains(raw, []byte(`\/`)) {
 		return true // a container, or escaped slashes the filter cannot see through
 	}
@@ -55,6 +70,27 @@ func (x *Index) Wants(raw []byte) bool {
 		}
 	}
 	return false
+}
+
+func isASCII(b []byte) bool {
+	for _, c := range b {
+		if c >= 0x80 {
+			return false
+		}
+	}
+	return true
+}
+
+// lowerASCII appends b lower-cased to dst (b is ASCII).
+func lowerASCII(dst, b []byte) []byte {
+	n := len(dst)
+	dst = append(dst, b...)
+	for i, c := range dst[n:] {
+		if 'A' <= c && c <= 'Z' {
+			dst[n+i] = c + ('a' - 'A')
+		}
+	}
+	return dst
 }
 
 // Add indexes a resource document if it is a container or of a related

@@ -155,7 +155,7 @@ func run(ctx context.Context, estate Estate, s *Scanner, cfg Config, sink Sink) 
 		return nil, err
 	}
 	first := time.Now()
-	_, err = read(ctx, s.clock.reader(f), cfg.Format, idx.Wants, func(r Record) error {
+	_, err = read(ctx, s.clock.reader(f), cfg.Format, idx.filter(), func(r Record) error {
 		if r.Err == nil {
 			idx.Add(r.Doc)
 		}

@@ -19,6 +19,9 @@ type splitter struct {
 	r    *bufio.Reader
 	line int
 	max  int
+	// borrow lets elements hand fn array elements that still lie in the
+	// reader's buffer (valid until fn returns) instead of copies.
+	borrow bool
 }
 
 func newSplitter(r *bufio.Reader, max int) *splitter { return &splitter{r: r, line: 1, max: max} }
@@ -70,7 +73,11 @@ func (s *splitter) eof(err error) error {
 // value over the cap is consumed and reported as errTooLarge. An error
 // other than errTooLarge means the stream cannot be resynchronised. The
 // slice returned is the caller's (never the reader's buffer).
-func (s *splitter) value() ([]byte, error) {
+func (s *splitter) value() ([]byte, error) { return s.read(false) }
+
+// read is value; with borrow, a value found whole in the reader's buffer
+// is returned in place, valid until the next read.
+func (s *splitter) read(borrow bool) ([]byte, error) {
 	first, err := s.peek()
 	if err != nil {
 		return nil, s.eof(err)
@@ -98,6 +105,8 @@ func (s *splitter) value() ([]byte, error) {
 		if !tooLarge {
 			if len(buf)+n > s.max {
 				tooLarge, buf = true, nil
+			} else if buf == nil && end && borrow {
+				buf = chunk[:n:n]
 			} else if buf == nil && end {
 				buf = bytes.Clone(chunk[:n])
 			} else {
@@ -209,7 +218,8 @@ func (s *splitter) done(buf []byte, tooLarge bool) ([]byte, error) {
 }
 
 // elements calls fn with each element of the array whose '[' is next,
-// and its index. fn errors stop the walk.
+// and its index (raw in the reader's buffer when borrow is set: fn must
+// not keep it). fn errors stop the walk.
 func (s *splitter) elements(fn func(i, line int, raw []byte, err error) error) error {
 	if _, err := s.expect("["); err != nil {
 		return err
@@ -225,7 +235,7 @@ func (s *splitter) elements(fn func(i, line int, raw []byte, err error) error) e
 			return s.eof(err)
 		}
 		line := s.line
-		raw, err := s.value()
+		raw, err := s.read(s.borrow)
 		if err != nil && err != errTooLarge {
 			return err
 		}
