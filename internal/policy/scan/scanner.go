@@ -318,8 +318,10 @@ func scopePrefix(id string) string {
 		return ""
 	}
 	j += i + len(groups)
+	const prov = "/providers"
+	rest := strings.TrimRight(id, "/")
 	if !strings.HasPrefix(id[j:], "/providers/") || strings.Contains(id, "//") ||
-		strings.HasSuffix(strings.ToLower(strings.TrimRight(id, "/")), "/providers") {
+		len(rest) >= len(prov) && strings.EqualFold(rest[len(rest)-len(prov):], prov) {
 		return "" // ParseResourceID may refuse these: ask it
 	}
 	return id[:j+1]
