@@ -41,26 +41,37 @@ func NewIndex(types map[string]bool, all bool) *Index {
 
 // Wants is the first pass's cheap filter on a raw record: it may hold a
 // container or a related type.
-func (x *Index) Wants(raw []byte) bool { return x.wants(raw, nil) }
+func (x *Index) Wants(raw []byte) bool { return x.wants(raw) }
 
-// filter is Wants for one goroutine: it lower-cases records into a buffer
-// it reuses rather than a new copy of each.
+// filter is Wants for one goroutine, without a lower-cased copy of each
+// record: ASCII records are searched case-insensitively in place (the
+// same answer, as only A-Z change case in ASCII), others as Wants does.
 func (x *Index) filter() func([]byte) bool {
-	var buf []byte
-	return func(raw []byte) bool { return x.wants(raw, &buf) }
+	needles := [][]byte{[]byte(`microsoft.resources/`)}
+	for t := range x.types {
+		needles = append(needles, []byte(t+`"`))
+	}
+	return func(raw []byte) bool {
+		if x.all || !isASCII(raw) {
+			return x.Wants(raw)
+		}
+		if bytes.Contains(raw, []byte(`\/`)) {
+			return true
+		}
+		for _, n := range needles {
+			if containsFoldASCII(raw, n) {
+				return true
+			}
+		}
+		return false
+	}
 }
 
-func (x *Index) wants(raw []byte, buf *[]byte) bool {
+func (x *Index) wants(raw []byte) bool {
 	if x.all {
 		return true
 	}
-	var low []byte
-	if buf != nil && isASCII(raw) {
-		low = lowerASCII((*buf)[:0], raw)
-		*buf = low
-	} else {
-		low = bytes.ToLower(raw)
-	}
+	low := bytes.ToLower(raw)
 	if bytes.Contains(low, []byte(`microsoft.resources/`)) || bytes.Contains(raw, []byte(`\/`)) {
 		return true // a container, or escaped slashes the filter cannot see through
 	}
@@ -81,16 +92,37 @@ func isASCII(b []byte) bool {
 	return true
 }
 
-// lowerASCII appends b lower-cased to dst (b is ASCII).
-func lowerASCII(dst, b []byte) []byte {
-	n := len(dst)
-	dst = append(dst, b...)
-	for i, c := range dst[n:] {
+// containsFoldASCII reports whether the ASCII text b contains needle (lower
+// case, ending in a byte that is not a letter) in any letter case: it
+// looks at each occurrence of needle's last byte.
+func containsFoldASCII(b, needle []byte) bool {
+	n := len(needle)
+	last := needle[n-1]
+	for i := n - 1; i < len(b); {
+		j := bytes.IndexByte(b[i:], last)
+		if j < 0 {
+			return false
+		}
+		i += j
+		if equalFoldASCII(b[i-n+1:i], needle[:n-1]) {
+			return true
+		}
+		i++
+	}
+	return false
+}
+
+// equalFoldASCII compares ASCII a with lower-case b, ignoring the case of a.
+func equalFoldASCII(a, b []byte) bool {
+	for k, c := range a {
 		if 'A' <= c && c <= 'Z' {
-			dst[n+i] = c + ('a' - 'A')
+			c += 'a' - 'A'
+		}
+		if c != b[k] {
+			return false
 		}
 	}
-	return dst
+	return true
 }
 
 // Add indexes a resource document if it is a container or of a related
