@@ -1,6 +1,7 @@
 package scan
 
 import (
+	"bytes"
 	"encoding/json"
 	"unicode/utf8"
 
@@ -16,7 +17,13 @@ import (
 // also words the errors. One decoder serves one goroutine.
 type decoder struct {
 	keys map[string]string
+	// vals shares short string values (locations, enums, tag values) as
+	// the boxed values the documents hold, saving two allocations each.
+	vals map[string]any
 }
+
+// maxValLen is the longest string value shared.
+const maxValLen = 32
 
 // maxKeys bounds the shared key strings (keys beyond it are allocated per
 // record), so an estate of unusual keys cannot grow the table without end.
@@ -150,7 +157,7 @@ func (p *fastParser) value(depth int) (any, bool) {
 			}
 		}
 	case '"':
-		return p.str(false)
+		return p.strValue()
 	case 't':
 		return true, p.literal("true")
 	case 'f':
@@ -163,6 +170,29 @@ func (p *fastParser) value(depth int) (any, bool) {
 		}
 		return nil, false
 	}
+}
+
+// strValue reads a string value, shared when short (see decoder.vals).
+func (p *fastParser) strValue() (any, bool) {
+	start := p.i + 1
+	if end := bytes.IndexByte(p.b[start:], '"'); end >= 0 && end <= maxValLen {
+		if v, ok := p.d.vals[string(p.b[start:start+end])]; ok {
+			p.i = start + end + 1
+			return v, true
+		}
+	}
+	s, ok := p.str(false)
+	if !ok {
+		return nil, false
+	}
+	var v any = s
+	if len(s) <= maxValLen && len(p.d.vals) < maxKeys {
+		if p.d.vals == nil {
+			p.d.vals = map[string]any{}
+		}
+		p.d.vals[s] = v
+	}
+	return v, true
 }
 
 func (p *fastParser) literal(word string) bool {

@@ -133,8 +133,9 @@ func readWith(ctx context.Context, r io.Reader, format Format, rd *reader) (_ Fo
 		err = rd.jsonLines(br)
 	} else {
 		sp := newSplitter(br, MaxRecordSize)
-		// a decoding reader is done with a record before it reads on
-		sp.borrow = !rd.lazy
+		// a decoding reader is done with a record before it reads on; a
+		// lazy one copies what it keeps into slabs (record)
+		sp.borrow, rd.borrowed = true, true
 		err = rd.json(sp)
 	}
 	return format, err
@@ -175,6 +176,27 @@ type reader struct {
 	lazy bool
 	// dec decodes the records (nil: encoding/json only).
 	dec *decoder
+	// borrowed is set when raw records may lie in the reader's buffer;
+	// slab is where a lazy reader copies them, many records to an
+	// allocation.
+	borrowed bool
+	slab     []byte
+}
+
+// slabSize is the allocation lazy records are copied into.
+const slabSize = 256 << 10
+
+// keepRaw copies a borrowed raw record into the current slab.
+func (rd *reader) keepRaw(raw []byte) []byte {
+	if len(raw) > slabSize/4 {
+		return bytes.Clone(raw)
+	}
+	if cap(rd.slab)-len(rd.slab) < len(raw) {
+		rd.slab = make([]byte, 0, slabSize)
+	}
+	n := len(rd.slab)
+	rd.slab = append(rd.slab, raw...)
+	return rd.slab[n:len(rd.slab):len(rd.slab)]
 }
 
 // jsonLines reads one record a line; blank lines are skipped.
@@ -278,10 +300,12 @@ func (rd *reader) element(path string, line int, raw []byte, err error, pages bo
 }
 
 // record decodes raw and hands it on, or in lazy mode hands it on as it
-// is (raw is the reader's own: the splitter and readLine never return
-// their buffers).
+// is (copied when it may lie in the reader's buffer).
 func (rd *reader) record(where string, raw []byte, pageWhere func(i int) string) error {
 	if rd.lazy {
+		if rd.borrowed {
+			raw = rd.keepRaw(raw)
+		}
 		return rd.fn(Record{Where: where, Line: rd.line, lazy: &lazyRaw{raw: raw, pageWhere: pageWhere}})
 	}
 	return rd.decoded(where, raw, pageWhere)

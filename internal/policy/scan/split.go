@@ -20,7 +20,8 @@ type splitter struct {
 	line int
 	max  int
 	// borrow lets elements hand fn array elements that still lie in the
-	// reader's buffer (valid until fn returns) instead of copies.
+	// reader's buffer (valid until fn returns) instead of copies: fn
+	// copies what it keeps.
 	borrow bool
 }
 
