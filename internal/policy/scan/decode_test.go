@@ -3,6 +3,7 @@ package scan
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"fmt"
 	"path/filepath"
 	"reflect"
@@ -238,5 +239,65 @@ func TestContainerCacheAgrees(t *testing.T) {
 	}
 	if len(w.scopes) != 3 {
 		t.Errorf("%d prefixes cached, want 3 (g1, G1, g2)", len(w.scopes))
+	}
+}
+
+// TestOnePassWhenTheIndexIsUnused: a plan that reads neither related
+// resources nor resourceGroup()/subscription() reads the estate once,
+// with the same output as two passes; one that does reads it twice.
+func TestOnePassWhenTheIndexIsUnused(t *testing.T) {
+	dir := t.TempDir()
+	uses := filepath.Join(dir, "rg-location.json")
+	writeFile(t, uses, `{"properties":{"mode":"All","policyRule":{"if":{"allOf":[
+		{"field":"type","equals":"Microsoft.Storage/storageAccounts"},
+		{"field":"location","notEquals":"[resourceGroup().location]"}]},"then":{"effect":"audit"}}}}`)
+	plain := filepath.Join(dir, "location.json")
+	writeFile(t, plain, `{"properties":{"mode":"All","policyRule":{"if":{"allOf":[
+		{"field":"type","equals":"Microsoft.Storage/storageAccounts"},
+		{"field":"location","notEquals":"westeurope"}]},"then":{"effect":"audit"}}}}`)
+	for _, tc := range []struct {
+		policy string
+		want   bool
+	}{{uses, true}, {plain, false}} {
+		plan, err := LoadPlan(Policies{PolicyPaths: []string{tc.policy}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := plan.needsIndex(); got != tc.want {
+			t.Errorf("%s: needsIndex %v, want %v", filepath.Base(tc.policy), got, tc.want)
+		}
+	}
+	plan, err := LoadPlan(examplePolicies(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !plan.needsIndex() {
+		t.Error("the example policies (auditIfNotExists) do not need the index")
+	}
+	var buf bytes.Buffer
+	if err := synth.Write(&buf, 1500, 3, "jsonl"); err != nil {
+		t.Fatal(err)
+	}
+	estate := filepath.Join(dir, "estate.jsonl")
+	writeFile(t, estate, buf.String())
+	scanWith := func(policy string) string {
+		plan, err := LoadPlan(Policies{PolicyPaths: []string{policy}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out bytes.Buffer
+		if _, err := Run(context.Background(), FileEstate(estate), plan, Config{Now: exampleNow, Workers: 2}, &JSONSink{Out: &out}); err != nil {
+			t.Fatal(err)
+		}
+		return out.String()
+	}
+	onePass := scanWith(plain)
+	skipIndexPass = false
+	defer func() { skipIndexPass = true }()
+	if twoPasses := scanWith(plain); onePass != twoPasses {
+		t.Errorf("one pass and two passes differ:\n%.2000s\n----\n%.2000s", onePass, twoPasses)
+	}
+	if !strings.Contains(onePass, `"nonCompliantResults"`) || strings.Contains(onePass, `"nonCompliantResults": 0`) {
+		t.Errorf("the plain policy found nothing: the comparison shows nothing\n%.500s", onePass)
 	}
 }
