@@ -113,18 +113,8 @@ func (p *fastParser) value(depth int) (any, bool) {
 				return nil, false
 			}
 			m[k] = v
-			p.space()
-			if p.i >= len(p.b) {
-				return nil, false
-			}
-			switch p.b[p.i] {
-			case ',':
-				p.i++
-			case '}':
-				p.i++
-				return m, true
-			default:
-				return nil, false
+			if done, ok := p.sep('}'); !ok || done {
+				return m, ok
 			}
 		}
 	case '[':
@@ -142,18 +132,8 @@ func (p *fastParser) value(depth int) (any, bool) {
 				return nil, false
 			}
 			a = append(a, v)
-			p.space()
-			if p.i >= len(p.b) {
-				return nil, false
-			}
-			switch p.b[p.i] {
-			case ',':
-				p.i++
-			case ']':
-				p.i++
-				return a, true
-			default:
-				return nil, false
+			if done, ok := p.sep(']'); !ok || done {
+				return a, ok
 			}
 		}
 	case '"':
@@ -193,6 +173,23 @@ func (p *fastParser) strValue() (any, bool) {
 		p.d.vals[s] = v
 	}
 	return v, true
+}
+
+// sep reads what follows a member: a comma, or the closing byte (done).
+func (p *fastParser) sep(closing byte) (done, ok bool) {
+	p.space()
+	if p.i >= len(p.b) {
+		return false, false
+	}
+	switch p.b[p.i] {
+	case ',':
+		p.i++
+		return false, true
+	case closing:
+		p.i++
+		return true, true
+	}
+	return false, false
 }
 
 func (p *fastParser) literal(word string) bool {
