@@ -33,7 +33,10 @@ gobin=${OPA_GOBIN:-$work/gobin}
 mkdir -p "$gobin"
 gobin=$(cd "$gobin" && pwd)
 
-if ! "$gobin/opa" version 2>/dev/null | grep -q "^Version: ${OPA_VERSION#v}$"; then
+# (the version is read whole: grep -q closing the pipe early would fail it
+# under pipefail)
+have=$("$gobin/opa" version 2>/dev/null || true)
+if ! grep -q "^Version: ${OPA_VERSION#v}$" <<<"$have"; then
   echo "== installing OPA $OPA_VERSION into $gobin"
   (cd "$work" && GOBIN="$gobin" go install "github.com/open-policy-agent/opa@$OPA_VERSION")
 fi
