@@ -71,12 +71,12 @@ type lazyRaw struct {
 // resolve decodes a lazy record into the records it stands for (several
 // for a Resource Graph page, one malformed record for invalid JSON); other
 // records stand for themselves.
-func (r Record) resolve() []Record {
+func (r Record) resolve(dec *decoder) []Record {
 	if r.lazy == nil {
 		return []Record{r}
 	}
 	var out []Record
-	rd := &reader{ctx: context.Background(), line: r.Line, fn: func(x Record) error {
+	rd := &reader{ctx: context.Background(), line: r.Line, dec: dec, fn: func(x Record) error {
 		out = append(out, x)
 		return nil
 	}}
@@ -109,7 +109,7 @@ func Read(ctx context.Context, r io.Reader, format Format, fn func(Record) error
 // read is Read with an optional filter on raw records: those keep
 // rejects are not decoded (nor reported when malformed).
 func read(ctx context.Context, r io.Reader, format Format, keep func([]byte) bool, fn func(Record) error) (Format, error) {
-	return readWith(ctx, r, format, &reader{ctx: ctx, fn: fn, keep: keep})
+	return readWith(ctx, r, format, &reader{ctx: ctx, fn: fn, keep: keep, dec: &decoder{}})
 }
 
 // readLazy is read handing on records undecoded (see Record.resolve).
@@ -132,7 +132,11 @@ func readWith(ctx context.Context, r io.Reader, format Format, rd *reader) (_ Fo
 	if format == FormatJSONL {
 		err = rd.jsonLines(br)
 	} else {
-		err = rd.json(newSplitter(br, MaxRecordSize))
+		sp := newSplitter(br, MaxRecordSize)
+		// a decoding reader is done with a record before it reads on; a
+		// lazy one copies what it keeps into slabs (record)
+		sp.borrow, rd.borrowed = true, true
+		err = rd.json(sp)
 	}
 	return format, err
 }
@@ -170,6 +174,29 @@ type reader struct {
 	keep func([]byte) bool
 	// lazy hands records on undecoded (readLazy).
 	lazy bool
+	// dec decodes the records (nil: encoding/json only).
+	dec *decoder
+	// borrowed is set when raw records may lie in the reader's buffer;
+	// slab is where a lazy reader copies them, many records to an
+	// allocation.
+	borrowed bool
+	slab     []byte
+}
+
+// slabSize is the allocation lazy records are copied into.
+const slabSize = 256 << 10
+
+// keepRaw copies a borrowed raw record into the current slab.
+func (rd *reader) keepRaw(raw []byte) []byte {
+	if len(raw) > slabSize/4 {
+		return bytes.Clone(raw)
+	}
+	if cap(rd.slab)-len(rd.slab) < len(raw) {
+		rd.slab = make([]byte, 0, slabSize)
+	}
+	n := len(rd.slab)
+	rd.slab = append(rd.slab, raw...)
+	return rd.slab[n:len(rd.slab):len(rd.slab)]
 }
 
 // jsonLines reads one record a line; blank lines are skipped.
@@ -273,10 +300,13 @@ func (rd *reader) element(path string, line int, raw []byte, err error, pages bo
 }
 
 // record decodes raw and hands it on, or in lazy mode hands it on as it
-// is (a copy: the reader's buffers are reused).
+// is (copied when it may lie in the reader's buffer).
 func (rd *reader) record(where string, raw []byte, pageWhere func(i int) string) error {
 	if rd.lazy {
-		return rd.fn(Record{Where: where, Line: rd.line, lazy: &lazyRaw{raw: bytes.Clone(raw), pageWhere: pageWhere}})
+		if rd.borrowed {
+			raw = rd.keepRaw(raw)
+		}
+		return rd.fn(Record{Where: where, Line: rd.line, lazy: &lazyRaw{raw: raw, pageWhere: pageWhere}})
 	}
 	return rd.decoded(where, raw, pageWhere)
 }
@@ -284,7 +314,7 @@ func (rd *reader) record(where string, raw []byte, pageWhere func(i int) string)
 // decoded decodes raw: a Resource Graph page (when pageWhere is set)
 // hands on its resources, anything else one record.
 func (rd *reader) decoded(where string, raw []byte, pageWhere func(i int) string) error {
-	doc, err := decodeObject(raw)
+	doc, err := rd.dec.decode(raw)
 	if err != nil {
 		return rd.fail(where, err)
 	}

@@ -1,6 +1,8 @@
 package scan
 
 import (
+	"bytes"
+	"encoding/json"
 	"errors"
 	"strings"
 
@@ -153,4 +155,37 @@ func (p *Plan) relatedTypes() (types map[string]bool, all bool) {
 		}
 	}
 	return types, all
+}
+
+// needsIndex reports whether evaluating the plan can read the index: it
+// names related types (auditIfNotExists, deployIfNotExists), or some
+// rule, parameter definition or assigned parameter value may call
+// resourceGroup() or subscription() (the only readers of the
+// containers). The test is conservative: any mention of either word
+// counts (a type condition on resource groups too), as does anything that
+// cannot be marshalled.
+func (p *Plan) needsIndex() bool {
+	if types, all := p.relatedTypes(); all || len(types) > 0 {
+		return true
+	}
+	mentions := func(v any) bool {
+		data, err := json.Marshal(v)
+		if err != nil {
+			return true
+		}
+		low := bytes.ToLower(data)
+		return bytes.Contains(low, []byte("resourcegroup")) || bytes.Contains(low, []byte("subscription"))
+	}
+	for _, t := range p.Targets {
+		if mentions(t.Assignment.Parameters) {
+			return true
+		}
+		for _, m := range t.Members {
+			d := m.Policy.Definition()
+			if mentions(d.Rule) || mentions(d.Parameters) {
+				return true
+			}
+		}
+	}
+	return false
 }

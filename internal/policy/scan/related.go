@@ -41,7 +41,33 @@ func NewIndex(types map[string]bool, all bool) *Index {
 
 // Wants is the first pass's cheap filter on a raw record: it may hold a
 // container or a related type.
-func (x *Index) Wants(raw []byte) bool {
+func (x *Index) Wants(raw []byte) bool { return x.wants(raw) }
+
+// filter is Wants for one goroutine, without a lower-cased copy of each
+// record: ASCII records are searched case-insensitively in place (the
+// same answer, as only A-Z change case in ASCII), others as Wants does.
+func (x *Index) filter() func([]byte) bool {
+	needles := [][]byte{[]byte(`microsoft.resources/`)}
+	for t := range x.types {
+		needles = append(needles, []byte(t+`"`))
+	}
+	return func(raw []byte) bool {
+		if x.all || !isASCII(raw) {
+			return x.Wants(raw)
+		}
+		if bytes.Contains(raw, []byte(`\/`)) {
+			return true
+		}
+		for _, n := range needles {
+			if containsFoldASCII(raw, n) {
+				return true
+			}
+		}
+		return false
+	}
+}
+
+func (x *Index) wants(raw []byte) bool {
 	if x.all {
 		return true
 	}
@@ -55,6 +81,48 @@ func (x *Index) Wants(raw []byte) bool {
 		}
 	}
 	return false
+}
+
+func isASCII(b []byte) bool {
+	for _, c := range b {
+		if c >= 0x80 {
+			return false
+		}
+	}
+	return true
+}
+
+// containsFoldASCII reports whether the ASCII text b contains needle (lower
+// case, ending in a byte that is not a letter) in any letter case: it
+// looks at each occurrence of needle's last byte.
+func containsFoldASCII(b, needle []byte) bool {
+	n := len(needle)
+	last := needle[n-1]
+	for i := n - 1; i < len(b); {
+		j := bytes.IndexByte(b[i:], last)
+		if j < 0 {
+			return false
+		}
+		i += j
+		if equalFoldASCII(b[i-n+1:i], needle[:n-1]) {
+			return true
+		}
+		i++
+	}
+	return false
+}
+
+// equalFoldASCII compares ASCII a with lower-case b, ignoring the case of a.
+func equalFoldASCII(a, b []byte) bool {
+	for k, c := range a {
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		if c != b[k] {
+			return false
+		}
+	}
+	return true
 }
 
 // Add indexes a resource document if it is a container or of a related

@@ -80,6 +80,19 @@ func TestIndexWantsOnlyContainersAndRelatedTypes(t *testing.T) {
 			t.Errorf("Wants(%s) = %v, want %v", tc.raw, got, tc.want)
 		}
 	}
+	// the first pass's filter (no lower-cased copy) answers as Wants does
+	filter := x.filter()
+	more := []string{`MICROSOFT.RESOURCES/x`, `mIcRoSoFt.ReSoUrCeS/`, `microsoft.resources`, `Microsoft.Resource/s`,
+		`"Microsoft.SQL/Servers/AuditingSettings"`, `microsoft.sql/servers/auditingsettings`, `\u212a microsoft.resources/`,
+		"\u212aMICROSOFT.RESOURCES/", "Microsoft.Resources/ \u00e9", `auditingsettings"`, `/`, `"`, ``}
+	for _, tc := range tests {
+		more = append(more, tc.raw)
+	}
+	for _, raw := range more {
+		if got, want := filter([]byte(raw)), x.Wants([]byte(raw)); got != want {
+			t.Errorf("filter(%s) = %v, Wants %v", raw, got, want)
+		}
+	}
 }
 
 func TestContainerValuesComeFromTheEstate(t *testing.T) {

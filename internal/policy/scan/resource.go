@@ -30,7 +30,7 @@ func normalizeResource(doc map[string]any) error {
 	if id == "" {
 		return fmt.Errorf("resource has no id")
 	}
-	if guidRE.MatchString(id) {
+	if len(id) == 36 && guidRE.MatchString(id) {
 		if _, ok := lookup(doc, "tenantId"); ok && typ == "" {
 			id, typ = "/subscriptions/"+id, typeSubscription
 			setKey(doc, "id", id)

@@ -127,6 +127,10 @@ type Config struct {
 	Stats *Stats
 }
 
+// skipIndexPass lets a scan whose plan cannot read the index (see
+// Plan.needsIndex) read the estate once (a test turns it off to compare).
+var skipIndexPass = true
+
 // Run scans an estate against a plan and writes the output to sink: a
 // first pass builds the index, the second evaluates.
 func Run(ctx context.Context, estate Estate, plan *Plan, cfg Config, sink Sink) (*Report, error) {
@@ -150,30 +154,32 @@ func run(ctx context.Context, estate Estate, s *Scanner, cfg Config, sink Sink) 
 	}
 	types, all := s.Plan.relatedTypes()
 	idx := NewIndex(types, all)
-	f, err := estate()
-	if err != nil {
-		return nil, err
-	}
-	first := time.Now()
-	_, err = read(ctx, s.clock.reader(f), cfg.Format, idx.Wants, func(r Record) error {
-		if r.Err == nil {
-			idx.Add(r.Doc)
+	if !skipIndexPass || s.Plan.needsIndex() {
+		f, err := estate()
+		if err != nil {
+			return nil, err
 		}
-		return nil
-	})
-	f.Close()
-	if s.clock != nil {
-		// the first pass is reading, and parsing with the index built
-		s.clock.parse.Add(int64(time.Since(first)) - s.clock.read.Load())
-	}
-	if err != nil && ctx.Err() != nil {
-		return nil, err
+		first := time.Now()
+		_, err = read(ctx, s.clock.reader(f), cfg.Format, idx.filter(), func(r Record) error {
+			if r.Err == nil {
+				idx.Add(r.Doc)
+			}
+			return nil
+		})
+		f.Close()
+		if s.clock != nil {
+			// the first pass is reading, and parsing with the index built
+			s.clock.parse.Add(int64(time.Since(first)) - s.clock.read.Load())
+		}
+		if err != nil && ctx.Err() != nil {
+			return nil, err
+		}
 	}
 	s.Index, s.Aliases, s.Workers, s.Now, s.LazyExplain = idx, cfg.Aliases, cfg.Workers, cfg.Now, cfg.LazyExplain
 	if cfg.Progress != nil {
 		cfg.Progress(s)
 	}
-	f, err = estate()
+	f, err := estate()
 	if err != nil {
 		return nil, err
 	}

@@ -265,6 +265,66 @@ type worker struct {
 	// members whose mode and type conditions let them evaluate such a
 	// resource: Policy.AppliesTo is documented to depend on nothing else.
 	applies map[applyKey][]applicable
+	dec     decoder
+	// scopes caches containerValues by the ID's subscription and resource
+	// group prefix (what its answer depends on).
+	scopes map[string]scopeValues
+}
+
+type scopeValues struct{ rg, sub map[string]any }
+
+// maxScopes bounds the cache; past it, containerValues is asked again.
+const maxScopes = 1 << 14
+
+// containers is Index.containerValues, cached.
+func (w *worker) containers(id string) (rg, sub map[string]any) {
+	key := scopePrefix(id)
+	if key == "" {
+		return w.s.Index.containerValues(id)
+	}
+	if v, ok := w.scopes[key]; ok {
+		return v.rg, v.sub
+	}
+	rg, sub = w.s.Index.containerValues(id)
+	if w.scopes == nil {
+		w.scopes = map[string]scopeValues{}
+	}
+	if len(w.scopes) < maxScopes {
+		w.scopes[key] = scopeValues{rg: rg, sub: sub}
+	}
+	return rg, sub
+}
+
+// scopePrefix returns "/subscriptions/{s}/resourceGroups/{g}/" of a
+// resource ID below a resource group, as spelled in the ID, else "" (not
+// cached: subscriptions, resource groups themselves, other scopes, IDs
+// ParseResourceID could refuse). containerValues depends on nothing else
+// of such an ID.
+func scopePrefix(id string) string {
+	const subs, groups = "/subscriptions/", "/resourcegroups/"
+	if len(id) < len(subs) || !strings.EqualFold(id[:len(subs)], subs) {
+		return ""
+	}
+	i := strings.IndexByte(id[len(subs):], '/')
+	if i <= 0 {
+		return ""
+	}
+	i += len(subs)
+	if len(id) < i+len(groups) || !strings.EqualFold(id[i:i+len(groups)], groups) {
+		return ""
+	}
+	j := strings.IndexByte(id[i+len(groups):], '/')
+	if j <= 0 {
+		return ""
+	}
+	j += i + len(groups)
+	const prov = "/providers"
+	rest := strings.TrimRight(id, "/")
+	if !strings.HasPrefix(id[j:], "/providers/") || strings.Contains(id, "//") ||
+		len(rest) >= len(prov) && strings.EqualFold(rest[len(rest)-len(prov):], prov) {
+		return "" // ParseResourceID may refuse these: ask it
+	}
+	return id[:j+1]
 }
 
 type applyKey struct {
@@ -335,7 +395,7 @@ func (w *worker) resolve(rs []Record) []Record {
 	}
 	out := make([]Record, 0, len(rs))
 	for _, r := range rs {
-		got := r.resolve()
+		got := r.resolve(&w.dec)
 		if n := len(got) - 1; n != 0 {
 			w.s.Scanned.Add(int64(n))
 		}
@@ -355,7 +415,7 @@ func errorsOnly(rs []Record) []Record {
 // collecting findings.
 func (w *worker) evaluate(ctx context.Context, res *policy.Resource, rec Record, b *batch) {
 	s := w.s
-	rg, sub := s.Index.containerValues(res.ID())
+	rg, sub := w.containers(res.ID())
 	base := policy.EvalOptions{ResourceGroup: rg, Subscription: sub, Related: s.Index.Related, Now: s.Now(),
 		RequestContext: scanRequestContext}
 	w.out = w.out[:0]

@@ -19,6 +19,10 @@ type splitter struct {
 	r    *bufio.Reader
 	line int
 	max  int
+	// borrow lets elements hand fn array elements that still lie in the
+	// reader's buffer (valid until fn returns) instead of copies: fn
+	// copies what it keeps.
+	borrow bool
 }
 
 func newSplitter(r *bufio.Reader, max int) *splitter { return &splitter{r: r, line: 1, max: max} }
@@ -68,8 +72,13 @@ func (s *splitter) eof(err error) error {
 
 // value reads one raw JSON value (object, array, string or scalar). A
 // value over the cap is consumed and reported as errTooLarge. An error
-// other than errTooLarge means the stream cannot be resynchronised.
-func (s *splitter) value() ([]byte, error) {
+// other than errTooLarge means the stream cannot be resynchronised. The
+// slice returned is the caller's (never the reader's buffer).
+func (s *splitter) value() ([]byte, error) { return s.read(false) }
+
+// read is value; with borrow, a value found whole in the reader's buffer
+// is returned in place, valid until the next read.
+func (s *splitter) read(borrow bool) ([]byte, error) {
 	first, err := s.peek()
 	if err != nil {
 		return nil, s.eof(err)
@@ -78,53 +87,107 @@ func (s *splitter) value() ([]byte, error) {
 		return s.scalar()
 	}
 	var buf []byte
-	depth, inStr, esc, tooLarge := 0, false, false, false
+	st := scanState{}
+	tooLarge := false
 	for {
-		b, err := s.r.ReadByte()
-		if err != nil {
-			if err == io.EOF && depth == 0 && !inStr && len(buf) > 0 {
-				return s.done(buf, tooLarge)
-			}
-			return nil, s.eof(err)
-		}
-		if b == '\n' {
-			s.line++
-		}
-		if !tooLarge {
-			if len(buf) >= s.max {
-				tooLarge, buf = true, buf[:0:0]
-			} else {
-				buf = append(buf, b)
-			}
-		}
-		switch {
-		case inStr:
-			switch {
-			case esc:
-				esc = false
-			case b == '\\':
-				esc = true
-			case b == '"':
-				inStr = false
-				if depth == 0 {
+		// scan what the reader holds in one go rather than byte by byte:
+		// splitting is on the scan's critical path (one goroutine)
+		if s.r.Buffered() == 0 {
+			if _, err := s.r.Peek(1); err != nil {
+				if err == io.EOF && st.depth == 0 && !st.inStr && len(buf) > 0 {
 					return s.done(buf, tooLarge)
 				}
+				return nil, s.eof(err)
 			}
-		case b == '"':
-			inStr = true
-		case b == '{' || b == '[':
-			depth++
-		case b == '}' || b == ']':
-			depth--
-			if depth == 0 {
-				return s.done(buf, tooLarge)
+		}
+		chunk, _ := s.r.Peek(s.r.Buffered())
+		n, end, lines, bad := st.scan(chunk)
+		s.line += lines
+		if !tooLarge {
+			if len(buf)+n > s.max {
+				tooLarge, buf = true, nil
+			} else if buf == nil && end && borrow {
+				buf = chunk[:n:n]
+			} else if buf == nil && end {
+				buf = bytes.Clone(chunk[:n])
+			} else {
+				buf = append(buf, chunk[:n]...)
 			}
-			if depth < 0 {
-				return nil, fmt.Errorf("line %d: unbalanced %q", s.line, b)
-			}
+		}
+		_, _ = s.r.Discard(n)
+		if bad != 0 {
+			return nil, fmt.Errorf("line %d: unbalanced %q", s.line, bad)
+		}
+		if end {
+			return s.done(buf, tooLarge)
 		}
 	}
 }
+
+// scanState is the splitter's view of a value being read: bracket depth
+// and string state.
+type scanState struct {
+	depth      int
+	inStr, esc bool
+}
+
+// scan advances over b until the value ends, returning how many bytes
+// it consumed, whether the value ended there, the newlines seen, and
+// the closing bracket that went below depth zero (0 when none).
+func (st *scanState) scan(b []byte) (n int, end bool, lines int, bad byte) {
+	depth, inStr, esc := st.depth, st.inStr, st.esc
+	defer func() { st.depth, st.inStr, st.esc = depth, inStr, esc }()
+	for i := 0; i < len(b); i++ {
+		c := b[i]
+		if inStr {
+			if esc {
+				esc = false
+				if c == '\n' {
+					lines++
+				}
+				continue
+			}
+			// skip to the next quote or backslash
+			j := i
+			for j < len(b) && b[j] != '"' && b[j] != '\\' {
+				j++
+			}
+			lines += bytes.Count(b[i:j], newline)
+			if j == len(b) {
+				return len(b), false, lines, 0
+			}
+			i = j
+			if b[j] == '\\' {
+				esc = true
+				continue
+			}
+			inStr = false
+			if depth == 0 {
+				return i + 1, true, lines, 0
+			}
+			continue
+		}
+		switch c {
+		case '\n':
+			lines++
+		case '"':
+			inStr = true
+		case '{', '[':
+			depth++
+		case '}', ']':
+			depth--
+			if depth == 0 {
+				return i + 1, true, lines, 0
+			}
+			if depth < 0 {
+				return i + 1, false, lines, c
+			}
+		}
+	}
+	return len(b), false, lines, 0
+}
+
+var newline = []byte{'\n'}
 
 // scalar reads a number, true, false or null: up to the next delimiter.
 func (s *splitter) scalar() ([]byte, error) {
@@ -156,7 +219,8 @@ func (s *splitter) done(buf []byte, tooLarge bool) ([]byte, error) {
 }
 
 // elements calls fn with each element of the array whose '[' is next,
-// and its index. fn errors stop the walk.
+// and its index (raw in the reader's buffer when borrow is set: fn must
+// not keep it). fn errors stop the walk.
 func (s *splitter) elements(fn func(i, line int, raw []byte, err error) error) error {
 	if _, err := s.expect("["); err != nil {
 		return err
@@ -172,7 +236,7 @@ func (s *splitter) elements(fn func(i, line int, raw []byte, err error) error) e
 			return s.eof(err)
 		}
 		line := s.line
-		raw, err := s.value()
+		raw, err := s.read(s.borrow)
 		if err != nil && err != errTooLarge {
 			return err
 		}

@@ -75,7 +75,7 @@ func TestLazyRecordsResolveToTheEagerOnes(t *testing.T) {
 				t.Fatal(err)
 			}
 			_, _ = readLazy(ctx, strings.NewReader(in), FormatAuto, func(r Record) error {
-				lazy = append(lazy, r.resolve()...)
+				lazy = append(lazy, r.resolve(&decoder{})...)
 				return nil
 			})
 			if len(eager) != len(lazy) {

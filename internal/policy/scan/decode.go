@@ -1,0 +1,295 @@
+package scan
+
+import (
+	"bytes"
+	"encoding/json"
+	"unicode/utf8"
+
+	"github.com/steward-gov/steward/internal/policy"
+)
+
+// decoder turns raw records into the policy value model. Its fast path
+// parses the JSON directly into maps, slices and the engine's scalar
+// types (what encoding/json with UseNumber followed by policy.Normalize
+// gives), sharing the strings of object keys between records; anything it
+// does not handle exactly as encoding/json does (invalid JSON, escapes,
+// invalid UTF-8, deep nesting, trailing data) goes to decodeObject, which
+// also words the errors. One decoder serves one goroutine.
+type decoder struct {
+	keys map[string]string
+	// vals shares short string values (locations, enums, tag values) as
+	// the boxed values the documents hold, saving two allocations each.
+	vals map[string]any
+}
+
+// maxValLen is the longest string value shared.
+const maxValLen = 32
+
+// maxKeys bounds the shared key strings (keys beyond it are allocated per
+// record), so an estate of unusual keys cannot grow the table without end.
+const maxKeys = 4096
+
+// fastMaxDepth is the nesting the fast path handles; deeper records go
+// to encoding/json (which refuses beyond 10,000).
+const fastMaxDepth = 512
+
+// fastDecode switches the fast path off (a test compares whole scans).
+var fastDecode = true
+
+func (d *decoder) decode(raw []byte) (map[string]any, error) {
+	if d != nil && fastDecode {
+		if m, ok := d.fast(raw); ok {
+			return m, nil
+		}
+	}
+	return decodeObject(raw)
+}
+
+// fast parses raw; ok false means "use encoding/json".
+func (d *decoder) fast(raw []byte) (m map[string]any, ok bool) {
+	p := fastParser{b: raw, d: d}
+	p.space()
+	if p.i >= len(p.b) || p.b[p.i] != '{' {
+		return nil, false
+	}
+	v, ok := p.value(0)
+	if !ok {
+		return nil, false
+	}
+	p.space()
+	if p.i != len(p.b) {
+		return nil, false
+	}
+	return v.(map[string]any), true
+}
+
+type fastParser struct {
+	b []byte
+	i int
+	d *decoder
+}
+
+func (p *fastParser) space() {
+	for p.i < len(p.b) {
+		switch p.b[p.i] {
+		case ' ', '\t', '\n', '\r':
+			p.i++
+		default:
+			return
+		}
+	}
+}
+
+func (p *fastParser) value(depth int) (any, bool) {
+	if p.i >= len(p.b) || depth > fastMaxDepth {
+		return nil, false
+	}
+	switch c := p.b[p.i]; c {
+	case '{':
+		p.i++
+		m := map[string]any{}
+		p.space()
+		if p.i < len(p.b) && p.b[p.i] == '}' {
+			p.i++
+			return m, true
+		}
+		for {
+			p.space()
+			if p.i >= len(p.b) || p.b[p.i] != '"' {
+				return nil, false
+			}
+			k, ok := p.str(true)
+			if !ok {
+				return nil, false
+			}
+			p.space()
+			if p.i >= len(p.b) || p.b[p.i] != ':' {
+				return nil, false
+			}
+			p.i++
+			p.space()
+			v, ok := p.value(depth + 1)
+			if !ok {
+				return nil, false
+			}
+			m[k] = v
+			if done, ok := p.sep('}'); !ok || done {
+				return m, ok
+			}
+		}
+	case '[':
+		p.i++
+		a := []any{}
+		p.space()
+		if p.i < len(p.b) && p.b[p.i] == ']' {
+			p.i++
+			return a, true
+		}
+		for {
+			p.space()
+			v, ok := p.value(depth + 1)
+			if !ok {
+				return nil, false
+			}
+			a = append(a, v)
+			if done, ok := p.sep(']'); !ok || done {
+				return a, ok
+			}
+		}
+	case '"':
+		return p.strValue()
+	case 't':
+		return true, p.literal("true")
+	case 'f':
+		return false, p.literal("false")
+	case 'n':
+		return nil, p.literal("null")
+	default:
+		if c == '-' || c >= '0' && c <= '9' {
+			return p.number()
+		}
+		return nil, false
+	}
+}
+
+// strValue reads a string value, shared when short (see decoder.vals).
+func (p *fastParser) strValue() (any, bool) {
+	start := p.i + 1
+	if end := bytes.IndexByte(p.b[start:], '"'); end >= 0 && end <= maxValLen {
+		if v, ok := p.d.vals[string(p.b[start:start+end])]; ok {
+			p.i = start + end + 1
+			return v, true
+		}
+	}
+	s, ok := p.str(false)
+	if !ok {
+		return nil, false
+	}
+	var v any = s
+	if len(s) <= maxValLen && len(p.d.vals) < maxKeys {
+		if p.d.vals == nil {
+			p.d.vals = map[string]any{}
+		}
+		p.d.vals[s] = v
+	}
+	return v, true
+}
+
+// sep reads what follows a member: a comma, or the closing byte (done).
+func (p *fastParser) sep(closing byte) (done, ok bool) {
+	p.space()
+	if p.i >= len(p.b) {
+		return false, false
+	}
+	switch p.b[p.i] {
+	case ',':
+		p.i++
+		return false, true
+	case closing:
+		p.i++
+		return true, true
+	}
+	return false, false
+}
+
+func (p *fastParser) literal(word string) bool {
+	if len(p.b)-p.i < len(word) || string(p.b[p.i:p.i+len(word)]) != word {
+		return false
+	}
+	p.i += len(word)
+	return true
+}
+
+// str reads a string without escapes, control characters or invalid
+// UTF-8 (those go to encoding/json: it replaces invalid bytes).
+func (p *fastParser) str(key bool) (string, bool) {
+	start := p.i + 1
+	ascii := true
+	for j := start; j < len(p.b); j++ {
+		c := p.b[j]
+		switch {
+		case c == '"':
+			raw := p.b[start:j]
+			if !ascii && !utf8.Valid(raw) {
+				return "", false
+			}
+			p.i = j + 1
+			if key && p.d.keys != nil {
+				if s, ok := p.d.keys[string(raw)]; ok {
+					return s, true
+				}
+			}
+			s := string(raw)
+			if key && len(p.d.keys) < maxKeys {
+				if p.d.keys == nil {
+					p.d.keys = map[string]string{}
+				}
+				p.d.keys[s] = s
+			}
+			return s, true
+		case c == '\\' || c < 0x20:
+			return "", false
+		case c >= 0x80:
+			ascii = false
+		}
+	}
+	return "", false
+}
+
+// number reads a JSON number: int64 when it is an integer that fits,
+// else what policy.Normalize makes of encoding/json's Number.
+func (p *fastParser) number() (any, bool) {
+	start, j := p.i, p.i
+	if p.b[j] == '-' {
+		j++
+	}
+	digits := j
+	switch {
+	case j < len(p.b) && p.b[j] == '0':
+		j++
+	case j < len(p.b) && p.b[j] >= '1' && p.b[j] <= '9':
+		for j < len(p.b) && p.b[j] >= '0' && p.b[j] <= '9' {
+			j++
+		}
+	default:
+		return nil, false
+	}
+	integer := true
+	if j < len(p.b) && p.b[j] == '.' {
+		integer = false
+		j++
+		k := j
+		for j < len(p.b) && p.b[j] >= '0' && p.b[j] <= '9' {
+			j++
+		}
+		if j == k {
+			return nil, false
+		}
+	}
+	if j < len(p.b) && (p.b[j] == 'e' || p.b[j] == 'E') {
+		integer = false
+		j++
+		if j < len(p.b) && (p.b[j] == '+' || p.b[j] == '-') {
+			j++
+		}
+		k := j
+		for j < len(p.b) && p.b[j] >= '0' && p.b[j] <= '9' {
+			j++
+		}
+		if j == k {
+			return nil, false
+		}
+	}
+	p.i = j
+	if integer && j-digits <= 18 {
+		var n int64
+		for _, c := range p.b[digits:j] {
+			n = n*10 + int64(c-'0')
+		}
+		if p.b[start] == '-' {
+			n = -n
+		}
+		return n, true
+	}
+	return policy.Normalize(json.Number(p.b[start:j])), true
+}
