@@ -116,6 +116,12 @@ func TestScheduledReportsRaiseAndResolveIncidents(t *testing.T) {
 				continue // everything here was made outside the (unused) pipeline: not this test's subject
 			}
 			target := targets[0].(string)
+			if job == "access" && strings.HasPrefix(strings.ToLower(target), "/providers/microsoft.authorization/roleassignments/") {
+				// The administrator's bootstrap Owner at the tenant root: its
+				// writes here come after the fake clock's now, so it reads as
+				// unused; not this test's subject.
+				continue
+			}
 			switch {
 			case strings.EqualFold(target, assignment):
 				target = "assignment"
@@ -193,7 +199,9 @@ func TestScheduledReportsRaiseAndResolveIncidents(t *testing.T) {
 	if err != nil || res.Error != nil || len(res.Tables) != 1 || len(res.Tables[0].Rows) != 1 {
 		t.Fatalf("runs table: %v %v", err, res.Error)
 	}
-	if row := fmt.Sprint(res.Tables[0].Rows[0]); row != "[access 3 1 1 0]" {
+	// The idle Reader, and the administrator's root Owner (unused at the
+	// first run's fake now, used at the second): two opened, two resolved.
+	if row := fmt.Sprint(res.Tables[0].Rows[0]); row != "[access 3 2 2 0]" {
 		t.Errorf("StewardReportRuns_CL: %s", row)
 	}
 	// steward report jobs' query: the last run, resolving one incident.
