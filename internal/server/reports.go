@@ -43,6 +43,9 @@ type ReportsOptions struct {
 	ActionGroup string
 	// HTTP posts to webhooks (nil: a client with a timeout).
 	HTTP *http.Client
+	// Mailer sends incidents to the action group's email receivers (nil:
+	// a group with email receivers fails the notification, visibly).
+	Mailer reports.Mailer
 	// Now is the scheduler's clock (nil: the wall clock).
 	Now func() time.Time
 	// BenchmarkAssignment is the name of the subscription's assignment of
@@ -133,7 +136,7 @@ func ReportsService(opts ReportsOptions, ready ...func(*reports.Scheduler)) Serv
 		so := reports.SchedulerOptions{Store: s.Store, Jobs: jobs, Subscription: s.Bootstrap.SubscriptionID, Now: now,
 			Log: s.log.With("component", "reports")}
 		if opts.ActionGroup != "" {
-			if so.Notify, err = reports.ActionGroupNotifier(src, opts.ActionGroup, opts.HTTP); err != nil {
+			if so.Notify, err = reports.ActionGroupNotifier(src, opts.ActionGroup, opts.HTTP, opts.Mailer); err != nil {
 				return fmt.Errorf("reports: %w", err)
 			}
 		}
