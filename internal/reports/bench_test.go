@@ -104,7 +104,7 @@ func BenchmarkNetwork(b *testing.B) {
 		"properties": map[string]any{"subnets": subnets}})
 	for i := range 10000 {
 		props := map[string]any{"ipConfigurations": []any{map[string]any{"name": "ip", "properties": map[string]any{
-			"subnet": map[string]any{"id": rg + fmt.Sprintf("virtualNetworks/vnet/subnets/s%d", i%100)},
+			"subnet":          map[string]any{"id": rg + fmt.Sprintf("virtualNetworks/vnet/subnets/s%d", i%100)},
 			"publicIPAddress": map[string]any{"id": rg + fmt.Sprintf("publicIPAddresses/ip%d", i)}}}}}
 		if i%10 == 0 {
 			estate = append(estate, nsg(fmt.Sprintf("nic%d", i)))
