@@ -16,12 +16,13 @@ const FlowsTable = "NTANetAnalytics"
 // DeniedFlowsQuery sums, per NSG (AclGroup) and rule (AclRule), the
 // denied flows of the last %d days, with the latest flow's source,
 // destination port, protocol and direction as a sample. FlowStatus is
-// "Denied" (or Traffic Analytics' one-letter "D").
+// "Denied" (or Traffic Analytics' one-letter "D"); a table with only
+// one of the two flow counts is read too.
 const DeniedFlowsQuery = FlowsTable + `
 | where TimeGenerated > ago(%dd)
 | where FlowStatus =~ 'Denied' or FlowStatus =~ 'D'
 | where isnotempty(AclGroup) and isnotempty(AclRule)
-| extend Denied = coalesce(DeniedInFlows, 0) + coalesce(DeniedOutFlows, 0)
+| extend Denied = coalesce(column_ifexists('DeniedInFlows', long(0)), long(0)) + coalesce(column_ifexists('DeniedOutFlows', long(0)), long(0))
 | summarize Flows = sum(Denied), Records = count(), arg_max(TimeGenerated, SrcIp, DestPort, L4Protocol, FlowDirection) by AclGroup, AclRule`
 
 // DeniedFlow is one row of DeniedFlowsQuery.
