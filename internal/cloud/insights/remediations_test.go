@@ -105,6 +105,28 @@ func (e *env) complianceOf(t testing.TB, resourceID, assignmentID string) string
 	return ""
 }
 
+// waitRemediation polls a remediation until it has ended (the runner
+// works in the background) and returns it as the SDK reads it.
+func waitRemediation(t testing.TB, e *env, id string) armpolicyinsights.Remediation {
+	t.Helper()
+	deadline := time.Now().Add(2 * time.Minute)
+	for {
+		code, b := e.do(t, http.MethodGet, id+"?api-version=2021-10-01", nil)
+		var r armpolicyinsights.Remediation
+		if code != http.StatusOK || json.Unmarshal(b, &r) != nil || r.Properties == nil || r.Properties.ProvisioningState == nil {
+			t.Fatalf("GET %s: %d %s", id, code, b)
+		}
+		switch *r.Properties.ProvisioningState {
+		case "Succeeded", "Failed", "Canceled":
+			return r
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("remediation %s still %s", id, *r.Properties.ProvisioningState)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
 func remediationsClient(t testing.TB, e *env) *armpolicyinsights.RemediationsClient {
 	t.Helper()
 	c, err := armpolicyinsights.NewRemediationsClient(e.sub, e.cred, e.opts)
@@ -143,7 +165,11 @@ func TestSDKRemediationDeployIfNotExists(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p := resp.Properties
+	// The PUT answers before the deployments run.
+	if st := *resp.Properties.ProvisioningState; st != "Accepted" {
+		t.Errorf("PUT answered %s, want Accepted", st)
+	}
+	p := waitRemediation(t, e, *resp.ID).Properties
 	if *p.ProvisioningState != "Succeeded" || *p.DeploymentStatus.TotalDeployments != 1 ||
 		*p.DeploymentStatus.SuccessfulDeployments != 1 || *p.DeploymentStatus.FailedDeployments != 0 {
 		t.Fatalf("remediation: %s %+v", *p.ProvisioningState, *p.DeploymentStatus)
@@ -181,7 +207,7 @@ func TestSDKRemediationDeployIfNotExists(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if p := at.Properties; *p.ProvisioningState != "Succeeded" || *p.DeploymentStatus.TotalDeployments != 1 ||
+	if p := waitRemediation(t, e, *at.ID).Properties; *p.ProvisioningState != "Succeeded" || *p.DeploymentStatus.TotalDeployments != 1 ||
 		!strings.EqualFold(*at.ID, other+"/providers/Microsoft.PolicyInsights/remediations/fix-one") {
 		t.Fatalf("resource-scope remediation: %s %s %+v", *at.ID, *p.ProvisioningState, *p.DeploymentStatus)
 	}
@@ -239,7 +265,7 @@ func TestSDKRemediationModify(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if p := resp.Properties; *p.ProvisioningState != "Failed" || *p.DeploymentStatus.FailedDeployments != 1 {
+	if p := waitRemediation(t, e, *resp.ID).Properties; *p.ProvisioningState != "Failed" || *p.DeploymentStatus.FailedDeployments != 1 {
 		t.Fatalf("remediation without a role: %s %+v", *p.ProvisioningState, *p.DeploymentStatus)
 	}
 	deps := client.NewListDeploymentsAtResourceGroupPager("net", "no-role", nil, nil)
@@ -254,7 +280,7 @@ func TestSDKRemediationModify(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if p := resp.Properties; *p.ProvisioningState != "Succeeded" || *p.DeploymentStatus.SuccessfulDeployments != 1 {
+	if p := waitRemediation(t, e, *resp.ID).Properties; *p.ProvisioningState != "Succeeded" || *p.DeploymentStatus.SuccessfulDeployments != 1 {
 		_, b := e.do(t, http.MethodPost, e.rg("net")+"/providers/Microsoft.PolicyInsights/remediations/tag-env/listDeployments?api-version=2021-10-01", nil)
 		t.Fatalf("remediation: %s, deployments %s", *p.ProvisioningState, b)
 	}
@@ -309,8 +335,11 @@ func TestRemediationBadInput(t *testing.T) {
 	}
 	// An audit assignment has nothing to remediate: Succeeded, no deployment.
 	code, b = e.do(t, http.MethodPut, base, map[string]any{"properties": map[string]any{"policyAssignmentId": a}})
-	if code != http.StatusCreated || !strings.Contains(string(b), `"totalDeployments":0`) || !strings.Contains(string(b), `"provisioningState":"Succeeded"`) {
-		t.Errorf("audit remediation: %d %s", code, b)
+	if code != http.StatusCreated {
+		t.Fatalf("audit remediation: %d %s", code, b)
+	}
+	if p := waitRemediation(t, e, strings.TrimSuffix(base, "?api-version=2021-10-01")).Properties; *p.ProvisioningState != "Succeeded" || *p.DeploymentStatus.TotalDeployments != 0 {
+		t.Errorf("audit remediation: %s %+v", *p.ProvisioningState, *p.DeploymentStatus)
 	}
 }
 
@@ -328,41 +357,35 @@ func TestRemediationFailureThreshold(t *testing.T) {
 	code, b := e.do(t, http.MethodPut, e.rg("farms")+"/providers/Microsoft.PolicyInsights/remediations/r?api-version=2021-10-01",
 		map[string]any{"properties": map[string]any{"policyAssignmentId": a, "parallelDeployments": 1,
 			"failureThreshold": map[string]any{"percentage": 0}}})
-	var got struct {
-		Properties struct {
-			ProvisioningState string
-			StatusMessage     string
-			DeploymentStatus  struct{ TotalDeployments, FailedDeployments int }
-		}
-	}
-	if code != http.StatusCreated || json.Unmarshal(b, &got) != nil {
+	if code != http.StatusCreated {
 		t.Fatalf("%d %s", code, b)
 	}
-	p := got.Properties
-	if p.ProvisioningState != "Failed" || p.DeploymentStatus.TotalDeployments != 1 || p.DeploymentStatus.FailedDeployments != 1 ||
-		!strings.Contains(p.StatusMessage, "failure threshold") {
-		t.Fatalf("%s", b)
+	rems := e.rg("farms") + "/providers/Microsoft.PolicyInsights/remediations/"
+	// The task counts the resources it means to remediate (three) and stops
+	// after the first failure.
+	p := waitRemediation(t, e, rems+"r").Properties
+	if *p.ProvisioningState != "Failed" || *p.DeploymentStatus.TotalDeployments != 3 || *p.DeploymentStatus.FailedDeployments != 1 ||
+		*p.DeploymentStatus.SuccessfulDeployments != 0 || !strings.Contains(*p.StatusMessage, "failure threshold") {
+		t.Fatalf("%s %+v %s", *p.ProvisioningState, *p.DeploymentStatus, *p.StatusMessage)
 	}
 	// Without a threshold every resource is tried, up to resourceCount.
 	code, b = e.do(t, http.MethodPut, e.rg("farms")+"/providers/Microsoft.PolicyInsights/remediations/all?api-version=2021-10-01",
 		map[string]any{"properties": map[string]any{"policyAssignmentId": a, "resourceCount": 2}})
-	if code != http.StatusCreated || json.Unmarshal(b, &got) != nil || got.Properties.DeploymentStatus.FailedDeployments != 2 ||
-		got.Properties.ProvisioningState != "Failed" {
+	if code != http.StatusCreated {
 		t.Fatalf("%d %s", code, b)
+	}
+	if p := waitRemediation(t, e, rems+"all").Properties; *p.DeploymentStatus.FailedDeployments != 2 || *p.ProvisioningState != "Failed" {
+		t.Fatalf("%s %+v", *p.ProvisioningState, *p.DeploymentStatus)
 	}
 	// With the role, three deployments at once all succeed.
 	e.grantContributor(t, a, e.rg("farms"))
 	code, b = e.do(t, http.MethodPut, e.rg("farms")+"/providers/Microsoft.PolicyInsights/remediations/parallel?api-version=2021-10-01",
 		map[string]any{"properties": map[string]any{"policyAssignmentId": a, "parallelDeployments": 3}})
-	var ok struct {
-		Properties struct {
-			ProvisioningState string
-			DeploymentStatus  struct{ TotalDeployments, SuccessfulDeployments int }
-		}
-	}
-	if code != http.StatusCreated || json.Unmarshal(b, &ok) != nil || ok.Properties.ProvisioningState != "Succeeded" ||
-		ok.Properties.DeploymentStatus.SuccessfulDeployments != 3 {
+	if code != http.StatusCreated {
 		t.Fatalf("%d %s", code, b)
+	}
+	if p := waitRemediation(t, e, rems+"parallel").Properties; *p.ProvisioningState != "Succeeded" || *p.DeploymentStatus.SuccessfulDeployments != 3 {
+		t.Fatalf("%s %+v", *p.ProvisioningState, *p.DeploymentStatus)
 	}
 	for _, n := range []string{"f1", "f2", "f3"} {
 		if code, b := e.do(t, http.MethodGet, e.rg("farms")+"/providers/Microsoft.Web/sites/"+n+"-site?api-version=2023-01-01", nil); code != http.StatusOK {
@@ -457,7 +480,7 @@ func TestSDKRemediationAtManagementGroup(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if p := resp.Properties; *p.ProvisioningState != "Succeeded" || *p.DeploymentStatus.SuccessfulDeployments != 1 {
+	if p := waitRemediation(t, e, *resp.ID).Properties; *p.ProvisioningState != "Succeeded" || *p.DeploymentStatus.SuccessfulDeployments != 1 {
 		t.Fatalf("remediation: %s %+v", *p.ProvisioningState, *p.DeploymentStatus)
 	}
 	if got := e.complianceOf(t, farm, a); got != "Compliant" {
