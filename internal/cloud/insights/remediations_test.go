@@ -491,3 +491,135 @@ func TestSDKRemediationAtManagementGroup(t *testing.T) {
 		t.Fatalf("list at the group: %+v %v", page.Value, err)
 	}
 }
+
+// gateSites makes every write of a Microsoft.Web/sites wait at the gate
+// until the test opens it, and reports each arrival: the test decides
+// when a remediation's deployment finishes.
+type gate struct {
+	arrived chan string
+	open    chan struct{}
+}
+
+func gateSites(e *env) *gate {
+	g := &gate{arrived: make(chan string, 100), open: make(chan struct{})}
+	e.s.Cloud.OnPut("Microsoft.Web/sites", func(ctx context.Context, id string, _, _ map[string]any) error {
+		g.arrived <- id
+		select {
+		case <-g.open:
+			return nil
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	})
+	return g
+}
+
+// arrival waits for the next write at the gate.
+func (g *gate) arrival(t testing.TB) string {
+	t.Helper()
+	select {
+	case id := <-g.arrived:
+		return id
+	case <-time.After(2 * time.Minute):
+		t.Fatal("no deployment reached the gate")
+		return ""
+	}
+}
+
+// TestRemediationRunsInBackgroundAndCancels: the PUT answers Accepted
+// while the first of three deployments is held; GET shows Running with the
+// count; cancel answers Cancelling, no further deployment starts, and the
+// task ends Canceled with the one deployment that ran. Canceling it again
+// is refused, as is canceling an ended one on Azure.
+func TestRemediationRunsInBackgroundAndCancels(t *testing.T) {
+	e := newEnv(t, insights.Options{})
+	e.put(t, e.rg("farms"), "2021-04-01", map[string]any{"location": "westeurope"})
+	for _, n := range []string{"f1", "f2", "f3"} {
+		e.put(t, e.rg("farms")+"/providers/Microsoft.Web/serverfarms/"+n, "2023-01-01", map[string]any{"location": "westeurope"})
+	}
+	a := e.assignWithIdentity(t, e.rg("farms"), "farm-site", e.dineDefinition(t))
+	e.grantContributor(t, a, e.rg("farms"))
+	e.waitIdle(t)
+	g := gateSites(e)
+	rem := e.rg("farms") + "/providers/Microsoft.PolicyInsights/remediations/slow"
+	code, b := e.do(t, http.MethodPut, rem+"?api-version=2021-10-01", map[string]any{"properties": map[string]any{"policyAssignmentId": a, "parallelDeployments": 1}})
+	if code != http.StatusCreated || !strings.Contains(string(b), `"provisioningState":"Accepted"`) {
+		t.Fatalf("PUT: %d %s", code, b)
+	}
+	first := g.arrival(t)
+	code, b = e.do(t, http.MethodGet, rem+"?api-version=2021-10-01", nil)
+	if code != http.StatusOK || !strings.Contains(string(b), `"provisioningState":"Running"`) || !strings.Contains(string(b), `"totalDeployments":3`) {
+		t.Fatalf("GET while running: %d %s", code, b)
+	}
+	code, b = e.do(t, http.MethodPut, rem+"?api-version=2021-10-01", map[string]any{"properties": map[string]any{"policyAssignmentId": a}})
+	if code != http.StatusConflict || !strings.Contains(string(b), "RemediationInProgress") {
+		t.Errorf("PUT over a running remediation: %d %s", code, b)
+	}
+	client := remediationsClient(t, e)
+	ctx := context.Background()
+	cr, err := client.CancelAtResourceGroup(ctx, "farms", "slow", nil)
+	if err != nil || *cr.Properties.ProvisioningState != "Cancelling" {
+		t.Fatalf("cancel: %v %+v", err, cr.Properties)
+	}
+	close(g.open)
+	p := waitRemediation(t, e, rem).Properties
+	if *p.ProvisioningState != "Canceled" || *p.DeploymentStatus.SuccessfulDeployments != 1 || *p.DeploymentStatus.TotalDeployments != 3 {
+		t.Fatalf("after cancel: %s %+v", *p.ProvisioningState, *p.DeploymentStatus)
+	}
+	select {
+	case id := <-g.arrived:
+		t.Errorf("a deployment started after the cancel: %s", id)
+	default:
+	}
+	pager := client.NewListDeploymentsAtResourceGroupPager("farms", "slow", nil, nil)
+	page, err := pager.NextPage(ctx)
+	if err != nil || len(page.Value) != 1 || *page.Value[0].Status != "Succeeded" || !strings.HasPrefix(strings.ToLower(first), strings.ToLower(e.rg("farms"))) {
+		t.Fatalf("deployments: %+v %v", page.Value, err)
+	}
+	var re *azcore.ResponseError
+	if _, err := client.CancelAtResourceGroup(ctx, "farms", "slow", nil); !errors.As(err, &re) || re.ErrorCode != "InvalidCancelRemediationRequest" {
+		t.Errorf("cancel of a canceled remediation: %v", err)
+	}
+}
+
+// TestRemediationResumesAfterStop: the compliance engine stops (as a
+// replica that goes away) while a remediation's deployment is held; the
+// task is not lost: when the engine runs again it takes the task up and
+// remediates every resource.
+func TestRemediationResumesAfterStop(t *testing.T) {
+	e := newEnv(t, insights.Options{LeaseTTL: 2 * time.Second})
+	e.put(t, e.rg("farms"), "2021-04-01", map[string]any{"location": "westeurope"})
+	for _, n := range []string{"f1", "f2"} {
+		e.put(t, e.rg("farms")+"/providers/Microsoft.Web/serverfarms/"+n, "2023-01-01", map[string]any{"location": "westeurope"})
+	}
+	a := e.assignWithIdentity(t, e.rg("farms"), "farm-site", e.dineDefinition(t))
+	e.grantContributor(t, a, e.rg("farms"))
+	e.waitIdle(t)
+	g := gateSites(e)
+	rem := e.rg("farms") + "/providers/Microsoft.PolicyInsights/remediations/resumed"
+	if code, b := e.do(t, http.MethodPut, rem+"?api-version=2021-10-01", map[string]any{"properties": map[string]any{"policyAssignmentId": a, "parallelDeployments": 1}}); code != http.StatusCreated {
+		t.Fatalf("PUT: %d %s", code, b)
+	}
+	g.arrival(t)
+	stopped := make(chan struct{})
+	go func() {
+		e.engine.Stop()
+		close(stopped)
+	}()
+	close(g.open) // the held deployment ends; the stopped runner records nothing more
+	<-stopped
+	code, b := e.do(t, http.MethodGet, rem+"?api-version=2021-10-01", nil)
+	if code != http.StatusOK || !strings.Contains(string(b), `"provisioningState":"Running"`) {
+		t.Fatalf("after the stop: %d %s", code, b)
+	}
+	e.engine.Start(context.Background())
+	p := waitRemediation(t, e, rem).Properties
+	if *p.ProvisioningState != "Succeeded" || *p.DeploymentStatus.SuccessfulDeployments != 2 || *p.DeploymentStatus.FailedDeployments != 0 {
+		t.Fatalf("after the restart: %s %+v", *p.ProvisioningState, *p.DeploymentStatus)
+	}
+	for _, n := range []string{"f1", "f2"} {
+		if code, b := e.do(t, http.MethodGet, e.rg("farms")+"/providers/Microsoft.Web/sites/"+n+"-site?api-version=2023-01-01", nil); code != http.StatusOK {
+			t.Errorf("site of %s: %d %s", n, code, b)
+		}
+	}
+}
