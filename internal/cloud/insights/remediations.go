@@ -299,7 +299,7 @@ func (e *Engine) createRemediation(ctx context.Context, call *cloud.Call) (*clou
 	// A remediation that has not ended is not replaced.
 	if prev, err := e.cloud.Get(ctx, id); err == nil {
 		pp, _ := prev.Doc["properties"].(map[string]any)
-		if st := stringOf(pp["provisioningState"]); remediationInProgress(st) {
+		if st := stringOf(pp["provisioningState"]); remediationInProgress(st) && e.remediationQueued(ctx, id) {
 			return nil, arm.Errorf(http.StatusConflict, "RemediationInProgress", "The remediation '%s' is %s: cancel it or wait for its end before creating it again.", truncate(call.Target.Name, 100), st)
 		}
 	}

@@ -80,6 +80,19 @@ func (e *Engine) queueRemediation(ctx context.Context, j remediationJob) error {
 	return nil
 }
 
+// remediationQueued reports whether a remediation has a job: one that
+// has not ended but has none (its Steward crashed between storing it and
+// queueing it) is treated as ended.
+func (e *Engine) remediationQueued(ctx context.Context, id string) bool {
+	queued := true
+	_ = e.cloud.Store().View(ctx, func(tx store.Tx) error {
+		_, err := tx.Get(ctx, tableRemediationJobs, strings.ToLower(id))
+		queued = !errors.Is(err, store.ErrNotFound)
+		return nil
+	})
+	return queued
+}
+
 // remediationLoop runs queued remediations until ctx ends.
 func (e *Engine) remediationLoop(ctx context.Context) {
 	defer close(e.remDone)
@@ -491,12 +504,16 @@ func (e *Engine) serveRemediationCancel(ctx context.Context, call *cloud.Call) (
 		return nil, err
 	}
 	state := ""
-	props, err := e.updateRemediation(ctx, call.Target.ID, func(p map[string]any) bool {
+	queued := e.remediationQueued(ctx, call.Target.ID)
+	_, err := e.updateRemediation(ctx, call.Target.ID, func(p map[string]any) bool {
 		state = stringOf(p["provisioningState"])
 		if !remediationInProgress(state) || state == remCancelling {
 			return false
 		}
 		p["provisioningState"] = remCancelling
+		if !queued {
+			p["provisioningState"] = remCanceled // no runner will end it
+		}
 		return true
 	})
 	if errors.Is(err, store.ErrNotFound) {
@@ -512,6 +529,5 @@ func (e *Engine) serveRemediationCancel(ctx context.Context, call *cloud.Call) (
 	if err != nil {
 		return nil, err
 	}
-	_ = props
 	return &cloud.Response{Status: http.StatusOK, Body: r.Doc, ETag: r.ETag}, nil
 }
