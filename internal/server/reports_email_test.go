@@ -6,8 +6,6 @@ import (
 	"testing"
 	"time"
 
-	azarm "github.com/Azure/azure-sdk-for-go/sdk/azcore/arm"
-	azcloud "github.com/Azure/azure-sdk-for-go/sdk/azcore/cloud"
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/to"
 	"github.com/Azure/azure-sdk-for-go/sdk/resourcemanager/monitor/armmonitor"
 
@@ -45,10 +43,7 @@ func TestReportIncidentsAreMailedToEmailReceivers(t *testing.T) {
 	e := newLogsEnvFor(t, s, dir)
 	ctx := context.Background()
 	e.mustARM(t, "PUT", rg, "2021-04-01", map[string]any{"location": "eastus"})
-	armOpts := &azarm.ClientOptions{ClientOptions: e.opts}
-	armOpts.Cloud.Services = map[cloudServiceName]cloudServiceConfig{
-		azcloud.ResourceManager: {Endpoint: e.s.BaseURL, Audience: "https://management.azure.com"}}
-	groups, err := armmonitor.NewActionGroupsClient(e.sub, e.cred, armOpts)
+	groups, err := armmonitor.NewActionGroupsClient(e.sub, e.cred, e.armOptions())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -58,16 +53,7 @@ func TestReportIncidentsAreMailedToEmailReceivers(t *testing.T) {
 				UseCommonAlertSchema: to.Ptr(true)}}}}, nil); err != nil {
 		t.Fatal(err)
 	}
-	nsgID := rg + "/providers/Microsoft.Network/networkSecurityGroups/web-nsg"
-	nicID := rg + "/providers/Microsoft.Network/networkInterfaces/web-nic"
-	sshRule := map[string]any{"name": "allow-ssh", "properties": map[string]any{"priority": 100, "direction": "Inbound", "access": "Allow",
-		"protocol": "Tcp", "sourceAddressPrefix": "Internet", "sourcePortRange": "*", "destinationAddressPrefix": "*", "destinationPortRange": "22"}}
-	nsg := map[string]any{"location": "eastus", "properties": map[string]any{"securityRules": []any{sshRule}}}
-	e.mustARM(t, "PUT", nsgID, "2024-05-01", nsg)
-	e.mustARM(t, "PUT", nicID, "2024-05-01", map[string]any{"location": "eastus", "properties": map[string]any{
-		"networkSecurityGroup": map[string]any{"id": nsgID},
-		"ipConfigurations": []any{map[string]any{"name": "ipconfig1", "properties": map[string]any{
-			"publicIPAddress": map[string]any{"id": rg + "/providers/Microsoft.Network/publicIPAddresses/web-ip"}}}}}})
+	_, nicID, setSSH := sshOpenNIC(t, e, rg, "")
 
 	seen := 0
 	// run ticks the scheduler once and returns the mails it caused, after
@@ -127,8 +113,7 @@ func TestReportIncidentsAreMailedToEmailReceivers(t *testing.T) {
 	if again := run(); find(again, "Fired:Sev1 Azure Monitor Alert steward-report-network on web-nic") != "" {
 		t.Fatalf("the second run mailed the open incident again")
 	}
-	sshRule["properties"].(map[string]any)["access"] = "Deny"
-	e.mustARM(t, "PUT", nsgID, "2024-05-01", nsg)
+	setSSH("Deny")
 	clock.Set(clock.Now().Add(DefaultReportsEvery + time.Minute))
 	third := run()
 	resolved := find(third, "Resolved:Sev1 Azure Monitor Alert steward-report-network on web-nic")

@@ -8,8 +8,6 @@ import (
 	"testing"
 	"time"
 
-	query "github.com/Azure/azure-sdk-for-go/sdk/monitor/query/azlogs"
-
 	"github.com/steward-gov/steward/internal/logs"
 	"github.com/steward-gov/steward/internal/logs/kql"
 	"github.com/steward-gov/steward/internal/reports"
@@ -32,13 +30,7 @@ func TestNetworkReportFindsDeniedFlowsInTrafficAnalytics(t *testing.T) {
 	e.mustARM(t, "PUT", rg, "2021-04-01", map[string]any{"location": "eastus"})
 	ws := e.mustARM(t, "PUT", wsID, "2022-10-01", map[string]any{"location": "eastus"})
 	cid := props(ws)["customerId"].(string)
-	qOpts := &query.ClientOptions{ClientOptions: e.opts}
-	qOpts.Cloud.Services = map[cloudServiceName]cloudServiceConfig{
-		query.ServiceName: {Audience: LogAnalyticsAudience, Endpoint: strings.TrimSuffix(e.s.BaseURL, "/") + "/v1"}}
-	qc, err := query.NewClient(e.cred, qOpts)
-	if err != nil {
-		t.Fatal(err)
-	}
+	qc := e.queryClient(t)
 	if _, err := reports.DeniedFlowsFrom(ctx, qc, cid, 7); err == nil {
 		t.Fatal("a workspace without NTANetAnalytics gave no error")
 	}

@@ -5,8 +5,6 @@ import (
 	"strings"
 	"testing"
 
-	azarm "github.com/Azure/azure-sdk-for-go/sdk/azcore/arm"
-	azcloud "github.com/Azure/azure-sdk-for-go/sdk/azcore/cloud"
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/to"
 	"github.com/Azure/azure-sdk-for-go/sdk/resourcemanager/monitor/armmonitor"
 
@@ -29,9 +27,7 @@ func TestLoggingFindingResolvesOnceADiagnosticSettingSendsToAWorkspace(t *testin
 	e.mustARM(t, "PUT", rg, "2021-04-01", map[string]any{"location": "eastus"})
 	e.mustARM(t, "PUT", wsID, "2022-10-01", map[string]any{"location": "eastus"})
 	e.mustARM(t, "PUT", nsgID, "2024-05-01", map[string]any{"location": "eastus", "properties": map[string]any{"securityRules": []any{}}})
-	armOpts := &azarm.ClientOptions{ClientOptions: e.opts}
-	armOpts.Cloud.Services = map[cloudServiceName]cloudServiceConfig{
-		azcloud.ResourceManager: {Endpoint: e.s.BaseURL, Audience: "https://management.azure.com"}}
+	armOpts := e.armOptions()
 	src := reports.Source{Credential: e.cred, Options: armOpts, Subscription: e.sub}
 	nsgFinding := func() string {
 		t.Helper()

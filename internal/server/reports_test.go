@@ -16,7 +16,6 @@ import (
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
 	azarm "github.com/Azure/azure-sdk-for-go/sdk/azcore/arm"
-	azcloud "github.com/Azure/azure-sdk-for-go/sdk/azcore/cloud"
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/to"
 	"github.com/Azure/azure-sdk-for-go/sdk/azidentity"
@@ -65,10 +64,7 @@ func TestScheduledReportsRaiseAndResolveIncidents(t *testing.T) {
 	ctx := context.Background()
 	e.mustARM(t, "PUT", rg, "2021-04-01", map[string]any{"location": "eastus"})
 	ws := e.mustARM(t, "PUT", wsID, "2022-10-01", map[string]any{"location": "eastus"})
-	armOpts := &azarm.ClientOptions{ClientOptions: e.opts}
-	armOpts.Cloud.Services = map[cloudServiceName]cloudServiceConfig{
-		azcloud.ResourceManager: {Endpoint: e.s.BaseURL, Audience: "https://management.azure.com"}}
-	groups, err := armmonitor.NewActionGroupsClient(e.sub, e.cred, armOpts)
+	groups, err := armmonitor.NewActionGroupsClient(e.sub, e.cred, e.armOptions())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -84,21 +80,11 @@ func TestScheduledReportsRaiseAndResolveIncidents(t *testing.T) {
 		"roleDefinitionId": "/subscriptions/" + e.sub + "/providers/Microsoft.Authorization/roleDefinitions/acdd72a7-3385-48ef-bd42-f606fba81ae7"}})
 
 	// A NIC with a public IP whose NSG lets SSH in from the Internet.
-	nsgID := rg + "/providers/Microsoft.Network/networkSecurityGroups/web-nsg"
-	nicID := rg + "/providers/Microsoft.Network/networkInterfaces/web-nic"
 	vnetID := rg + "/providers/Microsoft.Network/virtualNetworks/vnet"
-	sshRule := map[string]any{"name": "allow-ssh", "properties": map[string]any{"priority": 100, "direction": "Inbound", "access": "Allow",
-		"protocol": "Tcp", "sourceAddressPrefix": "Internet", "sourcePortRange": "*", "destinationAddressPrefix": "*", "destinationPortRange": "22"}}
-	nsg := map[string]any{"location": "eastus", "properties": map[string]any{"securityRules": []any{sshRule}}}
-	e.mustARM(t, "PUT", nsgID, "2024-05-01", nsg)
 	e.mustARM(t, "PUT", vnetID, "2024-05-01", map[string]any{"location": "eastus", "properties": map[string]any{
 		"addressSpace": map[string]any{"addressPrefixes": []string{"10.0.0.0/16"}},
 		"subnets":      []any{map[string]any{"name": "front", "properties": map[string]any{"addressPrefix": "10.0.0.0/24"}}}}})
-	e.mustARM(t, "PUT", nicID, "2024-05-01", map[string]any{"location": "eastus", "properties": map[string]any{
-		"networkSecurityGroup": map[string]any{"id": nsgID},
-		"ipConfigurations": []any{map[string]any{"name": "ipconfig1", "properties": map[string]any{
-			"subnet":          map[string]any{"id": vnetID + "/subnets/front"},
-			"publicIPAddress": map[string]any{"id": rg + "/providers/Microsoft.Network/publicIPAddresses/web-ip"}}}}}})
+	nsgID, nicID, setSSH := sshOpenNIC(t, e, rg, vnetID+"/subnets/front")
 
 	incidents := func() []string {
 		hook.mu.Lock()
@@ -156,8 +142,7 @@ func TestScheduledReportsRaiseAndResolveIncidents(t *testing.T) {
 	}
 	e.mustARM(t, "DELETE", assignment, "2022-04-01", nil)
 	// The NIC's NSG now denies SSH: the network job's incident resolves.
-	sshRule["properties"].(map[string]any)["access"] = "Deny"
-	e.mustARM(t, "PUT", nsgID, "2024-05-01", nsg)
+	setSSH("Deny")
 	clock.Set(clock.Now().Add(DefaultReportsEvery + time.Minute))
 	// The administrator's secret has signed in: its record is written
 	// before the last run, which puts it in StewardCredentials_CL.
@@ -187,13 +172,7 @@ func TestScheduledReportsRaiseAndResolveIncidents(t *testing.T) {
 		t.Errorf("jobs run: %v", jobs)
 	}
 
-	qOpts := &query.ClientOptions{ClientOptions: e.opts}
-	qOpts.Cloud.Services = map[cloudServiceName]cloudServiceConfig{
-		query.ServiceName: {Audience: LogAnalyticsAudience, Endpoint: strings.TrimSuffix(e.s.BaseURL, "/") + "/v1"}}
-	qc, err := query.NewClient(e.cred, qOpts)
-	if err != nil {
-		t.Fatal(err)
-	}
+	qc := e.queryClient(t)
 	res, err := qc.QueryWorkspace(ctx, props(ws)["customerId"].(string), query.QueryBody{Query: to.Ptr(
 		"StewardReportRuns_CL | where Job_s == 'access' | summarize Runs=count(), Opened=sum(Opened_d), Resolved=sum(Resolved_d), Errors=countif(Error_s != '') by Job_s")}, nil)
 	if err != nil || res.Error != nil || len(res.Tables) != 1 || len(res.Tables[0].Rows) != 1 {
