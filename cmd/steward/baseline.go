@@ -35,11 +35,15 @@ steward template check.`,
 		Example: "  steward baseline show\n  steward baseline show -o json > baseline.json"}
 	assign := &cobra.Command{Use: "assign", Short: "Create the baseline's definitions and initiative at a scope and assign it", Args: cobra.NoArgs, RunE: runBaselineAssign,
 		Example: `  steward baseline assign --scope /subscriptions/$AZURE_SUBSCRIPTION_ID
-  steward baseline assign --scope /subscriptions/$AZURE_SUBSCRIPTION_ID/resourceGroups/app-rg --parameters '{"allowedLocations": ["westeurope"]}'`}
+  steward baseline assign --scope /subscriptions/$AZURE_SUBSCRIPTION_ID/resourceGroups/app-rg --parameters '{"allowedLocations": ["westeurope"]}'
+  steward baseline assign --system-identity --location westeurope \
+    --parameters '{"diagnosticsEffect": "DeployIfNotExists", "workspaceId": "/subscriptions/$AZURE_SUBSCRIPTION_ID/resourceGroups/ops/providers/Microsoft.OperationalInsights/workspaces/logs"}'`}
 	assign.Flags().String("scope", "", "scope to assign at: a subscription, resource group or management group (default: the subscription)")
 	assign.Flags().String("name", baseline.InitiativeName, "assignment name")
 	assign.Flags().String("parameters", "", `initiative parameter values as JSON ({"p": v} or {"p": {"value": v}}), or @FILE`)
 	assign.Flags().String("enforcement-mode", "Default", "Default or DoNotEnforce")
+	assign.Flags().Bool("system-identity", false, "give the assignment a system-assigned identity, which deployIfNotExists remediation deploys as (needs --location)")
+	assign.Flags().String("location", "", "the assignment's location (where its identity lives)")
 	addAPIFlags(assign)
 	cmd.AddCommand(show, assign)
 	return cmd
@@ -199,6 +203,12 @@ func runBaselineAssign(cmd *cobra.Command, _ []string) error {
 		DisplayName:        to.Ptr("Steward secure baseline"),
 		PolicyDefinitionID: to.Ptr(home + "/providers/Microsoft.Authorization/policySetDefinitions/" + baseline.InitiativeName),
 		Parameters:         params, EnforcementMode: to.Ptr(armpolicy.EnforcementMode(mode))}}
+	if id, _ := f.GetBool("system-identity"); id {
+		a.Identity = &armpolicy.Identity{Type: to.Ptr(armpolicy.ResourceIdentityTypeSystemAssigned)}
+	}
+	if loc, _ := f.GetString("location"); loc != "" {
+		a.Location = to.Ptr(loc)
+	}
 	resp, err := assignments.Create(ctx, scope, name, a, nil)
 	if err != nil {
 		return apiError(err)

@@ -27,21 +27,23 @@ func TestBaselineRefusesDeployments(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// Storage accounts and diagnostic settings are other services'
-	// resource types; hooks stand in for them so that the compliant
-	// templates deploy here.
+	// Storage accounts are another service's resource type; a hook
+	// stands in for it so that the compliant templates deploy here.
 	provided := func(_ context.Context, _ *server.Steward, c *cloud.Cloud) error {
-		for _, typ := range []string{"Microsoft.Storage/storageAccounts", "Microsoft.Insights/diagnosticSettings"} {
-			c.OnPut(typ, func(context.Context, string, map[string]any, map[string]any) error { return nil })
-		}
+		c.OnPut("Microsoft.Storage/storageAccounts", func(context.Context, string, map[string]any, map[string]any) error { return nil })
 		return nil
 	}
-	dir, _ := serveCloud(t, server.CloudService(registerProviders(policyproviderOptions{aliases: aliases}), provided))
+	dir, s := serveCloud(t, server.CloudService(registerProviders(policyproviderOptions{aliases: aliases}), provided))
 	run := func(args ...string) (string, error) {
 		return runCLI(t, append(args, "--data", dir)...)
 	}
 	if out, err := run("group", "create", "rg", "--location", "westeurope"); err != nil {
 		t.Fatalf("%v\n%s", err, out)
+	}
+	// The templates' diagnostic settings send to workspace w of group rg.
+	sub := s.Bootstrap.SubscriptionID
+	if out, err := run("resource", "create", "/subscriptions/"+sub+"/resourceGroups/rg/providers/Microsoft.OperationalInsights/workspaces/w", "-l", "westeurope"); err != nil {
+		t.Fatalf("workspace: %v\n%s", err, out)
 	}
 	if out, err := run("baseline", "assign"); err != nil {
 		t.Fatalf("baseline assign: %v\n%s", err, out)
@@ -54,8 +56,11 @@ func TestBaselineRefusesDeployments(t *testing.T) {
 		t.Run(c.rule, func(t *testing.T) {
 			bad := filepath.Join(tmp, c.rule+"-bad-"+string(rune('a'+i))+".json")
 			good := filepath.Join(tmp, c.rule+"-good-"+string(rune('a'+i))+".json")
-			_ = os.WriteFile(bad, []byte(c.bad), 0o600)
-			_ = os.WriteFile(good, []byte(c.good), 0o600)
+			ours := func(tmpl string) []byte {
+				return []byte(strings.ReplaceAll(tmpl, "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg/", "/subscriptions/"+sub+"/resourceGroups/rg/"))
+			}
+			_ = os.WriteFile(bad, ours(c.bad), 0o600)
+			_ = os.WriteFile(good, ours(c.good), 0o600)
 			name := "d" + string(rune('a'+i))
 			out, err := run("deployment", "create", name+"bad", "-g", "rg", "--template-file", bad)
 			var ex *exitError

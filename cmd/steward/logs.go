@@ -378,6 +378,15 @@ func runLogsQuery(cmd *cobra.Command, args []string) error {
 	return queryWorkspace(cmd, text)
 }
 
+// queryClient is the Logs query client of Steward's query API (/v1).
+func (c *logsClient) queryClient() (*query.Client, error) {
+	opts := &query.ClientOptions{ClientOptions: c.api.opts.ClientOptions}
+	opts.Cloud = azcloud.Configuration{ActiveDirectoryAuthorityHost: opts.Cloud.ActiveDirectoryAuthorityHost,
+		Services: map[azcloud.ServiceName]azcloud.ServiceConfiguration{
+			query.ServiceName: {Audience: server.LogAnalyticsAudience, Endpoint: c.base() + "/v1"}}}
+	return query.NewClient(c.api.cred, opts)
+}
+
 // queryWorkspace runs text through the query API of --workspace and
 // prints the result as a table, or with --output json the API's response.
 // The server-side wait is --timeout when the command has it.
@@ -394,11 +403,7 @@ func queryWorkspace(cmd *cobra.Command, text string) error {
 	if err != nil {
 		return err
 	}
-	opts := &query.ClientOptions{ClientOptions: c.api.opts.ClientOptions}
-	opts.Cloud = azcloud.Configuration{ActiveDirectoryAuthorityHost: opts.Cloud.ActiveDirectoryAuthorityHost,
-		Services: map[azcloud.ServiceName]azcloud.ServiceConfiguration{
-			query.ServiceName: {Audience: server.LogAnalyticsAudience, Endpoint: c.base() + "/v1"}}}
-	qc, err := query.NewClient(c.api.cred, opts)
+	qc, err := c.queryClient()
 	if err != nil {
 		return err
 	}

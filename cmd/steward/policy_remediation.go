@@ -3,6 +3,8 @@ package main
 import (
 	"fmt"
 	"strings"
+	"sync"
+	"time"
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/to"
 	"github.com/Azure/azure-sdk-for-go/sdk/resourcemanager/policyinsights/armpolicyinsights"
@@ -25,13 +27,15 @@ managed identity. Scopes default to the subscription.`,
 	}
 	create := &cobra.Command{Use: "create NAME", Short: "Remediate the non-compliant resources of an assignment", Args: cobra.ExactArgs(1), RunE: runPolicyRemediationCreate,
 		Example: `  steward policy remediation create fix-tags --policy-assignment require-env-tag \
-    --scope /subscriptions/$AZURE_SUBSCRIPTION_ID/resourceGroups/app-rg`}
+    --scope /subscriptions/$AZURE_SUBSCRIPTION_ID/resourceGroups/app-rg
+  steward policy remediation create fix-tags --policy-assignment require-env-tag --no-wait`}
 	f := create.Flags()
 	f.String("policy-assignment", "", "the assignment: full ID, or the name of one at the subscription (required)")
 	f.String("definition-reference-id", "", "the initiative member to remediate (required for an initiative)")
 	f.String("resource-discovery-mode", "", "ExistingNonCompliant (default) or ReEvaluateCompliance")
 	f.StringArray("location-filters", nil, "remediate only resources in these locations (repeatable)")
 	f.Int32("resource-count", 0, "remediate at most this many resources (1 to 50000; default 500)")
+	f.Bool("no-wait", false, "answer once the remediation is accepted instead of waiting for its end (follow it with show)")
 	list := &cobra.Command{Use: "list", Short: "List the remediations at a scope", Args: cobra.NoArgs, RunE: runPolicyRemediationList,
 		Example: "  steward policy remediation list\n  steward policy remediation list --scope /subscriptions/$AZURE_SUBSCRIPTION_ID/resourceGroups/app-rg -o json"}
 	show := &cobra.Command{Use: "show NAME", Short: "Show a remediation", Args: cobra.ExactArgs(1), RunE: runPolicyRemediationShow,
@@ -145,6 +149,13 @@ func runPolicyRemediationCreate(cmd *cobra.Command, args []string) error {
 	if err != nil {
 		return apiError(err)
 	}
+	// The deployments run in the background: wait for the end, showing the
+	// counts, unless --no-wait.
+	if noWait, _ := f.GetBool("no-wait"); !noWait {
+		if rem, err = waitRemediation(cmd, rc, name, rem); err != nil {
+			return err
+		}
+	}
 	if err := printRemediations(cmd, []*armpolicyinsights.Remediation{&rem}, false); err != nil {
 		return err
 	}
@@ -194,30 +205,79 @@ func runPolicyRemediationShow(cmd *cobra.Command, args []string) error {
 	if err != nil {
 		return err
 	}
-	ctx, name, r := cmd.Context(), args[0], rc.scope
-	var rem armpolicyinsights.Remediation
-	switch r.Kind() {
-	case arm.ScopeManagementGroup:
-		var resp armpolicyinsights.RemediationsClientGetAtManagementGroupResponse
-		resp, err = rc.c.GetAtManagementGroup(ctx, r.ManagementGroup, name, nil)
-		rem = resp.Remediation
-	case arm.ScopeSubscription:
-		var resp armpolicyinsights.RemediationsClientGetAtSubscriptionResponse
-		resp, err = rc.c.GetAtSubscription(ctx, name, nil)
-		rem = resp.Remediation
-	case arm.ScopeResourceGroup:
-		var resp armpolicyinsights.RemediationsClientGetAtResourceGroupResponse
-		resp, err = rc.c.GetAtResourceGroup(ctx, r.ResourceGroup, name, nil)
-		rem = resp.Remediation
-	default:
-		var resp armpolicyinsights.RemediationsClientGetAtResourceResponse
-		resp, err = rc.c.GetAtResource(ctx, sdkScope(r.String()), name, nil)
-		rem = resp.Remediation
-	}
+	rem, err := getRemediation(cmd, rc, args[0])
 	if err != nil {
 		return apiError(err)
 	}
 	return printRemediations(cmd, []*armpolicyinsights.Remediation{&rem}, false)
+}
+
+// getRemediation reads a remediation at the command's scope.
+func getRemediation(cmd *cobra.Command, rc *remediationClients, name string) (armpolicyinsights.Remediation, error) {
+	ctx, r := cmd.Context(), rc.scope
+	switch r.Kind() {
+	case arm.ScopeManagementGroup:
+		resp, err := rc.c.GetAtManagementGroup(ctx, r.ManagementGroup, name, nil)
+		return resp.Remediation, err
+	case arm.ScopeSubscription:
+		resp, err := rc.c.GetAtSubscription(ctx, name, nil)
+		return resp.Remediation, err
+	case arm.ScopeResourceGroup:
+		resp, err := rc.c.GetAtResourceGroup(ctx, r.ResourceGroup, name, nil)
+		return resp.Remediation, err
+	default:
+		resp, err := rc.c.GetAtResource(ctx, sdkScope(r.String()), name, nil)
+		return resp.Remediation, err
+	}
+}
+
+// remediationPoll is how often a waiting create reads the remediation.
+const remediationPoll = 250 * time.Millisecond
+
+// waitRemediation polls a remediation until it has ended, with a progress
+// line on a terminal.
+func waitRemediation(cmd *cobra.Command, rc *remediationClients, name string, rem armpolicyinsights.Remediation) (armpolicyinsights.Remediation, error) {
+	var mu sync.Mutex
+	status := func(time.Duration) string {
+		mu.Lock()
+		defer mu.Unlock()
+		return remediationStatus(rem)
+	}
+	stop := showProgress(cmd.ErrOrStderr(), stderrIsTerminal(cmd), time.Second, "remediation "+name, status)
+	defer stop()
+	for {
+		p := rem.Properties
+		switch deref(p.ProvisioningState) {
+		case "Succeeded", "Failed", "Canceled", "Complete":
+			return rem, nil
+		}
+		select {
+		case <-cmd.Context().Done():
+			return rem, cmd.Context().Err()
+		case <-time.After(remediationPoll):
+		}
+		next, err := getRemediation(cmd, rc, name)
+		if err != nil {
+			return rem, apiError(err)
+		}
+		mu.Lock()
+		rem = next
+		mu.Unlock()
+	}
+}
+
+// remediationStatus is a remediation's state and deployment counts.
+func remediationStatus(rem armpolicyinsights.Remediation) string {
+	p := rem.Properties
+	if p == nil {
+		return ""
+	}
+	out := deref(p.ProvisioningState)
+	if d := p.DeploymentStatus; d != nil {
+		out += fmt.Sprintf(", %d of %d deployments done (%d failed)", derefInt32(d.SuccessfulDeployments)+derefInt32(d.FailedDeployments),
+			derefInt32(d.TotalDeployments), derefInt32(d.FailedDeployments))
+	}
+	return out
 }
 
 func runPolicyRemediationCancel(cmd *cobra.Command, args []string) error {

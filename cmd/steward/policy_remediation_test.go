@@ -55,6 +55,11 @@ func TestPolicyRemediationCommands(t *testing.T) {
 		!strings.Contains(out, `"successfulDeployments": 1`) {
 		t.Errorf("show:\n%s", out)
 	}
+	// --no-wait answers with the remediation as accepted.
+	if out := must("policy", "remediation", "create", "again", "--policy-assignment", rg+"/providers/Microsoft.Authorization/policyAssignments/env-tag",
+		"--scope", rg, "--no-wait"); !strings.Contains(out, "Accepted") {
+		t.Errorf("create --no-wait:\n%s", out)
+	}
 	if out := must("policy", "remediation", "list", "--scope", rg); !strings.Contains(out, "tag-env") {
 		t.Errorf("list:\n%s", out)
 	}

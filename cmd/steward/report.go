@@ -47,10 +47,30 @@ match because higher-priority rules decide all their traffic. The estate must
 hold the NSGs, virtual networks (or subnets) and network interfaces; one that
 names an NSG or subnet the estate lacks is reported, not guessed.`,
 		Example: `  steward report network examples/reports/network-estate.json
-  az graph query -q "resources | where type startswith 'microsoft.network/'" --first 1000 | steward report network - -o json`,
+  az graph query -q "resources | where type startswith 'microsoft.network/'" --first 1000 | steward report network - -o json
+  steward report network estate.json --flows /subscriptions/SUB/resourceGroups/ops/providers/Microsoft.OperationalInsights/workspaces/flows --flows-days 7`,
 		Args: cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error { return runEstateReport(cmd, args, reports.Network) },
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return runEstateReport(cmd, args, func(docs []map[string]any) ([]reports.Finding, error) {
+				findings, err := reports.Network(docs)
+				if err != nil {
+					return nil, err
+				}
+				denied, err := deniedFlows(cmd)
+				return append(findings, denied...), err
+			})
+		},
 	}
+	network.Long += `
+
+With --flows WORKSPACE (its resource ID or customerId) it also reads the denied
+flows that Traffic Analytics recorded in the workspace's NTANetAnalytics table
+over the last --flows-days days, and reports each NSG rule that denied traffic
+(DeniedTrafficObserved, low: the rule may be too restrictive), with the number
+of denied flows and the latest one's source, protocol and port.`
+	network.Flags().String("flows", "", "Log Analytics workspace (resource ID or customerId) whose NTANetAnalytics table holds the flow logs")
+	network.Flags().Int("flows-days", 7, "days of flow logs to read with --flows (1 to 90)")
+	addAPIFlags(network)
 	logging := &cobra.Command{
 		Use:   "logging ESTATE",
 		Short: "Resources whose logs no workspace collects",

@@ -201,7 +201,11 @@ func serveServices(pol policyproviderOptions, vaultReady func(*server.VaultPlane
 		server.WebService(),
 	}
 	if pol.reports != nil {
-		services = append(services, server.ReportsService(*pol.reports))
+		ro := *pol.reports
+		if ro.Mailer == nil && pol.mailer != nil {
+			ro.Mailer = pol.mailer // the alerts' SMTP server mails report incidents too
+		}
+		services = append(services, server.ReportsService(ro))
 	}
 	return services
 }

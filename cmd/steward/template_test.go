@@ -23,7 +23,7 @@ func storageRes(props, extra string) string {
 		`"kind": "StorageV2", "sku": {"name": "Standard_LRS"}, "properties": ` + props + `}`
 }
 
-const diagForStorage = `    {"type": "Microsoft.Insights/diagnosticSettings", "apiVersion": "2021-05-01-preview", "name": "d", "scope": "Microsoft.Storage/storageAccounts/st1", "properties": {"workspaceId": "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg/providers/Microsoft.OperationalInsights/workspaces/w"}}`
+const diagForStorage = `    {"type": "Microsoft.Insights/diagnosticSettings", "apiVersion": "2021-05-01-preview", "name": "d", "scope": "Microsoft.Storage/storageAccounts/st1", "properties": {"workspaceId": "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg/providers/Microsoft.OperationalInsights/workspaces/w", "metrics": [{"category": "AllMetrics", "enabled": true}]}}`
 
 const secureStorage = `{"supportsHttpsTrafficOnly": true, "minimumTlsVersion": "TLS1_2"}`
 
@@ -33,21 +33,21 @@ func nsgRes(source, port string) string {
 		source + `", "sourcePortRange": "*", "destinationAddressPrefix": "*", "destinationPortRange": "` + port + `"}}]}}`
 }
 
-const diagForNSG = `    {"type": "Microsoft.Insights/diagnosticSettings", "apiVersion": "2021-05-01-preview", "name": "d", "scope": "Microsoft.Network/networkSecurityGroups/nsg1", "properties": {"workspaceId": "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg/providers/Microsoft.OperationalInsights/workspaces/w"}}`
+const diagForNSG = `    {"type": "Microsoft.Insights/diagnosticSettings", "apiVersion": "2021-05-01-preview", "name": "d", "scope": "Microsoft.Network/networkSecurityGroups/nsg1", "properties": {"workspaceId": "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg/providers/Microsoft.OperationalInsights/workspaces/w", "metrics": [{"category": "AllMetrics", "enabled": true}]}}`
 
 func vmRes(image string) string {
 	return `    {"type": "Microsoft.Compute/virtualMachines", "apiVersion": "2022-11-01", "name": "vm1", "location": "westeurope", ` + okTags +
 		`, "properties": {"storageProfile": {"imageReference": ` + image + `}}}`
 }
 
-const diagForVM = `    {"type": "Microsoft.Insights/diagnosticSettings", "apiVersion": "2021-05-01-preview", "name": "d", "scope": "Microsoft.Compute/virtualMachines/vm1", "properties": {"workspaceId": "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg/providers/Microsoft.OperationalInsights/workspaces/w"}}`
+const diagForVM = `    {"type": "Microsoft.Insights/diagnosticSettings", "apiVersion": "2021-05-01-preview", "name": "d", "scope": "Microsoft.Compute/virtualMachines/vm1", "properties": {"workspaceId": "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg/providers/Microsoft.OperationalInsights/workspaces/w", "metrics": [{"category": "AllMetrics", "enabled": true}]}}`
 
 func vaultRes(purge string) string {
 	return `    {"type": "Microsoft.KeyVault/vaults", "apiVersion": "2022-07-01", "name": "kv1", "location": "westeurope", ` + okTags +
 		`, "properties": {"tenantId": "00000000-0000-0000-0000-000000000000", "sku": {"family": "A", "name": "standard"}` + purge + `}}`
 }
 
-const diagForVault = `    {"type": "Microsoft.Insights/diagnosticSettings", "apiVersion": "2021-05-01-preview", "name": "d", "scope": "Microsoft.KeyVault/vaults/kv1", "properties": {"workspaceId": "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg/providers/Microsoft.OperationalInsights/workspaces/w"}}`
+const diagForVault = `    {"type": "Microsoft.Insights/diagnosticSettings", "apiVersion": "2021-05-01-preview", "name": "d", "scope": "Microsoft.KeyVault/vaults/kv1", "properties": {"workspaceId": "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg/providers/Microsoft.OperationalInsights/workspaces/w", "metrics": [{"category": "AllMetrics", "enabled": true}]}}`
 
 // baselineCase is a template breaking one baseline rule and its
 // compliant version.

@@ -45,17 +45,12 @@ type subscriptionSetting struct {
 	Created                     time.Time
 }
 
-// PutSubscriptionDiagnosticSetting validates a diagnostic setting at PUT:
-// at subscription scope it must name an existing Log Analytics workspace
-// and activity-log categories (or the categoryGroup allLogs); other
-// destinations (storage, event hubs, partner solutions) and settings of
-// resources are refused, since Steward would not export anything to them.
-func (c *Cloud) PutSubscriptionDiagnosticSetting(ctx context.Context, id string, doc, _ map[string]any) error {
-	rid, err := arm.ParseResourceID(id)
-	if err != nil || rid.ResourceGroup != "" || !strings.EqualFold(strings.TrimSuffix(extensionParent(id), "/"), "/subscriptions/"+rid.SubscriptionID) {
-		return arm.Errorf(http.StatusBadRequest, CodeResourceTypeNotImplemented,
-			"Steward implements diagnostic settings at subscription scope only (the activity log to a Log Analytics workspace); its resources emit no resource logs to export.")
-	}
+// validateSubscriptionSetting validates a diagnostic setting at
+// subscription scope: it must name an existing Log Analytics workspace and
+// activity-log categories (or the categoryGroup allLogs); other
+// destinations (storage, event hubs, partner solutions) are refused,
+// since Steward would not export anything to them.
+func (c *Cloud) validateSubscriptionSetting(ctx context.Context, doc map[string]any) error {
 	props, _ := doc["properties"].(map[string]any)
 	if props == nil {
 		return arm.BadRequest("InvalidRequestContent", "A diagnostic setting needs properties with workspaceId and logs.")

@@ -28,5 +28,6 @@ func (c *Cloud) registerBuiltins() {
 		}
 	}
 	c.registerTemplateSpecs()
+	c.registerDiagnosticSettings()
 	c.generic = &Route{Type: "generic", Handler: c.serveGeneric}
 }

@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net/http"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/google/uuid"
@@ -78,8 +79,11 @@ type Cloud struct {
 
 	sync    rbacSync
 	deploys deploymentJobs // deployments running in the background
-	generic *Route
-	handler http.Handler
+	// activityExport is set when a forwarder exports the activity log, so
+	// that subscription diagnostic settings are accepted.
+	activityExport atomic.Bool
+	generic        *Route
+	handler        http.Handler
 }
 
 // New returns a Cloud over opts. Call Start before serving.

@@ -82,8 +82,13 @@ func readVersion(t *testing.T, id string) string {
 // quickstart-style template with armresources.DeploymentsClient, then reads
 // the deployment, its operations and the resources it wrote.
 func TestSDKDeploysQuickstarts(t *testing.T) {
-	e := newDeployEnv(t, standIns("Microsoft.Storage/storageAccounts", "Microsoft.Insights/diagnosticSettings"))
+	e := newDeployEnv(t, standIns("Microsoft.Storage/storageAccounts"))
 	ctx := context.Background()
+	// The diagnostic settings the templates write send to this workspace.
+	ws := "/subscriptions/" + e.sub + "/resourceGroups/rg1/providers/Microsoft.OperationalInsights/workspaces/logs1"
+	if code, msg := e.putJSON(t, e.adminToken(t), ws, readVersion(t, ws), map[string]any{"location": "westeurope"}); code >= 300 {
+		t.Fatalf("workspace: %d %s", code, msg)
+	}
 	cases := []struct {
 		file    string
 		params  map[string]any

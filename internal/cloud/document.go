@@ -175,10 +175,16 @@ func mergePatch(target map[string]any, patch map[string]any) map[string]any {
 	return target
 }
 
+// createdWithOK are the types whose PUT answers 200 even when it creates
+// the resource, as their REST specs define no 201 (lower case).
+var createdWithOK = map[string]bool{
+	strings.ToLower(TypeDiagnosticSettings): true,
+}
+
 // putResponse answers a PUT: 201 with the document when it created the
-// resource, 200 when it updated it.
+// resource, 200 when it updated it (or for the types of createdWithOK).
 func putResponse(r Resource, created bool) *Response {
-	if created {
+	if created && !createdWithOK[strings.ToLower(r.Type)] {
 		return documentResponse(http.StatusCreated, r)
 	}
 	return documentResponse(http.StatusOK, r)

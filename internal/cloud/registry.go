@@ -106,6 +106,10 @@ func (c *Cloud) Register(providers ...Provider) error {
 	return nil
 }
 
+// Serves reports whether a route claims the instances and collections of
+// the resource type (otherwise they are generic resources).
+func (c *Cloud) Serves(typ string) bool { return c.routes.lookup(typ, "") != nil }
+
 // Routes is a Provider made of a fixed list of routes.
 type Routes []Route
 

@@ -30,7 +30,6 @@ var unimplementedTypes = map[string]string{
 	"microsoft.insights/actiongroups":                   "action groups: no notification would ever be sent",
 	"microsoft.insights/metricalerts":                   "metric alerts: no metric is collected or evaluated",
 	"microsoft.insights/activitylogalerts":              "activity log alerts: the activity log would not be watched",
-	"microsoft.insights/diagnosticsettings":             "diagnostic settings: no logs or metrics would be exported",
 	"microsoft.insights/datacollectionrules":            "data collection rules: no ingestion stream or transformation would exist",
 	"microsoft.insights/datacollectionendpoints":        "data collection endpoints: no ingestion endpoint would exist",
 	"microsoft.authorization/policyexemptions":          "policy exemptions: the exemption would not be applied",

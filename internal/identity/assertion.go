@@ -60,49 +60,49 @@ func parseAssertion(raw string) (tok *jwt.JSONWebToken, err error) {
 // by x5t or x5t#S256 is one of the app's key credentials valid now, the
 // signature verifies with it, iss = sub = client ID, aud names this
 // tenant's token endpoint, nbf/exp hold with the clock skew, and the jti
-// has not been seen before.
+// has not been seen before. It returns the certificate credential's keyId.
 func (s *Service) verifyAssertion(ctx context.Context, tenantID, pathTenant string, app Application,
-	raw string, authorities []string, now time.Time) error {
+	raw string, authorities []string, now time.Time) (string, error) {
 	tok, err := parseAssertion(raw)
 	if err != nil {
-		return errMalformedAssertion()
+		return "", errMalformedAssertion()
 	}
 	h := tok.Headers[0]
 	cred, thumb, err := findKeyCredential(app, h)
 	if err != nil {
-		return err
+		return "", err
 	}
 	if !activeAt(cred.StartDateTime, cred.EndDateTime, now) {
-		return errCertNotRegistered(thumb)
+		return "", errCertNotRegistered(thumb)
 	}
 	cert, err := x509.ParseCertificate(cred.Certificate)
 	if err != nil {
-		return fmt.Errorf("identity: stored certificate of %s: %w", app.AppID, err)
+		return "", fmt.Errorf("identity: stored certificate of %s: %w", app.AppID, err)
 	}
 	var c assertionClaims
 	if err := tok.Claims(cert.PublicKey, &c); err != nil {
-		return errBadSignature()
+		return "", errBadSignature()
 	}
 	if !strings.EqualFold(c.Issuer, app.AppID) || !strings.EqualFold(c.Subject, app.AppID) {
-		return errAssertionSubject()
+		return "", errAssertionSubject()
 	}
 	if !audienceMatches(c.Audience, authorities, tenantID, pathTenant) {
-		return errAssertionAudience()
+		return "", errAssertionAudience()
 	}
 	if c.Expiry == nil || c.ID == "" {
-		return errMalformedAssertion()
+		return "", errMalformedAssertion()
 	}
 	skew := s.opts.ClockSkew
 	if now.After(c.Expiry.Time().Add(skew)) {
-		return errAssertionTime()
+		return "", errAssertionTime()
 	}
 	if c.Expiry.Time().Sub(now) > MaxAssertionLifetime+skew {
-		return errAssertionTooLong()
+		return "", errAssertionTooLong()
 	}
 	if c.NotBefore != nil && now.Add(skew).Before(c.NotBefore.Time()) {
-		return errAssertionTime()
+		return "", errAssertionTime()
 	}
-	return s.spendJTI(ctx, tenantID, app.AppID, c.ID, now)
+	return cred.KeyID, s.spendJTI(ctx, tenantID, app.AppID, c.ID, now)
 }
 
 // findKeyCredential finds the key credential whose thumbprint the header

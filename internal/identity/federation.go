@@ -106,14 +106,14 @@ func isFederatedAssertion(app Application, raw string) bool {
 // URLs), the signature must verify with the issuer's published keys, the
 // token must be within its validity, and one credential must match issuer,
 // subject and an audience exactly (Entra compares them case-sensitively).
-func (s *Service) verifyFederated(ctx context.Context, app Application, raw string, now time.Time) error {
+func (s *Service) verifyFederated(ctx context.Context, app Application, raw string, now time.Time) (string, error) {
 	tok, err := parseFederated(raw)
 	if err != nil {
-		return errMalformedAssertion()
+		return "", errMalformedAssertion()
 	}
 	var unverified federatedClaims
 	if err := tok.UnsafeClaimsWithoutVerification(&unverified); err != nil {
-		return errMalformedAssertion()
+		return "", errMalformedAssertion()
 	}
 	var byIssuer []FederatedIdentityCredential
 	for _, c := range app.FederatedIdentityCredentials {
@@ -122,12 +122,12 @@ func (s *Service) verifyFederated(ctx context.Context, app Application, raw stri
 		}
 	}
 	if len(byIssuer) == 0 {
-		return errFederatedIssuer(unverified.Issuer)
+		return "", errFederatedIssuer(unverified.Issuer)
 	}
 	keys, err := s.issuerKeys(ctx, unverified.Issuer, tok.Headers[0].KeyID, now)
 	if err != nil {
 		s.opts.Logger.Warn("federated credential: fetching the issuer's keys failed", "issuer", unverified.Issuer, "err", err.Error())
-		return errExternalOIDC(unverified.Issuer)
+		return "", errExternalOIDC(unverified.Issuer)
 	}
 	var c federatedClaims
 	verified := false
@@ -138,29 +138,29 @@ func (s *Service) verifyFederated(ctx context.Context, app Application, raw stri
 		}
 	}
 	if !verified {
-		return errBadSignature()
+		return "", errBadSignature()
 	}
 	skew := s.opts.ClockSkew
 	if c.Expiry == nil || now.After(c.Expiry.Time().Add(skew)) || (c.NotBefore != nil && now.Add(skew).Before(c.NotBefore.Time())) {
-		return errAssertionTime()
+		return "", errAssertionTime()
 	}
 	audOK, subOK := false, false
 	for _, fic := range byIssuer {
 		a := slices.ContainsFunc(fic.Audiences, func(want string) bool { return slices.Contains(c.Audience, want) })
 		sub := fic.Subject == c.Subject
 		if a && sub {
-			return nil
+			return fic.ID, nil
 		}
 		audOK, subOK = audOK || a, subOK || sub
 	}
 	aud := strings.Join(c.Audience, ",")
 	switch {
 	case !audOK:
-		return errFederatedAudience(aud)
+		return "", errFederatedAudience(aud)
 	case !subOK:
-		return errFederatedSubject(c.Subject)
+		return "", errFederatedSubject(c.Subject)
 	}
-	return errFederatedNoMatch(c.Issuer, c.Subject, aud)
+	return "", errFederatedNoMatch(c.Issuer, c.Subject, aud)
 }
 
 func parseFederated(raw string) (tok *jwt.JSONWebToken, err error) {

@@ -21,7 +21,7 @@ func FuzzParseAssertion(f *testing.F) {
 		_, _ = parseAssertion(raw)
 		_, _ = v.Validate(context.Background(), raw)
 		app := fx.app
-		_ = fx.svc.verifyAssertion(context.Background(), fx.tenant.ID, fx.tenant.ID, app, raw, []string{testAuthority}, time.Now())
+		_, _ = fx.svc.verifyAssertion(context.Background(), fx.tenant.ID, fx.tenant.ID, app, raw, []string{testAuthority}, time.Now())
 	})
 }
 

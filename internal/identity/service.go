@@ -50,6 +50,10 @@ type Options struct {
 	// Observe, when set, is told the outcome of every token request, for
 	// metrics. It must be fast and safe for concurrent use.
 	Observe func(TokenOutcome)
+	// CredentialUsed, when set, is told which credential authenticated
+	// each successful client authentication (credentialuse.go). It runs on
+	// the request path: it must be fast and safe for concurrent use.
+	CredentialUsed func(CredentialUse)
 	// Hosts are other host names the service answers as its own authority
 	// (Azure's login.microsoftonline.com, reached through Steward's
 	// forward proxy): a request whose Host is one of them gets discovery

@@ -208,9 +208,11 @@ func (s *Service) Token(ctx context.Context, req TokenRequest) (TokenResponse, e
 
 // authenticateClient checks the request's one client credential, a client
 // assertion or a client secret, and returns the token's acr ("2" for an
-// assertion, "1" for a secret).
+// assertion, "1" for a secret). The credential that authenticated is
+// reported to Options.CredentialUsed (credentialuse.go).
 func (s *Service) authenticateClient(ctx context.Context, tenantID string, req TokenRequest, app Application, now time.Time) (string, error) {
-	var acr string
+	var acr, kind, keyID string
+	var err error
 	switch {
 	case req.ClientAssertion != "" || req.ClientAssertionType != "":
 		if req.ClientAssertionType != jwtBearer {
@@ -220,21 +222,24 @@ func (s *Service) authenticateClient(ctx context.Context, tenantID string, req T
 			return "", errMissingParam("client_assertion")
 		}
 		if isFederatedAssertion(app, req.ClientAssertion) {
-			if err := s.verifyFederated(ctx, app, req.ClientAssertion, now); err != nil {
-				return "", err
-			}
-		} else if err := s.verifyAssertion(ctx, tenantID, req.Tenant, app, req.ClientAssertion, req.Authorities, now); err != nil {
-			return "", err
+			kind = CredentialFederated
+			keyID, err = s.verifyFederated(ctx, app, req.ClientAssertion, now)
+		} else {
+			kind = CredentialCertificate
+			keyID, err = s.verifyAssertion(ctx, tenantID, req.Tenant, app, req.ClientAssertion, req.Authorities, now)
 		}
 		acr = "2"
 	case req.ClientSecret != "":
-		if err := checkSecret(app, req.ClientSecret, now); err != nil {
-			return "", err
-		}
+		kind = CredentialPassword
+		keyID, err = checkSecret(app, req.ClientSecret, now)
 		acr = "1"
 	default:
 		return "", errNoCredential()
 	}
+	if err != nil {
+		return "", err
+	}
+	s.noteCredentialUse(tenantID, app, kind, keyID, now)
 	return acr, nil
 }
 
@@ -277,22 +282,23 @@ func (s *Service) observe(req TokenRequest, err error) {
 }
 
 // checkSecret accepts secret when it matches one of the app's client
-// secrets that is valid now; a match on an expired one is reported as such.
-func checkSecret(app Application, secret string, now time.Time) error {
+// secrets that is valid now, and returns that secret's keyId; a match on an
+// expired one is reported as such.
+func checkSecret(app Application, secret string, now time.Time) (string, error) {
 	expired := false
 	for _, c := range app.PasswordCredentials {
 		if !c.Matches(secret) {
 			continue
 		}
 		if activeAt(c.StartDateTime, c.EndDateTime, now) {
-			return nil
+			return c.KeyID, nil
 		}
 		expired = true
 	}
 	if expired {
-		return errSecretExpired(app.AppID)
+		return "", errSecretExpired(app.AppID)
 	}
-	return errBadSecret(app.AppID)
+	return "", errBadSecret(app.AppID)
 }
 
 // oidcScopes are the scopes MSAL adds to every request; they name no

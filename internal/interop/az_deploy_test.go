@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"sort"
 	"strings"
 	"sync"
 	"testing"
@@ -15,21 +16,31 @@ import (
 
 // TestAzureCLIDeploysTemplates runs az 2.45's `az deployment group`
 // validate, what-if, create, list and operation list against Steward with
-// a quickstart-style template with a copy loop (the SDK tests in
-// internal/cloud cover the other templates; each az call costs seconds).
+// a quickstart-style template with a copy loop and a file built by `bicep
+// build` (symbolic names; the SDK tests in internal/cloud cover the other
+// templates; each az call costs seconds).
 func TestAzureCLIDeploysTemplates(t *testing.T) {
 	t.Parallel()
-	s := serve(t)
+	// Storage accounts are the storage service's type, not mounted here: a
+	// hook stands in for it.
+	s := serve(t, func(_ context.Context, _ *server.Steward, c *cloud.Cloud) error {
+		c.OnPut("Microsoft.Storage/storageAccounts", func(context.Context, string, map[string]any, map[string]any) error { return nil })
+		return nil
+	})
 	az := newAzCLI(t, s)
 	az.registerCloud(t, s.BaseURL, s.BaseURL+"adfs")
 	az.json(t, nil, "login", "--service-principal", "-u", s.Info.ClientID, "-p", s.Info.ClientSecret, "--tenant", s.Info.TenantID)
 	az.json(t, nil, "group", "create", "-n", "deploy-rg", "-l", "westeurope")
+	// The bicep file's diagnostic setting sends to this workspace.
+	az.json(t, nil, "resource", "create", "-g", "deploy-rg", "-n", "logs1", "--resource-type", "Microsoft.OperationalInsights/workspaces",
+		"--api-version", "2022-10-01", "-l", "westeurope", "-p", "{}")
 	cases := []struct {
 		name, file string
 		params     []string
 		resources  int
 	}{
 		{"loop", "copy.json", []string{"--parameters", "count=2"}, 3},
+		{"bicep", "bicep.json", nil, 3}, // the workspace is an existing resource
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -92,7 +103,8 @@ func TestAzureCLIDeploysTemplates(t *testing.T) {
 	for _, d := range list {
 		names = append(names, d.Name)
 	}
-	if got := strings.Join(names, ","); got != "loop" {
+	sort.Strings(names)
+	if got := strings.Join(names, ","); got != "bicep,loop" {
 		t.Errorf("deployment list = %s", got)
 	}
 }

@@ -91,3 +91,38 @@ func escapeExpressions(v any) any {
 		return s
 	})
 }
+
+// IsExtensionResourceID reports whether id names an extension resource
+// attached to another resource: a second provider segment follows a
+// resource's, as in {vm}/providers/Microsoft.Insights/diagnosticSettings/x.
+func IsExtensionResourceID(id string) bool {
+	low := strings.ToLower(id)
+	i := strings.Index(low, "/providers/")
+	return i >= 0 && strings.Contains(low[i+len("/providers/"):], "/providers/")
+}
+
+// RelatedUnderResource reports whether auditIfNotExists and
+// deployIfNotExists look for the related resources under the evaluated
+// resource rather than in its group or subscription: the related type is
+// a child type of the resource's type, or an extension type (extension
+// says whether its resources are extension resources, as
+// IsExtensionResourceID tells from their IDs).
+func RelatedUnderResource(resourceType, relatedType string, extension bool) bool {
+	return extension || strings.HasPrefix(strings.ToLower(relatedType), strings.ToLower(resourceType)+"/")
+}
+
+// DirectlyUnder reports whether id is a child or an extension of parent
+// (one type/name pair below it, after an optional provider segment).
+func DirectlyUnder(parent, id string) bool {
+	if len(id) <= len(parent)+1 || !strings.EqualFold(id[:len(parent)], parent) || id[len(parent)] != '/' {
+		return false
+	}
+	parts := strings.Split(id[len(parent)+1:], "/")
+	if strings.EqualFold(parts[0], "providers") {
+		if len(parts) < 2 {
+			return false
+		}
+		parts = parts[2:] // providers/{namespace}
+	}
+	return len(parts) == 2
+}

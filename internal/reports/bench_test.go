@@ -73,3 +73,102 @@ func BenchmarkRogue(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkNetwork is the network report over 10,000 network interfaces
+// in 100 subnets, each subnet and every tenth interface with an NSG of 20
+// rules.
+func BenchmarkNetwork(b *testing.B) {
+	rg := "/subscriptions/00000000-0000-0000-0000-0000000000aa/resourceGroups/net/providers/Microsoft.Network/"
+	var estate []map[string]any
+	nsg := func(name string) map[string]any {
+		var rules []any
+		for j := range 20 {
+			access := "Allow"
+			if j%3 == 0 {
+				access = "Deny"
+			}
+			rules = append(rules, map[string]any{"name": fmt.Sprintf("r%d", j), "properties": map[string]any{"priority": 100 + 10*j,
+				"direction": "Inbound", "access": access, "protocol": "Tcp", "sourceAddressPrefix": "Internet", "sourcePortRange": "*",
+				"destinationAddressPrefix": "*", "destinationPortRange": fmt.Sprint(20 + j)}})
+		}
+		return map[string]any{"id": rg + "networkSecurityGroups/" + name, "type": "Microsoft.Network/networkSecurityGroups",
+			"properties": map[string]any{"securityRules": rules}}
+	}
+	var subnets []any
+	for s := range 100 {
+		estate = append(estate, nsg(fmt.Sprintf("subnet%d", s)))
+		subnets = append(subnets, map[string]any{"name": fmt.Sprintf("s%d", s), "properties": map[string]any{
+			"addressPrefix": fmt.Sprintf("10.%d.0.0/16", s), "networkSecurityGroup": map[string]any{"id": rg + fmt.Sprintf("networkSecurityGroups/subnet%d", s)}}})
+	}
+	estate = append(estate, map[string]any{"id": rg + "virtualNetworks/vnet", "type": "Microsoft.Network/virtualNetworks",
+		"properties": map[string]any{"subnets": subnets}})
+	for i := range 10000 {
+		props := map[string]any{"ipConfigurations": []any{map[string]any{"name": "ip", "properties": map[string]any{
+			"subnet":          map[string]any{"id": rg + fmt.Sprintf("virtualNetworks/vnet/subnets/s%d", i%100)},
+			"publicIPAddress": map[string]any{"id": rg + fmt.Sprintf("publicIPAddresses/ip%d", i)}}}}}
+		if i%10 == 0 {
+			estate = append(estate, nsg(fmt.Sprintf("nic%d", i)))
+			props["networkSecurityGroup"] = map[string]any{"id": rg + fmt.Sprintf("networkSecurityGroups/nic%d", i)}
+		}
+		estate = append(estate, map[string]any{"id": rg + fmt.Sprintf("networkInterfaces/nic%d", i), "type": "Microsoft.Network/networkInterfaces", "properties": props})
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for b.Loop() {
+		if f, err := Network(estate); err != nil || len(f) == 0 {
+			b.Fatal("no findings", err)
+		}
+	}
+}
+
+// BenchmarkLogging is the logging report over 10,000 resources of judged
+// types (half with a diagnostic setting) and 1,000 VMs (half associated).
+func BenchmarkLogging(b *testing.B) {
+	rg := "/subscriptions/00000000-0000-0000-0000-0000000000aa/resourceGroups/app/providers/"
+	var estate []map[string]any
+	for i := range 10000 {
+		id := rg + fmt.Sprintf("Microsoft.KeyVault/vaults/kv%d", i)
+		estate = append(estate, map[string]any{"id": id, "type": "Microsoft.KeyVault/vaults"})
+		if i%2 == 0 {
+			estate = append(estate, map[string]any{"id": id + "/providers/Microsoft.Insights/diagnosticSettings/d", "type": "Microsoft.Insights/diagnosticSettings",
+				"properties": map[string]any{"workspaceId": rg + "Microsoft.OperationalInsights/workspaces/w"}})
+		}
+	}
+	for i := range 1000 {
+		id := rg + fmt.Sprintf("Microsoft.Compute/virtualMachines/vm%d", i)
+		estate = append(estate, map[string]any{"id": id, "type": "Microsoft.Compute/virtualMachines"})
+		if i%2 == 0 {
+			estate = append(estate, map[string]any{"id": id + "/providers/Microsoft.Insights/dataCollectionRuleAssociations/a", "type": "Microsoft.Insights/dataCollectionRuleAssociations"})
+		}
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for b.Loop() {
+		if f := Logging(estate); len(f) != 5500 {
+			b.Fatalf("%d findings, want 5,500", len(f))
+		}
+	}
+}
+
+// BenchmarkCredentials assesses 10,000 credentials (vault objects and
+// application secrets of every age).
+func BenchmarkCredentials(b *testing.B) {
+	now := time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC)
+	creds := make([]Credential, 0, 10000)
+	for i := range 10000 {
+		c := Credential{Kind: []string{KindVaultSecret, KindVaultKey, KindAppPassword}[i%3], Owner: fmt.Sprintf("o%d", i%100),
+			Name: fmt.Sprintf("c%d", i), ID: fmt.Sprintf("https://kv%d.vault.azure.net/secrets/c%d/0123456789abcdef", i%100, i),
+			Created: now.Add(-time.Duration(i%400) * 24 * time.Hour), Enabled: true, Rotatable: i%3 == 1}
+		if i%4 != 0 {
+			c.Expires = c.Created.Add(time.Duration(30+i%700) * 24 * time.Hour)
+		}
+		creds = append(creds, c)
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for b.Loop() {
+		if f := CredentialFindings(AssessCredentials(creds, now)); len(f) == 0 {
+			b.Fatal("no findings")
+		}
+	}
+}

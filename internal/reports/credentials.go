@@ -1,6 +1,7 @@
 package reports
 
 import (
+	"encoding/json"
 	"fmt"
 	"sort"
 	"strings"
@@ -26,9 +27,12 @@ type Credential struct {
 	Name  string
 	// ID identifies the credential (a vault object ID, a key ID); it is
 	// masked in the report.
-	ID                string
-	Created, Expires  time.Time // zero: unknown / never
-	LastUsed          time.Time // zero: not seen
+	ID               string
+	Created, Expires time.Time // zero: unknown / never
+	LastUsed         time.Time // zero: not seen
+	// Scope is where the data-plane records note the credential's use
+	// (AppCredentialScope for application credentials); empty when none.
+	Scope             string
 	HasRotationPolicy bool
 	// Rotatable says whether a rotation policy applies to the kind (vault
 	// keys and certificates).
@@ -133,6 +137,29 @@ func CredentialFindings(rows []CredentialRow) []Finding {
 		out = append(out, Finding{Report: "credentials", Kind: r.Kind, Severity: sev, ResourceID: r.Owner + "/" + r.Name,
 			Message: fmt.Sprintf("%s (age %d days)", strings.Join(r.Flags, ", "), r.Age),
 			Details: map[string]any{"credentialId": r.MaskedID, "flags": r.Flags, "age": r.Age}})
+	}
+	return out
+}
+
+// CredentialsTable is the log table of the credentials report.
+const CredentialsTable = "StewardCredentials_CL"
+
+// CredentialLogRows are the rows as the HTTP Data Collector API stores
+// them in CredentialsTable (columns suffixed by type, Flags as JSON text,
+// unknown dates empty), for the scheduled job's RecordFunc.
+func CredentialLogRows(rows []CredentialRow) []map[string]any {
+	date := func(t *time.Time) string {
+		if t == nil {
+			return ""
+		}
+		return t.UTC().Format(time.RFC3339Nano)
+	}
+	out := make([]map[string]any, 0, len(rows))
+	for _, r := range rows {
+		flags, _ := json.Marshal(r.Flags)
+		out = append(out, map[string]any{"Kind_s": r.Kind, "Owner_s": r.Owner, "Name_s": r.Name, "CredentialId_s": r.MaskedID,
+			"CreateDate_t": date(r.CreateDate), "ExpiryDate_t": date(r.ExpiryDate), "LastUsed_t": date(r.LastUsed),
+			"Age_d": float64(r.Age), "Flags_s": string(flags), "Enabled_b": r.Enabled})
 	}
 	return out
 }

@@ -117,6 +117,7 @@ func AppCredentials(apps []map[string]any) []Credential {
 		return t
 	}
 	for _, a := range apps {
+		objectID, _ := a["id"].(string)
 		owner, _ := a["displayName"].(string)
 		if owner == "" {
 			owner, _ = a["appId"].(string)
@@ -131,7 +132,8 @@ func AppCredentials(apps []map[string]any) []Credential {
 					name = id
 				}
 				out = append(out, Credential{Kind: field.kind, Owner: owner, Name: name, ID: id,
-					Created: parse(m["startDateTime"]), Expires: parse(m["endDateTime"]), Enabled: true})
+					Created: parse(m["startDateTime"]), Expires: parse(m["endDateTime"]), Enabled: true,
+					Scope: AppCredentialScope(objectID, field.name, id)})
 			}
 		}
 	}
@@ -147,7 +149,8 @@ type CredentialSource struct {
 	GraphBase   string
 	// LastUsed, when set, returns when the object at the scope (a vault
 	// object's resource ID: VAULT_ID/secrets/NAME, /keys/NAME or
-	// /certificates/NAME) was last used; zero when not seen.
+	// /certificates/NAME; an application credential's AppCredentialScope)
+	// was last used; zero when not seen.
 	LastUsed func(scope string) time.Time
 }
 
@@ -192,8 +195,31 @@ func CredentialsFrom(ctx context.Context, src CredentialSource, now time.Time) (
 	if err != nil {
 		return nil, fmt.Errorf("applications: %w", err)
 	}
-	creds = append(creds, AppCredentials(apps)...)
+	for _, c := range AppCredentials(apps) {
+		if src.LastUsed != nil && c.Scope != "" {
+			c.LastUsed = src.LastUsed(c.Scope)
+		}
+		creds = append(creds, c)
+	}
 	return AssessCredentials(creds, now), nil
+}
+
+// ActionCredentialSignIn is the action of the usage records that the token
+// endpoint leaves when an application credential authenticates (at the
+// credential's AppCredentialScope, by the application's client ID). It is
+// no Azure action: the access report does not judge it.
+const ActionCredentialSignIn = "Steward/applications/credentials/signIn"
+
+// AppCredentialScope names an application credential the way Microsoft
+// Graph addresses its collection: /applications/{object id}/{collection}/
+// {keyId}, the collection passwordCredentials, keyCredentials or
+// federatedIdentityCredentials (whose id stands for the keyId). Empty when
+// the object ID or key ID is.
+func AppCredentialScope(appObjectID, collection, keyID string) string {
+	if appObjectID == "" || keyID == "" {
+		return ""
+	}
+	return "/applications/" + appObjectID + "/" + collection + "/" + keyID
 }
 
 // vaultCollection is the collection of a vault object's kind in its

@@ -49,7 +49,7 @@ func ActivityTableService(opts ActivityTableOptions, ready ...func(ActivityForwa
 			return errors.New("activity table: mount CloudService and LogsService before it")
 		}
 		svc := logs.New(s.Store, logs.Options{Sealer: s.Sealer})
-		c.OnPut(cloud.TypeDiagnosticSettings, c.PutSubscriptionDiagnosticSetting)
+		c.EnableActivityExport()
 		sink := activitySink(svc)
 		forward := func(ctx context.Context) (int, error) { return c.ForwardActivity(ctx, sink) }
 		for _, f := range ready {

@@ -41,7 +41,7 @@ func TestActivityLogLandsInAzureActivityTable(t *testing.T) {
 		{"unknown category", setting, map[string]any{"properties": map[string]any{"workspaceId": wsID, "logs": []any{map[string]any{"category": "Audit", "enabled": true}}}}},
 		{"storage destination", setting, map[string]any{"properties": map[string]any{"workspaceId": wsID,
 			"storageAccountId": rg + "/providers/Microsoft.Storage/storageAccounts/x", "logs": []any{map[string]any{"category": "Administrative", "enabled": true}}}}},
-		{"resource scope", wsID + "/providers/Microsoft.Insights/diagnosticSettings/x", map[string]any{"properties": map[string]any{"workspaceId": wsID,
+		{"resource group scope", rg + "/providers/Microsoft.Insights/diagnosticSettings/x", map[string]any{"properties": map[string]any{"workspaceId": wsID,
 			"logs": []any{map[string]any{"category": "Administrative", "enabled": true}}}}},
 	}
 	for _, b := range bad {

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/steward-gov/steward/internal/cloud"
+	"github.com/steward-gov/steward/internal/cloud/authorization"
 	"github.com/steward-gov/steward/internal/cloud/consumption"
 	"github.com/steward-gov/steward/internal/rbac"
 )
@@ -61,6 +62,13 @@ func (s *Steward) mountCloud(ctx context.Context, setup []CloudSetup) error {
 		if err := f(ctx, s, c); err != nil {
 			return fmt.Errorf("cloud setup: %w", err)
 		}
+	}
+	// Role definitions and assignments are core to ARM: without the
+	// provider they would be stored as generic resources, listed from the
+	// store (no built-in roles) and never enforced. A setup that
+	// registered it already is kept.
+	if err := authorization.Register(c); err != nil {
+		return fmt.Errorf("Microsoft.Authorization: %w", err)
 	}
 	if err := c.Start(ctx); err != nil {
 		return fmt.Errorf("cloud: %w", err)

@@ -5,11 +5,13 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 
 	azarm "github.com/Azure/azure-sdk-for-go/sdk/azcore/arm"
 
+	"github.com/steward-gov/steward/internal/identity"
 	"github.com/steward-gov/steward/internal/identity/graph"
 	"github.com/steward-gov/steward/internal/logs"
 	"github.com/steward-gov/steward/internal/logs/kql"
@@ -41,6 +43,9 @@ type ReportsOptions struct {
 	ActionGroup string
 	// HTTP posts to webhooks (nil: a client with a timeout).
 	HTTP *http.Client
+	// Mailer sends incidents to the action group's email receivers (nil:
+	// a group with email receivers fails the notification, visibly).
+	Mailer reports.Mailer
 	// Now is the scheduler's clock (nil: the wall clock).
 	Now func() time.Time
 	// BenchmarkAssignment is the name of the subscription's assignment of
@@ -89,6 +94,8 @@ func ReportsService(opts ReportsOptions, ready ...func(*reports.Scheduler)) Serv
 			if err != nil {
 				return nil, fmt.Errorf("data-plane use: %w", err)
 			}
+			// Credential sign-ins are not actions a role grants.
+			data = slices.DeleteFunc(data, func(o reports.Operation) bool { return o.Action == reports.ActionCredentialSignIn })
 			return reports.AccessFrom(ctx, src, t, window, data...)
 		}}}
 		if len(opts.Rogue.Pipelines)+len(opts.Rogue.TemplateHashes) > 0 {
@@ -96,10 +103,20 @@ func ReportsService(opts ReportsOptions, ready ...func(*reports.Scheduler)) Serv
 				return reports.RogueFrom(ctx, src, now().UTC(), window, opts.Rogue)
 			}})
 		}
+		var record reports.RecordFunc
+		if opts.Workspace != "" {
+			record = reportsRecorder(logs.New(s.Store, logs.Options{Sealer: s.Sealer}), opts.Workspace)
+		}
 		csrc := reports.CredentialSource{Source: src, DataOptions: s.ARMClientOptions(), GraphBase: "https://" + GraphHost + "/" + graph.Version}
 		jobs = append(jobs,
 			reports.Job{Name: "credentials", Every: every, Run: func(ctx context.Context) ([]reports.Finding, error) {
 				rows, err := credentialsReport(ctx, s, csrc, now())
+				if err == nil && record != nil {
+					// The inventory with its last-used times, for KQL.
+					if err := record(ctx, reports.CredentialsTable, reports.CredentialLogRows(rows)); err != nil {
+						return nil, fmt.Errorf("%s: %w", reports.CredentialsTable, err)
+					}
+				}
 				return reports.CredentialFindings(rows), err
 			}},
 			reports.Job{Name: "network", Every: every, Run: func(ctx context.Context) ([]reports.Finding, error) {
@@ -119,13 +136,11 @@ func ReportsService(opts ReportsOptions, ready ...func(*reports.Scheduler)) Serv
 		so := reports.SchedulerOptions{Store: s.Store, Jobs: jobs, Subscription: s.Bootstrap.SubscriptionID, Now: now,
 			Log: s.log.With("component", "reports")}
 		if opts.ActionGroup != "" {
-			if so.Notify, err = reports.ActionGroupNotifier(src, opts.ActionGroup, opts.HTTP); err != nil {
+			if so.Notify, err = reports.ActionGroupNotifier(src, opts.ActionGroup, opts.HTTP, opts.Mailer); err != nil {
 				return fmt.Errorf("reports: %w", err)
 			}
 		}
-		if opts.Workspace != "" {
-			so.Record = reportsRecorder(logs.New(s.Store, logs.Options{Sealer: s.Sealer}), opts.Workspace)
-		}
+		so.Record = record
 		sched := reports.NewScheduler(so)
 		for _, f := range ready {
 			f(sched)
@@ -201,8 +216,23 @@ func reportsRecorder(svc *logs.Service, workspaceID string) reports.RecordFunc {
 	}
 }
 
+// credentialUsed is the identity service's CredentialUsed hook: it notes
+// the credential's sign-in in the data-plane use records (at most once
+// per 5 minutes per credential, written off the request), where the
+// credentials job reads each application credential's last use.
+func credentialUsed(usage *reports.UsageRecorder) func(identity.CredentialUse) {
+	collection := map[string]string{identity.CredentialPassword: "passwordCredentials",
+		identity.CredentialCertificate: "keyCredentials", identity.CredentialFederated: "federatedIdentityCredentials"}
+	return func(u identity.CredentialUse) {
+		if scope := reports.AppCredentialScope(u.AppObjectID, collection[u.Kind], u.KeyID); scope != "" {
+			usage.Note(u.AppID, scope, reports.ActionCredentialSignIn)
+		}
+	}
+}
+
 // credentialsReport runs the credentials report with the last use of
-// each vault object from the data-plane records.
+// each vault object and application credential from the data-plane
+// records.
 func credentialsReport(ctx context.Context, s *Steward, src reports.CredentialSource, now time.Time) ([]reports.CredentialRow, error) {
 	used, err := reports.UsageOperations(ctx, s.Store, time.Time{})
 	if err != nil {

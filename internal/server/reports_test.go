@@ -2,16 +2,23 @@ package server
 
 import (
 	"context"
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/x509"
+	"crypto/x509/pkix"
 	"fmt"
+	"math/big"
 	"net/http/httptest"
 	"sort"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
 	azarm "github.com/Azure/azure-sdk-for-go/sdk/azcore/arm"
-	azcloud "github.com/Azure/azure-sdk-for-go/sdk/azcore/cloud"
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/to"
+	"github.com/Azure/azure-sdk-for-go/sdk/azidentity"
 	query "github.com/Azure/azure-sdk-for-go/sdk/monitor/query/azlogs"
 	"github.com/Azure/azure-sdk-for-go/sdk/resourcemanager/monitor/armmonitor"
 	"github.com/Azure/azure-sdk-for-go/sdk/resourcemanager/resources/armresources"
@@ -57,10 +64,7 @@ func TestScheduledReportsRaiseAndResolveIncidents(t *testing.T) {
 	ctx := context.Background()
 	e.mustARM(t, "PUT", rg, "2021-04-01", map[string]any{"location": "eastus"})
 	ws := e.mustARM(t, "PUT", wsID, "2022-10-01", map[string]any{"location": "eastus"})
-	armOpts := &azarm.ClientOptions{ClientOptions: e.opts}
-	armOpts.Cloud.Services = map[cloudServiceName]cloudServiceConfig{
-		azcloud.ResourceManager: {Endpoint: e.s.BaseURL, Audience: "https://management.azure.com"}}
-	groups, err := armmonitor.NewActionGroupsClient(e.sub, e.cred, armOpts)
+	groups, err := armmonitor.NewActionGroupsClient(e.sub, e.cred, e.armOptions())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -76,21 +80,11 @@ func TestScheduledReportsRaiseAndResolveIncidents(t *testing.T) {
 		"roleDefinitionId": "/subscriptions/" + e.sub + "/providers/Microsoft.Authorization/roleDefinitions/acdd72a7-3385-48ef-bd42-f606fba81ae7"}})
 
 	// A NIC with a public IP whose NSG lets SSH in from the Internet.
-	nsgID := rg + "/providers/Microsoft.Network/networkSecurityGroups/web-nsg"
-	nicID := rg + "/providers/Microsoft.Network/networkInterfaces/web-nic"
 	vnetID := rg + "/providers/Microsoft.Network/virtualNetworks/vnet"
-	sshRule := map[string]any{"name": "allow-ssh", "properties": map[string]any{"priority": 100, "direction": "Inbound", "access": "Allow",
-		"protocol": "Tcp", "sourceAddressPrefix": "Internet", "sourcePortRange": "*", "destinationAddressPrefix": "*", "destinationPortRange": "22"}}
-	nsg := map[string]any{"location": "eastus", "properties": map[string]any{"securityRules": []any{sshRule}}}
-	e.mustARM(t, "PUT", nsgID, "2024-05-01", nsg)
 	e.mustARM(t, "PUT", vnetID, "2024-05-01", map[string]any{"location": "eastus", "properties": map[string]any{
 		"addressSpace": map[string]any{"addressPrefixes": []string{"10.0.0.0/16"}},
 		"subnets":      []any{map[string]any{"name": "front", "properties": map[string]any{"addressPrefix": "10.0.0.0/24"}}}}})
-	e.mustARM(t, "PUT", nicID, "2024-05-01", map[string]any{"location": "eastus", "properties": map[string]any{
-		"networkSecurityGroup": map[string]any{"id": nsgID},
-		"ipConfigurations": []any{map[string]any{"name": "ipconfig1", "properties": map[string]any{
-			"subnet":          map[string]any{"id": vnetID + "/subnets/front"},
-			"publicIPAddress": map[string]any{"id": rg + "/providers/Microsoft.Network/publicIPAddresses/web-ip"}}}}}})
+	nsgID, nicID, setSSH := sshOpenNIC(t, e, rg, vnetID+"/subnets/front")
 
 	incidents := func() []string {
 		hook.mu.Lock()
@@ -108,6 +102,12 @@ func TestScheduledReportsRaiseAndResolveIncidents(t *testing.T) {
 				continue // everything here was made outside the (unused) pipeline: not this test's subject
 			}
 			target := targets[0].(string)
+			if job == "access" && strings.HasPrefix(strings.ToLower(target), "/providers/microsoft.authorization/roleassignments/") {
+				// The administrator's bootstrap Owner at the tenant root: its
+				// writes here come after the fake clock's now, so it reads as
+				// unused; not this test's subject.
+				continue
+			}
 			switch {
 			case strings.EqualFold(target, assignment):
 				target = "assignment"
@@ -142,9 +142,13 @@ func TestScheduledReportsRaiseAndResolveIncidents(t *testing.T) {
 	}
 	e.mustARM(t, "DELETE", assignment, "2022-04-01", nil)
 	// The NIC's NSG now denies SSH: the network job's incident resolves.
-	sshRule["properties"].(map[string]any)["access"] = "Deny"
-	e.mustARM(t, "PUT", nsgID, "2024-05-01", nsg)
+	setSSH("Deny")
 	clock.Set(clock.Now().Add(DefaultReportsEvery + time.Minute))
+	// The administrator's secret has signed in: its record is written
+	// before the last run, which puts it in StewardCredentials_CL.
+	if err := s.usage.Drain(ctx); err != nil {
+		t.Fatal(err)
+	}
 	tick()
 	if got := incidents(); len(got) != 2 || got[0] != "access Resolved Sev3 assignment" || got[1] != "network Resolved Sev1 nic" {
 		t.Fatalf("after the deletion and the deny rule: %v, want both incidents resolved", got)
@@ -168,19 +172,15 @@ func TestScheduledReportsRaiseAndResolveIncidents(t *testing.T) {
 		t.Errorf("jobs run: %v", jobs)
 	}
 
-	qOpts := &query.ClientOptions{ClientOptions: e.opts}
-	qOpts.Cloud.Services = map[cloudServiceName]cloudServiceConfig{
-		query.ServiceName: {Audience: LogAnalyticsAudience, Endpoint: strings.TrimSuffix(e.s.BaseURL, "/") + "/v1"}}
-	qc, err := query.NewClient(e.cred, qOpts)
-	if err != nil {
-		t.Fatal(err)
-	}
+	qc := e.queryClient(t)
 	res, err := qc.QueryWorkspace(ctx, props(ws)["customerId"].(string), query.QueryBody{Query: to.Ptr(
 		"StewardReportRuns_CL | where Job_s == 'access' | summarize Runs=count(), Opened=sum(Opened_d), Resolved=sum(Resolved_d), Errors=countif(Error_s != '') by Job_s")}, nil)
 	if err != nil || res.Error != nil || len(res.Tables) != 1 || len(res.Tables[0].Rows) != 1 {
 		t.Fatalf("runs table: %v %v", err, res.Error)
 	}
-	if row := fmt.Sprint(res.Tables[0].Rows[0]); row != "[access 3 1 1 0]" {
+	// The idle Reader, and the administrator's root Owner (unused at the
+	// first run's fake now, used at the second): two opened, two resolved.
+	if row := fmt.Sprint(res.Tables[0].Rows[0]); row != "[access 3 2 2 0]" {
 		t.Errorf("StewardReportRuns_CL: %s", row)
 	}
 	// steward report jobs' query: the last run, resolving one incident.
@@ -194,6 +194,16 @@ func TestScheduledReportsRaiseAndResolveIncidents(t *testing.T) {
 	}
 	if cols["Job"] != "access" || cols["Status"] != "Succeeded" || cols["Resolved"] != 1.0 || cols["Findings"] != 0.0 || cols["Error"] != "" {
 		t.Errorf("last run: %v", cols)
+	}
+	// The credentials job's inventory: seed 002's key-age query runs on it,
+	// and the administrator's client secret has a last use.
+	inv, err := qc.QueryWorkspace(ctx, props(ws)["customerId"].(string), query.QueryBody{Query: to.Ptr(
+		`StewardCredentials_CL | extend key_age = datetime_diff('day',now(),CreateDate_t) | where key_age >= 0 and Kind_s == 'AppPassword' and isnotnull(LastUsed_t) | summarize count() by Owner_s`)}, nil)
+	if err != nil || inv.Error != nil || len(inv.Tables) != 1 {
+		t.Fatalf("credentials table: %v %v", err, inv.Error)
+	}
+	if len(inv.Tables[0].Rows) != 1 {
+		t.Errorf("StewardCredentials_CL application secrets with a last use: %v, want the administrator's", inv.Tables[0].Rows)
 	}
 }
 
@@ -258,6 +268,9 @@ func TestScheduledCredentialsReportReadsVaults(t *testing.T) {
 	}
 	var got []string
 	for _, o := range data {
+		if o.Action == reports.ActionCredentialSignIn {
+			continue // the administrator's secret signing in (TestScheduledCredentialsReportShowsSignInsOfAppCredentials)
+		}
 		if o.PrincipalID != s.Bootstrap.ObjectID || !o.Data || !strings.HasSuffix(o.Scope, "/vaults/creds-kv/secrets/db-password") {
 			t.Errorf("record %+v", o)
 		}
@@ -309,5 +322,102 @@ func TestScheduledCredentialsReportReadsVaults(t *testing.T) {
 	clock.Set(clock.Now().Add(DefaultReportsEvery + time.Minute))
 	if r := credentialsRun(); r.Error != "" || r.Findings != 0 || r.Resolved != 1 {
 		t.Fatalf("after setting an expiry: %+v, want the finding resolved", r)
+	}
+}
+
+// TestScheduledCredentialsReportShowsSignInsOfAppCredentials signs an
+// application in through the Azure SDK with a client secret and with a
+// certificate: the token endpoint records which credential it was (one
+// record per credential however many tokens), and the credentials job's
+// rows give those two a "last used" time and the app's unused secret none.
+func TestScheduledCredentialsReportShowsSignInsOfAppCredentials(t *testing.T) {
+	dir := t.TempDir()
+	s, _ := startSteward(t, dir, CloudService(), ReportsService(ReportsOptions{Disabled: true}))
+	ctx := context.Background()
+	tenant := s.Bootstrap.TenantID
+	app, _, err := s.Identity.CreateApplication(ctx, tenant, "payments-ci")
+	if err != nil {
+		t.Fatal(err)
+	}
+	secret, used, err := s.Identity.AddClientSecret(ctx, tenant, app.AppID, "used", 24*time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, _, err = s.Identity.AddClientSecret(ctx, tenant, app.AppID, "unused", 24*time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	key, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "payments-ci"},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(24 * time.Hour)}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cert, _ := x509.ParseCertificate(der)
+	certCred, err := s.Identity.AddCertificate(ctx, tenant, app.AppID, "deploy-cert", cert)
+	if err != nil {
+		t.Fatal(err)
+	}
+	copts := azidentity.ClientCertificateCredentialOptions{ClientOptions: s.ARMClientOptions(), DisableInstanceDiscovery: true}
+	byCert, err := azidentity.NewClientCertificateCredential(tenant, app.AppID, []*x509.Certificate{cert}, key, &copts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bySecret, err := s.SecretCredential(app.AppID, secret)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []azcore.TokenCredential{bySecret, byCert} {
+		for _, scope := range []string{"https://management.azure.com/.default", "https://graph.microsoft.com/.default"} {
+			if _, err := c.GetToken(ctx, policy.TokenRequestOptions{Scopes: []string{scope}}); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	if err := s.usage.Drain(ctx); err != nil {
+		t.Fatal(err)
+	}
+	records, err := reports.UsageOperations(ctx, s.Store, time.Now().Add(-time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var mine []string
+	for _, o := range records {
+		if o.PrincipalID == app.AppID {
+			mine = append(mine, o.Action+" "+o.Scope)
+		}
+	}
+	sort.Strings(mine)
+	want := []string{
+		reports.ActionCredentialSignIn + " /applications/" + app.ObjectID + "/keyCredentials/" + certCred.KeyID,
+		reports.ActionCredentialSignIn + " /applications/" + app.ObjectID + "/passwordCredentials/" + used.KeyID,
+	}
+	sort.Strings(want)
+	if fmt.Sprint(mine) != fmt.Sprint(want) {
+		t.Fatalf("sign-in records %v, want %v", mine, want)
+	}
+	cred, err := s.SecretCredential(s.Bootstrap.ClientID, s.Bootstrap.ClientSecret)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows, err := credentialsReport(ctx, s, reports.CredentialSource{Source: reports.Source{Credential: cred,
+		Options: &azarm.ClientOptions{ClientOptions: s.ARMClientOptions()}, Subscription: s.Bootstrap.SubscriptionID},
+		DataOptions: s.ARMClientOptions(), GraphBase: "https://" + GraphHost + "/" + graph.Version}, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	seen := map[string]*time.Time{}
+	for _, r := range rows {
+		if r.Owner == "payments-ci" {
+			seen[r.Kind+"/"+r.Name] = r.LastUsed
+		}
+	}
+	recent := func(p *time.Time) bool { return p != nil && time.Since(*p) < time.Hour }
+	if len(seen) != 3 || !recent(seen["AppPassword/used"]) || !recent(seen["AppCertificate/deploy-cert"]) || seen["AppPassword/unused"] != nil {
+		t.Fatalf("last used of payments-ci's credentials: %v, want the used secret and the certificate only", seen)
 	}
 }

@@ -265,12 +265,13 @@ func (s *Steward) assemble(ctx context.Context) error {
 		AuthorityHost: s.BaseURL,
 		// Clients configured with a custom cloud may name Steward's own URL
 		// as the ARM audience.
-		Resources:     append(append([]string(nil), identity.DefaultResources...), s.BaseURL, s.GraphURL()),
-		TokenLifetime: s.Config.TokenLifetime,
-		Logger:        s.log.With("component", "identity"),
-		Observe:       s.Server.ObserveToken,
-		Hosts:         append(append([]string(nil), LoginHosts...), B2CHosts...),
-		Sealer:        s.Sealer,
+		Resources:      append(append([]string(nil), identity.DefaultResources...), s.BaseURL, s.GraphURL()),
+		TokenLifetime:  s.Config.TokenLifetime,
+		Logger:         s.log.With("component", "identity"),
+		Observe:        s.Server.ObserveToken,
+		CredentialUsed: credentialUsed(s.usageRecorder()),
+		Hosts:          append(append([]string(nil), LoginHosts...), B2CHosts...),
+		Sealer:         s.Sealer,
 	})
 	if n, err := s.Identity.Keys().SealClearKeys(ctx); err != nil {
 		return fmt.Errorf("sealing signing keys: %w", err)

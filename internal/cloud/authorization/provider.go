@@ -23,8 +23,14 @@ type Provider struct {
 // New returns the provider over a Cloud.
 func New(c *cloud.Cloud) *Provider { return &Provider{c: c} }
 
-// Register adds the provider's routes to c.
-func Register(c *cloud.Cloud) error { return c.Register(New(c)) }
+// Register adds the provider's routes to c; it does nothing when c already
+// serves them, so every Cloud can have it registered by default.
+func Register(c *cloud.Cloud) error {
+	if c.Serves(cloud.TypeRoleAssignment) {
+		return nil
+	}
+	return c.Register(New(c))
+}
 
 // Routes implements cloud.Provider. Every route checks access itself:
 // role-assignment writes carry condition attributes, and some reads are

@@ -72,6 +72,10 @@ type Engine struct {
 	wake chan struct{}
 	stop context.CancelFunc
 	done chan struct{}
+	// remWake wakes the remediation runner; remDone is closed when it
+	// ends.
+	remWake chan struct{}
+	remDone chan struct{}
 }
 
 // New returns an Engine over c. Mount it to serve the API and follow
@@ -99,7 +103,7 @@ func New(c *cloud.Cloud, opts Options) *Engine {
 		opts.Poll = 5 * time.Second
 	}
 	return &Engine{cloud: c, opts: opts, log: opts.Logger, now: func() time.Time { return opts.Clock().UTC() },
-		wake: make(chan struct{}, 1)}
+		wake: make(chan struct{}, 1), remWake: make(chan struct{}, 1)}
 }
 
 // Mount registers the Microsoft.PolicyInsights routes on the Cloud and

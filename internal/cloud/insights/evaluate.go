@@ -205,8 +205,10 @@ func subscriptionValue(doc map[string]any, sub, tenant string) map[string]any {
 }
 
 // related finds the resources auditIfNotExists and deployIfNotExists look
-// for: resources of a type in the evaluated resource's group (or
-// subscription), optionally by name.
+// for, optionally by name: resources of a child type or an extension type
+// (diagnostic settings) under the evaluated resource, as Azure queries
+// them on the resource; other types in the evaluated resource's group
+// (or subscription). The rule is the scan's (docs/decisions/scan.md).
 func (e *Engine) related() policy.RelatedFunc {
 	return func(ctx context.Context, q policy.RelatedQuery) ([]map[string]any, error) {
 		id := q.Resource.ID()
@@ -220,7 +222,8 @@ func (e *Engine) related() policy.RelatedFunc {
 		} else if group != "" && !strings.EqualFold(q.ExistenceScope, "subscription") {
 			scope += "/resourceGroups/" + group
 		}
-		var out []map[string]any
+		var found []cloud.Resource
+		extension := false
 		after := ""
 		for {
 			page, next, err := e.cloud.List(ctx, cloud.ListQuery{Type: q.Type, Scope: scope, Limit: store.MaxPageSize, After: after})
@@ -228,15 +231,24 @@ func (e *Engine) related() policy.RelatedFunc {
 				return nil, err
 			}
 			for _, r := range page {
-				if q.Name == "" || strings.Contains(q.Name, "?") || strings.EqualFold(lastName(r.ID), lastName(q.Name)) {
-					out = append(out, r.Doc)
+				extension = extension || policy.IsExtensionResourceID(r.ID)
+				if !strings.EqualFold(r.ID, id) && (q.Name == "" || strings.Contains(q.Name, "?") || strings.EqualFold(lastName(r.ID), lastName(q.Name))) {
+					found = append(found, r)
 				}
 			}
 			if next == "" {
-				return out, nil
+				break
 			}
 			after = next
 		}
+		under := policy.RelatedUnderResource(q.Resource.Type(), q.Type, extension)
+		var out []map[string]any
+		for _, r := range found {
+			if !under || policy.DirectlyUnder(id, r.ID) {
+				out = append(out, r.Doc)
+			}
+		}
+		return out, nil
 	}
 }
 

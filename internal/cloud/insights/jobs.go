@@ -111,14 +111,18 @@ func (e *Engine) Start(ctx context.Context) {
 	ctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	e.stop = cancel
 	e.done = make(chan struct{})
+	e.remDone = make(chan struct{})
 	go e.loop(ctx)
+	go e.remediationLoop(ctx)
 }
 
-// Stop ends the worker and waits for the scan in progress to stop.
+// Stop ends the workers and waits for the scan and the remediation in
+// progress to stop (a stopped remediation resumes at the next Start).
 func (e *Engine) Stop() {
 	if e.stop != nil {
 		e.stop()
 		<-e.done
+		<-e.remDone
 	}
 }
 
@@ -165,32 +169,14 @@ func (e *Engine) RunPending(ctx context.Context) int {
 		_ = st.Update(ctx, func(tx store.Tx) error { return tx.Delete(ctx, tableJobs, l.Key, store.Cond{}) })
 		return 1
 	}
-	runCtx, cancel := context.WithCancel(ctx)
-	renewed := make(chan struct{})
-	go func() { // keep the lease while the scan runs
-		defer close(renewed)
-		t := time.NewTicker(e.opts.LeaseTTL / 3)
-		defer t.Stop()
-		for {
-			select {
-			case <-runCtx.Done():
-				return
-			case <-t.C:
-				if _, err := st.Renew(runCtx, tableJobs, l.Key, e.opts.Owner, e.opts.LeaseTTL); err != nil {
-					cancel()
-					return
-				}
-			}
-		}
-	}()
+	runCtx, release := e.keepLease(ctx, tableJobs, l.Key)
 	var scanErr error
 	if j.Full || j.Assignment == "" {
 		scanErr = e.ScanScope(runCtx, j.Scope)
 	} else {
 		scanErr = e.ScanAssignment(runCtx, j.Scope, j.Assignment)
 	}
-	cancel()
-	<-renewed
+	release()
 	if ctx.Err() != nil {
 		_ = st.Release(context.WithoutCancel(ctx), tableJobs, l.Key, e.opts.Owner)
 		return 1

@@ -9,7 +9,6 @@ import (
 	"math"
 	"net/http"
 	"strings"
-	"sync"
 
 	"github.com/steward-gov/steward/internal/arm"
 	"github.com/steward-gov/steward/internal/cloud"
@@ -66,7 +65,7 @@ type remediationInput struct {
 	ResourceCount int
 	Parallel      int
 	Failure       float64
-	hasFailure    bool
+	HasFailure    bool
 }
 
 func (e *Engine) serveRemediation(ctx context.Context, call *cloud.Call) (*cloud.Response, error) {
@@ -170,7 +169,7 @@ func parseRemediationInput(doc map[string]any) (*remediationInput, error) {
 			if !ok || f < 0 || f > 1 {
 				return nil, arm.BadRequest("InvalidRequestContent", "The failure threshold percentage must be a number from 0 to 1.")
 			}
-			in.Failure, in.hasFailure = f, true
+			in.Failure, in.HasFailure = f, true
 		}
 	}
 	if fl, ok := lookupFold(props, "filters"); ok && fl != nil {
@@ -284,107 +283,43 @@ func (e *Engine) createRemediation(ctx context.Context, call *cloud.Call) (*clou
 	} else if !setHasMember(c, in.ReferenceID) {
 		return nil, arm.BadRequest("InvalidCreateRemediationRequest", "The policy set of the assignment has no member with reference ID '%s'.", truncate(in.ReferenceID, 100))
 	}
-	if in.Discovery == "ReEvaluateCompliance" {
-		if err := e.ScanAssignment(ctx, scope, c.a.ID); err != nil {
+	// The deployments run as the assignment's identity: an assignment with
+	// resources to remediate and no identity is refused now.
+	if in.Discovery == "ExistingNonCompliant" {
+		targets, err := e.remediationTargets(ctx, scope, sr, c, in)
+		if err != nil {
 			return nil, err
 		}
-	}
-	targets, err := e.remediationTargets(ctx, scope, sr, c, in)
-	if err != nil {
-		return nil, err
-	}
-	var runAs identity.Principal
-	if len(targets) > 0 {
-		if runAs, err = e.assignmentPrincipal(ctx, c.a.ID); err != nil {
-			return nil, err
-		}
-	}
-	// The deployments and writes run as the assignment's managed identity,
-	// with the roles granted to it, as on Azure.
-	asIdentity := identity.WithPrincipal(ctx, runAs)
-	now := e.now().Format("2006-01-02T15:04:05.0000000Z")
-	// Up to parallelDeployments resources are remediated at once; no new
-	// one starts once the failed share exceeds the threshold.
-	results := make([]*remediationDeployment, len(targets))
-	var (
-		mu      sync.Mutex
-		wg      sync.WaitGroup
-		failedN int
-		aborted bool
-	)
-	slots := make(chan struct{}, in.Parallel)
-	for i, s := range targets {
-		slots <- struct{}{}
-		mu.Lock()
-		stop := in.hasFailure && float64(failedN)/float64(len(targets)) > in.Failure
-		mu.Unlock()
-		if stop {
-			<-slots
-			aborted = true
-			break
-		}
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			defer func() { <-slots }()
-			d := e.remediate(asIdentity, call, ps, c, in.ReferenceID, s, fmt.Sprintf("PolicyDeployment_%s_%d", lastName(id), i))
-			d.CreatedOn, d.LastUpdatedOn = now, e.now().Format("2006-01-02T15:04:05.0000000Z")
-			mu.Lock()
-			results[i] = &d
-			if d.Status != "Succeeded" {
-				failedN++
+		if len(targets) > 0 {
+			if _, err := e.assignmentPrincipal(ctx, c.a.ID); err != nil {
+				return nil, err
 			}
-			mu.Unlock()
-		}()
-	}
-	wg.Wait()
-	var deps []remediationDeployment
-	failed, succeeded := 0, 0
-	for _, d := range results {
-		if d == nil {
-			continue
-		}
-		if d.Status == "Succeeded" {
-			succeeded++
-		} else {
-			failed++
-		}
-		deps = append(deps, *d)
-	}
-	// The deployments changed resources the assignment's rules look at
-	// (deployIfNotExists checks related resources): evaluate again.
-	if len(deps) > 0 {
-		if err := e.ScanAssignment(ctx, scope, c.a.ID); err != nil {
-			e.log.Warn("re-evaluation after remediation failed", "remediation", id, "err", err)
 		}
 	}
-	stateName, message := "Succeeded", ""
-	switch {
-	case aborted:
-		stateName, message = "Failed", fmt.Sprintf("The remediation stopped: the failure threshold %g was exceeded.", in.Failure)
-	case failed > 0:
-		stateName, message = "Failed", fmt.Sprintf("%d of %d remediation deployments failed.", failed, len(deps))
+	// A remediation that has not ended is not replaced.
+	if prev, err := e.cloud.Get(ctx, id); err == nil {
+		pp, _ := prev.Doc["properties"].(map[string]any)
+		if st := stringOf(pp["provisioningState"]); remediationInProgress(st) && e.remediationQueued(ctx, id) {
+			return nil, arm.Errorf(http.StatusConflict, "RemediationInProgress", "The remediation '%s' is %s: cancel it or wait for its end before creating it again.", truncate(call.Target.Name, 100), st)
+		}
 	}
+	now := e.stamp()
 	out := map[string]any{"id": id, "name": call.Target.Name, "type": TypeRemediations}
 	props := map[string]any{
 		"policyAssignmentId":    c.a.ID,
 		"resourceDiscoveryMode": in.Discovery,
 		"resourceCount":         in.ResourceCount,
 		"parallelDeployments":   in.Parallel,
-		"provisioningState":     stateName,
+		"provisioningState":     remAccepted,
 		"createdOn":             now,
-		"lastUpdatedOn":         e.now().Format("2006-01-02T15:04:05.0000000Z"),
+		"lastUpdatedOn":         now,
 		"correlationId":         call.CorrelationID,
-		"deploymentStatus": map[string]any{"totalDeployments": len(deps), "successfulDeployments": succeeded,
-			"failedDeployments": failed},
+		"deploymentStatus":      map[string]any{"totalDeployments": 0, "successfulDeployments": 0, "failedDeployments": 0},
 	}
 	if in.ReferenceID != "" {
 		props["policyDefinitionReferenceId"] = in.ReferenceID
 	}
-	if message != "" {
-		props["statusMessage"] = message
-	}
-	if in.hasFailure {
+	if in.HasFailure {
 		props["failureThreshold"] = map[string]any{"percentage": in.Failure}
 	}
 	filters := map[string]any{}
@@ -402,14 +337,18 @@ func (e *Engine) createRemediation(ctx context.Context, call *cloud.Call) (*clou
 	if err != nil {
 		return nil, err
 	}
-	b, err := json.Marshal(deps)
-	if err != nil {
-		return nil, err
-	}
+	// The deployments run in the background; GET shows their progress.
 	if err := e.cloud.Store().Update(ctx, func(tx store.Tx) error {
-		_, err := tx.Put(ctx, tableRemediationDeployments, strings.ToLower(id), b, store.Cond{})
+		err := tx.Delete(ctx, tableRemediationDeployments, strings.ToLower(id), store.Cond{})
+		if errors.Is(err, store.ErrNotFound) {
+			return nil
+		}
 		return err
 	}); err != nil {
+		return nil, err
+	}
+	if err := e.queueRemediation(ctx, remediationJob{ID: stored.ID, Scope: scope, Input: *in, Host: call.HTTP.Host, TLS: call.HTTP.TLS != nil,
+		CorrelationID: call.CorrelationID, Created: now}); err != nil {
 		return nil, err
 	}
 	status := http.StatusOK
@@ -684,19 +623,6 @@ func (e *Engine) storedRemediation(ctx context.Context, call *cloud.Call) (cloud
 		return cloud.Resource{}, err
 	}
 	return r, nil
-}
-
-// serveRemediationCancel cancels a remediation that is still running.
-// Steward completes a remediation before answering its PUT, so every
-// stored remediation has ended and cannot be canceled.
-func (e *Engine) serveRemediationCancel(ctx context.Context, call *cloud.Call) (*cloud.Response, error) {
-	r, err := e.storedRemediation(ctx, call)
-	if err != nil {
-		return nil, err
-	}
-	props, _ := r.Doc["properties"].(map[string]any)
-	st := stringOf(props["provisioningState"])
-	return nil, arm.BadRequest("InvalidCancelRemediationRequest", "The remediation '%s' has already ended (%s) and cannot be canceled.", truncate(call.Target.Name, 100), st)
 }
 
 func (e *Engine) serveRemediationDeployments(ctx context.Context, call *cloud.Call) (*cloud.Response, error) {

@@ -105,6 +105,28 @@ func (e *env) complianceOf(t testing.TB, resourceID, assignmentID string) string
 	return ""
 }
 
+// waitRemediation polls a remediation until it has ended (the runner
+// works in the background) and returns it as the SDK reads it.
+func waitRemediation(t testing.TB, e *env, id string) armpolicyinsights.Remediation {
+	t.Helper()
+	deadline := time.Now().Add(2 * time.Minute)
+	for {
+		code, b := e.do(t, http.MethodGet, id+"?api-version=2021-10-01", nil)
+		var r armpolicyinsights.Remediation
+		if code != http.StatusOK || json.Unmarshal(b, &r) != nil || r.Properties == nil || r.Properties.ProvisioningState == nil {
+			t.Fatalf("GET %s: %d %s", id, code, b)
+		}
+		switch *r.Properties.ProvisioningState {
+		case "Succeeded", "Failed", "Canceled":
+			return r
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("remediation %s still %s", id, *r.Properties.ProvisioningState)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
 func remediationsClient(t testing.TB, e *env) *armpolicyinsights.RemediationsClient {
 	t.Helper()
 	c, err := armpolicyinsights.NewRemediationsClient(e.sub, e.cred, e.opts)
@@ -143,7 +165,11 @@ func TestSDKRemediationDeployIfNotExists(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p := resp.Properties
+	// The PUT answers before the deployments run.
+	if st := *resp.Properties.ProvisioningState; st != "Accepted" {
+		t.Errorf("PUT answered %s, want Accepted", st)
+	}
+	p := waitRemediation(t, e, *resp.ID).Properties
 	if *p.ProvisioningState != "Succeeded" || *p.DeploymentStatus.TotalDeployments != 1 ||
 		*p.DeploymentStatus.SuccessfulDeployments != 1 || *p.DeploymentStatus.FailedDeployments != 0 {
 		t.Fatalf("remediation: %s %+v", *p.ProvisioningState, *p.DeploymentStatus)
@@ -181,7 +207,7 @@ func TestSDKRemediationDeployIfNotExists(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if p := at.Properties; *p.ProvisioningState != "Succeeded" || *p.DeploymentStatus.TotalDeployments != 1 ||
+	if p := waitRemediation(t, e, *at.ID).Properties; *p.ProvisioningState != "Succeeded" || *p.DeploymentStatus.TotalDeployments != 1 ||
 		!strings.EqualFold(*at.ID, other+"/providers/Microsoft.PolicyInsights/remediations/fix-one") {
 		t.Fatalf("resource-scope remediation: %s %s %+v", *at.ID, *p.ProvisioningState, *p.DeploymentStatus)
 	}
@@ -239,7 +265,7 @@ func TestSDKRemediationModify(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if p := resp.Properties; *p.ProvisioningState != "Failed" || *p.DeploymentStatus.FailedDeployments != 1 {
+	if p := waitRemediation(t, e, *resp.ID).Properties; *p.ProvisioningState != "Failed" || *p.DeploymentStatus.FailedDeployments != 1 {
 		t.Fatalf("remediation without a role: %s %+v", *p.ProvisioningState, *p.DeploymentStatus)
 	}
 	deps := client.NewListDeploymentsAtResourceGroupPager("net", "no-role", nil, nil)
@@ -254,7 +280,7 @@ func TestSDKRemediationModify(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if p := resp.Properties; *p.ProvisioningState != "Succeeded" || *p.DeploymentStatus.SuccessfulDeployments != 1 {
+	if p := waitRemediation(t, e, *resp.ID).Properties; *p.ProvisioningState != "Succeeded" || *p.DeploymentStatus.SuccessfulDeployments != 1 {
 		_, b := e.do(t, http.MethodPost, e.rg("net")+"/providers/Microsoft.PolicyInsights/remediations/tag-env/listDeployments?api-version=2021-10-01", nil)
 		t.Fatalf("remediation: %s, deployments %s", *p.ProvisioningState, b)
 	}
@@ -309,8 +335,11 @@ func TestRemediationBadInput(t *testing.T) {
 	}
 	// An audit assignment has nothing to remediate: Succeeded, no deployment.
 	code, b = e.do(t, http.MethodPut, base, map[string]any{"properties": map[string]any{"policyAssignmentId": a}})
-	if code != http.StatusCreated || !strings.Contains(string(b), `"totalDeployments":0`) || !strings.Contains(string(b), `"provisioningState":"Succeeded"`) {
-		t.Errorf("audit remediation: %d %s", code, b)
+	if code != http.StatusCreated {
+		t.Fatalf("audit remediation: %d %s", code, b)
+	}
+	if p := waitRemediation(t, e, strings.TrimSuffix(base, "?api-version=2021-10-01")).Properties; *p.ProvisioningState != "Succeeded" || *p.DeploymentStatus.TotalDeployments != 0 {
+		t.Errorf("audit remediation: %s %+v", *p.ProvisioningState, *p.DeploymentStatus)
 	}
 }
 
@@ -328,41 +357,35 @@ func TestRemediationFailureThreshold(t *testing.T) {
 	code, b := e.do(t, http.MethodPut, e.rg("farms")+"/providers/Microsoft.PolicyInsights/remediations/r?api-version=2021-10-01",
 		map[string]any{"properties": map[string]any{"policyAssignmentId": a, "parallelDeployments": 1,
 			"failureThreshold": map[string]any{"percentage": 0}}})
-	var got struct {
-		Properties struct {
-			ProvisioningState string
-			StatusMessage     string
-			DeploymentStatus  struct{ TotalDeployments, FailedDeployments int }
-		}
-	}
-	if code != http.StatusCreated || json.Unmarshal(b, &got) != nil {
+	if code != http.StatusCreated {
 		t.Fatalf("%d %s", code, b)
 	}
-	p := got.Properties
-	if p.ProvisioningState != "Failed" || p.DeploymentStatus.TotalDeployments != 1 || p.DeploymentStatus.FailedDeployments != 1 ||
-		!strings.Contains(p.StatusMessage, "failure threshold") {
-		t.Fatalf("%s", b)
+	rems := e.rg("farms") + "/providers/Microsoft.PolicyInsights/remediations/"
+	// The task counts the resources it means to remediate (three) and stops
+	// after the first failure.
+	p := waitRemediation(t, e, rems+"r").Properties
+	if *p.ProvisioningState != "Failed" || *p.DeploymentStatus.TotalDeployments != 3 || *p.DeploymentStatus.FailedDeployments != 1 ||
+		*p.DeploymentStatus.SuccessfulDeployments != 0 || !strings.Contains(*p.StatusMessage, "failure threshold") {
+		t.Fatalf("%s %+v %s", *p.ProvisioningState, *p.DeploymentStatus, *p.StatusMessage)
 	}
 	// Without a threshold every resource is tried, up to resourceCount.
 	code, b = e.do(t, http.MethodPut, e.rg("farms")+"/providers/Microsoft.PolicyInsights/remediations/all?api-version=2021-10-01",
 		map[string]any{"properties": map[string]any{"policyAssignmentId": a, "resourceCount": 2}})
-	if code != http.StatusCreated || json.Unmarshal(b, &got) != nil || got.Properties.DeploymentStatus.FailedDeployments != 2 ||
-		got.Properties.ProvisioningState != "Failed" {
+	if code != http.StatusCreated {
 		t.Fatalf("%d %s", code, b)
+	}
+	if p := waitRemediation(t, e, rems+"all").Properties; *p.DeploymentStatus.FailedDeployments != 2 || *p.ProvisioningState != "Failed" {
+		t.Fatalf("%s %+v", *p.ProvisioningState, *p.DeploymentStatus)
 	}
 	// With the role, three deployments at once all succeed.
 	e.grantContributor(t, a, e.rg("farms"))
 	code, b = e.do(t, http.MethodPut, e.rg("farms")+"/providers/Microsoft.PolicyInsights/remediations/parallel?api-version=2021-10-01",
 		map[string]any{"properties": map[string]any{"policyAssignmentId": a, "parallelDeployments": 3}})
-	var ok struct {
-		Properties struct {
-			ProvisioningState string
-			DeploymentStatus  struct{ TotalDeployments, SuccessfulDeployments int }
-		}
-	}
-	if code != http.StatusCreated || json.Unmarshal(b, &ok) != nil || ok.Properties.ProvisioningState != "Succeeded" ||
-		ok.Properties.DeploymentStatus.SuccessfulDeployments != 3 {
+	if code != http.StatusCreated {
 		t.Fatalf("%d %s", code, b)
+	}
+	if p := waitRemediation(t, e, rems+"parallel").Properties; *p.ProvisioningState != "Succeeded" || *p.DeploymentStatus.SuccessfulDeployments != 3 {
+		t.Fatalf("%s %+v", *p.ProvisioningState, *p.DeploymentStatus)
 	}
 	for _, n := range []string{"f1", "f2", "f3"} {
 		if code, b := e.do(t, http.MethodGet, e.rg("farms")+"/providers/Microsoft.Web/sites/"+n+"-site?api-version=2023-01-01", nil); code != http.StatusOK {
@@ -457,7 +480,7 @@ func TestSDKRemediationAtManagementGroup(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if p := resp.Properties; *p.ProvisioningState != "Succeeded" || *p.DeploymentStatus.SuccessfulDeployments != 1 {
+	if p := waitRemediation(t, e, *resp.ID).Properties; *p.ProvisioningState != "Succeeded" || *p.DeploymentStatus.SuccessfulDeployments != 1 {
 		t.Fatalf("remediation: %s %+v", *p.ProvisioningState, *p.DeploymentStatus)
 	}
 	if got := e.complianceOf(t, farm, a); got != "Compliant" {
@@ -466,5 +489,137 @@ func TestSDKRemediationAtManagementGroup(t *testing.T) {
 	pager := client.NewListForManagementGroupPager("platform", nil, nil)
 	if page, err := pager.NextPage(ctx); err != nil || len(page.Value) != 1 {
 		t.Fatalf("list at the group: %+v %v", page.Value, err)
+	}
+}
+
+// gateSites makes every write of a Microsoft.Web/sites wait at the gate
+// until the test opens it, and reports each arrival: the test decides
+// when a remediation's deployment finishes.
+type gate struct {
+	arrived chan string
+	open    chan struct{}
+}
+
+func gateSites(e *env) *gate {
+	g := &gate{arrived: make(chan string, 100), open: make(chan struct{})}
+	e.s.Cloud.OnPut("Microsoft.Web/sites", func(ctx context.Context, id string, _, _ map[string]any) error {
+		g.arrived <- id
+		select {
+		case <-g.open:
+			return nil
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	})
+	return g
+}
+
+// arrival waits for the next write at the gate.
+func (g *gate) arrival(t testing.TB) string {
+	t.Helper()
+	select {
+	case id := <-g.arrived:
+		return id
+	case <-time.After(2 * time.Minute):
+		t.Fatal("no deployment reached the gate")
+		return ""
+	}
+}
+
+// TestRemediationRunsInBackgroundAndCancels: the PUT answers Accepted
+// while the first of three deployments is held; GET shows Running with the
+// count; cancel answers Cancelling, no further deployment starts, and the
+// task ends Canceled with the one deployment that ran. Canceling it again
+// is refused, as is canceling an ended one on Azure.
+func TestRemediationRunsInBackgroundAndCancels(t *testing.T) {
+	e := newEnv(t, insights.Options{})
+	e.put(t, e.rg("farms"), "2021-04-01", map[string]any{"location": "westeurope"})
+	for _, n := range []string{"f1", "f2", "f3"} {
+		e.put(t, e.rg("farms")+"/providers/Microsoft.Web/serverfarms/"+n, "2023-01-01", map[string]any{"location": "westeurope"})
+	}
+	a := e.assignWithIdentity(t, e.rg("farms"), "farm-site", e.dineDefinition(t))
+	e.grantContributor(t, a, e.rg("farms"))
+	e.waitIdle(t)
+	g := gateSites(e)
+	rem := e.rg("farms") + "/providers/Microsoft.PolicyInsights/remediations/slow"
+	code, b := e.do(t, http.MethodPut, rem+"?api-version=2021-10-01", map[string]any{"properties": map[string]any{"policyAssignmentId": a, "parallelDeployments": 1}})
+	if code != http.StatusCreated || !strings.Contains(string(b), `"provisioningState":"Accepted"`) {
+		t.Fatalf("PUT: %d %s", code, b)
+	}
+	first := g.arrival(t)
+	code, b = e.do(t, http.MethodGet, rem+"?api-version=2021-10-01", nil)
+	if code != http.StatusOK || !strings.Contains(string(b), `"provisioningState":"Running"`) || !strings.Contains(string(b), `"totalDeployments":3`) {
+		t.Fatalf("GET while running: %d %s", code, b)
+	}
+	code, b = e.do(t, http.MethodPut, rem+"?api-version=2021-10-01", map[string]any{"properties": map[string]any{"policyAssignmentId": a}})
+	if code != http.StatusConflict || !strings.Contains(string(b), "RemediationInProgress") {
+		t.Errorf("PUT over a running remediation: %d %s", code, b)
+	}
+	client := remediationsClient(t, e)
+	ctx := context.Background()
+	cr, err := client.CancelAtResourceGroup(ctx, "farms", "slow", nil)
+	if err != nil || *cr.Properties.ProvisioningState != "Cancelling" {
+		t.Fatalf("cancel: %v %+v", err, cr.Properties)
+	}
+	close(g.open)
+	p := waitRemediation(t, e, rem).Properties
+	if *p.ProvisioningState != "Canceled" || *p.DeploymentStatus.SuccessfulDeployments != 1 || *p.DeploymentStatus.TotalDeployments != 3 {
+		t.Fatalf("after cancel: %s %+v", *p.ProvisioningState, *p.DeploymentStatus)
+	}
+	select {
+	case id := <-g.arrived:
+		t.Errorf("a deployment started after the cancel: %s", id)
+	default:
+	}
+	pager := client.NewListDeploymentsAtResourceGroupPager("farms", "slow", nil, nil)
+	page, err := pager.NextPage(ctx)
+	if err != nil || len(page.Value) != 1 || *page.Value[0].Status != "Succeeded" || !strings.HasPrefix(strings.ToLower(first), strings.ToLower(e.rg("farms"))) {
+		t.Fatalf("deployments: %+v %v", page.Value, err)
+	}
+	var re *azcore.ResponseError
+	if _, err := client.CancelAtResourceGroup(ctx, "farms", "slow", nil); !errors.As(err, &re) || re.ErrorCode != "InvalidCancelRemediationRequest" {
+		t.Errorf("cancel of a canceled remediation: %v", err)
+	}
+}
+
+// TestRemediationResumesAfterStop: the compliance engine stops (as a
+// replica that goes away) while a remediation's deployment is held; the
+// task is not lost: when the engine runs again it takes the task up and
+// remediates every resource.
+func TestRemediationResumesAfterStop(t *testing.T) {
+	e := newEnv(t, insights.Options{LeaseTTL: 2 * time.Second})
+	e.put(t, e.rg("farms"), "2021-04-01", map[string]any{"location": "westeurope"})
+	for _, n := range []string{"f1", "f2"} {
+		e.put(t, e.rg("farms")+"/providers/Microsoft.Web/serverfarms/"+n, "2023-01-01", map[string]any{"location": "westeurope"})
+	}
+	a := e.assignWithIdentity(t, e.rg("farms"), "farm-site", e.dineDefinition(t))
+	e.grantContributor(t, a, e.rg("farms"))
+	e.waitIdle(t)
+	g := gateSites(e)
+	rem := e.rg("farms") + "/providers/Microsoft.PolicyInsights/remediations/resumed"
+	if code, b := e.do(t, http.MethodPut, rem+"?api-version=2021-10-01", map[string]any{"properties": map[string]any{"policyAssignmentId": a, "parallelDeployments": 1}}); code != http.StatusCreated {
+		t.Fatalf("PUT: %d %s", code, b)
+	}
+	g.arrival(t)
+	stopped := make(chan struct{})
+	go func() {
+		e.engine.Stop()
+		close(stopped)
+	}()
+	close(g.open) // the held deployment ends; the stopped runner records nothing more
+	<-stopped
+	code, b := e.do(t, http.MethodGet, rem+"?api-version=2021-10-01", nil)
+	if code != http.StatusOK || !strings.Contains(string(b), `"provisioningState":"Running"`) {
+		t.Fatalf("after the stop: %d %s", code, b)
+	}
+	e.engine.Start(context.Background())
+	p := waitRemediation(t, e, rem).Properties
+	if *p.ProvisioningState != "Succeeded" || *p.DeploymentStatus.SuccessfulDeployments != 2 || *p.DeploymentStatus.FailedDeployments != 0 {
+		t.Fatalf("after the restart: %s %+v", *p.ProvisioningState, *p.DeploymentStatus)
+	}
+	for _, n := range []string{"f1", "f2"} {
+		if code, b := e.do(t, http.MethodGet, e.rg("farms")+"/providers/Microsoft.Web/sites/"+n+"-site?api-version=2023-01-01", nil); code != http.StatusOK {
+			t.Errorf("site of %s: %d %s", n, code, b)
+		}
 	}
 }

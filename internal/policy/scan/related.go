@@ -21,6 +21,9 @@ type Index struct {
 	all        bool
 	// byType maps a lower-case type to its resources by lower-case ID.
 	byType map[string][]indexed
+	// extension holds the lower-case types of which an extension
+	// resource is indexed (policy.IsExtensionResourceID).
+	extension map[string]bool
 	// Count is the number of resources indexed for related lookups.
 	Count int
 }
@@ -36,7 +39,7 @@ type indexed struct {
 // NewIndex returns an index that keeps the given related types (all
 // types when all is true).
 func NewIndex(types map[string]bool, all bool) *Index {
-	return &Index{containers: map[string]map[string]any{}, types: types, all: all, byType: map[string][]indexed{}}
+	return &Index{containers: map[string]map[string]any{}, types: types, all: all, byType: map[string][]indexed{}, extension: map[string]bool{}}
 }
 
 // Wants is the first pass's cheap filter on a raw record: it may hold a
@@ -144,6 +147,9 @@ func (x *Index) Add(doc map[string]any) {
 			return
 		}
 		x.byType[typ] = append(x.byType[typ], indexed{id: id, name: lookupString(doc, "name"), raw: raw})
+		if policy.IsExtensionResourceID(id) {
+			x.extension[typ] = true
+		}
 		x.Count++
 	}
 }
@@ -206,9 +212,8 @@ func (x *Index) Related(_ context.Context, q policy.RelatedQuery) ([]map[string]
 		return nil, nil
 	}
 	resID := strings.ToLower(q.Resource.ID())
-	resType := strings.ToLower(q.Resource.Type())
 	var scope string
-	underResource := strings.HasPrefix(typ, resType+"/") || isExtensionType(cands)
+	underResource := policy.RelatedUnderResource(q.Resource.Type(), typ, x.extension[typ])
 	switch {
 	case underResource:
 		scope = resID
@@ -236,7 +241,7 @@ func (x *Index) Related(_ context.Context, q policy.RelatedQuery) ([]map[string]
 		if c.id == resID || !arm.IsScopeAncestor(scope, c.id) {
 			continue
 		}
-		if underResource && !directlyUnder(resID, c.id) {
+		if underResource && !policy.DirectlyUnder(resID, c.id) {
 			continue
 		}
 		if q.Name != "" && !nameMatches(q.Name, c.name, c.id) {
@@ -249,27 +254,6 @@ func (x *Index) Related(_ context.Context, q policy.RelatedQuery) ([]map[string]
 		out = append(out, doc)
 	}
 	return out, nil
-}
-
-// isExtensionType reports whether a type's resources are extension
-// resources: their IDs attach a provider segment to another resource.
-func isExtensionType(cands []indexed) bool {
-	id := cands[0].id
-	i := strings.Index(id, "/providers/")
-	return i >= 0 && strings.Contains(id[i+len("/providers/"):], "/providers/")
-}
-
-// directlyUnder reports whether id is a child or an extension of parent.
-func directlyUnder(parent, id string) bool {
-	rest := strings.TrimPrefix(id, parent+"/")
-	if rest == id {
-		return false
-	}
-	parts := strings.Split(rest, "/")
-	if parts[0] == "providers" {
-		parts = parts[2:] // providers/{namespace}
-	}
-	return len(parts) == 2
 }
 
 // nameMatches compares details.name with a related resource's name.

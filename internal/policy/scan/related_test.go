@@ -15,6 +15,9 @@ func TestRelatedLookup(t *testing.T) {
 	docs := []map[string]any{
 		{"id": sql + "/auditingSettings/default", "type": "Microsoft.Sql/servers/auditingSettings", "name": "default"},
 		{"id": rgID + "/providers/Microsoft.Sql/servers/sql2/auditingSettings/default", "type": "Microsoft.Sql/servers/auditingSettings", "name": "default"},
+		// A subscription's setting (the activity log's) comes first: the
+		// type is still an extension type.
+		{"id": subID + "/providers/Microsoft.Insights/diagnosticSettings/activity", "type": "Microsoft.Insights/diagnosticSettings", "name": "activity"},
 		{"id": vm + "/providers/Microsoft.Insights/diagnosticSettings/ds1", "type": "Microsoft.Insights/diagnosticSettings", "name": "ds1"},
 		{"id": rgID + "/providers/Microsoft.Compute/virtualMachines/vm2/providers/Microsoft.Insights/diagnosticSettings/ds2", "type": "Microsoft.Insights/diagnosticSettings", "name": "ds2"},
 		{"id": rgID + "/providers/Microsoft.Network/networkWatchers/nw1", "type": "Microsoft.Network/networkWatchers", "name": "nw1"},
@@ -40,6 +43,7 @@ func TestRelatedLookup(t *testing.T) {
 		{"child type with another name", policy.RelatedQuery{Resource: resource(sql, "Microsoft.Sql/servers"), Type: "Microsoft.Sql/servers/auditingSettings", Name: "other"}, ""},
 		{"child type with a wildcard full name", policy.RelatedQuery{Resource: resource(sql, "Microsoft.Sql/servers"), Type: "Microsoft.Sql/servers/auditingSettings", Name: "sql1/?"}, "default"},
 		{"extension type: the resource's own", policy.RelatedQuery{Resource: resource(vm, "Microsoft.Compute/virtualMachines"), Type: "Microsoft.Insights/diagnosticSettings"}, "ds1"},
+		{"extension type: none on a resource without", policy.RelatedQuery{Resource: resource(rgID+"/providers/Microsoft.Compute/virtualMachines/vm3", "Microsoft.Compute/virtualMachines"), Type: "Microsoft.Insights/diagnosticSettings"}, ""},
 		{"resource group by default", policy.RelatedQuery{Resource: resource(vm, "Microsoft.Compute/virtualMachines"), Type: "Microsoft.Network/networkWatchers"}, "nw1"},
 		{"resourceGroupName", policy.RelatedQuery{Resource: resource(vm, "Microsoft.Compute/virtualMachines"), Type: "Microsoft.Network/networkWatchers", ResourceGroupName: "networkwatcherrg"}, "nw2"},
 		{"existenceScope subscription", policy.RelatedQuery{Resource: resource(vm, "Microsoft.Compute/virtualMachines"), Type: "Microsoft.Network/networkWatchers", ExistenceScope: "subscription"}, "nw1 nw2"},

@@ -1,0 +1,94 @@
+package main
+
+import (
+	"encoding/json"
+	"os"
+	"strings"
+	"testing"
+
+	"github.com/steward-gov/steward/internal/policy"
+)
+
+// TestBaselineDiagnosticsRemediation: the baseline assigned with its
+// diagnostic-settings rule as deployIfNotExists (a system identity,
+// Monitoring Contributor and Log Analytics Contributor on the group), a
+// network security group written without diagnostic settings is
+// NonCompliant; `steward policy remediation create` (waiting for the end)
+// deploys the rule's template, which writes the setting on the group's
+// resource through the pipeline; after a new evaluation the resource is
+// Compliant and the setting sends to the workspace.
+func TestBaselineDiagnosticsRemediation(t *testing.T) {
+	const aliasFile = "../../../shared/corpus/aliases/policy-aliases.csv.gz"
+	data, err := os.ReadFile(aliasFile)
+	if err != nil {
+		t.Skipf("alias table not found: %v", err)
+	}
+	aliases, err := policy.LoadAliases(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir, s := serveCloud(t, serveServices(policyproviderOptions{aliases: aliases}, nil)...)
+	sub := "/subscriptions/" + s.Bootstrap.SubscriptionID
+	rg := sub + "/resourceGroups/app"
+	ws := rg + "/providers/Microsoft.OperationalInsights/workspaces/logs"
+	nsg := rg + "/providers/Microsoft.Network/networkSecurityGroups/web"
+	must := func(args ...string) string {
+		t.Helper()
+		out, err := runCLI(t, append(args, "--data", dir)...)
+		if err != nil {
+			t.Fatalf("steward %s: %v\n%s", strings.Join(args, " "), err, out)
+		}
+		return out
+	}
+	must("group", "create", "app", "-l", "westeurope")
+	must("resource", "create", ws, "-l", "westeurope", "--tags", "environment=dev", "--tags", "costCenter=cc-1")
+	params := `{"diagnosticsEffect": "DeployIfNotExists", "workspaceId": "` + ws + `"}`
+	out := must("baseline", "assign", "--scope", rg, "--parameters", params, "--system-identity", "--location", "westeurope", "-o", "json")
+	var a struct {
+		ID       string `json:"id"`
+		Identity struct {
+			PrincipalID string `json:"principalId"`
+		} `json:"identity"`
+	}
+	if err := json.Unmarshal([]byte(out), &a); err != nil || a.Identity.PrincipalID == "" {
+		t.Fatalf("assignment: %v\n%s", err, out)
+	}
+	for _, role := range []string{"Monitoring Contributor", "Log Analytics Contributor"} {
+		must("role", "assignment", "create", "--assignee", a.Identity.PrincipalID, "--assignee-principal-type", "ServicePrincipal",
+			"--role", role, "--scope", rg)
+	}
+	must("resource", "create", nsg, "-l", "westeurope", "--tags", "environment=dev", "--tags", "costCenter=cc-1",
+		"--properties", `{"securityRules": []}`)
+	state := func() string {
+		t.Helper()
+		must("compliance", "trigger", "-g", "app")
+		out := must("compliance", "list", "-g", "app", "--filter", "PolicyDefinitionReferenceId eq 'diagnosticsToWorkspace'", "-o", "json")
+		var states []struct {
+			ResourceID      string `json:"resourceId"`
+			ComplianceState string `json:"complianceState"`
+		}
+		if err := json.Unmarshal([]byte(out), &states); err != nil {
+			t.Fatalf("compliance list: %v\n%s", err, out)
+		}
+		for _, st := range states {
+			if strings.EqualFold(st.ResourceID, nsg) {
+				return st.ComplianceState
+			}
+		}
+		return ""
+	}
+	if got := state(); got != "NonCompliant" {
+		t.Fatalf("before the remediation: %q, want NonCompliant", got)
+	}
+	out = must("policy", "remediation", "create", "diag", "--policy-assignment", a.ID, "--definition-reference-id", "diagnosticsToWorkspace", "--scope", rg)
+	if !strings.Contains(out, "Succeeded") {
+		t.Fatalf("remediation:\n%s", out)
+	}
+	setting := must("resource", "show", nsg+"/providers/Microsoft.Insights/diagnosticSettings/steward-baseline", "-o", "json")
+	if !strings.Contains(strings.ToLower(setting), strings.ToLower(`"workspaceId": "`+ws+`"`)) {
+		t.Errorf("the deployed setting:\n%s", setting)
+	}
+	if got := state(); got != "Compliant" {
+		t.Errorf("after the remediation: %q, want Compliant", got)
+	}
+}
