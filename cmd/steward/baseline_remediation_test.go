@@ -9,6 +9,34 @@ import (
 	"github.com/steward-gov/steward/internal/policy"
 )
 
+// sharedAliases loads the alias table of ../shared (the baseline's NSG and
+// diagnostic-settings rules read aliases), or skips the test without it.
+func sharedAliases(t *testing.T) *policy.AliasTable {
+	t.Helper()
+	data, err := os.ReadFile("../../../shared/corpus/aliases/policy-aliases.csv.gz")
+	if err != nil {
+		t.Skipf("alias table not found: %v", err)
+	}
+	aliases, err := policy.LoadAliases(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return aliases
+}
+
+// cliMust returns a runner of steward commands against the data directory
+// dir that fails the test when a command fails.
+func cliMust(t *testing.T, dir string) func(args ...string) string {
+	return func(args ...string) string {
+		t.Helper()
+		out, err := runCLI(t, append(args, "--data", dir)...)
+		if err != nil {
+			t.Fatalf("steward %s: %v\n%s", strings.Join(args, " "), err, out)
+		}
+		return out
+	}
+}
+
 // TestBaselineDiagnosticsRemediation: the baseline assigned with its
 // diagnostic-settings rule as deployIfNotExists (a system identity,
 // Monitoring Contributor and Log Analytics Contributor on the group), a
@@ -18,28 +46,13 @@ import (
 // resource through the pipeline; after a new evaluation the resource is
 // Compliant and the setting sends to the workspace.
 func TestBaselineDiagnosticsRemediation(t *testing.T) {
-	const aliasFile = "../../../shared/corpus/aliases/policy-aliases.csv.gz"
-	data, err := os.ReadFile(aliasFile)
-	if err != nil {
-		t.Skipf("alias table not found: %v", err)
-	}
-	aliases, err := policy.LoadAliases(data)
-	if err != nil {
-		t.Fatal(err)
-	}
+	aliases := sharedAliases(t)
 	dir, s := serveCloud(t, serveServices(policyproviderOptions{aliases: aliases}, nil)...)
 	sub := "/subscriptions/" + s.Bootstrap.SubscriptionID
 	rg := sub + "/resourceGroups/app"
 	ws := rg + "/providers/Microsoft.OperationalInsights/workspaces/logs"
 	nsg := rg + "/providers/Microsoft.Network/networkSecurityGroups/web"
-	must := func(args ...string) string {
-		t.Helper()
-		out, err := runCLI(t, append(args, "--data", dir)...)
-		if err != nil {
-			t.Fatalf("steward %s: %v\n%s", strings.Join(args, " "), err, out)
-		}
-		return out
-	}
+	must := cliMust(t, dir)
 	must("group", "create", "app", "-l", "westeurope")
 	must("resource", "create", ws, "-l", "westeurope", "--tags", "environment=dev", "--tags", "costCenter=cc-1")
 	params := `{"diagnosticsEffect": "DeployIfNotExists", "workspaceId": "` + ws + `"}`

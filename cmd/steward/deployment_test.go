@@ -9,7 +9,6 @@ import (
 	"testing"
 
 	"github.com/steward-gov/steward/internal/cloud"
-	"github.com/steward-gov/steward/internal/policy"
 	"github.com/steward-gov/steward/internal/server"
 )
 
@@ -18,15 +17,7 @@ import (
 // with RequestDisallowedByPolicy, nothing written) and its compliant
 // version (deployed) with `steward deployment create`.
 func TestBaselineRefusesDeployments(t *testing.T) {
-	const aliasFile = "../../../shared/corpus/aliases/policy-aliases.csv.gz"
-	data, err := os.ReadFile(aliasFile)
-	if err != nil {
-		t.Skipf("alias table not found: %v", err)
-	}
-	aliases, err := policy.LoadAliases(data)
-	if err != nil {
-		t.Fatal(err)
-	}
+	aliases := sharedAliases(t)
 	// Storage accounts are another service's resource type; a hook
 	// stands in for it so that the compliant templates deploy here.
 	provided := func(_ context.Context, _ *server.Steward, c *cloud.Cloud) error {

@@ -321,6 +321,10 @@ func (e *Engine) runRemediation(ctx context.Context, j *remediationJob) bool {
 			e.log.Warn("re-evaluation after remediation failed", "remediation", j.ID, "err", err)
 		}
 	}
+	// The final counts, whatever order the progress writes landed in.
+	if _, err := e.updateRemediation(context.WithoutCancel(ctx), j.ID, run.progress(remRunning)); err != nil && !errors.Is(err, store.ErrNotFound) {
+		return false
+	}
 	state, message := remSucceeded, ""
 	switch {
 	case stop == stopCanceled:
@@ -367,20 +371,22 @@ type remediationRun struct {
 // progress writes the deployment counts and, unless the remediation is
 // being canceled, the state st.
 func (r *remediationRun) progress(st string) func(map[string]any) bool {
-	r.mu.Lock()
-	failed, succeeded := 0, 0
-	for _, d := range r.deps {
-		switch d.Status {
-		case "Succeeded":
-			succeeded++
-		case "Failed":
-			failed++
-		}
-	}
-	r.failed, r.succeeded = failed, succeeded
-	total := r.total
-	r.mu.Unlock()
 	return func(p map[string]any) bool {
+		// The counts are taken when the update is written (it is retried on
+		// a concurrent write), so the last write holds the latest.
+		r.mu.Lock()
+		failed, succeeded := 0, 0
+		for _, d := range r.deps {
+			switch d.Status {
+			case "Succeeded":
+				succeeded++
+			case "Failed":
+				failed++
+			}
+		}
+		r.failed, r.succeeded = failed, succeeded
+		total := r.total
+		r.mu.Unlock()
 		if cur := stringOf(p["provisioningState"]); cur != remCancelling && remediationInProgress(cur) {
 			p["provisioningState"] = st
 		}
