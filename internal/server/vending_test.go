@@ -62,9 +62,19 @@ type vendingEnv struct {
 	// execApps are the execution contexts' application IDs.
 	execApps [2]string
 	teams    [2]azcore.TokenCredential
+	// teamApps and teamSecrets are the teams' application IDs and
+	// client secrets.
+	teamApps, teamSecrets [2]string
+	// cfg is the Steward's configuration.
+	cfg Config
 	// devs are the Entra groups the catalog gives Contributor on new
 	// groups; team i is a member of devs[i].
 	devs [2]string
+}
+
+// vendingServices are the services a vending test's Steward mounts.
+func vendingServices(opts VendingOptions, mounted func(*VendingPlane)) []Service {
+	return []Service{CloudService(vendingSetup), VaultService(VaultOptions{}), StorageService(), VendingService(opts, mounted)}
 }
 
 func vendingSetup(ctx context.Context, s *Steward, c *cloud.Cloud) error {
@@ -77,10 +87,23 @@ func vendingSetup(ctx context.Context, s *Steward, c *cloud.Cloud) error {
 
 func newVendingEnv(t testing.TB) *vendingEnv {
 	t.Helper()
+	return newVendingEnvOn(t, "", VendingOptions{PageSize: 1})
+}
+
+// newVendingEnvOn is newVendingEnv on the store at storeURL (the data
+// directory's SQLite file when empty), with opts; mounted are called with
+// the vending plane before the Steward runs.
+func newVendingEnvOn(t testing.TB, storeURL string, opts VendingOptions, mounted ...func(*VendingPlane)) *vendingEnv {
+	t.Helper()
 	dir := t.TempDir()
-	e := &vendingEnv{}
-	s, _ := startSteward(t, dir, CloudService(vendingSetup), VaultService(VaultOptions{}), StorageService(),
-		VendingService(VendingOptions{PageSize: 1}, func(p *VendingPlane) { e.plane = p }))
+	e := &vendingEnv{cfg: testConfig(dir)}
+	e.cfg.StoreURL = storeURL
+	s, _ := startStewardWith(t, e.cfg, vendingServices(opts, func(p *VendingPlane) {
+		e.plane = p
+		for _, f := range mounted {
+			f(p)
+		}
+	})...)
 	e.s = s
 	ctx := context.Background()
 	e.opts = &azarm.ClientOptions{ClientOptions: s.ARMClientOptions()}
@@ -152,6 +175,7 @@ func newVendingEnv(t testing.TB) *vendingEnv {
 		if e.teams[i], err = s.SecretCredential(tapp.AppID, tsecret); err != nil {
 			t.Fatal(err)
 		}
+		e.teamApps[i], e.teamSecrets[i] = tapp.AppID, tsecret
 		g, err := s.Identity.CreateGroup(ctx, home, "devs-"+string(rune('a'+i)), tsp.ID)
 		if err != nil {
 			t.Fatal(err)
