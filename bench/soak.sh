@@ -6,14 +6,18 @@
 #   apt-get install -y wrk
 #   bench/soak.sh                        # one hour, one replica
 #   DURATION_MIN=10 REPLICAS=3 bench/soak.sh
+#   bench/soak.sh --summary soak.csv     # the summary of a CSV again
 #
 # The load is one wrk per replica (CONNECTIONS connections, default 4), each
 # connection pausing PAUSE_MS (default 40) between requests, cycling through
 # 100 requests: 45 ARM reads of a resource group, 20 ARM writes (PUT of one of
 # 500 sites, so the estate stays the same size), 15 client-credentials tokens,
 # 19 Logs Ingestion posts of 10 rows, and 1 KQL summarize over the last
-# 10 minutes of the ingested table. wrk runs in one-minute rounds; after each
-# round the script writes one CSV row:
+# 10 minutes of the ingested table. wrk runs in rounds of a minute (the last
+# one shorter) until DURATION_MIN minutes of wall time have passed; after
+# each round the script writes one CSV row (minute is the round's number,
+# utc when it was sampled; sampling takes a few seconds more on a loaded
+# machine, so rounds are a little more than a minute apart):
 #
 #   minute,utc,rss_kb,heap_alloc_bytes,heap_inuse_bytes,goroutines,open_fds,
 #   requests,rps,p99_ms,wrk_errors,http_4xx_total,http_5xx_total,panics_total,
@@ -23,14 +27,39 @@
 # are summed over their /metrics, http_*_total are cumulative counts since the
 # start (from steward_http_requests_total), wrk_errors are the round's
 # connection, timeout and non-2xx/3xx answers. At the end it prints the mean
-# of the first and last ten minutes and the least-squares slope per hour of
-# RSS, heap, goroutines and errors.
+# of the rows of the first and last ten minutes and the least-squares slope
+# per hour (over the utc column) of RSS, heap, goroutines and errors.
 #
 # PG (default postgres://postgres@127.0.0.1:5432/test) names the server; a
 # fresh database (DB, default stw_soak) is created and dropped afterwards.
 # OUT (default ./soak-<utc>.csv) is the CSV; PORT (default 18700) the first
 # port; BIN a steward binary to run instead of building one from this tree.
 set -euo pipefail
+
+summary() { # csv
+  python3 - "$1" <<'PY'
+import csv, sys, datetime
+rows = [r for r in csv.DictReader(open(sys.argv[1])) if r["minute"] != "0"]
+ts = [datetime.datetime.fromisoformat(r["utc"].replace("Z", "+00:00")).timestamp() / 3600 for r in rows]
+first = [r for r, t in zip(rows, ts) if t - ts[0] < 10 / 60]
+last = [r for r, t in zip(rows, ts) if ts[-1] - t < 10 / 60]
+def mean(rs, k): return sum(float(r[k]) for r in rs) / max(len(rs), 1)
+def slope(k):  # least squares, per hour
+    ys = [float(r[k]) for r in rows]; n = len(ts); mx = sum(ts) / n; my = sum(ys) / n
+    d = sum((x - mx) ** 2 for x in ts)
+    return sum((x - mx) * (y - my) for x, y in zip(ts, ys)) / d if d else 0
+print("%d rounds over %.1f min, from %s to %s" % (len(rows), 60 * (ts[-1] - ts[0]), rows[0]["utc"], rows[-1]["utc"]))
+print("metric,first_10min_mean,last_10min_mean,slope_per_hour")
+for k, scale in (("rss_kb", 1 / 1024), ("heap_alloc_bytes", 1 / 2**20), ("heap_inuse_bytes", 1 / 2**20),
+                 ("goroutines", 1), ("open_fds", 1), ("rps", 1), ("p99_ms", 1), ("wrk_errors", 1), ("db_bytes", 1 / 2**20)):
+    unit = " MiB" if scale != 1 else ""
+    print("%s%s,%.1f,%.1f,%.2f" % (k, unit, mean(first, k) * scale, mean(last, k) * scale, slope(k) * scale))
+print("total requests %d, wrk errors %d, 4xx %s, 5xx %s, panics %s (server counts since start)" % (
+    sum(int(r["requests"]) for r in rows), sum(int(r["wrk_errors"]) for r in rows),
+    rows[-1]["http_4xx_total"], rows[-1]["http_5xx_total"], rows[-1]["panics_total"]))
+PY
+}
+if [[ ${1:-} == --summary ]]; then summary "$2"; exit; fi
 
 pg=${PG:-postgres://postgres@127.0.0.1:5432/test}
 minutes=${DURATION_MIN:-60}
@@ -171,11 +200,17 @@ print("%d,%d,%d" % (tot["4xx"], tot["5xx"], tot["panics"]), end="")
 echo "minute,utc,rss_kb,heap_alloc_bytes,heap_inuse_bytes,goroutines,open_fds,requests,rps,p99_ms,wrk_errors,http_4xx_total,http_5xx_total,panics_total,db_bytes,loadavg1" >"$out"
 s=$(sample)
 echo "0,$(date -u +%FT%TZ),${s%|*},0,0,0,0,${s#*|},$(psql "$pg" -tAc "SELECT pg_database_size('$db')"),$(cut -d' ' -f1 /proc/loadavg)" >>"$out"
-for m in $(seq 1 "$minutes"); do
+end=$(($(date +%s) + minutes * 60))
+m=0
+while (($(date +%s) < end)); do
+  m=$((m + 1))
   if (((m - 1) % 10 == 0)); then write_lua; fi
+  round=$((end - $(date +%s)))
+  ((round <= 60)) || round=60
+  ((round >= 1)) || round=1
   outs=()
   for i in $(seq 1 "$replicas"); do
-    wrk -t1 -c"$conns" -d60s --timeout 30s -s "$work/soak.lua" "https://127.0.0.1:$((port0 + i))" >"$work/wrk-$i.out" 2>&1 &
+    wrk -t1 -c"$conns" -d"${round}s" --timeout 30s -s "$work/soak.lua" "https://127.0.0.1:$((port0 + i))" >"$work/wrk-$i.out" 2>&1 &
     outs+=($!)
   done
   for p in "${outs[@]}"; do wait "$p" || true; done
@@ -189,23 +224,5 @@ print("%d,%.1f,%.2f,%d" % (req, req / secs, max([r["p99_ms"] for r in runs] or [
   echo "$m,$(date -u +%FT%TZ),${s%|*},$round,${s#*|},$(psql "$pg" -tAc "SELECT pg_database_size('$db')"),$(cut -d' ' -f1 /proc/loadavg)" >>"$out"
 done
 
-python3 - "$out" <<'PY'
-import csv, sys
-rows = [r for r in csv.DictReader(open(sys.argv[1])) if r["minute"] != "0"]
-def mean(rs, k): return sum(float(r[k]) for r in rs) / max(len(rs), 1)
-def slope(k):  # least squares, per hour
-    xs = [float(r["minute"]) for r in rows]; ys = [float(r[k]) for r in rows]
-    n = len(xs); mx = sum(xs) / n; my = sum(ys) / n
-    d = sum((x - mx) ** 2 for x in xs)
-    return 60 * sum((x - mx) * (y - my) for x, y in zip(xs, ys)) / d if d else 0
-first, last = rows[:10], rows[-10:]
-print("metric,first_10min_mean,last_10min_mean,slope_per_hour")
-for k, scale in (("rss_kb", 1 / 1024), ("heap_alloc_bytes", 1 / 2**20), ("heap_inuse_bytes", 1 / 2**20),
-                 ("goroutines", 1), ("open_fds", 1), ("rps", 1), ("p99_ms", 1), ("wrk_errors", 1)):
-    unit = " MiB" if scale != 1 else ""
-    print("%s%s,%.1f,%.1f,%.2f" % (k, unit, mean(first, k) * scale, mean(last, k) * scale, slope(k) * scale))
-print("total requests %d, wrk errors %d, 4xx %s, 5xx %s, panics %s" % (
-    sum(int(r["requests"]) for r in rows), sum(int(r["wrk_errors"]) for r in rows),
-    rows[-1]["http_4xx_total"], rows[-1]["http_5xx_total"], rows[-1]["panics_total"]))
-PY
+summary "$out"
 echo "CSV: $out"
