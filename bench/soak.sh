@@ -70,6 +70,8 @@ db=${DB:-stw_soak}
 port0=${PORT:-18700}
 out=${OUT:-$PWD/soak-$(date -u +%Y%m%dT%H%M%S).csv}
 root=$(cd "$(dirname "$0")/.." && pwd)
+# shellcheck source=bench/lib.sh
+. "$root/bench/lib.sh"
 work=$(mktemp -d)
 bin=${BIN:-$work/steward} # BIN: a steward binary built beforehand
 [[ -n ${BIN:-} ]] || (cd "$root" && go build -o "$bin" ./cmd/steward)
@@ -106,20 +108,7 @@ cacert=$(bs caCertPath)
 base=https://127.0.0.1:$((port0 + 1))
 arm=$(st token)
 c() { curl -sS --fail-with-body --cacert "$cacert" -H "Authorization: Bearer $arm" -H 'Content-Type: application/json' "$@"; }
-rg=/subscriptions/$sub/resourceGroups/soak
-c -X PUT "$base$rg?api-version=2022-09-01" -d '{"location":"westeurope"}' >/dev/null
-st logs workspace create ws -g soak -l westeurope >/dev/null
-ws=$rg/providers/Microsoft.OperationalInsights/workspaces/ws
-cust=$(c "$base$ws?api-version=2022-10-01" | python3 -c 'import json,sys; print(json.load(sys.stdin)["properties"]["customerId"])')
-c -X PUT "$base$ws/tables/Soak_CL?api-version=2022-10-01" -d '{"properties":{"schema":{"name":"Soak_CL","columns":[
-  {"name":"TimeGenerated","type":"datetime"},{"name":"Resource","type":"string"},{"name":"Value","type":"int"}]}}}' >/dev/null
-dcr=$(c -X PUT "$base$rg/providers/Microsoft.Insights/dataCollectionRules/soak?api-version=2022-06-01" -d '{"location":"westeurope","properties":{
-  "streamDeclarations":{"Custom-Soak":{"columns":[{"name":"TimeGenerated","type":"datetime"},{"name":"Resource","type":"string"},{"name":"Value","type":"int"}]}},
-  "destinations":{"logAnalytics":[{"name":"ws","workspaceResourceId":"'"$ws"'"}]},
-  "dataFlows":[{"streams":["Custom-Soak"],"destinations":["ws"],"outputStream":"Custom-Soak_CL"}]}}' \
-  | python3 -c 'import json,sys; print(json.load(sys.stdin)["properties"]["immutableId"])')
-st role assignment create --assignee "$oid" --role "Monitoring Metrics Publisher" --scope "$rg" >/dev/null
-sleep 3 # the grant reaches every replica (notification, or the 2 s poll)
+logs_setup Soak
 
 # The wrk script; written again every 10 minutes with fresh tokens, because a
 # token lives about an hour and the run is longer than that.
