@@ -21,11 +21,12 @@
 #
 #   minute,utc,rss_kb,heap_alloc_bytes,heap_inuse_bytes,goroutines,open_fds,
 #   requests,rps,p99_ms,wrk_errors,http_4xx_total,http_5xx_total,panics_total,
-#   db_bytes,loadavg1
+#   cpu_seconds_total,db_bytes,loadavg1
 #
 # rss_kb is summed over the replicas (from /proc), heap, goroutines and fds
-# are summed over their /metrics, http_*_total are cumulative counts since the
-# start (from steward_http_requests_total), wrk_errors are the round's
+# are summed over their /metrics, http_*_total and cpu_seconds_total
+# (process_cpu_seconds_total) are cumulative since the start
+# (http_* from steward_http_requests_total), wrk_errors are the round's
 # connection, timeout and non-2xx/3xx answers. At the end it prints the mean
 # of the rows of the first and last ten minutes and the least-squares slope
 # per hour (over the utc column) of RSS, heap, goroutines and errors.
@@ -54,6 +55,11 @@ for k, scale in (("rss_kb", 1 / 1024), ("heap_alloc_bytes", 1 / 2**20), ("heap_i
                  ("goroutines", 1), ("open_fds", 1), ("rps", 1), ("p99_ms", 1), ("wrk_errors", 1), ("db_bytes", 1 / 2**20)):
     unit = " MiB" if scale != 1 else ""
     print("%s%s,%.1f,%.1f,%.2f" % (k, unit, mean(first, k) * scale, mean(last, k) * scale, slope(k) * scale))
+if "cpu_seconds_total" in rows[0]:  # CPU of the replicas per request, per round
+    all_rows = list(csv.DictReader(open(sys.argv[1])))
+    per = {r["minute"]: 1000 * (float(r["cpu_seconds_total"]) - float(p["cpu_seconds_total"])) / max(int(r["requests"]), 1)
+           for p, r in zip(all_rows, all_rows[1:])}
+    print("cpu_ms_per_request,%.2f,%.2f" % (sum(per[r["minute"]] for r in first) / len(first), sum(per[r["minute"]] for r in last) / len(last)))
 print("total requests %d, wrk errors %d, 4xx %s, 5xx %s, panics %s (server counts since start)" % (
     sum(int(r["requests"]) for r in rows), sum(int(r["wrk_errors"]) for r in rows),
     rows[-1]["http_4xx_total"], rows[-1]["http_5xx_total"], rows[-1]["panics_total"]))
@@ -167,7 +173,7 @@ sample() {
     curl -skf "https://127.0.0.1:$((port0 + i))/metrics"
   done | python3 -c '
 import sys, re
-tot = {"heap": 0, "inuse": 0, "gor": 0, "fds": 0, "4xx": 0, "5xx": 0, "panics": 0}
+tot = {"heap": 0, "inuse": 0, "gor": 0, "fds": 0, "4xx": 0, "5xx": 0, "panics": 0, "cpu": 0}
 for line in sys.stdin:
     if line.startswith("#"):
         continue
@@ -178,15 +184,16 @@ for line in sys.stdin:
     elif name == "go_goroutines": tot["gor"] += v
     elif name == "process_open_fds": tot["fds"] += v
     elif name == "steward_http_panics_total": tot["panics"] += v
+    elif name == "process_cpu_seconds_total": tot["cpu"] += v
     elif name.startswith("steward_http_requests_total{"):
         m = re.search(r"code=\"(\d)", name)
         if m and m.group(1) in "45": tot[m.group(1) + "xx"] += v
 print("%d,%d,%d,%d" % (tot["heap"], tot["inuse"], tot["gor"], tot["fds"]), end=",")
-print("%d,%d,%d" % (tot["4xx"], tot["5xx"], tot["panics"]), end="")
-' | { IFS=, read -r heap inuse gor fds e4 e5 pan; echo "$rss,$heap,$inuse,$gor,$fds|$e4,$e5,$pan"; }
+print("%d,%d,%d,%.2f" % (tot["4xx"], tot["5xx"], tot["panics"], tot["cpu"]), end="")
+' | { IFS=, read -r heap inuse gor fds e4 e5 pan cpu; echo "$rss,$heap,$inuse,$gor,$fds|$e4,$e5,$pan,$cpu"; }
 }
 
-echo "minute,utc,rss_kb,heap_alloc_bytes,heap_inuse_bytes,goroutines,open_fds,requests,rps,p99_ms,wrk_errors,http_4xx_total,http_5xx_total,panics_total,db_bytes,loadavg1" >"$out"
+echo "minute,utc,rss_kb,heap_alloc_bytes,heap_inuse_bytes,goroutines,open_fds,requests,rps,p99_ms,wrk_errors,http_4xx_total,http_5xx_total,panics_total,cpu_seconds_total,db_bytes,loadavg1" >"$out"
 s=$(sample)
 echo "0,$(date -u +%FT%TZ),${s%|*},0,0,0,0,${s#*|},$(psql "$pg" -tAc "SELECT pg_database_size('$db')"),$(cut -d' ' -f1 /proc/loadavg)" >>"$out"
 end=$(($(date +%s) + minutes * 60))
