@@ -168,19 +168,23 @@ type queryer interface {
 
 // partitions lists the partitions of the SQL table parent.
 func partitions(ctx context.Context, q queryer, parent string) ([]string, error) {
-	rows, err := q.QueryContext(ctx, `SELECT c.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
-		WHERE i.inhparent = to_regclass($1) ORDER BY c.relname`, parent)
+	return scanAll[string](q.QueryContext(ctx, `SELECT c.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
+		WHERE i.inhparent = to_regclass($1) ORDER BY c.relname`, parent))
+}
+
+// scanAll reads the one column of every row of a query's result.
+func scanAll[T any](rows *sql.Rows, err error) ([]T, error) {
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
-	var out []string
+	var out []T
 	for rows.Next() {
-		var n string
-		if err := rows.Scan(&n); err != nil {
+		var v T
+		if err := rows.Scan(&v); err != nil {
 			return nil, err
 		}
-		out = append(out, n)
+		out = append(out, v)
 	}
 	return out, rows.Err()
 }
@@ -205,23 +209,10 @@ func Schema() store.MigrationSet {
 // partitionExisting converts every plain log table of the current schema
 // into a partitioned one with the same name, columns and rows.
 func partitionExisting(ctx context.Context, tx *sql.Tx) error {
-	rows, err := tx.QueryContext(ctx, `SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+	tables, err := scanAll[string](tx.QueryContext(ctx, `SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
 		WHERE n.nspname = current_schema() AND c.relkind = 'r' AND NOT c.relispartition
-		AND c.relname ~ '^logs_[a-z0-9_]*_[0-9a-f]{12}$' ORDER BY c.relname`)
+		AND c.relname ~ '^logs_[a-z0-9_]*_[0-9a-f]{12}$' ORDER BY c.relname`))
 	if err != nil {
-		return err
-	}
-	var tables []string
-	for rows.Next() {
-		var n string
-		if err := rows.Scan(&n); err != nil {
-			rows.Close()
-			return err
-		}
-		tables = append(tables, n)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
 		return err
 	}
 	for _, name := range tables {
@@ -252,21 +243,8 @@ func partitionTable(ctx context.Context, tx *sql.Tx, name string) error {
 			return err
 		}
 	}
-	dayRows, err := tx.QueryContext(ctx, fmt.Sprintf("SELECT DISTINCT c0 / %d FROM %s WHERE c0 IS NOT NULL", ticksPerDay, old))
+	days, err := scanAll[int64](tx.QueryContext(ctx, fmt.Sprintf("SELECT DISTINCT c0 / %d FROM %s WHERE c0 IS NOT NULL", ticksPerDay, old)))
 	if err != nil {
-		return err
-	}
-	var days []int64
-	for dayRows.Next() {
-		var d int64
-		if err := dayRows.Scan(&d); err != nil {
-			dayRows.Close()
-			return err
-		}
-		days = append(days, d)
-	}
-	dayRows.Close()
-	if err := dayRows.Err(); err != nil {
 		return err
 	}
 	for _, d := range days {
