@@ -28,6 +28,8 @@ conns=${CONNECTIONS:-8}
 threads=${THREADS:-2}
 port0=${PORT:-18600}
 root=$(cd "$(dirname "$0")/.." && pwd)
+# shellcheck source=bench/lib.sh
+. "$root/bench/lib.sh"
 work=$(mktemp -d)
 bin=$work/steward
 (cd "$root" && go build -o "$bin" ./cmd/steward)
@@ -115,22 +117,7 @@ for mode in "${modes[@]}"; do
   arm=$(st token)
   cacert=$(bs caCertPath)
   c() { curl -sS --fail-with-body --cacert "$cacert" -H "Authorization: Bearer $arm" -H 'Content-Type: application/json' "$@"; }
-  rg=/subscriptions/$sub/resourceGroups/load
-  c -X PUT "$base$rg?api-version=2022-09-01" -d '{"location":"westeurope"}' >/dev/null
-  st logs workspace create ws -g load -l westeurope >/dev/null
-  ws=$rg/providers/Microsoft.OperationalInsights/workspaces/ws
-  cust=$(c "$base$ws?api-version=2022-10-01" | python3 -c 'import json,sys; print(json.load(sys.stdin)["properties"]["customerId"])')
-  c -X PUT "$base$ws/tables/Load_CL?api-version=2022-10-01" -d '{"properties":{"schema":{"name":"Load_CL","columns":[
-    {"name":"TimeGenerated","type":"datetime"},{"name":"Resource","type":"string"},{"name":"Value","type":"int"}]}}}' >/dev/null
-  dcr=$(c -X PUT "$base$rg/providers/Microsoft.Insights/dataCollectionRules/load?api-version=2022-06-01" -d '{"location":"westeurope","properties":{
-    "streamDeclarations":{"Custom-Load":{"columns":[{"name":"TimeGenerated","type":"datetime"},{"name":"Resource","type":"string"},{"name":"Value","type":"int"}]}},
-    "destinations":{"logAnalytics":[{"name":"ws","workspaceResourceId":"'"$ws"'"}]},
-    "dataFlows":[{"streams":["Custom-Load"],"destinations":["ws"],"outputStream":"Custom-Load_CL"}]}}' \
-    | python3 -c 'import json,sys; d=json.load(sys.stdin)["properties"]; print(d["immutableId"])')
-  st role assignment create --assignee "$oid" --role "Monitoring Metrics Publisher" --scope "$rg" >/dev/null
-  mon=$(st token --resource https://monitor.azure.com)
-  la=$(st token --resource https://api.loganalytics.io)
-  sleep 3 # the grant reaches every replica (notification, or the 2 s poll)
+  logs_setup Load
 
   cat >"$work/read.lua" <<LUA
 wrk.method = "GET"

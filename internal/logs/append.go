@@ -39,15 +39,32 @@ func (r *Rows) Append(ctx context.Context, workspace, name string, cols []kql.Co
 	if !validName(name, MaxTableNameLen) {
 		return fmt.Errorf("invalid table name %q", name)
 	}
+	table, days, err := r.appendRows(ctx, workspace, name, cols, rows, mode)
+	if err != nil {
+		return err
+	}
+	// The rows are durable (in the default partition when their day had
+	// none): make their days' partitions, moving them there.
+	if err := r.ensurePartitions(ctx, table, days); err != nil {
+		return fmt.Errorf("append to %s: the rows are written; %w", name, err)
+	}
+	return nil
+}
+
+// appendRows is Append's transaction: it returns the table and the days
+// of the rows written.
+func (r *Rows) appendRows(ctx context.Context, workspace, name string, cols []kql.Column, rows []kql.Row, mode AppendMode) (*Table, map[int64]bool, error) {
 	now := kql.DateTime(Ticks(r.now()))
 	if mode == Evolve && r.schemaChange(ctx, workspace, name, cols) {
 		unlock, err := r.lockTable(ctx, workspace, name)
 		if err != nil {
-			return err
+			return nil, nil, err
 		}
 		defer unlock()
 	}
-	return r.update(ctx, func(tx store.Tx) error {
+	var days map[int64]bool
+	var table *Table
+	err := r.update(ctx, func(tx store.Tx) error {
 		var t *Table
 		var etag string
 		var err error
@@ -74,8 +91,10 @@ func (r *Rows) Append(ctx context.Context, workspace, name string, cols []kql.Co
 				return err
 			}
 		}
-		return r.insert(ctx, tx, t, cols, rows, now)
+		table, days = t, map[int64]bool{}
+		return r.insert(ctx, tx, t, cols, rows, now, days)
 	})
+	return table, days, err
 }
 
 // schemaChange reports whether appending cols may create the table or add
@@ -96,7 +115,8 @@ func (r *Rows) schemaChange(ctx context.Context, workspace, name string, cols []
 }
 
 // insert writes rows into t's SQL table in multi-row INSERTs.
-func (r *Rows) insert(ctx context.Context, tx store.Tx, t *Table, cols []kql.Column, rows []kql.Row, now kql.Value) error {
+// The days (since tick 0) of the rows' TimeGenerated are added to days.
+func (r *Rows) insert(ctx context.Context, tx store.Tx, t *Table, cols []kql.Column, rows []kql.Row, now kql.Value, days map[int64]bool) error {
 	type target struct {
 		src int
 		col Column
@@ -133,12 +153,15 @@ func (r *Rows) insert(ctx context.Context, tx store.Tx, t *Table, cols []kql.Col
 				if tg.src >= 0 && tg.src < len(row) {
 					v = row[tg.src]
 				}
-				if tg.col.Name == TimeGenerated && (v.IsNull() || v.T != kql.TypeDateTime) {
-					if cv := convertValue(v, kql.TypeDateTime); !cv.IsNull() {
-						v = cv
-					} else {
-						v = now
+				if tg.col.Name == TimeGenerated {
+					if v.IsNull() || v.T != kql.TypeDateTime {
+						if cv := convertValue(v, kql.TypeDateTime); !cv.IsNull() {
+							v = cv
+						} else {
+							v = now
+						}
 					}
+					days[v.AsInt()/ticksPerDay] = true
 				} else if v.T != tg.col.Type {
 					v = convertValue(v, tg.col.Type)
 				}

@@ -31,6 +31,15 @@ func (r *Rows) Purge(ctx context.Context, workspaces []string, defaultDays int) 
 				days = defaultDays
 			}
 			cutoff := Ticks(now.Add(-time.Duration(days) * 24 * time.Hour))
+			if r.partitioned() {
+				// Whole days go with their partition; the rest of the
+				// day the cutoff falls in is deleted below.
+				n, err := r.dropPartitions(ctx, t, cutoff)
+				total += n
+				if err != nil {
+					return total, fmt.Errorf("purge %s: %w", t.Name, err)
+				}
+			}
 			res, err := r.raw.Write.ExecContext(ctx, r.raw.Dialect.Rebind("DELETE FROM "+t.SQLName+" WHERE c0 < ?"), cutoff)
 			if err != nil {
 				return total, fmt.Errorf("purge %s: %w", t.Name, err)

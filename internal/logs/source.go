@@ -163,6 +163,10 @@ func (s *Source) selectSQL(t *Table, req kql.ScanRequest) (string, []any, []Colu
 		}
 		// Ties keep scan order, which is insertion order.
 		b.WriteString("seq")
+	} else if s.rows.partitioned() {
+		// A partitioned table is scanned partition by partition (day by
+		// day): insertion order has to be asked for.
+		b.WriteString(" ORDER BY seq")
 	}
 	if req.Limit > 0 {
 		fmt.Fprintf(&b, " LIMIT %d", req.Limit)

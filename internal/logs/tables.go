@@ -33,6 +33,9 @@ type Rows struct {
 
 	mu    sync.Mutex
 	cache map[string]cachedTable // by tableKey
+	// parts are the day partitions this replica knows exist, by SQL
+	// table name (PostgreSQL; see partition.go).
+	parts map[string]map[int64]bool
 }
 
 type cachedTable struct {
@@ -46,7 +49,7 @@ func NewRows(st store.Store, now func() time.Time) *Rows {
 	if now == nil {
 		now = time.Now
 	}
-	return &Rows{st: st, raw: st.Raw(), now: now, cache: map[string]cachedTable{}}
+	return &Rows{st: st, raw: st.Raw(), now: now, cache: map[string]cachedTable{}, parts: map[string]map[int64]bool{}}
 }
 
 // Dialect is the SQL dialect of the store underneath.
@@ -179,6 +182,9 @@ func (r *Rows) DropTable(ctx context.Context, workspace, name string) error {
 		if _, err := tx.SQL().ExecContext(ctx, "DROP TABLE IF EXISTS "+t.SQLName); err != nil {
 			return err
 		}
+		r.mu.Lock()
+		delete(r.parts, t.SQLName)
+		r.mu.Unlock()
 		return tx.Delete(ctx, tablesTable, tableKey(workspace, name), store.Cond{})
 	})
 }
@@ -231,10 +237,11 @@ func (r *Rows) ensure(ctx context.Context, tx store.Tx, workspace, name string) 
 	if d == store.Postgres {
 		seq = "seq BIGSERIAL PRIMARY KEY"
 	}
-	stmts := []string{
-		fmt.Sprintf("CREATE TABLE IF NOT EXISTS %s (%s, c0 %s)", t.SQLName, seq, sqlType(d, kql.TypeDateTime)),
-		fmt.Sprintf("CREATE INDEX IF NOT EXISTS %s_tg ON %s (c0)", t.SQLName, t.SQLName),
+	stmts := []string{fmt.Sprintf("CREATE TABLE IF NOT EXISTS %s (%s, c0 %s)", t.SQLName, seq, sqlType(d, kql.TypeDateTime))}
+	if r.partitioned() {
+		stmts = createPartitionedTable(t.SQLName)
 	}
+	stmts = append(stmts, fmt.Sprintf("CREATE INDEX IF NOT EXISTS %s_tg ON %s (c0)", t.SQLName, t.SQLName))
 	for _, s := range stmts {
 		if _, err := tx.SQL().ExecContext(ctx, s); err != nil {
 			return nil, "", fmt.Errorf("create table %s: %w", name, err)

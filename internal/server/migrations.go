@@ -1,6 +1,7 @@
 package server
 
 import (
+	"github.com/steward-gov/steward/internal/logs"
 	"github.com/steward-gov/steward/internal/storage"
 	"github.com/steward-gov/steward/internal/store"
 )
@@ -12,5 +13,5 @@ import (
 // migration set must be listed here; a test in cmd/steward checks that a
 // served store records no component missing from this list.
 func MigrationSets() []store.MigrationSet {
-	return []store.MigrationSet{store.Schema(), storage.Schema()}
+	return []store.MigrationSet{store.Schema(), storage.Schema(), logs.Schema()}
 }

@@ -20,6 +20,7 @@ import (
 	"github.com/steward-gov/steward/internal/cloud"
 	"github.com/steward-gov/steward/internal/identity"
 	"github.com/steward-gov/steward/internal/identity/graph"
+	"github.com/steward-gov/steward/internal/logs"
 	"github.com/steward-gov/steward/internal/reports"
 	"github.com/steward-gov/steward/internal/seal"
 	"github.com/steward-gov/steward/internal/store"
@@ -225,6 +226,12 @@ func open(ctx context.Context, cfg Config, log *slog.Logger, ln net.Listener, lo
 	if err := store.CheckSchema(ctx, st, MigrationSets()...); err != nil {
 		st.Close()
 		return nil, err
+	}
+	// Log tables serve every service that writes logs (Logs, the activity
+	// log, reports), so their migration runs here rather than at a mount.
+	if err := st.Migrate(ctx, logs.Schema()); err != nil {
+		st.Close()
+		return nil, fmt.Errorf("logs: schema: %w", err)
 	}
 	sealer, moved, err := seal.OpenForDataDir(ctx, st, cfg.KeySource(os.LookupEnv), cfg.DataDir, rand.Reader)
 	if err != nil {

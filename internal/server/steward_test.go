@@ -29,7 +29,12 @@ import (
 // Run's error.
 func startSteward(t testing.TB, dir string, services ...Service) (*Steward, func() error) {
 	t.Helper()
-	cfg := testConfig(dir)
+	return startStewardWith(t, testConfig(dir), services...)
+}
+
+// startStewardWith is startSteward with a configuration of the caller's.
+func startStewardWith(t testing.TB, cfg Config, services ...Service) (*Steward, func() error) {
+	t.Helper()
 	s, err := Open(context.Background(), cfg, nil, services...)
 	if err != nil {
 		t.Fatal(err)

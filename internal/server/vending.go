@@ -50,6 +50,10 @@ type VendingOptions struct {
 	KeyLifetime time.Duration
 	// PageSize bounds the public API's list pages (default 100).
 	PageSize int
+	// LeaseTTL is how long a replica's lease on a request it carries out
+	// lasts without renewal (default vending.DefaultLeaseTTL); every
+	// replica looks for requests whose lease ran out twice per TTL.
+	LeaseTTL time.Duration
 }
 
 // VendingIdentity is one of the vending service's application identities.
@@ -210,6 +214,7 @@ func (s *Steward) mountVending(ctx context.Context, opts VendingOptions) (*Vendi
 		Tables: &aztables.ClientOptions{ClientOptions: tableOpts},
 		Caller: caller, PageSize: opts.PageSize, Log: s.log.With("component", "vending"),
 		AuthorizationURI: base + "/{tenant}/oauth2/v2.0/authorize",
+		Owner:            s.ReplicaID, LeaseTTL: opts.LeaseTTL,
 	}
 	p := &VendingPlane{Public: pub, Internal: in, PublicIdentity: pubID, InternalIdentity: inID, Account: account}
 	in.Consent = func(ctx context.Context, tenantID string) (string, error) {
@@ -235,7 +240,38 @@ func (s *Steward) mountVending(ctx context.Context, opts VendingOptions) (*Vendi
 	// Shutdown waits for the requests being carried out, so none is left
 	// half done when the store closes.
 	s.Background(func(ctx context.Context) { <-ctx.Done(); pub.Wait() })
+	s.Background(func(ctx context.Context) { s.takeOverVending(ctx, p) })
 	return p, nil
+}
+
+// takeOverVending takes over, twice per lease TTL, the vending requests
+// whose replica died (vending.Public.TakeOver), once the catalog exists.
+func (s *Steward) takeOverVending(ctx context.Context, p *VendingPlane) {
+	every := p.Public.LeaseTTL
+	if every <= 0 {
+		every = vending.DefaultLeaseTTL
+	}
+	t := time.NewTicker(every / 2)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		// Before any replica has made the catalog, no request can be in
+		// progress: do not make it just to look.
+		if _, err := s.Cloud.Get(ctx, p.Account); err != nil {
+			continue
+		}
+		if err := s.ensureVendingCatalog(ctx, p); err != nil {
+			s.log.Warn("vending: preparing the catalog to take requests over", "err", err)
+			continue
+		}
+		if _, err := p.Public.TakeOver(ctx); err != nil && ctx.Err() == nil {
+			s.log.Warn("vending: taking over requests", "err", err)
+		}
+	}
 }
 
 // vendingMultiTenant makes the internal API's application multi-tenant,

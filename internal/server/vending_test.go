@@ -63,9 +63,25 @@ type vendingEnv struct {
 	// execApps are the execution contexts' application IDs.
 	execApps [2]string
 	teams    [2]azcore.TokenCredential
+	// teamApps and teamSecrets are the teams' application IDs and
+	// client secrets.
+	teamApps, teamSecrets [2]string
+	// cfg is the Steward's configuration.
+	cfg Config
 	// devs are the Entra groups the catalog gives Contributor on new
 	// groups; team i is a member of devs[i].
 	devs [2]string
+}
+
+// vendingServices are the services a vending test's Steward mounts.
+func vendingServices(opts VendingOptions, mounted func(*VendingPlane)) []Service {
+	return vendingServicesWith(vendingSetup, opts, mounted)
+}
+
+// vendingServicesWith is vendingServices with another cloud setup and more
+// services.
+func vendingServicesWith(setup CloudSetup, opts VendingOptions, mounted func(*VendingPlane), extra ...Service) []Service {
+	return append([]Service{CloudService(setup), VaultService(VaultOptions{}), StorageService(), VendingService(opts, mounted)}, extra...)
 }
 
 func vendingSetup(ctx context.Context, s *Steward, c *cloud.Cloud) error {
@@ -76,16 +92,37 @@ func vendingSetup(ctx context.Context, s *Steward, c *cloud.Cloud) error {
 	return err
 }
 
-func newVendingEnv(t testing.TB) *vendingEnv { return newVendingEnvWith(t, vendingSetup) }
+func newVendingEnv(t testing.TB) *vendingEnv {
+	t.Helper()
+	return newVendingEnvOn(t, "", VendingOptions{PageSize: 1})
+}
 
 // newVendingEnvWith is newVendingEnv with another cloud setup (which must
 // register authorization and policy) and more services.
 func newVendingEnvWith(t testing.TB, setup CloudSetup, extra ...Service) *vendingEnv {
 	t.Helper()
+	return newVendingEnvFull(t, "", VendingOptions{PageSize: 1}, setup, extra)
+}
+
+// newVendingEnvOn is newVendingEnv on the store at storeURL (the data
+// directory's SQLite file when empty), with opts; mounted are called with
+// the vending plane before the Steward runs.
+func newVendingEnvOn(t testing.TB, storeURL string, opts VendingOptions, mounted ...func(*VendingPlane)) *vendingEnv {
+	t.Helper()
+	return newVendingEnvFull(t, storeURL, opts, vendingSetup, nil, mounted...)
+}
+
+func newVendingEnvFull(t testing.TB, storeURL string, opts VendingOptions, setup CloudSetup, extra []Service, mounted ...func(*VendingPlane)) *vendingEnv {
+	t.Helper()
 	dir := t.TempDir()
-	e := &vendingEnv{dir: dir}
-	s, _ := startSteward(t, dir, append([]Service{CloudService(setup), VaultService(VaultOptions{}), StorageService(),
-		VendingService(VendingOptions{PageSize: 1}, func(p *VendingPlane) { e.plane = p })}, extra...)...)
+	e := &vendingEnv{dir: dir, cfg: testConfig(dir)}
+	e.cfg.StoreURL = storeURL
+	s, _ := startStewardWith(t, e.cfg, vendingServicesWith(setup, opts, func(p *VendingPlane) {
+		e.plane = p
+		for _, f := range mounted {
+			f(p)
+		}
+	}, extra...)...)
 	e.s = s
 	ctx := context.Background()
 	e.opts = &azarm.ClientOptions{ClientOptions: s.ARMClientOptions()}
@@ -157,6 +194,7 @@ func newVendingEnvWith(t testing.TB, setup CloudSetup, extra ...Service) *vendin
 		if e.teams[i], err = s.SecretCredential(tapp.AppID, tsecret); err != nil {
 			t.Fatal(err)
 		}
+		e.teamApps[i], e.teamSecrets[i] = tapp.AppID, tsecret
 		g, err := s.Identity.CreateGroup(ctx, home, "devs-"+string(rune('a'+i)), tsp.ID)
 		if err != nil {
 			t.Fatal(err)

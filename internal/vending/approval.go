@@ -175,18 +175,19 @@ func (p *Public) decide(w http.ResponseWriter, r *http.Request, who Caller, id s
 				"The subscription '%s' is no longer in the catalog; reject the request.", rec.Request.SubscriptionID))
 			return
 		}
-		plan = Plan{Subscription: sub, Group: lastSegment(rec.Group), Location: rec.Request.Region, Tags: rec.Tags}
+		plan = planOf(sub, rec)
 	}
 	now := p.now().UTC()
 	rec.Updated = now
 	rec.Decision = &Decision{Approved: approve, By: who.ObjectID, At: now, Reason: body.Reason}
 	if approve {
 		rec.Status = StatusRunning
+		rec.Owner, rec.LeaseUntil = p.owner(), now.Add(p.leaseTTL())
 	} else {
 		rec.Status = StatusFailed
 		rec.Error = arm.Errorf(http.StatusForbidden, "RequestRejected", "The request was rejected by '%s'%s.", who.ObjectID, reasonSuffix(body.Reason))
 	}
-	if err := p.saveRecord(ctx, k, rec, false, etag); err != nil {
+	if etag, err = p.saveRecord(ctx, k, rec, false, etag); err != nil {
 		if isCode(err, "UpdateConditionNotSatisfied") {
 			err = arm.Errorf(http.StatusConflict, "RequestNotPending", "The request '%s' was decided meanwhile.", rec.ID)
 		}
@@ -194,7 +195,7 @@ func (p *Public) decide(w http.ResponseWriter, r *http.Request, who Caller, id s
 		return
 	}
 	if approve {
-		p.start(rec, plan)
+		p.start(rec, etag, plan)
 	}
 	writeResult(w, http.StatusOK, rec, nil)
 }

@@ -147,6 +147,11 @@ type Public struct {
 	AuthorizationURI, AuthContext string
 	Log                           *slog.Logger
 	Now                           func() time.Time
+	// Owner names this replica in the leases of the requests it carries
+	// out; LeaseTTL is how long a lease lasts without being renewed
+	// (default DefaultLeaseTTL). See [Public.TakeOver].
+	Owner    string
+	LeaseTTL time.Duration
 
 	wg sync.WaitGroup
 }
@@ -188,6 +193,11 @@ type Record struct {
 	Error     *arm.Error `json:"error,omitempty"`
 	Created   time.Time  `json:"createdAt"`
 	Updated   time.Time  `json:"updatedAt"`
+	// Owner is the replica carrying the request out and LeaseUntil when
+	// its lease ends, after which another replica takes it over (see
+	// [Public.TakeOver]). They are kept as the row's properties, not shown.
+	Owner      string    `json:"-"`
+	LeaseUntil time.Time `json:"-"`
 }
 
 // Request statuses, as ARM's long-running operations name them.
@@ -203,28 +213,52 @@ const (
 // status and approver group as properties, for filters.
 type recordEntity struct {
 	entity
-	Status    string `json:"Status"`
-	Approvers string `json:"Approvers,omitempty"`
+	Status     string `json:"Status"`
+	Approvers  string `json:"Approvers,omitempty"`
+	Owner      string `json:"Owner,omitempty"`
+	LeaseUntil string `json:"LeaseUntil,omitempty"`
 }
 
-// saveRecord adds rec, or replaces it; etag, when given, must match.
-func (p *Public) saveRecord(ctx context.Context, k ValetKey, rec Record, add bool, etag ...azcore.ETag) error {
+// record is the request the row holds, with its lease.
+func (e recordEntity) record() (Record, error) {
+	var r Record
+	if err := json.Unmarshal([]byte(e.Spec), &r); err != nil {
+		return r, err
+	}
+	r.Owner = e.Owner
+	if e.LeaseUntil != "" {
+		t, err := time.Parse(time.RFC3339Nano, e.LeaseUntil)
+		if err != nil {
+			return r, fmt.Errorf("request %s: lease end %q: %w", r.ID, e.LeaseUntil, err)
+		}
+		r.LeaseUntil = t
+	}
+	return r, nil
+}
+
+// saveRecord adds rec, or replaces it; etag, when given, must match. It
+// returns the row's new ETag.
+func (p *Public) saveRecord(ctx context.Context, k ValetKey, rec Record, add bool, etag ...azcore.ETag) (azcore.ETag, error) {
 	tc, err := k.Open(p.Tables)(TableRequests)
 	if err != nil {
-		return err
+		return "", err
 	}
 	spec, _ := json.Marshal(rec)
-	b, _ := json.Marshal(recordEntity{entity: entity{PartitionKey: rec.Caller, RowKey: rec.ID, Spec: string(spec)}, Status: rec.Status, Approvers: rec.Approvers})
-	if add {
-		_, err = tc.AddEntity(ctx, b, nil)
-	} else {
-		opts := &aztables.UpdateEntityOptions{UpdateMode: aztables.UpdateModeReplace}
-		if len(etag) > 0 {
-			opts.IfMatch = &etag[0]
-		}
-		_, err = tc.UpdateEntity(ctx, b, opts)
+	row := recordEntity{entity: entity{PartitionKey: rec.Caller, RowKey: rec.ID, Spec: string(spec)}, Status: rec.Status, Approvers: rec.Approvers, Owner: rec.Owner}
+	if !rec.LeaseUntil.IsZero() {
+		row.LeaseUntil = rec.LeaseUntil.UTC().Format(time.RFC3339Nano)
 	}
-	return err
+	b, _ := json.Marshal(row)
+	if add {
+		res, err := tc.AddEntity(ctx, b, nil)
+		return res.ETag, err
+	}
+	opts := &aztables.UpdateEntityOptions{UpdateMode: aztables.UpdateModeReplace}
+	if len(etag) > 0 {
+		opts.IfMatch = &etag[0]
+	}
+	res, err := tc.UpdateEntity(ctx, b, opts)
+	return res.ETag, err
 }
 
 func (p *Public) records(ctx context.Context, k ValetKey, filter string) ([]Record, error) {
@@ -240,9 +274,11 @@ func (p *Public) records(ctx context.Context, k ValetKey, filter string) ([]Reco
 			return nil, err
 		}
 		for _, raw := range page.Entities {
-			var e entity
-			var r Record
-			if json.Unmarshal(raw, &e) == nil && json.Unmarshal([]byte(e.Spec), &r) == nil {
+			var e recordEntity
+			if json.Unmarshal(raw, &e) != nil {
+				continue
+			}
+			if r, err := e.record(); err == nil {
 				out = append(out, r)
 			}
 		}
@@ -269,12 +305,12 @@ func (p *Public) recordAt(ctx context.Context, k ValetKey, caller, id string) (R
 	if err != nil {
 		return Record{}, "", false, err
 	}
-	var e entity
-	var r Record
+	var e recordEntity
 	if err := json.Unmarshal(res.Value, &e); err != nil {
 		return Record{}, "", false, err
 	}
-	return r, res.ETag, true, json.Unmarshal([]byte(e.Spec), &r)
+	r, err := e.record()
+	return r, res.ETag, true, err
 }
 
 func ptr[T any](v T) *T { return &v }
@@ -434,57 +470,27 @@ func (p *Public) request(w http.ResponseWriter, r *http.Request, who Caller) {
 		arm.WriteError(w, err)
 		return
 	}
+	plan.RequestID = id
 	now := p.now().UTC()
 	rec := Record{ID: id, Caller: who.ObjectID, Status: StatusRunning, Request: req, Created: now, Updated: now,
 		Group: "/subscriptions/" + plan.Subscription.ID + "/resourceGroups/" + plan.Group, Tags: plan.Tags,
 		Approvers: plan.Subscription.needsApproval(req.Environment)}
 	if rec.Approvers != "" {
 		rec.Status = StatusPending
+	} else {
+		// Leased from the start: if this replica dies, another takes the
+		// request over once the lease has run out.
+		rec.Owner, rec.LeaseUntil = p.owner(), now.Add(p.leaseTTL())
 	}
-	if err := p.saveRecord(ctx, k, rec, true); err != nil {
+	etag, err := p.saveRecord(ctx, k, rec, true)
+	if err != nil {
 		writeResult(w, 0, nil, err)
 		return
 	}
 	if rec.Status == StatusRunning {
-		p.start(rec, plan)
+		p.start(rec, etag, plan)
 	}
 	accepted(w, opURL, rec)
-}
-
-// start carries out a request in the background and records its outcome.
-func (p *Public) start(rec Record, plan Plan) {
-	p.wg.Add(1)
-	go func() {
-		defer p.wg.Done()
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
-		defer cancel()
-		made, err := Provision(ctx, p.Internal.Execution(plan.Subscription.ID), p.ARM, plan)
-		rec.Updated = p.now().UTC()
-		if err != nil {
-			rec.Status = StatusFailed
-			// A refusal of the request itself (the group exists) keeps its
-			// code; a failed step is ProvisioningFailed, naming the step and
-			// the upstream error.
-			e, ok := err.(*arm.Error)
-			if !ok || e.Status >= 500 || e.Status == 0 {
-				msg := err.Error()
-				if len(msg) > 600 {
-					msg = msg[:600] + "…"
-				}
-				e = arm.Errorf(http.StatusBadGateway, "ProvisioningFailed", "%s", msg)
-			}
-			rec.Error = e
-		} else {
-			rec.Status, rec.Resources = StatusSucceeded, made
-		}
-		k, kerr := p.Internal.ValetKey(ctx)
-		if kerr == nil {
-			kerr = p.saveRecord(ctx, k, rec, false)
-		}
-		if kerr != nil && p.Log != nil {
-			p.Log.Error("vending: recording a request's outcome", "request", rec.ID, "err", kerr)
-		}
-	}()
 }
 
 func accepted(w http.ResponseWriter, opURL string, rec Record) {

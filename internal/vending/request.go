@@ -41,12 +41,18 @@ type Plan struct {
 	Group        string
 	Location     string
 	Tags         map[string]string
+	// RequestID is the request the plan carries out; the group gets it
+	// in its TagRequest tag, so that a run taken over (see
+	// [Public.TakeOver]) knows the group as its own.
+	RequestID string
 }
 
 // Tag names the service sets from the request.
 const (
 	TagEnvironment = "Environment"
 	TagCostCenter  = "CostCenter"
+	// TagRequest names, on the group, the request that created it.
+	TagRequest = "VendingRequest"
 )
 
 var nameRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.()-]*$`)
@@ -88,6 +94,9 @@ func (c *Catalog) Validate(who Caller, req Request) (Plan, error) {
 		lk := strings.ToLower(k)
 		if lk == strings.ToLower(TagEnvironment) || lk == strings.ToLower(TagCostCenter) {
 			return Plan{}, arm.BadRequest("InvalidTag", "The tag '%s' is set from the request's %s; do not pass it in tags.", k, strings.ToLower(k[:1])+k[1:])
+		}
+		if lk == strings.ToLower(TagRequest) {
+			return Plan{}, arm.BadRequest("InvalidTag", "The tag '%s' is set by the service to the request's ID; do not pass it in tags.", k)
 		}
 		r, ok := rules[lk]
 		if !ok {
@@ -133,7 +142,12 @@ type Created []string
 // policy assignments and lock through the ARM SDK clients signed in as
 // cred. When a step fails it deletes what it created, newest first, and
 // returns the failure. An existing group is refused: vending never takes
-// over a group someone else made.
+// over a group someone else made. A group tagged with the plan's
+// RequestID was made by an earlier run of the same request (on a replica
+// that died): it is kept, not created again, and the steps after it are
+// written under the same names (role assignments are named from their
+// scope, principal and role), so the run finishes what the earlier one
+// began.
 func Provision(ctx context.Context, cred azcore.TokenCredential, opts *azarm.ClientOptions, p Plan) (Created, error) {
 	sub := p.Subscription.ID
 	rgs, err := armresources.NewResourceGroupsClient(sub, cred, opts)
@@ -157,12 +171,21 @@ func Provision(ctx context.Context, cred azcore.TokenCredential, opts *azarm.Cli
 		return nil, err
 	}
 	scope := "/subscriptions/" + sub + "/resourceGroups/" + p.Group
-	if ok, err := rgs.CheckExistence(ctx, p.Group, nil); err != nil {
+	ok, err := rgs.CheckExistence(ctx, p.Group, nil)
+	if err != nil {
 		return nil, fmt.Errorf("resource group: %w", short(err))
-	} else if ok.Success {
-		return nil, arm.Errorf(http.StatusConflict, "ResourceGroupExists", "The resource group '%s' already exists in subscription '%s'.", p.Group, sub)
 	}
 	var made Created
+	if ok.Success {
+		g, err := rgs.Get(ctx, p.Group, nil)
+		if err != nil {
+			return nil, fmt.Errorf("resource group: %w", short(err))
+		}
+		if p.RequestID == "" || g.Tags[TagRequest] == nil || *g.Tags[TagRequest] != p.RequestID {
+			return nil, arm.Errorf(http.StatusConflict, "ResourceGroupExists", "The resource group '%s' already exists in subscription '%s'.", p.Group, sub)
+		}
+		made = append(made, *g.ID)
+	}
 	undo := func(cause error) (Created, error) {
 		for i := len(made) - 1; i >= 0; i-- {
 			id := made[i]
@@ -191,15 +214,20 @@ func Provision(ctx context.Context, cred azcore.TokenCredential, opts *azarm.Cli
 		}
 		return nil, cause
 	}
-	tags := map[string]*string{}
-	for k, v := range p.Tags {
-		tags[k] = to.Ptr(v)
+	if len(made) == 0 {
+		tags := map[string]*string{}
+		for k, v := range p.Tags {
+			tags[k] = to.Ptr(v)
+		}
+		if p.RequestID != "" {
+			tags[TagRequest] = to.Ptr(p.RequestID)
+		}
+		rg, err := rgs.CreateOrUpdate(ctx, p.Group, armresources.ResourceGroup{Location: to.Ptr(p.Location), Tags: tags}, nil)
+		if err != nil {
+			return nil, fmt.Errorf("resource group: %w", short(err))
+		}
+		made = append(made, *rg.ID)
 	}
-	rg, err := rgs.CreateOrUpdate(ctx, p.Group, armresources.ResourceGroup{Location: to.Ptr(p.Location), Tags: tags}, nil)
-	if err != nil {
-		return nil, fmt.Errorf("resource group: %w", short(err))
-	}
-	made = append(made, *rg.ID)
 	for _, r := range p.Subscription.Roles {
 		name := deterministicGUID(scope, r.PrincipalID, r.RoleDefinitionID)
 		roleID := r.RoleDefinitionID

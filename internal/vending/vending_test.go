@@ -100,6 +100,7 @@ func TestValidateRequest(t *testing.T) {
 		{"tag value", func(r *Request) { r.Tags["Tier"] = "bronze" }, 400, "InvalidTagValue", "gold, silver"},
 		{"missing required tag", func(r *Request) { r.Tags = nil }, 400, "MissingTag", "Owner"},
 		{"reserved tag", func(r *Request) { r.Tags["CostCenter"] = "cc9" }, 400, "InvalidTag", "costCenter"},
+		{"request tag", func(r *Request) { r.Tags["vendingrequest"] = "someone-else" }, 400, "InvalidTag", "request's ID"},
 	}
 	for _, tc := range cases {
 		r := ok
