@@ -34,7 +34,7 @@ func planScan(q *qctx, e *env, id *Ident, ops []Op) (*planTable, []Op, error) {
 		}
 		var keep []Expr
 		for _, c := range splitAnd(w.Pred) {
-			if f, ok := toFilter(c, cols); ok && q.source.CanFilter(id.Name, f) {
+			if f, ok := toFilter(c, cols, constFilterValue(q, e)); ok && q.source.CanFilter(id.Name, f) {
 				req.Filters = append(req.Filters, f)
 			} else {
 				keep = append(keep, c)
@@ -155,14 +155,16 @@ func joinAnd(es []Expr) Expr {
 var flippable = map[string]string{"==": "==", "!=": "!=", "<": ">", "<=": ">=", ">": "<", ">=": "<="}
 
 // toFilter recognises "column op literal" predicates a Source may apply.
-func toFilter(e Expr, cols []Column) (Filter, bool) {
+func toFilter(e Expr, cols []Column, konst func(Expr) (Value, bool)) (Filter, bool) {
 	isCol := func(x Expr) (string, bool) {
 		id, ok := x.(*Ident)
 		return idName(id, ok), ok && colIndex(cols, id.Name) >= 0
 	}
 	lit := func(x Expr) (Value, bool) {
-		l, ok := x.(*Lit)
-		return litVal(l, ok), ok && !l.Val.IsNull()
+		if l, ok := x.(*Lit); ok {
+			return l.Val, !l.Val.IsNull()
+		}
+		return konst(x)
 	}
 	switch n := e.(type) {
 	case *Binary:
@@ -210,18 +212,25 @@ func toFilter(e Expr, cols []Column) (Filter, bool) {
 	return Filter{}, false
 }
 
+// constFilterValue evaluates an expression that reads no column and is constant
+// for the query (ago(1h), now() - 1d, a scalar let), so that a filter on it
+// reaches the source like a literal; anything else is not constant.
+func constFilterValue(q *qctx, e *env) func(Expr) (Value, bool) {
+	return func(x Expr) (Value, bool) {
+		c, err := (&scope{env: e, q: q}).compileExpr(x)
+		if err != nil || !c.konst {
+			return Value{}, false
+		}
+		v := c.f(nil)
+		return v, !v.IsNull()
+	}
+}
+
 func idName(id *Ident, ok bool) string {
 	if !ok {
 		return ""
 	}
 	return id.Name
-}
-
-func litVal(l *Lit, ok bool) Value {
-	if !ok {
-		return Value{}
-	}
-	return l.Val
 }
 
 func compileSource(q *qctx, e *env, s SourceNode) (*planTable, error) {
