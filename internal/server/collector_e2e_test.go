@@ -64,10 +64,11 @@ func (ce *collectorEnv) actor(t *testing.T, tenantName, appName string) seedActo
 		}}
 }
 
+// subscription makes a subscription of the owner's tenant, owned by it.
 func (ce *collectorEnv) subscription(t *testing.T, id string, owner seedActor) {
 	t.Helper()
 	ctx := context.Background()
-	if _, _, err := ce.s.Cloud.CreateSubscription(ctx, nil, cloud.Subscription{ID: id, DisplayName: id[:8]}); err != nil {
+	if _, _, err := ce.s.Cloud.CreateSubscription(ctx, nil, cloud.Subscription{ID: id, DisplayName: id[:8], TenantID: owner.tenant}); err != nil {
 		t.Fatal(err)
 	}
 	if err := ce.s.Cloud.EnsureOwner(ctx, "/subscriptions/"+id, owner.id, "ServicePrincipal"); err != nil {
@@ -349,6 +350,7 @@ func TestSeed000CollectorEndToEnd(t *testing.T) {
 	}
 	got := ce.rows(t, `PolicyComplianceStates_CL | where RunId == '`+run.ID+`' | summarize n = count() by ApplicationId, ComplianceState, TenantId | sort by ApplicationId asc`)
 	want := map[string]string{"app1": "NonCompliant", "app2": "Compliant", "app3": "Compliant"}
+	tenantOf := map[string]string{"app1": w.custA.tenant, "app2": w.custA.tenant, "app3": w.custB.tenant}
 	if len(got) != 3 {
 		t.Fatalf("rows of the first run: %v", got)
 	}
@@ -358,11 +360,24 @@ func TestSeed000CollectorEndToEnd(t *testing.T) {
 		if want[name] != r[1] {
 			t.Errorf("%s: %v, want %s", name, r[1], want[name])
 		}
-		// Steward's subscriptions all belong to its home tenant (the
-		// customers' principals live in tenants of their own), so that is
-		// the tenant ARM reports for them.
-		if r[2] != ce.info.TenantID {
-			t.Errorf("%s: tenant %v, want %s", name, r[2], ce.info.TenantID)
+		// The customer's tenant: the tenant of the application's
+		// subscription, never the publisher's or Steward's home tenant.
+		if wantTenant := tenantOf[name]; r[2] != wantTenant || wantTenant == ce.info.TenantID || wantTenant == pub.tenant {
+			t.Errorf("%s: tenant %v, want %s", name, r[2], wantTenant)
+		}
+	}
+	// Row by row: each carries its application's customer tenant and
+	// subscription.
+	perRow := ce.rows(t, `PolicyComplianceStates_CL | where RunId == '`+run.ID+`' | project ApplicationId, TenantId, SubscriptionId`)
+	if len(perRow) == 0 {
+		t.Fatal("no rows in the first run")
+	}
+	for _, r := range perRow {
+		id, _ := r[0].(string)
+		name := id[strings.LastIndex(id, "/")+1:]
+		sub := map[string]string{"app1": subA, "app2": subA, "app3": subB}[name]
+		if r[1] != tenantOf[name] || !strings.EqualFold(r[2].(string), sub) {
+			t.Errorf("row of %s: tenant %v subscription %v, want %s %s", name, r[1], r[2], tenantOf[name], sub)
 		}
 	}
 	if dup := ce.rows(t, `PolicyComplianceStates_CL | summarize n = count() by RecordId | where n > 1`); len(dup) != 0 {
