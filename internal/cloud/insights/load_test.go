@@ -21,7 +21,9 @@ func TestLoadStates(t *testing.T) {
 	at := time.Now().UTC().Add(-time.Minute).Truncate(time.Second)
 	rg := fmt.Sprintf("/subscriptions/%s/resourceGroups/mrg-1", est.sub)
 	a1, a2 := rg+"/providers/Microsoft.Authorization/policyAssignments/a1", rg+"/providers/Microsoft.Authorization/policyAssignments/a2"
-	nsg := func(i int) string { return fmt.Sprintf("%s/providers/Microsoft.Network/networkSecurityGroups/nsg-%d", rg, i) }
+	nsg := func(i int) string {
+		return fmt.Sprintf("%s/providers/Microsoft.Network/networkSecurityGroups/nsg-%d", rg, i)
+	}
 	state := func(res, assignment string, c policy.ComplianceState) *insights.State {
 		return &insights.State{Timestamp: at, ResourceID: res, ResourceType: "Microsoft.Network/networkSecurityGroups", AssignmentID: assignment,
 			DefinitionID: "/providers/Microsoft.Authorization/policyDefinitions/0a914e76-4921-4c19-b460-a2d36003525a", State: c,
