@@ -48,6 +48,8 @@ type collectorEnv struct {
 	collOpts  collector.Options
 	dir       string
 	vault     *VaultPlane
+	// insights is the embedded Policy Insights engine.
+	insights *insights.Engine
 }
 
 func newCollectorEnv(t *testing.T) *collectorEnv {
@@ -81,6 +83,7 @@ func newCollectorEnv(t *testing.T) *collectorEnv {
 			return err
 		}
 		eng.Start(ctx)
+		ce.insights = eng
 		return nil
 	}
 	s, _ := startSteward(t, dir, CloudService(setup), StorageService(), LogsService(),
