@@ -3,7 +3,9 @@ package server
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http/httptest"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -279,9 +281,19 @@ func TestSeed000CollectorEndToEnd(t *testing.T) {
 	if err := ce.inventory.Put(ctx, ghost); err != nil {
 		t.Fatal(err)
 	}
+	// And an application whose notifications never came: app2's record
+	// is dropped; listing the applications the publisher can see finds it
+	// again.
+	pk2, rk2 := collector.Deployment{SubscriptionID: subA, ResourceGroup: "apps", Name: "app2"}.Key()
+	if err := ce.inventory.Delete(ctx, pk2, rk2); err != nil {
+		t.Fatal(err)
+	}
 	rec, err := collector.Reconcile(ctx, apps, ce.inventory, ce.clock.Now)
-	if err != nil || rec.Known != 4 || rec.Updated != 1 {
+	if err != nil || rec.Known != 3 || rec.Updated != 1 || rec.Added != 1 {
 		t.Fatalf("reconcile: %+v %v", rec, err)
+	}
+	if d, err := ce.inventory.Get(ctx, pk2, rk2); err != nil || !d.Collectable() || d.LastEventType != "Reconcile" {
+		t.Fatalf("app2 after reconcile: %+v %v", d, err)
 	}
 	pk, rk := ghost.Key()
 	if g, err := ce.inventory.Get(ctx, pk, rk); err != nil || g.ProvisioningState != collector.StateInaccessible || g.Collectable() {
@@ -382,6 +394,23 @@ func TestSeed000CollectorEndToEnd(t *testing.T) {
 	}
 	if dup := ce.rows(t, `PolicyComplianceStates_CL | summarize n = count() by RecordId | where n > 1`); len(dup) != 0 {
 		t.Errorf("duplicated rows: %v", dup)
+	}
+
+	// The dashboard's queries: Fabrikam has app1 (non-compliant) and
+	// app2, Northwind app3; one resource each.
+	byTenant := map[string]string{}
+	for _, r := range ce.rows(t, collector.ComplianceByTenant) {
+		byTenant[r[0].(string)] = fmt.Sprint(r[1:]...)
+	}
+	if want := map[string]string{w.custA.tenant: fmt.Sprint(2.0, 1.0, 50.0), w.custB.tenant: fmt.Sprint(1.0, 0.0, 100.0)}; !reflect.DeepEqual(byTenant, want) {
+		t.Errorf("compliance by tenant: %v, want %v", byTenant, want)
+	}
+	byApp := ce.rows(t, collector.ComplianceByApplication)
+	if len(byApp) != 3 || !strings.EqualFold(byApp[0][0].(string), appID(deployed[0])) || byApp[0][2] != 1.0 || byApp[1][2] != 0.0 {
+		t.Errorf("compliance by application: %v", byApp)
+	}
+	if trend := ce.rows(t, collector.ComplianceTrend); len(trend) != 1 || trend[0][1] != 1.0 || trend[0][2] != 3.0 {
+		t.Errorf("trend: %v", trend)
 	}
 
 	tick := func(at time.Time) {
