@@ -267,6 +267,31 @@ func TestSeed000CollectorEndToEnd(t *testing.T) {
 		time.Sleep(20 * time.Millisecond)
 	}
 
+	// A notification delivered twice changes nothing the second time, and
+	// a retry of an older event arriving late never rolls the record back.
+	a1 := deployed[0]
+	pk1, rk1 := collector.Deployment{SubscriptionID: a1.sub, ResourceGroup: "apps", Name: a1.name}.Key()
+	before, err := ce.inventory.Get(ctx, pk1, rk1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	later := before.LastEventTime.Add(time.Minute).UTC()
+	patch := map[string]any{"eventType": "PATCH", "applicationId": a1.id(), "eventTime": later.Format(time.RFC3339Nano), "provisioningState": "Succeeded"}
+	stale := map[string]any{"eventType": "PUT", "applicationId": a1.id(), "eventTime": before.LastEventTime.Add(-time.Hour).UTC().Format(time.RFC3339Nano),
+		"provisioningState": "Accepted"}
+	for i, ev := range []map[string]any{patch, patch, stale} {
+		if code, out := ce.notify(t, "s3cret", ev); code != 200 {
+			t.Fatalf("notification %d: %d %v", i, code, out)
+		}
+		got, err := ce.inventory.Get(ctx, pk1, rk1)
+		if err != nil || got.LastEventType != "PATCH" || !got.LastEventTime.Equal(later) || got.ProvisioningState != collector.StateSucceeded {
+			t.Fatalf("after notification %d: %+v %v", i, got, err)
+		}
+	}
+	if deps, err := ce.inventory.List(ctx); err != nil || len(deps) != 3 {
+		t.Fatalf("the inventory after repeated notifications: %d records %v", len(deps), err)
+	}
+
 	// Reconciliation repairs what notifications missed: a record of an
 	// application the publisher can no longer read (ARM answers 403 for a
 	// deleted customer application: the grant went with it) stops being
