@@ -348,6 +348,14 @@ func TestCollectorServeAPI(t *testing.T) {
 	if code, _ := call("GET", "/collector/api/deployments"); code != 200 {
 		t.Errorf("deployments: %d", code)
 	}
+	// Reconciliation on demand is recorded, and status reports it.
+	if code, out := call("POST", "/collector/api/reconcile"); code != 200 || out["known"] != float64(0) {
+		t.Errorf("reconcile: %d %v", code, out)
+	}
+	code, st = call("GET", "/collector/api/status")
+	if rec, _ := st["reconciliation"].(map[string]any); code != 200 || rec == nil || rec["count"] != float64(1) {
+		t.Errorf("status after a reconciliation: %d %v", code, st)
+	}
 	// Without a token, and as another principal, the API refuses.
 	req, _ := http.NewRequest("GET", base+"/collector/api/status", nil)
 	resp, err := e.client.Do(req)
