@@ -49,7 +49,8 @@ type CollectorServeOptions struct {
 	// it off too, leaving reconciliation on demand.
 	ReconcileInterval time.Duration
 	// Check is how often the schedules look whether work is due (default
-	// 1 minute for reconciliation).
+	// 1 minute for reconciliation, 10 seconds for whether the collector
+	// has been prepared).
 	Check time.Duration
 }
 
@@ -121,10 +122,14 @@ func (cs *collectorServer) prepared(ctx context.Context) *collector.Collector {
 		if c != nil {
 			return c
 		}
+		poll := 10 * time.Second
+		if cs.opts.Check > 0 && cs.opts.Check < poll {
+			poll = cs.opts.Check
+		}
 		select {
 		case <-ctx.Done():
 			return nil
-		case <-time.After(10 * time.Second):
+		case <-time.After(poll):
 		}
 	}
 }
