@@ -97,9 +97,10 @@ func runCollectorStatus(cmd *cobra.Command, _ []string) error {
 		return err
 	}
 	var st struct {
-		NotificationURL string         `json:"notificationUrl"`
-		Workspace       string         `json:"workspace"`
-		Run             *collector.Run `json:"run,omitempty"`
+		NotificationURL string                    `json:"notificationUrl"`
+		Workspace       string                    `json:"workspace"`
+		Run             *collector.Run            `json:"run,omitempty"`
+		Reconciliation  *collector.Reconciliation `json:"reconciliation,omitempty"`
 	}
 	if err := collectorCall(cmd, http.MethodGet, "status", &st); err != nil {
 		return err
@@ -109,6 +110,10 @@ func runCollectorStatus(cmd *cobra.Command, _ []string) error {
 	}
 	w := cmd.OutOrStdout()
 	fmt.Fprintf(w, "notification URL: %s\nworkspace:        %s\n", st.NotificationURL, st.Workspace)
+	if r := st.Reconciliation; r != nil {
+		fmt.Fprintf(w, "reconciled:       %s (known %d, added %d, updated %d, removed %d)\n", r.Started.Format(time.RFC3339),
+			r.Result.Known, r.Result.Added, r.Result.Updated, r.Result.Removed)
+	}
 	if st.Run == nil {
 		fmt.Fprintln(w, "last run:         none yet")
 		return nil

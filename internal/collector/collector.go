@@ -61,10 +61,8 @@ type Options struct {
 	// OutboxLease is how long a replica holds a batch it sends (default 5
 	// minutes); a replica that dies holding one delays it that long.
 	OutboxLease time.Duration
-	// PageSize is $top (default 1000, the service's page size).
-	PageSize int32
-	Now      func() time.Time
-	Log      *slog.Logger
+	Now         func() time.Time
+	Log         *slog.Logger
 }
 
 // Validate checks the options and fills the defaults.
@@ -105,9 +103,6 @@ func (o *Options) Validate() error {
 	}
 	if o.OutboxLease <= 0 {
 		o.OutboxLease = 5 * time.Minute
-	}
-	if o.PageSize <= 0 || o.PageSize > 1000 {
-		o.PageSize = 1000
 	}
 	if o.Now == nil {
 		o.Now = time.Now

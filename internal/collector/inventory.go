@@ -72,6 +72,53 @@ func (t *TableInventory) Put(ctx context.Context, d Deployment) error {
 	if err := t.ensure(ctx); err != nil {
 		return err
 	}
+	b, err := json.Marshal(toEntity(d))
+	if err != nil {
+		return err
+	}
+	_, err = t.Client.UpsertEntity(ctx, b, &aztables.UpsertEntityOptions{UpdateMode: aztables.UpdateModeReplace})
+	return err
+}
+
+// maxTransaction is the most entities one Table service transaction
+// (entity group transaction) may hold.
+const maxTransaction = 100
+
+// PutMany records many deployments at once, for bulk loads (an import,
+// a benchmark): one Table service transaction per 100 deployments of a
+// subscription (a transaction holds one partition's entities).
+func (t *TableInventory) PutMany(ctx context.Context, ds []Deployment) error {
+	if err := t.ensure(ctx); err != nil {
+		return err
+	}
+	byPartition := map[string][]aztables.TransactionAction{}
+	var order []string
+	for _, d := range ds {
+		e := toEntity(d)
+		b, err := json.Marshal(e)
+		if err != nil {
+			return err
+		}
+		if _, ok := byPartition[e.PartitionKey]; !ok {
+			order = append(order, e.PartitionKey)
+		}
+		byPartition[e.PartitionKey] = append(byPartition[e.PartitionKey], aztables.TransactionAction{ActionType: aztables.TransactionTypeInsertReplace, Entity: b})
+	}
+	for _, pk := range order {
+		actions := byPartition[pk]
+		for len(actions) > 0 {
+			n := min(len(actions), maxTransaction)
+			if _, err := t.Client.SubmitTransaction(ctx, actions[:n], nil); err != nil {
+				return err
+			}
+			actions = actions[n:]
+		}
+	}
+	return nil
+}
+
+// toEntity is a deployment's inventory entity.
+func toEntity(d Deployment) entity {
 	pk, rk := d.Key()
 	e := entity{PartitionKey: pk, RowKey: rk, ApplicationID: d.ApplicationID, TenantID: d.TenantID,
 		SubscriptionID: d.SubscriptionID, ResourceGroup: d.ResourceGroup, ApplicationName: d.Name,
@@ -80,12 +127,7 @@ func (t *TableInventory) Put(ctx context.Context, d Deployment) error {
 		ProvisioningState: d.ProvisioningState, LastEventType: d.LastEventType}
 	e.LastEventTime, e.LastEventTimeType = edmTime(d.LastEventTime)
 	e.LastSeen, e.LastSeenType = edmTime(d.LastSeen)
-	b, err := json.Marshal(e)
-	if err != nil {
-		return err
-	}
-	_, err = t.Client.UpsertEntity(ctx, b, &aztables.UpsertEntityOptions{UpdateMode: aztables.UpdateModeReplace})
-	return err
+	return e
 }
 
 func (e entity) deployment() Deployment {

@@ -276,7 +276,7 @@ func (c *Collector) collectOne(ctx context.Context, run Run, d Deployment) ([]Ro
 	if err != nil {
 		return nil, err
 	}
-	states, err := r.read(ctx, d, run.From, run.To, c.opts.PageSize)
+	states, err := r.read(ctx, d, run.From, run.To)
 	if err != nil {
 		return nil, err
 	}

@@ -46,14 +46,17 @@ func newStatesReader(cred azcore.TokenCredential, opts *azarm.ClientOptions) (*s
 // PolicyAssignmentScope filter), evaluated in [from, to]. The first page
 // comes from the SDK client; the next ones are POSTs of @odata.nextLink,
 // as the service requires (the SDK's pager would GET them, which Azure
-// refuses after the first 1,000 states).
-func (r *statesReader) read(ctx context.Context, d Deployment, from, to time.Time, top int32) ([]*armpolicyinsights.PolicyState, error) {
+// refuses after the first 1,000 states). No $top is sent: it is the
+// maximum number of records of the whole query, not a page size, so any
+// value would cut off a managed resource group with more states; the
+// service pages at 1,000 by itself.
+func (r *statesReader) read(ctx context.Context, d Deployment, from, to time.Time) ([]*armpolicyinsights.PolicyState, error) {
 	mrg, err := arm.ParseResourceID(d.ManagedResourceGroupID)
 	if err != nil || mrg.ResourceGroup == "" || mrg.Namespace != "" {
 		return nil, fmt.Errorf("managed resource group '%s' is not a resource group ID", d.ManagedResourceGroupID)
 	}
 	filter := fmt.Sprintf("PolicyAssignmentScope eq '%s'", strings.ReplaceAll(d.ManagedResourceGroupID, "'", "''"))
-	q := &armpolicyinsights.QueryOptions{Filter: &filter, From: &from, To: &to, Select: toPtr(selectColumns), Top: &top}
+	q := &armpolicyinsights.QueryOptions{Filter: &filter, From: &from, To: &to, Select: toPtr(selectColumns)}
 	pager := r.states.NewListQueryResultsForResourceGroupPager(armpolicyinsights.PolicyStatesResourceLatest,
 		mrg.SubscriptionID, mrg.ResourceGroup, q, nil)
 	page, err := pager.NextPage(ctx)

@@ -3,7 +3,9 @@ package server
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http/httptest"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -64,10 +66,11 @@ func (ce *collectorEnv) actor(t *testing.T, tenantName, appName string) seedActo
 		}}
 }
 
+// subscription makes a subscription of the owner's tenant, owned by it.
 func (ce *collectorEnv) subscription(t *testing.T, id string, owner seedActor) {
 	t.Helper()
 	ctx := context.Background()
-	if _, _, err := ce.s.Cloud.CreateSubscription(ctx, nil, cloud.Subscription{ID: id, DisplayName: id[:8]}); err != nil {
+	if _, _, err := ce.s.Cloud.CreateSubscription(ctx, nil, cloud.Subscription{ID: id, DisplayName: id[:8], TenantID: owner.tenant}); err != nil {
 		t.Fatal(err)
 	}
 	if err := ce.s.Cloud.EnsureOwner(ctx, "/subscriptions/"+id, owner.id, "ServicePrincipal"); err != nil {
@@ -264,6 +267,31 @@ func TestSeed000CollectorEndToEnd(t *testing.T) {
 		time.Sleep(20 * time.Millisecond)
 	}
 
+	// A notification delivered twice changes nothing the second time, and
+	// a retry of an older event arriving late never rolls the record back.
+	a1 := deployed[0]
+	pk1, rk1 := collector.Deployment{SubscriptionID: a1.sub, ResourceGroup: "apps", Name: a1.name}.Key()
+	before, err := ce.inventory.Get(ctx, pk1, rk1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	later := before.LastEventTime.Add(time.Minute).UTC()
+	patch := map[string]any{"eventType": "PATCH", "applicationId": a1.id(), "eventTime": later.Format(time.RFC3339Nano), "provisioningState": "Succeeded"}
+	stale := map[string]any{"eventType": "PUT", "applicationId": a1.id(), "eventTime": before.LastEventTime.Add(-time.Hour).UTC().Format(time.RFC3339Nano),
+		"provisioningState": "Accepted"}
+	for i, ev := range []map[string]any{patch, patch, stale} {
+		if code, out := ce.notify(t, "s3cret", ev); code != 200 {
+			t.Fatalf("notification %d: %d %v", i, code, out)
+		}
+		got, err := ce.inventory.Get(ctx, pk1, rk1)
+		if err != nil || got.LastEventType != "PATCH" || !got.LastEventTime.Equal(later) || got.ProvisioningState != collector.StateSucceeded {
+			t.Fatalf("after notification %d: %+v %v", i, got, err)
+		}
+	}
+	if deps, err := ce.inventory.List(ctx); err != nil || len(deps) != 3 {
+		t.Fatalf("the inventory after repeated notifications: %d records %v", len(deps), err)
+	}
+
 	// Reconciliation repairs what notifications missed: a record of an
 	// application the publisher can no longer read (ARM answers 403 for a
 	// deleted customer application: the grant went with it) stops being
@@ -278,9 +306,19 @@ func TestSeed000CollectorEndToEnd(t *testing.T) {
 	if err := ce.inventory.Put(ctx, ghost); err != nil {
 		t.Fatal(err)
 	}
+	// And an application whose notifications never came: app2's record
+	// is dropped; listing the applications the publisher can see finds it
+	// again.
+	pk2, rk2 := collector.Deployment{SubscriptionID: subA, ResourceGroup: "apps", Name: "app2"}.Key()
+	if err := ce.inventory.Delete(ctx, pk2, rk2); err != nil {
+		t.Fatal(err)
+	}
 	rec, err := collector.Reconcile(ctx, apps, ce.inventory, ce.clock.Now)
-	if err != nil || rec.Known != 4 || rec.Updated != 1 {
+	if err != nil || rec.Known != 3 || rec.Updated != 1 || rec.Added != 1 {
 		t.Fatalf("reconcile: %+v %v", rec, err)
+	}
+	if d, err := ce.inventory.Get(ctx, pk2, rk2); err != nil || !d.Collectable() || d.LastEventType != "Reconcile" {
+		t.Fatalf("app2 after reconcile: %+v %v", d, err)
 	}
 	pk, rk := ghost.Key()
 	if g, err := ce.inventory.Get(ctx, pk, rk); err != nil || g.ProvisioningState != collector.StateInaccessible || g.Collectable() {
@@ -349,6 +387,7 @@ func TestSeed000CollectorEndToEnd(t *testing.T) {
 	}
 	got := ce.rows(t, `PolicyComplianceStates_CL | where RunId == '`+run.ID+`' | summarize n = count() by ApplicationId, ComplianceState, TenantId | sort by ApplicationId asc`)
 	want := map[string]string{"app1": "NonCompliant", "app2": "Compliant", "app3": "Compliant"}
+	tenantOf := map[string]string{"app1": w.custA.tenant, "app2": w.custA.tenant, "app3": w.custB.tenant}
 	if len(got) != 3 {
 		t.Fatalf("rows of the first run: %v", got)
 	}
@@ -358,15 +397,45 @@ func TestSeed000CollectorEndToEnd(t *testing.T) {
 		if want[name] != r[1] {
 			t.Errorf("%s: %v, want %s", name, r[1], want[name])
 		}
-		// Steward's subscriptions all belong to its home tenant (the
-		// customers' principals live in tenants of their own), so that is
-		// the tenant ARM reports for them.
-		if r[2] != ce.info.TenantID {
-			t.Errorf("%s: tenant %v, want %s", name, r[2], ce.info.TenantID)
+		// The customer's tenant: the tenant of the application's
+		// subscription, never the publisher's or Steward's home tenant.
+		if wantTenant := tenantOf[name]; r[2] != wantTenant || wantTenant == ce.info.TenantID || wantTenant == pub.tenant {
+			t.Errorf("%s: tenant %v, want %s", name, r[2], wantTenant)
+		}
+	}
+	// Row by row: each carries its application's customer tenant and
+	// subscription.
+	perRow := ce.rows(t, `PolicyComplianceStates_CL | where RunId == '`+run.ID+`' | project ApplicationId, TenantId, SubscriptionId`)
+	if len(perRow) == 0 {
+		t.Fatal("no rows in the first run")
+	}
+	for _, r := range perRow {
+		id, _ := r[0].(string)
+		name := id[strings.LastIndex(id, "/")+1:]
+		sub := map[string]string{"app1": subA, "app2": subA, "app3": subB}[name]
+		if r[1] != tenantOf[name] || !strings.EqualFold(r[2].(string), sub) {
+			t.Errorf("row of %s: tenant %v subscription %v, want %s %s", name, r[1], r[2], tenantOf[name], sub)
 		}
 	}
 	if dup := ce.rows(t, `PolicyComplianceStates_CL | summarize n = count() by RecordId | where n > 1`); len(dup) != 0 {
 		t.Errorf("duplicated rows: %v", dup)
+	}
+
+	// The dashboard's queries: Fabrikam has app1 (non-compliant) and
+	// app2, Northwind app3; one resource each.
+	byTenant := map[string]string{}
+	for _, r := range ce.rows(t, collector.ComplianceByTenant) {
+		byTenant[r[0].(string)] = fmt.Sprint(r[1:]...)
+	}
+	if want := map[string]string{w.custA.tenant: fmt.Sprint(2.0, 1.0, 50.0), w.custB.tenant: fmt.Sprint(1.0, 0.0, 100.0)}; !reflect.DeepEqual(byTenant, want) {
+		t.Errorf("compliance by tenant: %v, want %v", byTenant, want)
+	}
+	byApp := ce.rows(t, collector.ComplianceByApplication)
+	if len(byApp) != 3 || !strings.EqualFold(byApp[0][0].(string), appID(deployed[0])) || byApp[0][2] != 1.0 || byApp[1][2] != 0.0 {
+		t.Errorf("compliance by application: %v", byApp)
+	}
+	if trend := ce.rows(t, collector.ComplianceTrend); len(trend) != 1 || trend[0][1] != 1.0 || trend[0][2] != 3.0 {
+		t.Errorf("trend: %v", trend)
 	}
 
 	tick := func(at time.Time) {

@@ -44,6 +44,14 @@ type CollectorServeOptions struct {
 	// runs collections on demand only.
 	Interval time.Duration
 	Disabled bool
+	// ReconcileInterval is how often the inventory is reconciled with the
+	// applications the publisher can see (default 1 hour); Disabled turns
+	// it off too, leaving reconciliation on demand.
+	ReconcileInterval time.Duration
+	// Check is how often the schedules look whether work is due (default
+	// 1 minute for reconciliation, 10 seconds for whether the collector
+	// has been prepared).
+	Check time.Duration
 }
 
 // collectorServer is the collector of `steward serve`: the administrator
@@ -56,6 +64,7 @@ type collectorServer struct {
 	mu        sync.Mutex
 	coll      *collector.Collector
 	inventory *collector.TableInventory
+	reconcile *collector.Reconciler
 	sig       string
 }
 
@@ -85,23 +94,43 @@ func CollectorServeService(opts CollectorServeOptions) Service {
 			// first use (an API call or a notification), so a serve that
 			// never uses it creates nothing.
 			s.Background(func(ctx context.Context) {
-				for {
-					cs.mu.Lock()
-					c := cs.coll
-					cs.mu.Unlock()
-					if c != nil {
-						c.Run(ctx)
-						return
-					}
-					select {
-					case <-ctx.Done():
-						return
-					case <-time.After(10 * time.Second):
-					}
+				if c := cs.prepared(ctx); c != nil {
+					c.Run(ctx)
 				}
+			})
+			s.Background(func(ctx context.Context) {
+				if cs.prepared(ctx) == nil {
+					return
+				}
+				cs.mu.Lock()
+				r := cs.reconcile
+				cs.mu.Unlock()
+				r.Run(ctx)
 			})
 		}
 		return nil
+	}
+}
+
+// prepared waits until the collector has been prepared by its first use
+// and returns it (nil when ctx ends first).
+func (cs *collectorServer) prepared(ctx context.Context) *collector.Collector {
+	for {
+		cs.mu.Lock()
+		c := cs.coll
+		cs.mu.Unlock()
+		if c != nil {
+			return c
+		}
+		poll := 10 * time.Second
+		if cs.opts.Check > 0 && cs.opts.Check < poll {
+			poll = cs.opts.Check
+		}
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-time.After(poll):
+		}
 	}
 }
 
@@ -270,17 +299,10 @@ func (cs *collectorServer) ensure(ctx context.Context) (*collector.Notifications
 	if err != nil {
 		return nil, err
 	}
+	cs.reconcile = collector.NewReconciler(collector.Reconciler{Store: s.Store, Apps: apps, Inventory: inv, Interval: cs.opts.ReconcileInterval,
+		Check: cs.opts.Check, Log: s.log.With("component", "collector")})
 	cs.coll, cs.inventory, cs.sig = coll, inv, sig
 	return &collector.Notifications{Sig: sig, Apps: apps, Inventory: inv, Log: s.log.With("component", "collector")}, nil
-}
-
-// applications is the ARM client of the collector's principal.
-func (cs *collectorServer) applications() (*collector.Applications, error) {
-	cred, err := cs.s.SecretCredential(cs.s.Bootstrap.ClientID, cs.s.Bootstrap.ClientSecret)
-	if err != nil {
-		return nil, err
-	}
-	return collector.NewApplications(cred, &azarm.ClientOptions{ClientOptions: cs.s.ARMClientOptions()})
 }
 
 // collectorStatus is GET /collector/api/status.
@@ -288,6 +310,8 @@ type collectorStatus struct {
 	NotificationURL string         `json:"notificationUrl"`
 	Workspace       string         `json:"workspace"`
 	Run             *collector.Run `json:"run,omitempty"`
+	// Reconciliation is the latest, scheduled or on demand.
+	Reconciliation *collector.Reconciliation `json:"reconciliation,omitempty"`
 }
 
 // serveAPI serves /collector/api/{status,runs,reconcile,deployments} to the
@@ -314,6 +338,9 @@ func (cs *collectorServer) serveAPI(w http.ResponseWriter, r *http.Request) {
 		if run, err := cs.coll.Current(ctx); err == nil {
 			st.Run = &run
 		}
+		if rec, err := cs.reconcile.Last(ctx); err == nil {
+			st.Reconciliation = &rec
+		}
 		out = st
 	case path == "runs" && r.Method == http.MethodPost:
 		var run collector.Run
@@ -323,9 +350,9 @@ func (cs *collectorServer) serveAPI(w http.ResponseWriter, r *http.Request) {
 			out, err = map[string]any{"run": run, "failures": failures}, ferr
 		}
 	case path == "reconcile" && r.Method == http.MethodPost:
-		var apps *collector.Applications
-		if apps, err = cs.applications(); err == nil {
-			out, err = collector.Reconcile(ctx, apps, cs.inventory, time.Now)
+		var rec collector.Reconciliation
+		if rec, err = cs.reconcile.Once(ctx, true); err == nil {
+			out = rec.Result
 		}
 	case path == "deployments" && r.Method == http.MethodGet:
 		out, err = cs.inventory.List(ctx)

@@ -48,6 +48,8 @@ type collectorEnv struct {
 	collOpts  collector.Options
 	dir       string
 	vault     *VaultPlane
+	// insights is the embedded Policy Insights engine.
+	insights *insights.Engine
 }
 
 func newCollectorEnv(t *testing.T) *collectorEnv {
@@ -81,6 +83,7 @@ func newCollectorEnv(t *testing.T) *collectorEnv {
 			return err
 		}
 		eng.Start(ctx)
+		ce.insights = eng
 		return nil
 	}
 	s, _ := startSteward(t, dir, CloudService(setup), StorageService(), LogsService(),
@@ -293,16 +296,10 @@ func doJSON(t *testing.T, c *http.Client, method, u string, body any) (int, map[
 	return resp.StatusCode, out
 }
 
-// TestCollectorServeAPI: the collector `steward serve` mounts prepares
-// itself on first use, tells the administrator its notification URL, runs
-// collections on demand, and refuses everyone else.
-func TestCollectorServeAPI(t *testing.T) {
-	dir := t.TempDir()
-	s, _ := startSteward(t, dir, CloudService(), StorageService(), LogsService(), AlertsService(AlertsOptions{Disabled: true}),
-		CollectorServeService(CollectorServeOptions{Disabled: true}))
-	e := newLogsEnvFor(t, s, dir)
-	base := strings.TrimSuffix(s.BaseURL, "/")
-	call := func(method, path string) (int, map[string]any) {
+// adminCall calls Steward's API at base as the administrator and decodes
+// the JSON answer.
+func adminCall(t *testing.T, e *logsEnv, base string) func(method, path string) (int, map[string]any) {
+	return func(method, path string) (int, map[string]any) {
 		t.Helper()
 		tok, err := e.cred.GetToken(context.Background(), policy.TokenRequestOptions{Scopes: armScope})
 		if err != nil {
@@ -319,6 +316,45 @@ func TestCollectorServeAPI(t *testing.T) {
 		_ = json.NewDecoder(resp.Body).Decode(&out)
 		return resp.StatusCode, out
 	}
+}
+
+// TestCollectorServeReconcilesOnSchedule: once prepared, `steward
+// serve`'s collector reconciles on its own schedule (status reports it)
+// without anyone asking.
+func TestCollectorServeReconcilesOnSchedule(t *testing.T) {
+	dir := t.TempDir()
+	s, _ := startSteward(t, dir, CloudService(), StorageService(), LogsService(), AlertsService(AlertsOptions{Disabled: true}),
+		CollectorServeService(CollectorServeOptions{ReconcileInterval: time.Hour, Check: 20 * time.Millisecond}))
+	e := newLogsEnvFor(t, s, dir)
+	call := adminCall(t, e, strings.TrimSuffix(s.BaseURL, "/"))
+	if code, st := call("GET", "/collector/api/status"); code != 200 {
+		t.Fatalf("status: %d %v", code, st)
+	}
+	for deadline := time.Now().Add(2 * time.Minute); ; {
+		code, st := call("GET", "/collector/api/status")
+		if rec, _ := st["reconciliation"].(map[string]any); code == 200 && rec != nil {
+			if rec["count"] != float64(1) || rec["error"] != nil {
+				t.Fatalf("the scheduled reconciliation: %v", rec)
+			}
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no scheduled reconciliation: %d %v", code, st)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// TestCollectorServeAPI: the collector `steward serve` mounts prepares
+// itself on first use, tells the administrator its notification URL, runs
+// collections on demand, and refuses everyone else.
+func TestCollectorServeAPI(t *testing.T) {
+	dir := t.TempDir()
+	s, _ := startSteward(t, dir, CloudService(), StorageService(), LogsService(), AlertsService(AlertsOptions{Disabled: true}),
+		CollectorServeService(CollectorServeOptions{Disabled: true}))
+	e := newLogsEnvFor(t, s, dir)
+	base := strings.TrimSuffix(s.BaseURL, "/")
+	call := adminCall(t, e, base)
 	// Nothing is created before the first use.
 	if code, _ := e.arm(t, "GET", "/subscriptions/"+e.sub+"/resourceGroups/"+CollectorResourceGroup, "2021-04-01", nil); code != 404 {
 		t.Fatalf("the collector's resource group exists before first use: %d", code)
@@ -344,6 +380,14 @@ func TestCollectorServeAPI(t *testing.T) {
 	}
 	if code, _ := call("GET", "/collector/api/deployments"); code != 200 {
 		t.Errorf("deployments: %d", code)
+	}
+	// Reconciliation on demand is recorded, and status reports it.
+	if code, out := call("POST", "/collector/api/reconcile"); code != 200 || out["known"] != float64(0) {
+		t.Errorf("reconcile: %d %v", code, out)
+	}
+	code, st = call("GET", "/collector/api/status")
+	if rec, _ := st["reconciliation"].(map[string]any); code != 200 || rec == nil || rec["count"] != float64(1) {
+		t.Errorf("status after a reconciliation: %d %v", code, st)
 	}
 	// Without a token, and as another principal, the API refuses.
 	req, _ := http.NewRequest("GET", base+"/collector/api/status", nil)
