@@ -101,6 +101,17 @@ func TestBaselineDiagnosticsRemediation(t *testing.T) {
 	if !strings.Contains(strings.ToLower(setting), strings.ToLower(`"workspaceId": "`+ws+`"`)) {
 		t.Errorf("the deployed setting:\n%s", setting)
 	}
+	// an NSG has logs and no metrics in Azure: the template sends its
+	// log categories (allLogs) and asks for no metric category
+	var sp struct {
+		Properties struct {
+			Logs    []map[string]any `json:"logs"`
+			Metrics []map[string]any `json:"metrics"`
+		} `json:"properties"`
+	}
+	if err := json.Unmarshal([]byte(setting), &sp); err != nil || len(sp.Properties.Logs) != 1 || sp.Properties.Logs[0]["categoryGroup"] != "allLogs" || len(sp.Properties.Metrics) != 0 {
+		t.Errorf("the NSG's setting should have logs [allLogs] and no metrics (%v):\n%s", err, setting)
+	}
 	if got := state(); got != "Compliant" {
 		t.Errorf("after the remediation: %q, want Compliant", got)
 	}
