@@ -144,7 +144,8 @@ func TestWebAuthnSecurityKeyInHeadlessChromium(t *testing.T) {
 
 	// Sign out (of the console and of the token service), and sign in
 	// again: the password, then the key instead of a code.
-	c.do(chromedp.Click(chromedp.CSS("form.inline button")), chromedp.WaitVisible(chromedp.CSS("h1")))
+	c.do(chromedp.Click(chromedp.CSS("form.inline button")), chromedp.WaitNotPresent(chromedp.CSS("#amr")),
+		chromedp.WaitVisible(chromedp.CSS("h1")))
 	if h := c.text("h1"); !strings.Contains(h, "signed out") {
 		t.Fatalf("after signing out: %q", h)
 	}
