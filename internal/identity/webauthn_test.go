@@ -1,0 +1,183 @@
+package identity
+
+import (
+	"context"
+	"crypto/rand"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/go-webauthn/webauthn/webauthn"
+
+	"github.com/steward-gov/steward/internal/seal"
+	"github.com/steward-gov/steward/internal/store"
+)
+
+// withSecurityKey gives the user a registered security key (and recovery
+// codes) as the only second factor, as a registration leaves it.
+func withSecurityKey(t *testing.T, svc *Service, tenantID string, u User) []string {
+	t.Helper()
+	rec := mfaRecord{TenantID: strings.ToLower(tenantID), UserID: u.ID}
+	if err := svc.setWebAuthnKeys(&rec, []webauthn.Credential{{ID: []byte{1, 2, 3, 4}, PublicKey: []byte{5}}}); err != nil {
+		t.Fatal(err)
+	}
+	codes, err := svc.newRecoveryCodes(&rec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := svc.writeMFA(context.Background(), rec); err != nil {
+		t.Fatal(err)
+	}
+	return codes
+}
+
+func TestSecurityKeyIsASecondFactor(t *testing.T) {
+	f := newMFAFlow(t)
+	ctx := context.Background()
+	svc, tid, u := f.e.svc, f.e.tenant.ID, f.e.user
+	codes := withSecurityKey(t, svc, tid, u)
+	if ok, err := svc.MFAEnrolled(ctx, tid, u.ID); err != nil || !ok {
+		t.Fatalf("a user with a security key is not enrolled: %v %v", ok, err)
+	}
+	if n, err := svc.WebAuthnKeyCount(ctx, tid, u.ID); err != nil || n != 1 {
+		t.Fatalf("key count %d (%v)", n, err)
+	}
+	// An administrator's TOTP enrolment would replace the key: refused,
+	// as for any existing second factor.
+	if _, _, err := svc.EnrollTOTP(ctx, tid, u); err != ErrMFAEnrolled {
+		t.Fatalf("TOTP enrolment over a security key: %v", err)
+	}
+	// No app: six digits are no code; the recovery codes work.
+	if err := svc.VerifySecondFactor(ctx, tid, u.ID, "123456"); !ErrBadSecondFactor(err) {
+		t.Fatalf("a six-digit code for a user without an app: %v", err)
+	}
+	if err := svc.VerifySecondFactor(ctx, tid, u.ID, codes[0]); err != nil {
+		t.Fatalf("a recovery code: %v", err)
+	}
+
+	// The sign-in asks for the second factor after the password. The test
+	// server is reached by an IP address, which cannot be a WebAuthn RP
+	// ID: the key is not offered, and a security-key answer without a
+	// ceremony is refused like a wrong code (and counts toward lockout).
+	b := f.e.browser(t)
+	p := b.signIn(b.get(f.cfg.AuthCodeURL("s")), userUPN, userPass)
+	if !strings.Contains(p.body, `name="otc"`) || strings.Contains(p.body, `id="webauthn"`) {
+		t.Fatalf("the second-factor page on an IP authority: %d %.400s", p.status, p.body)
+	}
+	p = b.submit(p, url.Values{"action": {"webauthn"}, "credential": {`{"id":"AQID","type":"public-key"}`}})
+	if !strings.Contains(p.body, "security key was not accepted") {
+		t.Fatalf("a forged security-key answer: %d %q %.400s", p.status, p.location, p.body)
+	}
+	for i := 1; i < lockoutThreshold; i++ {
+		p = b.submit(p, url.Values{"action": {"webauthn"}, "credential": {"{}"}})
+	}
+	if p = b.submit(p, url.Values{"otc": {codes[1]}}); p.status != http.StatusTooManyRequests {
+		t.Fatalf("after %d refused keys: %d", lockoutThreshold, p.status)
+	}
+	// The second factor still works after the lockout's minute.
+	f.e.clock.Add(2 * lockoutWindow)
+	c := f.idClaims(t, b.submit(p, url.Values{"otc": {codes[1]}}))
+	if !slices.Contains(c.AMR, "mfa") || slices.Contains(c.AMR, "fido") {
+		t.Fatalf("a recovery code's amr: %v", c.AMR)
+	}
+}
+
+func TestRelyingPartyIsTheAuthority(t *testing.T) {
+	svc := NewService(NewMemRecords(), Options{})
+	for host, want := range map[string]string{
+		"localhost:8443":      "localhost|https://localhost:8443",
+		"Login.Steward.Test":  "login.steward.test|https://login.steward.test",
+		"127.0.0.1:8443":      "",
+		"[::1]:8443":          "",
+		"steward.example.com": "steward.example.com|https://steward.example.com",
+	} {
+		r := httptest.NewRequest(http.MethodGet, "https://"+host+"/t/oauth2/v2.0/authorize", nil)
+		rp, err := svc.relyingParty(r)
+		if want == "" {
+			if err != errNoWebAuthn {
+				t.Errorf("%s: want no relying party, got %v", host, err)
+			}
+			continue
+		}
+		if err != nil {
+			t.Errorf("%s: %v", host, err)
+			continue
+		}
+		if got := rp.Config.RPID + "|" + strings.Join(rp.Config.RPOrigins, ","); got != want {
+			t.Errorf("%s: relying party %s, want %s", host, got, want)
+		}
+	}
+	// A configured public URL wins over the request's Host.
+	svc = NewService(NewMemRecords(), Options{AuthorityHost: "https://id.steward.test:9443/"})
+	rp, err := svc.relyingParty(httptest.NewRequest(http.MethodGet, "https://127.0.0.1/t/oauth2/v2.0/authorize", nil))
+	if err != nil || rp.Config.RPID != "id.steward.test" || rp.Config.RPOrigins[0] != "https://id.steward.test:9443" {
+		t.Fatalf("relying party of the configured authority: %+v %v", rp, err)
+	}
+}
+
+func TestWebAuthnScriptServed(t *testing.T) {
+	e := newSigninEnv(t)
+	path := "/" + e.tenant.ID + "/oauth2/v2.0/webauthn.js"
+	if !Matches(path) {
+		t.Fatalf("Matches(%q) is false", path)
+	}
+	resp, err := e.srv.Client().Get(e.srv.URL + path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != 200 || !strings.HasPrefix(resp.Header.Get("Content-Type"), "text/javascript") ||
+		resp.Header.Get("X-Content-Type-Options") != "nosniff" || !strings.Contains(string(body), "navigator.credentials.get") {
+		t.Fatalf("the script: %d %v %.100s", resp.StatusCode, resp.Header, body)
+	}
+	resp, err = e.srv.Client().Post(e.srv.URL+path, "text/plain", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusMethodNotAllowed {
+		t.Fatalf("POST to the script: %d", resp.StatusCode)
+	}
+}
+
+func TestSecurityKeysAreSealed(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	st, err := store.Open(ctx, "sqlite:"+filepath.Join(dir, "steward.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	root, err := seal.KeySource{File: filepath.Join(dir, "root.key")}.Load(rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sealer, err := seal.OpenSealer(ctx, st, root, rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(sealer.Close)
+	svc := NewService(NewMemRecords(), Options{Sealer: sealer})
+	tenant, err := svc.CreateTenant(ctx, "contoso", "contoso.test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	u, err := svc.CreateUser(ctx, tenant.ID, "kay@contoso.test", "Kay", "Kay-Password-1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	withSecurityKey(t, svc, tenant.ID, u)
+	rec, _, err := svc.readMFA(ctx, tenant.ID, u.ID)
+	if err != nil || len(rec.Keys) != 0 || len(rec.SealedKeys) == 0 || strings.Contains(string(rec.SealedKeys), "publicKey") {
+		t.Fatalf("the stored keys are not sealed: %+v %v", rec, err)
+	}
+	if n, err := svc.WebAuthnKeyCount(ctx, tenant.ID, u.ID); err != nil || n != 1 {
+		t.Fatalf("the sealed keys do not open: %d %v", n, err)
+	}
+}
