@@ -122,21 +122,25 @@ func TestRelyingPartyIsTheAuthority(t *testing.T) {
 
 func TestWebAuthnScriptServed(t *testing.T) {
 	e := newSigninEnv(t)
+	// The pages load it relative to the authorization endpoint, which a
+	// B2C user flow has under its policy.
 	path := "/" + e.tenant.ID + "/oauth2/v2.0/webauthn.js"
-	if !Matches(path) {
-		t.Fatalf("Matches(%q) is false", path)
+	for _, p := range []string{path, "/" + e.tenant.ID + "/B2C_1_signin/oauth2/v2.0/webauthn.js"} {
+		if !Matches(p) {
+			t.Fatalf("Matches(%q) is false", p)
+		}
+		resp, err := e.srv.Client().Get(e.srv.URL + p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != 200 || !strings.HasPrefix(resp.Header.Get("Content-Type"), "text/javascript") ||
+			resp.Header.Get("X-Content-Type-Options") != "nosniff" || !strings.Contains(string(body), "navigator.credentials.get") {
+			t.Fatalf("the script at %s: %d %v %.100s", p, resp.StatusCode, resp.Header, body)
+		}
 	}
-	resp, err := e.srv.Client().Get(e.srv.URL + path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	body, _ := io.ReadAll(resp.Body)
-	if resp.StatusCode != 200 || !strings.HasPrefix(resp.Header.Get("Content-Type"), "text/javascript") ||
-		resp.Header.Get("X-Content-Type-Options") != "nosniff" || !strings.Contains(string(body), "navigator.credentials.get") {
-		t.Fatalf("the script: %d %v %.100s", resp.StatusCode, resp.Header, body)
-	}
-	resp, err = e.srv.Client().Post(e.srv.URL+path, "text/plain", nil)
+	resp, err := e.srv.Client().Post(e.srv.URL+path, "text/plain", nil)
 	if err != nil {
 		t.Fatal(err)
 	}
