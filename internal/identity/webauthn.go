@@ -4,16 +4,19 @@ import (
 	"bytes"
 	"context"
 	_ "embed"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"net"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 
 	"github.com/go-webauthn/webauthn/protocol"
 	"github.com/go-webauthn/webauthn/webauthn"
+	"github.com/google/uuid"
 )
 
 // WebAuthn (FIDO2 security keys) as a second factor. The relying party is
@@ -262,4 +265,64 @@ func (s *Service) serveWebAuthnScript(w http.ResponseWriter, r *http.Request) {
 	h.Set("X-Content-Type-Options", "nosniff")
 	h.Set("Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'")
 	_, _ = w.Write(webauthnScript)
+}
+
+// SecurityKey is a registered security key as administration shows it.
+type SecurityKey struct {
+	// ID is the credential ID in base64url, as Graph's
+	// fido2AuthenticationMethod names it.
+	ID string
+	// AAGUID identifies the key's model (all zero without attestation).
+	AAGUID string
+}
+
+// SecondFactors returns the user's second factors: whether an
+// authenticator app is enrolled, and the security keys.
+func (s *Service) SecondFactors(ctx context.Context, tenantID, userID string) (app bool, keys []SecurityKey, err error) {
+	rec, ok, err := s.readMFA(ctx, tenantID, userID)
+	if err != nil || !ok {
+		return false, nil, err
+	}
+	creds, err := s.webauthnKeys(ctx, &rec)
+	if err != nil {
+		return false, nil, err
+	}
+	for _, c := range creds {
+		k := SecurityKey{ID: base64.RawURLEncoding.EncodeToString(c.ID)}
+		if id, err := uuid.FromBytes(c.Authenticator.AAGUID); err == nil {
+			k.AAGUID = id.String()
+		}
+		keys = append(keys, k)
+	}
+	return rec.Enrolled, keys, nil
+}
+
+// RemoveSecurityKey removes one of the user's security keys (ErrNotFound
+// when there is no such key). Removing the last second factor removes the
+// recovery codes too, as ResetMFA does.
+func (s *Service) RemoveSecurityKey(ctx context.Context, tenantID, userID, id string) error {
+	rec, ok, err := s.readMFA(ctx, tenantID, userID)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return ErrNotFound
+	}
+	creds, err := s.webauthnKeys(ctx, &rec)
+	if err != nil {
+		return err
+	}
+	kept := slices.DeleteFunc(slices.Clone(creds), func(c webauthn.Credential) bool {
+		return base64.RawURLEncoding.EncodeToString(c.ID) == id
+	})
+	if len(kept) == len(creds) {
+		return ErrNotFound
+	}
+	if len(kept) == 0 && !rec.Enrolled {
+		return s.ResetMFA(ctx, tenantID, userID)
+	}
+	if err := s.setWebAuthnKeys(&rec, kept); err != nil {
+		return err
+	}
+	return s.writeMFA(ctx, rec)
 }
