@@ -185,3 +185,27 @@ func TestSecurityKeysAreSealed(t *testing.T) {
 		t.Fatalf("the sealed keys do not open: %d %v", n, err)
 	}
 }
+
+func TestSecurityKeyAdministration(t *testing.T) {
+	e := newSigninEnv(t)
+	ctx := context.Background()
+	svc, tid, u := e.svc, e.tenant.ID, e.user
+	codes := withSecurityKey(t, svc, tid, u)
+	app, keys, err := svc.SecondFactors(ctx, tid, u.ID)
+	if err != nil || app || len(keys) != 1 || keys[0].ID != "AQIDBA" {
+		t.Fatalf("second factors: app %v keys %+v (%v)", app, keys, err)
+	}
+	if err := svc.RemoveSecurityKey(ctx, tid, u.ID, "AQIDBQ"); err != ErrNotFound {
+		t.Fatalf("removing an unknown key: %v", err)
+	}
+	if err := svc.RemoveSecurityKey(ctx, tid, u.ID, keys[0].ID); err != nil {
+		t.Fatal(err)
+	}
+	// The last second factor gone, the recovery codes go with it.
+	if ok, err := svc.MFAEnrolled(ctx, tid, u.ID); err != nil || ok {
+		t.Fatalf("enrolled after removing the only key: %v %v", ok, err)
+	}
+	if err := svc.VerifySecondFactor(ctx, tid, u.ID, codes[2]); !ErrBadSecondFactor(err) {
+		t.Fatalf("a recovery code after the reset: %v", err)
+	}
+}
