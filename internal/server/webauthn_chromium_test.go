@@ -131,8 +131,8 @@ func TestWebAuthnSecurityKeyInHeadlessChromium(t *testing.T) {
 		t.Fatalf("the virtual authenticator holds %d credentials: %+v", len(creds.Credentials), creds.Credentials)
 	}
 	registered := creds.Credentials[0].SignCount
-	if n, err := s.Identity.WebAuthnKeyCount(ctx, s.Bootstrap.TenantID, user.ID); err != nil || n != 1 {
-		t.Fatalf("the store holds %d security keys (%v)", n, err)
+	if app, keys, err := s.Identity.SecondFactors(ctx, s.Bootstrap.TenantID, user.ID); err != nil || app || len(keys) != 1 {
+		t.Fatalf("the user's second factors: app %v, keys %+v (%v)", app, keys, err)
 	}
 	c.do(chromedp.Click(chromedp.CSS("button[type=submit]")), chromedp.WaitVisible(chromedp.CSS("#amr")))
 	if amr := strings.Fields(c.text("#amr")); !hasAll(amr, "pwd", "fido", "mfa") {
