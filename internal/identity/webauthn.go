@@ -66,10 +66,15 @@ func (s *Service) relyingParty(r *http.Request) (*webauthn.WebAuthn, error) {
 	if err != nil || u.Hostname() == "" || net.ParseIP(u.Hostname()) != nil {
 		return nil, errNoWebAuthn
 	}
+	host := u.Host
+	if p := u.Port(); u.Scheme == "https" && p == "443" || u.Scheme == "http" && p == "80" {
+		host = u.Hostname() // a browser's origin leaves out the scheme's default port
+	}
+	origin := strings.ToLower(u.Scheme + "://" + host)
 	return webauthn.New(&webauthn.Config{
 		RPID:                  strings.ToLower(u.Hostname()),
 		RPDisplayName:         "Steward",
-		RPOrigins:             []string{u.Scheme + "://" + strings.ToLower(u.Host)},
+		RPOrigins:             []string{origin},
 		AttestationPreference: protocol.PreferNoAttestation,
 		AuthenticatorSelection: protocol.AuthenticatorSelection{
 			ResidentKey:      protocol.ResidentKeyRequirementDiscouraged,

@@ -95,6 +95,7 @@ func TestRelyingPartyIsTheAuthority(t *testing.T) {
 		"127.0.0.1:8443":      "",
 		"[::1]:8443":          "",
 		"steward.example.com": "steward.example.com|https://steward.example.com",
+		"steward.test:443":    "steward.test|https://steward.test",
 	} {
 		r := httptest.NewRequest(http.MethodGet, "https://"+host+"/t/oauth2/v2.0/authorize", nil)
 		rp, err := svc.relyingParty(r)
