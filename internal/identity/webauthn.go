@@ -29,9 +29,6 @@ import (
 // the page that starts it and the form that completes it.
 const webauthnCeremonyLifetime = 5 * time.Minute
 
-// maxWebAuthnKeys is how many security keys a user may register.
-const maxWebAuthnKeys = 10
-
 // webauthnScript is the page script that calls navigator.credentials.
 //
 //go:embed webauthn.js
@@ -173,9 +170,9 @@ func (s *Service) beginWebAuthn(ctx context.Context, r *http.Request, sess *sess
 }
 
 // finishWebAuthn completes the session's ceremony with the browser's
-// answer (the credential as JSON). A registration adds the key and, when
-// it is the user's first second factor, returns new recovery codes. Any
-// refusal is errBadSecondFactor; the ceremony is spent either way.
+// answer (the credential as JSON). A registration makes the key the
+// user's second factor and returns new recovery codes. Any refusal is
+// errBadSecondFactor; the ceremony is spent either way.
 func (s *Service) finishWebAuthn(ctx context.Context, r *http.Request, sess *sessionRef, user User, answer string) ([]string, error) {
 	var c webauthnCeremony
 	pending := sess.rec.WebAuthn
@@ -209,22 +206,24 @@ func (s *Service) finishWebAuthn(ctx context.Context, r *http.Request, sess *ses
 		if err != nil {
 			return nil, errBadSecondFactor
 		}
-		cred, err := rp.CreateCredential(wu, c.Data, parsed)
-		if err != nil || len(creds) >= maxWebAuthnKeys {
+		// A key is registered as the first second factor only, like the
+		// app: a user with one already proves it before changing it.
+		if rec.Enrolled || rec.hasKeys() {
 			return nil, errBadSecondFactor
 		}
-		first := !rec.Enrolled && !rec.hasKeys()
-		if err := s.setWebAuthnKeys(&rec, append(creds, *cred)); err != nil {
+		cred, err := rp.CreateCredential(wu, c.Data, parsed)
+		if err != nil {
+			return nil, errBadSecondFactor
+		}
+		if err := s.setWebAuthnKeys(&rec, []webauthn.Credential{*cred}); err != nil {
 			return nil, err
 		}
-		var codes []string
-		if first {
-			// A pending authenticator-app enrolment is dropped: the key is
-			// the second factor now.
-			rec.Secret, rec.SealedSecret = nil, nil
-			if codes, err = s.newRecoveryCodes(&rec); err != nil {
-				return nil, err
-			}
+		// A pending authenticator-app enrolment is dropped: the key is the
+		// second factor now.
+		rec.Secret, rec.SealedSecret = nil, nil
+		codes, err := s.newRecoveryCodes(&rec)
+		if err != nil {
+			return nil, err
 		}
 		return codes, s.writeMFA(ctx, rec)
 	}
