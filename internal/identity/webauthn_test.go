@@ -2,7 +2,13 @@ package identity
 
 import (
 	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
 	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/binary"
+	"encoding/json"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -11,7 +17,9 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/go-webauthn/webauthn/protocol/webauthncbor"
 	"github.com/go-webauthn/webauthn/webauthn"
 
 	"github.com/steward-gov/steward/internal/seal"
@@ -208,5 +216,165 @@ func TestSecurityKeyAdministration(t *testing.T) {
 	}
 	if err := svc.VerifySecondFactor(ctx, tid, u.ID, codes[2]); !ErrBadSecondFactor(err) {
 		t.Fatalf("a recovery code after the reset: %v", err)
+	}
+}
+
+// softKey is a software FIDO2 authenticator (ES256, no attestation) for
+// ceremonies without a browser.
+type softKey struct {
+	t      *testing.T
+	key    *ecdsa.PrivateKey
+	id     []byte
+	count  uint32
+	origin string
+}
+
+func b64(b []byte) string { return base64.RawURLEncoding.EncodeToString(b) }
+
+// options reads the challenge and RP ID of navigator.credentials options.
+func (k *softKey) options(raw string) (challenge, rpID string) {
+	k.t.Helper()
+	var o struct {
+		PublicKey struct {
+			Challenge string `json:"challenge"`
+			RPID      string `json:"rpId"`
+			RP        struct {
+				ID string `json:"id"`
+			} `json:"rp"`
+		} `json:"publicKey"`
+	}
+	if err := json.Unmarshal([]byte(raw), &o); err != nil || o.PublicKey.Challenge == "" {
+		k.t.Fatalf("options %s: %v", raw, err)
+	}
+	return o.PublicKey.Challenge, o.PublicKey.RPID + o.PublicKey.RP.ID
+}
+
+func (k *softKey) clientData(typ, challenge string) []byte {
+	b, _ := json.Marshal(map[string]any{"type": typ, "challenge": challenge, "origin": k.origin, "crossOrigin": false})
+	return b
+}
+
+func (k *softKey) authData(rpID string, flags byte, attested []byte) []byte {
+	h := sha256.Sum256([]byte(rpID))
+	out := append(h[:], flags)
+	out = binary.BigEndian.AppendUint32(out, k.count)
+	return append(out, attested...)
+}
+
+// create answers a registration's options.
+func (k *softKey) create(options string) string {
+	k.t.Helper()
+	challenge, rpID := k.options(options)
+	pub, err := k.key.PublicKey.Bytes() // 0x04 || x || y
+	if err != nil {
+		k.t.Fatal(err)
+	}
+	x, y := pub[1:33], pub[33:]
+	cose, err := webauthncbor.Marshal(map[int]any{1: 2, 3: -7, -1: 1, -2: x, -3: y}) // EC2, ES256, P-256
+	if err != nil {
+		k.t.Fatal(err)
+	}
+	attested := append(make([]byte, 16), byte(len(k.id)>>8), byte(len(k.id)))
+	attested = append(append(attested, k.id...), cose...)
+	att, err := webauthncbor.Marshal(map[string]any{"fmt": "none", "attStmt": map[string]any{},
+		"authData": k.authData(rpID, 0x45, attested)}) // UP, UV, AT
+	if err != nil {
+		k.t.Fatal(err)
+	}
+	b, _ := json.Marshal(map[string]any{"id": b64(k.id), "rawId": b64(k.id), "type": "public-key",
+		"response": map[string]any{"clientDataJSON": b64(k.clientData("webauthn.create", challenge)), "attestationObject": b64(att)}})
+	return string(b)
+}
+
+// get answers an assertion's options, with the sign count it has now.
+func (k *softKey) get(options string, userID string) string {
+	k.t.Helper()
+	challenge, rpID := k.options(options)
+	cd := k.clientData("webauthn.get", challenge)
+	ad := k.authData(rpID, 0x05, nil) // UP, UV
+	h := sha256.Sum256(cd)
+	digest := sha256.Sum256(append(append([]byte(nil), ad...), h[:]...)) // ES256 signs authData || hash(clientData)
+	sig, err := ecdsa.SignASN1(rand.Reader, k.key, digest[:])
+	if err != nil {
+		k.t.Fatal(err)
+	}
+	b, _ := json.Marshal(map[string]any{"id": b64(k.id), "rawId": b64(k.id), "type": "public-key",
+		"response": map[string]any{"clientDataJSON": b64(cd), "authenticatorData": b64(ad), "signature": b64(sig),
+			"userHandle": b64([]byte(userID))}})
+	return string(b)
+}
+
+func TestSecurityKeyCeremonies(t *testing.T) {
+	e := newSigninEnv(t)
+	ctx := context.Background()
+	svc, u := e.svc, e.user
+	priv, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	k := &softKey{t: t, key: priv, id: []byte("soft-key-credential-1"), origin: "https://login.steward.test"}
+	r := httptest.NewRequest(http.MethodPost, "https://login.steward.test/"+e.tenant.ID+"/oauth2/v2.0/authorize", nil)
+	sess, err := svc.startSession(ctx, httptest.NewRecorder(), e.tenant.ID, u.ID, []string{"pwd"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	begin := func(register bool) string {
+		t.Helper()
+		o, err := svc.beginWebAuthn(ctx, r, sess, u, register)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return o
+	}
+
+	// Registration: the key becomes the second factor, with recovery codes.
+	opts := begin(true)
+	if _, rpID := k.options(opts); rpID != "login.steward.test" {
+		t.Fatalf("registration options name RP %q", rpID)
+	}
+	codes, err := svc.finishWebAuthn(ctx, r, sess, u, k.create(opts))
+	if err != nil || len(codes) != recoveryCodeCount {
+		t.Fatalf("registration: %d codes, %v", len(codes), err)
+	}
+	if _, keys, err := svc.SecondFactors(ctx, e.tenant.ID, u.ID); err != nil || len(keys) != 1 || keys[0].ID != b64(k.id) {
+		t.Fatalf("keys after registration: %+v %v", keys, err)
+	}
+	// A second registration (over an existing factor) is refused.
+	other := &softKey{t: t, key: priv, id: []byte("soft-key-credential-2"), origin: k.origin}
+	if _, err := svc.finishWebAuthn(ctx, r, sess, u, other.create(begin(true))); !ErrBadSecondFactor(err) {
+		t.Fatalf("a registration over an existing key: %v", err)
+	}
+
+	// Assertion: accepted once; the same answer again has no ceremony.
+	k.count = 1
+	opts = begin(false)
+	answer := k.get(opts, u.ID)
+	if _, err := svc.finishWebAuthn(ctx, r, sess, u, answer); err != nil {
+		t.Fatalf("assertion: %v", err)
+	}
+	if _, err := svc.finishWebAuthn(ctx, r, sess, u, answer); !ErrBadSecondFactor(err) {
+		t.Fatalf("a replayed assertion: %v", err)
+	}
+	// A sign count that does not grow is a cloned key: refused.
+	if _, err := svc.finishWebAuthn(ctx, r, sess, u, k.get(begin(false), u.ID)); !ErrBadSecondFactor(err) {
+		t.Fatalf("an assertion with a stale sign count: %v", err)
+	}
+	// Another origin (a phishing site relaying the challenge) is refused.
+	k.count = 5
+	phish := &softKey{t: t, key: priv, id: k.id, count: 5, origin: "https://login.steward.test.evil.example"}
+	if _, err := svc.finishWebAuthn(ctx, r, sess, u, phish.get(begin(false), u.ID)); !ErrBadSecondFactor(err) {
+		t.Fatalf("an assertion from another origin: %v", err)
+	}
+	// An expired ceremony is refused.
+	opts = begin(false)
+	e.clock.Add(webauthnCeremonyLifetime + time.Second)
+	k.count = 6
+	if _, err := svc.finishWebAuthn(ctx, r, sess, u, k.get(opts, u.ID)); !ErrBadSecondFactor(err) {
+		t.Fatalf("an expired ceremony: %v", err)
+	}
+	// And a fresh one with a growing count works again.
+	k.count = 7
+	if _, err := svc.finishWebAuthn(ctx, r, sess, u, k.get(begin(false), u.ID)); err != nil {
+		t.Fatalf("assertion after the refusals: %v", err)
 	}
 }
