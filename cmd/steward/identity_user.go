@@ -30,9 +30,29 @@ func userSignInCmds() []*cobra.Command {
 		cobra.ExactArgs(1), func(cmd *cobra.Command, g *graphClient, f cliout.Format, a []string) error {
 			return g.do(cmd.Context(), http.MethodPost, "/users/"+url.PathEscape(a[0])+"/revokeSignInSessions", nil, nil)
 		})
-	mfa := &cobra.Command{Use: "mfa", Short: "Manage a user's authenticator app (TOTP second factor)"}
+	mfa := &cobra.Command{Use: "mfa", Short: "Manage a user's second factor: an authenticator app (TOTP) or security keys"}
 	methods := func(upn string) string {
 		return "/users/" + url.PathEscape(upn) + "/authentication/softwareOathMethods"
+	}
+	keys := func(upn string) string {
+		return "/users/" + url.PathEscape(upn) + "/authentication/fido2Methods"
+	}
+	// secondFactors lists the user's app and security keys, each with
+	// the Graph collection it is in.
+	secondFactors := func(cmd *cobra.Command, g *graphClient, upn string) ([]map[string]any, []string, error) {
+		var objs []map[string]any
+		var paths []string
+		for _, p := range []string{methods(upn), keys(upn)} {
+			list, err := g.list(cmd.Context(), p)
+			if err != nil {
+				return nil, nil, err
+			}
+			for _, o := range list {
+				objs = append(objs, o)
+				paths = append(paths, p)
+			}
+		}
+		return objs, paths, nil
 	}
 	enroll := leaf("enroll ID|UPN", "Enrol an authenticator app for a user: prints the key, its otpauth URI and the recovery codes once",
 		"  steward identity user mfa enroll ann@contoso.test -o json",
@@ -43,27 +63,32 @@ func userSignInCmds() []*cobra.Command {
 			}
 			return printObjects(cmd, f, []map[string]any{out}, true, "secretKey", "otpauthUri", "recoveryCodes")
 		})
-	show := leaf("show ID|UPN", "Show whether a user has an authenticator app",
+	show := leaf("show ID|UPN", "Show a user's second factor: the authenticator app or the security keys (users register keys at sign-in)",
 		"  steward identity user mfa show ann@contoso.test",
 		cobra.ExactArgs(1), func(cmd *cobra.Command, g *graphClient, f cliout.Format, a []string) error {
-			objs, err := g.list(cmd.Context(), methods(a[0]))
+			objs, _, err := secondFactors(cmd, g, a[0])
 			if err != nil {
 				return err
 			}
 			return printObjects(cmd, f, objs, false, "id", "@odata.type")
 		})
-	resetMFA := leaf("reset ID|UPN", "Remove a user's authenticator app (a lost phone); the user enrols again at the next sign-in that needs it",
+	resetMFA := leaf("reset ID|UPN", "Remove a user's second factor (a lost phone or key); the user sets one up again at the next sign-in that needs it",
 		"  steward identity user mfa reset ann@contoso.test",
 		cobra.ExactArgs(1), func(cmd *cobra.Command, g *graphClient, f cliout.Format, a []string) error {
-			objs, err := g.list(cmd.Context(), methods(a[0]))
+			objs, paths, err := secondFactors(cmd, g, a[0])
 			if err != nil {
 				return err
 			}
 			if len(objs) == 0 {
-				return &exitError{code: 1, msg: a[0] + " has no authenticator app"}
+				return &exitError{code: 1, msg: a[0] + " has no second factor"}
 			}
-			id, _ := objs[0]["id"].(string)
-			return g.do(cmd.Context(), http.MethodDelete, methods(a[0])+"/"+url.PathEscape(id), nil, nil)
+			for i, o := range objs {
+				id, _ := o["id"].(string)
+				if err := g.do(cmd.Context(), http.MethodDelete, paths[i]+"/"+url.PathEscape(id), nil, nil); err != nil {
+					return err
+				}
+			}
+			return nil
 		})
 	mfa.AddCommand(enroll, show, resetMFA)
 	return []*cobra.Command{reset, revoke, mfa}

@@ -57,6 +57,10 @@ type mfaRecord struct {
 	LastStep       int64    `json:"lastStep,omitempty"`
 	RecoverySalt   []byte   `json:"recoverySalt,omitempty"`
 	RecoveryHashes []string `json:"recoveryHashes,omitempty"`
+	// Keys are the user's WebAuthn credentials (security keys) as JSON,
+	// only without a sealer; SealedKeys otherwise.
+	Keys       []byte `json:"keys,omitempty"`
+	SealedKeys []byte `json:"sealedKeys,omitempty"`
 }
 
 func mfaPath(tenantID, userID string) string { return "identity/mfa/" + tkey(tenantID, userID) }
@@ -80,10 +84,11 @@ func (s *Service) writeMFA(ctx context.Context, rec mfaRecord) error {
 	return s.dir.recs.Put(ctx, tableMFA, tkey(rec.TenantID, rec.UserID), b)
 }
 
-// MFAEnrolled reports whether the user has a confirmed second factor.
+// MFAEnrolled reports whether the user has a confirmed second factor: an
+// authenticator app or a security key.
 func (s *Service) MFAEnrolled(ctx context.Context, tenantID, userID string) (bool, error) {
 	rec, ok, err := s.readMFA(ctx, tenantID, userID)
-	return ok && rec.Enrolled, err
+	return ok && (rec.Enrolled || rec.hasKeys()), err
 }
 
 // TOTPEnrollment is a new TOTP secret: the otpauth:// URI an authenticator
@@ -100,7 +105,7 @@ func (s *Service) BeginTOTP(ctx context.Context, tenantID string, u User) (TOTPE
 	if err != nil {
 		return TOTPEnrollment{}, err
 	}
-	if ok && old.Enrolled {
+	if ok && (old.Enrolled || old.hasKeys()) {
 		return TOTPEnrollment{}, ErrMFAEnrolled
 	}
 	key, err := totp.Generate(totp.GenerateOpts{Issuer: "Steward", AccountName: u.UserPrincipalName, Rand: s.opts.Rand})
@@ -183,17 +188,20 @@ func (s *Service) ResetMFA(ctx context.Context, tenantID, userID string) error {
 
 // VerifySecondFactor checks a code from the user's authenticator app (six
 // digits, each time step once) or an unused recovery code (spent by the
-// check).
+// check). Security keys are checked by the sign-in pages' WebAuthn step.
 func (s *Service) VerifySecondFactor(ctx context.Context, tenantID, userID, code string) error {
 	rec, ok, err := s.readMFA(ctx, tenantID, userID)
 	if err != nil {
 		return err
 	}
-	if !ok || !rec.Enrolled {
+	if !ok || (!rec.Enrolled && !rec.hasKeys()) {
 		return errBadSecondFactor
 	}
 	code = strings.ReplaceAll(strings.TrimSpace(code), " ", "")
 	if len(code) == 6 {
+		if !rec.Enrolled { // security keys only: no app to take a code from
+			return errBadSecondFactor
+		}
 		return s.checkTOTP(ctx, &rec, code)
 	}
 	h := recoveryHash(rec.RecoverySalt, code)

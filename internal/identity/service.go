@@ -157,12 +157,14 @@ func (s *Service) Handler() http.Handler {
 	mux.HandleFunc("/{tenant}/oauth2/v2.0/authorize", s.serveAuthorize)
 	mux.HandleFunc("/{tenant}/oauth2/v2.0/logout", s.serveLogout)
 	mux.HandleFunc("/{tenant}/openid/userinfo", s.serveUserInfo)
+	mux.HandleFunc("/{tenant}/oauth2/v2.0/webauthn.js", s.serveWebAuthnScript)
 	// B2C user flows: "/{tenant}/{policy}/...".
 	mux.HandleFunc("/{tenant}/{policy}/v2.0/.well-known/openid-configuration", s.serveB2CDiscovery)
 	mux.HandleFunc("/{tenant}/{policy}/discovery/v2.0/keys", s.serveB2CKeys)
 	mux.HandleFunc("/{tenant}/{policy}/oauth2/v2.0/token", s.serveToken)
 	mux.HandleFunc("/{tenant}/{policy}/oauth2/v2.0/authorize", s.serveAuthorize)
 	mux.HandleFunc("/{tenant}/{policy}/oauth2/v2.0/logout", s.serveLogout)
+	mux.HandleFunc("/{tenant}/{policy}/oauth2/v2.0/webauthn.js", s.serveWebAuthnScript)
 	mux.HandleFunc(ADFSDiscoveryPath, s.serveADFSDiscovery)
 	mux.HandleFunc(InstanceDiscoveryPath, s.serveInstanceDiscovery)
 	return mux
@@ -182,13 +184,13 @@ func Matches(path string) bool {
 	if len(parts) > 2 && isPolicySegment(parts[1]) {
 		switch strings.Join(parts[2:], "/") {
 		case "v2.0/.well-known/openid-configuration", "discovery/v2.0/keys", "oauth2/v2.0/token",
-			"oauth2/v2.0/authorize", "oauth2/v2.0/logout":
+			"oauth2/v2.0/authorize", "oauth2/v2.0/logout", "oauth2/v2.0/webauthn.js":
 			return true
 		}
 	}
 	switch rest {
 	case "v2.0/.well-known/openid-configuration", "discovery/v2.0/keys", "oauth2/v2.0/token",
-		"oauth2/v2.0/authorize", "oauth2/v2.0/logout", "openid/userinfo":
+		"oauth2/v2.0/authorize", "oauth2/v2.0/logout", "openid/userinfo", "oauth2/v2.0/webauthn.js":
 		return true
 	}
 	return false

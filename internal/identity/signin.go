@@ -86,10 +86,10 @@ func (s *Service) proceed(w http.ResponseWriter, r *http.Request, req authzReque
 			return
 		}
 		if enrolled {
-			s.renderMFA(w, r, req, "", http.StatusOK)
+			s.renderMFA(w, r, req, sess, user, "", http.StatusOK)
 			return
 		}
-		s.renderEnroll(w, r, req, user, "")
+		s.renderEnroll(w, r, req, sess, user, "")
 		return
 	}
 	consent, err := s.consentNeeded(ctx, req, user.ID)
@@ -165,7 +165,7 @@ func (s *Service) serveAuthorizeForm(w http.ResponseWriter, r *http.Request) {
 	switch r.PostForm.Get("action") {
 	case "signin":
 		s.signIn(w, r, req)
-	case "mfa", "enroll", "continue":
+	case "mfa", "enroll", "webauthn", "continue":
 		sess := s.currentSession(r, req.TenantID)
 		if sess == nil {
 			s.renderSignIn(w, r, req, "", http.StatusOK)

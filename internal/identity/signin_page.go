@@ -8,8 +8,9 @@ import (
 )
 
 // The sign-in pages are self-contained: inline CSS allowed by a per-response
-// nonce, no script except the form_post response's auto-submit, no
-// external assets.
+// nonce, no script except the form_post response's auto-submit and the
+// second-factor pages' security-key script (served by Steward, loaded with
+// the nonce), no external assets.
 var pages = template.Must(template.New("pages").Parse(`
 {{define "head"}}<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
@@ -24,6 +25,14 @@ button.secondary{background:#e6e6e6;color:#1b1b1b}
 .error{color:#a4262c;font-weight:600}.small{font-size:.85rem;color:#444}
 </style></head><body><main>{{end}}
 {{define "foot"}}</main></body></html>{{end}}
+
+{{define "webauthn"}}{{if .WebAuthn}}<form method="post" action="{{.Action}}" id="webauthn" data-ceremony="{{.Ceremony}}" data-options="{{.WebAuthn}}">
+<input type="hidden" name="q" value="{{.Query}}"><input type="hidden" name="csrf" value="{{.CSRF}}">
+<input type="hidden" name="action" value="webauthn"><input type="hidden" name="credential" id="credential">
+<button type="button" id="webauthn-start" class="secondary" hidden>{{if eq .Ceremony "register"}}Use a security key instead{{else}}Use your security key{{end}}</button>
+<p class="error" id="webauthn-error" role="alert" hidden></p>
+</form>
+<script nonce="{{.Nonce}}" src="webauthn.js"></script>{{end}}{{end}}
 
 {{define "signin"}}{{template "head" .}}
 <h1>Sign in</h1>
@@ -59,7 +68,7 @@ button.secondary{background:#e6e6e6;color:#1b1b1b}
 
 {{define "mfa"}}{{template "head" .}}
 <h1>Enter code</h1>
-<p>Enter the code displayed in your authenticator app, or one of your recovery codes.</p>
+<p>{{if .WebAuthn}}Use your security key, or enter{{else}}Enter{{end}} the code displayed in your authenticator app, or one of your recovery codes.</p>
 {{if .Message}}<p class="error" role="alert">{{.Message}}</p>{{end}}
 <form method="post" action="{{.Action}}">
 <input type="hidden" name="q" value="{{.Query}}"><input type="hidden" name="csrf" value="{{.CSRF}}">
@@ -68,6 +77,7 @@ button.secondary{background:#e6e6e6;color:#1b1b1b}
 <input id="otc" name="otc" type="text" inputmode="numeric" autocomplete="one-time-code" required autofocus>
 <button type="submit">Verify</button>
 </form>
+{{template "webauthn" .}}
 {{template "foot" .}}{{end}}
 
 {{define "enroll"}}{{template "head" .}}
@@ -82,6 +92,7 @@ button.secondary{background:#e6e6e6;color:#1b1b1b}
 <input id="otc" name="otc" type="text" inputmode="numeric" autocomplete="one-time-code" required autofocus>
 <button type="submit">Verify</button>
 </form>
+{{template "webauthn" .}}
 {{template "foot" .}}{{end}}
 
 {{define "recovery"}}{{template "head" .}}
@@ -125,6 +136,9 @@ type pageData struct {
 	Params                                                               url.Values
 	// Forgot offers "Forgot your password?" (B2C sign-up or sign-in flows).
 	Forgot bool
+	// WebAuthn are the options of navigator.credentials (JSON) for the
+	// security-key form; Ceremony is "register" or "login".
+	WebAuthn, Ceremony string
 }
 
 // securePage sets the headers of every sign-in page: no caching, no

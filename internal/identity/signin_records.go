@@ -39,8 +39,8 @@ type signInSession struct {
 	TenantID string    `json:"tenantId"`
 	UserID   string    `json:"userId"`
 	AuthTime time.Time `json:"authTime"`
-	// AMR are the methods used, "pwd" first; "mfa" and "otp" after a
-	// second factor.
+	// AMR are the methods used, "pwd" first; "mfa" after a second factor,
+	// with "fido" when it was a security key.
 	AMR []string `json:"amr"`
 	// MFATime is when the last second factor was presented (zero: never in
 	// this session).
@@ -50,6 +50,9 @@ type signInSession struct {
 	// SID is the session's public identifier: the sid claim and the
 	// session_state of authorization responses.
 	SID string `json:"sid"`
+	// WebAuthn is the security-key ceremony in progress (a
+	// webauthnCeremony), spent by the form that completes it.
+	WebAuthn []byte `json:"webauthn,omitempty"`
 }
 
 // grantState is what an authorization code or refresh token stands for: a

@@ -53,40 +53,8 @@ func TestConsoleInHeadlessChromium(t *testing.T) {
 	v.requireApproval(t, approvers.ID)
 	requestID := v.askProd(t, "shop", approvers.ID)
 
-	// Chromium does not read Steward's CA from a file; the test browser
-	// talks only to this loopback server, so it skips certificate checks.
-	opts := append(chromedp.DefaultExecAllocatorOptions[:],
-		chromedp.ExecPath(chromium), chromedp.NoSandbox, chromedp.DisableGPU,
-		chromedp.Flag("disable-quic", true), chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true), chromedp.Flag("disable-sync", true),
-		chromedp.IgnoreCertErrors, chromedp.UserDataDir(t.TempDir()), chromedp.WindowSize(1200, 900))
-	actx, cancelA := chromedp.NewExecAllocator(ctx, opts...)
-	defer cancelA()
-	bctx, cancelB := chromedp.NewContext(actx)
-	defer cancelB()
-	// The first call starts the browser for the life of bctx (no timeout
-	// on it); each later step is bounded.
-	if err := chromedp.Do(bctx); err != nil {
-		t.Fatal(err)
-	}
-	do := func(steps ...chromedp.Action[chromedp.Void]) {
-		t.Helper()
-		sctx, cancel := context.WithTimeout(bctx, 30*time.Second)
-		defer cancel()
-		if err := chromedp.Do(sctx, steps...); err != nil {
-			t.Fatal(err)
-		}
-	}
-	text := func(sel string) string {
-		t.Helper()
-		sctx, cancel := context.WithTimeout(bctx, 30*time.Second)
-		defer cancel()
-		v, err := chromedp.Run(sctx, chromedp.Text(chromedp.CSS(sel)))
-		if err != nil {
-			t.Fatal(err)
-		}
-		return v
-	}
+	c := newChromiumTab(t)
+	bctx, do, text := c.ctx, c.do, c.text
 	shot := func(name string) {
 		t.Helper()
 		sctx, cancel := context.WithTimeout(bctx, 30*time.Second)

@@ -65,10 +65,14 @@ func (b *consoleBrowser) get(path string) consolePage {
 
 var formField = regexp.MustCompile(`<input type="hidden" name="([a-z]+)" value="([^"]*)">`)
 
+// securityKeyForm is the sign-in pages' security-key form, which only its
+// script submits; this browser has no security key and submits the other.
+var securityKeyForm = regexp.MustCompile(`(?s)<form[^>]* id="webauthn".*?</form>`)
+
 func (b *consoleBrowser) submit(p consolePage, extra url.Values) consolePage {
 	b.t.Helper()
 	form := url.Values{}
-	for _, m := range formField.FindAllStringSubmatch(p.body, -1) {
+	for _, m := range formField.FindAllStringSubmatch(securityKeyForm.ReplaceAllString(p.body, ""), -1) {
 		form.Set(m[1], html.UnescapeString(m[2]))
 	}
 	for k, v := range extra {

@@ -77,10 +77,10 @@ var pages = template.Must(template.New("pages").Funcs(template.FuncMap{
 
 {{define "security"}}{{template "head" .}}
 <h1>Your sign-in</h1>
-<p>Signed in as {{.User.UPN}} at {{.AuthTime}}.</p>
+<p>Signed in as {{.User.UPN}} at {{.AuthTime}}, with: <code id="amr">{{range $i, $m := .User.AMR}}{{if $i}} {{end}}{{$m}}{{end}}</code>.</p>
 {{if .FreshMFA}}<p class="ok" id="stepup-status">Verified with a second factor in the last 10 minutes: changes that need it are allowed.</p>
 {{else}}<p class="warn" id="stepup-status">Changes such as closing an alert or approving a request need a recent second factor.</p>
-<p><a href="/console/signin?stepup=1&amp;return=/console/security">Verify with your authenticator app</a></p>{{end}}
+<p><a href="/console/signin?stepup=1&amp;return=/console/security" id="stepup">Verify with a second factor</a> (your authenticator app or security key; without one, you set one up first)</p>{{end}}
 {{template "foot" .}}{{end}}
 
 {{define "alerts"}}{{template "head" .}}

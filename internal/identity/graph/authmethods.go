@@ -3,6 +3,7 @@ package graph
 import (
 	"errors"
 	"net/http"
+	"slices"
 	"strings"
 
 	"github.com/steward-gov/steward/internal/identity"
@@ -33,6 +34,8 @@ func (c *call) userActions(u identity.User, rest []string) (bool, error) {
 		return true, nil
 	case len(rest) >= 2 && strings.EqualFold(rest[0], "authentication") && strings.EqualFold(rest[1], "softwareOathMethods"):
 		return true, c.softwareOath(u, rest[2:])
+	case len(rest) >= 2 && strings.EqualFold(rest[0], "authentication") && strings.EqualFold(rest[1], "fido2Methods"):
+		return true, c.fido2(u, rest[2:])
 	}
 	return false, nil
 }
@@ -49,7 +52,7 @@ func (c *call) softwareOath(u identity.User, rest []string) error {
 	if err := c.manage(u); err != nil && !c.is(u.ID) {
 		return err
 	}
-	enrolled, err := c.h.id.MFAEnrolled(c.ctx, c.tenant, u.ID)
+	enrolled, _, err := c.h.id.SecondFactors(c.ctx, c.tenant, u.ID)
 	if err != nil {
 		return err
 	}
@@ -72,7 +75,7 @@ func (c *call) softwareOath(u identity.User, rest []string) error {
 			}
 			e, codes, err := c.h.id.EnrollTOTP(c.ctx, c.tenant, u)
 			if errors.Is(err, identity.ErrMFAEnrolled) {
-				return gerr(http.StatusConflict, "Request_BadRequest", "The user already has an authenticator app; delete it first.")
+				return gerr(http.StatusConflict, "Request_BadRequest", "The user already has a second factor (an authenticator app or security keys); delete it first.")
 			} else if err != nil {
 				return err
 			}
@@ -96,6 +99,53 @@ func (c *call) softwareOath(u identity.User, rest []string) error {
 			return err
 		}
 		if err := c.h.id.ResetMFA(c.ctx, c.tenant, u.ID); err != nil {
+			return err
+		}
+		return c.noContent()
+	}
+	return methodNotAllowed(c.r)
+}
+
+// fido2 serves authentication/fido2Methods: the user's security keys
+// (list, get, delete). Keys are registered by the user at sign-in, never
+// through Graph (as in Entra).
+func (c *call) fido2(u identity.User, rest []string) error {
+	if err := c.manage(u); err != nil && !c.is(u.ID) {
+		return err
+	}
+	_, keys, err := c.h.id.SecondFactors(c.ctx, c.tenant, u.ID)
+	if err != nil {
+		return err
+	}
+	method := func(k identity.SecurityKey) map[string]any {
+		return map[string]any{"@odata.type": "#microsoft.graph.fido2AuthenticationMethod", "id": k.ID,
+			"displayName": "Security key", "aaGuid": k.AAGUID, "model": nil, "createdDateTime": nil,
+			"attestationLevel": "notAttested", "attestationCertificates": []string{}}
+	}
+	if len(rest) == 0 {
+		if c.r.Method != http.MethodGet {
+			return methodNotAllowed(c.r)
+		}
+		items := []any{}
+		for _, k := range keys {
+			items = append(items, method(k))
+		}
+		c.writeJSON(http.StatusOK, map[string]any{"value": items})
+		return nil
+	}
+	i := slices.IndexFunc(keys, func(k identity.SecurityKey) bool { return len(rest) == 1 && k.ID == rest[0] })
+	if i < 0 {
+		return notFound(strings.Join(rest, "/"))
+	}
+	switch c.r.Method {
+	case http.MethodGet:
+		c.writeJSON(http.StatusOK, method(keys[i]))
+		return nil
+	case http.MethodDelete:
+		if err := c.manage(u); err != nil {
+			return err
+		}
+		if err := c.h.id.RemoveSecurityKey(c.ctx, c.tenant, u.ID, keys[i].ID); err != nil {
 			return err
 		}
 		return c.noContent()

@@ -46,4 +46,14 @@ func TestUserSignInAdministration(t *testing.T) {
 	nobody := e.newPrincipal(e.tenant.ID, "nobody")
 	e.must(nobody, 403, "POST", path+"/revokeSignInSessions", nil)
 	e.must(nobody, 403, "POST", path+"/authentication/softwareOathMethods", map[string]any{})
+
+	// Security keys are registered by the user at sign-in; Graph lists
+	// and deletes them (the registration itself is tested in the
+	// identity and server packages).
+	if vs := values(e.must(a, 200, "GET", path+"/authentication/fido2Methods", nil)); len(vs) != 0 {
+		t.Fatalf("security keys of a user without any: %v", vs)
+	}
+	e.must(a, 404, "DELETE", path+"/authentication/fido2Methods/AQIDBA", nil)
+	e.must(a, 405, "POST", path+"/authentication/fido2Methods", map[string]any{})
+	e.must(nobody, 403, "GET", path+"/authentication/fido2Methods", nil)
 }

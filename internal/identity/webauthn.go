@@ -1,0 +1,332 @@
+package identity
+
+import (
+	"bytes"
+	"context"
+	_ "embed"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"net"
+	"net/http"
+	"net/url"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/go-webauthn/webauthn/protocol"
+	"github.com/go-webauthn/webauthn/webauthn"
+	"github.com/google/uuid"
+)
+
+// WebAuthn (FIDO2 security keys) as a second factor. The relying party is
+// the authority the browser sees: its host name is the RP ID and its
+// origin the only origin accepted. Attestation is not asked for ("none"),
+// user verification is preferred, and the credentials are server-side
+// (not discoverable): the user is known from the password step.
+
+// webauthnCeremonyLifetime bounds a registration or assertion between
+// the page that starts it and the form that completes it.
+const webauthnCeremonyLifetime = 5 * time.Minute
+
+// webauthnScript is the page script that calls navigator.credentials.
+//
+//go:embed webauthn.js
+var webauthnScript []byte
+
+// errNoWebAuthn says that the authority cannot be a WebAuthn relying
+// party (an IP address is no RP ID).
+var errNoWebAuthn = errors.New("identity: security keys need the server to be reached by a host name")
+
+// webauthnUser is a directory user with its registered keys.
+type webauthnUser struct {
+	u     User
+	creds []webauthn.Credential
+}
+
+func (w webauthnUser) WebAuthnID() []byte                         { return []byte(w.u.ID) }
+func (w webauthnUser) WebAuthnName() string                       { return w.u.UserPrincipalName }
+func (w webauthnUser) WebAuthnDisplayName() string                { return w.u.DisplayName }
+func (w webauthnUser) WebAuthnCredentials() []webauthn.Credential { return w.creds }
+
+// webauthnCeremony is a ceremony in progress, kept in the sign-in
+// session between the page and the form post.
+type webauthnCeremony struct {
+	Register bool                 `json:"register"`
+	Data     webauthn.SessionData `json:"data"`
+	Expires  time.Time            `json:"expires"`
+}
+
+// relyingParty is the WebAuthn relying party of the request's authority.
+func (s *Service) relyingParty(r *http.Request) (*webauthn.WebAuthn, error) {
+	u, err := url.Parse(s.authority(r))
+	if err != nil || u.Hostname() == "" || net.ParseIP(u.Hostname()) != nil {
+		return nil, errNoWebAuthn
+	}
+	host := u.Host
+	if p := u.Port(); u.Scheme == "https" && p == "443" || u.Scheme == "http" && p == "80" {
+		host = u.Hostname() // a browser's origin leaves out the scheme's default port
+	}
+	origin := strings.ToLower(u.Scheme + "://" + host)
+	return webauthn.New(&webauthn.Config{
+		RPID:                  strings.ToLower(u.Hostname()),
+		RPDisplayName:         "Steward",
+		RPOrigins:             []string{origin},
+		AttestationPreference: protocol.PreferNoAttestation,
+		AuthenticatorSelection: protocol.AuthenticatorSelection{
+			ResidentKey:      protocol.ResidentKeyRequirementDiscouraged,
+			UserVerification: protocol.VerificationPreferred,
+		},
+		Timeouts: webauthn.TimeoutsConfig{
+			Login:        webauthn.TimeoutConfig{Timeout: webauthnCeremonyLifetime, TimeoutUVD: webauthnCeremonyLifetime},
+			Registration: webauthn.TimeoutConfig{Timeout: webauthnCeremonyLifetime, TimeoutUVD: webauthnCeremonyLifetime},
+		},
+	})
+}
+
+// hasKeys reports whether the record holds security keys.
+func (rec *mfaRecord) hasKeys() bool { return len(rec.Keys) > 0 || len(rec.SealedKeys) > 0 }
+
+func keysPath(tenantID, userID string) string { return mfaPath(tenantID, userID) + "/webauthn" }
+
+// webauthnKeys opens the user's registered credentials.
+func (s *Service) webauthnKeys(ctx context.Context, rec *mfaRecord) ([]webauthn.Credential, error) {
+	raw := rec.Keys
+	if len(rec.SealedKeys) > 0 {
+		if s.opts.Sealer == nil {
+			return nil, errors.New("identity: security keys are sealed and no sealer is configured")
+		}
+		var err error
+		if raw, err = s.opts.Sealer.Open(ctx, keysPath(rec.TenantID, rec.UserID), rec.SealedKeys); err != nil {
+			return nil, err
+		}
+	}
+	if len(raw) == 0 {
+		return nil, nil
+	}
+	var creds []webauthn.Credential
+	return creds, json.Unmarshal(raw, &creds)
+}
+
+// setWebAuthnKeys keeps the credentials in rec, sealed when the service
+// has a sealer (like the TOTP secret).
+func (s *Service) setWebAuthnKeys(rec *mfaRecord, creds []webauthn.Credential) error {
+	raw, err := json.Marshal(creds)
+	if err != nil {
+		return err
+	}
+	if s.opts.Sealer == nil {
+		rec.Keys, rec.SealedKeys = raw, nil
+		return nil
+	}
+	sealed, err := s.opts.Sealer.Seal(keysPath(rec.TenantID, rec.UserID), raw)
+	if err != nil {
+		return err
+	}
+	rec.Keys, rec.SealedKeys = nil, sealed
+	return nil
+}
+
+// beginWebAuthn starts a registration (register) or an assertion for the
+// user and returns the options for navigator.credentials as JSON; the
+// ceremony is kept in the session.
+func (s *Service) beginWebAuthn(ctx context.Context, r *http.Request, sess *sessionRef, user User, register bool) (string, error) {
+	rp, err := s.relyingParty(r)
+	if err != nil {
+		return "", err
+	}
+	rec, _, err := s.readMFA(ctx, sess.rec.TenantID, user.ID)
+	if err != nil {
+		return "", err
+	}
+	creds, err := s.webauthnKeys(ctx, &rec)
+	if err != nil {
+		return "", err
+	}
+	wu := webauthnUser{u: user, creds: creds}
+	var options any
+	var data *webauthn.SessionData
+	if register {
+		exclude := make([]protocol.CredentialDescriptor, len(creds))
+		for i, c := range creds {
+			exclude[i] = c.Descriptor()
+		}
+		options, data, err = rp.BeginRegistration(wu, webauthn.WithExclusions(exclude))
+	} else {
+		options, data, err = rp.BeginLogin(wu)
+	}
+	if err != nil {
+		return "", err
+	}
+	b, err := json.Marshal(options)
+	if err != nil {
+		return "", err
+	}
+	c := webauthnCeremony{Register: register, Data: *data, Expires: s.opts.Now().UTC().Add(webauthnCeremonyLifetime)}
+	if sess.rec.WebAuthn, err = json.Marshal(c); err != nil {
+		return "", err
+	}
+	return string(b), s.updateRecord(ctx, tableSessions, sess.id, sess.rec, sess.rec.Expires)
+}
+
+// finishWebAuthn completes the session's ceremony with the browser's
+// answer (the credential as JSON). A registration makes the key the
+// user's second factor and returns new recovery codes. Any refusal is
+// errBadSecondFactor; the ceremony is spent either way.
+func (s *Service) finishWebAuthn(ctx context.Context, r *http.Request, sess *sessionRef, user User, answer string) ([]string, error) {
+	var c webauthnCeremony
+	pending := sess.rec.WebAuthn
+	sess.rec.WebAuthn = nil
+	if err := s.updateRecord(ctx, tableSessions, sess.id, sess.rec, sess.rec.Expires); err != nil {
+		return nil, err
+	}
+	if len(pending) == 0 || json.Unmarshal(pending, &c) != nil || !s.opts.Now().Before(c.Expires) ||
+		!bytes.Equal(c.Data.UserID, []byte(user.ID)) {
+		return nil, errBadSecondFactor
+	}
+	rp, err := s.relyingParty(r)
+	if err != nil {
+		return nil, errBadSecondFactor
+	}
+	tenantID := sess.rec.TenantID
+	rec, ok, err := s.readMFA(ctx, tenantID, user.ID)
+	if err != nil {
+		return nil, err
+	}
+	if !ok {
+		rec = mfaRecord{TenantID: strings.ToLower(tenantID), UserID: user.ID, Created: s.opts.Now().UTC()}
+	}
+	creds, err := s.webauthnKeys(ctx, &rec)
+	if err != nil {
+		return nil, err
+	}
+	wu := webauthnUser{u: user, creds: creds}
+	if c.Register {
+		parsed, err := protocol.ParseCredentialCreationResponseBytes([]byte(answer))
+		if err != nil {
+			return nil, errBadSecondFactor
+		}
+		// A key is registered as the first second factor only, like the
+		// app: a user with one already proves it before changing it.
+		if rec.Enrolled || rec.hasKeys() {
+			return nil, errBadSecondFactor
+		}
+		cred, err := rp.CreateCredential(wu, c.Data, parsed)
+		if err != nil {
+			return nil, errBadSecondFactor
+		}
+		if err := s.setWebAuthnKeys(&rec, []webauthn.Credential{*cred}); err != nil {
+			return nil, err
+		}
+		// A pending authenticator-app enrolment is dropped: the key is the
+		// second factor now.
+		rec.Secret, rec.SealedSecret = nil, nil
+		codes, err := s.newRecoveryCodes(&rec)
+		if err != nil {
+			return nil, err
+		}
+		return codes, s.writeMFA(ctx, rec)
+	}
+	parsed, err := protocol.ParseCredentialRequestResponseBytes([]byte(answer))
+	if err != nil {
+		return nil, errBadSecondFactor
+	}
+	cred, err := rp.ValidateLogin(wu, c.Data, parsed)
+	if err != nil || cred.Authenticator.CloneWarning {
+		return nil, errBadSecondFactor
+	}
+	for i := range creds {
+		if bytes.Equal(creds[i].ID, cred.ID) {
+			creds[i] = *cred
+		}
+	}
+	if err := s.setWebAuthnKeys(&rec, creds); err != nil {
+		return nil, err
+	}
+	return nil, s.writeMFA(ctx, rec)
+}
+
+// WebAuthnKeyCount returns how many security keys the user has registered.
+func (s *Service) WebAuthnKeyCount(ctx context.Context, tenantID, userID string) (int, error) {
+	rec, ok, err := s.readMFA(ctx, tenantID, userID)
+	if err != nil || !ok {
+		return 0, err
+	}
+	creds, err := s.webauthnKeys(ctx, &rec)
+	return len(creds), err
+}
+
+// serveWebAuthnScript serves the sign-in pages' security-key script, the
+// only script they load.
+func (s *Service) serveWebAuthnScript(w http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodGet && r.Method != http.MethodHead {
+		s.renderError(w, r, http.StatusMethodNotAllowed, errBadAuthorizeParam("method"))
+		return
+	}
+	h := w.Header()
+	h.Set("Content-Type", "text/javascript; charset=utf-8")
+	h.Set("Cache-Control", "public, max-age=3600")
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'")
+	_, _ = w.Write(webauthnScript)
+}
+
+// SecurityKey is a registered security key as administration shows it.
+type SecurityKey struct {
+	// ID is the credential ID in base64url, as Graph's
+	// fido2AuthenticationMethod names it.
+	ID string
+	// AAGUID identifies the key's model (all zero without attestation).
+	AAGUID string
+}
+
+// SecondFactors returns the user's second factors: whether an
+// authenticator app is enrolled, and the security keys.
+func (s *Service) SecondFactors(ctx context.Context, tenantID, userID string) (app bool, keys []SecurityKey, err error) {
+	rec, ok, err := s.readMFA(ctx, tenantID, userID)
+	if err != nil || !ok {
+		return false, nil, err
+	}
+	creds, err := s.webauthnKeys(ctx, &rec)
+	if err != nil {
+		return false, nil, err
+	}
+	for _, c := range creds {
+		k := SecurityKey{ID: base64.RawURLEncoding.EncodeToString(c.ID)}
+		if id, err := uuid.FromBytes(c.Authenticator.AAGUID); err == nil {
+			k.AAGUID = id.String()
+		}
+		keys = append(keys, k)
+	}
+	return rec.Enrolled, keys, nil
+}
+
+// RemoveSecurityKey removes one of the user's security keys (ErrNotFound
+// when there is no such key). Removing the last second factor removes the
+// recovery codes too, as ResetMFA does.
+func (s *Service) RemoveSecurityKey(ctx context.Context, tenantID, userID, id string) error {
+	rec, ok, err := s.readMFA(ctx, tenantID, userID)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return ErrNotFound
+	}
+	creds, err := s.webauthnKeys(ctx, &rec)
+	if err != nil {
+		return err
+	}
+	kept := slices.DeleteFunc(slices.Clone(creds), func(c webauthn.Credential) bool {
+		return base64.RawURLEncoding.EncodeToString(c.ID) == id
+	})
+	if len(kept) == len(creds) {
+		return ErrNotFound
+	}
+	if len(kept) == 0 && !rec.Enrolled {
+		return s.ResetMFA(ctx, tenantID, userID)
+	}
+	if err := s.setWebAuthnKeys(&rec, kept); err != nil {
+		return err
+	}
+	return s.writeMFA(ctx, rec)
+}
