@@ -43,7 +43,10 @@ type collectorEnv struct {
 	apps      *collector.Applications
 	coll      *collector.Collector
 	workspace string
-	query     *query.Client
+	// endpoint and ruleID are the DCE's ingestion endpoint and the DCR's
+	// immutable ID the collector uploads to.
+	endpoint, ruleID string
+	query            *query.Client
 	armOpts   *azarm.ClientOptions
 	collOpts  collector.Options
 	dir       string
@@ -53,6 +56,13 @@ type collectorEnv struct {
 }
 
 func newCollectorEnv(t *testing.T) *collectorEnv {
+	t.Helper()
+	return newCollectorEnvOn(t, "")
+}
+
+// newCollectorEnvOn is newCollectorEnv on the store at storeURL (the data
+// directory's SQLite file when empty).
+func newCollectorEnvOn(t *testing.T, storeURL string) *collectorEnv {
 	t.Helper()
 	clock := &fakeClock{now: time.Now()}
 	ce := &collectorEnv{clock: clock}
@@ -86,7 +96,9 @@ func newCollectorEnv(t *testing.T) *collectorEnv {
 		ce.insights = eng
 		return nil
 	}
-	s, _ := startSteward(t, dir, CloudService(setup), StorageService(), LogsService(),
+	cfg := testConfig(dir)
+	cfg.StoreURL = storeURL
+	s, _ := startStewardWith(t, cfg, CloudService(setup), StorageService(), LogsService(),
 		AlertsService(AlertsOptions{Now: clock.Now, Disabled: true}, func(a *alerts.Service) { ce.alerts = a }),
 		VaultService(VaultOptions{}, func(p *VaultPlane) { ce.vault = p }),
 		CollectorService(func(p *CollectorPlane) { ce.plane = p }))
@@ -161,7 +173,7 @@ func newCollectorEnv(t *testing.T) *collectorEnv {
 	if ce.query, err = query.NewClient(e.cred, &queryOpts); err != nil {
 		t.Fatal(err)
 	}
-	ce.workspace = ws
+	ce.workspace, ce.endpoint, ce.ruleID = ws, endpoint, immutableID
 	ce.collOpts = collector.Options{
 		Store: s.Store, Inventory: ce.inventory, ARM: *ce.armOpts,
 		Principal: func(string) (collector.Principal, error) {
