@@ -178,7 +178,7 @@ func TestKill9DuringCollectionRun(t *testing.T) {
 	// twice.
 	q := `PolicyComplianceStates_CL | where RunId == '` + run.ID + `'`
 	if dup := ce.rows(t, q+` | summarize n = count() by ApplicationId, PolicyAssignmentId, ResourceId | where n != 1`); len(dup) != 0 {
-		t.Errorf("rows not there exactly once: %v", dup)
+		t.Errorf("%d (deployment, assignment, resource) rows not there exactly once; the first: %v", len(dup), dup[0])
 	}
 	perApp := ce.rows(t, q+` | summarize n = count(), r = dcount(ResourceId) by ApplicationId`)
 	if len(perApp) != nDep {

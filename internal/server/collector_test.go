@@ -47,10 +47,10 @@ type collectorEnv struct {
 	// immutable ID the collector uploads to.
 	endpoint, ruleID string
 	query            *query.Client
-	armOpts   *azarm.ClientOptions
-	collOpts  collector.Options
-	dir       string
-	vault     *VaultPlane
+	armOpts          *azarm.ClientOptions
+	collOpts         collector.Options
+	dir              string
+	vault            *VaultPlane
 	// insights is the embedded Policy Insights engine.
 	insights *insights.Engine
 }
