@@ -16,12 +16,7 @@ import (
 	"testing"
 	"time"
 
-	azarm "github.com/Azure/azure-sdk-for-go/sdk/azcore/arm"
-	azcloud "github.com/Azure/azure-sdk-for-go/sdk/azcore/cloud"
 	"github.com/Azure/azure-sdk-for-go/sdk/azidentity"
-	"github.com/Azure/azure-sdk-for-go/sdk/data/aztables"
-	ingest "github.com/Azure/azure-sdk-for-go/sdk/monitor/ingestion/azlogs"
-	query "github.com/Azure/azure-sdk-for-go/sdk/monitor/query/azlogs"
 
 	"github.com/steward-gov/steward/internal/collector"
 	"github.com/steward-gov/steward/internal/store"
@@ -225,35 +220,17 @@ func collectorReplicaA(settings string) {
 	if err != nil {
 		storetest.ChildExit("replica A:", err)
 	}
-	armOpts := azarm.ClientOptions{ClientOptions: o}
-	armOpts.Cloud.Services = map[azcloud.ServiceName]azcloud.ServiceConfiguration{
-		azcloud.ResourceManager: {Endpoint: cfg.BaseURL, Audience: "https://management.azure.com"}}
-	tableOpts := &aztables.ClientOptions{ClientOptions: o}
-	tableOpts.Cloud.Services = map[azcloud.ServiceName]azcloud.ServiceConfiguration{aztables.ServiceName: {Audience: StorageAudience}}
-	tc, err := aztables.NewClient(strings.TrimSuffix(cfg.BaseURL, "/")+"/tables/publisherinventory/deployments", cred, tableOpts)
-	if err != nil {
-		storetest.ChildExit("replica A:", err)
-	}
-	ingestOpts := ingest.ClientOptions{ClientOptions: o}
-	ingestOpts.Cloud.Services = map[azcloud.ServiceName]azcloud.ServiceConfiguration{ingest.ServiceNameIngestion: {Audience: MonitorAudience}}
-	upload, err := collector.IngestionUploader(cfg.Endpoint, cred, ingestOpts, cfg.RuleID, collector.Stream)
-	if err != nil {
-		storetest.ChildExit("replica A:", err)
-	}
-	queryOpts := query.ClientOptions{ClientOptions: o}
-	queryOpts.Cloud.Services = map[azcloud.ServiceName]azcloud.ServiceConfiguration{
-		query.ServiceName: {Endpoint: strings.TrimSuffix(cfg.BaseURL, "/") + "/v1", Audience: LogAnalyticsAudience}}
-	verify, err := collector.WorkspaceVerifier(cred, queryOpts, cfg.Workspace, 7*24*time.Hour)
+	sdk, err := newCollectorSDK(cfg.BaseURL, cred, o, cfg.Endpoint, cfg.RuleID, cfg.Workspace)
 	if err != nil {
 		storetest.ChildExit("replica A:", err)
 	}
 	var once sync.Once
-	c, err := collector.New(collector.Options{Store: st, Inventory: &collector.TableInventory{Client: tc}, Owner: "replica-a", ARM: armOpts,
+	c, err := collector.New(collector.Options{Store: st, Inventory: sdk.inventory, Owner: "replica-a", ARM: sdk.arm,
 		Principal: func(string) (collector.Principal, error) {
 			return collector.Principal{Name: cfg.ClientID, Credential: cred}, nil
 		},
 		Upload: func(ctx context.Context, body []byte) error {
-			if err := upload(ctx, body); err != nil {
+			if err := sdk.upload(ctx, body); err != nil {
 				return err
 			}
 			once.Do(func() {
@@ -269,7 +246,7 @@ func collectorReplicaA(settings string) {
 			})
 			select {} // killed here: sent, not yet acknowledged
 		},
-		Verify: verify, Now: func() time.Time { return cfg.At }, Concurrency: 1, LeaseBatch: 1, OutboxLease: cfg.OutboxLease})
+		Verify: sdk.verify, Now: func() time.Time { return cfg.At }, Concurrency: 1, LeaseBatch: 1, OutboxLease: cfg.OutboxLease})
 	if err != nil {
 		storetest.ChildExit("replica A:", err)
 	}
