@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
 	azarm "github.com/Azure/azure-sdk-for-go/sdk/azcore/arm"
 	azcloud "github.com/Azure/azure-sdk-for-go/sdk/azcore/cloud"
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
@@ -43,16 +44,26 @@ type collectorEnv struct {
 	apps      *collector.Applications
 	coll      *collector.Collector
 	workspace string
-	query     *query.Client
-	armOpts   *azarm.ClientOptions
-	collOpts  collector.Options
-	dir       string
-	vault     *VaultPlane
+	// endpoint and ruleID are the DCE's ingestion endpoint and the DCR's
+	// immutable ID the collector uploads to.
+	endpoint, ruleID string
+	query            *query.Client
+	armOpts          *azarm.ClientOptions
+	collOpts         collector.Options
+	dir              string
+	vault            *VaultPlane
 	// insights is the embedded Policy Insights engine.
 	insights *insights.Engine
 }
 
 func newCollectorEnv(t *testing.T) *collectorEnv {
+	t.Helper()
+	return newCollectorEnvOn(t, "")
+}
+
+// newCollectorEnvOn is newCollectorEnv on the store at storeURL (the data
+// directory's SQLite file when empty).
+func newCollectorEnvOn(t *testing.T, storeURL string) *collectorEnv {
 	t.Helper()
 	clock := &fakeClock{now: time.Now()}
 	ce := &collectorEnv{clock: clock}
@@ -86,7 +97,9 @@ func newCollectorEnv(t *testing.T) *collectorEnv {
 		ce.insights = eng
 		return nil
 	}
-	s, _ := startSteward(t, dir, CloudService(setup), StorageService(), LogsService(),
+	cfg := testConfig(dir)
+	cfg.StoreURL = storeURL
+	s, _ := startStewardWith(t, cfg, CloudService(setup), StorageService(), LogsService(),
 		AlertsService(AlertsOptions{Now: clock.Now, Disabled: true}, func(a *alerts.Service) { ce.alerts = a }),
 		VaultService(VaultOptions{}, func(p *VaultPlane) { ce.vault = p }),
 		CollectorService(func(p *CollectorPlane) { ce.plane = p }))
@@ -133,41 +146,22 @@ func newCollectorEnv(t *testing.T) *collectorEnv {
 		t.Fatalf("storage account: %d %v", code, out)
 	}
 	role(account, "0a9a7e1f-b9d0-4cc4-a60d-0319b160aaa3", "7b2e1d4f-8a52-4c9f-b1d3-4f6c8e0a2b32")
-	tc, err := aztables.NewClient(strings.TrimSuffix(s.BaseURL, "/")+"/tables/publisherinventory/deployments", e.cred, ce.tableOptions())
+	sdk, err := newCollectorSDK(s.BaseURL, e.cred, e.opts, endpoint, immutableID, ws)
 	if err != nil {
 		t.Fatal(err)
 	}
-	ce.inventory = &collector.TableInventory{Client: tc}
-
-	ce.armOpts = &azarm.ClientOptions{ClientOptions: e.opts}
-	ce.armOpts.Cloud.Services = map[azcloud.ServiceName]azcloud.ServiceConfiguration{
-		azcloud.ResourceManager: {Endpoint: s.BaseURL, Audience: "https://management.azure.com"}}
+	ce.inventory, ce.query = sdk.inventory, sdk.query
+	ce.armOpts = &sdk.arm
 	if ce.apps, err = collector.NewApplications(e.cred, ce.armOpts); err != nil {
 		t.Fatal(err)
 	}
-	ingestOpts := ingest.ClientOptions{ClientOptions: e.opts}
-	ingestOpts.Cloud.Services = map[azcloud.ServiceName]azcloud.ServiceConfiguration{ingest.ServiceNameIngestion: {Audience: MonitorAudience}}
-	upload, err := collector.IngestionUploader(endpoint, e.cred, ingestOpts, immutableID, collector.Stream)
-	if err != nil {
-		t.Fatal(err)
-	}
-	queryOpts := query.ClientOptions{ClientOptions: e.opts}
-	queryOpts.Cloud.Services = map[azcloud.ServiceName]azcloud.ServiceConfiguration{
-		query.ServiceName: {Endpoint: strings.TrimSuffix(s.BaseURL, "/") + "/v1", Audience: LogAnalyticsAudience}}
-	verify, err := collector.WorkspaceVerifier(e.cred, queryOpts, ws, 7*24*time.Hour)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if ce.query, err = query.NewClient(e.cred, &queryOpts); err != nil {
-		t.Fatal(err)
-	}
-	ce.workspace = ws
+	ce.workspace, ce.endpoint, ce.ruleID = ws, endpoint, immutableID
 	ce.collOpts = collector.Options{
 		Store: s.Store, Inventory: ce.inventory, ARM: *ce.armOpts,
 		Principal: func(string) (collector.Principal, error) {
 			return collector.Principal{Name: e.info.ClientID, Credential: e.cred}, nil
 		},
-		Upload: upload, Verify: verify, Now: clock.Now,
+		Upload: sdk.upload, Verify: sdk.verify, Now: clock.Now,
 	}
 	ce.coll, err = collector.New(ce.collOpts)
 	if err != nil {
@@ -185,10 +179,53 @@ const auditEnvTag = `{"name":"0a914e76-4921-4c19-b460-a2d36003525a","properties"
 	"policyRule":{"if":{"field":"[concat('tags[', parameters('tagName'), ']')]","exists":"false"},"then":{"effect":"audit"}}}}`
 
 // tableOptions reach the Table service with Entra tokens.
-func (ce *collectorEnv) tableOptions() *aztables.ClientOptions {
-	o := &aztables.ClientOptions{ClientOptions: ce.opts}
-	o.Cloud.Services = map[azcloud.ServiceName]azcloud.ServiceConfiguration{aztables.ServiceName: {Audience: StorageAudience}}
-	return o
+func (ce *collectorEnv) tableOptions() *aztables.ClientOptions { return tableOptionsFor(ce.opts) }
+
+func tableOptionsFor(o azcore.ClientOptions) *aztables.ClientOptions {
+	opts := &aztables.ClientOptions{ClientOptions: o}
+	opts.Cloud.Services = map[azcloud.ServiceName]azcloud.ServiceConfiguration{aztables.ServiceName: {Audience: StorageAudience}}
+	return opts
+}
+
+// collectorSDK is what a collector reaches a Steward with through the
+// Azure SDK: the inventory table, the ARM options, the upload to a data
+// collection rule and the lookup of a batch in the workspace.
+type collectorSDK struct {
+	inventory *collector.TableInventory
+	arm       azarm.ClientOptions
+	upload    func(context.Context, []byte) error
+	verify    func(context.Context, string) (int, error)
+	query     *query.Client
+}
+
+// newCollectorSDK builds the collector's clients for the Steward at
+// baseURL, signed in with cred over o: the inventory in the
+// publisherinventory account, uploads to the rule ruleID at the data
+// collection endpoint endpoint, and lookups in the workspace ws.
+func newCollectorSDK(baseURL string, cred azcore.TokenCredential, o azcore.ClientOptions, endpoint, ruleID, ws string) (collectorSDK, error) {
+	var sdk collectorSDK
+	base := strings.TrimSuffix(baseURL, "/")
+	tc, err := aztables.NewClient(base+"/tables/publisherinventory/deployments", cred, tableOptionsFor(o))
+	if err != nil {
+		return sdk, err
+	}
+	sdk.inventory = &collector.TableInventory{Client: tc}
+	sdk.arm = azarm.ClientOptions{ClientOptions: o}
+	sdk.arm.Cloud.Services = map[azcloud.ServiceName]azcloud.ServiceConfiguration{
+		azcloud.ResourceManager: {Endpoint: baseURL, Audience: "https://management.azure.com"}}
+	ingestOpts := ingest.ClientOptions{ClientOptions: o}
+	ingestOpts.Cloud.Services = map[azcloud.ServiceName]azcloud.ServiceConfiguration{ingest.ServiceNameIngestion: {Audience: MonitorAudience}}
+	if sdk.upload, err = collector.IngestionUploader(endpoint, cred, ingestOpts, ruleID, collector.Stream); err != nil {
+		return sdk, err
+	}
+	queryOpts := query.ClientOptions{ClientOptions: o}
+	queryOpts.Cloud.Services = map[azcloud.ServiceName]azcloud.ServiceConfiguration{
+		query.ServiceName: {Endpoint: base + "/v1", Audience: LogAnalyticsAudience}}
+	if sdk.verify, err = collector.WorkspaceVerifier(cred, queryOpts, ws, 7*24*time.Hour); err != nil {
+		return sdk, err
+	}
+	sdk.query, err = query.NewClient(cred, &queryOpts)
+	return sdk, err
 }
 
 // rows runs a KQL query on the collector's workspace.

@@ -3,6 +3,7 @@ package server
 import (
 	"context"
 	"crypto/tls"
+	"crypto/x509"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
@@ -75,8 +76,14 @@ func testConfig(dir string) Config {
 // names (a data collection endpoint's, say) go through s's proxy, and no
 // dial leaves loopback.
 func sdkOptions(s *Steward) azcore.ClientOptions {
-	tr := &http.Transport{TLSClientConfig: &tls.Config{RootCAs: s.CA.Pool()}, DialContext: (&loopbackGuard{}).DialContext}
-	if pu, err := url.Parse(s.ProxyURL); err == nil && s.ProxyURL != "" {
+	return sdkOptionsFor(s.BaseURL, s.ProxyURL, s.CA.Pool())
+}
+
+// sdkOptionsFor is sdkOptions for a Steward at baseURL with its proxy at
+// proxyURL and its CA in roots, as another process sees it.
+func sdkOptionsFor(baseURL, proxyURL string, roots *x509.CertPool) azcore.ClientOptions {
+	tr := &http.Transport{TLSClientConfig: &tls.Config{RootCAs: roots}, DialContext: (&loopbackGuard{}).DialContext}
+	if pu, err := url.Parse(proxyURL); err == nil && proxyURL != "" {
 		tr.Proxy = func(r *http.Request) (*url.URL, error) {
 			if ip := net.ParseIP(r.URL.Hostname()); r.URL.Hostname() == "localhost" || (ip != nil && ip.IsLoopback()) {
 				return nil, nil
@@ -86,7 +93,7 @@ func sdkOptions(s *Steward) azcore.ClientOptions {
 	}
 	client := &http.Client{Transport: tr}
 	return azcore.ClientOptions{
-		Cloud:     cloud.Configuration{ActiveDirectoryAuthorityHost: s.BaseURL},
+		Cloud:     cloud.Configuration{ActiveDirectoryAuthorityHost: baseURL},
 		Transport: client,
 		Retry:     policy.RetryOptions{MaxRetries: -1},
 	}
