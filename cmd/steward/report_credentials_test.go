@@ -32,33 +32,7 @@ func TestReportCredentials(t *testing.T) {
 		return out
 	}
 	must("vault", "secret", "set", "--name", "db-password", "--value", "hunter2")
-	cred, err := s.SecretCredential(s.Bootstrap.ClientID, s.Bootstrap.ClientSecret)
-	if err != nil {
-		t.Fatal(err)
-	}
-	client := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: s.CA.Pool()}}}
-	call := func(scope, method, url string, body any, out any) {
-		t.Helper()
-		tok, err := cred.GetToken(context.Background(), policy.TokenRequestOptions{Scopes: []string{scope}})
-		if err != nil {
-			t.Fatal(err)
-		}
-		b, _ := json.Marshal(body)
-		req, _ := http.NewRequest(method, url, bytes.NewReader(b))
-		req.Header.Set("Authorization", "Bearer "+tok.Token)
-		req.Header.Set("Content-Type", "application/json")
-		resp, err := client.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
-		if resp.StatusCode >= 300 {
-			t.Fatalf("%s %s: %d", method, url, resp.StatusCode)
-		}
-		if out != nil {
-			json.NewDecoder(resp.Body).Decode(out)
-		}
-	}
+	call := adminCall(t, s)
 	graph := s.GraphURL() + "v1.0"
 	var app struct{ ID string }
 	call("https://graph.microsoft.com/.default", "POST", graph+"/applications", map[string]any{"displayName": "ci-pipeline"}, &app)
@@ -144,32 +118,10 @@ func TestReportCredentials(t *testing.T) {
 // (through Graph's credential sign-in report) and unset for the other.
 func TestReportCredentialsLastUsed(t *testing.T) {
 	dir, s := serveCloud(t, server.CloudService())
-	admin, err := s.SecretCredential(s.Bootstrap.ClientID, s.Bootstrap.ClientSecret)
-	if err != nil {
-		t.Fatal(err)
-	}
-	client := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: s.CA.Pool()}}}
+	call := adminCall(t, s)
 	graph := func(method, path string, body, out any) {
 		t.Helper()
-		tok, err := admin.GetToken(context.Background(), policy.TokenRequestOptions{Scopes: []string{"https://graph.microsoft.com/.default"}})
-		if err != nil {
-			t.Fatal(err)
-		}
-		b, _ := json.Marshal(body)
-		req, _ := http.NewRequest(method, s.GraphURL()+"v1.0"+path, bytes.NewReader(b))
-		req.Header.Set("Authorization", "Bearer "+tok.Token)
-		req.Header.Set("Content-Type", "application/json")
-		resp, err := client.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
-		if resp.StatusCode >= 300 {
-			t.Fatalf("%s %s: %d", method, path, resp.StatusCode)
-		}
-		if err := json.NewDecoder(resp.Body).Decode(out); err != nil {
-			t.Fatal(err)
-		}
+		call("https://graph.microsoft.com/.default", method, s.GraphURL()+"v1.0"+path, body, out)
 	}
 	var app struct{ ID, AppID string }
 	graph("POST", "/applications", map[string]any{"displayName": "nightly"}, &app)
@@ -210,5 +162,40 @@ func TestReportCredentialsLastUsed(t *testing.T) {
 	}
 	if len(seen) != 2 || seen["used"] == nil || seen["used"].Before(before) || seen["idle"] != nil {
 		t.Fatalf("nightly's secrets: %v\n%s", seen, out)
+	}
+}
+
+// adminCall returns a function that sends a JSON request to Steward as
+// the bootstrap administrator with a token for scope, fails the test on
+// any status from 300 up, and decodes the answer into out (when not nil).
+func adminCall(t *testing.T, s *server.Steward) func(scope, method, url string, body, out any) {
+	cred, err := s.SecretCredential(s.Bootstrap.ClientID, s.Bootstrap.ClientSecret)
+	if err != nil {
+		t.Fatal(err)
+	}
+	client := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: s.CA.Pool()}}}
+	return func(scope, method, url string, body, out any) {
+		t.Helper()
+		tok, err := cred.GetToken(context.Background(), policy.TokenRequestOptions{Scopes: []string{scope}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := json.Marshal(body)
+		req, _ := http.NewRequest(method, url, bytes.NewReader(b))
+		req.Header.Set("Authorization", "Bearer "+tok.Token)
+		req.Header.Set("Content-Type", "application/json")
+		resp, err := client.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		if resp.StatusCode >= 300 {
+			t.Fatalf("%s %s: %d", method, url, resp.StatusCode)
+		}
+		if out != nil {
+			if err := json.NewDecoder(resp.Body).Decode(out); err != nil {
+				t.Fatalf("%s %s: %v", method, url, err)
+			}
+		}
 	}
 }
