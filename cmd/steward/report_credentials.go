@@ -37,7 +37,10 @@ password and certificate credential of every application registration (through
 Microsoft Graph). For each it gives the creation date, expiry, age in days and
 flags: NoExpiry, Expired, ExpiresWithin30Days, OlderThan90Days,
 ValidityOver12Months and, for keys and certificates, NoRotationPolicy.
-Identifiers are masked to their first and last four characters.
+Identifiers are masked to their first and last four characters. LAST USED of
+an application secret or certificate is its last sign-in, from Graph's
+credential sign-in report (it takes Reports Reader, Global Reader or Global
+Administrator; without one, a warning and no last use).
 
 With --workspace the rows are also sent to that Log Analytics workspace as
 StewardCredentials_CL (the HTTP Data Collector API, as seed 002's key-age
