@@ -18,6 +18,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/steward-gov/steward/internal/cliout"
+	"github.com/steward-gov/steward/internal/identity/graph"
 	"github.com/steward-gov/steward/internal/logs"
 	"github.com/steward-gov/steward/internal/reports"
 )
@@ -36,7 +37,10 @@ password and certificate credential of every application registration (through
 Microsoft Graph). For each it gives the creation date, expiry, age in days and
 flags: NoExpiry, Expired, ExpiresWithin30Days, OlderThan90Days,
 ValidityOver12Months and, for keys and certificates, NoRotationPolicy.
-Identifiers are masked to their first and last four characters.
+Identifiers are masked to their first and last four characters. LAST USED of
+an application secret or certificate is its last sign-in, from Graph's
+credential sign-in report (it takes Reports Reader, Global Reader or Global
+Administrator; without one, a warning and no last use).
 
 With --workspace the rows are also sent to that Log Analytics workspace as
 StewardCredentials_CL (the HTTP Data Collector API, as seed 002's key-age
@@ -156,7 +160,22 @@ func appCredentials(cmd *cobra.Command) ([]reports.Credential, error) {
 	if err != nil {
 		return nil, err
 	}
-	return reports.AppCredentials(apps), nil
+	creds := reports.AppCredentials(apps)
+	// Last use comes from Graph's credential sign-in report (beta), which
+	// takes Reports Reader or Global Reader: without it the inventory
+	// stands, with a warning that LastUsed is unknown.
+	activity, err := g.list(cmd.Context(), "//"+strings.TrimPrefix(graph.MountPath, "/")+"/beta/reports/appCredentialSignInActivities")
+	if err != nil {
+		fmt.Fprintf(cmd.ErrOrStderr(), "warning: no last use of application credentials: %v\n", err)
+		return creds, nil
+	}
+	last := reports.LastUsedByScope(reports.CredentialSignIns(activity))
+	for i := range creds {
+		if creds[i].Scope != "" {
+			creds[i].LastUsed = last(creds[i].Scope)
+		}
+	}
+	return creds, nil
 }
 
 // uploadCredentials posts the rows to a workspace with the HTTP Data
@@ -242,10 +261,10 @@ func printCredentialRows(cmd *cobra.Command, format cliout.Format, rows []report
 		}
 		return t.Format("2006-01-02")
 	}
-	header := []string{"KIND", "OWNER", "NAME", "ID", "CREATED", "EXPIRES", "AGE", "FLAGS"}
+	header := []string{"KIND", "OWNER", "NAME", "ID", "CREATED", "EXPIRES", "LAST USED", "AGE", "FLAGS"}
 	out := make([][]string, 0, len(rows))
 	for _, r := range rows {
-		out = append(out, []string{r.Kind, r.Owner, r.Name, r.MaskedID, day(r.CreateDate), day(r.ExpiryDate), fmt.Sprint(r.Age), strings.Join(r.Flags, ",")})
+		out = append(out, []string{r.Kind, r.Owner, r.Name, r.MaskedID, day(r.CreateDate), day(r.ExpiryDate), day(r.LastUsed), fmt.Sprint(r.Age), strings.Join(r.Flags, ",")})
 	}
 	return writeRows(cmd, format, header, out)
 }

@@ -13,6 +13,7 @@ import (
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
 
+	"github.com/steward-gov/steward/internal/reports"
 	"github.com/steward-gov/steward/internal/server"
 )
 
@@ -31,33 +32,7 @@ func TestReportCredentials(t *testing.T) {
 		return out
 	}
 	must("vault", "secret", "set", "--name", "db-password", "--value", "hunter2")
-	cred, err := s.SecretCredential(s.Bootstrap.ClientID, s.Bootstrap.ClientSecret)
-	if err != nil {
-		t.Fatal(err)
-	}
-	client := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: s.CA.Pool()}}}
-	call := func(scope, method, url string, body any, out any) {
-		t.Helper()
-		tok, err := cred.GetToken(context.Background(), policy.TokenRequestOptions{Scopes: []string{scope}})
-		if err != nil {
-			t.Fatal(err)
-		}
-		b, _ := json.Marshal(body)
-		req, _ := http.NewRequest(method, url, bytes.NewReader(b))
-		req.Header.Set("Authorization", "Bearer "+tok.Token)
-		req.Header.Set("Content-Type", "application/json")
-		resp, err := client.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
-		if resp.StatusCode >= 300 {
-			t.Fatalf("%s %s: %d", method, url, resp.StatusCode)
-		}
-		if out != nil {
-			json.NewDecoder(resp.Body).Decode(out)
-		}
-	}
+	call := adminCall(t, s)
 	graph := s.GraphURL() + "v1.0"
 	var app struct{ ID string }
 	call("https://graph.microsoft.com/.default", "POST", graph+"/applications", map[string]any{"displayName": "ci-pipeline"}, &app)
@@ -135,5 +110,92 @@ func TestReportCredentials(t *testing.T) {
 	}
 	if len(counts) != 211 || total != len(rows) {
 		t.Errorf("make-series: %d days, %d credentials; want 211 days and %d", len(counts), total, len(rows))
+	}
+}
+
+// TestReportCredentialsLastUsed signs an application in with one of its
+// two secrets and sees the report's LastUsed set for that secret's keyId
+// (through Graph's credential sign-in report) and unset for the other.
+func TestReportCredentialsLastUsed(t *testing.T) {
+	dir, s := serveCloud(t, server.CloudService())
+	call := adminCall(t, s)
+	graph := func(method, path string, body, out any) {
+		t.Helper()
+		call("https://graph.microsoft.com/.default", method, s.GraphURL()+"v1.0"+path, body, out)
+	}
+	var app struct{ ID, AppID string }
+	graph("POST", "/applications", map[string]any{"displayName": "nightly"}, &app)
+	var sp struct{ ID string }
+	graph("POST", "/servicePrincipals", map[string]any{"appId": app.AppID}, &sp)
+	type secret struct{ KeyID, SecretText string }
+	var used, idle secret
+	graph("POST", "/applications/"+app.ID+"/addPassword", map[string]any{"passwordCredential": map[string]any{"displayName": "used"}}, &used)
+	graph("POST", "/applications/"+app.ID+"/addPassword", map[string]any{"passwordCredential": map[string]any{"displayName": "idle"}}, &idle)
+	before := time.Now().UTC().Add(-time.Second)
+	cred, err := s.SecretCredential(app.AppID, used.SecretText)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := cred.GetToken(context.Background(), policy.TokenRequestOptions{Scopes: []string{"https://management.azure.com/.default"}}); err != nil {
+		t.Fatal(err)
+	}
+
+	out, err := runCLI(t, "report", "credentials", "-o", "json", "--fail-on", "none", "--data", dir)
+	if err != nil {
+		t.Fatalf("report credentials: %v\n%s", err, out)
+	}
+	var rows []struct {
+		Kind, Owner, Name, CredentialId string
+		LastUsed                        *time.Time
+	}
+	if err := json.Unmarshal([]byte(out), &rows); err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	seen := map[string]*time.Time{}
+	for _, r := range rows {
+		if r.Kind == "AppPassword" && r.Owner == "nightly" {
+			seen[r.Name] = r.LastUsed
+			if r.CredentialId != reports.Mask(map[string]string{"used": used.KeyID, "idle": idle.KeyID}[r.Name]) {
+				t.Errorf("%s: CredentialId %s is not its keyId masked", r.Name, r.CredentialId)
+			}
+		}
+	}
+	if len(seen) != 2 || seen["used"] == nil || seen["used"].Before(before) || seen["idle"] != nil {
+		t.Fatalf("nightly's secrets: %v\n%s", seen, out)
+	}
+}
+
+// adminCall returns a function that sends a JSON request to Steward as
+// the bootstrap administrator with a token for scope, fails the test on
+// any status from 300 up, and decodes the answer into out (when not nil).
+func adminCall(t *testing.T, s *server.Steward) func(scope, method, url string, body, out any) {
+	cred, err := s.SecretCredential(s.Bootstrap.ClientID, s.Bootstrap.ClientSecret)
+	if err != nil {
+		t.Fatal(err)
+	}
+	client := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: s.CA.Pool()}}}
+	return func(scope, method, url string, body, out any) {
+		t.Helper()
+		tok, err := cred.GetToken(context.Background(), policy.TokenRequestOptions{Scopes: []string{scope}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := json.Marshal(body)
+		req, _ := http.NewRequest(method, url, bytes.NewReader(b))
+		req.Header.Set("Authorization", "Bearer "+tok.Token)
+		req.Header.Set("Content-Type", "application/json")
+		resp, err := client.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		if resp.StatusCode >= 300 {
+			t.Fatalf("%s %s: %d", method, url, resp.StatusCode)
+		}
+		if out != nil {
+			if err := json.NewDecoder(resp.Body).Decode(out); err != nil {
+				t.Fatalf("%s %s: %v", method, url, err)
+			}
+		}
 	}
 }

@@ -15,6 +15,8 @@ const (
 	RoleGroupsAdministrator      = "fdd7a751-b60b-444a-984c-02652fe8fa1c"
 	RoleUserAdministrator        = "fe930be7-5e62-47db-91af-98c3a49a38b1"
 	RoleDirectoryReaders         = "88d8e3e3-8f55-4a1e-953a-9b9898b8876b"
+	RoleReportsReader            = "4a5d8f65-41da-4de4-8968-e035b65339cf"
+	RoleGlobalReader             = "f2ef992c-3afb-46b9-b7cf-a126ee74c451"
 )
 
 // DirectoryRole is a built-in directory role.
@@ -32,6 +34,8 @@ var DirectoryRoles = []DirectoryRole{
 	{RoleGroupsAdministrator, "Groups Administrator", "Can create and manage groups and their members and owners."},
 	{RoleUserAdministrator, "User Administrator", "Can create and manage users and groups (not administrators)."},
 	{RoleDirectoryReaders, "Directory Readers", "Can read the directory's users, groups, applications and service principals."},
+	{RoleReportsReader, "Reports Reader", "Can read sign-in and audit reports."},
+	{RoleGlobalReader, "Global Reader", "Can read everything that a Global Administrator can, but not update anything."},
 }
 
 // DirectoryRoleByID finds a built-in role by template ID.

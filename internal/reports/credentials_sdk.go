@@ -258,3 +258,27 @@ func graphList(ctx context.Context, src CredentialSource, url string) ([]map[str
 	}
 	return all, nil
 }
+
+// CredentialSignIns reads Microsoft Graph's credential sign-in report
+// (beta reports/appCredentialSignInActivities) as operations at each
+// credential's AppCredentialScope, for LastUsedByScope. Entries without
+// an application object, key or sign-in time are skipped.
+func CredentialSignIns(activities []map[string]any) []Operation {
+	collection := map[string]string{"clientSecret": "passwordCredentials", "certificate": "keyCredentials"}
+	var out []Operation
+	for _, a := range activities {
+		objectID, _ := a["appObjectId"].(string)
+		keyID, _ := a["keyId"].(string)
+		keyType, _ := a["keyType"].(string)
+		appID, _ := a["appId"].(string)
+		sign, _ := a["signInActivity"].(map[string]any)
+		at, _ := sign["lastSignInDateTime"].(string)
+		t, err := time.Parse(time.RFC3339Nano, at)
+		scope := AppCredentialScope(objectID, collection[keyType], keyID)
+		if err != nil || scope == "" || collection[keyType] == "" {
+			continue
+		}
+		out = append(out, Operation{PrincipalID: appID, Action: ActionCredentialSignIn, Scope: scope, Time: t, Data: true})
+	}
+	return out
+}

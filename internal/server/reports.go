@@ -241,3 +241,27 @@ func credentialsReport(ctx context.Context, s *Steward, src reports.CredentialSo
 	src.LastUsed = reports.LastUsedByScope(used)
 	return reports.CredentialsFrom(ctx, src, now)
 }
+
+// credentialActivity is Graph's CredentialActivity hook: the last
+// sign-in of each application credential from the data-plane use
+// records, after writing those still queued so a sign-in that returned
+// before the request is in the answer.
+func credentialActivity(s *Steward) graph.CredentialActivityFunc {
+	return func(ctx context.Context) (map[string]time.Time, error) {
+		if err := s.usageRecorder().Drain(ctx); err != nil {
+			return nil, err
+		}
+		ops, err := reports.UsageOperations(ctx, s.Store, time.Time{})
+		if err != nil {
+			return nil, err
+		}
+		out := map[string]time.Time{}
+		for _, o := range ops {
+			k := strings.ToLower(o.Scope)
+			if o.Action == reports.ActionCredentialSignIn && o.Time.After(out[k]) {
+				out[k] = o.Time
+			}
+		}
+		return out, nil
+	}
+}

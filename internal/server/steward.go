@@ -312,7 +312,8 @@ func (s *Steward) assemble(ctx context.Context) error {
 		s.Server.Router.Host(h).Handle(idRoute)
 	}
 	s.Server.Router.HandleExact("steward", "/steward/whoami", s.Authenticate(http.HandlerFunc(serveWhoami)))
-	s.Graph = graph.New(graph.Options{Identity: s.Identity, HomeTenant: s.Bootstrap.TenantID, Validator: s.Validator(GraphAudiences(s.BaseURL)...)})
+	s.Graph = graph.New(graph.Options{Identity: s.Identity, HomeTenant: s.Bootstrap.TenantID, Validator: s.Validator(GraphAudiences(s.BaseURL)...),
+		CredentialActivity: credentialActivity(s)})
 	s.Server.Router.Handle(Route{Name: "graph", Handler: s.Graph, Match: graph.Matches})
 	// graph.microsoft.com through the proxy: Graph at the host's root.
 	s.Server.Router.Host(GraphHost).Handle(Route{Name: "graph", Handler: s.Graph, Match: func(*http.Request) bool { return true }})

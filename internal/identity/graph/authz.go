@@ -17,7 +17,9 @@ import (
 //   - User Administrator manages users and groups, but not users who hold
 //     a directory role;
 //   - owners of an application, service principal or group manage it;
-//   - reading the directory takes any of these roles or Directory Readers;
+//   - reading the directory takes any of these roles, Directory Readers or
+//     Global Reader; reading sign-in reports takes Reports Reader or Global
+//     Reader;
 //     any caller may read itself and the objects it owns.
 
 // has reports whether the caller holds one of roles (Global
@@ -37,7 +39,7 @@ func (c *call) has(roles ...string) bool {
 // reader reports whether the caller may read the whole directory.
 func (c *call) reader() bool {
 	return c.has(identity.RoleApplicationAdministrator, identity.RoleGroupsAdministrator,
-		identity.RoleUserAdministrator, identity.RoleDirectoryReaders)
+		identity.RoleUserAdministrator, identity.RoleDirectoryReaders, identity.RoleGlobalReader)
 }
 
 // owns reports whether the caller is among owners.

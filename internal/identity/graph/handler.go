@@ -54,6 +54,10 @@ type Options struct {
 	// HomeTenant is the tenant whose Global Administrators may create
 	// tenants (TenantsHandler).
 	HomeTenant string
+	// CredentialActivity, when set, serves the last sign-in of application
+	// credentials (beta reports/appCredentialSignInActivities); nil
+	// answers that report 501.
+	CredentialActivity CredentialActivityFunc
 }
 
 // Handler serves Graph.
@@ -157,7 +161,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	rest, ok := strings.CutPrefix(path, "/"+Version+"/")
 	version := Version
-	if b, beta := strings.CutPrefix(path, "/beta/"); beta && isUserFlowsPath(b) {
+	if b, beta := strings.CutPrefix(path, "/beta/"); beta && (isUserFlowsPath(b) || isCredActivityPath(b)) {
 		rest, ok, version = b, true, "beta"
 	}
 	if !ok {
@@ -179,7 +183,11 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	seg := strings.Split(strings.TrimSuffix(rest, "/"), "/")
 	if version == "beta" {
-		if err := c.userFlows(seg[2:]); err != nil {
+		serve := c.userFlows
+		if isCredActivityPath(rest) {
+			serve = c.credentialActivities
+		}
+		if err := serve(seg[2:]); err != nil {
 			c.fail(err)
 		}
 		return

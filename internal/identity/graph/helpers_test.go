@@ -5,9 +5,11 @@ import (
 	"context"
 	"encoding/json"
 	"io"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -24,6 +26,10 @@ type env struct {
 	srv    *httptest.Server
 	tenant identity.Tenant
 	admin  principal
+	// signIns are the credential sign-ins the token endpoint reported,
+	// by lowered scope: what the handler's CredentialActivity reads.
+	mu      sync.Mutex
+	signIns map[string]time.Time
 }
 
 // principal is a service principal that can sign in with a secret.
@@ -33,18 +39,29 @@ type principal struct {
 
 func newEnv(t testing.TB) *env {
 	t.Helper()
-	svc := identity.NewService(identity.NewMemRecords(), identity.Options{AuthorityHost: testAuthority})
+	e := &env{t: t, signIns: map[string]time.Time{}}
+	collection := map[string]string{identity.CredentialPassword: "passwordCredentials", identity.CredentialCertificate: "keyCredentials"}
+	svc := identity.NewService(identity.NewMemRecords(), identity.Options{AuthorityHost: testAuthority,
+		CredentialUsed: func(u identity.CredentialUse) {
+			e.mu.Lock()
+			defer e.mu.Unlock()
+			e.signIns[strings.ToLower("/applications/"+u.AppObjectID+"/"+collection[u.Kind]+"/"+u.KeyID)] = u.Time
+		}})
 	ctx := context.Background()
 	ten, err := svc.CreateTenant(ctx, "Contoso", "contoso.test")
 	if err != nil {
 		t.Fatal(err)
 	}
-	e := &env{t: t, svc: svc, tenant: ten}
+	e.svc, e.tenant = svc, ten
 	e.admin = e.newPrincipal(ten.ID, "admin", identity.RoleGlobalAdministrator)
 	h := New(Options{Identity: svc, HomeTenant: ten.ID, PageSize: 3, Validator: &identity.Validator{
 		Keys:      svc.Keys(),
 		Issuer:    func(tid string) string { return identity.IssuerFor(testAuthority, tid) },
 		Audiences: []string{DefaultResource},
+	}, CredentialActivity: func(context.Context) (map[string]time.Time, error) {
+		e.mu.Lock()
+		defer e.mu.Unlock()
+		return maps.Clone(e.signIns), nil
 	}})
 	mux := http.NewServeMux()
 	mux.Handle("/", h)

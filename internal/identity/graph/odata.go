@@ -268,8 +268,12 @@ func typed(obj map[string]any, polymorphic bool) map[string]any {
 
 func (c *call) pathAfterVersion() string {
 	p := c.r.URL.Path
-	i := strings.Index(p, "/"+Version+"/")
-	return p[i+len(Version)+1:]
+	for _, v := range []string{Version, "beta"} {
+		if i := strings.Index(p, "/"+v+"/"); i >= 0 {
+			return p[i+len(v)+1:]
+		}
+	}
+	return p
 }
 
 func containsFold(list []string, s string) bool {

@@ -9,8 +9,8 @@ import (
 )
 
 // userFlowsBeta is the path, under /beta/, of Graph's B2C user flows
-// (identityContainer's b2cUserFlows, a beta API): the one beta path
-// Steward's Graph serves.
+// (identityContainer's b2cUserFlows, a beta API), one of the two beta
+// paths Steward's Graph serves (credactivity.go has the other).
 const userFlowsBeta = "identity/b2cuserflows"
 
 // isUserFlowsPath reports whether rest (the path after /beta/) is
