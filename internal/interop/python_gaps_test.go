@@ -65,12 +65,11 @@ func TestPythonSDKManagesRoleAssignments(t *testing.T) {
 		t.Errorf("resource group list %v lacks %s", got.Listed, want)
 	}
 	// Azure's list for a subscription without $filter holds the
-	// assignments at, above and below it; steward serve answers with
-	// those stored directly at the subscription only (gap
-	// "role-assignment-list-scope").
+	// assignments at, above and below it, so the group's assignment is
+	// there too (the former gap "role-assignment-list-scope").
 	rg := "/subscriptions/" + s.Info.SubscriptionID + "/resourceGroups/py-rbac"
-	if slices.ContainsFunc(got.Subscription, func(sc string) bool { return strings.EqualFold(sc, rg) }) {
-		t.Errorf("subscription list %v now holds the group's assignment: gap role-assignment-list-scope is closed; update docs/decisions/interop.md and this test", got.Subscription)
+	if !slices.ContainsFunc(got.Subscription, func(sc string) bool { return strings.EqualFold(sc, rg) }) {
+		t.Errorf("subscription list %v lacks the group's assignment at %s", got.Subscription, rg)
 	}
 }
 
