@@ -347,3 +347,31 @@ func BenchmarkWriteHook(b *testing.B) {
 		est.engine.AfterCommit(ctx, ch)
 	}
 }
+
+// BenchmarkSummarize is Policy Insights' latest summarize of a scanned
+// estate's subscription, as the console overview calls it: every state
+// of the subscription (benchResources x 5 states) rolled up per resource,
+// assignment, definition and group.
+func BenchmarkSummarize(b *testing.B) {
+	est := newBenchEstate(b, *benchResources)
+	ctx := context.Background()
+	if err := est.engine.ScanScope(ctx, "/subscriptions/"+est.sub); err != nil {
+		b.Fatal(err)
+	}
+	scope := "/subscriptions/" + est.sub
+	b.ResetTimer()
+	cpu0 := cpuSeconds()
+	for range b.N {
+		now := time.Now()
+		q := &insights.Query{Latest: true, Top: -1, From: now.Add(-24 * time.Hour), To: now, Scope: scope}
+		s, err := est.engine.Summarize(ctx, q, strings.ToLower(scope), "https://steward.test", "2019-10-01")
+		if err != nil {
+			b.Fatal(err)
+		}
+		if len(s.PolicyAssignments) != benchAssignments {
+			b.Fatalf("%d assignments summarized, want %d", len(s.PolicyAssignments), benchAssignments)
+		}
+	}
+	b.StopTimer()
+	b.ReportMetric((cpuSeconds()-cpu0)/float64(b.N), "cpu-s/op")
+}

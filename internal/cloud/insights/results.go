@@ -57,7 +57,7 @@ func (e *Engine) Run(ctx context.Context, q *Query, prefix string, tok PageToken
 	}
 	if q.Apply == nil && len(q.OrderBy) == 0 {
 		var rows []Row
-		resume, err := e.scanStates(ctx, prefix, tok.Key, func(s *State) bool {
+		resume, err := e.scanStates(ctx, prefix, tok.Key, q.Expand, func(s *State) bool {
 			if !q.matches(s, rc) {
 				return true
 			}
@@ -77,7 +77,7 @@ func (e *Engine) Run(ctx context.Context, q *Query, prefix string, tok PageToken
 		return p, nil
 	}
 	var rows []Row
-	if _, err := e.scanStates(ctx, prefix, "", func(s *State) bool {
+	if _, err := e.scanStates(ctx, prefix, "", q.Expand, func(s *State) bool {
 		if q.matches(s, rc) {
 			rows = append(rows, stateRow{s: s, ctx: rc})
 		}

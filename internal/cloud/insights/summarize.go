@@ -61,26 +61,31 @@ type Summary struct {
 }
 
 // tally accumulates the states of one summary level: the roll-up of each
-// resource, policy (assignment x reference) and group.
+// resource, policy (assignment x reference) and group so far (Rollup
+// ranks states, so rolling up one state at a time is rolling up all).
 type tally struct {
-	resources map[string][]policy.ComplianceState
-	policies  map[string][]policy.ComplianceState
-	groups    map[string][]policy.ComplianceState
+	resources map[string]policy.ComplianceState
+	policies  map[string]policy.ComplianceState
+	groups    map[string]policy.ComplianceState
 }
 
 func newTally() *tally {
-	return &tally{resources: map[string][]policy.ComplianceState{}, policies: map[string][]policy.ComplianceState{},
-		groups: map[string][]policy.ComplianceState{}}
+	return &tally{resources: map[string]policy.ComplianceState{}, policies: map[string]policy.ComplianceState{},
+		groups: map[string]policy.ComplianceState{}}
 }
 
-func (t *tally) add(s *State) {
-	t.resources[strings.ToLower(s.ResourceID)] = append(t.resources[strings.ToLower(s.ResourceID)], s.State)
-	pk := strings.ToLower(s.AssignmentID + "|" + s.ReferenceID)
-	t.policies[pk] = append(t.policies[pk], s.State)
+// add counts a state; lowerID is its lower-case resource ID and policy
+// its lower-case "assignment|reference".
+func (t *tally) add(s *State, lowerID, policyKey string) {
+	roll(t.resources, lowerID, s.State)
+	roll(t.policies, policyKey, s.State)
 	for _, g := range s.GroupNames {
-		gk := strings.ToLower(s.AssignmentID + "|" + g)
-		t.groups[gk] = append(t.groups[gk], s.State)
+		roll(t.groups, strings.ToLower(s.AssignmentID+"|"+g), s.State)
 	}
+}
+
+func roll(m map[string]policy.ComplianceState, k string, st policy.ComplianceState) {
+	m[k] = policy.Rollup(m[k], st)
 }
 
 // results rolls the tally up as the documented ranking says.
@@ -92,10 +97,9 @@ func (t *tally) results(uri string) SummaryResults {
 	return r
 }
 
-func details(m map[string][]policy.ComplianceState) ([]ComplianceDetail, int) {
+func details(m map[string]policy.ComplianceState) ([]ComplianceDetail, int) {
 	counts := map[string]int{}
-	for _, states := range m {
-		st := policy.Rollup(states...)
+	for _, st := range m {
 		if st == policy.StateNotStarted {
 			continue
 		}
@@ -141,11 +145,13 @@ func (e *Engine) Summarize(ctx context.Context, q *Query, prefix, baseURL, apiVe
 		groups    map[string]*tally
 	}
 	byAssignment := map[string]*assignment{}
-	if _, err := e.scanStates(ctx, prefix, "", func(s *State) bool {
+	if _, err := e.scanStates(ctx, prefix, "", false, func(s *State) bool {
 		if !q.matches(s, rc) {
 			return true
 		}
-		all.add(s)
+		lowerID := strings.ToLower(s.ResourceID)
+		pk := strings.ToLower(s.AssignmentID + "|" + s.ReferenceID)
+		all.add(s, lowerID, pk)
 		ak := strings.ToLower(s.AssignmentID)
 		a := byAssignment[ak]
 		if a == nil {
@@ -153,20 +159,20 @@ func (e *Engine) Summarize(ctx context.Context, q *Query, prefix, baseURL, apiVe
 				groups: map[string]*tally{}}
 			byAssignment[ak] = a
 		}
-		a.tally.add(s)
+		a.tally.add(s, lowerID, pk)
 		mk := strings.ToLower(s.ReferenceID + "|" + s.DefinitionID)
 		m := a.members[mk]
 		if m == nil {
 			m = &member{s: s, tally: newTally()}
 			a.members[mk] = m
 		}
-		m.tally.add(s)
+		m.tally.add(s, lowerID, pk)
 		for _, g := range s.GroupNames {
 			gk := strings.ToLower(g)
 			if a.groups[gk] == nil {
 				a.groups[gk] = newTally()
 			}
-			a.groups[gk].add(s)
+			a.groups[gk].add(s, lowerID, pk)
 		}
 		return true
 	}); err != nil {
