@@ -285,6 +285,11 @@ func deletePrefix(ctx context.Context, tx store.Tx, prefix string, keep map[stri
 // A state's Timestamp is the later of its stored time and the last
 // completed scan that covered it (coverage.at).
 func (e *Engine) scanStates(ctx context.Context, prefix, start string, full bool, fn func(s *State) bool) (string, error) {
+	return e.scanKeyedStates(ctx, prefix, start, full, func(_ string, s *State) bool { return fn(s) })
+}
+
+// scanKeyedStates is scanStates whose fn is given each state's key too.
+func (e *Engine) scanKeyedStates(ctx context.Context, prefix, start string, full bool, fn func(key string, s *State) bool) (string, error) {
 	cov, err := e.loadCoverage(ctx)
 	if err != nil {
 		return "", err
@@ -300,7 +305,7 @@ func (e *Engine) scanStates(ctx context.Context, prefix, start string, full bool
 		for ; i < len(keys); i++ {
 			s := *states[i]
 			s.Timestamp = cov.at(keys[i], s.Timestamp)
-			if !fn(&s) {
+			if !fn(keys[i], &s) {
 				return keys[i], nil
 			}
 		}
@@ -324,7 +329,7 @@ func (e *Engine) scanStates(ctx context.Context, prefix, start string, full bool
 				continue
 			}
 			s.Timestamp = cov.at(r.Key, s.Timestamp)
-			if !fn(s) {
+			if !fn(r.Key, s) {
 				return r.Key, nil
 			}
 		}
