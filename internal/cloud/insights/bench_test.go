@@ -59,6 +59,13 @@ func newBenchEstate(b testing.TB, n int) *benchEstate {
 	default:
 		b.Fatalf("-compliance.store=%q: want sqlite or postgres", *benchStore)
 	}
+	return newBenchEstateOn(b, st, n)
+}
+
+// newBenchEstateOn builds the benchmark estate in st.
+func newBenchEstateOn(b testing.TB, st store.Store, n int) *benchEstate {
+	b.Helper()
+	ctx := context.Background()
 	c, err := cloud.New(cloud.Options{Store: st, TenantID: "11111111-1111-1111-1111-111111111111",
 		Authenticate: func(h http.Handler) http.Handler { return h }})
 	if err != nil {

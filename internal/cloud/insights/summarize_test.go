@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"maps"
+	"net/http"
 	"slices"
 	"strings"
 	"testing"
@@ -13,6 +14,8 @@ import (
 	"github.com/steward-gov/steward/internal/cloud"
 	"github.com/steward-gov/steward/internal/cloud/insights"
 	"github.com/steward-gov/steward/internal/policy"
+	"github.com/steward-gov/steward/internal/store"
+	"github.com/steward-gov/steward/internal/store/storetest"
 )
 
 // bruteCounts is what a summary must say, counted from every state that
@@ -182,4 +185,78 @@ func sumDetails(ds []insights.ComplianceDetail) int {
 		n += d.Count
 	}
 	return n
+}
+
+// TestSummarizeSeesOtherReplicasWrites: two replicas on one PostgreSQL
+// schema. Replica A summarizes (and caches what it read); replica B
+// changes a resource, which B's write hook re-evaluates; A's next
+// summaries must come to count the change (the commit's notification
+// reaches A shortly after it), not keep answering from what A read.
+func TestSummarizeSeesOtherReplicasWrites(t *testing.T) {
+	url := storetest.PostgresSchema(t)
+	ctx := context.Background()
+	open := func() store.Store {
+		st, err := store.Open(ctx, url)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { st.Close() })
+		return st
+	}
+	est := newBenchEstateOn(t, open(), 40)
+	scope := "/subscriptions/" + est.sub
+	if err := est.engine.ScanScope(ctx, scope); err != nil {
+		t.Fatal(err)
+	}
+	c2, err := cloud.New(cloud.Options{Store: open(), TenantID: "11111111-1111-1111-1111-111111111111",
+		Authenticate: func(h http.Handler) http.Handler { return h }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c2.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := insights.New(c2, insights.Options{}).Mount(); err != nil {
+		t.Fatal(err)
+	}
+	query := func() *insights.Query {
+		now := time.Now()
+		return &insights.Query{Latest: true, Top: -1, From: now.Add(-24 * time.Hour), To: now.Add(time.Minute), Scope: scope}
+	}
+	a01 := func() int {
+		s, err := est.engine.Summarize(ctx, query(), strings.ToLower(scope), "https://steward.test", "2019-10-01")
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, a := range s.PolicyAssignments {
+			if strings.HasSuffix(a.PolicyAssignmentID, "/a01") {
+				return a.Results.NonCompliantResources
+			}
+		}
+		return 0
+	}
+	before := a01()
+	a01() // served from A's cache
+	// r000001 (a virtual machine tagged env=prod) loses its tag on B.
+	id := fmt.Sprintf("/subscriptions/%s/resourceGroups/rg001/providers/Microsoft.Compute/virtualMachines/r000001", est.sub)
+	r, err := c2.Get(ctx, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.Doc["tags"] = map[string]any{}
+	if _, _, err := c2.Put(ctx, nil, cloud.PutRequest{ID: id, Type: r.Type, Doc: r.Doc}); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		n := a01()
+		if n == before+1 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("replica A counts %d non-compliant resources for a01 a minute after B's write, want %d", n, before+1)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	checkSummary(t, est, query(), "after B's write")
 }
