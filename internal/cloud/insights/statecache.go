@@ -7,7 +7,6 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
-	"time"
 
 	"github.com/steward-gov/steward/internal/policy"
 	"github.com/steward-gov/steward/internal/store"
@@ -128,23 +127,17 @@ func (e *Engine) watchStates() {
 }
 
 // storedLite is stored without the evaluated expressions, which no
-// query but $expand=PolicyEvaluationDetails reports: decoding skips them.
+// query but $expand=PolicyEvaluationDetails reports: decoding skips them
+// (its X, shallower than stored's, takes the "x" member).
 type storedLite struct {
-	T  int64             `json:"t"`
-	R  string            `json:"r"`
-	RT string            `json:"rt,omitempty"`
-	L  string            `json:"l,omitempty"`
-	Tg map[string]string `json:"tg,omitempty"`
-	A  string            `json:"a"`
-	D  string            `json:"d"`
-	S  string            `json:"s,omitempty"`
-	F  string            `json:"f,omitempty"`
-	E  string            `json:"e,omitempty"`
-	G  []string          `json:"g,omitempty"`
-	C  string            `json:"c"`
-	M  []string          `json:"m,omitempty"`
-	RC string            `json:"rc,omitempty"`
+	stored
+	X skipped `json:"x,omitempty"`
 }
+
+// skipped is a JSON value read and dropped.
+type skipped struct{}
+
+func (*skipped) UnmarshalJSON([]byte) error { return nil }
 
 // interner shares the copies of repeated strings (assignment and
 // definition IDs, effects, types, management groups) among the states of
@@ -166,16 +159,19 @@ func (in interner) all(ss []string) []string {
 	return ss
 }
 
-// decodeLite decodes a stored state without its evaluated expressions.
+// decodeLite decodes a stored state without its evaluated expressions,
+// its repeated strings shared through in.
 func decodeLite(b []byte, in interner) (*State, error) {
 	var v storedLite
 	if err := json.Unmarshal(b, &v); err != nil {
 		return nil, err
 	}
-	return &State{Timestamp: time.UnixMilli(v.T).UTC(), ResourceID: v.R, ResourceType: in.get(v.RT), Location: in.get(v.L), Tags: v.Tg,
-		AssignmentID: in.get(v.A), DefinitionID: in.get(v.D), SetDefinitionID: in.get(v.S), ReferenceID: in.get(v.F),
-		Effect: in.get(v.E), GroupNames: in.all(v.G), State: policy.ComplianceState(in.get(v.C)), ManagementGroups: in.all(v.M),
-		ReasonCode: v.RC}, nil
+	s := v.stored.state()
+	s.ResourceType, s.Location = in.get(s.ResourceType), in.get(s.Location)
+	s.AssignmentID, s.DefinitionID, s.SetDefinitionID = in.get(s.AssignmentID), in.get(s.DefinitionID), in.get(s.SetDefinitionID)
+	s.ReferenceID, s.Effect, s.State = in.get(s.ReferenceID), in.get(s.Effect), policy.ComplianceState(in.get(string(s.State)))
+	s.GroupNames, s.ManagementGroups = in.all(s.GroupNames), in.all(s.ManagementGroups)
+	return s, nil
 }
 
 // readScope reads every state under prefix from the store, without
