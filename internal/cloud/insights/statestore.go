@@ -278,29 +278,48 @@ func deletePrefix(ctx context.Context, tx store.Tx, prefix string, keep map[stri
 // order, from the key start on (inclusive; "" for the first). fn returns
 // false to stop before the state it was given; scanStates then returns
 // that state's key, where a later scan resumes ("" when none is left).
-// full asks for the states' evaluated expressions; without it the states
-// come from the read cache (statecache.go) when it can serve them, and
-// fn must not change them but for their Timestamp.
+// mode says whether the read cache (statecache.go) may serve the states
+// (then without their evaluated expressions, and fn must not change them
+// but for their Timestamp) and whether a miss fills it.
 //
 // A state's Timestamp is the later of its stored time and the last
 // completed scan that covered it (coverage.at).
-func (e *Engine) scanStates(ctx context.Context, prefix, start string, full bool, fn func(s *State) bool) (string, error) {
-	return e.scanKeyedStates(ctx, prefix, start, full, func(_ string, s *State) bool { return fn(s) })
+func (e *Engine) scanStates(ctx context.Context, prefix, start string, mode readMode, fn func(s *State) bool) (string, error) {
+	return e.scanKeyedStates(ctx, prefix, start, mode, func(_ string, s *State) bool { return fn(s) })
 }
 
+// readMode is how scanStates reads.
+type readMode int
+
+const (
+	// readStore reads the store, states with their expressions.
+	readStore readMode = iota
+	// readCached reads the cache, filling it from the store on a miss:
+	// for reads of every state of a scope.
+	readCached
+	// readCachedIfPresent reads the cache when it holds the scope and
+	// the store otherwise: for reads that may stop early (a page of
+	// $top states), which a miss would make read every state.
+	readCachedIfPresent
+)
+
 // scanKeyedStates is scanStates whose fn is given each state's key too.
-func (e *Engine) scanKeyedStates(ctx context.Context, prefix, start string, full bool, fn func(key string, s *State) bool) (string, error) {
+func (e *Engine) scanKeyedStates(ctx context.Context, prefix, start string, mode readMode, fn func(key string, s *State) bool) (string, error) {
 	cov, err := e.loadCoverage(ctx)
 	if err != nil {
 		return "", err
 	}
-	if !full && e.cache.enabled.Load() {
-		keys, states, ok := e.cache.lookup(prefix)
-		if !ok {
+	keys, states, ok := []string(nil), []*State(nil), false
+	if mode != readStore {
+		keys, states, ok = e.cache.lookup(prefix)
+		if !ok && mode == readCached && e.cache.enabled.Load() {
 			if keys, states, err = e.readScope(ctx, prefix); err != nil {
 				return "", err
 			}
+			ok = true
 		}
+	}
+	if ok {
 		i, _ := slices.BinarySearch(keys, start)
 		for ; i < len(keys); i++ {
 			s := *states[i]

@@ -150,7 +150,7 @@ func (e *Engine) Summarize(ctx context.Context, q *Query, prefix, baseURL, apiVe
 	// state's fields, which was a third of a summary's CPU time; the
 	// definition IDs, which the key does not hold, are lowered once each.
 	lowerDef := map[string]string{}
-	if _, err := e.scanKeyedStates(ctx, prefix, "", false, func(key string, s *State) bool {
+	if _, err := e.scanKeyedStates(ctx, prefix, "", readCached, func(key string, s *State) bool {
 		if !q.matches(s, rc) {
 			return true
 		}
