@@ -69,6 +69,9 @@ type Engine struct {
 	hookEnv   *scanEnv
 	hookEnvAt time.Time
 
+	// cache keeps decoded states for queries (statecache.go).
+	cache stateCache
+
 	wake chan struct{}
 	stop context.CancelFunc
 	done chan struct{}
@@ -113,6 +116,7 @@ func (e *Engine) Mount() error {
 		return err
 	}
 	e.cloud.SetComplianceHook(e)
+	e.watchStates()
 	return nil
 }
 

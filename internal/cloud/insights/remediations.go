@@ -376,7 +376,7 @@ func (e *Engine) remediationTargets(ctx context.Context, scope string, sr *arm.R
 		prefix, mg = "", sr.ManagementGroup
 	}
 	var out []*State
-	_, err := e.scanStates(ctx, prefix, "", func(s *State) bool {
+	_, err := e.scanStates(ctx, prefix, "", readStore, func(s *State) bool {
 		if len(out) >= in.ResourceCount {
 			return false
 		}

@@ -57,7 +57,7 @@ func (e *Engine) Run(ctx context.Context, q *Query, prefix string, tok PageToken
 	}
 	if q.Apply == nil && len(q.OrderBy) == 0 {
 		var rows []Row
-		resume, err := e.scanStates(ctx, prefix, tok.Key, func(s *State) bool {
+		resume, err := e.scanStates(ctx, prefix, tok.Key, pageMode(q), func(s *State) bool {
 			if !q.matches(s, rc) {
 				return true
 			}
@@ -77,7 +77,7 @@ func (e *Engine) Run(ctx context.Context, q *Query, prefix string, tok PageToken
 		return p, nil
 	}
 	var rows []Row
-	if _, err := e.scanStates(ctx, prefix, "", func(s *State) bool {
+	if _, err := e.scanStates(ctx, prefix, "", allMode(q), func(s *State) bool {
 		if q.matches(s, rc) {
 			rows = append(rows, stateRow{s: s, ctx: rc})
 		}
@@ -100,6 +100,23 @@ func (e *Engine) Run(ctx context.Context, q *Query, prefix string, tok PageToken
 		p.Next = encodeToken(PageToken{Offset: end, Done: tok.Done + len(p.Rows)})
 	}
 	return p, nil
+}
+
+// pageMode reads a page in key order: from the cache when it holds the
+// scope, else from the store, stopping at the page's end.
+func pageMode(q *Query) readMode {
+	if q.Expand {
+		return readStore
+	}
+	return readCachedIfPresent
+}
+
+// allMode reads every state of the scope (to aggregate or sort them).
+func allMode(q *Query) readMode {
+	if q.Expand {
+		return readStore
+	}
+	return readCached
 }
 
 func encodeToken(t PageToken) string {

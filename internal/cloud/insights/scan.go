@@ -276,9 +276,12 @@ func (e *Engine) sweep(ctx context.Context, scope string, seen map[string]bool) 
 		start = page.Records[len(page.Records)-1].Key + "\x01"
 	}
 	for _, id := range gone {
-		if err := e.cloud.Store().Update(ctx, func(tx store.Tx) error {
-			return deletePrefix(ctx, tx, id+"|", nil)
-		}); err != nil {
+		err := e.cloud.Store().Update(ctx, func(tx store.Tx) error {
+			_, err := deletePrefix(ctx, tx, id+"|", nil)
+			return err
+		})
+		e.cache.changed()
+		if err != nil {
 			return err
 		}
 	}

@@ -93,9 +93,14 @@ func decodeState(b []byte) (*State, error) {
 	if err := json.Unmarshal(b, &v); err != nil {
 		return nil, err
 	}
+	return v.state(), nil
+}
+
+// state is the State a stored value holds.
+func (v *stored) state() *State {
 	return &State{Timestamp: time.UnixMilli(v.T).UTC(), ResourceID: v.R, ResourceType: v.RT, Location: v.L, Tags: v.Tg,
 		AssignmentID: v.A, DefinitionID: v.D, SetDefinitionID: v.S, ReferenceID: v.F, Effect: v.E, GroupNames: v.G,
-		State: policy.ComplianceState(v.C), ManagementGroups: v.M, Expressions: v.X, ReasonCode: v.RC}, nil
+		State: policy.ComplianceState(v.C), ManagementGroups: v.M, Expressions: v.X, ReasonCode: v.RC}
 }
 
 // lastName is the last segment of an ID (a definition's or assignment's

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -50,7 +51,9 @@ func (e *Engine) writeStates(ctx context.Context, batch []batchItem) error {
 			enc[i][j] = b
 		}
 	}
-	return e.cloud.Store().Update(ctx, func(tx store.Tx) error {
+	wrote := false
+	err := e.cloud.Store().Update(ctx, func(tx store.Tx) error {
+		wrote = false
 		var existing map[string]map[string]oldState
 		if len(batch) >= rangeSweepMin {
 			var err error
@@ -81,9 +84,11 @@ func (e *Engine) writeStates(ctx context.Context, batch []batchItem) error {
 				puts = append(puts, store.Entry{Key: k, Value: enc[i][j]})
 			}
 			if existing == nil {
-				if err := deletePrefix(ctx, tx, prefix, keep); err != nil {
+				n, err := deletePrefix(ctx, tx, prefix, keep)
+				if err != nil {
 					return err
 				}
+				wrote = wrote || n > 0
 				continue
 			}
 			for k := range old {
@@ -98,8 +103,20 @@ func (e *Engine) writeStates(ctx context.Context, batch []batchItem) error {
 		if err := store.DeleteMany(ctx, tx, tableStates, gone); err != nil {
 			return err
 		}
+		if len(puts) > 0 || len(gone) > 0 {
+			wrote = true
+			if err := tx.Notify(ctx, statesChannel); err != nil {
+				return err
+			}
+		}
 		return store.PutMany(ctx, tx, tableStates, puts)
 	})
+	if wrote {
+		// The cache of this replica must not serve what it read
+		// before this commit, even before the notification arrives.
+		e.cache.changed()
+	}
+	return err
 }
 
 // oldState is a stored state as writeStates compares it: its evaluation
@@ -211,25 +228,31 @@ func newerThan(old map[string]oldState, at time.Time) bool {
 // deleteStates removes every state of a resource and of what sits below
 // it (a deleted resource group's resources).
 func (e *Engine) deleteStates(ctx context.Context, id string) error {
-	return e.cloud.Store().Update(ctx, func(tx store.Tx) error {
-		if err := deletePrefix(ctx, tx, resourcePrefix(id), nil); err != nil {
+	err := e.cloud.Store().Update(ctx, func(tx store.Tx) error {
+		if _, err := deletePrefix(ctx, tx, resourcePrefix(id), nil); err != nil {
 			return err
 		}
-		return deletePrefix(ctx, tx, scopePrefix(id), nil)
+		_, err := deletePrefix(ctx, tx, scopePrefix(id), nil)
+		return err
 	})
+	e.cache.changed()
+	return err
 }
 
 // deletePrefix deletes the state keys with prefix that keep does not
-// hold.
-func deletePrefix(ctx context.Context, tx store.Tx, prefix string, keep map[string]bool) error {
+// hold, and returns how many it deleted. When it deletes any, it
+// notifies statesChannel at commit; the caller moves the cache's
+// generation after the commit.
+func deletePrefix(ctx context.Context, tx store.Tx, prefix string, keep map[string]bool) (int, error) {
 	if prefix == "" || prefix == "|" {
-		return nil
+		return 0, nil
 	}
 	after := ""
+	n := 0
 	for {
 		page, err := store.Keys(ctx, tx, tableStates, store.Query{Prefix: prefix, Limit: store.MaxPageSize, After: after})
 		if err != nil {
-			return err
+			return n, err
 		}
 		var gone []string
 		for _, r := range page.Records {
@@ -238,10 +261,16 @@ func deletePrefix(ctx context.Context, tx store.Tx, prefix string, keep map[stri
 			}
 		}
 		if err := store.DeleteMany(ctx, tx, tableStates, gone); err != nil {
-			return err
+			return n, err
 		}
+		if len(gone) > 0 && n == 0 {
+			if err := tx.Notify(ctx, statesChannel); err != nil {
+				return n, err
+			}
+		}
+		n += len(gone)
 		if page.Next == "" {
-			return nil
+			return n, nil
 		}
 		after = page.Next
 	}
@@ -251,13 +280,57 @@ func deletePrefix(ctx context.Context, tx store.Tx, prefix string, keep map[stri
 // order, from the key start on (inclusive; "" for the first). fn returns
 // false to stop before the state it was given; scanStates then returns
 // that state's key, where a later scan resumes ("" when none is left).
+// mode says whether the read cache (statecache.go) may serve the states
+// (then without their evaluated expressions, and fn must not change them
+// but for their Timestamp) and whether a miss fills it.
 //
 // A state's Timestamp is the later of its stored time and the last
 // completed scan that covered it (coverage.at).
-func (e *Engine) scanStates(ctx context.Context, prefix, start string, fn func(s *State) bool) (string, error) {
+func (e *Engine) scanStates(ctx context.Context, prefix, start string, mode readMode, fn func(s *State) bool) (string, error) {
+	return e.scanKeyedStates(ctx, prefix, start, mode, func(_ string, s *State) bool { return fn(s) })
+}
+
+// readMode is how scanStates reads.
+type readMode int
+
+const (
+	// readStore reads the store, states with their expressions.
+	readStore readMode = iota
+	// readCached reads the cache, filling it from the store on a miss:
+	// for reads of every state of a scope.
+	readCached
+	// readCachedIfPresent reads the cache when it holds the scope and
+	// the store otherwise: for reads that may stop early (a page of
+	// $top states), which a miss would make read every state.
+	readCachedIfPresent
+)
+
+// scanKeyedStates is scanStates whose fn is given each state's key too.
+func (e *Engine) scanKeyedStates(ctx context.Context, prefix, start string, mode readMode, fn func(key string, s *State) bool) (string, error) {
 	cov, err := e.loadCoverage(ctx)
 	if err != nil {
 		return "", err
+	}
+	keys, states, ok := []string(nil), []*State(nil), false
+	if mode != readStore {
+		keys, states, ok = e.cache.lookup(prefix)
+		if !ok && mode == readCached && e.cache.enabled.Load() {
+			if keys, states, err = e.readScope(ctx, prefix); err != nil {
+				return "", err
+			}
+			ok = true
+		}
+	}
+	if ok {
+		i, _ := slices.BinarySearch(keys, start)
+		for ; i < len(keys); i++ {
+			s := *states[i]
+			s.Timestamp = cov.at(keys[i], s.Timestamp)
+			if !fn(keys[i], &s) {
+				return keys[i], nil
+			}
+		}
+		return "", nil
 	}
 	after := ""
 	for {
@@ -277,7 +350,7 @@ func (e *Engine) scanStates(ctx context.Context, prefix, start string, fn func(s
 				continue
 			}
 			s.Timestamp = cov.at(r.Key, s.Timestamp)
-			if !fn(s) {
+			if !fn(r.Key, s) {
 				return r.Key, nil
 			}
 		}

@@ -1,0 +1,262 @@
+package insights_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"maps"
+	"net/http"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/steward-gov/steward/internal/cloud"
+	"github.com/steward-gov/steward/internal/cloud/insights"
+	"github.com/steward-gov/steward/internal/policy"
+	"github.com/steward-gov/steward/internal/store"
+	"github.com/steward-gov/steward/internal/store/storetest"
+)
+
+// bruteCounts is what a summary must say, counted from every state that
+// queryResults returns with $expand (which reads the store, not the
+// query cache): per assignment ("" for the whole scope), the roll-up of
+// each resource and of each policy (assignment x reference).
+type bruteCounts map[string]map[string]int
+
+func bruteForce(t *testing.T, est *benchEstate, q *insights.Query) (resources, policies bruteCounts) {
+	t.Helper()
+	ctx := context.Background()
+	full := *q
+	full.Expand = true
+	byRes := map[string]map[string][]policy.ComplianceState{} // assignment -> resource -> states
+	byPol := map[string]map[string][]policy.ComplianceState{} // assignment -> policy -> states
+	add := func(m map[string]map[string][]policy.ComplianceState, a, k string, st policy.ComplianceState) {
+		if m[a] == nil {
+			m[a] = map[string][]policy.ComplianceState{}
+		}
+		m[a][k] = append(m[a][k], st)
+	}
+	tok := insights.PageToken{}
+	for {
+		page, err := est.engine.Run(ctx, &full, strings.ToLower(q.Scope), tok)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, r := range page.Rows {
+			get := func(f string) string { v, _ := r.Get(f); return fmt.Sprint(v) }
+			a, res := strings.ToLower(get("policyassignmentid")), strings.ToLower(get("resourceid"))
+			pol := a + "|" + strings.ToLower(get("policydefinitionreferenceid"))
+			st := policy.ComplianceState(get("compliancestate"))
+			for _, scope := range []string{"", a} {
+				add(byRes, scope, res, st)
+				add(byPol, scope, pol, st)
+			}
+		}
+		if page.Next == "" {
+			break
+		}
+		tok = insights.PageToken{}
+		if err := json.Unmarshal([]byte(page.Next), &tok); err != nil {
+			t.Fatalf("page token %q: %v", page.Next, err)
+		}
+	}
+	roll := func(m map[string]map[string][]policy.ComplianceState) bruteCounts {
+		out := bruteCounts{}
+		for a, keys := range m {
+			out[a] = map[string]int{}
+			for _, states := range keys {
+				if st := policy.Rollup(states...); st != policy.StateNotStarted {
+					out[a][strings.ToLower(string(st))]++
+				}
+			}
+		}
+		return out
+	}
+	return roll(byRes), roll(byPol)
+}
+
+func detailCounts(ds []insights.ComplianceDetail) map[string]int {
+	out := map[string]int{}
+	for _, d := range ds {
+		out[d.ComplianceState] = d.Count
+	}
+	return out
+}
+
+// checkSummary compares a summary with the brute-force counts.
+func checkSummary(t *testing.T, est *benchEstate, q *insights.Query, when string) *insights.Summary {
+	t.Helper()
+	s, err := est.engine.Summarize(context.Background(), q, strings.ToLower(q.Scope), "https://steward.test", "2019-10-01")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resources, policies := bruteForce(t, est, q)
+	check := func(what string, r insights.SummaryResults, a string) {
+		if got, want := detailCounts(r.ResourceDetails), resources[a]; !maps.Equal(got, want) {
+			t.Errorf("%s: %s resourceDetails = %v, counted %v", when, what, got, want)
+		}
+		if got, want := detailCounts(r.PolicyDetails), policies[a]; !maps.Equal(got, want) {
+			t.Errorf("%s: %s policyDetails = %v, counted %v", when, what, got, want)
+		}
+		if r.NonCompliantResources != resources[a]["noncompliant"] || r.NonCompliantPolicies != policies[a]["noncompliant"] {
+			t.Errorf("%s: %s non-compliant resources/policies = %d/%d, counted %d/%d", when, what,
+				r.NonCompliantResources, r.NonCompliantPolicies, resources[a]["noncompliant"], policies[a]["noncompliant"])
+		}
+	}
+	check("scope", s.Results, "")
+	var ids []string
+	for _, a := range s.PolicyAssignments {
+		ids = append(ids, a.PolicyAssignmentID)
+		check(a.PolicyAssignmentID, a.Results, a.PolicyAssignmentID)
+	}
+	counted := slices.Sorted(maps.Keys(resources))
+	counted = slices.DeleteFunc(counted, func(a string) bool { return a == "" })
+	if slices.Sort(ids); !slices.Equal(ids, counted) {
+		t.Errorf("%s: summary lists assignments %v, states name %v", when, ids, counted)
+	}
+	return s
+}
+
+// TestSummarizeEqualsBruteForceCount checks summarize over a scanned
+// estate against counts made from every state, and again after writes
+// that change states and remove a resource's: the summary of a scope
+// read once is not served stale.
+func TestSummarizeEqualsBruteForceCount(t *testing.T) {
+	est := newBenchEstate(t, 400)
+	ctx := context.Background()
+	scope := "/subscriptions/" + est.sub
+	if err := est.engine.ScanScope(ctx, scope); err != nil {
+		t.Fatal(err)
+	}
+	query := func() *insights.Query {
+		now := time.Now()
+		return &insights.Query{Latest: true, Top: -1, From: now.Add(-24 * time.Hour), To: now.Add(time.Minute), Scope: scope}
+	}
+	before := checkSummary(t, est, query(), "after the scan")
+	if len(before.PolicyAssignments) != benchAssignments || before.Results.NonCompliantResources == 0 {
+		t.Fatalf("summary after the scan: %d assignments, %d non-compliant resources; the estate should have %d and some",
+			len(before.PolicyAssignments), before.Results.NonCompliantResources, benchAssignments)
+	}
+	// A second summary of an unchanged estate is the same.
+	if again := checkSummary(t, est, query(), "unchanged"); again.Results.NonCompliantResources != before.Results.NonCompliantResources {
+		t.Errorf("unchanged estate: %d non-compliant resources, then %d", before.Results.NonCompliantResources, again.Results.NonCompliantResources)
+	}
+	// r000001 (a virtual machine tagged env=prod) loses its tag, so a01's
+	// tag rule (def01) finds it non-compliant; r000002 goes.
+	id1 := fmt.Sprintf("/subscriptions/%s/resourceGroups/rg001/providers/Microsoft.Compute/virtualMachines/r000001", est.sub)
+	r, err := est.c.Get(ctx, id1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.Doc["tags"] = map[string]any{}
+	if _, _, err := est.c.Put(ctx, nil, cloud.PutRequest{ID: id1, Type: r.Type, Doc: r.Doc}); err != nil {
+		t.Fatal(err)
+	}
+	id2 := fmt.Sprintf("/subscriptions/%s/resourceGroups/rg002/providers/Microsoft.KeyVault/vaults/r000002", est.sub)
+	if _, _, err := est.c.Delete(ctx, nil, cloud.DeleteRequest{ID: id2}); err != nil {
+		t.Fatal(err)
+	}
+	after := checkSummary(t, est, query(), "after the writes")
+	if after.Results.ResourceDetails == nil || sumDetails(after.Results.ResourceDetails) != sumDetails(before.Results.ResourceDetails)-1 {
+		t.Errorf("after deleting a resource: %v resources summarized, before %v", after.Results.ResourceDetails, before.Results.ResourceDetails)
+	}
+	nc := func(s *insights.Summary, name string) int {
+		for _, a := range s.PolicyAssignments {
+			if strings.HasSuffix(a.PolicyAssignmentID, "/"+name) {
+				return a.Results.NonCompliantResources
+			}
+		}
+		return -1
+	}
+	if nc(after, "a01") != nc(before, "a01")+1 {
+		t.Errorf("a01 non-compliant resources %d after the tag went, %d before", nc(after, "a01"), nc(before, "a01"))
+	}
+	// A narrower scope (one resource group) is answered from the same
+	// read and counts the same.
+	rg := query()
+	rg.Scope = scope + "/resourceGroups/rg001"
+	checkSummary(t, est, rg, "resource group")
+}
+
+func sumDetails(ds []insights.ComplianceDetail) int {
+	n := 0
+	for _, d := range ds {
+		n += d.Count
+	}
+	return n
+}
+
+// TestSummarizeSeesOtherReplicasWrites: two replicas on one PostgreSQL
+// schema. Replica A summarizes (and caches what it read); replica B
+// changes a resource, which B's write hook re-evaluates; A's next
+// summaries must come to count the change (the commit's notification
+// reaches A shortly after it), not keep answering from what A read.
+func TestSummarizeSeesOtherReplicasWrites(t *testing.T) {
+	url := storetest.PostgresSchema(t)
+	ctx := context.Background()
+	open := func() store.Store {
+		st, err := store.Open(ctx, url)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { st.Close() })
+		return st
+	}
+	est := newBenchEstateOn(t, open(), 40)
+	scope := "/subscriptions/" + est.sub
+	if err := est.engine.ScanScope(ctx, scope); err != nil {
+		t.Fatal(err)
+	}
+	c2, err := cloud.New(cloud.Options{Store: open(), TenantID: "11111111-1111-1111-1111-111111111111",
+		Authenticate: func(h http.Handler) http.Handler { return h }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c2.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := insights.New(c2, insights.Options{}).Mount(); err != nil {
+		t.Fatal(err)
+	}
+	query := func() *insights.Query {
+		now := time.Now()
+		return &insights.Query{Latest: true, Top: -1, From: now.Add(-24 * time.Hour), To: now.Add(time.Minute), Scope: scope}
+	}
+	a01 := func() int {
+		s, err := est.engine.Summarize(ctx, query(), strings.ToLower(scope), "https://steward.test", "2019-10-01")
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, a := range s.PolicyAssignments {
+			if strings.HasSuffix(a.PolicyAssignmentID, "/a01") {
+				return a.Results.NonCompliantResources
+			}
+		}
+		return 0
+	}
+	before := a01()
+	a01() // served from A's cache
+	// r000001 (a virtual machine tagged env=prod) loses its tag on B.
+	id := fmt.Sprintf("/subscriptions/%s/resourceGroups/rg001/providers/Microsoft.Compute/virtualMachines/r000001", est.sub)
+	r, err := c2.Get(ctx, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.Doc["tags"] = map[string]any{}
+	if _, _, err := c2.Put(ctx, nil, cloud.PutRequest{ID: id, Type: r.Type, Doc: r.Doc}); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		n := a01()
+		if n == before+1 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("replica A counts %d non-compliant resources for a01 a minute after B's write, want %d", n, before+1)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	checkSummary(t, est, query(), "after B's write")
+}
