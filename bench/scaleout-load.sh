@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Load runs of the embedded cloud with wrk over loopback: ARM reads and
-# writes, token issuance, Logs Ingestion and KQL, against
+# writes, token issuance, Logs Ingestion, KQL and vending (resource-group
+# requests to /vending/v1/resourceGroups, bench/vending.lua), against
 #   sqlite1  one replica on SQLite
 #   pg1      one replica on PostgreSQL
 #   pg3      three replicas on one PostgreSQL database (a wrk per replica,
@@ -16,8 +17,9 @@
 # DURATION (default 15s), CONNECTIONS (per wrk, default 8), THREADS
 # (default 2) and PORT (first port, default 18600) tune the run. The output
 # is one JSON line per (deployment, scenario). Replicas share one public URL (the
-# first replica's)
-# (as behind a load balancer), so a token from one is valid on all.
+# first replica's) (as behind a load balancer), so a token from one is valid
+# on all. After the vending scenario a second line (scenario vending-groups)
+# counts the groups made once no request is InProgress any more.
 set -euo pipefail
 
 modes=("$@")
@@ -58,7 +60,8 @@ end
 '
 
 start_replicas() { # mode
-  local mode=$1 n=1 storeflag=()
+  local mode=$1 n=1
+  storeflag=()
   case $mode in
     sqlite1) ;;
     pg1) n=1 ;;
@@ -85,7 +88,7 @@ start_replicas() { # mode
 run_wrk() { # mode scenario script.lua
   local mode=$1 scenario=$2 script=$3 outs=()
   for i in $(seq 1 "$replicas"); do
-    wrk -t"$threads" -c"$conns" -d"$duration" --timeout 30s -s "$script" "https://127.0.0.1:$((port0 + i))" >"$work/wrk-$scenario-$i.out" 2>&1 &
+    REPLICA=$i wrk -t"$threads" -c"$conns" -d"$duration" --timeout 30s -s "$script" "https://127.0.0.1:$((port0 + i))" >"$work/wrk-$scenario-$i.out" 2>&1 &
     outs+=($!)
   done
   for p in "${outs[@]}"; do wait "$p"; done
@@ -105,6 +108,59 @@ print(json.dumps({"deployment": mode, "scenario": scenario, "replicas": n,
   "p99_ms": max(r["p99_ms"] for r in runs), "requests": sum(r["requests"] for r in runs),
   "errors": sum(r["errors"] for r in runs), "loadavg": load}))
 PY
+}
+
+# vending_run MODE sets up vending as scripts/vending-load.sh does (the
+# execution context signs in with a non-exportable certificate of the
+# default vault; a catalog of the bootstrap subscription; the administrator
+# authorized for it), loads every replica with resource-group requests,
+# waits until none is InProgress and prints the groups made.
+vending_run() {
+  local mode=$1 internal vtok started
+  st vault certificate create --name exec --subject CN=vending-exec --exportable=false >/dev/null
+  st vault certificate add-credential --name exec --app-id "$app" "${storeflag[@]}" >/dev/null
+  st rg options >/dev/null 2>&1 || true # mounts the catalog, creating the vending identities
+  internal=$(st identity sp list -o json | python3 -c "
+import json,sys
+for sp in json.load(sys.stdin):
+    if sp.get('displayName') == 'Steward vending internal API': print(sp['id'])")
+  for role in "Key Vault Crypto User" "Key Vault Certificate User"; do
+    st role assignment create --assignee "$internal" --role "$role" --scope "/subscriptions/$sub" >/dev/null
+  done
+  cat >"$work/sub.json" <<JSON
+{"subscriptionId": "$sub", "displayName": "load",
+ "executionContext": {"tenantId": "$tenant", "clientId": "$app", "vaultUrl": "https://steward.vault.azure.net", "certificateName": "exec"},
+ "tags": [{"name": "Owner", "required": true}], "naming": "rg-{env}-{costCenter}-{name}"}
+JSON
+  st vending catalog subscription add "$work/sub.json" >/dev/null
+  st vending catalog authorization add --principal "$oid" --subscription-id "$sub" \
+    --cost-center cc1 --environment dev --region westeurope >/dev/null
+  sleep 3 # the grants reach every replica (notification, or the 2 s poll)
+  vtok=$(st token --resource api://steward-vending)
+  smoke POST /vending/v1/resourceGroups "$vtok" \
+    "{\"subscriptionId\":\"$sub\",\"name\":\"smoke\",\"environment\":\"dev\",\"costCenter\":\"cc1\",\"region\":\"westeurope\",\"tags\":{\"Owner\":\"load\"}}"
+  { echo "wrk.headers[\"Authorization\"] = \"Bearer $vtok\""; cat "$root/bench/vending.lua"; echo "$done_lua"; } >"$work/vending.lua"
+  started=$(date +%s.%N)
+  SUB=$sub run_wrk "$mode" vending "$work/vending.lua"
+  for i in $(seq 1 "$replicas"); do grep -h '^refused:' "$work/wrk-vending-$i.out" | sed "s/^/replica $i: /" >&2 || true; done
+  # Each accepted request is carried out in the background.
+  local waited=0
+  while st rg list -o json | python3 -c "import json,sys; sys.exit(0 if any(r['status']=='InProgress' for r in json.load(sys.stdin)) else 1)"; do
+    sleep 1; waited=$((waited + 1))
+    if ((waited > 600)); then echo "vending: requests still InProgress after 600 s" >&2; break; fi
+  done
+  st rg list -o json | python3 -c "
+import json,sys,time
+recs=json.load(sys.stdin)
+ok=sum(r['status']=='Succeeded' for r in recs)
+why={}
+for r in recs:
+    if r['status']!='Succeeded':
+        m=r['status']+': '+((r.get('error') or {}).get('message',''))[:160]
+        why[m]=why.get(m,0)+1
+secs=time.time()-$started
+print(json.dumps({'deployment':'$mode','scenario':'vending-groups','records':len(recs),'succeeded':ok,'failed':len(recs)-ok,
+  'seconds':round(secs,1),'groups_per_s':round(ok/secs,1),'why':why,'loadavg':open('/proc/loadavg').read().split()[:3]}))"
 }
 
 for mode in "${modes[@]}"; do
@@ -176,5 +232,6 @@ LUA
   for scenario in read write token ingest kql; do
     run_wrk "$mode" "$scenario" "$work/$scenario.lua"
   done
+  vending_run "$mode"
   stop_all
 done
