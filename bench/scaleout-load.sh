@@ -174,6 +174,8 @@ for mode in "${modes[@]}"; do
   cacert=$(bs caCertPath)
   c() { curl -sS --fail-with-body --cacert "$cacert" -H "Authorization: Bearer $arm" -H 'Content-Type: application/json' "$@"; }
   logs_setup Load
+  mon=$(st token --resource https://monitor.azure.com)
+  la=$(st token --resource https://api.loganalytics.io)
 
   cat >"$work/read.lua" <<LUA
 wrk.method = "GET"
