@@ -110,33 +110,12 @@ print(json.dumps({"deployment": mode, "scenario": scenario, "replicas": n,
 PY
 }
 
-# vending_run MODE sets up vending as scripts/vending-load.sh does (the
-# execution context signs in with a non-exportable certificate of the
-# default vault; a catalog of the bootstrap subscription; the administrator
-# authorized for it), loads every replica with resource-group requests,
-# waits until none is InProgress and prints the groups made.
+# vending_run MODE sets up vending (vending_setup in bench/lib.sh), loads
+# every replica with resource-group requests, waits until none is
+# InProgress and prints the groups made.
 vending_run() {
-  local mode=$1 internal vtok started
-  st vault certificate create --name exec --subject CN=vending-exec --exportable=false >/dev/null
-  st vault certificate add-credential --name exec --app-id "$app" "${storeflag[@]}" >/dev/null
-  st rg options >/dev/null 2>&1 || true # mounts the catalog, creating the vending identities
-  internal=$(st identity sp list -o json | python3 -c "
-import json,sys
-for sp in json.load(sys.stdin):
-    if sp.get('displayName') == 'Steward vending internal API': print(sp['id'])")
-  for role in "Key Vault Crypto User" "Key Vault Certificate User"; do
-    st role assignment create --assignee "$internal" --role "$role" --scope "/subscriptions/$sub" >/dev/null
-  done
-  cat >"$work/sub.json" <<JSON
-{"subscriptionId": "$sub", "displayName": "load",
- "executionContext": {"tenantId": "$tenant", "clientId": "$app", "vaultUrl": "https://steward.vault.azure.net", "certificateName": "exec"},
- "tags": [{"name": "Owner", "required": true}], "naming": "rg-{env}-{costCenter}-{name}"}
-JSON
-  st vending catalog subscription add "$work/sub.json" >/dev/null
-  st vending catalog authorization add --principal "$oid" --subscription-id "$sub" \
-    --cost-center cc1 --environment dev --region westeurope >/dev/null
-  sleep 3 # the grants reach every replica (notification, or the 2 s poll)
-  vtok=$(st token --resource api://steward-vending)
+  local mode=$1 started
+  vending_setup
   smoke POST /vending/v1/resourceGroups "$vtok" \
     "{\"subscriptionId\":\"$sub\",\"name\":\"smoke\",\"environment\":\"dev\",\"costCenter\":\"cc1\",\"region\":\"westeurope\",\"tags\":{\"Owner\":\"load\"}}"
   { echo "wrk.headers[\"Authorization\"] = \"Bearer $vtok\""; cat "$root/bench/vending.lua"; echo "$done_lua"; } >"$work/vending.lua"
