@@ -26,3 +26,35 @@ logs_setup() {
   st role assignment create --assignee "$oid" --role "Monitoring Metrics Publisher" --scope "$rg" >/dev/null
   sleep 3 # the grant reaches every replica (notification, or the 2 s poll)
 }
+
+# vending_setup prepares vending as scripts/vending-load.sh does, with the
+# caller's st, $work, $sub, $tenant, $app, $oid and storeflag (the --store
+# flag, empty on SQLite): the execution context is the administrator's
+# application signing in with a non-exportable certificate (exec) of the
+# default vault, which the vending internal identity may use; the catalog
+# holds $sub (tag Owner required) and the administrator may request groups
+# in it (cost center cc1, environment dev, westeurope). It sets vtok, a
+# token for api://steward-vending.
+vending_setup() {
+  local internal
+  st vault certificate create --name exec --subject CN=vending-exec --exportable=false >/dev/null
+  st vault certificate add-credential --name exec --app-id "$app" "${storeflag[@]}" >/dev/null
+  st rg options >/dev/null 2>&1 || true # mounts the catalog, creating the vending identities
+  internal=$(st identity sp list -o json | python3 -c "
+import json,sys
+for sp in json.load(sys.stdin):
+    if sp.get('displayName') == 'Steward vending internal API': print(sp['id'])")
+  for role in "Key Vault Crypto User" "Key Vault Certificate User"; do
+    st role assignment create --assignee "$internal" --role "$role" --scope "/subscriptions/$sub" >/dev/null
+  done
+  cat >"$work/sub.json" <<JSON
+{"subscriptionId": "$sub", "displayName": "load",
+ "executionContext": {"tenantId": "$tenant", "clientId": "$app", "vaultUrl": "https://steward.vault.azure.net", "certificateName": "exec"},
+ "tags": [{"name": "Owner", "required": true}], "naming": "rg-{env}-{costCenter}-{name}"}
+JSON
+  st vending catalog subscription add "$work/sub.json" >/dev/null
+  st vending catalog authorization add --principal "$oid" --subscription-id "$sub" \
+    --cost-center cc1 --environment dev --region westeurope >/dev/null
+  sleep 3 # the grants reach every replica (notification, or the 2 s poll)
+  vtok=$(st token --resource api://steward-vending)
+}

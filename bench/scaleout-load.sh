@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Load runs of the embedded cloud with wrk over loopback: ARM reads and
-# writes, token issuance, Logs Ingestion and KQL, against
+# writes, token issuance, Logs Ingestion, KQL and vending (resource-group
+# requests to /vending/v1/resourceGroups, bench/vending.lua), against
 #   sqlite1  one replica on SQLite
 #   pg1      one replica on PostgreSQL
 #   pg3      three replicas on one PostgreSQL database (a wrk per replica,
@@ -16,8 +17,9 @@
 # DURATION (default 15s), CONNECTIONS (per wrk, default 8), THREADS
 # (default 2) and PORT (first port, default 18600) tune the run. The output
 # is one JSON line per (deployment, scenario). Replicas share one public URL (the
-# first replica's)
-# (as behind a load balancer), so a token from one is valid on all.
+# first replica's) (as behind a load balancer), so a token from one is valid
+# on all. After the vending scenario a second line (scenario vending-groups)
+# counts the groups made once no request is InProgress any more.
 set -euo pipefail
 
 modes=("$@")
@@ -58,7 +60,8 @@ end
 '
 
 start_replicas() { # mode
-  local mode=$1 n=1 storeflag=()
+  local mode=$1 n=1
+  storeflag=()
   case $mode in
     sqlite1) ;;
     pg1) n=1 ;;
@@ -85,7 +88,7 @@ start_replicas() { # mode
 run_wrk() { # mode scenario script.lua
   local mode=$1 scenario=$2 script=$3 outs=()
   for i in $(seq 1 "$replicas"); do
-    wrk -t"$threads" -c"$conns" -d"$duration" --timeout 30s -s "$script" "https://127.0.0.1:$((port0 + i))" >"$work/wrk-$scenario-$i.out" 2>&1 &
+    REPLICA=$i wrk -t"$threads" -c"$conns" -d"$duration" --timeout 30s -s "$script" "https://127.0.0.1:$((port0 + i))" >"$work/wrk-$scenario-$i.out" 2>&1 &
     outs+=($!)
   done
   for p in "${outs[@]}"; do wait "$p"; done
@@ -107,6 +110,38 @@ print(json.dumps({"deployment": mode, "scenario": scenario, "replicas": n,
 PY
 }
 
+# vending_run MODE sets up vending (vending_setup in bench/lib.sh), loads
+# every replica with resource-group requests, waits until none is
+# InProgress and prints the groups made.
+vending_run() {
+  local mode=$1 started
+  vending_setup
+  smoke POST /vending/v1/resourceGroups "$vtok" \
+    "{\"subscriptionId\":\"$sub\",\"name\":\"smoke\",\"environment\":\"dev\",\"costCenter\":\"cc1\",\"region\":\"westeurope\",\"tags\":{\"Owner\":\"load\"}}"
+  { echo "wrk.headers[\"Authorization\"] = \"Bearer $vtok\""; cat "$root/bench/vending.lua"; echo "$done_lua"; } >"$work/vending.lua"
+  started=$(date +%s.%N)
+  SUB=$sub run_wrk "$mode" vending "$work/vending.lua"
+  for i in $(seq 1 "$replicas"); do grep -h '^refused:' "$work/wrk-vending-$i.out" | sed "s/^/replica $i: /" >&2 || true; done
+  # Each accepted request is carried out in the background.
+  local waited=0
+  while st rg list -o json | python3 -c "import json,sys; sys.exit(0 if any(r['status']=='InProgress' for r in json.load(sys.stdin)) else 1)"; do
+    sleep 1; waited=$((waited + 1))
+    if ((waited > 600)); then echo "vending: requests still InProgress after 600 s" >&2; break; fi
+  done
+  st rg list -o json | python3 -c "
+import json,sys,time
+recs=json.load(sys.stdin)
+ok=sum(r['status']=='Succeeded' for r in recs)
+why={}
+for r in recs:
+    if r['status']!='Succeeded':
+        m=r['status']+': '+((r.get('error') or {}).get('message',''))[:160]
+        why[m]=why.get(m,0)+1
+secs=time.time()-$started
+print(json.dumps({'deployment':'$mode','scenario':'vending-groups','records':len(recs),'succeeded':ok,'failed':len(recs)-ok,
+  'seconds':round(secs,1),'groups_per_s':round(ok/secs,1),'why':why,'loadavg':open('/proc/loadavg').read().split()[:3]}))"
+}
+
 for mode in "${modes[@]}"; do
   start_replicas "$mode"
   data=$work/$mode-1
@@ -118,6 +153,8 @@ for mode in "${modes[@]}"; do
   cacert=$(bs caCertPath)
   c() { curl -sS --fail-with-body --cacert "$cacert" -H "Authorization: Bearer $arm" -H 'Content-Type: application/json' "$@"; }
   logs_setup Load
+  mon=$(st token --resource https://monitor.azure.com)
+  la=$(st token --resource https://api.loganalytics.io)
 
   cat >"$work/read.lua" <<LUA
 wrk.method = "GET"
@@ -176,5 +213,6 @@ LUA
   for scenario in read write token ingest kql; do
     run_wrk "$mode" "$scenario" "$work/$scenario.lua"
   done
+  vending_run "$mode"
   stop_all
 done
