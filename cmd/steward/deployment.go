@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -366,21 +367,28 @@ func runDeploymentShow(cmd *cobra.Command, args []string) error {
 	if err != nil {
 		return err
 	}
-	var d armresources.DeploymentExtended
-	if rg == "" {
-		resp, err := c.GetAtSubscriptionScope(cmd.Context(), args[0], nil)
-		if err != nil {
-			return apiError(err)
-		}
-		d = resp.DeploymentExtended
-	} else {
-		resp, err := c.Get(cmd.Context(), rg, args[0], nil)
-		if err != nil {
-			return apiError(err)
-		}
-		d = resp.DeploymentExtended
+	d, err := getDeployment(cmd.Context(), c, rg, args[0])
+	if err != nil {
+		return err
 	}
-	return printDeployments(cmd, format, []*armresources.DeploymentExtended{&d}, false)
+	return printDeployments(cmd, format, []*armresources.DeploymentExtended{d}, false)
+}
+
+// getDeployment reads a deployment of the resource group rg, or of the
+// subscription when rg is empty.
+func getDeployment(ctx context.Context, c *armresources.DeploymentsClient, rg, name string) (*armresources.DeploymentExtended, error) {
+	if rg == "" {
+		resp, err := c.GetAtSubscriptionScope(ctx, name, nil)
+		if err != nil {
+			return nil, apiError(err)
+		}
+		return &resp.DeploymentExtended, nil
+	}
+	resp, err := c.Get(ctx, rg, name, nil)
+	if err != nil {
+		return nil, apiError(err)
+	}
+	return &resp.DeploymentExtended, nil
 }
 
 func runDeploymentCancel(cmd *cobra.Command, args []string) error {
@@ -392,27 +400,19 @@ func runDeploymentCancel(cmd *cobra.Command, args []string) error {
 	if err != nil {
 		return err
 	}
-	var d armresources.DeploymentExtended
 	if rg == "" {
-		if _, err := c.CancelAtSubscriptionScope(cmd.Context(), args[0], nil); err != nil {
-			return apiError(err)
-		}
-		resp, err := c.GetAtSubscriptionScope(cmd.Context(), args[0], nil)
-		if err != nil {
-			return apiError(err)
-		}
-		d = resp.DeploymentExtended
+		_, err = c.CancelAtSubscriptionScope(cmd.Context(), args[0], nil)
 	} else {
-		if _, err := c.Cancel(cmd.Context(), rg, args[0], nil); err != nil {
-			return apiError(err)
-		}
-		resp, err := c.Get(cmd.Context(), rg, args[0], nil)
-		if err != nil {
-			return apiError(err)
-		}
-		d = resp.DeploymentExtended
+		_, err = c.Cancel(cmd.Context(), rg, args[0], nil)
 	}
-	return printDeployments(cmd, format, []*armresources.DeploymentExtended{&d}, false)
+	if err != nil {
+		return apiError(err)
+	}
+	d, err := getDeployment(cmd.Context(), c, rg, args[0])
+	if err != nil {
+		return err
+	}
+	return printDeployments(cmd, format, []*armresources.DeploymentExtended{d}, false)
 }
 
 func runDeploymentDelete(cmd *cobra.Command, args []string) error {
