@@ -231,7 +231,7 @@ func toDynamic(v Value) Value {
 		}
 		return Dynamic(f)
 	case TypeDecimal:
-		return Dynamic(formatReal(v.real()))
+		return Dynamic(v.Text())
 	case TypeString, TypeGuid:
 		return Dynamic(v.s)
 	case TypeDateTime:

@@ -47,7 +47,7 @@ func stringOf(v Value) string {
 		}
 		return jsonReal(f)
 	case TypeDecimal:
-		return formatReal(v.real())
+		return v.Text()
 	case TypeDynamic:
 		switch x := v.d.(type) {
 		case string:
