@@ -177,7 +177,7 @@ func compileExtend(sc *scope, in *planTable, items []Assign, at Node) (*planTabl
 	}
 	var slots []slot
 	namer := columnNamer{taken: func(n string) bool { return colIndex(cols, n) >= 0 }}
-	cur := &scope{cols: in.cols, env: sc.env, q: sc.q}
+	cur := &scope{cols: in.cols, env: sc.env, q: sc.q, inCols: in.cols}
 	var win *winCtx
 	if usesWindow(items) {
 		if !in.ordered {
