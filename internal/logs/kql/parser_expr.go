@@ -310,6 +310,14 @@ func typedLiteralValue(typ, raw string) (Value, string) {
 				return Dynamic(d), ""
 			}
 		}
+		if j, ok := typedDynamicJSON(s); ok {
+			if j2, ok := singleQuotedJSON(j); ok {
+				j = j2
+			}
+			if d, err := ParseJSON(j); err == nil {
+				return Dynamic(d), ""
+			}
+		}
 		if v, ok := dynamicLiteralFallback(s); ok {
 			return v, ""
 		}
