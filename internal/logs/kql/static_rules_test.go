@@ -19,7 +19,7 @@ func TestStaticTypeRules(t *testing.T) {
 		// dynamic literals take typed literals, but only valid ones
 		{"print dynamic([datetime(nope)])", "invalid dynamic literal"},
 		{"print dynamic({'a': long(x)})", "invalid dynamic literal"},
-		{"print dynamic([dynamic({)])", "invalid dynamic literal"},
+		{`print dynamic([dynamic({"a":})])`, "invalid dynamic literal"},
 		// keywords cannot name a column unless quoted
 		{"print where = 1", "keyword"},
 		{"print has = 1", "keyword"},
