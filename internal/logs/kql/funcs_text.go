@@ -316,3 +316,144 @@ func init() {
 		return Dynamic(out)
 	}), "base64_decode_toarray")
 }
+
+// queryParams splits a URL query ("k1=v1&k2=v2") into a bag, values as
+// written (parse_url and parse_urlquery).
+func queryParams(raw string) *Bag {
+	q := NewBag()
+	for _, kv := range strings.Split(raw, "&") {
+		if kv == "" {
+			continue
+		}
+		k, val, _ := strings.Cut(kv, "=")
+		q.Set(k, val)
+	}
+	return q
+}
+
+// windowsArgv splits a command line as CommandLineToArgvW does: the first
+// argument (the program) ends at the next whitespace, or at its closing
+// quote when it starts with one, with no escapes; in the others, whitespace
+// outside quotes separates arguments, 2n backslashes before a quote are n
+// backslashes and the quote opens or closes a quoted part, 2n+1 are n and a
+// literal quote, "" inside a quoted part is a literal quote, and other
+// backslashes are literal.
+func windowsArgv(s string) []any {
+	out := []any{}
+	i := 0
+	isSpace := func(c byte) bool { return c == ' ' || c == '\t' }
+	for i < len(s) && isSpace(s[i]) {
+		i++
+	}
+	if i >= len(s) {
+		return out
+	}
+	if s[i] == '"' {
+		j := strings.IndexByte(s[i+1:], '"')
+		if j < 0 {
+			out = append(out, s[i+1:])
+			return out
+		}
+		out = append(out, s[i+1:i+1+j])
+		i += j + 2
+	} else {
+		j := i
+		for j < len(s) && !isSpace(s[j]) {
+			j++
+		}
+		out = append(out, s[i:j])
+		i = j
+	}
+	for {
+		for i < len(s) && isSpace(s[i]) {
+			i++
+		}
+		if i >= len(s) {
+			return out
+		}
+		var b strings.Builder
+		quoted := false
+		for i < len(s) && (quoted || !isSpace(s[i])) {
+			c := s[i]
+			switch {
+			case c == '\\':
+				n := 0
+				for i < len(s) && s[i] == '\\' {
+					n++
+					i++
+				}
+				if i < len(s) && s[i] == '"' {
+					b.WriteString(strings.Repeat(`\`, n/2))
+					if n%2 == 1 {
+						b.WriteByte('"')
+						i++
+					}
+				} else {
+					b.WriteString(strings.Repeat(`\`, n))
+				}
+			case c == '"':
+				if quoted && i+1 < len(s) && s[i+1] == '"' {
+					b.WriteByte('"')
+					i += 2
+					continue
+				}
+				quoted = !quoted
+				i++
+			default:
+				b.WriteByte(c)
+				i++
+			}
+		}
+		out = append(out, b.String())
+	}
+}
+
+// cidrList covers the IPv4 range [lo, hi] with the fewest CIDR blocks.
+func cidrList(lo, hi uint32) []any {
+	out := []any{}
+	for cur := uint64(lo); cur <= uint64(hi); {
+		size := 32
+		for size > 0 {
+			block := uint64(1) << (32 - (size - 1))
+			if cur%block != 0 || cur+block-1 > uint64(hi) {
+				break
+			}
+			size--
+		}
+		out = append(out, format4(uint32(cur))+"/"+strconv.Itoa(size))
+		cur += uint64(1) << (32 - size)
+	}
+	return out
+}
+
+func init() {
+	register(fixed(1, 1, ret(TypeDynamic), func(_ Type, v []Value) Value {
+		b := NewBag()
+		b.Set("Query Parameters", queryParams(str(v, 0)))
+		return Dynamic(b)
+	}), "parse_urlquery")
+
+	register(func(call *Call, args []cexpr) (cexpr, error) {
+		if len(args) != 2 {
+			return cexpr{}, errAt(call, "parse_command_line takes 2 argument(s), got %d", len(args))
+		}
+		if c, ok := constArg(args[1]); ok && !strings.EqualFold(stringOf(c), "windows") {
+			return cexpr{}, errAt(call, `parse_command_line: the only parser type is "windows"`)
+		}
+		return evalN(TypeDynamic, args, func(_ Type, v []Value) Value {
+			if !strings.EqualFold(str(v, 1), "windows") {
+				return Null(TypeDynamic)
+			}
+			return Dynamic(windowsArgv(str(v, 0)))
+		}), nil
+	}, "parse_command_line")
+
+	register(fixed(2, 2, ret(TypeDynamic), func(_ Type, v []Value) Value {
+		lo, lp, ok1 := ipv4Of(str(v, 0))
+		hi, hp, ok2 := ipv4Of(str(v, 1))
+		if !ok1 || !ok2 || lp != 32 || hp != 32 || lo > hi {
+			return Null(TypeDynamic)
+		}
+		return Dynamic(cidrList(lo, hi))
+	}), "ipv4_range_to_cidr_list")
+}

@@ -61,3 +61,31 @@ func TestTextFunctions(t *testing.T) {
 		t.Error("base64_encode_fromguid of a string: no error")
 	}
 }
+
+// TestURLQueryCommandLineCIDR: parse_urlquery, parse_command_line and
+// ipv4_range_to_cidr_list, with their reference pages' examples.
+func TestURLQueryCommandLineCIDR(t *testing.T) {
+	for _, tc := range []struct{ expr, want string }{
+		// parse-url-query-function
+		{`tostring(parse_urlquery("k1=v1&k2=v2&k3=v3"))`, `{"Query Parameters":{"k1":"v1","k2":"v2","k3":"v3"}}`},
+		{`tostring(parse_urlquery('view=vs-2019&preserve-view=true')["Query Parameters"]['preserve-view'])`, "true"},
+		// parse-command-line-function, and CommandLineToArgvW's rules
+		{`tostring(parse_command_line("echo \"hello world!\"", "windows"))`, `["echo","hello world!"]`},
+		{`tostring(parse_command_line(@'"C:\Program Files\a.exe" -x "a b" c\\"d e"f', "windows"))`, `["C:\\Program Files\\a.exe","-x","a b","c\\d ef"]`},
+		{`tostring(parse_command_line(@'cmd a\\\"b c\d', "windows"))`, `["cmd","a\\\"b","c\\d"]`},
+		{`tostring(parse_command_line('', "windows"))`, `[]`},
+		// ipv4-range-to-cidr-list-function
+		{`tostring(ipv4_range_to_cidr_list("1.1.128.0", "1.1.140.255"))`, `["1.1.128.0/21","1.1.136.0/22","1.1.140.0/24"]`},
+		{`tostring(ipv4_range_to_cidr_list("0.0.0.0", "255.255.255.255"))`, `["0.0.0.0/0"]`},
+		{`tostring(ipv4_range_to_cidr_list("10.0.0.1", "10.0.0.1"))`, `["10.0.0.1/32"]`},
+		{`isnull(ipv4_range_to_cidr_list("10.0.0.2", "10.0.0.1"))`, "True"},
+	} {
+		res := runQuery(t, "print r="+tc.expr)
+		if got := res.Rows[0][0].Plain(); got != tc.want {
+			t.Errorf("%s = %s, want %s", tc.expr, got, tc.want)
+		}
+	}
+	if _, err := Run(context.Background(), `print parse_command_line("a b", "linux")`, Options{}); err == nil {
+		t.Error("parse_command_line with a parser other than windows: no error")
+	}
+}
