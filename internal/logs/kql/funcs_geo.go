@@ -592,3 +592,62 @@ func geoCovering(polys []*s2.Polygon, level int) ([]s2.CellID, bool) {
 	slices.Sort(cells) // by cell id; siblings are not merged into their parent
 	return cells, true
 }
+
+// geoPolygonValue is a GeoJSON polygon of one closed ring.
+func geoPolygonValue(ring [][2]float64) Value {
+	coords := make([]any, 0, len(ring)+1)
+	for _, p := range ring {
+		coords = append(coords, []any{p[0], p[1]})
+	}
+	coords = append(coords, []any{ring[0][0], ring[0][1]})
+	b := NewBag()
+	b.Set("type", "Polygon")
+	b.Set("coordinates", []any{coords})
+	return Dynamic(b)
+}
+
+// geohashBox is a geohash's rectangle: west, south, east, north.
+func geohashBox(h string) (w, s, e, n float64, ok bool) {
+	lng, lat, ok := geohashCenter(h)
+	if !ok {
+		return 0, 0, 0, 0, false
+	}
+	bits := 5 * len(h)
+	lngBits, latBits := (bits+1)/2, bits/2
+	dLng, dLat := 360/math.Exp2(float64(lngBits)), 180/math.Exp2(float64(latBits))
+	return lng - dLng/2, lat - dLat/2, lng + dLng/2, lat + dLat/2, true
+}
+
+func init() {
+	// geo_geohash_to_polygon: the rectangle counterclockwise from its
+	// south-west corner, as the reference's example prints it
+	register(fixed(1, 1, ret(TypeDynamic), func(_ Type, v []Value) Value {
+		s := scalarOf(v[0])
+		if s.T != TypeString {
+			return Null(TypeDynamic)
+		}
+		w, so, e, n, ok := geohashBox(s.s)
+		if !ok {
+			return Null(TypeDynamic)
+		}
+		return geoPolygonValue([][2]float64{{w, so}, {e, so}, {e, n}, {w, n}})
+	}), "geo_geohash_to_polygon")
+	// geo_s2cell_to_polygon: the cell's four vertices in S2's order
+	register(fixed(1, 1, ret(TypeDynamic), func(_ Type, v []Value) Value {
+		s := scalarOf(v[0])
+		if s.T != TypeString || s.s == "" || len(s.s) > 16 || strings.Trim(strings.ToLower(s.s), "0123456789abcdef") != "" {
+			return Null(TypeDynamic)
+		}
+		id := s2.CellIDFromToken(s.s)
+		if !id.IsValid() {
+			return Null(TypeDynamic)
+		}
+		c := s2.CellFromCellID(id)
+		ring := make([][2]float64, 4)
+		for k := range ring {
+			ll := s2.LatLngFromPoint(c.Vertex(k))
+			ring[k] = [2]float64{ll.Lng.Degrees(), ll.Lat.Degrees()}
+		}
+		return geoPolygonValue(ring)
+	}), "geo_s2cell_to_polygon")
+}

@@ -69,6 +69,15 @@ func TestGeoFunctions(t *testing.T) {
 		{`round(todouble(geo_s2cell_to_central_point("1234567").coordinates[1]), 12)`, "27.468392925828"},
 		{`geo_s2cell_to_central_point("a")`, "null"},
 		{`geo_s2cell_to_central_point("zz")`, "null"},
+		// geo-geohash-to-polygon-function, geo-s2cell-to-polygon-function
+		{`tostring(geo_geohash_to_polygon("dr5ru"))`, `'{"type":"Polygon","coordinates":[[[-74.00390625,40.7373046875],[-73.9599609375,40.7373046875],[-73.9599609375,40.78125],[-74.00390625,40.78125],[-74.00390625,40.7373046875]]]}'`},
+		{`geo_geohash_to_polygon("a")`, "null"},
+		{`round(todouble(geo_s2cell_to_polygon("89c259").coordinates[0][0][0]), 12)`, "-74.030012249838"},
+		{`round(todouble(geo_s2cell_to_polygon("89c259").coordinates[0][1][1]), 12)`, "40.722226291836"},
+		{`round(todouble(geo_s2cell_to_polygon("89c259").coordinates[0][2][0]), 12)`, "-73.935982114337"},
+		{`round(todouble(geo_s2cell_to_polygon("89c259").coordinates[0][3][1]), 12)`, "40.787917134507"},
+		{`array_length(geo_s2cell_to_polygon("89c259").coordinates[0])`, "5"},
+		{`geo_s2cell_to_polygon("a")`, "null"},
 		// geo-polygon-to-s2cells-function
 		{`array_length(geo_polygon_to_s2cells(dynamic({"type":"Polygon","coordinates":[[[0,0],[0,50],[100,50],[0,0]]]}), 5))`, "286"},
 		{`isnull(geo_polygon_to_s2cells(dynamic({"type":"Polygon","coordinates":[[[0,0],[0,50],[100,50],[0,0]]]}), 30))`, "True"},
