@@ -21,14 +21,8 @@ func typedDynamicJSON(s string) (string, bool) {
 		c := s[i]
 		switch {
 		case c == '"':
-			j := i + 1
-			for j < len(s) && s[j] != '"' {
-				if s[j] == '\\' {
-					j++
-				}
-				j++
-			}
-			if j >= len(s) {
+			j := jsonStringEnd(s, i)
+			if j < 0 {
 				return "", false
 			}
 			b.WriteString(s[i : j+1])
@@ -99,6 +93,22 @@ func typedDynamicJSON(s string) (string, bool) {
 		}
 	}
 	return b.String(), changed
+}
+
+// jsonStringEnd is the index of the quote closing the JSON string that
+// starts at i, or -1.
+func jsonStringEnd(s string, i int) int {
+	j := i + 1
+	for j < len(s) && s[j] != '"' {
+		if s[j] == '\\' {
+			j++
+		}
+		j++
+	}
+	if j >= len(s) {
+		return -1
+	}
+	return j
 }
 
 func isWordByte(c byte) bool { return c == '_' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' }

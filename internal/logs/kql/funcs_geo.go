@@ -64,6 +64,18 @@ func geoArgsOK(call *Call, args []cexpr, shapes ...int) error {
 	return nil
 }
 
+// geoCheck checks the argument count and geoArgsOK's types (a fifth
+// argument of geo_distance_2points is its use_spheroid bool).
+func geoCheck(call *Call, args []cexpr, min, max int, shapes ...int) error {
+	if err := geoArity(call, args, min, max); err != nil {
+		return err
+	}
+	if call.Name == "geo_distance_2points" && len(args) > 4 {
+		args = args[:4]
+	}
+	return geoArgsOK(call, args, shapes...)
+}
+
 func geoArity(call *Call, args []cexpr, min, max int) error {
 	if len(args) < min || len(args) > max {
 		if min == max {
@@ -119,32 +131,39 @@ func geoShape(v Value) (string, []any, bool) {
 	return ts, coords, true
 }
 
+// geoParts reads a GeoJSON shape of type one (whose coordinates are one
+// part) or many (an array of parts): the parts' coordinate arrays.
+func geoParts(v Value, one, many string) ([][]any, bool) {
+	typ, coords, ok := geoShape(v)
+	if !ok {
+		return nil, false
+	}
+	var parts [][]any
+	switch typ {
+	case one:
+		parts = [][]any{coords}
+	case many:
+		for _, p := range coords {
+			a, ok := p.([]any)
+			if !ok {
+				return nil, false
+			}
+			parts = append(parts, a)
+		}
+	default:
+		return nil, false
+	}
+	return parts, len(parts) > 0
+}
+
 // geoLine is a polyline's vertices.
 type geoLine []s2.Point
 
 // geoLines reads a LineString or MultiLineString: every line has at least
 // two valid positions and no edge joins antipodal points.
 func geoLines(v Value) ([]geoLine, bool) {
-	typ, coords, ok := geoShape(v)
+	raw, ok := geoParts(v, "LineString", "MultiLineString")
 	if !ok {
-		return nil, false
-	}
-	var raw [][]any
-	switch typ {
-	case "LineString":
-		raw = [][]any{coords}
-	case "MultiLineString":
-		for _, l := range coords {
-			a, ok := l.([]any)
-			if !ok {
-				return nil, false
-			}
-			raw = append(raw, a)
-		}
-	default:
-		return nil, false
-	}
-	if len(raw) == 0 {
 		return nil, false
 	}
 	lines := make([]geoLine, 0, len(raw))
@@ -174,26 +193,8 @@ func geoLines(v Value) ([]geoLine, bool) {
 // smaller of the two regions it bounds; rings must not cross (S2's
 // validation). A point is in the shape when it is in any of the polygons.
 func geoPolygons(v Value) ([]*s2.Polygon, bool) {
-	typ, coords, ok := geoShape(v)
+	polys, ok := geoParts(v, "Polygon", "MultiPolygon")
 	if !ok {
-		return nil, false
-	}
-	var polys [][]any
-	switch typ {
-	case "Polygon":
-		polys = [][]any{coords}
-	case "MultiPolygon":
-		for _, p := range coords {
-			a, ok := p.([]any)
-			if !ok {
-				return nil, false
-			}
-			polys = append(polys, a)
-		}
-	default:
-		return nil, false
-	}
-	if len(polys) == 0 {
 		return nil, false
 	}
 	out := make([]*s2.Polygon, 0, len(polys))
@@ -360,10 +361,7 @@ func constArg(a cexpr) (Value, bool) {
 
 func init() {
 	register(func(call *Call, args []cexpr) (cexpr, error) {
-		if err := geoArity(call, args, 4, 5); err != nil {
-			return cexpr{}, err
-		}
-		if err := geoArgsOK(call, args[:4]); err != nil {
+		if err := geoCheck(call, args, 4, 5); err != nil {
 			return cexpr{}, err
 		}
 		if len(args) == 5 {
@@ -389,10 +387,7 @@ func init() {
 	}, "geo_distance_2points")
 
 	register(func(call *Call, args []cexpr) (cexpr, error) {
-		if err := geoArity(call, args, 5, 5); err != nil {
-			return cexpr{}, err
-		}
-		if err := geoArgsOK(call, args); err != nil {
+		if err := geoCheck(call, args, 5, 5); err != nil {
 			return cexpr{}, err
 		}
 		return evalN(TypeBool, args, func(_ Type, v []Value) Value {
@@ -407,10 +402,7 @@ func init() {
 	}, "geo_point_in_circle")
 
 	register(func(call *Call, args []cexpr) (cexpr, error) {
-		if err := geoArity(call, args, 3, 3); err != nil {
-			return cexpr{}, err
-		}
-		if err := geoArgsOK(call, args, 2); err != nil {
+		if err := geoCheck(call, args, 3, 3, 2); err != nil {
 			return cexpr{}, err
 		}
 		var cache shapeCache[[]*s2.Polygon]
@@ -431,10 +423,7 @@ func init() {
 	}, "geo_point_in_polygon")
 
 	register(func(call *Call, args []cexpr) (cexpr, error) {
-		if err := geoArity(call, args, 3, 3); err != nil {
-			return cexpr{}, err
-		}
-		if err := geoArgsOK(call, args, 2); err != nil {
+		if err := geoCheck(call, args, 3, 3, 2); err != nil {
 			return cexpr{}, err
 		}
 		var cache shapeCache[[]geoLine]
@@ -458,10 +447,7 @@ func init() {
 	}, "geo_distance_point_to_line")
 
 	register(func(call *Call, args []cexpr) (cexpr, error) {
-		if err := geoArity(call, args, 2, 3); err != nil {
-			return cexpr{}, err
-		}
-		if err := geoArgsOK(call, args); err != nil {
+		if err := geoCheck(call, args, 2, 3); err != nil {
 			return cexpr{}, err
 		}
 		return evalN(TypeString, args, func(_ Type, v []Value) Value {
@@ -490,10 +476,7 @@ func init() {
 	}), "geo_geohash_to_central_point")
 
 	register(func(call *Call, args []cexpr) (cexpr, error) {
-		if err := geoArity(call, args, 2, 3); err != nil {
-			return cexpr{}, err
-		}
-		if err := geoArgsOK(call, args); err != nil {
+		if err := geoCheck(call, args, 2, 3); err != nil {
 			return cexpr{}, err
 		}
 		return evalN(TypeString, args, func(_ Type, v []Value) Value {
@@ -507,22 +490,15 @@ func init() {
 	}, "geo_point_to_s2cell")
 
 	register(fixed(1, 1, ret(TypeDynamic), func(_ Type, v []Value) Value {
-		s := scalarOf(v[0])
-		if s.T != TypeString || s.s == "" || len(s.s) > 16 || strings.Trim(strings.ToLower(s.s), "0123456789abcdef") != "" {
-			return Null(TypeDynamic)
-		}
-		id := s2.CellIDFromToken(s.s)
-		if !id.IsValid() {
+		id, ok := s2CellArg(v[0])
+		if !ok {
 			return Null(TypeDynamic)
 		}
 		return geoPointValue(s2.LatLngFromPoint(id.Point()))
 	}), "geo_s2cell_to_central_point")
 
 	register(func(call *Call, args []cexpr) (cexpr, error) {
-		if err := geoArity(call, args, 1, 3); err != nil {
-			return cexpr{}, err
-		}
-		if err := geoArgsOK(call, args, 0); err != nil {
+		if err := geoCheck(call, args, 1, 3, 0); err != nil {
 			return cexpr{}, err
 		}
 		if len(args) == 3 {
@@ -593,6 +569,17 @@ func geoCovering(polys []*s2.Polygon, level int) ([]s2.CellID, bool) {
 	return cells, true
 }
 
+// s2CellArg reads an S2 cell token: 1 to 16 hexadecimal digits naming a
+// valid cell.
+func s2CellArg(v Value) (s2.CellID, bool) {
+	s := scalarOf(v)
+	if s.T != TypeString || s.s == "" || len(s.s) > 16 || strings.Trim(strings.ToLower(s.s), "0123456789abcdef") != "" {
+		return 0, false
+	}
+	id := s2.CellIDFromToken(s.s)
+	return id, id.IsValid()
+}
+
 // geoPolygonValue is a GeoJSON polygon of one closed ring.
 func geoPolygonValue(ring [][2]float64) Value {
 	coords := make([]any, 0, len(ring)+1)
@@ -634,12 +621,8 @@ func init() {
 	}), "geo_geohash_to_polygon")
 	// geo_s2cell_to_polygon: the cell's four vertices in S2's order
 	register(fixed(1, 1, ret(TypeDynamic), func(_ Type, v []Value) Value {
-		s := scalarOf(v[0])
-		if s.T != TypeString || s.s == "" || len(s.s) > 16 || strings.Trim(strings.ToLower(s.s), "0123456789abcdef") != "" {
-			return Null(TypeDynamic)
-		}
-		id := s2.CellIDFromToken(s.s)
-		if !id.IsValid() {
+		id, ok := s2CellArg(v[0])
+		if !ok {
 			return Null(TypeDynamic)
 		}
 		c := s2.CellFromCellID(id)

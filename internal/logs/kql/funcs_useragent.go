@@ -60,34 +60,29 @@ func uaTargets(v Value) (browser, os, device, ok bool) {
 	return browser, os, device, true
 }
 
+// stringBag is a bag of string members, keys and values alternating.
+func stringBag(kv ...string) *Bag {
+	b := NewBag()
+	for i := 0; i+1 < len(kv); i += 2 {
+		b.Set(kv[i], kv[i+1])
+	}
+	return b
+}
+
 func parseUserAgent(p *uaparser.Parser, ua string, browser, os, device bool) *Bag {
 	out := NewBag()
 	if browser {
 		u := p.ParseUserAgent(ua)
-		b := NewBag()
-		b.Set("Family", u.Family)
-		b.Set("MajorVersion", u.Major)
-		b.Set("MinorVersion", u.Minor)
-		b.Set("Patch", u.Patch)
-		out.Set("Browser", b)
+		out.Set("Browser", stringBag("Family", u.Family, "MajorVersion", u.Major, "MinorVersion", u.Minor, "Patch", u.Patch))
 	}
 	if os {
 		o := p.ParseOs(ua)
-		b := NewBag()
-		b.Set("Family", o.Family)
-		b.Set("MajorVersion", o.Major)
-		b.Set("MinorVersion", o.Minor)
-		b.Set("Patch", o.Patch)
-		b.Set("PatchMinor", o.PatchMinor)
-		out.Set("OperatingSystem", b)
+		out.Set("OperatingSystem", stringBag("Family", o.Family, "MajorVersion", o.Major, "MinorVersion", o.Minor,
+			"Patch", o.Patch, "PatchMinor", o.PatchMinor))
 	}
 	if device {
 		d := p.ParseDevice(ua)
-		b := NewBag()
-		b.Set("Family", d.Family)
-		b.Set("Brand", d.Brand)
-		b.Set("Model", d.Model)
-		out.Set("Device", b)
+		out.Set("Device", stringBag("Family", d.Family, "Brand", d.Brand, "Model", d.Model))
 	}
 	return out
 }

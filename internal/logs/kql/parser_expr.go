@@ -369,14 +369,8 @@ func singleQuotedJSON(s string) (string, bool) {
 		c := s[i]
 		switch c {
 		case '"':
-			j := i + 1
-			for j < len(s) && s[j] != '"' {
-				if s[j] == '\\' {
-					j++
-				}
-				j++
-			}
-			if j >= len(s) {
+			j := jsonStringEnd(s, i)
+			if j < 0 {
 				return "", false
 			}
 			b.WriteString(s[i : j+1])
