@@ -15,9 +15,15 @@ func TestSketchAliasesAndVariancepif(t *testing.T) {
 		{"range x from 1 to 10 step 1 | summarize r=variancepif(x, x <= 4)", "1.25"},
 		{"range x from 1 to 10 step 1 | summarize variancepif(x, x <= 4) | project r=column_ifexists('variancepif_x', -1.0)", "1.25"},
 	} {
-		res := runQuery(t, tc.q)
-		if got := res.Rows[0][0].Plain(); got != tc.want {
-			t.Errorf("%s = %s, want %s", tc.q, got, tc.want)
-		}
+		checkFirstCell(t, tc.q, tc.want)
+	}
+}
+
+// checkFirstCell runs q and compares its first cell's plain text.
+func checkFirstCell(t *testing.T, q, want string) {
+	t.Helper()
+	res := runQuery(t, q)
+	if got := res.Rows[0][0].Plain(); got != want {
+		t.Errorf("%s = %s, want %s", q, got, want)
 	}
 }

@@ -80,10 +80,7 @@ func TestURLQueryCommandLineCIDR(t *testing.T) {
 		{`tostring(ipv4_range_to_cidr_list("10.0.0.1", "10.0.0.1"))`, `["10.0.0.1/32"]`},
 		{`isnull(ipv4_range_to_cidr_list("10.0.0.2", "10.0.0.1"))`, "True"},
 	} {
-		res := runQuery(t, "print r="+tc.expr)
-		if got := res.Rows[0][0].Plain(); got != tc.want {
-			t.Errorf("%s = %s, want %s", tc.expr, got, tc.want)
-		}
+		checkFirstCell(t, "print r="+tc.expr, tc.want)
 	}
 	if _, err := Run(context.Background(), `print parse_command_line("a b", "linux")`, Options{}); err == nil {
 		t.Error("parse_command_line with a parser other than windows: no error")

@@ -48,9 +48,6 @@ func TestStaticTypeRules(t *testing.T) {
 		{"print r = bool(null) or false", "False"},
 		{"print r = true and true", "True"},
 	} {
-		res := runQuery(t, tc.q)
-		if got := res.Rows[0][0].Plain(); got != tc.want {
-			t.Errorf("%s = %s, want %s", tc.q, got, tc.want)
-		}
+		checkFirstCell(t, tc.q, tc.want)
 	}
 }
