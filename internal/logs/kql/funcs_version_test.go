@@ -73,3 +73,11 @@ func joinRow(r Row) string {
 	}
 	return s
 }
+
+// TestParseVersionArithmetic: arithmetic on versions keeps their digits.
+func TestParseVersionArithmetic(t *testing.T) {
+	res := runQuery(t, `print d = parse_version("1.2.3.5") - parse_version("1.2.3.4"), s = parse_version("1.2.3.4") + 1, n = parse_version("0.0.0.1") - parse_version("1.0.0.0"), r = decimal(10) / 3`)
+	if got := joinRow(res.Rows[0]); got != "1,1000000020000000300000005,-999999999999999999999999,3.3333333333333335" {
+		t.Errorf("version arithmetic: %s", got)
+	}
+}
