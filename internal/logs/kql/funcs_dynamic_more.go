@@ -161,3 +161,27 @@ func init() {
 	register(realFn(math.Erf), "erf")
 	register(realFn(math.Erfc), "erfc")
 }
+
+// compileBagPackColumns packs the named columns into a bag, each under its
+// column's name; an argument that is not a column is an error.
+func (s *scope) compileBagPackColumns(x *Call) (cexpr, error) {
+	if len(x.Args) == 0 {
+		return cexpr{}, errAt(x, "bag_pack_columns needs at least one column")
+	}
+	names := make([]string, len(x.Args))
+	idx := make([]int, len(x.Args))
+	for i, a := range x.Args {
+		id, ok := a.(*Ident)
+		if !ok || s.col(id.Name) < 0 {
+			return cexpr{}, errAt(x, "bag_pack_columns: argument %d is not a column", i+1)
+		}
+		names[i], idx[i] = s.cols[s.col(id.Name)].Name, s.col(id.Name)
+	}
+	return cexpr{t: TypeDynamic, f: func(r Row) Value {
+		b := NewBag()
+		for i, n := range names {
+			b.Set(n, dynAny(r[idx[i]]))
+		}
+		return Dynamic(b)
+	}}, nil
+}

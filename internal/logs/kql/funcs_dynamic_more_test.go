@@ -74,3 +74,23 @@ func TestDynamicAndMathAdditions(t *testing.T) {
 		}
 	}
 }
+
+// TestBagPackColumns runs bag-pack-columns-function's example.
+func TestBagPackColumns(t *testing.T) {
+	res := runQuery(t, `datatable(Id: string, Value: string, Other: long)
+[
+    "A", "val_a", 1,
+    "B", "val_b", 2,
+    "C", "val_c", 3
+]
+| extend Packed = bag_pack_columns(Id, Value)
+| project p = tostring(Packed)`)
+	if got := joinColumn(res, 0); got != `{"Id":"A","Value":"val_a"},{"Id":"B","Value":"val_b"},{"Id":"C","Value":"val_c"}` {
+		t.Errorf("bag_pack_columns: %s", got)
+	}
+	for _, q := range []string{"print bag_pack_columns()", "print x=1 | extend bag_pack_columns(x + 1)", "print x=1 | extend bag_pack_columns(y)"} {
+		if _, err := Run(context.Background(), q, Options{}); err == nil {
+			t.Errorf("%s: no error", q)
+		}
+	}
+}
