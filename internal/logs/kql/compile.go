@@ -77,9 +77,6 @@ type scope struct {
 	env  *env
 	q    *qctx
 	win  *winCtx // set inside an extend or project that uses window functions
-	// inCols, when set, are the operator's input columns: what pack_all()
-	// packs in an extend whose earlier items add columns
-	inCols []Column
 }
 
 func (s *scope) col(name string) int { return colIndex(s.cols, name) }

@@ -27,11 +27,9 @@ func (s *scope) compilePackAll(x *Call) (cexpr, error) {
 		}
 		skipEmpty = v.AsBool()
 	}
-	cols := s.cols
-	if s.inCols != nil {
-		cols = s.inCols // not the columns earlier items of an extend add
-	}
-	cols = append([]Column(nil), cols...)
+	// in an extend, the scope is the input row: not the columns earlier
+	// items of the same extend add
+	cols := append([]Column(nil), s.cols...)
 	return cexpr{t: TypeDynamic, f: func(r Row) Value {
 		b := NewBag()
 		for i, c := range cols {

@@ -177,7 +177,7 @@ func compileExtend(sc *scope, in *planTable, items []Assign, at Node) (*planTabl
 	}
 	var slots []slot
 	namer := columnNamer{taken: func(n string) bool { return colIndex(cols, n) >= 0 }}
-	cur := &scope{cols: in.cols, env: sc.env, q: sc.q, inCols: in.cols}
+	cur := &scope{cols: in.cols, env: sc.env, q: sc.q}
 	var win *winCtx
 	if usesWindow(items) {
 		if !in.ordered {
@@ -187,8 +187,8 @@ func compileExtend(sc *scope, in *planTable, items []Assign, at Node) (*planTabl
 		cur.win = win
 	}
 	for _, it := range items {
-		// later items see earlier ones by name
-		cur.cols = cols
+		// every item reads the input row: a column an earlier item of the
+		// same extend adds is not visible (see decisions/kql.md)
 		c, err := cur.compileExpr(it.X)
 		if err != nil {
 			return nil, err

@@ -51,3 +51,17 @@ func TestStaticTypeRules(t *testing.T) {
 		checkFirstCell(t, tc.q, tc.want)
 	}
 }
+
+// TestExtendItemsReadTheInputRow: an extend item cannot use a column an
+// earlier item of the same extend adds; replaced columns keep their input
+// value for the other items (the swap).
+func TestExtendItemsReadTheInputRow(t *testing.T) {
+	_, err := Run(context.Background(), "print x = 1 | extend a = x + 1, b = a * 2", Options{})
+	if err == nil || !strings.Contains(err.Error(), "'a'") {
+		t.Errorf("same-extend reference: %v", err)
+	}
+	checkFirstCell(t, "print x = 1 | extend a = x + 1 | extend b = a * 2 | project b", "4")
+	checkFirstCell(t, "print a = 1, c = 3 | extend a = c, c = a | project r = strcat(a, '/', c)", "3/1")
+	// a replaced column is read with its input value by a later item
+	checkFirstCell(t, "print x = 1 | extend x = x + 10, y = x | project y", "1")
+}
