@@ -73,8 +73,17 @@ func geoCheck(call *Call, args []cexpr, min, max int, shapes ...int) error {
 	if call.Name == "geo_distance_2points" && len(args) > 4 {
 		args = args[:4]
 	}
+	// the level or accuracy argument is an int
+	if lvl, ok := geoLevelArg[call.Name]; ok && lvl < len(args) {
+		if t := concreteType(args[lvl].t); t != TypeInt && t != TypeLong && t != TypeDynamic && t != TypeUnknown {
+			return errAt(call, "%s: argument %d (the level) must be an int, got %s", call.Name, lvl+1, t)
+		}
+	}
 	return geoArgsOK(call, args, shapes...)
 }
+
+// geoLevelArg is the position of each function's level or accuracy argument.
+var geoLevelArg = map[string]int{"geo_point_to_geohash": 2, "geo_point_to_s2cell": 2, "geo_polygon_to_s2cells": 1}
 
 func geoArity(call *Call, args []cexpr, min, max int) error {
 	if len(args) < min || len(args) > max {

@@ -143,6 +143,8 @@ func TestGeoStaticErrors(t *testing.T) {
 		"print geo_distance_2points(1, 1, 1)",
 		"print geo_distance_2points(1, 1, 1, 1, true)",
 		"print geo_point_in_polygon(1, 1, 'polygon')",
+		"print geo_point_to_s2cell(1, 1, 8.5)",
+		"print geo_point_to_geohash(1, 1, '5')",
 		`print geo_polygon_to_s2cells(dynamic({"type":"Polygon","coordinates":[[[0,0],[0,5],[5,5],[0,0]]]}), 5, 100)`,
 	} {
 		if _, err := Run(context.Background(), q, Options{}); err == nil {
