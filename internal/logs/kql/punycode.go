@@ -82,7 +82,7 @@ func punycodeEncode(s string) (string, bool) {
 				m = int(r)
 			}
 		}
-		if (m-n) > (pcMaxInt-delta)/(h+1) {
+		if (m - n) > (pcMaxInt-delta)/(h+1) {
 			return "", false
 		}
 		delta += (m - n) * (h + 1)
