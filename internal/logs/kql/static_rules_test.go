@@ -57,7 +57,7 @@ func TestStaticTypeRules(t *testing.T) {
 // value for the other items (the swap).
 func TestExtendItemsReadTheInputRow(t *testing.T) {
 	_, err := Run(context.Background(), "print x = 1 | extend a = x + 1, b = a * 2", Options{})
-	if err == nil || !strings.Contains(err.Error(), "'a'") {
+	if err == nil || !strings.Contains(err.Error(), "'a'") || !strings.Contains(err.Error(), "second extend") {
 		t.Errorf("same-extend reference: %v", err)
 	}
 	checkFirstCell(t, "print x = 1 | extend a = x + 1 | extend b = a * 2 | project b", "4")
