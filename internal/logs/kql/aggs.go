@@ -220,7 +220,7 @@ func compileAgg(sc *scope, call *Call, name string) (aggSpec, error) {
 	if spec, ok, err := compileMoreAgg(call, args, name, pred); ok {
 		return spec, err
 	}
-	if spec, ok, err := compileWeightedAgg(call, args, name, defName); ok {
+	if spec, ok, err := compileAddedAgg(call, args, name, defName); ok {
 		return spec, err
 	}
 	return aggSpec{}, errAt(call, "unknown aggregate function '%s'", fn)

@@ -76,10 +76,17 @@ func (a *wpctAgg) result(out []Value) {
 	out[0] = Dynamic(arr)
 }
 
-// compileWeightedAgg compiles the weighted percentiles; ok is false for
-// any other aggregation.
-func compileWeightedAgg(call *Call, args []cexpr, name, defName string) (spec aggSpec, ok bool, err error) {
+// compileAddedAgg compiles the weighted percentiles and buildschema; ok is
+// false for any other aggregation.
+func compileAddedAgg(call *Call, args []cexpr, name, defName string) (spec aggSpec, ok bool, err error) {
 	fn := call.Name
+	if fn == "buildschema" {
+		if len(args) != 1 || concreteType(args[0].t) != TypeDynamic {
+			return aggSpec{}, true, errAt(call, "buildschema takes one dynamic value")
+		}
+		x := args[0].f
+		return aggSpec{cols: []Column{{Name: name, Type: TypeDynamic}}, newState: func() aggState { return &schemaAgg{x: x} }}, true, nil
+	}
 	if fn != "percentilew" && fn != "percentilesw" && fn != "percentilesw_array" {
 		return aggSpec{}, false, nil
 	}

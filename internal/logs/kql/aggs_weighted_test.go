@@ -30,3 +30,21 @@ func TestWeightedPercentiles(t *testing.T) {
 		t.Error("a real weight: no error")
 	}
 }
+
+// TestBuildSchema runs buildschema-aggregation-function's example.
+func TestBuildSchema(t *testing.T) {
+	res := runQuery(t, `datatable(value: dynamic) [
+    dynamic({"x":1, "y":3.5}),
+    dynamic({"x":"somevalue", "z":[1, 2, 3]}),
+    dynamic({"y":{"w":"zzz"}, "t":["aa", "bb"], "z":["foo"]})
+]
+| summarize buildschema(value)`)
+	want := "schema_value " + "{\"x\":[\"long\",\"string\"],\"y\":[\"double\",{\"w\":\"string\"}],\"z\":{\"`indexer`\":[\"long\",\"string\"]},\"t\":{\"`indexer`\":\"string\"}}"
+	if got := colNames(res) + " " + res.Rows[0][0].Plain(); got != want {
+		t.Errorf("buildschema:\n got %s\nwant %s", got, want)
+	}
+	checkFirstCell(t, `datatable(d:dynamic)[dynamic(null), dynamic(true), dynamic([]) ] | summarize s = buildschema(d) | project tostring(s)`, "[\"bool\",{\"`indexer`\":null}]")
+	if _, err := Run(context.Background(), `datatable(s:string)["a"] | summarize buildschema(s)`, Options{}); err == nil {
+		t.Error("buildschema of a string: no error")
+	}
+}
