@@ -643,3 +643,60 @@ func init() {
 		return geoPolygonValue(ring)
 	}), "geo_s2cell_to_polygon")
 }
+
+// geoAzimuth is the initial bearing from a to b, clockwise from north in
+// [0, 2π); ok is false when the points coincide or are antipodal (no
+// single great circle joins them).
+func geoAzimuth(a, b s2.LatLng) (float64, bool) {
+	d := a.Distance(b).Radians()
+	if d < 1e-15 || d > math.Pi-1e-15 {
+		return 0, false
+	}
+	p1, p2 := a.Lat.Radians(), b.Lat.Radians()
+	dl := b.Lng.Radians() - a.Lng.Radians()
+	t := math.Atan2(math.Sin(dl)*math.Cos(p2), math.Cos(p1)*math.Sin(p2)-math.Sin(p1)*math.Cos(p2)*math.Cos(dl))
+	return math.Mod(t+2*math.Pi, 2*math.Pi), true
+}
+
+func init() {
+	// geo_azimuth(lng1, lat1, lng2, lat2): the reference's example is
+	// 3.05459939796449 for (5, 10) to (10, -40)
+	register(func(call *Call, args []cexpr) (cexpr, error) {
+		if err := geoCheck(call, args, 4, 4); err != nil {
+			return cexpr{}, err
+		}
+		return evalN(TypeReal, args, func(_ Type, v []Value) Value {
+			a, ok1 := geoLatLng(v[0], v[1])
+			b, ok2 := geoLatLng(v[2], v[3])
+			if !ok1 || !ok2 {
+				return Null(TypeReal)
+			}
+			az, ok := geoAzimuth(a, b)
+			if !ok {
+				return Null(TypeReal)
+			}
+			return Real(az)
+		}), nil
+	}, "geo_azimuth")
+	// geo_angle(p1, p2, p3): clockwise from line [p2, p1] to line [p2, p3]
+	// at p2, in [0, 2π) (the reference's example: 2.94493843406882)
+	register(func(call *Call, args []cexpr) (cexpr, error) {
+		if err := geoCheck(call, args, 6, 6); err != nil {
+			return cexpr{}, err
+		}
+		return evalN(TypeReal, args, func(_ Type, v []Value) Value {
+			p1, ok1 := geoLatLng(v[0], v[1])
+			p2, ok2 := geoLatLng(v[2], v[3])
+			p3, ok3 := geoLatLng(v[4], v[5])
+			if !ok1 || !ok2 || !ok3 {
+				return Null(TypeReal)
+			}
+			a, okA := geoAzimuth(p2, p1)
+			b, okB := geoAzimuth(p2, p3)
+			if !okA || !okB {
+				return Null(TypeReal)
+			}
+			return Real(math.Mod(b-a+2*math.Pi, 2*math.Pi))
+		}), nil
+	}, "geo_angle")
+}

@@ -78,6 +78,16 @@ func TestGeoFunctions(t *testing.T) {
 		{`round(todouble(geo_s2cell_to_polygon("89c259").coordinates[0][3][1]), 12)`, "40.787917134507"},
 		{`array_length(geo_s2cell_to_polygon("89c259").coordinates[0])`, "5"},
 		{`geo_s2cell_to_polygon("a")`, "null"},
+		// geo-azimuth-function, geo-angle-function
+		{"round(geo_azimuth(5, 10, 10, -40), 14)", "3.05459939796449"},
+		{"round(degrees(geo_azimuth(5, 10, 10, -40)), 11)", "175.01565360657"},
+		{"geo_azimuth(5, 10, 5, 10)", "null"},
+		{"geo_azimuth(0, 10, 180, -10)", "null"},
+		{"geo_azimuth(0, 0, 0, 1)", "0"},
+		{"round(geo_azimuth(0, 0, 1, 0), 15)", "1.570796326794897"},
+		{"round(geo_angle(0, 10, 0, 5, 3, -10), 14)", "2.94493843406882"},
+		{"round(degrees(geo_angle(0, 10, 0, 5, 3, -10)), 12)", "168.732543198009"},
+		{"geo_angle(0, 10, 0, 10, 3, -10)", "null"},
 		// geo-polygon-to-s2cells-function
 		{`array_length(geo_polygon_to_s2cells(dynamic({"type":"Polygon","coordinates":[[[0,0],[0,50],[100,50],[0,0]]]}), 5))`, "286"},
 		{`isnull(geo_polygon_to_s2cells(dynamic({"type":"Polygon","coordinates":[[[0,0],[0,50],[100,50],[0,0]]]}), 30))`, "True"},
