@@ -18,8 +18,8 @@ header{background:#0b3d6b;color:#fff;padding:.6rem 1rem;display:flex;gap:1rem;al
 header a{color:#fff}main{padding:1rem;max-width:60rem}table{border-collapse:collapse;width:100%}
 th,td{text-align:left;padding:.4rem;border-bottom:1px solid #ccc}.ok{color:#0b6a0b}.warn{color:#a4262c}
 button{padding:.4rem 1rem;background:#0054a6;color:#fff;border:0}form.inline{display:inline;margin-left:auto}
-.scroll{overflow-x:auto}td,code,h1,h2{overflow-wrap:anywhere}:focus-visible{outline:2px solid #fff;box-shadow:0 0 0 4px #1b1b1b}
-@media (max-width:40rem){main{padding:.5rem}th,td{padding:.25rem;font-size:.9rem}}`
+.scroll{overflow-x:auto}td,code,h1,h2{overflow-wrap:anywhere}textarea,select,input{max-width:100%;box-sizing:border-box}:focus-visible{outline:2px solid #fff;box-shadow:0 0 0 4px #1b1b1b}
+@media (max-width:40rem){main{padding:.5rem}th,td{padding:.25rem;font-size:.9rem}table{display:block;overflow-x:auto}}`
 
 var styleHash = func() string {
 	sum := sha256.Sum256([]byte(style))
