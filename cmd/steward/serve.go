@@ -66,6 +66,7 @@ SIGINT or SIGTERM shuts the server down gracefully.`,
 	f.String("smtp-from", "", "sender address of alert emails (also STEWARD_SMTP_FROM)")
 	f.String("aliases", "", "policy alias table file (CSV or provider JSON) added over the built-in table and those stored with 'steward policy aliases import'")
 	addServeReportFlags(f)
+	addServeCollectorFlags(f)
 	return cmd
 }
 
@@ -120,6 +121,10 @@ func runServe(cmd *cobra.Command, _ []string) error {
 	if err != nil {
 		return &exitError{code: 2, msg: "steward serve: policy aliases: " + err.Error()}
 	}
+	collectorOpts, err := collectorOptions(cmd)
+	if err != nil {
+		return err
+	}
 	builtins, _ := cmd.Flags().GetString("policy-builtins")
 	if builtins == "" {
 		builtins = os.Getenv("STEWARD_POLICY_BUILTINS")
@@ -129,7 +134,7 @@ func runServe(cmd *cobra.Command, _ []string) error {
 	stopProgress := firstStartProgress(cmd, cfg.DataDir)
 	s, err := server.Open(ctx, cfg, log, serveServices(
 		policyproviderOptions{builtins: builtins, aliases: aliases, log: log, insightsReady: func(e *insights.Engine) { compliance = e },
-			mailer: smtpMailer(cmd), reports: reportsOptions(cmd)},
+			mailer: smtpMailer(cmd), reports: reportsOptions(cmd), collector: collectorOpts},
 		func(p *server.VaultPlane) { vault = p })...)
 	stopProgress()
 	var le *server.ListenError
@@ -197,7 +202,7 @@ func serveServices(pol policyproviderOptions, vaultReady func(*server.VaultPlane
 		server.AlertsService(server.AlertsOptions{Mailer: pol.mailer}),
 		server.StorageService(),
 		server.VendingService(server.VendingOptions{}),
-		server.CollectorServeService(server.CollectorServeOptions{}),
+		server.CollectorServeService(pol.collector),
 		server.WebService(),
 	}
 	if pol.reports != nil {
@@ -221,6 +226,8 @@ type policyproviderOptions struct {
 	mailer alerts.Mailer
 	// reports configure the scheduled reports (nil: none).
 	reports *server.ReportsOptions
+	// collector sets the collector's schedules.
+	collector server.CollectorServeOptions
 }
 
 // registerProviders adds the resource providers built on the embedded ARM:
