@@ -157,6 +157,7 @@ func TestConsoleIsAccessibleInHeadlessChromium(t *testing.T) {
 		{"credentials", "/console/credentials", "h1"},
 		{"access", "/console/access", "h1"},
 		{"delegation", "/console/delegation", "h1"},
+		{"roles", "/console/roles", "#grant"},
 		{"security", "/console/security", "#stepup-status"},
 	} {
 		c.do(chromedp.Navigate(base+p.path), chromedp.WaitVisible(chromedp.CSS(p.ready)))

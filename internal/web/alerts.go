@@ -139,6 +139,8 @@ func noticeText(done string) string {
 		return "The request is approved."
 	case "rejected":
 		return "The request is rejected."
+	case "assigned":
+		return "The role assignment is created."
 	}
 	return ""
 }

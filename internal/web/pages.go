@@ -37,7 +37,7 @@ var pages = template.Must(template.New("pages").Funcs(template.FuncMap{
 {{define "head"}}<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <title>{{.Title}} - Steward console</title><style>` + style + `</style></head><body>
-<header><strong>Steward</strong><a href="/console/">Overview</a><a href="/console/alerts">Alerts</a><a href="/console/kql">Logs</a><a href="/console/vending">Vending</a><a href="/console/credentials">Credentials</a><a href="/console/access">Access</a><a href="/console/delegation">Delegation</a><a href="/console/security">Security</a>
+<header><strong>Steward</strong><a href="/console/">Overview</a><a href="/console/alerts">Alerts</a><a href="/console/kql">Logs</a><a href="/console/vending">Vending</a><a href="/console/credentials">Credentials</a><a href="/console/access">Access</a><a href="/console/delegation">Delegation</a><a href="/console/roles">Roles</a><a href="/console/security">Security</a>
 {{if .User}}<span>{{.User.Name}}</span><form class="inline" method="post" action="/console/signout">
 <input type="hidden" name="csrf" value="{{.User.CSRF}}"><button type="submit">Sign out</button></form>{{end}}</header>
 <main>{{end}}
@@ -245,6 +245,7 @@ type pageData struct {
 	Drill       *drillData
 	Access      *accessData
 	Delegation  *delegationData
+	Roles       *rolesData
 }
 
 func (c *Console) render(w http.ResponseWriter, r *http.Request, name string, status int, d pageData) {

@@ -127,6 +127,8 @@ func New(opts Options) (*Console, error) {
 	c.mux.HandleFunc("GET "+Prefix+"compliance/resource", c.page(c.complianceResource))
 	c.mux.HandleFunc("GET "+Prefix+"access", c.page(c.accessPage))
 	c.mux.HandleFunc("GET "+Prefix+"delegation", c.page(c.delegationPage))
+	c.mux.HandleFunc("GET "+Prefix+"roles", c.page(c.rolesPage))
+	c.mux.HandleFunc("POST "+Prefix+"roles/assign", c.page(c.roleAssign))
 	return c, nil
 }
 
