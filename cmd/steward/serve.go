@@ -11,6 +11,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/google/uuid"
 	"github.com/spf13/cobra"
 
 	"github.com/steward-gov/steward/internal/alerts"
@@ -67,6 +68,7 @@ SIGINT or SIGTERM shuts the server down gracefully.`,
 	f.String("aliases", "", "policy alias table file (CSV or provider JSON) added over the built-in table and those stored with 'steward policy aliases import'")
 	addServeReportFlags(f)
 	addServeCollectorFlags(f)
+	f.StringSlice("vending-platform-group", nil, "object ID of an Entra group of the platform team, whose members read and change the vending catalog (in the console too) with their own sign-in (repeatable)")
 	return cmd
 }
 
@@ -125,6 +127,12 @@ func runServe(cmd *cobra.Command, _ []string) error {
 	if err != nil {
 		return err
 	}
+	platformGroups, _ := cmd.Flags().GetStringSlice("vending-platform-group")
+	for _, g := range platformGroups {
+		if _, err := uuid.Parse(g); err != nil {
+			return &exitError{code: 2, msg: "steward serve: --vending-platform-group " + g + ": give a group's object ID (a GUID)"}
+		}
+	}
 	builtins, _ := cmd.Flags().GetString("policy-builtins")
 	if builtins == "" {
 		builtins = os.Getenv("STEWARD_POLICY_BUILTINS")
@@ -134,7 +142,8 @@ func runServe(cmd *cobra.Command, _ []string) error {
 	stopProgress := firstStartProgress(cmd, cfg.DataDir)
 	s, err := server.Open(ctx, cfg, log, serveServices(
 		policyproviderOptions{builtins: builtins, aliases: aliases, log: log, insightsReady: func(e *insights.Engine) { compliance = e },
-			mailer: smtpMailer(cmd), reports: reportsOptions(cmd), collector: collectorOpts},
+			mailer: smtpMailer(cmd), reports: reportsOptions(cmd), collector: collectorOpts,
+			platformGroups: platformGroups},
 		func(p *server.VaultPlane) { vault = p })...)
 	stopProgress()
 	var le *server.ListenError
@@ -201,7 +210,7 @@ func serveServices(pol policyproviderOptions, vaultReady func(*server.VaultPlane
 		server.VaultService(server.VaultOptions{}, ready...),
 		server.AlertsService(server.AlertsOptions{Mailer: pol.mailer}),
 		server.StorageService(),
-		server.VendingService(server.VendingOptions{}),
+		server.VendingService(server.VendingOptions{PlatformGroups: pol.platformGroups}),
 		server.CollectorServeService(pol.collector),
 		server.WebService(),
 	}
@@ -228,6 +237,8 @@ type policyproviderOptions struct {
 	reports *server.ReportsOptions
 	// collector sets the collector's schedules.
 	collector server.CollectorServeOptions
+	// platformGroups are the vending catalog's platform team groups.
+	platformGroups []string
 }
 
 // registerProviders adds the resource providers built on the embedded ARM:

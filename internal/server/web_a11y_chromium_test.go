@@ -98,6 +98,7 @@ func TestConsoleIsAccessibleInHeadlessChromium(t *testing.T) {
 	}
 	v.requireApproval(t, approvers.ID)
 	v.askProd(t, "shop", approvers.ID)
+	v.plane.Internal.AdminGroups = []string{approvers.ID} // the catalog page shows its form
 
 	c := newChromiumTab(t)
 	base := strings.TrimSuffix(s.BaseURL, "/")
@@ -158,6 +159,7 @@ func TestConsoleIsAccessibleInHeadlessChromium(t *testing.T) {
 		{"access", "/console/access", "h1"},
 		{"delegation", "/console/delegation", "h1"},
 		{"roles", "/console/roles", "#grant"},
+		{"catalog", "/console/catalog", "#authorize"},
 		{"security", "/console/security", "#stepup-status"},
 	} {
 		c.do(chromedp.Navigate(base+p.path), chromedp.WaitVisible(chromedp.CSS(p.ready)))

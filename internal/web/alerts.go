@@ -141,6 +141,8 @@ func noticeText(done string) string {
 		return "The request is rejected."
 	case "assigned":
 		return "The role assignment is created."
+	case "authorized":
+		return "The authorization is saved in the catalog."
 	}
 	return ""
 }

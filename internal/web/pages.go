@@ -6,6 +6,7 @@ import (
 	"html/template"
 	"net/http"
 	"net/url"
+	"strings"
 	"time"
 
 	"github.com/Azure/azure-sdk-for-go/sdk/resourcemanager/resources/armsubscriptions"
@@ -28,6 +29,7 @@ var styleHash = func() string {
 
 var pages = template.Must(template.New("pages").Funcs(template.FuncMap{
 	"plus":   func(a, b int) int { return a + b },
+	"join":   func(l []string) string { return strings.Join(l, ", ") },
 	"height": func(n int) int { return n*24 + 4 },
 	"resourceLink": func(d *drillData, resource string) string {
 		return Prefix + "compliance/resource?" + url.Values{"subscription": {d.Subscription}, "assignment": {d.Assignment}, "resource": {resource}}.Encode()
@@ -143,6 +145,7 @@ var pages = template.Must(template.New("pages").Funcs(template.FuncMap{
 
 {{define "vending"}}{{template "head" .}}
 <h1>Vending</h1>
+<p>The platform team keeps the <a href="/console/catalog">vending catalog</a>: the subscriptions teams may ask in, and who may ask for what.</p>
 {{if .Notice}}<p class="ok" role="status">{{.Notice}}</p>{{end}}
 {{if .Error}}<p class="warn" role="alert">{{.Error}}</p>{{end}}
 {{with .Vending}}<h2>My requests</h2>
@@ -246,6 +249,7 @@ type pageData struct {
 	Access      *accessData
 	Delegation  *delegationData
 	Roles       *rolesData
+	Catalog     *catalogData
 }
 
 func (c *Console) render(w http.ResponseWriter, r *http.Request, name string, status int, d pageData) {
