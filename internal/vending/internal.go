@@ -82,8 +82,8 @@ type Internal struct {
 	// AuthorizationURI and AuthContext make the step-up's claims
 	// challenge (see Public).
 	AuthorizationURI, AuthContext string
-	Caller      func(*http.Request) (Caller, bool)
-	Now         func() time.Time
+	Caller                        func(*http.Request) (Caller, bool)
+	Now                           func() time.Time
 	// Consent, when set, gives the internal identity a service principal
 	// in another tenant (as that tenant's admin consent does) and returns
 	// its object ID there; the platform team calls it through

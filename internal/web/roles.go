@@ -28,7 +28,7 @@ var roleNamePattern = regexp.MustCompile(`^[\w .()&/+-]{1,128}$`)
 
 type roleAssignmentRow struct {
 	Role, Principal, PrincipalType, Scope string
-	Inherited, Conditional               bool
+	Inherited, Conditional                bool
 }
 
 type rolesData struct {
