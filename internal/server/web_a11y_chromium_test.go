@@ -83,22 +83,9 @@ const focusState = `(() => { const el = document.activeElement; if (!el || el ==
 // fits a phone's width, and every control reachable with the Tab key with
 // a visible focus.
 func TestConsoleIsAccessibleInHeadlessChromium(t *testing.T) {
-	v := newVendingEnvWith(t, consoleSetup, LogsService(), WebService())
-	s := v.s
-	seedConsoleEstate(t, s, v.dir)
-	ctx := context.Background()
-	user, err := s.Identity.CreateUser(ctx, s.Bootstrap.TenantID, "ida@steward.test", "Ida", "Ida-Password-1")
-	if err != nil {
-		t.Fatal(err)
-	}
-	assignReader(t, s, v.dir, user.ID)
-	approvers, err := s.Identity.CreateGroup(ctx, s.Bootstrap.TenantID, "prod approvers", user.ID)
-	if err != nil {
-		t.Fatal(err)
-	}
-	v.requireApproval(t, approvers.ID)
-	v.askProd(t, "shop", approvers.ID)
-	v.plane.Internal.AdminGroups = []string{approvers.ID} // the catalog page shows its form
+	b := newBrowserEstate(t, "ida@steward.test", "Ida", "Ida-Password-1")
+	v, s := b.v, b.v.s
+	v.plane.Internal.AdminGroups = []string{b.approvers} // the catalog page shows its form
 
 	c := newChromiumTab(t)
 	base := strings.TrimSuffix(s.BaseURL, "/")

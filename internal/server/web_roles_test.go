@@ -80,16 +80,7 @@ func TestConsoleGrantsRolesWithinDelegation(t *testing.T) {
 	if roles := leeRoles(); len(roles) != 0 {
 		t.Fatalf("a grant without a second factor was made: %v", roles)
 	}
-	p = b.get("/console/signin?stepup=1&return=/console/roles")
-	m := regexp.MustCompile(`<code id="secret">([A-Z2-7 ]+)</code>`).FindStringSubmatch(p.body)
-	if m == nil {
-		t.Fatalf("step-up did not ask to enrol: %d %s\n%.500s", p.status, p.url, p.body)
-	}
-	code, _ := totp.GenerateCode(strings.ReplaceAll(m[1], " ", ""), time.Now())
-	p = b.submit(b.submit(p, url.Values{"otc": {code}}), nil)
-	if p.status != http.StatusOK || strings.Contains(p.body, "needs a second factor") {
-		t.Fatalf("after the step-up: %d %s\n%.2000s", p.status, p.url, p.body)
-	}
+	p = b.stepUpWithTOTP("/console/roles")
 	csrf = csrfField.FindStringSubmatch(p.body) // the step-up's new session has its own
 
 	// Input the console does not send on is refused before the API.
@@ -120,4 +111,21 @@ func TestConsoleGrantsRolesWithinDelegation(t *testing.T) {
 	if roles := leeRoles(); len(roles) != 1 {
 		t.Fatalf("lee's roles after the refused grant: %v", roles)
 	}
+}
+
+// stepUpWithTOTP enrols an authenticator app through the console's step-up
+// and comes back to ret, whose page it returns.
+func (b *consoleBrowser) stepUpWithTOTP(ret string) consolePage {
+	b.t.Helper()
+	p := b.get("/console/signin?stepup=1&return=" + url.QueryEscape(ret))
+	m := regexp.MustCompile(`<code id="secret">([A-Z2-7 ]+)</code>`).FindStringSubmatch(p.body)
+	if m == nil {
+		b.t.Fatalf("step-up did not ask to enrol: %d %s\n%.500s", p.status, p.url, p.body)
+	}
+	code, _ := totp.GenerateCode(strings.ReplaceAll(m[1], " ", ""), time.Now())
+	p = b.submit(b.submit(p, url.Values{"otc": {code}}), nil)
+	if p.status != http.StatusOK || strings.Contains(p.body, "needs a second factor") {
+		b.t.Fatalf("after the step-up: %d %s\n%.2000s", p.status, p.url, p.body)
+	}
+	return p
 }
