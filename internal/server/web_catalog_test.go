@@ -2,10 +2,8 @@ package server
 
 import (
 	"context"
-	"crypto/tls"
 	"html"
 	"net/http"
-	"net/http/cookiejar"
 	"net/url"
 	"regexp"
 	"strings"
@@ -34,12 +32,7 @@ func TestConsoleCatalogForThePlatformTeam(t *testing.T) {
 		t.Fatal(err)
 	}
 	v.plane.Internal.AdminGroups = []string{platform.ID} // as --vending-platform-group does at start
-	browser := func() *consoleBrowser {
-		jar, _ := cookiejar.New(nil)
-		return &consoleBrowser{t: t, base: strings.TrimSuffix(s.BaseURL, "/"), c: &http.Client{Jar: jar,
-			Transport:     &http.Transport{TLSClientConfig: &tls.Config{RootCAs: s.CA.Pool()}},
-			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
-	}
+	browser := func() *consoleBrowser { return newConsoleBrowser(t, s) }
 
 	// Someone outside the platform team is refused by the catalog API.
 	rb := browser()
