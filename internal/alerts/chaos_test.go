@@ -6,7 +6,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"os"
+
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -46,9 +46,7 @@ func chaosGroup(url string) []byte {
 // the same Idempotency-Key, and later due times of the still violated
 // rule notify nobody.
 func TestKill9DuringAlertDelivery(t *testing.T) {
-	if v := os.Getenv(chaosAlertEnv); v != "" {
-		alertReplica(v)
-	}
+	storetest.RunReplica(chaosAlertEnv, time.Minute, alertReplica)
 	url := storetest.PostgresSchema(t)
 	var (
 		mu       sync.Mutex
@@ -88,14 +86,8 @@ func TestKill9DuringAlertDelivery(t *testing.T) {
 	defer releaseOnce()
 
 	c := &clock{t: time.Date(2026, 12, 6, 10, 0, 1, 0, time.UTC)}
-	settings, _ := json.Marshal(chaosReplica{Store: url, Webhook: recv.URL, Now: c.now()})
-	a := storetest.StartChild(t, chaosAlertEnv, string(settings))
-	select {
-	case <-inFlight:
-	case <-time.After(40 * time.Second):
-		_, out := a.Exited()
-		t.Fatalf("replica A did not post the notification within 40 s: %s", out)
-	}
+	a := storetest.StartReplica(t, chaosAlertEnv, chaosReplica{Store: url, Webhook: recv.URL, Now: c.now()})
+	storetest.Await(t, a, inFlight, 40*time.Second, "replica A did not post the notification")
 	a.Kill(t)
 	killed := time.Now()
 	releaseOnce()
@@ -165,15 +157,7 @@ func TestKill9DuringAlertDelivery(t *testing.T) {
 
 // alertReplica is replica A: one tick on the shared store, which commits
 // the fired alert and posts its notification, where it is killed.
-func alertReplica(settings string) {
-	var cfg chaosReplica
-	if err := json.Unmarshal([]byte(settings), &cfg); err != nil {
-		storetest.ChildExit("replica A:", err)
-	}
-	go func() {
-		time.Sleep(time.Minute)
-		storetest.ChildExit("replica A was not killed within a minute")
-	}()
+func alertReplica(cfg chaosReplica) {
 	ctx := context.Background()
 	st, err := store.Open(ctx, cfg.Store)
 	if err != nil {
@@ -204,9 +188,7 @@ func alertReplica(settings string) {
 // is committed. Replica B (this process) gets the lock once A's database
 // session is gone, evaluates that due time itself and notifies once.
 func TestKill9DuringAlertEvaluation(t *testing.T) {
-	if v := os.Getenv(chaosAlertEnv); v != "" {
-		alertReplica(v)
-	}
+	storetest.RunReplica(chaosAlertEnv, time.Minute, alertReplica)
 	url := storetest.PostgresSchema(t)
 	var mu sync.Mutex
 	accepted := map[string]int{} // notifications per alert ID
@@ -232,14 +214,8 @@ func TestKill9DuringAlertEvaluation(t *testing.T) {
 	defer recv.Close()
 
 	c := &clock{t: time.Date(2026, 12, 6, 10, 0, 1, 0, time.UTC)}
-	settings, _ := json.Marshal(chaosReplica{Store: url, Webhook: recv.URL, Now: c.now(), InQuery: true})
-	a := storetest.StartChild(t, chaosAlertEnv, string(settings))
-	select {
-	case <-querying:
-	case <-time.After(40 * time.Second):
-		_, out := a.Exited()
-		t.Fatalf("replica A did not start the query within 40 s: %s", out)
-	}
+	a := storetest.StartReplica(t, chaosAlertEnv, chaosReplica{Store: url, Webhook: recv.URL, Now: c.now(), InQuery: true})
+	storetest.Await(t, a, querying, 40*time.Second, "replica A did not start the query")
 	a.Kill(t)
 	killed := time.Now()
 
