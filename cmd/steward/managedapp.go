@@ -208,21 +208,7 @@ func solutionsDelete(cmd *cobra.Command, typ, name, question string) error {
 	if err != nil {
 		return err
 	}
-	// ARM answers 204 to a delete of nothing; say it is not there.
-	if _, err := c.GetByID(cmd.Context(), id, managedAppAPIVersion, nil); err != nil {
-		return apiError(err)
-	}
-	if err := confirm(cmd, fmt.Sprintf(question, name)); err != nil {
-		return err
-	}
-	poller, err := c.BeginDeleteByID(cmd.Context(), id, managedAppAPIVersion, nil)
-	if err != nil {
-		return apiError(err)
-	}
-	if _, err := poller.PollUntilDone(cmd.Context(), nil); err != nil {
-		return apiError(err)
-	}
-	return printResult(cmd, actionResult{Name: name, ID: id, Result: "deleted"})
+	return deleteByID(cmd, c, id, managedAppAPIVersion, fmt.Sprintf(question, name))
 }
 
 // solutionsList lists a type by group or subscription with the SDK's
