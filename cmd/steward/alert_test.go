@@ -10,14 +10,7 @@ import (
 
 func TestAlertCommandsDriveTheAPI(t *testing.T) {
 	dir, s := serveCloud(t, server.CloudService(), server.LogsService(), server.AlertsService(server.AlertsOptions{Disabled: true}))
-	must := func(args ...string) string {
-		t.Helper()
-		out, err := runCLI(t, append(args, "--data", dir)...)
-		if err != nil {
-			t.Fatalf("steward %s: %v\n%s", strings.Join(args, " "), err, out)
-		}
-		return out
-	}
+	_, must := cliOn(t, dir)
 	must("group", "create", "mon", "-l", "westeurope")
 	must("resource", "create", "-g", "mon", "--type", "Microsoft.OperationalInsights/workspaces", "-n", "ws", "-l", "westeurope", "--properties", `{}`)
 	out := must("alert", "group", "create", "oncall", "-g", "mon", "--webhook", "tickets=https://tickets.example/hook", "--email", "me=me@example.com")
