@@ -39,6 +39,16 @@ func groupedList[T any](open func(*cobra.Command) (*groupedResource[T], error)) 
 	}
 }
 
+// openInGroup reads -g, which the command needs, and opens the client.
+func openInGroup[T any](cmd *cobra.Command, open func(*cobra.Command) (*groupedResource[T], error)) (*groupedResource[T], string, error) {
+	rg, err := requireGroup(cmd)
+	if err != nil {
+		return nil, "", err
+	}
+	r, err := open(cmd)
+	return r, rg, err
+}
+
 // groupedShow shows the resource named by the argument in -g.
 func groupedShow[T any](open func(*cobra.Command) (*groupedResource[T], error)) func(*cobra.Command, []string) error {
 	return func(cmd *cobra.Command, args []string) error {
@@ -46,11 +56,7 @@ func groupedShow[T any](open func(*cobra.Command) (*groupedResource[T], error)) 
 		if err != nil {
 			return err
 		}
-		rg, err := requireGroup(cmd)
-		if err != nil {
-			return err
-		}
-		r, err := open(cmd)
+		r, rg, err := openInGroup(cmd, open)
 		if err != nil {
 			return err
 		}
@@ -67,11 +73,7 @@ func groupedShow[T any](open func(*cobra.Command) (*groupedResource[T], error)) 
 // says that it is not there instead.
 func groupedDelete[T any](open func(*cobra.Command) (*groupedResource[T], error)) func(*cobra.Command, []string) error {
 	return func(cmd *cobra.Command, args []string) error {
-		rg, err := requireGroup(cmd)
-		if err != nil {
-			return err
-		}
-		r, err := open(cmd)
+		r, rg, err := openInGroup(cmd, open)
 		if err != nil {
 			return err
 		}
