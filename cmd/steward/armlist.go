@@ -38,7 +38,7 @@ func armList(ctx context.Context, client *azarm.Client, link string) ([]map[stri
 	var items []map[string]any
 	for page := 0; link != ""; page++ {
 		if page == maxListPages {
-			return nil, fmt.Errorf("the list goes on past %d pages", maxListPages)
+			return nil, &exitError{code: exitNo, msg: fmt.Sprintf("error: the list goes on past %d pages (the server keeps answering with a nextLink)", maxListPages)}
 		}
 		var body struct {
 			Value    []map[string]any `json:"value"`
