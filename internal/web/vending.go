@@ -85,17 +85,7 @@ func (c *Console) vendingCallURL(ctx context.Context, s *session, method, u stri
 			return err
 		}
 	}
-	resp, err := client.Pipeline().Do(req)
-	if err != nil {
-		return err
-	}
-	if !runtime.HasStatusCode(resp, http.StatusOK) {
-		return runtime.NewResponseError(resp)
-	}
-	if out == nil {
-		return nil
-	}
-	return runtime.UnmarshalAsJSON(resp, out)
+	return sendJSON(client.Pipeline(), req, out)
 }
 
 // vendingPage lists the user's requests and, for an approver, the requests
