@@ -343,14 +343,6 @@ func errB2CPolicyMismatch() *OAuthError {
 	return e
 }
 
-// errorPrefix is "AADB2C" for B2C's errors, "AADSTS" for Entra's.
-func (e *OAuthError) errorPrefix() string {
-	if e.B2C {
-		return "AADB2C"
-	}
-	return "AADSTS"
-}
-
 // issueB2CTokens signs the tokens of a grant issued through a user flow:
 // an access token (aud the API's application ID, scp its scopes) when an
 // API's scopes were asked for, an id_token for openid, and the next

@@ -4,7 +4,6 @@ import (
 	"html/template"
 	"net/http"
 	"net/url"
-	"strconv"
 )
 
 // The sign-in pages are self-contained: inline CSS allowed by a per-response
@@ -194,7 +193,7 @@ func (s *Service) renderConsent(w http.ResponseWriter, r *http.Request, req auth
 func (s *Service) renderError(w http.ResponseWriter, r *http.Request, status int, e *OAuthError) {
 	nonce := s.securePage(w, "'none'")
 	s.render(w, r, "error", status, pageData{Title: "Sign-in error", Nonce: nonce,
-		Message: e.errorPrefix() + strconv.Itoa(e.AADSTS) + ": " + e.Message, Code: e.Code})
+		Message: e.describe(), Code: e.Code})
 }
 
 func (s *Service) renderFormPost(w http.ResponseWriter, action string, params url.Values) {
