@@ -401,8 +401,8 @@ func writeOAuthError(w http.ResponseWriter, err error, now time.Time, traceID, c
 	}
 	ts := now.UTC().Format("2006-01-02 15:04:05Z")
 	body := oauthWire{
-		Error: e.Code,
-		Description: e.describe() + "\r\nTrace ID: " + traceID + "\r\nCorrelation ID: " + correlationID + "\r\nTimestamp: " + ts,
+		Error:         e.Code,
+		Description:   e.describe() + "\r\nTrace ID: " + traceID + "\r\nCorrelation ID: " + correlationID + "\r\nTimestamp: " + ts,
 		ErrorCodes:    []int{e.AADSTS},
 		Timestamp:     ts,
 		TraceID:       traceID,
