@@ -65,6 +65,9 @@ type Options struct {
 	// keys for federated identity credentials (default http.DefaultClient;
 	// each fetch is bounded by a 10s timeout).
 	FederationClient *http.Client
+	// Mailer sends the verification codes of self-service sign-up in B2C
+	// user flows; nil turns sign-up off (the page says why).
+	Mailer Mailer
 }
 
 // TokenOutcome is the outcome of one token request: how the client

@@ -67,6 +67,14 @@ func (s *Service) proceed(w http.ResponseWriter, r *http.Request, req authzReque
 			s.respondError(w, r, req, errLoginRequired())
 			return
 		}
+		if req.Flow != nil && req.Flow.UserFlowType == UserFlowSignUp {
+			if s.opts.Mailer == nil {
+				s.renderSignUp(w, r, req, signUpView{Step: "email"}, errSignUpNoMail, http.StatusServiceUnavailable)
+				return
+			}
+			s.renderSignUp(w, r, req, signUpView{Step: "email"}, "", http.StatusOK)
+			return
+		}
 		s.renderSignIn(w, r, req, "", http.StatusOK)
 		return
 	}
@@ -172,6 +180,8 @@ func (s *Service) serveAuthorizeForm(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		s.secondFactor(w, r, req, sess, r.PostForm.Get("action"))
+	case "signup", "signup-send", "signup-verify", "signup-create":
+		s.signUpForm(w, r, req, r.PostForm.Get("action"))
 	case "forgot", "reset", "profile", "cancel":
 		s.userFlowForm(w, r, req, r.PostForm.Get("action"))
 	case "consent":
@@ -291,11 +301,18 @@ func (s *Service) issueCode(ctx context.Context, req authzRequest, sess *session
 	if len(req.ACRS) > 0 && slices.Contains(sess.rec.AMR, "mfa") {
 		acrs = req.ACRS
 	}
-	policy := ""
+	policy, newUser := "", false
 	if req.Flow != nil {
 		policy = req.Flow.ID
 	}
-	g := grantState{Policy: policy, TenantID: req.TenantID, ClientID: req.App.AppID, UserID: user.ID, Scope: req.Scope,
+	if sess.rec.NewUser { // newUser is in the first tokens after the sign-up only
+		sess.rec.NewUser = false
+		if err := s.updateRecord(ctx, tableSessions, sess.id, sess.rec, sess.rec.Expires); err != nil {
+			return "", err
+		}
+		newUser = true
+	}
+	g := grantState{Policy: policy, NewUser: newUser, TenantID: req.TenantID, ClientID: req.App.AppID, UserID: user.ID, Scope: req.Scope,
 		AuthTime: sess.rec.AuthTime, AMR: sess.rec.AMR, ACRS: acrs, SessionID: sess.rec.SID, Public: req.Public,
 		Issued: now, Expires: now.Add(authCodeLifetime), RedirectURI: req.RedirectURI, Nonce: req.Nonce,
 		CodeChallenge: req.Challenge}

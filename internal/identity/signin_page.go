@@ -50,6 +50,10 @@ button.secondary{background:#e6e6e6;color:#1b1b1b}
 <input type="hidden" name="q" value="{{.Query}}"><input type="hidden" name="csrf" value="{{.CSRF}}">
 <button type="submit" name="action" value="forgot" class="secondary">Forgot your password?</button>
 </form>{{end}}
+{{if .SignUpLink}}<form method="post" action="{{.Action}}">
+<input type="hidden" name="q" value="{{.Query}}"><input type="hidden" name="csrf" value="{{.CSRF}}">
+<p class="small">Don't have an account? <button type="submit" name="action" value="signup" class="secondary" id="createAccount">Sign up now</button></p>
+</form>{{end}}
 {{template "foot" .}}{{end}}
 
 {{define "consent"}}{{template "head" .}}
@@ -138,6 +142,10 @@ type pageData struct {
 	// WebAuthn are the options of navigator.credentials (JSON) for the
 	// security-key form; Ceremony is "register" or "login".
 	WebAuthn, Ceremony string
+	// SignUp is the sign-up page's step and values.
+	SignUp *signUpView
+	// SignUpLink offers "Sign up now" (signUpOrSignIn flows with a mailer).
+	SignUpLink bool
 }
 
 // securePage sets the headers of every sign-in page: no caching, no
@@ -181,7 +189,8 @@ func (s *Service) renderSignIn(w http.ResponseWriter, r *http.Request, req authz
 	nonce := s.securePage(w, "'self'")
 	s.render(w, r, "signin", status, pageData{Title: "Sign in", Nonce: nonce, Action: r.URL.Path, Query: req.Raw,
 		CSRF: s.withCSRF(w), AppName: req.App.DisplayName, LoginHint: req.LoginHint, Message: msg,
-		Forgot: req.Flow != nil && req.Flow.UserFlowType == UserFlowSignUpOrSignIn})
+		Forgot:     req.Flow != nil && req.Flow.UserFlowType == UserFlowSignUpOrSignIn,
+		SignUpLink: req.Flow != nil && req.Flow.UserFlowType == UserFlowSignUpOrSignIn && s.signUpOpen(req.Flow)})
 }
 
 func (s *Service) renderConsent(w http.ResponseWriter, r *http.Request, req authzRequest, user User, scopes []string) {
