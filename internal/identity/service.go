@@ -161,6 +161,7 @@ func (s *Service) Handler() http.Handler {
 	mux.HandleFunc("/{tenant}/oauth2/v2.0/logout", s.serveLogout)
 	mux.HandleFunc("/{tenant}/openid/userinfo", s.serveUserInfo)
 	mux.HandleFunc("/{tenant}/oauth2/v2.0/webauthn.js", s.serveWebAuthnScript)
+	mux.HandleFunc("/{tenant}/"+SecurityInfoPath, s.serveSecurityInfo)
 	// B2C user flows: "/{tenant}/{policy}/...".
 	mux.HandleFunc("/{tenant}/{policy}/v2.0/.well-known/openid-configuration", s.serveB2CDiscovery)
 	mux.HandleFunc("/{tenant}/{policy}/discovery/v2.0/keys", s.serveB2CKeys)
@@ -193,7 +194,7 @@ func Matches(path string) bool {
 	}
 	switch rest {
 	case "v2.0/.well-known/openid-configuration", "discovery/v2.0/keys", "oauth2/v2.0/token",
-		"oauth2/v2.0/authorize", "oauth2/v2.0/logout", "openid/userinfo", "oauth2/v2.0/webauthn.js":
+		"oauth2/v2.0/authorize", "oauth2/v2.0/logout", "openid/userinfo", "oauth2/v2.0/webauthn.js", SecurityInfoPath:
 		return true
 	}
 	return false

@@ -31,7 +31,7 @@ button.secondary{background:#e6e6e6;color:#1b1b1b}
 <button type="button" id="webauthn-start" class="secondary" hidden>{{if eq .Ceremony "register"}}Use a security key instead{{else}}Use your security key{{end}}</button>
 <p class="error" id="webauthn-error" role="alert" hidden></p>
 </form>
-<script nonce="{{.Nonce}}" src="webauthn.js"></script>{{end}}{{end}}
+<script nonce="{{.Nonce}}" src="{{.Script}}"></script>{{end}}{{end}}
 
 {{define "signin"}}{{template "head" .}}
 <h1>Sign in</h1>
@@ -146,6 +146,13 @@ type pageData struct {
 	SignUp *signUpView
 	// SignUpLink offers "Sign up now" (signUpOrSignIn flows with a mailer).
 	SignUpLink bool
+	// Script is the security-key script's address (set by render).
+	Script string
+	// Security-info page: a status line, and what may be added.
+	Info          string
+	CanAddApp     bool
+	CanAddKey     bool
+	PasskeySignIn bool
 }
 
 // securePage sets the headers of every sign-in page: no caching, no
@@ -179,6 +186,9 @@ func (s *Service) withCSRF(w http.ResponseWriter) string {
 }
 
 func (s *Service) render(w http.ResponseWriter, r *http.Request, name string, status int, d pageData) {
+	if d.Script == "" {
+		d.Script = scriptSrc(r)
+	}
 	w.WriteHeader(status)
 	if err := pages.ExecuteTemplate(w, name, d); err != nil {
 		s.opts.Logger.ErrorContext(r.Context(), "sign-in page rendering failed", "page", name, "err", err.Error())
