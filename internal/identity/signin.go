@@ -180,6 +180,8 @@ func (s *Service) serveAuthorizeForm(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		s.secondFactor(w, r, req, sess, r.PostForm.Get("action"))
+	case "passkey-start", "passkey":
+		s.passkeyForm(w, r, req, r.PostForm.Get("action"))
 	case "signup", "signup-send", "signup-verify", "signup-create":
 		s.signUpForm(w, r, req, r.PostForm.Get("action"))
 	case "forgot", "reset", "profile", "cancel":

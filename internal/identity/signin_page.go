@@ -27,7 +27,7 @@ button.secondary{background:#e6e6e6;color:#1b1b1b}
 
 {{define "webauthn"}}{{if .WebAuthn}}<form method="post" action="{{.Action}}" id="webauthn" data-ceremony="{{.Ceremony}}" data-options="{{.WebAuthn}}">
 <input type="hidden" name="q" value="{{.Query}}"><input type="hidden" name="csrf" value="{{.CSRF}}">
-<input type="hidden" name="action" value="webauthn"><input type="hidden" name="credential" id="credential">
+<input type="hidden" name="action" value="{{or .WebAuthnAction "webauthn"}}"><input type="hidden" name="credential" id="credential">
 <button type="button" id="webauthn-start" class="secondary" hidden>{{if eq .Ceremony "register"}}Use a security key instead{{else}}Use your security key{{end}}</button>
 <p class="error" id="webauthn-error" role="alert" hidden></p>
 </form>
@@ -49,6 +49,10 @@ button.secondary{background:#e6e6e6;color:#1b1b1b}
 {{if .Forgot}}<form method="post" action="{{.Action}}">
 <input type="hidden" name="q" value="{{.Query}}"><input type="hidden" name="csrf" value="{{.CSRF}}">
 <button type="submit" name="action" value="forgot" class="secondary">Forgot your password?</button>
+</form>{{end}}
+{{if .PasskeySignIn}}<form method="post" action="{{.Action}}">
+<input type="hidden" name="q" value="{{.Query}}"><input type="hidden" name="csrf" value="{{.CSRF}}">
+<button type="submit" name="action" value="passkey-start" class="secondary" id="passkey">Sign in with a security key</button>
 </form>{{end}}
 {{if .SignUpLink}}<form method="post" action="{{.Action}}">
 <input type="hidden" name="q" value="{{.Query}}"><input type="hidden" name="csrf" value="{{.CSRF}}">
@@ -153,6 +157,9 @@ type pageData struct {
 	CanAddApp     bool
 	CanAddKey     bool
 	PasskeySignIn bool
+	// WebAuthnAction is the security-key form's action ("webauthn" when
+	// empty; "passkey" for a passwordless sign-in).
+	WebAuthnAction string
 }
 
 // securePage sets the headers of every sign-in page: no caching, no
@@ -199,8 +206,9 @@ func (s *Service) renderSignIn(w http.ResponseWriter, r *http.Request, req authz
 	nonce := s.securePage(w, "'self'")
 	s.render(w, r, "signin", status, pageData{Title: "Sign in", Nonce: nonce, Action: r.URL.Path, Query: req.Raw,
 		CSRF: s.withCSRF(w), AppName: req.App.DisplayName, LoginHint: req.LoginHint, Message: msg,
-		Forgot:     req.Flow != nil && req.Flow.UserFlowType == UserFlowSignUpOrSignIn,
-		SignUpLink: req.Flow != nil && req.Flow.UserFlowType == UserFlowSignUpOrSignIn && s.signUpOpen(req.Flow)})
+		Forgot:        req.Flow != nil && req.Flow.UserFlowType == UserFlowSignUpOrSignIn,
+		SignUpLink:    req.Flow != nil && req.Flow.UserFlowType == UserFlowSignUpOrSignIn && s.signUpOpen(req.Flow),
+		PasskeySignIn: s.passkeyOffered(r, req)})
 }
 
 func (s *Service) renderConsent(w http.ResponseWriter, r *http.Request, req authzRequest, user User, scopes []string) {

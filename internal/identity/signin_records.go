@@ -161,7 +161,7 @@ func (s *Service) getRecord(ctx context.Context, table, secret string, v any) (b
 func (s *Service) PruneSignIns(ctx context.Context) (int, error) {
 	now := s.opts.Now()
 	n := 0
-	for _, table := range []string{tableSessions, tableAuthCodes, tableRedeemedCodes, tableRefreshTokens, tableSignUps} {
+	for _, table := range []string{tableSessions, tableAuthCodes, tableRedeemedCodes, tableRefreshTokens, tableSignUps, tablePasskeys} {
 		vals, err := s.dir.recs.List(ctx, table, "")
 		if err != nil {
 			return n, err

@@ -163,7 +163,7 @@ func (s *Service) beginWebAuthn(ctx context.Context, r *http.Request, sess *sess
 	if err != nil {
 		return "", err
 	}
-	b, err := json.Marshal(options)
+	b, err := jsonString(options)
 	if err != nil {
 		return "", err
 	}
@@ -171,7 +171,13 @@ func (s *Service) beginWebAuthn(ctx context.Context, r *http.Request, sess *sess
 	if sess.rec.WebAuthn, err = json.Marshal(c); err != nil {
 		return "", err
 	}
-	return string(b), s.updateRecord(ctx, tableSessions, sess.id, sess.rec, sess.rec.Expires)
+	return b, s.updateRecord(ctx, tableSessions, sess.id, sess.rec, sess.rec.Expires)
+}
+
+// jsonString is v as JSON text (navigator.credentials options for a page).
+func jsonString(v any) (string, error) {
+	b, err := json.Marshal(v)
+	return string(b), err
 }
 
 // finishWebAuthn completes the session's ceremony with the browser's

@@ -227,6 +227,8 @@ type softKey struct {
 	id     []byte
 	count  uint32
 	origin string
+	// flags of an assertion's authenticator data (0: UP and UV).
+	flags byte
 }
 
 func b64(b []byte) string { return base64.RawURLEncoding.EncodeToString(b) }
@@ -291,7 +293,11 @@ func (k *softKey) get(options string, userID string) string {
 	k.t.Helper()
 	challenge, rpID := k.options(options)
 	cd := k.clientData("webauthn.get", challenge)
-	ad := k.authData(rpID, 0x05, nil) // UP, UV
+	flags := k.flags
+	if flags == 0 {
+		flags = 0x05 // UP, UV
+	}
+	ad := k.authData(rpID, flags, nil)
 	h := sha256.Sum256(cd)
 	digest := sha256.Sum256(append(append([]byte(nil), ad...), h[:]...)) // ES256 signs authData || hash(clientData)
 	sig, err := ecdsa.SignASN1(rand.Reader, k.key, digest[:])
