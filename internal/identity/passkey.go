@@ -102,13 +102,8 @@ func (s *Service) passkeyForm(w http.ResponseWriter, r *http.Request, req authzR
 		s.authorizeFailed(w, r, req, err)
 		return
 	}
-	sess, err := s.startSession(ctx, w, req.TenantID, user.ID, []string{"fido", "mfa"})
+	sess, err := s.startMFASession(ctx, w, req.TenantID, user.ID, []string{"fido", "mfa"})
 	if err != nil {
-		s.authorizeFailed(w, r, req, err)
-		return
-	}
-	sess.rec.MFATime = sess.rec.AuthTime
-	if err := s.updateRecord(ctx, tableSessions, sess.id, sess.rec, sess.rec.Expires); err != nil {
 		s.authorizeFailed(w, r, req, err)
 		return
 	}

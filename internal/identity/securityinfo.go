@@ -73,22 +73,14 @@ func (s *Service) serveSecurityInfo(w http.ResponseWriter, r *http.Request) {
 			s.renderSecurityInfoSignIn(w, r, "", http.StatusOK)
 			return
 		}
-		upn := strings.TrimSpace(r.PostForm.Get("login"))
-		lockKey := "user:" + strings.ToLower(upn)
-		if d := s.lockouts.locked(t.ID, lockKey, now); d > 0 {
-			s.renderSecurityInfoSignIn(w, r, "Your account is locked after too many sign-in attempts. Try again later.", http.StatusTooManyRequests)
-			return
-		}
-		user, err := s.AuthenticateUser(ctx, t.ID, upn, r.PostForm.Get("passwd"))
-		if ErrBadCredentials(err) {
-			s.lockouts.fail(t.ID, lockKey, now)
-			s.renderSecurityInfoSignIn(w, r, "Your account or password is incorrect.", http.StatusOK)
-			return
-		} else if err != nil {
+		user, msg, status, err := s.passwordSignIn(r, t.ID)
+		if err != nil {
 			s.authorizeFailed(w, r, req, err)
 			return
+		} else if msg != "" {
+			s.renderSecurityInfoSignIn(w, r, msg, status)
+			return
 		}
-		s.lockouts.succeed(t.ID, lockKey)
 		if sess, err = s.startSession(ctx, w, t.ID, user.ID, []string{"pwd"}); err != nil {
 			s.authorizeFailed(w, r, req, err)
 			return

@@ -146,13 +146,8 @@ func (s *Service) resetPassword(w http.ResponseWriter, r *http.Request, req auth
 		s.authorizeFailed(w, r, req, err)
 		return
 	}
-	sess, err := s.startSession(ctx, w, req.TenantID, user.ID, []string{"pwd", "otp", "mfa"})
+	sess, err := s.startMFASession(ctx, w, req.TenantID, user.ID, []string{"pwd", "otp", "mfa"})
 	if err != nil {
-		s.authorizeFailed(w, r, req, err)
-		return
-	}
-	sess.rec.MFATime = sess.rec.AuthTime
-	if err := s.updateRecord(ctx, tableSessions, sess.id, sess.rec, sess.rec.Expires); err != nil {
 		s.authorizeFailed(w, r, req, err)
 		return
 	}
