@@ -71,6 +71,13 @@ func TestSecurityInfoAndPasswordlessInHeadlessChromium(t *testing.T) {
 		t.Fatalf("the user's methods: app %v, keys %+v (%v)", app, keys, err)
 	}
 
+	// The console's Security page links to the security-info page.
+	c.do(chromedp.Navigate(base+"/console/security"), chromedp.WaitVisible(chromedp.CSS("#security-info")),
+		chromedp.Click(chromedp.CSS("#security-info")), chromedp.WaitVisible(chromedp.CSS("#methods")))
+	if m := c.text("#methods"); !strings.Contains(m, "Security key") {
+		t.Fatalf("methods after adding the key: %q", m)
+	}
+
 	// A new visit, no session: the key alone signs in to the console.
 	runCDP(c, network.ClearBrowserCookies, cdp.Empty{})
 	c.do(chromedp.Navigate(base+"/console/security"), chromedp.WaitVisible(chromedp.CSS("#passkey")),
