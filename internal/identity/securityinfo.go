@@ -116,7 +116,7 @@ func (s *Service) serveSecurityInfo(w http.ResponseWriter, r *http.Request) {
 		s.renderMFA(w, r, req, sess, user, "", http.StatusOK)
 		return
 	}
-	info, msg := "", ""
+	msg := ""
 	switch action {
 	case "addapp":
 		e, err := s.beginTOTP(ctx, t.ID, user, true)
@@ -157,7 +157,7 @@ func (s *Service) serveSecurityInfo(w http.ResponseWriter, r *http.Request) {
 		s.renderError(w, r, http.StatusBadRequest, errBadAuthorizeParam("action"))
 		return
 	}
-	s.renderSecurityInfo(w, r, sess, user, info, msg, "")
+	s.renderSecurityInfo(w, r, sess, user, "", msg, "")
 }
 
 // securityInfoPage reports whether the request is for the security-info

@@ -59,7 +59,8 @@ func TestSecurityInfoAndPasswordlessInHeadlessChromium(t *testing.T) {
 		t.Fatalf("methods before adding the key: %q", m)
 	}
 	c.do(chromedp.Click(chromedp.CSS("#addkey")), chromedp.WaitVisible(chromedp.CSS("#webauthn-start")),
-		chromedp.Click(chromedp.CSS("#webauthn-start")), chromedp.WaitVisible(chromedp.CSS("p[role=status]")))
+		chromedp.Click(chromedp.CSS("#webauthn-start")), chromedp.WaitNotPresent(chromedp.CSS("#webauthn-start")),
+		chromedp.WaitVisible(chromedp.CSS("p[role=status]")))
 	if st := c.text("p[role=status]"); !strings.Contains(st, "Security key added.") {
 		t.Fatalf("after registering the key: %q", st)
 	}
