@@ -50,6 +50,10 @@ func (s *Service) proceed(w http.ResponseWriter, r *http.Request, req authzReque
 	ctx := r.Context()
 	now := s.opts.Now()
 	if req.Flow != nil && req.Flow.UserFlowType == UserFlowPasswordReset && !st.flowDone {
+		if s.opts.Mailer != nil { // B2C's reset: the account's email proves it
+			s.renderSignUp(w, r, req, signUpView{Step: "email"}, "", http.StatusOK)
+			return
+		}
 		s.renderB2CPage(w, r, req, "reset", "Reset your password", "", http.StatusOK)
 		return
 	}
@@ -182,7 +186,7 @@ func (s *Service) serveAuthorizeForm(w http.ResponseWriter, r *http.Request) {
 		s.secondFactor(w, r, req, sess, r.PostForm.Get("action"))
 	case "passkey-start", "passkey":
 		s.passkeyForm(w, r, req, r.PostForm.Get("action"))
-	case "signup", "signup-send", "signup-verify", "signup-create":
+	case "signup", "signup-send", "signup-verify", "signup-create", "reset-send", "reset-verify", "reset-set":
 		s.signUpForm(w, r, req, r.PostForm.Get("action"))
 	case "forgot", "reset", "profile", "cancel":
 		s.userFlowForm(w, r, req, r.PostForm.Get("action"))

@@ -72,15 +72,16 @@ type signUpState struct {
 	Expires     time.Time `json:"expires"`
 }
 
-// signUpView is what the sign-up page shows: the step ("email", "code" or
-// "details") and the values typed so far.
+// signUpView is what the sign-up page shows: the step ("email", "code",
+// "details" for a sign-up, "password" for a password reset) and the values
+// typed so far. Prefix names the forms' actions: "signup" or "reset".
 type signUpView struct {
-	Step, Email, Info, GivenName, Surname, DisplayName string
+	Step, Email, Info, GivenName, Surname, DisplayName, Prefix string
 }
 
 var _ = template.Must(pages.Parse(`
 {{define "signup"}}{{template "head" .}}
-<h1>Create your account</h1>
+<h1>{{.Title}}</h1>
 <p class="small">for <strong>{{.AppName}}</strong></p>
 {{with .SignUp}}{{if .Info}}<p role="status">{{.Info}}</p>{{end}}{{end}}
 {{if .Message}}<p class="error" role="alert">{{.Message}}</p>{{end}}
@@ -88,13 +89,13 @@ var _ = template.Must(pages.Parse(`
 <input type="hidden" name="q" value="{{$.Query}}"><input type="hidden" name="csrf" value="{{$.CSRF}}">
 {{if eq .Step "email"}}<label for="email">Email address</label>
 <input id="email" name="email" type="email" autocomplete="email" required autofocus value="{{.Email}}">
-<button type="submit" name="action" value="signup-send" id="emailVerificationControl_but_send_code">Send verification code</button>
+<button type="submit" name="action" value="{{.Prefix}}-send" id="emailVerificationControl_but_send_code">Send verification code</button>
 {{else}}<label for="email">Email address</label>
 <input id="email" type="email" value="{{.Email}}" readonly>
 {{end}}{{if eq .Step "code"}}<label for="verificationCode">Verification code</label>
 <input id="verificationCode" name="verificationCode" type="text" inputmode="numeric" autocomplete="one-time-code" required autofocus>
-<button type="submit" name="action" value="signup-verify" id="emailVerificationControl_but_verify_code">Verify code</button>
-<button type="submit" name="action" value="signup-send" class="secondary" formnovalidate id="emailVerificationControl_but_send_new_code">Send new code</button>
+<button type="submit" name="action" value="{{.Prefix}}-verify" id="emailVerificationControl_but_verify_code">Verify code</button>
+<button type="submit" name="action" value="{{.Prefix}}-send" class="secondary" formnovalidate id="emailVerificationControl_but_send_new_code">Send new code</button>
 {{end}}{{if eq .Step "details"}}<label for="newPassword">New password</label>
 <input id="newPassword" name="newPassword" type="password" autocomplete="new-password" required autofocus>
 <label for="reenterPassword">Confirm new password</label>
@@ -107,6 +108,12 @@ var _ = template.Must(pages.Parse(`
 <label for="surname">Surname</label>
 <input id="surname" name="surname" type="text" autocomplete="family-name" value="{{.Surname}}">
 <button type="submit" name="action" value="signup-create" id="continue">Create</button>
+{{end}}{{if eq .Step "password"}}<label for="newPassword">New password</label>
+<input id="newPassword" name="newPassword" type="password" autocomplete="new-password" required autofocus>
+<label for="reenterPassword">Confirm new password</label>
+<input id="reenterPassword" name="reenterPassword" type="password" autocomplete="new-password" required>
+<p class="small">8 to 64 characters, with 3 of: lower case letters, upper case letters, digits, symbols.</p>
+<button type="submit" name="action" value="reset-set" id="continue">Continue</button>
 {{end}}<button type="submit" name="action" value="cancel" class="secondary" formnovalidate id="cancel">Cancel</button>
 </form>{{end}}
 {{template "foot" .}}{{end}}
@@ -127,16 +134,27 @@ const errSignUpNoMail = "Sign-up is not available: this server has no email serv
 	"Ask an administrator to configure one, or to create your account."
 
 func (s *Service) renderSignUp(w http.ResponseWriter, r *http.Request, req authzRequest, v signUpView, msg string, status int) {
+	title := "Create your account"
+	v.Prefix = "signup"
+	if resetsByEmail(req.Flow) {
+		title, v.Prefix = "Reset your password", "reset"
+	}
 	nonce := s.securePage(w, "'self'")
-	s.render(w, r, "signup", status, pageData{Title: "Create your account", Nonce: nonce, Action: r.URL.Path,
+	s.render(w, r, "signup", status, pageData{Title: title, Nonce: nonce, Action: r.URL.Path,
 		Query: req.Raw, CSRF: s.withCSRF(w), AppName: req.App.DisplayName, Message: msg, SignUp: &v})
 }
 
+// resetsByEmail reports whether the flow is a password reset (which
+// verifies the account's email when a mailer is configured).
+func resetsByEmail(f *UserFlow) bool { return f != nil && f.UserFlowType == UserFlowPasswordReset }
+
 // signUpForm handles the sign-up page's forms: "signup" (the link, or a
 // signUp flow's first page), "signup-send" (send or resend the code),
-// "signup-verify" and "signup-create".
+// "signup-verify" and "signup-create"; and the same email verification
+// of a password reset ("reset-send", "reset-verify", "reset-set").
 func (s *Service) signUpForm(w http.ResponseWriter, r *http.Request, req authzRequest, action string) {
-	if !req.Flow.signsUp() {
+	reset := strings.HasPrefix(action, "reset-")
+	if reset && (!resetsByEmail(req.Flow) || s.opts.Mailer == nil) || !reset && !req.Flow.signsUp() {
 		s.renderError(w, r, http.StatusBadRequest, errBadAuthorizeParam("action"))
 		return
 	}
@@ -148,10 +166,12 @@ func (s *Service) signUpForm(w http.ResponseWriter, r *http.Request, req authzRe
 	case "signup":
 		s.endSignUp(r.Context(), w, r)
 		s.renderSignUp(w, r, req, signUpView{Step: "email"}, "", http.StatusOK)
-	case "signup-send":
+	case "signup-send", "reset-send":
 		s.sendSignUpCode(w, r, req)
-	case "signup-verify":
+	case "signup-verify", "reset-verify":
 		s.verifySignUpCode(w, r, req)
+	case "reset-set":
+		s.resetPasswordByEmail(w, r, req)
 	default:
 		s.createSignUpAccount(w, r, req)
 	}
@@ -239,6 +259,19 @@ func (s *Service) sendSignUpCode(w http.ResponseWriter, r *http.Request, req aut
 		s.authorizeFailed(w, r, req, err)
 		return
 	}
+	// A password reset mails only an account's address; the page says the
+	// same either way, and the code of an unknown address is never sent,
+	// so it cannot be verified.
+	send, subject, purpose := true, req.App.DisplayName+" account email verification code", "verify your email address"
+	if resetsByEmail(req.Flow) {
+		u, err := s.dir.UserBySignInName(ctx, req.TenantID, email)
+		if err != nil && !errors.Is(err, ErrNotFound) {
+			s.authorizeFailed(w, r, req, err)
+			return
+		}
+		send = err == nil && u.AccountEnabled
+		subject, purpose = req.App.DisplayName+" password reset code", "reset your password"
+	}
 	st.CodeHash, st.CodeExpires, st.Tries, st.Verified = signUpCodeHash(st.Salt, code), now.Add(signUpCodeLifetime), 0, false
 	st.Sends++
 	save := s.updateRecord
@@ -251,11 +284,13 @@ func (s *Service) sendSignUpCode(w http.ResponseWriter, r *http.Request, req aut
 	}
 	http.SetCookie(w, &http.Cookie{Name: signUpCookie, Value: id, Path: "/", Secure: true, HttpOnly: true, SameSite: http.SameSiteStrictMode})
 	app := req.App.DisplayName
-	body := fmt.Sprintf("Your code to verify your email address for %s is:\r\n\r\n%s\r\n\r\nIt is good for %d minutes. "+
-		"If you did not ask for it, ignore this message.\r\n", app, code, int(signUpCodeLifetime/time.Minute))
+	body := fmt.Sprintf("Your code to %s for %s is:\r\n\r\n%s\r\n\r\nIt is good for %d minutes. "+
+		"If you did not ask for it, ignore this message.\r\n", purpose, app, code, int(signUpCodeLifetime/time.Minute))
 	mctx, cancel := context.WithTimeout(ctx, 15*time.Second)
 	defer cancel()
-	if err := s.opts.Mailer.Send(mctx, email, app+" account email verification code", []byte(body)); err != nil {
+	if !send {
+		s.opts.Logger.InfoContext(ctx, "password reset code not sent: no such account", "tenant", req.TenantID)
+	} else if err := s.opts.Mailer.Send(mctx, email, subject, []byte(body)); err != nil {
 		s.opts.Logger.WarnContext(ctx, "sign-up verification code not sent", "tenant", req.TenantID, "err", err.Error())
 		s.renderSignUp(w, r, req, signUpView{Step: "email", Email: email},
 			"The verification code could not be sent. Try again later.", http.StatusServiceUnavailable)
@@ -274,7 +309,7 @@ func (s *Service) verifySignUpCode(w http.ResponseWriter, r *http.Request, req a
 		return
 	}
 	if !ok || st.CodeHash == "" {
-		s.renderSignUp(w, r, req, signUpView{Step: "email"}, "The sign-up has expired. Enter your email address again.", http.StatusOK)
+		s.renderSignUp(w, r, req, signUpView{Step: "email"}, "This has expired. Enter your email address again.", http.StatusOK)
 		return
 	}
 	now := s.opts.Now()
@@ -309,7 +344,11 @@ func (s *Service) verifySignUpCode(w http.ResponseWriter, r *http.Request, req a
 		s.authorizeFailed(w, r, req, err)
 		return
 	}
-	s.renderSignUp(w, r, req, signUpView{Step: "details", Email: st.Email,
+	next := "details"
+	if resetsByEmail(req.Flow) {
+		next = "password"
+	}
+	s.renderSignUp(w, r, req, signUpView{Step: next, Email: st.Email,
 		Info: "Email address verified. You can now continue."}, "", http.StatusOK)
 }
 
@@ -324,7 +363,7 @@ func (s *Service) createSignUpAccount(w http.ResponseWriter, r *http.Request, re
 		return
 	}
 	if !ok || !st.Verified {
-		s.renderSignUp(w, r, req, signUpView{Step: "email"}, "The sign-up has expired. Enter your email address again.", http.StatusOK)
+		s.renderSignUp(w, r, req, signUpView{Step: "email"}, "This has expired. Enter your email address again.", http.StatusOK)
 		return
 	}
 	f := r.PostForm
@@ -367,6 +406,58 @@ func (s *Service) createSignUpAccount(w http.ResponseWriter, r *http.Request, re
 	}
 	s.opts.Logger.InfoContext(ctx, "user signed up through a user flow", "tenant", req.TenantID, "oid", user.ID, "flow", req.Flow.ID)
 	s.proceed(w, r, req, sess, step{signedIn: true})
+}
+
+// resetPasswordByEmail is a password reset's last step: the verified
+// address's account gets the new password, its other sessions and refresh
+// tokens end (as Graph's password reset), and the user is signed in.
+func (s *Service) resetPasswordByEmail(w http.ResponseWriter, r *http.Request, req authzRequest) {
+	ctx := r.Context()
+	_, st, ok, err := s.loadSignUp(r, req)
+	if err != nil {
+		s.authorizeFailed(w, r, req, err)
+		return
+	}
+	var user User
+	if ok && st.Verified {
+		if user, err = s.dir.UserBySignInName(ctx, req.TenantID, st.Email); err != nil && !errors.Is(err, ErrNotFound) {
+			s.authorizeFailed(w, r, req, err)
+			return
+		}
+	}
+	if user.ID == "" || !user.AccountEnabled {
+		s.renderSignUp(w, r, req, signUpView{Step: "email"}, "This has expired. Enter your email address again.", http.StatusOK)
+		return
+	}
+	view := signUpView{Step: "password", Email: st.Email}
+	pw := r.PostForm.Get("newPassword")
+	if msg := checkStrongPassword(pw); msg != "" {
+		s.renderSignUp(w, r, req, view, msg, http.StatusOK)
+		return
+	}
+	if subtle.ConstantTimeCompare([]byte(pw), []byte(r.PostForm.Get("reenterPassword"))) != 1 {
+		s.renderSignUp(w, r, req, view, "The password entry fields do not match. Enter the same password in both fields and try again.", http.StatusOK)
+		return
+	}
+	hash, err := HashPassword(s.opts.Rand, pw)
+	if err != nil {
+		s.authorizeFailed(w, r, req, err)
+		return
+	}
+	user.PasswordHash = hash
+	user.SignInSessionsValidFrom = s.opts.Now().UTC() // sessions before this reset end; the new one starts now
+	if err := s.dir.PutUser(ctx, user); err != nil {
+		s.authorizeFailed(w, r, req, err)
+		return
+	}
+	s.endSignUp(ctx, w, r)
+	sess, err := s.startSession(ctx, w, req.TenantID, user.ID, []string{"pwd"})
+	if err != nil {
+		s.authorizeFailed(w, r, req, err)
+		return
+	}
+	s.opts.Logger.InfoContext(ctx, "password reset by email through a user flow", "tenant", req.TenantID, "oid", user.ID, "flow", req.Flow.ID)
+	s.proceed(w, r, req, sess, step{signedIn: true, flowDone: true})
 }
 
 // checkStrongPassword applies B2C's "strong" complexity and returns the

@@ -259,3 +259,54 @@ func TestB2CSignUpWithMFAAndWithoutMail(t *testing.T) {
 		t.Errorf("tokens after sign-up with MFA: %+v", id)
 	}
 }
+
+func TestB2CPasswordResetByEmail(t *testing.T) {
+	e := newB2CEnv(t)
+	e.grantAdminConsent(t)
+	mb := &mailbox{}
+	e.svc.SetMailer(mb)
+	const bob = "bob@example.test"
+	if _, err := e.svc.CreateLocalAccount(e.ctx, e.tenant.ID, LocalAccount{Email: bob, Password: "Old-Password-1", DisplayName: "Bob"}); err != nil {
+		t.Fatal(err)
+	}
+	reset := e.oauth("B2C_1_reset")
+	// An unknown address gets the same page, and no mail.
+	b := e.browser(t)
+	p := b.get(reset.AuthCodeURL("st"))
+	if !strings.Contains(p.body, `value="reset-send"`) || !strings.Contains(p.body, "Reset your password") {
+		t.Fatalf("reset page with a mail server: %.500s", p.body)
+	}
+	p = b.submit(p, url.Values{"action": {"reset-send"}, "email": {"nobody@example.test"}})
+	if !strings.Contains(p.body, `name="verificationCode"`) || mb.count() != 0 {
+		t.Fatalf("unknown address: %d mails, %.500s", mb.count(), p.body)
+	}
+	// The account's address gets a code; then the new password.
+	b = e.browser(t)
+	p = b.submit(b.get(reset.AuthCodeURL("st")), url.Values{"action": {"reset-send"}, "email": {bob}})
+	p = b.submit(p, url.Values{"action": {"reset-verify"}, "verificationCode": {mb.lastCode(t, bob)}})
+	if !strings.Contains(p.body, `name="newPassword"`) || strings.Contains(p.body, `name="displayName"`) {
+		t.Fatalf("password step: %.500s", p.body)
+	}
+	p = b.submit(p, url.Values{"action": {"reset-set"}, "newPassword": {"weak"}, "reenterPassword": {"weak"}})
+	if !strings.Contains(p.body, "between 8 and 64") {
+		t.Fatalf("weak password: %.500s", p.body)
+	}
+	q := redirectParams(t, b.submit(p, url.Values{"action": {"reset-set"}, "newPassword": {"New-Password-2"},
+		"reenterPassword": {"New-Password-2"}}), webRedirect)
+	if q.Get("code") == "" || q.Get("state") != "st" {
+		t.Fatalf("after the reset: %v", q)
+	}
+	if _, err := e.svc.AuthenticateUser(e.ctx, e.tenant.ID, bob, "Old-Password-1"); !ErrBadCredentials(err) {
+		t.Errorf("the old password still works: %v", err)
+	}
+	if _, err := e.svc.AuthenticateUser(e.ctx, e.tenant.ID, bob, "New-Password-2"); err != nil {
+		t.Errorf("the new password: %v", err)
+	}
+	// The last step without a verified address is refused.
+	b = e.browser(t)
+	p = b.submit(b.get(reset.AuthCodeURL("st")), url.Values{"action": {"reset-set"}, "newPassword": {"Other-Password-3"},
+		"reenterPassword": {"Other-Password-3"}})
+	if !strings.Contains(p.body, "has expired") {
+		t.Fatalf("reset without a verified address: %d %.500s", p.status, p.body)
+	}
+}
