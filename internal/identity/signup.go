@@ -14,6 +14,7 @@ import (
 	"io"
 	"net/http"
 	"net/mail"
+	"net/url"
 	"strings"
 	"time"
 	"unicode"
@@ -370,13 +371,9 @@ func (s *Service) createSignUpAccount(w http.ResponseWriter, r *http.Request, re
 	view := signUpView{Step: "details", Email: st.Email, GivenName: strings.TrimSpace(f.Get("givenName")),
 		Surname: strings.TrimSpace(f.Get("surname")), DisplayName: strings.TrimSpace(f.Get("displayName"))}
 	again := func(msg string) { s.renderSignUp(w, r, req, view, msg, http.StatusOK) }
-	pw := f.Get("newPassword")
-	if msg := checkStrongPassword(pw); msg != "" {
+	pw, msg := newPasswordOf(f)
+	if msg != "" {
 		again(msg)
-		return
-	}
-	if subtle.ConstantTimeCompare([]byte(pw), []byte(f.Get("reenterPassword"))) != 1 {
-		again("The password entry fields do not match. Enter the same password in both fields and try again.")
 		return
 	}
 	if view.DisplayName == "" || utf8.RuneCountInString(view.DisplayName) > 256 ||
@@ -393,8 +390,7 @@ func (s *Service) createSignUpAccount(w http.ResponseWriter, r *http.Request, re
 		s.authorizeFailed(w, r, req, err)
 		return
 	}
-	s.endSignUp(ctx, w, r)
-	sess, err := s.startSession(ctx, w, req.TenantID, user.ID, []string{"pwd"})
+	sess, err := s.signInVerified(ctx, w, r, req.TenantID, user.ID)
 	if err != nil {
 		s.authorizeFailed(w, r, req, err)
 		return
@@ -430,13 +426,9 @@ func (s *Service) resetPasswordByEmail(w http.ResponseWriter, r *http.Request, r
 		return
 	}
 	view := signUpView{Step: "password", Email: st.Email}
-	pw := r.PostForm.Get("newPassword")
-	if msg := checkStrongPassword(pw); msg != "" {
+	pw, msg := newPasswordOf(r.PostForm)
+	if msg != "" {
 		s.renderSignUp(w, r, req, view, msg, http.StatusOK)
-		return
-	}
-	if subtle.ConstantTimeCompare([]byte(pw), []byte(r.PostForm.Get("reenterPassword"))) != 1 {
-		s.renderSignUp(w, r, req, view, "The password entry fields do not match. Enter the same password in both fields and try again.", http.StatusOK)
 		return
 	}
 	hash, err := HashPassword(s.opts.Rand, pw)
@@ -450,14 +442,33 @@ func (s *Service) resetPasswordByEmail(w http.ResponseWriter, r *http.Request, r
 		s.authorizeFailed(w, r, req, err)
 		return
 	}
-	s.endSignUp(ctx, w, r)
-	sess, err := s.startSession(ctx, w, req.TenantID, user.ID, []string{"pwd"})
+	sess, err := s.signInVerified(ctx, w, r, req.TenantID, user.ID)
 	if err != nil {
 		s.authorizeFailed(w, r, req, err)
 		return
 	}
 	s.opts.Logger.InfoContext(ctx, "password reset by email through a user flow", "tenant", req.TenantID, "oid", user.ID, "flow", req.Flow.ID)
 	s.proceed(w, r, req, sess, step{signedIn: true, flowDone: true})
+}
+
+// newPasswordOf reads a form's new password: B2C's strong policy, typed
+// the same twice; msg is the page's refusal.
+func newPasswordOf(f url.Values) (pw, msg string) {
+	pw = f.Get("newPassword")
+	if msg := checkStrongPassword(pw); msg != "" {
+		return "", msg
+	}
+	if subtle.ConstantTimeCompare([]byte(pw), []byte(f.Get("reenterPassword"))) != 1 {
+		return "", "The password entry fields do not match. Enter the same password in both fields and try again."
+	}
+	return pw, ""
+}
+
+// signInVerified ends the browser's sign-up or reset and signs the user
+// in with the password just set.
+func (s *Service) signInVerified(ctx context.Context, w http.ResponseWriter, r *http.Request, tenantID, userID string) (*sessionRef, error) {
+	s.endSignUp(ctx, w, r)
+	return s.startSession(ctx, w, tenantID, userID, []string{"pwd"})
 }
 
 // checkStrongPassword applies B2C's "strong" complexity and returns the
