@@ -63,8 +63,8 @@ SIGINT or SIGTERM shuts the server down gracefully.`,
 	f.StringSlice("proxy-allow", nil, "client networks (CIDR) allowed to use the proxy (also STEWARD_PROXY_ALLOW; default loopback only)")
 	f.String("root-key-file", "", "root key that seals secrets at rest (also STEWARD_ROOT_KEY_FILE; default ~/.config/steward/root.key; STEWARD_ROOT_KEY wins)")
 	f.String("policy-builtins", "", "folder of built-in policy definitions in Azure/azure-policy's layout, served at the tenant scope (also STEWARD_POLICY_BUILTINS)")
-	f.String("smtp-addr", "", "SMTP server (host:port) for alert emails (also STEWARD_SMTP_ADDR; STEWARD_SMTP_USER and STEWARD_SMTP_PASSWORD authenticate)")
-	f.String("smtp-from", "", "sender address of alert emails (also STEWARD_SMTP_FROM)")
+	f.String("smtp-addr", "", "SMTP server (host:port) for alert, report and sign-up verification emails (also STEWARD_SMTP_ADDR; STEWARD_SMTP_USER and STEWARD_SMTP_PASSWORD authenticate)")
+	f.String("smtp-from", "", "sender address of alert, report and sign-up verification emails (also STEWARD_SMTP_FROM)")
 	f.String("aliases", "", "policy alias table file (CSV or provider JSON) added over the built-in table and those stored with 'steward policy aliases import'")
 	addServeReportFlags(f)
 	addServeCollectorFlags(f)
@@ -213,6 +213,11 @@ func serveServices(pol policyproviderOptions, vaultReady func(*server.VaultPlane
 		server.VendingService(server.VendingOptions{PlatformGroups: pol.platformGroups}),
 		server.CollectorServeService(pol.collector),
 		server.WebService(),
+	}
+	// The alerts' SMTP server also sends sign-up verification codes; with
+	// none configured, self-service sign-up is off.
+	if m, ok := pol.mailer.(alerts.SMTPMailer); ok && m.Addr != "" && m.From != "" {
+		services = append(services, server.IdentityMailService(m))
 	}
 	if pol.reports != nil {
 		ro := *pol.reports

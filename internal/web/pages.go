@@ -83,6 +83,7 @@ var pages = template.Must(template.New("pages").Funcs(template.FuncMap{
 {{if .FreshMFA}}<p class="ok" id="stepup-status">Verified with a second factor in the last 10 minutes: changes that need it are allowed.</p>
 {{else}}<p class="warn" id="stepup-status">Changes such as closing an alert or approving a request need a recent second factor.</p>
 <p><a href="/console/signin?stepup=1&amp;return=/console/security" id="stepup">Verify with a second factor</a> (your authenticator app or security key; without one, you set one up first)</p>{{end}}
+{{if .SecurityInfo}}<p><a href="{{.SecurityInfo}}" id="security-info">Security info</a>: add a security key (it can also sign you in without a password) or an authenticator app.</p>{{end}}
 {{template "foot" .}}{{end}}
 
 {{define "alerts"}}{{template "head" .}}
@@ -235,7 +236,10 @@ type pageData struct {
 	Subscriptions []subscriptionRow
 	FreshMFA      bool
 	AuthTime      string
-	Compliance    []compliance
+	// SecurityInfo is the token service's security-info page, where the
+	// user adds a security key or an authenticator app.
+	SecurityInfo string
+	Compliance   []compliance
 	// ComplianceError says that a summary could not be read.
 	ComplianceError string
 	// Notice confirms a change.
@@ -319,5 +323,16 @@ func (c *Console) overview(w http.ResponseWriter, r *http.Request, s *session) {
 // a sensitive change, with the step-up link when it is not.
 func (c *Console) security(w http.ResponseWriter, r *http.Request, s *session) {
 	c.render(w, r, "security", http.StatusOK, pageData{Title: "Security", User: s, FreshMFA: s.freshMFA(c.opts.Now()),
-		AuthTime: s.AuthTime.Format(time.RFC3339)})
+		AuthTime: s.AuthTime.Format(time.RFC3339), SecurityInfo: securityInfoURL(c.opts.Issuer)})
+}
+
+// securityInfoURL is the token service's security-info page of the
+// issuer's tenant ("https://host/{tenant}/security-info"), "" when the
+// issuer has not that form.
+func securityInfoURL(issuer string) string {
+	base, ok := strings.CutSuffix(strings.TrimSuffix(issuer, "/"), "/v2.0")
+	if !ok || !strings.HasPrefix(base, "https://") {
+		return ""
+	}
+	return base + "/security-info"
 }
