@@ -2,8 +2,8 @@ package kql
 
 import "sort"
 
-// compileEvaluate plans the evaluate operator: the bag_unpack, pivot and
-// narrow plugins.
+// compileEvaluate plans the evaluate operator: the bag_unpack, pivot,
+// narrow, basket, diffpatterns and autocluster plugins.
 func compileEvaluate(sc *scope, in *planTable, o *RawOp) (*planTable, error) {
 	call, ok := rawCall(o.Text)
 	if !ok {
@@ -16,6 +16,12 @@ func compileEvaluate(sc *scope, in *planTable, o *RawOp) (*planTable, error) {
 		return compilePivot(sc, in, o, call)
 	case "narrow":
 		return compileNarrow(sc, in, o, call)
+	case "basket":
+		return compileBasket(sc, in, o, call)
+	case "diffpatterns":
+		return compileDiffPatterns(sc, in, o, call)
+	case "autocluster":
+		return compileAutocluster(sc, in, o, call)
 	}
 	return nil, errAt(o, "evaluate plugin '%s' is not supported", call.Name)
 }

@@ -1,0 +1,131 @@
+package kql
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"testing"
+)
+
+// Worked by hand: Damage=NO implies Crops=0 here, as in the documented
+// StormEvents example, so NO alone is not a closed pattern.
+const basketData = "datatable(EventType:string, Damage:string, Crops:long)[" +
+	"'Hail','NO',0, 'Hail','NO',0, 'Hail','NO',0, 'Hail','NO',0, 'Hail','YES',0, 'Hail','YES',5," +
+	"'Wind','YES',5, 'Wind','YES',5, 'Wind','NO',0, 'Wind','NO',0]"
+
+func TestBasketPlugin(t *testing.T) {
+	for _, tc := range []struct{ q, cols, rows string }{
+		{basketData + " | evaluate basket(0.2)", "SegmentId,Count,Percent,EventType,Damage,Crops",
+			"0|7|70|''|''|0;1|6|60|'Hail'|''|null;2|6|60|''|'NO'|0;3|5|50|'Hail'|''|0;" +
+				"4|4|40|'Hail'|'NO'|0;5|4|40|''|'YES'|null;6|4|40|'Wind'|''|null;7|3|30|''|'YES'|5;" +
+				"8|2|20|'Hail'|'YES'|null;9|2|20|'Wind'|'NO'|0;10|2|20|'Wind'|'YES'|5"},
+		// a higher threshold; custom wildcards per type
+		{basketData + " | evaluate basket(0.5, '~', '~', '*', long(-1))", "SegmentId,Count,Percent,EventType,Damage,Crops",
+			"0|7|70|'*'|'*'|0;1|6|60|'Hail'|'*'|-1;2|6|60|'*'|'NO'|0;3|5|50|'Hail'|'*'|0"},
+		// MaxDimensions 1: single columns only, closed within that bound
+		{basketData + " | evaluate basket(0.3, '~', 1)", "SegmentId,Count,Percent,EventType,Damage,Crops",
+			"0|7|70|''|''|0;1|6|60|'Hail'|''|null;2|6|60|''|'NO'|null;3|4|40|''|'YES'|null;4|4|40|'Wind'|''|null;5|3|30|''|''|5"},
+		// a weight column counts each row that many times and is not a dimension
+		{"datatable(k:string, w:long)['a',3, 'b',1] | evaluate basket(0.3, w)", "SegmentId,Count,Percent,k", "0|3|75|'a'"},
+		// empty input: no patterns
+		{basketData + " | where EventType == 'none' | evaluate basket()", "SegmentId,Count,Percent,EventType,Damage,Crops", ""},
+	} {
+		res := runQuery(t, tc.q)
+		if got := colNames(res); got != tc.cols {
+			t.Errorf("%s\ncolumns %s, want %s", tc.q, got, tc.cols)
+		}
+		if got := strings.Join(rowsText(res), ";"); got != tc.rows {
+			t.Errorf("%s\nrows %s\nwant %s", tc.q, got, tc.rows)
+		}
+	}
+}
+
+// Worked by hand: Hail and Wind split the sets most (70 points each);
+// their extensions are dropped, Spotter and Public are unrelated to them.
+const diffData = "datatable(Outcome:string, EventType:string, Source:string)[" +
+	"'ok','Hail','Spotter', 'ok','Hail','Spotter', 'ok','Hail','Spotter', 'ok','Hail','Spotter', 'ok','Hail','Spotter', 'ok','Hail','Spotter'," +
+	"'ok','Wind','Public', 'ok','Wind','Public', 'ok','Hail','Public', 'ok','Hail','Public'," +
+	"'fail','Wind','Public', 'fail','Wind','Public', 'fail','Wind','Public', 'fail','Wind','Public', 'fail','Wind','Public'," +
+	"'fail','Hail','Spotter', 'fail','Wind','Spotter', 'fail','Wind','Spotter', 'fail','Wind','Spotter', 'fail','Wind','Spotter'," +
+	"'other','Hail','Spotter']"
+
+func TestDiffPatternsPlugin(t *testing.T) {
+	for _, tc := range []struct{ q, cols, rows string }{
+		{diffData + " | evaluate diffpatterns(Outcome, 'ok', 'fail')",
+			"SegmentId,CountA,CountB,PercentA,PercentB,PercentDiffAB,EventType,Source",
+			"0|8|1|80|10|70|'Hail'|'';1|2|9|20|90|70|'Wind'|'';2|6|5|60|50|10|''|'Spotter';3|4|5|40|50|10|''|'Public'"},
+		// a threshold of 0.15 leaves out the 10-point patterns; then the
+		// 50-point Hail+Spotter is still held by Hail
+		{diffData + " | evaluate diffpatterns(Outcome, 'ok', 'fail', '~', 0.15)",
+			"SegmentId,CountA,CountB,PercentA,PercentB,PercentDiffAB,EventType,Source",
+			"0|8|1|80|10|70|'Hail'|'';1|2|9|20|90|70|'Wind'|''"},
+		// two decimals, the difference taken before rounding
+		{"datatable(s:long, k:string)[0,'a', 0,'b', 0,'b', 1,'a', 1,'b', 1,'b', 1,'b', 1,'c', 1,'c', 1,'c', 1,'c'] | evaluate diffpatterns(s, '0', '1')",
+			"SegmentId,CountA,CountB,PercentA,PercentB,PercentDiffAB,k",
+			"0|0|4|0|50|50|'c';1|2|3|66.67|37.5|29.17|'b';2|1|1|33.33|12.5|20.83|'a'"},
+	} {
+		res := runQuery(t, tc.q)
+		if got := colNames(res); got != tc.cols {
+			t.Errorf("%s\ncolumns %s, want %s", tc.q, got, tc.cols)
+		}
+		if got := strings.Join(rowsText(res), ";"); got != tc.rows {
+			t.Errorf("%s\nrows %s\nwant %s", tc.q, got, tc.rows)
+		}
+	}
+}
+
+// Worked by hand from the search described on compileAutocluster.
+func TestAutoclusterPlugin(t *testing.T) {
+	const data = "datatable(State:string, EventType:string, Damage:string)[" +
+		"'TX','Hail','NO', 'TX','Hail','NO', 'TX','Hail','NO', 'TX','Hail','NO', 'TX','Hail','NO'," +
+		"'OK','Hail','NO', 'OK','Hail','NO', 'OK','Hail','NO', 'KS','Hail','NO', 'KS','Hail','NO'," +
+		"'TX','Wind','YES', 'TX','Wind','YES', 'TX','Wind','YES', 'KS','Wind','YES', 'KS','Wind','YES', 'TX','Flood','NO']"
+	for _, tc := range []struct{ q, rows string }{
+		{data + " | evaluate autocluster()", "0|10|62.5|''|'Hail'|'NO';1|6|37.5|'TX'|''|'NO';2|5|31.3|''|'Wind'|'YES'"},
+		{data + " | evaluate autocluster(0.5, '~', '~', '*')", "0|10|62.5|'*'|'Hail'|'NO';1|6|37.5|'TX'|'*'|'NO';2|5|31.3|'*'|'Wind'|'YES'"},
+		// SizeWeight 0: only the number of fixed columns counts, the seeds stay whole rows
+		{data + " | evaluate autocluster(0.0, '~', 2)", "0|5|31.3|'TX'|'Hail'|'NO';1|3|18.8|'OK'|'Hail'|'NO'"},
+		// SizeWeight 1: only coverage counts; freeing a column must raise it, so Wind+YES (same rows as Wind) stays
+		{data + " | evaluate autocluster(1.0)", "0|11|68.8|''|''|'NO';1|5|31.3|''|'Wind'|'YES'"},
+	} {
+		res := runQuery(t, tc.q)
+		if got := colNames(res); got != "SegmentId,Count,Percent,State,EventType,Damage" {
+			t.Errorf("%s\ncolumns %s", tc.q, got)
+		}
+		if got := strings.Join(rowsText(res), ";"); got != tc.rows {
+			t.Errorf("%s\nrows %s\nwant %s", tc.q, got, tc.rows)
+		}
+	}
+}
+
+func TestPatternPluginErrors(t *testing.T) {
+	for _, q := range []string{
+		basketData + " | evaluate basket(0.01)",                         // threshold below 0.015
+		basketData + " | evaluate basket(2)",                            // above 1
+		basketData + " | evaluate basket('~', nosuch)",                  // unknown weight column
+		basketData + " | evaluate basket('~', EventType)",               // weight not numeric
+		basketData + " | evaluate basket('~', '~', 1.5)",                // MaxDimensions not an integer
+		basketData + " | evaluate basket('~', '~', '~', '*', 'x')",      // two string wildcards
+		basketData + " | evaluate basket(EventType)",                    // threshold not a constant
+		basketData + " | evaluate autocluster(1.5)",                     // SizeWeight above 1
+		basketData + " | evaluate autocluster('~', '~', 0)",             // no seeds
+		basketData + " | extend w = 0.5 | evaluate autocluster('~', w)", // weight not an integer
+		basketData + " | evaluate diffpatterns(Damage, 'NO')",           // one split value
+		basketData + " | evaluate diffpatterns(Damage, 'NO', 'NO')",     // the same value twice
+		basketData + " | evaluate diffpatterns(nosuch, 'NO', 'YES')",    // unknown split column
+		basketData + " | evaluate diffpatterns(Damage, 'NO', 'MAYBE')",  // set B is empty
+		basketData + " | evaluate no_such_plugin()",                     // unknown plugin
+	} {
+		if _, err := Run(context.Background(), q, Options{}); err == nil {
+			t.Errorf("%s: no error", q)
+		}
+	}
+	_, err := Run(context.Background(), basketData+" | evaluate no_such_plugin()", Options{})
+	if err == nil || !strings.Contains(err.Error(), "no_such_plugin") {
+		t.Errorf("unknown plugin: %v, want an error naming it", err)
+	}
+	var ce *CompileError
+	if !errors.As(err, &ce) {
+		t.Errorf("unknown plugin: %T, want a compile error", err)
+	}
+}
