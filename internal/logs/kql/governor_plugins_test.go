@@ -1,0 +1,89 @@
+package kql
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+)
+
+// wideConstant is a table of n rows and d columns that all hold the same
+// value: every combination of columns is a frequent pattern.
+func wideConstant(n, d int, extra string) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "range r from 1 to %d step 1 | project %s", n, extra)
+	for i := 0; i < d; i++ {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		fmt.Fprintf(&b, "c%d = 'v'", i)
+	}
+	return b.String()
+}
+
+// TestGovernorBoundsPatternPluginsAndScan requires the plugins and scan to
+// stop in the governor's error when what they build themselves (value
+// dictionaries, row bitsets, held rows, the search) goes over the budget,
+// not only when their input does.
+func TestGovernorBoundsPatternPluginsAndScan(t *testing.T) {
+	distinct := "range x from 1 to 100000 step 1 | extend k = tostring(x)"
+	// the input alone fits the budget
+	if _, err := Run(context.Background(), distinct+" | sort by x | count", Options{Limits: small}); err != nil {
+		t.Fatalf("the input does not fit: %v", err)
+	}
+	cases := []struct {
+		name, query string
+		limits      Limits
+		code        string
+	}{
+		// the input (about 10 MB counted) fits; the plugin's dictionary of
+		// 200,000 distinct values does not
+		{"basket dictionary", distinct + " | evaluate basket()", small, CodeRunaway},
+		{"diffpatterns dictionary", distinct + " | extend s = x % 2 | evaluate diffpatterns(s, '0', '1')", small, CodeRunaway},
+		{"autocluster dictionary", distinct + " | evaluate autocluster()", small, CodeRunaway},
+		// 2^30 frequent patterns: the search is stopped by the time budget
+		{"basket search", wideConstant(1000, 30, "") + " | evaluate basket(0.5, '~', 30)", Limits{Timeout: 200 * time.Millisecond}, CodeTimeout},
+		{"diffpatterns search", wideConstant(1000, 30, "s = r % 2, ") + " | evaluate diffpatterns(s, '0', '1', '~', 0.015)",
+			Limits{Timeout: 200 * time.Millisecond}, CodeTimeout},
+		// output=last holds rows while a series goes on: they are counted
+		{"scan output=last", "range x from 1 to 1000000 step 1 | scan with (step s output=last: true;)", small, CodeRunaway},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+			defer cancel()
+			_, err := Run(ctx, c.query, Options{Limits: c.limits})
+			var le *LimitError
+			if !errors.As(err, &le) || le.Code != c.code {
+				t.Fatalf("got %v, want %s", err, c.code)
+			}
+		})
+	}
+}
+
+// TestScanStreams runs a scan over more rows than the budget could hold:
+// without output=last it streams.
+func TestScanStreams(t *testing.T) {
+	q := "range x from 1 to 1000000 step 1 | scan declare (c:long=0) with (step s: true => c = s.c + 1;) | summarize max(c)"
+	res, err := Run(context.Background(), q, Options{Limits: small})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := rowsText(res); len(got) != 1 || got[0] != "1000000" {
+		t.Fatalf("got %v", got)
+	}
+}
+
+// TestCancelledPluginStops cancels a basket search that would run for
+// years.
+func TestCancelledPluginStops(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	time.AfterFunc(50*time.Millisecond, cancel)
+	_, err := Run(ctx, wideConstant(1000, 40, "")+" | evaluate basket(0.5, '~', 40)", Options{})
+	var le *LimitError
+	if !errors.As(err, &le) || le.Code != CodeCancelled {
+		t.Fatalf("got %v, want %s", err, CodeCancelled)
+	}
+}
