@@ -178,4 +178,3 @@ func compileMvApply(q *qctx, e *env, in *planTable, o *MvApply) (*planTable, err
 		return out, nil
 	}), nil
 }
-
