@@ -5,24 +5,31 @@ import (
 	"sort"
 )
 
+// autoclusterMinShare is the least share of the input's weight a pattern
+// must add to the rows already described to be reported.
+const autoclusterMinShare = 0.05
+
 // compileAutocluster plans "evaluate autocluster([SizeWeight,
 // WeightColumn, NumSeeds, CustomWildcard, ...])", a seed-and-expand
 // search for a few patterns that together describe the input. Kusto
-// documents the idea, not the algorithm; ours is deterministic:
+// documents the idea, not the algorithm; ours is deterministic. It runs in
+// rounds over the rows no reported pattern matches yet:
 //
 //   - a pattern's score is the weighted geometric mean the documentation
 //     names: coverage^SizeWeight × (fixed columns / columns)^(1-SizeWeight),
-//     coverage being the share of the input's weight the pattern matches;
-//   - the seeds are the NumSeeds most frequent distinct rows (by weight,
-//     then first appearance), each taken as the pattern fixing all of its
-//     non-empty values;
+//     coverage being the share of the input's weight the pattern matches
+//     among the rows left;
+//   - the seeds are the NumSeeds most frequent distinct rows left (by
+//     weight, then first appearance), each taken as the pattern fixing all
+//     of its non-empty values;
 //   - from each seed the search repeatedly frees the column whose removal
 //     raises the score most, until no removal raises it;
-//   - the patterns reached are taken by score, best first, leaving out one
-//     that holds, or is held by, a pattern already taken.
+//   - the best pattern reached is reported (Count and Percent over the
+//     whole input, so patterns can overlap) and its rows are left out of
+//     the next rounds, which end when the best pattern matches less than
+//     5% of the input's weight among the rows left.
 //
-// Rows come by score; Percent is rounded to one decimal, as in the
-// documented output.
+// Percent is rounded to one decimal, as in the documented output.
 func compileAutocluster(sc *scope, in *planTable, at Node, call *Call) (*planTable, error) {
 	a := &pluginArgs{sc: sc, in: in, at: at, name: "autocluster", args: call.Args}
 	sizeWeight, err := a.number(0, "SizeWeight", 0.5, 0, 1)
@@ -58,7 +65,7 @@ func compileAutocluster(sc *scope, in *planTable, at Node, call *Call) (*planTab
 		nd := len(dims)
 		// the distinct rows, by weight
 		type tuple struct {
-			first int
+			items pattern
 			w     float64
 		}
 		index := map[string]*tuple{}
@@ -77,7 +84,13 @@ func compileAutocluster(sc *scope, in *planTable, at Node, call *Call) (*planTab
 			t := index[string(key)]
 			if t == nil {
 				q.gov.mustGrow("autocluster plugin", 64+int64(len(key)))
-				t = &tuple{first: i}
+				t = &tuple{}
+				for j := 0; j < nd; j++ {
+					if c := d.code(i, j); c >= 0 {
+						t.items = append(t.items, c)
+					}
+				}
+				sort.Slice(t.items, func(a, b int) bool { return t.items[a] < t.items[b] })
 				index[string(key)] = t
 				tuples = append(tuples, t)
 			}
@@ -88,80 +101,86 @@ func compileAutocluster(sc *scope, in *planTable, at Node, call *Call) (*planTab
 			}
 		}
 		sort.SliceStable(tuples, func(i, j int) bool { return tuples[i].w > tuples[j].w })
-		if len(tuples) > int(seeds) {
-			tuples = tuples[:int(seeds)]
-		}
-		// scores of patterns met during the search
-		type scored struct {
-			w, score float64
-		}
-		memo := map[string]scored{}
+		// Each round searches from the seeds the rows not covered yet, takes
+		// the best pattern and marks its rows covered; the rounds end when
+		// the best pattern covers less than autoclusterMinShare of the
+		// input's weight among the rows left.
+		remaining := d.allBits()
+		covered := make([]bool, len(tuples))
 		buf := d.newBits()
-		eval := func(p pattern) scored {
-			k := p.key()
-			if s, ok := memo[k]; ok {
+		full := d.newBits()
+		weigh := func(p pattern, dst []uint64) float64 {
+			copy(dst, d.itemBits(p[0]))
+			w := d.weight[p[0]]
+			for _, it := range p[1:] {
+				w = d.and(dst, dst, d.itemBits(it))
+			}
+			return w
+		}
+		var out []Row
+		for round := 0; ; round++ {
+			memo := map[string]float64{}
+			score := func(p pattern) float64 {
+				k := p.key()
+				if s, ok := memo[k]; ok {
+					return s
+				}
+				weigh(p, buf)
+				w := d.and(buf, buf, remaining)
+				s := math.Pow(w/d.total, sizeWeight) * math.Pow(float64(len(p))/float64(nd), 1-sizeWeight)
+				if w == 0 {
+					s = 0
+				}
+				q.gov.mustGrow("autocluster plugin", 64+int64(len(k)))
+				memo[k] = s
 				return s
 			}
-			w := d.total
-			if len(p) > 0 {
-				copy(buf, d.itemBits(p[0]))
-				w = d.and(buf, buf, buf)
-				for _, it := range p[1:] {
-					w = d.and(buf, buf, d.itemBits(it))
+			var best pattern
+			bestScore := 0.0
+			seeded := 0
+			for ti, t := range tuples {
+				if covered[ti] || seeded == int(seeds) {
+					continue
 				}
-			}
-			s := scored{w: w, score: math.Pow(w/d.total, sizeWeight) * math.Pow(float64(len(p))/float64(nd), 1-sizeWeight)}
-			q.gov.mustGrow("autocluster plugin", 64+int64(len(k)))
-			memo[k] = s
-			return s
-		}
-		var found []pattern
-		seen := map[string]bool{}
-		for _, t := range tuples {
-			var p pattern
-			for j := 0; j < nd; j++ {
-				if c := d.code(t.first, j); c >= 0 {
-					p = append(p, c)
-				}
-			}
-			sort.Slice(p, func(i, j int) bool { return p[i] < p[j] })
-			cur := eval(p)
-			for len(p) > 1 {
-				best, bestAt := cur, -1
-				for i := range p {
-					cand := append(append(pattern(nil), p[:i]...), p[i+1:]...)
-					if s := eval(cand); s.score > best.score {
-						best, bestAt = s, i
+				seeded++
+				p := t.items
+				cur := score(p)
+				for len(p) > 1 {
+					next, nextScore := pattern(nil), cur
+					for i := range p {
+						cand := append(append(pattern(nil), p[:i]...), p[i+1:]...)
+						if s := score(cand); s > nextScore {
+							next, nextScore = cand, s
+						}
 					}
+					if next == nil {
+						break
+					}
+					p, cur = next, nextScore
 				}
-				if bestAt < 0 {
-					break
-				}
-				p = append(append(pattern(nil), p[:bestAt]...), p[bestAt+1:]...)
-				cur = best
-			}
-			if !seen[p.key()] {
-				seen[p.key()] = true
-				found = append(found, p)
-			}
-		}
-		var taken []pattern
-		var out []Row
-	next:
-		for _, i := range sortPatterns(found, func(i int) float64 { return eval(found[i]).score }) {
-			p := found[i]
-			for _, t := range taken {
-				if t.related(p) {
-					continue next
+				if cur > bestScore {
+					best, bestScore = p, cur
 				}
 			}
-			taken = append(taken, p)
-			s := eval(p)
+			if best == nil {
+				break
+			}
+			weigh(best, buf)
+			if d.and(buf, buf, remaining) < autoclusterMinShare*d.total {
+				break
+			}
+			for i := range remaining {
+				remaining[i] &^= buf[i]
+			}
+			for ti, t := range tuples {
+				covered[ti] = covered[ti] || t.items.contains(best)
+			}
+			w := weigh(best, full)
 			r := make(Row, len(cols))
-			r[0] = Long(int64(len(out)))
-			r[1] = Long(int64(math.Round(s.w)))
-			r[2] = Real(roundTo(100*s.w/d.total, 1))
-			d.patternCells(in, r[3:], p, wild)
+			r[0] = Long(int64(round))
+			r[1] = Long(int64(math.Round(w)))
+			r[2] = Real(roundTo(100*w/d.total, 1))
+			d.patternCells(in, r[3:], best, wild)
 			out = q.keep(out, r, "autocluster plugin")
 		}
 		return out, nil

@@ -81,11 +81,19 @@ func TestAutoclusterPlugin(t *testing.T) {
 		"'OK','Hail','NO', 'OK','Hail','NO', 'OK','Hail','NO', 'KS','Hail','NO', 'KS','Hail','NO'," +
 		"'TX','Wind','YES', 'TX','Wind','YES', 'TX','Wind','YES', 'KS','Wind','YES', 'KS','Wind','YES', 'TX','Flood','NO']"
 	for _, tc := range []struct{ q, rows string }{
-		{data + " | evaluate autocluster()", "0|10|62.5|''|'Hail'|'NO';1|6|37.5|'TX'|''|'NO';2|5|31.3|''|'Wind'|'YES'"},
-		{data + " | evaluate autocluster(0.5, '~', '~', '*')", "0|10|62.5|'*'|'Hail'|'NO';1|6|37.5|'TX'|'*'|'NO';2|5|31.3|'*'|'Wind'|'YES'"},
+		// Hail+NO first; then, among the rows left, Wind+YES, then the last row
+		{data + " | evaluate autocluster()", "0|10|62.5|''|'Hail'|'NO';1|5|31.3|''|'Wind'|'YES';2|1|6.3|'TX'|'Flood'|'NO'"},
+		{data + " | evaluate autocluster(0.5, '~', '~', '*')", "0|10|62.5|'*'|'Hail'|'NO';1|5|31.3|'*'|'Wind'|'YES';2|1|6.3|'TX'|'Flood'|'NO'"},
+		// ten more TX/Hail/NO rows: that whole row is now the best pattern;
+		// Hail+NO follows (overlapping it, counted over all rows), then
+		// Wind+YES; the last row is under the 5% a pattern must add
+		{data + " | union (range i from 1 to 10 step 1 | project State='TX', EventType='Hail', Damage='NO') | evaluate autocluster()",
+			"0|15|57.7|'TX'|'Hail'|'NO';1|20|76.9|''|'Hail'|'NO';2|5|19.2|''|'Wind'|'YES'"},
 		// SizeWeight 0: only the number of fixed columns counts, the seeds stay whole rows
-		{data + " | evaluate autocluster(0.0, '~', 2)", "0|5|31.3|'TX'|'Hail'|'NO';1|3|18.8|'OK'|'Hail'|'NO'"},
-		// SizeWeight 1: only coverage counts; freeing a column must raise it, so Wind+YES (same rows as Wind) stays
+		{data + " | evaluate autocluster(0.0, '~', 2)", "0|5|31.3|'TX'|'Hail'|'NO';1|3|18.8|'OK'|'Hail'|'NO';2|3|18.8|'TX'|'Wind'|'YES';" +
+			"3|2|12.5|'KS'|'Hail'|'NO';4|2|12.5|'KS'|'Wind'|'YES';5|1|6.3|'TX'|'Flood'|'NO'"},
+		// SizeWeight 1: only coverage counts (NO, the most frequent value, then
+		// Wind+YES: freeing a column must raise the score, and Wind alone has the same rows)
 		{data + " | evaluate autocluster(1.0)", "0|11|68.8|''|''|'NO';1|5|31.3|''|'Wind'|'YES'"},
 	} {
 		res := runQuery(t, tc.q)
