@@ -45,7 +45,12 @@ func stormTable(n int) *MemSource {
 // benchPlugin runs q over 100,000 storm events and reports rows per second.
 func benchPlugin(b *testing.B, q string) {
 	const n = 100_000
-	src := stormTable(n)
+	benchRows(b, stormTable(n), q, n)
+}
+
+// benchRows runs q over src, whose table has n rows, and reports CPU time
+// per operation and rows per second; q must return rows.
+func benchRows(b *testing.B, src Source, q string, n int) {
 	b.ReportAllocs()
 	b.ResetTimer()
 	start := cpuTime()

@@ -40,22 +40,15 @@ func compileAutocluster(sc *scope, in *planTable, at Node, call *Call) (*planTab
 	if err != nil {
 		return nil, err
 	}
-	seeds, err := a.number(2, "NumSeeds", 25, 1, 10_000)
+	seeds, err := a.integer(2, "NumSeeds", 25, 1, 10_000)
 	if err != nil {
 		return nil, err
 	}
-	if seeds != math.Trunc(seeds) {
-		return nil, errAt(call.Args[2], "autocluster's NumSeeds must be an integer")
-	}
-	wild, err := a.wildcards(3)
+	dims, wild, err := a.dimensions(3, wc)
 	if err != nil {
 		return nil, err
 	}
-	dims := dimensionColumns(in, wc)
-	if len(dims) == 0 {
-		return nil, errAt(at, "autocluster needs a column besides the weight")
-	}
-	lead := []Column{{Name: "SegmentId", Type: TypeLong}, {Name: "Count", Type: TypeLong}, {Name: "Percent", Type: TypeReal}}
+	lead := countColumns(TypeLong)
 	cols := patternColumns(in, lead, dims)
 	return blocking(in, cols, func(q *qctx, rows []Row) ([]Row, error) {
 		d := encodePatterns(q, rows, dims, wc)
@@ -139,7 +132,7 @@ func compileAutocluster(sc *scope, in *planTable, at Node, call *Call) (*planTab
 			bestScore := 0.0
 			seeded := 0
 			for ti, t := range tuples {
-				if covered[ti] || seeded == int(seeds) {
+				if covered[ti] || seeded == seeds {
 					continue
 				}
 				seeded++

@@ -20,27 +20,16 @@ func compileBasket(sc *scope, in *planTable, at Node, call *Call) (*planTable, e
 	if err != nil {
 		return nil, err
 	}
-	maxDim, err := a.number(2, "MaxDimensions", 5, 1, math.MaxInt32)
+	maxDim, err := a.integer(2, "MaxDimensions", 5, 1, math.MaxInt32)
 	if err != nil {
 		return nil, err
 	}
-	if maxDim != math.Trunc(maxDim) {
-		return nil, errAt(call.Args[2], "basket's MaxDimensions must be an integer")
-	}
-	wild, err := a.wildcards(3)
+	dims, wild, err := a.dimensions(3, wc)
 	if err != nil {
 		return nil, err
 	}
-	dims := dimensionColumns(in, wc)
-	if len(dims) == 0 {
-		return nil, errAt(at, "basket needs a column besides the weight")
-	}
-	realW := wc >= 0 && (in.cols[wc].Type == TypeReal || in.cols[wc].Type == TypeDecimal)
-	countT := TypeLong
-	if realW {
-		countT = TypeReal
-	}
-	lead := []Column{{Name: "SegmentId", Type: TypeLong}, {Name: "Count", Type: countT}, {Name: "Percent", Type: TypeReal}}
+	countT, realW := countType(in, wc)
+	lead := countColumns(countT)
 	cols := patternColumns(in, lead, dims)
 	return blocking(in, cols, func(q *qctx, rows []Row) ([]Row, error) {
 		d := encodePatterns(q, rows, dims, wc)
@@ -57,9 +46,9 @@ func compileBasket(sc *scope, in *planTable, at Node, call *Call) (*planTable, e
 		var found []pattern
 		var weights []float64
 		tmp := d.newBits()
-		d.mineItemsets(frequent, int(maxDim), func(_ []uint64, w float64) bool { return w >= minW },
+		d.mineItemsets(frequent, maxDim, func(_ []uint64, w float64) bool { return w >= minW },
 			func(p pattern, b []uint64, w float64) {
-				if len(p) < int(maxDim) {
+				if len(p) < maxDim {
 					for _, it := range frequent {
 						if !p.hasDim(d, d.items[it].dim) && d.and(tmp, b, d.itemBits(it)) == w {
 							return // a longer pattern has the same rows

@@ -45,29 +45,16 @@ func compileDiffPatterns(sc *scope, in *planTable, at Node, call *Call) (*planTa
 	if err != nil {
 		return nil, err
 	}
-	maxDim, err := a.number(5, "MaxDimensions", math.MaxInt32, 1, math.MaxInt32)
+	maxDim, err := a.integer(5, "MaxDimensions", math.MaxInt32, 1, math.MaxInt32)
 	if err != nil {
 		return nil, err
 	}
-	if maxDim != math.Trunc(maxDim) {
-		return nil, errAt(call.Args[5], "diffpatterns' MaxDimensions must be an integer")
-	}
-	wild, err := a.wildcards(6)
+	dims, wild, err := a.dimensions(6, split, wc)
 	if err != nil {
 		return nil, err
 	}
-	dims := dimensionColumns(in, split, wc)
-	if len(dims) == 0 {
-		return nil, errAt(at, "diffpatterns needs a column besides the split and weight columns")
-	}
-	if int(maxDim) > len(dims) {
-		maxDim = float64(len(dims))
-	}
-	realW := wc >= 0 && (in.cols[wc].Type == TypeReal || in.cols[wc].Type == TypeDecimal)
-	countT := TypeLong
-	if realW {
-		countT = TypeReal
-	}
+	maxDim = min(maxDim, len(dims))
+	countT, realW := countType(in, wc)
 	lead := []Column{{Name: "SegmentId", Type: TypeLong}, {Name: "CountA", Type: countT}, {Name: "CountB", Type: countT},
 		{Name: "PercentA", Type: TypeReal}, {Name: "PercentB", Type: TypeReal}, {Name: "PercentDiffAB", Type: TypeReal}}
 	cols := patternColumns(in, lead, dims)
@@ -122,7 +109,7 @@ func compileDiffPatterns(sc *scope, in *planTable, at Node, call *Call) (*planTa
 				items = append(items, int32(it))
 			}
 		}
-		d.mineItemsets(items, int(maxDim), keep, func(p pattern, _ []uint64, w float64) {
+		d.mineItemsets(items, maxDim, keep, func(p pattern, _ []uint64, w float64) {
 			pa, pb := 100*wa/totalA, 100*(w-wa)/totalB
 			if diff := math.Abs(pa - pb); diff >= 100*thr {
 				q.gov.mustGrow("diffpatterns plugin", 64+4*int64(len(p)))

@@ -62,6 +62,24 @@ func (a *pluginArgs) number(i int, what string, def, lo, hi float64) (float64, e
 	return f, nil
 }
 
+// integer reads argument i as a whole number in [lo, hi], def when "~".
+func (a *pluginArgs) integer(i int, what string, def, lo, hi float64) (int, error) {
+	f, err := a.number(i, what, def, lo, hi)
+	if err == nil && f != math.Trunc(f) {
+		err = errAt(a.args[i], "%s's %s must be an integer", a.name, what)
+	}
+	return int(f), err
+}
+
+// countType is the type of a pattern's count: real for a real weight
+// column, else long.
+func countType(in *planTable, weightCol int) (Type, bool) {
+	if weightCol >= 0 && (in.cols[weightCol].Type == TypeReal || in.cols[weightCol].Type == TypeDecimal) {
+		return TypeReal, true
+	}
+	return TypeLong, false
+}
+
 // column reads argument i as the name of an input column (a bare name or
 // a string); -1 when "~" and optional.
 func (a *pluginArgs) column(i int, what string, optional bool) (int, error) {
@@ -119,6 +137,26 @@ func (a *pluginArgs) wildcards(i int) (map[Type]Value, error) {
 		w[v.T] = v
 	}
 	return w, nil
+}
+
+// dimensions reads the wildcards from argument i on and lists the input
+// columns other than skip (the weight and split columns): the columns the
+// patterns are made of.
+func (a *pluginArgs) dimensions(i int, skip ...int) ([]int, map[Type]Value, error) {
+	wild, err := a.wildcards(i)
+	if err != nil {
+		return nil, nil, err
+	}
+	dims := dimensionColumns(a.in, skip...)
+	if len(dims) == 0 {
+		return nil, nil, errAt(a.at, "%s needs a column besides its weight and split columns", a.name)
+	}
+	return dims, wild, nil
+}
+
+// countColumns are the leading columns of basket and autocluster.
+func countColumns(countT Type) []Column {
+	return []Column{{Name: "SegmentId", Type: TypeLong}, {Name: "Count", Type: countT}, {Name: "Percent", Type: TypeReal}}
 }
 
 // wildcardFor gives the wildcard of a column type: a custom one of that
@@ -386,6 +424,7 @@ func (d *patData) mineItemsets(items []int32, maxDim int, keep func(b []uint64, 
 		}
 		return items[i] < items[j]
 	})
+	maxDim = min(maxDim, len(d.dims))
 	bufs := make([][]uint64, maxDim)
 	var dfs func(p pattern, b []uint64, start int)
 	dfs = func(p pattern, b []uint64, start int) {

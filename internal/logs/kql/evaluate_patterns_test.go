@@ -14,7 +14,7 @@ const basketData = "datatable(EventType:string, Damage:string, Crops:long)[" +
 	"'Wind','YES',5, 'Wind','YES',5, 'Wind','NO',0, 'Wind','NO',0]"
 
 func TestBasketPlugin(t *testing.T) {
-	for _, tc := range []struct{ q, cols, rows string }{
+	checkRowsCases(t, []rowsCase{
 		{basketData + " | evaluate basket(0.2)", "SegmentId,Count,Percent,EventType,Damage,Crops",
 			"0|7|70|''|''|0;1|6|60|'Hail'|''|null;2|6|60|''|'NO'|0;3|5|50|'Hail'|''|0;" +
 				"4|4|40|'Hail'|'NO'|0;5|4|40|''|'YES'|null;6|4|40|'Wind'|''|null;7|3|30|''|'YES'|5;" +
@@ -25,19 +25,14 @@ func TestBasketPlugin(t *testing.T) {
 		// MaxDimensions 1: single columns only, closed within that bound
 		{basketData + " | evaluate basket(0.3, '~', 1)", "SegmentId,Count,Percent,EventType,Damage,Crops",
 			"0|7|70|''|''|0;1|6|60|'Hail'|''|null;2|6|60|''|'NO'|null;3|4|40|''|'YES'|null;4|4|40|'Wind'|''|null;5|3|30|''|''|5"},
+		// a MaxDimensions far above the number of columns
+		{basketData + " | evaluate basket(0.5, '~', 1000000000)", "SegmentId,Count,Percent,EventType,Damage,Crops",
+			"0|7|70|''|''|0;1|6|60|'Hail'|''|null;2|6|60|''|'NO'|0;3|5|50|'Hail'|''|0"},
 		// a weight column counts each row that many times and is not a dimension
 		{"datatable(k:string, w:long)['a',3, 'b',1] | evaluate basket(0.3, w)", "SegmentId,Count,Percent,k", "0|3|75|'a'"},
 		// empty input: no patterns
 		{basketData + " | where EventType == 'none' | evaluate basket()", "SegmentId,Count,Percent,EventType,Damage,Crops", ""},
-	} {
-		res := runQuery(t, tc.q)
-		if got := colNames(res); got != tc.cols {
-			t.Errorf("%s\ncolumns %s, want %s", tc.q, got, tc.cols)
-		}
-		if got := strings.Join(rowsText(res), ";"); got != tc.rows {
-			t.Errorf("%s\nrows %s\nwant %s", tc.q, got, tc.rows)
-		}
-	}
+	})
 }
 
 // Worked by hand: Hail and Wind split the sets most (70 points each);
@@ -50,7 +45,7 @@ const diffData = "datatable(Outcome:string, EventType:string, Source:string)[" +
 	"'other','Hail','Spotter']"
 
 func TestDiffPatternsPlugin(t *testing.T) {
-	for _, tc := range []struct{ q, cols, rows string }{
+	checkRowsCases(t, []rowsCase{
 		{diffData + " | evaluate diffpatterns(Outcome, 'ok', 'fail')",
 			"SegmentId,CountA,CountB,PercentA,PercentB,PercentDiffAB,EventType,Source",
 			"0|8|1|80|10|70|'Hail'|'';1|2|9|20|90|70|'Wind'|'';2|6|5|60|50|10|''|'Spotter';3|4|5|40|50|10|''|'Public'"},
@@ -63,15 +58,7 @@ func TestDiffPatternsPlugin(t *testing.T) {
 		{"datatable(s:long, k:string)[0,'a', 0,'b', 0,'b', 1,'a', 1,'b', 1,'b', 1,'b', 1,'c', 1,'c', 1,'c', 1,'c'] | evaluate diffpatterns(s, '0', '1')",
 			"SegmentId,CountA,CountB,PercentA,PercentB,PercentDiffAB,k",
 			"0|0|4|0|50|50|'c';1|2|3|66.67|37.5|29.17|'b';2|1|1|33.33|12.5|20.83|'a'"},
-	} {
-		res := runQuery(t, tc.q)
-		if got := colNames(res); got != tc.cols {
-			t.Errorf("%s\ncolumns %s, want %s", tc.q, got, tc.cols)
-		}
-		if got := strings.Join(rowsText(res), ";"); got != tc.rows {
-			t.Errorf("%s\nrows %s\nwant %s", tc.q, got, tc.rows)
-		}
-	}
+	})
 }
 
 // Worked by hand from the search described on compileAutocluster.
@@ -96,13 +83,7 @@ func TestAutoclusterPlugin(t *testing.T) {
 		// Wind+YES: freeing a column must raise the score, and Wind alone has the same rows)
 		{data + " | evaluate autocluster(1.0)", "0|11|68.8|''|''|'NO';1|5|31.3|''|'Wind'|'YES'"},
 	} {
-		res := runQuery(t, tc.q)
-		if got := colNames(res); got != "SegmentId,Count,Percent,State,EventType,Damage" {
-			t.Errorf("%s\ncolumns %s", tc.q, got)
-		}
-		if got := strings.Join(rowsText(res), ";"); got != tc.rows {
-			t.Errorf("%s\nrows %s\nwant %s", tc.q, got, tc.rows)
-		}
+		checkRowsCases(t, []rowsCase{{tc.q, "SegmentId,Count,Percent,State,EventType,Damage", tc.rows}})
 	}
 }
 
@@ -135,5 +116,23 @@ func TestPatternPluginErrors(t *testing.T) {
 	var ce *CompileError
 	if !errors.As(err, &ce) {
 		t.Errorf("unknown plugin: %T, want a compile error", err)
+	}
+}
+
+// rowsCase is a query with its expected column names (comma-separated;
+// empty to leave them unchecked) and rows ("|" between cells, ";"
+// between rows).
+type rowsCase struct{ q, cols, rows string }
+
+func checkRowsCases(t *testing.T, cases []rowsCase) {
+	t.Helper()
+	for _, tc := range cases {
+		res := runQuery(t, tc.q)
+		if got := colNames(res); tc.cols != "" && got != tc.cols {
+			t.Errorf("%s\ncolumns %s, want %s", tc.q, got, tc.cols)
+		}
+		if got := strings.Join(rowsText(res), ";"); got != tc.rows {
+			t.Errorf("%s\nrows %s\nwant %s", tc.q, got, tc.rows)
+		}
 	}
 }

@@ -27,10 +27,7 @@ func TestScanSteps(t *testing.T) {
 		// no declare
 		{"range x from 1 to 3 step 1 | scan with (step a: x != 2;)", "1;3"},
 	} {
-		res := runQuery(t, tc.q)
-		if got := strings.Join(rowsText(res), ";"); got != tc.rows {
-			t.Errorf("%s\nrows %s\nwant %s", tc.q, got, tc.rows)
-		}
+		checkRowsCases(t, []rowsCase{{q: tc.q, rows: tc.rows}})
 	}
 }
 

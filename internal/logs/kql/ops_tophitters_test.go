@@ -2,25 +2,16 @@ package kql
 
 import (
 	"context"
-	"strings"
 	"testing"
 )
 
 func TestTopHitters(t *testing.T) {
 	const data = "datatable(Page:string, Views:long)['a',1, 'b',10, 'a',1, 'c',3, 'a',1, 'c',4]"
-	for _, tc := range []struct{ q, cols, rows string }{
+	checkRowsCases(t, []rowsCase{
 		{data + " | top-hitters 2 of Page", "Page,approximate_count_Page", "'a'|3;'c'|2"},
 		{data + " | top-hitters 2 of Page by Views", "Page,approximate_sum_Views", "'b'|10;'c'|7"},
 		{data + " | top-hitters 10 of p = toupper(Page)", "p,approximate_count_p", "'A'|3;'C'|2;'B'|1"},
-	} {
-		res := runQuery(t, tc.q)
-		if got := colNames(res); got != tc.cols {
-			t.Errorf("%s\ncolumns %s, want %s", tc.q, got, tc.cols)
-		}
-		if got := strings.Join(rowsText(res), ";"); got != tc.rows {
-			t.Errorf("%s\nrows %s\nwant %s", tc.q, got, tc.rows)
-		}
-	}
+	})
 	for _, q := range []string{
 		data + " | top-hitters of Page",      // no count
 		data + " | top-hitters 2 Page",       // no of

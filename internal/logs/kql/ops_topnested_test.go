@@ -2,7 +2,6 @@ package kql
 
 import (
 	"context"
-	"strings"
 	"testing"
 )
 
@@ -27,10 +26,7 @@ func TestTopNestedWithOthers(t *testing.T) {
 		// asc picks the smallest aggregates
 		{data + " | top-nested 2 of State by sum(Lat) asc", "'D'|1;'C'|3"},
 	} {
-		res := runQuery(t, tc.q)
-		if got := strings.Join(rowsText(res), ";"); got != tc.rows {
-			t.Errorf("%s\nrows %s\nwant %s", tc.q, got, tc.rows)
-		}
+		checkRowsCases(t, []rowsCase{{q: tc.q, rows: tc.rows}})
 	}
 }
 

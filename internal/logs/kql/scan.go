@@ -63,24 +63,11 @@ func (p *parser) parseScan(t token) *Scan {
 		o.MatchID, _ = p.expectName()
 	}
 	if p.acceptWord("declare") {
-		p.expectPunct("(")
-		for !p.isPunct(")") {
-			nameTok := p.peek()
-			name, _ := p.expectName()
+		o.Declare = p.parseParamList(func(t token, name string) {
 			if keywordNames[name] {
-				p.fail(nameTok, "'%s' is a keyword and cannot name a scan variable", name)
+				p.fail(t, "'%s' is a keyword and cannot name a scan variable", name)
 			}
-			p.expectPunct(":")
-			d := Param{Name: name, Type: p.parseTypeName()}
-			if p.acceptPunct("=") {
-				d.Default = p.parseExpr()
-			}
-			o.Declare = append(o.Declare, d)
-			if !p.acceptPunct(",") {
-				break
-			}
-		}
-		p.expectPunct(")")
+		})
 	}
 	p.expectWord("with")
 	p.expectPunct("(")
