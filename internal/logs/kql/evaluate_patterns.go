@@ -33,11 +33,7 @@ func (a *pluginArgs) tilde(i int) bool {
 
 // constant evaluates argument i as a constant.
 func (a *pluginArgs) constant(i int, what string) (Value, error) {
-	c, err := a.sc.compileExpr(a.args[i])
-	if err != nil {
-		return Value{}, err
-	}
-	return constValue(c, a.args[i], a.name+"'s "+what)
+	return a.sc.constant(a.args[i], a.name+"'s "+what)
 }
 
 // number reads argument i as a number in [lo, hi], def when "~".

@@ -52,11 +52,7 @@ func compileScan(sc *scope, in *planTable, o *Scan) (*planTable, error) {
 		}
 		v := Null(t)
 		if d.Default != nil {
-			c, err := sc.compileExpr(d.Default)
-			if err != nil {
-				return nil, err
-			}
-			dv, err := constValue(c, d.Default, "a scan variable's default")
+			dv, err := sc.constant(d.Default, "a scan variable's default")
 			if err != nil {
 				return nil, err
 			}

@@ -13,6 +13,15 @@ type topLevel struct {
 	aggT   Type
 }
 
+// constant compiles e, which must be a constant, and gives its value.
+func (s *scope) constant(e Expr, what string) (Value, error) {
+	c, err := s.compileExpr(e)
+	if err != nil {
+		return Value{}, err
+	}
+	return constValue(c, e, what)
+}
+
 // compileTopNested plans top-nested: each clause partitions the rows of
 // the level above by its expression, keeps the top N partitions by its
 // aggregate and goes on inside each of them. With "with others = V" a
@@ -27,11 +36,7 @@ func compileTopNested(sc *scope, in *planTable, o *TopNested) (*planTable, error
 	for _, l := range o.Levels {
 		lv := topLevel{n: -1, asc: l.Asc}
 		if l.N != nil {
-			c, err := sc.compileExpr(l.N)
-			if err != nil {
-				return nil, err
-			}
-			v, err := constValue(c, l.N, "top-nested's count")
+			v, err := sc.constant(l.N, "top-nested's count")
 			if err != nil {
 				return nil, err
 			}
@@ -54,11 +59,7 @@ func compileTopNested(sc *scope, in *planTable, o *TopNested) (*planTable, error
 			name = derivedName(l.Of.X)
 		}
 		if l.Others != nil {
-			c, err := sc.compileExpr(l.Others)
-			if err != nil {
-				return nil, err
-			}
-			v, err := constValue(c, l.Others, "top-nested's others value")
+			v, err := sc.constant(l.Others, "top-nested's others value")
 			if err != nil {
 				return nil, err
 			}
