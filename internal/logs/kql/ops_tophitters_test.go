@@ -2,6 +2,7 @@ package kql
 
 import (
 	"context"
+	"strings"
 	"testing"
 )
 
@@ -21,6 +22,27 @@ func TestTopHitters(t *testing.T) {
 	} {
 		if _, err := Run(context.Background(), q, Options{}); err == nil {
 			t.Errorf("%s: no error", q)
+		}
+	}
+}
+
+// TestUnsupportedOperatorsSayWhat requires a clear error for the operators
+// the engine does not run, naming them.
+func TestUnsupportedOperatorsSayWhat(t *testing.T) {
+	const data = "datatable(a:string, b:long)['x',1]"
+	for q, want := range map[string]string{
+		"externaldata(a:string)['https://example.com/a.csv']": "externaldata is not supported",
+		"find 'x'":                                               "find operator is not supported",
+		"find in (T1, T2) where a == 'x'":                        "find operator is not supported",
+		data + " | facet by a":                                   "'facet' is not supported",
+		data + " | fork (take 1) (count)":                        "'fork' is not supported",
+		data + " | reduce by a":                                  "'reduce' is not supported",
+		data + " | evaluate rows_near(a == 'x', 1)":              "'rows_near' is not supported",
+		data + " | evaluate sql_request('Server=x', 'select 1')": "'sql_request' is not supported",
+	} {
+		_, err := Run(context.Background(), q, Options{})
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%s: %v, want an error with %q", q, err, want)
 		}
 	}
 }
