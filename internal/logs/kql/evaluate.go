@@ -3,7 +3,7 @@ package kql
 import "sort"
 
 // compileEvaluate plans the evaluate operator: the bag_unpack, pivot,
-// narrow, basket, diffpatterns and autocluster plugins.
+// narrow, basket, diffpatterns, autocluster and rows_near plugins.
 func compileEvaluate(sc *scope, in *planTable, o *RawOp) (*planTable, error) {
 	call, ok := rawCall(o.Text)
 	if !ok {
@@ -22,6 +22,8 @@ func compileEvaluate(sc *scope, in *planTable, o *RawOp) (*planTable, error) {
 		return compileDiffPatterns(sc, in, o, call)
 	case "autocluster":
 		return compileAutocluster(sc, in, o, call)
+	case "rows_near":
+		return compileRowsNear(sc, in, o, call)
 	}
 	return nil, errAt(o, "evaluate plugin '%s' is not supported", call.Name)
 }

@@ -136,3 +136,24 @@ func checkRowsCases(t *testing.T, cases []rowsCase) {
 		}
 	}
 }
+
+func TestRowsNearPlugin(t *testing.T) {
+	const data = "range i from 1 to 12 step 1 | extend State = iff(i in (3, 7, 8), 'Error', 'Success') | sort by i asc"
+	checkRowsCases(t, []rowsCase{
+		{data + " | evaluate rows_near(State == 'Error', 1) | project i", "i", "2;3;4;6;7;8;9"},
+		{data + " | evaluate rows_near(State == 'Error', 0, 2) | project i", "i", "3;4;5;7;8;9;10"},
+		{data + " | evaluate rows_near(State == 'Error', 3, 0) | project i", "i", "1;2;3;4;5;6;7;8"},
+		{data + " | evaluate rows_near(i == 100, 3) | project i", "i", ""},
+	})
+	for _, q := range []string{
+		"datatable(i:long)[1] | evaluate rows_near(i == 1, 1)",             // not serialized
+		"range i from 1 to 3 step 1 | evaluate rows_near(i, 1)",            // not a bool
+		"range i from 1 to 3 step 1 | evaluate rows_near(i == 1, -1)",      // negative
+		"range i from 1 to 3 step 1 | evaluate rows_near(i == 1)",          // no count
+		"range i from 1 to 3 step 1 | evaluate rows_near(i == 1, 1, 1, 1)", // too many
+	} {
+		if _, err := Run(context.Background(), q, Options{}); err == nil {
+			t.Errorf("%s: no error", q)
+		}
+	}
+}

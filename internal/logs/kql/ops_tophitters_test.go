@@ -37,7 +37,7 @@ func TestUnsupportedOperatorsSayWhat(t *testing.T) {
 		data + " | facet by a":                                   "'facet' is not supported",
 		data + " | fork (take 1) (count)":                        "'fork' is not supported",
 		data + " | reduce by a":                                  "'reduce' is not supported",
-		data + " | evaluate rows_near(a == 'x', 1)":              "'rows_near' is not supported",
+		data + " | evaluate session_count(b, 0, 3, 1, 1, a)":     "'session_count' is not supported",
 		data + " | evaluate sql_request('Server=x', 'select 1')": "'sql_request' is not supported",
 	} {
 		_, err := Run(context.Background(), q, Options{})
