@@ -103,9 +103,12 @@ func compileDiffPatterns(sc *scope, in *planTable, at Node, call *Call) (*planTa
 			wa = d.and(tmp, b, maskA)
 			return wa >= thr*totalA || w-wa >= thr*totalB
 		}
+		// an item lighter than the threshold share of the smaller set
+		// cannot pass keep: its rows get no bitset
+		least := thr * min(totalA, totalB)
 		var items []int32
 		for it := range d.items {
-			if keep(d.itemBits(int32(it)), d.weight[it]) {
+			if d.weight[it] >= least && keep(d.itemBits(int32(it)), d.weight[it]) {
 				items = append(items, int32(it))
 			}
 		}

@@ -157,3 +157,28 @@ func TestRowsNearPlugin(t *testing.T) {
 		}
 	}
 }
+
+// TestPatternPluginsSkipRareValues runs the plugins over an input with a
+// column whose every value is distinct (an id): no bitset is built for its
+// values, so the memory stays far below a 16 MB budget.
+func TestPatternPluginsSkipRareValues(t *testing.T) {
+	data := "range x from 1 to 20000 step 1 | extend k = x % 3, s = x % 2"
+	for _, q := range []string{
+		data + " | evaluate basket()",
+		data + " | evaluate diffpatterns(s, '0', '1')",
+	} {
+		res, err := Run(context.Background(), q, Options{Limits: small})
+		if err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+		x := colIndex(res.Columns, "x")
+		for _, r := range res.Rows {
+			if !r[x].IsNull() {
+				t.Errorf("%s: a pattern fixes x: %v", q, r)
+			}
+		}
+		if len(res.Rows) == 0 {
+			t.Errorf("%s: no patterns", q)
+		}
+	}
+}

@@ -51,6 +51,9 @@ func compileRowsNear(sc *scope, in *planTable, at Node, call *Call) (*planTable,
 				if err != nil {
 					return nil, err // io.EOF included: the rows left in ring are not near a match
 				}
+				if err := q.gov.tick(ctx); err != nil {
+					return nil, err
+				}
 				v := scalarOf(cond.f(r))
 				switch {
 				case v.ok && v.T == TypeBool && v.i != 0:
