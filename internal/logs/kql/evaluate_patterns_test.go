@@ -162,7 +162,7 @@ func TestRowsNearPlugin(t *testing.T) {
 // column whose every value is distinct (an id): no bitset is built for its
 // values, so the memory stays far below a 16 MB budget.
 func TestPatternPluginsSkipRareValues(t *testing.T) {
-	data := "range x from 1 to 20000 step 1 | extend k = x % 3, s = x % 2"
+	data := "range x from 1 to 20000 step 1 | extend s = x % 2 | extend k = iff(s == 0 and x % 5 != 0, 'even', 'odd')"
 	for _, q := range []string{
 		data + " | evaluate basket()",
 		data + " | evaluate diffpatterns(s, '0', '1')",
