@@ -5,7 +5,7 @@ import "sort"
 // compileEvaluate plans the evaluate operator: the bag_unpack, pivot,
 // narrow, basket, diffpatterns, autocluster and rows_near plugins.
 func compileEvaluate(sc *scope, in *planTable, o *RawOp) (*planTable, error) {
-	call, ok := rawCall(o.Text)
+	call, ok := rawCall(o)
 	if !ok {
 		return nil, errAt(o, "evaluate needs a plugin call")
 	}

@@ -7,7 +7,7 @@ package kql
 // count column is approximate_count_<Value>, the sum column
 // approximate_sum_<SummingExpression>, as the documented outputs name them.
 func compileTopHitters(sc *scope, in *planTable, o *RawOp) (*planTable, error) {
-	toks, err := lex(o.Text)
+	toks, err := lexRawOp(o)
 	if err != nil {
 		return nil, errAt(o, "top-hitters: %v", err)
 	}
@@ -64,4 +64,23 @@ func compileTopHitters(sc *scope, in *planTable, o *RawOp) (*planTable, error) {
 		return nil, err
 	}
 	return compileTake(tsc, t, n)
+}
+
+// lexRawOp lexes the text of an operator the parser kept as text, with
+// lines and columns in the whole query, so errors point where the query
+// has them. Offsets stay relative to the text: the parser slices the text
+// by them (type names).
+func lexRawOp(o *RawOp) ([]token, error) {
+	toks, err := lex(o.Text)
+	if err != nil || o.TextAt.Line == 0 {
+		return toks, err
+	}
+	for i := range toks {
+		p := &toks[i].pos
+		if p.Line == 1 {
+			p.Col += o.TextAt.Col - 1
+		}
+		p.Line += o.TextAt.Line - 1
+	}
+	return toks, nil
 }

@@ -46,3 +46,19 @@ func TestUnsupportedOperatorsSayWhat(t *testing.T) {
 		}
 	}
 }
+
+// TestRawOperatorErrorsPointIntoTheQuery checks that errors in operators
+// kept as text (evaluate, top-hitters) give the position in the query.
+func TestRawOperatorErrorsPointIntoTheQuery(t *testing.T) {
+	for q, want := range map[string]string{
+		"datatable(a:string)['x']\n| evaluate basket(0.01)":        "2:19",
+		"datatable(a:string)['x'] | top-hitters 2 of nosuch":       "1:45",
+		"datatable(a:string)['x'] | evaluate pivot(a, nosuch)":     "1:46",
+		"range i from 1 to 2 step 1\n  | evaluate rows_near(i, 1)": "2:24",
+	} {
+		_, err := Run(context.Background(), q, Options{})
+		if err == nil || !strings.Contains(err.Error(), "at "+want+":") {
+			t.Errorf("%q: %v, want an error at %s", q, err, want)
+		}
+	}
+}
