@@ -1,10 +1,18 @@
 package kql
 
-import "sort"
+import (
+	"sort"
+	"strings"
+)
 
 // compileEvaluate plans the evaluate operator: the bag_unpack, pivot,
-// narrow, basket, diffpatterns, autocluster and rows_near plugins.
+// narrow, basket, diffpatterns, autocluster, rows_near and sequence_detect
+// plugins.
 func compileEvaluate(sc *scope, in *planTable, o *RawOp) (*planTable, error) {
+	if strings.HasPrefix(o.Text, "sequence_detect") {
+		// its predicates are named arguments, name=(predicate)
+		return compileSequenceDetect(sc, in, o)
+	}
 	call, ok := rawCall(o)
 	if !ok {
 		return nil, errAt(o, "evaluate needs a plugin call")

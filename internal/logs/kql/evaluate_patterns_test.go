@@ -182,3 +182,43 @@ func TestPatternPluginsSkipRareValues(t *testing.T) {
 		}
 	}
 }
+
+func TestSequenceDetectPlugin(t *testing.T) {
+	// the shape of the documented StormEvents example: a heat event can
+	// start several sequences and a wildfire can end several
+	const data = "datatable(StartTime:datetime, EventType:string, State:string)[" +
+		"datetime(2007-05-08 00:00), 'Excessive Heat', 'CA', datetime(2007-05-08 16:02), 'Wildfire', 'CA'," +
+		"datetime(2007-05-10 11:30), 'Wildfire', 'CA', datetime(2007-05-20), 'Wildfire', 'CA'," +
+		"datetime(2007-08-31 08:00), 'Excessive Heat', 'CA', datetime(2007-09-02 12:00), 'Excessive Heat', 'CA'," +
+		"datetime(2007-09-02 13:30), 'Wildfire', 'CA', datetime(2007-08-10 08:00), 'Excessive Heat', 'TX'," +
+		"datetime(2007-08-11 13:56), 'Wildfire', 'TX', datetime(2007-08-11 14:00), 'Wildfire', 'NV']"
+	checkRowsCases(t, []rowsCase{
+		{data + " | evaluate sequence_detect(StartTime, 5d, 5d, heat=(EventType == 'Excessive Heat'), wildfire=(EventType == 'Wildfire'), State)",
+			"State,heat_StartTime,wildfire_StartTime,Duration",
+			"'CA'|2007-05-08T00:00:00.0000000Z|2007-05-08T16:02:00.0000000Z|16:02:00;" +
+				"'CA'|2007-05-08T00:00:00.0000000Z|2007-05-10T11:30:00.0000000Z|2.11:30:00;" +
+				"'TX'|2007-08-10T08:00:00.0000000Z|2007-08-11T13:56:00.0000000Z|1.05:56:00;" +
+				"'CA'|2007-08-31T08:00:00.0000000Z|2007-09-02T13:30:00.0000000Z|2.05:30:00;" +
+				"'CA'|2007-09-02T12:00:00.0000000Z|2007-09-02T13:30:00.0000000Z|01:30:00"},
+		// a step window of 1d leaves out the sequences with a longer step
+		{data + " | evaluate sequence_detect(StartTime, 1d, 5d, heat=(EventType == 'Excessive Heat'), wildfire=(EventType == 'Wildfire'), State)",
+			"", "'CA'|2007-05-08T00:00:00.0000000Z|2007-05-08T16:02:00.0000000Z|16:02:00;" +
+				"'CA'|2007-09-02T12:00:00.0000000Z|2007-09-02T13:30:00.0000000Z|01:30:00"},
+		// no dimension: one timeline for all rows; three steps
+		{data + " | evaluate sequence_detect(StartTime, 2d, 3d, h=(EventType == 'Excessive Heat'), w1=(EventType == 'Wildfire'), w2=(EventType == 'Wildfire'))",
+			"h_StartTime,w1_StartTime,w2_StartTime,Duration",
+			"2007-05-08T00:00:00.0000000Z|2007-05-08T16:02:00.0000000Z|2007-05-10T11:30:00.0000000Z|2.11:30:00;" +
+				"2007-08-10T08:00:00.0000000Z|2007-08-11T13:56:00.0000000Z|2007-08-11T14:00:00.0000000Z|1.06:00:00"},
+	})
+	for _, q := range []string{
+		data + " | evaluate sequence_detect(StartTime, 5d, 5d)",                                   // no predicate
+		data + " | evaluate sequence_detect(EventType, 5d, 5d, a=(State == 'CA'))",                // timeline not a time
+		data + " | evaluate sequence_detect(StartTime, -1d, 5d, a=(State == 'CA'))",               // negative window
+		data + " | evaluate sequence_detect(StartTime, 5d, 5d, a=(State == 'CA'), strlen(State))", // unnamed dimension
+		data + " | evaluate sequence_detect(StartTime, 5d, 5d, a=(State == 'CA')",                 // no closing parenthesis
+	} {
+		if _, err := Run(context.Background(), q, Options{}); err == nil {
+			t.Errorf("%s: no error", q)
+		}
+	}
+}
