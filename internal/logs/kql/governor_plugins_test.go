@@ -47,6 +47,12 @@ func TestGovernorBoundsPatternPluginsAndScan(t *testing.T) {
 		{"basket search", wideConstant(1000, 30, "") + " | evaluate basket(0.5, '~', 30)", Limits{Timeout: 200 * time.Millisecond}, CodeTimeout},
 		{"diffpatterns search", wideConstant(1000, 30, "s = r % 2, ") + " | evaluate diffpatterns(s, '0', '1', '~', 0.015)",
 			Limits{Timeout: 200 * time.Millisecond}, CodeTimeout},
+		// about 1.3 billion sequences of three steps among 2,000 rows
+		{"sequence_detect combinations", "range x from 1 to 2000 step 1 | extend t = datetime(2020-01-01) + x * 1s" +
+			" | evaluate sequence_detect(t, 1d, 1d, a=(x > 0), b=(x > 0), c=(x > 0))", small, CodeRunaway},
+		// no sequence completes, but the search is long: the time budget ends it
+		{"sequence_detect search", "range x from 1 to 3000 step 1 | extend t = datetime(2020-01-01) + x * 1s" +
+			" | evaluate sequence_detect(t, 1d, 1d, a=(x > 0), b=(x > 0), c=(x < 0))", Limits{Timeout: 200 * time.Millisecond}, CodeTimeout},
 		// output=last holds rows while a series goes on: they are counted
 		{"scan output=last", "range x from 1 to 1000000 step 1 | scan with (step s output=last: true;)", small, CodeRunaway},
 	}
