@@ -88,7 +88,7 @@ func TestAutoclusterPlugin(t *testing.T) {
 }
 
 func TestPatternPluginErrors(t *testing.T) {
-	for _, q := range []string{
+	expectErrors(t, []string{
 		basketData + " | evaluate basket(0.01)",                         // threshold below 0.015
 		basketData + " | evaluate basket(2)",                            // above 1
 		basketData + " | evaluate basket('~', nosuch)",                  // unknown weight column
@@ -104,11 +104,7 @@ func TestPatternPluginErrors(t *testing.T) {
 		basketData + " | evaluate diffpatterns(nosuch, 'NO', 'YES')",    // unknown split column
 		basketData + " | evaluate diffpatterns(Damage, 'NO', 'MAYBE')",  // set B is empty
 		basketData + " | evaluate no_such_plugin()",                     // unknown plugin
-	} {
-		if _, err := Run(context.Background(), q, Options{}); err == nil {
-			t.Errorf("%s: no error", q)
-		}
-	}
+	})
 	_, err := Run(context.Background(), basketData+" | evaluate no_such_plugin()", Options{})
 	if err == nil || !strings.Contains(err.Error(), "no_such_plugin") {
 		t.Errorf("unknown plugin: %v, want an error naming it", err)
@@ -145,17 +141,13 @@ func TestRowsNearPlugin(t *testing.T) {
 		{data + " | evaluate rows_near(State == 'Error', 3, 0) | project i", "i", "1;2;3;4;5;6;7;8"},
 		{data + " | evaluate rows_near(i == 100, 3) | project i", "i", ""},
 	})
-	for _, q := range []string{
+	expectErrors(t, []string{
 		"datatable(i:long)[1] | evaluate rows_near(i == 1, 1)",             // not serialized
 		"range i from 1 to 3 step 1 | evaluate rows_near(i, 1)",            // not a bool
 		"range i from 1 to 3 step 1 | evaluate rows_near(i == 1, -1)",      // negative
 		"range i from 1 to 3 step 1 | evaluate rows_near(i == 1)",          // no count
 		"range i from 1 to 3 step 1 | evaluate rows_near(i == 1, 1, 1, 1)", // too many
-	} {
-		if _, err := Run(context.Background(), q, Options{}); err == nil {
-			t.Errorf("%s: no error", q)
-		}
-	}
+	})
 }
 
 // TestPatternPluginsSkipRareValues runs the plugins over an input with a
@@ -210,13 +202,19 @@ func TestSequenceDetectPlugin(t *testing.T) {
 			"2007-05-08T00:00:00.0000000Z|2007-05-08T16:02:00.0000000Z|2007-05-10T11:30:00.0000000Z|2.11:30:00;" +
 				"2007-08-10T08:00:00.0000000Z|2007-08-11T13:56:00.0000000Z|2007-08-11T14:00:00.0000000Z|1.06:00:00"},
 	})
-	for _, q := range []string{
+	expectErrors(t, []string{
 		data + " | evaluate sequence_detect(StartTime, 5d, 5d)",                                   // no predicate
 		data + " | evaluate sequence_detect(EventType, 5d, 5d, a=(State == 'CA'))",                // timeline not a time
 		data + " | evaluate sequence_detect(StartTime, -1d, 5d, a=(State == 'CA'))",               // negative window
 		data + " | evaluate sequence_detect(StartTime, 5d, 5d, a=(State == 'CA'), strlen(State))", // unnamed dimension
 		data + " | evaluate sequence_detect(StartTime, 5d, 5d, a=(State == 'CA')",                 // no closing parenthesis
-	} {
+	})
+}
+
+// expectErrors requires each query to fail.
+func expectErrors(t *testing.T, queries []string) {
+	t.Helper()
+	for _, q := range queries {
 		if _, err := Run(context.Background(), q, Options{}); err == nil {
 			t.Errorf("%s: no error", q)
 		}
