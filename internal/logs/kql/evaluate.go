@@ -45,7 +45,7 @@ func compileBagUnpack(sc *scope, in *planTable, at Node, call *Call) (*planTable
 		return nil, errAt(at, "bag_unpack needs a column")
 	}
 	id, ok := call.Args[0].(*Ident)
-	if !ok || sc.col(id.Name) < 0 {
+	if !ok || sc.col(id.Name) < 0 || in.cols[sc.col(id.Name)].Type != TypeDynamic {
 		return nil, errAt(at, "bag_unpack needs a dynamic column")
 	}
 	src := sc.col(id.Name)

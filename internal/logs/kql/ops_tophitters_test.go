@@ -27,7 +27,8 @@ func TestTopHitters(t *testing.T) {
 func TestUnsupportedOperatorsSayWhat(t *testing.T) {
 	const data = "datatable(a:string, b:long)['x',1]"
 	expectErrorTexts(t, map[string]string{
-		"externaldata(a:string)['https://example.com/a.csv']": "externaldata is not supported",
+		"externaldata(a:string)['https://example.com/a.csv']":             "externaldata is not supported",
+		"datatable(a:string, c:string)['x','y'] | evaluate bag_unpack(c)": "bag_unpack needs a dynamic column",
 		"find 'x'":                                               "find operator is not supported",
 		"find in (T1, T2) where a == 'x'":                        "find operator is not supported",
 		data + " | facet by a":                                   "'facet' is not supported",
