@@ -6,8 +6,8 @@ import (
 )
 
 // compileEvaluate plans the evaluate operator: the bag_unpack, pivot,
-// narrow, basket, diffpatterns, autocluster, rows_near and sequence_detect
-// plugins.
+// narrow, basket, diffpatterns, autocluster, rows_near, sequence_detect and
+// dcount_intersect plugins.
 func compileEvaluate(sc *scope, in *planTable, o *RawOp) (*planTable, error) {
 	if strings.HasPrefix(o.Text, "sequence_detect") {
 		// its predicates are named arguments, name=(predicate)
@@ -32,6 +32,8 @@ func compileEvaluate(sc *scope, in *planTable, o *RawOp) (*planTable, error) {
 		return compileAutocluster(sc, in, o, call)
 	case "rows_near":
 		return compileRowsNear(sc, in, o, call)
+	case "dcount_intersect":
+		return compileDcountIntersect(sc, in, o, call)
 	}
 	return nil, errAt(o, "evaluate plugin '%s' is not supported", call.Name)
 }

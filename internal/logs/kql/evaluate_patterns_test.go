@@ -220,3 +220,15 @@ func expectErrors(t *testing.T, queries []string) {
 		}
 	}
 }
+
+func TestDcountIntersectPlugin(t *testing.T) {
+	checkRowsCases(t, []rowsCase{
+		// the input columns stay; one count per set
+		{"range x from 1 to 12 step 1 | summarize a = hll(iff(x % 2 == 0, x, 0)), b = hll(iff(x % 3 == 0, x, 0)) by g = x > 6" +
+			" | evaluate dcount_intersect(a, b) | project g, s0, s1 | sort by g asc", "g,s0,s1", "False|4|2;True|4|2"},
+	})
+	expectErrors(t, []string{
+		"print a = hll(1) | evaluate dcount_intersect(a)",      // one set
+		"print a = 1, b = 2 | evaluate dcount_intersect(a, b)", // not hll values
+	})
+}
