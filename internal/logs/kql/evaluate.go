@@ -1,17 +1,20 @@
 package kql
 
-import (
-	"sort"
-	"strings"
-)
+import "sort"
 
 // compileEvaluate plans the evaluate operator: the bag_unpack, pivot,
-// narrow, basket, diffpatterns, autocluster, rows_near, sequence_detect and
-// dcount_intersect plugins.
+// narrow, basket, diffpatterns, autocluster, rows_near, sequence_detect,
+// dcount_intersect and ipv4_lookup plugins.
 func compileEvaluate(sc *scope, in *planTable, o *RawOp) (*planTable, error) {
-	if strings.HasPrefix(o.Text, "sequence_detect") {
-		// its predicates are named arguments, name=(predicate)
-		return compileSequenceDetect(sc, in, o)
+	// plugins whose arguments can be named (name = value)
+	if name, args, err := rawNamedCall(o); name == "sequence_detect" || name == "ipv4_lookup" {
+		if err != nil {
+			return nil, err
+		}
+		if name == "ipv4_lookup" {
+			return compileIPv4Lookup(sc, in, o, args)
+		}
+		return compileSequenceDetect(sc, in, o, args)
 	}
 	call, ok := rawCall(o)
 	if !ok {

@@ -232,3 +232,25 @@ func TestDcountIntersectPlugin(t *testing.T) {
 		"print a = 1, b = 2 | evaluate dcount_intersect(a, b)", // not hll values
 	})
 }
+
+func TestIPv4LookupPlugin(t *testing.T) {
+	const nets = "let Nets = datatable(net:string, name:string)['10.0.0.0/8','ten', '10.1.0.0/16','ten-one', '192.168.1.7','host', 'bad','x'];"
+	checkRowsCases(t, []rowsCase{
+		// overlapping ranges: one row per match, the wider first; an
+		// address key matches that address only
+		{nets + " datatable(ip:string)['10.1.2.3', '10.2.0.1', '192.168.1.7', '192.168.1.8', ''] | evaluate ipv4_lookup(Nets, ip, net)",
+			"ip,net,name", "'10.1.2.3'|'10.0.0.0/8'|'ten';'10.1.2.3'|'10.1.0.0/16'|'ten-one';'10.2.0.1'|'10.0.0.0/8'|'ten';'192.168.1.7'|'192.168.1.7'|'host'"},
+		// a source prefix matches the ranges that hold all of it
+		{nets + " datatable(ip:string)['10.1.0.0/12'] | evaluate ipv4_lookup(Nets, ip, net, true)", "", "'10.1.0.0/12'|'10.0.0.0/8'|'ten'"},
+		// colliding names are renamed
+		{"let L = datatable(ip:string, v:long)['1.2.3.0/24', 7]; datatable(ip:string)['1.2.3.4'] | evaluate ipv4_lookup(L, ip, ip)", "ip,ip1,v", "'1.2.3.4'|'1.2.3.0/24'|7"},
+	})
+	expectErrors(t, []string{
+		nets + " datatable(ip:string)['1.2.3.4'] | evaluate ipv4_lookup(Nets, ip)",                            // no lookup key
+		nets + " datatable(ip:string)['1.2.3.4'] | evaluate ipv4_lookup(Nets, ip, nosuch)",                    // unknown key
+		nets + " datatable(ip:long)[1] | evaluate ipv4_lookup(Nets, ip, net)",                                 // not a string
+		nets + " datatable(ip:string)['1.2.3.4'] | evaluate ipv4_lookup(Nets, ip, net, return_unmatched = 1)", // not a bool
+		nets + " datatable(ip:string)['1.2.3.4'] | evaluate ipv4_lookup(Nets, ip, net, keep = true)",          // unknown name
+		nets + " datatable(ip:string)['1.2.3.4'] | evaluate ipv4_lookup(NoSuchTable, ip, net)",                // unknown table
+	})
+}

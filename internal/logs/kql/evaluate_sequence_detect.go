@@ -15,40 +15,7 @@ import (
 // after the spans (named name=(predicate)); the arguments after them are
 // the dimensions. Output: the dimensions, name_TimelineColumn per step,
 // Duration; ordered by the steps' times.
-func compileSequenceDetect(sc *scope, in *planTable, o *RawOp) (*planTable, error) {
-	toks, err := lexRawOp(o)
-	if err != nil {
-		return nil, errAt(o, "sequence_detect: %v", err)
-	}
-	p := &parser{src: o.Text, toks: toks}
-	var args []Assign
-	perr := func() (err error) {
-		defer func() {
-			if r := recover(); r != nil {
-				if se, ok := r.(*SyntaxError); ok {
-					err = se
-					return
-				}
-				err = errAt(o, "sequence_detect needs its arguments: sequence_detect(Timeline, StepWindow, Span, Expr1, Expr2, ..., Dim1, ...)")
-			}
-		}()
-		p.expectWord("sequence_detect")
-		p.expectPunct("(")
-		for !p.isPunct(")") {
-			args = append(args, p.parseAssign())
-			if !p.acceptPunct(",") {
-				break
-			}
-		}
-		p.expectPunct(")")
-		if p.peek().kind != tEOF {
-			p.fail(p.peek(), "unexpected %s after sequence_detect(...)", p.peek())
-		}
-		return nil
-	}()
-	if perr != nil {
-		return nil, perr
-	}
+func compileSequenceDetect(sc *scope, in *planTable, o *RawOp, args []Assign) (*planTable, error) {
 	if len(args) < 4 {
 		return nil, errAt(o, "sequence_detect needs a timeline column, a step window, a span and at least one predicate")
 	}
@@ -191,4 +158,41 @@ func compileSequenceDetect(sc *scope, in *planTable, o *RawOp) (*planTable, erro
 		})
 		return out, nil
 	}), nil
+}
+
+// rawNamedCall parses the text of an evaluate as "name(arg, name = arg,
+// ...)": the plugins whose arguments can be named. name is set whenever
+// the text starts with a name, also when the rest does not parse.
+func rawNamedCall(o *RawOp) (name string, args []Assign, err error) {
+	toks, err := lexRawOp(o)
+	if err != nil {
+		return "", nil, errAt(o, "evaluate: %v", err)
+	}
+	if len(toks) == 0 || toks[0].kind != tIdent {
+		return "", nil, errAt(o, "evaluate needs a plugin call")
+	}
+	name = toks[0].text
+	p := &parser{src: o.Text, toks: toks}
+	defer func() {
+		if r := recover(); r != nil {
+			se, ok := r.(*SyntaxError)
+			if !ok {
+				panic(r)
+			}
+			args, err = nil, se
+		}
+	}()
+	p.next()
+	p.expectPunct("(")
+	for !p.isPunct(")") {
+		args = append(args, p.parseAssign())
+		if !p.acceptPunct(",") {
+			break
+		}
+	}
+	p.expectPunct(")")
+	if p.peek().kind != tEOF {
+		p.fail(p.peek(), "unexpected %s after %s(...)", p.peek(), name)
+	}
+	return name, args, nil
 }
