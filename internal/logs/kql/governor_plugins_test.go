@@ -53,8 +53,10 @@ func TestGovernorBoundsPatternPluginsAndScan(t *testing.T) {
 		// no sequence completes, but the search is long: the time budget ends it
 		{"sequence_detect search", "range x from 1 to 3000 step 1 | extend t = datetime(2020-01-01) + x * 1s" +
 			" | evaluate sequence_detect(t, 1d, 1d, a=(x > 0), b=(x > 0), c=(x < 0))", Limits{Timeout: 200 * time.Millisecond}, CodeTimeout},
-		// output=last holds rows while a series goes on: they are counted
-		{"scan output=last", "range x from 1 to 1000000 step 1 | scan with (step s output=last: true;)", small, CodeRunaway},
+		// output=last holds the rows behind a match whose series may go on:
+		// here the first step's rows wait behind s2's match, whose series
+		// never ends
+		{"scan rows behind output=last", "range x from 1 to 1000000 step 1 | scan with (step s1: x == 1 or x > 2; step s2 output=last: x == 2;)", small, CodeRunaway},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -69,16 +71,25 @@ func TestGovernorBoundsPatternPluginsAndScan(t *testing.T) {
 	}
 }
 
-// TestScanStreams runs a scan over more rows than the budget could hold:
-// without output=last it streams.
+// TestScanStreams runs scans over more rows than the budget could hold:
+// without output=last, or with series of output=last matches that end,
+// they stream.
 func TestScanStreams(t *testing.T) {
-	q := "range x from 1 to 1000000 step 1 | scan declare (c:long=0) with (step s: true => c = s.c + 1;) | summarize max(c)"
-	res, err := Run(context.Background(), q, Options{Limits: small})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if got := rowsText(res); len(got) != 1 || got[0] != "1000000" {
-		t.Fatalf("got %v", got)
+	for q, want := range map[string]string{
+		"range x from 1 to 1000000 step 1 | scan declare (c:long=0) with (step s: true => c = s.c + 1;) | summarize max(c)": "1000000",
+		// b's series end each time a promotes a new sequence into b: the
+		// even rows from a, and per series {odd x, x+1} from 3 on, x+1
+		"range x from 1 to 1000000 step 1 | scan with (step a: x % 2 == 0; step b output=last: true;) | count": "999999",
+		// one series that never ends: only its latest match is held
+		"range x from 1 to 1000000 step 1 | scan with (step s output=last: true;) | project x": "1000000",
+	} {
+		res, err := Run(context.Background(), q, Options{Limits: small})
+		if err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+		if got := rowsText(res); len(got) != 1 || got[0] != want {
+			t.Fatalf("%s: got %v, want %s", q, got, want)
+		}
 	}
 }
 

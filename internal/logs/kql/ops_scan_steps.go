@@ -192,6 +192,9 @@ type scanExec struct {
 	base    int64
 	nextID  int64
 	ev      Row
+	// queued is the bytes of the rows in the queue; counted the most it
+	// has been (what the governor was told)
+	queued, counted int64
 }
 
 func (s *scanRun) iter(q *qctx, in RowIter) RowIter {
@@ -243,6 +246,9 @@ func (x *scanExec) pop(done bool) (Row, bool) {
 		x.queue = x.queue[1:]
 		x.base++
 		if r != nil {
+			if x.anyLast {
+				x.queued -= rowBytes(r)
+			}
 			return r, true
 		}
 	}
@@ -301,10 +307,19 @@ func (x *scanExec) emit(k int, res Row, newSeries bool) {
 		return
 	case "last":
 		if p := x.pending[k]; !newSeries && p >= x.base {
+			x.queued -= rowBytes(x.queue[p-x.base])
 			x.queue[p-x.base] = nil
 		}
 		x.pending[k] = x.base + int64(len(x.queue))
-		x.q.gov.mustGrow("scan operator", rowBytes(res))
+	}
+	if x.anyLast {
+		// rows can wait in the queue behind an output=last match: count
+		// the most the queue ever held
+		x.queued += rowBytes(res)
+		if x.queued > x.counted {
+			x.q.gov.mustGrow("scan operator", x.queued-x.counted)
+			x.counted = x.queued
+		}
 	}
 	x.queue = append(x.queue, res)
 }
