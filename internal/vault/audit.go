@@ -1,0 +1,116 @@
+package vault
+
+import (
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+)
+
+// AuditEvent is one data-plane request as Key Vault's audit log
+// (category AuditEvent) records it: who called, what operation on which
+// object, and how it ended. It never holds a value, a key, a body or a
+// token: names, URIs, status and the caller's claims only.
+type AuditEvent struct {
+	// Time is when the request arrived (UTC).
+	Time time.Time
+	// VaultID is the vault's ARM resource ID, VaultName its name.
+	VaultID, VaultName string
+	// OperationName is Key Vault's name for the operation (SecretGet,
+	// KeySign, CertificateCreate, ...), "Authentication" when a request
+	// without a valid token matched no operation.
+	OperationName string
+	// APIVersion is the api-version the client asked for.
+	APIVersion string
+	// Status is the HTTP status answered; ErrorCode and Description are
+	// the error's code and message when it failed.
+	Status                 int
+	ErrorCode, Description string
+	// Duration is how long the vault took to answer.
+	Duration time.Duration
+	// CallerIP is the client's address, ClientRequestID the
+	// x-ms-client-request-id it sent, ClientInfo its User-Agent.
+	CallerIP, ClientRequestID, ClientInfo string
+	// RequestURI is the request's URI (with only Key Vault's query
+	// parameters); ID is the URI of the object acted on, or the vault's.
+	RequestURI, ID string
+	// TenantID, ObjectID and AppID are the claims (tid, oid, appid) of
+	// the caller's token, empty when the request had no valid token.
+	TenantID, ObjectID, AppID string
+	// Authorized reports whether the RBAC check granted the request
+	// (false when it was denied or never reached).
+	Authorized bool
+}
+
+// Auditor receives the audit event of every request to an existing vault.
+// Record runs on the request's goroutine after the response is written:
+// it must not block (keep the event in a bounded buffer and return).
+type Auditor interface {
+	Record(AuditEvent)
+}
+
+// AuditorFunc adapts a function to Auditor.
+type AuditorFunc func(AuditEvent)
+
+// Record implements Auditor.
+func (f AuditorFunc) Record(ev AuditEvent) { f(ev) }
+
+// statusWriter remembers the status a handler wrote.
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	if w.status == 0 {
+		w.status = code
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *statusWriter) Write(b []byte) (int, error) {
+	if w.status == 0 {
+		w.status = http.StatusOK
+	}
+	return w.ResponseWriter.Write(b)
+}
+
+// auditQuery are the query parameters an audit event's request URI keeps
+// (Key Vault's own; anything else a client sends is left out).
+var auditQuery = []string{"api-version", "maxresults", "$skiptoken"}
+
+// maxAuditURI bounds the request URI an event carries.
+const maxAuditURI = 2048
+
+// requestURI is the request's URI for the audit log: the vault's base,
+// the path, and Key Vault's query parameters only.
+func requestURI(base, rest string, r *http.Request) string {
+	q := url.Values{}
+	in := r.URL.Query()
+	for _, k := range auditQuery {
+		if v := in.Get(k); v != "" {
+			q.Set(k, v)
+		}
+	}
+	u := base + rest
+	if len(q) > 0 {
+		u += "?" + q.Encode()
+	}
+	return clip(u, maxAuditURI)
+}
+
+// callerIP is the client's address without its port.
+func callerIP(r *http.Request) string {
+	host := r.RemoteAddr
+	if i := strings.LastIndexByte(host, ':'); i > 0 {
+		host = host[:i]
+	}
+	return strings.Trim(host, "[]")
+}
+
+func clip(s string, n int) string {
+	if len(s) > n {
+		return s[:n]
+	}
+	return s
+}
