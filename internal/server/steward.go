@@ -13,6 +13,7 @@ import (
 	"os"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/google/uuid"
@@ -67,6 +68,9 @@ type Steward struct {
 	// usage records data-plane use for the access report (usageRecorder).
 	usage     *reports.UsageRecorder
 	usageOnce sync.Once
+	// vaultAudit buffers vault audit events for VaultLogService (nil
+	// when it is not mounted).
+	vaultAudit atomic.Pointer[vaultAuditBuffer]
 }
 
 // LoginHosts are Entra's public-cloud host names that Steward's token
