@@ -170,22 +170,64 @@ type vaultLogForwarder struct {
 	cloud *cloud.Cloud
 	logs  *logs.Service
 	buf   *vaultAuditBuffer
-	// mu serializes passes (the background worker and a test's).
+	// mu serializes passes (the background worker and a test's) and
+	// guards pending.
 	mu sync.Mutex
+	// pending are batches an append refused, tried again on the next
+	// passes.
+	pending []vaultLogBatchRows
 }
+
+// vaultLogBatchRows are rows bound for one table of one workspace.
+type vaultLogBatchRows struct {
+	setting, workspace, table string
+	cols                      []kql.Column
+	rows                      []kql.Row
+	tries                     int
+}
+
+// vaultLogTries is how many passes try a batch before it is dropped.
+const vaultLogTries = 3
 
 // forward runs one pass: the buffered events of each vault go to every
 // workspace of the vault's settings that enable the AuditEvent category
 // (directly, or through the audit or allLogs group), events older than
-// the setting excepted. A workspace that cannot be written loses that
-// pass's events (delivery is at most once) and the pass reports it.
+// the setting excepted. A batch whose append fails is tried again on the
+// next passes (vaultLogTries in all, within the buffer's bound) and then
+// dropped; a setting whose workspace no longer exists loses its events.
+// Failures are returned.
 func (f *vaultLogForwarder) forward(ctx context.Context) (int, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	events := f.buf.take()
-	if len(events) == 0 {
-		return 0, nil
+	batches, errs := f.batches(ctx, f.buf.take())
+	batches = append(f.pending, batches...)
+	f.pending = nil
+	written, held := 0, 0
+	for _, b := range batches {
+		for len(b.rows) > 0 {
+			n := min(len(b.rows), vaultLogBatch)
+			if err := f.logs.Rows.Append(ctx, b.workspace, b.table, b.cols, b.rows[:n], logs.Evolve); err != nil {
+				b.tries++
+				if b.tries < vaultLogTries && held+len(b.rows) <= f.buf.max {
+					f.pending = append(f.pending, b)
+					held += len(b.rows)
+					err = fmt.Errorf("%w (%d rows kept for the next pass)", err, len(b.rows))
+				} else {
+					err = fmt.Errorf("%w (%d rows dropped)", err, len(b.rows))
+				}
+				errs = append(errs, fmt.Errorf("setting %s: %s: %w", b.setting, b.table, err))
+				break
+			}
+			written += n
+			b.rows = b.rows[n:]
+		}
 	}
+	return written, errors.Join(errs...)
+}
+
+// batches turns events into rows for the workspaces of their vaults'
+// settings.
+func (f *vaultLogForwarder) batches(ctx context.Context, events []vault.AuditEvent) ([]vaultLogBatchRows, []error) {
 	byVault := map[string][]vault.AuditEvent{}
 	var order []string
 	for _, ev := range events {
@@ -196,13 +238,13 @@ func (f *vaultLogForwarder) forward(ctx context.Context) (int, error) {
 		byVault[k] = append(byVault[k], ev)
 	}
 	workspaces := map[string]logs.Workspace{}
-	written := 0
+	var out []vaultLogBatchRows
 	var errs []error
 	for _, k := range order {
 		evs := byVault[k]
 		settings, err := f.cloud.ResourceDiagnosticSettings(ctx, evs[0].VaultID)
 		if err != nil {
-			errs = append(errs, fmt.Errorf("diagnostic settings of %s: %w", evs[0].VaultID, err))
+			errs = append(errs, fmt.Errorf("diagnostic settings of %s (%d events dropped): %w", evs[0].VaultID, len(evs), err))
 			continue
 		}
 		for _, st := range settings {
@@ -217,29 +259,22 @@ func (f *vaultLogForwarder) forward(ctx context.Context) (int, error) {
 				}
 				workspaces[strings.ToLower(st.WorkspaceID)] = ws
 			}
-			table, cols, row := DiagnosticsTable, vaultDiagnosticsColumns, vaultDiagnosticsRow
+			b := vaultLogBatchRows{setting: st.ID, workspace: ws.CustomerID, table: DiagnosticsTable, cols: vaultDiagnosticsColumns}
+			row := vaultDiagnosticsRow
 			if st.Dedicated {
-				table, cols, row = VaultAuditTable, vaultAuditColumns, vaultAuditRow
+				b.table, b.cols, row = VaultAuditTable, vaultAuditColumns, vaultAuditRow
 			}
-			var rows []kql.Row
 			for _, ev := range evs {
-				if ev.Time.Before(st.Created) {
-					continue
+				if !ev.Time.Before(st.Created) {
+					b.rows = append(b.rows, row(ws.CustomerID, ev))
 				}
-				rows = append(rows, row(ws.CustomerID, ev))
 			}
-			for len(rows) > 0 {
-				n := min(len(rows), vaultLogBatch)
-				if err := f.logs.Rows.Append(ctx, ws.CustomerID, table, cols, rows[:n], logs.Evolve); err != nil {
-					errs = append(errs, fmt.Errorf("setting %s: %s: %w", st.ID, table, err))
-					break
-				}
-				written += n
-				rows = rows[n:]
+			if len(b.rows) > 0 {
+				out = append(out, b)
 			}
 		}
 	}
-	return written, errors.Join(errs...)
+	return out, errs
 }
 
 // vaultResult is an event's ResultType and ResultSignature: "Success" and
