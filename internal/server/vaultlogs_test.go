@@ -17,6 +17,8 @@ import (
 	query "github.com/Azure/azure-sdk-for-go/sdk/monitor/query/azlogs"
 	"github.com/Azure/azure-sdk-for-go/sdk/security/keyvault/azkeys"
 	"github.com/Azure/azure-sdk-for-go/sdk/security/keyvault/azsecrets"
+
+	"github.com/steward-gov/steward/internal/vault"
 )
 
 // vaultLogsEnv is a Steward with the cloud, logs and vaults, exporting
@@ -293,5 +295,28 @@ func TestVaultAuditLogsFlowToDiagnosticSettingWorkspaces(t *testing.T) {
 				}
 			}
 		}
+	}
+}
+
+// TestVaultAuditBufferIsBounded checks that a full buffer drops new events
+// and counts them, and that taking the events empties it.
+func TestVaultAuditBufferIsBounded(t *testing.T) {
+	b := &vaultAuditBuffer{max: 2}
+	for i := range 5 {
+		b.Record(vault.AuditEvent{OperationName: fmt.Sprint("op", i)})
+	}
+	got := b.take()
+	if len(got) != 2 || got[0].OperationName != "op0" || got[1].OperationName != "op1" {
+		t.Fatalf("kept %+v, want op0 and op1", got)
+	}
+	if d := b.takeDropped(); d != 3 {
+		t.Fatalf("dropped %d, want 3", d)
+	}
+	if d := b.takeDropped(); d != 0 || len(b.take()) != 0 {
+		t.Fatalf("the buffer did not reset")
+	}
+	b.Record(vault.AuditEvent{OperationName: "again"})
+	if got := b.take(); len(got) != 1 {
+		t.Fatalf("after taking, the buffer holds %d, want 1", len(got))
 	}
 }
