@@ -34,15 +34,22 @@ type vaultLogsEnv struct {
 
 func newVaultLogsEnv(t *testing.T) *vaultLogsEnv {
 	t.Helper()
-	dir := t.TempDir()
+	e, _ := startVaultLogsEnv(t, t.TempDir(), VaultLogOptions{Disabled: true})
+	e.mustARM(t, "PUT", e.rg, "2021-04-01", map[string]any{"location": "eastus"})
+	return e
+}
+
+// startVaultLogsEnv starts a Steward on dir with the vault log export
+// configured by opts; it returns the environment and the stop function.
+func startVaultLogsEnv(t *testing.T, dir string, opts VaultLogOptions) (*vaultLogsEnv, func() error) {
+	t.Helper()
 	var forward VaultLogForwarder
-	s, _ := startSteward(t, dir, CloudService(), LogsService(), VaultService(VaultOptions{}),
-		VaultLogService(VaultLogOptions{Disabled: true}, func(f VaultLogForwarder) { forward = f }))
+	s, stop := startSteward(t, dir, CloudService(), LogsService(), VaultService(VaultOptions{}),
+		VaultLogService(opts, func(f VaultLogForwarder) { forward = f }))
 	e := &vaultLogsEnv{logsEnv: newLogsEnvFor(t, s, dir), forward: forward, dir: dir}
 	e.vaultOp = sdkOptions(s)
 	e.vaultOp.Transport = s.Transport()
 	e.rg = "/subscriptions/" + e.sub + "/resourceGroups/vaults"
-	e.mustARM(t, "PUT", e.rg, "2021-04-01", map[string]any{"location": "eastus"})
 	qOpts := &query.ClientOptions{ClientOptions: e.opts}
 	qOpts.Cloud.Services = map[cloudServiceName]cloudServiceConfig{
 		query.ServiceName: {Audience: LogAnalyticsAudience, Endpoint: strings.TrimSuffix(s.BaseURL, "/") + "/v1"},
@@ -52,7 +59,7 @@ func newVaultLogsEnv(t *testing.T) *vaultLogsEnv {
 		t.Fatal(err)
 	}
 	e.query = qc
-	return e
+	return e, stop
 }
 
 // workspace creates a workspace and returns its resource ID and customer
@@ -318,5 +325,38 @@ func TestVaultAuditBufferIsBounded(t *testing.T) {
 	b.Record(vault.AuditEvent{OperationName: "again"})
 	if got := b.take(); len(got) != 1 {
 		t.Fatalf("after taking, the buffer holds %d, want 1", len(got))
+	}
+}
+
+// TestVaultAuditLogsAreSentAtACleanStop runs the background forwarder
+// with a period longer than the test: the events of a request are sent
+// when the server stops, and a restarted server finds them in the
+// workspace.
+func TestVaultAuditLogsAreSentAtACleanStop(t *testing.T) {
+	dir := t.TempDir()
+	e, stop := startVaultLogsEnv(t, dir, VaultLogOptions{Every: time.Hour})
+	ctx := context.Background()
+	e.mustARM(t, "PUT", e.rg, "2021-04-01", map[string]any{"location": "eastus"})
+	wsID, customer := e.workspace(t, "stop-ws")
+	vaultID, vaultURI := e.vault(t, "stop-kv")
+	e.setting(t, vaultID, "all", map[string]any{"workspaceId": wsID, "logs": []any{map[string]any{"categoryGroup": "allLogs", "enabled": true}}})
+	c, err := azsecrets.NewClient(vaultURI, adminCredential(t, dir, e.vaultOp), &azsecrets.ClientOptions{ClientOptions: e.vaultOp})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.SetSecret(ctx, "kept", azsecrets.SetSecretParameters{Value: to.Ptr("v")}, nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := stop(); err != nil {
+		t.Fatal(err)
+	}
+	again, _ := startVaultLogsEnv(t, dir, VaultLogOptions{Disabled: true})
+	got := again.rows(t, customer, `AzureDiagnostics | sort by TimeGenerated asc | project OperationName, toint(httpStatusCode_d)`)
+	var ops []string
+	for _, r := range got {
+		ops = append(ops, fmt.Sprint(r[0], " ", r[1]))
+	}
+	if want := []string{"SecretSet 401", "SecretSet 200"}; !slices.Equal(ops, want) {
+		t.Fatalf("after a clean stop: %q, want %q", ops, want)
 	}
 }
