@@ -360,3 +360,40 @@ func TestVaultAuditLogsAreSentAtACleanStop(t *testing.T) {
 		t.Fatalf("after a clean stop: %q, want %q", ops, want)
 	}
 }
+
+// BenchmarkVaultLogForward10k is one forwarding pass of 10,000 audit
+// events of a vault with one setting (AzureDiagnostics): the settings
+// read, the rows built and appended in batches.
+func BenchmarkVaultLogForward10k(b *testing.B) {
+	dir := b.TempDir()
+	var forward VaultLogForwarder
+	s, _ := startSteward(b, dir, CloudService(), LogsService(), VaultService(VaultOptions{}),
+		VaultLogService(VaultLogOptions{Disabled: true}, func(f VaultLogForwarder) { forward = f }))
+	e := newLogsEnvFor(b, s, dir)
+	rg := "/subscriptions/" + e.sub + "/resourceGroups/bench"
+	e.mustARM(b, "PUT", rg, "2021-04-01", map[string]any{"location": "eastus"})
+	wsID := rg + "/providers/Microsoft.OperationalInsights/workspaces/bench"
+	e.mustARM(b, "PUT", wsID, "2022-10-01", map[string]any{"location": "eastus"})
+	vaultID := rg + "/providers/Microsoft.KeyVault/vaults/bench-kv"
+	e.mustARM(b, "PUT", vaultID, "2023-07-01", map[string]any{"location": "eastus", "properties": map[string]any{
+		"tenantId": e.info.TenantID, "sku": map[string]any{"family": "A", "name": "standard"}}})
+	e.mustARM(b, "PUT", vaultID+"/providers/Microsoft.Insights/diagnosticSettings/all", "2021-05-01-preview", map[string]any{"properties": map[string]any{
+		"workspaceId": wsID, "logs": []any{map[string]any{"categoryGroup": "allLogs", "enabled": true}}}})
+	buf := s.vaultAudit.Load()
+	ctx := context.Background()
+	for b.Loop() {
+		b.StopTimer()
+		now := time.Now().UTC()
+		for i := range 10000 {
+			buf.Record(vault.AuditEvent{Time: now, VaultID: vaultID, VaultName: "bench-kv", OperationName: "SecretGet", APIVersion: "7.5",
+				Status: 200, Duration: time.Millisecond, CallerIP: "10.0.0.4", ClientInfo: "azsdk-go-azsecrets/v1.4.0",
+				RequestURI: fmt.Sprintf("https://bench-kv.vault.azure.net/secrets/s%d?api-version=7.5", i),
+				ID: fmt.Sprintf("https://bench-kv.vault.azure.net/secrets/s%d", i), TenantID: e.info.TenantID, ObjectID: e.info.ObjectID,
+				AppID: e.info.ClientID, Authorized: true})
+		}
+		b.StartTimer()
+		if n, err := forward(ctx); err != nil || n != 10000 {
+			b.Fatalf("forward: %d rows, %v", n, err)
+		}
+	}
+}

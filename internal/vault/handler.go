@@ -221,9 +221,11 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, ev *AuditEvent) 
 	}
 	v.URL = base
 	apiVersion := r.URL.Query().Get("api-version")
-	*ev = AuditEvent{VaultID: v.ResourceID, VaultName: v.Name, APIVersion: clip(apiVersion, 32),
-		CallerIP: callerIP(r), ClientRequestID: clip(r.Header.Get("x-ms-client-request-id"), 128),
-		ClientInfo: clip(r.UserAgent(), 512), RequestURI: requestURI(base, rest, r), ID: base + "/"}
+	if h.opts.Auditor != nil {
+		*ev = AuditEvent{VaultID: v.ResourceID, VaultName: v.Name, APIVersion: clip(apiVersion, 32),
+			CallerIP: callerIP(r), ClientRequestID: clip(r.Header.Get("x-ms-client-request-id"), 128),
+			ClientInfo: clip(r.UserAgent(), 512), RequestURI: requestURI(base, rest, r), ID: base + "/"}
+	}
 	if apiVersion == "" {
 		return badParameter("The api-version query parameter is required.")
 	}
@@ -233,7 +235,7 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, ev *AuditEvent) 
 	// The operation is named before authentication, so that refused
 	// requests are logged under it; its errors are answered after.
 	op, routeErr := route(r.Method, rest)
-	if routeErr == nil {
+	if routeErr == nil && h.opts.Auditor != nil {
 		ev.OperationName = op.name
 		if op.object != "" {
 			ev.ID = clip(base+"/"+string(op.kind)+"/"+op.object, maxAuditURI)
