@@ -73,7 +73,7 @@ func VaultLogService(opts VaultLogOptions, ready ...func(VaultLogForwarder)) Ser
 		if c == nil {
 			return errors.New("vault logs: mount CloudService and LogsService before it")
 		}
-		buf := &vaultAuditBuffer{max: opts.Buffer}
+		buf := &vaultAuditBuffer{max: opts.Buffer, half: make(chan struct{}, 1)}
 		if buf.max <= 0 {
 			buf.max = DefaultVaultLogBuffer
 		}
@@ -112,6 +112,9 @@ func VaultLogService(opts VaultLogOptions, ready ...func(VaultLogForwarder)) Ser
 					return
 				case <-t.C:
 					pass(ctx)
+				case <-buf.half:
+					// Half full before the period is up: send now.
+					pass(ctx)
 				}
 			}
 		})
@@ -136,6 +139,9 @@ type vaultAuditBuffer struct {
 	events  []vault.AuditEvent
 	max     int
 	dropped int
+	// half is signalled when the buffer reaches half its bound, so the
+	// forwarder runs before the period is up.
+	half chan struct{}
 }
 
 // Record keeps ev unless the buffer is full; it never blocks on I/O.
@@ -147,6 +153,12 @@ func (b *vaultAuditBuffer) Record(ev vault.AuditEvent) {
 		return
 	}
 	b.events = append(b.events, ev)
+	if len(b.events) == b.max/2 {
+		select {
+		case b.half <- struct{}{}:
+		default:
+		}
+	}
 }
 
 func (b *vaultAuditBuffer) take() []vault.AuditEvent {

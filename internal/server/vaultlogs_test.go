@@ -308,9 +308,14 @@ func TestVaultAuditLogsFlowToDiagnosticSettingWorkspaces(t *testing.T) {
 // TestVaultAuditBufferIsBounded checks that a full buffer drops new events
 // and counts them, and that taking the events empties it.
 func TestVaultAuditBufferIsBounded(t *testing.T) {
-	b := &vaultAuditBuffer{max: 2}
+	b := &vaultAuditBuffer{max: 2, half: make(chan struct{}, 1)}
 	for i := range 5 {
 		b.Record(vault.AuditEvent{OperationName: fmt.Sprint("op", i)})
+	}
+	select {
+	case <-b.half:
+	default:
+		t.Fatal("reaching half the bound did not wake the forwarder")
 	}
 	got := b.take()
 	if len(got) != 2 || got[0].OperationName != "op0" || got[1].OperationName != "op1" {
