@@ -55,26 +55,6 @@ type AuditorFunc func(AuditEvent)
 // Record implements Auditor.
 func (f AuditorFunc) Record(ev AuditEvent) { f(ev) }
 
-// statusWriter remembers the status a handler wrote.
-type statusWriter struct {
-	http.ResponseWriter
-	status int
-}
-
-func (w *statusWriter) WriteHeader(code int) {
-	if w.status == 0 {
-		w.status = code
-	}
-	w.ResponseWriter.WriteHeader(code)
-}
-
-func (w *statusWriter) Write(b []byte) (int, error) {
-	if w.status == 0 {
-		w.status = http.StatusOK
-	}
-	return w.ResponseWriter.Write(b)
-}
-
 // auditQuery are the query parameters an audit event's request URI keeps
 // (Key Vault's own; anything else a client sends is left out).
 var auditQuery = []string{"api-version", "maxresults", "$skiptoken"}

@@ -168,23 +168,24 @@ var supportedAPIVersions = map[string]bool{
 // or not, then goes to the Auditor, if any.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
-	sw := &statusWriter{ResponseWriter: w}
 	ev := &AuditEvent{}
+	status := 0
 	defer func() {
 		if p := recover(); p != nil {
 			h.opts.Logger.Error("vault handler panic", "panic", p)
 			err := &Error{Status: 500, Code: "InternalError", Message: "The vault could not complete the request."}
-			if sw.status == 0 {
-				writeError(sw, nil, err)
+			if status == 0 {
+				writeError(w, nil, err)
 			}
-			ev.ErrorCode, ev.Description = err.Code, err.Message
+			status, ev.ErrorCode, ev.Description = err.Status, err.Code, err.Message
 		}
-		h.audit(ev, sw.status, start)
+		h.audit(ev, status, start)
 	}()
-	if err := h.serve(sw, r, ev); err != nil {
+	var err error
+	if status, err = h.serve(w, r, ev); err != nil {
 		e, _ := errorStatus(err)
-		writeError(sw, h.opts.Logger, err)
-		ev.ErrorCode = e.Code
+		writeError(w, h.opts.Logger, err)
+		status, ev.ErrorCode = e.Status, e.Code
 		if ev.Description == "" {
 			ev.Description = e.Message
 		}
@@ -206,18 +207,19 @@ func (h *Handler) audit(ev *AuditEvent, status int, start time.Time) {
 	h.opts.Auditor.Record(*ev)
 }
 
-// serve runs one request, writing the answer when it succeeds and
-// returning the error to write otherwise; it fills ev as it learns.
-func (h *Handler) serve(w http.ResponseWriter, r *http.Request, ev *AuditEvent) error {
+// serve runs one request, writing the answer when it succeeds (and
+// returning its status) and returning the error to write otherwise; it
+// fills ev as it learns.
+func (h *Handler) serve(w http.ResponseWriter, r *http.Request, ev *AuditEvent) (int, error) {
 	name, base, rest, ok := h.locate(r)
 	if !ok {
-		return &Error{Status: 404, Code: "NotFound", Message: "The requested path is not a vault."}
+		return 0, &Error{Status: 404, Code: "NotFound", Message: "The requested path is not a vault."}
 	}
 	v, err := h.svc.GetVault(r.Context(), name)
 	if errors.Is(err, ErrVaultNotFound) {
-		return &Error{Status: 404, Code: "VaultNotFound", Message: "The vault " + name + " does not exist."}
+		return 0, &Error{Status: 404, Code: "VaultNotFound", Message: "The vault " + name + " does not exist."}
 	} else if err != nil {
-		return err
+		return 0, err
 	}
 	v.URL = base
 	apiVersion := r.URL.Query().Get("api-version")
@@ -227,10 +229,10 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, ev *AuditEvent) 
 			ClientInfo: clip(r.UserAgent(), 512), RequestURI: requestURI(base, rest, r), ID: base + "/"}
 	}
 	if apiVersion == "" {
-		return badParameter("The api-version query parameter is required.")
+		return 0, badParameter("The api-version query parameter is required.")
 	}
 	if !supportedAPIVersions[apiVersion] && !arm.IsPublishedAPIVersion(arm.SpecKeyVaultData, apiVersion) {
-		return badParameter("The specified version (%s) is not recognized. Consider using the latest supported version (7.6).", apiVersion)
+		return 0, badParameter("The specified version (%s) is not recognized. Consider using the latest supported version (7.6).", apiVersion)
 	}
 	// The operation is named before authentication, so that refused
 	// requests are logged under it; its errors are answered after.
@@ -243,11 +245,11 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, ev *AuditEvent) 
 	}
 	p, err := h.authenticate(r, v)
 	if err != nil {
-		return err
+		return 0, err
 	}
 	ev.TenantID, ev.ObjectID, ev.AppID = p.TenantID, p.ObjectID, p.AppID
 	if routeErr != nil {
-		return routeErr
+		return 0, routeErr
 	}
 	scope := v.ResourceID
 	if op.object != "" {
@@ -255,10 +257,10 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, ev *AuditEvent) 
 	}
 	allowed, err := h.opts.Authorizer.Authorize(r.Context(), p, op.action, scope)
 	if err != nil {
-		return err
+		return 0, err
 	}
 	if !allowed {
-		return forbidden(op.action)
+		return 0, forbidden(op.action)
 	}
 	ev.Authorized = true
 	c := &call{svc: h.svc, v: v, r: r, apiVersion: apiVersion, path: rest}
@@ -266,19 +268,19 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, ev *AuditEvent) 
 		if err := c.decode(op.body); err != nil {
 			// The decoder's detail may quote the body: the log keeps none.
 			ev.Description = "The request body could not be read as the operation's parameters."
-			return err
+			return 0, err
 		}
 	}
 	status, out, err := op.run(r.Context(), c)
 	if err != nil {
-		return err
+		return 0, err
 	}
 	if out == nil {
 		w.WriteHeader(status)
-		return nil
+		return status, nil
 	}
 	writeJSON(w, status, out)
-	return nil
+	return status, nil
 }
 
 // authenticate checks the bearer token; no token or a bad one gets 401
