@@ -63,20 +63,9 @@ func ActivityTableService(opts ActivityTableOptions, ready ...func(ActivityForwa
 			every = DefaultActivityForwardEvery
 		}
 		log := s.log.With("component", "activity-export")
-		s.Background(func(ctx context.Context) {
-			t := time.NewTicker(every)
-			defer t.Stop()
-			for {
-				pass, cancel := context.WithTimeout(ctx, 5*every+time.Minute)
-				if n, err := forward(pass); err != nil && ctx.Err() == nil {
-					log.Warn("forwarding the activity log", "err", err, "forwarded", n)
-				}
-				cancel()
-				select {
-				case <-ctx.Done():
-					return
-				case <-t.C:
-				}
+		s.periodic(every, nil, false, func(ctx context.Context) {
+			if n, err := forward(ctx); err != nil && !errors.Is(err, context.Canceled) {
+				log.Warn("forwarding the activity log", "err", err, "forwarded", n)
 			}
 		})
 		return nil

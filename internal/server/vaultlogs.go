@@ -90,36 +90,46 @@ func VaultLogService(opts VaultLogOptions, ready ...func(VaultLogForwarder)) Ser
 			every = DefaultVaultLogForwardEvery
 		}
 		log := s.log.With("component", "vault-log-export")
-		pass := func(ctx context.Context) {
-			pctx, cancel := context.WithTimeout(ctx, 5*every+time.Minute)
-			defer cancel()
-			if n, err := fw.forward(pctx); err != nil {
+		// A clean stop sends what is buffered; the buffer's half mark
+		// sends before the period is up.
+		s.periodic(every, buf.half, true, func(ctx context.Context) {
+			if n, err := fw.forward(ctx); err != nil {
 				log.Warn("forwarding vault audit logs", "err", err, "rows", n)
 			}
 			if d := buf.takeDropped(); d > 0 {
 				log.Warn("vault audit events dropped: the buffer was full", "dropped", d, "buffer", buf.max)
 			}
-		}
-		s.Background(func(ctx context.Context) {
-			t := time.NewTicker(every)
-			defer t.Stop()
-			for {
-				select {
-				case <-ctx.Done():
-					// A clean stop sends what is buffered (the store
-					// closes after the background workers return).
-					pass(context.WithoutCancel(ctx))
-					return
-				case <-t.C:
-					pass(ctx)
-				case <-buf.half:
-					// Half full before the period is up: send now.
-					pass(ctx)
-				}
-			}
 		})
 		return nil
 	}
+}
+
+// periodic starts a background worker that runs pass at once, then every
+// period and whenever wake fires, until ctx is done; each pass has 5
+// periods and a minute. With final, one more pass runs after ctx is done
+// (the store closes only after the background workers return).
+func (s *Steward) periodic(every time.Duration, wake <-chan struct{}, final bool, pass func(context.Context)) {
+	s.Background(func(ctx context.Context) {
+		run := func(ctx context.Context) {
+			pctx, cancel := context.WithTimeout(ctx, 5*every+time.Minute)
+			defer cancel()
+			pass(pctx)
+		}
+		t := time.NewTicker(every)
+		defer t.Stop()
+		for {
+			run(ctx)
+			select {
+			case <-ctx.Done():
+				if final {
+					run(context.WithoutCancel(ctx))
+				}
+				return
+			case <-t.C:
+			case <-wake:
+			}
+		}
+	})
 }
 
 // vaultAuditor is the Auditor the vault handler calls: it hands events to

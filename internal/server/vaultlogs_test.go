@@ -393,7 +393,7 @@ func BenchmarkVaultLogForward10k(b *testing.B) {
 			buf.Record(vault.AuditEvent{Time: now, VaultID: vaultID, VaultName: "bench-kv", OperationName: "SecretGet", APIVersion: "7.5",
 				Status: 200, Duration: time.Millisecond, CallerIP: "10.0.0.4", ClientInfo: "azsdk-go-azsecrets/v1.4.0",
 				RequestURI: fmt.Sprintf("https://bench-kv.vault.azure.net/secrets/s%d?api-version=7.5", i),
-				ID: fmt.Sprintf("https://bench-kv.vault.azure.net/secrets/s%d", i), TenantID: e.info.TenantID, ObjectID: e.info.ObjectID,
+				ID:         fmt.Sprintf("https://bench-kv.vault.azure.net/secrets/s%d", i), TenantID: e.info.TenantID, ObjectID: e.info.ObjectID,
 				AppID: e.info.ClientID, Authorized: true})
 		}
 		b.StartTimer()
