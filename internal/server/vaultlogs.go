@@ -353,6 +353,7 @@ var vaultDiagnosticsColumns = []kql.Column{
 	{Name: "identity_claim_appid_g", Type: kql.TypeGuid},
 	{Name: "identity_claim_tid_g", Type: kql.TypeGuid},
 	{Name: "identity_claim_http_schemas_microsoft_com_identity_claims_objectidentifier_g", Type: kql.TypeGuid},
+	{Name: "identity_claim_upn_s", Type: kql.TypeString},
 	{Name: "SourceSystem", Type: kql.TypeString},
 	{Name: "Type", Type: kql.TypeString},
 	{Name: "_ResourceId", Type: kql.TypeString},
@@ -375,7 +376,7 @@ func vaultDiagnosticsRow(workspace string, ev vault.AuditEvent) kql.Row {
 		str(ev.OperationName), str(ev.APIVersion), str(resultType), str(signature), str(ev.Description),
 		kql.Long(ev.Duration.Milliseconds()), str(ev.CallerIP), str(ev.ClientRequestID),
 		str(ev.ID), str(ev.ClientInfo), kql.Real(float64(ev.Status)), str(ev.RequestURI), kql.Bool(ev.Authorized),
-		guid(ev.ObjectID), guid(ev.AppID), guid(ev.TenantID), guid(ev.ObjectID),
+		guid(ev.ObjectID), guid(ev.AppID), guid(ev.TenantID), guid(ev.ObjectID), str(ev.UPN),
 		str("Azure"), str(DiagnosticsTable), str(strings.ToLower(ev.VaultID)),
 	}
 }
@@ -417,7 +418,7 @@ func vaultAuditRow(workspace string, ev vault.AuditEvent) kql.Row {
 	}
 	resultType, signature := vaultResult(ev.Status)
 	claims := map[string]any{}
-	for k, v := range map[string]string{"oid": ev.ObjectID, "appid": ev.AppID, "tid": ev.TenantID,
+	for k, v := range map[string]string{"oid": ev.ObjectID, "appid": ev.AppID, "tid": ev.TenantID, "upn": ev.UPN,
 		"http://schemas.microsoft.com/identity/claims/objectidentifier": ev.ObjectID} {
 		if v != "" {
 			claims[k] = v

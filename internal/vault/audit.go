@@ -1,6 +1,8 @@
 package vault
 
 import (
+	"encoding/base64"
+	"encoding/json"
 	"net/http"
 	"net/url"
 	"strings"
@@ -35,8 +37,10 @@ type AuditEvent struct {
 	// parameters); ID is the URI of the object acted on, or the vault's.
 	RequestURI, ID string
 	// TenantID, ObjectID and AppID are the claims (tid, oid, appid) of
-	// the caller's token, empty when the request had no valid token.
-	TenantID, ObjectID, AppID string
+	// the caller's token, empty when the request had no valid token; UPN
+	// is a user's upn claim (or preferred_username, which holds the UPN
+	// in Steward's tokens), empty for applications.
+	TenantID, ObjectID, AppID, UPN string
 	// Authorized reports whether the RBAC check granted the request
 	// (false when it was denied or never reached).
 	Authorized bool
@@ -93,4 +97,30 @@ func clip(s string, n int) string {
 		return s[:n]
 	}
 	return s
+}
+
+// tokenUPN reads the upn (or preferred_username) claim of the request's
+// bearer token, which the handler has already validated; "" when there is
+// none.
+func tokenUPN(r *http.Request) string {
+	_, raw, _ := strings.Cut(r.Header.Get("Authorization"), " ")
+	parts := strings.Split(strings.TrimSpace(raw), ".")
+	if len(parts) != 3 || len(parts[1]) > 16<<10 {
+		return ""
+	}
+	b, err := base64.RawURLEncoding.DecodeString(parts[1])
+	if err != nil {
+		return ""
+	}
+	var c struct {
+		UPN               string `json:"upn"`
+		PreferredUsername string `json:"preferred_username"`
+	}
+	if json.Unmarshal(b, &c) != nil {
+		return ""
+	}
+	if c.UPN != "" {
+		return clip(c.UPN, 256)
+	}
+	return clip(c.PreferredUsername, 256)
 }

@@ -7,10 +7,13 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/to"
 	"github.com/Azure/azure-sdk-for-go/sdk/security/keyvault/azcertificates"
 	"github.com/Azure/azure-sdk-for-go/sdk/security/keyvault/azsecrets"
+
+	"github.com/steward-gov/steward/internal/identity"
 )
 
 // auditLog collects a handler's audit events.
@@ -155,5 +158,35 @@ func TestAuditorSeesCertificateListAsCollection(t *testing.T) {
 	events := log.take()
 	if len(events) != 2 || events[1].OperationName != "CertificateList" || events[1].ID != f.vaultURL+"/" || events[1].Status != 200 {
 		t.Fatalf("events: %+v", events)
+	}
+}
+
+// TestAuditEventsCarryAUsersUPN checks that a user's request (a delegated
+// token) is logged with the user's UPN, and an application's without one.
+func TestAuditEventsCarryAUsersUPN(t *testing.T) {
+	f := newKVFixture(t)
+	log := &auditLog{}
+	f.kv.opts.Auditor = log
+	ctx := context.Background()
+	u, err := f.ids.CreateUser(ctx, f.home.tenant.ID, "ada@contoso.test", "Ada", "a-l0ng-Passphrase!")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tok, _, err := f.ids.IssueUserToken(ctx, f.home.tenant.ID, u.ID, f.home.app.AppID, DefaultResource, identity.SignIn{AMR: []string{"pwd"}, AuthTime: time.Now()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st, _, _ := f.rawCall("GET", "/secrets/x?api-version=7.5", tok, ""); st != http.StatusForbidden {
+		t.Fatalf("user without a role: %d", st)
+	}
+	if st, _, _ := f.rawCall("GET", "/secrets/x?api-version=7.5", f.token(f.home), ""); st != http.StatusNotFound {
+		t.Fatalf("application: %d", st)
+	}
+	events := log.take()
+	if len(events) != 2 || events[0].UPN != u.UserPrincipalName || events[0].ObjectID != u.ID || events[0].Status != http.StatusForbidden {
+		t.Fatalf("user's event: %+v", events)
+	}
+	if events[1].UPN != "" || events[1].ObjectID != f.home.sp.ID {
+		t.Fatalf("application's event: %+v", events[1])
 	}
 }

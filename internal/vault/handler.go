@@ -248,6 +248,9 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, ev *AuditEvent) 
 		return 0, err
 	}
 	ev.TenantID, ev.ObjectID, ev.AppID = p.TenantID, p.ObjectID, p.AppID
+	if h.opts.Auditor != nil && p.IdentityType == "user" {
+		ev.UPN = tokenUPN(r)
+	}
 	if routeErr != nil {
 		return 0, routeErr
 	}
