@@ -18,6 +18,7 @@ import (
 	"github.com/Azure/azure-sdk-for-go/sdk/security/keyvault/azkeys"
 	"github.com/Azure/azure-sdk-for-go/sdk/security/keyvault/azsecrets"
 
+	"github.com/steward-gov/steward/internal/identity"
 	"github.com/steward-gov/steward/internal/vault"
 )
 
@@ -189,6 +190,25 @@ func TestVaultAuditLogsFlowToDiagnosticSettingWorkspaces(t *testing.T) {
 	if resp.StatusCode != http.StatusUnauthorized {
 		t.Fatalf("no token: %d", resp.StatusCode)
 	}
+	// A user without a role: logged with the user's UPN.
+	user, err := e.s.Identity.CreateUser(ctx, e.info.TenantID, "ada@contoso.test", "Ada", "a-l0ng-Passphrase!")
+	if err != nil {
+		t.Fatal(err)
+	}
+	userTok, _, err := e.s.Identity.IssueUserToken(ctx, e.info.TenantID, user.ID, e.info.ClientID, "https://vault.azure.net",
+		identity.SignIn{AMR: []string{"pwd"}, AuthTime: time.Now()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	req, _ = http.NewRequest("GET", strings.TrimSuffix(vaultURI, "/")+"/secrets/db-password?api-version=7.5", nil)
+	req.Header.Set("Authorization", "Bearer "+userTok)
+	if resp, err = e.s.Transport().RoundTrip(req); err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusForbidden {
+		t.Fatalf("user without a role: %d", resp.StatusCode)
+	}
 	// The other vaults: one whose setting does not enable AuditEvent, one
 	// with no setting.
 	for _, uri := range []string{quietURI, bareURI} {
@@ -211,7 +231,8 @@ func TestVaultAuditLogsFlowToDiagnosticSettingWorkspaces(t *testing.T) {
 | where ResourceProvider == "MICROSOFT.KEYVAULT"
 | sort by TimeGenerated asc
 | project OperationName, Status = toint(httpStatusCode_d), ResultType, ResultSignature, Category, ResourceType, Resource, ResourceId,
-  ResourceGroup, SubscriptionId, Oid = tostring(identity_claim_oid_g), id_s, requestUri_s, isRbacAuthorized_b, OperationVersion, DurationMs, ResultDescription`)
+  ResourceGroup, SubscriptionId, Oid = tostring(identity_claim_oid_g), id_s, requestUri_s, isRbacAuthorized_b, OperationVersion, DurationMs, ResultDescription,
+  identity_claim_upn_s`)
 	var ops []string
 	for _, r := range got {
 		ops = append(ops, fmt.Sprint(r[0], " ", r[1], " ", r[2]))
@@ -227,7 +248,7 @@ func TestVaultAuditLogsFlowToDiagnosticSettingWorkspaces(t *testing.T) {
 	want := []string{
 		"SecretSet 200 Success", "SecretGet 200 Success", "SecretGet 404 NotFound", "SecretList 200 Success",
 		"KeyCreate 401 Unauthorized", "KeyCreate 200 Success", "KeySign 200 Success",
-		"SecretGet 401 Unauthorized", "SecretGet 403 Forbidden", "SecretGet 401 Unauthorized",
+		"SecretGet 401 Unauthorized", "SecretGet 403 Forbidden", "SecretGet 401 Unauthorized", "SecretGet 403 Forbidden",
 	}
 	if !slices.Equal(ops, want) {
 		t.Errorf("AzureDiagnostics operations:\n got %q\nwant %q", ops, want)
@@ -241,7 +262,10 @@ func TestVaultAuditLogsFlowToDiagnosticSettingWorkspaces(t *testing.T) {
 		t.Fatalf("no %s %v row", op, status)
 		return nil
 	}
-	if r := byOp(got, "SecretGet", 403); r[10] != sp.ID || r[13] != false || !strings.Contains(fmt.Sprint(r[16]), "Caller is not authorized") {
+	if r := got[len(got)-1]; r[10] != user.ID || r[17] != "ada@contoso.test" {
+		t.Errorf("user's row: oid %v, upn %v", r[10], r[17])
+	}
+	if r := byOp(got, "SecretGet", 403); r[10] != sp.ID || r[17] != "" || r[13] != false || !strings.Contains(fmt.Sprint(r[16]), "Caller is not authorized") {
 		t.Errorf("forbidden row: oid %v (want %s), rbac %v, description %v", r[10], sp.ID, r[13], r[16])
 	}
 	if r := byOp(got, "SecretGet", 200); r[10] != e.info.ObjectID || r[11] != strings.TrimSuffix(vaultURI, "/")+"/secrets/db-password" || r[13] != true || r[3] != "OK" {
@@ -292,7 +316,7 @@ func TestVaultAuditLogsFlowToDiagnosticSettingWorkspaces(t *testing.T) {
 		for _, r := range e.rows(t, c.ws, c.table) {
 			for _, v := range r {
 				s := fmt.Sprint(v)
-				for _, bad := range []string{value, "before-the-setting", tok.Token, appSecret, e.info.ClientSecret} {
+				for _, bad := range []string{value, "before-the-setting", tok.Token, userTok, appSecret, e.info.ClientSecret} {
 					if strings.Contains(s, bad) {
 						t.Fatalf("%s row holds a secret (%.12s...): %v", c.table, bad, r)
 					}
