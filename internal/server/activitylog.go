@@ -64,7 +64,8 @@ func ActivityTableService(opts ActivityTableOptions, ready ...func(ActivityForwa
 		}
 		log := s.log.With("component", "activity-export")
 		s.periodic(every, nil, false, func(ctx context.Context) {
-			if n, err := forward(ctx); err != nil && !errors.Is(err, context.Canceled) {
+			// A pass cut short by shutdown (not by its timeout) is quiet.
+			if n, err := forward(ctx); err != nil && !errors.Is(ctx.Err(), context.Canceled) {
 				log.Warn("forwarding the activity log", "err", err, "forwarded", n)
 			}
 		})
