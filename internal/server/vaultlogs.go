@@ -93,7 +93,9 @@ func VaultLogService(opts VaultLogOptions, ready ...func(VaultLogForwarder)) Ser
 		// A clean stop sends what is buffered; the buffer's half mark
 		// sends before the period is up.
 		s.periodic(every, buf.half, true, func(ctx context.Context) {
-			if n, err := fw.forward(ctx); err != nil {
+			// A pass cut short by shutdown is quiet: its batches are kept
+			// for the final pass.
+			if n, err := fw.forward(ctx); err != nil && !errors.Is(ctx.Err(), context.Canceled) {
 				log.Warn("forwarding vault audit logs", "err", err, "rows", n)
 			}
 			if d := buf.takeDropped(); d > 0 {
