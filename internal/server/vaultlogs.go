@@ -173,6 +173,19 @@ func (b *vaultAuditBuffer) Record(ev vault.AuditEvent) {
 	}
 }
 
+// requeue puts events a pass could not place back before the buffered
+// ones, as far as the bound allows, and returns how many it kept.
+func (b *vaultAuditBuffer) requeue(evs []vault.AuditEvent) int {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	n := min(len(evs), b.max-len(b.events))
+	if n <= 0 {
+		return 0
+	}
+	b.events = append(append(make([]vault.AuditEvent, 0, n+len(b.events)), evs[:n]...), b.events...)
+	return n
+}
+
 func (b *vaultAuditBuffer) take() []vault.AuditEvent {
 	b.mu.Lock()
 	defer b.mu.Unlock()
@@ -268,7 +281,9 @@ func (f *vaultLogForwarder) batches(ctx context.Context, events []vault.AuditEve
 		evs := byVault[k]
 		settings, err := f.cloud.ResourceDiagnosticSettings(ctx, evs[0].VaultID)
 		if err != nil {
-			errs = append(errs, fmt.Errorf("diagnostic settings of %s (%d events dropped): %w", evs[0].VaultID, len(evs), err))
+			kept := f.buf.requeue(evs)
+			errs = append(errs, fmt.Errorf("diagnostic settings of %s (%d events kept for the next pass, %d dropped): %w",
+				evs[0].VaultID, kept, len(evs)-kept, err))
 			continue
 		}
 		for _, st := range settings {
