@@ -102,6 +102,34 @@ func loginAuthorities() []string {
 // Service, before Run.
 func (s *Steward) Background(f func(context.Context)) { s.background = append(s.background, f) }
 
+// periodic starts a background worker that runs pass at once, then every
+// period and whenever wake fires, until ctx is done; each pass has 5
+// periods and a minute. With final, one more pass runs after ctx is done
+// (the store closes only after the background workers return).
+func (s *Steward) periodic(every time.Duration, wake <-chan struct{}, final bool, pass func(context.Context)) {
+	s.Background(func(ctx context.Context) {
+		run := func(ctx context.Context) {
+			pctx, cancel := context.WithTimeout(ctx, 5*every+time.Minute)
+			defer cancel()
+			pass(pctx)
+		}
+		t := time.NewTicker(every)
+		defer t.Stop()
+		for {
+			run(ctx)
+			select {
+			case <-ctx.Done():
+				if final {
+					run(context.WithoutCancel(ctx))
+				}
+				return
+			case <-t.C:
+			case <-wake:
+			}
+		}
+	})
+}
+
 // usageRecorder returns the recorder of data-plane use, started once as
 // a background worker; services call it when they mount.
 func (s *Steward) usageRecorder() *reports.UsageRecorder {

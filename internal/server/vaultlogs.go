@@ -106,34 +106,6 @@ func VaultLogService(opts VaultLogOptions, ready ...func(VaultLogForwarder)) Ser
 	}
 }
 
-// periodic starts a background worker that runs pass at once, then every
-// period and whenever wake fires, until ctx is done; each pass has 5
-// periods and a minute. With final, one more pass runs after ctx is done
-// (the store closes only after the background workers return).
-func (s *Steward) periodic(every time.Duration, wake <-chan struct{}, final bool, pass func(context.Context)) {
-	s.Background(func(ctx context.Context) {
-		run := func(ctx context.Context) {
-			pctx, cancel := context.WithTimeout(ctx, 5*every+time.Minute)
-			defer cancel()
-			pass(pctx)
-		}
-		t := time.NewTicker(every)
-		defer t.Stop()
-		for {
-			run(ctx)
-			select {
-			case <-ctx.Done():
-				if final {
-					run(context.WithoutCancel(ctx))
-				}
-				return
-			case <-t.C:
-			case <-wake:
-			}
-		}
-	})
-}
-
 // vaultAuditor is the Auditor the vault handler calls: it hands events to
 // the buffer of VaultLogService when one is mounted, and drops them
 // otherwise.
