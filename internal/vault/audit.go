@@ -19,8 +19,9 @@ type AuditEvent struct {
 	// VaultID is the vault's ARM resource ID, VaultName its name.
 	VaultID, VaultName string
 	// OperationName is Key Vault's name for the operation (SecretGet,
-	// KeySign, CertificateCreate, ...), "Authentication" when a request
-	// without a valid token matched no operation.
+	// KeySign, CertificateCreate, ...); for a path that names no operation
+	// it is "Authentication" when the request had no valid token and
+	// "Unknown" otherwise.
 	OperationName string
 	// APIVersion is the api-version the client asked for.
 	APIVersion string

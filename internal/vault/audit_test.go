@@ -90,6 +90,14 @@ func TestAuditEventsNameEveryOperationAndHoldNoValues(t *testing.T) {
 	if st, _, _ := f.rawCall("GET", "/nothing-here?api-version=7.5&secret="+value, "", ""); st != http.StatusUnauthorized {
 		t.Fatalf("no token: %d", st)
 	}
+	// A token, on a path that is no operation; an unknown api-version on
+	// an operation.
+	if st, _, _ := f.rawCall("GET", "/nothing-here?api-version=7.5", tok, ""); st != http.StatusBadRequest {
+		t.Fatalf("no operation: %d", st)
+	}
+	if st, _, _ := f.rawCall("GET", "/secrets/app?api-version=1999-01-01", tok, ""); st != http.StatusBadRequest {
+		t.Fatalf("unknown api-version: %d", st)
+	}
 	// Another vault name: 404, and no vault to log it under.
 	req, _ := http.NewRequest("GET", "https://novault.vault.azure.net/secrets/x?api-version=7.5", nil)
 	resp, err := f.opts.Transport.(*http.Client).Do(req)
@@ -105,11 +113,17 @@ func TestAuditEventsNameEveryOperationAndHoldNoValues(t *testing.T) {
 		if ev.VaultID != f.vault.ResourceID || ev.VaultName != "testvault" || ev.Time.IsZero() || ev.CallerIP != "127.0.0.1" {
 			t.Errorf("event names the vault or caller wrongly: %+v", ev)
 		}
-		if ev.Status == http.StatusUnauthorized {
+		switch {
+		case ev.Status == http.StatusUnauthorized:
 			if ev.ObjectID != "" || ev.Authorized || ev.ErrorCode != "Unauthorized" {
 				t.Errorf("unauthenticated event: %+v", ev)
 			}
-		} else if ev.ObjectID != f.home.sp.ID || ev.AppID != f.home.app.AppID || ev.TenantID != f.home.tenant.ID {
+		case strings.Contains(ev.APIVersion, "1999"):
+			// Refused before the token is read: no claims.
+			if ev.ObjectID != "" || ev.Authorized || ev.ErrorCode != "BadParameter" {
+				t.Errorf("unknown api-version event: %+v", ev)
+			}
+		case ev.ObjectID != f.home.sp.ID || ev.AppID != f.home.app.AppID || ev.TenantID != f.home.tenant.ID:
 			t.Errorf("event claims: %+v", ev)
 		}
 		if s := fmt.Sprintf("%+v", ev); strings.Contains(s, value) || strings.Contains(s, tok) || strings.Contains(s, "eyJ") {
@@ -122,7 +136,7 @@ func TestAuditEventsNameEveryOperationAndHoldNoValues(t *testing.T) {
 		"SecretGetDeleted 200", "SecretRecover 200",
 		"CertificateCreate 401", "CertificateCreate 202", "CertificatePendingGet 200", "CertificateGet 200",
 		"CertificatePolicyGet 200", "CertificateDelete 200", "CertificatePurge 204",
-		"SecretSet 400", "Authentication 401",
+		"SecretSet 400", "Authentication 401", "Unknown 400", "SecretGet 400",
 	}
 	if strings.Join(ops, "|") != strings.Join(want, "|") {
 		t.Errorf("operations:\n got %q\nwant %q", ops, want)

@@ -202,7 +202,12 @@ func (h *Handler) audit(ev *AuditEvent, status int, start time.Time) {
 	ev.Duration = time.Since(start)
 	ev.Status = status
 	if ev.OperationName == "" {
-		ev.OperationName = "Authentication"
+		// A path that names no operation: an authentication failure is
+		// Key Vault's Authentication; anything else has no name of its own.
+		ev.OperationName = "Unknown"
+		if status == http.StatusUnauthorized {
+			ev.OperationName = "Authentication"
+		}
 	}
 	h.opts.Auditor.Record(*ev)
 }
@@ -228,20 +233,20 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, ev *AuditEvent) 
 			CallerIP: callerIP(r), ClientRequestID: clip(r.Header.Get("x-ms-client-request-id"), 128),
 			ClientInfo: clip(r.UserAgent(), 512), RequestURI: requestURI(base, rest, r), ID: base + "/"}
 	}
-	if apiVersion == "" {
-		return 0, badParameter("The api-version query parameter is required.")
-	}
-	if !supportedAPIVersions[apiVersion] && !arm.IsPublishedAPIVersion(arm.SpecKeyVaultData, apiVersion) {
-		return 0, badParameter("The specified version (%s) is not recognized. Consider using the latest supported version (7.6).", apiVersion)
-	}
-	// The operation is named before authentication, so that refused
-	// requests are logged under it; its errors are answered after.
+	// The operation is named first, so that refused requests are logged
+	// under it; its errors are answered after authentication.
 	op, routeErr := route(r.Method, rest)
 	if routeErr == nil && h.opts.Auditor != nil {
 		ev.OperationName = op.name
 		if op.object != "" {
 			ev.ID = clip(base+"/"+string(op.kind)+"/"+op.object, maxAuditURI)
 		}
+	}
+	if apiVersion == "" {
+		return 0, badParameter("The api-version query parameter is required.")
+	}
+	if !supportedAPIVersions[apiVersion] && !arm.IsPublishedAPIVersion(arm.SpecKeyVaultData, apiVersion) {
+		return 0, badParameter("The specified version (%s) is not recognized. Consider using the latest supported version (7.6).", apiVersion)
 	}
 	p, err := h.authenticate(r, v)
 	if err != nil {
