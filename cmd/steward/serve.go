@@ -208,6 +208,7 @@ func serveServices(pol policyproviderOptions, vaultReady func(*server.VaultPlane
 		server.LogsService(),
 		server.ActivityTableService(server.ActivityTableOptions{}),
 		server.VaultService(server.VaultOptions{}, ready...),
+		server.VaultLogService(server.VaultLogOptions{}),
 		server.AlertsService(server.AlertsOptions{Mailer: pol.mailer}),
 		server.StorageService(),
 		server.VendingService(server.VendingOptions{PlatformGroups: pol.platformGroups}),
