@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"strconv"
 	"strings"
 
 	"github.com/steward-gov/steward/internal/policy"
@@ -227,6 +228,25 @@ func (rd *reader) jsonLines(br *bufio.Reader) error {
 	}
 }
 
+// indexPath is fmt.Sprintf("%s[%d]", prefix, i) and atLine
+// fmt.Sprintf("%s (line %d)", path, line), without fmt's cost: every
+// record of an array gets both.
+func indexPath(prefix string, i int) string {
+	b := make([]byte, 0, len(prefix)+12)
+	b = append(b, prefix...)
+	b = append(b, '[')
+	b = strconv.AppendInt(b, int64(i), 10)
+	return string(append(b, ']'))
+}
+
+func atLine(path string, line int) string {
+	b := make([]byte, 0, len(path)+20)
+	b = append(b, path...)
+	b = append(b, " (line "...)
+	b = strconv.AppendInt(b, int64(line), 10)
+	return string(append(b, ')'))
+}
+
 // readLine reads up to a newline, dropping (and reporting) lines over max.
 func readLine(br *bufio.Reader, max int) ([]byte, bool, error) {
 	var line []byte
@@ -265,7 +285,7 @@ func (rd *reader) json(s *splitter) error {
 		switch b {
 		case '[':
 			err = s.elements(func(i, line int, raw []byte, err error) error {
-				return rd.element(fmt.Sprintf("%s[%d]", prefix, i), line, raw, err, true)
+				return rd.element(indexPath(prefix, i), line, raw, err, true)
 			})
 		case '{':
 			err = rd.object(s, prefix)
@@ -284,7 +304,7 @@ func (rd *reader) element(path string, line int, raw []byte, err error, pages bo
 	if err := rd.ctx.Err(); err != nil {
 		return err
 	}
-	where := fmt.Sprintf("%s (line %d)", path, line)
+	where := atLine(path, line)
 	rd.line = line
 	if err != nil {
 		return rd.fail(where, fmt.Errorf("record larger than %d bytes", MaxRecordSize))

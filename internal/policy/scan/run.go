@@ -154,7 +154,9 @@ func run(ctx context.Context, estate Estate, s *Scanner, cfg Config, sink Sink) 
 	}
 	types, all := s.Plan.relatedTypes()
 	idx := NewIndex(types, all)
-	if !skipIndexPass || s.Plan.needsIndex() {
+	needsIndex := s.Plan.needsIndex()
+	s.noContainers = skipIndexPass && !needsIndex
+	if !skipIndexPass || needsIndex {
 		f, err := estate()
 		if err != nil {
 			return nil, err

@@ -45,6 +45,10 @@ type Scanner struct {
 	compare func(res *policy.Resource, where string, out []targetOutcome) *DiffEntry
 	// clock, when set, collects the phase times (Config.Stats).
 	clock *statClock
+	// noContainers is set when no definition can call resourceGroup() or
+	// subscription() (see Plan.needsIndex): their values are then never
+	// built.
+	noContainers bool
 }
 
 // scanRequestContext is what requestContext() returns in a scan: no
@@ -340,8 +344,7 @@ type applicable struct {
 
 // applicableTo returns the targets and members that may apply to res.
 func (w *worker) applicableTo(res *policy.Resource) []applicable {
-	_, loc := lookup(res.Document(), "location")
-	k := applyKey{typ: strings.ToLower(res.Type()), loc: loc}
+	k := applyKey{typ: res.LowerType(), loc: res.HasLocation()}
 	if a, ok := w.applies[k]; ok {
 		return a
 	}
@@ -415,7 +418,10 @@ func errorsOnly(rs []Record) []Record {
 // collecting findings.
 func (w *worker) evaluate(ctx context.Context, res *policy.Resource, rec Record, b *batch) {
 	s := w.s
-	rg, sub := w.containers(res.ID())
+	var rg, sub map[string]any
+	if !s.noContainers {
+		rg, sub = w.containers(res.ID())
+	}
 	base := policy.EvalOptions{ResourceGroup: rg, Subscription: sub, Related: s.Index.Related, Now: s.Now(),
 		RequestContext: scanRequestContext}
 	w.out = w.out[:0]
