@@ -20,6 +20,10 @@ type decoder struct {
 	// vals shares short string values (locations, enums, tag values) as
 	// the boxed values the documents hold, saving two allocations each.
 	vals map[string]any
+	// keyStack and valStack hold the members of the objects and arrays
+	// being parsed, so each is allocated once at its final size.
+	keyStack []string
+	valStack []any
 }
 
 // maxValLen is the longest string value shared.
@@ -48,6 +52,7 @@ func (d *decoder) decode(raw []byte) (map[string]any, error) {
 // fast parses raw; ok false means "use encoding/json".
 func (d *decoder) fast(raw []byte) (m map[string]any, ok bool) {
 	p := fastParser{b: raw, d: d}
+	defer d.resetStacks()
 	p.space()
 	if p.i >= len(p.b) || p.b[p.i] != '{' {
 		return nil, false
@@ -61,6 +66,35 @@ func (d *decoder) fast(raw []byte) (m map[string]any, ok bool) {
 		return nil, false
 	}
 	return v.(map[string]any), true
+}
+
+// resetStacks empties the stacks, dropping their references.
+func (d *decoder) resetStacks() {
+	clear(d.valStack)
+	d.keyStack, d.valStack = d.keyStack[:0], d.valStack[:0]
+}
+
+// popObject builds the object whose keys start at kbase on keyStack and
+// values at vbase on valStack.
+func (d *decoder) popObject(kbase, vbase int) map[string]any {
+	keys, vals := d.keyStack[kbase:], d.valStack[vbase:]
+	m := make(map[string]any, len(keys))
+	for i, k := range keys {
+		m[k] = vals[i] // a repeated key: the last wins, as in encoding/json
+	}
+	clear(vals)
+	d.keyStack, d.valStack = d.keyStack[:kbase], d.valStack[:vbase]
+	return m
+}
+
+// popArray builds the array whose elements start at base on the stack.
+func (d *decoder) popArray(base int) []any {
+	vals := d.valStack[base:]
+	a := make([]any, len(vals))
+	copy(a, vals)
+	clear(vals)
+	d.valStack = d.valStack[:base]
+	return a
 }
 
 type fastParser struct {
@@ -87,12 +121,14 @@ func (p *fastParser) value(depth int) (any, bool) {
 	switch c := p.b[p.i]; c {
 	case '{':
 		p.i++
-		m := map[string]any{}
 		p.space()
 		if p.i < len(p.b) && p.b[p.i] == '}' {
 			p.i++
-			return m, true
+			return map[string]any{}, true
 		}
+		// the members go on the stacks; a nested value pushes and pops
+		// its own before this one's value is pushed
+		kbase, vbase := len(p.d.keyStack), len(p.d.valStack)
 		for {
 			p.space()
 			if p.i >= len(p.b) || p.b[p.i] != '"' {
@@ -112,28 +148,35 @@ func (p *fastParser) value(depth int) (any, bool) {
 			if !ok {
 				return nil, false
 			}
-			m[k] = v
+			p.d.keyStack = append(p.d.keyStack, k)
+			p.d.valStack = append(p.d.valStack, v)
 			if done, ok := p.sep('}'); !ok || done {
-				return m, ok
+				if !ok {
+					return nil, false
+				}
+				return p.d.popObject(kbase, vbase), true
 			}
 		}
 	case '[':
 		p.i++
-		a := []any{}
 		p.space()
 		if p.i < len(p.b) && p.b[p.i] == ']' {
 			p.i++
-			return a, true
+			return []any{}, true
 		}
+		base := len(p.d.valStack)
 		for {
 			p.space()
 			v, ok := p.value(depth + 1)
 			if !ok {
 				return nil, false
 			}
-			a = append(a, v)
+			p.d.valStack = append(p.d.valStack, v)
 			if done, ok := p.sep(']'); !ok || done {
-				return a, ok
+				if !ok {
+					return nil, false
+				}
+				return p.d.popArray(base), true
 			}
 		}
 	case '"':

@@ -273,6 +273,9 @@ type worker struct {
 	// scopes caches containerValues by the ID's subscription and resource
 	// group prefix (what its answer depends on).
 	scopes map[string]scopeValues
+	// states and overall are evaluate's scratch for the states it rolls
+	// up, reused from one resource to the next.
+	states, overall []policy.ComplianceState
 }
 
 type scopeValues struct{ rg, sub map[string]any }
@@ -425,14 +428,14 @@ func (w *worker) evaluate(ctx context.Context, res *policy.Resource, rec Record,
 	base := policy.EvalOptions{ResourceGroup: rg, Subscription: sub, Related: s.Index.Related, Now: s.Now(),
 		RequestContext: scanRequestContext}
 	w.out = w.out[:0]
-	var overall []policy.ComplianceState
+	overall := w.overall[:0]
 	for _, ap := range w.applicableTo(res) {
 		t := ap.t
 		if !t.covers(res) {
 			continue
 		}
 		to := targetOutcome{t: t}
-		var tStates []policy.ComplianceState
+		tStates := w.states[:0]
 		for _, m := range ap.members {
 			o := base
 			o.Policy = m.policyFn
@@ -446,7 +449,9 @@ func (w *worker) evaluate(ctx context.Context, res *policy.Resource, rec Record,
 			}
 			w.c.members[m.index].add(r.State)
 			tStates = append(tStates, r.State)
-			to.members = append(to.members, memberOutcome{m: m, state: r.State})
+			if s.compare != nil { // only a diff reads the members' states
+				to.members = append(to.members, memberOutcome{m: m, state: r.State})
+			}
 			if s.compare == nil && (r.State == policy.StateNonCompliant || r.State == policy.StateError) {
 				f := w.finding(ctx, res, rec, t, m, o, &r)
 				if f.NextWrite != nil && f.NextWrite.Denied {
@@ -458,11 +463,13 @@ func (w *worker) evaluate(ctx context.Context, res *policy.Resource, rec Record,
 		if len(tStates) == 0 {
 			continue
 		}
+		w.states = tStates
 		to.state = policy.Rollup(tStates...)
 		w.c.targets[t.index].add(to.state)
 		overall = append(overall, to.state)
 		w.out = append(w.out, to)
 	}
+	w.overall = overall
 	if len(overall) > 0 {
 		w.c.overall.add(policy.Rollup(overall...))
 	}
