@@ -19,7 +19,10 @@ type decoder struct {
 	keys map[string]string
 	// vals shares short string values (locations, enums, tag values) as
 	// the boxed values the documents hold, saving two allocations each.
-	vals map[string]any
+	// It is a direct-mapped cache (a slot per hash, replaced on a miss):
+	// cheaper than a map to probe, and it keeps the values that recur
+	// rather than the first few thousand seen.
+	vals *valCache
 	// keyStack and valStack hold the members of the objects and arrays
 	// being parsed, so each is allocated once at its final size.
 	keyStack []string
@@ -195,13 +198,38 @@ func (p *fastParser) value(depth int) (any, bool) {
 	}
 }
 
+// valSlots is the size of a decoder's value cache.
+const valSlots = 4096
+
+type valCache [valSlots]struct {
+	s string
+	v any
+}
+
+// valSlot hashes a short string (FNV-1a) to its cache slot.
+func valSlot(b []byte) int {
+	h := uint32(2166136261)
+	for _, c := range b {
+		h = (h ^ uint32(c)) * 16777619
+	}
+	return int(h % valSlots)
+}
+
 // strValue reads a string value, shared when short (see decoder.vals).
 func (p *fastParser) strValue() (any, bool) {
 	start := p.i + 1
+	slot := -1
 	if end := bytes.IndexByte(p.b[start:], '"'); end >= 0 && end <= maxValLen {
-		if v, ok := p.d.vals[string(p.b[start:start+end])]; ok {
+		raw := p.b[start : start+end]
+		if p.d.vals == nil {
+			p.d.vals = new(valCache)
+		}
+		slot = valSlot(raw)
+		// a cached string has no escapes: a raw string equal to it is
+		// that string
+		if e := &p.d.vals[slot]; e.v != nil && e.s == string(raw) {
 			p.i = start + end + 1
-			return v, true
+			return e.v, true
 		}
 	}
 	s, ok := p.str(false)
@@ -209,11 +237,8 @@ func (p *fastParser) strValue() (any, bool) {
 		return nil, false
 	}
 	var v any = s
-	if len(s) <= maxValLen && len(p.d.vals) < maxKeys {
-		if p.d.vals == nil {
-			p.d.vals = map[string]any{}
-		}
-		p.d.vals[s] = v
+	if slot >= 0 && len(s) == p.i-start-1 {
+		p.d.vals[slot].s, p.d.vals[slot].v = s, v
 	}
 	return v, true
 }
