@@ -84,6 +84,7 @@ func runPolicyScan(cmd *cobra.Command, args []string) error {
 		return err
 	}
 	f := cmd.Flags()
+	began := time.Now()
 	setGCFloor(scanGCFloor())
 	if path, _ := f.GetString("cpuprofile"); path != "" {
 		stopProfile, err := startCPUProfile(path)
@@ -145,7 +146,7 @@ func runPolicyScan(cmd *cobra.Command, args []string) error {
 	cfg.LazyExplain = format == cliout.Table
 	sink := newScanSink(format, cmd.OutOrStdout(), cmd.ErrOrStderr(), args[0], limit)
 	if stats, _ := f.GetBool("stats"); stats {
-		cfg.Stats = &scan.Stats{}
+		cfg.Stats = &scan.Stats{Load: time.Since(began)}
 	}
 	stop := startProgress(cmd, &cfg)
 	var rep *scan.Report

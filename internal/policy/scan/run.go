@@ -150,7 +150,7 @@ func run(ctx context.Context, estate Estate, s *Scanner, cfg Config, sink Sink) 
 	began := time.Now()
 	if cfg.Stats != nil {
 		s.clock = &statClock{}
-		defer func() { cfg.Stats.fill(s, began) }()
+		defer func() { load := cfg.Stats.Load; cfg.Stats.fill(s, began); cfg.Stats.Load = load }()
 	}
 	types, all := s.Plan.relatedTypes()
 	idx := NewIndex(types, all)
