@@ -17,15 +17,7 @@ const builtinAliasFile = "aliasdata/policy-aliases.zip"
 // exactly the corpus's CSV table, written the way writeAliasChunks writes
 // it: same aliases, paths and count, every chunk decodable.
 func TestBuiltinAliasesMatchTheCorpus(t *testing.T) {
-	f, err := os.Open(requireShared(t, "corpus/aliases/policy-aliases.csv.gz"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	want, err := LoadAliasesCSV(f)
-	if err != nil {
-		t.Fatal(err)
-	}
+	want := loadCorpusAliases(t)
 	var chunks bytes.Buffer
 	if err := writeAliasChunks(&chunks, want); err != nil {
 		t.Fatal(err)
