@@ -5,6 +5,7 @@ import (
 	"runtime"
 	"runtime/debug"
 	"runtime/metrics"
+	"sync"
 )
 
 // A scan allocates its records and drops them a batch later: its live
@@ -18,14 +19,20 @@ import (
 // and small ones stop paying for a collector that has nothing to free.
 // Unlike GOMEMLIMIT, the floor never makes the collector run more often.
 // It does nothing when GOGC or GOMEMLIMIT is set: the user's choice wins.
+// Only the first call in a process takes effect (tests run many commands
+// in one process; one chain of finalizers is enough).
 func setGCFloor(floor uint64) {
-	if os.Getenv("GOGC") != "" || os.Getenv("GOMEMLIMIT") != "" {
-		return
-	}
-	live, roots := heapAndRoots()
-	debug.SetGCPercent(gcPercentFor(live, roots, floor))
-	armGCFloor(floor)
+	gcFloorOnce.Do(func() {
+		if floor == 0 || os.Getenv("GOGC") != "" || os.Getenv("GOMEMLIMIT") != "" {
+			return
+		}
+		live, roots := heapAndRoots()
+		debug.SetGCPercent(gcPercentFor(live, roots, floor))
+		armGCFloor(floor)
+	})
 }
+
+var gcFloorOnce sync.Once
 
 // gcPercentFor is the GOGC that puts the next collection at
 // max(floor, what GOGC=100 gives), given the live heap after the last

@@ -174,8 +174,9 @@ func runPolicyScan(cmd *cobra.Command, args []string) error {
 // scanGCFloor is the heap a scan may reach before the garbage collector
 // runs (see setGCFloor): with 32 MiB the scan of a 100,000-resource
 // estate stays under 100 MiB resident and spends about a seventh less
-// CPU (higher floors save little more and cost their size in RSS). STEWARD_SCAN_GC_FLOOR_MB overrides it
-// (for measurements; 0 turns the floor off).
+// CPU (higher floors save little more and cost their size in RSS).
+// STEWARD_SCAN_GC_FLOOR_MB overrides it (for measurements; 0 turns the
+// floor off).
 func scanGCFloor() uint64 {
 	if v, err := strconv.Atoi(os.Getenv("STEWARD_SCAN_GC_FLOOR_MB")); err == nil && v >= 0 {
 		return uint64(v) << 20

@@ -94,8 +94,8 @@ func (ti *TypeInfo) noteAPIVersion(v string) {
 // LatestAPIVersion returns the latest api-version the table knows for a
 // resource type, or "".
 func (t *AliasTable) LatestAPIVersion(resourceType string) string {
+	lt := strings.ToLower(resourceType)
 	for l := t; l != nil; l = l.base {
-		lt := strings.ToLower(resourceType)
 		if ti, ok := l.typeMap(lt)[lt]; ok && ti.LatestAPIVersion != "" {
 			return ti.LatestAPIVersion
 		}
