@@ -276,6 +276,7 @@ type worker struct {
 	// states and overall are evaluate's scratch for the states it rolls
 	// up, reused from one resource to the next.
 	states, overall []policy.ComplianceState
+	related         policy.RelatedFunc
 }
 
 type scopeValues struct{ rg, sub map[string]any }
@@ -425,7 +426,10 @@ func (w *worker) evaluate(ctx context.Context, res *policy.Resource, rec Record,
 	if !s.noContainers {
 		rg, sub = w.containers(res.ID())
 	}
-	base := policy.EvalOptions{ResourceGroup: rg, Subscription: sub, Related: s.Index.Related, Now: s.Now(),
+	if w.related == nil {
+		w.related = s.Index.Related // a method value: allocated once, not per resource
+	}
+	base := policy.EvalOptions{ResourceGroup: rg, Subscription: sub, Related: w.related, Now: s.Now(),
 		RequestContext: scanRequestContext}
 	w.out = w.out[:0]
 	overall := w.overall[:0]
@@ -453,7 +457,10 @@ func (w *worker) evaluate(ctx context.Context, res *policy.Resource, rec Record,
 				to.members = append(to.members, memberOutcome{m: m, state: r.State})
 			}
 			if s.compare == nil && (r.State == policy.StateNonCompliant || r.State == policy.StateError) {
-				f := w.finding(ctx, res, rec, t, m, o, &r)
+				// a copy: the finding keeps a pointer to it, and taking
+				// r's address would move every result to the heap
+				kept := r
+				f := w.finding(ctx, res, rec, t, m, o, &kept)
 				if f.NextWrite != nil && f.NextWrite.Denied {
 					w.c.denied[m.index]++
 				}
