@@ -270,6 +270,7 @@ type worker struct {
 	// resource: Policy.AppliesTo is documented to depend on nothing else.
 	applies map[applyKey][]applicable
 	dec     decoder
+	rd      reader // resolves the lazy records with dec
 	// scopes caches containerValues by the ID's subscription and resource
 	// group prefix (what its answer depends on).
 	scopes map[string]scopeValues
@@ -401,12 +402,15 @@ func (w *worker) resolve(rs []Record) []Record {
 		return rs
 	}
 	out := make([]Record, 0, len(rs))
+	if w.rd.ctx == nil {
+		w.rd = reader{ctx: context.Background(), dec: &w.dec}
+	}
 	for _, r := range rs {
-		got := r.resolve(&w.dec)
-		if n := len(got) - 1; n != 0 {
+		before := len(out)
+		out = w.rd.resolveInto(out, r)
+		if n := len(out) - before - 1; n != 0 {
 			w.s.Scanned.Add(int64(n))
 		}
-		out = append(out, got...)
 	}
 	return out
 }
