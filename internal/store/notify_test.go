@@ -38,8 +38,17 @@ func TestPostgresNotificationsCrossReplicasAndSurviveALostSession(t *testing.T) 
 		t.Fatal(err)
 	}
 	defer cancel()
+	notes, err := b.SubscribeNotes("policy")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer notes.Close()
 	notify(t, a, "policy")
 	awaitSignal(t, ch, "on replica b after a commit on replica a")
+	awaitSignal(t, notes.C, "to b's note subscriber")
+	if p, lost := notes.Take(); lost || len(p) != 1 {
+		t.Fatalf("b's notes after one commit: %q, lost %v", p, lost)
+	}
 
 	// Kill b's LISTEN session (only this schema's: other tests share the
 	// database), as a network failure would.
@@ -54,6 +63,10 @@ func TestPostgresNotificationsCrossReplicasAndSurviveALostSession(t *testing.T) 
 		t.Fatal("found no LISTEN session to terminate")
 	}
 	awaitSignal(t, ch, "after the LISTEN session was re-established")
+	awaitSignal(t, notes.C, "to b's note subscriber after the LISTEN session was re-established")
+	if _, lost := notes.Take(); !lost {
+		t.Error("b's note subscriber was not told that notes may have been lost")
+	}
 	notify(t, a, "policy")
 	awaitSignal(t, ch, "from the re-established session")
 }

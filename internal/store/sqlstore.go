@@ -123,8 +123,8 @@ func (s *sqlStore) run(ctx context.Context, readOnly bool, fn func(tx Tx) error)
 		return fmt.Errorf("store: commit: %w", err)
 	}
 	if s.dialect != Postgres { // PostgreSQL delivers to this process too, through LISTEN
-		for _, ch := range t.notes {
-			s.notify.signal(ch)
+		for _, n := range t.notes {
+			s.notify.signal(n.channel, n.payload)
 		}
 	}
 	return nil
