@@ -89,13 +89,11 @@ func newBenchEstateOn(b testing.TB, st store.Store, n int) *benchEstate {
 		id := fmt.Sprintf("/subscriptions/%s/resourceGroups/rg%03d", sub, g)
 		put(id, cloud.TypeResourceGroup, map[string]any{"location": "westeurope"})
 	}
-	types := []string{"Microsoft.Web/sites", "Microsoft.Compute/virtualMachines", "Microsoft.KeyVault/vaults",
-		"Microsoft.Network/publicIPAddresses"}
+	types := benchTypes
 	locations := []string{"westeurope", "northeurope", "eastus"}
 	var docs, index []store.Entry
 	for i := range n {
-		typ := types[i%len(types)]
-		id := fmt.Sprintf("/subscriptions/%s/resourceGroups/rg%03d/providers/%s/r%06d", sub, i%groups, typ, i)
+		typ, id := types[i%len(types)], benchResourceID(sub, i)
 		tags := map[string]any{"env": "prod"}
 		if i%5 == 0 {
 			tags = map[string]any{}
@@ -123,6 +121,16 @@ func newBenchEstateOn(b testing.TB, st store.Store, n int) *benchEstate {
 		b.Fatal(err)
 	}
 	return &benchEstate{c: c, engine: eng, sub: sub, n: n}
+}
+
+// benchTypes are the resource types of the benchmark estate, in turn.
+var benchTypes = []string{"Microsoft.Web/sites", "Microsoft.Compute/virtualMachines", "Microsoft.KeyVault/vaults",
+	"Microsoft.Network/publicIPAddresses"}
+
+// benchResourceID is the ID of the benchmark estate's i-th resource, in
+// one of its 100 resource groups.
+func benchResourceID(sub string, i int) string {
+	return fmt.Sprintf("/subscriptions/%s/resourceGroups/rg%03d/providers/%s/r%06d", sub, i%100, benchTypes[i%len(benchTypes)], i)
 }
 
 // seedResources stores resource documents and their type index entries

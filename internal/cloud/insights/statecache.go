@@ -57,6 +57,8 @@ type stateCache struct {
 	enabled atomic.Bool
 	// origin names this engine in its notes' payloads.
 	origin string
+	// scopeReads counts the reads of a scope from the store (readScope).
+	scopeReads atomic.Uint64
 
 	mu      sync.Mutex
 	gen     uint64         // moved by every drop of all scopes
@@ -435,6 +437,7 @@ func decodeLite(b []byte, in interner) (*State, error) {
 // readScope reads every state under prefix from the store, without
 // expressions, and caches them when they are few enough.
 func (e *Engine) readScope(ctx context.Context, prefix string) ([]string, []*State, error) {
+	e.cache.scopeReads.Add(1)
 	tok := e.cache.beginRead()
 	var keep *cachedScope
 	defer func() { e.cache.finishRead(tok, keep) }()

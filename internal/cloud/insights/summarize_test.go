@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -87,21 +88,33 @@ func detailCounts(ds []insights.ComplianceDetail) map[string]int {
 // checkSummary compares a summary with the brute-force counts.
 func checkSummary(t *testing.T, est *benchEstate, q *insights.Query, when string) *insights.Summary {
 	t.Helper()
+	s, diffs := summaryDiffs(t, est, q)
+	for _, d := range diffs {
+		t.Errorf("%s: %s", when, d)
+	}
+	return s
+}
+
+// summaryDiffs summarizes and says where the summary and the
+// brute-force counts differ.
+func summaryDiffs(t *testing.T, est *benchEstate, q *insights.Query) (*insights.Summary, []string) {
+	t.Helper()
 	s, err := est.engine.Summarize(context.Background(), q, strings.ToLower(q.Scope), "https://steward.test", "2019-10-01")
 	if err != nil {
 		t.Fatal(err)
 	}
 	resources, policies := bruteForce(t, est, q)
+	var diffs []string
 	check := func(what string, r insights.SummaryResults, a string) {
 		if got, want := detailCounts(r.ResourceDetails), resources[a]; !maps.Equal(got, want) {
-			t.Errorf("%s: %s resourceDetails = %v, counted %v", when, what, got, want)
+			diffs = append(diffs, fmt.Sprintf("%s resourceDetails = %v, counted %v", what, got, want))
 		}
 		if got, want := detailCounts(r.PolicyDetails), policies[a]; !maps.Equal(got, want) {
-			t.Errorf("%s: %s policyDetails = %v, counted %v", when, what, got, want)
+			diffs = append(diffs, fmt.Sprintf("%s policyDetails = %v, counted %v", what, got, want))
 		}
 		if r.NonCompliantResources != resources[a]["noncompliant"] || r.NonCompliantPolicies != policies[a]["noncompliant"] {
-			t.Errorf("%s: %s non-compliant resources/policies = %d/%d, counted %d/%d", when, what,
-				r.NonCompliantResources, r.NonCompliantPolicies, resources[a]["noncompliant"], policies[a]["noncompliant"])
+			diffs = append(diffs, fmt.Sprintf("%s non-compliant resources/policies = %d/%d, counted %d/%d", what,
+				r.NonCompliantResources, r.NonCompliantPolicies, resources[a]["noncompliant"], policies[a]["noncompliant"]))
 		}
 	}
 	check("scope", s.Results, "")
@@ -113,9 +126,9 @@ func checkSummary(t *testing.T, est *benchEstate, q *insights.Query, when string
 	counted := slices.Sorted(maps.Keys(resources))
 	counted = slices.DeleteFunc(counted, func(a string) bool { return a == "" })
 	if slices.Sort(ids); !slices.Equal(ids, counted) {
-		t.Errorf("%s: summary lists assignments %v, states name %v", when, ids, counted)
+		diffs = append(diffs, fmt.Sprintf("summary lists assignments %v, states name %v", ids, counted))
 	}
-	return s
+	return s, diffs
 }
 
 // TestSummarizeEqualsBruteForceCount checks summarize over a scanned
@@ -259,4 +272,136 @@ func TestSummarizeSeesOtherReplicasWrites(t *testing.T) {
 		time.Sleep(50 * time.Millisecond)
 	}
 	checkSummary(t, est, query(), "after B's write")
+}
+
+// setTags writes a resource's tags through c, whose write hook evaluates
+// it again.
+func setTags(t *testing.T, c *cloud.Cloud, id string, tags map[string]any) {
+	t.Helper()
+	ctx := context.Background()
+	r, err := c.Get(ctx, id)
+	if err != nil {
+		t.Error(err)
+		return
+	}
+	r.Doc["tags"] = tags
+	if _, _, err := c.Put(ctx, nil, cloud.PutRequest{ID: id, Type: r.Type, Doc: r.Doc}); err != nil {
+		t.Error(err)
+	}
+}
+
+// TestSummarizeAfterWritesEqualsBruteForceCount interleaves writes of
+// every kind with summaries on one replica. Each summary after a write
+// must be answered from the cached scope with the write applied, not from
+// a new read of the store; it must count what a brute-force count of the
+// stored states says, and the cached states must equal the stored ones
+// field by field. Then two writers change the same resources at once
+// while summaries run, and the summary after them must count right.
+func TestSummarizeAfterWritesEqualsBruteForceCount(t *testing.T) {
+	est := newBenchEstate(t, 400)
+	ctx := context.Background()
+	scope := "/subscriptions/" + est.sub
+	prefix := strings.ToLower(scope) + "/"
+	if err := est.engine.ScanScope(ctx, scope); err != nil {
+		t.Fatal(err)
+	}
+	query := func() *insights.Query {
+		now := time.Now()
+		return &insights.Query{Latest: true, Top: -1, From: now.Add(-24 * time.Hour), To: now.Add(time.Minute), Scope: scope}
+	}
+	checkSummary(t, est, query(), "after the scan")
+	reads := est.engine.ScopeReads()
+	after := func(what string) *insights.Summary {
+		t.Helper()
+		s := checkSummary(t, est, query(), "after "+what)
+		if n := est.engine.ScopeReads(); n != reads {
+			t.Errorf("after %s: the summary read the scope from the store again (%d reads, %d before)", what, n, reads)
+			reads = n
+		}
+		if err := est.engine.CacheMatchesStore(ctx, prefix); err != nil {
+			t.Errorf("after %s: %v", what, err)
+		}
+		return s
+	}
+	res := func(i int) string { return benchResourceID(est.sub, i) }
+
+	setTags(t, est.c, res(1), map[string]any{}) // a01's tag rule finds it non-compliant
+	after("a tag removed")
+	setTags(t, est.c, res(5), map[string]any{"env": "prod"})
+	setTags(t, est.c, res(6), map[string]any{"env": "prod", "owner": "ops"})
+	after("tags added")
+	if _, _, err := est.c.Delete(ctx, nil, cloud.DeleteRequest{ID: res(2)}); err != nil {
+		t.Fatal(err)
+	}
+	after("a delete")
+	// New resources: their states are inserted among the cached ones
+	// (r000400 after every other, r0001xx-like IDs in between).
+	for _, i := range []int{est.n, est.n + 1, est.n + 57} {
+		r, err := est.c.Get(ctx, res(i%est.n))
+		if err != nil {
+			t.Fatal(err)
+		}
+		id := res(i)
+		doc := maps.Clone(r.Doc)
+		doc["id"], doc["name"] = id, id[strings.LastIndexByte(id, '/')+1:]
+		if _, _, err := est.c.Put(ctx, nil, cloud.PutRequest{ID: id, Type: r.Type, Doc: doc}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	after("three new resources")
+	// A bulk load replaces the states of twelve resources with one each
+	// (a batch read with one range scan) ...
+	var loaded []*insights.State
+	for i := 40; i < 52; i++ {
+		loaded = append(loaded, &insights.State{Timestamp: time.Now(), ResourceID: res(i), ResourceType: benchTypes[i%len(benchTypes)],
+			Location: "eastus", Tags: map[string]string{"env": "test"}, GroupNames: []string{"g1"},
+			AssignmentID:    fmt.Sprintf("/subscriptions/%s/providers/Microsoft.Authorization/policyAssignments/a03", est.sub),
+			DefinitionID:    fmt.Sprintf("/subscriptions/%s/providers/Microsoft.Authorization/policyDefinitions/def03", est.sub),
+			SetDefinitionID: "", Effect: "audit", State: policy.StateNonCompliant})
+	}
+	if err := est.engine.LoadStates(ctx, loaded); err != nil {
+		t.Fatal(err)
+	}
+	after("a bulk load")
+	// ... and a scan puts back what the resources say.
+	if err := est.engine.ScanScope(ctx, scope); err != nil {
+		t.Fatal(err)
+	}
+	after("a rescan")
+
+	// Two writers flip the tags of the same ten resources while summaries
+	// run: writes of one resource in flight at once may commit in either
+	// order, so the cache must not apply them in the order they return.
+	var wg sync.WaitGroup
+	for w := range 2 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for round := range 8 {
+				for i := 10; i < 20; i++ {
+					tags := map[string]any{}
+					if (round+w+i)%2 == 0 {
+						tags["env"] = "prod"
+					}
+					setTags(t, est.c, res(i), tags)
+				}
+			}
+		}()
+	}
+	done := make(chan struct{})
+	go func() { wg.Wait(); close(done) }()
+	for running := true; running; {
+		select {
+		case <-done:
+			running = false
+		default:
+			if _, err := est.engine.Summarize(ctx, query(), prefix[:len(prefix)-1], "https://steward.test", "2019-10-01"); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	checkSummary(t, est, query(), "after two concurrent writers")
+	if err := est.engine.CacheMatchesStore(ctx, prefix); err != nil {
+		t.Errorf("after two concurrent writers: %v", err)
+	}
 }
