@@ -2,11 +2,17 @@ package insights
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"reflect"
+	"testing"
 
 	"github.com/steward-gov/steward/internal/store"
 )
+
+// ErrNotCached is CacheMatchesStore's error for a scope the cache does
+// not hold.
+var ErrNotCached = errors.New("the cache does not hold the scope")
 
 // ScopeReads is how many times queries have read a scope's states from
 // the store to cache them.
@@ -18,7 +24,7 @@ func (e *Engine) ScopeReads() uint64 { return e.cache.scopeReads.Load() }
 func (e *Engine) CacheMatchesStore(ctx context.Context, prefix string) error {
 	keys, states, ok := e.cache.lookup(prefix)
 	if !ok {
-		return fmt.Errorf("the cache does not hold %s", prefix)
+		return fmt.Errorf("%w: %s", ErrNotCached, prefix)
 	}
 	i := 0
 	q := store.Query{Prefix: prefix, Limit: store.MaxPageSize}
@@ -54,4 +60,11 @@ func (e *Engine) CacheMatchesStore(ctx context.Context, prefix string) error {
 		return fmt.Errorf("the cache holds %d states under %s, the store %d (%s first extra)", len(keys), prefix, i, keys[i])
 	}
 	return nil
+}
+
+// SetAfterStatesCommit sets a function run between each state write's
+// commit and its update of the cache, until the test ends.
+func SetAfterStatesCommit(t testing.TB, f func()) {
+	afterStatesCommit = f
+	t.Cleanup(func() { afterStatesCommit = nil })
 }

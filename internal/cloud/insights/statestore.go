@@ -110,11 +110,18 @@ func (e *Engine) writeStates(ctx context.Context, batch []batchItem) error {
 		}
 		return store.PutMany(ctx, tx, tableStates, puts)
 	})
+	if afterStatesCommit != nil {
+		afterStatesCommit()
+	}
 	// The cache of this replica serves this commit from now on, before
 	// and whether or not its notification arrives.
 	e.cache.endWrite(w, err)
 	return err
 }
+
+// afterStatesCommit, when set (by tests), runs between writeStates'
+// commit and its update of the cache.
+var afterStatesCommit func()
 
 // batchRange is the range of the batch's resource key prefixes.
 func batchRange(batch []batchItem) (lo, hi string) {
