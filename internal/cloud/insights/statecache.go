@@ -80,12 +80,18 @@ type cachedScope struct {
 	pending map[string]*State
 }
 
-// cacheEvent is a committed write of this replica (states set) or a
-// drop of the key range lo to hi.
+// cacheEvent is a committed write (states set) or a drop of the key
+// range lo to hi. A write is exact when states are every state of the
+// range: a refresh read them from the store.
 type cacheEvent struct {
 	lo, hi string
 	states map[string]*State
+	exact  bool
 }
+
+// rangeEnd is the end (exclusive) of the keys that start with a prefix up
+// to hi.
+func rangeEnd(hi string) string { return hi + "\U0010FFFF" }
 
 // overlaps reports whether the keys starting with a prefix from lo to hi
 // and those from lo2 to hi2 may meet. Keys are valid UTF-8, so no key
@@ -122,7 +128,7 @@ func (c *stateCache) event(ev cacheEvent) {
 		if ev.states == nil {
 			return true
 		}
-		s.apply(ev.states)
+		s.apply(ev)
 		return len(s.keys)+len(s.pending) > stateCacheMax
 	})
 	c.seq++
@@ -137,16 +143,38 @@ func (c *stateCache) event(ev cacheEvent) {
 	}
 }
 
-// apply records a write's states under the scope's prefix as pending.
-func (s *cachedScope) apply(states map[string]*State) {
-	for k, st := range states {
-		if strings.HasPrefix(k, s.prefix) {
-			if s.pending == nil {
-				s.pending = map[string]*State{}
+// apply records a write's states under the scope's prefix as pending;
+// an exact one also removes the cached keys of its range it does not
+// hold.
+func (s *cachedScope) apply(ev cacheEvent) {
+	pend := func(k string, st *State) {
+		if s.pending == nil {
+			s.pending = map[string]*State{}
+		}
+		s.pending[k] = st
+	}
+	if ev.exact {
+		s.settle()
+		end := rangeEnd(ev.hi)
+		i, _ := slices.BinarySearch(s.keys, ev.lo)
+		for ; i < len(s.keys) && s.keys[i] < end; i++ {
+			if _, ok := ev.states[s.keys[i]]; !ok {
+				pend(s.keys[i], nil)
 			}
-			s.pending[k] = st
 		}
 	}
+	for k, st := range ev.states {
+		if strings.HasPrefix(k, s.prefix) {
+			pend(k, st)
+		}
+	}
+}
+
+// holds reports whether a cached scope may hold keys from lo to hi.
+func (c *stateCache) holds(lo, hi string) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return slices.ContainsFunc(c.entries, func(s *cachedScope) bool { return overlaps(s.prefix, s.prefix, lo, hi) })
 }
 
 // settle rebuilds keys and states with the pending writes, in one merge.
@@ -238,7 +266,7 @@ func (c *stateCache) finishRead(t readToken, s *cachedScope) {
 		if ev.states == nil {
 			return
 		}
-		s.apply(ev.states)
+		s.apply(ev)
 	}
 	c.entries = slices.DeleteFunc(c.entries, func(o *cachedScope) bool { return strings.HasPrefix(o.prefix, s.prefix) })
 	c.entries = append(c.entries, s)

@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"maps"
 	"slices"
 	"time"
@@ -22,6 +23,8 @@ type stateWrite struct {
 	lo, hi   string
 	conflict bool
 	states   map[string]*State
+	// exact says that states are every state of the range (a refresh).
+	exact bool
 }
 
 // beginWrite notes a write of this replica that may touch the states of
@@ -66,7 +69,7 @@ func (c *stateCache) endWrite(w *stateWrite, err error) {
 	switch {
 	case err != nil || w.conflict:
 		c.event(cacheEvent{lo: w.lo, hi: w.hi})
-	case len(w.states) > 0:
+	case len(w.states) > 0 || w.exact:
 		states := make(map[string]*State, len(w.states))
 		for k, s := range w.states {
 			if s != nil {
@@ -74,7 +77,7 @@ func (c *stateCache) endWrite(w *stateWrite, err error) {
 			}
 			states[k] = s
 		}
-		c.event(cacheEvent{lo: w.lo, hi: w.hi, states: states})
+		c.event(cacheEvent{lo: w.lo, hi: w.hi, states: states, exact: w.exact})
 	}
 }
 
@@ -119,7 +122,7 @@ func (e *Engine) watchStates() {
 	}
 	go func() {
 		for range notes.C { // ends when the store closes
-			e.cache.noted(notes.Take())
+			e.noted(notes.Take())
 		}
 		e.cache.enabled.Store(false)
 	}()
@@ -127,20 +130,74 @@ func (e *Engine) watchStates() {
 }
 
 // noted handles the notes of committed state writes: those of other
-// engines drop the ranges they name, or everything.
-func (c *stateCache) noted(payloads []string, lost bool) {
+// engines refresh the ranges they name, or drop everything.
+func (e *Engine) noted(payloads []string, lost bool) {
 	if lost {
-		c.changed()
+		e.cache.changed()
 		return
 	}
 	for _, p := range payloads {
 		var n stateNote
 		if p == "" || json.Unmarshal([]byte(p), &n) != nil || n.Origin == "" {
-			c.changed()
+			e.cache.changed()
 			continue
 		}
-		if n.Origin != c.origin {
-			c.drop(n.Lo, n.Hi)
+		if n.Origin != e.cache.origin {
+			e.refresh(n.Lo, n.Hi)
 		}
 	}
+}
+
+// refreshMax bounds the states a refresh reads; the cached scopes that
+// hold a wider range are dropped instead.
+const refreshMax = 5 * store.MaxPageSize
+
+// refreshTimeout bounds a refresh's read.
+const refreshTimeout = 10 * time.Second
+
+// errRefreshTooWide stops a refresh of more than refreshMax states.
+var errRefreshTooWide = errors.New("insights: range too wide to refresh")
+
+// refresh brings another engine's committed write of the resource key
+// prefixes lo to hi into the cached scopes that hold that range: the
+// range's states are read again, in one transaction begun after the
+// commit (its note arrives after it), and replace the cached ones. It is
+// ordered against this replica's writes as one of them is (a write of the
+// range in flight meanwhile makes both drop the range); a read that
+// fails or finds too many states drops the range.
+func (e *Engine) refresh(lo, hi string) {
+	c := &e.cache
+	if !c.holds(lo, hi) {
+		c.drop(lo, hi)
+		return
+	}
+	w := c.beginWrite(lo, hi)
+	w.exact = true
+	ctx, cancel := context.WithTimeout(context.Background(), refreshTimeout)
+	defer cancel()
+	in := interner{}
+	err := e.cloud.Store().View(ctx, func(tx store.Tx) error {
+		w.reset()
+		q := store.Query{Start: lo, End: rangeEnd(hi), Limit: store.MaxPageSize}
+		for {
+			page, err := tx.Scan(ctx, tableStates, q)
+			if err != nil {
+				return err
+			}
+			for _, r := range page.Records {
+				// An undecodable state is left out, as readScope does.
+				if s, err := decodeLite(r.Value, in); err == nil {
+					w.put(r.Key, s)
+				}
+			}
+			if page.Next == "" {
+				return nil
+			}
+			if len(w.states) >= refreshMax {
+				return errRefreshTooWide
+			}
+			q.After = page.Next
+		}
+	})
+	c.endWrite(w, err)
 }

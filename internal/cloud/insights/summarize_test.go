@@ -205,7 +205,8 @@ func sumDetails(ds []insights.ComplianceDetail) int {
 // schema. Replica A summarizes (and caches what it read); replica B
 // changes a resource, which B's write hook re-evaluates; A's next
 // summaries must come to count the change (the commit's notification
-// reaches A shortly after it), not keep answering from what A read.
+// reaches A shortly after it, and A reads that resource's states again),
+// not keep answering from what A read, nor read the whole scope again.
 func TestSummarizeSeesOtherReplicasWrites(t *testing.T) {
 	url := storetest.PostgresSchema(t)
 	ctx := context.Background()
@@ -251,6 +252,7 @@ func TestSummarizeSeesOtherReplicasWrites(t *testing.T) {
 	}
 	before := a01()
 	a01() // served from A's cache
+	reads := est.engine.ScopeReads()
 	// r000001 (a virtual machine tagged env=prod) loses its tag on B.
 	id := fmt.Sprintf("/subscriptions/%s/resourceGroups/rg001/providers/Microsoft.Compute/virtualMachines/r000001", est.sub)
 	r, err := c2.Get(ctx, id)
@@ -273,6 +275,42 @@ func TestSummarizeSeesOtherReplicasWrites(t *testing.T) {
 		time.Sleep(50 * time.Millisecond)
 	}
 	checkSummary(t, est, query(), "after B's write")
+	// A read B's resource again, not the whole scope.
+	if n := est.engine.ScopeReads(); n != reads {
+		t.Errorf("replica A read the scope from the store %d times after B's write of one resource, want 0", n-reads)
+	}
+	// So too when B deletes a resource and creates one.
+	converge := func(what string) {
+		t.Helper()
+		deadline := time.Now().Add(60 * time.Second)
+		for {
+			_, diffs := summaryDiffs(t, est, query())
+			if len(diffs) == 0 {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("a minute after %s, replica A's summary: %v", what, diffs)
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+		if n := est.engine.ScopeReads(); n != reads {
+			t.Errorf("replica A read the scope from the store %d times after %s, want 0", n-reads, what)
+		}
+	}
+	if _, _, err := c2.Delete(ctx, nil, cloud.DeleteRequest{ID: benchResourceID(est.sub, 3)}); err != nil {
+		t.Fatal(err)
+	}
+	converge("B's delete")
+	r, err = c2.Get(ctx, benchResourceID(est.sub, 5))
+	if err != nil {
+		t.Fatal(err)
+	}
+	newID := benchResourceID(est.sub, est.n+5)
+	r.Doc["id"], r.Doc["name"] = newID, newID[strings.LastIndexByte(newID, '/')+1:]
+	if _, _, err := c2.Put(ctx, nil, cloud.PutRequest{ID: newID, Type: r.Type, Doc: r.Doc}); err != nil {
+		t.Fatal(err)
+	}
+	converge("B's new resource")
 
 	// B and A write at once (B the resources 10 to 19, A 20 to 29, both
 	// resource 30) while A summarizes; once both stop, A's summaries
