@@ -132,21 +132,32 @@ func summaryDiffs(t *testing.T, est *benchEstate, q *insights.Query) (*insights.
 	return s, diffs
 }
 
+// latestQuery is a summary's query of scope, as the console asks it.
+func latestQuery(scope string) *insights.Query {
+	now := time.Now()
+	return &insights.Query{Latest: true, Top: -1, From: now.Add(-24 * time.Hour), To: now.Add(time.Minute), Scope: scope}
+}
+
+// scannedEstate is a benchmark estate of n resources, scanned; scope is
+// its subscription.
+func scannedEstate(t *testing.T, n int) (est *benchEstate, scope string) {
+	t.Helper()
+	est = newBenchEstate(t, n)
+	scope = "/subscriptions/" + est.sub
+	if err := est.engine.ScanScope(context.Background(), scope); err != nil {
+		t.Fatal(err)
+	}
+	return est, scope
+}
+
 // TestSummarizeEqualsBruteForceCount checks summarize over a scanned
 // estate against counts made from every state, and again after writes
 // that change states and remove a resource's: the summary of a scope
 // read once is not served stale.
 func TestSummarizeEqualsBruteForceCount(t *testing.T) {
-	est := newBenchEstate(t, 400)
+	est, scope := scannedEstate(t, 400)
 	ctx := context.Background()
-	scope := "/subscriptions/" + est.sub
-	if err := est.engine.ScanScope(ctx, scope); err != nil {
-		t.Fatal(err)
-	}
-	query := func() *insights.Query {
-		now := time.Now()
-		return &insights.Query{Latest: true, Top: -1, From: now.Add(-24 * time.Hour), To: now.Add(time.Minute), Scope: scope}
-	}
+	query := func() *insights.Query { return latestQuery(scope) }
 	before := checkSummary(t, est, query(), "after the scan")
 	if len(before.PolicyAssignments) != benchAssignments || before.Results.NonCompliantResources == 0 {
 		t.Fatalf("summary after the scan: %d assignments, %d non-compliant resources; the estate should have %d and some",
@@ -234,10 +245,7 @@ func TestSummarizeSeesOtherReplicasWrites(t *testing.T) {
 	if err := insights.New(c2, insights.Options{}).Mount(); err != nil {
 		t.Fatal(err)
 	}
-	query := func() *insights.Query {
-		now := time.Now()
-		return &insights.Query{Latest: true, Top: -1, From: now.Add(-24 * time.Hour), To: now.Add(time.Minute), Scope: scope}
-	}
+	query := func() *insights.Query { return latestQuery(scope) }
 	a01 := func() int {
 		s, err := est.engine.Summarize(ctx, query(), strings.ToLower(scope), "https://steward.test", "2019-10-01")
 		if err != nil {
@@ -332,16 +340,7 @@ func TestSummarizeSeesOtherReplicasWrites(t *testing.T) {
 			}
 		}()
 	}
-	done := make(chan struct{})
-	go func() { wg.Wait(); close(done) }()
-	for running := true; running; {
-		select {
-		case <-done:
-			running = false
-		default:
-			a01()
-		}
-	}
+	whileRunning(&wg, func() { a01() })
 	deadline = time.Now().Add(60 * time.Second)
 	for {
 		_, diffs := summaryDiffs(t, est, query())
@@ -356,6 +355,21 @@ func TestSummarizeSeesOtherReplicasWrites(t *testing.T) {
 	// (A late note of B's may have dropped the scope since.)
 	if err := est.engine.CacheMatchesStore(ctx, strings.ToLower(scope)+"/"); err != nil && !errors.Is(err, insights.ErrNotCached) {
 		t.Errorf("after both writers: %v", err)
+	}
+}
+
+// whileRunning calls fn again and again until the writers of wg are
+// done.
+func whileRunning(wg *sync.WaitGroup, fn func()) {
+	done := make(chan struct{})
+	go func() { wg.Wait(); close(done) }()
+	for {
+		select {
+		case <-done:
+			return
+		default:
+			fn()
+		}
 	}
 }
 
@@ -383,17 +397,10 @@ func setTags(t *testing.T, c *cloud.Cloud, id string, tags map[string]any) {
 // field by field. Then two writers change the same resources at once
 // while summaries run, and the summary after them must count right.
 func TestSummarizeAfterWritesEqualsBruteForceCount(t *testing.T) {
-	est := newBenchEstate(t, 400)
+	est, scope := scannedEstate(t, 400)
 	ctx := context.Background()
-	scope := "/subscriptions/" + est.sub
 	prefix := strings.ToLower(scope) + "/"
-	if err := est.engine.ScanScope(ctx, scope); err != nil {
-		t.Fatal(err)
-	}
-	query := func() *insights.Query {
-		now := time.Now()
-		return &insights.Query{Latest: true, Top: -1, From: now.Add(-24 * time.Hour), To: now.Add(time.Minute), Scope: scope}
-	}
+	query := func() *insights.Query { return latestQuery(scope) }
 	checkSummary(t, est, query(), "after the scan")
 	reads := est.engine.ScopeReads()
 	after := func(what string) *insights.Summary {
@@ -473,18 +480,11 @@ func TestSummarizeAfterWritesEqualsBruteForceCount(t *testing.T) {
 			}
 		}()
 	}
-	done := make(chan struct{})
-	go func() { wg.Wait(); close(done) }()
-	for running := true; running; {
-		select {
-		case <-done:
-			running = false
-		default:
-			if _, err := est.engine.Summarize(ctx, query(), prefix[:len(prefix)-1], "https://steward.test", "2019-10-01"); err != nil {
-				t.Fatal(err)
-			}
+	whileRunning(&wg, func() {
+		if _, err := est.engine.Summarize(ctx, query(), prefix[:len(prefix)-1], "https://steward.test", "2019-10-01"); err != nil {
+			t.Fatal(err)
 		}
-	}
+	})
 	checkSummary(t, est, query(), "after two concurrent writers")
 	if err := est.engine.CacheMatchesStore(ctx, prefix); err != nil {
 		t.Errorf("after two concurrent writers: %v", err)
@@ -497,16 +497,8 @@ func TestSummarizeAfterWritesEqualsBruteForceCount(t *testing.T) {
 // write's update must not overwrite the second's: the summaries after
 // both count what the store holds.
 func TestSummarizeAfterWritesCommittedOutOfOrder(t *testing.T) {
-	est := newBenchEstate(t, 40)
-	ctx := context.Background()
-	scope := "/subscriptions/" + est.sub
-	if err := est.engine.ScanScope(ctx, scope); err != nil {
-		t.Fatal(err)
-	}
-	query := func() *insights.Query {
-		now := time.Now()
-		return &insights.Query{Latest: true, Top: -1, From: now.Add(-24 * time.Hour), To: now.Add(time.Minute), Scope: scope}
-	}
+	est, scope := scannedEstate(t, 40)
+	query := func() *insights.Query { return latestQuery(scope) }
 	checkSummary(t, est, query(), "after the scan")
 	stalled, release := make(chan struct{}), make(chan struct{})
 	var once sync.Once
