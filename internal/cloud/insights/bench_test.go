@@ -459,3 +459,72 @@ func BenchmarkSummarize(b *testing.B) {
 	// was answered from the cache with the writes applied).
 	b.ReportMetric(float64(est.engine.ScopeReads()-reads), "rereads")
 }
+
+// BenchmarkSummarizeAfterOtherReplicasWrite: two replicas on one
+// PostgreSQL schema (in this process). Replica A has summarized the
+// subscription; replica B writes one resource (its write hook evaluates
+// it), and after a pause for B's note to reach A, A summarizes again.
+// Reports A's summary CPU after each write (`after-write-cpu-s`, the
+// process's CPU during A's summarize call only) and the reads of the
+// whole scope A made for them (`rereads`).
+func BenchmarkSummarizeAfterOtherReplicasWrite(b *testing.B) {
+	url := storetest.PostgresSchema(b)
+	ctx := context.Background()
+	open := func() store.Store {
+		st, err := store.Open(ctx, url)
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.Cleanup(func() { st.Close() })
+		return st
+	}
+	est := newBenchEstateOn(b, open(), *benchResources)
+	scope := "/subscriptions/" + est.sub
+	if err := est.engine.ScanScope(ctx, scope); err != nil {
+		b.Fatal(err)
+	}
+	c2, err := cloud.New(cloud.Options{Store: open(), TenantID: "11111111-1111-1111-1111-111111111111",
+		Authenticate: func(h http.Handler) http.Handler { return h }})
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := c2.Start(ctx); err != nil {
+		b.Fatal(err)
+	}
+	if err := insights.New(c2, insights.Options{}).Mount(); err != nil {
+		b.Fatal(err)
+	}
+	summarize := func() {
+		now := time.Now()
+		q := &insights.Query{Latest: true, Top: -1, From: now.Add(-24 * time.Hour), To: now.Add(time.Minute), Scope: scope}
+		if _, err := est.engine.Summarize(ctx, q, strings.ToLower(scope), "https://steward.test", "2019-10-01"); err != nil {
+			b.Fatal(err)
+		}
+	}
+	summarize()
+	reads := est.engine.ScopeReads()
+	var cpu float64
+	b.ResetTimer()
+	for i := range b.N {
+		id := benchResourceID(est.sub, 1+4*(i%(est.n/4)))
+		r, err := c2.Get(ctx, id)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if len(r.Doc["tags"].(map[string]any)) == 0 {
+			r.Doc["tags"] = map[string]any{"env": "prod"}
+		} else {
+			r.Doc["tags"] = map[string]any{}
+		}
+		if _, _, err := c2.Put(ctx, nil, cloud.PutRequest{ID: id, Type: r.Type, Doc: r.Doc}); err != nil {
+			b.Fatal(err)
+		}
+		time.Sleep(time.Second) // B's note reaches A
+		cpu0 := cpuSeconds()
+		summarize()
+		cpu += cpuSeconds() - cpu0
+	}
+	b.StopTimer()
+	b.ReportMetric(cpu/float64(b.N), "after-write-cpu-s")
+	b.ReportMetric(float64(est.engine.ScopeReads()-reads), "rereads")
+}
