@@ -35,7 +35,12 @@ import (
 // arrived, unless more arrive than they keep or the LISTEN session was
 // re-established, which they are told (Notes.Take) and must then treat as
 // "anything may have changed". On PostgreSQL a payload travels in the
-// NOTIFY after the channel's name and a newline.
+// NOTIFY after the channel's name and a newline, sent at commit, and the
+// transaction's payloads for a channel are followed by a NOTIFY of the
+// channel's name alone: releases before payloads listen for that one,
+// and this listener drops it (a transaction's notifications arrive
+// together, in the order sent). A transaction that also called Notify on
+// the channel sends that alone, which says more.
 //
 // Notifications speed caches up; they do not replace a durable record of
 // the change (a generation counter in the same transaction), which a
@@ -284,17 +289,41 @@ func (t *sqlTx) NotifyPayload(ctx context.Context, channel, payload string) erro
 	if slices.Contains(t.notes, note) {
 		return nil
 	}
-	if t.s.dialect == Postgres {
-		// Delivered by the server when the transaction commits.
-		msg := channel
-		if payload != "" {
-			msg += "\n" + payload
-		}
-		if _, err := t.tx.ExecContext(ctx, `SELECT pg_notify($1, $2)`, t.s.notify.pgName, msg); err != nil {
+	if t.s.dialect == Postgres && payload == "" {
+		// Delivered by the server when the transaction commits; payloads
+		// are sent just before the commit (sendPayloads).
+		if _, err := t.tx.ExecContext(ctx, `SELECT pg_notify($1, $2)`, t.s.notify.pgName, channel); err != nil {
 			return fmt.Errorf("store: notify %s: %w", channel, err)
 		}
 	}
 	t.notes = append(t.notes, note)
+	return nil
+}
+
+// sendPayloads sends, on PostgreSQL, the transaction's payloads of each
+// channel it did not also Notify, then the channel's name alone for
+// listeners of earlier releases.
+func (t *sqlTx) sendPayloads(ctx context.Context) error {
+	if t.s.dialect != Postgres {
+		return nil
+	}
+	var closing []string
+	for _, n := range t.notes {
+		if n.payload == "" || slices.Contains(t.notes, txNote{channel: n.channel}) {
+			continue
+		}
+		if _, err := t.tx.ExecContext(ctx, `SELECT pg_notify($1, $2)`, t.s.notify.pgName, n.channel+"\n"+n.payload); err != nil {
+			return fmt.Errorf("store: notify %s: %w", n.channel, err)
+		}
+		if !slices.Contains(closing, n.channel) {
+			closing = append(closing, n.channel)
+		}
+	}
+	for _, ch := range closing {
+		if _, err := t.tx.ExecContext(ctx, `SELECT pg_notify($1, $2)`, t.s.notify.pgName, ch); err != nil {
+			return fmt.Errorf("store: notify %s: %w", ch, err)
+		}
+	}
 	return nil
 }
 
@@ -358,12 +387,22 @@ func (n *notifier) session(ctx context.Context, connected func()) error {
 			_, _ = pc.Exec(uctx, `UNLISTEN *`)
 		}()
 		connected()
+		// Channels whose payloads came last: the channel's name alone
+		// that follows them is for earlier releases (sendPayloads).
+		closing := map[string]bool{}
 		for {
 			note, err := pc.WaitForNotification(ctx)
 			if err != nil {
 				return err
 			}
-			channel, payload, _ := strings.Cut(note.Payload, "\n")
+			channel, payload, ok := strings.Cut(note.Payload, "\n")
+			switch {
+			case ok:
+				closing[channel] = true
+			case closing[channel]:
+				delete(closing, channel)
+				continue
+			}
 			n.signal(channel, payload)
 		}
 	})

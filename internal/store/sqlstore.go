@@ -116,6 +116,10 @@ func (s *sqlStore) run(ctx context.Context, readOnly bool, fn func(tx Tx) error)
 		_ = stx.Rollback()
 		return err
 	}
+	if err := t.sendPayloads(ctx); err != nil {
+		_ = stx.Rollback()
+		return err
+	}
 	if err := stx.Commit(); err != nil {
 		if cerr := ctx.Err(); cerr != nil {
 			return fmt.Errorf("store: commit: %w", cerr)
