@@ -460,6 +460,39 @@ func BenchmarkSummarize(b *testing.B) {
 	b.ReportMetric(float64(est.engine.ScopeReads()-reads), "rereads")
 }
 
+// twoReplicas is the benchmark estate of n resources on a PostgreSQL
+// schema, scanned by its engine (replica A), and a second Cloud with an
+// engine of its own on another connection to the schema (replica B).
+func twoReplicas(tb testing.TB, n int) (*benchEstate, *cloud.Cloud) {
+	tb.Helper()
+	url := storetest.PostgresSchema(tb)
+	ctx := context.Background()
+	open := func() store.Store {
+		st, err := store.Open(ctx, url)
+		if err != nil {
+			tb.Fatal(err)
+		}
+		tb.Cleanup(func() { st.Close() })
+		return st
+	}
+	est := newBenchEstateOn(tb, open(), n)
+	if err := est.engine.ScanScope(ctx, "/subscriptions/"+est.sub); err != nil {
+		tb.Fatal(err)
+	}
+	c2, err := cloud.New(cloud.Options{Store: open(), TenantID: "11111111-1111-1111-1111-111111111111",
+		Authenticate: func(h http.Handler) http.Handler { return h }})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	if err := c2.Start(ctx); err != nil {
+		tb.Fatal(err)
+	}
+	if err := insights.New(c2, insights.Options{}).Mount(); err != nil {
+		tb.Fatal(err)
+	}
+	return est, c2
+}
+
 // BenchmarkSummarizeAfterOtherReplicasWrite: two replicas on one
 // PostgreSQL schema (in this process). Replica A has summarized the
 // subscription; replica B writes one resource (its write hook evaluates
@@ -468,32 +501,9 @@ func BenchmarkSummarize(b *testing.B) {
 // process's CPU during A's summarize call only) and the reads of the
 // whole scope A made for them (`rereads`).
 func BenchmarkSummarizeAfterOtherReplicasWrite(b *testing.B) {
-	url := storetest.PostgresSchema(b)
+	est, c2 := twoReplicas(b, *benchResources)
 	ctx := context.Background()
-	open := func() store.Store {
-		st, err := store.Open(ctx, url)
-		if err != nil {
-			b.Fatal(err)
-		}
-		b.Cleanup(func() { st.Close() })
-		return st
-	}
-	est := newBenchEstateOn(b, open(), *benchResources)
 	scope := "/subscriptions/" + est.sub
-	if err := est.engine.ScanScope(ctx, scope); err != nil {
-		b.Fatal(err)
-	}
-	c2, err := cloud.New(cloud.Options{Store: open(), TenantID: "11111111-1111-1111-1111-111111111111",
-		Authenticate: func(h http.Handler) http.Handler { return h }})
-	if err != nil {
-		b.Fatal(err)
-	}
-	if err := c2.Start(ctx); err != nil {
-		b.Fatal(err)
-	}
-	if err := insights.New(c2, insights.Options{}).Mount(); err != nil {
-		b.Fatal(err)
-	}
 	summarize := func() {
 		now := time.Now()
 		q := &insights.Query{Latest: true, Top: -1, From: now.Add(-24 * time.Hour), To: now.Add(time.Minute), Scope: scope}

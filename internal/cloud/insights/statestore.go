@@ -164,10 +164,17 @@ const rangeSweepMin = 8
 // contiguous in key order, so the range holds little else).
 func rangeStates(ctx context.Context, tx store.Tx, batch []batchItem) (map[string]map[string]oldState, error) {
 	out := make(map[string]map[string]oldState, len(batch))
-	for _, it := range batch {
-		out[resourcePrefix(it.id)] = nil
+	lo, hi := "", ""
+	for i, it := range batch {
+		p := resourcePrefix(it.id)
+		out[p] = nil
+		if i == 0 || p < lo {
+			lo = p
+		}
+		if p > hi {
+			hi = p
+		}
 	}
-	lo, hi := batchRange(batch)
 	q := store.Query{Start: lo, End: hi + "\U0010FFFF", Limit: store.MaxPageSize}
 	for {
 		page, err := tx.Scan(ctx, tableStates, q)

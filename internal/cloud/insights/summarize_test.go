@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"maps"
-	"net/http"
 	"slices"
 	"strings"
 	"sync"
@@ -16,8 +15,6 @@ import (
 	"github.com/steward-gov/steward/internal/cloud"
 	"github.com/steward-gov/steward/internal/cloud/insights"
 	"github.com/steward-gov/steward/internal/policy"
-	"github.com/steward-gov/steward/internal/store"
-	"github.com/steward-gov/steward/internal/store/storetest"
 )
 
 // bruteCounts is what a summary must say, counted from every state that
@@ -219,32 +216,9 @@ func sumDetails(ds []insights.ComplianceDetail) int {
 // reaches A shortly after it, and A reads that resource's states again),
 // not keep answering from what A read, nor read the whole scope again.
 func TestSummarizeSeesOtherReplicasWrites(t *testing.T) {
-	url := storetest.PostgresSchema(t)
+	est, c2 := twoReplicas(t, 40)
 	ctx := context.Background()
-	open := func() store.Store {
-		st, err := store.Open(ctx, url)
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { st.Close() })
-		return st
-	}
-	est := newBenchEstateOn(t, open(), 40)
 	scope := "/subscriptions/" + est.sub
-	if err := est.engine.ScanScope(ctx, scope); err != nil {
-		t.Fatal(err)
-	}
-	c2, err := cloud.New(cloud.Options{Store: open(), TenantID: "11111111-1111-1111-1111-111111111111",
-		Authenticate: func(h http.Handler) http.Handler { return h }})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := c2.Start(ctx); err != nil {
-		t.Fatal(err)
-	}
-	if err := insights.New(c2, insights.Options{}).Mount(); err != nil {
-		t.Fatal(err)
-	}
 	query := func() *insights.Query { return latestQuery(scope) }
 	a01 := func() int {
 		s, err := est.engine.Summarize(ctx, query(), strings.ToLower(scope), "https://steward.test", "2019-10-01")
