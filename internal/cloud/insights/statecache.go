@@ -36,18 +36,19 @@ const stateCacheScopes = 8
 // (beginWrite, endWrite); every transaction that writes or removes states
 // notifies statesChannel with a payload naming the writing engine and the
 // key range written (stateNote), and a note from another engine (another
-// replica, or another engine on this store) drops the cached scopes of
-// that range. A note without a payload, one that cannot be read, or word
-// that notes were lost (a PostgreSQL LISTEN session re-established) drops
-// every scope. Coverage records (scan times) are not cached: they are
+// replica, or another engine on this store) makes this one read that
+// range again and apply it (refresh), or drop the cached scopes of the
+// range when it is too wide. A note without a payload, one that cannot be
+// read, or word that notes were lost (a PostgreSQL LISTEN session
+// re-established) drops every scope. Coverage records (scan times) are not cached: they are
 // applied to the cached stored times on every query.
 //
 // Two orders matter. A scope read from the store (readScope, in several
 // transactions) is kept only with the events since it began applied:
 // this replica's writes that ended meanwhile are applied to it, and a
 // drop of its range meanwhile discards it. Two of this replica's writes
-// of overlapping ranges in flight at once may commit in either order, so
-// neither is applied: both drop their range.
+// of overlapping ranges in flight at once (a refresh counts as one) may
+// commit in either order, so neither is applied: both drop their range.
 type stateCache struct {
 	// enabled is false until the engine has subscribed to statesChannel.
 	enabled atomic.Bool
