@@ -36,7 +36,7 @@ func TestSeriesFitPoly(t *testing.T) {
 	near := func(a, b float64) bool { return math.Abs(a-b) <= 1e-9*math.Max(1, math.Abs(b)) }
 	if len(p) != 2 || !near(p[0].(float64), r[5].AsReal()) || !near(p[1].(float64), r[6].AsReal()) ||
 		!near(r[2].AsReal(), r[1].AsReal()) || !near(r[4].AsReal(), r[3].AsReal()) {
-		t.Errorf("degree 1 differs from series_fit_line: %v", joinRow(r))
+		t.Errorf("degree 1 differs from series_fit_line: %v", rowText(r))
 	}
 	// a degree below 1, not below the point count or over the bound, and
 	// an x of another length, give nulls

@@ -58,12 +58,12 @@ dt
 		t.Errorf("grouped versions: %s", got)
 	}
 	res = runQuery(t, `print a = parse_version("1.2.3.5") > parse_version("1.2.3.4"), b = parse_version("1.2.3.4") == parse_version("1.2.3.4"), c = parse_version("1.2.3.4") == parse_version("1.2.3.5"), d = tostring(parse_version("1.2.3.4")), e = parse_version("0.0.1.0") == 100000000`)
-	if got := joinRow(res.Rows[0]); got != "True,True,False,1000000020000000300000004,True" {
+	if got := rowText(res.Rows[0]); got != "True,True,False,1000000020000000300000004,True" {
 		t.Errorf("comparisons: %s", got)
 	}
 }
 
-func joinRow(r Row) string {
+func rowText(r Row) string {
 	s := ""
 	for i, v := range r {
 		if i > 0 {
@@ -77,7 +77,7 @@ func joinRow(r Row) string {
 // TestParseVersionArithmetic: arithmetic on versions keeps their digits.
 func TestParseVersionArithmetic(t *testing.T) {
 	res := runQuery(t, `print d = parse_version("1.2.3.5") - parse_version("1.2.3.4"), s = parse_version("1.2.3.4") + 1, n = parse_version("0.0.0.1") - parse_version("1.0.0.0"), r = decimal(10) / 3`)
-	if got := joinRow(res.Rows[0]); got != "1,1000000020000000300000005,-999999999999999999999999,3.3333333333333335" {
+	if got := rowText(res.Rows[0]); got != "1,1000000020000000300000005,-999999999999999999999999,3.3333333333333335" {
 		t.Errorf("version arithmetic: %s", got)
 	}
 }
