@@ -25,7 +25,7 @@ var aggPrefix = map[string]string{
 	"avg": "avg", "avgif": "avgif", "min": "min", "max": "max", "minif": "minif", "maxif": "maxif",
 	"make_set": "set", "make_list": "list", "make_set_if": "set", "make_list_if": "list", "make_list_with_nulls": "list",
 	"make_bag": "bag", "make_bag_if": "bag", "stdev": "stdev", "stdevp": "stdevp", "variance": "variance", "variancep": "variancep",
-	"stdevif": "stdevif", "varianceif": "varianceif", "take_any": "any", "any": "any", "count_distinct": "count_distinct",
+	"stdevif": "stdevif", "varianceif": "varianceif", "variancepif": "variancepif", "take_any": "any", "any": "any", "count_distinct": "count_distinct",
 	"percentile": "percentile", "percentiles": "percentile", "arg_max": "max", "arg_min": "min", "hll": "hll",
 	"countifs": "countif", "binary_all_and": "binary_all_and", "binary_all_or": "binary_all_or",
 }
@@ -173,7 +173,7 @@ func compileAgg(sc *scope, call *Call, name string) (aggSpec, error) {
 			p = pred(1)
 		}
 		return one(TypeDynamic, func() aggState { return &bagAgg{x: x, keep: p, bag: NewBag()} })
-	case "stdev", "stdevp", "variance", "variancep", "stdevif", "varianceif":
+	case "stdev", "stdevp", "variance", "variancep", "stdevif", "varianceif", "variancepif":
 		if err := need(1); err != nil {
 			return aggSpec{}, err
 		}
@@ -218,6 +218,9 @@ func compileAgg(sc *scope, call *Call, name string) (aggSpec, error) {
 		return aggSpec{cols: cols, newState: func() aggState { return &pctAgg{x: x, ps: ps, t: t} }}, nil
 	}
 	if spec, ok, err := compileMoreAgg(call, args, name, pred); ok {
+		return spec, err
+	}
+	if spec, ok, err := compileAddedAgg(call, args, name, defName); ok {
 		return spec, err
 	}
 	return aggSpec{}, errAt(call, "unknown aggregate function '%s'", fn)

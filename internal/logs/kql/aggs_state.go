@@ -276,7 +276,7 @@ func (a *varAgg) result(out []Value) {
 	for _, v := range a.vals {
 		ss += (v - mean) * (v - mean)
 	}
-	pop := strings.HasSuffix(a.kind, "p")
+	pop := strings.HasSuffix(a.kind, "p") || a.kind == "variancepif"
 	var variance float64
 	switch {
 	case pop:

@@ -90,7 +90,7 @@ func (v Value) APIValue() any {
 		}
 		return f
 	case TypeDecimal:
-		return formatReal(v.real())
+		return v.Text()
 	case TypeGuid:
 		return v.s
 	case TypeDateTime:

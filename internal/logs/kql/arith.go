@@ -3,7 +3,6 @@ package kql
 import (
 	"math"
 	"math/big"
-	"strconv"
 )
 
 // arithType is the static result type of an arithmetic operator.
@@ -106,7 +105,7 @@ func arith(op string, t Type, a, b Value) Value {
 	case TypeReal, TypeDecimal:
 		x, y := a.AsReal(), b.AsReal()
 		if rt == TypeDecimal {
-			if v, ok := decimalArith(op, x, y); ok {
+			if v, ok := decimalArith(op, a, b); ok {
 				return v
 			}
 		}
@@ -176,10 +175,12 @@ func arith(op string, t Type, a, b Value) Value {
 // decimalArith computes a decimal operation exactly, on the shortest
 // decimal spelling of each operand, and rounds the result to the nearest
 // float64: decimal(10) / 3 is 3.3333333333333335 and 1.1 + 2.2 is 3.3, as in
-// Kusto (agent-type-casts-coercion-0020#2, -0047).
-func decimalArith(op string, x, y float64) (Value, bool) {
-	rx, ok1 := new(big.Rat).SetString(strconv.FormatFloat(x, 'g', -1, 64))
-	ry, ok2 := new(big.Rat).SetString(strconv.FormatFloat(y, 'g', -1, 64))
+// Kusto (agent-type-casts-coercion-0020#2, -0047). A decimal carrying more
+// digits than a float64 (parse_version's) takes part with all of them, and
+// an integral result keeps its digits the same way.
+func decimalArith(op string, a, b Value) (Value, bool) {
+	rx, ok1 := exactRat(scalarOf(a))
+	ry, ok2 := exactRat(scalarOf(b))
 	if !ok1 || !ok2 {
 		return Value{}, false
 	}
@@ -198,6 +199,9 @@ func decimalArith(op string, x, y float64) (Value, bool) {
 		r.Quo(rx, ry)
 	default:
 		return Value{}, false
+	}
+	if r.IsInt() && (a.s != "" || b.s != "") {
+		return exactDecimal(r.Num().String()), true
 	}
 	f, _ := r.Float64()
 	return Value{T: TypeDecimal, ok: true, i: int64(math.Float64bits(f))}, true
@@ -231,7 +235,7 @@ func toDynamic(v Value) Value {
 		}
 		return Dynamic(f)
 	case TypeDecimal:
-		return Dynamic(formatReal(v.real()))
+		return Dynamic(v.Text())
 	case TypeString, TypeGuid:
 		return Dynamic(v.s)
 	case TypeDateTime:

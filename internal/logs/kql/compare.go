@@ -41,6 +41,8 @@ func compareValues(a, b Value) (int, bool) {
 	switch {
 	case isIntegral(a.T) && isIntegral(b.T):
 		return cmpInt(a.i, b.i), true
+	case a.T.isNumeric() && b.T.isNumeric() && (a.s != "" || b.s != ""):
+		return compareExactDecimal(a, b), true
 	case a.T.isNumeric() && b.T.isNumeric():
 		return cmpFloat(a.AsReal(), b.AsReal()), true
 	case a.T == b.T && (a.T == TypeDateTime || a.T == TypeTimeSpan):

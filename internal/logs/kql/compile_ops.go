@@ -67,7 +67,10 @@ func (s *scope) compileBinary(x *Binary) (cexpr, error) {
 				return b
 			}
 			if a.IsNull() || b.IsNull() {
-				return Null(TypeBool)
+				// a null operand counts as false: the reference's
+				// logical-operators page gives bool(null) and true as
+				// false and bool(null) or true as true
+				return Bool(false)
 			}
 			return Bool(and)
 		}}), nil

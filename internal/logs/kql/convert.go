@@ -47,7 +47,7 @@ func stringOf(v Value) string {
 		}
 		return jsonReal(f)
 	case TypeDecimal:
-		return formatReal(v.real())
+		return v.Text()
 	case TypeDynamic:
 		switch x := v.d.(type) {
 		case string:
@@ -143,21 +143,13 @@ func toRealValue(v Value, t Type) Value {
 		f = v.real()
 	case TypeString:
 		s := strings.TrimSpace(v.s)
-		switch strings.ToLower(s) {
-		case "nan":
-			f = math.NaN()
-		case "inf", "+inf", "infinity", "+infinity":
-			f = math.Inf(1)
-		case "-inf", "-infinity":
-			f = math.Inf(-1)
-		default:
-			if strings.ContainsAny(s, "xX_") {
-				return Null(t)
-			}
-			var err error
-			if f, err = strconv.ParseFloat(s, 64); err != nil && !math.IsInf(f, 0) {
-				return Null(t)
-			}
+		if strings.ContainsAny(s, "xX_") {
+			return Null(t)
+		}
+		var ok bool
+		// an out-of-range number ("1e400") is an infinity, not an error
+		if f, ok = parseRealText(s); !ok && !math.IsInf(f, 0) {
+			return Null(t)
 		}
 	default:
 		return Null(t)

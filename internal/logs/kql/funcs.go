@@ -162,6 +162,10 @@ func (s *scope) compileCall(x *Call) (cexpr, error) {
 			}
 		}
 		return cexpr{}, errAt(x, "typeof needs a type name")
+	case "pack_all":
+		return s.compilePackAll(x)
+	case "bag_pack_columns":
+		return s.compileBagPackColumns(x)
 	case "column_ifexists":
 		if len(x.Args) != 2 {
 			return cexpr{}, errAt(x, "column_ifexists takes a name and a default")

@@ -75,26 +75,23 @@ func init() {
 		_, has := b.Get(str(v, 1))
 		return Bool(has)
 	}), "bag_has_key")
-	merge := func(force bool) func(v []Value) Value {
-		return func(v []Value) Value {
-			out := NewBag()
-			for i := range v {
-				b, ok := bagArg(v, i)
-				if !ok {
-					continue
-				}
-				for _, k := range b.Keys {
-					if _, dup := out.M[k]; dup && !force {
-						continue
-					}
+	// bag_merge: the first bag that has a key gives its value. Kusto has no
+	// bag_merge_force (agent-dynamic-json-0011#3: an unknown function).
+	register(dynFn(1, -1, func(v []Value) Value {
+		out := NewBag()
+		for i := range v {
+			b, ok := bagArg(v, i)
+			if !ok {
+				continue
+			}
+			for _, k := range b.Keys {
+				if _, dup := out.M[k]; !dup {
 					out.Set(k, b.M[k])
 				}
 			}
-			return Dynamic(out)
 		}
-	}
-	register(dynFn(1, -1, merge(false)), "bag_merge")
-	register(dynFn(1, -1, merge(true)), "bag_merge_force")
+		return Dynamic(out)
+	}), "bag_merge")
 	register(dynFn(2, -1, func(v []Value) Value {
 		b, ok := bagArg(v, 0)
 		if !ok {

@@ -68,7 +68,7 @@ func init() {
 	register(realFn(func(x float64) float64 { return math.Pow(10, x) }), "exp10")
 	register(realFn(math.Log), "log")
 	register(realFn(math.Log2), "log2")
-	register(realFn(math.Log10), "log10")
+	register(realFn(log10Exact), "log10")
 	register(realFn(math.Sin), "sin")
 	register(realFn(math.Cos), "cos")
 	register(realFn(math.Tan), "tan")

@@ -440,15 +440,7 @@ func parseURL(s string) *Bag {
 	b.Set("Path", u.EscapedPath())
 	b.Set("Username", u.User.Username())
 	b.Set("Password", pass)
-	q := NewBag()
-	for _, kv := range strings.Split(u.RawQuery, "&") {
-		if kv == "" {
-			continue
-		}
-		k, val, _ := strings.Cut(kv, "=")
-		q.Set(k, val)
-	}
-	b.Set("Query Parameters", q)
+	b.Set("Query Parameters", queryParams(u.RawQuery))
 	b.Set("Fragment", u.Fragment)
 	return b
 }

@@ -187,10 +187,15 @@ func compileExtend(sc *scope, in *planTable, items []Assign, at Node) (*planTabl
 		cur.win = win
 	}
 	for _, it := range items {
-		// later items see earlier ones by name
-		cur.cols = cols
+		// every item reads the input row: a column an earlier item of the
+		// same extend adds is not visible (see decisions/kql.md)
 		c, err := cur.compileExpr(it.X)
 		if err != nil {
+			for _, col := range cols[len(in.cols):] {
+				if strings.Contains(err.Error(), "unknown name '"+col.Name+"'") {
+					return nil, errAt(it.X, "unknown name '%s': a column added by the same extend is not visible to its other items (use a second extend)", col.Name)
+				}
+			}
 			return nil, err
 		}
 		name := it.Name
@@ -212,9 +217,9 @@ func compileExtend(sc *scope, in *planTable, items []Assign, at Node) (*planTabl
 	n := len(cols)
 	nin := len(in.cols)
 	row := func(r Row) Row {
-		// new columns are visible to later items at once; replaced input
-		// columns keep their input value until every item is computed
-		// ("extend a = c, c = a" swaps, nested-pipelines-let-cte-0021#3)
+		// items read only input columns; a replaced input column keeps
+		// its input value until every item is computed ("extend a = c,
+		// c = a" swaps, nested-pipelines-let-cte-0021#3)
 		out := make(Row, n)
 		copy(out, r)
 		var late []Value

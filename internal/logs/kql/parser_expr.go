@@ -310,6 +310,14 @@ func typedLiteralValue(typ, raw string) (Value, string) {
 				return Dynamic(d), ""
 			}
 		}
+		if j, ok := typedDynamicJSON(s); ok {
+			if j2, ok := singleQuotedJSON(j); ok {
+				j = j2
+			}
+			if d, err := ParseJSON(j); err == nil {
+				return Dynamic(d), ""
+			}
+		}
 		if v, ok := dynamicLiteralFallback(s); ok {
 			return v, ""
 		}
@@ -361,14 +369,8 @@ func singleQuotedJSON(s string) (string, bool) {
 		c := s[i]
 		switch c {
 		case '"':
-			j := i + 1
-			for j < len(s) && s[j] != '"' {
-				if s[j] == '\\' {
-					j++
-				}
-				j++
-			}
-			if j >= len(s) {
+			j := jsonStringEnd(s, i)
+			if j < 0 {
 				return "", false
 			}
 			b.WriteString(s[i : j+1])
@@ -408,13 +410,24 @@ func singleQuotedJSON(s string) (string, bool) {
 }
 
 func parseRealText(s string) (float64, bool) {
+	// "inf" is accepted as "inf" or "Inf" but not "INF"
+	// (agent-type-casts-coercion-0010#2, -0028, agent-null-and-edge-0033)
+	shortInf := strings.HasSuffix(s, "nf")
 	switch strings.ToLower(s) {
 	case "nan":
 		return math.NaN(), true
-	case "inf", "+inf", "infinity", "+infinity":
+	case "infinity", "+infinity":
 		return math.Inf(1), true
-	case "-inf", "-infinity":
+	case "-infinity":
 		return math.Inf(-1), true
+	case "inf", "+inf", "-inf":
+		if !shortInf {
+			return 0, false
+		}
+		if s[0] == '-' {
+			return math.Inf(-1), true
+		}
+		return math.Inf(1), true
 	}
 	f, err := strconv.ParseFloat(s, 64)
 	return f, err == nil

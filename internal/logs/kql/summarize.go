@@ -28,6 +28,10 @@ func appendKey(b []byte, vals []Value) []byte {
 			s := jsonCompact(v.d)
 			b = binary.AppendUvarint(b, uint64(len(s)))
 			b = append(b, s...)
+		case TypeDecimal: // with the digits a float64 cannot hold, if any
+			b = binary.LittleEndian.AppendUint64(b, uint64(v.i))
+			b = binary.AppendUvarint(b, uint64(len(v.s)))
+			b = append(b, v.s...)
 		default:
 			b = binary.LittleEndian.AppendUint64(b, uint64(v.i))
 		}

@@ -198,6 +198,9 @@ func (v Value) Text() string {
 	case TypeInt, TypeLong:
 		return strconv.FormatInt(v.i, 10)
 	case TypeReal, TypeDecimal:
+		if v.s != "" { // a decimal with more digits than a float64 holds
+			return v.s
+		}
 		return formatReal(v.real())
 	case TypeString, TypeGuid:
 		return "'" + v.s + "'"
