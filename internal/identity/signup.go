@@ -591,6 +591,64 @@ func signInNames(u User) []string {
 	return out
 }
 
+// indexSignInNames points the sign-in name index at u for each of its
+// names that old (the stored user, or none) did not have, and drops the
+// names u no longer has. A name held by another user whose record still
+// has it is ErrExists (the names taken so far are given back); an entry
+// the holder no longer has (a stale one) is taken over.
+func (d *Directory) indexSignInNames(ctx context.Context, old, u User) error {
+	had, has := signInNames(old), signInNames(u)
+	var taken []string
+	undo := func() {
+		for _, n := range taken {
+			_ = d.recs.Delete(ctx, tableSignInNames, tkey(u.TenantID, n))
+		}
+	}
+	for _, n := range has {
+		if containsFold(had, n) {
+			continue
+		}
+		key := tkey(u.TenantID, n)
+		err := d.recs.Create(ctx, tableSignInNames, key, []byte(u.ID))
+		if errors.Is(err, ErrExists) {
+			holder, gerr := d.UserBySignInName(ctx, u.TenantID, n)
+			switch {
+			case gerr == nil && holder.ID == u.ID:
+				continue // created with the account (CreateLocalAccount)
+			case gerr == nil:
+				undo()
+				return ErrExists
+			case !errors.Is(gerr, ErrNotFound):
+				undo()
+				return gerr
+			}
+			err = d.recs.Put(ctx, tableSignInNames, key, []byte(u.ID)) // a stale entry
+		}
+		if err != nil {
+			undo()
+			return err
+		}
+		taken = append(taken, n)
+	}
+	for _, n := range had {
+		if !containsFold(has, n) {
+			if err := d.recs.Delete(ctx, tableSignInNames, tkey(u.TenantID, n)); err != nil && !errors.Is(err, ErrNotFound) {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+func containsFold(list []string, s string) bool {
+	for _, v := range list {
+		if strings.EqualFold(v, s) {
+			return true
+		}
+	}
+	return false
+}
+
 // UserBySignInName reads a user by user principal name or, failing that,
 // by a local account's sign-in name (case-insensitive).
 func (d *Directory) UserBySignInName(ctx context.Context, tenantID, name string) (User, error) {
