@@ -437,3 +437,11 @@ func recoveryHash(salt []byte, code string) string {
 	m.Write([]byte(strings.ToLower(strings.ReplaceAll(strings.TrimSpace(code), "-", ""))))
 	return hex.EncodeToString(m.Sum(nil))
 }
+
+// AddAuthenticatorApp starts the enrolment of another authenticator app
+// named name beside the user's methods (what the security-info page does
+// after a fresh second factor); ConfirmTOTP completes it. It fails with
+// ErrTooManyApps when the user has five.
+func (s *Service) AddAuthenticatorApp(ctx context.Context, tenantID string, u User, name string) (TOTPEnrollment, error) {
+	return s.beginTOTP(ctx, tenantID, u, true, name)
+}

@@ -5,6 +5,8 @@ import (
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
+	"encoding/base32"
+	"encoding/json"
 	"html"
 	"net/http"
 	"net/url"
@@ -288,5 +290,42 @@ func TestSecurityInfoSeveralAppsAndDeletingMethods(t *testing.T) {
 	}
 	if enrolled, err := e.svc.MFAEnrolled(ctx, e.tenant.ID, e.user.ID); err != nil || enrolled {
 		t.Fatalf("after the last factor: %v %v", enrolled, err)
+	}
+}
+
+// A record from before several apps (one secret on the record) reads as
+// one app with Graph's former fixed ID, and another app joins it.
+func TestLegacyAuthenticatorAppRecord(t *testing.T) {
+	e := newSigninEnv(t)
+	ctx := context.Background()
+	raw := []byte("12345678901234567890")
+	legacy, _ := json.Marshal(map[string]any{"tenantId": strings.ToLower(e.tenant.ID), "userId": e.user.ID, "secret": raw,
+		"enrolled": true, "created": e.clock.Now()})
+	if err := e.svc.dir.recs.Put(ctx, tableMFA, tkey(e.tenant.ID, e.user.ID), legacy); err != nil {
+		t.Fatal(err)
+	}
+	apps, err := e.svc.AuthenticatorApps(ctx, e.tenant.ID, e.user.ID)
+	if err != nil || len(apps) != 1 || apps[0].ID != legacyAppID {
+		t.Fatalf("legacy apps: %+v %v", apps, err)
+	}
+	secret := base32.StdEncoding.WithPadding(base32.NoPadding).EncodeToString(raw)
+	c, _ := totp.GenerateCode(secret, e.clock.Now())
+	if err := e.svc.VerifySecondFactor(ctx, e.tenant.ID, e.user.ID, c); err != nil {
+		t.Fatalf("the legacy app's code: %v", err)
+	}
+	if err := e.svc.VerifySecondFactor(ctx, e.tenant.ID, e.user.ID, c); !ErrBadSecondFactor(err) {
+		t.Fatalf("the legacy app's code twice: %v", err)
+	}
+	enr, err := e.svc.AddAuthenticatorApp(ctx, e.tenant.ID, e.user, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	c2, _ := totp.GenerateCode(enr.Secret, e.clock.Now())
+	if codes, err := e.svc.ConfirmTOTP(ctx, e.tenant.ID, e.user.ID, c2); err != nil || len(codes) == 0 {
+		// the legacy record had no recovery codes: the user gets a set now
+		t.Fatalf("a second app beside the legacy one: %v %v", codes, err)
+	}
+	if apps, _ := e.svc.AuthenticatorApps(ctx, e.tenant.ID, e.user.ID); len(apps) != 2 || apps[1].Name != "Authenticator app 2" {
+		t.Fatalf("apps: %+v", apps)
 	}
 }
