@@ -266,7 +266,7 @@ func TestB2CPasswordResetByEmail(t *testing.T) {
 	mb := &mailbox{}
 	e.svc.SetMailer(mb)
 	const bob = "bob@example.test"
-	if _, err := e.svc.CreateLocalAccount(e.ctx, e.tenant.ID, LocalAccount{Email: bob, Password: "Old-Password-1", DisplayName: "Bob"}); err != nil {
+	if _, err := e.svc.CreateLocalAccount(e.ctx, e.tenant.ID, LocalAccount{Email: bob, Password: "Old-Password-1", Attributes: map[string]string{"displayName": "Bob"}}); err != nil {
 		t.Fatal(err)
 	}
 	reset := e.oauth("B2C_1_reset")
