@@ -44,6 +44,9 @@ func userJSON(u identity.User) map[string]any {
 		"companyName":           nil,
 		"city":                  nil,
 		"country":               nil,
+		"state":                 nil,
+		"postalCode":            nil,
+		"streetAddress":         nil,
 		"onPremisesImmutableId": nil,
 	}
 	if !u.SignInSessionsValidFrom.IsZero() {
