@@ -64,17 +64,13 @@ func (c *call) userFlows(seg []string) error {
 			f, err := c.h.opts.Identity.CreateUserFlow(c.ctx, c.tenant, in)
 			switch {
 			case errors.Is(err, identity.ErrInvalidUserFlow):
-				return badRequest("%s.", strings.TrimPrefix(err.Error(), identity.ErrInvalidUserFlow.Error()+": "))
+				return invalidFlow(err)
 			case errors.Is(err, identity.ErrExists):
 				return gerr(http.StatusConflict, "ObjectConflict", "A user flow with the name '%s' already exists.", in.ID)
 			case err != nil:
 				return err
 			}
-			out := userFlowJSON(f)
-			out["@odata.context"] = c.base + "/$metadata#identity/b2cUserFlows/$entity"
-			c.w.Header().Set("Location", c.base+"/identity/b2cUserFlows/"+f.ID)
-			c.writeJSON(http.StatusCreated, out)
-			return nil
+			return c.created(userFlowJSON(f), c.base+"/$metadata#identity/b2cUserFlows/$entity", c.base+"/identity/b2cUserFlows/"+f.ID)
 		}
 		return methodNotAllowed(c.r)
 	}
@@ -98,12 +94,7 @@ func (c *call) userFlows(seg []string) error {
 		if !c.has() {
 			return denied()
 		}
-		if err := c.h.dir.DeleteUserFlow(c.ctx, c.tenant, id); errors.Is(err, identity.ErrNotFound) {
-			return notFound(id)
-		} else if err != nil {
-			return err
-		}
-		return c.noContent()
+		return c.deleted(c.h.dir.DeleteUserFlow(c.ctx, c.tenant, id), id)
 	}
 	return methodNotAllowed(c.r)
 }
@@ -170,7 +161,7 @@ func (c *call) userAttributeAssignments(flowID string, seg []string) error {
 				DisplayName: in.DisplayName, IsOptional: in.IsOptional, RequiresVerification: in.RequiresVerification, UserInputType: in.UserInputType})
 			switch {
 			case errors.Is(err, identity.ErrInvalidUserFlow):
-				return badRequest("%s.", strings.TrimPrefix(err.Error(), identity.ErrInvalidUserFlow.Error()+": "))
+				return invalidFlow(err)
 			case errors.Is(err, identity.ErrExists):
 				return gerr(http.StatusConflict, "ObjectConflict", "The attribute '%s' is already assigned to the user flow '%s'.", in.UserAttribute.ID, f.ID)
 			case errors.Is(err, identity.ErrNotFound):
@@ -178,11 +169,7 @@ func (c *call) userAttributeAssignments(flowID string, seg []string) error {
 			case err != nil:
 				return err
 			}
-			out := attributeAssignmentJSON(a)
-			out["@odata.context"] = ctxURL + "/$entity"
-			c.w.Header().Set("Location", base+"/"+a.ID)
-			c.writeJSON(http.StatusCreated, out)
-			return nil
+			return c.created(attributeAssignmentJSON(a), ctxURL+"/$entity", base+"/"+a.ID)
 		}
 		return methodNotAllowed(c.r)
 	}
@@ -199,12 +186,7 @@ func (c *call) userAttributeAssignments(flowID string, seg []string) error {
 		}
 		return notFound(id)
 	case http.MethodDelete:
-		if err := c.h.opts.Identity.RemoveUserFlowAttribute(c.ctx, c.tenant, f.ID, id); errors.Is(err, identity.ErrNotFound) {
-			return notFound(id)
-		} else if err != nil {
-			return err
-		}
-		return c.noContent()
+		return c.deleted(c.h.opts.Identity.RemoveUserFlowAttribute(c.ctx, c.tenant, f.ID, id), id)
 	}
 	return methodNotAllowed(c.r)
 }
@@ -212,4 +194,28 @@ func (c *call) userAttributeAssignments(flowID string, seg []string) error {
 func attributeAssignmentJSON(a identity.UserFlowAttribute) map[string]any {
 	return map[string]any{"id": a.ID, "displayName": a.DisplayName, "isOptional": a.IsOptional,
 		"requiresVerification": a.RequiresVerification, "userInputType": a.UserInputType, "userAttributeValues": []any{}}
+}
+
+// deleted answers a DELETE of id: 204, or 404 when it was not there.
+func (c *call) deleted(err error, id string) error {
+	if errors.Is(err, identity.ErrNotFound) {
+		return notFound(id)
+	} else if err != nil {
+		return err
+	}
+	return c.noContent()
+}
+
+// created answers a POST: 201 with the object, its @odata.context and
+// its Location.
+func (c *call) created(out map[string]any, odataContext, location string) error {
+	out["@odata.context"] = odataContext
+	c.w.Header().Set("Location", location)
+	c.writeJSON(http.StatusCreated, out)
+	return nil
+}
+
+// invalidFlow is the 400 of an identity.ErrInvalidUserFlow, with its reason.
+func invalidFlow(err error) error {
+	return badRequest("%s.", strings.TrimPrefix(err.Error(), identity.ErrInvalidUserFlow.Error()+": "))
 }
