@@ -7,6 +7,7 @@ import (
 	"errors"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -287,7 +288,7 @@ func TestB2CSignInWithAnAdministratorsEmailIdentity(t *testing.T) {
 		t.Fatal(err)
 	}
 	var at B2CClaims
-	if err := unsafeClaims(tok.AccessToken, &at); err != nil || at.ObjectID != e.user.ID {
+	if err := unsafeClaims(tok.AccessToken, &at); err != nil || at.ObjectID != e.user.ID || !slices.Contains(at.Emails, addr) {
 		t.Fatalf("access token: %+v %v", at, err)
 	}
 	if _, err := e.svc.CreateLocalAccount(e.ctx, e.tenant.ID, LocalAccount{Email: addr, Password: "Other-Pass-1"}); !errors.Is(err, ErrExists) {

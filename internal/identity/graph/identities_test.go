@@ -67,4 +67,23 @@ func TestUserIdentitiesAreSignInNames(t *testing.T) {
 	if _, err := e.svc.Directory().UserBySignInName(ctx, e.tenant.ID, "carol_1"); !errors.Is(err, identity.ErrNotFound) {
 		t.Fatalf("a deleted user's name: %v", err)
 	}
+	// Graph's B2C example: displayName, identities and passwordProfile
+	// only; the account gets B2C's generated user principal name.
+	m = e.must(e.admin, http.StatusCreated, "POST", "/v1.0/users", map[string]any{"displayName": "John Smith",
+		"identities":      []any{map[string]any{"signInType": "userName", "issuer": "contoso.test", "issuerAssignedId": "johnsmith"}, email("jsmith@example.test")},
+		"passwordProfile": map[string]any{"password": "Corr3ct-Horse", "forceChangePasswordNextSignIn": false}, "passwordPolicies": "DisablePasswordExpiration"})
+	id := m["id"].(string)
+	if m["userPrincipalName"] != id+"@contoso.test" {
+		t.Fatalf("a local account's user principal name: %v", m)
+	}
+	local := e.must(e.admin, http.StatusOK, "GET", "/v1.0/users/"+id+"?$select=accountEnabled,creationType,identities", nil)
+	if ids, _ := local["identities"].([]any); local["accountEnabled"] != true || local["creationType"] != "LocalAccount" || len(ids) != 3 {
+		t.Fatalf("a local account: %v", local)
+	}
+	if got, err := e.svc.Directory().UserBySignInName(ctx, e.tenant.ID, "JohnSmith"); err != nil || got.ID != id {
+		t.Fatalf("the local account by user name: %+v %v", got, err)
+	}
+	// Without a local identity, the usual properties are required.
+	e.must(e.admin, http.StatusBadRequest, "POST", "/v1.0/users", map[string]any{"displayName": "Fed", "passwordProfile": map[string]any{"password": "Corr3ct-Horse"},
+		"identities": []any{map[string]any{"signInType": "federated", "issuer": "facebook.com", "issuerAssignedId": "42"}}})
 }

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 	"unicode"
@@ -204,7 +205,13 @@ func (c *call) userRoutes(u identity.User, rest []string) error {
 // with argon2id and never stored or echoed.
 func (c *call) applyUser(u *identity.User, body map[string]json.RawMessage, create bool) error {
 	if create {
-		for _, req := range []string{"accountEnabled", "displayName", "mailNickname", "passwordProfile", "userPrincipalName"} {
+		required := []string{"accountEnabled", "displayName", "mailNickname", "passwordProfile", "userPrincipalName"}
+		if local, err := c.localAccount(u, body); err != nil {
+			return err
+		} else if local {
+			required = []string{"displayName", "passwordProfile"}
+		}
+		for _, req := range required {
 			if _, ok := body[req]; !ok {
 				return badRequest("Property '%s' is required when creating a user.", req)
 			}
@@ -280,6 +287,47 @@ func (c *call) applyUser(u *identity.User, body map[string]json.RawMessage, crea
 	}
 	u.Properties = props
 	return nil
+}
+
+// localAccount prepares the creation of a local account: a body whose
+// identities have an emailAddress or userName sign-in name and no
+// userPrincipalName (Graph's B2C example) gets what B2C gives it: the
+// user principal name "{objectId}@{tenant's first domain}" (also added
+// to identities), accountEnabled true unless given, and creationType
+// LocalAccount. local reports whether it did.
+func (c *call) localAccount(u *identity.User, body map[string]json.RawMessage) (bool, error) {
+	raw, ok := body["identities"]
+	if _, hasUPN := body["userPrincipalName"]; !ok || hasUPN {
+		return false, nil
+	}
+	var ids []objectIdentity
+	if json.Unmarshal(raw, &ids) != nil || !slices.ContainsFunc(ids, func(id objectIdentity) bool {
+		return id.SignInType == "emailAddress" || id.SignInType == "userName"
+	}) {
+		return false, nil
+	}
+	t, err := c.h.dir.Tenant(c.ctx, c.tenant)
+	if err != nil {
+		return false, err
+	}
+	domain := t.ID
+	if len(t.Domains) > 0 {
+		domain = t.Domains[0]
+	}
+	u.ID = strings.ToLower(u.ID)
+	u.UserPrincipalName = u.ID + "@" + domain
+	if _, ok := body["accountEnabled"]; !ok {
+		u.AccountEnabled = true
+	}
+	ids = append(ids, objectIdentity{SignInType: "userPrincipalName", Issuer: domain, IssuerAssignedID: u.UserPrincipalName})
+	if body["identities"], err = json.Marshal(ids); err != nil {
+		return false, err
+	}
+	if u.Properties == nil {
+		u.Properties = identity.Properties{}
+	}
+	u.Properties["creationType"] = json.RawMessage(`"LocalAccount"`)
+	return true, nil
 }
 
 // objectIdentity is one entry of a user's identities.
