@@ -15,10 +15,12 @@ import (
 
 // The security-info page, "{authority}{tenant}/security-info" (Entra's
 // My Sign-Ins "Security info"): a signed-in user who has just presented a
-// second factor (within mfaFreshness) adds an authenticator app beside
-// their security keys, or a security key beside their app or keys. The
-// page signs the user in itself (password, then the second factor) when
-// the browser's session is missing or its second factor is not fresh.
+// second factor (within mfaFreshness, checked on every request) adds an
+// authenticator app (up to maxTOTPApps, each named) or a security key,
+// and deletes any of their apps and keys, but not the last second factor
+// while the tenant requires MFA. The page signs the user in itself
+// (password, then the second factor) when the browser's session is
+// missing or its second factor is not fresh.
 
 // SecurityInfoPath is the security-info page's path under a tenant.
 const SecurityInfoPath = "security-info"
