@@ -610,7 +610,7 @@ func signInNames(u User) []string {
 // indexSignInNames points the sign-in name index at u for each of its
 // names that old (the stored user, or none) did not have, and drops the
 // names u no longer has. A name held by another user whose record still
-// has it is ErrExists (the names taken so far are given back); an entry
+// has it, or another user's user principal name, is ErrExists (the names taken so far are given back); an entry
 // the holder no longer has (a stale one) is taken over.
 func (d *Directory) indexSignInNames(ctx context.Context, old, u User) error {
 	had, has := signInNames(old), signInNames(u)
@@ -623,6 +623,13 @@ func (d *Directory) indexSignInNames(ctx context.Context, old, u User) error {
 	for _, n := range has {
 		if containsFold(had, n) {
 			continue
+		}
+		if other, err := d.UserByUPN(ctx, u.TenantID, n); err == nil && other.ID != u.ID {
+			undo()
+			return ErrExists // another user's user principal name signs that user in
+		} else if err != nil && !errors.Is(err, ErrNotFound) {
+			undo()
+			return err
 		}
 		key := tkey(u.TenantID, n)
 		err := d.recs.Create(ctx, tableSignInNames, key, []byte(u.ID))

@@ -40,6 +40,9 @@ func TestUserIdentitiesAreSignInNames(t *testing.T) {
 	if _, err := e.svc.Directory().UserByUPN(ctx, e.tenant.ID, "dave@contoso.test"); !errors.Is(err, identity.ErrNotFound) {
 		t.Fatalf("the refused user was written: %v", err)
 	}
+	// Nor another user's user principal name.
+	e.must(e.admin, http.StatusCreated, "POST", "/v1.0/users", user("frank@contoso.test"))
+	e.must(e.admin, http.StatusBadRequest, "POST", "/v1.0/users", user("gina@contoso.test", email("FRANK@contoso.test")))
 	for _, bad := range []map[string]any{
 		email("not-an-address"),
 		{"signInType": "emailAddress", "issuer": "elsewhere.test", "issuerAssignedId": "x@example.test"},
