@@ -30,14 +30,14 @@ func userSignInCmds() []*cobra.Command {
 		cobra.ExactArgs(1), func(cmd *cobra.Command, g *graphClient, f cliout.Format, a []string) error {
 			return g.do(cmd.Context(), http.MethodPost, "/users/"+url.PathEscape(a[0])+"/revokeSignInSessions", nil, nil)
 		})
-	mfa := &cobra.Command{Use: "mfa", Short: "Manage a user's second factor: an authenticator app (TOTP) or security keys"}
+	mfa := &cobra.Command{Use: "mfa", Short: "Manage a user's second factors: authenticator apps (TOTP) and security keys"}
 	methods := func(upn string) string {
 		return "/users/" + url.PathEscape(upn) + "/authentication/softwareOathMethods"
 	}
 	keys := func(upn string) string {
 		return "/users/" + url.PathEscape(upn) + "/authentication/fido2Methods"
 	}
-	// secondFactors lists the user's app and security keys, each with
+	// secondFactors lists the user's apps and security keys, each with
 	// the Graph collection it is in.
 	secondFactors := func(cmd *cobra.Command, g *graphClient, upn string) ([]map[string]any, []string, error) {
 		var objs []map[string]any
@@ -63,7 +63,7 @@ func userSignInCmds() []*cobra.Command {
 			}
 			return printObjects(cmd, f, []map[string]any{out}, true, "secretKey", "otpauthUri", "recoveryCodes")
 		})
-	show := leaf("show ID|UPN", "Show a user's second factor: the authenticator app or the security keys (users register keys at sign-in)",
+	show := leaf("show ID|UPN", "Show a user's second factors: authenticator apps and security keys (users add them on the security-info page)",
 		"  steward identity user mfa show ann@contoso.test",
 		cobra.ExactArgs(1), func(cmd *cobra.Command, g *graphClient, f cliout.Format, a []string) error {
 			objs, _, err := secondFactors(cmd, g, a[0])

@@ -53,6 +53,9 @@ type UserFlow struct {
 	DefaultLanguageTag             string    `json:"defaultLanguageTag,omitempty"`
 	MultifactorAuthentication      string    `json:"multifactorAuthentication"`
 	Created                        time.Time `json:"createdDateTime,omitzero"`
+	// Attributes are the flow's userAttributeAssignments; nil (a flow
+	// stored before flows had them) reads as the defaults.
+	Attributes []UserFlowAttribute `json:"userAttributeAssignments"`
 }
 
 // requiresMFA reports whether the flow asks for a second factor.
@@ -106,6 +109,10 @@ func (s *Service) CreateUserFlow(ctx context.Context, tenantID string, f UserFlo
 		f.UserFlowTypeVersion = 3
 	}
 	f.ID, f.TenantID, f.Created = name, t.ID, s.opts.Now().UTC()
+	f.Attributes = nil
+	if f.signsUp() {
+		f.Attributes = defaultFlowAttributes()
+	}
 	b, err := json.Marshal(f)
 	if err != nil {
 		return UserFlow{}, err

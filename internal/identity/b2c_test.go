@@ -7,6 +7,7 @@ import (
 	"errors"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -259,5 +260,38 @@ func TestB2CMFAProfileAndPasswordReset(t *testing.T) {
 	q = redirectParams(t, b2.submit(p, url.Values{"action": {"cancel"}}), webRedirect)
 	if !strings.HasPrefix(q.Get("error_description"), "AADB2C90091") {
 		t.Errorf("cancel: %v", q)
+	}
+}
+
+// An account whose identities name an email address (as an administrator
+// creates it through Graph) signs in to a user flow with that address,
+// and the sign-up page will not give the address to anyone else.
+func TestB2CSignInWithAnAdministratorsEmailIdentity(t *testing.T) {
+	e := newB2CEnv(t)
+	e.grantAdminConsent(t)
+	const addr = "alice.home@example.test"
+	b := e.browser(t)
+	cfg := e.oauth("B2C_1_susi")
+	// Before the identity, the address is no one's.
+	p := b.signIn(b.get(cfg.AuthCodeURL("st")), addr, userPass)
+	if p.status == http.StatusFound {
+		t.Fatalf("an unknown address signed in: %s", p.location)
+	}
+	u := e.user
+	u.Properties = Properties{"identities": json.RawMessage(`[{"signInType":"emailAddress","issuer":"contoso.test","issuerAssignedId":"` + addr + `"}]`)}
+	if err := e.svc.Directory().PutUser(e.ctx, u); err != nil {
+		t.Fatal(err)
+	}
+	p = b.signIn(b.get(cfg.AuthCodeURL("st")), "ALICE.home@example.test", userPass)
+	tok, err := cfg.Exchange(e.client(), redirectParams(t, p, webRedirect).Get("code"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var at B2CClaims
+	if err := unsafeClaims(tok.AccessToken, &at); err != nil || at.ObjectID != e.user.ID || !slices.Contains(at.Emails, addr) {
+		t.Fatalf("access token: %+v %v", at, err)
+	}
+	if _, err := e.svc.CreateLocalAccount(e.ctx, e.tenant.ID, LocalAccount{Email: addr, Password: "Other-Pass-1"}); !errors.Is(err, ErrExists) {
+		t.Fatalf("a sign-up with the address: %v", err)
 	}
 }

@@ -170,10 +170,19 @@ func (d *Directory) ServicePrincipal(ctx context.Context, tenantID, appID string
 	return sp, d.get(ctx, tableSPs, tkey(tenantID, appID), &sp)
 }
 
-// PutUser writes a user and indexes its user principal name.
+// PutUser writes a user and indexes its user principal name and its
+// local sign-in names (identities of signInType emailAddress or
+// userName). It fails with ErrExists, writing nothing, when a sign-in name
+// belongs to another user of the tenant.
 func (d *Directory) PutUser(ctx context.Context, u User) error {
 	var old User
-	if err := d.get(ctx, tableUsers, tkey(u.TenantID, u.ID), &old); err == nil && !strings.EqualFold(old.UserPrincipalName, u.UserPrincipalName) {
+	if err := d.get(ctx, tableUsers, tkey(u.TenantID, u.ID), &old); err != nil && !errors.Is(err, ErrNotFound) {
+		return err
+	}
+	if err := d.indexSignInNames(ctx, old, u); err != nil {
+		return err
+	}
+	if old.ID != "" && !strings.EqualFold(old.UserPrincipalName, u.UserPrincipalName) {
 		if err := d.recs.Delete(ctx, tableUPNs, tkey(u.TenantID, old.UserPrincipalName)); err != nil && !errors.Is(err, ErrNotFound) {
 			return err
 		}

@@ -11,6 +11,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -18,8 +20,9 @@ import (
 	"github.com/pquerna/otp/totp"
 )
 
-// tableMFA holds users' second factors: a TOTP secret (sealed when the
-// service has a sealer) and salted hashes of recovery codes.
+// tableMFA holds users' second factors: their authenticator apps' TOTP
+// secrets (sealed when the service has a sealer), security keys and
+// salted hashes of recovery codes.
 const tableMFA = "identity.mfa"
 
 // TOTP parameters: RFC 6238's defaults that every authenticator app
@@ -29,6 +32,14 @@ const (
 	totpPeriod        = 30
 	totpSkew          = 1
 	recoveryCodeCount = 10
+	// maxTOTPApps is how many authenticator apps a user keeps at once:
+	// Entra's "up to five OATH hardware tokens or authenticator
+	// applications".
+	maxTOTPApps = 5
+	// legacyAppID names the one app of a record from before a user could
+	// have several (and Graph's softwareOathMethods ID of that app); its
+	// secret stays sealed at the record's path.
+	legacyAppID = "7a8d1f2e-0b6c-4c3d-9e5f-0a1b2c3d4e5f"
 	// mfaFreshness is how recent a second factor must be to satisfy a
 	// step-up request (an authentication context, acrs).
 	mfaFreshness = 10 * time.Minute
@@ -47,13 +58,17 @@ func ErrBadSecondFactor(err error) bool { return errors.Is(err, errBadSecondFact
 type mfaRecord struct {
 	TenantID string `json:"tenantId"`
 	UserID   string `json:"userId"`
-	// Secret is the TOTP secret in clear, only without a sealer (tests);
-	// SealedSecret otherwise.
-	Secret       []byte    `json:"secret,omitempty"`
-	SealedSecret []byte    `json:"sealedSecret,omitempty"`
-	Enrolled     bool      `json:"enrolled"`
-	Created      time.Time `json:"created"`
-	// LastStep is the TOTP time step last accepted: a code is good once.
+	// Apps are the user's authenticator apps (TOTP secrets): the
+	// confirmed ones and at most one pending enrolment.
+	Apps []totpApp `json:"apps,omitempty"`
+	// Enrolled reports whether an app is confirmed (kept by writeMFA).
+	Enrolled bool      `json:"enrolled"`
+	Created  time.Time `json:"created"`
+	// Secret, SealedSecret and LastStep are the one app of a record
+	// written before a user could have several; readMFA moves them to
+	// Apps.
+	Secret         []byte   `json:"secret,omitempty"`
+	SealedSecret   []byte   `json:"sealedSecret,omitempty"`
 	LastStep       int64    `json:"lastStep,omitempty"`
 	RecoverySalt   []byte   `json:"recoverySalt,omitempty"`
 	RecoveryHashes []string `json:"recoveryHashes,omitempty"`
@@ -63,7 +78,35 @@ type mfaRecord struct {
 	SealedKeys []byte `json:"sealedKeys,omitempty"`
 }
 
+// totpApp is one authenticator app: its TOTP secret in clear (only
+// without a sealer, in tests) or sealed, and the last time step it
+// answered (a code is good once).
+type totpApp struct {
+	ID           string    `json:"id"`
+	Name         string    `json:"name"`
+	Secret       []byte    `json:"secret,omitempty"`
+	SealedSecret []byte    `json:"sealedSecret,omitempty"`
+	Enrolled     bool      `json:"enrolled"`
+	Created      time.Time `json:"created"`
+	LastStep     int64     `json:"lastStep,omitempty"`
+}
+
+// AuthenticatorApp is one of a user's confirmed authenticator apps.
+type AuthenticatorApp struct {
+	ID, Name string
+	Created  time.Time
+}
+
 func mfaPath(tenantID, userID string) string { return "identity/mfa/" + tkey(tenantID, userID) }
+
+// appPath is where an app's secret is sealed: the record's path for the
+// legacy app, the app's own below it for the others.
+func appPath(rec *mfaRecord, id string) string {
+	if id == legacyAppID {
+		return mfaPath(rec.TenantID, rec.UserID)
+	}
+	return mfaPath(rec.TenantID, rec.UserID) + "/apps/" + id
+}
 
 func (s *Service) readMFA(ctx context.Context, tenantID, userID string) (mfaRecord, bool, error) {
 	var rec mfaRecord
@@ -73,15 +116,45 @@ func (s *Service) readMFA(ctx context.Context, tenantID, userID string) (mfaReco
 	} else if err != nil {
 		return rec, false, err
 	}
-	return rec, true, json.Unmarshal(b, &rec)
+	if err := json.Unmarshal(b, &rec); err != nil {
+		return rec, false, err
+	}
+	if len(rec.Secret)+len(rec.SealedSecret) > 0 { // a record from before several apps
+		rec.Apps = append([]totpApp{{ID: legacyAppID, Name: "Authenticator app", Secret: rec.Secret, SealedSecret: rec.SealedSecret,
+			Enrolled: rec.Enrolled, Created: rec.Created, LastStep: rec.LastStep}}, rec.Apps...)
+		rec.Secret, rec.SealedSecret, rec.LastStep = nil, nil, 0
+	}
+	return rec, true, nil
 }
 
 func (s *Service) writeMFA(ctx context.Context, rec mfaRecord) error {
+	rec.Enrolled = rec.appCount() > 0
 	b, err := json.Marshal(rec)
 	if err != nil {
 		return err
 	}
 	return s.dir.recs.Put(ctx, tableMFA, tkey(rec.TenantID, rec.UserID), b)
+}
+
+// appCount is how many confirmed apps the record holds.
+func (rec *mfaRecord) appCount() int {
+	n := 0
+	for _, a := range rec.Apps {
+		if a.Enrolled {
+			n++
+		}
+	}
+	return n
+}
+
+// pendingApp is the index of the record's pending app enrolment, or -1.
+func (rec *mfaRecord) pendingApp() int {
+	return slices.IndexFunc(rec.Apps, func(a totpApp) bool { return !a.Enrolled })
+}
+
+// dropPendingApps removes a pending app enrolment.
+func (rec *mfaRecord) dropPendingApps() {
+	rec.Apps = slices.DeleteFunc(rec.Apps, func(a totpApp) bool { return !a.Enrolled })
 }
 
 // MFAEnrolled reports whether the user has a confirmed second factor: an
@@ -101,19 +174,25 @@ type TOTPEnrollment struct {
 // BeginTOTP starts a TOTP enrolment: a fresh secret, pending until
 // ConfirmTOTP sees a code made from it. A pending enrolment is replaced.
 func (s *Service) BeginTOTP(ctx context.Context, tenantID string, u User) (TOTPEnrollment, error) {
-	return s.beginTOTP(ctx, tenantID, u, false)
+	return s.beginTOTP(ctx, tenantID, u, false, "")
 }
 
-// beginTOTP starts a TOTP enrolment; beside lets it join the user's
-// security keys (the security-info page, after a fresh second factor),
-// whose recovery codes stay.
-func (s *Service) beginTOTP(ctx context.Context, tenantID string, u User, beside bool) (TOTPEnrollment, error) {
-	old, ok, err := s.readMFA(ctx, tenantID, u.ID)
+// ErrTooManyApps is beginTOTP's refusal of a sixth authenticator app.
+var ErrTooManyApps = errors.New("identity: the user has the most authenticator apps allowed (5); remove one first")
+
+// beginTOTP starts a TOTP enrolment named name; beside lets it join the
+// user's apps and security keys (the security-info page, after a fresh
+// second factor), whose recovery codes stay.
+func (s *Service) beginTOTP(ctx context.Context, tenantID string, u User, beside bool, name string) (TOTPEnrollment, error) {
+	rec, ok, err := s.readMFA(ctx, tenantID, u.ID)
 	if err != nil {
 		return TOTPEnrollment{}, err
 	}
-	if ok && (old.Enrolled || old.hasKeys() && !beside) {
+	if ok && (rec.Enrolled || rec.hasKeys()) && !beside {
 		return TOTPEnrollment{}, ErrMFAEnrolled
+	}
+	if rec.appCount() >= maxTOTPApps {
+		return TOTPEnrollment{}, ErrTooManyApps
 	}
 	key, err := totp.Generate(totp.GenerateOpts{Issuer: "Steward", AccountName: u.UserPrincipalName, Rand: s.opts.Rand})
 	if err != nil {
@@ -123,13 +202,22 @@ func (s *Service) beginTOTP(ctx context.Context, tenantID string, u User, beside
 	if err != nil {
 		return TOTPEnrollment{}, err
 	}
-	rec := mfaRecord{TenantID: strings.ToLower(tenantID), UserID: u.ID, Created: s.opts.Now().UTC()}
-	if ok && old.hasKeys() { // beside the keys: they and their recovery codes stay
-		rec.Keys, rec.SealedKeys, rec.RecoverySalt, rec.RecoveryHashes = old.Keys, old.SealedKeys, old.RecoverySalt, old.RecoveryHashes
+	now := s.opts.Now().UTC()
+	if !ok {
+		rec = mfaRecord{TenantID: strings.ToLower(tenantID), UserID: u.ID, Created: now}
 	}
-	if err := s.setSecret(&rec, raw); err != nil {
+	rec.dropPendingApps()
+	if name == "" {
+		name = "Authenticator app"
+		if n := rec.appCount(); n > 0 {
+			name += " " + strconv.Itoa(n+1)
+		}
+	}
+	app := totpApp{ID: strings.ToLower(s.opts.NewID()), Name: name, Created: now}
+	if err := s.setSecret(&rec, &app, raw); err != nil {
 		return TOTPEnrollment{}, err
 	}
+	rec.Apps = append(rec.Apps, app)
 	if err := s.writeMFA(ctx, rec); err != nil {
 		return TOTPEnrollment{}, err
 	}
@@ -145,22 +233,24 @@ func totpEnrollment(raw []byte, account string) TOTPEnrollment {
 	return TOTPEnrollment{URI: key.URL(), Secret: key.Secret()}
 }
 
-// ConfirmTOTP completes a pending enrolment with a code from the user's
-// app and returns the recovery codes, which are shown once and kept only
-// as hashes (none when the app joins security keys that have codes).
+// ConfirmTOTP completes a pending enrolment with a code from the new app
+// and returns the recovery codes, which are shown once and kept only as
+// hashes (none when the app joins other methods that have codes).
 func (s *Service) ConfirmTOTP(ctx context.Context, tenantID, userID, code string) ([]string, error) {
 	rec, ok, err := s.readMFA(ctx, tenantID, userID)
 	if err != nil {
 		return nil, err
 	}
-	if !ok || rec.Enrolled {
+	i := rec.pendingApp()
+	if !ok || i < 0 {
 		return nil, errBadSecondFactor
 	}
-	if err := s.checkTOTP(ctx, &rec, code); err != nil {
+	if err := s.checkTOTP(ctx, &rec, i, code); err != nil {
 		return nil, err
 	}
-	rec.Enrolled = true
-	if len(rec.RecoveryHashes) > 0 && rec.hasKeys() {
+	others := rec.Enrolled || rec.hasKeys()
+	rec.Apps[i].Enrolled = true
+	if len(rec.RecoveryHashes) > 0 && others {
 		return nil, s.writeMFA(ctx, rec)
 	}
 	codes, err := s.newRecoveryCodes(&rec)
@@ -181,12 +271,48 @@ func (s *Service) EnrollTOTP(ctx context.Context, tenantID string, u User) (TOTP
 	if err != nil {
 		return TOTPEnrollment{}, nil, err
 	}
-	rec.Enrolled = true
+	if i := rec.pendingApp(); i >= 0 {
+		rec.Apps[i].Enrolled = true
+	}
 	codes, err := s.newRecoveryCodes(&rec)
 	if err != nil {
 		return TOTPEnrollment{}, nil, err
 	}
 	return e, codes, s.writeMFA(ctx, rec)
+}
+
+// AuthenticatorApps lists the user's confirmed authenticator apps.
+func (s *Service) AuthenticatorApps(ctx context.Context, tenantID, userID string) ([]AuthenticatorApp, error) {
+	rec, _, err := s.readMFA(ctx, tenantID, userID)
+	if err != nil {
+		return nil, err
+	}
+	var out []AuthenticatorApp
+	for _, a := range rec.Apps {
+		if a.Enrolled {
+			out = append(out, AuthenticatorApp{ID: a.ID, Name: a.Name, Created: a.Created})
+		}
+	}
+	return out, nil
+}
+
+// RemoveAuthenticatorApp removes one of the user's apps (ErrNotFound when
+// there is no such app). Removing the last second factor removes the
+// recovery codes too, as ResetMFA does.
+func (s *Service) RemoveAuthenticatorApp(ctx context.Context, tenantID, userID, id string) error {
+	rec, ok, err := s.readMFA(ctx, tenantID, userID)
+	if err != nil {
+		return err
+	}
+	i := slices.IndexFunc(rec.Apps, func(a totpApp) bool { return a.Enrolled && strings.EqualFold(a.ID, id) })
+	if !ok || i < 0 {
+		return ErrNotFound
+	}
+	rec.Apps = slices.Delete(rec.Apps, i, i+1)
+	if rec.appCount() == 0 && !rec.hasKeys() {
+		return s.ResetMFA(ctx, tenantID, userID)
+	}
+	return s.writeMFA(ctx, rec)
 }
 
 // ResetMFA removes the user's second factor (a lost phone); the user
@@ -199,9 +325,10 @@ func (s *Service) ResetMFA(ctx context.Context, tenantID, userID string) error {
 	return err
 }
 
-// VerifySecondFactor checks a code from the user's authenticator app (six
-// digits, each time step once) or an unused recovery code (spent by the
-// check). Security keys are checked by the sign-in pages' WebAuthn step.
+// VerifySecondFactor checks a code from any of the user's authenticator
+// apps (six digits, each time step once per app) or an unused recovery
+// code (spent by the check). Security keys are checked by the sign-in
+// pages' WebAuthn step.
 func (s *Service) VerifySecondFactor(ctx context.Context, tenantID, userID, code string) error {
 	rec, ok, err := s.readMFA(ctx, tenantID, userID)
 	if err != nil {
@@ -212,10 +339,15 @@ func (s *Service) VerifySecondFactor(ctx context.Context, tenantID, userID, code
 	}
 	code = strings.ReplaceAll(strings.TrimSpace(code), " ", "")
 	if len(code) == 6 {
-		if !rec.Enrolled { // security keys only: no app to take a code from
-			return errBadSecondFactor
+		for i, a := range rec.Apps {
+			if !a.Enrolled {
+				continue
+			}
+			if err := s.checkTOTP(ctx, &rec, i, code); !errors.Is(err, errBadSecondFactor) {
+				return err
+			}
 		}
-		return s.checkTOTP(ctx, &rec, code)
+		return errBadSecondFactor
 	}
 	h := recoveryHash(rec.RecoverySalt, code)
 	for i, want := range rec.RecoveryHashes {
@@ -227,10 +359,10 @@ func (s *Service) VerifySecondFactor(ctx context.Context, tenantID, userID, code
 	return errBadSecondFactor
 }
 
-// checkTOTP accepts code for a time step within the skew that is later
-// than the last one accepted, and records that step.
-func (s *Service) checkTOTP(ctx context.Context, rec *mfaRecord, code string) error {
-	secret, err := s.secret(ctx, rec)
+// checkTOTP accepts code from app i for a time step within the skew that
+// is later than the last one the app answered, and records that step.
+func (s *Service) checkTOTP(ctx context.Context, rec *mfaRecord, i int, code string) error {
+	secret, err := s.secret(ctx, rec, i)
 	if err != nil {
 		return err
 	}
@@ -245,36 +377,38 @@ func (s *Service) checkTOTP(ctx context.Context, rec *mfaRecord, code string) er
 		if err != nil {
 			return err
 		}
-		if subtle.ConstantTimeCompare([]byte(want), []byte(code)) == 1 && step > rec.LastStep {
-			rec.LastStep = step
+		if subtle.ConstantTimeCompare([]byte(want), []byte(code)) == 1 && step > rec.Apps[i].LastStep {
+			rec.Apps[i].LastStep = step
 			return s.writeMFA(ctx, *rec)
 		}
 	}
 	return errBadSecondFactor
 }
 
-func (s *Service) setSecret(rec *mfaRecord, raw []byte) error {
+func (s *Service) setSecret(rec *mfaRecord, app *totpApp, raw []byte) error {
 	if s.opts.Sealer == nil {
-		rec.Secret = raw
+		app.Secret = raw
 		return nil
 	}
-	sealed, err := s.opts.Sealer.Seal(mfaPath(rec.TenantID, rec.UserID), raw)
+	sealed, err := s.opts.Sealer.Seal(appPath(rec, app.ID), raw)
 	if err != nil {
 		return err
 	}
 	clear(raw)
-	rec.SealedSecret = sealed
+	app.SealedSecret = sealed
 	return nil
 }
 
-func (s *Service) secret(ctx context.Context, rec *mfaRecord) ([]byte, error) {
-	if len(rec.SealedSecret) == 0 {
-		return append([]byte(nil), rec.Secret...), nil
+// secret is app i's TOTP secret in clear (the caller clears it).
+func (s *Service) secret(ctx context.Context, rec *mfaRecord, i int) ([]byte, error) {
+	a := rec.Apps[i]
+	if len(a.SealedSecret) == 0 {
+		return append([]byte(nil), a.Secret...), nil
 	}
 	if s.opts.Sealer == nil {
 		return nil, errors.New("identity: TOTP secret is sealed and no sealer is configured")
 	}
-	return s.opts.Sealer.Open(ctx, mfaPath(rec.TenantID, rec.UserID), rec.SealedSecret)
+	return s.opts.Sealer.Open(ctx, appPath(rec, a.ID), a.SealedSecret)
 }
 
 // newRecoveryCodes makes a fresh set of recovery codes (80 random bits
@@ -302,4 +436,12 @@ func recoveryHash(salt []byte, code string) string {
 	m := hmac.New(sha256.New, salt)
 	m.Write([]byte(strings.ToLower(strings.ReplaceAll(strings.TrimSpace(code), "-", ""))))
 	return hex.EncodeToString(m.Sum(nil))
+}
+
+// AddAuthenticatorApp starts the enrolment of another authenticator app
+// named name beside the user's methods (what the security-info page does
+// after a fresh second factor); ConfirmTOTP completes it. It fails with
+// ErrTooManyApps when the user has five.
+func (s *Service) AddAuthenticatorApp(ctx context.Context, tenantID string, u User, name string) (TOTPEnrollment, error) {
+	return s.beginTOTP(ctx, tenantID, u, true, name)
 }

@@ -1,20 +1,26 @@
 package identity
 
 import (
+	"context"
 	"encoding/json"
+	"errors"
 	"html/template"
 	"net/http"
 	"slices"
 	"strconv"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 )
 
 // The security-info page, "{authority}{tenant}/security-info" (Entra's
 // My Sign-Ins "Security info"): a signed-in user who has just presented a
-// second factor (within mfaFreshness) adds an authenticator app beside
-// their security keys, or a security key beside their app or keys. The
-// page signs the user in itself (password, then the second factor) when
-// the browser's session is missing or its second factor is not fresh.
+// second factor (within mfaFreshness, checked on every request) adds an
+// authenticator app (up to maxTOTPApps, each named) or a security key,
+// and deletes any of their apps and keys, but not the last second factor
+// while the tenant requires MFA. The page signs the user in itself
+// (password, then the second factor) when the browser's session is
+// missing or its second factor is not fresh.
 
 // SecurityInfoPath is the security-info page's path under a tenant.
 const SecurityInfoPath = "security-info"
@@ -25,15 +31,22 @@ var _ = template.Must(pages.Parse(`
 <p class="small">Signed in as {{.LoginHint}}. These are the methods you use to prove it is you.</p>
 {{if .Info}}<p role="status">{{.Info}}</p>{{end}}
 {{if .Message}}<p class="error" role="alert">{{.Message}}</p>{{end}}
-<ul id="methods">{{range .Scopes}}<li>{{.}}</li>{{end}}</ul>
 <form method="post" action="{{.Action}}">
 <input type="hidden" name="q" value="{{.Query}}"><input type="hidden" name="csrf" value="{{.CSRF}}">
-{{if .CanAddApp}}<button type="submit" name="action" value="addapp" id="addapp">Add an authenticator app</button>{{end}}
+<ul id="methods">{{range .Methods}}<li>{{.Label}}{{if .Remove}} <button type="submit" name="action" value="remove:{{.Remove}}" class="secondary" formnovalidate>Delete</button>{{end}}</li>{{end}}
+{{range .Scopes}}<li>{{.}}</li>{{end}}</ul>
+{{if .CanAddApp}}<label for="appName">Name of the new app (optional)</label>
+<input id="appName" name="appName" maxlength="64" placeholder="Authenticator app">
+<button type="submit" name="action" value="addapp" id="addapp">Add an authenticator app</button>{{end}}
 {{if .CanAddKey}}<button type="submit" name="action" value="addkey" class="secondary" id="addkey">Add a security key</button>{{end}}
 </form>
 {{template "webauthn" .}}
 {{template "foot" .}}{{end}}
 `))
+
+// securityMethod is one method on the security-info page; Remove is the
+// value of its delete button ("app:{id}" or "key:{id}").
+type securityMethod struct{ Label, Remove string }
 
 // serveSecurityInfo is the security-info page (GET) and its forms (POST).
 func (s *Service) serveSecurityInfo(w http.ResponseWriter, r *http.Request) {
@@ -119,9 +132,14 @@ func (s *Service) serveSecurityInfo(w http.ResponseWriter, r *http.Request) {
 	msg := ""
 	switch action {
 	case "addapp":
-		e, err := s.beginTOTP(ctx, t.ID, user, true)
-		if err == ErrMFAEnrolled {
-			msg = "You already have an authenticator app. To replace it, ask an administrator to reset it."
+		name := strings.TrimSpace(r.PostForm.Get("appName"))
+		if utf8.RuneCountInString(name) > 64 || strings.ContainsFunc(name, unicode.IsControl) {
+			msg = "The app's name has at most 64 characters."
+			break
+		}
+		e, err := s.beginTOTP(ctx, t.ID, user, true, name)
+		if err == ErrTooManyApps {
+			msg = "You have 5 authenticator apps, the most you can have. Delete one to add another."
 			break
 		} else if err != nil {
 			s.authorizeFailed(w, r, req, err)
@@ -154,6 +172,15 @@ func (s *Service) serveSecurityInfo(w http.ResponseWriter, r *http.Request) {
 		return
 	case "", "continue", "signin":
 	default:
+		if kind, id, ok := strings.Cut(strings.TrimPrefix(action, "remove:"), ":"); ok && strings.HasPrefix(action, "remove:") {
+			info, msg, err := s.removeMethod(r, user, kind, id)
+			if err != nil {
+				s.authorizeFailed(w, r, req, err)
+				return
+			}
+			s.renderSecurityInfo(w, r, sess, user, info, msg, "")
+			return
+		}
 		s.renderError(w, r, http.StatusBadRequest, errBadAuthorizeParam("action"))
 		return
 	}
@@ -182,30 +209,87 @@ func (s *Service) renderSecurityInfoSignIn(w http.ResponseWriter, r *http.Reques
 		CSRF: s.withCSRF(w), AppName: "Security info", LoginHint: strings.TrimSpace(r.PostFormValue("login")), Message: msg})
 }
 
-// renderSecurityInfo lists the user's methods and offers the ones to add;
-// options, when set, are a key registration's (the page's script asks the
-// browser for the key).
+// removeMethod deletes one of the user's own methods ("app" or "key"),
+// the page's freshness check passed: never the last second factor while
+// the tenant's user flows require multifactor authentication.
+func (s *Service) removeMethod(r *http.Request, user User, kind, id string) (info, msg string, err error) {
+	ctx := r.Context()
+	apps, err := s.AuthenticatorApps(ctx, user.TenantID, user.ID)
+	if err != nil {
+		return "", "", err
+	}
+	_, keys, err := s.SecondFactors(ctx, user.TenantID, user.ID)
+	if err != nil {
+		return "", "", err
+	}
+	if len(apps)+len(keys) == 1 {
+		required, err := s.tenantRequiresMFA(ctx, user.TenantID)
+		if err != nil {
+			return "", "", err
+		}
+		if required {
+			return "", "You can't delete your only second factor: this organization's sign-in requires multifactor authentication. Add another method first, then delete this one.", nil
+		}
+	}
+	switch kind {
+	case "app":
+		err, info = s.RemoveAuthenticatorApp(ctx, user.TenantID, user.ID, id), "Authenticator app deleted."
+	case "key":
+		err, info = s.RemoveSecurityKey(ctx, user.TenantID, user.ID, id), "Security key deleted."
+	default:
+		err = ErrNotFound
+	}
+	if errors.Is(err, ErrNotFound) {
+		return "", "That method is no longer registered.", nil
+	} else if err != nil {
+		return "", "", err
+	}
+	s.opts.Logger.InfoContext(ctx, "user deleted a sign-in method on the security-info page", "tenant", user.TenantID, "oid", user.ID, "method", kind)
+	return info, "", nil
+}
+
+// tenantRequiresMFA reports whether sign-in to the tenant requires a
+// second factor: one of its user flows enforces multifactor
+// authentication.
+func (s *Service) tenantRequiresMFA(ctx context.Context, tenantID string) (bool, error) {
+	flows, err := s.dir.UserFlows(ctx, tenantID)
+	if err != nil {
+		return false, err
+	}
+	return slices.ContainsFunc(flows, func(f UserFlow) bool { return f.requiresMFA() }), nil
+}
+
+// renderSecurityInfo lists the user's methods, each with its delete
+// button, and offers the ones to add; options, when set, are a key
+// registration's (the page's script asks the browser for the key).
 func (s *Service) renderSecurityInfo(w http.ResponseWriter, r *http.Request, sess *sessionRef, user User, info, msg, options string) {
-	app, keys, err := s.SecondFactors(r.Context(), sess.rec.TenantID, user.ID)
+	ctx := r.Context()
+	apps, err := s.AuthenticatorApps(ctx, sess.rec.TenantID, user.ID)
 	if err != nil {
 		s.authorizeFailed(w, r, authzRequest{TenantID: sess.rec.TenantID}, err)
 		return
 	}
-	var methods []string
-	if app {
-		methods = append(methods, "Authenticator app (time-based codes)")
+	_, keys, err := s.SecondFactors(ctx, sess.rec.TenantID, user.ID)
+	if err != nil {
+		s.authorizeFailed(w, r, authzRequest{TenantID: sess.rec.TenantID}, err)
+		return
+	}
+	var methods []securityMethod
+	for _, a := range apps {
+		methods = append(methods, securityMethod{Label: a.Name + " (authenticator app, time-based codes)", Remove: "app:" + a.ID})
 	}
 	for _, k := range keys {
-		methods = append(methods, "Security key "+k.ID[:min(len(k.ID), 12)])
+		methods = append(methods, securityMethod{Label: "Security key " + k.ID[:min(len(k.ID), 12)], Remove: "key:" + k.ID})
 	}
+	var notes []string
 	if len(methods) == 0 {
-		methods = append(methods, "No second factor yet: only your password.")
+		notes = append(notes, "No second factor yet: only your password.")
 	} else {
-		methods = append(methods, strconv.Itoa(len(methods))+" method(s), with recovery codes for when you lose them.")
+		notes = append(notes, strconv.Itoa(len(methods))+" method(s), with recovery codes for when you lose them.")
 	}
 	_, rpErr := s.relyingParty(r)
-	d := pageData{Title: "Security info", LoginHint: user.UserPrincipalName, Info: info, Message: msg, Scopes: methods,
-		CanAddApp: !app, CanAddKey: rpErr == nil && options == "", WebAuthn: options}
+	d := pageData{Title: "Security info", LoginHint: user.UserPrincipalName, Info: info, Message: msg, Methods: methods, Scopes: notes,
+		CanAddApp: len(apps) < maxTOTPApps && options == "", CanAddKey: rpErr == nil && options == "", WebAuthn: options}
 	if options != "" {
 		d.Ceremony = "register"
 	}

@@ -5,6 +5,8 @@ import (
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
+	"encoding/base32"
+	"encoding/json"
 	"html"
 	"net/http"
 	"net/url"
@@ -70,7 +72,7 @@ func TestSecurityInfoAddsAKeyBesideTheApp(t *testing.T) {
 		p = r
 	}
 	p = b.submit(p, url.Values{"otc": {code()}})
-	if !strings.Contains(p.body, `id="methods"`) || !strings.Contains(p.body, "Authenticator app") || strings.Contains(p.body, `id="addapp"`) {
+	if !strings.Contains(p.body, `id="methods"`) || !strings.Contains(p.body, "Authenticator app") {
 		t.Fatalf("security info after the code: %.600s", p.body)
 	}
 	p = b.submit(p, url.Values{"action": {"addkey"}})
@@ -121,7 +123,7 @@ func TestSecurityInfoAddsTheAppBesideAKeyAndPasswordlessSignIn(t *testing.T) {
 	// The app beside the key: the QR page, then a code; the key's recovery
 	// codes stay (none are shown again).
 	p = b.submit(p, url.Values{"action": {"addapp"}})
-	m := regexp.MustCompile(`<code id="secret">([A-Z2-7 ]+)</code>`).FindStringSubmatch(p.body)
+	m := secretRE.FindStringSubmatch(p.body)
 	if m == nil || optionsRE.MatchString(p.body) {
 		t.Fatalf("the app's enrolment page: %.600s", p.body)
 	}
@@ -135,8 +137,8 @@ func TestSecurityInfoAddsTheAppBesideAKeyAndPasswordlessSignIn(t *testing.T) {
 	}
 	// A registration over the factors from the sign-in pages (no fresh
 	// second factor on this page) is still refused.
-	if _, err := e.svc.beginTOTP(context.Background(), e.tenant.ID, e.user, true); err != ErrMFAEnrolled {
-		t.Errorf("a second app: %v", err)
+	if _, err := e.svc.BeginTOTP(context.Background(), e.tenant.ID, e.user); err != ErrMFAEnrolled {
+		t.Errorf("a second app from the sign-in pages: %v", err)
 	}
 
 	// Passwordless: the key alone signs in, with user verification.
@@ -173,5 +175,157 @@ func TestSecurityInfoAddsTheAppBesideAKeyAndPasswordlessSignIn(t *testing.T) {
 	p = b2.submit(p, url.Values{"action": {"passkey"}, "credential": {answer}})
 	if p.status != http.StatusOK || !strings.Contains(p.body, "was not accepted") {
 		t.Fatalf("a replayed passwordless answer: %d %.600s", p.status, p.body)
+	}
+}
+
+// addApp adds an authenticator app named name from the security-info
+// page p and returns the page after it and the app's secret.
+func addApp(t *testing.T, b *browser, p page, name string, now time.Time) (page, string) {
+	t.Helper()
+	p = b.submit(p, url.Values{"action": {"addapp"}, "appName": {name}})
+	m := secretRE.FindStringSubmatch(p.body)
+	if m == nil {
+		t.Fatalf("adding %q: %.600s", name, p.body)
+	}
+	secret := strings.ReplaceAll(m[1], " ", "")
+	c, _ := totp.GenerateCode(secret, now)
+	p = b.submit(p, url.Values{"otc": {c}})
+	if !strings.Contains(p.body, "Authenticator app added.") || !strings.Contains(p.body, html.EscapeString(name)) {
+		t.Fatalf("confirming %q: %.600s", name, p.body)
+	}
+	return p, secret
+}
+
+func TestSecurityInfoSeveralAppsAndDeletingMethods(t *testing.T) {
+	e, k := keyEnv(t)
+	ctx := context.Background()
+	first, _, err := e.svc.EnrollTOTP(ctx, e.tenant.ID, e.user)
+	if err != nil {
+		t.Fatal(err)
+	}
+	code := func(secret string) string {
+		e.clock.Add(time.Minute)
+		c, _ := totp.GenerateCode(secret, e.clock.Now())
+		return c
+	}
+	b := e.browser(t)
+	p := b.signIn(b.get(e.securityInfoURL()), userUPN, userPass)
+	p = b.submit(p, url.Values{"otc": {code(first.Secret)}})
+	// Four more apps, each with its name; a sixth is refused.
+	secrets := []string{first.Secret}
+	for _, name := range []string{"Work phone <2>", "Tablet", "Old phone", "Spare"} {
+		var sec string
+		p, sec = addApp(t, b, p, name, e.clock.Now())
+		secrets = append(secrets, sec)
+	}
+	if strings.Contains(p.body, `id="addapp"`) {
+		t.Errorf("a sixth app is offered: %.600s", p.body)
+	}
+	if p2 := b.submit(p, url.Values{"action": {"addapp"}}); !strings.Contains(p2.body, "the most you can have") {
+		t.Fatalf("a sixth app: %.600s", p2.body)
+	} else {
+		p = p2
+	}
+	apps, err := e.svc.AuthenticatorApps(ctx, e.tenant.ID, e.user.ID)
+	if err != nil || len(apps) != maxTOTPApps || apps[1].Name != "Work phone <2>" {
+		t.Fatalf("apps: %+v %v", apps, err)
+	}
+	// A code from any of them is a second factor.
+	for i, sec := range secrets {
+		if err := e.svc.VerifySecondFactor(ctx, e.tenant.ID, e.user.ID, code(sec)); err != nil {
+			t.Errorf("app %d: %v", i, err)
+		}
+	}
+	// Deleting needs a fresh second factor, checked on the POST itself.
+	e.clock.Add(mfaFreshness)
+	p = b.submit(p, url.Values{"action": {"remove:app:" + apps[1].ID}})
+	if !strings.Contains(p.body, `value="mfa"`) || strings.Contains(p.body, "deleted") {
+		t.Fatalf("a delete with a stale second factor: %.600s", p.body)
+	}
+	if got, _ := e.svc.AuthenticatorApps(ctx, e.tenant.ID, e.user.ID); len(got) != maxTOTPApps {
+		t.Fatalf("deleted without a fresh second factor: %d apps", len(got))
+	}
+	p = b.submit(p, url.Values{"otc": {code(secrets[2])}})
+	p = b.submit(p, url.Values{"action": {"remove:app:" + apps[1].ID}})
+	if !strings.Contains(p.body, "Authenticator app deleted.") || strings.Contains(p.body, "Work phone") || !strings.Contains(p.body, `id="addapp"`) {
+		t.Fatalf("deleting an app: %.600s", p.body)
+	}
+	if err := e.svc.VerifySecondFactor(ctx, e.tenant.ID, e.user.ID, code(secrets[1])); !ErrBadSecondFactor(err) {
+		t.Errorf("a deleted app's code: %v", err)
+	}
+	// Another user's method, or one that is gone, is not deleted.
+	p = b.submit(p, url.Values{"action": {"remove:app:" + apps[1].ID}})
+	if !strings.Contains(p.body, "no longer registered") {
+		t.Fatalf("deleting a deleted app: %.600s", p.body)
+	}
+	// Down to a key: the apps go, the key stays.
+	p = b.submit(p, url.Values{"action": {"addkey"}})
+	p = b.submit(p, url.Values{"credential": {k.create(pageOptions(t, p))}})
+	if !strings.Contains(p.body, "Security key added.") {
+		t.Fatalf("adding a key: %.600s", p.body)
+	}
+	for _, a := range []AuthenticatorApp{apps[0], apps[2], apps[3], apps[4]} {
+		p = b.submit(p, url.Values{"action": {"remove:app:" + a.ID}})
+		if !strings.Contains(p.body, "Authenticator app deleted.") {
+			t.Fatalf("deleting %s: %.600s", a.Name, p.body)
+		}
+	}
+	// The last second factor stays while a user flow requires MFA.
+	if _, err := e.svc.CreateUserFlow(ctx, e.tenant.ID, UserFlow{ID: "mfa", UserFlowType: UserFlowSignIn, MultifactorAuthentication: MFAAlways}); err != nil {
+		t.Fatal(err)
+	}
+	p = b.submit(p, url.Values{"action": {"remove:key:" + b64(k.id)}})
+	if !strings.Contains(p.body, "requires multifactor authentication") {
+		t.Fatalf("deleting the last factor of an MFA tenant: %.600s", p.body)
+	}
+	if _, keys, _ := e.svc.SecondFactors(ctx, e.tenant.ID, e.user.ID); len(keys) != 1 {
+		t.Fatalf("the last key was deleted: %d", len(keys))
+	}
+	if err := e.svc.Directory().DeleteUserFlow(ctx, e.tenant.ID, "B2C_1_mfa"); err != nil {
+		t.Fatal(err)
+	}
+	p = b.submit(p, url.Values{"action": {"remove:key:" + b64(k.id)}})
+	if !strings.Contains(p.body, "Security key deleted.") || !strings.Contains(p.body, "No second factor yet") {
+		t.Fatalf("deleting the last factor: %.600s", p.body)
+	}
+	if enrolled, err := e.svc.MFAEnrolled(ctx, e.tenant.ID, e.user.ID); err != nil || enrolled {
+		t.Fatalf("after the last factor: %v %v", enrolled, err)
+	}
+}
+
+// A record from before several apps (one secret on the record) reads as
+// one app with Graph's former fixed ID, and another app joins it.
+func TestLegacyAuthenticatorAppRecord(t *testing.T) {
+	e := newSigninEnv(t)
+	ctx := context.Background()
+	raw := []byte("12345678901234567890")
+	legacy, _ := json.Marshal(map[string]any{"tenantId": strings.ToLower(e.tenant.ID), "userId": e.user.ID, "secret": raw,
+		"enrolled": true, "created": e.clock.Now()})
+	if err := e.svc.dir.recs.Put(ctx, tableMFA, tkey(e.tenant.ID, e.user.ID), legacy); err != nil {
+		t.Fatal(err)
+	}
+	apps, err := e.svc.AuthenticatorApps(ctx, e.tenant.ID, e.user.ID)
+	if err != nil || len(apps) != 1 || apps[0].ID != legacyAppID {
+		t.Fatalf("legacy apps: %+v %v", apps, err)
+	}
+	secret := base32.StdEncoding.WithPadding(base32.NoPadding).EncodeToString(raw)
+	c, _ := totp.GenerateCode(secret, e.clock.Now())
+	if err := e.svc.VerifySecondFactor(ctx, e.tenant.ID, e.user.ID, c); err != nil {
+		t.Fatalf("the legacy app's code: %v", err)
+	}
+	if err := e.svc.VerifySecondFactor(ctx, e.tenant.ID, e.user.ID, c); !ErrBadSecondFactor(err) {
+		t.Fatalf("the legacy app's code twice: %v", err)
+	}
+	enr, err := e.svc.AddAuthenticatorApp(ctx, e.tenant.ID, e.user, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	c2, _ := totp.GenerateCode(enr.Secret, e.clock.Now())
+	if codes, err := e.svc.ConfirmTOTP(ctx, e.tenant.ID, e.user.ID, c2); err != nil || len(codes) == 0 {
+		// the legacy record had no recovery codes: the user gets a set now
+		t.Fatalf("a second app beside the legacy one: %v %v", codes, err)
+	}
+	if apps, _ := e.svc.AuthenticatorApps(ctx, e.tenant.ID, e.user.ID); len(apps) != 2 || apps[1].Name != "Authenticator app 2" {
+		t.Fatalf("apps: %+v", apps)
 	}
 }

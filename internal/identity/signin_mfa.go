@@ -162,11 +162,12 @@ func (s *Service) renderEnroll(w http.ResponseWriter, r *http.Request, req authz
 // with the same secret (the user has already added it to the app).
 func (s *Service) renderEnrollAgain(w http.ResponseWriter, r *http.Request, req authzRequest, sess *sessionRef, user User, msg string) {
 	rec, ok, err := s.readMFA(r.Context(), req.TenantID, user.ID)
-	if err != nil || !ok || rec.Enrolled || len(rec.Secret)+len(rec.SealedSecret) == 0 {
+	i := rec.pendingApp()
+	if err != nil || !ok || i < 0 {
 		s.renderEnroll(w, r, req, sess, user, msg)
 		return
 	}
-	raw, err := s.secret(r.Context(), &rec)
+	raw, err := s.secret(r.Context(), &rec, i)
 	if err != nil {
 		s.authorizeFailed(w, r, req, err)
 		return

@@ -156,6 +156,7 @@ type pageData struct {
 	Info          string
 	CanAddApp     bool
 	CanAddKey     bool
+	Methods       []securityMethod
 	PasskeySignIn bool
 	// WebAuthnAction is the security-key form's action ("webauthn" when
 	// empty; "passkey" for a passwordless sign-in).

@@ -77,7 +77,11 @@ type signUpState struct {
 // "details" for a sign-up, "password" for a password reset) and the values
 // typed so far. Prefix names the forms' actions: "signup" or "reset".
 type signUpView struct {
-	Step, Email, Info, GivenName, Surname, DisplayName, Prefix string
+	Step, Email, Info, Prefix string
+	// Values are the attributes typed so far; Fields the flow's
+	// attributes as text boxes (set by renderSignUp).
+	Values map[string]string
+	Fields []signUpField
 }
 
 var _ = template.Must(pages.Parse(`
@@ -102,13 +106,9 @@ var _ = template.Must(pages.Parse(`
 <label for="reenterPassword">Confirm new password</label>
 <input id="reenterPassword" name="reenterPassword" type="password" autocomplete="new-password" required>
 <p class="small">8 to 64 characters, with 3 of: lower case letters, upper case letters, digits, symbols.</p>
-<label for="displayName">Display name</label>
-<input id="displayName" name="displayName" type="text" autocomplete="name" required value="{{.DisplayName}}">
-<label for="givenName">Given name</label>
-<input id="givenName" name="givenName" type="text" autocomplete="given-name" value="{{.GivenName}}">
-<label for="surname">Surname</label>
-<input id="surname" name="surname" type="text" autocomplete="family-name" value="{{.Surname}}">
-<button type="submit" name="action" value="signup-create" id="continue">Create</button>
+{{range .Fields}}<label for="{{.ID}}">{{.Label}}{{if not .Required}} (optional){{end}}</label>
+<input id="{{.ID}}" name="{{.ID}}" type="text" autocomplete="{{.Autocomplete}}" maxlength="{{.Max}}"{{if .Required}} required{{end}} value="{{.Value}}">
+{{end}}<button type="submit" name="action" value="signup-create" id="continue">Create</button>
 {{end}}{{if eq .Step "password"}}<label for="newPassword">New password</label>
 <input id="newPassword" name="newPassword" type="password" autocomplete="new-password" required autofocus>
 <label for="reenterPassword">Confirm new password</label>
@@ -139,6 +139,9 @@ func (s *Service) renderSignUp(w http.ResponseWriter, r *http.Request, req authz
 	v.Prefix = "signup"
 	if resetsByEmail(req.Flow) {
 		title, v.Prefix = "Reset your password", "reset"
+	}
+	if v.Step == "details" {
+		v.Fields = signUpFields(req.Flow, v.Values)
 	}
 	nonce := s.securePage(w, "'self'")
 	s.render(w, r, "signup", status, pageData{Title: title, Nonce: nonce, Action: r.URL.Path,
@@ -368,21 +371,27 @@ func (s *Service) createSignUpAccount(w http.ResponseWriter, r *http.Request, re
 		return
 	}
 	f := r.PostForm
-	view := signUpView{Step: "details", Email: st.Email, GivenName: strings.TrimSpace(f.Get("givenName")),
-		Surname: strings.TrimSpace(f.Get("surname")), DisplayName: strings.TrimSpace(f.Get("displayName"))}
+	view := signUpView{Step: "details", Email: st.Email, Values: map[string]string{}}
+	for _, fd := range signUpFields(req.Flow, nil) {
+		view.Values[fd.ID] = strings.TrimSpace(f.Get(fd.ID))
+	}
 	again := func(msg string) { s.renderSignUp(w, r, req, view, msg, http.StatusOK) }
 	pw, msg := newPasswordOf(f)
 	if msg != "" {
 		again(msg)
 		return
 	}
-	if view.DisplayName == "" || utf8.RuneCountInString(view.DisplayName) > 256 ||
-		utf8.RuneCountInString(view.GivenName) > 64 || utf8.RuneCountInString(view.Surname) > 64 {
-		again("The display name must have 1 to 256 characters, the given name and surname at most 64.")
-		return
+	for _, fd := range signUpFields(req.Flow, view.Values) {
+		switch {
+		case fd.Required && fd.Value == "":
+			again(fd.Label + ": this information is required.")
+			return
+		case utf8.RuneCountInString(fd.Value) > fd.Max || strings.ContainsFunc(fd.Value, unicode.IsControl):
+			again(fmt.Sprintf("%s: at most %d characters, without control characters.", fd.Label, fd.Max))
+			return
+		}
 	}
-	user, err := s.CreateLocalAccount(ctx, req.TenantID, LocalAccount{Email: st.Email, Password: pw,
-		DisplayName: view.DisplayName, GivenName: view.GivenName, Surname: view.Surname})
+	user, err := s.CreateLocalAccount(ctx, req.TenantID, LocalAccount{Email: st.Email, Password: pw, Attributes: view.Values})
 	if errors.Is(err, ErrExists) {
 		again("A user with this email address already exists. Sign in instead, or use another address.")
 		return
@@ -517,9 +526,12 @@ func signUpCodeHash(salt []byte, code string) string {
 	return hex.EncodeToString(m.Sum(nil))
 }
 
-// LocalAccount is what a self-service sign-up collects.
+// LocalAccount is what a self-service sign-up collects: the address,
+// the password and the flow's attributes by ID (displayName, city, ...).
+// A display name not collected is B2C's "unknown".
 type LocalAccount struct {
-	Email, Password, DisplayName, GivenName, Surname string
+	Email, Password string
+	Attributes      map[string]string
 }
 
 // signInIdentity is one of Graph's objectIdentity entries.
@@ -556,14 +568,18 @@ func (s *Service) CreateLocalAccount(ctx context.Context, tenantID string, a Loc
 	if len(t.Domains) > 0 {
 		domain = t.Domains[0]
 	}
-	u := User{ID: id, TenantID: strings.ToLower(t.ID), UserPrincipalName: id + "@" + domain, DisplayName: a.DisplayName,
+	display := a.Attributes["displayName"]
+	if display == "" {
+		display = "unknown"
+	}
+	u := User{ID: id, TenantID: strings.ToLower(t.ID), UserPrincipalName: id + "@" + domain, DisplayName: display,
 		PasswordHash: hash, AccountEnabled: true, Created: s.opts.Now().UTC(), Properties: Properties{}}
 	ids, _ := json.Marshal([]signInIdentity{{SignInType: "emailAddress", Issuer: domain, IssuerAssignedID: a.Email},
 		{SignInType: "userPrincipalName", Issuer: domain, IssuerAssignedID: u.UserPrincipalName}})
 	u.Properties["identities"] = ids
 	u.Properties["creationType"] = json.RawMessage(`"LocalAccount"`)
-	for k, v := range map[string]string{"givenName": a.GivenName, "surname": a.Surname} {
-		if v != "" {
+	for k, v := range a.Attributes {
+		if _, ok := builtIn(k); ok && k != "displayName" && v != "" {
 			b, _ := json.Marshal(v)
 			u.Properties[k] = b
 		}
@@ -589,6 +605,71 @@ func signInNames(u User) []string {
 		}
 	}
 	return out
+}
+
+// indexSignInNames points the sign-in name index at u for each of its
+// names that old (the stored user, or none) did not have, and drops the
+// names u no longer has. A name held by another user whose record still
+// has it, or another user's user principal name, is ErrExists (the names taken so far are given back); an entry
+// the holder no longer has (a stale one) is taken over.
+func (d *Directory) indexSignInNames(ctx context.Context, old, u User) error {
+	had, has := signInNames(old), signInNames(u)
+	var taken []string
+	undo := func() {
+		for _, n := range taken {
+			_ = d.recs.Delete(ctx, tableSignInNames, tkey(u.TenantID, n))
+		}
+	}
+	for _, n := range has {
+		if containsFold(had, n) {
+			continue
+		}
+		if other, err := d.UserByUPN(ctx, u.TenantID, n); err == nil && other.ID != u.ID {
+			undo()
+			return ErrExists // another user's user principal name signs that user in
+		} else if err != nil && !errors.Is(err, ErrNotFound) {
+			undo()
+			return err
+		}
+		key := tkey(u.TenantID, n)
+		err := d.recs.Create(ctx, tableSignInNames, key, []byte(u.ID))
+		if errors.Is(err, ErrExists) {
+			holder, gerr := d.UserBySignInName(ctx, u.TenantID, n)
+			switch {
+			case gerr == nil && holder.ID == u.ID:
+				continue // created with the account (CreateLocalAccount)
+			case gerr == nil:
+				undo()
+				return ErrExists
+			case !errors.Is(gerr, ErrNotFound):
+				undo()
+				return gerr
+			}
+			err = d.recs.Put(ctx, tableSignInNames, key, []byte(u.ID)) // a stale entry
+		}
+		if err != nil {
+			undo()
+			return err
+		}
+		taken = append(taken, n)
+	}
+	for _, n := range had {
+		if !containsFold(has, n) {
+			if err := d.recs.Delete(ctx, tableSignInNames, tkey(u.TenantID, n)); err != nil && !errors.Is(err, ErrNotFound) {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+func containsFold(list []string, s string) bool {
+	for _, v := range list {
+		if strings.EqualFold(v, s) {
+			return true
+		}
+	}
+	return false
 }
 
 // UserBySignInName reads a user by user principal name or, failing that,

@@ -266,7 +266,7 @@ func TestB2CPasswordResetByEmail(t *testing.T) {
 	mb := &mailbox{}
 	e.svc.SetMailer(mb)
 	const bob = "bob@example.test"
-	if _, err := e.svc.CreateLocalAccount(e.ctx, e.tenant.ID, LocalAccount{Email: bob, Password: "Old-Password-1", DisplayName: "Bob"}); err != nil {
+	if _, err := e.svc.CreateLocalAccount(e.ctx, e.tenant.ID, LocalAccount{Email: bob, Password: "Old-Password-1", Attributes: map[string]string{"displayName": "Bob"}}); err != nil {
 		t.Fatal(err)
 	}
 	reset := e.oauth("B2C_1_reset")
@@ -309,4 +309,80 @@ func TestB2CPasswordResetByEmail(t *testing.T) {
 	if !strings.Contains(p.body, "has expired") {
 		t.Fatalf("reset without a verified address: %d %.500s", p.status, p.body)
 	}
+}
+
+// The sign-up page collects exactly the flow's assigned attributes,
+// required or optional as assigned, and stores them on the new user.
+func TestB2CSignUpCollectsTheFlowsAttributes(t *testing.T) {
+	e := newB2CEnv(t)
+	e.grantAdminConsent(t)
+	mb := &mailbox{}
+	e.svc.SetMailer(mb)
+	if got := e.mustFlow(t, "B2C_1_susi").UserAttributes(); len(got) != 3 || got[0].ID != "displayName" || got[0].IsOptional || !got[1].IsOptional {
+		t.Fatalf("a new flow's attributes: %+v", got)
+	}
+	for _, id := range []string{"displayName", "givenName", "surname"} {
+		if err := e.svc.RemoveUserFlowAttribute(e.ctx, e.tenant.ID, "B2C_1_susi", id); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := e.svc.AddUserFlowAttribute(e.ctx, e.tenant.ID, "B2C_1_susi", UserFlowAttribute{ID: "city", DisplayName: "Home town"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.svc.AddUserFlowAttribute(e.ctx, e.tenant.ID, "B2C_1_susi", UserFlowAttribute{ID: "jobTitle", IsOptional: true}); err != nil {
+		t.Fatal(err)
+	}
+	for _, bad := range []UserFlowAttribute{{ID: "extension_abc_shoeSize"}, {ID: "country", UserInputType: "dropdownSingleSelect"},
+		{ID: "postalCode", RequiresVerification: true}} {
+		if _, err := e.svc.AddUserFlowAttribute(e.ctx, e.tenant.ID, "B2C_1_susi", bad); !errors.Is(err, ErrInvalidUserFlow) {
+			t.Errorf("%+v: %v", bad, err)
+		}
+	}
+	if _, err := e.svc.AddUserFlowAttribute(e.ctx, e.tenant.ID, "B2C_1_susi", UserFlowAttribute{ID: "City"}); !errors.Is(err, ErrExists) {
+		t.Errorf("city twice: %v", err)
+	}
+	if _, err := e.svc.AddUserFlowAttribute(e.ctx, e.tenant.ID, "B2C_1_reset", UserFlowAttribute{ID: "city"}); !errors.Is(err, ErrInvalidUserFlow) {
+		t.Errorf("an attribute on a password reset flow: %v", err)
+	}
+	const carol = "carol@example.test"
+	cfg := e.oauth("B2C_1_susi")
+	b := e.browser(t)
+	p := signUpTo(t, b, b.get(cfg.AuthCodeURL("st")), mb, carol)
+	for _, want := range []string{`<label for="city">Home town</label>`, `id="city" name="city" type="text" autocomplete="address-level2" maxlength="128" required`, `<label for="jobTitle">Job Title (optional)</label>`} {
+		if !strings.Contains(p.body, want) {
+			t.Errorf("the attributes step lacks %q: %.1200s", want, p.body)
+		}
+	}
+	for _, gone := range []string{`name="displayName"`, `name="givenName"`, `name="surname"`} {
+		if strings.Contains(p.body, gone) {
+			t.Errorf("the attributes step still has %s", gone)
+		}
+	}
+	form := url.Values{"action": {"signup-create"}, "newPassword": {"Corr3ct-Horse"}, "reenterPassword": {"Corr3ct-Horse"},
+		"jobTitle": {"Engineer"}, "givenName": {"Not asked"}}
+	p = b.submit(p, form)
+	if !strings.Contains(p.body, "Home town: this information is required.") || !strings.Contains(p.body, `value="Engineer"`) {
+		t.Fatalf("without the required city: %.800s", p.body)
+	}
+	form.Set("city", "Lisbon")
+	q := redirectParams(t, b.submit(p, form), webRedirect)
+	if _, err := cfg.Exchange(e.client(), q.Get("code")); err != nil {
+		t.Fatal(err)
+	}
+	u, err := e.svc.Directory().UserBySignInName(e.ctx, e.tenant.ID, carol)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if userString(u, "city") != "Lisbon" || userString(u, "jobTitle") != "Engineer" || u.Properties["givenName"] != nil || u.DisplayName != "unknown" {
+		t.Fatalf("the new user: %+v", u)
+	}
+}
+
+func (e *b2cEnv) mustFlow(t *testing.T, id string) *UserFlow {
+	t.Helper()
+	f, err := e.svc.Directory().UserFlow(e.ctx, e.tenant.ID, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &f
 }

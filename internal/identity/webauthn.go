@@ -242,7 +242,7 @@ func (s *Service) finishWebAuthn(ctx context.Context, r *http.Request, sess *ses
 		}
 		// A pending authenticator-app enrolment is dropped: the key is the
 		// second factor now.
-		rec.Secret, rec.SealedSecret = nil, nil
+		rec.dropPendingApps()
 		codes, err := s.newRecoveryCodes(&rec)
 		if err != nil {
 			return nil, err
@@ -344,7 +344,7 @@ func (s *Service) RemoveSecurityKey(ctx context.Context, tenantID, userID, id st
 	if len(kept) == len(creds) {
 		return ErrNotFound
 	}
-	if len(kept) == 0 && !rec.Enrolled {
+	if len(kept) == 0 && rec.appCount() == 0 {
 		return s.ResetMFA(ctx, tenantID, userID)
 	}
 	if err := s.setWebAuthnKeys(&rec, kept); err != nil {

@@ -21,6 +21,7 @@ import (
 
 	"github.com/go-webauthn/webauthn/protocol/webauthncbor"
 	"github.com/go-webauthn/webauthn/webauthn"
+	"github.com/pquerna/otp/totp"
 
 	"github.com/steward-gov/steward/internal/seal"
 	"github.com/steward-gov/steward/internal/store"
@@ -192,6 +193,30 @@ func TestSecurityKeysAreSealed(t *testing.T) {
 	}
 	if n, err := svc.WebAuthnKeyCount(ctx, tenant.ID, u.ID); err != nil || n != 1 {
 		t.Fatalf("the sealed keys do not open: %d %v", n, err)
+	}
+	// Two authenticator apps beside the key, each secret sealed at its
+	// own path: a code of either opens.
+	var secrets []string
+	for _, name := range []string{"Phone", "Tablet"} {
+		enr, err := svc.AddAuthenticatorApp(ctx, tenant.ID, u, name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c, _ := totp.GenerateCode(enr.Secret, time.Now())
+		if _, err := svc.ConfirmTOTP(ctx, tenant.ID, u.ID, c); err != nil {
+			t.Fatalf("confirming %s: %v", name, err)
+		}
+		secrets = append(secrets, enr.Secret)
+	}
+	rec, _, err = svc.readMFA(ctx, tenant.ID, u.ID)
+	if err != nil || len(rec.Apps) != 2 || len(rec.Apps[0].Secret)+len(rec.Apps[1].Secret) != 0 || len(rec.Apps[1].SealedSecret) == 0 {
+		t.Fatalf("the stored apps are not sealed: %+v %v", rec.Apps, err)
+	}
+	for i, sec := range secrets {
+		c, _ := totp.GenerateCode(sec, time.Now().Add(totpPeriod*time.Second))
+		if err := svc.VerifySecondFactor(ctx, tenant.ID, u.ID, c); err != nil {
+			t.Errorf("app %d's sealed secret: %v", i, err)
+		}
 	}
 }
 

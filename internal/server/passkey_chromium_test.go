@@ -23,7 +23,8 @@ import (
 // open the page, "Add a security key" registers a resident credential,
 // and after the cookies are gone the console's sign-in page offers "Sign
 // in with a security key", which signs in with amr fido mfa (no pwd) and
-// satisfies the console's step-up.
+// satisfies the console's step-up. On the way the app is deleted from the
+// security-info page.
 func TestSecurityInfoAndPasswordlessInHeadlessChromium(t *testing.T) {
 	c := newChromiumTab(t)
 	s, _ := startSteward(t, t.TempDir(), CloudService(), WebService())
@@ -77,6 +78,16 @@ func TestSecurityInfoAndPasswordlessInHeadlessChromium(t *testing.T) {
 		chromedp.Click(chromedp.CSS("#security-info")), chromedp.WaitVisible(chromedp.CSS("#methods")))
 	if m := c.text("#methods"); !strings.Contains(m, "Security key") {
 		t.Fatalf("methods after adding the key: %q", m)
+	}
+	// The app is deleted there (the code of a minute ago is fresh); the
+	// key stays.
+	c.do(chromedp.Click(chromedp.CSS(`button[value^="remove:app:"]`)), chromedp.WaitVisible(chromedp.CSS("p[role=status]")))
+	if st, m := c.text("p[role=status]"), c.text("#methods"); !strings.Contains(st, "Authenticator app deleted.") ||
+		strings.Contains(m, "Authenticator app") || !strings.Contains(m, "Security key") {
+		t.Fatalf("after deleting the app: %q, methods %q", st, m)
+	}
+	if app, keys, err := s.Identity.SecondFactors(ctx, tid, user.ID); err != nil || app || len(keys) != 1 {
+		t.Fatalf("the user's methods after the delete: app %v, keys %+v (%v)", app, keys, err)
 	}
 
 	// A new visit, no session: the key alone signs in to the console.

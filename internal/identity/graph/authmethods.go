@@ -9,14 +9,16 @@ import (
 	"github.com/steward-gov/steward/internal/identity"
 )
 
-// softwareOathMethodID is the one TOTP method a Steward user can have; its
-// ID is fixed, as a user has at most one authenticator app registered.
-const softwareOathMethodID = "7a8d1f2e-0b6c-4c3d-9e5f-0a1b2c3d4e5f"
+// passwordMethodID is Graph's ID of every user's password method.
+const passwordMethodID = "28c10230-6103-485e-b985-444c60001490"
 
 // userActions serves a user's sign-in administration: the
-// revokeSignInSessions action and authentication/softwareOathMethods
-// (list, delete; POST is Steward's own: an administrator's TOTP
-// enrolment, which Graph does not offer). ok is false for other paths.
+// revokeSignInSessions action; authentication/methods (list);
+// authentication/softwareOathMethods (list, get, delete; POST is
+// Steward's own: an administrator's TOTP enrolment, which Graph does not
+// offer); authentication/fido2Methods; and
+// authentication/microsoftAuthenticatorMethods, always empty (Steward has
+// no push-notification app). ok is false for other paths.
 func (c *call) userActions(u identity.User, rest []string) (bool, error) {
 	switch {
 	case len(rest) == 1 && strings.EqualFold(rest[0], "revokeSignInSessions"):
@@ -31,6 +33,19 @@ func (c *call) userActions(u identity.User, rest []string) (bool, error) {
 			return true, err
 		}
 		c.writeJSON(http.StatusOK, map[string]any{"@odata.context": c.base + "/$metadata#Edm.Boolean", "value": true})
+		return true, nil
+	case len(rest) == 2 && strings.EqualFold(rest[0], "authentication") && strings.EqualFold(rest[1], "methods"):
+		return true, c.authMethods(u)
+	case len(rest) >= 2 && strings.EqualFold(rest[0], "authentication") && strings.EqualFold(rest[1], "microsoftAuthenticatorMethods"):
+		if err := c.manage(u); err != nil && !c.is(u.ID) {
+			return true, err
+		}
+		if len(rest) > 2 {
+			return true, notFound(strings.Join(rest[2:], "/"))
+		} else if c.r.Method != http.MethodGet {
+			return true, methodNotAllowed(c.r)
+		}
+		c.writeJSON(http.StatusOK, map[string]any{"value": []any{}})
 		return true, nil
 	case len(rest) >= 2 && strings.EqualFold(rest[0], "authentication") && strings.EqualFold(rest[1], "softwareOathMethods"):
 		return true, c.softwareOath(u, rest[2:])
@@ -48,24 +63,67 @@ func (c *call) manage(u identity.User) error {
 	return allow(ok)
 }
 
+// authMethods lists the user's methods: the password (when the user has
+// one), security keys and authenticator apps.
+func (c *call) authMethods(u identity.User) error {
+	if err := c.manage(u); err != nil && !c.is(u.ID) {
+		return err
+	}
+	if c.r.Method != http.MethodGet {
+		return methodNotAllowed(c.r)
+	}
+	apps, keys, err := c.methodsOf(u)
+	if err != nil {
+		return err
+	}
+	items := []any{}
+	if u.PasswordHash != "" {
+		items = append(items, map[string]any{"@odata.type": "#microsoft.graph.passwordAuthenticationMethod", "id": passwordMethodID,
+			"password": nil, "createdDateTime": nil})
+	}
+	for _, k := range keys {
+		items = append(items, fido2JSON(k))
+	}
+	for _, a := range apps {
+		items = append(items, oathJSON(a))
+	}
+	c.writeJSON(http.StatusOK, map[string]any{"value": items})
+	return nil
+}
+
+func (c *call) methodsOf(u identity.User) ([]identity.AuthenticatorApp, []identity.SecurityKey, error) {
+	apps, err := c.h.id.AuthenticatorApps(c.ctx, c.tenant, u.ID)
+	if err != nil {
+		return nil, nil, err
+	}
+	_, keys, err := c.h.id.SecondFactors(c.ctx, c.tenant, u.ID)
+	return apps, keys, err
+}
+
+func oathJSON(a identity.AuthenticatorApp) map[string]any {
+	return map[string]any{"@odata.type": "#microsoft.graph.softwareOathAuthenticationMethod", "id": a.ID, "secretKey": nil}
+}
+
+func fido2JSON(k identity.SecurityKey) map[string]any {
+	return map[string]any{"@odata.type": "#microsoft.graph.fido2AuthenticationMethod", "id": k.ID,
+		"displayName": "Security key", "aaGuid": k.AAGUID, "model": nil, "createdDateTime": nil,
+		"attestationLevel": "notAttested", "attestationCertificates": []string{}}
+}
+
 func (c *call) softwareOath(u identity.User, rest []string) error {
 	if err := c.manage(u); err != nil && !c.is(u.ID) {
 		return err
 	}
-	enrolled, _, err := c.h.id.SecondFactors(c.ctx, c.tenant, u.ID)
+	apps, err := c.h.id.AuthenticatorApps(c.ctx, c.tenant, u.ID)
 	if err != nil {
 		return err
 	}
-	method := map[string]any{"@odata.type": "#microsoft.graph.softwareOathAuthenticationMethod", "id": softwareOathMethodID, "secretKey": nil}
 	if len(rest) == 0 {
 		switch c.r.Method {
 		case http.MethodGet:
-			var items []any
-			if enrolled {
-				items = append(items, method)
-			}
-			if items == nil {
-				items = []any{}
+			items := []any{}
+			for _, a := range apps {
+				items = append(items, oathJSON(a))
 			}
 			c.writeJSON(http.StatusOK, map[string]any{"value": items})
 			return nil
@@ -79,6 +137,10 @@ func (c *call) softwareOath(u identity.User, rest []string) error {
 			} else if err != nil {
 				return err
 			}
+			if apps, err = c.h.id.AuthenticatorApps(c.ctx, c.tenant, u.ID); err != nil || len(apps) != 1 {
+				return errors.Join(err, errors.New("graph: the enrolled app is not listed"))
+			}
+			method := oathJSON(apps[0])
 			method["secretKey"] = e.Secret
 			method["otpauthUri"] = e.URI
 			method["recoveryCodes"] = codes
@@ -87,18 +149,21 @@ func (c *call) softwareOath(u identity.User, rest []string) error {
 		}
 		return methodNotAllowed(c.r)
 	}
-	if len(rest) != 1 || !strings.EqualFold(rest[0], softwareOathMethodID) || !enrolled {
+	i := slices.IndexFunc(apps, func(a identity.AuthenticatorApp) bool { return len(rest) == 1 && strings.EqualFold(a.ID, rest[0]) })
+	if i < 0 {
 		return notFound(strings.Join(rest, "/"))
 	}
 	switch c.r.Method {
 	case http.MethodGet:
-		c.writeJSON(http.StatusOK, method)
+		c.writeJSON(http.StatusOK, oathJSON(apps[i]))
 		return nil
 	case http.MethodDelete:
 		if err := c.manage(u); err != nil {
 			return err
 		}
-		if err := c.h.id.ResetMFA(c.ctx, c.tenant, u.ID); err != nil {
+		if err := c.h.id.RemoveAuthenticatorApp(c.ctx, c.tenant, u.ID, apps[i].ID); errors.Is(err, identity.ErrNotFound) {
+			return notFound(rest[0])
+		} else if err != nil {
 			return err
 		}
 		return c.noContent()
@@ -117,11 +182,7 @@ func (c *call) fido2(u identity.User, rest []string) error {
 	if err != nil {
 		return err
 	}
-	method := func(k identity.SecurityKey) map[string]any {
-		return map[string]any{"@odata.type": "#microsoft.graph.fido2AuthenticationMethod", "id": k.ID,
-			"displayName": "Security key", "aaGuid": k.AAGUID, "model": nil, "createdDateTime": nil,
-			"attestationLevel": "notAttested", "attestationCertificates": []string{}}
-	}
+	method := fido2JSON
 	if len(rest) == 0 {
 		if c.r.Method != http.MethodGet {
 			return methodNotAllowed(c.r)

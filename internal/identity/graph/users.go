@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 	"unicode"
@@ -44,6 +45,9 @@ func userJSON(u identity.User) map[string]any {
 		"companyName":           nil,
 		"city":                  nil,
 		"country":               nil,
+		"state":                 nil,
+		"postalCode":            nil,
+		"streetAddress":         nil,
 		"onPremisesImmutableId": nil,
 	}
 	if !u.SignInSessionsValidFrom.IsZero() {
@@ -168,7 +172,7 @@ func (c *call) userRoutes(u identity.User, rest []string) error {
 			if err := c.applyUser(&u, body, false); err != nil {
 				return err
 			}
-			if err := c.h.dir.PutUser(c.ctx, u); err != nil {
+			if err := putUser(c, u); err != nil {
 				return err
 			}
 			return c.noContent()
@@ -201,7 +205,13 @@ func (c *call) userRoutes(u identity.User, rest []string) error {
 // with argon2id and never stored or echoed.
 func (c *call) applyUser(u *identity.User, body map[string]json.RawMessage, create bool) error {
 	if create {
-		for _, req := range []string{"accountEnabled", "displayName", "mailNickname", "passwordProfile", "userPrincipalName"} {
+		required := []string{"accountEnabled", "displayName", "mailNickname", "passwordProfile", "userPrincipalName"}
+		if local, err := c.localAccount(u, body); err != nil {
+			return err
+		} else if local {
+			required = []string{"displayName", "passwordProfile"}
+		}
+		for _, req := range required {
 			if _, ok := body[req]; !ok {
 				return badRequest("Property '%s' is required when creating a user.", req)
 			}
@@ -260,13 +270,149 @@ func (c *call) applyUser(u *identity.User, body map[string]json.RawMessage, crea
 			}
 		}
 	}
+	if raw, ok := body["identities"]; ok {
+		ids, err := c.identities(raw, u.UserPrincipalName)
+		if err != nil {
+			return err
+		}
+		if u.Properties == nil {
+			u.Properties = identity.Properties{}
+		}
+		u.Properties["identities"] = ids
+	}
 	props, err := setProps("microsoft.graph.user", userProps, u.Properties, body,
-		"displayName", "accountEnabled", "userPrincipalName", "passwordProfile", "passwordPolicies")
+		"displayName", "accountEnabled", "userPrincipalName", "passwordProfile", "passwordPolicies", "identities")
 	if err != nil {
 		return err
 	}
 	u.Properties = props
 	return nil
+}
+
+// localAccount prepares the creation of a local account: a body whose
+// identities have an emailAddress or userName sign-in name and no
+// userPrincipalName (Graph's B2C example) gets what B2C gives it: the
+// user principal name "{objectId}@{tenant's first domain}" (also added
+// to identities), accountEnabled true unless given, and creationType
+// LocalAccount. local reports whether it did.
+func (c *call) localAccount(u *identity.User, body map[string]json.RawMessage) (bool, error) {
+	raw, ok := body["identities"]
+	if _, hasUPN := body["userPrincipalName"]; !ok || hasUPN {
+		return false, nil
+	}
+	var ids []objectIdentity
+	if json.Unmarshal(raw, &ids) != nil || !slices.ContainsFunc(ids, func(id objectIdentity) bool {
+		return id.SignInType == "emailAddress" || id.SignInType == "userName"
+	}) {
+		return false, nil
+	}
+	t, err := c.h.dir.Tenant(c.ctx, c.tenant)
+	if err != nil {
+		return false, err
+	}
+	domain := t.ID
+	if len(t.Domains) > 0 {
+		domain = t.Domains[0]
+	}
+	u.ID = strings.ToLower(u.ID)
+	u.UserPrincipalName = u.ID + "@" + domain
+	if _, ok := body["accountEnabled"]; !ok {
+		u.AccountEnabled = true
+	}
+	ids = append(ids, objectIdentity{SignInType: "userPrincipalName", Issuer: domain, IssuerAssignedID: u.UserPrincipalName})
+	if body["identities"], err = json.Marshal(ids); err != nil {
+		return false, err
+	}
+	if u.Properties == nil {
+		u.Properties = identity.Properties{}
+	}
+	u.Properties["creationType"] = json.RawMessage(`"LocalAccount"`)
+	return true, nil
+}
+
+// objectIdentity is one entry of a user's identities.
+type objectIdentity struct {
+	SignInType       string `json:"signInType"`
+	Issuer           string `json:"issuer"`
+	IssuerAssignedID string `json:"issuerAssignedId"`
+}
+
+// identities checks a user's identities (the whole collection, which a
+// PATCH replaces): emailAddress (an address) and userName (a letter or
+// digit, then letters, digits, '-' or '_') are local sign-in names issued
+// by one of the tenant's domains; federated entries are kept as given; a
+// userPrincipalName entry must be the user's own (Steward does not rename
+// a user through identities). issuerAssignedId has at most 64
+// characters, issuer 512; an issuer and issuerAssignedId are unique.
+func (c *call) identities(raw json.RawMessage, upn string) (json.RawMessage, error) {
+	var ids []objectIdentity
+	if err := json.Unmarshal(raw, &ids); err != nil {
+		return nil, badRequest("Invalid value for property 'identities': an array of objectIdentity is expected.")
+	}
+	if len(ids) > 20 {
+		return nil, badRequest("A user has at most 20 identities.")
+	}
+	t, err := c.h.dir.Tenant(c.ctx, c.tenant)
+	if err != nil {
+		return nil, err
+	}
+	seen := map[string]bool{}
+	for _, id := range ids {
+		if id.SignInType == "" || id.IssuerAssignedID == "" || id.Issuer == "" {
+			return nil, badRequest("Each identity needs signInType, issuer and issuerAssignedId.")
+		}
+		if len(id.IssuerAssignedID) > 64 || len(id.Issuer) > 512 {
+			return nil, badRequest("The identity's issuerAssignedId has at most 64 characters and its issuer at most 512.")
+		}
+		switch {
+		case id.SignInType == "emailAddress" || id.SignInType == "userName":
+			if len(t.Domains) > 0 && !containsFold(t.Domains, id.Issuer) {
+				return nil, badRequest("The issuer '%s' of a local account identity must be one of the tenant's domains (%s).", id.Issuer, strings.Join(t.Domains, ", "))
+			}
+			if id.SignInType == "emailAddress" && !validSignInEmail(id.IssuerAssignedID) ||
+				id.SignInType == "userName" && !validUserName(id.IssuerAssignedID) {
+				return nil, badRequest("The issuerAssignedId '%s' is not a valid %s.", id.IssuerAssignedID, id.SignInType)
+			}
+		case id.SignInType == "userPrincipalName":
+			if !strings.EqualFold(id.IssuerAssignedID, upn) {
+				return nil, badRequest("A userPrincipalName identity must be the user's userPrincipalName; change userPrincipalName instead.")
+			}
+		case id.SignInType == "federated":
+		default:
+			return nil, badRequest("The signInType '%s' is not one of emailAddress, userName, federated, userPrincipalName.", id.SignInType)
+		}
+		k := strings.ToLower(id.Issuer + "\x00" + id.IssuerAssignedID)
+		if id.SignInType == "emailAddress" || id.SignInType == "userName" {
+			k = strings.ToLower("local\x00" + id.IssuerAssignedID) // one sign-in name per tenant
+		}
+		if seen[k] {
+			return nil, badRequest("The identity '%s' appears twice.", id.IssuerAssignedID)
+		}
+		seen[k] = true
+	}
+	if ids == nil {
+		ids = []objectIdentity{}
+	}
+	return json.Marshal(ids)
+}
+
+// validSignInEmail accepts local@domain.tld without spaces or angle
+// brackets.
+func validSignInEmail(v string) bool {
+	local, domain, ok := strings.Cut(v, "@")
+	return ok && local != "" && strings.Contains(domain, ".") && !strings.HasPrefix(domain, ".") &&
+		!strings.HasSuffix(domain, ".") && !strings.ContainsAny(v, " \t<>()[],;:\"\\") && strings.Count(v, "@") == 1
+}
+
+// validUserName accepts a letter or digit, then letters, digits, '-' or '_'.
+func validUserName(v string) bool {
+	for i, r := range v {
+		alnum := r < 128 && (unicode.IsLetter(r) || unicode.IsDigit(r))
+		if !alnum && (i == 0 || r != '-' && r != '_') {
+			return false
+		}
+	}
+	return v != ""
 }
 
 // checkUPN requires alias@domain, unused in the tenant, and, when the
@@ -331,8 +477,18 @@ func (c *call) createUser() error {
 	if err := c.applyUser(&u, body, true); err != nil {
 		return err
 	}
-	if err := c.h.dir.PutUser(c.ctx, u); err != nil {
+	if err := putUser(c, u); err != nil {
 		return err
 	}
 	return c.one(userType, userJSON(u), http.StatusCreated)
+}
+
+// putUser writes a user from a request body; a sign-in name of another
+// user is Graph's conflict on identities.
+func putUser(c *call, u identity.User) error {
+	err := c.h.dir.PutUser(c.ctx, u)
+	if errors.Is(err, identity.ErrExists) {
+		return badRequest("Another object with the same value for property identities already exists.")
+	}
+	return err
 }
