@@ -22,10 +22,12 @@ type scanEnv struct {
 	// rcs holds, by lower-case type, what requestContext() returns during
 	// compliance evaluation: the type's latest api-version.
 	rcs map[string]map[string]any
+	// sums holds the digests of the documents (digest.go).
+	sums map[string][]byte
 }
 
 func newScanEnv(e *Engine) *scanEnv {
-	return &scanEnv{e: e, docs: map[string]map[string]any{}, mgs: map[string][]string{}, rcs: map[string]map[string]any{}}
+	return &scanEnv{e: e, docs: map[string]map[string]any{}, mgs: map[string][]string{}, rcs: map[string]map[string]any{}, sums: map[string][]byte{}}
 }
 
 // doc returns a stored document (nil when absent), cached.
