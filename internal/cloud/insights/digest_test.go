@@ -272,3 +272,25 @@ func TestRescanOfUnchangedEstateRewritesNoDigest(t *testing.T) {
 		t.Error("the scan after a hook's evaluation made no digest row")
 	}
 }
+
+// TestAssignmentScanFollowsItsTypes: an assignment's scan evaluates only
+// the types its rule names, yet removes its states from resources of the
+// types an earlier version of it named.
+func TestAssignmentScanFollowsItsTypes(t *testing.T) {
+	d := newDigestEstate(t)
+	d.expect(t, 0, "a00", "Compliant", "before") // a site under the https rule
+	d.expect(t, 5, "a00", "", "before")          // a virtual machine
+	// a00 now assigns the tag rule of virtual machines.
+	d.put(t, d.policyID("policyAssignments", "a00"), insights.TypeAssignment, map[string]any{"properties": map[string]any{
+		"policyDefinitionId": d.policyID("policyDefinitions", "def01"), "scope": "/subscriptions/" + d.sub}})
+	d.clock.Store(time.Now().UnixNano())
+	id := d.policyID("policyAssignments", "a00")
+	if err := d.scan.ScanAssignment(t.Context(), "/subscriptions/"+d.sub, id); err != nil {
+		t.Fatal(err)
+	}
+	d.expect(t, 0, "a00", "", "after a00 moved to virtual machines")
+	d.expect(t, 4, "a00", "", "after a00 moved to virtual machines")
+	d.expect(t, 5, "a00", "NonCompliant", "after a00 moved to virtual machines") // untagged
+	d.expect(t, 1, "a00", "Compliant", "after a00 moved to virtual machines")
+	d.expect(t, 0, "a04", "Compliant", "the other assignments' states stay")
+}

@@ -190,6 +190,17 @@ func sameSource(ps *policies, assigned []*policy.Assigned, exemptions []*policy.
 	return true
 }
 
+// byID is the compiled assignment with the lower-case ID id (nil when
+// none).
+func (ps *policies) byID(id string) *compiled {
+	for _, c := range ps.assigned {
+		if strings.ToLower(c.a.ID) == id {
+			return c
+		}
+	}
+	return nil
+}
+
 // add records a compiled assignment.
 func (ps *policies) add(x *policy.Assigned) {
 	a := x.Assignment

@@ -139,8 +139,11 @@ func (e *Engine) scanPrefix(ctx context.Context, ps *policies, env *scanEnv, sco
 		return err
 	}
 	var dg *digester
+	var types map[string]bool
 	if only == "" {
 		dg = e.newDigester(ps, env)
+	} else {
+		types = applicableTypes(ps.byID(only))
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -151,16 +154,19 @@ func (e *Engine) scanPrefix(ctx context.Context, ps *policies, env *scanEnv, sco
 		after := ""
 		for {
 			recs, next, err := e.cloud.ListStored(ctx, cloud.ListQuery{Scope: scope, Limit: store.MaxPageSize, After: after})
-			var digests map[string]string
+			lp := listedPage{recs: recs, types: types}
 			if err == nil && dg != nil && len(recs) > 0 {
-				digests, err = e.readDigests(ctx, recs[0].Key, recs[len(recs)-1].Key)
+				lp.digests, err = e.readDigests(ctx, recs[0].Key, recs[len(recs)-1].Key)
+			}
+			if err == nil && types != nil && len(recs) > 0 {
+				lp.stated, err = e.assignmentStated(ctx, recs[0].Key, recs[len(recs)-1].Key, only)
 			}
 			if err != nil {
 				listed <- err
 				return
 			}
 			select {
-			case pages <- listedPage{recs: recs, digests: digests}:
+			case pages <- lp:
 			case <-ctx.Done():
 				listed <- ctx.Err()
 				return
@@ -224,10 +230,43 @@ func (e *Engine) scanPrefix(ctx context.Context, ps *policies, env *scanEnv, sco
 }
 
 // listedPage is a page of stored resources with, in a full scan, the
-// digest rows stored for them (by key).
+// digest rows stored for them (by key) and, in the scan of an assignment
+// whose rules name the types it applies to, those types and the keys of
+// the resources that have a state of the assignment.
 type listedPage struct {
 	recs    []cloud.StoredResource
 	digests map[string]string
+	types   map[string]bool
+	stated  map[string]bool
+}
+
+// assignmentStated returns the keys of the resources from the key lo to
+// hi (and below them) that have a state of the assignment only, reading
+// the state keys alone.
+func (e *Engine) assignmentStated(ctx context.Context, lo, hi, only string) (map[string]bool, error) {
+	out := map[string]bool{}
+	q := store.Query{Start: lo + "|", End: hi + "|\U0010FFFF", Limit: store.MaxPageSize}
+	for {
+		var page store.Page
+		err := e.cloud.Store().View(ctx, func(tx store.Tx) error {
+			var err error
+			page, err = store.Keys(ctx, tx, tableStates, q)
+			return err
+		})
+		if err != nil {
+			return nil, err
+		}
+		for _, r := range page.Records {
+			i := strings.IndexByte(r.Key, '|')
+			if rest := r.Key[i+1:]; strings.HasPrefix(rest, only) && strings.HasPrefix(rest[len(only):], "|") {
+				out[r.Key[:i]] = true
+			}
+		}
+		if page.Next == "" {
+			return out, nil
+		}
+		q.After = page.Next
+	}
 }
 
 // evaluateBatch decodes and evaluates a page of resources with
@@ -250,6 +289,15 @@ func (e *Engine) evaluateBatch(ctx context.Context, ps *policies, env *scanEnv, 
 			defer wg.Done()
 			for i := range next {
 				rec := page.recs[i]
+				if page.types != nil && !page.types[strings.ToLower(rec.Type())] {
+					// The assignment cannot apply: only a state left from
+					// an earlier version of it is to remove.
+					if page.stated[rec.Key] {
+						batch[i] = batchItem{id: rec.Key, only: only, at: e.now()}
+						keep[i] = true
+					}
+					continue
+				}
 				sum := ""
 				if dg != nil {
 					sum = dg.sum(ctx, rec)
@@ -293,7 +341,7 @@ func (e *Engine) evaluateBatch(ctx context.Context, ps *policies, env *scanEnv, 
 	}
 	// A few resources of a long page read their stored states one by
 	// one rather than the page's whole key range.
-	if 2*len(out) < len(page.recs) {
+	if 2*len(out) < len(page.recs) || page.types != nil {
 		for i := range out {
 			out[i].sparse = true
 		}

@@ -214,7 +214,8 @@ func eachStates(ctx context.Context, tx store.Tx, batch []batchItem) (map[string
 	out := make(map[string]map[string]oldState, len(batch))
 	for _, it := range batch {
 		p := resourcePrefix(it.id)
-		q := store.Query{Prefix: p, Limit: store.MaxPageSize}
+		// An assignment's scan compares that assignment's states only.
+		q := store.Query{Prefix: it.prefix(), Limit: store.MaxPageSize}
 		for {
 			page, err := tx.Scan(ctx, tableStates, q)
 			if err != nil {
