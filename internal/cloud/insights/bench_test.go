@@ -103,7 +103,12 @@ func newBenchEstateOn(b testing.TB, st store.Store, n int) *benchEstate {
 		doc := map[string]any{"id": id, "type": typ, "name": lastSegment(id), "location": locations[i%len(locations)], "tags": tags,
 			"properties": map[string]any{"httpsOnly": i%2 == 0, "minimumTlsVersion": "TLS1_2",
 				"enableSoftDelete": i%7 != 0, "publicNetworkAccess": "Disabled"}}
-		v, err := json.Marshal(map[string]any{"id": id, "type": typ, "doc": doc})
+		// In the order the Cloud writes them (id, type, doc).
+		v, err := json.Marshal(struct {
+			ID   string         `json:"id"`
+			Type string         `json:"type"`
+			Doc  map[string]any `json:"doc"`
+		}{id, typ, doc})
 		if err != nil {
 			b.Fatal(err)
 		}

@@ -213,9 +213,10 @@ func rangeStates(ctx context.Context, tx store.Tx, batch []batchItem) (map[strin
 func eachStates(ctx context.Context, tx store.Tx, batch []batchItem) (map[string]map[string]oldState, error) {
 	out := make(map[string]map[string]oldState, len(batch))
 	for _, it := range batch {
+		// Every state of the resource, also in an assignment's scan: the
+		// write hook stamps all of them, and newerThan must see that.
 		p := resourcePrefix(it.id)
-		// An assignment's scan compares that assignment's states only.
-		q := store.Query{Prefix: it.prefix(), Limit: store.MaxPageSize}
+		q := store.Query{Prefix: p, Limit: store.MaxPageSize}
 		for {
 			page, err := tx.Scan(ctx, tableStates, q)
 			if err != nil {
