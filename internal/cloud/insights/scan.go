@@ -334,10 +334,14 @@ func (e *Engine) evaluateBatch(ctx context.Context, ps *policies, env *scanEnv, 
 		return nil, failed
 	}
 	out := batch[:0]
+	run := 0
 	for i, it := range batch {
-		if keep[i] {
-			out = append(out, it)
+		if !keep[i] {
+			run++
+			continue
 		}
+		it.run = run
+		out = append(out, it)
 	}
 	// A few resources of a long page read their stored states one by
 	// one rather than the page's whole key range.

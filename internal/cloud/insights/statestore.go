@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"maps"
 	"slices"
 	"sort"
 	"strings"
@@ -25,9 +26,11 @@ type batchItem struct {
 	// the states were evaluated from (digest.go); empty when they may not
 	// be trusted, and the resource's digest row is then removed.
 	digest string
-	// sparse says the batch holds a few resources of a long key range:
-	// their stored states are read one resource at a time.
+	// sparse says the batch holds a part of a long key range: the stored
+	// states are read per run of items adjacent in that range (run numbers
+	// them) rather than over the whole range.
 	sparse bool
+	run    int
 }
 
 // prefix is the key prefix of the states the item replaces.
@@ -208,31 +211,21 @@ func rangeStates(ctx context.Context, tx store.Tx, batch []batchItem) (map[strin
 	}
 }
 
-// eachStates is rangeStates for a sparse batch: the stored states of
-// each resource, read by its own key prefix.
+// eachStates is rangeStates for a sparse batch: one range read per run
+// of adjacent resources.
 func eachStates(ctx context.Context, tx store.Tx, batch []batchItem) (map[string]map[string]oldState, error) {
 	out := make(map[string]map[string]oldState, len(batch))
-	for _, it := range batch {
-		// Every state of the resource, also in an assignment's scan: the
-		// write hook stamps all of them, and newerThan must see that.
-		p := resourcePrefix(it.id)
-		q := store.Query{Prefix: p, Limit: store.MaxPageSize}
-		for {
-			page, err := tx.Scan(ctx, tableStates, q)
-			if err != nil {
-				return nil, err
-			}
-			for _, r := range page.Records {
-				if out[p] == nil {
-					out[p] = map[string]oldState{}
-				}
-				out[p][r.Key] = oldState{t: storedTime(r.Value), v: r.Value}
-			}
-			if page.Next == "" {
-				break
-			}
-			q.After = page.Next
+	for len(batch) > 0 {
+		n := 1
+		for n < len(batch) && batch[n].run == batch[0].run {
+			n++
 		}
+		m, err := rangeStates(ctx, tx, batch[:n])
+		if err != nil {
+			return nil, err
+		}
+		maps.Copy(out, m)
+		batch = batch[n:]
 	}
 	return out, nil
 }
