@@ -122,25 +122,18 @@ func writeField(h hash.Hash, b []byte) {
 // docSum is the digest of a stored document as the scan's evaluations
 // see it (nil when absent), cached like the document.
 func (s *scanEnv) docSum(ctx context.Context, id string) []byte {
-	k := strings.ToLower(id)
-	s.mu.Lock()
-	b, ok := s.sums[k]
-	s.mu.Unlock()
-	if ok {
-		return b
-	}
-	if d := s.doc(ctx, id); d != nil {
+	return cachedIn(&s.mu, s.sums, strings.ToLower(id), func() []byte {
+		d := s.doc(ctx, id)
+		if d == nil {
+			return nil
+		}
 		enc, err := json.Marshal(d) // map keys sorted: deterministic
 		if err != nil {
 			enc = nil
 		}
 		sum := sha256.Sum256(enc)
-		b = append([]byte{1}, sum[:]...)
-	}
-	s.mu.Lock()
-	s.sums[k] = b
-	s.mu.Unlock()
-	return b
+		return append([]byte{1}, sum[:]...)
+	})
 }
 
 // digestable reports whether states evaluated for a resource may be

@@ -234,22 +234,7 @@ func TestRescanSkipsOnlyUnchangedInputs(t *testing.T) {
 // resource), and the rows cover the estate.
 func TestRescanOfUnchangedEstateRewritesNoDigest(t *testing.T) {
 	d := newDigestEstate(t)
-	ctx := t.Context()
-	rows := func() map[string]string {
-		t.Helper()
-		out := map[string]string{}
-		err := d.c.Store().View(ctx, func(tx store.Tx) error {
-			page, err := tx.Scan(ctx, "insights.digests", store.Query{Limit: store.MaxPageSize})
-			for _, r := range page.Records {
-				out[r.Key] = r.ETag
-			}
-			return err
-		})
-		if err != nil {
-			t.Fatal(err)
-		}
-		return out
-	}
+	rows := func() map[string]string { return tableETags(t, d.c.Store(), "insights.digests") }
 	before := rows()
 	for i := range 40 {
 		if _, ok := before[strings.ToLower(d.id(i))]; !ok {
@@ -293,4 +278,23 @@ func TestAssignmentScanFollowsItsTypes(t *testing.T) {
 	d.expect(t, 5, "a00", "NonCompliant", "after a00 moved to virtual machines") // untagged
 	d.expect(t, 1, "a00", "Compliant", "after a00 moved to virtual machines")
 	d.expect(t, 0, "a04", "Compliant", "the other assignments' states stay")
+}
+
+// tableETags returns the keys of a store table (its first thousand) with
+// their etags, which change on every write.
+func tableETags(t *testing.T, st store.Store, table string) map[string]string {
+	t.Helper()
+	ctx := t.Context()
+	out := map[string]string{}
+	err := st.View(ctx, func(tx store.Tx) error {
+		page, err := tx.Scan(ctx, table, store.Query{Limit: store.MaxPageSize})
+		for _, r := range page.Records {
+			out[r.Key] = r.ETag
+		}
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
 }
