@@ -326,3 +326,58 @@ func TestRescanSkipsWithThePolicyProvider(t *testing.T) {
 		t.Errorf("the second scan rewrote digest rows:\nfirst  %v\nsecond %v", first, second)
 	}
 }
+
+// TestAssignmentScanRemovesAcrossPages: the states an earlier version of
+// an assignment gave to resource groups go when it names sites instead,
+// also for a group whose key ends a page of the scan before its own
+// states' keys ("…/rg045|…" sorts after "…/rg045/providers/…|…").
+func TestAssignmentScanRemovesAcrossPages(t *testing.T) {
+	st, err := store.Open(context.Background(), "sqlite:"+filepath.Join(t.TempDir(), "steward.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	d := &digestEstate{benchEstate: newBenchEstateOn(t, st, 2100)}
+	d.clock.Store(time.Now().UnixNano())
+	d.scan = insights.New(d.c, insights.Options{Clock: func() time.Time { return time.Unix(0, d.clock.Load()).UTC() }})
+	rule := func(typ string) map[string]any {
+		return map[string]any{"if": map[string]any{"field": "type", "equals": typ}, "then": map[string]any{"effect": "audit"}}
+	}
+	d.define(t, "groups", rule(cloud.TypeResourceGroup))
+	d.rescan(t)
+	groups := func() int {
+		t.Helper()
+		f, err := insights.ParseFilter("PolicyAssignmentName eq 'groups'")
+		if err != nil {
+			t.Fatal(err)
+		}
+		q := &insights.Query{Top: -1, To: time.Now().Add(time.Hour), Scope: "/subscriptions/" + d.sub, Filter: f}
+		page, err := d.scan.Run(t.Context(), q, "/subscriptions/"+d.sub, insights.PageToken{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if page.Next != "" {
+			t.Fatal("more than a page of the assignment's states")
+		}
+		n := 0
+		for _, r := range page.Rows {
+			name, _ := r.Get("policyassignmentname")
+			typ, _ := r.Get("resourcetype")
+			if name == "groups" && strings.EqualFold(fmt.Sprint(typ), cloud.TypeResourceGroup) {
+				n++
+			}
+		}
+		return n
+	}
+	if n := groups(); n != 100 {
+		t.Fatalf("%d group states of the assignment after the first scan, want 100", n)
+	}
+	d.define(t, "groups", rule("Microsoft.Web/sites"))
+	d.clock.Store(time.Now().UnixNano())
+	if err := d.scan.ScanAssignment(t.Context(), "/subscriptions/"+d.sub, d.policyID("policyAssignments", "groups")); err != nil {
+		t.Fatal(err)
+	}
+	if n := groups(); n != 0 {
+		t.Errorf("%d group states of the assignment after it moved to sites, want 0", n)
+	}
+}

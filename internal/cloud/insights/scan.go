@@ -159,7 +159,7 @@ func (e *Engine) scanPrefix(ctx context.Context, ps *policies, env *scanEnv, sco
 				lp.digests, err = e.readDigests(ctx, recs[0].Key, recs[len(recs)-1].Key)
 			}
 			if err == nil && types != nil && len(recs) > 0 {
-				lp.stated, err = e.assignmentStated(ctx, recs[0].Key, recs[len(recs)-1].Key, only)
+				lp.stated, err = e.assignmentStated(ctx, recs, only)
 			}
 			if err != nil {
 				listed <- err
@@ -240,12 +240,20 @@ type listedPage struct {
 	stated  map[string]bool
 }
 
-// assignmentStated returns the keys of the resources from the key lo to
-// hi (and below them) that have a state of the assignment only, reading
-// the state keys alone.
-func (e *Engine) assignmentStated(ctx context.Context, lo, hi, only string) (map[string]bool, error) {
+// assignmentStated returns the keys of the resources of a page that have a
+// state of the assignment only, reading the state keys alone (and those of
+// other resources in the page's key range, which it ignores). A state key
+// is "{resource key}|...": a resource's own states sort after those of
+// what is below it ('/' before '|'), so the range runs from the lowest
+// resource key to the highest of the keys' ends.
+func (e *Engine) assignmentStated(ctx context.Context, recs []cloud.StoredResource, only string) (map[string]bool, error) {
 	out := map[string]bool{}
-	q := store.Query{Start: lo + "|", End: hi + "|\U0010FFFF", Limit: store.MaxPageSize}
+	lo, hi := recs[0].Key, ""
+	for _, r := range recs {
+		lo = min(lo, r.Key)
+		hi = max(hi, r.Key+"|\U0010FFFF")
+	}
+	q := store.Query{Start: lo, End: hi, Limit: store.MaxPageSize}
 	for {
 		var page store.Page
 		err := e.cloud.Store().View(ctx, func(tx store.Tx) error {
