@@ -15,7 +15,7 @@ import (
 	"github.com/steward-gov/steward/internal/store"
 )
 
-// digestEstate is the benchmark estate (40 resources, 20 assignments) on
+// digestEstate is the benchmark estate (n resources, 20 assignments) on
 // SQLite with a scanning engine whose clock the test sets. The estate's
 // own engine stays its compliance hook (resources written through the
 // Cloud are evaluated by it); nothing runs the queued scans, so a state
@@ -26,14 +26,14 @@ type digestEstate struct {
 	clock atomic.Int64
 }
 
-func newDigestEstate(t *testing.T) *digestEstate {
+func newDigestEstate(t *testing.T, n int) *digestEstate {
 	t.Helper()
 	st, err := store.Open(context.Background(), "sqlite:"+filepath.Join(t.TempDir(), "steward.db"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { st.Close() })
-	d := &digestEstate{benchEstate: newBenchEstateOn(t, st, 40)}
+	d := &digestEstate{benchEstate: newBenchEstateOn(t, st, n)}
 	// Now: the estate's hook stamps what it evaluates with the real clock,
 	// and a scan leaves states newer than itself.
 	d.clock.Store(time.Now().UnixNano())
@@ -117,7 +117,7 @@ func (d *digestEstate) expect(t *testing.T, i int, assignment, want, when string
 // httpsOnly when i is even, in eastus when i%3 == 2; assignment ak
 // applies to type k%4.
 func TestRescanSkipsOnlyUnchangedInputs(t *testing.T) {
-	d := newDigestEstate(t)
+	d := newDigestEstate(t, 40)
 	ctx := t.Context()
 	d.expect(t, 0, "a00", "Compliant", "after the first scan")
 
@@ -233,7 +233,7 @@ func TestRescanSkipsOnlyUnchangedInputs(t *testing.T) {
 // that did not change leaves every digest row as it was (it skipped every
 // resource), and the rows cover the estate.
 func TestRescanOfUnchangedEstateRewritesNoDigest(t *testing.T) {
-	d := newDigestEstate(t)
+	d := newDigestEstate(t, 40)
 	rows := func() map[string]string { return tableETags(t, d.c.Store(), "insights.digests") }
 	before := rows()
 	for i := range 40 {
@@ -262,7 +262,7 @@ func TestRescanOfUnchangedEstateRewritesNoDigest(t *testing.T) {
 // the types its rule names, yet removes its states from resources of the
 // types an earlier version of it named.
 func TestAssignmentScanFollowsItsTypes(t *testing.T) {
-	d := newDigestEstate(t)
+	d := newDigestEstate(t, 40)
 	d.expect(t, 0, "a00", "Compliant", "before") // a site under the https rule
 	d.expect(t, 5, "a00", "", "before")          // a virtual machine
 	// a00 now assigns the tag rule of virtual machines.
@@ -332,14 +332,7 @@ func TestRescanSkipsWithThePolicyProvider(t *testing.T) {
 // also for a group whose key ends a page of the scan before its own
 // states' keys ("…/rg045|…" sorts after "…/rg045/providers/…|…").
 func TestAssignmentScanRemovesAcrossPages(t *testing.T) {
-	st, err := store.Open(context.Background(), "sqlite:"+filepath.Join(t.TempDir(), "steward.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	d := &digestEstate{benchEstate: newBenchEstateOn(t, st, 2100)}
-	d.clock.Store(time.Now().UnixNano())
-	d.scan = insights.New(d.c, insights.Options{Clock: func() time.Time { return time.Unix(0, d.clock.Load()).UTC() }})
+	d := newDigestEstate(t, 2100)
 	rule := func(typ string) map[string]any {
 		return map[string]any{"if": map[string]any{"field": "type", "equals": typ}, "then": map[string]any{"effect": "audit"}}
 	}
