@@ -27,8 +27,8 @@ logs_setup() {
   sleep 3 # the grant reaches every replica (notification, or the 2 s poll)
 }
 
-# vending_setup prepares vending as scripts/vending-load.sh does, with the
-# caller's st, $work, $sub, $tenant, $app, $oid and storeflag (the --store
+# vending_setup prepares vending for scripts/vending-load.sh and
+# bench/scaleout-load.sh, with the caller's st, $work, $sub, $tenant, $app, $oid and storeflag (the --store
 # flag, empty on SQLite): the execution context is the administrator's
 # application signing in with a non-exportable certificate (exec) of the
 # default vault, which the vending internal identity may use; the catalog

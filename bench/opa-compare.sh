@@ -41,7 +41,7 @@ if ! grep -q "^Version: ${OPA_VERSION#v}$" <<<"$have"; then
   (cd "$work" && GOBIN="$gobin" go install "github.com/open-policy-agent/opa@$OPA_VERSION")
 fi
 opa="$gobin/opa"
-"$opa" version | head -n1
+"$opa" version | sed -n 1p  # (sed reads it all: head would close the pipe early and fail it)
 
 echo "== building steward"
 go build -o "$work/steward" ./cmd/steward

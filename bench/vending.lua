@@ -1,9 +1,10 @@
--- wrk script of the vending scenario of bench/scaleout-load.sh: each request
--- posts a new resource-group request to /vending/v1/resourceGroups.
--- SUB (the catalog's subscription) and REPLICA (the replica this wrk loads)
--- come from the environment; the group name holds the replica, the wrk
--- thread and a counter, so no two requests of a run name the same group.
--- The script that uses it appends done().
+-- wrk script of the vending scenario of bench/scaleout-load.sh and of the
+-- group creation of scripts/vending-load.sh: each request posts a new
+-- resource-group request to /vending/v1/resourceGroups. SUB (the catalog's
+-- subscription) and REPLICA (the replica this wrk loads, 0 when unset) come
+-- from the environment; the group name holds the replica, the wrk thread and
+-- a counter, so no two requests of a run name the same group.
+-- bench/scaleout-load.sh appends a done() that prints one JSON line.
 local n = 0
 local threads = 0
 function setup(thread)

@@ -17,6 +17,8 @@ duration=${DURATION:-20s}
 conns=${CONNECTIONS:-8}
 port=${PORT:-18543}
 root=$(cd "$(dirname "$0")/.." && pwd)
+# shellcheck source=bench/lib.sh
+. "$root/bench/lib.sh"
 work=$(mktemp -d)
 bin=$work/steward
 data=$work/data
@@ -52,28 +54,10 @@ sub=$(json subscriptionId)
 app=$(json clientId)
 oid=$(json objectId)
 
-# The execution context: the administrator's application, signing in with
-# a non-exportable certificate of the default vault. The internal
-# identity may sign with it and read it.
-st vault certificate create --name exec --subject CN=vending-exec --exportable=false >/dev/null
-st vault certificate add-credential --name exec --app-id "$app" "${storeflag[@]}" >/dev/null
-st rg options >/dev/null 2>&1 || true # mounts the catalog, creating the vending identities
-internal=$(st identity sp list -o json | python3 -c "
-import json,sys
-for sp in json.load(sys.stdin):
-    if sp.get('displayName') == 'Steward vending internal API': print(sp['id'])")
-for role in "Key Vault Crypto User" "Key Vault Certificate User"; do
-  st role assignment create --assignee "$internal" --role "$role" --scope "/subscriptions/$sub" >/dev/null
-done
-cat >"$work/sub.json" <<JSON
-{"subscriptionId": "$sub", "displayName": "load",
- "executionContext": {"tenantId": "$tenant", "clientId": "$app", "vaultUrl": "https://steward.vault.azure.net", "certificateName": "exec"},
- "tags": [{"name": "Owner", "required": true}], "naming": "rg-{env}-{costCenter}-{name}"}
-JSON
-st vending catalog subscription add "$work/sub.json" >/dev/null
-st vending catalog authorization add --principal "$oid" --subscription-id "$sub" \
-  --cost-center cc1 --environment dev --region westeurope >/dev/null
-token=$(st token --resource api://steward-vending)
+# The execution context, the catalog and the administrator's authorization
+# (vending_setup, bench/lib.sh); vtok is a token for the vending API.
+vending_setup
+token=$vtok
 base=https://127.0.0.1:$port
 
 echo "== $(nproc) CPUs; load average before: $(cut -d' ' -f1-3 /proc/loadavg); store: ${store%%:*}"
@@ -81,37 +65,13 @@ echo "== discovery: GET /vending/v1/subscriptions/{id}/costCenters ($duration, $
 wrk -t2 -c"$conns" -d"$duration" --latency -H "Authorization: Bearer $token" \
   "$base/vending/v1/subscriptions/$sub/costCenters" | grep -E 'Requests/sec|Latency|50%|99%|Non-2xx|requests in|Socket errors'
 
-cat >"$work/post.lua" <<'LUA'
-local n = 0
-local threads = 0
-function setup(thread)
-  threads = threads + 1
-  thread:set("tid", threads)
-end
-function request()
-  n = n + 1
-  local body = string.format('{"subscriptionId":"%s","name":"l%d-%d","environment":"dev","costCenter":"cc1","region":"westeurope","tags":{"Owner":"load"}}', os.getenv("SUB"), tid, n)
-  -- wrk.format uses the headers given instead of wrk.headers: add to them.
-  local h = {}
-  for k, v in pairs(wrk.headers) do h[k] = v end
-  h["Content-Type"] = "application/json"
-  return wrk.format("POST", "/vending/v1/resourceGroups", h, body)
-end
-local shown = false
-function response(status, headers, body)
-  if status ~= 202 and not shown then
-    shown = true
-    print("first refused request: " .. status .. " " .. body)
-  end
-end
-LUA
 # One request first, so a setup mistake shows as an error, not as a rate.
 curl -sk --fail-with-body -X POST -H "Authorization: Bearer $token" -H "Content-Type: application/json" \
   -d "{\"subscriptionId\":\"$sub\",\"name\":\"first\",\"environment\":\"dev\",\"costCenter\":\"cc1\",\"region\":\"westeurope\",\"tags\":{\"Owner\":\"load\"}}" \
   "$base/vending/v1/resourceGroups" >/dev/null
 echo "== group creation: POST /vending/v1/resourceGroups ($duration, $conns connections)"
 start=$(date +%s.%N)
-SUB=$sub wrk -t2 -c"$conns" -d"$duration" --latency -H "Authorization: Bearer $token" -s "$work/post.lua" \
+SUB=$sub wrk -t2 -c"$conns" -d"$duration" --latency -H "Authorization: Bearer $token" -s "$root/bench/vending.lua" \
   "$base/vending/v1/resourceGroups" | grep -E 'Requests/sec|Latency|50%|99%|Non-2xx|requests in|refused|Socket errors'
 # Every accepted request is carried out in the background: wait until none
 # is InProgress and count the groups made.

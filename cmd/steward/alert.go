@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -61,12 +62,12 @@ email addresses, with the common alert schema.`,
 	f.Bool("disabled", false, "create the rule disabled")
 	f.Bool("stateless", false, "fire at every violating evaluation instead of once until resolved (autoMitigate false)")
 	f.String("mute", "", "with --stateless, suppress actions this long after firing (ISO 8601)")
-	ruleList := &cobra.Command{Use: "list", Short: "List log search alert rules", Args: cobra.NoArgs, RunE: runAlertRuleList,
+	ruleList := &cobra.Command{Use: "list", Short: "List log search alert rules", Args: cobra.NoArgs, RunE: groupedList(alertRules),
 		Example: "  steward alert rule list\n  steward alert rule list -g collector -o json"}
 	ruleList.Flags().StringP("resource-group", "g", "", "only the rules of this resource group")
-	ruleShow := &cobra.Command{Use: "show NAME", Short: "Show a log search alert rule", Args: cobra.ExactArgs(1), RunE: runAlertRuleShow,
+	ruleShow := &cobra.Command{Use: "show NAME", Short: "Show a log search alert rule", Args: cobra.ExactArgs(1), RunE: groupedShow(alertRules),
 		Example: "  steward alert rule show policy-violations -g collector -o json"}
-	ruleDelete := &cobra.Command{Use: "delete NAME", Short: "Delete a log search alert rule", Args: cobra.ExactArgs(1), RunE: runAlertRuleDelete,
+	ruleDelete := &cobra.Command{Use: "delete NAME", Short: "Delete a log search alert rule", Args: cobra.ExactArgs(1), RunE: groupedDelete(alertRules),
 		Example: "  steward alert rule delete policy-violations -g collector"}
 	for _, c := range []*cobra.Command{ruleShow, ruleDelete} {
 		c.Flags().StringP("resource-group", "g", "", "resource group of the rule (required)")
@@ -87,12 +88,12 @@ email addresses, with the common alert schema.`,
 	gf.StringArray("email", nil, "email receiver as name=address (repeatable)")
 	gf.Bool("legacy-schema", false, "send the legacy log alert payload instead of the common alert schema")
 	gf.Bool("disabled", false, "create the group disabled")
-	groupList := &cobra.Command{Use: "list", Short: "List action groups", Args: cobra.NoArgs, RunE: runAlertGroupList,
+	groupList := &cobra.Command{Use: "list", Short: "List action groups", Args: cobra.NoArgs, RunE: groupedList(actionGroups),
 		Example: "  steward alert group list -g collector"}
 	groupList.Flags().StringP("resource-group", "g", "", "only the groups of this resource group")
-	groupShow := &cobra.Command{Use: "show NAME", Short: "Show an action group", Args: cobra.ExactArgs(1), RunE: runAlertGroupShow,
+	groupShow := &cobra.Command{Use: "show NAME", Short: "Show an action group", Args: cobra.ExactArgs(1), RunE: groupedShow(actionGroups),
 		Example: "  steward alert group show oncall -g collector -o json"}
-	groupDelete := &cobra.Command{Use: "delete NAME", Short: "Delete an action group", Args: cobra.ExactArgs(1), RunE: runAlertGroupDelete,
+	groupDelete := &cobra.Command{Use: "delete NAME", Short: "Delete an action group", Args: cobra.ExactArgs(1), RunE: groupedDelete(actionGroups),
 		Example: "  steward alert group delete oncall -g collector"}
 	for _, c := range []*cobra.Command{groupShow, groupDelete} {
 		c.Flags().StringP("resource-group", "g", "", "resource group of the action group (required)")
@@ -248,87 +249,41 @@ func groupLocation(cmd *cobra.Command, api *apiClient, rg string) (string, error
 	return deref(g.Location), nil
 }
 
-func rulesClient(cmd *cobra.Command) (*armmonitor.ScheduledQueryRulesClient, error) {
+// alertRules reads and deletes scheduled query rules with the SDK.
+func alertRules(cmd *cobra.Command) (*groupedResource[armmonitor.ScheduledQueryRuleResource], error) {
 	api, err := newAPIClient(cmd)
 	if err != nil {
 		return nil, err
 	}
-	return armmonitor.NewScheduledQueryRulesClient(api.subscription, api.cred, api.opts)
-}
-
-func runAlertRuleList(cmd *cobra.Command, _ []string) error {
-	format, err := outputFormat(cmd)
+	c, err := armmonitor.NewScheduledQueryRulesClient(api.subscription, api.cred, api.opts)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	c, err := rulesClient(cmd)
-	if err != nil {
-		return err
-	}
-	var out []*armmonitor.ScheduledQueryRuleResource
-	if rg, _ := cmd.Flags().GetString("resource-group"); rg != "" {
-		out, err = pageAll(cmd, c.NewListByResourceGroupPager(rg, nil), func(r armmonitor.ScheduledQueryRulesClientListByResourceGroupResponse) []*armmonitor.ScheduledQueryRuleResource {
-			return r.Value
-		})
-	} else {
-		out, err = pageAll(cmd, c.NewListBySubscriptionPager(nil), func(r armmonitor.ScheduledQueryRulesClientListBySubscriptionResponse) []*armmonitor.ScheduledQueryRuleResource {
-			return r.Value
-		})
-	}
-	if err != nil {
-		return err
-	}
-	return printRules(cmd, format, out, true)
-}
-
-func runAlertRuleShow(cmd *cobra.Command, args []string) error {
-	format, err := outputFormat(cmd)
-	if err != nil {
-		return err
-	}
-	rg, err := requireGroup(cmd)
-	if err != nil {
-		return err
-	}
-	c, err := rulesClient(cmd)
-	if err != nil {
-		return err
-	}
-	resp, err := c.Get(cmd.Context(), rg, args[0], nil)
-	if err != nil {
-		return apiError(err)
-	}
-	return printRules(cmd, format, []*armmonitor.ScheduledQueryRuleResource{&resp.ScheduledQueryRuleResource}, false)
-}
-
-func runAlertRuleDelete(cmd *cobra.Command, args []string) error {
-	rg, err := requireGroup(cmd)
-	if err != nil {
-		return err
-	}
-	c, err := rulesClient(cmd)
-	if err != nil {
-		return err
-	}
-	if _, err := c.Get(cmd.Context(), rg, args[0], nil); err != nil {
-		return apiError(err)
-	}
-	if _, err := c.Delete(cmd.Context(), rg, args[0], nil); err != nil {
-		return apiError(err)
-	}
-	fmt.Fprintf(cmd.ErrOrStderr(), "Deleted alert rule %s.\n", args[0])
-	return nil
+	return &groupedResource[armmonitor.ScheduledQueryRuleResource]{noun: "alert rule", print: printRules,
+		get: func(ctx context.Context, rg, name string) (*armmonitor.ScheduledQueryRuleResource, error) {
+			r, err := c.Get(ctx, rg, name, nil)
+			return &r.ScheduledQueryRuleResource, err
+		},
+		del: func(ctx context.Context, rg, name string) error {
+			_, err := c.Delete(ctx, rg, name, nil)
+			return err
+		},
+		list: func(cmd *cobra.Command, rg string) ([]*armmonitor.ScheduledQueryRuleResource, error) {
+			if rg != "" {
+				return pageAll(cmd, c.NewListByResourceGroupPager(rg, nil), func(r armmonitor.ScheduledQueryRulesClientListByResourceGroupResponse) []*armmonitor.ScheduledQueryRuleResource {
+					return r.Value
+				})
+			}
+			return pageAll(cmd, c.NewListBySubscriptionPager(nil), func(r armmonitor.ScheduledQueryRulesClientListBySubscriptionResponse) []*armmonitor.ScheduledQueryRuleResource {
+				return r.Value
+			})
+		},
+	}, nil
 }
 
 func printRules(cmd *cobra.Command, format cliout.Format, rules []*armmonitor.ScheduledQueryRuleResource, list bool) error {
 	if format == cliout.JSON {
-		if !list && len(rules) == 1 {
-			return cliout.WriteJSON(cmd.OutOrStdout(), rules[0])
-		}
-		if rules == nil {
-			rules = []*armmonitor.ScheduledQueryRuleResource{}
-		}
-		return cliout.WriteJSON(cmd.OutOrStdout(), rules)
+		return writeJSONItems(cmd, rules, list)
 	}
 	rows := make([][]string, 0, len(rules))
 	for _, r := range rules {
@@ -412,7 +367,11 @@ func runAlertGroupCreate(cmd *cobra.Command, args []string) error {
 		}
 		props.EmailReceivers = append(props.EmailReceivers, &armmonitor.EmailReceiver{Name: to.Ptr(name), EmailAddress: to.Ptr(addr), UseCommonAlertSchema: to.Ptr(!legacy)})
 	}
-	c, err := actionGroupsClient(cmd)
+	api, err := newAPIClient(cmd)
+	if err != nil {
+		return err
+	}
+	c, err := armmonitor.NewActionGroupsClient(api.subscription, api.cred, api.opts)
 	if err != nil {
 		return err
 	}
@@ -423,87 +382,41 @@ func runAlertGroupCreate(cmd *cobra.Command, args []string) error {
 	return printActionGroups(cmd, format, []*armmonitor.ActionGroupResource{&resp.ActionGroupResource}, false)
 }
 
-func actionGroupsClient(cmd *cobra.Command) (*armmonitor.ActionGroupsClient, error) {
+// actionGroups reads and deletes action groups with the SDK.
+func actionGroups(cmd *cobra.Command) (*groupedResource[armmonitor.ActionGroupResource], error) {
 	api, err := newAPIClient(cmd)
 	if err != nil {
 		return nil, err
 	}
-	return armmonitor.NewActionGroupsClient(api.subscription, api.cred, api.opts)
-}
-
-func runAlertGroupList(cmd *cobra.Command, _ []string) error {
-	format, err := outputFormat(cmd)
+	c, err := armmonitor.NewActionGroupsClient(api.subscription, api.cred, api.opts)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	c, err := actionGroupsClient(cmd)
-	if err != nil {
-		return err
-	}
-	var out []*armmonitor.ActionGroupResource
-	if rg, _ := cmd.Flags().GetString("resource-group"); rg != "" {
-		out, err = pageAll(cmd, c.NewListByResourceGroupPager(rg, nil), func(r armmonitor.ActionGroupsClientListByResourceGroupResponse) []*armmonitor.ActionGroupResource {
-			return r.Value
-		})
-	} else {
-		out, err = pageAll(cmd, c.NewListBySubscriptionIDPager(nil), func(r armmonitor.ActionGroupsClientListBySubscriptionIDResponse) []*armmonitor.ActionGroupResource {
-			return r.Value
-		})
-	}
-	if err != nil {
-		return err
-	}
-	return printActionGroups(cmd, format, out, true)
-}
-
-func runAlertGroupShow(cmd *cobra.Command, args []string) error {
-	format, err := outputFormat(cmd)
-	if err != nil {
-		return err
-	}
-	rg, err := requireGroup(cmd)
-	if err != nil {
-		return err
-	}
-	c, err := actionGroupsClient(cmd)
-	if err != nil {
-		return err
-	}
-	resp, err := c.Get(cmd.Context(), rg, args[0], nil)
-	if err != nil {
-		return apiError(err)
-	}
-	return printActionGroups(cmd, format, []*armmonitor.ActionGroupResource{&resp.ActionGroupResource}, false)
-}
-
-func runAlertGroupDelete(cmd *cobra.Command, args []string) error {
-	rg, err := requireGroup(cmd)
-	if err != nil {
-		return err
-	}
-	c, err := actionGroupsClient(cmd)
-	if err != nil {
-		return err
-	}
-	if _, err := c.Get(cmd.Context(), rg, args[0], nil); err != nil {
-		return apiError(err)
-	}
-	if _, err := c.Delete(cmd.Context(), rg, args[0], nil); err != nil {
-		return apiError(err)
-	}
-	fmt.Fprintf(cmd.ErrOrStderr(), "Deleted action group %s.\n", args[0])
-	return nil
+	return &groupedResource[armmonitor.ActionGroupResource]{noun: "action group", print: printActionGroups,
+		get: func(ctx context.Context, rg, name string) (*armmonitor.ActionGroupResource, error) {
+			r, err := c.Get(ctx, rg, name, nil)
+			return &r.ActionGroupResource, err
+		},
+		del: func(ctx context.Context, rg, name string) error {
+			_, err := c.Delete(ctx, rg, name, nil)
+			return err
+		},
+		list: func(cmd *cobra.Command, rg string) ([]*armmonitor.ActionGroupResource, error) {
+			if rg != "" {
+				return pageAll(cmd, c.NewListByResourceGroupPager(rg, nil), func(r armmonitor.ActionGroupsClientListByResourceGroupResponse) []*armmonitor.ActionGroupResource {
+					return r.Value
+				})
+			}
+			return pageAll(cmd, c.NewListBySubscriptionIDPager(nil), func(r armmonitor.ActionGroupsClientListBySubscriptionIDResponse) []*armmonitor.ActionGroupResource {
+				return r.Value
+			})
+		},
+	}, nil
 }
 
 func printActionGroups(cmd *cobra.Command, format cliout.Format, groups []*armmonitor.ActionGroupResource, list bool) error {
 	if format == cliout.JSON {
-		if !list && len(groups) == 1 {
-			return cliout.WriteJSON(cmd.OutOrStdout(), groups[0])
-		}
-		if groups == nil {
-			groups = []*armmonitor.ActionGroupResource{}
-		}
-		return cliout.WriteJSON(cmd.OutOrStdout(), groups)
+		return writeJSONItems(cmd, groups, list)
 	}
 	rows := make([][]string, 0, len(groups))
 	for _, g := range groups {

@@ -10,14 +10,7 @@ import (
 
 func TestAlertCommandsDriveTheAPI(t *testing.T) {
 	dir, s := serveCloud(t, server.CloudService(), server.LogsService(), server.AlertsService(server.AlertsOptions{Disabled: true}))
-	must := func(args ...string) string {
-		t.Helper()
-		out, err := runCLI(t, append(args, "--data", dir)...)
-		if err != nil {
-			t.Fatalf("steward %s: %v\n%s", strings.Join(args, " "), err, out)
-		}
-		return out
-	}
+	_, must := cliOn(t, dir)
 	must("group", "create", "mon", "-l", "westeurope")
 	must("resource", "create", "-g", "mon", "--type", "Microsoft.OperationalInsights/workspaces", "-n", "ws", "-l", "westeurope", "--properties", `{}`)
 	out := must("alert", "group", "create", "oncall", "-g", "mon", "--webhook", "tickets=https://tickets.example/hook", "--email", "me=me@example.com")
@@ -53,9 +46,34 @@ func TestAlertCommandsDriveTheAPI(t *testing.T) {
 	if _, err := runCLI(t, "alert", "ack", "6b2f3c1e-0000-4000-8000-000000000001", "--data", dir); err == nil {
 		t.Error("acknowledging a missing alert succeeded")
 	}
+	if out = must("alert", "rule", "show", "violations", "-g", "mon", "-o", "json"); !strings.HasPrefix(strings.TrimSpace(out), "{") || !strings.Contains(out, `"name": "violations"`) {
+		t.Errorf("rule show:\n%s", out)
+	}
+	if out = must("alert", "rule", "list", "-g", "mon"); !strings.Contains(out, "violations") || !strings.Contains(out, "Sev2") {
+		t.Errorf("rule list -g:\n%s", out)
+	}
 	must("alert", "rule", "delete", "violations", "-g", "mon")
 	if _, err := runCLI(t, "alert", "rule", "delete", "violations", "-g", "mon", "--data", dir); err == nil {
 		t.Error("deleting a missing rule succeeded")
+	}
+	if _, err := runCLI(t, "alert", "rule", "show", "violations", "--data", dir); err == nil || !strings.Contains(err.Error(), "--resource-group") {
+		t.Errorf("rule show without -g: %v", err)
+	}
+	// Action groups: list (by group and subscription), show, delete.
+	for _, args := range [][]string{{"alert", "group", "list", "-g", "mon"}, {"alert", "group", "list"}} {
+		if out = must(args...); !strings.Contains(out, "oncall") || !strings.Contains(out, "webhook:tickets, email:me") {
+			t.Errorf("%s:\n%s", strings.Join(args, " "), out)
+		}
+	}
+	if out = must("alert", "group", "show", "oncall", "-g", "mon", "-o", "json"); !strings.HasPrefix(strings.TrimSpace(out), "{") || !strings.Contains(out, `"groupShortName": "oncall"`) {
+		t.Errorf("group show:\n%s", out)
+	}
+	must("alert", "group", "delete", "oncall", "-g", "mon")
+	if _, err := runCLI(t, "alert", "group", "delete", "oncall", "-g", "mon", "--data", dir); err == nil {
+		t.Error("deleting a missing action group succeeded")
+	}
+	if out = must("alert", "group", "list", "-g", "mon", "-o", "json"); strings.TrimSpace(out) != "[]" {
+		t.Errorf("group list after the delete: %s", out)
 	}
 	_ = s
 }

@@ -72,14 +72,7 @@ func serveCompliance(t *testing.T) (dir, sub string) {
 
 func TestComplianceCommandsDriveTheAPI(t *testing.T) {
 	dir, sub := serveCompliance(t)
-	must := func(args ...string) string {
-		t.Helper()
-		out, err := runCLI(t, append(args, "--data", dir)...)
-		if err != nil {
-			t.Fatalf("steward %s: %v\n%s", strings.Join(args, " "), err, out)
-		}
-		return out
-	}
+	_, must := cliOn(t, dir)
 	out := must("compliance", "trigger")
 	if !strings.Contains(out, "/subscriptions/"+sub) || !strings.Contains(out, "Succeeded") {
 		t.Errorf("trigger:\n%s", out)

@@ -27,6 +27,25 @@ func runCLI(t *testing.T, args ...string) (string, error) {
 	return out.String(), err
 }
 
+// cliOn returns run and must for the Steward whose data directory is dir:
+// run runs the CLI with --data dir and returns its output; must does so
+// too and fails t when the command fails.
+func cliOn(t *testing.T, dir string) (run func(args ...string) (string, error), must func(args ...string) string) {
+	run = func(args ...string) (string, error) {
+		t.Helper()
+		return runCLI(t, append(args, "--data", dir)...)
+	}
+	must = func(args ...string) string {
+		t.Helper()
+		out, err := run(args...)
+		if err != nil {
+			t.Fatalf("steward %s: %v\n%s", strings.Join(args, " "), err, out)
+		}
+		return out
+	}
+	return run, must
+}
+
 // bootstrapDir prepares a data directory as a first `steward serve` would,
 // without serving.
 func bootstrapDir(t *testing.T) (string, identity.BootstrapInfo) {

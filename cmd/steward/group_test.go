@@ -51,14 +51,7 @@ func serveCloud(t *testing.T, services ...server.Service) (string, *server.Stewa
 
 func TestGroupAndResourceCommandsDriveTheAPI(t *testing.T) {
 	dir, s := serveCloud(t)
-	must := func(args ...string) string {
-		t.Helper()
-		out, err := runCLI(t, append(args, "--data", dir)...)
-		if err != nil {
-			t.Fatalf("steward %s: %v\n%s", strings.Join(args, " "), err, out)
-		}
-		return out
-	}
+	_, must := cliOn(t, dir)
 	out := must("group", "create", "cli-rg", "--location", "westeurope", "--tag", "env=dev")
 	if !strings.Contains(out, "cli-rg") || !strings.Contains(out, "env=dev") || !strings.Contains(out, "Succeeded") {
 		t.Errorf("group create:\n%s", out)

@@ -9,15 +9,7 @@ import (
 
 func TestIdentityCommandsDriveGraph(t *testing.T) {
 	dir, _ := serveCloud(t)
-	run := func(args ...string) (string, error) { return runCLI(t, append(args, "--data", dir)...) }
-	must := func(args ...string) string {
-		t.Helper()
-		out, err := run(args...)
-		if err != nil {
-			t.Fatalf("steward %s: %v\n%s", strings.Join(args, " "), err, out)
-		}
-		return out
-	}
+	run, must := cliOn(t, dir)
 	obj := func(args ...string) map[string]any {
 		t.Helper()
 		var m map[string]any

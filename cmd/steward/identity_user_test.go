@@ -8,15 +8,7 @@ import (
 
 func TestIdentityUserSignInCommands(t *testing.T) {
 	dir, _ := serveCloud(t)
-	run := func(args ...string) (string, error) { return runCLI(t, append(args, "--data", dir)...) }
-	must := func(args ...string) string {
-		t.Helper()
-		out, err := run(args...)
-		if err != nil {
-			t.Fatalf("steward %s: %v\n%s", strings.Join(args, " "), err, out)
-		}
-		return out
-	}
+	run, must := cliOn(t, dir)
 	must("user", "create", "cy@steward.test", "--display-name", "Cy", "--password", "Corr3ct-Horse!")
 	if out := must("user", "list"); !strings.Contains(out, "cy@steward.test") {
 		t.Errorf("user list:\n%s", out)

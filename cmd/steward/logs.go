@@ -129,24 +129,6 @@ func (c *logsClient) workspaceID(cmd *cobra.Command, name string) (string, error
 	return fmt.Sprintf("/subscriptions/%s/resourceGroups/%s/providers/%s/%s", c.api.subscription, rg, logs.TypeWorkspace, name), nil
 }
 
-// get follows a nextLink.
-func (c *logsClient) get(ctx context.Context, link string) (map[string]any, error) {
-	req, err := runtime.NewRequest(ctx, http.MethodGet, link)
-	if err != nil {
-		return nil, err
-	}
-	resp, err := c.arm.Pipeline().Do(req)
-	if err != nil {
-		return nil, err
-	}
-	if !runtime.HasStatusCode(resp, http.StatusOK) {
-		return nil, apiError(runtime.NewResponseError(resp))
-	}
-	var out map[string]any
-	err = runtime.UnmarshalAsJSON(resp, &out)
-	return out, err
-}
-
 // workspace is the part of a workspace resource the commands show.
 type workspace struct {
 	Name            string `json:"name"`
@@ -238,29 +220,18 @@ func runWorkspaceList(cmd *cobra.Command, _ []string) error {
 		path += "/resourceGroups/" + rg
 	}
 	filter := url.QueryEscape("resourceType eq '" + logs.TypeWorkspace + "'")
-	page, err := c.do(cmd.Context(), http.MethodGet, path+"/resources", "2021-04-01&$filter="+filter, nil)
+	items, err := armList(cmd.Context(), c.arm, c.base()+path+"/resources?api-version=2021-04-01&$filter="+filter)
 	if err != nil {
 		return err
 	}
 	var out []workspace
-	for {
-		items, _ := page["value"].([]any)
-		for _, it := range items {
-			m, _ := it.(map[string]any)
-			id, _ := m["id"].(string)
-			doc, err := c.do(cmd.Context(), http.MethodGet, id, workspaceAPIVersion, nil)
-			if err != nil {
-				return err
-			}
-			out = append(out, toWorkspace(doc))
-		}
-		next, _ := page["nextLink"].(string)
-		if next == "" {
-			break
-		}
-		if page, err = c.get(cmd.Context(), next); err != nil {
+	for _, m := range items {
+		id, _ := m["id"].(string)
+		doc, err := c.do(cmd.Context(), http.MethodGet, id, workspaceAPIVersion, nil)
+		if err != nil {
 			return err
 		}
+		out = append(out, toWorkspace(doc))
 	}
 	return printWorkspaces(cmd, format, out, true)
 }

@@ -20,18 +20,7 @@ func serveLogs(t *testing.T) string {
 
 func TestLogsCommandsCreateIngestAndQuery(t *testing.T) {
 	dir := serveLogs(t)
-	run := func(args ...string) (string, error) {
-		t.Helper()
-		return runCLI(t, append(args, "--data", dir)...)
-	}
-	must := func(args ...string) string {
-		t.Helper()
-		out, err := run(args...)
-		if err != nil {
-			t.Fatalf("steward %s: %v\n%s", strings.Join(args, " "), err, out)
-		}
-		return out
-	}
+	run, must := cliOn(t, dir)
 	must("group", "create", "mon", "-l", "westeurope")
 	out := must("logs", "workspace", "create", "gov", "-g", "mon", "-l", "westeurope", "--retention", "60", "-o", "json")
 	var ws struct {

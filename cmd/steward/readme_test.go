@@ -33,7 +33,7 @@ func TestReadmeGoVersionMatchesGoMod(t *testing.T) {
 // vocabulary (the seed documents, issue numbers) and stale promises out of
 // the README and the user docs.
 func TestUserDocsSpeakWithoutProjectJargon(t *testing.T) {
-	stale := regexp.MustCompile(`(?i)\bseeds? ?\d{3}\b|\bthe seeds?\b|\bseed's\b|\bthis issue\b|\blater issues?\b|arrives with the`)
+	stale := regexp.MustCompile(`(?i)\bseeds? ?\d{3}\b|\bthe seeds?\b|\bseed's\b|\bthis issue\b|\blater issues?\b|\bissues? #?\d+\b|arrives with the`)
 	files, _ := filepath.Glob("../../docs/*.md")
 	readmes, _ := filepath.Glob("../../examples/*/README.md")
 	files = append(append(files, "../../README.md"), readmes...)

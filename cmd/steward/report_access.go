@@ -42,9 +42,9 @@ func runReportAccess(cmd *cobra.Command, _ []string) error {
 	if err != nil {
 		return err
 	}
-	days, _ := cmd.Flags().GetInt("days")
-	if days < 1 || days > reports.MaxActivityDays {
-		return usageError("--days %d: want 1 to %d (the activity log keeps %d days)", days, reports.MaxActivityDays, reports.MaxActivityDays)
+	days, err := activityDays(cmd)
+	if err != nil {
+		return err
 	}
 	api, err := newAPIClient(cmd)
 	if err != nil {
@@ -55,6 +55,16 @@ func runReportAccess(cmd *cobra.Command, _ []string) error {
 		return apiError(err)
 	}
 	return finishReport(cmd, format, failOn, findings)
+}
+
+// activityDays reads --days, the days of the activity log a report reads:
+// 1 to the 90 the activity log keeps.
+func activityDays(cmd *cobra.Command) (int, error) {
+	days, _ := cmd.Flags().GetInt("days")
+	if days < 1 || days > reports.MaxActivityDays {
+		return 0, usageError("--days %d: want 1 to %d (the activity log keeps %d days)", days, reports.MaxActivityDays, reports.MaxActivityDays)
+	}
+	return days, nil
 }
 
 // reportFlags reads --output and --fail-on.

@@ -15,14 +15,7 @@ import (
 // uses) and checks both reports' answers, read back through the Azure SDK.
 func TestReportAccessAndRogue(t *testing.T) {
 	dir, s := serveCloud(t, server.CloudService(registerProviders(policyproviderOptions{})))
-	must := func(args ...string) string {
-		t.Helper()
-		out, err := runCLI(t, append(args, "--data", dir)...)
-		if err != nil {
-			t.Fatalf("steward %s: %v\n%s", strings.Join(args, " "), err, out)
-		}
-		return out
-	}
+	_, must := cliOn(t, dir)
 	must("group", "create", "app", "--location", "westeurope")
 	must("deployment", "create", "net", "-g", "app", "--template-file", "../../examples/templates/network.json")
 	var dep struct {

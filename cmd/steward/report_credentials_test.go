@@ -23,14 +23,7 @@ import (
 // StewardCredentials_CL.
 func TestReportCredentials(t *testing.T) {
 	dir, s := serveCloud(t, server.CloudService(), server.LogsService(), server.VaultService(server.VaultOptions{}))
-	must := func(args ...string) string {
-		t.Helper()
-		out, err := runCLI(t, append(args, "--data", dir)...)
-		if err != nil {
-			t.Fatalf("steward %s: %v\n%s", strings.Join(args, " "), err, out)
-		}
-		return out
-	}
+	_, must := cliOn(t, dir)
 	must("vault", "secret", "set", "--name", "db-password", "--value", "hunter2")
 	call := adminCall(t, s)
 	graph := s.GraphURL() + "v1.0"

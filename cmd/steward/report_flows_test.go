@@ -19,14 +19,7 @@ import (
 // of range is a usage error.
 func TestReportNetworkReadsDeniedFlows(t *testing.T) {
 	dir, s := serveCloud(t, server.CloudService(), server.LogsService())
-	must := func(args ...string) string {
-		t.Helper()
-		out, err := runCLI(t, append(args, "--data", dir)...)
-		if err != nil {
-			t.Fatalf("steward %s: %v\n%s", strings.Join(args, " "), err, out)
-		}
-		return out
-	}
+	_, must := cliOn(t, dir)
 	must("group", "create", "net", "-l", "westeurope")
 	must("logs", "workspace", "create", "flows", "-g", "net", "-l", "westeurope")
 	var ws workspace

@@ -44,9 +44,9 @@ func runReportRogue(cmd *cobra.Command, _ []string) error {
 	if err != nil {
 		return err
 	}
-	days, _ := cmd.Flags().GetInt("days")
-	if days < 1 || days > reports.MaxActivityDays {
-		return usageError("--days %d: want 1 to %d (the activity log keeps %d days)", days, reports.MaxActivityDays, reports.MaxActivityDays)
+	days, err := activityDays(cmd)
+	if err != nil {
+		return err
 	}
 	var opt reports.RogueOptions
 	opt.Pipelines, _ = cmd.Flags().GetStringSlice("pipeline")

@@ -173,12 +173,24 @@ func runResourceDelete(cmd *cobra.Command, args []string) error {
 	if err != nil {
 		return err
 	}
-	ver := resourceAPIVersion(cmd, id)
-	// ARM answers 204 to a delete of nothing; like az, say it is not there.
-	if _, err := c.GetByID(cmd.Context(), id, ver, nil); err != nil {
+	return deleteByID(cmd, c, id, resourceAPIVersion(cmd, id), "")
+}
+
+// deleteByID deletes the resource id through the generic resources
+// client, waits for the delete and prints the result. It reads the
+// resource first: ARM answers 200 or 204 to a delete of nothing, and like
+// az the command says that it is not there instead. With a question, it
+// asks it (confirm) before it deletes.
+func deleteByID(cmd *cobra.Command, c *armresources.Client, id, apiVersion, question string) error {
+	if _, err := c.GetByID(cmd.Context(), id, apiVersion, nil); err != nil {
 		return apiError(err)
 	}
-	poller, err := c.BeginDeleteByID(cmd.Context(), id, ver, nil)
+	if question != "" {
+		if err := confirm(cmd, question); err != nil {
+			return err
+		}
+	}
+	poller, err := c.BeginDeleteByID(cmd.Context(), id, apiVersion, nil)
 	if err != nil {
 		return apiError(err)
 	}

@@ -14,14 +14,7 @@ import (
 // assignments: seed 004's Owner/UAA deny refuses what RBAC would allow.
 func TestRoleDelegationConsultsStoredPolicies(t *testing.T) {
 	dir, s := serveAuthorization(t)
-	must := func(args ...string) string {
-		t.Helper()
-		out, err := runCLI(t, append(args, "--data", dir)...)
-		if err != nil {
-			t.Fatalf("steward %s: %v\n%s", strings.Join(args, " "), err, out)
-		}
-		return out
-	}
+	_, must := cliOn(t, dir)
 	sub := "/subscriptions/" + s.Bootstrap.SubscriptionID
 	rg := sub + "/resourceGroups/team-rg"
 	must("group", "create", "team-rg", "--location", "westeurope")

@@ -28,15 +28,7 @@ func serveAuthorization(t *testing.T) (string, *server.Steward) {
 
 func TestRoleCommandsDriveTheAPI(t *testing.T) {
 	dir, s := serveAuthorization(t)
-	run := func(args ...string) (string, error) { return runCLI(t, append(args, "--data", dir)...) }
-	must := func(args ...string) string {
-		t.Helper()
-		out, err := run(args...)
-		if err != nil {
-			t.Fatalf("steward %s: %v\n%s", strings.Join(args, " "), err, out)
-		}
-		return out
-	}
+	run, must := cliOn(t, dir)
 	out := must("role", "definition", "list", "--name", "Reader")
 	if !strings.Contains(out, "acdd72a7-3385-48ef-bd42-f606fba81ae7") || !strings.Contains(out, "BuiltInRole") || strings.Contains(out, "Contributor") {
 		t.Errorf("definition list --name Reader:\n%s", out)

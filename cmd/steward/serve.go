@@ -11,6 +11,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/google/uuid"
 	"github.com/spf13/cobra"
 
 	"github.com/steward-gov/steward/internal/alerts"
@@ -62,10 +63,12 @@ SIGINT or SIGTERM shuts the server down gracefully.`,
 	f.StringSlice("proxy-allow", nil, "client networks (CIDR) allowed to use the proxy (also STEWARD_PROXY_ALLOW; default loopback only)")
 	f.String("root-key-file", "", "root key that seals secrets at rest (also STEWARD_ROOT_KEY_FILE; default ~/.config/steward/root.key; STEWARD_ROOT_KEY wins)")
 	f.String("policy-builtins", "", "folder of built-in policy definitions in Azure/azure-policy's layout, served at the tenant scope (also STEWARD_POLICY_BUILTINS)")
-	f.String("smtp-addr", "", "SMTP server (host:port) for alert emails (also STEWARD_SMTP_ADDR; STEWARD_SMTP_USER and STEWARD_SMTP_PASSWORD authenticate)")
-	f.String("smtp-from", "", "sender address of alert emails (also STEWARD_SMTP_FROM)")
+	f.String("smtp-addr", "", "SMTP server (host:port) for alert, report and sign-up verification emails (also STEWARD_SMTP_ADDR; STEWARD_SMTP_USER and STEWARD_SMTP_PASSWORD authenticate)")
+	f.String("smtp-from", "", "sender address of alert, report and sign-up verification emails (also STEWARD_SMTP_FROM)")
 	f.String("aliases", "", "policy alias table file (CSV or provider JSON) added over the built-in table and those stored with 'steward policy aliases import'")
 	addServeReportFlags(f)
+	addServeCollectorFlags(f)
+	f.StringSlice("vending-platform-group", nil, "object ID of an Entra group of the platform team, whose members read and change the vending catalog (in the console too) with their own sign-in (repeatable)")
 	return cmd
 }
 
@@ -120,6 +123,16 @@ func runServe(cmd *cobra.Command, _ []string) error {
 	if err != nil {
 		return &exitError{code: 2, msg: "steward serve: policy aliases: " + err.Error()}
 	}
+	collectorOpts, err := collectorOptions(cmd)
+	if err != nil {
+		return err
+	}
+	platformGroups, _ := cmd.Flags().GetStringSlice("vending-platform-group")
+	for _, g := range platformGroups {
+		if _, err := uuid.Parse(g); err != nil {
+			return &exitError{code: 2, msg: "steward serve: --vending-platform-group " + g + ": give a group's object ID (a GUID)"}
+		}
+	}
 	builtins, _ := cmd.Flags().GetString("policy-builtins")
 	if builtins == "" {
 		builtins = os.Getenv("STEWARD_POLICY_BUILTINS")
@@ -129,7 +142,8 @@ func runServe(cmd *cobra.Command, _ []string) error {
 	stopProgress := firstStartProgress(cmd, cfg.DataDir)
 	s, err := server.Open(ctx, cfg, log, serveServices(
 		policyproviderOptions{builtins: builtins, aliases: aliases, log: log, insightsReady: func(e *insights.Engine) { compliance = e },
-			mailer: smtpMailer(cmd), reports: reportsOptions(cmd)},
+			mailer: smtpMailer(cmd), reports: reportsOptions(cmd), collector: collectorOpts,
+			platformGroups: platformGroups},
 		func(p *server.VaultPlane) { vault = p })...)
 	stopProgress()
 	var le *server.ListenError
@@ -194,11 +208,17 @@ func serveServices(pol policyproviderOptions, vaultReady func(*server.VaultPlane
 		server.LogsService(),
 		server.ActivityTableService(server.ActivityTableOptions{}),
 		server.VaultService(server.VaultOptions{}, ready...),
+		server.VaultLogService(server.VaultLogOptions{}),
 		server.AlertsService(server.AlertsOptions{Mailer: pol.mailer}),
 		server.StorageService(),
-		server.VendingService(server.VendingOptions{}),
-		server.CollectorServeService(server.CollectorServeOptions{}),
+		server.VendingService(server.VendingOptions{PlatformGroups: pol.platformGroups}),
+		server.CollectorServeService(pol.collector),
 		server.WebService(),
+	}
+	// The alerts' SMTP server also sends sign-up verification codes; with
+	// none configured, self-service sign-up is off.
+	if m, ok := pol.mailer.(alerts.SMTPMailer); ok && m.Addr != "" && m.From != "" {
+		services = append(services, server.IdentityMailService(m))
 	}
 	if pol.reports != nil {
 		ro := *pol.reports
@@ -221,6 +241,10 @@ type policyproviderOptions struct {
 	mailer alerts.Mailer
 	// reports configure the scheduled reports (nil: none).
 	reports *server.ReportsOptions
+	// collector sets the collector's schedules.
+	collector server.CollectorServeOptions
+	// platformGroups are the vending catalog's platform team groups.
+	platformGroups []string
 }
 
 // registerProviders adds the resource providers built on the embedded ARM:

@@ -24,18 +24,7 @@ func TestServeServicesEnforceRecordAndServe(t *testing.T) {
 	if eng == nil {
 		t.Fatal("the compliance engine was not started")
 	}
-	run := func(args ...string) (string, error) {
-		t.Helper()
-		return runCLI(t, append(args, "--data", dir)...)
-	}
-	must := func(args ...string) string {
-		t.Helper()
-		out, err := run(args...)
-		if err != nil {
-			t.Fatalf("steward %s: %v\n%s", strings.Join(args, " "), err, out)
-		}
-		return out
-	}
+	run, must := cliOn(t, dir)
 	sub := "/subscriptions/" + s.Bootstrap.SubscriptionID
 	must("resource", "create", sub+"/providers/Microsoft.Authorization/policyDefinitions/rg-locations", "--api-version", "2023-04-01",
 		"--properties", `{"mode":"All","parameters":{"allowed":{"type":"Array"}},"policyRule":{"if":{"allOf":[

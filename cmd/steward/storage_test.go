@@ -10,14 +10,7 @@ import (
 
 func TestStorageCommandsDriveAccountsTablesAndEntities(t *testing.T) {
 	dir, _ := serveCloud(t, server.CloudService(), server.StorageService())
-	must := func(args ...string) string {
-		t.Helper()
-		out, err := runCLI(t, append(args, "--data", dir)...)
-		if err != nil {
-			t.Fatalf("steward %s: %v\n%s", strings.Join(args, " "), err, out)
-		}
-		return out
-	}
+	_, must := cliOn(t, dir)
 	must("group", "create", "data", "-l", "westeurope")
 	out := must("storage", "account", "create", "-g", "data", "-n", "registry001", "-l", "westeurope")
 	if !strings.Contains(out, "registry001") || !strings.Contains(out, "Succeeded") || !strings.Contains(out, "/tables/registry001/") {

@@ -131,18 +131,7 @@ func runVaultDelete(cmd *cobra.Command, _ []string) error {
 	if err != nil {
 		return err
 	}
-	// ARM answers 200 or 204 to a delete of nothing; like az, say it is not there.
-	if _, err := c.GetByID(cmd.Context(), id, vaultAPIVersion, nil); err != nil {
-		return apiError(err)
-	}
-	poller, err := c.BeginDeleteByID(cmd.Context(), id, vaultAPIVersion, nil)
-	if err != nil {
-		return apiError(err)
-	}
-	if _, err := poller.PollUntilDone(cmd.Context(), nil); err != nil {
-		return apiError(err)
-	}
-	return printResult(cmd, actionResult{Name: lastSegment(id), ID: id, Result: "deleted"})
+	return deleteByID(cmd, c, id, vaultAPIVersion, "")
 }
 
 // vaultRow is one vault in table output.

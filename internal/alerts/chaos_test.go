@@ -6,7 +6,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"os"
+
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -46,9 +46,7 @@ func chaosGroup(url string) []byte {
 // the same Idempotency-Key, and later due times of the still violated
 // rule notify nobody.
 func TestKill9DuringAlertDelivery(t *testing.T) {
-	if v := os.Getenv(chaosAlertEnv); v != "" {
-		alertReplica(v)
-	}
+	storetest.RunReplica(chaosAlertEnv, time.Minute, alertReplica)
 	url := storetest.PostgresSchema(t)
 	var (
 		mu       sync.Mutex
@@ -88,64 +86,25 @@ func TestKill9DuringAlertDelivery(t *testing.T) {
 	defer releaseOnce()
 
 	c := &clock{t: time.Date(2026, 12, 6, 10, 0, 1, 0, time.UTC)}
-	settings, _ := json.Marshal(chaosReplica{Store: url, Webhook: recv.URL, Now: c.now()})
-	a := storetest.StartChild(t, chaosAlertEnv, string(settings))
-	select {
-	case <-inFlight:
-	case <-time.After(40 * time.Second):
-		_, out := a.Exited()
-		t.Fatalf("replica A did not post the notification within 40 s: %s", out)
-	}
+	a := storetest.StartReplica(t, chaosAlertEnv, chaosReplica{Store: url, Webhook: recv.URL, Now: c.now()})
+	storetest.Await(t, a, inFlight, 40*time.Second, "replica A did not post the notification")
 	a.Kill(t)
 	killed := time.Now()
 	releaseOnce()
 
-	st, err := store.Open(context.Background(), url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
 	var queries atomic.Int32
-	b, err := New(Options{Store: st, Source: fakeSource{rule: ruleJSON(nil), group: chaosGroup(recv.URL)}, Now: c.now,
-		Owner: "replica-b", DeliveryLease: 2 * time.Second,
-		Query: func(context.Context, string, string, time.Time, time.Time) (*Table, error) {
-			queries.Add(1)
-			return &Table{Columns: []Column{{"c", "string"}}, Rows: [][]any{{"x"}}}, nil
-		}})
-	if err != nil {
-		t.Fatal(err)
-	}
+	b := openReplicaB(t, url, recv.URL, c, &queries)
 	ctx := context.Background()
 	instances, err := b.Alerts(ctx, Filter{})
 	if err != nil || len(instances) != 1 {
 		t.Fatalf("alerts A committed before it died: %d %v; want 1", len(instances), err)
 	}
-	deadline := time.Now().Add(40 * time.Second)
-	for {
-		if err := b.Tick(ctx); err != nil {
-			t.Fatal(err)
-		}
-		mu.Lock()
-		n := len(accepted)
-		mu.Unlock()
-		if n > 0 {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("replica B did not deliver the notification within 40 s of the kill")
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
+	tickUntilAccepted(t, b, &mu, accepted, "replica B did not deliver the notification within 40 s of the kill")
 	t.Logf("B delivered A's notification %.1f s after A was killed (delivery lease 2 s)", time.Since(killed).Seconds())
 	if q := queries.Load(); q != 0 {
 		t.Errorf("B queried %d times for the due time A evaluated; want 0", q)
 	}
-	for range 3 { // later due times, still violated: no new notification
-		c.add(5 * time.Minute)
-		if err := b.Tick(ctx); err != nil {
-			t.Fatal(err)
-		}
-	}
+	tickLater(t, b, c) // later due times, still violated: no new notification
 	mu.Lock()
 	defer mu.Unlock()
 	want := alertResourceID(ruleID, instances[0].ID)
@@ -163,17 +122,65 @@ func TestKill9DuringAlertDelivery(t *testing.T) {
 	}
 }
 
+// openReplicaB opens the shared store at url as replica B (this
+// process), whose action groups post to webhook and whose queries find a
+// row, counted in queries.
+func openReplicaB(t *testing.T, url, webhook string, c *clock, queries *atomic.Int32) *Service {
+	t.Helper()
+	st, err := store.Open(context.Background(), url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	b, err := New(Options{Store: st, Source: fakeSource{rule: ruleJSON(nil), group: chaosGroup(webhook)}, Now: c.now,
+		Owner: "replica-b", DeliveryLease: 2 * time.Second,
+		Query: func(context.Context, string, string, time.Time, time.Time) (*Table, error) {
+			queries.Add(1)
+			return &Table{Columns: []Column{{"c", "string"}}, Rows: [][]any{{"x"}}}, nil
+		}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// tickUntilAccepted ticks b until the receiver has accepted a
+// notification (accepted, under mu, is not empty), and fails t with
+// failure when none is 40 s after the kill.
+func tickUntilAccepted(t *testing.T, b *Service, mu *sync.Mutex, accepted map[string]int, failure string) {
+	t.Helper()
+	deadline := time.Now().Add(40 * time.Second)
+	for {
+		if err := b.Tick(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		mu.Lock()
+		n := len(accepted)
+		mu.Unlock()
+		if n > 0 {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatal(failure)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// tickLater ticks b at the rule's next three due times.
+func tickLater(t *testing.T, b *Service, c *clock) {
+	t.Helper()
+	for range 3 {
+		c.add(5 * time.Minute)
+		if err := b.Tick(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
 // alertReplica is replica A: one tick on the shared store, which commits
 // the fired alert and posts its notification, where it is killed.
-func alertReplica(settings string) {
-	var cfg chaosReplica
-	if err := json.Unmarshal([]byte(settings), &cfg); err != nil {
-		storetest.ChildExit("replica A:", err)
-	}
-	go func() {
-		time.Sleep(time.Minute)
-		storetest.ChildExit("replica A was not killed within a minute")
-	}()
+func alertReplica(cfg chaosReplica) {
 	ctx := context.Background()
 	st, err := store.Open(ctx, cfg.Store)
 	if err != nil {
@@ -204,9 +211,7 @@ func alertReplica(settings string) {
 // is committed. Replica B (this process) gets the lock once A's database
 // session is gone, evaluates that due time itself and notifies once.
 func TestKill9DuringAlertEvaluation(t *testing.T) {
-	if v := os.Getenv(chaosAlertEnv); v != "" {
-		alertReplica(v)
-	}
+	storetest.RunReplica(chaosAlertEnv, time.Minute, alertReplica)
 	url := storetest.PostgresSchema(t)
 	var mu sync.Mutex
 	accepted := map[string]int{} // notifications per alert ID
@@ -232,59 +237,20 @@ func TestKill9DuringAlertEvaluation(t *testing.T) {
 	defer recv.Close()
 
 	c := &clock{t: time.Date(2026, 12, 6, 10, 0, 1, 0, time.UTC)}
-	settings, _ := json.Marshal(chaosReplica{Store: url, Webhook: recv.URL, Now: c.now(), InQuery: true})
-	a := storetest.StartChild(t, chaosAlertEnv, string(settings))
-	select {
-	case <-querying:
-	case <-time.After(40 * time.Second):
-		_, out := a.Exited()
-		t.Fatalf("replica A did not start the query within 40 s: %s", out)
-	}
+	a := storetest.StartReplica(t, chaosAlertEnv, chaosReplica{Store: url, Webhook: recv.URL, Now: c.now(), InQuery: true})
+	storetest.Await(t, a, querying, 40*time.Second, "replica A did not start the query")
 	a.Kill(t)
 	killed := time.Now()
 
-	st, err := store.Open(context.Background(), url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
 	var queries atomic.Int32
-	b, err := New(Options{Store: st, Source: fakeSource{rule: ruleJSON(nil), group: chaosGroup(recv.URL)}, Now: c.now,
-		Owner: "replica-b", DeliveryLease: 2 * time.Second,
-		Query: func(context.Context, string, string, time.Time, time.Time) (*Table, error) {
-			queries.Add(1)
-			return &Table{Columns: []Column{{"c", "string"}}, Rows: [][]any{{"x"}}}, nil
-		}})
-	if err != nil {
-		t.Fatal(err)
-	}
+	b := openReplicaB(t, url, recv.URL, c, &queries)
 	ctx := context.Background()
 	if instances, err := b.Alerts(ctx, Filter{}); err != nil || len(instances) != 0 {
 		t.Fatalf("alerts after A died in its query: %d %v; want none", len(instances), err)
 	}
-	deadline := time.Now().Add(40 * time.Second)
-	for {
-		if err := b.Tick(ctx); err != nil {
-			t.Fatal(err)
-		}
-		mu.Lock()
-		n := len(accepted)
-		mu.Unlock()
-		if n > 0 {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("replica B did not notify within 40 s of the kill (%d queries)", queries.Load())
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
+	tickUntilAccepted(t, b, &mu, accepted, "replica B did not notify within 40 s of the kill")
 	t.Logf("B evaluated the due time and notified %.1f s after A was killed", time.Since(killed).Seconds())
-	for range 3 { // later due times, still violated: no new notification
-		c.add(5 * time.Minute)
-		if err := b.Tick(ctx); err != nil {
-			t.Fatal(err)
-		}
-	}
+	tickLater(t, b, c) // later due times, still violated: no new notification
 	instances, err := b.Alerts(ctx, Filter{})
 	if err != nil || len(instances) != 1 {
 		t.Fatalf("alerts: %d %v; want one", len(instances), err)

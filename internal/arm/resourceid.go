@@ -73,7 +73,10 @@ func ParseResourceID(id string) (*ResourceID, error) {
 	if trimmed == "" {
 		return r, nil
 	}
-	segs := strings.Split(trimmed, "/")
+	// the segments go to an array on the stack: IDs are parsed for every
+	// resource a scan reads, and their substrings are all that is kept
+	var buf [24]string
+	segs := appendSegments(buf[:0], trimmed)
 	for _, s := range segs {
 		if s == "" {
 			return nil, fmt.Errorf("%w %q: empty segment", ErrInvalidResourceID, id)
@@ -124,6 +127,19 @@ func ParseResourceID(id string) (*ResourceID, error) {
 		}
 	}
 	return r, nil
+}
+
+// appendSegments appends the '/'-separated segments of s to dst, as
+// strings.Split(s, "/") returns them.
+func appendSegments(dst []string, s string) []string {
+	for {
+		i := strings.IndexByte(s, '/')
+		if i < 0 {
+			return append(dst, s)
+		}
+		dst = append(dst, s[:i])
+		s = s[i+1:]
+	}
 }
 
 // Kind reports the level of the hierarchy the ID names.

@@ -1,6 +1,9 @@
 package arm
 
-import "testing"
+import (
+	"strings"
+	"testing"
+)
 
 func TestParseResourceIDKinds(t *testing.T) {
 	tests := []struct {
@@ -84,6 +87,17 @@ func TestCompareAPIVersions(t *testing.T) {
 	for _, tt := range tests {
 		if got := CompareAPIVersions(tt.a, tt.b); got != tt.want {
 			t.Errorf("CompareAPIVersions(%q, %q) = %d, want %d", tt.a, tt.b, got, tt.want)
+		}
+	}
+}
+
+func TestAppendSegmentsSplitsAsStringsSplit(t *testing.T) {
+	for _, s := range []string{"", "a", "a/b", "/a", "a/", "//", "subscriptions/x/resourceGroups/g/providers/N/t/n",
+		strings.Repeat("s/", 40) + "end"} {
+		got := appendSegments(nil, s)
+		want := strings.Split(s, "/")
+		if strings.Join(got, "|") != strings.Join(want, "|") || len(got) != len(want) {
+			t.Errorf("appendSegments(%q) = %q, want %q", s, got, want)
 		}
 	}
 }

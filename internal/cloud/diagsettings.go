@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/steward-gov/steward/internal/arm"
 )
@@ -40,9 +41,9 @@ func (c *Cloud) EnableActivityExport() { c.activityExport.Store(true) }
 // putDiagnosticSetting validates a diagnostic setting at PUT. At
 // subscription scope it is the activity log's export
 // (validateSubscriptionSetting). At resource scope it is stored as Azure
-// shapes it once its destinations and categories are valid; Steward's
-// resources emit no resource logs, so nothing flows to the destinations
-// (docs/cloud.md says so).
+// shapes it once its destinations and categories are valid. Resource logs
+// flow only where Steward emits them (a Key Vault's audit log, read with
+// ResourceDiagnosticSettings; docs/cloud.md lists what does).
 func (c *Cloud) putDiagnosticSetting(ctx context.Context, id string, doc, existing map[string]any) error {
 	parent := strings.TrimSuffix(extensionParent(id), "/")
 	pid, err := arm.ParseResourceID(parent)
@@ -216,25 +217,92 @@ func checkEnabled(m map[string]any, key string, i int) error {
 
 // checkSettingCount refuses a resource's sixth diagnostic setting.
 func (c *Cloud) checkSettingCount(ctx context.Context, parent string) error {
-	n := 0
+	settings, err := c.ResourceDiagnosticSettings(ctx, parent)
+	if err != nil {
+		return err
+	}
+	if len(settings) >= MaxDiagnosticSettings {
+		return arm.BadRequest("BadRequest", "The resource already has %d diagnostic settings, the most a resource can have.", MaxDiagnosticSettings)
+	}
+	return nil
+}
+
+// DiagnosticSetting is a resource's diagnostic setting as a log exporter
+// reads it.
+type DiagnosticSetting struct {
+	// ID is the setting's resource ID; WorkspaceID its Log Analytics
+	// destination ("" when it names none).
+	ID, WorkspaceID string
+	// Dedicated is logAnalyticsDestinationType "Dedicated": resource-
+	// specific tables rather than AzureDiagnostics.
+	Dedicated bool
+	// Logs are the setting's log entries.
+	Logs []DiagnosticLog
+	// Created is when the setting was first written.
+	Created time.Time
+}
+
+// DiagnosticLog is one entry of a setting's properties.logs.
+type DiagnosticLog struct {
+	Category, CategoryGroup string
+	Enabled                 bool
+}
+
+// Enables reports whether the setting sends the log category, which
+// belongs to the category groups (allLogs holds every category).
+func (d DiagnosticSetting) Enables(category string, groups ...string) bool {
+	for _, l := range d.Logs {
+		if !l.Enabled {
+			continue
+		}
+		if l.Category != "" && strings.EqualFold(l.Category, category) {
+			return true
+		}
+		if strings.EqualFold(l.CategoryGroup, "allLogs") {
+			return true
+		}
+		for _, g := range groups {
+			if l.CategoryGroup != "" && strings.EqualFold(l.CategoryGroup, g) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// ResourceDiagnosticSettings lists the diagnostic settings of a resource
+// (those directly on it, not on its children), in ID order.
+func (c *Cloud) ResourceDiagnosticSettings(ctx context.Context, resourceID string) ([]DiagnosticSetting, error) {
+	parent := strings.TrimSuffix(resourceID, "/")
+	var out []DiagnosticSetting
 	after := ""
 	for {
 		page, next, err := c.List(ctx, ListQuery{Type: TypeDiagnosticSettings, Scope: parent, Limit: 50, After: after})
 		if err != nil {
-			return err
+			return nil, err
 		}
 		for _, r := range page {
-			if strings.EqualFold(strings.TrimSuffix(extensionParent(r.ID), "/"), parent) {
-				n++
+			if !strings.EqualFold(strings.TrimSuffix(extensionParent(r.ID), "/"), parent) {
+				continue
 			}
+			props, _ := r.Doc["properties"].(map[string]any)
+			ws, _ := props["workspaceId"].(string)
+			dt, _ := props["logAnalyticsDestinationType"].(string)
+			d := DiagnosticSetting{ID: r.ID, WorkspaceID: ws, Dedicated: strings.EqualFold(dt, "Dedicated"), Created: r.Created}
+			entries, _ := settingList(props, "logs")
+			for _, m := range entries {
+				cat, _ := m["category"].(string)
+				group, _ := m["categoryGroup"].(string)
+				enabled, _ := m["enabled"].(bool)
+				d.Logs = append(d.Logs, DiagnosticLog{Category: cat, CategoryGroup: group, Enabled: enabled})
+			}
+			out = append(out, d)
 		}
 		if next == "" {
 			break
 		}
 		after = next
 	}
-	if n >= MaxDiagnosticSettings {
-		return arm.BadRequest("BadRequest", "The resource already has %d diagnostic settings, the most a resource can have.", MaxDiagnosticSettings)
-	}
-	return nil
+	slices.SortFunc(out, func(a, b DiagnosticSetting) int { return strings.Compare(a.ID, b.ID) })
+	return out, nil
 }

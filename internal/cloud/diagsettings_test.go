@@ -14,6 +14,8 @@ import (
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/to"
 	"github.com/Azure/azure-sdk-for-go/sdk/resourcemanager/monitor/armmonitor"
 	"github.com/google/uuid"
+
+	"github.com/steward-gov/steward/internal/cloud"
 )
 
 // putJSON writes a document as the given token and returns the status
@@ -184,5 +186,30 @@ func TestSDKDiagnosticSettingsAtResourceScope(t *testing.T) {
 	var re *azcore.ResponseError
 	if _, err := diag.Get(ctx, nsg, "to-hub", nil); err == nil || !errors.As(err, &re) || re.StatusCode != 404 {
 		t.Errorf("get after delete: %v", err)
+	}
+}
+
+// TestDiagnosticSettingEnables checks which log entries send a category:
+// the category itself or a group it belongs to, allLogs for any, and only
+// when enabled.
+func TestDiagnosticSettingEnables(t *testing.T) {
+	cases := []struct {
+		logs []cloud.DiagnosticLog
+		want bool
+	}{
+		{[]cloud.DiagnosticLog{{Category: "AuditEvent", Enabled: true}}, true},
+		{[]cloud.DiagnosticLog{{Category: "auditevent", Enabled: true}}, true},
+		{[]cloud.DiagnosticLog{{Category: "AuditEvent", Enabled: false}}, false},
+		{[]cloud.DiagnosticLog{{CategoryGroup: "audit", Enabled: true}}, true},
+		{[]cloud.DiagnosticLog{{CategoryGroup: "allLogs", Enabled: true}}, true},
+		{[]cloud.DiagnosticLog{{CategoryGroup: "allLogs", Enabled: false}}, false},
+		{[]cloud.DiagnosticLog{{Category: "AzurePolicyEvaluationDetails", Enabled: true}}, false},
+		{[]cloud.DiagnosticLog{{Category: "AuditEvent", Enabled: false}, {CategoryGroup: "audit", Enabled: true}}, true},
+		{nil, false},
+	}
+	for i, c := range cases {
+		if got := (cloud.DiagnosticSetting{Logs: c.logs}).Enables("AuditEvent", "audit"); got != c.want {
+			t.Errorf("case %d %+v: Enables = %v, want %v", i, c.logs, got, c.want)
+		}
 	}
 }

@@ -10,6 +10,7 @@ import (
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
 	azarm "github.com/Azure/azure-sdk-for-go/sdk/azcore/arm"
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/runtime"
 )
 
@@ -81,14 +82,7 @@ func (a *Applications) get(ctx context.Context, path, apiVersion string, out any
 	q.Set("api-version", apiVersion)
 	req.Raw().URL.RawQuery = q.Encode()
 	req.Raw().Header.Set("Accept", "application/json")
-	resp, err := a.client.Pipeline().Do(req)
-	if err != nil {
-		return err
-	}
-	if !runtime.HasStatusCode(resp, http.StatusOK) {
-		return runtime.NewResponseError(resp)
-	}
-	return runtime.UnmarshalAsJSON(resp, out)
+	return a.send(req, out)
 }
 
 // Get reads the application with the given ID.
@@ -135,6 +129,12 @@ func (a *Applications) getAbsolute(ctx context.Context, link string, out any) er
 	if err != nil {
 		return err
 	}
+	return a.send(req, out)
+}
+
+// send sends req through the client's pipeline and decodes the JSON
+// answer into out; an answer other than 200 is an *azcore.ResponseError.
+func (a *Applications) send(req *policy.Request, out any) error {
 	resp, err := a.client.Pipeline().Do(req)
 	if err != nil {
 		return err

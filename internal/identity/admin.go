@@ -113,7 +113,7 @@ const dummyHash = "$argon2id$v=19$m=65536,t=3,p=4$c3Rld2FyZC1kdW1teQ$Wl4mJ6b2c4m
 
 // AuthenticateUser checks a user's password and returns the user.
 func (s *Service) AuthenticateUser(ctx context.Context, tenantID, upn, password string) (User, error) {
-	u, err := s.dir.UserByUPN(ctx, tenantID, upn)
+	u, err := s.dir.UserBySignInName(ctx, tenantID, upn)
 	if errors.Is(err, ErrNotFound) {
 		_, _ = CheckPassword(dummyHash, password)
 		return User{}, errBadCredentials

@@ -288,7 +288,7 @@ func (s *Service) respondError(w http.ResponseWriter, r *http.Request, req authz
 	s.opts.Logger.InfoContext(r.Context(), "authorization request refused", "error", e.Code, "aadsts", e.AADSTS, "trace_id", trace)
 	s.respond(w, req, url.Values{
 		"error":             {e.Code},
-		"error_description": {e.errorPrefix() + strconv.Itoa(e.AADSTS) + ": " + e.Message + "\r\nTrace ID: " + trace},
-		"error_uri":         {s.authority(r) + "error?code=" + strconv.Itoa(e.AADSTS)},
+		"error_description": {e.describe() + "\r\nTrace ID: " + trace},
+		"error_uri":         {e.errorURI(s.authority(r))},
 	})
 }

@@ -214,7 +214,7 @@ func B2CDiscovery(authority, tenantSeg, tenantID, policy string) B2CConfiguratio
 		SubjectTypesSupported:             []string{"pairwise"},
 		IDTokenSigningAlgValuesSupported:  []string{"RS256"},
 		TokenEndpointAuthMethodsSupported: []string{"client_secret_post", "client_secret_basic"},
-		ClaimsSupported:                   []string{"name", "given_name", "family_name", "emails", "oid", "sub", "tfp", "iss", "iat", "exp", "aud", "nbf", "auth_time", "nonce", "scp", "azp", "ver"},
+		ClaimsSupported:                   []string{"name", "given_name", "family_name", "emails", "oid", "sub", "tfp", "iss", "iat", "exp", "aud", "nbf", "auth_time", "nonce", "scp", "azp", "ver", "newUser"},
 	}
 }
 
@@ -270,6 +270,9 @@ type B2CClaims struct {
 	AZP        string   `json:"azp,omitempty"`
 	Version    string   `json:"ver"`
 	TenantID   string   `json:"tid"`
+	// NewUser is true in the tokens of the sign-in that created the
+	// account (B2C's "User is new" claim).
+	NewUser bool `json:"newUser,omitempty"`
 }
 
 // b2cClientInfo is B2C's client_info: the uid is "{oid}-{policy}" (lower
@@ -278,8 +281,8 @@ func b2cClientInfo(oid, policy, tid string) string {
 	return clientInfo(oid+"-"+strings.ToLower(policy), tid)
 }
 
-// userEmails is the emails claim: the user's mail, otherMails, then the
-// user principal name when it is an address.
+// userEmails is the emails claim: the user's mail, otherMails, the email
+// sign-in names, then the user principal name when it is an address.
 func userEmails(u User) []string {
 	var out []string
 	add := func(v string) {
@@ -294,7 +297,14 @@ func userEmails(u User) []string {
 			add(m)
 		}
 	}
-	if strings.Contains(u.UserPrincipalName, "@") {
+	for _, n := range signInNames(u) {
+		if strings.Contains(n, "@") {
+			add(n)
+		}
+	}
+	// A local account's user principal name is "{oid}@{domain}", no
+	// address of the user's.
+	if strings.Contains(u.UserPrincipalName, "@") && userString(u, "creationType") != "LocalAccount" {
 		add(u.UserPrincipalName)
 	}
 	return out
@@ -343,14 +353,6 @@ func errB2CPolicyMismatch() *OAuthError {
 	return e
 }
 
-// errorPrefix is "AADB2C" for B2C's errors, "AADSTS" for Entra's.
-func (e *OAuthError) errorPrefix() string {
-	if e.B2C {
-		return "AADB2C"
-	}
-	return "AADSTS"
-}
-
 // issueB2CTokens signs the tokens of a grant issued through a user flow:
 // an access token (aud the API's application ID, scp its scopes) when an
 // API's scopes were asked for, an id_token for openid, and the next
@@ -366,7 +368,7 @@ func (s *Service) issueB2CTokens(ctx context.Context, tenantID string, app Appli
 	base := B2CClaims{Issuer: B2CIssuer(authority, tenantID), IssuedAt: now.Unix(), NotBefore: now.Unix(),
 		Expiry: exp.Unix(), AuthTime: g.AuthTime.Unix(), ObjectID: user.ID, Subject: user.ID, Name: user.DisplayName,
 		Emails: userEmails(user), Policy: g.Policy, Version: "1.0", TenantID: tenantID,
-		GivenName: userString(user, "givenName"), FamilyName: userString(user, "surname")}
+		GivenName: userString(user, "givenName"), FamilyName: userString(user, "surname"), NewUser: g.NewUser}
 	secs := int64(exp.Sub(now) / time.Second)
 	out := UserTokenResponse{TokenType: "Bearer", ExpiresIn: secs, ExtExpiresIn: secs,
 		ClientInfo: b2cClientInfo(user.ID, g.Policy, tenantID), Scope: strings.Join(res.OIDC, " ")}

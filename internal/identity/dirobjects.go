@@ -165,6 +165,11 @@ func (d *Directory) DeleteUser(ctx context.Context, u User) error {
 	if err := d.recs.Delete(ctx, tableUPNs, tkey(u.TenantID, u.UserPrincipalName)); err != nil && !errors.Is(err, ErrNotFound) {
 		return err
 	}
+	for _, n := range signInNames(u) {
+		if err := d.recs.Delete(ctx, tableSignInNames, tkey(u.TenantID, n)); err != nil && !errors.Is(err, ErrNotFound) {
+			return err
+		}
+	}
 	return d.recs.Delete(ctx, tableUsers, tkey(u.TenantID, u.ID))
 }
 

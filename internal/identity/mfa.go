@@ -101,11 +101,18 @@ type TOTPEnrollment struct {
 // BeginTOTP starts a TOTP enrolment: a fresh secret, pending until
 // ConfirmTOTP sees a code made from it. A pending enrolment is replaced.
 func (s *Service) BeginTOTP(ctx context.Context, tenantID string, u User) (TOTPEnrollment, error) {
+	return s.beginTOTP(ctx, tenantID, u, false)
+}
+
+// beginTOTP starts a TOTP enrolment; beside lets it join the user's
+// security keys (the security-info page, after a fresh second factor),
+// whose recovery codes stay.
+func (s *Service) beginTOTP(ctx context.Context, tenantID string, u User, beside bool) (TOTPEnrollment, error) {
 	old, ok, err := s.readMFA(ctx, tenantID, u.ID)
 	if err != nil {
 		return TOTPEnrollment{}, err
 	}
-	if ok && (old.Enrolled || old.hasKeys()) {
+	if ok && (old.Enrolled || old.hasKeys() && !beside) {
 		return TOTPEnrollment{}, ErrMFAEnrolled
 	}
 	key, err := totp.Generate(totp.GenerateOpts{Issuer: "Steward", AccountName: u.UserPrincipalName, Rand: s.opts.Rand})
@@ -117,6 +124,9 @@ func (s *Service) BeginTOTP(ctx context.Context, tenantID string, u User) (TOTPE
 		return TOTPEnrollment{}, err
 	}
 	rec := mfaRecord{TenantID: strings.ToLower(tenantID), UserID: u.ID, Created: s.opts.Now().UTC()}
+	if ok && old.hasKeys() { // beside the keys: they and their recovery codes stay
+		rec.Keys, rec.SealedKeys, rec.RecoverySalt, rec.RecoveryHashes = old.Keys, old.SealedKeys, old.RecoverySalt, old.RecoveryHashes
+	}
 	if err := s.setSecret(&rec, raw); err != nil {
 		return TOTPEnrollment{}, err
 	}
@@ -137,7 +147,7 @@ func totpEnrollment(raw []byte, account string) TOTPEnrollment {
 
 // ConfirmTOTP completes a pending enrolment with a code from the user's
 // app and returns the recovery codes, which are shown once and kept only
-// as hashes.
+// as hashes (none when the app joins security keys that have codes).
 func (s *Service) ConfirmTOTP(ctx context.Context, tenantID, userID, code string) ([]string, error) {
 	rec, ok, err := s.readMFA(ctx, tenantID, userID)
 	if err != nil {
@@ -150,6 +160,9 @@ func (s *Service) ConfirmTOTP(ctx context.Context, tenantID, userID, code string
 		return nil, err
 	}
 	rec.Enrolled = true
+	if len(rec.RecoveryHashes) > 0 && rec.hasKeys() {
+		return nil, s.writeMFA(ctx, rec)
+	}
 	codes, err := s.newRecoveryCodes(&rec)
 	if err != nil {
 		return nil, err

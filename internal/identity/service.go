@@ -65,6 +65,9 @@ type Options struct {
 	// keys for federated identity credentials (default http.DefaultClient;
 	// each fetch is bounded by a 10s timeout).
 	FederationClient *http.Client
+	// Mailer sends the verification codes of self-service sign-up in B2C
+	// user flows; nil turns sign-up off (the page says why).
+	Mailer Mailer
 }
 
 // TokenOutcome is the outcome of one token request: how the client
@@ -158,6 +161,7 @@ func (s *Service) Handler() http.Handler {
 	mux.HandleFunc("/{tenant}/oauth2/v2.0/logout", s.serveLogout)
 	mux.HandleFunc("/{tenant}/openid/userinfo", s.serveUserInfo)
 	mux.HandleFunc("/{tenant}/oauth2/v2.0/webauthn.js", s.serveWebAuthnScript)
+	mux.HandleFunc("/{tenant}/"+SecurityInfoPath, s.serveSecurityInfo)
 	// B2C user flows: "/{tenant}/{policy}/...".
 	mux.HandleFunc("/{tenant}/{policy}/v2.0/.well-known/openid-configuration", s.serveB2CDiscovery)
 	mux.HandleFunc("/{tenant}/{policy}/discovery/v2.0/keys", s.serveB2CKeys)
@@ -190,7 +194,7 @@ func Matches(path string) bool {
 	}
 	switch rest {
 	case "v2.0/.well-known/openid-configuration", "discovery/v2.0/keys", "oauth2/v2.0/token",
-		"oauth2/v2.0/authorize", "oauth2/v2.0/logout", "openid/userinfo", "oauth2/v2.0/webauthn.js":
+		"oauth2/v2.0/authorize", "oauth2/v2.0/logout", "openid/userinfo", "oauth2/v2.0/webauthn.js", SecurityInfoPath:
 		return true
 	}
 	return false

@@ -50,6 +50,10 @@ func (s *Service) proceed(w http.ResponseWriter, r *http.Request, req authzReque
 	ctx := r.Context()
 	now := s.opts.Now()
 	if req.Flow != nil && req.Flow.UserFlowType == UserFlowPasswordReset && !st.flowDone {
+		if s.opts.Mailer != nil { // B2C's reset: the account's email proves it
+			s.renderSignUp(w, r, req, signUpView{Step: "email"}, "", http.StatusOK)
+			return
+		}
 		s.renderB2CPage(w, r, req, "reset", "Reset your password", "", http.StatusOK)
 		return
 	}
@@ -65,6 +69,14 @@ func (s *Service) proceed(w http.ResponseWriter, r *http.Request, req authzReque
 	if needLogin {
 		if req.Prompt == "none" {
 			s.respondError(w, r, req, errLoginRequired())
+			return
+		}
+		if req.Flow != nil && req.Flow.UserFlowType == UserFlowSignUp {
+			if s.opts.Mailer == nil {
+				s.renderSignUp(w, r, req, signUpView{Step: "email"}, errSignUpNoMail, http.StatusServiceUnavailable)
+				return
+			}
+			s.renderSignUp(w, r, req, signUpView{Step: "email"}, "", http.StatusOK)
 			return
 		}
 		s.renderSignIn(w, r, req, "", http.StatusOK)
@@ -172,6 +184,10 @@ func (s *Service) serveAuthorizeForm(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		s.secondFactor(w, r, req, sess, r.PostForm.Get("action"))
+	case "passkey-start", "passkey":
+		s.passkeyForm(w, r, req, r.PostForm.Get("action"))
+	case "signup", "signup-send", "signup-verify", "signup-create", "reset-send", "reset-verify", "reset-set":
+		s.signUpForm(w, r, req, r.PostForm.Get("action"))
 	case "forgot", "reset", "profile", "cancel":
 		s.userFlowForm(w, r, req, r.PostForm.Get("action"))
 	case "consent":
@@ -197,26 +213,15 @@ func (s *Service) serveAuthorizeForm(w http.ResponseWriter, r *http.Request) {
 // signIn checks the user name and password of the sign-in form.
 func (s *Service) signIn(w http.ResponseWriter, r *http.Request, req authzRequest) {
 	ctx := r.Context()
-	upn := strings.TrimSpace(r.PostForm.Get("login"))
-	req.LoginHint = upn
-	now := s.opts.Now()
-	lockKey := "user:" + strings.ToLower(upn)
-	if d := s.lockouts.locked(req.TenantID, lockKey, now); d > 0 {
-		s.renderSignIn(w, r, req, "Your account is locked after too many sign-in attempts. Try again later.", http.StatusTooManyRequests)
-		return
-	}
-	user, err := s.AuthenticateUser(ctx, req.TenantID, upn, r.PostForm.Get("passwd"))
-	if ErrBadCredentials(err) {
-		if s.lockouts.fail(req.TenantID, lockKey, now) {
-			s.opts.Logger.WarnContext(ctx, "user locked out after repeated failed sign-in", "tenant", req.TenantID)
-		}
-		s.renderSignIn(w, r, req, "Your account or password is incorrect.", http.StatusOK)
-		return
-	} else if err != nil {
+	req.LoginHint = strings.TrimSpace(r.PostForm.Get("login"))
+	user, msg, status, err := s.passwordSignIn(r, req.TenantID)
+	if err != nil {
 		s.authorizeFailed(w, r, req, err)
 		return
+	} else if msg != "" {
+		s.renderSignIn(w, r, req, msg, status)
+		return
 	}
-	s.lockouts.succeed(req.TenantID, lockKey)
 	sess, err := s.startSession(ctx, w, req.TenantID, user.ID, []string{"pwd"})
 	if err != nil {
 		s.authorizeFailed(w, r, req, err)
@@ -224,6 +229,40 @@ func (s *Service) signIn(w http.ResponseWriter, r *http.Request, req authzReques
 	}
 	s.opts.Logger.InfoContext(ctx, "user signed in", "tenant", req.TenantID, "oid", user.ID, "client_id", req.App.AppID)
 	s.proceed(w, r, req, sess, step{signedIn: true})
+}
+
+// passwordSignIn checks the name and password of a sign-in form under the
+// lockout; a refusal is the page's message and status (no user).
+func (s *Service) passwordSignIn(r *http.Request, tenantID string) (User, string, int, error) {
+	ctx := r.Context()
+	upn := strings.TrimSpace(r.PostForm.Get("login"))
+	now := s.opts.Now()
+	lockKey := "user:" + strings.ToLower(upn)
+	if d := s.lockouts.locked(tenantID, lockKey, now); d > 0 {
+		return User{}, "Your account is locked after too many sign-in attempts. Try again later.", http.StatusTooManyRequests, nil
+	}
+	user, err := s.AuthenticateUser(ctx, tenantID, upn, r.PostForm.Get("passwd"))
+	if ErrBadCredentials(err) {
+		if s.lockouts.fail(tenantID, lockKey, now) {
+			s.opts.Logger.WarnContext(ctx, "user locked out after repeated failed sign-in", "tenant", tenantID)
+		}
+		return User{}, "Your account or password is incorrect.", http.StatusOK, nil
+	} else if err != nil {
+		return User{}, "", 0, err
+	}
+	s.lockouts.succeed(tenantID, lockKey)
+	return user, "", 0, nil
+}
+
+// startMFASession starts a session whose sign-in was multifactor (amr
+// holds mfa): its second factor is as fresh as its sign-in.
+func (s *Service) startMFASession(ctx context.Context, w http.ResponseWriter, tenantID, userID string, amr []string) (*sessionRef, error) {
+	sess, err := s.startSession(ctx, w, tenantID, userID, amr)
+	if err != nil {
+		return nil, err
+	}
+	sess.rec.MFATime = sess.rec.AuthTime
+	return sess, s.updateRecord(ctx, tableSessions, sess.id, sess.rec, sess.rec.Expires)
 }
 
 // sessionRef is a loaded sign-in session and its cookie value.
@@ -291,11 +330,18 @@ func (s *Service) issueCode(ctx context.Context, req authzRequest, sess *session
 	if len(req.ACRS) > 0 && slices.Contains(sess.rec.AMR, "mfa") {
 		acrs = req.ACRS
 	}
-	policy := ""
+	policy, newUser := "", false
 	if req.Flow != nil {
 		policy = req.Flow.ID
 	}
-	g := grantState{Policy: policy, TenantID: req.TenantID, ClientID: req.App.AppID, UserID: user.ID, Scope: req.Scope,
+	if sess.rec.NewUser { // newUser is in the first tokens after the sign-up only
+		sess.rec.NewUser = false
+		if err := s.updateRecord(ctx, tableSessions, sess.id, sess.rec, sess.rec.Expires); err != nil {
+			return "", err
+		}
+		newUser = true
+	}
+	g := grantState{Policy: policy, NewUser: newUser, TenantID: req.TenantID, ClientID: req.App.AppID, UserID: user.ID, Scope: req.Scope,
 		AuthTime: sess.rec.AuthTime, AMR: sess.rec.AMR, ACRS: acrs, SessionID: sess.rec.SID, Public: req.Public,
 		Issued: now, Expires: now.Add(authCodeLifetime), RedirectURI: req.RedirectURI, Nonce: req.Nonce,
 		CodeChallenge: req.Challenge}

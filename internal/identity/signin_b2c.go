@@ -69,7 +69,8 @@ func (s *Service) userFlowForm(w http.ResponseWriter, r *http.Request, req authz
 		s.renderError(w, r, http.StatusBadRequest, errBadAuthorizeParam("action"))
 	case action == "forgot" && f.UserFlowType == UserFlowSignUpOrSignIn:
 		s.respondError(w, r, req, errForgotPassword())
-	case action == "cancel" && (f.UserFlowType == UserFlowPasswordReset || f.UserFlowType == UserFlowProfileUpdate):
+	case action == "cancel" && (f.UserFlowType == UserFlowPasswordReset || f.UserFlowType == UserFlowProfileUpdate || f.signsUp()):
+		s.endSignUp(r.Context(), w, r)
 		s.respondError(w, r, req, errB2CUserCancelled())
 	case action == "reset" && f.UserFlowType == UserFlowPasswordReset:
 		s.resetPassword(w, r, req)
@@ -105,7 +106,7 @@ func (s *Service) resetPassword(w http.ResponseWriter, r *http.Request, req auth
 		again("The new password must have 8 to 256 characters.", http.StatusOK)
 		return
 	}
-	user, err := s.dir.UserByUPN(ctx, req.TenantID, upn)
+	user, err := s.dir.UserBySignInName(ctx, req.TenantID, upn)
 	var enrolled bool
 	if err == nil {
 		enrolled, err = s.MFAEnrolled(ctx, req.TenantID, user.ID)
@@ -145,13 +146,8 @@ func (s *Service) resetPassword(w http.ResponseWriter, r *http.Request, req auth
 		s.authorizeFailed(w, r, req, err)
 		return
 	}
-	sess, err := s.startSession(ctx, w, req.TenantID, user.ID, []string{"pwd", "otp", "mfa"})
+	sess, err := s.startMFASession(ctx, w, req.TenantID, user.ID, []string{"pwd", "otp", "mfa"})
 	if err != nil {
-		s.authorizeFailed(w, r, req, err)
-		return
-	}
-	sess.rec.MFATime = sess.rec.AuthTime
-	if err := s.updateRecord(ctx, tableSessions, sess.id, sess.rec, sess.rec.Expires); err != nil {
 		s.authorizeFailed(w, r, req, err)
 		return
 	}

@@ -2,6 +2,7 @@ package identity
 
 import (
 	"encoding/base64"
+	"encoding/json"
 	"errors"
 	"html/template"
 	"net/http"
@@ -35,7 +36,7 @@ func (s *Service) mfaNeeded(req authzRequest, sess *sessionRef, enrolled bool, n
 func (s *Service) secondFactor(w http.ResponseWriter, r *http.Request, req authzRequest, sess *sessionRef, action string) {
 	ctx := r.Context()
 	if action == "continue" { // after the recovery codes were shown
-		s.proceed(w, r, req, sess, step{signedIn: true})
+		s.afterSecondFactor(w, r, req, sess, "")
 		return
 	}
 	user, err := s.dir.User(ctx, req.TenantID, sess.rec.UserID)
@@ -51,15 +52,17 @@ func (s *Service) secondFactor(w http.ResponseWriter, r *http.Request, req authz
 	}
 	code := r.PostForm.Get("otc")
 	var recovery []string
-	enrolling := action == "enroll"
+	enrolling, registering := action == "enroll", false
 	switch action {
 	case "enroll":
 		recovery, err = s.ConfirmTOTP(ctx, req.TenantID, user.ID, code)
 	case "webauthn":
+		var c webauthnCeremony
+		registering = json.Unmarshal(sess.rec.WebAuthn, &c) == nil && c.Register
 		var enrolled bool
 		if enrolled, err = s.MFAEnrolled(ctx, req.TenantID, user.ID); err == nil {
 			enrolling = !enrolled
-			recovery, err = s.finishWebAuthn(ctx, r, sess, user, r.PostForm.Get("credential"))
+			recovery, err = s.finishWebAuthn(ctx, r, sess, user, r.PostForm.Get("credential"), securityInfoPage(r))
 		}
 	default:
 		err = s.VerifySecondFactor(ctx, req.TenantID, user.ID, code)
@@ -101,7 +104,29 @@ func (s *Service) secondFactor(w http.ResponseWriter, r *http.Request, req authz
 			Query: req.Raw, CSRF: s.withCSRF(w), Scopes: recovery})
 		return
 	}
-	s.proceed(w, r, req, sess, step{signedIn: true})
+	info := ""
+	switch {
+	case action == "enroll":
+		info = "Authenticator app added."
+	case registering:
+		info = "Security key added."
+	}
+	s.afterSecondFactor(w, r, req, sess, info)
+}
+
+// afterSecondFactor goes on after a second factor: the sign-in continues,
+// or the security-info page shows the user's methods again.
+func (s *Service) afterSecondFactor(w http.ResponseWriter, r *http.Request, req authzRequest, sess *sessionRef, info string) {
+	if !securityInfoPage(r) {
+		s.proceed(w, r, req, sess, step{signedIn: true})
+		return
+	}
+	user, err := s.dir.User(r.Context(), sess.rec.TenantID, sess.rec.UserID)
+	if err != nil {
+		s.authorizeFailed(w, r, req, err)
+		return
+	}
+	s.renderSecurityInfo(w, r, sess, user, info, "", "")
 }
 
 // renderMFA asks for the second factor: a code, or the user's security
@@ -112,7 +137,7 @@ func (s *Service) renderMFA(w http.ResponseWriter, r *http.Request, req authzReq
 		s.authorizeFailed(w, r, req, err)
 		return
 	} else if n > 0 {
-		if d.WebAuthn, err = s.beginWebAuthn(r.Context(), r, sess, user, false); err != nil && !errors.Is(err, errNoWebAuthn) {
+		if d.WebAuthn, err = s.beginWebAuthn(r.Context(), r, sess, user, false, false); err != nil && !errors.Is(err, errNoWebAuthn) {
 			s.authorizeFailed(w, r, req, err)
 			return
 		}
@@ -160,8 +185,8 @@ func (s *Service) showEnroll(w http.ResponseWriter, r *http.Request, req authzRe
 		return
 	}
 	options := ""
-	if req.Flow == nil {
-		if options, err = s.beginWebAuthn(r.Context(), r, sess, user, true); err != nil && !errors.Is(err, errNoWebAuthn) {
+	if req.Flow == nil && !securityInfoPage(r) { // the security-info page adds one method at a time
+		if options, err = s.beginWebAuthn(r.Context(), r, sess, user, true, false); err != nil && !errors.Is(err, errNoWebAuthn) {
 			s.authorizeFailed(w, r, req, err)
 			return
 		}

@@ -4,7 +4,6 @@ import (
 	"html/template"
 	"net/http"
 	"net/url"
-	"strconv"
 )
 
 // The sign-in pages are self-contained: inline CSS allowed by a per-response
@@ -28,11 +27,11 @@ button.secondary{background:#e6e6e6;color:#1b1b1b}
 
 {{define "webauthn"}}{{if .WebAuthn}}<form method="post" action="{{.Action}}" id="webauthn" data-ceremony="{{.Ceremony}}" data-options="{{.WebAuthn}}">
 <input type="hidden" name="q" value="{{.Query}}"><input type="hidden" name="csrf" value="{{.CSRF}}">
-<input type="hidden" name="action" value="webauthn"><input type="hidden" name="credential" id="credential">
+<input type="hidden" name="action" value="{{or .WebAuthnAction "webauthn"}}"><input type="hidden" name="credential" id="credential">
 <button type="button" id="webauthn-start" class="secondary" hidden>{{if eq .Ceremony "register"}}Use a security key instead{{else}}Use your security key{{end}}</button>
 <p class="error" id="webauthn-error" role="alert" hidden></p>
 </form>
-<script nonce="{{.Nonce}}" src="webauthn.js"></script>{{end}}{{end}}
+<script nonce="{{.Nonce}}" src="{{.Script}}"></script>{{end}}{{end}}
 
 {{define "signin"}}{{template "head" .}}
 <h1>Sign in</h1>
@@ -50,6 +49,14 @@ button.secondary{background:#e6e6e6;color:#1b1b1b}
 {{if .Forgot}}<form method="post" action="{{.Action}}">
 <input type="hidden" name="q" value="{{.Query}}"><input type="hidden" name="csrf" value="{{.CSRF}}">
 <button type="submit" name="action" value="forgot" class="secondary">Forgot your password?</button>
+</form>{{end}}
+{{if .PasskeySignIn}}<form method="post" action="{{.Action}}">
+<input type="hidden" name="q" value="{{.Query}}"><input type="hidden" name="csrf" value="{{.CSRF}}">
+<button type="submit" name="action" value="passkey-start" class="secondary" id="passkey">Sign in with a security key</button>
+</form>{{end}}
+{{if .SignUpLink}}<form method="post" action="{{.Action}}">
+<input type="hidden" name="q" value="{{.Query}}"><input type="hidden" name="csrf" value="{{.CSRF}}">
+<p class="small">Don't have an account? <button type="submit" name="action" value="signup" class="secondary" id="createAccount">Sign up now</button></p>
 </form>{{end}}
 {{template "foot" .}}{{end}}
 
@@ -139,6 +146,20 @@ type pageData struct {
 	// WebAuthn are the options of navigator.credentials (JSON) for the
 	// security-key form; Ceremony is "register" or "login".
 	WebAuthn, Ceremony string
+	// SignUp is the sign-up page's step and values.
+	SignUp *signUpView
+	// SignUpLink offers "Sign up now" (signUpOrSignIn flows with a mailer).
+	SignUpLink bool
+	// Script is the security-key script's address (set by render).
+	Script string
+	// Security-info page: a status line, and what may be added.
+	Info          string
+	CanAddApp     bool
+	CanAddKey     bool
+	PasskeySignIn bool
+	// WebAuthnAction is the security-key form's action ("webauthn" when
+	// empty; "passkey" for a passwordless sign-in).
+	WebAuthnAction string
 }
 
 // securePage sets the headers of every sign-in page: no caching, no
@@ -172,6 +193,9 @@ func (s *Service) withCSRF(w http.ResponseWriter) string {
 }
 
 func (s *Service) render(w http.ResponseWriter, r *http.Request, name string, status int, d pageData) {
+	if d.Script == "" {
+		d.Script = scriptSrc(r)
+	}
 	w.WriteHeader(status)
 	if err := pages.ExecuteTemplate(w, name, d); err != nil {
 		s.opts.Logger.ErrorContext(r.Context(), "sign-in page rendering failed", "page", name, "err", err.Error())
@@ -182,7 +206,9 @@ func (s *Service) renderSignIn(w http.ResponseWriter, r *http.Request, req authz
 	nonce := s.securePage(w, "'self'")
 	s.render(w, r, "signin", status, pageData{Title: "Sign in", Nonce: nonce, Action: r.URL.Path, Query: req.Raw,
 		CSRF: s.withCSRF(w), AppName: req.App.DisplayName, LoginHint: req.LoginHint, Message: msg,
-		Forgot: req.Flow != nil && req.Flow.UserFlowType == UserFlowSignUpOrSignIn})
+		Forgot:        req.Flow != nil && req.Flow.UserFlowType == UserFlowSignUpOrSignIn,
+		SignUpLink:    req.Flow != nil && req.Flow.UserFlowType == UserFlowSignUpOrSignIn && s.signUpOpen(req.Flow),
+		PasskeySignIn: s.passkeyOffered(r, req)})
 }
 
 func (s *Service) renderConsent(w http.ResponseWriter, r *http.Request, req authzRequest, user User, scopes []string) {
@@ -194,7 +220,7 @@ func (s *Service) renderConsent(w http.ResponseWriter, r *http.Request, req auth
 func (s *Service) renderError(w http.ResponseWriter, r *http.Request, status int, e *OAuthError) {
 	nonce := s.securePage(w, "'none'")
 	s.render(w, r, "error", status, pageData{Title: "Sign-in error", Nonce: nonce,
-		Message: e.errorPrefix() + strconv.Itoa(e.AADSTS) + ": " + e.Message, Code: e.Code})
+		Message: e.describe(), Code: e.Code})
 }
 
 func (s *Service) renderFormPost(w http.ResponseWriter, action string, params url.Values) {

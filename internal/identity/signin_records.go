@@ -53,6 +53,9 @@ type signInSession struct {
 	// WebAuthn is the security-key ceremony in progress (a
 	// webauthnCeremony), spent by the form that completes it.
 	WebAuthn []byte `json:"webauthn,omitempty"`
+	// NewUser marks a session that a sign-up started, until its first
+	// authorization code.
+	NewUser bool `json:"newUser,omitempty"`
 }
 
 // grantState is what an authorization code or refresh token stands for: a
@@ -79,6 +82,8 @@ type grantState struct {
 	// Entra's endpoints): its tokens have B2C's claims, and only that
 	// flow's token endpoint redeems it.
 	Policy string `json:"policy,omitempty"`
+	// NewUser: the grant follows the user's sign-up (B2C's newUser claim).
+	NewUser bool `json:"newUser,omitempty"`
 }
 
 // newSecret returns a random 256-bit value, base64url without padding.
@@ -156,7 +161,7 @@ func (s *Service) getRecord(ctx context.Context, table, secret string, v any) (b
 func (s *Service) PruneSignIns(ctx context.Context) (int, error) {
 	now := s.opts.Now()
 	n := 0
-	for _, table := range []string{tableSessions, tableAuthCodes, tableRedeemedCodes, tableRefreshTokens} {
+	for _, table := range []string{tableSessions, tableAuthCodes, tableRedeemedCodes, tableRefreshTokens, tableSignUps, tablePasskeys} {
 		vals, err := s.dir.recs.List(ctx, table, "")
 		if err != nil {
 			return n, err

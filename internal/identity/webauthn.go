@@ -19,11 +19,12 @@ import (
 	"github.com/google/uuid"
 )
 
-// WebAuthn (FIDO2 security keys) as a second factor. The relying party is
-// the authority the browser sees: its host name is the RP ID and its
-// origin the only origin accepted. Attestation is not asked for ("none"),
-// user verification is preferred, and the credentials are server-side
-// (not discoverable): the user is known from the password step.
+// WebAuthn (FIDO2 security keys) as a second factor, and as a
+// passwordless sign-in (passkey.go). The relying party is the authority
+// the browser sees: its host name is the RP ID and its origin the only
+// origin accepted. Attestation is not asked for ("none"), user
+// verification is preferred, and a discoverable credential is preferred
+// (a key that keeps one can sign in without a password).
 
 // webauthnCeremonyLifetime bounds a registration or assertion between
 // the page that starts it and the form that completes it.
@@ -52,9 +53,12 @@ func (w webauthnUser) WebAuthnCredentials() []webauthn.Credential { return w.cre
 // webauthnCeremony is a ceremony in progress, kept in the sign-in
 // session between the page and the form post.
 type webauthnCeremony struct {
-	Register bool                 `json:"register"`
-	Data     webauthn.SessionData `json:"data"`
-	Expires  time.Time            `json:"expires"`
+	Register bool `json:"register"`
+	// Add marks a registration begun on the security-info page after a
+	// fresh second factor: the key joins the user's existing factors.
+	Add     bool                 `json:"add,omitempty"`
+	Data    webauthn.SessionData `json:"data"`
+	Expires time.Time            `json:"expires"`
 }
 
 // relyingParty is the WebAuthn relying party of the request's authority.
@@ -74,7 +78,7 @@ func (s *Service) relyingParty(r *http.Request) (*webauthn.WebAuthn, error) {
 		RPOrigins:             []string{origin},
 		AttestationPreference: protocol.PreferNoAttestation,
 		AuthenticatorSelection: protocol.AuthenticatorSelection{
-			ResidentKey:      protocol.ResidentKeyRequirementDiscouraged,
+			ResidentKey:      protocol.ResidentKeyRequirementPreferred,
 			UserVerification: protocol.VerificationPreferred,
 		},
 		Timeouts: webauthn.TimeoutsConfig{
@@ -129,8 +133,9 @@ func (s *Service) setWebAuthnKeys(rec *mfaRecord, creds []webauthn.Credential) e
 
 // beginWebAuthn starts a registration (register) or an assertion for the
 // user and returns the options for navigator.credentials as JSON; the
-// ceremony is kept in the session.
-func (s *Service) beginWebAuthn(ctx context.Context, r *http.Request, sess *sessionRef, user User, register bool) (string, error) {
+// ceremony is kept in the session. add marks a registration that may join
+// existing factors (the caller checked that the second factor is fresh).
+func (s *Service) beginWebAuthn(ctx context.Context, r *http.Request, sess *sessionRef, user User, register, add bool) (string, error) {
 	rp, err := s.relyingParty(r)
 	if err != nil {
 		return "", err
@@ -158,22 +163,30 @@ func (s *Service) beginWebAuthn(ctx context.Context, r *http.Request, sess *sess
 	if err != nil {
 		return "", err
 	}
-	b, err := json.Marshal(options)
+	b, err := jsonString(options)
 	if err != nil {
 		return "", err
 	}
-	c := webauthnCeremony{Register: register, Data: *data, Expires: s.opts.Now().UTC().Add(webauthnCeremonyLifetime)}
+	c := webauthnCeremony{Register: register, Add: register && add, Data: *data, Expires: s.opts.Now().UTC().Add(webauthnCeremonyLifetime)}
 	if sess.rec.WebAuthn, err = json.Marshal(c); err != nil {
 		return "", err
 	}
-	return string(b), s.updateRecord(ctx, tableSessions, sess.id, sess.rec, sess.rec.Expires)
+	return b, s.updateRecord(ctx, tableSessions, sess.id, sess.rec, sess.rec.Expires)
+}
+
+// jsonString is v as JSON text (navigator.credentials options for a page).
+func jsonString(v any) (string, error) {
+	b, err := json.Marshal(v)
+	return string(b), err
 }
 
 // finishWebAuthn completes the session's ceremony with the browser's
 // answer (the credential as JSON). A registration makes the key the
-// user's second factor and returns new recovery codes. Any refusal is
+// user's second factor and returns new recovery codes; with allowAdd, a
+// registration begun as an addition (beginWebAuthn's add) joins the
+// existing factors and keeps their recovery codes. Any refusal is
 // errBadSecondFactor; the ceremony is spent either way.
-func (s *Service) finishWebAuthn(ctx context.Context, r *http.Request, sess *sessionRef, user User, answer string) ([]string, error) {
+func (s *Service) finishWebAuthn(ctx context.Context, r *http.Request, sess *sessionRef, user User, answer string, allowAdd bool) ([]string, error) {
 	var c webauthnCeremony
 	pending := sess.rec.WebAuthn
 	sess.rec.WebAuthn = nil
@@ -206,14 +219,23 @@ func (s *Service) finishWebAuthn(ctx context.Context, r *http.Request, sess *ses
 		if err != nil {
 			return nil, errBadSecondFactor
 		}
-		// A key is registered as the first second factor only, like the
-		// app: a user with one already proves it before changing it.
-		if rec.Enrolled || rec.hasKeys() {
+		// A key is registered as the first second factor, or beside the
+		// existing ones from the security-info page after a fresh second
+		// factor: a password alone never adds a factor to an account
+		// that has one.
+		adding := rec.Enrolled || rec.hasKeys()
+		if adding && !(allowAdd && c.Add) {
 			return nil, errBadSecondFactor
 		}
 		cred, err := rp.CreateCredential(wu, c.Data, parsed)
 		if err != nil {
 			return nil, errBadSecondFactor
+		}
+		if adding {
+			if err := s.setWebAuthnKeys(&rec, append(creds, *cred)); err != nil {
+				return nil, err
+			}
+			return nil, s.writeMFA(ctx, rec)
 		}
 		if err := s.setWebAuthnKeys(&rec, []webauthn.Credential{*cred}); err != nil {
 			return nil, err

@@ -227,6 +227,8 @@ type softKey struct {
 	id     []byte
 	count  uint32
 	origin string
+	// flags of an assertion's authenticator data (0: UP and UV).
+	flags byte
 }
 
 func b64(b []byte) string { return base64.RawURLEncoding.EncodeToString(b) }
@@ -291,7 +293,11 @@ func (k *softKey) get(options string, userID string) string {
 	k.t.Helper()
 	challenge, rpID := k.options(options)
 	cd := k.clientData("webauthn.get", challenge)
-	ad := k.authData(rpID, 0x05, nil) // UP, UV
+	flags := k.flags
+	if flags == 0 {
+		flags = 0x05 // UP, UV
+	}
+	ad := k.authData(rpID, flags, nil)
 	h := sha256.Sum256(cd)
 	digest := sha256.Sum256(append(append([]byte(nil), ad...), h[:]...)) // ES256 signs authData || hash(clientData)
 	sig, err := ecdsa.SignASN1(rand.Reader, k.key, digest[:])
@@ -320,7 +326,7 @@ func TestSecurityKeyCeremonies(t *testing.T) {
 	}
 	begin := func(register bool) string {
 		t.Helper()
-		o, err := svc.beginWebAuthn(ctx, r, sess, u, register)
+		o, err := svc.beginWebAuthn(ctx, r, sess, u, register, false)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -332,7 +338,7 @@ func TestSecurityKeyCeremonies(t *testing.T) {
 	if _, rpID := k.options(opts); rpID != "login.steward.test" {
 		t.Fatalf("registration options name RP %q", rpID)
 	}
-	codes, err := svc.finishWebAuthn(ctx, r, sess, u, k.create(opts))
+	codes, err := svc.finishWebAuthn(ctx, r, sess, u, k.create(opts), false)
 	if err != nil || len(codes) != recoveryCodeCount {
 		t.Fatalf("registration: %d codes, %v", len(codes), err)
 	}
@@ -341,7 +347,7 @@ func TestSecurityKeyCeremonies(t *testing.T) {
 	}
 	// A second registration (over an existing factor) is refused.
 	other := &softKey{t: t, key: priv, id: []byte("soft-key-credential-2"), origin: k.origin}
-	if _, err := svc.finishWebAuthn(ctx, r, sess, u, other.create(begin(true))); !ErrBadSecondFactor(err) {
+	if _, err := svc.finishWebAuthn(ctx, r, sess, u, other.create(begin(true)), false); !ErrBadSecondFactor(err) {
 		t.Fatalf("a registration over an existing key: %v", err)
 	}
 
@@ -349,32 +355,32 @@ func TestSecurityKeyCeremonies(t *testing.T) {
 	k.count = 1
 	opts = begin(false)
 	answer := k.get(opts, u.ID)
-	if _, err := svc.finishWebAuthn(ctx, r, sess, u, answer); err != nil {
+	if _, err := svc.finishWebAuthn(ctx, r, sess, u, answer, false); err != nil {
 		t.Fatalf("assertion: %v", err)
 	}
-	if _, err := svc.finishWebAuthn(ctx, r, sess, u, answer); !ErrBadSecondFactor(err) {
+	if _, err := svc.finishWebAuthn(ctx, r, sess, u, answer, false); !ErrBadSecondFactor(err) {
 		t.Fatalf("a replayed assertion: %v", err)
 	}
 	// A sign count that does not grow is a cloned key: refused.
-	if _, err := svc.finishWebAuthn(ctx, r, sess, u, k.get(begin(false), u.ID)); !ErrBadSecondFactor(err) {
+	if _, err := svc.finishWebAuthn(ctx, r, sess, u, k.get(begin(false), u.ID), false); !ErrBadSecondFactor(err) {
 		t.Fatalf("an assertion with a stale sign count: %v", err)
 	}
 	// Another origin (a phishing site relaying the challenge) is refused.
 	k.count = 5
 	phish := &softKey{t: t, key: priv, id: k.id, count: 5, origin: "https://login.steward.test.evil.example"}
-	if _, err := svc.finishWebAuthn(ctx, r, sess, u, phish.get(begin(false), u.ID)); !ErrBadSecondFactor(err) {
+	if _, err := svc.finishWebAuthn(ctx, r, sess, u, phish.get(begin(false), u.ID), false); !ErrBadSecondFactor(err) {
 		t.Fatalf("an assertion from another origin: %v", err)
 	}
 	// An expired ceremony is refused.
 	opts = begin(false)
 	e.clock.Add(webauthnCeremonyLifetime + time.Second)
 	k.count = 6
-	if _, err := svc.finishWebAuthn(ctx, r, sess, u, k.get(opts, u.ID)); !ErrBadSecondFactor(err) {
+	if _, err := svc.finishWebAuthn(ctx, r, sess, u, k.get(opts, u.ID), false); !ErrBadSecondFactor(err) {
 		t.Fatalf("an expired ceremony: %v", err)
 	}
 	// And a fresh one with a growing count works again.
 	k.count = 7
-	if _, err := svc.finishWebAuthn(ctx, r, sess, u, k.get(begin(false), u.ID)); err != nil {
+	if _, err := svc.finishWebAuthn(ctx, r, sess, u, k.get(begin(false), u.ID), false); err != nil {
 		t.Fatalf("assertion after the refusals: %v", err)
 	}
 }

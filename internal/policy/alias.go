@@ -29,6 +29,9 @@ type AliasTable struct {
 	// base is the table this one adds to or overrides (see Layer); a
 	// lookup that misses here continues there.
 	base *AliasTable
+	// lazy, when set, holds the aliases instead of the maps, decoded a
+	// resource type at a time (see aliases_lazy.go).
+	lazy *lazyAliases
 }
 
 // Alias is one policy alias.
@@ -91,8 +94,9 @@ func (ti *TypeInfo) noteAPIVersion(v string) {
 // LatestAPIVersion returns the latest api-version the table knows for a
 // resource type, or "".
 func (t *AliasTable) LatestAPIVersion(resourceType string) string {
+	lt := strings.ToLower(resourceType)
 	for l := t; l != nil; l = l.base {
-		if ti, ok := l.types[strings.ToLower(resourceType)]; ok && ti.LatestAPIVersion != "" {
+		if ti, ok := l.typeMap(lt)[lt]; ok && ti.LatestAPIVersion != "" {
 			return ti.LatestAPIVersion
 		}
 	}
@@ -120,7 +124,11 @@ func (t *AliasTable) Len() int {
 	if t == nil {
 		return 0
 	}
-	return len(t.aliases) + t.base.Len()
+	n := len(t.aliases)
+	if t.lazy != nil {
+		n = t.lazy.count
+	}
+	return n + t.base.Len()
 }
 
 // HasMetadata reports whether the table knows which aliases are
@@ -134,7 +142,7 @@ func (t *AliasTable) Lookup(name string) (*Alias, bool) {
 
 func (t *AliasTable) lookupLower(ln string) (*Alias, bool) {
 	for ; t != nil; t = t.base {
-		if a, ok := t.aliases[ln]; ok {
+		if a, ok := t.aliasMap(ln)[ln]; ok {
 			return a, true
 		}
 	}
@@ -151,7 +159,7 @@ func (t *AliasTable) Type(resourceType string) (*TypeInfo, bool) {
 func (t *AliasTable) typeLower(lt string) (*TypeInfo, bool) {
 	var found *TypeInfo
 	for ; t != nil; t = t.base {
-		ti, ok := t.types[lt]
+		ti, ok := t.typeMap(lt)[lt]
 		if !ok {
 			continue
 		}
@@ -170,7 +178,7 @@ func (t *AliasTable) typeLower(lt string) (*TypeInfo, bool) {
 func (t *AliasTable) All() []*Alias {
 	seen := map[string]*Alias{}
 	for l := t; l != nil; l = l.base {
-		for k, a := range l.aliases {
+		for k, a := range l.plain().aliases {
 			if _, ok := seen[k]; !ok {
 				seen[k] = a
 			}
@@ -186,6 +194,9 @@ func (t *AliasTable) All() []*Alias {
 
 // Add adds or replaces an alias.
 func (t *AliasTable) Add(a *Alias) {
+	if t.lazy != nil {
+		panic("policy: Add on a shared alias table; extend it with Layer")
+	}
 	if a.ResourceType == "" {
 		a.ResourceType = aliasResourceType(a.Name)
 	}
@@ -201,7 +212,11 @@ func (t *AliasTable) Merge(other *AliasTable) {
 	if other == nil {
 		return
 	}
+	if t.lazy != nil {
+		panic("policy: Merge into a shared alias table; extend it with Layer")
+	}
 	t.Merge(other.base)
+	other = other.plain()
 	for k, a := range other.aliases {
 		t.aliases[k] = a
 	}

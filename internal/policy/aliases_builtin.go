@@ -13,17 +13,20 @@ import (
 	"github.com/steward-gov/steward/internal/atomicfile"
 )
 
-// builtinAliasesCSV is Azure's alias table (alias,defaultPath; 65,398
-// aliases of the public cloud, 2024), gzip-compressed. Its source and
-// licence are in aliasdata/LICENSE.
+// builtinAliasData is Azure's alias table (alias and default path; 65,398
+// aliases of the public cloud, 2024) as chunks a resource type each (see
+// aliases_lazy.go), made from the corpus's policy-aliases.csv.gz by
+// `go test ./internal/policy -run TestBuiltinAliasesMatchTheCorpus -update-aliases`.
+// Its source and licence are in aliasdata/LICENSE.
 //
-//go:embed aliasdata/policy-aliases.csv.gz
-var builtinAliasesCSV []byte
+//go:embed aliasdata/policy-aliases.zip
+var builtinAliasData []byte
 
-// builtinAliases decodes the embedded table once, on first use, so
-// commands that evaluate no policy never pay for it.
+// builtinAliases opens the embedded table once, on first use; its chunks
+// are decoded as lookups reach them, so a command pays only for the
+// resource types its definitions name.
 var builtinAliases = sync.OnceValues(func() (*AliasTable, error) {
-	return LoadAliasesCSV(bytes.NewReader(builtinAliasesCSV))
+	return loadLazyAliases(builtinAliasData)
 })
 
 // BuiltinAliases returns the alias table compiled into Steward. It is

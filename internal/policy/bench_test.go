@@ -26,7 +26,9 @@ func loadCorpus(b *testing.B) [][]byte {
 	return out
 }
 
-func loadCorpusAliases(b *testing.B) *AliasTable {
+// loadCorpusAliases loads the corpus's alias table whole (skipping when
+// ../shared is absent).
+func loadCorpusAliases(b testing.TB) *AliasTable {
 	b.Helper()
 	p := requireShared(b, "corpus/aliases/policy-aliases.csv.gz")
 	f, err := os.Open(p)

@@ -103,15 +103,7 @@ func TestConformanceCases(t *testing.T) {
 // corpus against hand-written resources, with the corpus alias table.
 func TestBuiltinCases(t *testing.T) {
 	requireShared(t, "corpus/azure-policy")
-	f, err := os.Open(filepath.Join(requireShared(t, "corpus/aliases"), "policy-aliases.csv.gz"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	aliases, err := LoadAliasesCSV(f)
-	if err != nil {
-		t.Fatal(err)
-	}
+	aliases := loadCorpusAliases(t)
 	cf, err := LoadCaseFile("testdata/builtins.yaml")
 	if err != nil {
 		t.Fatal(err)

@@ -35,19 +35,44 @@ func NewResource(doc map[string]any) *Resource {
 		doc = map[string]any{}
 	}
 	r := &Resource{doc: doc}
-	var v any
-	if v, r.hasType = armexpr.Lookup(doc, "type"); r.hasType {
-		r.typ, _ = v.(string)
-		r.typV = v
+	// the six top-level keys, found in one pass over the document when
+	// any is not spelled as written (armexpr.Lookup would walk the map
+	// once per missing key: exports often have no kind or apiVersion)
+	keys := [...]string{"type", "name", "kind", "id", "apiVersion", "location"}
+	var vals [len(keys)]any
+	var found [len(keys)]bool
+	missing := 0
+	for i, k := range keys {
+		if vals[i], found[i] = doc[k]; !found[i] {
+			missing++
+		}
+	}
+	if missing > 0 {
+		for k, v := range doc {
+			for i, key := range keys {
+				if !found[i] && strings.EqualFold(k, key) {
+					vals[i], found[i] = v, true
+					missing--
+					break
+				}
+			}
+			if missing == 0 {
+				break
+			}
+		}
+	}
+	if r.hasType = found[0]; r.hasType {
+		r.typ, _ = vals[0].(string)
+		r.typV = vals[0]
 		r.typLower = strings.ToLower(r.typ)
 	}
-	r.name = stringAt(doc, "name")
-	r.kind = stringAt(doc, "kind")
-	r.id = stringAt(doc, "id")
-	r.apiVer = stringAt(doc, "apiVersion")
-	if v, r.hasLoc = armexpr.Lookup(doc, "location"); r.hasLoc {
-		r.locV = v
-		r.location, _ = v.(string)
+	r.name, _ = vals[1].(string)
+	r.kind, _ = vals[2].(string)
+	r.id, _ = vals[3].(string)
+	r.apiVer, _ = vals[4].(string)
+	if r.hasLoc = found[5]; r.hasLoc {
+		r.locV = vals[5]
+		r.location, _ = vals[5].(string)
 		r.locNorm = normalizeLocation(r.location)
 	}
 	return r
@@ -71,6 +96,13 @@ func (r *Resource) Document() map[string]any { return r.doc }
 
 // Type returns the resource type, e.g. Microsoft.Storage/storageAccounts.
 func (r *Resource) Type() string { return r.typ }
+
+// LowerType returns the resource type in lower case.
+func (r *Resource) LowerType() string { return r.typLower }
+
+// HasLocation reports whether the document has a location property
+// (whatever its value).
+func (r *Resource) HasLocation() bool { return r.hasLoc }
 
 // Name returns the resource name.
 func (r *Resource) Name() string { return r.name }

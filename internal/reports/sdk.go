@@ -9,6 +9,7 @@ import (
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
 	azarm "github.com/Azure/azure-sdk-for-go/sdk/azcore/arm"
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore/runtime"
 	"github.com/Azure/azure-sdk-for-go/sdk/resourcemanager/authorization/armauthorization/v2"
 	"github.com/Azure/azure-sdk-for-go/sdk/resourcemanager/monitor/armmonitor"
 	"github.com/Azure/azure-sdk-for-go/sdk/resourcemanager/resources/armresources"
@@ -214,25 +215,39 @@ func ListResourceDocs(ctx context.Context, src Source) ([]map[string]any, error)
 		return nil, err
 	}
 	var out []map[string]any
-	p := c.NewListPager(nil)
-	for p.More() {
-		page, err := p.NextPage(ctx)
-		if err != nil {
-			return nil, err
-		}
-		for _, r := range page.Value {
-			doc := AsDoc(r)
-			if strings.EqualFold(deref(r.Type), "Microsoft.Compute/virtualMachines") {
-				full, err := c.GetByID(ctx, deref(r.ID), vmAPIVersion, nil)
-				if err != nil {
-					return nil, err
-				}
-				doc = AsDoc(full.GenericResource)
+	err = eachResource(ctx, c, func(r *armresources.GenericResourceExpanded) error {
+		doc := AsDoc(r)
+		if strings.EqualFold(deref(r.Type), "Microsoft.Compute/virtualMachines") {
+			full, err := c.GetByID(ctx, deref(r.ID), vmAPIVersion, nil)
+			if err != nil {
+				return err
 			}
-			out = append(out, doc)
+			doc = AsDoc(full.GenericResource)
 		}
+		out = append(out, doc)
+		return nil
+	})
+	if err != nil {
+		return nil, err
 	}
 	return out, nil
+}
+
+// eachResource calls fn with each resource of c's subscription, in the
+// order of its list, until fn or a page fails.
+func eachResource(ctx context.Context, c *armresources.Client, fn func(*armresources.GenericResourceExpanded) error) error {
+	for p := c.NewListPager(nil); p.More(); {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return err
+		}
+		for _, r := range page.Value {
+			if err := fn(r); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
 
 // ListDeploymentDocs lists the template deployments of the subscription
@@ -246,16 +261,12 @@ func ListDeploymentDocs(ctx context.Context, src Source) ([]map[string]any, erro
 	if err != nil {
 		return nil, err
 	}
-	var out []map[string]any
-	sp := dc.NewListAtSubscriptionScopePager(nil)
-	for sp.More() {
-		page, err := sp.NextPage(ctx)
-		if err != nil {
-			return nil, err
-		}
-		for _, d := range page.Value {
-			out = append(out, AsDoc(d))
-		}
+	out, err := appendDocs(ctx, nil, dc.NewListAtSubscriptionScopePager(nil),
+		func(r armresources.DeploymentsClientListAtSubscriptionScopeResponse) []*armresources.DeploymentExtended {
+			return r.Value
+		})
+	if err != nil {
+		return nil, err
 	}
 	gp := gc.NewListPager(nil)
 	for gp.More() {
@@ -264,19 +275,31 @@ func ListDeploymentDocs(ctx context.Context, src Source) ([]map[string]any, erro
 			return nil, err
 		}
 		for _, g := range page.Value {
-			p := dc.NewListByResourceGroupPager(deref(g.Name), nil)
-			for p.More() {
-				dp, err := p.NextPage(ctx)
-				if err != nil {
-					return nil, err
-				}
-				for _, d := range dp.Value {
-					out = append(out, AsDoc(d))
-				}
+			out, err = appendDocs(ctx, out, dc.NewListByResourceGroupPager(deref(g.Name), nil),
+				func(r armresources.DeploymentsClientListByResourceGroupResponse) []*armresources.DeploymentExtended {
+					return r.Value
+				})
+			if err != nil {
+				return nil, err
 			}
 		}
 	}
 	return out, nil
+}
+
+// appendDocs appends to docs every value of every page of p (values
+// picks them out of a page), each as its ARM document (AsDoc).
+func appendDocs[R, T any](ctx context.Context, docs []map[string]any, p *runtime.Pager[R], values func(R) []*T) ([]map[string]any, error) {
+	for p.More() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return nil, err
+		}
+		for _, v := range values(page) {
+			docs = append(docs, AsDoc(v))
+		}
+	}
+	return docs, nil
 }
 
 // AccessFrom runs the access report on a subscription: its role

@@ -28,22 +28,19 @@ func NetworkFrom(ctx context.Context, src Source) ([]Finding, error) {
 		return nil, err
 	}
 	var docs []map[string]any
-	p := c.NewListPager(nil)
-	for p.More() {
-		page, err := p.NextPage(ctx)
-		if err != nil {
-			return nil, err
-		}
-		for _, r := range page.Value {
-			switch strings.ToLower(deref(r.Type)) {
-			case typeNSG, typeNIC, typeVNet:
-				full, err := c.GetByID(ctx, deref(r.ID), networkAPIVersion, nil)
-				if err != nil {
-					return nil, err
-				}
-				docs = append(docs, AsDoc(full.GenericResource))
+	err = eachResource(ctx, c, func(r *armresources.GenericResourceExpanded) error {
+		switch strings.ToLower(deref(r.Type)) {
+		case typeNSG, typeNIC, typeVNet:
+			full, err := c.GetByID(ctx, deref(r.ID), networkAPIVersion, nil)
+			if err != nil {
+				return err
 			}
+			docs = append(docs, AsDoc(full.GenericResource))
 		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
 	}
 	return Network(docs)
 }
@@ -65,38 +62,30 @@ func LoggingFrom(ctx context.Context, src Source) ([]Finding, error) {
 		return nil, err
 	}
 	var docs []map[string]any
-	p := c.NewListPager(nil)
-	for p.More() {
-		page, err := p.NextPage(ctx)
-		if err != nil {
-			return nil, err
-		}
-		for _, r := range page.Value {
-			id, typ := deref(r.ID), strings.ToLower(deref(r.Type))
-			docs = append(docs, AsDoc(r))
-			switch {
-			case diagnosticTypes[typ]:
-				for dp := diag.NewListPager(id, nil); dp.More(); {
-					page, err := dp.NextPage(ctx)
-					if err != nil {
-						return nil, fmt.Errorf("diagnostic settings of %s: %w", id, err)
-					}
-					for _, d := range page.Value {
-						docs = append(docs, AsDoc(d))
-					}
-				}
-			case typ == typeVM || typ == typeVMSS:
-				for ap := dcra.NewListByResourcePager(id, nil); ap.More(); {
-					page, err := ap.NextPage(ctx)
-					if err != nil {
-						return nil, fmt.Errorf("data collection rule associations of %s: %w", id, err)
-					}
-					for _, a := range page.Value {
-						docs = append(docs, AsDoc(a))
-					}
-				}
+	err = eachResource(ctx, c, func(r *armresources.GenericResourceExpanded) error {
+		id, typ := deref(r.ID), strings.ToLower(deref(r.Type))
+		docs = append(docs, AsDoc(r))
+		var err error
+		switch {
+		case diagnosticTypes[typ]:
+			if docs, err = appendDocs(ctx, docs, diag.NewListPager(id, nil),
+				func(r armmonitor.DiagnosticSettingsClientListResponse) []*armmonitor.DiagnosticSettingsResource {
+					return r.Value
+				}); err != nil {
+				return fmt.Errorf("diagnostic settings of %s: %w", id, err)
+			}
+		case typ == typeVM || typ == typeVMSS:
+			if docs, err = appendDocs(ctx, docs, dcra.NewListByResourcePager(id, nil),
+				func(r armmonitor.DataCollectionRuleAssociationsClientListByResourceResponse) []*armmonitor.DataCollectionRuleAssociationProxyOnlyResource {
+					return r.Value
+				}); err != nil {
+				return fmt.Errorf("data collection rule associations of %s: %w", id, err)
 			}
 		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
 	}
 	return Logging(docs), nil
 }

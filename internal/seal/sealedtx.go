@@ -120,3 +120,8 @@ func (t Tx) SQL() *sql.Tx { return t.Tx.SQL() }
 
 // Notify passes through: a notification carries only its channel's name.
 func (t Tx) Notify(ctx context.Context, channel string) error { return t.Tx.Notify(ctx, channel) }
+
+// NotifyPayload passes through: the payload is the caller's, not sealed.
+func (t Tx) NotifyPayload(ctx context.Context, channel, payload string) error {
+	return t.Tx.NotifyPayload(ctx, channel, payload)
+}

@@ -63,20 +63,10 @@ func ActivityTableService(opts ActivityTableOptions, ready ...func(ActivityForwa
 			every = DefaultActivityForwardEvery
 		}
 		log := s.log.With("component", "activity-export")
-		s.Background(func(ctx context.Context) {
-			t := time.NewTicker(every)
-			defer t.Stop()
-			for {
-				pass, cancel := context.WithTimeout(ctx, 5*every+time.Minute)
-				if n, err := forward(pass); err != nil && ctx.Err() == nil {
-					log.Warn("forwarding the activity log", "err", err, "forwarded", n)
-				}
-				cancel()
-				select {
-				case <-ctx.Done():
-					return
-				case <-t.C:
-				}
+		s.periodic(every, nil, false, func(ctx context.Context) {
+			// A pass cut short by shutdown (not by its timeout) is quiet.
+			if n, err := forward(ctx); err != nil && !errors.Is(ctx.Err(), context.Canceled) {
+				log.Warn("forwarding the activity log", "err", err, "forwarded", n)
 			}
 		})
 		return nil

@@ -49,9 +49,7 @@ type collectorChaos struct {
 // acknowledges it without sending it again. Every (deployment,
 // assignment, resource) row is in PolicyComplianceStates_CL exactly once.
 func TestKill9DuringCollectionRun(t *testing.T) {
-	if v := os.Getenv(chaosCollectorEnv); v != "" {
-		collectorReplicaA(v)
-	}
+	storetest.RunReplica(chaosCollectorEnv, 4*time.Minute, collectorReplicaA)
 	pg := storetest.PostgresSchema(t)
 	const (
 		nDep, nStates = 6, 20
@@ -71,17 +69,10 @@ func TestKill9DuringCollectionRun(t *testing.T) {
 		}
 	}))
 	defer sig.Close()
-	settings, _ := json.Marshal(collectorChaos{Store: pg, BaseURL: ce.s.BaseURL, ProxyURL: ce.s.ProxyURL, CAFile: CAPath(ce.dir),
+	child := storetest.StartReplica(t, chaosCollectorEnv, collectorChaos{Store: pg, BaseURL: ce.s.BaseURL, ProxyURL: ce.s.ProxyURL, CAFile: CAPath(ce.dir),
 		TenantID: ce.info.TenantID, ClientID: ce.info.ClientID, ClientSecret: ce.info.ClientSecret,
 		Endpoint: ce.endpoint, RuleID: ce.ruleID, Workspace: ce.workspace, At: at, OutboxLease: outboxLease, Signal: sig.URL})
-	child := storetest.StartChild(t, chaosCollectorEnv, string(settings))
-	var aApps []string
-	select {
-	case aApps = <-sent:
-	case <-time.After(3 * time.Minute):
-		_, out := child.Exited()
-		t.Fatalf("replica A did not send a batch within 3 minutes\n%s", out)
-	}
+	aApps := storetest.Await(t, child, sent, 3*time.Minute, "replica A did not send a batch")
 	child.Kill(t)
 	killed := time.Now()
 	if len(aApps) != 1 {
@@ -192,15 +183,7 @@ func TestKill9DuringCollectionRun(t *testing.T) {
 // applications of its first batch once the ingestion API has accepted it,
 // and blocks there, before the outbox records the acknowledgement, until
 // it is killed.
-func collectorReplicaA(settings string) {
-	var cfg collectorChaos
-	if err := json.Unmarshal([]byte(settings), &cfg); err != nil {
-		storetest.ChildExit("replica A:", err)
-	}
-	go func() {
-		time.Sleep(4 * time.Minute)
-		storetest.ChildExit("replica A was not killed within 4 minutes")
-	}()
+func collectorReplicaA(cfg collectorChaos) {
 	ctx := context.Background()
 	pem, err := os.ReadFile(cfg.CAFile)
 	if err != nil {

@@ -45,9 +45,10 @@ type CollectorServeOptions struct {
 	Interval time.Duration
 	Disabled bool
 	// ReconcileInterval is how often the inventory is reconciled with the
-	// applications the publisher can see (default 1 hour); Disabled turns
-	// it off too, leaving reconciliation on demand.
+	// applications the publisher can see (default 1 hour);
+	// ReconcileDisabled leaves reconciliation on demand only.
 	ReconcileInterval time.Duration
+	ReconcileDisabled bool
 	// Check is how often the schedules look whether work is due (default
 	// 1 minute for reconciliation, 10 seconds for whether the collector
 	// has been prepared).
@@ -89,15 +90,17 @@ func CollectorServeService(opts CollectorServeOptions) Service {
 			}
 			return err
 		}
+		// The schedules start once the collector has been prepared by its
+		// first use (an API call or a notification), so a serve that never
+		// uses it creates nothing.
 		if !opts.Disabled {
-			// Collections start once the collector has been prepared by its
-			// first use (an API call or a notification), so a serve that
-			// never uses it creates nothing.
 			s.Background(func(ctx context.Context) {
 				if c := cs.prepared(ctx); c != nil {
 					c.Run(ctx)
 				}
 			})
+		}
+		if !opts.ReconcileDisabled {
 			s.Background(func(ctx context.Context) {
 				if cs.prepared(ctx) == nil {
 					return

@@ -388,7 +388,7 @@ func TestCollectorServeReconcilesOnSchedule(t *testing.T) {
 func TestCollectorServeAPI(t *testing.T) {
 	dir := t.TempDir()
 	s, _ := startSteward(t, dir, CloudService(), StorageService(), LogsService(), AlertsService(AlertsOptions{Disabled: true}),
-		CollectorServeService(CollectorServeOptions{Disabled: true}))
+		CollectorServeService(CollectorServeOptions{Disabled: true, ReconcileDisabled: true}))
 	e := newLogsEnvFor(t, s, dir)
 	base := strings.TrimSuffix(s.BaseURL, "/")
 	call := adminCall(t, e, base)

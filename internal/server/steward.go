@@ -13,6 +13,7 @@ import (
 	"os"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/google/uuid"
@@ -67,6 +68,9 @@ type Steward struct {
 	// usage records data-plane use for the access report (usageRecorder).
 	usage     *reports.UsageRecorder
 	usageOnce sync.Once
+	// vaultAudit buffers vault audit events for VaultLogService (nil
+	// when it is not mounted).
+	vaultAudit atomic.Pointer[vaultAuditBuffer]
 }
 
 // LoginHosts are Entra's public-cloud host names that Steward's token
@@ -97,6 +101,34 @@ func loginAuthorities() []string {
 // Run until shutdown), such as the alerts evaluator. Call it from a
 // Service, before Run.
 func (s *Steward) Background(f func(context.Context)) { s.background = append(s.background, f) }
+
+// periodic starts a background worker that runs pass at once, then every
+// period and whenever wake fires, until ctx is done; each pass has 5
+// periods and a minute. With final, one more pass runs after ctx is done
+// (the store closes only after the background workers return).
+func (s *Steward) periodic(every time.Duration, wake <-chan struct{}, final bool, pass func(context.Context)) {
+	s.Background(func(ctx context.Context) {
+		run := func(ctx context.Context) {
+			pctx, cancel := context.WithTimeout(ctx, 5*every+time.Minute)
+			defer cancel()
+			pass(pctx)
+		}
+		t := time.NewTicker(every)
+		defer t.Stop()
+		for {
+			run(ctx)
+			select {
+			case <-ctx.Done():
+				if final {
+					run(context.WithoutCancel(ctx))
+				}
+				return
+			case <-t.C:
+			case <-wake:
+			}
+		}
+	})
+}
 
 // usageRecorder returns the recorder of data-plane use, started once as
 // a background worker; services call it when they mount.

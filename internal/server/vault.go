@@ -116,6 +116,7 @@ func (s *Steward) mountVault(ctx context.Context, opts VaultOptions) (*VaultPlan
 		PublicURL:     strings.TrimSuffix(s.BaseURL, "/"),
 		DNSSuffix:     opts.DNSSuffix,
 		Logger:        s.log.With("component", "vault"),
+		Auditor:       s.vaultAuditor(),
 	})
 	s.Server.Router.Handle(Route{Name: "vault", Match: h.Matches, Handler: h})
 	// {vault}.vault.azure.net through the proxy: the handler reads the

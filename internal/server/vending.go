@@ -54,6 +54,11 @@ type VendingOptions struct {
 	// lasts without renewal (default vending.DefaultLeaseTTL); every
 	// replica looks for requests whose lease ran out twice per TTL.
 	LeaseTTL time.Duration
+	// PlatformGroups are the Entra groups of the platform team: their
+	// members read and change the catalog with their own tokens (changes
+	// after a multifactor sign-in of the last 10 minutes), as the
+	// administrator does.
+	PlatformGroups []string
 }
 
 // VendingIdentity is one of the vending service's application identities.
@@ -204,8 +209,9 @@ func (s *Steward) mountVending(ctx context.Context, opts VendingOptions) (*Vendi
 		Tables: &aztables.ClientOptions{ClientOptions: tableOpts},
 		Vaults: armOpts, SignIn: armOpts, AuthorityHost: s.BaseURL,
 		ARMScope: "https://management.azure.com/.default", KeyLifetime: opts.KeyLifetime,
-		AllowedApps: []string{pubID.AppID}, AdminApps: []string{s.Bootstrap.ClientID},
-		Caller: caller,
+		AllowedApps: []string{pubID.AppID}, AdminApps: []string{s.Bootstrap.ClientID}, AdminGroups: opts.PlatformGroups,
+		AuthorizationURI: base + "/{tenant}/oauth2/v2.0/authorize",
+		Caller:           caller,
 	}
 	pub := &vending.Public{
 		Internal: &vending.InternalClient{Base: base, Credential: pubCred, Scope: VendingAudience + "/.default",

@@ -80,9 +80,7 @@ func spyOn(p *VendingPlane, spy armSpy) {
 // retry of the request with the same client request ID answers the same
 // record.
 func TestKill9DuringVendingRequest(t *testing.T) {
-	if v := os.Getenv(chaosVendingEnv); v != "" {
-		vendingReplicaA(v)
-	}
+	storetest.RunReplica(chaosVendingEnv, 4*time.Minute, vendingReplicaA)
 	pg := storetest.PostgresSchema(t)
 	const lease = 2 * time.Second
 	req := vending.Request{Name: "chaos", Environment: "dev", CostCenter: "cc1", Region: "westeurope",
@@ -120,24 +118,13 @@ func TestKill9DuringVendingRequest(t *testing.T) {
 		}
 	}))
 	defer sig.Close()
-	settings, _ := json.Marshal(vendingChaos{Store: pg, RootKeyFile: e.cfg.RootKeyFile, TeamApp: e.teamApps[0], TeamSecret: e.teamSecrets[0],
+	child := storetest.StartReplica(t, chaosVendingEnv, vendingChaos{Store: pg, RootKeyFile: e.cfg.RootKeyFile, TeamApp: e.teamApps[0], TeamSecret: e.teamSecrets[0],
 		Request: req, ClientRequestID: "chaos-1", Group: group, Signal: sig.URL})
-	child := storetest.StartChild(t, chaosVendingEnv, string(settings))
 	var id string
 	for id == "" {
-		select {
-		case id = <-acked:
-		case <-time.After(3 * time.Minute):
-			_, out := child.Exited()
-			t.Fatalf("replica A did not accept the request within 3 minutes\n%s", out)
-		}
+		id = storetest.Await(t, child, acked, 3*time.Minute, "replica A did not accept the request")
 	}
-	select {
-	case <-blocked:
-	case <-time.After(3 * time.Minute):
-		_, out := child.Exited()
-		t.Fatalf("replica A did not reach the role assignments within 3 minutes\n%s", out)
-	}
+	storetest.Await(t, child, blocked, 3*time.Minute, "replica A did not reach the role assignments")
 	child.Kill(t)
 	killed := time.Now()
 
@@ -233,15 +220,7 @@ func TestKill9DuringVendingRequest(t *testing.T) {
 // vending ARM calls are spied on, which posts the team's request to
 // itself, signals its 202, and blocks at the first role assignment until
 // it is killed.
-func vendingReplicaA(settings string) {
-	var cfg vendingChaos
-	if err := json.Unmarshal([]byte(settings), &cfg); err != nil {
-		storetest.ChildExit("replica A:", err)
-	}
-	go func() {
-		time.Sleep(4 * time.Minute)
-		storetest.ChildExit("replica A was not killed within 4 minutes")
-	}()
+func vendingReplicaA(cfg vendingChaos) {
 	signal := func(what string, q url.Values) {
 		resp, err := http.Get(cfg.Signal + "/" + what + "?" + q.Encode())
 		if err != nil {

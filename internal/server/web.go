@@ -17,6 +17,7 @@ import (
 
 	"github.com/steward-gov/steward/internal/identity"
 	"github.com/steward-gov/steward/internal/store"
+	"github.com/steward-gov/steward/internal/vending"
 	"github.com/steward-gov/steward/internal/web"
 )
 
@@ -48,6 +49,7 @@ func WebService() Service {
 			ARM:        &azarm.ClientOptions{ClientOptions: s.ARMClientOptions()},
 			Logs:       s.consoleLogsOptions(),
 			Vending:    strings.TrimSuffix(s.BaseURL, "/") + "/vending/v1",
+			Catalog:    strings.TrimSuffix(s.BaseURL, "/") + vending.CatalogPath,
 			Sessions:   webSessions{s: s},
 			Logger:     s.log.With("component", "web"),
 		})

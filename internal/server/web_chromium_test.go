@@ -12,10 +12,45 @@ import (
 
 	"github.com/chromedp/chromedp"
 	"github.com/pquerna/otp/totp"
+
+	"github.com/steward-gov/steward/internal/identity"
 )
 
 // chromium is Debian's headless browser; the test skips without it.
 const chromium = "/usr/bin/chromium"
+
+// browserEstate is what the browser tests sign in to: a served Steward
+// with the console, vending (production requests of team a's
+// subscription wait for the approvers group, of which the user is the
+// member) and a non-compliant network security group; the user is a
+// Reader of the subscription and one production request waits.
+type browserEstate struct {
+	v         *vendingEnv
+	estate    *consoleEstate
+	user      identity.User
+	approvers string
+	request   string
+}
+
+func newBrowserEstate(t *testing.T, login, name, password string) *browserEstate {
+	t.Helper()
+	v := newVendingEnvWith(t, consoleSetup, LogsService(), WebService())
+	b := &browserEstate{v: v, estate: seedConsoleEstate(t, v.s, v.dir)}
+	ctx := context.Background()
+	var err error
+	if b.user, err = v.s.Identity.CreateUser(ctx, v.s.Bootstrap.TenantID, login, name, password); err != nil {
+		t.Fatal(err)
+	}
+	assignReader(t, v.s, v.dir, b.user.ID)
+	approvers, err := v.s.Identity.CreateGroup(ctx, v.s.Bootstrap.TenantID, "prod approvers", b.user.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b.approvers = approvers.ID
+	v.requireApproval(t, approvers.ID)
+	b.request = v.askProd(t, "shop", approvers.ID)
+	return b
+}
 
 // TestConsoleInHeadlessChromium signs a user in to the console in a real
 // browser: the password, the overview listing the subscription the user is
@@ -37,21 +72,8 @@ func TestConsoleInHeadlessChromium(t *testing.T) {
 	// A served Steward with the console, vending (production requests of
 	// team a's subscription wait for the approvers group) and a
 	// non-compliant network security group.
-	v := newVendingEnvWith(t, consoleSetup, LogsService(), WebService())
-	s := v.s
-	e := seedConsoleEstate(t, s, v.dir)
-	ctx := context.Background()
-	user, err := s.Identity.CreateUser(ctx, s.Bootstrap.TenantID, "erin@steward.test", "Erin", "Erin-Password-1")
-	if err != nil {
-		t.Fatal(err)
-	}
-	assignReader(t, s, v.dir, user.ID)
-	approvers, err := s.Identity.CreateGroup(ctx, s.Bootstrap.TenantID, "prod approvers", user.ID)
-	if err != nil {
-		t.Fatal(err)
-	}
-	v.requireApproval(t, approvers.ID)
-	requestID := v.askProd(t, "shop", approvers.ID)
+	b := newBrowserEstate(t, "erin@steward.test", "Erin", "Erin-Password-1")
+	v, s, e, user, requestID := b.v, b.v.s, b.estate, b.user, b.request
 
 	c := newChromiumTab(t)
 	bctx, do, text := c.ctx, c.do, c.text

@@ -95,10 +95,14 @@ func (e *consoleEstate) appendRows(t testing.TB, table string, cols []kql.Column
 	}
 }
 
-func (e *consoleEstate) browser(t testing.TB) *consoleBrowser {
+func (e *consoleEstate) browser(t testing.TB) *consoleBrowser { return newConsoleBrowser(t, e.s) }
+
+// newConsoleBrowser is a cookie-keeping client of s's console that shows
+// each redirect other than 302 to the test.
+func newConsoleBrowser(t testing.TB, s *Steward) *consoleBrowser {
 	jar, _ := cookiejar.New(nil)
-	return &consoleBrowser{t: t, base: strings.TrimSuffix(e.s.BaseURL, "/"), c: &http.Client{Jar: jar,
-		Transport:     &http.Transport{TLSClientConfig: &tls.Config{RootCAs: e.s.CA.Pool()}},
+	return &consoleBrowser{t: t, base: strings.TrimSuffix(s.BaseURL, "/"), c: &http.Client{Jar: jar,
+		Transport:     &http.Transport{TLSClientConfig: &tls.Config{RootCAs: s.CA.Pool()}},
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
 }
 

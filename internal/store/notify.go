@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"log/slog"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -29,6 +30,18 @@ import (
 // between may have been missed. On SQLite the store belongs to one process
 // and the signal is delivered in process after commit.
 //
+// A writer may say more with Tx.NotifyPayload: subscribers of
+// SubscribeNotes receive each commit's payloads, in the order they
+// arrived, unless more arrive than they keep or the LISTEN session was
+// re-established, which they are told (Notes.Take) and must then treat as
+// "anything may have changed". On PostgreSQL a payload travels in the
+// NOTIFY after the channel's name and a newline, sent at commit, and the
+// transaction's payloads for a channel are followed by a NOTIFY of the
+// channel's name alone: releases before payloads listen for that one,
+// and this listener drops it (a transaction's notifications arrive
+// together, in the order sent). A transaction that also called Notify on
+// the channel sends that alone, which says more.
+//
 // Notifications speed caches up; they do not replace a durable record of
 // the change (a generation counter in the same transaction), which a
 // subscriber reads on the signal and, as a fallback, now and then.
@@ -36,17 +49,33 @@ import (
 // maxChannelLen bounds a notification channel's name.
 const maxChannelLen = 64
 
+// MaxNotePayload bounds a notification's payload (Tx.NotifyPayload);
+// PostgreSQL's NOTIFY takes up to 8,000 bytes with the channel's name.
+const MaxNotePayload = 4096
+
+// maxPendingNotes is how many payloads a SubscribeNotes subscription
+// keeps between two Takes; beyond it they are dropped and Take reports
+// the loss.
+const maxPendingNotes = 4096
+
 func checkChannel(channel string) error {
 	if channel == "" || len(channel) > maxChannelLen {
 		return fmt.Errorf("%w: notification channel must be 1 to %d bytes", ErrInvalid, maxChannelLen)
 	}
+	if strings.IndexByte(channel, '\n') >= 0 {
+		return fmt.Errorf("%w: notification channel contains a newline", ErrInvalid)
+	}
 	return checkText("notification channel", channel)
 }
 
+// txNote is a notification a transaction sends at commit.
+type txNote struct{ channel, payload string }
+
 // notifier fans signals out to the subscribers of this process.
 type notifier struct {
-	mu   sync.Mutex
-	subs map[string][]chan struct{}
+	mu    sync.Mutex
+	subs  map[string][]chan struct{}
+	notes map[string][]*Notes
 
 	// PostgreSQL: the LISTEN session, started by the first Subscribe.
 	db       *sql.DB
@@ -61,7 +90,9 @@ type notifier struct {
 // session; after it, signals start whenever the session is up.
 var pgListenReadyWait = 5 * time.Second
 
-func newNotifier() *notifier { return &notifier{subs: map[string][]chan struct{}{}} }
+func newNotifier() *notifier {
+	return &notifier{subs: map[string][]chan struct{}{}, notes: map[string][]*Notes{}}
+}
 
 // pgChannel is the NOTIFY channel of a schema: an identifier PostgreSQL
 // accepts whatever the schema's name is.
@@ -72,20 +103,98 @@ func pgChannel(schema string) string {
 
 // Subscribe implements Store.
 func (s *sqlStore) Subscribe(channel string) (<-chan struct{}, func(), error) {
-	if err := checkChannel(channel); err != nil {
+	ch := make(chan struct{}, 1)
+	err := s.subscribe(channel, func(n *notifier) { n.subs[channel] = append(n.subs[channel], ch) })
+	if err != nil {
 		return nil, nil, err
 	}
-	if s.closed.Load() {
-		return nil, nil, ErrClosed
+	n := s.notify
+	cancel := func() {
+		n.mu.Lock()
+		defer n.mu.Unlock()
+		n.subs[channel] = slices.DeleteFunc(n.subs[channel], func(c chan struct{}) bool { return c == ch })
+	}
+	return ch, cancel, nil
+}
+
+// Notes is a subscription that keeps each commit's payloads
+// (Store.SubscribeNotes).
+type Notes struct {
+	// C receives a signal, as Subscribe's channel does, when notes have
+	// arrived; it is closed when the store closes.
+	C <-chan struct{}
+
+	ch      chan struct{}
+	mu      sync.Mutex
+	pending []string
+	lost    bool
+	cancel  func()
+}
+
+// Take returns the payloads received since the last Take, in the order
+// they arrived ("" for a commit that called Notify), and whether some
+// were lost (more than the subscription keeps, or commits a re-established
+// LISTEN session may have missed): then anything may have changed.
+func (n *Notes) Take() (payloads []string, lost bool) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	payloads, lost = n.pending, n.lost
+	n.pending, n.lost = nil, false
+	return payloads, lost
+}
+
+// Close ends the subscription.
+func (n *Notes) Close() { n.cancel() }
+
+// add keeps a payload and signals C.
+func (n *Notes) add(payload string, lost bool) {
+	n.mu.Lock()
+	switch {
+	case lost || n.lost || len(n.pending) >= maxPendingNotes:
+		n.pending, n.lost = nil, true
+	default:
+		n.pending = append(n.pending, payload)
+	}
+	n.mu.Unlock()
+	select {
+	case n.ch <- struct{}{}:
+	default: // a signal is already pending
+	}
+}
+
+// SubscribeNotes implements Store.
+func (s *sqlStore) SubscribeNotes(channel string) (*Notes, error) {
+	ch := make(chan struct{}, 1)
+	sub := &Notes{C: ch, ch: ch}
+	err := s.subscribe(channel, func(n *notifier) { n.notes[channel] = append(n.notes[channel], sub) })
+	if err != nil {
+		return nil, err
 	}
 	n := s.notify
-	ch := make(chan struct{}, 1)
+	sub.cancel = func() {
+		n.mu.Lock()
+		defer n.mu.Unlock()
+		n.notes[channel] = slices.DeleteFunc(n.notes[channel], func(o *Notes) bool { return o == sub })
+	}
+	return sub, nil
+}
+
+// subscribe registers a subscriber with add (under the notifier's lock)
+// and, on PostgreSQL, starts the LISTEN session and waits for it.
+func (s *sqlStore) subscribe(channel string, add func(*notifier)) error {
+	if err := checkChannel(channel); err != nil {
+		return err
+	}
+	if s.closed.Load() {
+		return ErrClosed
+	}
+	n := s.notify
 	n.mu.Lock()
 	if s.closed.Load() {
 		n.mu.Unlock()
-		return nil, nil, ErrClosed
+		return ErrClosed
 	}
-	n.subs[channel] = append(n.subs[channel], ch)
+	add(n)
 	if n.db != nil && !n.started {
 		n.started = true
 		ctx, cancel := context.WithCancel(context.Background())
@@ -101,18 +210,22 @@ func (s *sqlStore) Subscribe(channel string) (<-chan struct{}, func(), error) {
 		case <-time.After(pgListenReadyWait):
 		}
 	}
-	cancel := func() {
-		n.mu.Lock()
-		defer n.mu.Unlock()
-		n.subs[channel] = slices.DeleteFunc(n.subs[channel], func(c chan struct{}) bool { return c == ch })
-	}
-	return ch, cancel, nil
+	return nil
 }
 
-// signal wakes the subscribers of channel ("" wakes all).
-func (n *notifier) signal(channel string) {
+// signal wakes the subscribers of channel with payload; channel "" wakes
+// all and tells SubscribeNotes subscribers that notes were lost.
+func (n *notifier) signal(channel, payload string) {
 	n.mu.Lock()
 	defer n.mu.Unlock()
+	for name, subs := range n.notes {
+		if channel != "" && name != channel {
+			continue
+		}
+		for _, sub := range subs {
+			sub.add(payload, channel == "")
+		}
+	}
 	for name, subs := range n.subs {
 		if channel != "" && name != channel {
 			continue
@@ -142,11 +255,21 @@ func (n *notifier) close() {
 			close(c)
 		}
 	}
-	n.subs = map[string][]chan struct{}{}
+	for _, subs := range n.notes {
+		for _, sub := range subs {
+			close(sub.ch)
+		}
+	}
+	n.subs, n.notes = map[string][]chan struct{}{}, map[string][]*Notes{}
 }
 
 // Notify implements Tx.
 func (t *sqlTx) Notify(ctx context.Context, channel string) error {
+	return t.NotifyPayload(ctx, channel, "")
+}
+
+// NotifyPayload implements Tx.
+func (t *sqlTx) NotifyPayload(ctx context.Context, channel, payload string) error {
 	if t.done {
 		return errTxDone
 	}
@@ -156,16 +279,51 @@ func (t *sqlTx) Notify(ctx context.Context, channel string) error {
 	if err := checkChannel(channel); err != nil {
 		return err
 	}
-	if slices.Contains(t.notes, channel) {
+	if len(payload) > MaxNotePayload {
+		return fmt.Errorf("%w: notification payload of %d bytes exceeds %d", ErrInvalid, len(payload), MaxNotePayload)
+	}
+	if err := checkText("notification payload", payload); err != nil {
+		return err
+	}
+	note := txNote{channel: channel, payload: payload}
+	if slices.Contains(t.notes, note) {
 		return nil
 	}
-	if t.s.dialect == Postgres {
-		// Delivered by the server when the transaction commits.
+	if t.s.dialect == Postgres && payload == "" {
+		// Delivered by the server when the transaction commits; payloads
+		// are sent just before the commit (sendPayloads).
 		if _, err := t.tx.ExecContext(ctx, `SELECT pg_notify($1, $2)`, t.s.notify.pgName, channel); err != nil {
 			return fmt.Errorf("store: notify %s: %w", channel, err)
 		}
 	}
-	t.notes = append(t.notes, channel)
+	t.notes = append(t.notes, note)
+	return nil
+}
+
+// sendPayloads sends, on PostgreSQL, the transaction's payloads of each
+// channel it did not also Notify, then the channel's name alone for
+// listeners of earlier releases.
+func (t *sqlTx) sendPayloads(ctx context.Context) error {
+	if t.s.dialect != Postgres {
+		return nil
+	}
+	var closing []string
+	for _, n := range t.notes {
+		if n.payload == "" || slices.Contains(t.notes, txNote{channel: n.channel}) {
+			continue
+		}
+		if _, err := t.tx.ExecContext(ctx, `SELECT pg_notify($1, $2)`, t.s.notify.pgName, n.channel+"\n"+n.payload); err != nil {
+			return fmt.Errorf("store: notify %s: %w", n.channel, err)
+		}
+		if !slices.Contains(closing, n.channel) {
+			closing = append(closing, n.channel)
+		}
+	}
+	for _, ch := range closing {
+		if _, err := t.tx.ExecContext(ctx, `SELECT pg_notify($1, $2)`, t.s.notify.pgName, ch); err != nil {
+			return fmt.Errorf("store: notify %s: %w", ch, err)
+		}
+	}
 	return nil
 }
 
@@ -189,7 +347,7 @@ func (n *notifier) listen(ctx context.Context) {
 			} else {
 				// Reconnected: commits may have been missed meanwhile,
 				// so everyone re-reads.
-				n.signal("")
+				n.signal("", "")
 			}
 			wait = pgListenRetryMin
 		})
@@ -229,12 +387,23 @@ func (n *notifier) session(ctx context.Context, connected func()) error {
 			_, _ = pc.Exec(uctx, `UNLISTEN *`)
 		}()
 		connected()
+		// Channels whose payloads came last: the channel's name alone
+		// that follows them is for earlier releases (sendPayloads).
+		closing := map[string]bool{}
 		for {
 			note, err := pc.WaitForNotification(ctx)
 			if err != nil {
 				return err
 			}
-			n.signal(note.Payload)
+			channel, payload, ok := strings.Cut(note.Payload, "\n")
+			switch {
+			case ok:
+				closing[channel] = true
+			case closing[channel]:
+				delete(closing, channel)
+				continue
+			}
+			n.signal(channel, payload)
 		}
 	})
 }

@@ -4,10 +4,14 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"slices"
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
+
 	"github.com/steward-gov/steward/internal/store"
+	"github.com/steward-gov/steward/internal/store/storetest"
 )
 
 func awaitSignal(t *testing.T, ch <-chan struct{}, what string) {
@@ -38,8 +42,17 @@ func TestPostgresNotificationsCrossReplicasAndSurviveALostSession(t *testing.T) 
 		t.Fatal(err)
 	}
 	defer cancel()
+	notes, err := b.SubscribeNotes("policy")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer notes.Close()
 	notify(t, a, "policy")
 	awaitSignal(t, ch, "on replica b after a commit on replica a")
+	awaitSignal(t, notes.C, "to b's note subscriber")
+	if p, lost := notes.Take(); lost || len(p) != 1 {
+		t.Fatalf("b's notes after one commit: %q, lost %v", p, lost)
+	}
 
 	// Kill b's LISTEN session (only this schema's: other tests share the
 	// database), as a network failure would.
@@ -54,6 +67,64 @@ func TestPostgresNotificationsCrossReplicasAndSurviveALostSession(t *testing.T) 
 		t.Fatal("found no LISTEN session to terminate")
 	}
 	awaitSignal(t, ch, "after the LISTEN session was re-established")
+	awaitSignal(t, notes.C, "to b's note subscriber after the LISTEN session was re-established")
+	if _, lost := notes.Take(); !lost {
+		t.Error("b's note subscriber was not told that notes may have been lost")
+	}
 	notify(t, a, "policy")
 	awaitSignal(t, ch, "from the re-established session")
+}
+
+// A commit's payloads reach listeners of earlier releases, which know
+// only the channel's name, as that name alone after them; a Notify of the
+// channel in the same commit is sent alone.
+func TestPostgresPayloadsEndWithTheChannelForEarlierReleases(t *testing.T) {
+	u := storetest.PostgresSchema(t)
+	ctx := context.Background()
+	s, err := store.Open(ctx, u)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	conn, err := pgx.Connect(ctx, u)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(ctx)
+	sum := sha256.Sum256([]byte(s.Raw().Schema))
+	if _, err := conn.Exec(ctx, `LISTEN "steward_`+hex.EncodeToString(sum[:8])+`"`); err != nil {
+		t.Fatal(err)
+	}
+	commit := func(plain bool, payloads ...string) {
+		t.Helper()
+		err := s.Update(ctx, func(tx store.Tx) error {
+			for _, p := range payloads {
+				if err := tx.NotifyPayload(ctx, "states", p); err != nil {
+					return err
+				}
+			}
+			if plain {
+				return tx.Notify(ctx, "states")
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	commit(false, "x", "y")
+	commit(true, "z")
+	var got []string
+	for len(got) < 4 {
+		wctx, cancel := context.WithTimeout(ctx, 15*time.Second)
+		note, err := conn.WaitForNotification(wctx)
+		cancel()
+		if err != nil {
+			t.Fatalf("after %q: %v", got, err)
+		}
+		got = append(got, note.Payload)
+	}
+	if want := []string{"states\nx", "states\ny", "states", "states"}; !slices.Equal(got, want) {
+		t.Errorf("notifications %q, want %q", got, want)
+	}
 }

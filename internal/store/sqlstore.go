@@ -116,6 +116,10 @@ func (s *sqlStore) run(ctx context.Context, readOnly bool, fn func(tx Tx) error)
 		_ = stx.Rollback()
 		return err
 	}
+	if err := t.sendPayloads(ctx); err != nil {
+		_ = stx.Rollback()
+		return err
+	}
 	if err := stx.Commit(); err != nil {
 		if cerr := ctx.Err(); cerr != nil {
 			return fmt.Errorf("store: commit: %w", cerr)
@@ -123,8 +127,8 @@ func (s *sqlStore) run(ctx context.Context, readOnly bool, fn func(tx Tx) error)
 		return fmt.Errorf("store: commit: %w", err)
 	}
 	if s.dialect != Postgres { // PostgreSQL delivers to this process too, through LISTEN
-		for _, ch := range t.notes {
-			s.notify.signal(ch)
+		for _, n := range t.notes {
+			s.notify.signal(n.channel, n.payload)
 		}
 	}
 	return nil

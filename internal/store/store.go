@@ -96,6 +96,9 @@ type Store interface {
 	// the subscriber re-reads what it caches. On PostgreSQL the first
 	// Subscribe opens a LISTEN session that holds one connection.
 	Subscribe(channel string) (<-chan struct{}, func(), error)
+	// SubscribeNotes is Subscribe that also keeps what each commit said:
+	// the payloads given to Tx.NotifyPayload (see Notes).
+	SubscribeNotes(channel string) (*Notes, error)
 
 	// Migrate applies the migrations of set that have not been applied yet,
 	// in version order, each in its own transaction, recording them in the
@@ -137,6 +140,11 @@ type Tx interface {
 	// transaction commits; a rollback signals no one. Channels are 1 to 64
 	// bytes of text; naming one twice in a transaction signals once.
 	Notify(ctx context.Context, channel string) error
+	// NotifyPayload is Notify with a payload (up to MaxNotePayload bytes
+	// of text) that subscribers of SubscribeNotes receive, once per commit
+	// for each distinct payload; Subscribe's subscribers get a signal as
+	// for Notify. An empty payload is Notify.
+	NotifyPayload(ctx context.Context, channel, payload string) error
 	// SQL is the transaction underneath, for typed tables declared with
 	// Migrate; statements on it commit or roll back with this Tx. Use
 	// Raw().Dialect to write SQL that both backends accept.

@@ -20,8 +20,9 @@ type sqlTx struct {
 	// from steward_revision at the first write and written back by flush.
 	rev                 int64
 	revLoaded, revDirty bool
-	// notes are the channels Notify named, signalled after commit.
-	notes []string
+	// notes are the channels (and payloads) Notify and NotifyPayload
+	// named, signalled after commit.
+	notes []txNote
 }
 
 var errTxDone = errors.New("store: transaction used after its function returned")

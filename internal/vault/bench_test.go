@@ -8,6 +8,8 @@ import (
 	"crypto/rand"
 	"crypto/rsa"
 	"crypto/sha256"
+	"net/http/httptest"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -167,3 +169,40 @@ func BenchmarkAPIVersusRawRSA2048(b *testing.B) {
 	// is the figure least disturbed by other load.
 	b.ReportMetric(100*float64(rawMin)/float64(apiMin), "best-api-%-of-raw")
 }
+
+// benchHandlerSecretGet serves GET secret through the handler in process
+// (no TLS, no client), with or without an Auditor, to measure what the
+// audit event adds to a request.
+func benchHandlerSecretGet(b *testing.B, audited bool) {
+	f := newKVFixture(b)
+	ctx := context.Background()
+	if _, err := f.svc.SetSecret(ctx, f.vault, "bench", SecretSetParams{Value: to.Ptr("value")}); err != nil {
+		b.Fatal(err)
+	}
+	var n atomic.Int64
+	if audited {
+		f.kv.opts.Auditor = AuditorFunc(func(AuditEvent) { n.Add(1) })
+	}
+	tok := f.token(f.home)
+	serve := func() {
+		req := httptest.NewRequest("GET", f.vaultURL+"/secrets/bench?api-version=7.5", nil)
+		req.Header.Set("Authorization", "Bearer "+tok)
+		req.Header.Set("User-Agent", "azsdk-go-azsecrets/v1.4.0 (go1.24; linux)")
+		w := httptest.NewRecorder()
+		f.kv.ServeHTTP(w, req)
+		if w.Code != 200 {
+			b.Fatalf("status %d", w.Code)
+		}
+	}
+	serve()
+	b.ResetTimer()
+	for b.Loop() {
+		serve()
+	}
+	if audited && n.Load() < int64(b.N) {
+		b.Fatalf("%d events for %d requests", n.Load(), b.N)
+	}
+}
+
+func BenchmarkHandlerSecretGet(b *testing.B)        { benchHandlerSecretGet(b, false) }
+func BenchmarkHandlerSecretGetAudited(b *testing.B) { benchHandlerSecretGet(b, true) }

@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/steward-gov/steward/internal/arm"
 	"github.com/steward-gov/steward/internal/identity"
@@ -76,6 +77,9 @@ type HandlerOptions struct {
 	PublicURL string
 	// Logger receives internal failures (never values).
 	Logger *slog.Logger
+	// Auditor, when set, receives an audit event for every request to
+	// an existing vault (Key Vault's AuditEvent log).
+	Auditor Auditor
 }
 
 // Handler serves the Key Vault data plane of every vault in a Service.
@@ -160,46 +164,100 @@ var supportedAPIVersions = map[string]bool{
 
 // ServeHTTP implements http.Handler: locate the vault, check the
 // api-version, authenticate (401 challenge), route, authorize (403
-// ForbiddenByRbac), decode, run.
+// ForbiddenByRbac), decode, run. A request to an existing vault, failed
+// or not, then goes to the Auditor, if any.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	start := time.Now()
+	ev := &AuditEvent{}
+	status := 0
 	defer func() {
 		if p := recover(); p != nil {
 			h.opts.Logger.Error("vault handler panic", "panic", p)
-			writeError(w, nil, &Error{Status: 500, Code: "InternalError", Message: "The vault could not complete the request."})
+			err := &Error{Status: 500, Code: "InternalError", Message: "The vault could not complete the request."}
+			if status == 0 {
+				writeError(w, nil, err)
+			}
+			status, ev.ErrorCode, ev.Description = err.Status, err.Code, err.Message
 		}
+		h.audit(ev, status, start)
 	}()
+	var err error
+	if status, err = h.serve(w, r, ev); err != nil {
+		e, _ := errorStatus(err)
+		writeError(w, h.opts.Logger, err)
+		status, ev.ErrorCode = e.Status, e.Code
+		if ev.Description == "" {
+			ev.Description = e.Message
+		}
+	}
+}
+
+// audit completes ev and hands it to the Auditor; requests that named no
+// existing vault have no vault to log them.
+func (h *Handler) audit(ev *AuditEvent, status int, start time.Time) {
+	if h.opts.Auditor == nil || ev.VaultID == "" {
+		return
+	}
+	ev.Time = start.UTC()
+	ev.Duration = time.Since(start)
+	ev.Status = status
+	if ev.OperationName == "" {
+		// A path that names no operation: an authentication failure is
+		// Key Vault's Authentication; anything else has no name of its own.
+		ev.OperationName = "Unknown"
+		if status == http.StatusUnauthorized {
+			ev.OperationName = "Authentication"
+		}
+	}
+	h.opts.Auditor.Record(*ev)
+}
+
+// serve runs one request, writing the answer when it succeeds (and
+// returning its status) and returning the error to write otherwise; it
+// fills ev as it learns.
+func (h *Handler) serve(w http.ResponseWriter, r *http.Request, ev *AuditEvent) (int, error) {
 	name, base, rest, ok := h.locate(r)
 	if !ok {
-		writeError(w, nil, &Error{Status: 404, Code: "NotFound", Message: "The requested path is not a vault."})
-		return
+		return 0, &Error{Status: 404, Code: "NotFound", Message: "The requested path is not a vault."}
 	}
 	v, err := h.svc.GetVault(r.Context(), name)
 	if errors.Is(err, ErrVaultNotFound) {
-		writeError(w, nil, &Error{Status: 404, Code: "VaultNotFound", Message: "The vault " + name + " does not exist."})
-		return
+		return 0, &Error{Status: 404, Code: "VaultNotFound", Message: "The vault " + name + " does not exist."}
 	} else if err != nil {
-		writeError(w, h.opts.Logger, err)
-		return
+		return 0, err
 	}
 	v.URL = base
 	apiVersion := r.URL.Query().Get("api-version")
+	if h.opts.Auditor != nil {
+		*ev = AuditEvent{VaultID: v.ResourceID, VaultName: v.Name, APIVersion: clip(apiVersion, 32),
+			CallerIP: callerIP(r), ClientRequestID: clip(r.Header.Get("x-ms-client-request-id"), 128),
+			ClientInfo: clip(r.UserAgent(), 512), RequestURI: requestURI(base, rest, r), ID: base + "/"}
+	}
+	// The operation is named first, so that refused requests are logged
+	// under it; its errors are answered after authentication.
+	op, routeErr := route(r.Method, rest)
+	if routeErr == nil && h.opts.Auditor != nil {
+		ev.OperationName = op.name
+		if op.object != "" {
+			ev.ID = clip(base+"/"+string(op.kind)+"/"+op.object, maxAuditURI)
+		}
+	}
 	if apiVersion == "" {
-		writeError(w, nil, badParameter("The api-version query parameter is required."))
-		return
+		return 0, badParameter("The api-version query parameter is required.")
 	}
 	if !supportedAPIVersions[apiVersion] && !arm.IsPublishedAPIVersion(arm.SpecKeyVaultData, apiVersion) {
-		writeError(w, nil, badParameter("The specified version (%s) is not recognized. Consider using the latest supported version (7.6).", apiVersion))
-		return
+		return 0, badParameter("The specified version (%s) is not recognized. Consider using the latest supported version (7.6).", apiVersion)
 	}
 	p, err := h.authenticate(r, v)
 	if err != nil {
-		writeError(w, h.opts.Logger, err)
-		return
+		return 0, err
 	}
-	op, err := route(r.Method, rest)
-	if err != nil {
-		writeError(w, nil, err)
-		return
+	ev.TenantID, ev.ObjectID, ev.AppID = p.TenantID, p.ObjectID, p.AppID
+	if h.opts.Auditor != nil && p.IdentityType == "user" {
+		ev.UPN = tokenUPN(r)
+	}
+	if routeErr != nil {
+		return 0, routeErr
 	}
 	scope := v.ResourceID
 	if op.object != "" {
@@ -207,30 +265,30 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	allowed, err := h.opts.Authorizer.Authorize(r.Context(), p, op.action, scope)
 	if err != nil {
-		writeError(w, h.opts.Logger, err)
-		return
+		return 0, err
 	}
 	if !allowed {
-		writeError(w, nil, forbidden(op.action))
-		return
+		return 0, forbidden(op.action)
 	}
+	ev.Authorized = true
 	c := &call{svc: h.svc, v: v, r: r, apiVersion: apiVersion, path: rest}
 	if op.body != nil {
 		if err := c.decode(op.body); err != nil {
-			writeError(w, nil, err)
-			return
+			// The decoder's detail may quote the body: the log keeps none.
+			ev.Description = "The request body could not be read as the operation's parameters."
+			return 0, err
 		}
 	}
 	status, out, err := op.run(r.Context(), c)
 	if err != nil {
-		writeError(w, h.opts.Logger, err)
-		return
+		return 0, err
 	}
 	if out == nil {
 		w.WriteHeader(status)
-		return
+		return status, nil
 	}
 	writeJSON(w, status, out)
+	return status, nil
 }
 
 // authenticate checks the bearer token; no token or a bad one gets 401

@@ -30,6 +30,10 @@ func (k kind) notFoundCode() string {
 	}
 }
 
+// auditName is Key Vault's audit operation name for a verb on the kind
+// (SecretPurge, KeyGetDeleted, CertificateListDeleted).
+func (k kind) auditName(verb string) string { return k.title() + verb }
+
 // deletedPath is the collection of deleted objects of the kind.
 func (k kind) deletedPath() string { return "deleted" + string(k) }
 

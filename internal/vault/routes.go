@@ -11,6 +11,8 @@ import (
 // op is a routed request: the data action it needs, the object it acts
 // on (for the authorization scope), where its body goes, and what runs.
 type op struct {
+	// name is Key Vault's operation name in the audit log (SecretGet).
+	name   string
 	action string
 	kind   kind
 	object string
@@ -57,88 +59,88 @@ func secretRoute(method string, s []string) *op {
 	k := kindSecret
 	switch {
 	case len(s) == 0 && method == http.MethodGet:
-		return listOp(k.dataAction("readMetadata/action"), k, "", func(ctx context.Context, c *call, after string, limit int) (any, string, error) {
+		return listOp("SecretList", k.dataAction("readMetadata/action"), k, "", func(ctx context.Context, c *call, after string, limit int) (any, string, error) {
 			return anyList(c.svc.ListSecrets(ctx, c.v, after, limit))
 		})
 	case len(s) == 1 && method == http.MethodPut:
 		var p SecretSetParams
-		return &op{action: k.dataAction("setSecret/action"), kind: k, object: s[0], body: &p, run: func(ctx context.Context, c *call) (int, any, error) {
+		return &op{name: "SecretSet", action: k.dataAction("setSecret/action"), kind: k, object: s[0], body: &p, run: func(ctx context.Context, c *call) (int, any, error) {
 			return ok(c.svc.SetSecret(ctx, c.v, s[0], p))
 		}}
 	case len(s) == 1 && method == http.MethodDelete:
-		return &op{action: k.dataAction("delete"), kind: k, object: s[0], run: func(ctx context.Context, c *call) (int, any, error) {
+		return &op{name: "SecretDelete", action: k.dataAction("delete"), kind: k, object: s[0], run: func(ctx context.Context, c *call) (int, any, error) {
 			return ok(c.svc.DeleteSecret(ctx, c.v, s[0]))
 		}}
 	case len(s) == 2 && strings.EqualFold(s[1], "versions") && method == http.MethodGet:
-		return listOp(k.dataAction("readMetadata/action"), k, s[0], func(ctx context.Context, c *call, after string, limit int) (any, string, error) {
+		return listOp("SecretListVersions", k.dataAction("readMetadata/action"), k, s[0], func(ctx context.Context, c *call, after string, limit int) (any, string, error) {
 			return anyList(c.svc.ListSecretVersions(ctx, c.v, s[0], after, limit))
 		})
 	case (len(s) == 1 || len(s) == 2) && method == http.MethodGet:
-		return &op{action: k.dataAction("getSecret/action"), kind: k, object: s[0], run: func(ctx context.Context, c *call) (int, any, error) {
+		return &op{name: "SecretGet", action: k.dataAction("getSecret/action"), kind: k, object: s[0], run: func(ctx context.Context, c *call) (int, any, error) {
 			return ok(c.svc.GetSecret(ctx, c.v, s[0], at(s, 1)))
 		}}
 	case (len(s) == 1 || len(s) == 2) && method == http.MethodPatch:
 		var p UpdateParams
-		return &op{action: k.dataAction("update/action"), kind: k, object: s[0], body: &p, run: func(ctx context.Context, c *call) (int, any, error) {
+		return &op{name: "SecretUpdate", action: k.dataAction("update/action"), kind: k, object: s[0], body: &p, run: func(ctx context.Context, c *call) (int, any, error) {
 			return ok(c.svc.UpdateSecret(ctx, c.v, s[0], at(s, 1), p))
 		}}
 	}
 	return nil
 }
 
-// keyOperations maps the path of a key operation to its key_ops name and
-// data action.
-var keyOperations = map[string][2]string{
-	"sign": {"sign", "sign/action"}, "verify": {"verify", "verify/action"},
-	"encrypt": {"encrypt", "encrypt/action"}, "decrypt": {"decrypt", "decrypt/action"},
-	"wrapkey": {"wrapKey", "wrap/action"}, "unwrapkey": {"unwrapKey", "unwrap/action"},
+// keyOperations maps the path of a key operation to its key_ops name,
+// data action and audit operation name.
+var keyOperations = map[string][3]string{
+	"sign": {"sign", "sign/action", "KeySign"}, "verify": {"verify", "verify/action", "KeyVerify"},
+	"encrypt": {"encrypt", "encrypt/action", "KeyEncrypt"}, "decrypt": {"decrypt", "decrypt/action", "KeyDecrypt"},
+	"wrapkey": {"wrapKey", "wrap/action", "KeyWrap"}, "unwrapkey": {"unwrapKey", "unwrap/action", "KeyUnwrap"},
 }
 
 func keyRoute(method string, s []string) *op {
 	k := kindKey
 	switch {
 	case len(s) == 0 && method == http.MethodGet:
-		return listOp(k.dataAction("read"), k, "", func(ctx context.Context, c *call, after string, limit int) (any, string, error) {
+		return listOp("KeyList", k.dataAction("read"), k, "", func(ctx context.Context, c *call, after string, limit int) (any, string, error) {
 			return anyList(c.svc.ListKeys(ctx, c.v, after, limit))
 		})
 	case len(s) == 1 && method == http.MethodPut:
 		var p KeyImportParams
-		return &op{action: k.dataAction("import/action"), kind: k, object: s[0], body: &p, run: func(ctx context.Context, c *call) (int, any, error) {
+		return &op{name: "KeyImport", action: k.dataAction("import/action"), kind: k, object: s[0], body: &p, run: func(ctx context.Context, c *call) (int, any, error) {
 			return ok(c.svc.ImportKey(ctx, c.v, s[0], p))
 		}}
 	case len(s) == 1 && method == http.MethodDelete:
-		return &op{action: k.dataAction("delete"), kind: k, object: s[0], run: func(ctx context.Context, c *call) (int, any, error) {
+		return &op{name: "KeyDelete", action: k.dataAction("delete"), kind: k, object: s[0], run: func(ctx context.Context, c *call) (int, any, error) {
 			return ok(c.svc.DeleteKey(ctx, c.v, s[0]))
 		}}
 	case len(s) == 2 && strings.EqualFold(s[1], "create") && method == http.MethodPost:
 		var p KeyCreateParams
-		return &op{action: k.dataAction("create/action"), kind: k, object: s[0], body: &p, run: func(ctx context.Context, c *call) (int, any, error) {
+		return &op{name: "KeyCreate", action: k.dataAction("create/action"), kind: k, object: s[0], body: &p, run: func(ctx context.Context, c *call) (int, any, error) {
 			return ok(c.svc.CreateKey(ctx, c.v, s[0], p))
 		}}
 	case len(s) == 2 && strings.EqualFold(s[1], "rotate") && method == http.MethodPost:
-		return &op{action: k.dataAction("rotate/action"), kind: k, object: s[0], run: func(ctx context.Context, c *call) (int, any, error) {
+		return &op{name: "KeyRotate", action: k.dataAction("rotate/action"), kind: k, object: s[0], run: func(ctx context.Context, c *call) (int, any, error) {
 			return ok(c.svc.RotateKey(ctx, c.v, s[0]))
 		}}
 	case len(s) == 2 && strings.EqualFold(s[1], "rotationpolicy") && method == http.MethodGet:
-		return &op{action: "Microsoft.KeyVault/vaults/keyrotationpolicies/read", kind: k, object: s[0], run: func(ctx context.Context, c *call) (int, any, error) {
+		return &op{name: "KeyRotationPolicyGet", action: "Microsoft.KeyVault/vaults/keyrotationpolicies/read", kind: k, object: s[0], run: func(ctx context.Context, c *call) (int, any, error) {
 			return ok(c.svc.GetRotationPolicy(ctx, c.v, s[0]))
 		}}
 	case len(s) == 2 && strings.EqualFold(s[1], "rotationpolicy") && method == http.MethodPut:
 		var p KeyRotationPolicy
-		return &op{action: "Microsoft.KeyVault/vaults/keyrotationpolicies/write", kind: k, object: s[0], body: &p, run: func(ctx context.Context, c *call) (int, any, error) {
+		return &op{name: "KeyRotationPolicyUpdate", action: "Microsoft.KeyVault/vaults/keyrotationpolicies/write", kind: k, object: s[0], body: &p, run: func(ctx context.Context, c *call) (int, any, error) {
 			return ok(c.svc.SetRotationPolicy(ctx, c.v, s[0], p))
 		}}
 	case len(s) == 2 && strings.EqualFold(s[1], "versions") && method == http.MethodGet:
-		return listOp(k.dataAction("read"), k, s[0], func(ctx context.Context, c *call, after string, limit int) (any, string, error) {
+		return listOp("KeyListVersions", k.dataAction("read"), k, s[0], func(ctx context.Context, c *call, after string, limit int) (any, string, error) {
 			return anyList(c.svc.ListKeyVersions(ctx, c.v, s[0], after, limit))
 		})
 	case (len(s) == 1 || len(s) == 2) && method == http.MethodGet:
-		return &op{action: k.dataAction("read"), kind: k, object: s[0], run: func(ctx context.Context, c *call) (int, any, error) {
+		return &op{name: "KeyGet", action: k.dataAction("read"), kind: k, object: s[0], run: func(ctx context.Context, c *call) (int, any, error) {
 			return ok(c.svc.GetKey(ctx, c.v, s[0], at(s, 1)))
 		}}
 	case (len(s) == 1 || len(s) == 2) && method == http.MethodPatch:
 		var p UpdateParams
-		return &op{action: k.dataAction("update/action"), kind: k, object: s[0], body: &p, run: func(ctx context.Context, c *call) (int, any, error) {
+		return &op{name: "KeyUpdate", action: k.dataAction("update/action"), kind: k, object: s[0], body: &p, run: func(ctx context.Context, c *call) (int, any, error) {
 			return ok(c.svc.UpdateKey(ctx, c.v, s[0], at(s, 1), p))
 		}}
 	case (len(s) == 2 || len(s) == 3) && method == http.MethodPost:
@@ -153,12 +155,12 @@ func keyRoute(method string, s []string) *op {
 		}
 		if names[0] == "verify" {
 			var p KeyVerifyParams
-			return &op{action: k.dataAction(names[1]), kind: k, object: s[0], body: &p, run: func(ctx context.Context, c *call) (int, any, error) {
+			return &op{name: names[2], action: k.dataAction(names[1]), kind: k, object: s[0], body: &p, run: func(ctx context.Context, c *call) (int, any, error) {
 				return ok(c.svc.Verify(ctx, c.v, s[0], s[1], p))
 			}}
 		}
 		var p KeyOperationParams
-		return &op{action: k.dataAction(names[1]), kind: k, object: s[0], body: &p, run: func(ctx context.Context, c *call) (int, any, error) {
+		return &op{name: names[2], action: k.dataAction(names[1]), kind: k, object: s[0], body: &p, run: func(ctx context.Context, c *call) (int, any, error) {
 			if names[0] == "sign" {
 				return ok(c.svc.Sign(ctx, c.v, s[0], s[1], p))
 			}
@@ -207,8 +209,8 @@ func (c *call) list(items any, next string, limit int) any {
 }
 
 // listOp is a paged list operation.
-func listOp(action string, k kind, object string, list func(ctx context.Context, c *call, after string, limit int) (any, string, error)) *op {
-	return &op{action: action, kind: k, object: object, run: func(ctx context.Context, c *call) (int, any, error) {
+func listOp(name, action string, k kind, object string, list func(ctx context.Context, c *call, after string, limit int) (any, string, error)) *op {
+	return &op{name: name, action: action, kind: k, object: object, run: func(ctx context.Context, c *call) (int, any, error) {
 		after, limit, err := c.page()
 		if err != nil {
 			return 0, nil, err

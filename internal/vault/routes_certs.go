@@ -14,65 +14,65 @@ func certRoute(method string, s []string) *op {
 	}
 	switch {
 	case len(s) == 0 && method == http.MethodGet:
-		return listOp(k.dataAction("read"), k, "", func(ctx context.Context, c *call, after string, limit int) (any, string, error) {
+		return listOp("CertificateList", k.dataAction("read"), k, "", func(ctx context.Context, c *call, after string, limit int) (any, string, error) {
 			return anyList(c.svc.ListCertificates(ctx, c.v, after, limit))
 		})
 	case len(s) == 1 && method == http.MethodDelete:
-		return &op{action: k.dataAction("delete"), kind: k, object: s[0], run: func(ctx context.Context, c *call) (int, any, error) {
+		return &op{name: "CertificateDelete", action: k.dataAction("delete"), kind: k, object: s[0], run: func(ctx context.Context, c *call) (int, any, error) {
 			return ok(c.svc.DeleteCertificate(ctx, c.v, s[0]))
 		}}
 	case len(s) == 2 && sub == "create" && method == http.MethodPost:
 		var p CertificateCreateParams
-		return &op{action: k.dataAction("create/action"), kind: k, object: s[0], body: &p, run: func(ctx context.Context, c *call) (int, any, error) {
+		return &op{name: "CertificateCreate", action: k.dataAction("create/action"), kind: k, object: s[0], body: &p, run: func(ctx context.Context, c *call) (int, any, error) {
 			res, err := c.svc.CreateCertificate(ctx, c.v, s[0], p)
 			return http.StatusAccepted, res, err
 		}}
 	case len(s) == 2 && sub == "import" && method == http.MethodPost:
 		var p CertificateImportParams
-		return &op{action: k.dataAction("import/action"), kind: k, object: s[0], body: &p, run: func(ctx context.Context, c *call) (int, any, error) {
+		return &op{name: "CertificateImport", action: k.dataAction("import/action"), kind: k, object: s[0], body: &p, run: func(ctx context.Context, c *call) (int, any, error) {
 			return ok(c.svc.ImportCertificate(ctx, c.v, s[0], p))
 		}}
 	case len(s) == 2 && sub == "versions" && method == http.MethodGet:
-		return listOp(k.dataAction("read"), k, s[0], func(ctx context.Context, c *call, after string, limit int) (any, string, error) {
+		return listOp("CertificateListVersions", k.dataAction("read"), k, s[0], func(ctx context.Context, c *call, after string, limit int) (any, string, error) {
 			return anyList(c.svc.ListCertificateVersions(ctx, c.v, s[0], after, limit))
 		})
 	case len(s) == 2 && sub == "policy" && method == http.MethodGet:
-		return &op{action: k.dataAction("read"), kind: k, object: s[0], run: func(ctx context.Context, c *call) (int, any, error) {
+		return &op{name: "CertificatePolicyGet", action: k.dataAction("read"), kind: k, object: s[0], run: func(ctx context.Context, c *call) (int, any, error) {
 			return ok(c.svc.GetCertificatePolicy(ctx, c.v, s[0]))
 		}}
 	case len(s) == 2 && sub == "policy" && method == http.MethodPatch:
 		var p CertificatePolicy
-		return &op{action: k.dataAction("update/action"), kind: k, object: s[0], body: &p, run: func(ctx context.Context, c *call) (int, any, error) {
+		return &op{name: "CertificatePolicyUpdate", action: k.dataAction("update/action"), kind: k, object: s[0], body: &p, run: func(ctx context.Context, c *call) (int, any, error) {
 			return ok(c.svc.UpdateCertificatePolicy(ctx, c.v, s[0], p))
 		}}
 	case len(s) == 2 && sub == "pending" && method == http.MethodGet:
-		return &op{action: k.dataAction("read"), kind: k, object: s[0], run: func(ctx context.Context, c *call) (int, any, error) {
+		return &op{name: "CertificatePendingGet", action: k.dataAction("read"), kind: k, object: s[0], run: func(ctx context.Context, c *call) (int, any, error) {
 			return ok(c.svc.GetCertificateOperation(ctx, c.v, s[0]))
 		}}
 	case len(s) == 2 && sub == "pending" && method == http.MethodPatch:
 		var p struct {
 			Cancel bool `json:"cancellation_requested"`
 		}
-		return &op{action: k.dataAction("update/action"), kind: k, object: s[0], body: &p, run: func(ctx context.Context, c *call) (int, any, error) {
+		return &op{name: "CertificatePendingUpdate", action: k.dataAction("update/action"), kind: k, object: s[0], body: &p, run: func(ctx context.Context, c *call) (int, any, error) {
 			return ok(c.svc.CancelCertificateOperation(ctx, c.v, s[0], p.Cancel))
 		}}
 	case len(s) == 2 && sub == "pending" && method == http.MethodDelete:
-		return &op{action: k.dataAction("delete"), kind: k, object: s[0], run: func(ctx context.Context, c *call) (int, any, error) {
+		return &op{name: "CertificatePendingDelete", action: k.dataAction("delete"), kind: k, object: s[0], run: func(ctx context.Context, c *call) (int, any, error) {
 			return ok(c.svc.DeleteCertificateOperation(ctx, c.v, s[0]))
 		}}
 	case len(s) == 3 && sub == "pending" && strings.EqualFold(s[2], "merge") && method == http.MethodPost:
 		var p CertificateMergeParams
-		return &op{action: k.dataAction("create/action"), kind: k, object: s[0], body: &p, run: func(ctx context.Context, c *call) (int, any, error) {
+		return &op{name: "CertificatePendingMerge", action: k.dataAction("create/action"), kind: k, object: s[0], body: &p, run: func(ctx context.Context, c *call) (int, any, error) {
 			res, err := c.svc.MergeCertificate(ctx, c.v, s[0], p)
 			return http.StatusCreated, res, err
 		}}
 	case (len(s) == 1 || len(s) == 2) && method == http.MethodGet:
-		return &op{action: k.dataAction("read"), kind: k, object: s[0], run: func(ctx context.Context, c *call) (int, any, error) {
+		return &op{name: "CertificateGet", action: k.dataAction("read"), kind: k, object: s[0], run: func(ctx context.Context, c *call) (int, any, error) {
 			return ok(c.svc.GetCertificate(ctx, c.v, s[0], at(s, 1)))
 		}}
 	case (len(s) == 1 || len(s) == 2) && method == http.MethodPatch:
 		var p CertificateUpdateParams
-		return &op{action: k.dataAction("update/action"), kind: k, object: s[0], body: &p, run: func(ctx context.Context, c *call) (int, any, error) {
+		return &op{name: "CertificateUpdate", action: k.dataAction("update/action"), kind: k, object: s[0], body: &p, run: func(ctx context.Context, c *call) (int, any, error) {
 			return ok(c.svc.UpdateCertificate(ctx, c.v, s[0], at(s, 1), p))
 		}}
 	}
@@ -87,7 +87,7 @@ func deletedRoute(k kind, method string, s []string) *op {
 	}
 	switch {
 	case len(s) == 0 && method == http.MethodGet:
-		return listOp(read, k, "", func(ctx context.Context, c *call, after string, limit int) (any, string, error) {
+		return listOp(k.auditName("ListDeleted"), read, k, "", func(ctx context.Context, c *call, after string, limit int) (any, string, error) {
 			switch k {
 			case kindSecret:
 				return anyList(c.svc.ListDeletedSecrets(ctx, c.v, after, limit))
@@ -97,7 +97,7 @@ func deletedRoute(k kind, method string, s []string) *op {
 			return anyList(c.svc.ListDeletedCertificates(ctx, c.v, after, limit))
 		})
 	case len(s) == 1 && method == http.MethodGet:
-		return &op{action: read, kind: k, object: s[0], run: func(ctx context.Context, c *call) (int, any, error) {
+		return &op{name: k.auditName("GetDeleted"), action: read, kind: k, object: s[0], run: func(ctx context.Context, c *call) (int, any, error) {
 			switch k {
 			case kindSecret:
 				return ok(c.svc.GetDeletedSecret(ctx, c.v, s[0]))
@@ -107,7 +107,7 @@ func deletedRoute(k kind, method string, s []string) *op {
 			return ok(c.svc.GetDeletedCertificate(ctx, c.v, s[0]))
 		}}
 	case len(s) == 1 && method == http.MethodDelete:
-		return &op{action: k.dataAction("purge/action"), kind: k, object: s[0], run: func(ctx context.Context, c *call) (int, any, error) {
+		return &op{name: k.auditName("Purge"), action: k.dataAction("purge/action"), kind: k, object: s[0], run: func(ctx context.Context, c *call) (int, any, error) {
 			var err error
 			switch k {
 			case kindSecret:
@@ -120,7 +120,7 @@ func deletedRoute(k kind, method string, s []string) *op {
 			return http.StatusNoContent, nil, err
 		}}
 	case len(s) == 2 && strings.EqualFold(s[1], "recover") && method == http.MethodPost:
-		return &op{action: k.dataAction("recover/action"), kind: k, object: s[0], run: func(ctx context.Context, c *call) (int, any, error) {
+		return &op{name: k.auditName("Recover"), action: k.dataAction("recover/action"), kind: k, object: s[0], run: func(ctx context.Context, c *call) (int, any, error) {
 			switch k {
 			case kindSecret:
 				return ok(c.svc.RecoverDeletedSecret(ctx, c.v, s[0]))

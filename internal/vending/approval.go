@@ -91,28 +91,35 @@ func (p *Public) find(ctx context.Context, k ValetKey, who Caller, id string) (R
 // must sign in again with multifactor authentication (the
 // authentication context AuthContext) and present a fresh token.
 func (p *Public) claimsChallenge(w http.ResponseWriter, who Caller) {
-	acr := p.AuthContext
+	writeClaimsChallenge(w, who, p.AuthorizationURI, p.AuthContext, "Approving")
+}
+
+// writeClaimsChallenge answers 401 InsufficientClaims with the
+// WWW-Authenticate claims challenge for a step-up to authentication
+// context acr at the authorization endpoint uri ({tenant} replaced);
+// doing names what needs it.
+func writeClaimsChallenge(w http.ResponseWriter, who Caller, uri, acr, doing string) {
 	if acr == "" {
 		acr = "c1"
 	}
 	claims, _ := json.Marshal(map[string]any{"access_token": map[string]any{
 		"acrs": map[string]any{"essential": true, "value": acr}, "amr": map[string]any{"essential": true, "values": []string{"mfa"}},
 		"auth_time": map[string]any{"essential": true}}})
-	uri := p.AuthorizationURI
 	if uri == "" {
 		uri = "https://login.microsoftonline.com/common/oauth2/authorize"
 	}
 	w.Header().Set("WWW-Authenticate", `Bearer realm="`+who.TenantID+`", authorization_uri="`+strings.ReplaceAll(uri, "{tenant}", who.TenantID)+
 		`", error="insufficient_claims", claims="`+base64.StdEncoding.EncodeToString(claims)+`"`)
 	arm.WriteError(w, arm.Errorf(http.StatusUnauthorized, "InsufficientClaims",
-		"Approving needs a multifactor sign-in within the last %d minutes (amr 'mfa' and auth_time in the token); sign in again with the claims of the WWW-Authenticate challenge.",
-		int(StepUpMaxAge/time.Minute)))
+		"%s needs a multifactor sign-in within the last %d minutes (amr 'mfa' and auth_time in the token); sign in again with the claims of the WWW-Authenticate challenge.",
+		doing, int(StepUpMaxAge/time.Minute)))
 }
 
 // steppedUp reports whether who signed in with multifactor
 // authentication within StepUpMaxAge.
-func (p *Public) steppedUp(who Caller) bool {
-	now := p.now()
+func (p *Public) steppedUp(who Caller) bool { return steppedUp(who, p.now()) }
+
+func steppedUp(who Caller, now time.Time) bool {
 	return slices.Contains(who.AMR, "mfa") && !who.AuthTime.IsZero() &&
 		now.Sub(who.AuthTime) <= StepUpMaxAge && who.AuthTime.Before(now.Add(5*time.Minute))
 }

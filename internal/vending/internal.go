@@ -75,9 +75,15 @@ type Internal struct {
 	KeyLifetime time.Duration
 	AllowedApps []string
 	AdminApps   []string
+	// AdminGroups are the platform team's groups: their members may read
+	// and, freshly signed in with multifactor authentication, change the
+	// catalog with their own tokens (a step-up otherwise, as approvals).
 	AdminGroups []string
-	Caller      func(*http.Request) (Caller, bool)
-	Now         func() time.Time
+	// AuthorizationURI and AuthContext make the step-up's claims
+	// challenge (see Public).
+	AuthorizationURI, AuthContext string
+	Caller                        func(*http.Request) (Caller, bool)
+	Now                           func() time.Time
 	// Consent, when set, gives the internal identity a service principal
 	// in another tenant (as that tenant's admin consent does) and returns
 	// its object ID there; the platform team calls it through
@@ -329,6 +335,10 @@ func (in *Internal) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // PUT .../catalog/subscriptions and .../catalog/authorizations.
 func (in *Internal) serveCatalog(w http.ResponseWriter, r *http.Request, who Caller) {
 	ctx := r.Context()
+	if r.Method != http.MethodGet && !who.App && !steppedUp(who, in.now()) {
+		writeClaimsChallenge(w, who, in.AuthorizationURI, in.AuthContext, "Changing the vending catalog")
+		return
+	}
 	wr, err := in.Writer(ctx)
 	if err != nil {
 		arm.WriteError(w, err)

@@ -28,8 +28,7 @@ StewardReportFindings_CL
 const noReports = "No report job writes to this workspace (it has no StewardReportRuns_CL or StewardReportFindings_CL table)."
 
 type accessData struct {
-	Workspaces  []workspaceRow
-	Workspace   string
+	workspaceChoice
 	Run, Unused *kqlData
 }
 
@@ -38,11 +37,7 @@ type accessData struct {
 func (c *Console) accessPage(w http.ResponseWriter, r *http.Request, s *session) {
 	d := pageData{Title: "Access", User: s, Access: &accessData{}}
 	a := d.Access
-	var bad string
-	a.Workspaces, a.Workspace, d.Error, bad = c.chooseWorkspace(r, s)
-	if bad != "" {
-		d.Error = bad
-		c.render(w, r, "access", http.StatusBadRequest, d)
+	if !c.pickWorkspace(w, r, s, "access", &d, &a.workspaceChoice) {
 		return
 	}
 	status := http.StatusOK

@@ -12,6 +12,7 @@ import (
 	"strings"
 
 	azarm "github.com/Azure/azure-sdk-for-go/sdk/azcore/arm"
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/runtime"
 	"github.com/Azure/azure-sdk-for-go/sdk/resourcemanager/resources/armsubscriptions"
 )
@@ -55,7 +56,13 @@ func (c *Console) armCall(ctx context.Context, s *session, method, path string, 
 	if err != nil {
 		return err
 	}
-	resp, err := client.Pipeline().Do(req)
+	return sendJSON(client.Pipeline(), req, out)
+}
+
+// sendJSON sends req through pl and decodes the JSON answer into out
+// (nil: ignored). An answer other than 200 is an *azcore.ResponseError.
+func sendJSON(pl runtime.Pipeline, req *policy.Request, out any) error {
+	resp, err := pl.Do(req)
 	if err != nil {
 		return err
 	}
@@ -139,6 +146,10 @@ func noticeText(done string) string {
 		return "The request is approved."
 	case "rejected":
 		return "The request is rejected."
+	case "assigned":
+		return "The role assignment is created."
+	case "authorized":
+		return "The authorization is saved in the catalog."
 	}
 	return ""
 }

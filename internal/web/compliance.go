@@ -39,7 +39,7 @@ const chartWidth = 400
 // the Azure SDK (Microsoft.PolicyInsights), as the user.
 func (c *Console) summarize(ctx context.Context, s *session, subscriptionID string) (compliance, error) {
 	out := compliance{Subscription: subscriptionID, Percent: -1}
-	client, err := armpolicyinsights.NewPolicyStatesClient(userCredential{s}, c.opts.ARM)
+	client, err := c.policyStates(s)
 	if err != nil {
 		return out, err
 	}
@@ -120,8 +120,7 @@ const (
 
 // trendData is the overview's history section for one workspace.
 type trendData struct {
-	Workspaces     []workspaceRow
-	Workspace      string
+	workspaceChoice
 	Trend, Tenants *kqlData
 	// Error is the text shown instead of the charts.
 	Error string

@@ -23,8 +23,7 @@ const (
 )
 
 type credentialsData struct {
-	Workspaces    []workspaceRow
-	Workspace     string
+	workspaceChoice
 	Expiring, Age *kqlData
 }
 
@@ -33,11 +32,7 @@ type credentialsData struct {
 func (c *Console) credentialsPage(w http.ResponseWriter, r *http.Request, s *session) {
 	d := pageData{Title: "Credentials", User: s, Credentials: &credentialsData{}}
 	cd := d.Credentials
-	var bad string
-	cd.Workspaces, cd.Workspace, d.Error, bad = c.chooseWorkspace(r, s)
-	if bad != "" {
-		d.Error = bad
-		c.render(w, r, "credentials", http.StatusBadRequest, d)
+	if !c.pickWorkspace(w, r, s, "credentials", &d, &cd.workspaceChoice) {
 		return
 	}
 	if cd.Workspace == "" {
@@ -49,6 +44,28 @@ func (c *Console) credentialsPage(w http.ResponseWriter, r *http.Request, s *ses
 	var status int
 	d.Error, status = c.runQueries(r.Context(), s, cd.Expiring, cd.Age)
 	c.render(w, r, "credentials", status, d)
+}
+
+// workspaceChoice is the workspace picker of a page that reads one
+// workspace: the user's workspaces and the chosen one.
+type workspaceChoice struct {
+	Workspaces []workspaceRow
+	Workspace  string
+}
+
+// pickWorkspace fills p with the user's workspaces and the request's
+// choice (chooseWorkspace), and d.Error with a listing failure. When the
+// request chose a workspace that is not the user's, it renders the page
+// with that error and 400 and returns false.
+func (c *Console) pickWorkspace(w http.ResponseWriter, r *http.Request, s *session, page string, d *pageData, p *workspaceChoice) bool {
+	var bad string
+	p.Workspaces, p.Workspace, d.Error, bad = c.chooseWorkspace(r, s)
+	if bad != "" {
+		d.Error = bad
+		c.render(w, r, page, http.StatusBadRequest, *d)
+		return false
+	}
+	return true
 }
 
 // chooseWorkspace lists the user's workspaces and picks the one of the

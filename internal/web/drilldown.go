@@ -66,18 +66,34 @@ func drillParams(r *http.Request, withResource bool) (*drillData, string) {
 	return d, ""
 }
 
+// policyStates is a Policy Insights client that calls as the user.
+func (c *Console) policyStates(s *session) (*armpolicyinsights.PolicyStatesClient, error) {
+	return armpolicyinsights.NewPolicyStatesClient(userCredential{s}, c.opts.ARM)
+}
+
+// drillStart reads a drill-down page's parameters (drillParams) and makes
+// the user's Policy Insights client. When either fails it answers the
+// request and returns a nil *drillData.
+func (c *Console) drillStart(w http.ResponseWriter, r *http.Request, s *session, withResource bool) (*drillData, *armpolicyinsights.PolicyStatesClient) {
+	d, bad := drillParams(r, withResource)
+	if d == nil {
+		c.fail(w, r, http.StatusBadRequest, bad, nil)
+		return nil, nil
+	}
+	client, err := c.policyStates(s)
+	if err != nil {
+		c.fail(w, r, http.StatusInternalServerError, "The console cannot reach Policy Insights.", err)
+		return nil, nil
+	}
+	return d, client
+}
+
 // complianceAssignment lists an assignment's non-compliant resources: the
 // latest policy states of the subscription with the assignment's ID,
 // through armpolicyinsights as the user.
 func (c *Console) complianceAssignment(w http.ResponseWriter, r *http.Request, s *session) {
-	d, bad := drillParams(r, false)
+	d, client := c.drillStart(w, r, s, false)
 	if d == nil {
-		c.fail(w, r, http.StatusBadRequest, bad, nil)
-		return
-	}
-	client, err := armpolicyinsights.NewPolicyStatesClient(userCredential{s}, c.opts.ARM)
-	if err != nil {
-		c.fail(w, r, http.StatusInternalServerError, "The console cannot reach Policy Insights.", err)
 		return
 	}
 	pager := client.NewListQueryResultsForSubscriptionPager(armpolicyinsights.PolicyStatesResourceLatest, d.Subscription,
@@ -99,14 +115,8 @@ func (c *Console) complianceAssignment(w http.ResponseWriter, r *http.Request, s
 // assignment with the expressions their evaluation found
 // ($expand=PolicyEvaluationDetails).
 func (c *Console) complianceResource(w http.ResponseWriter, r *http.Request, s *session) {
-	d, bad := drillParams(r, true)
+	d, client := c.drillStart(w, r, s, true)
 	if d == nil {
-		c.fail(w, r, http.StatusBadRequest, bad, nil)
-		return
-	}
-	client, err := armpolicyinsights.NewPolicyStatesClient(userCredential{s}, c.opts.ARM)
-	if err != nil {
-		c.fail(w, r, http.StatusInternalServerError, "The console cannot reach Policy Insights.", err)
 		return
 	}
 	pager := client.NewListQueryResultsForResourcePager(armpolicyinsights.PolicyStatesResourceLatest, d.Resource,

@@ -6,6 +6,7 @@ import (
 	"html/template"
 	"net/http"
 	"net/url"
+	"strings"
 	"time"
 
 	"github.com/Azure/azure-sdk-for-go/sdk/resourcemanager/resources/armsubscriptions"
@@ -18,8 +19,8 @@ header{background:#0b3d6b;color:#fff;padding:.6rem 1rem;display:flex;gap:1rem;al
 header a{color:#fff}main{padding:1rem;max-width:60rem}table{border-collapse:collapse;width:100%}
 th,td{text-align:left;padding:.4rem;border-bottom:1px solid #ccc}.ok{color:#0b6a0b}.warn{color:#a4262c}
 button{padding:.4rem 1rem;background:#0054a6;color:#fff;border:0}form.inline{display:inline;margin-left:auto}
-.scroll{overflow-x:auto}td,code,h1,h2{overflow-wrap:anywhere}:focus-visible{outline:2px solid #fff;box-shadow:0 0 0 4px #1b1b1b}
-@media (max-width:40rem){main{padding:.5rem}th,td{padding:.25rem;font-size:.9rem}}`
+.scroll{overflow-x:auto}td,code,h1,h2{overflow-wrap:anywhere}textarea,select,input{max-width:100%;box-sizing:border-box}:focus-visible{outline:2px solid #fff;box-shadow:0 0 0 4px #1b1b1b}
+@media (max-width:40rem){main{padding:.5rem}th,td{padding:.25rem;font-size:.9rem}table{display:block;overflow-x:auto}}`
 
 var styleHash = func() string {
 	sum := sha256.Sum256([]byte(style))
@@ -28,6 +29,7 @@ var styleHash = func() string {
 
 var pages = template.Must(template.New("pages").Funcs(template.FuncMap{
 	"plus":   func(a, b int) int { return a + b },
+	"join":   func(l []string) string { return strings.Join(l, ", ") },
 	"height": func(n int) int { return n*24 + 4 },
 	"resourceLink": func(d *drillData, resource string) string {
 		return Prefix + "compliance/resource?" + url.Values{"subscription": {d.Subscription}, "assignment": {d.Assignment}, "resource": {resource}}.Encode()
@@ -37,7 +39,7 @@ var pages = template.Must(template.New("pages").Funcs(template.FuncMap{
 {{define "head"}}<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <title>{{.Title}} - Steward console</title><style>` + style + `</style></head><body>
-<header><strong>Steward</strong><a href="/console/">Overview</a><a href="/console/alerts">Alerts</a><a href="/console/kql">Logs</a><a href="/console/vending">Vending</a><a href="/console/credentials">Credentials</a><a href="/console/access">Access</a><a href="/console/delegation">Delegation</a><a href="/console/security">Security</a>
+<header><strong>Steward</strong><a href="/console/">Overview</a><a href="/console/alerts">Alerts</a><a href="/console/kql">Logs</a><a href="/console/vending">Vending</a><a href="/console/credentials">Credentials</a><a href="/console/access">Access</a><a href="/console/delegation">Delegation</a><a href="/console/roles">Roles</a><a href="/console/security">Security</a>
 {{if .User}}<span>{{.User.Name}}</span><form class="inline" method="post" action="/console/signout">
 <input type="hidden" name="csrf" value="{{.User.CSRF}}"><button type="submit">Sign out</button></form>{{end}}</header>
 <main>{{end}}
@@ -81,6 +83,7 @@ var pages = template.Must(template.New("pages").Funcs(template.FuncMap{
 {{if .FreshMFA}}<p class="ok" id="stepup-status">Verified with a second factor in the last 10 minutes: changes that need it are allowed.</p>
 {{else}}<p class="warn" id="stepup-status">Changes such as closing an alert or approving a request need a recent second factor.</p>
 <p><a href="/console/signin?stepup=1&amp;return=/console/security" id="stepup">Verify with a second factor</a> (your authenticator app or security key; without one, you set one up first)</p>{{end}}
+{{if .SecurityInfo}}<p><a href="{{.SecurityInfo}}" id="security-info">Security info</a>: add a security key (it can also sign you in without a password) or an authenticator app.</p>{{end}}
 {{template "foot" .}}{{end}}
 
 {{define "alerts"}}{{template "head" .}}
@@ -143,6 +146,7 @@ var pages = template.Must(template.New("pages").Funcs(template.FuncMap{
 
 {{define "vending"}}{{template "head" .}}
 <h1>Vending</h1>
+<p>The platform team keeps the <a href="/console/catalog">vending catalog</a>: the subscriptions teams may ask in, and who may ask for what.</p>
 {{if .Notice}}<p class="ok" role="status">{{.Notice}}</p>{{end}}
 {{if .Error}}<p class="warn" role="alert">{{.Error}}</p>{{end}}
 {{with .Vending}}<h2>My requests</h2>
@@ -232,7 +236,10 @@ type pageData struct {
 	Subscriptions []subscriptionRow
 	FreshMFA      bool
 	AuthTime      string
-	Compliance    []compliance
+	// SecurityInfo is the token service's security-info page, where the
+	// user adds a security key or an authenticator app.
+	SecurityInfo string
+	Compliance   []compliance
 	// ComplianceError says that a summary could not be read.
 	ComplianceError string
 	// Notice confirms a change.
@@ -245,6 +252,8 @@ type pageData struct {
 	Drill       *drillData
 	Access      *accessData
 	Delegation  *delegationData
+	Roles       *rolesData
+	Catalog     *catalogData
 }
 
 func (c *Console) render(w http.ResponseWriter, r *http.Request, name string, status int, d pageData) {
@@ -314,5 +323,16 @@ func (c *Console) overview(w http.ResponseWriter, r *http.Request, s *session) {
 // a sensitive change, with the step-up link when it is not.
 func (c *Console) security(w http.ResponseWriter, r *http.Request, s *session) {
 	c.render(w, r, "security", http.StatusOK, pageData{Title: "Security", User: s, FreshMFA: s.freshMFA(c.opts.Now()),
-		AuthTime: s.AuthTime.Format(time.RFC3339)})
+		AuthTime: s.AuthTime.Format(time.RFC3339), SecurityInfo: securityInfoURL(c.opts.Issuer)})
+}
+
+// securityInfoURL is the token service's security-info page of the
+// issuer's tenant ("https://host/{tenant}/security-info"), "" when the
+// issuer has not that form.
+func securityInfoURL(issuer string) string {
+	base, ok := strings.CutSuffix(strings.TrimSuffix(issuer, "/"), "/v2.0")
+	if !ok || !strings.HasPrefix(base, "https://") {
+		return ""
+	}
+	return base + "/security-info"
 }

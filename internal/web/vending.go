@@ -62,6 +62,11 @@ func (u userCredentialFor) GetToken(ctx context.Context, o policy.TokenRequestOp
 // vendingCall sends one request to the vending API as the user through an
 // azcore pipeline (bearer token, retries, the console's transport).
 func (c *Console) vendingCall(ctx context.Context, s *session, method, path string, body any, out any) error {
+	return c.vendingCallURL(ctx, s, method, c.opts.Vending+path, body, out)
+}
+
+// vendingCallURL calls the vending service at u as the user.
+func (c *Console) vendingCallURL(ctx context.Context, s *session, method, u string, body any, out any) error {
 	opts := azcore.ClientOptions{}
 	if c.opts.ARM != nil {
 		opts.Transport, opts.Retry = c.opts.ARM.Transport, c.opts.ARM.Retry
@@ -71,7 +76,7 @@ func (c *Console) vendingCall(ctx context.Context, s *session, method, path stri
 	if err != nil {
 		return err
 	}
-	req, err := runtime.NewRequest(ctx, method, c.opts.Vending+path)
+	req, err := runtime.NewRequest(ctx, method, u)
 	if err != nil {
 		return err
 	}
@@ -80,17 +85,7 @@ func (c *Console) vendingCall(ctx context.Context, s *session, method, path stri
 			return err
 		}
 	}
-	resp, err := client.Pipeline().Do(req)
-	if err != nil {
-		return err
-	}
-	if !runtime.HasStatusCode(resp, http.StatusOK) {
-		return runtime.NewResponseError(resp)
-	}
-	if out == nil {
-		return nil
-	}
-	return runtime.UnmarshalAsJSON(resp, out)
+	return sendJSON(client.Pipeline(), req, out)
 }
 
 // vendingPage lists the user's requests and, for an approver, the requests

@@ -73,6 +73,9 @@ type Options struct {
 	// Vending is the vending API's base URL (".../vending/v1"); empty
 	// when it is not served.
 	Vending string
+	// Catalog is the vending catalog API's URL (".../catalog"), which
+	// answers the platform team; empty when it is not served.
+	Catalog string
 	// ARMScope is the scope of the user's management API token.
 	ARMScope string
 	Sessions Sessions
@@ -127,6 +130,10 @@ func New(opts Options) (*Console, error) {
 	c.mux.HandleFunc("GET "+Prefix+"compliance/resource", c.page(c.complianceResource))
 	c.mux.HandleFunc("GET "+Prefix+"access", c.page(c.accessPage))
 	c.mux.HandleFunc("GET "+Prefix+"delegation", c.page(c.delegationPage))
+	c.mux.HandleFunc("GET "+Prefix+"roles", c.page(c.rolesPage))
+	c.mux.HandleFunc("GET "+Prefix+"catalog", c.page(c.catalogPage))
+	c.mux.HandleFunc("POST "+Prefix+"catalog/authorize", c.page(c.catalogAuthorize))
+	c.mux.HandleFunc("POST "+Prefix+"roles/assign", c.page(c.roleAssign))
 	return c, nil
 }
 

@@ -17,6 +17,7 @@ import (
 
 	"github.com/steward-gov/steward/internal/cloud"
 	"github.com/steward-gov/steward/internal/cloud/insights"
+	"github.com/steward-gov/steward/internal/policy"
 	"github.com/steward-gov/steward/internal/store"
 	"github.com/steward-gov/steward/internal/store/storetest"
 )
@@ -89,13 +90,11 @@ func newBenchEstateOn(b testing.TB, st store.Store, n int) *benchEstate {
 		id := fmt.Sprintf("/subscriptions/%s/resourceGroups/rg%03d", sub, g)
 		put(id, cloud.TypeResourceGroup, map[string]any{"location": "westeurope"})
 	}
-	types := []string{"Microsoft.Web/sites", "Microsoft.Compute/virtualMachines", "Microsoft.KeyVault/vaults",
-		"Microsoft.Network/publicIPAddresses"}
+	types := benchTypes
 	locations := []string{"westeurope", "northeurope", "eastus"}
 	var docs, index []store.Entry
 	for i := range n {
-		typ := types[i%len(types)]
-		id := fmt.Sprintf("/subscriptions/%s/resourceGroups/rg%03d/providers/%s/r%06d", sub, i%groups, typ, i)
+		typ, id := types[i%len(types)], benchResourceID(sub, i)
 		tags := map[string]any{"env": "prod"}
 		if i%5 == 0 {
 			tags = map[string]any{}
@@ -128,6 +127,16 @@ func newBenchEstateOn(b testing.TB, st store.Store, n int) *benchEstate {
 		b.Fatal(err)
 	}
 	return &benchEstate{c: c, engine: eng, sub: sub, n: n}
+}
+
+// benchTypes are the resource types of the benchmark estate, in turn.
+var benchTypes = []string{"Microsoft.Web/sites", "Microsoft.Compute/virtualMachines", "Microsoft.KeyVault/vaults",
+	"Microsoft.Network/publicIPAddresses"}
+
+// benchResourceID is the ID of the benchmark estate's i-th resource, in
+// one of its 100 resource groups.
+func benchResourceID(sub string, i int) string {
+	return fmt.Sprintf("/subscriptions/%s/resourceGroups/rg%03d/providers/%s/r%06d", sub, i%100, benchTypes[i%len(benchTypes)], i)
 }
 
 // seedResources stores resource documents and their type index entries
@@ -421,4 +430,125 @@ func BenchmarkSummarize(b *testing.B) {
 		}
 	}
 	b.ReportMetric((cpuSeconds()-cpu0)/queries, "query-cpu-s")
+	// And summaries after writes: of one resource through the write hook
+	// (its states evaluated again; three in turn), and of 1,000
+	// resources' states in one bulk load (each resource's five states
+	// replaced by one). Only the summary's CPU counts.
+	reads := est.engine.ScopeReads()
+	after := func(write func()) float64 {
+		write()
+		cpu0 := cpuSeconds()
+		summarize()
+		return cpuSeconds() - cpu0
+	}
+	var one float64
+	for k := range 3 {
+		one += after(func() {
+			id := benchResourceID(est.sub, 1+4*k) // a virtual machine tagged env=prod
+			r, err := est.c.Get(ctx, id)
+			if err != nil {
+				b.Fatal(err)
+			}
+			r.Doc["tags"] = map[string]any{}
+			if _, _, err := est.c.Put(ctx, nil, cloud.PutRequest{ID: id, Type: r.Type, Doc: r.Doc}); err != nil {
+				b.Fatal(err)
+			}
+		})
+	}
+	b.ReportMetric(one/3, "after-write-cpu-s")
+	bulk := after(func() {
+		var states []*insights.State
+		for i := range min(1000, est.n) {
+			states = append(states, &insights.State{Timestamp: time.Now(), ResourceID: benchResourceID(est.sub, i),
+				ResourceType: benchTypes[i%len(benchTypes)], Location: "eastus", State: policy.StateNonCompliant, Effect: "audit",
+				AssignmentID: scope + "/providers/Microsoft.Authorization/policyAssignments/a03",
+				DefinitionID: scope + "/providers/Microsoft.Authorization/policyDefinitions/def03"})
+		}
+		if err := est.engine.LoadStates(ctx, states); err != nil {
+			b.Fatal(err)
+		}
+	})
+	b.ReportMetric(bulk, "after-load-cpu-s")
+	// Reads of the store for the summaries after the writes (0: each
+	// was answered from the cache with the writes applied).
+	b.ReportMetric(float64(est.engine.ScopeReads()-reads), "rereads")
+}
+
+// twoReplicas is the benchmark estate of n resources on a PostgreSQL
+// schema, scanned by its engine (replica A), and a second Cloud with an
+// engine of its own on another connection to the schema (replica B).
+func twoReplicas(tb testing.TB, n int) (*benchEstate, *cloud.Cloud) {
+	tb.Helper()
+	url := storetest.PostgresSchema(tb)
+	ctx := context.Background()
+	open := func() store.Store {
+		st, err := store.Open(ctx, url)
+		if err != nil {
+			tb.Fatal(err)
+		}
+		tb.Cleanup(func() { st.Close() })
+		return st
+	}
+	est := newBenchEstateOn(tb, open(), n)
+	if err := est.engine.ScanScope(ctx, "/subscriptions/"+est.sub); err != nil {
+		tb.Fatal(err)
+	}
+	c2, err := cloud.New(cloud.Options{Store: open(), TenantID: "11111111-1111-1111-1111-111111111111",
+		Authenticate: func(h http.Handler) http.Handler { return h }})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	if err := c2.Start(ctx); err != nil {
+		tb.Fatal(err)
+	}
+	if err := insights.New(c2, insights.Options{}).Mount(); err != nil {
+		tb.Fatal(err)
+	}
+	return est, c2
+}
+
+// BenchmarkSummarizeAfterOtherReplicasWrite: two replicas on one
+// PostgreSQL schema (in this process). Replica A has summarized the
+// subscription; replica B writes one resource (its write hook evaluates
+// it), and after a pause for B's note to reach A, A summarizes again.
+// Reports A's summary CPU after each write (`after-write-cpu-s`, the
+// process's CPU during A's summarize call only) and the reads of the
+// whole scope A made for them (`rereads`).
+func BenchmarkSummarizeAfterOtherReplicasWrite(b *testing.B) {
+	est, c2 := twoReplicas(b, *benchResources)
+	ctx := context.Background()
+	scope := "/subscriptions/" + est.sub
+	summarize := func() {
+		now := time.Now()
+		q := &insights.Query{Latest: true, Top: -1, From: now.Add(-24 * time.Hour), To: now.Add(time.Minute), Scope: scope}
+		if _, err := est.engine.Summarize(ctx, q, strings.ToLower(scope), "https://steward.test", "2019-10-01"); err != nil {
+			b.Fatal(err)
+		}
+	}
+	summarize()
+	reads := est.engine.ScopeReads()
+	var cpu float64
+	b.ResetTimer()
+	for i := range b.N {
+		id := benchResourceID(est.sub, 1+4*(i%(est.n/4)))
+		r, err := c2.Get(ctx, id)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if len(r.Doc["tags"].(map[string]any)) == 0 {
+			r.Doc["tags"] = map[string]any{"env": "prod"}
+		} else {
+			r.Doc["tags"] = map[string]any{}
+		}
+		if _, _, err := c2.Put(ctx, nil, cloud.PutRequest{ID: id, Type: r.Type, Doc: r.Doc}); err != nil {
+			b.Fatal(err)
+		}
+		time.Sleep(time.Second) // B's note reaches A
+		cpu0 := cpuSeconds()
+		summarize()
+		cpu += cpuSeconds() - cpu0
+	}
+	b.StopTimer()
+	b.ReportMetric(cpu/float64(b.N), "after-write-cpu-s")
+	b.ReportMetric(float64(est.engine.ScopeReads()-reads), "rereads")
 }

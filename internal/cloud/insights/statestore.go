@@ -61,9 +61,9 @@ func (e *Engine) writeStates(ctx context.Context, batch []batchItem) error {
 			enc[i][j] = b
 		}
 	}
-	wrote := false
+	w := e.cache.beginWrite(batchRange(batch))
 	err := e.cloud.Store().Update(ctx, func(tx store.Tx) error {
-		wrote = false
+		w.reset()
 		var existing map[string]map[string]oldState
 		var err error
 		switch {
@@ -105,18 +105,18 @@ func (e *Engine) writeStates(ctx context.Context, batch []batchItem) error {
 					continue
 				}
 				puts = append(puts, store.Entry{Key: k, Value: enc[i][j]})
+				w.put(k, s)
 			}
 			if existing == nil {
-				n, err := deletePrefix(ctx, tx, prefix, keep)
-				if err != nil {
+				if _, err := deleteKeys(ctx, tx, prefix, keep, w, e.cache.origin); err != nil {
 					return err
 				}
-				wrote = wrote || n > 0
 				continue
 			}
 			for k := range old {
 				if !keep[k] && strings.HasPrefix(k, prefix) {
 					gone = append(gone, k)
+					w.remove(k)
 				}
 			}
 		}
@@ -133,19 +133,37 @@ func (e *Engine) writeStates(ctx context.Context, batch []batchItem) error {
 			return err
 		}
 		if len(puts) > 0 || len(gone) > 0 {
-			wrote = true
-			if err := tx.Notify(ctx, statesChannel); err != nil {
+			if err := w.notify(ctx, tx, e.cache.origin); err != nil {
 				return err
 			}
 		}
 		return store.PutMany(ctx, tx, tableStates, puts)
 	})
-	if wrote {
-		// The cache of this replica must not serve what it read
-		// before this commit, even before the notification arrives.
-		e.cache.changed()
+	if afterStatesCommit != nil {
+		afterStatesCommit()
 	}
+	// The cache of this replica serves this commit from now on, before
+	// and whether or not its notification arrives.
+	e.cache.endWrite(w, err)
 	return err
+}
+
+// afterStatesCommit, when set (by tests), runs between writeStates'
+// commit and its update of the cache.
+var afterStatesCommit func()
+
+// batchRange is the range of the batch's resource key prefixes.
+func batchRange(batch []batchItem) (lo, hi string) {
+	for i, it := range batch {
+		p := resourcePrefix(it.id)
+		if i == 0 || p < lo {
+			lo = p
+		}
+		if p > hi {
+			hi = p
+		}
+	}
+	return lo, hi
 }
 
 // oldState is a stored state as writeStates compares it: its evaluation
@@ -276,25 +294,34 @@ func newerThan(old map[string]oldState, at time.Time) bool {
 // deleteStates removes every state of a resource and of what sits below
 // it (a deleted resource group's resources).
 func (e *Engine) deleteStates(ctx context.Context, id string) error {
+	lo, hi := scopePrefix(id), resourcePrefix(id) // "{id}/" < "{id}|"
+	w := e.cache.beginWrite(min(lo, hi), max(lo, hi))
 	err := e.cloud.Store().Update(ctx, func(tx store.Tx) error {
+		w.reset()
 		if err := deleteDigests(ctx, tx, id); err != nil {
 			return err
 		}
-		if _, err := deletePrefix(ctx, tx, resourcePrefix(id), nil); err != nil {
+		if _, err := deleteKeys(ctx, tx, resourcePrefix(id), nil, w, e.cache.origin); err != nil {
 			return err
 		}
-		_, err := deletePrefix(ctx, tx, scopePrefix(id), nil)
+		_, err := deleteKeys(ctx, tx, scopePrefix(id), nil, w, e.cache.origin)
 		return err
 	})
-	e.cache.changed()
+	e.cache.endWrite(w, err)
 	return err
 }
 
 // deletePrefix deletes the state keys with prefix that keep does not
 // hold, and returns how many it deleted. When it deletes any, it
-// notifies statesChannel at commit; the caller moves the cache's
-// generation after the commit.
+// notifies statesChannel at commit, without saying which; the caller
+// drops this replica's cache after the commit.
 func deletePrefix(ctx context.Context, tx store.Tx, prefix string, keep map[string]bool) (int, error) {
+	return deleteKeys(ctx, tx, prefix, keep, nil, "")
+}
+
+// deleteKeys is deletePrefix that, with a write w, records the deleted
+// keys in w and notifies as w (origin is this engine's).
+func deleteKeys(ctx context.Context, tx store.Tx, prefix string, keep map[string]bool, w *stateWrite, origin string) (int, error) {
 	if prefix == "" || prefix == "|" {
 		return 0, nil
 	}
@@ -309,13 +336,22 @@ func deletePrefix(ctx context.Context, tx store.Tx, prefix string, keep map[stri
 		for _, r := range page.Records {
 			if !keep[r.Key] {
 				gone = append(gone, r.Key)
+				if w != nil {
+					w.remove(r.Key)
+				}
 			}
 		}
 		if err := store.DeleteMany(ctx, tx, tableStates, gone); err != nil {
 			return n, err
 		}
 		if len(gone) > 0 && n == 0 {
-			if err := tx.Notify(ctx, statesChannel); err != nil {
+			var err error
+			if w != nil {
+				err = w.notify(ctx, tx, origin)
+			} else {
+				err = tx.Notify(ctx, statesChannel)
+			}
+			if err != nil {
 				return n, err
 			}
 		}

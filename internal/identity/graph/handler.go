@@ -1,9 +1,10 @@
 // Package graph serves a Microsoft Graph v1.0 subset over Steward's
 // directory (internal/identity): applications, service principals,
 // groups, users, directory objects, the organization, the signed-in user,
-// directory role assignments and consent records, with OData $select,
-// $filter, $top, $count and paging, Graph's error shape, and Entra's
-// directory-role authorization on every call.
+// directory role assignments and consent records, and two beta APIs
+// (betaPaths), with OData $select, $filter, $top, $count and paging,
+// Graph's error shape, and Entra's directory-role authorization on every
+// call.
 //
 // The handler answers both under MountPath on Steward's main port
 // ("/graph/v1.0/...") and at a host root ("/v1.0/..."), which is how a
@@ -161,11 +162,11 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	rest, ok := strings.CutPrefix(path, "/"+Version+"/")
 	version := Version
-	if b, beta := strings.CutPrefix(path, "/beta/"); beta && (isUserFlowsPath(b) || isCredActivityPath(b)) {
+	if b, beta := strings.CutPrefix(path, "/beta/"); beta && isBetaPath(b) {
 		rest, ok, version = b, true, "beta"
 	}
 	if !ok {
-		c.fail(gerr(http.StatusBadRequest, "BadRequest", "Invalid version: the path must start with /%s/ (Steward serves Graph %s only).", Version, Version))
+		c.fail(versionError())
 		return
 	}
 	scheme := "https"
@@ -195,6 +196,26 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if err := c.route(seg); err != nil {
 		c.fail(err)
 	}
+}
+
+// betaPaths are the paths under /beta/ that Steward's Graph serves, as
+// Graph spells them (userflows.go, credactivity.go); every other path is
+// under /v1.0/.
+var betaPaths = []string{"identity/b2cUserFlows", "reports/appCredentialSignInActivities"}
+
+// isBetaPath reports whether rest (the path after /beta/) is one of
+// betaPaths or below it.
+func isBetaPath(rest string) bool { return isUserFlowsPath(rest) || isCredActivityPath(rest) }
+
+// versionError answers a path that is in no version Steward serves,
+// naming what it serves.
+func versionError() *graphError {
+	beta := make([]string, len(betaPaths))
+	for i, p := range betaPaths {
+		beta[i] = "/beta/" + p
+	}
+	return gerr(http.StatusBadRequest, "BadRequest", "Invalid version: the path must start with /%s/, or be one of the beta paths Steward serves: %s (Steward serves Graph %s and those beta APIs only).",
+		Version, strings.Join(beta, ", "), Version)
 }
 
 // authenticate validates the bearer token and loads the caller's

@@ -161,9 +161,10 @@ func (o *Search) String() string { return "search " + paramsString(o.Params) + o
 // RawOp is an operator the parser accepts but keeps as text (evaluate,
 // scan, top-nested, ...); the planner rejects the ones it cannot run.
 type RawOp struct {
-	At   Pos
-	Name string
-	Text string
+	At     Pos
+	Name   string
+	Text   string
+	TextAt Pos // where Text starts in the query
 }
 
 func (*Where) opNode()      {}

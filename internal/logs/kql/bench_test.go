@@ -43,21 +43,7 @@ func BenchmarkParse(b *testing.B) {
 // in-memory rows and reports rows per second.
 func BenchmarkSummarizeArgMax(b *testing.B) {
 	const n = 1_000_000
-	src := complianceTable(n)
-	b.ReportAllocs()
-	b.ResetTimer()
-	start := cpuTime()
-	for i := 0; i < b.N; i++ {
-		res, err := Run(context.Background(), benchQuery, Options{Source: src})
-		if err != nil {
-			b.Fatal(err)
-		}
-		if len(res.Rows) == 0 {
-			b.Fatal("no rows")
-		}
-	}
-	reportCPU(b, start)
-	b.ReportMetric(float64(n)*float64(b.N)/b.Elapsed().Seconds(), "rows/s")
+	benchRows(b, complianceTable(n), benchQuery, n)
 }
 
 // BenchmarkStreamingFilter runs a row-at-a-time pipeline (string functions,

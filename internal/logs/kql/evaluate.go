@@ -2,10 +2,21 @@ package kql
 
 import "sort"
 
-// compileEvaluate plans the evaluate operator: the bag_unpack, pivot and
-// narrow plugins.
+// compileEvaluate plans the evaluate operator: the bag_unpack, pivot,
+// narrow, basket, diffpatterns, autocluster, rows_near, sequence_detect,
+// dcount_intersect and ipv4_lookup plugins.
 func compileEvaluate(sc *scope, in *planTable, o *RawOp) (*planTable, error) {
-	call, ok := rawCall(o.Text)
+	// plugins whose arguments can be named (name = value)
+	if name, args, err := rawNamedCall(o); name == "sequence_detect" || name == "ipv4_lookup" {
+		if err != nil {
+			return nil, err
+		}
+		if name == "ipv4_lookup" {
+			return compileIPv4Lookup(sc, in, o, args)
+		}
+		return compileSequenceDetect(sc, in, o, args)
+	}
+	call, ok := rawCall(o)
 	if !ok {
 		return nil, errAt(o, "evaluate needs a plugin call")
 	}
@@ -16,6 +27,16 @@ func compileEvaluate(sc *scope, in *planTable, o *RawOp) (*planTable, error) {
 		return compilePivot(sc, in, o, call)
 	case "narrow":
 		return compileNarrow(sc, in, o, call)
+	case "basket":
+		return compileBasket(sc, in, o, call)
+	case "diffpatterns":
+		return compileDiffPatterns(sc, in, o, call)
+	case "autocluster":
+		return compileAutocluster(sc, in, o, call)
+	case "rows_near":
+		return compileRowsNear(sc, in, o, call)
+	case "dcount_intersect":
+		return compileDcountIntersect(sc, in, o, call)
 	}
 	return nil, errAt(o, "evaluate plugin '%s' is not supported", call.Name)
 }
@@ -29,7 +50,7 @@ func compileBagUnpack(sc *scope, in *planTable, at Node, call *Call) (*planTable
 		return nil, errAt(at, "bag_unpack needs a column")
 	}
 	id, ok := call.Args[0].(*Ident)
-	if !ok || sc.col(id.Name) < 0 {
+	if !ok || sc.col(id.Name) < 0 || in.cols[sc.col(id.Name)].Type != TypeDynamic {
 		return nil, errAt(at, "bag_unpack needs a dynamic column")
 	}
 	src := sc.col(id.Name)

@@ -277,6 +277,8 @@ func compileRawOp(sc *scope, in *planTable, o *RawOp) (*planTable, error) {
 		return compileInvoke(sc, in, o)
 	case "consume":
 		return compileConsume(in, o)
+	case "top-hitters":
+		return compileTopHitters(sc, in, o)
 	}
 	return nil, errAt(o, "operator '%s' is not supported", o.Name)
 }

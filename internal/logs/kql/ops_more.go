@@ -1,9 +1,6 @@
 package kql
 
-import (
-	"sort"
-	"strings"
-)
+import "strings"
 
 func compileParseKV(sc *scope, in *planTable, o *ParseKV) (*planTable, error) {
 	src, err := sc.compileExpr(o.X)
@@ -178,106 +175,6 @@ func compileMvApply(q *qctx, e *env, in *planTable, o *MvApply) (*planTable, err
 				out = append(out, o[:nk+len(s)])
 			}
 		}
-		return out, nil
-	}), nil
-}
-
-func compileTopNested(sc *scope, in *planTable, o *TopNested) (*planTable, error) {
-	type level struct {
-		n    int64
-		of   cexpr
-		agg  aggSpec
-		asc  bool
-		name string
-	}
-	var levels []level
-	var cols []Column
-	for _, l := range o.Levels {
-		if l.Others != nil {
-			return nil, errAt(l.Others, "top-nested 'with others' is not supported")
-		}
-		lv := level{n: -1, asc: l.Asc}
-		if l.N != nil {
-			c, err := sc.compileExpr(l.N)
-			if err != nil {
-				return nil, err
-			}
-			v, err := constValue(c, l.N, "top-nested's count")
-			if err != nil {
-				return nil, err
-			}
-			lv.n = v.i
-		}
-		of, err := sc.compileExpr(l.Of.X)
-		if err != nil {
-			return nil, err
-		}
-		lv.of = of
-		name := l.Of.Name
-		if name == "" {
-			name = derivedName(l.Of.X)
-		}
-		call, ok := l.By.X.(*Call)
-		if !ok || !isAggregate(call.Name) {
-			return nil, errAt(l.By.X, "top-nested needs an aggregate after by")
-		}
-		aggName := l.By.Name
-		if aggName == "" {
-			aggName = "aggregated_" + name
-		}
-		lv.agg, err = compileAgg(sc, call, aggName)
-		if err != nil {
-			return nil, err
-		}
-		cols = append(cols, Column{Name: uniqueName(cols, name), Type: concreteType(of.t)})
-		cols = append(cols, Column{Name: uniqueName(cols, aggName), Type: lv.agg.cols[0].Type})
-		levels = append(levels, lv)
-	}
-	var walk func(rows []Row, depth int, prefix Row, out *[]Row)
-	walk = func(rows []Row, depth int, prefix Row, out *[]Row) {
-		if depth == len(levels) {
-			*out = append(*out, append(Row(nil), prefix...))
-			return
-		}
-		lv := levels[depth]
-		type group struct {
-			key  Value
-			rows []Row
-			st   aggState
-			agg  Value
-		}
-		index := map[string]*group{}
-		var groups []*group
-		for _, r := range rows {
-			k := lv.of.f(r)
-			ks := keyOf([]Value{k})
-			g := index[ks]
-			if g == nil {
-				g = &group{key: k, st: govern(lv.agg.newState(), sc.q.gov)}
-				index[ks] = g
-				groups = append(groups, g)
-			}
-			g.rows = append(g.rows, r)
-			g.st.add(r)
-		}
-		for _, g := range groups {
-			tmp := make([]Value, 1)
-			g.st.result(tmp)
-			g.agg = tmp[0]
-		}
-		sort.SliceStable(groups, func(i, j int) bool {
-			return sortCompare(groups[i].agg, groups[j].agg, lv.asc, false) < 0
-		})
-		if lv.n >= 0 && int64(len(groups)) > lv.n {
-			groups = groups[:lv.n]
-		}
-		for _, g := range groups {
-			walk(g.rows, depth+1, append(prefix, g.key, g.agg), out)
-		}
-	}
-	return blocking(in, cols, func(_ *qctx, rows []Row) ([]Row, error) {
-		var out []Row
-		walk(rows, 0, nil, &out)
 		return out, nil
 	}), nil
 }

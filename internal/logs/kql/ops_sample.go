@@ -7,12 +7,12 @@ import (
 )
 
 // rawCall parses the text after an operator as one call, f(args).
-func rawCall(text string) (*Call, bool) {
-	toks, err := lex(text)
+func rawCall(o *RawOp) (*Call, bool) {
+	toks, err := lexRawOp(o)
 	if err != nil {
 		return nil, false
 	}
-	p := &parser{src: text, toks: toks}
+	p := &parser{src: o.Text, toks: toks}
 	var call *Call
 	func() {
 		defer func() {
@@ -114,7 +114,7 @@ const invokeInput = "invoke input"
 // compileInvoke plans "T | invoke f(args)": f's first, tabular parameter
 // receives T.
 func compileInvoke(sc *scope, in *planTable, o *RawOp) (*planTable, error) {
-	call, ok := rawCall(o.Text)
+	call, ok := rawCall(o)
 	if !ok {
 		return nil, errAt(o, "invoke needs a function call: invoke f(...)")
 	}

@@ -146,6 +146,10 @@ func (p *parser) parseTabOrExpr() Expr {
 			pl = &Pipeline{Source: p.parseRange()}
 		case t.text == "union" && p.peekAt(1).text != "(":
 			pl = &Pipeline{Source: p.parseUnion()}
+		case t.text == "externaldata" && (p.peekAt(1).text == "(" || p.peekAt(1).kind == tIdent):
+			p.fail(t, "externaldata is not supported: queries read only the workspace's tables")
+		case t.text == "find" && (p.peekAt(1).kind == tString || p.peekAt(1).kind == tIdent && p.peekAt(1).text != "("):
+			p.fail(t, "the find operator is not supported: use union of the tables, then where")
 		}
 	}
 	if pl == nil {

@@ -102,7 +102,8 @@ func (p *parser) parseOp() Op {
 		name, _ := p.expectName()
 		return &As{At: t.pos, Name: name}
 	}
-	return &RawOp{At: t.pos, Name: t.text, Text: p.rawRest()}
+	textAt := p.peek().pos
+	return &RawOp{At: t.pos, Name: t.text, TextAt: textAt, Text: p.rawRest()}
 }
 
 // keywordNames cannot be bare column names in an assignment (Kusto rejects

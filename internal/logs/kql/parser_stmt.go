@@ -110,21 +110,34 @@ func (p *parser) parseTypeName() string {
 	return ""
 }
 
-func (p *parser) parseFuncDef() *FuncDef {
-	f := &FuncDef{At: p.expectPunct("(").pos}
+// parseParamList parses "(name:type [= default], ...)"; check, when set,
+// sees each name's token before its type is read.
+func (p *parser) parseParamList(check func(t token, name string)) []Param {
+	p.expectPunct("(")
+	var params []Param
 	for !p.isPunct(")") {
+		t := p.peek()
 		name, _ := p.expectName()
+		if check != nil {
+			check(t, name)
+		}
 		p.expectPunct(":")
 		prm := Param{Name: name, Type: p.parseTypeName()}
 		if p.acceptPunct("=") {
 			prm.Default = p.parseExpr()
 		}
-		f.Params = append(f.Params, prm)
+		params = append(params, prm)
 		if !p.acceptPunct(",") {
 			break
 		}
 	}
 	p.expectPunct(")")
+	return params
+}
+
+func (p *parser) parseFuncDef() *FuncDef {
+	f := &FuncDef{At: p.peek().pos}
+	f.Params = p.parseParamList(nil)
 	p.expectPunct("{")
 	for {
 		for p.acceptPunct(";") {

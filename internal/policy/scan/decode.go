@@ -19,7 +19,14 @@ type decoder struct {
 	keys map[string]string
 	// vals shares short string values (locations, enums, tag values) as
 	// the boxed values the documents hold, saving two allocations each.
-	vals map[string]any
+	// It is a direct-mapped cache (a slot per hash, replaced on a miss):
+	// cheaper than a map to probe, and it keeps the values that recur
+	// rather than the first few thousand seen.
+	vals *valCache
+	// keyStack and valStack hold the members of the objects and arrays
+	// being parsed, so each is allocated once at its final size.
+	keyStack []string
+	valStack []any
 }
 
 // maxValLen is the longest string value shared.
@@ -48,6 +55,7 @@ func (d *decoder) decode(raw []byte) (map[string]any, error) {
 // fast parses raw; ok false means "use encoding/json".
 func (d *decoder) fast(raw []byte) (m map[string]any, ok bool) {
 	p := fastParser{b: raw, d: d}
+	defer d.resetStacks()
 	p.space()
 	if p.i >= len(p.b) || p.b[p.i] != '{' {
 		return nil, false
@@ -61,6 +69,35 @@ func (d *decoder) fast(raw []byte) (m map[string]any, ok bool) {
 		return nil, false
 	}
 	return v.(map[string]any), true
+}
+
+// resetStacks empties the stacks, dropping their references.
+func (d *decoder) resetStacks() {
+	clear(d.valStack)
+	d.keyStack, d.valStack = d.keyStack[:0], d.valStack[:0]
+}
+
+// popObject builds the object whose keys start at kbase on keyStack and
+// values at vbase on valStack.
+func (d *decoder) popObject(kbase, vbase int) map[string]any {
+	keys, vals := d.keyStack[kbase:], d.valStack[vbase:]
+	m := make(map[string]any, len(keys))
+	for i, k := range keys {
+		m[k] = vals[i] // a repeated key: the last wins, as in encoding/json
+	}
+	clear(vals)
+	d.keyStack, d.valStack = d.keyStack[:kbase], d.valStack[:vbase]
+	return m
+}
+
+// popArray builds the array whose elements start at base on the stack.
+func (d *decoder) popArray(base int) []any {
+	vals := d.valStack[base:]
+	a := make([]any, len(vals))
+	copy(a, vals)
+	clear(vals)
+	d.valStack = d.valStack[:base]
+	return a
 }
 
 type fastParser struct {
@@ -87,12 +124,14 @@ func (p *fastParser) value(depth int) (any, bool) {
 	switch c := p.b[p.i]; c {
 	case '{':
 		p.i++
-		m := map[string]any{}
 		p.space()
 		if p.i < len(p.b) && p.b[p.i] == '}' {
 			p.i++
-			return m, true
+			return map[string]any{}, true
 		}
+		// the members go on the stacks; a nested value pushes and pops
+		// its own before this one's value is pushed
+		kbase, vbase := len(p.d.keyStack), len(p.d.valStack)
 		for {
 			p.space()
 			if p.i >= len(p.b) || p.b[p.i] != '"' {
@@ -112,28 +151,35 @@ func (p *fastParser) value(depth int) (any, bool) {
 			if !ok {
 				return nil, false
 			}
-			m[k] = v
+			p.d.keyStack = append(p.d.keyStack, k)
+			p.d.valStack = append(p.d.valStack, v)
 			if done, ok := p.sep('}'); !ok || done {
-				return m, ok
+				if !ok {
+					return nil, false
+				}
+				return p.d.popObject(kbase, vbase), true
 			}
 		}
 	case '[':
 		p.i++
-		a := []any{}
 		p.space()
 		if p.i < len(p.b) && p.b[p.i] == ']' {
 			p.i++
-			return a, true
+			return []any{}, true
 		}
+		base := len(p.d.valStack)
 		for {
 			p.space()
 			v, ok := p.value(depth + 1)
 			if !ok {
 				return nil, false
 			}
-			a = append(a, v)
+			p.d.valStack = append(p.d.valStack, v)
 			if done, ok := p.sep(']'); !ok || done {
-				return a, ok
+				if !ok {
+					return nil, false
+				}
+				return p.d.popArray(base), true
 			}
 		}
 	case '"':
@@ -152,13 +198,38 @@ func (p *fastParser) value(depth int) (any, bool) {
 	}
 }
 
+// valSlots is the size of a decoder's value cache.
+const valSlots = 4096
+
+type valCache [valSlots]struct {
+	s string
+	v any
+}
+
+// valSlot hashes a short string (FNV-1a) to its cache slot.
+func valSlot(b []byte) int {
+	h := uint32(2166136261)
+	for _, c := range b {
+		h = (h ^ uint32(c)) * 16777619
+	}
+	return int(h % valSlots)
+}
+
 // strValue reads a string value, shared when short (see decoder.vals).
 func (p *fastParser) strValue() (any, bool) {
 	start := p.i + 1
+	slot := -1
 	if end := bytes.IndexByte(p.b[start:], '"'); end >= 0 && end <= maxValLen {
-		if v, ok := p.d.vals[string(p.b[start:start+end])]; ok {
+		raw := p.b[start : start+end]
+		if p.d.vals == nil {
+			p.d.vals = new(valCache)
+		}
+		slot = valSlot(raw)
+		// a cached string has no escapes: a raw string equal to it is
+		// that string
+		if e := &p.d.vals[slot]; e.v != nil && e.s == string(raw) {
 			p.i = start + end + 1
-			return v, true
+			return e.v, true
 		}
 	}
 	s, ok := p.str(false)
@@ -166,11 +237,8 @@ func (p *fastParser) strValue() (any, bool) {
 		return nil, false
 	}
 	var v any = s
-	if len(s) <= maxValLen && len(p.d.vals) < maxKeys {
-		if p.d.vals == nil {
-			p.d.vals = map[string]any{}
-		}
-		p.d.vals[s] = v
+	if slot >= 0 && len(s) == p.i-start-1 {
+		p.d.vals[slot].s, p.d.vals[slot].v = s, v
 	}
 	return v, true
 }

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"strconv"
 	"strings"
 
 	"github.com/steward-gov/steward/internal/policy"
@@ -72,15 +73,20 @@ type lazyRaw struct {
 // for a Resource Graph page, one malformed record for invalid JSON); other
 // records stand for themselves.
 func (r Record) resolve(dec *decoder) []Record {
+	rd := reader{ctx: context.Background(), dec: dec}
+	return rd.resolveInto(nil, r)
+}
+
+// resolveInto appends what r resolves to to out. rd has no fn: its
+// records are collected (see emit); one reader serves a worker's records,
+// with no allocation of its own per record.
+func (rd *reader) resolveInto(out []Record, r Record) []Record {
 	if r.lazy == nil {
-		return []Record{r}
+		return append(out, r)
 	}
-	var out []Record
-	rd := &reader{ctx: context.Background(), line: r.Line, dec: dec, fn: func(x Record) error {
-		out = append(out, x)
-		return nil
-	}}
+	rd.line, rd.collected = r.Line, out
 	_ = rd.decoded(r.Where, r.lazy.raw, r.lazy.pageWhere)
+	out, rd.collected = rd.collected, nil
 	return out
 }
 
@@ -168,10 +174,12 @@ func detect(br *bufio.Reader) Format {
 }
 
 type reader struct {
-	ctx  context.Context
-	fn   func(Record) error
-	line int // where the record being read starts
-	keep func([]byte) bool
+	ctx context.Context
+	// fn receives the records; when nil they are appended to collected.
+	fn        func(Record) error
+	collected []Record
+	line      int // where the record being read starts
+	keep      func([]byte) bool
 	// lazy hands records on undecoded (readLazy).
 	lazy bool
 	// dec decodes the records (nil: encoding/json only).
@@ -227,6 +235,25 @@ func (rd *reader) jsonLines(br *bufio.Reader) error {
 	}
 }
 
+// indexPath is fmt.Sprintf("%s[%d]", prefix, i) and atLine
+// fmt.Sprintf("%s (line %d)", path, line), without fmt's cost: every
+// record of an array gets both.
+func indexPath(prefix string, i int) string {
+	b := make([]byte, 0, len(prefix)+12)
+	b = append(b, prefix...)
+	b = append(b, '[')
+	b = strconv.AppendInt(b, int64(i), 10)
+	return string(append(b, ']'))
+}
+
+func atLine(path string, line int) string {
+	b := make([]byte, 0, len(path)+20)
+	b = append(b, path...)
+	b = append(b, " (line "...)
+	b = strconv.AppendInt(b, int64(line), 10)
+	return string(append(b, ')'))
+}
+
 // readLine reads up to a newline, dropping (and reporting) lines over max.
 func readLine(br *bufio.Reader, max int) ([]byte, bool, error) {
 	var line []byte
@@ -265,7 +292,7 @@ func (rd *reader) json(s *splitter) error {
 		switch b {
 		case '[':
 			err = s.elements(func(i, line int, raw []byte, err error) error {
-				return rd.element(fmt.Sprintf("%s[%d]", prefix, i), line, raw, err, true)
+				return rd.element(indexPath(prefix, i), line, raw, err, true)
 			})
 		case '{':
 			err = rd.object(s, prefix)
@@ -284,7 +311,7 @@ func (rd *reader) element(path string, line int, raw []byte, err error, pages bo
 	if err := rd.ctx.Err(); err != nil {
 		return err
 	}
-	where := fmt.Sprintf("%s (line %d)", path, line)
+	where := atLine(path, line)
 	rd.line = line
 	if err != nil {
 		return rd.fail(where, fmt.Errorf("record larger than %d bytes", MaxRecordSize))
@@ -306,7 +333,7 @@ func (rd *reader) record(where string, raw []byte, pageWhere func(i int) string)
 		if rd.borrowed {
 			raw = rd.keepRaw(raw)
 		}
-		return rd.fn(Record{Where: where, Line: rd.line, lazy: &lazyRaw{raw: raw, pageWhere: pageWhere}})
+		return rd.emit(Record{Where: where, Line: rd.line, lazy: &lazyRaw{raw: raw, pageWhere: pageWhere}})
 	}
 	return rd.decoded(where, raw, pageWhere)
 }
@@ -413,11 +440,20 @@ func (rd *reader) doc(where string, doc map[string]any) error {
 	if err := normalizeResource(doc); err != nil {
 		return rd.fail(where, err)
 	}
-	return rd.fn(Record{Doc: doc, Where: where, Line: rd.line})
+	return rd.emit(Record{Doc: doc, Where: where, Line: rd.line})
 }
 
 func (rd *reader) fail(where string, err error) error {
-	return rd.fn(Record{Where: where, Line: rd.line, Err: &RecordError{Where: where, Line: rd.line, Err: err}})
+	return rd.emit(Record{Where: where, Line: rd.line, Err: &RecordError{Where: where, Line: rd.line, Err: err}})
+}
+
+// emit hands a record on.
+func (rd *reader) emit(r Record) error {
+	if rd.fn == nil {
+		rd.collected = append(rd.collected, r)
+		return nil
+	}
+	return rd.fn(r)
 }
 
 // decodeObject decodes a raw record into the policy value model.

@@ -150,11 +150,13 @@ func run(ctx context.Context, estate Estate, s *Scanner, cfg Config, sink Sink) 
 	began := time.Now()
 	if cfg.Stats != nil {
 		s.clock = &statClock{}
-		defer func() { cfg.Stats.fill(s, began) }()
+		defer func() { load := cfg.Stats.Load; cfg.Stats.fill(s, began); cfg.Stats.Load = load }()
 	}
 	types, all := s.Plan.relatedTypes()
 	idx := NewIndex(types, all)
-	if !skipIndexPass || s.Plan.needsIndex() {
+	needsIndex := s.Plan.needsIndex()
+	s.noContainers = skipIndexPass && !needsIndex
+	if !skipIndexPass || needsIndex {
 		f, err := estate()
 		if err != nil {
 			return nil, err

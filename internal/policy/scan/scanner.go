@@ -45,6 +45,10 @@ type Scanner struct {
 	compare func(res *policy.Resource, where string, out []targetOutcome) *DiffEntry
 	// clock, when set, collects the phase times (Config.Stats).
 	clock *statClock
+	// noContainers is set when no definition can call resourceGroup() or
+	// subscription() (see Plan.needsIndex): their values are then never
+	// built.
+	noContainers bool
 }
 
 // scanRequestContext is what requestContext() returns in a scan: no
@@ -266,9 +270,14 @@ type worker struct {
 	// resource: Policy.AppliesTo is documented to depend on nothing else.
 	applies map[applyKey][]applicable
 	dec     decoder
+	rd      reader // resolves the lazy records with dec
 	// scopes caches containerValues by the ID's subscription and resource
 	// group prefix (what its answer depends on).
 	scopes map[string]scopeValues
+	// states and overall are evaluate's scratch for the states it rolls
+	// up, reused from one resource to the next.
+	states, overall []policy.ComplianceState
+	related         policy.RelatedFunc
 }
 
 type scopeValues struct{ rg, sub map[string]any }
@@ -340,8 +349,7 @@ type applicable struct {
 
 // applicableTo returns the targets and members that may apply to res.
 func (w *worker) applicableTo(res *policy.Resource) []applicable {
-	_, loc := lookup(res.Document(), "location")
-	k := applyKey{typ: strings.ToLower(res.Type()), loc: loc}
+	k := applyKey{typ: res.LowerType(), loc: res.HasLocation()}
 	if a, ok := w.applies[k]; ok {
 		return a
 	}
@@ -394,12 +402,15 @@ func (w *worker) resolve(rs []Record) []Record {
 		return rs
 	}
 	out := make([]Record, 0, len(rs))
+	if w.rd.ctx == nil {
+		w.rd = reader{ctx: context.Background(), dec: &w.dec}
+	}
 	for _, r := range rs {
-		got := r.resolve(&w.dec)
-		if n := len(got) - 1; n != 0 {
+		before := len(out)
+		out = w.rd.resolveInto(out, r)
+		if n := len(out) - before - 1; n != 0 {
 			w.s.Scanned.Add(int64(n))
 		}
-		out = append(out, got...)
 	}
 	return out
 }
@@ -415,18 +426,24 @@ func errorsOnly(rs []Record) []Record {
 // collecting findings.
 func (w *worker) evaluate(ctx context.Context, res *policy.Resource, rec Record, b *batch) {
 	s := w.s
-	rg, sub := w.containers(res.ID())
-	base := policy.EvalOptions{ResourceGroup: rg, Subscription: sub, Related: s.Index.Related, Now: s.Now(),
+	var rg, sub map[string]any
+	if !s.noContainers {
+		rg, sub = w.containers(res.ID())
+	}
+	if w.related == nil {
+		w.related = s.Index.Related // a method value: allocated once, not per resource
+	}
+	base := policy.EvalOptions{ResourceGroup: rg, Subscription: sub, Related: w.related, Now: s.Now(),
 		RequestContext: scanRequestContext}
 	w.out = w.out[:0]
-	var overall []policy.ComplianceState
+	overall := w.overall[:0]
 	for _, ap := range w.applicableTo(res) {
 		t := ap.t
 		if !t.covers(res) {
 			continue
 		}
 		to := targetOutcome{t: t}
-		var tStates []policy.ComplianceState
+		tStates := w.states[:0]
 		for _, m := range ap.members {
 			o := base
 			o.Policy = m.policyFn
@@ -440,9 +457,14 @@ func (w *worker) evaluate(ctx context.Context, res *policy.Resource, rec Record,
 			}
 			w.c.members[m.index].add(r.State)
 			tStates = append(tStates, r.State)
-			to.members = append(to.members, memberOutcome{m: m, state: r.State})
+			if s.compare != nil { // only a diff reads the members' states
+				to.members = append(to.members, memberOutcome{m: m, state: r.State})
+			}
 			if s.compare == nil && (r.State == policy.StateNonCompliant || r.State == policy.StateError) {
-				f := w.finding(ctx, res, rec, t, m, o, &r)
+				// a copy: the finding keeps a pointer to it, and taking
+				// r's address would move every result to the heap
+				kept := r
+				f := w.finding(ctx, res, rec, t, m, o, &kept)
 				if f.NextWrite != nil && f.NextWrite.Denied {
 					w.c.denied[m.index]++
 				}
@@ -452,11 +474,13 @@ func (w *worker) evaluate(ctx context.Context, res *policy.Resource, rec Record,
 		if len(tStates) == 0 {
 			continue
 		}
+		w.states = tStates
 		to.state = policy.Rollup(tStates...)
 		w.c.targets[t.index].add(to.state)
 		overall = append(overall, to.state)
 		w.out = append(w.out, to)
 	}
+	w.overall = overall
 	if len(overall) > 0 {
 		w.c.overall.add(policy.Rollup(overall...))
 	}

@@ -11,6 +11,10 @@ import (
 // (records are parsed while earlier ones are evaluated), so they do not add
 // up to Total; Evaluate is summed over the workers and may exceed it.
 type Stats struct {
+	// Load is the time spent before the scan reading and compiling the
+	// definitions (and the alias table chunks they name); the caller that
+	// loads the plan sets it. It is not part of Total.
+	Load time.Duration
 	// Read is the time spent reading the estate (both passes).
 	Read time.Duration
 	// Parse is the reader's time splitting the input into records (both
@@ -31,8 +35,12 @@ type Stats struct {
 
 // String is the one-line summary --stats prints.
 func (s *Stats) String() string {
-	return fmt.Sprintf("stats: %d records in %s: read %s, parse %s, evaluate %s (summed over %d workers), report %s",
-		s.Records, round(s.Total), round(s.Read), round(s.Parse), round(s.Evaluate), s.Workers, round(s.Report))
+	load := ""
+	if s.Load > 0 {
+		load = fmt.Sprintf(" (after %s loading the policies)", round(s.Load))
+	}
+	return fmt.Sprintf("stats: %d records in %s%s: read %s, parse %s, evaluate %s (summed over %d workers), report %s",
+		s.Records, round(s.Total), load, round(s.Read), round(s.Parse), round(s.Evaluate), s.Workers, round(s.Report))
 }
 
 func round(d time.Duration) time.Duration { return d.Round(time.Millisecond) }

@@ -3,6 +3,7 @@ package storetest
 import (
 	"context"
 	"errors"
+	"strings"
 	"testing"
 	"time"
 
@@ -80,6 +81,65 @@ var notifyTests = []test{
 		time.Sleep(200 * time.Millisecond)
 		if received(ch) {
 			t.Error("signalled after a rollback")
+		}
+	}},
+	{"PayloadsReachNoteSubscribers", func(t *testing.T, s store.Store) {
+		ctx := context.Background()
+		notes, err := s.SubscribeNotes("states")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer notes.Close()
+		plain, cancel, err := s.Subscribe("states")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer cancel()
+		commit := func(payloads ...string) {
+			t.Helper()
+			err := s.Update(ctx, func(tx store.Tx) error {
+				for _, p := range payloads {
+					if err := tx.NotifyPayload(ctx, "states", p); err != nil {
+						return err
+					}
+				}
+				return nil
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+		}
+		commit("a\nb", "a\nb", "c") // the same payload twice: once
+		commit("")                  // Notify
+		commit("d")
+		var got []string
+		deadline := time.Now().Add(signalWait)
+		for len(got) < 4 {
+			select {
+			case <-notes.C:
+			case <-time.After(time.Until(deadline)):
+				t.Fatalf("payloads %q after three commits, want 4", got)
+			}
+			p, lost := notes.Take()
+			if lost {
+				t.Fatalf("lost notes after %q", got)
+			}
+			got = append(got, p...)
+		}
+		// Commits arrive in order; one commit's payloads in any order.
+		if len(got) != 4 || got[2] != "" || got[3] != "d" || !(got[0] == "a\nb" && got[1] == "c" || got[0] == "c" && got[1] == "a\nb") {
+			t.Errorf("payloads %q, want a\\nb and c, then \"\", then d", got)
+		}
+		awaitSignal(t, plain, "for Subscribe's subscriber")
+		err = s.Update(ctx, func(tx store.Tx) error {
+			return tx.NotifyPayload(ctx, "states", strings.Repeat("x", store.MaxNotePayload+1))
+		})
+		if !errors.Is(err, store.ErrInvalid) {
+			t.Errorf("NotifyPayload(too long) = %v, want ErrInvalid", err)
+		}
+		err = s.Update(ctx, func(tx store.Tx) error { return tx.NotifyPayload(ctx, "a\nb", "x") })
+		if !errors.Is(err, store.ErrInvalid) {
+			t.Errorf("NotifyPayload on a channel with a newline = %v, want ErrInvalid", err)
 		}
 	}},
 	{"CancelledSubscriptionIsQuiet", func(t *testing.T, s store.Store) {
