@@ -1,6 +1,7 @@
 package cloud
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -103,6 +104,69 @@ func deleteResource(ctx context.Context, tx store.Tx, r Resource, cond store.Con
 		return err
 	}
 	return nil
+}
+
+// StoredResource is a resource as the store keeps it, not yet decoded:
+// for readers that decide from the stored bytes whether they need the
+// document at all (the compliance scan compares a digest of them).
+type StoredResource struct {
+	// Key is the lower-case ID; Value the stored bytes.
+	store.Record
+}
+
+// Decode returns the resource.
+func (s StoredResource) Decode() (Resource, error) { return decodeResource(s.Record) }
+
+// Type is the resource's type, read from the front of the stored bytes
+// (putResource writes id, then type) without decoding the document.
+func (s StoredResource) Type() string {
+	v := s.Value
+	const lead, mid = `{"id":"`, `,"type":"`
+	if bytes.HasPrefix(v, []byte(lead)) {
+		i := len(lead)
+		for i < len(v) && v[i] != '"' {
+			if v[i] == '\\' {
+				i++
+			}
+			i++
+		}
+		if i < len(v) && bytes.HasPrefix(v[i+1:], []byte(mid)) {
+			t := v[i+1+len(mid):]
+			if j := bytes.IndexByte(t, '"'); j >= 0 && bytes.IndexByte(t[:j], '\\') < 0 {
+				return string(t[:j])
+			}
+		}
+	}
+	var st struct {
+		Type string `json:"type"`
+	}
+	_ = decodeJSON(v, &st)
+	return st.Type
+}
+
+// ListStored is List of the stored forms: one page of what sits below
+// q.Scope, in key order, undecoded. q.Type and q.Keep are not supported.
+func (c *Cloud) ListStored(ctx context.Context, q ListQuery) ([]StoredResource, string, error) {
+	if q.Type != "" || q.Keep != nil {
+		return nil, "", errors.New("cloud: ListStored lists a scope, without a type or a filter")
+	}
+	if q.Limit <= 0 {
+		q.Limit = DefaultPageSize
+	}
+	var out []StoredResource
+	var next string
+	err := c.store.View(ctx, func(tx store.Tx) error {
+		page, err := tx.Scan(ctx, tableResources, store.Query{Prefix: resKey(q.Scope) + "/", Limit: q.Limit, After: q.After})
+		if err != nil {
+			return err
+		}
+		out, next = make([]StoredResource, len(page.Records)), page.Next
+		for i, rec := range page.Records {
+			out[i] = StoredResource{rec}
+		}
+		return nil
+	})
+	return out, next, err
 }
 
 // Get reads one resource by ID; a missing one is an error matching

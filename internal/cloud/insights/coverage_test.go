@@ -12,7 +12,6 @@ import (
 	"time"
 
 	"github.com/steward-gov/steward/internal/cloud/insights"
-	"github.com/steward-gov/steward/internal/store"
 )
 
 // TestRescanKeepsUnchangedRowsCurrent: a scan does not rewrite the states
@@ -34,21 +33,7 @@ func TestRescanKeepsUnchangedRowsCurrent(t *testing.T) {
 	for i := range 10 {
 		e.storage(t, "a", fmt.Sprintf("sa%d", i), i%2 == 0)
 	}
-	rows := func() map[string]string {
-		t.Helper()
-		out := map[string]string{}
-		err := e.s.Cloud.Store().View(ctx, func(tx store.Tx) error {
-			page, err := tx.Scan(ctx, "insights.states", store.Query{Limit: store.MaxPageSize})
-			for _, r := range page.Records {
-				out[r.Key] = r.ETag
-			}
-			return err
-		})
-		if err != nil {
-			t.Fatal(err)
-		}
-		return out
-	}
+	rows := func() map[string]string { return tableETags(t, e.s.Cloud.Store(), "insights.states") }
 	stamps := func() map[string]time.Time { return e.stamps(t, sub, nil) }
 	before := rows()
 	if len(before) != 20 {

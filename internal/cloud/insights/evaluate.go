@@ -22,28 +22,38 @@ type scanEnv struct {
 	// rcs holds, by lower-case type, what requestContext() returns during
 	// compliance evaluation: the type's latest api-version.
 	rcs map[string]map[string]any
+	// sums holds the digests of the documents (digest.go).
+	sums map[string][]byte
 }
 
 func newScanEnv(e *Engine) *scanEnv {
-	return &scanEnv{e: e, docs: map[string]map[string]any{}, mgs: map[string][]string{}, rcs: map[string]map[string]any{}}
+	return &scanEnv{e: e, docs: map[string]map[string]any{}, mgs: map[string][]string{}, rcs: map[string]map[string]any{}, sums: map[string][]byte{}}
 }
 
 // doc returns a stored document (nil when absent), cached.
 func (s *scanEnv) doc(ctx context.Context, id string) map[string]any {
-	k := strings.ToLower(id)
-	s.mu.Lock()
-	d, ok := s.docs[k]
-	s.mu.Unlock()
+	return cachedIn(&s.mu, s.docs, strings.ToLower(id), func() map[string]any {
+		if r, err := s.e.cloud.Get(ctx, id); err == nil {
+			return r.Doc
+		}
+		return nil
+	})
+}
+
+// cachedIn returns m[k], filled by fill on a miss (outside the lock mu
+// that guards m).
+func cachedIn[V any](mu *sync.Mutex, m map[string]V, k string, fill func() V) V {
+	mu.Lock()
+	v, ok := m[k]
+	mu.Unlock()
 	if ok {
-		return d
+		return v
 	}
-	if r, err := s.e.cloud.Get(ctx, id); err == nil {
-		d = r.Doc
-	}
-	s.mu.Lock()
-	s.docs[k] = d
-	s.mu.Unlock()
-	return d
+	v = fill()
+	mu.Lock()
+	m[k] = v
+	mu.Unlock()
+	return v
 }
 
 // requestContext is requestContext() for a resource type during
@@ -51,20 +61,12 @@ func (s *scanEnv) doc(ctx context.Context, id string) map[string]any {
 // requestContext().apiVersion is then the latest api-version. Nil when the
 // type's route lists none (the alias table's latest is used then).
 func (s *scanEnv) requestContext(typ string) map[string]any {
-	k := strings.ToLower(typ)
-	s.mu.Lock()
-	rc, ok := s.rcs[k]
-	s.mu.Unlock()
-	if ok {
-		return rc
-	}
-	if v := s.e.cloud.LatestAPIVersion(typ); v != "" {
-		rc = map[string]any{"apiVersion": v}
-	}
-	s.mu.Lock()
-	s.rcs[k] = rc
-	s.mu.Unlock()
-	return rc
+	return cachedIn(&s.mu, s.rcs, strings.ToLower(typ), func() map[string]any {
+		if v := s.e.cloud.LatestAPIVersion(typ); v != "" {
+			return map[string]any{"apiVersion": v}
+		}
+		return nil
+	})
 }
 
 // groups returns the management group IDs and names above a subscription.

@@ -2,6 +2,7 @@ package insights
 
 import (
 	"context"
+	"crypto/sha256"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -65,15 +66,25 @@ type policies struct {
 	info       map[string]*assignmentInfo
 	// errors are the assignments that failed to compile, by ID.
 	errors map[string]error
+	// gen numbers the snapshot in this process: it changes whenever what
+	// is assigned changes (digest.go); fp is the digest of the stored
+	// documents it was compiled from (store-compiled snapshots only).
+	gen uint64
+	fp  [sha256.Size]byte
+	// clock is set when a rule in effect calls utcNow().
+	clock bool
 }
 
 // loadPolicies reads and compiles every assignment and exemption in the
 // store.
 func (e *Engine) loadPolicies(ctx context.Context) (*policies, error) {
 	ps := &policies{info: map[string]*assignmentInfo{}, errors: map[string]error{}}
+	// fp digests every stored document the snapshot is compiled from.
+	fp := sha256.New()
 	res := policy.Resolvers{
 		Definition: func(id string) (*policy.Definition, error) {
 			if d, err := e.storedDocument(ctx, id, TypeDefinition); err == nil {
+				writeField(fp, d)
 				return policy.ParseDefinition(d)
 			} else if !errors.Is(err, store.ErrNotFound) {
 				return nil, err
@@ -85,6 +96,7 @@ func (e *Engine) loadPolicies(ctx context.Context) (*policies, error) {
 		},
 		Set: func(id string) (*policy.SetDefinition, error) {
 			if d, err := e.storedDocument(ctx, id, TypeSetDefinition); err == nil {
+				writeField(fp, d)
 				return policy.ParseSetDefinition(d)
 			} else if !errors.Is(err, store.ErrNotFound) {
 				return nil, err
@@ -107,9 +119,11 @@ func (e *Engine) loadPolicies(ctx context.Context) (*policies, error) {
 			ps.add(x)
 		}
 		ps.exemptions = exemptions
+		ps.gen = policyGens.Add(1)
 		return ps, nil
 	}
 	err := e.eachDocument(ctx, TypeAssignment, func(r cloud.Resource, raw []byte) error {
+		writeField(fp, raw)
 		a, err := policy.ParseAssignment(raw)
 		if err != nil {
 			ps.errors[strings.ToLower(r.ID)] = err
@@ -134,6 +148,7 @@ func (e *Engine) loadPolicies(ctx context.Context) (*policies, error) {
 		return nil, err
 	}
 	err = e.eachDocument(ctx, TypeExemption, func(r cloud.Resource, raw []byte) error {
+		writeField(fp, raw)
 		x, err := policy.ParseExemption(raw)
 		if err != nil {
 			e.log.Warn("policy exemption does not parse; it is not honoured", "id", r.ID, "err", err)
@@ -145,6 +160,14 @@ func (e *Engine) loadPolicies(ctx context.Context) (*policies, error) {
 		ps.exemptions = append(ps.exemptions, x)
 		return nil
 	})
+	// Definitions served by Options.Definitions (built-ins) do not change
+	// in a process; the stored documents do.
+	fp.Sum(ps.fp[:0])
+	if prev := e.snapshot(); prev != nil && prev.gen != 0 && prev.fp == ps.fp {
+		ps.gen = prev.gen
+	} else {
+		ps.gen = policyGens.Add(1)
+	}
 	return ps, err
 }
 
@@ -167,6 +190,17 @@ func sameSource(ps *policies, assigned []*policy.Assigned, exemptions []*policy.
 	return true
 }
 
+// byID is the compiled assignment with the lower-case ID id (nil when
+// none).
+func (ps *policies) byID(id string) *compiled {
+	for _, c := range ps.assigned {
+		if strings.ToLower(c.a.ID) == id {
+			return c
+		}
+	}
+	return nil
+}
+
 // add records a compiled assignment.
 func (ps *policies) add(x *policy.Assigned) {
 	a := x.Assignment
@@ -179,6 +213,7 @@ func (ps *policies) add(x *policy.Assigned) {
 			c.members[strings.ToLower(m.DefinitionID)] = true
 		}
 	}
+	ps.clock = ps.clock || readsClock(x)
 	params, _ := json.Marshal(wrapParameters(a.Parameters))
 	ps.info[strings.ToLower(a.ID)] = &assignmentInfo{Parameters: string(params)}
 	ps.assigned = append(ps.assigned, c)

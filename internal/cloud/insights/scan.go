@@ -115,8 +115,12 @@ func containsFold(list []string, s string) bool {
 
 // scanPrefix scans one subscription, resource group or resource with
 // everything below it. Reading, evaluating and writing overlap: one
-// goroutine lists the next page while the workers evaluate the current one
-// and another goroutine writes the states of the previous one.
+// goroutine lists the next page (and, in a full scan, the digest rows of
+// its resources) while the workers evaluate the current one and another
+// goroutine writes the states of the previous one.
+//
+// A full scan skips the resources whose digest (digest.go) is unchanged:
+// their stored states are what evaluating them would give.
 //
 // A scan that completes records when it started (recordScan): the states
 // it found unchanged keep their rows, and queries report them as of then.
@@ -125,29 +129,44 @@ func (e *Engine) scanPrefix(ctx context.Context, ps *policies, env *scanEnv, sco
 	seen := map[string]bool{}
 	if r, err := e.cloud.Get(ctx, scope); err == nil {
 		if evaluated(r.Type) {
-			if err := e.evaluatePage(ctx, ps, env, []cloud.Resource{r}, seen, only); err != nil {
+			seen[strings.ToLower(r.ID)] = true
+			states := e.evaluate(ctx, ps, env, r, only)
+			if err := e.writeStates(ctx, []batchItem{{id: r.ID, only: only, at: e.now(), states: states}}); err != nil {
 				return err
 			}
 		}
 	} else if !errors.Is(err, store.ErrNotFound) {
 		return err
 	}
+	var dg *digester
+	var types map[string]bool
+	if only == "" {
+		dg = e.newDigester(ps, env)
+	} else {
+		types = applicableTypes(ps.byID(only))
+	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	pages := make(chan []cloud.Resource, 1)
+	pages := make(chan listedPage, 1)
 	listed := make(chan error, 1)
 	go func() {
 		defer close(pages)
 		after := ""
 		for {
-			page, next, err := e.cloud.List(ctx, cloud.ListQuery{Scope: scope, Limit: store.MaxPageSize, After: after,
-				Keep: func(r cloud.Resource) bool { return evaluated(r.Type) }})
+			recs, next, err := e.cloud.ListStored(ctx, cloud.ListQuery{Scope: scope, Limit: store.MaxPageSize, After: after})
+			lp := listedPage{recs: recs, types: types}
+			if err == nil && dg != nil && len(recs) > 0 {
+				lp.digests, err = e.readDigests(ctx, recs[0].Key, recs[len(recs)-1].Key)
+			}
+			if err == nil && types != nil && len(recs) > 0 {
+				lp.stated, err = e.assignmentStated(ctx, recs, only)
+			}
 			if err != nil {
 				listed <- err
 				return
 			}
 			select {
-			case pages <- page:
+			case pages <- lp:
 			case <-ctx.Done():
 				listed <- ctx.Err()
 				return
@@ -174,14 +193,14 @@ func (e *Engine) scanPrefix(ctx context.Context, ps *policies, env *scanEnv, sco
 	}()
 	var evalErr error
 	for page := range pages {
-		batch, err := e.evaluateBatch(ctx, ps, env, page, only)
+		batch, err := e.evaluateBatch(ctx, ps, env, dg, page, only)
 		if err != nil {
 			evalErr = err
 			cancel()
 			break
 		}
-		for _, r := range page {
-			seen[strings.ToLower(r.ID)] = true
+		for _, r := range page.recs {
+			seen[r.Key] = true
 		}
 		if len(batch) > 0 {
 			batches <- batch
@@ -210,44 +229,136 @@ func (e *Engine) scanPrefix(ctx context.Context, ps *policies, env *scanEnv, sco
 	return e.recordScan(ctx, scope, only, started)
 }
 
-// evaluatePage evaluates a page of resources in parallel and writes their
-// states in one transaction.
-func (e *Engine) evaluatePage(ctx context.Context, ps *policies, env *scanEnv, page []cloud.Resource, seen map[string]bool, only string) error {
-	batch, err := e.evaluateBatch(ctx, ps, env, page, only)
-	if err != nil || len(batch) == 0 {
-		return err
-	}
-	for _, r := range page {
-		seen[strings.ToLower(r.ID)] = true
-	}
-	return e.writeStates(ctx, batch)
+// listedPage is a page of stored resources with, in a full scan, the
+// digest rows stored for them (by key) and, in the scan of an assignment
+// whose rules name the types it applies to, those types and the keys of
+// the resources that have a state of the assignment.
+type listedPage struct {
+	recs    []cloud.StoredResource
+	digests map[string]string
+	types   map[string]bool
+	stated  map[string]bool
 }
 
-// evaluateBatch evaluates a page of resources with Options.Workers
-// goroutines.
-func (e *Engine) evaluateBatch(ctx context.Context, ps *policies, env *scanEnv, page []cloud.Resource, only string) ([]batchItem, error) {
-	if len(page) == 0 {
+// assignmentStated returns the keys of the resources of a page that have a
+// state of the assignment only, reading the state keys alone (and those of
+// other resources in the page's key range, which it ignores). A state key
+// is "{resource key}|...": a resource's own states sort after those of
+// what is below it ('/' before '|'), so the range runs from the lowest
+// resource key to the highest of the keys' ends.
+func (e *Engine) assignmentStated(ctx context.Context, recs []cloud.StoredResource, only string) (map[string]bool, error) {
+	out := map[string]bool{}
+	lo, hi := recs[0].Key, ""
+	for _, r := range recs {
+		lo = min(lo, r.Key)
+		hi = max(hi, r.Key+"|\U0010FFFF")
+	}
+	q := store.Query{Start: lo, End: hi, Limit: store.MaxPageSize}
+	for {
+		var page store.Page
+		err := e.cloud.Store().View(ctx, func(tx store.Tx) error {
+			var err error
+			page, err = store.Keys(ctx, tx, tableStates, q)
+			return err
+		})
+		if err != nil {
+			return nil, err
+		}
+		for _, r := range page.Records {
+			i := strings.IndexByte(r.Key, '|')
+			if rest := r.Key[i+1:]; strings.HasPrefix(rest, only) && strings.HasPrefix(rest[len(only):], "|") {
+				out[r.Key[:i]] = true
+			}
+		}
+		if page.Next == "" {
+			return out, nil
+		}
+		q.After = page.Next
+	}
+}
+
+// evaluateBatch decodes and evaluates a page of resources with
+// Options.Workers goroutines, skipping those of types without states and,
+// with a digester, those whose digest did not change. It returns the
+// items to write, in key order.
+func (e *Engine) evaluateBatch(ctx context.Context, ps *policies, env *scanEnv, dg *digester, page listedPage, only string) ([]batchItem, error) {
+	if len(page.recs) == 0 {
 		return nil, ctx.Err()
 	}
-	batch := make([]batchItem, len(page))
+	batch := make([]batchItem, len(page.recs))
+	keep := make([]bool, len(page.recs))
+	var failed error
+	var mu sync.Mutex
 	next := make(chan int)
 	var wg sync.WaitGroup
-	for range min(e.opts.Workers, len(page)) {
+	for range min(e.opts.Workers, len(page.recs)) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			for i := range next {
+				rec := page.recs[i]
+				if page.types != nil && !page.types[strings.ToLower(rec.Type())] {
+					// The assignment cannot apply: only a state left from
+					// an earlier version of it is to remove.
+					if page.stated[rec.Key] {
+						batch[i] = batchItem{id: rec.Key, only: only, at: e.now()}
+						keep[i] = true
+					}
+					continue
+				}
+				sum := ""
+				if dg != nil {
+					sum = dg.sum(ctx, rec)
+					if page.digests[rec.Key] == sum {
+						continue
+					}
+				}
+				r, err := rec.Decode()
+				if err != nil {
+					mu.Lock()
+					failed = errors.Join(failed, err)
+					mu.Unlock()
+					continue
+				}
+				if !evaluated(r.Type) {
+					continue
+				}
 				at := e.now()
-				batch[i] = batchItem{id: page[i].ID, only: only, at: at, states: e.evaluate(ctx, ps, env, page[i], only)}
+				states := e.evaluate(ctx, ps, env, r, only)
+				if dg == nil || !digestable(states) {
+					sum = ""
+				}
+				batch[i] = batchItem{id: r.ID, only: only, at: at, states: states, digest: sum}
+				keep[i] = true
 			}
 		}()
 	}
-	for i := range page {
+	for i := range page.recs {
 		next <- i
 	}
 	close(next)
 	wg.Wait()
-	return batch, ctx.Err()
+	if failed != nil {
+		return nil, failed
+	}
+	out := batch[:0]
+	run := 0
+	for i, it := range batch {
+		if !keep[i] {
+			run++
+			continue
+		}
+		it.run = run
+		out = append(out, it)
+	}
+	// A few resources of a long page read their stored states one by
+	// one rather than the page's whole key range.
+	if 2*len(out) < len(page.recs) || page.types != nil {
+		for i := range out {
+			out[i].sparse = true
+		}
+	}
+	return out, ctx.Err()
 }
 
 // sweep removes the states below scope of resources the scan did not see.
@@ -277,6 +388,9 @@ func (e *Engine) sweep(ctx context.Context, scope string, seen map[string]bool) 
 	}
 	for _, id := range gone {
 		err := e.cloud.Store().Update(ctx, func(tx store.Tx) error {
+			if err := store.DeleteMany(ctx, tx, tableDigests, []string{id}); err != nil {
+				return err
+			}
 			_, err := deletePrefix(ctx, tx, id+"|", nil)
 			return err
 		})

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"maps"
 	"slices"
 	"sort"
 	"strings"
@@ -21,6 +22,15 @@ type batchItem struct {
 	only   string
 	at     time.Time
 	states []*State
+	// digest, in an item of every assignment, is the digest of the inputs
+	// the states were evaluated from (digest.go); empty when they may not
+	// be trusted, and the resource's digest row is then removed.
+	digest string
+	// sparse says the batch holds a part of a long key range: the stored
+	// states are read per run of items adjacent in that range (run numbers
+	// them) rather than over the whole range.
+	sparse bool
+	run    int
 }
 
 // prefix is the key prefix of the states the item replaces.
@@ -55,19 +65,32 @@ func (e *Engine) writeStates(ctx context.Context, batch []batchItem) error {
 	err := e.cloud.Store().Update(ctx, func(tx store.Tx) error {
 		w.reset()
 		var existing map[string]map[string]oldState
-		if len(batch) >= rangeSweepMin {
-			var err error
-			if existing, err = rangeStates(ctx, tx, batch); err != nil {
-				return err
-			}
+		var err error
+		switch {
+		case len(batch) > 0 && batch[0].sparse:
+			existing, err = eachStates(ctx, tx, batch)
+		case len(batch) >= rangeSweepMin:
+			existing, err = rangeStates(ctx, tx, batch)
 		}
-		var puts []store.Entry
-		var gone []string
+		if err != nil {
+			return err
+		}
+		var puts, digests []store.Entry
+		var gone, undigested []string
 		for i, it := range batch {
 			prefix := it.prefix()
 			old := existing[resourcePrefix(it.id)]
 			if newerThan(old, it.at) {
 				continue
+			}
+			switch {
+			case it.only != "":
+				// An assignment's scan runs with a snapshot whose gen
+				// no digest row was made with: it leaves them.
+			case it.digest != "":
+				digests = append(digests, store.Entry{Key: digestKey(it.id), Value: []byte(it.digest)})
+			default:
+				undigested = append(undigested, digestKey(it.id))
 			}
 			keep := make(map[string]bool, len(it.states))
 			for j, s := range it.states {
@@ -101,6 +124,12 @@ func (e *Engine) writeStates(ctx context.Context, batch []batchItem) error {
 		// than one per state: on SQLite the per-statement cost was most
 		// of a scan.
 		if err := store.DeleteMany(ctx, tx, tableStates, gone); err != nil {
+			return err
+		}
+		if err := store.DeleteMany(ctx, tx, tableDigests, undigested); err != nil {
+			return err
+		}
+		if err := store.PutMany(ctx, tx, tableDigests, digests); err != nil {
 			return err
 		}
 		if len(puts) > 0 || len(gone) > 0 {
@@ -200,6 +229,25 @@ func rangeStates(ctx context.Context, tx store.Tx, batch []batchItem) (map[strin
 	}
 }
 
+// eachStates is rangeStates for a sparse batch: one range read per run
+// of adjacent resources.
+func eachStates(ctx context.Context, tx store.Tx, batch []batchItem) (map[string]map[string]oldState, error) {
+	out := make(map[string]map[string]oldState, len(batch))
+	for len(batch) > 0 {
+		n := 1
+		for n < len(batch) && batch[n].run == batch[0].run {
+			n++
+		}
+		m, err := rangeStates(ctx, tx, batch[:n])
+		if err != nil {
+			return nil, err
+		}
+		maps.Copy(out, m)
+		batch = batch[n:]
+	}
+	return out, nil
+}
+
 // storedTime is the evaluation time (Unix milliseconds) of an encoded
 // state. State.encode writes it first, so it is read without decoding the
 // rest; a value of another shape is decoded in full.
@@ -250,6 +298,9 @@ func (e *Engine) deleteStates(ctx context.Context, id string) error {
 	w := e.cache.beginWrite(min(lo, hi), max(lo, hi))
 	err := e.cloud.Store().Update(ctx, func(tx store.Tx) error {
 		w.reset()
+		if err := deleteDigests(ctx, tx, id); err != nil {
+			return err
+		}
 		if _, err := deleteKeys(ctx, tx, resourcePrefix(id), nil, w, e.cache.origin); err != nil {
 			return err
 		}

@@ -1,0 +1,233 @@
+package insights
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/hex"
+	"encoding/json"
+	"hash"
+	"strings"
+	"sync/atomic"
+
+	"github.com/steward-gov/steward/internal/cloud"
+	"github.com/steward-gov/steward/internal/policy"
+	"github.com/steward-gov/steward/internal/store"
+)
+
+// tableDigests holds one row per resource a full scan evaluated, keyed by
+// its lower-case ID: a digest of every input the evaluation read (the
+// resource's stored bytes, the policies in effect, its resource group's
+// and subscription's documents, the management groups above it, the
+// exemptions that had expired). A row exists only while the resource's
+// stored states are exactly what evaluating those inputs gives, so a full
+// scan that computes the same digest skips the resource without decoding
+// or evaluating it (docs/decisions/compliance.md):
+//
+//   - every write of a resource's states that does not come with a digest
+//     (the write hook, LoadStates) removes its row in the same transaction,
+//     and so do the deletes of its states;
+//   - the digest includes a number for the policies snapshot that changes
+//     with every change of what is assigned (policies.gen), and a nonce of
+//     this process, so an assignment scan (which rewrites one assignment's
+//     states) leaves rows that no later scan can match, and rows written
+//     by another process or another build are never trusted;
+//   - evaluations whose result depends on anything else are not given a
+//     row: rules that call utcNow() (the whole snapshot then scans without
+//     digests), and resources for which an auditIfNotExists,
+//     deployIfNotExists or manual member took effect (related resources,
+//     attestations) or an evaluation failed.
+const tableDigests = "insights.digests"
+
+// processNonce makes the digests of this process its own.
+var processNonce = func() [16]byte {
+	var b [16]byte
+	_, _ = rand.Read(b[:])
+	return b
+}()
+
+// policyGens numbers the policies snapshots of this process.
+var policyGens atomic.Uint64
+
+// digestKey is the key of a resource's digest row: the lower-case ID, as
+// the Cloud keys its resources, so both tables list in the same order.
+func digestKey(id string) string { return strings.ToLower(strings.TrimRight(id, "/")) }
+
+// digester computes the digests of one scan. Nil when the snapshot cannot
+// use them.
+type digester struct {
+	env  *scanEnv
+	base []byte
+}
+
+// newDigester returns the digester of a scan with ps, or nil when a rule
+// in effect reads the clock.
+func (e *Engine) newDigester(ps *policies, env *scanEnv) *digester {
+	if ps.clock {
+		return nil
+	}
+	base := make([]byte, 0, 64+len(ps.exemptions))
+	base = append(base, processNonce[:]...)
+	base = binary.BigEndian.AppendUint64(base, ps.gen)
+	base = append(base, e.cloud.TenantID()...)
+	base = append(base, 0)
+	// Whether each exemption had expired when the scan began: an
+	// evaluation after an expiry is digested as before it, so the next
+	// scan evaluates the resource again.
+	now := e.now()
+	for _, x := range ps.exemptions {
+		b := byte('0')
+		if x.ExpiresOn != nil && !now.Before(*x.ExpiresOn) {
+			b = '1'
+		}
+		base = append(base, b)
+	}
+	return &digester{env: env, base: base}
+}
+
+// sum is the digest of a stored resource under the scan's inputs.
+func (d *digester) sum(ctx context.Context, r cloud.StoredResource) string {
+	h := sha256.New()
+	h.Write(d.base)
+	writeField(h, r.Value)
+	sub, group := resourceParts(r.Key)
+	ids, _ := d.env.groups(sub)
+	for _, id := range ids {
+		writeField(h, []byte(id))
+	}
+	writeField(h, nil)
+	if sub != "" {
+		writeField(h, d.env.docSum(ctx, "/subscriptions/"+sub))
+	}
+	if group != "" {
+		writeField(h, d.env.docSum(ctx, "/subscriptions/"+sub+"/resourceGroups/"+group))
+	}
+	if rc := d.env.requestContext(r.Type()); rc != nil {
+		writeField(h, []byte(rc["apiVersion"].(string)))
+	}
+	var out [sha256.Size]byte
+	return hex.EncodeToString(h.Sum(out[:0])[:16])
+}
+
+// writeField writes b to h with its length first, so that fields cannot
+// run into each other.
+func writeField(h hash.Hash, b []byte) {
+	var n [4]byte
+	binary.BigEndian.PutUint32(n[:], uint32(len(b)))
+	h.Write(n[:])
+	h.Write(b)
+}
+
+// docSum is the digest of a stored document as the scan's evaluations
+// see it (nil when absent), cached like the document.
+func (s *scanEnv) docSum(ctx context.Context, id string) []byte {
+	return cachedIn(&s.mu, s.sums, strings.ToLower(id), func() []byte {
+		d := s.doc(ctx, id)
+		if d == nil {
+			return nil
+		}
+		enc, err := json.Marshal(d) // map keys sorted: deterministic
+		if err != nil {
+			enc = nil
+		}
+		sum := sha256.Sum256(enc)
+		return append([]byte{1}, sum[:]...)
+	})
+}
+
+// digestable reports whether states evaluated for a resource may be
+// recorded with a digest: no member took an effect that reads other
+// resources, and none failed.
+func digestable(states []*State) bool {
+	for _, s := range states {
+		if s.State == policy.StateError {
+			return false
+		}
+		switch strings.ToLower(s.Effect) {
+		case strings.ToLower(policy.EffectAuditIfNotExists), strings.ToLower(policy.EffectDeployIfNotExists), "manual":
+			return false
+		}
+	}
+	return true
+}
+
+// readsClock reports whether an assignment's rules or parameters call
+// utcNow(), whose result changes without any input changing. A value it
+// cannot render counts as reading it.
+func readsClock(x *policy.Assigned) bool {
+	parts := []any{x.Assignment}
+	if x.Policy != nil {
+		parts = append(parts, x.Policy.Definition())
+	}
+	if x.Set != nil {
+		parts = append(parts, x.Set.Set)
+		for _, m := range x.Set.Members {
+			if m.Policy != nil {
+				parts = append(parts, m.Policy.Definition())
+			}
+		}
+	}
+	for _, p := range parts {
+		b, err := json.Marshal(p)
+		if err != nil || strings.Contains(strings.ToLower(string(b)), "utcnow") {
+			return true
+		}
+	}
+	return false
+}
+
+// readDigests reads the digest rows from the key lo to hi (both
+// included).
+func (e *Engine) readDigests(ctx context.Context, lo, hi string) (map[string]string, error) {
+	out := map[string]string{}
+	q := store.Query{Start: lo, End: hi + "\x01", Limit: store.MaxPageSize}
+	for {
+		var page store.Page
+		err := e.cloud.Store().View(ctx, func(tx store.Tx) error {
+			var err error
+			page, err = tx.Scan(ctx, tableDigests, q)
+			return err
+		})
+		if err != nil {
+			return nil, err
+		}
+		for _, r := range page.Records {
+			out[r.Key] = string(r.Value)
+		}
+		if page.Next == "" {
+			return out, nil
+		}
+		q.After = page.Next
+	}
+}
+
+// deleteDigests removes the digest rows of a resource and of what sits
+// below it.
+func deleteDigests(ctx context.Context, tx store.Tx, id string) error {
+	k := digestKey(id)
+	if k == "" {
+		return nil
+	}
+	if err := store.DeleteMany(ctx, tx, tableDigests, []string{k}); err != nil {
+		return err
+	}
+	after := ""
+	for {
+		page, err := store.Keys(ctx, tx, tableDigests, store.Query{Prefix: k + "/", Limit: store.MaxPageSize, After: after})
+		if err != nil {
+			return err
+		}
+		keys := make([]string, len(page.Records))
+		for i, r := range page.Records {
+			keys[i] = r.Key
+		}
+		if err := store.DeleteMany(ctx, tx, tableDigests, keys); err != nil {
+			return err
+		}
+		if page.Next == "" {
+			return nil
+		}
+		after = page.Next
+	}
+}
