@@ -101,37 +101,67 @@ func (c *Console) subscriptionIDs(ctx context.Context, s *session, max int) ([]s
 // newest first, with the forms that acknowledge and close them.
 func (c *Console) alertsPage(w http.ResponseWriter, r *http.Request, s *session) {
 	d := pageData{Title: "Alerts", User: s, FreshMFA: s.freshMFA(c.opts.Now()), Notice: noticeText(r.URL.Query().Get("done"))}
-	subs, err := c.subscriptionIDs(r.Context(), s, maxSummaries)
+	d.Alerts, d.Error = c.listAlerts(r.Context(), s)
+	c.render(w, r, "alerts", http.StatusOK, d)
+}
+
+// listAlerts reads the alerts of the last 30 days of the user's
+// subscriptions as the user, fired first and newest first, at most
+// maxAlerts; msg is the text to show when some could not be read.
+func (c *Console) listAlerts(ctx context.Context, s *session) (alerts []alertRow, msg string) {
+	subs, err := c.subscriptionIDs(ctx, s, maxSummaries)
 	if err != nil {
-		c.opts.Logger.WarnContext(r.Context(), "console: listing subscriptions", "err", err.Error())
-		d.Error = "The management API could not be read; try again."
+		c.opts.Logger.WarnContext(ctx, "console: listing subscriptions", "err", err.Error())
+		msg = "The management API could not be read; try again."
 	}
 	for _, sub := range subs {
 		var list struct {
 			Value []alertDoc `json:"value"`
 		}
 		q := url.Values{"api-version": {alertsAPIVersion}, "timeRange": {"30d"}}
-		if err := c.armCall(r.Context(), s, http.MethodGet, "/subscriptions/"+url.PathEscape(sub)+"/providers/Microsoft.AlertsManagement/alerts", q, &list); err != nil {
-			c.opts.Logger.WarnContext(r.Context(), "console: listing alerts", "subscription", sub, "err", err.Error())
-			d.Error = "The alerts of some subscriptions could not be read."
+		if err := c.armCall(ctx, s, http.MethodGet, "/subscriptions/"+url.PathEscape(sub)+"/providers/Microsoft.AlertsManagement/alerts", q, &list); err != nil {
+			c.opts.Logger.WarnContext(ctx, "console: listing alerts", "subscription", sub, "err", err.Error())
+			msg = "The alerts of some subscriptions could not be read."
 			continue
 		}
 		for _, a := range list.Value {
 			e := a.Properties.Essentials
-			d.Alerts = append(d.Alerts, alertRow{ID: a.ID, Name: a.Name, Severity: e.Severity, Condition: e.MonitorCondition,
+			alerts = append(alerts, alertRow{ID: a.ID, Name: a.Name, Severity: e.Severity, Condition: e.MonitorCondition,
 				State: e.AlertState, Target: e.TargetResource, Started: e.Started, Resolved: e.Resolved})
 		}
 	}
-	sort.SliceStable(d.Alerts, func(i, j int) bool {
-		if fi, fj := d.Alerts[i].Condition == "Fired", d.Alerts[j].Condition == "Fired"; fi != fj {
+	sort.SliceStable(alerts, func(i, j int) bool {
+		if fi, fj := alerts[i].Condition == "Fired", alerts[j].Condition == "Fired"; fi != fj {
 			return fi
 		}
-		return d.Alerts[i].Started > d.Alerts[j].Started
+		return alerts[i].Started > alerts[j].Started
 	})
-	if len(d.Alerts) > maxAlerts {
-		d.Alerts = d.Alerts[:maxAlerts]
+	if len(alerts) > maxAlerts {
+		alerts = alerts[:maxAlerts]
 	}
-	c.render(w, r, "alerts", http.StatusOK, d)
+	return alerts, msg
+}
+
+// openAlerts is the overview's summary of the alerts still fired and not
+// closed: how many, and the newest few.
+type openAlerts struct {
+	Count int
+	Top   []alertRow
+	Error string
+}
+
+// overviewAlerts keeps the fired, unclosed alerts of the list.
+func overviewAlerts(all []alertRow, msg string) *openAlerts {
+	o := &openAlerts{Error: msg}
+	for _, a := range all {
+		if a.Condition == "Fired" && a.State != "Closed" {
+			o.Count++
+			if len(o.Top) < 5 {
+				o.Top = append(o.Top, a)
+			}
+		}
+	}
+	return o
 }
 
 var alertIDPattern = regexp.MustCompile(`^/subscriptions/[0-9A-Za-z-]{1,64}/providers/Microsoft\.AlertsManagement/alerts/[0-9A-Za-z-]{1,64}$`)

@@ -124,6 +124,11 @@ type trendData struct {
 	Trend, Tenants *kqlData
 	// Error is the text shown instead of the charts.
 	Error string
+	// Credentials counts the workspace's expired and expiring
+	// credentials (the credentials page's report); CredentialsNote is
+	// shown instead when there is none.
+	Credentials     *kqlData
+	CredentialsNote string
 }
 
 // trend runs the history queries on the chosen workspace (the first one
@@ -144,6 +149,11 @@ func (c *Console) trend(r *http.Request, s *session) *trendData {
 	if t.Error, _ = c.runQueries(r.Context(), s, t.Trend, t.Tenants); t.Error != "" {
 		t.Trend, t.Tenants = nil, nil
 		t.Error = missingTable(t.Error, "PolicyComplianceStates_CL", "No policy state was collected to this workspace (it has no PolicyComplianceStates_CL table).")
+	}
+	t.Credentials = &kqlData{Workspace: t.Workspace, Query: expiringCountQuery, Timespan: credentialsTimespan}
+	if t.CredentialsNote, _ = c.runQueries(r.Context(), s, t.Credentials); t.CredentialsNote != "" {
+		t.Credentials = nil
+		t.CredentialsNote = missingTable(t.CredentialsNote, "StewardCredentials_CL", "No credential report was sent to this workspace in the last 7 days (steward report credentials --workspace).")
 	}
 	return t
 }

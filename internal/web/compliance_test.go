@@ -98,3 +98,30 @@ func TestOverviewWithoutEvaluations(t *testing.T) {
 		t.Errorf("overview without evaluations:\n%s", page)
 	}
 }
+
+// TestOverviewShowsOpenAlertsAndExpiringCredentials: the overview counts
+// the alerts that are fired and not closed (newest first) and, from the
+// chosen workspace's credential report, the expired and expiring
+// credentials, each with a link to its page.
+func TestOverviewShowsOpenAlertsAndExpiringCredentials(t *testing.T) {
+	c, f := kqlConsole(t)
+	ck := signedInWithRefresh(t, c, f, "owner-token")
+	rec := do(t, c, ck, http.MethodGet, "/console/", nil)
+	page := rec.Body.String()
+	for _, want := range []string{"<h2>Open alerts</h2>", "<strong class=\"warn\">1 open</strong>", "<td>disk-full</td><td>Sev1</td><td>New</td><td>vm1</td>",
+		`<a href="/console/alerts">All alerts</a>`, "<h3>Credentials that expire</h3>", "<th scope=\"col\">Expired</th>", "<td>2</td><td>5</td>",
+		"No policy state was collected to this workspace"} {
+		if !strings.Contains(page, want) {
+			t.Errorf("overview lacks %q:\n%s", want, page)
+		}
+	}
+	for _, not := range []string{"closed-one", "resolved-one"} {
+		if strings.Contains(page, not) {
+			t.Errorf("the overview lists %s as open", not)
+		}
+	}
+	ran := strings.Join(f.queries, "\n")
+	if !strings.Contains(ran, expiringCountQuery+" | "+credentialsTimespan) {
+		t.Errorf("queries: %s", ran)
+	}
+}

@@ -15,6 +15,8 @@ const (
 	credentialsLatest   = "StewardCredentials_CL | summarize arg_max(TimeGenerated, *) by CredentialId_s, Owner_s, Kind_s"
 	expiringQuery       = credentialsLatest + " | where isnotnull(ExpiryDate_t) and ExpiryDate_t < now() + 30d" +
 		" | project Kind=Kind_s, Owner=Owner_s, Name=Name_s, Credential=CredentialId_s, Expires=ExpiryDate_t, Flags=Flags_s | sort by Expires asc"
+	expiringCountQuery = credentialsLatest + " | where isnotnull(ExpiryDate_t) and ExpiryDate_t < now() + 30d" +
+		" | summarize Expired = countif(ExpiryDate_t < now()), ExpiringIn30Days = countif(ExpiryDate_t >= now())"
 	ageQuery = credentialsLatest +
 		" | extend Order = case(Age_d < 30, 1, Age_d < 90, 2, Age_d < 365, 3, 4)" +
 		" | summarize Credentials=count() by Order" +

@@ -138,6 +138,13 @@ func (f *fakeCloud) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	switch {
 	case r.URL.Path == "/subscriptions" && (auth == "Bearer reader-token" || auth == "Bearer owner-token"):
 		_, _ = io.WriteString(w, `{"value":[{"id":"/subscriptions/s1","subscriptionId":"s1","displayName":"One","state":"Enabled"}]}`)
+	case r.URL.Path == "/subscriptions/s1/providers/Microsoft.AlertsManagement/alerts" && auth == "Bearer owner-token":
+		_, _ = io.WriteString(w, `{"value":[
+		 {"id":"/subscriptions/s1/providers/Microsoft.AlertsManagement/alerts/a1","name":"disk-full","properties":{"essentials":{"severity":"Sev1","alertState":"New","monitorCondition":"Fired","targetResourceName":"vm1","startDateTime":"2026-12-06T10:00:00Z"}}},
+		 {"id":"/subscriptions/s1/providers/Microsoft.AlertsManagement/alerts/a2","name":"closed-one","properties":{"essentials":{"severity":"Sev2","alertState":"Closed","monitorCondition":"Fired","targetResourceName":"vm2","startDateTime":"2026-12-06T11:00:00Z"}}},
+		 {"id":"/subscriptions/s1/providers/Microsoft.AlertsManagement/alerts/a3","name":"resolved-one","properties":{"essentials":{"severity":"Sev3","alertState":"New","monitorCondition":"Resolved","targetResourceName":"vm3","startDateTime":"2026-12-06T09:00:00Z"}}}]}`)
+	case r.URL.Path == "/subscriptions/s1/providers/Microsoft.PolicyInsights/policyStates/latest/summarize" && auth == "Bearer owner-token":
+		_, _ = io.WriteString(w, `{"value":[{"results":{"nonCompliantResources":0,"resourceDetails":[]},"policyAssignments":[]}]}`)
 	case r.URL.Path == "/subscriptions/s1/providers/Microsoft.OperationalInsights/workspaces" && (auth == "Bearer reader-token" || auth == "Bearer owner-token"):
 		_, _ = io.WriteString(w, `{"value":[{"id":"`+workspaceID+`","name":"ws1"}]}`)
 	case r.URL.Path == "/v1"+workspaceID+"/query" && auth == "Bearer owner-token-logs":
@@ -146,6 +153,12 @@ func (f *fakeCloud) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		f.queries = append(f.queries, body.Query+" | "+body.Timespan)
 		f.prefer = append(f.prefer, r.Header.Get("Prefer"))
 		switch {
+		case body.Query == expiringCountQuery:
+			_, _ = io.WriteString(w, `{"tables":[{"name":"PrimaryResult","columns":[{"name":"Expired","type":"long"},{"name":"ExpiringIn30Days","type":"long"}],
+			"rows":[[2,5]]}]}`)
+		case strings.HasPrefix(body.Query, "PolicyComplianceStates_CL"):
+			w.WriteHeader(http.StatusBadRequest)
+			_, _ = io.WriteString(w, `{"error":{"code":"BadArgumentError","message":"unknown table or name 'PolicyComplianceStates_CL'"}}`)
 		case strings.HasPrefix(body.Query, "StewardCredentials_CL") && strings.HasSuffix(body.Query, "render columnchart"):
 			_, _ = io.WriteString(w, `{"tables":[{"name":"PrimaryResult","columns":[{"name":"Age","type":"string"},{"name":"Credentials","type":"long"}],
 			"rows":[["under 30 days",4],["a year or more",1]]}],"render":{"visualization":"columnchart"}}`)

@@ -66,6 +66,13 @@ var pages = template.Must(template.New("pages").Funcs(template.FuncMap{
 {{end}}</tbody></table></div>{{end}}
 </section>{{end}}
 {{if .ComplianceError}}<p class="warn">{{.ComplianceError}}</p>{{end}}
+{{with .Open}}<section><h2>Open alerts</h2>
+{{if .Error}}<p class="warn">{{.Error}}</p>{{end}}
+{{if .Count}}<p><strong class="warn">{{.Count}} open</strong> (fired and not closed, last 30 days); the newest:</p>
+<div class="scroll"><table id="open-alerts"><thead><tr><th scope="col">Rule</th><th scope="col">Severity</th><th scope="col">State</th><th scope="col">Target</th><th scope="col">Fired</th></tr></thead><tbody>
+{{range .Top}}<tr><td>{{.Name}}</td><td>{{.Severity}}</td><td>{{.State}}</td><td>{{.Target}}</td><td>{{.Started}}</td></tr>
+{{end}}</tbody></table></div>{{else if not .Error}}<p class="ok">No open alert.</p>{{end}}
+<p><a href="/console/alerts">All alerts</a></p></section>{{end}}
 {{with .Trend}}<section><h2>Compliance over time</h2>
 <form method="get" action="/console/"><p><label for="workspace">Workspace with the collected policy states</label>
 <select id="workspace" name="workspace">{{range .Workspaces}}<option value="{{.ID}}"{{if eq .ID $.Trend.Workspace}} selected{{end}}>{{.Name}}</option>
@@ -74,6 +81,9 @@ var pages = template.Must(template.New("pages").Funcs(template.FuncMap{
 {{if .Error}}<p class="warn" role="alert">{{.Error}}</p>{{end}}
 {{with .Trend}}{{if .Rows}}<h3>Compliance % by day</h3>{{template "result" .}}{{else}}<p>No policy state was collected in the last 30 days.</p>{{end}}{{end}}
 {{with .Tenants}}{{if .Rows}}<h3>Non-compliant resources by tenant</h3>{{template "result" .}}{{end}}{{end}}
+{{if or .Credentials .CredentialsNote}}<h3>Credentials that expire</h3>
+{{with .Credentials}}{{template "result" .}}{{end}}{{with .CredentialsNote}}<p>{{.}}</p>{{end}}
+<p><a href="/console/credentials?workspace={{.Workspace}}">Credentials of this workspace</a></p>{{end}}
 </section>{{end}}
 {{template "foot" .}}{{end}}
 
@@ -254,6 +264,8 @@ type pageData struct {
 	Delegation  *delegationData
 	Roles       *rolesData
 	Catalog     *catalogData
+	// Open summarizes the open alerts on the overview.
+	Open *openAlerts
 }
 
 func (c *Console) render(w http.ResponseWriter, r *http.Request, name string, status int, d pageData) {
@@ -315,6 +327,7 @@ func (c *Console) overview(w http.ResponseWriter, r *http.Request, s *session) {
 		}
 		d.Compliance = append(d.Compliance, cs)
 	}
+	d.Open = overviewAlerts(c.listAlerts(r.Context(), s))
 	d.Trend = c.trend(r, s)
 	c.render(w, r, "overview", http.StatusOK, d)
 }
