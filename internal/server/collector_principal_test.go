@@ -211,19 +211,7 @@ func workspaceRows(t *testing.T, e *logsEnv, base, q string) [][]any {
 		t.Fatal(err)
 	}
 	ws := "/subscriptions/" + e.sub + "/resourceGroups/" + CollectorResourceGroup + "/providers/Microsoft.OperationalInsights/workspaces/" + CollectorWorkspace
-	span := query.NewTimeInterval(time.Now().Add(-30*24*time.Hour), time.Now().Add(30*24*time.Hour))
-	resp, err := c.QueryResource(context.Background(), ws, query.QueryBody{Query: &q, Timespan: &span}, nil)
-	if err != nil {
-		t.Fatalf("query %q: %v", q, err)
-	}
-	if resp.Error != nil {
-		t.Fatalf("query %q: %v", q, resp.Error)
-	}
-	var out [][]any
-	for _, r := range resp.Tables[0].Rows {
-		out = append(out, []any(r))
-	}
-	return out
+	return queryRows(t, c, ws, q)
 }
 
 // getJSON GETs u as the administrator of e and decodes the answer.

@@ -240,8 +240,15 @@ func newCollectorSDK(baseURL string, cred azcore.TokenCredential, o azcore.Clien
 // rows runs a KQL query on the collector's workspace.
 func (ce *collectorEnv) rows(t *testing.T, q string) [][]any {
 	t.Helper()
+	return queryRows(t, ce.query, ce.workspace, q)
+}
+
+// queryRows runs a KQL query on the workspace ws over 30 days either side
+// of now and returns its first table's rows.
+func queryRows(t *testing.T, c *query.Client, ws, q string) [][]any {
+	t.Helper()
 	span := query.NewTimeInterval(time.Now().Add(-30*24*time.Hour), time.Now().Add(30*24*time.Hour))
-	resp, err := ce.query.QueryResource(context.Background(), ce.workspace, query.QueryBody{Query: &q, Timespan: &span}, nil)
+	resp, err := c.QueryResource(context.Background(), ws, query.QueryBody{Query: &q, Timespan: &span}, nil)
 	if err != nil {
 		t.Fatalf("query %q: %v", q, err)
 	}
