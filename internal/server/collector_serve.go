@@ -59,9 +59,10 @@ type CollectorServeOptions struct {
 	Check time.Duration
 }
 
-// collectorServer is the collector of `steward serve`: the administrator
-// acts as the publisher's principal, and the API under
-// /collector/api/ runs and reports collections.
+// collectorServer is the collector of `steward serve`: it reads as its
+// own principal (the application "Steward collector"), which publishers
+// authorize in their definitions, and the API under /collector/api/
+// runs and reports collections for the administrator.
 type collectorServer struct {
 	s    *Steward
 	opts CollectorServeOptions
