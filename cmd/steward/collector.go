@@ -86,10 +86,10 @@ func runRows(r *collector.Run) [][]string {
 		state = "done"
 	}
 	return [][]string{{r.ID, state, strconv.Itoa(r.Deployments), strconv.Itoa(r.Collected), strconv.Itoa(r.Failed),
-		strconv.Itoa(r.Rows), r.Started.Format(time.RFC3339)}}
+		strconv.Itoa(r.Inaccessible), strconv.Itoa(r.Rows), r.Started.Format(time.RFC3339)}}
 }
 
-var runHeader = []string{"RUN", "STATE", "DEPLOYMENTS", "COLLECTED", "FAILED", "ROWS", "STARTED"}
+var runHeader = []string{"RUN", "STATE", "DEPLOYMENTS", "COLLECTED", "FAILED", "INACCESSIBLE", "ROWS", "STARTED"}
 
 func runCollectorStatus(cmd *cobra.Command, _ []string) error {
 	format, err := outputFormat(cmd)
@@ -98,6 +98,7 @@ func runCollectorStatus(cmd *cobra.Command, _ []string) error {
 	}
 	var st struct {
 		NotificationURL string                    `json:"notificationUrl"`
+		Principal       server.CollectorIdentity  `json:"principal"`
 		Workspace       string                    `json:"workspace"`
 		Run             *collector.Run            `json:"run,omitempty"`
 		Reconciliation  *collector.Reconciliation `json:"reconciliation,omitempty"`
@@ -109,7 +110,8 @@ func runCollectorStatus(cmd *cobra.Command, _ []string) error {
 		return cliout.WriteJSON(cmd.OutOrStdout(), st)
 	}
 	w := cmd.OutOrStdout()
-	fmt.Fprintf(w, "notification URL: %s\nworkspace:        %s\n", st.NotificationURL, st.Workspace)
+	fmt.Fprintf(w, "notification URL: %s\nprincipal:        object ID %s, application ID %s (tenant %s)\nworkspace:        %s\n",
+		st.NotificationURL, st.Principal.ObjectID, st.Principal.ApplicationID, st.Principal.TenantID, st.Workspace)
 	if r := st.Reconciliation; r != nil {
 		fmt.Fprintf(w, "reconciled:       %s (known %d, added %d, updated %d, removed %d)\n", r.Started.Format(time.RFC3339),
 			r.Result.Known, r.Result.Added, r.Result.Updated, r.Result.Removed)
@@ -140,11 +142,19 @@ func runCollectorRun(cmd *cobra.Command, _ []string) error {
 	if err := cliout.WriteTable(cmd.OutOrStdout(), runHeader, runRows(&out.Run)); err != nil {
 		return err
 	}
+	failed := 0
 	for _, f := range out.Failures {
+		if f.Inaccessible {
+			// Reported, not an error of the run: the publisher's
+			// definition does not authorize the collector's principal.
+			fmt.Fprintf(cmd.ErrOrStderr(), "inaccessible: %s: %s\n", f.ApplicationID, f.Error)
+			continue
+		}
+		failed++
 		fmt.Fprintf(cmd.ErrOrStderr(), "failed: %s: %s\n", f.ApplicationID, f.Error)
 	}
-	if len(out.Failures) > 0 {
-		return &exitError{code: 1, msg: fmt.Sprintf("%d deployment(s) could not be collected", len(out.Failures))}
+	if failed > 0 {
+		return &exitError{code: 1, msg: fmt.Sprintf("%d deployment(s) could not be collected", failed)}
 	}
 	return nil
 }

@@ -163,10 +163,11 @@ func (n *Notifications) Handle(ctx context.Context, ev Notification) (Outcome, e
 			return Outcome{ApplicationID: ev.ApplicationID, Action: "removed", ProvisioningState: StateDeleted}, nil
 		}
 		if errors.Is(err, ErrApplicationNotVisible) {
-			// Not this publisher's application (or not yet granted): 403,
-			// which Azure does not retry.
-			return Outcome{}, arm.Errorf(http.StatusForbidden, "ApplicationNotAccessible",
-				"The application '%s' cannot be read with the collector's principal; the notification cannot be confirmed.", ev.ApplicationID)
+			// The definition does not authorize the collector's principal
+			// (or no longer does): the deployment is recorded as
+			// Inaccessible, so it is reported, never collected, and never
+			// read with other rights.
+			return n.recordInaccessible(ctx, ev, prev, sub, rg, name)
 		}
 		// Azure retries a 404, which covers a GET racing the application's
 		// creation; a forged event is dropped after Azure's ten hours.
@@ -200,6 +201,37 @@ func (n *Notifications) Handle(ctx context.Context, ev Notification) (Outcome, e
 		return Outcome{}, unavailable("the inventory", err)
 	}
 	return Outcome{ApplicationID: d.ApplicationID, Action: "recorded", ProvisioningState: d.ProvisioningState}, nil
+}
+
+// recordInaccessible records a deployment whose application the
+// collector's principal may not read. What is known of it comes from the
+// event and an earlier record; the state is Inaccessible whatever the
+// event claims, since the GET could not confirm it.
+func (n *Notifications) recordInaccessible(ctx context.Context, ev Notification, prev Deployment, sub, rg, name string) (Outcome, error) {
+	d := prev
+	if d.ApplicationID == "" {
+		d = Deployment{ApplicationID: "/subscriptions/" + sub + "/resourceGroups/" + rg + "/providers/Microsoft.Solutions/applications/" + name,
+			SubscriptionID: sub, ResourceGroup: rg, Name: name}
+	}
+	if d.PlanName == "" && ev.Plan != nil {
+		d.PlanName, d.PlanProduct, d.PlanPublisher, d.PlanVersion = ev.Plan.Name, ev.Plan.Product, ev.Plan.Publisher, ev.Plan.Version
+	}
+	if d.ResourceUsageID == "" && ev.BillingDetails != nil {
+		d.ResourceUsageID = ev.BillingDetails.ResourceUsageID
+	}
+	d.ProvisioningState = StateInaccessible
+	d.LastEventType, d.LastEventTime, d.LastSeen = ev.EventType, ev.EventTime, n.now()
+	if d.LastEventTime.IsZero() {
+		d.LastEventTime = d.LastSeen
+	}
+	if err := n.Inventory.Put(ctx, d); err != nil {
+		return Outcome{}, unavailable("the inventory", err)
+	}
+	if n.Log != nil {
+		n.Log.Warn("collector: application not readable by the collector's principal; recorded as Inaccessible",
+			"applicationId", d.ApplicationID, "eventType", ev.EventType)
+	}
+	return Outcome{ApplicationID: d.ApplicationID, Action: "recorded", ProvisioningState: StateInaccessible}, nil
 }
 
 // unavailable is the 503 of a dependency that failed: Azure retries it.

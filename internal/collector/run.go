@@ -37,10 +37,14 @@ type Run struct {
 	Deployments int       `json:"deployments"`
 	Collected   int       `json:"collected"`
 	Failed      int       `json:"failed"`
-	Rows        int       `json:"rows"`
-	Batches     int       `json:"batches"`
-	Uploaded    int       `json:"uploaded"`
-	Done        bool      `json:"done"`
+	// Inaccessible counts the deployments the principal may not read:
+	// recorded so before the run, or refused (403) during it. They are
+	// listed among the run's failures with Inaccessible set.
+	Inaccessible int  `json:"inaccessible"`
+	Rows         int  `json:"rows"`
+	Batches      int  `json:"batches"`
+	Uploaded     int  `json:"uploaded"`
+	Done         bool `json:"done"`
 }
 
 // item is one deployment's work in a run.
@@ -66,6 +70,10 @@ const maxThrottled = 20
 type Failure struct {
 	ApplicationID string `json:"applicationId"`
 	Error         string `json:"error"`
+	// Inaccessible is set when the principal may not read the
+	// deployment's managed resource group or application: the publisher's
+	// definition does not authorize it (any more).
+	Inaccessible bool `json:"inaccessible,omitempty"`
 }
 
 // ErrNotDue is returned by Start when the last run is finished and the
@@ -94,22 +102,35 @@ func (c *Collector) Start(ctx context.Context, force bool) (Run, error) {
 		return Run{}, fmt.Errorf("collector: listing deployments: %w", err)
 	}
 	run := Run{ID: now.Format("20060102T150405Z") + "-" + uuid.NewString()[:8], To: now, From: now.Add(-c.opts.Lookback), Started: now}
-	var items []store.Record
+	var items, inaccessible []store.Record
 	for _, d := range deps {
+		pk, rk := d.Key()
+		if d.ProvisioningState == StateInaccessible {
+			b, err := json.Marshal(inaccessibleFailure(d.ApplicationID, "the collector's principal may not read the application (recorded Inaccessible)"))
+			if err != nil {
+				return Run{}, err
+			}
+			inaccessible = append(inaccessible, store.Record{Key: run.ID + "/" + pk + "/" + rk, Value: b})
+			continue
+		}
 		if !d.Collectable() {
 			continue
 		}
-		pk, rk := d.Key()
 		b, err := json.Marshal(item{Deployment: d})
 		if err != nil {
 			return Run{}, err
 		}
 		items = append(items, store.Record{Key: run.ID + "/" + pk + "/" + rk, Value: b})
 	}
-	run.Deployments = len(items)
+	run.Deployments, run.Inaccessible = len(items), len(inaccessible)
 	err = c.opts.Store.Update(ctx, func(tx store.Tx) error {
 		for _, it := range items {
 			if _, err := tx.Put(ctx, tableWork, it.Key, it.Value, store.Cond{}); err != nil {
+				return err
+			}
+		}
+		for _, f := range inaccessible {
+			if _, err := tx.Put(ctx, tableFailed, f.Key, f.Value, store.Cond{}); err != nil {
 				return err
 			}
 		}
@@ -118,7 +139,7 @@ func (c *Collector) Start(ctx context.Context, force bool) (Run, error) {
 	if err != nil {
 		return Run{}, fmt.Errorf("collector: starting a run: %w", err)
 	}
-	c.opts.Log.Info("collector: run started", "run", run.ID, "deployments", run.Deployments)
+	c.opts.Log.Info("collector: run started", "run", run.ID, "deployments", run.Deployments, "inaccessible", run.Inaccessible)
 	return run, nil
 }
 
@@ -290,9 +311,12 @@ func (c *Collector) collectOne(ctx context.Context, run Run, d Deployment) ([]Ro
 // lease is extended, so no replica takes it earlier), or after
 // MaxAttempts becomes a Failure of the run.
 func (c *Collector) failOne(ctx context.Context, run Run, l store.Lease, it item, cause error) error {
+	var re *azcore.ResponseError
+	if errors.As(cause, &re) && re.StatusCode == http.StatusForbidden {
+		return c.inaccessibleOne(ctx, run, l, it, cause)
+	}
 	// Throttling is not the deployment's failure: it waits its turn
 	// without spending an attempt, up to maxThrottled times.
-	var re *azcore.ResponseError
 	if errors.As(cause, &re) && re.StatusCode == http.StatusTooManyRequests && it.Throttled < maxThrottled {
 		it.Throttled++
 	} else {
@@ -318,6 +342,41 @@ func (c *Collector) failOne(ctx context.Context, run Run, l store.Lease, it item
 	return c.opts.Store.Update(ctx, func(tx store.Tx) error {
 		return putJSONIf(ctx, tx, tableWork, l.Key, it, l.ETag)
 	})
+}
+
+func inaccessibleFailure(appID, why string) Failure {
+	return Failure{ApplicationID: appID, Error: StateInaccessible + ": " + why, Inaccessible: true}
+}
+
+// inaccessibleOne ends a deployment ARM refused (403): retrying cannot
+// help, since the principal lacks the access a definition's
+// authorizations give. The run reports it, and the inventory records it
+// Inaccessible, so later runs skip it until reconciliation finds the
+// application readable again.
+func (c *Collector) inaccessibleOne(ctx context.Context, run Run, l store.Lease, it item, cause error) error {
+	c.opts.Log.Warn("collector: deployment not accessible to the principal", "run", run.ID, "applicationId", it.Deployment.ApplicationID, "err", cause)
+	if err := c.opts.Store.Update(ctx, func(tx store.Tx) error {
+		if err := tx.Delete(ctx, tableWork, l.Key, store.IfMatch(l.ETag)); err != nil {
+			return err
+		}
+		if err := putJSON(ctx, tx, tableFailed, l.Key, inaccessibleFailure(it.Deployment.ApplicationID, cause.Error())); err != nil {
+			return err
+		}
+		return addToRun(ctx, tx, run.ID, func(run *Run) { run.Inaccessible++ })
+	}); err != nil {
+		return err
+	}
+	pk, rk := it.Deployment.Key()
+	d, err := c.opts.Inventory.Get(ctx, pk, rk)
+	if err == nil && d.ProvisioningState != StateInaccessible {
+		d.ProvisioningState, d.LastSeen = StateInaccessible, c.opts.Now().UTC()
+		err = c.opts.Inventory.Put(ctx, d)
+	}
+	if err != nil && !errors.Is(err, ErrNoDeployment) {
+		// The run has reported it; the next run finds it refused again.
+		c.opts.Log.Warn("collector: recording a deployment Inaccessible", "applicationId", it.Deployment.ApplicationID, "err", err)
+	}
+	return nil
 }
 
 func putJSONIf(ctx context.Context, tx store.Tx, table, key string, v any, etag string) error {

@@ -36,6 +36,10 @@ const (
 	collectorTable         = "deployments"
 	collectorSigRecord     = "sig"
 	collectorConfigTable   = "collector.config"
+	// The roles the collector's principal holds on its own resources.
+	storageTableDataContributorRoleID = "0a9a7e1f-b9d0-4cc4-a60d-0319b160aaa3"
+	monitoringMetricsPublisherRoleID  = "3913510d-42f4-4e42-8a64-420c390055eb"
+	logAnalyticsReaderRoleID          = "73c42c96-874c-492b-b04d-ab87d138a893"
 )
 
 // CollectorServeOptions configure the collector `steward serve` runs.
@@ -55,9 +59,10 @@ type CollectorServeOptions struct {
 	Check time.Duration
 }
 
-// collectorServer is the collector of `steward serve`: the administrator
-// acts as the publisher's principal, and the API under
-// /collector/api/ runs and reports collections.
+// collectorServer is the collector of `steward serve`: it reads as its
+// own principal (the application "Steward collector"), which publishers
+// authorize in their definitions, and the API under /collector/api/
+// runs and reports collections for the administrator.
 type collectorServer struct {
 	s    *Steward
 	opts CollectorServeOptions
@@ -67,6 +72,10 @@ type collectorServer struct {
 	inventory *collector.TableInventory
 	reconcile *collector.Reconciler
 	sig       string
+	// identity is the collector's principal; notifications is the
+	// endpoint's handler, reading as that principal.
+	identity      CollectorIdentity
+	notifications *collector.Notifications
 }
 
 // CollectorServeService mounts the notification endpoint (CollectorService)
@@ -164,28 +173,37 @@ func (cs *collectorServer) sigValue(ctx context.Context) (string, error) {
 	return sig, err
 }
 
-// ensure prepares the collector the first time it is needed.
+// ensure prepares the collector the first time it is needed. The
+// administrator creates the collector's resources; the collector reads
+// and writes as its own principal (collectorIdentity), with the roles
+// granted here on its own resources and, on customers' managed resource
+// groups, only what a definition's authorizations give it.
 func (cs *collectorServer) ensure(ctx context.Context) (*collector.Notifications, error) {
 	cs.mu.Lock()
 	defer cs.mu.Unlock()
+	if cs.coll != nil {
+		return cs.notifications, nil
+	}
 	s := cs.s
-	cred, err := s.SecretCredential(s.Bootstrap.ClientID, s.Bootstrap.ClientSecret)
+	admin, err := s.SecretCredential(s.Bootstrap.ClientID, s.Bootstrap.ClientSecret)
 	if err != nil {
 		return nil, err
 	}
+	ident, principal, err := cs.collectorIdentity(ctx, admin)
+	if err != nil {
+		return nil, err
+	}
+	cred := principal.Credential
 	armOpts := &azarm.ClientOptions{ClientOptions: s.ARMClientOptions()}
 	apps, err := collector.NewApplications(cred, armOpts)
 	if err != nil {
 		return nil, err
 	}
-	if cs.coll != nil {
-		return &collector.Notifications{Sig: cs.sig, Apps: apps, Inventory: cs.inventory, Log: s.log.With("component", "collector")}, nil
-	}
 	sig, err := cs.sigValue(ctx)
 	if err != nil {
 		return nil, err
 	}
-	raw, err := azarm.NewClient("steward-collector-setup", "v1.0.0", cred, armOpts)
+	raw, err := azarm.NewClient("steward-collector-setup", "v1.0.0", admin, armOpts)
 	if err != nil {
 		return nil, err
 	}
@@ -216,7 +234,7 @@ func (cs *collectorServer) ensure(ctx context.Context) (*collector.Notifications
 	sub := s.Bootstrap.SubscriptionID
 	rg := "/subscriptions/" + sub + "/resourceGroups/" + CollectorResourceGroup
 	grant := func(scope, role, name string) error {
-		doc := rbac.RoleAssignmentDocument(scope, role, s.Bootstrap.ObjectID, rbac.PrincipalServicePrincipal)
+		doc := rbac.RoleAssignmentDocument(scope, role, ident.ObjectID, rbac.PrincipalServicePrincipal)
 		if _, _, err := s.Cloud.Put(ctx, nil, cloud.PutRequest{ID: doc["id"].(string), Type: cloud.TypeRoleAssignment, Doc: doc}); err != nil {
 			var ae *arm.Error
 			if !errors.As(err, &ae) || ae.Code != "RoleAssignmentExists" {
@@ -234,11 +252,14 @@ func (cs *collectorServer) ensure(ctx context.Context) (*collector.Notifications
 			return nil, err
 		}
 	}
-	if err := grant(account, "0a9a7e1f-b9d0-4cc4-a60d-0319b160aaa3", "Storage Table Data Contributor"); err != nil {
+	if err := grant(account, storageTableDataContributorRoleID, "Storage Table Data Contributor"); err != nil {
 		return nil, err
 	}
 	ws := rg + "/providers/Microsoft.OperationalInsights/workspaces/" + CollectorWorkspace
 	if _, err := do("PUT", ws, "2022-10-01", map[string]any{"location": "westeurope", "properties": map[string]any{}}); err != nil {
+		return nil, err
+	}
+	if err := grant(ws, logAnalyticsReaderRoleID, "Log Analytics Reader"); err != nil {
 		return nil, err
 	}
 	var cols []any
@@ -266,10 +287,10 @@ func (cs *collectorServer) ensure(ctx context.Context) (*collector.Notifications
 		return nil, err
 	}
 	immutableID, _ := propsOf(dcr)["immutableId"].(string)
-	if err := grant(dcrID, "3913510d-42f4-4e42-8a64-420c390055eb", "Monitoring Metrics Publisher"); err != nil {
+	if err := grant(dcrID, monitoringMetricsPublisherRoleID, "Monitoring Metrics Publisher"); err != nil {
 		return nil, err
 	}
-	if _, err := collector.EnsureAlertRule(ctx, cred, armOpts, collector.AlertRule{SubscriptionID: sub, ResourceGroup: CollectorResourceGroup,
+	if _, err := collector.EnsureAlertRule(ctx, admin, armOpts, collector.AlertRule{SubscriptionID: sub, ResourceGroup: CollectorResourceGroup,
 		Name: "managed-app-noncompliant", Location: "westeurope", Workspace: ws}); err != nil {
 		return nil, fmt.Errorf("alert rule: %w", err)
 	}
@@ -295,24 +316,26 @@ func (cs *collectorServer) ensure(ctx context.Context) (*collector.Notifications
 	}
 	inv := &collector.TableInventory{Client: tc}
 	coll, err := collector.New(collector.Options{Store: s.Store, Inventory: inv, ARM: *armOpts,
-		Principal: func(string) (collector.Principal, error) {
-			return collector.Principal{Name: s.Bootstrap.ClientID, Credential: cred}, nil
-		},
-		Upload: upload, Verify: verify, Interval: cs.opts.Interval, Log: s.log.With("component", "collector")})
+		Principal: func(string) (collector.Principal, error) { return principal, nil },
+		Upload:    upload, Verify: verify, Interval: cs.opts.Interval, Log: s.log.With("component", "collector")})
 	if err != nil {
 		return nil, err
 	}
 	cs.reconcile = collector.NewReconciler(collector.Reconciler{Store: s.Store, Apps: apps, Inventory: inv, Interval: cs.opts.ReconcileInterval,
 		Check: cs.opts.Check, Log: s.log.With("component", "collector")})
-	cs.coll, cs.inventory, cs.sig = coll, inv, sig
-	return &collector.Notifications{Sig: sig, Apps: apps, Inventory: inv, Log: s.log.With("component", "collector")}, nil
+	cs.coll, cs.inventory, cs.sig, cs.identity = coll, inv, sig, ident
+	cs.notifications = &collector.Notifications{Sig: sig, Apps: apps, Inventory: inv, Log: s.log.With("component", "collector")}
+	return cs.notifications, nil
 }
 
 // collectorStatus is GET /collector/api/status.
 type collectorStatus struct {
-	NotificationURL string         `json:"notificationUrl"`
-	Workspace       string         `json:"workspace"`
-	Run             *collector.Run `json:"run,omitempty"`
+	NotificationURL string `json:"notificationUrl"`
+	// Principal is the collector's: a definition's authorizations name
+	// its objectId to let it read the managed resource groups.
+	Principal CollectorIdentity `json:"principal"`
+	Workspace string            `json:"workspace"`
+	Run       *collector.Run    `json:"run,omitempty"`
 	// Reconciliation is the latest, scheduled or on demand.
 	Reconciliation *collector.Reconciliation `json:"reconciliation,omitempty"`
 }
@@ -335,7 +358,7 @@ func (cs *collectorServer) serveAPI(w http.ResponseWriter, r *http.Request) {
 	var err error
 	switch path := strings.TrimPrefix(r.URL.Path, CollectorPrefix+"api/"); {
 	case path == "status" && r.Method == http.MethodGet:
-		st := collectorStatus{NotificationURL: strings.TrimSuffix(cs.s.BaseURL, "/") + "/collector?sig=" + cs.sig,
+		st := collectorStatus{NotificationURL: strings.TrimSuffix(cs.s.BaseURL, "/") + "/collector?sig=" + cs.sig, Principal: cs.identity,
 			Workspace: "/subscriptions/" + cs.s.Bootstrap.SubscriptionID + "/resourceGroups/" + CollectorResourceGroup +
 				"/providers/Microsoft.OperationalInsights/workspaces/" + CollectorWorkspace}
 		if run, err := cs.coll.Current(ctx); err == nil {

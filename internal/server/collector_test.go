@@ -68,35 +68,7 @@ func newCollectorEnvOn(t *testing.T, storeURL string) *collectorEnv {
 	clock := &fakeClock{now: time.Now()}
 	ce := &collectorEnv{clock: clock}
 	dir := t.TempDir()
-	builtins := filepath.Join(t.TempDir(), "policyDefinitions")
-	if err := os.MkdirAll(builtins, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(filepath.Join(builtins, "audit.json"), []byte(auditEnvTag), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	setup := func(ctx context.Context, s *Steward, c *cloud.Cloud) error {
-		if err := authorization.Register(c); err != nil {
-			return err
-		}
-		p, err := policyprovider.Register(c, policyprovider.Options{BuiltInDir: filepath.Dir(builtins)})
-		if err != nil {
-			return err
-		}
-		sol, err := solutions.Register(c, solutions.Options{Client: &http.Client{Transport: s.Transport(), Timeout: 30 * time.Second},
-			Poll: 5 * time.Millisecond, Retry: solutions.RetryPolicy{Base: 5 * time.Millisecond, Max: 20 * time.Millisecond, GiveUp: time.Hour}})
-		if err != nil {
-			return err
-		}
-		sol.Start(ctx)
-		eng := insights.New(c, insights.Options{Assignments: p.Assignments, Cycle: 24 * time.Hour})
-		if err := eng.Mount(); err != nil {
-			return err
-		}
-		eng.Start(ctx)
-		ce.insights = eng
-		return nil
-	}
+	setup := managedAppsCloud(t, &ce.insights)
 	cfg := testConfig(dir)
 	cfg.StoreURL = storeURL
 	s, _ := startStewardWith(t, cfg, CloudService(setup), StorageService(), LogsService(),
@@ -172,6 +144,43 @@ func newCollectorEnvOn(t *testing.T, storeURL string) *collectorEnv {
 	return ce
 }
 
+// managedAppsCloud is the CloudService set-up of the collector's tests:
+// authorization, policy (with the auditEnvTag built-in), managed
+// applications delivering their notifications in process, and Policy
+// Insights evaluating in the background (set in *eng).
+func managedAppsCloud(t *testing.T, eng **insights.Engine) func(ctx context.Context, s *Steward, c *cloud.Cloud) error {
+	t.Helper()
+	builtins := filepath.Join(t.TempDir(), "policyDefinitions")
+	if err := os.MkdirAll(builtins, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(builtins, "audit.json"), []byte(auditEnvTag), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return func(ctx context.Context, s *Steward, c *cloud.Cloud) error {
+		if err := authorization.Register(c); err != nil {
+			return err
+		}
+		p, err := policyprovider.Register(c, policyprovider.Options{BuiltInDir: filepath.Dir(builtins)})
+		if err != nil {
+			return err
+		}
+		sol, err := solutions.Register(c, solutions.Options{Client: &http.Client{Transport: s.Transport(), Timeout: 30 * time.Second},
+			Poll: 5 * time.Millisecond, Retry: solutions.RetryPolicy{Base: 5 * time.Millisecond, Max: 20 * time.Millisecond, GiveUp: time.Hour}})
+		if err != nil {
+			return err
+		}
+		sol.Start(ctx)
+		e := insights.New(c, insights.Options{Assignments: p.Assignments, Cycle: 24 * time.Hour})
+		if err := e.Mount(); err != nil {
+			return err
+		}
+		e.Start(ctx)
+		*eng = e
+		return nil
+	}
+}
+
 // auditEnvTag is the built-in definition the managed application's
 // definition assigns: resources need an env tag.
 const auditEnvTag = `{"name":"0a914e76-4921-4c19-b460-a2d36003525a","properties":{"displayName":"Audit resources without an env tag","policyType":"BuiltIn","mode":"Indexed",
@@ -231,8 +240,15 @@ func newCollectorSDK(baseURL string, cred azcore.TokenCredential, o azcore.Clien
 // rows runs a KQL query on the collector's workspace.
 func (ce *collectorEnv) rows(t *testing.T, q string) [][]any {
 	t.Helper()
+	return queryRows(t, ce.query, ce.workspace, q)
+}
+
+// queryRows runs a KQL query on the workspace ws over 30 days either side
+// of now and returns its first table's rows.
+func queryRows(t *testing.T, c *query.Client, ws, q string) [][]any {
+	t.Helper()
 	span := query.NewTimeInterval(time.Now().Add(-30*24*time.Hour), time.Now().Add(30*24*time.Hour))
-	resp, err := ce.query.QueryResource(context.Background(), ce.workspace, query.QueryBody{Query: &q, Timespan: &span}, nil)
+	resp, err := c.QueryResource(context.Background(), ws, query.QueryBody{Query: &q, Timespan: &span}, nil)
 	if err != nil {
 		t.Fatalf("query %q: %v", q, err)
 	}
@@ -361,7 +377,7 @@ func adminCall(t *testing.T, e *logsEnv, base string) func(method, path string) 
 func TestCollectorServeReconcilesOnSchedule(t *testing.T) {
 	dir := t.TempDir()
 	s, _ := startSteward(t, dir, CloudService(), StorageService(), LogsService(), AlertsService(AlertsOptions{Disabled: true}),
-		CollectorServeService(CollectorServeOptions{ReconcileInterval: time.Hour, Check: 20 * time.Millisecond}))
+		VaultService(VaultOptions{}), CollectorServeService(CollectorServeOptions{ReconcileInterval: time.Hour, Check: 20 * time.Millisecond}))
 	e := newLogsEnvFor(t, s, dir)
 	call := adminCall(t, e, strings.TrimSuffix(s.BaseURL, "/"))
 	if code, st := call("GET", "/collector/api/status"); code != 200 {
@@ -388,7 +404,7 @@ func TestCollectorServeReconcilesOnSchedule(t *testing.T) {
 func TestCollectorServeAPI(t *testing.T) {
 	dir := t.TempDir()
 	s, _ := startSteward(t, dir, CloudService(), StorageService(), LogsService(), AlertsService(AlertsOptions{Disabled: true}),
-		CollectorServeService(CollectorServeOptions{Disabled: true, ReconcileDisabled: true}))
+		VaultService(VaultOptions{}), CollectorServeService(CollectorServeOptions{Disabled: true, ReconcileDisabled: true}))
 	e := newLogsEnvFor(t, s, dir)
 	base := strings.TrimSuffix(s.BaseURL, "/")
 	call := adminCall(t, e, base)
@@ -401,10 +417,18 @@ func TestCollectorServeAPI(t *testing.T) {
 	if code != 200 || !strings.HasPrefix(u, base+"/collector?sig=") || len(u) < len(base)+30 {
 		t.Fatalf("status: %d %v", code, st)
 	}
-	// The URL works as a notification endpoint (an unknown application is
-	// a 404 Azure retries), and only with its sig.
+	// The collector reads as its own principal, which status names.
+	p, _ := st["principal"].(map[string]any)
+	if p["objectId"] == "" || p["objectId"] == nil || p["applicationId"] == nil || p["applicationId"] == e.info.ClientID || p["tenantId"] != e.info.TenantID {
+		t.Fatalf("the collector's principal: %v (the administrator is %s)", p, e.info.ClientID)
+	}
+	// The URL works as a notification endpoint, and only with its sig. The
+	// collector's principal may not read an application no definition
+	// authorizes it on (ARM answers 403 whether or not it exists, as it
+	// does to any principal without access), so the event is recorded as
+	// Inaccessible rather than confirmed with the administrator's rights.
 	ev := map[string]any{"eventType": "PUT", "applicationId": "/subscriptions/" + e.sub + "/resourceGroups/x/providers/Microsoft.Solutions/applications/y", "provisioningState": "Succeeded"}
-	if code, out := postJSON(t, e.client, strings.Replace(u, "/collector?", "/collector/resource?", 1), ev); code != 404 {
+	if code, out := postJSON(t, e.client, strings.Replace(u, "/collector?", "/collector/resource?", 1), ev); code != 200 || out["provisioningState"] != collector.StateInaccessible {
 		t.Errorf("notification: %d %v", code, out)
 	}
 	if code, out := postJSON(t, e.client, base+"/collector/resource?sig=nope", ev); code != 401 {
@@ -412,14 +436,16 @@ func TestCollectorServeAPI(t *testing.T) {
 	}
 	code, out := call("POST", "/collector/api/runs")
 	run, _ := out["run"].(map[string]any)
-	if code != 200 || run["done"] != true || run["deployments"] != float64(0) {
+	fails, _ := out["failures"].([]any)
+	if code != 200 || run["done"] != true || run["deployments"] != float64(0) || run["inaccessible"] != float64(1) || len(fails) != 1 ||
+		fails[0].(map[string]any)["inaccessible"] != true {
 		t.Fatalf("run: %d %v", code, out)
 	}
 	if code, _ := call("GET", "/collector/api/deployments"); code != 200 {
 		t.Errorf("deployments: %d", code)
 	}
 	// Reconciliation on demand is recorded, and status reports it.
-	if code, out := call("POST", "/collector/api/reconcile"); code != 200 || out["known"] != float64(0) {
+	if code, out := call("POST", "/collector/api/reconcile"); code != 200 || out["known"] != float64(1) || out["updated"] != float64(0) {
 		t.Errorf("reconcile: %d %v", code, out)
 	}
 	code, st = call("GET", "/collector/api/status")
