@@ -109,31 +109,64 @@ func appPath(rec *mfaRecord, id string) string {
 }
 
 func (s *Service) readMFA(ctx context.Context, tenantID, userID string) (mfaRecord, bool, error) {
-	var rec mfaRecord
 	b, err := s.dir.recs.Get(ctx, tableMFA, tkey(tenantID, userID))
 	if errors.Is(err, ErrNotFound) {
-		return rec, false, nil
+		return mfaRecord{}, false, nil
 	} else if err != nil {
-		return rec, false, err
+		return mfaRecord{}, false, err
 	}
+	rec, err := decodeMFA(b)
+	return rec, err == nil, err
+}
+
+// decodeMFA reads a stored record, moving a record from before several
+// apps onto Apps.
+func decodeMFA(b []byte) (mfaRecord, error) {
+	var rec mfaRecord
 	if err := json.Unmarshal(b, &rec); err != nil {
-		return rec, false, err
+		return rec, err
 	}
 	if len(rec.Secret)+len(rec.SealedSecret) > 0 { // a record from before several apps
 		rec.Apps = append([]totpApp{{ID: legacyAppID, Name: "Authenticator app", Secret: rec.Secret, SealedSecret: rec.SealedSecret,
 			Enrolled: rec.Enrolled, Created: rec.Created, LastStep: rec.LastStep}}, rec.Apps...)
 		rec.Secret, rec.SealedSecret, rec.LastStep = nil, nil, 0
 	}
-	return rec, true, nil
+	return rec, nil
 }
 
 func (s *Service) writeMFA(ctx context.Context, rec mfaRecord) error {
-	rec.Enrolled = rec.appCount() > 0
-	b, err := json.Marshal(rec)
+	b, err := encodeMFA(rec)
 	if err != nil {
 		return err
 	}
 	return s.dir.recs.Put(ctx, tableMFA, tkey(rec.TenantID, rec.UserID), b)
+}
+
+func encodeMFA(rec mfaRecord) ([]byte, error) {
+	rec.Enrolled = rec.appCount() > 0
+	return json.Marshal(rec)
+}
+
+// updateMFA changes the user's record in one atomic step (no other write
+// of it comes between the read and the write): fn edits rec (found false
+// when the user has none) and returns del to remove the record. fn may
+// run more than once and must not use the directory's records.
+func (s *Service) updateMFA(ctx context.Context, tenantID, userID string, fn func(rec *mfaRecord, found bool) (del bool, err error)) error {
+	return s.dir.recs.Modify(ctx, tableMFA, tkey(tenantID, userID), func(cur []byte, found bool) ([]byte, bool, error) {
+		rec := mfaRecord{TenantID: tenantID, UserID: userID}
+		if found {
+			var err error
+			if rec, err = decodeMFA(cur); err != nil {
+				return nil, false, err
+			}
+		}
+		del, err := fn(&rec, found)
+		if err != nil || del {
+			return nil, del, err
+		}
+		b, err := encodeMFA(rec)
+		return b, false, err
+	})
 }
 
 // appCount is how many confirmed apps the record holds.
@@ -300,19 +333,7 @@ func (s *Service) AuthenticatorApps(ctx context.Context, tenantID, userID string
 // there is no such app). Removing the last second factor removes the
 // recovery codes too, as ResetMFA does.
 func (s *Service) RemoveAuthenticatorApp(ctx context.Context, tenantID, userID, id string) error {
-	rec, ok, err := s.readMFA(ctx, tenantID, userID)
-	if err != nil {
-		return err
-	}
-	i := slices.IndexFunc(rec.Apps, func(a totpApp) bool { return a.Enrolled && strings.EqualFold(a.ID, id) })
-	if !ok || i < 0 {
-		return ErrNotFound
-	}
-	rec.Apps = slices.Delete(rec.Apps, i, i+1)
-	if rec.appCount() == 0 && !rec.hasKeys() {
-		return s.ResetMFA(ctx, tenantID, userID)
-	}
-	return s.writeMFA(ctx, rec)
+	return s.removeSecondFactor(ctx, tenantID, userID, "app", id, false)
 }
 
 // ResetMFA removes the user's second factor (a lost phone); the user

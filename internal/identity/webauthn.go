@@ -327,28 +327,54 @@ func (s *Service) SecondFactors(ctx context.Context, tenantID, userID string) (a
 // when there is no such key). Removing the last second factor removes the
 // recovery codes too, as ResetMFA does.
 func (s *Service) RemoveSecurityKey(ctx context.Context, tenantID, userID, id string) error {
-	rec, ok, err := s.readMFA(ctx, tenantID, userID)
-	if err != nil {
-		return err
-	}
-	if !ok {
-		return ErrNotFound
-	}
-	creds, err := s.webauthnKeys(ctx, &rec)
-	if err != nil {
-		return err
-	}
-	kept := slices.DeleteFunc(slices.Clone(creds), func(c webauthn.Credential) bool {
-		return base64.RawURLEncoding.EncodeToString(c.ID) == id
+	return s.removeSecondFactor(ctx, tenantID, userID, "key", id, false)
+}
+
+// errLastSecondFactor is removeSecondFactor's refusal to remove the
+// user's only second factor.
+var errLastSecondFactor = errors.New("identity: the user's only second factor is kept")
+
+// removeSecondFactor removes the user's app or security key ("app" or
+// "key") with the ID, or returns ErrNotFound; with keepLast it refuses
+// (errLastSecondFactor) when that would leave the user without a second
+// factor. The check and the removal are one atomic step, so two
+// concurrent removals cannot take the last two factors. Removing the last
+// factor removes the record, recovery codes included.
+func (s *Service) removeSecondFactor(ctx context.Context, tenantID, userID, kind, id string, keepLast bool) error {
+	return s.updateMFA(ctx, tenantID, userID, func(rec *mfaRecord, found bool) (bool, error) {
+		if !found {
+			return false, ErrNotFound
+		}
+		creds, err := s.webauthnKeys(ctx, rec)
+		if err != nil {
+			return false, err
+		}
+		switch kind {
+		case "app":
+			i := slices.IndexFunc(rec.Apps, func(a totpApp) bool { return a.Enrolled && strings.EqualFold(a.ID, id) })
+			if i < 0 {
+				return false, ErrNotFound
+			}
+			rec.Apps = slices.Delete(rec.Apps, i, i+1)
+		case "key":
+			kept := slices.DeleteFunc(slices.Clone(creds), func(c webauthn.Credential) bool {
+				return base64.RawURLEncoding.EncodeToString(c.ID) == id
+			})
+			if len(kept) == len(creds) {
+				return false, ErrNotFound
+			}
+			if creds = kept; len(kept) == 0 {
+				rec.Keys, rec.SealedKeys = nil, nil // no keys: hasKeys is false again
+			} else if err := s.setWebAuthnKeys(rec, kept); err != nil {
+				return false, err
+			}
+		default:
+			return false, ErrNotFound
+		}
+		left := rec.appCount() + len(creds)
+		if left == 0 && keepLast {
+			return false, errLastSecondFactor
+		}
+		return left == 0, nil
 	})
-	if len(kept) == len(creds) {
-		return ErrNotFound
-	}
-	if len(kept) == 0 && rec.appCount() == 0 {
-		return s.ResetMFA(ctx, tenantID, userID)
-	}
-	if err := s.setWebAuthnKeys(&rec, kept); err != nil {
-		return err
-	}
-	return s.writeMFA(ctx, rec)
 }
