@@ -381,15 +381,9 @@ func (s *Service) createSignUpAccount(w http.ResponseWriter, r *http.Request, re
 		again(msg)
 		return
 	}
-	for _, fd := range signUpFields(req.Flow, view.Values) {
-		switch {
-		case fd.Required && fd.Value == "":
-			again(fd.Label + ": this information is required.")
-			return
-		case utf8.RuneCountInString(fd.Value) > fd.Max || strings.ContainsFunc(fd.Value, unicode.IsControl):
-			again(fmt.Sprintf("%s: at most %d characters, without control characters.", fd.Label, fd.Max))
-			return
-		}
+	if msg := checkFields(signUpFields(req.Flow, view.Values)); msg != "" {
+		again(msg)
+		return
 	}
 	user, err := s.CreateLocalAccount(ctx, req.TenantID, LocalAccount{Email: st.Email, Password: pw, Attributes: view.Values})
 	if errors.Is(err, ErrExists) {
