@@ -34,9 +34,7 @@ var _ = template.Must(pages.Parse(`
 {{if .Message}}<p class="error" role="alert">{{.Message}}</p>{{end}}
 <form method="post" action="{{.Action}}">
 <input type="hidden" name="q" value="{{.Query}}"><input type="hidden" name="csrf" value="{{.CSRF}}">
-{{with .SignUp}}{{range .Fields}}<label for="{{.ID}}">{{.Label}}{{if not .Required}} (optional){{end}}</label>
-<input id="{{.ID}}" name="{{.ID}}" type="text" autocomplete="{{.Autocomplete}}" maxlength="{{.Max}}"{{if .Required}} required{{end}} value="{{.Value}}">
-{{end}}{{end}}<button type="submit" name="action" value="profile">Continue</button>
+{{with .SignUp}}{{template "attributes" .Fields}}{{end}}<button type="submit" name="action" value="profile">Continue</button>
 <button type="submit" name="action" value="cancel" class="secondary" formnovalidate>Cancel</button>
 </form>
 {{template "foot" .}}{{end}}
