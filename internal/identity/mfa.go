@@ -270,27 +270,29 @@ func totpEnrollment(raw []byte, account string) TOTPEnrollment {
 // and returns the recovery codes, which are shown once and kept only as
 // hashes (none when the app joins other methods that have codes).
 func (s *Service) ConfirmTOTP(ctx context.Context, tenantID, userID, code string) ([]string, error) {
-	rec, ok, err := s.readMFA(ctx, tenantID, userID)
+	var codes []string
+	err := s.updateMFA(ctx, tenantID, userID, func(rec *mfaRecord, found bool) (bool, error) {
+		codes = nil
+		i := rec.pendingApp()
+		if !found || i < 0 {
+			return false, errBadSecondFactor
+		}
+		if err := s.checkTOTP(ctx, rec, i, code); err != nil {
+			return false, err
+		}
+		others := rec.Enrolled || rec.hasKeys()
+		rec.Apps[i].Enrolled = true
+		if len(rec.RecoveryHashes) > 0 && others {
+			return false, nil
+		}
+		var err error
+		codes, err = s.newRecoveryCodes(rec)
+		return false, err
+	})
 	if err != nil {
 		return nil, err
 	}
-	i := rec.pendingApp()
-	if !ok || i < 0 {
-		return nil, errBadSecondFactor
-	}
-	if err := s.checkTOTP(ctx, &rec, i, code); err != nil {
-		return nil, err
-	}
-	others := rec.Enrolled || rec.hasKeys()
-	rec.Apps[i].Enrolled = true
-	if len(rec.RecoveryHashes) > 0 && others {
-		return nil, s.writeMFA(ctx, rec)
-	}
-	codes, err := s.newRecoveryCodes(&rec)
-	if err != nil {
-		return nil, err
-	}
-	return codes, s.writeMFA(ctx, rec)
+	return codes, nil
 }
 
 // EnrollTOTP enrols a user at once (an administrator's enrolment, handed
@@ -351,37 +353,38 @@ func (s *Service) ResetMFA(ctx context.Context, tenantID, userID string) error {
 // code (spent by the check). Security keys are checked by the sign-in
 // pages' WebAuthn step.
 func (s *Service) VerifySecondFactor(ctx context.Context, tenantID, userID, code string) error {
-	rec, ok, err := s.readMFA(ctx, tenantID, userID)
-	if err != nil {
-		return err
-	}
-	if !ok || (!rec.Enrolled && !rec.hasKeys()) {
-		return errBadSecondFactor
-	}
 	code = strings.ReplaceAll(strings.TrimSpace(code), " ", "")
-	if len(code) == 6 {
-		for i, a := range rec.Apps {
-			if !a.Enrolled {
-				continue
+	// The check and the record of the spent time step or recovery code
+	// are one atomic step: two requests with one code cannot both pass.
+	return s.updateMFA(ctx, tenantID, userID, func(rec *mfaRecord, found bool) (bool, error) {
+		if !found || (!rec.Enrolled && !rec.hasKeys()) {
+			return false, errBadSecondFactor
+		}
+		if len(code) == 6 {
+			for i, a := range rec.Apps {
+				if !a.Enrolled {
+					continue
+				}
+				if err := s.checkTOTP(ctx, rec, i, code); !errors.Is(err, errBadSecondFactor) {
+					return false, err
+				}
 			}
-			if err := s.checkTOTP(ctx, &rec, i, code); !errors.Is(err, errBadSecondFactor) {
-				return err
+			return false, errBadSecondFactor
+		}
+		h := recoveryHash(rec.RecoverySalt, code)
+		for i, want := range rec.RecoveryHashes {
+			if subtle.ConstantTimeCompare([]byte(h), []byte(want)) == 1 {
+				rec.RecoveryHashes = append(rec.RecoveryHashes[:i:i], rec.RecoveryHashes[i+1:]...)
+				return false, nil
 			}
 		}
-		return errBadSecondFactor
-	}
-	h := recoveryHash(rec.RecoverySalt, code)
-	for i, want := range rec.RecoveryHashes {
-		if subtle.ConstantTimeCompare([]byte(h), []byte(want)) == 1 {
-			rec.RecoveryHashes = append(rec.RecoveryHashes[:i:i], rec.RecoveryHashes[i+1:]...)
-			return s.writeMFA(ctx, rec)
-		}
-	}
-	return errBadSecondFactor
+		return false, errBadSecondFactor
+	})
 }
 
 // checkTOTP accepts code from app i for a time step within the skew that
-// is later than the last one the app answered, and records that step.
+// is later than the last one the app answered, and records that step in
+// rec (the caller writes it, in the same atomic step as the read).
 func (s *Service) checkTOTP(ctx context.Context, rec *mfaRecord, i int, code string) error {
 	secret, err := s.secret(ctx, rec, i)
 	if err != nil {
@@ -400,7 +403,7 @@ func (s *Service) checkTOTP(ctx context.Context, rec *mfaRecord, i int, code str
 		}
 		if subtle.ConstantTimeCompare([]byte(want), []byte(code)) == 1 && step > rec.Apps[i].LastStep {
 			rec.Apps[i].LastStep = step
-			return s.writeMFA(ctx, *rec)
+			return nil
 		}
 	}
 	return errBadSecondFactor

@@ -423,3 +423,47 @@ func TestSecurityInfoConcurrentDeletesKeepTheLastFactor(t *testing.T) {
 		t.Errorf("deleted %d, refused %d; want 400 of each", deleted, refused)
 	}
 }
+
+// A code is good once however two sign-ins using it interleave: of two
+// concurrent checks of one TOTP code, or of one recovery code, exactly
+// one passes.
+func TestSecondFactorCodeSpentOnceUnderConcurrency(t *testing.T) {
+	e := newSigninEnv(t)
+	ctx := context.Background()
+	enr, recovery, err := e.svc.EnrollTOTP(ctx, e.tenant.ID, e.user)
+	if err != nil {
+		t.Fatal(err)
+	}
+	twice := func(code string) (passed int) {
+		var wg sync.WaitGroup
+		errs := make([]error, 2)
+		for i := range errs {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				errs[i] = e.svc.VerifySecondFactor(ctx, e.tenant.ID, e.user.ID, code)
+			}()
+		}
+		wg.Wait()
+		for _, err := range errs {
+			if err == nil {
+				passed++
+			} else if !ErrBadSecondFactor(err) {
+				t.Fatal(err)
+			}
+		}
+		return passed
+	}
+	for round := 0; round < 200; round++ {
+		e.clock.Add(time.Minute)
+		c, _ := totp.GenerateCode(enr.Secret, e.clock.Now())
+		if n := twice(c); n != 1 {
+			t.Fatalf("round %d: one TOTP code passed %d times", round, n)
+		}
+	}
+	for _, c := range recovery {
+		if n := twice(c); n != 1 {
+			t.Fatalf("recovery code %s passed %d times", c, n)
+		}
+	}
+}
