@@ -61,7 +61,7 @@ type mfaRecord struct {
 	// Apps are the user's authenticator apps (TOTP secrets): the
 	// confirmed ones and at most one pending enrolment.
 	Apps []totpApp `json:"apps,omitempty"`
-	// Enrolled reports whether an app is confirmed (kept by writeMFA).
+	// Enrolled reports whether an app is confirmed (kept by encodeMFA).
 	Enrolled bool      `json:"enrolled"`
 	Created  time.Time `json:"created"`
 	// Secret, SealedSecret and LastStep are the one app of a record
@@ -134,14 +134,6 @@ func decodeMFA(b []byte) (mfaRecord, error) {
 	return rec, nil
 }
 
-func (s *Service) writeMFA(ctx context.Context, rec mfaRecord) error {
-	b, err := encodeMFA(rec)
-	if err != nil {
-		return err
-	}
-	return s.dir.recs.Put(ctx, tableMFA, tkey(rec.TenantID, rec.UserID), b)
-}
-
 func encodeMFA(rec mfaRecord) ([]byte, error) {
 	rec.Enrolled = rec.appCount() > 0
 	return json.Marshal(rec)
@@ -153,7 +145,7 @@ func encodeMFA(rec mfaRecord) ([]byte, error) {
 // run more than once and must not use the directory's records.
 func (s *Service) updateMFA(ctx context.Context, tenantID, userID string, fn func(rec *mfaRecord, found bool) (del bool, err error)) error {
 	return s.dir.recs.Modify(ctx, tableMFA, tkey(tenantID, userID), func(cur []byte, found bool) ([]byte, bool, error) {
-		rec := mfaRecord{TenantID: tenantID, UserID: userID}
+		rec := mfaRecord{TenantID: strings.ToLower(tenantID), UserID: userID}
 		if found {
 			var err error
 			if rec, err = decodeMFA(cur); err != nil {
@@ -217,41 +209,41 @@ var ErrTooManyApps = errors.New("identity: the user has the most authenticator a
 // user's apps and security keys (the security-info page, after a fresh
 // second factor), whose recovery codes stay.
 func (s *Service) beginTOTP(ctx context.Context, tenantID string, u User, beside bool, name string) (TOTPEnrollment, error) {
-	rec, ok, err := s.readMFA(ctx, tenantID, u.ID)
-	if err != nil {
-		return TOTPEnrollment{}, err
-	}
-	if ok && (rec.Enrolled || rec.hasKeys()) && !beside {
-		return TOTPEnrollment{}, ErrMFAEnrolled
-	}
-	if rec.appCount() >= maxTOTPApps {
-		return TOTPEnrollment{}, ErrTooManyApps
-	}
 	key, err := totp.Generate(totp.GenerateOpts{Issuer: "Steward", AccountName: u.UserPrincipalName, Rand: s.opts.Rand})
 	if err != nil {
 		return TOTPEnrollment{}, fmt.Errorf("identity: totp: %w", err)
 	}
-	raw, err := base32.StdEncoding.WithPadding(base32.NoPadding).DecodeString(key.Secret())
-	if err != nil {
-		return TOTPEnrollment{}, err
-	}
 	now := s.opts.Now().UTC()
-	if !ok {
-		rec = mfaRecord{TenantID: strings.ToLower(tenantID), UserID: u.ID, Created: now}
-	}
-	rec.dropPendingApps()
-	if name == "" {
-		name = "Authenticator app"
-		if n := rec.appCount(); n > 0 {
-			name += " " + strconv.Itoa(n+1)
+	err = s.updateMFA(ctx, tenantID, u.ID, func(rec *mfaRecord, found bool) (bool, error) {
+		if found && (rec.Enrolled || rec.hasKeys()) && !beside {
+			return false, ErrMFAEnrolled
 		}
-	}
-	app := totpApp{ID: strings.ToLower(s.opts.NewID()), Name: name, Created: now}
-	if err := s.setSecret(&rec, &app, raw); err != nil {
-		return TOTPEnrollment{}, err
-	}
-	rec.Apps = append(rec.Apps, app)
-	if err := s.writeMFA(ctx, rec); err != nil {
+		if rec.appCount() >= maxTOTPApps {
+			return false, ErrTooManyApps
+		}
+		raw, err := base32.StdEncoding.WithPadding(base32.NoPadding).DecodeString(key.Secret())
+		if err != nil {
+			return false, err
+		}
+		if !found {
+			rec.Created = now
+		}
+		rec.dropPendingApps()
+		appName := name
+		if appName == "" {
+			appName = "Authenticator app"
+			if n := rec.appCount(); n > 0 {
+				appName += " " + strconv.Itoa(n+1)
+			}
+		}
+		app := totpApp{ID: strings.ToLower(s.opts.NewID()), Name: appName, Created: now}
+		if err := s.setSecret(rec, &app, raw); err != nil {
+			return false, err
+		}
+		rec.Apps = append(rec.Apps, app)
+		return false, nil
+	})
+	if err != nil {
 		return TOTPEnrollment{}, err
 	}
 	return TOTPEnrollment{URI: key.URL(), Secret: key.Secret()}, nil
@@ -302,18 +294,19 @@ func (s *Service) EnrollTOTP(ctx context.Context, tenantID string, u User) (TOTP
 	if err != nil {
 		return TOTPEnrollment{}, nil, err
 	}
-	rec, _, err := s.readMFA(ctx, tenantID, u.ID)
+	var codes []string
+	err = s.updateMFA(ctx, tenantID, u.ID, func(rec *mfaRecord, _ bool) (bool, error) {
+		if i := rec.pendingApp(); i >= 0 {
+			rec.Apps[i].Enrolled = true
+		}
+		var err error
+		codes, err = s.newRecoveryCodes(rec)
+		return false, err
+	})
 	if err != nil {
 		return TOTPEnrollment{}, nil, err
 	}
-	if i := rec.pendingApp(); i >= 0 {
-		rec.Apps[i].Enrolled = true
-	}
-	codes, err := s.newRecoveryCodes(&rec)
-	if err != nil {
-		return TOTPEnrollment{}, nil, err
-	}
-	return e, codes, s.writeMFA(ctx, rec)
+	return e, codes, nil
 }
 
 // AuthenticatorApps lists the user's confirmed authenticator apps.

@@ -231,23 +231,7 @@ func (s *Service) finishWebAuthn(ctx context.Context, r *http.Request, sess *ses
 		if err != nil {
 			return nil, errBadSecondFactor
 		}
-		if adding {
-			if err := s.setWebAuthnKeys(&rec, append(creds, *cred)); err != nil {
-				return nil, err
-			}
-			return nil, s.writeMFA(ctx, rec)
-		}
-		if err := s.setWebAuthnKeys(&rec, []webauthn.Credential{*cred}); err != nil {
-			return nil, err
-		}
-		// A pending authenticator-app enrolment is dropped: the key is the
-		// second factor now.
-		rec.dropPendingApps()
-		codes, err := s.newRecoveryCodes(&rec)
-		if err != nil {
-			return nil, err
-		}
-		return codes, s.writeMFA(ctx, rec)
+		return s.storeNewKey(ctx, tenantID, user.ID, *cred, allowAdd && c.Add)
 	}
 	parsed, err := protocol.ParseCredentialRequestResponseBytes([]byte(answer))
 	if err != nil {
@@ -257,15 +241,63 @@ func (s *Service) finishWebAuthn(ctx context.Context, r *http.Request, sess *ses
 	if err != nil || cred.Authenticator.CloneWarning {
 		return nil, errBadSecondFactor
 	}
-	for i := range creds {
-		if bytes.Equal(creds[i].ID, cred.ID) {
-			creds[i] = *cred
+	return nil, s.storeKeyUse(ctx, tenantID, user.ID, *cred)
+}
+
+// storeNewKey keeps a registered key, in one atomic step with the read of
+// the user's factors: as the first second factor (dropping a pending app
+// enrolment, with new recovery codes, returned), or, when add allows it,
+// beside the existing ones (keeping their recovery codes). A user who has
+// a factor by then without add is refused (errBadSecondFactor).
+func (s *Service) storeNewKey(ctx context.Context, tenantID, userID string, cred webauthn.Credential, add bool) ([]string, error) {
+	var codes []string
+	err := s.updateMFA(ctx, tenantID, userID, func(rec *mfaRecord, found bool) (bool, error) {
+		codes = nil
+		if !found {
+			rec.Created = s.opts.Now().UTC()
 		}
-	}
-	if err := s.setWebAuthnKeys(&rec, creds); err != nil {
+		creds, err := s.webauthnKeys(ctx, rec)
+		if err != nil {
+			return false, err
+		}
+		if rec.Enrolled || len(creds) > 0 {
+			if !add {
+				return false, errBadSecondFactor
+			}
+			return false, s.setWebAuthnKeys(rec, append(creds, cred))
+		}
+		if err := s.setWebAuthnKeys(rec, []webauthn.Credential{cred}); err != nil {
+			return false, err
+		}
+		// A pending authenticator-app enrolment is dropped: the key is the
+		// second factor now.
+		rec.dropPendingApps()
+		codes, err = s.newRecoveryCodes(rec)
+		return false, err
+	})
+	if err != nil {
 		return nil, err
 	}
-	return nil, s.writeMFA(ctx, rec)
+	return codes, nil
+}
+
+// storeKeyUse records a sign-in's updated credential (its sign count) in
+// one atomic step with the read, so it neither undoes a concurrent
+// change of the user's methods nor brings back a key deleted meanwhile
+// (the sign-in is then refused, errBadSecondFactor).
+func (s *Service) storeKeyUse(ctx context.Context, tenantID, userID string, cred webauthn.Credential) error {
+	return s.updateMFA(ctx, tenantID, userID, func(rec *mfaRecord, found bool) (bool, error) {
+		creds, err := s.webauthnKeys(ctx, rec)
+		if err != nil {
+			return false, err
+		}
+		i := slices.IndexFunc(creds, func(c webauthn.Credential) bool { return bytes.Equal(c.ID, cred.ID) })
+		if !found || i < 0 {
+			return false, errBadSecondFactor
+		}
+		creds[i] = cred
+		return false, s.setWebAuthnKeys(rec, creds)
+	})
 }
 
 // WebAuthnKeyCount returns how many security keys the user has registered.
