@@ -110,7 +110,7 @@ func (s *Service) CreateUserFlow(ctx context.Context, tenantID string, f UserFlo
 	}
 	f.ID, f.TenantID, f.Created = name, t.ID, s.opts.Now().UTC()
 	f.Attributes = nil
-	if f.signsUp() {
+	if f.collectsAttributes() {
 		f.Attributes = defaultFlowAttributes()
 	}
 	b, err := json.Marshal(f)
@@ -221,7 +221,8 @@ func B2CDiscovery(authority, tenantSeg, tenantID, policy string) B2CConfiguratio
 		SubjectTypesSupported:             []string{"pairwise"},
 		IDTokenSigningAlgValuesSupported:  []string{"RS256"},
 		TokenEndpointAuthMethodsSupported: []string{"client_secret_post", "client_secret_basic"},
-		ClaimsSupported:                   []string{"name", "given_name", "family_name", "emails", "oid", "sub", "tfp", "iss", "iat", "exp", "aud", "nbf", "auth_time", "nonce", "scp", "azp", "ver", "newUser"},
+		ClaimsSupported: []string{"name", "given_name", "family_name", "emails", "oid", "sub", "tfp", "iss", "iat", "exp", "aud", "nbf", "auth_time", "nonce", "scp", "azp", "ver", "newUser",
+			"jobTitle", "streetAddress", "city", "state", "postalCode", "country"},
 	}
 }
 
@@ -271,12 +272,20 @@ type B2CClaims struct {
 	GivenName  string   `json:"given_name,omitempty"`
 	FamilyName string   `json:"family_name,omitempty"`
 	Emails     []string `json:"emails,omitempty"`
-	Policy     string   `json:"tfp"`
-	Nonce      string   `json:"nonce,omitempty"`
-	Scope      string   `json:"scp,omitempty"`
-	AZP        string   `json:"azp,omitempty"`
-	Version    string   `json:"ver"`
-	TenantID   string   `json:"tid"`
+	// The other built-in attributes the user has a value for, under B2C's
+	// claim names (camel case, as the attributes).
+	JobTitle      string `json:"jobTitle,omitempty"`
+	StreetAddress string `json:"streetAddress,omitempty"`
+	City          string `json:"city,omitempty"`
+	State         string `json:"state,omitempty"`
+	PostalCode    string `json:"postalCode,omitempty"`
+	Country       string `json:"country,omitempty"`
+	Policy        string `json:"tfp"`
+	Nonce         string `json:"nonce,omitempty"`
+	Scope         string `json:"scp,omitempty"`
+	AZP           string `json:"azp,omitempty"`
+	Version       string `json:"ver"`
+	TenantID      string `json:"tid"`
 	// NewUser is true in the tokens of the sign-in that created the
 	// account (B2C's "User is new" claim).
 	NewUser bool `json:"newUser,omitempty"`
@@ -375,7 +384,9 @@ func (s *Service) issueB2CTokens(ctx context.Context, tenantID string, app Appli
 	base := B2CClaims{Issuer: B2CIssuer(authority, tenantID), IssuedAt: now.Unix(), NotBefore: now.Unix(),
 		Expiry: exp.Unix(), AuthTime: g.AuthTime.Unix(), ObjectID: user.ID, Subject: user.ID, Name: user.DisplayName,
 		Emails: userEmails(user), Policy: g.Policy, Version: "1.0", TenantID: tenantID,
-		GivenName: userString(user, "givenName"), FamilyName: userString(user, "surname"), NewUser: g.NewUser}
+		GivenName: userString(user, "givenName"), FamilyName: userString(user, "surname"), NewUser: g.NewUser,
+		JobTitle: userString(user, "jobTitle"), StreetAddress: userString(user, "streetAddress"), City: userString(user, "city"),
+		State: userString(user, "state"), PostalCode: userString(user, "postalCode"), Country: userString(user, "country")}
 	secs := int64(exp.Sub(now) / time.Second)
 	out := UserTokenResponse{TokenType: "Bearer", ExpiresIn: secs, ExtExpiresIn: secs,
 		ClientInfo: b2cClientInfo(user.ID, g.Policy, tenantID), Scope: strings.Join(res.OIDC, " ")}

@@ -229,6 +229,48 @@ func TestB2CMFAProfileAndPasswordReset(t *testing.T) {
 		t.Errorf("after profile edit: %+v", id)
 	}
 
+	// The flow's assigned attributes are on the page, with the user's
+	// values; the new values are in the user and the next tokens, an
+	// optional one left empty is removed, a required one is asked for.
+	for _, a := range []UserFlowAttribute{{ID: "city"}, {ID: "postalCode", IsOptional: true}} {
+		if _, err := e.svc.AddUserFlowAttribute(e.ctx, e.tenant.ID, "B2C_1_profile", a); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := e.svc.RemoveUserFlowAttribute(e.ctx, e.tenant.ID, "B2C_1_profile", "surname"); err != nil {
+		t.Fatal(err)
+	}
+	p = b.get(e.oauth("B2C_1_profile").AuthCodeURL("st"))
+	for _, want := range []string{`name="displayName" type="text" autocomplete="name" maxlength="256" required value="Alice B. Example"`,
+		`<label for="city">City</label>`, `name="city" type="text" autocomplete="address-level2" maxlength="128" required value=""`,
+		`<label for="postalCode">Postal Code (optional)</label>`} {
+		if !strings.Contains(p.body, want) {
+			t.Errorf("the profile page lacks %q: %.1500s", want, p.body)
+		}
+	}
+	if strings.Contains(p.body, `name="surname"`) {
+		t.Errorf("the profile page has an attribute the flow does not: %.1500s", p.body)
+	}
+	p = b.submit(p, url.Values{"action": {"profile"}, "city": {"  "}, "postalCode": {"1000-001"}})
+	if !strings.Contains(p.body, "City: this information is required.") || !strings.Contains(p.body, `value="1000-001"`) {
+		t.Fatalf("the profile without its required city: %.1500s", p.body)
+	}
+	q = redirectParams(t, b.submit(p, url.Values{"action": {"profile"}, "city": {"Lisbon"}, "postalCode": {"1000-001"}}), webRedirect)
+	if tok, err = e.oauth("B2C_1_profile").Exchange(e.client(), q.Get("code")); err != nil {
+		t.Fatal(err)
+	}
+	claims := map[string]any{}
+	_ = unsafeClaims(tok.Extra("id_token").(string), &claims)
+	if claims["city"] != "Lisbon" || claims["postalCode"] != "1000-001" || claims["name"] != "Alice B. Example" {
+		t.Errorf("the id_token after the profile edit: %v", claims)
+	}
+	p = b.get(e.oauth("B2C_1_profile").AuthCodeURL("st"))
+	redirectParams(t, b.submit(p, url.Values{"action": {"profile"}, "city": {"Porto"}, "postalCode": {""}}), webRedirect)
+	if u, err := e.svc.Directory().User(e.ctx, e.tenant.ID, e.user.ID); err != nil || userString(u, "city") != "Porto" ||
+		u.Properties["postalCode"] != nil || u.DisplayName != "Alice B. Example" {
+		t.Errorf("the user after clearing the postal code: %+v %v", u, err)
+	}
+
 	// Password reset: the authenticator's code proves the account.
 	b2 := e.browser(t)
 	reset := e.oauth("B2C_1_reset")

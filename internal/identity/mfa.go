@@ -61,7 +61,7 @@ type mfaRecord struct {
 	// Apps are the user's authenticator apps (TOTP secrets): the
 	// confirmed ones and at most one pending enrolment.
 	Apps []totpApp `json:"apps,omitempty"`
-	// Enrolled reports whether an app is confirmed (kept by writeMFA).
+	// Enrolled reports whether an app is confirmed (kept by encodeMFA).
 	Enrolled bool      `json:"enrolled"`
 	Created  time.Time `json:"created"`
 	// Secret, SealedSecret and LastStep are the one app of a record
@@ -109,31 +109,56 @@ func appPath(rec *mfaRecord, id string) string {
 }
 
 func (s *Service) readMFA(ctx context.Context, tenantID, userID string) (mfaRecord, bool, error) {
-	var rec mfaRecord
 	b, err := s.dir.recs.Get(ctx, tableMFA, tkey(tenantID, userID))
 	if errors.Is(err, ErrNotFound) {
-		return rec, false, nil
+		return mfaRecord{}, false, nil
 	} else if err != nil {
-		return rec, false, err
+		return mfaRecord{}, false, err
 	}
+	rec, err := decodeMFA(b)
+	return rec, err == nil, err
+}
+
+// decodeMFA reads a stored record, moving a record from before several
+// apps onto Apps.
+func decodeMFA(b []byte) (mfaRecord, error) {
+	var rec mfaRecord
 	if err := json.Unmarshal(b, &rec); err != nil {
-		return rec, false, err
+		return rec, err
 	}
 	if len(rec.Secret)+len(rec.SealedSecret) > 0 { // a record from before several apps
 		rec.Apps = append([]totpApp{{ID: legacyAppID, Name: "Authenticator app", Secret: rec.Secret, SealedSecret: rec.SealedSecret,
 			Enrolled: rec.Enrolled, Created: rec.Created, LastStep: rec.LastStep}}, rec.Apps...)
 		rec.Secret, rec.SealedSecret, rec.LastStep = nil, nil, 0
 	}
-	return rec, true, nil
+	return rec, nil
 }
 
-func (s *Service) writeMFA(ctx context.Context, rec mfaRecord) error {
+func encodeMFA(rec mfaRecord) ([]byte, error) {
 	rec.Enrolled = rec.appCount() > 0
-	b, err := json.Marshal(rec)
-	if err != nil {
-		return err
-	}
-	return s.dir.recs.Put(ctx, tableMFA, tkey(rec.TenantID, rec.UserID), b)
+	return json.Marshal(rec)
+}
+
+// updateMFA changes the user's record in one atomic step (no other write
+// of it comes between the read and the write): fn edits rec (found false
+// when the user has none) and returns del to remove the record. fn may
+// run more than once and must not use the directory's records.
+func (s *Service) updateMFA(ctx context.Context, tenantID, userID string, fn func(rec *mfaRecord, found bool) (del bool, err error)) error {
+	return s.dir.recs.Modify(ctx, tableMFA, tkey(tenantID, userID), func(cur []byte, found bool) ([]byte, bool, error) {
+		rec := mfaRecord{TenantID: strings.ToLower(tenantID), UserID: userID}
+		if found {
+			var err error
+			if rec, err = decodeMFA(cur); err != nil {
+				return nil, false, err
+			}
+		}
+		del, err := fn(&rec, found)
+		if err != nil || del {
+			return nil, del, err
+		}
+		b, err := encodeMFA(rec)
+		return b, false, err
+	})
 }
 
 // appCount is how many confirmed apps the record holds.
@@ -184,41 +209,41 @@ var ErrTooManyApps = errors.New("identity: the user has the most authenticator a
 // user's apps and security keys (the security-info page, after a fresh
 // second factor), whose recovery codes stay.
 func (s *Service) beginTOTP(ctx context.Context, tenantID string, u User, beside bool, name string) (TOTPEnrollment, error) {
-	rec, ok, err := s.readMFA(ctx, tenantID, u.ID)
-	if err != nil {
-		return TOTPEnrollment{}, err
-	}
-	if ok && (rec.Enrolled || rec.hasKeys()) && !beside {
-		return TOTPEnrollment{}, ErrMFAEnrolled
-	}
-	if rec.appCount() >= maxTOTPApps {
-		return TOTPEnrollment{}, ErrTooManyApps
-	}
 	key, err := totp.Generate(totp.GenerateOpts{Issuer: "Steward", AccountName: u.UserPrincipalName, Rand: s.opts.Rand})
 	if err != nil {
 		return TOTPEnrollment{}, fmt.Errorf("identity: totp: %w", err)
 	}
-	raw, err := base32.StdEncoding.WithPadding(base32.NoPadding).DecodeString(key.Secret())
-	if err != nil {
-		return TOTPEnrollment{}, err
-	}
 	now := s.opts.Now().UTC()
-	if !ok {
-		rec = mfaRecord{TenantID: strings.ToLower(tenantID), UserID: u.ID, Created: now}
-	}
-	rec.dropPendingApps()
-	if name == "" {
-		name = "Authenticator app"
-		if n := rec.appCount(); n > 0 {
-			name += " " + strconv.Itoa(n+1)
+	err = s.updateMFA(ctx, tenantID, u.ID, func(rec *mfaRecord, found bool) (bool, error) {
+		if found && (rec.Enrolled || rec.hasKeys()) && !beside {
+			return false, ErrMFAEnrolled
 		}
-	}
-	app := totpApp{ID: strings.ToLower(s.opts.NewID()), Name: name, Created: now}
-	if err := s.setSecret(&rec, &app, raw); err != nil {
-		return TOTPEnrollment{}, err
-	}
-	rec.Apps = append(rec.Apps, app)
-	if err := s.writeMFA(ctx, rec); err != nil {
+		if rec.appCount() >= maxTOTPApps {
+			return false, ErrTooManyApps
+		}
+		raw, err := base32.StdEncoding.WithPadding(base32.NoPadding).DecodeString(key.Secret())
+		if err != nil {
+			return false, err
+		}
+		if !found {
+			rec.Created = now
+		}
+		rec.dropPendingApps()
+		appName := name
+		if appName == "" {
+			appName = "Authenticator app"
+			if n := rec.appCount(); n > 0 {
+				appName += " " + strconv.Itoa(n+1)
+			}
+		}
+		app := totpApp{ID: strings.ToLower(s.opts.NewID()), Name: appName, Created: now}
+		if err := s.setSecret(rec, &app, raw); err != nil {
+			return false, err
+		}
+		rec.Apps = append(rec.Apps, app)
+		return false, nil
+	})
+	if err != nil {
 		return TOTPEnrollment{}, err
 	}
 	return TOTPEnrollment{URI: key.URL(), Secret: key.Secret()}, nil
@@ -237,27 +262,29 @@ func totpEnrollment(raw []byte, account string) TOTPEnrollment {
 // and returns the recovery codes, which are shown once and kept only as
 // hashes (none when the app joins other methods that have codes).
 func (s *Service) ConfirmTOTP(ctx context.Context, tenantID, userID, code string) ([]string, error) {
-	rec, ok, err := s.readMFA(ctx, tenantID, userID)
+	var codes []string
+	err := s.updateMFA(ctx, tenantID, userID, func(rec *mfaRecord, found bool) (bool, error) {
+		codes = nil
+		i := rec.pendingApp()
+		if !found || i < 0 {
+			return false, errBadSecondFactor
+		}
+		if err := s.checkTOTP(ctx, rec, i, code); err != nil {
+			return false, err
+		}
+		others := rec.Enrolled || rec.hasKeys()
+		rec.Apps[i].Enrolled = true
+		if len(rec.RecoveryHashes) > 0 && others {
+			return false, nil
+		}
+		var err error
+		codes, err = s.newRecoveryCodes(rec)
+		return false, err
+	})
 	if err != nil {
 		return nil, err
 	}
-	i := rec.pendingApp()
-	if !ok || i < 0 {
-		return nil, errBadSecondFactor
-	}
-	if err := s.checkTOTP(ctx, &rec, i, code); err != nil {
-		return nil, err
-	}
-	others := rec.Enrolled || rec.hasKeys()
-	rec.Apps[i].Enrolled = true
-	if len(rec.RecoveryHashes) > 0 && others {
-		return nil, s.writeMFA(ctx, rec)
-	}
-	codes, err := s.newRecoveryCodes(&rec)
-	if err != nil {
-		return nil, err
-	}
-	return codes, s.writeMFA(ctx, rec)
+	return codes, nil
 }
 
 // EnrollTOTP enrols a user at once (an administrator's enrolment, handed
@@ -267,18 +294,19 @@ func (s *Service) EnrollTOTP(ctx context.Context, tenantID string, u User) (TOTP
 	if err != nil {
 		return TOTPEnrollment{}, nil, err
 	}
-	rec, _, err := s.readMFA(ctx, tenantID, u.ID)
+	var codes []string
+	err = s.updateMFA(ctx, tenantID, u.ID, func(rec *mfaRecord, _ bool) (bool, error) {
+		if i := rec.pendingApp(); i >= 0 {
+			rec.Apps[i].Enrolled = true
+		}
+		var err error
+		codes, err = s.newRecoveryCodes(rec)
+		return false, err
+	})
 	if err != nil {
 		return TOTPEnrollment{}, nil, err
 	}
-	if i := rec.pendingApp(); i >= 0 {
-		rec.Apps[i].Enrolled = true
-	}
-	codes, err := s.newRecoveryCodes(&rec)
-	if err != nil {
-		return TOTPEnrollment{}, nil, err
-	}
-	return e, codes, s.writeMFA(ctx, rec)
+	return e, codes, nil
 }
 
 // AuthenticatorApps lists the user's confirmed authenticator apps.
@@ -300,19 +328,7 @@ func (s *Service) AuthenticatorApps(ctx context.Context, tenantID, userID string
 // there is no such app). Removing the last second factor removes the
 // recovery codes too, as ResetMFA does.
 func (s *Service) RemoveAuthenticatorApp(ctx context.Context, tenantID, userID, id string) error {
-	rec, ok, err := s.readMFA(ctx, tenantID, userID)
-	if err != nil {
-		return err
-	}
-	i := slices.IndexFunc(rec.Apps, func(a totpApp) bool { return a.Enrolled && strings.EqualFold(a.ID, id) })
-	if !ok || i < 0 {
-		return ErrNotFound
-	}
-	rec.Apps = slices.Delete(rec.Apps, i, i+1)
-	if rec.appCount() == 0 && !rec.hasKeys() {
-		return s.ResetMFA(ctx, tenantID, userID)
-	}
-	return s.writeMFA(ctx, rec)
+	return s.removeSecondFactor(ctx, tenantID, userID, "app", id, false)
 }
 
 // ResetMFA removes the user's second factor (a lost phone); the user
@@ -330,37 +346,38 @@ func (s *Service) ResetMFA(ctx context.Context, tenantID, userID string) error {
 // code (spent by the check). Security keys are checked by the sign-in
 // pages' WebAuthn step.
 func (s *Service) VerifySecondFactor(ctx context.Context, tenantID, userID, code string) error {
-	rec, ok, err := s.readMFA(ctx, tenantID, userID)
-	if err != nil {
-		return err
-	}
-	if !ok || (!rec.Enrolled && !rec.hasKeys()) {
-		return errBadSecondFactor
-	}
 	code = strings.ReplaceAll(strings.TrimSpace(code), " ", "")
-	if len(code) == 6 {
-		for i, a := range rec.Apps {
-			if !a.Enrolled {
-				continue
+	// The check and the record of the spent time step or recovery code
+	// are one atomic step: two requests with one code cannot both pass.
+	return s.updateMFA(ctx, tenantID, userID, func(rec *mfaRecord, found bool) (bool, error) {
+		if !found || (!rec.Enrolled && !rec.hasKeys()) {
+			return false, errBadSecondFactor
+		}
+		if len(code) == 6 {
+			for i, a := range rec.Apps {
+				if !a.Enrolled {
+					continue
+				}
+				if err := s.checkTOTP(ctx, rec, i, code); !errors.Is(err, errBadSecondFactor) {
+					return false, err
+				}
 			}
-			if err := s.checkTOTP(ctx, &rec, i, code); !errors.Is(err, errBadSecondFactor) {
-				return err
+			return false, errBadSecondFactor
+		}
+		h := recoveryHash(rec.RecoverySalt, code)
+		for i, want := range rec.RecoveryHashes {
+			if subtle.ConstantTimeCompare([]byte(h), []byte(want)) == 1 {
+				rec.RecoveryHashes = append(rec.RecoveryHashes[:i:i], rec.RecoveryHashes[i+1:]...)
+				return false, nil
 			}
 		}
-		return errBadSecondFactor
-	}
-	h := recoveryHash(rec.RecoverySalt, code)
-	for i, want := range rec.RecoveryHashes {
-		if subtle.ConstantTimeCompare([]byte(h), []byte(want)) == 1 {
-			rec.RecoveryHashes = append(rec.RecoveryHashes[:i:i], rec.RecoveryHashes[i+1:]...)
-			return s.writeMFA(ctx, rec)
-		}
-	}
-	return errBadSecondFactor
+		return false, errBadSecondFactor
+	})
 }
 
 // checkTOTP accepts code from app i for a time step within the skew that
-// is later than the last one the app answered, and records that step.
+// is later than the last one the app answered, and records that step in
+// rec (the caller writes it, in the same atomic step as the read).
 func (s *Service) checkTOTP(ctx context.Context, rec *mfaRecord, i int, code string) error {
 	secret, err := s.secret(ctx, rec, i)
 	if err != nil {
@@ -379,7 +396,7 @@ func (s *Service) checkTOTP(ctx context.Context, rec *mfaRecord, i int, code str
 		}
 		if subtle.ConstantTimeCompare([]byte(want), []byte(code)) == 1 && step > rec.Apps[i].LastStep {
 			rec.Apps[i].LastStep = step
-			return s.writeMFA(ctx, *rec)
+			return nil
 		}
 	}
 	return errBadSecondFactor

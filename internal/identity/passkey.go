@@ -1,7 +1,6 @@
 package identity
 
 import (
-	"bytes"
 	"html/template"
 	"net/http"
 	"strings"
@@ -161,15 +160,7 @@ func (s *Service) finishPasskey(r *http.Request, req authzRequest, rp *webauthn.
 	if err != nil || cred.Authenticator.CloneWarning || found.u.ID == "" || !cred.Flags.UserVerified {
 		return User{}, nil, errBadSecondFactor
 	}
-	for i := range found.creds {
-		if bytes.Equal(found.creds[i].ID, cred.ID) {
-			found.creds[i] = *cred
-		}
-	}
-	if err := s.setWebAuthnKeys(&rec, found.creds); err != nil {
-		return User{}, nil, err
-	}
-	if err := s.writeMFA(ctx, rec); err != nil {
+	if err := s.storeKeyUse(ctx, req.TenantID, found.u.ID, *cred); err != nil {
 		return User{}, nil, err
 	}
 	return found.u, cred, nil

@@ -41,7 +41,17 @@ type Records interface {
 	// DeleteBefore deletes the keys that sort before end and returns how
 	// many it deleted.
 	DeleteBefore(ctx context.Context, table, end string) (int, error)
+	// Modify reads key and writes what fn makes of it as one atomic step:
+	// no other write of key comes between the read and the write. fn gets
+	// the current value (found false when key is absent) and returns the
+	// next value, or del true to remove key; an error from fn writes
+	// nothing and is Modify's. fn may run more than once (a store retries
+	// a transaction that lost a race) and must not use the Records.
+	Modify(ctx context.Context, table, key string, fn ModifyFunc) error
 }
+
+// ModifyFunc is the read-modify-write step of [Records.Modify].
+type ModifyFunc func(cur []byte, found bool) (next []byte, del bool, err error)
 
 // MemRecords is an in-memory [Records] for tests and benchmarks.
 type MemRecords struct {
@@ -119,6 +129,23 @@ func (m *MemRecords) Delete(_ context.Context, table, key string) error {
 		return ErrNotFound
 	}
 	delete(m.data[table], key)
+	return nil
+}
+
+// Modify implements Records, under the write lock.
+func (m *MemRecords) Modify(_ context.Context, table, key string, fn ModifyFunc) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	cur, found := m.data[table][key]
+	next, del, err := fn(append([]byte(nil), cur...), found)
+	switch {
+	case err != nil:
+		return err
+	case del:
+		delete(m.data[table], key)
+	default:
+		m.put(table, key, next)
+	}
 	return nil
 }
 

@@ -214,35 +214,25 @@ func (s *Service) renderSecurityInfoSignIn(w http.ResponseWriter, r *http.Reques
 // the tenant's user flows require multifactor authentication.
 func (s *Service) removeMethod(r *http.Request, user User, kind, id string) (info, msg string, err error) {
 	ctx := r.Context()
-	apps, err := s.AuthenticatorApps(ctx, user.TenantID, user.ID)
+	required, err := s.tenantRequiresMFA(ctx, user.TenantID)
 	if err != nil {
 		return "", "", err
 	}
-	_, keys, err := s.SecondFactors(ctx, user.TenantID, user.ID)
-	if err != nil {
-		return "", "", err
-	}
-	if len(apps)+len(keys) == 1 {
-		required, err := s.tenantRequiresMFA(ctx, user.TenantID)
-		if err != nil {
-			return "", "", err
-		}
-		if required {
-			return "", "You can't delete your only second factor: this organization's sign-in requires multifactor authentication. Add another method first, then delete this one.", nil
-		}
-	}
-	switch kind {
-	case "app":
-		err, info = s.RemoveAuthenticatorApp(ctx, user.TenantID, user.ID, id), "Authenticator app deleted."
-	case "key":
-		err, info = s.RemoveSecurityKey(ctx, user.TenantID, user.ID, id), "Security key deleted."
-	default:
-		err = ErrNotFound
-	}
-	if errors.Is(err, ErrNotFound) {
+	// The count of the user's factors is checked in the removal's own
+	// atomic step: two deletes at once cannot both see a second factor
+	// left.
+	err = s.removeSecondFactor(ctx, user.TenantID, user.ID, kind, id, required)
+	switch {
+	case errors.Is(err, errLastSecondFactor):
+		return "", "You can't delete your only second factor: this organization's sign-in requires multifactor authentication. Add another method first, then delete this one.", nil
+	case errors.Is(err, ErrNotFound):
 		return "", "That method is no longer registered.", nil
-	} else if err != nil {
+	case err != nil:
 		return "", "", err
+	case kind == "app":
+		info = "Authenticator app deleted."
+	default:
+		info = "Security key deleted."
 	}
 	s.opts.Logger.InfoContext(ctx, "user deleted a sign-in method on the security-info page", "tenant", user.TenantID, "oid", user.ID, "method", kind)
 	return info, "", nil

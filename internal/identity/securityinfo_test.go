@@ -8,11 +8,13 @@ import (
 	"encoding/base32"
 	"encoding/json"
 	"html"
+	"io"
 	"net/http"
 	"net/url"
 	"regexp"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -327,5 +329,141 @@ func TestLegacyAuthenticatorAppRecord(t *testing.T) {
 	}
 	if apps, _ := e.svc.AuthenticatorApps(ctx, e.tenant.ID, e.user.ID); len(apps) != 2 || apps[1].Name != "Authenticator app 2" {
 		t.Fatalf("apps: %+v", apps)
+	}
+}
+
+// Two deletes at once, of the user's two authenticator apps in a tenant
+// that requires MFA: one goes, the other is refused, however the two
+// requests interleave (each round restores both apps and posts the two
+// deletes together).
+func TestSecurityInfoConcurrentDeletesKeepTheLastFactor(t *testing.T) {
+	e := newSigninEnv(t)
+	ctx := context.Background()
+	first, _, err := e.svc.EnrollTOTP(ctx, e.tenant.ID, e.user)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := e.browser(t)
+	p := b.signIn(b.get(e.securityInfoURL()), userUPN, userPass)
+	e.clock.Add(time.Minute)
+	c, _ := totp.GenerateCode(first.Secret, e.clock.Now())
+	p = b.submit(p, url.Values{"otc": {c}})
+	addApp(t, b, p, "Second phone", e.clock.Now())
+	apps, err := e.svc.AuthenticatorApps(ctx, e.tenant.ID, e.user.ID)
+	if err != nil || len(apps) != 2 {
+		t.Fatalf("apps: %+v %v", apps, err)
+	}
+	if _, err := e.svc.CreateUserFlow(ctx, e.tenant.ID, UserFlow{ID: "mfa", UserFlowType: UserFlowSignIn, MultifactorAuthentication: MFAAlways}); err != nil {
+		t.Fatal(err)
+	}
+	both, err := e.svc.dir.recs.Get(ctx, tableMFA, tkey(e.tenant.ID, e.user.ID))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The two posts carry the cookies the page came with (each answer
+	// sets a new form token, which a shared jar would give the other).
+	client := &http.Client{Transport: b.c.Transport}
+	post := func(form url.Values, cookies []*http.Cookie, action string) (string, error) {
+		f := url.Values{"q": form["q"], "csrf": form["csrf"], "action": {action}}
+		req, _ := http.NewRequest(http.MethodPost, e.securityInfoURL(), strings.NewReader(f.Encode()))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		for _, c := range cookies {
+			req.AddCookie(c)
+		}
+		resp, err := client.Do(req)
+		if err != nil {
+			return "", err
+		}
+		defer resp.Body.Close()
+		body, err := io.ReadAll(resp.Body)
+		return string(body), err
+	}
+	deleted, refused := 0, 0
+	for round := 0; round < 400; round++ {
+		if err := e.svc.dir.recs.Put(ctx, tableMFA, tkey(e.tenant.ID, e.user.ID), both); err != nil {
+			t.Fatal(err)
+		}
+		p := b.get(e.securityInfoURL())
+		form := url.Values{}
+		for _, m := range hiddenRE.FindAllStringSubmatch(p.body, -1) {
+			form.Set(m[1], html.UnescapeString(m[2]))
+		}
+		if !strings.Contains(p.body, "2 method(s)") || form.Get("csrf") == "" {
+			t.Fatalf("round %d: the page before the deletes: %.600s", round, p.body)
+		}
+		u, _ := url.Parse(e.securityInfoURL())
+		cookies := b.c.Jar.Cookies(u)
+		var wg sync.WaitGroup
+		bodies, errs := make([]string, 2), make([]error, 2)
+		for i, a := range apps {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				bodies[i], errs[i] = post(form, cookies, "remove:app:"+a.ID)
+			}()
+		}
+		wg.Wait()
+		for i := range bodies {
+			switch {
+			case errs[i] != nil:
+				t.Fatalf("round %d: %v", round, errs[i])
+			case strings.Contains(bodies[i], "Authenticator app deleted."):
+				deleted++
+			case strings.Contains(bodies[i], "requires multifactor authentication"):
+				refused++
+			default:
+				t.Fatalf("round %d: a delete answered: %s", round, bodies[i][strings.Index(bodies[i], "<main"):])
+			}
+		}
+		if left, err := e.svc.AuthenticatorApps(ctx, e.tenant.ID, e.user.ID); err != nil || len(left) != 1 {
+			t.Fatalf("round %d: %d apps left after two concurrent deletes (want 1): %v", round, len(left), err)
+		}
+	}
+	if deleted != 400 || refused != 400 {
+		t.Errorf("deleted %d, refused %d; want 400 of each", deleted, refused)
+	}
+}
+
+// A code is good once however two sign-ins using it interleave: of two
+// concurrent checks of one TOTP code, or of one recovery code, exactly
+// one passes.
+func TestSecondFactorCodeSpentOnceUnderConcurrency(t *testing.T) {
+	e := newSigninEnv(t)
+	ctx := context.Background()
+	enr, recovery, err := e.svc.EnrollTOTP(ctx, e.tenant.ID, e.user)
+	if err != nil {
+		t.Fatal(err)
+	}
+	twice := func(code string) (passed int) {
+		var wg sync.WaitGroup
+		errs := make([]error, 2)
+		for i := range errs {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				errs[i] = e.svc.VerifySecondFactor(ctx, e.tenant.ID, e.user.ID, code)
+			}()
+		}
+		wg.Wait()
+		for _, err := range errs {
+			if err == nil {
+				passed++
+			} else if !ErrBadSecondFactor(err) {
+				t.Fatal(err)
+			}
+		}
+		return passed
+	}
+	for round := 0; round < 200; round++ {
+		e.clock.Add(time.Minute)
+		c, _ := totp.GenerateCode(enr.Secret, e.clock.Now())
+		if n := twice(c); n != 1 {
+			t.Fatalf("round %d: one TOTP code passed %d times", round, n)
+		}
+	}
+	for _, c := range recovery {
+		if n := twice(c); n != 1 {
+			t.Fatalf("recovery code %s passed %d times", c, n)
+		}
 	}
 }

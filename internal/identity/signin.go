@@ -117,7 +117,7 @@ func (s *Service) proceed(w http.ResponseWriter, r *http.Request, req authzReque
 			return
 		}
 		if req.Flow.UserFlowType == UserFlowProfileUpdate && !st.flowDone {
-			s.renderProfile(w, r, req, user, "")
+			s.renderProfile(w, r, req, user, nil, "")
 			return
 		}
 	} else if (len(consent) > 0 || req.Prompt == "consent") && !st.consented {

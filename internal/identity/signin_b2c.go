@@ -34,9 +34,7 @@ var _ = template.Must(pages.Parse(`
 {{if .Message}}<p class="error" role="alert">{{.Message}}</p>{{end}}
 <form method="post" action="{{.Action}}">
 <input type="hidden" name="q" value="{{.Query}}"><input type="hidden" name="csrf" value="{{.CSRF}}">
-<label for="displayName">Display name</label>
-<input id="displayName" name="displayName" type="text" autocomplete="name" required value="{{.Code}}">
-<button type="submit" name="action" value="profile">Continue</button>
+{{with .SignUp}}{{template "attributes" .Fields}}{{end}}<button type="submit" name="action" value="profile">Continue</button>
 <button type="submit" name="action" value="cancel" class="secondary" formnovalidate>Cancel</button>
 </form>
 {{template "foot" .}}{{end}}
@@ -52,10 +50,17 @@ func (s *Service) renderB2CPage(w http.ResponseWriter, r *http.Request, req auth
 		CSRF: s.withCSRF(w), AppName: req.App.DisplayName, LoginHint: req.LoginHint, Message: msg})
 }
 
-func (s *Service) renderProfile(w http.ResponseWriter, r *http.Request, req authzRequest, user User, msg string) {
+func (s *Service) renderProfile(w http.ResponseWriter, r *http.Request, req authzRequest, user User, values map[string]string, msg string) {
+	if values == nil {
+		values = map[string]string{}
+		for _, a := range req.Flow.UserAttributes() {
+			values[a.ID] = attributeValue(user, a.ID)
+		}
+	}
 	nonce := s.securePage(w, "'self'")
 	s.render(w, r, "profile", http.StatusOK, pageData{Title: "Edit your profile", Nonce: nonce, Action: r.URL.Path,
-		Query: req.Raw, CSRF: s.withCSRF(w), LoginHint: user.UserPrincipalName, Code: user.DisplayName, Message: msg})
+		Query: req.Raw, CSRF: s.withCSRF(w), LoginHint: user.UserPrincipalName, Message: msg,
+		SignUp: &signUpView{Fields: signUpFields(req.Flow, values)}})
 }
 
 // userFlowForm handles the forms that only user flows have: "Forgot your
@@ -156,7 +161,8 @@ func (s *Service) resetPassword(w http.ResponseWriter, r *http.Request, req auth
 }
 
 // updateProfile is the profile edit flow's form: it sets the signed-in
-// user's display name (the name claim).
+// user's values of the flow's attributes (an optional one left empty is
+// removed; one the form does not carry keeps its value).
 func (s *Service) updateProfile(w http.ResponseWriter, r *http.Request, req authzRequest) {
 	ctx := r.Context()
 	sess := s.currentSession(r, req.TenantID)
@@ -173,12 +179,20 @@ func (s *Service) updateProfile(w http.ResponseWriter, r *http.Request, req auth
 		s.proceed(w, r, req, sess, step{})
 		return
 	}
-	name := strings.TrimSpace(r.PostForm.Get("displayName"))
-	if name == "" || utf8.RuneCountInString(name) > 256 {
-		s.renderProfile(w, r, req, user, "The display name must have 1 to 256 characters.")
+	values := map[string]string{}
+	for _, a := range req.Flow.UserAttributes() {
+		values[a.ID] = attributeValue(user, a.ID)
+		if v, sent := r.PostForm[a.ID]; sent {
+			values[a.ID] = strings.TrimSpace(v[0])
+		}
+	}
+	if msg := checkFields(signUpFields(req.Flow, values)); msg != "" {
+		s.renderProfile(w, r, req, user, values, msg)
 		return
 	}
-	user.DisplayName = name
+	for id, v := range values {
+		setAttribute(&user, id, v)
+	}
 	if err := s.dir.PutUser(ctx, user); err != nil {
 		s.authorizeFailed(w, r, req, err)
 		return

@@ -85,6 +85,9 @@ type signUpView struct {
 }
 
 var _ = template.Must(pages.Parse(`
+{{define "attributes"}}{{range .}}<label for="{{.ID}}">{{.Label}}{{if not .Required}} (optional){{end}}</label>
+<input id="{{.ID}}" name="{{.ID}}" type="text" autocomplete="{{.Autocomplete}}" maxlength="{{.Max}}"{{if .Required}} required{{end}} value="{{.Value}}">
+{{end}}{{end}}
 {{define "signup"}}{{template "head" .}}
 <h1>{{.Title}}</h1>
 <p class="small">for <strong>{{.AppName}}</strong></p>
@@ -106,9 +109,7 @@ var _ = template.Must(pages.Parse(`
 <label for="reenterPassword">Confirm new password</label>
 <input id="reenterPassword" name="reenterPassword" type="password" autocomplete="new-password" required>
 <p class="small">8 to 64 characters, with 3 of: lower case letters, upper case letters, digits, symbols.</p>
-{{range .Fields}}<label for="{{.ID}}">{{.Label}}{{if not .Required}} (optional){{end}}</label>
-<input id="{{.ID}}" name="{{.ID}}" type="text" autocomplete="{{.Autocomplete}}" maxlength="{{.Max}}"{{if .Required}} required{{end}} value="{{.Value}}">
-{{end}}<button type="submit" name="action" value="signup-create" id="continue">Create</button>
+{{template "attributes" .Fields}}<button type="submit" name="action" value="signup-create" id="continue">Create</button>
 {{end}}{{if eq .Step "password"}}<label for="newPassword">New password</label>
 <input id="newPassword" name="newPassword" type="password" autocomplete="new-password" required autofocus>
 <label for="reenterPassword">Confirm new password</label>
@@ -381,15 +382,9 @@ func (s *Service) createSignUpAccount(w http.ResponseWriter, r *http.Request, re
 		again(msg)
 		return
 	}
-	for _, fd := range signUpFields(req.Flow, view.Values) {
-		switch {
-		case fd.Required && fd.Value == "":
-			again(fd.Label + ": this information is required.")
-			return
-		case utf8.RuneCountInString(fd.Value) > fd.Max || strings.ContainsFunc(fd.Value, unicode.IsControl):
-			again(fmt.Sprintf("%s: at most %d characters, without control characters.", fd.Label, fd.Max))
-			return
-		}
+	if msg := checkFields(signUpFields(req.Flow, view.Values)); msg != "" {
+		again(msg)
+		return
 	}
 	user, err := s.CreateLocalAccount(ctx, req.TenantID, LocalAccount{Email: st.Email, Password: pw, Attributes: view.Values})
 	if errors.Is(err, ErrExists) {

@@ -366,8 +366,25 @@ func TestB2CSignUpCollectsTheFlowsAttributes(t *testing.T) {
 	}
 	form.Set("city", "Lisbon")
 	q := redirectParams(t, b.submit(p, form), webRedirect)
-	if _, err := cfg.Exchange(e.client(), q.Get("code")); err != nil {
+	tok, err := cfg.Exchange(e.client(), q.Get("code"))
+	if err != nil {
 		t.Fatal(err)
+	}
+	// Both tokens carry the attributes under B2C's claim names, only the
+	// ones the user has a value for.
+	for name, raw := range map[string]string{"id_token": tok.Extra("id_token").(string), "access token": tok.AccessToken} {
+		claims := map[string]any{}
+		if err := unsafeClaims(raw, &claims); err != nil {
+			t.Fatal(err)
+		}
+		if claims["city"] != "Lisbon" || claims["jobTitle"] != "Engineer" || claims["newUser"] != true {
+			t.Errorf("%s: the attributes' claims: %v", name, claims)
+		}
+		for _, absent := range []string{"given_name", "family_name", "country", "postalCode", "state", "streetAddress", "City", "job_title"} {
+			if v, ok := claims[absent]; ok {
+				t.Errorf("%s: %s = %v, the user has no such value", name, absent, v)
+			}
+		}
 	}
 	u, err := e.svc.Directory().UserBySignInName(e.ctx, e.tenant.ID, carol)
 	if err != nil {

@@ -89,6 +89,33 @@ func (s StoreRecords) Delete(ctx context.Context, table, key string) error {
 	}))
 }
 
+// Modify implements Records in one store transaction (serializable: a
+// conflicting write makes the store run fn again on the newer value). The
+// write is also conditional on the etag read, or on the key's absence, so
+// it fails (ErrPrecondition) rather than overwrite a write it did not see.
+func (s StoreRecords) Modify(ctx context.Context, table, key string, fn ModifyFunc) error {
+	return mapStoreErr(s.Store.Update(ctx, func(tx store.Tx) error {
+		cond := store.IfAbsent()
+		rec, err := tx.Get(ctx, table, key)
+		if err == nil {
+			cond = store.IfMatch(rec.ETag)
+		} else if !errors.Is(err, store.ErrNotFound) {
+			return err
+		}
+		next, del, err := fn(rec.Value, err == nil)
+		switch {
+		case err != nil:
+			return err
+		case del && !cond.IfAbsent:
+			return tx.Delete(ctx, table, key, cond)
+		case del:
+			return nil
+		}
+		_, err = tx.Put(ctx, table, key, next, cond)
+		return err
+	}))
+}
+
 // DeleteBefore implements Records, a page of keys per transaction so a
 // large backlog does not make one huge transaction.
 func (s StoreRecords) DeleteBefore(ctx context.Context, table, end string) (int, error) {

@@ -6,7 +6,9 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -55,6 +57,60 @@ func recordsContract(t *testing.T, r Records) {
 	vals, err = r.List(ctx, "identity.t", "")
 	if err != nil || len(vals) != 2 || string(vals[0]) != "a/3" {
 		t.Fatalf("after DeleteBefore: %q %v", vals, err)
+	}
+	modifyContract(t, r)
+}
+
+// modifyContract checks Modify: it creates, changes and deletes, writes
+// nothing when fn fails, and concurrent Modifys of one key lose no
+// update.
+func modifyContract(t *testing.T, r Records) {
+	ctx := context.Background()
+	incr := func(cur []byte, found bool) ([]byte, bool, error) {
+		n := 0
+		if found {
+			n, _ = strconv.Atoi(string(cur))
+		}
+		return []byte(strconv.Itoa(n + 1)), false, nil
+	}
+	if err := r.Modify(ctx, "identity.t", "m/1", incr); err != nil {
+		t.Fatal(err)
+	}
+	boom := errors.New("boom")
+	if err := r.Modify(ctx, "identity.t", "m/1", func([]byte, bool) ([]byte, bool, error) { return []byte("x"), false, boom }); !errors.Is(err, boom) {
+		t.Fatalf("Modify with a failing fn: %v", err)
+	}
+	const workers, each = 4, 10
+	var wg sync.WaitGroup
+	errs := make(chan error, workers*each)
+	for range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for range each {
+				errs <- r.Modify(ctx, "identity.t", "m/1", incr)
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	if v, err := r.Get(ctx, "identity.t", "m/1"); err != nil || string(v) != strconv.Itoa(1+workers*each) {
+		t.Fatalf("after concurrent Modifys: %q %v; want %d", v, err, 1+workers*each)
+	}
+	del := func([]byte, bool) ([]byte, bool, error) { return nil, true, nil }
+	if err := r.Modify(ctx, "identity.t", "m/1", del); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := r.Get(ctx, "identity.t", "m/1"); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("after a deleting Modify: %v", err)
+	}
+	if err := r.Modify(ctx, "identity.t", "m/2", del); err != nil {
+		t.Fatalf("a deleting Modify of a missing key: %v", err)
 	}
 }
 

@@ -6,12 +6,14 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 )
 
 // A user flow's user attribute assignments (Graph beta's
 // identityUserFlowAttributeAssignment): the built-in attributes its
 // sign-up page collects, each required or optional, stored on the new
-// user. Steward serves the built-in attributes below as text boxes;
+// user, or its profile edit page shows and updates. Steward serves the built-in attributes below as text boxes;
 // custom (extension_) attributes, other input types and verification are
 // refused.
 
@@ -46,6 +48,34 @@ var builtInAttributes = []builtInAttribute{
 	{"country", "Country/Region", 128, "country-name"},
 }
 
+// attributeValue is the user's value of a built-in attribute, "" when
+// the user has none.
+func attributeValue(u User, id string) string {
+	if id == "displayName" {
+		return u.DisplayName
+	}
+	return userString(u, id)
+}
+
+// setAttribute sets (or, for "", removes) the user's value of a built-in
+// attribute; a user keeps a display name (Graph requires one).
+func setAttribute(u *User, id, v string) {
+	switch {
+	case id == "displayName":
+		if v != "" {
+			u.DisplayName = v
+		}
+	case v == "":
+		delete(u.Properties, id)
+	default:
+		if u.Properties == nil {
+			u.Properties = Properties{}
+		}
+		b, _ := json.Marshal(v)
+		u.Properties[id] = b
+	}
+}
+
 func builtIn(id string) (builtInAttribute, bool) {
 	i := slices.IndexFunc(builtInAttributes, func(a builtInAttribute) bool { return strings.EqualFold(a.id, id) })
 	if i < 0 {
@@ -70,9 +100,9 @@ func defaultFlowAttributes() []UserFlowAttribute {
 }
 
 // UserAttributes returns the flow's attribute assignments (none for a
-// flow without a sign-up page).
+// flow without a sign-up or profile edit page).
 func (f *UserFlow) UserAttributes() []UserFlowAttribute {
-	if !f.signsUp() {
+	if !f.collectsAttributes() {
 		return nil
 	}
 	if f.Attributes == nil {
@@ -81,10 +111,14 @@ func (f *UserFlow) UserAttributes() []UserFlowAttribute {
 	return f.Attributes
 }
 
-// collectsAttributes reports whether the flow type has a sign-up page.
-func (f *UserFlow) collectsAttributes() bool { return f.signsUp() }
+// collectsAttributes reports whether the flow type has a page that
+// collects attributes: sign-up, or profile edit.
+func (f *UserFlow) collectsAttributes() bool {
+	return f.signsUp() || f != nil && f.UserFlowType == UserFlowProfileUpdate
+}
 
-// AddUserFlowAttribute assigns a built-in attribute to a sign-up flow.
+// AddUserFlowAttribute assigns a built-in attribute to a sign-up or
+// profile edit flow.
 // It fails with ErrNotFound for an unknown flow, ErrExists when the
 // attribute is assigned already, and ErrInvalidUserFlow (saying why) for
 // an attribute Steward does not collect.
@@ -94,7 +128,7 @@ func (s *Service) AddUserFlowAttribute(ctx context.Context, tenantID, flowID str
 		return UserFlowAttribute{}, err
 	}
 	if !f.collectsAttributes() {
-		return UserFlowAttribute{}, fmt.Errorf("%w: the %s flow %s has no sign-up page to collect attributes; only signUp and signUpOrSignIn flows take userAttributeAssignments",
+		return UserFlowAttribute{}, fmt.Errorf("%w: the %s flow %s has no page that collects attributes; only signUp, signUpOrSignIn and profileUpdate flows take userAttributeAssignments",
 			ErrInvalidUserFlow, f.UserFlowType, f.ID)
 	}
 	b, ok := builtIn(a.ID)
@@ -157,8 +191,8 @@ type signUpField struct {
 	Max                            int
 }
 
-// signUpFields are the flow's attributes as text boxes, with the values
-// typed so far.
+// signUpFields are the flow's attributes as text boxes (of the sign-up
+// or profile edit page), with the values typed so far.
 func signUpFields(f *UserFlow, values map[string]string) []signUpField {
 	if f == nil {
 		return nil
@@ -173,4 +207,18 @@ func signUpFields(f *UserFlow, values map[string]string) []signUpField {
 			Required: !a.IsOptional, Max: b.max})
 	}
 	return out
+}
+
+// checkFields returns the page's message for the first field whose value
+// is missing (a required one) or too long, "" when all are good.
+func checkFields(fields []signUpField) string {
+	for _, fd := range fields {
+		switch {
+		case fd.Required && fd.Value == "":
+			return fd.Label + ": this information is required."
+		case utf8.RuneCountInString(fd.Value) > fd.Max || strings.ContainsFunc(fd.Value, unicode.IsControl):
+			return fmt.Sprintf("%s: at most %d characters, without control characters.", fd.Label, fd.Max)
+		}
+	}
+	return ""
 }

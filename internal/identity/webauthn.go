@@ -231,23 +231,7 @@ func (s *Service) finishWebAuthn(ctx context.Context, r *http.Request, sess *ses
 		if err != nil {
 			return nil, errBadSecondFactor
 		}
-		if adding {
-			if err := s.setWebAuthnKeys(&rec, append(creds, *cred)); err != nil {
-				return nil, err
-			}
-			return nil, s.writeMFA(ctx, rec)
-		}
-		if err := s.setWebAuthnKeys(&rec, []webauthn.Credential{*cred}); err != nil {
-			return nil, err
-		}
-		// A pending authenticator-app enrolment is dropped: the key is the
-		// second factor now.
-		rec.dropPendingApps()
-		codes, err := s.newRecoveryCodes(&rec)
-		if err != nil {
-			return nil, err
-		}
-		return codes, s.writeMFA(ctx, rec)
+		return s.storeNewKey(ctx, tenantID, user.ID, *cred, allowAdd && c.Add)
 	}
 	parsed, err := protocol.ParseCredentialRequestResponseBytes([]byte(answer))
 	if err != nil {
@@ -257,15 +241,63 @@ func (s *Service) finishWebAuthn(ctx context.Context, r *http.Request, sess *ses
 	if err != nil || cred.Authenticator.CloneWarning {
 		return nil, errBadSecondFactor
 	}
-	for i := range creds {
-		if bytes.Equal(creds[i].ID, cred.ID) {
-			creds[i] = *cred
+	return nil, s.storeKeyUse(ctx, tenantID, user.ID, *cred)
+}
+
+// storeNewKey keeps a registered key, in one atomic step with the read of
+// the user's factors: as the first second factor (dropping a pending app
+// enrolment, with new recovery codes, returned), or, when add allows it,
+// beside the existing ones (keeping their recovery codes). A user who has
+// a factor by then without add is refused (errBadSecondFactor).
+func (s *Service) storeNewKey(ctx context.Context, tenantID, userID string, cred webauthn.Credential, add bool) ([]string, error) {
+	var codes []string
+	err := s.updateMFA(ctx, tenantID, userID, func(rec *mfaRecord, found bool) (bool, error) {
+		codes = nil
+		if !found {
+			rec.Created = s.opts.Now().UTC()
 		}
-	}
-	if err := s.setWebAuthnKeys(&rec, creds); err != nil {
+		creds, err := s.webauthnKeys(ctx, rec)
+		if err != nil {
+			return false, err
+		}
+		if rec.Enrolled || len(creds) > 0 {
+			if !add {
+				return false, errBadSecondFactor
+			}
+			return false, s.setWebAuthnKeys(rec, append(creds, cred))
+		}
+		if err := s.setWebAuthnKeys(rec, []webauthn.Credential{cred}); err != nil {
+			return false, err
+		}
+		// A pending authenticator-app enrolment is dropped: the key is the
+		// second factor now.
+		rec.dropPendingApps()
+		codes, err = s.newRecoveryCodes(rec)
+		return false, err
+	})
+	if err != nil {
 		return nil, err
 	}
-	return nil, s.writeMFA(ctx, rec)
+	return codes, nil
+}
+
+// storeKeyUse records a sign-in's updated credential (its sign count) in
+// one atomic step with the read, so it neither undoes a concurrent
+// change of the user's methods nor brings back a key deleted meanwhile
+// (the sign-in is then refused, errBadSecondFactor).
+func (s *Service) storeKeyUse(ctx context.Context, tenantID, userID string, cred webauthn.Credential) error {
+	return s.updateMFA(ctx, tenantID, userID, func(rec *mfaRecord, found bool) (bool, error) {
+		creds, err := s.webauthnKeys(ctx, rec)
+		if err != nil {
+			return false, err
+		}
+		i := slices.IndexFunc(creds, func(c webauthn.Credential) bool { return bytes.Equal(c.ID, cred.ID) })
+		if !found || i < 0 {
+			return false, errBadSecondFactor
+		}
+		creds[i] = cred
+		return false, s.setWebAuthnKeys(rec, creds)
+	})
 }
 
 // WebAuthnKeyCount returns how many security keys the user has registered.
@@ -327,28 +359,54 @@ func (s *Service) SecondFactors(ctx context.Context, tenantID, userID string) (a
 // when there is no such key). Removing the last second factor removes the
 // recovery codes too, as ResetMFA does.
 func (s *Service) RemoveSecurityKey(ctx context.Context, tenantID, userID, id string) error {
-	rec, ok, err := s.readMFA(ctx, tenantID, userID)
-	if err != nil {
-		return err
-	}
-	if !ok {
-		return ErrNotFound
-	}
-	creds, err := s.webauthnKeys(ctx, &rec)
-	if err != nil {
-		return err
-	}
-	kept := slices.DeleteFunc(slices.Clone(creds), func(c webauthn.Credential) bool {
-		return base64.RawURLEncoding.EncodeToString(c.ID) == id
+	return s.removeSecondFactor(ctx, tenantID, userID, "key", id, false)
+}
+
+// errLastSecondFactor is removeSecondFactor's refusal to remove the
+// user's only second factor.
+var errLastSecondFactor = errors.New("identity: the user's only second factor is kept")
+
+// removeSecondFactor removes the user's app or security key ("app" or
+// "key") with the ID, or returns ErrNotFound; with keepLast it refuses
+// (errLastSecondFactor) when that would leave the user without a second
+// factor. The check and the removal are one atomic step, so two
+// concurrent removals cannot take the last two factors. Removing the last
+// factor removes the record, recovery codes included.
+func (s *Service) removeSecondFactor(ctx context.Context, tenantID, userID, kind, id string, keepLast bool) error {
+	return s.updateMFA(ctx, tenantID, userID, func(rec *mfaRecord, found bool) (bool, error) {
+		if !found {
+			return false, ErrNotFound
+		}
+		creds, err := s.webauthnKeys(ctx, rec)
+		if err != nil {
+			return false, err
+		}
+		switch kind {
+		case "app":
+			i := slices.IndexFunc(rec.Apps, func(a totpApp) bool { return a.Enrolled && strings.EqualFold(a.ID, id) })
+			if i < 0 {
+				return false, ErrNotFound
+			}
+			rec.Apps = slices.Delete(rec.Apps, i, i+1)
+		case "key":
+			kept := slices.DeleteFunc(slices.Clone(creds), func(c webauthn.Credential) bool {
+				return base64.RawURLEncoding.EncodeToString(c.ID) == id
+			})
+			if len(kept) == len(creds) {
+				return false, ErrNotFound
+			}
+			if creds = kept; len(kept) == 0 {
+				rec.Keys, rec.SealedKeys = nil, nil // no keys: hasKeys is false again
+			} else if err := s.setWebAuthnKeys(rec, kept); err != nil {
+				return false, err
+			}
+		default:
+			return false, ErrNotFound
+		}
+		left := rec.appCount() + len(creds)
+		if left == 0 && keepLast {
+			return false, errLastSecondFactor
+		}
+		return left == 0, nil
 	})
-	if len(kept) == len(creds) {
-		return ErrNotFound
-	}
-	if len(kept) == 0 && rec.appCount() == 0 {
-		return s.ResetMFA(ctx, tenantID, userID)
-	}
-	if err := s.setWebAuthnKeys(&rec, kept); err != nil {
-		return err
-	}
-	return s.writeMFA(ctx, rec)
 }

@@ -31,16 +31,9 @@ import (
 // codes) as the only second factor, as a registration leaves it.
 func withSecurityKey(t *testing.T, svc *Service, tenantID string, u User) []string {
 	t.Helper()
-	rec := mfaRecord{TenantID: strings.ToLower(tenantID), UserID: u.ID}
-	if err := svc.setWebAuthnKeys(&rec, []webauthn.Credential{{ID: []byte{1, 2, 3, 4}, PublicKey: []byte{5}}}); err != nil {
-		t.Fatal(err)
-	}
-	codes, err := svc.newRecoveryCodes(&rec)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := svc.writeMFA(context.Background(), rec); err != nil {
-		t.Fatal(err)
+	codes, err := svc.storeNewKey(context.Background(), tenantID, u.ID, webauthn.Credential{ID: []byte{1, 2, 3, 4}, PublicKey: []byte{5}}, false)
+	if err != nil || len(codes) == 0 {
+		t.Fatalf("storing the key: %v (%d recovery codes)", err, len(codes))
 	}
 	return codes
 }

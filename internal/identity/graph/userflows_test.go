@@ -74,6 +74,12 @@ func TestB2CUserFlowAttributeAssignments(t *testing.T) {
 		}
 	}
 	e.must(e.admin, http.StatusBadRequest, "POST", base+"/B2C_1_reset/userAttributeAssignments", map[string]any{"userAttribute": map[string]any{"id": "city"}})
+	// A profile edit flow takes assignments too (its page shows them).
+	e.must(e.admin, http.StatusCreated, "POST", base, map[string]any{"id": "edit", "userFlowType": "profileUpdate"})
+	e.must(e.admin, http.StatusCreated, "POST", base+"/B2C_1_edit/userAttributeAssignments", map[string]any{"userAttribute": map[string]any{"id": "jobTitle"}})
+	if got := values(e.must(e.admin, http.StatusOK, "GET", base+"/B2C_1_edit/userAttributeAssignments", nil)); len(got) != 4 || got[3]["id"] != "jobTitle" {
+		t.Fatalf("the profile edit flow's assignments: %v", got)
+	}
 	e.must(e.admin, http.StatusNotFound, "GET", base+"/B2C_1_none/userAttributeAssignments", nil)
 	if g := e.must(e.admin, http.StatusOK, "GET", path+"/City", nil); g["displayName"] != "Home town" {
 		t.Fatalf("get: %v", g)
