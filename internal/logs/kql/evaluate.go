@@ -37,6 +37,12 @@ func compileEvaluate(sc *scope, in *planTable, o *RawOp) (*planTable, error) {
 		return compileRowsNear(sc, in, o, call)
 	case "dcount_intersect":
 		return compileDcountIntersect(sc, in, o, call)
+	case "sliding_window_counts":
+		return compileSlidingWindowCounts(sc, in, o, call)
+	case "active_users_count":
+		return compileActiveUsersCount(sc, in, o, call)
+	case "rolling_percentile":
+		return compileRollingPercentile(sc, in, o, call)
 	}
 	return nil, errAt(o, "evaluate plugin '%s' is not supported", call.Name)
 }
