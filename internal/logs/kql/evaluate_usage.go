@@ -265,7 +265,8 @@ func compileSlidingWindowCounts(sc *scope, in *planTable, o *RawOp, call *Call) 
 				}
 				k := keyOf([]Value{r[id]})
 				evs = append(evs, ev{b, k})
-				if err := q.gov.grow(what, int64(len(k))+32); err != nil {
+				// the event, its copy of the id and (at most) its entry in last
+				if err := q.gov.grow(what, 2*int64(len(k))+80); err != nil {
 					return nil, err
 				}
 			}
@@ -374,11 +375,13 @@ func compileActiveUsersCount(sc *scope, in *planTable, o *RawOp, call *Call) (*p
 					continue
 				}
 				k := keyOf([]Value{r[id]})
+				n := int64(8)
 				if _, ok := byID[k]; !ok {
 					ids = append(ids, k)
+					n += int64(len(k)) + 80 // the key, its map entry and slice
 				}
 				byID[k] = append(byID[k], t.i)
-				if err := q.gov.grow(what, int64(len(k))+16); err != nil {
+				if err := q.gov.grow(what, n); err != nil {
 					return nil, err
 				}
 			}
