@@ -43,6 +43,12 @@ func compileEvaluate(sc *scope, in *planTable, o *RawOp) (*planTable, error) {
 		return compileActiveUsersCount(sc, in, o, call)
 	case "rolling_percentile":
 		return compileRollingPercentile(sc, in, o, call)
+	case "activity_counts_metrics":
+		return compileActivityCountsMetrics(sc, in, o, call)
+	case "activity_metrics":
+		return compileActivityMetrics(sc, in, o, call)
+	case "activity_engagement":
+		return compileActivityEngagement(sc, in, o, call)
 	}
 	return nil, errAt(o, "evaluate plugin '%s' is not supported", call.Name)
 }

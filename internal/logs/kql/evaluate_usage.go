@@ -70,7 +70,7 @@ func (a *usageArgs) length(i int, what string) (int64, error) {
 	if want == TypeDateTime {
 		want = TypeTimeSpan
 	}
-	if v.ok && v.T == TypeString && a.name == "sliding_window_counts" {
+	if v.ok && v.T == TypeString {
 		return 0, errAt(a.args[i], "%s's calendar bins ('%s') are not supported: give a timespan", a.name, v.s)
 	}
 	if !v.ok || !(v.T == want || isIntegral(v.T) && isIntegral(want)) || v.T == TypeBool || v.i <= 0 {
@@ -238,63 +238,20 @@ func compileSlidingWindowCounts(sc *scope, in *planTable, o *RawOp, call *Call) 
 			return nil, err
 		}
 		var out []Row
-		count := make([]int64, n+1)
-		dcount := make([]int64, n+1)
 		for _, g := range groups {
-			clear(count)
-			clear(dcount)
-			// per id, the last window end already counted in dcount
-			last := map[string]int64{}
-			// ids' bins in time order make each id's windows disjoint runs
-			type ev struct {
-				b  int64
-				id string
+			iw, err := readWindows(q, g.rows, id, tl, start, bin, n, 1-w, what)
+			if err != nil {
+				return nil, err
 			}
-			var evs []ev
-			for _, r := range g.rows {
-				if err := q.gov.tick(q.ctx); err != nil {
-					return nil, err
-				}
-				t := r[tl]
-				if t.IsNull() || r[id].IsNull() {
-					continue
-				}
-				b := floorDiv(t.i-start, bin)
-				if b >= n || b+w-1 < 0 {
-					continue
-				}
-				k := keyOf([]Value{r[id]})
-				evs = append(evs, ev{b, k})
-				// the event, its copy of the id and (at most) its entry in last
-				if err := q.gov.grow(what, 2*int64(len(k))+80); err != nil {
-					return nil, err
-				}
-			}
-			sort.SliceStable(evs, func(i, j int) bool { return evs[i].b < evs[j].b })
-			for _, e := range evs {
-				lo, hi := max(e.b, 0), min(e.b+w-1, n-1)
-				count[lo]++
-				count[hi+1]--
-				if l, ok := last[e.id]; ok && l >= lo {
-					lo = l + 1
-				}
-				if lo <= hi {
-					dcount[lo]++
-					dcount[hi+1]--
-					last[e.id] = hi
-				}
-			}
-			var c, d int64
+			count, dcount := iw.counts(w), iw.dcounts(w)
 			for k := int64(0); k < n; k++ {
-				c += count[k]
-				d += dcount[k]
-				if c == 0 {
+				if count[k] == 0 {
 					continue
 				}
 				r := make(Row, 0, len(cols))
 				r = append(r, Value{T: tlType, ok: true, i: start + k*bin})
 				r = append(r, g.dims...)
-				r = append(r, Long(c), Long(d))
+				r = append(r, Long(count[k]), Long(dcount[k]))
 				out = q.keep(out, r, what)
 			}
 		}

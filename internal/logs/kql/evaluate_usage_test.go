@@ -21,6 +21,11 @@ let T = datatable(User:string, Timestamp:datetime)["B", datetime(2018-06-29), "B
 T | evaluate active_users_count(User, Timestamp, Start, End, LookbackWindow, Period, ActivePeriods, Bin)`
 	const rolling = `let T = range idx from 0 to 24*10-1 step 1 | project Timestamp = datetime(2018-01-01) + 1h*idx, val=idx+1
 | extend EvenOrOdd = iff(val % 2 == 0, "Even", "Odd"); T | evaluate rolling_percentile(val, 50, Timestamp, 1d, 3`
+	const counts = `let start=datetime(2017-08-01); let end=datetime(2017-08-04); let window=1d;
+let T = datatable(UserId:string, Timestamp:datetime)['A', datetime(2017-08-01), 'D', datetime(2017-08-01), 'J', datetime(2017-08-01), 'B', datetime(2017-08-01),
+'C', datetime(2017-08-02), 'T', datetime(2017-08-02), 'J', datetime(2017-08-02), 'H', datetime(2017-08-03), 'T', datetime(2017-08-03), 'T', datetime(2017-08-03),
+'J', datetime(2017-08-03), 'B', datetime(2017-08-03), 'S', datetime(2017-08-03), 'S', datetime(2017-08-04)];
+T | evaluate activity_counts_metrics(UserId, Timestamp, start, end, window)`
 	days := func(vals ...string) string {
 		var b []string
 		for i, v := range vals {
@@ -34,6 +39,8 @@ T | evaluate active_users_count(User, Timestamp, Start, End, LookbackWindow, Per
 		{sliding, "Timestamp:datetime,Count:long,Dcount:long",
 			"2017-08-01T00:00:00.0000000Z|5|3;2017-08-02T00:00:00.0000000Z|8|5;2017-08-03T00:00:00.0000000Z|13|5;2017-08-04T00:00:00.0000000Z|9|5;" +
 				"2017-08-05T00:00:00.0000000Z|7|5;2017-08-06T00:00:00.0000000Z|2|2;2017-08-07T00:00:00.0000000Z|1|1"},
+		{counts, "Timestamp:datetime,count:long,dcount:long,new_dcount:long,aggregated_dcount:long",
+			"2017-08-01T00:00:00.0000000Z|4|4|4|4;2017-08-02T00:00:00.0000000Z|3|3|2|6;2017-08-03T00:00:00.0000000Z|6|5|2|8;2017-08-04T00:00:00.0000000Z|1|1|0|8"},
 		{active, "Timestamp:datetime,dcount:long", "2018-07-01T00:00:00.0000000Z|1;2018-07-15T00:00:00.0000000Z|1"},
 		{rolling + ")", "Timestamp:datetime,rolling_3_percentile_val_50:long", even},
 		{rolling + ", EvenOrOdd)", "Timestamp:datetime,EvenOrOdd:string,rolling_3_percentile_val_50:long",
@@ -52,6 +59,60 @@ T | evaluate active_users_count(User, Timestamp, Start, End, LookbackWindow, Per
 		}
 		if got := strings.Join(rowsText(res), ";"); got != tc.rows {
 			t.Errorf("%s:\n got %s\nwant %s", tc.q, got, tc.rows)
+		}
+	}
+}
+
+// TestUsagePluginsWorked checks the plugins whose pages give no output
+// (or an output of random data) on small tables worked by hand.
+func TestUsagePluginsWorked(t *testing.T) {
+	const T = `let T = datatable(Id:string, Day:datetime, G:string)['a', datetime(2020-01-01), 'x', 'b', datetime(2020-01-02), 'x', 'a', datetime(2020-01-02), 'x',
+'a', datetime(2020-01-03), 'x', 'c', datetime(2020-01-03), 'x', 'c', datetime(2020-01-04), 'x', 'c', datetime(2020-01-04), 'y', 'a', datetime(2020-01-09), 'x'];
+let s = datetime(2020-01-02); let e = datetime(2020-01-04); T `
+	for _, tc := range []struct{ q, rows string }{
+		// previous window {a,b} -> {a,c}: a returns (1 of 2), c is new; then {c}: c returns (1 of 2)
+		{"| where G == 'x' | evaluate activity_metrics(Id, Day, s, e, 1d)",
+			"2020-01-02T00:00:00.0000000Z|2|2|NaN|NaN;2020-01-03T00:00:00.0000000Z|2|1|0.5|0.5;2020-01-04T00:00:00.0000000Z|1|0|0.5|0.5"},
+		// without Start and End: from the first to the last record, the empty windows left out
+		{"| where G == 'x' and Day < datetime(2020-01-05) | evaluate activity_metrics(Id, Day, 1d)",
+			"2020-01-01T00:00:00.0000000Z|1|1|NaN|NaN;2020-01-02T00:00:00.0000000Z|2|1|1|0;2020-01-03T00:00:00.0000000Z|2|1|0.5|0.5;2020-01-04T00:00:00.0000000Z|1|0|0.5|0.5"},
+		// the outer window of two days reaches back before Start (a on the 1st)
+		{"| where G == 'x' | evaluate activity_engagement(Id, Day, s, e, 1d, 2d)",
+			"2020-01-02T00:00:00.0000000Z|2|2|1;2020-01-03T00:00:00.0000000Z|2|3|0.6666666666666666;2020-01-04T00:00:00.0000000Z|1|2|0.5"},
+		// dimensions: one group per value, ascending; records before Start count in the lookback
+		{"| evaluate sliding_window_counts(Id, Day, s, e, 2d, 1d, G)",
+			"2020-01-02T00:00:00.0000000Z|'x'|3|2;2020-01-03T00:00:00.0000000Z|'x'|4|3;2020-01-04T00:00:00.0000000Z|'x'|3|2;2020-01-04T00:00:00.0000000Z|'y'|1|1"},
+		{"| evaluate activity_counts_metrics(Id, Day, s, e, 1d, G)",
+			"2020-01-02T00:00:00.0000000Z|'x'|2|2|2|2;2020-01-03T00:00:00.0000000Z|'x'|2|2|1|3;2020-01-04T00:00:00.0000000Z|'x'|1|1|0|3;2020-01-04T00:00:00.0000000Z|'y'|1|1|1|1"},
+		// a is seen on three distinct days within 3 days only on the 3rd
+		{"| evaluate active_users_count(Id, Day, s, datetime(2020-01-10), 3d, 1d, 3, 1d)", "2020-01-03T00:00:00.0000000Z|1"},
+	} {
+		res, err := Run(context.Background(), T+tc.q, Options{})
+		if err != nil {
+			t.Fatalf("%s: %v", tc.q, err)
+		}
+		if got := strings.Join(rowsText(res), ";"); got != tc.rows {
+			t.Errorf("%s:\n got %s\nwant %s", tc.q, got, tc.rows)
+		}
+	}
+	for q, want := range map[string]string{
+		"| evaluate sliding_window_counts(Id, Day, s, e, 7d, 'week')":       "calendar bins",
+		"| evaluate sliding_window_counts(Id, Day, s, e, 1d)":               "needs at least 6 arguments",
+		"| evaluate sliding_window_counts(Id, G, s, e, 1d, 1d)":             "must be a datetime, timespan or integer column",
+		"| evaluate sliding_window_counts(Id, Day, 1, e, 1d, 1d)":           "start must be a datetime",
+		"| evaluate sliding_window_counts(Id, Day, s, e, 1h, 1d)":           "at least one bin",
+		"| evaluate sliding_window_counts(Id, Day, e, s, 1d, 1d)":           "end comes before its start",
+		"| evaluate activity_engagement(Id, Day, s, e, 2d, 1d)":             "at least its inner window",
+		"| evaluate rolling_percentile(G, 50, Day, 1d, 3)":                  "must be numeric",
+		"| extend v = 1 | evaluate rolling_percentile(v, 150, Day, 1d, 3)":  "between 0 and 100",
+		"| extend v = 1 | evaluate rolling_percentile(v, 50, Day, 1d, 0)":   "between 1 and",
+		"| evaluate active_users_count(Id, Day, s, e, 3d, 1d, 3, 1d, Nope)": "must name a column",
+		"| evaluate activity_metrics(Id, Day, s, e, -1d)":                   "must be a positive timespan",
+		"| evaluate session_count(Id, Day, s, e, 1d, 1d)":                   "not supported",
+	} {
+		_, err := Run(context.Background(), T+q, Options{})
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%s: got %v, want an error with %q", q, err, want)
 		}
 	}
 }
