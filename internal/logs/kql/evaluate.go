@@ -49,6 +49,8 @@ func compileEvaluate(sc *scope, in *planTable, o *RawOp) (*planTable, error) {
 		return compileActivityMetrics(sc, in, o, call)
 	case "activity_engagement":
 		return compileActivityEngagement(sc, in, o, call)
+	case "funnel_sequence":
+		return nil, errSeveralTables(o, "evaluate plugin 'funnel_sequence'")
 	}
 	return nil, errAt(o, "evaluate plugin '%s' is not supported", call.Name)
 }

@@ -504,3 +504,10 @@ func compileRollingPercentile(sc *scope, in *planTable, o *RawOp, call *Call) (*
 		return out, nil
 	}), nil
 }
+
+// errSeveralTables refuses what returns several result tables (fork,
+// facet, funnel_sequence): a query's result is one table, here and in the
+// query API's response, so answering with the first alone would be wrong.
+func errSeveralTables(at Node, what string) error {
+	return errAt(at, "%s returns several result tables, which queries here do not support: a query's result is one table", what)
+}
