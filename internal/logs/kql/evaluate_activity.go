@@ -13,11 +13,11 @@ import (
 // idWindows is one group's activity: records per window and, per id, the
 // distinct windows it appears in (ascending).
 type idWindows struct {
-	n     int64             // windows 0..n-1 are output
-	low   int64             // the first window read (<= 0)
-	count []int64           // records per window, from low on
+	n     int64              // windows 0..n-1 are output
+	low   int64              // the first window read (<= 0)
+	count []int64            // records per window, from low on
 	ids   map[string][]int64 // id key -> its windows
-	order []string          // ids in order of first appearance
+	order []string           // ids in order of first appearance
 }
 
 // readWindows bins a group's rows: windows from lowest (negative for the
