@@ -57,3 +57,12 @@ func BenchmarkActivityEngagement(b *testing.B) {
 func BenchmarkPartitionWithSource(b *testing.B) {
 	benchUsage(b, "datatable(Region:string)['east', 'west', 'north'] | partition by Region { Activity | where Region == toscalar(Region) | summarize count() by UserId | top 10 by count_ }")
 }
+
+func BenchmarkNewActivityMetrics(b *testing.B) {
+	benchUsage(b, "Activity | evaluate new_activity_metrics(UserId, Timestamp, "+usageRange+", 7d, Region)")
+}
+
+func BenchmarkFunnelSequenceCompletion(b *testing.B) {
+	benchUsage(b, "Activity | extend State = case(Latency < 300, 'browse', Latency < 600, 'cart', 'buy')"+
+		" | evaluate funnel_sequence_completion(UserId, Timestamp, "+usageRange+", 30d, State, dynamic(['browse', 'cart', 'buy']), dynamic([1h, 1d, 7d]))")
+}

@@ -49,6 +49,10 @@ func compileEvaluate(sc *scope, in *planTable, o *RawOp) (*planTable, error) {
 		return compileActivityMetrics(sc, in, o, call)
 	case "activity_engagement":
 		return compileActivityEngagement(sc, in, o, call)
+	case "new_activity_metrics":
+		return compileNewActivityMetrics(sc, in, o, call)
+	case "funnel_sequence_completion":
+		return compileFunnelSequenceCompletion(sc, in, o, call)
 	case "funnel_sequence":
 		return nil, errSeveralTables(o, "evaluate plugin 'funnel_sequence'")
 	}

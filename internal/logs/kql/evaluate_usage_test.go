@@ -26,6 +26,18 @@ let T = datatable(UserId:string, Timestamp:datetime)['A', datetime(2017-08-01), 
 'C', datetime(2017-08-02), 'T', datetime(2017-08-02), 'J', datetime(2017-08-02), 'H', datetime(2017-08-03), 'T', datetime(2017-08-03), 'T', datetime(2017-08-03),
 'J', datetime(2017-08-03), 'B', datetime(2017-08-03), 'S', datetime(2017-08-03), 'S', datetime(2017-08-04)];
 T | evaluate activity_counts_metrics(UserId, Timestamp, start, end, window)`
+	const cohorts = `let Sets = datatable(Timestamp:datetime, users:dynamic)[datetime(2019-11-01), dynamic([0,2,3,4]),
+datetime(2019-11-02), dynamic([0,1,3,4,5]), datetime(2019-11-03), dynamic([0,2,4,5]), datetime(2019-11-04), dynamic([0,1,2,3]),
+datetime(2019-11-05), dynamic([0,1,2,3,4])];
+let Users = Sets | mv-expand user = users to typeof(long) | project Timestamp, user;
+let StartDate = datetime(2019-11-01 00:00:00); let EndDate = datetime(2019-11-07 00:00:00);
+Users | evaluate new_activity_metrics(user, Timestamp, StartDate, EndDate-1tick, 1d) | where from_Timestamp < datetime(2019-11-03 00:00:00.0000000)`
+	const cohortRows = "2019-11-01T00:00:00.0000000Z|2019-11-01T00:00:00.0000000Z|4|4|0|1|0;2019-11-01T00:00:00.0000000Z|2019-11-02T00:00:00.0000000Z|2|3|1|0.75|0.25;" +
+		"2019-11-01T00:00:00.0000000Z|2019-11-03T00:00:00.0000000Z|1|3|1|0.75|0.25;2019-11-01T00:00:00.0000000Z|2019-11-04T00:00:00.0000000Z|1|3|1|0.75|0.25;" +
+		"2019-11-01T00:00:00.0000000Z|2019-11-05T00:00:00.0000000Z|1|4|0|1|0;2019-11-01T00:00:00.0000000Z|2019-11-06T00:00:00.0000000Z|0|0|4|0|1;" +
+		"2019-11-02T00:00:00.0000000Z|2019-11-02T00:00:00.0000000Z|2|2|0|1|0;2019-11-02T00:00:00.0000000Z|2019-11-03T00:00:00.0000000Z|0|1|1|0.5|0.5;" +
+		"2019-11-02T00:00:00.0000000Z|2019-11-04T00:00:00.0000000Z|0|1|1|0.5|0.5;2019-11-02T00:00:00.0000000Z|2019-11-05T00:00:00.0000000Z|0|1|1|0.5|0.5;" +
+		"2019-11-02T00:00:00.0000000Z|2019-11-06T00:00:00.0000000Z|0|0|2|0|1"
 	days := func(vals ...string) string {
 		var b []string
 		for i, v := range vals {
@@ -41,6 +53,20 @@ T | evaluate activity_counts_metrics(UserId, Timestamp, start, end, window)`
 				"2017-08-05T00:00:00.0000000Z|7|5;2017-08-06T00:00:00.0000000Z|2|2;2017-08-07T00:00:00.0000000Z|1|1"},
 		{counts, "Timestamp:datetime,count:long,dcount:long,new_dcount:long,aggregated_dcount:long",
 			"2017-08-01T00:00:00.0000000Z|4|4|4|4;2017-08-02T00:00:00.0000000Z|3|3|2|6;2017-08-03T00:00:00.0000000Z|6|5|2|8;2017-08-04T00:00:00.0000000Z|1|1|0|8"},
+		{cohorts, "from_Timestamp:datetime,to_Timestamp:datetime,dcount_new_values:long,dcount_retained_values:long,dcount_churn_values:long,retention_rate:real,churn_rate:real",
+			cohortRows},
+		// the Cohort argument keeps one cohort
+		{strings.Replace(strings.Replace(cohorts, "EndDate-1tick, 1d)", "EndDate-1tick, 1d, datetime(2019-11-02))", 1), "| where from_Timestamp < datetime(2019-11-03 00:00:00.0000000)", "", 1),
+			"from_Timestamp:datetime,to_Timestamp:datetime,dcount_new_values:long,dcount_retained_values:long,dcount_churn_values:long,retention_rate:real,churn_rate:real",
+			cohortRows[strings.Index(cohortRows, "2019-11-02T00:00:00.0000000Z|2019-11-02"):]},
+		// per period, the ids reaching each state of the sequence within it of a first state (id 5's first state is before Start)
+		{`datatable(Id:long, At:datetime, EventType:string)[1, datetime(2007-01-01 00:00), 'Hail', 1, datetime(2007-01-01 00:30), 'Tornado',
+1, datetime(2007-01-01 02:00), 'Thunderstorm Wind', 2, datetime(2007-01-01 00:00), 'Hail', 2, datetime(2007-01-01 03:00), 'Tornado', 3, datetime(2007-01-01), 'Tornado',
+4, datetime(2007-01-01 01:00), 'Hail', 5, datetime(2006-12-31), 'Hail'] | evaluate funnel_sequence_completion(Id, At, datetime(2007-01-01), datetime(2008-01-01), 365d,
+EventType, dynamic(['Hail', 'Tornado', 'Thunderstorm Wind']), dynamic([1h, 4h]))`,
+			"At:datetime,EventType:string,Period:timespan,dcount:long",
+			"2007-01-01T00:00:00.0000000Z|'Hail'|01:00:00|3;2007-01-01T00:00:00.0000000Z|'Tornado'|01:00:00|1;2007-01-01T00:00:00.0000000Z|'Thunderstorm Wind'|01:00:00|0;" +
+				"2007-01-01T00:00:00.0000000Z|'Hail'|04:00:00|3;2007-01-01T00:00:00.0000000Z|'Tornado'|04:00:00|2;2007-01-01T00:00:00.0000000Z|'Thunderstorm Wind'|04:00:00|1"},
 		{active, "Timestamp:datetime,dcount:long", "2018-07-01T00:00:00.0000000Z|1;2018-07-15T00:00:00.0000000Z|1"},
 		{rolling + ")", "Timestamp:datetime,rolling_3_percentile_val_50:long", even},
 		{rolling + ", EvenOrOdd)", "Timestamp:datetime,EvenOrOdd:string,rolling_3_percentile_val_50:long",
@@ -96,19 +122,24 @@ let s = datetime(2020-01-02); let e = datetime(2020-01-04); T `
 		}
 	}
 	for q, want := range map[string]string{
-		"| evaluate sliding_window_counts(Id, Day, s, e, 7d, 'week')":       "calendar bins",
-		"| evaluate sliding_window_counts(Id, Day, s, e, 1d)":               "needs at least 6 arguments",
-		"| evaluate sliding_window_counts(Id, G, s, e, 1d, 1d)":             "must be a datetime, timespan or integer column",
-		"| evaluate sliding_window_counts(Id, Day, 1, e, 1d, 1d)":           "start must be a datetime",
-		"| evaluate sliding_window_counts(Id, Day, s, e, 1h, 1d)":           "at least one bin",
-		"| evaluate sliding_window_counts(Id, Day, e, s, 1d, 1d)":           "end comes before its start",
-		"| evaluate activity_engagement(Id, Day, s, e, 2d, 1d)":             "at least its inner window",
-		"| evaluate rolling_percentile(G, 50, Day, 1d, 3)":                  "must be numeric",
-		"| extend v = 1 | evaluate rolling_percentile(v, 150, Day, 1d, 3)":  "between 0 and 100",
-		"| extend v = 1 | evaluate rolling_percentile(v, 50, Day, 1d, 0)":   "between 1 and",
-		"| evaluate active_users_count(Id, Day, s, e, 3d, 1d, 3, 1d, Nope)": "must name a column",
-		"| evaluate activity_metrics(Id, Day, s, e, -1d)":                   "must be a positive timespan",
-		"| evaluate session_count(Id, Day, s, e, 1d, 1d)":                   "not supported",
+		"| evaluate sliding_window_counts(Id, Day, s, e, 7d, 'week')":                                  "calendar bins",
+		"| evaluate sliding_window_counts(Id, Day, s, e, 1d)":                                          "needs at least 6 arguments",
+		"| evaluate sliding_window_counts(Id, G, s, e, 1d, 1d)":                                        "must be a datetime, timespan or integer column",
+		"| evaluate sliding_window_counts(Id, Day, 1, e, 1d, 1d)":                                      "start must be a datetime",
+		"| evaluate sliding_window_counts(Id, Day, s, e, 1h, 1d)":                                      "at least one bin",
+		"| evaluate sliding_window_counts(Id, Day, e, s, 1d, 1d)":                                      "end comes before its start",
+		"| evaluate activity_engagement(Id, Day, s, e, 2d, 1d)":                                        "at least its inner window",
+		"| evaluate rolling_percentile(G, 50, Day, 1d, 3)":                                             "must be numeric",
+		"| extend v = 1 | evaluate rolling_percentile(v, 150, Day, 1d, 3)":                             "between 0 and 100",
+		"| extend v = 1 | evaluate rolling_percentile(v, 50, Day, 1d, 0)":                              "between 1 and",
+		"| evaluate active_users_count(Id, Day, s, e, 3d, 1d, 3, 1d, Nope)":                            "must name a column",
+		"| evaluate activity_metrics(Id, Day, s, e, -1d)":                                              "must be a positive timespan",
+		"| evaluate new_activity_metrics(Id, Day, s, e, 1d, datetime(2020-01-03), T)":                  "Lookback table is not supported",
+		"| evaluate new_activity_metrics(Id, Day, s, e, 1d, datetime(2021-01-03))":                     "cohort must be between",
+		"| evaluate funnel_sequence_completion(Id, Day, s, e, 1d, Day, dynamic(['a']), dynamic([1h]))": "state column must be a string",
+		"| evaluate funnel_sequence_completion(Id, Day, s, e, 1d, G, dynamic([]), dynamic([1h]))":      "non-empty dynamic array",
+		"| evaluate funnel_sequence_completion(Id, Day, s, e, 1d, G, dynamic(['x']), 'soon')":          "periods must be",
+		"| evaluate session_count(Id, Day, s, e, 1d, 1d)":                                              "not supported",
 	} {
 		_, err := Run(context.Background(), T+q, Options{})
 		if err == nil || !strings.Contains(err.Error(), want) {

@@ -31,6 +31,14 @@ func TestGovernorBoundsUsagePlugins(t *testing.T) {
 		// 100,000 windows of up to 100,000 values each: the time budget ends it
 		{"rolling_percentile windows", "range x from 1 to 100000 step 1 | evaluate rolling_percentile(x, 50, x, 1, 100000)",
 			Limits{Timeout: 200 * time.Millisecond}, CodeTimeout},
+		// 20,000 one-minute windows: two 20,000 x 20,000 cohort matrices
+		{"new_activity_metrics matrix", "range x from 1 to 10 step 1 | extend t = datetime(2020-01-01) + x * 1d" +
+			" | evaluate new_activity_metrics(x, t, datetime(2020-01-01), datetime(2020-01-01) + 20000m, 1m)", small, CodeRunaway},
+		// one id's 100,000 events, each a state of a 100-step sequence: the
+		// table of next states per event and step
+		{"funnel_sequence_completion steps", "range x from 1 to 100000 step 1 | extend t = datetime(2020-01-01) + x * 1s, s = 'a', u = 1" +
+			" | evaluate funnel_sequence_completion(u, t, datetime(2020-01-01), datetime(2020-01-03), 1d, s, todynamic(strcat('[', strrep('\"a\"', 100, ','), ']')), dynamic([1d]))",
+			small, CodeRunaway},
 		// each partition's subquery output is kept
 		{"partition brace form", "range x from 1 to 64 step 1 | partition by x { range y from 1 to 100000 step 1 | extend s = strcat('value ', tostring(y)) }", small, CodeRunaway},
 	}
