@@ -66,3 +66,9 @@ func BenchmarkFunnelSequenceCompletion(b *testing.B) {
 	benchUsage(b, "Activity | extend State = case(Latency < 300, 'browse', Latency < 600, 'cart', 'buy')"+
 		" | evaluate funnel_sequence_completion(UserId, Timestamp, "+usageRange+", 30d, State, dynamic(['browse', 'cart', 'buy']), dynamic([1h, 1d, 7d]))")
 }
+
+// BenchmarkUsageBaseline reads the same table and counts per day and
+// region: the plugins' time above it is their own.
+func BenchmarkUsageBaseline(b *testing.B) {
+	benchUsage(b, "Activity | summarize count(), dcount(UserId) by bin(Timestamp, 1d), Region")
+}
