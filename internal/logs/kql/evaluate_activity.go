@@ -200,6 +200,48 @@ func (w *windowArgs) bounds(q *qctx, o Node, rows []Row) (int64, int64, error) {
 	return start, n, err
 }
 
+// perGroup builds the plugin's operator: it bounds the analysis, splits
+// the rows by the dimensions and reads each group's windows (from lowest
+// on), handing them to each, which appends its rows to out.
+func (w *windowArgs) perGroup(in *planTable, o Node, cols []Column, lowest int64, what string,
+	each func(q *qctx, g *usageGroup, iw *idWindows, start int64, out []Row) ([]Row, error)) *planTable {
+	return blocking(in, cols, func(q *qctx, rows []Row) ([]Row, error) {
+		start, n, err := w.bounds(q, o, rows)
+		if err != nil {
+			return nil, err
+		}
+		groups, err := groupByDims(q, rows, w.dims, what)
+		if err != nil {
+			return nil, err
+		}
+		var out []Row
+		for _, g := range groups {
+			iw, err := readWindows(q, g.rows, w.id, w.tl, start, w.step, n, lowest, what)
+			if err != nil {
+				return nil, err
+			}
+			if out, err = each(q, g, iw, start, out); err != nil {
+				return nil, err
+			}
+		}
+		return out, nil
+	})
+}
+
+// at is window b's start as a value of the timeline's type.
+func (w *windowArgs) at(start, b int64) Value {
+	return Value{T: w.in.cols[w.tl].Type, ok: true, i: start + b*w.step}
+}
+
+// withDims appends the dimension columns to cols (the plugins whose
+// schema puts them last).
+func (w *windowArgs) withDims(cols []Column) []Column {
+	for _, d := range w.dims {
+		cols = append(cols, Column{Name: uniqueName(cols, w.in.cols[d].Name), Type: w.in.cols[d].Type})
+	}
+	return cols
+}
+
 // compileActivityCountsMetrics plans "evaluate
 // activity_counts_metrics(IdColumn, TimelineColumn, Start, End, Step,
 // dim...)": per window (aligned on Start) with records and per combination
@@ -214,39 +256,22 @@ func compileActivityCountsMetrics(sc *scope, in *planTable, o *RawOp, call *Call
 	const what = "activity_counts_metrics plugin"
 	cols := w.outCols(w.dims, Column{Name: "count", Type: TypeLong}, Column{Name: "dcount", Type: TypeLong},
 		Column{Name: "new_dcount", Type: TypeLong}, Column{Name: "aggregated_dcount", Type: TypeLong})
-	tlType := in.cols[w.tl].Type
-	return blocking(in, cols, func(q *qctx, rows []Row) ([]Row, error) {
-		start, n, err := w.bounds(q, o, rows)
-		if err != nil {
-			return nil, err
+	return w.perGroup(in, o, cols, 0, what, func(q *qctx, g *usageGroup, iw *idWindows, start int64, out []Row) ([]Row, error) {
+		dc := iw.dcounts(1)
+		fresh := make([]int64, iw.n)
+		for _, k := range iw.order {
+			fresh[iw.ids[k][0]]++
 		}
-		groups, err := groupByDims(q, rows, w.dims, what)
-		if err != nil {
-			return nil, err
-		}
-		var out []Row
-		for _, g := range groups {
-			iw, err := readWindows(q, g.rows, w.id, w.tl, start, w.step, n, 0, what)
-			if err != nil {
-				return nil, err
+		var agg int64
+		for b := int64(0); b < iw.n; b++ {
+			agg += fresh[b]
+			if iw.count[b] == 0 {
+				continue
 			}
-			dc := iw.dcounts(1)
-			fresh := make([]int64, n)
-			for _, k := range iw.order {
-				fresh[iw.ids[k][0]]++
-			}
-			var agg int64
-			for b := int64(0); b < n; b++ {
-				agg += fresh[b]
-				if iw.count[b] == 0 {
-					continue
-				}
-				r := make(Row, 0, len(cols))
-				r = append(r, Value{T: tlType, ok: true, i: start + b*w.step})
-				r = append(r, g.dims...)
-				r = append(r, Long(iw.count[b]), Long(dc[b]), Long(fresh[b]), Long(agg))
-				out = q.keep(out, r, what)
-			}
+			r := make(Row, 0, len(cols))
+			r = append(append(r, w.at(start, b)), g.dims...)
+			r = append(r, Long(iw.count[b]), Long(dc[b]), Long(fresh[b]), Long(agg))
+			out = q.keep(out, r, what)
 		}
 		return out, nil
 	}), nil
@@ -265,51 +290,29 @@ func compileActivityMetrics(sc *scope, in *planTable, o *RawOp, call *Call) (*pl
 		return nil, err
 	}
 	const what = "activity_metrics plugin"
-	cols := []Column{in.cols[w.tl], {Name: "dcount_values", Type: TypeLong}, {Name: "dcount_newvalues", Type: TypeLong},
-		{Name: "retention_rate", Type: TypeReal}, {Name: "churn_rate", Type: TypeReal}}
-	for _, d := range w.dims {
-		cols = append(cols, Column{Name: uniqueName(cols, in.cols[d].Name), Type: in.cols[d].Type})
-	}
-	tlType := in.cols[w.tl].Type
-	return blocking(in, cols, func(q *qctx, rows []Row) ([]Row, error) {
-		start, n, err := w.bounds(q, o, rows)
-		if err != nil {
-			return nil, err
+	cols := w.withDims([]Column{in.cols[w.tl], {Name: "dcount_values", Type: TypeLong}, {Name: "dcount_newvalues", Type: TypeLong},
+		{Name: "retention_rate", Type: TypeReal}, {Name: "churn_rate", Type: TypeReal}})
+	return w.perGroup(in, o, cols, 0, what, func(q *qctx, g *usageGroup, iw *idWindows, start int64, out []Row) ([]Row, error) {
+		dc := iw.dcounts(1)
+		returning := make([]int64, iw.n)
+		for _, k := range iw.order {
+			bins := iw.ids[k]
+			for i := 1; i < len(bins); i++ {
+				if bins[i] == bins[i-1]+1 {
+					returning[bins[i]]++
+				}
+			}
 		}
-		groups, err := groupByDims(q, rows, w.dims, what)
-		if err != nil {
-			return nil, err
-		}
-		var out []Row
-		for _, g := range groups {
-			iw, err := readWindows(q, g.rows, w.id, w.tl, start, w.step, n, 0, what)
-			if err != nil {
-				return nil, err
+		for b := int64(0); b < iw.n; b++ {
+			if iw.count[b] == 0 {
+				continue
 			}
-			dc := iw.dcounts(1)
-			returning := make([]int64, n)
-			for _, k := range iw.order {
-				bins := iw.ids[k]
-				for i := 1; i < len(bins); i++ {
-					if bins[i] == bins[i-1]+1 {
-						returning[bins[i]]++
-					}
-				}
+			retention := math.NaN()
+			if b > 0 && dc[b-1] > 0 {
+				retention = float64(returning[b]) / float64(dc[b-1])
 			}
-			for b := int64(0); b < n; b++ {
-				if iw.count[b] == 0 {
-					continue
-				}
-				retention := math.NaN()
-				if b > 0 && dc[b-1] > 0 {
-					retention = float64(returning[b]) / float64(dc[b-1])
-				}
-				r := make(Row, 0, len(cols))
-				r = append(r, Value{T: tlType, ok: true, i: start + b*w.step})
-				r = append(r, Long(dc[b]), Long(dc[b]-returning[b]), Real(retention), Real(1-retention))
-				r = append(r, g.dims...)
-				out = q.keep(out, r, what)
-			}
+			r := Row{w.at(start, b), Long(dc[b]), Long(dc[b] - returning[b]), Real(retention), Real(1 - retention)}
+			out = q.keep(out, append(r, g.dims...), what)
 		}
 		return out, nil
 	}), nil
@@ -333,38 +336,16 @@ func compileActivityEngagement(sc *scope, in *planTable, o *RawOp, call *Call) (
 		return nil, errAt(o, "activity_engagement's outer activity window must be at least its inner window")
 	}
 	const what = "activity_engagement plugin"
-	cols := []Column{in.cols[w.tl], {Name: "dcount_activities_inner", Type: TypeLong}, {Name: "dcount_activities_outer", Type: TypeLong},
-		{Name: "activity_ratio", Type: TypeReal}}
-	for _, d := range w.dims {
-		cols = append(cols, Column{Name: uniqueName(cols, in.cols[d].Name), Type: in.cols[d].Type})
-	}
-	tlType := in.cols[w.tl].Type
-	return blocking(in, cols, func(q *qctx, rows []Row) ([]Row, error) {
-		start, n, err := w.bounds(q, o, rows)
-		if err != nil {
-			return nil, err
-		}
-		groups, err := groupByDims(q, rows, w.dims, what)
-		if err != nil {
-			return nil, err
-		}
-		var out []Row
-		for _, g := range groups {
-			iw, err := readWindows(q, g.rows, w.id, w.tl, start, w.step, n, 1-span, what)
-			if err != nil {
-				return nil, err
+	cols := w.withDims([]Column{in.cols[w.tl], {Name: "dcount_activities_inner", Type: TypeLong},
+		{Name: "dcount_activities_outer", Type: TypeLong}, {Name: "activity_ratio", Type: TypeReal}})
+	return w.perGroup(in, o, cols, 1-span, what, func(q *qctx, g *usageGroup, iw *idWindows, start int64, out []Row) ([]Row, error) {
+		inner, outer := iw.dcounts(1), iw.dcounts(span)
+		for b := int64(0); b < iw.n; b++ {
+			if outer[b] == 0 {
+				continue
 			}
-			inner, outer := iw.dcounts(1), iw.dcounts(span)
-			for b := int64(0); b < n; b++ {
-				if outer[b] == 0 {
-					continue
-				}
-				r := make(Row, 0, len(cols))
-				r = append(r, Value{T: tlType, ok: true, i: start + b*w.step})
-				r = append(r, Long(inner[b]), Long(outer[b]), Real(float64(inner[b])/float64(outer[b])))
-				r = append(r, g.dims...)
-				out = q.keep(out, r, what)
-			}
+			r := Row{w.at(start, b), Long(inner[b]), Long(outer[b]), Real(float64(inner[b]) / float64(outer[b]))}
+			out = q.keep(out, append(r, g.dims...), what)
 		}
 		return out, nil
 	}), nil

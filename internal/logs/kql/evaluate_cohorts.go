@@ -47,78 +47,55 @@ func compileNewActivityMetrics(sc *scope, in *planTable, o *RawOp, call *Call) (
 	}
 	const what = "new_activity_metrics plugin"
 	tl := in.cols[w.tl]
-	cols := []Column{{Name: "from_" + tl.Name, Type: tl.Type}, {Name: "to_" + tl.Name, Type: tl.Type},
+	cols := w.withDims([]Column{{Name: "from_" + tl.Name, Type: tl.Type}, {Name: "to_" + tl.Name, Type: tl.Type},
 		{Name: "dcount_new_values", Type: TypeLong}, {Name: "dcount_retained_values", Type: TypeLong},
-		{Name: "dcount_churn_values", Type: TypeLong}, {Name: "retention_rate", Type: TypeReal}, {Name: "churn_rate", Type: TypeReal}}
-	for _, d := range w.dims {
-		cols = append(cols, Column{Name: uniqueName(cols, in.cols[d].Name), Type: in.cols[d].Type})
-	}
-	return blocking(in, cols, func(q *qctx, rows []Row) ([]Row, error) {
-		start, n, err := w.bounds(q, o, rows)
-		if err != nil {
-			return nil, err
-		}
+		{Name: "dcount_churn_values", Type: TypeLong}, {Name: "retention_rate", Type: TypeReal}, {Name: "churn_rate", Type: TypeReal}})
+	return w.perGroup(in, o, cols, 0, what, func(q *qctx, g *usageGroup, iw *idWindows, start int64, out []Row) ([]Row, error) {
+		n := iw.n
 		// two n-by-n matrices per group
 		if n > 1<<15 {
 			return nil, runaway(what, q.gov.lim.MaxMemory)
 		}
-		if err := q.gov.grow(what, 2*n*n*8); err != nil {
+		if err := q.gov.grow(what, 2*n*n*8+n*8); err != nil {
 			return nil, err
 		}
-		groups, err := groupByDims(q, rows, w.dims, what)
-		if err != nil {
-			return nil, err
-		}
-		var out []Row
 		size := make([]int64, n)
 		retained := make([]int64, n*n) // [f*n+t]: cohort f's ids seen in t
 		firstIn := make([]int64, n*n)  // [t*n+f]: ids of t first seen in f
-		for _, g := range groups {
-			iw, err := readWindows(q, g.rows, w.id, w.tl, start, w.step, n, 0, what)
-			if err != nil {
+		for _, k := range iw.order {
+			bins := iw.ids[k]
+			f := bins[0]
+			size[f]++
+			for _, t := range bins {
+				retained[f*n+t]++
+				firstIn[t*n+f]++
+			}
+			if err := q.gov.tick(q.ctx); err != nil {
 				return nil, err
 			}
-			clear(size)
-			clear(retained)
-			clear(firstIn)
-			for _, k := range iw.order {
-				bins := iw.ids[k]
-				f := bins[0]
-				size[f]++
-				for _, t := range bins {
-					retained[f*n+t]++
-					firstIn[t*n+f]++
-				}
-				if err := q.gov.tick(q.ctx); err != nil {
-					return nil, err
-				}
+		}
+		// firstIn's rows become running sums: [t*n+f] = ids of t first seen up to f
+		for t := int64(0); t < n; t++ {
+			for f := int64(1); f < n; f++ {
+				firstIn[t*n+f] += firstIn[t*n+f-1]
 			}
-			// firstIn's rows become running sums: [t*n+f] = ids of t first seen up to f
-			for t := int64(0); t < n; t++ {
-				for f := int64(1); f < n; f++ {
-					firstIn[t*n+f] += firstIn[t*n+f-1]
-				}
-				if err := q.gov.tick(q.ctx); err != nil {
-					return nil, err
-				}
+			if err := q.gov.tick(q.ctx); err != nil {
+				return nil, err
 			}
-			for f := int64(0); f < n; f++ {
-				if size[f] == 0 || cohort >= 0 && f != cohort {
-					continue
+		}
+		for f := int64(0); f < n; f++ {
+			if size[f] == 0 || cohort >= 0 && f != cohort {
+				continue
+			}
+			for t := f; t < n; t++ {
+				fresh := size[f]
+				if t > f {
+					fresh = firstIn[t*n+t] - firstIn[t*n+f]
 				}
-				for t := f; t < n; t++ {
-					fresh := size[f]
-					if t > f {
-						fresh = firstIn[t*n+t] - firstIn[t*n+f]
-					}
-					kept := retained[f*n+t]
-					r := make(Row, 0, len(cols))
-					r = append(r, Value{T: tl.Type, ok: true, i: start + f*w.step}, Value{T: tl.Type, ok: true, i: start + t*w.step},
-						Long(fresh), Long(kept), Long(size[f]-kept),
-						Real(float64(kept)/float64(size[f])), Real(float64(size[f]-kept)/float64(size[f])))
-					r = append(r, g.dims...)
-					out = q.keep(out, r, what)
-				}
+				kept := retained[f*n+t]
+				r := Row{w.at(start, f), w.at(start, t), Long(fresh), Long(kept), Long(size[f] - kept),
+					Real(float64(kept) / float64(size[f])), Real(float64(size[f]-kept) / float64(size[f]))}
+				out = q.keep(out, append(r, g.dims...), what)
 			}
 		}
 		return out, nil
@@ -140,18 +117,7 @@ func compileFunnelSequenceCompletion(sc *scope, in *planTable, o *RawOp, call *C
 	if len(call.Args) > 8 {
 		return nil, errAt(call.Args[8], "funnel_sequence_completion takes 8 arguments")
 	}
-	id, err := a.column(0, "id column", false)
-	if err != nil {
-		return nil, err
-	}
-	if err := a.timeline(1, "timeline column"); err != nil {
-		return nil, err
-	}
-	start, err := a.point(2, "start")
-	if err != nil {
-		return nil, err
-	}
-	end, err := a.point(3, "end")
+	id, start, end, err := a.idTimeRange()
 	if err != nil {
 		return nil, err
 	}

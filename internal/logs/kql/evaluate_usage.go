@@ -89,6 +89,21 @@ func typeWord(t Type) string {
 	return "integer"
 }
 
+// idTimeRange reads the leading "IdColumn, TimelineColumn, Start, End".
+func (a *usageArgs) idTimeRange() (id int, start, end int64, err error) {
+	if id, err = a.column(0, "id column", false); err != nil {
+		return
+	}
+	if err = a.timeline(1, "timeline column"); err != nil {
+		return
+	}
+	if start, err = a.point(2, "start"); err != nil {
+		return
+	}
+	end, err = a.point(3, "end")
+	return
+}
+
 // dims reads the arguments from i on as dimension columns.
 func (a *usageArgs) dims(i int) ([]int, error) {
 	var out []int
@@ -194,18 +209,7 @@ func compileSlidingWindowCounts(sc *scope, in *planTable, o *RawOp, call *Call) 
 	if err != nil {
 		return nil, err
 	}
-	id, err := a.column(0, "id column", false)
-	if err != nil {
-		return nil, err
-	}
-	if err := a.timeline(1, "timeline column"); err != nil {
-		return nil, err
-	}
-	start, err := a.point(2, "start")
-	if err != nil {
-		return nil, err
-	}
-	end, err := a.point(3, "end")
+	id, start, end, err := a.idTimeRange()
 	if err != nil {
 		return nil, err
 	}
@@ -272,18 +276,7 @@ func compileActiveUsersCount(sc *scope, in *planTable, o *RawOp, call *Call) (*p
 	if err != nil {
 		return nil, err
 	}
-	id, err := a.column(0, "id column", false)
-	if err != nil {
-		return nil, err
-	}
-	if err := a.timeline(1, "timeline column"); err != nil {
-		return nil, err
-	}
-	start, err := a.point(2, "start")
-	if err != nil {
-		return nil, err
-	}
-	end, err := a.point(3, "end")
+	id, start, end, err := a.idTimeRange()
 	if err != nil {
 		return nil, err
 	}

@@ -1,6 +1,9 @@
 package kql
 
-import "strings"
+import (
+	"slices"
+	"strings"
+)
 
 // legacyPartitions is the legacy strategy's limit on distinct key values.
 const legacyPartitions = 64
@@ -82,7 +85,7 @@ func compilePartitionWithSource(q *qctx, e *env, in *planTable, o *Partition, ke
 			if err != nil {
 				return nil, err
 			}
-			if !sameColumns(plan.cols, cols) {
+			if !slices.Equal(plan.cols, cols) {
 				return nil, errAt(o, "partition's subqueries return different columns for different values of '%s'", o.By)
 			}
 			res, err := runPlan(q, plan)
@@ -95,16 +98,4 @@ func compilePartitionWithSource(q *qctx, e *env, in *planTable, o *Partition, ke
 		}
 		return out, nil
 	}), nil
-}
-
-func sameColumns(a, b []Column) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
