@@ -205,58 +205,24 @@ func binCount(q *qctx, at Node, name string, start, end, bin int64) (int64, erro
 // LookbackWindow/Bin bins (rounded down) ending with the bin itself;
 // records before Start count in the windows that reach back to them.
 func compileSlidingWindowCounts(sc *scope, in *planTable, o *RawOp, call *Call) (*planTable, error) {
-	a, err := newUsageArgs(sc, in, o, call, 6, "IdColumn, TimelineColumn, Start, End, LookbackWindow, Bin")
+	w, err := readWindowArgs(sc, in, o, call, false, "IdColumn, TimelineColumn, Start, End, LookbackWindow, Bin", "lookback window", "bin")
 	if err != nil {
 		return nil, err
 	}
-	id, start, end, err := a.idTimeRange()
-	if err != nil {
-		return nil, err
-	}
-	lookback, err := a.length(4, "lookback window")
-	if err != nil {
-		return nil, err
-	}
-	bin, err := a.length(5, "bin")
-	if err != nil {
-		return nil, err
-	}
+	lookback, bin := w.lengths[0], w.lengths[1]
 	if lookback < bin {
-		return nil, errAt(a.args[4], "sliding_window_counts's lookback window must be at least one bin")
+		return nil, errAt(call.Args[4], "sliding_window_counts's lookback window must be at least one bin")
 	}
-	w := lookback / bin
-	dims, err := a.dims(6)
-	if err != nil {
-		return nil, err
-	}
+	w.step = bin
+	span := lookback / bin
 	const what = "sliding_window_counts plugin"
-	cols := a.outCols(dims, Column{Name: "Count", Type: TypeLong}, Column{Name: "Dcount", Type: TypeLong})
-	tl, tlType := a.tl, in.cols[a.tl].Type
-	return blocking(in, cols, func(q *qctx, rows []Row) ([]Row, error) {
-		n, err := binCount(q, o, "sliding_window_counts", start, end, bin)
-		if err != nil {
-			return nil, err
-		}
-		groups, err := groupByDims(q, rows, dims, what)
-		if err != nil {
-			return nil, err
-		}
-		var out []Row
-		for _, g := range groups {
-			iw, err := readWindows(q, g.rows, id, tl, start, bin, n, 1-w, what)
-			if err != nil {
-				return nil, err
-			}
-			count, dcount := iw.counts(w), iw.dcounts(w)
-			for k := int64(0); k < n; k++ {
-				if count[k] == 0 {
-					continue
-				}
-				r := make(Row, 0, len(cols))
-				r = append(r, Value{T: tlType, ok: true, i: start + k*bin})
-				r = append(r, g.dims...)
-				r = append(r, Long(count[k]), Long(dcount[k]))
-				out = q.keep(out, r, what)
+	cols := w.outCols(w.dims, Column{Name: "Count", Type: TypeLong}, Column{Name: "Dcount", Type: TypeLong})
+	return w.perGroup(in, o, cols, 1-span, what, func(q *qctx, g *usageGroup, iw *idWindows, start int64, out []Row) ([]Row, error) {
+		count, dcount := iw.counts(span), iw.dcounts(span)
+		for k := int64(0); k < iw.n; k++ {
+			if count[k] != 0 {
+				r := append(Row{w.at(start, k)}, g.dims...)
+				out = q.keep(out, append(r, Long(count[k]), Long(dcount[k])), what)
 			}
 		}
 		return out, nil
