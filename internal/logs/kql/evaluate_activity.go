@@ -22,7 +22,7 @@ type idWindows struct {
 
 // readWindows bins a group's rows: windows from lowest (negative for the
 // lookback before Start) to n-1; rows outside are left out.
-func readWindows(q *qctx, rows []Row, id, tl int, start, step, n, lowest int64, what string) (*idWindows, error) {
+func readWindows(q *qctx, rows []Row, id, tl int, index func(t int64) int64, n, lowest int64, what string) (*idWindows, error) {
 	w := &idWindows{n: n, low: lowest, count: make([]int64, n-lowest), ids: map[string][]int64{}}
 	for _, r := range rows {
 		if err := q.gov.tick(q.ctx); err != nil {
@@ -32,7 +32,7 @@ func readWindows(q *qctx, rows []Row, id, tl int, start, step, n, lowest int64, 
 		if t.IsNull() || r[id].IsNull() {
 			continue
 		}
-		b := floorDiv(t.i-start, step)
+		b := index(t.i)
 		if b >= n || b < lowest {
 			continue
 		}
@@ -120,6 +120,7 @@ type windowArgs struct {
 	lengths     []int64
 	dims        []int
 	step        int64
+	cal         string // a calendar step: "week", "month" or "year"
 	lengthNames []string
 }
 
@@ -158,7 +159,19 @@ func readWindowArgs(sc *scope, in *planTable, o *RawOp, call *Call, optional boo
 	} else {
 		w.fromData = true
 	}
-	for _, name := range lengths {
+	for j, name := range lengths {
+		if j == 0 && len(lengths) == 1 {
+			cal, isCal, err := a.calendarStep(i)
+			if err != nil {
+				return nil, err
+			}
+			if isCal {
+				w.cal = cal
+				w.lengths = append(w.lengths, 0)
+				i++
+				continue
+			}
+		}
 		v, err := a.length(i, name)
 		if err != nil {
 			return nil, err
@@ -196,7 +209,7 @@ func (w *windowArgs) bounds(q *qctx, o Node, rows []Row) (int64, int64, error) {
 			return 0, 0, nil
 		}
 	}
-	n, err := binCount(q, o, w.name, start, end, w.step)
+	n, err := w.windowCount(q, o, start, end)
 	return start, n, err
 }
 
@@ -216,7 +229,7 @@ func (w *windowArgs) perGroup(in *planTable, o Node, cols []Column, lowest int64
 		}
 		var out []Row
 		for _, g := range groups {
-			iw, err := readWindows(q, g.rows, w.id, w.tl, start, w.step, n, lowest, what)
+			iw, err := readWindows(q, g.rows, w.id, w.tl, func(t int64) int64 { return w.index(start, t) }, n, lowest, what)
 			if err != nil {
 				return nil, err
 			}
@@ -226,11 +239,6 @@ func (w *windowArgs) perGroup(in *planTable, o Node, cols []Column, lowest int64
 		}
 		return out, nil
 	})
-}
-
-// at is window b's start as a value of the timeline's type.
-func (w *windowArgs) at(start, b int64) Value {
-	return Value{T: w.in.cols[w.tl].Type, ok: true, i: start + b*w.step}
 }
 
 // withDims appends the dimension columns to cols (the plugins whose

@@ -43,7 +43,7 @@ func compileNewActivityMetrics(sc *scope, in *planTable, o *RawOp, call *Call) (
 		if c < w.start || c > w.end {
 			return nil, errAt(args[cohortAt], "new_activity_metrics' cohort must be between its start and end")
 		}
-		cohort = floorDiv(c-w.start, w.step)
+		cohort = w.index(w.start, c)
 	}
 	const what = "new_activity_metrics plugin"
 	tl := in.cols[w.tl]

@@ -71,7 +71,7 @@ func (a *usageArgs) length(i int, what string) (int64, error) {
 		want = TypeTimeSpan
 	}
 	if v.ok && v.T == TypeString {
-		return 0, errAt(a.args[i], "%s's calendar bins ('%s') are not supported: give a timespan", a.name, v.s)
+		return 0, errAt(a.args[i], "%s's %s must be a timespan; calendar steps ('%s') are supported by activity_counts_metrics, activity_metrics and new_activity_metrics only", a.name, what, v.s)
 	}
 	if !v.ok || !(v.T == want || isIntegral(v.T) && isIntegral(want)) || v.T == TypeBool || v.i <= 0 {
 		return 0, errAt(a.args[i], "%s's %s must be a positive %s", a.name, what, typeWord(want))

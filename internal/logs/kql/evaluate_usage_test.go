@@ -122,7 +122,7 @@ let s = datetime(2020-01-02); let e = datetime(2020-01-04); T `
 		}
 	}
 	for q, want := range map[string]string{
-		"| evaluate sliding_window_counts(Id, Day, s, e, 7d, 'week')":                                  "calendar bins",
+		"| evaluate sliding_window_counts(Id, Day, s, e, 7d, 'week')":                                  "calendar steps",
 		"| evaluate sliding_window_counts(Id, Day, s, e, 1d)":                                          "needs at least 6 arguments",
 		"| evaluate sliding_window_counts(Id, G, s, e, 1d, 1d)":                                        "must be a datetime, timespan or integer column",
 		"| evaluate sliding_window_counts(Id, Day, 1, e, 1d, 1d)":                                      "start must be a datetime",
@@ -159,6 +159,43 @@ func TestSeveralTablesRefused(t *testing.T) {
 		_, err := Run(context.Background(), q, Options{})
 		if err == nil || !strings.Contains(err.Error(), "several result tables") {
 			t.Errorf("%s: got %v", q, err)
+		}
+	}
+}
+
+// TestUsageCalendarSteps: 'week', 'month' and 'year' steps make calendar
+// windows, the first one holding Start (weeks start on Sunday, as
+// startofweek's do).
+func TestUsageCalendarSteps(t *testing.T) {
+	for _, tc := range []struct{ q, rows string }{
+		{"datatable(Id:string, Day:datetime)['a', datetime(2020-01-15), 'b', datetime(2020-01-20), 'a', datetime(2020-02-03), 'c', datetime(2020-02-28)," +
+			" 'a', datetime(2020-03-01), 'b', datetime(2020-01-10)] | evaluate activity_counts_metrics(Id, Day, datetime(2020-01-15), datetime(2020-03-31), 'month')",
+			"2020-01-01T00:00:00.0000000Z|3|2|2|2;2020-02-01T00:00:00.0000000Z|2|2|1|3;2020-03-01T00:00:00.0000000Z|1|1|0|3"},
+		{"datatable(Id:string, Day:datetime)['a', datetime(2020-01-01), 'b', datetime(2020-01-05), 'a', datetime(2020-01-07), 'a', datetime(2020-01-13)]" +
+			" | evaluate activity_metrics(Id, Day, datetime(2020-01-01), datetime(2020-01-20), 'week')",
+			"2019-12-29T00:00:00.0000000Z|1|1|NaN|NaN;2020-01-05T00:00:00.0000000Z|2|1|1|0;2020-01-12T00:00:00.0000000Z|1|0|0.5|0.5"},
+		{"datatable(Id:string, Day:datetime)['a', datetime(2019-06-01), 'b', datetime(2020-01-05), 'a', datetime(2020-07-07)]" +
+			" | evaluate new_activity_metrics(Id, Day, datetime(2019-03-01), datetime(2020-12-31), 'year')",
+			"2019-01-01T00:00:00.0000000Z|2019-01-01T00:00:00.0000000Z|1|1|0|1|0;2019-01-01T00:00:00.0000000Z|2020-01-01T00:00:00.0000000Z|1|1|0|1|0;" +
+				"2020-01-01T00:00:00.0000000Z|2020-01-01T00:00:00.0000000Z|1|1|0|1|0"},
+	} {
+		res, err := Run(context.Background(), tc.q, Options{})
+		if err != nil {
+			t.Fatalf("%s: %v", tc.q, err)
+		}
+		if got := strings.Join(rowsText(res), ";"); got != tc.rows {
+			t.Errorf("%s:\n got %s\nwant %s", tc.q, got, tc.rows)
+		}
+	}
+	for q, want := range map[string]string{
+		"range x from 1 to 3 step 1 | evaluate activity_metrics(x, x, 1, 3, 'week')":                                                                 "needs a datetime timeline",
+		"print Id = 1, Day = datetime(2020-01-01) | evaluate activity_metrics(Id, Day, datetime(2020-01-01), datetime(2020-02-01), 'fortnight')":     "must be a timespan or 'week'",
+		"print Id = 1, Day = datetime(2020-01-01) | evaluate activity_engagement(Id, Day, 'week', 'month')":                                          "calendar steps",
+		"print Id = 1, Day = datetime(2020-01-01) | evaluate sliding_window_counts(Id, Day, datetime(2020-01-01), datetime(2020-02-01), 7d, 'week')": "calendar steps",
+	} {
+		_, err := Run(context.Background(), q, Options{})
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%s: got %v, want an error with %q", q, err, want)
 		}
 	}
 }
