@@ -15,23 +15,41 @@ import (
 // t = f, the cohort), the cohort's ids seen again in t
 // (dcount_retained_values) or not (dcount_churn_values), and their shares
 // of the cohort. Cohort (a point of the timeline) keeps the cohort of its
-// window alone. The Lookback table argument is not supported.
+// window alone. The ids of the Lookback table (its column named as
+// IdColumn) count as seen before Start: they belong to no cohort and are
+// never new.
 func compileNewActivityMetrics(sc *scope, in *planTable, o *RawOp, call *Call) (*planTable, error) {
 	args := call.Args
+	// the optional Lookback table comes last
+	var lookback *planTable
+	if len(args) > 5 && isTabular(sc.env, args[len(args)-1]) {
+		var err error
+		if lookback, err = compileTabExpr(sc.q, sc.env, args[len(args)-1]); err != nil {
+			return nil, err
+		}
+		args = args[:len(args)-1]
+	}
 	// the optional Cohort comes right after Window, a point of the timeline
 	cohortAt := -1
 	if len(args) > 5 {
 		if _, isCol := args[5].(*Ident); !isCol || colIndex(in.cols, args[5].(*Ident).Name) < 0 {
-			if isTabular(sc.env, args[len(args)-1]) {
-				return nil, errAt(args[len(args)-1], "new_activity_metrics' Lookback table is not supported")
-			}
 			cohortAt = 5
-			call = &Call{At: call.At, Name: call.Name, Args: append(append([]Expr{}, args[:5]...), args[6:]...)}
 		}
 	}
-	w, err := readWindowArgs(sc, in, o, call, false, "IdColumn, TimelineColumn, Start, End, Window", "window")
+	rest := args
+	if cohortAt >= 0 {
+		rest = append(append([]Expr{}, args[:5]...), args[6:]...)
+	}
+	w, err := readWindowArgs(sc, in, o, &Call{At: call.At, Name: call.Name, Args: rest}, false, "IdColumn, TimelineColumn, Start, End, Window", "window")
 	if err != nil {
 		return nil, err
+	}
+	seenBefore := -1 // the Lookback table's id column
+	if lookback != nil {
+		idName := in.cols[w.id].Name
+		if seenBefore = colIndex(lookback.cols, idName); seenBefore < 0 {
+			return nil, errAt(call.Args[len(call.Args)-1], "new_activity_metrics' Lookback table needs the id column '%s'", idName)
+		}
 	}
 	cohort := int64(-1)
 	if cohortAt >= 0 {
@@ -50,7 +68,24 @@ func compileNewActivityMetrics(sc *scope, in *planTable, o *RawOp, call *Call) (
 	cols := w.withDims([]Column{{Name: "from_" + tl.Name, Type: tl.Type}, {Name: "to_" + tl.Name, Type: tl.Type},
 		{Name: "dcount_new_values", Type: TypeLong}, {Name: "dcount_retained_values", Type: TypeLong},
 		{Name: "dcount_churn_values", Type: TypeLong}, {Name: "retention_rate", Type: TypeReal}, {Name: "churn_rate", Type: TypeReal}})
+	var seen map[string]bool // the Lookback table's ids: never new
 	return w.perGroup(in, o, cols, 0, what, func(q *qctx, g *usageGroup, iw *idWindows, start int64, out []Row) ([]Row, error) {
+		if lookback != nil && seen == nil {
+			rows, err := runPlan(q, lookback)
+			if err != nil {
+				return nil, err
+			}
+			seen = map[string]bool{}
+			for _, r := range rows {
+				k := keyOf([]Value{r[seenBefore]})
+				if !seen[k] {
+					seen[k] = true
+					if err := q.gov.grow(what, int64(len(k))+48); err != nil {
+						return nil, err
+					}
+				}
+			}
+		}
 		n := iw.n
 		// two n-by-n matrices per group
 		if n > 1<<15 {
@@ -63,6 +98,9 @@ func compileNewActivityMetrics(sc *scope, in *planTable, o *RawOp, call *Call) (
 		retained := make([]int64, n*n) // [f*n+t]: cohort f's ids seen in t
 		firstIn := make([]int64, n*n)  // [t*n+f]: ids of t first seen in f
 		for _, k := range iw.order {
+			if seen[k] {
+				continue
+			}
 			bins := iw.ids[k]
 			f := bins[0]
 			size[f]++

@@ -67,6 +67,17 @@ EventType, dynamic(['Hail', 'Tornado', 'Thunderstorm Wind']), dynamic([1h, 4h]))
 			"At:datetime,EventType:string,Period:timespan,dcount:long",
 			"2007-01-01T00:00:00.0000000Z|'Hail'|01:00:00|3;2007-01-01T00:00:00.0000000Z|'Tornado'|01:00:00|1;2007-01-01T00:00:00.0000000Z|'Thunderstorm Wind'|01:00:00|0;" +
 				"2007-01-01T00:00:00.0000000Z|'Hail'|04:00:00|3;2007-01-01T00:00:00.0000000Z|'Tornado'|04:00:00|2;2007-01-01T00:00:00.0000000Z|'Thunderstorm Wind'|04:00:00|1"},
+		// with a Lookback table holding users 2 and 5: they are never new,
+		// so 11-01's cohort is 0, 3, 4 and 11-02's is 1
+		{strings.Replace(cohorts, "EndDate-1tick, 1d)", "EndDate-1tick, 1d, datatable(user:long)[2, 5])", 1),
+			"from_Timestamp:datetime,to_Timestamp:datetime,dcount_new_values:long,dcount_retained_values:long,dcount_churn_values:long,retention_rate:real,churn_rate:real",
+			"2019-11-01T00:00:00.0000000Z|2019-11-01T00:00:00.0000000Z|3|3|0|1|0;2019-11-01T00:00:00.0000000Z|2019-11-02T00:00:00.0000000Z|1|3|0|1|0;" +
+				"2019-11-01T00:00:00.0000000Z|2019-11-03T00:00:00.0000000Z|0|2|1|0.6666666666666666|0.3333333333333333;" +
+				"2019-11-01T00:00:00.0000000Z|2019-11-04T00:00:00.0000000Z|1|2|1|0.6666666666666666|0.3333333333333333;" +
+				"2019-11-01T00:00:00.0000000Z|2019-11-05T00:00:00.0000000Z|1|3|0|1|0;2019-11-01T00:00:00.0000000Z|2019-11-06T00:00:00.0000000Z|0|0|3|0|1;" +
+				"2019-11-02T00:00:00.0000000Z|2019-11-02T00:00:00.0000000Z|1|1|0|1|0;2019-11-02T00:00:00.0000000Z|2019-11-03T00:00:00.0000000Z|0|0|1|0|1;" +
+				"2019-11-02T00:00:00.0000000Z|2019-11-04T00:00:00.0000000Z|0|1|0|1|0;2019-11-02T00:00:00.0000000Z|2019-11-05T00:00:00.0000000Z|0|1|0|1|0;" +
+				"2019-11-02T00:00:00.0000000Z|2019-11-06T00:00:00.0000000Z|0|0|1|0|1"},
 		{active, "Timestamp:datetime,dcount:long", "2018-07-01T00:00:00.0000000Z|1;2018-07-15T00:00:00.0000000Z|1"},
 		{rolling + ")", "Timestamp:datetime,rolling_3_percentile_val_50:long", even},
 		{rolling + ", EvenOrOdd)", "Timestamp:datetime,EvenOrOdd:string,rolling_3_percentile_val_50:long",
@@ -122,24 +133,24 @@ let s = datetime(2020-01-02); let e = datetime(2020-01-04); T `
 		}
 	}
 	for q, want := range map[string]string{
-		"| evaluate sliding_window_counts(Id, Day, s, e, 7d, 'week')":                                  "calendar steps",
-		"| evaluate sliding_window_counts(Id, Day, s, e, 1d)":                                          "needs at least 6 arguments",
-		"| evaluate sliding_window_counts(Id, G, s, e, 1d, 1d)":                                        "must be a datetime, timespan or integer column",
-		"| evaluate sliding_window_counts(Id, Day, 1, e, 1d, 1d)":                                      "start must be a datetime",
-		"| evaluate sliding_window_counts(Id, Day, s, e, 1h, 1d)":                                      "at least one bin",
-		"| evaluate sliding_window_counts(Id, Day, e, s, 1d, 1d)":                                      "end comes before its start",
-		"| evaluate activity_engagement(Id, Day, s, e, 2d, 1d)":                                        "at least its inner window",
-		"| evaluate rolling_percentile(G, 50, Day, 1d, 3)":                                             "must be numeric",
-		"| extend v = 1 | evaluate rolling_percentile(v, 150, Day, 1d, 3)":                             "between 0 and 100",
-		"| extend v = 1 | evaluate rolling_percentile(v, 50, Day, 1d, 0)":                              "between 1 and",
-		"| evaluate active_users_count(Id, Day, s, e, 3d, 1d, 3, 1d, Nope)":                            "must name a column",
-		"| evaluate activity_metrics(Id, Day, s, e, -1d)":                                              "must be a positive timespan",
-		"| evaluate new_activity_metrics(Id, Day, s, e, 1d, datetime(2020-01-03), T)":                  "Lookback table is not supported",
-		"| evaluate new_activity_metrics(Id, Day, s, e, 1d, datetime(2021-01-03))":                     "cohort must be between",
-		"| evaluate funnel_sequence_completion(Id, Day, s, e, 1d, Day, dynamic(['a']), dynamic([1h]))": "state column must be a string",
-		"| evaluate funnel_sequence_completion(Id, Day, s, e, 1d, G, dynamic([]), dynamic([1h]))":      "non-empty dynamic array",
-		"| evaluate funnel_sequence_completion(Id, Day, s, e, 1d, G, dynamic(['x']), 'soon')":          "periods must be",
-		"| evaluate session_count(Id, Day, s, e, 1d, 1d)":                                              "not supported",
+		"| evaluate sliding_window_counts(Id, Day, s, e, 7d, 'week')":                                      "calendar steps",
+		"| evaluate sliding_window_counts(Id, Day, s, e, 1d)":                                              "needs at least 6 arguments",
+		"| evaluate sliding_window_counts(Id, G, s, e, 1d, 1d)":                                            "must be a datetime, timespan or integer column",
+		"| evaluate sliding_window_counts(Id, Day, 1, e, 1d, 1d)":                                          "start must be a datetime",
+		"| evaluate sliding_window_counts(Id, Day, s, e, 1h, 1d)":                                          "at least one bin",
+		"| evaluate sliding_window_counts(Id, Day, e, s, 1d, 1d)":                                          "end comes before its start",
+		"| evaluate activity_engagement(Id, Day, s, e, 2d, 1d)":                                            "at least its inner window",
+		"| evaluate rolling_percentile(G, 50, Day, 1d, 3)":                                                 "must be numeric",
+		"| extend v = 1 | evaluate rolling_percentile(v, 150, Day, 1d, 3)":                                 "between 0 and 100",
+		"| extend v = 1 | evaluate rolling_percentile(v, 50, Day, 1d, 0)":                                  "between 1 and",
+		"| evaluate active_users_count(Id, Day, s, e, 3d, 1d, 3, 1d, Nope)":                                "must name a column",
+		"| evaluate activity_metrics(Id, Day, s, e, -1d)":                                                  "must be a positive timespan",
+		"| evaluate new_activity_metrics(Id, Day, s, e, 1d, datetime(2020-01-03), (T | project Who = Id))": "needs the id column 'Id'",
+		"| evaluate new_activity_metrics(Id, Day, s, e, 1d, datetime(2021-01-03))":                         "cohort must be between",
+		"| evaluate funnel_sequence_completion(Id, Day, s, e, 1d, Day, dynamic(['a']), dynamic([1h]))":     "state column must be a string",
+		"| evaluate funnel_sequence_completion(Id, Day, s, e, 1d, G, dynamic([]), dynamic([1h]))":          "non-empty dynamic array",
+		"| evaluate funnel_sequence_completion(Id, Day, s, e, 1d, G, dynamic(['x']), 'soon')":              "periods must be",
+		"| evaluate session_count(Id, Day, s, e, 1d, 1d)":                                                  "not supported",
 	} {
 		_, err := Run(context.Background(), T+q, Options{})
 		if err == nil || !strings.Contains(err.Error(), want) {
