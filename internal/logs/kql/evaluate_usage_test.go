@@ -106,7 +106,7 @@ func TestUsagePluginsWorked(t *testing.T) {
 	const T = `let T = datatable(Id:string, Day:datetime, G:string)['a', datetime(2020-01-01), 'x', 'b', datetime(2020-01-02), 'x', 'a', datetime(2020-01-02), 'x',
 'a', datetime(2020-01-03), 'x', 'c', datetime(2020-01-03), 'x', 'c', datetime(2020-01-04), 'x', 'c', datetime(2020-01-04), 'y', 'a', datetime(2020-01-09), 'x'];
 let s = datetime(2020-01-02); let e = datetime(2020-01-04); T `
-	for _, tc := range []struct{ q, rows string }{
+	expectRows(t, T, []struct{ q, rows string }{
 		// previous window {a,b} -> {a,c}: a returns (1 of 2), c is new; then {c}: c returns (1 of 2)
 		{"| where G == 'x' | evaluate activity_metrics(Id, Day, s, e, 1d)",
 			"2020-01-02T00:00:00.0000000Z|2|2|NaN|NaN;2020-01-03T00:00:00.0000000Z|2|1|0.5|0.5;2020-01-04T00:00:00.0000000Z|1|0|0.5|0.5"},
@@ -123,16 +123,8 @@ let s = datetime(2020-01-02); let e = datetime(2020-01-04); T `
 			"2020-01-02T00:00:00.0000000Z|'x'|2|2|2|2;2020-01-03T00:00:00.0000000Z|'x'|2|2|1|3;2020-01-04T00:00:00.0000000Z|'x'|1|1|0|3;2020-01-04T00:00:00.0000000Z|'y'|1|1|1|1"},
 		// a is seen on three distinct days within 3 days only on the 3rd
 		{"| evaluate active_users_count(Id, Day, s, datetime(2020-01-10), 3d, 1d, 3, 1d)", "2020-01-03T00:00:00.0000000Z|1"},
-	} {
-		res, err := Run(context.Background(), T+tc.q, Options{})
-		if err != nil {
-			t.Fatalf("%s: %v", tc.q, err)
-		}
-		if got := strings.Join(rowsText(res), ";"); got != tc.rows {
-			t.Errorf("%s:\n got %s\nwant %s", tc.q, got, tc.rows)
-		}
-	}
-	for q, want := range map[string]string{
+	})
+	expectErrorsWith(t, T, map[string]string{
 		"| evaluate sliding_window_counts(Id, Day, s, e, 7d, 'week')":                                      "calendar steps",
 		"| evaluate sliding_window_counts(Id, Day, s, e, 1d)":                                              "needs at least 6 arguments",
 		"| evaluate sliding_window_counts(Id, G, s, e, 1d, 1d)":                                            "must be a datetime, timespan or integer column",
@@ -151,12 +143,7 @@ let s = datetime(2020-01-02); let e = datetime(2020-01-04); T `
 		"| evaluate funnel_sequence_completion(Id, Day, s, e, 1d, G, dynamic([]), dynamic([1h]))":          "non-empty dynamic array",
 		"| evaluate funnel_sequence_completion(Id, Day, s, e, 1d, G, dynamic(['x']), 'soon')":              "periods must be",
 		"| evaluate session_count(Id, Day, s, e, 1d, 1d)":                                                  "not supported",
-	} {
-		_, err := Run(context.Background(), T+q, Options{})
-		if err == nil || !strings.Contains(err.Error(), want) {
-			t.Errorf("%s: got %v, want an error with %q", q, err, want)
-		}
-	}
+	})
 }
 
 // TestSeveralTablesRefused: fork, facet and funnel_sequence would answer
@@ -178,7 +165,7 @@ func TestSeveralTablesRefused(t *testing.T) {
 // windows, the first one holding Start (weeks start on Sunday, as
 // startofweek's do).
 func TestUsageCalendarSteps(t *testing.T) {
-	for _, tc := range []struct{ q, rows string }{
+	expectRows(t, "", []struct{ q, rows string }{
 		{"datatable(Id:string, Day:datetime)['a', datetime(2020-01-15), 'b', datetime(2020-01-20), 'a', datetime(2020-02-03), 'c', datetime(2020-02-28)," +
 			" 'a', datetime(2020-03-01), 'b', datetime(2020-01-10)] | evaluate activity_counts_metrics(Id, Day, datetime(2020-01-15), datetime(2020-03-31), 'month')",
 			"2020-01-01T00:00:00.0000000Z|3|2|2|2;2020-02-01T00:00:00.0000000Z|2|2|1|3;2020-03-01T00:00:00.0000000Z|1|1|0|3"},
@@ -189,8 +176,21 @@ func TestUsageCalendarSteps(t *testing.T) {
 			" | evaluate new_activity_metrics(Id, Day, datetime(2019-03-01), datetime(2020-12-31), 'year')",
 			"2019-01-01T00:00:00.0000000Z|2019-01-01T00:00:00.0000000Z|1|1|0|1|0;2019-01-01T00:00:00.0000000Z|2020-01-01T00:00:00.0000000Z|1|1|0|1|0;" +
 				"2020-01-01T00:00:00.0000000Z|2020-01-01T00:00:00.0000000Z|1|1|0|1|0"},
-	} {
-		res, err := Run(context.Background(), tc.q, Options{})
+	})
+	expectErrorsWith(t, "", map[string]string{
+		"range x from 1 to 3 step 1 | evaluate activity_metrics(x, x, 1, 3, 'week')":                                                                 "needs a datetime timeline",
+		"print Id = 1, Day = datetime(2020-01-01) | evaluate activity_metrics(Id, Day, datetime(2020-01-01), datetime(2020-02-01), 'fortnight')":     "must be a timespan or 'week'",
+		"print Id = 1, Day = datetime(2020-01-01) | evaluate activity_engagement(Id, Day, 'week', 'month')":                                          "calendar steps",
+		"print Id = 1, Day = datetime(2020-01-01) | evaluate sliding_window_counts(Id, Day, datetime(2020-01-01), datetime(2020-02-01), 7d, 'week')": "calendar steps",
+	})
+}
+
+// expectRows runs each query (after prefix) and compares its rows, joined
+// by ";", with the expected text.
+func expectRows(t *testing.T, prefix string, cases []struct{ q, rows string }) {
+	t.Helper()
+	for _, tc := range cases {
+		res, err := Run(context.Background(), prefix+tc.q, Options{})
 		if err != nil {
 			t.Fatalf("%s: %v", tc.q, err)
 		}
@@ -198,13 +198,14 @@ func TestUsageCalendarSteps(t *testing.T) {
 			t.Errorf("%s:\n got %s\nwant %s", tc.q, got, tc.rows)
 		}
 	}
-	for q, want := range map[string]string{
-		"range x from 1 to 3 step 1 | evaluate activity_metrics(x, x, 1, 3, 'week')":                                                                 "needs a datetime timeline",
-		"print Id = 1, Day = datetime(2020-01-01) | evaluate activity_metrics(Id, Day, datetime(2020-01-01), datetime(2020-02-01), 'fortnight')":     "must be a timespan or 'week'",
-		"print Id = 1, Day = datetime(2020-01-01) | evaluate activity_engagement(Id, Day, 'week', 'month')":                                          "calendar steps",
-		"print Id = 1, Day = datetime(2020-01-01) | evaluate sliding_window_counts(Id, Day, datetime(2020-01-01), datetime(2020-02-01), 7d, 'week')": "calendar steps",
-	} {
-		_, err := Run(context.Background(), q, Options{})
+}
+
+// expectErrorsWith runs each query (after prefix) and wants an error holding
+// the given text.
+func expectErrorsWith(t *testing.T, prefix string, cases map[string]string) {
+	t.Helper()
+	for q, want := range cases {
+		_, err := Run(context.Background(), prefix+q, Options{})
 		if err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("%s: got %v, want an error with %q", q, err, want)
 		}
