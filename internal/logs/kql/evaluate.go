@@ -37,6 +37,24 @@ func compileEvaluate(sc *scope, in *planTable, o *RawOp) (*planTable, error) {
 		return compileRowsNear(sc, in, o, call)
 	case "dcount_intersect":
 		return compileDcountIntersect(sc, in, o, call)
+	case "sliding_window_counts":
+		return compileSlidingWindowCounts(sc, in, o, call)
+	case "active_users_count":
+		return compileActiveUsersCount(sc, in, o, call)
+	case "rolling_percentile":
+		return compileRollingPercentile(sc, in, o, call)
+	case "activity_counts_metrics":
+		return compileActivityCountsMetrics(sc, in, o, call)
+	case "activity_metrics":
+		return compileActivityMetrics(sc, in, o, call)
+	case "activity_engagement":
+		return compileActivityEngagement(sc, in, o, call)
+	case "new_activity_metrics":
+		return compileNewActivityMetrics(sc, in, o, call)
+	case "funnel_sequence_completion":
+		return compileFunnelSequenceCompletion(sc, in, o, call)
+	case "funnel_sequence":
+		return nil, errSeveralTables(o, "evaluate plugin 'funnel_sequence'")
 	}
 	return nil, errAt(o, "evaluate plugin '%s' is not supported", call.Name)
 }

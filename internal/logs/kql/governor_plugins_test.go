@@ -33,11 +33,7 @@ func TestGovernorBoundsPatternPluginsAndScan(t *testing.T) {
 	if _, err := Run(context.Background(), distinct+" | sort by x | count", Options{Limits: small}); err != nil {
 		t.Fatalf("the input does not fit: %v", err)
 	}
-	cases := []struct {
-		name, query string
-		limits      Limits
-		code        string
-	}{
+	runLimitCases(t, []limitCase{
 		// the input (about 10 MB counted) fits; the plugin's dictionary of
 		// 200,000 distinct values does not
 		{"basket dictionary", distinct + " | evaluate basket()", small, CodeRunaway},
@@ -57,18 +53,7 @@ func TestGovernorBoundsPatternPluginsAndScan(t *testing.T) {
 		// here the first step's rows wait behind s2's match, whose series
 		// never ends
 		{"scan rows behind output=last", "range x from 1 to 1000000 step 1 | scan with (step s1: x == 1 or x > 2; step s2 output=last: x == 2;)", small, CodeRunaway},
-	}
-	for _, c := range cases {
-		t.Run(c.name, func(t *testing.T) {
-			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-			defer cancel()
-			_, err := Run(ctx, c.query, Options{Limits: c.limits})
-			var le *LimitError
-			if !errors.As(err, &le) || le.Code != c.code {
-				t.Fatalf("got %v, want %s", err, c.code)
-			}
-		})
-	}
+	})
 }
 
 // TestScanStreams runs scans over more rows than the budget could hold:

@@ -127,6 +127,9 @@ func children(n Node) []Node {
 		for _, o := range x.Ops {
 			add(o)
 		}
+		if x.Source != nil {
+			add(x.Source)
+		}
 	case *Scan:
 		for _, d := range x.Declare {
 			if d.Default != nil {
