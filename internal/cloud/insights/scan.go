@@ -144,6 +144,7 @@ func (e *Engine) scanPrefix(ctx context.Context, ps *policies, env *scanEnv, sco
 		dg = e.newDigester(ps, env)
 	} else {
 		types = applicableTypes(ps.byID(only))
+		dg = e.renewing(ps, env, only)
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -307,10 +308,18 @@ func (e *Engine) evaluateBatch(ctx context.Context, ps *policies, env *scanEnv, 
 					continue
 				}
 				sum := ""
-				if dg != nil {
+				switch {
+				case dg == nil:
+				case only == "":
 					sum = dg.sum(ctx, rec)
 					if page.digests[rec.Key] == sum {
 						continue
+					}
+				case dg.renews(strings.ToLower(rec.Type())):
+					// The row stays true if it was true under the
+					// snapshot before: the other inputs did not change.
+					if old := page.digests[rec.Key]; old != "" && old == dg.prev.sum(ctx, rec) {
+						sum = dg.sum(ctx, rec)
 					}
 				}
 				r, err := rec.Decode()
