@@ -123,7 +123,7 @@ func (e *Engine) renewing(ps *policies, env *scanEnv, only string) *digester {
 	if d == nil || prev == nil {
 		return nil
 	}
-	d.prev, d.only = prev, only
+	d.prev, d.only, prev.only = prev, only, only
 	return d
 }
 

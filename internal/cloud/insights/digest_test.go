@@ -374,3 +374,71 @@ func TestAssignmentScanRemovesAcrossPages(t *testing.T) {
 		t.Errorf("%d group states of the assignment after it moved to sites, want 0", n)
 	}
 }
+
+// TestAssignmentScanRenewsValidDigests: an assignment's scan renews the
+// digest rows of the resources whose only changed input is the assignment,
+// so the next full scan skips them, and it renews no other: a site whose
+// document changed behind the hook's back before the scan is evaluated
+// again by the next full scan (a renewal without the check would keep its
+// stale state under another assignment).
+func TestAssignmentScanRenewsValidDigests(t *testing.T) {
+	d := newDigestEstate(t, 40)
+	ctx := t.Context()
+	rows := func() map[string]string { return tableETags(t, d.c.Store(), "insights.digests") }
+	d.expect(t, 0, "a00", "Compliant", "before") // a site under the https rule
+	// r000000 turns http behind the hook's back.
+	doc := map[string]any{"id": d.id(0), "type": "Microsoft.Web/sites", "name": "r000000", "location": "westeurope",
+		"properties": map[string]any{"httpsOnly": false}}
+	v, err := json.Marshal(map[string]any{"id": d.id(0), "type": "Microsoft.Web/sites", "doc": doc})
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = d.c.Store().Update(ctx, func(tx store.Tx) error {
+		_, err := tx.Put(ctx, "cloud.resources", strings.ToLower(d.id(0)), v, store.Cond{})
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	before := rows()
+	// a04 (sites) changes its effect; its scan renews the sites' rows.
+	id := d.policyID("policyAssignments", "a04")
+	d.put(t, id, insights.TypeAssignment, map[string]any{"properties": map[string]any{
+		"policyDefinitionId": d.policyID("policyDefinitions", "def04"), "scope": "/subscriptions/" + d.sub,
+		"parameters": map[string]any{"effect": map[string]any{"value": "Deny"}}}})
+	d.clock.Store(time.Now().UnixNano())
+	if err := d.scan.ScanAssignment(ctx, "/subscriptions/"+d.sub, id); err != nil {
+		t.Fatal(err)
+	}
+	renewed := rows()
+	for i := range 40 {
+		k := strings.ToLower(d.id(i))
+		switch {
+		case i == 0:
+			if renewed[k] != before[k] {
+				t.Errorf("the assignment's scan renewed the row of r000000, whose document changed")
+			}
+		case i%4 == 0:
+			if renewed[k] == before[k] {
+				t.Errorf("the assignment's scan did not renew the row of site r%06d", i)
+			}
+		default:
+			if renewed[k] != before[k] {
+				t.Errorf("the assignment's scan rewrote the row of r%06d, of a type it does not apply to", i)
+			}
+		}
+	}
+	d.rescan(t)
+	d.expect(t, 0, "a00", "NonCompliant", "after the full scan")
+	after := rows()
+	for i := range 40 {
+		k := strings.ToLower(d.id(i))
+		if i == 0 {
+			if after[k] == renewed[k] {
+				t.Error("the full scan did not evaluate r000000 again")
+			}
+		} else if after[k] != renewed[k] {
+			t.Errorf("the full scan after the assignment's scan rewrote the row of r%06d", i)
+		}
+	}
+}
