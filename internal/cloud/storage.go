@@ -145,10 +145,11 @@ func (s StoredResource) Type() string {
 }
 
 // ListStored is List of the stored forms: one page of what sits below
-// q.Scope, in key order, undecoded. q.Type and q.Keep are not supported.
+// q.Scope, in key order, undecoded; with q.Type, of that type only,
+// through the type index (in the index's order). q.Keep is not supported.
 func (c *Cloud) ListStored(ctx context.Context, q ListQuery) ([]StoredResource, string, error) {
-	if q.Type != "" || q.Keep != nil {
-		return nil, "", errors.New("cloud: ListStored lists a scope, without a type or a filter")
+	if q.Keep != nil {
+		return nil, "", errors.New("cloud: ListStored lists without a filter")
 	}
 	if q.Limit <= 0 {
 		q.Limit = DefaultPageSize
@@ -156,6 +157,28 @@ func (c *Cloud) ListStored(ctx context.Context, q ListQuery) ([]StoredResource, 
 	var out []StoredResource
 	var next string
 	err := c.store.View(ctx, func(tx store.Tx) error {
+		out, next = nil, ""
+		if q.Type != "" {
+			prefix := typeKey(q.Type) + "|" + resKey(q.Scope)
+			if q.Scope != "" && q.Scope != "/" {
+				prefix += "/"
+			}
+			page, err := tx.Scan(ctx, tableTypes, store.Query{Prefix: prefix, Limit: q.Limit, After: q.After, KeysOnly: true})
+			if err != nil {
+				return err
+			}
+			next = page.Next
+			for _, k := range page.Records {
+				rec, err := tx.Get(ctx, tableResources, k.Key[strings.IndexByte(k.Key, '|')+1:])
+				if errors.Is(err, store.ErrNotFound) {
+					continue
+				} else if err != nil {
+					return err
+				}
+				out = append(out, StoredResource{rec})
+			}
+			return nil
+		}
 		page, err := tx.Scan(ctx, tableResources, store.Query{Prefix: resKey(q.Scope) + "/", Limit: q.Limit, After: q.After})
 		if err != nil {
 			return err

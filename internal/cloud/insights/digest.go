@@ -8,6 +8,7 @@ import (
 	"encoding/binary"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"hash"
 	"strings"
 	"sync"
@@ -298,6 +299,24 @@ func (e *Engine) readDigests(ctx context.Context, lo, hi string) (map[string]str
 		}
 		q.After = page.Next
 	}
+}
+
+// digestsOf reads the digest rows of the resources recs, one by one.
+func (e *Engine) digestsOf(ctx context.Context, recs []cloud.StoredResource) (map[string]string, error) {
+	out := make(map[string]string, len(recs))
+	err := e.cloud.Store().View(ctx, func(tx store.Tx) error {
+		for _, r := range recs {
+			rec, err := tx.Get(ctx, tableDigests, r.Key)
+			if errors.Is(err, store.ErrNotFound) {
+				continue
+			} else if err != nil {
+				return err
+			}
+			out[r.Key] = string(rec.Value)
+		}
+		return nil
+	})
+	return out, err
 }
 
 // deleteDigests removes the digest rows of a resource and of what sits
