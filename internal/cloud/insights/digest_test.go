@@ -407,6 +407,11 @@ func TestAssignmentScanRenewsValidDigests(t *testing.T) {
 		"policyDefinitionId": d.policyID("policyDefinitions", "def04"), "scope": "/subscriptions/" + d.sub,
 		"parameters": map[string]any{"effect": map[string]any{"value": "Deny"}}}})
 	d.clock.Store(time.Now().UnixNano())
+	// The change's hook reloads the policies before it queues the scan,
+	// which reloads them again.
+	if err := d.scan.Reload(ctx); err != nil {
+		t.Fatal(err)
+	}
 	if err := d.scan.ScanAssignment(ctx, "/subscriptions/"+d.sub, id); err != nil {
 		t.Fatal(err)
 	}

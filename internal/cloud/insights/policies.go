@@ -243,14 +243,34 @@ func (ps *policies) providerGens(prev *policies) {
 	ps.setPrev(prev)
 }
 
-// setPrev records the snapshot ps replaces, without the one before it.
+// setPrev records the snapshot ps replaces, without the one before it;
+// when the two have the same gens (a reload that found nothing changed,
+// as the scan that a change queued does after the change's own reload),
+// the one prev replaced.
 func (ps *policies) setPrev(prev *policies) {
 	if prev == nil {
+		return
+	}
+	if sameGens(ps, prev) {
+		ps.prev = prev.prev
 		return
 	}
 	p := *prev
 	p.prev = nil
 	ps.prev = &p
+}
+
+// sameGens reports whether two snapshots number the same versions.
+func sameGens(a, b *policies) bool {
+	if a.gen != b.gen || len(a.assigned) != len(b.assigned) {
+		return false
+	}
+	for i, c := range a.assigned {
+		if c.gen != b.assigned[i].gen {
+			return false
+		}
+	}
+	return true
 }
 
 // assignmentKey is the lower-case form of an assignment ID that compiled
