@@ -107,6 +107,26 @@ func (d *digestEstate) expect(t *testing.T, i int, assignment, want, when string
 	}
 }
 
+// siteTurnsHTTP rewrites site r000000 with httpsOnly false (and another
+// location) in the store directly: no hook evaluates it.
+func (d *digestEstate) siteTurnsHTTP(t *testing.T) {
+	t.Helper()
+	ctx := t.Context()
+	doc := map[string]any{"id": d.id(0), "type": "Microsoft.Web/sites", "name": "r000000", "location": "westeurope",
+		"properties": map[string]any{"httpsOnly": false}}
+	v, err := json.Marshal(map[string]any{"id": d.id(0), "type": "Microsoft.Web/sites", "doc": doc})
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = d.c.Store().Update(ctx, func(tx store.Tx) error {
+		_, err := tx.Put(ctx, "cloud.resources", strings.ToLower(d.id(0)), v, store.Cond{})
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
 // TestRescanSkipsOnlyUnchangedInputs changes each input of an evaluation
 // in a way neither the write hook nor an assignment's scan follows, and
 // checks that a full scan evaluates the resource again: a digest that
@@ -118,24 +138,10 @@ func (d *digestEstate) expect(t *testing.T, i int, assignment, want, when string
 // applies to type k%4.
 func TestRescanSkipsOnlyUnchangedInputs(t *testing.T) {
 	d := newDigestEstate(t, 40)
-	ctx := t.Context()
 	d.expect(t, 0, "a00", "Compliant", "after the first scan")
 
 	t.Run("resource bytes", func(t *testing.T) {
-		// Written to the store directly: no hook evaluates it.
-		doc := map[string]any{"id": d.id(0), "type": "Microsoft.Web/sites", "name": "r000000", "location": "westeurope",
-			"properties": map[string]any{"httpsOnly": false}}
-		v, err := json.Marshal(map[string]any{"id": d.id(0), "type": "Microsoft.Web/sites", "doc": doc})
-		if err != nil {
-			t.Fatal(err)
-		}
-		err = d.c.Store().Update(ctx, func(tx store.Tx) error {
-			_, err := tx.Put(ctx, "cloud.resources", strings.ToLower(d.id(0)), v, store.Cond{})
-			return err
-		})
-		if err != nil {
-			t.Fatal(err)
-		}
+		d.siteTurnsHTTP(t)
 		d.rescan(t)
 		d.expect(t, 0, "a00", "NonCompliant", "after its document changed")
 	})
@@ -386,20 +392,7 @@ func TestAssignmentScanRenewsValidDigests(t *testing.T) {
 	ctx := t.Context()
 	rows := func() map[string]string { return tableETags(t, d.c.Store(), "insights.digests") }
 	d.expect(t, 0, "a00", "Compliant", "before") // a site under the https rule
-	// r000000 turns http behind the hook's back.
-	doc := map[string]any{"id": d.id(0), "type": "Microsoft.Web/sites", "name": "r000000", "location": "westeurope",
-		"properties": map[string]any{"httpsOnly": false}}
-	v, err := json.Marshal(map[string]any{"id": d.id(0), "type": "Microsoft.Web/sites", "doc": doc})
-	if err != nil {
-		t.Fatal(err)
-	}
-	err = d.c.Store().Update(ctx, func(tx store.Tx) error {
-		_, err := tx.Put(ctx, "cloud.resources", strings.ToLower(d.id(0)), v, store.Cond{})
-		return err
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
+	d.siteTurnsHTTP(t)
 	before := rows()
 	// a04 (sites) changes its effect; its scan renews the sites' rows.
 	id := d.policyID("policyAssignments", "a04")
