@@ -168,14 +168,18 @@ func (c *Cloud) ListStored(ctx context.Context, q ListQuery) ([]StoredResource, 
 				return err
 			}
 			next = page.Next
-			for _, k := range page.Records {
-				rec, err := tx.Get(ctx, tableResources, k.Key[strings.IndexByte(k.Key, '|')+1:])
-				if errors.Is(err, store.ErrNotFound) {
-					continue
-				} else if err != nil {
-					return err
-				}
-				out = append(out, StoredResource{rec})
+			ids := make([]string, len(page.Records))
+			for i, k := range page.Records {
+				ids[i] = k.Key[strings.IndexByte(k.Key, '|')+1:]
+			}
+			recs, err := store.GetMany(ctx, tx, tableResources, ids)
+			if err != nil {
+				return err
+			}
+			// The index's order is the IDs' order: GetMany's.
+			out = make([]StoredResource, len(recs))
+			for i, rec := range recs {
+				out[i] = StoredResource{rec}
 			}
 			return nil
 		}

@@ -8,7 +8,6 @@ import (
 	"encoding/binary"
 	"encoding/hex"
 	"encoding/json"
-	"errors"
 	"hash"
 	"strings"
 	"sync"
@@ -301,21 +300,22 @@ func (e *Engine) readDigests(ctx context.Context, lo, hi string) (map[string]str
 	}
 }
 
-// digestsOf reads the digest rows of the resources recs, one by one.
+// digestsOf reads the digest rows of the resources recs by their keys.
 func (e *Engine) digestsOf(ctx context.Context, recs []cloud.StoredResource) (map[string]string, error) {
-	out := make(map[string]string, len(recs))
+	keys := make([]string, len(recs))
+	for i, r := range recs {
+		keys[i] = r.Key
+	}
+	var rows []store.Record
 	err := e.cloud.Store().View(ctx, func(tx store.Tx) error {
-		for _, r := range recs {
-			rec, err := tx.Get(ctx, tableDigests, r.Key)
-			if errors.Is(err, store.ErrNotFound) {
-				continue
-			} else if err != nil {
-				return err
-			}
-			out[r.Key] = string(rec.Value)
-		}
-		return nil
+		var err error
+		rows, err = store.GetMany(ctx, tx, tableDigests, keys)
+		return err
 	})
+	out := make(map[string]string, len(rows))
+	for _, r := range rows {
+		out[r.Key] = string(r.Value)
+	}
 	return out, err
 }
 
