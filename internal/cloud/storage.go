@@ -196,6 +196,25 @@ func (c *Cloud) ListStored(ctx context.Context, q ListQuery) ([]StoredResource, 
 	return out, next, err
 }
 
+// GetStored reads the stored forms of the resources with these IDs, in
+// key order; IDs not stored are left out.
+func (c *Cloud) GetStored(ctx context.Context, ids []string) ([]StoredResource, error) {
+	keys := make([]string, len(ids))
+	for i, id := range ids {
+		keys[i] = resKey(id)
+	}
+	var out []StoredResource
+	err := c.store.View(ctx, func(tx store.Tx) error {
+		recs, err := store.GetMany(ctx, tx, tableResources, keys)
+		out = make([]StoredResource, len(recs))
+		for i, rec := range recs {
+			out[i] = StoredResource{rec}
+		}
+		return err
+	})
+	return out, err
+}
+
 // Get reads one resource by ID; a missing one is an error matching
 // store.ErrNotFound.
 func (c *Cloud) Get(ctx context.Context, id string) (Resource, error) {

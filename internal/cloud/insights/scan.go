@@ -150,6 +150,20 @@ func (e *Engine) scanPrefix(ctx context.Context, ps *policies, env *scanEnv, sco
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
+	// The scan of an assignment that names its types reads, meanwhile,
+	// which resources hold a state of it: those it does not list lose
+	// theirs at the end.
+	type held struct {
+		keys []string
+		err  error
+	}
+	holders := make(chan held, 1)
+	if only != "" && types != nil {
+		go func() {
+			keys, err := e.unseen(ctx, scope, only, nil)
+			holders <- held{keys, err}
+		}()
+	}
 	pages := make(chan listedPage, 1)
 	listed := make(chan error, 1)
 	// A full scan, or the scan of an assignment whose rules name no
@@ -242,7 +256,17 @@ func (e *Engine) scanPrefix(ctx context.Context, ps *policies, env *scanEnv, sco
 	case types != nil:
 		// An earlier version of the assignment may have given states to
 		// resources of other types: they go.
-		if err := e.sweepAssignment(ctx, scope, only, seen); err != nil {
+		h := <-holders
+		if h.err != nil {
+			return h.err
+		}
+		gone := h.keys[:0]
+		for _, k := range h.keys {
+			if !seen[k] {
+				gone = append(gone, k)
+			}
+		}
+		if err := e.sweepAssignment(ctx, only, types, gone); err != nil {
 			return err
 		}
 	}
@@ -345,8 +369,8 @@ func (e *Engine) evaluateBatch(ctx context.Context, ps *policies, env *scanEnv, 
 }
 
 // unseen returns the resource keys of the states below scope (those of
-// the assignment only, when set) whose resource the scan did not see,
-// reading the state keys alone.
+// the assignment only, when set) whose resource the scan did not see (all
+// of them with a nil seen), reading the state keys alone.
 func (e *Engine) unseen(ctx context.Context, scope, only string, seen map[string]bool) ([]string, error) {
 	var gone []string
 	start := ""
@@ -377,13 +401,24 @@ func (e *Engine) unseen(ctx context.Context, scope, only string, seen map[string
 	}
 }
 
-// sweepAssignment removes the assignment's states below scope from the
-// resources its scan did not evaluate: those of types it cannot apply to
-// (left by an earlier version of it) and those no longer stored.
-func (e *Engine) sweepAssignment(ctx context.Context, scope, only string, seen map[string]bool) error {
-	gone, err := e.unseen(ctx, scope, only, seen)
-	if err != nil {
-		return err
+// sweepAssignment removes the assignment's states from the resources
+// (keys) its scan did not evaluate that are of types it cannot apply to
+// (left by an earlier version of it) or no longer stored. A resource of
+// one of its types that the scan did not list (written meanwhile, and
+// evaluated by the write hook) keeps them.
+func (e *Engine) sweepAssignment(ctx context.Context, only string, types map[string]bool, gone []string) error {
+	if len(gone) > 0 {
+		stored, err := e.cloud.GetStored(ctx, gone)
+		if err != nil {
+			return err
+		}
+		keep := map[string]bool{}
+		for _, r := range stored {
+			if types[strings.ToLower(r.Type())] {
+				keep[r.Key] = true
+			}
+		}
+		gone = slices.DeleteFunc(gone, func(k string) bool { return keep[k] })
 	}
 	for len(gone) > 0 {
 		n := min(len(gone), store.MaxPageSize)
