@@ -64,6 +64,13 @@ func (d *digestEstate) policyID(kind, name string) string {
 // named, "" when it has none.
 func (d *digestEstate) state(t *testing.T, i int, assignment string) string {
 	t.Helper()
+	return d.stateOf(t, d.id(i), assignment)
+}
+
+// stateOf is the compliance state of the resource id under the
+// assignment named, "" when it has none.
+func (d *digestEstate) stateOf(t *testing.T, resource, assignment string) string {
+	t.Helper()
 	q := &insights.Query{Top: -1, To: time.Unix(0, d.clock.Load()).Add(time.Hour), Scope: "/subscriptions/" + d.sub}
 	page, err := d.scan.Run(t.Context(), q, "/subscriptions/"+d.sub, insights.PageToken{})
 	if err != nil {
@@ -72,7 +79,7 @@ func (d *digestEstate) state(t *testing.T, i int, assignment string) string {
 	for _, r := range page.Rows {
 		id, _ := r.Get("resourceid")
 		name, _ := r.Get("policyassignmentname")
-		if strings.EqualFold(id.(string), d.id(i)) && strings.EqualFold(name.(string), assignment) {
+		if strings.EqualFold(id.(string), resource) && strings.EqualFold(name.(string), assignment) {
 			s, _ := r.Get("compliancestate")
 			return fmt.Sprint(s)
 		}
@@ -439,4 +446,34 @@ func TestAssignmentScanRenewsValidDigests(t *testing.T) {
 			t.Errorf("the full scan after the assignment's scan rewrote the row of r%06d", i)
 		}
 	}
+}
+
+// TestAssignmentScanKeepsStatesOfUnlistedResourcesOfItsTypes: a resource
+// of the assignment's types that its scan did not list (here: missing from
+// the type index, as one written after the listing passed it is) keeps the
+// state the hook gave it; only resources of other types, or no longer
+// stored, lose the assignment's states.
+func TestAssignmentScanKeepsStatesOfUnlistedResourcesOfItsTypes(t *testing.T) {
+	d := newDigestEstate(t, 40)
+	ctx := t.Context()
+	site := fmt.Sprintf("/subscriptions/%s/resourceGroups/rg000/providers/Microsoft.Web/sites/late", d.sub)
+	d.put(t, site, "Microsoft.Web/sites", map[string]any{"location": "westeurope", "properties": map[string]any{"httpsOnly": true}})
+	err := d.c.Store().Update(ctx, func(tx store.Tx) error {
+		return tx.Delete(ctx, "cloud.types", strings.ToLower("Microsoft.Web/sites|"+site), store.Cond{})
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	state := func() string { t.Helper(); return d.stateOf(t, site, "a00") }
+	if s := state(); s != "Compliant" {
+		t.Fatalf("the hook gave the late site %q under a00, want Compliant", s)
+	}
+	d.clock.Store(time.Now().UnixNano())
+	if err := d.scan.ScanAssignment(ctx, "/subscriptions/"+d.sub, d.policyID("policyAssignments", "a00")); err != nil {
+		t.Fatal(err)
+	}
+	if s := state(); s != "Compliant" {
+		t.Errorf("after a00's scan the late site is %q under a00, want Compliant (kept)", s)
+	}
+	d.expect(t, 0, "a00", "Compliant", "after a00's scan")
 }
