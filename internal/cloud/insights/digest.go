@@ -30,11 +30,15 @@ import (
 //   - every write of a resource's states that does not come with a digest
 //     (the write hook, LoadStates) removes its row in the same transaction,
 //     and so do the deletes of its states;
-//   - the digest includes a number for the policies snapshot that changes
-//     with every change of what is assigned (policies.gen), and a nonce of
-//     this process, so an assignment scan (which rewrites one assignment's
-//     states) leaves rows that no later scan can match, and rows written
-//     by another process or another build are never trusted;
+//   - the digest includes the numbers (compiled.gen) of the assignments
+//     that can give the resource's type a state, each changing with every
+//     change of the assignment, its definitions or its exemptions, the
+//     snapshot's own number (policies.gen) for what no assignment's covers,
+//     and a nonce of this process: an assignment's scan (which rewrites one
+//     assignment's states) leaves rows of its types that no later scan can
+//     match unless it renews them (only where the assignment was the one
+//     input that changed), and rows written by another process or another
+//     build are never trusted;
 //   - evaluations whose result depends on anything else are not given a
 //     row: rules that call utcNow() (the whole snapshot then scans without
 //     digests), and resources for which an auditIfNotExists,
