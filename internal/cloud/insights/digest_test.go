@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -476,4 +477,45 @@ func TestAssignmentScanKeepsStatesOfUnlistedResourcesOfItsTypes(t *testing.T) {
 		t.Errorf("after a00's scan the late site is %q under a00, want Compliant (kept)", s)
 	}
 	d.expect(t, 0, "a00", "Compliant", "after a00's scan")
+}
+
+// TestListStoredByTypeAndGetStored: the listing an assignment's scan uses
+// pages through one type of a scope in key order, and GetStored reads the
+// resources given, leaving out those not stored.
+func TestListStoredByTypeAndGetStored(t *testing.T) {
+	d := newDigestEstate(t, 40)
+	ctx := t.Context()
+	var got []string
+	after := ""
+	for pages := 0; ; pages++ {
+		recs, next, err := d.c.ListStored(ctx, cloud.ListQuery{Scope: "/subscriptions/" + d.sub, Type: "microsoft.web/SITES", Limit: 3, After: after})
+		if err != nil || pages > 10 {
+			t.Fatalf("page %d: %v", pages, err)
+		}
+		for _, r := range recs {
+			if r.Type() != "Microsoft.Web/sites" {
+				t.Errorf("listed %s of type %s", r.Key, r.Type())
+			}
+			got = append(got, r.Key)
+		}
+		if next == "" {
+			break
+		}
+		after = next
+	}
+	var want []string
+	for i := 0; i < 40; i += 4 {
+		want = append(want, strings.ToLower(d.id(i)))
+	}
+	slices.Sort(want)
+	if !slices.Equal(got, want) {
+		t.Errorf("sites listed:\n%v\nwant\n%v", got, want)
+	}
+	recs, err := d.c.GetStored(ctx, []string{d.id(5), d.id(0) + "x", d.id(0)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(recs) != 2 || recs[0].Key != strings.ToLower(d.id(0)) || recs[1].Key != strings.ToLower(d.id(5)) {
+		t.Errorf("GetStored = %v, want r000000 and r000005 in key order", recs)
+	}
 }
