@@ -105,12 +105,7 @@ func DeleteMany(ctx context.Context, tx Tx, table string, keys []string) error {
 	}
 	for len(keys) > 0 {
 		n := min(len(keys), batchRows)
-		args := make([]any, 0, n+1)
-		args = append(args, table)
-		for _, k := range keys[:n] {
-			args = append(args, k)
-		}
-		if _, err := t.tx.ExecContext(ctx, t.s.deleteMany(n), args...); err != nil {
+		if _, err := t.tx.ExecContext(ctx, t.s.deleteMany(n), keyArgs(table, keys[:n])...); err != nil {
 			return fmt.Errorf("store: delete %d records in %s: %w", n, table, err)
 		}
 		keys = keys[n:]
@@ -148,13 +143,8 @@ func GetMany(ctx context.Context, tx Tx, table string, keys []string) ([]Record,
 	}
 	for len(keys) > 0 {
 		n := min(len(keys), batchRows)
-		args := make([]any, 0, n+1)
-		args = append(args, table)
-		for _, k := range keys[:n] {
-			args = append(args, k)
-		}
 		err := func() error {
-			rows, err := t.tx.QueryContext(ctx, t.s.getMany(n), args...)
+			rows, err := t.tx.QueryContext(ctx, t.s.getMany(n), keyArgs(table, keys[:n])...)
 			if err != nil {
 				return err
 			}
@@ -188,21 +178,7 @@ type getManyN int
 
 // getMany is the statement reading n keys of a table.
 func (s *sqlStore) getMany(n int) string {
-	if q, ok := s.batchSQL.Load(getManyN(n)); ok {
-		return q.(string)
-	}
-	var b strings.Builder
-	b.WriteString("SELECT k, v, rev, created, updated FROM steward_records WHERE tbl = ? AND k IN (")
-	for i := range n {
-		if i > 0 {
-			b.WriteByte(',')
-		}
-		b.WriteByte('?')
-	}
-	b.WriteByte(')')
-	q := s.dialect.Rebind(b.String())
-	s.batchSQL.Store(getManyN(n), q)
-	return q
+	return s.keysStatement(getManyN(n), "SELECT k, v, rev, created, updated FROM steward_records WHERE tbl = ? AND k IN", n)
 }
 
 // upsertMany is the statement writing n records (built once per n and
@@ -231,11 +207,18 @@ func (s *sqlStore) upsertMany(n int) string {
 
 // deleteMany is the statement deleting n keys of a table.
 func (s *sqlStore) deleteMany(n int) string {
-	if q, ok := s.batchSQL.Load(-n); ok {
+	return s.keysStatement(-n, "DELETE FROM steward_records WHERE tbl = ? AND k IN", n)
+}
+
+// keysStatement is head followed by a list of n placeholders, rebound
+// for the dialect (built once per key, then cached).
+func (s *sqlStore) keysStatement(key any, head string, n int) string {
+	if q, ok := s.batchSQL.Load(key); ok {
 		return q.(string)
 	}
 	var b strings.Builder
-	b.WriteString("DELETE FROM steward_records WHERE tbl = ? AND k IN (")
+	b.WriteString(head)
+	b.WriteString(" (")
 	for i := range n {
 		if i > 0 {
 			b.WriteByte(',')
@@ -244,8 +227,18 @@ func (s *sqlStore) deleteMany(n int) string {
 	}
 	b.WriteByte(')')
 	q := s.dialect.Rebind(b.String())
-	s.batchSQL.Store(-n, q)
+	s.batchSQL.Store(key, q)
 	return q
+}
+
+// keyArgs are the arguments of a keysStatement on table.
+func keyArgs(table string, keys []string) []any {
+	args := make([]any, 0, len(keys)+1)
+	args = append(args, table)
+	for _, k := range keys {
+		args = append(args, k)
+	}
+	return args
 }
 
 // Keys lists the keys of table that q selects, a page at a time like
