@@ -145,10 +145,11 @@ func (s StoredResource) Type() string {
 }
 
 // ListStored is List of the stored forms: one page of what sits below
-// q.Scope, in key order, undecoded. q.Type and q.Keep are not supported.
+// q.Scope, in key order, undecoded; with q.Type, of that type only,
+// through the type index (in the index's order). q.Keep is not supported.
 func (c *Cloud) ListStored(ctx context.Context, q ListQuery) ([]StoredResource, string, error) {
-	if q.Type != "" || q.Keep != nil {
-		return nil, "", errors.New("cloud: ListStored lists a scope, without a type or a filter")
+	if q.Keep != nil {
+		return nil, "", errors.New("cloud: ListStored lists without a filter")
 	}
 	if q.Limit <= 0 {
 		q.Limit = DefaultPageSize
@@ -156,6 +157,32 @@ func (c *Cloud) ListStored(ctx context.Context, q ListQuery) ([]StoredResource, 
 	var out []StoredResource
 	var next string
 	err := c.store.View(ctx, func(tx store.Tx) error {
+		out, next = nil, ""
+		if q.Type != "" {
+			prefix := typeKey(q.Type) + "|" + resKey(q.Scope)
+			if q.Scope != "" && q.Scope != "/" {
+				prefix += "/"
+			}
+			page, err := tx.Scan(ctx, tableTypes, store.Query{Prefix: prefix, Limit: q.Limit, After: q.After, KeysOnly: true})
+			if err != nil {
+				return err
+			}
+			next = page.Next
+			ids := make([]string, len(page.Records))
+			for i, k := range page.Records {
+				ids[i] = k.Key[strings.IndexByte(k.Key, '|')+1:]
+			}
+			recs, err := store.GetMany(ctx, tx, tableResources, ids)
+			if err != nil {
+				return err
+			}
+			// The index's order is the IDs' order: GetMany's.
+			out = make([]StoredResource, len(recs))
+			for i, rec := range recs {
+				out[i] = StoredResource{rec}
+			}
+			return nil
+		}
 		page, err := tx.Scan(ctx, tableResources, store.Query{Prefix: resKey(q.Scope) + "/", Limit: q.Limit, After: q.After})
 		if err != nil {
 			return err
@@ -167,6 +194,25 @@ func (c *Cloud) ListStored(ctx context.Context, q ListQuery) ([]StoredResource, 
 		return nil
 	})
 	return out, next, err
+}
+
+// GetStored reads the stored forms of the resources with these IDs, in
+// key order; IDs not stored are left out.
+func (c *Cloud) GetStored(ctx context.Context, ids []string) ([]StoredResource, error) {
+	keys := make([]string, len(ids))
+	for i, id := range ids {
+		keys[i] = resKey(id)
+	}
+	var out []StoredResource
+	err := c.store.View(ctx, func(tx store.Tx) error {
+		recs, err := store.GetMany(ctx, tx, tableResources, keys)
+		out = make([]StoredResource, len(recs))
+		for i, rec := range recs {
+			out[i] = StoredResource{rec}
+		}
+		return err
+	})
+	return out, err
 }
 
 // Get reads one resource by ID; a missing one is an error matching

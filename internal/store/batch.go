@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 )
 
@@ -104,17 +105,80 @@ func DeleteMany(ctx context.Context, tx Tx, table string, keys []string) error {
 	}
 	for len(keys) > 0 {
 		n := min(len(keys), batchRows)
-		args := make([]any, 0, n+1)
-		args = append(args, table)
-		for _, k := range keys[:n] {
-			args = append(args, k)
-		}
-		if _, err := t.tx.ExecContext(ctx, t.s.deleteMany(n), args...); err != nil {
+		if _, err := t.tx.ExecContext(ctx, t.s.deleteMany(n), keyArgs(table, keys[:n])...); err != nil {
 			return fmt.Errorf("store: delete %d records in %s: %w", n, table, err)
 		}
 		keys = keys[n:]
 	}
 	return nil
+}
+
+// GetMany reads the records at keys of table that exist, in key order
+// (keys that are not there are left out), like one Get per key but in
+// few statements on the SQL store: on PostgreSQL each Get is a round trip.
+// Other transactions get one Get per key.
+func GetMany(ctx context.Context, tx Tx, table string, keys []string) ([]Record, error) {
+	var out []Record
+	t, ok := tx.(*sqlTx)
+	if !ok {
+		for _, k := range keys {
+			r, err := tx.Get(ctx, table, k)
+			if errors.Is(err, ErrNotFound) {
+				continue
+			} else if err != nil {
+				return nil, err
+			}
+			out = append(out, r)
+		}
+		slices.SortFunc(out, func(a, b Record) int { return strings.Compare(a.Key, b.Key) })
+		return out, nil
+	}
+	if err := t.check(ctx, table, false); err != nil {
+		return nil, err
+	}
+	for _, k := range keys {
+		if err := checkKey(k); err != nil {
+			return nil, err
+		}
+	}
+	for len(keys) > 0 {
+		n := min(len(keys), batchRows)
+		err := func() error {
+			rows, err := t.tx.QueryContext(ctx, t.s.getMany(n), keyArgs(table, keys[:n])...)
+			if err != nil {
+				return err
+			}
+			defer rows.Close()
+			for rows.Next() {
+				rec := Record{Table: table}
+				var rev, created, updated int64
+				if err := rows.Scan(&rec.Key, &rec.Value, &rev, &created, &updated); err != nil {
+					return err
+				}
+				if rec.Value == nil {
+					rec.Value = []byte{}
+				}
+				setMeta(&rec, rev, created, updated)
+				out = append(out, rec)
+			}
+			return rows.Err()
+		}()
+		if err != nil {
+			return nil, fmt.Errorf("store: get %d records of %s: %w", n, table, err)
+		}
+		keys = keys[n:]
+	}
+	slices.SortFunc(out, func(a, b Record) int { return strings.Compare(a.Key, b.Key) })
+	// A key given twice is read once.
+	return slices.CompactFunc(out, func(a, b Record) bool { return a.Key == b.Key }), nil
+}
+
+// getManyN keys the cached statements of getMany apart from the others.
+type getManyN int
+
+// getMany is the statement reading n keys of a table.
+func (s *sqlStore) getMany(n int) string {
+	return s.keysStatement(getManyN(n), "SELECT k, v, rev, created, updated FROM steward_records WHERE tbl = ? AND k IN", n)
 }
 
 // upsertMany is the statement writing n records (built once per n and
@@ -143,11 +207,18 @@ func (s *sqlStore) upsertMany(n int) string {
 
 // deleteMany is the statement deleting n keys of a table.
 func (s *sqlStore) deleteMany(n int) string {
-	if q, ok := s.batchSQL.Load(-n); ok {
+	return s.keysStatement(-n, "DELETE FROM steward_records WHERE tbl = ? AND k IN", n)
+}
+
+// keysStatement is head followed by a list of n placeholders, rebound
+// for the dialect (built once per key, then cached).
+func (s *sqlStore) keysStatement(key any, head string, n int) string {
+	if q, ok := s.batchSQL.Load(key); ok {
 		return q.(string)
 	}
 	var b strings.Builder
-	b.WriteString("DELETE FROM steward_records WHERE tbl = ? AND k IN (")
+	b.WriteString(head)
+	b.WriteString(" (")
 	for i := range n {
 		if i > 0 {
 			b.WriteByte(',')
@@ -156,8 +227,18 @@ func (s *sqlStore) deleteMany(n int) string {
 	}
 	b.WriteByte(')')
 	q := s.dialect.Rebind(b.String())
-	s.batchSQL.Store(-n, q)
+	s.batchSQL.Store(key, q)
 	return q
+}
+
+// keyArgs are the arguments of a keysStatement on table.
+func keyArgs(table string, keys []string) []any {
+	args := make([]any, 0, len(keys)+1)
+	args = append(args, table)
+	for _, k := range keys {
+		args = append(args, k)
+	}
+	return args
 }
 
 // Keys lists the keys of table that q selects, a page at a time like

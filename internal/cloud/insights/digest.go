@@ -1,6 +1,7 @@
 package insights
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"crypto/sha256"
@@ -9,6 +10,7 @@ import (
 	"encoding/json"
 	"hash"
 	"strings"
+	"sync"
 	"sync/atomic"
 
 	"github.com/steward-gov/steward/internal/cloud"
@@ -28,11 +30,15 @@ import (
 //   - every write of a resource's states that does not come with a digest
 //     (the write hook, LoadStates) removes its row in the same transaction,
 //     and so do the deletes of its states;
-//   - the digest includes a number for the policies snapshot that changes
-//     with every change of what is assigned (policies.gen), and a nonce of
-//     this process, so an assignment scan (which rewrites one assignment's
-//     states) leaves rows that no later scan can match, and rows written
-//     by another process or another build are never trusted;
+//   - the digest includes the numbers (compiled.gen) of the assignments
+//     that can give the resource's type a state, each changing with every
+//     change of the assignment, its definitions or its exemptions, the
+//     snapshot's own number (policies.gen) for what no assignment's covers,
+//     and a nonce of this process: an assignment's scan (which rewrites one
+//     assignment's states) leaves rows of its types that no later scan can
+//     match unless it renews them (only where the assignment was the one
+//     input that changed), and rows written by another process or another
+//     build are never trusted;
 //   - evaluations whose result depends on anything else are not given a
 //     row: rules that call utcNow() (the whole snapshot then scans without
 //     digests), and resources for which an auditIfNotExists,
@@ -58,7 +64,21 @@ func digestKey(id string) string { return strings.ToLower(strings.TrimRight(id, 
 // use them.
 type digester struct {
 	env  *scanEnv
+	ps   *policies
 	base []byte
+	// expired holds, per assignmentKey, whether each of its exemptions
+	// had expired when the scan began.
+	expired map[string][]byte
+	// prev, in an assignment's scan, is the digester of the snapshot this
+	// one replaced, and only the assignment's key: a resource whose row
+	// holds its digest under prev, of a type for which the two snapshots
+	// differ in that assignment alone, gets its row renewed.
+	prev *digester
+	only string
+
+	mu    sync.Mutex
+	parts map[string][]byte
+	renew map[string]bool
 }
 
 // newDigester returns the digester of a scan with ps, or nil when a rule
@@ -67,6 +87,10 @@ func (e *Engine) newDigester(ps *policies, env *scanEnv) *digester {
 	if ps.clock {
 		return nil
 	}
+	keys := make(map[string]bool, len(ps.assigned))
+	for _, c := range ps.assigned {
+		keys[assignmentKey(c.a.ID)] = true
+	}
 	base := make([]byte, 0, 64+len(ps.exemptions))
 	base = append(base, processNonce[:]...)
 	base = binary.BigEndian.AppendUint64(base, ps.gen)
@@ -74,16 +98,93 @@ func (e *Engine) newDigester(ps *policies, env *scanEnv) *digester {
 	base = append(base, 0)
 	// Whether each exemption had expired when the scan began: an
 	// evaluation after an expiry is digested as before it, so the next
-	// scan evaluates the resource again.
+	// scan evaluates the resource again. The exemptions of an assignment
+	// count with it, the others for every resource.
 	now := e.now()
+	expired := map[string][]byte{}
 	for _, x := range ps.exemptions {
 		b := byte('0')
 		if x.ExpiresOn != nil && !now.Before(*x.ExpiresOn) {
 			b = '1'
 		}
-		base = append(base, b)
+		if k := assignmentKey(x.PolicyAssignmentID); keys[k] {
+			expired[k] = append(expired[k], b)
+		} else {
+			base = append(base, b)
+		}
 	}
-	return &digester{env: env, base: base}
+	return &digester{env: env, ps: ps, base: base, expired: expired, parts: map[string][]byte{}, renew: map[string]bool{}}
+}
+
+// renewing returns the digester of an assignment's scan with ps: it
+// renews the rows the scan leaves valid (nil when there is no earlier
+// snapshot of this process, or either reads the clock).
+func (e *Engine) renewing(ps *policies, env *scanEnv, only string) *digester {
+	if ps.prev == nil {
+		return nil
+	}
+	d, prev := e.newDigester(ps, env), e.newDigester(ps.prev, env)
+	if d == nil || prev == nil {
+		return nil
+	}
+	d.prev, d.only, prev.only = prev, only, only
+	return d
+}
+
+// part is what a resource of the lower-case type typ digests of the
+// assignments: the gen of each that can give it a state, with whether
+// each of its exemptions had expired. An assignment that cannot give a
+// resource of typ a state (types.go) changes neither its states nor this.
+func (d *digester) part(typ string) []byte {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if p, ok := d.parts[typ]; ok {
+		return p
+	}
+	var p []byte
+	for _, c := range d.ps.assigned {
+		if c.types == nil || c.types[typ] {
+			p = binary.BigEndian.AppendUint64(p, c.gen)
+			p = append(p, d.expired[assignmentKey(c.a.ID)]...)
+			p = append(p, 0)
+		}
+	}
+	d.parts[typ] = p
+	return p
+}
+
+// renews reports whether, for resources of the lower-case type typ, the
+// snapshot differs from prev's in the scanned assignment alone, so that a
+// resource's row written under prev, once the scan replaced the
+// assignment's states from the same inputs, is true under this snapshot.
+func (d *digester) renews(typ string) bool {
+	if d.prev == nil {
+		return false
+	}
+	d.mu.Lock()
+	r, ok := d.renew[typ]
+	d.mu.Unlock()
+	if ok {
+		return r
+	}
+	r = bytes.Equal(d.base, d.prev.base) && bytes.Equal(d.others(typ), d.prev.others(typ))
+	d.mu.Lock()
+	d.renew[typ] = r
+	d.mu.Unlock()
+	return r
+}
+
+// others is part(typ) without the scanned assignment.
+func (d *digester) others(typ string) []byte {
+	var p []byte
+	for _, c := range d.ps.assigned {
+		if k := assignmentKey(c.a.ID); k != d.only && (c.types == nil || c.types[typ]) {
+			p = binary.BigEndian.AppendUint64(p, c.gen)
+			p = append(p, d.expired[k]...)
+			p = append(p, 0)
+		}
+	}
+	return p
 }
 
 // sum is the digest of a stored resource under the scan's inputs.
@@ -91,6 +192,7 @@ func (d *digester) sum(ctx context.Context, r cloud.StoredResource) string {
 	h := sha256.New()
 	h.Write(d.base)
 	writeField(h, r.Value)
+	writeField(h, d.part(strings.ToLower(r.Type())))
 	sub, group := resourceParts(r.Key)
 	ids, _ := d.env.groups(sub)
 	for _, id := range ids {
@@ -200,6 +302,25 @@ func (e *Engine) readDigests(ctx context.Context, lo, hi string) (map[string]str
 		}
 		q.After = page.Next
 	}
+}
+
+// digestsOf reads the digest rows of the resources recs by their keys.
+func (e *Engine) digestsOf(ctx context.Context, recs []cloud.StoredResource) (map[string]string, error) {
+	keys := make([]string, len(recs))
+	for i, r := range recs {
+		keys[i] = r.Key
+	}
+	var rows []store.Record
+	err := e.cloud.Store().View(ctx, func(tx store.Tx) error {
+		var err error
+		rows, err = store.GetMany(ctx, tx, tableDigests, keys)
+		return err
+	})
+	out := make(map[string]string, len(rows))
+	for _, r := range rows {
+		out[r.Key] = string(r.Value)
+	}
+	return out, err
 }
 
 // deleteDigests removes the digest rows of a resource and of what sits

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -64,6 +65,13 @@ func (d *digestEstate) policyID(kind, name string) string {
 // named, "" when it has none.
 func (d *digestEstate) state(t *testing.T, i int, assignment string) string {
 	t.Helper()
+	return d.stateOf(t, d.id(i), assignment)
+}
+
+// stateOf is the compliance state of the resource id under the
+// assignment named, "" when it has none.
+func (d *digestEstate) stateOf(t *testing.T, resource, assignment string) string {
+	t.Helper()
 	q := &insights.Query{Top: -1, To: time.Unix(0, d.clock.Load()).Add(time.Hour), Scope: "/subscriptions/" + d.sub}
 	page, err := d.scan.Run(t.Context(), q, "/subscriptions/"+d.sub, insights.PageToken{})
 	if err != nil {
@@ -72,7 +80,7 @@ func (d *digestEstate) state(t *testing.T, i int, assignment string) string {
 	for _, r := range page.Rows {
 		id, _ := r.Get("resourceid")
 		name, _ := r.Get("policyassignmentname")
-		if strings.EqualFold(id.(string), d.id(i)) && strings.EqualFold(name.(string), assignment) {
+		if strings.EqualFold(id.(string), resource) && strings.EqualFold(name.(string), assignment) {
 			s, _ := r.Get("compliancestate")
 			return fmt.Sprint(s)
 		}
@@ -107,6 +115,26 @@ func (d *digestEstate) expect(t *testing.T, i int, assignment, want, when string
 	}
 }
 
+// siteTurnsHTTP rewrites site r000000 with httpsOnly false (and another
+// location) in the store directly: no hook evaluates it.
+func (d *digestEstate) siteTurnsHTTP(t *testing.T) {
+	t.Helper()
+	ctx := t.Context()
+	doc := map[string]any{"id": d.id(0), "type": "Microsoft.Web/sites", "name": "r000000", "location": "westeurope",
+		"properties": map[string]any{"httpsOnly": false}}
+	v, err := json.Marshal(map[string]any{"id": d.id(0), "type": "Microsoft.Web/sites", "doc": doc})
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = d.c.Store().Update(ctx, func(tx store.Tx) error {
+		_, err := tx.Put(ctx, "cloud.resources", strings.ToLower(d.id(0)), v, store.Cond{})
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
 // TestRescanSkipsOnlyUnchangedInputs changes each input of an evaluation
 // in a way neither the write hook nor an assignment's scan follows, and
 // checks that a full scan evaluates the resource again: a digest that
@@ -118,24 +146,10 @@ func (d *digestEstate) expect(t *testing.T, i int, assignment, want, when string
 // applies to type k%4.
 func TestRescanSkipsOnlyUnchangedInputs(t *testing.T) {
 	d := newDigestEstate(t, 40)
-	ctx := t.Context()
 	d.expect(t, 0, "a00", "Compliant", "after the first scan")
 
 	t.Run("resource bytes", func(t *testing.T) {
-		// Written to the store directly: no hook evaluates it.
-		doc := map[string]any{"id": d.id(0), "type": "Microsoft.Web/sites", "name": "r000000", "location": "westeurope",
-			"properties": map[string]any{"httpsOnly": false}}
-		v, err := json.Marshal(map[string]any{"id": d.id(0), "type": "Microsoft.Web/sites", "doc": doc})
-		if err != nil {
-			t.Fatal(err)
-		}
-		err = d.c.Store().Update(ctx, func(tx store.Tx) error {
-			_, err := tx.Put(ctx, "cloud.resources", strings.ToLower(d.id(0)), v, store.Cond{})
-			return err
-		})
-		if err != nil {
-			t.Fatal(err)
-		}
+		d.siteTurnsHTTP(t)
 		d.rescan(t)
 		d.expect(t, 0, "a00", "NonCompliant", "after its document changed")
 	})
@@ -372,5 +386,136 @@ func TestAssignmentScanRemovesAcrossPages(t *testing.T) {
 	}
 	if n := groups(); n != 0 {
 		t.Errorf("%d group states of the assignment after it moved to sites, want 0", n)
+	}
+}
+
+// TestAssignmentScanRenewsValidDigests: an assignment's scan renews the
+// digest rows of the resources whose only changed input is the assignment,
+// so the next full scan skips them, and it renews no other: a site whose
+// document changed behind the hook's back before the scan is evaluated
+// again by the next full scan (a renewal without the check would keep its
+// stale state under another assignment).
+func TestAssignmentScanRenewsValidDigests(t *testing.T) {
+	d := newDigestEstate(t, 40)
+	ctx := t.Context()
+	rows := func() map[string]string { return tableETags(t, d.c.Store(), "insights.digests") }
+	d.expect(t, 0, "a00", "Compliant", "before") // a site under the https rule
+	d.siteTurnsHTTP(t)
+	before := rows()
+	// a04 (sites) changes its effect; its scan renews the sites' rows.
+	id := d.policyID("policyAssignments", "a04")
+	d.put(t, id, insights.TypeAssignment, map[string]any{"properties": map[string]any{
+		"policyDefinitionId": d.policyID("policyDefinitions", "def04"), "scope": "/subscriptions/" + d.sub,
+		"parameters": map[string]any{"effect": map[string]any{"value": "Deny"}}}})
+	d.clock.Store(time.Now().UnixNano())
+	// The change's hook reloads the policies before it queues the scan,
+	// which reloads them again.
+	if err := d.scan.Reload(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := d.scan.ScanAssignment(ctx, "/subscriptions/"+d.sub, id); err != nil {
+		t.Fatal(err)
+	}
+	renewed := rows()
+	for i := range 40 {
+		k := strings.ToLower(d.id(i))
+		switch {
+		case i == 0:
+			if renewed[k] != before[k] {
+				t.Errorf("the assignment's scan renewed the row of r000000, whose document changed")
+			}
+		case i%4 == 0:
+			if renewed[k] == before[k] {
+				t.Errorf("the assignment's scan did not renew the row of site r%06d", i)
+			}
+		default:
+			if renewed[k] != before[k] {
+				t.Errorf("the assignment's scan rewrote the row of r%06d, of a type it does not apply to", i)
+			}
+		}
+	}
+	d.rescan(t)
+	d.expect(t, 0, "a00", "NonCompliant", "after the full scan")
+	after := rows()
+	for i := range 40 {
+		k := strings.ToLower(d.id(i))
+		if i == 0 {
+			if after[k] == renewed[k] {
+				t.Error("the full scan did not evaluate r000000 again")
+			}
+		} else if after[k] != renewed[k] {
+			t.Errorf("the full scan after the assignment's scan rewrote the row of r%06d", i)
+		}
+	}
+}
+
+// TestAssignmentScanKeepsStatesOfUnlistedResourcesOfItsTypes: a resource
+// of the assignment's types that its scan did not list (here: missing from
+// the type index, as one written after the listing passed it is) keeps the
+// state the hook gave it; only resources of other types, or no longer
+// stored, lose the assignment's states.
+func TestAssignmentScanKeepsStatesOfUnlistedResourcesOfItsTypes(t *testing.T) {
+	d := newDigestEstate(t, 40)
+	ctx := t.Context()
+	site := fmt.Sprintf("/subscriptions/%s/resourceGroups/rg000/providers/Microsoft.Web/sites/late", d.sub)
+	d.put(t, site, "Microsoft.Web/sites", map[string]any{"location": "westeurope", "properties": map[string]any{"httpsOnly": true}})
+	err := d.c.Store().Update(ctx, func(tx store.Tx) error {
+		return tx.Delete(ctx, "cloud.types", strings.ToLower("Microsoft.Web/sites|"+site), store.Cond{})
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	state := func() string { t.Helper(); return d.stateOf(t, site, "a00") }
+	if s := state(); s != "Compliant" {
+		t.Fatalf("the hook gave the late site %q under a00, want Compliant", s)
+	}
+	d.clock.Store(time.Now().UnixNano())
+	if err := d.scan.ScanAssignment(ctx, "/subscriptions/"+d.sub, d.policyID("policyAssignments", "a00")); err != nil {
+		t.Fatal(err)
+	}
+	if s := state(); s != "Compliant" {
+		t.Errorf("after a00's scan the late site is %q under a00, want Compliant (kept)", s)
+	}
+	d.expect(t, 0, "a00", "Compliant", "after a00's scan")
+}
+
+// TestListStoredByTypeAndGetStored: the listing an assignment's scan uses
+// pages through one type of a scope in key order, and GetStored reads the
+// resources given, leaving out those not stored.
+func TestListStoredByTypeAndGetStored(t *testing.T) {
+	d := newDigestEstate(t, 40)
+	ctx := t.Context()
+	var got []string
+	after := ""
+	for pages := 0; ; pages++ {
+		recs, next, err := d.c.ListStored(ctx, cloud.ListQuery{Scope: "/subscriptions/" + d.sub, Type: "microsoft.web/SITES", Limit: 3, After: after})
+		if err != nil || pages > 10 {
+			t.Fatalf("page %d: %v", pages, err)
+		}
+		for _, r := range recs {
+			if r.Type() != "Microsoft.Web/sites" {
+				t.Errorf("listed %s of type %s", r.Key, r.Type())
+			}
+			got = append(got, r.Key)
+		}
+		if next == "" {
+			break
+		}
+		after = next
+	}
+	var want []string
+	for i := 0; i < 40; i += 4 {
+		want = append(want, strings.ToLower(d.id(i)))
+	}
+	slices.Sort(want)
+	if !slices.Equal(got, want) {
+		t.Errorf("sites listed:\n%v\nwant\n%v", got, want)
+	}
+	recs, err := d.c.GetStored(ctx, []string{d.id(5), d.id(0) + "x", d.id(0)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(recs) != 2 || recs[0].Key != strings.ToLower(d.id(0)) || recs[1].Key != strings.ToLower(d.id(5)) {
+		t.Errorf("GetStored = %v, want r000000 and r000005 in key order", recs)
 	}
 }

@@ -68,3 +68,10 @@ func SetAfterStatesCommit(t testing.TB, f func()) {
 	afterStatesCommit = f
 	t.Cleanup(func() { afterStatesCommit = nil })
 }
+
+// Reload recompiles the policies from the store, as a policy change's hook
+// does before it queues the scans.
+func (e *Engine) Reload(ctx context.Context) error {
+	_, err := e.reload(ctx)
+	return err
+}

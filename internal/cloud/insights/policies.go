@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"hash"
 	"strings"
 
 	"github.com/steward-gov/steward/internal/cloud"
@@ -57,6 +58,14 @@ type compiled struct {
 	// members are the definitions the assignment evaluates, for finding the
 	// assignments a definition change affects.
 	members map[string]bool
+	// types are the lower-case resource types the assignment can give a
+	// state to (nil: any type; types.go).
+	types map[string]bool
+	// gen numbers the assignment's version in this process: it changes
+	// whenever the assignment, a definition it evaluates or an exemption
+	// of it changes (digest.go); fp digests those stored documents.
+	gen uint64
+	fp  [sha256.Size]byte
 }
 
 // policies is a snapshot of what is assigned.
@@ -66,11 +75,17 @@ type policies struct {
 	info       map[string]*assignmentInfo
 	// errors are the assignments that failed to compile, by ID.
 	errors map[string]error
-	// gen numbers the snapshot in this process: it changes whenever what
-	// is assigned changes (digest.go); fp is the digest of the stored
-	// documents it was compiled from (store-compiled snapshots only).
+	// gen numbers, in this process, what the snapshot holds that no one
+	// assignment's gen covers: it changes whenever an assignment that does
+	// not compile, an exemption that does not parse or that names no
+	// assignment of the snapshot changes, or, with the policy provider,
+	// the exemptions (digest.go); fp is the digest of those stored
+	// documents (store-compiled snapshots only).
 	gen uint64
 	fp  [sha256.Size]byte
+	// prev is the snapshot this one replaced (without its own prev), for
+	// an assignment's scan to renew the digests it leaves valid.
+	prev *policies
 	// clock is set when a rule in effect calls utcNow().
 	clock bool
 }
@@ -79,12 +94,21 @@ type policies struct {
 // store.
 func (e *Engine) loadPolicies(ctx context.Context) (*policies, error) {
 	ps := &policies{info: map[string]*assignmentInfo{}, errors: map[string]error{}}
-	// fp digests every stored document the snapshot is compiled from.
+	// fp digests the stored documents no assignment's fp covers; cur,
+	// while an assignment compiles, the documents it is compiled from.
 	fp := sha256.New()
+	var cur hash.Hash
+	note := func(b []byte) {
+		if cur != nil {
+			writeField(cur, b)
+		} else {
+			writeField(fp, b)
+		}
+	}
 	res := policy.Resolvers{
 		Definition: func(id string) (*policy.Definition, error) {
 			if d, err := e.storedDocument(ctx, id, TypeDefinition); err == nil {
-				writeField(fp, d)
+				note(d)
 				return policy.ParseDefinition(d)
 			} else if !errors.Is(err, store.ErrNotFound) {
 				return nil, err
@@ -96,7 +120,7 @@ func (e *Engine) loadPolicies(ctx context.Context) (*policies, error) {
 		},
 		Set: func(id string) (*policy.SetDefinition, error) {
 			if d, err := e.storedDocument(ctx, id, TypeSetDefinition); err == nil {
-				writeField(fp, d)
+				note(d)
 				return policy.ParseSetDefinition(d)
 			} else if !errors.Is(err, store.ErrNotFound) {
 				return nil, err
@@ -112,20 +136,25 @@ func (e *Engine) loadPolicies(ctx context.Context) (*policies, error) {
 		if err != nil {
 			return nil, err
 		}
-		if prev := e.snapshot(); prev != nil && sameSource(prev, assigned, exemptions) {
+		prev := e.snapshot()
+		if prev != nil && sameSource(prev, assigned, exemptions) {
 			return prev, nil
 		}
 		for _, x := range assigned {
 			ps.add(x)
 		}
 		ps.exemptions = exemptions
-		ps.gen = policyGens.Add(1)
+		ps.providerGens(prev)
 		return ps, nil
 	}
+	sums := map[string]hash.Hash{}
 	err := e.eachDocument(ctx, TypeAssignment, func(r cloud.Resource, raw []byte) error {
-		writeField(fp, raw)
+		cur = sha256.New()
+		defer func() { cur = nil }()
+		writeField(cur, raw)
 		a, err := policy.ParseAssignment(raw)
 		if err != nil {
+			writeField(fp, raw)
 			ps.errors[strings.ToLower(r.ID)] = err
 			return nil
 		}
@@ -137,22 +166,29 @@ func (e *Engine) loadPolicies(ctx context.Context) (*policies, error) {
 		}
 		x, err := policy.CompileAssignment(a, res, policy.CompileOptions{Aliases: e.opts.Aliases, AllowUnknownAliases: true})
 		if err != nil {
+			writeField(fp, raw)
 			ps.errors[strings.ToLower(r.ID)] = err
 			e.log.Warn("policy assignment does not compile; it is not evaluated", "id", r.ID, "err", err)
 			return nil
 		}
 		ps.add(x)
+		sums[assignmentKey(x.Assignment.ID)] = cur
 		return nil
 	})
 	if err != nil {
 		return nil, err
 	}
 	err = e.eachDocument(ctx, TypeExemption, func(r cloud.Resource, raw []byte) error {
-		writeField(fp, raw)
 		x, err := policy.ParseExemption(raw)
 		if err != nil {
+			writeField(fp, raw)
 			e.log.Warn("policy exemption does not parse; it is not honoured", "id", r.ID, "err", err)
 			return nil
+		}
+		if h := sums[assignmentKey(x.PolicyAssignmentID)]; h != nil {
+			writeField(h, raw)
+		} else {
+			writeField(fp, raw)
 		}
 		if x.Scope == "" {
 			x.Scope = exemptionScope(r.ID)
@@ -163,12 +199,96 @@ func (e *Engine) loadPolicies(ctx context.Context) (*policies, error) {
 	// Definitions served by Options.Definitions (built-ins) do not change
 	// in a process; the stored documents do.
 	fp.Sum(ps.fp[:0])
-	if prev := e.snapshot(); prev != nil && prev.gen != 0 && prev.fp == ps.fp {
+	prev := e.snapshot()
+	if prev != nil && prev.gen != 0 && prev.fp == ps.fp {
 		ps.gen = prev.gen
 	} else {
 		ps.gen = policyGens.Add(1)
 	}
+	for _, c := range ps.assigned {
+		sums[assignmentKey(c.a.ID)].Sum(c.fp[:0])
+		if p := prev.byKey(assignmentKey(c.a.ID)); p != nil && p.gen != 0 && p.fp == c.fp {
+			c.gen = p.gen
+		} else {
+			c.gen = policyGens.Add(1)
+		}
+	}
+	ps.setPrev(prev)
 	return ps, err
+}
+
+// providerGens numbers the versions of a snapshot handed over by the
+// policy provider: an assignment keeps its gen while the provider hands
+// over the same compiled object, the exemptions theirs while it hands
+// over the same ones.
+func (ps *policies) providerGens(prev *policies) {
+	if prev != nil && len(prev.exemptions) == len(ps.exemptions) {
+		ps.gen = prev.gen
+		for i, x := range ps.exemptions {
+			if prev.exemptions[i] != x {
+				ps.gen = 0
+			}
+		}
+	}
+	if ps.gen == 0 {
+		ps.gen = policyGens.Add(1)
+	}
+	for _, c := range ps.assigned {
+		if p := prev.byKey(assignmentKey(c.a.ID)); p != nil && p.src == c.src {
+			c.gen = p.gen
+		} else {
+			c.gen = policyGens.Add(1)
+		}
+	}
+	ps.setPrev(prev)
+}
+
+// setPrev records the snapshot ps replaces, without the one before it;
+// when the two have the same gens (a reload that found nothing changed,
+// as the scan that a change queued does after the change's own reload),
+// the one prev replaced.
+func (ps *policies) setPrev(prev *policies) {
+	if prev == nil {
+		return
+	}
+	if sameGens(ps, prev) {
+		ps.prev = prev.prev
+		return
+	}
+	p := *prev
+	p.prev = nil
+	ps.prev = &p
+}
+
+// sameGens reports whether two snapshots number the same versions.
+func sameGens(a, b *policies) bool {
+	if a.gen != b.gen || len(a.assigned) != len(b.assigned) {
+		return false
+	}
+	for i, c := range a.assigned {
+		if c.gen != b.assigned[i].gen {
+			return false
+		}
+	}
+	return true
+}
+
+// assignmentKey is the lower-case form of an assignment ID that compiled
+// assignments and exemptions are matched by.
+func assignmentKey(id string) string { return strings.ToLower(strings.TrimRight(id, "/")) }
+
+// byKey is the compiled assignment whose assignmentKey is k (nil when
+// none, or when ps is nil).
+func (ps *policies) byKey(k string) *compiled {
+	if ps == nil {
+		return nil
+	}
+	for _, c := range ps.assigned {
+		if assignmentKey(c.a.ID) == k {
+			return c
+		}
+	}
+	return nil
 }
 
 // sameSource reports whether a snapshot was built from these very
@@ -213,6 +333,7 @@ func (ps *policies) add(x *policy.Assigned) {
 			c.members[strings.ToLower(m.DefinitionID)] = true
 		}
 	}
+	c.types = applicableTypes(c)
 	ps.clock = ps.clock || readsClock(x)
 	params, _ := json.Marshal(wrapParameters(a.Parameters))
 	ps.info[strings.ToLower(a.ID)] = &assignmentInfo{Parameters: string(params)}

@@ -3,6 +3,8 @@ package insights
 import (
 	"context"
 	"errors"
+	"maps"
+	"slices"
 	"strings"
 	"sync"
 
@@ -144,39 +146,64 @@ func (e *Engine) scanPrefix(ctx context.Context, ps *policies, env *scanEnv, sco
 		dg = e.newDigester(ps, env)
 	} else {
 		types = applicableTypes(ps.byID(only))
+		dg = e.renewing(ps, env, only)
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
+	// The scan of an assignment that names its types reads, meanwhile,
+	// which resources hold a state of it: those it does not list lose
+	// theirs at the end.
+	type held struct {
+		keys []string
+		err  error
+	}
+	holders := make(chan held, 1)
+	if only != "" && types != nil {
+		go func() {
+			keys, err := e.unseen(ctx, scope, only, nil)
+			holders <- held{keys, err}
+		}()
+	}
 	pages := make(chan listedPage, 1)
 	listed := make(chan error, 1)
+	// A full scan, or the scan of an assignment whose rules name no
+	// types, lists the scope; the scan of one that names types lists
+	// those types through the Cloud's type index.
+	lists := []string{""}
+	if types != nil {
+		lists = slices.Sorted(maps.Keys(types))
+	}
 	go func() {
 		defer close(pages)
-		after := ""
-		for {
-			recs, next, err := e.cloud.ListStored(ctx, cloud.ListQuery{Scope: scope, Limit: store.MaxPageSize, After: after})
-			lp := listedPage{recs: recs, types: types}
-			if err == nil && dg != nil && len(recs) > 0 {
-				lp.digests, err = e.readDigests(ctx, recs[0].Key, recs[len(recs)-1].Key)
+		for _, typ := range lists {
+			after := ""
+			for {
+				recs, next, err := e.cloud.ListStored(ctx, cloud.ListQuery{Scope: scope, Type: typ, Limit: store.MaxPageSize, After: after})
+				lp := listedPage{recs: recs, types: types}
+				switch {
+				case err != nil || dg == nil || len(recs) == 0:
+				case only == "":
+					lp.digests, err = e.readDigests(ctx, recs[0].Key, recs[len(recs)-1].Key)
+				default:
+					lp.digests, err = e.digestsOf(ctx, recs)
+				}
+				if err != nil {
+					listed <- err
+					return
+				}
+				select {
+				case pages <- lp:
+				case <-ctx.Done():
+					listed <- ctx.Err()
+					return
+				}
+				if next == "" {
+					break
+				}
+				after = next
 			}
-			if err == nil && types != nil && len(recs) > 0 {
-				lp.stated, err = e.assignmentStated(ctx, recs, only)
-			}
-			if err != nil {
-				listed <- err
-				return
-			}
-			select {
-			case pages <- lp:
-			case <-ctx.Done():
-				listed <- ctx.Err()
-				return
-			}
-			if next == "" {
-				listed <- nil
-				return
-			}
-			after = next
 		}
+		listed <- nil
 	}()
 	batches := make(chan []batchItem, 1)
 	written := make(chan error, 1)
@@ -221,60 +248,38 @@ func (e *Engine) scanPrefix(ctx context.Context, ps *policies, env *scanEnv, sco
 	if err := errors.Join(writeErr, evalErr, listErr); err != nil {
 		return err
 	}
-	if only == "" { // the full scans sweep
+	switch {
+	case only == "": // the full scans sweep
 		if err := e.sweep(ctx, scope, seen); err != nil {
+			return err
+		}
+	case types != nil:
+		// An earlier version of the assignment may have given states to
+		// resources of other types: they go.
+		h := <-holders
+		if h.err != nil {
+			return h.err
+		}
+		gone := h.keys[:0]
+		for _, k := range h.keys {
+			if !seen[k] {
+				gone = append(gone, k)
+			}
+		}
+		if err := e.sweepAssignment(ctx, only, types, gone); err != nil {
 			return err
 		}
 	}
 	return e.recordScan(ctx, scope, only, started)
 }
 
-// listedPage is a page of stored resources with, in a full scan, the
-// digest rows stored for them (by key) and, in the scan of an assignment
-// whose rules name the types it applies to, those types and the keys of
-// the resources that have a state of the assignment.
+// listedPage is a page of stored resources with the digest rows stored
+// for them (by key) and, in the scan of an assignment whose rules name the
+// types it applies to, those types.
 type listedPage struct {
 	recs    []cloud.StoredResource
 	digests map[string]string
 	types   map[string]bool
-	stated  map[string]bool
-}
-
-// assignmentStated returns the keys of the resources of a page that have a
-// state of the assignment only, reading the state keys alone (and those of
-// other resources in the page's key range, which it ignores). A state key
-// is "{resource key}|...": a resource's own states sort after those of
-// what is below it ('/' before '|'), so the range runs from the lowest
-// resource key to the highest of the keys' ends.
-func (e *Engine) assignmentStated(ctx context.Context, recs []cloud.StoredResource, only string) (map[string]bool, error) {
-	out := map[string]bool{}
-	lo, hi := recs[0].Key, ""
-	for _, r := range recs {
-		lo = min(lo, r.Key)
-		hi = max(hi, r.Key+"|\U0010FFFF")
-	}
-	q := store.Query{Start: lo, End: hi, Limit: store.MaxPageSize}
-	for {
-		var page store.Page
-		err := e.cloud.Store().View(ctx, func(tx store.Tx) error {
-			var err error
-			page, err = store.Keys(ctx, tx, tableStates, q)
-			return err
-		})
-		if err != nil {
-			return nil, err
-		}
-		for _, r := range page.Records {
-			i := strings.IndexByte(r.Key, '|')
-			if rest := r.Key[i+1:]; strings.HasPrefix(rest, only) && strings.HasPrefix(rest[len(only):], "|") {
-				out[r.Key[:i]] = true
-			}
-		}
-		if page.Next == "" {
-			return out, nil
-		}
-		q.After = page.Next
-	}
 }
 
 // evaluateBatch decodes and evaluates a page of resources with
@@ -298,19 +303,21 @@ func (e *Engine) evaluateBatch(ctx context.Context, ps *policies, env *scanEnv, 
 			for i := range next {
 				rec := page.recs[i]
 				if page.types != nil && !page.types[strings.ToLower(rec.Type())] {
-					// The assignment cannot apply: only a state left from
-					// an earlier version of it is to remove.
-					if page.stated[rec.Key] {
-						batch[i] = batchItem{id: rec.Key, only: only, at: e.now()}
-						keep[i] = true
-					}
-					continue
+					continue // listed by another type's index (not expected)
 				}
 				sum := ""
-				if dg != nil {
+				switch {
+				case dg == nil:
+				case only == "":
 					sum = dg.sum(ctx, rec)
 					if page.digests[rec.Key] == sum {
 						continue
+					}
+				case dg.renews(strings.ToLower(rec.Type())):
+					// The row stays true if it was true under the
+					// snapshot before: the other inputs did not change.
+					if old := page.digests[rec.Key]; old != "" && old == dg.prev.sum(ctx, rec) {
+						sum = dg.sum(ctx, rec)
 					}
 				}
 				r, err := rec.Decode()
@@ -361,8 +368,10 @@ func (e *Engine) evaluateBatch(ctx context.Context, ps *policies, env *scanEnv, 
 	return out, ctx.Err()
 }
 
-// sweep removes the states below scope of resources the scan did not see.
-func (e *Engine) sweep(ctx context.Context, scope string, seen map[string]bool) error {
+// unseen returns the resource keys of the states below scope (those of
+// the assignment only, when set) whose resource the scan did not see (all
+// of them with a nil seen), reading the state keys alone.
+func (e *Engine) unseen(ctx context.Context, scope, only string, seen map[string]bool) ([]string, error) {
 	var gone []string
 	start := ""
 	for {
@@ -373,18 +382,63 @@ func (e *Engine) sweep(ctx context.Context, scope string, seen map[string]bool) 
 			return err
 		})
 		if err != nil {
-			return err
+			return nil, err
 		}
 		for _, r := range page.Records {
-			id := r.Key[:strings.IndexByte(r.Key, '|')]
+			i := strings.IndexByte(r.Key, '|')
+			id := r.Key[:i]
+			if rest := r.Key[i+1:]; only != "" && !(strings.HasPrefix(rest, only) && strings.HasPrefix(rest[len(only):], "|")) {
+				continue
+			}
 			if !seen[id] && (len(gone) == 0 || gone[len(gone)-1] != id) {
 				gone = append(gone, id)
 			}
 		}
 		if page.Next == "" || len(page.Records) == 0 {
-			break
+			return gone, nil
 		}
 		start = page.Records[len(page.Records)-1].Key + "\x01"
+	}
+}
+
+// sweepAssignment removes the assignment's states from the resources
+// (keys) its scan did not evaluate that are of types it cannot apply to
+// (left by an earlier version of it) or no longer stored. A resource of
+// one of its types that the scan did not list (written meanwhile, and
+// evaluated by the write hook) keeps them.
+func (e *Engine) sweepAssignment(ctx context.Context, only string, types map[string]bool, gone []string) error {
+	if len(gone) > 0 {
+		stored, err := e.cloud.GetStored(ctx, gone)
+		if err != nil {
+			return err
+		}
+		keep := map[string]bool{}
+		for _, r := range stored {
+			if types[strings.ToLower(r.Type())] {
+				keep[r.Key] = true
+			}
+		}
+		gone = slices.DeleteFunc(gone, func(k string) bool { return keep[k] })
+	}
+	for len(gone) > 0 {
+		n := min(len(gone), store.MaxPageSize)
+		batch := make([]batchItem, n)
+		for i, id := range gone[:n] {
+			batch[i] = batchItem{id: id, only: only, at: e.now(), sparse: true}
+		}
+		if err := e.writeStates(ctx, batch); err != nil {
+			return err
+		}
+		gone = gone[n:]
+	}
+	return nil
+}
+
+// sweep removes the states below scope of resources the scan did not see.
+func (e *Engine) sweep(ctx context.Context, scope string, seen map[string]bool) error {
+	gone, err := e.unseen(ctx, scope, "", seen)
+	if err != nil {
+		return err
 	}
 	for _, id := range gone {
 		err := e.cloud.Store().Update(ctx, func(tx store.Tx) error {

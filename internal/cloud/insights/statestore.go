@@ -84,11 +84,12 @@ func (e *Engine) writeStates(ctx context.Context, batch []batchItem) error {
 				continue
 			}
 			switch {
-			case it.only != "":
-				// An assignment's scan runs with a snapshot whose gen
-				// no digest row was made with: it leaves them.
 			case it.digest != "":
 				digests = append(digests, store.Entry{Key: digestKey(it.id), Value: []byte(it.digest)})
+			case it.only != "":
+				// An assignment's scan gives a new gen to the assignment,
+				// which the digest of every resource it can give a state
+				// includes: a row it does not renew can no longer match.
 			default:
 				undigested = append(undigested, digestKey(it.id))
 			}

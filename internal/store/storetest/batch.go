@@ -77,6 +77,46 @@ var batchTests = []test{
 		wantErr(t, "deleted k0698", err, store.ErrNotFound)
 		mustGet(t, s, "things", "k0699")
 	}},
+	{"GetManyReadsThePresentKeysInOrder", func(t *testing.T, s store.Store) {
+		ctx := context.Background()
+		var entries []store.Entry
+		var keys []string
+		for i := range 700 {
+			k := fmt.Sprintf("k%04d", i)
+			entries = append(entries, store.Entry{Key: k, Value: []byte(fmt.Sprint(i))})
+			if i%3 == 0 {
+				keys = append([]string{k}, keys...) // descending
+			}
+		}
+		keys = append(keys, "missing", "k0003")
+		mustPut(t, s, "other", "k0003", "elsewhere")
+		if err := s.Update(ctx, func(tx store.Tx) error { return store.PutMany(ctx, tx, "things", entries) }); err != nil {
+			t.Fatal(err)
+		}
+		var got []store.Record
+		err := s.View(ctx, func(tx store.Tx) error {
+			var err error
+			got, err = store.GetMany(ctx, tx, "things", keys)
+			return err
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(got) != 234 {
+			t.Fatalf("%d records, want 234 (every third of 700, each once)", len(got))
+		}
+		for i, r := range got {
+			want := mustGet(t, s, "things", fmt.Sprintf("k%04d", 3*i))
+			if r.Key != want.Key || string(r.Value) != string(want.Value) || r.ETag != want.ETag || !r.Updated.Equal(want.Updated) || r.Table != "things" {
+				t.Fatalf("record %d = %+v, want %+v", i, r, want)
+			}
+		}
+		err = s.View(ctx, func(tx store.Tx) error {
+			_, err := store.GetMany(ctx, tx, "things", []string{"a", ""})
+			return err
+		})
+		wantErr(t, "empty key", err, store.ErrInvalid)
+	}},
 	{"BatchRejectsInvalidKeysAndReadOnly", func(t *testing.T, s store.Store) {
 		ctx := context.Background()
 		err := s.Update(ctx, func(tx store.Tx) error {
