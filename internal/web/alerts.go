@@ -210,6 +210,13 @@ func stepUpURL(ret string) string {
 	return Prefix + "signin?stepup=1&return=" + url.QueryEscape(ret)
 }
 
+// needsStepUp reports whether err is an API's 401 InsufficientClaims (its
+// claims challenge asks for a fresh second factor).
+func needsStepUp(err error) bool {
+	var re *azcore.ResponseError
+	return errors.As(err, &re) && re.StatusCode == http.StatusUnauthorized && re.ErrorCode == "InsufficientClaims"
+}
+
 // apiFail shows an API refusal: 403 as "not allowed", others generically.
 func (c *Console) apiFail(w http.ResponseWriter, r *http.Request, err error) {
 	var re *azcore.ResponseError

@@ -88,8 +88,7 @@ func (c *Console) catalogAuthorize(w http.ResponseWriter, r *http.Request, s *se
 		return
 	}
 	err := c.vendingCallURL(r.Context(), s, http.MethodPut, c.opts.Catalog+"/authorizations", a, nil)
-	var re *azcore.ResponseError
-	if errors.As(err, &re) && re.StatusCode == http.StatusUnauthorized && re.ErrorCode == "InsufficientClaims" {
+	if needsStepUp(err) {
 		http.Redirect(w, r, stepUpURL(Prefix+"catalog"), http.StatusSeeOther)
 		return
 	}

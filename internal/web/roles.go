@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/url"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 
@@ -150,7 +151,7 @@ func (c *Console) roleAssign(w http.ResponseWriter, r *http.Request, s *session)
 	scope, role := strings.TrimSpace(f.Get("scope")), strings.TrimSpace(f.Get("role"))
 	principal, ptype := strings.TrimSpace(f.Get("principal")), f.Get("type")
 	if !scopePattern.MatchString(scope) || !roleNamePattern.MatchString(role) || !principalPattern.MatchString(principal) ||
-		!containsFold(principalTypes, ptype) {
+		!slices.ContainsFunc(principalTypes, func(t string) bool { return strings.EqualFold(t, ptype) }) {
 		c.fail(w, r, http.StatusBadRequest, "Give a scope, a role's name or ID, a principal's object ID and its type (User, Group or ServicePrincipal).", nil)
 		return
 	}
@@ -177,8 +178,7 @@ func (c *Console) roleAssign(w http.ResponseWriter, r *http.Request, s *session)
 	_, err = assignments.Create(r.Context(), scope, uuid.NewString(), armauthorization.RoleAssignmentCreateParameters{
 		Properties: &armauthorization.RoleAssignmentProperties{RoleDefinitionID: to.Ptr(roleID), PrincipalID: to.Ptr(principal),
 			PrincipalType: to.Ptr(armauthorization.PrincipalType(ptype))}}, nil)
-	var re *azcore.ResponseError
-	if errors.As(err, &re) && re.StatusCode == http.StatusUnauthorized && re.ErrorCode == "InsufficientClaims" {
+	if needsStepUp(err) {
 		http.Redirect(w, r, stepUpURL(back), http.StatusSeeOther)
 		return
 	}
@@ -210,15 +210,6 @@ func roleDefinitionID(ctx context.Context, definitions *armauthorization.RoleDef
 		}
 	}
 	return "", errors.New("No role named " + role + " can be assigned at this scope.")
-}
-
-func containsFold(list []string, v string) bool {
-	for _, x := range list {
-		if strings.EqualFold(x, v) {
-			return true
-		}
-	}
-	return false
 }
 
 var _ = template.Must(pages.New("roles").Parse(`{{template "head" .}}

@@ -2,7 +2,6 @@ package web
 
 import (
 	"context"
-	"errors"
 	"net/http"
 	"regexp"
 	"sort"
@@ -137,8 +136,7 @@ func (c *Console) vendingDecide(w http.ResponseWriter, r *http.Request, s *sessi
 		return
 	}
 	err := c.vendingCall(r.Context(), s, http.MethodPost, "/requests/"+id+"/"+decision, map[string]string{"reason": reason}, nil)
-	var re *azcore.ResponseError
-	if errors.As(err, &re) && re.StatusCode == http.StatusUnauthorized && re.ErrorCode == "InsufficientClaims" {
+	if needsStepUp(err) {
 		http.Redirect(w, r, stepUpURL(Prefix+"vending"), http.StatusSeeOther)
 		return
 	}
