@@ -1,13 +1,16 @@
 package insights_test
 
 import (
+	"encoding/json"
 	"fmt"
 	"maps"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/steward-gov/steward/internal/cloud/insights"
 	"github.com/steward-gov/steward/internal/policy"
+	"github.com/steward-gov/steward/internal/store"
 )
 
 // TestDigestsHoldAcrossARestart: Steward's data reopened by a new server,
@@ -89,4 +92,51 @@ func TestDigestsOfAnotherAliasTableAreNotTrusted(t *testing.T) {
 			t.Errorf("the row of %s was trusted under another alias table", k)
 		}
 	}
+}
+
+// TestAssignmentScanDropsTheRowsItCannotRenew: the gens are drawn from
+// the policies' documents, so a change and its reversal give the same
+// digests again. An assignment's scan that rewrites a resource's states
+// without renewing its row (another assignment of its type changed too)
+// must drop the row: otherwise, once both changes are reversed, the row
+// of before would match again and a full scan would keep the states the
+// first change gave.
+func TestAssignmentScanDropsTheRowsItCannotRenew(t *testing.T) {
+	d := newDigestEstate(t, 40)
+	// The documents are written to the store directly: through the Cloud,
+	// systemData's lastModifiedAt makes every write's bytes new.
+	assign := func(name, def, effect string) {
+		t.Helper()
+		id := d.policyID("policyAssignments", name)
+		doc := map[string]any{"id": id, "type": insights.TypeAssignment, "name": name, "properties": map[string]any{
+			"policyDefinitionId": d.policyID("policyDefinitions", def), "scope": "/subscriptions/" + d.sub,
+			"parameters": map[string]any{"effect": map[string]any{"value": effect}}}}
+		v, err := json.Marshal(map[string]any{"id": id, "type": insights.TypeAssignment, "doc": doc})
+		if err != nil {
+			t.Fatal(err)
+		}
+		err = d.c.Store().Update(t.Context(), func(tx store.Tx) error {
+			_, err := tx.Put(t.Context(), "cloud.resources", strings.ToLower(id), v, store.Cond{})
+			return err
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	assign("a00", "def00", "Audit") // the documents of before, without systemData
+	assign("a04", "def04", "Audit")
+	d.rescan(t)
+	d.expect(t, 0, "a00", "Compliant", "before") // a site; a00 and a04 both apply to sites
+	// a04 changes (its scan has not run), then a00, whose scan runs.
+	assign("a04", "def04", "Disabled")
+	assign("a00", "def00", "Disabled")
+	if err := d.scan.ScanAssignment(t.Context(), "/subscriptions/"+d.sub, d.policyID("policyAssignments", "a00")); err != nil {
+		t.Fatal(err)
+	}
+	d.expect(t, 0, "a00", "", "after a00 was disabled")
+	// Both changes are reversed; the full scan comes before a00's own.
+	assign("a04", "def04", "Audit")
+	assign("a00", "def00", "Audit")
+	d.rescan(t)
+	d.expect(t, 0, "a00", "Compliant", "after both changes were reversed")
 }
