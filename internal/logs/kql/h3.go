@@ -128,8 +128,10 @@ func init() {
 			if !ok {
 				return String("")
 			}
+			// the default (the level above) is range-checked too: a
+			// level-0 cell has no parent
 			res, ok := geoLevel(v, 1, int64(c.Resolution()-1), 0, h3.MaxResolution-1)
-			if !ok || res > c.Resolution() {
+			if !ok || res < 0 || res > c.Resolution() {
 				return String("")
 			}
 			return String(c.Parent(res).String())
@@ -186,8 +188,10 @@ func init() {
 				if !ok {
 					return Null(TypeDynamic)
 				}
+				// the default (the level below) is range-checked too: a
+				// level-15 cell has no children
 				res, ok := geoLevel(v, 1, int64(c.Resolution()+1), 1, h3.MaxResolution)
-				if !ok || res < c.Resolution() || res-c.Resolution() > h3MaxChildrenDelta {
+				if !ok || res > h3.MaxResolution || res < c.Resolution() || res-c.Resolution() > h3MaxChildrenDelta {
 					return Null(TypeDynamic)
 				}
 				n := int64(1)
