@@ -99,8 +99,7 @@ func h3FillSlots(p h3.GeoPolygon, res int) (int64, bool) {
 		return 0, false
 	}
 	d := h3.GreatCircleDistanceKm(h3.NewLatLng(north, east), h3.NewLatLng(south, west))
-	pent := h3.Pentagons(res)[0]
-	r := h3.GreatCircleDistanceKm(pent.LatLng(), pent.Boundary()[0])
+	r := h3PentagonRadiusKm(res)
 	est := math.Ceil(d * d / min(3, max(lngDiff, latDiff)/min(lngDiff, latDiff)) / (0.8 * 2.59807621135 * r * r))
 	if math.IsNaN(est) || math.IsInf(est, 0) {
 		return 0, false
@@ -111,6 +110,30 @@ func h3FillSlots(p h3.GeoPolygon, res int) (int64, bool) {
 	}
 	est = min(est, h3MaxFillBytes) // over the cap either way; no overflow
 	return max(int64(est), 1, int64(verts)) + 12, true
+}
+
+// h3PentagonRadiusKm is the distance from the center of a pentagon of
+// resolution res to its first vertex: H3's measure of its most distorted
+// cell, from which it sizes its work.
+func h3PentagonRadiusKm(res int) float64 {
+	pent := h3.Pentagons(res)[0]
+	return h3.GreatCircleDistanceKm(pent.LatLng(), pent.Boundary()[0])
+}
+
+// h3TracePoints is how many points H3 samples along a polygon's rings to
+// find the cells of its boundary (lineHexEstimate for every edge: the
+// edge's length in pentagon diameters, at least 1): at most that many
+// distinct cells go into its work area before the fill starts.
+func h3TracePoints(p h3.GeoPolygon, res int) int64 {
+	diameter := 2 * h3PentagonRadiusKm(res)
+	var n int64
+	for _, loop := range append([]h3.GeoLoop{p.GeoLoop}, p.Holes...) {
+		for i, a := range loop {
+			d := math.Ceil(h3.GreatCircleDistanceKm(a, loop[(i+1)%len(loop)]) / diameter)
+			n += max(int64(min(d, h3MaxFillBytes)), 1)
+		}
+	}
+	return n
 }
 
 // h3PlanarArea is the area in km² of the region a ring bounds when its
@@ -181,11 +204,14 @@ func h3Fill(g *governor, polys []h3.GeoPolygon, res int) ([]h3.Cell, bool) {
 		}
 		g.alloc("geo_polygon_to_h3cells function", slots*h3FillSlotBytes)
 		cells := h3.PolygonToCells(p, res)
-		if len(cells) == 0 && h3PolygonArea(p)/h3.HexagonAreaAvgKm2(res) > 8 {
-			// H3 gives up without saying so (an error code h3-go drops)
-			// when its work area was sized too small; an empty answer
-			// for a polygon of several cells' area would be wrong.
-			panic(fmt.Errorf("geo_polygon_to_h3cells: H3 could not fill a polygon of %d vertices at resolution %d", len(p.GeoLoop), res))
+		if int64(len(cells)) >= slots || len(cells) == 0 && h3TracePoints(p, res) > slots {
+			// H3 gives up when its work area fills (an error code
+			// h3-go drops), leaving a partial or an empty answer: only
+			// a full table, or a boundary traced through more points than
+			// the table holds, can do that. Either is an error here,
+			// never a wrong answer.
+			panic(fmt.Errorf("geo_polygon_to_h3cells: H3's work area of %d cells overflowed for a polygon of %d vertices at resolution %d",
+				slots, len(p.GeoLoop), res))
 		}
 		for _, c := range cells {
 			if !seen[c] {

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"math/rand/v2"
 	"slices"
 	"strconv"
 	"strings"
@@ -397,6 +398,47 @@ func h3HashOrder(tokens []string, n uint64) []string {
 		}
 	}
 	return out
+}
+
+// TestH3FillMatchesBruteForce fills random star-shaped polygons (a fixed
+// seed) and compares with testing every cell of the area.
+func TestH3FillMatchesBruteForce(t *testing.T) {
+	rng := rand.New(rand.NewPCG(20, 3))
+	total := 0
+	for i := range 25 {
+		lng, lat := rng.Float64()*340-170, rng.Float64()*160-80
+		n := 3 + rng.IntN(8)
+		angles := make([]float64, n)
+		for k := range angles {
+			angles[k] = rng.Float64() * 2 * math.Pi
+		}
+		slices.Sort(angles)
+		var ring []string
+		for _, a := range angles {
+			r := 0.05 + rng.Float64()*0.25
+			ring = append(ring, fmt.Sprintf("[%.6f,%.6f]", lng+r*math.Cos(a), lat+r*math.Sin(a)))
+		}
+		ring = append(ring, ring[0])
+		polygon := `dynamic({"type":"Polygon","coordinates":[[` + strings.Join(ring, ",") + `]]})`
+		res := 5 + rng.IntN(4)
+		q := fmt.Sprintf("print tostring(geo_polygon_to_h3cells(%s, %d))", polygon, res)
+		v, ok := h3JSON(t, q).([]any)
+		if !ok {
+			t.Errorf("polygon %d: null\n%s", i, q)
+			continue
+		}
+		got := make([]string, len(v))
+		for k, c := range v {
+			got[k] = c.(string)
+		}
+		total += len(got)
+		if want := h3CentersInside(t, polygon, res); !sameSet(got, want) || len(got) != len(want) {
+			t.Errorf("polygon %d: %d cells, brute force %d\n%s", i, len(got), len(want), q)
+		}
+	}
+	if total < 1000 {
+		t.Errorf("the polygons hold %d cells in all: too few to compare", total)
+	}
 }
 
 func sameSet(a, b []string) bool {
