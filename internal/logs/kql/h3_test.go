@@ -495,3 +495,54 @@ func TestH3StaticErrors(t *testing.T) {
 		}
 	}
 }
+
+// TestH3NeverCrash calls each H3 function with edge values in every
+// argument position (nulls, odd strings and tokens, wrong-shaped dynamic
+// values, out-of-range numbers) and requires a result or a query error,
+// never a recovered panic: h3-go indexes buffers the C library sized from
+// its arguments, so an argument that reached it unchecked would crash.
+func TestH3NeverCrash(t *testing.T) {
+	edge := []string{"real(null)", "long(null)", "int(null)", "dynamic(null)", `""`, `"a"`, `"0"`, `"ffffffffffffffff"`,
+		`"8f2a1072fffffff"`, `"0862a1072fffffff"`, `"862A1072FFFFFFF"`, `"830800fffffffff"`, `"8001fffffffffff"`,
+		"real(nan)", "real(-inf)", "-1", "0", "15", "16", "99999999999", "dynamic([])", "dynamic({})",
+		`dynamic("862a1072fffffff")`, `dynamic(6)`, `dynamic({"type":"Polygon"})`,
+		`dynamic({"type":"Polygon","coordinates":[[[0,0],[1,0],[0,1],[0,0]],[[5,5]]]})`,
+		`dynamic({"type":"Polygon","coordinates":[[[179,0],[-179,0],[-179,1],[179,1],[179,0]]]})`,
+		`dynamic({"type":"Polygon","coordinates":[[[0,89],[120,89],[-120,89],[0,89]]]})`,
+		`dynamic({"type":"MultiPolygon","coordinates":[[[[0,0],[1,0],[0,1],[0,0]]],[[[0,0],[1,0],[0,1],[0,0]]]]})`}
+	cell := `"862a1072fffffff"`
+	poly := `dynamic({"type":"Polygon","coordinates":[[[0,0],[1,0],[0,1],[0,0]]]})`
+	calls := map[string][]string{
+		"geo_point_to_h3cell":         {"1", "1", "6"},
+		"geo_h3cell_level":            {cell},
+		"geo_h3cell_parent":           {cell, "3"},
+		"geo_h3cell_children":         {cell, "8"},
+		"geo_h3cell_neighbors":        {cell},
+		"geo_h3cell_rings":            {cell, "2"},
+		"geo_h3cell_to_central_point": {cell},
+		"geo_h3cell_to_polygon":       {cell},
+		"geo_polygon_to_h3cells":      {poly, "6"},
+	}
+	ran, answered := 0, 0
+	for fn, base := range calls {
+		for pos := range base {
+			for _, e := range edge {
+				args := slices.Clone(base)
+				args[pos] = e
+				q := "print r = " + fn + "(" + strings.Join(args, ", ") + ")"
+				_, err := Run(context.Background(), q, Options{})
+				ran++
+				if err == nil {
+					answered++
+				}
+				var ie *InternalError
+				if errors.As(err, &ie) {
+					t.Errorf("internal error %s for query:\n%s", ie.Detail, q)
+				}
+			}
+		}
+	}
+	if answered < ran/2 {
+		t.Errorf("only %d of %d calls answered: the edge values mostly do not reach the functions", answered, ran)
+	}
+}
