@@ -3,7 +3,6 @@
 package kql
 
 import (
-	"slices"
 	"strconv"
 
 	h3 "github.com/uber/h3-go/v4"
@@ -56,25 +55,32 @@ func h3Tokens(cells []h3.Cell) []any {
 	return out
 }
 
-// h3CheckArgs checks the static types: a string (or dynamic) token at
-// position cell (when >= 0) and ints (or dynamic) at the positions in ints.
-func h3CheckArgs(call *Call, args []cexpr, min, max, cell int, ints ...int) error {
-	if err := geoArity(call, args, min, max); err != nil {
-		return err
-	}
-	for i, a := range args {
-		t := concreteType(a.t)
-		if t == TypeUnknown || t == TypeDynamic {
-			continue
+// h3CellFunc builds a function of an H3 cell token and, at position 1,
+// an optional int (a resolution or a distance): a token or int of another
+// static type is a compile error, an invalid token gives invalid, and f
+// sees the valid cell and the argument values.
+func h3CellFunc(min, max int, t Type, invalid Value, f func(c h3.Cell, v []Value) Value) fnImpl {
+	return func(call *Call, args []cexpr) (cexpr, error) {
+		if err := geoArity(call, args, min, max); err != nil {
+			return cexpr{}, err
 		}
-		switch {
-		case i == cell && t != TypeString:
-			return errAt(call, "%s: argument %d (the H3 cell token) must be a string, got %s", call.Name, i+1, t)
-		case i != cell && slices.Contains(ints, i) && t != TypeInt && t != TypeLong:
-			return errAt(call, "%s: argument %d must be an int, got %s", call.Name, i+1, t)
+		for i, a := range args {
+			switch at := concreteType(a.t); {
+			case at == TypeUnknown || at == TypeDynamic:
+			case i == 0 && at != TypeString:
+				return cexpr{}, errAt(call, "%s: argument 1 (the H3 cell token) must be a string, got %s", call.Name, at)
+			case i == 1 && at != TypeInt && at != TypeLong:
+				return cexpr{}, errAt(call, "%s: argument 2 must be an int, got %s", call.Name, at)
+			}
 		}
+		return evalN(t, args, func(_ Type, v []Value) Value {
+			c, ok := h3CellArg(v[0])
+			if !ok {
+				return invalid
+			}
+			return f(c, v)
+		}), nil
 	}
-	return nil
 }
 
 // h3PointValue is the GeoJSON point of a cell's center, longitude first.
@@ -104,74 +110,38 @@ func init() {
 	}, "geo_point_to_h3cell")
 
 	// geo_h3cell_level(h3cell)
-	register(func(call *Call, args []cexpr) (cexpr, error) {
-		if err := h3CheckArgs(call, args, 1, 1, 0); err != nil {
-			return cexpr{}, err
-		}
-		return evalN(TypeInt, args, func(_ Type, v []Value) Value {
-			c, ok := h3CellArg(v[0])
-			if !ok {
-				return Null(TypeInt)
-			}
-			return Int(int64(c.Resolution()))
-		}), nil
-	}, "geo_h3cell_level")
+	register(h3CellFunc(1, 1, TypeInt, Null(TypeInt), func(c h3.Cell, _ []Value) Value {
+		return Int(int64(c.Resolution()))
+	}), "geo_h3cell_level")
 
 	// geo_h3cell_parent(h3cell[, resolution]): the immediate parent by
 	// default; a resolution in [0, 14] and not finer than the cell's.
-	register(func(call *Call, args []cexpr) (cexpr, error) {
-		if err := h3CheckArgs(call, args, 1, 2, 0, 1); err != nil {
-			return cexpr{}, err
+	register(h3CellFunc(1, 2, TypeString, String(""), func(c h3.Cell, v []Value) Value {
+		// the default (the level above) is range-checked too: a level-0
+		// cell has no parent
+		res, ok := geoLevel(v, 1, int64(c.Resolution()-1), 0, h3.MaxResolution-1)
+		if !ok || res < 0 || res > c.Resolution() {
+			return String("")
 		}
-		return evalN(TypeString, args, func(_ Type, v []Value) Value {
-			c, ok := h3CellArg(v[0])
-			if !ok {
-				return String("")
-			}
-			// the default (the level above) is range-checked too: a
-			// level-0 cell has no parent
-			res, ok := geoLevel(v, 1, int64(c.Resolution()-1), 0, h3.MaxResolution-1)
-			if !ok || res < 0 || res > c.Resolution() {
-				return String("")
-			}
-			return String(c.Parent(res).String())
-		}), nil
-	}, "geo_h3cell_parent")
+		return String(c.Parent(res).String())
+	}), "geo_h3cell_parent")
 
 	// geo_h3cell_to_central_point(h3cell)
-	register(func(call *Call, args []cexpr) (cexpr, error) {
-		if err := h3CheckArgs(call, args, 1, 1, 0); err != nil {
-			return cexpr{}, err
-		}
-		return evalN(TypeDynamic, args, func(_ Type, v []Value) Value {
-			c, ok := h3CellArg(v[0])
-			if !ok {
-				return Null(TypeDynamic)
-			}
-			return h3PointValue(c.LatLng())
-		}), nil
-	}, "geo_h3cell_to_central_point")
+	register(h3CellFunc(1, 1, TypeDynamic, Null(TypeDynamic), func(c h3.Cell, _ []Value) Value {
+		return h3PointValue(c.LatLng())
+	}), "geo_h3cell_to_central_point")
 
 	// geo_h3cell_to_polygon(h3cell): the cell's boundary in H3's order
 	// (counterclockwise), closed; a pentagon, or a cell crossing an
 	// icosahedron edge, has more vertices than six.
-	register(func(call *Call, args []cexpr) (cexpr, error) {
-		if err := h3CheckArgs(call, args, 1, 1, 0); err != nil {
-			return cexpr{}, err
+	register(h3CellFunc(1, 1, TypeDynamic, Null(TypeDynamic), func(c h3.Cell, _ []Value) Value {
+		b := c.Boundary()
+		ring := make([][2]float64, len(b))
+		for i, ll := range b {
+			ring[i] = [2]float64{ll.Lng, ll.Lat}
 		}
-		return evalN(TypeDynamic, args, func(_ Type, v []Value) Value {
-			c, ok := h3CellArg(v[0])
-			if !ok {
-				return Null(TypeDynamic)
-			}
-			b := c.Boundary()
-			ring := make([][2]float64, len(b))
-			for i, ll := range b {
-				ring[i] = [2]float64{ll.Lng, ll.Lat}
-			}
-			return geoPolygonValue(ring)
-		}), nil
-	}, "geo_h3cell_to_polygon")
+		return geoPolygonValue(ring)
+	}), "geo_h3cell_to_polygon")
 }
 
 func init() {
@@ -179,84 +149,60 @@ func init() {
 	// default; a resolution in [1, 15], not coarser than the cell's and at
 	// most five levels below it.
 	governedFuncs["geo_h3cell_children"] = func(g *governor) fnImpl {
-		return func(call *Call, args []cexpr) (cexpr, error) {
-			if err := h3CheckArgs(call, args, 1, 2, 0, 1); err != nil {
-				return cexpr{}, err
+		return h3CellFunc(1, 2, TypeDynamic, Null(TypeDynamic), func(c h3.Cell, v []Value) Value {
+			// the default (the level below) is range-checked too: a
+			// level-15 cell has no children
+			res, ok := geoLevel(v, 1, int64(c.Resolution()+1), 1, h3.MaxResolution)
+			if !ok || res > h3.MaxResolution || res < c.Resolution() || res-c.Resolution() > h3MaxChildrenDelta {
+				return Null(TypeDynamic)
 			}
-			return evalN(TypeDynamic, args, func(_ Type, v []Value) Value {
-				c, ok := h3CellArg(v[0])
-				if !ok {
-					return Null(TypeDynamic)
-				}
-				// the default (the level below) is range-checked too: a
-				// level-15 cell has no children
-				res, ok := geoLevel(v, 1, int64(c.Resolution()+1), 1, h3.MaxResolution)
-				if !ok || res > h3.MaxResolution || res < c.Resolution() || res-c.Resolution() > h3MaxChildrenDelta {
-					return Null(TypeDynamic)
-				}
-				n := int64(1)
-				for range res - c.Resolution() {
-					n *= 7
-				}
-				g.alloc("geo_h3cell_children function", n*h3TokenBytes)
-				return Dynamic(h3Tokens(c.Children(res)))
-			}), nil
-		}
+			n := int64(1)
+			for range res - c.Resolution() {
+				n *= 7
+			}
+			g.alloc("geo_h3cell_children function", n*h3TokenBytes)
+			return Dynamic(h3Tokens(c.Children(res)))
+		})
 	}
 
 	// geo_h3cell_neighbors(h3cell): the cells at grid distance 1 (five
 	// around a pentagon).
-	register(func(call *Call, args []cexpr) (cexpr, error) {
-		if err := h3CheckArgs(call, args, 1, 1, 0); err != nil {
-			return cexpr{}, err
+	register(h3CellFunc(1, 1, TypeDynamic, Null(TypeDynamic), func(c h3.Cell, _ []Value) Value {
+		disk := c.GridDisk(1)
+		out := make([]any, 0, len(disk))
+		for _, n := range disk {
+			if n != c {
+				out = append(out, n.String())
+			}
 		}
-		return evalN(TypeDynamic, args, func(_ Type, v []Value) Value {
-			c, ok := h3CellArg(v[0])
-			if !ok {
-				return Null(TypeDynamic)
-			}
-			disk := c.GridDisk(1)
-			out := make([]any, 0, len(disk))
-			for _, n := range disk {
-				if n != c {
-					out = append(out, n.String())
-				}
-			}
-			return Dynamic(out)
-		}), nil
-	}, "geo_h3cell_neighbors")
+		return Dynamic(out)
+	}), "geo_h3cell_neighbors")
 
 	// geo_h3cell_rings(h3cell, distance): ring k holds the cells at grid
 	// distance k, for k in [0, distance]; a cell H3 cannot place because of
 	// a pentagon's distortion is left out.
 	governedFuncs["geo_h3cell_rings"] = func(g *governor) fnImpl {
-		return func(call *Call, args []cexpr) (cexpr, error) {
-			if err := h3CheckArgs(call, args, 2, 2, 0, 1); err != nil {
-				return cexpr{}, err
+		return h3CellFunc(2, 2, TypeDynamic, Null(TypeDynamic), func(c h3.Cell, v []Value) Value {
+			k, ok := geoLevel(v, 1, 0, 0, h3MaxRingDistance)
+			if !ok {
+				return Null(TypeDynamic)
 			}
-			return evalN(TypeDynamic, args, func(_ Type, v []Value) Value {
-				c, ok := h3CellArg(v[0])
-				k, ok2 := geoLevel(v, 1, 0, 0, h3MaxRingDistance)
-				if !ok || !ok2 {
-					return Null(TypeDynamic)
-				}
-				// the C library works in a buffer of hexes and distances
-				// of the disk's size, and the rings hold as many tokens
-				disk := int64(3*k*(k+1) + 1)
-				g.alloc("geo_h3cell_rings function", disk*(h3TokenBytes+16))
-				rings := h3.GridDiskDistances(c, k)
-				out := make([]any, len(rings))
-				for i, r := range rings {
-					cells := make([]h3.Cell, 0, len(r))
-					for _, x := range r {
-						if x != 0 { // a slot the C library left empty
-							cells = append(cells, x)
-						}
+			// the C library works in buffers of hexes and distances of
+			// the disk's size, and the rings hold as many tokens
+			disk := int64(3*k*(k+1) + 1)
+			g.alloc("geo_h3cell_rings function", disk*(h3TokenBytes+16))
+			rings := h3.GridDiskDistances(c, k)
+			out := make([]any, len(rings))
+			for i, r := range rings {
+				cells := make([]h3.Cell, 0, len(r))
+				for _, x := range r {
+					if x != 0 { // a slot the C library left empty
+						cells = append(cells, x)
 					}
-					out[i] = h3Tokens(cells)
 				}
-				return Dynamic(out)
-			}), nil
-		}
+				out[i] = h3Tokens(cells)
+			}
+			return Dynamic(out)
+		})
 	}
 }
