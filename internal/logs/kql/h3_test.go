@@ -472,6 +472,20 @@ func TestH3Governed(t *testing.T) {
 	}
 }
 
+// TestH3WorkAreaCapped: H3's work area is capped at 1 GiB even when the
+// query's memory is not limited (the C library allocates it outside Go's
+// heap): a 40° diagonal strip at resolution 10 would need billions of slots.
+func TestH3WorkAreaCapped(t *testing.T) {
+	q := `print geo_polygon_to_h3cells(dynamic({"type":"Polygon","coordinates":[[[0,0],[40,40],[40,40.00001],[0,0]]]}), 10)`
+	for _, lim := range []Limits{{}, {MaxMemory: -1}} {
+		_, err := Run(context.Background(), q, Options{Limits: lim})
+		var le *LimitError
+		if !errors.As(err, &le) || le.Code != CodeRunaway || !strings.Contains(le.Msg, "1073741824") {
+			t.Errorf("MaxMemory %d: %v, want %s at 1 GiB", lim.MaxMemory, err, CodeRunaway)
+		}
+	}
+}
+
 // TestH3StaticErrors: wrong argument types and counts, and the buffer
 // radius, which is not implemented, are compile errors.
 func TestH3StaticErrors(t *testing.T) {
