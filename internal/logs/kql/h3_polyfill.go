@@ -175,8 +175,10 @@ func h3PolygonArea(p h3.GeoPolygon) float64 {
 // h3SurelyTooMany reports whether polygons hold more cells than the
 // reference's limit without filling them: cells are at most 1.21 times the
 // resolution's average area (measured over all cells of resolutions 0 to
-// 3), so an area over twice the limit's worth of average cells is certain
-// to hold more centers than the limit.
+// 3), so an area over twice the limit's worth of average cells holds more
+// centers than the limit. Only a strip thinner than a cell could slip
+// between the centers; at that area it is so long that its bounding box
+// is over the work area's cap anyway.
 func h3SurelyTooMany(polys []h3.GeoPolygon, res int) bool {
 	var area float64
 	for _, p := range polys {
