@@ -210,6 +210,14 @@ print cells = array_concat(pack_array(h3cell), geo_h3cell_neighbors(h3cell))
 			`]},"properties":{"name":"polygons"}}`)
 }
 
+// h3CollectionTail is how the reference's examples make a GeoJSON
+// feature of a list of cell polygons.
+const h3CollectionTail = `
+| project geojson = bag_pack(
+    "type", "Feature",
+    "geometry", bag_pack("type", "GeometryCollection", "geometries", h3_hash_polygon_lst),
+    "properties", bag_pack("name", "H3 polygons collection"))`
+
 // TestH3DocumentedQueries runs the reference's tabular examples.
 func TestH3DocumentedQueries(t *testing.T) {
 	// geo-point-to-h3cell-function: groups of points by cell
@@ -239,7 +247,8 @@ func TestH3DocumentedQueries(t *testing.T) {
 		t.Errorf("rings flattened: %s", got)
 	}
 	// geo-h3cell-rings-function and geo-h3cell-children-function: geometry
-	// collections (the reference elides the polygons; there is one per cell)
+	// collections (the reference elides the polygons; there is one per cell;
+	// the rings page names the list polygon_lst)
 	for q, n := range map[string]int{
 		`print rings = geo_h3cell_rings('861f8894fffffff', 1)
 | mv-apply rings on 
@@ -248,19 +257,11 @@ func TestH3DocumentedQueries(t *testing.T) {
 )
 | mv-expand list_rings to typeof(string)
 | project polygon = geo_h3cell_to_polygon(list_rings)
-| summarize polygon_lst = make_list(polygon)
-| project geojson = bag_pack(
-    "type", "Feature",
-    "geometry", bag_pack("type", "GeometryCollection", "geometries", polygon_lst),
-    "properties", bag_pack("name", "H3 polygons collection"))`: 7,
+| summarize h3_hash_polygon_lst = make_list(polygon)` + h3CollectionTail: 7,
 		`print children = geo_h3cell_children('862a1072fffffff')
 | mv-expand children to typeof(string)
 | project child = geo_h3cell_to_polygon(children)
-| summarize h3_hash_polygon_lst = make_list(child)
-| project geojson = bag_pack(
-    "type", "Feature",
-    "geometry", bag_pack("type", "GeometryCollection", "geometries", h3_hash_polygon_lst),
-    "properties", bag_pack("name", "H3 polygons collection"))`: 7,
+| summarize h3_hash_polygon_lst = make_list(child)` + h3CollectionTail: 7,
 	} {
 		res := runQuery(t, q+"\n| project n = array_length(geojson.geometry.geometries), name = tostring(geojson.properties.name)")
 		if got := res.Rows[0][0].Plain() + " " + res.Rows[0][1].Plain(); got != fmt.Sprintf("%d H3 polygons collection", n) {
