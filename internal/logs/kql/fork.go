@@ -286,6 +286,7 @@ func compileFacet(q *qctx, e *env, in *planTable, o *Facet) ([]resultPlan, error
 // funnel_sequence plugin or several tabular statements.
 type SeveralTablesError struct{ N int }
 
+// Error says how many tables the query returns and what returns several.
 func (e *SeveralTablesError) Error() string {
 	return fmt.Sprintf("the query returns %d result tables (fork, facet, funnel_sequence or several statements), and one table is expected here", e.N)
 }

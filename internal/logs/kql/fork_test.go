@@ -58,6 +58,10 @@ func TestSeveralTables(t *testing.T) {
 			"='ALASKA'|2007-01-04T00:00:00.0000000Z|'Heavy Snow';'ALABAMA'|2007-01-06T00:00:00.0000000Z|'Heavy Rain'" +
 				" / State='ALASKA'|2;'ALABAMA'|1;'ARIZONA'|1 / EventType='Heavy Snow'|2;'Heavy Rain'|2"},
 		{storms + " | facet by State", "State='FLORIDA'|3;'ALASKA'|2;'ALABAMA'|1;'ARIZONA'|1"},
+		// the page's two facet tables, over rows generated with its counts
+		{"range i from 1 to 112 step 1 | extend State = case(i <= 19, 'ALABAMA', i <= 52, 'ARIZONA', i == 53, 'ARKANSAS', i == 54, 'AMERICAN SAMOA', 'ALASKA')," +
+			" EventType = iff(i <= 34, 'Heavy Rain', 'Heavy Snow') | facet by State, EventType",
+			"State='ALABAMA'|19;'ARIZONA'|33;'ARKANSAS'|1;'AMERICAN SAMOA'|1;'ALASKA'|58 / EventType='Heavy Rain'|34;'Heavy Snow'|78"},
 		// batches page: one table per statement, named by a trailing as
 		{storms + " | where State == 'FLORIDA' | count | as ['Count of events in Florida']; " + storms + " | where State == 'GUAM' | count | as ['Count of events in Guam']",
 			"Count of events in Florida=3 / Count of events in Guam=0"},
