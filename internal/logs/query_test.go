@@ -208,11 +208,8 @@ func TestQueryAPIErrorsAndOptions(t *testing.T) {
 		}
 	})
 	t.Run("several tables", func(t *testing.T) {
-		r := httptest.NewRequest("POST", "/v1/workspaces/"+testCustomerID+"/query",
-			strings.NewReader(`{"query":"Events_CL | project n = toint(n_d) | fork (count) (where n > 1 | as Big); Events_CL | facet by n_d"}`))
-		r.Header.Set("Prefer", "include-statistics=true")
-		w := httptest.NewRecorder()
-		s.QueryHandler().ServeHTTP(w, r)
+		code, raw := apiQuery(t, s, testCustomerID, "Events_CL | project n = toint(n_d) | fork (count) (where n > 1 | as Big); Events_CL | facet by n_d", "",
+			"include-statistics=true")
 		var resp struct {
 			Tables []struct {
 				Name string  `json:"name"`
@@ -226,8 +223,9 @@ func TestQueryAPIErrorsAndOptions(t *testing.T) {
 				} `json:"query"`
 			} `json:"statistics"`
 		}
-		if err := json.Unmarshal(w.Body.Bytes(), &resp); err != nil || w.Code != 200 {
-			t.Fatalf("got %d %s", w.Code, w.Body)
+		b, _ := json.Marshal(raw)
+		if err := json.Unmarshal(b, &resp); err != nil || code != 200 {
+			t.Fatalf("got %d %s", code, b)
 		}
 		var got []string
 		for i, tab := range resp.Tables {
