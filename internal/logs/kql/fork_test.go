@@ -168,28 +168,6 @@ func TestSeveralTablesErrors(t *testing.T) {
 	}
 }
 
-// TestSeveralTablesRoundTrip: fork, facet and batches render as they parse.
-func TestSeveralTablesRoundTrip(t *testing.T) {
-	for _, q := range []string{
-		"T | fork (where x > 1 | as A) B=(count) ['c d']=(take 1)",
-		"T | facet by a, ['b c'] with (where x > 1 | take 5)",
-		"T | facet by a",
-		"let m = 1; T | take m; U | count; print 1",
-	} {
-		a, err := Parse(q)
-		if err != nil {
-			t.Fatalf("%s: %v", q, err)
-		}
-		b, err := Parse(a.String())
-		if err != nil {
-			t.Fatalf("%s: rendered %q: %v", q, a.String(), err)
-		}
-		if a.String() != b.String() {
-			t.Errorf("%s: %q then %q", q, a.String(), b.String())
-		}
-	}
-}
-
 // TestSeveralTablesGovernor: the tables share the governor's memory budget
 // and the result's truncation limits.
 func TestSeveralTablesGovernor(t *testing.T) {
