@@ -279,8 +279,6 @@ func compileRawOp(sc *scope, in *planTable, o *RawOp) (*planTable, error) {
 		return compileConsume(in, o)
 	case "top-hitters":
 		return compileTopHitters(sc, in, o)
-	case "fork", "facet":
-		return nil, errSeveralTables(o, "operator '"+o.Name+"'")
 	}
 	return nil, errAt(o, "operator '%s' is not supported", o.Name)
 }
