@@ -55,6 +55,13 @@ func TestParseRuleValidates(t *testing.T) {
 		{"no threshold", func(p, c map[string]any) { delete(c, "threshold") }, "threshold"},
 		{"syntax error", func(p, c map[string]any) { c["query"] = "T | where (" }, "query"},
 		{"syntax error skipped", func(p, c map[string]any) { c["query"] = "T | where ("; p["skipQueryValidation"] = true }, ""},
+		{"fork", func(p, c map[string]any) { c["query"] = "T | fork (count) (take 1)" }, "several result tables"},
+		{"facet", func(p, c map[string]any) { c["query"] = "T | facet by x | as F" }, "several result tables"},
+		{"batch", func(p, c map[string]any) { c["query"] = "T | count; T | take 1" }, "several result tables"},
+		{"funnel_sequence", func(p, c map[string]any) {
+			c["query"] = "T | evaluate funnel_sequence(id, ts, datetime(2024-01-01), datetime(2024-01-02), 10m, 1d, state, dynamic(['a']))"
+		}, "several result tables"},
+		{"one table named by as", func(p, c map[string]any) { c["query"] = "let n = 1; T | where x > n | as R" }, ""},
 		{"two conditions", func(p, c map[string]any) { p["criteria"] = map[string]any{"allOf": []any{c, c}} }, "exactly one condition"},
 		{"min > periods", func(p, c map[string]any) {
 			c["failingPeriods"] = map[string]any{"numberOfEvaluationPeriods": 2, "minFailingPeriodsToAlert": 3}

@@ -262,8 +262,12 @@ func (r *Rule) condition(c conditionDoc, skipValidation bool) error {
 		return invalid("The condition's query is required.")
 	}
 	if !skipValidation {
-		if _, err := kql.Parse(c.Query); err != nil {
+		q, err := kql.Parse(c.Query)
+		if err != nil {
 			return arm.BadRequest("BadRequest", "The query of the condition is invalid: %v", err)
+		}
+		if q.SeveralTables() {
+			return arm.BadRequest("BadRequest", "The query of the condition is invalid: it returns several result tables, and a log search alert reads one.")
 		}
 	}
 	r.Query = c.Query

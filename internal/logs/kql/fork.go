@@ -162,6 +162,27 @@ func compileStatement(q *qctx, e *env, p *Pipeline, resets *[]func()) ([]resultP
 	return compileFacet(q, e, shared, last.(*Facet))
 }
 
+// SeveralTables reports whether the query returns more than one result
+// table (a batch of statements, or a statement ending in fork, facet or
+// funnel_sequence), which Run refuses: for callers that check a query
+// when it is stored rather than when it runs.
+func (q *Query) SeveralTables() bool {
+	if q == nil || q.Body == nil {
+		return false
+	}
+	if len(q.Batch) > 0 {
+		return true
+	}
+	ops := q.Body.Ops
+	for len(ops) > 0 {
+		if _, ok := ops[len(ops)-1].(*As); !ok {
+			break
+		}
+		ops = ops[:len(ops)-1]
+	}
+	return len(ops) > 0 && severalTables(ops[len(ops)-1])
+}
+
 // severalTables reports whether an operator returns several tables.
 func severalTables(op Op) bool {
 	switch o := op.(type) {
