@@ -1,0 +1,324 @@
+package kql
+
+import (
+	"math"
+	"sort"
+	"strconv"
+	"strings"
+	"unicode"
+)
+
+// The reduce operator groups strings by similarity, after Vaarandi's SLCT
+// (the algorithm Kusto's page names): each value is split into terms; a
+// term at a position is frequent when at least Support rows hold it
+// there; a row's candidate is the set of its frequent (position, term)
+// pairs; candidates held by at least Support rows are the groups, and
+// every other row goes to "others". Support is (1 - threshold) × rows:
+// the page's deterministic examples (and its statement that a smaller
+// threshold gives fewer groups) need it so (docs/decisions/kql.md). A
+// group's pattern is its representative (the group's first value) with
+// each run of other terms, and the separators next to it, written "*".
+
+// reduceSpec is a parsed "reduce [kind=source] by Expr [with threshold=T,
+// characters=C]".
+type reduceSpec struct {
+	by        Expr
+	threshold float64
+	seps      string // "" for the default: every character but letters and digits
+	source    bool
+}
+
+func parseReduce(sc *scope, o *RawOp) (reduceSpec, error) {
+	spec := reduceSpec{threshold: 0.1}
+	toks, err := lexRawOp(o)
+	if err != nil {
+		return spec, errAt(o, "reduce: %v", err)
+	}
+	p := &parser{src: o.Text, toks: toks}
+	var threshold, chars Expr
+	const usage = "reduce needs: reduce [kind=source] by Expr [with threshold=T, characters=C]"
+	perr := func() (err error) {
+		defer func() {
+			if r := recover(); r != nil {
+				err = errAt(o, usage)
+			}
+		}()
+		if p.acceptWord("kind") {
+			p.expectPunct("=")
+			kind, _ := p.expectName()
+			if kind != "source" {
+				err = errAt(o, "reduce: kind must be source, not '%s'", kind)
+				return err
+			}
+			spec.source = true
+		}
+		p.expectWord("by")
+		spec.by = p.parseExpr()
+		if p.acceptWord("with") {
+			for {
+				name, _ := p.expectName()
+				p.expectPunct("=")
+				x := p.parseExpr()
+				switch {
+				case name == "threshold" && threshold == nil:
+					threshold = x
+				case name == "characters" && chars == nil:
+					chars = x
+				default:
+					err = errAt(o, "reduce: unknown or repeated parameter '%s' (threshold, characters)", name)
+					return err
+				}
+				if !p.acceptPunct(",") {
+					break
+				}
+			}
+		}
+		if p.peek().kind != tEOF {
+			panic("trailing")
+		}
+		return nil
+	}()
+	if perr != nil {
+		return spec, perr
+	}
+	if threshold != nil {
+		v, err := sc.constant(threshold, "reduce's threshold")
+		if err != nil {
+			return spec, err
+		}
+		if !v.ok || !v.T.isNumeric() {
+			return spec, errAt(threshold, "reduce's threshold must be a number between 0 and 1")
+		}
+		spec.threshold = v.AsReal()
+		if v.T == TypeInt || v.T == TypeLong {
+			spec.threshold = float64(v.i)
+		}
+		if !(spec.threshold >= 0 && spec.threshold <= 1) {
+			return spec, errAt(threshold, "reduce's threshold must be between 0 and 1, not %v", spec.threshold)
+		}
+	}
+	if chars != nil {
+		v, err := sc.constant(chars, "reduce's characters")
+		if err != nil {
+			return spec, err
+		}
+		if !v.ok || v.T != TypeString || v.s == "" {
+			return spec, errAt(chars, "reduce's characters must be a non-empty string")
+		}
+		spec.seps = v.s
+	}
+	return spec, nil
+}
+
+// reduceTerms splits s into its terms and the separators around them:
+// seps[i] precedes terms[i] and seps[len(terms)] follows the last term.
+func reduceTerms(s, sepChars string) (terms, seps []string) {
+	isSep := func(r rune) bool { return !unicode.IsLetter(r) && !unicode.IsDigit(r) }
+	if sepChars != "" {
+		isSep = func(r rune) bool { return strings.ContainsRune(sepChars, r) }
+	}
+	start, inTerm := 0, false
+	for i, r := range s {
+		if isSep(r) == !inTerm {
+			continue
+		}
+		if inTerm {
+			terms = append(terms, s[start:i])
+		} else {
+			seps = append(seps, s[start:i])
+		}
+		start, inTerm = i, !inTerm
+	}
+	if inTerm {
+		terms = append(terms, s[start:])
+		seps = append(seps, "")
+	} else {
+		seps = append(seps, s[start:])
+	}
+	return terms, seps
+}
+
+// reduceGroup is one candidate: the rows holding the same frequent terms.
+type reduceGroup struct {
+	first  int   // row of the representative
+	last   int   // the last frequent position
+	freq   []int // the frequent positions, ascending
+	count  int64
+	longer bool // some row has terms after the last frequent position
+}
+
+// pattern writes the representative with every run of infrequent terms,
+// and the separators that touch it, as one "*".
+func (g *reduceGroup) pattern(terms, seps []string) string {
+	var b strings.Builder
+	kept := make(map[int]bool, len(g.freq))
+	for _, i := range g.freq {
+		kept[i] = true
+	}
+	prevKept, wild := true, false
+	for i, t := range terms {
+		if !kept[i] {
+			if !wild {
+				b.WriteByte('*')
+			}
+			prevKept, wild = false, true
+			continue
+		}
+		if prevKept {
+			b.WriteString(seps[i])
+		}
+		b.WriteString(t)
+		prevKept, wild = true, false
+	}
+	switch {
+	case g.longer && !wild:
+		b.WriteByte('*')
+	case !wild:
+		b.WriteString(seps[len(terms)])
+	}
+	return b.String()
+}
+
+// compileReduce plans the reduce operator. The input is read whole; the
+// term counts and the candidates are counted against the memory budget.
+func compileReduce(sc *scope, in *planTable, o *RawOp) (*planTable, error) {
+	spec, err := parseReduce(sc, o)
+	if err != nil {
+		return nil, err
+	}
+	by, err := sc.compileExpr(spec.by)
+	if err != nil {
+		return nil, err
+	}
+	if by.t != TypeString {
+		return nil, errAt(spec.by, "reduce by needs a string expression, not %s", by.t)
+	}
+	cols := []Column{{"Pattern", TypeString}, {"Count", TypeLong}, {"Representative", TypeString}}
+	if spec.source {
+		for _, c := range in.cols {
+			if c.Name == "Pattern" {
+				return nil, errAt(o, "reduce kind=source adds a Pattern column, and the input already has one")
+			}
+		}
+		cols = append(append([]Column(nil), in.cols...), Column{"Pattern", TypeString})
+	}
+	return &planTable{cols: cols, open: func(q *qctx) (RowIter, error) {
+		rows, err := runPlan(q, in)
+		if err != nil {
+			return nil, err
+		}
+		patterns, groupOf, out := reduceRows(q, rows, by.f, spec)
+		if !spec.source {
+			return &sliceIter{rows: out}, nil
+		}
+		src := make([]Row, len(rows))
+		for i, r := range rows {
+			nr := make(Row, len(r), len(r)+1)
+			copy(nr, r)
+			src[i] = append(nr, String(patterns[groupOf[i]]))
+		}
+		return &sliceIter{rows: src}, nil
+	}}, nil
+}
+
+// reduceRows groups the rows: it returns each group's pattern ("others"
+// last), each row's group, and the Pattern, Count, Representative rows
+// (by count, largest first; others last).
+func reduceRows(q *qctx, rows []Row, by func(Row) Value, spec reduceSpec) (patterns []string, groupOf []int, out []Row) {
+	type word struct {
+		pos  int
+		term string
+	}
+	values := make([]string, len(rows))
+	split := func(i int) ([]string, []string) { return reduceTerms(values[i], spec.seps) }
+	counts := map[word]int64{}
+	for i, r := range rows {
+		values[i] = toStr(by(r))
+		terms, _ := split(i)
+		for pos, t := range terms {
+			w := word{pos, t}
+			if counts[w] == 0 {
+				q.gov.mustGrow("reduce", 64+int64(len(t)))
+			}
+			counts[w]++
+		}
+		if err := q.gov.tick(q.ctx); err != nil {
+			panic(err)
+		}
+	}
+	// a count reaches the support when it is at least (1 - threshold) ×
+	// rows; the tolerance keeps 0.9 × 10 at 9
+	support := max(1, int64(math.Ceil((1-spec.threshold)*float64(len(rows))-1e-9)))
+	var groups []*reduceGroup
+	byKey := map[string]int{}
+	cand := make([]int, len(rows)) // the candidate of each row, -1 for none
+	var key strings.Builder
+	for i := range rows {
+		terms, _ := split(i)
+		key.Reset()
+		var freq []int
+		for pos, t := range terms {
+			if counts[word{pos, t}] >= support {
+				freq = append(freq, pos)
+				key.WriteString(strconv.Itoa(pos))
+				key.WriteByte(':')
+				key.WriteString(strconv.Itoa(len(t)))
+				key.WriteByte(':')
+				key.WriteString(t)
+			}
+		}
+		cand[i] = -1
+		if len(freq) == 0 {
+			continue
+		}
+		k := key.String()
+		gi, ok := byKey[k]
+		if !ok {
+			q.gov.mustGrow("reduce", 64+2*int64(len(k)))
+			gi = len(groups)
+			byKey[k] = gi
+			groups = append(groups, &reduceGroup{first: i, freq: freq, last: freq[len(freq)-1]})
+		}
+		g := groups[gi]
+		g.count++
+		g.longer = g.longer || len(terms) > g.last+1
+		cand[i] = gi
+		if err := q.gov.tick(q.ctx); err != nil {
+			panic(err)
+		}
+	}
+	order := make([]int, 0, len(groups))
+	for gi, g := range groups {
+		if g.count >= support {
+			order = append(order, gi)
+		}
+	}
+	sort.SliceStable(order, func(a, b int) bool { return groups[order[a]].count > groups[order[b]].count })
+	final := make([]int, len(groups)) // candidate -> output group
+	for gi := range final {
+		final[gi] = -1
+	}
+	for n, gi := range order {
+		final[gi] = n
+		g := groups[gi]
+		terms, seps := split(g.first)
+		patterns = append(patterns, g.pattern(terms, seps))
+		out = append(out, Row{String(patterns[n]), Long(g.count), String(values[g.first])})
+	}
+	others := len(order)
+	patterns = append(patterns, "others")
+	groupOf = make([]int, len(rows))
+	var nOthers int64
+	for i, c := range cand {
+		groupOf[i] = others
+		if c >= 0 && final[c] >= 0 {
+			groupOf[i] = final[c]
+			continue
+		}
+		nOthers++
+	}
+	if nOthers > 0 {
+		out = append(out, Row{String("others"), Long(nOthers), String("")})
+	}
+	return patterns, groupOf, out
+}

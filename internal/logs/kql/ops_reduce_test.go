@@ -1,0 +1,99 @@
+package kql
+
+import (
+	"context"
+	"strings"
+	"testing"
+)
+
+// unquoted is the rows' text, one line a row, without the quotes around
+// strings (the cases hold none).
+func unquoted(res *Result) string {
+	return strings.ReplaceAll(strings.Join(rowsText(res), "\n"), "'", "")
+}
+
+// TestReduceDocumented runs the reduce page's examples whose output does
+// not depend on random values.
+func TestReduceDocumented(t *testing.T) {
+	const foo = "range x from 1 to 10 step 1 | project str = strcat('foo', 'Z', tostring(x)) "
+	for _, tc := range []struct{ q, want string }{
+		// every value is one term (letters and digits), held by one row
+		// of ten: nothing reaches the support
+		{foo + "| reduce by str", "others|10|"},
+		// with Z the only separator, foo is in every row and the numbers
+		// in one each
+		{foo + "| reduce by str with characters='Z'", "foo*|10|fooZ1"},
+	} {
+		res := runQuery(t, tc.q)
+		if got := unquoted(res); colNames(res) != "Pattern,Count,Representative" || got != tc.want {
+			t.Errorf("%s:\n %s %q, want %q", tc.q, colNames(res), got, tc.want)
+		}
+	}
+	// a small threshold: one group whatever rand gives
+	res := runQuery(t, "range x from 1 to 1000 step 1 | project MyText = strcat('MachineLearningX', tostring(toint(rand(10)))) | reduce by MyText with threshold=0.001, characters='X'")
+	if len(res.Rows) != 1 || res.Rows[0][0].AsString() != "MachineLearning*" || res.Rows[0][1].Text() != "1000" || !strings.HasPrefix(res.Rows[0][2].AsString(), "MachineLearningX") {
+		t.Errorf("small threshold: %q", rowsText(res))
+	}
+}
+
+// TestReduceGroups pins the support, the pattern's shape and kind=source on
+// small inputs.
+func TestReduceGroups(t *testing.T) {
+	const logs = "datatable(m:string)['open file a.txt', 'open file b.txt', 'open file c.txt', 'open file d.txt extra', 'close x', 'close y'] "
+	for _, tc := range []struct{ q, want string }{
+		// support 0.5 × 6 = 3: open and file are frequent at positions 0
+		// and 1, txt at 3; close (2 rows) is not
+		{logs + "| reduce by m with threshold=0.5",
+			"open file*txt*|4|open file a.txt\nothers|2|"},
+		// support 0.7 × 6 = 4.2, so five rows: no term is in five
+		{logs + "| reduce by m with threshold=0.3",
+			"others|6|"},
+		// threshold 1: every term is frequent, every value its own group
+		{logs + "| where m startswith 'close' | reduce by m with threshold=1",
+			"close x|1|close x\nclose y|1|close y"},
+		// the separators between kept terms are the representative's,
+		// the ones touching a wildcard go into it
+		{"datatable(m:string)['a-1-b', 'a-2-b', 'a-3-b'] | reduce by m with threshold=0.2",
+			"a*b|3|a-1-b"},
+		// only the listed characters separate: a space does not
+		{"datatable(m:string)['x y;1', 'x y;2'] | reduce by m with threshold=0.4, characters=';'",
+			"x y*|2|x y;1"},
+		{"datatable(m:string)['k=1', 'k=2', 'q'] | reduce kind=source by m with threshold=0.5 | project m, Pattern",
+			"k=1|k*\nk=2|k*\nq|others"},
+		// empty strings have no terms
+		{"datatable(m:string)['', '', 'a'] | reduce by m with threshold=0.9", "a|1|a\nothers|2|"},
+	} {
+		res := runQuery(t, tc.q)
+		if got := unquoted(res); got != tc.want {
+			t.Errorf("%s:\n got  %q\n want %q", tc.q, got, tc.want)
+		}
+	}
+}
+
+func TestReduceErrors(t *testing.T) {
+	for _, q := range []string{
+		"print s = 'a' | reduce s",
+		"print s = 'a' | reduce by s with threshold=1.5",
+		"print s = 'a' | reduce by s with threshold=-0.1",
+		"print s = 'a' | reduce by s with characters=''",
+		"print s = 'a' | reduce by s with size=3",
+		"print s = 'a' | reduce kind=target by s",
+		"print s = 1 | reduce by s",
+		"print s = 'a', Pattern = 'b' | reduce kind=source by s",
+		"print s = 'a' | reduce by s with threshold=0.1, threshold=0.2",
+	} {
+		if _, err := Run(context.Background(), q, Options{}); err == nil {
+			t.Errorf("%s: no error", q)
+		}
+	}
+}
+
+// TestGovernorBoundsReduce: reduce's term counts grow with the distinct
+// terms, which the input's own size does not bound closely.
+func TestGovernorBoundsReduce(t *testing.T) {
+	q := "range x from 1 to 100000 step 1 | project s = strcat('a', x, ' b', x * 7, ' c', x * 13, ' d', x * 17)"
+	if _, err := Run(context.Background(), q+" | sort by s | count", Options{Limits: small}); err != nil {
+		t.Fatalf("the input does not fit: %v", err)
+	}
+	runLimitCases(t, []limitCase{{"reduce terms", q + " | reduce by s", small, CodeRunaway}})
+}
