@@ -33,8 +33,8 @@ func TestUnsupportedOperatorsSayWhat(t *testing.T) {
 		"find in (T1, T2) where a == 'x'":                        "find operator is not supported",
 		data + " | facet by a":                                   "'facet' is not supported",
 		data + " | fork (take 1) (count)":                        "'fork' is not supported",
-		data + " | reduce by a":                                  "'reduce' is not supported",
-		data + " | evaluate session_count(b, 0, 3, 1, 1, a)":     "'session_count' is not supported",
+		data + " | evaluate r(typeof(*), 'x')":                   "'r' is not supported",
+		data + " | evaluate python(typeof(*), 'x')":              "'python' is not supported",
 		data + " | evaluate sql_request('Server=x', 'select 1')": "'sql_request' is not supported",
 	})
 }
