@@ -24,7 +24,7 @@ import (
 type reduceSpec struct {
 	by        Expr
 	threshold float64
-	seps      string // "" for the default: every character but letters and digits
+	seps      string // characters that swap roles (term or separator)
 	source    bool
 }
 
@@ -112,10 +112,13 @@ func parseReduce(sc *scope, o *RawOp) (reduceSpec, error) {
 
 // reduceTerms splits s into its terms and the separators around them:
 // seps[i] precedes terms[i] and seps[len(terms)] follows the last term.
+// Letters and digits make terms, other characters separate them, except
+// that the characters in sepChars swap roles.
 func reduceTerms(s, sepChars string) (terms, seps []string) {
-	isSep := func(r rune) bool { return !unicode.IsLetter(r) && !unicode.IsDigit(r) }
-	if sepChars != "" {
-		isSep = func(r rune) bool { return strings.ContainsRune(sepChars, r) }
+	// a listed character swaps roles: a letter or digit separates terms,
+	// any other character becomes part of a term
+	isSep := func(r rune) bool {
+		return (!unicode.IsLetter(r) && !unicode.IsDigit(r)) != strings.ContainsRune(sepChars, r)
 	}
 	start, inTerm := 0, false
 	for i, r := range s {

@@ -55,9 +55,14 @@ func TestReduceGroups(t *testing.T) {
 		// the ones touching a wildcard go into it
 		{"datatable(m:string)['a-1-b', 'a-2-b', 'a-3-b'] | reduce by m with threshold=0.2",
 			"a*b|3|a-1-b"},
-		// only the listed characters separate: a space does not
-		{"datatable(m:string)['x y;1', 'x y;2'] | reduce by m with threshold=0.4, characters=';'",
-			"x y*|2|x y;1"},
+		// a listed separator joins the terms around it; listed letters
+		// separate (the page's characters="Z")
+		{"datatable(m:string)['k=1 x', 'k=2 x'] | reduce by m with threshold=0.4",
+			"k*x|2|k=1 x"},
+		{"datatable(m:string)['k=1 x', 'k=2 x'] | reduce by m with threshold=0.4, characters='='",
+			"*x|2|k=1 x"},
+		{"datatable(m:string)['aQb', 'aQc'] | reduce by m with threshold=0.4, characters='Q'",
+			"a*|2|aQb"},
 		{"datatable(m:string)['k=1', 'k=2', 'q'] | reduce kind=source by m with threshold=0.5 | project m, Pattern",
 			"k=1|k*\nk=2|k*\nq|others"},
 		// empty strings have no terms
