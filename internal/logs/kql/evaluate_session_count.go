@@ -47,26 +47,9 @@ func compileSessionCount(sc *scope, in *planTable, o *RawOp, call *Call) (*planT
 		}
 		var out []Row
 		for _, g := range groups {
-			byID := map[string][]int64{}
-			var ids []string
-			for _, r := range g.rows {
-				if err := q.gov.tick(q.ctx); err != nil {
-					return nil, err
-				}
-				t := r[tl]
-				if t.IsNull() || r[id].IsNull() || t.i > end {
-					continue
-				}
-				k := keyOf([]Value{r[id]})
-				grow := int64(8)
-				if _, ok := byID[k]; !ok {
-					ids = append(ids, k)
-					grow += int64(len(k)) + 80 // the key, its map entry and slice
-				}
-				byID[k] = append(byID[k], t.i)
-				if err := q.gov.grow(what, grow); err != nil {
-					return nil, err
-				}
+			byID, ids, err := idTimes(q, g.rows, id, tl, end, what)
+			if err != nil {
+				return nil, err
 			}
 			counts := make([]int64, n)
 			for _, k := range ids {
@@ -98,4 +81,32 @@ func compileSessionCount(sc *scope, in *planTable, o *RawOp, call *Call) (*planT
 		}
 		return out, nil
 	}), nil
+}
+
+// idTimes collects each id's times up to end (rows with a null id or time
+// left out), the ids in order of first appearance, charging the memory
+// budget for them.
+func idTimes(q *qctx, rows []Row, id, tl int, end int64, what string) (map[string][]int64, []string, error) {
+	byID := map[string][]int64{}
+	var ids []string
+	for _, r := range rows {
+		if err := q.gov.tick(q.ctx); err != nil {
+			return nil, nil, err
+		}
+		t := r[tl]
+		if t.IsNull() || r[id].IsNull() || t.i > end {
+			continue
+		}
+		k := keyOf([]Value{r[id]})
+		n := int64(8)
+		if _, ok := byID[k]; !ok {
+			ids = append(ids, k)
+			n += int64(len(k)) + 80 // the key, its map entry and slice
+		}
+		byID[k] = append(byID[k], t.i)
+		if err := q.gov.grow(what, n); err != nil {
+			return nil, nil, err
+		}
+	}
+	return byID, ids, nil
 }

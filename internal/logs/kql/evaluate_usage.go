@@ -279,27 +279,10 @@ func compileActiveUsersCount(sc *scope, in *planTable, o *RawOp, call *Call) (*p
 		}
 		var out []Row
 		for _, g := range groups {
-			// each id's appearance times, in order
-			byID := map[string][]int64{}
-			var ids []string
-			for _, r := range g.rows {
-				if err := q.gov.tick(q.ctx); err != nil {
-					return nil, err
-				}
-				t := r[tl]
-				if t.IsNull() || r[id].IsNull() || t.i > end {
-					continue
-				}
-				k := keyOf([]Value{r[id]})
-				n := int64(8)
-				if _, ok := byID[k]; !ok {
-					ids = append(ids, k)
-					n += int64(len(k)) + 80 // the key, its map entry and slice
-				}
-				byID[k] = append(byID[k], t.i)
-				if err := q.gov.grow(what, n); err != nil {
-					return nil, err
-				}
+			// each id's appearance times
+			byID, ids, err := idTimes(q, g.rows, id, tl, end, what)
+			if err != nil {
+				return nil, err
 			}
 			// per bin, the ids active in it
 			bins := map[int64]int64{}
