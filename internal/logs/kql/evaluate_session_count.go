@@ -13,48 +13,28 @@ import "sort"
 // records after End are ignored. Every bin is listed for each combination,
 // zero counts included (docs/decisions/kql.md).
 func compileSessionCount(sc *scope, in *planTable, o *RawOp, call *Call) (*planTable, error) {
-	a, err := newUsageArgs(sc, in, o, call, 6, "IdColumn, TimelineColumn, Start, End, Bin, LookBackWindow")
+	w, err := readWindowArgs(sc, in, o, call, false, "IdColumn, TimelineColumn, Start, End, Bin, LookBackWindow", "bin", "lookback window")
 	if err != nil {
 		return nil, err
 	}
-	id, start, end, err := a.idTimeRange()
-	if err != nil {
-		return nil, err
-	}
-	bin, err := a.length(4, "bin")
-	if err != nil {
-		return nil, err
-	}
-	lookback, err := a.length(5, "lookback window")
-	if err != nil {
-		return nil, err
-	}
-	dims, err := a.dims(6)
-	if err != nil {
-		return nil, err
-	}
+	id, start, end, dims := w.id, w.start, w.end, w.dims
+	bin, lookback := w.lengths[0], w.lengths[1]
 	const what = "session_count plugin"
-	cols := a.outCols(dims, Column{Name: "count_sessions", Type: TypeLong})
-	tl, tlType := a.tl, in.cols[a.tl].Type
+	cols := w.outCols(dims, Column{Name: "count_sessions", Type: TypeLong})
+	tl, tlType := w.tl, in.cols[w.tl].Type
 	return blocking(in, cols, func(q *qctx, rows []Row) ([]Row, error) {
 		n, err := binCount(q, o, "session_count", start, end, bin)
 		if err != nil {
 			return nil, err
 		}
-		groups, err := groupByDims(q, rows, dims, what)
+		groups, err := groupIDTimes(q, rows, dims, id, tl, end, what)
 		if err != nil {
 			return nil, err
 		}
 		var out []Row
 		for _, g := range groups {
-			byID, ids, err := idTimes(q, g.rows, id, tl, end, what)
-			if err != nil {
-				return nil, err
-			}
 			counts := make([]int64, n)
-			for _, k := range ids {
-				ts := byID[k]
-				sort.Slice(ts, func(i, j int) bool { return ts[i] < ts[j] })
+			for _, ts := range g.times {
 				lastBin := int64(-1) // the last bin the current session counted in
 				for i, t := range ts {
 					if err := q.gov.tick(q.ctx); err != nil {
@@ -83,30 +63,51 @@ func compileSessionCount(sc *scope, in *planTable, o *RawOp, call *Call) (*planT
 	}), nil
 }
 
-// idTimes collects each id's times up to end (rows with a null id or time
-// left out), the ids in order of first appearance, charging the memory
-// budget for them.
-func idTimes(q *qctx, rows []Row, id, tl int, end int64, what string) (map[string][]int64, []string, error) {
-	byID := map[string][]int64{}
-	var ids []string
-	for _, r := range rows {
-		if err := q.gov.tick(q.ctx); err != nil {
-			return nil, nil, err
-		}
-		t := r[tl]
-		if t.IsNull() || r[id].IsNull() || t.i > end {
-			continue
-		}
-		k := keyOf([]Value{r[id]})
-		n := int64(8)
-		if _, ok := byID[k]; !ok {
-			ids = append(ids, k)
-			n += int64(len(k)) + 80 // the key, its map entry and slice
-		}
-		byID[k] = append(byID[k], t.i)
-		if err := q.gov.grow(what, n); err != nil {
-			return nil, nil, err
-		}
+// idGroup is one combination of the dimensions and each of its ids'
+// times (up to the analysis end), sorted.
+type idGroup struct {
+	dims  []Value
+	times [][]int64
+}
+
+// groupIDTimes splits rows by the dimensions (groupByDims' order) and
+// collects each id's times up to end, leaving out rows with a null id or
+// time; the times are charged to the memory budget.
+func groupIDTimes(q *qctx, rows []Row, dims []int, id, tl int, end int64, what string) ([]idGroup, error) {
+	groups, err := groupByDims(q, rows, dims, what)
+	if err != nil {
+		return nil, err
 	}
-	return byID, ids, nil
+	out := make([]idGroup, len(groups))
+	for gi, g := range groups {
+		byID := map[string][]int64{}
+		var ids []string
+		for _, r := range g.rows {
+			if err := q.gov.tick(q.ctx); err != nil {
+				return nil, err
+			}
+			t := r[tl]
+			if t.IsNull() || r[id].IsNull() || t.i > end {
+				continue
+			}
+			k := keyOf([]Value{r[id]})
+			n := int64(8)
+			if _, ok := byID[k]; !ok {
+				ids = append(ids, k)
+				n += int64(len(k)) + 80 // the key, its map entry and slice
+			}
+			byID[k] = append(byID[k], t.i)
+			if err := q.gov.grow(what, n); err != nil {
+				return nil, err
+			}
+		}
+		times := make([][]int64, len(ids))
+		for i, k := range ids {
+			ts := byID[k]
+			sort.Slice(ts, func(i, j int) bool { return ts[i] < ts[j] })
+			times[i] = ts
+		}
+		out[gi] = idGroup{dims: g.dims, times: times}
+	}
+	return out, nil
 }
