@@ -77,3 +77,9 @@ func TestSessionCountSessions(t *testing.T) {
 		"datatable(Id:long, T:long)[1, 0] | evaluate session_count(Id, T, 0, 9223372036854775807, 1, 1)": "E_RUNAWAY_QUERY",
 	})
 }
+
+// BenchmarkSessionCount counts the storm table's states as ids over its
+// 100,000 minutes, in hourly bins with a 30-minute look-back, per source.
+func BenchmarkSessionCount(b *testing.B) {
+	benchPlugin(b, "StormEvents | evaluate session_count(State, StartTime, datetime(2007-01-01), datetime(2007-03-11), 1h, 30m, Source)")
+}

@@ -233,11 +233,13 @@ func reduceRows(q *qctx, rows []Row, by func(Row) Value, spec reduceSpec) (patte
 		term string
 	}
 	values := make([]string, len(rows))
-	split := func(i int) ([]string, []string) { return reduceTerms(values[i], spec.seps) }
+	rowTerms := make([][]string, len(rows)) // substrings of the values
 	counts := map[word]int64{}
 	for i, r := range rows {
 		values[i] = toStr(by(r))
-		terms, _ := split(i)
+		terms, _ := reduceTerms(values[i], spec.seps)
+		rowTerms[i] = terms
+		q.gov.mustGrow("reduce", 24+16*int64(len(terms)))
 		for pos, t := range terms {
 			w := word{pos, t}
 			if counts[w] == 0 {
@@ -256,8 +258,7 @@ func reduceRows(q *qctx, rows []Row, by func(Row) Value, spec reduceSpec) (patte
 	byKey := map[string]int{}
 	cand := make([]int, len(rows)) // the candidate of each row, -1 for none
 	var key strings.Builder
-	for i := range rows {
-		terms, _ := split(i)
+	for i, terms := range rowTerms {
 		key.Reset()
 		var freq []int
 		for pos, t := range terms {
@@ -304,7 +305,7 @@ func reduceRows(q *qctx, rows []Row, by func(Row) Value, spec reduceSpec) (patte
 	for n, gi := range order {
 		final[gi] = n
 		g := groups[gi]
-		terms, seps := split(g.first)
+		terms, seps := reduceTerms(values[g.first], spec.seps)
 		patterns = append(patterns, g.pattern(terms, seps))
 		out = append(out, Row{String(patterns[n]), Long(g.count), String(values[g.first])})
 	}

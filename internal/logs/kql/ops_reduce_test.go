@@ -102,3 +102,9 @@ func TestGovernorBoundsReduce(t *testing.T) {
 	}
 	runLimitCases(t, []limitCase{{"reduce terms", q + " | reduce by s", small, CodeRunaway}})
 }
+
+// BenchmarkReduce groups 100,000 log lines of four terms built from the
+// storm table (state, event type, source, damage flag).
+func BenchmarkReduce(b *testing.B) {
+	benchPlugin(b, "StormEvents | project m = strcat(State, ' ', EventType, ' by ', Source, ' damage=', Damage) | reduce by m with threshold=0.9")
+}
