@@ -199,35 +199,40 @@ func compileReduce(sc *scope, in *planTable, o *RawOp) (*planTable, error) {
 	cols := []Column{{"Pattern", TypeString}, {"Count", TypeLong}, {"Representative", TypeString}}
 	if spec.source {
 		for _, c := range in.cols {
-			if c.Name == "Pattern" {
-				return nil, errAt(o, "reduce kind=source adds a Pattern column, and the input already has one")
+			for _, add := range cols {
+				if c.Name == add.Name {
+					return nil, errAt(o, "reduce kind=source adds the columns Pattern, Count and Representative, and the input already has %s", c.Name)
+				}
 			}
 		}
-		cols = append(append([]Column(nil), in.cols...), Column{"Pattern", TypeString})
+		cols = append(append([]Column(nil), in.cols...), cols...)
 	}
 	return &planTable{cols: cols, open: func(q *qctx) (RowIter, error) {
 		rows, err := runPlan(q, in)
 		if err != nil {
 			return nil, err
 		}
-		patterns, groupOf, out := reduceRows(q, rows, by.f, spec)
+		groups, groupOf := reduceRows(q, rows, by.f, spec)
 		if !spec.source {
-			return &sliceIter{rows: out}, nil
+			if others := groups[len(groups)-1]; others[1].i == 0 {
+				groups = groups[:len(groups)-1]
+			}
+			return &sliceIter{rows: groups}, nil
 		}
 		src := make([]Row, len(rows))
 		for i, r := range rows {
-			nr := make(Row, len(r), len(r)+1)
+			nr := make(Row, len(r), len(r)+3)
 			copy(nr, r)
-			src[i] = append(nr, String(patterns[groupOf[i]]))
+			src[i] = append(nr, groups[groupOf[i]]...)
 		}
 		return &sliceIter{rows: src}, nil
 	}}, nil
 }
 
-// reduceRows groups the rows: it returns each group's pattern ("others"
-// last), each row's group, and the Pattern, Count, Representative rows
-// (by count, largest first; others last).
-func reduceRows(q *qctx, rows []Row, by func(Row) Value, spec reduceSpec) (patterns []string, groupOf []int, out []Row) {
+// reduceRows groups the rows: it returns the groups' Pattern, Count and
+// Representative (by count, largest first, then others, whose count may
+// be 0) and each row's group.
+func reduceRows(q *qctx, rows []Row, by func(Row) Value, spec reduceSpec) (groups []Row, groupOf []int) {
 	type word struct {
 		pos  int
 		term string
@@ -254,7 +259,7 @@ func reduceRows(q *qctx, rows []Row, by func(Row) Value, spec reduceSpec) (patte
 	// a count reaches the support when it is at least (1 - threshold) ×
 	// rows; the tolerance keeps 0.9 × 10 at 9
 	support := max(1, int64(math.Ceil((1-spec.threshold)*float64(len(rows))-1e-9)))
-	var groups []*reduceGroup
+	var cands []*reduceGroup
 	byKey := map[string]int{}
 	cand := make([]int, len(rows)) // the candidate of each row, -1 for none
 	var key strings.Builder
@@ -279,11 +284,11 @@ func reduceRows(q *qctx, rows []Row, by func(Row) Value, spec reduceSpec) (patte
 		gi, ok := byKey[k]
 		if !ok {
 			q.gov.mustGrow("reduce", 64+2*int64(len(k)))
-			gi = len(groups)
+			gi = len(cands)
 			byKey[k] = gi
-			groups = append(groups, &reduceGroup{first: i, freq: freq, last: freq[len(freq)-1]})
+			cands = append(cands, &reduceGroup{first: i, freq: freq, last: freq[len(freq)-1]})
 		}
-		g := groups[gi]
+		g := cands[gi]
 		g.count++
 		g.longer = g.longer || len(terms) > g.last+1
 		cand[i] = gi
@@ -291,26 +296,24 @@ func reduceRows(q *qctx, rows []Row, by func(Row) Value, spec reduceSpec) (patte
 			panic(err)
 		}
 	}
-	order := make([]int, 0, len(groups))
-	for gi, g := range groups {
+	order := make([]int, 0, len(cands))
+	for gi, g := range cands {
 		if g.count >= support {
 			order = append(order, gi)
 		}
 	}
-	sort.SliceStable(order, func(a, b int) bool { return groups[order[a]].count > groups[order[b]].count })
-	final := make([]int, len(groups)) // candidate -> output group
+	sort.SliceStable(order, func(a, b int) bool { return cands[order[a]].count > cands[order[b]].count })
+	final := make([]int, len(cands)) // candidate -> output group
 	for gi := range final {
 		final[gi] = -1
 	}
 	for n, gi := range order {
 		final[gi] = n
-		g := groups[gi]
+		g := cands[gi]
 		terms, seps := reduceTerms(values[g.first], spec.seps)
-		patterns = append(patterns, g.pattern(terms, seps))
-		out = append(out, Row{String(patterns[n]), Long(g.count), String(values[g.first])})
+		groups = append(groups, Row{String(g.pattern(terms, seps)), Long(g.count), String(values[g.first])})
 	}
 	others := len(order)
-	patterns = append(patterns, "others")
 	groupOf = make([]int, len(rows))
 	var nOthers int64
 	for i, c := range cand {
@@ -321,8 +324,6 @@ func reduceRows(q *qctx, rows []Row, by func(Row) Value, spec reduceSpec) (patte
 		}
 		nOthers++
 	}
-	if nOthers > 0 {
-		out = append(out, Row{String("others"), Long(nOthers), String("")})
-	}
-	return patterns, groupOf, out
+	groups = append(groups, Row{String("others"), Long(nOthers), String("")})
+	return groups, groupOf
 }

@@ -63,8 +63,10 @@ func TestReduceGroups(t *testing.T) {
 			"*x|2|k=1 x"},
 		{"datatable(m:string)['aQb', 'aQc'] | reduce by m with threshold=0.4, characters='Q'",
 			"a*|2|aQb"},
-		{"datatable(m:string)['k=1', 'k=2', 'q'] | reduce kind=source by m with threshold=0.5 | project m, Pattern",
-			"k=1|k*\nk=2|k*\nq|others"},
+		// kind=source: each row with its group's Pattern, Count and
+		// Representative
+		{"datatable(m:string, n:long)['k=1', 1, 'k=2', 2, 'q', 3] | reduce kind=source by m with threshold=0.5",
+			"k=1|1|k*|2|k=1\nk=2|2|k*|2|k=1\nq|3|others|1|"},
 		// empty strings have no terms
 		{"datatable(m:string)['', '', 'a'] | reduce by m with threshold=0.9", "a|1|a\nothers|2|"},
 	} {
@@ -85,6 +87,7 @@ func TestReduceErrors(t *testing.T) {
 		"print s = 'a' | reduce kind=target by s",
 		"print s = 1 | reduce by s",
 		"print s = 'a', Pattern = 'b' | reduce kind=source by s",
+		"print s = 'a', Count = 1 | reduce kind=source by s",
 		"print s = 'a' | reduce by s with threshold=0.1, threshold=0.2",
 	} {
 		if _, err := Run(context.Background(), q, Options{}); err == nil {
