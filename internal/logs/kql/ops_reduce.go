@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 	"unicode"
+	"unicode/utf8"
 )
 
 // The reduce operator groups strings by similarity, after Vaarandi's SLCT
@@ -110,35 +111,61 @@ func parseReduce(sc *scope, o *RawOp) (reduceSpec, error) {
 	return spec, nil
 }
 
-// reduceTerms splits s into its terms and the separators around them:
+// reduceTerms splits s into its terms and the delimiters around them:
 // seps[i] precedes terms[i] and seps[len(terms)] follows the last term.
-// Letters and digits make terms, other characters separate them, except
-// that the characters in sepChars swap roles.
+// A term is a run of letters and digits or a run of other characters
+// (spaces, punctuation), so the separators all rows share stay in the
+// patterns. The characters in sepChars swap roles: a listed letter or
+// digit is a delimiter, in no term, and a listed other character is part
+// of the letters' terms.
 func reduceTerms(s, sepChars string) (terms, seps []string) {
-	// a listed character swaps roles: a letter or digit separates terms,
-	// any other character becomes part of a term
-	isSep := func(r rune) bool {
-		return (!unicode.IsLetter(r) && !unicode.IsDigit(r)) != strings.ContainsRune(sepChars, r)
+	const (
+		word = iota
+		punct
+		delim
+	)
+	class := func(r rune) int {
+		alnum := unicode.IsLetter(r) || unicode.IsDigit(r)
+		listed := strings.ContainsRune(sepChars, r)
+		switch {
+		case alnum && listed:
+			return delim
+		case alnum || listed:
+			return word
+		}
+		return punct
 	}
-	start, inTerm := 0, false
+	start, cur := 0, delim
+	pending := "" // the delimiters since the last term
+	flush := func(end int) {
+		if cur == delim {
+			pending = s[start:end]
+			return
+		}
+		seps = append(seps, pending)
+		terms = append(terms, s[start:end])
+		pending = ""
+	}
 	for i, r := range s {
-		if isSep(r) == !inTerm {
-			continue
+		if c := class(r); c != cur {
+			if i > 0 {
+				flush(i)
+			}
+			start, cur = i, c
 		}
-		if inTerm {
-			terms = append(terms, s[start:i])
-		} else {
-			seps = append(seps, s[start:i])
-		}
-		start, inTerm = i, !inTerm
 	}
-	if inTerm {
-		terms = append(terms, s[start:])
-		seps = append(seps, "")
-	} else {
-		seps = append(seps, s[start:])
+	if s != "" {
+		flush(len(s))
 	}
+	seps = append(seps, pending)
 	return terms, seps
+}
+
+// reduceIsWord reports whether a term of reduceTerms is made of letters
+// and digits (and listed characters), not separators.
+func reduceIsWord(t, sepChars string) bool {
+	r, _ := utf8.DecodeRuneInString(t)
+	return unicode.IsLetter(r) || unicode.IsDigit(r) || strings.ContainsRune(sepChars, r)
 }
 
 // reduceGroup is one candidate: the rows holding the same frequent terms.
@@ -266,9 +293,11 @@ func reduceRows(q *qctx, rows []Row, by func(Row) Value, spec reduceSpec) (group
 	for i, terms := range rowTerms {
 		key.Reset()
 		var freq []int
+		words := false // separators alone make no group
 		for pos, t := range terms {
 			if counts[word{pos, t}] >= support {
 				freq = append(freq, pos)
+				words = words || reduceIsWord(t, spec.seps)
 				key.WriteString(strconv.Itoa(pos))
 				key.WriteByte(':')
 				key.WriteString(strconv.Itoa(len(t)))
@@ -277,7 +306,7 @@ func reduceRows(q *qctx, rows []Row, by func(Row) Value, spec reduceSpec) (group
 			}
 		}
 		cand[i] = -1
-		if len(freq) == 0 {
+		if !words {
 			continue
 		}
 		k := key.String()

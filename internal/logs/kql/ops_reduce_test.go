@@ -23,6 +23,10 @@ func TestReduceDocumented(t *testing.T) {
 		// with Z the only separator, foo is in every row and the numbers
 		// in one each
 		{foo + "| reduce by str with characters='Z'", "foo*|10|fooZ1"},
+		// the page's illustrative "reduce by city" patterns, on a few of
+		// its values: the spaces and dashes around the wildcards stay
+		{"datatable(city:string)['San Bernard', 'San Jose', 'San Diego', 'Moscow', 'Moscow', 'One -on- One', 'Two -on- Two', 'Paris', 'Paris'] | reduce by city with threshold=0.8",
+			"San *|3|San Bernard\nMoscow|2|Moscow\n* -on- *|2|One -on- One\nParis|2|Paris"},
 	} {
 		res := runQuery(t, tc.q)
 		if got := unquoted(res); colNames(res) != "Pattern,Count,Representative" || got != tc.want {
@@ -41,32 +45,35 @@ func TestReduceDocumented(t *testing.T) {
 func TestReduceGroups(t *testing.T) {
 	const logs = "datatable(m:string)['open file a.txt', 'open file b.txt', 'open file c.txt', 'open file d.txt extra', 'close x', 'close y'] "
 	for _, tc := range []struct{ q, want string }{
-		// support 0.5 × 6 = 3: open and file are frequent at positions 0
-		// and 1, txt at 3; close (2 rows) is not
+		// support 0.5 × 6 = 3: open, file, txt and the separators between
+		// them are frequent at their positions, close (2 rows) is not;
+		// one row has more after txt
 		{logs + "| reduce by m with threshold=0.5",
-			"open file*txt*|4|open file a.txt\nothers|2|"},
-		// support 0.7 × 6 = 4.2, so five rows: no term is in five
+			"open file *.txt*|4|open file a.txt\nothers|2|"},
+		// support 0.7 × 6 = 4.2, so five rows: no word is in five (the
+		// space after the first word is, but separators alone make no
+		// group)
 		{logs + "| reduce by m with threshold=0.3",
 			"others|6|"},
 		// threshold 1: every term is frequent, every value its own group
 		{logs + "| where m startswith 'close' | reduce by m with threshold=1",
 			"close x|1|close x\nclose y|1|close y"},
-		// the separators between kept terms are the representative's,
-		// the ones touching a wildcard go into it
+		// separators are terms of their own, kept when frequent
 		{"datatable(m:string)['a-1-b', 'a-2-b', 'a-3-b'] | reduce by m with threshold=0.2",
-			"a*b|3|a-1-b"},
-		// a listed separator joins the terms around it; listed letters
-		// separate (the page's characters="Z")
+			"a-*-b|3|a-1-b"},
+		// a listed separator joins the words around it; a listed letter
+		// becomes a delimiter, which a wildcard next to it takes in (the
+		// page's characters="Z")
 		{"datatable(m:string)['k=1 x', 'k=2 x'] | reduce by m with threshold=0.4",
-			"k*x|2|k=1 x"},
+			"k=* x|2|k=1 x"},
 		{"datatable(m:string)['k=1 x', 'k=2 x'] | reduce by m with threshold=0.4, characters='='",
-			"*x|2|k=1 x"},
+			"* x|2|k=1 x"},
 		{"datatable(m:string)['aQb', 'aQc'] | reduce by m with threshold=0.4, characters='Q'",
 			"a*|2|aQb"},
 		// kind=source: each row with its group's Pattern, Count and
 		// Representative
 		{"datatable(m:string, n:long)['k=1', 1, 'k=2', 2, 'q', 3] | reduce kind=source by m with threshold=0.5",
-			"k=1|1|k*|2|k=1\nk=2|2|k*|2|k=1\nq|3|others|1|"},
+			"k=1|1|k=*|2|k=1\nk=2|2|k=*|2|k=1\nq|3|others|1|"},
 		// empty strings have no terms
 		{"datatable(m:string)['', '', 'a'] | reduce by m with threshold=0.9", "a|1|a\nothers|2|"},
 	} {
