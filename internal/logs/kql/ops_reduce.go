@@ -10,22 +10,24 @@ import (
 )
 
 // The reduce operator groups strings by similarity, after Vaarandi's SLCT
-// (the algorithm Kusto's page names): each value is split into terms; a
-// term at a position is frequent when at least Support rows hold it
-// there; a row's candidate is the set of its frequent (position, term)
-// pairs; candidates held by at least Support rows are the groups, and
-// every other row goes to "others". Support is (1 - threshold) × rows:
-// the page's deterministic examples (and its statement that a smaller
+// (the algorithm Kusto's page names): each value is split into terms
+// (runs of letters and digits, and runs of the other characters); a term
+// at a position is frequent when at least Support rows hold it there; a
+// row's candidate is the set of its frequent (position, term) pairs;
+// candidates held by at least Support rows are the groups, and every
+// other row goes to "others". Support is (1 - threshold) × rows: the
+// page's deterministic examples (and its statement that a smaller
 // threshold gives fewer groups) need it so (docs/decisions/kql.md). A
 // group's pattern is its representative (the group's first value) with
-// each run of other terms, and the separators next to it, written "*".
+// each run of infrequent terms, and the delimiters next to it, written
+// "*".
 
 // reduceSpec is a parsed "reduce [kind=source] by Expr [with threshold=T,
 // characters=C]".
 type reduceSpec struct {
 	by        Expr
 	threshold float64
-	seps      string // characters that swap roles (term or separator)
+	chars     string // the characters that swap roles (word or separator)
 	source    bool
 }
 
@@ -106,7 +108,7 @@ func parseReduce(sc *scope, o *RawOp) (reduceSpec, error) {
 		if !v.ok || v.T != TypeString || v.s == "" {
 			return spec, errAt(chars, "reduce's characters must be a non-empty string")
 		}
-		spec.seps = v.s
+		spec.chars = v.s
 	}
 	return spec, nil
 }
@@ -178,7 +180,7 @@ type reduceGroup struct {
 }
 
 // pattern writes the representative with every run of infrequent terms,
-// and the separators that touch it, as one "*".
+// and the delimiters that touch it, as one "*".
 func (g *reduceGroup) pattern(terms, seps []string) string {
 	var b strings.Builder
 	kept := make(map[int]bool, len(g.freq))
@@ -269,7 +271,7 @@ func reduceRows(q *qctx, rows []Row, by func(Row) Value, spec reduceSpec) (group
 	counts := map[word]int64{}
 	for i, r := range rows {
 		values[i] = toStr(by(r))
-		terms, _ := reduceTerms(values[i], spec.seps)
+		terms, _ := reduceTerms(values[i], spec.chars)
 		rowTerms[i] = terms
 		q.gov.mustGrow("reduce", 24+16*int64(len(terms)))
 		for pos, t := range terms {
@@ -297,7 +299,7 @@ func reduceRows(q *qctx, rows []Row, by func(Row) Value, spec reduceSpec) (group
 		for pos, t := range terms {
 			if counts[word{pos, t}] >= support {
 				freq = append(freq, pos)
-				words = words || reduceIsWord(t, spec.seps)
+				words = words || reduceIsWord(t, spec.chars)
 				key.WriteString(strconv.Itoa(pos))
 				key.WriteByte(':')
 				key.WriteString(strconv.Itoa(len(t)))
@@ -339,7 +341,7 @@ func reduceRows(q *qctx, rows []Row, by func(Row) Value, spec reduceSpec) (group
 	for n, gi := range order {
 		final[gi] = n
 		g := cands[gi]
-		terms, seps := reduceTerms(values[g.first], spec.seps)
+		terms, seps := reduceTerms(values[g.first], spec.chars)
 		groups = append(groups, Row{String(g.pattern(terms, seps)), Long(g.count), String(values[g.first])})
 	}
 	others := len(order)
