@@ -118,3 +118,38 @@ func TestGovernorBoundsReduce(t *testing.T) {
 func BenchmarkReduce(b *testing.B) {
 	benchPlugin(b, "StormEvents | project m = strcat(State, ' ', EventType, ' by ', Source, ' damage=', Damage) | reduce by m with threshold=0.9")
 }
+
+// FuzzReduceTerms checks that the terms and delimiters of any value put
+// back together give the value, that no term is empty, and that a pattern
+// with every term kept is the value itself.
+func FuzzReduceTerms(f *testing.F) {
+	for _, s := range []string{"fooZ1", "San Bernard", "One -on- One", "a-1-b", "", "  ", "ZZZ", "k=1 x;é"} {
+		f.Add(s, "Z=")
+	}
+	f.Fuzz(func(t *testing.T, s, chars string) {
+		terms, seps := reduceTerms(s, chars)
+		if len(seps) != len(terms)+1 {
+			t.Fatalf("%q: %d terms, %d delimiter runs", s, len(terms), len(seps))
+		}
+		var b strings.Builder
+		all := make([]int, len(terms))
+		for i, term := range terms {
+			if term == "" {
+				t.Fatalf("%q: empty term %d", s, i)
+			}
+			b.WriteString(seps[i])
+			b.WriteString(term)
+			all[i] = i
+		}
+		b.WriteString(seps[len(terms)])
+		if b.String() != s {
+			t.Fatalf("%q comes back as %q", s, b.String())
+		}
+		if len(terms) > 0 {
+			g := &reduceGroup{freq: all, last: len(terms) - 1}
+			if p := g.pattern(terms, seps); p != s {
+				t.Fatalf("%q: the pattern keeping every term is %q", s, p)
+			}
+		}
+	})
+}
