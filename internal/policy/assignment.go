@@ -26,6 +26,8 @@ type Assignment struct {
 	NonComplianceMessages []NonComplianceMessage
 	Overrides             []Override
 	ResourceSelectors     []ResourceSelector
+
+	src SourceSum
 }
 
 // NonComplianceMessage is shown when a resource is denied or
@@ -110,6 +112,7 @@ func ParseAssignment(data []byte) (a *Assignment, err error) {
 			a.Scope = a.ID[:i]
 		}
 	}
+	a.src = sumOf(data)
 	return a, nil
 }
 

@@ -41,6 +41,7 @@ type Definition struct {
 	Rule *Rule
 
 	rootPath string // JSON path of the policyRule
+	src      SourceSum
 }
 
 // Rule is a parsed policyRule: its if condition and its then block.
@@ -72,7 +73,11 @@ func ParseDefinition(data []byte) (d *Definition, err error) {
 	if err != nil {
 		return nil, &ParseError{Path: "$", Message: "invalid JSON: " + err.Error()}
 	}
-	return definitionFromValue(doc, "$")
+	d, err = definitionFromValue(doc, "$")
+	if d != nil {
+		d.src = sumOf(data)
+	}
+	return d, err
 }
 
 // definitionFromValue builds a definition from a decoded document.

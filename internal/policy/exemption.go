@@ -23,6 +23,8 @@ type Exemption struct {
 	// ExpiresOn, when set, is when the exemption stops being honoured.
 	ExpiresOn         *time.Time
 	ResourceSelectors []ResourceSelector
+
+	src SourceSum
 }
 
 // ParseExemption parses a policy exemption document: the whole resource
@@ -69,6 +71,7 @@ func ParseExemption(data []byte) (e *Exemption, err error) {
 			e.Scope = e.ID[:i]
 		}
 	}
+	e.src = sumOf(data)
 	return e, nil
 }
 

@@ -18,6 +18,8 @@ type SetDefinition struct {
 	Parameters  []*ParameterDef
 	Members     []*SetMember
 	Groups      []PolicyGroup
+
+	src SourceSum
 }
 
 // SetMember is one policyDefinitions entry of an initiative.
@@ -90,6 +92,7 @@ func ParseSetDefinition(data []byte) (s *SetDefinition, err error) {
 				AdditionalMetadataID: stringAt(gm, "additionalMetadataId")})
 		}
 	}
+	s.src = sumOf(data)
 	return s, nil
 }
 

@@ -9,6 +9,9 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"hash"
+	"io"
+	"os"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -34,11 +37,15 @@ import (
 //     that can give the resource's type a state, each changing with every
 //     change of the assignment, its definitions or its exemptions, the
 //     snapshot's own number (policies.gen) for what no assignment's covers,
-//     and a nonce of this process: an assignment's scan (which rewrites one
-//     assignment's states) leaves rows of its types that no later scan can
-//     match unless it renews them (only where the assignment was the one
-//     input that changed), and rows written by another process or another
-//     build are never trusted;
+//     and the salt of this build and alias table (buildSalt): an
+//     assignment's scan (which rewrites one assignment's states) leaves
+//     rows of its types that no later scan can match unless it renews them
+//     (only where the assignment was the one input that changed). The
+//     numbers are drawn from the sums of the policy documents, so that a
+//     restarted process, or another replica of the same build, trusts the
+//     rows; rows written by another build, or under another alias table,
+//     are never matched. Where a policy has no source sum, the numbers are
+//     of this process, and so is the salt (processNonce);
 //   - evaluations whose result depends on anything else are not given a
 //     row: rules that call utcNow() (the whole snapshot then scans without
 //     digests), and resources for which an auditIfNotExists,
@@ -53,7 +60,33 @@ var processNonce = func() [16]byte {
 	return b
 }()
 
-// policyGens numbers the policies snapshots of this process.
+// buildSum is a digest of this program's executable: the evaluation code
+// is the same wherever it is the same. Where the executable cannot be
+// read, it is the process nonce, and digests are this process's own.
+var buildSum = sync.OnceValue(func() []byte {
+	if exe, err := os.Executable(); err == nil {
+		if f, err := os.Open(exe); err == nil {
+			defer f.Close()
+			h := sha256.New()
+			if _, err := io.Copy(h, f); err == nil {
+				return h.Sum(nil)
+			}
+		}
+	}
+	return processNonce[:]
+})
+
+// buildSalt is what digests hold of what the evaluation is made with
+// besides the policies: the build, and the alias table.
+func (e *Engine) buildSalt() []byte {
+	e.saltOnce.Do(func() {
+		fp := e.opts.Aliases.Fingerprint()
+		e.salt = append(slices.Clip(buildSum()), fp[:]...)
+	})
+	return e.salt
+}
+
+// policyGens numbers the volatile policies snapshots of this process.
 var policyGens atomic.Uint64
 
 // digestKey is the key of a resource's digest row: the lower-case ID, as
@@ -91,8 +124,12 @@ func (e *Engine) newDigester(ps *policies, env *scanEnv) *digester {
 	for _, c := range ps.assigned {
 		keys[assignmentKey(c.a.ID)] = true
 	}
-	base := make([]byte, 0, 64+len(ps.exemptions))
-	base = append(base, processNonce[:]...)
+	base := make([]byte, 0, 128+len(ps.exemptions))
+	if ps.volatile {
+		base = append(base, processNonce[:]...)
+	} else {
+		base = append(base, e.buildSalt()...)
+	}
 	base = binary.BigEndian.AppendUint64(base, ps.gen)
 	base = append(base, e.cloud.TenantID()...)
 	base = append(base, 0)

@@ -421,8 +421,10 @@ func TestAssignmentScanRenewsValidDigests(t *testing.T) {
 		k := strings.ToLower(d.id(i))
 		switch {
 		case i == 0:
-			if renewed[k] != before[k] {
-				t.Errorf("the assignment's scan renewed the row of r000000, whose document changed")
+			// Neither renewed nor left: a row left could match again
+			// once the change is reversed.
+			if _, ok := renewed[k]; ok {
+				t.Errorf("the assignment's scan kept a row of r000000, whose document changed")
 			}
 		case i%4 == 0:
 			if renewed[k] == before[k] {

@@ -72,6 +72,11 @@ type Engine struct {
 	// cache keeps decoded states for queries (statecache.go).
 	cache stateCache
 
+	// salt is what digests hold of the build and the alias table
+	// (buildSalt), made once.
+	saltOnce sync.Once
+	salt     []byte
+
 	wake chan struct{}
 	stop context.CancelFunc
 	done chan struct{}

@@ -34,8 +34,16 @@ type env struct {
 
 func newEnv(t testing.TB, opts insights.Options) *env {
 	t.Helper()
+	e, closeEnv := openEnv(t, t.TempDir(), opts)
+	t.Cleanup(closeEnv)
+	return e
+}
+
+// openEnv is newEnv with its data in dir; the caller closes it.
+func openEnv(t testing.TB, dir string, opts insights.Options) (*env, func()) {
+	t.Helper()
 	cfg := server.DefaultConfig()
-	cfg.DataDir = t.TempDir()
+	cfg.DataDir = dir
 	cfg.Listen = "127.0.0.1:0"
 	var eng *insights.Engine
 	setup := func(ctx context.Context, _ *server.Steward, c *cloud.Cloud) error {
@@ -67,23 +75,25 @@ func newEnv(t testing.TB, opts insights.Options) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() {
+	closeEnv := func() {
 		eng.Stop()
 		s.Close()
-	})
+	}
 	info := s.Bootstrap
 	cred, err := s.SecretCredential(info.ClientID, info.ClientSecret)
 	if err != nil {
+		closeEnv()
 		t.Fatal(err)
 	}
 	tok, err := s.Identity.Token(context.Background(), identity.TokenRequest{Tenant: info.TenantID,
 		ClientID: info.ClientID, ClientSecret: info.ClientSecret, Scope: "https://management.azure.com/.default",
 		Authorities: []string{s.BaseURL}})
 	if err != nil {
+		closeEnv()
 		t.Fatal(err)
 	}
 	return &env{s: s, engine: eng, cred: cred, opts: &azarm.ClientOptions{ClientOptions: s.ARMClientOptions()}, sub: info.SubscriptionID,
-		token: tok.AccessToken}
+		token: tok.AccessToken}, closeEnv
 }
 
 // do sends a raw request as the administrator and returns the status and

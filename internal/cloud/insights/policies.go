@@ -3,6 +3,7 @@ package insights
 import (
 	"context"
 	"crypto/sha256"
+	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -61,9 +62,11 @@ type compiled struct {
 	// types are the lower-case resource types the assignment can give a
 	// state to (nil: any type; types.go).
 	types map[string]bool
-	// gen numbers the assignment's version in this process: it changes
-	// whenever the assignment, a definition it evaluates or an exemption
-	// of it changes (digest.go); fp digests those stored documents.
+	// gen numbers the assignment's version: it changes whenever the
+	// assignment, a definition it evaluates or an exemption of it changes
+	// (digest.go). It is drawn from the sums of those documents, so that
+	// it is the same in every process, unless the snapshot is volatile;
+	// fp digests those stored documents.
 	gen uint64
 	fp  [sha256.Size]byte
 }
@@ -75,8 +78,8 @@ type policies struct {
 	info       map[string]*assignmentInfo
 	// errors are the assignments that failed to compile, by ID.
 	errors map[string]error
-	// gen numbers, in this process, what the snapshot holds that no one
-	// assignment's gen covers: it changes whenever an assignment that does
+	// gen numbers what the snapshot holds that no one assignment's gen
+	// covers: it changes whenever an assignment that does
 	// not compile, an exemption that does not parse or that names no
 	// assignment of the snapshot changes, or, with the policy provider,
 	// the exemptions (digest.go); fp is the digest of those stored
@@ -88,6 +91,10 @@ type policies struct {
 	prev *policies
 	// clock is set when a rule in effect calls utcNow().
 	clock bool
+	// volatile is set when a gen is a number of this process only: a
+	// policy was not parsed from a document (it has no source sum), so
+	// that the same gen in another process may stand for another policy.
+	volatile bool
 }
 
 // loadPolicies reads and compiles every assignment and exemption in the
@@ -114,7 +121,11 @@ func (e *Engine) loadPolicies(ctx context.Context) (*policies, error) {
 				return nil, err
 			}
 			if e.opts.Definitions.Definition != nil {
-				return e.opts.Definitions.Definition(id)
+				d, err := e.opts.Definitions.Definition(id)
+				if d != nil {
+					ps.noteSource(note, d.Source())
+				}
+				return d, err
 			}
 			return nil, fmt.Errorf("policy definition %s not found", id)
 		},
@@ -126,7 +137,11 @@ func (e *Engine) loadPolicies(ctx context.Context) (*policies, error) {
 				return nil, err
 			}
 			if e.opts.Definitions.Set != nil {
-				return e.opts.Definitions.Set(id)
+				d, err := e.opts.Definitions.Set(id)
+				if d != nil {
+					ps.noteSource(note, d.Source())
+				}
+				return d, err
 			}
 			return nil, fmt.Errorf("policy set definition %s not found", id)
 		},
@@ -196,51 +211,93 @@ func (e *Engine) loadPolicies(ctx context.Context) (*policies, error) {
 		ps.exemptions = append(ps.exemptions, x)
 		return nil
 	})
-	// Definitions served by Options.Definitions (built-ins) do not change
-	// in a process; the stored documents do.
+	// The gens are drawn from the digests of the documents: the stored
+	// ones, and the sums of those Options.Definitions served (built-ins).
 	fp.Sum(ps.fp[:0])
-	prev := e.snapshot()
-	if prev != nil && prev.gen != 0 && prev.fp == ps.fp {
-		ps.gen = prev.gen
-	} else {
-		ps.gen = policyGens.Add(1)
-	}
+	ps.gen = genOf(ps.fp[:], "")
 	for _, c := range ps.assigned {
-		sums[assignmentKey(c.a.ID)].Sum(c.fp[:0])
-		if p := prev.byKey(assignmentKey(c.a.ID)); p != nil && p.gen != 0 && p.fp == c.fp {
-			c.gen = p.gen
-		} else {
-			c.gen = policyGens.Add(1)
-		}
+		k := assignmentKey(c.a.ID)
+		sums[k].Sum(c.fp[:0])
+		c.gen = genOf(c.fp[:], k)
 	}
-	ps.setPrev(prev)
+	ps.setPrev(e.snapshot())
 	return ps, err
 }
 
+// noteSource notes the sum of a definition that was not read from the
+// store; one without a sum makes the snapshot volatile.
+func (ps *policies) noteSource(note func([]byte), src policy.SourceSum) {
+	if !src.Known {
+		ps.volatile = true
+		return
+	}
+	note(src.Sum[:])
+}
+
+// genOf draws a gen from a digest and the assignment key k it is of.
+func genOf(sum []byte, k string) uint64 {
+	h := sha256.New()
+	h.Write(sum)
+	h.Write([]byte(k))
+	var b [sha256.Size]byte
+	return binary.BigEndian.Uint64(h.Sum(b[:0])) | 1 // never 0
+}
+
 // providerGens numbers the versions of a snapshot handed over by the
-// policy provider: an assignment keeps its gen while the provider hands
-// over the same compiled object, the exemptions theirs while it hands
-// over the same ones.
+// policy provider. The gens are drawn from the sums of the documents the
+// provider parsed (the assignment, its definition or set and the set's
+// members; the exemptions for the snapshot's own gen), so they are the
+// same in every process; an assignment handed over as the same compiled
+// object keeps its gen. Where a sum is missing, the gens are numbers of
+// this process and the snapshot is volatile.
 func (ps *policies) providerGens(prev *policies) {
-	if prev != nil && len(prev.exemptions) == len(ps.exemptions) {
-		ps.gen = prev.gen
-		for i, x := range ps.exemptions {
-			if prev.exemptions[i] != x {
-				ps.gen = 0
-			}
-		}
+	h := sha256.New()
+	for _, x := range ps.exemptions {
+		ps.addSource(h, x.Source())
 	}
-	if ps.gen == 0 {
-		ps.gen = policyGens.Add(1)
-	}
+	ps.gen = genOf(h.Sum(nil), "")
 	for _, c := range ps.assigned {
 		if p := prev.byKey(assignmentKey(c.a.ID)); p != nil && p.src == c.src {
 			c.gen = p.gen
-		} else {
-			c.gen = policyGens.Add(1)
+			ps.volatile = ps.volatile || prev.volatile
+			continue
+		}
+		h := sha256.New()
+		ps.addSource(h, c.a.Source())
+		if c.src.Policy != nil {
+			ps.addSource(h, c.src.Policy.Definition().Source())
+		}
+		if c.src.Set != nil {
+			ps.addSource(h, c.src.Set.Set.Source())
+			for _, m := range c.src.Set.Members {
+				if m.Policy != nil {
+					ps.addSource(h, m.Policy.Definition().Source())
+				}
+			}
+		}
+		c.gen = genOf(h.Sum(nil), assignmentKey(c.a.ID))
+	}
+	if ps.volatile {
+		// Numbers of this process, changing with every compiled object.
+		ps.gen = policyGens.Add(1)
+		for _, c := range ps.assigned {
+			if p := prev.byKey(assignmentKey(c.a.ID)); p != nil && p.src == c.src && prev.volatile {
+				c.gen = p.gen
+			} else {
+				c.gen = policyGens.Add(1)
+			}
 		}
 	}
 	ps.setPrev(prev)
+}
+
+// addSource writes a document's sum to h; a missing one makes the
+// snapshot volatile.
+func (ps *policies) addSource(h hash.Hash, src policy.SourceSum) {
+	if !src.Known {
+		ps.volatile = true
+	}
+	writeField(h, src.Sum[:])
 }
 
 // setPrev records the snapshot ps replaces, without the one before it;

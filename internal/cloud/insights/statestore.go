@@ -83,14 +83,13 @@ func (e *Engine) writeStates(ctx context.Context, batch []batchItem) error {
 			if newerThan(old, it.at) {
 				continue
 			}
-			switch {
-			case it.digest != "":
+			// A write without a digest drops the resource's row, an
+			// assignment's scan's too: the gens are drawn from the
+			// policies' documents, so a row it left could match again
+			// once its change is reversed, over states it rewrote.
+			if it.digest != "" {
 				digests = append(digests, store.Entry{Key: digestKey(it.id), Value: []byte(it.digest)})
-			case it.only != "":
-				// An assignment's scan gives a new gen to the assignment,
-				// which the digest of every resource it can give a state
-				// includes: a row it does not renew can no longer match.
-			default:
+			} else {
 				undigested = append(undigested, digestKey(it.id))
 			}
 			keep := make(map[string]bool, len(it.states))

@@ -32,11 +32,24 @@ func TestAddedFunctionsNeverCrash(t *testing.T) {
 		"geo_azimuth": 4, "geo_angle": 6, "beta_cdf": 3, "beta_pdf": 3, "beta_inv": 3, "welch_test": 6, "punycode_from_string": 1, "punycode_to_string": 1,
 	}
 	base := map[int][]string{1: {"1"}, 2: {"1", "1"}, 3: {"1", "1", "1"}, 4: {"1", "1", "1", "1"}, 5: {"1", "1", "1", "1", "1"}, 6: {"1", "1", "2", "1", "1", "2"}}
-	ran, answered := 0, 0
+	calls := map[string][]string{}
 	for fn, n := range fns {
-		for pos := 0; pos < n; pos++ {
+		calls[fn] = base[n]
+	}
+	edgeCallsNeverCrash(t, calls, edge)
+}
+
+// edgeCallsNeverCrash calls each function with its base arguments, one
+// position at a time replaced by each edge value, and requires a result or
+// a query error, never a recovered panic; most calls must be answered, or
+// the edge values do not reach the functions.
+func edgeCallsNeverCrash(t *testing.T, calls map[string][]string, edge []string) {
+	t.Helper()
+	ran, answered := 0, 0
+	for fn, base := range calls {
+		for pos := range base {
 			for _, e := range edge {
-				args := append([]string(nil), base[n]...)
+				args := append([]string(nil), base...)
 				args[pos] = e
 				q := "print r = " + fn + "(" + strings.Join(args, ", ") + ")"
 				ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)

@@ -510,17 +510,9 @@ func init() {
 		if err := geoCheck(call, args, 1, 3, 0); err != nil {
 			return cexpr{}, err
 		}
-		if len(args) == 3 {
-			// The buffer radius: only 0 (no buffer) is implemented.
-			v, ok := constArg(args[2])
-			r, num := geoNum(v)
-			if !ok || !num {
-				return cexpr{}, errAt(call, "geo_polygon_to_s2cells: radius must be a constant number")
-			}
-			if r != 0 {
-				return cexpr{}, errAt(call, "geo_polygon_to_s2cells: a buffer radius other than 0 is not supported")
-			}
-			args = args[:2]
+		args, err := geoNoBuffer(call, args, 2)
+		if err != nil {
+			return cexpr{}, err
 		}
 		var cache shapeCache[[]*s2.Polygon]
 		return evalN(TypeDynamic, args, func(_ Type, v []Value) Value {
@@ -540,6 +532,23 @@ func init() {
 			return Dynamic(out)
 		}), nil
 	}, "geo_polygon_to_s2cells")
+}
+
+// geoNoBuffer accepts a buffer radius argument at position i only when it
+// is the constant 0 (no buffer; buffering is not implemented) and drops it.
+func geoNoBuffer(call *Call, args []cexpr, i int) ([]cexpr, error) {
+	if len(args) <= i {
+		return args, nil
+	}
+	v, ok := constArg(args[i])
+	r, num := geoNum(v)
+	if !ok || !num {
+		return nil, errAt(call, "%s: radius must be a constant number", call.Name)
+	}
+	if r != 0 {
+		return nil, errAt(call, "%s: a buffer radius other than 0 is not supported", call.Name)
+	}
+	return args[:i], nil
 }
 
 // geoCovering covers polygons with cells of one level, in cell order, or
