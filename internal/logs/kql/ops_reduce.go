@@ -1,7 +1,6 @@
 package kql
 
 import (
-	"math"
 	"sort"
 	"strconv"
 	"strings"
@@ -12,15 +11,13 @@ import (
 // The reduce operator groups strings by similarity, after Vaarandi's SLCT
 // (the algorithm Kusto's page names): each value is split into terms
 // (runs of letters and digits, and runs of the other characters); a term
-// at a position is frequent when at least Support rows hold it there; a
-// row's candidate is the set of its frequent (position, term) pairs;
-// candidates held by at least Support rows are the groups, and every
-// other row goes to "others". Support is (1 - threshold) × rows: the
-// page's deterministic examples (and its statement that a smaller
-// threshold gives fewer groups) need it so (docs/decisions/kql.md). A
-// group's pattern is its representative (the group's first value) with
-// each run of infrequent terms, and the delimiters next to it, written
-// "*".
+// at a position is frequent when more than threshold × rows hold it there
+// and it is not a number; a row's candidate is the set of its frequent
+// (position, term) pairs; candidates held by more than threshold × rows
+// are the groups, and every other row goes to "others". A group's pattern
+// is its representative (the group's first value) with each run of
+// infrequent terms, and the delimiters next to it, written "*". What the
+// page leaves open, and why these choices, is in docs/decisions/kql.md.
 
 // reduceSpec is a parsed "reduce [kind=source] by Expr [with threshold=T,
 // characters=C]".
@@ -170,6 +167,17 @@ func reduceIsWord(t, sepChars string) bool {
 	return unicode.IsLetter(r) || unicode.IsDigit(r) || strings.ContainsRune(sepChars, r)
 }
 
+// reduceIsNumber reports whether a term is made of ASCII digits alone:
+// such terms are always wildcards.
+func reduceIsNumber(t string) bool {
+	for i := 0; i < len(t); i++ {
+		if t[i] < '0' || t[i] > '9' {
+			return false
+		}
+	}
+	return t != ""
+}
+
 // reduceGroup is one candidate: the rows holding the same frequent terms.
 type reduceGroup struct {
 	first  int   // row of the representative
@@ -285,9 +293,9 @@ func reduceRows(q *qctx, rows []Row, by func(Row) Value, spec reduceSpec) (group
 			panic(err)
 		}
 	}
-	// a count reaches the support when it is at least (1 - threshold) ×
-	// rows; the tolerance keeps 0.9 × 10 at 9
-	support := max(1, int64(math.Ceil((1-spec.threshold)*float64(len(rows))-1e-9)))
+	// a term or candidate is frequent when more than threshold × rows
+	// hold it; a term of digits alone never is
+	support := spec.threshold * float64(len(rows))
 	var cands []*reduceGroup
 	byKey := map[string]int{}
 	cand := make([]int, len(rows)) // the candidate of each row, -1 for none
@@ -297,7 +305,7 @@ func reduceRows(q *qctx, rows []Row, by func(Row) Value, spec reduceSpec) (group
 		var freq []int
 		words := false // separators alone make no group
 		for pos, t := range terms {
-			if counts[word{pos, t}] >= support {
+			if float64(counts[word{pos, t}]) > support && !reduceIsNumber(t) {
 				freq = append(freq, pos)
 				words = words || reduceIsWord(t, spec.chars)
 				key.WriteString(strconv.Itoa(pos))
@@ -329,7 +337,7 @@ func reduceRows(q *qctx, rows []Row, by func(Row) Value, spec reduceSpec) (group
 	}
 	order := make([]int, 0, len(cands))
 	for gi, g := range cands {
-		if g.count >= support {
+		if float64(g.count) > support {
 			order = append(order, gi)
 		}
 	}

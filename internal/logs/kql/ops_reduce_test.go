@@ -18,14 +18,14 @@ func TestReduceDocumented(t *testing.T) {
 	const foo = "range x from 1 to 10 step 1 | project str = strcat('foo', 'Z', tostring(x)) "
 	for _, tc := range []struct{ q, want string }{
 		// every value is one term (letters and digits), held by one row
-		// of ten: nothing reaches the support
+		// of ten: none is in more than 0.1 × 10 rows
 		{foo + "| reduce by str", "others|10|"},
-		// with Z the only separator, foo is in every row and the numbers
-		// in one each
+		// with Z a delimiter, foo is in every row and the numbers are
+		// wildcards
 		{foo + "| reduce by str with characters='Z'", "foo*|10|fooZ1"},
 		// the page's illustrative "reduce by city" patterns, on a few of
 		// its values: the spaces and dashes around the wildcards stay
-		{"datatable(city:string)['San Bernard', 'San Jose', 'San Diego', 'Moscow', 'Moscow', 'One -on- One', 'Two -on- Two', 'Paris', 'Paris'] | reduce by city with threshold=0.8",
+		{"datatable(city:string)['San Bernard', 'San Jose', 'San Diego', 'Moscow', 'Moscow', 'One -on- One', 'Two -on- Two', 'Paris', 'Paris'] | reduce by city with threshold=0.2",
 			"San *|3|San Bernard\nMoscow|2|Moscow\n* -on- *|2|One -on- One\nParis|2|Paris"},
 	} {
 		res := runQuery(t, tc.q)
@@ -33,7 +33,8 @@ func TestReduceDocumented(t *testing.T) {
 			t.Errorf("%s:\n %s %q, want %q", tc.q, colNames(res), got, tc.want)
 		}
 	}
-	// a small threshold: one group whatever rand gives
+	// a small threshold: one group whatever rand gives, the digits being
+	// numbers
 	res := runQuery(t, "range x from 1 to 1000 step 1 | project MyText = strcat('MachineLearningX', tostring(toint(rand(10)))) | reduce by MyText with threshold=0.001, characters='X'")
 	if len(res.Rows) != 1 || res.Rows[0][0].AsString() != "MachineLearning*" || res.Rows[0][1].Text() != "1000" || !strings.HasPrefix(res.Rows[0][2].AsString(), "MachineLearningX") {
 		t.Errorf("small threshold: %q", rowsText(res))
@@ -45,18 +46,17 @@ func TestReduceDocumented(t *testing.T) {
 func TestReduceGroups(t *testing.T) {
 	const logs = "datatable(m:string)['open file a.txt', 'open file b.txt', 'open file c.txt', 'open file d.txt extra', 'close x', 'close y'] "
 	for _, tc := range []struct{ q, want string }{
-		// support 0.5 × 6 = 3: open, file, txt and the separators between
-		// them are frequent at their positions, close (2 rows) is not;
+		// more than 0.5 × 6 = 3 rows: open, file, txt and the separators
+		// between them are frequent at their positions, close (2 rows) is
+		// not (the space after it is, but separators alone make no group);
 		// one row has more after txt
 		{logs + "| reduce by m with threshold=0.5",
 			"open file *.txt*|4|open file a.txt\nothers|2|"},
-		// support 0.7 × 6 = 4.2, so five rows: no word is in five (the
-		// space after the first word is, but separators alone make no
-		// group)
+		// more than 0.3 × 6 = 1.8 rows: close is frequent too
 		{logs + "| reduce by m with threshold=0.3",
-			"others|6|"},
-		// threshold 1: every term is frequent, every value its own group
-		{logs + "| where m startswith 'close' | reduce by m with threshold=1",
+			"open file *.txt*|4|open file a.txt\nclose *|2|close x"},
+		// threshold 0: every term is frequent, every value its own group
+		{logs + "| where m startswith 'close' | reduce by m with threshold=0",
 			"close x|1|close x\nclose y|1|close y"},
 		// separators are terms of their own, kept when frequent
 		{"datatable(m:string)['a-1-b', 'a-2-b', 'a-3-b'] | reduce by m with threshold=0.2",
@@ -64,18 +64,22 @@ func TestReduceGroups(t *testing.T) {
 		// a listed separator joins the words around it; a listed letter
 		// becomes a delimiter, which a wildcard next to it takes in (the
 		// page's characters="Z")
-		{"datatable(m:string)['k=1 x', 'k=2 x'] | reduce by m with threshold=0.4",
+		{"datatable(m:string)['k=1 x', 'k=2 x'] | reduce by m with threshold=0.5",
 			"k=* x|2|k=1 x"},
-		{"datatable(m:string)['k=1 x', 'k=2 x'] | reduce by m with threshold=0.4, characters='='",
+		{"datatable(m:string)['k=1 x', 'k=2 x'] | reduce by m with threshold=0.5, characters='='",
 			"* x|2|k=1 x"},
-		{"datatable(m:string)['aQb', 'aQc'] | reduce by m with threshold=0.4, characters='Q'",
+		{"datatable(m:string)['aQb', 'aQc'] | reduce by m with threshold=0.5, characters='Q'",
 			"a*|2|aQb"},
 		// kind=source: each row with its group's Pattern, Count and
 		// Representative
 		{"datatable(m:string, n:long)['k=1', 1, 'k=2', 2, 'q', 3] | reduce kind=source by m with threshold=0.5",
 			"k=1|1|k=*|2|k=1\nk=2|2|k=*|2|k=1\nq|3|others|1|"},
 		// empty strings have no terms
-		{"datatable(m:string)['', '', 'a'] | reduce by m with threshold=0.9", "a|1|a\nothers|2|"},
+		{"datatable(m:string)['', '', 'a'] | reduce by m with threshold=0.3", "a|1|a\nothers|2|"},
+		// a number is a wildcard even when every row has it
+		{"datatable(m:string)['port 22', 'port 22', 'port 80'] | reduce by m", "port *|3|port 22"},
+		// nothing in more than 0.1 × 10 rows
+		{"range x from 1 to 10 step 1 | project m = strcat('w', x) | reduce by m", "others|10|"},
 	} {
 		res := runQuery(t, tc.q)
 		if got := unquoted(res); got != tc.want {
@@ -116,7 +120,7 @@ func TestGovernorBoundsReduce(t *testing.T) {
 // BenchmarkReduce groups 100,000 log lines of four terms built from the
 // storm table (state, event type, source, damage flag).
 func BenchmarkReduce(b *testing.B) {
-	benchPlugin(b, "StormEvents | project m = strcat(State, ' ', EventType, ' by ', Source, ' damage=', Damage) | reduce by m with threshold=0.9")
+	benchPlugin(b, "StormEvents | project m = strcat(State, ' ', EventType, ' by ', Source, ' damage=', Damage) | reduce by m")
 }
 
 // FuzzReduceTerms checks that the terms and delimiters of any value put
