@@ -294,8 +294,10 @@ func reduceRows(q *qctx, rows []Row, by func(Row) Value, spec reduceSpec) (group
 		}
 	}
 	// a term or candidate is frequent when more than threshold × rows
-	// hold it; a term of digits alone never is
+	// hold it (the tolerance keeps 0.29 × 100 from passing for 29); a
+	// term of digits alone never is
 	support := spec.threshold * float64(len(rows))
+	above := func(n int64) bool { return float64(n)-support > 1e-9*max(1, support) }
 	var cands []*reduceGroup
 	byKey := map[string]int{}
 	cand := make([]int, len(rows)) // the candidate of each row, -1 for none
@@ -305,7 +307,7 @@ func reduceRows(q *qctx, rows []Row, by func(Row) Value, spec reduceSpec) (group
 		var freq []int
 		words := false // separators alone make no group
 		for pos, t := range terms {
-			if float64(counts[word{pos, t}]) > support && !reduceIsNumber(t) {
+			if above(counts[word{pos, t}]) && !reduceIsNumber(t) {
 				freq = append(freq, pos)
 				words = words || reduceIsWord(t, spec.chars)
 				key.WriteString(strconv.Itoa(pos))
@@ -337,7 +339,7 @@ func reduceRows(q *qctx, rows []Row, by func(Row) Value, spec reduceSpec) (group
 	}
 	order := make([]int, 0, len(cands))
 	for gi, g := range cands {
-		if float64(g.count) > support {
+		if above(g.count) {
 			order = append(order, gi)
 		}
 	}

@@ -78,6 +78,10 @@ func TestReduceGroups(t *testing.T) {
 		{"datatable(m:string)['', '', 'a'] | reduce by m with threshold=0.3", "a|1|a\nothers|2|"},
 		// a number is a wildcard even when every row has it
 		{"datatable(m:string)['port 22', 'port 22', 'port 80'] | reduce by m", "port *|3|port 22"},
+		// 29 rows are not more than 0.29 × 100, though the product is
+		// 28.999999999999996 in floating point
+		{"range x from 1 to 100 step 1 | project m = iff(x <= 29, 'a b', strcat('c', x)) | reduce by m with threshold=0.29", "others|100|"},
+		{"range x from 1 to 100 step 1 | project m = iff(x <= 30, 'a b', strcat('c', x)) | reduce by m with threshold=0.29", "a b|30|a b\nothers|70|"},
 		// nothing in more than 0.1 × 10 rows
 		{"range x from 1 to 10 step 1 | project m = strcat('w', x) | reduce by m", "others|10|"},
 	} {
