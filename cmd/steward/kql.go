@@ -26,7 +26,9 @@ datatable, print and range need no server:
   steward kql 'datatable(k:string, v:long)["a",1, "b",2, "a",3] | summarize sum(v) by k'
 
 The result is a table by default; --output json prints the Log Analytics query
-API's response shape ({"tables":[{"name","columns","rows"}]}). Use "-" as the
+API's response shape ({"tables":[{"name","columns","rows"}]}). A query that
+returns several tables (fork, facet, funnel_sequence, statements separated by
+";") prints each under a "Table: name" line. Use "-" as the
 query to read it from standard input. A query that does not parse or compile
 exits with status 1 and the error's line and column.
 
@@ -62,35 +64,66 @@ func runKQL(cmd *cobra.Command, args []string) error {
 	timeout, _ := cmd.Flags().GetDuration("timeout")
 	ctx, cancel := context.WithTimeout(cmd.Context(), timeout)
 	defer cancel()
-	res, err := kql.Run(ctx, query, kql.Options{})
+	rs, err := kql.RunTables(ctx, query, kql.Options{})
 	if err != nil {
 		return &exitError{code: exitUsage, msg: "error: " + err.Error()}
 	}
-	if res.Partial != nil {
+	if p := rs[len(rs)-1].Partial; p != nil {
 		// the governor truncated the result: say so, never silently
-		fmt.Fprintf(cmd.ErrOrStderr(), "warning: partial result: %v\n", res.Partial)
+		fmt.Fprintf(cmd.ErrOrStderr(), "warning: partial result: %v\n", p)
 	}
 	out := cmd.OutOrStdout()
 	if format == cliout.JSON {
-		return cliout.WriteJSON(out, res.QueryResponse())
+		return cliout.WriteJSON(out, kql.TablesResponse(rs))
 	}
-	header := make([]string, len(res.Columns))
-	for i, c := range res.Columns {
-		header[i] = c.Name
-	}
-	rows := make([][]string, len(res.Rows))
-	for i, r := range res.Rows {
-		cells := make([]string, len(r))
-		for j, v := range r {
-			cells[j] = v.Plain()
+	tables := make([]resultTable, len(rs))
+	for k, res := range rs {
+		t := resultTable{name: res.Name, header: make([]string, len(res.Columns)), rows: make([][]string, len(res.Rows))}
+		if t.name == "" {
+			t.name = kql.PrimaryResult
 		}
-		rows[i] = cells
+		for i, c := range res.Columns {
+			t.header[i] = c.Name
+		}
+		for i, r := range res.Rows {
+			cells := make([]string, len(r))
+			for j, v := range r {
+				cells[j] = v.Plain()
+			}
+			t.rows[i] = cells
+		}
+		tables[k] = t
 	}
-	if err := cliout.WriteTable(out, header, rows); err != nil {
+	if err := writeResultTables(out, tables); err != nil {
 		return err
 	}
-	if res.Render != nil {
-		fmt.Fprintln(out, strings.TrimSpace("render: "+res.Render.Chart+" "+res.Render.Text))
+	if r := rs[0].Render; r != nil {
+		fmt.Fprintln(out, strings.TrimSpace("render: "+r.Chart+" "+r.Text))
+	}
+	return nil
+}
+
+// resultTable is one result table of a query, as text.
+type resultTable struct {
+	name   string
+	header []string
+	rows   [][]string
+}
+
+// writeResultTables prints a query's result tables: one table as it is;
+// several (fork, facet, funnel_sequence, several statements) each under a
+// "Table: name" line, separated by a blank line.
+func writeResultTables(out io.Writer, tables []resultTable) error {
+	for i, t := range tables {
+		if len(tables) > 1 {
+			if i > 0 {
+				fmt.Fprintln(out)
+			}
+			fmt.Fprintf(out, "Table: %s\n", t.name)
+		}
+		if err := cliout.WriteTable(out, t.header, t.rows); err != nil {
+			return err
+		}
 	}
 	return nil
 }

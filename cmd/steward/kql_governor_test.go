@@ -28,3 +28,28 @@ func TestKQLGovernedOffline(t *testing.T) {
 		}
 	}
 }
+
+// TestKQLPrintsEveryTable: a query returning several tables prints each
+// under its name, and --output json holds them all.
+func TestKQLPrintsEveryTable(t *testing.T) {
+	q := "print a = 1; range x from 1 to 2 step 1 | fork (count) Firsts = (take 1)"
+	out, err := runCLI(t, "kql", q)
+	if err != nil {
+		t.Fatal(err)
+	}
+	last := 0
+	for _, want := range []string{"Table: PrimaryResult", "A", "1", "Table: PrimaryResult", "COUNT", "2", "Table: Firsts", "X", "1"} {
+		i := strings.Index(out[last:], want)
+		if i < 0 {
+			t.Fatalf("output lacks %q after offset %d:\n%s", want, last, out)
+		}
+		last += i + len(want)
+	}
+	out, err = runCLI(t, "kql", q, "-o", "json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := strings.Count(out, `"name": "PrimaryResult"`) + strings.Count(out, `"name":"PrimaryResult"`); n != 2 || !strings.Contains(strings.ReplaceAll(out, " ", ""), `"name":"Firsts"`) {
+		t.Errorf("json output:\n%s", out)
+	}
+}

@@ -394,22 +394,23 @@ func queryWorkspace(cmd *cobra.Command, text string) error {
 	if format == cliout.JSON {
 		return cliout.WriteJSON(out, res.QueryResults)
 	}
-	for _, t := range res.Tables {
-		header := make([]string, len(t.Columns))
+	tables := make([]resultTable, len(res.Tables))
+	for k, t := range res.Tables {
+		rt := resultTable{name: deref(t.Name), header: make([]string, len(t.Columns)), rows: make([][]string, len(t.Rows))}
 		for i, col := range t.Columns {
-			header[i] = deref(col.Name)
+			rt.header[i] = deref(col.Name)
 		}
-		rows := make([][]string, len(t.Rows))
 		for i, r := range t.Rows {
 			cells := make([]string, len(r))
 			for j, v := range r {
 				cells[j] = cellText(v)
 			}
-			rows[i] = cells
+			rt.rows[i] = cells
 		}
-		if err := cliout.WriteTable(out, header, rows); err != nil {
-			return err
-		}
+		tables[k] = rt
+	}
+	if err := writeResultTables(out, tables); err != nil {
+		return err
 	}
 	if res.Error != nil {
 		return &exitError{code: 1, msg: "partial result: " + res.Error.Error()}

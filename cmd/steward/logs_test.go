@@ -52,6 +52,10 @@ func TestLogsCommandsCreateIngestAndQuery(t *testing.T) {
 	if !strings.Contains(out, `"PrimaryResult"`) || !strings.Contains(out, "2") {
 		t.Errorf("query json:\n%s", out)
 	}
+	out = must("logs", "query", "AWS_Access_Key_Report_CL | fork (count) Users = (summarize by user_s | sort by user_s asc)", "--workspace", ws.CustomerID)
+	if i, j := strings.Index(out, "Table: PrimaryResult"), strings.Index(out, "Table: Users"); i < 0 || j < i || !strings.Contains(out[j:], "bob") {
+		t.Errorf("query with several tables:\n%s", out)
+	}
 	out, err := run("logs", "query", "AWS_Access_Key_Report_CL | where (", "--workspace", ws.CustomerID)
 	var ee *exitError
 	if !asExit(err, &ee) || ee.code != exitUsage || !strings.Contains(ee.msg, "BadArgumentError") || !strings.Contains(ee.msg, "line 1") {

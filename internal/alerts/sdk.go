@@ -102,6 +102,10 @@ func SDKQuery(cred azcore.TokenCredential, opts *azlogs.ClientOptions) (QueryFun
 		if len(resp.Tables) == 0 {
 			return nil, fmt.Errorf("the query returned no table")
 		}
+		if len(resp.Tables) > 1 {
+			// a rule measures one table: which one it would be is not for us to guess
+			return nil, fmt.Errorf("the query returned %d tables (fork, facet, funnel_sequence or several statements); an alert rule's query must return one table", len(resp.Tables))
+		}
 		t := resp.Tables[0]
 		out := &Table{}
 		for _, c := range t.Columns {

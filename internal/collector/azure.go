@@ -57,7 +57,10 @@ func WorkspaceVerifier(cred azcore.TokenCredential, opts query.ClientOptions, wo
 		if resp.Error != nil {
 			return 0, resp.Error
 		}
-		if len(resp.Tables) == 0 || len(resp.Tables[0].Rows) == 0 || len(resp.Tables[0].Rows[0]) == 0 {
+		if len(resp.Tables) != 1 {
+			return 0, fmt.Errorf("the count query returned %d tables, want 1", len(resp.Tables))
+		}
+		if len(resp.Tables[0].Rows) == 0 || len(resp.Tables[0].Rows[0]) == 0 {
 			return 0, errors.New("the count query returned no row")
 		}
 		switch n := resp.Tables[0].Rows[0][0].(type) {

@@ -176,6 +176,9 @@ func checkTransform(text string) error {
 			return fmt.Errorf("tabular let statements are not supported in transformations")
 		}
 	}
+	if len(q.Batch) > 0 {
+		return fmt.Errorf("a transformation is one tabular statement; it cannot return several tables")
+	}
 	src, ok := q.Body.Source.(*kql.ExprSource)
 	var id *kql.Ident
 	if ok {

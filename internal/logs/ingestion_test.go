@@ -219,6 +219,8 @@ func TestDCRValidation(t *testing.T) {
 	}{
 		{"row-by-row transform", base(`{"streams":["Custom-S"],"destinations":["la"],"transformKql":"source | where a != '' | extend b = strlen(a) | project-away a","outputStream":"Custom-T_CL"}`), true},
 		{"summarize is not row by row", base(`{"streams":["Custom-S"],"destinations":["la"],"transformKql":"source | summarize count()","outputStream":"Custom-T_CL"}`), false},
+		{"several statements", base(`{"streams":["Custom-S"],"destinations":["la"],"transformKql":"source | where a != ''; source","outputStream":"Custom-T_CL"}`), false},
+		{"fork is not row by row", base(`{"streams":["Custom-S"],"destinations":["la"],"transformKql":"source | fork (where true) (where false)","outputStream":"Custom-T_CL"}`), false},
 		{"other source", base(`{"streams":["Custom-S"],"destinations":["la"],"transformKql":"T | where true","outputStream":"Custom-T_CL"}`), false},
 		{"syntax error", base(`{"streams":["Custom-S"],"destinations":["la"],"transformKql":"source | where (","outputStream":"Custom-T_CL"}`), false},
 		{"unknown destination", base(`{"streams":["Custom-S"],"destinations":["nope"]}`), false},

@@ -216,9 +216,13 @@ func (s *Service) serveQuery(r *http.Request) (resp *queryResponse, applied []st
 			Inner:   &queryInnerBody{Code: "EngineError", Message: msg}}
 	}
 	if prefs["include-statistics"] == "true" {
+		// one dataset entry per result table
+		sets := make([]any, len(res.tables))
+		for i, t := range res.tables {
+			sets[i] = map[string]any{"tableRowCount": len(t.Rows)}
+		}
 		resp.Statistics = map[string]any{"query": map[string]any{
-			"executionTime": time.Since(start).Seconds(), "datasetStatistics": []any{
-				map[string]any{"tableRowCount": len(res.tables[0].Rows)}}}}
+			"executionTime": time.Since(start).Seconds(), "datasetStatistics": sets}}
 		applied = append(applied, "include-statistics=true")
 	}
 	if prefs["include-render"] == "true" {

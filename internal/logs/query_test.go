@@ -207,6 +207,37 @@ func TestQueryAPIErrorsAndOptions(t *testing.T) {
 			t.Errorf("count in an interval before the rows = %v", rows[0][0])
 		}
 	})
+	t.Run("several tables", func(t *testing.T) {
+		code, raw := apiQuery(t, s, testCustomerID, "Events_CL | project n = toint(n_d) | fork (count) (where n > 1 | as Big); Events_CL | facet by n_d", "",
+			"include-statistics=true")
+		var resp struct {
+			Tables []struct {
+				Name string  `json:"name"`
+				Rows [][]any `json:"rows"`
+			} `json:"tables"`
+			Statistics struct {
+				Query struct {
+					Sets []struct {
+						Rows int `json:"tableRowCount"`
+					} `json:"datasetStatistics"`
+				} `json:"query"`
+			} `json:"statistics"`
+		}
+		b, _ := json.Marshal(raw)
+		if err := json.Unmarshal(b, &resp); err != nil || code != 200 {
+			t.Fatalf("got %d %s", code, b)
+		}
+		var got []string
+		for i, tab := range resp.Tables {
+			got = append(got, fmt.Sprint(tab.Name, tab.Rows))
+			if sets := resp.Statistics.Query.Sets; len(sets) != len(resp.Tables) || sets[i].Rows != len(tab.Rows) {
+				t.Errorf("datasetStatistics %v for table %d", sets, i)
+			}
+		}
+		if want := "PrimaryResult[[2]] Big[[2]] n_d[[1 1] [2 1]]"; strings.Join(got, " ") != want {
+			t.Errorf("tables %s, want %s", strings.Join(got, " "), want)
+		}
+	})
 	t.Run("Prefer include-render and statistics", func(t *testing.T) {
 		r := httptest.NewRequest("POST", "/v1/workspaces/"+testCustomerID+"/query",
 			strings.NewReader(`{"query":"Events_CL | summarize count() by bin(TimeGenerated, 1h) | render timechart"}`))

@@ -18,18 +18,21 @@ type queryResult struct {
 }
 
 // RunQuery runs a KQL query over a workspace's tables restricted to win,
+// answering with every result table the query returns (fork, facet,
+// funnel_sequence, several statements),
 // under the governor of Options.QueryLimits: the result is truncated at
 // its record and size limits (a partial result), and a query that goes
 // over its memory budget, nests too deep or runs out of time fails.
 // Errors are query API errors: syntax errors with their line and
 // position, semantic errors, limits, timeouts.
 func (s *Service) RunQuery(ctx context.Context, workspace, query string, win Window) (*queryResult, *QueryError) {
-	res, err := kql.Run(ctx, query, kql.Options{Source: s.Rows.Source(workspace, win), Now: s.opts.Now, Limits: s.opts.QueryLimits})
+	rs, err := kql.RunTables(ctx, query, kql.Options{Source: s.Rows.Source(workspace, win), Now: s.opts.Now, Limits: s.opts.QueryLimits})
 	if err != nil {
 		return nil, queryErr(err)
 	}
-	api := res.QueryResponse()
-	out := &queryResult{tables: api.Tables, render: api.Render, partial: res.Partial}
+	api := kql.TablesResponse(rs)
+	// a truncated table is the last one returned
+	out := &queryResult{tables: api.Tables, render: api.Render, partial: rs[len(rs)-1].Partial}
 	for i := range out.tables {
 		if out.tables[i].Rows == nil {
 			out.tables[i].Rows = [][]any{}

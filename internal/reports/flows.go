@@ -88,6 +88,9 @@ func DeniedFlowsFrom(ctx context.Context, qc *query.Client, workspace string, da
 	if res.Error != nil {
 		return nil, res.Error
 	}
+	if len(res.Tables) != 1 {
+		return nil, fmt.Errorf("the denied-flows query returned %d tables, want 1", len(res.Tables))
+	}
 	var rows []DeniedFlow
 	for _, t := range res.Tables {
 		col := map[string]int{}

@@ -275,6 +275,29 @@ func TestLogsWithAzureSDKClients(t *testing.T) {
 		t.Errorf("keys older than 90 days: %v", rows)
 	}
 
+	// A query that returns several tables: the SDK client reads every one,
+	// in order, each under the name the query gives it or PrimaryResult.
+	res3, err := qc.QueryWorkspace(ctx, customerID, query.QueryBody{Query: to.Ptr(
+		"AWS_Access_Key_Report_CL | fork (count) Users = (summarize by user_s | sort by user_s asc); print x = 1")}, nil)
+	if err != nil {
+		t.Fatalf("fork query: %v", err)
+	}
+	var names []string
+	for _, tab := range res3.Tables {
+		names = append(names, *tab.Name)
+	}
+	if strings.Join(names, ",") != "PrimaryResult,Users,PrimaryResult" {
+		t.Fatalf("fork query tables: %v", names)
+	}
+	count, err := qc.QueryWorkspace(ctx, customerID, query.QueryBody{Query: to.Ptr("AWS_Access_Key_Report_CL | count")}, nil)
+	if err != nil || len(count.Tables) != 1 {
+		t.Fatalf("count query: %v", err)
+	}
+	if rows := res3.Tables[1].Rows; fmt.Sprint(rows) != "[[alice] [bob]]" || fmt.Sprint(res3.Tables[2].Rows) != "[[1]]" ||
+		fmt.Sprint(res3.Tables[0].Rows) != fmt.Sprint(count.Tables[0].Rows) {
+		t.Errorf("fork query rows: %v / %v / %v", res3.Tables[0].Rows, rows, res3.Tables[2].Rows)
+	}
+
 	// A syntax error is a 400 with Azure's error code, never a 500.
 	_, err = qc.QueryWorkspace(ctx, customerID, query.QueryBody{Query: to.Ptr("PolicyComplianceStates_CL | where (")}, nil)
 	if !errors.As(err, &re) || re.StatusCode != http.StatusBadRequest || re.ErrorCode != "BadArgumentError" {

@@ -43,6 +43,10 @@ type kqlData struct {
 	Shown, Total int
 	Chart        *chart
 	Partial      string
+	// Name is the table's name; More holds the tables after the first
+	// when the query returns several.
+	Name string
+	More []*kqlData
 }
 
 // kqlPage shows the query form; a POST runs the query as the user through
@@ -169,7 +173,32 @@ func (c *Console) runQuery(ctx context.Context, s *session, k *kqlData) error {
 	if len(resp.Tables) == 0 {
 		return nil
 	}
-	t := resp.Tables[0]
+	rows := fillTable(k, resp.Tables[0])
+	// a query may return several tables (fork, facet, several statements):
+	// each is shown under its name
+	for _, t := range resp.Tables[1:] {
+		more := &kqlData{}
+		fillTable(more, t)
+		k.More = append(k.More, more)
+	}
+	if len(resp.Visualization) > 0 {
+		var v struct {
+			Visualization string `json:"visualization"`
+			Title         string `json:"title"`
+		}
+		if err := json.Unmarshal(resp.Visualization, &v); err == nil && v.Visualization != "" {
+			ch := drawChart(strings.ToLower(v.Visualization), k.Columns, rows)
+			ch.Title = v.Title
+			k.Chart = &ch
+		}
+	}
+	return nil
+}
+
+// fillTable fills k's columns and shown rows from t and returns all of
+// t's rows (the chart reads them).
+func fillTable(k *kqlData, t azlogs.Table) [][]any {
+	k.Name = tableName(t)
 	for _, col := range t.Columns {
 		cc := chartColumn{}
 		if col.Name != nil {
@@ -203,18 +232,14 @@ func (c *Console) runQuery(ctx context.Context, s *session, k *kqlData) error {
 		k.Rows = append(k.Rows, cells)
 	}
 	k.Shown = len(k.Rows)
-	if len(resp.Visualization) > 0 {
-		var v struct {
-			Visualization string `json:"visualization"`
-			Title         string `json:"title"`
-		}
-		if err := json.Unmarshal(resp.Visualization, &v); err == nil && v.Visualization != "" {
-			ch := drawChart(strings.ToLower(v.Visualization), k.Columns, rows)
-			ch.Title = v.Title
-			k.Chart = &ch
-		}
+	return rows
+}
+
+func tableName(t azlogs.Table) string {
+	if t.Name == nil {
+		return ""
 	}
-	return nil
+	return *t.Name
 }
 
 // errNoRefresh says that the session holds no refresh token.

@@ -156,6 +156,9 @@ func (f *fakeCloud) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		case body.Query == expiringCountQuery:
 			_, _ = io.WriteString(w, `{"tables":[{"name":"PrimaryResult","columns":[{"name":"Expired","type":"long"},{"name":"ExpiringIn30Days","type":"long"}],
 			"rows":[[2,5]]}]}`)
+		case strings.Contains(body.Query, "| fork"):
+			_, _ = io.WriteString(w, `{"tables":[{"name":"PrimaryResult","columns":[{"name":"Count","type":"long"}],"rows":[[7]]},
+			{"name":"ByLevel","columns":[{"name":"Level","type":"string"},{"name":"n","type":"long"}],"rows":[["Error",3],["Warning",4]]}]}`)
 		case strings.HasPrefix(body.Query, "PolicyComplianceStates_CL"):
 			w.WriteHeader(http.StatusBadRequest)
 			_, _ = io.WriteString(w, `{"error":{"code":"BadArgumentError","message":"unknown table or name 'PolicyComplianceStates_CL'"}}`)
@@ -247,6 +250,24 @@ func TestKQLPageRunsQueryAndDrawsItsChart(t *testing.T) {
 	}
 	if len(f.refresh) != 1 || f.refresh["rt-owner-token"] != "" {
 		t.Errorf("refresh tokens = %v", f.refresh)
+	}
+}
+
+// TestKQLPageShowsEveryTable: a query that returns several tables shows
+// each under its name.
+func TestKQLPageShowsEveryTable(t *testing.T) {
+	c, f := kqlConsole(t)
+	ck := signedInWithRefresh(t, c, f, "owner-token")
+	rec := do(t, c, ck, http.MethodPost, "/console/kql", url.Values{"csrf": {"csrf-owner-token"}, "workspace": {workspaceID},
+		"timespan": {"P1D"}, "query": {"T | fork (count) ByLevel=(summarize n=count() by Level)"}})
+	page := rec.Body.String()
+	last := 0
+	for _, want := range []string{"<h2>PrimaryResult</h2>", "1 of 1 rows", "<td>7</td>", "<h2>ByLevel</h2>", "2 of 2 rows", "<td>Warning</td>"} {
+		i := strings.Index(page[last:], want)
+		if i < 0 {
+			t.Fatalf("result lacks %q after offset %d:\n%s", want, last, page)
+		}
+		last += i
 	}
 }
 

@@ -124,7 +124,7 @@ var pages = template.Must(template.New("pages").Funcs(template.FuncMap{
 <p><label for="query">Query (KQL)</label><br><textarea id="query" name="query" rows="6" cols="80" maxlength="10000" required>{{.Query}}</textarea></p>
 <p><button type="submit">Run</button></p></form>
 {{if .Partial}}<p class="warn" role="alert">{{.Partial}}</p>{{end}}
-{{template "result" .}}{{end}}
+{{if .More}}<h2>{{.Name}}</h2>{{end}}{{template "result" .}}{{range .More}}<h2>{{.Name}}</h2>{{template "result" .}}{{end}}{{end}}
 {{template "foot" .}}{{end}}
 
 {{define "result"}}{{with .Chart}}<section><h2>{{if .Title}}{{.Title}}{{else}}Chart ({{.Kind}}){{end}}</h2>

@@ -141,6 +141,9 @@ func (e *Engine) evaluate(ctx context.Context, ps *policies, env *scanEnv, r clo
 	}
 	policy.MarkConflicts(results)
 	var out []*State
+	var location string
+	var tags map[string]string
+	described := false
 	for i, ar := range results {
 		c := evaluated[i]
 		if !others && !isOnly(c) {
@@ -166,8 +169,13 @@ func (e *Engine) evaluate(ctx context.Context, ps *policies, env *scanEnv, r clo
 			if m.State == policy.StateNotApplicable || m.State == policy.StateNotStarted || strings.EqualFold(m.Effect, policy.EffectDisabled) {
 				continue
 			}
-			st := &State{Timestamp: now, ResourceID: r.ID, ResourceType: r.Type, Location: stringOf(doc["location"]),
-				Tags: tagsOf(doc), AssignmentID: c.a.ID, DefinitionID: m.DefinitionID, SetDefinitionID: setID,
+			if !described {
+				// Shared read-only by the resource's states, as the
+				// management groups are.
+				location, tags, described = stringOf(doc["location"]), tagsOf(doc), true
+			}
+			st := &State{Timestamp: now, ResourceID: r.ID, ResourceType: r.Type, Location: location,
+				Tags: tags, AssignmentID: c.a.ID, DefinitionID: m.DefinitionID, SetDefinitionID: setID,
 				ReferenceID: m.ReferenceID, Effect: m.Effect, GroupNames: m.GroupNames, State: m.State,
 				ManagementGroups: mgNames}
 			if m.State == policy.StateError && m.Err != nil {

@@ -142,7 +142,16 @@ func (e *Engine) scanPrefix(ctx context.Context, ps *policies, env *scanEnv, sco
 	}
 	var dg *digester
 	var types map[string]bool
+	// A full scan of a scope without states (the first) has nothing to
+	// sweep: what holds states when it ends was written by it or by the
+	// write hook, whose deletes remove them again.
+	sweep := true
 	if only == "" {
+		held, err := e.anyStates(ctx, scope)
+		if err != nil {
+			return err
+		}
+		sweep = held
 		dg = e.newDigester(ps, env)
 	} else {
 		types = applicableTypes(ps.byID(only))
@@ -207,16 +216,30 @@ func (e *Engine) scanPrefix(ctx context.Context, ps *policies, env *scanEnv, sco
 	}()
 	batches := make(chan []batchItem, 1)
 	written := make(chan error, 1)
-	go func() {
-		var err error
-		for b := range batches {
-			if err == nil {
-				if err = e.writeStates(ctx, b); err != nil {
+	var writers sync.WaitGroup
+	var writeMu sync.Mutex
+	var writeErr error
+	for range scanWriters {
+		writers.Go(func() {
+			for b := range batches {
+				writeMu.Lock()
+				failed := writeErr != nil
+				writeMu.Unlock()
+				if failed {
+					continue
+				}
+				if err := e.writeStates(ctx, b); err != nil {
+					writeMu.Lock()
+					writeErr = errors.Join(writeErr, err)
+					writeMu.Unlock()
 					cancel() // stops the lister and the evaluation
 				}
 			}
-		}
-		written <- err
+		})
+	}
+	go func() {
+		writers.Wait()
+		written <- writeErr
 	}()
 	var evalErr error
 	for page := range pages {
@@ -249,7 +272,7 @@ func (e *Engine) scanPrefix(ctx context.Context, ps *policies, env *scanEnv, sco
 		return err
 	}
 	switch {
-	case only == "": // the full scans sweep
+	case only == "" && sweep: // the full scans sweep
 		if err := e.sweep(ctx, scope, seen); err != nil {
 			return err
 		}
@@ -272,6 +295,11 @@ func (e *Engine) scanPrefix(ctx context.Context, ps *policies, env *scanEnv, sco
 	}
 	return e.recordScan(ctx, scope, only, started)
 }
+
+// scanWriters is how many pages' states a scan writes at once: their
+// key ranges are apart, and while one transaction waits on the database
+// (PostgreSQL's server, SQLite's commit) the next is being encoded.
+const scanWriters = 2
 
 // listedPage is a page of stored resources with the digest rows stored
 // for them (by key) and, in the scan of an assignment whose rules name the
@@ -432,6 +460,17 @@ func (e *Engine) sweepAssignment(ctx context.Context, only string, types map[str
 		gone = gone[n:]
 	}
 	return nil
+}
+
+// anyStates reports whether any state is stored below scope.
+func (e *Engine) anyStates(ctx context.Context, scope string) (bool, error) {
+	var page store.Page
+	err := e.cloud.Store().View(ctx, func(tx store.Tx) error {
+		var err error
+		page, err = store.Keys(ctx, tx, tableStates, store.Query{Prefix: scopePrefix(scope), Limit: 1})
+		return err
+	})
+	return len(page.Records) > 0, err
 }
 
 // sweep removes the states below scope of resources the scan did not see.

@@ -83,9 +83,14 @@ func scopePrefix(scope string) string {
 func (s *State) key() string { return stateKey(s.ResourceID, s.AssignmentID, s.ReferenceID) }
 
 func (s *State) encode() ([]byte, error) {
-	return json.Marshal(stored{T: s.Timestamp.UnixMilli(), R: s.ResourceID, RT: s.ResourceType, L: s.Location, Tg: s.Tags,
+	return appendStored(make([]byte, 0, 512), s.stored())
+}
+
+// stored is the state's stored form.
+func (s *State) stored() *stored {
+	return &stored{T: s.Timestamp.UnixMilli(), R: s.ResourceID, RT: s.ResourceType, L: s.Location, Tg: s.Tags,
 		A: s.AssignmentID, D: s.DefinitionID, S: s.SetDefinitionID, F: s.ReferenceID, E: s.Effect, G: s.GroupNames,
-		C: string(s.State), M: s.ManagementGroups, X: s.Expressions, RC: s.ReasonCode})
+		C: string(s.State), M: s.ManagementGroups, X: s.Expressions, RC: s.ReasonCode}
 }
 
 func decodeState(b []byte) (*State, error) {

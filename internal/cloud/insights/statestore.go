@@ -33,15 +33,6 @@ type batchItem struct {
 	run    int
 }
 
-// prefix is the key prefix of the states the item replaces.
-func (it batchItem) prefix() string {
-	p := resourcePrefix(it.id)
-	if it.only != "" {
-		p += it.only + "|"
-	}
-	return p
-}
-
 // writeStates replaces the states of each resource in the batch with its
 // new ones, in one transaction: states of assignments that no longer apply
 // are removed. In a scan batch, a resource whose stored states are newer
@@ -77,9 +68,14 @@ func (e *Engine) writeStates(ctx context.Context, batch []batchItem) error {
 		}
 		var puts, digests []store.Entry
 		var gone, undigested []string
+		lower := map[string]string{} // the batch's assignment IDs, lower-case
 		for i, it := range batch {
-			prefix := it.prefix()
-			old := existing[resourcePrefix(it.id)]
+			rp := resourcePrefix(it.id)
+			prefix := rp
+			if it.only != "" {
+				prefix += it.only + "|"
+			}
+			old := existing[rp]
 			if newerThan(old, it.at) {
 				continue
 			}
@@ -87,14 +83,19 @@ func (e *Engine) writeStates(ctx context.Context, batch []batchItem) error {
 			// assignment's scan's too: the gens are drawn from the
 			// policies' documents, so a row it left could match again
 			// once its change is reversed, over states it rewrote.
-			if it.digest != "" {
-				digests = append(digests, store.Entry{Key: digestKey(it.id), Value: []byte(it.digest)})
+			if dk := rp[:len(rp)-1]; it.digest != "" { // digestKey(it.id)
+				digests = append(digests, store.Entry{Key: dk, Value: []byte(it.digest)})
 			} else {
-				undigested = append(undigested, digestKey(it.id))
+				undigested = append(undigested, dk)
 			}
 			keep := make(map[string]bool, len(it.states))
 			for j, s := range it.states {
-				k := s.key()
+				a, ok := lower[s.AssignmentID]
+				if !ok {
+					a = strings.ToLower(s.AssignmentID)
+					lower[s.AssignmentID] = a
+				}
+				k := rp + a + "|" + strings.ToLower(s.ReferenceID) // s.key()
 				keep[k] = true
 				// Only the states the scan's coverage record names may
 				// keep their row: in an assignment's scan, the other

@@ -66,8 +66,11 @@ func (c *stateCache) endWrite(w *stateWrite, err error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.writes = slices.DeleteFunc(c.writes, func(o *stateWrite) bool { return o == w })
+	idle := c.reads == 0 && !slices.ContainsFunc(c.entries, func(s *cachedScope) bool { return overlaps(s.prefix, s.prefix, w.lo, w.hi) })
 	switch {
-	case err != nil || w.conflict:
+	case err != nil || w.conflict || idle:
+		// Nothing cached or being read needs the states: the event only
+		// counts (a first scan writes every state with nothing cached).
 		c.event(cacheEvent{lo: w.lo, hi: w.hi})
 	case len(w.states) > 0 || w.exact:
 		states := make(map[string]*State, len(w.states))

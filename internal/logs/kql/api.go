@@ -33,23 +33,39 @@ type APIRenderation struct {
 	Properties    string `json:"properties,omitempty"`
 }
 
-// QueryResponse shapes a result as the query API returns it, in one table
-// named PrimaryResult.
-func (r *Result) QueryResponse() APIResponse {
-	t := APITable{Name: "PrimaryResult", Columns: make([]APIColumn, len(r.Columns)), Rows: make([][]any, len(r.Rows))}
-	for i, c := range r.Columns {
-		t.Columns[i] = APIColumn{Name: c.Name, Type: c.Type.APIName()}
-	}
-	for i, row := range r.Rows {
-		out := make([]any, len(row))
-		for j, v := range row {
-			out[j] = v.APIValue()
+// QueryResponse shapes a one-table result as the query API returns it.
+func (r *Result) QueryResponse() APIResponse { return TablesResponse([]*Result{r}) }
+
+// PrimaryResult is the name of a result table the query does not name:
+// the kind Kusto gives every table a query statement returns.
+const PrimaryResult = "PrimaryResult"
+
+// TablesResponse shapes a query's result tables as the query API returns
+// them, in order: each named as the query names it (a trailing "as",
+// fork's "name=", facet's column), else PrimaryResult. The render, if
+// any, is the first table's.
+func TablesResponse(rs []*Result) APIResponse {
+	resp := APIResponse{Tables: make([]APITable, len(rs))}
+	for k, r := range rs {
+		name := r.Name
+		if name == "" {
+			name = PrimaryResult
 		}
-		t.Rows[i] = out
+		t := APITable{Name: name, Columns: make([]APIColumn, len(r.Columns)), Rows: make([][]any, len(r.Rows))}
+		for i, c := range r.Columns {
+			t.Columns[i] = APIColumn{Name: c.Name, Type: c.Type.APIName()}
+		}
+		for i, row := range r.Rows {
+			out := make([]any, len(row))
+			for j, v := range row {
+				out[j] = v.APIValue()
+			}
+			t.Rows[i] = out
+		}
+		resp.Tables[k] = t
 	}
-	resp := APIResponse{Tables: []APITable{t}}
-	if r.Render != nil {
-		resp.Render = &APIRenderation{Visualization: r.Render.Chart, Properties: r.Render.Text}
+	if len(rs) > 0 && rs[0].Render != nil {
+		resp.Render = &APIRenderation{Visualization: rs[0].Render.Chart, Properties: rs[0].Render.Text}
 	}
 	return resp
 }

@@ -19,10 +19,14 @@ type Expr interface {
 	exprNode()
 }
 
-// Query is a whole query: let statements followed by one tabular expression.
+// Query is a whole query: let statements followed by one tabular
+// expression statement, or by several (a batch) separated by ";", each of
+// which returns its own result tables.
 type Query struct {
 	Lets []*Let
 	Body *Pipeline
+	// Batch holds the tabular statements after the first one.
+	Batch []*Pipeline
 }
 
 // Pos returns the position of the first statement.
@@ -41,6 +45,10 @@ func (q *Query) String() string {
 		b.WriteString("; ")
 	}
 	b.WriteString(q.Body.String())
+	for _, p := range q.Batch {
+		b.WriteString("; ")
+		b.WriteString(p.String())
+	}
 	return b.String()
 }
 

@@ -17,21 +17,29 @@ type Options struct {
 	Limits Limits
 }
 
-// Plan is a compiled query: its result schema and a way to stream its rows.
-// A Plan runs one execution at a time (window functions, mv-apply and
-// partition keep their per-execution state in the plan); compile a query
-// once per concurrent use.
+// Plan is a compiled query: its result tables' schemas and a way to stream
+// their rows. A Plan runs one execution at a time (window functions,
+// mv-apply, partition and the input a fork shares keep their
+// per-execution state in the plan); compile a query once per concurrent
+// use.
 type Plan struct {
 	q      *qctx
-	t      *planTable
+	tables []resultPlan
+	// resets clear the inputs that several tables share before an execution
+	resets []func()
 	render *Render
 	// planned is what planning holds of the memory budget (materialized
 	// lets, toscalar results); each execution starts its count from it
 	planned int64
 }
 
-// Columns returns the result schema.
-func (p *Plan) Columns() []Column { return p.t.cols }
+// Columns returns the first result table's schema.
+func (p *Plan) Columns() []Column { return p.tables[0].t.cols }
+
+// Tables returns the number of result tables: one, unless the query ends a
+// statement with fork, facet or funnel_sequence, or has several tabular
+// statements.
+func (p *Plan) Tables() int { return len(p.tables) }
 
 // Render returns the trailing render operator, or nil.
 func (p *Plan) Render() *Render {
@@ -41,14 +49,32 @@ func (p *Plan) Render() *Render {
 	return p.render
 }
 
-// Open starts streaming the result rows; blocking operators (summarize,
-// sort, join) read their input when the first row is requested.
-func (p *Plan) Open(ctx context.Context) (it RowIter, err error) {
-	defer recoverInto(&err)
+// Open starts streaming the result rows of a one-table query (a
+// *SeveralTablesError otherwise); blocking operators (summarize, sort,
+// join) read their input when the first row is requested.
+func (p *Plan) Open(ctx context.Context) (RowIter, error) {
+	if len(p.tables) > 1 {
+		return nil, &SeveralTablesError{N: len(p.tables)}
+	}
+	return p.openTable(p.start(ctx), 0)
+}
+
+// start begins an execution: its context, and the governor's count from
+// what planning holds.
+func (p *Plan) start(ctx context.Context) *qctx {
 	q := *p.q
 	q.ctx = ctx
 	q.gov.mem = p.planned
-	it, err = p.t.open(&q)
+	for _, r := range p.resets {
+		r()
+	}
+	return &q
+}
+
+// openTable starts streaming result table i within the execution q.
+func (p *Plan) openTable(q *qctx, i int) (it RowIter, err error) {
+	defer recoverInto(&err)
+	it, err = p.tables[i].t.open(q)
 	if err != nil {
 		return nil, asLimitError(err)
 	}
@@ -112,25 +138,47 @@ func Compile(ctx context.Context, query *Query, opts Options) (_ *Plan, err erro
 			return nil, asLimitError(err)
 		}
 	}
-	t, err := compilePipeline(q, e, query.Body)
+	var resets []func()
+	tables, err := compileStatements(q, e, query, &resets)
 	if err != nil {
 		return nil, asLimitError(err)
 	}
-	return &Plan{q: q, t: t, render: r, planned: q.gov.mem}, nil
+	return &Plan{q: q, tables: tables, resets: resets, render: r, planned: q.gov.mem}, nil
 }
 
-// Result is a fully read query result. Partial is set when the governor
-// truncated it (CodeResultTooLarge): Rows then hold the first rows only.
+// Result is a fully read result table. Name is the name the query gives
+// it (a trailing "as", fork's "name=", facet's column), "" when unnamed.
+// Partial is set when the governor truncated it (CodeResultTooLarge): Rows
+// then hold the first rows only.
 type Result struct {
+	Name    string
 	Columns []Column
 	Rows    []Row
 	Render  *Render
 	Partial *LimitError
 }
 
-// Run parses, plans and executes a query under the governor of
-// opts.Limits, reading the result up to its truncation limits.
+// Run parses, plans and executes a query that returns one table, under the
+// governor of opts.Limits, reading the result up to its truncation limits.
+// A query that returns several tables is refused with a
+// *SeveralTablesError before it runs; RunTables reads them all.
 func Run(ctx context.Context, query string, opts Options) (*Result, error) {
+	rs, err := run(ctx, query, opts, true)
+	if err != nil {
+		return nil, err
+	}
+	return rs[0], nil
+}
+
+// RunTables parses, plans and executes a query under the governor of
+// opts.Limits and returns every result table in order. The tables share
+// the governor's budgets (memory and time) and the truncation limits: when
+// a table is truncated, it is the last one returned, with Partial set.
+func RunTables(ctx context.Context, query string, opts Options) ([]*Result, error) {
+	return run(ctx, query, opts, false)
+}
+
+func run(ctx context.Context, query string, opts Options, one bool) ([]*Result, error) {
 	ast, err := Parse(query)
 	if err != nil {
 		return nil, err
@@ -144,17 +192,33 @@ func Run(ctx context.Context, query string, opts Options) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	it, err := p.Open(ctx)
-	if err != nil {
-		return nil, err
+	if one && len(p.tables) > 1 {
+		return nil, &SeveralTablesError{N: len(p.tables)}
 	}
-	defer it.Close()
-	res := &Result{Columns: p.Columns(), Render: p.Render()}
-	res.Rows, res.Partial, err = ReadResult(ctx, it, opts.Limits)
-	if err != nil {
-		return nil, err
+	lim := opts.Limits.withDefaults()
+	var used resultSize
+	q := p.start(ctx)
+	var out []*Result
+	for i, t := range p.tables {
+		res := &Result{Name: t.name, Columns: t.t.cols}
+		if i == 0 {
+			res.Render = p.Render()
+		}
+		it, err := p.openTable(q, i)
+		if err != nil {
+			return nil, err
+		}
+		res.Rows, res.Partial, err = readResult(ctx, it, lim, &used)
+		it.Close()
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, res)
+		if res.Partial != nil {
+			break
+		}
 	}
-	return res, nil
+	return out, nil
 }
 
 // ReadResult reads rows from it up to the result limits of lim (Kusto's
@@ -162,9 +226,20 @@ func Run(ctx context.Context, query string, opts Options) (*Result, error) {
 // and returns the rows read with a partial-result error. Rows are sized as
 // the query API encodes them, roughly.
 func ReadResult(ctx context.Context, it RowIter, lim Limits) ([]Row, *LimitError, error) {
-	lim = lim.withDefaults()
+	return readResult(ctx, it, lim.withDefaults(), &resultSize{})
+}
+
+// resultSize is what the tables read so far hold of the result limits:
+// the limits bound a query's tables together.
+type resultSize struct {
+	records int
+	bytes   int64
+}
+
+// readResult is ReadResult with lim's defaults applied, counting the rows
+// it reads into used.
+func readResult(ctx context.Context, it RowIter, lim Limits, used *resultSize) ([]Row, *LimitError, error) {
 	var rows []Row
-	var size int64
 	for {
 		r, err := it.Next(ctx)
 		if err == io.EOF {
@@ -173,15 +248,16 @@ func ReadResult(ctx context.Context, it RowIter, lim Limits) ([]Row, *LimitError
 		if err != nil {
 			return nil, nil, asLimitError(err)
 		}
-		if lim.MaxRecords > 0 && len(rows) >= lim.MaxRecords {
+		if lim.MaxRecords > 0 && used.records >= lim.MaxRecords {
 			return rows, &LimitError{Code: CodeResultTooLarge, Msg: fmt.Sprintf(
 				"Query result set has exceeded the internal record count limit %d", lim.MaxRecords)}, nil
 		}
-		size += rowBytes(r)
-		if lim.MaxResultBytes > 0 && size > lim.MaxResultBytes {
+		used.bytes += rowBytes(r)
+		if lim.MaxResultBytes > 0 && used.bytes > lim.MaxResultBytes {
 			return rows, &LimitError{Code: CodeResultTooLarge, Msg: fmt.Sprintf(
 				"Query result set has exceeded the internal data size limit %d", lim.MaxResultBytes)}, nil
 		}
+		used.records++
 		rows = append(rows, r)
 	}
 }

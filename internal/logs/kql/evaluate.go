@@ -56,7 +56,7 @@ func compileEvaluate(sc *scope, in *planTable, o *RawOp) (*planTable, error) {
 	case "funnel_sequence_completion":
 		return compileFunnelSequenceCompletion(sc, in, o, call)
 	case "funnel_sequence":
-		return nil, errSeveralTables(o, "evaluate plugin 'funnel_sequence'")
+		return nil, errNotLast(o, "evaluate plugin 'funnel_sequence'")
 	}
 	return nil, errAt(o, "evaluate plugin '%s' is not supported", call.Name)
 }

@@ -163,28 +163,13 @@ func compileFunnelSequenceCompletion(sc *scope, in *planTable, o *RawOp, call *C
 	if err != nil {
 		return nil, err
 	}
-	state, err := a.column(5, "state column", false)
+	state, err := a.stateColumn(5)
 	if err != nil {
 		return nil, err
 	}
-	if in.cols[state].Type != TypeString {
-		return nil, errAt(call.Args[5], "funnel_sequence_completion's state column must be a string column")
-	}
-	seqV, err := a.constant(6, "sequence")
+	seq, err := a.sequenceArg(6)
 	if err != nil {
 		return nil, err
-	}
-	seqArr, ok := seqV.d.([]any)
-	if seqV.T != TypeDynamic || !ok || len(seqArr) == 0 {
-		return nil, errAt(call.Args[6], "funnel_sequence_completion's sequence must be a non-empty dynamic array of states")
-	}
-	var seq []string
-	for _, x := range seqArr {
-		s, ok := x.(string)
-		if !ok {
-			return nil, errAt(call.Args[6], "funnel_sequence_completion's sequence must hold strings")
-		}
-		seq = append(seq, s)
 	}
 	pv, err := a.constant(7, "max sequence step windows")
 	if err != nil {

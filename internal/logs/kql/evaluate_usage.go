@@ -439,10 +439,3 @@ func compileRollingPercentile(sc *scope, in *planTable, o *RawOp, call *Call) (*
 		return out, nil
 	}), nil
 }
-
-// errSeveralTables refuses what returns several result tables (fork,
-// facet, funnel_sequence): a query's result is one table, here and in the
-// query API's response, so answering with the first alone would be wrong.
-func errSeveralTables(at Node, what string) error {
-	return errAt(at, "%s is not supported: it returns several result tables, and a query's result here is one table", what)
-}

@@ -146,21 +146,6 @@ let s = datetime(2020-01-02); let e = datetime(2020-01-04); T `
 	})
 }
 
-// TestSeveralTablesRefused: fork, facet and funnel_sequence would answer
-// with several tables; they are refused by name, not run in part.
-func TestSeveralTablesRefused(t *testing.T) {
-	for _, q := range []string{
-		"range x from 1 to 3 step 1 | fork (count) (take 1)",
-		"range x from 1 to 3 step 1 | extend y = x | facet by x, y",
-		"range x from 1 to 3 step 1 | extend t = datetime(2020-01-01), s = 'a' | evaluate funnel_sequence(x, t, datetime(2020-01-01), datetime(2020-01-02), 1d, 1d, s, dynamic(['a']))",
-	} {
-		_, err := Run(context.Background(), q, Options{})
-		if err == nil || !strings.Contains(err.Error(), "several result tables") {
-			t.Errorf("%s: got %v", q, err)
-		}
-	}
-}
-
 // TestUsageCalendarSteps: 'week', 'month' and 'year' steps make calendar
 // windows, the first one holding Start (weeks start on Sunday, as
 // startofweek's do).

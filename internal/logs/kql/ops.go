@@ -92,6 +92,8 @@ func compileOp1(q *qctx, e *env, in *planTable, op Op) (*planTable, error) {
 			*q.render = *o
 		}
 		return in, nil
+	case *Fork, *Facet:
+		return nil, errNotLast(op, "operator '"+opWord(op)+"'")
 	case *As:
 		// later parts of the query can name the input ("... | as T1 | join (T1 | ...)")
 		e.vars[o.Name] = &binding{table: in}

@@ -281,8 +281,6 @@ func compileRawOp(sc *scope, in *planTable, o *RawOp) (*planTable, error) {
 		return compileTopHitters(sc, in, o)
 	case "reduce":
 		return compileReduce(sc, in, o)
-	case "fork", "facet":
-		return nil, errSeveralTables(o, "operator '"+o.Name+"'")
 	}
 	return nil, errAt(o, "operator '%s' is not supported", o.Name)
 }

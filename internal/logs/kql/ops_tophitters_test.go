@@ -31,8 +31,6 @@ func TestUnsupportedOperatorsSayWhat(t *testing.T) {
 		"datatable(a:string, c:string)['x','y'] | evaluate bag_unpack(c)": "bag_unpack needs a dynamic column",
 		"find 'x'":                                               "find operator is not supported",
 		"find in (T1, T2) where a == 'x'":                        "find operator is not supported",
-		data + " | facet by a":                                   "'facet' is not supported",
-		data + " | fork (take 1) (count)":                        "'fork' is not supported",
 		data + " | evaluate r(typeof(*), 'x')":                   "'r' is not supported",
 		data + " | evaluate python(typeof(*), 'x')":              "'python' is not supported",
 		data + " | evaluate sql_request('Server=x', 'select 1')": "'sql_request' is not supported",

@@ -88,6 +88,10 @@ func (p *parser) parseOp() Op {
 		return p.parseScan(t)
 	case "partition":
 		return p.parsePartition(t)
+	case "fork":
+		return p.parseFork(t)
+	case "facet":
+		return p.parseFacet(t)
 	case "parse-kv":
 		return p.parseParseKV(t)
 	case "mv-apply":

@@ -18,15 +18,32 @@ func (p *parser) parseQuery() *Query {
 			if p.peek().kind == tEOF {
 				p.fail(p.peek(), "the query has no tabular expression")
 			}
-			body := p.parseTabOrExpr()
-			q.Body = asPipeline(body)
-			for p.acceptPunct(";") {
-			}
-			if p.peek().kind != tEOF {
-				p.fail(p.peek(), "unexpected %s after the query", p.peek())
-			}
+			q.Body = asPipeline(p.parseTabOrExpr())
+			p.parseBatch(q)
 			return q
 		}
+	}
+}
+
+// parseBatch reads the tabular statements that follow the first one, each
+// after a ";". Let statements must come before the first tabular
+// statement: a later one would bind names for the statements after it
+// only, which the planner does not model.
+func (p *parser) parseBatch(q *Query) {
+	for {
+		sep := p.acceptPunct(";")
+		for p.acceptPunct(";") {
+		}
+		t := p.peek()
+		switch {
+		case t.kind == tEOF:
+			return
+		case !sep:
+			p.fail(t, "unexpected %s after the query", t)
+		case p.isWord("let") || p.isWord("declare") || p.isWord("set") && p.peekAt(1).kind == tIdent:
+			p.fail(t, "a %s statement after a tabular statement is not supported: put the let, declare and set statements first", t.text)
+		}
+		q.Batch = append(q.Batch, asPipeline(p.parseTabOrExpr()))
 	}
 }
 

@@ -60,6 +60,10 @@ func TestStringRoundTrips(t *testing.T) {
 		`datatable(s:string)["k=v"] | parse s with k "=" v:long | mv-expand x = pack_array(1, 2) to typeof(long) | render timechart`,
 		`union withsource=src (print a = 1), (print a = 2) | where a !in (3, 4) and a between (1 .. 2) | project-away src`,
 		`datatable(t:datetime, v:long)[datetime(2021-01-01), 1] | make-series s = sum(v) default = 0 on t from datetime(2021-01-01) to datetime(2021-01-05) step 1d`,
+		// statements and operators that return several tables
+		`T | fork (where x > 1 | as A) B=(count) ['c d']=(take 1)`,
+		`T | facet by a, ['b c'] with (where x > 1 | take 5)`,
+		`let m = 1; T | take m; U | facet by a; print 1`,
 	}
 	for _, q := range queries {
 		a, err := Parse(q)

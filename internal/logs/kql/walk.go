@@ -37,6 +37,9 @@ func children(n Node) []Node {
 			add(l)
 		}
 		add(x.Body)
+		for _, b := range x.Batch {
+			add(b)
+		}
 	case *Let:
 		if x.Func != nil {
 			add(x.Func)
@@ -122,6 +125,16 @@ func children(n Node) []Node {
 	case *TopNested:
 		for _, l := range x.Levels {
 			add(l.Of.X, l.By.X)
+		}
+	case *Fork:
+		for _, l := range x.Legs {
+			for _, o := range l.Ops {
+				add(o)
+			}
+		}
+	case *Facet:
+		for _, o := range x.With {
+			add(o)
 		}
 	case *Partition:
 		for _, o := range x.Ops {
