@@ -41,6 +41,8 @@ func compileEvaluate(sc *scope, in *planTable, o *RawOp) (*planTable, error) {
 		return compileSlidingWindowCounts(sc, in, o, call)
 	case "active_users_count":
 		return compileActiveUsersCount(sc, in, o, call)
+	case "session_count":
+		return compileSessionCount(sc, in, o, call)
 	case "rolling_percentile":
 		return compileRollingPercentile(sc, in, o, call)
 	case "activity_counts_metrics":

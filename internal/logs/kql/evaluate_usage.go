@@ -273,39 +273,15 @@ func compileActiveUsersCount(sc *scope, in *planTable, o *RawOp, call *Call) (*p
 		if end < start {
 			return nil, errAt(o, "active_users_count's end comes before its start")
 		}
-		groups, err := groupByDims(q, rows, dims, what)
+		groups, err := groupIDTimes(q, rows, dims, id, tl, end, what)
 		if err != nil {
 			return nil, err
 		}
 		var out []Row
 		for _, g := range groups {
-			// each id's appearance times, in order
-			byID := map[string][]int64{}
-			var ids []string
-			for _, r := range g.rows {
-				if err := q.gov.tick(q.ctx); err != nil {
-					return nil, err
-				}
-				t := r[tl]
-				if t.IsNull() || r[id].IsNull() || t.i > end {
-					continue
-				}
-				k := keyOf([]Value{r[id]})
-				n := int64(8)
-				if _, ok := byID[k]; !ok {
-					ids = append(ids, k)
-					n += int64(len(k)) + 80 // the key, its map entry and slice
-				}
-				byID[k] = append(byID[k], t.i)
-				if err := q.gov.grow(what, n); err != nil {
-					return nil, err
-				}
-			}
 			// per bin, the ids active in it
 			bins := map[int64]int64{}
-			for _, k := range ids {
-				ts := byID[k]
-				sort.Slice(ts, func(i, j int) bool { return ts[i] < ts[j] })
+			for _, ts := range g.times {
 				periods := map[int64]int{}
 				lo := 0
 				lastBin := int64(math.MinInt64)

@@ -142,7 +142,7 @@ let s = datetime(2020-01-02); let e = datetime(2020-01-04); T `
 		"| evaluate funnel_sequence_completion(Id, Day, s, e, 1d, Day, dynamic(['a']), dynamic([1h]))":     "state column must be a string",
 		"| evaluate funnel_sequence_completion(Id, Day, s, e, 1d, G, dynamic([]), dynamic([1h]))":          "non-empty dynamic array",
 		"| evaluate funnel_sequence_completion(Id, Day, s, e, 1d, G, dynamic(['x']), 'soon')":              "periods must be",
-		"| evaluate session_count(Id, Day, s, e, 1d, 1d)":                                                  "not supported",
+		"| evaluate session_count(Id, Day, s, e, 0d, 1d)":                                                  "bin must be a positive timespan",
 	})
 }
 

@@ -279,6 +279,8 @@ func compileRawOp(sc *scope, in *planTable, o *RawOp) (*planTable, error) {
 		return compileConsume(in, o)
 	case "top-hitters":
 		return compileTopHitters(sc, in, o)
+	case "reduce":
+		return compileReduce(sc, in, o)
 	}
 	return nil, errAt(o, "operator '%s' is not supported", o.Name)
 }

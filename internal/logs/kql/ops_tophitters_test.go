@@ -29,10 +29,10 @@ func TestUnsupportedOperatorsSayWhat(t *testing.T) {
 	expectErrorTexts(t, map[string]string{
 		"externaldata(a:string)['https://example.com/a.csv']":             "externaldata is not supported",
 		"datatable(a:string, c:string)['x','y'] | evaluate bag_unpack(c)": "bag_unpack needs a dynamic column",
-		"find 'x'":                        "find operator is not supported",
-		"find in (T1, T2) where a == 'x'": "find operator is not supported",
-		data + " | reduce by a":           "'reduce' is not supported",
-		data + " | evaluate session_count(b, 0, 3, 1, 1, a)":     "'session_count' is not supported",
+		"find 'x'":                                               "find operator is not supported",
+		"find in (T1, T2) where a == 'x'":                        "find operator is not supported",
+		data + " | evaluate r(typeof(*), 'x')":                   "'r' is not supported",
+		data + " | evaluate python(typeof(*), 'x')":              "'python' is not supported",
 		data + " | evaluate sql_request('Server=x', 'select 1')": "'sql_request' is not supported",
 	})
 }

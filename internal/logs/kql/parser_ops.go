@@ -111,10 +111,12 @@ func (p *parser) parseOp() Op {
 }
 
 // keywordNames cannot be bare column names in an assignment (Kusto rejects
-// "asc = ...", "first = ...": agent-dynamic-json-0025, agent-aggregation-0025#3).
+// "asc = ...", "first = ...": agent-dynamic-json-0025, agent-aggregation-0025#3;
+// "missing = ...": agent-parse-search-0006#2, a keyword Kusto.Language's
+// SyntaxFacts does not let stand for an identifier).
 var keywordNames = map[string]bool{
 	"and": true, "or": true, "in": true, "between": true, "asc": true, "desc": true, "first": true, "last": true,
-	"where": true, "from": true,
+	"where": true, "from": true, "missing": true,
 }
 
 // rawRest consumes tokens up to the next top-level "|", ")" , ";" or the
