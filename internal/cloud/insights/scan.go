@@ -216,30 +216,16 @@ func (e *Engine) scanPrefix(ctx context.Context, ps *policies, env *scanEnv, sco
 	}()
 	batches := make(chan []batchItem, 1)
 	written := make(chan error, 1)
-	var writers sync.WaitGroup
-	var writeMu sync.Mutex
-	var writeErr error
-	for range scanWriters {
-		writers.Go(func() {
-			for b := range batches {
-				writeMu.Lock()
-				failed := writeErr != nil
-				writeMu.Unlock()
-				if failed {
-					continue
-				}
-				if err := e.writeStates(ctx, b); err != nil {
-					writeMu.Lock()
-					writeErr = errors.Join(writeErr, err)
-					writeMu.Unlock()
+	go func() {
+		var err error
+		for b := range batches {
+			if err == nil {
+				if err = e.writeStates(ctx, b); err != nil {
 					cancel() // stops the lister and the evaluation
 				}
 			}
-		})
-	}
-	go func() {
-		writers.Wait()
-		written <- writeErr
+		}
+		written <- err
 	}()
 	var evalErr error
 	for page := range pages {
@@ -295,11 +281,6 @@ func (e *Engine) scanPrefix(ctx context.Context, ps *policies, env *scanEnv, sco
 	}
 	return e.recordScan(ctx, scope, only, started)
 }
-
-// scanWriters is how many pages' states a scan writes at once: their
-// key ranges are apart, and while one transaction waits on the database
-// (PostgreSQL's server, SQLite's commit) the next is being encoded.
-const scanWriters = 2
 
 // listedPage is a page of stored resources with the digest rows stored
 // for them (by key) and, in the scan of an assignment whose rules name the
