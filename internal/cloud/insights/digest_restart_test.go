@@ -140,3 +140,21 @@ func TestAssignmentScanDropsTheRowsItCannotRenew(t *testing.T) {
 	d.rescan(t)
 	d.expect(t, 0, "a00", "Compliant", "after both changes were reversed")
 }
+
+// TestFullScanSweepsStatesOfResourcesGone: a resource removed without
+// its delete hook (here: from the store directly) loses its states at the
+// next full scan; the first scan of a scope, which finds no states, has
+// nothing to sweep and skips the key read.
+func TestFullScanSweepsStatesOfResourcesGone(t *testing.T) {
+	d := newDigestEstate(t, 40)
+	d.expect(t, 0, "a00", "Compliant", "before")
+	err := d.c.Store().Update(t.Context(), func(tx store.Tx) error {
+		return tx.Delete(t.Context(), "cloud.resources", strings.ToLower(d.id(0)), store.Cond{})
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	d.rescan(t)
+	d.expect(t, 0, "a00", "", "after the resource went")
+	d.expect(t, 4, "a00", "Compliant", "another site")
+}
