@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
+	"time"
 
 	"modernc.org/sqlite"
 )
@@ -49,7 +50,7 @@ func openSQLite(ctx context.Context, path string, o options) (Store, error) {
 	write.SetMaxIdleConns(1)
 	write.SetConnMaxLifetime(0)
 	write.SetConnMaxIdleTime(0)
-	if err := write.PingContext(ctx); err != nil {
+	if err := pingSQLite(ctx, write); err != nil {
 		write.Close()
 		return nil, fmt.Errorf("store: open %s: %w", path, err)
 	}
@@ -79,6 +80,25 @@ func openSQLite(ctx context.Context, path string, o options) (Store, error) {
 		return nil, err
 	}
 	return s, nil
+}
+
+// pingSQLite opens the writer connection. Its pragmas run as it opens, and
+// switching a new file to WAL while another process (a replica starting
+// beside this one) does the same fails with SQLITE_BUSY at once, without
+// the busy handler: the open is tried again, within the busy timeout.
+func pingSQLite(ctx context.Context, db *sql.DB) error {
+	deadline := time.Now().Add(sqliteBusyTimeoutMS * time.Millisecond)
+	for {
+		err := db.PingContext(ctx)
+		if err == nil || !sqliteBusy(err) || time.Now().After(deadline) {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return err
+		case <-time.After(5 * time.Millisecond):
+		}
+	}
 }
 
 // sqliteBusy reports SQLITE_BUSY and SQLITE_LOCKED (primary codes 5 and 6),
