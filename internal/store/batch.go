@@ -17,7 +17,7 @@ type Entry struct {
 // batchRows is how many records one batch statement carries: six
 // parameters a row stays far below SQLite's limit of 32,766 parameters and
 // PostgreSQL's 65,535.
-const batchRows = 500
+const batchRows = 2000
 
 // PutMany writes entries to table unconditionally, with the effect of one
 // Put with the zero Cond per entry in order (a key given twice keeps its

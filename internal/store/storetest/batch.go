@@ -13,10 +13,10 @@ var batchTests = []test{
 		ctx := context.Background()
 		before := mustPut(t, s, "things", "k0005", "old")
 		mustPut(t, s, "things", "keep", "kept")
-		// 1,203 entries: several statements, one key twice (its last
+		// 4,503 entries: several statements, one key twice (its last
 		// value wins) and one existing key overwritten.
 		var entries []store.Entry
-		for i := range 1200 {
+		for i := range 4500 {
 			entries = append(entries, store.Entry{Key: fmt.Sprintf("k%04d", i), Value: []byte(fmt.Sprint(i))})
 		}
 		entries = append(entries, store.Entry{Key: "k0007", Value: []byte("seven")}, store.Entry{Key: "empty"},
@@ -31,8 +31,8 @@ var batchTests = []test{
 		if string(r.Value) != "5" || r.ETag == before.ETag || !r.Created.Equal(before.Created) {
 			t.Errorf("overwritten k0005 = %+v, was %+v: want new value and etag, same creation", r, before)
 		}
-		if r := mustGet(t, s, "things", "k1199"); string(r.Value) != "1199" || r.ETag == "" {
-			t.Errorf("k1199 = %+v", r)
+		if r := mustGet(t, s, "things", "k4499"); string(r.Value) != "4499" || r.ETag == "" {
+			t.Errorf("k4499 = %+v", r)
 		}
 		if r := mustGet(t, s, "things", "empty"); len(r.Value) != 0 {
 			t.Errorf("empty = %q", r.Value)
@@ -42,7 +42,7 @@ var batchTests = []test{
 		}
 		// Etags stay unique across the batch.
 		seen := map[string]bool{}
-		for _, k := range []string{"k0000", "k0001", "k0600", "k1199", "other"} {
+		for _, k := range []string{"k0000", "k0001", "k2600", "k4499", "other"} {
 			e := mustGet(t, s, "things", k).ETag
 			if seen[e] {
 				t.Errorf("etag %q repeated", e)
@@ -54,7 +54,7 @@ var batchTests = []test{
 		ctx := context.Background()
 		var entries []store.Entry
 		var keys []string
-		for i := range 700 {
+		for i := range 4500 { // more keys than a statement takes
 			k := fmt.Sprintf("k%04d", i)
 			entries = append(entries, store.Entry{Key: k, Value: []byte("v")})
 			if i%2 == 0 {
@@ -73,15 +73,15 @@ var batchTests = []test{
 		}
 		_, err = get(t, s, "things", "k0000")
 		wantErr(t, "deleted k0000", err, store.ErrNotFound)
-		_, err = get(t, s, "things", "k0698")
-		wantErr(t, "deleted k0698", err, store.ErrNotFound)
-		mustGet(t, s, "things", "k0699")
+		_, err = get(t, s, "things", "k4498")
+		wantErr(t, "deleted k4498", err, store.ErrNotFound)
+		mustGet(t, s, "things", "k4499")
 	}},
 	{"GetManyReadsThePresentKeysInOrder", func(t *testing.T, s store.Store) {
 		ctx := context.Background()
 		var entries []store.Entry
 		var keys []string
-		for i := range 700 {
+		for i := range 7000 { // more keys than a statement takes
 			k := fmt.Sprintf("k%04d", i)
 			entries = append(entries, store.Entry{Key: k, Value: []byte(fmt.Sprint(i))})
 			if i%3 == 0 {
@@ -102,8 +102,8 @@ var batchTests = []test{
 		if err != nil {
 			t.Fatal(err)
 		}
-		if len(got) != 234 {
-			t.Fatalf("%d records, want 234 (every third of 700, each once)", len(got))
+		if len(got) != 2334 {
+			t.Fatalf("%d records, want 2334 (every third of 7000, each once)", len(got))
 		}
 		for i, r := range got {
 			want := mustGet(t, s, "things", fmt.Sprintf("k%04d", 3*i))
