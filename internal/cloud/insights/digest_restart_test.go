@@ -2,7 +2,6 @@ package insights_test
 
 import (
 	"encoding/json"
-	"fmt"
 	"maps"
 	"strings"
 	"testing"
@@ -20,13 +19,7 @@ import (
 func TestDigestsHoldAcrossARestart(t *testing.T) {
 	dir := t.TempDir()
 	e, closeFirst := openEnv(t, dir, insights.Options{})
-	sub := "/subscriptions/" + e.sub
-	e.put(t, e.rg("a"), "2021-04-01", map[string]any{"location": "westeurope"})
-	e.assign(t, sub, "audit", e.httpsDefinition(t, "secure-transfer"), nil)
-	e.waitIdle(t)
-	for i := range 5 {
-		e.storage(t, "a", fmt.Sprintf("sa%d", i), i%2 == 0)
-	}
+	sub := e.fiveAccounts(t)
 	e.waitIdle(t)
 	if err := e.engine.ScanScope(t.Context(), sub); err != nil {
 		t.Fatal(err)

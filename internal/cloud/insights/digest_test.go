@@ -318,13 +318,7 @@ func tableETags(t *testing.T, st store.Store, table string) map[string]string {
 // estate matches the digests of the first and rewrites none.
 func TestRescanSkipsWithThePolicyProvider(t *testing.T) {
 	e := newEnv(t, insights.Options{})
-	sub := "/subscriptions/" + e.sub
-	e.put(t, e.rg("a"), "2021-04-01", map[string]any{"location": "westeurope"})
-	e.assign(t, sub, "audit", e.httpsDefinition(t, "secure-transfer"), nil)
-	e.waitIdle(t)
-	for i := range 5 {
-		e.storage(t, "a", fmt.Sprintf("sa%d", i), i%2 == 0)
-	}
+	sub := e.fiveAccounts(t)
 	scan := func() map[string]string {
 		t.Helper()
 		if err := e.engine.ScanScope(t.Context(), sub); err != nil {
@@ -520,4 +514,19 @@ func TestListStoredByTypeAndGetStored(t *testing.T) {
 	if len(recs) != 2 || recs[0].Key != strings.ToLower(d.id(0)) || recs[1].Key != strings.ToLower(d.id(5)) {
 		t.Errorf("GetStored = %v, want r000000 and r000005 in key order", recs)
 	}
+}
+
+// fiveAccounts stores group a, an https audit at the subscription and
+// five storage accounts in a, every other one https-only, and returns
+// the subscription's ID.
+func (e *env) fiveAccounts(t *testing.T) string {
+	t.Helper()
+	sub := "/subscriptions/" + e.sub
+	e.put(t, e.rg("a"), "2021-04-01", map[string]any{"location": "westeurope"})
+	e.assign(t, sub, "audit", e.httpsDefinition(t, "secure-transfer"), nil)
+	e.waitIdle(t)
+	for i := range 5 {
+		e.storage(t, "a", fmt.Sprintf("sa%d", i), i%2 == 0)
+	}
+	return sub
 }
