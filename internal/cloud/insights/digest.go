@@ -60,15 +60,29 @@ var processNonce = func() [16]byte {
 	return b
 }()
 
+// executable is this program's executable file, opened as the process
+// starts: a file put in its place later (an upgrade before the restart)
+// is another file, and buildSum digests the one running.
+var executable = func() *os.File {
+	exe, err := os.Executable()
+	if err != nil {
+		return nil
+	}
+	f, err := os.Open(exe)
+	if err != nil {
+		return nil
+	}
+	return f
+}()
+
 // buildSum is a digest of this program's executable: the evaluation code
 // is the same wherever it is the same. Where the executable cannot be
 // read, it is the process nonce, and digests are this process's own.
 var buildSum = sync.OnceValue(func() []byte {
-	if exe, err := os.Executable(); err == nil {
-		if f, err := os.Open(exe); err == nil {
-			defer f.Close()
+	if executable != nil {
+		if st, err := executable.Stat(); err == nil {
 			h := sha256.New()
-			if _, err := io.Copy(h, f); err == nil {
+			if _, err := io.Copy(h, io.NewSectionReader(executable, 0, st.Size())); err == nil {
 				return h.Sum(nil)
 			}
 		}
