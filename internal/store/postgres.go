@@ -58,6 +58,12 @@ func openPostgres(ctx context.Context, url string, o options) (Store, error) {
 	return s, nil
 }
 
+// pgUniqueViolation reports a unique constraint violation (23505).
+func pgUniqueViolation(err error) bool {
+	var e *pgconn.PgError
+	return errors.As(err, &e) && e.Code == "23505"
+}
+
 // pgConflict reports serialization failures and deadlocks, which a re-run
 // of the transaction may avoid.
 func pgConflict(err error) bool {

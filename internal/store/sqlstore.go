@@ -46,7 +46,7 @@ func (s *sqlStore) Update(ctx context.Context, fn func(tx Tx) error) error {
 func (s *sqlStore) retry(ctx context.Context, attempt func() error) error {
 	for n := 0; ; n++ {
 		err := attempt()
-		if err == nil || !s.retryable(err) {
+		if err == nil || !(s.retryable(err) || errors.Is(err, errInsertRaced)) {
 			return err
 		}
 		if n >= s.o.maxRetries {

@@ -66,7 +66,7 @@ func (e *Engine) writeStates(ctx context.Context, batch []batchItem) error {
 		if err != nil {
 			return err
 		}
-		var puts, digests []store.Entry
+		var puts, inserts, digests []store.Entry
 		var gone, undigested []string
 		lower := map[string]string{} // the batch's assignment IDs, lower-case
 		for i, it := range batch {
@@ -101,11 +101,18 @@ func (e *Engine) writeStates(ctx context.Context, batch []batchItem) error {
 				// keep their row: in an assignment's scan, the other
 				// assignments' states (renewed for a conflict) are
 				// written.
-				if o, ok := old[k]; ok && (it.only == "" || strings.EqualFold(s.AssignmentID, it.only)) &&
+				o, stored := old[k]
+				if stored && (it.only == "" || strings.EqualFold(s.AssignmentID, it.only)) &&
 					sameContent(o.v, enc[i][j]) {
 					continue
 				}
-				puts = append(puts, store.Entry{Key: k, Value: enc[i][j]})
+				if !stored && existing != nil {
+					// The range read found no such key: inserted, not
+					// upserted (store.InsertMany).
+					inserts = append(inserts, store.Entry{Key: k, Value: enc[i][j]})
+				} else {
+					puts = append(puts, store.Entry{Key: k, Value: enc[i][j]})
+				}
 				w.put(k, s)
 			}
 			if existing == nil {
@@ -133,10 +140,13 @@ func (e *Engine) writeStates(ctx context.Context, batch []batchItem) error {
 		if err := store.PutMany(ctx, tx, tableDigests, digests); err != nil {
 			return err
 		}
-		if len(puts) > 0 || len(gone) > 0 {
+		if len(puts) > 0 || len(inserts) > 0 || len(gone) > 0 {
 			if err := w.notify(ctx, tx, e.cache.origin); err != nil {
 				return err
 			}
+		}
+		if err := store.InsertMany(ctx, tx, tableStates, inserts); err != nil {
+			return err
 		}
 		return store.PutMany(ctx, tx, tableStates, puts)
 	})

@@ -50,6 +50,35 @@ var batchTests = []test{
 			seen[e] = true
 		}
 	}},
+	{"InsertManyInsertsAbsentKeysAndRefusesPresentOnes", func(t *testing.T, s store.Store) {
+		ctx := context.Background()
+		mustPut(t, s, "things", "present", "old")
+		var entries []store.Entry
+		for i := range 4500 { // several statements
+			entries = append(entries, store.Entry{Key: fmt.Sprintf("k%04d", i), Value: []byte(fmt.Sprint(i))})
+		}
+		if err := s.Update(ctx, func(tx store.Tx) error { return store.InsertMany(ctx, tx, "things", entries) }); err != nil {
+			t.Fatal(err)
+		}
+		for _, i := range []int{0, 2000, 4499} {
+			k := fmt.Sprintf("k%04d", i)
+			if r := mustGet(t, s, "things", k); string(r.Value) != fmt.Sprint(i) {
+				t.Errorf("%s = %q", k, r.Value)
+			}
+		}
+		// A present key fails the whole transaction: nothing of it is kept.
+		err := s.Update(ctx, func(tx store.Tx) error {
+			return store.InsertMany(ctx, tx, "things", []store.Entry{{Key: "new", Value: []byte("x")}, {Key: "present", Value: []byte("y")}})
+		})
+		if err == nil {
+			t.Fatal("InsertMany over a present key succeeded")
+		}
+		if r := mustGet(t, s, "things", "present"); string(r.Value) != "old" {
+			t.Errorf("present = %q after the failed insert", r.Value)
+		}
+		_, err = get(t, s, "things", "new")
+		wantErr(t, "the failed transaction's other key", err, store.ErrNotFound)
+	}},
 	{"DeleteManyRemovesAndIgnoresMissing", func(t *testing.T, s store.Store) {
 		ctx := context.Background()
 		var entries []store.Entry
