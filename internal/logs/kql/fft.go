@@ -59,6 +59,11 @@ func radix2(x []complex128) {
 			// the twiddle of each k is computed directly, not by repeated
 			// multiplication, so the error does not grow with n
 			w := cmplx.Rect(1, step*float64(k))
+			if 4*k == size {
+				// a quarter turn is exactly -i (cos(π/2) is not exactly
+				// 0 in floating point)
+				w = -1i
+			}
 			for start := 0; start < n; start += size {
 				a, b := x[start+k], x[start+k+half]*w
 				x[start+k], x[start+k+half] = a+b, a-b
