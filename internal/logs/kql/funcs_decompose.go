@@ -468,14 +468,11 @@ func init() {
 			return Null(TypeDynamic)
 		}
 		ps, ss := detectPeriods(xs, int(minP), int(maxP), int(count))
-		b := NewBag()
 		periods, scores := make([]any, len(ps)), make([]any, len(ss))
 		for i := range ps {
 			periods[i], scores[i] = int64(ps[i]), ss[i]
 		}
-		b.Set("periods", periods)
-		b.Set("scores", scores)
-		return Dynamic(b)
+		return pairBag("periods", periods, "scores", scores)
 	}), "series_periods_detect/bag")
 
 	// series_decompose(series [, seasonality, trend, test_points, threshold])

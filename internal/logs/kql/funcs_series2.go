@@ -63,12 +63,17 @@ func transformFn(name string, inverse bool) func(g *governor) fnImpl {
 			for i, c := range x {
 				re[i], im[i] = real(c), imag(c)
 			}
-			b := NewBag()
-			b.Set("real", numsAny(re))
-			b.Set("imag", numsAny(im))
-			return Dynamic(b)
+			return pairBag("real", numsAny(re), "imag", numsAny(im))
 		})
 	}
+}
+
+// pairBag is the bag of a two-column function's two values.
+func pairBag(k1 string, v1 any, k2 string, v2 any) Value {
+	b := NewBag()
+	b.Set(k1, v1)
+	b.Set(k2, v2)
+	return Dynamic(b)
 }
 
 // validatePeriod scores one period for series_periods_validate: 0 outside
@@ -116,10 +121,7 @@ func init() {
 			periods[i] = p.AsReal()
 			scores[i] = validatePeriod(xs, mean, denom, p.AsReal())
 		}
-		b := NewBag()
-		b.Set("periods", periods)
-		b.Set("scores", scores)
-		return Dynamic(b)
+		return pairBag("periods", periods, "scores", scores)
 	}), "series_periods_validate/bag")
 
 	// series_seasonal(series [, period]): -1 (the default) detects the
