@@ -226,3 +226,20 @@ func TestSeriesSeasonalDocumentedExamples(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkFFT measures the transform of a power-of-two length (radix-2)
+// and of a length just under it (Bluestein, through two transforms of
+// 2048 points and one more).
+func BenchmarkFFT(b *testing.B) {
+	for _, n := range []int{1024, 1000} {
+		b.Run(fmt.Sprint(n), func(b *testing.B) {
+			x := make([]complex128, n)
+			for i := range x {
+				x[i] = complex(float64(i%7), 0)
+			}
+			for b.Loop() {
+				fft(x, false)
+			}
+		})
+	}
+}
