@@ -108,3 +108,36 @@ func bluestein(x []complex128) {
 		x[k] = cmplx.Conj(a[k]) / complex(float64(m), 0) * chirp[k]
 	}
 }
+
+// lagScores returns lagScore(xs, mean, denom, p) for every lag p from 0 to
+// top (top < len(xs)). Few lags are summed directly; many go through the
+// transform, in O(n log n) rather than O(n·top): the sums of products at
+// every lag are the inverse transform of the power spectrum of the
+// centred series, zero-padded so no lag wraps around. A missing point
+// (NaN) is 0 once centred, which leaves out its pairs exactly as
+// lagScore does.
+func lagScores(xs []float64, mean, denom float64, top int) []float64 {
+	n := len(xs)
+	out := make([]float64, top+1)
+	if int64(n)*int64(top) <= 1<<15 {
+		for p := range out {
+			out[p] = lagScore(xs, mean, denom, p)
+		}
+		return out
+	}
+	c := make([]complex128, 1<<bits.Len(uint(n+top-1)))
+	for i, x := range xs {
+		if !math.IsNaN(x) {
+			c[i] = complex(x-mean, 0)
+		}
+	}
+	fft(c, false)
+	for i, v := range c {
+		c[i] = complex(real(v)*real(v)+imag(v)*imag(v), 0)
+	}
+	fft(c, true)
+	for p := range out {
+		out[p] = real(c[p]) / denom * float64(n) / float64(n-p)
+	}
+	return out
+}

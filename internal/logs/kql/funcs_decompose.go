@@ -177,12 +177,11 @@ func detectPeriods(xs []float64, minP, maxP, count int) (periods []int, scores [
 	if maxP < minP {
 		return nil, nil
 	}
-	acf := func(p int) float64 { return lagScore(xs, mean, denom, p) }
 	r := make([]float64, maxP+2)
-	for p := minP - 1; p <= maxP+1 && p < n; p++ {
-		if p >= 1 {
-			r[p] = acf(p)
-		}
+	top := min(maxP+1, n-1)
+	all := lagScores(xs, mean, denom, top)
+	for p := max(minP-1, 1); p <= top; p++ {
+		r[p] = all[p]
 	}
 	type cand struct {
 		p int

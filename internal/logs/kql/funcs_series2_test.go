@@ -243,3 +243,36 @@ func BenchmarkFFT(b *testing.B) {
 		})
 	}
 }
+
+func TestLagScoresThroughTheTransformMatchTheSums(t *testing.T) {
+	// long enough to take the transform, with missing points
+	xs := make([]float64, 3000)
+	for i := range xs {
+		xs[i] = math.Sin(float64(i)*2*math.Pi/24) + float64((i*7919)%13)/13
+		if i%97 == 5 {
+			xs[i] = math.NaN()
+		}
+	}
+	mean, denom, _ := centred(xs)
+	got := lagScores(xs, mean, denom, 1500)
+	for p := range got {
+		if want := lagScore(xs, mean, denom, p); math.Abs(got[p]-want) > 1e-9 {
+			t.Fatalf("lag %d: %v, want %v", p, got[p], want)
+		}
+	}
+}
+
+// BenchmarkDetectPeriods measures period detection over 20,000 points with
+// every period up to half the length a candidate (series_seasonal,
+// series_decompose and series_periods_detect all do this).
+func BenchmarkDetectPeriods(b *testing.B) {
+	xs := make([]float64, 20000)
+	for i := range xs {
+		xs[i] = math.Sin(float64(i) * 2 * math.Pi / 168)
+	}
+	for b.Loop() {
+		if ps, _ := detectPeriods(xs, 4, len(xs)/2, 1); len(ps) == 0 || ps[0] != 168 {
+			b.Fatalf("periods %v, want 168", ps)
+		}
+	}
+}
