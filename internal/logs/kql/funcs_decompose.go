@@ -164,25 +164,8 @@ func seriesOrNaN(v Value) ([]float64, bool) {
 // leaving out the multiples of a shorter period that scores nearly as well.
 func detectPeriods(xs []float64, minP, maxP, count int) (periods []int, scores []float64) {
 	n := len(xs)
-	var vals []float64
-	for _, x := range xs {
-		if !math.IsNaN(x) {
-			vals = append(vals, x)
-		}
-	}
-	if len(vals) < 4 || count <= 0 {
-		return nil, nil
-	}
-	var mean float64
-	for _, x := range vals {
-		mean += x
-	}
-	mean /= float64(len(vals))
-	var denom float64
-	for _, x := range vals {
-		denom += (x - mean) * (x - mean)
-	}
-	if denom == 0 {
+	mean, denom, count0 := centred(xs)
+	if count0 < 4 || count <= 0 || denom == 0 {
 		return nil, nil
 	}
 	if minP < 2 {
@@ -194,23 +177,11 @@ func detectPeriods(xs []float64, minP, maxP, count int) (periods []int, scores [
 	if maxP < minP {
 		return nil, nil
 	}
-	acf := func(p int) float64 {
-		var s float64
-		for i := 0; i+p < n; i++ {
-			if math.IsNaN(xs[i]) || math.IsNaN(xs[i+p]) {
-				continue
-			}
-			s += (xs[i] - mean) * (xs[i+p] - mean)
-		}
-		// scale by the overlap so that long lags are not penalised for
-		// having fewer pairs
-		return s / denom * float64(n) / float64(n-p)
-	}
 	r := make([]float64, maxP+2)
-	for p := minP - 1; p <= maxP+1 && p < n; p++ {
-		if p >= 1 {
-			r[p] = acf(p)
-		}
+	top := min(maxP+1, n-1)
+	all := lagScores(xs, mean, denom, top)
+	for p := max(minP-1, 1); p <= top; p++ {
+		r[p] = all[p]
 	}
 	type cand struct {
 		p int
@@ -253,6 +224,44 @@ func detectPeriods(xs []float64, minP, maxP, count int) (periods []int, scores [
 		}
 	}
 	return periods, scores
+}
+
+// centred returns the mean of the points of xs that are not missing
+// (NaN), the sum of their squared deviations, and their count.
+func centred(xs []float64) (mean, denom float64, count int) {
+	for _, x := range xs {
+		if !math.IsNaN(x) {
+			mean += x
+			count++
+		}
+	}
+	if count == 0 {
+		return 0, 0, 0
+	}
+	mean /= float64(count)
+	for _, x := range xs {
+		if !math.IsNaN(x) {
+			denom += (x - mean) * (x - mean)
+		}
+	}
+	return mean, denom, count
+}
+
+// lagScore is the autocorrelation of xs at lag p, mean removed and
+// divided by the variance sum denom, over the pairs where neither point is
+// missing (NaN).
+func lagScore(xs []float64, mean, denom float64, p int) float64 {
+	n := len(xs)
+	var s float64
+	for i := 0; i+p < n; i++ {
+		if math.IsNaN(xs[i]) || math.IsNaN(xs[i+p]) {
+			continue
+		}
+		s += (xs[i] - mean) * (xs[i+p] - mean)
+	}
+	// scale by the overlap so that long lags are not penalised for
+	// having fewer pairs
+	return s / denom * float64(n) / float64(n-p)
 }
 
 // decomposition holds series_decompose's four series.
@@ -458,14 +467,11 @@ func init() {
 			return Null(TypeDynamic)
 		}
 		ps, ss := detectPeriods(xs, int(minP), int(maxP), int(count))
-		b := NewBag()
 		periods, scores := make([]any, len(ps)), make([]any, len(ss))
 		for i := range ps {
 			periods[i], scores[i] = int64(ps[i]), ss[i]
 		}
-		b.Set("periods", periods)
-		b.Set("scores", scores)
-		return Dynamic(b)
+		return pairBag("periods", periods, "scores", scores)
 	}), "series_periods_detect/bag")
 
 	// series_decompose(series [, seasonality, trend, test_points, threshold])
