@@ -1,0 +1,613 @@
+package kql
+
+import (
+	"math"
+	"strings"
+
+	"github.com/golang/geo/s1"
+	"github.com/golang/geo/s2"
+)
+
+// Cell neighbors, nearest points, centroids and positions along a line.
+// They read shapes with funcs_geo.go's readers, so a shape is valid or
+// null under the same rules everywhere.
+
+// geoUnionNeeded stops a query whose multi-shape has overlapping parts
+// where the answer is defined on the parts' union, which the S2 library
+// cannot build: a clear error, never a number measured twice over.
+func geoUnionNeeded(call *Call) {
+	panic(errAt(call, "%s: the parts of this multi-shape overlap, and measuring their union is not supported", call.Name))
+}
+
+// geoCellNeighbors is a cell's neighbors at its level, edge and corner
+// ones, each once, in S2's order.
+func geoCellNeighbors(id s2.CellID) []any {
+	var ns []s2.CellID
+	if id.Level() == 0 {
+		e := id.EdgeNeighbors()
+		ns = e[:]
+	} else {
+		ns = id.AllNeighbors(id.Level())
+	}
+	out := make([]any, 0, len(ns))
+	seen := map[s2.CellID]bool{id: true}
+	for _, n := range ns {
+		if !seen[n] {
+			seen[n] = true
+			out = append(out, n.ToToken())
+		}
+	}
+	return out
+}
+
+// geohashNeighborSteps are the eight directions, in the order the
+// reference's example lists 'sunny''s neighbors: (longitude, latitude)
+// steps in cell widths.
+var geohashNeighborSteps = [8][2]float64{{0, 1}, {1, 1}, {1, 0}, {1, -1}, {0, -1}, {-1, -1}, {-1, 0}, {-1, 1}}
+
+// geohashNeighbors encodes the centers of the cells around h at its
+// precision. Across the antimeridian longitudes wrap; beyond a pole there
+// is no cell, so a cell on the pole's edge has fewer neighbors.
+func geohashNeighbors(h string) ([]any, bool) {
+	w, s, e, n, ok := geohashBox(h)
+	if !ok {
+		return nil, false
+	}
+	lng, lat := (w+e)/2, (s+n)/2
+	out := make([]any, 0, 8)
+	seen := map[string]bool{h: true}
+	for _, st := range geohashNeighborSteps {
+		y := lat + st[1]*(n-s)
+		if y <= -90 || y >= 90 {
+			continue
+		}
+		x := lng + st[0]*(e-w)
+		if x >= 180 {
+			x -= 360
+		} else if x < -180 {
+			x += 360
+		}
+		nb := geohashEncode(x, y, len(h))
+		if !seen[nb] {
+			seen[nb] = true
+			out = append(out, nb)
+		}
+	}
+	return out, true
+}
+
+// geoSingleLine reads a LineString, or a MultiLineString of one line: the
+// functions that walk along a line take no more than one.
+func geoSingleLine(v Value) (geoLine, bool) {
+	lines, ok := geoLines(v)
+	if !ok || len(lines) != 1 {
+		return nil, false
+	}
+	return lines[0], true
+}
+
+// geoClosestOnLines is the point of the lines nearest to x.
+func geoClosestOnLines(x s2.Point, lines []geoLine) s2.Point {
+	best, bestD := s2.Point{}, s1.Angle(math.Inf(1))
+	for _, line := range lines {
+		for i := 1; i < len(line); i++ {
+			p := s2.Project(x, line[i-1], line[i])
+			if d := x.Distance(p); d < bestD {
+				best, bestD = p, d
+			}
+		}
+	}
+	return best
+}
+
+// geoClosestOnPolygons is the point of the polygons nearest to x: x itself
+// when a polygon holds it, else the nearest point of their boundaries.
+func geoClosestOnPolygons(x s2.Point, polys []*s2.Polygon) (s2.Point, bool) {
+	best, bestD := s2.Point{}, s1.Angle(math.Inf(1))
+	for _, p := range polys {
+		if p.ContainsPoint(x) {
+			return x, true
+		}
+		for _, l := range p.Loops() {
+			for i := 0; i < l.NumEdges(); i++ {
+				e := l.Edge(i)
+				q := s2.Project(x, e.V0, e.V1)
+				if d := x.Distance(q); d < bestD {
+					best, bestD = q, d
+				}
+			}
+		}
+	}
+	return best, false
+}
+
+// geoLinesOverlap reports whether two of the lines run along a common
+// stretch (edges on one great circle whose spans overlap): their union is
+// then shorter than their sum. Crossing or touching lines do not overlap.
+func geoLinesOverlap(lines []geoLine) bool {
+	if len(lines) < 2 {
+		return false
+	}
+	bounds := make([]s2.Rect, len(lines))
+	for i, l := range lines {
+		r := s2.EmptyRect()
+		for _, p := range l {
+			r = r.AddPoint(s2.LatLngFromPoint(p))
+		}
+		bounds[i] = r.PolarClosure()
+	}
+	for i := range lines {
+		for j := i + 1; j < len(lines); j++ {
+			if !bounds[i].Intersects(bounds[j]) {
+				continue
+			}
+			for a := 1; a < len(lines[i]); a++ {
+				for b := 1; b < len(lines[j]); b++ {
+					if geoEdgesOverlap(lines[i][a-1], lines[i][a], lines[j][b-1], lines[j][b]) {
+						return true
+					}
+				}
+			}
+		}
+	}
+	return false
+}
+
+// geoEdgesOverlap: edges ab and cd lie on one great circle and share more
+// than a point.
+func geoEdgesOverlap(a, b, c, d s2.Point) bool {
+	const eps = 1e-12
+	n := a.PointCross(b)
+	if math.Abs(n.Dot(c.Vector)) > eps || math.Abs(n.Dot(d.Vector)) > eps {
+		return false
+	}
+	// c or d strictly inside ab, or ab inside cd, or the same edge
+	inside := func(x, p, q s2.Point) bool {
+		return x.Distance(p) > eps && x.Distance(q) > eps &&
+			math.Abs((p.Distance(x) + x.Distance(q) - p.Distance(q)).Radians()) < eps
+	}
+	same := a.Distance(c) < eps && b.Distance(d) < eps || a.Distance(d) < eps && b.Distance(c) < eps
+	return same || inside(c, a, b) || inside(d, a, b) || inside(a, c, d) || inside(b, c, d)
+}
+
+// geoLineCentroid is the centroid of the lines' union (their length-weighted
+// edge centroids), or false for lines of no length.
+func geoLineCentroid(lines []geoLine) (s2.Point, bool) {
+	var sum s2.Point
+	for _, l := range lines {
+		for i := 1; i < len(l); i++ {
+			sum = s2.Point{Vector: sum.Add(s2.EdgeTrueCentroid(l[i-1], l[i]).Vector)}
+		}
+	}
+	if sum.Norm() == 0 {
+		return s2.Point{}, false
+	}
+	return s2.Point{Vector: sum.Normalize()}, true
+}
+
+// geoPolygonsCentroid is the centroid of the polygons' union, or false when
+// it has no area. Overlapping polygons are reported by overlap.
+func geoPolygonsCentroid(polys []*s2.Polygon) (c s2.Point, ok, overlap bool) {
+	for i := range polys {
+		for j := i + 1; j < len(polys); j++ {
+			if polys[i].Intersects(polys[j]) {
+				return s2.Point{}, false, true
+			}
+		}
+	}
+	var sum s2.Point
+	for _, p := range polys {
+		sum = s2.Point{Vector: sum.Add(p.Centroid().Vector)}
+	}
+	if sum.Norm() == 0 {
+		return s2.Point{}, false, false
+	}
+	return s2.Point{Vector: sum.Normalize()}, true, false
+}
+
+func geoPointOf(p s2.Point) Value { return geoPointValue(s2.LatLngFromPoint(p)) }
+
+// geoNoSpheroid accepts a use_spheroid argument at position i only when it
+// is the constant false (the sphere, the default) and drops it.
+func geoNoSpheroid(call *Call, args []cexpr, i int) ([]cexpr, error) {
+	if len(args) <= i {
+		return args, nil
+	}
+	v, ok := constArg(args[i])
+	if !ok || concreteType(v.T) != TypeBool {
+		return nil, errAt(call, "%s: use_spheroid must be a constant bool", call.Name)
+	}
+	if v.AsBool() {
+		return nil, errAt(call, "%s: use_spheroid=true (the WGS-84 spheroid) is not supported; omit it to measure on the sphere", call.Name)
+	}
+	return args[:i], nil
+}
+
+func init() {
+	// geo_s2cell_neighbors(s2cell)
+	register(fixed(1, 1, ret(TypeDynamic), func(_ Type, v []Value) Value {
+		id, ok := s2CellArg(v[0])
+		if !ok {
+			return Null(TypeDynamic)
+		}
+		return Dynamic(geoCellNeighbors(id))
+	}), "geo_s2cell_neighbors")
+
+	// geo_geohash_neighbors(geohash)
+	register(fixed(1, 1, ret(TypeDynamic), func(_ Type, v []Value) Value {
+		s := scalarOf(v[0])
+		if s.T != TypeString || strings.ToLower(s.s) != s.s {
+			return Null(TypeDynamic)
+		}
+		ns, ok := geohashNeighbors(s.s)
+		if !ok {
+			return Null(TypeDynamic)
+		}
+		return Dynamic(ns)
+	}), "geo_geohash_neighbors")
+
+	// geo_line_centroid(lineString)
+	register(func(call *Call, args []cexpr) (cexpr, error) {
+		if err := geoCheck(call, args, 1, 1, 0); err != nil {
+			return cexpr{}, err
+		}
+		var cache shapeCache[[]geoLine]
+		return evalN(TypeDynamic, args, func(_ Type, v []Value) Value {
+			lines, ok := cache.get(v[0], geoLines)
+			if !ok {
+				return Null(TypeDynamic)
+			}
+			if geoLinesOverlap(lines) {
+				geoUnionNeeded(call)
+			}
+			c, ok := geoLineCentroid(lines)
+			if !ok {
+				return Null(TypeDynamic)
+			}
+			return geoPointOf(c)
+		}), nil
+	}, "geo_line_centroid")
+
+	// geo_polygon_centroid(polygon)
+	register(func(call *Call, args []cexpr) (cexpr, error) {
+		if err := geoCheck(call, args, 1, 1, 0); err != nil {
+			return cexpr{}, err
+		}
+		var cache shapeCache[[]*s2.Polygon]
+		return evalN(TypeDynamic, args, func(_ Type, v []Value) Value {
+			polys, ok := cache.get(v[0], geoPolygons)
+			if !ok {
+				return Null(TypeDynamic)
+			}
+			c, ok, overlap := geoPolygonsCentroid(polys)
+			if overlap {
+				geoUnionNeeded(call)
+			}
+			if !ok {
+				return Null(TypeDynamic)
+			}
+			return geoPointOf(c)
+		}), nil
+	}, "geo_polygon_centroid")
+
+	// geo_line_interpolate_point(lineString, fraction)
+	register(func(call *Call, args []cexpr) (cexpr, error) {
+		if err := geoCheck(call, args, 2, 2, 0); err != nil {
+			return cexpr{}, err
+		}
+		var cache shapeCache[geoLine]
+		return evalN(TypeDynamic, args, func(_ Type, v []Value) Value {
+			line, ok := cache.get(v[0], geoSingleLine)
+			f, ok2 := geoNum(v[1])
+			if !ok || !ok2 || f < 0 || f > 1 {
+				return Null(TypeDynamic)
+			}
+			p, _ := (*s2.Polyline)(&line).Interpolate(f)
+			return geoPointOf(p)
+		}), nil
+	}, "geo_line_interpolate_point")
+
+	// geo_line_locate_point(lineString, longitude, latitude[, use_spheroid])
+	register(func(call *Call, args []cexpr) (cexpr, error) {
+		if err := geoArity(call, args, 3, 4); err != nil {
+			return cexpr{}, err
+		}
+		args, err := geoNoSpheroid(call, args, 3)
+		if err != nil {
+			return cexpr{}, err
+		}
+		if err := geoArgsOK(call, args, 0); err != nil {
+			return cexpr{}, err
+		}
+		var cache shapeCache[geoLine]
+		return evalN(TypeReal, args, func(_ Type, v []Value) Value {
+			line, ok := cache.get(v[0], geoSingleLine)
+			ll, ok2 := geoLatLng(v[1], v[2])
+			if !ok || !ok2 {
+				return Null(TypeReal)
+			}
+			pl := (*s2.Polyline)(&line)
+			if pl.Length() == 0 {
+				return Real(0)
+			}
+			p, next := pl.Project(s2.PointFromLatLng(ll))
+			return Real(pl.Uninterpolate(p, next))
+		}), nil
+	}, "geo_line_locate_point")
+
+	// geo_closest_point_on_line(longitude, latitude, lineString)
+	register(func(call *Call, args []cexpr) (cexpr, error) {
+		if err := geoCheck(call, args, 3, 3, 2); err != nil {
+			return cexpr{}, err
+		}
+		var cache shapeCache[[]geoLine]
+		return evalN(TypeDynamic, args, func(_ Type, v []Value) Value {
+			ll, ok := geoLatLng(v[0], v[1])
+			lines, ok2 := cache.get(v[2], geoLines)
+			if !ok || !ok2 {
+				return Null(TypeDynamic)
+			}
+			return geoPointOf(geoClosestOnLines(s2.PointFromLatLng(ll), lines))
+		}), nil
+	}, "geo_closest_point_on_line")
+
+	// geo_closest_point_on_polygon(longitude, latitude, polygon): the point
+	// itself when a polygon holds it
+	register(func(call *Call, args []cexpr) (cexpr, error) {
+		if err := geoCheck(call, args, 3, 3, 2); err != nil {
+			return cexpr{}, err
+		}
+		var cache shapeCache[[]*s2.Polygon]
+		return evalN(TypeDynamic, args, func(_ Type, v []Value) Value {
+			ll, ok := geoLatLng(v[0], v[1])
+			polys, ok2 := cache.get(v[2], geoPolygons)
+			if !ok || !ok2 {
+				return Null(TypeDynamic)
+			}
+			if p, in := geoClosestOnPolygons(s2.PointFromLatLng(ll), polys); !in {
+				return geoPointOf(p)
+			}
+			return geoPointValue(ll) // the input, not a round trip through S2
+		}), nil
+	}, "geo_closest_point_on_polygon")
+
+	// geo_distance_point_to_polygon(longitude, latitude, polygon): 0 inside
+	register(func(call *Call, args []cexpr) (cexpr, error) {
+		if err := geoCheck(call, args, 3, 3, 2); err != nil {
+			return cexpr{}, err
+		}
+		var cache shapeCache[[]*s2.Polygon]
+		return evalN(TypeReal, args, func(_ Type, v []Value) Value {
+			ll, ok := geoLatLng(v[0], v[1])
+			polys, ok2 := cache.get(v[2], geoPolygons)
+			if !ok || !ok2 {
+				return Null(TypeReal)
+			}
+			x := s2.PointFromLatLng(ll)
+			p, in := geoClosestOnPolygons(x, polys)
+			if in {
+				return Real(0)
+			}
+			return Real(x.Distance(p).Radians() * earthRadiusMeters)
+		}), nil
+	}, "geo_distance_point_to_polygon")
+}
+
+// geoDensifyMaxPoints is the densify functions' documented limit on the
+// points of a result; a larger result is null.
+const geoDensifyMaxPoints = 10485760
+
+// geoDeg reads one GeoJSON position as [lng, lat] degrees, unconverted, so
+// the vertices of a densified shape are the input's own numbers.
+func geoDeg(x any) ([2]float64, bool) {
+	a, ok := x.([]any)
+	if !ok || len(a) != 2 {
+		return [2]float64{}, false
+	}
+	lng, ok1 := geoNum(Dynamic(a[0]))
+	lat, ok2 := geoNum(Dynamic(a[1]))
+	if !ok1 || !ok2 || lng < -180 || lng > 180 || lat < -90 || lat > 90 {
+		return [2]float64{}, false
+	}
+	return [2]float64{lng, lat}, true
+}
+
+func geoDegPoint(d [2]float64) s2.Point { return s2.PointFromLatLng(s2.LatLngFromDegrees(d[1], d[0])) }
+
+// geoDensifier turns the planar edges of a chain of positions (straight in
+// longitude and latitude) into chains of geodesic edges that stay within
+// tol of them: an edge whose two probe points are farther than tol from
+// the geodesic's is halved at its planar midpoint, and each half is tried
+// again. Every point it adds is counted against max and the governor.
+type densifier struct {
+	tol   s1.Angle
+	left  int
+	g     *governor
+	what  string
+	depth int
+}
+
+// chain densifies one chain of positions (raw, as the input gives them,
+// and pos, their degrees); false when the result would have more points
+// than allowed.
+func (d *densifier) chain(raw []any, pos [][2]float64) ([]any, bool) {
+	out := make([]any, 0, len(pos))
+	var ok bool
+	if out, ok = d.add(out, raw[0]); !ok {
+		return nil, false
+	}
+	for i := 1; i < len(pos); i++ {
+		if out, ok = d.edge(pos[i-1], pos[i], geoDegPoint(pos[i-1]), geoDegPoint(pos[i]), out, 0); !ok {
+			return nil, false
+		}
+		if out, ok = d.add(out, raw[i]); !ok {
+			return nil, false
+		}
+	}
+	return out, true
+}
+
+func (d *densifier) add(out []any, p any) ([]any, bool) {
+	if d.left--; d.left < 0 {
+		return nil, false
+	}
+	d.g.alloc(d.what, 64)
+	return append(out, p), true
+}
+
+// edge appends the points that split the edge from a to b, not b itself.
+func (d *densifier) edge(a, b [2]float64, pa, pb s2.Point, out []any, depth int) ([]any, bool) {
+	if depth >= 60 || d.maxError(a, b, pa, pb) <= d.tol {
+		return out, true
+	}
+	m := [2]float64{(a[0] + b[0]) / 2, (a[1] + b[1]) / 2}
+	pm := geoDegPoint(m)
+	var ok bool
+	if out, ok = d.edge(a, m, pa, pm, out, depth+1); !ok {
+		return nil, false
+	}
+	if out, ok = d.add(out, []any{m[0], m[1]}); !ok {
+		return nil, false
+	}
+	return d.edge(m, b, pm, pb, out, depth+1)
+}
+
+// maxError is the distance between the planar edge's midpoint and the
+// geodesic edge.
+func (d *densifier) maxError(a, b [2]float64, pa, pb s2.Point) s1.Angle {
+	planar := geoDegPoint([2]float64{(a[0] + b[0]) / 2, (a[1] + b[1]) / 2})
+	return s2.DistanceFromSegment(planar, pa, pb)
+}
+
+// geoDensifyArgs checks a densify call: the shape, an optional tolerance in
+// meters, and preserve_crossing, which only as the constant false (the
+// default) is accepted.
+func geoDensifyArgs(call *Call, args []cexpr) ([]cexpr, error) {
+	if err := geoArity(call, args, 1, 3); err != nil {
+		return nil, err
+	}
+	if len(args) == 3 {
+		v, ok := constArg(args[2])
+		if !ok || concreteType(v.T) != TypeBool {
+			return nil, errAt(call, "%s: preserve_crossing must be a constant bool", call.Name)
+		}
+		if v.AsBool() {
+			return nil, errAt(call, "%s: preserve_crossing=true (edges crossing the antimeridian) is not supported", call.Name)
+		}
+		args = args[:2]
+	}
+	return args, geoArgsOK(call, args, 0)
+}
+
+// geoDensifyTolerance reads the tolerance, 10 m by default, valid in
+// [0.1, 10000].
+func geoDensifyTolerance(v []Value) (s1.Angle, bool) {
+	if len(v) < 2 {
+		return s1.Angle(10 / earthRadiusMeters), true
+	}
+	t, ok := geoNum(v[1])
+	if !ok || t < 0.1 || t > 10000 {
+		return 0, false
+	}
+	return s1.Angle(t / earthRadiusMeters), true
+}
+
+// geoRawChain reads a chain of positions.
+func geoRawChain(x any) ([][2]float64, bool) {
+	a, ok := x.([]any)
+	if !ok {
+		return nil, false
+	}
+	out := make([][2]float64, len(a))
+	for i, c := range a {
+		if out[i], ok = geoDeg(c); !ok {
+			return nil, false
+		}
+	}
+	return out, true
+}
+
+func geoShapeValue(typ string, coords []any) Value {
+	b := NewBag()
+	b.Set("type", typ)
+	b.Set("coordinates", coords)
+	return Dynamic(b)
+}
+
+func init() {
+	// geo_line_densify(lineString[, tolerance[, preserve_crossing]])
+	governedFuncs["geo_line_densify"] = func(g *governor) fnImpl {
+		return func(call *Call, args []cexpr) (cexpr, error) {
+			args, err := geoDensifyArgs(call, args)
+			if err != nil {
+				return cexpr{}, err
+			}
+			return evalN(TypeDynamic, args, func(_ Type, v []Value) Value {
+				tol, ok := geoDensifyTolerance(v)
+				if _, valid := geoLines(v[0]); !ok || !valid {
+					return Null(TypeDynamic)
+				}
+				typ, coords, _ := geoShape(v[0])
+				d := &densifier{tol: tol, left: geoDensifyMaxPoints, g: g, what: "geo_line_densify function"}
+				line := func(x any) ([]any, bool) {
+					pos, ok := geoRawChain(x)
+					if !ok {
+						return nil, false
+					}
+					return d.chain(x.([]any), pos)
+				}
+				out := make([]any, len(coords))
+				for i, c := range coords {
+					if typ == "LineString" {
+						r, ok := line(coords)
+						if !ok {
+							return Null(TypeDynamic)
+						}
+						return geoShapeValue(typ, r)
+					}
+					if out[i], ok = line(c); !ok {
+						return Null(TypeDynamic)
+					}
+				}
+				return geoShapeValue(typ, out)
+			}), nil
+		}
+	}
+
+	// geo_polygon_densify(polygon[, tolerance[, preserve_crossing]])
+	governedFuncs["geo_polygon_densify"] = func(g *governor) fnImpl {
+		return func(call *Call, args []cexpr) (cexpr, error) {
+			args, err := geoDensifyArgs(call, args)
+			if err != nil {
+				return cexpr{}, err
+			}
+			return evalN(TypeDynamic, args, func(_ Type, v []Value) Value {
+				tol, ok := geoDensifyTolerance(v)
+				if _, valid := geoPolygons(v[0]); !ok || !valid {
+					return Null(TypeDynamic)
+				}
+				typ, _, _ := geoShape(v[0])
+				polys, _ := geoParts(v[0], "Polygon", "MultiPolygon")
+				d := &densifier{tol: tol, left: geoDensifyMaxPoints, g: g, what: "geo_polygon_densify function"}
+				out := make([]any, len(polys))
+				for i, rings := range polys {
+					rs := make([]any, len(rings))
+					for k, r := range rings {
+						pos, ok := geoRawChain(r)
+						if !ok {
+							return Null(TypeDynamic)
+						}
+						if rs[k], ok = d.chain(r.([]any), pos); !ok {
+							return Null(TypeDynamic)
+						}
+					}
+					out[i] = rs
+				}
+				if typ == "Polygon" {
+					return geoShapeValue(typ, out[0].([]any))
+				}
+				return geoShapeValue(typ, out)
+			}), nil
+		}
+	}
+}
