@@ -41,7 +41,7 @@ func geoCellNeighbors(id s2.CellID) []any {
 }
 
 // geohashNeighborSteps are the eight directions, in the order the
-// reference's example lists 'sunny''s neighbors: (longitude, latitude)
+// reference's example lists 'sunny”s neighbors: (longitude, latitude)
 // steps in cell widths.
 var geohashNeighborSteps = [8][2]float64{{0, 1}, {1, 1}, {1, 0}, {1, -1}, {0, -1}, {-1, -1}, {-1, 0}, {-1, 1}}
 
@@ -164,7 +164,7 @@ func geoEdgesOverlap(a, b, c, d s2.Point) bool {
 	// c or d strictly inside ab, or ab inside cd, or the same edge
 	inside := func(x, p, q s2.Point) bool {
 		return x.Distance(p) > eps && x.Distance(q) > eps &&
-			math.Abs((p.Distance(x) + x.Distance(q) - p.Distance(q)).Radians()) < eps
+			math.Abs((p.Distance(x)+x.Distance(q)-p.Distance(q)).Radians()) < eps
 	}
 	same := a.Distance(c) < eps && b.Distance(d) < eps || a.Distance(d) < eps && b.Distance(c) < eps
 	return same || inside(c, a, b) || inside(d, a, b) || inside(a, c, d) || inside(b, c, d)
