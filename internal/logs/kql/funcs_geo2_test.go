@@ -169,3 +169,27 @@ func TestGeoDensifyGoverned(t *testing.T) {
 		t.Fatalf("err = %v, want a limit error", err)
 	}
 }
+
+// TestGeoShapeFunctionsNeverCrash calls each new function with edge values
+// in every argument position: a result or a query error, never a panic.
+func TestGeoShapeFunctionsNeverCrash(t *testing.T) {
+	edge := []string{"real(null)", "long(null)", "dynamic(null)", `""`, `"a"`, "real(nan)", "real(-inf)", "-1", "0",
+		"99999999999", "dynamic([])", "dynamic({})", `dynamic({"type":"Polygon"})`,
+		`dynamic({"type":"Polygon","coordinates":[[[0,0],[1,0],[0,1],[0,0]],[[5,5]]]})`,
+		`dynamic({"type":"LineString","coordinates":[[0,0],[0,0]]})`,
+		`dynamic({"type":"MultiLineString","coordinates":[[[0,0]],"x"]})`, `dynamic([1,"a",null])`, "true"}
+	line, poly := `dynamic({"type":"LineString","coordinates":[[0,0],[1,1]]})`, geoCentralPark
+	edgeCallsNeverCrash(t, map[string][]string{
+		"geo_s2cell_neighbors":          {"'89c259'"},
+		"geo_geohash_neighbors":         {"'sunny'"},
+		"geo_line_centroid":             {line},
+		"geo_polygon_centroid":          {poly},
+		"geo_line_interpolate_point":    {line, "0.5"},
+		"geo_line_locate_point":         {line, "1", "1"},
+		"geo_closest_point_on_line":     {"1", "1", line},
+		"geo_closest_point_on_polygon":  {"1", "1", poly},
+		"geo_distance_point_to_polygon": {"1", "1", poly},
+		"geo_line_densify":              {line, "10"},
+		"geo_polygon_densify":           {poly, "10"},
+	}, edge)
+}
