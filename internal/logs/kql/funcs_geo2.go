@@ -188,12 +188,8 @@ func geoLineCentroid(lines []geoLine) (s2.Point, bool) {
 // geoPolygonsCentroid is the centroid of the polygons' union, or false when
 // it has no area. Overlapping polygons are reported by overlap.
 func geoPolygonsCentroid(polys []*s2.Polygon) (c s2.Point, ok, overlap bool) {
-	for i := range polys {
-		for j := i + 1; j < len(polys); j++ {
-			if polys[i].Intersects(polys[j]) {
-				return s2.Point{}, false, true
-			}
-		}
+	if !geoPolygonsDisjoint(polys) {
+		return s2.Point{}, false, true
 	}
 	var sum s2.Point
 	for _, p := range polys {

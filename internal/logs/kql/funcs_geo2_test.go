@@ -191,5 +191,8 @@ func TestGeoShapeFunctionsNeverCrash(t *testing.T) {
 		"geo_distance_point_to_polygon": {"1", "1", poly},
 		"geo_line_densify":              {line, "10"},
 		"geo_polygon_densify":           {poly, "10"},
+		"geo_line_length":               {line},
+		"geo_polygon_area":              {poly},
+		"geo_polygon_perimeter":         {poly},
 	}, edge)
 }
