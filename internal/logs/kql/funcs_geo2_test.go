@@ -194,5 +194,6 @@ func TestGeoShapeFunctionsNeverCrash(t *testing.T) {
 		"geo_line_length":               {line},
 		"geo_polygon_area":              {poly},
 		"geo_polygon_perimeter":         {poly},
+		"geo_line_to_s2cells":           {line, "11", "100"},
 	}, edge)
 }

@@ -1,6 +1,10 @@
 package kql
 
 import (
+	"math"
+	"slices"
+
+	"github.com/golang/geo/s1"
 	"github.com/golang/geo/s2"
 )
 
@@ -93,4 +97,98 @@ func init() {
 			return Real(sum * earthRadiusMeters)
 		}), nil
 	}, "geo_polygon_perimeter")
+}
+
+// geoLineCovering is the cells of one level that a line's points, or the
+// points within radius (radians) of the line, fall in, in cell order; false
+// beyond geoMaxCells cells. The line's length bounds the count from below
+// before any cell is made; with a radius the covering grows from the
+// line's own cells to their neighbors while those are near enough, each
+// new cell counted against the governor.
+func geoLineCovering(lines []geoLine, level int, radius float64, g *governor) ([]s2.CellID, bool) {
+	var length float64
+	for _, l := range lines {
+		length += (*s2.Polyline)(&l).Length().Radians()
+	}
+	if length/s2.MaxDiagMetric.Value(level) > geoMaxCells ||
+		math.Pi*radius*radius/s2.AvgAreaMetric.Value(level) > geoMaxCells {
+		return nil, false
+	}
+	rc := &s2.RegionCoverer{MinLevel: level, MaxLevel: level, MaxCells: geoMaxCells}
+	seen := map[s2.CellID]bool{}
+	var cells []s2.CellID
+	add := func(c s2.CellID) bool {
+		seen[c] = true
+		cells = append(cells, c)
+		g.alloc("geo_line_to_s2cells function", 64)
+		return len(cells) <= geoMaxCells
+	}
+	index := s2.NewShapeIndex()
+	for _, l := range lines {
+		pl := s2.Polyline(l)
+		index.Add(&pl)
+		for _, c := range rc.Covering(&pl) {
+			if !seen[c] && !add(c) {
+				return nil, false
+			}
+		}
+	}
+	if radius > 0 {
+		q := s2.NewClosestEdgeQuery(index, s2.NewClosestEdgeQueryOptions())
+		limit := s1.ChordAngleFromAngle(s1.Angle(radius)).Successor()
+		for i := 0; i < len(cells); i++ {
+			for _, n := range cells[i].AllNeighbors(level) {
+				if seen[n] {
+					continue
+				}
+				seen[n] = true
+				if q.IsDistanceLess(s2.NewMinDistanceToCellTarget(s2.CellFromCellID(n)), limit) && !add(n) {
+					return nil, false
+				}
+			}
+		}
+	}
+	slices.Sort(cells)
+	return cells, true
+}
+
+func init() {
+	// geo_line_to_s2cells(lineString[, level[, radius]])
+	governedFuncs["geo_line_to_s2cells"] = func(g *governor) fnImpl {
+		return func(call *Call, args []cexpr) (cexpr, error) {
+			if err := geoArity(call, args, 1, 3); err != nil {
+				return cexpr{}, err
+			}
+			if len(args) > 1 {
+				if t := concreteType(args[1].t); t != TypeInt && t != TypeLong && t != TypeDynamic && t != TypeUnknown {
+					return cexpr{}, errAt(call, "%s: argument 2 (the level) must be an int, got %s", call.Name, t)
+				}
+			}
+			if err := geoArgsOK(call, args, 0); err != nil {
+				return cexpr{}, err
+			}
+			var cache shapeCache[[]geoLine]
+			return evalN(TypeDynamic, args, func(_ Type, v []Value) Value {
+				lines, ok := cache.get(v[0], geoLines)
+				level, ok2 := geoLevel(v, 1, 11, 0, 30)
+				radius := 0.0
+				ok3 := true
+				if len(v) > 2 {
+					radius, ok3 = geoNum(v[2])
+				}
+				if !ok || !ok2 || !ok3 || radius < 0 {
+					return Null(TypeDynamic)
+				}
+				cells, ok := geoLineCovering(lines, level, radius/earthRadiusMeters, g)
+				if !ok {
+					return Null(TypeDynamic)
+				}
+				out := make([]any, len(cells))
+				for i, c := range cells {
+					out[i] = c.ToToken()
+				}
+				return Dynamic(out)
+			}), nil
+		}
+	}
 }

@@ -5,6 +5,9 @@ import (
 	"errors"
 	"strings"
 	"testing"
+
+	"github.com/golang/geo/s1"
+	"github.com/golang/geo/s2"
 )
 
 // TestGeoMeasures checks geo_line_length, geo_polygon_area and
@@ -51,5 +54,93 @@ func TestGeoMeasuresRefuseOverlaps(t *testing.T) {
 		if !errors.As(err, &ce) || !strings.Contains(err.Error(), "union") {
 			t.Errorf("%s: %v, want an error about the union", q, err)
 		}
+	}
+}
+
+// TestGeoLineToS2Cells runs geo-line-to-s2cells-function's join example
+// (tube stations within 500 m of streets) and checks the covering against
+// brute force: every cell it holds is within the radius of the line, and
+// the cells of points near the line are in it.
+func TestGeoLineToS2Cells(t *testing.T) {
+	res := runQuery(t, `let radius = 500;
+let tube_stations = datatable(tube_station_name:string, lng:real, lat: real)
+[
+    "St. James' Park",        -0.13451078568013486, 51.49919145858172,
+     "London Bridge station", -0.08492752160134387, 51.504876316440914,
+];
+let streets = datatable(street_name:string, line:dynamic)
+[
+    "Buckingham Palace", dynamic({"type":"LineString","coordinates":[[-0.1399656708283601,51.50190802248855],[-0.14088438832752104,51.50012082761452]]}),
+    "London Bridge",    dynamic({"type":"LineString","coordinates":[[-0.087152,51.509596],[-0.088340,51.506110]]}),
+];
+let join_level = 14;
+let lines = materialize(streets | extend id = new_guid());
+let res =
+    lines
+    | project id, covering = geo_line_to_s2cells(line, join_level, radius)
+    | mv-expand covering to typeof(string)
+    | join kind=inner hint.strategy=broadcast
+    (
+        tube_stations
+        | extend covering = geo_point_to_s2cell(lng, lat, join_level)
+    ) on covering;
+res | lookup lines on id
+| where geo_distance_point_to_line(lng, lat, line) <= radius
+| summarize count = count() by name = street_name
+| order by name asc`)
+	if got := joinColumn(res, 0) + "/" + joinColumn(res, 1); got != "Buckingham Palace,London Bridge/1,1" {
+		t.Errorf("stations near streets: %s", got)
+	}
+
+	line := `dynamic({"type":"LineString","coordinates":[[-0.1399656708283601,51.50190802248855],[-0.14088438832752104,51.50012082761452]]})`
+	for _, tc := range []struct{ expr, want string }{
+		{`tostring(geo_line_to_s2cells(` + line + `, 14))`, `["487604d9"]`},
+		// a point 400 m from the line is in the 500 m covering, and its cell
+		// is not in the covering without a radius
+		{`array_index_of(geo_line_to_s2cells(` + line + `, 14, 500), geo_point_to_s2cell(-0.1342, 51.5012, 14)) >= 0`, "True"},
+		{`round(geo_distance_point_to_line(-0.1342, 51.5012, ` + line + `) / 100)`, "4"},
+		{`array_index_of(geo_line_to_s2cells(` + line + `, 14), geo_point_to_s2cell(-0.1342, 51.5012, 14)) >= 0`, "False"},
+		{`isnull(geo_line_to_s2cells(dynamic({"type":"LineString","coordinates":[[[0,0],[0,0]]]})))`, "True"},
+		{`isnull(geo_line_to_s2cells(` + line + `, 31))`, "True"},
+		{`isnull(geo_line_to_s2cells(` + line + `, 14, -1))`, "True"},
+		// more than 65,536 cells: null, refused before the cells are made
+		{`isnull(geo_line_to_s2cells(dynamic({"type":"LineString","coordinates":[[0,0],[100,0]]}), 30))`, "True"},
+	} {
+		res := runQuery(t, "print r="+tc.expr)
+		if got := res.Rows[0][0].Plain(); got != tc.want && res.Rows[0][0].Text() != tc.want {
+			t.Errorf("%s = %s, want %s", tc.expr, got, tc.want)
+		}
+	}
+}
+
+// TestGeoLineCoveringMatchesBruteForce: the radius covering holds exactly
+// the cells, among all cells of the level around the line, whose distance
+// to the line is within the radius.
+func TestGeoLineCoveringMatchesBruteForce(t *testing.T) {
+	a := s2.PointFromLatLng(s2.LatLngFromDegrees(51.5019, -0.13997))
+	b := s2.PointFromLatLng(s2.LatLngFromDegrees(51.5001, -0.14088))
+	const level, meters = 15, 400.0
+	cells, ok := geoLineCovering([]geoLine{{a, b}}, level, meters/earthRadiusMeters, newGovernor(Limits{}))
+	if !ok {
+		t.Fatal("no covering")
+	}
+	got := map[s2.CellID]bool{}
+	for _, c := range cells {
+		got[c] = true
+	}
+	// every cell of the level within 2 km of the line's start
+	rc := &s2.RegionCoverer{MinLevel: level, MaxLevel: level, MaxCells: 1 << 20}
+	limit := s1.ChordAngleFromAngle(s1.Angle(meters / earthRadiusMeters))
+	near := 0
+	for _, c := range rc.Covering(s2.CapFromCenterAngle(a, s1.Angle(2000/earthRadiusMeters))) {
+		d := s2.CellFromCellID(c).DistanceToEdge(a, b)
+		if in := d <= limit; in != got[c] {
+			t.Errorf("cell %s at %.1f m: in covering %v", c.ToToken(), d.Angle().Radians()*earthRadiusMeters, got[c])
+		} else if in {
+			near++
+		}
+	}
+	if near != len(cells) || near < 10 {
+		t.Errorf("%d cells near the line, covering of %d", near, len(cells))
 	}
 }
