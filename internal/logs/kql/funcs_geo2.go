@@ -523,13 +523,6 @@ func geoRawChain(x any) ([][2]float64, bool) {
 	return out, true
 }
 
-func geoShapeValue(typ string, coords []any) Value {
-	b := NewBag()
-	b.Set("type", typ)
-	b.Set("coordinates", coords)
-	return Dynamic(b)
-}
-
 func init() {
 	// geo_line_densify(lineString[, tolerance[, preserve_crossing]])
 	governedFuncs["geo_line_densify"] = func(g *governor) fnImpl {
@@ -559,13 +552,13 @@ func init() {
 						if !ok {
 							return Null(TypeDynamic)
 						}
-						return geoShapeValue(typ, r)
+						return geoShapeValueAny(typ, r)
 					}
 					if out[i], ok = line(c); !ok {
 						return Null(TypeDynamic)
 					}
 				}
-				return geoShapeValue(typ, out)
+				return geoShapeValueAny(typ, out)
 			}), nil
 		}
 	}
@@ -600,9 +593,9 @@ func init() {
 					out[i] = rs
 				}
 				if typ == "Polygon" {
-					return geoShapeValue(typ, out[0].([]any))
+					return geoShapeValueAny(typ, out[0].([]any))
 				}
-				return geoShapeValue(typ, out)
+				return geoShapeValueAny(typ, out)
 			}), nil
 		}
 	}

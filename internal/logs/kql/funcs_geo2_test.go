@@ -195,5 +195,6 @@ func TestGeoShapeFunctionsNeverCrash(t *testing.T) {
 		"geo_polygon_area":              {poly},
 		"geo_polygon_perimeter":         {poly},
 		"geo_line_to_s2cells":           {line, "11", "100"},
+		"geo_from_wkt":                  {"'POINT (1 1)'"},
 	}, edge)
 }

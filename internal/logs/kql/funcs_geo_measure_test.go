@@ -144,3 +144,35 @@ func TestGeoLineCoveringMatchesBruteForce(t *testing.T) {
 		t.Errorf("%d cells near the line, covering of %d", near, len(cells))
 	}
 }
+
+// TestGeoFromWKT checks geo-from-wkt-function's examples and the inputs it
+// answers with null.
+func TestGeoFromWKT(t *testing.T) {
+	for _, tc := range []struct{ wkt, want string }{
+		{"POINT (1 2)", `{"type":"Point","coordinates":[1,2]}`},
+		{"LINESTRING (1 2, 3 4)", `{"type":"LineString","coordinates":[[1,2],[3,4]]}`},
+		{"POLYGON ((0 0, 2 0, 2 2, 0 0))", `{"type":"Polygon","coordinates":[[[0,0],[2,0],[2,2],[0,0]]]}`},
+		{"MULTIPOINT (1 1, 2 2, 3 3)", `{"type":"MultiPoint","coordinates":[[1,1],[2,2],[3,3]]}`},
+		{"MULTILINESTRING ((1 1, 2 2, 3 3), (4 4, 5 5))", `{"type":"MultiLineString","coordinates":[[[1,1],[2,2],[3,3]],[[4,4],[5,5]]]}`},
+		{"MULTIPOLYGON (((0 0, 2 0, 2 2, 0 0)),((10 10, 12 10, 12 12, 10 10)))", `{"type":"MultiPolygon","coordinates":[[[[0,0],[2,0],[2,2],[0,0]]],[[[10,10],[12,10],[12,12],[10,10]]]]}`},
+		{"GEOMETRYCOLLECTION (POINT (1 1),LINESTRING (2 2, 3 3, 4 4),POLYGON ((10 10, 12 10, 12 12, 10 10)))", `{"type":"GeometryCollection","geometries":[{"type":"Point","coordinates":[1,1]},{"type":"LineString","coordinates":[[2,2],[3,3],[4,4]]},{"type":"Polygon","coordinates":[[[10,10],[12,10],[12,12],[10,10]]]}]}`},
+		// the other spelling of a multipoint, lower case, decimals
+		{"multipoint ((1.5 -2), (3 4e1))", `{"type":"MultiPoint","coordinates":[[1.5,-2],[3,40.0]]}`},
+		{"LINESTRING", ""},
+		{"POINT (1 2 3)", ""},
+		{"POINT EMPTY", ""},
+		{"POINT (200 1)", ""},
+		{"POLYGON ((0 0, 2 0, 2 2, 0 1))", ""},
+		{"POINT (1 2) x", ""},
+		{"CIRCLE (1 2)", ""},
+	} {
+		res := runQuery(t, "print r = tostring(geo_from_wkt('"+tc.wkt+"'))")
+		if got := res.Rows[0][0].Plain(); got != tc.want {
+			t.Errorf("%s = %s, want %s", tc.wkt, got, tc.want)
+		}
+	}
+	deep := strings.Repeat("GEOMETRYCOLLECTION (", 40) + "POINT (1 1)" + strings.Repeat(")", 40)
+	if res := runQuery(t, "print r = isnull(geo_from_wkt('"+deep+"'))"); res.Rows[0][0].Text() != "True" {
+		t.Error("a collection nested 40 deep is not null")
+	}
+}
