@@ -196,5 +196,7 @@ func TestGeoShapeFunctionsNeverCrash(t *testing.T) {
 		"geo_polygon_perimeter":         {poly},
 		"geo_line_to_s2cells":           {line, "11", "100"},
 		"geo_from_wkt":                  {"'POINT (1 1)'"},
+		"geo_line_simplify":             {line, "10"},
+		"geo_polygon_simplify":          {poly, "10"},
 	}, edge)
 }
