@@ -124,28 +124,28 @@ func geoClosestOnPolygons(x s2.Point, polys []*s2.Polygon) (s2.Point, bool) {
 // geoLinesOverlap reports whether two of the lines run along a common
 // stretch (edges on one great circle whose spans overlap): their union is
 // then shorter than their sum. Crossing or touching lines do not overlap.
+// An index of the lines finds, for each edge, the other lines' edges that
+// touch it, so the check does not compare every pair of edges.
 func geoLinesOverlap(lines []geoLine) bool {
 	if len(lines) < 2 {
 		return false
 	}
-	bounds := make([]s2.Rect, len(lines))
-	for i, l := range lines {
-		r := s2.EmptyRect()
-		for _, p := range l {
-			r = r.AddPoint(s2.LatLngFromPoint(p))
-		}
-		bounds[i] = r.PolarClosure()
+	index := s2.NewShapeIndex()
+	for k := range lines {
+		pl := s2.Polyline(lines[k])
+		index.Add(&pl)
 	}
-	for i := range lines {
-		for j := i + 1; j < len(lines); j++ {
-			if !bounds[i].Intersects(bounds[j]) {
-				continue
-			}
-			for a := 1; a < len(lines[i]); a++ {
-				for b := 1; b < len(lines[j]); b++ {
-					if geoEdgesOverlap(lines[i][a-1], lines[i][a], lines[j][b-1], lines[j][b]) {
-						return true
-					}
+	opts := s2.NewClosestEdgeQueryOptions().DistanceLimit(s1.ChordAngleFromAngle(1e-12).Successor())
+	q := s2.NewClosestEdgeQuery(index, opts)
+	for k, l := range lines {
+		for a := 1; a < len(l); a++ {
+			for _, r := range q.FindEdges(s2.NewMinDistanceToEdgeTarget(s2.Edge{V0: l[a-1], V1: l[a]})) {
+				if int(r.ShapeID()) == k || r.EdgeID() < 0 {
+					continue
+				}
+				o := lines[r.ShapeID()]
+				if geoEdgesOverlap(l[a-1], l[a], o[r.EdgeID()], o[r.EdgeID()+1]) {
+					return true
 				}
 			}
 		}
@@ -185,20 +185,17 @@ func geoLineCentroid(lines []geoLine) (s2.Point, bool) {
 	return s2.Point{Vector: sum.Normalize()}, true
 }
 
-// geoPolygonsCentroid is the centroid of the polygons' union, or false when
-// it has no area. Overlapping polygons are reported by overlap.
-func geoPolygonsCentroid(polys []*s2.Polygon) (c s2.Point, ok, overlap bool) {
-	if !geoPolygonsDisjoint(polys) {
-		return s2.Point{}, false, true
-	}
+// geoPolygonsCentroid is the centroid of polygons that do not overlap, or
+// false when they have no area.
+func geoPolygonsCentroid(polys []*s2.Polygon) (s2.Point, bool) {
 	var sum s2.Point
 	for _, p := range polys {
 		sum = s2.Point{Vector: sum.Add(p.Centroid().Vector)}
 	}
 	if sum.Norm() == 0 {
-		return s2.Point{}, false, false
+		return s2.Point{}, false
 	}
-	return s2.Point{Vector: sum.Normalize()}, true, false
+	return s2.Point{Vector: sum.Normalize()}, true
 }
 
 func geoPointOf(p s2.Point) Value { return geoPointValue(s2.LatLngFromPoint(p)) }
@@ -247,16 +244,16 @@ func init() {
 		if err := geoCheck(call, args, 1, 1, 0); err != nil {
 			return cexpr{}, err
 		}
-		var cache shapeCache[[]geoLine]
+		var cache shapeCache[geoLineUnion]
 		return evalN(TypeDynamic, args, func(_ Type, v []Value) Value {
-			lines, ok := cache.get(v[0], geoLines)
+			u, ok := cache.get(v[0], readLineUnion)
 			if !ok {
 				return Null(TypeDynamic)
 			}
-			if geoLinesOverlap(lines) {
+			if u.overlap {
 				geoUnionNeeded(call)
 			}
-			c, ok := geoLineCentroid(lines)
+			c, ok := geoLineCentroid(u.lines)
 			if !ok {
 				return Null(TypeDynamic)
 			}
@@ -269,16 +266,16 @@ func init() {
 		if err := geoCheck(call, args, 1, 1, 0); err != nil {
 			return cexpr{}, err
 		}
-		var cache shapeCache[[]*s2.Polygon]
+		var cache shapeCache[geoPolyUnion]
 		return evalN(TypeDynamic, args, func(_ Type, v []Value) Value {
-			polys, ok := cache.get(v[0], geoPolygons)
+			u, ok := cache.get(v[0], readPolyUnion)
 			if !ok {
 				return Null(TypeDynamic)
 			}
-			c, ok, overlap := geoPolygonsCentroid(polys)
-			if overlap {
+			if u.overlap {
 				geoUnionNeeded(call)
 			}
+			c, ok := geoPolygonsCentroid(u.polys)
 			if !ok {
 				return Null(TypeDynamic)
 			}

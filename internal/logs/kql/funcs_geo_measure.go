@@ -18,12 +18,40 @@ import (
 func geoPolygonsDisjoint(polys []*s2.Polygon) bool {
 	for i := range polys {
 		for j := i + 1; j < len(polys); j++ {
-			if polys[i].Intersects(polys[j]) {
+			if polys[i].RectBound().Intersects(polys[j].RectBound()) && polys[i].Intersects(polys[j]) {
 				return false
 			}
 		}
 	}
 	return true
+}
+
+// geoLineUnion and geoPolyUnion are a multi-shape read with its overlap
+// check, which a constant shape's cache then holds too.
+type geoLineUnion struct {
+	lines   []geoLine
+	overlap bool
+}
+
+type geoPolyUnion struct {
+	polys   []*s2.Polygon
+	overlap bool
+}
+
+func readLineUnion(v Value) (geoLineUnion, bool) {
+	lines, ok := geoLines(v)
+	if !ok {
+		return geoLineUnion{}, false
+	}
+	return geoLineUnion{lines, geoLinesOverlap(lines)}, true
+}
+
+func readPolyUnion(v Value) (geoPolyUnion, bool) {
+	polys, ok := geoPolygons(v)
+	if !ok {
+		return geoPolyUnion{}, false
+	}
+	return geoPolyUnion{polys, !geoPolygonsDisjoint(polys)}, true
 }
 
 func init() {
@@ -32,17 +60,17 @@ func init() {
 		if err := geoCheck(call, args, 1, 1, 0); err != nil {
 			return cexpr{}, err
 		}
-		var cache shapeCache[[]geoLine]
+		var cache shapeCache[geoLineUnion]
 		return evalN(TypeReal, args, func(_ Type, v []Value) Value {
-			lines, ok := cache.get(v[0], geoLines)
+			u, ok := cache.get(v[0], readLineUnion)
 			if !ok {
 				return Null(TypeReal)
 			}
-			if geoLinesOverlap(lines) {
+			if u.overlap {
 				geoUnionNeeded(call)
 			}
 			var sum float64
-			for _, l := range lines {
+			for _, l := range u.lines {
 				sum += (*s2.Polyline)(&l).Length().Radians()
 			}
 			return Real(sum * earthRadiusMeters)
@@ -54,17 +82,17 @@ func init() {
 		if err := geoCheck(call, args, 1, 1, 0); err != nil {
 			return cexpr{}, err
 		}
-		var cache shapeCache[[]*s2.Polygon]
+		var cache shapeCache[geoPolyUnion]
 		return evalN(TypeReal, args, func(_ Type, v []Value) Value {
-			polys, ok := cache.get(v[0], geoPolygons)
+			u, ok := cache.get(v[0], readPolyUnion)
 			if !ok {
 				return Null(TypeReal)
 			}
-			if !geoPolygonsDisjoint(polys) {
+			if u.overlap {
 				geoUnionNeeded(call)
 			}
 			var sum float64
-			for _, p := range polys {
+			for _, p := range u.polys {
 				sum += p.Area()
 			}
 			return Real(sum * earthRadiusMeters * earthRadiusMeters)
@@ -76,17 +104,17 @@ func init() {
 		if err := geoCheck(call, args, 1, 1, 0); err != nil {
 			return cexpr{}, err
 		}
-		var cache shapeCache[[]*s2.Polygon]
+		var cache shapeCache[geoPolyUnion]
 		return evalN(TypeReal, args, func(_ Type, v []Value) Value {
-			polys, ok := cache.get(v[0], geoPolygons)
+			u, ok := cache.get(v[0], readPolyUnion)
 			if !ok {
 				return Null(TypeReal)
 			}
-			if !geoPolygonsDisjoint(polys) {
+			if u.overlap {
 				geoUnionNeeded(call)
 			}
 			var sum float64
-			for _, p := range polys {
+			for _, p := range u.polys {
 				for _, l := range p.Loops() {
 					for i := 0; i < l.NumEdges(); i++ {
 						e := l.Edge(i)

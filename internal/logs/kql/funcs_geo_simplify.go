@@ -158,13 +158,14 @@ func init() {
 			if err := geoCheck(call, args, 1, 2, 0); err != nil {
 				return cexpr{}, err
 			}
+			var cache shapeCache[geoLineUnion]
 			return evalN(TypeDynamic, args, func(_ Type, v []Value) Value {
 				tol, ok := geoSimplifyTolerance(v, 0, geoSimplifyMaxTolerance*earthRadiusMeters)
-				lines, valid := geoLines(v[0])
+				u, valid := cache.get(v[0], readLineUnion)
 				if !ok || !valid {
 					return Null(TypeDynamic)
 				}
-				if geoLinesOverlap(lines) {
+				if u.overlap {
 					geoUnionNeeded(call)
 				}
 				typ, coords, _ := geoShape(v[0])
@@ -202,13 +203,14 @@ func init() {
 			if err := geoCheck(call, args, 1, 2, 0); err != nil {
 				return cexpr{}, err
 			}
+			var cache shapeCache[geoPolyUnion]
 			return evalN(TypeDynamic, args, func(_ Type, v []Value) Value {
 				tol, ok := geoSimplifyTolerance(v, 0.1, 10000)
-				polys, valid := geoPolygons(v[0])
+				u, valid := cache.get(v[0], readPolyUnion)
 				if !ok || !valid {
 					return Null(TypeDynamic)
 				}
-				if !geoPolygonsDisjoint(polys) {
+				if u.overlap {
 					geoUnionNeeded(call)
 				}
 				raw, _ := geoParts(v[0], "Polygon", "MultiPolygon")
