@@ -239,49 +239,18 @@ func init() {
 		return Dynamic(ns)
 	}), "geo_geohash_neighbors")
 
-	// geo_line_centroid(lineString)
-	register(func(call *Call, args []cexpr) (cexpr, error) {
-		if err := geoCheck(call, args, 1, 1, 0); err != nil {
-			return cexpr{}, err
-		}
-		var cache shapeCache[geoLineUnion]
-		return evalN(TypeDynamic, args, func(_ Type, v []Value) Value {
-			u, ok := cache.get(v[0], readLineUnion)
-			if !ok {
-				return Null(TypeDynamic)
-			}
-			if u.overlap {
-				geoUnionNeeded(call)
-			}
-			c, ok := geoLineCentroid(u.lines)
-			if !ok {
-				return Null(TypeDynamic)
-			}
+	register(geoUnionFunc(readLineUnion, TypeDynamic, func(u geoLineUnion) Value {
+		if c, ok := geoLineCentroid(u.lines); ok {
 			return geoPointOf(c)
-		}), nil
-	}, "geo_line_centroid")
-
-	// geo_polygon_centroid(polygon)
-	register(func(call *Call, args []cexpr) (cexpr, error) {
-		if err := geoCheck(call, args, 1, 1, 0); err != nil {
-			return cexpr{}, err
 		}
-		var cache shapeCache[geoPolyUnion]
-		return evalN(TypeDynamic, args, func(_ Type, v []Value) Value {
-			u, ok := cache.get(v[0], readPolyUnion)
-			if !ok {
-				return Null(TypeDynamic)
-			}
-			if u.overlap {
-				geoUnionNeeded(call)
-			}
-			c, ok := geoPolygonsCentroid(u.polys)
-			if !ok {
-				return Null(TypeDynamic)
-			}
+		return Null(TypeDynamic)
+	}), "geo_line_centroid")
+	register(geoUnionFunc(readPolyUnion, TypeDynamic, func(u geoPolyUnion) Value {
+		if c, ok := geoPolygonsCentroid(u.polys); ok {
 			return geoPointOf(c)
-		}), nil
-	}, "geo_polygon_centroid")
+		}
+		return Null(TypeDynamic)
+	}), "geo_polygon_centroid")
 
 	// geo_line_interpolate_point(lineString, fraction)
 	register(func(call *Call, args []cexpr) (cexpr, error) {
@@ -328,62 +297,42 @@ func init() {
 		}), nil
 	}, "geo_line_locate_point")
 
-	// geo_closest_point_on_line(longitude, latitude, lineString)
-	register(func(call *Call, args []cexpr) (cexpr, error) {
-		if err := geoCheck(call, args, 3, 3, 2); err != nil {
-			return cexpr{}, err
+	register(geoPointShapeFunc(geoLines, TypeDynamic, func(x s2.Point, _ s2.LatLng, lines []geoLine) Value {
+		return geoPointOf(geoClosestOnLines(x, lines))
+	}), "geo_closest_point_on_line")
+	// a point inside is its own closest point, returned as given (not a
+	// round trip through S2), at distance 0
+	register(geoPointShapeFunc(geoPolygons, TypeDynamic, func(x s2.Point, ll s2.LatLng, polys []*s2.Polygon) Value {
+		if p, in := geoClosestOnPolygons(x, polys); !in {
+			return geoPointOf(p)
 		}
-		var cache shapeCache[[]geoLine]
-		return evalN(TypeDynamic, args, func(_ Type, v []Value) Value {
-			ll, ok := geoLatLng(v[0], v[1])
-			lines, ok2 := cache.get(v[2], geoLines)
-			if !ok || !ok2 {
-				return Null(TypeDynamic)
-			}
-			return geoPointOf(geoClosestOnLines(s2.PointFromLatLng(ll), lines))
-		}), nil
-	}, "geo_closest_point_on_line")
-
-	// geo_closest_point_on_polygon(longitude, latitude, polygon): the point
-	// itself when a polygon holds it
-	register(func(call *Call, args []cexpr) (cexpr, error) {
-		if err := geoCheck(call, args, 3, 3, 2); err != nil {
-			return cexpr{}, err
-		}
-		var cache shapeCache[[]*s2.Polygon]
-		return evalN(TypeDynamic, args, func(_ Type, v []Value) Value {
-			ll, ok := geoLatLng(v[0], v[1])
-			polys, ok2 := cache.get(v[2], geoPolygons)
-			if !ok || !ok2 {
-				return Null(TypeDynamic)
-			}
-			if p, in := geoClosestOnPolygons(s2.PointFromLatLng(ll), polys); !in {
-				return geoPointOf(p)
-			}
-			return geoPointValue(ll) // the input, not a round trip through S2
-		}), nil
-	}, "geo_closest_point_on_polygon")
-
-	// geo_distance_point_to_polygon(longitude, latitude, polygon): 0 inside
-	register(func(call *Call, args []cexpr) (cexpr, error) {
-		if err := geoCheck(call, args, 3, 3, 2); err != nil {
-			return cexpr{}, err
-		}
-		var cache shapeCache[[]*s2.Polygon]
-		return evalN(TypeReal, args, func(_ Type, v []Value) Value {
-			ll, ok := geoLatLng(v[0], v[1])
-			polys, ok2 := cache.get(v[2], geoPolygons)
-			if !ok || !ok2 {
-				return Null(TypeReal)
-			}
-			x := s2.PointFromLatLng(ll)
-			p, in := geoClosestOnPolygons(x, polys)
-			if in {
-				return Real(0)
-			}
+		return geoPointValue(ll)
+	}), "geo_closest_point_on_polygon")
+	register(geoPointShapeFunc(geoPolygons, TypeReal, func(x s2.Point, _ s2.LatLng, polys []*s2.Polygon) Value {
+		if p, in := geoClosestOnPolygons(x, polys); !in {
 			return Real(x.Distance(p).Radians() * earthRadiusMeters)
+		}
+		return Real(0)
+	}), "geo_distance_point_to_polygon")
+}
+
+// geoPointShapeFunc builds a function of (longitude, latitude, shape): f
+// sees the point and the shape when both are valid; otherwise null.
+func geoPointShapeFunc[T any](read func(Value) (T, bool), t Type, f func(x s2.Point, ll s2.LatLng, shape T) Value) fnImpl {
+	return func(call *Call, args []cexpr) (cexpr, error) {
+		if err := geoCheck(call, args, 3, 3, 2); err != nil {
+			return cexpr{}, err
+		}
+		var cache shapeCache[T]
+		return evalN(t, args, func(_ Type, v []Value) Value {
+			ll, ok := geoLatLng(v[0], v[1])
+			shape, ok2 := cache.get(v[2], read)
+			if !ok || !ok2 {
+				return Null(t)
+			}
+			return f(s2.PointFromLatLng(ll), ll, shape)
 		}), nil
-	}, "geo_distance_point_to_polygon")
+	}
 }
 
 // geoDensifyMaxPoints is the densify functions' documented limit on the

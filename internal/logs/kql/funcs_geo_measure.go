@@ -54,77 +54,65 @@ func readPolyUnion(v Value) (geoPolyUnion, bool) {
 	return geoPolyUnion{polys, !geoPolygonsDisjoint(polys)}, true
 }
 
+func (u geoLineUnion) overlaps() bool { return u.overlap }
+func (u geoPolyUnion) overlaps() bool { return u.overlap }
+
+// geoUnionFunc builds a function of one multi-shape whose answer is the
+// union's: f sees the shape when its parts do not overlap; overlapping
+// parts stop the query (geoUnionNeeded), an invalid shape is null.
+func geoUnionFunc[T interface{ overlaps() bool }](read func(Value) (T, bool), t Type, f func(T) Value) fnImpl {
+	return func(call *Call, args []cexpr) (cexpr, error) {
+		if err := geoCheck(call, args, 1, 1, 0); err != nil {
+			return cexpr{}, err
+		}
+		var cache shapeCache[T]
+		return evalN(t, args, func(_ Type, v []Value) Value {
+			u, ok := cache.get(v[0], read)
+			if !ok {
+				return Null(t)
+			}
+			if u.overlaps() {
+				geoUnionNeeded(call)
+			}
+			return f(u)
+		}), nil
+	}
+}
+
 func init() {
-	// geo_line_length(lineString), meters
-	register(func(call *Call, args []cexpr) (cexpr, error) {
-		if err := geoCheck(call, args, 1, 1, 0); err != nil {
-			return cexpr{}, err
+	// lengths in meters, areas in square meters; a perimeter counts every
+	// ring, holes included
+	register(geoUnionFunc(readLineUnion, TypeReal, func(u geoLineUnion) Value {
+		var sum float64
+		for _, l := range u.lines {
+			sum += (*s2.Polyline)(&l).Length().Radians()
 		}
-		var cache shapeCache[geoLineUnion]
-		return evalN(TypeReal, args, func(_ Type, v []Value) Value {
-			u, ok := cache.get(v[0], readLineUnion)
-			if !ok {
-				return Null(TypeReal)
-			}
-			if u.overlap {
-				geoUnionNeeded(call)
-			}
-			var sum float64
-			for _, l := range u.lines {
-				sum += (*s2.Polyline)(&l).Length().Radians()
-			}
-			return Real(sum * earthRadiusMeters)
-		}), nil
-	}, "geo_line_length")
+		return Real(sum * earthRadiusMeters)
+	}), "geo_line_length")
+	register(geoUnionFunc(readPolyUnion, TypeReal, func(u geoPolyUnion) Value {
+		var sum float64
+		for _, p := range u.polys {
+			sum += p.Area()
+		}
+		return Real(sum * earthRadiusMeters * earthRadiusMeters)
+	}), "geo_polygon_area")
+	register(geoUnionFunc(readPolyUnion, TypeReal, func(u geoPolyUnion) Value {
+		return Real(geoPerimeter(u.polys) * earthRadiusMeters)
+	}), "geo_polygon_perimeter")
+}
 
-	// geo_polygon_area(polygon), square meters
-	register(func(call *Call, args []cexpr) (cexpr, error) {
-		if err := geoCheck(call, args, 1, 1, 0); err != nil {
-			return cexpr{}, err
+// geoPerimeter is the length of every ring of the polygons, in radians.
+func geoPerimeter(polys []*s2.Polygon) float64 {
+	var sum float64
+	for _, p := range polys {
+		for _, l := range p.Loops() {
+			for i := 0; i < l.NumEdges(); i++ {
+				e := l.Edge(i)
+				sum += e.V0.Distance(e.V1).Radians()
+			}
 		}
-		var cache shapeCache[geoPolyUnion]
-		return evalN(TypeReal, args, func(_ Type, v []Value) Value {
-			u, ok := cache.get(v[0], readPolyUnion)
-			if !ok {
-				return Null(TypeReal)
-			}
-			if u.overlap {
-				geoUnionNeeded(call)
-			}
-			var sum float64
-			for _, p := range u.polys {
-				sum += p.Area()
-			}
-			return Real(sum * earthRadiusMeters * earthRadiusMeters)
-		}), nil
-	}, "geo_polygon_area")
-
-	// geo_polygon_perimeter(polygon), meters: every ring, holes included
-	register(func(call *Call, args []cexpr) (cexpr, error) {
-		if err := geoCheck(call, args, 1, 1, 0); err != nil {
-			return cexpr{}, err
-		}
-		var cache shapeCache[geoPolyUnion]
-		return evalN(TypeReal, args, func(_ Type, v []Value) Value {
-			u, ok := cache.get(v[0], readPolyUnion)
-			if !ok {
-				return Null(TypeReal)
-			}
-			if u.overlap {
-				geoUnionNeeded(call)
-			}
-			var sum float64
-			for _, p := range u.polys {
-				for _, l := range p.Loops() {
-					for i := 0; i < l.NumEdges(); i++ {
-						e := l.Edge(i)
-						sum += e.V0.Distance(e.V1).Radians()
-					}
-				}
-			}
-			return Real(sum * earthRadiusMeters)
-		}), nil
-	}, "geo_polygon_perimeter")
+	}
+	return sum
 }
 
 // geoLineCovering is the cells of one level that a line's points, or the
@@ -211,11 +199,7 @@ func init() {
 				if !ok {
 					return Null(TypeDynamic)
 				}
-				out := make([]any, len(cells))
-				for i, c := range cells {
-					out[i] = c.ToToken()
-				}
-				return Dynamic(out)
+				return geoTokens(cells)
 			}), nil
 		}
 	}
