@@ -469,80 +469,79 @@ func geoRawChain(x any) ([][2]float64, bool) {
 	return out, true
 }
 
+// geoDensifyFunc builds a densify function: the shape must pass valid, the
+// tolerance be in range; shape densifies it (false: too many points).
+func geoDensifyFunc(what string, valid func(Value) bool, shape func(d *densifier, v Value) (Value, bool)) func(g *governor) fnImpl {
+	return func(g *governor) fnImpl {
+		return func(call *Call, args []cexpr) (cexpr, error) {
+			args, err := geoDensifyArgs(call, args)
+			if err != nil {
+				return cexpr{}, err
+			}
+			return evalN(TypeDynamic, args, func(_ Type, v []Value) Value {
+				tol, ok := geoDensifyTolerance(v)
+				if !ok || !valid(v[0]) {
+					return Null(TypeDynamic)
+				}
+				d := &densifier{tol: tol, left: geoDensifyMaxPoints, g: g, what: what}
+				if out, ok := shape(d, v[0]); ok {
+					return out
+				}
+				return Null(TypeDynamic)
+			}), nil
+		}
+	}
+}
+
+// rawChain densifies one chain of GeoJSON positions.
+func (d *densifier) rawChain(x any) ([]any, bool) {
+	pos, ok := geoRawChain(x)
+	if !ok {
+		return nil, false
+	}
+	return d.chain(x.([]any), pos)
+}
+
 func init() {
 	// geo_line_densify(lineString[, tolerance[, preserve_crossing]])
-	governedFuncs["geo_line_densify"] = func(g *governor) fnImpl {
-		return func(call *Call, args []cexpr) (cexpr, error) {
-			args, err := geoDensifyArgs(call, args)
-			if err != nil {
-				return cexpr{}, err
+	governedFuncs["geo_line_densify"] = geoDensifyFunc("geo_line_densify function",
+		func(v Value) bool { _, ok := geoLines(v); return ok },
+		func(d *densifier, v Value) (Value, bool) {
+			typ, coords, _ := geoShape(v)
+			if typ == "LineString" {
+				out, ok := d.rawChain(coords)
+				return geoShapeValueAny(typ, out), ok
 			}
-			return evalN(TypeDynamic, args, func(_ Type, v []Value) Value {
-				tol, ok := geoDensifyTolerance(v)
-				if _, valid := geoLines(v[0]); !ok || !valid {
-					return Null(TypeDynamic)
+			out := make([]any, len(coords))
+			for i, c := range coords {
+				var ok bool
+				if out[i], ok = d.rawChain(c); !ok {
+					return Value{}, false
 				}
-				typ, coords, _ := geoShape(v[0])
-				d := &densifier{tol: tol, left: geoDensifyMaxPoints, g: g, what: "geo_line_densify function"}
-				line := func(x any) ([]any, bool) {
-					pos, ok := geoRawChain(x)
-					if !ok {
-						return nil, false
-					}
-					return d.chain(x.([]any), pos)
-				}
-				out := make([]any, len(coords))
-				for i, c := range coords {
-					if typ == "LineString" {
-						r, ok := line(coords)
-						if !ok {
-							return Null(TypeDynamic)
-						}
-						return geoShapeValueAny(typ, r)
-					}
-					if out[i], ok = line(c); !ok {
-						return Null(TypeDynamic)
-					}
-				}
-				return geoShapeValueAny(typ, out)
-			}), nil
-		}
-	}
+			}
+			return geoShapeValueAny(typ, out), true
+		})
 
 	// geo_polygon_densify(polygon[, tolerance[, preserve_crossing]])
-	governedFuncs["geo_polygon_densify"] = func(g *governor) fnImpl {
-		return func(call *Call, args []cexpr) (cexpr, error) {
-			args, err := geoDensifyArgs(call, args)
-			if err != nil {
-				return cexpr{}, err
-			}
-			return evalN(TypeDynamic, args, func(_ Type, v []Value) Value {
-				tol, ok := geoDensifyTolerance(v)
-				if _, valid := geoPolygons(v[0]); !ok || !valid {
-					return Null(TypeDynamic)
-				}
-				typ, _, _ := geoShape(v[0])
-				polys, _ := geoParts(v[0], "Polygon", "MultiPolygon")
-				d := &densifier{tol: tol, left: geoDensifyMaxPoints, g: g, what: "geo_polygon_densify function"}
-				out := make([]any, len(polys))
-				for i, rings := range polys {
-					rs := make([]any, len(rings))
-					for k, r := range rings {
-						pos, ok := geoRawChain(r)
-						if !ok {
-							return Null(TypeDynamic)
-						}
-						if rs[k], ok = d.chain(r.([]any), pos); !ok {
-							return Null(TypeDynamic)
-						}
+	governedFuncs["geo_polygon_densify"] = geoDensifyFunc("geo_polygon_densify function",
+		func(v Value) bool { _, ok := geoPolygons(v); return ok },
+		func(d *densifier, v Value) (Value, bool) {
+			typ, _, _ := geoShape(v)
+			polys, _ := geoParts(v, "Polygon", "MultiPolygon")
+			out := make([]any, len(polys))
+			for i, rings := range polys {
+				rs := make([]any, len(rings))
+				for k, r := range rings {
+					var ok bool
+					if rs[k], ok = d.rawChain(r); !ok {
+						return Value{}, false
 					}
-					out[i] = rs
 				}
-				if typ == "Polygon" {
-					return geoShapeValueAny(typ, out[0].([]any))
-				}
-				return geoShapeValueAny(typ, out)
-			}), nil
-		}
-	}
+				out[i] = rs
+			}
+			if typ == "Polygon" {
+				return geoShapeValueAny(typ, out[0]), true
+			}
+			return geoShapeValueAny(typ, out), true
+		})
 }
