@@ -86,6 +86,21 @@ func geoSingleLine(v Value) (geoLine, bool) {
 	return lines[0], true
 }
 
+// geoRawLines is lines with their GeoJSON positions.
+type geoRawLines struct {
+	lines []geoLine
+	raw   [][]any
+}
+
+func geoLinesWithRaw(v Value) (geoRawLines, bool) {
+	lines, ok := geoLines(v)
+	if !ok {
+		return geoRawLines{}, false
+	}
+	raw, _ := geoParts(v, "LineString", "MultiLineString")
+	return geoRawLines{lines, raw}, true
+}
+
 // geoClosestOnLines is the point of the lines nearest to x.
 func geoClosestOnLines(x s2.Point, lines []geoLine) s2.Point {
 	best, bestD := s2.Point{}, s1.Angle(math.Inf(1))
@@ -297,8 +312,17 @@ func init() {
 		}), nil
 	}, "geo_line_locate_point")
 
-	register(geoPointShapeFunc(geoLines, TypeDynamic, func(x s2.Point, _ s2.LatLng, lines []geoLine) Value {
-		return geoPointOf(geoClosestOnLines(x, lines))
+	// a closest point that is a vertex is returned as the input gives it
+	register(geoPointShapeFunc(geoLinesWithRaw, TypeDynamic, func(x s2.Point, _ s2.LatLng, l geoRawLines) Value {
+		p := geoClosestOnLines(x, l.lines)
+		for i, line := range l.lines {
+			for k, q := range line {
+				if q == p {
+					return geoShapeValueAny("Point", l.raw[i][k])
+				}
+			}
+		}
+		return geoPointOf(p)
 	}), "geo_closest_point_on_line")
 	// a point inside is its own closest point, returned as given (not a
 	// round trip through S2), at distance 0

@@ -63,8 +63,10 @@ func TestGeoShapeFunctions(t *testing.T) {
 		{`geo_line_locate_point(` + geoParkLine + `, -73.95796, 40.80042, false)`, "0"},
 		{`isnull(geo_line_locate_point(` + geoParkLine + `, 300, 1))`, "True"},
 		// geo-closest-point-on-line-function
-		{`round(todouble(geo_closest_point_on_line(-115.199625, 36.210419, ` + geoLasVegasRoad + `).coordinates[0]), 12)`, "-115.192612"},
-		{`round(todouble(geo_closest_point_on_line(-115.199625, 36.210419, ` + geoLasVegasRoad + `).coordinates[1]), 12)`, "36.176736"},
+		{`tostring(geo_closest_point_on_line(-115.199625, 36.210419, ` + geoLasVegasRoad + `))`, `'{"type":"Point","coordinates":[-115.192612,36.176736]}'`},
+		// inside an edge: the foot of the perpendicular, on the equator
+		{`round(todouble(geo_closest_point_on_line(0.5, 1, dynamic({"type":"LineString","coordinates":[[0,0],[1,0]]})).coordinates[0]), 12)`, "0.5"},
+		{`round(todouble(geo_closest_point_on_line(0.5, 1, dynamic({"type":"LineString","coordinates":[[0,0],[1,0]]})).coordinates[1]), 12)`, "0"},
 		{`isnull(geo_closest_point_on_line(1,1, dynamic({ "type":"LineString"})))`, "True"},
 		{`isnull(geo_closest_point_on_line(300, 3, dynamic({ "type":"LineString","coordinates":[[1,1],[2,2]]})))`, "True"},
 		// geo-closest-point-on-polygon-function
