@@ -172,7 +172,7 @@ func geoLinesOverlap(lines []geoLine) bool {
 // than a point.
 func geoEdgesOverlap(a, b, c, d s2.Point) bool {
 	const eps = 1e-12
-	n := a.PointCross(b)
+	n := a.PointCross(b).Normalize()
 	if math.Abs(n.Dot(c.Vector)) > eps || math.Abs(n.Dot(d.Vector)) > eps {
 		return false
 	}

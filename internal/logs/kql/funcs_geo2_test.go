@@ -42,6 +42,9 @@ func TestGeoShapeFunctions(t *testing.T) {
 		{`round(todouble(geo_line_centroid(` + geoParkLine + `).coordinates[1]), 12)`, "40.782453249627"},
 		{`round(todouble(geo_line_centroid(` + geoParkLoop + `).coordinates[0]), 12)`, "-73.966067562684"},
 		{`isnull(geo_line_centroid(dynamic({"type":"LineString","coordinates":[[1, 1]]})))`, "True"},
+		// a line that starts on another and leaves it at a slant of
+		// 11 cm in 55 m does not overlap it: the lengths add up
+		{`round(geo_line_length(dynamic({"type":"MultiLineString","coordinates":[[[0,0],[0.001,0]],[[0.0005,0],[0.001,0.000001]]]})), 6) == round(geo_line_length(dynamic({"type":"LineString","coordinates":[[0,0],[0.001,0]]})) + geo_line_length(dynamic({"type":"LineString","coordinates":[[0.0005,0],[0.001,0.000001]]})), 6)`, "True"},
 		// two lines that do not overlap, mirror images across the
 		// equator: the union's centroid is on the equator, halfway along
 		{`round(todouble(geo_line_centroid(dynamic({"type":"MultiLineString","coordinates":[[[0,-1],[1,-1]],[[0,1],[1,1]]]})).coordinates[0]), 12)`, "0.5"},
