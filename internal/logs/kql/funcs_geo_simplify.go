@@ -50,7 +50,7 @@ func (s *geoSnapper) snap(v geoVertex) int {
 		best, bestD := -1, s.tol
 		look := func(c s2.CellID) {
 			for _, i := range s.sites[c] {
-				if d := s.all[i].p.Distance(v.p); d < bestD || d == bestD && best < 0 && d < s.tol {
+				if d := s.all[i].p.Distance(v.p); d < bestD {
 					best, bestD = i, d
 				}
 			}
