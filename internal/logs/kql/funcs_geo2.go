@@ -40,9 +40,10 @@ func geoCellNeighbors(id s2.CellID) []any {
 	return out
 }
 
-// geohashNeighborSteps are the eight directions, in the order the
-// reference's example lists 'sunny”s neighbors: (longitude, latitude)
-// steps in cell widths.
+// geohashNeighborSteps are the eight directions as (longitude, latitude)
+// steps in cell widths, north first, then clockwise. The reference's
+// example lists the same eight cells in an order no direction or sort
+// explains, so the order is ours.
 var geohashNeighborSteps = [8][2]float64{{0, 1}, {1, 1}, {1, 0}, {1, -1}, {0, -1}, {-1, -1}, {-1, 0}, {-1, 1}}
 
 // geohashNeighbors encodes the centers of the cells around h at its
