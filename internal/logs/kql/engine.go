@@ -99,6 +99,10 @@ func recoverInto(err *error) {
 			*err = le
 			return
 		}
+		if ce, ok := r.(*CompileError); ok { // a function refusing its input
+			*err = ce
+			return
+		}
 		*err = &InternalError{Detail: fmt.Sprint(r)}
 	}
 }

@@ -525,11 +525,7 @@ func init() {
 			if !ok {
 				return Null(TypeDynamic)
 			}
-			out := make([]any, len(cells))
-			for i, c := range cells {
-				out[i] = c.ToToken()
-			}
-			return Dynamic(out)
+			return geoTokens(cells)
 		}), nil
 	}, "geo_polygon_to_s2cells")
 }
@@ -556,16 +552,11 @@ func geoNoBuffer(call *Call, args []cexpr, i int) ([]cexpr, error) {
 // polygons' area and perimeter bound the count from below before any cell
 // is made, so a huge covering is refused without being built.
 func geoCovering(polys []*s2.Polygon, level int) ([]s2.CellID, bool) {
-	var area, perimeter float64
+	var area float64
 	for _, p := range polys {
 		area += p.Area()
-		for _, l := range p.Loops() {
-			for i := 0; i < l.NumEdges(); i++ {
-				e := l.Edge(i)
-				perimeter += e.V0.Distance(e.V1).Radians()
-			}
-		}
 	}
+	perimeter := geoPerimeter(polys)
 	if area/s2.AvgAreaMetric.Value(level) > geoMaxCells || perimeter/s2.MaxDiagMetric.Value(level) > geoMaxCells {
 		return nil, false
 	}
@@ -585,6 +576,15 @@ func geoCovering(polys []*s2.Polygon, level int) ([]s2.CellID, bool) {
 	}
 	slices.Sort(cells) // by cell id; siblings are not merged into their parent
 	return cells, true
+}
+
+// geoTokens is an array of the cells' tokens.
+func geoTokens(cells []s2.CellID) Value {
+	out := make([]any, len(cells))
+	for i, c := range cells {
+		out[i] = c.ToToken()
+	}
+	return Dynamic(out)
 }
 
 // s2CellArg reads an S2 cell token: 1 to 16 hexadecimal digits naming a
