@@ -466,7 +466,9 @@ func init() {
 		if !ok || !ok1 || !ok2 || !ok3 {
 			return Null(TypeDynamic)
 		}
-		ps, ss := detectPeriods(xs, int(minP), int(maxP), int(count))
+		// A period has at least 4 points (the page's "Important" note);
+		// its example searches from 0.
+		ps, ss := detectPeriods(xs, max(int(minP), 4), int(maxP), int(count))
 		periods, scores := make([]any, len(ps)), make([]any, len(ss))
 		for i := range ps {
 			periods[i], scores[i] = int64(ps[i]), ss[i]

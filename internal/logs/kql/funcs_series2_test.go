@@ -165,6 +165,18 @@ func TestSeriesPeriodsValidateDocumentedExample(t *testing.T) {
 	}
 }
 
+// TestSeriesPeriodsDetectSearchesFromFourPoints: a period has at least 4
+// points (the page's "Important" note), so a minimum below 4 searches
+// from 4; the page's own example asks for a minimum of 0.
+func TestSeriesPeriodsDetectSearchesFromFourPoints(t *testing.T) {
+	for _, minP := range []string{"0", "1", "2", "3"} {
+		r := runQuery(t, "print y=dynamic([1,2,1,2,1,2,1,2,1,2,1,2,1,2,1,2]) | project (p, s)=series_periods_detect(y, "+minP+", 8, 1)")
+		if got := nums(t, cell(t, r, "p")); len(got) != 1 || (got[0] != 0 && got[0] < 4) {
+			t.Errorf("min_period %s found periods %v: a period has at least 4 points", minP, got)
+		}
+	}
+}
+
 func TestSeriesPeriodsValidateBounds(t *testing.T) {
 	y := seasonal(32) // period 4, 32 points
 	for _, c := range []struct {
