@@ -14,9 +14,9 @@ type Entry struct {
 	Value []byte
 }
 
-// batchRows is how many records one batch statement carries: six
-// parameters a row stays far below SQLite's limit of 32,766 parameters and
-// PostgreSQL's 65,535.
+// batchRows is how many records one batch statement carries: on SQLite
+// six parameters a row (under its limit of 32,766 parameters), on
+// PostgreSQL that many elements of each array (writeArrays).
 const batchRows = 2000
 
 // keyRows is how many keys one DeleteMany or GetMany statement names
@@ -243,8 +243,9 @@ func (s *sqlStore) getMany(n int) string {
 	return s.keysStatement(getManyN(n), "SELECT k, v, rev, created, updated FROM steward_records WHERE tbl = ? AND k IN", n)
 }
 
-// upsertMany is the statement writing n records, inserting only with
-// insert (built once per n, kind and dialect, then cached).
+// upsertMany is SQLite's statement writing n records (PostgreSQL writes
+// through writeArrays), inserting only with insert; built once per n and
+// kind, then cached. The revision is a parameter (sqlTx.nextRev).
 func (s *sqlStore) upsertMany(n int, insert bool) string {
 	key := any(n)
 	if insert {
@@ -253,17 +254,13 @@ func (s *sqlStore) upsertMany(n int, insert bool) string {
 	if q, ok := s.batchSQL.Load(key); ok {
 		return q.(string)
 	}
-	rev := "?"
-	if s.dialect != SQLite {
-		rev = "nextval('steward_revision')"
-	}
 	var b strings.Builder
 	b.WriteString("INSERT INTO steward_records (tbl, k, v, created, updated, rev) VALUES ")
 	for i := range n {
 		if i > 0 {
 			b.WriteByte(',')
 		}
-		b.WriteString("(?, ?, ?, ?, ?, " + rev + ")")
+		b.WriteString("(?, ?, ?, ?, ?, ?)")
 	}
 	if !insert {
 		b.WriteString(" ON CONFLICT (tbl, k) DO UPDATE SET v = excluded.v, rev = excluded.rev, updated = excluded.updated")

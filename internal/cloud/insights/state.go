@@ -62,7 +62,13 @@ type stored struct {
 }
 
 func stateKey(resourceID, assignmentID, referenceID string) string {
-	return resourcePrefix(resourceID) + strings.ToLower(assignmentID) + "|" + strings.ToLower(referenceID)
+	return stateKeyIn(resourcePrefix(resourceID), strings.ToLower(assignmentID), referenceID)
+}
+
+// stateKeyIn is stateKey from the resource's key prefix and the
+// lower-case assignment ID, for callers that have them already.
+func stateKeyIn(prefix, assignment, referenceID string) string {
+	return prefix + assignment + "|" + strings.ToLower(referenceID)
 }
 
 // resourcePrefix is the key prefix of every state of one resource.

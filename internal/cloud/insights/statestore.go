@@ -83,10 +83,10 @@ func (e *Engine) writeStates(ctx context.Context, batch []batchItem) error {
 			// assignment's scan's too: the gens are drawn from the
 			// policies' documents, so a row it left could match again
 			// once its change is reversed, over states it rewrote.
-			if dk := rp[:len(rp)-1]; it.digest != "" { // digestKey(it.id)
-				digests = append(digests, store.Entry{Key: dk, Value: []byte(it.digest)})
+			if it.digest != "" {
+				digests = append(digests, store.Entry{Key: digestKey(it.id), Value: []byte(it.digest)})
 			} else {
-				undigested = append(undigested, dk)
+				undigested = append(undigested, digestKey(it.id))
 			}
 			keep := make(map[string]bool, len(it.states))
 			for j, s := range it.states {
@@ -95,7 +95,7 @@ func (e *Engine) writeStates(ctx context.Context, batch []batchItem) error {
 					a = strings.ToLower(s.AssignmentID)
 					lower[s.AssignmentID] = a
 				}
-				k := rp + a + "|" + strings.ToLower(s.ReferenceID) // s.key()
+				k := stateKeyIn(rp, a, s.ReferenceID)
 				keep[k] = true
 				// Only the states the scan's coverage record names may
 				// keep their row: in an assignment's scan, the other
