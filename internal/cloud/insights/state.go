@@ -61,12 +61,8 @@ type stored struct {
 	RC string                       `json:"rc,omitempty"`
 }
 
-func stateKey(resourceID, assignmentID, referenceID string) string {
-	return stateKeyIn(resourcePrefix(resourceID), strings.ToLower(assignmentID), referenceID)
-}
-
-// stateKeyIn is stateKey from the resource's key prefix and the
-// lower-case assignment ID, for callers that have them already.
+// stateKeyIn is the key of a state: the resource's key prefix
+// (resourcePrefix), the lower-case assignment ID and the reference ID.
 func stateKeyIn(prefix, assignment, referenceID string) string {
 	return prefix + assignment + "|" + strings.ToLower(referenceID)
 }
@@ -85,8 +81,6 @@ func scopePrefix(scope string) string {
 	}
 	return s + "/"
 }
-
-func (s *State) key() string { return stateKey(s.ResourceID, s.AssignmentID, s.ReferenceID) }
 
 func (s *State) encode() ([]byte, error) {
 	return appendStored(make([]byte, 0, 512), s.stored())

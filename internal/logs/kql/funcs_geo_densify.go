@@ -36,11 +36,10 @@ func geoDegPoint(d [2]float64) s2.Point { return s2.PointFromLatLng(s2.LatLngFro
 // the geodesic's is halved at its planar midpoint, and each half is tried
 // again. Every point it adds is counted against max and the governor.
 type densifier struct {
-	tol   s1.Angle
-	left  int
-	g     *governor
-	what  string
-	depth int
+	tol  s1.Angle
+	left int
+	g    *governor
+	what string
 }
 
 // chain densifies one chain of positions (raw, as the input gives them,
