@@ -39,7 +39,7 @@ func (e *Engine) CacheMatchesStore(ctx context.Context, prefix string) error {
 			return err
 		}
 		for _, r := range page.Records {
-			want, err := decodeLite(r.Value, interner{})
+			want, err := decodeLite(r.Key, r.Value, interner{})
 			if err != nil {
 				return err
 			}

@@ -230,6 +230,9 @@ func (e *Engine) scanPrefix(ctx context.Context, ps *policies, env *scanEnv, sco
 	var evalErr error
 	for page := range pages {
 		batch, err := e.evaluateBatch(ctx, ps, env, dg, page, only)
+		if err == nil {
+			err = encodeBatch(batch)
+		}
 		if err != nil {
 			evalErr = err
 			cancel()

@@ -2,8 +2,10 @@ package insights
 
 import (
 	"encoding/json"
+	"fmt"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/steward-gov/steward/internal/arm"
 	"github.com/steward-gov/steward/internal/policy"
@@ -43,13 +45,20 @@ type State struct {
 
 // stored is the compact form a state is kept in: what cannot be derived
 // from the key and the IDs.
+//
+// R and A, the resource and assignment IDs as spelled, are left out when
+// the key holds them lower-cased and they differ from that only in ASCII
+// letters' case: RU and AU then list the offsets of their upper-case
+// letters. They were a third of a state's bytes.
 type stored struct {
 	T  int64                        `json:"t"`
-	R  string                       `json:"r"`
+	R  string                       `json:"r,omitempty"`
+	RU []int                        `json:"ru,omitempty"`
 	RT string                       `json:"rt,omitempty"`
 	L  string                       `json:"l,omitempty"`
 	Tg map[string]string            `json:"tg,omitempty"`
-	A  string                       `json:"a"`
+	A  string                       `json:"a,omitempty"`
+	AU []int                        `json:"au,omitempty"`
 	D  string                       `json:"d"`
 	S  string                       `json:"s,omitempty"`
 	F  string                       `json:"f,omitempty"`
@@ -82,30 +91,99 @@ func scopePrefix(scope string) string {
 	return s + "/"
 }
 
-func (s *State) encode() ([]byte, error) {
-	return appendStored(make([]byte, 0, 512), s.stored())
+func (s *State) encode(key string) ([]byte, error) {
+	return appendStored(make([]byte, 0, 384), s.stored(key))
 }
 
-// stored is the state's stored form.
-func (s *State) stored() *stored {
-	return &stored{T: s.Timestamp.UnixMilli(), R: s.ResourceID, RT: s.ResourceType, L: s.Location, Tg: s.Tags,
+// stored is the state's stored form under key.
+func (s *State) stored(key string) *stored {
+	v := &stored{T: s.Timestamp.UnixMilli(), R: s.ResourceID, RT: s.ResourceType, L: s.Location, Tg: s.Tags,
 		A: s.AssignmentID, D: s.DefinitionID, S: s.SetDefinitionID, F: s.ReferenceID, E: s.Effect, G: s.GroupNames,
 		C: string(s.State), M: s.ManagementGroups, X: s.Expressions, RC: s.ReasonCode}
+	if id, _, assignment, ok := splitStateKey(key); ok {
+		if m, ok := caseMask(v.R, id); ok {
+			v.R, v.RU = "", m
+		}
+		if m, ok := caseMask(v.A, assignment); ok {
+			v.A, v.AU = "", m
+		}
+	}
+	return v
 }
 
-func decodeState(b []byte) (*State, error) {
+// decodeState decodes the state stored under key.
+func decodeState(key string, b []byte) (*State, error) {
 	var v stored
 	if err := json.Unmarshal(b, &v); err != nil {
 		return nil, err
 	}
-	return v.state(), nil
+	return v.state(key)
 }
 
-// state is the State a stored value holds.
-func (v *stored) state() *State {
-	return &State{Timestamp: time.UnixMilli(v.T).UTC(), ResourceID: v.R, ResourceType: v.RT, Location: v.L, Tags: v.Tg,
-		AssignmentID: v.A, DefinitionID: v.D, SetDefinitionID: v.S, ReferenceID: v.F, Effect: v.E, GroupNames: v.G,
-		State: policy.ComplianceState(v.C), ManagementGroups: v.M, Expressions: v.X, ReasonCode: v.RC}
+// state is the State a stored value holds under key.
+func (v *stored) state(key string) (*State, error) {
+	r, a := v.R, v.A
+	if r == "" || a == "" {
+		id, _, assignment, ok := splitStateKey(key)
+		if !ok {
+			return nil, fmt.Errorf("state key %q has no resource and assignment", key)
+		}
+		if r == "" {
+			if r, ok = applyCaseMask(id, v.RU); !ok {
+				return nil, fmt.Errorf("state %q: invalid resource ID case offsets", key)
+			}
+		}
+		if a == "" {
+			if a, ok = applyCaseMask(assignment, v.AU); !ok {
+				return nil, fmt.Errorf("state %q: invalid assignment ID case offsets", key)
+			}
+		}
+	}
+	return &State{Timestamp: time.UnixMilli(v.T).UTC(), ResourceID: r, ResourceType: v.RT, Location: v.L, Tags: v.Tg,
+		AssignmentID: a, DefinitionID: v.D, SetDefinitionID: v.S, ReferenceID: v.F, Effect: v.E, GroupNames: v.G,
+		State: policy.ComplianceState(v.C), ManagementGroups: v.M, Expressions: v.X, ReasonCode: v.RC}, nil
+}
+
+// caseMask lists the offsets at which s has an upper-case ASCII letter
+// where lower has it lower-cased; false when s differs from lower in any
+// other way (another length, another character, a non-ASCII byte).
+func caseMask(s, lower string) ([]int, bool) {
+	if s == "" || len(s) != len(lower) {
+		return nil, false
+	}
+	var m []int
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case c >= utf8.RuneSelf:
+			return nil, false
+		case c == lower[i]:
+		case c >= 'A' && c <= 'Z' && c+('a'-'A') == lower[i]:
+			m = append(m, i)
+		default:
+			return nil, false
+		}
+	}
+	return m, true
+}
+
+// applyCaseMask is caseMask's inverse: lower with the letters at the
+// offsets of m upper-cased; false for an offset out of range, out of
+// order or not at a lower-case letter.
+func applyCaseMask(lower string, m []int) (string, bool) {
+	if len(m) == 0 {
+		return lower, lower != ""
+	}
+	b := []byte(lower)
+	last := -1
+	for _, i := range m {
+		if i <= last || i >= len(b) || b[i] < 'a' || b[i] > 'z' {
+			return "", false
+		}
+		b[i] -= 'a' - 'A'
+		last = i
+	}
+	return string(b), true
 }
 
 // lastName is the last segment of an ID (a definition's or assignment's

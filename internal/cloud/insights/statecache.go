@@ -316,13 +316,16 @@ func (in interner) all(ss []string) []string {
 
 // decodeLite decodes a stored state without its evaluated expressions,
 // its repeated strings shared through in.
-func decodeLite(b []byte, in interner) (*State, error) {
+func decodeLite(key string, b []byte, in interner) (*State, error) {
 	var v storedLite
 	if err := json.Unmarshal(b, &v); err != nil {
 		return nil, err
 	}
-	s := v.stored.state()
-	s.ResourceType, s.Location = in.get(s.ResourceType), in.get(s.Location)
+	s, err := v.stored.state(key)
+	if err != nil {
+		return nil, err
+	}
+	s.ResourceID, s.ResourceType, s.Location = in.get(s.ResourceID), in.get(s.ResourceType), in.get(s.Location)
 	s.AssignmentID, s.DefinitionID, s.SetDefinitionID = in.get(s.AssignmentID), in.get(s.DefinitionID), in.get(s.SetDefinitionID)
 	s.ReferenceID, s.Effect, s.State = in.get(s.ReferenceID), in.get(s.Effect), policy.ComplianceState(in.get(string(s.State)))
 	s.GroupNames, s.ManagementGroups = in.all(s.GroupNames), in.all(s.ManagementGroups)
@@ -351,7 +354,7 @@ func (e *Engine) readScope(ctx context.Context, prefix string) ([]string, []*Sta
 			return nil, nil, err
 		}
 		for _, r := range page.Records {
-			s, err := decodeLite(r.Value, in)
+			s, err := decodeLite(r.Key, r.Value, in)
 			if err != nil {
 				e.log.Warn("undecodable policy state skipped", "key", r.Key, "err", err)
 				continue

@@ -16,7 +16,8 @@ import (
 func appendStored(b []byte, v *stored) ([]byte, error) {
 	b = append(b, `{"t":`...)
 	b = strconv.AppendInt(b, v.T, 10)
-	b = appendField(b, "r", v.R, false)
+	b = appendField(b, "r", v.R, true)
+	b = appendInts(b, "ru", v.RU)
 	b = appendField(b, "rt", v.RT, true)
 	b = appendField(b, "l", v.L, true)
 	if len(v.Tg) > 0 {
@@ -36,7 +37,8 @@ func appendStored(b []byte, v *stored) ([]byte, error) {
 		}
 		b = append(b, '}')
 	}
-	b = appendField(b, "a", v.A, false)
+	b = appendField(b, "a", v.A, true)
+	b = appendInts(b, "au", v.AU)
 	b = appendField(b, "d", v.D, false)
 	b = appendField(b, "s", v.S, true)
 	b = appendField(b, "f", v.F, true)
@@ -65,6 +67,23 @@ func appendField(b []byte, name, s string, omitEmpty bool) []byte {
 	b = append(b, name...)
 	b = append(b, '"', ':')
 	return appendJSONString(b, s)
+}
+
+// appendInts appends ,"name":[...] for a non-empty list.
+func appendInts(b []byte, name string, list []int) []byte {
+	if len(list) == 0 {
+		return b
+	}
+	b = append(b, ',', '"')
+	b = append(b, name...)
+	b = append(b, '"', ':', '[')
+	for i, n := range list {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = strconv.AppendInt(b, int64(n), 10)
+	}
+	return append(b, ']')
 }
 
 // appendList appends ,"name":[...] for a non-empty list.

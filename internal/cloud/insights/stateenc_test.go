@@ -36,6 +36,12 @@ func TestAppendStoredIsJSONMarshal(t *testing.T) {
 	for i := range 5000 {
 		v := &stored{T: r.Int64N(1 << 45), R: pick(), RT: pick(), L: pick(), A: pick(), D: pick(), S: pick(), F: pick(),
 			E: pick(), G: list(), C: pick(), M: list(), RC: pick()}
+		if r.IntN(3) == 0 {
+			v.RU = []int{r.IntN(200)}
+		}
+		if r.IntN(3) == 0 {
+			v.AU = []int{r.IntN(200), 200 + r.IntN(200)}
+		}
 		if n := r.IntN(4); n > 0 {
 			v.Tg = map[string]string{}
 			for range n {

@@ -31,6 +31,47 @@ type batchItem struct {
 	// them) rather than over the whole range.
 	sparse bool
 	run    int
+	// keys and enc are the states' keys and encoded values (encode):
+	// filled by the scan's evaluation, so that the writer, which a scan
+	// waits for, does not spend its time on them.
+	keys []string
+	enc  [][]byte
+}
+
+// encode fills the item's keys and encoded states, lower holding the
+// lower-case assignment IDs met so far.
+func (it *batchItem) encode(lower map[string]string) error {
+	if it.enc != nil {
+		return nil
+	}
+	rp := resourcePrefix(it.id)
+	it.keys = make([]string, len(it.states))
+	it.enc = make([][]byte, len(it.states))
+	for j, s := range it.states {
+		a, ok := lower[s.AssignmentID]
+		if !ok {
+			a = strings.ToLower(s.AssignmentID)
+			lower[s.AssignmentID] = a
+		}
+		k := stateKeyIn(rp, a, s.ReferenceID)
+		b, err := s.encode(k)
+		if err != nil {
+			return err
+		}
+		it.keys[j], it.enc[j] = k, b
+	}
+	return nil
+}
+
+// encodeBatch encodes every item of the batch (batchItem.encode).
+func encodeBatch(batch []batchItem) error {
+	lower := map[string]string{}
+	for i := range batch {
+		if err := batch[i].encode(lower); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // writeStates replaces the states of each resource in the batch with its
@@ -41,16 +82,8 @@ type batchItem struct {
 // its timestamp is not rewritten: the scan's coverage record (scans.go)
 // renews its timestamp for queries.
 func (e *Engine) writeStates(ctx context.Context, batch []batchItem) error {
-	enc := make([][][]byte, len(batch))
-	for i, it := range batch {
-		enc[i] = make([][]byte, len(it.states))
-		for j, s := range it.states {
-			b, err := s.encode()
-			if err != nil {
-				return err
-			}
-			enc[i][j] = b
-		}
+	if err := encodeBatch(batch); err != nil {
+		return err
 	}
 	w := e.cache.beginWrite(batchRange(batch))
 	err := e.cloud.Store().Update(ctx, func(tx store.Tx) error {
@@ -68,8 +101,7 @@ func (e *Engine) writeStates(ctx context.Context, batch []batchItem) error {
 		}
 		var puts, inserts, digests []store.Entry
 		var gone, undigested []string
-		lower := map[string]string{} // the batch's assignment IDs, lower-case
-		for i, it := range batch {
+		for _, it := range batch {
 			rp := resourcePrefix(it.id)
 			prefix := rp
 			if it.only != "" {
@@ -90,12 +122,7 @@ func (e *Engine) writeStates(ctx context.Context, batch []batchItem) error {
 			}
 			keep := make(map[string]bool, len(it.states))
 			for j, s := range it.states {
-				a, ok := lower[s.AssignmentID]
-				if !ok {
-					a = strings.ToLower(s.AssignmentID)
-					lower[s.AssignmentID] = a
-				}
-				k := stateKeyIn(rp, a, s.ReferenceID)
+				k := it.keys[j]
 				keep[k] = true
 				// Only the states the scan's coverage record names may
 				// keep their row: in an assignment's scan, the other
@@ -103,15 +130,15 @@ func (e *Engine) writeStates(ctx context.Context, batch []batchItem) error {
 				// written.
 				o, stored := old[k]
 				if stored && (it.only == "" || strings.EqualFold(s.AssignmentID, it.only)) &&
-					sameContent(o.v, enc[i][j]) {
+					sameContent(o.v, it.enc[j]) {
 					continue
 				}
 				if !stored && existing != nil {
 					// The range read found no such key: inserted, not
 					// upserted (store.InsertMany).
-					inserts = append(inserts, store.Entry{Key: k, Value: enc[i][j]})
+					inserts = append(inserts, store.Entry{Key: k, Value: it.enc[j]})
 				} else {
-					puts = append(puts, store.Entry{Key: k, Value: enc[i][j]})
+					puts = append(puts, store.Entry{Key: k, Value: it.enc[j]})
 				}
 				w.put(k, s)
 			}
@@ -442,7 +469,7 @@ func (e *Engine) scanKeyedStates(ctx context.Context, prefix, start string, mode
 			return "", err
 		}
 		for _, r := range page.Records {
-			s, err := decodeState(r.Value)
+			s, err := decodeState(r.Key, r.Value)
 			if err != nil {
 				e.log.Warn("undecodable policy state skipped", "key", r.Key, "err", err)
 				continue

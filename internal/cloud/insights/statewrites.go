@@ -189,7 +189,7 @@ func (e *Engine) refresh(lo, hi string) {
 			}
 			for _, r := range page.Records {
 				// An undecodable state is left out, as readScope does.
-				if s, err := decodeLite(r.Value, in); err == nil {
+				if s, err := decodeLite(r.Key, r.Value, in); err == nil {
 					w.put(r.Key, s)
 				}
 			}
