@@ -48,6 +48,10 @@ const geoBoolEps = 1e-12
 var (
 	errGeoBoolSpread  = errors.New("the shapes span more than 80° from their centre, which the boolean operations do not support")
 	errGeoBoolTooMany = errors.New("the shapes have too many vertices or crossings for a boolean operation")
+	// errGeoBoolInvalid: a polygon's own rings cross, touch an edge or run
+	// along each other, which S2's validation (as the Go library runs it)
+	// does not catch; the functions answer null, as for any invalid shape
+	errGeoBoolInvalid = errors.New("invalid polygon")
 )
 
 // gnomonic is the projection to the plane tangent at c, with axes e1, e2
@@ -133,8 +137,10 @@ type overlay struct {
 	verts []bVertex
 	grid  map[[2]int64][]int
 	segs  []bSeg
-	gov   *governor
-	what  string
+	// invalid is set when a polygon part's own edges cross or overlap
+	invalid bool
+	gov     *governor
+	what    string
 }
 
 // bResult is an overlay's answer: polygons (each a shell then its holes,
@@ -238,8 +244,13 @@ func (o *overlay) node() error {
 		for k, r := range p.rings {
 			n := len(r)
 			ids := make([]int, n)
+			seen := map[int]bool{}
 			for j := range r {
 				ids[j] = o.vertex(p.plane[k][j], &r[j])
+				if seen[ids[j]] && !p.line {
+					o.invalid = true // a ring's vertices must be distinct
+				}
+				seen[ids[j]] = true
 			}
 			last := n
 			if p.line {
@@ -328,6 +339,9 @@ func (o *overlay) node() error {
 				if seg.cover[c].part == e.part {
 					seg.cover[c].dir += dir
 					found = true
+					if !o.parts[e.part].line {
+						o.invalid = true
+					}
 				}
 			}
 			if !found {
@@ -352,6 +366,9 @@ func (o *overlay) meet(e, f *bEdge) {
 			return
 		}
 		x.splits = append(x.splits, v)
+		if e.part == f.part && !o.parts[e.part].line {
+			o.invalid = true
+		}
 	}
 	onto(e, f.a)
 	onto(e, f.b)
@@ -371,6 +388,9 @@ func (o *overlay) meet(e, f *bEdge) {
 	}
 	if (o1 > 0) == (o2 > 0) || (o3 > 0) == (o4 > 0) {
 		return
+	}
+	if e.part == f.part && !o.parts[e.part].line {
+		o.invalid = true
 	}
 	t := o1 / (o1 - o2) // along f, c→d
 	v := o.vertex(c.lerp(d, t), nil)
@@ -445,6 +465,9 @@ func overlayPolygons(parts []bPart, keep func(a, b bool) bool, shared bool, gov 
 	if err := o.node(); err != nil {
 		return nil, err
 	}
+	if o.invalid {
+		return nil, errGeoBoolInvalid
+	}
 	type dirEdge struct{ from, to, id int }
 	var out []dirEdge
 	var lineSegs []int
@@ -514,23 +537,40 @@ func overlayPolygons(parts []bPart, keep func(a, b bool) bool, shared bool, gov 
 	}
 	done := make([]bool, len(out))
 	var shells, holes []bLoop
-	for start := range out {
-		if done[start] {
-			continue
+	emit := func(edges []int) {
+		if len(edges) < 3 {
+			return
 		}
 		var loop bLoop
-		for e := start; e >= 0 && !done[e]; e = next(out[e]) {
-			done[e] = true
+		for _, e := range edges {
 			loop.v = append(loop.v, out[e].from)
 			loop.ids = append(loop.ids, out[e].id)
-		}
-		if len(loop.v) < 3 {
-			continue
 		}
 		if o.area(loop.v) > 0 {
 			shells = append(shells, loop)
 		} else {
 			holes = append(holes, loop)
+		}
+	}
+	// a walk that comes back to a vertex already on it peels off the loop
+	// it closed, so loops touching at a vertex come out apart
+	at := map[int]int{}
+	for start := range out {
+		var path []int
+		for e := start; e >= 0 && !done[e]; e = next(out[e]) {
+			done[e] = true
+			path = append(path, e)
+			at[out[e].from] = len(path) - 1
+			if k, ok := at[out[e].to]; ok {
+				for _, x := range path[k:] {
+					delete(at, out[x].from)
+				}
+				emit(slices.Clone(path[k:]))
+				path = path[:k]
+			}
+		}
+		for _, x := range path {
+			delete(at, out[x].from)
 		}
 	}
 	for i := range shells {
@@ -597,6 +637,25 @@ func (o *overlay) canonical(l *bLoop) {
 		}
 	}
 	rotate((pos + 1) % n)
+}
+
+// s2Polygon is the result's polygons as one S2 polygon (holes turned
+// counterclockwise around themselves, as S2 wants its loops).
+func (r *bResult) s2Polygon() *s2.Polygon {
+	var loops []*s2.Loop
+	for _, poly := range r.polys {
+		for k, l := range poly {
+			pts := make([]s2.Point, len(l.v))
+			for i, v := range l.v {
+				pts[i] = r.verts[v].sp
+			}
+			if k > 0 {
+				slices.Reverse(pts)
+			}
+			loops = append(loops, s2.LoopFromPoints(pts))
+		}
+	}
+	return s2.PolygonFromLoops(loops)
 }
 
 // area is a loop's signed planar area (positive counterclockwise).

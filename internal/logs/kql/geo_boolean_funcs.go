@@ -181,11 +181,14 @@ func geoBoolFail(call *Call, err error) {
 	panic(errAt(call, "%s: %v", call.Name, err))
 }
 
-// geoUnionPolys is the union of polygons of one operand; nil when there
-// is nothing.
+// geoUnionPolys is the union of polygons of one operand; nil when one of
+// them is invalid.
 func geoUnionPolys(call *Call, polys []*s2.Polygon, g *governor) *bResult {
 	parts, _ := geoPolyParts(polys, 0, 0)
 	res, err := overlayPolygons(parts, func(a, _ bool) bool { return a }, false, g, call.Name+" function")
+	if err == errGeoBoolInvalid {
+		return nil
+	}
 	if err != nil {
 		geoBoolFail(call, err)
 	}
@@ -231,6 +234,9 @@ func init() {
 				pa, next := geoPolyParts(a, 0, 0)
 				pb, _ := geoPolyParts(b, 1, next)
 				res, err := overlayPolygons(append(pa, pb...), func(x, y bool) bool { return x && y }, true, g, call.Name+" function")
+				if err == errGeoBoolInvalid {
+					return Null(TypeDynamic)
+				}
 				if err != nil {
 					geoBoolFail(call, err)
 				}
@@ -252,7 +258,7 @@ func init() {
 					return Null(TypeDynamic)
 				}
 				res := geoUnionArray(call, polys, g)
-				if len(res.polys) == 0 {
+				if res == nil || len(res.polys) == 0 {
 					return Null(TypeDynamic)
 				}
 				res.deg = geoInputDegrees(v[0], nil)
@@ -390,6 +396,9 @@ func geoUnionArray(call *Call, shapes [][]*s2.Polygon, g *governor) *bResult {
 		}
 		var err error
 		res, err = overlayPolygons(parts, func(x, y bool) bool { return x || y }, false, g, call.Name+" function")
+		if err == errGeoBoolInvalid {
+			return nil
+		}
 		if err != nil {
 			geoBoolFail(call, err)
 		}
