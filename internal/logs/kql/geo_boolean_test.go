@@ -445,3 +445,106 @@ func FuzzGeoBoolean(f *testing.F) {
 		}
 	})
 }
+
+// TestGeoBufferPage runs geo-line-buffer-function's and
+// geo-polygon-buffer-function's examples. Their outputs are elided on the
+// pages ("[ ... ]"), so the shapes are checked by what a buffer must be:
+// a Polygon, containing every point within the radius of the input and no
+// point farther than radius + tolerance (sampled on a grid around it).
+func TestGeoBufferPage(t *testing.T) {
+	for _, tc := range []struct {
+		fn, shape   string
+		radius, tol float64
+	}{
+		{"geo_line_buffer", `{"type":"LineString","coordinates":[[-80.66634997047466,24.894526340592122],[-80.67373241820246,24.890808090321286]]}`, 4, 0.1},
+		{"geo_polygon_buffer", `{"type":"Polygon","coordinates":[[[139.813757,35.719666],[139.72558,35.71813],[139.727471,35.653231],[139.818721,35.657264],[139.813757,35.719666]]]}`, 10000, 10},
+		{"geo_line_buffer", `{"type":"MultiLineString","coordinates":[[[0,0],[1,1],[1,0]],[[0.5,0.2],[0.5,2]]]}`, 5000, 10},
+		{"geo_polygon_buffer", `{"type":"Polygon","coordinates":[[[0,0],[4,0],[4,4],[0,4],[0,0]],[[1,1],[1,3],[3,3],[3,1],[1,1]]]}`, 50000, 10},
+	} {
+		q := fmt.Sprintf("print %s(dynamic(%s), %g, %g)", tc.fn, tc.shape, tc.radius, tc.tol)
+		res := runQuery(t, q)
+		buf, ok := geoPolygons(res.Rows[0][0])
+		if !ok || len(buf) != 1 {
+			t.Fatalf("%s: %s is not one valid polygon", q, res.Rows[0][0].Text())
+		}
+		var dist func(p s2.Point) float64
+		if tc.fn == "geo_line_buffer" {
+			lines, _ := geoLines(Dynamic(mustJSON(t, tc.shape)))
+			dist = func(p s2.Point) float64 {
+				best := math.Inf(1)
+				for _, l := range lines {
+					for i := 1; i < len(l); i++ {
+						best = math.Min(best, s2.DistanceFromSegment(p, l[i-1], l[i]).Radians())
+					}
+				}
+				return best * earthRadiusMeters
+			}
+		} else {
+			polys, _ := geoPolygons(Dynamic(mustJSON(t, tc.shape)))
+			dist = func(p s2.Point) float64 {
+				if q, in := geoClosestOnPolygons(p, polys); !in {
+					return p.Distance(q).Radians() * earthRadiusMeters
+				}
+				return 0
+			}
+		}
+		rect := buf[0].RectBound()
+		inside, outside := 0, 0
+		for i := 0; i <= 60; i++ {
+			for j := 0; j <= 60; j++ {
+				ll := s2.LatLngFromDegrees(rect.Lo().Lat.Degrees()+float64(i)/60*(rect.Hi().Lat.Degrees()-rect.Lo().Lat.Degrees()),
+					rect.Lo().Lng.Degrees()+float64(j)/60*(rect.Hi().Lng.Degrees()-rect.Lo().Lng.Degrees()))
+				p := s2.PointFromLatLng(ll)
+				d := dist(p)
+				in := buf[0].ContainsPoint(p)
+				if d < tc.radius*(1-1e-9) && !in {
+					t.Errorf("%s: %v at %g m is not in the buffer", q, ll, d)
+				}
+				if d > tc.radius+tc.tol+1e-6 && in {
+					t.Errorf("%s: %v at %g m is in the buffer", q, ll, d)
+				}
+				if in {
+					inside++
+				} else {
+					outside++
+				}
+			}
+		}
+		if inside == 0 || outside == 0 {
+			t.Errorf("%s: %d points in, %d out: the sample does not test the edge", q, inside, outside)
+		}
+	}
+	// the pages' unions of buffers are one Polygon each
+	for _, q := range []string{`datatable(polygon:dynamic, radius:real )
+[
+    dynamic({"type":"Polygon","coordinates":[[[12.451218693639277,41.906457003556625],[12.445753852969375,41.90160968881543],[12.453514425793855,41.90361551885886],[12.451218693639277,41.906457003556625]]]}), 100,
+    dynamic({"type":"Polygon","coordinates":[[[12.4566086734784,41.905119850039995],[12.453913683559591,41.903652663265234],[12.455485761012113,41.90146110630562],[12.4566086734784,41.905119850039995]]]}), 20
+]
+| project buffer = geo_polygon_buffer(polygon, radius)
+| summarize polygons = make_list(buffer)
+| project result = geo_union_polygons_array(polygons).type`, `datatable(line:dynamic)
+[
+    dynamic({"type":"LineString","coordinates":[[14.429214068940496,50.10043066548272],[14.431184174126173,50.10046525983731]]}),
+    dynamic({"type":"LineString","coordinates":[[14.43030222687753,50.100780677801936],[14.4303847111523,50.10020274910934]]})
+]
+| project buffer = geo_line_buffer(line, 2, 0.1)
+| summarize polygons = make_list(buffer)
+| project result = geo_union_polygons_array(polygons).type`} {
+		if got := runQuery(t, q).Rows[0][0].Text(); got != "Polygon" {
+			t.Errorf("%s = %s, want Polygon", q, got)
+		}
+	}
+	for _, q := range []string{
+		`print isnull(geo_polygon_buffer(dynamic({"type":"p"}), 1))`,
+		`print isnull(geo_polygon_buffer(dynamic({"type":"Polygon","coordinates":[[[10,10],[0,10],[0,0],[10,10]]]}), 0))`,
+		`print isnull(geo_line_buffer(dynamic({"type":"LineString"}), 5))`,
+		`print isnull(geo_line_buffer(dynamic({"type":"LineString","coordinates":[[0,0],[1,1]]}), 0))`,
+		`print isnull(geo_line_buffer(dynamic({"type":"LineString","coordinates":[[0,0],[1,1]]}), -5))`,
+		// a tolerance under a millionth of the radius
+		`print isnull(geo_line_buffer(dynamic({"type":"LineString","coordinates":[[0,0],[1,1]]}), 1000000, 0.5))`,
+	} {
+		if got := runQuery(t, q).Rows[0][0].Text(); got != "True" {
+			t.Errorf("%s = %s, want True", q, got)
+		}
+	}
+}
