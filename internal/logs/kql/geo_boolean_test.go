@@ -522,14 +522,14 @@ func TestGeoBufferPage(t *testing.T) {
 ]
 | project buffer = geo_polygon_buffer(polygon, radius)
 | summarize polygons = make_list(buffer)
-| project result = geo_union_polygons_array(polygons).type`, `datatable(line:dynamic)
+| project result = tostring(geo_union_polygons_array(polygons).type)`, `datatable(line:dynamic)
 [
     dynamic({"type":"LineString","coordinates":[[14.429214068940496,50.10043066548272],[14.431184174126173,50.10046525983731]]}),
     dynamic({"type":"LineString","coordinates":[[14.43030222687753,50.100780677801936],[14.4303847111523,50.10020274910934]]})
 ]
 | project buffer = geo_line_buffer(line, 2, 0.1)
 | summarize polygons = make_list(buffer)
-| project result = geo_union_polygons_array(polygons).type`} {
+| project result = tostring(geo_union_polygons_array(polygons).type)`} {
 		if got := runQuery(t, q).Rows[0][0].Text(); got != "Polygon" {
 			t.Errorf("%s = %s, want Polygon", q, got)
 		}
