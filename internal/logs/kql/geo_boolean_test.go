@@ -530,7 +530,7 @@ func TestGeoBufferPage(t *testing.T) {
 | project buffer = geo_line_buffer(line, 2, 0.1)
 | summarize polygons = make_list(buffer)
 | project result = tostring(geo_union_polygons_array(polygons).type)`} {
-		if got := runQuery(t, q).Rows[0][0].Text(); got != "Polygon" {
+		if got := runQuery(t, q).Rows[0][0].Text(); got != "'Polygon'" {
 			t.Errorf("%s = %s, want Polygon", q, got)
 		}
 	}
