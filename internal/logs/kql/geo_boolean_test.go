@@ -548,3 +548,41 @@ func TestGeoBufferPage(t *testing.T) {
 		}
 	}
 }
+
+// TestGeoSimplifyPolygonsArrayPage runs geo-simplify-polygons-array-function's
+// examples (null for an invalid polygon, a negative tolerance, and a
+// tolerance that makes the polygons vanish) and checks that the union of
+// polygons with mutual borders comes out as one polygon.
+func TestGeoSimplifyPolygonsArrayPage(t *testing.T) {
+	three := `datatable(polygons:dynamic)
+[
+    dynamic({"type":"Polygon","coordinates":[[[-73.9495,40.7969],[-73.95807,40.80068],[-73.98201,40.76825],[-73.97317,40.76455],[-73.9495,40.7969]]]}),
+    dynamic({"type":"Polygon","coordinates":[[[-73.94622,40.79249],[-73.96888,40.79282],[-73.9577,40.7789],[-73.94622,40.79249]]]}),
+    dynamic({"type":"Polygon","coordinates":[[[-73.97335,40.77274],[-73.9936,40.76630],[-73.97171,40.75655],[-73.97335,40.77274]]]})
+]
+| summarize arr = make_list(polygons)
+`
+	for _, q := range []string{
+		`datatable(polygons:dynamic)
+[
+    dynamic({"type":"Polygon","coordinates":[[[-73.9495,40.7969],[-73.95807,40.80068],[-73.98201,40.76825],[-73.97317,40.76455],[-73.9495,40.7969]]]}),
+    dynamic({"type":"Polygon","coordinates":[[[-73.94622,40.79249]]]}),
+    dynamic({"type":"Polygon","coordinates":[[[-73.97335,40.77274],[-73.9936,40.76630],[-73.97171,40.75655],[-73.97335,40.77274]]]})
+]
+| summarize arr = make_list(polygons)
+| project is_invalid_polygon = isnull(geo_simplify_polygons_array(arr))`,
+		three + "| project is_null = isnull(geo_simplify_polygons_array(arr, -1))",
+		three + "| project is_null = isnull(geo_simplify_polygons_array(arr, 10000))",
+	} {
+		if got := runQuery(t, q).Rows[0][0].Text(); got != "True" {
+			t.Errorf("%s = %s, want True", q, got)
+		}
+	}
+	// two squares with a mutual border: one rectangle; (1,0), on the
+	// equator between (0,0) and (2,0), goes; (1,1) starts the ring's chain
+	// and stays
+	checkGeoJSONAs(t, "print geo_simplify_polygons_array(dynamic(["+geoSquare(0, 0, 1, 1)+","+geoSquare(1, 0, 2, 1)+"]), 100)",
+		`{"type":"Polygon","coordinates":[[[0,0],[2,0],[2,1],[1,1],[0,1],[0,0]]]}`, true)
+	checkGeoJSONAs(t, three+"| project geo_simplify_polygons_array(arr, 0)",
+		`{"type":"Polygon","coordinates":[[[-73.972599326729608,40.765330371902991],[-73.960302383706178,40.782140794645024],[-73.9577,40.7789],[-73.94622,40.79249],[-73.9526593223173,40.792584227716468],[-73.9495,40.7969],[-73.95807,40.80068],[-73.9639277517478,40.792748258673875],[-73.96888,40.792819999999992],[-73.9662719791645,40.7895734224338],[-73.9803360309571,40.770518810606404],[-73.9936,40.7663],[-73.97171,40.756550000000004],[-73.972599326729608,40.765330371902991]]]}`, true)
+}
