@@ -12,13 +12,6 @@ import (
 // They read shapes with funcs_geo.go's readers, so a shape is valid or
 // null under the same rules everywhere.
 
-// geoUnionNeeded stops a query whose multi-shape has overlapping parts
-// where the answer is defined on the parts' union, which the S2 library
-// cannot build: a clear error, never a number measured twice over.
-func geoUnionNeeded(call *Call) {
-	panic(errAt(call, "%s: the parts of this multi-shape overlap, and measuring their union is not supported", call.Name))
-}
-
 // geoCellNeighbors is a cell's neighbors at its level, edge and corner
 // ones, each once, in S2's order.
 func geoCellNeighbors(id s2.CellID) []any {
@@ -255,18 +248,18 @@ func init() {
 		return Dynamic(ns)
 	}), "geo_geohash_neighbors")
 
-	register(geoUnionFunc(readLineUnion, TypeDynamic, func(u geoLineUnion) Value {
+	governedFuncs["geo_line_centroid"] = geoUnionFunc(readLineUnion, TypeDynamic, func(u geoLineUnion) Value {
 		if c, ok := geoLineCentroid(u.lines); ok {
 			return geoPointOf(c)
 		}
 		return Null(TypeDynamic)
-	}), "geo_line_centroid")
-	register(geoUnionFunc(readPolyUnion, TypeDynamic, func(u geoPolyUnion) Value {
+	})
+	governedFuncs["geo_polygon_centroid"] = geoUnionFunc(readPolyUnion, TypeDynamic, func(u geoPolyUnion) Value {
 		if c, ok := geoPolygonsCentroid(u.polys); ok {
 			return geoPointOf(c)
 		}
 		return Null(TypeDynamic)
-	}), "geo_polygon_centroid")
+	})
 
 	// geo_line_interpolate_point(lineString, fraction)
 	register(func(call *Call, args []cexpr) (cexpr, error) {

@@ -165,10 +165,13 @@ func init() {
 				if !ok || !valid {
 					return Null(TypeDynamic)
 				}
+				shape := v[0]
 				if u.overlap {
-					geoUnionNeeded(call)
+					res := geoUnionLines(call, u.lines, g)
+					res.deg = geoInputDegrees(v[0], nil)
+					shape = Dynamic(geoOneOrMulti("LineString", res.lineCoords()))
 				}
-				typ, coords, _ := geoShape(v[0])
+				typ, coords, _ := geoShape(shape)
 				if typ == "LineString" {
 					coords = []any{coords}
 				}
@@ -210,50 +213,89 @@ func init() {
 				if !ok || !valid {
 					return Null(TypeDynamic)
 				}
+				shape := v[0]
 				if u.overlap {
-					geoUnionNeeded(call)
-				}
-				raw, _ := geoParts(v[0], "Polygon", "MultiPolygon")
-				s := newGeoSnapper(tol, g, "geo_polygon_simplify function")
-				snapped := make([][][]int, len(raw))
-				for k, rings := range raw {
-					for _, r := range rings {
-						vs, _ := geoRawVertices(r)
-						idx := make([]int, len(vs)-1) // the closing position repeats the first
-						for i := range idx {
-							idx[i] = s.snap(vs[i])
-						}
-						snapped[k] = append(snapped[k], idx)
+					res := geoUnionPolys(call, u.polys, g)
+					if res == nil {
+						return Null(TypeDynamic)
 					}
+					res.deg = geoInputDegrees(v[0], nil)
+					shape = Dynamic(geoOneOrMulti("Polygon", res.polygonCoords()))
 				}
-				var out []any
-				for _, rings := range snapped {
-					shell := s.chain(rings[0], true)
-					if shell == nil {
-						continue // the polygon disappears, holes with it
-					}
-					poly := []any{s.positions(shell)}
-					for _, h := range rings[1:] {
-						if r := s.chain(h, true); r != nil {
-							poly = append(poly, s.positions(r))
-						}
-					}
-					out = append(out, poly)
-				}
-				var res Value
-				switch {
-				case len(out) == 0:
+				return geoSimplifyPolygons(shape, tol, g, "geo_polygon_simplify function")
+			}), nil
+		}
+	}
+}
+
+// geoSimplifyPolygons simplifies a valid Polygon or MultiPolygon whose
+// parts do not overlap; null when nothing is left or the result is not a
+// valid polygon.
+func geoSimplifyPolygons(shape Value, tol s1.Angle, g *governor, what string) Value {
+	raw, _ := geoParts(shape, "Polygon", "MultiPolygon")
+	s := newGeoSnapper(tol, g, what)
+	snapped := make([][][]int, len(raw))
+	for k, rings := range raw {
+		for _, r := range rings {
+			vs, _ := geoRawVertices(r)
+			idx := make([]int, len(vs)-1) // the closing position repeats the first
+			for i := range idx {
+				idx[i] = s.snap(vs[i])
+			}
+			snapped[k] = append(snapped[k], idx)
+		}
+	}
+	var out []any
+	for _, rings := range snapped {
+		shell := s.chain(rings[0], true)
+		if shell == nil {
+			continue // the polygon disappears, holes with it
+		}
+		poly := []any{s.positions(shell)}
+		for _, h := range rings[1:] {
+			if r := s.chain(h, true); r != nil {
+				poly = append(poly, s.positions(r))
+			}
+		}
+		out = append(out, poly)
+	}
+	var res Value
+	switch {
+	case len(out) == 0:
+		return Null(TypeDynamic)
+	case len(out) == 1:
+		res = geoShapeValueAny("Polygon", out[0])
+	default:
+		res = geoShapeValueAny("MultiPolygon", out)
+	}
+	// moving vertices can make rings cross: that is not a polygon
+	if _, ok := geoPolygons(res); !ok {
+		return Null(TypeDynamic)
+	}
+	return res
+}
+
+func init() {
+	// geo_simplify_polygons_array(polygons[, tolerance]): the union of the
+	// polygons, simplified as geo_polygon_simplify does, with the line
+	// function's tolerance range
+	governedFuncs["geo_simplify_polygons_array"] = func(g *governor) fnImpl {
+		return func(call *Call, args []cexpr) (cexpr, error) {
+			if err := geoCheck(call, args, 1, 2, 0); err != nil {
+				return cexpr{}, err
+			}
+			return evalN(TypeDynamic, args, func(_ Type, v []Value) Value {
+				tol, ok := geoSimplifyTolerance(v, 0, geoSimplifyMaxTolerance*earthRadiusMeters)
+				shapes, ok2 := geoArrayOf(v[0], geoPolygonsOne)
+				if !ok || !ok2 || len(shapes) == 0 {
 					return Null(TypeDynamic)
-				case len(out) == 1:
-					res = geoShapeValueAny("Polygon", out[0])
-				default:
-					res = geoShapeValueAny("MultiPolygon", out)
 				}
-				// moving vertices can make rings cross: that is not a polygon
-				if _, ok := geoPolygons(res); !ok {
+				res := geoUnionArray(call, shapes, g)
+				if res == nil || len(res.polys) == 0 {
 					return Null(TypeDynamic)
 				}
-				return res
+				res.deg = geoInputDegrees(v[0], nil)
+				return geoSimplifyPolygons(Dynamic(geoOneOrMulti("Polygon", res.polygonCoords())), tol, g, call.Name+" function")
 			}), nil
 		}
 	}
