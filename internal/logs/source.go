@@ -46,7 +46,7 @@ func (s *Source) Schema(ctx context.Context, table string) ([]kql.Column, error)
 
 // CanFilter reports whether the filter translates to SQL exactly.
 func (s *Source) CanFilter(table string, f kql.Filter) bool {
-	c := s.column(table, f.Column)
+	c := s.column(table, f.Column, true)
 	if c == nil {
 		return false
 	}
@@ -54,10 +54,32 @@ func (s *Source) CanFilter(table string, f kql.Filter) bool {
 	return ok
 }
 
+// HasIngestionTime reports that every table keeps its rows' ingestion
+// time (null for rows stored before Steward kept it), so that
+// ingestion_time() reads it.
+func (s *Source) HasIngestionTime(string) bool { return true }
+
+// ingestedColumn is the hidden ingestion time as a column, for the scans
+// and filters that read it.
+var ingestedColumn = Column{Name: kql.IngestionTimeColumn, Type: kql.TypeDateTime, SQL: ingestedSQL}
+
+// filterColumn returns the column a pushed-down filter reads: a table
+// column, or the hidden ingestion time. No table column can be named
+// kql.IngestionTimeColumn (validName refuses '$').
+func filterColumn(t *Table, name string) *Column {
+	if c := t.column(name); c != nil {
+		return c
+	}
+	if name == kql.IngestionTimeColumn {
+		return &ingestedColumn
+	}
+	return nil
+}
+
 // CanOrder reports whether ORDER BY on the key's column orders exactly as
 // kql's sort does (see orderSQL).
 func (s *Source) CanOrder(table string, k kql.OrderKey) bool {
-	c := s.column(table, k.Column)
+	c := s.column(table, k.Column, false)
 	if c == nil {
 		return false
 	}
@@ -66,11 +88,15 @@ func (s *Source) CanOrder(table string, k kql.OrderKey) bool {
 }
 
 // column returns a column of one of the workspace's tables, nil when
-// either is unknown. CanFilter and CanOrder have no context to pass.
-func (s *Source) column(table, name string) *Column {
+// either is unknown; with hidden, the hidden ingestion time is a column
+// too (for filters). CanFilter and CanOrder have no context to pass.
+func (s *Source) column(table, name string, hidden bool) *Column {
 	t, err := s.rows.Table(context.Background(), s.workspace, table)
 	if err != nil {
 		return nil
+	}
+	if hidden {
+		return filterColumn(t, name)
 	}
 	return t.column(name)
 }
@@ -106,6 +132,10 @@ func (s *Source) selectSQL(t *Table, req kql.ScanRequest) (string, []any, []Colu
 			cols = append(cols, *c)
 		}
 	}
+	if req.IngestionTime {
+		// the hidden value after the requested columns (kql.ScanRequest)
+		cols = append(cols[:len(cols):len(cols)], ingestedColumn)
+	}
 	names := make([]string, len(cols))
 	for i, c := range cols {
 		names[i] = c.SQL
@@ -122,7 +152,7 @@ func (s *Source) selectSQL(t *Table, req kql.ScanRequest) (string, []any, []Colu
 		where, args = append(where, "c0 <= ?"), append(args, s.window.To)
 	}
 	for _, f := range req.Filters {
-		c := t.column(f.Column)
+		c := filterColumn(t, f.Column)
 		if c == nil {
 			return "", nil, nil, fmt.Errorf("scan of %s: unknown column %s", t.Name, f.Column)
 		}

@@ -237,7 +237,8 @@ func (r *Rows) ensure(ctx context.Context, tx store.Tx, workspace, name string) 
 	if d == store.Postgres {
 		seq = "seq BIGSERIAL PRIMARY KEY"
 	}
-	stmts := []string{fmt.Sprintf("CREATE TABLE IF NOT EXISTS %s (%s, c0 %s)", t.SQLName, seq, sqlType(d, kql.TypeDateTime))}
+	stmts := []string{fmt.Sprintf("CREATE TABLE IF NOT EXISTS %s (%s, c0 %s, %s %s)", t.SQLName, seq,
+		sqlType(d, kql.TypeDateTime), ingestedSQL, sqlType(d, kql.TypeDateTime))}
 	if r.partitioned() {
 		stmts = createPartitionedTable(t.SQLName)
 	}

@@ -56,12 +56,17 @@ func (f Filter) String() string {
 // Limit of the filtered table in that order, ties kept in scan order (the
 // order the Source returns rows in without Order), and they come in that
 // order.
+//
+// IngestionTime (set only for an IngestionTimeSource) asks for each row's
+// ingestion time as one more value after the requested columns: a
+// datetime, null for a record whose ingestion time is not known.
 type ScanRequest struct {
-	Table   string
-	Columns []string
-	Filters []Filter
-	Limit   int64
-	Order   []OrderKey
+	Table         string
+	Columns       []string
+	Filters       []Filter
+	Limit         int64
+	Order         []OrderKey
+	IngestionTime bool
 }
 
 // OrderKey is one key of a pushed-down order, with the semantics of
