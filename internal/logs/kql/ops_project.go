@@ -251,12 +251,17 @@ func compileExtend(sc *scope, in *planTable, items []Assign, at Node) (*planTabl
 		// c = a" swaps, nested-pipelines-let-cte-0021#3)
 		out := make(Row, width)
 		copy(out, r)
+		// the items read the input row: out's first nin values are the
+		// same until the replaced columns are written last, and with the
+		// hidden ingestion time out[nin] may already hold a new column
+		read := out
 		if carry {
 			out[n] = r[nin]
+			read = r
 		}
 		var late []Value
 		for _, s := range slots {
-			v := withType(s.c.f(out), cols[s.pos].Type)
+			v := withType(s.c.f(read), cols[s.pos].Type)
 			if s.pos < nin {
 				late = append(late, v)
 				continue
