@@ -60,7 +60,9 @@ var ingestBase = time.Date(2026, 3, 10, 12, 0, 0, 0, time.UTC)
 // and 11:00, ingested at 12:00, 12:05 and never known (a record stored
 // before ingestion times were kept).
 func newIngestSource() *ingestSource {
-	at := func(h, m int) Value { return DateTime(timeToTicks(ingestBase.Add(time.Duration(h-12)*time.Hour + time.Duration(m)*time.Minute))) }
+	at := func(h, m int) Value {
+		return DateTime(timeToTicks(ingestBase.Add(time.Duration(h-12)*time.Hour + time.Duration(m)*time.Minute)))
+	}
 	t := &MemTable{Columns: []Column{{"TimeGenerated", TypeDateTime}, {"Name", TypeString}, {"N", TypeLong}}, Rows: []Row{
 		{at(10, 0), String("a"), Long(1)},
 		{at(10, 30), String("b"), Long(2)},
