@@ -91,6 +91,12 @@ func compileTabExprKeep(q *qctx, e *env, x Expr) (*planTable, error) {
 	case *Ident:
 		if b := e.lookup(n.Name); b != nil && b.tab != nil {
 			return compilePipelineKeep(q, b.tabEnv, b.tab)
+		} else if b != nil && b.fn != nil {
+			return callTabular(q, e, n, b, nil, true)
+		}
+	case *Call:
+		if b := e.lookup(n.Name); b != nil && b.fn != nil {
+			return callTabular(q, e, n, b, n.Args, true)
 		}
 	}
 	return compileTabExpr(q, e, x)
@@ -116,7 +122,7 @@ func compileTabExpr(q *qctx, e *env, x Expr) (*planTable, error) {
 		case b.tab != nil:
 			return compilePipeline(q, b.tabEnv, b.tab)
 		case b.fn != nil:
-			return callTabular(q, e, n, b, nil)
+			return callTabular(q, e, n, b, nil, false)
 		}
 		return nil, errAt(n, "'%s' is a scalar, not a table", n.Name)
 	case *Call:
@@ -138,7 +144,7 @@ func compileTabExpr(q *qctx, e *env, x Expr) (*planTable, error) {
 			}
 		}
 		if b := e.lookup(n.Name); b != nil && b.fn != nil {
-			return callTabular(q, e, n, b, n.Args)
+			return callTabular(q, e, n, b, n.Args, false)
 		}
 		return nil, errAt(n, "unknown tabular function '%s'", n.Name)
 	}
@@ -158,7 +164,9 @@ func materialize(q *qctx, t *planTable) (*planTable, error) {
 	return tableOf(t.cols, rows), nil
 }
 
-func callTabular(q *qctx, e *env, call Node, b *binding, args []Expr) (*planTable, error) {
+// callTabular plans a call of a user-defined tabular function; with keep
+// its rows may carry the hidden ingestion time (a pipeline's source).
+func callTabular(q *qctx, e *env, call Node, b *binding, args []Expr, keep bool) (*planTable, error) {
 	f := b.fn
 	if err := q.gov.enter(call, f, funcName(call)); err != nil {
 		return nil, err
@@ -200,6 +208,9 @@ func callTabular(q *qctx, e *env, call Node, b *binding, args []Expr) (*planTabl
 		if err := bindLet(q, fe, l); err != nil {
 			return nil, err
 		}
+	}
+	if keep {
+		return compileTabExprKeep(q, fe, f.Result)
 	}
 	return compileTabExpr(q, fe, f.Result)
 }
