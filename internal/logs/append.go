@@ -93,9 +93,15 @@ func (r *Rows) appendRows(ctx context.Context, workspace, name string, cols []kq
 				return err
 			}
 		}
+		if err := r.ensureIngested(ctx, tx.SQL(), t.SQLName); err != nil {
+			return err
+		}
 		table, days = t, map[int64]bool{}
 		return r.insert(ctx, tx, t, cols, rows, now, days)
 	})
+	if err == nil {
+		r.markIngested(table.SQLName)
+	}
 	return table, days, err
 }
 

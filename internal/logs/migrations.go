@@ -3,7 +3,6 @@ package logs
 import (
 	"context"
 	"database/sql"
-	"fmt"
 	"regexp"
 
 	"github.com/steward-gov/steward/internal/store"
@@ -59,25 +58,15 @@ func addIngestedColumn(ctx context.Context, tx *sql.Tx, d store.Dialect) error {
 		if !logTableRE.MatchString(name) {
 			continue
 		}
-		var has int
-		var q string
-		if d == store.Postgres {
-			q = `SELECT count(*) FROM information_schema.columns WHERE table_schema = current_schema() AND table_name = $1 AND column_name = $2`
-		} else {
-			q = `SELECT count(*) FROM pragma_table_info(?) WHERE name = ?`
+		has, err := hasIngested(ctx, tx, d, name)
+		if err != nil {
+			return err
 		}
-		if err := tx.QueryRowContext(ctx, q, name, ingestedSQL).Scan(&has); err != nil {
-			return fmt.Errorf("columns of %s: %w", name, err)
-		}
-		if has > 0 {
+		if has {
 			continue // made by this version already
 		}
-		typ := "INTEGER"
-		if d == store.Postgres {
-			typ = "BIGINT"
-		}
-		if _, err := tx.ExecContext(ctx, fmt.Sprintf("ALTER TABLE %s ADD COLUMN %s %s", name, ingestedSQL, typ)); err != nil {
-			return fmt.Errorf("adding %s to %s: %w", ingestedSQL, name, err)
+		if err := addIngested(ctx, tx, d, name); err != nil {
+			return err
 		}
 	}
 	return nil

@@ -170,3 +170,64 @@ func TestMigrationAddIngestedColumnIsIdempotent(t *testing.T) {
 		})
 	}
 }
+
+// TestTableAnOlderReleaseMadeAfterTheMigration: in a rolling upgrade a
+// replica of the previous release may make a log table after migration 2
+// ran, without the ingestion-time column. Queries read its ingestion time
+// as null (a filter on it is not pushed into SQL), and the first append
+// from this release adds the column.
+func TestTableAnOlderReleaseMadeAfterTheMigration(t *testing.T) {
+	for _, be := range backends {
+		t.Run(be.name, func(t *testing.T) {
+			ctx := context.Background()
+			st := be.open(t)
+			if err := st.Migrate(ctx, Schema()); err != nil {
+				t.Fatal(err)
+			}
+			db := st.Raw().Write
+			clk := &testClock{t: fixedNow}
+			rows := NewRows(st, clk.Now)
+			name := sqlTableName(testCustomerID, "Late_CL")
+			for _, q := range oldLogTableDDL(st.Raw().Dialect, name) {
+				if _, err := db.ExecContext(ctx, q); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if _, err := db.ExecContext(ctx, st.Raw().Dialect.Rebind("INSERT INTO "+name+" (c0, c1) VALUES (?, 'old')"),
+				Ticks(time.Date(2026, 3, 9, 6, 0, 0, 0, time.UTC))); err != nil {
+				t.Fatal(err)
+			}
+			late := &Table{Workspace: strings.ToLower(testCustomerID), Name: "Late_CL", SQLName: name, NextSQL: 2,
+				Columns: []Column{{Name: TimeGenerated, Type: kql.TypeDateTime, SQL: "c0"}, {Name: "Msg", Type: kql.TypeString, SQL: "c1"}}}
+			if err := st.Update(ctx, func(tx store.Tx) error { return rows.save(ctx, tx, late, "") }); err != nil {
+				t.Fatal(err)
+			}
+			query := func(q string) []string {
+				t.Helper()
+				return rowTexts(runQuery(t, rows.Source(testCustomerID, Window{}), q))
+			}
+			if got := query("Late_CL | project Msg, it = ingestion_time()"); !slices.Equal(got, []string{"'old'|null"}) {
+				t.Errorf("before an append: %q", got)
+			}
+			src := &recordingSource{Source: rows.Source(testCustomerID, Window{})}
+			res := runQuery(t, src, "Late_CL | where ingestion_time() < now() | count")
+			if got := rowTexts(res); !slices.Equal(got, []string{"0"}) || len(src.reqs[0].Filters) != 0 {
+				t.Errorf("filter before an append: %q, pushed %v", got, src.reqs[0].Filters)
+			}
+			cols := []kql.Column{{Name: TimeGenerated, Type: kql.TypeDateTime}, {Name: "Msg", Type: kql.TypeString}}
+			row := kql.Row{kql.DateTime(Ticks(time.Date(2026, 3, 9, 7, 0, 0, 0, time.UTC))), kql.String("new")}
+			if err := rows.Append(ctx, testCustomerID, "Late_CL", cols, []kql.Row{row}, Fixed); err != nil {
+				t.Fatal(err)
+			}
+			want := []string{"'new'|2026-03-10T12:00:00.0000000Z", "'old'|null"}
+			if got := query("Late_CL | project Msg, it = ingestion_time() | order by Msg asc"); !slices.Equal(got, want) {
+				t.Errorf("after an append: %q; want %q", got, want)
+			}
+			// another replica, which has not appended, reads it too
+			other := NewRows(st, clk.Now)
+			if got := rowTexts(runQuery(t, other.Source(testCustomerID, Window{}), "Late_CL | where ingestion_time() > ago(1h) | project Msg")); !slices.Equal(got, []string{"'new'"}) {
+				t.Errorf("another replica: %q", got)
+			}
+		})
+	}
+}

@@ -50,6 +50,17 @@ func (s *Source) CanFilter(table string, f kql.Filter) bool {
 	if c == nil {
 		return false
 	}
+	if c == &ingestedColumn {
+		// a table an older release made lacks the column until its
+		// first append from this one (ingested.go)
+		t, err := s.rows.Table(context.Background(), s.workspace, table)
+		if err != nil {
+			return false
+		}
+		if ok, err := s.rows.scanIngested(context.Background(), t.SQLName); err != nil || !ok {
+			return false
+		}
+	}
 	_, _, ok := sqlFilter(s.rows.raw.Dialect, *c, f)
 	return ok
 }
@@ -107,7 +118,13 @@ func (s *Source) Scan(ctx context.Context, req kql.ScanRequest) (kql.RowIter, er
 	if err != nil {
 		return nil, err
 	}
-	q, args, cols, err := s.selectSQL(t, req)
+	ingested := false
+	if req.IngestionTime {
+		if ingested, err = s.rows.scanIngested(ctx, t.SQLName); err != nil {
+			return nil, err
+		}
+	}
+	q, args, cols, err := s.selectSQL(t, req, ingested)
 	if err != nil {
 		return nil, err
 	}
@@ -118,8 +135,10 @@ func (s *Source) Scan(ctx context.Context, req kql.ScanRequest) (kql.RowIter, er
 	return newSQLIter(rows, cols), nil
 }
 
-// selectSQL builds the SELECT of a scan request.
-func (s *Source) selectSQL(t *Table, req kql.ScanRequest) (string, []any, []Column, error) {
+// selectSQL builds the SELECT of a scan request; ingested says whether
+// the table has the ingestion-time column (otherwise the ingestion time
+// reads as null).
+func (s *Source) selectSQL(t *Table, req kql.ScanRequest, ingested bool) (string, []any, []Column, error) {
 	var cols []Column
 	if req.Columns == nil {
 		cols = t.Columns
@@ -134,7 +153,11 @@ func (s *Source) selectSQL(t *Table, req kql.ScanRequest) (string, []any, []Colu
 	}
 	if req.IngestionTime {
 		// the hidden value after the requested columns (kql.ScanRequest)
-		cols = append(cols[:len(cols):len(cols)], ingestedColumn)
+		c := ingestedColumn
+		if !ingested {
+			c.SQL = "NULL"
+		}
+		cols = append(cols[:len(cols):len(cols)], c)
 	}
 	names := make([]string, len(cols))
 	for i, c := range cols {
