@@ -135,7 +135,8 @@ func Compile(ctx context.Context, query *Query, opts Options) (_ *Plan, err erro
 		now = opts.Now
 	}
 	r := &Render{}
-	q := &qctx{ctx: ctx, now: timeToTicks(now().UTC()), source: opts.Source, render: r, gov: newGovernor(opts.Limits)}
+	q := &qctx{ctx: ctx, now: timeToTicks(now().UTC()), source: opts.Source, render: r, gov: newGovernor(opts.Limits),
+		wantIngest: usesIngestionTime(query)}
 	e := (&env{}).child()
 	for _, l := range query.Lets {
 		if err := bindLet(q, e, l); err != nil {
