@@ -30,6 +30,7 @@ func TestAddedFunctionsNeverCrash(t *testing.T) {
 		"degrees": 1, "radians": 1, "cot": 1, "gamma": 1, "loggamma": 1, "erf": 1, "erfc": 1, "rank_tdigest": 2,
 		"merge_tdigest": 2, "percentile_array_tdigest": 2, "log10": 1,
 		"geo_azimuth": 4, "geo_angle": 6, "beta_cdf": 3, "beta_pdf": 3, "beta_inv": 3, "welch_test": 6, "punycode_from_string": 1, "punycode_to_string": 1,
+		"geo_point_buffer": 4,
 	}
 	base := map[int][]string{1: {"1"}, 2: {"1", "1"}, 3: {"1", "1", "1"}, 4: {"1", "1", "1", "1"}, 5: {"1", "1", "1", "1", "1"}, 6: {"1", "1", "2", "1", "1", "2"}}
 	calls := map[string][]string{}

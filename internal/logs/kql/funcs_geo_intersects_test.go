@@ -425,6 +425,9 @@ func TestGeoIntersectsStaticErrors(t *testing.T) {
 		"print geo_intersects_2polygons(" + geoPagePoly1 + ", 'x')",
 		"print geo_intersection_2lines(1, " + geoPageLine1 + ")",
 		"print geo_intersection_line_with_polygon(" + geoPageLine1 + ", " + geoPageTri + ", 1)",
+		"print geo_point_buffer('a', 1, 1000)",
+		"print geo_point_buffer(1, 1)",
+		"print geo_point_buffer(1, 1, 1000, 10, 1)",
 	} {
 		if _, err := Run(context.Background(), q, Options{}); err == nil {
 			t.Errorf("%s: no error", q)
@@ -469,4 +472,161 @@ func TestGeoIntersects2PolygonsMatchesS2(t *testing.T) {
 	if min(seen[0], seen[1]) < 30 {
 		t.Errorf("cases false and true: %v: the cases do not cover both outcomes", seen)
 	}
+}
+
+// geoBufferRing runs geo_point_buffer and returns its ring's positions
+// (closing one included), or nil for a null result.
+func geoBufferRing(t *testing.T, args string) [][2]float64 {
+	t.Helper()
+	v := runQuery(t, "print r = geo_point_buffer("+args+")").Rows[0][0]
+	if v.IsNull() {
+		return nil
+	}
+	var g struct {
+		Type        string
+		Coordinates [][][2]float64
+	}
+	if err := json.Unmarshal([]byte(v.Plain()), &g); err != nil || g.Type != "Polygon" || len(g.Coordinates) != 1 {
+		t.Fatalf("geo_point_buffer(%s) = %s", args, v.Plain())
+	}
+	return g.Coordinates[0]
+}
+
+// TestGeoPointBufferProperties: around points anywhere (the poles and the
+// antimeridian included), for radii from a meter to thousands of
+// kilometers and tolerances from the smallest allowed up, the buffer is a
+// valid polygon holding its centre, its vertices lie between the radius
+// and the radius plus the tolerance, the middles of its edges at the
+// radius, so points just inside the circle are in it and points beyond
+// the tolerance are not; and it has the fewest vertices that allow it.
+func TestGeoPointBufferProperties(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	for _, tc := range []struct{ lng, lat, radius, tol float64 }{
+		{-115.1745008278, 36.1497251277, 20000, 10},
+		{0, 0, 1, 0.001}, {0, 0, 1000, 0.001}, {10, 10, 0.1, 10},
+		{179.9999, 10, 50000, 10}, {-180, -30, 50000, 1},
+		{0, 90, 100000, 10}, {45, -90, 100000, 100}, {12, 89.99, 5000, 1},
+		{0, 0, 5e6, 100}, {100, 45, 9.9e6, 10}, {30, 60, 2e6, 2},
+	} {
+		args := fmt.Sprintf("%v, %v, %v, %v", tc.lng, tc.lat, tc.radius, tc.tol)
+		ring := geoBufferRing(t, args)
+		if len(ring) < 4 || ring[0] != ring[len(ring)-1] {
+			t.Fatalf("geo_point_buffer(%s): ring %v", args, ring)
+		}
+		poly := fmt.Sprintf(`dynamic({"type":"Polygon","coordinates":[%s]})`, mustJSON(t, ring))
+		// the ring reads back as a valid polygon that holds the centre
+		if got := runQuery(t, fmt.Sprintf("print geo_point_in_polygon(%v, %v, %s)", tc.lng, tc.lat, poly)).Rows[0][0].Text(); got != "True" {
+			t.Errorf("geo_point_buffer(%s) does not hold its centre: %s", args, got)
+		}
+		c := s2.PointFromLatLng(s2.LatLngFromDegrees(tc.lat, tc.lng))
+		meters := func(p s2.Point) float64 { return float64(c.Distance(p)) * earthRadiusMeters }
+		tol := min(tc.tol, tc.radius)
+		slack := 1e-9*tc.radius + 1e-6
+		var pts []s2.Point
+		for _, v := range ring[:len(ring)-1] {
+			pts = append(pts, geoDegPoint(v))
+		}
+		for k, p := range pts {
+			if d := meters(p); d < tc.radius-slack || d > tc.radius+tol+slack {
+				t.Errorf("geo_point_buffer(%s): vertex %d at %v m", args, k, d)
+			}
+			mid := s2.Point{Vector: p.Add(pts[(k+1)%len(pts)].Vector).Normalize()}
+			if d := meters(mid); math.Abs(d-tc.radius) > slack {
+				t.Errorf("geo_point_buffer(%s): middle of edge %d at %v m", args, k, d)
+			}
+		}
+		loop := s2.LoopFromPoints(pts)
+		// a polygon with one vertex fewer would stray beyond the tolerance
+		n := len(pts)
+		if n > 3 {
+			r := tc.radius / earthRadiusMeters
+			fewer := math.Atan(math.Tan(r)/math.Cos(math.Pi/float64(n-1))) - r
+			if fewer*earthRadiusMeters <= tol {
+				t.Errorf("geo_point_buffer(%s): %d vertices where %d would do", args, n, n-1)
+			}
+		}
+		// points just inside the circle are in, points past the tolerance out
+		for range 50 {
+			a := rng.Float64() * 2 * math.Pi
+			at := func(m float64) s2.Point {
+				f := newGeoFrame(c, geoDegPoint([2]float64{tc.lng + 1e-3*math.Cos(a), math.Max(-90, math.Min(90, tc.lat+1e-3*math.Sin(a)))}))
+				if f.l == 0 {
+					f = newGeoFrame(c, geoDegPoint([2]float64{tc.lng + 1, tc.lat - 1}))
+				}
+				return f.at(m / earthRadiusMeters)
+			}
+			if in := at(tc.radius * (1 - 1e-6)); !loop.ContainsPoint(in) {
+				t.Errorf("geo_point_buffer(%s): a point %v m from the centre is not in it", args, meters(in))
+			}
+			if out := at(tc.radius + tol + 10*slack); loop.ContainsPoint(out) {
+				t.Errorf("geo_point_buffer(%s): a point %v m from the centre is in it", args, meters(out))
+			}
+		}
+	}
+}
+
+func mustJSON(t *testing.T, v any) string {
+	t.Helper()
+	b, err := json.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+// TestGeoPointBufferPage runs the page's examples: a polygon around Las
+// Vegas (the page elides its coordinates: its area is the circle's, within
+// what the default 10 m tolerance allows), and null for an invalid point
+// or radius; and the tolerance rules: a tolerance above the radius is
+// lowered below it, a tolerance under 0.0001% of the radius, or null, is
+// invalid, and a larger tolerance needs fewer vertices.
+func TestGeoPointBufferPage(t *testing.T) {
+	res := runQuery(t, `print buffer = geo_point_buffer(-115.1745008278, 36.1497251277, 20000)
+| extend t = tostring(buffer.type), area = geo_polygon_area(buffer)`)
+	if got := cell(t, res, "t").Plain(); got != "Polygon" {
+		t.Errorf("type %s", got)
+	}
+	cap := func(m float64) float64 { return 2 * math.Pi * earthRadiusMeters * earthRadiusMeters * (1 - math.Cos(m/earthRadiusMeters)) }
+	if a := cell(t, res, "area").AsReal(); a < cap(20000) || a > cap(20010) {
+		t.Errorf("area %v, want between %v and %v", a, cap(20000), cap(20010))
+	}
+	for _, args := range []string{"200, 1, 0.1", "10, 10, -1", "10, 10, 0", "10, 10, 1000, 0.0009", "10, 10, 1000, real(null)",
+		"10, 10, real(null)", "10, 10, 1000, -1", "10, 10, 1e7 * pi() / 2 * 1.001", "10, real(nan), 1000"} {
+		if ring := geoBufferRing(t, args); ring != nil {
+			t.Errorf("geo_point_buffer(%s) is not null", args)
+		}
+	}
+	if got := runQuery(t, `print tostring(geo_point_buffer(10, 10, 1000, 5000)) == tostring(geo_point_buffer(10, 10, 1000, 999.9999999))`).Rows[0][0].Text(); got != "True" {
+		t.Errorf("a tolerance above the radius is not the largest below it: %s", got)
+	}
+	if got := len(geoBufferRing(t, "10, 10, 1000, 0.001")); got < 100 {
+		t.Errorf("1 mm on a 1 km radius: %d positions", got)
+	}
+	if a, b := len(geoBufferRing(t, "10, 10, 1000")), len(geoBufferRing(t, "10, 10, 1000, 100")); a <= b {
+		t.Errorf("default tolerance: %d positions, 100 m: %d", a, b)
+	}
+}
+
+// TestGeoIntersectsNeverCrash calls the intersects and intersection
+// functions with edge values in each shape position (the other a valid
+// shape): a result or a query error, never a panic.
+func TestGeoIntersectsNeverCrash(t *testing.T) {
+	edge := []string{"real(null)", "dynamic(null)", `""`, "0", "dynamic([])", "dynamic({})", `dynamic({"type":"Polygon"})`,
+		`dynamic({"type":"Polygon","coordinates":[[[0,0],[1,0],[0,1],[0,0]],[[5,5]]]})`,
+		`dynamic({"type":"Polygon","coordinates":[[[0,0],[1,0],[1,1],[0,1],[0,0]],[[0,0],[1,0],[1,1],[0,1],[0,0]]]})`,
+		`dynamic({"type":"MultiPolygon","coordinates":[[[[0,0],[1,0],[0,1],[0,0]]],[[[0,0],[1,0],[0,1],[0,0]]]]})`,
+		`dynamic({"type":"LineString","coordinates":[[0,0],[0,0]]})`, `dynamic({"type":"LineString","coordinates":[[0,0],[0,0],[1,1]]})`,
+		`dynamic({"type":"LineString","coordinates":[[0,0],[180,0]]})`, `dynamic({"type":"LineString","coordinates":[[0,90],[0,-90]]})`,
+		`dynamic({"type":"LineString","coordinates":[[-180,0],[180,0],[179,1]]})`,
+		`dynamic({"type":"MultiLineString","coordinates":[[[0,0]],"x"]})`, `dynamic({"type":"MultiLineString","coordinates":[]})`,
+		`dynamic({"type":"LineString","coordinates":[[0,0],[1,"a"]]})`, `dynamic([1,"a",null])`, "true"}
+	line, poly := `dynamic({"type":"LineString","coordinates":[[0,0],[1,1]]})`, geoSquare(0, 0, 1, 1)
+	edgeCallsNeverCrash(t, map[string][]string{
+		"geo_intersects_2lines":              {line, line},
+		"geo_intersects_line_with_polygon":   {line, poly},
+		"geo_intersects_2polygons":           {poly, poly},
+		"geo_intersection_2lines":            {line, line},
+		"geo_intersection_line_with_polygon": {line, poly},
+		"geo_point_buffer":                   {"1", "1", "1000", "10"},
+	}, edge)
 }
