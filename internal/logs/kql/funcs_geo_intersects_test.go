@@ -586,7 +586,9 @@ func TestGeoPointBufferPage(t *testing.T) {
 	if got := cell(t, res, "t").Plain(); got != "Polygon" {
 		t.Errorf("type %s", got)
 	}
-	cap := func(m float64) float64 { return 2 * math.Pi * earthRadiusMeters * earthRadiusMeters * (1 - math.Cos(m/earthRadiusMeters)) }
+	cap := func(m float64) float64 {
+		return 2 * math.Pi * earthRadiusMeters * earthRadiusMeters * (1 - math.Cos(m/earthRadiusMeters))
+	}
 	if a := cell(t, res, "area").AsReal(); a < cap(20000) || a > cap(20010) {
 		t.Errorf("area %v, want between %v and %v", a, cap(20000), cap(20010))
 	}
