@@ -405,8 +405,13 @@ func TestGeoIntersectionGoverned(t *testing.T) {
 	for i := range 2000 {
 		zig = append(zig, fmt.Sprintf("[%g,%d]", float64(i)/100, 1-2*(i%2)))
 	}
-	q := "print geo_intersection_2lines(" + geoLS(`[[0,0],[20,0]]`) + ", " + geoLS("["+strings.Join(zig, ",")+"]") + ")"
-	_, err := Run(context.Background(), q, Options{Limits: Limits{MaxMemory: 64 << 10}})
+	args := geoLS(`[[0,0],[20,0]]`) + ", " + geoLS("["+strings.Join(zig, ",")+"]")
+	budget := Options{Limits: Limits{MaxMemory: 64 << 10}}
+	// the shapes themselves fit in the budget
+	if _, err := Run(context.Background(), "print geo_intersects_2lines("+args+")", budget); err != nil {
+		t.Fatalf("geo_intersects_2lines: %v", err)
+	}
+	_, err := Run(context.Background(), "print geo_intersection_2lines("+args+")", budget)
 	var le *LimitError
 	if !errors.As(err, &le) {
 		t.Fatalf("err = %v, want a limit error", err)
@@ -586,11 +591,11 @@ func TestGeoPointBufferPage(t *testing.T) {
 	if got := cell(t, res, "t").Plain(); got != "Polygon" {
 		t.Errorf("type %s", got)
 	}
-	cap := func(m float64) float64 {
+	capArea := func(m float64) float64 {
 		return 2 * math.Pi * earthRadiusMeters * earthRadiusMeters * (1 - math.Cos(m/earthRadiusMeters))
 	}
-	if a := cell(t, res, "area").AsReal(); a < cap(20000) || a > cap(20010) {
-		t.Errorf("area %v, want between %v and %v", a, cap(20000), cap(20010))
+	if a := cell(t, res, "area").AsReal(); a < capArea(20000) || a > capArea(20010) {
+		t.Errorf("area %v, want between %v and %v", a, capArea(20000), capArea(20010))
 	}
 	for _, args := range []string{"200, 1, 0.1", "10, 10, -1", "10, 10, 0", "10, 10, 1000, 0.0009", "10, 10, 1000, real(null)",
 		"10, 10, real(null)", "10, 10, 1000, -1", "10, 10, 1e7 * pi() / 2 * 1.001", "10, real(nan), 1000"} {
