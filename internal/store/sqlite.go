@@ -18,12 +18,14 @@ import (
 // synchronous=FULL fsyncs the WAL on every commit, so an acknowledged
 // commit survives a power loss as well as a killed process; the writer
 // keeps up to 64 MiB of pages (the default is 2 MiB), which a first
-// compliance scan of 100,000 resources otherwise re-reads
+// compliance scan of 100,000 resources otherwise re-reads, and leaves the
+// log's checkpoints to a connection of its own (checkpoint.go)
 // (docs/decisions/store.md).
 const (
-	sqliteBusyTimeoutMS = 10000
-	sqliteWriteParams   = "_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=synchronous(FULL)&_pragma=cache_size(-65536)&_txlock=immediate"
-	sqliteReadParams    = "_pragma=busy_timeout(10000)&_pragma=query_only(1)"
+	sqliteBusyTimeoutMS    = 10000
+	sqliteWriteParams      = "_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=synchronous(FULL)&_pragma=cache_size(-65536)&_pragma=wal_autocheckpoint(16000)&_txlock=immediate"
+	sqliteCheckpointParams = "_pragma=busy_timeout(10000)"
+	sqliteReadParams       = "_pragma=busy_timeout(10000)&_pragma=query_only(1)"
 )
 
 // openSQLite opens the database file at path: one writer connection
@@ -64,10 +66,19 @@ func openSQLite(ctx context.Context, path string, o options) (Store, error) {
 	n := max(4, runtime.NumCPU())
 	read.SetMaxOpenConns(n)
 	read.SetMaxIdleConns(n)
+	ckpt, err := sql.Open("sqlite", path+"?"+sqliteCheckpointParams)
+	if err != nil {
+		write.Close()
+		read.Close()
+		return nil, fmt.Errorf("store: open %s: %w", path, err)
+	}
+	ckpt.SetMaxOpenConns(1)
+	ckpt.SetMaxIdleConns(1)
 	s := &sqlStore{
 		dialect:   SQLite,
 		write:     write,
 		read:      read,
+		ckpt:      newCheckpointer(ckpt),
 		o:         o,
 		q:         newQueries(SQLite),
 		retryable: sqliteBusy,

@@ -26,6 +26,8 @@ type sqlStore struct {
 	locker    locker
 	notify    *notifier
 	closed    atomic.Bool
+	// ckpt runs SQLite's checkpoints (nil on PostgreSQL).
+	ckpt *checkpointer
 	// batchSQL caches the statements of PutMany (by row count) and
 	// DeleteMany (by minus the key count).
 	batchSQL sync.Map
@@ -126,6 +128,9 @@ func (s *sqlStore) run(ctx context.Context, readOnly bool, fn func(tx Tx) error)
 		}
 		return fmt.Errorf("store: commit: %w", err)
 	}
+	if s.ckpt != nil && !readOnly {
+		s.ckpt.committed()
+	}
 	if s.dialect != Postgres { // PostgreSQL delivers to this process too, through LISTEN
 		for _, n := range t.notes {
 			s.notify.signal(n.channel, n.payload)
@@ -146,7 +151,11 @@ func (s *sqlStore) Close() error {
 	}
 	s.locker.close()
 	s.notify.close()
-	err := s.write.Close()
+	var err error
+	if s.ckpt != nil {
+		err = s.ckpt.close()
+	}
+	err = errors.Join(err, s.write.Close())
 	if s.read != s.write {
 		err = errors.Join(err, s.read.Close())
 	}
