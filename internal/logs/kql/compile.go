@@ -41,6 +41,7 @@ type qctx struct {
 	source Source
 	render *Render
 	gov    *governor
+	geoIP  *GeoIPDB
 }
 
 // binding is what a let name or function parameter stands for.
