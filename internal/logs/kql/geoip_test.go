@@ -94,12 +94,12 @@ func TestGeoInfoFromIPAddressLookups(t *testing.T) {
 	}{
 		{`'20.53.203.1'`, sydney},
 		{`'20.53.203.255'`, sydney},
-		{`'::ffff:20.53.203.50'`, sydney},      // IPv4-mapped: the IPv4 record
-		{`' 20.53.203.50 '`, sydney},           // surrounding blanks are ignored
-		{`'2a03:2880:f12c::1'`, boca},          // the whole /48
-		{`'2A03:2880:F12C:83::25DE'`, boca},    // hexadecimal digits in either case
-		{`'2a03:2880:f12c::1%eth0'`, boca},     // a zone does not change the address
-		{`dynamic('20.53.203.50')`, sydney},    // a dynamic string
+		{`'::ffff:20.53.203.50'`, sydney},   // IPv4-mapped: the IPv4 record
+		{`' 20.53.203.50 '`, sydney},        // surrounding blanks are ignored
+		{`'2a03:2880:f12c::1'`, boca},       // the whole /48
+		{`'2A03:2880:F12C:83::25DE'`, boca}, // hexadecimal digits in either case
+		{`'2a03:2880:f12c::1%eth0'`, boca},  // a zone does not change the address
+		{`dynamic('20.53.203.50')`, sydney}, // a dynamic string
 		{`'89.160.20.112'`, `{"country":"Sweden","latitude":62.0,"longitude":15.0}`},
 		{`'81.2.69.142'`, `{"country":"United Kingdom","state":"England","city":"London","latitude":51.5142,"longitude":-0.0931}`},
 		{`'2.125.160.216'`, `{"latitude":51.75,"longitude":-1.25}`}, // names in German only
