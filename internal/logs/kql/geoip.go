@@ -154,9 +154,9 @@ func (db *GeoIPDB) Lookup(addr netip.Addr) (*Bag, error) {
 // errNoGeoIP is the message of a query that calls geo_info_from_ip_address
 // on a Steward that was given no database: the function cannot answer,
 // and a null for every row would be a made-up answer.
-const errNoGeoIP = "geo_info_from_ip_address needs an IP geolocation database, and none is configured: " +
-	"start Steward with --geoip-db FILE (or STEWARD_GEOIP_DB=FILE) naming a MaxMind DB city database " +
-	"such as GeoLite2-City.mmdb, which Steward does not ship"
+const errNoGeoIP = "geo_info_from_ip_address needs an IP geolocation database, which Steward does not ship, " +
+	"and none is configured: name a MaxMind DB city database (such as GeoLite2-City.mmdb) with --geoip-db FILE " +
+	"on steward serve or steward kql, or with STEWARD_GEOIP_DB=FILE"
 
 // compileGeoInfo compiles geo_info_from_ip_address(IpAddress) against the
 // query's database. The address is a string (or a dynamic string); one
