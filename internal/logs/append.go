@@ -31,7 +31,9 @@ const maxSQLParams = 30000
 // Append writes rows to a workspace's table in one transaction: when it
 // returns nil the rows are durable. cols names and types the values of each
 // row; a row's TimeGenerated that is null, or a missing TimeGenerated
-// column, is set to the ingestion time.
+// column, is set to the ingestion time. Every row also keeps the time it
+// was stored (the Rows clock, one value per call), which KQL's
+// ingestion_time() returns.
 func (r *Rows) Append(ctx context.Context, workspace, name string, cols []kql.Column, rows []kql.Row, mode AppendMode) error {
 	if len(rows) == 0 {
 		return nil
@@ -91,9 +93,15 @@ func (r *Rows) appendRows(ctx context.Context, workspace, name string, cols []kq
 				return err
 			}
 		}
+		if err := r.ensureIngested(ctx, tx.SQL(), t.SQLName); err != nil {
+			return err
+		}
 		table, days = t, map[int64]bool{}
 		return r.insert(ctx, tx, t, cols, rows, now, days)
 	})
+	if err == nil {
+		r.markIngested(table.SQLName)
+	}
 	return table, days, err
 }
 
@@ -136,14 +144,19 @@ func (r *Rows) insert(ctx context.Context, tx store.Tx, t *Table, cols []kql.Col
 	if tgSrc < 0 {
 		targets = append(targets, target{src: -1, col: t.Columns[0]})
 	}
-	names := make([]string, len(targets))
+	// every row of the batch gets the time it is stored, read from the
+	// Rows clock in the transaction that writes it
+	stored := Ticks(r.now())
+	names := make([]string, len(targets), len(targets)+1)
 	for i, tg := range targets {
 		names[i] = tg.col.SQL
 	}
-	one := "(" + strings.TrimSuffix(strings.Repeat("?,", len(targets)), ",") + ")"
-	per := max(1, maxSQLParams/len(targets))
+	names = append(names, ingestedSQL)
+	width := len(targets) + 1
+	one := "(" + strings.TrimSuffix(strings.Repeat("?,", width), ",") + ")"
+	per := max(1, maxSQLParams/width)
 	d := r.raw.Dialect
-	args := make([]any, 0, min(per, len(rows))*len(targets))
+	args := make([]any, 0, min(per, len(rows))*width)
 	for start := 0; start < len(rows); start += per {
 		end := min(len(rows), start+per)
 		args = args[:0]
@@ -167,6 +180,7 @@ func (r *Rows) insert(ctx context.Context, tx store.Tx, t *Table, cols []kql.Col
 				}
 				args = append(args, sqlArg(v))
 			}
+			args = append(args, stored)
 		}
 		q := "INSERT INTO " + t.SQLName + " (" + strings.Join(names, ",") + ") VALUES " +
 			strings.TrimSuffix(strings.Repeat(one+",", end-start), ",")

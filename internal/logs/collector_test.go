@@ -42,7 +42,13 @@ const seedBody = `[{"loggedDate": "2019-05-05", "user": "alice", "account_number
 // newTestService returns a service with one workspace whose keys are known.
 func newTestService(t *testing.T, st store.Store) *Service {
 	t.Helper()
-	s := New(st, Options{Now: clock})
+	return newTestServiceAt(t, st, clock)
+}
+
+// newTestServiceAt is newTestService with the clock now.
+func newTestServiceAt(t *testing.T, st store.Store, now func() time.Time) *Service {
+	t.Helper()
+	s := New(st, Options{Now: now})
 	ws := Workspace{ResourceID: "/subscriptions/s/resourceGroups/rg/providers/Microsoft.OperationalInsights/workspaces/ws",
 		CustomerID: testCustomerID, PrimaryKey: testKey, SecondaryKey: testKey}
 	err := st.Update(context.Background(), func(tx store.Tx) error {

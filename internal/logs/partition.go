@@ -53,7 +53,7 @@ func partitionDay(name string) (int64, bool) {
 // before its columns other than TimeGenerated are added.
 func createPartitionedTable(name string) []string {
 	return []string{
-		fmt.Sprintf("CREATE TABLE IF NOT EXISTS %s (seq BIGSERIAL, c0 BIGINT NOT NULL, PRIMARY KEY (seq, c0)) PARTITION BY RANGE (c0)", name),
+		fmt.Sprintf("CREATE TABLE IF NOT EXISTS %s (seq BIGSERIAL, c0 BIGINT NOT NULL, %s BIGINT, PRIMARY KEY (seq, c0)) PARTITION BY RANGE (c0)", name, ingestedSQL),
 		fmt.Sprintf("CREATE TABLE IF NOT EXISTS %s_pdefault PARTITION OF %s DEFAULT", name, name),
 	}
 }
@@ -187,23 +187,6 @@ func scanAll[T any](rows *sql.Rows, err error) ([]T, error) {
 		out = append(out, v)
 	}
 	return out, rows.Err()
-}
-
-// Schema is the logs engine's migration set. Version 1 partitions, on
-// PostgreSQL, the log tables made before tables were partitioned: each
-// becomes a partitioned table with a partition per day its rows cover,
-// in one transaction per migration (steward migrate, or serve at start).
-func Schema() store.MigrationSet {
-	return store.MigrationSet{Component: "logs", Migrations: []store.Migration{{
-		Version: 1,
-		Name:    "partition log tables by day (PostgreSQL)",
-		Func: func(ctx context.Context, tx *sql.Tx, d store.Dialect) error {
-			if d != store.Postgres {
-				return nil
-			}
-			return partitionExisting(ctx, tx)
-		},
-	}}}
 }
 
 // partitionExisting converts every plain log table of the current schema

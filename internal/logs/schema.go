@@ -24,6 +24,14 @@ const (
 // TimeGenerated is the column every table has.
 const TimeGenerated = "TimeGenerated"
 
+// ingestedSQL is the SQL column of every log table that holds the time
+// each row was stored (datetime ticks from the Rows clock; NULL for rows
+// stored before it was kept), which KQL's ingestion_time() reads. It is
+// not one of the table's columns: user columns are named c0, c1, ... in
+// SQL, so it never collides with one, and queries see it only through
+// ingestion_time().
+const ingestedSQL = "ingested"
+
 // Column is one column of a log table: its KQL name and type, and the SQL
 // column that holds it.
 type Column struct {

@@ -46,18 +46,51 @@ func (s *Source) Schema(ctx context.Context, table string) ([]kql.Column, error)
 
 // CanFilter reports whether the filter translates to SQL exactly.
 func (s *Source) CanFilter(table string, f kql.Filter) bool {
-	c := s.column(table, f.Column)
+	c := s.column(table, f.Column, true)
 	if c == nil {
 		return false
+	}
+	if c == &ingestedColumn {
+		// a table an older release made lacks the column until its
+		// first append from this one (ingested.go)
+		t, err := s.rows.Table(context.Background(), s.workspace, table)
+		if err != nil {
+			return false
+		}
+		if ok, err := s.rows.scanIngested(context.Background(), t.SQLName); err != nil || !ok {
+			return false
+		}
 	}
 	_, _, ok := sqlFilter(s.rows.raw.Dialect, *c, f)
 	return ok
 }
 
+// HasIngestionTime reports that every table keeps its rows' ingestion
+// time (null for rows stored before Steward kept it), so that
+// ingestion_time() reads it.
+func (s *Source) HasIngestionTime(string) bool { return true }
+
+// ingestedColumn is the hidden ingestion time as a column, for the scans
+// and filters that read it.
+var ingestedColumn = Column{Name: kql.IngestionTimeColumn, Type: kql.TypeDateTime, SQL: ingestedSQL}
+
+// filterColumn returns the column a pushed-down filter reads: a table
+// column, or the hidden ingestion time. No table column can be named
+// kql.IngestionTimeColumn (validName refuses '$').
+func filterColumn(t *Table, name string) *Column {
+	if c := t.column(name); c != nil {
+		return c
+	}
+	if name == kql.IngestionTimeColumn {
+		return &ingestedColumn
+	}
+	return nil
+}
+
 // CanOrder reports whether ORDER BY on the key's column orders exactly as
 // kql's sort does (see orderSQL).
 func (s *Source) CanOrder(table string, k kql.OrderKey) bool {
-	c := s.column(table, k.Column)
+	c := s.column(table, k.Column, false)
 	if c == nil {
 		return false
 	}
@@ -66,11 +99,15 @@ func (s *Source) CanOrder(table string, k kql.OrderKey) bool {
 }
 
 // column returns a column of one of the workspace's tables, nil when
-// either is unknown. CanFilter and CanOrder have no context to pass.
-func (s *Source) column(table, name string) *Column {
+// either is unknown; with hidden, the hidden ingestion time is a column
+// too (for filters). CanFilter and CanOrder have no context to pass.
+func (s *Source) column(table, name string, hidden bool) *Column {
 	t, err := s.rows.Table(context.Background(), s.workspace, table)
 	if err != nil {
 		return nil
+	}
+	if hidden {
+		return filterColumn(t, name)
 	}
 	return t.column(name)
 }
@@ -81,7 +118,13 @@ func (s *Source) Scan(ctx context.Context, req kql.ScanRequest) (kql.RowIter, er
 	if err != nil {
 		return nil, err
 	}
-	q, args, cols, err := s.selectSQL(t, req)
+	ingested := false
+	if req.IngestionTime {
+		if ingested, err = s.rows.scanIngested(ctx, t.SQLName); err != nil {
+			return nil, err
+		}
+	}
+	q, args, cols, err := s.selectSQL(t, req, ingested)
 	if err != nil {
 		return nil, err
 	}
@@ -92,8 +135,10 @@ func (s *Source) Scan(ctx context.Context, req kql.ScanRequest) (kql.RowIter, er
 	return newSQLIter(rows, cols), nil
 }
 
-// selectSQL builds the SELECT of a scan request.
-func (s *Source) selectSQL(t *Table, req kql.ScanRequest) (string, []any, []Column, error) {
+// selectSQL builds the SELECT of a scan request; ingested says whether
+// the table has the ingestion-time column (otherwise the ingestion time
+// reads as null).
+func (s *Source) selectSQL(t *Table, req kql.ScanRequest, ingested bool) (string, []any, []Column, error) {
 	var cols []Column
 	if req.Columns == nil {
 		cols = t.Columns
@@ -105,6 +150,14 @@ func (s *Source) selectSQL(t *Table, req kql.ScanRequest) (string, []any, []Colu
 			}
 			cols = append(cols, *c)
 		}
+	}
+	if req.IngestionTime {
+		// the hidden value after the requested columns (kql.ScanRequest)
+		c := ingestedColumn
+		if !ingested {
+			c.SQL = "NULL"
+		}
+		cols = append(cols[:len(cols):len(cols)], c)
 	}
 	names := make([]string, len(cols))
 	for i, c := range cols {
@@ -122,7 +175,7 @@ func (s *Source) selectSQL(t *Table, req kql.ScanRequest) (string, []any, []Colu
 		where, args = append(where, "c0 <= ?"), append(args, s.window.To)
 	}
 	for _, f := range req.Filters {
-		c := t.column(f.Column)
+		c := filterColumn(t, f.Column)
 		if c == nil {
 			return "", nil, nil, fmt.Errorf("scan of %s: unknown column %s", t.Name, f.Column)
 		}

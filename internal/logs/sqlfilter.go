@@ -19,7 +19,8 @@ import (
 // =~, !~ and the contains/startswith/endswith family of strings, when the
 // value is non-empty ASCII (SQL's lower() folds ASCII on both backends).
 // NULL in SQL never satisfies a comparison, which is kql's rule for null
-// column values except for != (true against null, so the SQL adds IS NULL);
+// column values except for != and !in (true against null, so the SQL adds
+// IS NULL);
 // strings are stored as ” rather than NULL, as Kusto's
 // strings are never null.
 func sqlFilter(d store.Dialect, c Column, f kql.Filter) (string, []any, bool) {
@@ -56,11 +57,12 @@ func sqlFilter(d store.Dialect, c Column, f kql.Filter) (string, []any, bool) {
 		}
 		return col + " " + f.Op + " ?", args, true
 	case "in", "!in":
-		not := ""
+		list := "(" + strings.TrimSuffix(strings.Repeat("?,", len(args)), ",") + ")"
 		if f.Op == "!in" {
-			not = "NOT "
+			// kql's !in, like !=, is true when the column is null
+			return "(" + col + " NOT IN " + list + " OR " + col + " IS NULL)", args, true
 		}
-		return col + " " + not + "IN (" + strings.TrimSuffix(strings.Repeat("?,", len(args)), ",") + ")", args, true
+		return col + " IN " + list, args, true
 	case "between":
 		if len(args) != 2 || isText(c.Type) || c.Type == kql.TypeBool {
 			return "", nil, false

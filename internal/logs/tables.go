@@ -36,6 +36,9 @@ type Rows struct {
 	// parts are the day partitions this replica knows exist, by SQL
 	// table name (PostgreSQL; see partition.go).
 	parts map[string]map[int64]bool
+	// ingested are the SQL tables known to have the ingestion-time
+	// column (ingested.go).
+	ingested map[string]bool
 }
 
 type cachedTable struct {
@@ -49,7 +52,8 @@ func NewRows(st store.Store, now func() time.Time) *Rows {
 	if now == nil {
 		now = time.Now
 	}
-	return &Rows{st: st, raw: st.Raw(), now: now, cache: map[string]cachedTable{}, parts: map[string]map[int64]bool{}}
+	return &Rows{st: st, raw: st.Raw(), now: now, cache: map[string]cachedTable{}, parts: map[string]map[int64]bool{},
+		ingested: map[string]bool{}}
 }
 
 // Dialect is the SQL dialect of the store underneath.
@@ -184,6 +188,7 @@ func (r *Rows) DropTable(ctx context.Context, workspace, name string) error {
 		}
 		r.mu.Lock()
 		delete(r.parts, t.SQLName)
+		delete(r.ingested, t.SQLName)
 		r.mu.Unlock()
 		return tx.Delete(ctx, tablesTable, tableKey(workspace, name), store.Cond{})
 	})
@@ -237,7 +242,8 @@ func (r *Rows) ensure(ctx context.Context, tx store.Tx, workspace, name string) 
 	if d == store.Postgres {
 		seq = "seq BIGSERIAL PRIMARY KEY"
 	}
-	stmts := []string{fmt.Sprintf("CREATE TABLE IF NOT EXISTS %s (%s, c0 %s)", t.SQLName, seq, sqlType(d, kql.TypeDateTime))}
+	stmts := []string{fmt.Sprintf("CREATE TABLE IF NOT EXISTS %s (%s, c0 %s, %s %s)", t.SQLName, seq,
+		sqlType(d, kql.TypeDateTime), ingestedSQL, sqlType(d, kql.TypeDateTime))}
 	if r.partitioned() {
 		stmts = createPartitionedTable(t.SQLName)
 	}

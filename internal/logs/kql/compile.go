@@ -42,6 +42,9 @@ type qctx struct {
 	render *Render
 	gov    *governor
 	geoIP  *GeoIPDB
+	// wantIngest is set when the query calls ingestion_time(), so that
+	// scans read the records' ingestion time
+	wantIngest bool
 }
 
 // binding is what a let name or function parameter stands for.
@@ -78,6 +81,8 @@ type scope struct {
 	env  *env
 	q    *qctx
 	win  *winCtx // set inside an extend or project that uses window functions
+	// ingest says what ingestion_time() reads in the rows (ingestion.go)
+	ingest ingestState
 }
 
 func (s *scope) col(name string) int { return colIndex(s.cols, name) }
@@ -251,7 +256,7 @@ func (s *scope) callUser(call Node, b *binding, args []Expr) (cexpr, error) {
 	if _, ok := f.Result.(*SubQuery); ok {
 		return cexpr{}, errAt(call, "tabular function used as a scalar")
 	}
-	inner := &scope{cols: s.cols, env: fe, q: s.q}
+	inner := &scope{cols: s.cols, env: fe, q: s.q, ingest: s.ingest}
 	return inner.compileExpr(f.Result)
 }
 

@@ -138,7 +138,8 @@ func Compile(ctx context.Context, query *Query, opts Options) (_ *Plan, err erro
 		now = opts.Now
 	}
 	r := &Render{}
-	q := &qctx{ctx: ctx, now: timeToTicks(now().UTC()), source: opts.Source, render: r, gov: newGovernor(opts.Limits), geoIP: opts.GeoIP}
+	q := &qctx{ctx: ctx, now: timeToTicks(now().UTC()), source: opts.Source, render: r, gov: newGovernor(opts.Limits),
+		wantIngest: usesIngestionTime(query), geoIP: opts.GeoIP}
 	e := (&env{}).child()
 	for _, l := range query.Lets {
 		if err := bindLet(q, e, l); err != nil {

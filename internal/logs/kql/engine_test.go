@@ -126,6 +126,30 @@ func TestRefusedFilterIsStillApplied(t *testing.T) {
 	}
 }
 
+// TestPushedFiltersKeepNullsAsWhereDoes: a null matches != and !in (and
+// nothing else) whether the source applies the filter or the where
+// operator does.
+func TestPushedFiltersKeepNullsAsWhereDoes(t *testing.T) {
+	tab := &MemTable{Columns: []Column{{"x", TypeLong}}, Rows: []Row{{Long(1)}, {Null(TypeLong)}, {Long(2)}}}
+	for _, cond := range []string{"x != 1", "x !in (1)", "x in (1, 2)", "x == 2", "x > 0", "x between (0 .. 5)"} {
+		counts := map[bool]int64{}
+		for _, refuse := range []bool{false, true} {
+			src := &recordingSource{MemSource: MemSource{Tables: map[string]*MemTable{"T": tab}}, refuse: map[string]bool{"x": refuse}}
+			res, err := Run(context.Background(), "T | where "+cond+" | count", Options{Source: src})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if pushed := len(src.reqs[0].Filters) == 1; pushed == refuse {
+				t.Fatalf("%s: filters %v with refuse=%v", cond, src.reqs[0].Filters, refuse)
+			}
+			counts[refuse] = res.Rows[0][0].AsInt()
+		}
+		if counts[false] != counts[true] {
+			t.Errorf("%s: %d rows when pushed, %d when the where operator runs it", cond, counts[false], counts[true])
+		}
+	}
+}
+
 func TestTakeStopsReadingItsInput(t *testing.T) {
 	src := eventsSource(10000)
 	src.refuse = map[string]bool{"Level": true}

@@ -91,6 +91,8 @@ func (s *scope) compileCall(x *Call) (cexpr, error) {
 		return s.callUser(x, b, x.Args)
 	}
 	switch x.Name {
+	case "ingestion_time":
+		return s.compileIngestionTime(x)
 	case "toscalar":
 		if len(x.Args) != 1 {
 			return cexpr{}, errAt(x, "toscalar takes one argument")

@@ -4,6 +4,7 @@ import (
 	"crypto/md5"
 	"crypto/rand"
 	"crypto/sha1"
+	"encoding/binary"
 	"encoding/hex"
 	"fmt"
 	"math"
@@ -23,13 +24,20 @@ import (
 // series reductions.
 
 func init() {
-	// hash(value [, mod]) is xxHash64 of the value's UTF-8 text: the
-	// reference's hash("World") = 1846988464401551951 and, mod 100, 51
+	// hash(value [, mod]) is xxHash64 of the value's UTF-8 text (the
+	// reference's hash("World") = 1846988464401551951 and, mod 100, 51),
+	// of a datetime's 8 little-endian bytes of ticks (its
+	// hash(datetime("2015-01-01")) = 1380966698541616202)
 	register(fixed(1, 2, ret(TypeLong), func(_ Type, v []Value) Value {
 		if v[0].IsNull() && v[0].T != TypeString {
 			return Null(TypeLong)
 		}
-		h := int64(xxhash.Sum64String(stringOf(v[0])))
+		var h int64
+		if v[0].T == TypeDateTime {
+			h = int64(xxhash.Sum64(binary.LittleEndian.AppendUint64(nil, uint64(v[0].i))))
+		} else {
+			h = int64(xxhash.Sum64String(stringOf(v[0])))
+		}
 		if len(v) > 1 {
 			m, ok := intArg(v, 1, 0)
 			if !ok || m <= 0 {

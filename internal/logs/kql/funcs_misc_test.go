@@ -45,6 +45,10 @@ func TestMoreScalarFunctions(t *testing.T) {
 		// hash-function
 		{"hash('World')", "1846988464401551951"},
 		{"hash('World', 100)", "51"},
+		// a datetime hashes its ticks (the page writes datetime("2015-01-01"))
+		{"hash(datetime(2015-01-01))", "1380966698541616202"},
+		{"hash_xxhash64(datetime(2015-01-01))", "1380966698541616202"},
+		{"hash('Hello')", "753694413698530628"},
 		// hash-md5-function, hash-sha1-function: "World"
 		{"hash_md5('World')", "'f5a7924e621e84c9280a9a27e1bcb7f6'"},
 		{"hash_sha1('World')", "'70c07ec18ef89c5309bbb0937f3a6342411e1fdd'"},

@@ -13,38 +13,6 @@ import (
 	"github.com/golang/geo/s2"
 )
 
-// geoJSONClose compares two decoded JSON values, numbers to within tol.
-func geoJSONClose(a, b any, tol float64) bool {
-	switch x := a.(type) {
-	case float64:
-		y, ok := b.(float64)
-		return ok && math.Abs(x-y) <= tol
-	case []any:
-		y, ok := b.([]any)
-		if !ok || len(x) != len(y) {
-			return false
-		}
-		for i := range x {
-			if !geoJSONClose(x[i], y[i], tol) {
-				return false
-			}
-		}
-		return true
-	case map[string]any:
-		y, ok := b.(map[string]any)
-		if !ok || len(x) != len(y) {
-			return false
-		}
-		for k := range x {
-			if !geoJSONClose(x[k], y[k], tol) {
-				return false
-			}
-		}
-		return true
-	}
-	return a == b
-}
-
 // geoRotateRings turns every closed ring of a decoded GeoJSON geometry to
 // start at its least vertex (by longitude, then latitude), for comparing
 // shapes whose vertex order no page fixes.
@@ -77,14 +45,14 @@ func geoRotateRings(x any) {
 	}
 }
 
-// checkGeoJSON runs q (one row, one dynamic column) and compares its value
+// checkGeoQuery runs q (one row, one dynamic column) and compares its value
 // with want to within 1e-9 degrees (about 0.1 mm).
-func checkGeoJSON(t *testing.T, q, want string) {
+func checkGeoQuery(t *testing.T, q, want string) {
 	t.Helper()
 	checkGeoJSONAs(t, q, want, false)
 }
 
-// checkGeoJSONAs is checkGeoJSON, with rings compared from their least
+// checkGeoJSONAs is checkGeoQuery, with rings compared from their least
 // vertex when anyStart is set.
 func checkGeoJSONAs(t *testing.T, q, want string, anyStart bool) {
 	t.Helper()
@@ -122,7 +90,7 @@ func TestGeoIntersection2PolygonsPage(t *testing.T) {
 		{`{"type":"Polygon","coordinates":[[[2,45],[0,45],[1,44],[2,45]]]}`, `{"type":"Polygon","coordinates":[[[3,44],[3,45],[2,43],[3,44]]]}`,
 			`{"type": "GeometryCollection", "geometries": []}`},
 	} {
-		checkGeoJSON(t, "print geo_intersection_2polygons(dynamic("+tc.p1+"), dynamic("+tc.p2+"))", tc.want)
+		checkGeoQuery(t, "print geo_intersection_2polygons(dynamic("+tc.p1+"), dynamic("+tc.p2+"))", tc.want)
 	}
 	res := runQuery(t, `let central_park_polygon = dynamic({"type":"Polygon","coordinates":[[[-73.9495,40.7969],[-73.95807266235352,40.80068603561921],[-73.98201942443848,40.76825672305777],[-73.97317886352539,40.76455136505513],[-73.9495,40.7969]]]});
 let invalid_polygon = dynamic({"type":"Polygon"});
@@ -136,7 +104,7 @@ print isnull(geo_intersection_2polygons(invalid_polygon, central_park_polygon))`
 // examples: three polygons, two, and null when one is invalid; the
 // vertex order is the page's.
 func TestGeoUnionPolygonsArrayPage(t *testing.T) {
-	checkGeoJSON(t, `datatable(polygons:dynamic)
+	checkGeoQuery(t, `datatable(polygons:dynamic)
 [
     dynamic({"type":"Polygon","coordinates":[[[-73.9495,40.7969],[-73.95807,40.80068],[-73.98201,40.76825],[-73.97317,40.76455],[-73.9495,40.7969]]]}),
     dynamic({"type":"Polygon","coordinates":[[[-73.94622,40.79249],[-73.96888,40.79282],[-73.9577,40.7789],[-73.94622,40.79249]]]}),
@@ -145,7 +113,7 @@ func TestGeoUnionPolygonsArrayPage(t *testing.T) {
 | summarize polygons_arr = make_list(polygons)
 | project polygons_union = geo_union_polygons_array(polygons_arr)`,
 		`{"type":"Polygon","coordinates":[[[-73.972599326729608,40.765330371902991],[-73.960302383706178,40.782140794645024],[-73.9577,40.7789],[-73.94622,40.79249],[-73.9526593223173,40.792584227716468],[-73.9495,40.7969],[-73.95807,40.80068],[-73.9639277517478,40.792748258673875],[-73.96888,40.792819999999992],[-73.9662719791645,40.7895734224338],[-73.9803360309571,40.770518810606404],[-73.9936,40.7663],[-73.97171,40.756550000000004],[-73.972599326729608,40.765330371902991]]]}`)
-	checkGeoJSON(t, `datatable(polygon1:dynamic, polygon2:dynamic)
+	checkGeoQuery(t, `datatable(polygon1:dynamic, polygon2:dynamic)
 [
     dynamic({"type":"Polygon","coordinates":[[[-73.9495,40.7969],[-73.95807,40.80068],[-73.98201,40.76825],[-73.97317,40.76455],[-73.9495,40.7969]]]}), dynamic({"type":"Polygon","coordinates":[[[-73.94622,40.79249],[-73.96888,40.79282],[-73.9577,40.7789],[-73.94622,40.79249]]]})
 ]
@@ -170,7 +138,7 @@ func TestGeoUnionPolygonsArrayPage(t *testing.T) {
 // Steward returns input vertices as given, within the 1e-9 compared here.
 func TestGeoUnionLinesArrayPage(t *testing.T) {
 	want := `{"type": "LineString", "coordinates": [[-73.956838846206651, 40.805028914808844], [-73.95633727312088, 40.8057171711177], [ -73.954891562461853, 40.80510200431312], [-73.955374360084534, 40.804413741624522]]}`
-	checkGeoJSON(t, `datatable(lines:dynamic)
+	checkGeoQuery(t, `datatable(lines:dynamic)
 [
     dynamic({"type":"LineString","coordinates":[[-73.95683884620665,40.80502891480884],[-73.95633727312088,40.8057171711177],[-73.95489156246185,40.80510200431311]]}),
     dynamic({"type":"LineString","coordinates":[[-73.95633727312088,40.8057171711177],[-73.95489156246185,40.80510200431311],[-73.95537436008453,40.804413741624515]]}),
@@ -178,7 +146,7 @@ func TestGeoUnionLinesArrayPage(t *testing.T) {
 ]
 | summarize lines_arr = make_list(lines)
 | project lines_union = geo_union_lines_array(lines_arr)`, want)
-	checkGeoJSON(t, `datatable(line1:dynamic, line2:dynamic)
+	checkGeoQuery(t, `datatable(line1:dynamic, line2:dynamic)
 [
     dynamic({"type":"LineString","coordinates":[[-73.95683884620665,40.80502891480884],[-73.95633727312088,40.8057171711177],[-73.95489156246185,40.80510200431311]]}), dynamic({"type":"LineString","coordinates":[[-73.95633727312088,40.8057171711177],[-73.95489156246185,40.80510200431311],[-73.95537436008453,40.804413741624515]]})
 ]
@@ -207,14 +175,14 @@ func TestGeoUnionLinesShapes(t *testing.T) {
 		{`[{"type":"MultiLineString","coordinates":[[[0,0],[0,2]],[[0,1],[0,3]]]}]`,
 			`{"type":"LineString","coordinates":[[0,0],[0,1],[0,2],[0,3]]}`},
 	} {
-		checkGeoJSON(t, "print geo_union_lines_array(dynamic("+tc.lines+"))", tc.want)
+		checkGeoQuery(t, "print geo_union_lines_array(dynamic("+tc.lines+"))", tc.want)
 	}
 }
 
-// geoSquare is a GeoJSON polygon of the square [x0,x1]×[y0,y1] with
+// geoSquareJSON is a GeoJSON polygon of the square [x0,x1]×[y0,y1] with
 // meridian sides (geodesics) and parallel sides (which are not: the
 // shapes here are still exact, as Kusto reads them as geodesics too).
-func geoSquare(x0, y0, x1, y1 float64) string {
+func geoSquareJSON(x0, y0, x1, y1 float64) string {
 	return fmt.Sprintf(`{"type":"Polygon","coordinates":[[[%g,%g],[%g,%g],[%g,%g],[%g,%g],[%g,%g]]]}`, x0, y0, x1, y0, x1, y1, x0, y1, x0, y0)
 }
 
@@ -223,35 +191,35 @@ func geoSquare(x0, y0, x1, y1 float64) string {
 // least vertex: where a ring starts is S2's rule, checked on the pages'
 // examples above).
 func TestGeoBooleanCases(t *testing.T) {
-	sq := geoSquare(0, 0, 1, 1)
+	sq := geoSquareJSON(0, 0, 1, 1)
 	holed := `{"type":"Polygon","coordinates":[[[0,0],[4,0],[4,4],[0,4],[0,0]],[[1,1],[1,3],[3,3],[3,1],[1,1]]]}`
 	for _, tc := range []struct{ p1, p2, want string }{
 		// identical: the polygon itself
 		{sq, sq, sq},
 		// disjoint: nothing
-		{sq, geoSquare(2, 2, 3, 3), `{"type":"GeometryCollection","geometries":[]}`},
+		{sq, geoSquareJSON(2, 2, 3, 3), `{"type":"GeometryCollection","geometries":[]}`},
 		// nested: the inner one
-		{geoSquare(0, 0, 3, 3), sq, sq},
+		{geoSquareJSON(0, 0, 3, 3), sq, sq},
 		// touching at a corner: the corner
-		{sq, geoSquare(1, 1, 2, 2), `{"type":"Point","coordinates":[1,1]}`},
+		{sq, geoSquareJSON(1, 1, 2, 2), `{"type":"Point","coordinates":[1,1]}`},
 		// sharing part of a side (a meridian): that part
-		{sq, geoSquare(1, 0.5, 2, 1.5), `{"type":"LineString","coordinates":[[1,0.5],[1,1]]}`},
+		{sq, geoSquareJSON(1, 0.5, 2, 1.5), `{"type":"LineString","coordinates":[[1,0.5],[1,1]]}`},
 		// inside the hole, touching nothing: nothing
-		{holed, geoSquare(1.5, 1.5, 2.5, 2.5), `{"type":"GeometryCollection","geometries":[]}`},
+		{holed, geoSquareJSON(1.5, 1.5, 2.5, 2.5), `{"type":"GeometryCollection","geometries":[]}`},
 		// filling the hole exactly: the hole's boundary, shared
-		{holed, geoSquare(1, 1, 3, 3), `{"type":"LineString","coordinates":[[1,1],[1,3],[3,3],[3,1],[1,1]]}`},
+		{holed, geoSquareJSON(1, 1, 3, 3), `{"type":"LineString","coordinates":[[1,1],[1,3],[3,3],[3,1],[1,1]]}`},
 	} {
 		checkGeoJSONAs(t, "print geo_intersection_2polygons(dynamic("+tc.p1+"), dynamic("+tc.p2+"))", tc.want, true)
 	}
 	for _, tc := range []struct{ arr, want string }{
 		{"[" + sq + "," + sq + "]", sq},
-		{"[" + sq + "," + geoSquare(2, 2, 3, 3) + "]", `{"type":"MultiPolygon","coordinates":[[[[0,0],[1,0],[1,1],[0,1],[0,0]]],[[[2,2],[3,2],[3,3],[2,3],[2,2]]]]}`},
-		{"[" + sq + "," + geoSquare(1, 0, 2, 1) + "]", `{"type":"Polygon","coordinates":[[[0,0],[1,0],[2,0],[2,1],[1,1],[0,1],[0,0]]]}`},
+		{"[" + sq + "," + geoSquareJSON(2, 2, 3, 3) + "]", `{"type":"MultiPolygon","coordinates":[[[[0,0],[1,0],[1,1],[0,1],[0,0]]],[[[2,2],[3,2],[3,3],[2,3],[2,2]]]]}`},
+		{"[" + sq + "," + geoSquareJSON(1, 0, 2, 1) + "]", `{"type":"Polygon","coordinates":[[[0,0],[1,0],[2,0],[2,1],[1,1],[0,1],[0,0]]]}`},
 		// the hole filled: no hole left
-		{"[" + holed + "," + geoSquare(1, 1, 3, 3) + "]", `{"type":"Polygon","coordinates":[[[0,0],[4,0],[4,4],[0,4],[0,0]]]}`},
+		{"[" + holed + "," + geoSquareJSON(1, 1, 3, 3) + "]", `{"type":"Polygon","coordinates":[[[0,0],[4,0],[4,4],[0,4],[0,0]]]}`},
 		// a square in the hole: the square and the holed polygon (the
 		// smaller shape is taken first, as S2's DestructiveUnion does)
-		{"[" + holed + "," + geoSquare(1.5, 1.5, 2.5, 2.5) + "]", `{"type":"MultiPolygon","coordinates":[[[[1.5,1.5],[2.5,1.5],[2.5,2.5],[1.5,2.5],[1.5,1.5]]],[[[0,0],[4,0],[4,4],[0,4],[0,0]],[[1,1],[1,3],[3,3],[3,1],[1,1]]]]}`},
+		{"[" + holed + "," + geoSquareJSON(1.5, 1.5, 2.5, 2.5) + "]", `{"type":"MultiPolygon","coordinates":[[[[1.5,1.5],[2.5,1.5],[2.5,2.5],[1.5,2.5],[1.5,1.5]]],[[[0,0],[4,0],[4,4],[0,4],[0,0]],[[1,1],[1,3],[3,3],[3,1],[1,1]]]]}`},
 	} {
 		checkGeoJSONAs(t, "print geo_union_polygons_array(dynamic("+tc.arr+"))", tc.want, true)
 	}
@@ -260,7 +228,7 @@ func TestGeoBooleanCases(t *testing.T) {
 // TestGeoBooleanRefusesSpread: shapes more than 80° from their centre
 // stop the query with an error naming the limit.
 func TestGeoBooleanRefusesSpread(t *testing.T) {
-	q := "print geo_union_polygons_array(dynamic([" + geoSquare(-170, 0, -160, 10) + "," + geoSquare(10, 0, 20, 10) + "]))"
+	q := "print geo_union_polygons_array(dynamic([" + geoSquareJSON(-170, 0, -160, 10) + "," + geoSquareJSON(10, 0, 20, 10) + "]))"
 	_, err := Run(context.Background(), q, Options{})
 	var ce *CompileError
 	if !errors.As(err, &ce) || !strings.Contains(err.Error(), "80°") {
@@ -321,8 +289,8 @@ func geoStar(rnd *rand.Rand, x, y, r float64, n int, grid bool) string {
 // geoBoolOp runs one operation on two polygons read from GeoJSON; ok is
 // false when an input is not a valid polygon.
 func geoBoolOp(t testing.TB, a, b string, keep func(x, y bool) bool) (pa, pb []*s2.Polygon, res *bResult, ok bool) {
-	pa, ok1 := geoPolygons(Dynamic(mustJSON(t, a)))
-	pb, ok2 := geoPolygons(Dynamic(mustJSON(t, b)))
+	pa, ok1 := geoPolygons(Dynamic(parseJSONT(t, a)))
+	pb, ok2 := geoPolygons(Dynamic(parseJSONT(t, b)))
 	if !ok1 || !ok2 {
 		return nil, nil, nil, false
 	}
@@ -338,7 +306,7 @@ func geoBoolOp(t testing.TB, a, b string, keep func(x, y bool) bool) (pa, pb []*
 	return pa, pb, res, true
 }
 
-func mustJSON(t testing.TB, s string) any {
+func parseJSONT(t testing.TB, s string) any {
 	v, err := ParseJSON(s)
 	if err != nil {
 		t.Fatalf("%s: %v", s, err)
@@ -469,7 +437,7 @@ func TestGeoBufferPage(t *testing.T) {
 		}
 		var dist func(p s2.Point) float64
 		if tc.fn == "geo_line_buffer" {
-			lines, _ := geoLines(Dynamic(mustJSON(t, tc.shape)))
+			lines, _ := geoLines(Dynamic(parseJSONT(t, tc.shape)))
 			dist = func(p s2.Point) float64 {
 				best := math.Inf(1)
 				for _, l := range lines {
@@ -480,7 +448,7 @@ func TestGeoBufferPage(t *testing.T) {
 				return best * earthRadiusMeters
 			}
 		} else {
-			polys, _ := geoPolygons(Dynamic(mustJSON(t, tc.shape)))
+			polys, _ := geoPolygons(Dynamic(parseJSONT(t, tc.shape)))
 			dist = func(p s2.Point) float64 {
 				if q, in := geoClosestOnPolygons(p, polys); !in {
 					return p.Distance(q).Radians() * earthRadiusMeters
@@ -581,7 +549,7 @@ func TestGeoSimplifyPolygonsArrayPage(t *testing.T) {
 	// two squares with a mutual border: one rectangle; (1,0), on the
 	// equator between (0,0) and (2,0), goes; (1,1) starts the ring's chain
 	// and stays
-	checkGeoJSONAs(t, "print geo_simplify_polygons_array(dynamic(["+geoSquare(0, 0, 1, 1)+","+geoSquare(1, 0, 2, 1)+"]), 100)",
+	checkGeoJSONAs(t, "print geo_simplify_polygons_array(dynamic(["+geoSquareJSON(0, 0, 1, 1)+","+geoSquareJSON(1, 0, 2, 1)+"]), 100)",
 		`{"type":"Polygon","coordinates":[[[0,0],[2,0],[2,1],[1,1],[0,1],[0,0]]]}`, true)
 	checkGeoJSONAs(t, three+"| project geo_simplify_polygons_array(arr, 0)",
 		`{"type":"Polygon","coordinates":[[[-73.972599326729608,40.765330371902991],[-73.960302383706178,40.782140794645024],[-73.9577,40.7789],[-73.94622,40.79249],[-73.9526593223173,40.792584227716468],[-73.9495,40.7969],[-73.95807,40.80068],[-73.9639277517478,40.792748258673875],[-73.96888,40.792819999999992],[-73.9662719791645,40.7895734224338],[-73.9803360309571,40.770518810606404],[-73.9936,40.7663],[-73.97171,40.756550000000004],[-73.972599326729608,40.765330371902991]]]}`, true)

@@ -9,18 +9,32 @@ import (
 // compileOp plans one tabular operator over its input and tracks whether
 // the output keeps a serialized order.
 func compileOp(q *qctx, e *env, in *planTable, op Op) (*planTable, error) {
+	if !ingestReader(op) {
+		in = stripIngest(in)
+	}
 	t, err := compileOp1(q, e, in, op)
 	if err != nil {
 		return nil, err
 	}
+	// what ingestion_time() reads after op (ingestion.go)
+	ingest := ingestLost
+	switch {
+	case ingestMaker(op):
+		ingest = ingestNull
+	case ingestKeeper(op):
+		ingest = in.ingest
+	}
 	if t == in {
-		if _, ok := op.(*Serialize); ok && !in.ordered {
+		_, ser := op.(*Serialize)
+		if ser && !in.ordered || t.ingest != ingest {
 			cp := *in
-			cp.ordered = true
+			cp.ordered = cp.ordered || ser
+			cp.ingest = ingest
 			return &cp, nil
 		}
 		return t, nil
 	}
+	t.ingest = ingest
 	// Kusto's serialize documentation lists the operators whose output is
 	// not serialized (count, distinct, evaluate, facet, join, make-series,
 	// mv-expand, reduce, sample, sample-distinct, summarize, top-nested);
@@ -37,7 +51,7 @@ func compileOp(q *qctx, e *env, in *planTable, op Op) (*planTable, error) {
 }
 
 func compileOp1(q *qctx, e *env, in *planTable, op Op) (*planTable, error) {
-	sc := &scope{cols: in.cols, env: e, q: q}
+	sc := &scope{cols: in.cols, env: e, q: q, ingest: in.ingest}
 	switch o := op.(type) {
 	case *Where:
 		c, err := sc.compileExpr(o.Pred)

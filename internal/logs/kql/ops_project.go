@@ -88,21 +88,30 @@ func compileProject(sc *scope, in *planTable, o *Project) (*planTable, error) {
 			return nil, errAt(o, "window functions need serialized rows (add sort, serialize or top)")
 		}
 		win = &winCtx{}
-		sc = &scope{cols: sc.cols, env: sc.env, q: sc.q, win: win}
+		sc = &scope{cols: sc.cols, env: sc.env, q: sc.q, win: win, ingest: sc.ingest}
 	}
 	cols, exprs, err := compileItems(sc, o, items, func(int) string { return namer.next() })
 	if err != nil {
 		return nil, err
 	}
+	// rows carrying the hidden ingestion time keep it after the new columns
+	nin, carry := len(in.cols), in.ingest == ingestCarried
+	width := len(exprs)
+	if carry {
+		width++
+	}
 	row := func(r Row) Row {
-		out := make(Row, len(exprs))
+		out := make(Row, width)
 		for i, c := range exprs {
 			out[i] = withType(c.f(r), cols[i].Type)
+		}
+		if carry {
+			out[len(exprs)] = r[nin]
 		}
 		return out
 	}
 	if win != nil {
-		return windowed(in, cols, len(in.cols), win, row, true), nil
+		return windowed(in, cols, nin+boolInt(carry), win, row, true, nil), nil
 	}
 	return streamMap(in, cols, func(r Row) (Row, bool) { return row(r), true }), nil
 }
@@ -154,15 +163,31 @@ func wildMatch(pattern, name string) bool {
 	return ok
 }
 
-// remap projects columns by index.
+// remap projects columns by index; rows carrying the hidden ingestion
+// time keep it after the columns.
 func remap(in *planTable, cols []Column, idx []int) *planTable {
+	nin, carry := len(in.cols), in.ingest == ingestCarried
+	width := len(idx)
+	if carry {
+		width++
+	}
 	return streamMap(in, cols, func(r Row) (Row, bool) {
-		out := make(Row, len(idx))
+		out := make(Row, width)
 		for k, i := range idx {
 			out[k] = r[i]
 		}
+		if carry {
+			out[len(idx)] = r[nin]
+		}
 		return out, true
 	})
+}
+
+func boolInt(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }
 
 func compileExtend(sc *scope, in *planTable, items []Assign, at Node) (*planTable, error) {
@@ -177,7 +202,7 @@ func compileExtend(sc *scope, in *planTable, items []Assign, at Node) (*planTabl
 	}
 	var slots []slot
 	namer := columnNamer{taken: func(n string) bool { return colIndex(cols, n) >= 0 }}
-	cur := &scope{cols: in.cols, env: sc.env, q: sc.q}
+	cur := &scope{cols: in.cols, env: sc.env, q: sc.q, ingest: sc.ingest}
 	var win *winCtx
 	if usesWindow(items) {
 		if !in.ordered {
@@ -216,15 +241,27 @@ func compileExtend(sc *scope, in *planTable, items []Assign, at Node) (*planTabl
 	}
 	n := len(cols)
 	nin := len(in.cols)
+	// rows carrying the hidden ingestion time keep it after the new
+	// columns (at n); it is copied in with the input row, then moved
+	carry := in.ingest == ingestCarried
+	width := n + boolInt(carry)
 	row := func(r Row) Row {
 		// items read only input columns; a replaced input column keeps
 		// its input value until every item is computed ("extend a = c,
 		// c = a" swaps, nested-pipelines-let-cte-0021#3)
-		out := make(Row, n)
+		out := make(Row, width)
 		copy(out, r)
+		// the items read the input row: out's first nin values are the
+		// same until the replaced columns are written last, and with the
+		// hidden ingestion time out[nin] may already hold a new column
+		read := out
+		if carry {
+			out[n] = r[nin]
+			read = r
+		}
 		var late []Value
 		for _, s := range slots {
-			v := withType(s.c.f(out), cols[s.pos].Type)
+			v := withType(s.c.f(read), cols[s.pos].Type)
 			if s.pos < nin {
 				late = append(late, v)
 				continue
@@ -241,7 +278,19 @@ func compileExtend(sc *scope, in *planTable, items []Assign, at Node) (*planTabl
 		return out
 	}
 	if win != nil {
-		return windowed(in, cols, n, win, row, false), nil
+		// prev() and next() read the finished rows with the input's
+		// columns: with the hidden ingestion time, it is moved back to
+		// where the input has it
+		var asInput func(Row) Row
+		if carry {
+			asInput = func(o Row) Row {
+				v := make(Row, nin+1)
+				copy(v, o[:nin])
+				v[nin] = o[n]
+				return v
+			}
+		}
+		return windowed(in, cols, max(n, nin+boolInt(carry)), win, row, false, asInput), nil
 	}
 	return streamMap(in, cols, func(r Row) (Row, bool) { return row(r), true }), nil
 }

@@ -128,7 +128,7 @@ func compileInvoke(sc *scope, in *planTable, o *RawOp) (*planTable, error) {
 	e := sc.env.child()
 	e.vars[invokeInput] = &binding{table: in}
 	args := append([]Expr{&Ident{At: call.At, Name: invokeInput}}, call.Args...)
-	return callTabular(sc.q, e, call, b, args)
+	return callTabular(sc.q, e, call, b, args, false)
 }
 
 // compileConsume reads its input to the end and returns no rows.

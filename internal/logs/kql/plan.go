@@ -19,6 +19,9 @@ type planTable struct {
 	// size, when set, gives the number of rows without producing them
 	// (range knows it from its bounds), so count need not stream them
 	size func() (int64, bool)
+	// ingest says what ingestion_time() reads over these rows; when it is
+	// ingestCarried each row holds one value more than cols (ingestion.go)
+	ingest ingestState
 }
 
 func tableOf(cols []Column, rows []Row) *planTable {
@@ -40,8 +43,21 @@ func (f *funcIter) Close() error {
 	return nil
 }
 
-// compilePipeline plans a pipeline in an environment.
+// compilePipeline plans a pipeline in an environment. Its rows never carry
+// the hidden ingestion time: whatever consumes them (a join, a union, the
+// result) knows only their columns.
 func compilePipeline(q *qctx, e *env, p *Pipeline) (*planTable, error) {
+	t, err := compilePipelineKeep(q, e, p)
+	if err != nil {
+		return nil, err
+	}
+	return stripIngest(t), nil
+}
+
+// compilePipelineKeep plans a pipeline whose rows may still carry the
+// hidden ingestion time, for the pipeline that continues it (a tabular
+// let or subquery named as a pipeline's source).
+func compilePipelineKeep(q *qctx, e *env, p *Pipeline) (*planTable, error) {
 	ops := p.Ops
 	var t *planTable
 	var err error
@@ -49,7 +65,7 @@ func compilePipeline(q *qctx, e *env, p *Pipeline) (*planTable, error) {
 		if id, ok := es.X.(*Ident); ok && e.lookup(id.Name) == nil {
 			t, ops, err = planScan(q, e, id, ops)
 		} else {
-			t, err = compileTabExpr(q, e, es.X)
+			t, err = compileTabExprKeep(q, e, es.X)
 		}
 	} else {
 		t, err = compileSource(q, e, p.Source)
@@ -65,6 +81,27 @@ func compilePipeline(q *qctx, e *env, p *Pipeline) (*planTable, error) {
 	return t, nil
 }
 
+// compileTabExprKeep is compileTabExpr for a pipeline's source: a
+// subquery or a tabular let keeps the rows' hidden ingestion time for the
+// operators that follow.
+func compileTabExprKeep(q *qctx, e *env, x Expr) (*planTable, error) {
+	switch n := x.(type) {
+	case *SubQuery:
+		return compilePipelineKeep(q, e, n.Q)
+	case *Ident:
+		if b := e.lookup(n.Name); b != nil && b.tab != nil {
+			return compilePipelineKeep(q, b.tabEnv, b.tab)
+		} else if b != nil && b.fn != nil {
+			return callTabular(q, e, n, b, nil, true)
+		}
+	case *Call:
+		if b := e.lookup(n.Name); b != nil && b.fn != nil {
+			return callTabular(q, e, n, b, n.Args, true)
+		}
+	}
+	return compileTabExpr(q, e, x)
+}
+
 // compileTabExpr plans an expression that names or computes a table: a let
 // name, a subquery, materialize(), or a call of a tabular function.
 func compileTabExpr(q *qctx, e *env, x Expr) (*planTable, error) {
@@ -76,13 +113,16 @@ func compileTabExpr(q *qctx, e *env, x Expr) (*planTable, error) {
 		switch {
 		case b == nil:
 			t, _, err := planScan(q, e, n, nil)
-			return t, err
+			if err != nil {
+				return nil, err
+			}
+			return stripIngest(t), nil
 		case b.table != nil:
 			return b.table, nil
 		case b.tab != nil:
 			return compilePipeline(q, b.tabEnv, b.tab)
 		case b.fn != nil:
-			return callTabular(q, e, n, b, nil)
+			return callTabular(q, e, n, b, nil, false)
 		}
 		return nil, errAt(n, "'%s' is a scalar, not a table", n.Name)
 	case *Call:
@@ -104,7 +144,7 @@ func compileTabExpr(q *qctx, e *env, x Expr) (*planTable, error) {
 			}
 		}
 		if b := e.lookup(n.Name); b != nil && b.fn != nil {
-			return callTabular(q, e, n, b, n.Args)
+			return callTabular(q, e, n, b, n.Args, false)
 		}
 		return nil, errAt(n, "unknown tabular function '%s'", n.Name)
 	}
@@ -124,7 +164,9 @@ func materialize(q *qctx, t *planTable) (*planTable, error) {
 	return tableOf(t.cols, rows), nil
 }
 
-func callTabular(q *qctx, e *env, call Node, b *binding, args []Expr) (*planTable, error) {
+// callTabular plans a call of a user-defined tabular function; with keep
+// its rows may carry the hidden ingestion time (a pipeline's source).
+func callTabular(q *qctx, e *env, call Node, b *binding, args []Expr, keep bool) (*planTable, error) {
 	f := b.fn
 	if err := q.gov.enter(call, f, funcName(call)); err != nil {
 		return nil, err
@@ -166,6 +208,9 @@ func callTabular(q *qctx, e *env, call Node, b *binding, args []Expr) (*planTabl
 		if err := bindLet(q, fe, l); err != nil {
 			return nil, err
 		}
+	}
+	if keep {
+		return compileTabExprKeep(q, fe, f.Result)
 	}
 	return compileTabExpr(q, fe, f.Result)
 }

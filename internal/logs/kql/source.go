@@ -27,7 +27,8 @@ type RowIter interface {
 // Filter is one predicate a Source may apply during a scan: Column Op Values.
 // Op is one of ==, !=, <, <=, >, >=, =~, !~, has, contains, startswith,
 // endswith (with the _cs forms), in, !in and between (two values). Semantics
-// are Kusto's: a null column value never matches.
+// are Kusto's, as the where operator evaluates them: a null column value
+// matches only != and !in.
 type Filter struct {
 	Column string
 	Op     string
@@ -56,12 +57,17 @@ func (f Filter) String() string {
 // Limit of the filtered table in that order, ties kept in scan order (the
 // order the Source returns rows in without Order), and they come in that
 // order.
+//
+// IngestionTime (set only for an IngestionTimeSource) asks for each row's
+// ingestion time as one more value after the requested columns: a
+// datetime, null for a record whose ingestion time is not known.
 type ScanRequest struct {
-	Table   string
-	Columns []string
-	Filters []Filter
-	Limit   int64
-	Order   []OrderKey
+	Table         string
+	Columns       []string
+	Filters       []Filter
+	Limit         int64
+	Order         []OrderKey
+	IngestionTime bool
 }
 
 // OrderKey is one key of a pushed-down order, with the semantics of
@@ -282,7 +288,9 @@ func filterFunc(f Filter) (func(Value) bool, error) {
 		neg := f.Op == "!in"
 		return func(v Value) bool {
 			if v.IsNull() {
-				return false
+				// as the where operator evaluates it (compileIn): a null
+				// is in no list, so !in holds, as != does against null
+				return neg && v.T != TypeString
 			}
 			for _, w := range f.Values {
 				if b, ok := valuesEqual(v, w); ok && b {

@@ -25,6 +25,12 @@ func planScan(q *qctx, e *env, id *Ident, ops []Op) (*planTable, []Op, error) {
 		return nil, nil, err
 	}
 	req := ScanRequest{Table: id.Name}
+	// the rows carry the records' ingestion time when the query asks for
+	// it and the source keeps it; otherwise ingestion_time() is null
+	ingest := ingestNull
+	if its, ok := q.source.(IngestionTimeSource); ok && q.wantIngest && its.HasIngestionTime(id.Name) {
+		req.IngestionTime, ingest = true, ingestCarried
+	}
 	rest := append([]Op(nil), ops...)
 	allPushed := true
 	for len(rest) > 0 {
@@ -35,6 +41,8 @@ func planScan(q *qctx, e *env, id *Ident, ops []Op) (*planTable, []Op, error) {
 		var keep []Expr
 		for _, c := range splitAnd(w.Pred) {
 			if f, ok := toFilter(c, cols, constFilterValue(q, e)); ok && q.source.CanFilter(id.Name, f) {
+				req.Filters = append(req.Filters, f)
+			} else if f, ok := ingestFilter(c, constFilterValue(q, e)); ok && req.IngestionTime && q.source.CanFilter(id.Name, f) {
 				req.Filters = append(req.Filters, f)
 			} else {
 				keep = append(keep, c)
@@ -83,7 +91,7 @@ func planScan(q *qctx, e *env, id *Ident, ops []Op) (*planTable, []Op, error) {
 		}
 	}
 	src := q.source
-	return &planTable{cols: cols, open: func(q *qctx) (RowIter, error) {
+	return &planTable{cols: cols, ingest: ingest, open: func(q *qctx) (RowIter, error) {
 		return src.Scan(q.ctx, req)
 	}}, rest, nil
 }
@@ -272,7 +280,9 @@ func compileDatatable(d *Datatable) (*planTable, error) {
 		}
 		rows = append(rows, r)
 	}
-	return tableOf(cols, rows), nil
+	t := tableOf(cols, rows)
+	t.ingest = ingestNull // not a table's records: ingestion_time() is null
+	return t, nil
 }
 
 // coerceLiteral fits a literal into a column type the way datatable does.
@@ -316,7 +326,7 @@ func compilePrint(q *qctx, e *env, p *Print) (*planTable, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &planTable{cols: cols, open: func(*qctx) (RowIter, error) {
+	return &planTable{cols: cols, ingest: ingestNull, open: func(*qctx) (RowIter, error) {
 		r := make(Row, len(exprs))
 		for i, c := range exprs {
 			r[i] = withType(c.f(nil), cols[i].Type)
@@ -403,7 +413,7 @@ func compileRange(q *qctx, e *env, r *Range) (*planTable, error) {
 		return n, n > 0
 	}
 	// range streams its values: nothing is held, and cancellation stops it
-	return &planTable{cols: cols, ordered: true, size: size, open: func(*qctx) (RowIter, error) {
+	return &planTable{cols: cols, ordered: true, size: size, ingest: ingestNull, open: func(*qctx) (RowIter, error) {
 		var next func() (Value, bool)
 		switch t {
 		case TypeLong, TypeDateTime, TypeTimeSpan:

@@ -134,7 +134,7 @@ func compileSummarize(sc *scope, in *planTable, o *Summarize) (*planTable, error
 	for _, a := range o.Aggs {
 		call, isCall := a.X.(*Call)
 		if isCall && isAggregate(call.Name) {
-			sub := &scope{cols: sc.cols, env: sc.env, q: sc.q}
+			sub := &scope{cols: sc.cols, env: sc.env, q: sc.q, ingest: sc.ingest}
 			var spec aggSpec
 			var err error
 			if call.Name == "arg_max" || call.Name == "arg_min" {
@@ -165,7 +165,7 @@ func compileSummarize(sc *scope, in *planTable, o *Summarize) (*planTable, error
 			if !ok || !isAggregate(c.Name) || err != nil {
 				return e
 			}
-			spec, e2 := compileAgg(&scope{cols: sc.cols, env: sc.env, q: sc.q}, c, "")
+			spec, e2 := compileAgg(&scope{cols: sc.cols, env: sc.env, q: sc.q, ingest: sc.ingest}, c, "")
 			if e2 != nil {
 				err = e2
 				return e

@@ -234,8 +234,10 @@ func (s *scope) compileWindow(x *Call) (cexpr, error) {
 // windowed turns a per-row function into a blocking operator that runs it
 // with the window context positioned on each row in turn.
 // With inputOnly (project), prev and next read input rows; otherwise
-// (extend) they read the finished output rows before the current one.
-func windowed(in *planTable, cols []Column, width int, w *winCtx, f func(r Row) Row, inputOnly bool) *planTable {
+// (extend) they read the finished output rows before the current one,
+// through view when it is set (to put a carried ingestion time back
+// where the input row has it).
+func windowed(in *planTable, cols []Column, width int, w *winCtx, f func(r Row) Row, inputOnly bool, view func(Row) Row) *planTable {
 	return blocking(in, cols, func(_ *qctx, rows []Row) ([]Row, error) {
 		w.state = map[*Call]*winState{}
 		w.input = make([]Row, len(rows))
@@ -251,7 +253,11 @@ func windowed(in *planTable, cols []Column, width int, w *winCtx, f func(r Row) 
 			o := f(r)
 			out = append(out, o)
 			if !inputOnly {
-				w.done = append(w.done, o)
+				if view != nil {
+					w.done = append(w.done, view(o))
+				} else {
+					w.done = append(w.done, o)
+				}
 			}
 		}
 		return out, nil
