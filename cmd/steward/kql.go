@@ -36,11 +36,17 @@ With --workspace (a workspace name with -g, or its customerId) the query runs
 on a Log Analytics workspace of a running Steward through the query API, with
 the credentials of --data's bootstrap.json or AZURE_* variables:
 
-  steward kql -w ws1 -g rg-logs 'PolicyComplianceStates_CL | take 10'`,
+  steward kql -w ws1 -g rg-logs 'PolicyComplianceStates_CL | take 10'
+
+geo_info_from_ip_address reads an IP geolocation database that Steward does
+not ship: offline, name a MaxMind DB city database (GeoLite2-City.mmdb,
+GeoIP2-City.mmdb, DB-IP's City Lite) with --geoip-db or STEWARD_GEOIP_DB; a
+query through --workspace uses the database the server was started with.`,
 		Args: cobra.ExactArgs(1),
 		RunE: runKQL,
 	}
 	cmd.Flags().Duration("timeout", 30*time.Second, "stop the query after this long")
+	cmd.Flags().String("geoip-db", "", "MaxMind DB city database (.mmdb) for geo_info_from_ip_address in offline queries (also STEWARD_GEOIP_DB)")
 	addWorkspaceQueryFlags(cmd)
 	return cmd
 }
@@ -59,12 +65,19 @@ func runKQL(cmd *cobra.Command, args []string) error {
 		query = string(data)
 	}
 	if ws, _ := cmd.Flags().GetString("workspace"); ws != "" {
+		if cmd.Flags().Changed("geoip-db") {
+			return &exitError{code: exitUsage, msg: "error: --geoip-db applies to offline queries; a query on a workspace uses the database its server was started with (steward serve --geoip-db)"}
+		}
 		return queryWorkspace(cmd, query)
+	}
+	geoIP, err := offlineGeoIP(cmd)
+	if err != nil {
+		return err
 	}
 	timeout, _ := cmd.Flags().GetDuration("timeout")
 	ctx, cancel := context.WithTimeout(cmd.Context(), timeout)
 	defer cancel()
-	rs, err := kql.RunTables(ctx, query, kql.Options{})
+	rs, err := kql.RunTables(ctx, query, kql.Options{GeoIP: geoIP})
 	if err != nil {
 		return &exitError{code: exitUsage, msg: "error: " + err.Error()}
 	}
@@ -101,6 +114,23 @@ func runKQL(cmd *cobra.Command, args []string) error {
 		fmt.Fprintln(out, strings.TrimSpace("render: "+r.Chart+" "+r.Text))
 	}
 	return nil
+}
+
+// offlineGeoIP reads the database of --geoip-db, else STEWARD_GEOIP_DB;
+// nil when neither names one.
+func offlineGeoIP(cmd *cobra.Command) (*kql.GeoIPDB, error) {
+	path, _ := cmd.Flags().GetString("geoip-db")
+	if path == "" {
+		path = os.Getenv("STEWARD_GEOIP_DB")
+	}
+	if path == "" {
+		return nil, nil
+	}
+	db, err := kql.OpenGeoIPDB(path)
+	if err != nil {
+		return nil, &exitError{code: exitUsage, msg: "error: --geoip-db: " + err.Error()}
+	}
+	return db, nil
 }
 
 // resultTable is one result table of a query, as text.

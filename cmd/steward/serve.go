@@ -65,6 +65,7 @@ SIGINT or SIGTERM shuts the server down gracefully.`,
 	f.String("policy-builtins", "", "folder of built-in policy definitions in Azure/azure-policy's layout, served at the tenant scope (also STEWARD_POLICY_BUILTINS)")
 	f.String("smtp-addr", "", "SMTP server (host:port) for alert, report and sign-up verification emails (also STEWARD_SMTP_ADDR; STEWARD_SMTP_USER and STEWARD_SMTP_PASSWORD authenticate)")
 	f.String("smtp-from", "", "sender address of alert, report and sign-up verification emails (also STEWARD_SMTP_FROM)")
+	f.String("geoip-db", "", "MaxMind DB city database (.mmdb: GeoLite2-City, GeoIP2-City, DB-IP City) for KQL's geo_info_from_ip_address (also STEWARD_GEOIP_DB)")
 	f.String("aliases", "", "policy alias table file (CSV or provider JSON) added over the built-in table and those stored with 'steward policy aliases import'")
 	addServeReportFlags(f)
 	addServeCollectorFlags(f)
@@ -91,7 +92,7 @@ func loadServeConfig(cmd *cobra.Command) (server.Config, error) {
 	}
 	strFlags := map[string]*string{"data": &cfg.DataDir, "listen": &cfg.Listen, "store": &cfg.StoreURL,
 		"public-url": &cfg.PublicURL, "log-level": &cfg.LogLevel, "root-key-file": &cfg.RootKeyFile,
-		"proxy": &cfg.Proxy}
+		"proxy": &cfg.Proxy, "geoip-db": &cfg.Queries.GeoIPDB}
 	if f.Changed("proxy-allow") {
 		cfg.ProxyAllow, _ = f.GetStringSlice("proxy-allow")
 	}
@@ -147,7 +148,10 @@ func runServe(cmd *cobra.Command, _ []string) error {
 		func(p *server.VaultPlane) { vault = p })...)
 	stopProgress()
 	var le *server.ListenError
+	var ge *server.GeoIPError
 	switch {
+	case errors.As(err, &ge):
+		return &exitError{code: 2, msg: "steward serve: " + ge.Error() + ". Nothing was created."}
 	case errors.As(err, &le):
 		flag, env := "--listen", "STEWARD_LISTEN"
 		if le.Flag == "--proxy" {

@@ -180,7 +180,7 @@ func toStreamRows(cols []Column, records []*kql.Bag) *kql.MemTable {
 // table "source", under the governor of Options.TransformLimits.
 func (s *Service) applyTransform(ctx context.Context, transform string, input *kql.MemTable) (*kql.Result, error) {
 	src := &kql.MemSource{Tables: map[string]*kql.MemTable{"source": input}}
-	return kql.Run(ctx, transform, kql.Options{Source: src, Now: s.opts.Now, Limits: s.opts.TransformLimits})
+	return kql.Run(ctx, transform, kql.Options{Source: src, Now: s.opts.Now, Limits: s.opts.TransformLimits, GeoIP: s.opts.GeoIP})
 }
 
 // trialTransforms runs each flow's transformKql over an empty input of each

@@ -26,7 +26,8 @@ type queryResult struct {
 // Errors are query API errors: syntax errors with their line and
 // position, semantic errors, limits, timeouts.
 func (s *Service) RunQuery(ctx context.Context, workspace, query string, win Window) (*queryResult, *QueryError) {
-	rs, err := kql.RunTables(ctx, query, kql.Options{Source: s.Rows.Source(workspace, win), Now: s.opts.Now, Limits: s.opts.QueryLimits})
+	rs, err := kql.RunTables(ctx, query, kql.Options{Source: s.Rows.Source(workspace, win), Now: s.opts.Now, Limits: s.opts.QueryLimits,
+		GeoIP: s.opts.GeoIP})
 	if err != nil {
 		return nil, queryErr(err)
 	}

@@ -64,6 +64,9 @@ type Options struct {
 	// of a DCR's transformKql (DefaultTransformLimits).
 	QueryLimits     kql.Limits
 	TransformLimits kql.Limits
+	// GeoIP is the IP geolocation database geo_info_from_ip_address reads
+	// in queries and transforms (nil: a query that calls it is refused).
+	GeoIP *kql.GeoIPDB
 	// MaxQueryWait is the longest time budget a Prefer: wait header may
 	// ask for (MaxQueryWait, Log Analytics' 10 minutes).
 	MaxQueryWait time.Duration

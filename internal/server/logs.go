@@ -96,6 +96,7 @@ func (s *Steward) mountLogs(ctx context.Context) (*logs.Service, error) {
 		QueryLimits:  s.Config.Queries.limits(),
 		MaxQueryWait: s.Config.Queries.MaxWait,
 		Gate:         s.Config.Queries.gate(),
+		GeoIP:        s.geoIP,
 	}
 	if s.ProxyURL != "" {
 		opts.DCEEndpoint = dceEndpoint

@@ -22,6 +22,7 @@ import (
 	"github.com/steward-gov/steward/internal/identity"
 	"github.com/steward-gov/steward/internal/identity/graph"
 	"github.com/steward-gov/steward/internal/logs"
+	"github.com/steward-gov/steward/internal/logs/kql"
 	"github.com/steward-gov/steward/internal/reports"
 	"github.com/steward-gov/steward/internal/seal"
 	"github.com/steward-gov/steward/internal/store"
@@ -71,6 +72,9 @@ type Steward struct {
 	// vaultAudit buffers vault audit events for VaultLogService (nil
 	// when it is not mounted).
 	vaultAudit atomic.Pointer[vaultAuditBuffer]
+	// geoIP is the IP geolocation database of Config.Queries.GeoIPDB,
+	// read at Open and shared by every query (nil when none is named).
+	geoIP *kql.GeoIPDB
 }
 
 // LoginHosts are Entra's public-cloud host names that Steward's token
@@ -167,6 +171,12 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger, services ...Service
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
+	// The IP geolocation database is read before anything is bound or
+	// created: a file that cannot be used stops the start cleanly.
+	geoIP, err := cfg.Queries.openGeoIP()
+	if err != nil {
+		return nil, err
+	}
 	// The port first, so that a busy one leaves nothing behind; then the
 	// data directory, locked before anything in it is read or written.
 	ln, err := net.Listen("tcp", cfg.Listen)
@@ -197,6 +207,7 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger, services ...Service
 		lock.release()
 		return nil, err
 	}
+	s.geoIP = geoIP
 	if pln != nil {
 		s.proxyLn = LimitConnsPerIP(pln, cfg.MaxConnsPerIP)
 		s.ProxyURL = "http://" + pln.Addr().String()

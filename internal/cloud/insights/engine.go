@@ -194,6 +194,40 @@ func (e *Engine) AfterCommit(ctx context.Context, ch cloud.Change) {
 	}
 }
 
+// definitionScans is how many assignments of a changed definition are
+// scanned one by one; a definition that more use queues a full scan of
+// their scopes, which costs about as much as a few assignments' scans.
+const definitionScans = 3
+
+// assignmentUse is an assignment (its ID and scope) that uses a definition.
+type assignmentUse struct{ scope, id string }
+
+// definitionUsers returns the assignments of either snapshot that use the
+// definition or set definition id, each once; false when more than
+// definitionScans do, or a snapshot is missing.
+func definitionUsers(id string, snapshots ...*policies) ([]assignmentUse, bool) {
+	id = strings.ToLower(id)
+	var out []assignmentUse
+	seen := map[string]bool{}
+	for _, ps := range snapshots {
+		if ps == nil {
+			return nil, false
+		}
+		for _, c := range ps.assigned {
+			k := strings.ToLower(c.a.ID)
+			if !c.members[id] || seen[k] {
+				continue
+			}
+			seen[k] = true
+			if len(out) == definitionScans {
+				return nil, false
+			}
+			out = append(out, assignmentUse{scope: c.a.Scope, id: c.a.ID})
+		}
+	}
+	return out, true
+}
+
 // hookEnvTTL bounds how long the write hook trusts its cached documents.
 const hookEnvTTL = 30 * time.Second
 
@@ -212,7 +246,8 @@ func (e *Engine) writeEnv() *scanEnv {
 
 func (e *Engine) policyChanged(ctx context.Context, ch cloud.Change) {
 	old, _ := e.current(ctx)
-	if _, err := e.reload(ctx); err != nil {
+	ps, err := e.reload(ctx)
+	if err != nil {
 		e.log.Error("reloading policies failed", "err", err)
 	}
 	doc := ch.Document
@@ -220,14 +255,24 @@ func (e *Engine) policyChanged(ctx context.Context, ch cloud.Change) {
 		doc = ch.Previous
 	}
 	// An assignment or exemption change concerns one assignment: only its
-	// states are re-evaluated. A definition change re-evaluates the scopes
-	// of the assignments that use it.
+	// states are re-evaluated. A definition change concerns the
+	// assignments that use it: a few are scanned one by one, as if each
+	// had changed; more, the scopes they are assigned at.
 	only := ""
 	switch {
 	case strings.EqualFold(ch.Type, TypeAssignment):
 		only = ch.ID
 	case strings.EqualFold(ch.Type, TypeExemption):
 		only, _ = propString(doc, "policyAssignmentId")
+	default:
+		if users, ok := definitionUsers(ch.ID, old, ps); ok {
+			for _, u := range users {
+				if err := e.EnqueueAssignment(ctx, u.scope, u.id); err != nil {
+					e.log.Error("queueing a compliance scan failed", "scope", u.scope, "err", err)
+				}
+			}
+			return
+		}
 	}
 	var scopes []string
 	if old != nil {

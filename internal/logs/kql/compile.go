@@ -41,6 +41,7 @@ type qctx struct {
 	source Source
 	render *Render
 	gov    *governor
+	geoIP  *GeoIPDB
 	// wantIngest is set when the query calls ingestion_time(), so that
 	// scans read the records' ingestion time
 	wantIngest bool

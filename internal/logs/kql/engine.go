@@ -10,11 +10,14 @@ import (
 // Options configure planning and execution. Source supplies the tables a
 // query names (nil for queries built on datatable, print and range only);
 // Now is the clock now() and ago() read, once per query (time.Now when nil);
-// Limits are the query governor's bounds (zero fields take their defaults).
+// Limits are the query governor's bounds (zero fields take their defaults);
+// GeoIP is the IP geolocation database geo_info_from_ip_address reads (nil:
+// a query that calls the function is refused with a compile error).
 type Options struct {
 	Source Source
 	Now    func() time.Time
 	Limits Limits
+	GeoIP  *GeoIPDB
 }
 
 // Plan is a compiled query: its result tables' schemas and a way to stream
@@ -136,7 +139,7 @@ func Compile(ctx context.Context, query *Query, opts Options) (_ *Plan, err erro
 	}
 	r := &Render{}
 	q := &qctx{ctx: ctx, now: timeToTicks(now().UTC()), source: opts.Source, render: r, gov: newGovernor(opts.Limits),
-		wantIngest: usesIngestionTime(query)}
+		wantIngest: usesIngestionTime(query), geoIP: opts.GeoIP}
 	e := (&env{}).child()
 	for _, l := range query.Lets {
 		if err := bindLet(q, e, l); err != nil {

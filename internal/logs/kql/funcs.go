@@ -187,6 +187,9 @@ func (s *scope) compileCall(x *Call) (cexpr, error) {
 	if mk, gov := governedFuncs[x.Name]; gov {
 		f, ok = mk(s.q.gov), true
 	}
+	if x.Name == "geo_info_from_ip_address" {
+		f, ok = compileGeoInfo(s.q.geoIP), true
+	}
 	if !ok {
 		if _, multi := multiCols[x.Name]; multi {
 			return cexpr{}, multiColError(x)
