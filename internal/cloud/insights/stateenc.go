@@ -71,34 +71,28 @@ func appendField(b []byte, name, s string, omitEmpty bool) []byte {
 
 // appendInts appends ,"name":[...] for a non-empty list.
 func appendInts(b []byte, name string, list []int) []byte {
-	if len(list) == 0 {
-		return b
-	}
-	b = append(b, ',', '"')
-	b = append(b, name...)
-	b = append(b, '"', ':', '[')
-	for i, n := range list {
-		if i > 0 {
-			b = append(b, ',')
-		}
-		b = strconv.AppendInt(b, int64(n), 10)
-	}
-	return append(b, ']')
+	return appendArray(b, name, list, func(b []byte, n int) []byte { return strconv.AppendInt(b, int64(n), 10) })
 }
 
 // appendList appends ,"name":[...] for a non-empty list.
 func appendList(b []byte, name string, list []string) []byte {
+	return appendArray(b, name, list, appendJSONString)
+}
+
+// appendArray appends ,"name":[...], each element by elem, for a
+// non-empty list.
+func appendArray[T any](b []byte, name string, list []T, elem func([]byte, T) []byte) []byte {
 	if len(list) == 0 {
 		return b
 	}
 	b = append(b, ',', '"')
 	b = append(b, name...)
 	b = append(b, '"', ':', '[')
-	for i, s := range list {
+	for i, v := range list {
 		if i > 0 {
 			b = append(b, ',')
 		}
-		b = appendJSONString(b, s)
+		b = elem(b, v)
 	}
 	return append(b, ']')
 }

@@ -110,24 +110,20 @@ func geoPiecesOverlap(pieces [][]s2.Point) bool {
 // MultiLineString, both in a GeometryCollection (points first), or an
 // empty GeometryCollection.
 func (r *geoResult) value() Value {
-	var parts []any
-	switch len(r.points) {
-	case 0:
-	case 1:
-		parts = append(parts, geoBag("Point", geoCoordOf(r.points[0])))
-	default:
-		cs := make([]any, len(r.points))
-		for i, p := range r.points {
-			cs[i] = geoCoordOf(p)
-		}
-		parts = append(parts, geoBag("MultiPoint", cs))
-	}
 	line := func(pc []s2.Point) []any {
 		cs := make([]any, len(pc))
 		for i, p := range pc {
 			cs[i] = geoCoordOf(p)
 		}
 		return cs
+	}
+	var parts []any
+	switch len(r.points) {
+	case 0:
+	case 1:
+		parts = append(parts, geoBag("Point", geoCoordOf(r.points[0])))
+	default:
+		parts = append(parts, geoBag("MultiPoint", line(r.points)))
 	}
 	switch len(r.pieces) {
 	case 0:
