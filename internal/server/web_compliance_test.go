@@ -132,15 +132,15 @@ func TestConsoleComplianceDrillDownAsReader(t *testing.T) {
 		return kql.Row{kql.DateTime(logs.Ticks(at)), kql.String(tenant), kql.String("app"), kql.String("/a"), kql.String(""), kql.String(resource), kql.String(st)}
 	}
 	// Two days ago 1 of 4 states compliant; yesterday's later run makes
-	// it 3 of 4; today tenant t2 has two non-compliant resources.
+	// it 3 of 4; today tenant t2 has two non-compliant resources. Today's
+	// states are from midnight: an hour ago is yesterday before 01:00.
 	e.appendRows(t, "PolicyComplianceStates_CL", cols, []kql.Row{
 		state(day.Add(-48*time.Hour+time.Hour), "t1", "r1", "Compliant"), state(day.Add(-48*time.Hour+time.Hour), "t1", "r2", "NonCompliant"),
 		state(day.Add(-48*time.Hour+time.Hour), "t2", "r3", "NonCompliant"), state(day.Add(-48*time.Hour+time.Hour), "t2", "r4", "NonCompliant"),
 		state(day.Add(-24*time.Hour+time.Hour), "t1", "r1", "Compliant"), state(day.Add(-24*time.Hour+time.Hour), "t1", "r2", "NonCompliant"),
 		state(day.Add(-24*time.Hour+2*time.Hour), "t1", "r2", "Compliant"), state(day.Add(-24*time.Hour+time.Hour), "t2", "r3", "Compliant"),
 		state(day.Add(-24*time.Hour+time.Hour), "t2", "r4", "NonCompliant"),
-		state(time.Now().Add(-time.Hour), "t2", "r3", "NonCompliant"), state(time.Now().Add(-time.Hour), "t2", "r4", "NonCompliant"),
-		state(time.Now().Add(-time.Hour), "t1", "r1", "Compliant"),
+		state(day, "t2", "r3", "NonCompliant"), state(day, "t2", "r4", "NonCompliant"), state(day, "t1", "r1", "Compliant"),
 	}, logs.Fixed)
 
 	user, err := e.s.Identity.CreateUser(ctx, e.s.Bootstrap.TenantID, "ivy@steward.test", "Ivy", "Ivy-Password-1")
