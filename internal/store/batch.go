@@ -39,9 +39,10 @@ func PutMany(ctx context.Context, tx Tx, table string, entries []Entry) error {
 // conflict clause, which on PostgreSQL cost the server about a fifth more
 // per row. A key that is present after all fails the transaction: on
 // PostgreSQL, a concurrent transaction's insert of a key this one read as
-// absent is a serialization failure, and Update runs it again; anywhere
-// else it is the caller's error (ErrExists, or the database's unique
-// violation). Wrappers get one IfAbsent Put per entry.
+// absent comes back as a serialization failure or a unique violation
+// (errInsertRaced), and Update runs it again; anywhere else it is the
+// caller's error (ErrExists, or the database's unique violation).
+// Wrappers get one IfAbsent Put per entry.
 func InsertMany(ctx context.Context, tx Tx, table string, entries []Entry) error {
 	return writeMany(ctx, tx, table, entries, true)
 }

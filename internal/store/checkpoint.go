@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -23,9 +24,8 @@ type checkpointer struct {
 	kick chan struct{}
 	stop chan struct{}
 	wg   sync.WaitGroup
-	// ran counts the checkpoints run, for tests.
-	mu  sync.Mutex
-	ran int
+	// ran counts the checkpoints run, for a test's failure message.
+	ran atomic.Int64
 }
 
 // checkpointEvery is the least time between two background checkpoints:
@@ -76,9 +76,7 @@ func (c *checkpointer) loop() {
 		if err != nil && !sqliteBusy(err) {
 			slog.Default().Debug("store: background checkpoint failed", "err", err)
 		}
-		c.mu.Lock()
-		c.ran++
-		c.mu.Unlock()
+		c.ran.Add(1)
 	}
 }
 
@@ -87,11 +85,4 @@ func (c *checkpointer) close() error {
 	close(c.stop)
 	c.wg.Wait()
 	return c.db.Close()
-}
-
-// runs is how many checkpoints have run.
-func (c *checkpointer) runs() int {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.ran
 }
