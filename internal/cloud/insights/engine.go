@@ -214,7 +214,7 @@ func definitionUsers(id string, snapshots ...*policies) ([]assignmentUse, bool) 
 			return nil, false
 		}
 		for _, c := range ps.assigned {
-			k := strings.ToLower(c.a.ID)
+			k := assignmentKey(c.a.ID)
 			if !c.members[id] || seen[k] {
 				continue
 			}
