@@ -46,17 +46,17 @@ func (s *Source) Schema(ctx context.Context, table string) ([]kql.Column, error)
 
 // CanFilter reports whether the filter translates to SQL exactly.
 func (s *Source) CanFilter(table string, f kql.Filter) bool {
-	c := s.column(table, f.Column, true)
+	t, err := s.rows.Table(context.Background(), s.workspace, table)
+	if err != nil {
+		return false
+	}
+	c := filterColumn(t, f.Column)
 	if c == nil {
 		return false
 	}
 	if c == &ingestedColumn {
 		// a table an older release made lacks the column until its
 		// first append from this one (ingested.go)
-		t, err := s.rows.Table(context.Background(), s.workspace, table)
-		if err != nil {
-			return false
-		}
 		if ok, err := s.rows.scanIngested(context.Background(), t.SQLName); err != nil || !ok {
 			return false
 		}
@@ -90,7 +90,7 @@ func filterColumn(t *Table, name string) *Column {
 // CanOrder reports whether ORDER BY on the key's column orders exactly as
 // kql's sort does (see orderSQL).
 func (s *Source) CanOrder(table string, k kql.OrderKey) bool {
-	c := s.column(table, k.Column, false)
+	c := s.column(table, k.Column)
 	if c == nil {
 		return false
 	}
@@ -99,15 +99,11 @@ func (s *Source) CanOrder(table string, k kql.OrderKey) bool {
 }
 
 // column returns a column of one of the workspace's tables, nil when
-// either is unknown; with hidden, the hidden ingestion time is a column
-// too (for filters). CanFilter and CanOrder have no context to pass.
-func (s *Source) column(table, name string, hidden bool) *Column {
+// either is unknown. CanFilter and CanOrder have no context to pass.
+func (s *Source) column(table, name string) *Column {
 	t, err := s.rows.Table(context.Background(), s.workspace, table)
 	if err != nil {
 		return nil
-	}
-	if hidden {
-		return filterColumn(t, name)
 	}
 	return t.column(name)
 }

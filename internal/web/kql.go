@@ -198,7 +198,9 @@ func (c *Console) runQuery(ctx context.Context, s *session, k *kqlData) error {
 // fillTable fills k's columns and shown rows from t and returns all of
 // t's rows (the chart reads them).
 func fillTable(k *kqlData, t azlogs.Table) [][]any {
-	k.Name = tableName(t)
+	if t.Name != nil {
+		k.Name = *t.Name
+	}
 	for _, col := range t.Columns {
 		cc := chartColumn{}
 		if col.Name != nil {
@@ -233,13 +235,6 @@ func fillTable(k *kqlData, t azlogs.Table) [][]any {
 	}
 	k.Shown = len(k.Rows)
 	return rows
-}
-
-func tableName(t azlogs.Table) string {
-	if t.Name == nil {
-		return ""
-	}
-	return *t.Name
 }
 
 // errNoRefresh says that the session holds no refresh token.

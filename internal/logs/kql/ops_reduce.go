@@ -90,9 +90,6 @@ func parseReduce(sc *scope, o *RawOp) (reduceSpec, error) {
 			return spec, errAt(threshold, "reduce's threshold must be a number between 0 and 1")
 		}
 		spec.threshold = v.AsReal()
-		if v.T == TypeInt || v.T == TypeLong {
-			spec.threshold = float64(v.i)
-		}
 		if !(spec.threshold >= 0 && spec.threshold <= 1) {
 			return spec, errAt(threshold, "reduce's threshold must be between 0 and 1, not %v", spec.threshold)
 		}
