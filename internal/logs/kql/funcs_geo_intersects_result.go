@@ -148,13 +148,6 @@ func (r *geoResult) value() Value {
 	return Dynamic(b)
 }
 
-func geoBag(typ string, coords any) *Bag {
-	b := NewBag()
-	b.Set("type", typ)
-	b.Set("coordinates", coords)
-	return b
-}
-
 func geoCoordOf(p s2.Point) []any {
 	ll := s2.LatLngFromPoint(p)
 	return []any{ll.Lng.Degrees(), ll.Lat.Degrees()}

@@ -146,15 +146,10 @@ func (r *bResult) geometries() []any {
 // geoOneOrMulti is a GeoJSON geometry of one part (type typ) or of several
 // (type Multi+typ).
 func geoOneOrMulti(typ string, parts []any) *Bag {
-	b := NewBag()
 	if len(parts) == 1 {
-		b.Set("type", typ)
-		b.Set("coordinates", parts[0])
-	} else {
-		b.Set("type", "Multi"+typ)
-		b.Set("coordinates", parts)
+		return geoBag(typ, parts[0])
 	}
-	return b
+	return geoBag("Multi"+typ, parts)
 }
 
 // geoCollection is a result of any kind: its one geometry, or a
