@@ -118,34 +118,17 @@ func (r *geoResult) value() Value {
 		return cs
 	}
 	var parts []any
-	switch len(r.points) {
-	case 0:
-	case 1:
-		parts = append(parts, geoBag("Point", geoCoordOf(r.points[0])))
-	default:
-		parts = append(parts, geoBag("MultiPoint", line(r.points)))
+	if len(r.points) > 0 {
+		parts = append(parts, geoOneOrMulti("Point", line(r.points)))
 	}
-	switch len(r.pieces) {
-	case 0:
-	case 1:
-		parts = append(parts, geoBag("LineString", line(r.pieces[0])))
-	default:
+	if len(r.pieces) > 0 {
 		ls := make([]any, len(r.pieces))
 		for i, pc := range r.pieces {
 			ls[i] = line(pc)
 		}
-		parts = append(parts, geoBag("MultiLineString", ls))
+		parts = append(parts, geoOneOrMulti("LineString", ls))
 	}
-	if len(parts) == 1 {
-		return Dynamic(parts[0])
-	}
-	b := NewBag()
-	b.Set("type", "GeometryCollection")
-	if parts == nil {
-		parts = []any{}
-	}
-	b.Set("geometries", parts)
-	return Dynamic(b)
+	return geoCollection(parts)
 }
 
 func geoCoordOf(p s2.Point) []any {
