@@ -32,12 +32,7 @@ func (r *geoResult) addPoint(p s2.Point) {
 // intersection is then the union of the pieces, which is not built).
 func (r *geoResult) finish() bool {
 	if len(r.pieces) > 0 && len(r.points) > 0 {
-		shapes := make([]s2.Shape, len(r.pieces))
-		for i := range r.pieces {
-			pl := s2.Polyline(r.pieces[i])
-			shapes[i] = &pl
-		}
-		ix := newGeoEdgeIndex(shapes...)
+		ix := newGeoLinesIndex(r.pieces)
 		r.points = slices.DeleteFunc(r.points, func(p s2.Point) bool { return !ix.near(p, p, func(s2.Edge) bool { return false }) })
 	}
 	r.points = geoDedupe(r.points)
@@ -82,11 +77,7 @@ func geoPiecesOverlap(pieces [][]s2.Point) bool {
 	if n < 2 {
 		return false
 	}
-	ix := newGeoEdgeIndex()
-	for i := range pieces {
-		pl := s2.Polyline(pieces[i])
-		ix.index.Add(&pl)
-	}
+	ix := newGeoLinesIndex(pieces)
 	for _, pc := range pieces {
 		for i := 1; i < len(pc); i++ {
 			a, b := pc[i-1], pc[i]
