@@ -101,11 +101,8 @@ func geoBufferParts(chains [][]s2.Point, closed bool, r, tol float64, g *governo
 	var parts []bPart
 	add := func(ring []s2.Point) {
 		g.alloc(what, int64(len(ring))*48)
-		ids := make([]int, len(ring))
-		for i := range ids {
-			ids[i] = next
-			next++
-		}
+		var ids []int
+		ids, next = geoEdgeIDs(len(ring), next)
 		parts = append(parts, bPart{rings: [][]s2.Point{ring}, ids: [][]int{ids}})
 	}
 	for _, c := range chains {
