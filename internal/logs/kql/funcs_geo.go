@@ -83,7 +83,7 @@ func geoCheck(call *Call, args []cexpr, min, max int, shapes ...int) error {
 }
 
 // geoLevelArg is the position of each function's level or accuracy argument.
-var geoLevelArg = map[string]int{"geo_point_to_geohash": 2, "geo_point_to_s2cell": 2, "geo_polygon_to_s2cells": 1}
+var geoLevelArg = map[string]int{"geo_point_to_geohash": 2, "geo_point_to_s2cell": 2, "geo_polygon_to_s2cells": 1, "geo_line_to_s2cells": 1}
 
 func geoArity(call *Call, args []cexpr, min, max int) error {
 	if len(args) < min || len(args) > max {
