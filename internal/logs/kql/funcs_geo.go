@@ -83,7 +83,7 @@ func geoCheck(call *Call, args []cexpr, min, max int, shapes ...int) error {
 }
 
 // geoLevelArg is the position of each function's level or accuracy argument.
-var geoLevelArg = map[string]int{"geo_point_to_geohash": 2, "geo_point_to_s2cell": 2, "geo_polygon_to_s2cells": 1}
+var geoLevelArg = map[string]int{"geo_point_to_geohash": 2, "geo_point_to_s2cell": 2, "geo_polygon_to_s2cells": 1, "geo_line_to_s2cells": 1}
 
 func geoArity(call *Call, args []cexpr, min, max int) error {
 	if len(args) < min || len(args) > max {
@@ -95,12 +95,20 @@ func geoArity(call *Call, args []cexpr, min, max int) error {
 	return nil
 }
 
+// geoBag is a GeoJSON geometry of type typ with its coordinates.
+func geoBag(typ string, coords any) *Bag {
+	b := NewBag()
+	b.Set("type", typ)
+	b.Set("coordinates", coords)
+	return b
+}
+
+// geoShapeValueAny is geoBag as a dynamic value.
+func geoShapeValueAny(typ string, coords any) Value { return Dynamic(geoBag(typ, coords)) }
+
 // geoPointValue is the GeoJSON point Kusto returns for a cell's center.
 func geoPointValue(ll s2.LatLng) Value {
-	b := NewBag()
-	b.Set("type", "Point")
-	b.Set("coordinates", []any{ll.Lng.Degrees(), ll.Lat.Degrees()})
-	return Dynamic(b)
+	return geoShapeValueAny("Point", []any{ll.Lng.Degrees(), ll.Lat.Degrees()})
 }
 
 // geoCoord reads one GeoJSON position [lng, lat] (extra members, such as an
@@ -478,10 +486,7 @@ func init() {
 		if !ok {
 			return Null(TypeDynamic)
 		}
-		b := NewBag()
-		b.Set("type", "Point")
-		b.Set("coordinates", []any{lng, lat})
-		return Dynamic(b)
+		return geoShapeValueAny("Point", []any{lng, lat})
 	}), "geo_geohash_to_central_point")
 
 	register(func(call *Call, args []cexpr) (cexpr, error) {
@@ -605,10 +610,7 @@ func geoPolygonValue(ring [][2]float64) Value {
 		coords = append(coords, []any{p[0], p[1]})
 	}
 	coords = append(coords, []any{ring[0][0], ring[0][1]})
-	b := NewBag()
-	b.Set("type", "Polygon")
-	b.Set("coordinates", []any{coords})
-	return Dynamic(b)
+	return geoShapeValueAny("Polygon", []any{coords})
 }
 
 // geohashBox is a geohash's rectangle: west, south, east, north.

@@ -164,6 +164,16 @@ func newGeoEdgeIndex(shapes ...s2.Shape) *geoEdgeIndex {
 	return x
 }
 
+// newGeoLinesIndex indexes the edges of lines.
+func newGeoLinesIndex[L ~[]s2.Point](lines []L) *geoEdgeIndex {
+	shapes := make([]s2.Shape, len(lines))
+	for i := range lines {
+		pl := s2.Polyline(lines[i])
+		shapes[i] = &pl
+	}
+	return newGeoEdgeIndex(shapes...)
+}
+
 // near calls visit with each edge within geoTouch of ab until visit
 // returns false; near reports whether it went through all of them.
 func (x *geoEdgeIndex) near(a, b s2.Point, visit func(e s2.Edge) bool) bool {
@@ -206,12 +216,7 @@ func readLinesIx(v Value) (geoLinesIx, bool) {
 	if !ok {
 		return geoLinesIx{}, false
 	}
-	shapes := make([]s2.Shape, len(lines))
-	for i := range lines {
-		pl := s2.Polyline(lines[i])
-		shapes[i] = &pl
-	}
-	return geoLinesIx{lines, newGeoEdgeIndex(shapes...)}, true
+	return geoLinesIx{lines, newGeoLinesIndex(lines)}, true
 }
 
 func readPolysIx(v Value) (geoPolysIx, bool) {

@@ -31,17 +31,16 @@ func (r *geoResult) addPoint(p s2.Point) {
 // reports whether two pieces overlap (the first shape overlaps itself: the
 // intersection is then the union of the pieces, which is not built).
 func (r *geoResult) finish() bool {
-	if len(r.pieces) > 0 && len(r.points) > 0 {
-		shapes := make([]s2.Shape, len(r.pieces))
-		for i := range r.pieces {
-			pl := s2.Polyline(r.pieces[i])
-			shapes[i] = &pl
-		}
-		ix := newGeoEdgeIndex(shapes...)
+	if len(r.pieces) == 0 {
+		r.points = geoDedupe(r.points)
+		return false
+	}
+	ix := newGeoLinesIndex(r.pieces) // built at its first query
+	if len(r.points) > 0 {
 		r.points = slices.DeleteFunc(r.points, func(p s2.Point) bool { return !ix.near(p, p, func(s2.Edge) bool { return false }) })
 	}
 	r.points = geoDedupe(r.points)
-	return geoPiecesOverlap(r.pieces)
+	return geoPiecesOverlap(r.pieces, ix)
 }
 
 // geoDedupe drops points within geoTouch of an earlier one, keeping the
@@ -73,8 +72,8 @@ func geoDedupe(pts []s2.Point) []s2.Point {
 }
 
 // geoPiecesOverlap reports whether two edges of the pieces (of one piece
-// or of two) share a stretch.
-func geoPiecesOverlap(pieces [][]s2.Point) bool {
+// or of two) share a stretch; ix is the pieces' edge index.
+func geoPiecesOverlap(pieces [][]s2.Point, ix *geoEdgeIndex) bool {
 	n := 0
 	for _, pc := range pieces {
 		n += len(pc) - 1
@@ -82,21 +81,17 @@ func geoPiecesOverlap(pieces [][]s2.Point) bool {
 	if n < 2 {
 		return false
 	}
-	ix := newGeoEdgeIndex()
-	for i := range pieces {
-		pl := s2.Polyline(pieces[i])
-		ix.index.Add(&pl)
-	}
 	for _, pc := range pieces {
 		for i := 1; i < len(pc); i++ {
 			a, b := pc[i-1], pc[i]
+			f := newGeoFrame(a, b)
 			self := false
 			if !ix.near(a, b, func(e s2.Edge) bool {
 				if e.V0 == a && e.V1 == b && !self {
 					self = true // the edge itself, met once
 					return true
 				}
-				m := geoEdgeMeet(newGeoFrame(a, b), e.V0, e.V1)
+				m := geoEdgeMeet(f, e.V0, e.V1)
 				return !m.overlap
 			}) {
 				return true
@@ -118,41 +113,17 @@ func (r *geoResult) value() Value {
 		return cs
 	}
 	var parts []any
-	switch len(r.points) {
-	case 0:
-	case 1:
-		parts = append(parts, geoBag("Point", geoCoordOf(r.points[0])))
-	default:
-		parts = append(parts, geoBag("MultiPoint", line(r.points)))
+	if len(r.points) > 0 {
+		parts = append(parts, geoOneOrMulti("Point", line(r.points)))
 	}
-	switch len(r.pieces) {
-	case 0:
-	case 1:
-		parts = append(parts, geoBag("LineString", line(r.pieces[0])))
-	default:
+	if len(r.pieces) > 0 {
 		ls := make([]any, len(r.pieces))
 		for i, pc := range r.pieces {
 			ls[i] = line(pc)
 		}
-		parts = append(parts, geoBag("MultiLineString", ls))
+		parts = append(parts, geoOneOrMulti("LineString", ls))
 	}
-	if len(parts) == 1 {
-		return Dynamic(parts[0])
-	}
-	b := NewBag()
-	b.Set("type", "GeometryCollection")
-	if parts == nil {
-		parts = []any{}
-	}
-	b.Set("geometries", parts)
-	return Dynamic(b)
-}
-
-func geoBag(typ string, coords any) *Bag {
-	b := NewBag()
-	b.Set("type", typ)
-	b.Set("coordinates", coords)
-	return b
+	return geoCollection(parts)
 }
 
 func geoCoordOf(p s2.Point) []any {

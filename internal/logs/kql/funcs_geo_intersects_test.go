@@ -36,9 +36,10 @@ func geoMLS(coords string) string {
 
 func geoPoly(coords string) string { return `dynamic({"type":"Polygon","coordinates":` + coords + `})` }
 
-// geoSquare is the polygon [x0, x1] × [y0, y1] in degrees.
+// geoSquare is the polygon [x0, x1] × [y0, y1] in degrees (geoSquareJSON)
+// as a dynamic literal.
 func geoSquare(x0, y0, x1, y1 float64) string {
-	return geoPoly(fmt.Sprintf("[[[%g,%g],[%g,%g],[%g,%g],[%g,%g],[%g,%g]]]", x0, y0, x1, y0, x1, y1, x0, y1, x0, y0))
+	return "dynamic(" + geoSquareJSON(x0, y0, x1, y1) + ")"
 }
 
 // geoJSONClose reports whether two JSON values are equal, numbers within
@@ -74,22 +75,35 @@ func geoJSONClose(got, want any, tol float64) bool {
 	return got == want
 }
 
-// checkGeoJSON runs "print r = expr" and compares the result with want
-// (JSON), numbers within tol degrees.
-func checkGeoJSON(t *testing.T, expr, want string, tol float64) {
+// checkGeoJSONQuery runs q (one row whose first value is dynamic, or a
+// string of JSON) and compares that value with want (JSON), numbers within
+// tol degrees; with anyStart, closed rings are compared from their least
+// vertex (geoRotateRings).
+func checkGeoJSONQuery(t *testing.T, q, want string, tol float64, anyStart bool) {
 	t.Helper()
-	res := runQuery(t, "print r = "+expr)
+	res := runQuery(t, q)
 	text := res.Rows[0][0].Plain()
 	var g, w any
 	if err := json.Unmarshal([]byte(text), &g); err != nil {
-		t.Fatalf("%s: result %q is not JSON: %v", expr, text, err)
+		t.Fatalf("%s: result %q is not JSON: %v", q, text, err)
 	}
 	if err := json.Unmarshal([]byte(want), &w); err != nil {
 		t.Fatalf("bad want %q: %v", want, err)
 	}
-	if !geoJSONClose(g, w, tol) {
-		t.Errorf("%s\n got %s\nwant %s", expr, text, want)
+	if anyStart {
+		geoRotateRings(g)
+		geoRotateRings(w)
 	}
+	if !geoJSONClose(g, w, tol) {
+		t.Errorf("%s\n got %s\nwant %s", q, text, want)
+	}
+}
+
+// checkGeoJSON runs "print r = expr" and compares the result with want
+// (JSON), numbers within tol degrees.
+func checkGeoJSON(t *testing.T, expr, want string, tol float64) {
+	t.Helper()
+	checkGeoJSONQuery(t, "print r = "+expr, want, tol, false)
 }
 
 // TestGeoIntersectsPages runs the examples of the three geo_intersects_*

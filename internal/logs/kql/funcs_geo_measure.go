@@ -263,15 +263,7 @@ func init() {
 	// geo_line_to_s2cells(lineString[, level[, radius]])
 	governedFuncs["geo_line_to_s2cells"] = func(g *governor) fnImpl {
 		return func(call *Call, args []cexpr) (cexpr, error) {
-			if err := geoArity(call, args, 1, 3); err != nil {
-				return cexpr{}, err
-			}
-			if len(args) > 1 {
-				if t := concreteType(args[1].t); t != TypeInt && t != TypeLong && t != TypeDynamic && t != TypeUnknown {
-					return cexpr{}, errAt(call, "%s: argument 2 (the level) must be an int, got %s", call.Name, t)
-				}
-			}
-			if err := geoArgsOK(call, args, 0); err != nil {
+			if err := geoCheck(call, args, 1, 3, 0); err != nil {
 				return cexpr{}, err
 			}
 			var cache shapeCache[[]geoLine]

@@ -19,20 +19,30 @@ import (
 // geoBufferMinTolerance is the smallest tolerance as a share of the radius.
 const geoBufferMinTolerance = 1e-6
 
+// geoBufferRadians applies the buffer pages' rules to a radius and a
+// tolerance in meters and turns them into radians: false for a radius
+// that is not positive or not under a quarter of the Earth's
+// circumference, or a tolerance under geoBufferMinTolerance of it; a
+// tolerance at or above the radius is lowered to just below it.
+func geoBufferRadians(radius, tol float64) (r, t float64, ok bool) {
+	if radius <= 0 || tol < radius*geoBufferMinTolerance {
+		return 0, 0, false
+	}
+	if tol >= radius {
+		tol = math.Nextafter(radius, 0)
+	}
+	r, t = radius/earthRadiusMeters, tol/earthRadiusMeters
+	return r, t, r < math.Pi/2
+}
+
 // geoPointBuffer is the polygon's ring, counterclockwise from north, or
 // false for a radius or tolerance out of range. A polygon holds at most
 // half the sphere, so a radius of a quarter of the Earth's circumference or
 // more has no buffer; below it, the tolerance shrinks where needed to keep
 // the vertices within that hemisphere.
 func geoPointBuffer(center s2.LatLng, radius, tol float64) ([][2]float64, bool) {
-	if radius <= 0 || tol < radius*geoBufferMinTolerance {
-		return nil, false
-	}
-	if tol >= radius {
-		tol = math.Nextafter(radius, 0)
-	}
-	r, t := radius/earthRadiusMeters, tol/earthRadiusMeters
-	if r >= math.Pi/2 {
+	r, t, ok := geoBufferRadians(radius, tol)
+	if !ok {
 		return nil, false
 	}
 	t = min(t, (math.Pi/2-r)/2)

@@ -189,13 +189,10 @@ func init() {
 						out = append(out, s.positions(r))
 					}
 				}
-				switch {
-				case len(out) == 0:
+				if len(out) == 0 {
 					return Null(TypeDynamic)
-				case len(out) == 1:
-					return geoShapeValueAny("LineString", out[0])
 				}
-				return geoShapeValueAny("MultiLineString", out)
+				return Dynamic(geoOneOrMulti("LineString", out))
 			}), nil
 		}
 	}
@@ -259,15 +256,10 @@ func geoSimplifyPolygons(shape Value, tol s1.Angle, g *governor, what string) Va
 		}
 		out = append(out, poly)
 	}
-	var res Value
-	switch {
-	case len(out) == 0:
+	if len(out) == 0 {
 		return Null(TypeDynamic)
-	case len(out) == 1:
-		res = geoShapeValueAny("Polygon", out[0])
-	default:
-		res = geoShapeValueAny("MultiPolygon", out)
 	}
+	res := Dynamic(geoOneOrMulti("Polygon", out))
 	// moving vertices can make rings cross: that is not a polygon
 	if _, ok := geoPolygons(res); !ok {
 		return Null(TypeDynamic)

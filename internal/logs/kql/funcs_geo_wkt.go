@@ -172,13 +172,6 @@ func (r *wktReader) geometry(depth int) (Value, bool) {
 	return Value{}, false
 }
 
-func geoShapeValueAny(typ string, coords any) Value {
-	b := NewBag()
-	b.Set("type", typ)
-	b.Set("coordinates", coords)
-	return Dynamic(b)
-}
-
 func init() {
 	register(fixed(1, 1, ret(TypeDynamic), func(_ Type, v []Value) Value {
 		s := scalarOf(v[0])

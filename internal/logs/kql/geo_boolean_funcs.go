@@ -11,38 +11,28 @@ import (
 // geo_intersection_2polygons, geo_union_polygons_array and
 // geo_union_lines_array, and the GeoJSON they read and write.
 
+// geoEdgeIDs numbers n input edges from next, and returns the next free
+// id.
+func geoEdgeIDs(n, next int) ([]int, int) {
+	ids := make([]int, n)
+	for i := range ids {
+		ids[i] = next + i
+	}
+	return ids, next + n
+}
+
 // geoPolyParts turns polygons into parts of operand op; next is the first
 // input edge id to give, and the next free one is returned.
 func geoPolyParts(polys []*s2.Polygon, op, next int) ([]bPart, int) {
-	parts := make([]bPart, 0, len(polys))
-	for _, p := range polys {
-		part := bPart{op: op}
-		for _, l := range p.Loops() {
-			n := l.NumVertices()
-			ring := make([]s2.Point, n)
-			ids := make([]int, n)
-			for i := range ring {
-				ring[i] = l.OrientedVertex(i)
-				ids[i] = next
-				next++
-			}
-			part.rings = append(part.rings, ring)
-			part.ids = append(part.ids, ids)
-		}
-		parts = append(parts, part)
-	}
-	return parts, next
+	return geoOperandOf(polys).parts(op, next)
 }
 
 // geoLineParts turns lines into line parts of operand op.
 func geoLineParts(lines []geoLine, op, next int) ([]bPart, int) {
 	parts := make([]bPart, 0, len(lines))
 	for _, l := range lines {
-		ids := make([]int, len(l))
-		for i := range ids {
-			ids[i] = next
-			next++
-		}
+		var ids []int
+		ids, next = geoEdgeIDs(len(l), next)
 		parts = append(parts, bPart{op: op, line: true, rings: [][]s2.Point{l}, ids: [][]int{ids}})
 	}
 	return parts, next
@@ -146,15 +136,10 @@ func (r *bResult) geometries() []any {
 // geoOneOrMulti is a GeoJSON geometry of one part (type typ) or of several
 // (type Multi+typ).
 func geoOneOrMulti(typ string, parts []any) *Bag {
-	b := NewBag()
 	if len(parts) == 1 {
-		b.Set("type", typ)
-		b.Set("coordinates", parts[0])
-	} else {
-		b.Set("type", "Multi"+typ)
-		b.Set("coordinates", parts)
+		return geoBag(typ, parts[0])
 	}
-	return b
+	return geoBag("Multi"+typ, parts)
 }
 
 // geoCollection is a result of any kind: its one geometry, or a
@@ -336,17 +321,33 @@ func (q *bQueue) Pop() any {
 	return x
 }
 
+// geoOperandOf is polygons as one operand: each polygon's rings, interior
+// on the left.
+func geoOperandOf(polys []*s2.Polygon) bOperand {
+	var b bOperand
+	for _, p := range polys {
+		var rings [][]s2.Point
+		for _, l := range p.Loops() {
+			r := make([]s2.Point, l.NumVertices())
+			for i := range r {
+				r[i] = l.OrientedVertex(i)
+			}
+			b.vertices += len(r)
+			rings = append(rings, r)
+		}
+		b.rings = append(b.rings, rings)
+	}
+	return b
+}
+
 // parts numbers an operand's edges from next.
 func (b bOperand) parts(op, next int) ([]bPart, int) {
 	out := make([]bPart, len(b.rings))
 	for i, rings := range b.rings {
 		out[i] = bPart{op: op, rings: rings}
 		for _, r := range rings {
-			ids := make([]int, len(r))
-			for k := range ids {
-				ids[k] = next
-				next++
-			}
+			var ids []int
+			ids, next = geoEdgeIDs(len(r), next)
 			out[i].ids = append(out[i].ids, ids)
 		}
 	}
@@ -361,19 +362,7 @@ func geoUnionArray(call *Call, shapes [][]*s2.Polygon, g *governor) *bResult {
 	q := make(bQueue, 0, len(shapes))
 	seq := 0
 	for _, polys := range shapes {
-		var b bOperand
-		for _, p := range polys {
-			var rings [][]s2.Point
-			for _, l := range p.Loops() {
-				r := make([]s2.Point, l.NumVertices())
-				for i := range r {
-					r[i] = l.OrientedVertex(i)
-				}
-				b.vertices += len(r)
-				rings = append(rings, r)
-			}
-			b.rings = append(b.rings, rings)
-		}
+		b := geoOperandOf(polys)
 		b.seq = seq
 		seq++
 		q = append(q, b)

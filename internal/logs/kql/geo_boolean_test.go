@@ -2,7 +2,6 @@ package kql
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"math"
@@ -56,21 +55,7 @@ func checkGeoQuery(t *testing.T, q, want string) {
 // vertex when anyStart is set.
 func checkGeoJSONAs(t *testing.T, q, want string, anyStart bool) {
 	t.Helper()
-	res := runQuery(t, q)
-	var got, exp any
-	if err := json.Unmarshal([]byte(res.Rows[0][0].Text()), &got); err != nil {
-		t.Fatalf("%s: result %s: %v", q, res.Rows[0][0].Text(), err)
-	}
-	if err := json.Unmarshal([]byte(want), &exp); err != nil {
-		t.Fatal(err)
-	}
-	if anyStart {
-		geoRotateRings(got)
-		geoRotateRings(exp)
-	}
-	if !geoJSONClose(got, exp, 1e-9) {
-		t.Errorf("%s\n got %s\nwant %s", q, res.Rows[0][0].Text(), want)
-	}
+	checkGeoJSONQuery(t, q, want, 1e-9, anyStart)
 }
 
 // TestGeoIntersection2PolygonsPage runs geo-intersection-2polygons-function's

@@ -17,13 +17,12 @@ import (
 // tolerance under 0.0001% of the radius.
 const geoBufferMaxRingVertices = 1 << 16
 
-// geoBufferArgs reads the radius and the tolerance (meters) into radians:
-// the radius must be positive, the tolerance at least a millionth of it;
-// a tolerance above the radius is lowered to just below it, as the pages
-// say.
+// geoBufferArgs reads the radius and the tolerance (meters, 10 by
+// default) into radians under geo_point_buffer's rules
+// (geoBufferRadians); a tolerance must also be positive.
 func geoBufferArgs(v []Value) (r, tol float64, ok bool) {
 	rm, ok := geoNum(v[1])
-	if !ok || rm <= 0 {
+	if !ok {
 		return 0, 0, false
 	}
 	tm := 10.0
@@ -32,14 +31,7 @@ func geoBufferArgs(v []Value) (r, tol float64, ok bool) {
 			return 0, 0, false
 		}
 	}
-	if tm < rm*1e-6 {
-		return 0, 0, false
-	}
-	if tm >= rm {
-		tm = math.Nextafter(rm, 0)
-	}
-	r, tol = rm/earthRadiusMeters, tm/earthRadiusMeters
-	return r, tol, r < math.Pi/2
+	return geoBufferRadians(rm, tm)
 }
 
 // geoDisc is a regular polygon around c whose edges touch the circle of
@@ -109,11 +101,8 @@ func geoBufferParts(chains [][]s2.Point, closed bool, r, tol float64, g *governo
 	var parts []bPart
 	add := func(ring []s2.Point) {
 		g.alloc(what, int64(len(ring))*48)
-		ids := make([]int, len(ring))
-		for i := range ids {
-			ids[i] = next
-			next++
-		}
+		var ids []int
+		ids, next = geoEdgeIDs(len(ring), next)
 		parts = append(parts, bPart{rings: [][]s2.Point{ring}, ids: [][]int{ids}})
 	}
 	for _, c := range chains {

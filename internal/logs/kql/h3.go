@@ -85,10 +85,7 @@ func h3CellFunc(min, max int, t Type, invalid Value, f func(c h3.Cell, v []Value
 
 // h3PointValue is the GeoJSON point of a cell's center, longitude first.
 func h3PointValue(ll h3.LatLng) Value {
-	b := NewBag()
-	b.Set("type", "Point")
-	b.Set("coordinates", []any{ll.Lng, ll.Lat})
-	return Dynamic(b)
+	return geoShapeValueAny("Point", []any{ll.Lng, ll.Lat})
 }
 
 func init() {

@@ -45,10 +45,8 @@ func h3PolygonsOf(v Value) ([]h3.GeoPolygon, bool) {
 			ring := r.([]any)
 			loop := make(h3.GeoLoop, 0, len(ring)-1)
 			for _, c := range ring[:len(ring)-1] {
-				pos := c.([]any)
-				lng, _ := geoNum(Dynamic(pos[0]))
-				lat, _ := geoNum(Dynamic(pos[1]))
-				loop = append(loop, h3.NewLatLng(lat, lng))
+				d, _ := geoDeg(c)
+				loop = append(loop, h3.NewLatLng(d[1], d[0]))
 			}
 			if i == 0 {
 				p.GeoLoop = loop

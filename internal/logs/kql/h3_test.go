@@ -108,53 +108,12 @@ func h3JSON(t *testing.T, q string) any {
 	return v
 }
 
-// h3Near compares decoded JSON: numbers within 1e-12 (the reference prints
-// coordinates from a computation whose last digit differs from the C
-// library's), everything else exactly.
-func h3Near(got, want any) error {
-	switch w := want.(type) {
-	case float64:
-		g, ok := got.(float64)
-		if !ok || math.Abs(g-w) > 1e-12 {
-			return fmt.Errorf("%v, want %v", got, want)
-		}
-	case []any:
-		g, ok := got.([]any)
-		if !ok || len(g) != len(w) {
-			return fmt.Errorf("%v, want %v", got, want)
-		}
-		for i := range w {
-			if err := h3Near(g[i], w[i]); err != nil {
-				return fmt.Errorf("[%d]: %w", i, err)
-			}
-		}
-	case map[string]any:
-		g, ok := got.(map[string]any)
-		if !ok || len(g) != len(w) {
-			return fmt.Errorf("%v, want %v", got, want)
-		}
-		for k := range w {
-			if err := h3Near(g[k], w[k]); err != nil {
-				return fmt.Errorf("%s: %w", k, err)
-			}
-		}
-	default:
-		if got != want {
-			return fmt.Errorf("%v, want %v", got, want)
-		}
-	}
-	return nil
-}
-
+// h3CheckJSON compares a query's JSON with want: numbers within 1e-12
+// (the reference prints coordinates from a computation whose last digit
+// differs from the C library's), everything else exactly.
 func h3CheckJSON(t *testing.T, q, want string) {
 	t.Helper()
-	var w any
-	if err := json.Unmarshal([]byte(want), &w); err != nil {
-		t.Fatal(err)
-	}
-	if err := h3Near(h3JSON(t, q), w); err != nil {
-		t.Errorf("%s: %v", q, err)
-	}
+	checkGeoJSONQuery(t, q, want, 1e-12, false)
 }
 
 // Polygons the reference prints: the cell 862a1072fffffff and its
